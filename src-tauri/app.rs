@@ -1,0 +1,55 @@
+//! The window face of the binary: builds the Tauri app and runs it.
+//!
+//! Setup only constructs state; every slow thing (doctor, git) runs when the UI asks.
+
+use std::process::ExitCode;
+
+use crate::commands::{self, AppState};
+use crate::logging::{self, Face};
+use crate::paths::AppPaths;
+use crate::settings::Settings;
+
+/// Adds Slipway's plugins, state and commands to a builder. The real app and the mock-runtime
+/// test both go through here, so they cannot drift apart.
+pub fn configure<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(commands::handler())
+}
+
+/// Opens the window and returns when it closes.
+pub fn run() -> ExitCode {
+    let paths = match AppPaths::resolve() {
+        Ok(paths) => paths,
+        Err(error) => {
+            eprintln!("error: {}\nhint: {}", error.message, error.hint);
+            return ExitCode::FAILURE;
+        }
+    };
+    let folders_problem = paths.ensure().err();
+    let (settings, settings_problem) = Settings::load(&paths);
+    let _logging = logging::init(&paths, &settings, Face::App);
+    for problem in folders_problem
+        .map(|e| e.message)
+        .into_iter()
+        .chain(settings_problem)
+    {
+        tracing::warn!("{problem}");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");
+
+    let state = AppState::new(paths);
+    let result = configure(tauri::Builder::default(), state).run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("the window could not start: {error}");
+            eprintln!("Slipway could not open its window: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The UI's TypeScript types, generated from the Rust wire types with ts-rs.
+//!
+//! One file, `ui/src/lib/ipc/bindings.ts`, so the UI imports from one place. The test
+//! `bindings_file_is_current` fails when the committed file differs from what the Rust types
+//! generate; run it with `SLIPWAY_UPDATE_BINDINGS=1` to rewrite the file.
+
+/// Where the generated file lives, relative to the package root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
+
+/// Renders the bindings file.
+pub fn render() -> String {
+    use crate::{commands, doctor, error, project};
+    let cfg = ts_rs::Config::default();
+    let declarations = [
+        decl::<error::ErrorKind>(&cfg),
+        decl::<error::AppError>(&cfg),
+        decl::<commands::AppInfo>(&cfg),
+        decl::<project::GitState>(&cfg),
+        decl::<project::ProjectSummary>(&cfg),
+        decl::<project::RecentProject>(&cfg),
+        decl::<doctor::CheckId>(&cfg),
+        decl::<doctor::DoctorCheck>(&cfg),
+        decl::<doctor::DoctorReport>(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\
+         // run `SLIPWAY_UPDATE_BINDINGS=1 cargo test --lib bindings` to regenerate.\n",
+    );
+    for declaration in declarations {
+        out.push('\n');
+        out.push_str("export ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}
+
+fn decl<T: ts_rs::TS>(cfg: &ts_rs::Config) -> String {
+    T::decl(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_file_is_current() -> std::io::Result<()> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(BINDINGS_PATH);
+        let expected = render();
+        if std::env::var_os("SLIPWAY_UPDATE_BINDINGS").is_some() {
+            crate::paths::write_atomically(&path, expected.as_bytes())?;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "{BINDINGS_PATH} is stale: run `SLIPWAY_UPDATE_BINDINGS=1 cargo test --lib bindings` and commit the result"
+        );
+        Ok(())
+    }
+}

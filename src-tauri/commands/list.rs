@@ -1,0 +1,10 @@
+// The one list of the app's IPC commands. `build.rs` includes this file to generate one
+// `allow-*` permission per command, `capabilities/main.json` grants them, and a test checks
+// that the handler list in `lib.rs` and the capability agree with it.
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "open_project",
+    "recent_projects",
+    "forget_recent_project",
+    "run_doctor",
+];

@@ -1,0 +1,45 @@
+//! Thin `#[tauri::command]` adapters: take state, call a room, return its wire type.
+//!
+//! Each command's doc comment is its contract with the UI. Errors cross as
+//! [`AppError`](crate::error::AppError) `{kind, message, hint}`.
+
+mod app;
+mod project;
+
+pub mod list;
+
+use crate::paths::AppPaths;
+use crate::project::RecentProjects;
+
+pub use app::AppInfo;
+
+/// What the commands share, owned by Tauri's state manager.
+pub struct AppState {
+    pub paths: AppPaths,
+    pub recents: tokio::sync::Mutex<RecentProjects>,
+}
+
+impl AppState {
+    pub fn new(paths: AppPaths) -> Self {
+        let recents = RecentProjects::load(&paths.data_dir);
+        Self {
+            paths,
+            recents: tokio::sync::Mutex::new(recents),
+        }
+    }
+}
+
+/// The invoke handler with every command in [`list::COMMANDS`].
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        app::app_info,
+        app::run_doctor,
+        project::open_project,
+        project::recent_projects,
+        project::forget_recent_project,
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,118 @@
+//! The app smoke test: the real configuration and capabilities on Tauri's mock runtime.
+
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+
+use super::list::COMMANDS;
+use super::AppState;
+use crate::paths::AppPaths;
+
+fn request(
+    cmd: &str,
+    body: serde_json::Value,
+) -> Result<InvokeRequest, Box<dyn std::error::Error>> {
+    Ok(InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse()?,
+        body: InvokeBody::Json(body),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    })
+}
+
+#[test]
+fn every_listed_command_is_registered_and_granted_to_the_main_window(
+) -> Result<(), Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let project = data.path().join("shop");
+    std::fs::create_dir(&project)?;
+    let state = AppState::new(AppPaths::under(data.path()));
+    let app = crate::app::configure(mock_builder(), state).build(tauri::generate_context!())?;
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
+
+    let path = project.display().to_string();
+    for command in COMMANDS {
+        let body = match *command {
+            "open_project" | "forget_recent_project" => serde_json::json!({ "path": path }),
+            _ => serde_json::json!({}),
+        };
+        let response = get_ipc_response(&window, request(command, body)?);
+        assert!(response.is_ok(), "{command} failed: {:?}", response.err());
+    }
+
+    let opened = get_ipc_response(
+        &window,
+        request("open_project", serde_json::json!({ "path": path }))?,
+    )
+    .map_err(|error| error.to_string())?
+    .deserialize::<serde_json::Value>()?;
+    assert_eq!(opened["name"], "shop");
+
+    let missing = get_ipc_response(
+        &window,
+        request(
+            "open_project",
+            serde_json::json!({ "path": "/nonexistent/x" }),
+        )?,
+    );
+    let error = missing.err().ok_or("a missing folder must be an error")?;
+    assert_eq!(error["kind"], "notFound");
+    assert!(error["hint"].as_str().is_some_and(|hint| !hint.is_empty()));
+    Ok(())
+}
+
+#[test]
+fn a_command_outside_the_list_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let state = AppState::new(AppPaths::under(data.path()));
+    let app = crate::app::configure(mock_builder(), state).build(tauri::generate_context!())?;
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
+    assert!(get_ipc_response(
+        &window,
+        request("delete_everything", serde_json::json!({}))?
+    )
+    .is_err());
+    Ok(())
+}
+
+#[test]
+fn the_capability_grants_exactly_the_listed_commands() -> Result<(), Box<dyn std::error::Error>> {
+    let capability: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/capabilities/main.json"
+    )))?;
+    assert_eq!(
+        capability["windows"],
+        serde_json::json!(["main"]),
+        "one window, no wildcard"
+    );
+    let granted: Vec<String> = capability["permissions"]
+        .as_array()
+        .ok_or("permissions must be a list")?
+        .iter()
+        .filter_map(|permission| permission.as_str())
+        .filter(|permission| !permission.contains(':'))
+        .map(str::to_owned)
+        .collect();
+    let expected: Vec<String> = COMMANDS
+        .iter()
+        .map(|name| format!("allow-{}", name.replace('_', "-")))
+        .collect();
+    assert_eq!(granted, expected);
+    let plugins: Vec<&str> = capability["permissions"]
+        .as_array()
+        .ok_or("permissions must be a list")?
+        .iter()
+        .filter_map(|permission| permission.as_str())
+        .filter(|permission| permission.contains(':'))
+        .collect();
+    assert_eq!(
+        plugins,
+        ["dialog:allow-open"],
+        "only the folder picker, no plugin defaults"
+    );
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The Docker Engine room: a bollard client and what Slipway asks of the engine.
+//!
+//! The client honours `DOCKER_HOST` (a unix socket by default) and negotiates the API
+//! version, so Debian's engine 20.10 (API 1.41) and newer engines both work. Every engine
+//! error is folded here into [`DockerError`], which knows the hint a person needs.
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+use crate::error::{AppError, ErrorKind};
+
+/// How long a quick question to the engine may take before it counts as not answering.
+const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error("no Docker Engine answers at {address}: {reason}")]
+    Unreachable { address: String, reason: String },
+    #[error("permission denied on the Docker socket {address}")]
+    PermissionDenied { address: String },
+    #[error("the Docker Engine at {address} did not answer within {seconds} s")]
+    Timeout { address: String, seconds: u64 },
+}
+
+impl From<DockerError> for AppError {
+    fn from(error: DockerError) -> Self {
+        let hint = match &error {
+            DockerError::Unreachable { .. } | DockerError::Timeout { .. } => {
+                "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST."
+            }
+            DockerError::PermissionDenied { .. } => {
+                "Allow your user to use Docker: `sudo usermod -aG docker $USER`, then log out and back in."
+            }
+        };
+        AppError::new(ErrorKind::DockerUnavailable, error.to_string(), hint)
+    }
+}
+
+/// The engine's version, as `doctor` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineVersion {
+    pub version: String,
+    pub api_version: String,
+}
+
+/// Where the engine is expected, as a person would write it.
+pub fn engine_address() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned())
+}
+
+/// Connects to the engine named by `DOCKER_HOST` (or the default socket). Connecting does
+/// not talk to the engine yet; the first call does.
+pub fn connect() -> Result<Docker, DockerError> {
+    Docker::connect_with_defaults().map_err(|error| classify(&error, &engine_address()))
+}
+
+/// Asks the engine for its version, which also proves it answers.
+pub async fn engine_version() -> Result<EngineVersion, DockerError> {
+    let address = engine_address();
+    let docker = connect()?;
+    let version = tokio::time::timeout(ENGINE_TIMEOUT, docker.version())
+        .await
+        .map_err(|_| DockerError::Timeout {
+            address: address.clone(),
+            seconds: ENGINE_TIMEOUT.as_secs(),
+        })?
+        .map_err(|error| classify(&error, &address))?;
+    Ok(EngineVersion {
+        version: version.version.unwrap_or_else(|| "unknown".to_owned()),
+        api_version: version.api_version.unwrap_or_else(|| "unknown".to_owned()),
+    })
+}
+
+fn classify(error: &bollard::errors::Error, address: &str) -> DockerError {
+    let text = error_chain(error);
+    if text.to_lowercase().contains("permission denied") {
+        DockerError::PermissionDenied {
+            address: address.to_owned(),
+        }
+    } else {
+        DockerError::Unreachable {
+            address: address.to_owned(),
+            reason: plain_reason(&text),
+        }
+    }
+}
+
+/// bollard's errors wrap the interesting cause (ENOENT, ECONNREFUSED) a few levels down.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+fn plain_reason(chain: &str) -> String {
+    let lower = chain.to_lowercase();
+    if lower.contains("no such file") || lower.contains("not found") {
+        "the socket does not exist (the engine is not running)".to_owned()
+    } else if lower.contains("connection refused") {
+        "the connection was refused (the engine is not running)".to_owned()
+    } else {
+        chain.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_read_as_plain_words() {
+        assert_eq!(
+            plain_reason("error trying to connect: No such file or directory (os error 2)"),
+            "the socket does not exist (the engine is not running)"
+        );
+        assert!(plain_reason("Connection refused (os error 111)").contains("refused"));
+    }
+
+    #[test]
+    fn unreachable_engine_hints_how_to_start_it() {
+        let error: AppError = DockerError::Unreachable {
+            address: "unix:///nowhere.sock".into(),
+            reason: "gone".into(),
+        }
+        .into();
+        assert_eq!(error.kind, ErrorKind::DockerUnavailable);
+        assert!(error.hint.contains("Start the Docker Engine"));
+    }
+}

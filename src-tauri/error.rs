@@ -1,0 +1,89 @@
+//! The one error the UI and the CLI show: `{kind, message, hint}`.
+//!
+//! Each room has its own `thiserror` enum and converts it into [`AppError`] at its edge,
+//! choosing a kind from the closed list below and a hint that says what to do. Messages and
+//! hints pass through the redactor when the error is made, so no secret can reach a window,
+//! a log line or a Sentry event through an error.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::secrets::redact;
+
+/// What went wrong, as a closed list the UI maps to a severity and an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    /// The Docker Engine does not answer (not running, or no permission on its socket).
+    DockerUnavailable,
+    /// The OS keyring is missing or locked.
+    KeyringUnavailable,
+    /// A registry refused the credentials.
+    RegistryAuth,
+    /// A registry accepted the credentials but refused the action.
+    RegistryDenied,
+    /// A network call failed before an answer arrived.
+    Network,
+    /// A service asked us to slow down.
+    RateLimited,
+    /// A file, folder or record that was named does not exist.
+    NotFound,
+    /// The input is malformed.
+    Validation,
+    /// Something must be done first (a tool installed, an account connected).
+    Precondition,
+    /// Reading or writing a file failed.
+    Io,
+    /// The user cancelled.
+    Cancelled,
+    /// Anything else; reported to Sentry when it is configured.
+    Unknown,
+}
+
+/// The serialisable error every command and CLI path ends in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub kind: ErrorKind,
+    /// What happened, in plain words.
+    pub message: String,
+    /// What the user can do about it.
+    pub hint: String,
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: redact(&message.into()).into_owned(),
+            hint: redact(&hint.into()).into_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_kind_message_hint() -> Result<(), serde_json::Error> {
+        let error = AppError::new(ErrorKind::NotFound, "No such folder", "Pick another one.");
+        let json = serde_json::to_value(&error)?;
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "notFound", "message": "No such folder", "hint": "Pick another one."})
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn messages_are_redacted_when_made() {
+        let error = AppError::new(
+            ErrorKind::Network,
+            "GET https://api.example.test/deploy/srv-1?key=s3cr3tvalue failed",
+            "Retry with Authorization: Bearer abcdefghijklmnop",
+        );
+        assert!(!error.message.contains("s3cr3tvalue"), "{}", error.message);
+        assert!(!error.hint.contains("abcdefghijklmnop"), "{}", error.hint);
+    }
+}

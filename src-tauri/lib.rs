@@ -1,0 +1,33 @@
+//! Slipway: a desktop release manager for Python web apps.
+//!
+//! One binary, two faces: with a subcommand (`slipway doctor`, ...) it is a headless CLI
+//! and never opens a window; without one it opens the Tauri app. This file only wires the
+//! rooms together; each module below owns one concern and knows nothing of Tauri, except
+//! `commands` and `app`, the shell.
+
+pub mod app;
+pub mod bindings;
+pub mod cli;
+pub mod commands;
+pub mod docker;
+pub mod doctor;
+pub mod error;
+pub mod logging;
+pub mod paths;
+pub mod project;
+pub mod secrets;
+pub mod settings;
+
+use std::process::ExitCode;
+
+/// Entry point of the `slipway` binary.
+pub fn main_entry() -> ExitCode {
+    let args = match cli::parse() {
+        Ok(args) => args,
+        Err(exit) => return exit,
+    };
+    match args.command {
+        Some(command) => cli::run(command),
+        None => app::run(),
+    }
+}

@@ -1,0 +1,105 @@
+//! Git state through the `git` command, the same tool the user's own terminal would use.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+const GIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GitState {
+    /// The branch, or `None` on a detached HEAD.
+    pub branch: Option<String>,
+    /// The short commit id; `None` in a repository with no commit yet.
+    pub commit: Option<String>,
+}
+
+/// The folder's git state, or `None` when it is not in a repository (or git is missing;
+/// `doctor` reports that).
+pub async fn git_state(folder: &Path) -> Option<GitState> {
+    // Inside a work tree at all? (`rev-parse` fails outside one, and with no commit yet
+    // `--short HEAD` fails too, so ask separately.)
+    let inside = run_git(folder, &["rev-parse", "--is-inside-work-tree"]).await?;
+    if inside != "true" {
+        return None;
+    }
+    let branch = run_git(folder, &["symbolic-ref", "--short", "-q", "HEAD"]).await;
+    let commit = run_git(folder, &["rev-parse", "--short", "HEAD"]).await;
+    Some(GitState { branch, commit })
+}
+
+async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
+    let mut command = tokio::process::Command::new("git");
+    command.arg("-C").arg(folder).args(args).kill_on_drop(true);
+    let output = tokio::time::timeout(GIT_TIMEOUT, command.output())
+        .await
+        .ok()?
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> std::io::Result<()> {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.test")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.test")
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("git {args:?} failed")))
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_branch_before_and_after_the_first_commit() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        git(dir.path(), &["init", "-q", "-b", "release/2.1"])?;
+        let fresh = git_state(dir.path()).await;
+        assert_eq!(
+            fresh,
+            Some(GitState {
+                branch: Some("release/2.1".into()),
+                commit: None
+            })
+        );
+        git(
+            dir.path(),
+            &["commit", "-q", "--allow-empty", "-m", "first"],
+        )?;
+        let state = git_state(dir.path()).await;
+        assert!(
+            state
+                .as_ref()
+                .and_then(|s| s.commit.as_ref())
+                .is_some_and(|c| c.len() >= 7),
+            "{state:?}"
+        );
+        git(dir.path(), &["checkout", "-q", "--detach"])?;
+        let detached = git_state(dir.path()).await;
+        assert_eq!(detached.and_then(|s| s.branch), None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_plain_folder_has_no_git_state() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        assert_eq!(git_state(dir.path()).await, None);
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Credentials and the redactor.
+//!
+//! The redactor is the one filter every sink uses: log lines, errors, Sentry events and
+//! (later) history records and exports. The keyring store registers each secret it hands
+//! out, so the redactor knows them by value as well as by shape. Secrets live only in the OS
+//! keyring; there is no plaintext fallback.
+
+mod keyring_store;
+mod redactor;
+
+pub use keyring_store::{probe_keyring, KeyringError, KEYRING_SERVICE};
+pub use redactor::{redact, register_secret, Redactor, REDACTED};

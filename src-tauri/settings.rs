@@ -1,0 +1,96 @@
+//! App-wide settings that are not secrets, in `settings.json` in the data folder.
+//!
+//! A missing file is the defaults; a broken file is reported and the defaults are used, so
+//! a bad edit never keeps the app from starting.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::paths::AppPaths;
+
+const FILE_NAME: &str = "settings.json";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Where the app reports its own errors. `SENTRY_DSN` in the environment wins.
+    pub sentry_dsn: Option<String>,
+}
+
+impl Settings {
+    /// Reads the settings; a problem is returned beside the defaults so the caller can log it
+    /// once logging is up.
+    pub fn load(paths: &AppPaths) -> (Self, Option<String>) {
+        Self::load_from(&paths.data_dir.join(FILE_NAME))
+    }
+
+    fn load_from(file: &Path) -> (Self, Option<String>) {
+        match std::fs::read(file) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(settings) => (settings, None),
+                Err(error) => (
+                    Self::default(),
+                    Some(format!(
+                        "{} is not valid settings JSON ({error}); using defaults",
+                        file.display()
+                    )),
+                ),
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
+            Err(error) => (
+                Self::default(),
+                Some(format!(
+                    "could not read {}: {error}; using defaults",
+                    file.display()
+                )),
+            ),
+        }
+    }
+
+    /// The DSN to report to, if any: the environment first, then the settings file.
+    pub fn effective_sentry_dsn(&self) -> Option<String> {
+        std::env::var("SENTRY_DSN")
+            .ok()
+            .or_else(|| self.sentry_dsn.clone())
+            .filter(|dsn| !dsn.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults_silently() {
+        let (settings, problem) =
+            Settings::load_from(Path::new("/nonexistent/slipway/settings.json"));
+        assert_eq!(settings, Settings::default());
+        assert!(problem.is_none());
+    }
+
+    #[test]
+    fn broken_file_gives_defaults_and_says_why() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(FILE_NAME);
+        std::fs::write(&file, "{ not json")?;
+        let (settings, problem) = Settings::load_from(&file);
+        assert_eq!(settings, Settings::default());
+        assert!(problem.is_some_and(|text| text.contains("not valid settings JSON")));
+        Ok(())
+    }
+
+    #[test]
+    fn reads_the_dsn() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(FILE_NAME);
+        std::fs::write(&file, r#"{"sentryDsn":"https://k@sentry.example.test/1"}"#)?;
+        let (settings, problem) = Settings::load_from(&file);
+        assert!(problem.is_none());
+        assert_eq!(
+            settings.sentry_dsn.as_deref(),
+            Some("https://k@sentry.example.test/1")
+        );
+        Ok(())
+    }
+}

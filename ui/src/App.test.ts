@@ -1,0 +1,105 @@
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import App from "./App.svelte";
+import type { AppError, ProjectSummary, RecentProject } from "./lib/ipc";
+
+const lettings: ProjectSummary = {
+  name: "lettings",
+  path: "/home/ann/lettings",
+  git: { branch: "main", commit: "abc1234" },
+};
+
+/** A backend that knows one project folder and keeps a recent list, like the real one. */
+function fakeBackend() {
+  let recents: RecentProject[] = [];
+  const calls: string[] = [];
+  mockIPC((cmd, args) => {
+    calls.push(cmd);
+    const payload = (args ?? {}) as Record<string, unknown>;
+    switch (cmd) {
+      case "recent_projects":
+        return recents;
+      case "open_project": {
+        if (payload.path !== lettings.path) {
+          const error: AppError = {
+            kind: "notFound",
+            message: `The folder ${String(payload.path)} does not exist.`,
+            hint: "Check the path, or pick the folder with Open project.",
+          };
+          throw error;
+        }
+        recents = [{ name: lettings.name, path: lettings.path, openedAt: "2026-11-24T10:00:00Z" }];
+        return lettings;
+      }
+      case "forget_recent_project":
+        recents = recents.filter((item) => item.path !== payload.path);
+        return recents;
+      case "app_info":
+        return { version: "0.1.0", dataDir: "/data", logDir: "/data/logs" };
+      default:
+        throw new Error(`unexpected command ${cmd}`);
+    }
+  });
+  return calls;
+}
+
+describe("the app shell", () => {
+  it("visits every page and each says what it will show", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    const expectations: Array<[string, RegExp]> = [
+      ["History", /No releases yet/],
+      ["Errors", /No error reports to show/],
+      ["Images", /No images yet/],
+      ["Settings", /No accounts connected/],
+      ["Release", /Open a project to release it/],
+    ];
+    for (const [label, heading] of expectations) {
+      await user.click(within(nav).getByRole("button", { name: label }));
+      expect(within(nav).getByRole("button", { name: label })).toHaveAttribute("aria-current", "page");
+      expect(await screen.findByRole("heading", { level: 2, name: label })).toBeInTheDocument();
+      expect(screen.getByRole("heading", { name: heading })).toBeInTheDocument();
+    }
+  });
+
+  it("opens a typed path, shows name and branch, and lists it as recent", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    expect(screen.getByText("No project open")).toBeInTheDocument();
+    await user.type(screen.getByLabelText("Or type the project's folder"), lettings.path);
+    await user.click(screen.getByRole("button", { name: "Open" }));
+    expect(await screen.findByTestId("project-name")).toHaveTextContent("lettings");
+    expect(screen.getByTestId("project-branch")).toHaveTextContent("main");
+    await user.click(screen.getByText("Open another project"));
+    expect(screen.getByRole("list", { name: "Recent projects" })).toHaveTextContent("/home/ann/lettings");
+  });
+
+  it("shows the backend's message and hint for a folder that does not exist, and keeps no project", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await user.type(screen.getByLabelText("Or type the project's folder"), "/nope");
+    await user.click(screen.getByRole("button", { name: "Open" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("The folder /nope does not exist.");
+    expect(alert).toHaveTextContent("Check the path");
+    expect(screen.getByText("No project open")).toBeInTheDocument();
+    expect(screen.queryByRole("list", { name: "Recent projects" })).not.toBeInTheDocument();
+  });
+
+  it("forgets a recent project", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await user.type(screen.getByLabelText("Or type the project's folder"), lettings.path);
+    await user.click(screen.getByRole("button", { name: "Open" }));
+    await user.click(await screen.findByText("Open another project"));
+    await user.click(screen.getByRole("button", { name: "Forget lettings" }));
+    expect(screen.queryByRole("list", { name: "Recent projects" })).not.toBeInTheDocument();
+  });
+});

@@ -1,0 +1,87 @@
+// The only module that talks to the backend: it wraps `invoke` and the dialog plugin in
+// typed functions built on the generated bindings. Components and stores import from here.
+import { invoke } from "@tauri-apps/api/core";
+import { open } from "@tauri-apps/plugin-dialog";
+import type {
+  AppError,
+  AppInfo,
+  DoctorReport,
+  ErrorKind,
+  ProjectSummary,
+  RecentProject,
+} from "./bindings";
+
+export type {
+  AppError,
+  AppInfo,
+  CheckId,
+  DoctorCheck,
+  DoctorReport,
+  ErrorKind,
+  GitState,
+  ProjectSummary,
+  RecentProject,
+} from "./bindings";
+
+/** An error from the backend (or the bridge itself), as `{kind, message, hint}`. */
+export class SlipwayError extends Error implements AppError {
+  readonly kind: ErrorKind;
+  readonly hint: string;
+
+  constructor(error: AppError) {
+    super(error.message);
+    this.name = "SlipwayError";
+    this.kind = error.kind;
+    this.hint = error.hint;
+  }
+}
+
+function isAppError(value: unknown): value is AppError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as AppError).kind === "string" &&
+    typeof (value as AppError).message === "string" &&
+    typeof (value as AppError).hint === "string"
+  );
+}
+
+/** Any rejection as a SlipwayError; the bridge's own failures are `unknown`. */
+export function toSlipwayError(raw: unknown): SlipwayError {
+  if (raw instanceof SlipwayError) return raw;
+  if (isAppError(raw)) return new SlipwayError(raw);
+  const message = raw instanceof Error ? raw.message : String(raw);
+  return new SlipwayError({
+    kind: "unknown",
+    message: message || "Something went wrong.",
+    hint: "Try again. If it keeps happening, the log folder (Settings) has the details.",
+  });
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (raw) {
+    throw toSlipwayError(raw);
+  }
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>("app_info"),
+  runDoctor: () => call<DoctorReport>("run_doctor"),
+  openProject: (path: string) => call<ProjectSummary>("open_project", { path }),
+  recentProjects: () => call<RecentProject[]>("recent_projects"),
+  forgetRecentProject: (path: string) => call<RecentProject[]>("forget_recent_project", { path }),
+
+  /** Shows the OS folder picker; `null` when the person cancels. */
+  async pickFolder(): Promise<string | null> {
+    try {
+      const picked = await open({ directory: true, multiple: false, title: "Open a project folder" });
+      return typeof picked === "string" ? picked : null;
+    } catch (raw) {
+      throw toSlipwayError(raw);
+    }
+  },
+};
+
+export type Api = typeof api;
