@@ -11,10 +11,7 @@ use crate::settings::Settings;
 
 /// Adds Slipway's plugins, state and commands to a builder. The real app and the mock-runtime
 /// test both go through here, so they cannot drift apart.
-pub fn configure<R: tauri::Runtime>(
-    builder: tauri::Builder<R>,
-    state: AppState,
-) -> tauri::Builder<R> {
+pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
@@ -33,11 +30,7 @@ pub fn run() -> ExitCode {
     let folders_problem = paths.ensure().err();
     let (settings, settings_problem) = Settings::load(&paths);
     let _logging = logging::init(&paths, &settings, Face::App);
-    for problem in folders_problem
-        .map(|e| e.message)
-        .into_iter()
-        .chain(settings_problem)
-    {
+    for problem in folders_problem.map(|e| e.message).into_iter().chain(settings_problem) {
         tracing::warn!("{problem}");
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");

@@ -59,10 +59,7 @@ pub fn run(command: Command) -> ExitCode {
     if let Some(problem) = settings_problem {
         tracing::warn!("{problem}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("Slipway could not start its runtime: {error}");

@@ -54,8 +54,7 @@ pub struct DoctorReport {
 
 /// Runs every check concurrently.
 pub async fn run(paths: &AppPaths) -> DoctorReport {
-    let (docker, keyring, git, python) =
-        tokio::join!(check_docker(), check_keyring(), check_git(), check_python());
+    let (docker, keyring, git, python) = tokio::join!(check_docker(), check_keyring(), check_git(), check_python());
     let checks = vec![docker, keyring, git, python];
     DoctorReport {
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -123,12 +122,14 @@ async fn check_keyring() -> DoctorCheck {
 }
 
 async fn check_git() -> DoctorCheck {
-    let hint = "Install git (Debian/Ubuntu: `sudo apt install git`; macOS: `xcode-select --install`; Windows: git-scm.com).";
+    let hint =
+        "Install git (Debian/Ubuntu: `sudo apt install git`; macOS: `xcode-select --install`; Windows: git-scm.com).";
     tool_check(CheckId::Git, "git", &["git"], hint).await
 }
 
 async fn check_python() -> DoctorCheck {
-    let hint = "Install Python 3 with venv (Debian/Ubuntu: `sudo apt install python3 python3-venv`; others: python.org).";
+    let hint =
+        "Install Python 3 with venv (Debian/Ubuntu: `sudo apt install python3 python3-venv`; others: python.org).";
     tool_check(CheckId::Python, "Python", &["python3", "python"], hint).await
 }
 
@@ -156,9 +157,7 @@ async fn tool_version(program: &str) -> Result<String, String> {
     command.arg("--version").kill_on_drop(true);
     let output = match tokio::time::timeout(PROBE_TIMEOUT, command.output()).await {
         Err(_) => return Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
-        Ok(Err(error)) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err("not found".to_owned())
-        }
+        Ok(Err(error)) if error.kind() == std::io::ErrorKind::NotFound => return Err("not found".to_owned()),
         Ok(Err(error)) => return Err(error.to_string()),
         Ok(Ok(output)) => output,
     };
@@ -178,26 +177,15 @@ async fn tool_version(program: &str) -> Result<String, String> {
 /// The report as the CLI prints it.
 pub fn render_text(report: &DoctorReport) -> String {
     let mut out = format!("Slipway {}: system check\n", report.version);
-    let width = report
-        .checks
-        .iter()
-        .map(|check| check.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = report.checks.iter().map(|check| check.name.len()).max().unwrap_or(0);
     for check in &report.checks {
         let mark = if check.ok { "ok  " } else { "FAIL" };
-        out.push_str(&format!(
-            "  {mark} {:width$}  {}\n",
-            check.name, check.detail
-        ));
+        out.push_str(&format!("  {mark} {:width$}  {}\n", check.name, check.detail));
         if let (false, Some(hint)) = (check.ok, &check.hint) {
             out.push_str(&format!("       {:width$}  -> {hint}\n", ""));
         }
     }
-    out.push_str(&format!(
-        "Data: {}\nLogs: {}\n",
-        report.data_dir, report.log_dir
-    ));
+    out.push_str(&format!("Data: {}\nLogs: {}\n", report.data_dir, report.log_dir));
     out.push_str(if report.ok {
         "Everything Slipway needs is here.\n"
     } else {
@@ -212,13 +200,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_tool_is_reported_with_its_hint() {
-        let check = tool_check(
-            CheckId::Git,
-            "git",
-            &["slipway-no-such-tool-xyz"],
-            "Install it.",
-        )
-        .await;
+        let check = tool_check(CheckId::Git, "git", &["slipway-no-such-tool-xyz"], "Install it.").await;
         assert!(!check.ok);
         assert!(check.detail.contains("not found"), "{}", check.detail);
         assert_eq!(check.hint.as_deref(), Some("Install it."));
@@ -226,13 +208,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_first_working_program_wins() {
-        let check = tool_check(
-            CheckId::Git,
-            "git",
-            &["slipway-no-such-tool-xyz", "git"],
-            "Install it.",
-        )
-        .await;
+        let check = tool_check(CheckId::Git, "git", &["slipway-no-such-tool-xyz", "git"], "Install it.").await;
         assert!(check.ok, "{}", check.detail);
         assert!(check.detail.starts_with("git version"), "{}", check.detail);
     }

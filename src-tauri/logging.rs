@@ -40,8 +40,7 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
         Face::Cli => "warn",
         Face::App => "info",
     };
-    let stderr_filter =
-        EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_default));
+    let stderr_filter = EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_default));
     let stderr_layer = tracing_subscriber::fmt::layer()
         .with_writer(Redacting(io::stderr))
         .with_filter(stderr_filter);
@@ -87,8 +86,7 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
 }
 
 fn file_appender(paths: &AppPaths) -> Result<RollingFileAppender, String> {
-    std::fs::create_dir_all(&paths.log_dir)
-        .map_err(|error| format!("{}: {error}", paths.log_dir.display()))?;
+    std::fs::create_dir_all(&paths.log_dir).map_err(|error| format!("{}: {error}", paths.log_dir.display()))?;
     RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(LOG_FILE_PREFIX)

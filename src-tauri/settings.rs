@@ -40,10 +40,7 @@ impl Settings {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => (Self::default(), None),
             Err(error) => (
                 Self::default(),
-                Some(format!(
-                    "could not read {}: {error}; using defaults",
-                    file.display()
-                )),
+                Some(format!("could not read {}: {error}; using defaults", file.display())),
             ),
         }
     }
@@ -63,8 +60,7 @@ mod tests {
 
     #[test]
     fn missing_file_gives_defaults_silently() {
-        let (settings, problem) =
-            Settings::load_from(Path::new("/nonexistent/slipway/settings.json"));
+        let (settings, problem) = Settings::load_from(Path::new("/nonexistent/slipway/settings.json"));
         assert_eq!(settings, Settings::default());
         assert!(problem.is_none());
     }
@@ -87,10 +83,7 @@ mod tests {
         std::fs::write(&file, r#"{"sentryDsn":"https://k@sentry.example.test/1"}"#)?;
         let (settings, problem) = Settings::load_from(&file);
         assert!(problem.is_none());
-        assert_eq!(
-            settings.sentry_dsn.as_deref(),
-            Some("https://k@sentry.example.test/1")
-        );
+        assert_eq!(settings.sentry_dsn.as_deref(), Some("https://k@sentry.example.test/1"));
         Ok(())
     }
 }

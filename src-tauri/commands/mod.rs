@@ -30,8 +30,7 @@ impl AppState {
 }
 
 /// The invoke handler with every command in [`list::COMMANDS`].
-pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
-{
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app::app_info,
         app::run_doctor,

@@ -9,17 +9,9 @@ use crate::project::{self, ProjectSummary, RecentProject};
 /// error (`notFound`, `validation`, `io`) and nothing is saved.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn open_project(
-    state: State<'_, AppState>,
-    path: String,
-) -> Result<ProjectSummary, AppError> {
+pub async fn open_project(state: State<'_, AppState>, path: String) -> Result<ProjectSummary, AppError> {
     let summary = project::open(&path).await?;
-    if let Err(error) = state
-        .recents
-        .lock()
-        .await
-        .touch(&summary.name, &summary.path)
-    {
+    if let Err(error) = state.recents.lock().await.touch(&summary.name, &summary.path) {
         // The project is open; only the convenience list suffers. Say so in the log.
         tracing::warn!("{error}");
     }
@@ -36,10 +28,7 @@ pub async fn recent_projects(state: State<'_, AppState>) -> Result<Vec<RecentPro
 /// Removes `path` from the recent list and returns what is left.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn forget_recent_project(
-    state: State<'_, AppState>,
-    path: String,
-) -> Result<Vec<RecentProject>, AppError> {
+pub async fn forget_recent_project(state: State<'_, AppState>, path: String) -> Result<Vec<RecentProject>, AppError> {
     let mut recents = state.recents.lock().await;
     recents.forget(&path)?;
     Ok(recents.items().to_vec())

@@ -8,10 +8,7 @@ use super::list::COMMANDS;
 use super::AppState;
 use crate::paths::AppPaths;
 
-fn request(
-    cmd: &str,
-    body: serde_json::Value,
-) -> Result<InvokeRequest, Box<dyn std::error::Error>> {
+fn request(cmd: &str, body: serde_json::Value) -> Result<InvokeRequest, Box<dyn std::error::Error>> {
     Ok(InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -24,8 +21,7 @@ fn request(
 }
 
 #[test]
-fn every_listed_command_is_registered_and_granted_to_the_main_window(
-) -> Result<(), Box<dyn std::error::Error>> {
+fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result<(), Box<dyn std::error::Error>> {
     let data = tempfile::tempdir()?;
     let project = data.path().join("shop");
     std::fs::create_dir(&project)?;
@@ -43,20 +39,14 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window(
         assert!(response.is_ok(), "{command} failed: {:?}", response.err());
     }
 
-    let opened = get_ipc_response(
-        &window,
-        request("open_project", serde_json::json!({ "path": path }))?,
-    )
-    .map_err(|error| error.to_string())?
-    .deserialize::<serde_json::Value>()?;
+    let opened = get_ipc_response(&window, request("open_project", serde_json::json!({ "path": path }))?)
+        .map_err(|error| error.to_string())?
+        .deserialize::<serde_json::Value>()?;
     assert_eq!(opened["name"], "shop");
 
     let missing = get_ipc_response(
         &window,
-        request(
-            "open_project",
-            serde_json::json!({ "path": "/nonexistent/x" }),
-        )?,
+        request("open_project", serde_json::json!({ "path": "/nonexistent/x" }))?,
     );
     let error = missing.err().ok_or("a missing folder must be an error")?;
     assert_eq!(error["kind"], "notFound");
@@ -70,11 +60,7 @@ fn a_command_outside_the_list_is_refused() -> Result<(), Box<dyn std::error::Err
     let state = AppState::new(AppPaths::under(data.path()));
     let app = crate::app::configure(mock_builder(), state).build(tauri::generate_context!())?;
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
-    assert!(get_ipc_response(
-        &window,
-        request("delete_everything", serde_json::json!({}))?
-    )
-    .is_err());
+    assert!(get_ipc_response(&window, request("delete_everything", serde_json::json!({}))?).is_err());
     Ok(())
 }
 

@@ -34,10 +34,7 @@ pub async fn git_state(folder: &Path) -> Option<GitState> {
 async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     let mut command = tokio::process::Command::new("git");
     command.arg("-C").arg(folder).args(args).kill_on_drop(true);
-    let output = tokio::time::timeout(GIT_TIMEOUT, command.output())
-        .await
-        .ok()?
-        .ok()?;
+    let output = tokio::time::timeout(GIT_TIMEOUT, command.output()).await.ok()?.ok()?;
     if !output.status.success() {
         return None;
     }
@@ -78,10 +75,7 @@ mod tests {
                 commit: None
             })
         );
-        git(
-            dir.path(),
-            &["commit", "-q", "--allow-empty", "-m", "first"],
-        )?;
+        git(dir.path(), &["commit", "-q", "--allow-empty", "-m", "first"])?;
         let state = git_state(dir.path()).await;
         assert!(
             state

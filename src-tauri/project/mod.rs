@@ -134,10 +134,7 @@ mod tests {
         let file = dir.path().join("manage.py");
         std::fs::write(&file, "")?;
         let error = open(&file.display().to_string()).await.err();
-        assert!(
-            matches!(error, Some(ProjectError::NotADirectory(_))),
-            "{error:?}"
-        );
+        assert!(matches!(error, Some(ProjectError::NotADirectory(_))), "{error:?}");
         Ok(())
     }
 

@@ -91,11 +91,7 @@ mod tests {
         recents.touch("b", "/p/b")?;
         recents.touch("a", "/p/a")?;
         let reloaded = RecentProjects::load(dir.path());
-        let paths: Vec<_> = reloaded
-            .items()
-            .iter()
-            .map(|item| item.path.as_str())
-            .collect();
+        let paths: Vec<_> = reloaded.items().iter().map(|item| item.path.as_str()).collect();
         assert_eq!(paths, ["/p/a", "/p/b"]);
         Ok(())
     }

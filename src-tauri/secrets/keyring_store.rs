@@ -40,9 +40,7 @@ impl From<keyring::Error> for KeyringError {
                     KeyringError::Failed(text)
                 }
             }
-            keyring::Error::NoDefaultStore => {
-                KeyringError::Missing("no credential store is configured".to_owned())
-            }
+            keyring::Error::NoDefaultStore => KeyringError::Missing("no credential store is configured".to_owned()),
             other => KeyringError::Failed(other.to_string()),
         }
     }

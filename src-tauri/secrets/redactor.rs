@@ -51,16 +51,11 @@ impl Redactor {
                 r#"(?i)("(?:password|secret|token|auth|identitytoken|registrytoken|access_token|api_key|apikey)"\s*:\s*")[^"]+"#,
                 "${1}[redacted]",
             ),
-            (
-                r"([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(@)",
-                "${1}[redacted]${2}",
-            ),
+            (r"([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(@)", "${1}[redacted]${2}"),
         ];
         let patterns = patterns
             .into_iter()
-            .filter_map(|(pattern, replacement)| {
-                Regex::new(pattern).ok().map(|regex| (regex, replacement))
-            })
+            .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|regex| (regex, replacement)))
             .collect();
         Self {
             known: RwLock::new(Vec::new()),
@@ -167,14 +162,8 @@ mod tests {
                 "hookkey99",
             ),
             ("https://bob:hunter22@registry.test/v2/", "hunter22"),
-            (
-                r#"{"username":"bob","password":"pw-in-json"}"#,
-                "pw-in-json",
-            ),
-            (
-                "X-Registry-Auth: eyJ1c2VybmFtZSI6ImJvYiJ9",
-                "eyJ1c2VybmFtZSI6ImJvYiJ9",
-            ),
+            (r#"{"username":"bob","password":"pw-in-json"}"#, "pw-in-json"),
+            ("X-Registry-Auth: eyJ1c2VybmFtZSI6ImJvYiJ9", "eyJ1c2VybmFtZSI6ImJvYiJ9"),
         ];
         for (text, secret) in cases {
             let out = redactor.redact(text);

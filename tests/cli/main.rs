@@ -1,1 +1,156 @@
-//! Placeholder replaced below.
+//! The headless CLI, run as a user would: the real binary against the real engine and keyring.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::process::{Command, Output};
+
+use support::{slipway_binary, test_registry, TestResult};
+
+fn slipway(args: &[&str], data_dir: &std::path::Path) -> std::io::Result<Output> {
+    Command::new(slipway_binary())
+        .args(args)
+        .env("SLIPWAY_DATA_DIR", data_dir)
+        .env_remove("SENTRY_DSN")
+        .output()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_and_version_exit_zero_without_a_window() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let help = slipway(&["--help"], data.path())?;
+    assert_eq!(help.status.code(), Some(0), "{}", text(&help.stderr));
+    assert!(text(&help.stdout).contains("doctor"), "{}", text(&help.stdout));
+    let version = slipway(&["--version"], data.path())?;
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        text(&version.stdout).trim(),
+        format!("slipway {}", env!("CARGO_PKG_VERSION"))
+    );
+    Ok(())
+}
+
+#[test]
+fn unknown_arguments_print_usage_and_exit_two() -> TestResult {
+    let data = tempfile::tempdir()?;
+    for args in [
+        &["--frobnicate"][..],
+        &["doctor", "--colour"][..],
+        &["deploy-everything"][..],
+    ] {
+        let output = slipway(args, data.path())?;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&output.stderr).contains("Usage"),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn doctor_reports_the_real_engine_and_keyring() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let output = slipway(&["doctor", "--json"], data.path())?;
+    let stdout = text(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout)?;
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(report["ok"], true, "{stdout}");
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+            .cloned()
+    };
+    let engine = check("dockerEngine").ok_or("no engine check")?;
+    assert_eq!(engine["ok"], true);
+    // The engine's own answer, not a guess: the same version the docker CLI reports.
+    let cli_version = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()?;
+    let cli_version = text(&cli_version.stdout).trim().to_owned();
+    assert!(!cli_version.is_empty());
+    assert!(
+        engine["detail"].as_str().is_some_and(|d| d.contains(&cli_version)),
+        "{engine}"
+    );
+    assert_eq!(check("keyring").ok_or("no keyring check")?["ok"], true);
+    assert_eq!(check("git").ok_or("no git check")?["ok"], true);
+    assert_eq!(check("python").ok_or("no python check")?["ok"], true);
+    assert_eq!(report["dataDir"], data.path().display().to_string());
+    assert_eq!(report["logDir"], data.path().join("logs").display().to_string());
+    Ok(())
+}
+
+#[test]
+fn doctor_without_an_engine_says_how_to_start_it_and_exits_one() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let missing_socket = data.path().join("no-engine.sock");
+    let output = Command::new(slipway_binary())
+        .args(["doctor"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env("DOCKER_HOST", format!("unix://{}", missing_socket.display()))
+        .output()?;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL Docker Engine"), "{stdout}");
+    assert!(stdout.contains("does not exist"), "{stdout}");
+    assert!(stdout.contains("Start the Docker Engine"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Logs: {}", data.path().join("logs").display())),
+        "{stdout}"
+    );
+    Ok(())
+}
+
+#[test]
+fn doctor_without_a_secret_service_names_what_is_missing() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let output = Command::new(slipway_binary())
+        .args(["doctor", "--json"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", data.path().join("no-bus").display()),
+        )
+        .output()?;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let keyring = report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == "keyring"))
+        .ok_or("no keyring check")?;
+    assert_eq!(keyring["ok"], false, "{keyring}");
+    assert!(
+        keyring["hint"].as_str().is_some_and(|h| h.contains("Secret Service")),
+        "{keyring}"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_cli_writes_a_redacted_log_file() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let output = Command::new(slipway_binary())
+        .args(["doctor"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        // A secret-shaped value in the engine address must not reach the log file.
+        .env("DOCKER_HOST", "tcp://user:leaked-pass-123@127.0.0.1:9")
+        .env("SLIPWAY_LOG", "info")
+        .output()?;
+    assert_eq!(output.status.code(), Some(1));
+    let logs: Vec<_> = std::fs::read_dir(data.path().join("logs"))?.collect::<Result<_, _>>()?;
+    assert_eq!(logs.len(), 1, "one daily log file");
+    let log = std::fs::read_to_string(logs[0].path())?;
+    assert!(log.contains("doctor finished"), "{log}");
+    for sink in [log.as_str(), &text(&output.stdout), &text(&output.stderr)] {
+        assert!(!sink.contains("leaked-pass-123"), "{sink}");
+    }
+    Ok(())
+}

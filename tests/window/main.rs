@@ -1,1 +1,154 @@
-//! Placeholder replaced below.
+//! Window tests: the real app under Xvfb, driven through tauri-driver and WebKitWebDriver.
+//!
+//! They need the display and drivers that `scripts/test` provides, and fail (never skip)
+//! without them.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod driver;
+mod webdriver;
+
+use std::path::Path;
+
+use driver::Driver;
+use support::{git_project, slipway_binary, test_registry, TestResult};
+use webdriver::Session;
+
+/// Waiting budget for the window to load and for a command to answer.
+const UI_WAIT: u64 = 30;
+
+fn button(label: &str) -> String {
+    format!("//button[normalize-space()='{label}']")
+}
+
+async fn open_page(session: &Session, label: &str) -> webdriver::Result<()> {
+    let nav_button = session.wait_for(&format!("//nav{}", button(label)), UI_WAIT).await?;
+    session.click(&nav_button).await?;
+    session
+        .wait_for(&format!("//main//h2[normalize-space()='{label}']"), UI_WAIT)
+        .await
+        .map(drop)
+}
+
+async fn save_screenshot(session: &Session, name: &str) -> webdriver::Result<()> {
+    let png = session.screenshot().await?;
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("window-screenshots");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), &png)?;
+    if let Some(readme_shot) = std::env::var_os("SLIPWAY_SCREENSHOT") {
+        std::fs::write(readme_shot, &png)?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let project = git_project(projects.path(), "orange-lettings", "feature/window-test")?;
+    let project_path = project.canonicalize()?.display().to_string();
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path())])?;
+
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    session
+        .wait_for("//header//*[normalize-space()='No project open']", UI_WAIT)
+        .await?;
+
+    // Every page says what it will show and what to do first.
+    let pages = [
+        ("History", "No releases yet"),
+        ("Errors", "No error reports to show"),
+        ("Images", "No images yet"),
+        ("Settings", "No accounts connected"),
+        ("Release", "Open a project to release it"),
+    ];
+    for (label, empty_state) in pages {
+        open_page(&session, label).await?;
+        session
+            .wait_for(&format!("//main//h3[normalize-space()='{empty_state}']"), UI_WAIT)
+            .await?;
+    }
+
+    // The system check runs for real inside the window: engine and keyring are here.
+    open_page(&session, "Settings").await?;
+    session
+        .click(&session.wait_for(&button("Run the system check"), UI_WAIT).await?)
+        .await?;
+    let status = session
+        .wait_for("//p[@role='status'][contains(., 'Slipway needs')]", UI_WAIT)
+        .await?;
+    let results = session
+        .wait_for("//ul[@aria-label='System check results']", UI_WAIT)
+        .await?;
+    let results_text = session.text(&results).await?;
+    assert_eq!(
+        session.text(&status).await?,
+        "Everything Slipway needs is here.",
+        "{results_text}"
+    );
+    assert!(results_text.contains("Docker Engine"), "{results_text}");
+    session
+        .wait_for(
+            &format!("//dd[normalize-space()='{}']", data.path().join("logs").display()),
+            UI_WAIT,
+        )
+        .await?;
+
+    // A folder that does not exist: a clear message, and nothing is opened or saved.
+    open_page(&session, "Release").await?;
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session.type_text(&path_input, "/nonexistent/slipway-project").await?;
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    let alert = session.wait_for("//*[@role='alert']", UI_WAIT).await?;
+    let alert_text = session.text(&alert).await?;
+    assert!(alert_text.contains("does not exist"), "{alert_text}");
+    assert!(alert_text.contains("Check the path"), "{alert_text}");
+    assert!(session.absent("//*[@data-testid='project-name']").await?);
+
+    // The path a folder picker returns goes through the same command: type it.
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session
+        .execute("const i = document.getElementById('project-path'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}));")
+        .await?;
+    session.type_text(&path_input, &project_path).await?;
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    let name = session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
+    assert_eq!(session.text(&name).await?, "orange-lettings");
+    let branch = session.wait_for("//*[@data-testid='project-branch']", UI_WAIT).await?;
+    assert!(session.text(&branch).await?.contains("feature/window-test"));
+    session
+        .wait_for(&format!("//main//dd[normalize-space()='{project_path}']"), UI_WAIT)
+        .await?;
+    // A WebDriver screenshot right after a change can show the previous frame.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot(&session, "release-with-project").await?;
+    session.end().await?;
+
+    // After a restart the project is in the recent list, and opens from there.
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let recent = session
+        .wait_for(
+            &format!("//ul[@aria-labelledby='recent-heading']//button[@title='{project_path}']"),
+            UI_WAIT,
+        )
+        .await?;
+    session.click(&recent).await?;
+    let name = session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
+    assert_eq!(session.text(&name).await?, "orange-lettings");
+    session.end().await?;
+
+    let recents = std::fs::read_to_string(data.path().join("recent-projects.json"))?;
+    assert!(recents.contains(&project_path), "{recents}");
+    assert!(
+        !recents.contains("nonexistent"),
+        "a bad folder is never saved: {recents}"
+    );
+    Ok(())
+}

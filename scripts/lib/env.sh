@@ -1,0 +1,151 @@
+# Shared set-up for scripts/run and scripts/test: installs what Slipway needs on Debian 12
+# and starts the real components the tests use. Sourced, not run. Idempotent and quick when
+# everything is already there. Everything it starts is stopped by `stop_started` (on EXIT).
+
+SLIPWAY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SLIPWAY_ENV_DIR="${SLIPWAY_ENV_DIR:-$SLIPWAY_ROOT/.test-env}"
+STARTED_PIDS=()
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# Debian packages: the app's build libraries, the Docker Engine, the registry, the keyring,
+# a display and the WebDriver for window tests, and the tools the fixtures use.
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev curl file git
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
+  docker.io docker-registry apache2-utils
+  gnome-keyring libsecret-tools dbus dbus-x11
+  xvfb xauth webkit2gtk-driver
+)
+
+ensure_system_packages() {
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_node_modules() {
+  local stamp="$SLIPWAY_ROOT/ui/node_modules/.slipway-lock-hash"
+  local hash
+  hash="$(sha256sum "$SLIPWAY_ROOT/ui/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
+    say "installing the UI's npm packages (npm ci)"
+    (cd "$SLIPWAY_ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$hash" >"$stamp"
+  fi
+}
+
+build_ui() {
+  say "building the UI into ui/dist"
+  (cd "$SLIPWAY_ROOT/ui" && npm run --silent build >/dev/null)
+}
+
+ensure_tauri_driver() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v tauri-driver >/dev/null 2>&1; then
+    say "installing tauri-driver (cargo install, about a minute)"
+    cargo install tauri-driver --locked --quiet
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds="$1" what="$2"
+  shift 2
+  for _ in $(seq $((seconds * 5))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  die "$what did not start within ${seconds}s"
+}
+
+ensure_docker_engine() {
+  if docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  say "starting the Docker Engine (dockerd)"
+  mkdir -p "$SLIPWAY_ENV_DIR"
+  dockerd >"$SLIPWAY_ENV_DIR/dockerd.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for 60 "the Docker Engine (see $SLIPWAY_ENV_DIR/dockerd.log)" docker info
+}
+
+# A real registry that asks for a password, on a free port of 127.0.0.1. Its address and
+# credentials reach the tests as SLIPWAY_TEST_REGISTRY{,_USER,_PASSWORD}.
+start_registry() {
+  local dir="$SLIPWAY_ENV_DIR/registry"
+  rm -rf "$dir" && mkdir -p "$dir/storage"
+  local port user password
+  port="$(free_port)"
+  user="slipway-test"
+  password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+  htpasswd -Bbn "$user" "$password" >"$dir/htpasswd" 2>/dev/null
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+auth:
+  htpasswd:
+    realm: slipway-test
+    path: $dir/htpasswd
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  export SLIPWAY_TEST_REGISTRY="127.0.0.1:$port"
+  export SLIPWAY_TEST_REGISTRY_USER="$user"
+  export SLIPWAY_TEST_REGISTRY_PASSWORD="$password"
+  wait_for 30 "the registry (see $dir/registry.log)" curl -fsS -o /dev/null -w '' "http://127.0.0.1:$port/" 
+}
+
+# A virtual display for the window tests.
+start_display() {
+  local display
+  for display in $(seq 90 130); do
+    [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ] || break
+  done
+  Xvfb ":$display" -screen 0 1280x860x24 -nolisten tcp >"$SLIPWAY_ENV_DIR/xvfb.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  export DISPLAY=":$display"
+  wait_for 20 "Xvfb" test -e "/tmp/.X11-unix/X$display"
+}
+
+stop_started() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
+
+# Runs a command on a private D-Bus session with GNOME Keyring's Secret Service unlocked,
+# so the real OS keyring backs the tests and the app, and nothing outlives the session.
+in_keyring_session() {
+  dbus-run-session -- bash -c '
+    set -e
+    echo -n "slipway-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    exec "$@"
+  ' in-keyring-session "$@"
+}

@@ -1,0 +1,67 @@
+//! Shared by the integration test binaries: the environment `scripts/test` prepares, and
+//! fixture folders.
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The local registry with a password that `scripts/test` started.
+pub struct TestRegistry {
+    pub address: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// These tests use the real engine, registry, keyring and display that `scripts/test`
+/// starts; outside it they fail with that instruction rather than skip.
+pub fn test_registry() -> TestRegistry {
+    let read = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set: run the tests through `scripts/test`, which starts the real components they need"
+            )
+        })
+    };
+    TestRegistry {
+        address: read("SLIPWAY_TEST_REGISTRY"),
+        user: read("SLIPWAY_TEST_REGISTRY_USER"),
+        password: read("SLIPWAY_TEST_REGISTRY_PASSWORD"),
+    }
+}
+
+/// The `slipway` binary cargo built for these tests.
+pub fn slipway_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_slipway"))
+}
+
+/// Runs git in `dir` with a fixed identity, failing the test on error.
+pub fn git(dir: &Path, args: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Slipway Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.test")
+        .env("GIT_COMMITTER_NAME", "Slipway Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.test")
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("git {args:?} failed with {status}").into())
+    }
+}
+
+/// A small Django-shaped project in a git repository on `branch`, with one commit.
+pub fn git_project(parent: &Path, name: &str, branch: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("manage.py"), "print('manage')\n")?;
+    std::fs::write(dir.join("requirements.txt"), "django\n")?;
+    git(&dir, &["init", "-q", "-b", branch])?;
+    git(&dir, &["add", "."])?;
+    git(&dir, &["commit", "-q", "-m", "first"])?;
+    Ok(dir)
+}
