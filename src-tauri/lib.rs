@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bindings;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod docker;

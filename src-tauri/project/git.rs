@@ -31,6 +31,38 @@ pub async fn git_state(folder: &Path) -> Option<GitState> {
     Some(GitState { branch, commit })
 }
 
+/// Everything a release records about the working copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GitDetails {
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    /// Files with uncommitted changes (or untracked), as `git status` names them.
+    pub dirty_files: Vec<String>,
+    pub remote_url: Option<String>,
+}
+
+/// Branch, commit, dirty files and the `origin` remote, or `None` outside a repository.
+pub async fn git_details(folder: &Path) -> Option<GitDetails> {
+    let state = git_state(folder).await?;
+    let status = run_git(folder, &["status", "--porcelain=v1", "--untracked-files=normal"]).await;
+    let dirty_files = status
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.get(3..))
+        .map(str::to_owned)
+        .collect();
+    let remote_url = run_git(folder, &["remote", "get-url", "origin"])
+        .await
+        .map(|url| crate::secrets::redact(&url).into_owned());
+    Some(GitDetails {
+        branch: state.branch,
+        commit: state.commit,
+        dirty_files,
+        remote_url,
+    })
+}
+
 async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     let mut command = tokio::process::Command::new("git");
     command.arg("-C").arg(folder).args(args).kill_on_drop(true);
@@ -38,7 +70,7 @@ async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     if !output.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let text = String::from_utf8_lossy(&output.stdout).trim_end().to_owned();
     (!text.is_empty()).then_some(text)
 }
 
@@ -84,6 +116,9 @@ mod tests {
                 .is_some_and(|c| c.len() >= 7),
             "{state:?}"
         );
+        std::fs::write(dir.path().join("new.txt"), "x")?;
+        let details = git_details(dir.path()).await;
+        assert_eq!(details.map(|d| d.dirty_files), Some(vec!["new.txt".to_owned()]));
         git(dir.path(), &["checkout", "-q", "--detach"])?;
         let detached = git_state(dir.path()).await;
         assert_eq!(detached.and_then(|s| s.branch), None);

@@ -4,8 +4,12 @@
 //! then reads its git state. The recent-projects list lives in the app's data folder, never
 //! inside the project.
 
+mod ci;
+mod detect;
+mod files;
 mod git;
 mod recent;
+mod settings;
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +18,11 @@ use ts_rs::TS;
 
 use crate::error::{AppError, ErrorKind};
 
-pub use git::{git_state, GitState};
+pub use detect::{detect, flake8_excludes, Detected, Detection, EnvVarNeed, Installer, LintTool, PythonEnv};
+pub use files::{decode_text, is_virtualenv};
+pub use git::{git_details, git_state, GitDetails, GitState};
 pub use recent::{RecentProject, RecentProjects};
+pub use settings::{load_settings, project_id, save_settings, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -29,6 +36,8 @@ pub enum ProjectError {
     Empty,
     #[error("could not save the list of recent projects to {path}: {reason}")]
     RecentsNotSaved { path: PathBuf, reason: String },
+    #[error("could not save the project's settings to {path}: {reason}")]
+    NotSaved { path: PathBuf, reason: String },
 }
 
 impl From<ProjectError> for AppError {
@@ -42,6 +51,7 @@ impl From<ProjectError> for AppError {
                 ErrorKind::Io,
                 "The project is open, but it will not be in the recent list next time. Check that the data folder is writable.",
             ),
+            ProjectError::NotSaved { .. } => (ErrorKind::Io, "Check that the data folder is writable, then save again."),
         };
         AppError::new(kind, capitalise(&error.to_string()), hint)
     }
@@ -66,13 +76,18 @@ pub struct ProjectSummary {
     pub git: Option<GitState>,
 }
 
-/// Checks that `path` is a readable folder and reads what the header shows about it.
-pub async fn open(path: &str) -> Result<ProjectSummary, ProjectError> {
+/// Checks that `path` names a readable folder and returns its canonical path.
+pub fn resolve_folder(path: &str) -> Result<PathBuf, ProjectError> {
     let trimmed = path.trim();
     if trimmed.is_empty() {
         return Err(ProjectError::Empty);
     }
-    let folder = check_folder(&expand_home(trimmed))?;
+    check_folder(&expand_home(trimmed))
+}
+
+/// Checks that `path` is a readable folder and reads what the header shows about it.
+pub async fn open(path: &str) -> Result<ProjectSummary, ProjectError> {
+    let folder = resolve_folder(path)?;
     let name = folder
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())

@@ -1,0 +1,156 @@
+//! Reading linter output: flake8's `path:line:col: CODE message` lines and ruff's JSON.
+//! A linter that crashed is "lint could not run", never a list of violations.
+
+use regex::Regex;
+use serde::Deserialize;
+
+use super::{CheckOutcome, LintReport, Violation};
+use crate::project::LintTool;
+
+/// Violations in flake8's default format; lines that do not match are not violations.
+pub fn parse_flake8(lines: &[String]) -> Vec<Violation> {
+    let Ok(pattern) = Regex::new(r"^(.+?):(\d+):(\d+): ([A-Z]+[0-9]+) (.*)$") else {
+        return Vec::new();
+    };
+    lines
+        .iter()
+        .filter_map(|line| pattern.captures(line))
+        .map(|capture| Violation {
+            path: capture[1].trim_start_matches("./").to_owned(),
+            line: capture[2].parse().unwrap_or(0),
+            column: capture[3].parse().unwrap_or(0),
+            code: capture[4].to_owned(),
+            message: capture[5].to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RuffLocation {
+    row: u32,
+    column: u32,
+}
+
+#[derive(Deserialize)]
+struct RuffViolation {
+    code: Option<String>,
+    message: String,
+    filename: String,
+    location: RuffLocation,
+}
+
+/// Violations from `ruff check --output-format json`, with paths made relative to `root`.
+pub fn parse_ruff(json: &str, root: &str) -> Result<Vec<Violation>, String> {
+    let items: Vec<RuffViolation> =
+        serde_json::from_str(json.trim()).map_err(|error| format!("ruff's JSON output could not be read: {error}"))?;
+    Ok(items
+        .into_iter()
+        .map(|item| Violation {
+            path: item
+                .filename
+                .strip_prefix(root)
+                .map(|path| path.trim_start_matches('/').to_owned())
+                .unwrap_or(item.filename),
+            line: item.location.row,
+            column: item.location.column,
+            code: item.code.unwrap_or_else(|| "E999".to_owned()),
+            message: item.message,
+        })
+        .collect())
+}
+
+fn tail(lines: &[String], count: usize) -> String {
+    let meaningful: Vec<&str> = lines
+        .iter()
+        .map(|line| line.trim_end())
+        .filter(|line| !line.is_empty())
+        .collect();
+    meaningful[meaningful.len().saturating_sub(count)..].join("\n")
+}
+
+/// The report for a finished lint run.
+pub fn interpret(tool: LintTool, code: Option<i32>, stdout: &[String], stderr: &[String], root: &str) -> LintReport {
+    let crashed = |why: &str| LintReport {
+        tool,
+        outcome: CheckOutcome::CouldNotRun,
+        violations: Vec::new(),
+        problem: Some(format!("{why}\n{}", tail(stderr, 8).trim_start()).trim_end().to_owned()),
+        exit_code: code,
+        duration_ms: 0,
+    };
+    let violations = match tool {
+        LintTool::Flake8 => parse_flake8(stdout),
+        LintTool::Ruff => match parse_ruff(&stdout.join("\n"), root) {
+            Ok(violations) => violations,
+            Err(_) if code == Some(0) && stdout.iter().all(|line| line.trim().is_empty()) => Vec::new(),
+            Err(problem) => return crashed(&format!("Lint could not run: {problem}")),
+        },
+    };
+    let traceback = stderr.iter().any(|line| line.starts_with("Traceback"));
+    match code {
+        Some(0) if violations.is_empty() => LintReport {
+            tool,
+            outcome: CheckOutcome::Passed,
+            violations,
+            problem: None,
+            exit_code: code,
+            duration_ms: 0,
+        },
+        Some(1) if !violations.is_empty() && !traceback => LintReport {
+            tool,
+            outcome: CheckOutcome::Failed,
+            violations,
+            problem: None,
+            exit_code: code,
+            duration_ms: 0,
+        },
+        Some(127) => crashed(&format!("Lint could not run: {} was not found.", tool.package())),
+        Some(other) => crashed(&format!(
+            "Lint could not run: {} crashed (exit code {other}).",
+            tool.package()
+        )),
+        None => crashed("Lint could not run: it was stopped by a signal."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn flake8_lines_become_violations() {
+        // Captured from flake8 7.1 on the lint fixture.
+        let out = lines("./shop/views.py:3:1: F401 'os' imported but unused\n./shop/views.py:10:80: E501 line too long (88 > 79 characters)\nsettings.py:1:1: W391 blank line at end of file");
+        let violations = parse_flake8(&out);
+        assert_eq!(violations.len(), 3);
+        assert_eq!(violations[0].path, "shop/views.py");
+        assert_eq!((violations[1].line, violations[1].column), (10, 80));
+        assert_eq!(violations[1].code, "E501");
+        assert_eq!(violations[0].message, "'os' imported but unused");
+    }
+
+    #[test]
+    fn a_linter_crash_is_not_a_list_of_violations() {
+        let stderr = lines("Traceback (most recent call last):\n  File \"flake8\", line 1\nAttributeError: 'EntryPoints' object has no attribute 'get'");
+        let report = interpret(LintTool::Flake8, Some(1), &[], &stderr, "/p");
+        assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
+        assert!(report.problem.unwrap_or_default().contains("AttributeError"));
+        let clean = interpret(LintTool::Flake8, Some(0), &[], &[], "/p");
+        assert_eq!(clean.outcome, CheckOutcome::Passed);
+    }
+
+    #[test]
+    fn ruff_json_is_read() -> Result<(), String> {
+        let json = r#"[{"code":"F401","message":"`os` imported but unused","filename":"/p/app/x.py","location":{"row":1,"column":8},"end_location":{"row":1,"column":10},"fix":null,"noqa_row":1,"url":"https://docs.astral.sh/ruff/rules/unused-import"}]"#;
+        let violations = parse_ruff(json, "/p")?;
+        assert_eq!(violations[0].path, "app/x.py");
+        assert_eq!(violations[0].code, "F401");
+        let report = interpret(LintTool::Ruff, Some(1), &[json.to_owned()], &[], "/p");
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        Ok(())
+    }
+}

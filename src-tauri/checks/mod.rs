@@ -1,0 +1,153 @@
+//! The checks room: a project's own tests (pytest) and lint (flake8 or ruff), run as
+//! supervised child processes in the project's Python environment, read into typed results.
+//!
+//! How to use it: [`prepare_env`] makes or reuses the environment, then [`run_tests`] and
+//! [`run_lint`] (or both at once with [`run_checks`]) stream [`CheckEvent`]s to a sink and
+//! return a report. Cancelling the token ends every process tree they started.
+//!
+//! Why through the shell: the commands come from the project's CI (`cd app && pytest ...`)
+//! and must run as CI ran them. pytest's JUnit report is requested through `PYTEST_ADDOPTS`,
+//! so the command itself is never rewritten.
+
+mod lint;
+mod process;
+mod pyenv;
+mod pytest;
+mod run;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::{AppError, ErrorKind};
+use crate::project::LintTool;
+
+pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
+pub use pyenv::{prepare_env, PreparedEnv};
+pub use run::{run_checks, run_lint, run_tests, ChecksSummary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckKind {
+    Tests,
+    Lint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    /// The tool could not start or crashed: no verdict on the code.
+    CouldNotRun,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TestCounts {
+    pub passed: u32,
+    pub failed: u32,
+    pub errors: u32,
+    pub skipped: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TestFailure {
+    /// pytest's node id, `tests/test_x.py::TestY::test_z`.
+    pub node_id: String,
+    pub message: String,
+    pub traceback: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TestReport {
+    pub outcome: CheckOutcome,
+    pub counts: TestCounts,
+    pub failures: Vec<TestFailure>,
+    /// pytest's own last line, `2 failed, 10 passed in 1.2s`.
+    pub summary_line: Option<String>,
+    pub exit_code: Option<i32>,
+    /// Why the tests could not run, in words.
+    pub problem: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LintReport {
+    pub tool: LintTool,
+    pub outcome: CheckOutcome,
+    pub violations: Vec<Violation>,
+    pub problem: Option<String>,
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+}
+
+/// What a check reports while it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "event", content = "data", rename_all = "camelCase")]
+pub enum CheckEvent {
+    /// Preparing the Python environment (creating it, installing requirements).
+    #[serde(rename_all = "camelCase")]
+    Setup { message: String },
+    #[serde(rename_all = "camelCase")]
+    Started { check: CheckKind, command: String },
+    #[serde(rename_all = "camelCase")]
+    Output {
+        check: Option<CheckKind>,
+        stream: Stream,
+        line: String,
+        /// Milliseconds since the Unix epoch.
+        at_ms: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Finished { check: CheckKind, outcome: CheckOutcome },
+}
+
+/// Where events go; cloned into each concurrent run.
+pub type EventSink = Arc<dyn Fn(CheckEvent) + Send + Sync>;
+
+pub(crate) fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChecksError {
+    #[error("the Python environment could not be prepared: {step} failed\n{detail}")]
+    EnvSetup { step: String, detail: String },
+    #[error("{0}")]
+    Spawn(#[from] SpawnError),
+    #[error("the run was cancelled")]
+    Cancelled,
+    #[error("could not write a temporary file: {0}")]
+    TempFile(String),
+}
+
+impl From<ChecksError> for AppError {
+    fn from(error: ChecksError) -> Self {
+        let (kind, hint) = match &error {
+            ChecksError::EnvSetup { .. } => (
+                ErrorKind::Precondition,
+                "Check the project's requirements install with pip, or choose an existing virtualenv in the project's settings.",
+            ),
+            ChecksError::Spawn(_) => (ErrorKind::Precondition, "Check that Python 3 is installed (`slipway doctor`)."),
+            ChecksError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
+            ChecksError::TempFile(_) => (ErrorKind::Io, "Check that the temporary folder is writable and has space."),
+        };
+        AppError::new(kind, error.to_string(), hint)
+    }
+}

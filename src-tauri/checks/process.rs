@@ -1,0 +1,273 @@
+//! Supervised child processes: each in its own process group, so a cancel or a time-out
+//! ends the whole tree (pytest's workers, a shell's children), with every output line
+//! streamed as it arrives.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+/// How long a process group gets between SIGTERM and SIGKILL.
+const TERMINATE_GRACE: Duration = Duration::from_secs(3);
+/// Lines kept per stream for parsing; beyond it the oldest go (the stream still shows all).
+const KEPT_LINES: usize = 200_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+impl ProcessSpec {
+    /// A command line run by `/bin/sh -c`, as CI runs a step.
+    pub fn shell(command: &str, cwd: PathBuf, env: Vec<(String, String)>, timeout: Duration) -> Self {
+        Self {
+            program: "/bin/sh".to_owned(),
+            args: vec!["-c".to_owned(), command.to_owned()],
+            cwd,
+            env,
+            timeout,
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug)]
+pub struct ProcessOutcome {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not start `{program}`: {reason}")]
+pub struct SpawnError {
+    pub program: String,
+    pub reason: String,
+}
+
+/// Runs `spec`, calling `on_line` for every line, until it exits, times out or `cancel`
+/// fires. Both of the latter end the whole process group.
+pub async fn supervise(
+    spec: &ProcessSpec,
+    cancel: &CancellationToken,
+    on_line: &mut (dyn FnMut(Stream, &str) + Send),
+) -> Result<ProcessOutcome, SpawnError> {
+    let started = Instant::now();
+    let mut command = tokio::process::Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .current_dir(&spec.cwd)
+        .envs(spec.env.iter().map(|(key, value)| (key, value)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = command.spawn().map_err(|error| SpawnError {
+        program: spec.program.clone(),
+        reason: error.to_string(),
+    })?;
+    let group = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
+
+    let (sender, mut receiver) = mpsc::unbounded_channel::<(Stream, String)>();
+    let mut readers = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        readers.push(tokio::spawn(forward(
+            BufReader::new(stdout),
+            Stream::Stdout,
+            sender.clone(),
+        )));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        readers.push(tokio::spawn(forward(
+            BufReader::new(stderr),
+            Stream::Stderr,
+            sender.clone(),
+        )));
+    }
+    drop(sender);
+
+    let mut outcome = ProcessOutcome {
+        code: None,
+        signal: None,
+        timed_out: false,
+        cancelled: false,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let deadline = tokio::time::sleep(spec.timeout);
+    tokio::pin!(deadline);
+    let mut lines_open = true;
+    let status = loop {
+        tokio::select! {
+            line = receiver.recv(), if lines_open => match line {
+                Some((stream, text)) => {
+                    on_line(stream, &text);
+                    let kept = match stream { Stream::Stdout => &mut outcome.stdout, Stream::Stderr => &mut outcome.stderr };
+                    if kept.len() == KEPT_LINES { kept.remove(0); }
+                    kept.push(text);
+                }
+                None => lines_open = false,
+            },
+            status = child.wait() => break status,
+            () = &mut deadline, if !outcome.timed_out && !outcome.cancelled => {
+                outcome.timed_out = true;
+                stop_group(group, &mut child).await;
+            }
+            () = cancel.cancelled(), if !outcome.timed_out && !outcome.cancelled => {
+                outcome.cancelled = true;
+                stop_group(group, &mut child).await;
+            }
+        }
+    };
+    // The group may still hold the pipes (a daemonised grandchild): end it before draining.
+    if let Some(group) = group {
+        let _ = killpg(group, Signal::SIGKILL);
+    }
+    while let Some((stream, text)) = receiver.recv().await {
+        on_line(stream, &text);
+        match stream {
+            Stream::Stdout => outcome.stdout.push(text),
+            Stream::Stderr => outcome.stderr.push(text),
+        }
+    }
+    for reader in readers {
+        let _ = reader.await;
+    }
+    let status = status.map_err(|error| SpawnError {
+        program: spec.program.clone(),
+        reason: error.to_string(),
+    })?;
+    outcome.code = status.code();
+    outcome.signal = status.signal();
+    outcome.elapsed = started.elapsed();
+    Ok(outcome)
+}
+
+async fn forward<R>(reader: BufReader<R>, stream: Stream, sender: mpsc::UnboundedSender<(Stream, String)>)
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    let mut lines = reader.lines();
+    // A non-UTF-8 line ends `next_line` with an error; read raw bytes instead.
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                if sender.send((stream, line)).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(_) => {
+                let mut rest = Vec::new();
+                let mut inner = lines.into_inner();
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut inner, &mut rest).await;
+                for line in String::from_utf8_lossy(&rest).lines() {
+                    let _ = sender.send((stream, line.to_owned()));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// SIGTERM to the group, then SIGKILL if anything is left after the grace period.
+async fn stop_group(group: Option<Pid>, child: &mut tokio::process::Child) {
+    match group {
+        Some(group) => {
+            let _ = killpg(group, Signal::SIGTERM);
+            if tokio::time::timeout(TERMINATE_GRACE, child.wait()).await.is_err() {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+        }
+        None => {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(command: &str, timeout: Duration) -> ProcessSpec {
+        ProcessSpec::shell(command, std::env::temp_dir(), Vec::new(), timeout)
+    }
+
+    #[tokio::test]
+    async fn streams_both_streams_and_returns_the_exit_code() -> Result<(), SpawnError> {
+        let mut seen = Vec::new();
+        let outcome = supervise(
+            &spec("echo out; echo err >&2; exit 3", Duration::from_secs(10)),
+            &CancellationToken::new(),
+            &mut |stream, line| seen.push((stream, line.to_owned())),
+        )
+        .await?;
+        assert_eq!(outcome.code, Some(3));
+        assert!(seen.contains(&(Stream::Stdout, "out".to_owned())));
+        assert!(seen.contains(&(Stream::Stderr, "err".to_owned())));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn cancelling_ends_the_whole_group() -> Result<(), Box<dyn std::error::Error>> {
+        let marker = format!("slipway-cancel-{}", std::process::id());
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            trigger.cancel();
+        });
+        // A grandchild that would outlive a plain kill of the shell.
+        let command = format!("sh -c 'exec -a {marker} sleep 60' & sleep 60");
+        let outcome = supervise(&spec(&command, Duration::from_secs(30)), &cancel, &mut |_, _| {}).await?;
+        assert!(outcome.cancelled);
+        assert!(outcome.elapsed < Duration::from_secs(10));
+        let left = std::process::Command::new("pgrep").args(["-f", &marker]).output()?;
+        assert!(
+            left.stdout.is_empty(),
+            "left behind: {}",
+            String::from_utf8_lossy(&left.stdout)
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_time_out_stops_the_run() -> Result<(), SpawnError> {
+        let outcome = supervise(
+            &spec("sleep 30", Duration::from_millis(300)),
+            &CancellationToken::new(),
+            &mut |_, _| {},
+        )
+        .await?;
+        assert!(outcome.timed_out);
+        assert_eq!(outcome.code, None);
+        Ok(())
+    }
+}

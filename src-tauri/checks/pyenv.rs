@@ -1,0 +1,296 @@
+//! The Python environment checks run in: the project's own virtualenv when it has one,
+//! else one Slipway makes in its data folder (never inside the project: a `.venv` in the
+//! tree makes older flake8 walk site-packages), reused while the files it was installed from
+//! are unchanged.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use super::process::{supervise, ProcessSpec};
+use super::{now_ms, CheckEvent, ChecksError, EventSink};
+use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
+
+/// One pip install may take this long (a big requirements file on a slow mirror).
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const FINGERPRINT_FILE: &str = ".slipway-fingerprint";
+
+/// A ready environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedEnv {
+    pub venv: PathBuf,
+    /// Slipway made it (and may remake it); the project's own is never recreated.
+    pub managed: bool,
+}
+
+impl PreparedEnv {
+    pub fn bin_dir(&self) -> PathBuf {
+        self.venv.join("bin")
+    }
+
+    /// The variables that activate it, as `source bin/activate` would.
+    pub fn activation(&self) -> Vec<(String, String)> {
+        let path = std::env::var("PATH").unwrap_or_default();
+        vec![
+            ("VIRTUAL_ENV".to_owned(), self.venv.display().to_string()),
+            ("PATH".to_owned(), format!("{}:{path}", self.bin_dir().display())),
+            ("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned()),
+        ]
+    }
+}
+
+/// Makes the environment ready: reuses or creates it, installs the project's requirements
+/// and the tools the checks need (pytest; the linter at the project's pinned version).
+pub async fn prepare_env(
+    root: &Path,
+    python: &PythonEnv,
+    settings: &ProjectSettings,
+    data_dir: &Path,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<PreparedEnv, ChecksError> {
+    let say = |message: String| sink(CheckEvent::Setup { message });
+    if let Some(own) = settings
+        .venv
+        .as_deref()
+        .map(PathBuf::from)
+        .filter(|path| is_virtualenv(path))
+    {
+        let env = PreparedEnv {
+            venv: own,
+            managed: false,
+        };
+        say(format!("Using the project's virtualenv {}", env.venv.display()));
+        ensure_tools(root, &env, settings, cancel, sink).await?;
+        return Ok(env);
+    }
+    let env = PreparedEnv {
+        venv: data_dir.join("venvs").join(project_id(root)),
+        managed: true,
+    };
+    let fingerprint = fingerprint(root, python, settings);
+    let stamp = env.venv.join(FINGERPRINT_FILE);
+    if env.bin_dir().join("python").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&fingerprint) {
+        say(format!(
+            "Reusing the Python environment in {} (requirements unchanged)",
+            env.venv.display()
+        ));
+        return Ok(env);
+    }
+    say(format!("Creating a Python environment in {}", env.venv.display()));
+    run_step(
+        "creating the virtualenv",
+        ProcessSpec {
+            program: "python3".to_owned(),
+            args: vec![
+                "-m".into(),
+                "venv".into(),
+                "--clear".into(),
+                env.venv.display().to_string(),
+            ],
+            cwd: root.to_path_buf(),
+            env: Vec::new(),
+            timeout: INSTALL_TIMEOUT,
+        },
+        cancel,
+        sink,
+    )
+    .await?;
+    install_project(root, python, &env, cancel, sink).await?;
+    ensure_tools(root, &env, settings, cancel, sink).await?;
+    std::fs::write(&stamp, fingerprint).map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    say("The Python environment is ready".to_owned());
+    Ok(env)
+}
+
+fn fingerprint(root: &Path, python: &PythonEnv, settings: &ProjectSettings) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "{:?}|{:?}|{:?}",
+        python.installer, settings.lint_tool, settings.lint_version
+    ));
+    for file in &python.install_from {
+        hasher.update(file.as_bytes());
+        hasher.update(std::fs::read(root.join(file)).unwrap_or_default());
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+async fn install_project(
+    root: &Path,
+    python: &PythonEnv,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    match python.installer {
+        Installer::Nothing => Ok(()),
+        Installer::Requirements => {
+            for (index, file) in python.install_from.iter().enumerate() {
+                sink(CheckEvent::Setup {
+                    message: format!("Installing {file}"),
+                });
+                let original = root.join(file);
+                let bytes = std::fs::read(&original).map_err(|error| ChecksError::EnvSetup {
+                    step: format!("reading {file}"),
+                    detail: error.to_string(),
+                })?;
+                // pip reads UTF-8; a UTF-16 file (with its BOM) is handed over re-encoded.
+                let requirement_file = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+                    let copy = env.venv.join(format!(".slipway-requirements-{index}.txt"));
+                    std::fs::write(&copy, decode_text(&bytes))
+                        .map_err(|error| ChecksError::TempFile(error.to_string()))?;
+                    copy
+                } else {
+                    original
+                };
+                pip(
+                    root,
+                    env,
+                    &["install", "-r", &requirement_file.display().to_string()],
+                    cancel,
+                    sink,
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        Installer::Poetry => {
+            sink(CheckEvent::Setup {
+                message: "Installing Poetry, then the project's locked dependencies".to_owned(),
+            });
+            pip(root, env, &["install", "poetry"], cancel, sink).await?;
+            let mut variables = env.activation();
+            variables.push(("POETRY_VIRTUALENVS_CREATE".to_owned(), "false".to_owned()));
+            run_step(
+                "poetry install",
+                ProcessSpec {
+                    program: env.bin_dir().join("poetry").display().to_string(),
+                    args: vec!["install".into(), "--no-root".into(), "--no-interaction".into()],
+                    cwd: root.to_path_buf(),
+                    env: variables,
+                    timeout: INSTALL_TIMEOUT,
+                },
+                cancel,
+                sink,
+            )
+            .await
+        }
+        Installer::Pyproject => {
+            sink(CheckEvent::Setup {
+                message: "Installing the project from pyproject.toml".to_owned(),
+            });
+            pip(root, env, &["install", "-e", "."], cancel, sink).await
+        }
+    }
+}
+
+/// Installs pytest and the linter when the environment lacks them, the linter at the
+/// project's pinned version: its rules and config reading differ between versions.
+async fn ensure_tools(
+    root: &Path,
+    env: &PreparedEnv,
+    settings: &ProjectSettings,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    let mut wanted = Vec::new();
+    if !env.bin_dir().join("pytest").is_file() {
+        wanted.push("pytest".to_owned());
+    }
+    let linter = settings.lint_tool.package();
+    match &settings.lint_version {
+        Some(version) if !has_distribution(&env.venv, linter, version) => wanted.push(format!("{linter}=={version}")),
+        None if !env.bin_dir().join(linter).is_file() => wanted.push(linter.to_owned()),
+        _ => {}
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    sink(CheckEvent::Setup {
+        message: format!("Installing {}", wanted.join(", ")),
+    });
+    let mut args = vec!["install"];
+    args.extend(wanted.iter().map(String::as_str));
+    pip(root, env, &args, cancel, sink).await
+}
+
+/// True when `name==version` is installed (its `.dist-info` folder is there).
+fn has_distribution(venv: &Path, name: &str, version: &str) -> bool {
+    let wanted = format!("{}-{version}.dist-info", name.replace('-', "_")).to_lowercase();
+    let Ok(lib) = std::fs::read_dir(venv.join("lib")) else {
+        return false;
+    };
+    lib.flatten().any(|python| {
+        std::fs::read_dir(python.path().join("site-packages"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().to_lowercase() == wanted)
+    })
+}
+
+async fn pip(
+    root: &Path,
+    env: &PreparedEnv,
+    args: &[&str],
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    let mut all_args = vec!["-m".to_owned(), "pip".to_owned()];
+    all_args.extend(args.iter().map(|arg| (*arg).to_owned()));
+    all_args.extend(["--no-input".to_owned(), "--progress-bar".to_owned(), "off".to_owned()]);
+    run_step(
+        &format!("pip {}", args.join(" ")),
+        ProcessSpec {
+            program: env.bin_dir().join("python").display().to_string(),
+            args: all_args,
+            cwd: root.to_path_buf(),
+            env: env.activation(),
+            timeout: INSTALL_TIMEOUT,
+        },
+        cancel,
+        sink,
+    )
+    .await
+}
+
+async fn run_step(
+    step: &str,
+    spec: ProcessSpec,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    let forward = sink.clone();
+    let outcome = supervise(&spec, cancel, &mut |stream, line| {
+        forward(CheckEvent::Output {
+            check: None,
+            stream,
+            line: line.to_owned(),
+            at_ms: now_ms(),
+        })
+    })
+    .await?;
+    if outcome.cancelled {
+        return Err(ChecksError::Cancelled);
+    }
+    if outcome.code == Some(0) {
+        return Ok(());
+    }
+    let lines: Vec<&String> = outcome.stdout.iter().chain(outcome.stderr.iter()).collect();
+    let detail = lines[lines.len().saturating_sub(12)..]
+        .iter()
+        .map(|line| line.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(ChecksError::EnvSetup {
+        step: step.to_owned(),
+        detail: if outcome.timed_out {
+            format!("it did not finish within {} minutes", spec.timeout.as_secs() / 60)
+        } else {
+            detail
+        },
+    })
+}

@@ -1,0 +1,355 @@
+//! Reading a pytest run: the JUnit XML report for counts and failures, the summary line, and
+//! the exit code, which tells "tests failed" from "tests could not start".
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use regex::Regex;
+
+use super::{CheckOutcome, TestCounts, TestFailure, TestReport};
+
+/// Counts and failures from a JUnit XML report.
+pub fn parse_junit(xml: &str) -> Result<(TestCounts, Vec<TestFailure>), String> {
+    let mut reader = Reader::from_str(xml);
+    let mut counts = TestCounts::default();
+    let mut failures = Vec::new();
+    let mut current: Option<(String, u32)> = None; // node id, failures+errors seen in it
+    let mut pending: Option<TestFailure> = None;
+    let mut skipped_in_case = false;
+    loop {
+        match reader
+            .read_event()
+            .map_err(|error| format!("the JUnit report is not valid XML: {error}"))?
+        {
+            // A self-closing test case has nothing inside: it passed.
+            Event::Empty(tag) if tag.name().as_ref() == b"testcase" => counts.passed += 1,
+            Event::Start(tag) if tag.name().as_ref() == b"testcase" => {
+                let classname = attribute(&tag, "classname").unwrap_or_default();
+                let name = attribute(&tag, "name").unwrap_or_default();
+                current = Some((node_id(&classname, &name), 0));
+                skipped_in_case = false;
+            }
+            Event::Start(tag) | Event::Empty(tag)
+                if matches!(tag.name().as_ref(), b"failure" | b"error") && current.is_some() =>
+            {
+                let is_error = tag.name().as_ref() == b"error";
+                let message = attribute(&tag, "message").unwrap_or_default();
+                if let Some((node, seen)) = current.as_mut() {
+                    if *seen == 0 {
+                        if is_error {
+                            counts.errors += 1;
+                        } else {
+                            counts.failed += 1;
+                        }
+                    }
+                    *seen += 1;
+                    pending = Some(TestFailure {
+                        node_id: node.clone(),
+                        message: if is_error { format!("error: {message}") } else { message },
+                        traceback: String::new(),
+                    });
+                }
+            }
+            Event::Start(tag) | Event::Empty(tag) if tag.name().as_ref() == b"skipped" && current.is_some() => {
+                skipped_in_case = true;
+            }
+            Event::Text(text) => {
+                if let Some(failure) = pending.as_mut() {
+                    failure
+                        .traceback
+                        .push_str(&text.decode().map(|t| t.into_owned()).unwrap_or_default());
+                }
+            }
+            // Since quick-xml 0.38 entities arrive apart from the text around them.
+            Event::GeneralRef(reference) => {
+                if let Some(failure) = pending.as_mut() {
+                    let name = reference.decode().map(|name| name.into_owned()).unwrap_or_default();
+                    let resolved = reference.resolve_char_ref().ok().flatten().or(match name.as_str() {
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "amp" => Some('&'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        _ => None,
+                    });
+                    match resolved {
+                        Some(character) => failure.traceback.push(character),
+                        None => failure.traceback.push_str(&format!("&{name};")),
+                    }
+                }
+            }
+            Event::CData(text) => {
+                if let Some(failure) = pending.as_mut() {
+                    failure.traceback.push_str(&String::from_utf8_lossy(&text));
+                }
+            }
+            Event::End(tag) if matches!(tag.name().as_ref(), b"failure" | b"error") => {
+                if let Some(mut failure) = pending.take() {
+                    failure.traceback = failure.traceback.trim().to_owned();
+                    failures.push(failure);
+                }
+            }
+            Event::End(tag) if tag.name().as_ref() == b"testcase" => {
+                if let Some((_, seen)) = current.take() {
+                    if seen == 0 {
+                        if skipped_in_case {
+                            counts.skipped += 1;
+                        } else {
+                            counts.passed += 1;
+                        }
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok((counts, failures))
+}
+
+fn attribute(tag: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    tag.attributes()
+        .flatten()
+        .find(|attribute| attribute.key.as_ref() == name.as_bytes())
+        .and_then(|attribute| attribute.unescape_value().ok().map(|value| value.into_owned()))
+}
+
+/// `tests.test_views.TestHome` + `test_ok` → `tests/test_views.py::TestHome::test_ok`, the
+/// node id pytest itself prints, as far as the class path allows.
+fn node_id(classname: &str, name: &str) -> String {
+    let parts: Vec<&str> = classname.split('.').collect();
+    let class_start = parts
+        .iter()
+        .position(|part| part.chars().next().is_some_and(char::is_uppercase))
+        .unwrap_or(parts.len());
+    let module = parts[..class_start].join("/");
+    let mut id = if module.is_empty() {
+        classname.to_owned()
+    } else {
+        format!("{module}.py")
+    };
+    for class in &parts[class_start..] {
+        id.push_str("::");
+        id.push_str(class);
+    }
+    format!("{id}::{name}")
+}
+
+/// The last `==== 2 failed, 3 passed in 0.12s ====` line, without the rules.
+pub fn summary_line(lines: &[String]) -> Option<String> {
+    let rule = Regex::new(r"^=+ (.+ in [0-9.]+s.*?) =+$").ok()?;
+    lines
+        .iter()
+        .rev()
+        .find_map(|line| rule.captures(line.trim()).map(|capture| capture[1].to_owned()))
+}
+
+/// Counts read from a summary line, when there is no report (pytest stopped early).
+pub fn counts_from_summary(summary: &str) -> TestCounts {
+    let mut counts = TestCounts::default();
+    let Ok(pair) = Regex::new(r"(\d+) (passed|failed|errors?|skipped)") else {
+        return counts;
+    };
+    for capture in pair.captures_iter(summary) {
+        let number: u32 = capture[1].parse().unwrap_or(0);
+        match &capture[2] {
+            "passed" => counts.passed = number,
+            "failed" => counts.failed = number,
+            "skipped" => counts.skipped = number,
+            _ => counts.errors = number,
+        }
+    }
+    counts
+}
+
+/// The lines that say why pytest could not start: its `E ` lines or a Python traceback's end.
+fn startup_problem(stdout: &[String], stderr: &[String]) -> String {
+    let all: Vec<&String> = stdout.iter().chain(stderr.iter()).collect();
+    let e_lines: Vec<&str> = all
+        .iter()
+        .filter_map(|line| line.strip_prefix("E "))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    if !e_lines.is_empty() {
+        return e_lines[e_lines.len().saturating_sub(5)..].join("\n");
+    }
+    let meaningful: Vec<&str> = all
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+        .collect();
+    meaningful[meaningful.len().saturating_sub(5)..].join("\n")
+}
+
+/// Everything pytest's exit code, report and output say, as one report.
+pub fn interpret(
+    code: Option<i32>,
+    junit: Option<Result<(TestCounts, Vec<TestFailure>), String>>,
+    stdout: &[String],
+    stderr: &[String],
+) -> TestReport {
+    let summary = summary_line(stdout);
+    let (counts, failures) = match junit {
+        Some(Ok(parsed)) => parsed,
+        _ => (
+            summary.as_deref().map(counts_from_summary).unwrap_or_default(),
+            Vec::new(),
+        ),
+    };
+    let ran_any = counts.passed + counts.failed + counts.errors + counts.skipped > 0;
+    let (outcome, problem) = match code {
+        Some(0) => (CheckOutcome::Passed, None),
+        Some(1) if ran_any => (CheckOutcome::Failed, None),
+        Some(1) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "The tests could not start:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        Some(2) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "The test run was interrupted or could not collect the tests:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        Some(3) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "pytest hit an internal error:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        Some(4) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "pytest did not accept the command line:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        Some(5) => (
+            CheckOutcome::CouldNotRun,
+            Some(
+                "No tests were collected: check the test command and that the test files are named test_*.py."
+                    .to_owned(),
+            ),
+        ),
+        Some(127) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "The test command was not found:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        Some(other) => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "The tests ended with exit code {other}:\n{}",
+                startup_problem(stdout, stderr)
+            )),
+        ),
+        None => (
+            CheckOutcome::CouldNotRun,
+            Some("The tests were stopped by a signal.".to_owned()),
+        ),
+    };
+    TestReport {
+        outcome,
+        counts,
+        failures,
+        summary_line: summary,
+        exit_code: code,
+        problem,
+        duration_ms: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Captured from a real pytest 8 run on the failing fixture.
+    const JUNIT: &str = r#"<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="3" time="0.03"><testcase classname="tests.test_shop" name="test_total" time="0.001" /><testcase classname="tests.test_shop.TestCart" name="test_empty" time="0.001"><failure message="assert 1 == 2">def test_empty():
+&gt;       assert 1 == 2
+E       assert 1 == 2
+
+tests/test_shop.py:9: AssertionError</failure></testcase><testcase classname="tests.test_shop" name="test_later" time="0.000"><skipped type="pytest.skip" message="not yet">tests/test_shop.py:12: not yet</skipped></testcase></testsuite></testsuites>"#;
+
+    #[test]
+    fn junit_gives_counts_and_failures_with_tracebacks() -> Result<(), String> {
+        let (counts, failures) = parse_junit(JUNIT)?;
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 1,
+                failed: 1,
+                errors: 0,
+                skipped: 1
+            }
+        );
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].node_id, "tests/test_shop.py::TestCart::test_empty");
+        assert_eq!(failures[0].message, "assert 1 == 2");
+        assert!(
+            failures[0].traceback.contains(">       assert 1 == 2"),
+            "{}",
+            failures[0].traceback
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn summary_lines_are_found_and_counted() {
+        let lines = vec![
+            "collected 3 items".to_owned(),
+            "========= 1 failed, 1 passed, 1 skipped, 2 errors in 0.05s =========".to_owned(),
+        ];
+        let summary = summary_line(&lines);
+        assert_eq!(
+            summary.as_deref(),
+            Some("1 failed, 1 passed, 1 skipped, 2 errors in 0.05s")
+        );
+        let counts = counts_from_summary(summary.as_deref().unwrap_or_default());
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 1,
+                failed: 1,
+                errors: 2,
+                skipped: 1
+            }
+        );
+    }
+
+    #[test]
+    fn exit_one_without_results_is_could_not_start() {
+        let stderr = vec![
+            "Traceback (most recent call last):".to_owned(),
+            "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.".to_owned(),
+        ];
+        let report = interpret(Some(1), None, &[], &stderr);
+        assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
+        let problem = report.problem.unwrap_or_default();
+        assert!(problem.starts_with("The tests could not start"), "{problem}");
+        assert!(problem.contains("SECRET_KEY"), "{problem}");
+    }
+
+    #[test]
+    fn each_exit_code_has_its_meaning() {
+        assert_eq!(interpret(Some(0), None, &[], &[]).outcome, CheckOutcome::Passed);
+        let failed = interpret(Some(1), Some(parse_junit(JUNIT)), &[], &[]);
+        assert_eq!(failed.outcome, CheckOutcome::Failed);
+        for code in [2, 3, 4, 5] {
+            assert_eq!(
+                interpret(Some(code), None, &[], &[]).outcome,
+                CheckOutcome::CouldNotRun,
+                "exit {code}"
+            );
+        }
+        assert!(interpret(Some(5), None, &[], &[])
+            .problem
+            .unwrap_or_default()
+            .contains("No tests were collected"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Running the project's test and lint commands and turning what they did into reports.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use super::process::{supervise, ProcessOutcome, ProcessSpec};
+use super::pyenv::PreparedEnv;
+use super::{
+    lint, now_ms, pytest, CheckEvent, CheckKind, CheckOutcome, ChecksError, EventSink, LintReport, TestReport,
+};
+use crate::project::{flake8_excludes, LintTool, ProjectSettings};
+
+/// flake8's own default excludes, kept when Slipway adds one (`--exclude` replaces them).
+const FLAKE8_DEFAULT_EXCLUDES: &str = ".svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg";
+
+/// Both reports of a `check` run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecksSummary {
+    pub tests: TestReport,
+    pub lint: LintReport,
+}
+
+impl ChecksSummary {
+    /// `error` when either could not run, `failed` when either failed, else `passed`.
+    pub fn outcome(&self) -> CheckOutcome {
+        let outcomes = [self.tests.outcome, self.lint.outcome];
+        if outcomes.contains(&CheckOutcome::Cancelled) {
+            CheckOutcome::Cancelled
+        } else if outcomes.contains(&CheckOutcome::CouldNotRun) {
+            CheckOutcome::CouldNotRun
+        } else if outcomes.contains(&CheckOutcome::Failed) {
+            CheckOutcome::Failed
+        } else {
+            CheckOutcome::Passed
+        }
+    }
+}
+
+fn environment(settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
+    let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    variables.extend(env.activation());
+    variables
+}
+
+async fn run_command(
+    check: CheckKind,
+    command: &str,
+    root: &Path,
+    variables: Vec<(String, String)>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<ProcessOutcome, ChecksError> {
+    sink(CheckEvent::Started {
+        check,
+        command: command.to_owned(),
+    });
+    let spec = ProcessSpec::shell(command, root.to_path_buf(), variables, timeout);
+    let forward = sink.clone();
+    Ok(supervise(&spec, cancel, &mut |stream, line| {
+        forward(CheckEvent::Output {
+            check: Some(check),
+            stream,
+            line: line.to_owned(),
+            at_ms: now_ms(),
+        })
+    })
+    .await?)
+}
+
+/// Runs the project's test command and reads its result.
+pub async fn run_tests(
+    root: &Path,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<TestReport, ChecksError> {
+    let report_dir = tempfile::tempdir().map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    let junit = report_dir.path().join("junit.xml");
+    let mut variables = environment(settings, env);
+    // Asked through the environment so the project's own command line stays untouched.
+    let addopts = settings.env.get("PYTEST_ADDOPTS").cloned().unwrap_or_default();
+    variables.push((
+        "PYTEST_ADDOPTS".to_owned(),
+        format!("{addopts} --junitxml={}", junit.display()).trim().to_owned(),
+    ));
+    let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
+    let outcome = run_command(
+        CheckKind::Tests,
+        &settings.test_command,
+        root,
+        variables,
+        timeout,
+        cancel,
+        sink,
+    )
+    .await?;
+    let mut report = if outcome.cancelled {
+        cancelled_tests()
+    } else if outcome.timed_out {
+        let mut report = pytest::interpret(None, None, &outcome.stdout, &outcome.stderr);
+        report.problem = Some(format!(
+            "The tests did not finish within {} s and were stopped.",
+            timeout.as_secs()
+        ));
+        report
+    } else {
+        let parsed = std::fs::read_to_string(&junit)
+            .ok()
+            .map(|xml| pytest::parse_junit(&xml));
+        pytest::interpret(outcome.code, parsed, &outcome.stdout, &outcome.stderr)
+    };
+    report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    sink(CheckEvent::Finished {
+        check: CheckKind::Tests,
+        outcome: report.outcome,
+    });
+    Ok(report)
+}
+
+fn cancelled_tests() -> TestReport {
+    TestReport {
+        outcome: CheckOutcome::Cancelled,
+        counts: Default::default(),
+        failures: Vec::new(),
+        summary_line: None,
+        exit_code: None,
+        problem: Some("Cancelled.".to_owned()),
+        duration_ms: 0,
+    }
+}
+
+/// The lint command as Slipway runs it: the project's, plus the output format Slipway reads
+/// and, when the virtualenv sits inside the project, an exclude for it.
+pub fn lint_command(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) -> String {
+    let mut command = settings.lint_command.trim().to_owned();
+    let last = command.rsplit("&&").next().unwrap_or_default().trim().to_owned();
+    match settings.lint_tool {
+        LintTool::Flake8 if last.starts_with("flake8") || last.contains("-m flake8") => {
+            if !command.contains("--format") {
+                command.push_str(" --format=default");
+            }
+            if let Ok(inside) = env.venv.strip_prefix(root) {
+                let venv_dir = inside.display().to_string();
+                let mut excludes = flake8_excludes(root);
+                if !command.contains("--exclude") && !excludes.contains(&venv_dir) {
+                    excludes.push(venv_dir);
+                    let list = format!("{FLAKE8_DEFAULT_EXCLUDES},{}", excludes.join(","));
+                    command.push_str(&format!(" --exclude={}", shlex::try_quote(&list).unwrap_or_default()));
+                }
+            }
+        }
+        LintTool::Ruff if last.starts_with("ruff") || last.contains("-m ruff") => {
+            if !command.contains("output-format") {
+                command.push_str(" --output-format json");
+            }
+        }
+        _ => {}
+    }
+    command
+}
+
+/// Runs the project's lint command and reads its result.
+pub async fn run_lint(
+    root: &Path,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<LintReport, ChecksError> {
+    let command = lint_command(root, settings, env);
+    let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
+    let outcome = run_command(
+        CheckKind::Lint,
+        &command,
+        root,
+        environment(settings, env),
+        timeout,
+        cancel,
+        sink,
+    )
+    .await?;
+    let mut report = if outcome.cancelled {
+        LintReport {
+            tool: settings.lint_tool,
+            outcome: CheckOutcome::Cancelled,
+            violations: Vec::new(),
+            problem: Some("Cancelled.".to_owned()),
+            exit_code: None,
+            duration_ms: 0,
+        }
+    } else {
+        let code = if outcome.timed_out { None } else { outcome.code };
+        let mut report = lint::interpret(
+            settings.lint_tool,
+            code,
+            &outcome.stdout,
+            &outcome.stderr,
+            &root.display().to_string(),
+        );
+        if outcome.timed_out {
+            report.problem = Some(format!(
+                "Lint did not finish within {} s and was stopped.",
+                timeout.as_secs()
+            ));
+        }
+        report
+    };
+    report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    sink(CheckEvent::Finished {
+        check: CheckKind::Lint,
+        outcome: report.outcome,
+    });
+    Ok(report)
+}
+
+/// Tests and lint at the same time; both always finish (or are cancelled together).
+pub async fn run_checks(
+    root: &Path,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<ChecksSummary, ChecksError> {
+    let (tests, lint) = tokio::join!(
+        run_tests(root, settings, env, cancel, sink),
+        run_lint(root, settings, env, cancel, sink)
+    );
+    Ok(ChecksSummary {
+        tests: tests?,
+        lint: lint?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn settings(tool: LintTool, command: &str) -> ProjectSettings {
+        ProjectSettings {
+            test_command: "pytest".into(),
+            lint_tool: tool,
+            lint_command: command.into(),
+            lint_version: None,
+            venv: None,
+            dockerfile: None,
+            env: BTreeMap::new(),
+            check_timeout_secs: 60,
+        }
+    }
+
+    #[test]
+    fn an_in_tree_venv_is_excluded_keeping_flake8_defaults_and_config() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("setup.cfg"), "[flake8]\nexclude = migrations\n")?;
+        let env = PreparedEnv {
+            venv: dir.path().join(".venv"),
+            managed: false,
+        };
+        let command = lint_command(dir.path(), &settings(LintTool::Flake8, "flake8"), &env);
+        // Quoted for the shell: the defaults hold a `*`.
+        assert_eq!(
+            command,
+            format!("flake8 --format=default --exclude='{FLAKE8_DEFAULT_EXCLUDES},migrations,.venv'")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_venv_outside_the_tree_adds_no_exclude_and_ruff_gets_json() {
+        let env = PreparedEnv {
+            venv: PathBuf::from("/data/venvs/x"),
+            managed: true,
+        };
+        let root = Path::new("/p");
+        assert_eq!(
+            lint_command(root, &settings(LintTool::Flake8, "flake8 ."), &env),
+            "flake8 . --format=default"
+        );
+        assert_eq!(
+            lint_command(root, &settings(LintTool::Ruff, "ruff check ."), &env),
+            "ruff check . --output-format json"
+        );
+    }
+}

@@ -1,0 +1,491 @@
+//! Detection: what Slipway finds in a project folder and will run for it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::ci::{read_ci, CiFindings};
+use super::files::{find_files, is_virtualenv, read_text};
+
+/// How deep detection looks for `manage.py`, Dockerfiles and settings modules.
+const SEARCH_DEPTH: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum LintTool {
+    Flake8,
+    Ruff,
+}
+
+impl LintTool {
+    pub fn package(self) -> &'static str {
+        match self {
+            LintTool::Flake8 => "flake8",
+            LintTool::Ruff => "ruff",
+        }
+    }
+}
+
+/// How the Python environment is made when the project has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Installer {
+    Requirements,
+    Poetry,
+    Pyproject,
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PythonEnv {
+    /// An existing virtualenv the project uses (inside its folder or beside it).
+    pub existing: Option<String>,
+    /// The existing one lies inside the project folder (linters must skip it).
+    pub in_tree: bool,
+    /// Files the environment is installed from, relative to the project.
+    pub install_from: Vec<String>,
+    pub installer: Installer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarNeed {
+    pub name: String,
+    /// Where it was seen: `.env.example`, a CI file, the settings module.
+    pub sources: Vec<String>,
+    /// A value found beside it (`.env.example`, CI), if any.
+    pub example: Option<String>,
+    /// The name suggests a secret (`SECRET`, `TOKEN`, `PASSWORD`, `KEY`, `DSN`).
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Detected<T> {
+    pub value: T,
+    /// Where it came from, in words: a file, or "Slipway's default".
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Detection {
+    /// Where `manage.py` is, relative to the project (`""` for the top), if anywhere.
+    pub app_root: Option<String>,
+    pub test_command: Detected<String>,
+    pub lint_tool: Detected<LintTool>,
+    pub lint_command: Detected<String>,
+    /// The linter version the project pins (CI first, then requirements), if any.
+    pub lint_version: Option<Detected<String>>,
+    pub python: PythonEnv,
+    /// Dockerfiles found, relative to the project.
+    pub dockerfiles: Vec<String>,
+    pub dockerignore: bool,
+    pub render_yaml: bool,
+    pub env_vars: Vec<EnvVarNeed>,
+    /// Folders the lint config already excludes.
+    pub lint_excludes: Vec<String>,
+}
+
+/// Looks at everything detection covers in `root`.
+pub fn detect(root: &Path) -> Detection {
+    let ci = read_ci(root);
+    let requirements = requirement_files(root);
+    let requirement_text: String = requirements
+        .iter()
+        .filter_map(|file| read_text(&root.join(file)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let lint_tool = lint_tool(root, &ci);
+    let lint_version = lint_version(lint_tool.value, &ci, &requirements, &requirement_text);
+    let lint_command = match &ci.lint_command {
+        Some(found) => Detected {
+            value: found.value.clone(),
+            source: found.source.clone(),
+        },
+        None => Detected {
+            value: match lint_tool.value {
+                LintTool::Flake8 => "flake8".to_owned(),
+                LintTool::Ruff => "ruff check".to_owned(),
+            },
+            source: lint_tool.source.clone(),
+        },
+    };
+    let dockerfiles = find_files(root, SEARCH_DEPTH, &|name| {
+        let lower = name.to_lowercase();
+        lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
+    })
+    .iter()
+    .map(|path| path.display().to_string())
+    .collect();
+    let app_root = find_files(root, SEARCH_DEPTH, &|name| name == "manage.py")
+        .into_iter()
+        .min_by_key(|path| path.components().count())
+        .map(|path| {
+            path.parent()
+                .map(|parent| parent.display().to_string())
+                .unwrap_or_default()
+        });
+    Detection {
+        test_command: test_command(root, &ci),
+        lint_tool,
+        lint_command,
+        lint_version,
+        python: python_env(root, requirements),
+        dockerfiles,
+        dockerignore: root.join(".dockerignore").is_file(),
+        render_yaml: root.join("render.yaml").is_file(),
+        env_vars: env_vars(root, app_root.as_deref(), &ci),
+        lint_excludes: flake8_excludes(root),
+        app_root,
+    }
+}
+
+fn test_command(root: &Path, ci: &CiFindings) -> Detected<String> {
+    if let Some(found) = &ci.test_command {
+        return Detected {
+            value: found.value.clone(),
+            source: found.source.clone(),
+        };
+    }
+    let configs: [(&str, &dyn Fn(&str) -> bool); 4] = [
+        ("pytest.ini", &|_| true),
+        ("pyproject.toml", &|text| text.contains("[tool.pytest.ini_options]")),
+        ("tox.ini", &|text| text.contains("[pytest]")),
+        ("setup.cfg", &|text| text.contains("[tool:pytest]")),
+    ];
+    for (file, has_pytest) in configs {
+        if read_text(&root.join(file)).is_some_and(|text| has_pytest(&text)) {
+            return Detected {
+                value: "pytest".to_owned(),
+                source: file.to_owned(),
+            };
+        }
+    }
+    Detected {
+        value: "pytest".to_owned(),
+        source: "Slipway's default".to_owned(),
+    }
+}
+
+fn lint_tool(root: &Path, ci: &CiFindings) -> Detected<LintTool> {
+    if let Some(found) = &ci.lint_command {
+        let tool = if found.value.split_whitespace().any(|word| word == "ruff") {
+            LintTool::Ruff
+        } else {
+            LintTool::Flake8
+        };
+        return Detected {
+            value: tool,
+            source: found.source.clone(),
+        };
+    }
+    for file in [".flake8", "setup.cfg", "tox.ini"] {
+        if read_text(&root.join(file)).is_some_and(|text| text.contains("[flake8]")) {
+            return Detected {
+                value: LintTool::Flake8,
+                source: file.to_owned(),
+            };
+        }
+    }
+    for file in ["ruff.toml", ".ruff.toml"] {
+        if root.join(file).is_file() {
+            return Detected {
+                value: LintTool::Ruff,
+                source: file.to_owned(),
+            };
+        }
+    }
+    if read_text(&root.join("pyproject.toml")).is_some_and(|text| text.contains("[tool.ruff")) {
+        return Detected {
+            value: LintTool::Ruff,
+            source: "pyproject.toml".to_owned(),
+        };
+    }
+    Detected {
+        value: LintTool::Flake8,
+        source: "Slipway's default".to_owned(),
+    }
+}
+
+fn lint_version(
+    tool: LintTool,
+    ci: &CiFindings,
+    requirements: &[String],
+    requirement_text: &str,
+) -> Option<Detected<String>> {
+    if let Some((_, found)) = ci.pins.iter().find(|(pinned, _)| pinned == tool.package()) {
+        return Some(Detected {
+            value: found.value.clone(),
+            source: found.source.clone(),
+        });
+    }
+    let pin = Regex::new(&format!(r"(?im)^\s*{}\s*==\s*([0-9][A-Za-z0-9.]*)", tool.package())).ok()?;
+    let version = pin.captures(requirement_text)?.get(1)?.as_str().to_owned();
+    Some(Detected {
+        value: version,
+        source: requirements.join(", "),
+    })
+}
+
+fn requirement_files(root: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("requirements") && name.ends_with(".txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn python_env(root: &Path, requirements: Vec<String>) -> PythonEnv {
+    let inside = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| is_virtualenv(path))
+        .min();
+    let name = root
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let beside = root.parent().and_then(|parent| {
+        [
+            "venv".to_owned(),
+            ".venv".to_owned(),
+            format!("{name}-venv"),
+            format!("{name}_venv"),
+            format!("{name}-env"),
+        ]
+        .into_iter()
+        .map(|candidate| parent.join(candidate))
+        .find(|path| is_virtualenv(path))
+    });
+    let existing = inside.clone().or(beside);
+    let (installer, install_from) = if !requirements.is_empty() {
+        (Installer::Requirements, requirements)
+    } else if root.join("poetry.lock").is_file() {
+        (
+            Installer::Poetry,
+            vec!["pyproject.toml".to_owned(), "poetry.lock".to_owned()],
+        )
+    } else if root.join("pyproject.toml").is_file() {
+        (Installer::Pyproject, vec!["pyproject.toml".to_owned()])
+    } else {
+        (Installer::Nothing, Vec::new())
+    };
+    PythonEnv {
+        existing: existing.map(|path| path.display().to_string()),
+        in_tree: inside.is_some(),
+        install_from,
+        installer,
+    }
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_uppercase();
+    ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "DSN", "CREDENTIAL"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
+fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarNeed> {
+    let mut needs: BTreeMap<String, EnvVarNeed> = BTreeMap::new();
+    let mut add = |name: &str, source: &str, example: Option<String>| {
+        let need = needs.entry(name.to_owned()).or_insert_with(|| EnvVarNeed {
+            name: name.to_owned(),
+            sources: Vec::new(),
+            example: None,
+            secret: is_secret_name(name),
+        });
+        if !need.sources.iter().any(|known| known == source) {
+            need.sources.push(source.to_owned());
+        }
+        if need.example.is_none() {
+            need.example = example.filter(|value| !value.is_empty());
+        }
+    };
+    for file in [".env.example", ".env.sample", ".env.template"] {
+        let Some(text) = read_text(&root.join(file)) else {
+            continue;
+        };
+        for line in text.lines().map(str::trim).filter(|line| !line.starts_with('#')) {
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            if let Some((name, value)) = line.split_once('=') {
+                let name = name.trim();
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    add(name, file, Some(value.trim().trim_matches(['"', '\'']).to_owned()));
+                }
+            }
+        }
+    }
+    for (name, found) in &ci.env {
+        add(name, &found.source, Some(found.value.clone()));
+    }
+    let reads = Regex::new(
+        r#"os\.environ\[\s*['"](\w+)['"]\s*\]|os\.environ\.get\(\s*['"](\w+)['"]|os\.getenv\(\s*['"](\w+)['"]"#,
+    );
+    let search_root = app_root.map(|app| root.join(app)).unwrap_or_else(|| root.to_path_buf());
+    let settings: Vec<PathBuf> = find_files(&search_root, SEARCH_DEPTH, &|name| name.ends_with(".py"))
+        .into_iter()
+        .filter(|path| {
+            path.file_name().is_some_and(|name| name == "settings.py")
+                || path.parent().is_some_and(|parent| parent.ends_with("settings"))
+        })
+        .collect();
+    if let Ok(reads) = reads {
+        for file in settings {
+            let Some(text) = read_text(&search_root.join(&file)) else {
+                continue;
+            };
+            let source = search_root.join(&file);
+            let source = source.strip_prefix(root).unwrap_or(&source).display().to_string();
+            for capture in reads.captures_iter(&text) {
+                if let Some(name) = capture.iter().skip(1).flatten().next() {
+                    add(name.as_str(), &source, None);
+                }
+            }
+        }
+    }
+    needs.into_values().collect()
+}
+
+/// Folders excluded in the project's flake8 configuration (every file that has a
+/// `[flake8]` section; the union is what matters for not walking a virtualenv).
+pub fn flake8_excludes(root: &Path) -> Vec<String> {
+    let mut excludes = Vec::new();
+    for file in [".flake8", "setup.cfg", "tox.ini"] {
+        let Some(text) = read_text(&root.join(file)) else {
+            continue;
+        };
+        let mut in_section = false;
+        let mut in_exclude = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_section = trimmed == "[flake8]";
+                in_exclude = false;
+                continue;
+            }
+            if !in_section {
+                continue;
+            }
+            let continuation = line.starts_with([' ', '\t']) && in_exclude;
+            let value = if let Some((key, value)) = trimmed.split_once('=').filter(|_| !continuation) {
+                in_exclude = matches!(key.trim(), "exclude" | "extend-exclude" | "extend_exclude");
+                if !in_exclude {
+                    continue;
+                }
+                value
+            } else if continuation {
+                trimmed
+            } else {
+                in_exclude = false;
+                continue;
+            };
+            excludes.extend(
+                value
+                    .split(',')
+                    .map(|item| item.trim().trim_end_matches('/').to_owned())
+                    .filter(|item| !item.is_empty()),
+            );
+        }
+    }
+    excludes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, file: &str, text: &str) -> std::io::Result<()> {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap_or(root))?;
+        std::fs::write(path, text)
+    }
+
+    #[test]
+    fn a_bare_folder_gets_the_defaults() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let detection = detect(dir.path());
+        assert_eq!(detection.test_command.value, "pytest");
+        assert_eq!(detection.test_command.source, "Slipway's default");
+        assert_eq!(detection.lint_tool.value, LintTool::Flake8);
+        assert_eq!(detection.python.installer, Installer::Nothing);
+        assert!(detection.dockerfiles.is_empty());
+        assert_eq!(detection.app_root, None);
+        Ok(())
+    }
+
+    #[test]
+    fn finds_config_files_subfolders_and_dockerfiles() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        write(
+            root,
+            "pyproject.toml",
+            "[tool.pytest.ini_options]\naddopts = \"-q\"\n[tool.ruff]\n",
+        )?;
+        write(root, "site/manage.py", "")?;
+        write(root, "site/shop/settings.py", "import os\nSECRET_KEY = os.environ['SECRET_KEY']\nDEBUG = os.getenv('DEBUG', '0')\nDB = os.environ.get(\"DATABASE_URL\")\n")?;
+        write(root, "dockerfile", "FROM python")?;
+        write(root, "deploy/worker.Dockerfile", "FROM python")?;
+        write(
+            root,
+            ".env.example",
+            "# comment\nSECRET_KEY=change-me\nexport ALLOWED_HOSTS=localhost\n",
+        )?;
+        write(root, "requirements-dev.txt", "ruff==0.4.4\n")?;
+        let detection = detect(root);
+        assert_eq!(detection.test_command.source, "pyproject.toml");
+        assert_eq!(detection.lint_tool.value, LintTool::Ruff);
+        assert_eq!(detection.lint_command.value, "ruff check");
+        assert_eq!(detection.lint_version.map(|v| v.value), Some("0.4.4".to_owned()));
+        assert_eq!(detection.app_root.as_deref(), Some("site"));
+        assert_eq!(detection.dockerfiles, ["deploy/worker.Dockerfile", "dockerfile"]);
+        let names: Vec<_> = detection.env_vars.iter().map(|need| need.name.as_str()).collect();
+        assert_eq!(names, ["ALLOWED_HOSTS", "DATABASE_URL", "DEBUG", "SECRET_KEY"]);
+        let secret = detection.env_vars.iter().find(|need| need.name == "SECRET_KEY");
+        assert!(secret.is_some_and(|need| need.secret
+            && need.sources.len() == 2
+            && need.example.as_deref() == Some("change-me")));
+        assert_eq!(detection.python.installer, Installer::Requirements);
+        Ok(())
+    }
+
+    #[test]
+    fn flake8_excludes_are_read_with_continuations() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(
+            dir.path(),
+            "setup.cfg",
+            "[flake8]\nmax-line-length = 99\nexclude =\n    migrations,\n    env/\n[other]\nexclude = nope\n",
+        )?;
+        write(dir.path(), "tox.ini", "[flake8]\nexclude = .venv,build\n")?;
+        assert_eq!(flake8_excludes(dir.path()), ["migrations", "env", ".venv", "build"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_virtualenv_in_the_tree_or_beside_it_is_found() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let project = dir.path().join("shop");
+        write(&project, ".venv/pyvenv.cfg", "home = /usr/bin\n")?;
+        let env = detect(&project).python;
+        assert!(env.in_tree);
+        assert!(env.existing.is_some_and(|path| path.ends_with(".venv")));
+        std::fs::remove_dir_all(project.join(".venv"))?;
+        write(dir.path(), "shop-venv/pyvenv.cfg", "home = /usr/bin\n")?;
+        let env = detect(&project).python;
+        assert!(!env.in_tree);
+        assert!(env.existing.is_some_and(|path| path.ends_with("shop-venv")));
+        Ok(())
+    }
+}

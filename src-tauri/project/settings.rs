@@ -1,0 +1,105 @@
+//! A project's settings as the person confirmed or edited them, saved in the app's data
+//! folder (never inside the project), keyed by the project's path.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+
+use super::detect::{Detection, LintTool};
+use super::ProjectError;
+use crate::paths::write_atomically;
+
+/// A test or lint run longer than this is stopped; the person can change it per project.
+pub const DEFAULT_CHECK_TIMEOUT_SECS: u32 = 30 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectSettings {
+    /// Run through the shell in the project folder, as CI would.
+    pub test_command: String,
+    pub lint_tool: LintTool,
+    pub lint_command: String,
+    /// The linter version to install when the environment lacks it.
+    pub lint_version: Option<String>,
+    /// The project's own virtualenv; `None` lets Slipway make one in its data folder.
+    pub venv: Option<String>,
+    /// The Dockerfile to build, relative to the project.
+    pub dockerfile: Option<String>,
+    /// Non-secret environment variables for the tests.
+    pub env: BTreeMap<String, String>,
+    pub check_timeout_secs: u32,
+}
+
+impl ProjectSettings {
+    /// What Slipway proposes before the person changes anything.
+    pub fn from_detection(detection: &Detection) -> Self {
+        Self {
+            test_command: detection.test_command.value.clone(),
+            lint_tool: detection.lint_tool.value,
+            lint_command: detection.lint_command.value.clone(),
+            lint_version: detection.lint_version.as_ref().map(|version| version.value.clone()),
+            venv: detection.python.existing.clone(),
+            dockerfile: detection.dockerfiles.first().cloned(),
+            env: detection
+                .env_vars
+                .iter()
+                .filter(|need| !need.secret)
+                .filter_map(|need| need.example.clone().map(|value| (need.name.clone(), value)))
+                .collect(),
+            check_timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
+        }
+    }
+}
+
+/// A stable id for a project folder, used to name its files in the data folder.
+pub fn project_id(root: &Path) -> String {
+    let digest = Sha256::digest(root.display().to_string().as_bytes());
+    digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn settings_file(data_dir: &Path, root: &Path) -> PathBuf {
+    data_dir.join("projects").join(format!("{}.json", project_id(root)))
+}
+
+/// The saved settings, if the person saved any.
+pub fn load_settings(data_dir: &Path, root: &Path) -> Option<ProjectSettings> {
+    let bytes = std::fs::read(settings_file(data_dir, root)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+pub fn save_settings(data_dir: &Path, root: &Path, settings: &ProjectSettings) -> Result<(), ProjectError> {
+    let file = settings_file(data_dir, root);
+    let json = serde_json::to_vec_pretty(settings).map_err(|error| ProjectError::NotSaved {
+        path: file.clone(),
+        reason: error.to_string(),
+    })?;
+    write_atomically(&file, &json).map_err(|error| ProjectError::NotSaved {
+        path: file,
+        reason: error.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_come_back_and_stay_outside_the_project() -> Result<(), Box<dyn std::error::Error>> {
+        let data = tempfile::tempdir()?;
+        let project = tempfile::tempdir()?;
+        let mut settings = ProjectSettings::from_detection(&super::super::detect::detect(project.path()));
+        settings.test_command = "pytest -x".into();
+        settings.env.insert("DEBUG".into(), "1".into());
+        save_settings(data.path(), project.path(), &settings)?;
+        assert_eq!(load_settings(data.path(), project.path()), Some(settings));
+        assert_eq!(
+            std::fs::read_dir(project.path())?.count(),
+            0,
+            "nothing written into the project"
+        );
+        Ok(())
+    }
+}
