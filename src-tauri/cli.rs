@@ -7,9 +7,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::checks::{self, CheckEvent, CheckOutcome, ChecksSummary, EventSink};
 use crate::doctor;
+use crate::error::AppError;
 use crate::logging::{self, Face};
 use crate::paths::AppPaths;
+use crate::project::{self, ProjectSettings};
 use crate::settings::Settings;
 
 /// Exit code for "could not run" and usage errors.
@@ -33,6 +40,16 @@ pub enum Command {
     /// data and logs live.
     Doctor {
         /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the project's tests and lint at the same time, in its Python environment, and
+    /// summarise them. Exit 0 when both pass, 1 when either fails, 2 when either could not run.
+    Check {
+        /// The project's folder.
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        /// Print events as JSON lines, the last one a summary.
         #[arg(long)]
         json: bool,
     },
@@ -68,6 +85,7 @@ pub fn run(command: Command) -> ExitCode {
     };
     match command {
         Command::Doctor { json } => runtime.block_on(run_doctor(&paths, json)),
+        Command::Check { project, json } => runtime.block_on(run_check(&paths, &project, json)),
     }
 }
 
@@ -90,6 +108,139 @@ async fn run_doctor(paths: &AppPaths, json: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode {
+    let root = match project::resolve_folder(project_dir) {
+        Ok(root) => root,
+        Err(error) => return fail(&error.into()),
+    };
+    let detection = project::detect(&root);
+    let settings =
+        project::load_settings(&paths.data_dir, &root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+    let sink: EventSink = Arc::new(move |event| print_event(&event, json));
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    let result = async {
+        let env = checks::prepare_env(&root, &detection.python, &settings, &paths.data_dir, &cancel, &sink).await?;
+        checks::run_checks(&root, &settings, &env, &cancel, &sink).await
+    }
+    .await;
+    match result {
+        Ok(summary) => {
+            if json {
+                println!("{}", summary_json(&summary));
+            } else {
+                print!("{}", render_summary(&summary));
+            }
+            match summary.outcome() {
+                CheckOutcome::Passed => ExitCode::SUCCESS,
+                CheckOutcome::Failed => ExitCode::FAILURE,
+                CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => ExitCode::from(EXIT_USAGE),
+            }
+        }
+        Err(error) => {
+            let error: AppError = error.into();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"kind": "summary", "outcome": "error", "error": error})
+                );
+            }
+            fail(&error)
+        }
+    }
+}
+
+fn print_event(event: &CheckEvent, json: bool) {
+    if json {
+        let mut value = serde_json::to_value(event).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("kind".to_owned(), "event".into());
+        }
+        println!("{}", crate::secrets::redact(&value.to_string()));
+        return;
+    }
+    let line = match event {
+        CheckEvent::Setup { message } => format!("setup | {message}"),
+        CheckEvent::Started { check, command } => format!("{} | $ {command}", label(*check)),
+        CheckEvent::Output { check, line, .. } => format!("{} | {line}", check.map(label).unwrap_or("setup")),
+        CheckEvent::Finished { check, outcome } => format!("{} | finished: {}", label(*check), outcome_word(*outcome)),
+    };
+    println!("{}", crate::secrets::redact(&line));
+}
+
+fn label(check: checks::CheckKind) -> &'static str {
+    match check {
+        checks::CheckKind::Tests => "tests",
+        checks::CheckKind::Lint => "lint ",
+    }
+}
+
+fn outcome_word(outcome: CheckOutcome) -> &'static str {
+    match outcome {
+        CheckOutcome::Passed => "passed",
+        CheckOutcome::Failed => "failed",
+        CheckOutcome::CouldNotRun => "error",
+        CheckOutcome::Cancelled => "canceled",
+    }
+}
+
+fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
+    let counts = &summary.tests.counts;
+    serde_json::json!({
+        "kind": "summary",
+        "tests": {"passed": counts.passed, "failed": counts.failed, "errors": counts.errors, "skipped": counts.skipped},
+        "lint": {"tool": summary.lint.tool.package(), "violations": summary.lint.violations.len()},
+        "outcome": match summary.outcome() {
+            CheckOutcome::Passed => "passed",
+            CheckOutcome::Failed => "failed",
+            CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => "error",
+        },
+    })
+}
+
+/// The summary a person reads at the end of `slipway check`.
+pub fn render_summary(summary: &ChecksSummary) -> String {
+    let tests = &summary.tests;
+    let counts = &tests.counts;
+    let mut out = format!(
+        "\nTests: {} passed, {} failed, {} errors, {} skipped ({})\n",
+        counts.passed,
+        counts.failed,
+        counts.errors,
+        counts.skipped,
+        outcome_word(tests.outcome)
+    );
+    for failure in &tests.failures {
+        out.push_str(&format!("  FAIL {}: {}\n", failure.node_id, failure.message));
+    }
+    if let Some(problem) = &tests.problem {
+        out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
+    }
+    let lint = &summary.lint;
+    out.push_str(&format!(
+        "Lint ({}): {} violations ({})\n",
+        lint.tool.package(),
+        lint.violations.len(),
+        outcome_word(lint.outcome)
+    ));
+    for violation in &lint.violations {
+        out.push_str(&format!(
+            "  {}:{}:{} {} {}\n",
+            violation.path, violation.line, violation.column, violation.code, violation.message
+        ));
+    }
+    if let Some(problem) = &lint.problem {
+        out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
+    }
+    out.push_str(&format!("Outcome: {}\n", outcome_word(summary.outcome())));
+    crate::secrets::redact(&out).into_owned()
 }
 
 fn fail(error: &crate::error::AppError) -> ExitCode {

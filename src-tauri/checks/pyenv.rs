@@ -157,26 +157,20 @@ async fn install_project(
             }
             Ok(())
         }
+        // Slipway reads the lock itself and pip installs the pinned versions: the same set
+        // Poetry would install, through the user's pip configuration (index, proxy), with no
+        // Poetry on the machine. Without a lock, the declared constraints are used.
         Installer::Poetry => {
+            let requirements = poetry_requirements(root).map_err(|detail| ChecksError::EnvSetup {
+                step: "reading the Poetry project".to_owned(),
+                detail,
+            })?;
             sink(CheckEvent::Setup {
-                message: "Installing Poetry, then the project's locked dependencies".to_owned(),
+                message: format!("Installing {} packages from the Poetry project", requirements.len()),
             });
-            pip(root, env, &["install", "poetry"], cancel, sink).await?;
-            let mut variables = env.activation();
-            variables.push(("POETRY_VIRTUALENVS_CREATE".to_owned(), "false".to_owned()));
-            run_step(
-                "poetry install",
-                ProcessSpec {
-                    program: env.bin_dir().join("poetry").display().to_string(),
-                    args: vec!["install".into(), "--no-root".into(), "--no-interaction".into()],
-                    cwd: root.to_path_buf(),
-                    env: variables,
-                    timeout: INSTALL_TIMEOUT,
-                },
-                cancel,
-                sink,
-            )
-            .await
+            let file = env.venv.join(".slipway-poetry-requirements.txt");
+            std::fs::write(&file, requirements.join("\n")).map_err(|error| ChecksError::TempFile(error.to_string()))?;
+            pip(root, env, &["install", "-r", &file.display().to_string()], cancel, sink).await
         }
         Installer::Pyproject => {
             sink(CheckEvent::Setup {
@@ -184,6 +178,95 @@ async fn install_project(
             });
             pip(root, env, &["install", "-e", "."], cancel, sink).await
         }
+    }
+}
+
+/// pip requirement lines for a Poetry project: the lock's pinned packages, else the
+/// constraints of `pyproject.toml` (main and every group) turned into pip's syntax.
+pub fn poetry_requirements(root: &Path) -> Result<Vec<String>, String> {
+    if let Ok(lock) = std::fs::read_to_string(root.join("poetry.lock")) {
+        let lock: toml::Table = lock
+            .parse()
+            .map_err(|error| format!("poetry.lock is not valid TOML: {error}"))?;
+        let packages = lock
+            .get("package")
+            .and_then(toml::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        return Ok(packages
+            .iter()
+            .filter_map(|package| {
+                let name = package.get("name")?.as_str()?;
+                let version = package.get("version")?.as_str()?;
+                let marker = package.get("markers").and_then(toml::Value::as_str);
+                Some(match marker {
+                    Some(marker) => format!("{name}=={version} ; {marker}"),
+                    None => format!("{name}=={version}"),
+                })
+            })
+            .collect());
+    }
+    let text = crate::project::decode_text(&std::fs::read(root.join("pyproject.toml")).map_err(|e| e.to_string())?);
+    let pyproject: toml::Table = text
+        .parse()
+        .map_err(|error| format!("pyproject.toml is not valid TOML: {error}"))?;
+    let poetry = pyproject.get("tool").and_then(|tool| tool.get("poetry"));
+    let mut tables = Vec::new();
+    if let Some(poetry) = poetry {
+        tables.extend(poetry.get("dependencies").cloned());
+        tables.extend(poetry.get("dev-dependencies").cloned());
+        if let Some(groups) = poetry.get("group").and_then(toml::Value::as_table) {
+            tables.extend(groups.values().filter_map(|group| group.get("dependencies").cloned()));
+        }
+    }
+    let mut requirements = Vec::new();
+    for table in tables.iter().filter_map(toml::Value::as_table) {
+        for (name, constraint) in table {
+            if name == "python" {
+                continue;
+            }
+            let version = match constraint {
+                toml::Value::String(version) => version.clone(),
+                toml::Value::Table(details) => details
+                    .get("version")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or("*")
+                    .to_owned(),
+                _ => "*".to_owned(),
+            };
+            requirements.push(format!("{name}{}", pip_specifier(&version)));
+        }
+    }
+    Ok(requirements)
+}
+
+/// Poetry's `^1.2`, `~1.2.3`, `1.2.3` and `*` in pip's words.
+fn pip_specifier(constraint: &str) -> String {
+    let constraint = constraint.trim();
+    let numbers = |text: &str| -> Vec<u64> { text.split('.').map(|part| part.parse().unwrap_or(0)).collect() };
+    if constraint.is_empty() || constraint == "*" {
+        String::new()
+    } else if let Some(version) = constraint.strip_prefix('^') {
+        let parts = numbers(version);
+        let upper = match parts.as_slice() {
+            [0, 0, patch, ..] => format!("0.0.{}", patch + 1),
+            [0, minor, ..] => format!("0.{}.0", minor + 1),
+            [major, ..] => format!("{}.0.0", major + 1),
+            [] => return String::new(),
+        };
+        format!(">={version},<{upper}")
+    } else if let Some(version) = constraint.strip_prefix('~').filter(|v| !v.starts_with('=')) {
+        let parts = numbers(version);
+        let upper = match parts.as_slice() {
+            [major] => format!("{}.0", major + 1),
+            [major, minor, ..] => format!("{major}.{}", minor + 1),
+            [] => return String::new(),
+        };
+        format!(">={version},<{upper}")
+    } else if constraint.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("=={constraint}")
+    } else {
+        constraint.to_owned()
     }
 }
 
@@ -293,4 +376,35 @@ async fn run_step(
             detail
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poetry_constraints_in_pip_words() {
+        assert_eq!(pip_specifier("^1.2.3"), ">=1.2.3,<2.0.0");
+        assert_eq!(pip_specifier("^0.4"), ">=0.4,<0.5.0");
+        assert_eq!(pip_specifier("~1.2.3"), ">=1.2.3,<1.3");
+        assert_eq!(pip_specifier("1.16.0"), "==1.16.0");
+        assert_eq!(pip_specifier("*"), "");
+        assert_eq!(pip_specifier(">=2,<3"), ">=2,<3");
+    }
+
+    #[test]
+    fn the_lock_wins_over_the_constraints() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("pyproject.toml"), "[tool.poetry.dependencies]\npython = \"^3.9\"\nsix = \"^1.0\"\n[tool.poetry.group.dev.dependencies]\npytest = {version = \"~8.3\"}\n")?;
+        assert_eq!(
+            poetry_requirements(dir.path())?,
+            ["six>=1.0,<2.0.0", "pytest>=8.3,<8.4"]
+        );
+        std::fs::write(dir.path().join("poetry.lock"), "[[package]]\nname = \"six\"\nversion = \"1.16.0\"\n\n[[package]]\nname = \"tomli\"\nversion = \"2.0.1\"\nmarkers = \"python_version < \\\"3.11\\\"\"\n")?;
+        assert_eq!(
+            poetry_requirements(dir.path())?,
+            ["six==1.16.0", "tomli==2.0.1 ; python_version < \"3.11\""]
+        );
+        Ok(())
+    }
 }

@@ -156,10 +156,10 @@ pub fn lint_command(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) 
                 }
             }
         }
-        LintTool::Ruff if last.starts_with("ruff") || last.contains("-m ruff") => {
-            if !command.contains("output-format") {
-                command.push_str(" --output-format json");
-            }
+        LintTool::Ruff
+            if (last.starts_with("ruff") || last.contains("-m ruff")) && !command.contains("output-format") =>
+        {
+            command.push_str(" --output-format json");
         }
         _ => {}
     }

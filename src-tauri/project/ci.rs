@@ -143,7 +143,7 @@ fn read_script(script: &str, source: &str, findings: &mut CiFindings) {
             }
             continue;
         }
-        let runs = |tool: &str| words.iter().any(|word| *word == tool);
+        let runs = |tool: &str| words.contains(&tool);
         let found = || Found {
             value: match &cd_prefix {
                 Some(cd) => format!("{cd} && {command}"),

@@ -152,14 +152,15 @@ fn test_command(root: &Path, ci: &CiFindings) -> Detected<String> {
             source: found.source.clone(),
         };
     }
-    let configs: [(&str, &dyn Fn(&str) -> bool); 4] = [
-        ("pytest.ini", &|_| true),
-        ("pyproject.toml", &|text| text.contains("[tool.pytest.ini_options]")),
-        ("tox.ini", &|text| text.contains("[pytest]")),
-        ("setup.cfg", &|text| text.contains("[tool:pytest]")),
+    // Each file and the section that makes it a pytest configuration (any pytest.ini does).
+    let configs = [
+        ("pytest.ini", ""),
+        ("pyproject.toml", "[tool.pytest.ini_options]"),
+        ("tox.ini", "[pytest]"),
+        ("setup.cfg", "[tool:pytest]"),
     ];
-    for (file, has_pytest) in configs {
-        if read_text(&root.join(file)).is_some_and(|text| has_pytest(&text)) {
+    for (file, section) in configs {
+        if read_text(&root.join(file)).is_some_and(|text| text.contains(section)) {
             return Detected {
                 value: "pytest".to_owned(),
                 source: file.to_owned(),
@@ -271,7 +272,9 @@ fn python_env(root: &Path, requirements: Vec<String>) -> PythonEnv {
     let existing = inside.clone().or(beside);
     let (installer, install_from) = if !requirements.is_empty() {
         (Installer::Requirements, requirements)
-    } else if root.join("poetry.lock").is_file() {
+    } else if root.join("poetry.lock").is_file()
+        || read_text(&root.join("pyproject.toml")).is_some_and(|text| text.contains("[tool.poetry"))
+    {
         (
             Installer::Poetry,
             vec!["pyproject.toml".to_owned(), "poetry.lock".to_owned()],
