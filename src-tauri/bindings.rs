@@ -9,7 +9,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
 /// Renders the bindings file.
 pub fn render() -> String {
-    use crate::{commands, doctor, error, project};
+    use crate::{checks, commands, doctor, error, project};
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),
@@ -21,6 +21,26 @@ pub fn render() -> String {
         decl::<doctor::CheckId>(&cfg),
         decl::<doctor::DoctorCheck>(&cfg),
         decl::<doctor::DoctorReport>(&cfg),
+        decl::<project::Detected<()>>(&cfg),
+        decl::<project::LintTool>(&cfg),
+        decl::<project::Installer>(&cfg),
+        decl::<project::PythonEnv>(&cfg),
+        decl::<project::EnvVarNeed>(&cfg),
+        decl::<project::Detection>(&cfg),
+        decl::<project::GitDetails>(&cfg),
+        decl::<project::ProjectSettings>(&cfg),
+        decl::<commands::ProjectDetails>(&cfg),
+        decl::<commands::CheckSelection>(&cfg),
+        decl::<commands::ChecksRun>(&cfg),
+        decl::<checks::CheckKind>(&cfg),
+        decl::<checks::CheckOutcome>(&cfg),
+        decl::<checks::Stream>(&cfg),
+        decl::<checks::TestCounts>(&cfg),
+        decl::<checks::TestFailure>(&cfg),
+        decl::<checks::TestReport>(&cfg),
+        decl::<checks::Violation>(&cfg),
+        decl::<checks::LintReport>(&cfg),
+        decl::<checks::CheckEvent>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

@@ -142,10 +142,15 @@ stop_started() {
 
 # Runs a command on a private D-Bus session with GNOME Keyring's Secret Service unlocked,
 # so the real OS keyring backs the tests and the app, and nothing outlives the session.
+# The keyring's files live in a private folder, so a login keyring of the machine's user
+# (with another password) is never touched and never prompts.
+# SLIPWAY_KEYRING_HOME names that folder (the tests use a fresh one each run).
 in_keyring_session() {
-  dbus-run-session -- bash -c '
+  local keyring_home="${SLIPWAY_KEYRING_HOME:-$SLIPWAY_ENV_DIR/keyring-home}"
+  mkdir -p "$keyring_home"
+  KEYRING_HOME="$keyring_home" dbus-run-session -- bash -c '
     set -e
-    echo -n "slipway-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    echo -n "slipway-keyring" | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null
     exec "$@"
   ' in-keyring-session "$@"
 }

@@ -73,6 +73,7 @@ pub struct TestReport {
     pub exit_code: Option<i32>,
     /// Why the tests could not run, in words.
     pub problem: Option<String>,
+    #[ts(type = "number")]
     pub duration_ms: u64,
 }
 
@@ -94,6 +95,7 @@ pub struct LintReport {
     pub violations: Vec<Violation>,
     pub problem: Option<String>,
     pub exit_code: Option<i32>,
+    #[ts(type = "number")]
     pub duration_ms: u64,
 }
 
@@ -112,6 +114,7 @@ pub enum CheckEvent {
         stream: Stream,
         line: String,
         /// Milliseconds since the Unix epoch.
+        #[ts(type = "number")]
         at_ms: u64,
     },
     #[serde(rename_all = "camelCase")]

@@ -7,4 +7,8 @@ pub const COMMANDS: &[&str] = &[
     "recent_projects",
     "forget_recent_project",
     "run_doctor",
+    "detect_project",
+    "save_project_settings",
+    "run_checks",
+    "cancel_checks",
 ];

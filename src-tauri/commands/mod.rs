@@ -4,6 +4,7 @@
 //! [`AppError`](crate::error::AppError) `{kind, message, hint}`.
 
 mod app;
+mod checks;
 mod project;
 
 pub mod list;
@@ -12,11 +13,14 @@ use crate::paths::AppPaths;
 use crate::project::RecentProjects;
 
 pub use app::AppInfo;
+pub use checks::{CheckSelection, ChecksRun, ProjectDetails};
 
 /// What the commands share, owned by Tauri's state manager.
 pub struct AppState {
     pub paths: AppPaths,
     pub recents: tokio::sync::Mutex<RecentProjects>,
+    /// Projects whose checks are running, with the token that cancels them.
+    pub running_checks: tokio::sync::Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
 }
 
 impl AppState {
@@ -25,6 +29,7 @@ impl AppState {
         Self {
             paths,
             recents: tokio::sync::Mutex::new(recents),
+            running_checks: Default::default(),
         }
     }
 }
@@ -37,6 +42,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         project::open_project,
         project::recent_projects,
         project::forget_recent_project,
+        checks::detect_project,
+        checks::save_project_settings,
+        checks::run_checks,
+        checks::cancel_checks,
     ]
 }
 

@@ -59,7 +59,12 @@ pub fn git_project(parent: &Path, name: &str, branch: &str) -> Result<PathBuf, B
     let dir = parent.join(name);
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("manage.py"), "print('manage')\n")?;
-    std::fs::write(dir.join("requirements.txt"), "django\n")?;
+    std::fs::write(dir.join("requirements.txt"), "pytest\nflake8\n")?;
+    std::fs::create_dir_all(dir.join("tests"))?;
+    std::fs::write(
+        dir.join("tests/test_home.py"),
+        "def test_home():\n    assert 'home'.upper() == 'HOME'\n",
+    )?;
     git(&dir, &["init", "-q", "-b", branch])?;
     git(&dir, &["add", "."])?;
     git(&dir, &["commit", "-q", "-m", "first"])?;

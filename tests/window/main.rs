@@ -126,6 +126,32 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     session
         .wait_for(&format!("//main//dd[normalize-space()='{project_path}']"), UI_WAIT)
         .await?;
+    // What Slipway found, editable; then the project's own tests run for real.
+    let test_command = session.wait_for("//input[@id='test-command']", UI_WAIT).await?;
+    let found = session
+        .execute("return document.getElementById('test-command').value")
+        .await?;
+    assert_eq!(found, "pytest", "{found}");
+    let _ = test_command;
+    session
+        .click(&session.wait_for(&button("Run tests"), UI_WAIT).await?)
+        .await?;
+    // Making the Python environment (pip) is most of this wait.
+    let heading = session
+        .wait_for("//section[@aria-label='Test results']//h4", 240)
+        .await?;
+    let counts = session.wait_for("//*[@data-testid='test-counts']", UI_WAIT).await?;
+    assert_eq!(session.text(&heading).await?, "Tests passed");
+    assert!(session.text(&counts).await?.starts_with("1 passed"));
+    let output = session.wait_for("//pre[@aria-label='Output']", UI_WAIT).await?;
+    assert!(session.text(&output).await?.contains("$ pytest"));
+    session
+        .click(&session.wait_for(&button("Run lint"), UI_WAIT).await?)
+        .await?;
+    let lint = session
+        .wait_for("//section[@aria-label='Lint results']//h4", 120)
+        .await?;
+    assert_eq!(session.text(&lint).await?, "Lint (flake8) passed");
     // A WebDriver screenshot right after a change can show the previous frame.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     save_screenshot(&session, "release-with-project").await?;

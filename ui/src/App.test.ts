@@ -36,6 +36,35 @@ function fakeBackend() {
       case "forget_recent_project":
         recents = recents.filter((item) => item.path !== payload.path);
         return recents;
+      case "detect_project":
+        return {
+          path: lettings.path,
+          saved: false,
+          git: { branch: "main", commit: "abc1234", dirtyFiles: [], remoteUrl: null },
+          settings: {
+            testCommand: "pytest",
+            lintTool: "flake8",
+            lintCommand: "flake8",
+            lintVersion: null,
+            venv: null,
+            dockerfile: "Dockerfile",
+            env: {},
+            checkTimeoutSecs: 1800,
+          },
+          detection: {
+            appRoot: "",
+            testCommand: { value: "pytest", source: "pytest.ini" },
+            lintTool: { value: "flake8", source: "setup.cfg" },
+            lintCommand: { value: "flake8", source: "setup.cfg" },
+            lintVersion: null,
+            python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "requirements" },
+            dockerfiles: ["Dockerfile"],
+            dockerignore: false,
+            renderYaml: false,
+            envVars: [],
+            lintExcludes: [],
+          },
+        };
       case "app_info":
         return { version: "0.1.0", dataDir: "/data", logDir: "/data/logs" };
       default:
@@ -75,6 +104,8 @@ describe("the app shell", () => {
     await user.click(screen.getByRole("button", { name: "Open" }));
     expect(await screen.findByTestId("project-name")).toHaveTextContent("lettings");
     expect(screen.getByTestId("project-branch")).toHaveTextContent("main");
+    expect(await screen.findByLabelText("Test command")).toHaveValue("pytest");
+    expect(screen.getByText("Found in pytest.ini")).toBeInTheDocument();
     await user.click(screen.getByText("Open another project"));
     expect(screen.getByRole("list", { name: "Recent projects" })).toHaveTextContent("/home/ann/lettings");
   });

@@ -66,3 +66,131 @@ export type DoctorReport = { version: string,
  * True when every required check passed.
  */
 ok: boolean, checks: Array<DoctorCheck>, dataDir: string, logDir: string, };
+
+export type Detected<T> = { value: T, 
+/**
+ * Where it came from, in words: a file, or "Slipway's default".
+ */
+source: string, };
+
+export type LintTool = "flake8" | "ruff";
+
+export type Installer = "requirements" | "poetry" | "pyproject" | "nothing";
+
+export type PythonEnv = { 
+/**
+ * An existing virtualenv the project uses (inside its folder or beside it).
+ */
+existing: string | null, 
+/**
+ * The existing one lies inside the project folder (linters must skip it).
+ */
+inTree: boolean, 
+/**
+ * Files the environment is installed from, relative to the project.
+ */
+installFrom: Array<string>, installer: Installer, };
+
+export type EnvVarNeed = { name: string, 
+/**
+ * Where it was seen: `.env.example`, a CI file, the settings module.
+ */
+sources: Array<string>, 
+/**
+ * A value found beside it (`.env.example`, CI), if any.
+ */
+example: string | null, 
+/**
+ * The name suggests a secret (`SECRET`, `TOKEN`, `PASSWORD`, `KEY`, `DSN`).
+ */
+secret: boolean, };
+
+export type Detection = { 
+/**
+ * Where `manage.py` is, relative to the project (`""` for the top), if anywhere.
+ */
+appRoot: string | null, testCommand: Detected<string>, lintTool: Detected<LintTool>, lintCommand: Detected<string>, 
+/**
+ * The linter version the project pins (CI first, then requirements), if any.
+ */
+lintVersion: Detected<string> | null, python: PythonEnv, 
+/**
+ * Dockerfiles found, relative to the project.
+ */
+dockerfiles: Array<string>, dockerignore: boolean, renderYaml: boolean, envVars: Array<EnvVarNeed>, 
+/**
+ * Folders the lint config already excludes.
+ */
+lintExcludes: Array<string>, };
+
+export type GitDetails = { branch: string | null, commit: string | null, 
+/**
+ * Files with uncommitted changes (or untracked), as `git status` names them.
+ */
+dirtyFiles: Array<string>, remoteUrl: string | null, };
+
+export type ProjectSettings = { 
+/**
+ * Run through the shell in the project folder, as CI would.
+ */
+testCommand: string, lintTool: LintTool, lintCommand: string, 
+/**
+ * The linter version to install when the environment lacks it.
+ */
+lintVersion: string | null, 
+/**
+ * The project's own virtualenv; `None` lets Slipway make one in its data folder.
+ */
+venv: string | null, 
+/**
+ * The Dockerfile to build, relative to the project.
+ */
+dockerfile: string | null, 
+/**
+ * Non-secret environment variables for the tests.
+ */
+env: { [key in string]: string }, checkTimeoutSecs: number, };
+
+export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
+/**
+ * The settings were saved by the person (else they are the detected proposal).
+ */
+saved: boolean, git: GitDetails | null, };
+
+export type CheckSelection = "tests" | "lint" | "both";
+
+export type ChecksRun = { tests: TestReport | null, lint: LintReport | null, };
+
+export type CheckKind = "tests" | "lint";
+
+export type CheckOutcome = "passed" | "failed" | "couldNotRun" | "cancelled";
+
+export type Stream = "stdout" | "stderr";
+
+export type TestCounts = { passed: number, failed: number, errors: number, skipped: number, };
+
+export type TestFailure = { 
+/**
+ * pytest's node id, `tests/test_x.py::TestY::test_z`.
+ */
+nodeId: string, message: string, traceback: string, };
+
+export type TestReport = { outcome: CheckOutcome, counts: TestCounts, failures: Array<TestFailure>, 
+/**
+ * pytest's own last line, `2 failed, 10 passed in 1.2s`.
+ */
+summaryLine: string | null, exitCode: number | null, 
+/**
+ * Why the tests could not run, in words.
+ */
+problem: string | null, durationMs: number, };
+
+export type Violation = { path: string, line: number, column: number, code: string, message: string, };
+
+export type LintReport = { tool: LintTool, outcome: CheckOutcome, violations: Array<Violation>, problem: string | null, exitCode: number | null, durationMs: number, };
+
+export type CheckEvent = { "event": "setup", "data": { message: string, } } | { "event": "started", "data": { check: CheckKind, command: string, } } | { "event": "output", "data": { check: CheckKind | null, stream: Stream, line: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+atMs: number, } } | { "event": "finished", "data": { check: CheckKind, outcome: CheckOutcome, } };

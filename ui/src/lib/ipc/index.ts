@@ -1,12 +1,17 @@
 // The only module that talks to the backend: it wraps `invoke` and the dialog plugin in
 // typed functions built on the generated bindings. Components and stores import from here.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type {
   AppError,
   AppInfo,
+  CheckEvent,
+  CheckSelection,
+  ChecksRun,
   DoctorReport,
   ErrorKind,
+  ProjectDetails,
+  ProjectSettings,
   ProjectSummary,
   RecentProject,
 } from "./bindings";
@@ -14,6 +19,19 @@ import type {
 export type {
   AppError,
   AppInfo,
+  CheckEvent,
+  CheckKind,
+  CheckOutcome,
+  CheckSelection,
+  ChecksRun,
+  Detection,
+  EnvVarNeed,
+  GitDetails,
+  LintReport,
+  ProjectDetails,
+  ProjectSettings,
+  TestReport,
+  Violation,
   CheckId,
   DoctorCheck,
   DoctorReport,
@@ -72,6 +90,17 @@ export const api = {
   openProject: (path: string) => call<ProjectSummary>("open_project", { path }),
   recentProjects: () => call<RecentProject[]>("recent_projects"),
   forgetRecentProject: (path: string) => call<RecentProject[]>("forget_recent_project", { path }),
+  detectProject: (path: string) => call<ProjectDetails>("detect_project", { path }),
+  saveProjectSettings: (path: string, settings: ProjectSettings) =>
+    call<ProjectSettings>("save_project_settings", { path, settings }),
+  cancelChecks: (path: string) => call<boolean>("cancel_checks", { path }),
+
+  /** Runs checks; every event arrives at `onEvent` while the promise is pending. */
+  runChecks(path: string, selection: CheckSelection, onEvent: (event: CheckEvent) => void): Promise<ChecksRun> {
+    const channel = new Channel<CheckEvent>();
+    channel.onmessage = onEvent;
+    return call<ChecksRun>("run_checks", { path, selection, onEvent: channel });
+  },
 
   /** Shows the OS folder picker; `null` when the person cancels. */
   async pickFolder(): Promise<string | null> {

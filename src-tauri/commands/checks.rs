@@ -1,0 +1,153 @@
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::State;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use super::AppState;
+use crate::checks::{self, CheckEvent, EventSink, LintReport, TestReport};
+use crate::error::{AppError, ErrorKind};
+use crate::project::{self, Detection, GitDetails, ProjectSettings};
+
+/// What the project view shows: what was found, what will run, and the working copy.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDetails {
+    pub path: String,
+    pub detection: Detection,
+    pub settings: ProjectSettings,
+    /// The settings were saved by the person (else they are the detected proposal).
+    pub saved: bool,
+    pub git: Option<GitDetails>,
+}
+
+/// Which checks to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckSelection {
+    Tests,
+    Lint,
+    Both,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecksRun {
+    pub tests: Option<TestReport>,
+    pub lint: Option<LintReport>,
+}
+
+/// Detects the project at `path` and returns it with its saved (or proposed) settings.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn detect_project(state: State<'_, AppState>, path: String) -> Result<ProjectDetails, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let scan_root = root.clone();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&scan_root))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, format!("detection stopped: {error}"), "Try again."))?;
+    let saved = project::load_settings(&state.paths.data_dir, &root);
+    Ok(ProjectDetails {
+        path: root.display().to_string(),
+        settings: saved
+            .clone()
+            .unwrap_or_else(|| ProjectSettings::from_detection(&detection)),
+        saved: saved.is_some(),
+        git: project::git_details(&root).await,
+        detection,
+    })
+}
+
+/// Saves the person's settings for the project at `path` (in the app's data folder).
+#[tauri::command]
+#[tracing::instrument(skip(state, settings), err)]
+pub async fn save_project_settings(
+    state: State<'_, AppState>,
+    path: String,
+    settings: ProjectSettings,
+) -> Result<ProjectSettings, AppError> {
+    let root = project::resolve_folder(&path)?;
+    if settings.test_command.trim().is_empty() || settings.lint_command.trim().is_empty() {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "The test and lint commands cannot be empty.",
+            "Type the command your CI runs, for example `pytest` and `flake8`.",
+        ));
+    }
+    project::save_settings(&state.paths.data_dir, &root, &settings)?;
+    Ok(settings)
+}
+
+/// Prepares the Python environment and runs the selected checks, streaming every event to
+/// `on_event`. One run per project at a time; `cancel_checks` stops it.
+#[tauri::command]
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn run_checks(
+    state: State<'_, AppState>,
+    path: String,
+    selection: CheckSelection,
+    on_event: Channel<CheckEvent>,
+) -> Result<ChecksRun, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let key = root.display().to_string();
+    let cancel = CancellationToken::new();
+    {
+        let mut running = state.running_checks.lock().await;
+        if running.contains_key(&key) {
+            return Err(AppError::new(
+                ErrorKind::Precondition,
+                "Checks are already running for this project.",
+                "Wait for them to finish, or cancel them first.",
+            ));
+        }
+        running.insert(key.clone(), cancel.clone());
+    }
+    let sink: EventSink = Arc::new(move |event| {
+        // A closed window is no reason to stop the run.
+        let _ = on_event.send(event);
+    });
+    let data_dir = state.paths.data_dir.clone();
+    let result = async {
+        let detection = project::detect(&root);
+        let settings =
+            project::load_settings(&data_dir, &root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+        let env = checks::prepare_env(&root, &detection.python, &settings, &data_dir, &cancel, &sink).await?;
+        Ok::<_, checks::ChecksError>(match selection {
+            CheckSelection::Tests => ChecksRun {
+                tests: Some(checks::run_tests(&root, &settings, &env, &cancel, &sink).await?),
+                lint: None,
+            },
+            CheckSelection::Lint => ChecksRun {
+                tests: None,
+                lint: Some(checks::run_lint(&root, &settings, &env, &cancel, &sink).await?),
+            },
+            CheckSelection::Both => {
+                let both = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
+                ChecksRun {
+                    tests: Some(both.tests),
+                    lint: Some(both.lint),
+                }
+            }
+        })
+    }
+    .await;
+    state.running_checks.lock().await.remove(&key);
+    Ok(result?)
+}
+
+/// Cancels the running checks of the project at `path`; true when something was running.
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub async fn cancel_checks(state: State<'_, AppState>, path: String) -> Result<bool, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let running = state.running_checks.lock().await;
+    Ok(match running.get(&root.display().to_string()) {
+        Some(token) => {
+            token.cancel();
+            true
+        }
+        None => false,
+    })
+}

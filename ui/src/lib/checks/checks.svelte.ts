@@ -1,0 +1,127 @@
+// A project's settings and its test and lint runs, as the project view shows them.
+import {
+  api as defaultApi,
+  toSlipwayError,
+  type Api,
+  type CheckEvent,
+  type CheckSelection,
+  type LintReport,
+  type ProjectDetails,
+  type ProjectSettings,
+  type SlipwayError,
+  type TestReport,
+} from "../ipc";
+
+/** Output lines kept for the live view; older ones scroll away (the log file keeps all). */
+export const MAX_OUTPUT_LINES = 5000;
+
+export interface OutputLine {
+  id: number;
+  source: string;
+  text: string;
+  stderr: boolean;
+}
+
+type ChecksApi = Pick<Api, "detectProject" | "saveProjectSettings" | "runChecks" | "cancelChecks">;
+
+export class ChecksStore {
+  details = $state<ProjectDetails | null>(null);
+  draft = $state<ProjectSettings | null>(null);
+  running = $state<CheckSelection | null>(null);
+  output = $state<OutputLine[]>([]);
+  setupMessage = $state<string | null>(null);
+  tests = $state<TestReport | null>(null);
+  lint = $state<LintReport | null>(null);
+  error = $state<SlipwayError | null>(null);
+  saved = $state(false);
+  private nextLine = 0;
+
+  constructor(private readonly api: ChecksApi = defaultApi) {}
+
+  async load(path: string): Promise<void> {
+    this.error = null;
+    try {
+      this.details = await this.api.detectProject(path);
+      this.draft = structuredClone($state.snapshot(this.details.settings));
+      this.saved = this.details.saved;
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    }
+  }
+
+  async save(): Promise<void> {
+    if (!this.details || !this.draft) return;
+    this.error = null;
+    try {
+      const settings = await this.api.saveProjectSettings(this.details.path, $state.snapshot(this.draft));
+      this.details = { ...this.details, settings, saved: true };
+      this.saved = true;
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    }
+  }
+
+  async run(selection: CheckSelection): Promise<void> {
+    if (!this.details || this.running) return;
+    this.running = selection;
+    this.error = null;
+    this.output = [];
+    this.setupMessage = null;
+    if (selection !== "lint") this.tests = null;
+    if (selection !== "tests") this.lint = null;
+    try {
+      const result = await this.api.runChecks(this.details.path, selection, (event) => this.receive(event));
+      if (result.tests) this.tests = result.tests;
+      if (result.lint) this.lint = result.lint;
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    } finally {
+      this.running = null;
+      this.setupMessage = null;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.details) return;
+    try {
+      await this.api.cancelChecks(this.details.path);
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    }
+  }
+
+  private receive(event: CheckEvent): void {
+    switch (event.event) {
+      case "setup":
+        this.setupMessage = event.data.message;
+        this.append("setup", event.data.message, false);
+        break;
+      case "started":
+        this.append(event.data.check, `$ ${event.data.command}`, false);
+        break;
+      case "output":
+        this.append(event.data.check ?? "setup", event.data.line, event.data.stream === "stderr");
+        break;
+      case "finished":
+        break;
+    }
+  }
+
+  private append(source: string, text: string, stderr: boolean): void {
+    this.output.push({ id: this.nextLine++, source, text, stderr });
+    if (this.output.length > MAX_OUTPUT_LINES) this.output.splice(0, this.output.length - MAX_OUTPUT_LINES);
+  }
+}
+
+/** Violations grouped by file, files in name order, lines in order. */
+export function groupByFile(report: LintReport): Array<{ path: string; violations: LintReport["violations"] }> {
+  const groups = new Map<string, LintReport["violations"]>();
+  for (const violation of report.violations) {
+    const list = groups.get(violation.path) ?? [];
+    list.push(violation);
+    groups.set(violation.path, list);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([path, violations]) => ({ path, violations: violations.sort((a, b) => a.line - b.line || a.column - b.column) }));
+}
