@@ -16,6 +16,7 @@ pub mod error;
 pub mod logging;
 pub mod paths;
 pub mod project;
+pub mod registry;
 pub mod secrets;
 pub mod settings;
 

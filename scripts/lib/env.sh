@@ -10,13 +10,14 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
 # Debian packages: the app's build libraries, the Docker Engine, the registry, the keyring,
-# a display and the WebDriver for window tests, and the tools the fixtures use.
+# a display and the WebDriver for window tests, and busybox for images built without a network.
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev curl file git
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   docker.io docker-registry apache2-utils
   gnome-keyring libsecret-tools dbus dbus-x11
   xvfb xauth webkit2gtk-driver
+  busybox-static
 )
 
 ensure_system_packages() {

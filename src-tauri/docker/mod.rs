@@ -13,6 +13,14 @@ use crate::error::{AppError, ErrorKind};
 /// How long a quick question to the engine may take before it counts as not answering.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
 
+mod context;
+mod image;
+mod reference;
+
+pub use context::{plan_context, stream_context, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES};
+pub use image::{build, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials};
+pub use reference::{parse_reference, ImageReference};
+
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error("no Docker Engine answers at {address}: {reason}")]
@@ -21,19 +29,57 @@ pub enum DockerError {
     PermissionDenied { address: String },
     #[error("the Docker Engine at {address} did not answer within {seconds} s")]
     Timeout { address: String, seconds: u64 },
+    #[error("the image name is not valid: {0}")]
+    InvalidReference(String),
+    #[error("the build context could not be read: {0}")]
+    Context(String),
+    #[error("the base image {image} could not be pulled: {message}")]
+    BaseImage { image: String, message: String },
+    #[error("the build failed at {step}: {message}")]
+    BuildFailed { step: String, message: String },
+    #[error("{registry} refused the login: {message}")]
+    RegistryAuth { registry: String, message: String },
+    #[error("{registry} refused the push: {message}")]
+    RegistryDenied { registry: String, message: String },
+    #[error("{registry} could not be reached: {message}")]
+    RegistryUnreachable { registry: String, message: String },
+    #[error("the disk is full: {0}")]
+    DiskFull(String),
+    #[error("the Docker Engine answered with an error: {0}")]
+    Engine(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl From<DockerError> for AppError {
     fn from(error: DockerError) -> Self {
-        let hint = match &error {
-            DockerError::Unreachable { .. } | DockerError::Timeout { .. } => {
-                "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST."
-            }
-            DockerError::PermissionDenied { .. } => {
-                "Allow your user to use Docker: `sudo usermod -aG docker $USER`, then log out and back in."
-            }
+        let (kind, hint) = match &error {
+            DockerError::Unreachable { .. } | DockerError::Timeout { .. } => (
+                ErrorKind::DockerUnavailable,
+                "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST.",
+            ),
+            DockerError::PermissionDenied { .. } => (
+                ErrorKind::DockerUnavailable,
+                "Allow your user to use Docker: `sudo usermod -aG docker $USER`, then log out and back in.",
+            ),
+            DockerError::InvalidReference(_) => (ErrorKind::Validation, "Correct the image name in the project's settings."),
+            DockerError::Context(_) => (ErrorKind::Io, "Check the Dockerfile path and that the project's files can be read."),
+            DockerError::BaseImage { .. } => (
+                ErrorKind::Precondition,
+                "Check the FROM line: the image name, that you are online, and that your account may pull it (docker login).",
+            ),
+            DockerError::BuildFailed { .. } => (ErrorKind::Precondition, "Fix the failing Dockerfile step (its output is above), then build again."),
+            DockerError::RegistryAuth { .. } => (ErrorKind::RegistryAuth, "Re-enter the registry username and access token in Settings."),
+            DockerError::RegistryDenied { .. } => (
+                ErrorKind::RegistryDenied,
+                "Use an access token with Read & Write permission, and check the repository belongs to that account.",
+            ),
+            DockerError::RegistryUnreachable { .. } => (ErrorKind::Network, "Check the registry address and your connection, then push again."),
+            DockerError::DiskFull(_) => (ErrorKind::Io, "Free disk space (for example `docker system prune`), then try again."),
+            DockerError::Engine(_) => (ErrorKind::Unknown, "Try again; the log folder has the engine's full answer."),
+            DockerError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
         };
-        AppError::new(ErrorKind::DockerUnavailable, error.to_string(), hint)
+        AppError::new(kind, error.to_string(), hint)
     }
 }
 
@@ -75,7 +121,7 @@ pub async fn engine_version() -> Result<EngineVersion, DockerError> {
     })
 }
 
-fn classify(error: &bollard::errors::Error, address: &str) -> DockerError {
+pub(crate) fn classify(error: &bollard::errors::Error, address: &str) -> DockerError {
     let text = error_chain(error);
     if text.to_lowercase().contains("permission denied") {
         DockerError::PermissionDenied {
@@ -90,7 +136,7 @@ fn classify(error: &bollard::errors::Error, address: &str) -> DockerError {
 }
 
 /// bollard's errors wrap the interesting cause (ENOENT, ECONNREFUSED) a few levels down.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {
@@ -100,7 +146,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn plain_reason(chain: &str) -> String {
+pub(crate) fn plain_reason(chain: &str) -> String {
     let lower = chain.to_lowercase();
     if lower.contains("no such file") || lower.contains("not found") {
         "the socket does not exist (the engine is not running)".to_owned()

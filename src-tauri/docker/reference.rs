@@ -1,0 +1,123 @@
+//! Image references checked against Docker's grammar before any call, so a bad name is
+//! reported as "which part is wrong" rather than as an engine error.
+
+use regex::Regex;
+
+/// `[registry/]path:tag`, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageReference {
+    /// `None` for Docker Hub.
+    pub registry: Option<String>,
+    /// `namespace/repository` (Docker Hub's `library/` is not added).
+    pub repository: String,
+    pub tag: String,
+}
+
+impl ImageReference {
+    /// The repository with its registry, as `docker push` names it.
+    pub fn name(&self) -> String {
+        match &self.registry {
+            Some(registry) => format!("{registry}/{}", self.repository),
+            None => self.repository.clone(),
+        }
+    }
+
+    pub fn full(&self) -> String {
+        format!("{}:{}", self.name(), self.tag)
+    }
+}
+
+impl std::fmt::Display for ImageReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.full())
+    }
+}
+
+/// Parses `reference`; the error says which part breaks the grammar.
+pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
+    if reference.is_empty() {
+        return Err("the image name is empty".to_owned());
+    }
+    if reference.len() > 255 {
+        return Err("the image name is longer than 255 characters".to_owned());
+    }
+    let (name, tag) = match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, tag.to_owned()),
+        _ => (reference, "latest".to_owned()),
+    };
+    let tag_ok = Regex::new(r"^[\w][\w.-]{0,127}$")
+        .map(|re| re.is_match(&tag))
+        .unwrap_or(false);
+    if !tag_ok {
+        return Err(format!(
+            "the tag \"{tag}\" is not valid: use letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters"
+        ));
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    let first = parts.first().copied().unwrap_or_default();
+    let registry =
+        (parts.len() > 1 && (first.contains('.') || first.contains(':') || first == "localhost")).then(|| {
+            parts.remove(0);
+            first.to_owned()
+        });
+    if let Some(registry) = &registry {
+        let host_ok = Regex::new(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
+            .map(|re| re.is_match(registry))
+            .unwrap_or(false);
+        if !host_ok {
+            return Err(format!("the registry \"{registry}\" is not a valid host[:port]"));
+        }
+    }
+    let component = Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").map_err(|e| e.to_string())?;
+    for part in &parts {
+        if !component.is_match(part) {
+            let why = if part.chars().any(|c| c.is_ascii_uppercase()) {
+                "it has capital letters (repository names are lowercase)"
+            } else if part.is_empty() {
+                "it is empty"
+            } else {
+                "use lowercase letters, digits and single '.', '_' or '-' between them"
+            };
+            return Err(format!("the repository part \"{part}\" is not valid: {why}"));
+        }
+    }
+    Ok(ImageReference {
+        registry,
+        repository: parts.join("/"),
+        tag,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_references_split_into_their_parts() -> Result<(), String> {
+        let hub = parse_reference("ann/lettings:3f2a1bc")?;
+        assert_eq!(
+            (hub.registry, hub.repository.as_str(), hub.tag.as_str()),
+            (None, "ann/lettings", "3f2a1bc")
+        );
+        let local = parse_reference("127.0.0.1:5000/shop/web")?;
+        assert_eq!(local.registry.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(local.tag, "latest");
+        assert_eq!(local.full(), "127.0.0.1:5000/shop/web:latest");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_references_name_the_wrong_part() {
+        let cases = [
+            ("Ann/lettings:1", "repository part \"Ann\""),
+            ("ann/lettings:-bad", "tag \"-bad\""),
+            ("ann//lettings", "repository part \"\""),
+            ("ann/let tings", "repository part \"let tings\""),
+            ("", "empty"),
+        ];
+        for (reference, expected) in cases {
+            let error = parse_reference(reference).err().unwrap_or_default();
+            assert!(error.contains(expected), "{reference}: {error}");
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The Docker room against the real engine and a real registry that asks for a password.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use slipway::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference, RegistryCredentials};
+use slipway::error::{AppError, ErrorKind};
+use support::{test_registry, TestResult};
+use tokio_util::sync::CancellationToken;
+
+const BUSYBOX: &str = "/bin/busybox";
+
+/// One engine test at a time: the memory test measures this whole process.
+static ENGINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn unique(name: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{name}-{}-{n}", std::process::id())
+}
+
+/// A context whose image needs no network: busybox in a `FROM scratch` image.
+fn busybox_context(dockerfile: &str) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    std::fs::copy(BUSYBOX, dir.path().join("busybox"))?;
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile)?;
+    Ok(dir)
+}
+
+struct Recorder(Mutex<Vec<DockerEvent>>);
+
+impl Recorder {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Vec::new())))
+    }
+    fn events(&self) -> Vec<DockerEvent> {
+        self.0.lock().map(|events| events.clone()).unwrap_or_default()
+    }
+}
+
+async fn build_in(context: &Path, tags: Vec<ImageReference>, recorder: &Arc<Recorder>) -> Result<String, DockerError> {
+    let docker = docker::connect()?;
+    let request = BuildRequest {
+        context: context.to_path_buf(),
+        dockerfile: "Dockerfile".into(),
+        tags,
+        build_args: Default::default(),
+        target: None,
+    };
+    let sink = recorder.clone();
+    docker::build(&docker, &request, &CancellationToken::new(), &move |event| {
+        if let Ok(mut events) = sink.0.lock() {
+            events.push(event);
+        }
+    })
+    .await
+}
+
+async fn push_as(
+    reference: &ImageReference,
+    user: &str,
+    secret: &str,
+    recorder: &Arc<Recorder>,
+) -> Result<String, DockerError> {
+    let credentials = RegistryCredentials {
+        username: user.into(),
+        secret: secret.into(),
+        server: reference.registry.clone().unwrap_or_default(),
+    };
+    let sink = recorder.clone();
+    docker::push(
+        &docker::engine_address(),
+        reference,
+        &credentials,
+        &CancellationToken::new(),
+        &move |event| {
+            if let Ok(mut events) = sink.0.lock() {
+                events.push(event);
+            }
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn builds_tags_and_pushes_with_per_layer_progress_and_the_registrys_digest() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let registry = test_registry();
+    let context =
+        busybox_context("FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"mkdir\", \"/app\"]\n")?;
+    let name = unique("slipway-test/web");
+    let sha = docker::parse_reference(&format!("{}/{name}:3f2a1bc", registry.address))?;
+    let latest = docker::parse_reference(&format!("{}/{name}:latest", registry.address))?;
+    let recorder = Recorder::new();
+    let image_id = build_in(context.path(), vec![sha.clone(), latest.clone()], &recorder).await?;
+    assert!(image_id.starts_with("sha256:"), "{image_id}");
+    let events = recorder.events();
+    assert!(events.iter().any(
+        |e| matches!(e, DockerEvent::Step { number: 3, total: 3, instruction } if instruction.starts_with("RUN"))
+    ));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, DockerEvent::Context(summary) if summary.files == 2)));
+    let tagged = docker::connect()?.inspect_image(&latest.full()).await?;
+    assert_eq!(tagged.id.as_deref(), Some(image_id.as_str()));
+
+    let pushing = Recorder::new();
+    let digest = push_as(&sha, &registry.user, &registry.password, &pushing).await?;
+    let events = pushing.events();
+    let layers: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            DockerEvent::Layer { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(layers.len(), 2, "two layers (COPY and RUN): {events:?}");
+    let last_percent = events.iter().rev().find_map(|e| match e {
+        DockerEvent::PushProgress { percent, .. } => Some(*percent),
+        _ => None,
+    });
+    assert_eq!(last_percent, Some(100.0));
+    let registry_digest = slipway::registry::manifest_digest(&sha, &registry.user, &registry.password).await?;
+    assert_eq!(digest, registry_digest);
+
+    // The same layers pushed again are recognised as already there.
+    let again = Recorder::new();
+    push_as(&latest, &registry.user, &registry.password, &again).await?;
+    assert!(again
+        .events()
+        .iter()
+        .any(|e| matches!(e, DockerEvent::Layer { status, .. } if status == "Layer already exists")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_a_login_error_and_never_leak() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let registry = test_registry();
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+    let reference = docker::parse_reference(&format!("{}/{}:1", registry.address, unique("slipway-test/denied")))?;
+    build_in(context.path(), vec![reference.clone()], &Recorder::new()).await?;
+    let secret = "wrong-Secret-7731";
+    let error = push_as(&reference, &registry.user, secret, &Recorder::new())
+        .await
+        .err()
+        .ok_or("the push must fail")?;
+    assert!(matches!(error, DockerError::RegistryAuth { .. }), "{error:?}");
+    let shown: AppError = error.into();
+    assert_eq!(shown.kind, ErrorKind::RegistryAuth);
+    assert!(shown.hint.contains("access token"));
+    assert!(!format!("{shown:?}").contains(secret));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_registry_that_is_not_running_is_unreachable() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let reference = docker::parse_reference(&format!("127.0.0.1:{port}/{}:1", unique("slipway-test/nowhere")))?;
+    build_in(context.path(), vec![reference.clone()], &Recorder::new()).await?;
+    let error = push_as(&reference, "user", "secret-xyz", &Recorder::new())
+        .await
+        .err()
+        .ok_or("the push must fail")?;
+    assert!(matches!(error, DockerError::RegistryUnreachable { .. }), "{error:?}");
+    assert_eq!(AppError::from(error).kind, ErrorKind::Network);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_missing_engine_socket_says_to_start_the_engine() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let dir = tempfile::tempdir()?;
+    let socket = format!("unix://{}", dir.path().join("docker.sock").display());
+    let reference = docker::parse_reference("127.0.0.1:5999/slipway-test/x:1")?;
+    let credentials = RegistryCredentials {
+        username: "u".into(),
+        secret: "s".into(),
+        server: String::new(),
+    };
+    let error = docker::push(&socket, &reference, &credentials, &CancellationToken::new(), &|_| {})
+        .await
+        .err()
+        .ok_or("must fail")?;
+    let shown: AppError = error.into();
+    assert_eq!(shown.kind, ErrorKind::DockerUnavailable);
+    assert!(shown.message.contains("does not exist"), "{}", shown.message);
+    assert!(shown.hint.contains("Start the Docker Engine"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_step_is_named_and_a_missing_base_image_is_named() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"false\"]\n")?;
+    let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/failing")))?;
+    let error = build_in(context.path(), vec![reference], &Recorder::new())
+        .await
+        .err()
+        .ok_or("must fail")?;
+    match &error {
+        DockerError::BuildFailed { step, .. } => assert!(step.starts_with("Step 3/3 : RUN"), "{step}"),
+        other => return Err(format!("expected a failed step, got {other:?}").into()),
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("127.0.0.1:{port}/nothing/base:1");
+    let context = busybox_context(&format!("FROM {base}\nRUN true\n"))?;
+    let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/nobase")))?;
+    let error = build_in(context.path(), vec![reference], &Recorder::new())
+        .await
+        .err()
+        .ok_or("must fail")?;
+    match &error {
+        DockerError::BaseImage { image, .. } => assert_eq!(image, &base),
+        other => return Err(format!("expected the base image to be named, got {other:?}").into()),
+    }
+    Ok(())
+}
+
+/// What reaches the engine is what `.dockerignore` lets through: busybox lists the context.
+#[tokio::test]
+async fn dockerignore_decides_what_reaches_the_engine() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\nCOPY . /ctx/\nRUN [\"/bin/busybox\", \"find\", \"/ctx\", \"-type\", \"f\"]\n")?;
+    for file in [
+        "app.py",
+        "db.sqlite3",
+        "static/site.css",
+        "static/keep.txt",
+        "shop/__pycache__/x.pyc",
+        "shop/views.py",
+        ".coverage",
+    ] {
+        let path = context.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap_or(context.path()))?;
+        std::fs::write(path, "x")?;
+    }
+    // New content each run, so the engine's build cache cannot skip the listing step.
+    std::fs::write(context.path().join("run-id.txt"), unique("run"))?;
+    std::fs::write(
+        context.path().join(".dockerignore"),
+        "*.sqlite3\nstatic\n!static/keep.txt\n**/__pycache__\n.coverage\nDockerfile\n",
+    )?;
+    let recorder = Recorder::new();
+    build_in(
+        context.path(),
+        vec![docker::parse_reference(&format!(
+            "{}:1",
+            unique("slipway-test/ignore")
+        ))?],
+        &recorder,
+    )
+    .await?;
+    let mut listed: Vec<String> = recorder
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            DockerEvent::Output { line } if line.starts_with("/ctx/") => {
+                Some(line.trim_start_matches("/ctx/").to_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    listed.sort();
+    // The Dockerfile is sent so the engine can read it; the engine then drops it from the
+    // context because .dockerignore names it, as Docker itself does.
+    assert_eq!(
+        listed,
+        [
+            ".dockerignore",
+            "app.py",
+            "busybox",
+            "run-id.txt",
+            "shop/views.py",
+            "static/keep.txt"
+        ]
+    );
+    Ok(())
+}
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Peak growth of this process's resident memory while a context of `mib` MiB is built.
+async fn growth_while_building(mib: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\nCOPY big.bin /big.bin\n")?;
+    let file = std::fs::File::create(context.path().join("big.bin"))?;
+    file.set_len(mib * 1024 * 1024)?;
+    std::fs::write(context.path().join("run-id.txt"), unique("run"))?;
+    let before = resident_kib();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (peak_writer, running) = (peak.clone(), sampling.clone());
+    let sampler = std::thread::spawn(move || {
+        while running.load(std::sync::atomic::Ordering::SeqCst) {
+            peak_writer.fetch_max(resident_kib(), std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    });
+    let recorder = Recorder::new();
+    let built = build_in(
+        context.path(),
+        vec![docker::parse_reference(&format!("{}:1", unique("slipway-test/big")))?],
+        &recorder,
+    )
+    .await;
+    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = sampler.join();
+    built?;
+    let sent = recorder.events().iter().find_map(|e| match e {
+        DockerEvent::Context(summary) => Some(summary.bytes),
+        _ => None,
+    });
+    assert!(sent.is_some_and(|bytes| bytes > mib * 1024 * 1024));
+    Ok(peak.load(std::sync::atomic::Ordering::SeqCst).saturating_sub(before) / 1024)
+}
+
+/// Holding the context would make the growth follow its size; streaming keeps it flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50_mb_context_streams_without_holding_it_in_memory() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let small = growth_while_building(50).await?;
+    let large = growth_while_building(150).await?;
+    println!("memory growth while streaming: 50 MiB context {small} MiB, 150 MiB context {large} MiB");
+    assert!(small < 50, "a 50 MiB context grew the process by {small} MiB");
+    assert!(
+        large < small + 25,
+        "100 MiB more context grew the process by {} MiB more",
+        large.saturating_sub(small)
+    );
+    Ok(())
+}
