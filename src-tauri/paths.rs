@@ -73,6 +73,12 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
+/// Writes `value` as pretty JSON, atomically.
+pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    write_atomically(path, &json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ProjectError;
-use crate::paths::write_atomically;
+use crate::paths::write_json_atomically;
 
 const FILE_NAME: &str = "recent-projects.json";
 /// Enough to find last month's projects, few enough to scan at a glance.
@@ -67,15 +67,10 @@ impl RecentProjects {
     }
 
     fn save(&self) -> Result<(), ProjectError> {
-        let json = serde_json::to_vec_pretty(&self.items).map_err(|error| self.not_saved(error))?;
-        write_atomically(&self.file, &json).map_err(|error| self.not_saved(error))
-    }
-
-    fn not_saved(&self, error: impl std::fmt::Display) -> ProjectError {
-        ProjectError::RecentsNotSaved {
+        write_json_atomically(&self.file, &self.items).map_err(|error| ProjectError::RecentsNotSaved {
             path: self.file.clone(),
             reason: error.to_string(),
-        }
+        })
     }
 }
 

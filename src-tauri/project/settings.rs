@@ -10,7 +10,7 @@ use ts_rs::TS;
 
 use super::detect::{Detection, LintTool};
 use super::ProjectError;
-use crate::paths::write_atomically;
+use crate::paths::write_json_atomically;
 
 /// A test or lint run longer than this is stopped; the person can change it per project.
 pub const DEFAULT_CHECK_TIMEOUT_SECS: u32 = 30 * 60;
@@ -72,12 +72,8 @@ pub fn load_settings(data_dir: &Path, root: &Path) -> Option<ProjectSettings> {
 
 pub fn save_settings(data_dir: &Path, root: &Path, settings: &ProjectSettings) -> Result<(), ProjectError> {
     let file = settings_file(data_dir, root);
-    let json = serde_json::to_vec_pretty(settings).map_err(|error| ProjectError::NotSaved {
+    write_json_atomically(&file, settings).map_err(|error| ProjectError::NotSaved {
         path: file.clone(),
-        reason: error.to_string(),
-    })?;
-    write_atomically(&file, &json).map_err(|error| ProjectError::NotSaved {
-        path: file,
         reason: error.to_string(),
     })
 }
