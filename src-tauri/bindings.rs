@@ -9,7 +9,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
 /// Renders the bindings file.
 pub fn render() -> String {
-    use crate::{checks, commands, doctor, error, project};
+    use crate::{checks, commands, docker, doctor, error, project};
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),
@@ -41,6 +41,13 @@ pub fn render() -> String {
         decl::<checks::Violation>(&cfg),
         decl::<checks::LintReport>(&cfg),
         decl::<checks::CheckEvent>(&cfg),
+        decl::<docker::ContextFile>(&cfg),
+        decl::<docker::ContextSummary>(&cfg),
+        decl::<docker::DockerEvent>(&cfg),
+        decl::<docker::LocalImage>(&cfg),
+        decl::<commands::ImagesOverview>(&cfg),
+        decl::<commands::BuiltImage>(&cfg),
+        decl::<commands::PushedImage>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

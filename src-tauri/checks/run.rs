@@ -254,6 +254,7 @@ mod tests {
             dockerfile: None,
             env: BTreeMap::new(),
             check_timeout_secs: 60,
+            image_repository: None,
         }
     }
 

@@ -11,4 +11,9 @@ pub const COMMANDS: &[&str] = &[
     "save_project_settings",
     "run_checks",
     "cancel_checks",
+    "images_overview",
+    "build_project_image",
+    "push_image",
+    "retag_image",
+    "remove_image",
 ];

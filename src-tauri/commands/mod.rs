@@ -5,6 +5,7 @@
 
 mod app;
 mod checks;
+mod images;
 mod project;
 
 pub mod list;
@@ -14,6 +15,7 @@ use crate::project::RecentProjects;
 
 pub use app::AppInfo;
 pub use checks::{CheckSelection, ChecksRun, ProjectDetails};
+pub use images::{BuiltImage, ImagesOverview, PushedImage};
 
 /// What the commands share, owned by Tauri's state manager.
 pub struct AppState {
@@ -46,6 +48,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         checks::save_project_settings,
         checks::run_checks,
         checks::cancel_checks,
+        images::images_overview,
+        images::build_project_image,
+        images::push_image,
+        images::retag_image,
+        images::remove_image,
     ]
 }
 

@@ -36,7 +36,13 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result
                 serde_json::json!({ "path": path })
             }
             // Exercised for real by the checks and window tests; here only the wiring.
-            "run_checks" | "save_project_settings" => continue,
+            "run_checks"
+            | "save_project_settings"
+            | "images_overview"
+            | "build_project_image"
+            | "push_image"
+            | "retag_image"
+            | "remove_image" => continue,
             _ => serde_json::json!({}),
         };
         let response = get_ipc_response(&window, request(command, body)?);

@@ -153,9 +153,17 @@ pub struct ContextSummary {
     #[ts(type = "number")]
     pub bytes: u64,
     /// The biggest files, largest first, for the warning.
-    pub largest: Vec<(String, u64)>,
+    pub largest: Vec<ContextFile>,
     /// Set when the context is large, with what to do about it.
     pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextFile {
+    pub path: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
 }
 
 /// The files of a context, relative paths in a stable order.
@@ -212,12 +220,16 @@ pub fn plan_context(root: &Path, dockerfile: &str) -> std::io::Result<ContextPla
             sizes.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", ")
         )
     });
+    let largest = sizes
+        .into_iter()
+        .map(|(path, bytes)| ContextFile { path, bytes })
+        .collect();
     Ok(ContextPlan {
         root: root.to_path_buf(),
         summary: ContextSummary {
             files: entries.len() as u64,
             bytes,
-            largest: sizes,
+            largest,
             warning,
         },
         entries,

@@ -70,6 +70,26 @@ pub struct BuildRequest {
     pub tags: Vec<ImageReference>,
     pub build_args: BTreeMap<String, String>,
     pub target: Option<String>,
+    /// `None` chooses: BuildKit when the Dockerfile needs it, else the classic builder.
+    pub buildkit: Option<bool>,
+}
+
+/// Dockerfile syntax only BuildKit understands: `RUN --mount`, heredocs, a `# syntax=` line.
+pub fn needs_buildkit(dockerfile: &str) -> bool {
+    dockerfile.lines().any(|line| {
+        let line = line.trim_start().to_lowercase();
+        line.starts_with("# syntax=")
+            || ((line.starts_with("run ") || line.starts_with("copy "))
+                && (line.contains("--mount=") || line.contains("<<")))
+    })
+}
+
+/// Per-build state of what BuildKit reported, to name a failing step.
+#[derive(Default)]
+struct BuildKitProgress {
+    announced: std::collections::HashSet<String>,
+    names: HashMap<String, String>,
+    failed: Option<(String, String)>,
 }
 
 /// Builds the image and tags it with every reference of the request.
@@ -104,6 +124,18 @@ pub async fn build(
     if let Some(target) = &request.target {
         options = options.target(target);
     }
+    let dockerfile_text = std::fs::read_to_string(request.context.join(&request.dockerfile)).unwrap_or_default();
+    let buildkit = request.buildkit.unwrap_or_else(|| needs_buildkit(&dockerfile_text));
+    let session = format!(
+        "slipway-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    if buildkit {
+        options = options
+            .version(bollard::query_parameters::BuilderVersion::BuilderBuildKit)
+            .session(&session);
+    }
     let body = bollard::body_try_stream(stream_context(plan));
     let mut stream = docker.build_image(options.build(), None, Some(body));
     let step =
@@ -111,6 +143,7 @@ pub async fn build(
     let mut last_step = String::new();
     let mut recent_output: Vec<String> = Vec::new();
     let mut image_id: Option<String> = None;
+    let mut kit = BuildKitProgress::default();
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
@@ -121,12 +154,23 @@ pub async fn build(
             Ok(info) => info,
             // bollard turns the engine's error message into an error item: name the step.
             Err(bollard::errors::Error::DockerStreamError { error }) => {
-                return Err(build_failure(&last_step, &redact(&error), &recent_output));
+                let message = redact(&error).into_owned();
+                return Err(match kit.failed.take() {
+                    Some((vertex, _)) => buildkit_failure(&vertex, &message, &recent_output),
+                    None => build_failure(&last_step, &message, &recent_output),
+                });
             }
             Err(other) => return Err(classify(&other, &engine_address())),
         };
         if let Some(detail) = info.error_detail {
             let message = redact(&detail.message.unwrap_or_default()).into_owned();
+            if let Some((vertex, error)) = kit.failed.take() {
+                return Err(buildkit_failure(
+                    &vertex,
+                    &format!("{error}\n{message}"),
+                    &recent_output,
+                ));
+            }
             return Err(build_failure(&last_step, &message, &recent_output));
         }
         if let Some(text) = info.stream {
@@ -153,8 +197,12 @@ pub async fn build(
         if let Some(status) = info.status {
             sink(DockerEvent::Output { line: status });
         }
-        if let Some(aux) = info.aux {
-            image_id = aux.id.or(image_id);
+        match info.aux {
+            Some(bollard::models::BuildInfoAux::Default(image)) => image_id = image.id.or(image_id),
+            Some(bollard::models::BuildInfoAux::BuildKit(status)) => {
+                read_buildkit_status(&status, &step_pattern_kit(), &mut kit, &mut recent_output, sink);
+            }
+            None => {}
         }
     }
     let image_id =
@@ -166,6 +214,78 @@ pub async fn build(
         image_id: image_id.clone(),
     });
     Ok(image_id)
+}
+
+fn step_pattern_kit() -> Option<regex::Regex> {
+    // `[2/3] RUN ...`, or `[stage 2/3] RUN ...` in multi-stage builds.
+    regex::Regex::new(r"^\[(?:[^\]]*\s)?(\d+)/(\d+)\] (.*)$").ok()
+}
+
+fn read_buildkit_status(
+    status: &bollard::moby::buildkit::v1::StatusResponse,
+    step: &Option<regex::Regex>,
+    kit: &mut BuildKitProgress,
+    recent_output: &mut Vec<String>,
+    sink: DockerSink<'_>,
+) {
+    for vertex in &status.vertexes {
+        kit.names.insert(vertex.digest.clone(), vertex.name.clone());
+        if vertex.started.is_some() && kit.announced.insert(vertex.digest.clone()) {
+            match step.as_ref().and_then(|step| step.captures(&vertex.name)) {
+                Some(capture) => {
+                    recent_output.clear();
+                    sink(DockerEvent::Step {
+                        number: capture[1].parse().unwrap_or(0),
+                        total: capture[2].parse().unwrap_or(0),
+                        instruction: capture[3].to_owned(),
+                    });
+                }
+                None => sink(DockerEvent::Output {
+                    line: vertex.name.clone(),
+                }),
+            }
+        }
+        if !vertex.error.is_empty() && kit.failed.is_none() {
+            kit.failed = Some((vertex.name.clone(), redact(&vertex.error).into_owned()));
+        }
+    }
+    for log in &status.logs {
+        for line in String::from_utf8_lossy(&log.msg)
+            .lines()
+            .map(str::trim_end)
+            .filter(|line| !line.is_empty())
+        {
+            recent_output.push(line.to_owned());
+            if recent_output.len() > 20 {
+                recent_output.remove(0);
+            }
+            sink(DockerEvent::Output {
+                line: redact(line).into_owned(),
+            });
+        }
+    }
+}
+
+/// BuildKit names the failing vertex; pulling a base image is `[internal] load metadata for <image>`.
+fn buildkit_failure(vertex: &str, message: &str, output: &[String]) -> DockerError {
+    if let Some(image) = vertex.strip_prefix("[internal] load metadata for ") {
+        return DockerError::BaseImage {
+            image: image.trim().to_owned(),
+            message: message.to_owned(),
+        };
+    }
+    let base = vertex
+        .split_once("] ")
+        .map(|(_, instruction)| instruction)
+        .and_then(|instruction| instruction.strip_prefix("FROM "))
+        .and_then(|rest| rest.split_whitespace().next());
+    if let Some(image) = base {
+        return DockerError::BaseImage {
+            image: image.to_owned(),
+            message: message.to_owned(),
+        };
+    }
+    build_failure(&format!("step {vertex}"), message, output)
 }
 
 /// A failure in the FROM step names the base image; anything else names its step.

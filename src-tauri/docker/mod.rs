@@ -15,10 +15,14 @@ const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
 
 mod context;
 mod image;
+mod images;
 mod reference;
 
-pub use context::{plan_context, stream_context, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES};
-pub use image::{build, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials};
+pub use context::{
+    plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
+};
+pub use image::{build, needs_buildkit, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials};
+pub use images::{local_images, remove, retag, LocalImage};
 pub use reference::{parse_reference, ImageReference};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +51,10 @@ pub enum DockerError {
     DiskFull(String),
     #[error("the Docker Engine answered with an error: {0}")]
     Engine(String),
+    #[error("the image is used by a container: {0}")]
+    InUse(String),
+    #[error("no such image: {0}")]
+    NoSuchImage(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -77,6 +85,11 @@ impl From<DockerError> for AppError {
             DockerError::RegistryUnreachable { .. } => (ErrorKind::Network, "Check the registry address and your connection, then push again."),
             DockerError::DiskFull(_) => (ErrorKind::Io, "Free disk space (for example `docker system prune`), then try again."),
             DockerError::Engine(_) => (ErrorKind::Unknown, "Try again; the log folder has the engine's full answer."),
+            DockerError::InUse(_) => (
+                ErrorKind::Precondition,
+                "Stop and remove the container that uses it (docker ps -a shows it), then remove the image.",
+            ),
+            DockerError::NoSuchImage(_) => (ErrorKind::NotFound, "Refresh the list: the image is already gone."),
             DockerError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
         };
         AppError::new(kind, error.to_string(), hint)

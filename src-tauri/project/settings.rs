@@ -31,6 +31,10 @@ pub struct ProjectSettings {
     /// Non-secret environment variables for the tests.
     pub env: BTreeMap<String, String>,
     pub check_timeout_secs: u32,
+    /// `[registry/]namespace/name` the image is tagged and pushed as; `None` uses the
+    /// project folder's name.
+    #[serde(default)]
+    pub image_repository: Option<String>,
 }
 
 impl ProjectSettings {
@@ -50,6 +54,33 @@ impl ProjectSettings {
                 .filter_map(|need| need.example.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
             check_timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
+            image_repository: None,
+        }
+    }
+
+    /// The repository to use: the setting, else the folder's name made into a valid one.
+    pub fn repository(&self, root: &Path) -> String {
+        if let Some(repository) = self
+            .image_repository
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            return repository.to_owned();
+        }
+        let name = root
+            .file_name()
+            .map(|name| name.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let cleaned: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let cleaned = cleaned.trim_matches('-').to_owned();
+        if cleaned.is_empty() {
+            "app".to_owned()
+        } else {
+            cleaned
         }
     }
 }

@@ -47,53 +47,78 @@ pub fn base_url(registry: Option<&str>) -> String {
     }
 }
 
+fn client(registry: &str) -> Result<reqwest::Client, RegistryError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|error| RegistryError::Unreachable(registry.to_owned(), error.to_string()))
+}
+
+fn registry_label(reference: &ImageReference) -> String {
+    reference.registry.clone().unwrap_or_else(|| "Docker Hub".to_owned())
+}
+
+/// The repository path on the registry (Docker Hub puts official images under `library/`).
+fn remote_repository(reference: &ImageReference) -> String {
+    if reference.registry.is_none() && !reference.repository.contains('/') {
+        format!("library/{}", reference.repository)
+    } else {
+        reference.repository.clone()
+    }
+}
+
+/// Sends `build()`; on a 401 answers the registry's challenge (basic, or the bearer token
+/// flow) and sends it again.
+async fn authorized(
+    http: &reqwest::Client,
+    build: impl Fn() -> reqwest::RequestBuilder,
+    username: &str,
+    secret: &str,
+    registry: &str,
+) -> Result<reqwest::Response, RegistryError> {
+    let unreachable = |error: reqwest::Error| {
+        RegistryError::Unreachable(registry.to_owned(), redact(&error.to_string()).into_owned())
+    };
+    let first = build().send().await.map_err(unreachable)?;
+    if first.status() != reqwest::StatusCode::UNAUTHORIZED {
+        return Ok(first);
+    }
+    let challenge = first
+        .headers()
+        .get("www-authenticate")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let request = if challenge.to_lowercase().starts_with("bearer") {
+        build().bearer_auth(bearer_token(http, &challenge, username, secret, registry).await?)
+    } else {
+        build().basic_auth(username, Some(secret))
+    };
+    request.send().await.map_err(unreachable)
+}
+
 /// The digest the registry holds for `reference`'s tag.
 pub async fn manifest_digest(
     reference: &ImageReference,
     username: &str,
     secret: &str,
 ) -> Result<String, RegistryError> {
-    let registry = reference.registry.clone().unwrap_or_else(|| "Docker Hub".to_owned());
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|error| RegistryError::Unreachable(registry.clone(), error.to_string()))?;
-    let repository = if reference.registry.is_none() && !reference.repository.contains('/') {
-        format!("library/{}", reference.repository)
-    } else {
-        reference.repository.clone()
-    };
+    let registry = registry_label(reference);
+    let http = client(&registry)?;
     let url = format!(
-        "{}/v2/{repository}/manifests/{}",
+        "{}/v2/{}/manifests/{}",
         base_url(reference.registry.as_deref()),
+        remote_repository(reference),
         reference.tag
     );
-    let unreachable =
-        |error: reqwest::Error| RegistryError::Unreachable(registry.clone(), redact(&error.to_string()).into_owned());
-    let first = http
-        .head(&url)
-        .header("Accept", MANIFEST_TYPES)
-        .send()
-        .await
-        .map_err(unreachable)?;
-    let response = if first.status() == reqwest::StatusCode::UNAUTHORIZED {
-        let challenge = first
-            .headers()
-            .get("www-authenticate")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let request = http.head(&url).header("Accept", MANIFEST_TYPES);
-        let request = if challenge.to_lowercase().starts_with("bearer") {
-            let token = bearer_token(&http, &challenge, username, secret, &registry).await?;
-            request.bearer_auth(token)
-        } else {
-            request.basic_auth(username, Some(secret))
-        };
-        request.send().await.map_err(unreachable)?
-    } else {
-        first
-    };
+    let response = authorized(
+        &http,
+        || http.head(&url).header("Accept", MANIFEST_TYPES),
+        username,
+        secret,
+        &registry,
+    )
+    .await?;
     match response.status() {
         status if status.is_success() => response
             .headers()
@@ -104,6 +129,90 @@ pub async fn manifest_digest(
         reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => Err(RegistryError::Auth(registry)),
         status => Err(RegistryError::Unexpected(registry, status.to_string())),
     }
+}
+
+/// The tags the registry holds for `reference`'s repository, sorted. Docker Hub through its
+/// web API (`hub_api` is its base URL, a setting so tests point it at a stand-in); any other
+/// registry through `/v2/<name>/tags/list`. Both paginate; every page is read.
+pub async fn list_tags(
+    reference: &ImageReference,
+    username: &str,
+    secret: &str,
+    hub_api: &str,
+) -> Result<Vec<String>, RegistryError> {
+    let registry = registry_label(reference);
+    let http = client(&registry)?;
+    let mut tags = Vec::new();
+    let mut next = Some(match &reference.registry {
+        None => {
+            let (namespace, name) = remote_repository(reference)
+                .split_once('/')
+                .map(|(n, r)| (n.to_owned(), r.to_owned()))
+                .unwrap_or_default();
+            format!("{hub_api}/v2/namespaces/{namespace}/repositories/{name}/tags?page_size=100")
+        }
+        Some(host) => format!(
+            "{}/v2/{}/tags/list?n=100",
+            base_url(Some(host)),
+            remote_repository(reference)
+        ),
+    });
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > 1000 {
+            break;
+        }
+        let response = authorized(&http, || http.get(&url), username, secret, &registry).await?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            break; // nothing pushed yet
+        }
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return Err(RegistryError::Auth(registry));
+        }
+        if !status.is_success() {
+            return Err(RegistryError::Unexpected(registry, status.to_string()));
+        }
+        let link = response
+            .headers()
+            .get("link")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|error| RegistryError::Unexpected(registry.clone(), error.to_string()))?;
+        if reference.registry.is_none() {
+            tags.extend(
+                body["results"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|tag| tag["name"].as_str().map(str::to_owned)),
+            );
+            next = body["next"].as_str().filter(|url| !url.is_empty()).map(str::to_owned);
+        } else {
+            tags.extend(
+                body["tags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|tag| tag.as_str().map(str::to_owned)),
+            );
+            // `Link: </v2/name/tags/list?last=x&n=100>; rel="next"`
+            next = link
+                .and_then(|link| {
+                    link.split(';')
+                        .next()
+                        .map(|url| url.trim().trim_matches(['<', '>']).to_owned())
+                })
+                .map(|path| format!("{}{path}", base_url(reference.registry.as_deref())));
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
 }
 
 async fn bearer_token(

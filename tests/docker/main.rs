@@ -49,6 +49,7 @@ async fn build_in(context: &Path, tags: Vec<ImageReference>, recorder: &Arc<Reco
         tags,
         build_args: Default::default(),
         target: None,
+        buildkit: None,
     };
     let sink = recorder.clone();
     docker::build(&docker, &request, &CancellationToken::new(), &move |event| {
@@ -340,5 +341,55 @@ async fn a_50_mb_context_streams_without_holding_it_in_memory() -> TestResult {
         "100 MiB more context grew the process by {} MiB more",
         large.saturating_sub(small)
     );
+    Ok(())
+}
+
+/// `RUN --mount` needs BuildKit: chosen by itself for such a Dockerfile; the classic builder
+/// refuses it, and a failing BuildKit step is named.
+#[tokio::test]
+async fn a_buildkit_only_dockerfile_builds_with_buildkit() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=cache,target=/cache [\"/bin/busybox\", \"touch\", \"/cache/x\"]\n";
+    assert!(docker::needs_buildkit(dockerfile));
+    let context = busybox_context(dockerfile)?;
+    std::fs::write(context.path().join("run-id.txt"), unique("run"))?;
+    let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/buildkit")))?;
+    let recorder = Recorder::new();
+    let image_id = build_in(context.path(), vec![reference.clone()], &recorder).await?;
+    assert!(image_id.starts_with("sha256:"), "{image_id}");
+    assert!(recorder
+        .events()
+        .iter()
+        .any(|e| matches!(e, DockerEvent::Step { instruction, .. } if instruction.starts_with("RUN --mount"))));
+    let tagged = docker::connect()?.inspect_image(&reference.full()).await?;
+    assert_eq!(tagged.id.as_deref(), Some(image_id.as_str()));
+
+    let engine = docker::connect()?;
+    let classic = BuildRequest {
+        context: context.path().to_path_buf(),
+        dockerfile: "Dockerfile".into(),
+        tags: vec![reference.clone()],
+        build_args: Default::default(),
+        target: None,
+        buildkit: Some(false),
+    };
+    let error = docker::build(&engine, &classic, &CancellationToken::new(), &|_| {})
+        .await
+        .err()
+        .ok_or("classic must refuse")?;
+    assert!(error.to_string().contains("requires BuildKit"), "{error}");
+
+    let failing = busybox_context(
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=cache,target=/cache [\"/bin/busybox\", \"false\"]\n",
+    )?;
+    std::fs::write(failing.path().join("run-id.txt"), unique("run"))?;
+    let error = build_in(failing.path(), vec![reference], &Recorder::new())
+        .await
+        .err()
+        .ok_or("must fail")?;
+    match &error {
+        DockerError::BuildFailed { step, .. } => assert!(step.contains("RUN --mount"), "{step}"),
+        other => return Err(format!("expected the failing step, got {other:?}").into()),
+    }
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! (a SIGKILL would leave that child running, holding pipes open).
 
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,7 +23,7 @@ fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
 
 impl Driver {
     /// Starts tauri-driver; the app it launches inherits `app_env` (a private data folder).
-    pub fn start(app_env: &[(&str, &Path)]) -> Result<Self, Box<dyn std::error::Error>> {
+    pub fn start(app_env: &[(&str, String)]) -> Result<Self, Box<dyn std::error::Error>> {
         if std::env::var_os("DISPLAY").is_none() {
             return Err("DISPLAY is not set: window tests need the virtual display that `scripts/test` starts".into());
         }

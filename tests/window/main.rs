@@ -12,7 +12,7 @@ mod webdriver;
 use std::path::Path;
 
 use driver::Driver;
-use support::{git_project, slipway_binary, test_registry, TestResult};
+use support::{git, git_project, slipway_binary, test_registry, TestResult};
 use webdriver::Session;
 
 /// Waiting budget for the window to load and for a command to answer.
@@ -29,6 +29,15 @@ async fn open_page(session: &Session, label: &str) -> webdriver::Result<()> {
         .wait_for(&format!("//main//h2[normalize-space()='{label}']"), UI_WAIT)
         .await
         .map(drop)
+}
+
+/// Saves a screenshot for the reader of a failed run; never the README's.
+async fn save_screenshot_as(session: &Session, name: &str) -> webdriver::Result<()> {
+    let png = session.screenshot().await?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("window-screenshots");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), &png)?;
+    Ok(())
 }
 
 async fn save_screenshot(session: &Session, name: &str) -> webdriver::Result<()> {
@@ -50,7 +59,7 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     let projects = tempfile::tempdir()?;
     let project = git_project(projects.path(), "orange-lettings", "feature/window-test")?;
     let project_path = project.canonicalize()?.display().to_string();
-    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path())])?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
 
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     session
@@ -176,5 +185,77 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         !recents.contains("nonexistent"),
         "a bad folder is never saved: {recents}"
     );
+    Ok(())
+}
+
+/// The Images page builds the project's image and pushes it to the registry with a password,
+/// the progress bar reaching 100% and the registry then listing the tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let project = git_project(projects.path(), "corner-shop", "main")?;
+    std::fs::copy("/bin/busybox", project.join("busybox"))?;
+    std::fs::write(
+        project.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"mkdir\", \"/app\"]\n",
+    )?;
+    git(&project, &["add", "."])?;
+    git(&project, &["commit", "-q", "-m", "image"])?;
+    let root = project.canonicalize()?;
+    let repository = format!("{}/slipway-window/shop-{}", registry.address, std::process::id());
+    let mut settings = slipway::project::ProjectSettings::from_detection(&slipway::project::detect(&root));
+    settings.image_repository = Some(repository.clone());
+    slipway::project::save_settings(data.path(), &root, &settings)?;
+
+    let driver = Driver::start(&[
+        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
+        ("SLIPWAY_REGISTRY_USERNAME", registry.user.clone()),
+        ("SLIPWAY_REGISTRY_PASSWORD", registry.password.clone()),
+    ])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session.type_text(&path_input, &root.display().to_string()).await?;
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
+
+    open_page(&session, "Images").await?;
+    let shown = session
+        .wait_for("//*[@data-testid='image-repository']", UI_WAIT)
+        .await?;
+    assert_eq!(session.text(&shown).await?, repository);
+    session
+        .click(&session.wait_for(&button("Build image"), UI_WAIT).await?)
+        .await?;
+    let latest = format!("{repository}:latest");
+    let push = session
+        .wait_for(&format!("//button[@aria-label='Push {latest}']"), 120)
+        .await?;
+    session.click(&push).await?;
+    let bar = format!("//progress[@aria-label='Push progress for {latest}']");
+    session.wait_for(&bar, UI_WAIT).await?;
+    session
+        .wait_for("//span[contains(., '(the registry has this digest)')]", 120)
+        .await?;
+    let value = session
+        .execute(&format!(
+            "return document.evaluate(\"{bar}\", document, null, 9, null).singleNodeValue.value"
+        ))
+        .await?;
+    assert_eq!(value.as_f64(), Some(100.0), "{value}");
+    let percent = session.wait_for("//*[@data-testid='push-percent']", UI_WAIT).await?;
+    assert_eq!(session.text(&percent).await?, "100%");
+    session
+        .wait_for(
+            "//ul[@aria-label='Registry tags']//code[normalize-space()='latest']",
+            UI_WAIT,
+        )
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "images-pushed").await?;
+    session.end().await?;
     Ok(())
 }

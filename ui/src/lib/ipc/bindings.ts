@@ -149,7 +149,12 @@ dockerfile: string | null,
 /**
  * Non-secret environment variables for the tests.
  */
-env: { [key in string]: string }, checkTimeoutSecs: number, };
+env: { [key in string]: string }, checkTimeoutSecs: number, 
+/**
+ * `[registry/]namespace/name` the image is tagged and pushed as; `None` uses the
+ * project folder's name.
+ */
+imageRepository: string | null, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -194,3 +199,41 @@ export type CheckEvent = { "event": "setup", "data": { message: string, } } | { 
  * Milliseconds since the Unix epoch.
  */
 atMs: number, } } | { "event": "finished", "data": { check: CheckKind, outcome: CheckOutcome, } };
+
+export type ContextFile = { path: string, bytes: number, };
+
+export type ContextSummary = { files: bigint, bytes: number, 
+/**
+ * The biggest files, largest first, for the warning.
+ */
+largest: Array<ContextFile>, 
+/**
+ * Set when the context is large, with what to do about it.
+ */
+warning: string | null, };
+
+export type DockerEvent = { "event": "context", "data": ContextSummary } | { "event": "step", "data": { number: number, total: number, instruction: string, } } | { "event": "output", "data": { line: string, } } | { "event": "built", "data": { imageId: string, } } | { "event": "layer", "data": { id: string, status: string, current: number, total: number, } } | { "event": "pushProgress", "data": { done: number, total: number, percent: number, } } | { "event": "pushed", "data": { reference: string, digest: string, } };
+
+export type LocalImage = { id: string, tags: Array<string>, sizeBytes: number, 
+/**
+ * RFC 3339.
+ */
+created: string, 
+/**
+ * Containers using it (a remove then fails).
+ */
+containers: number, };
+
+export type ImagesOverview = { repository: string, local: Array<LocalImage>, 
+/**
+ * The registry's tags; `None` with `remote_error` when the registry could not be asked.
+ */
+remote: Array<string> | null, remoteError: AppError | null, };
+
+export type BuiltImage = { imageId: string, references: Array<string>, };
+
+export type PushedImage = { reference: string, digest: string, 
+/**
+ * The registry's manifest has the same digest.
+ */
+verified: boolean, };

@@ -5,10 +5,14 @@ import { open } from "@tauri-apps/plugin-dialog";
 import type {
   AppError,
   AppInfo,
+  BuiltImage,
   CheckEvent,
   CheckSelection,
   ChecksRun,
+  DockerEvent,
   DoctorReport,
+  ImagesOverview,
+  PushedImage,
   ErrorKind,
   ProjectDetails,
   ProjectSettings,
@@ -19,6 +23,11 @@ import type {
 export type {
   AppError,
   AppInfo,
+  BuiltImage,
+  DockerEvent,
+  ImagesOverview,
+  LocalImage,
+  PushedImage,
   CheckEvent,
   CheckKind,
   CheckOutcome,
@@ -100,6 +109,22 @@ export const api = {
     const channel = new Channel<CheckEvent>();
     channel.onmessage = onEvent;
     return call<ChecksRun>("run_checks", { path, selection, onEvent: channel });
+  },
+
+  imagesOverview: (path: string) => call<ImagesOverview>("images_overview", { path }),
+  retagImage: (source: string, target: string) => call<null>("retag_image", { source, target }),
+  removeImage: (referenceText: string) => call<null>("remove_image", { referenceText }),
+
+  buildProjectImage(path: string, onEvent: (event: DockerEvent) => void): Promise<BuiltImage> {
+    const channel = new Channel<DockerEvent>();
+    channel.onmessage = onEvent;
+    return call<BuiltImage>("build_project_image", { path, onEvent: channel });
+  },
+
+  pushImage(referenceText: string, onEvent: (event: DockerEvent) => void): Promise<PushedImage> {
+    const channel = new Channel<DockerEvent>();
+    channel.onmessage = onEvent;
+    return call<PushedImage>("push_image", { referenceText, onEvent: channel });
   },
 
   /** Shows the OS folder picker; `null` when the person cancels. */

@@ -1,0 +1,195 @@
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::State;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use super::AppState;
+use crate::docker::{self, BuildRequest, DockerEvent, ImageReference, LocalImage, RegistryCredentials};
+use crate::error::{AppError, ErrorKind};
+use crate::project::{self, ProjectSettings};
+use crate::registry;
+
+/// Until the keyring store lands, registry credentials come from the environment.
+const USERNAME_VARIABLE: &str = "SLIPWAY_REGISTRY_USERNAME";
+const SECRET_VARIABLE: &str = "SLIPWAY_REGISTRY_PASSWORD";
+const HUB_API_VARIABLE: &str = "SLIPWAY_DOCKERHUB_API";
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImagesOverview {
+    pub repository: String,
+    pub local: Vec<LocalImage>,
+    /// The registry's tags; `None` with `remote_error` when the registry could not be asked.
+    pub remote: Option<Vec<String>>,
+    pub remote_error: Option<AppError>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BuiltImage {
+    pub image_id: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PushedImage {
+    pub reference: String,
+    pub digest: String,
+    /// The registry's manifest has the same digest.
+    pub verified: bool,
+}
+
+fn credentials() -> (String, String) {
+    (
+        std::env::var(USERNAME_VARIABLE).unwrap_or_default(),
+        std::env::var(SECRET_VARIABLE).unwrap_or_default(),
+    )
+}
+
+fn reference(text: &str) -> Result<ImageReference, AppError> {
+    docker::parse_reference(text).map_err(|why| {
+        AppError::new(
+            ErrorKind::Validation,
+            format!("\"{text}\" is not a valid image name: {why}."),
+            "Correct the name and try again.",
+        )
+    })
+}
+
+async fn settings_of(state: &AppState, path: &str) -> Result<(std::path::PathBuf, ProjectSettings), AppError> {
+    let root = project::resolve_folder(path)?;
+    let settings = match project::load_settings(&state.paths.data_dir, &root) {
+        Some(settings) => settings,
+        None => {
+            let scan = root.clone();
+            let detection = tokio::task::spawn_blocking(move || project::detect(&scan))
+                .await
+                .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+            ProjectSettings::from_detection(&detection)
+        }
+    };
+    Ok((root, settings))
+}
+
+/// The project's local images and its registry's tags. A registry problem is reported
+/// beside the local list, never instead of it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result<ImagesOverview, AppError> {
+    let (root, settings) = settings_of(&state, &path).await?;
+    let repository = settings.repository(&root);
+    let engine = docker::connect()?;
+    let local = docker::local_images(&engine, &repository).await?;
+    let (username, secret) = credentials();
+    let hub_api = std::env::var(HUB_API_VARIABLE).unwrap_or_else(|_| "https://hub.docker.com".to_owned());
+    let (remote, remote_error) = match reference(&format!("{repository}:latest")) {
+        Ok(target) => match registry::list_tags(&target, &username, &secret, &hub_api).await {
+            Ok(tags) => (Some(tags), None),
+            Err(error) => (None, Some(error.into())),
+        },
+        Err(error) => (None, Some(error)),
+    };
+    Ok(ImagesOverview {
+        repository,
+        local,
+        remote,
+        remote_error,
+    })
+}
+
+/// Builds the project's Dockerfile as `<repository>:<short commit>` and `:latest`,
+/// streaming build events to `on_event`.
+#[tauri::command]
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn build_project_image(
+    state: State<'_, AppState>,
+    path: String,
+    on_event: Channel<DockerEvent>,
+) -> Result<BuiltImage, AppError> {
+    let (root, settings) = settings_of(&state, &path).await?;
+    let dockerfile = settings.dockerfile.clone().ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Precondition,
+            "The project has no Dockerfile.",
+            "Add a Dockerfile to the project, or pick one on the Release page.",
+        )
+    })?;
+    let repository = settings.repository(&root);
+    let commit = project::git_state(&root)
+        .await
+        .and_then(|git| git.commit)
+        .unwrap_or_else(|| "dev".to_owned());
+    let tags = vec![
+        reference(&format!("{repository}:{commit}"))?,
+        reference(&format!("{repository}:latest"))?,
+    ];
+    let engine = docker::connect()?;
+    let request = BuildRequest {
+        context: root.clone(),
+        dockerfile,
+        tags: tags.clone(),
+        build_args: Default::default(),
+        target: None,
+        buildkit: None,
+    };
+    let image_id = docker::build(&engine, &request, &CancellationToken::new(), &move |event| {
+        let _ = on_event.send(event);
+    })
+    .await?;
+    Ok(BuiltImage {
+        image_id,
+        references: tags.iter().map(ImageReference::full).collect(),
+    })
+}
+
+/// Pushes `reference` with per-layer progress to `on_event`, then checks the registry holds
+/// the same digest.
+#[tauri::command]
+#[tracing::instrument(skip(on_event), err)]
+pub async fn push_image(reference_text: String, on_event: Channel<DockerEvent>) -> Result<PushedImage, AppError> {
+    let target = reference(&reference_text)?;
+    let (username, secret) = credentials();
+    let credentials = RegistryCredentials {
+        username: username.clone(),
+        secret: secret.clone(),
+        server: target
+            .registry
+            .clone()
+            .unwrap_or_else(|| "https://index.docker.io/v1/".to_owned()),
+    };
+    let digest = docker::push(
+        &docker::engine_address(),
+        &target,
+        &credentials,
+        &CancellationToken::new(),
+        &move |event| {
+            let _ = on_event.send(event);
+        },
+    )
+    .await?;
+    let verified = registry::manifest_digest(&target, &username, &secret)
+        .await
+        .is_ok_and(|found| found == digest);
+    Ok(PushedImage {
+        reference: target.full(),
+        digest,
+        verified,
+    })
+}
+
+/// Gives the image `source` the name `target` (checked against the reference grammar).
+#[tauri::command]
+#[tracing::instrument(err)]
+pub async fn retag_image(source: String, target: String) -> Result<(), AppError> {
+    let target = reference(&target)?;
+    Ok(docker::retag(&docker::connect()?, &source, &target).await?)
+}
+
+/// Removes one tag or image. An image a container uses is refused with a clear message.
+#[tauri::command]
+#[tracing::instrument(err)]
+pub async fn remove_image(reference_text: String) -> Result<(), AppError> {
+    Ok(docker::remove(&docker::connect()?, &reference_text).await?)
+}

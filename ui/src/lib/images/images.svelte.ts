@@ -1,0 +1,128 @@
+// The open project's images: what the engine and the registry hold, and the build, push,
+// retag and remove actions with their progress.
+import {
+  api as defaultApi,
+  toSlipwayError,
+  type Api,
+  type DockerEvent,
+  type ImagesOverview,
+  type PushedImage,
+  type SlipwayError,
+} from "../ipc";
+
+type ImagesApi = Pick<Api, "imagesOverview" | "buildProjectImage" | "pushImage" | "retagImage" | "removeImage">;
+
+export interface PushState {
+  percent: number;
+  layers: Record<string, { status: string; current: number; total: number }>;
+  result: PushedImage | null;
+}
+
+export class ImagesStore {
+  overview = $state<ImagesOverview | null>(null);
+  loading = $state(false);
+  building = $state(false);
+  buildStep = $state<string | null>(null);
+  buildLines = $state<string[]>([]);
+  pushes = $state<Record<string, PushState>>({});
+  error = $state<SlipwayError | null>(null);
+  private path: string | null = null;
+
+  constructor(private readonly api: ImagesApi = defaultApi) {}
+
+  async load(path: string): Promise<void> {
+    this.path = path;
+    this.loading = true;
+    this.error = null;
+    try {
+      this.overview = await this.api.imagesOverview(path);
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async build(): Promise<void> {
+    if (!this.path || this.building) return;
+    this.building = true;
+    this.error = null;
+    this.buildLines = [];
+    this.buildStep = null;
+    try {
+      await this.api.buildProjectImage(this.path, (event) => this.onBuild(event));
+      await this.load(this.path);
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    } finally {
+      this.building = false;
+    }
+  }
+
+  async push(reference: string): Promise<void> {
+    this.error = null;
+    this.pushes[reference] = { percent: 0, layers: {}, result: null };
+    try {
+      const result = await this.api.pushImage(reference, (event) => this.onPush(reference, event));
+      const state = this.pushes[reference];
+      if (state) {
+        state.result = result;
+        state.percent = 100;
+      }
+      if (this.path) await this.load(this.path);
+    } catch (raw) {
+      delete this.pushes[reference];
+      this.error = toSlipwayError(raw);
+    }
+  }
+
+  async retag(source: string, target: string): Promise<boolean> {
+    this.error = null;
+    try {
+      await this.api.retagImage(source, target);
+      if (this.path) await this.load(this.path);
+      return true;
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+      return false;
+    }
+  }
+
+  async remove(reference: string): Promise<void> {
+    this.error = null;
+    try {
+      await this.api.removeImage(reference);
+      if (this.path) await this.load(this.path);
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    }
+  }
+
+  private onBuild(event: DockerEvent): void {
+    if (event.event === "step") this.buildStep = `Step ${event.data.number}/${event.data.total}: ${event.data.instruction}`;
+    else if (event.event === "output") {
+      this.buildLines.push(event.data.line);
+      if (this.buildLines.length > 2000) this.buildLines.splice(0, this.buildLines.length - 2000);
+    } else if (event.event === "context") {
+      this.buildStep = `Sending ${formatBytes(event.data.bytes)} of context (${event.data.files} files)`;
+      if (event.data.warning) this.buildLines.push(event.data.warning);
+    }
+  }
+
+  private onPush(reference: string, event: DockerEvent): void {
+    const state = this.pushes[reference];
+    if (!state) return;
+    if (event.event === "layer") {
+      state.layers[event.data.id] = { status: event.data.status, current: event.data.current, total: event.data.total };
+    } else if (event.event === "pushProgress") {
+      state.percent = Math.round(event.data.percent);
+    }
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
+}
