@@ -393,3 +393,76 @@ async fn a_buildkit_only_dockerfile_builds_with_buildkit() -> TestResult {
     }
     Ok(())
 }
+
+/// A stand-in for Docker Hub's web API: two pages of tags, the first pointing at the second
+/// through `next`, as the Hub answers.
+async fn hub_stand_in() -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let next = format!("{base}/v2/namespaces/ann/repositories/lettings/tags?page_size=100&page=2");
+    let handle = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = vec![0u8; 4096];
+            let read = stream.read(&mut request).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..read]).into_owned();
+            let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+            let (status, body) = if path == "/v2/namespaces/ann/repositories/lettings/tags?page_size=100" {
+                (
+                    "200 OK",
+                    serde_json::json!({"count": 3, "next": next, "previous": null, "results": [{"name": "latest"}, {"name": "3f2a1bc"}]}),
+                )
+            } else if path.ends_with("&page=2") {
+                (
+                    "200 OK",
+                    serde_json::json!({"count": 3, "next": null, "previous": "x", "results": [{"name": "1a2b3c4"}]}),
+                )
+            } else {
+                ("404 Not Found", serde_json::json!({"message": "object not found"}))
+            };
+            let body = body.to_string();
+            let response = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    Ok((base, handle))
+}
+
+#[tokio::test]
+async fn docker_hub_tags_are_read_across_pages() -> TestResult {
+    let (hub, server) = hub_stand_in().await?;
+    let reference = docker::parse_reference("ann/lettings:latest")?;
+    let tags = slipway::registry::list_tags(&reference, "ann", "token", &hub).await?;
+    assert_eq!(tags, ["1a2b3c4", "3f2a1bc", "latest"]);
+    let missing = docker::parse_reference("ann/nothing:latest")?;
+    assert!(slipway::registry::list_tags(&missing, "ann", "token", &hub)
+        .await?
+        .is_empty());
+    server.abort();
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_registry_lists_pushed_tags() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let registry = test_registry();
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+    let name = unique("slipway-test/tags");
+    let references: Vec<ImageReference> = ["b", "a"]
+        .iter()
+        .map(|tag| docker::parse_reference(&format!("{}/{name}:{tag}", registry.address)))
+        .collect::<Result<_, _>>()?;
+    build_in(context.path(), references.clone(), &Recorder::new()).await?;
+    for reference in &references {
+        push_as(reference, &registry.user, &registry.password, &Recorder::new()).await?;
+    }
+    let tags =
+        slipway::registry::list_tags(&references[0], &registry.user, &registry.password, "http://unused").await?;
+    assert_eq!(tags, ["a", "b"]);
+    let wrong = slipway::registry::list_tags(&references[0], &registry.user, "wrong-pass", "http://unused").await;
+    assert!(
+        matches!(wrong, Err(slipway::registry::RegistryError::Auth(_))),
+        "{wrong:?}"
+    );
+    Ok(())
+}

@@ -223,10 +223,13 @@ async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
     session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
 
     open_page(&session, "Images").await?;
-    let shown = session
-        .wait_for("//*[@data-testid='image-repository']", UI_WAIT)
+    // The overview loads after the page opens: wait for the project's repository.
+    session
+        .wait_for(
+            &format!("//*[@data-testid='image-repository'][normalize-space()='{repository}']"),
+            UI_WAIT,
+        )
         .await?;
-    assert_eq!(session.text(&shown).await?, repository);
     session
         .click(&session.wait_for(&button("Build image"), UI_WAIT).await?)
         .await?;

@@ -103,6 +103,8 @@ export class ImagesStore {
     else if (event.event === "output") {
       this.buildLines.push(event.data.line);
       if (this.buildLines.length > 2000) this.buildLines.splice(0, this.buildLines.length - 2000);
+    } else if (event.event === "built") {
+      this.buildStep = `Built ${event.data.imageId.replace("sha256:", "").slice(0, 12)}`;
     } else if (event.event === "context") {
       this.buildStep = `Sending ${formatBytes(event.data.bytes)} of context (${event.data.files} files)`;
       if (event.data.warning) this.buildLines.push(event.data.warning);
