@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
 use bollard::Docker;
 use serde::Serialize;
 use ts_rs::TS;
@@ -52,9 +52,54 @@ pub async fn retag(docker: &Docker, source: &str, target: &ImageReference) -> Re
     tag(docker, source, target).await
 }
 
-/// Removes the tag (or image) `reference`. An image a container uses is refused by the
-/// engine; that is reported as such, never forced.
+/// Removes the tag (or image) `reference`. An image a container uses (running or stopped)
+/// is refused, naming the containers: the engine would only untag it and keep the space.
 pub async fn remove(docker: &Docker, reference: &str) -> Result<(), DockerError> {
+    let image = match docker.inspect_image(reference).await {
+        Ok(image) => image,
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message,
+        }) => return Err(DockerError::NoSuchImage(message)),
+        Err(error) => return Err(classify(&error, &engine_address())),
+    };
+    if let Some(id) = image.id {
+        let filters = HashMap::from([("ancestor".to_owned(), vec![id])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let users = docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|error| classify(&error, &engine_address()))?;
+        if !users.is_empty() {
+            let names: Vec<String> = users
+                .iter()
+                .map(|container| {
+                    let name = container
+                        .names
+                        .as_ref()
+                        .and_then(|names| names.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    format!(
+                        "{} ({})",
+                        name.trim_start_matches('/'),
+                        container
+                            .state
+                            .as_ref()
+                            .map(|s| format!("{s:?}").to_lowercase())
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Err(DockerError::InUse(format!(
+                "{reference} is used by {}",
+                names.join(", ")
+            )));
+        }
+    }
     let options = RemoveImageOptionsBuilder::default().force(false).noprune(false).build();
     match docker.remove_image(reference, Some(options), None).await {
         Ok(_) => Ok(()),

@@ -466,3 +466,34 @@ async fn the_registry_lists_pushed_tags() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_image_a_container_uses_is_not_removed() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+    std::fs::write(context.path().join("run-id.txt"), unique("run"))?;
+    let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/inuse")))?;
+    build_in(context.path(), vec![reference.clone()], &Recorder::new()).await?;
+    let engine = docker::connect()?;
+    let config = bollard::models::ContainerCreateBody {
+        image: Some(reference.full()),
+        cmd: Some(vec!["/bin/busybox".into(), "true".into()]),
+        ..Default::default()
+    };
+    let container = engine
+        .create_container(None::<bollard::query_parameters::CreateContainerOptions>, config)
+        .await?;
+    let error = docker::remove(&engine, &reference.full())
+        .await
+        .err()
+        .ok_or("the remove must be refused")?;
+    assert!(matches!(error, DockerError::InUse(_)), "{error:?}");
+    assert!(AppError::from(error).hint.contains("container"));
+    engine
+        .remove_container(&container.id, None::<bollard::query_parameters::RemoveContainerOptions>)
+        .await?;
+    docker::remove(&engine, &reference.full()).await?;
+    let gone = docker::remove(&engine, &reference.full()).await.err();
+    assert!(matches!(gone, Some(DockerError::NoSuchImage(_))), "{gone:?}");
+    Ok(())
+}
