@@ -17,7 +17,7 @@ APT_PACKAGES=(
   docker.io docker-registry apache2-utils
   gnome-keyring libsecret-tools dbus dbus-x11
   xvfb xauth webkit2gtk-driver
-  busybox-static
+  busybox-static socat openssl
 )
 
 ensure_system_packages() {

@@ -160,7 +160,7 @@ pub async fn push_image(reference_text: String, on_event: Channel<DockerEvent>) 
             .unwrap_or_else(|| "https://index.docker.io/v1/".to_owned()),
     };
     let digest = docker::push(
-        &docker::engine_address(),
+        &docker::EngineEndpoint::from_env(),
         &target,
         &credentials,
         &CancellationToken::new(),

@@ -14,7 +14,7 @@ use ts_rs::TS;
 
 use super::context::{plan_context, stream_context, ContextSummary};
 use super::reference::ImageReference;
-use super::{classify, engine_address, DockerError};
+use super::{classify, engine_address, DockerError, EngineEndpoint};
 
 use crate::secrets::{redact, register_secret};
 
@@ -383,13 +383,12 @@ struct PushAux {
 /// bollard's push model drops each message's layer `id`, so the push talks to the engine's
 /// API directly (unix socket or plain TCP) and reads the JSON stream itself.
 pub async fn push(
-    engine: &str,
+    engine: &EngineEndpoint,
     reference: &ImageReference,
     credentials: &RegistryCredentials,
     cancel: &CancellationToken,
     sink: DockerSink<'_>,
 ) -> Result<String, DockerError> {
-    let address = engine.to_owned();
     let path = format!(
         "/images/{}/push?tag={}",
         reference.name().replace('/', "%2F"),
@@ -400,7 +399,7 @@ pub async fn push(
         .header("Host", "docker")
         .body(Empty::<bytes::Bytes>::new())
         .map_err(|error| DockerError::Engine(error.to_string()))?;
-    let response = send_to_engine(&address, request).await?;
+    let response = send_to_engine(engine, request).await?;
     let status = response.status();
     let mut body = response.into_body();
     if !status.is_success() {
@@ -505,15 +504,19 @@ fn registry_error(text: &str, reference: &ImageReference) -> DockerError {
 }
 
 async fn send_to_engine(
-    address: &str,
+    engine: &EngineEndpoint,
     request: hyper::Request<Empty<bytes::Bytes>>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, DockerError> {
+    use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
+    let address = engine.address.as_str();
     let unreachable = |reason: String| DockerError::Unreachable {
         address: address.to_owned(),
         reason,
     };
+    let failed =
+        |error: hyper_util::client::legacy::Error| unreachable(super::plain_reason(&super::error_chain(&error)));
     if let Some(socket) = address.strip_prefix("unix://") {
         let uri: hyper::Uri = hyperlocal::Uri::new(socket, &request.uri().to_string()).into();
         let (mut parts, body) = request.into_parts();
@@ -523,20 +526,56 @@ async fn send_to_engine(
         return client
             .request(hyper::Request::from_parts(parts, body))
             .await
-            .map_err(|error| unreachable(super::plain_reason(&super::error_chain(&error))));
+            .map_err(failed);
     }
     let host = address
         .strip_prefix("tcp://")
         .or_else(|| address.strip_prefix("http://"))
-        .ok_or_else(|| unreachable("only unix:// and plain tcp:// engines can push for now".to_owned()))?;
-    let uri: hyper::Uri = format!("http://{host}{}", request.uri())
+        .or_else(|| address.strip_prefix("https://"))
+        .ok_or_else(|| unreachable("the address must start with unix://, tcp:// or https://".to_owned()))?;
+    let scheme = if engine.tls_dir.is_some() { "https" } else { "http" };
+    let uri: hyper::Uri = format!("{scheme}://{host}{}", request.uri())
         .parse()
         .map_err(|error: hyper::http::uri::InvalidUri| unreachable(error.to_string()))?;
     let (mut parts, body) = request.into_parts();
     parts.uri = uri;
-    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    client
-        .request(hyper::Request::from_parts(parts, body))
-        .await
-        .map_err(|error| unreachable(super::plain_reason(&super::error_chain(&error))))
+    let request = hyper::Request::from_parts(parts, body);
+    match &engine.tls_dir {
+        None => {
+            let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            client.request(request).await.map_err(failed)
+        }
+        Some(dir) => {
+            let config = tls_config(dir)
+                .map_err(|reason| unreachable(format!("the TLS files in {}: {reason}", dir.display())))?;
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            let connector = hyper_rustls::HttpsConnector::from((http, config));
+            let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+            client.request(request).await.map_err(failed)
+        }
+    }
+}
+
+/// The engine's CA and this client's certificate and key, from Docker's cert folder.
+fn tls_config(dir: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(dir.join("ca.pem")).map_err(|error| format!("ca.pem: {error}"))? {
+        roots
+            .add(cert.map_err(|error| format!("ca.pem: {error}"))?)
+            .map_err(|error| format!("ca.pem: {error}"))?;
+    }
+    let chain = CertificateDer::pem_file_iter(dir.join("cert.pem"))
+        .map_err(|error| format!("cert.pem: {error}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| format!("cert.pem: {error}"))?;
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).map_err(|error| format!("key.pem: {error}"))?;
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|error| error.to_string())
 }

@@ -103,6 +103,29 @@ pub struct EngineVersion {
     pub api_version: String,
 }
 
+/// How to reach the engine: its address and, for a remote engine over TLS, the folder with
+/// `ca.pem`, `cert.pem` and `key.pem` (Docker's `DOCKER_CERT_PATH` layout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineEndpoint {
+    pub address: String,
+    pub tls_dir: Option<std::path::PathBuf>,
+}
+
+impl EngineEndpoint {
+    /// From `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, as the docker CLI reads them.
+    pub fn from_env() -> Self {
+        let address = engine_address();
+        let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|value| !value.is_empty() && value != "0");
+        let tls_dir = (tls && !address.starts_with("unix://")).then(|| {
+            std::env::var_os("DOCKER_CERT_PATH")
+                .map(std::path::PathBuf::from)
+                .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
+                .unwrap_or_default()
+        });
+        Self { address, tls_dir }
+    }
+}
+
 /// Where the engine is expected, as a person would write it.
 pub fn engine_address() -> String {
     std::env::var("DOCKER_HOST")
@@ -111,8 +134,8 @@ pub fn engine_address() -> String {
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned())
 }
 
-/// Connects to the engine named by `DOCKER_HOST` (or the default socket). Connecting does
-/// not talk to the engine yet; the first call does.
+/// Connects to the engine named by `DOCKER_HOST` (or the default socket), over TLS when
+/// `DOCKER_TLS_VERIFY` is set. Connecting does not talk to the engine yet; the first call does.
 pub fn connect() -> Result<Docker, DockerError> {
     Docker::connect_with_defaults().map_err(|error| classify(&error, &engine_address()))
 }

@@ -80,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             server: registry.clone(),
         };
         docker::push(
-            &docker::engine_address(),
+            &docker::EngineEndpoint::from_env(),
             &reference,
             &credentials,
             &CancellationToken::new(),

@@ -73,7 +73,7 @@ async fn push_as(
     };
     let sink = recorder.clone();
     docker::push(
-        &docker::engine_address(),
+        &docker::EngineEndpoint::from_env(),
         reference,
         &credentials,
         &CancellationToken::new(),
@@ -184,7 +184,11 @@ async fn a_missing_engine_socket_says_to_start_the_engine() -> TestResult {
         secret: "s".into(),
         server: String::new(),
     };
-    let error = docker::push(&socket, &reference, &credentials, &CancellationToken::new(), &|_| {})
+    let endpoint = docker::EngineEndpoint {
+        address: socket,
+        tls_dir: None,
+    };
+    let error = docker::push(&endpoint, &reference, &credentials, &CancellationToken::new(), &|_| {})
         .await
         .err()
         .ok_or("must fail")?;
@@ -325,6 +329,13 @@ async fn growth_while_building(mib: u64) -> Result<u64, Box<dyn std::error::Erro
         _ => None,
     });
     assert!(sent.is_some_and(|bytes| bytes > mib * 1024 * 1024));
+    // Above 100 MiB the size comes with advice, naming the biggest file.
+    let warning = recorder.events().iter().find_map(|e| match e {
+        DockerEvent::Context(summary) => summary.warning.clone(),
+        _ => None,
+    });
+    assert_eq!(warning.is_some(), mib > 100, "{warning:?}");
+    assert!(warning.is_none_or(|text| text.contains("big.bin") && text.contains(".dockerignore")));
     Ok(peak.load(std::sync::atomic::Ordering::SeqCst).saturating_sub(before) / 1024)
 }
 
@@ -496,4 +507,189 @@ async fn an_image_a_container_uses_is_not_removed() -> TestResult {
     let gone = docker::remove(&engine, &reference.full()).await.err();
     assert!(matches!(gone, Some(DockerError::NoSuchImage(_))), "{gone:?}");
     Ok(())
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
+    let output = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr)).into())
+    }
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate with a PKCS#1 key, laid
+/// out as Docker's `DOCKER_CERT_PATH` (ca.pem, cert.pem, key.pem).
+fn tls_files(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=slipway-test-ca",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server-key.pem",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    )?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )?;
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+        ],
+    )?;
+    openssl(dir, &["genrsa", "-traditional", "-out", "key.pem", "2048"])?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "key.pem",
+            "-out",
+            "client.csr",
+            "-subj",
+            "/CN=slipway-client",
+        ],
+    )?;
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n")?;
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-out",
+            "cert.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "client.ext",
+        ],
+    )?;
+    Ok(())
+}
+
+/// A remote engine over TCP with TLS and client certificates: the real engine behind socat,
+/// which checks the client certificate as `dockerd --tlsverify` does.
+#[tokio::test]
+async fn a_remote_engine_over_tls_builds_and_pushes() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let registry = test_registry();
+    let certs = tempfile::tempdir()?;
+    tls_files(certs.path())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let dir = certs.path().display().to_string();
+    let mut socat = std::process::Command::new("socat")
+        .arg(format!(
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={dir}/server.pem,key={dir}/server-key.pem,cafile={dir}/ca.pem,verify=1"
+        ))
+        .arg("UNIX-CONNECT:/var/run/docker.sock")
+        .spawn()?;
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let address = format!("tcp://127.0.0.1:{port}");
+    let result = async {
+        // The engine check as a user runs it, with the docker CLI's variables.
+        let doctor = std::process::Command::new(support::slipway_binary())
+            .args(["doctor", "--json"])
+            .env("SLIPWAY_DATA_DIR", certs.path())
+            .env("DOCKER_HOST", &address)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", certs.path())
+            .output()?;
+        let report: serde_json::Value = serde_json::from_slice(&doctor.stdout)?;
+        let engine_check = report["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == "dockerEngine"))
+            .cloned();
+        assert_eq!(
+            engine_check.as_ref().map(|c| c["ok"].clone()),
+            Some(true.into()),
+            "{report}"
+        );
+
+        let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+        let reference = docker::parse_reference(&format!("{}/{}:tls", registry.address, unique("slipway-test/tls")))?;
+        build_in(context.path(), vec![reference.clone()], &Recorder::new()).await?;
+        let endpoint = docker::EngineEndpoint {
+            address: address.clone(),
+            tls_dir: Some(certs.path().to_path_buf()),
+        };
+        let credentials = RegistryCredentials {
+            username: registry.user.clone(),
+            secret: registry.password.clone(),
+            server: registry.address.clone(),
+        };
+        let digest = docker::push(&endpoint, &reference, &credentials, &CancellationToken::new(), &|_| {}).await?;
+        assert_eq!(
+            digest,
+            slipway::registry::manifest_digest(&reference, &registry.user, &registry.password).await?
+        );
+
+        // Without the client certificate the engine is not reached, and the error says so.
+        std::fs::remove_file(certs.path().join("cert.pem"))?;
+        let refused = docker::push(&endpoint, &reference, &credentials, &CancellationToken::new(), &|_| {})
+            .await
+            .err();
+        assert!(matches!(refused, Some(DockerError::Unreachable { .. })), "{refused:?}");
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    let _ = socat.kill();
+    let _ = socat.wait();
+    result
 }
