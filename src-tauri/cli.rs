@@ -42,6 +42,9 @@ pub enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also send a test event to Sentry, to check that error reporting works.
+        #[arg(long)]
+        send_test_event: bool,
     },
     /// Run the project's tests and lint at the same time, in its Python environment, and
     /// summarise them. Exit 0 when both pass, 1 when either fails, 2 when either could not run.
@@ -84,7 +87,14 @@ pub fn run(command: Command) -> ExitCode {
         }
     };
     match command {
-        Command::Doctor { json } => runtime.block_on(run_doctor(&paths, json)),
+        Command::Doctor { json, send_test_event } => {
+            let code = runtime.block_on(run_doctor(&paths, json));
+            if send_test_event && !logging::send_test_event() {
+                eprintln!("error: error reporting is off\nhint: set SENTRY_DSN, or \"sentryDsn\" in settings.json in the data folder");
+                return ExitCode::FAILURE;
+            }
+            code
+        }
         Command::Check { project, json } => runtime.block_on(run_check(&paths, &project, json)),
     }
 }
@@ -101,6 +111,9 @@ async fn run_doctor(paths: &AppPaths, json: bool) -> ExitCode {
         }
     } else {
         print!("{}", doctor::render_text(&report));
+    }
+    for check in report.checks.iter().filter(|check| !check.ok) {
+        tracing::warn!(check = ?check.id, "{}", check.detail);
     }
     tracing::info!(ok = report.ok, "doctor finished");
     if report.ok {
@@ -244,6 +257,12 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
 }
 
 fn fail(error: &crate::error::AppError) -> ExitCode {
+    // Only errors that are bugs go to Sentry; the rest are the person's to fix.
+    if error.kind == crate::error::ErrorKind::Unknown {
+        tracing::error!(kind = ?error.kind, "{}", error.message);
+    } else {
+        tracing::warn!(kind = ?error.kind, "{}", error.message);
+    }
     eprintln!("error: {}\nhint: {}", error.message, error.hint);
     ExitCode::from(EXIT_USAGE)
 }
@@ -262,7 +281,7 @@ mod tests {
     fn no_command_means_the_window() -> Result<(), clap::Error> {
         assert!(Args::try_parse_from(["slipway"])?.command.is_none());
         let args = Args::try_parse_from(["slipway", "doctor", "--json"])?;
-        assert!(matches!(args.command, Some(Command::Doctor { json: true })));
+        assert!(matches!(args.command, Some(Command::Doctor { json: true, .. })));
         Ok(())
     }
 }

@@ -85,6 +85,20 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
     }
 }
 
+/// Sends a test event to Sentry and waits for it to leave; false when reporting is off.
+pub fn send_test_event() -> bool {
+    let Some(client) = sentry::Hub::current().client().filter(|client| client.is_enabled()) else {
+        return false;
+    };
+    let id = sentry::capture_message("Slipway test event: error reporting works", sentry::Level::Info);
+    let sent = client.flush(Some(std::time::Duration::from_secs(10)));
+    println!(
+        "Sent a test event to Sentry (event {id}){}",
+        if sent { "" } else { "; it may not have arrived" }
+    );
+    sent
+}
+
 fn file_appender(paths: &AppPaths) -> Result<RollingFileAppender, String> {
     std::fs::create_dir_all(&paths.log_dir).map_err(|error| format!("{}: {error}", paths.log_dir.display()))?;
     RollingFileAppender::builder()

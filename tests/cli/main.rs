@@ -154,3 +154,83 @@ fn the_cli_writes_a_redacted_log_file() -> TestResult {
     }
     Ok(())
 }
+
+/// A stand-in for Sentry's ingestion endpoint that keeps every envelope it receives.
+fn sentry_stand_in() -> std::io::Result<(u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>)> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut data = Vec::new();
+            let mut buffer = [0u8; 65536];
+            // Read headers, then the body by Content-Length.
+            loop {
+                let Ok(read) = stream.read(&mut buffer) else { break };
+                if read == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some(split) = text.find("\r\n\r\n") {
+                    let length = text[..split]
+                        .lines()
+                        .find_map(|line| {
+                            line.to_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if data.len() >= split + 4 + length {
+                        break;
+                    }
+                }
+            }
+            if let Ok(mut all) = store.lock() {
+                all.push(String::from_utf8_lossy(&data).into_owned());
+            }
+            let body = r#"{"id":"00000000000000000000000000000000"}"#;
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    Ok((port, received))
+}
+
+#[test]
+fn error_reports_reach_sentry_with_secrets_scrubbed() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let (port, received) = sentry_stand_in()?;
+    let output = Command::new(slipway_binary())
+        .args(["doctor", "--send-test-event"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env(
+            "SENTRY_DSN",
+            format!("http://0123456789abcdef0123456789abcdef@127.0.0.1:{port}/42"),
+        )
+        // A secret in the engine address reaches the report's breadcrumbs, redacted.
+        .env("DOCKER_HOST", "tcp://deploy:leaked-pass-777@127.0.0.1:9")
+        .output()?;
+    assert!(
+        text(&output.stdout).contains("Sent a test event to Sentry"),
+        "{}",
+        text(&output.stdout)
+    );
+    let envelopes = received.lock().map(|all| all.clone()).unwrap_or_default();
+    let all = envelopes.join("\n");
+    assert!(all.contains("POST /api/42/envelope/"), "{all}");
+    assert!(all.contains("Slipway test event: error reporting works"), "{all}");
+    assert!(all.contains("[redacted]"), "the breadcrumb is there, redacted: {all}");
+    assert!(!all.contains("leaked-pass-777"), "{all}");
+
+    let without = Command::new(slipway_binary())
+        .args(["doctor", "--send-test-event"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env_remove("SENTRY_DSN")
+        .output()?;
+    assert_eq!(without.status.code(), Some(1));
+    assert!(text(&without.stderr).contains("error reporting is off"));
+    Ok(())
+}
