@@ -168,8 +168,7 @@ fn sentry_stand_in() -> std::io::Result<(u16, std::sync::Arc<std::sync::Mutex<Ve
             let mut data = Vec::new();
             let mut buffer = [0u8; 65536];
             // Read headers, then the body by Content-Length.
-            loop {
-                let Ok(read) = stream.read(&mut buffer) else { break };
+            while let Ok(read) = stream.read(&mut buffer) {
                 if read == 0 {
                     break;
                 }
