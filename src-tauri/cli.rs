@@ -56,6 +56,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The connected accounts (never their secrets), kept in the OS keyring.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// List the connected accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import the registry logins `docker login` made (config.json and credential helpers).
+    ImportDocker {
+        /// The docker config folder; default `DOCKER_CONFIG`, else `~/.docker`.
+        #[arg(long, value_name = "DIR")]
+        config: Option<std::path::PathBuf>,
+    },
+    /// Delete an account and its secret.
+    Remove {
+        #[arg(long, value_enum)]
+        service: ServiceArg,
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ServiceArg {
+    Registry,
+    Render,
+    Sentry,
+    Circleci,
+}
+
+impl From<ServiceArg> for crate::secrets::Service {
+    fn from(service: ServiceArg) -> Self {
+        match service {
+            ServiceArg::Registry => Self::Registry,
+            ServiceArg::Render => Self::Render,
+            ServiceArg::Sentry => Self::Sentry,
+            ServiceArg::Circleci => Self::CircleCi,
+        }
+    }
 }
 
 /// Parses the command line; `--help`, `--version` and usage errors are printed here and end
@@ -96,6 +140,7 @@ pub fn run(command: Command) -> ExitCode {
             code
         }
         Command::Check { project, json } => runtime.block_on(run_check(&paths, &project, json)),
+        Command::Accounts(command) => run_accounts(&paths, command),
     }
 }
 
@@ -167,6 +212,83 @@ async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode 
             }
             fail(&error)
         }
+    }
+}
+
+fn run_accounts(paths: &AppPaths, command: AccountsCommand) -> ExitCode {
+    use crate::secrets::{import_docker_logins, Account, SecretStore, Service};
+    let store = SecretStore::os(&paths.data_dir);
+    match command {
+        AccountsCommand::List { json } => {
+            let accounts = store.accounts();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&accounts).unwrap_or_else(|_| "[]".to_owned())
+                );
+            } else if accounts.is_empty() {
+                println!("No accounts connected.");
+            } else {
+                for account in accounts {
+                    println!(
+                        "{:?} {} (user {}, from {}, verified {})",
+                        account.service,
+                        account.account,
+                        account.username.as_deref().unwrap_or("-"),
+                        account.source,
+                        account.verified_at.as_deref().unwrap_or("never")
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        AccountsCommand::ImportDocker { config } => {
+            let dir = config
+                .or_else(|| std::env::var_os("DOCKER_CONFIG").map(std::path::PathBuf::from))
+                .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
+                .unwrap_or_default();
+            let (logins, problems) = import_docker_logins(&dir);
+            let mut code = if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+            for login in &logins {
+                let mut account = Account::new(Service::Registry, &login.server, &login.source);
+                account.username = Some(login.username.clone());
+                account.server = Some(login.server.clone());
+                match store.save(&account, login.secret.expose()) {
+                    Ok(()) => println!("Imported {} for {} from {}", login.username, login.server, login.source),
+                    Err(error) => {
+                        // Nothing is kept anywhere else: without a keyring nothing is imported.
+                        return fail(&error.into());
+                    }
+                }
+            }
+            for problem in &problems {
+                println!(
+                    "Could not import {}: {}",
+                    if problem.server.is_empty() {
+                        "the config"
+                    } else {
+                        &problem.server
+                    },
+                    problem.message
+                );
+            }
+            if logins.is_empty() && problems.is_empty() {
+                println!("No docker logins found in {}", dir.display());
+                code = ExitCode::SUCCESS;
+            }
+            code
+        }
+        AccountsCommand::Remove { service, account } => match store.delete(service.into(), &account) {
+            Ok(()) => {
+                println!("Removed {account}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error.into()),
+        },
     }
 }
 

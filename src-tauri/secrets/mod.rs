@@ -5,8 +5,12 @@
 //! out, so the redactor knows them by value as well as by shape. Secrets live only in the OS
 //! keyring; there is no plaintext fallback.
 
+mod docker_config;
 mod keyring_store;
 mod redactor;
+mod store;
 
+pub use docker_config::{import_docker_logins, DockerLogin, ImportProblem};
 pub use keyring_store::{probe_keyring, KeyringError, KEYRING_SERVICE};
 pub use redactor::{redact, register_secret, Redactor, REDACTED};
+pub use store::{Account, OsKeyring, Secret, SecretBackend, SecretStore, Service, StoreError};

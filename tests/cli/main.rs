@@ -233,3 +233,148 @@ fn error_reports_reach_sentry_with_secrets_scrubbed() -> TestResult {
     assert!(text(&without.stderr).contains("error reporting is off"));
     Ok(())
 }
+
+fn secret_tool_lookup(entry: &str) -> std::io::Result<Option<String>> {
+    let output = Command::new("secret-tool")
+        .args(["lookup", "service", "dev.slipway.app", "username", entry])
+        .output()?;
+    Ok(output.status.success().then(|| text(&output.stdout)))
+}
+
+/// Logins from `docker login`, by `auth` entry and through a credential helper, land in the
+/// real keyring; the account list holds no secret; a broken helper is named.
+#[test]
+fn docker_logins_are_imported_into_the_keyring() -> TestResult {
+    let _environment = test_registry();
+    use base64::Engine;
+    let data = tempfile::tempdir()?;
+    let docker_config = tempfile::tempdir()?;
+    let helpers = tempfile::tempdir()?;
+    let helper = helpers.path().join("docker-credential-slipwaytest");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\nif [ \"$1\" = get ] && [ \"$server\" = 127.0.0.1:5999 ]; then\n  printf '{\"ServerURL\":\"%s\",\"Username\":\"helperuser\",\"Secret\":\"helper-secret-4471\"}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+    )?;
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let auth = base64::engine::general_purpose::STANDARD.encode("ann:dckr_pat_cli-test-9931");
+    std::fs::write(
+        docker_config.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"ghcr.io":{{}}}},"credsStore":"slipwaytest","credHelpers":{{"127.0.0.1:5999":"slipwaytest"}}}}"#
+        ),
+    )?;
+    let path = format!(
+        "{}:{}",
+        helpers.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let import = Command::new(slipway_binary())
+        .args(["accounts", "import-docker", "--config"])
+        .arg(docker_config.path())
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env("PATH", &path)
+        .output()?;
+    let stdout = text(&import.stdout);
+    assert_eq!(import.status.code(), Some(1), "one login could not be read: {stdout}");
+    assert!(
+        stdout.contains("Imported ann for docker.io from config.json"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Imported helperuser for 127.0.0.1:5999 from docker-credential-slipwaytest"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Could not import ghcr.io: the credential helper docker-credential-slipwaytest failed"),
+        "{stdout}"
+    );
+    for secret in ["dckr_pat_cli-test-9931", "helper-secret-4471"] {
+        assert!(!stdout.contains(secret));
+        let stored = std::fs::read_to_string(data.path().join("accounts.json"))?;
+        assert!(!stored.contains(secret), "no secret in the account list");
+    }
+    assert_eq!(
+        secret_tool_lookup("registry:docker.io")?.as_deref(),
+        Some("dckr_pat_cli-test-9931")
+    );
+    assert_eq!(
+        secret_tool_lookup("registry:127.0.0.1:5999")?.as_deref(),
+        Some("helper-secret-4471")
+    );
+
+    let list = Command::new(slipway_binary())
+        .args(["accounts", "list", "--json"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .output()?;
+    let accounts: serde_json::Value = serde_json::from_slice(&list.stdout)?;
+    assert_eq!(accounts.as_array().map(Vec::len), Some(2), "{accounts}");
+
+    let removed = Command::new(slipway_binary())
+        .args(["accounts", "remove", "--service", "registry", "--account", "docker.io"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .output()?;
+    assert_eq!(removed.status.code(), Some(0));
+    assert_eq!(
+        secret_tool_lookup("registry:docker.io")?,
+        None,
+        "the secret left the keyring"
+    );
+    let _ = Command::new(slipway_binary())
+        .args([
+            "accounts",
+            "remove",
+            "--service",
+            "registry",
+            "--account",
+            "127.0.0.1:5999",
+        ])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .output()?;
+    Ok(())
+}
+
+/// Without a Secret Service nothing is imported and nothing is written anywhere else.
+#[test]
+fn without_a_keyring_nothing_is_stored() -> TestResult {
+    use base64::Engine;
+    let data = tempfile::tempdir()?;
+    let docker_config = tempfile::tempdir()?;
+    let auth = base64::engine::general_purpose::STANDARD.encode("ann:dckr_pat_nokeyring-5512");
+    std::fs::write(
+        docker_config.path().join("config.json"),
+        format!(r#"{{"auths":{{"docker.io":{{"auth":"{auth}"}}}}}}"#),
+    )?;
+    let import = Command::new(slipway_binary())
+        .args(["accounts", "import-docker", "--config"])
+        .arg(docker_config.path())
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", data.path().join("no-bus").display()),
+        )
+        .output()?;
+    assert_eq!(import.status.code(), Some(2));
+    let stderr = text(&import.stderr);
+    assert!(stderr.contains("Secret Service"), "{stderr}");
+    assert!(!data.path().join("accounts.json").exists());
+    let mut leaked = false;
+    for entry in walk(data.path())? {
+        leaked |= std::fs::read(&entry)
+            .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("dckr_pat_nokeyring-5512"));
+    }
+    assert!(!leaked, "the secret was written to a file");
+    Ok(())
+}
+
+fn walk(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(walk(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,262 @@
+//! The credential store: each secret in the OS keyring, everything else about the account
+//! (username, server, when it was verified, scopes) in `accounts.json` in the data folder.
+//!
+//! A secret leaves the store only as a [`Secret`], which prints as `[redacted]` and is
+//! registered with the redactor the moment it is read, so whatever later carries it (a
+//! header, an error, a log line) is filtered.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::keyring_store::{KeyringError, KEYRING_SERVICE};
+use super::redactor::register_secret;
+use crate::error::{AppError, ErrorKind};
+use crate::paths::write_json_atomically;
+
+const ACCOUNTS_FILE: &str = "accounts.json";
+
+/// The services Slipway keeps credentials for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Service {
+    /// Docker Hub or another registry: username + access token.
+    Registry,
+    /// Render: an API key, or a deploy hook URL (itself a secret).
+    Render,
+    /// Sentry: an auth token.
+    Sentry,
+    /// CircleCI: a personal API token.
+    CircleCi,
+}
+
+impl Service {
+    fn key(self) -> &'static str {
+        match self {
+            Service::Registry => "registry",
+            Service::Render => "render",
+            Service::Sentry => "sentry",
+            Service::CircleCi => "circleci",
+        }
+    }
+}
+
+/// What is known about an account, never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub service: Service,
+    /// Which account of the service: the registry's server, `default` for single accounts.
+    pub account: String,
+    pub username: Option<String>,
+    /// Base URL for self-hosted services (Sentry) or the registry's address.
+    pub server: Option<String>,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+    /// RFC 3339, when a check last proved the secret works.
+    pub verified_at: Option<String>,
+    pub scopes: Vec<String>,
+    /// Where it came from: `wizard`, `~/.docker/config.json`, a credential helper.
+    pub source: String,
+}
+
+impl Account {
+    pub fn new(service: Service, account: &str, source: &str) -> Self {
+        Self {
+            service,
+            account: account.to_owned(),
+            username: None,
+            server: None,
+            organization: None,
+            project: None,
+            verified_at: None,
+            scopes: Vec::new(),
+            source: source.to_owned(),
+        }
+    }
+}
+
+/// A secret read from the keyring. It has no `Serialize`, and `Debug` hides the value.
+pub struct Secret(String);
+
+impl Secret {
+    pub(crate) fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value, for the one call that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Where secrets are kept. The OS keyring in the app; tests of the logic above it may use
+/// another, but there is no file-backed one: a missing keyring is an error, never a fallback.
+pub trait SecretBackend: Send + Sync {
+    fn set(&self, entry: &str, secret: &str) -> Result<(), KeyringError>;
+    fn get(&self, entry: &str) -> Result<Option<String>, KeyringError>;
+    fn delete(&self, entry: &str) -> Result<(), KeyringError>;
+}
+
+/// The OS keyring through the `keyring` crate.
+pub struct OsKeyring;
+
+impl OsKeyring {
+    fn entry(name: &str) -> Result<keyring::Entry, KeyringError> {
+        if let Err(error) = keyring::Entry::store_status() {
+            return Err(KeyringError::Missing(error.to_string()));
+        }
+        Ok(keyring::Entry::new(KEYRING_SERVICE, name)?)
+    }
+}
+
+impl SecretBackend for OsKeyring {
+    fn set(&self, entry: &str, secret: &str) -> Result<(), KeyringError> {
+        Ok(Self::entry(entry)?.set_password(secret)?)
+    }
+
+    fn get(&self, entry: &str) -> Result<Option<String>, KeyringError> {
+        match Self::entry(entry)?.get_password() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn delete(&self, entry: &str) -> Result<(), KeyringError> {
+        match Self::entry(entry)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("no {service} account named {account} is connected")]
+    NoAccount { service: String, account: String },
+    #[error("the account list {path} could not be written: {reason}")]
+    NotSaved { path: PathBuf, reason: String },
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Keyring(error) => error.into(),
+            StoreError::NoAccount { .. } => AppError::new(
+                ErrorKind::Precondition,
+                error.to_string(),
+                "Connect the account in Settings first.",
+            ),
+            StoreError::NotSaved { .. } => AppError::new(
+                ErrorKind::Io,
+                error.to_string(),
+                "Check that the data folder is writable.",
+            ),
+        }
+    }
+}
+
+/// The accounts and their secrets.
+pub struct SecretStore {
+    file: PathBuf,
+    backend: Box<dyn SecretBackend>,
+}
+
+impl SecretStore {
+    pub fn new(data_dir: &Path, backend: Box<dyn SecretBackend>) -> Self {
+        Self {
+            file: data_dir.join(ACCOUNTS_FILE),
+            backend,
+        }
+    }
+
+    /// The store over the OS keyring.
+    pub fn os(data_dir: &Path) -> Self {
+        Self::new(data_dir, Box::new(OsKeyring))
+    }
+
+    fn entry_name(service: Service, account: &str) -> String {
+        format!("{}:{account}", service.key())
+    }
+
+    /// Every connected account, without secrets.
+    pub fn accounts(&self) -> Vec<Account> {
+        std::fs::read(&self.file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Vec<Account>>(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn account(&self, service: Service, account: &str) -> Option<Account> {
+        self.accounts()
+            .into_iter()
+            .find(|known| known.service == service && known.account == account)
+    }
+
+    /// Saves (or replaces, for a rotation) an account and its secret. The secret goes to the
+    /// keyring first: an account is never listed without its secret.
+    pub fn save(&self, account: &Account, secret: &str) -> Result<(), StoreError> {
+        register_secret(secret, account.username.as_deref());
+        self.backend
+            .set(&Self::entry_name(account.service, &account.account), secret)?;
+        self.update(account)
+    }
+
+    /// Rewrites what is known about an account (after a verification), keeping its secret.
+    pub fn update(&self, account: &Account) -> Result<(), StoreError> {
+        let mut accounts = self.accounts();
+        accounts.retain(|known| !(known.service == account.service && known.account == account.account));
+        accounts.push(account.clone());
+        accounts.sort_by(|a, b| (a.service, &a.account).cmp(&(b.service, &b.account)));
+        write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
+            path: self.file.clone(),
+            reason: error.to_string(),
+        })
+    }
+
+    /// The secret of an account, registered with the redactor as it is read.
+    pub fn secret(&self, service: Service, account: &str) -> Result<Secret, StoreError> {
+        let known = self.account(service, account);
+        let secret = self
+            .backend
+            .get(&Self::entry_name(service, account))?
+            .ok_or_else(|| StoreError::NoAccount {
+                service: service.key().to_owned(),
+                account: account.to_owned(),
+            })?;
+        register_secret(&secret, known.as_ref().and_then(|known| known.username.as_deref()));
+        Ok(Secret(secret))
+    }
+
+    /// Deletes the secret and the account.
+    pub fn delete(&self, service: Service, account: &str) -> Result<(), StoreError> {
+        self.backend.delete(&Self::entry_name(service, account))?;
+        let mut accounts = self.accounts();
+        accounts.retain(|known| !(known.service == service && known.account == account));
+        write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
+            path: self.file.clone(),
+            reason: error.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_never_prints() {
+        let secret = Secret("tok-do-not-print".into());
+        assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+    }
+}
