@@ -8,16 +8,20 @@
 pub mod app;
 pub mod bindings;
 pub mod checks;
+pub mod circleci;
 pub mod cli;
 pub mod commands;
 pub mod docker;
 pub mod doctor;
 pub mod error;
+pub mod http;
 pub mod logging;
 pub mod paths;
 pub mod project;
 pub mod registry;
+pub mod render;
 pub mod secrets;
+pub mod sentry_api;
 pub mod settings;
 
 use std::process::ExitCode;

@@ -18,7 +18,19 @@ APT_PACKAGES=(
   gnome-keyring libsecret-tools dbus dbus-x11
   xvfb xauth webkit2gtk-driver
   busybox-static socat openssl
+  python3 python3-venv
 )
+
+# Rust and Node.js come from their own installers (rustup, NodeSource or nvm), not apt:
+# Debian 12's are too old for Tauri 2 and Vite 7.
+ensure_toolchains() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust 1.90 or newer with rustup (https://rustup.rs)"
+  command -v node >/dev/null 2>&1 || die "node is missing: install Node.js 20 or newer"
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: Slipway's UI needs Node.js 20 or newer"
+}
 
 ensure_system_packages() {
   local missing=()

@@ -81,7 +81,9 @@ impl Account {
 pub struct Secret(String);
 
 impl Secret {
-    pub(crate) fn new(value: String) -> Self {
+    /// A secret the person just typed, on its way to the keyring and its check.
+    pub fn new(value: String) -> Self {
+        register_secret(&value, None);
         Self(value)
     }
 

@@ -1,0 +1,277 @@
+//! What every web API client shares: timeouts, retries with backoff and jitter on 429 and
+//! 5xx (honouring `Retry-After` and the services' rate-limit reset headers), and errors whose
+//! URLs and bodies pass through the redactor. Base URLs are always given, never built in, so
+//! tests and self-hosted users point clients elsewhere.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, ErrorKind};
+use crate::secrets::{redact, Secret};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries after the first try, for 429 and 5xx answers and network errors.
+const RETRIES: u32 = 3;
+/// A `Retry-After` longer than this is not waited for: the error says when to try again.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// How a service wants its credential.
+pub enum Auth {
+    Bearer(Secret),
+    /// A named header (`Circle-Token`).
+    Header(&'static str, Secret),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{service} refused the credentials (401)")]
+    Unauthorized { service: &'static str },
+    #[error("{service} denied the request (403): {detail}")]
+    Forbidden { service: &'static str, detail: String },
+    #[error("{service} has no {what} (404)")]
+    NotFound { service: &'static str, what: String },
+    #[error("{service} is rate limiting requests; try again in {retry_after_secs} s")]
+    RateLimited {
+        service: &'static str,
+        retry_after_secs: u64,
+    },
+    #[error("{service} answered {status}: {detail}")]
+    Status {
+        service: &'static str,
+        status: u16,
+        detail: String,
+    },
+    #[error("{service} could not be reached: {reason}")]
+    Network { service: &'static str, reason: String },
+    #[error("{service} answered something Slipway could not read: {detail}")]
+    Unreadable { service: &'static str, detail: String },
+}
+
+impl From<ApiError> for AppError {
+    fn from(error: ApiError) -> Self {
+        let (kind, hint) = match &error {
+            ApiError::Unauthorized { .. } => (
+                ErrorKind::RegistryAuth,
+                "The token is wrong or expired: create a new one and enter it in Settings.",
+            ),
+            ApiError::Forbidden { .. } => (
+                ErrorKind::RegistryDenied,
+                "The token lacks a permission: create one with the permissions Settings lists.",
+            ),
+            ApiError::NotFound { .. } => (
+                ErrorKind::NotFound,
+                "Check the names in Settings (organization, project, service).",
+            ),
+            ApiError::RateLimited { .. } => (ErrorKind::RateLimited, "Wait a moment, then try again."),
+            ApiError::Status { .. } | ApiError::Unreadable { .. } => {
+                (ErrorKind::Unknown, "Try again later; the log folder has the details.")
+            }
+            ApiError::Network { .. } => (
+                ErrorKind::Network,
+                "Check your connection and the service's address in Settings.",
+            ),
+        };
+        AppError::new(kind, error.to_string(), hint)
+    }
+}
+
+/// One service's client.
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    auth: Auth,
+    service: &'static str,
+}
+
+impl ApiClient {
+    pub fn new(service: &'static str, base: &str, auth: Auth) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| ApiError::Network {
+                service,
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            auth,
+            service,
+        })
+    }
+
+    /// `path` is below the base URL (`/v1/owners`), or a full URL from a `next` link.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// Sends a request, retrying 429 and 5xx answers and network errors, and returns the
+    /// answer of any other status for the caller to read.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, ApiError> {
+        let url = self.url(path);
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.request(method.clone(), &url);
+            request = match &self.auth {
+                Auth::Bearer(secret) => request.bearer_auth(secret.expose()),
+                Auth::Header(name, secret) => request.header(*name, secret.expose()),
+            };
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = request.send().await;
+            let retry_in = match &outcome {
+                Ok(response)
+                    if response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error() =>
+                {
+                    Some(wait_for(response.headers(), attempt))
+                }
+                Err(_) => Some(backoff(attempt)),
+                Ok(_) => None,
+            };
+            match (retry_in, outcome) {
+                (Some(wait), outcome) if attempt < RETRIES && wait <= LONGEST_WAIT => {
+                    tracing::info!(
+                        service = self.service,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    drop(outcome);
+                }
+                (_, Ok(response)) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
+                    return Err(ApiError::RateLimited {
+                        service: self.service,
+                        retry_after_secs: wait_for(response.headers(), attempt).as_secs().max(1),
+                    })
+                }
+                (_, Ok(response)) => return Ok(response),
+                (_, Err(error)) => {
+                    return Err(ApiError::Network {
+                        service: self.service,
+                        reason: redact(&error.without_url().to_string()).into_owned(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// GETs JSON; any status but 2xx becomes its error.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<(T, HeaderMap), ApiError> {
+        let response = self.send(Method::GET, path, None).await?;
+        let response = self.check(response, what).await?;
+        let headers = response.headers().clone();
+        let value = response.json::<T>().await.map_err(|error| ApiError::Unreadable {
+            service: self.service,
+            detail: error.to_string(),
+        })?;
+        Ok((value, headers))
+    }
+
+    /// The answer if it is a success, else the error its status means.
+    pub async fn check(&self, response: reqwest::Response, what: &str) -> Result<reqwest::Response, ApiError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let detail = redact(response.text().await.unwrap_or_default().trim()).into_owned();
+        let detail: String = detail.chars().take(300).collect();
+        Err(match status {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthorized { service: self.service },
+            StatusCode::FORBIDDEN => ApiError::Forbidden {
+                service: self.service,
+                detail,
+            },
+            StatusCode::NOT_FOUND => ApiError::NotFound {
+                service: self.service,
+                what: what.to_owned(),
+            },
+            other => ApiError::Status {
+                service: self.service,
+                status: other.as_u16(),
+                detail,
+            },
+        })
+    }
+}
+
+/// How long a 429 or 5xx asks us to wait: `Retry-After`, Render's `Ratelimit-Reset`
+/// (seconds), Sentry's `X-Sentry-Rate-Limit-Reset` (a Unix time), else exponential backoff.
+pub fn wait_for(headers: &HeaderMap, attempt: u32) -> Duration {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<f64>().ok())
+    };
+    if let Some(seconds) = number("retry-after").or_else(|| number("ratelimit-reset")) {
+        return Duration::from_secs_f64(seconds.max(0.0)) + jitter(attempt);
+    }
+    if let Some(reset) = number("x-sentry-rate-limit-reset") {
+        let now = chrono::Utc::now().timestamp() as f64;
+        return Duration::from_secs_f64((reset - now).max(0.0)) + jitter(attempt);
+    }
+    backoff(attempt)
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * 2u64.pow(attempt.min(6))) + jitter(attempt)
+}
+
+/// Up to 250 ms, so clients that were refused together do not come back together.
+fn jitter(attempt: u32) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or(0);
+    Duration::from_millis(u64::from((nanos ^ attempt.wrapping_mul(2_654_435_761)) % 250))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_follow_the_services_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "ratelimit-reset",
+            "2".parse()
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("0")),
+        );
+        let wait = wait_for(&headers, 0);
+        assert!(
+            wait >= Duration::from_secs(2) && wait < Duration::from_millis(2250),
+            "{wait:?}"
+        );
+        let mut sentry = HeaderMap::new();
+        let reset = (chrono::Utc::now().timestamp() + 3).to_string();
+        sentry.insert(
+            "x-sentry-rate-limit-reset",
+            reset
+                .parse()
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("0")),
+        );
+        let wait = wait_for(&sentry, 0);
+        assert!(
+            wait >= Duration::from_secs(1) && wait <= Duration::from_secs(4),
+            "{wait:?}"
+        );
+        assert!(wait_for(&HeaderMap::new(), 2) >= Duration::from_millis(1000));
+    }
+}

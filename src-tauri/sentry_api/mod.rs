@@ -1,0 +1,82 @@
+//! The Sentry room: Sentry's web API (`https://sentry.io/api/0`, a setting for self-hosted).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::http::{ApiClient, ApiError, Auth};
+use crate::secrets::Secret;
+
+pub const DEFAULT_BASE_URL: &str = "https://sentry.io/api/0";
+
+/// The scopes Slipway uses, each with the cheapest call that needs it.
+pub const SCOPES: [&str; 5] = [
+    "org:read",
+    "project:read",
+    "project:releases",
+    "event:read",
+    "event:write",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeReport {
+    pub present: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+pub struct SentryClient {
+    api: ApiClient,
+}
+
+impl SentryClient {
+    pub fn new(base_url: &str, token: Secret) -> Result<Self, ApiError> {
+        Ok(Self {
+            api: ApiClient::new("Sentry", base_url, Auth::Bearer(token))?,
+        })
+    }
+
+    /// One call per scope; a 403 means that scope is missing, a 401 that the token is bad.
+    /// `event:write` is tried with a bulk update naming no issue, which changes nothing.
+    pub async fn check_scopes(&self, organization: &str, project: &str) -> Result<ScopeReport, ApiError> {
+        let mut report = ScopeReport {
+            present: Vec::new(),
+            missing: Vec::new(),
+        };
+        for scope in SCOPES {
+            let (method, path) = match scope {
+                "org:read" => (reqwest::Method::GET, format!("/organizations/{organization}/")),
+                "project:read" => (reqwest::Method::GET, format!("/projects/{organization}/{project}/")),
+                "project:releases" => (
+                    reqwest::Method::GET,
+                    format!("/organizations/{organization}/releases/?per_page=1"),
+                ),
+                "event:read" => (
+                    reqwest::Method::GET,
+                    format!("/organizations/{organization}/issues/?limit=1&query=is:unresolved"),
+                ),
+                _ => (
+                    reqwest::Method::PUT,
+                    format!("/organizations/{organization}/issues/?id=0"),
+                ),
+            };
+            let body = (method == reqwest::Method::PUT).then(|| serde_json::json!({}));
+            let response = self.api.send(method, &path, body.as_ref()).await?;
+            match response.status() {
+                reqwest::StatusCode::UNAUTHORIZED => return Err(ApiError::Unauthorized { service: "Sentry" }),
+                reqwest::StatusCode::FORBIDDEN => report.missing.push(scope.to_owned()),
+                reqwest::StatusCode::NOT_FOUND if scope == "org:read" || scope == "project:read" => {
+                    return Err(ApiError::NotFound {
+                        service: "Sentry",
+                        what: if scope == "org:read" {
+                            format!("organization {organization}")
+                        } else {
+                            format!("project {organization}/{project}")
+                        },
+                    })
+                }
+                _ => report.present.push(scope.to_owned()),
+            }
+        }
+        Ok(report)
+    }
+}
