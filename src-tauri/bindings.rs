@@ -9,7 +9,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
 /// Renders the bindings file.
 pub fn render() -> String {
-    use crate::{checks, commands, docker, doctor, error, project};
+    use crate::{accounts, checks, commands, docker, doctor, error, project, render, secrets, sentry_api};
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),
@@ -48,6 +48,13 @@ pub fn render() -> String {
         decl::<commands::ImagesOverview>(&cfg),
         decl::<commands::BuiltImage>(&cfg),
         decl::<commands::PushedImage>(&cfg),
+        decl::<secrets::Service>(&cfg),
+        decl::<secrets::Account>(&cfg),
+        decl::<secrets::ImportProblem>(&cfg),
+        decl::<render::RenderService>(&cfg),
+        decl::<accounts::RenderConnection>(&cfg),
+        decl::<accounts::AccountCheck>(&cfg),
+        decl::<sentry_api::ScopeReport>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

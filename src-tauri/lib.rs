@@ -5,6 +5,7 @@
 //! rooms together; each module below owns one concern and knows nothing of Tauri, except
 //! `commands` and `app`, the shell.
 
+pub mod accounts;
 pub mod app;
 pub mod bindings;
 pub mod checks;

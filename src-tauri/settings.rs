@@ -16,6 +16,30 @@ const FILE_NAME: &str = "settings.json";
 pub struct Settings {
     /// Where the app reports its own errors. `SENTRY_DSN` in the environment wins.
     pub sentry_dsn: Option<String>,
+    /// Base URLs of the web APIs, for self-hosted services and for tests.
+    pub render_api_url: Option<String>,
+    pub circleci_api_url: Option<String>,
+    pub docker_hub_api_url: Option<String>,
+}
+
+impl Settings {
+    pub fn render_api(&self) -> String {
+        self.render_api_url
+            .clone()
+            .unwrap_or_else(|| crate::render::DEFAULT_BASE_URL.to_owned())
+    }
+
+    pub fn circleci_api(&self) -> String {
+        self.circleci_api_url
+            .clone()
+            .unwrap_or_else(|| crate::circleci::DEFAULT_BASE_URL.to_owned())
+    }
+
+    pub fn docker_hub_api(&self) -> String {
+        self.docker_hub_api_url
+            .clone()
+            .unwrap_or_else(|| "https://hub.docker.com".to_owned())
+    }
 }
 
 impl Settings {

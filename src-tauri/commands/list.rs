@@ -16,4 +16,13 @@ pub const COMMANDS: &[&str] = &[
     "push_image",
     "retag_image",
     "remove_image",
+    "list_accounts",
+    "connect_registry",
+    "connect_render",
+    "choose_render_service",
+    "connect_render_hook",
+    "connect_sentry",
+    "connect_circleci",
+    "remove_account",
+    "check_all_accounts",
 ];

@@ -35,18 +35,14 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result
             "open_project" | "forget_recent_project" | "detect_project" | "cancel_checks" => {
                 serde_json::json!({ "path": path })
             }
-            // Exercised for real by the checks and window tests; here only the wiring.
-            "run_checks"
-            | "save_project_settings"
-            | "images_overview"
-            | "build_project_image"
-            | "push_image"
-            | "retag_image"
-            | "remove_image" => continue,
             _ => serde_json::json!({}),
         };
-        let response = get_ipc_response(&window, request(command, body)?);
-        assert!(response.is_ok(), "{command} failed: {:?}", response.err());
+        // A command that needs more arguments answers that one is missing: it is registered
+        // and the window may call it. Not found or not allowed would say so instead.
+        if let Err(error) = get_ipc_response(&window, request(command, body)?) {
+            let text = error.to_string();
+            assert!(text.contains("missing required key"), "{command} failed: {text}");
+        }
     }
 
     let opened = get_ipc_response(&window, request("open_project", serde_json::json!({ "path": path }))?)

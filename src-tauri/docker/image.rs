@@ -7,7 +7,7 @@ use base64::Engine;
 use bollard::query_parameters::{BuildImageOptionsBuilder, TagImageOptionsBuilder};
 use bollard::Docker;
 use futures_util::StreamExt;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
@@ -397,7 +397,7 @@ pub async fn push(
     let request = hyper::Request::post(path.clone())
         .header("X-Registry-Auth", credentials.header())
         .header("Host", "docker")
-        .body(Empty::<bytes::Bytes>::new())
+        .body(Full::new(bytes::Bytes::new()))
         .map_err(|error| DockerError::Engine(error.to_string()))?;
     let response = send_to_engine(engine, request).await?;
     let status = response.status();
@@ -482,6 +482,51 @@ pub async fn push(
     Ok(digest)
 }
 
+/// Asks the engine to log in to the registry (`POST /auth`), as `docker login` does: the
+/// engine runs the registry's own token flow, so a success means a push would authenticate.
+pub async fn engine_login(engine: &EngineEndpoint, credentials: &RegistryCredentials) -> Result<(), DockerError> {
+    let body = serde_json::json!({
+        "username": credentials.username,
+        "password": credentials.secret,
+        "serveraddress": credentials.server,
+    });
+    register_secret(&credentials.secret, Some(&credentials.username));
+    let request = hyper::Request::post("/auth")
+        .header("Host", "docker")
+        .header("Content-Type", "application/json")
+        .body(Full::new(bytes::Bytes::from(body.to_string())))
+        .map_err(|error| DockerError::Engine(error.to_string()))?;
+    let response = send_to_engine(engine, request).await?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if status.is_success() {
+        return Ok(());
+    }
+    let text = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|value| value["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let reference = ImageReference {
+        registry: Some(credentials.server.clone()),
+        repository: String::new(),
+        tag: String::new(),
+    };
+    Err(match registry_error(&text, &reference) {
+        DockerError::Engine(message) if status.as_u16() == 401 || message.contains("401") => {
+            DockerError::RegistryAuth {
+                registry: credentials.server.clone(),
+                message,
+            }
+        }
+        other => other,
+    })
+}
+
 fn registry_error(text: &str, reference: &ImageReference) -> DockerError {
     let registry = reference.registry.clone().unwrap_or_else(|| "Docker Hub".to_owned());
     let message = redact(text.trim()).into_owned();
@@ -505,7 +550,7 @@ fn registry_error(text: &str, reference: &ImageReference) -> DockerError {
 
 async fn send_to_engine(
     engine: &EngineEndpoint,
-    request: hyper::Request<Empty<bytes::Bytes>>,
+    request: hyper::Request<Full<bytes::Bytes>>,
 ) -> Result<hyper::Response<hyper::body::Incoming>, DockerError> {
     use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::client::legacy::Client;
@@ -521,7 +566,7 @@ async fn send_to_engine(
         let uri: hyper::Uri = hyperlocal::Uri::new(socket, &request.uri().to_string()).into();
         let (mut parts, body) = request.into_parts();
         parts.uri = uri;
-        let client: Client<hyperlocal::UnixConnector, Empty<bytes::Bytes>> =
+        let client: Client<hyperlocal::UnixConnector, Full<bytes::Bytes>> =
             Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
         return client
             .request(hyper::Request::from_parts(parts, body))
@@ -542,7 +587,7 @@ async fn send_to_engine(
     let request = hyper::Request::from_parts(parts, body);
     match &engine.tls_dir {
         None => {
-            let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
             client.request(request).await.map_err(failed)
         }
         Some(dir) => {
@@ -551,7 +596,7 @@ async fn send_to_engine(
             let mut http = HttpConnector::new();
             http.enforce_http(false);
             let connector = hyper_rustls::HttpsConnector::from((http, config));
-            let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+            let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
             client.request(request).await.map_err(failed)
         }
     }

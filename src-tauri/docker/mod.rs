@@ -21,7 +21,9 @@ mod reference;
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
 };
-pub use image::{build, needs_buildkit, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials};
+pub use image::{
+    build, engine_login, needs_buildkit, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials,
+};
 pub use images::{local_images, remove, retag, LocalImage};
 pub use reference::{parse_reference, ImageReference};
 

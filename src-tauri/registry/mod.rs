@@ -215,6 +215,106 @@ pub async fn list_tags(
     Ok(tags)
 }
 
+/// Whether the credentials may push to `repository` (`namespace/name` on `registry`, `None`
+/// for Docker Hub). A read-only token is the most common failure of first pushes, so it is
+/// found here, before any release: with the token flow, the token the registry grants for
+/// `pull,push` must list `push`; with basic auth, an upload is started and abandoned.
+pub async fn can_push(
+    registry: Option<&str>,
+    repository: &str,
+    username: &str,
+    secret: &str,
+) -> Result<bool, RegistryError> {
+    let label = registry.unwrap_or("Docker Hub").to_owned();
+    let http = client(&label)?;
+    let base = base_url(registry);
+    let unreachable =
+        |error: reqwest::Error| RegistryError::Unreachable(label.clone(), redact(&error.to_string()).into_owned());
+    let probe = http.get(format!("{base}/v2/")).send().await.map_err(unreachable)?;
+    let challenge = probe
+        .headers()
+        .get("www-authenticate")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if challenge.to_lowercase().starts_with("bearer") {
+        let scoped = replace_scope(&challenge, &format!("repository:{repository}:pull,push"));
+        let token = bearer_token(&http, &scoped, username, secret, &label).await?;
+        if let Some(actions) = granted_actions(&token, repository) {
+            return Ok(actions.iter().any(|action| action == "push" || action == "*"));
+        }
+        return upload_probe(&http, &base, repository, |request| request.bearer_auth(&token), &label).await;
+    }
+    upload_probe(
+        &http,
+        &base,
+        repository,
+        |request| request.basic_auth(username, Some(secret)),
+        &label,
+    )
+    .await
+}
+
+fn replace_scope(challenge: &str, scope: &str) -> String {
+    let kept: Vec<&str> = challenge
+        .trim_start_matches("Bearer ")
+        .split(',')
+        .filter(|part| !part.trim().to_lowercase().starts_with("scope="))
+        .collect();
+    format!("Bearer {},scope=\"{scope}\"", kept.join(","))
+}
+
+/// The actions a registry JWT grants on `repository` (its `access` claim), if it is a JWT.
+fn granted_actions(token: &str, repository: &str) -> Option<Vec<String>> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let access = claims["access"].as_array()?;
+    Some(
+        access
+            .iter()
+            .filter(|entry| entry["name"].as_str() == Some(repository))
+            .flat_map(|entry| entry["actions"].as_array().cloned().unwrap_or_default())
+            .filter_map(|action| action.as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
+async fn upload_probe(
+    http: &reqwest::Client,
+    base: &str,
+    repository: &str,
+    authorize: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    label: &str,
+) -> Result<bool, RegistryError> {
+    let unreachable =
+        |error: reqwest::Error| RegistryError::Unreachable(label.to_owned(), redact(&error.to_string()).into_owned());
+    let started = authorize(http.post(format!("{base}/v2/{repository}/blobs/uploads/")))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    match started.status() {
+        reqwest::StatusCode::ACCEPTED => {
+            if let Some(location) = started.headers().get("location").and_then(|value| value.to_str().ok()) {
+                let url = if location.starts_with("http") {
+                    location.to_owned()
+                } else {
+                    format!("{base}{location}")
+                };
+                // Nothing was uploaded; cancelling leaves the registry as it was.
+                let _ = authorize(http.delete(url)).send().await;
+            }
+            Ok(true)
+        }
+        reqwest::StatusCode::UNAUTHORIZED => Err(RegistryError::Auth(label.to_owned())),
+        reqwest::StatusCode::FORBIDDEN => Ok(false),
+        status => Err(RegistryError::Unexpected(label.to_owned(), status.to_string())),
+    }
+}
+
 async fn bearer_token(
     http: &reqwest::Client,
     challenge: &str,

@@ -123,7 +123,9 @@ async fn sentry_stand_in() -> std::io::Result<StandIn> {
         }
         match needs {
             // Bulk mutate takes a JSON object body, as the contract says.
-            "event:write" if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&request.body).is_err() => {
+            "event:write"
+                if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&request.body).is_err() =>
+            {
                 Response::json(400, json!({"detail": "Invalid request body"}))
             }
             "event:write" => Response::empty(204),

@@ -237,3 +237,37 @@ export type PushedImage = { reference: string, digest: string,
  * The registry's manifest has the same digest.
  */
 verified: boolean, };
+
+export type Service = "registry" | "render" | "sentry" | "circleCi";
+
+export type Account = { service: Service, 
+/**
+ * Which account of the service: the registry's server, `default` for single accounts.
+ */
+account: string, username: string | null, 
+/**
+ * Base URL for self-hosted services (Sentry) or the registry's address.
+ */
+server: string | null, organization: string | null, project: string | null, 
+/**
+ * RFC 3339, when a check last proved the secret works.
+ */
+verifiedAt: string | null, scopes: Array<string>, 
+/**
+ * Where it came from: `wizard`, `~/.docker/config.json`, a credential helper.
+ */
+source: string, };
+
+export type ImportProblem = { server: string, message: string, };
+
+export type RenderService = { id: string, name: string, type: string, 
+/**
+ * The image an image-backed service deploys (`serviceDetails.image.imagePath`).
+ */
+image: string | null, url: string | null, };
+
+export type RenderConnection = { account: Account, services: Array<RenderService>, };
+
+export type AccountCheck = { account: Account, ok: boolean, problem: AppError | null, };
+
+export type ScopeReport = { present: Array<string>, missing: Array<string>, };

@@ -4,6 +4,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import type {
   AppError,
+  Account,
+  AccountCheck,
   AppInfo,
   BuiltImage,
   CheckEvent,
@@ -18,9 +20,16 @@ import type {
   ProjectSettings,
   ProjectSummary,
   RecentProject,
+  RenderConnection,
+  Service,
 } from "./bindings";
 
 export type {
+  Account,
+  AccountCheck,
+  RenderConnection,
+  RenderService,
+  Service,
   AppError,
   AppInfo,
   BuiltImage,
@@ -126,6 +135,19 @@ export const api = {
     channel.onmessage = onEvent;
     return call<PushedImage>("push_image", { referenceText, onEvent: channel });
   },
+
+  listAccounts: () => call<Account[]>("list_accounts"),
+  connectRegistry: (server: string, username: string, token: string, repository: string | null) =>
+    call<Account>("connect_registry", { server, username, token, repository }),
+  connectRender: (apiKey: string) => call<RenderConnection>("connect_render", { apiKey }),
+  chooseRenderService: (serviceId: string, image: string | null) =>
+    call<Account>("choose_render_service", { serviceId, image }),
+  connectRenderHook: (url: string) => call<Account>("connect_render_hook", { url }),
+  connectSentry: (baseUrl: string, token: string, organization: string, project: string) =>
+    call<Account>("connect_sentry", { baseUrl, token, organization, project }),
+  connectCircleci: (token: string, projectSlug: string) => call<Account>("connect_circleci", { token, projectSlug }),
+  removeAccount: (service: Service, account: string) => call<null>("remove_account", { service, account }),
+  checkAllAccounts: () => call<AccountCheck[]>("check_all_accounts"),
 
   /** Shows the OS folder picker; `null` when the person cancels. */
   async pickFolder(): Promise<string | null> {

@@ -3,6 +3,20 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { SlipwayError, type DoctorReport } from "../ipc";
 import SettingsPage from "./SettingsPage.svelte";
+import { AccountsStore } from "./accounts.svelte";
+
+const noAccounts = () =>
+  new AccountsStore({
+    listAccounts: async () => [],
+    connectRegistry: async () => { throw new Error("unused"); },
+    connectRender: async () => { throw new Error("unused"); },
+    chooseRenderService: async () => { throw new Error("unused"); },
+    connectRenderHook: async () => { throw new Error("unused"); },
+    connectSentry: async () => { throw new Error("unused"); },
+    connectCircleci: async () => { throw new Error("unused"); },
+    removeAccount: async () => null,
+    checkAllAccounts: async () => [],
+  });
 
 const report: DoctorReport = {
   version: "0.1.0",
@@ -27,7 +41,7 @@ const info = async () => ({ version: "0.1.0", dataDir: "/data", logDir: "/data/l
 describe("the settings page", () => {
   it("runs the system check and shows a hint only where something is missing", async () => {
     const user = userEvent.setup();
-    render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report } });
+    render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report }, accounts: noAccounts() });
     expect(await screen.findByText("/data/logs")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Run the system check" }));
     const results = await screen.findByRole("list", { name: "System check results" });
@@ -43,7 +57,7 @@ describe("the settings page", () => {
     const failing = async (): Promise<DoctorReport> => {
       throw new SlipwayError({ kind: "io", message: "Could not write the log.", hint: "Free some disk space." });
     };
-    render(SettingsPage, { api: { appInfo: info, runDoctor: failing } });
+    render(SettingsPage, { api: { appInfo: info, runDoctor: failing }, accounts: noAccounts() });
     await user.click(screen.getByRole("button", { name: "Run the system check" }));
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("Could not write the log.");

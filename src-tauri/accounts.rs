@@ -1,0 +1,303 @@
+//! Connecting accounts: each secret is checked against its service first, and only a secret
+//! that works is kept (in the OS keyring, through the secrets room). The same checks run
+//! again for "check all", before each release.
+//!
+//! Keyring calls block (D-Bus, Keychain), so they run on the blocking pool.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::docker::{self, EngineEndpoint, RegistryCredentials};
+use crate::error::{AppError, ErrorKind};
+use crate::render::{RenderClient, RenderService};
+use crate::secrets::{Account, Secret, SecretStore, Service};
+use crate::settings::Settings;
+use crate::{circleci, registry, sentry_api};
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        AppError::new(
+            ErrorKind::Unknown,
+            format!("the keyring call stopped: {error}"),
+            "Try again.",
+        )
+    })?
+}
+
+async fn save(data_dir: PathBuf, account: Account, secret: String) -> Result<Account, AppError> {
+    blocking(move || {
+        SecretStore::os(&data_dir).save(&account, &secret)?;
+        Ok(account)
+    })
+    .await
+}
+
+async fn read_secret(data_dir: PathBuf, service: Service, account: String) -> Result<Secret, AppError> {
+    blocking(move || Ok(SecretStore::os(&data_dir).secret(service, &account)?)).await
+}
+
+/// Every connected account, without secrets.
+pub async fn list(data_dir: PathBuf) -> Result<Vec<Account>, AppError> {
+    blocking(move || Ok(SecretStore::os(&data_dir).accounts())).await
+}
+
+pub async fn remove(data_dir: PathBuf, service: Service, account: String) -> Result<(), AppError> {
+    blocking(move || Ok(SecretStore::os(&data_dir).delete(service, &account)?)).await
+}
+
+/// Docker Hub's address for the engine's login.
+fn login_server(server: &str) -> String {
+    match server {
+        "" | "docker.io" => "https://index.docker.io/v1/".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Checks a registry login (the engine's `/auth`, then that it may push to `repository`) and
+/// keeps it.
+pub async fn connect_registry(
+    data_dir: PathBuf,
+    server: &str,
+    username: &str,
+    token: String,
+    repository: Option<&str>,
+) -> Result<Account, AppError> {
+    let server = if server.trim().is_empty() {
+        "docker.io".to_owned()
+    } else {
+        server.trim().to_owned()
+    };
+    if username.trim().is_empty() || token.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "The username and the access token are both needed.",
+            "Fill in both fields.",
+        ));
+    }
+    let secret = Secret::new(token);
+    let credentials = RegistryCredentials {
+        username: username.trim().to_owned(),
+        secret: secret.expose().to_owned(),
+        server: login_server(&server),
+    };
+    docker::engine_login(&EngineEndpoint::from_env(), &credentials).await?;
+    let repository = repository
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{}/slipway-check", credentials.username));
+    let registry_host = (server != "docker.io").then_some(server.as_str());
+    let repository_path = match registry_host {
+        Some(host) => repository
+            .strip_prefix(&format!("{host}/"))
+            .unwrap_or(&repository)
+            .to_owned(),
+        None => repository.strip_prefix("docker.io/").unwrap_or(&repository).to_owned(),
+    };
+    if !registry::can_push(registry_host, &repository_path, &credentials.username, secret.expose()).await? {
+        return Err(AppError::new(
+            ErrorKind::RegistryDenied,
+            format!("The token works, but it may not push to {repository_path}."),
+            "Create an access token with Read & Write permission (Docker Hub: Account settings, Personal access tokens), then enter it here.",
+        ));
+    }
+    let mut account = Account::new(Service::Registry, &server, "wizard");
+    account.username = Some(credentials.username.clone());
+    account.server = Some(server.clone());
+    account.verified_at = Some(now());
+    account.scopes = vec!["pull".to_owned(), "push".to_owned()];
+    save(data_dir, account, secret.expose().to_owned()).await
+}
+
+/// The services a Render key sees, once it is checked and kept.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderConnection {
+    pub account: Account,
+    pub services: Vec<RenderService>,
+}
+
+pub async fn connect_render(
+    data_dir: PathBuf,
+    settings: &Settings,
+    api_key: String,
+) -> Result<RenderConnection, AppError> {
+    let client = RenderClient::new(&settings.render_api(), Secret::new(api_key.clone()))?;
+    let owners = client.owners().await?;
+    let services = client.services().await?;
+    let mut account = Account::new(Service::Render, "default", "wizard");
+    account.username = owners.first().map(|owner| owner.name.clone());
+    account.server = Some(settings.render_api());
+    account.verified_at = Some(now());
+    let account = save(data_dir, account, api_key).await?;
+    Ok(RenderConnection { account, services })
+}
+
+/// Remembers which Render service releases deploy to.
+pub async fn choose_render_service(
+    data_dir: PathBuf,
+    service_id: String,
+    image: Option<String>,
+) -> Result<Account, AppError> {
+    blocking(move || {
+        let store = SecretStore::os(&data_dir);
+        let mut account = store.account(Service::Render, "default").ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Precondition,
+                "Render is not connected.",
+                "Enter a Render API key first.",
+            )
+        })?;
+        account.project = Some(service_id);
+        account.organization = image;
+        store.update(&account)?;
+        Ok(account)
+    })
+    .await
+}
+
+/// A deploy hook URL, kept as the secret it is. It is not called: calling it deploys.
+pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Account, AppError> {
+    let parsed = url.trim();
+    let valid = parsed.starts_with("https://") && parsed.contains("/deploy/srv-") && parsed.contains("key=");
+    if !valid {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "That is not a Render deploy hook URL.",
+            "Copy it from the service's Settings on Render: it looks like https://api.render.com/deploy/srv-…?key=….",
+        ));
+    }
+    let service = parsed
+        .split("/deploy/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default()
+        .to_owned();
+    let mut account = Account::new(Service::Render, "deploy-hook", "wizard");
+    account.project = Some(service);
+    save(data_dir, account, parsed.to_owned()).await
+}
+
+/// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
+pub async fn connect_sentry(
+    data_dir: PathBuf,
+    base_url: &str,
+    token: String,
+    organization: &str,
+    project: &str,
+) -> Result<Account, AppError> {
+    let base = if base_url.trim().is_empty() {
+        sentry_api::DEFAULT_BASE_URL
+    } else {
+        base_url.trim()
+    };
+    let client = sentry_api::SentryClient::new(base, Secret::new(token.clone()))?;
+    let report = client.check_scopes(organization, project).await?;
+    if !report.missing.is_empty() {
+        return Err(AppError::new(
+            ErrorKind::RegistryDenied,
+            format!("The Sentry token lacks the permission {}.", report.missing.join(", ")),
+            format!(
+                "Create a token with {} (Sentry: Settings, Auth Tokens), then enter it here.",
+                sentry_api::SCOPES.join(", ")
+            ),
+        ));
+    }
+    let mut account = Account::new(Service::Sentry, &format!("{organization}/{project}"), "wizard");
+    account.server = Some(base.to_owned());
+    account.organization = Some(organization.to_owned());
+    account.project = Some(project.to_owned());
+    account.verified_at = Some(now());
+    account.scopes = report.present;
+    save(data_dir, account, token).await
+}
+
+pub async fn connect_circleci(
+    data_dir: PathBuf,
+    settings: &Settings,
+    token: String,
+    project_slug: &str,
+) -> Result<Account, AppError> {
+    let user = circleci::me(&settings.circleci_api(), Secret::new(token.clone())).await?;
+    let mut account = Account::new(Service::CircleCi, "default", "wizard");
+    account.username = Some(user.login);
+    account.project = Some(project_slug.to_owned());
+    account.server = Some(settings.circleci_api());
+    account.verified_at = Some(now());
+    save(data_dir, account, token).await
+}
+
+/// One account's result in "check all".
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountCheck {
+    pub account: Account,
+    pub ok: bool,
+    pub problem: Option<AppError>,
+}
+
+/// Re-checks every account with its kept secret, recording when each last worked.
+pub async fn check_all(data_dir: PathBuf, settings: &Settings) -> Result<Vec<AccountCheck>, AppError> {
+    let mut results = Vec::new();
+    for mut account in list(data_dir.clone()).await? {
+        let outcome: Result<(), AppError> = async {
+            let secret = read_secret(data_dir.clone(), account.service, account.account.clone()).await?;
+            match account.service {
+                Service::Registry => {
+                    let credentials = RegistryCredentials {
+                        username: account.username.clone().unwrap_or_default(),
+                        secret: secret.expose().to_owned(),
+                        server: login_server(&account.account),
+                    };
+                    docker::engine_login(&EngineEndpoint::from_env(), &credentials).await?;
+                }
+                Service::Render if account.account == "default" => {
+                    RenderClient::new(&settings.render_api(), secret)?.owners().await?;
+                }
+                Service::Render => {}
+                Service::Sentry => {
+                    let base = account
+                        .server
+                        .clone()
+                        .unwrap_or_else(|| sentry_api::DEFAULT_BASE_URL.to_owned());
+                    let report = sentry_api::SentryClient::new(&base, secret)?
+                        .check_scopes(
+                            account.organization.as_deref().unwrap_or_default(),
+                            account.project.as_deref().unwrap_or_default(),
+                        )
+                        .await?;
+                    if !report.missing.is_empty() {
+                        return Err(AppError::new(
+                            ErrorKind::RegistryDenied,
+                            format!("The Sentry token lacks {}.", report.missing.join(", ")),
+                            "Create a new token with the listed permissions.",
+                        ));
+                    }
+                }
+                Service::CircleCi => {
+                    circleci::me(&settings.circleci_api(), secret).await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if outcome.is_ok() {
+            account.verified_at = Some(now());
+            let updated = account.clone();
+            let dir = data_dir.clone();
+            blocking(move || Ok(SecretStore::os(&dir).update(&updated)?)).await?;
+        }
+        results.push(AccountCheck {
+            ok: outcome.is_ok(),
+            problem: outcome.err(),
+            account,
+        });
+    }
+    Ok(results)
+}

@@ -1,0 +1,100 @@
+//! The accounts wizard's commands. Secrets go in and never come back: every command returns
+//! the account's status (who, where, verified when, scopes), never its secret.
+
+use tauri::State;
+
+use super::AppState;
+use crate::accounts::{self, AccountCheck, RenderConnection};
+use crate::error::AppError;
+use crate::secrets::{Account, Service};
+
+/// The connected accounts.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
+    accounts::list(state.paths.data_dir.clone()).await
+}
+
+/// Checks a registry login through the engine and that it may push, then keeps it.
+/// `server` empty means Docker Hub.
+#[tauri::command]
+#[tracing::instrument(skip(state, token), err)]
+pub async fn connect_registry(
+    state: State<'_, AppState>,
+    server: String,
+    username: String,
+    token: String,
+    repository: Option<String>,
+) -> Result<Account, AppError> {
+    accounts::connect_registry(
+        state.paths.data_dir.clone(),
+        &server,
+        &username,
+        token,
+        repository.as_deref(),
+    )
+    .await
+}
+
+/// Checks a Render API key (`GET /v1/owners`), keeps it, and lists the services to pick.
+#[tauri::command]
+#[tracing::instrument(skip(state, api_key), err)]
+pub async fn connect_render(state: State<'_, AppState>, api_key: String) -> Result<RenderConnection, AppError> {
+    accounts::connect_render(state.paths.data_dir.clone(), &state.settings, api_key).await
+}
+
+/// Remembers the Render service releases deploy to.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn choose_render_service(
+    state: State<'_, AppState>,
+    service_id: String,
+    image: Option<String>,
+) -> Result<Account, AppError> {
+    accounts::choose_render_service(state.paths.data_dir.clone(), service_id, image).await
+}
+
+/// Keeps a Render deploy hook URL (a secret) as the fallback way to deploy.
+#[tauri::command]
+#[tracing::instrument(skip(state, url), err)]
+pub async fn connect_render_hook(state: State<'_, AppState>, url: String) -> Result<Account, AppError> {
+    accounts::connect_render_hook(state.paths.data_dir.clone(), url).await
+}
+
+/// Checks a Sentry token's scopes, naming any that is missing, then keeps it.
+#[tauri::command]
+#[tracing::instrument(skip(state, token), err)]
+pub async fn connect_sentry(
+    state: State<'_, AppState>,
+    base_url: String,
+    token: String,
+    organization: String,
+    project: String,
+) -> Result<Account, AppError> {
+    accounts::connect_sentry(state.paths.data_dir.clone(), &base_url, token, &organization, &project).await
+}
+
+/// Checks a CircleCI token (`GET /me`) and keeps it with the project slug.
+#[tauri::command]
+#[tracing::instrument(skip(state, token), err)]
+pub async fn connect_circleci(
+    state: State<'_, AppState>,
+    token: String,
+    project_slug: String,
+) -> Result<Account, AppError> {
+    accounts::connect_circleci(state.paths.data_dir.clone(), &state.settings, token, &project_slug).await
+}
+
+/// Deletes an account and its secret.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn remove_account(state: State<'_, AppState>, service: Service, account: String) -> Result<(), AppError> {
+    accounts::remove(state.paths.data_dir.clone(), service, account).await
+}
+
+/// Re-checks every account with its kept secret.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn check_all_accounts(state: State<'_, AppState>) -> Result<Vec<AccountCheck>, AppError> {
+    accounts::check_all(state.paths.data_dir.clone(), &state.settings).await
+}

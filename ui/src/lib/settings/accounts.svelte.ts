@@ -1,0 +1,113 @@
+// The accounts wizard: what is connected (never a secret), and each step's check.
+import {
+  api as defaultApi,
+  toSlipwayError,
+  type Account,
+  type AccountCheck,
+  type Api,
+  type RenderService,
+  type Service,
+  type SlipwayError,
+} from "../ipc";
+
+type AccountsApi = Pick<
+  Api,
+  | "listAccounts"
+  | "connectRegistry"
+  | "connectRender"
+  | "chooseRenderService"
+  | "connectRenderHook"
+  | "connectSentry"
+  | "connectCircleci"
+  | "removeAccount"
+  | "checkAllAccounts"
+>;
+
+export type Step = "registry" | "render" | "sentry" | "circleCi";
+
+export class AccountsStore {
+  accounts = $state<Account[]>([]);
+  busy = $state<Step | "checkAll" | null>(null);
+  errors = $state<Partial<Record<Step, SlipwayError>>>({});
+  renderServices = $state<RenderService[]>([]);
+  checks = $state<AccountCheck[] | null>(null);
+  loadError = $state<SlipwayError | null>(null);
+
+  constructor(private readonly api: AccountsApi = defaultApi) {}
+
+  connected(service: Service): Account[] {
+    return this.accounts.filter((account) => account.service === service);
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.accounts = await this.api.listAccounts();
+    } catch (raw) {
+      this.loadError = toSlipwayError(raw);
+    }
+  }
+
+  /** Runs one step's check; true when the account was verified and kept. */
+  private async step(step: Step, work: () => Promise<unknown>): Promise<boolean> {
+    this.busy = step;
+    delete this.errors[step];
+    try {
+      await work();
+      await this.load();
+      return true;
+    } catch (raw) {
+      this.errors[step] = toSlipwayError(raw);
+      return false;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  connectRegistry(server: string, username: string, token: string, repository: string | null) {
+    return this.step("registry", () => this.api.connectRegistry(server, username, token, repository));
+  }
+
+  connectRender(apiKey: string) {
+    return this.step("render", async () => {
+      const connection = await this.api.connectRender(apiKey);
+      this.renderServices = connection.services;
+    });
+  }
+
+  chooseRenderService(service: RenderService) {
+    return this.step("render", () => this.api.chooseRenderService(service.id, service.image));
+  }
+
+  connectRenderHook(url: string) {
+    return this.step("render", () => this.api.connectRenderHook(url));
+  }
+
+  connectSentry(baseUrl: string, token: string, organization: string, project: string) {
+    return this.step("sentry", () => this.api.connectSentry(baseUrl, token, organization, project));
+  }
+
+  connectCircleci(token: string, projectSlug: string) {
+    return this.step("circleCi", () => this.api.connectCircleci(token, projectSlug));
+  }
+
+  async remove(account: Account): Promise<void> {
+    try {
+      await this.api.removeAccount(account.service, account.account);
+      await this.load();
+    } catch (raw) {
+      this.loadError = toSlipwayError(raw);
+    }
+  }
+
+  async checkAll(): Promise<void> {
+    this.busy = "checkAll";
+    try {
+      this.checks = await this.api.checkAllAccounts();
+      await this.load();
+    } catch (raw) {
+      this.loadError = toSlipwayError(raw);
+    } finally {
+      this.busy = null;
+    }
+  }
+}
