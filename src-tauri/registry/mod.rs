@@ -256,12 +256,10 @@ pub async fn can_push(
 }
 
 fn replace_scope(challenge: &str, scope: &str) -> String {
-    let kept: Vec<&str> = challenge
-        .trim_start_matches("Bearer ")
-        .split(',')
-        .filter(|part| !part.trim().to_lowercase().starts_with("scope="))
-        .collect();
-    format!("Bearer {},scope=\"{scope}\"", kept.join(","))
+    let without = regex::Regex::new(r#",?\s*scope="[^"]*""#)
+        .map(|pattern| pattern.replace_all(challenge, "").into_owned())
+        .unwrap_or_else(|_| challenge.to_owned());
+    format!("{without},scope=\"{scope}\"")
 }
 
 /// The actions a registry JWT grants on `repository` (its `access` claim), if it is a JWT.
@@ -322,12 +320,20 @@ async fn bearer_token(
     secret: &str,
     registry: &str,
 ) -> Result<String, RegistryError> {
+    // `key="value"` pairs; a value may hold commas (`scope="repository:a/b:pull,push"`).
+    let pairs: Vec<(String, String)> = regex::Regex::new(r#"(\w+)="([^"]*)""#)
+        .map(|pattern| {
+            pattern
+                .captures_iter(challenge)
+                .map(|capture| (capture[1].to_lowercase(), capture[2].to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     let field = |name: &str| {
-        challenge
-            .split(',')
-            .filter_map(|part| part.trim().trim_start_matches("Bearer ").split_once('='))
-            .find(|(key, _)| key.trim().eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
     };
     let realm = field("realm").ok_or_else(|| {
         RegistryError::Unexpected(registry.to_owned(), "a token challenge without a realm".to_owned())
@@ -352,4 +358,19 @@ async fn bearer_token(
         .or(answer["access_token"].as_str())
         .map(str::to_owned)
         .ok_or_else(|| RegistryError::Unexpected(registry.to_owned(), "a token answer without a token".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_with_commas_survives_the_challenge() {
+        let challenge = r#"Bearer realm="https://auth.example.test/token",service="registry.example.test",scope="repository:a/b:pull""#;
+        let replaced = replace_scope(challenge, "repository:a/b:pull,push");
+        assert_eq!(
+            replaced,
+            r#"Bearer realm="https://auth.example.test/token",service="registry.example.test",scope="repository:a/b:pull,push""#
+        );
+    }
 }

@@ -28,12 +28,35 @@ impl Request {
             .split('&')
             .filter_map(|pair| pair.split_once('='))
             .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
+            .map(|(_, value)| percent_decode(value))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(&name.to_lowercase()).map(String::as_str)
     }
+}
+
+/// Query values as a server reads them: `%3A` is `:`, `+` is a space.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'%' if index + 2 < bytes.len() => match u8::from_str_radix(&value[index + 1..index + 3], 16) {
+                Ok(byte) => {
+                    out.push(byte);
+                    index += 3;
+                    continue;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            other => out.push(other),
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub struct Response {
