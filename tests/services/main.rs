@@ -10,53 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use slipway::http::ApiError;
 use slipway::secrets::Secret;
-use standin::{Request, Response, StandIn};
+use standin::{render_stand_in, sentry_stand_in, Response, StandIn};
 use support::TestResult;
-
-fn bearer(request: &Request) -> &str {
-    request
-        .header("authorization")
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default()
-}
-
-/// Render: `/v1/owners` and `/v1/services` with cursor pagination, 401 for a bad key, and a
-/// 429 with `Ratelimit-Reset` before the first answer for the "busy" key.
-async fn render_stand_in() -> std::io::Result<StandIn> {
-    let busy_answered = std::sync::atomic::AtomicBool::new(false);
-    StandIn::start(move |request| {
-        let key = bearer(request);
-        if key != "rnd_good" && key != "rnd_busy" {
-            return Response::json(401, json!({"id": "unauthorized", "message": "unauthorized"}));
-        }
-        if key == "rnd_busy" && !busy_answered.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            return Response::json(429, json!({"id": "rate_limited", "message": "rate limit exceeded"}))
-                .with_header("Ratelimit-Limit", "400")
-                .with_header("Ratelimit-Remaining", "0")
-                .with_header("Ratelimit-Reset", "1");
-        }
-        let limit: usize = request.query("limit").and_then(|l| l.parse().ok()).unwrap_or(20).clamp(1, 100);
-        match request.path() {
-            "/v1/owners" => Response::json(
-                200,
-                json!([{"owner": {"id": "tea-1", "name": "Ann's team", "email": "ann@example.test", "type": "team"}, "cursor": "o1"}]),
-            ),
-            "/v1/services" => {
-                let start = request.query("cursor").and_then(|c| c.strip_prefix('s').and_then(|n| n.parse::<usize>().ok())).map_or(0, |n| n + 1);
-                let page: Vec<serde_json::Value> = (start..130.min(start + limit))
-                    .map(|n| {
-                        json!({"service": {"id": format!("srv-{n}"), "name": format!("web-{n}"), "type": "web_service",
-                            "serviceDetails": {"url": format!("https://web-{n}.example.test"), "image": {"imagePath": format!("docker.io/ann/web-{n}:latest")}}},
-                            "cursor": format!("s{n}")})
-                    })
-                    .collect();
-                Response::json(200, json!(page))
-            }
-            _ => Response::json(404, json!({"id": "not_found", "message": "not found"})),
-        }
-    })
-    .await
-}
 
 #[tokio::test]
 async fn render_keys_are_checked_and_services_read_across_pages() -> TestResult {
@@ -89,52 +44,6 @@ async fn render_keys_are_checked_and_services_read_across_pages() -> TestResult 
         "the 429's Ratelimit-Reset was waited for"
     );
     Ok(())
-}
-
-/// Sentry: one cheap call per scope; a token without `event:write` is answered 403 there.
-async fn sentry_stand_in() -> std::io::Result<StandIn> {
-    StandIn::start(|request| {
-        let scopes: &[&str] = match bearer(request) {
-            "sntrys_full" => &[
-                "org:read",
-                "project:read",
-                "project:releases",
-                "event:read",
-                "event:write",
-            ],
-            "sntrys_nowrite" => &["org:read", "project:read", "project:releases", "event:read"],
-            _ => return Response::json(401, json!({"detail": "Invalid token"})),
-        };
-        let denied = Response::json(
-            403,
-            json!({"detail": "You do not have permission to perform this action."}),
-        );
-        let path = request.path();
-        let needs = match (request.method.as_str(), path) {
-            ("GET", "/api/0/organizations/acme/") => "org:read",
-            ("GET", "/api/0/projects/acme/web/") => "project:read",
-            ("GET", "/api/0/organizations/acme/releases/") => "project:releases",
-            ("GET", "/api/0/organizations/acme/issues/") => "event:read",
-            ("PUT", "/api/0/organizations/acme/issues/") => "event:write",
-            _ => return Response::json(404, json!({"detail": "The requested resource does not exist"})),
-        };
-        if !scopes.contains(&needs) {
-            return denied;
-        }
-        match needs {
-            // Bulk mutate takes a JSON object body, as the contract says.
-            "event:write"
-                if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&request.body).is_err() =>
-            {
-                Response::json(400, json!({"detail": "Invalid request body"}))
-            }
-            "event:write" => Response::empty(204),
-            "org:read" => Response::json(200, json!({"id": "1", "slug": "acme", "name": "Acme"})),
-            "project:read" => Response::json(200, json!({"id": "2", "slug": "web", "name": "web"})),
-            _ => Response::json(200, json!([])),
-        }
-    })
-    .await
 }
 
 #[tokio::test]

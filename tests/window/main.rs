@@ -6,6 +6,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../support/standin.rs"]
+mod standin;
+
 mod driver;
 mod webdriver;
 
@@ -260,5 +263,141 @@ async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     save_screenshot_as(&session, "images-pushed").await?;
     session.end().await?;
+    Ok(())
+}
+
+/// Every file below `dir`, for the leak search.
+fn files_below(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(files_below(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+async fn fill(session: &Session, section: &str, label: &str, text: &str) -> webdriver::Result<()> {
+    let input = session
+        .wait_for(
+            &format!("//section[@aria-label='{section}']//label[contains(., '{label}')]//input"),
+            UI_WAIT,
+        )
+        .await?;
+    session.type_text(&input, text).await
+}
+
+async fn press(session: &Session, section: &str, name: &str) -> webdriver::Result<()> {
+    let button = session
+        .wait_for(&format!("//section[@aria-label='{section}']{}", button(name)), UI_WAIT)
+        .await?;
+    session.click(&button).await
+}
+
+/// The wizard in the real window against the local registry and the Render and Sentry
+/// stand-ins: a good token is verified and kept, a bad one is told, a Sentry token without
+/// `event:write` is named. Marker secrets typed into every step are then searched for in the
+/// page, the log files and every file in the data folder: none may be found, in any form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
+    let registry = test_registry();
+    let render = standin::render_stand_in().await?;
+    let sentry = standin::sentry_stand_in().await?;
+    let data = tempfile::tempdir()?;
+    std::fs::write(
+        data.path().join("settings.json"),
+        serde_json::json!({ "renderApiUrl": format!("{}/v1", render.base) }).to_string(),
+    )?;
+    let markers = [
+        "wrong-MARKER-reg-5521",
+        "rnd_MARKER-render-6632",
+        "sntrys_MARKER-sentry-7743",
+    ];
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_page(&session, "Settings").await?;
+
+    // Registry: a wrong token is refused in plain words, the right one is verified.
+    fill(&session, "Docker registry", "Registry", &registry.address).await?;
+    fill(&session, "Docker registry", "Username", &registry.user).await?;
+    fill(&session, "Docker registry", "Access token", markers[0]).await?;
+    press(&session, "Docker registry", "Check and save").await?;
+    let refused = session
+        .wait_for("//section[@aria-label='Docker registry']//*[@role='alert']", 60)
+        .await?;
+    assert!(session.text(&refused).await?.contains("refused the login"));
+    fill(&session, "Docker registry", "Access token", &registry.password).await?;
+    press(&session, "Docker registry", "Check and save").await?;
+    let connected = session.wait_for("//*[@data-testid='connected-registry']", 60).await?;
+    assert!(session.text(&connected).await?.contains("pull, push"));
+
+    // Render: a bad key is told; Sentry: a bad token, then one without event:write.
+    fill(&session, "Render", "API key", markers[1]).await?;
+    press(&session, "Render", "Check and save").await?;
+    let render_error = session
+        .wait_for("//section[@aria-label='Render']//*[@role='alert']", UI_WAIT)
+        .await?;
+    assert!(session.text(&render_error).await?.contains("refused the credentials"));
+    fill(&session, "Sentry", "Organization", "acme").await?;
+    fill(&session, "Sentry", "Project", "web").await?;
+    fill(&session, "Sentry", "API address", &format!("{}/api/0", sentry.base)).await?;
+    fill(&session, "Sentry", "Auth token", markers[2]).await?;
+    press(&session, "Sentry", "Check and save").await?;
+    session
+        .wait_for(
+            "//section[@aria-label='Sentry']//*[@role='alert'][contains(., 'refused the credentials')]",
+            UI_WAIT,
+        )
+        .await?;
+    fill(&session, "Sentry", "Auth token", "sntrys_nowrite").await?;
+    press(&session, "Sentry", "Check and save").await?;
+    session
+        .wait_for(
+            "//section[@aria-label='Sentry']//*[@role='alert'][contains(., 'event:write')]",
+            UI_WAIT,
+        )
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "accounts-wizard").await?;
+
+    // The leak search: the page, every file Slipway wrote (logs, accounts, settings).
+    let page = session.execute("return document.documentElement.outerHTML").await?;
+    let page = page.as_str().unwrap_or_default().to_owned();
+    session.end().await?;
+    let mut forms: Vec<String> = Vec::new();
+    for marker in markers.iter().copied().chain([registry.password.as_str()]) {
+        use base64::Engine;
+        forms.push(marker.to_owned());
+        forms.push(
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{marker}", registry.user))
+                .trim_end_matches('=')
+                .to_owned(),
+        );
+    }
+    let mut places = vec![("the page".to_owned(), page)];
+    for file in files_below(data.path())? {
+        places.push((
+            file.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
+        ));
+    }
+    assert!(
+        places.iter().any(|(name, _)| name.contains("logs")),
+        "the log file was searched"
+    );
+    for (place, text) in &places {
+        for form in &forms {
+            assert!(!text.contains(form.as_str()), "a secret ({form}) was found in {place}");
+        }
+    }
+    let accounts = std::fs::read_to_string(data.path().join("accounts.json"))?;
+    assert!(
+        accounts.contains(&registry.user),
+        "the verified account is listed: {accounts}"
+    );
     Ok(())
 }

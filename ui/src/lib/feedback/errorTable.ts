@@ -15,8 +15,9 @@ export interface ErrorPresentation {
 export const errorTable: Record<ErrorKind, ErrorPresentation> = {
   dockerUnavailable: { severity: "error", title: "Docker is not running", action: "Start Docker", report: false },
   keyringUnavailable: { severity: "error", title: "The keyring is not available", action: "Unlock or install a keyring", report: false },
-  registryAuth: { severity: "error", title: "The registry refused the login", action: "Re-enter the token", report: false },
-  registryDenied: { severity: "error", title: "The registry refused the push", action: "Use a token with write access", report: false },
+  // Used by every service that checks a token (registries, Render, Sentry, CircleCI).
+  registryAuth: { severity: "error", title: "The login was refused", action: "Re-enter the token", report: false },
+  registryDenied: { severity: "error", title: "A permission is missing", action: "Use a token with the permission named", report: false },
   network: { severity: "warning", title: "A service could not be reached", action: "Check the connection", report: false },
   rateLimited: { severity: "warning", title: "A service asked us to slow down", action: "Wait a moment", report: false },
   notFound: { severity: "warning", title: "Not found", action: "Check the path", report: false },
