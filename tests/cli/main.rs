@@ -358,23 +358,10 @@ fn without_a_keyring_nothing_is_stored() -> TestResult {
     assert!(stderr.contains("Secret Service"), "{stderr}");
     assert!(!data.path().join("accounts.json").exists());
     let mut leaked = false;
-    for entry in walk(data.path())? {
+    for entry in support::files_below(data.path())? {
         leaked |= std::fs::read(&entry)
             .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("dckr_pat_nokeyring-5512"));
     }
     assert!(!leaked, "the secret was written to a file");
     Ok(())
-}
-
-fn walk(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(walk(&path)?);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
 }

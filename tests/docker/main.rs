@@ -1,5 +1,7 @@
 //! The Docker room against the real engine and a real registry that asks for a password.
 
+#[path = "../support/standin.rs"]
+mod standin;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -407,41 +409,30 @@ async fn a_buildkit_only_dockerfile_builds_with_buildkit() -> TestResult {
 
 /// A stand-in for Docker Hub's web API: two pages of tags, the first pointing at the second
 /// through `next`, as the Hub answers.
-async fn hub_stand_in() -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let next = format!("{base}/v2/namespaces/ann/repositories/lettings/tags?page_size=100&page=2");
-    let handle = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut request = vec![0u8; 4096];
-            let read = stream.read(&mut request).await.unwrap_or(0);
-            let head = String::from_utf8_lossy(&request[..read]).into_owned();
-            let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
-            let (status, body) = if path == "/v2/namespaces/ann/repositories/lettings/tags?page_size=100" {
-                (
-                    "200 OK",
-                    serde_json::json!({"count": 3, "next": next, "previous": null, "results": [{"name": "latest"}, {"name": "3f2a1bc"}]}),
-                )
-            } else if path.ends_with("&page=2") {
-                (
-                    "200 OK",
-                    serde_json::json!({"count": 3, "next": null, "previous": "x", "results": [{"name": "1a2b3c4"}]}),
-                )
-            } else {
-                ("404 Not Found", serde_json::json!({"message": "object not found"}))
-            };
-            let body = body.to_string();
-            let response = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
-            let _ = stream.write_all(response.as_bytes()).await;
+async fn hub_stand_in() -> std::io::Result<standin::StandIn> {
+    let base = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let base_for_pages = base.clone();
+    let hub = standin::StandIn::start(move |request| {
+        if request.path() != "/v2/namespaces/ann/repositories/lettings/tags" {
+            return standin::Response::json(404, serde_json::json!({"message": "object not found"}));
         }
-    });
-    Ok((base, handle))
+        if request.query("page").as_deref() == Some("2") {
+            return standin::Response::json(200, serde_json::json!({"count": 3, "next": null, "previous": "x", "results": [{"name": "1a2b3c4"}]}));
+        }
+        let next = format!("{}/v2/namespaces/ann/repositories/lettings/tags?page_size=100&page=2", base_for_pages.lock().map(|b| b.clone()).unwrap_or_default());
+        standin::Response::json(200, serde_json::json!({"count": 3, "next": next, "previous": null, "results": [{"name": "latest"}, {"name": "3f2a1bc"}]}))
+    })
+    .await?;
+    if let Ok(mut value) = base.lock() {
+        *value = hub.base.clone();
+    }
+    Ok(hub)
 }
 
 #[tokio::test]
 async fn docker_hub_tags_are_read_across_pages() -> TestResult {
-    let (hub, server) = hub_stand_in().await?;
+    let server = hub_stand_in().await?;
+    let hub = server.base.clone();
     let reference = docker::parse_reference("ann/lettings:latest")?;
     let tags = slipway::registry::list_tags(&reference, "ann", "token", &hub).await?;
     assert_eq!(tags, ["1a2b3c4", "3f2a1bc", "latest"]);
@@ -449,7 +440,7 @@ async fn docker_hub_tags_are_read_across_pages() -> TestResult {
     assert!(slipway::registry::list_tags(&missing, "ann", "token", &hub)
         .await?
         .is_empty());
-    server.abort();
+    drop(server);
     Ok(())
 }
 

@@ -70,3 +70,17 @@ pub fn git_project(parent: &Path, name: &str, branch: &str) -> Result<PathBuf, B
     git(&dir, &["commit", "-q", "-m", "first"])?;
     Ok(dir)
 }
+
+/// Every file below `dir`, for searching what Slipway wrote.
+pub fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(files_below(&path)?);
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}

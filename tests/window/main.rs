@@ -266,20 +266,6 @@ async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
     Ok(())
 }
 
-/// Every file below `dir`, for the leak search.
-fn files_below(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(files_below(&path)?);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
-}
-
 async fn fill(session: &Session, section: &str, label: &str, text: &str) -> webdriver::Result<()> {
     let input = session
         .wait_for(
@@ -379,7 +365,7 @@ async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
         );
     }
     let mut places = vec![("the page".to_owned(), page)];
-    for file in files_below(data.path())? {
+    for file in support::files_below(data.path())? {
         places.push((
             file.display().to_string(),
             String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
