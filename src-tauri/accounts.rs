@@ -40,7 +40,7 @@ async fn save(data_dir: PathBuf, account: Account, secret: String) -> Result<Acc
     .await
 }
 
-async fn read_secret(data_dir: PathBuf, service: Service, account: String) -> Result<Secret, AppError> {
+pub(crate) async fn read_secret(data_dir: PathBuf, service: Service, account: String) -> Result<Secret, AppError> {
     blocking(move || Ok(SecretStore::os(&data_dir).secret(service, &account)?)).await
 }
 
@@ -54,7 +54,7 @@ pub async fn remove(data_dir: PathBuf, service: Service, account: String) -> Res
 }
 
 /// Docker Hub's address for the engine's login.
-fn login_server(server: &str) -> String {
+pub(crate) fn login_server(server: &str) -> String {
     match server {
         "" | "docker.io" => "https://index.docker.io/v1/".to_owned(),
         other => other.to_owned(),

@@ -9,7 +9,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
 /// Renders the bindings file.
 pub fn render() -> String {
-    use crate::{accounts, checks, commands, docker, doctor, error, project, render, secrets, sentry_api};
+    use crate::{accounts, checks, commands, docker, doctor, error, history, pipeline, project, render, secrets, sentry_api};
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),
@@ -55,6 +55,17 @@ pub fn render() -> String {
         decl::<accounts::RenderConnection>(&cfg),
         decl::<accounts::AccountCheck>(&cfg),
         decl::<sentry_api::ScopeReport>(&cfg),
+        decl::<history::Outcome>(&cfg),
+        decl::<history::StepState>(&cfg),
+        decl::<history::StepRecord>(&cfg),
+        decl::<history::ReleaseRecord>(&cfg),
+        decl::<pipeline::Target>(&cfg),
+        decl::<pipeline::Step>(&cfg),
+        decl::<pipeline::PlannedStep>(&cfg),
+        decl::<pipeline::Plan>(&cfg),
+        decl::<pipeline::ReleaseOptions>(&cfg),
+        decl::<pipeline::ReleaseSummary>(&cfg),
+        decl::<pipeline::ReleaseEvent>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

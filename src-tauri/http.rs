@@ -23,6 +23,8 @@ pub enum Auth {
     Bearer(Secret),
     /// A named header (`Circle-Token`).
     Header(&'static str, Secret),
+    /// The URL is the secret (a deploy hook).
+    None,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +130,7 @@ impl ApiClient {
             request = match &self.auth {
                 Auth::Bearer(secret) => request.bearer_auth(secret.expose()),
                 Auth::Header(name, secret) => request.header(*name, secret.expose()),
+                Auth::None => request,
             };
             if let Some(body) = body {
                 request = request.json(body);

@@ -20,6 +20,12 @@ pub struct Settings {
     pub render_api_url: Option<String>,
     pub circleci_api_url: Option<String>,
     pub docker_hub_api_url: Option<String>,
+    /// A registry on this machine for the Local target (`127.0.0.1:5000`);
+    /// `SLIPWAY_LOCAL_REGISTRY` in the environment wins. With none, the push is skipped.
+    pub local_registry: Option<String>,
+    /// Let every gate finish after one fails, to see all results (the default stops the
+    /// others at the first failure).
+    pub finish_all_gates: bool,
 }
 
 impl Settings {
@@ -33,6 +39,14 @@ impl Settings {
         self.circleci_api_url
             .clone()
             .unwrap_or_else(|| crate::circleci::DEFAULT_BASE_URL.to_owned())
+    }
+
+    pub fn local_registry(&self) -> Option<String> {
+        std::env::var("SLIPWAY_LOCAL_REGISTRY")
+            .ok()
+            .or_else(|| self.local_registry.clone())
+            .map(|registry| registry.trim().trim_end_matches('/').to_owned())
+            .filter(|registry| !registry.is_empty())
     }
 
     pub fn docker_hub_api(&self) -> String {

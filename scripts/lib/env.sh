@@ -18,7 +18,7 @@ APT_PACKAGES=(
   gnome-keyring libsecret-tools dbus dbus-x11
   xvfb xauth webkit2gtk-driver
   busybox-static socat openssl
-  python3 python3-venv
+  python3 python3-venv python3.11
 )
 
 # Rust and Node.js come from their own installers (rustup, NodeSource or nvm), not apt:
@@ -127,6 +127,53 @@ YAML
   export SLIPWAY_TEST_REGISTRY_USER="$user"
   export SLIPWAY_TEST_REGISTRY_PASSWORD="$password"
   wait_for 30 "the registry (see $dir/registry.log)" curl -fsS -o /dev/null -w '' "http://127.0.0.1:$port/" 
+}
+
+# The example project's base image, python:3.11-slim. No image can be pulled here, so when
+# the engine lacks it, it is made from this machine's Python 3.11: the interpreter, the
+# libraries it links, the standard library and busybox for a shell, through `docker import`.
+EXAMPLE_BASE_IMAGE="python:3.11-slim"
+ensure_example_base_image() {
+  docker image inspect "$EXAMPLE_BASE_IMAGE" >/dev/null 2>&1 && return 0
+  say "making the example's base image $EXAMPLE_BASE_IMAGE from this machine's Python"
+  local root python=/usr/bin/python3.11 tool lib
+  root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/usr/bin" "$root/usr/lib" "$root/tmp" "$root/etc"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for tool in sh ls cat env wget; do ln -s busybox "$root/bin/$tool"; done
+  cp "$python" "$root/usr/bin/python3.11"
+  ln -s python3.11 "$root/usr/bin/python3"
+  ln -s python3.11 "$root/usr/bin/python"
+  tar -C /usr/lib --exclude='python3.11/test' --exclude='python3.11/idlelib' --exclude='python3.11/tkinter' \
+    --exclude='python3.11/ensurepip' --exclude='python3.11/lib2to3' --exclude='python3.11/config-3.11-*' \
+    --exclude='python3.11/dist-packages' --exclude='__pycache__' -cf - python3.11 | tar -C "$root/usr/lib" -xf -
+  for lib in $( { ldd "$python"; find "$root/usr/lib/python3.11/lib-dynload" -name '*.so' -exec ldd {} \; ; } 2>/dev/null \
+      | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+  tar -C "$root" -cf - . | docker import \
+    -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'ENV LANG=C.UTF-8' -c 'CMD ["python3"]' \
+    -m "made by Slipway's scripts from this machine's Python" - "$EXAMPLE_BASE_IMAGE" >/dev/null
+  rm -rf "$root"
+}
+
+# A copy of the example project with a git history of its own (one commit with fixed
+# dates, so its id and the image tag are the same on every machine), in $1.
+example_project_copy() {
+  local dir="$1"
+  [ -d "$dir/.git" ] && return 0
+  mkdir -p "$dir"
+  cp -R "$SLIPWAY_ROOT/examples/lettings/." "$dir/"
+  (
+    cd "$dir"
+    export GIT_AUTHOR_NAME="Slipway example" GIT_AUTHOR_EMAIL="example@slipway.invalid"
+    export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+    export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+    git init -q -b main && git add -A && git commit -q -m "Lettings example"
+  )
 }
 
 # A virtual display for the window tests.

@@ -255,6 +255,9 @@ mod tests {
             env: BTreeMap::new(),
             check_timeout_secs: 60,
             image_repository: None,
+            container_port: None,
+            health_path: None,
+            health_timeout_secs: None,
         }
     }
 

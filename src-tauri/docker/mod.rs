@@ -13,11 +13,16 @@ use crate::error::{AppError, ErrorKind};
 /// How long a quick question to the engine may take before it counts as not answering.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
 
+mod container;
 mod context;
 mod image;
 mod images;
 mod reference;
 
+pub use container::{
+    container_logs, project_containers, remove_container, replace_and_run, RunRequest, RunningContainer, PROJECT_LABEL,
+    RELEASE_LABEL,
+};
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
 };

@@ -35,6 +35,19 @@ pub struct ProjectSettings {
     /// project folder's name.
     #[serde(default)]
     pub image_repository: Option<String>,
+    /// The port the app listens on inside its container (Local target); `None` reads the
+    /// Dockerfile's `EXPOSE`, else 8000.
+    #[serde(default)]
+    #[ts(optional)]
+    pub container_port: Option<u16>,
+    /// The path that must answer before a deploy counts as live; `None` is `/`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub health_path: Option<String>,
+    /// How long the deployed app has to answer; `None` is 60 s.
+    #[serde(default)]
+    #[ts(optional)]
+    pub health_timeout_secs: Option<u32>,
 }
 
 impl ProjectSettings {
@@ -55,6 +68,9 @@ impl ProjectSettings {
                 .collect(),
             check_timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
             image_repository: None,
+            container_port: None,
+            health_path: None,
+            health_timeout_secs: None,
         }
     }
 

@@ -94,16 +94,149 @@ impl RenderClient {
             .list("/services", "service")
             .await?
             .into_iter()
-            .map(|service| RenderService {
-                id: service["id"].as_str().unwrap_or_default().to_owned(),
-                name: service["name"].as_str().unwrap_or_default().to_owned(),
-                kind: service["type"].as_str().unwrap_or_default().to_owned(),
-                image: service["serviceDetails"]["image"]["imagePath"]
-                    .as_str()
-                    .or(service["image"]["imagePath"].as_str())
-                    .map(str::to_owned),
-                url: service["serviceDetails"]["url"].as_str().map(str::to_owned),
-            })
+            .map(|service| service_from_json(&service))
             .collect())
     }
+}
+
+/// One deploy of a service, as Render reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Deploy {
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+/// Where a deploy status stands, by Render's definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployPhase {
+    Running,
+    Live,
+    Failed,
+}
+
+pub fn deploy_phase(status: &str) -> DeployPhase {
+    match status {
+        "live" => DeployPhase::Live,
+        "build_failed" | "update_failed" | "pre_deploy_failed" | "canceled" | "deactivated" => DeployPhase::Failed,
+        // created, queued, build_in_progress, update_in_progress, pre_deploy_in_progress,
+        // and any status Render adds later: keep following it.
+        _ => DeployPhase::Running,
+    }
+}
+
+impl RenderClient {
+    /// One service, with the image it is configured to run.
+    pub async fn service(&self, service_id: &str) -> Result<RenderService, ApiError> {
+        let (service, _) = self
+            .api
+            .get_json::<serde_json::Value>(&format!("/services/{service_id}"), "such service")
+            .await?;
+        Ok(service_from_json(&service))
+    }
+
+    /// Triggers a deploy of `image_url`: the deploy when Render answers 201, `None` when it
+    /// answers 202 (queued, no body).
+    pub async fn trigger_deploy(&self, service_id: &str, image_url: &str) -> Result<Option<Deploy>, ApiError> {
+        let body = serde_json::json!({ "imageUrl": image_url });
+        let response = self
+            .api
+            .send(
+                reqwest::Method::POST,
+                &format!("/services/{service_id}/deploys"),
+                Some(&body),
+            )
+            .await?;
+        let response = self.api.check(response, "such service").await?;
+        if response.status() == reqwest::StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        response
+            .json::<Deploy>()
+            .await
+            .map(Some)
+            .map_err(|error| ApiError::Unreadable {
+                service: "Render",
+                detail: error.to_string(),
+            })
+    }
+
+    /// The service's newest deploys, created after `created_after` (RFC 3339) when given.
+    pub async fn deploys(&self, service_id: &str, created_after: Option<&str>) -> Result<Vec<Deploy>, ApiError> {
+        let mut path = format!("/services/{service_id}/deploys?limit=20");
+        if let Some(after) = created_after {
+            path.push_str("&createdAfter=");
+            path.push_str(&after.replace(':', "%3A").replace('+', "%2B"));
+        }
+        let (page, _) = self.api.get_json::<Vec<Item<()>>>(&path, "such service").await?;
+        page.into_iter()
+            .filter_map(|mut item| item.fields.remove("deploy"))
+            .map(|deploy| {
+                serde_json::from_value(deploy).map_err(|error| ApiError::Unreadable {
+                    service: "Render",
+                    detail: error.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn deploy(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
+        let (deploy, _) = self
+            .api
+            .get_json::<Deploy>(&format!("/services/{service_id}/deploys/{deploy_id}"), "such deploy")
+            .await?;
+        Ok(deploy)
+    }
+
+    pub async fn cancel_deploy(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
+        let response = self
+            .api
+            .send(
+                reqwest::Method::POST,
+                &format!("/services/{service_id}/deploys/{deploy_id}/cancel"),
+                None,
+            )
+            .await?;
+        let response = self.api.check(response, "such deploy").await?;
+        response.json::<Deploy>().await.map_err(|error| ApiError::Unreadable {
+            service: "Render",
+            detail: error.to_string(),
+        })
+    }
+}
+
+fn service_from_json(service: &serde_json::Value) -> RenderService {
+    RenderService {
+        id: service["id"].as_str().unwrap_or_default().to_owned(),
+        name: service["name"].as_str().unwrap_or_default().to_owned(),
+        kind: service["type"].as_str().unwrap_or_default().to_owned(),
+        image: service["serviceDetails"]["image"]["imagePath"]
+            .as_str()
+            .or(service["image"]["imagePath"].as_str())
+            .map(str::to_owned),
+        url: service["serviceDetails"]["url"].as_str().map(str::to_owned),
+    }
+}
+
+/// Calls a deploy hook for `image_url`. Render answers without a deploy id: the caller
+/// follows the service's deploys list.
+pub async fn call_deploy_hook(hook: &Secret, image_url: &str) -> Result<(), ApiError> {
+    let client = ApiClient::new("Render", "", Auth::None)?;
+    let separator = if hook.expose().contains('?') { '&' } else { '?' };
+    let encoded: String = image_url
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let url = format!("{}{separator}imgURL={encoded}", hook.expose());
+    let response = client.send(reqwest::Method::POST, &url, None).await?;
+    client.check(response, "such deploy hook").await?;
+    Ok(())
 }

@@ -154,7 +154,20 @@ env: { [key in string]: string }, checkTimeoutSecs: number,
  * `[registry/]namespace/name` the image is tagged and pushed as; `None` uses the
  * project folder's name.
  */
-imageRepository: string | null, };
+imageRepository: string | null, 
+/**
+ * The port the app listens on inside its container (Local target); `None` reads the
+ * Dockerfile's `EXPOSE`, else 8000.
+ */
+containerPort?: number, 
+/**
+ * The path that must answer before a deploy counts as live; `None` is `/`.
+ */
+healthPath?: string, 
+/**
+ * How long the deployed app has to answer; `None` is 60 s.
+ */
+healthTimeoutSecs?: number, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -271,3 +284,77 @@ export type RenderConnection = { account: Account, services: Array<RenderService
 export type AccountCheck = { account: Account, ok: boolean, problem: AppError | null, };
 
 export type ScopeReport = { present: Array<string>, missing: Array<string>, };
+
+export type Outcome = "running" | "live" | "failed" | "canceled" | "error" | "interrupted";
+
+export type StepState = "pending" | "running" | "passed" | "failed" | "skipped" | "canceled" | "interrupted";
+
+export type StepRecord = { name: string, state: StepState, startedAt: string | null, endedAt: string | null, 
+/**
+ * A line a person reads: "42 passed, 1 failed", "3 violations", "18.2 MB pushed".
+ */
+summary: string | null, };
+
+export type ReleaseRecord = { id: string, projectPath: string, projectName: string, user: string, 
+/**
+ * RFC 3339.
+ */
+startedAt: string, endedAt: string | null, commit: string | null, branch: string | null, dirty: boolean, target: string, image: string | null, digest: string | null, deployId: string | null, deployStatus: string | null, url: string | null, outcome: Outcome, message: string | null, steps: Array<StepRecord>, };
+
+export type Target = "local" | "render";
+
+export type Step = "tests" | "lint" | "build" | "push" | "deploy" | "verify";
+
+export type PlannedStep = { step: Step, 
+/**
+ * What it will do, in a person's words.
+ */
+detail: string, 
+/**
+ * Why it will be skipped, when it will.
+ */
+skip: string | null, };
+
+export type Plan = { projectPath: string, projectName: string, target: Target, steps: Array<PlannedStep>, 
+/**
+ * The image reference built and deployed.
+ */
+image: string, 
+/**
+ * Where the image is pushed; `None` when the push is skipped.
+ */
+registry: string | null, 
+/**
+ * The Render service id, or the local container's name.
+ */
+service: string | null, commit: string | null, branch: string | null, dirtyFiles: Array<string>, 
+/**
+ * Problems that stop the release before it starts.
+ */
+blockers: Array<AppError>, };
+
+export type ReleaseOptions = { 
+/**
+ * `None` picks Render when it is connected with a service, else Local.
+ */
+target: Target | null, 
+/**
+ * Go on with uncommitted changes (the ledger records that it did).
+ */
+confirmDirty: boolean, };
+
+export type ReleaseSummary = { release_id: string, 
+/**
+ * `live`, `failed`, `canceled` or `error`.
+ */
+outcome: Outcome, image: string, digest: string | null, url: string | null, deploy_id: string | null, 
+/**
+ * Why it did not go live, in a person's words.
+ */
+message: string | null, };
+
+export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "step", step: Step, state: StepState, 
+/**
+ * Since the step started, when it has finished.
+ */
+elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;

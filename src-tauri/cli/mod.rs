@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod release;
+
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -59,6 +61,52 @@ pub enum Command {
     /// The connected accounts (never their secrets), kept in the OS keyring.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Release the project: tests, lint and the image build at once, then push, deploy and
+    /// check the app answers. Exit 0 when it is live, 1 when a gate or the deploy failed (or
+    /// it was cancelled), 2 when it could not run.
+    Release {
+        /// The project's folder.
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        /// Where to: `local` (this machine; no accounts needed) or `render`. Default: Render
+        /// when it is connected with a service, else local.
+        #[arg(long, value_enum)]
+        target: Option<TargetArg>,
+        /// Show the plan and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Go on with uncommitted changes.
+        #[arg(long)]
+        yes: bool,
+        /// Print events as JSON lines, the last one a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The release history, newest first.
+    History {
+        /// Only this project's releases.
+        #[arg(long, value_name = "DIR")]
+        project: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TargetArg {
+    Local,
+    Render,
+}
+
+impl From<TargetArg> for crate::pipeline::Target {
+    fn from(target: TargetArg) -> Self {
+        match target {
+            TargetArg::Local => Self::Local,
+            TargetArg::Render => Self::Render,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +189,20 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Check { project, json } => runtime.block_on(run_check(&paths, &project, json)),
         Command::Accounts(command) => run_accounts(&paths, command),
+        Command::Release {
+            project,
+            target,
+            dry_run,
+            yes,
+            json,
+        } => {
+            let options = crate::pipeline::ReleaseOptions {
+                target: target.map(Into::into),
+                confirm_dirty: yes,
+            };
+            runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
+        }
+        Command::History { project, limit, json } => release::run_history(&paths, settings, project, limit, json),
     }
 }
 
@@ -378,7 +440,7 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
     crate::secrets::redact(&out).into_owned()
 }
 
-fn fail(error: &crate::error::AppError) -> ExitCode {
+pub(crate) fn fail(error: &crate::error::AppError) -> ExitCode {
     // Only errors that are bugs go to Sentry; the rest are the person's to fix.
     if error.kind == crate::error::ErrorKind::Unknown {
         tracing::error!(kind = ?error.kind, "{}", error.message);

@@ -1,0 +1,1 @@
+"""Lettings: a tiny web app to release with Slipway."""

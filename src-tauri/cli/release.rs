@@ -1,0 +1,230 @@
+//! `slipway release` and `slipway history`: the pipeline and the ledger, headless.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{fail, EXIT_USAGE};
+use crate::docker::DockerEvent;
+use crate::error::AppError;
+use crate::history::{Ledger, Outcome, StepState};
+use crate::paths::AppPaths;
+use crate::pipeline::{self, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink};
+use crate::project;
+use crate::secrets::redact;
+use crate::settings::Settings;
+
+fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
+    paths.ensure()?;
+    let ledger = Ledger::open(&paths.data_dir)?;
+    let context = Context {
+        data_dir: paths.data_dir.clone(),
+        settings,
+        ledger,
+    };
+    pipeline::mark_interrupted(&context)?;
+    Ok(context)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => println!("{}", redact(&text)),
+        Err(error) => eprintln!("could not write JSON: {error}"),
+    }
+}
+
+pub(super) async fn run_release(
+    paths: &AppPaths,
+    settings: Settings,
+    project_dir: &str,
+    options: ReleaseOptions,
+    dry_run: bool,
+    json: bool,
+) -> ExitCode {
+    let could_not_run = |error: AppError| {
+        if json {
+            print_json(&serde_json::json!({
+                "kind": "summary", "release_id": null, "outcome": "error",
+                "message": error.message, "hint": error.hint,
+            }));
+        }
+        fail(&error)
+    };
+    let root = match project::resolve_folder(project_dir) {
+        Ok(root) => root,
+        Err(error) => return could_not_run(error.into()),
+    };
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => return could_not_run(error),
+    };
+    if dry_run {
+        return match pipeline::plan(&context, &root, &options).await {
+            Ok(plan) => {
+                if json {
+                    let mut value = serde_json::to_value(&plan).unwrap_or_default();
+                    if let Some(object) = value.as_object_mut() {
+                        object.insert("kind".to_owned(), "plan".into());
+                    }
+                    print_json(&value);
+                } else {
+                    print!("{}", render_plan(&plan));
+                }
+                if plan.blockers.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+            Err(error) => could_not_run(error),
+        };
+    }
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("cancelling…");
+            on_interrupt.cancel();
+        }
+    });
+    let last_percent = Arc::new(AtomicU64::new(u64::MAX));
+    let sink: ReleaseSink = Arc::new(move |event| {
+        if json {
+            print_json(&event);
+        } else if let Some(line) = render_event(&event, &last_percent) {
+            println!("{}", redact(&line));
+        }
+    });
+    match pipeline::release(&context, &root, &options, &cancel, sink).await {
+        Ok(summary) => match summary.outcome {
+            Outcome::Live => ExitCode::SUCCESS,
+            Outcome::Error => ExitCode::from(EXIT_USAGE),
+            _ => ExitCode::FAILURE,
+        },
+        Err(error) => could_not_run(error),
+    }
+}
+
+fn render_plan(plan: &Plan) -> String {
+    let mut text = format!(
+        "Release plan for {} → {} target\n  image   {}\n  commit  {} on {}{}\n",
+        plan.project_name,
+        plan.target.as_str(),
+        plan.image,
+        plan.commit.as_deref().unwrap_or("(none)"),
+        plan.branch.as_deref().unwrap_or("(no branch)"),
+        if plan.is_dirty() {
+            format!(" with {} uncommitted change(s)", plan.dirty_files.len())
+        } else {
+            String::new()
+        }
+    );
+    for step in &plan.steps {
+        match &step.skip {
+            Some(why) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),
+            None => text.push_str(&format!("  {:<7} {}\n", step.step.as_str(), step.detail)),
+        }
+    }
+    for blocker in &plan.blockers {
+        text.push_str(&format!("blocked: {}\n  hint: {}\n", blocker.message, blocker.hint));
+    }
+    text
+}
+
+fn state_word(state: StepState) -> &'static str {
+    state.as_str()
+}
+
+fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String> {
+    Some(match event {
+        ReleaseEvent::Started { release_id, plan } => format!(
+            "Release {release_id}: {} → {} ({})",
+            plan.project_name,
+            plan.target.as_str(),
+            plan.image
+        ),
+        ReleaseEvent::Step {
+            step,
+            state,
+            elapsed_ms,
+            summary,
+        } => {
+            let time = elapsed_ms
+                .map(|ms| format!(" in {:.1} s", ms as f64 / 1000.0))
+                .unwrap_or_default();
+            let detail = summary.as_deref().map(|text| format!(": {text}")).unwrap_or_default();
+            format!("[{}] {}{time}{detail}", step.as_str(), state_word(*state))
+        }
+        ReleaseEvent::Log { step, line, .. } => format!("{:>6} | {line}", step.as_str()),
+        ReleaseEvent::Docker {
+            event: DockerEvent::PushProgress { percent, .. },
+            ..
+        } => {
+            // One line per tenth, not one per chunk.
+            let tenth = (*percent / 10.0).floor() as u64;
+            if last_percent.swap(tenth, Ordering::Relaxed) == tenth {
+                return None;
+            }
+            format!("  push | {:.0}%", percent)
+        }
+        ReleaseEvent::Docker { .. } | ReleaseEvent::Tests { .. } | ReleaseEvent::Lint { .. } => return None,
+        ReleaseEvent::Deploy { deploy_id, status } => {
+            format!("deploy | {} {status}", deploy_id.as_deref().unwrap_or(""))
+        }
+        ReleaseEvent::Summary(summary) => match summary.outcome {
+            Outcome::Live => format!(
+                "Released {}{} → {}",
+                summary.image,
+                summary.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default(),
+                summary.url.as_deref().unwrap_or("")
+            ),
+            outcome => format!(
+                "Release {}: {}",
+                outcome.as_str(),
+                summary.message.as_deref().unwrap_or("see the steps above")
+            ),
+        },
+    })
+}
+
+pub(super) fn run_history(
+    paths: &AppPaths,
+    settings: Settings,
+    project_dir: Option<String>,
+    limit: u32,
+    json: bool,
+) -> ExitCode {
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => return fail(&error),
+    };
+    let project_path = match project_dir.as_deref().map(project::resolve_folder) {
+        Some(Ok(root)) => Some(root.display().to_string()),
+        Some(Err(error)) => return fail(&error.into()),
+        None => None,
+    };
+    let releases = match context.ledger.releases(project_path.as_deref(), limit) {
+        Ok(releases) => releases,
+        Err(error) => return fail(&error.into()),
+    };
+    if json {
+        print_json(&releases);
+    } else if releases.is_empty() {
+        println!("No releases yet.");
+    } else {
+        for release in releases {
+            println!(
+                "{}  {:<11} {:<8} {} {}{}",
+                release.started_at,
+                release.outcome.as_str(),
+                release.target,
+                release.project_name,
+                release.commit.as_deref().unwrap_or("-"),
+                if release.dirty { " (uncommitted changes)" } else { "" }
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}

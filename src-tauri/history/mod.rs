@@ -1,0 +1,584 @@
+//! The release ledger: every release and its steps, in SQLite in the data folder.
+//!
+//! WAL mode with `synchronous=NORMAL`: a crash loses at most the last moments, never the
+//! file, and readers (the History page, a second app instance, the CLI) never wait for the
+//! writer. The schema is in `docs/history.md`; migrations only ever add, so an older ledger
+//! opens in a newer app. Everything written passes through the redactor first.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{AppError, ErrorKind};
+use crate::secrets::redact;
+
+const FILE_NAME: &str = "history.sqlite3";
+/// Log lines are written in batches of this many, or when a step changes state.
+const LOG_BATCH: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("the release history at {path} could not be opened: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("the release history could not be written: {0}")]
+    Write(#[from] rusqlite::Error),
+    #[error("the release history is busy in another part of Slipway")]
+    Poisoned,
+}
+
+impl From<HistoryError> for AppError {
+    fn from(error: HistoryError) -> Self {
+        AppError::new(
+            ErrorKind::Io,
+            redact(&error.to_string()).into_owned(),
+            "Check that the data folder is writable and the disk is not full; the log folder has the details.",
+        )
+    }
+}
+
+/// How a release ended, or that it has not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Running,
+    /// Deployed and answering.
+    Live,
+    /// A gate, the push or the deploy failed.
+    Failed,
+    Canceled,
+    /// It could not run (a missing account, the engine down).
+    Error,
+    /// The process ended while it ran (a crash, a kill, a power cut).
+    Interrupted,
+}
+
+/// The state of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum StepState {
+    Pending,
+    Running,
+    Passed,
+    Failed,
+    Skipped,
+    Canceled,
+    Interrupted,
+}
+
+impl StepState {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, StepState::Pending | StepState::Running)
+    }
+}
+
+macro_rules! text_enum {
+    ($type:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $type {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(Outcome { Running => "running", Live => "live", Failed => "failed", Canceled => "canceled", Error => "error", Interrupted => "interrupted" });
+text_enum!(StepState { Pending => "pending", Running => "running", Passed => "passed", Failed => "failed", Skipped => "skipped", Canceled => "canceled", Interrupted => "interrupted" });
+
+/// What is known when a release starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRelease {
+    pub id: String,
+    pub project_path: String,
+    pub project_name: String,
+    pub user: String,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub dirty: bool,
+    pub target: String,
+    pub image: Option<String>,
+    pub steps: Vec<String>,
+}
+
+/// One release as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseRecord {
+    pub id: String,
+    pub project_path: String,
+    pub project_name: String,
+    pub user: String,
+    /// RFC 3339.
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub dirty: bool,
+    pub target: String,
+    pub image: Option<String>,
+    pub digest: Option<String>,
+    pub deploy_id: Option<String>,
+    pub deploy_status: Option<String>,
+    pub url: Option<String>,
+    pub outcome: Outcome,
+    pub message: Option<String>,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRecord {
+    pub name: String,
+    pub state: StepState,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// A line a person reads: "42 passed, 1 failed", "3 violations", "18.2 MB pushed".
+    pub summary: Option<String>,
+}
+
+/// What a finished release adds to its record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ending {
+    pub digest: Option<String>,
+    pub deploy_id: Option<String>,
+    pub deploy_status: Option<String>,
+    pub url: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The ledger. Cheap to clone; one connection shared behind a lock, for the writer is one
+/// release at a time per project and the writes are small.
+#[derive(Clone)]
+pub struct Ledger {
+    connection: Arc<Mutex<Connection>>,
+    pending_lines: Arc<Mutex<Vec<LogLine>>>,
+}
+
+struct LogLine {
+    release_id: String,
+    step: String,
+    stream: &'static str,
+    line: String,
+    at_ms: i64,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Ledger {
+    /// Opens (creating and migrating) the ledger in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, HistoryError> {
+        let path = data_dir.join(FILE_NAME);
+        let open = || -> Result<Connection, rusqlite::Error> {
+            let mut connection = Connection::open(&path)?;
+            connection.busy_timeout(std::time::Duration::from_secs(5))?;
+            connection.pragma_update(None, "journal_mode", "WAL")?;
+            connection.pragma_update(None, "synchronous", "NORMAL")?;
+            connection.pragma_update(None, "foreign_keys", "ON")?;
+            schema::migrate(&mut connection)?;
+            Ok(connection)
+        };
+        let connection = open().map_err(|source| HistoryError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+            pending_lines: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+        let mut connection = self.connection.lock().map_err(|_| HistoryError::Poisoned)?;
+        Ok(work(&mut connection)?)
+    }
+
+    pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {
+        let started = now();
+        self.with(|connection| {
+            let transaction = connection.transaction()?;
+            transaction.execute(
+                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running')",
+                params![
+                    release.id,
+                    release.project_path,
+                    release.project_name,
+                    release.user,
+                    started,
+                    release.commit,
+                    release.branch,
+                    release.dirty,
+                    release.target,
+                    release.image.as_deref().map(|image| redact(image).into_owned()),
+                ],
+            )?;
+            for (position, step) in release.steps.iter().enumerate() {
+                transaction.execute(
+                    "INSERT INTO steps (release_id, position, name, state) VALUES (?1, ?2, ?3, 'pending')",
+                    params![release.id, position as i64, step],
+                )?;
+            }
+            transaction.commit()
+        })
+    }
+
+    /// Records a step's new state; starting sets its start time, finishing its end time.
+    pub fn step(
+        &self,
+        release_id: &str,
+        step: &str,
+        state: StepState,
+        summary: Option<&str>,
+    ) -> Result<(), HistoryError> {
+        self.flush_lines()?;
+        let at = now();
+        let summary = summary.map(|text| redact(text).into_owned());
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE steps SET state = ?3,
+                     started_at = CASE WHEN ?3 = 'running' THEN ?4 ELSE started_at END,
+                     ended_at = CASE WHEN ?3 NOT IN ('pending', 'running') THEN ?4 ELSE ended_at END,
+                     summary = COALESCE(?5, summary)
+                 WHERE release_id = ?1 AND name = ?2",
+                params![release_id, step, state.as_str(), at, summary],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Queues one output line of a step; lines reach the file in batches.
+    pub fn log(
+        &self,
+        release_id: &str,
+        step: &str,
+        stream: &'static str,
+        line: &str,
+        at_ms: i64,
+    ) -> Result<(), HistoryError> {
+        let full = {
+            let mut pending = self.pending_lines.lock().map_err(|_| HistoryError::Poisoned)?;
+            pending.push(LogLine {
+                release_id: release_id.to_owned(),
+                step: step.to_owned(),
+                stream,
+                line: redact(line).into_owned(),
+                at_ms,
+            });
+            pending.len() >= LOG_BATCH
+        };
+        if full {
+            self.flush_lines()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the queued log lines in one transaction.
+    pub fn flush_lines(&self) -> Result<(), HistoryError> {
+        let lines = std::mem::take(&mut *self.pending_lines.lock().map_err(|_| HistoryError::Poisoned)?);
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.with(|connection| {
+            let transaction = connection.transaction()?;
+            {
+                let mut insert = transaction.prepare_cached(
+                    "INSERT INTO step_logs (release_id, step, stream, line, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for line in &lines {
+                    insert.execute(params![line.release_id, line.step, line.stream, line.line, line.at_ms])?;
+                }
+            }
+            transaction.commit()
+        })
+    }
+
+    /// Fields learnt while the release runs (the digest after the push, the deploy id).
+    pub fn note(&self, release_id: &str, ending: &Ending) -> Result<(), HistoryError> {
+        let redacted = |value: &Option<String>| value.as_deref().map(|text| redact(text).into_owned());
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE releases SET digest = COALESCE(?2, digest), deploy_id = COALESCE(?3, deploy_id),
+                     deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message)
+                 WHERE id = ?1",
+                params![
+                    release_id,
+                    ending.digest,
+                    ending.deploy_id,
+                    ending.deploy_status,
+                    redacted(&ending.url),
+                    redacted(&ending.message)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Ends a release: its outcome, and every step still pending or running gets `leftover`.
+    pub fn finish(&self, release_id: &str, outcome: Outcome, ending: &Ending) -> Result<(), HistoryError> {
+        self.flush_lines()?;
+        self.note(release_id, ending)?;
+        let leftover = match outcome {
+            Outcome::Canceled => StepState::Canceled,
+            Outcome::Interrupted => StepState::Interrupted,
+            _ => StepState::Skipped,
+        };
+        let at = now();
+        self.with(|connection| {
+            let transaction = connection.transaction()?;
+            transaction.execute(
+                "UPDATE steps SET state = ?2, ended_at = CASE WHEN state = 'running' THEN ?3 ELSE ended_at END
+                 WHERE release_id = ?1 AND state IN ('pending', 'running')",
+                params![release_id, leftover.as_str(), at],
+            )?;
+            transaction.execute(
+                "UPDATE releases SET outcome = ?2, ended_at = ?3 WHERE id = ?1",
+                params![release_id, outcome.as_str(), at],
+            )?;
+            transaction.commit()
+        })
+    }
+
+    /// Releases recorded as running for the project at `project_path`.
+    pub fn running(&self, project_path: &str) -> Result<Vec<String>, HistoryError> {
+        self.with(|connection| {
+            let mut query =
+                connection.prepare("SELECT id FROM releases WHERE project_path = ?1 AND outcome = 'running'")?;
+            let ids = query
+                .query_map([project_path], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(ids)
+        })
+    }
+
+    /// Every project with a release recorded as running.
+    pub fn running_projects(&self) -> Result<Vec<String>, HistoryError> {
+        self.with(|connection| {
+            let mut query =
+                connection.prepare("SELECT DISTINCT project_path FROM releases WHERE outcome = 'running'")?;
+            let paths = query
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(paths)
+        })
+    }
+
+    pub fn release(&self, id: &str) -> Result<Option<ReleaseRecord>, HistoryError> {
+        self.with(|connection| read_release(connection, id))
+    }
+
+    /// The newest releases first, of one project or of all.
+    pub fn releases(&self, project_path: Option<&str>, limit: u32) -> Result<Vec<ReleaseRecord>, HistoryError> {
+        self.with(|connection| {
+            let mut query = connection.prepare(
+                "SELECT id FROM releases WHERE (?1 IS NULL OR project_path = ?1) ORDER BY started_at DESC LIMIT ?2",
+            )?;
+            let ids = query
+                .query_map(params![project_path, limit], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut releases = Vec::with_capacity(ids.len());
+            for id in ids {
+                releases.extend(read_release(connection, &id)?);
+            }
+            Ok(releases)
+        })
+    }
+
+    /// A step's output lines, in order.
+    pub fn log_lines(&self, release_id: &str, step: &str) -> Result<Vec<String>, HistoryError> {
+        self.flush_lines()?;
+        self.with(|connection| {
+            let mut query =
+                connection.prepare("SELECT line FROM step_logs WHERE release_id = ?1 AND step = ?2 ORDER BY seq")?;
+            let lines = query
+                .query_map(params![release_id, step], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(lines)
+        })
+    }
+}
+
+fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<ReleaseRecord>> {
+    let release = connection
+        .query_row(
+            "SELECT id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
+                    image, digest, deploy_id, deploy_status, url, outcome, message
+             FROM releases WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(ReleaseRecord {
+                    id: row.get(0)?,
+                    project_path: row.get(1)?,
+                    project_name: row.get(2)?,
+                    user: row.get(3)?,
+                    started_at: row.get(4)?,
+                    ended_at: row.get(5)?,
+                    commit: row.get(6)?,
+                    branch: row.get(7)?,
+                    dirty: row.get(8)?,
+                    target: row.get(9)?,
+                    image: row.get(10)?,
+                    digest: row.get(11)?,
+                    deploy_id: row.get(12)?,
+                    deploy_status: row.get(13)?,
+                    url: row.get(14)?,
+                    outcome: Outcome::parse(&row.get::<_, String>(15)?).unwrap_or(Outcome::Error),
+                    message: row.get(16)?,
+                    steps: Vec::new(),
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut release) = release else {
+        return Ok(None);
+    };
+    let mut query = connection.prepare(
+        "SELECT name, state, started_at, ended_at, summary FROM steps WHERE release_id = ?1 ORDER BY position",
+    )?;
+    release.steps = query
+        .query_map([id], |row| {
+            Ok(StepRecord {
+                name: row.get(0)?,
+                state: StepState::parse(&row.get::<_, String>(1)?).unwrap_or(StepState::Interrupted),
+                started_at: row.get(2)?,
+                ended_at: row.get(3)?,
+                summary: row.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(release))
+}
+
+/// A new release id: sortable by time, unique across processes.
+pub fn new_release_id() -> String {
+    let now = chrono::Utc::now();
+    let random = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().rotate_left(16);
+    format!("{}-{:08x}", now.format("%Y%m%dT%H%M%S%3fZ"), random)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn release(id: &str) -> NewRelease {
+        NewRelease {
+            id: id.to_owned(),
+            project_path: "/p".to_owned(),
+            project_name: "p".to_owned(),
+            user: "ann".to_owned(),
+            commit: Some("3f2a1bc".to_owned()),
+            branch: Some("main".to_owned()),
+            dirty: true,
+            target: "local".to_owned(),
+            image: Some("127.0.0.1:5000/p:3f2a1bc".to_owned()),
+            steps: vec!["tests".to_owned(), "lint".to_owned(), "build".to_owned()],
+        }
+    }
+
+    #[test]
+    fn a_release_is_recorded_step_by_step_and_reopens() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&release("r1"))?;
+        ledger.step("r1", "tests", StepState::Running, None)?;
+        for number in 0..450 {
+            ledger.log("r1", "tests", "stdout", &format!("line {number}"), 0)?;
+        }
+        ledger.step("r1", "tests", StepState::Passed, Some("3 passed"))?;
+        ledger.step("r1", "lint", StepState::Running, None)?;
+        ledger.finish(
+            "r1",
+            Outcome::Canceled,
+            &Ending {
+                digest: Some("sha256:ab".to_owned()),
+                ..Ending::default()
+            },
+        )?;
+        drop(ledger);
+
+        let ledger = Ledger::open(dir.path())?;
+        let record = ledger.release("r1")?.ok_or("the release is missing")?;
+        assert_eq!(record.outcome, Outcome::Canceled);
+        assert!(record.dirty);
+        assert_eq!(record.digest.as_deref(), Some("sha256:ab"));
+        let states: Vec<_> = record
+            .steps
+            .iter()
+            .map(|step| (step.name.as_str(), step.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("tests", StepState::Passed),
+                ("lint", StepState::Canceled),
+                ("build", StepState::Canceled)
+            ]
+        );
+        assert_eq!(record.steps[0].summary.as_deref(), Some("3 passed"));
+        assert!(
+            record.steps[1].ended_at.is_some(),
+            "a running step that was cancelled has an end"
+        );
+        assert!(
+            record.steps[2].ended_at.is_none(),
+            "a step that never started has no end"
+        );
+        let lines = ledger.log_lines("r1", "tests")?;
+        assert_eq!(lines.len(), 450);
+        assert_eq!(lines[449], "line 449");
+        Ok(())
+    }
+
+    #[test]
+    fn secrets_never_reach_the_ledger() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        crate::secrets::register_secret("ledger-marker-80412", None);
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&release("r2"))?;
+        ledger.log("r2", "tests", "stdout", "token=ledger-marker-80412", 0)?;
+        ledger.step(
+            "r2",
+            "tests",
+            StepState::Failed,
+            Some("failed with ledger-marker-80412"),
+        )?;
+        ledger.finish(
+            "r2",
+            Outcome::Failed,
+            &Ending {
+                message: Some("push refused for ledger-marker-80412".to_owned()),
+                ..Ending::default()
+            },
+        )?;
+        drop(ledger);
+        let bytes = std::fs::read(dir.path().join(FILE_NAME)).unwrap_or_default();
+        let wal = std::fs::read(dir.path().join(format!("{FILE_NAME}-wal"))).unwrap_or_default();
+        for content in [bytes, wal] {
+            assert!(!String::from_utf8_lossy(&content).contains("ledger-marker-80412"));
+        }
+        let ledger = Ledger::open(dir.path())?;
+        assert_eq!(ledger.log_lines("r2", "tests")?, ["token=[redacted]"]);
+        Ok(())
+    }
+
+    #[test]
+    fn ids_sort_by_time() {
+        let first = new_release_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(new_release_id() > first);
+    }
+}

@@ -1,0 +1,472 @@
+//! The release: its plan, and the run of that plan.
+//!
+//! `plan` looks at the project, the accounts and the target and says what will happen, what
+//! will be skipped and what stops the release before it starts. `release` runs it: tests,
+//! lint and the image build at once; the push when all three pass; the deploy; the check
+//! that the app answers. Every step is written to the ledger as it happens and sent to the
+//! caller as a typed event.
+
+pub mod lock;
+mod run;
+mod targets;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::docker::{self, ImageReference};
+use crate::error::{AppError, ErrorKind};
+use crate::history::{Ledger, Outcome, StepState};
+use crate::project::{self, ProjectSettings};
+use crate::secrets::{Account, SecretStore, Service};
+use crate::settings::Settings;
+
+pub use run::{mark_interrupted, release};
+
+/// Where a release goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Target {
+    /// A registry and a container on this machine: no accounts needed.
+    Local,
+    /// Docker Hub and a Render web service.
+    Render,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Local => "local",
+            Target::Render => "render",
+        }
+    }
+}
+
+/// The steps of a release, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    Tests,
+    Lint,
+    Build,
+    Push,
+    Deploy,
+    Verify,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Tests,
+        Step::Lint,
+        Step::Build,
+        Step::Push,
+        Step::Deploy,
+        Step::Verify,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Tests => "tests",
+            Step::Lint => "lint",
+            Step::Build => "build",
+            Step::Push => "push",
+            Step::Deploy => "deploy",
+            Step::Verify => "verify",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedStep {
+    pub step: Step,
+    /// What it will do, in a person's words.
+    pub detail: String,
+    /// Why it will be skipped, when it will.
+    pub skip: Option<String>,
+}
+
+/// What a release will do, shown before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub project_path: String,
+    pub project_name: String,
+    pub target: Target,
+    pub steps: Vec<PlannedStep>,
+    /// The image reference built and deployed.
+    pub image: String,
+    /// Where the image is pushed; `None` when the push is skipped.
+    pub registry: Option<String>,
+    /// The Render service id, or the local container's name.
+    pub service: Option<String>,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub dirty_files: Vec<String>,
+    /// Problems that stop the release before it starts.
+    pub blockers: Vec<AppError>,
+}
+
+impl Plan {
+    pub fn is_dirty(&self) -> bool {
+        !self.dirty_files.is_empty()
+    }
+
+    pub fn skips(&self, step: Step) -> bool {
+        self.steps
+            .iter()
+            .any(|planned| planned.step == step && planned.skip.is_some())
+    }
+}
+
+/// How to run a release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseOptions {
+    /// `None` picks Render when it is connected with a service, else Local.
+    pub target: Option<Target>,
+    /// Go on with uncommitted changes (the ledger records that it did).
+    pub confirm_dirty: bool,
+}
+
+/// The final word on a release; also the CLI's last JSON line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReleaseSummary {
+    pub release_id: String,
+    /// `live`, `failed`, `canceled` or `error`.
+    pub outcome: Outcome,
+    pub image: String,
+    pub digest: Option<String>,
+    pub url: Option<String>,
+    pub deploy_id: Option<String>,
+    /// Why it did not go live, in a person's words.
+    pub message: Option<String>,
+}
+
+/// What a release reports while it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ReleaseEvent {
+    #[serde(rename_all = "camelCase")]
+    Started {
+        release_id: String,
+        plan: Plan,
+    },
+    #[serde(rename_all = "camelCase")]
+    Step {
+        step: Step,
+        state: StepState,
+        /// Since the step started, when it has finished.
+        #[ts(type = "number | null")]
+        elapsed_ms: Option<u64>,
+        summary: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Log {
+        step: Step,
+        line: String,
+        #[ts(type = "number")]
+        at_ms: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Tests {
+        report: crate::checks::TestReport,
+    },
+    #[serde(rename_all = "camelCase")]
+    Lint {
+        report: crate::checks::LintReport,
+    },
+    #[serde(rename_all = "camelCase")]
+    Docker {
+        step: Step,
+        event: docker::DockerEvent,
+    },
+    #[serde(rename_all = "camelCase")]
+    Deploy {
+        deploy_id: Option<String>,
+        status: String,
+    },
+    Summary(ReleaseSummary),
+}
+
+pub type ReleaseSink = Arc<dyn Fn(ReleaseEvent) + Send + Sync>;
+
+/// What a release needs from the app around it.
+#[derive(Clone)]
+pub struct Context {
+    pub data_dir: PathBuf,
+    pub settings: Settings,
+    pub ledger: Ledger,
+}
+
+/// The credentials a target needs, read from the store when the plan is made.
+fn account(data_dir: &Path, service: Service, name: &str) -> Option<Account> {
+    SecretStore::os(data_dir).account(service, name)
+}
+
+fn render_account(data_dir: &Path) -> Option<Account> {
+    account(data_dir, Service::Render, "default")
+        .filter(|account| account.project.is_some())
+        .or_else(|| account(data_dir, Service::Render, "deploy-hook"))
+}
+
+/// The port the app listens on: the setting, the Dockerfile's first `EXPOSE`, else 8000.
+fn container_port(root: &Path, settings: &ProjectSettings) -> u16 {
+    if let Some(port) = settings.container_port {
+        return port;
+    }
+    settings
+        .dockerfile
+        .as_ref()
+        .and_then(|dockerfile| std::fs::read_to_string(root.join(dockerfile)).ok())
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut words = line.split_whitespace();
+                let instruction = words.next()?;
+                if !instruction.eq_ignore_ascii_case("expose") {
+                    return None;
+                }
+                words.next()?.split('/').next()?.parse().ok()
+            })
+        })
+        .unwrap_or(8000)
+}
+
+/// The project's settings: saved, or what detection proposes.
+pub(crate) async fn project_settings(data_dir: &Path, root: &Path) -> Result<ProjectSettings, AppError> {
+    if let Some(saved) = project::load_settings(data_dir, root) {
+        return Ok(saved);
+    }
+    let scan = root.to_path_buf();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&scan))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    Ok(ProjectSettings::from_detection(&detection))
+}
+
+/// Says what a release of the project at `root` would do, and what stops it.
+pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> Result<Plan, AppError> {
+    let settings = project_settings(&context.data_dir, root).await?;
+    let git = project::git_details(root).await;
+    let commit = git.as_ref().and_then(|git| git.commit.clone());
+    let tag = commit.clone().unwrap_or_else(|| "dev".to_owned());
+    let render = render_account(&context.data_dir);
+    let target = options.target.unwrap_or(if render.is_some() {
+        Target::Render
+    } else {
+        Target::Local
+    });
+    let mut blockers = Vec::new();
+    let repository = settings.repository(root);
+
+    let (registry, service, image) = match target {
+        Target::Local => {
+            let registry = context.settings.local_registry();
+            let name = match &registry {
+                // A repository naming another registry is for the real target: locally
+                // only its path counts.
+                Some(registry) => format!("{registry}/{}", strip_registry(&repository)),
+                None => strip_registry(&repository).to_owned(),
+            };
+            let container = format!("slipway-{}", project::project_id(root));
+            (registry, Some(container), format!("{name}:{tag}"))
+        }
+        Target::Render => {
+            let hub = account(&context.data_dir, Service::Registry, "docker.io");
+            if hub.is_none() {
+                blockers.push(AppError::new(
+                    ErrorKind::Precondition,
+                    "No Docker Hub account is connected.",
+                    "Connect Docker Hub in Settings (username and an access token with Read & Write).",
+                ));
+            }
+            let service_id = render.as_ref().and_then(|account| account.project.clone());
+            match &render {
+                None => blockers.push(AppError::new(
+                    ErrorKind::Precondition,
+                    "Render is not connected, or no service is chosen.",
+                    "Connect Render in Settings and pick the service to deploy, or use the Local target.",
+                )),
+                Some(account) => {
+                    if let Some(configured) = account.organization.as_deref() {
+                        if !same_repository(configured, &repository) {
+                            blockers.push(AppError::new(
+                                ErrorKind::Validation,
+                                format!(
+                                    "The Render service runs {configured}, but this project pushes {repository}: Render only accepts a new tag or digest of the image it is configured with."
+                                ),
+                                "Set the project's image repository to the service's image, or pick another service in Settings.",
+                            ));
+                        }
+                    }
+                }
+            }
+            let image = match hub.and_then(|hub| hub.username) {
+                Some(user) if !repository.contains('/') => format!("{user}/{repository}:{tag}"),
+                _ => format!("{repository}:{tag}"),
+            };
+            (Some("docker.io".to_owned()), service_id, image)
+        }
+    };
+    if let Err(why) = docker::parse_reference(&image) {
+        blockers.push(AppError::new(
+            ErrorKind::Validation,
+            format!("\"{image}\" is not a valid image name: {why}."),
+            "Correct the image repository in the project's settings.",
+        ));
+    }
+    if settings.dockerfile.is_none() {
+        blockers.push(AppError::new(
+            ErrorKind::Precondition,
+            "The project has no Dockerfile.",
+            "Add a Dockerfile to the project (or pick one in the project's settings): the release ships an image.",
+        ));
+    }
+
+    let port = container_port(root, &settings);
+    let health = settings.health_path.clone().unwrap_or_else(|| "/".to_owned());
+    let steps = vec![
+        PlannedStep {
+            step: Step::Tests,
+            detail: settings.test_command.clone(),
+            skip: None,
+        },
+        PlannedStep {
+            step: Step::Lint,
+            detail: settings.lint_command.clone(),
+            skip: None,
+        },
+        PlannedStep {
+            step: Step::Build,
+            detail: format!(
+                "{} → {image}",
+                settings.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned())
+            ),
+            skip: None,
+        },
+        PlannedStep {
+            step: Step::Push,
+            detail: match &registry {
+                Some(registry) => format!("to {registry}"),
+                None => String::new(),
+            },
+            skip: registry.is_none().then(|| {
+                "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
+            }),
+        },
+        PlannedStep {
+            step: Step::Deploy,
+            detail: match target {
+                Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
+                Target::Render => format!(
+                    "Render service {}",
+                    service.clone().unwrap_or_else(|| "(none chosen)".to_owned())
+                ),
+            },
+            skip: None,
+        },
+        PlannedStep {
+            step: Step::Verify,
+            detail: format!("wait for {health} to answer"),
+            skip: None,
+        },
+    ];
+    Ok(Plan {
+        project_path: root.display().to_string(),
+        project_name: root
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        target,
+        steps,
+        image,
+        registry,
+        service,
+        commit,
+        branch: git.as_ref().and_then(|git| git.branch.clone()),
+        dirty_files: git.map(|git| git.dirty_files).unwrap_or_default(),
+        blockers,
+    })
+}
+
+fn strip_registry(repository: &str) -> &str {
+    match repository.split_once('/') {
+        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => rest,
+        _ => repository,
+    }
+}
+
+/// Whether two image names are the same repository, ignoring tags, digests and Docker
+/// Hub's implied `docker.io/` and `library/`.
+fn same_repository(one: &str, other: &str) -> bool {
+    let normal = |name: &str| -> Option<String> {
+        let without_digest = name.split('@').next().unwrap_or(name);
+        let reference: ImageReference = docker::parse_reference(without_digest).ok()?;
+        let registry = reference.registry.unwrap_or_else(|| "docker.io".to_owned());
+        let registry = if registry == "index.docker.io" {
+            "docker.io".to_owned()
+        } else {
+            registry
+        };
+        let repository = reference
+            .repository
+            .strip_prefix("library/")
+            .unwrap_or(&reference.repository)
+            .to_owned();
+        Some(format!("{registry}/{repository}"))
+    };
+    matches!((normal(one), normal(other)), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_compare_without_tags_and_hub_prefixes() {
+        assert!(same_repository("docker.io/ann/lettings:latest", "ann/lettings"));
+        assert!(same_repository(
+            "ann/lettings@sha256:abc",
+            "index.docker.io/ann/lettings:3f2a"
+        ));
+        assert!(same_repository("docker.io/library/nginx", "nginx:1"));
+        assert!(!same_repository("docker.io/ann/lettings", "ann/lettings-web"));
+        assert!(!same_repository("ghcr.io/ann/lettings", "ann/lettings"));
+    }
+
+    #[test]
+    fn the_port_comes_from_the_setting_then_expose() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nexpose 5000/tcp\n")?;
+        let mut settings = ProjectSettings {
+            test_command: "pytest".into(),
+            lint_tool: crate::project::LintTool::Flake8,
+            lint_command: "flake8".into(),
+            lint_version: None,
+            venv: None,
+            dockerfile: Some("Dockerfile".into()),
+            env: Default::default(),
+            check_timeout_secs: 60,
+            image_repository: None,
+            container_port: None,
+            health_path: None,
+            health_timeout_secs: None,
+        };
+        assert_eq!(container_port(dir.path(), &settings), 5000);
+        settings.container_port = Some(9000);
+        assert_eq!(container_port(dir.path(), &settings), 9000);
+        settings.container_port = None;
+        settings.dockerfile = None;
+        assert_eq!(container_port(dir.path(), &settings), 8000);
+        Ok(())
+    }
+
+    #[test]
+    fn local_names_drop_a_foreign_registry() {
+        assert_eq!(strip_registry("ghcr.io/ann/app"), "ann/app");
+        assert_eq!(strip_registry("ann/app"), "ann/app");
+        assert_eq!(strip_registry("localhost:5000/app"), "app");
+    }
+}

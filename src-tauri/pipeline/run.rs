@@ -1,0 +1,577 @@
+//! Running a plan: the gates at once, then push, deploy and verify, each step recorded.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio_util::sync::CancellationToken;
+
+use super::lock::{self, LockError};
+use super::targets::{self, DeployResult, StepFailure};
+use super::{
+    plan, project_settings, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target,
+};
+use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
+use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
+use crate::error::{AppError, ErrorKind};
+use crate::history::{new_release_id, Ending, Ledger, NewRelease, Outcome, StepState};
+use crate::project::{self, ProjectSettings};
+
+/// Marks every release recorded as running whose project nobody holds as interrupted: its
+/// process ended without finishing it. Returns how many there were.
+pub fn mark_interrupted(context: &Context) -> Result<usize, AppError> {
+    let mut marked = 0;
+    for project in context.ledger.running_projects()? {
+        if !lock::is_free(&context.data_dir, Path::new(&project)) {
+            continue;
+        }
+        for id in context.ledger.running(&project)? {
+            context.ledger.finish(
+                &id,
+                Outcome::Interrupted,
+                &Ending {
+                    message: Some("Slipway stopped while this release ran (closed, killed or crashed).".to_owned()),
+                    ..Ending::default()
+                },
+            )?;
+            tracing::warn!(release = %id, "a release left running was marked interrupted");
+            marked += 1;
+        }
+    }
+    Ok(marked)
+}
+
+/// Writes each step to the ledger and sends it to the caller; remembers when steps started
+/// and why the release failed first.
+#[derive(Clone)]
+pub(super) struct Recorder {
+    ledger: Ledger,
+    release_id: String,
+    sink: ReleaseSink,
+    started: Arc<Mutex<HashMap<Step, Instant>>>,
+    first_failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Recorder {
+    pub(super) fn step(&self, step: Step, state: StepState, summary: Option<String>) {
+        let elapsed_ms = match self.started.lock() {
+            Ok(mut started) if state == StepState::Running => {
+                started.insert(step, Instant::now());
+                None
+            }
+            Ok(started) => started
+                .get(&step)
+                .map(|at| u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)),
+            Err(_) => None,
+        };
+        if let Err(error) = self
+            .ledger
+            .step(&self.release_id, step.as_str(), state, summary.as_deref())
+        {
+            tracing::error!(%error, "the ledger could not record a step");
+        }
+        if state == StepState::Failed {
+            if let (Ok(mut first), Some(summary)) = (self.first_failure.lock(), &summary) {
+                first.get_or_insert_with(|| summary.clone());
+            }
+        }
+        (self.sink)(ReleaseEvent::Step {
+            step,
+            state,
+            elapsed_ms,
+            summary: summary.map(|text| crate::secrets::redact(&text).into_owned()),
+        });
+    }
+
+    pub(super) fn log(&self, step: Step, line: &str) {
+        let at_ms = checks::now_ms();
+        if let Err(error) = self.ledger.log(
+            &self.release_id,
+            step.as_str(),
+            "output",
+            line,
+            i64::try_from(at_ms).unwrap_or(0),
+        ) {
+            tracing::error!(%error, "the ledger could not record a log line");
+        }
+        (self.sink)(ReleaseEvent::Log {
+            step,
+            line: crate::secrets::redact(line).into_owned(),
+            at_ms,
+        });
+    }
+
+    pub(super) fn event(&self, event: ReleaseEvent) {
+        (self.sink)(event);
+    }
+
+    pub(super) fn note(&self, ending: &Ending) {
+        if let Err(error) = self.ledger.note(&self.release_id, ending) {
+            tracing::error!(%error, "the ledger could not record the release");
+        }
+    }
+
+    fn first_failure(&self) -> Option<String> {
+        self.first_failure.lock().ok().and_then(|first| first.clone())
+    }
+}
+
+/// Runs a release of the project at `root`: plan, checks before anything, the lock, then
+/// every step. An `Err` means it could not start (nothing was run); a release that ran ends
+/// in `Ok` with its outcome.
+pub async fn release(
+    context: &Context,
+    root: &Path,
+    options: &ReleaseOptions,
+    cancel: &CancellationToken,
+    sink: ReleaseSink,
+) -> Result<ReleaseSummary, AppError> {
+    let plan = plan(context, root, options).await?;
+    if let Some(blocker) = plan.blockers.first() {
+        return Err(blocker.clone());
+    }
+    if plan.is_dirty() && !options.confirm_dirty {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "{} file(s) have uncommitted changes ({}).",
+                plan.dirty_files.len(),
+                plan.dirty_files.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            ),
+            "Commit them first, or confirm to release them as they are (--yes in the CLI); the history records it.",
+        ));
+    }
+    if plan.target == Target::Render {
+        targets::check_render_accounts(context).await?;
+    }
+    let release_id = new_release_id();
+    let _lock = lock::acquire(&context.data_dir, root, &release_id).map_err(|error| match error {
+        LockError::Held(holder) => AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "A release of {} is already running (started {} by process {}).",
+                plan.project_name, holder.since, holder.pid
+            ),
+            "Wait for it to finish or cancel it; only one release of a project runs at a time.",
+        ),
+        other => AppError::new(
+            ErrorKind::Io,
+            other.to_string(),
+            "Check that the data folder is writable.",
+        ),
+    })?;
+    if let Err(error) = mark_interrupted(context) {
+        tracing::error!(%error, "could not mark interrupted releases");
+    }
+    context.ledger.begin(&NewRelease {
+        id: release_id.clone(),
+        project_path: plan.project_path.clone(),
+        project_name: plan.project_name.clone(),
+        user: current_user(),
+        commit: plan.commit.clone(),
+        branch: plan.branch.clone(),
+        dirty: plan.is_dirty(),
+        target: plan.target.as_str().to_owned(),
+        image: Some(plan.image.clone()),
+        steps: Step::ALL.iter().map(|step| step.as_str().to_owned()).collect(),
+    })?;
+    tracing::info!(release = %release_id, project = %plan.project_path, target = plan.target.as_str(), "release started");
+    let recorder = Recorder {
+        ledger: context.ledger.clone(),
+        release_id: release_id.clone(),
+        sink: sink.clone(),
+        started: Arc::default(),
+        first_failure: Arc::default(),
+    };
+    recorder.event(ReleaseEvent::Started {
+        release_id: release_id.clone(),
+        plan: plan.clone(),
+    });
+    let (outcome, mut ending) = run_steps(context, root, &plan, &recorder, &release_id, cancel).await;
+    if outcome == Outcome::Failed && ending.message.is_none() {
+        ending.message = recorder.first_failure();
+    }
+    context.ledger.finish(&release_id, outcome, &ending)?;
+    tracing::info!(release = %release_id, outcome = outcome.as_str(), "release ended");
+    let summary = ReleaseSummary {
+        release_id,
+        outcome,
+        image: plan.image.clone(),
+        digest: ending.digest,
+        url: ending.url,
+        deploy_id: ending.deploy_id,
+        message: ending.message.map(|text| crate::secrets::redact(&text).into_owned()),
+    };
+    sink(ReleaseEvent::Summary(summary.clone()));
+    Ok(summary)
+}
+
+fn current_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn ended(outcome: Outcome, message: impl Into<String>) -> (Outcome, Ending) {
+    (
+        outcome,
+        Ending {
+            message: Some(message.into()),
+            ..Ending::default()
+        },
+    )
+}
+
+async fn run_steps(
+    context: &Context,
+    root: &Path,
+    plan: &Plan,
+    recorder: &Recorder,
+    release_id: &str,
+    cancel: &CancellationToken,
+) -> (Outcome, Ending) {
+    let settings = match project_settings(&context.data_dir, root).await {
+        Ok(settings) => settings,
+        Err(error) => return ended(Outcome::Error, error.message),
+    };
+    let reference = match docker::parse_reference(&plan.image) {
+        Ok(reference) => reference,
+        Err(why) => return ended(Outcome::Error, why),
+    };
+    let engine = match docker::connect() {
+        Ok(engine) => engine,
+        Err(error) => return ended(Outcome::Error, AppError::from(error).message),
+    };
+
+    // The gates: tests and lint (after the Python environment is ready) beside the build.
+    let gates = cancel.child_token();
+    let fail_fast = !context.settings.finish_all_gates;
+    let (checks_passed, image_id) = tokio::join!(
+        checks_gate(context, root, &settings, recorder, &gates, fail_fast),
+        build_gate(&engine, root, &settings, &reference, recorder, &gates, fail_fast),
+    );
+    if cancel.is_cancelled() {
+        return ended(Outcome::Canceled, "Cancelled.");
+    }
+    let Some(image_id) = image_id.filter(|_| checks_passed) else {
+        return (Outcome::Failed, Ending::default());
+    };
+
+    let mut ending = Ending::default();
+    if plan.skips(Step::Push) {
+        let reason = plan
+            .steps
+            .iter()
+            .find(|planned| planned.step == Step::Push)
+            .and_then(|planned| planned.skip.clone());
+        recorder.step(Step::Push, StepState::Skipped, reason);
+    } else {
+        match push_step(context, plan, &reference, &image_id, recorder, cancel).await {
+            Ok(digest) => {
+                ending.digest = Some(digest);
+                recorder.note(&ending);
+            }
+            Err(failure) => return failure.ending(ending),
+        }
+    }
+
+    let deployed: Result<DeployResult, StepFailure> = match plan.target {
+        Target::Local => targets::deploy_local(&engine, root, &settings, plan, release_id, recorder, cancel).await,
+        Target::Render => targets::deploy_render(context, plan, &reference, &ending, recorder, cancel).await,
+    };
+    match deployed {
+        Ok(result) => {
+            ending.deploy_id = result.deploy_id;
+            ending.deploy_status = result.deploy_status;
+            ending.url = Some(result.url);
+            (Outcome::Live, ending)
+        }
+        Err(failure) => failure.ending(ending),
+    }
+}
+
+fn check_state(outcome: CheckOutcome) -> StepState {
+    match outcome {
+        CheckOutcome::Passed => StepState::Passed,
+        CheckOutcome::Cancelled => StepState::Canceled,
+        CheckOutcome::Failed | CheckOutcome::CouldNotRun => StepState::Failed,
+    }
+}
+
+/// Tests and lint; true when both passed.
+async fn checks_gate(
+    context: &Context,
+    root: &Path,
+    settings: &ProjectSettings,
+    recorder: &Recorder,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> bool {
+    recorder.step(Step::Tests, StepState::Running, None);
+    recorder.step(Step::Lint, StepState::Running, None);
+    let forward = recorder.clone();
+    let sink: EventSink = Arc::new(move |event| match event {
+        CheckEvent::Setup { message } => forward.log(Step::Tests, &message),
+        CheckEvent::Output { check, line, .. } => {
+            let step = match check {
+                Some(CheckKind::Lint) => Step::Lint,
+                _ => Step::Tests,
+            };
+            forward.log(step, &line);
+        }
+        CheckEvent::Started { check, command } => {
+            let step = if check == CheckKind::Lint {
+                Step::Lint
+            } else {
+                Step::Tests
+            };
+            forward.log(step, &format!("$ {command}"));
+        }
+        CheckEvent::Finished { .. } => {}
+    });
+    let scan = root.to_path_buf();
+    let python = match tokio::task::spawn_blocking(move || project::detect(&scan).python).await {
+        Ok(python) => python,
+        Err(error) => {
+            let message = format!("The project could not be read: {error}");
+            recorder.step(Step::Tests, StepState::Failed, Some(message.clone()));
+            recorder.step(Step::Lint, StepState::Failed, Some(message));
+            return false;
+        }
+    };
+    let env = match checks::prepare_env(root, &python, settings, &context.data_dir, gates, &sink).await {
+        Ok(env) => env,
+        Err(error) => {
+            let state = if gates.is_cancelled() {
+                StepState::Canceled
+            } else {
+                StepState::Failed
+            };
+            let message = format!(
+                "The Python environment could not be prepared: {}",
+                AppError::from(error).message
+            );
+            recorder.step(Step::Tests, state, Some(message.clone()));
+            recorder.step(Step::Lint, state, Some(message));
+            if fail_fast {
+                gates.cancel();
+            }
+            return false;
+        }
+    };
+    let tests = async {
+        match checks::run_tests(root, settings, &env, gates, &sink).await {
+            Ok(report) => {
+                let state = check_state(report.outcome);
+                let counts = report.counts;
+                let summary = report.problem.clone().unwrap_or_else(|| {
+                    format!(
+                        "{} passed, {} failed, {} errors, {} skipped",
+                        counts.passed, counts.failed, counts.errors, counts.skipped
+                    )
+                });
+                recorder.event(ReleaseEvent::Tests { report });
+                finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
+            }
+            Err(error) => finish_gate(
+                recorder,
+                Step::Tests,
+                StepState::Failed,
+                AppError::from(error).message,
+                gates,
+                fail_fast,
+            ),
+        }
+    };
+    let lint = async {
+        match checks::run_lint(root, settings, &env, gates, &sink).await {
+            Ok(report) => {
+                let state = check_state(report.outcome);
+                let summary = report
+                    .problem
+                    .clone()
+                    .unwrap_or_else(|| format!("{} violations", report.violations.len()));
+                recorder.event(ReleaseEvent::Lint { report });
+                finish_gate(recorder, Step::Lint, state, summary, gates, fail_fast)
+            }
+            Err(error) => finish_gate(
+                recorder,
+                Step::Lint,
+                StepState::Failed,
+                AppError::from(error).message,
+                gates,
+                fail_fast,
+            ),
+        }
+    };
+    let (tests_passed, lint_passed) = tokio::join!(tests, lint);
+    tests_passed && lint_passed
+}
+
+fn finish_gate(
+    recorder: &Recorder,
+    step: Step,
+    state: StepState,
+    summary: String,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> bool {
+    let label = match step {
+        Step::Tests => "Tests",
+        Step::Lint => "Lint",
+        _ => "Build",
+    };
+    let summary = if state == StepState::Failed {
+        format!("{label} failed: {summary}")
+    } else {
+        summary
+    };
+    recorder.step(step, state, Some(summary));
+    if state == StepState::Failed && fail_fast {
+        gates.cancel();
+    }
+    state == StepState::Passed
+}
+
+/// The image build; its id when it succeeded.
+async fn build_gate(
+    engine: &bollard::Docker,
+    root: &Path,
+    settings: &ProjectSettings,
+    reference: &ImageReference,
+    recorder: &Recorder,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> Option<String> {
+    recorder.step(Step::Build, StepState::Running, None);
+    let request = BuildRequest {
+        context: root.to_path_buf(),
+        dockerfile: settings.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned()),
+        tags: vec![reference.clone()],
+        build_args: Default::default(),
+        target: None,
+        buildkit: None,
+    };
+    let forward = recorder.clone();
+    let result = docker::build(engine, &request, gates, &move |event| match event {
+        DockerEvent::Output { line } => forward.log(Step::Build, &line),
+        DockerEvent::Step {
+            number,
+            total,
+            ref instruction,
+        } => {
+            forward.log(Step::Build, &format!("Step {number}/{total}: {instruction}"));
+            forward.event(ReleaseEvent::Docker {
+                step: Step::Build,
+                event,
+            });
+        }
+        other => forward.event(ReleaseEvent::Docker {
+            step: Step::Build,
+            event: other,
+        }),
+    })
+    .await;
+    match result {
+        Ok(image_id) => {
+            let short = image_id
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect::<String>();
+            recorder.step(Step::Build, StepState::Passed, Some(format!("image {short}")));
+            Some(image_id)
+        }
+        Err(DockerError::Cancelled) => {
+            recorder.step(Step::Build, StepState::Canceled, None);
+            None
+        }
+        Err(error) => {
+            finish_gate(
+                recorder,
+                Step::Build,
+                StepState::Failed,
+                AppError::from(error).message,
+                gates,
+                fail_fast,
+            );
+            None
+        }
+    }
+}
+
+/// Pushes the image, unless the registry already holds this very image; returns its digest.
+async fn push_step(
+    context: &Context,
+    plan: &Plan,
+    reference: &ImageReference,
+    image_id: &str,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+) -> Result<String, StepFailure> {
+    recorder.step(Step::Push, StepState::Running, None);
+    let credentials = targets::registry_credentials(context, plan, reference);
+    if let Some(digest) = targets::already_pushed(reference, image_id, &credentials).await {
+        recorder.log(
+            Step::Push,
+            &format!("{} is already in the registry as {digest}", reference.full()),
+        );
+        recorder.step(
+            Step::Push,
+            StepState::Passed,
+            Some("already in the registry".to_owned()),
+        );
+        return Ok(digest);
+    }
+    let pushed_bytes = Arc::new(AtomicU64::new(0));
+    let forward = recorder.clone();
+    let counter = pushed_bytes.clone();
+    let result = docker::push(
+        &docker::EngineEndpoint::from_env(),
+        reference,
+        &credentials,
+        cancel,
+        &move |event| {
+            if let DockerEvent::PushProgress { total, .. } = &event {
+                counter.store(*total, Ordering::Relaxed);
+            }
+            forward.event(ReleaseEvent::Docker {
+                step: Step::Push,
+                event,
+            });
+        },
+    )
+    .await;
+    match result {
+        Ok(digest) => {
+            let registry_digest =
+                crate::registry::manifest_digest(reference, &credentials.username, &credentials.secret).await;
+            if let Ok(found) = &registry_digest {
+                if found != &digest {
+                    let message = format!("The registry holds {found}, not the pushed {digest}.");
+                    recorder.step(Step::Push, StepState::Failed, Some(message.clone()));
+                    return Err(StepFailure::failed(message));
+                }
+            }
+            let megabytes = pushed_bytes.load(Ordering::Relaxed) as f64 / 1_000_000.0;
+            recorder.step(
+                Step::Push,
+                StepState::Passed,
+                Some(format!("{digest} ({megabytes:.1} MB)")),
+            );
+            Ok(digest)
+        }
+        Err(DockerError::Cancelled) => {
+            recorder.step(Step::Push, StepState::Canceled, None);
+            Err(StepFailure::canceled())
+        }
+        Err(error) => {
+            let message = AppError::from(error).message;
+            recorder.step(Step::Push, StepState::Failed, Some(format!("Push failed: {message}")));
+            Err(StepFailure::failed(format!("Push failed: {message}")))
+        }
+    }
+}
