@@ -9,7 +9,9 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 
 /// Renders the bindings file.
 pub fn render() -> String {
-    use crate::{accounts, checks, commands, docker, doctor, error, history, pipeline, project, render, secrets, sentry_api};
+    use crate::{
+        accounts, checks, commands, docker, doctor, error, history, pipeline, project, render, secrets, sentry_api,
+    };
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),

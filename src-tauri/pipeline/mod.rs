@@ -274,15 +274,32 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
             (registry, Some(container), format!("{name}:{tag}"))
         }
         Target::Render => {
-            let hub = account(&context.data_dir, Service::Registry, "docker.io");
-            if hub.is_none() {
+            // Docker Hub unless the repository names another registry (GHCR, a company's).
+            let registry = docker::parse_reference(&repository)
+                .ok()
+                .and_then(|reference| reference.registry)
+                .unwrap_or_else(|| "docker.io".to_owned());
+            let login = account(&context.data_dir, Service::Registry, &registry);
+            if login.is_none() {
                 blockers.push(AppError::new(
                     ErrorKind::Precondition,
-                    "No Docker Hub account is connected.",
-                    "Connect Docker Hub in Settings (username and an access token with Read & Write).",
+                    format!("No account is connected for the registry {registry}."),
+                    "Connect it in Settings (Docker Hub: username and an access token with Read & Write).",
                 ));
             }
             let service_id = render.as_ref().and_then(|account| account.project.clone());
+            let image = match login.and_then(|login| login.username) {
+                // A bare name goes into the account's namespace, as `docker push` would need.
+                Some(user) if !strip_registry(&repository).contains('/') => {
+                    let prefix = if registry == "docker.io" {
+                        String::new()
+                    } else {
+                        format!("{registry}/")
+                    };
+                    format!("{prefix}{user}/{}:{tag}", strip_registry(&repository))
+                }
+                _ => format!("{repository}:{tag}"),
+            };
             match &render {
                 None => blockers.push(AppError::new(
                     ErrorKind::Precondition,
@@ -291,11 +308,11 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
                 )),
                 Some(account) => {
                     if let Some(configured) = account.organization.as_deref() {
-                        if !same_repository(configured, &repository) {
+                        if !same_repository(configured, &image) {
                             blockers.push(AppError::new(
                                 ErrorKind::Validation,
                                 format!(
-                                    "The Render service runs {configured}, but this project pushes {repository}: Render only accepts a new tag or digest of the image it is configured with."
+                                    "The Render service runs {configured}, but this project pushes {image}: Render only accepts a new tag or digest of the image it is configured with."
                                 ),
                                 "Set the project's image repository to the service's image, or pick another service in Settings.",
                             ));
@@ -303,11 +320,7 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
                     }
                 }
             }
-            let image = match hub.and_then(|hub| hub.username) {
-                Some(user) if !repository.contains('/') => format!("{user}/{repository}:{tag}"),
-                _ => format!("{repository}:{tag}"),
-            };
-            (Some("docker.io".to_owned()), service_id, image)
+            (Some(registry), service_id, image)
         }
     };
     if let Err(why) = docker::parse_reference(&image) {

@@ -144,7 +144,7 @@ pub async fn release(
         ));
     }
     if plan.target == Target::Render {
-        targets::check_render_accounts(context).await?;
+        targets::check_render_accounts(context, &plan).await?;
     }
     let release_id = new_release_id();
     let _lock = lock::acquire(&context.data_dir, root, &release_id).map_err(|error| match error {
@@ -269,7 +269,7 @@ async fn run_steps(
             .and_then(|planned| planned.skip.clone());
         recorder.step(Step::Push, StepState::Skipped, reason);
     } else {
-        match push_step(context, plan, &reference, &image_id, recorder, cancel).await {
+        match push_step(context, &reference, &image_id, recorder, cancel).await {
             Ok(digest) => {
                 ending.digest = Some(digest);
                 recorder.note(&ending);
@@ -390,10 +390,10 @@ async fn checks_gate(
         match checks::run_lint(root, settings, &env, gates, &sink).await {
             Ok(report) => {
                 let state = check_state(report.outcome);
-                let summary = report
-                    .problem
-                    .clone()
-                    .unwrap_or_else(|| format!("{} violations", report.violations.len()));
+                let summary = report.problem.clone().unwrap_or_else(|| match report.violations.len() {
+                    1 => "1 violation".to_owned(),
+                    count => format!("{count} violations"),
+                });
                 recorder.event(ReleaseEvent::Lint { report });
                 finish_gate(recorder, Step::Lint, state, summary, gates, fail_fast)
             }
@@ -506,14 +506,13 @@ async fn build_gate(
 /// Pushes the image, unless the registry already holds this very image; returns its digest.
 async fn push_step(
     context: &Context,
-    plan: &Plan,
     reference: &ImageReference,
     image_id: &str,
     recorder: &Recorder,
     cancel: &CancellationToken,
 ) -> Result<String, StepFailure> {
     recorder.step(Step::Push, StepState::Running, None);
-    let credentials = targets::registry_credentials(context, plan, reference);
+    let credentials = targets::registry_credentials(context, reference);
     if let Some(digest) = targets::already_pushed(reference, image_id, &credentials).await {
         recorder.log(
             Step::Push,

@@ -58,11 +58,11 @@ pub(super) struct DeployResult {
 }
 
 /// Before a Render release: the accounts it uses still work.
-pub(super) async fn check_render_accounts(context: &Context) -> Result<(), AppError> {
+pub(super) async fn check_render_accounts(context: &Context, plan: &Plan) -> Result<(), AppError> {
     let checks = accounts::check_all(context.data_dir.clone(), &context.settings).await?;
     for check in checks {
         let used = match check.account.service {
-            Service::Registry => check.account.account == "docker.io",
+            Service::Registry => plan.registry.as_deref() == Some(check.account.account.as_str()),
             Service::Render => true,
             _ => false,
         };
@@ -76,13 +76,10 @@ pub(super) async fn check_render_accounts(context: &Context) -> Result<(), AppEr
 }
 
 /// The login for the image's registry from the store, or none (an open local registry).
-pub(super) fn registry_credentials(context: &Context, plan: &Plan, reference: &ImageReference) -> RegistryCredentials {
+pub(super) fn registry_credentials(context: &Context, reference: &ImageReference) -> RegistryCredentials {
     let server = reference.registry.clone().unwrap_or_else(|| "docker.io".to_owned());
     let store = SecretStore::os(&context.data_dir);
-    let account = match plan.target {
-        super::Target::Render => "docker.io".to_owned(),
-        super::Target::Local => server.clone(),
-    };
+    let account = server.clone();
     let username = store
         .account(Service::Registry, &account)
         .and_then(|account| account.username)
@@ -247,8 +244,8 @@ pub(super) async fn deploy_render(
     let service_id = plan.service.clone().unwrap_or_default();
     // By digest, so Render runs exactly what was tested.
     let image_url = match &pushed.digest {
-        Some(digest) => format!("docker.io/{}@{digest}", reference.repository),
-        None => format!("docker.io/{}", reference.full()),
+        Some(digest) => format!("{}@{digest}", qualified(reference)),
+        None => format!("{}:{}", qualified(reference), reference.tag),
     };
     let triggered_at = chrono::Utc::now() - chrono::Duration::seconds(5);
     let after = triggered_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -349,6 +346,15 @@ pub(super) async fn deploy_render(
         deploy_id: Some(deploy.id),
         deploy_status: Some(deploy.status),
     })
+}
+
+/// The image's name with its registry spelled out, as Render wants it.
+fn qualified(reference: &ImageReference) -> String {
+    format!(
+        "{}/{}",
+        reference.registry.as_deref().unwrap_or("docker.io"),
+        reference.repository
+    )
 }
 
 /// The deploy that a 202 queued: the newest one created after the trigger.

@@ -273,3 +273,124 @@ pub async fn sentry_stand_in() -> std::io::Result<StandIn> {
     })
     .await
 }
+
+/// How the Render deploy stand-in behaves.
+#[derive(Debug, Clone)]
+pub struct DeployScript {
+    /// 201 (the deploy in the body) or 202 (queued, no body).
+    pub trigger_status: u16,
+    /// The statuses the deploy goes through, one per read after the first.
+    pub statuses: Vec<&'static str>,
+    /// Answer the first trigger with a 429 and `Ratelimit-Reset: 1`.
+    pub rate_limit_first: bool,
+}
+
+struct DeployRecord {
+    id: String,
+    created_at: String,
+    reads: usize,
+    canceled: bool,
+}
+
+/// Render's deploy endpoints for one image-backed service `srv-web` that runs
+/// `image_path`: trigger (201 or 202), list with `createdAfter`, read, cancel; the service
+/// itself, whose URL (`/site` on this server) answers 200.
+pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) -> std::io::Result<StandIn> {
+    let deploys: Mutex<Vec<DeployRecord>> = Mutex::new(Vec::new());
+    let triggers = std::sync::atomic::AtomicUsize::new(0);
+    let status_of = move |record: &DeployRecord, script: &DeployScript| -> &'static str {
+        if record.canceled {
+            "canceled"
+        } else if record.reads == 0 {
+            "created"
+        } else {
+            script.statuses[(record.reads - 1).min(script.statuses.len() - 1)]
+        }
+    };
+    let image_ref = image_path.clone();
+    let json_of = move |record: &DeployRecord, script: &DeployScript| {
+        json!({"id": record.id, "status": status_of(record, script), "trigger": "api",
+               "createdAt": record.created_at, "updatedAt": record.created_at,
+               "image": {"ref": image_ref}})
+    };
+    let service_image = image_path.clone();
+    StandIn::start(move |request| {
+        let path = request.path().to_owned();
+        if path == "/site" {
+            return Response::json(200, json!({"status": "ok"}));
+        }
+        if bearer(request) != "rnd_good" {
+            return Response::json(401, json!({"id": "unauthorized", "message": "unauthorized"}));
+        }
+        let Ok(mut deploys) = deploys.lock() else {
+            return Response::json(500, json!({"message": "stand-in state lost"}));
+        };
+        match (request.method.as_str(), path.as_str()) {
+            ("GET", "/v1/owners") => Response::json(
+                200,
+                json!([{"owner": {"id": "tea-1", "name": "Ann's team", "email": "ann@example.test", "type": "team"}, "cursor": "o1"}]),
+            ),
+            ("GET", "/v1/services/srv-web") => {
+                let host = request.header("host").unwrap_or("127.0.0.1");
+                Response::json(
+                    200,
+                    json!({"id": "srv-web", "name": "web", "type": "web_service",
+                           "serviceDetails": {"url": format!("http://{host}/site"), "image": {"imagePath": service_image}}}),
+                )
+            }
+            ("POST", "/v1/services/srv-web/deploys") => {
+                let count = triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if script.rate_limit_first && count == 0 {
+                    return Response::json(429, json!({"id": "rate_limited", "message": "rate limit exceeded"}))
+                        .with_header("Ratelimit-Limit", "10")
+                        .with_header("Ratelimit-Remaining", "0")
+                        .with_header("Ratelimit-Reset", "1");
+                }
+                let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+                if body["imageUrl"].as_str().is_none_or(|url| !url.contains("@sha256:")) {
+                    return Response::json(400, json!({"id": "bad_request", "message": "imageUrl must name the image by digest"}));
+                }
+                let record = DeployRecord {
+                    id: format!("dep-{}", deploys.len() + 1),
+                    created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    reads: 0,
+                    canceled: false,
+                };
+                let answer = json_of(&record, &script);
+                deploys.push(record);
+                if script.trigger_status == 202 {
+                    Response::empty(202)
+                } else {
+                    Response::json(201, answer)
+                }
+            }
+            ("GET", "/v1/services/srv-web/deploys") => {
+                let after = request.query("createdAfter").unwrap_or_default();
+                let page: Vec<serde_json::Value> = deploys
+                    .iter()
+                    .filter(|record| record.created_at.as_str() > after.as_str())
+                    .map(|record| json!({"deploy": json_of(record, &script), "cursor": record.id}))
+                    .collect();
+                Response::json(200, json!(page))
+            }
+            (method, other) if other.starts_with("/v1/services/srv-web/deploys/") => {
+                let rest = &other["/v1/services/srv-web/deploys/".len()..];
+                let (id, cancel) = match rest.strip_suffix("/cancel") {
+                    Some(id) => (id, true),
+                    None => (rest, false),
+                };
+                let Some(record) = deploys.iter_mut().find(|record| record.id == id) else {
+                    return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
+                };
+                match (method, cancel) {
+                    ("POST", true) => record.canceled = true,
+                    ("GET", false) => record.reads += 1,
+                    _ => return Response::json(405, json!({"message": "method not allowed"})),
+                }
+                Response::json(200, json_of(record, &script))
+            }
+            _ => Response::json(404, json!({"id": "not_found", "message": "not found"})),
+        }
+    })
+    .await
+}
