@@ -14,6 +14,7 @@ use crate::settings::Settings;
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .invoke_handler(commands::handler())
 }
@@ -36,6 +37,14 @@ pub fn run() -> ExitCode {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");
 
     let state = AppState::new(paths);
+    match state.release_context() {
+        Ok(context) => match crate::pipeline::mark_interrupted(&context) {
+            Ok(0) => {}
+            Ok(count) => tracing::warn!(count, "releases left running by an earlier start are marked interrupted"),
+            Err(error) => tracing::error!("could not check for interrupted releases: {}", error.message),
+        },
+        Err(error) => tracing::error!("the release history is unavailable: {}", error.message),
+    }
     let result = configure(tauri::Builder::default(), state).run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,4 +25,9 @@ pub const COMMANDS: &[&str] = &[
     "connect_circleci",
     "remove_account",
     "check_all_accounts",
+    "plan_release",
+    "start_release",
+    "cancel_release",
+    "list_releases",
+    "release_log",
 ];

@@ -8,10 +8,14 @@ mod app;
 mod checks;
 mod images;
 mod project;
+mod release;
 
 pub mod list;
 
+use crate::error::AppError;
+use crate::history::Ledger;
 use crate::paths::AppPaths;
+use crate::pipeline::Context;
 use crate::project::RecentProjects;
 use crate::settings::Settings;
 
@@ -27,18 +31,35 @@ pub struct AppState {
     pub recents: tokio::sync::Mutex<RecentProjects>,
     /// Projects whose checks are running, with the token that cancels them.
     pub running_checks: tokio::sync::Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
+    /// Projects with a release running from this window, with the token that cancels it.
+    pub running_releases: tokio::sync::Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
+    /// The release ledger, or why it could not be opened (the rest of the app still works).
+    pub ledger: Result<Ledger, AppError>,
 }
 
 impl AppState {
     pub fn new(paths: AppPaths) -> Self {
         let recents = RecentProjects::load(&paths.data_dir);
         let (settings, _) = Settings::load(&paths);
+        let ledger = Ledger::open(&paths.data_dir).map_err(AppError::from);
         Self {
             paths,
             settings,
             recents: tokio::sync::Mutex::new(recents),
             running_checks: Default::default(),
+            running_releases: Default::default(),
+            ledger,
         }
+    }
+
+    /// What the pipeline needs; an error when the ledger could not be opened, for a release
+    /// that cannot be recorded does not run.
+    pub fn release_context(&self) -> Result<Context, AppError> {
+        Ok(Context {
+            data_dir: self.paths.data_dir.clone(),
+            settings: self.settings.clone(),
+            ledger: self.ledger.clone()?,
+        })
     }
 }
 
@@ -68,6 +89,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         accounts::connect_circleci,
         accounts::remove_account,
         accounts::check_all_accounts,
+        release::plan_release,
+        release::start_release,
+        release::cancel_release,
+        release::list_releases,
+        release::release_log,
     ]
 }
 

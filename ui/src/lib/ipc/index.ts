@@ -22,6 +22,12 @@ import type {
   RecentProject,
   RenderConnection,
   Service,
+  Plan,
+  ReleaseEvent,
+  ReleaseOptions,
+  ReleaseRecord,
+  ReleaseSummary,
+  Target,
 } from "./bindings";
 
 export type {
@@ -57,6 +63,17 @@ export type {
   GitState,
   ProjectSummary,
   RecentProject,
+  Outcome,
+  Plan,
+  PlannedStep,
+  ReleaseEvent,
+  ReleaseOptions,
+  ReleaseRecord,
+  ReleaseSummary,
+  Step,
+  StepRecord,
+  StepState,
+  Target,
 } from "./bindings";
 
 /** An error from the backend (or the bridge itself), as `{kind, message, hint}`. */
@@ -148,6 +165,18 @@ export const api = {
   connectCircleci: (token: string, projectSlug: string) => call<Account>("connect_circleci", { token, projectSlug }),
   removeAccount: (service: Service, account: string) => call<null>("remove_account", { service, account }),
   checkAllAccounts: () => call<AccountCheck[]>("check_all_accounts"),
+
+  planRelease: (path: string, target: Target | null) => call<Plan>("plan_release", { path, target }),
+  cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
+  listReleases: (path: string | null, limit: number | null) => call<ReleaseRecord[]>("list_releases", { path, limit }),
+  releaseLog: (releaseId: string, step: string) => call<string[]>("release_log", { releaseId, step }),
+
+  /** Runs a release; every event arrives at `onEvent` while the promise is pending. */
+  startRelease(path: string, options: ReleaseOptions, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
+    const channel = new Channel<ReleaseEvent>();
+    channel.onmessage = onEvent;
+    return call<ReleaseSummary>("start_release", { path, options, onEvent: channel });
+  },
 
   /** Shows the OS folder picker; `null` when the person cancels. */
   async pickFolder(): Promise<string | null> {
