@@ -40,7 +40,10 @@ pub fn run() -> ExitCode {
     match state.release_context() {
         Ok(context) => match crate::pipeline::mark_interrupted(&context) {
             Ok(0) => {}
-            Ok(count) => tracing::warn!(count, "releases left running by an earlier start are marked interrupted"),
+            Ok(count) => tracing::warn!(
+                count,
+                "releases left running by an earlier start are marked interrupted"
+            ),
             Err(error) => tracing::error!("could not check for interrupted releases: {}", error.message),
         },
         Err(error) => tracing::error!("the release history is unavailable: {}", error.message),

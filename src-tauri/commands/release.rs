@@ -74,13 +74,15 @@ fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, summary: &ReleaseSummary
 #[tracing::instrument(skip(state))]
 pub async fn cancel_release(state: State<'_, AppState>, path: String) -> Result<bool, AppError> {
     let root = project::resolve_folder(&path)?;
-    Ok(match state.running_releases.lock().await.get(&root.display().to_string()) {
-        Some(token) => {
-            token.cancel();
-            true
-        }
-        None => false,
-    })
+    Ok(
+        match state.running_releases.lock().await.get(&root.display().to_string()) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        },
+    )
 }
 
 /// The newest releases, of one project or of all.
@@ -106,7 +108,11 @@ pub async fn list_releases(
 /// One step's recorded output lines.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn release_log(state: State<'_, AppState>, release_id: String, step: String) -> Result<Vec<String>, AppError> {
+pub async fn release_log(
+    state: State<'_, AppState>,
+    release_id: String,
+    step: String,
+) -> Result<Vec<String>, AppError> {
     let ledger = state.release_context()?.ledger;
     tokio::task::spawn_blocking(move || ledger.log_lines(&release_id, &step))
         .await

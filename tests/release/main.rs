@@ -17,10 +17,8 @@ use slipway::project::{self, ProjectSettings};
 use slipway::secrets::{Account, SecretStore, Service};
 use slipway::settings::Settings;
 use standin::{render_deploy_stand_in, DeployScript};
-use support::{git, test_registry, TestResult};
+use support::{test_registry, TestResult};
 use tokio_util::sync::CancellationToken;
-
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lettings");
 
 /// One virtualenv with pytest and flake8 for every project of this binary, so each test
 /// does not install its own.
@@ -42,7 +40,7 @@ fn shared_venv() -> Result<PathBuf, String> {
             run(Path::new("python3"), &["-m", "venv", &venv.display().to_string()])?;
             run(
                 &venv.join("bin/pip"),
-                &["install", "-q", "-r", &format!("{EXAMPLE}/requirements.txt")],
+                &["install", "-q", "-r", &format!("{}/requirements.txt", support::EXAMPLE)],
             )?;
         }
         Ok(venv)
@@ -57,20 +55,6 @@ struct Fixture {
     context: Context,
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
 /// A copy of the example project in its own repository, with `change` applied before the
 /// commit, a data folder, and the test registry's login in the keyring.
 fn fixture(
@@ -78,13 +62,7 @@ fn fixture(
     change: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> Result<Fixture, Box<dyn std::error::Error>> {
     let dirs = tempfile::tempdir()?;
-    let root = dirs.path().join(name);
-    copy_dir(Path::new(EXAMPLE), &root)?;
-    change(&root)?;
-    git(&root, &["init", "-q", "-b", "main"])?;
-    git(&root, &["add", "-A"])?;
-    git(&root, &["commit", "-q", "-m", "release me"])?;
-    let root = root.canonicalize()?;
+    let root = support::example_project(dirs.path(), name, change)?;
     let data = dirs.path().join("data");
     std::fs::create_dir_all(&data)?;
     let registry = test_registry();

@@ -84,3 +84,36 @@ pub fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     Ok(files)
 }
+
+/// The example project shipped in `examples/lettings`.
+pub const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lettings");
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A copy of the example project as `parent/name`, with `change` applied, committed in a
+/// repository of its own; its canonical path.
+pub fn example_project(
+    parent: &Path,
+    name: &str,
+    change: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let root = parent.join(name);
+    copy_dir(Path::new(EXAMPLE), &root)?;
+    change(&root)?;
+    git(&root, &["init", "-q", "-b", "main"])?;
+    git(&root, &["add", "-A"])?;
+    git(&root, &["commit", "-q", "-m", "release me"])?;
+    Ok(root.canonicalize()?)
+}

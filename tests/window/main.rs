@@ -166,7 +166,7 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     assert_eq!(session.text(&lint).await?, "Lint (flake8) passed");
     // A WebDriver screenshot right after a change can show the previous frame.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    save_screenshot(&session, "release-with-project").await?;
+    save_screenshot_as(&session, "checks-with-project").await?;
     session.end().await?;
 
     // After a restart the project is in the recent list, and opens from there.
@@ -188,6 +188,83 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         !recents.contains("nonexistent"),
         "a bad folder is never saved: {recents}"
     );
+    Ok(())
+}
+
+/// The Release page ships the example project on the Local target: every step passes and
+/// the app answers at the URL it shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_release_page_ships_the_example_project() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    let mut login = slipway::secrets::Account::new(slipway::secrets::Service::Registry, &registry.address, "test");
+    login.username = Some(registry.user.clone());
+    slipway::secrets::SecretStore::os(data.path()).save(&login, &registry.password)?;
+    std::fs::write(
+        data.path().join("settings.json"),
+        serde_json::json!({ "localRegistry": registry.address }).to_string(),
+    )?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session.type_text(&path_input, &root.display().to_string()).await?;
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    let image = session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    assert!(
+        session
+            .text(&image)
+            .await?
+            .starts_with(&format!("{}/lettings:", registry.address)),
+        "the plan pushes to the local registry"
+    );
+    // Not the navigation's "Release": the page's button.
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    // Making the Python environment (pip) is most of this wait.
+    let link = match session.wait_for("//a[@data-testid='live-url']", 300).await {
+        Ok(link) => link,
+        Err(error) => {
+            save_screenshot_as(&session, "release-not-live").await?;
+            let page = session
+                .execute("return document.querySelector('main').innerText")
+                .await?;
+            return Err(format!("{error}; the page shows: {page}").into());
+        }
+    };
+    let url = session.text(&link).await?;
+    for step in ["tests", "lint", "build", "push", "deploy", "verify"] {
+        session
+            .wait_for(&format!("//li[@data-step='{step}'][@data-state='passed']"), UI_WAIT)
+            .await?;
+    }
+    let body = reqwest::get(&url).await?.text().await?;
+    assert!(body.contains("Lettings"), "{body}");
+    // The README's picture: the steps and the summary in view.
+    session
+        .execute("document.querySelector(\"[aria-label='Release plan']\").scrollIntoView()")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot(&session, "release-live").await?;
+    session.end().await?;
+
+    let ledger = slipway::history::Ledger::open(data.path())?;
+    let releases = ledger.releases(None, 10)?;
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].outcome, slipway::history::Outcome::Live);
+    let engine = slipway::docker::connect()?;
+    for name in slipway::docker::project_containers(&engine, &slipway::project::project_id(&root)).await? {
+        slipway::docker::remove_container(&engine, &name).await?;
+    }
     Ok(())
 }
 
