@@ -176,6 +176,28 @@ example_project_copy() {
   )
 }
 
+# A registry without a password for `scripts/run`, its images kept between runs, on a
+# free port of 127.0.0.1; SLIPWAY_LOCAL_REGISTRY tells Slipway where it is.
+start_open_registry() {
+  local dir="$SLIPWAY_ENV_DIR/run-registry" port
+  mkdir -p "$dir/storage"
+  port="$(free_port)"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+http:
+  addr: 127.0.0.1:$port
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  export SLIPWAY_LOCAL_REGISTRY="127.0.0.1:$port"
+  wait_for 30 "the registry (see $dir/registry.log)" curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/"
+}
+
 # A virtual display for the window tests.
 start_display() {
   local display

@@ -408,6 +408,7 @@ pub async fn push(
         return Err(registry_error(&text, reference));
     }
     let mut layers: BTreeMap<String, (u64, u64, bool)> = BTreeMap::new();
+    let mut shown_percent = 0.0_f64;
     let mut pending = Vec::new();
     let mut digest = None;
     loop {
@@ -454,18 +455,25 @@ pub async fn push(
             });
             let done: u64 = layers.values().map(|(current, _, _)| current).sum();
             let total: u64 = layers.values().map(|(_, total, _)| total).sum();
-            let finished = layers.values().filter(|(_, _, finished)| *finished).count();
-            // Layers without a size yet count by number, so the bar never runs backwards much.
-            let percent = if total > 0 {
+            let all_sized = layers.values().all(|(_, total, finished)| *finished || *total > 0);
+            // By bytes once every layer's size is known; before that each layer counts the
+            // same. Never backwards: a bar that shrinks is worse than one that waits.
+            let measured = if all_sized && total > 0 {
                 done as f64 * 100.0 / total as f64
             } else {
-                finished as f64 * 100.0 / layers.len().max(1) as f64
+                let fractions: f64 = layers
+                    .values()
+                    .map(|(current, total, finished)| match (*finished, *total) {
+                        (true, _) => 1.0,
+                        (false, 0) => 0.0,
+                        (false, total) => *current as f64 / total as f64,
+                    })
+                    .sum();
+                fractions * 100.0 / layers.len().max(1) as f64
             };
-            sink(DockerEvent::PushProgress {
-                done,
-                total,
-                percent: percent.min(100.0),
-            });
+            shown_percent = shown_percent.max(measured.min(100.0));
+            let percent = shown_percent;
+            sink(DockerEvent::PushProgress { done, total, percent });
         }
     }
     let digest = digest.ok_or_else(|| DockerError::Engine("the engine did not report the pushed digest".to_owned()))?;
