@@ -4,7 +4,7 @@
 //!
 //! Keyring calls block (D-Bus, Keychain), so they run on the blocking pool.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -58,6 +58,32 @@ pub(crate) fn login_server(server: &str) -> String {
     match server {
         "" | "docker.io" => "https://index.docker.io/v1/".to_owned(),
         other => other.to_owned(),
+    }
+}
+
+/// The kept login for a registry (`docker.io` or a host[:port]), for the one call that needs
+/// it; an empty login (an open registry) when none is connected or the keyring cannot give it.
+pub fn registry_credentials(data_dir: &Path, server: &str) -> RegistryCredentials {
+    let store = SecretStore::os(data_dir);
+    let username = store
+        .account(Service::Registry, server)
+        .and_then(|account| account.username)
+        .unwrap_or_default();
+    let secret = if username.is_empty() {
+        String::new()
+    } else {
+        match store.secret(Service::Registry, server) {
+            Ok(secret) => secret.expose().to_owned(),
+            Err(error) => {
+                tracing::warn!("the login for {server} could not be read: {error}");
+                String::new()
+            }
+        }
+    };
+    RegistryCredentials {
+        username,
+        secret,
+        server: login_server(server),
     }
 }
 

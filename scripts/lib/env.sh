@@ -95,16 +95,12 @@ ensure_docker_engine() {
   wait_for 60 "the Docker Engine (see $SLIPWAY_ENV_DIR/dockerd.log)" docker info
 }
 
-# A real registry that asks for a password, on a free port of 127.0.0.1. Its address and
-# credentials reach the tests as SLIPWAY_TEST_REGISTRY{,_USER,_PASSWORD}.
-start_registry() {
-  local dir="$SLIPWAY_ENV_DIR/registry"
-  rm -rf "$dir" && mkdir -p "$dir/storage"
-  local port user password
-  port="$(free_port)"
-  user="slipway-test"
-  password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
-  htpasswd -Bbn "$user" "$password" >"$dir/htpasswd" 2>/dev/null
+# Starts Debian's registry (distribution) on a free port of 127.0.0.1 with its storage in
+# $1/storage and the YAML in $2 appended to its config (auth); sets REGISTRY_PORT.
+serve_registry() {
+  local dir="$1" extra="${2:-}"
+  mkdir -p "$dir/storage"
+  REGISTRY_PORT="$(free_port)"
   cat >"$dir/config.yml" <<YAML
 version: 0.1
 log:
@@ -115,18 +111,28 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$port
-auth:
-  htpasswd:
-    realm: slipway-test
-    path: $dir/htpasswd
+  addr: 127.0.0.1:$REGISTRY_PORT
+$extra
 YAML
   docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   STARTED_PIDS+=($!)
-  export SLIPWAY_TEST_REGISTRY="127.0.0.1:$port"
+  wait_for 30 "the registry (see $dir/registry.log)" curl -sS -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/v2/"
+}
+
+# A real registry that asks for a password, fresh for each test run. Its address and
+# credentials reach the tests as SLIPWAY_TEST_REGISTRY{,_USER,_PASSWORD}.
+start_registry() {
+  local dir="$SLIPWAY_ENV_DIR/registry" user="slipway-test" password
+  rm -rf "$dir" && mkdir -p "$dir"
+  password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+  htpasswd -Bbn "$user" "$password" >"$dir/htpasswd" 2>/dev/null
+  serve_registry "$dir" "auth:
+  htpasswd:
+    realm: slipway-test
+    path: $dir/htpasswd"
+  export SLIPWAY_TEST_REGISTRY="127.0.0.1:$REGISTRY_PORT"
   export SLIPWAY_TEST_REGISTRY_USER="$user"
   export SLIPWAY_TEST_REGISTRY_PASSWORD="$password"
-  wait_for 30 "the registry (see $dir/registry.log)" curl -fsS -o /dev/null -w '' "http://127.0.0.1:$port/" 
 }
 
 # The example project's base image, python:3.11-slim. No image can be pulled here, so when
@@ -176,26 +182,11 @@ example_project_copy() {
   )
 }
 
-# A registry without a password for `scripts/run`, its images kept between runs, on a
-# free port of 127.0.0.1; SLIPWAY_LOCAL_REGISTRY tells Slipway where it is.
+# A registry without a password for `scripts/run`, its images kept between runs;
+# SLIPWAY_LOCAL_REGISTRY tells Slipway where it is.
 start_open_registry() {
-  local dir="$SLIPWAY_ENV_DIR/run-registry" port
-  mkdir -p "$dir/storage"
-  port="$(free_port)"
-  cat >"$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-http:
-  addr: 127.0.0.1:$port
-YAML
-  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
-  STARTED_PIDS+=($!)
-  export SLIPWAY_LOCAL_REGISTRY="127.0.0.1:$port"
-  wait_for 30 "the registry (see $dir/registry.log)" curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/"
+  serve_registry "$SLIPWAY_ENV_DIR/run-registry"
+  export SLIPWAY_LOCAL_REGISTRY="127.0.0.1:$REGISTRY_PORT"
 }
 
 # A virtual display for the window tests.

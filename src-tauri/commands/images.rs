@@ -10,11 +10,6 @@ use crate::error::{AppError, ErrorKind};
 use crate::project::{self, ProjectSettings};
 use crate::registry;
 
-/// Until the keyring store lands, registry credentials come from the environment.
-const USERNAME_VARIABLE: &str = "SLIPWAY_REGISTRY_USERNAME";
-const SECRET_VARIABLE: &str = "SLIPWAY_REGISTRY_PASSWORD";
-const HUB_API_VARIABLE: &str = "SLIPWAY_DOCKERHUB_API";
-
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImagesOverview {
@@ -41,11 +36,13 @@ pub struct PushedImage {
     pub verified: bool,
 }
 
-fn credentials() -> (String, String) {
-    (
-        std::env::var(USERNAME_VARIABLE).unwrap_or_default(),
-        std::env::var(SECRET_VARIABLE).unwrap_or_default(),
-    )
+/// The connected login for the registry `reference` names.
+async fn credentials(state: &AppState, reference: &ImageReference) -> Result<RegistryCredentials, AppError> {
+    let data_dir = state.paths.data_dir.clone();
+    let server = reference.registry.clone().unwrap_or_else(|| "docker.io".to_owned());
+    tokio::task::spawn_blocking(move || crate::accounts::registry_credentials(&data_dir, &server))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))
 }
 
 fn reference(text: &str) -> Result<ImageReference, AppError> {
@@ -82,13 +79,15 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
     let repository = settings.repository(&root);
     let engine = docker::connect()?;
     let local = docker::local_images(&engine, &repository).await?;
-    let (username, secret) = credentials();
-    let hub_api = std::env::var(HUB_API_VARIABLE).unwrap_or_else(|_| "https://hub.docker.com".to_owned());
+    let hub_api = state.settings.docker_hub_api();
     let (remote, remote_error) = match reference(&format!("{repository}:latest")) {
-        Ok(target) => match registry::list_tags(&target, &username, &secret, &hub_api).await {
-            Ok(tags) => (Some(tags), None),
-            Err(error) => (None, Some(error.into())),
-        },
+        Ok(target) => {
+            let login = credentials(&state, &target).await?;
+            match registry::list_tags(&target, &login.username, &login.secret, &hub_api).await {
+                Ok(tags) => (Some(tags), None),
+                Err(error) => (None, Some(error.into())),
+            }
+        }
         Err(error) => (None, Some(error)),
     };
     Ok(ImagesOverview {
@@ -147,18 +146,14 @@ pub async fn build_project_image(
 /// Pushes `reference` with per-layer progress to `on_event`, then checks the registry holds
 /// the same digest.
 #[tauri::command]
-#[tracing::instrument(skip(on_event), err)]
-pub async fn push_image(reference_text: String, on_event: Channel<DockerEvent>) -> Result<PushedImage, AppError> {
+#[tracing::instrument(skip(state, on_event), err)]
+pub async fn push_image(
+    state: State<'_, AppState>,
+    reference_text: String,
+    on_event: Channel<DockerEvent>,
+) -> Result<PushedImage, AppError> {
     let target = reference(&reference_text)?;
-    let (username, secret) = credentials();
-    let credentials = RegistryCredentials {
-        username: username.clone(),
-        secret: secret.clone(),
-        server: target
-            .registry
-            .clone()
-            .unwrap_or_else(|| "https://index.docker.io/v1/".to_owned()),
-    };
+    let credentials = credentials(&state, &target).await?;
     let digest = docker::push(
         &docker::EngineEndpoint::from_env(),
         &target,
@@ -169,7 +164,7 @@ pub async fn push_image(reference_text: String, on_event: Channel<DockerEvent>) 
         },
     )
     .await?;
-    let verified = registry::manifest_digest(&target, &username, &secret)
+    let verified = registry::manifest_digest(&target, &credentials.username, &credentials.secret)
         .await
         .is_ok_and(|found| found == digest);
     Ok(PushedImage {

@@ -555,12 +555,13 @@ async fn push_step(
                     return Err(StepFailure::failed(message));
                 }
             }
-            let megabytes = pushed_bytes.load(Ordering::Relaxed) as f64 / 1_000_000.0;
-            recorder.step(
-                Step::Push,
-                StepState::Passed,
-                Some(format!("{digest} ({megabytes:.1} MB)")),
-            );
+            let bytes = pushed_bytes.load(Ordering::Relaxed);
+            let detail = if bytes == 0 {
+                "every layer was already in the registry".to_owned()
+            } else {
+                format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+            };
+            recorder.step(Step::Push, StepState::Passed, Some(format!("{digest} ({detail})")));
             Ok(digest)
         }
         Err(DockerError::Cancelled) => {

@@ -77,26 +77,8 @@ pub(super) async fn check_render_accounts(context: &Context, plan: &Plan) -> Res
 
 /// The login for the image's registry from the store, or none (an open local registry).
 pub(super) fn registry_credentials(context: &Context, reference: &ImageReference) -> RegistryCredentials {
-    let server = reference.registry.clone().unwrap_or_else(|| "docker.io".to_owned());
-    let store = SecretStore::os(&context.data_dir);
-    let account = server.clone();
-    let username = store
-        .account(Service::Registry, &account)
-        .and_then(|account| account.username)
-        .unwrap_or_default();
-    let secret = if username.is_empty() {
-        String::new()
-    } else {
-        store
-            .secret(Service::Registry, &account)
-            .map(|secret| secret.expose().to_owned())
-            .unwrap_or_default()
-    };
-    RegistryCredentials {
-        username,
-        secret,
-        server: accounts::login_server(&server),
-    }
+    let server = reference.registry.as_deref().unwrap_or("docker.io");
+    accounts::registry_credentials(&context.data_dir, server)
 }
 
 /// The digest, when the registry's tag already points at this very image: a re-run then

@@ -66,9 +66,7 @@ fn fixture(
     let data = dirs.path().join("data");
     std::fs::create_dir_all(&data)?;
     let registry = test_registry();
-    let mut login = Account::new(Service::Registry, &registry.address, "test");
-    login.username = Some(registry.user.clone());
-    SecretStore::os(&data).save(&login, &registry.password)?;
+    support::save_registry_login(&data, &registry, &registry.password)?;
     let detection = project::detect(&root);
     let mut settings = ProjectSettings::from_detection(&detection);
     settings.venv = Some(shared_venv()?.display().to_string());
@@ -622,11 +620,7 @@ fn deploy_statuses(events: &Events) -> Vec<String> {
 async fn render_deploys_by_digest_and_follows_a_201_to_live() -> TestResult {
     let setup = render_setup(
         "render-created",
-        DeployScript {
-            trigger_status: 201,
-            statuses: vec!["build_in_progress", "update_in_progress", "live"],
-            rate_limit_first: false,
-        },
+        DeployScript::new(201, &["build_in_progress", "update_in_progress", "live"]),
     )
     .await?;
     let (summary, events) = release(&setup.fixture, Target::Render).await?;
@@ -661,15 +655,7 @@ async fn render_deploys_by_digest_and_follows_a_201_to_live() -> TestResult {
 
 #[tokio::test]
 async fn render_202_with_no_body_is_found_in_the_deploys_list() -> TestResult {
-    let setup = render_setup(
-        "render-queued",
-        DeployScript {
-            trigger_status: 202,
-            statuses: vec!["queued", "live"],
-            rate_limit_first: false,
-        },
-    )
-    .await?;
+    let setup = render_setup("render-queued", DeployScript::new(202, &["queued", "live"])).await?;
     let (summary, _) = release(&setup.fixture, Target::Render).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
     assert_eq!(summary.deploy_id.as_deref(), Some("dep-1"));
@@ -684,11 +670,7 @@ async fn render_build_and_update_failures_fail_the_release() -> TestResult {
     for failure in ["build_failed", "update_failed"] {
         let setup = render_setup(
             &format!("render-{}", failure.replace('_', "-")),
-            DeployScript {
-                trigger_status: 201,
-                statuses: vec!["build_in_progress", failure],
-                rate_limit_first: false,
-            },
+            DeployScript::new(201, &["build_in_progress", failure]),
         )
         .await?;
         let (summary, events) = release(&setup.fixture, Target::Render).await?;
@@ -711,15 +693,7 @@ async fn render_build_and_update_failures_fail_the_release() -> TestResult {
 
 #[tokio::test]
 async fn render_429_on_the_trigger_waits_for_the_reset() -> TestResult {
-    let setup = render_setup(
-        "render-limited",
-        DeployScript {
-            trigger_status: 201,
-            statuses: vec!["live"],
-            rate_limit_first: true,
-        },
-    )
-    .await?;
+    let setup = render_setup("render-limited", DeployScript::new(201, &["live"]).rate_limited()).await?;
     let (summary, _) = release(&setup.fixture, Target::Render).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
     let posts: Vec<_> = setup
@@ -734,15 +708,7 @@ async fn render_429_on_the_trigger_waits_for_the_reset() -> TestResult {
 
 #[tokio::test]
 async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
-    let setup = render_setup(
-        "render-cancel",
-        DeployScript {
-            trigger_status: 201,
-            statuses: vec!["update_in_progress"],
-            rate_limit_first: false,
-        },
-    )
-    .await?;
+    let setup = render_setup("render-cancel", DeployScript::new(201, &["update_in_progress"])).await?;
     let events = Arc::new(Events::default());
     let cancel = CancellationToken::new();
     let options = ReleaseOptions {
@@ -782,15 +748,7 @@ async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
 
 #[tokio::test]
 async fn a_render_service_running_another_image_is_refused_up_front() -> TestResult {
-    let setup = render_setup(
-        "render-mismatch",
-        DeployScript {
-            trigger_status: 201,
-            statuses: vec!["live"],
-            rate_limit_first: false,
-        },
-    )
-    .await?;
+    let setup = render_setup("render-mismatch", DeployScript::new(201, &["live"])).await?;
     let mut account = Account::new(Service::Render, "default", "test");
     account.project = Some("srv-web".to_owned());
     account.organization = Some("docker.io/someone/else:latest".to_owned());
@@ -805,5 +763,65 @@ async fn a_render_service_running_another_image_is_refused_up_front() -> TestRes
         error.message
     );
     assert!(setup.render.received().iter().all(|request| request.method != "POST"));
+    Ok(())
+}
+
+/// The leak test of a release: a registry login whose token is a marker (and wrong), a
+/// release whose push fails with it; then neither the marker nor its derived forms appear in
+/// what the CLI printed, the log files, the history database or anything else in the data
+/// folder.
+#[tokio::test]
+async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
+    use base64::Engine as _;
+    let marker = "leak-marker-push-73519";
+    let fixture = fixture("leaky", |_| Ok(()))?;
+    let registry = test_registry();
+    support::save_registry_login(&fixture.data, &registry, marker)?;
+    let root = fixture.root.display().to_string();
+    let output = cli(
+        &fixture,
+        &["release", "--project", &root, "--target", "local", "--json"],
+    )
+    .env("SLIPWAY_LOG", "debug")
+    .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains(r#""step":"push","state":"failed""#),
+        "the push failed: {stdout}"
+    );
+
+    let user_and_token = format!("{}:{marker}", registry.user);
+    let registry_auth = serde_json::json!({
+        "username": registry.user, "password": marker, "serveraddress": registry.address,
+    })
+    .to_string();
+    let forms = [
+        marker.to_owned(),
+        base64::engine::general_purpose::STANDARD.encode(&user_and_token),
+        base64::engine::general_purpose::URL_SAFE.encode(&registry_auth),
+        format!("Bearer {marker}"),
+    ];
+    let mut places = vec![("stdout".to_owned(), stdout), ("stderr".to_owned(), stderr)];
+    for file in support::files_below(&fixture.data)? {
+        places.push((
+            file.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
+        ));
+    }
+    assert!(
+        places.iter().any(|(name, _)| name.ends_with("history.sqlite3")),
+        "the ledger was searched"
+    );
+    assert!(
+        places.iter().any(|(name, _)| name.contains("/logs/")),
+        "the log files were searched"
+    );
+    for (place, text) in &places {
+        for form in &forms {
+            assert!(!text.contains(form.as_str()), "{place} holds a form of the token");
+        }
+    }
     Ok(())
 }

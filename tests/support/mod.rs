@@ -117,3 +117,16 @@ pub fn example_project(
     git(&root, &["commit", "-q", "-m", "release me"])?;
     Ok(root.canonicalize()?)
 }
+
+/// Keeps a login for the test registry in the real keyring, as the accounts wizard does,
+/// with `secret` as its token.
+pub fn save_registry_login(
+    data: &Path,
+    registry: &TestRegistry,
+    secret: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut login = slipway::secrets::Account::new(slipway::secrets::Service::Registry, &registry.address, "test");
+    login.username = Some(registry.user.clone());
+    slipway::secrets::SecretStore::os(data).save(&login, secret)?;
+    Ok(())
+}

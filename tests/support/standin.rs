@@ -285,6 +285,21 @@ pub struct DeployScript {
     pub rate_limit_first: bool,
 }
 
+impl DeployScript {
+    pub fn new(trigger_status: u16, statuses: &[&'static str]) -> Self {
+        Self {
+            trigger_status,
+            statuses: statuses.to_vec(),
+            rate_limit_first: false,
+        }
+    }
+
+    pub fn rate_limited(mut self) -> Self {
+        self.rate_limit_first = true;
+        self
+    }
+}
+
 struct DeployRecord {
     id: String,
     created_at: String,

@@ -199,9 +199,7 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
-    let mut login = slipway::secrets::Account::new(slipway::secrets::Service::Registry, &registry.address, "test");
-    login.username = Some(registry.user.clone());
-    slipway::secrets::SecretStore::os(data.path()).save(&login, &registry.password)?;
+    support::save_registry_login(data.path(), &registry, &registry.password)?;
     std::fs::write(
         data.path().join("settings.json"),
         serde_json::json!({ "localRegistry": registry.address }).to_string(),
@@ -289,11 +287,9 @@ async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
     settings.image_repository = Some(repository.clone());
     slipway::project::save_settings(data.path(), &root, &settings)?;
 
-    let driver = Driver::start(&[
-        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
-        ("SLIPWAY_REGISTRY_USERNAME", registry.user.clone()),
-        ("SLIPWAY_REGISTRY_PASSWORD", registry.password.clone()),
-    ])?;
+    // The registry's login, as the accounts wizard keeps it.
+    support::save_registry_login(data.path(), &registry, &registry.password)?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
     session.type_text(&path_input, &root.display().to_string()).await?;

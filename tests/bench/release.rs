@@ -1,0 +1,209 @@
+//! A release's time to the end of its gates (tests, lint and the image build at once) against
+//! the same three steps run one after another, as the old CircleCI flow did; and the
+//! pipeline's overhead over the slowest bare step. On the example project, and on a fixture
+//! whose tests, lint and build each take a few seconds. Prints medians and ratios.
+//!
+//! `scripts/bench release [RUNS]`
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use slipway::history::{Ledger, StepState};
+use slipway::pipeline::{self, Context, ReleaseEvent, ReleaseOptions, ReleaseSink, Step, Target};
+use slipway::project::{self, ProjectSettings};
+use slipway::settings::Settings;
+use tokio_util::sync::CancellationToken;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lettings");
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let output = command.output()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into())
+    }
+}
+
+/// The example project in a repository of its own; with `slow`, tests, lint and build each
+/// take about three seconds more.
+fn project(parent: &Path, name: &str, slow: bool) -> Result<PathBuf> {
+    let root = parent.join(name);
+    run(Command::new("cp").arg("-R").arg(EXAMPLE).arg(&root))?;
+    if slow {
+        std::fs::write(
+            root.join("tests/test_slow.py"),
+            "import time\n\n\ndef test_takes_a_while():\n    time.sleep(3)\n",
+        )?;
+        let dockerfile = std::fs::read_to_string(root.join("Dockerfile"))?;
+        std::fs::write(
+            root.join("Dockerfile"),
+            dockerfile.replace("EXPOSE 8000", "COPY stamp.txt /stamp.txt\nRUN sleep 3\nEXPOSE 8000"),
+        )?;
+        std::fs::write(root.join("stamp.txt"), "0")?;
+    }
+    run(Command::new("git")
+        .args(["init", "-q", "-b", "main"])
+        .current_dir(&root))?;
+    run(Command::new("git").args(["add", "-A"]).current_dir(&root))?;
+    run(Command::new("git")
+        .args([
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.test",
+            "commit",
+            "-q",
+            "-m",
+            "bench",
+        ])
+        .current_dir(&root))?;
+    Ok(root.canonicalize()?)
+}
+
+/// A fresh stamp, so the build cannot come from the cache.
+fn bust_cache(root: &Path, run_number: usize) -> std::io::Result<()> {
+    if root.join("stamp.txt").exists() {
+        std::fs::write(root.join("stamp.txt"), format!("{run_number}-{:?}", Instant::now()))?;
+    }
+    Ok(())
+}
+
+struct Case {
+    name: &'static str,
+    root: PathBuf,
+    venv: PathBuf,
+    lint_command: String,
+}
+
+/// The three steps one after another, with the same tools, in the same environment.
+fn sequential(case: &Case, run_number: usize) -> Result<(Duration, [Duration; 3])> {
+    bust_cache(&case.root, run_number)?;
+    let started = Instant::now();
+    let _ = Command::new(case.venv.join("bin/pytest"))
+        .current_dir(&case.root)
+        .output()?;
+    let tests = started.elapsed();
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(&case.lint_command)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                case.venv.join("bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .current_dir(&case.root)
+        .output()?;
+    let lint = started.elapsed() - tests;
+    run(Command::new("docker")
+        .args([
+            "build",
+            "-q",
+            "-t",
+            &format!("bench-sequential-{}:latest", case.name),
+            ".",
+        ])
+        .current_dir(&case.root))?;
+    let build = started.elapsed() - tests - lint;
+    Ok((started.elapsed(), [tests, lint, build]))
+}
+
+/// A release through Slipway; the time from its start to the end of its last gate.
+async fn through_slipway(context: &Context, case: &Case, run_number: usize) -> Result<Duration> {
+    bust_cache(&case.root, run_number)?;
+    let gates_done: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let seen = gates_done.clone();
+    let sink: ReleaseSink = Arc::new(move |event| {
+        if let ReleaseEvent::Step { step, state, .. } = event {
+            if matches!(step, Step::Tests | Step::Lint | Step::Build) && state.is_finished() {
+                if let Ok(mut done) = seen.lock() {
+                    done.push(Instant::now());
+                }
+            }
+        }
+    });
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+    };
+    let started = Instant::now();
+    let summary = pipeline::release(context, &case.root, &options, &CancellationToken::new(), sink).await?;
+    let done = gates_done.lock().map(|done| done.clone()).unwrap_or_default();
+    let last_gate = done.iter().max().ok_or("no gate finished")?;
+    let record = context.ledger.release(&summary.release_id)?.ok_or("recorded")?;
+    if record.steps[..3].iter().any(|step| step.state != StepState::Passed) {
+        return Err(format!("a gate did not pass: {:?}", record.steps).into());
+    }
+    Ok(*last_gate - started)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let runs: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(3);
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let venv = dir.path().join("venv");
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "-q", "-r", &format!("{EXAMPLE}/requirements.txt")]))?;
+    // No registry: the push is not part of the gates, and a container run is enough after.
+    let context = Context {
+        data_dir: data.clone(),
+        settings: Settings::default(),
+        ledger: Ledger::open(&data)?,
+    };
+    println!(
+        "release gates through Slipway (concurrent) vs the same steps one after another; {runs} runs each, medians"
+    );
+    for (name, slow, lint_command) in [("example", false, "flake8"), ("slow-gates", true, "sleep 3 && flake8")] {
+        let root = project(dir.path(), name, slow)?;
+        let mut settings = ProjectSettings::from_detection(&project::detect(&root));
+        settings.venv = Some(venv.display().to_string());
+        settings.lint_command = lint_command.to_owned();
+        project::save_settings(&data, &root, &settings)?;
+        let case = Case {
+            name,
+            root,
+            venv: venv.clone(),
+            lint_command: format!("{lint_command} --format=default"),
+        };
+        // One warm-up each, so neither side pays for a cold cache.
+        sequential(&case, 0)?;
+        through_slipway(&context, &case, 0).await?;
+        let (mut slipway_times, mut sequential_times, mut slowest_steps) = (vec![], vec![], vec![]);
+        for run_number in 1..=runs {
+            let (total, steps) = sequential(&case, run_number)?;
+            sequential_times.push(total);
+            slowest_steps.push(steps.into_iter().max().unwrap_or_default());
+            slipway_times.push(through_slipway(&context, &case, run_number + 1000).await?);
+        }
+        let slipway = median(slipway_times);
+        let one_after_another = median(sequential_times);
+        let slowest = median(slowest_steps);
+        println!(
+            "{name:>10}: Slipway {:>6.2} s | one after another {:>6.2} s | ratio {:.2} | slowest bare step {:.2} s, overhead {:+.2} s",
+            slipway.as_secs_f64(),
+            one_after_another.as_secs_f64(),
+            slipway.as_secs_f64() / one_after_another.as_secs_f64(),
+            slowest.as_secs_f64(),
+            slipway.as_secs_f64() - slowest.as_secs_f64(),
+        );
+        let engine = slipway::docker::connect()?;
+        for container in slipway::docker::project_containers(&engine, &project::project_id(&case.root)).await? {
+            slipway::docker::remove_container(&engine, &container).await?;
+        }
+    }
+    Ok(())
+}
