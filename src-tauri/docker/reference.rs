@@ -1,6 +1,8 @@
 //! Image references checked against Docker's grammar before any call, so a bad name is
 //! reported as "which part is wrong" rather than as an engine error.
 
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 /// `[registry/]path:tag`, split.
@@ -45,9 +47,8 @@ pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
         Some((name, tag)) if !tag.contains('/') => (name, tag.to_owned()),
         _ => (reference, "latest".to_owned()),
     };
-    let tag_ok = Regex::new(r"^[\w][\w.-]{0,127}$")
-        .map(|re| re.is_match(&tag))
-        .unwrap_or(false);
+    static TAG: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[\w][\w.-]{0,127}$").ok());
+    let tag_ok = TAG.as_ref().is_some_and(|re| re.is_match(&tag));
     if !tag_ok {
         return Err(format!(
             "the tag \"{tag}\" is not valid: use letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters"
@@ -61,14 +62,15 @@ pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
             first.to_owned()
         });
     if let Some(registry) = &registry {
-        let host_ok = Regex::new(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
-            .map(|re| re.is_match(registry))
-            .unwrap_or(false);
+        static HOST: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.-]+(:[0-9]+)?$").ok());
+        let host_ok = HOST.as_ref().is_some_and(|re| re.is_match(registry));
         if !host_ok {
             return Err(format!("the registry \"{registry}\" is not a valid host[:port]"));
         }
     }
-    let component = Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").map_err(|e| e.to_string())?;
+    static COMPONENT: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").ok());
+    let component = COMPONENT.as_ref().ok_or("the name grammar could not be compiled")?;
     for part in &parts {
         if !component.is_match(part) {
             let why = if part.chars().any(|c| c.is_ascii_uppercase()) {

@@ -19,7 +19,7 @@ use ts_rs::TS;
 use crate::docker::{self, ImageReference};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{Ledger, Outcome, StepState};
-use crate::project::{self, ProjectSettings};
+use crate::project::{self, ProjectSettings, PythonEnv};
 use crate::secrets::{Account, SecretStore, Service};
 use crate::settings::Settings;
 
@@ -234,21 +234,38 @@ fn container_port(root: &Path, settings: &ProjectSettings) -> u16 {
         .unwrap_or(8000)
 }
 
-/// The project's settings: saved, or what detection proposes.
-pub(crate) async fn project_settings(data_dir: &Path, root: &Path) -> Result<ProjectSettings, AppError> {
-    if let Some(saved) = project::load_settings(data_dir, root) {
-        return Ok(saved);
-    }
-    let scan = root.to_path_buf();
-    let detection = tokio::task::spawn_blocking(move || project::detect(&scan))
+/// What the plan read of the project, kept for the run so the project is scanned once.
+pub(crate) struct Scanned {
+    pub settings: ProjectSettings,
+    pub python: PythonEnv,
+}
+
+/// The project's settings (saved, or what detection proposes) and its Python environment.
+async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
+    let folder = root.to_path_buf();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
-    Ok(ProjectSettings::from_detection(&detection))
+    let settings =
+        project::load_settings(data_dir, root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+    Ok(Scanned {
+        settings,
+        python: detection.python,
+    })
 }
 
 /// Says what a release of the project at `root` would do, and what stops it.
 pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> Result<Plan, AppError> {
-    let settings = project_settings(&context.data_dir, root).await?;
+    Ok(plan_and_scan(context, root, options).await?.0)
+}
+
+pub(crate) async fn plan_and_scan(
+    context: &Context,
+    root: &Path,
+    options: &ReleaseOptions,
+) -> Result<(Plan, Scanned), AppError> {
+    let scanned = scan(&context.data_dir, root).await?;
+    let settings = &scanned.settings;
     let git = project::git_details(root).await;
     let commit = git.as_ref().and_then(|git| git.commit.clone());
     let tag = commit.clone().unwrap_or_else(|| "dev".to_owned());
@@ -338,7 +355,7 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
         ));
     }
 
-    let port = container_port(root, &settings);
+    let port = container_port(root, settings);
     let health = settings.health_path.clone().unwrap_or_else(|| "/".to_owned());
     let steps = vec![
         PlannedStep {
@@ -386,7 +403,7 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
             skip: None,
         },
     ];
-    Ok(Plan {
+    let plan = Plan {
         project_path: root.display().to_string(),
         project_name: root
             .file_name()
@@ -401,7 +418,8 @@ pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> R
         branch: git.as_ref().and_then(|git| git.branch.clone()),
         dirty_files: git.map(|git| git.dirty_files).unwrap_or_default(),
         blockers,
-    })
+    };
+    Ok((plan, scanned))
 }
 
 fn strip_registry(repository: &str) -> &str {

@@ -11,13 +11,13 @@ use tokio_util::sync::CancellationToken;
 use super::lock::{self, LockError};
 use super::targets::{self, DeployResult, StepFailure};
 use super::{
-    plan, project_settings, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target,
+    plan_and_scan, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target,
 };
 use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
 use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{new_release_id, Ending, Ledger, NewRelease, Outcome, StepState};
-use crate::project::{self, ProjectSettings};
+use crate::project::ProjectSettings;
 
 /// Marks every release recorded as running whose project nobody holds as interrupted: its
 /// process ended without finishing it. Returns how many there were.
@@ -128,7 +128,7 @@ pub async fn release(
     cancel: &CancellationToken,
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
-    let plan = plan(context, root, options).await?;
+    let (plan, scanned) = plan_and_scan(context, root, options).await?;
     if let Some(blocker) = plan.blockers.first() {
         return Err(blocker.clone());
     }
@@ -189,7 +189,7 @@ pub async fn release(
         release_id: release_id.clone(),
         plan: plan.clone(),
     });
-    let (outcome, mut ending) = run_steps(context, root, &plan, &recorder, &release_id, cancel).await;
+    let (outcome, mut ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
     if outcome == Outcome::Failed && ending.message.is_none() {
         ending.message = recorder.first_failure();
     }
@@ -229,14 +229,12 @@ async fn run_steps(
     context: &Context,
     root: &Path,
     plan: &Plan,
+    scanned: &Scanned,
     recorder: &Recorder,
     release_id: &str,
     cancel: &CancellationToken,
 ) -> (Outcome, Ending) {
-    let settings = match project_settings(&context.data_dir, root).await {
-        Ok(settings) => settings,
-        Err(error) => return ended(Outcome::Error, error.message),
-    };
+    let settings = &scanned.settings;
     let reference = match docker::parse_reference(&plan.image) {
         Ok(reference) => reference,
         Err(why) => return ended(Outcome::Error, why),
@@ -250,8 +248,8 @@ async fn run_steps(
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
     let (checks_passed, image_id) = tokio::join!(
-        checks_gate(context, root, &settings, recorder, &gates, fail_fast),
-        build_gate(&engine, root, &settings, &reference, recorder, &gates, fail_fast),
+        checks_gate(context, root, scanned, recorder, &gates, fail_fast),
+        build_gate(&engine, root, settings, &reference, recorder, &gates, fail_fast),
     );
     if cancel.is_cancelled() {
         return ended(Outcome::Canceled, "Cancelled.");
@@ -279,7 +277,7 @@ async fn run_steps(
     }
 
     let deployed: Result<DeployResult, StepFailure> = match plan.target {
-        Target::Local => targets::deploy_local(&engine, root, &settings, plan, release_id, recorder, cancel).await,
+        Target::Local => targets::deploy_local(&engine, root, settings, plan, release_id, recorder, cancel).await,
         Target::Render => targets::deploy_render(context, plan, &reference, &ending, recorder, cancel).await,
     };
     match deployed {
@@ -305,7 +303,7 @@ fn check_state(outcome: CheckOutcome) -> StepState {
 async fn checks_gate(
     context: &Context,
     root: &Path,
-    settings: &ProjectSettings,
+    scanned: &Scanned,
     recorder: &Recorder,
     gates: &CancellationToken,
     fail_fast: bool,
@@ -332,17 +330,8 @@ async fn checks_gate(
         }
         CheckEvent::Finished { .. } => {}
     });
-    let scan = root.to_path_buf();
-    let python = match tokio::task::spawn_blocking(move || project::detect(&scan).python).await {
-        Ok(python) => python,
-        Err(error) => {
-            let message = format!("The project could not be read: {error}");
-            recorder.step(Step::Tests, StepState::Failed, Some(message.clone()));
-            recorder.step(Step::Lint, StepState::Failed, Some(message));
-            return false;
-        }
-    };
-    let env = match checks::prepare_env(root, &python, settings, &context.data_dir, gates, &sink).await {
+    let settings = &scanned.settings;
+    let env = match checks::prepare_env(root, &scanned.python, settings, &context.data_dir, gates, &sink).await {
         Ok(env) => env,
         Err(error) => {
             let state = if gates.is_cancelled() {
