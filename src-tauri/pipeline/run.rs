@@ -284,7 +284,7 @@ async fn run_steps(
         Ok(result) => {
             ending.deploy_id = result.deploy_id;
             ending.deploy_status = result.deploy_status;
-            ending.url = Some(result.url);
+            ending.url = result.url;
             (Outcome::Live, ending)
         }
         Err(failure) => failure.ending(ending),

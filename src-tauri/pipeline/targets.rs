@@ -52,7 +52,8 @@ impl StepFailure {
 }
 
 pub(super) struct DeployResult {
-    pub url: String,
+    /// Where it answers; `None` when there is no URL to check (a deploy hook, a private service).
+    pub url: Option<String>,
     pub deploy_id: Option<String>,
     pub deploy_status: Option<String>,
 }
@@ -147,7 +148,7 @@ pub(super) async fn deploy_local(
     let timeout = settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
     match verify(&url, timeout, recorder, cancel).await {
         Ok(()) => Ok(DeployResult {
-            url: format!("http://127.0.0.1:{}/", running.host_port),
+            url: Some(format!("http://127.0.0.1:{}/", running.host_port)),
             deploy_id: Some(running.id.chars().take(12).collect()),
             deploy_status: Some("running".to_owned()),
         }),
@@ -317,14 +318,14 @@ pub(super) async fn deploy_render(
             Some("The service has no public URL to check.".to_owned()),
         );
         return Ok(DeployResult {
-            url: String::new(),
+            url: None,
             deploy_id: Some(deploy.id),
             deploy_status: Some(deploy.status),
         });
     };
     verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await?;
     Ok(DeployResult {
-        url,
+        url: Some(url),
         deploy_id: Some(deploy.id),
         deploy_status: Some(deploy.status),
     })
@@ -388,7 +389,7 @@ async fn deploy_by_hook(context: &Context, image_url: &str, recorder: &Recorder)
         Some("A deploy hook gives no deploy to follow; connect an API key to follow deploys.".to_owned()),
     );
     Ok(DeployResult {
-        url: String::new(),
+        url: None,
         deploy_id: None,
         deploy_status: Some("triggered".to_owned()),
     })

@@ -264,6 +264,24 @@ async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
 }
 
 #[tokio::test]
+async fn with_finish_all_gates_a_failing_test_lets_lint_and_build_finish() -> TestResult {
+    let mut fixture = fixture("all-gates", |root| {
+        std::fs::write(
+            root.join("tests/test_broken.py"),
+            "def test_broken():\n    assert False\n",
+        )
+    })?;
+    fixture.context.settings.finish_all_gates = true;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    assert_eq!(events.step_state(Step::Tests), Some(StepState::Failed));
+    assert_eq!(events.step_state(Step::Lint), Some(StepState::Passed));
+    assert_eq!(events.step_state(Step::Build), Some(StepState::Passed));
+    assert_eq!(events.step_state(Step::Push), None, "still no push after a failed gate");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_lint_violation_fails_the_release() -> TestResult {
     let fixture = fixture("lint-violation", |root| {
         let app = std::fs::read_to_string(root.join("lettings/app.py"))?;
@@ -742,6 +760,32 @@ async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     assert_eq!(
         record(&setup.fixture, &summary.release_id)?.deploy_status.as_deref(),
         Some("canceled")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deploy_hook_alone_deploys_the_digest_without_a_key() -> TestResult {
+    let setup = render_setup("render-hook", DeployScript::new(201, &["live"])).await?;
+    let store = SecretStore::os(&setup.fixture.data);
+    store.delete(Service::Render, "default")?;
+    let mut hook = Account::new(Service::Render, "deploy-hook", "test");
+    hook.project = Some("srv-web".to_owned());
+    store.save(&hook, &format!("{}/deploy/srv-web?key=hk_good", setup.render.base))?;
+    let (summary, events) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    assert_eq!(summary.url, None, "a hook gives nothing to follow or check");
+    assert_eq!(events.step_state(Step::Verify), Some(StepState::Skipped));
+    let call = setup
+        .render
+        .received()
+        .into_iter()
+        .find(|request| request.path() == "/deploy/srv-web")
+        .ok_or("the hook was called")?;
+    let digest = summary.digest.ok_or("pushed")?;
+    assert_eq!(
+        call.query("imgURL"),
+        Some(format!("{}/ann/render-hook@{digest}", test_registry().address))
     );
     Ok(())
 }

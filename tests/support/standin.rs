@@ -334,6 +334,14 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
         if path == "/site" {
             return Response::json(200, json!({"status": "ok"}));
         }
+        // The deploy hook: the key in the URL is the credential; it answers without a deploy id.
+        if path == "/deploy/srv-web" {
+            return match (request.query("key").as_deref(), request.query("imgURL")) {
+                (Some("hk_good"), Some(image)) if image.contains("@sha256:") => Response::empty(200),
+                (Some("hk_good"), _) => Response::json(400, json!({"message": "imgURL is required for an image-backed service"})),
+                _ => Response::json(404, json!({"message": "Not Found"})),
+            };
+        }
         if bearer(request) != "rnd_good" {
             return Response::json(401, json!({"id": "unauthorized", "message": "unauthorized"}));
         }
