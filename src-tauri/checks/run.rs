@@ -258,6 +258,9 @@ mod tests {
             container_port: None,
             health_path: None,
             health_timeout_secs: None,
+            build_args: None,
+            build_target: None,
+            image_tags: None,
         }
     }
 

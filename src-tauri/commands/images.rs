@@ -98,8 +98,9 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
     })
 }
 
-/// Builds the project's Dockerfile as `<repository>:<short commit>` and `:latest`,
-/// streaming build events to `on_event`.
+/// Builds the project's Dockerfile with its tags (`<repository>:<short commit>` and
+/// `:latest` unless set otherwise), build args and target stage, streaming build events to
+/// `on_event`.
 #[tauri::command]
 #[tracing::instrument(skip(state, on_event), err)]
 pub async fn build_project_image(
@@ -116,21 +117,19 @@ pub async fn build_project_image(
         )
     })?;
     let repository = settings.repository(&root);
-    let commit = project::git_state(&root)
-        .await
-        .and_then(|git| git.commit)
-        .unwrap_or_else(|| "dev".to_owned());
-    let tags = vec![
-        reference(&format!("{repository}:{commit}"))?,
-        reference(&format!("{repository}:latest"))?,
-    ];
+    let commit = project::git_state(&root).await.and_then(|git| git.commit);
+    let tags = settings
+        .tags(commit.as_deref())
+        .iter()
+        .map(|tag| reference(&format!("{repository}:{tag}")))
+        .collect::<Result<Vec<_>, _>>()?;
     let engine = docker::connect()?;
     let request = BuildRequest {
         context: root.clone(),
         dockerfile,
         tags: tags.clone(),
-        build_args: Default::default(),
-        target: None,
+        build_args: settings.build_args.clone().unwrap_or_default(),
+        target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
         buildkit: None,
     };
     let image_id = docker::build(&engine, &request, &CancellationToken::new(), &move |event| {

@@ -107,9 +107,22 @@ pub struct Plan {
     pub dirty_files: Vec<String>,
     /// Problems that stop the release before it starts.
     pub blockers: Vec<AppError>,
+    /// Other tags the image gets beside the one it is released as (`latest`).
+    pub other_tags: Vec<String>,
 }
 
 impl Plan {
+    /// Every reference the build tags: the released one first.
+    pub fn references(&self) -> Vec<String> {
+        let name = self
+            .image
+            .rsplit_once(':')
+            .map_or(self.image.as_str(), |(name, _)| name);
+        std::iter::once(self.image.clone())
+            .chain(self.other_tags.iter().map(|tag| format!("{name}:{tag}")))
+            .collect()
+    }
+
     pub fn is_dirty(&self) -> bool {
         !self.dirty_files.is_empty()
     }
@@ -268,7 +281,8 @@ pub(crate) async fn plan_and_scan(
     let settings = &scanned.settings;
     let git = project::git_details(root).await;
     let commit = git.as_ref().and_then(|git| git.commit.clone());
-    let tag = commit.clone().unwrap_or_else(|| "dev".to_owned());
+    let tags = settings.tags(commit.as_deref());
+    let tag = tags[0].clone();
     let render = render_account(&context.data_dir);
     let target = options.target.unwrap_or(if render.is_some() {
         Target::Render
@@ -418,6 +432,7 @@ pub(crate) async fn plan_and_scan(
         branch: git.as_ref().and_then(|git| git.branch.clone()),
         dirty_files: git.map(|git| git.dirty_files).unwrap_or_default(),
         blockers,
+        other_tags: tags[1..].to_vec(),
     };
     Ok((plan, scanned))
 }
@@ -484,6 +499,9 @@ mod tests {
             container_port: None,
             health_path: None,
             health_timeout_secs: None,
+            build_args: None,
+            build_target: None,
+            image_tags: None,
         };
         assert_eq!(container_port(dir.path(), &settings), 5000);
         settings.container_port = Some(9000);

@@ -247,9 +247,19 @@ async fn run_steps(
     // The gates: tests and lint (after the Python environment is ready) beside the build.
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
+    let references = plan.references();
     let (checks_passed, image_id) = tokio::join!(
         checks_gate(context, root, scanned, recorder, &gates, fail_fast),
-        build_gate(&engine, root, settings, &reference, recorder, &gates, fail_fast),
+        build_gate(
+            &engine,
+            root,
+            settings,
+            &reference,
+            &references[1..],
+            recorder,
+            &gates,
+            fail_fast
+        ),
     );
     if cancel.is_cancelled() {
         return ended(Outcome::Canceled, "Cancelled.");
@@ -430,7 +440,7 @@ async fn build_gate(
     engine: &bollard::Docker,
     root: &Path,
     settings: &ProjectSettings,
-    reference: &ImageReference,
+    tags: Vec<ImageReference>,
     recorder: &Recorder,
     gates: &CancellationToken,
     fail_fast: bool,
@@ -439,9 +449,9 @@ async fn build_gate(
     let request = BuildRequest {
         context: root.to_path_buf(),
         dockerfile: settings.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned()),
-        tags: vec![reference.clone()],
-        build_args: Default::default(),
-        target: None,
+        tags,
+        build_args: settings.build_args.clone().unwrap_or_default(),
+        target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
         buildkit: None,
     };
     let forward = recorder.clone();

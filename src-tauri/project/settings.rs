@@ -48,6 +48,20 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub health_timeout_secs: Option<u32>,
+    /// `--build-arg` values for the image build.
+    #[serde(default)]
+    #[ts(optional)]
+    pub build_args: Option<BTreeMap<String, String>>,
+    /// The Dockerfile stage to build (`--target`); `None` builds the last one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub build_target: Option<String>,
+    /// The tags each image gets, `{commit}` standing for the short commit (`dev` outside
+    /// git); the first is the one a release pushes and deploys. `None` is `{commit}` and
+    /// `latest`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub image_tags: Option<Vec<String>>,
 }
 
 impl ProjectSettings {
@@ -71,6 +85,26 @@ impl ProjectSettings {
             container_port: None,
             health_path: None,
             health_timeout_secs: None,
+            build_args: None,
+            build_target: None,
+            image_tags: None,
+        }
+    }
+
+    /// The image's tags for `commit`, in order; never empty.
+    pub fn tags(&self, commit: Option<&str>) -> Vec<String> {
+        let commit = commit.unwrap_or("dev");
+        let tags: Vec<String> = self
+            .image_tags
+            .iter()
+            .flatten()
+            .map(|tag| tag.trim().replace("{commit}", commit))
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        if tags.is_empty() {
+            vec![commit.to_owned(), "latest".to_owned()]
+        } else {
+            tags
         }
     }
 

@@ -684,3 +684,35 @@ async fn a_remote_engine_over_tls_builds_and_pushes() -> TestResult {
     let _ = socat.wait();
     result
 }
+
+#[tokio::test]
+async fn build_args_and_a_target_stage_reach_the_engine() -> TestResult {
+    let context = busybox_context(
+        "FROM scratch AS base\nCOPY busybox /bin/busybox\nARG GREETING=unset\nLABEL greeting=$GREETING\n\
+         FROM base AS final\nLABEL stage=final\n",
+    )?;
+    let tag = docker::parse_reference(&format!("slipway-test/{}:latest", unique("stages")))?;
+    let engine = docker::connect()?;
+    let request = BuildRequest {
+        context: context.path().to_path_buf(),
+        dockerfile: "Dockerfile".into(),
+        tags: vec![tag.clone()],
+        build_args: [("GREETING".to_owned(), "hello".to_owned())].into(),
+        target: Some("base".to_owned()),
+        buildkit: None,
+    };
+    docker::build(&engine, &request, &CancellationToken::new(), &|_| {}).await?;
+    let labels = engine
+        .inspect_image(&tag.full())
+        .await?
+        .config
+        .and_then(|config| config.labels)
+        .unwrap_or_default();
+    assert_eq!(labels.get("greeting").map(String::as_str), Some("hello"));
+    assert!(
+        !labels.contains_key("stage"),
+        "the build stopped at the target stage: {labels:?}"
+    );
+    docker::remove(&engine, &tag.full()).await?;
+    Ok(())
+}

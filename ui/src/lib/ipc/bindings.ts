@@ -167,7 +167,21 @@ healthPath?: string,
 /**
  * How long the deployed app has to answer; `None` is 60 s.
  */
-healthTimeoutSecs?: number, };
+healthTimeoutSecs?: number, 
+/**
+ * `--build-arg` values for the image build.
+ */
+buildArgs?: { [key in string]: string }, 
+/**
+ * The Dockerfile stage to build (`--target`); `None` builds the last one.
+ */
+buildTarget?: string, 
+/**
+ * The tags each image gets, `{commit}` standing for the short commit (`dev` outside
+ * git); the first is the one a release pushes and deploys. `None` is `{commit}` and
+ * `latest`.
+ */
+imageTags?: Array<string>, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -331,7 +345,11 @@ service: string | null, commit: string | null, branch: string | null, dirtyFiles
 /**
  * Problems that stop the release before it starts.
  */
-blockers: Array<AppError>, };
+blockers: Array<AppError>, 
+/**
+ * Other tags the image gets beside the one it is released as (`latest`).
+ */
+otherTags: Array<string>, };
 
 export type ReleaseOptions = { 
 /**

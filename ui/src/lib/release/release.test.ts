@@ -24,6 +24,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     branch: "main",
     dirtyFiles: [],
     blockers: [],
+    otherTags: ["latest"],
     ...overrides,
   };
 }

@@ -1,0 +1,59 @@
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import { describe, expect, it, vi } from "vitest";
+import type { ProjectDetails } from "../ipc";
+import ProjectSettingsForm from "./ProjectSettingsForm.svelte";
+import { ChecksStore } from "./checks.svelte";
+
+const details: ProjectDetails = {
+  path: "/p/shop",
+  detection: {
+    testCommand: { value: "pytest", source: "setup.cfg" },
+    lintTool: { value: "flake8", source: "setup.cfg" },
+    lintCommand: { value: "flake8", source: "setup.cfg" },
+    lintVersion: null,
+    python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "pip" },
+    dockerfiles: ["Dockerfile"],
+    dockerignore: false,
+    renderYaml: false,
+    envVars: [],
+    ciFiles: [],
+  },
+  settings: {
+    testCommand: "pytest",
+    lintTool: "flake8",
+    lintCommand: "flake8",
+    lintVersion: null,
+    venv: null,
+    dockerfile: "Dockerfile",
+    env: {},
+    checkTimeoutSecs: 1800,
+    imageRepository: null,
+  },
+  saved: false,
+  git: null,
+} as unknown as ProjectDetails;
+
+describe("the build settings", () => {
+  it("turn tags, target stage and build arguments into the saved settings", async () => {
+    const api = {
+      detectProject: vi.fn(async () => details),
+      saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    await fireEvent.input(screen.getByLabelText("Image tags"), { target: { value: "v-{commit}, stable" } });
+    await fireEvent.input(screen.getByLabelText("Target stage"), { target: { value: " web " } });
+    await fireEvent.input(screen.getByLabelText("Build arguments"), {
+      target: { value: "PYTHON_VERSION=3.11\nnot a pair\nDEBUG=0=no" },
+    });
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    const saved = api.saveProjectSettings.mock.calls[0]?.[1];
+    if (!saved) throw new Error("the settings were not saved");
+    expect(saved.imageTags).toEqual(["v-{commit}", "stable"]);
+    expect(saved.buildTarget).toBe("web");
+    expect(saved.buildArgs).toEqual({ PYTHON_VERSION: "3.11", DEBUG: "0=no" });
+  });
+});
