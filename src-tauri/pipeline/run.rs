@@ -247,19 +247,16 @@ async fn run_steps(
     // The gates: tests and lint (after the Python environment is ready) beside the build.
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
-    let references = plan.references();
+    // The released reference first, then the other tags (`latest`).
+    let mut tags = vec![reference.clone()];
+    tags.extend(
+        plan.references()[1..]
+            .iter()
+            .filter_map(|text| docker::parse_reference(text).ok()),
+    );
     let (checks_passed, image_id) = tokio::join!(
         checks_gate(context, root, scanned, recorder, &gates, fail_fast),
-        build_gate(
-            &engine,
-            root,
-            settings,
-            &reference,
-            &references[1..],
-            recorder,
-            &gates,
-            fail_fast
-        ),
+        build_gate(&engine, root, settings, tags, recorder, &gates, fail_fast),
     );
     if cancel.is_cancelled() {
         return ended(Outcome::Canceled, "Cancelled.");
