@@ -187,6 +187,12 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
     let reference = slipway::docker::parse_reference(&summary.image)?;
     assert_eq!(reference.registry.as_deref(), Some(registry.address.as_str()));
     let held = slipway::registry::manifest_digest(&reference, &registry.user, &registry.password).await?;
+    let engine = slipway::docker::connect()?;
+    let latest = engine.inspect_image(&format!("{}:latest", reference.name())).await?;
+    assert!(
+        latest.repo_tags.unwrap_or_default().contains(&summary.image),
+        "the build also tagged latest"
+    );
     assert_eq!(summary.digest.as_deref(), Some(held.as_str()));
     let stored = record(&fixture, &summary.release_id)?;
     assert_eq!(stored.outcome, Outcome::Live);
@@ -224,7 +230,6 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
     assert_eq!(again.digest, summary.digest);
     let second = record(&fixture, &again.release_id)?;
     assert_eq!(second.steps[3].summary.as_deref(), Some("already in the registry"));
-    let engine = slipway::docker::connect()?;
     let containers = slipway::docker::project_containers(&engine, &project::project_id(&fixture.root)).await?;
     assert_eq!(containers.len(), 1, "{containers:?}");
     assert!(fetch(&url).await.is_err(), "the first container is gone");
