@@ -213,6 +213,26 @@ impl ApiClient {
     }
 }
 
+/// The next page from a `Link` header as Sentry sends it:
+/// `<url>; rel="next"; results="true"; cursor="..."`. Sentry always sends a next link; only
+/// `results="true"` means the page holds anything.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.trim().split_once(';')?;
+        let mut next = false;
+        let mut results = false;
+        for param in params.split(';') {
+            match param.trim().split_once('=') {
+                Some(("rel", value)) => next = value.trim_matches('"') == "next",
+                Some(("results", value)) => results = value.trim_matches('"') == "true",
+                _ => {}
+            }
+        }
+        (next && results).then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
 /// How long a 429 or 5xx asks us to wait: `Retry-After`, Render's `Ratelimit-Reset`
 /// (seconds), Sentry's `X-Sentry-Rate-Limit-Reset` (a Unix time), else exponential backoff.
 pub fn wait_for(headers: &HeaderMap, attempt: u32) -> Duration {
@@ -248,6 +268,30 @@ fn jitter(attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_link_is_followed_only_while_it_has_results() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "link",
+            reqwest::header::HeaderValue::from_static(
+                "<https://sentry.io/api/0/x/?cursor=0:0:1>; rel=\"previous\"; results=\"false\"; cursor=\"0:0:1\", \
+                 <https://sentry.io/api/0/x/?cursor=0:100:0>; rel=\"next\"; results=\"true\"; cursor=\"0:100:0\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://sentry.io/api/0/x/?cursor=0:100:0")
+        );
+        headers.insert(
+            "link",
+            reqwest::header::HeaderValue::from_static(
+                "<https://sentry.io/api/0/x/?cursor=0:200:0>; rel=\"next\"; results=\"false\"; cursor=\"0:200:0\"",
+            ),
+        );
+        assert_eq!(next_link(&headers), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
 
     #[test]
     fn waits_follow_the_services_headers() {

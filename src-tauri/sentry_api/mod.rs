@@ -1,6 +1,6 @@
 //! The Sentry room: Sentry's web API (`https://sentry.io/api/0`, a setting for self-hosted).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::http::{ApiClient, ApiError, Auth};
@@ -24,6 +24,15 @@ pub struct ScopeReport {
     pub missing: Vec<String>,
 }
 
+/// A project of an organization, as the wizard offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SentryProject {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+}
+
 pub struct SentryClient {
     api: ApiClient,
 }
@@ -33,6 +42,21 @@ impl SentryClient {
         Ok(Self {
             api: ApiClient::new("Sentry", base_url, Auth::Bearer(token))?,
         })
+    }
+
+    /// Every project of the organization, following the `Link` header page by page.
+    pub async fn projects(&self, organization: &str) -> Result<Vec<SentryProject>, ApiError> {
+        let mut all = Vec::new();
+        let mut next = Some(format!("/organizations/{organization}/projects/?per_page=100"));
+        while let Some(page) = next {
+            let (projects, headers) = self
+                .api
+                .get_json::<Vec<SentryProject>>(&page, &format!("organization {organization}"))
+                .await?;
+            all.extend(projects);
+            next = crate::http::next_link(&headers);
+        }
+        Ok(all)
     }
 
     /// One call per scope; a 403 means that scope is missing, a 401 that the token is bad.

@@ -76,6 +76,23 @@ async fn sentry_tokens_name_the_missing_scope() -> TestResult {
 }
 
 #[tokio::test]
+async fn sentry_projects_are_read_by_following_link_headers() -> TestResult {
+    let sentry = sentry_stand_in().await?;
+    let client =
+        slipway::sentry_api::SentryClient::new(&format!("{}/api/0", sentry.base), Secret::new("sntrys_full".into()))?;
+    let projects = client.projects("acme").await?;
+    let slugs: Vec<&str> = projects.iter().map(|project| project.slug.as_str()).collect();
+    assert_eq!(slugs, ["web-0", "web-1", "web-2", "web-3", "web-4", "web-5"]);
+    let asked = sentry
+        .received()
+        .iter()
+        .filter(|request| request.path() == "/api/0/organizations/acme/projects/")
+        .count();
+    assert_eq!(asked, 3, "the link saying results=\"false\" is not followed");
+    Ok(())
+}
+
+#[tokio::test]
 async fn circleci_tokens_are_checked_with_me() -> TestResult {
     let circle = StandIn::start(|request| match (request.path(), request.header("circle-token")) {
         ("/api/v2/me", Some("circle_good")) => Response::json(200, json!({"id": "u-1", "login": "ann", "name": "Ann"})),

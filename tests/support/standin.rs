@@ -247,6 +247,22 @@ pub async fn sentry_stand_in() -> std::io::Result<StandIn> {
             json!({"detail": "You do not have permission to perform this action."}),
         );
         let path = request.path();
+        // Three pages of projects, linked as Sentry links them: a next link always, with
+        // `results="true"` only while there is more.
+        if path == "/api/0/organizations/acme/projects/" {
+            let page: usize = request
+                .query("cursor")
+                .and_then(|cursor| cursor.split(':').nth(1).and_then(|n| n.parse().ok()))
+                .unwrap_or(0);
+            let host = request.header("host").unwrap_or("127.0.0.1");
+            let link = |n: usize, more: bool| {
+                format!("<http://{host}/api/0/organizations/acme/projects/?per_page=100&cursor=0:{n}:0>; rel=\"next\"; results=\"{more}\"; cursor=\"0:{n}:0\"")
+            };
+            let projects: Vec<serde_json::Value> = (0..2)
+                .map(|i| json!({"id": format!("{}", page * 2 + i), "slug": format!("web-{}", page * 2 + i), "name": format!("Web {}", page * 2 + i), "platform": "python"}))
+                .collect();
+            return Response::json(200, json!(projects)).with_header("Link", &link(page + 1, page + 1 < 3));
+        }
         let needs = match (request.method.as_str(), path) {
             ("GET", "/api/0/organizations/acme/") => "org:read",
             ("GET", "/api/0/projects/acme/web/") => "project:read",
