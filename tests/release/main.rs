@@ -477,6 +477,39 @@ async fn cancelling_during_the_build_leaves_no_container_behind() -> TestResult 
 }
 
 #[tokio::test]
+async fn cancelling_during_the_push_stops_it_and_deploys_nothing() -> TestResult {
+    let fixture = fixture("cancel-push", |root| {
+        // A layer big enough that the push is still going when the cancel comes.
+        let mut noise = vec![0u8; 160 * 1024 * 1024];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for chunk in noise.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+        std::fs::write(root.join("lettings/noise.bin"), noise)
+    })?;
+    let (summary, events) = cancel_when(&fixture, |event| {
+        matches!(
+            event,
+            ReleaseEvent::Docker {
+                step: Step::Push,
+                event: slipway::docker::DockerEvent::Layer { .. }
+            }
+        )
+    })
+    .await?;
+    assert_eq!(summary.outcome, Outcome::Canceled);
+    assert_eq!(events.step_state(Step::Push), Some(StepState::Canceled));
+    assert_eq!(events.step_state(Step::Deploy), None, "nothing was deployed");
+    let engine = slipway::docker::connect()?;
+    let left = slipway::docker::project_containers(&engine, &project::project_id(&fixture.root)).await?;
+    assert!(left.is_empty(), "{left:?}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn cancelling_while_waiting_for_the_app_removes_its_container() -> TestResult {
     let fixture = fixture("cancel-verify", |_| Ok(()))?;
     change_settings(&fixture, |settings| {
