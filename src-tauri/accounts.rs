@@ -211,6 +211,22 @@ pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Accou
 }
 
 /// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
+/// The organization's projects, for the wizard to offer; the token is used for this call
+/// only and not kept.
+pub async fn sentry_projects(
+    base_url: &str,
+    token: String,
+    organization: &str,
+) -> Result<Vec<sentry_api::SentryProject>, AppError> {
+    let base = if base_url.trim().is_empty() {
+        sentry_api::DEFAULT_BASE_URL
+    } else {
+        base_url.trim()
+    };
+    let client = sentry_api::SentryClient::new(base, Secret::new(token))?;
+    Ok(client.projects(organization.trim()).await?)
+}
+
 pub async fn connect_sentry(
     data_dir: PathBuf,
     base_url: &str,

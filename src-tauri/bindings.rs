@@ -57,6 +57,7 @@ pub fn render() -> String {
         decl::<accounts::RenderConnection>(&cfg),
         decl::<accounts::AccountCheck>(&cfg),
         decl::<sentry_api::ScopeReport>(&cfg),
+        decl::<sentry_api::SentryProject>(&cfg),
         decl::<history::Outcome>(&cfg),
         decl::<history::StepState>(&cfg),
         decl::<history::StepRecord>(&cfg),

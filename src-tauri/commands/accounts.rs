@@ -74,6 +74,17 @@ pub async fn connect_sentry(
     accounts::connect_sentry(state.paths.data_dir.clone(), &base_url, token, &organization, &project).await
 }
 
+/// The organization's Sentry projects, so the person picks one instead of typing it.
+#[tauri::command]
+#[tracing::instrument(skip(token), err)]
+pub async fn sentry_projects(
+    base_url: String,
+    token: String,
+    organization: String,
+) -> Result<Vec<crate::sentry_api::SentryProject>, AppError> {
+    accounts::sentry_projects(&base_url, token, &organization).await
+}
+
 /// Checks a CircleCI token (`GET /me`) and keeps it with the project slug.
 #[tauri::command]
 #[tracing::instrument(skip(state, token), err)]

@@ -22,6 +22,7 @@ pub const COMMANDS: &[&str] = &[
     "choose_render_service",
     "connect_render_hook",
     "connect_sentry",
+    "sentry_projects",
     "connect_circleci",
     "remove_account",
     "check_all_accounts",

@@ -86,6 +86,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         accounts::choose_render_service,
         accounts::connect_render_hook,
         accounts::connect_sentry,
+        accounts::sentry_projects,
         accounts::connect_circleci,
         accounts::remove_account,
         accounts::check_all_accounts,

@@ -299,6 +299,8 @@ export type AccountCheck = { account: Account, ok: boolean, problem: AppError | 
 
 export type ScopeReport = { present: Array<string>, missing: Array<string>, };
 
+export type SentryProject = { id: string, slug: string, name: string, };
+
 export type Outcome = "running" | "live" | "failed" | "canceled" | "error" | "interrupted";
 
 export type StepState = "pending" | "running" | "passed" | "failed" | "skipped" | "canceled" | "interrupted";

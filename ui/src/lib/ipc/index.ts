@@ -21,6 +21,7 @@ import type {
   ProjectSummary,
   RecentProject,
   RenderConnection,
+  SentryProject,
   Service,
   Plan,
   ReleaseEvent,
@@ -35,6 +36,7 @@ export type {
   AccountCheck,
   RenderConnection,
   RenderService,
+  SentryProject,
   Service,
   AppError,
   AppInfo,
@@ -162,6 +164,8 @@ export const api = {
   connectRenderHook: (url: string) => call<Account>("connect_render_hook", { url }),
   connectSentry: (baseUrl: string, token: string, organization: string, project: string) =>
     call<Account>("connect_sentry", { baseUrl, token, organization, project }),
+  sentryProjects: (baseUrl: string, token: string, organization: string) =>
+    call<SentryProject[]>("sentry_projects", { baseUrl, token, organization }),
   connectCircleci: (token: string, projectSlug: string) => call<Account>("connect_circleci", { token, projectSlug }),
   removeAccount: (service: Service, account: string) => call<null>("remove_account", { service, account }),
   checkAllAccounts: () => call<AccountCheck[]>("check_all_accounts"),

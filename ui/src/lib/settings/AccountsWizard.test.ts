@@ -35,6 +35,12 @@ function fakeBackend() {
       if (token === "good-but-readonly") throw new SlipwayError({ kind: "registryDenied", message: "The Sentry token lacks the permission event:write.", hint: "Create a token with event:write." });
       return keep(account("sentry", `${organization}/${project}`, { scopes: ["org:read"] }));
     },
+    sentryProjects: async (_base, token, organization) => {
+      sent.push(token);
+      return organization === "acme"
+        ? [{ id: "1", slug: "web", name: "Web" }, { id: "2", slug: "worker", name: "Worker" }]
+        : [];
+    },
     connectCircleci: async (token, slug) => {
       sent.push(token);
       return keep(account("circleCi", "default", { username: "ann", project: slug }));
@@ -79,6 +85,20 @@ describe("the accounts wizard", () => {
     await user.type(within(sentry).getByLabelText("Project"), "web");
     await user.click(within(sentry).getByRole("button", { name: "Check and save" }));
     expect(await within(sentry).findByRole("alert")).toHaveTextContent("event:write");
+  });
+
+  it("offers the organization's Sentry projects to pick from", async () => {
+    const user = userEvent.setup();
+    const { store } = fakeBackend();
+    render(AccountsWizard, { store });
+    const sentry = screen.getByRole("region", { name: "Sentry" });
+    await user.type(within(sentry).getByLabelText("Auth token"), "good-sentry");
+    await user.type(within(sentry).getByLabelText("Organization"), "acme");
+    await user.click(within(sentry).getByRole("button", { name: "Find projects" }));
+    const picker = await within(sentry).findByRole("combobox", { name: "Project" });
+    await user.selectOptions(picker, "worker");
+    await user.click(within(sentry).getByRole("button", { name: "Check and save" }));
+    expect(await within(sentry).findByTestId("connected-sentry")).toHaveTextContent("acme/worker");
   });
 
   it("lists Render services to pick from, and checks every account at once", async () => {

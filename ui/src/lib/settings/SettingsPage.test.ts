@@ -14,6 +14,7 @@ const noAccounts = () =>
     connectRenderHook: async () => { throw new Error("unused"); },
     connectSentry: async () => { throw new Error("unused"); },
     connectCircleci: async () => { throw new Error("unused"); },
+    sentryProjects: async () => { throw new Error("unused"); },
     removeAccount: async () => null,
     checkAllAccounts: async () => [],
   });

@@ -6,6 +6,7 @@ import {
   type AccountCheck,
   type Api,
   type RenderService,
+  type SentryProject,
   type Service,
   type SlipwayError,
 } from "../ipc";
@@ -18,6 +19,7 @@ type AccountsApi = Pick<
   | "chooseRenderService"
   | "connectRenderHook"
   | "connectSentry"
+  | "sentryProjects"
   | "connectCircleci"
   | "removeAccount"
   | "checkAllAccounts"
@@ -30,6 +32,7 @@ export class AccountsStore {
   busy = $state<Step | "checkAll" | null>(null);
   errors = $state<Partial<Record<Step, SlipwayError>>>({});
   renderServices = $state<RenderService[]>([]);
+  sentryProjects = $state<SentryProject[]>([]);
   checks = $state<AccountCheck[] | null>(null);
   loadError = $state<SlipwayError | null>(null);
 
@@ -84,6 +87,13 @@ export class AccountsStore {
 
   connectSentry(baseUrl: string, token: string, organization: string, project: string) {
     return this.step("sentry", () => this.api.connectSentry(baseUrl, token, organization, project));
+  }
+
+  /** Lists the organization's projects with the token typed so far (not kept). */
+  findSentryProjects(baseUrl: string, token: string, organization: string) {
+    return this.step("sentry", async () => {
+      this.sentryProjects = await this.api.sentryProjects(baseUrl, token, organization);
+    });
   }
 
   connectCircleci(token: string, projectSlug: string) {
