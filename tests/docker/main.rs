@@ -472,7 +472,8 @@ async fn the_registry_lists_pushed_tags() -> TestResult {
 #[tokio::test]
 async fn an_image_a_container_uses_is_not_removed() -> TestResult {
     let _engine = ENGINE.lock().await;
-    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n")?;
+    // An image of its own: another test's build may briefly hold a container of a shared one.
+    let context = busybox_context("FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-id.txt /run-id.txt\n")?;
     std::fs::write(context.path().join("run-id.txt"), unique("run"))?;
     let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/inuse")))?;
     build_in(context.path(), vec![reference.clone()], &Recorder::new()).await?;
@@ -687,6 +688,7 @@ async fn a_remote_engine_over_tls_builds_and_pushes() -> TestResult {
 
 #[tokio::test]
 async fn build_args_and_a_target_stage_reach_the_engine() -> TestResult {
+    let _engine = ENGINE.lock().await;
     let context = busybox_context(
         "FROM scratch AS base\nCOPY busybox /bin/busybox\nARG GREETING=unset\nLABEL greeting=$GREETING\n\
          FROM base AS final\nLABEL stage=final\n",
