@@ -241,26 +241,12 @@ pub async fn run_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use std::path::PathBuf;
 
     fn settings(tool: LintTool, command: &str) -> ProjectSettings {
         ProjectSettings {
-            test_command: "pytest".into(),
-            lint_tool: tool,
-            lint_command: command.into(),
-            lint_version: None,
-            venv: None,
-            dockerfile: None,
-            env: BTreeMap::new(),
             check_timeout_secs: 60,
-            image_repository: None,
-            container_port: None,
-            health_path: None,
-            health_timeout_secs: None,
-            build_args: None,
-            build_target: None,
-            image_tags: None,
+            ..ProjectSettings::with_commands("pytest", tool, command)
         }
     }
 

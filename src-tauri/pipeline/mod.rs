@@ -487,21 +487,8 @@ mod tests {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nexpose 5000/tcp\n")?;
         let mut settings = ProjectSettings {
-            test_command: "pytest".into(),
-            lint_tool: crate::project::LintTool::Flake8,
-            lint_command: "flake8".into(),
-            lint_version: None,
-            venv: None,
             dockerfile: Some("Dockerfile".into()),
-            env: Default::default(),
-            check_timeout_secs: 60,
-            image_repository: None,
-            container_port: None,
-            health_path: None,
-            health_timeout_secs: None,
-            build_args: None,
-            build_target: None,
-            image_tags: None,
+            ..ProjectSettings::with_commands("pytest", crate::project::LintTool::Flake8, "flake8")
         };
         assert_eq!(container_port(dir.path(), &settings), 5000);
         settings.container_port = Some(9000);

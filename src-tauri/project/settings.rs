@@ -65,12 +65,30 @@ pub struct ProjectSettings {
 }
 
 impl ProjectSettings {
+    /// Settings that run these two commands, everything else at its default.
+    pub fn with_commands(test_command: &str, lint_tool: LintTool, lint_command: &str) -> Self {
+        Self {
+            test_command: test_command.to_owned(),
+            lint_tool,
+            lint_command: lint_command.to_owned(),
+            lint_version: None,
+            venv: None,
+            dockerfile: None,
+            env: BTreeMap::new(),
+            check_timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
+            image_repository: None,
+            container_port: None,
+            health_path: None,
+            health_timeout_secs: None,
+            build_args: None,
+            build_target: None,
+            image_tags: None,
+        }
+    }
+
     /// What Slipway proposes before the person changes anything.
     pub fn from_detection(detection: &Detection) -> Self {
         Self {
-            test_command: detection.test_command.value.clone(),
-            lint_tool: detection.lint_tool.value,
-            lint_command: detection.lint_command.value.clone(),
             lint_version: detection.lint_version.as_ref().map(|version| version.value.clone()),
             venv: detection.python.existing.clone(),
             dockerfile: detection.dockerfiles.first().cloned(),
@@ -80,14 +98,11 @@ impl ProjectSettings {
                 .filter(|need| !need.secret)
                 .filter_map(|need| need.example.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
-            check_timeout_secs: DEFAULT_CHECK_TIMEOUT_SECS,
-            image_repository: None,
-            container_port: None,
-            health_path: None,
-            health_timeout_secs: None,
-            build_args: None,
-            build_target: None,
-            image_tags: None,
+            ..Self::with_commands(
+                &detection.test_command.value,
+                detection.lint_tool.value,
+                &detection.lint_command.value,
+            )
         }
     }
 

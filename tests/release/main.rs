@@ -88,6 +88,11 @@ fn fixture(
     })
 }
 
+/// The example with one more test file, `tests/<file>`.
+fn with_test_file(name: &str, file: &str, body: &str) -> Result<Fixture, Box<dyn std::error::Error>> {
+    fixture(name, |root| std::fs::write(root.join("tests").join(file), body))
+}
+
 fn change_settings(fixture: &Fixture, change: impl FnOnce(&mut ProjectSettings)) -> TestResult {
     let mut settings = project::load_settings(&fixture.data, &fixture.root).ok_or("settings were saved")?;
     change(&mut settings);
@@ -238,12 +243,11 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
 
 #[tokio::test]
 async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
-    let fixture = fixture("failing-test", |root| {
-        std::fs::write(
-            root.join("tests/test_broken.py"),
-            "def test_rooms_are_counted():\n    assert 2 + 2 == 5, 'rooms do not add up'\n",
-        )
-    })?;
+    let fixture = with_test_file(
+        "failing-test",
+        "test_broken.py",
+        "def test_rooms_are_counted():\n    assert 2 + 2 == 5, 'rooms do not add up'\n",
+    )?;
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Failed);
     let message = summary.message.clone().unwrap_or_default();
@@ -270,12 +274,7 @@ async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
 
 #[tokio::test]
 async fn with_finish_all_gates_a_failing_test_lets_lint_and_build_finish() -> TestResult {
-    let mut fixture = fixture("all-gates", |root| {
-        std::fs::write(
-            root.join("tests/test_broken.py"),
-            "def test_broken():\n    assert False\n",
-        )
-    })?;
+    let mut fixture = with_test_file("all-gates", "test_broken.py", "def test_broken():\n    assert False\n")?;
     fixture.context.settings.finish_all_gates = true;
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Failed);
@@ -547,12 +546,11 @@ fn cli(fixture: &Fixture, args: &[&str]) -> std::process::Command {
 
 #[tokio::test]
 async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
-    let fixture = fixture("killed", |root| {
-        std::fs::write(
-            root.join("tests/test_slow_kill.py"),
-            "import time\n\n\ndef test_slow():\n    time.sleep(4)\n",
-        )
-    })?;
+    let fixture = with_test_file(
+        "killed",
+        "test_slow_kill.py",
+        "import time\n\n\ndef test_slow():\n    time.sleep(4)\n",
+    )?;
     let root = fixture.root.display().to_string();
     let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
         .stdout(std::process::Stdio::piped())
@@ -587,12 +585,11 @@ async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
 
 #[tokio::test]
 async fn a_second_release_of_the_same_project_is_refused() -> TestResult {
-    let fixture = fixture("twice", |root| {
-        std::fs::write(
-            root.join("tests/test_slow_twice.py"),
-            "import time\n\n\ndef test_slow():\n    time.sleep(60)\n",
-        )
-    })?;
+    let fixture = with_test_file(
+        "twice",
+        "test_slow_twice.py",
+        "import time\n\n\ndef test_slow():\n    time.sleep(60)\n",
+    )?;
     let root = fixture.root.display().to_string();
     let cancel = CancellationToken::new();
     let events = Arc::new(Events::default());

@@ -34,6 +34,13 @@ async fn open_page(session: &Session, label: &str) -> webdriver::Result<()> {
         .map(drop)
 }
 
+/// Opens the project at `root` by typing its path on the Release page.
+async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session.type_text(&path_input, &root.display().to_string()).await?;
+    session.click(&session.wait_for(&button("Open"), UI_WAIT).await?).await
+}
+
 /// Saves a screenshot for the reader of a failed run; never the README's.
 async fn save_screenshot_as(session: &Session, name: &str) -> webdriver::Result<()> {
     let png = session.screenshot().await?;
@@ -207,11 +214,7 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
-    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
-    session.type_text(&path_input, &root.display().to_string()).await?;
-    session
-        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
-        .await?;
+    open_project(&session, &root).await?;
     let image = session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
     assert!(
         session
@@ -291,11 +294,7 @@ async fn the_images_page_builds_and_pushes_with_progress() -> TestResult {
     support::save_registry_login(data.path(), &registry, &registry.password)?;
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
-    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
-    session.type_text(&path_input, &root.display().to_string()).await?;
-    session
-        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
-        .await?;
+    open_project(&session, &root).await?;
     session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
 
     open_page(&session, "Images").await?;
