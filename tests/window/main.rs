@@ -41,6 +41,26 @@ async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
     session.click(&session.wait_for(&button("Open"), UI_WAIT).await?).await
 }
 
+/// Waits for `xpath`; when it does not come, the error carries what the page shows and a
+/// screenshot is saved as `name`.
+async fn wait_or_explain(
+    session: &Session,
+    xpath: &str,
+    seconds: u64,
+    name: &str,
+) -> Result<webdriver::Element, Box<dyn std::error::Error>> {
+    match session.wait_for(xpath, seconds).await {
+        Ok(element) => Ok(element),
+        Err(error) => {
+            save_screenshot_as(session, name).await?;
+            let page = session
+                .execute("return document.querySelector('main').innerText")
+                .await?;
+            Err(format!("{error}; the page shows: {page}").into())
+        }
+    }
+}
+
 /// Saves a screenshot for the reader of a failed run; never the README's.
 async fn save_screenshot_as(session: &Session, name: &str) -> webdriver::Result<()> {
     let png = session.screenshot().await?;
@@ -146,6 +166,9 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         .wait_for(&format!("//main//dd[normalize-space()='{project_path}']"), UI_WAIT)
         .await?;
     // What Slipway found, editable; then the project's own tests run for real.
+    // The release plan appears above the settings and moves them down: wait for it before
+    // clicking anything below, or the click can land where the button was.
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
     let test_command = session.wait_for("//input[@id='test-command']", UI_WAIT).await?;
     let found = session
         .execute("return document.getElementById('test-command').value")
@@ -156,9 +179,13 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         .click(&session.wait_for(&button("Run tests"), UI_WAIT).await?)
         .await?;
     // Making the Python environment (pip) is most of this wait.
-    let heading = session
-        .wait_for("//section[@aria-label='Test results']//h4", 240)
-        .await?;
+    let heading = wait_or_explain(
+        &session,
+        "//section[@aria-label='Test results']//h4",
+        240,
+        "checks-not-done",
+    )
+    .await?;
     let counts = session.wait_for("//*[@data-testid='test-counts']", UI_WAIT).await?;
     assert_eq!(session.text(&heading).await?, "Tests passed");
     assert!(session.text(&counts).await?.starts_with("1 passed"));
