@@ -146,6 +146,11 @@ pub async fn release(
     if plan.target == Target::Render {
         targets::check_render_accounts(context, &plan).await?;
     }
+    // Before taking the lock: a release of this very project that died is found only while
+    // its lock is free.
+    if let Err(error) = mark_interrupted(context) {
+        tracing::error!(%error, "could not mark interrupted releases");
+    }
     let release_id = new_release_id();
     let _lock = lock::acquire(&context.data_dir, root, &release_id).map_err(|error| match error {
         LockError::Held(holder) => AppError::new(
@@ -162,9 +167,6 @@ pub async fn release(
             "Check that the data folder is writable.",
         ),
     })?;
-    if let Err(error) = mark_interrupted(context) {
-        tracing::error!(%error, "could not mark interrupted releases");
-    }
     context.ledger.begin(&NewRelease {
         id: release_id.clone(),
         project_path: plan.project_path.clone(),

@@ -552,21 +552,7 @@ async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
         "import time\n\n\ndef test_slow():\n    time.sleep(4)\n",
     )?;
     let root = fixture.root.display().to_string();
-    let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("stdout is piped")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let mut seen = false;
-    for line in lines.by_ref() {
-        if line?.starts_with("[tests] running") {
-            seen = true;
-            break;
-        }
-    }
-    assert!(seen, "the release started its tests");
-    child.kill()?;
-    child.wait()?;
+    kill_a_cli_release_in_its_tests(&fixture)?;
 
     let output = cli(&fixture, &["history", "--json", "--project", &root]).output()?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -580,7 +566,38 @@ async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
     // And the project is free again.
     let (summary, _) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+
+    // Killed again, and this time the next release itself finds the dead one.
+    kill_a_cli_release_in_its_tests(&fixture)?;
+    let (again, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(again.outcome, Outcome::Live, "{:?}", again.message);
+    let releases = fixture.context.ledger.releases(Some(&root), 10)?;
+    let outcomes: Vec<Outcome> = releases.iter().map(|release| release.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Live, Outcome::Interrupted, Outcome::Live, Outcome::Interrupted]
+    );
     remove_project_containers(&fixture.root).await
+}
+
+/// Starts `slipway release` on the fixture and kills it (SIGKILL) once its tests run.
+fn kill_a_cli_release_in_its_tests(fixture: &Fixture) -> TestResult {
+    let root = fixture.root.display().to_string();
+    let mut child = cli(fixture, &["release", "--project", &root, "--target", "local"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout is piped")?;
+    let mut seen = false;
+    for line in BufReader::new(stdout).lines() {
+        if line?.starts_with("[tests] running") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the release started its tests");
+    child.kill()?;
+    child.wait()?;
+    Ok(())
 }
 
 #[tokio::test]
