@@ -405,15 +405,7 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
 /// The summary a person reads at the end of `slipway check`.
 pub fn render_summary(summary: &ChecksSummary) -> String {
     let tests = &summary.tests;
-    let counts = &tests.counts;
-    let mut out = format!(
-        "\nTests: {} passed, {} failed, {} errors, {} skipped ({})\n",
-        counts.passed,
-        counts.failed,
-        counts.errors,
-        counts.skipped,
-        outcome_word(tests.outcome)
-    );
+    let mut out = format!("\nTests: {} ({})\n", tests.counts, outcome_word(tests.outcome));
     for failure in &tests.failures {
         out.push_str(&format!("  FAIL {}: {}\n", failure.node_id, failure.message));
     }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::{fail, EXIT_USAGE};
 use crate::docker::DockerEvent;
 use crate::error::AppError;
-use crate::history::{Ledger, Outcome, StepState};
+use crate::history::{Ledger, Outcome};
 use crate::paths::AppPaths;
 use crate::pipeline::{self, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink};
 use crate::project;
@@ -133,10 +133,6 @@ fn render_plan(plan: &Plan) -> String {
     text
 }
 
-fn state_word(state: StepState) -> &'static str {
-    state.as_str()
-}
-
 fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String> {
     Some(match event {
         ReleaseEvent::Started { release_id, plan } => format!(
@@ -155,7 +151,7 @@ fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String
                 .map(|ms| format!(" in {:.1} s", ms as f64 / 1000.0))
                 .unwrap_or_default();
             let detail = summary.as_deref().map(|text| format!(": {text}")).unwrap_or_default();
-            format!("[{}] {}{time}{detail}", step.as_str(), state_word(*state))
+            format!("[{}] {}{time}{detail}", step.as_str(), state.as_str())
         }
         ReleaseEvent::Log { step, line, .. } => format!("{:>6} | {line}", step.as_str()),
         ReleaseEvent::Docker {

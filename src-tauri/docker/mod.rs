@@ -30,7 +30,7 @@ pub use image::{
     build, engine_login, needs_buildkit, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials,
 };
 pub use images::{local_images, remove, retag, LocalImage};
-pub use reference::{parse_reference, ImageReference};
+pub use reference::{parse_reference, split_registry, ImageReference};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {

@@ -35,6 +35,17 @@ impl std::fmt::Display for ImageReference {
     }
 }
 
+/// Splits a name into its registry (a first part with a `.` or `:`, or `localhost`, as
+/// Docker reads it) and the rest: `ghcr.io/ann/app` → (`ghcr.io`, `ann/app`).
+pub fn split_registry(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('/') {
+        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            (Some(first), rest)
+        }
+        _ => (None, name),
+    }
+}
+
 /// Parses `reference`; the error says which part breaks the grammar.
 pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
     if reference.is_empty() {
@@ -54,13 +65,9 @@ pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
             "the tag \"{tag}\" is not valid: use letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters"
         ));
     }
-    let mut parts: Vec<&str> = name.split('/').collect();
-    let first = parts.first().copied().unwrap_or_default();
-    let registry =
-        (parts.len() > 1 && (first.contains('.') || first.contains(':') || first == "localhost")).then(|| {
-            parts.remove(0);
-            first.to_owned()
-        });
+    let (registry, path) = split_registry(name);
+    let registry = registry.map(str::to_owned);
+    let parts: Vec<&str> = path.split('/').collect();
     if let Some(registry) = &registry {
         static HOST: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.-]+(:[0-9]+)?$").ok());
         let host_ok = HOST.as_ref().is_some_and(|re| re.is_match(registry));
@@ -93,6 +100,14 @@ pub fn parse_reference(reference: &str) -> Result<ImageReference, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registry_is_told_from_a_namespace() {
+        assert_eq!(split_registry("ghcr.io/ann/app"), (Some("ghcr.io"), "ann/app"));
+        assert_eq!(split_registry("ann/app"), (None, "ann/app"));
+        assert_eq!(split_registry("localhost:5000/app"), (Some("localhost:5000"), "app"));
+        assert_eq!(split_registry("app"), (None, "app"));
+    }
 
     #[test]
     fn good_references_split_into_their_parts() -> Result<(), String> {

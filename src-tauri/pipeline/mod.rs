@@ -127,10 +127,12 @@ impl Plan {
         !self.dirty_files.is_empty()
     }
 
-    pub fn skips(&self, step: Step) -> bool {
+    /// Why `step` will be skipped, when it will.
+    pub fn skip_reason(&self, step: Step) -> Option<&str> {
         self.steps
             .iter()
-            .any(|planned| planned.step == step && planned.skip.is_some())
+            .find(|planned| planned.step == step)
+            .and_then(|planned| planned.skip.as_deref())
     }
 }
 
@@ -295,21 +297,20 @@ pub(crate) async fn plan_and_scan(
     let (registry, service, image) = match target {
         Target::Local => {
             let registry = context.settings.local_registry();
+            // A repository naming another registry is for the real target: locally only its
+            // path counts.
+            let path = docker::split_registry(&repository).1;
             let name = match &registry {
-                // A repository naming another registry is for the real target: locally
-                // only its path counts.
-                Some(registry) => format!("{registry}/{}", strip_registry(&repository)),
-                None => strip_registry(&repository).to_owned(),
+                Some(registry) => format!("{registry}/{path}"),
+                None => path.to_owned(),
             };
             let container = format!("slipway-{}", project::project_id(root));
             (registry, Some(container), format!("{name}:{tag}"))
         }
         Target::Render => {
             // Docker Hub unless the repository names another registry (GHCR, a company's).
-            let registry = docker::parse_reference(&repository)
-                .ok()
-                .and_then(|reference| reference.registry)
-                .unwrap_or_else(|| "docker.io".to_owned());
+            let (named_registry, path) = docker::split_registry(&repository);
+            let registry = named_registry.unwrap_or("docker.io").to_owned();
             let login = account(&context.data_dir, Service::Registry, &registry);
             if login.is_none() {
                 blockers.push(AppError::new(
@@ -321,13 +322,13 @@ pub(crate) async fn plan_and_scan(
             let service_id = render.as_ref().and_then(|account| account.project.clone());
             let image = match login.and_then(|login| login.username) {
                 // A bare name goes into the account's namespace, as `docker push` would need.
-                Some(user) if !strip_registry(&repository).contains('/') => {
+                Some(user) if !path.contains('/') => {
                     let prefix = if registry == "docker.io" {
                         String::new()
                     } else {
                         format!("{registry}/")
                     };
-                    format!("{prefix}{user}/{}:{tag}", strip_registry(&repository))
+                    format!("{prefix}{user}/{path}:{tag}")
                 }
                 _ => format!("{repository}:{tag}"),
             };
@@ -354,13 +355,6 @@ pub(crate) async fn plan_and_scan(
             (Some(registry), service_id, image)
         }
     };
-    if let Err(why) = docker::parse_reference(&image) {
-        blockers.push(AppError::new(
-            ErrorKind::Validation,
-            format!("\"{image}\" is not a valid image name: {why}."),
-            "Correct the image repository in the project's settings.",
-        ));
-    }
     if settings.dockerfile.is_none() {
         blockers.push(AppError::new(
             ErrorKind::Precondition,
@@ -370,7 +364,7 @@ pub(crate) async fn plan_and_scan(
     }
 
     let port = container_port(root, settings);
-    let health = settings.health_path.clone().unwrap_or_else(|| "/".to_owned());
+    let health = settings.health_path();
     let steps = vec![
         PlannedStep {
             step: Step::Tests,
@@ -417,7 +411,7 @@ pub(crate) async fn plan_and_scan(
             skip: None,
         },
     ];
-    let plan = Plan {
+    let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root
             .file_name()
@@ -434,14 +428,17 @@ pub(crate) async fn plan_and_scan(
         blockers,
         other_tags: tags[1..].to_vec(),
     };
-    Ok((plan, scanned))
-}
-
-fn strip_registry(repository: &str) -> &str {
-    match repository.split_once('/') {
-        Some((first, rest)) if first.contains('.') || first.contains(':') || first == "localhost" => rest,
-        _ => repository,
+    // Every name the build will give the image, checked before any call.
+    for reference in plan.references() {
+        if let Err(why) = docker::parse_reference(&reference) {
+            plan.blockers.push(AppError::new(
+                ErrorKind::Validation,
+                format!("\"{reference}\" is not a valid image name: {why}."),
+                "Correct the image repository or the image tags in the project's settings.",
+            ));
+        }
     }
+    Ok((plan, scanned))
 }
 
 /// Whether two image names are the same repository, ignoring tags, digests and Docker
@@ -497,12 +494,5 @@ mod tests {
         settings.dockerfile = None;
         assert_eq!(container_port(dir.path(), &settings), 8000);
         Ok(())
-    }
-
-    #[test]
-    fn local_names_drop_a_foreign_registry() {
-        assert_eq!(strip_registry("ghcr.io/ann/app"), "ann/app");
-        assert_eq!(strip_registry("ann/app"), "ann/app");
-        assert_eq!(strip_registry("localhost:5000/app"), "app");
     }
 }

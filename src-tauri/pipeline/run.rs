@@ -237,10 +237,17 @@ async fn run_steps(
     cancel: &CancellationToken,
 ) -> (Outcome, Ending) {
     let settings = &scanned.settings;
-    let reference = match docker::parse_reference(&plan.image) {
-        Ok(reference) => reference,
+    // The released reference first, then the other tags (`latest`); the plan checked them.
+    let tags = match plan
+        .references()
+        .iter()
+        .map(|text| docker::parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(tags) => tags,
         Err(why) => return ended(Outcome::Error, why),
     };
+    let reference = tags[0].clone();
     let engine = match docker::connect() {
         Ok(engine) => engine,
         Err(error) => return ended(Outcome::Error, AppError::from(error).message),
@@ -249,13 +256,6 @@ async fn run_steps(
     // The gates: tests and lint (after the Python environment is ready) beside the build.
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
-    // The released reference first, then the other tags (`latest`).
-    let mut tags = vec![reference.clone()];
-    tags.extend(
-        plan.references()[1..]
-            .iter()
-            .filter_map(|text| docker::parse_reference(text).ok()),
-    );
     let (checks_passed, image_id) = tokio::join!(
         checks_gate(context, root, scanned, recorder, &gates, fail_fast),
         build_gate(&engine, root, settings, tags, recorder, &gates, fail_fast),
@@ -268,15 +268,10 @@ async fn run_steps(
     };
 
     let mut ending = Ending::default();
-    if plan.skips(Step::Push) {
-        let reason = plan
-            .steps
-            .iter()
-            .find(|planned| planned.step == Step::Push)
-            .and_then(|planned| planned.skip.clone());
-        recorder.step(Step::Push, StepState::Skipped, reason);
+    if let Some(reason) = plan.skip_reason(Step::Push) {
+        recorder.step(Step::Push, StepState::Skipped, Some(reason.to_owned()));
     } else {
-        match push_step(context, &reference, &image_id, recorder, cancel).await {
+        match push_step(context, &engine, &reference, &image_id, recorder, cancel).await {
             Ok(digest) => {
                 ending.digest = Some(digest);
                 recorder.note(&ending);
@@ -364,13 +359,7 @@ async fn checks_gate(
         match checks::run_tests(root, settings, &env, gates, &sink).await {
             Ok(report) => {
                 let state = check_state(report.outcome);
-                let counts = report.counts;
-                let summary = report.problem.clone().unwrap_or_else(|| {
-                    format!(
-                        "{} passed, {} failed, {} errors, {} skipped",
-                        counts.passed, counts.failed, counts.errors, counts.skipped
-                    )
-                });
+                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
                 recorder.event(ReleaseEvent::Tests { report });
                 finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
             }
@@ -504,6 +493,7 @@ async fn build_gate(
 /// Pushes the image, unless the registry already holds this very image; returns its digest.
 async fn push_step(
     context: &Context,
+    engine: &bollard::Docker,
     reference: &ImageReference,
     image_id: &str,
     recorder: &Recorder,
@@ -511,7 +501,7 @@ async fn push_step(
 ) -> Result<String, StepFailure> {
     recorder.step(Step::Push, StepState::Running, None);
     let credentials = targets::registry_credentials(context, reference);
-    if let Some(digest) = targets::already_pushed(reference, image_id, &credentials).await {
+    if let Some(digest) = targets::already_pushed(engine, reference, image_id, &credentials).await {
         recorder.log(
             Step::Push,
             &format!("{} is already in the registry as {digest}", reference.full()),

@@ -85,11 +85,11 @@ pub(super) fn registry_credentials(context: &Context, reference: &ImageReference
 /// The digest, when the registry's tag already points at this very image: a re-run then
 /// skips the push.
 pub(super) async fn already_pushed(
+    engine: &bollard::Docker,
     reference: &ImageReference,
     image_id: &str,
     credentials: &RegistryCredentials,
 ) -> Option<String> {
-    let engine = docker::connect().ok()?;
     let local = engine.inspect_image(image_id).await.ok()?;
     let remote = crate::registry::manifest_digest(reference, &credentials.username, &credentials.secret)
         .await
@@ -140,11 +140,7 @@ pub(super) async fn deploy_local(
         &format!("container {name} runs on 127.0.0.1:{}", running.host_port),
     );
     recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
-    let url = format!(
-        "http://127.0.0.1:{}{}",
-        running.host_port,
-        settings.health_path.clone().unwrap_or_else(|| "/".to_owned())
-    );
+    let url = format!("http://127.0.0.1:{}{}", running.host_port, settings.health_path());
     let timeout = settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
     match verify(&url, timeout, recorder, cancel).await {
         Ok(()) => Ok(DeployResult {

@@ -106,6 +106,11 @@ impl ProjectSettings {
         }
     }
 
+    /// The path that must answer before a deploy counts as live.
+    pub fn health_path(&self) -> String {
+        self.health_path.clone().unwrap_or_else(|| "/".to_owned())
+    }
+
     /// The image's tags for `commit`, in order; never empty.
     pub fn tags(&self, commit: Option<&str>) -> Vec<String> {
         let commit = commit.unwrap_or("dev");

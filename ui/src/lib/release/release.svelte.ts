@@ -34,6 +34,10 @@ export interface StepView {
   summary: string | null;
 }
 
+function emptyLogs(): Record<Step, string[]> {
+  return Object.fromEntries(STEPS.map((step) => [step, []])) as unknown as Record<Step, string[]>;
+}
+
 type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease">;
 
 function freshSteps(): Record<Step, StepView> {
@@ -51,7 +55,7 @@ export class ReleaseStore {
   cancelling = $state(false);
   steps = $state<Record<Step, StepView>>(freshSteps());
   /** Output per step. Not deeply reactive: a log of 100,000 lines must not cost a proxy each. */
-  logs = $state.raw<Record<Step, string[]>>(Object.fromEntries(STEPS.map((s) => [s, []])) as unknown as Record<Step, string[]>);
+  logs = $state.raw<Record<Step, string[]>>(emptyLogs());
   logVersion = $state(0);
   selected = $state<Step>("tests");
   tests = $state<TestReport | null>(null);
@@ -95,7 +99,7 @@ export class ReleaseStore {
     this.pushPercent = null;
     this.deployStatus = null;
     this.steps = freshSteps();
-    this.logs = Object.fromEntries(STEPS.map((s) => [s, []])) as unknown as Record<Step, string[]>;
+    this.logs = emptyLogs();
     this.logVersion++;
     try {
       this.summary = await this.api.startRelease(
