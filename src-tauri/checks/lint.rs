@@ -68,8 +68,26 @@ fn tail(lines: &[String], count: usize) -> String {
     meaningful[meaningful.len().saturating_sub(count)..].join("\n")
 }
 
+/// Whether `command` runs the linter itself (not through `make lint` or a script).
+fn runs_the_tool(tool: LintTool, command: &str) -> bool {
+    let last = command.rsplit("&&").next().unwrap_or(command).trim();
+    let words: Vec<&str> = last.split_whitespace().collect();
+    match words.as_slice() {
+        [first, ..] if first.rsplit('/').next() == Some(tool.package()) => true,
+        [_, "-m", module, ..] => *module == tool.package(),
+        _ => false,
+    }
+}
+
 /// The report for a finished lint run.
-pub fn interpret(tool: LintTool, code: Option<i32>, stdout: &[String], stderr: &[String], root: &str) -> LintReport {
+pub fn interpret(
+    tool: LintTool,
+    command: &str,
+    code: Option<i32>,
+    stdout: &[String],
+    stderr: &[String],
+    root: &str,
+) -> LintReport {
     let crashed = |why: &str| LintReport {
         tool,
         outcome: CheckOutcome::CouldNotRun,
@@ -78,8 +96,15 @@ pub fn interpret(tool: LintTool, code: Option<i32>, stdout: &[String], stderr: &
         exit_code: code,
         duration_ms: 0,
     };
+    // A usage error or a missing program says nothing about the code: never "0 violations".
+    if let Some(problem) = super::gate::could_not_run(command, code, stderr) {
+        return crashed(&format!("Lint could not run: {problem}"));
+    }
+    let direct = runs_the_tool(tool, command);
     let violations = match tool {
         LintTool::Flake8 => parse_flake8(stdout),
+        // Through a wrapper the output may not be ruff's JSON: read what it printed.
+        LintTool::Ruff if !direct => parse_flake8(stdout),
         LintTool::Ruff => match parse_ruff(&stdout.join("\n"), root) {
             Ok(violations) => violations,
             Err(_) if code == Some(0) && stdout.iter().all(|line| line.trim().is_empty()) => Vec::new(),
@@ -104,7 +129,18 @@ pub fn interpret(tool: LintTool, code: Option<i32>, stdout: &[String], stderr: &
             exit_code: code,
             duration_ms: 0,
         },
-        Some(127) => crashed(&format!("Lint could not run: {} was not found.", tool.package())),
+        // `make lint` failing with nothing Slipway can read: the command failed, not flake8.
+        Some(other) if !direct && !traceback => LintReport {
+            tool,
+            outcome: CheckOutcome::Failed,
+            violations,
+            problem: Some(format!(
+                "`{}` failed (exit code {other}); its output is in the log.",
+                command.rsplit("&&").next().unwrap_or(command).trim()
+            )),
+            exit_code: code,
+            duration_ms: 0,
+        },
         Some(other) => crashed(&format!(
             "Lint could not run: {} crashed (exit code {other}).",
             tool.package()
@@ -136,11 +172,50 @@ mod tests {
     #[test]
     fn a_linter_crash_is_not_a_list_of_violations() {
         let stderr = lines("Traceback (most recent call last):\n  File \"flake8\", line 1\nAttributeError: 'EntryPoints' object has no attribute 'get'");
-        let report = interpret(LintTool::Flake8, Some(1), &[], &stderr, "/p");
+        let report = interpret(LintTool::Flake8, "flake8", Some(1), &[], &stderr, "/p");
         assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
         assert!(report.problem.unwrap_or_default().contains("AttributeError"));
-        let clean = interpret(LintTool::Flake8, Some(0), &[], &[], "/p");
+        let clean = interpret(LintTool::Flake8, "flake8", Some(0), &[], &[], "/p");
         assert_eq!(clean.outcome, CheckOutcome::Passed);
+    }
+
+    #[test]
+    fn a_usage_error_is_never_zero_violations() {
+        // flake8 without the HTML plugin, as a CI's `--format html` left it.
+        let stderr = lines(
+            "usage: flake8 [options] file file ...
+flake8: error: unrecognized arguments: --htmldir",
+        );
+        let report = interpret(LintTool::Flake8, "flake8 --htmldir report", Some(2), &[], &stderr, "/p");
+        assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
+        assert!(report.problem.unwrap_or_default().contains("unrecognized arguments"));
+        let missing = interpret(
+            LintTool::Flake8,
+            "cd app && poetry run flake8",
+            Some(127),
+            &[],
+            &lines("sh: 1: poetry: not found"),
+            "/p",
+        );
+        assert!(missing.problem.unwrap_or_default().contains("`poetry` was not found"));
+    }
+
+    #[test]
+    fn a_failing_wrapper_is_not_blamed_on_the_linter() {
+        let report = interpret(
+            LintTool::Flake8,
+            "make lint",
+            Some(2),
+            &lines("make: *** [lint] Error 1"),
+            &[],
+            "/p",
+        );
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        let problem = report.problem.unwrap_or_default();
+        assert!(
+            problem.contains("`make lint` failed") && !problem.contains("crashed"),
+            "{problem}"
+        );
     }
 
     #[test]
@@ -149,7 +224,14 @@ mod tests {
         let violations = parse_ruff(json, "/p")?;
         assert_eq!(violations[0].path, "app/x.py");
         assert_eq!(violations[0].code, "F401");
-        let report = interpret(LintTool::Ruff, Some(1), &[json.to_owned()], &[], "/p");
+        let report = interpret(
+            LintTool::Ruff,
+            "ruff check . --output-format json",
+            Some(1),
+            &[json.to_owned()],
+            &[],
+            "/p",
+        );
         assert_eq!(report.outcome, CheckOutcome::Failed);
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! and must run as CI ran them. pytest's JUnit report is requested through `PYTEST_ADDOPTS`,
 //! so the command itself is never rewritten.
 
+mod gate;
 mod lint;
 mod process;
 mod pyenv;
@@ -23,9 +24,10 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
+pub use gate::{run_gate, GateReport};
 pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
 pub use pyenv::{prepare_env, PreparedEnv};
-pub use run::{run_checks, run_lint, run_tests, ChecksSummary};
+pub use run::{run_checks, run_gates, run_lint, run_tests, ChecksSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -129,6 +131,19 @@ pub enum CheckEvent {
     },
     #[serde(rename_all = "camelCase")]
     Finished { check: CheckKind, outcome: CheckOutcome },
+    /// One of the other gates (coverage, formatting, types, Django) started.
+    #[serde(rename_all = "camelCase")]
+    GateStarted { id: String, command: String },
+    #[serde(rename_all = "camelCase")]
+    GateOutput {
+        id: String,
+        stream: Stream,
+        line: String,
+        #[ts(type = "number")]
+        at_ms: u64,
+    },
+    #[serde(rename_all = "camelCase")]
+    GateFinished { report: GateReport },
 }
 
 /// Where events go; cloned into each concurrent run.

@@ -171,7 +171,21 @@ fn startup_problem(stdout: &[String], stderr: &[String]) -> String {
         .filter(|line| !line.is_empty())
         .collect();
     if !e_lines.is_empty() {
-        return e_lines[e_lines.len().saturating_sub(5)..].join("\n");
+        // Each collection error repeats the same cause: say it once, the first first.
+        let mut unique: Vec<&str> = Vec::new();
+        for line in e_lines {
+            if !unique.contains(&line) {
+                unique.push(line);
+            }
+        }
+        let cause = unique
+            .iter()
+            .find(|line| line.contains("Error:") || line.contains("Exception:"))
+            .copied();
+        return match cause {
+            Some(cause) => cause.to_owned(),
+            None => unique[..unique.len().min(5)].join("\n"),
+        };
     }
     let meaningful: Vec<&str> = all
         .iter()
@@ -197,8 +211,47 @@ pub fn interpret(
         ),
     };
     let ran_any = counts.passed + counts.failed + counts.errors + counts.skipped > 0;
+    let all: Vec<&String> = stdout.iter().chain(stderr.iter()).collect();
+    // pytest-cov's `--cov-fail-under`: every test passed, the threshold did not.
+    let coverage =
+        Regex::new(r"Required test coverage of (\d+(?:\.\d+)?)% not reached\. Total coverage: (\d+(?:\.\d+)?)%")
+            .ok()
+            .and_then(|pattern| {
+                all.iter()
+                    .find_map(|line| pattern.captures(line).map(|c| (c[1].to_owned(), c[2].to_owned())))
+            });
+    // Settings for a plugin that is not installed: the real cause of what follows.
+    let unknown_option = all
+        .iter()
+        .find_map(|line| line.split("Unknown config option: ").nth(1))
+        .map(|option| option.trim().to_owned());
+    let conftest = all.iter().any(|line| line.contains("while loading conftest"));
+    let collecting = all.iter().any(|line| {
+        line.contains("ERROR collecting")
+            || line.contains("error during collection")
+            || line.contains("errors during collection")
+    });
+    let cause = || {
+        match &unknown_option {
+        Some(option) => format!(
+            "pytest does not know the setting {option}: the plugin that reads it (pytest-django for DJANGO_SETTINGS_MODULE) is not installed.\n{}",
+            startup_problem(stdout, stderr)
+        ),
+        None => startup_problem(stdout, stderr),
+    }
+    };
     let (outcome, problem) = match code {
         Some(0) => (CheckOutcome::Passed, None),
+        Some(1) if counts.failed == 0 && counts.errors == 0 && coverage.is_some() => {
+            let (required, total) = coverage.unwrap_or_default();
+            let total = total.trim_end_matches(".00").to_owned();
+            (
+                CheckOutcome::Failed,
+                Some(format!(
+                    "coverage {total} % is below the {required} % your project requires"
+                )),
+            )
+        }
         Some(1) if ran_any => (CheckOutcome::Failed, None),
         Some(1) => (
             CheckOutcome::CouldNotRun,
@@ -207,11 +260,22 @@ pub fn interpret(
                 startup_problem(stdout, stderr)
             )),
         ),
+        Some(2 | 4) if conftest => (
+            CheckOutcome::CouldNotRun,
+            Some(format!(
+                "The tests could not start: conftest.py could not be imported:\n{}",
+                cause()
+            )),
+        ),
+        Some(2) if collecting => (
+            CheckOutcome::CouldNotRun,
+            Some(format!("Could not collect the tests:\n{}", cause())),
+        ),
         Some(2) => (
             CheckOutcome::CouldNotRun,
             Some(format!(
                 "The test run was interrupted or could not collect the tests:\n{}",
-                startup_problem(stdout, stderr)
+                cause()
             )),
         ),
         Some(3) => (
@@ -333,6 +397,55 @@ tests/test_shop.py:9: AssertionError</failure></testcase><testcase classname="te
         let problem = report.problem.unwrap_or_default();
         assert!(problem.starts_with("The tests could not start"), "{problem}");
         assert!(problem.contains("SECRET_KEY"), "{problem}");
+    }
+
+    #[test]
+    fn collection_errors_give_their_first_cause_once() {
+        let out: Vec<String> = [
+            "PytestConfigWarning: Unknown config option: DJANGO_SETTINGS_MODULE",
+            "_ ERROR collecting shop/tests/test_a.py _",
+            "E   django.core.exceptions.ImproperlyConfigured: Requested setting INSTALLED_APPS, but settings are not configured.",
+            "_ ERROR collecting shop/tests/test_b.py _",
+            "E   django.core.exceptions.ImproperlyConfigured: Requested setting INSTALLED_APPS, but settings are not configured.",
+            "!!!!! Interrupted: 2 errors during collection !!!!!",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let report = interpret(Some(2), None, &out, &[]);
+        let problem = report.problem.unwrap_or_default();
+        assert!(problem.starts_with("Could not collect the tests"), "{problem}");
+        assert!(problem.contains("pytest-django"), "{problem}");
+        assert_eq!(problem.matches("ImproperlyConfigured").count(), 1, "{problem}");
+    }
+
+    #[test]
+    fn a_conftest_import_error_is_not_a_command_line_problem() {
+        let stderr: Vec<String> = [
+            "ImportError while loading conftest '/p/conftest.py'.",
+            "conftest.py:1: in <module>",
+            "E   ModuleNotFoundError: No module named 'factory'",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let problem = interpret(Some(4), None, &[], &stderr).problem.unwrap_or_default();
+        assert!(problem.contains("conftest.py could not be imported"), "{problem}");
+        assert!(problem.contains("No module named 'factory'"), "{problem}");
+    }
+
+    #[test]
+    fn a_coverage_threshold_is_named() {
+        let out: Vec<String> = [
+            "FAIL Required test coverage of 80% not reached. Total coverage: 78.00%",
+            "========= 3 passed in 0.10s =========",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let report = interpret(Some(1), None, &out, &[]);
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        assert_eq!(
+            report.problem.as_deref(),
+            Some("coverage 78 % is below the 80 % your project requires")
+        );
     }
 
     #[test]

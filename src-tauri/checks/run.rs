@@ -7,6 +7,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use super::gate::{run_gate, GateReport};
 use super::process::{supervise, ProcessOutcome, ProcessSpec};
 use super::pyenv::PreparedEnv;
 use super::{
@@ -17,18 +18,24 @@ use crate::project::{flake8_excludes, LintTool, ProjectSettings};
 /// flake8's own default excludes, kept when Slipway adds one (`--exclude` replaces them).
 const FLAKE8_DEFAULT_EXCLUDES: &str = ".svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg";
 
-/// Both reports of a `check` run.
+/// Every report of a `check` run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChecksSummary {
     pub tests: TestReport,
-    pub lint: LintReport,
+    /// `None` when lint is turned off in the project's settings.
+    pub lint: Option<LintReport>,
+    /// The other gates, in the settings' order.
+    pub gates: Vec<GateReport>,
 }
 
 impl ChecksSummary {
-    /// `error` when either could not run, `failed` when either failed, else `passed`.
+    /// `error` when any could not run, `failed` when any failed, else `passed`.
     pub fn outcome(&self) -> CheckOutcome {
-        let outcomes = [self.tests.outcome, self.lint.outcome];
+        let outcomes: Vec<CheckOutcome> = std::iter::once(self.tests.outcome)
+            .chain(self.lint.iter().map(|lint| lint.outcome))
+            .chain(self.gates.iter().map(|gate| gate.outcome))
+            .collect();
         if outcomes.contains(&CheckOutcome::Cancelled) {
             CheckOutcome::Cancelled
         } else if outcomes.contains(&CheckOutcome::CouldNotRun) {
@@ -199,6 +206,7 @@ pub async fn run_lint(
         let code = if outcome.timed_out { None } else { outcome.code };
         let mut report = lint::interpret(
             settings.lint_tool,
+            &command,
             code,
             &outcome.stdout,
             &outcome.stderr,
@@ -220,7 +228,23 @@ pub async fn run_lint(
     Ok(report)
 }
 
-/// Tests and lint at the same time; both always finish (or are cancelled together).
+/// The gates that read what the tests left (coverage) run once the tests are done.
+pub async fn run_gates(
+    root: &Path,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    after_tests: bool,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<Vec<GateReport>, ChecksError> {
+    let runs = settings
+        .enabled_gates()
+        .filter(|gate| gate.after_tests == after_tests)
+        .map(|gate| run_gate(root, gate, settings, env, cancel, sink));
+    futures_util::future::join_all(runs).await.into_iter().collect()
+}
+
+/// Tests, lint and the other gates at the same time; all finish (or are cancelled together).
 pub async fn run_checks(
     root: &Path,
     settings: &ProjectSettings,
@@ -228,13 +252,31 @@ pub async fn run_checks(
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<ChecksSummary, ChecksError> {
-    let (tests, lint) = tokio::join!(
-        run_tests(root, settings, env, cancel, sink),
-        run_lint(root, settings, env, cancel, sink)
+    let tests_then_coverage = async {
+        let tests = run_tests(root, settings, env, cancel, sink).await;
+        let after = run_gates(root, settings, env, true, cancel, sink).await;
+        (tests, after)
+    };
+    let lint = async {
+        if settings.lint_enabled {
+            run_lint(root, settings, env, cancel, sink).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let ((tests, after), lint, beside) = tokio::join!(
+        tests_then_coverage,
+        lint,
+        run_gates(root, settings, env, false, cancel, sink)
     );
+    let mut gates = beside?;
+    gates.extend(after?);
+    // In the settings' order, whatever order they finished in.
+    gates.sort_by_key(|report| settings.gates.iter().position(|gate| gate.id == report.id));
     Ok(ChecksSummary {
         tests: tests?,
         lint: lint?,
+        gates,
     })
 }
 

@@ -368,6 +368,14 @@ fn print_event(event: &CheckEvent, json: bool) {
         CheckEvent::Started { check, command } => format!("{} | $ {command}", label(*check)),
         CheckEvent::Output { check, line, .. } => format!("{} | {line}", check.map(label).unwrap_or("setup")),
         CheckEvent::Finished { check, outcome } => format!("{} | finished: {}", label(*check), outcome_word(*outcome)),
+        CheckEvent::GateStarted { id, command } => format!("{id} | $ {command}"),
+        CheckEvent::GateOutput { id, line, .. } => format!("{id} | {line}"),
+        CheckEvent::GateFinished { report } => format!(
+            "{} | finished: {} ({})",
+            report.id,
+            outcome_word(report.outcome),
+            report.message
+        ),
     };
     println!("{}", crate::secrets::redact(&line));
 }
@@ -383,22 +391,49 @@ fn outcome_word(outcome: CheckOutcome) -> &'static str {
     match outcome {
         CheckOutcome::Passed => "passed",
         CheckOutcome::Failed => "failed",
-        CheckOutcome::CouldNotRun => "error",
+        CheckOutcome::CouldNotRun => "could not run",
         CheckOutcome::Cancelled => "canceled",
     }
 }
 
+/// `slipway check --json`'s last line: each check with its own outcome and message, in the
+/// events' words.
 fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
-    let counts = &summary.tests.counts;
+    let tests = &summary.tests;
+    let counts = &tests.counts;
+    let lint = summary.lint.as_ref().map(|lint| {
+        serde_json::json!({
+            "tool": lint.tool.package(),
+            "outcome": outcome_word(lint.outcome),
+            // No count when lint could not run: "0 violations" would be a verdict.
+            "violations": (lint.outcome != CheckOutcome::CouldNotRun).then_some(lint.violations.len()),
+            "message": lint.problem,
+        })
+    });
+    let gates: Vec<serde_json::Value> = summary
+        .gates
+        .iter()
+        .map(|gate| {
+            serde_json::json!({
+                "id": gate.id,
+                "kind": gate.kind,
+                "tool": gate.tool,
+                "outcome": outcome_word(gate.outcome),
+                "message": gate.message,
+                "findings": gate.findings,
+            })
+        })
+        .collect();
     serde_json::json!({
         "kind": "summary",
-        "tests": {"passed": counts.passed, "failed": counts.failed, "errors": counts.errors, "skipped": counts.skipped},
-        "lint": {"tool": summary.lint.tool.package(), "violations": summary.lint.violations.len()},
-        "outcome": match summary.outcome() {
-            CheckOutcome::Passed => "passed",
-            CheckOutcome::Failed => "failed",
-            CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => "error",
+        "tests": {
+            "outcome": outcome_word(tests.outcome),
+            "passed": counts.passed, "failed": counts.failed, "errors": counts.errors, "skipped": counts.skipped,
+            "message": tests.problem,
         },
+        "lint": lint,
+        "gates": gates,
+        "outcome": outcome_word(summary.outcome()),
     })
 }
 
@@ -412,21 +447,44 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
     if let Some(problem) = &tests.problem {
         out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
     }
-    let lint = &summary.lint;
-    out.push_str(&format!(
-        "Lint ({}): {} violations ({})\n",
-        lint.tool.package(),
-        lint.violations.len(),
-        outcome_word(lint.outcome)
-    ));
-    for violation in &lint.violations {
-        out.push_str(&format!(
-            "  {}:{}:{} {} {}\n",
-            violation.path, violation.line, violation.column, violation.code, violation.message
-        ));
+    match &summary.lint {
+        Some(lint) if lint.outcome == CheckOutcome::CouldNotRun => {
+            out.push_str(&format!(
+                "Lint ({}): {}\n",
+                lint.tool.package(),
+                outcome_word(lint.outcome)
+            ));
+        }
+        Some(lint) => out.push_str(&format!(
+            "Lint ({}): {} violations ({})\n",
+            lint.tool.package(),
+            lint.violations.len(),
+            outcome_word(lint.outcome)
+        )),
+        None => out.push_str("Lint: turned off in the project's settings\n"),
     }
-    if let Some(problem) = &lint.problem {
-        out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
+    if let Some(lint) = &summary.lint {
+        for violation in &lint.violations {
+            out.push_str(&format!(
+                "  {}:{}:{} {} {}\n",
+                violation.path, violation.line, violation.column, violation.code, violation.message
+            ));
+        }
+        if let Some(problem) = &lint.problem {
+            out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
+        }
+    }
+    for gate in &summary.gates {
+        out.push_str(&format!(
+            "{} ({}): {} ({})\n",
+            gate.kind.label(),
+            gate.tool,
+            gate.message,
+            outcome_word(gate.outcome)
+        ));
+        for finding in &gate.findings {
+            out.push_str(&format!("  {finding}\n"));
+        }
     }
     out.push_str(&format!("Outcome: {}\n", outcome_word(summary.outcome())));
     crate::secrets::redact(&out).into_owned()

@@ -11,7 +11,7 @@ use crate::docker::DockerEvent;
 use crate::error::AppError;
 use crate::history::{Ledger, Outcome};
 use crate::paths::AppPaths;
-use crate::pipeline::{self, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink};
+use crate::pipeline::{self, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, Step};
 use crate::project;
 use crate::secrets::redact;
 use crate::settings::Settings;
@@ -126,6 +126,37 @@ fn render_plan(plan: &Plan) -> String {
             Some(why) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),
             None => text.push_str(&format!("  {:<7} {}\n", step.step.as_str(), step.detail)),
         }
+        if let Some(line) = step.ci_line.as_ref().filter(|line| **line != step.detail) {
+            text.push_str(&format!("          from the CI line: {line}\n"));
+        }
+        for note in &step.notes {
+            text.push_str(&format!("          note: {note}\n"));
+        }
+        if step.step == Step::Checks {
+            for gate in &plan.gates {
+                text.push_str(&format!(
+                    "          {}: {} ({})\n",
+                    gate.kind.label(),
+                    gate.command,
+                    gate.source
+                ));
+                for note in &gate.notes {
+                    text.push_str(&format!("            note: {note}\n"));
+                }
+            }
+        }
+    }
+    for skipped in &plan.ci_skipped {
+        text.push_str(&format!(
+            "  not run: {} ({}): {}\n",
+            skipped.line, skipped.source, skipped.reason
+        ));
+    }
+    if let Some(needs) = crate::pipeline::needs_sentence(&plan.needs) {
+        text.push_str(&format!("needs: {needs}\n"));
+        for need in &plan.needs {
+            text.push_str(&format!("  {}: {}\n", need.name, need.why));
+        }
     }
     for blocker in &plan.blockers {
         text.push_str(&format!("blocked: {}\n  hint: {}\n", blocker.message, blocker.hint));
@@ -165,6 +196,7 @@ fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String
             }
             format!("  push | {:.0}%", percent)
         }
+        ReleaseEvent::Gate { report } => format!("checks | {}: {}", report.tool, report.message),
         ReleaseEvent::Docker { .. } | ReleaseEvent::Tests { .. } | ReleaseEvent::Lint { .. } => return None,
         ReleaseEvent::Deploy { deploy_id, status } => {
             format!("deploy | {} {status}", deploy_id.as_deref().unwrap_or(""))

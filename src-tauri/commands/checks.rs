@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::AppState;
-use crate::checks::{self, CheckEvent, EventSink, LintReport, TestReport};
+use crate::checks::{self, CheckEvent, EventSink, GateReport, LintReport, TestReport};
 use crate::error::{AppError, ErrorKind};
 use crate::project::{self, Detection, GitDetails, ProjectSettings};
 
@@ -37,6 +37,8 @@ pub enum CheckSelection {
 pub struct ChecksRun {
     pub tests: Option<TestReport>,
     pub lint: Option<LintReport>,
+    /// The other gates (coverage, formatting, types, Django), when all checks ran.
+    pub gates: Vec<GateReport>,
 }
 
 /// Detects the project at `path` and returns it with its saved (or proposed) settings.
@@ -118,16 +120,19 @@ pub async fn run_checks(
             CheckSelection::Tests => ChecksRun {
                 tests: Some(checks::run_tests(&root, &settings, &env, &cancel, &sink).await?),
                 lint: None,
+                gates: Vec::new(),
             },
             CheckSelection::Lint => ChecksRun {
                 tests: None,
                 lint: Some(checks::run_lint(&root, &settings, &env, &cancel, &sink).await?),
+                gates: Vec::new(),
             },
             CheckSelection::Both => {
                 let both = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
                 ChecksRun {
                     tests: Some(both.tests),
-                    lint: Some(both.lint),
+                    lint: both.lint,
+                    gates: both.gates,
                 }
             }
         })

@@ -50,6 +50,8 @@ impl Target {
 pub enum Step {
     Tests,
     Lint,
+    /// The other checks the CI runs: coverage, formatting, types, Django's checks.
+    Checks,
     Build,
     Push,
     Deploy,
@@ -57,9 +59,10 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Tests,
         Step::Lint,
+        Step::Checks,
         Step::Build,
         Step::Push,
         Step::Deploy,
@@ -70,6 +73,7 @@ impl Step {
         match self {
             Step::Tests => "tests",
             Step::Lint => "lint",
+            Step::Checks => "checks",
             Step::Build => "build",
             Step::Push => "push",
             Step::Deploy => "deploy",
@@ -86,6 +90,33 @@ pub struct PlannedStep {
     pub detail: String,
     /// Why it will be skipped, when it will.
     pub skip: Option<String>,
+    /// The CI line it comes from, when it does.
+    pub ci_line: Option<String>,
+    /// What Slipway changed in that line and why, in a person's words.
+    pub notes: Vec<String>,
+}
+
+impl PlannedStep {
+    fn new(step: Step, detail: impl Into<String>) -> Self {
+        Self {
+            step,
+            detail: detail.into(),
+            skip: None,
+            ci_line: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// A value the gates need that nothing gives yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NeededValue {
+    pub name: String,
+    /// Why it is needed, in words: "the settings read it with no default", "your CI gives it
+    /// from ${{ secrets.X }}".
+    pub why: String,
+    pub secret: bool,
 }
 
 /// What a release will do, shown before it runs.
@@ -109,6 +140,12 @@ pub struct Plan {
     pub blockers: Vec<AppError>,
     /// Other tags the image gets beside the one it is released as (`latest`).
     pub other_tags: Vec<String>,
+    /// The other gates that will run, each with its CI line and notes.
+    pub gates: Vec<crate::project::Gate>,
+    /// CI commands Slipway does not run, with the reason.
+    pub ci_skipped: Vec<crate::project::SkippedCommand>,
+    /// Values the gates still need: set them in the project's settings.
+    pub needs: Vec<NeededValue>,
 }
 
 impl Plan {
@@ -193,6 +230,11 @@ pub enum ReleaseEvent {
     Lint {
         report: crate::checks::LintReport,
     },
+    /// One of the other gates finished.
+    #[serde(rename_all = "camelCase")]
+    Gate {
+        report: crate::checks::GateReport,
+    },
     #[serde(rename_all = "camelCase")]
     Docker {
         step: Step,
@@ -253,6 +295,51 @@ fn container_port(root: &Path, settings: &ProjectSettings) -> u16 {
 pub(crate) struct Scanned {
     pub settings: ProjectSettings,
     pub python: PythonEnv,
+    pub needs: Vec<NeededValue>,
+    /// Where the test and lint commands came from in the CI, and the CI lines not run.
+    pub detection_ci: (
+        Option<project::CiOrigin>,
+        Option<project::CiOrigin>,
+        Vec<crate::project::SkippedCommand>,
+    ),
+}
+
+/// The values the gates need and do not have: read with no default by the settings, or
+/// given by the CI from an expression or its secrets. A value in Slipway's own environment
+/// counts as given (the checks inherit it).
+pub fn needed_values(detection: &project::Detection, settings: &ProjectSettings) -> Vec<NeededValue> {
+    detection
+        .env_vars
+        .iter()
+        .filter(|need| !settings.env.contains_key(&need.name) && std::env::var_os(&need.name).is_none())
+        .filter_map(|need| {
+            let why = match (&need.ci_expression, need.required) {
+                (Some(expression), _) => format!("your CI gives it from {expression}"),
+                (None, true) => format!(
+                    "{} reads it with no default",
+                    need.sources.last().cloned().unwrap_or_default()
+                ),
+                (None, false) => return None,
+            };
+            Some(NeededValue {
+                name: need.name.clone(),
+                why,
+                secret: need.secret,
+            })
+        })
+        .collect()
+}
+
+/// "The tests need SECRET_KEY and DJANGO_ALLOWED_HOSTS: set them in the project's settings."
+pub fn needs_sentence(needs: &[NeededValue]) -> Option<String> {
+    let names: Vec<&str> = needs.iter().map(|need| need.name.as_str()).collect();
+    let list = match names.as_slice() {
+        [] => return None,
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let them = if names.len() == 1 { "it" } else { "them" };
+    Some(format!("The tests need {list}: set {them} in the project's settings."))
 }
 
 /// The project's settings (saved, or what detection proposes) and its Python environment.
@@ -263,7 +350,18 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
     let settings =
         project::load_settings(data_dir, root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+    // An edited command no longer comes from the CI line.
+    let test_origin = detection
+        .test_origin
+        .clone()
+        .filter(|_| settings.test_command == detection.test_command.value);
+    let lint_origin = detection
+        .lint_origin
+        .clone()
+        .filter(|_| settings.lint_command == detection.lint_command.value);
     Ok(Scanned {
+        needs: needed_values(&detection, &settings),
+        detection_ci: (test_origin, lint_origin, detection.ci_skipped),
         settings,
         python: detection.python,
     })
@@ -363,54 +461,68 @@ pub(crate) async fn plan_and_scan(
         ));
     }
 
+    if let Err(error) = docker::engine_version().await {
+        blockers.push(AppError::from(error));
+    }
+
     let port = container_port(root, settings);
     let health = settings.health_path();
-    let steps = vec![
-        PlannedStep {
-            step: Step::Tests,
-            detail: settings.test_command.clone(),
-            skip: None,
+    let (test_origin, lint_origin, ci_skipped) = &scanned.detection_ci;
+    let mut steps = Vec::new();
+    let mut tests = PlannedStep::new(Step::Tests, settings.test_command.clone());
+    if let Some(found) = test_origin.clone() {
+        tests.ci_line = Some(found.line);
+        tests.notes = found.notes;
+    }
+    steps.push(tests);
+    let mut lint = PlannedStep::new(Step::Lint, settings.lint_command.clone());
+    if settings.lint_enabled {
+        if let Some(found) = lint_origin.clone() {
+            if let Some(how) = &found.lets_fail {
+                lint.notes.push(format!(
+                    "Your CI lets lint fail ({how}); here it is a gate: turn it off in the project's settings."
+                ));
+            }
+            lint.ci_line = Some(found.line);
+            lint.notes.extend(found.notes);
+        }
+    } else {
+        lint.skip = Some("Lint is turned off in the project's settings.".to_owned());
+    }
+    steps.push(lint);
+    let gates: Vec<crate::project::Gate> = settings.enabled_gates().cloned().collect();
+    if !gates.is_empty() {
+        let names: Vec<String> = gates.iter().map(|gate| gate.command.clone()).collect();
+        steps.push(PlannedStep::new(Step::Checks, names.join(" · ")));
+    }
+    if settings.dockerfile.is_some() {
+        steps.push(PlannedStep::new(
+            Step::Build,
+            format!("{} → {image}", settings.dockerfile.clone().unwrap_or_default()),
+        ));
+    }
+    let mut push = PlannedStep::new(
+        Step::Push,
+        match &registry {
+            Some(registry) => format!("to {registry}"),
+            None => String::new(),
         },
-        PlannedStep {
-            step: Step::Lint,
-            detail: settings.lint_command.clone(),
-            skip: None,
-        },
-        PlannedStep {
-            step: Step::Build,
-            detail: format!(
-                "{} → {image}",
-                settings.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned())
+    );
+    push.skip = registry.is_none().then(|| {
+        "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
+    });
+    steps.push(push);
+    steps.push(PlannedStep::new(
+        Step::Deploy,
+        match target {
+            Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
+            Target::Render => format!(
+                "Render service {}",
+                service.clone().unwrap_or_else(|| "(none chosen)".to_owned())
             ),
-            skip: None,
         },
-        PlannedStep {
-            step: Step::Push,
-            detail: match &registry {
-                Some(registry) => format!("to {registry}"),
-                None => String::new(),
-            },
-            skip: registry.is_none().then(|| {
-                "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
-            }),
-        },
-        PlannedStep {
-            step: Step::Deploy,
-            detail: match target {
-                Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
-                Target::Render => format!(
-                    "Render service {}",
-                    service.clone().unwrap_or_else(|| "(none chosen)".to_owned())
-                ),
-            },
-            skip: None,
-        },
-        PlannedStep {
-            step: Step::Verify,
-            detail: format!("wait for {health} to answer"),
-            skip: None,
-        },
-    ];
+    ));
+    steps.push(PlannedStep::new(Step::Verify, format!("wait for {health} to answer")));
     let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root
@@ -427,6 +539,9 @@ pub(crate) async fn plan_and_scan(
         dirty_files: git.map(|git| git.dirty_files).unwrap_or_default(),
         blockers,
         other_tags: tags[1..].to_vec(),
+        gates,
+        ci_skipped: ci_skipped.clone(),
+        needs: scanned.needs.clone(),
     };
     // Every name the build will give the image, checked before any call.
     for reference in plan.references() {

@@ -177,7 +177,11 @@ pub async fn release(
         dirty: plan.is_dirty(),
         target: plan.target.as_str().to_owned(),
         image: Some(plan.image.clone()),
-        steps: Step::ALL.iter().map(|step| step.as_str().to_owned()).collect(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|planned| planned.step.as_str().to_owned())
+            .collect(),
     })?;
     tracing::info!(release = %release_id, project = %plan.project_path, target = plan.target.as_str(), "release started");
     let recorder = Recorder {
@@ -257,7 +261,7 @@ async fn run_steps(
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
     let (checks_passed, image_id) = tokio::join!(
-        checks_gate(context, root, scanned, recorder, &gates, fail_fast),
+        checks_gate(context, root, plan, scanned, recorder, &gates, fail_fast),
         build_gate(&engine, root, settings, tags, recorder, &gates, fail_fast),
     );
     if cancel.is_cancelled() {
@@ -303,17 +307,31 @@ fn check_state(outcome: CheckOutcome) -> StepState {
     }
 }
 
-/// Tests and lint; true when both passed.
+/// Tests, lint and the other gates; true when all passed.
 async fn checks_gate(
     context: &Context,
     root: &Path,
+    plan: &Plan,
     scanned: &Scanned,
     recorder: &Recorder,
     gates: &CancellationToken,
     fail_fast: bool,
 ) -> bool {
+    let settings = &scanned.settings;
+    let has_gates = !plan.gates.is_empty();
     recorder.step(Step::Tests, StepState::Running, None);
-    recorder.step(Step::Lint, StepState::Running, None);
+    if settings.lint_enabled {
+        recorder.step(Step::Lint, StepState::Running, None);
+    } else {
+        recorder.step(
+            Step::Lint,
+            StepState::Skipped,
+            plan.skip_reason(Step::Lint).map(str::to_owned),
+        );
+    }
+    if has_gates {
+        recorder.step(Step::Checks, StepState::Running, None);
+    }
     let forward = recorder.clone();
     let sink: EventSink = Arc::new(move |event| match event {
         CheckEvent::Setup { message } => forward.log(Step::Tests, &message),
@@ -332,9 +350,10 @@ async fn checks_gate(
             };
             forward.log(step, &format!("$ {command}"));
         }
-        CheckEvent::Finished { .. } => {}
+        CheckEvent::GateStarted { id, command } => forward.log(Step::Checks, &format!("[{id}] $ {command}")),
+        CheckEvent::GateOutput { id, line, .. } => forward.log(Step::Checks, &format!("[{id}] {line}")),
+        CheckEvent::Finished { .. } | CheckEvent::GateFinished { .. } => {}
     });
-    let settings = &scanned.settings;
     let env = match checks::prepare_env(root, &scanned.python, settings, &context.data_dir, gates, &sink).await {
         Ok(env) => env,
         Err(error) => {
@@ -347,19 +366,45 @@ async fn checks_gate(
                 "The Python environment could not be prepared: {}",
                 AppError::from(error).message
             );
-            recorder.step(Step::Tests, state, Some(message.clone()));
-            recorder.step(Step::Lint, state, Some(message));
+            let mut steps = vec![Step::Tests];
+            steps.extend(settings.lint_enabled.then_some(Step::Lint));
+            steps.extend(has_gates.then_some(Step::Checks));
+            for step in steps {
+                recorder.step(step, state, Some(message.clone()));
+            }
             if fail_fast {
                 gates.cancel();
             }
             return false;
         }
     };
+    // Each gate's report goes to the caller as it finishes; a failure stops the others.
+    let gate_sink: EventSink = {
+        let forward = recorder.clone();
+        let sink = sink.clone();
+        let gates = gates.clone();
+        Arc::new(move |event| {
+            if let CheckEvent::GateFinished { report } = &event {
+                let failed = matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun);
+                forward.event(ReleaseEvent::Gate { report: report.clone() });
+                if failed && fail_fast {
+                    gates.cancel();
+                }
+            }
+            sink(event);
+        })
+    };
     let tests = async {
-        match checks::run_tests(root, settings, &env, gates, &sink).await {
+        let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
             Ok(report) => {
                 let state = check_state(report.outcome);
-                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
+                let mut summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
+                // The values nothing gives are the likeliest reason the tests could not start.
+                if report.outcome == CheckOutcome::CouldNotRun {
+                    if let Some(needs) = super::needs_sentence(&scanned.needs) {
+                        summary = format!("{needs}\n{summary}");
+                    }
+                }
                 recorder.event(ReleaseEvent::Tests { report });
                 finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
             }
@@ -371,9 +416,20 @@ async fn checks_gate(
                 gates,
                 fail_fast,
             ),
-        }
+        };
+        // Coverage reads what the test run left: it runs after it, even when tests failed
+        // (the CI's next step would too), unless the run was cancelled.
+        let after = if gates.is_cancelled() {
+            Ok(Vec::new())
+        } else {
+            checks::run_gates(root, settings, &env, true, gates, &gate_sink).await
+        };
+        (passed, after)
     };
     let lint = async {
+        if !settings.lint_enabled {
+            return true;
+        }
         match checks::run_lint(root, settings, &env, gates, &sink).await {
             Ok(report) => {
                 let state = check_state(report.outcome);
@@ -394,8 +450,58 @@ async fn checks_gate(
             ),
         }
     };
-    let (tests_passed, lint_passed) = tokio::join!(tests, lint);
-    tests_passed && lint_passed
+    let others = async {
+        if !has_gates {
+            return Ok(Vec::new());
+        }
+        checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
+    };
+    let ((tests_passed, after), lint_passed, beside) = tokio::join!(tests, lint, others);
+    let mut others_passed = true;
+    if has_gates {
+        let mut reports = Vec::new();
+        let mut problem = None;
+        for result in [beside, after] {
+            match result {
+                Ok(found) => reports.extend(found),
+                Err(error) => problem = Some(AppError::from(error).message),
+            }
+        }
+        let (state, summary) = gates_verdict(&reports, problem);
+        others_passed = state == StepState::Passed;
+        recorder.step(Step::Checks, state, Some(summary));
+        if !others_passed && fail_fast {
+            gates.cancel();
+        }
+    }
+    tests_passed && lint_passed && others_passed
+}
+
+/// The Checks step's state and summary from its gates: the first failure named, else a count.
+fn gates_verdict(reports: &[checks::GateReport], problem: Option<String>) -> (StepState, String) {
+    if let Some(problem) = problem {
+        return (StepState::Failed, format!("Checks failed: {problem}"));
+    }
+    if reports.iter().any(|report| report.outcome == CheckOutcome::Cancelled) {
+        return (StepState::Canceled, "Cancelled.".to_owned());
+    }
+    match reports
+        .iter()
+        .find(|report| matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun))
+    {
+        Some(failed) => (
+            StepState::Failed,
+            format!("{} failed: {}", failed.kind.label(), failed.message),
+        ),
+        None => (
+            StepState::Passed,
+            reports
+                .iter()
+                .map(|report| report.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    }
 }
 
 fn finish_gate(
@@ -409,6 +515,7 @@ fn finish_gate(
     let label = match step {
         Step::Tests => "Tests",
         Step::Lint => "Lint",
+        Step::Checks => "Checks",
         _ => "Build",
     };
     let summary = if state == StepState::Failed {

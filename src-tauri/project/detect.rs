@@ -7,8 +7,9 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::ci::{read_ci, CiFindings};
+use super::ci::{read_ci, CiCommand, CiFindings};
 use super::files::{find_files, is_virtualenv, read_text};
+use super::gates::{Gate, SkippedCommand};
 
 /// How deep detection looks for `manage.py`, Dockerfiles and settings modules.
 const SEARCH_DEPTH: usize = 3;
@@ -61,6 +62,37 @@ pub struct EnvVarNeed {
     pub example: Option<String>,
     /// The name suggests a secret (`SECRET`, `TOKEN`, `PASSWORD`, `KEY`, `DSN`).
     pub secret: bool,
+    /// The literal value the CI's checking jobs set (a dummy secret for the tests is used as
+    /// the CI uses it).
+    pub ci_value: Option<String>,
+    /// The CI computes it or takes it from its secrets (`${{ secrets.X }}`): a person must give
+    /// a value.
+    pub ci_expression: Option<String>,
+    /// The settings read it with no default (`os.environ["X"]`, `.get("X").split()`): the app
+    /// cannot start without it.
+    pub required: bool,
+}
+
+/// Where a test or lint command came from in the CI, and what Slipway changed in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CiOrigin {
+    /// The CI's line, as written.
+    pub line: String,
+    /// What Slipway changed, in a person's words.
+    pub notes: Vec<String>,
+    /// How the CI lets the command fail, when it does.
+    pub lets_fail: Option<String>,
+}
+
+impl From<&CiCommand> for CiOrigin {
+    fn from(command: &CiCommand) -> Self {
+        Self {
+            line: command.line.clone(),
+            notes: command.notes.clone(),
+            lets_fail: command.lets_fail.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -77,8 +109,15 @@ pub struct Detection {
     /// Where `manage.py` is, relative to the project (`""` for the top), if anywhere.
     pub app_root: Option<String>,
     pub test_command: Detected<String>,
+    /// The CI line the test command comes from, when it does.
+    pub test_origin: Option<CiOrigin>,
     pub lint_tool: Detected<LintTool>,
     pub lint_command: Detected<String>,
+    pub lint_origin: Option<CiOrigin>,
+    /// The other checks the CI runs: coverage, formatting, types, Django's checks.
+    pub gates: Vec<Gate>,
+    /// CI commands Slipway does not run (they deploy, upload or notify), with the reason.
+    pub ci_skipped: Vec<SkippedCommand>,
     /// The linter version the project pins (CI first, then requirements), if any.
     pub lint_version: Option<Detected<String>>,
     pub python: PythonEnv,
@@ -100,11 +139,11 @@ pub fn detect(root: &Path) -> Detection {
         .filter_map(|file| read_text(&root.join(file)))
         .collect::<Vec<_>>()
         .join("\n");
-    let lint_tool = lint_tool(root, &ci);
+    let lint_tool = lint_tool(root, &ci, &requirement_text);
     let lint_version = lint_version(lint_tool.value, &ci, &requirements, &requirement_text);
-    let lint_command = match &ci.lint_command {
-        Some(found) => Detected {
-            value: found.value.clone(),
+    let lint_command = match &ci.lint {
+        Some((_, found)) => Detected {
+            value: found.command.clone(),
             source: found.source.clone(),
         },
         None => Detected {
@@ -132,6 +171,10 @@ pub fn detect(root: &Path) -> Detection {
         });
     Detection {
         test_command: test_command(root, &ci),
+        test_origin: ci.test.as_ref().map(CiOrigin::from),
+        lint_origin: ci.lint.as_ref().map(|(_, found)| CiOrigin::from(found)),
+        gates: ci.gates.clone(),
+        ci_skipped: ci.skipped.clone(),
         lint_tool,
         lint_command,
         lint_version,
@@ -146,9 +189,9 @@ pub fn detect(root: &Path) -> Detection {
 }
 
 fn test_command(root: &Path, ci: &CiFindings) -> Detected<String> {
-    if let Some(found) = &ci.test_command {
+    if let Some(found) = &ci.test {
         return Detected {
-            value: found.value.clone(),
+            value: found.command.clone(),
             source: found.source.clone(),
         };
     }
@@ -173,15 +216,10 @@ fn test_command(root: &Path, ci: &CiFindings) -> Detected<String> {
     }
 }
 
-fn lint_tool(root: &Path, ci: &CiFindings) -> Detected<LintTool> {
-    if let Some(found) = &ci.lint_command {
-        let tool = if found.value.split_whitespace().any(|word| word == "ruff") {
-            LintTool::Ruff
-        } else {
-            LintTool::Flake8
-        };
+fn lint_tool(root: &Path, ci: &CiFindings, requirement_text: &str) -> Detected<LintTool> {
+    if let Some((tool, found)) = &ci.lint {
         return Detected {
-            value: tool,
+            value: *tool,
             source: found.source.clone(),
         };
     }
@@ -207,6 +245,19 @@ fn lint_tool(root: &Path, ci: &CiFindings) -> Detected<LintTool> {
             source: "pyproject.toml".to_owned(),
         };
     }
+    // No configuration: the linter the project installs, never one it does not use.
+    let installs = |package: &str| {
+        Regex::new(&format!(r"(?im)^\s*{package}\b")).is_ok_and(|pattern| pattern.is_match(requirement_text))
+            || read_text(&root.join("pyproject.toml")).is_some_and(|text| text.contains(&format!("\"{package}")))
+            || read_text(&root.join(".pre-commit-config.yaml"))
+                .is_some_and(|text| text.contains(&format!("/{package}")))
+    };
+    if installs("ruff") && !installs("flake8") {
+        return Detected {
+            value: LintTool::Ruff,
+            source: "the project's dependencies".to_owned(),
+        };
+    }
     Detected {
         value: LintTool::Flake8,
         source: "Slipway's default".to_owned(),
@@ -219,7 +270,7 @@ fn lint_version(
     requirements: &[String],
     requirement_text: &str,
 ) -> Option<Detected<String>> {
-    if let Some((_, found)) = ci.pins.iter().find(|(pinned, _)| pinned == tool.package()) {
+    if let Some(found) = ci.pin(tool.package()) {
         return Some(Detected {
             value: found.value.clone(),
             source: found.source.clone(),
@@ -301,12 +352,20 @@ fn is_secret_name(name: &str) -> bool {
 
 fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarNeed> {
     let mut needs: BTreeMap<String, EnvVarNeed> = BTreeMap::new();
-    let mut add = |name: &str, source: &str, example: Option<String>| {
+    fn add<'a>(
+        needs: &'a mut BTreeMap<String, EnvVarNeed>,
+        name: &str,
+        source: &str,
+        example: Option<String>,
+    ) -> &'a mut EnvVarNeed {
         let need = needs.entry(name.to_owned()).or_insert_with(|| EnvVarNeed {
             name: name.to_owned(),
             sources: Vec::new(),
             example: None,
             secret: is_secret_name(name),
+            ci_value: None,
+            ci_expression: None,
+            required: false,
         });
         if !need.sources.iter().any(|known| known == source) {
             need.sources.push(source.to_owned());
@@ -314,7 +373,8 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
         if need.example.is_none() {
             need.example = example.filter(|value| !value.is_empty());
         }
-    };
+        need
+    }
     for file in [".env.example", ".env.sample", ".env.template"] {
         let Some(text) = read_text(&root.join(file)) else {
             continue;
@@ -324,16 +384,30 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
             if let Some((name, value)) = line.split_once('=') {
                 let name = name.trim();
                 if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    add(name, file, Some(value.trim().trim_matches(['"', '\'']).to_owned()));
+                    add(
+                        &mut needs,
+                        name,
+                        file,
+                        Some(value.trim().trim_matches(['"', '\'']).to_owned()),
+                    );
                 }
             }
         }
     }
-    for (name, found) in &ci.env {
-        add(name, &found.source, Some(found.value.clone()));
+    for (name, variable) in &ci.env {
+        let need = add(&mut needs, name, &variable.source, None);
+        need.ci_value = variable.value.clone();
+        need.ci_expression = variable.expression.clone();
+    }
+    for command in ci.test.iter().chain(ci.lint.iter().map(|(_, lint)| lint)) {
+        for (name, value) in &command.env {
+            add(&mut needs, name, &command.source, None)
+                .ci_value
+                .get_or_insert_with(|| value.clone());
+        }
     }
     let reads = Regex::new(
-        r#"os\.environ\[\s*['"](\w+)['"]\s*\]|os\.environ\.get\(\s*['"](\w+)['"]|os\.getenv\(\s*['"](\w+)['"]"#,
+        r#"os\.environ\[\s*['"](\w+)['"]\s*\]|os\.environ\.get\(\s*['"](\w+)['"]|os\.getenv\(\s*['"](\w+)['"]|\benv(?:\.\w+)?\(\s*['"]([A-Z][A-Z0-9_]*)['"]"#,
     );
     let search_root = app_root.map(|app| root.join(app)).unwrap_or_else(|| root.to_path_buf());
     let settings: Vec<PathBuf> = find_files(&search_root, SEARCH_DEPTH, &|name| name.ends_with(".py"))
@@ -351,13 +425,38 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
             let source = search_root.join(&file);
             let source = source.strip_prefix(root).unwrap_or(&source).display().to_string();
             for capture in reads.captures_iter(&text) {
+                let Some(whole) = capture.get(0) else { continue };
                 if let Some(name) = capture.iter().skip(1).flatten().next() {
-                    add(name.as_str(), &source, None);
+                    let required = read_without_default(&text, whole.start(), whole.end());
+                    let need = add(&mut needs, name.as_str(), &source, None);
+                    need.required |= required;
                 }
             }
         }
     }
     needs.into_values().collect()
+}
+
+/// Whether the read at `start..end` of `text` has no default and the app cannot do without
+/// it: `os.environ["X"]` (a KeyError), `.get("X").split()` (None has no methods), or
+/// `SECRET_KEY = os.environ.get("X")` (Django refuses an empty secret key), or
+/// django-environ's `env("X")` without a default.
+fn read_without_default(text: &str, start: usize, end: usize) -> bool {
+    let matched = &text[start..end];
+    if matched.starts_with("os.environ[") {
+        return true;
+    }
+    let rest = &text[end..];
+    // The call's own arguments: up to its closing parenthesis.
+    let Some(close) = rest.find(')') else { return false };
+    let arguments = &rest[..close];
+    if arguments.contains(',') {
+        return false; // a default, or django-environ's `default=`
+    }
+    let after = rest[close + 1..].trim_start();
+    let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+    let assigned_to = text[line_start..start].trim();
+    after.starts_with('.') || assigned_to.starts_with("SECRET_KEY") || matched.starts_with("env")
 }
 
 /// Folders excluded in the project's flake8 configuration (every file that has a

@@ -7,6 +7,7 @@
 mod ci;
 mod detect;
 mod files;
+mod gates;
 mod git;
 mod recent;
 mod settings;
@@ -18,8 +19,9 @@ use ts_rs::TS;
 
 use crate::error::{AppError, ErrorKind};
 
-pub use detect::{detect, flake8_excludes, Detected, Detection, EnvVarNeed, Installer, LintTool, PythonEnv};
+pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, LintTool, PythonEnv};
 pub use files::{decode_text, is_virtualenv};
+pub use gates::{Gate, GateKind, SkippedCommand};
 pub use git::{git_details, git_state, GitDetails, GitState};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{load_settings, project_id, save_settings, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS};

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 use super::detect::{Detection, LintTool};
+use super::gates::Gate;
 use super::ProjectError;
 use crate::paths::write_json_atomically;
 
@@ -62,6 +63,17 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub image_tags: Option<Vec<String>>,
+    /// Lint is a gate of the release (off when the person lets it fail, as their CI may).
+    #[serde(default = "enabled")]
+    pub lint_enabled: bool,
+    /// The other checks the CI runs (coverage, formatting, types, Django), each able to be
+    /// turned off.
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 impl ProjectSettings {
@@ -83,6 +95,8 @@ impl ProjectSettings {
             build_args: None,
             build_target: None,
             image_tags: None,
+            lint_enabled: true,
+            gates: Vec::new(),
         }
     }
 
@@ -92,18 +106,25 @@ impl ProjectSettings {
             lint_version: detection.lint_version.as_ref().map(|version| version.value.clone()),
             venv: detection.python.existing.clone(),
             dockerfile: detection.dockerfiles.first().cloned(),
+            // The values the CI's checking jobs set, as the CI sets them (a dummy secret key is
+            // what the tests run with). `.env.example` values are only offered, never applied.
             env: detection
                 .env_vars
                 .iter()
-                .filter(|need| !need.secret)
-                .filter_map(|need| need.example.clone().map(|value| (need.name.clone(), value)))
+                .filter_map(|need| need.ci_value.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
+            gates: detection.gates.clone(),
             ..Self::with_commands(
                 &detection.test_command.value,
                 detection.lint_tool.value,
                 &detection.lint_command.value,
             )
         }
+    }
+
+    /// The gates that will run.
+    pub fn enabled_gates(&self) -> impl Iterator<Item = &Gate> {
+        self.gates.iter().filter(|gate| gate.enabled)
     }
 
     /// The path that must answer before a deploy counts as live.

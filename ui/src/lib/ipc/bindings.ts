@@ -103,13 +103,40 @@ example: string | null,
 /**
  * The name suggests a secret (`SECRET`, `TOKEN`, `PASSWORD`, `KEY`, `DSN`).
  */
-secret: boolean, };
+secret: boolean, 
+/**
+ * The literal value the CI's checking jobs set (a dummy secret for the tests is used as
+ * the CI uses it).
+ */
+ciValue: string | null, 
+/**
+ * The CI computes it or takes it from its secrets (`${{ secrets.X }}`): a person must give
+ * a value.
+ */
+ciExpression: string | null, 
+/**
+ * The settings read it with no default (`os.environ["X"]`, `.get("X").split()`): the app
+ * cannot start without it.
+ */
+required: boolean, };
 
 export type Detection = { 
 /**
  * Where `manage.py` is, relative to the project (`""` for the top), if anywhere.
  */
-appRoot: string | null, testCommand: Detected<string>, lintTool: Detected<LintTool>, lintCommand: Detected<string>, 
+appRoot: string | null, testCommand: Detected<string>, 
+/**
+ * The CI line the test command comes from, when it does.
+ */
+testOrigin: CiOrigin | null, lintTool: Detected<LintTool>, lintCommand: Detected<string>, lintOrigin: CiOrigin | null, 
+/**
+ * The other checks the CI runs: coverage, formatting, types, Django's checks.
+ */
+gates: Array<Gate>, 
+/**
+ * CI commands Slipway does not run (they deploy, upload or notify), with the reason.
+ */
+ciSkipped: Array<SkippedCommand>, 
 /**
  * The linter version the project pins (CI first, then requirements), if any.
  */
@@ -181,7 +208,16 @@ buildTarget?: string,
  * git); the first is the one a release pushes and deploys. `None` is `{commit}` and
  * `latest`.
  */
-imageTags?: Array<string>, };
+imageTags?: Array<string>, 
+/**
+ * Lint is a gate of the release (off when the person lets it fail, as their CI may).
+ */
+lintEnabled: boolean, 
+/**
+ * The other checks the CI runs (coverage, formatting, types, Django), each able to be
+ * turned off.
+ */
+gates: Array<Gate>, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -191,7 +227,11 @@ saved: boolean, git: GitDetails | null, };
 
 export type CheckSelection = "tests" | "lint" | "both";
 
-export type ChecksRun = { tests: TestReport | null, lint: LintReport | null, };
+export type ChecksRun = { tests: TestReport | null, lint: LintReport | null, 
+/**
+ * The other gates (coverage, formatting, types, Django), when all checks ran.
+ */
+gates: Array<GateReport>, };
 
 export type CheckKind = "tests" | "lint";
 
@@ -225,7 +265,7 @@ export type CheckEvent = { "event": "setup", "data": { message: string, } } | { 
 /**
  * Milliseconds since the Unix epoch.
  */
-atMs: number, } } | { "event": "finished", "data": { check: CheckKind, outcome: CheckOutcome, } };
+atMs: number, } } | { "event": "finished", "data": { check: CheckKind, outcome: CheckOutcome, } } | { "event": "gateStarted", "data": { id: string, command: string, } } | { "event": "gateOutput", "data": { id: string, stream: Stream, line: string, atMs: number, } } | { "event": "gateFinished", "data": { report: GateReport, } };
 
 export type ContextFile = { path: string, bytes: number, };
 
@@ -319,7 +359,7 @@ startedAt: string, endedAt: string | null, commit: string | null, branch: string
 
 export type Target = "local" | "render";
 
-export type Step = "tests" | "lint" | "build" | "push" | "deploy" | "verify";
+export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify";
 
 export type PlannedStep = { step: Step, 
 /**
@@ -329,7 +369,15 @@ detail: string,
 /**
  * Why it will be skipped, when it will.
  */
-skip: string | null, };
+skip: string | null, 
+/**
+ * The CI line it comes from, when it does.
+ */
+ciLine: string | null, 
+/**
+ * What Slipway changed in that line and why, in a person's words.
+ */
+notes: Array<string>, };
 
 export type Plan = { projectPath: string, projectName: string, target: Target, steps: Array<PlannedStep>, 
 /**
@@ -351,7 +399,19 @@ blockers: Array<AppError>,
 /**
  * Other tags the image gets beside the one it is released as (`latest`).
  */
-otherTags: Array<string>, };
+otherTags: Array<string>, 
+/**
+ * The other gates that will run, each with its CI line and notes.
+ */
+gates: Array<Gate>, 
+/**
+ * CI commands Slipway does not run, with the reason.
+ */
+ciSkipped: Array<SkippedCommand>, 
+/**
+ * Values the gates still need: set them in the project's settings.
+ */
+needs: Array<NeededValue>, };
 
 export type ReleaseOptions = { 
 /**
@@ -377,4 +437,4 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
 /**
  * Since the step started, when it has finished.
  */
-elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;
+elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;

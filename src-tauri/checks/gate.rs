@@ -1,0 +1,383 @@
+//! The checks beside tests and lint (coverage, formatting, types, Django's checks): run as
+//! the CI runs them and read into a verdict a person understands ("coverage 78 % is below the
+//! 80 % your project requires", "3 files need formatting").
+
+use std::path::Path;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use super::process::{supervise, ProcessSpec};
+use super::pyenv::PreparedEnv;
+use super::{now_ms, CheckEvent, CheckOutcome, ChecksError, EventSink};
+use crate::project::{Gate, GateKind, ProjectSettings};
+
+/// What one gate found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReport {
+    pub id: String,
+    pub kind: GateKind,
+    pub tool: String,
+    pub command: String,
+    pub outcome: CheckOutcome,
+    /// The verdict in one sentence.
+    pub message: String,
+    /// What it found, one a line: files to format, type errors, Django's issues.
+    pub findings: Vec<String>,
+    pub exit_code: Option<i32>,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+}
+
+/// Runs one gate in the project's environment.
+pub async fn run_gate(
+    root: &Path,
+    gate: &Gate,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<GateReport, ChecksError> {
+    sink(CheckEvent::GateStarted {
+        id: gate.id.clone(),
+        command: gate.command.clone(),
+    });
+    let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    variables.extend(gate.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    variables.extend(env.activation());
+    let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
+    let spec = ProcessSpec::shell(&gate.command, root.to_path_buf(), variables, timeout);
+    let forward = sink.clone();
+    let id = gate.id.clone();
+    let outcome = supervise(&spec, cancel, &mut |stream, line| {
+        forward(CheckEvent::GateOutput {
+            id: id.clone(),
+            stream,
+            line: line.to_owned(),
+            at_ms: now_ms(),
+        })
+    })
+    .await?;
+    let mut report = if outcome.cancelled {
+        verdict(gate, None, CheckOutcome::Cancelled, "Cancelled.".to_owned(), Vec::new())
+    } else if outcome.timed_out {
+        verdict(
+            gate,
+            None,
+            CheckOutcome::CouldNotRun,
+            format!(
+                "{} did not finish within {} s and was stopped.",
+                gate.kind.label(),
+                timeout.as_secs()
+            ),
+            Vec::new(),
+        )
+    } else {
+        interpret(gate, outcome.code, &outcome.stdout, &outcome.stderr)
+    };
+    report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    sink(CheckEvent::GateFinished { report: report.clone() });
+    Ok(report)
+}
+
+fn verdict(
+    gate: &Gate,
+    code: Option<i32>,
+    outcome: CheckOutcome,
+    message: String,
+    findings: Vec<String>,
+) -> GateReport {
+    GateReport {
+        id: gate.id.clone(),
+        kind: gate.kind,
+        tool: gate.tool.clone(),
+        command: gate.command.clone(),
+        outcome,
+        message,
+        findings,
+        exit_code: code,
+        duration_ms: 0,
+    }
+}
+
+fn captures(pattern: &str, lines: &[String]) -> Vec<String> {
+    let Ok(pattern) = Regex::new(pattern) else {
+        return Vec::new();
+    };
+    lines
+        .iter()
+        .filter_map(|line| {
+            pattern
+                .captures(line)
+                .and_then(|capture| capture.get(1))
+                .map(|m| m.as_str().trim().to_owned())
+        })
+        .collect()
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+/// The program a shell line runs: the first word after any `cd … &&`.
+fn program(command: &str) -> String {
+    let last = command.rsplit("&&").next().unwrap_or(command);
+    last.split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+/// Why a command could not run, when its output says so; `None` when it ran.
+pub(crate) fn could_not_run(command: &str, code: Option<i32>, stderr: &[String]) -> Option<String> {
+    let all = stderr.join("\n");
+    if code == Some(127) || all.contains(": not found") || all.contains("command not found") {
+        let missing = captures(r"(?:^|: )([^\s:]+): (?:not found|command not found)", stderr)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| program(command));
+        return Some(format!("`{missing}` was not found in the project's environment."));
+    }
+    let usage = [
+        "unrecognized arguments",
+        "error: unexpected argument",
+        "No such option",
+        "error: unrecognized option",
+        "invalid choice",
+    ];
+    if let Some(line) = stderr
+        .iter()
+        .find(|line| usage.iter().any(|marker| line.contains(marker)))
+    {
+        return Some(format!(
+            "`{}` did not accept its command line: {}",
+            program(command),
+            line.trim()
+        ));
+    }
+    None
+}
+
+/// The verdict for a finished run.
+pub fn interpret(gate: &Gate, code: Option<i32>, stdout: &[String], stderr: &[String]) -> GateReport {
+    let all: Vec<String> = stdout.iter().chain(stderr.iter()).cloned().collect();
+    if let Some(problem) = could_not_run(&gate.command, code, stderr) {
+        return verdict(gate, code, CheckOutcome::CouldNotRun, problem, Vec::new());
+    }
+    let Some(exit) = code else {
+        return verdict(
+            gate,
+            code,
+            CheckOutcome::CouldNotRun,
+            format!("{} was stopped by a signal.", gate.tool),
+            Vec::new(),
+        );
+    };
+    let crashed = stderr.iter().any(|line| line.starts_with("Traceback"));
+    let last_error = || {
+        all.iter()
+            .rev()
+            .map(|line| line.trim())
+            .find(|line| !line.is_empty())
+            .unwrap_or("no output")
+            .to_owned()
+    };
+    let (outcome, message, findings) = match gate.kind {
+        GateKind::Coverage => {
+            let total = captures(r"^TOTAL\s.*?(\d+(?:\.\d+)?)%\s*$", &all).pop();
+            let below = Regex::new(r"total of (\d+(?:\.\d+)?) is less than fail-under=(\d+(?:\.\d+)?)")
+                .ok()
+                .and_then(|pattern| {
+                    all.iter()
+                        .find_map(|line| pattern.captures(line).map(|c| (c[1].to_owned(), c[2].to_owned())))
+                });
+            let required = Regex::new(r"--fail-under[= ](\d+(?:\.\d+)?)")
+                .ok()
+                .and_then(|pattern| pattern.captures(&gate.command).map(|c| c[1].to_owned()));
+            match (exit, below, total) {
+                (0, _, Some(total)) => (
+                    CheckOutcome::Passed,
+                    match required {
+                        Some(required) => format!("coverage {total} % (your project requires {required} %)"),
+                        None => format!("coverage {total} %"),
+                    },
+                    Vec::new(),
+                ),
+                (0, _, None) => (CheckOutcome::Passed, "coverage report passed".to_owned(), Vec::new()),
+                (_, Some((total, required)), _) => (
+                    CheckOutcome::Failed,
+                    format!("coverage {total} % is below the {required} % your project requires"),
+                    Vec::new(),
+                ),
+                _ if all.iter().any(|line| line.contains("No data to report")) => (
+                    CheckOutcome::CouldNotRun,
+                    "coverage found no data: the tests must run under coverage (`coverage run -m pytest`) for this check".to_owned(),
+                    Vec::new(),
+                ),
+                _ => (CheckOutcome::CouldNotRun, format!("coverage could not report: {}", last_error()), Vec::new()),
+            }
+        }
+        GateKind::Format => {
+            let files = match gate.tool.as_str() {
+                "isort" => captures(r"^ERROR: (.+?) Imports are incorrectly sorted", &all),
+                "ruff format" => captures(r"^Would reformat: (.+)$", &all),
+                _ => captures(r"^would reformat (.+)$", &all),
+            };
+            match exit {
+                0 => (CheckOutcome::Passed, format!("formatted as {} wants", gate.tool), files),
+                1 if !crashed => (
+                    CheckOutcome::Failed,
+                    format!(
+                        "{} need formatting ({})",
+                        plural(files.len().max(1), "file", "files"),
+                        gate.tool
+                    ),
+                    files,
+                ),
+                _ => (
+                    CheckOutcome::CouldNotRun,
+                    format!("{} could not run: {}", gate.tool, last_error()),
+                    files,
+                ),
+            }
+        }
+        GateKind::Types => {
+            let errors = captures(r"^(.+?:\d+(?::\d+)?:? (?:- )?error: .+)$", &all);
+            match exit {
+                0 => (CheckOutcome::Passed, "no type errors".to_owned(), Vec::new()),
+                1 if !crashed => (
+                    CheckOutcome::Failed,
+                    format!(
+                        "{} ({})",
+                        plural(errors.len().max(1), "type error", "type errors"),
+                        gate.tool
+                    ),
+                    errors,
+                ),
+                _ => (
+                    CheckOutcome::CouldNotRun,
+                    format!("{} could not run: {}", gate.tool, last_error()),
+                    errors,
+                ),
+            }
+        }
+        GateKind::Django => {
+            let issues = captures(r"^(\S+: \([a-z_.]+\.[EW]\d+\) .+)$", &all);
+            let migrations = all.iter().any(|line| line.starts_with("Migrations for"));
+            match exit {
+                0 => (CheckOutcome::Passed, "no issues".to_owned(), issues),
+                _ if migrations => (
+                    CheckOutcome::Failed,
+                    "models changed without a migration: run makemigrations and commit it".to_owned(),
+                    captures(r"^\s+(\S+\.py)$", &all),
+                ),
+                _ if !issues.is_empty() || all.iter().any(|line| line.contains("SystemCheckError")) => (
+                    CheckOutcome::Failed,
+                    format!("Django found {}", plural(issues.len().max(1), "issue", "issues")),
+                    issues,
+                ),
+                _ => (
+                    CheckOutcome::CouldNotRun,
+                    format!("Django could not start: {}", last_error()),
+                    Vec::new(),
+                ),
+            }
+        }
+    };
+    verdict(gate, code, outcome, message, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(kind: GateKind, tool: &str, command: &str) -> Gate {
+        Gate {
+            id: tool.to_owned(),
+            kind,
+            tool: tool.to_owned(),
+            command: command.to_owned(),
+            ci_line: None,
+            source: "ci".to_owned(),
+            notes: Vec::new(),
+            env: Default::default(),
+            after_tests: kind == GateKind::Coverage,
+            enabled: true,
+        }
+    }
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_coverage_threshold_says_both_numbers() {
+        // coverage 7.x's report and failure line.
+        let out = lines("Name    Stmts   Miss  Cover\n---\nshop.py    50     11    78%\n---\nTOTAL      50     11    78%\nCoverage failure: total of 78 is less than fail-under=80");
+        let coverage = gate(GateKind::Coverage, "coverage", "coverage report --fail-under=80");
+        let report = interpret(&coverage, Some(2), &out, &[]);
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        assert_eq!(report.message, "coverage 78 % is below the 80 % your project requires");
+        let passed = interpret(&coverage, Some(0), &lines("TOTAL 50 5 90%"), &[]);
+        assert_eq!(passed.message, "coverage 90 % (your project requires 80 %)");
+        let none = interpret(&coverage, Some(1), &lines("No data to report."), &[]);
+        assert_eq!(none.outcome, CheckOutcome::CouldNotRun);
+    }
+
+    #[test]
+    fn formatters_list_the_files() {
+        let black = gate(GateKind::Format, "black", "black --check .");
+        let stderr = lines("would reformat /p/shop/views.py\nwould reformat /p/shop/models.py\n\nOh no! 💥 💔 💥\n2 files would be reformatted, 3 files would be left unchanged.");
+        let report = interpret(&black, Some(1), &[], &stderr);
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        assert_eq!(report.message, "2 files need formatting (black)");
+        assert_eq!(report.findings, ["/p/shop/views.py", "/p/shop/models.py"]);
+        let isort = gate(GateKind::Format, "isort", "isort --check-only .");
+        let report = interpret(
+            &isort,
+            Some(1),
+            &[],
+            &lines("ERROR: /p/a.py Imports are incorrectly sorted and/or formatted."),
+        );
+        assert_eq!(report.findings, ["/p/a.py"]);
+    }
+
+    #[test]
+    fn a_missing_program_or_a_refused_option_is_could_not_run() {
+        let mypy = gate(GateKind::Types, "mypy", "cd app && mypy .");
+        let report = interpret(&mypy, Some(127), &[], &lines("sh: 1: mypy: not found"));
+        assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
+        assert_eq!(report.message, "`mypy` was not found in the project's environment.");
+        let report = interpret(
+            &mypy,
+            Some(2),
+            &[],
+            &lines("usage: mypy [-h]\nmypy: error: unrecognized arguments: --strictest"),
+        );
+        assert!(
+            report.message.contains("did not accept its command line"),
+            "{}",
+            report.message
+        );
+        let errors = interpret(&mypy, Some(1), &lines("shop/views.py:3: error: Incompatible types  [assignment]\nFound 1 error in 1 file (checked 4 source files)"), &[]);
+        assert_eq!(errors.message, "1 type error (mypy)");
+    }
+
+    #[test]
+    fn django_checks_tell_issues_from_a_crash() {
+        let check = gate(GateKind::Django, "manage.py check", "python manage.py check");
+        let issues = lines("SystemCheckError: System check identified some issues:\n\nERRORS:\nshop.Order.total: (fields.E304) Reverse accessor clashes.\n\nSystem check identified 1 issue (0 silenced).");
+        let report = interpret(&check, Some(1), &[], &issues);
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        assert_eq!(report.findings.len(), 1);
+        let crash = lines("Traceback (most recent call last):\ndjango.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.");
+        let report = interpret(&check, Some(1), &[], &crash);
+        assert_eq!(report.outcome, CheckOutcome::CouldNotRun);
+        assert!(report.message.contains("SECRET_KEY"));
+    }
+}

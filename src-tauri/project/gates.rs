@@ -1,0 +1,67 @@
+//! The checks a release runs beside tests and lint, as the project's CI names them:
+//! coverage thresholds, formatters, type checkers and Django's own checks. Each is a gate of
+//! its own: shown in the plan with the CI line it came from, run beside the others, and able
+//! to be turned off in the project's settings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum GateKind {
+    /// `coverage report --fail-under=N`: reads the data the test run left.
+    Coverage,
+    /// `black --check`, `ruff format --check`, `isort --check`.
+    Format,
+    /// `mypy`, `pyright`, `ty check`.
+    Types,
+    /// `python manage.py check`, `makemigrations --check`.
+    Django,
+}
+
+impl GateKind {
+    /// The gate's name in a sentence.
+    pub fn label(self) -> &'static str {
+        match self {
+            GateKind::Coverage => "Coverage",
+            GateKind::Format => "Formatting",
+            GateKind::Types => "Type check",
+            GateKind::Django => "Django checks",
+        }
+    }
+}
+
+/// One extra check, as Slipway will run it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Gate {
+    /// Stable within the project: the tool's name, numbered when it repeats (`black`, `mypy-2`).
+    pub id: String,
+    pub kind: GateKind,
+    /// The program whose verdict it is (`black`, `coverage`, `manage.py check`).
+    pub tool: String,
+    /// What Slipway runs, from the project's folder.
+    pub command: String,
+    /// The CI's line, as written.
+    pub ci_line: Option<String>,
+    /// Where it was found, in words.
+    pub source: String,
+    /// What Slipway changed in the CI's line, and why.
+    pub notes: Vec<String>,
+    /// Values the CI gives this command alone (`docker run -e`).
+    pub env: BTreeMap<String, String>,
+    /// Runs when the tests have finished (it reads what they left, like coverage data).
+    pub after_tests: bool,
+    pub enabled: bool,
+}
+
+/// A CI command Slipway does not run, with the reason the plan shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedCommand {
+    pub line: String,
+    pub source: String,
+    pub reason: String,
+}
