@@ -233,8 +233,8 @@ pub fn interpret(gate: &Gate, code: Option<i32>, stdout: &[String], stderr: &[St
                 1 if !crashed => (
                     CheckOutcome::Failed,
                     format!(
-                        "{} need formatting ({})",
-                        plural(files.len().max(1), "file", "files"),
+                        "{} formatting ({})",
+                        plural(files.len().max(1), "file needs", "files need"),
                         gate.tool
                     ),
                     files,
@@ -307,6 +307,7 @@ mod tests {
             notes: Vec::new(),
             env: Default::default(),
             after_tests: kind == GateKind::Coverage,
+            version: None,
             enabled: true,
         }
     }

@@ -111,6 +111,19 @@ pub struct LintReport {
     pub duration_ms: u64,
 }
 
+impl TestReport {
+    /// When the tests could not start, puts the values nothing gives first: the likeliest
+    /// reason ("The tests need SECRET_KEY: set it in the project's settings.").
+    pub fn name_missing_values(&mut self, sentence: Option<String>) {
+        if let (CheckOutcome::CouldNotRun, Some(sentence)) = (self.outcome, sentence) {
+            self.problem = Some(match self.problem.take() {
+                Some(problem) => format!("{sentence}\n{problem}"),
+                None => sentence,
+            });
+        }
+    }
+}
+
 /// What a check reports while it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "event", content = "data", rename_all = "camelCase")]

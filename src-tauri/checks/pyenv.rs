@@ -77,6 +77,8 @@ pub async fn prepare_env(
             "Reusing the Python environment in {} (requirements unchanged)",
             env.venv.display()
         ));
+        // The gates may have changed since: their tools are checked every time (cheap).
+        ensure_tools(root, &env, settings, cancel, sink).await?;
         return Ok(env);
     }
     say(format!("Creating a Python environment in {}", env.venv.display()));
@@ -283,11 +285,29 @@ async fn ensure_tools(
     if !env.bin_dir().join("pytest").is_file() {
         wanted.push("pytest".to_owned());
     }
+    // `pytest --cov` is pytest-cov's option: without the plugin pytest refuses the line.
+    if settings.test_command.contains("--cov") && !has_package(&env.venv, "pytest-cov") {
+        wanted.push("pytest-cov".to_owned());
+    }
     let linter = settings.lint_tool.package();
     match &settings.lint_version {
+        _ if !settings.lint_enabled => {}
         Some(version) if !has_distribution(&env.venv, linter, version) => wanted.push(format!("{linter}=={version}")),
         None if !env.bin_dir().join(linter).is_file() => wanted.push(linter.to_owned()),
         _ => {}
+    }
+    for gate in settings.enabled_gates() {
+        let Some(package) = gate_package(&gate.tool) else {
+            continue;
+        };
+        let wanted_package = match &gate.version {
+            Some(version) if !has_distribution(&env.venv, package, version) => format!("{package}=={version}"),
+            None if !env.bin_dir().join(package).is_file() => package.to_owned(),
+            _ => continue,
+        };
+        if !wanted.contains(&wanted_package) {
+            wanted.push(wanted_package);
+        }
     }
     if wanted.is_empty() {
         return Ok(());
@@ -298,6 +318,39 @@ async fn ensure_tools(
     let mut args = vec!["install"];
     args.extend(wanted.iter().map(String::as_str));
     pip(root, env, &args, cancel, sink).await
+}
+
+/// The PyPI package a gate's tool comes from; `None` for the project's own (Django).
+fn gate_package(tool: &str) -> Option<&'static str> {
+    Some(match tool {
+        "black" => "black",
+        "isort" => "isort",
+        "ruff format" => "ruff",
+        "mypy" => "mypy",
+        "pyright" => "pyright",
+        "basedpyright" => "basedpyright",
+        "ty" => "ty",
+        "coverage" => "coverage",
+        _ => return None,
+    })
+}
+
+/// True when any version of `name` is installed.
+fn has_package(venv: &Path, name: &str) -> bool {
+    let prefix = format!("{}-", name.replace('-', "_")).to_lowercase();
+    let Ok(lib) = std::fs::read_dir(venv.join("lib")) else {
+        return false;
+    };
+    lib.flatten().any(|python| {
+        std::fs::read_dir(python.path().join("site-packages"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                let name = entry.file_name().to_string_lossy().to_lowercase();
+                name.starts_with(&prefix) && name.ends_with(".dist-info")
+            })
+    })
 }
 
 /// True when `name==version` is installed (its `.dist-info` folder is there).

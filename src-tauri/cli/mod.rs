@@ -248,7 +248,10 @@ async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode 
     });
     let result = async {
         let env = checks::prepare_env(&root, &detection.python, &settings, &paths.data_dir, &cancel, &sink).await?;
-        checks::run_checks(&root, &settings, &env, &cancel, &sink).await
+        let mut summary = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
+        let needs = project::needed_values(&detection, &settings);
+        summary.tests.name_missing_values(project::needs_sentence(&needs));
+        Ok::<_, checks::ChecksError>(summary)
     }
     .await;
     match result {
@@ -404,7 +407,7 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
     let lint = summary.lint.as_ref().map(|lint| {
         serde_json::json!({
             "tool": lint.tool.package(),
-            "outcome": outcome_word(lint.outcome),
+            "outcome": lint.outcome,
             // No count when lint could not run: "0 violations" would be a verdict.
             "violations": (lint.outcome != CheckOutcome::CouldNotRun).then_some(lint.violations.len()),
             "message": lint.problem,
@@ -418,7 +421,7 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
                 "id": gate.id,
                 "kind": gate.kind,
                 "tool": gate.tool,
-                "outcome": outcome_word(gate.outcome),
+                "outcome": gate.outcome,
                 "message": gate.message,
                 "findings": gate.findings,
             })
@@ -427,13 +430,18 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
     serde_json::json!({
         "kind": "summary",
         "tests": {
-            "outcome": outcome_word(tests.outcome),
+            "outcome": tests.outcome,
             "passed": counts.passed, "failed": counts.failed, "errors": counts.errors, "skipped": counts.skipped,
             "message": tests.problem,
         },
         "lint": lint,
         "gates": gates,
-        "outcome": outcome_word(summary.outcome()),
+        // One word with `slipway release` for "could not start": error.
+        "outcome": match summary.outcome() {
+            CheckOutcome::Passed => "passed",
+            CheckOutcome::Failed => "failed",
+            CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => "error",
+        },
     })
 }
 
@@ -476,9 +484,8 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
     }
     for gate in &summary.gates {
         out.push_str(&format!(
-            "{} ({}): {} ({})\n",
+            "{}: {} ({})\n",
             gate.kind.label(),
-            gate.tool,
             gate.message,
             outcome_word(gate.outcome)
         ));

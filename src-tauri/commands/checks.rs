@@ -116,7 +116,8 @@ pub async fn run_checks(
         let settings =
             project::load_settings(&data_dir, &root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
         let env = checks::prepare_env(&root, &detection.python, &settings, &data_dir, &cancel, &sink).await?;
-        Ok::<_, checks::ChecksError>(match selection {
+        let missing = project::needs_sentence(&project::needed_values(&detection, &settings));
+        let mut run = match selection {
             CheckSelection::Tests => ChecksRun {
                 tests: Some(checks::run_tests(&root, &settings, &env, &cancel, &sink).await?),
                 lint: None,
@@ -135,7 +136,11 @@ pub async fn run_checks(
                     gates: both.gates,
                 }
             }
-        })
+        };
+        if let Some(tests) = run.tests.as_mut() {
+            tests.name_missing_values(missing);
+        }
+        Ok::<_, checks::ChecksError>(run)
     }
     .await;
     state.running_checks.lock().await.remove(&key);

@@ -19,7 +19,8 @@ use ts_rs::TS;
 use crate::docker::{self, ImageReference};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{Ledger, Outcome, StepState};
-use crate::project::{self, ProjectSettings, PythonEnv};
+pub use crate::project::needs_sentence;
+use crate::project::{self, needed_values, NeededValue, ProjectSettings, PythonEnv};
 use crate::secrets::{Account, SecretStore, Service};
 use crate::settings::Settings;
 
@@ -108,17 +109,6 @@ impl PlannedStep {
     }
 }
 
-/// A value the gates need that nothing gives yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct NeededValue {
-    pub name: String,
-    /// Why it is needed, in words: "the settings read it with no default", "your CI gives it
-    /// from ${{ secrets.X }}".
-    pub why: String,
-    pub secret: bool,
-}
-
 /// What a release will do, shown before it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -204,7 +194,8 @@ pub enum ReleaseEvent {
     #[serde(rename_all = "camelCase")]
     Started {
         release_id: String,
-        plan: Plan,
+        // Boxed: the plan is far larger than every other event.
+        plan: Box<Plan>,
     },
     #[serde(rename_all = "camelCase")]
     Step {
@@ -302,44 +293,6 @@ pub(crate) struct Scanned {
         Option<project::CiOrigin>,
         Vec<crate::project::SkippedCommand>,
     ),
-}
-
-/// The values the gates need and do not have: read with no default by the settings, or
-/// given by the CI from an expression or its secrets. A value in Slipway's own environment
-/// counts as given (the checks inherit it).
-pub fn needed_values(detection: &project::Detection, settings: &ProjectSettings) -> Vec<NeededValue> {
-    detection
-        .env_vars
-        .iter()
-        .filter(|need| !settings.env.contains_key(&need.name) && std::env::var_os(&need.name).is_none())
-        .filter_map(|need| {
-            let why = match (&need.ci_expression, need.required) {
-                (Some(expression), _) => format!("your CI gives it from {expression}"),
-                (None, true) => format!(
-                    "{} reads it with no default",
-                    need.sources.last().cloned().unwrap_or_default()
-                ),
-                (None, false) => return None,
-            };
-            Some(NeededValue {
-                name: need.name.clone(),
-                why,
-                secret: need.secret,
-            })
-        })
-        .collect()
-}
-
-/// "The tests need SECRET_KEY and DJANGO_ALLOWED_HOSTS: set them in the project's settings."
-pub fn needs_sentence(needs: &[NeededValue]) -> Option<String> {
-    let names: Vec<&str> = needs.iter().map(|need| need.name.as_str()).collect();
-    let list = match names.as_slice() {
-        [] => return None,
-        [one] => (*one).to_owned(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    };
-    let them = if names.len() == 1 { "it" } else { "them" };
-    Some(format!("The tests need {list}: set {them} in the project's settings."))
 }
 
 /// The project's settings (saved, or what detection proposes) and its Python environment.

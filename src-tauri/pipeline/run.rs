@@ -193,7 +193,7 @@ pub async fn release(
     };
     recorder.event(ReleaseEvent::Started {
         release_id: release_id.clone(),
-        plan: plan.clone(),
+        plan: Box::new(plan.clone()),
     });
     let (outcome, mut ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
     if outcome == Outcome::Failed && ending.message.is_none() {
@@ -396,15 +396,10 @@ async fn checks_gate(
     };
     let tests = async {
         let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
-            Ok(report) => {
+            Ok(mut report) => {
+                report.name_missing_values(super::needs_sentence(&scanned.needs));
                 let state = check_state(report.outcome);
-                let mut summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
-                // The values nothing gives are the likeliest reason the tests could not start.
-                if report.outcome == CheckOutcome::CouldNotRun {
-                    if let Some(needs) = super::needs_sentence(&scanned.needs) {
-                        summary = format!("{needs}\n{summary}");
-                    }
-                }
+                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
                 recorder.event(ReleaseEvent::Tests { report });
                 finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
             }

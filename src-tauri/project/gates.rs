@@ -54,6 +54,9 @@ pub struct Gate {
     pub env: BTreeMap<String, String>,
     /// Runs when the tests have finished (it reads what they left, like coverage data).
     pub after_tests: bool,
+    /// The tool's version the CI pins (`pip install black==24.3.0`), installed when missing.
+    #[serde(default)]
+    pub version: Option<String>,
     pub enabled: bool,
 }
 

@@ -9,6 +9,7 @@ mod detect;
 mod files;
 mod gates;
 mod git;
+mod needs;
 mod recent;
 mod settings;
 
@@ -23,6 +24,7 @@ pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarN
 pub use files::{decode_text, is_virtualenv};
 pub use gates::{Gate, GateKind, SkippedCommand};
 pub use git::{git_details, git_state, GitDetails, GitState};
+pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{load_settings, project_id, save_settings, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS};
 

@@ -13,6 +13,8 @@ use serde_json::Value;
 use slipway::checks::{self, CheckEvent, CheckOutcome, EventSink};
 use slipway::project::{self, ProjectSettings};
 use support::{slipway_binary, TestResult};
+
+mod ci_traps;
 use tokio_util::sync::CancellationToken;
 
 fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {
@@ -227,10 +229,10 @@ fn tests_that_need_an_environment_variable_cannot_start_without_it() -> TestResu
     )?;
     let detection = project::detect(dir.path());
     let mut settings = ProjectSettings::from_detection(&detection);
-    // The example value is offered for a non-secret variable; remove it to see the failure.
-    assert_eq!(settings.env.get("SHOP_NAME").map(String::as_str), Some("Corner shop"));
-    assert!(!settings.env.contains_key("SECRET_KEY"), "secrets are never prefilled");
-    settings.env.clear();
+    // `.env.example`'s values are offered, never applied without the person.
+    let offered = detection.env_vars.iter().find(|need| need.name == "SHOP_NAME");
+    assert_eq!(offered.and_then(|need| need.example.as_deref()), Some("Corner shop"));
+    assert!(settings.env.is_empty(), "{:?}", settings.env);
     project::save_settings(data.path(), dir.path(), &settings)?;
     let (code, summary, events) = check(dir.path(), data.path())?;
     assert_eq!(code, 2, "could not run, not failed: {summary}");

@@ -50,6 +50,8 @@ function fakeBackend() {
             dockerfile: "Dockerfile",
             env: {},
             checkTimeoutSecs: 1800,
+            lintEnabled: true,
+            gates: [],
           },
           detection: {
             appRoot: "",
@@ -62,6 +64,10 @@ function fakeBackend() {
             dockerignore: false,
             renderYaml: false,
             envVars: [],
+            testOrigin: null,
+            lintOrigin: null,
+            gates: [],
+            ciSkipped: [],
             lintExcludes: [],
           },
         };

@@ -96,6 +96,16 @@ pub fn read_ci(root: &Path) -> CiFindings {
         let source = file.strip_prefix(root).unwrap_or(&file).display().to_string();
         read_document(root, &document, &source, &mut findings);
     }
+    // Pins may come after the check in the file (or in another job): matched at the end.
+    for index in 0..findings.gates.len() {
+        let package = findings.gates[index]
+            .tool
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        findings.gates[index].version = findings.pin(&package).map(|found| found.value.clone());
+    }
     findings
 }
 
@@ -256,6 +266,7 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
                 notes,
                 env: prepared.env.clone(),
                 after_tests: *kind == GateKind::Coverage,
+                version: None,
                 enabled: true,
             });
         }

@@ -117,12 +117,11 @@ fn expand(
         expand(recipes, dependency, file, lines, depth + 1)?;
     }
     let marker = format!("{file} (recipe {target})");
+    let parameter = Regex::new(r"\{\{[^}]*\}\}").map_err(|e| e.to_string())?;
     for line in body {
         let (text, lets_fail) = strip_prefixes(line, &marker);
         // `{{args}}`-style parameters are empty when the CI gives none.
-        let text = Regex::new(r"\{\{[^}]*\}\}")
-            .map(|pattern| pattern.replace_all(&text, "").trim().to_owned())
-            .unwrap_or(text);
+        let text = parameter.replace_all(&text, "").trim().to_owned();
         if text.starts_with("#!") {
             continue;
         }
@@ -222,8 +221,9 @@ fn tox(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, String> {
         })
         .unwrap_or_default();
     let wanted = if targets.is_empty() { envlist } else { targets.to_vec() };
+    let posargs = Regex::new(r"\{posargs(?::([^}]*))?\}").map_err(|e| e.to_string())?;
     let mut lines = Vec::new();
-    for env in wanted.iter().chain(wanted.is_empty().then(|| String::new()).iter()) {
+    for env in wanted.iter().chain(wanted.is_empty().then(String::new).iter()) {
         let own = format!("testenv:{env}");
         let section = sections
             .iter()
@@ -240,9 +240,8 @@ fn tox(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, String> {
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
         {
             let (text, lets_fail) = strip_prefixes(line, &marker);
-            let text = Regex::new(r"\{posargs(?::([^}]*))?\}")
-                .map(|pattern| pattern.replace_all(&text, "$1").into_owned())
-                .unwrap_or(text)
+            let text = posargs
+                .replace_all(&text, "$1")
                 .replace("{toxinidir}", ".")
                 .trim()
                 .to_owned();

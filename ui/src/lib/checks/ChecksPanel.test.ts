@@ -34,6 +34,7 @@ const failingRun: ChecksRun = {
     durationMs: 100,
   },
   lint: null,
+  gates: [],
 };
 
 describe("the checks panel", () => {
@@ -71,6 +72,7 @@ describe("the checks panel", () => {
           { path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long" },
         ],
       },
+      gates: [],
     }));
     render(ChecksPanel, { store });
     await user.click(screen.getByRole("button", { name: "Run lint" }));
@@ -86,6 +88,7 @@ describe("the checks panel", () => {
     const { store } = storeWith(async () => ({
       tests: { ...failingRun.tests!, outcome: "couldNotRun", failures: [], problem: "The tests could not start:\nKeyError: 'SHOP_NAME'" },
       lint: null,
+      gates: [],
     }));
     render(ChecksPanel, { store });
     await user.click(screen.getByRole("button", { name: "Run tests" }));
@@ -108,7 +111,7 @@ describe("the checks panel", () => {
     await user.click(screen.getByRole("button", { name: "Run tests" }));
     await user.click(await screen.findByRole("button", { name: "Cancel" }));
     expect(wasCancelled()).toBe(true);
-    finish({ tests: { ...failingRun.tests!, outcome: "cancelled", failures: [] }, lint: null });
+    finish({ tests: { ...failingRun.tests!, outcome: "cancelled", failures: [] }, lint: null, gates: [] });
     expect(await screen.findByRole("heading", { name: "Tests cancelled" })).toBeInTheDocument();
   });
 

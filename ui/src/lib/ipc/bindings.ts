@@ -120,6 +120,69 @@ ciExpression: string | null,
  */
 required: boolean, };
 
+export type CiOrigin = { 
+/**
+ * The CI's line, as written.
+ */
+line: string, 
+/**
+ * What Slipway changed, in a person's words.
+ */
+notes: Array<string>, 
+/**
+ * How the CI lets the command fail, when it does.
+ */
+letsFail: string | null, };
+
+export type GateKind = "coverage" | "format" | "types" | "django";
+
+export type Gate = { 
+/**
+ * Stable within the project: the tool's name, numbered when it repeats (`black`, `mypy-2`).
+ */
+id: string, kind: GateKind, 
+/**
+ * The program whose verdict it is (`black`, `coverage`, `manage.py check`).
+ */
+tool: string, 
+/**
+ * What Slipway runs, from the project's folder.
+ */
+command: string, 
+/**
+ * The CI's line, as written.
+ */
+ciLine: string | null, 
+/**
+ * Where it was found, in words.
+ */
+source: string, 
+/**
+ * What Slipway changed in the CI's line, and why.
+ */
+notes: Array<string>, 
+/**
+ * Values the CI gives this command alone (`docker run -e`).
+ */
+env: { [key in string]: string }, 
+/**
+ * Runs when the tests have finished (it reads what they left, like coverage data).
+ */
+afterTests: boolean, 
+/**
+ * The tool's version the CI pins (`pip install black==24.3.0`), installed when missing.
+ */
+version: string | null, enabled: boolean, };
+
+export type SkippedCommand = { line: string, source: string, reason: string, };
+
+export type NeededValue = { name: string, 
+/**
+ * Why it is needed, in words: "the settings read it with no default", "your CI gives it
+ * from ${{ secrets.X }}".
+ */
+why: string, secret: boolean, };
+
 export type Detection = { 
 /**
  * Where `manage.py` is, relative to the project (`""` for the top), if anywhere.
@@ -260,6 +323,16 @@ problem: string | null, durationMs: number, };
 export type Violation = { path: string, line: number, column: number, code: string, message: string, };
 
 export type LintReport = { tool: LintTool, outcome: CheckOutcome, violations: Array<Violation>, problem: string | null, exitCode: number | null, durationMs: number, };
+
+export type GateReport = { id: string, kind: GateKind, tool: string, command: string, outcome: CheckOutcome, 
+/**
+ * The verdict in one sentence.
+ */
+message: string, 
+/**
+ * What it found, one a line: files to format, type errors, Django's issues.
+ */
+findings: Array<string>, exitCode: number | null, durationMs: number, };
 
 export type CheckEvent = { "event": "setup", "data": { message: string, } } | { "event": "started", "data": { check: CheckKind, command: string, } } | { "event": "output", "data": { check: CheckKind | null, stream: Stream, line: string, 
 /**

@@ -4,6 +4,7 @@ import {
   api as defaultApi,
   toSlipwayError,
   type Api,
+  type GateReport,
   type LintReport,
   type Plan,
   type ReleaseEvent,
@@ -15,11 +16,12 @@ import {
   type TestReport,
 } from "../ipc";
 
-export const STEPS: Step[] = ["tests", "lint", "build", "push", "deploy", "verify"];
+export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify"];
 
 export const STEP_NAMES: Record<Step, string> = {
   tests: "Tests",
   lint: "Lint",
+  checks: "Other checks",
   build: "Image build",
   push: "Push",
   deploy: "Deploy",
@@ -60,6 +62,8 @@ export class ReleaseStore {
   selected = $state<Step>("tests");
   tests = $state<TestReport | null>(null);
   lint = $state<LintReport | null>(null);
+  /** The other gates' reports (coverage, formatting, types, Django), as each finishes. */
+  gates = $state<GateReport[]>([]);
   pushPercent = $state<number | null>(null);
   deployStatus = $state<string | null>(null);
   summary = $state<ReleaseSummary | null>(null);
@@ -96,6 +100,7 @@ export class ReleaseStore {
     this.summary = null;
     this.tests = null;
     this.lint = null;
+    this.gates = [];
     this.pushPercent = null;
     this.deployStatus = null;
     this.steps = freshSteps();
@@ -125,6 +130,11 @@ export class ReleaseStore {
     }
   }
 
+  /** The steps this release runs, in order: the plan's, else every step. */
+  get planned(): Step[] {
+    return this.plan ? this.plan.steps.map((item) => item.step) : STEPS;
+  }
+
   receive(event: ReleaseEvent): void {
     switch (event.kind) {
       case "started":
@@ -152,6 +162,9 @@ export class ReleaseStore {
         break;
       case "lint":
         this.lint = event.report;
+        break;
+      case "gate":
+        this.gates = [...this.gates.filter((gate) => gate.id !== event.report.id), event.report];
         break;
       case "docker":
         if (event.event.event === "pushProgress") this.pushPercent = event.event.data.percent;

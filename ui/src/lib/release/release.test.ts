@@ -10,12 +10,12 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     projectName: "lettings",
     target: "local",
     steps: [
-      { step: "tests", detail: "pytest", skip: null },
-      { step: "lint", detail: "flake8", skip: null },
-      { step: "build", detail: "Dockerfile", skip: null },
-      { step: "push", detail: "", skip: "No local registry is set" },
-      { step: "deploy", detail: "container", skip: null },
-      { step: "verify", detail: "/", skip: null },
+      { step: "tests", detail: "pytest", skip: null, ciLine: null, notes: [] },
+      { step: "lint", detail: "flake8", skip: null, ciLine: null, notes: [] },
+      { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
+      { step: "push", detail: "", skip: "No local registry is set", ciLine: null, notes: [] },
+      { step: "deploy", detail: "container", skip: null, ciLine: null, notes: [] },
+      { step: "verify", detail: "/", skip: null, ciLine: null, notes: [] },
     ],
     image: "lettings:3f2a1bc",
     registry: null,
@@ -25,6 +25,9 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     dirtyFiles: [],
     blockers: [],
     otherTags: ["latest"],
+    gates: [],
+    ciSkipped: [],
+    needs: [],
     ...overrides,
   };
 }
@@ -102,5 +105,56 @@ describe("the release panel", () => {
     const drawn = screen.getByRole("log").querySelectorAll(".row").length;
     expect(drawn).toBeGreaterThan(0);
     expect(drawn).toBeLessThan(200);
+  });
+
+  it("shows where each gate comes from in the CI, what was changed, what is needed, and each other check's verdict", async () => {
+    const gate = {
+      id: "coverage",
+      kind: "coverage" as const,
+      tool: "coverage",
+      command: "coverage report --fail-under=80",
+      ciLine: "coverage report --fail-under=80",
+      source: ".github/workflows/ci.yml (job test)",
+      notes: [],
+      env: {},
+      afterTests: true,
+      version: null,
+      enabled: true,
+    };
+    const thePlan = plan({
+      steps: [
+        { step: "tests", detail: "pytest", skip: null, ciLine: "docker exec app pytest", notes: ["Your CI runs this inside a container."] },
+        { step: "lint", detail: "flake8", skip: null, ciLine: "flake8 --format html || true", notes: ["Your CI lets lint fail (|| true); here it is a gate."] },
+        { step: "checks", detail: gate.command, skip: null, ciLine: null, notes: [] },
+        { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
+      ],
+      gates: [gate],
+      needs: [{ name: "SECRET_KEY", why: "shop/settings.py reads it with no default", secret: true }],
+      ciSkipped: [{ line: "curl -X POST $HOOK", source: "ci.yml (job deploy)", reason: "calls a web address" }],
+    });
+    const report = {
+      id: "coverage",
+      kind: "coverage" as const,
+      tool: "coverage",
+      command: gate.command,
+      outcome: "failed" as const,
+      message: "coverage 78 % is below the 80 % your project requires",
+      findings: [],
+      exitCode: 2,
+      durationMs: 10,
+    };
+    const release = new ReleaseStore(fakeApi(thePlan, [{ kind: "gate", report }], { ...live, outcome: "failed", url: null }));
+    await release.loadPlan("/p");
+    render(ReleasePanel, { release, path: "/p" });
+    // Only the steps this release runs, in order.
+    const steps = Array.from(document.querySelectorAll("[data-step]")).map((item) => item.getAttribute("data-step"));
+    expect(steps).toEqual(["tests", "lint", "checks", "build"]);
+    expect(screen.getByText(/The tests need SECRET_KEY/)).toBeTruthy();
+    expect(screen.getByText(/lets lint fail/)).toBeTruthy();
+    expect(screen.getByText("docker exec app pytest")).toBeTruthy();
+    expect(screen.getByText(/Not run from your CI \(1\)/)).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await waitFor(() => expect(document.querySelector('[data-gate="coverage"]')?.textContent).toContain("coverage 78 % is below the 80 %"));
   });
 });

@@ -1,0 +1,58 @@
+//! The values a project's checks need that nothing gives yet: read with no default by its
+//! settings, or taken by its CI from an expression or its secrets. Named in the plan before a
+//! release and in the failure when the tests could not start without them.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::detect::Detection;
+use super::settings::ProjectSettings;
+
+/// A value the gates need that nothing gives yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NeededValue {
+    pub name: String,
+    /// Why it is needed, in words: "the settings read it with no default", "your CI gives it
+    /// from ${{ secrets.X }}".
+    pub why: String,
+    pub secret: bool,
+}
+
+/// The values the gates need and do not have: read with no default by the settings, or
+/// given by the CI from an expression or its secrets. A value in Slipway's own environment
+/// counts as given (the checks inherit it).
+pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<NeededValue> {
+    detection
+        .env_vars
+        .iter()
+        .filter(|need| !settings.env.contains_key(&need.name) && std::env::var_os(&need.name).is_none())
+        .filter_map(|need| {
+            let why = match (&need.ci_expression, need.required) {
+                (Some(expression), _) => format!("your CI gives it from {expression}"),
+                (None, true) => format!(
+                    "{} reads it with no default",
+                    need.sources.last().cloned().unwrap_or_default()
+                ),
+                (None, false) => return None,
+            };
+            Some(NeededValue {
+                name: need.name.clone(),
+                why,
+                secret: need.secret,
+            })
+        })
+        .collect()
+}
+
+/// "The tests need SECRET_KEY and DJANGO_ALLOWED_HOSTS: set them in the project's settings."
+pub fn needs_sentence(needs: &[NeededValue]) -> Option<String> {
+    let names: Vec<&str> = needs.iter().map(|need| need.name.as_str()).collect();
+    let list = match names.as_slice() {
+        [] => return None,
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let them = if names.len() == 1 { "it" } else { "them" };
+    Some(format!("The tests need {list}: set {them} in the project's settings."))
+}
