@@ -41,7 +41,9 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
         Face::App => "info",
     };
     let stderr_filter = EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_default));
+    // Colour only for a person at a terminal: a redirected stderr (a file, CI) gets plain text.
     let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
         .with_writer(Redacting(io::stderr))
         .with_filter(stderr_filter);
 

@@ -14,6 +14,8 @@ mod lint;
 mod process;
 mod pyenv;
 mod pytest;
+mod python;
+mod requirements;
 mod run;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use crate::project::LintTool;
 pub use gate::{run_gate, GateReport};
 pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
 pub use pyenv::{prepare_env, PreparedEnv};
+pub use python::{choose as choose_python, installed as installed_pythons, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, ChecksSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -176,6 +179,8 @@ pub enum ChecksError {
     Cancelled,
     #[error("could not write a temporary file: {0}")]
     TempFile(String),
+    #[error("{0}")]
+    NoPython(String),
 }
 
 impl From<ChecksError> for AppError {
@@ -188,6 +193,10 @@ impl From<ChecksError> for AppError {
             ChecksError::Spawn(_) => (ErrorKind::Precondition, "Check that Python 3 is installed (`slipway doctor`)."),
             ChecksError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
             ChecksError::TempFile(_) => (ErrorKind::Io, "Check that the temporary folder is writable and has space."),
+            ChecksError::NoPython(_) => (
+                ErrorKind::Precondition,
+                "Install the Python version the project asks for, or change what it asks for.",
+            ),
         };
         AppError::new(kind, error.to_string(), hint)
     }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::process::{supervise, ProcessSpec};
-use super::{now_ms, CheckEvent, ChecksError, EventSink};
+use super::{now_ms, python, requirements, CheckEvent, ChecksError, EventSink};
 use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
 
 /// One pip install may take this long (a big requirements file on a slow mirror).
@@ -62,30 +62,53 @@ pub async fn prepare_env(
             venv: own,
             managed: false,
         };
-        say(format!("Using the project's virtualenv {}", env.venv.display()));
-        ensure_tools(root, &env, settings, cancel, sink).await?;
-        return Ok(env);
+        // The person's own environment is never changed: when it lacks a tool (or has
+        // another version), Slipway makes its own beside it.
+        let missing = missing_tools(&env, settings);
+        if missing.is_empty() {
+            say(format!("Using the project's virtualenv {}", env.venv.display()));
+            return Ok(env);
+        }
+        say(format!(
+            "The project's virtualenv {} lacks {}: Slipway makes its own environment and leaves yours as it is",
+            env.venv.display(),
+            missing.join(", ")
+        ));
     }
     let env = PreparedEnv {
         venv: data_dir.join("venvs").join(project_id(root)),
         managed: true,
     };
-    let fingerprint = fingerprint(root, python, settings);
+    let found = tokio::task::spawn_blocking(python::installed)
+        .await
+        .map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    let interpreter = python::choose(python, &found).map_err(ChecksError::NoPython)?;
+    let install_from = settings
+        .install_from
+        .clone()
+        .unwrap_or_else(|| python.install_from.clone());
+    let fingerprint = fingerprint(root, python, &install_from, settings, &interpreter);
     let stamp = env.venv.join(FINGERPRINT_FILE);
     if env.bin_dir().join("python").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&fingerprint) {
         say(format!(
-            "Reusing the Python environment in {} (requirements unchanged)",
-            env.venv.display()
+            "Reusing the Python environment in {} (Python {}, requirements unchanged)",
+            env.venv.display(),
+            interpreter.version_text()
         ));
         // The gates may have changed since: their tools are checked every time (cheap).
         ensure_tools(root, &env, settings, cancel, sink).await?;
         return Ok(env);
     }
-    say(format!("Creating a Python environment in {}", env.venv.display()));
+    say(format!(
+        "Creating a Python environment in {} with Python {} ({})",
+        env.venv.display(),
+        interpreter.version_text(),
+        interpreter.path.display()
+    ));
     run_step(
         "creating the virtualenv",
         ProcessSpec {
-            program: "python3".to_owned(),
+            program: interpreter.path.display().to_string(),
             args: vec![
                 "-m".into(),
                 "venv".into(),
@@ -100,37 +123,87 @@ pub async fn prepare_env(
         sink,
     )
     .await?;
-    install_project(root, python, &env, cancel, sink).await?;
+    install_project(root, python, &install_from, &env, cancel, sink).await?;
+    if !python.packages.is_empty() {
+        sink(CheckEvent::Setup {
+            message: format!("Installing what the CI installs by name: {}", python.packages.join(" ")),
+        });
+        let mut args = vec!["install"];
+        args.extend(python.packages.iter().map(String::as_str));
+        pip(root, &env, &args, cancel, sink).await?;
+    }
     ensure_tools(root, &env, settings, cancel, sink).await?;
     std::fs::write(&stamp, fingerprint).map_err(|error| ChecksError::TempFile(error.to_string()))?;
     say("The Python environment is ready".to_owned());
     Ok(env)
 }
 
-fn fingerprint(root: &Path, python: &PythonEnv, settings: &ProjectSettings) -> String {
+fn fingerprint(
+    root: &Path,
+    python: &PythonEnv,
+    install_from: &[String],
+    settings: &ProjectSettings,
+    interpreter: &python::Interpreter,
+) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "{:?}|{:?}|{:?}",
-        python.installer, settings.lint_tool, settings.lint_version
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        python.installer,
+        settings.lint_tool,
+        settings.lint_version,
+        python.packages,
+        python.extras,
+        python.groups,
+        interpreter.path.display()
     ));
-    for file in &python.install_from {
+    for file in install_from {
         hasher.update(file.as_bytes());
         hasher.update(std::fs::read(root.join(file)).unwrap_or_default());
     }
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Writes requirement lines to a file in the environment and pip installs them.
+async fn install_lines(
+    root: &Path,
+    env: &PreparedEnv,
+    what: &str,
+    lines: Result<Vec<String>, String>,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    let lines = lines.map_err(|detail| ChecksError::EnvSetup {
+        step: format!("reading {what}"),
+        detail,
+    })?;
+    sink(CheckEvent::Setup {
+        message: format!("Installing {} packages from {what}", lines.len()),
+    });
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let file = env.venv.join(".slipway-requirements.txt");
+    std::fs::write(&file, lines.join("\n")).map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    pip(root, env, &["install", "-r", &file.display().to_string()], cancel, sink).await
+}
+
 async fn install_project(
     root: &Path,
     python: &PythonEnv,
+    install_from: &[String],
     env: &PreparedEnv,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
-    match python.installer {
+    let installer = if install_from.iter().all(|file| file.ends_with(".txt")) && !install_from.is_empty() {
+        Installer::Requirements
+    } else {
+        python.installer
+    };
+    match installer {
         Installer::Nothing => Ok(()),
         Installer::Requirements => {
-            for (index, file) in python.install_from.iter().enumerate() {
+            for (index, file) in install_from.iter().enumerate() {
                 sink(CheckEvent::Setup {
                     message: format!("Installing {file}"),
                 });
@@ -148,8 +221,14 @@ async fn install_project(
                 } else {
                     original
                 };
+                // `-r` lines inside are read from the file's own folder, as pip does from
+                // where the CI ran it.
+                let cwd = requirement_file
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
                 pip(
-                    root,
+                    &cwd,
                     env,
                     &["install", "-r", &requirement_file.display().to_string()],
                     cancel,
@@ -163,112 +242,24 @@ async fn install_project(
         // Poetry would install, through the user's pip configuration (index, proxy), with no
         // Poetry on the machine. Without a lock, the declared constraints are used.
         Installer::Poetry => {
-            let requirements = poetry_requirements(root).map_err(|detail| ChecksError::EnvSetup {
-                step: "reading the Poetry project".to_owned(),
-                detail,
-            })?;
-            sink(CheckEvent::Setup {
-                message: format!("Installing {} packages from the Poetry project", requirements.len()),
-            });
-            let file = env.venv.join(".slipway-poetry-requirements.txt");
-            std::fs::write(&file, requirements.join("\n")).map_err(|error| ChecksError::TempFile(error.to_string()))?;
-            pip(root, env, &["install", "-r", &file.display().to_string()], cancel, sink).await
+            install_lines(
+                root,
+                env,
+                "the Poetry project",
+                requirements::poetry_requirements(root),
+                cancel,
+                sink,
+            )
+            .await
         }
         Installer::Pyproject => {
-            sink(CheckEvent::Setup {
-                message: "Installing the project from pyproject.toml".to_owned(),
-            });
-            pip(root, env, &["install", "-e", "."], cancel, sink).await
+            let lines = requirements::pyproject_requirements(root, &python.extras, &python.groups);
+            install_lines(root, env, "pyproject.toml", lines, cancel, sink).await
         }
-    }
-}
-
-/// pip requirement lines for a Poetry project: the lock's pinned packages, else the
-/// constraints of `pyproject.toml` (main and every group) turned into pip's syntax.
-pub fn poetry_requirements(root: &Path) -> Result<Vec<String>, String> {
-    if let Ok(lock) = std::fs::read_to_string(root.join("poetry.lock")) {
-        let lock: toml::Table = lock
-            .parse()
-            .map_err(|error| format!("poetry.lock is not valid TOML: {error}"))?;
-        let packages = lock
-            .get("package")
-            .and_then(toml::Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        return Ok(packages
-            .iter()
-            .filter_map(|package| {
-                let name = package.get("name")?.as_str()?;
-                let version = package.get("version")?.as_str()?;
-                let marker = package.get("markers").and_then(toml::Value::as_str);
-                Some(match marker {
-                    Some(marker) => format!("{name}=={version} ; {marker}"),
-                    None => format!("{name}=={version}"),
-                })
-            })
-            .collect());
-    }
-    let text = crate::project::decode_text(&std::fs::read(root.join("pyproject.toml")).map_err(|e| e.to_string())?);
-    let pyproject: toml::Table = text
-        .parse()
-        .map_err(|error| format!("pyproject.toml is not valid TOML: {error}"))?;
-    let poetry = pyproject.get("tool").and_then(|tool| tool.get("poetry"));
-    let mut tables = Vec::new();
-    if let Some(poetry) = poetry {
-        tables.extend(poetry.get("dependencies").cloned());
-        tables.extend(poetry.get("dev-dependencies").cloned());
-        if let Some(groups) = poetry.get("group").and_then(toml::Value::as_table) {
-            tables.extend(groups.values().filter_map(|group| group.get("dependencies").cloned()));
+        Installer::UvLock => {
+            let lines = requirements::uv_requirements(root, &python.extras, &python.groups);
+            install_lines(root, env, "uv.lock", lines, cancel, sink).await
         }
-    }
-    let mut requirements = Vec::new();
-    for table in tables.iter().filter_map(toml::Value::as_table) {
-        for (name, constraint) in table {
-            if name == "python" {
-                continue;
-            }
-            let version = match constraint {
-                toml::Value::String(version) => version.clone(),
-                toml::Value::Table(details) => details
-                    .get("version")
-                    .and_then(toml::Value::as_str)
-                    .unwrap_or("*")
-                    .to_owned(),
-                _ => "*".to_owned(),
-            };
-            requirements.push(format!("{name}{}", pip_specifier(&version)));
-        }
-    }
-    Ok(requirements)
-}
-
-/// Poetry's `^1.2`, `~1.2.3`, `1.2.3` and `*` in pip's words.
-fn pip_specifier(constraint: &str) -> String {
-    let constraint = constraint.trim();
-    let numbers = |text: &str| -> Vec<u64> { text.split('.').map(|part| part.parse().unwrap_or(0)).collect() };
-    if constraint.is_empty() || constraint == "*" {
-        String::new()
-    } else if let Some(version) = constraint.strip_prefix('^') {
-        let parts = numbers(version);
-        let upper = match parts.as_slice() {
-            [0, 0, patch, ..] => format!("0.0.{}", patch + 1),
-            [0, minor, ..] => format!("0.{}.0", minor + 1),
-            [major, ..] => format!("{}.0.0", major + 1),
-            [] => return String::new(),
-        };
-        format!(">={version},<{upper}")
-    } else if let Some(version) = constraint.strip_prefix('~').filter(|v| !v.starts_with('=')) {
-        let parts = numbers(version);
-        let upper = match parts.as_slice() {
-            [major] => format!("{}.0", major + 1),
-            [major, minor, ..] => format!("{major}.{}", minor + 1),
-            [] => return String::new(),
-        };
-        format!(">={version},<{upper}")
-    } else if constraint.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("=={constraint}")
-    } else {
-        constraint.to_owned()
     }
 }
 
@@ -281,6 +272,20 @@ async fn ensure_tools(
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
+    let wanted = missing_tools(env, settings);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    sink(CheckEvent::Setup {
+        message: format!("Installing {}", wanted.join(", ")),
+    });
+    let mut args = vec!["install"];
+    args.extend(wanted.iter().map(String::as_str));
+    pip(root, env, &args, cancel, sink).await
+}
+
+/// What the checks need that `env` lacks, as pip requirements.
+fn missing_tools(env: &PreparedEnv, settings: &ProjectSettings) -> Vec<String> {
     let mut wanted = Vec::new();
     if !env.bin_dir().join("pytest").is_file() {
         wanted.push("pytest".to_owned());
@@ -309,15 +314,7 @@ async fn ensure_tools(
             wanted.push(wanted_package);
         }
     }
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    sink(CheckEvent::Setup {
-        message: format!("Installing {}", wanted.join(", ")),
-    });
-    let mut args = vec!["install"];
-    args.extend(wanted.iter().map(String::as_str));
-    pip(root, env, &args, cancel, sink).await
+    wanted
 }
 
 /// The PyPI package a gate's tool comes from; `None` for the project's own (Django).
@@ -429,35 +426,4 @@ async fn run_step(
             detail
         },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn poetry_constraints_in_pip_words() {
-        assert_eq!(pip_specifier("^1.2.3"), ">=1.2.3,<2.0.0");
-        assert_eq!(pip_specifier("^0.4"), ">=0.4,<0.5.0");
-        assert_eq!(pip_specifier("~1.2.3"), ">=1.2.3,<1.3");
-        assert_eq!(pip_specifier("1.16.0"), "==1.16.0");
-        assert_eq!(pip_specifier("*"), "");
-        assert_eq!(pip_specifier(">=2,<3"), ">=2,<3");
-    }
-
-    #[test]
-    fn the_lock_wins_over_the_constraints() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join("pyproject.toml"), "[tool.poetry.dependencies]\npython = \"^3.9\"\nsix = \"^1.0\"\n[tool.poetry.group.dev.dependencies]\npytest = {version = \"~8.3\"}\n")?;
-        assert_eq!(
-            poetry_requirements(dir.path())?,
-            ["six>=1.0,<2.0.0", "pytest>=8.3,<8.4"]
-        );
-        std::fs::write(dir.path().join("poetry.lock"), "[[package]]\nname = \"six\"\nversion = \"1.16.0\"\n\n[[package]]\nname = \"tomli\"\nversion = \"2.0.1\"\nmarkers = \"python_version < \\\"3.11\\\"\"\n")?;
-        assert_eq!(
-            poetry_requirements(dir.path())?,
-            ["six==1.16.0", "tomli==2.0.1 ; python_version < \"3.11\""]
-        );
-        Ok(())
-    }
 }

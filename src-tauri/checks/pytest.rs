@@ -161,6 +161,69 @@ pub fn counts_from_summary(summary: &str) -> TestCounts {
     counts
 }
 
+/// Counts and failures from unittest's output (Django's `manage.py test`): `Ran 12 tests`,
+/// then `OK (skipped=1)` or `FAILED (failures=2, errors=1)`, with a `FAIL: name (path)` header
+/// before each traceback.
+pub fn unittest_results(lines: &[String]) -> Option<(TestCounts, Vec<TestFailure>, String)> {
+    let ran = Regex::new(r"^Ran (\d+) tests? in ([0-9.]+s)").ok()?;
+    let index = lines.iter().rposition(|line| ran.is_match(line.trim()))?;
+    let total: u32 = ran.captures(lines[index].trim())?[1].parse().ok()?;
+    let verdict = lines[index + 1..]
+        .iter()
+        .map(|line| line.trim())
+        .find(|line| line.starts_with("OK") || line.starts_with("FAILED"))
+        .unwrap_or_default()
+        .to_owned();
+    let count = |name: &str| -> u32 {
+        Regex::new(&format!(r"{name}=(\d+)"))
+            .ok()
+            .and_then(|pattern| pattern.captures(&verdict).and_then(|c| c[1].parse().ok()))
+            .unwrap_or(0)
+    };
+    let mut counts = TestCounts {
+        passed: 0,
+        failed: count("failures") + count("unexpected successes"),
+        errors: count("errors"),
+        skipped: count("skipped") + count("expected failures"),
+    };
+    counts.passed = total.saturating_sub(counts.failed + counts.errors + counts.skipped);
+    let header = Regex::new(r"^(FAIL|ERROR): (\S+) \(([^)]+)\)").ok()?;
+    let mut failures = Vec::new();
+    let mut iter = lines[..index].iter().peekable();
+    while let Some(line) = iter.next() {
+        let Some(capture) = header.captures(line.trim()) else {
+            continue;
+        };
+        let mut traceback = Vec::new();
+        while let Some(next) = iter.peek() {
+            if next.starts_with("=====") || next.starts_with("-----") && !traceback.is_empty() {
+                break;
+            }
+            if !next.starts_with("-----") {
+                traceback.push(next.to_string());
+            }
+            iter.next();
+        }
+        let message = traceback
+            .iter()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .map(|line| line.trim().to_owned())
+            .unwrap_or_default();
+        failures.push(TestFailure {
+            node_id: format!("{}::{}", &capture[3], &capture[2]),
+            message: if &capture[1] == "ERROR" {
+                format!("error: {message}")
+            } else {
+                message
+            },
+            traceback: traceback.join("\n").trim().to_owned(),
+        });
+    }
+    let summary = format!("{} ({})", lines[index].trim(), verdict);
+    Some((counts, failures, summary))
+}
+
 /// The lines that say why pytest could not start: its `E ` lines or a Python traceback's end.
 fn startup_problem(stdout: &[String], stderr: &[String]) -> String {
     let all: Vec<&String> = stdout.iter().chain(stderr.iter()).collect();
@@ -202,9 +265,15 @@ pub fn interpret(
     stdout: &[String],
     stderr: &[String],
 ) -> TestReport {
-    let summary = summary_line(stdout);
+    let mut summary = summary_line(stdout);
     let (counts, failures) = match junit {
         Some(Ok(parsed)) => parsed,
+        // Not pytest: Django's own runner (unittest) prints its results to stderr.
+        _ if summary.is_none() && unittest_results(stderr).is_some() => {
+            let (counts, failures, line) = unittest_results(stderr).unwrap_or_default();
+            summary = Some(line);
+            (counts, failures)
+        }
         _ => (
             summary.as_deref().map(counts_from_summary).unwrap_or_default(),
             Vec::new(),
@@ -430,6 +499,33 @@ tests/test_shop.py:9: AssertionError</failure></testcase><testcase classname="te
         let problem = interpret(Some(4), None, &[], &stderr).problem.unwrap_or_default();
         assert!(problem.contains("conftest.py could not be imported"), "{problem}");
         assert!(problem.contains("No module named 'factory'"), "{problem}");
+    }
+
+    #[test]
+    fn djangos_own_runner_is_read() {
+        // Django 5's `manage.py test` on stderr.
+        let stderr: Vec<String> = "Creating test database for alias 'default'...\nF.s\n======================================================================\nFAIL: test_total (shop.tests.CartTests.test_total)\n----------------------------------------------------------------------\nTraceback (most recent call last):\n  File \"/p/shop/tests.py\", line 9, in test_total\n    self.assertEqual(1, 2)\nAssertionError: 1 != 2\n\n----------------------------------------------------------------------\nRan 3 tests in 0.004s\n\nFAILED (failures=1, skipped=1)\nDestroying test database for alias 'default'..."
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let report = interpret(Some(1), None, &[], &stderr);
+        assert_eq!(report.outcome, CheckOutcome::Failed);
+        assert_eq!(
+            report.counts,
+            TestCounts {
+                passed: 1,
+                failed: 1,
+                errors: 0,
+                skipped: 1
+            }
+        );
+        assert_eq!(
+            report.failures[0].node_id,
+            "shop.tests.CartTests.test_total::test_total"
+        );
+        assert_eq!(report.failures[0].message, "AssertionError: 1 != 2");
+        let ok: Vec<String> = ["Ran 2 tests in 0.001s", "", "OK"].map(str::to_owned).to_vec();
+        assert_eq!(interpret(Some(0), None, &[], &ok).counts.passed, 2);
     }
 
     #[test]

@@ -219,8 +219,10 @@ async fn run_doctor(paths: &AppPaths, json: bool) -> ExitCode {
     } else {
         print!("{}", doctor::render_text(&report));
     }
+    // The report already said each failure on stdout: the log file keeps them, the terminal
+    // does not print them a second time.
     for check in report.checks.iter().filter(|check| !check.ok) {
-        tracing::warn!(check = ?check.id, "{}", check.detail);
+        tracing::info!(check = ?check.id, "{}", check.detail);
     }
     tracing::info!(ok = report.ok, "doctor finished");
     if report.ok {

@@ -7,7 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::ci::{read_ci, CiCommand, CiFindings};
+use super::ci::{read_ci, CiCommand, CiFindings, Install};
 use super::files::{find_files, is_virtualenv, read_text};
 use super::gates::{Gate, SkippedCommand};
 
@@ -36,7 +36,10 @@ impl LintTool {
 pub enum Installer {
     Requirements,
     Poetry,
+    /// `pyproject.toml`'s dependencies, extras and dependency groups.
     Pyproject,
+    /// uv's lock: the versions it pins for the project, its extras and groups.
+    UvLock,
     Nothing,
 }
 
@@ -50,6 +53,17 @@ pub struct PythonEnv {
     /// Files the environment is installed from, relative to the project.
     pub install_from: Vec<String>,
     pub installer: Installer,
+    /// Where the choice of files comes from: a CI line, or where they were found.
+    pub install_source: String,
+    /// Packages the CI installs by name (`pip install pytest==7.4.4`), after the files.
+    pub packages: Vec<String>,
+    /// The extras and dependency groups installed with the project's own dependencies.
+    pub extras: Vec<String>,
+    pub groups: Vec<String>,
+    /// The Python the project asks for (`requires-python`, `.python-version`), if it does.
+    pub requires_python: Option<Detected<String>>,
+    /// The Python its CI runs (a preference, not a requirement).
+    pub ci_python: Option<Detected<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -133,7 +147,15 @@ pub struct Detection {
 /// Looks at everything detection covers in `root`.
 pub fn detect(root: &Path) -> Detection {
     let ci = read_ci(root);
-    let requirements = requirement_files(root);
+    let app_root = find_files(root, SEARCH_DEPTH, &|name| name == "manage.py")
+        .into_iter()
+        .min_by_key(|path| path.components().count())
+        .map(|path| {
+            path.parent()
+                .map(|parent| parent.display().to_string())
+                .unwrap_or_default()
+        });
+    let (requirements, requirements_source) = requirement_files(root, &ci, app_root.as_deref());
     let requirement_text: String = requirements
         .iter()
         .filter_map(|file| read_text(&root.join(file)))
@@ -161,14 +183,6 @@ pub fn detect(root: &Path) -> Detection {
     .iter()
     .map(|path| path.display().to_string())
     .collect();
-    let app_root = find_files(root, SEARCH_DEPTH, &|name| name == "manage.py")
-        .into_iter()
-        .min_by_key(|path| path.components().count())
-        .map(|path| {
-            path.parent()
-                .map(|parent| parent.display().to_string())
-                .unwrap_or_default()
-        });
     Detection {
         test_command: test_command(root, &ci),
         test_origin: ci.test.as_ref().map(CiOrigin::from),
@@ -178,7 +192,7 @@ pub fn detect(root: &Path) -> Detection {
         lint_tool,
         lint_command,
         lint_version,
-        python: python_env(root, requirements),
+        python: python_env(root, &ci, requirements, requirements_source),
         dockerfiles,
         dockerignore: root.join(".dockerignore").is_file(),
         render_yaml: root.join("render.yaml").is_file(),
@@ -284,19 +298,84 @@ fn lint_version(
     })
 }
 
-fn requirement_files(root: &Path) -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("requirements") && name.ends_with(".txt"))
+/// The requirement files to install, and why those: the ones the CI installs (`pip install -r
+/// app/requirements.txt`), else `requirements*.txt` at the top, else beside `manage.py`.
+fn requirement_files(root: &Path, ci: &CiFindings, app_root: Option<&str>) -> (Vec<String>, String) {
+    let from_ci: Vec<String> = ci
+        .installs
+        .iter()
+        .filter_map(|install| match install {
+            Install::Requirements(file) if root.join(file).is_file() => Some(file.clone()),
+            _ => None,
+        })
         .collect();
-    files.sort();
-    files
+    if !from_ci.is_empty() {
+        return (from_ci, "what your CI installs".to_owned());
+    }
+    let in_folder = |folder: &Path| -> Vec<String> {
+        let mut files: Vec<String> = std::fs::read_dir(folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("requirements") && name.ends_with(".txt"))
+            .collect();
+        files.sort();
+        files
+    };
+    let top = in_folder(root);
+    if !top.is_empty() {
+        return (top, "found in the project's folder".to_owned());
+    }
+    match app_root.filter(|app| !app.is_empty()) {
+        Some(app) => {
+            let files: Vec<String> = in_folder(&root.join(app))
+                .into_iter()
+                .map(|file| format!("{app}/{file}"))
+                .collect();
+            (files, format!("found beside manage.py in {app}"))
+        }
+        None => (Vec::new(), String::new()),
+    }
 }
 
-fn python_env(root: &Path, requirements: Vec<String>) -> PythonEnv {
+/// The Python the project requires: `.python-version`, else `requires-python`.
+fn requires_python(root: &Path) -> Option<Detected<String>> {
+    if let Some(text) = read_text(&root.join(".python-version")) {
+        if let Some(version) = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with('#'))
+        {
+            return Some(Detected {
+                value: version.to_owned(),
+                source: ".python-version".to_owned(),
+            });
+        }
+    }
+    let pyproject: toml::Table = read_text(&root.join("pyproject.toml"))?.parse().ok()?;
+    let spec = pyproject
+        .get("project")
+        .and_then(|project| project.get("requires-python"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            // Poetry's `python = "^3.10"` in its dependencies.
+            pyproject
+                .get("tool")?
+                .get("poetry")?
+                .get("dependencies")?
+                .get("python")?
+                .as_str()
+                .map(str::to_owned)
+        })?;
+    Some(Detected {
+        value: spec,
+        source: "pyproject.toml".to_owned(),
+    })
+}
+
+fn python_env(root: &Path, ci: &CiFindings, requirements: Vec<String>, requirements_source: String) -> PythonEnv {
     let inside = std::fs::read_dir(root)
         .into_iter()
         .flatten()
@@ -321,8 +400,15 @@ fn python_env(root: &Path, requirements: Vec<String>) -> PythonEnv {
         .find(|path| is_virtualenv(path))
     });
     let existing = inside.clone().or(beside);
+    let mut install_source = requirements_source;
     let (installer, install_from) = if !requirements.is_empty() {
         (Installer::Requirements, requirements)
+    } else if root.join("uv.lock").is_file() {
+        install_source = "uv's lock".to_owned();
+        (
+            Installer::UvLock,
+            vec!["pyproject.toml".to_owned(), "uv.lock".to_owned()],
+        )
     } else if root.join("poetry.lock").is_file()
         || read_text(&root.join("pyproject.toml")).is_some_and(|text| text.contains("[tool.poetry"))
     {
@@ -335,11 +421,39 @@ fn python_env(root: &Path, requirements: Vec<String>) -> PythonEnv {
     } else {
         (Installer::Nothing, Vec::new())
     };
+    if matches!(installer, Installer::Poetry | Installer::Pyproject) {
+        install_source = "pyproject.toml".to_owned();
+    }
+    let mut packages = Vec::new();
+    let mut extras = Vec::new();
+    let mut groups = Vec::new();
+    for install in &ci.installs {
+        match install {
+            Install::Packages(names) => packages.extend(names.iter().cloned()),
+            Install::Project {
+                extras: more_extras,
+                groups: more_groups,
+            } => {
+                extras.extend(more_extras.iter().cloned());
+                groups.extend(more_groups.iter().cloned());
+            }
+            Install::Requirements(_) => {}
+        }
+    }
     PythonEnv {
         existing: existing.map(|path| path.display().to_string()),
         in_tree: inside.is_some(),
         install_from,
         installer,
+        install_source,
+        packages,
+        extras,
+        groups,
+        requires_python: requires_python(root),
+        ci_python: ci.python_version.as_ref().map(|found| Detected {
+            value: found.value.clone(),
+            source: found.source.clone(),
+        }),
     }
 }
 

@@ -70,6 +70,11 @@ pub struct ProjectSettings {
     /// turned off.
     #[serde(default)]
     pub gates: Vec<Gate>,
+    /// The requirement files to install, relative to the project; `None` uses what the CI
+    /// installs, else what detection found.
+    #[serde(default)]
+    #[ts(optional)]
+    pub install_from: Option<Vec<String>>,
 }
 
 fn enabled() -> bool {
@@ -97,6 +102,7 @@ impl ProjectSettings {
             image_tags: None,
             lint_enabled: true,
             gates: Vec::new(),
+            install_from: None,
         }
     }
 

@@ -62,6 +62,33 @@ pub struct CiFindings {
     pub pins: Vec<(String, Found)>,
     /// Variables of the jobs that run checks (never of deploy-only jobs).
     pub env: Vec<(String, CiVariable)>,
+    /// What the CI installs before it checks, in order.
+    pub installs: Vec<Install>,
+    /// The Python version the CI sets up (`actions/setup-python`, a `cimg/python` image).
+    pub python_version: Option<Found>,
+    /// The Dockerfile and context the CI builds (`docker build -f … ctx`, build-push-action).
+    pub docker_build: Option<DockerBuild>,
+}
+
+/// One install step of the CI, in the terms Slipway prepares an environment with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Install {
+    /// `pip install -r app/requirements.txt` (the path from the project's folder).
+    Requirements(String),
+    /// `pip install pytest==7.4.4 coverage`: packages by name.
+    Packages(Vec<String>),
+    /// `pip install -e .[test]`, `uv sync --group dev`, `poetry install --with test`: the
+    /// project's own dependencies with these extras or groups.
+    Project { extras: Vec<String>, groups: Vec<String> },
+}
+
+/// The image build the CI runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerBuild {
+    /// Relative to the project's folder.
+    pub dockerfile: Option<String>,
+    pub context: String,
+    pub source: String,
 }
 
 impl CiFindings {
@@ -143,11 +170,42 @@ fn read_document(root: &Path, document: &Value, source: &str, findings: &mut CiF
                     env: step.get("env").or_else(|| step.get("environment")),
                 });
             } else if let Some(action) = step.get("uses").and_then(Value::as_str) {
+                let with = step.get("with");
+                let input = |name: &str| with.and_then(|with| with.get(name)).and_then(yaml_text);
+                if action.starts_with("actions/setup-python") && findings.python_version.is_none() {
+                    findings.python_version = input("python-version")
+                        .map(|version| matrix_values(job, &version).unwrap_or(version))
+                        .map(|value| Found {
+                            value,
+                            source: job_source.clone(),
+                        });
+                }
+                if action.starts_with("docker/build-push-action") && findings.docker_build.is_none() {
+                    let context = input("context").unwrap_or_else(|| ".".to_owned());
+                    findings.docker_build = Some(DockerBuild {
+                        dockerfile: input("file").map(|file| file.trim_start_matches("./").to_owned()),
+                        context: context.trim_start_matches("./").trim_end_matches('/').to_owned(),
+                        source: job_source.clone(),
+                    });
+                }
                 if let Some(reason) = action_reason(action) {
                     findings.skipped.push(SkippedCommand {
                         line: format!("uses: {action}"),
                         source: job_source.clone(),
                         reason: reason.to_owned(),
+                    });
+                }
+            }
+        }
+        // CircleCI's `cimg/python:3.12` (or `circleci/python:3.9`) image is the Python it runs.
+        for image in job.get("docker").and_then(Value::as_sequence).into_iter().flatten() {
+            let name = image.get("image").and_then(Value::as_str).unwrap_or_default();
+            if let Some((_, tag)) = name.split_once("python:") {
+                let version: String = tag.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                if !version.is_empty() && findings.python_version.is_none() {
+                    findings.python_version = Some(Found {
+                        value: version,
+                        source: job_source.clone(),
                     });
                 }
             }
@@ -186,6 +244,27 @@ fn read_document(root: &Path, document: &Value, source: &str, findings: &mut CiF
             }
         }
     }
+}
+
+fn yaml_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// `${{ matrix.python-version }}` → the matrix's values, `3.11, 3.12`.
+fn matrix_values(job: &Value, expression: &str) -> Option<String> {
+    let name = expression
+        .trim()
+        .strip_prefix("${{")?
+        .strip_suffix("}}")?
+        .trim()
+        .strip_prefix("matrix.")?;
+    let values = job.get("strategy")?.get("matrix")?.get(name)?.as_sequence()?;
+    let values: Vec<String> = values.iter().filter_map(yaml_text).collect();
+    (!values.is_empty()).then(|| values.join(", "))
 }
 
 fn working_directory(defaults: Option<&Value>) -> Option<&str> {
@@ -339,9 +418,203 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
             source: source.to_owned(),
             reason: reason.clone(),
         }),
-        Role::Setup => collect_pins(&prepared.line, source, &mut findings.pins),
-        Role::Build => {}
+        Role::Setup => {
+            collect_pins(&prepared.line, source, &mut findings.pins);
+            if let Some(install) = install_step(&prepared.command) {
+                if !findings.installs.contains(&install) {
+                    findings.installs.push(install);
+                }
+            }
+        }
+        Role::Build => {
+            if findings.docker_build.is_none() {
+                findings.docker_build = docker_build(&prepared.command, source);
+            }
+        }
     }
+}
+
+/// The folder a prepared command runs in (its `cd`), and its words.
+fn split_cd(command: &str) -> (Option<String>, Vec<String>) {
+    let (dir, rest) = match command.strip_prefix("cd ").and_then(|rest| rest.split_once(" && ")) {
+        Some((dir, rest)) => (Some(dir.trim_matches(['\'', '"']).to_owned()), rest),
+        None => (None, command),
+    };
+    (dir, shlex::split(rest).unwrap_or_default())
+}
+
+fn under(dir: &Option<String>, path: &str) -> String {
+    let path = path.trim_start_matches("./");
+    let path = if path == "." { "" } else { path };
+    let joined = match dir {
+        Some(dir) if path.is_empty() => dir.trim_end_matches('/').to_owned(),
+        Some(dir) if dir != "." => format!("{}/{path}", dir.trim_end_matches('/')),
+        _ => path.to_owned(),
+    };
+    joined.trim_start_matches("./").to_owned()
+}
+
+/// `.[test,dev]` → `["test", "dev"]`.
+fn extras_of(target: &str) -> Option<Vec<String>> {
+    let target = target.trim_matches(['\'', '"']);
+    let rest = target.strip_prefix('.')?.trim_start_matches('/');
+    let extras = rest
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or("");
+    Some(
+        extras
+            .split(',')
+            .map(str::trim)
+            .filter(|extra| !extra.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// What an install command installs, as far as Slipway can repeat it.
+fn install_step(command: &str) -> Option<Install> {
+    let (dir, words) = split_cd(command);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let install_at = words
+        .windows(2)
+        .position(|pair| matches!(pair, ["pip" | "pip3", "install"]))
+        .map(|at| at + 2)
+        .or_else(|| {
+            words
+                .windows(3)
+                .position(|w| w == ["-m", "pip", "install"])
+                .map(|at| at + 3)
+        })
+        .or_else(|| {
+            words
+                .windows(3)
+                .position(|w| w == ["uv", "pip", "install"])
+                .map(|at| at + 3)
+        });
+    if let Some(start) = install_at {
+        let mut packages = Vec::new();
+        let mut iter = words[start..].iter();
+        while let Some(word) = iter.next() {
+            match *word {
+                "-r" | "--requirement" => {
+                    if let Some(file) = iter.next() {
+                        return Some(Install::Requirements(under(&dir, file)));
+                    }
+                }
+                "-e" | "--editable" => {
+                    if let Some(target) = iter.next() {
+                        if let Some(extras) = extras_of(target) {
+                            return Some(Install::Project {
+                                extras,
+                                groups: Vec::new(),
+                            });
+                        }
+                    }
+                }
+                "-c" | "--constraint" | "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" => {
+                    iter.next();
+                }
+                option if option.starts_with("-r") && option.len() > 2 => {
+                    return Some(Install::Requirements(under(&dir, option[2..].trim_start_matches('='))));
+                }
+                option if option.starts_with('-') => {}
+                target if target.starts_with('.') => {
+                    return extras_of(target).map(|extras| Install::Project {
+                        extras,
+                        groups: Vec::new(),
+                    });
+                }
+                package => packages.push(package.to_owned()),
+            }
+        }
+        return (!packages.is_empty()).then_some(Install::Packages(packages));
+    }
+    // `uv sync --group dev --extra test`, `poetry install --with test`, `pipenv install --dev`.
+    let (groups_flag, extras_flag): (&[&str], &[&str]) = match words.as_slice() {
+        ["uv", "sync", ..] => (&["--group"], &["--extra"]),
+        ["poetry", "install", ..] => (&["--with", "--only"], &["-E", "--extras"]),
+        ["pipenv", "install", ..] | ["pipenv", "sync", ..] => {
+            let dev = words.contains(&"--dev") || words.contains(&"-d");
+            return Some(Install::Project {
+                extras: Vec::new(),
+                groups: if dev { vec!["dev".to_owned()] } else { Vec::new() },
+            });
+        }
+        _ => return None,
+    };
+    let mut extras = Vec::new();
+    let mut groups = Vec::new();
+    let mut iter = words.iter().skip(2);
+    while let Some(word) = iter.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) => (flag, Some(value)),
+            None => (*word, None),
+        };
+        let into = if groups_flag.contains(&flag) {
+            &mut groups
+        } else if extras_flag.contains(&flag) {
+            &mut extras
+        } else {
+            if flag == "--all-groups" {
+                groups.push("*".to_owned());
+            } else if flag == "--all-extras" {
+                extras.push("*".to_owned());
+            }
+            continue;
+        };
+        if let Some(value) = inline.or_else(|| iter.next().copied()) {
+            into.extend(value.split(',').map(str::to_owned));
+        }
+    }
+    Some(Install::Project { extras, groups })
+}
+
+/// `docker build -f docker/Dockerfile.prod app` → that Dockerfile and context.
+fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
+    let (dir, words) = split_cd(command);
+    let start = words.iter().position(|word| word == "build")? + 1;
+    let mut dockerfile = None;
+    let mut context = None;
+    let mut iter = words[start..].iter();
+    let with_value = [
+        "-t",
+        "--tag",
+        "--build-arg",
+        "--target",
+        "--platform",
+        "--label",
+        "--cache-from",
+        "--cache-to",
+        "--secret",
+        "--network",
+        "--progress",
+        "-o",
+        "--output",
+    ];
+    while let Some(word) = iter.next() {
+        match word.as_str() {
+            "-f" | "--file" => dockerfile = iter.next().cloned(),
+            option if option.starts_with("--file=") => dockerfile = Some(option["--file=".len()..].to_owned()),
+            option if with_value.contains(&option) => {
+                iter.next();
+            }
+            option if option.starts_with('-') => {}
+            path => context = Some(path.to_owned()),
+        }
+    }
+    let context = under(&dir, context.as_deref().unwrap_or("."));
+    let context = if context.is_empty() || context == "." {
+        ".".to_owned()
+    } else {
+        context.trim_end_matches('/').to_owned()
+    };
+    Some(DockerBuild {
+        // `-f` is read from where the command runs, like the context.
+        dockerfile: dockerfile.map(|file| under(&dir, &file)),
+        context,
+        source: source.to_owned(),
+    })
 }
 
 fn collect_pins(line: &str, source: &str, pins: &mut Vec<(String, Found)>) {
@@ -519,6 +792,75 @@ jobs:
             );
         }
         assert!(findings.skipped.iter().any(|skipped| skipped.line.contains("codecov")));
+        Ok(())
+    }
+
+    #[test]
+    fn installs_python_and_the_image_build_are_read() -> Result<(), Box<dyn std::error::Error>> {
+        let workflow = r#"
+jobs:
+  test:
+    strategy:
+      matrix:
+        python-version: ["3.11", "3.12"]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.python-version }}
+      - run: |
+          cd app
+          pip install -r requirements.txt
+      - run: pip install pytest==7.4.4 coverage
+      - run: pip install -e ".[test]"
+      - run: uv sync --group dev --extra api
+      - run: pytest
+  image:
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          context: ./project
+          file: ./project/Dockerfile.prod
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        assert_eq!(
+            findings.installs,
+            [
+                Install::Requirements("app/requirements.txt".into()),
+                Install::Packages(vec!["pytest==7.4.4".into(), "coverage".into()]),
+                Install::Project {
+                    extras: vec!["test".into()],
+                    groups: vec![]
+                },
+                Install::Project {
+                    extras: vec!["api".into()],
+                    groups: vec!["dev".into()]
+                },
+            ]
+        );
+        assert_eq!(
+            findings.python_version.map(|found| found.value),
+            Some("3.11, 3.12".into())
+        );
+        let build = findings
+            .docker_build
+            .ok_or("no build")?;
+        assert_eq!(
+            (build.dockerfile.as_deref(), build.context.as_str()),
+            (Some("project/Dockerfile.prod"), "project")
+        );
+        let cli = read(
+            "jobs:
+  b:
+    steps:
+      - run: cd site && docker build -f docker/Dockerfile.prod -t x --build-arg A=1 .
+",
+            "ci",
+        )?;
+        let build = cli.docker_build.ok_or("no build")?;
+        assert_eq!(
+            (build.dockerfile.as_deref(), build.context.as_str()),
+            (Some("site/docker/Dockerfile.prod"), "site")
+        );
         Ok(())
     }
 

@@ -269,8 +269,10 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
     let role = match tool.as_str() {
         "pytest" | "py.test" => Role::Tests,
         "coverage" if words.get(args_at).is_some_and(|verb| verb == "run") => {
-            let runs_pytest = words.iter().any(|word| word == "pytest");
-            if runs_pytest {
+            // `coverage run -m pytest`, `coverage run manage.py test`: the tests, measured.
+            let runs_tests = words.iter().any(|word| word == "pytest")
+                || (words.iter().any(|word| word.ends_with("manage.py")) && words.iter().any(|word| word == "test"));
+            if runs_tests {
                 Role::Tests
             } else {
                 Role::Setup
@@ -507,6 +509,11 @@ mod tests {
             Role::Gate(GateKind::Coverage, "coverage".into())
         );
         assert_eq!(one("coverage run -m pytest").role, Role::Tests);
+        assert_eq!(
+            one("coverage run --source=. manage.py test --settings x").role,
+            Role::Tests
+        );
+        assert_eq!(one("python manage.py test").role, Role::Tests);
         assert!(matches!(one("coverage xml").role, Role::NotAGate(_)));
         assert!(matches!(
             one("python manage.py check --deploy").role,

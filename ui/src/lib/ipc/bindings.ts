@@ -75,7 +75,7 @@ source: string, };
 
 export type LintTool = "flake8" | "ruff";
 
-export type Installer = "requirements" | "poetry" | "pyproject" | "nothing";
+export type Installer = "requirements" | "poetry" | "pyproject" | "uvLock" | "nothing";
 
 export type PythonEnv = { 
 /**
@@ -89,7 +89,27 @@ inTree: boolean,
 /**
  * Files the environment is installed from, relative to the project.
  */
-installFrom: Array<string>, installer: Installer, };
+installFrom: Array<string>, installer: Installer, 
+/**
+ * Where the choice of files comes from: a CI line, or where they were found.
+ */
+installSource: string, 
+/**
+ * Packages the CI installs by name (`pip install pytest==7.4.4`), after the files.
+ */
+packages: Array<string>, 
+/**
+ * The extras and dependency groups installed with the project's own dependencies.
+ */
+extras: Array<string>, groups: Array<string>, 
+/**
+ * The Python the project asks for (`requires-python`, `.python-version`), if it does.
+ */
+requiresPython: Detected<string> | null, 
+/**
+ * The Python its CI runs (a preference, not a requirement).
+ */
+ciPython: Detected<string> | null, };
 
 export type EnvVarNeed = { name: string, 
 /**
@@ -280,7 +300,12 @@ lintEnabled: boolean,
  * The other checks the CI runs (coverage, formatting, types, Django), each able to be
  * turned off.
  */
-gates: Array<Gate>, };
+gates: Array<Gate>, 
+/**
+ * The requirement files to install, relative to the project; `None` uses what the CI
+ * installs, else what detection found.
+ */
+installFrom?: Array<string>, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
