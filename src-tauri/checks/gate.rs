@@ -33,6 +33,16 @@ pub struct GateReport {
     pub duration_ms: u64,
 }
 
+impl GateReport {
+    /// Django's checks load the settings like the tests: when they could not start, the values
+    /// nothing gives come first.
+    pub fn name_missing_values(&mut self, sentence: Option<String>) {
+        if let (GateKind::Django, CheckOutcome::CouldNotRun, Some(sentence)) = (self.kind, self.outcome, sentence) {
+            self.message = format!("{sentence} {}", self.message);
+        }
+    }
+}
+
 /// Runs one gate in the project's environment.
 pub async fn run_gate(
     root: &Path,
@@ -46,9 +56,8 @@ pub async fn run_gate(
         id: gate.id.clone(),
         command: gate.command.clone(),
     });
-    let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut variables = super::run::environment(root, settings, env);
     variables.extend(gate.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    variables.extend(env.activation());
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
     let spec = ProcessSpec::shell(&gate.command, root.to_path_buf(), variables, timeout);
     let forward = sink.clone();
@@ -263,6 +272,28 @@ pub fn interpret(gate: &Gate, code: Option<i32>, stdout: &[String], stderr: &[St
                     CheckOutcome::CouldNotRun,
                     format!("{} could not run: {}", gate.tool, last_error()),
                     errors,
+                ),
+            }
+        }
+        GateKind::Lint => {
+            let found = captures(r"^(\S+:\d+:.+)$", &all);
+            // pylint's exit code is a bit field; 32 is its usage error.
+            match exit {
+                0 => (CheckOutcome::Passed, format!("{} found nothing", gate.tool), Vec::new()),
+                32 => (
+                    CheckOutcome::CouldNotRun,
+                    format!("{} could not run: {}", gate.tool, last_error()),
+                    Vec::new(),
+                ),
+                _ if crashed => (
+                    CheckOutcome::CouldNotRun,
+                    format!("{} could not run: {}", gate.tool, last_error()),
+                    Vec::new(),
+                ),
+                _ => (
+                    CheckOutcome::Failed,
+                    format!("{} ({})", plural(found.len().max(1), "finding", "findings"), gate.tool),
+                    found,
                 ),
             }
         }

@@ -23,6 +23,9 @@ pub struct PreparedEnv {
     pub venv: PathBuf,
     /// Slipway made it (and may remake it); the project's own is never recreated.
     pub managed: bool,
+    /// Where the checks' own files go (coverage data, pytest's cache) instead of the project,
+    /// in Slipway's data folder.
+    pub scratch: PathBuf,
 }
 
 impl PreparedEnv {
@@ -30,13 +33,20 @@ impl PreparedEnv {
         self.venv.join("bin")
     }
 
-    /// The variables that activate it, as `source bin/activate` would.
+    /// The variables that activate it, as `source bin/activate` would, and that keep the
+    /// tools' own files out of the project: coverage's data file goes to the scratch folder.
     pub fn activation(&self) -> Vec<(String, String)> {
         let path = std::env::var("PATH").unwrap_or_default();
         vec![
+            (
+                "COVERAGE_FILE".to_owned(),
+                self.scratch.join(".coverage").display().to_string(),
+            ),
             ("VIRTUAL_ENV".to_owned(), self.venv.display().to_string()),
             ("PATH".to_owned(), format!("{}:{path}", self.bin_dir().display())),
             ("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned()),
+            // Plain text: the output is read and shown, not painted on a terminal.
+            ("PIP_NO_COLOR".to_owned(), "1".to_owned()),
         ]
     }
 }
@@ -52,6 +62,8 @@ pub async fn prepare_env(
     sink: &EventSink,
 ) -> Result<PreparedEnv, ChecksError> {
     let say = |message: String| sink(CheckEvent::Setup { message });
+    let scratch = data_dir.join("scratch").join(project_id(root));
+    std::fs::create_dir_all(&scratch).map_err(|error| ChecksError::TempFile(error.to_string()))?;
     if let Some(own) = settings
         .venv
         .as_deref()
@@ -61,6 +73,7 @@ pub async fn prepare_env(
         let env = PreparedEnv {
             venv: own,
             managed: false,
+            scratch: scratch.clone(),
         };
         // The person's own environment is never changed: when it lacks a tool (or has
         // another version), Slipway makes its own beside it.
@@ -78,6 +91,7 @@ pub async fn prepare_env(
     let env = PreparedEnv {
         venv: data_dir.join("venvs").join(project_id(root)),
         managed: true,
+        scratch,
     };
     let found = tokio::task::spawn_blocking(python::installed)
         .await
@@ -256,6 +270,17 @@ async fn install_project(
             let lines = requirements::pyproject_requirements(root, &python.extras, &python.groups);
             install_lines(root, env, "pyproject.toml", lines, cancel, sink).await
         }
+        Installer::Pipenv => {
+            install_lines(
+                root,
+                env,
+                "Pipfile.lock",
+                requirements::pipenv_requirements(root),
+                cancel,
+                sink,
+            )
+            .await
+        }
         Installer::UvLock => {
             let lines = requirements::uv_requirements(root, &python.extras, &python.groups);
             install_lines(root, env, "uv.lock", lines, cancel, sink).await
@@ -413,11 +438,21 @@ async fn run_step(
         return Ok(());
     }
     let lines: Vec<&String> = outcome.stdout.iter().chain(outcome.stderr.iter()).collect();
-    let detail = lines[lines.len().saturating_sub(12)..]
+    // pip's own `ERROR:` lines say what went wrong; the rest is context already shown.
+    let errors: Vec<&str> = lines
         .iter()
         .map(|line| line.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+        .filter(|line| line.starts_with("ERROR:") || line.starts_with("error:"))
+        .collect();
+    let detail = if errors.is_empty() {
+        lines[lines.len().saturating_sub(12)..]
+            .iter()
+            .map(|line| line.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        errors.join("\n")
+    };
     Err(ChecksError::EnvSetup {
         step: step.to_owned(),
         detail: if outcome.timed_out {

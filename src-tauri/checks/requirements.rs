@@ -314,6 +314,36 @@ fn pip_specifier(constraint: &str) -> String {
     }
 }
 
+/// Pipenv's lock: the default packages and the development ones, at their locked versions.
+pub fn pipenv_requirements(root: &Path) -> Result<Vec<String>, String> {
+    let text = decode_text(
+        &std::fs::read(root.join("Pipfile.lock")).map_err(|error| format!("Pipfile.lock cannot be read: {error}"))?,
+    );
+    let lock: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| format!("Pipfile.lock is not valid JSON: {error}"))?;
+    let mut lines = Vec::new();
+    for section in ["default", "develop"] {
+        for (name, package) in lock
+            .get(section)
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(version) = package.get("version").and_then(serde_json::Value::as_str) else {
+                continue; // a path or VCS requirement: nothing to pin
+            };
+            let line = match package.get("markers").and_then(serde_json::Value::as_str) {
+                Some(markers) => format!("{name}{version} ; {markers}"),
+                None => format!("{name}{version}"),
+            };
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +370,24 @@ mod tests {
         assert_eq!(
             poetry_requirements(dir.path())?,
             ["six==1.16.0", "tomli==2.0.1 ; python_version < \"3.11\""]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn pipfile_lock_default_and_develop() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join("Pipfile.lock"),
+            r#"{"_meta": {}, "default": {"django": {"version": "==5.1.2"}, "tzdata": {"version": "==2024.2", "markers": "sys_platform == 'win32'"}}, "develop": {"pytest": {"version": "==8.3.3"}, "local": {"path": "."}}}"#,
+        )?;
+        assert_eq!(
+            pipenv_requirements(dir.path())?,
+            [
+                "django==5.1.2",
+                "tzdata==2024.2 ; sys_platform == 'win32'",
+                "pytest==8.3.3"
+            ]
         );
         Ok(())
     }

@@ -48,10 +48,24 @@ impl ChecksSummary {
     }
 }
 
-fn environment(settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
+pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
     let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     variables.extend(env.activation());
+    // The project itself is never installed into the environment: a `src/` layout is put on
+    // the path instead, as an editable install would.
+    if root.join("src").is_dir() && root.join("pyproject.toml").is_file() && !settings.env.contains_key("PYTHONPATH") {
+        variables.push(("PYTHONPATH".to_owned(), root.join("src").display().to_string()));
+    }
     variables
+}
+
+/// The files the checks changed in the project: dirty now and not before.
+pub async fn tree_changes(root: &Path, before: &[String]) -> Vec<String> {
+    let after = crate::project::git_details(root)
+        .await
+        .map(|git| git.dirty_files)
+        .unwrap_or_default();
+    after.into_iter().filter(|file| !before.contains(file)).collect()
 }
 
 async fn run_command(
@@ -90,12 +104,20 @@ pub async fn run_tests(
 ) -> Result<TestReport, ChecksError> {
     let report_dir = tempfile::tempdir().map_err(|error| ChecksError::TempFile(error.to_string()))?;
     let junit = report_dir.path().join("junit.xml");
-    let mut variables = environment(settings, env);
+    let mut variables = environment(root, settings, env);
     // Asked through the environment so the project's own command line stays untouched.
     let addopts = settings.env.get("PYTEST_ADDOPTS").cloned().unwrap_or_default();
+    // pytest's cache goes to the scratch folder, not `.pytest_cache` in the project.
+    let cache = env.scratch.join("pytest-cache");
     variables.push((
         "PYTEST_ADDOPTS".to_owned(),
-        format!("{addopts} --junitxml={}", junit.display()).trim().to_owned(),
+        format!(
+            "{addopts} --junitxml={} -o cache_dir={}",
+            junit.display(),
+            shlex::try_quote(&cache.display().to_string()).unwrap_or_default()
+        )
+        .trim()
+        .to_owned(),
     ));
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
     let outcome = run_command(
@@ -187,7 +209,7 @@ pub async fn run_lint(
         CheckKind::Lint,
         &command,
         root,
-        environment(settings, env),
+        environment(root, settings, env),
         timeout,
         cancel,
         sink,
@@ -299,6 +321,7 @@ mod tests {
         let env = PreparedEnv {
             venv: dir.path().join(".venv"),
             managed: false,
+            scratch: dir.path().join("scratch"),
         };
         let command = lint_command(dir.path(), &settings(LintTool::Flake8, "flake8"), &env);
         // Quoted for the shell: the defaults hold a `*`.
@@ -314,6 +337,7 @@ mod tests {
         let env = PreparedEnv {
             venv: PathBuf::from("/data/venvs/x"),
             managed: true,
+            scratch: PathBuf::from("/data/scratch/x"),
         };
         let root = Path::new("/p");
         assert_eq!(

@@ -248,20 +248,33 @@ async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode 
             on_interrupt.cancel();
         }
     });
+    let before = project::git_details(&root)
+        .await
+        .map(|git| git.dirty_files)
+        .unwrap_or_default();
     let result = async {
         let env = checks::prepare_env(&root, &detection.python, &settings, &paths.data_dir, &cancel, &sink).await?;
         let mut summary = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
         let needs = project::needed_values(&detection, &settings);
         summary.tests.name_missing_values(project::needs_sentence(&needs));
+        for gate in &mut summary.gates {
+            gate.name_missing_values(project::needs_sentence(&needs));
+        }
         Ok::<_, checks::ChecksError>(summary)
     }
     .await;
+    let changed = checks::tree_changes(&root, &before).await;
     match result {
         Ok(summary) => {
             if json {
-                println!("{}", summary_json(&summary));
+                let mut value = summary_json(&summary);
+                value["changedFiles"] = serde_json::json!(changed);
+                println!("{value}");
             } else {
                 print!("{}", render_summary(&summary));
+                if !changed.is_empty() {
+                    println!("Note: the checks changed files in the project: {}", changed.join(", "));
+                }
             }
             match summary.outcome() {
                 CheckOutcome::Passed => ExitCode::SUCCESS,

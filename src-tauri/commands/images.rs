@@ -109,11 +109,18 @@ pub async fn build_project_image(
     on_event: Channel<DockerEvent>,
 ) -> Result<BuiltImage, AppError> {
     let (root, settings) = settings_of(&state, &path).await?;
-    let dockerfile = settings.dockerfile.clone().ok_or_else(|| {
-        AppError::new(
+    if settings.dockerfile.is_none() {
+        return Err(AppError::new(
             ErrorKind::Precondition,
             "The project has no Dockerfile.",
             "Add a Dockerfile to the project, or pick one on the Release page.",
+        ));
+    }
+    let (context, dockerfile) = settings.build_paths(&root).map_err(|why| {
+        AppError::new(
+            ErrorKind::Validation,
+            why,
+            "Choose a build context that holds the Dockerfile.",
         )
     })?;
     let repository = settings.repository(&root);
@@ -125,7 +132,7 @@ pub async fn build_project_image(
         .collect::<Result<Vec<_>, _>>()?;
     let engine = docker::connect()?;
     let request = BuildRequest {
-        context: root.clone(),
+        context,
         dockerfile,
         tags: tags.clone(),
         build_args: settings.build_args.clone().unwrap_or_default(),

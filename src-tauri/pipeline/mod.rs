@@ -287,6 +287,10 @@ pub(crate) struct Scanned {
     pub settings: ProjectSettings,
     pub python: PythonEnv,
     pub needs: Vec<NeededValue>,
+    /// Why the Dockerfile is that one, when detection chose it.
+    pub dockerfile_source: Option<String>,
+    /// Steps the CI does not run, with what Slipway runs instead.
+    pub silent_ci: Vec<(Step, String)>,
     /// Where the test and lint commands came from in the CI, and the CI lines not run.
     pub detection_ci: (
         Option<project::CiOrigin>,
@@ -312,7 +316,34 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         .lint_origin
         .clone()
         .filter(|_| settings.lint_command == detection.lint_command.value);
+    let ci_files = detection.ci_files.join(", ");
+    let mut silent = Vec::new();
+    if !ci_files.is_empty() && detection.test_origin.is_none() {
+        silent.push((
+            Step::Tests,
+            format!(
+                "Your CI ({ci_files}) runs no tests Slipway could find; it runs `{}` ({}).",
+                settings.test_command, detection.test_command.source
+            ),
+        ));
+    }
+    if !ci_files.is_empty() && detection.lint_origin.is_none() {
+        silent.push((
+            Step::Lint,
+            format!(
+                "Your CI ({ci_files}) runs no linter Slipway could find; it runs `{}` ({}).",
+                settings.lint_command, detection.lint_command.source
+            ),
+        ));
+    }
+    let dockerfile_source = detection
+        .dockerfile
+        .as_ref()
+        .filter(|chosen| settings.dockerfile.as_deref() == Some(chosen.value.as_str()))
+        .map(|chosen| chosen.source.clone());
     Ok(Scanned {
+        dockerfile_source,
+        silent_ci: silent,
         needs: needed_values(&detection, &settings),
         detection_ci: (test_origin, lint_origin, detection.ci_skipped),
         settings,
@@ -443,16 +474,30 @@ pub(crate) async fn plan_and_scan(
         lint.skip = Some("Lint is turned off in the project's settings.".to_owned());
     }
     steps.push(lint);
+    for (step, note) in &scanned.silent_ci {
+        if let Some(planned) = steps.iter_mut().find(|planned| planned.step == *step) {
+            planned.notes.push(note.clone());
+        }
+    }
     let gates: Vec<crate::project::Gate> = settings.enabled_gates().cloned().collect();
     if !gates.is_empty() {
         let names: Vec<String> = gates.iter().map(|gate| gate.command.clone()).collect();
         steps.push(PlannedStep::new(Step::Checks, names.join(" · ")));
     }
-    if settings.dockerfile.is_some() {
-        steps.push(PlannedStep::new(
-            Step::Build,
-            format!("{} → {image}", settings.dockerfile.clone().unwrap_or_default()),
-        ));
+    if let Some(dockerfile) = &settings.dockerfile {
+        let context = settings.build_context.clone().unwrap_or_else(|| ".".to_owned());
+        let mut build = PlannedStep::new(Step::Build, format!("{dockerfile} (context {context}) → {image}"));
+        if let Some(why) = &scanned.dockerfile_source {
+            build.notes.push(format!("This Dockerfile: {why}."));
+        }
+        if let Err(why) = settings.build_paths(root) {
+            blockers.push(AppError::new(
+                ErrorKind::Validation,
+                why,
+                "Choose a build context that holds the Dockerfile in the project's settings.",
+            ));
+        }
+        steps.push(build);
     }
     let mut push = PlannedStep::new(
         Step::Push,

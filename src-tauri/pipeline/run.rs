@@ -383,8 +383,10 @@ async fn checks_gate(
         let forward = recorder.clone();
         let sink = sink.clone();
         let gates = gates.clone();
-        Arc::new(move |event| {
-            if let CheckEvent::GateFinished { report } = &event {
+        let missing = super::needs_sentence(&scanned.needs);
+        Arc::new(move |mut event| {
+            if let CheckEvent::GateFinished { report } = &mut event {
+                report.name_missing_values(missing.clone());
                 let failed = matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun);
                 forward.event(ReleaseEvent::Gate { report: report.clone() });
                 if failed && fail_fast {
@@ -452,6 +454,16 @@ async fn checks_gate(
         checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
     };
     let ((tests_passed, after), lint_passed, beside) = tokio::join!(tests, lint, others);
+    let changed = checks::tree_changes(root, &plan.dirty_files).await;
+    if !changed.is_empty() {
+        recorder.log(
+            Step::Tests,
+            &format!(
+                "The checks changed files in the project: {}. Your tests write them; the next plan shows them as uncommitted changes.",
+                changed.join(", ")
+            ),
+        );
+    }
     let mut others_passed = true;
     if has_gates {
         let mut reports = Vec::new();
@@ -461,6 +473,9 @@ async fn checks_gate(
                 Ok(found) => reports.extend(found),
                 Err(error) => problem = Some(AppError::from(error).message),
             }
+        }
+        for report in &mut reports {
+            report.name_missing_values(super::needs_sentence(&scanned.needs));
         }
         let (state, summary) = gates_verdict(&reports, problem);
         others_passed = state == StepState::Passed;
@@ -536,9 +551,13 @@ async fn build_gate(
     fail_fast: bool,
 ) -> Option<String> {
     recorder.step(Step::Build, StepState::Running, None);
+    // The plan refused a Dockerfile outside its context; the project's folder is the fallback.
+    let (context, dockerfile) = settings
+        .build_paths(root)
+        .unwrap_or_else(|_| (root.to_path_buf(), settings.dockerfile.clone().unwrap_or_default()));
     let request = BuildRequest {
-        context: root.to_path_buf(),
-        dockerfile: settings.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned()),
+        context,
+        dockerfile,
         tags,
         build_args: settings.build_args.clone().unwrap_or_default(),
         target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),

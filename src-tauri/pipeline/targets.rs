@@ -115,17 +115,23 @@ pub(super) async fn deploy_local(
 ) -> Result<DeployResult, StepFailure> {
     recorder.step(Step::Deploy, StepState::Running, None);
     let name = plan.service.clone().unwrap_or_else(|| "slipway-app".to_owned());
+    let port = container_port(root, settings);
+    let mut env: Vec<(String, String)> = settings
+        .env
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    // Render sets PORT and many apps listen on `0.0.0.0:$PORT`: so does the Local target.
+    if !settings.env.contains_key("PORT") {
+        env.push(("PORT".to_owned(), port.to_string()));
+    }
     let request = RunRequest {
         image: plan.image.clone(),
         name: name.clone(),
-        container_port: container_port(root, settings),
+        container_port: port,
         project_id: project::project_id(root),
         release_id: release_id.to_owned(),
-        env: settings
-            .env
-            .iter()
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect(),
+        env,
     };
     let running = match docker::replace_and_run(engine, &request).await {
         Ok(running) => running,

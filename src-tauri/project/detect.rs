@@ -40,6 +40,8 @@ pub enum Installer {
     Pyproject,
     /// uv's lock: the versions it pins for the project, its extras and groups.
     UvLock,
+    /// Pipenv's `Pipfile.lock` (default and develop packages).
+    Pipenv,
     Nothing,
 }
 
@@ -82,9 +84,13 @@ pub struct EnvVarNeed {
     /// The CI computes it or takes it from its secrets (`${{ secrets.X }}`): a person must give
     /// a value.
     pub ci_expression: Option<String>,
-    /// The settings read it with no default (`os.environ["X"]`, `.get("X").split()`): the app
-    /// cannot start without it.
+    /// The settings the tests load read it with no default (`os.environ["X"]`,
+    /// `.get("X").split()`): the app cannot start without it.
     pub required: bool,
+    /// The project's settings read it (not only its CI or `.env.example` names it).
+    pub read_by_code: bool,
+    /// A `.env` file in the project gives it (the app's dotenv reads it there).
+    pub in_dotenv: bool,
 }
 
 /// Where a test or lint command came from in the CI, and what Slipway changed in it.
@@ -132,11 +138,17 @@ pub struct Detection {
     pub gates: Vec<Gate>,
     /// CI commands Slipway does not run (they deploy, upload or notify), with the reason.
     pub ci_skipped: Vec<SkippedCommand>,
+    /// The CI files read, relative to the project.
+    pub ci_files: Vec<String>,
     /// The linter version the project pins (CI first, then requirements), if any.
     pub lint_version: Option<Detected<String>>,
     pub python: PythonEnv,
     /// Dockerfiles found, relative to the project.
     pub dockerfiles: Vec<String>,
+    /// The one to build, and why that one: the CI's, the one beside `manage.py`, the top one.
+    pub dockerfile: Option<Detected<String>>,
+    /// The folder sent to the engine as the build context, relative to the project (`.`).
+    pub build_context: Detected<String>,
     pub dockerignore: bool,
     pub render_yaml: bool,
     pub env_vars: Vec<EnvVarNeed>,
@@ -176,24 +188,28 @@ pub fn detect(root: &Path) -> Detection {
             source: lint_tool.source.clone(),
         },
     };
-    let dockerfiles = find_files(root, SEARCH_DEPTH, &|name| {
+    let dockerfiles: Vec<String> = find_files(root, SEARCH_DEPTH, &|name| {
         let lower = name.to_lowercase();
         lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
     })
     .iter()
     .map(|path| path.display().to_string())
     .collect();
+    let (dockerfile, build_context) = choose_dockerfile(&dockerfiles, &ci, app_root.as_deref());
     Detection {
         test_command: test_command(root, &ci),
         test_origin: ci.test.as_ref().map(CiOrigin::from),
         lint_origin: ci.lint.as_ref().map(|(_, found)| CiOrigin::from(found)),
         gates: ci.gates.clone(),
         ci_skipped: ci.skipped.clone(),
+        ci_files: ci.files.clone(),
         lint_tool,
         lint_command,
         lint_version,
         python: python_env(root, &ci, requirements, requirements_source),
         dockerfiles,
+        dockerfile,
+        build_context,
         dockerignore: root.join(".dockerignore").is_file(),
         render_yaml: root.join("render.yaml").is_file(),
         env_vars: env_vars(root, app_root.as_deref(), &ci),
@@ -339,6 +355,70 @@ fn requirement_files(root: &Path, ci: &CiFindings, app_root: Option<&str>) -> (V
     }
 }
 
+/// The Dockerfile to build and its context: what the CI builds; else the app's own beside
+/// `manage.py` (built from that folder, as its `COPY . .` expects); else the top one; else
+/// one that is not a proxy's or a front end's.
+fn choose_dockerfile(
+    found: &[String],
+    ci: &CiFindings,
+    app_root: Option<&str>,
+) -> (Option<Detected<String>>, Detected<String>) {
+    let detected = |value: &str, source: &str| Detected {
+        value: value.to_owned(),
+        source: source.to_owned(),
+    };
+    let top = |context: &str| detected(context, "the project's folder");
+    if let Some(build) = &ci.docker_build {
+        let file = build.dockerfile.clone().unwrap_or_else(|| {
+            if build.context == "." {
+                "Dockerfile".to_owned()
+            } else {
+                format!("{}/Dockerfile", build.context)
+            }
+        });
+        if found.contains(&file) {
+            let why = format!("the one your CI builds ({})", build.source);
+            return (Some(detected(&file, &why)), detected(&build.context, &why));
+        }
+    }
+    let is_dockerfile = |path: &str, folder: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
+        let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        parent == folder && (name == "dockerfile" || name == "dockerfile.prod" || name == "dockerfile.production")
+    };
+    if let Some(app) = app_root.filter(|app| !app.is_empty()) {
+        if let Some(file) = found.iter().find(|path| is_dockerfile(path, app)) {
+            let why = format!("beside manage.py in {app}");
+            return (Some(detected(file, &why)), detected(app, &why));
+        }
+    }
+    if let Some(file) = found.iter().find(|path| path.eq_ignore_ascii_case("dockerfile")) {
+        return (Some(detected(file, "the project's folder")), top("."));
+    }
+    let elsewhere = [
+        "nginx",
+        "proxy",
+        "frontend",
+        "front",
+        "docs",
+        ".devcontainer",
+        "client",
+        "web-client",
+    ];
+    let preferred = found
+        .iter()
+        .find(|path| {
+            !elsewhere
+                .iter()
+                .any(|folder| path.split('/').any(|part| part.eq_ignore_ascii_case(folder)))
+        })
+        .or(found.first());
+    (
+        preferred.map(|file| detected(file, "the only one found outside a proxy's or a front end's folder")),
+        top("."),
+    )
+}
+
 /// The Python the project requires: `.python-version`, else `requires-python`.
 fn requires_python(root: &Path) -> Option<Detected<String>> {
     if let Some(text) = read_text(&root.join(".python-version")) {
@@ -352,6 +432,22 @@ fn requires_python(root: &Path) -> Option<Detected<String>> {
                 source: ".python-version".to_owned(),
             });
         }
+    }
+    // Pipenv's `[requires] python_version = "3.13"`.
+    if let Some(version) = read_text(&root.join("Pipfile"))
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|pipfile| {
+            pipfile
+                .get("requires")?
+                .get("python_version")?
+                .as_str()
+                .map(str::to_owned)
+        })
+    {
+        return Some(Detected {
+            value: version,
+            source: "Pipfile".to_owned(),
+        });
     }
     let pyproject: toml::Table = read_text(&root.join("pyproject.toml"))?.parse().ok()?;
     let spec = pyproject
@@ -403,6 +499,9 @@ fn python_env(root: &Path, ci: &CiFindings, requirements: Vec<String>, requireme
     let mut install_source = requirements_source;
     let (installer, install_from) = if !requirements.is_empty() {
         (Installer::Requirements, requirements)
+    } else if root.join("Pipfile.lock").is_file() {
+        install_source = "Pipfile.lock".to_owned();
+        (Installer::Pipenv, vec!["Pipfile.lock".to_owned()])
     } else if root.join("uv.lock").is_file() {
         install_source = "uv's lock".to_owned();
         (
@@ -480,6 +579,8 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
             ci_value: None,
             ci_expression: None,
             required: false,
+            read_by_code: false,
+            in_dotenv: false,
         });
         if !need.sources.iter().any(|known| known == source) {
             need.sources.push(source.to_owned());
@@ -531,8 +632,12 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
                 || path.parent().is_some_and(|parent| parent.ends_with("settings"))
         })
         .collect();
+    // Only the settings the tests load can stop them: the DJANGO_SETTINGS_MODULE's file and
+    // the files it imports (`from .base import *`); production settings cannot.
+    let loaded = tests_settings_files(root, &search_root, ci);
     if let Ok(reads) = reads {
         for file in settings {
+            let counts = loaded.as_ref().is_none_or(|loaded| loaded.contains(&file));
             let Some(text) = read_text(&search_root.join(&file)) else {
                 continue;
             };
@@ -541,14 +646,83 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
             for capture in reads.captures_iter(&text) {
                 let Some(whole) = capture.get(0) else { continue };
                 if let Some(name) = capture.iter().skip(1).flatten().next() {
-                    let required = read_without_default(&text, whole.start(), whole.end());
+                    let required = counts && read_without_default(&text, whole.start(), whole.end());
                     let need = add(&mut needs, name.as_str(), &source, None);
                     need.required |= required;
+                    need.read_by_code = true;
+                }
+            }
+        }
+    }
+    for folder in [Some(root.to_path_buf()), app_root.map(|app| root.join(app))]
+        .into_iter()
+        .flatten()
+    {
+        for line in read_text(&folder.join(".env")).unwrap_or_default().lines() {
+            let line = line.trim();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            if let Some((name, _)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+                if let Some(need) = needs.get_mut(name.trim()) {
+                    need.in_dotenv = true;
                 }
             }
         }
     }
     needs.into_values().collect()
+}
+
+/// The files of the settings module the tests load (relative to `search_root`), when it can
+/// be told: DJANGO_SETTINGS_MODULE from the CI, the pytest configuration or `manage.py`, and
+/// the modules it star-imports.
+fn tests_settings_files(root: &Path, search_root: &Path, ci: &CiFindings) -> Option<Vec<PathBuf>> {
+    let assignment = Regex::new(r#"DJANGO_SETTINGS_MODULE\s*[=:,]\s*['"]?([A-Za-z_][\w.-]*)"#).ok()?;
+    let from_ci = ci
+        .env
+        .iter()
+        .find(|(name, _)| name == "DJANGO_SETTINGS_MODULE")
+        .and_then(|(_, variable)| variable.value.clone());
+    let from_files = || {
+        ["pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"]
+            .iter()
+            .map(|file| root.join(file))
+            .chain(std::iter::once(search_root.join("manage.py")))
+            .filter_map(|file| read_text(&file))
+            .find_map(|text| assignment.captures(&text).map(|capture| capture[1].to_owned()))
+    };
+    let module = from_ci.or_else(from_files)?;
+    let as_file = |module: &str| -> Option<PathBuf> {
+        let path = PathBuf::from(module.replace('.', "/"));
+        [path.with_extension("py"), path.join("__init__.py")]
+            .into_iter()
+            .find(|candidate| search_root.join(candidate).is_file())
+    };
+    let star = Regex::new(r"(?m)^from\s+(\.*)([\w.]*)\s+import\s+\*").ok()?;
+    let mut files = vec![as_file(&module)?];
+    let mut index = 0;
+    while let Some(file) = files.get(index).cloned() {
+        index += 1;
+        let text = read_text(&search_root.join(&file)).unwrap_or_default();
+        for capture in star.captures_iter(&text) {
+            let (dots, name) = (&capture[1], &capture[2]);
+            let imported = if dots.is_empty() {
+                as_file(name)
+            } else {
+                // `from .base import *` is a sibling; each further dot climbs a folder.
+                let mut folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+                for _ in 1..dots.len() {
+                    folder = folder.parent().map(Path::to_path_buf).unwrap_or_default();
+                }
+                let path = folder.join(name.replace('.', "/"));
+                [path.with_extension("py"), path.join("__init__.py")]
+                    .into_iter()
+                    .find(|candidate| search_root.join(candidate).is_file())
+            };
+            if let Some(imported) = imported.filter(|imported| !files.contains(imported)) {
+                files.push(imported);
+            }
+        }
+    }
+    Some(files)
 }
 
 /// Whether the read at `start..end` of `text` has no default and the app cannot do without

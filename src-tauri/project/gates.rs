@@ -19,6 +19,8 @@ pub enum GateKind {
     Types,
     /// `python manage.py check`, `makemigrations --check`.
     Django,
+    /// Linters beside the main one: `pylint`, `bandit`, `pydocstyle`.
+    Lint,
 }
 
 impl GateKind {
@@ -29,6 +31,7 @@ impl GateKind {
             GateKind::Format => "Formatting",
             GateKind::Types => "Type check",
             GateKind::Django => "Django checks",
+            GateKind::Lint => "More lint",
         }
     }
 }

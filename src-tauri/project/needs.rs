@@ -26,15 +26,20 @@ pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<N
     detection
         .env_vars
         .iter()
-        .filter(|need| !settings.env.contains_key(&need.name) && std::env::var_os(&need.name).is_none())
+        .filter(|need| {
+            !settings.env.contains_key(&need.name) && !need.in_dotenv && std::env::var_os(&need.name).is_none()
+        })
         .filter_map(|need| {
             let why = match (&need.ci_expression, need.required) {
-                (Some(expression), _) => format!("your CI gives it from {expression}"),
+                // A value the CI computes matters only when the project's code reads it.
+                (Some(expression), _) if need.read_by_code || need.required => {
+                    format!("your CI gives it from {expression}")
+                }
                 (None, true) => format!(
                     "{} reads it with no default",
                     need.sources.last().cloned().unwrap_or_default()
                 ),
-                (None, false) => return None,
+                _ => return None,
             };
             Some(NeededValue {
                 name: need.name.clone(),

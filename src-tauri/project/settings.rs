@@ -70,6 +70,11 @@ pub struct ProjectSettings {
     /// turned off.
     #[serde(default)]
     pub gates: Vec<Gate>,
+    /// The folder sent to the engine when the image is built, relative to the project; `None`
+    /// is the project's folder.
+    #[serde(default)]
+    #[ts(optional)]
+    pub build_context: Option<String>,
     /// The requirement files to install, relative to the project; `None` uses what the CI
     /// installs, else what detection found.
     #[serde(default)]
@@ -103,6 +108,7 @@ impl ProjectSettings {
             lint_enabled: true,
             gates: Vec::new(),
             install_from: None,
+            build_context: None,
         }
     }
 
@@ -111,7 +117,8 @@ impl ProjectSettings {
         Self {
             lint_version: detection.lint_version.as_ref().map(|version| version.value.clone()),
             venv: detection.python.existing.clone(),
-            dockerfile: detection.dockerfiles.first().cloned(),
+            dockerfile: detection.dockerfile.as_ref().map(|chosen| chosen.value.clone()),
+            build_context: Some(detection.build_context.value.clone()).filter(|context| context != "."),
             // The values the CI's checking jobs set, as the CI sets them (a dummy secret key is
             // what the tests run with). `.env.example` values are only offered, never applied.
             env: detection
@@ -125,6 +132,26 @@ impl ProjectSettings {
                 detection.lint_tool.value,
                 &detection.lint_command.value,
             )
+        }
+    }
+
+    /// The build context folder and the Dockerfile's path inside it; `Err` says why the
+    /// Dockerfile cannot be built from that context.
+    pub fn build_paths(&self, root: &Path) -> Result<(PathBuf, String), String> {
+        let dockerfile = self.dockerfile.clone().unwrap_or_else(|| "Dockerfile".to_owned());
+        let context = self
+            .build_context
+            .as_deref()
+            .map(|context| context.trim().trim_start_matches("./").trim_end_matches('/'))
+            .filter(|context| !context.is_empty() && *context != ".");
+        let Some(context) = context else {
+            return Ok((root.to_path_buf(), dockerfile));
+        };
+        match Path::new(&dockerfile).strip_prefix(context) {
+            Ok(inside) => Ok((root.join(context), inside.display().to_string())),
+            Err(_) => Err(format!(
+                "The Dockerfile {dockerfile} is outside the build context {context}/: the engine only sees that folder."
+            )),
         }
     }
 

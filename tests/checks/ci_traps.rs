@@ -328,6 +328,8 @@ fn the_ci_environment_is_read_as_the_ci_means_it() -> TestResult {
             (".github/workflows/ci.yml", ci),
             (".env.example", "DEBUG=True\n"),
             ("requirements.txt", "pytest\nflake8\n"),
+            ("manage.py", ""),
+            ("shop/settings.py", "import os\n\nDEBUG = os.environ.get('DJANGO_DEBUG', '0') == '1'\nSENTRY_DSN = os.environ.get('SENTRY_DSN', '')\n"),
             ("tests/test_env.py", test),
         ],
     )?;

@@ -68,6 +68,8 @@ pub struct CiFindings {
     pub python_version: Option<Found>,
     /// The Dockerfile and context the CI builds (`docker build -f … ctx`, build-push-action).
     pub docker_build: Option<DockerBuild>,
+    /// The CI files that were read.
+    pub files: Vec<String>,
 }
 
 /// One install step of the CI, in the terms Slipway prepares an environment with.
@@ -121,6 +123,7 @@ pub fn read_ci(root: &Path) -> CiFindings {
             continue;
         };
         let source = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        findings.files.push(source.clone());
         read_document(root, &document, &source, &mut findings);
     }
     // Pins may come after the check in the file (or in another job): matched at the end.
@@ -209,6 +212,14 @@ fn read_document(root: &Path, document: &Value, source: &str, findings: &mut CiF
                     });
                 }
             }
+        }
+        for (name, service) in job.get("services").and_then(Value::as_mapping).into_iter().flatten() {
+            let image = service.get("image").and_then(Value::as_str).unwrap_or_default();
+            findings.skipped.push(SkippedCommand {
+                line: format!("services: {} ({image})", name.as_str().unwrap_or("?")),
+                source: job_source.clone(),
+                reason: "your CI starts this service for the tests; Slipway does not start services, so tests that need it need it running here".to_owned(),
+            });
         }
         let mut checks_here = false;
         for script in &scripts {
@@ -420,17 +431,124 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
         }),
         Role::Setup => {
             collect_pins(&prepared.line, source, &mut findings.pins);
+            dotenv_written(root, &prepared, source, &mut findings.env);
             if let Some(install) = install_step(&prepared.command) {
                 if !findings.installs.contains(&install) {
                     findings.installs.push(install);
                 }
             }
         }
+        Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
         Role::Build => {
             if findings.docker_build.is_none() {
                 findings.docker_build = docker_build(&prepared.command, source);
             }
         }
+    }
+}
+
+/// `pre-commit run`: each hook Slipway knows becomes the check it runs, at the hook's version;
+/// the others are listed as not run.
+fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+    let config = root.join(".pre-commit-config.yaml");
+    let Some(document) = read_text(&config).and_then(|text| serde_yaml::from_str::<Value>(&text).ok()) else {
+        findings.skipped.push(SkippedCommand {
+            line: prepared.line.clone(),
+            source: source.to_owned(),
+            reason: "pre-commit's configuration (.pre-commit-config.yaml) could not be read".to_owned(),
+        });
+        return;
+    };
+    for repo in document.get("repos").and_then(Value::as_sequence).into_iter().flatten() {
+        let version = repo
+            .get("rev")
+            .and_then(yaml_text)
+            .map(|rev| rev.trim_start_matches('v').to_owned());
+        for hook in repo.get("hooks").and_then(Value::as_sequence).into_iter().flatten() {
+            let Some(id) = hook.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let (package, command) = match id {
+                "flake8" => ("flake8", "flake8"),
+                "ruff" | "ruff-check" => ("ruff", "ruff check ."),
+                "ruff-format" => ("ruff", "ruff format --check ."),
+                "black" => ("black", "black --check ."),
+                "isort" => ("isort", "isort --check-only ."),
+                "mypy" => ("mypy", "mypy ."),
+                other => {
+                    findings.skipped.push(SkippedCommand {
+                        line: format!("pre-commit hook {other}"),
+                        source: format!(".pre-commit-config.yaml, from `pre-commit run` in {source}"),
+                        reason: "a pre-commit hook Slipway does not run".to_owned(),
+                    });
+                    continue;
+                }
+            };
+            // The hook's repository pins the tool (mirrors' revs are the tool's versions).
+            if let Some(version) = version.as_ref().filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+                if !findings.pins.iter().any(|(known, _)| known == package) {
+                    findings.pins.push((
+                        package.to_owned(),
+                        Found {
+                            value: version.clone(),
+                            source: ".pre-commit-config.yaml".to_owned(),
+                        },
+                    ));
+                }
+            }
+            for command in shell::commands(command) {
+                let mut inner = prepare(&command);
+                inner.notes.insert(
+                    0,
+                    format!("From `pre-commit run`: the {id} hook in .pre-commit-config.yaml."),
+                );
+                let via = format!(".pre-commit-config.yaml (hook {id}), from `pre-commit run` in {source}");
+                take(root, inner, &via, findings, depth + 1);
+            }
+        }
+    }
+}
+
+/// `echo "KEY=value" >> .env` and `cp .envs/ci.env .env`: values the CI writes for the app to
+/// read, kept as the CI's values.
+fn dotenv_written(root: &Path, prepared: &Prepared, source: &str, env: &mut Vec<(String, CiVariable)>) {
+    let line = prepared.line.as_str();
+    let mut found: Vec<(String, String)> = Vec::new();
+    if let Ok(echo) = Regex::new(r#"echo\s+["']?([A-Za-z_][A-Za-z0-9_]*)=([^"'>]*?)["']?\s*>>?\s*\S*\.env\b"#) {
+        for capture in echo.captures_iter(line) {
+            found.push((capture[1].to_owned(), capture[2].trim().to_owned()));
+        }
+    }
+    let (_, words) = split_cd(&prepared.command);
+    if let [cp, from, to] = words.as_slice() {
+        if cp == "cp" && to.ends_with(".env") {
+            for line in read_text(&root.join(from)).unwrap_or_default().lines() {
+                let line = line.trim();
+                if line.starts_with('#') {
+                    continue;
+                }
+                if let Some((name, value)) = line.strip_prefix("export ").unwrap_or(line).split_once('=') {
+                    found.push((
+                        name.trim().to_owned(),
+                        value.trim().trim_matches(['"', '\'']).to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    for (name, value) in found {
+        if env.iter().any(|(known, _)| *known == name) || name.is_empty() {
+            continue;
+        }
+        let computed = expression(&value);
+        env.push((
+            name,
+            CiVariable {
+                value: (!computed).then(|| value.clone()),
+                expression: computed.then_some(value),
+                source: format!("a .env your CI writes ({source})"),
+            },
+        ));
     }
 }
 
@@ -662,11 +780,15 @@ fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVar
         if env.iter().any(|(known, _)| known == name) {
             continue;
         }
-        let computed = expression(&text);
+        // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
+        let fallback = Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#)
+            .ok()
+            .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
+        let computed = expression(&text) && fallback.is_none();
         env.push((
             name.to_owned(),
             CiVariable {
-                value: (!computed).then(|| text.clone()),
+                value: fallback.or_else(|| (!computed).then(|| text.clone())),
                 expression: computed.then_some(text),
                 source: source.to_owned(),
             },
@@ -841,9 +963,7 @@ jobs:
             findings.python_version.map(|found| found.value),
             Some("3.11, 3.12".into())
         );
-        let build = findings
-            .docker_build
-            .ok_or("no build")?;
+        let build = findings.docker_build.ok_or("no build")?;
         assert_eq!(
             (build.dockerfile.as_deref(), build.context.as_str()),
             (Some("project/Dockerfile.prod"), "project")
@@ -861,6 +981,40 @@ jobs:
             (build.dockerfile.as_deref(), build.context.as_str()),
             (Some("site/docker/Dockerfile.prod"), "site")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn fallbacks_dotenv_lines_and_services_are_read() -> Result<(), serde_yaml::Error> {
+        let workflow = r#"
+jobs:
+  test:
+    services:
+      postgres:
+        image: postgres:16
+    env:
+      SECRET_KEY: ${{ secrets.SECRET_KEY || 'insecure-test-key' }}
+    steps:
+      - run: |
+          echo "DEBUG=1" >> .env
+          echo DB_HOST=localhost >> .env
+      - run: pytest
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        let value = |name: &str| {
+            findings
+                .env
+                .iter()
+                .find(|(known, _)| known == name)
+                .and_then(|(_, variable)| variable.value.clone())
+        };
+        assert_eq!(value("SECRET_KEY").as_deref(), Some("insecure-test-key"));
+        assert_eq!(value("DEBUG").as_deref(), Some("1"));
+        assert_eq!(value("DB_HOST").as_deref(), Some("localhost"));
+        assert!(findings
+            .skipped
+            .iter()
+            .any(|skipped| skipped.line == "services: postgres (postgres:16)"));
         Ok(())
     }
 

@@ -26,6 +26,8 @@ pub enum Role {
     NotAGate(String),
     /// `docker build`: the build step's business.
     Build,
+    /// `pre-commit run`: its hooks are read from `.pre-commit-config.yaml`.
+    PreCommit,
     /// Installs, prints, moves files: the environment Slipway prepares covers it.
     Setup,
 }
@@ -79,10 +81,9 @@ fn not_a_gate(program: &str, words: &[String]) -> Option<&'static str> {
         }
         "curl" | "wget" | "http" => "calls a web address (a deploy hook or a notification): not a check",
         "codecov" | "coveralls" => "uploads coverage to a web service: not a check",
-        "twine" | "sentry-cli" | "gh" | "aws" | "gcloud" | "az" | "heroku" | "flyctl" | "fly" | "render"
-        | "ssh" | "scp" | "rsync" | "kubectl" | "helm" => "deploys, uploads or notifies: not a check",
+        "twine" | "sentry-cli" | "gh" | "aws" | "gcloud" | "az" | "heroku" | "flyctl" | "fly" | "render" | "ssh"
+        | "scp" | "rsync" | "kubectl" | "helm" => "deploys, uploads or notifies: not a check",
         "git" if matches!(second, "push" | "tag") => "pushes to git: not a check",
-        "pre-commit" => "pre-commit installs its hooks from the internet: the checks it runs are gates of their own when your CI or settings name them",
         _ => return None,
     })
 }
@@ -138,6 +139,8 @@ fn unwrap(mut words: Vec<String>, notes: &mut Vec<String>, env: &mut BTreeMap<St
                 ),
             ),
             ("hatch", "run") => Some(2),
+            ("uvx", _) => Some(1 + skip_options(&words[1..], &["--from", "--with", "--python", "-p"])),
+            ("pipx", "run") => Some(2 + skip_options(&words[2..], &["--spec"])),
             ("xvfb-run", _) => Some(1),
             ("timeout", _) => Some(2),
             ("env", _) => {
@@ -152,10 +155,16 @@ fn unwrap(mut words: Vec<String>, notes: &mut Vec<String>, env: &mut BTreeMap<St
             _ => None,
         };
         if let Some(count) = runner {
-            if matches!(first.as_str(), "poetry" | "pipenv" | "pdm" | "rye" | "uv" | "hatch") {
+            if matches!(
+                first.as_str(),
+                "poetry" | "pipenv" | "pdm" | "rye" | "uv" | "hatch" | "pipx"
+            ) {
                 notes.push(format!(
                     "`{first} run` is left out: Slipway runs the tool in the Python environment it prepares."
                 ));
+            } else if first == "uvx" {
+                notes
+                    .push("`uvx` is left out: Slipway runs the tool in the Python environment it prepares.".to_owned());
             }
             words.drain(..count.min(words.len()));
             continue;
@@ -291,6 +300,14 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
         "mypy" | "pyright" | "basedpyright" => Role::Gate(GateKind::Types, tool.clone()),
         "ty" if words.get(args_at).is_some_and(|verb| verb == "check") => Role::Gate(GateKind::Types, tool.clone()),
         "manage.py check" => Role::Gate(GateKind::Django, tool.clone()),
+        "manage.py migrate" | "manage.py collectstatic" | "manage.py compilemessages" => Role::NotAGate(
+            "prepares a database or static files: pytest-django and Django's test runner make their own test database"
+                .to_owned(),
+        ),
+        "pylint" | "bandit" | "pydocstyle" | "codespell" | "djlint" | "vulture" => {
+            Role::Gate(GateKind::Lint, tool.clone())
+        }
+        "pre-commit" if words.get(1).is_some_and(|verb| verb == "run") => Role::PreCommit,
         "manage.py makemigrations" if has("--check") => Role::Gate(GateKind::Django, tool.clone()),
         "manage.py test" => Role::Tests,
         "just" | "make" | "tox" | "nox" | "invoke" | "inv" => Role::Runner {
@@ -334,7 +351,8 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
 
 /// Options that only change the output's form or destination: `(option, takes a value)`.
 type ReportOptions = [(&'static str, bool)];
-const PYTEST_REPORT_OPTIONS: [(&str, bool); 5] = [
+const PYTEST_REPORT_OPTIONS: [(&str, bool); 6] = [
+    ("--cov-report", true),
     ("--junitxml", true),
     ("--junit-xml", true),
     ("--html", true),
@@ -416,6 +434,11 @@ fn runner_targets(program: &str, args: &[String]) -> Vec<String> {
             }
             ("tox" | "nox", _) if word.starts_with("-e") && word.len() > 2 => {
                 targets.extend(word[2..].trim_start_matches('=').split(',').map(str::to_owned));
+            }
+            ("just", target) if !target.starts_with('-') && !target.contains('=') => {
+                // `just mng migrate`: the recipe, then its arguments.
+                targets.push(target.to_owned());
+                break;
             }
             (_, "--") => break,
             (_, option) if option.starts_with('-') => {}
@@ -533,6 +556,21 @@ mod tests {
                 targets: vec!["lint".into(), "py311".into()]
             }
         );
+        assert_eq!(
+            one("just mng migrate").role,
+            Role::Runner {
+                program: "just".into(),
+                targets: vec!["mng".into()]
+            }
+        );
+        assert_eq!(one("uvx ruff check").command, "ruff check");
+        assert_eq!(one("pytest --cov=shop --cov-report=xml").command, "pytest --cov=shop");
+        assert!(matches!(
+            one("python manage.py migrate --noinput").role,
+            Role::NotAGate(_)
+        ));
+        assert_eq!(one("pylint shop").role, Role::Gate(GateKind::Lint, "pylint".into()));
+        assert_eq!(one("pre-commit run --all-files").role, Role::PreCommit);
         assert_eq!(
             one("make -C app test").role,
             Role::Runner {

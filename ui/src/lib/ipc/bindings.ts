@@ -75,7 +75,7 @@ source: string, };
 
 export type LintTool = "flake8" | "ruff";
 
-export type Installer = "requirements" | "poetry" | "pyproject" | "uvLock" | "nothing";
+export type Installer = "requirements" | "poetry" | "pyproject" | "uvLock" | "pipenv" | "nothing";
 
 export type PythonEnv = { 
 /**
@@ -135,10 +135,18 @@ ciValue: string | null,
  */
 ciExpression: string | null, 
 /**
- * The settings read it with no default (`os.environ["X"]`, `.get("X").split()`): the app
- * cannot start without it.
+ * The settings the tests load read it with no default (`os.environ["X"]`,
+ * `.get("X").split()`): the app cannot start without it.
  */
-required: boolean, };
+required: boolean, 
+/**
+ * The project's settings read it (not only its CI or `.env.example` names it).
+ */
+readByCode: boolean, 
+/**
+ * A `.env` file in the project gives it (the app's dotenv reads it there).
+ */
+inDotenv: boolean, };
 
 export type CiOrigin = { 
 /**
@@ -154,7 +162,7 @@ notes: Array<string>,
  */
 letsFail: string | null, };
 
-export type GateKind = "coverage" | "format" | "types" | "django";
+export type GateKind = "coverage" | "format" | "types" | "django" | "lint";
 
 export type Gate = { 
 /**
@@ -221,13 +229,25 @@ gates: Array<Gate>,
  */
 ciSkipped: Array<SkippedCommand>, 
 /**
+ * The CI files read, relative to the project.
+ */
+ciFiles: Array<string>, 
+/**
  * The linter version the project pins (CI first, then requirements), if any.
  */
 lintVersion: Detected<string> | null, python: PythonEnv, 
 /**
  * Dockerfiles found, relative to the project.
  */
-dockerfiles: Array<string>, dockerignore: boolean, renderYaml: boolean, envVars: Array<EnvVarNeed>, 
+dockerfiles: Array<string>, 
+/**
+ * The one to build, and why that one: the CI's, the one beside `manage.py`, the top one.
+ */
+dockerfile: Detected<string> | null, 
+/**
+ * The folder sent to the engine as the build context, relative to the project (`.`).
+ */
+buildContext: Detected<string>, dockerignore: boolean, renderYaml: boolean, envVars: Array<EnvVarNeed>, 
 /**
  * Folders the lint config already excludes.
  */
@@ -301,6 +321,11 @@ lintEnabled: boolean,
  * turned off.
  */
 gates: Array<Gate>, 
+/**
+ * The folder sent to the engine when the image is built, relative to the project; `None`
+ * is the project's folder.
+ */
+buildContext?: string, 
 /**
  * The requirement files to install, relative to the project; `None` uses what the CI
  * installs, else what detection found.
