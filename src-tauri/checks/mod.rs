@@ -181,6 +181,8 @@ pub enum ChecksError {
     TempFile(String),
     #[error("{0}")]
     NoPython(String),
+    #[error("{0}")]
+    Settings(String),
 }
 
 impl From<ChecksError> for AppError {
@@ -193,6 +195,10 @@ impl From<ChecksError> for AppError {
             ChecksError::Spawn(_) => (ErrorKind::Precondition, "Check that Python 3 is installed (`slipway doctor`)."),
             ChecksError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
             ChecksError::TempFile(_) => (ErrorKind::Io, "Check that the temporary folder is writable and has space."),
+            ChecksError::Settings(_) => (
+                ErrorKind::Validation,
+                "Fix the file, or save the settings again: the damaged file is then kept beside it.",
+            ),
             ChecksError::NoPython(_) => (
                 ErrorKind::Precondition,
                 "Install the Python version the project asks for, or change what it asks for.",

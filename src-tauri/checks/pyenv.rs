@@ -47,6 +47,8 @@ impl PreparedEnv {
             ("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned()),
             // Plain text: the output is read and shown, not painted on a terminal.
             ("PIP_NO_COLOR".to_owned(), "1".to_owned()),
+            // No `__pycache__` folders left in the project by the checks.
+            ("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()),
         ]
     }
 }

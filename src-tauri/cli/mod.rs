@@ -18,7 +18,7 @@ use crate::doctor;
 use crate::error::AppError;
 use crate::logging::{self, Face};
 use crate::paths::AppPaths;
-use crate::project::{self, ProjectSettings};
+use crate::project;
 use crate::settings::Settings;
 
 /// Exit code for "could not run" and usage errors.
@@ -238,8 +238,10 @@ async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode 
         Err(error) => return fail(&error.into()),
     };
     let detection = project::detect(&root);
-    let settings =
-        project::load_settings(&paths.data_dir, &root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+    let settings = match project::settings_or_detected(&paths.data_dir, &root, &detection) {
+        Ok((settings, _)) => settings,
+        Err(error) => return fail(&error.into()),
+    };
     let sink: EventSink = Arc::new(move |event| print_event(&event, json));
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();

@@ -50,13 +50,11 @@ pub async fn detect_project(state: State<'_, AppState>, path: String) -> Result<
     let detection = tokio::task::spawn_blocking(move || project::detect(&scan_root))
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, format!("detection stopped: {error}"), "Try again."))?;
-    let saved = project::load_settings(&state.paths.data_dir, &root);
+    let (settings, saved) = project::settings_or_detected(&state.paths.data_dir, &root, &detection)?;
     Ok(ProjectDetails {
         path: root.display().to_string(),
-        settings: saved
-            .clone()
-            .unwrap_or_else(|| ProjectSettings::from_detection(&detection)),
-        saved: saved.is_some(),
+        settings,
+        saved,
         git: project::git_details(&root).await,
         detection,
     })
@@ -113,8 +111,8 @@ pub async fn run_checks(
     let data_dir = state.paths.data_dir.clone();
     let result = async {
         let detection = project::detect(&root);
-        let settings =
-            project::load_settings(&data_dir, &root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+        let (settings, _) = project::settings_or_detected(&data_dir, &root, &detection)
+            .map_err(|error| checks::ChecksError::Settings(AppError::from(error).message))?;
         let env = checks::prepare_env(&root, &detection.python, &settings, &data_dir, &cancel, &sink).await?;
         let missing = project::needs_sentence(&project::needed_values(&detection, &settings));
         let mut run = match selection {

@@ -57,7 +57,7 @@ fn reference(text: &str) -> Result<ImageReference, AppError> {
 
 async fn settings_of(state: &AppState, path: &str) -> Result<(std::path::PathBuf, ProjectSettings), AppError> {
     let root = project::resolve_folder(path)?;
-    let settings = match project::load_settings(&state.paths.data_dir, &root) {
+    let settings = match project::load_settings(&state.paths.data_dir, &root)? {
         Some(settings) => settings,
         None => {
             let scan = root.clone();

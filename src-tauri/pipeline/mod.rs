@@ -305,8 +305,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
     let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
-    let settings =
-        project::load_settings(data_dir, root).unwrap_or_else(|| ProjectSettings::from_detection(&detection));
+    let (settings, _) = project::settings_or_detected(data_dir, root, &detection)?;
     // An edited command no longer comes from the CI line.
     let test_origin = detection
         .test_origin

@@ -26,7 +26,9 @@ pub use gates::{Gate, GateKind, SkippedCommand};
 pub use git::{git_details, git_state, GitDetails, GitState};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
-pub use settings::{load_settings, project_id, save_settings, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS};
+pub use settings::{
+    load_settings, project_id, save_settings, settings_or_detected, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -42,6 +44,8 @@ pub enum ProjectError {
     RecentsNotSaved { path: PathBuf, reason: String },
     #[error("could not save the project's settings to {path}: {reason}")]
     NotSaved { path: PathBuf, reason: String },
+    #[error("the project's saved settings in {path} cannot be read ({reason}); the file is left as it is")]
+    SettingsDamaged { path: PathBuf, reason: String },
 }
 
 impl From<ProjectError> for AppError {
@@ -56,6 +60,10 @@ impl From<ProjectError> for AppError {
                 "The project is open, but it will not be in the recent list next time. Check that the data folder is writable.",
             ),
             ProjectError::NotSaved { .. } => (ErrorKind::Io, "Check that the data folder is writable, then save again."),
+            ProjectError::SettingsDamaged { .. } => (
+                ErrorKind::Validation,
+                "Fix the file, or save the settings again: the damaged file is then kept beside it as .damaged-<time>.",
+            ),
         };
         AppError::new(kind, capitalise(&error.to_string()), hint)
     }

@@ -219,14 +219,52 @@ fn settings_file(data_dir: &Path, root: &Path) -> PathBuf {
     data_dir.join("projects").join(format!("{}.json", project_id(root)))
 }
 
-/// The saved settings, if the person saved any.
-pub fn load_settings(data_dir: &Path, root: &Path) -> Option<ProjectSettings> {
-    let bytes = std::fs::read(settings_file(data_dir, root)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// The saved settings, `None` when the person saved none; `Err` when the file is there but
+/// cannot be read (it is left as it is: never replaced unread).
+pub fn load_settings(data_dir: &Path, root: &Path) -> Result<Option<ProjectSettings>, ProjectError> {
+    let file = settings_file(data_dir, root);
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(ProjectError::SettingsDamaged {
+                path: file,
+                reason: error.to_string(),
+            })
+        }
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|error| ProjectError::SettingsDamaged {
+            path: file,
+            reason: error.to_string(),
+        })
 }
 
+/// The settings to use: the saved ones, else what detection proposes; `true` when saved.
+pub fn settings_or_detected(
+    data_dir: &Path,
+    root: &Path,
+    detection: &Detection,
+) -> Result<(ProjectSettings, bool), ProjectError> {
+    Ok(match load_settings(data_dir, root)? {
+        Some(saved) => (saved, true),
+        None => (ProjectSettings::from_detection(detection), false),
+    })
+}
+
+/// Saves the settings. A saved file that cannot be read is first kept beside, as
+/// `<file>.damaged-<time>`, so nothing unread is overwritten.
 pub fn save_settings(data_dir: &Path, root: &Path, settings: &ProjectSettings) -> Result<(), ProjectError> {
     let file = settings_file(data_dir, root);
+    if matches!(load_settings(data_dir, root), Err(ProjectError::SettingsDamaged { .. })) {
+        let kept = file.with_extension(format!("json.damaged-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+        std::fs::rename(&file, &kept).map_err(|error| ProjectError::NotSaved {
+            path: file.clone(),
+            reason: format!("the damaged file could not be kept aside: {error}"),
+        })?;
+        tracing::warn!(kept = %kept.display(), "a damaged project settings file was kept aside");
+    }
     write_json_atomically(&file, settings).map_err(|error| ProjectError::NotSaved {
         path: file.clone(),
         reason: error.to_string(),
@@ -238,6 +276,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_damaged_file_is_reported_and_kept_never_replaced_unread() -> Result<(), Box<dyn std::error::Error>> {
+        let data = tempfile::tempdir()?;
+        let project = tempfile::tempdir()?;
+        let file = settings_file(data.path(), project.path());
+        std::fs::create_dir_all(file.parent().ok_or("a folder")?)?;
+        std::fs::write(&file, "{\"testCommand\": \"pytest -x\", oops")?;
+        assert!(matches!(
+            load_settings(data.path(), project.path()),
+            Err(ProjectError::SettingsDamaged { .. })
+        ));
+        let detection = super::super::detect::detect(project.path());
+        assert!(settings_or_detected(data.path(), project.path(), &detection).is_err());
+        save_settings(
+            data.path(),
+            project.path(),
+            &ProjectSettings::from_detection(&detection),
+        )?;
+        let kept: Vec<String> = std::fs::read_dir(file.parent().ok_or("a folder")?)?
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".damaged-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "the unread file is kept beside");
+        assert!(load_settings(data.path(), project.path())?.is_some());
+        Ok(())
+    }
+
+    #[test]
     fn saved_settings_come_back_and_stay_outside_the_project() -> Result<(), Box<dyn std::error::Error>> {
         let data = tempfile::tempdir()?;
         let project = tempfile::tempdir()?;
@@ -245,7 +311,7 @@ mod tests {
         settings.test_command = "pytest -x".into();
         settings.env.insert("DEBUG".into(), "1".into());
         save_settings(data.path(), project.path(), &settings)?;
-        assert_eq!(load_settings(data.path(), project.path()), Some(settings));
+        assert_eq!(load_settings(data.path(), project.path())?, Some(settings));
         assert_eq!(
             std::fs::read_dir(project.path())?.count(),
             0,

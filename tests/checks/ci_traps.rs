@@ -18,7 +18,7 @@ fn venv_bin(data: &Path, root: &Path) -> Result<PathBuf, Box<dyn std::error::Err
 }
 
 /// Runs `command` through the shell in `root` with the environment's tools first on PATH.
-fn direct(
+pub(crate) fn direct(
     data: &Path,
     root: &Path,
     command: &str,
@@ -41,7 +41,7 @@ fn direct(
 }
 
 /// `slipway release --dry-run --json`'s plan.
-fn plan(root: &Path, data: &Path, engine: Option<&str>) -> Result<Value, Box<dyn std::error::Error>> {
+pub(crate) fn plan(root: &Path, data: &Path, engine: Option<&str>) -> Result<Value, Box<dyn std::error::Error>> {
     let mut command = Command::new(slipway_binary());
     command
         .args(["release", "--dry-run", "--json", "--target", "local", "--project"])
@@ -60,7 +60,7 @@ fn plan(root: &Path, data: &Path, engine: Option<&str>) -> Result<Value, Box<dyn
     Ok(plan)
 }
 
-fn step<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
+pub(crate) fn step<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
     plan["steps"].as_array()?.iter().find(|step| step["step"] == name)
 }
 
@@ -257,7 +257,18 @@ fn a_coverage_threshold_is_a_gate_both_ways() -> TestResult {
     let gate = &summary["gates"][0];
     assert_eq!(gate["kind"], "coverage", "{summary}");
     assert_eq!(gate["outcome"], "failed", "{summary}");
-    let (_, report) = direct(data.path(), strict.path(), "coverage report", &[])?;
+    // Slipway keeps coverage's data in its own folder: the direct run reads it from there.
+    let data_file = venv_bin(data.path(), strict.path())?
+        .join("../../../scratch")
+        .join(project::project_id(&std::fs::canonicalize(strict.path())?))
+        .join(".coverage");
+    let data_file = data_file.display().to_string();
+    let (_, report) = direct(
+        data.path(),
+        strict.path(),
+        "coverage report",
+        &[("COVERAGE_FILE", &data_file)],
+    )?;
     let total = report
         .lines()
         .find(|line| line.starts_with("TOTAL"))

@@ -15,6 +15,7 @@ use slipway::project::{self, ProjectSettings};
 use support::{slipway_binary, TestResult};
 
 mod ci_traps;
+mod env_traps;
 use tokio_util::sync::CancellationToken;
 
 fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {

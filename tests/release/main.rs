@@ -94,7 +94,7 @@ fn with_test_file(name: &str, file: &str, body: &str) -> Result<Fixture, Box<dyn
 }
 
 fn change_settings(fixture: &Fixture, change: impl FnOnce(&mut ProjectSettings)) -> TestResult {
-    let mut settings = project::load_settings(&fixture.data, &fixture.root).ok_or("settings were saved")?;
+    let mut settings = project::load_settings(&fixture.data, &fixture.root)?.ok_or("settings were saved")?;
     change(&mut settings);
     project::save_settings(&fixture.data, &fixture.root, &settings)?;
     Ok(())
@@ -920,4 +920,26 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
         }
     }
     Ok(())
+}
+
+/// An app that listens on `$PORT` only (as on Render), with no `EXPOSE`: the Local target sets
+/// PORT to the container port, as Render does.
+#[tokio::test]
+async fn the_local_container_gets_port_as_render_sets_it() -> TestResult {
+    let fixture = fixture("portless", |root| {
+        let dockerfile = std::fs::read_to_string(root.join("Dockerfile"))?
+            .replace(" PORT=8000", "")
+            .replace("EXPOSE 8000\n", "")
+            .replace(
+                "CMD [\"python3\", \"-m\", \"lettings\"]",
+                "CMD [\"sh\", \"-c\", \"test -n \\\"$PORT\\\" && exec python3 -m lettings\"]",
+            );
+        std::fs::write(root.join("Dockerfile"), dockerfile)
+    })?;
+    change_settings(&fixture, |settings| settings.container_port = Some(9000))?;
+    let (summary, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let url = summary.url.clone().ok_or("a live release has a URL")?;
+    assert_eq!(fetch(&url).await?.0, 200);
+    remove_project_containers(&fixture.root).await
 }

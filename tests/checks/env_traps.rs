@@ -1,0 +1,211 @@
+//! The environment as projects declare it, one fixture per trap: requirements beside a
+//! subfolder app, a Dockerfile the CI builds, dependency groups and uv's lock, Poetry run
+//! through its CI line, a Python the machine lacks, tests that write into the tree.
+
+use std::path::Path;
+use std::process::Command;
+
+use slipway::project;
+
+use super::ci_traps::{direct, plan, step};
+use super::{check, write, PASSING_TEST};
+use crate::support::TestResult;
+
+fn git_status(root: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    let output = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(root)
+        .output()?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn commit_all(root: &Path) -> TestResult {
+    crate::support::git(root, &["init", "-q", "-b", "main"])?;
+    crate::support::git(root, &["add", "-A"])?;
+    crate::support::git(root, &["commit", "-q", "-m", "fixture"])
+}
+
+#[test]
+fn a_subfolder_app_gets_its_own_requirements_and_dockerfile() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("nginx/Dockerfile", "FROM nginx\n"),
+            ("app/Dockerfile", "FROM python:3.11-slim\nCOPY . .\n"),
+            ("app/manage.py", ""),
+            ("app/requirements.txt", "pytest\nflake8\nsix==1.16.0\n"),
+            (
+                "app/tests/test_six.py",
+                "import six\n\n\ndef test_six():\n    assert six.__version__ == '1.16.0'\n",
+            ),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.python.install_from, ["app/requirements.txt"]);
+    assert_eq!(
+        detection.dockerfile.as_ref().map(|d| d.value.as_str()),
+        Some("app/Dockerfile")
+    );
+    assert_eq!(detection.build_context.value, "app");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(
+        summary["tests"]["passed"], 1,
+        "the app's requirements were installed: {summary}"
+    );
+    assert_eq!(code, 0, "{summary}");
+    let plan = plan(dir.path(), data.path(), None)?;
+    let build = step(&plan, "build")
+        .map(|step| step["detail"].to_string())
+        .unwrap_or_default();
+    assert!(build.contains("app/Dockerfile (context app)"), "{plan}");
+    Ok(())
+}
+
+#[test]
+fn the_dockerfile_the_ci_builds_is_the_one_built() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                "jobs:\n  image:\n    steps:\n      - run: docker build -f site/Dockerfile.prod -t shop site\n",
+            ),
+            ("Dockerfile", "FROM python:3.11-slim\n"),
+            ("site/Dockerfile.prod", "FROM python:3.11-slim\n"),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    let chosen = detection.dockerfile.ok_or("a Dockerfile is chosen")?;
+    assert_eq!(chosen.value, "site/Dockerfile.prod");
+    assert!(chosen.source.contains("your CI builds"), "{}", chosen.source);
+    assert_eq!(detection.build_context.value, "site");
+    let settings = project::ProjectSettings::from_detection(&project::detect(dir.path()));
+    let (context, dockerfile) = settings.build_paths(dir.path())?;
+    assert_eq!(
+        (context, dockerfile.as_str()),
+        (dir.path().join("site"), "Dockerfile.prod")
+    );
+    Ok(())
+}
+
+#[test]
+fn dependency_groups_and_uv_lock_are_installed_without_touching_the_project() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let pyproject = "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"six\"]\n\n[dependency-groups]\ndev = [\"pytest\", \"flake8\"]\n";
+    let lock = "version = 1\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"shop\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\ndependencies = [{ name = \"six\" }]\n\n[package.dev-dependencies]\ndev = [{ name = \"pytest\" }, { name = \"flake8\" }]\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nsource = { registry = \"https://example.invalid/simple\" }\n\n[[package]]\nname = \"pytest\"\nversion = \"8.3.3\"\nsource = { registry = \"https://example.invalid/simple\" }\n\n[[package]]\nname = \"flake8\"\nversion = \"7.1.1\"\nsource = { registry = \"https://example.invalid/simple\" }\n";
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                "jobs:\n  test:\n    steps:\n      - run: uv sync --group dev\n      - run: uv run pytest -q\n",
+            ),
+            ("pyproject.toml", pyproject),
+            ("uv.lock", lock),
+            ("src/shop/__init__.py", "import six\n\nVERSION = six.__version__\n"),
+            (
+                "tests/test_shop.py",
+                "import shop\n\n\ndef test_locked_six():\n    assert shop.VERSION == '1.16.0'\n",
+            ),
+        ],
+    )?;
+    commit_all(dir.path())?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.python.installer, project::Installer::UvLock);
+    assert_eq!(detection.test_command.value, "pytest -q");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    assert_eq!(code, 0, "{summary}");
+    let (_, pytest_version) = direct(data.path(), dir.path(), "pytest --version", &[])?;
+    assert!(pytest_version.contains("8.3.3"), "the locked pytest: {pytest_version}");
+    assert_eq!(
+        git_status(dir.path())?,
+        "",
+        "no egg-info, cache or coverage file in the project"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_poetry_ci_line_runs_without_poetry() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (".circleci/config.yml", "jobs:\n  test:\n    steps:\n      - run: poetry install --with dev\n      - run: poetry run pytest -q\n      - run: poetry run flake8 shop\n"),
+            ("pyproject.toml", "[tool.poetry]\nname = \"shop\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\n\n[tool.poetry.group.dev.dependencies]\npytest = \"*\"\nflake8 = \"*\"\n"),
+            ("shop/__init__.py", ""),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.test_command.value, "pytest -q");
+    assert_eq!(detection.lint_command.value, "flake8 shop");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    assert_eq!(code, 0, "{summary}");
+    Ok(())
+}
+
+#[test]
+fn a_python_the_machine_lacks_is_named() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"shop\"\nversion = \"1\"\nrequires-python = \">=3.99\"\ndependencies = []\n",
+            ),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let output = Command::new(crate::support::slipway_binary())
+        .args(["check", "--project"])
+        .arg(dir.path())
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("This project needs Python >=3.99 (pyproject.toml)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pyenv install 3.99"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn tests_that_write_into_the_tree_are_named_and_coverage_stays_out() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let writes = "from pathlib import Path\n\n\ndef test_writes_a_database():\n    Path('sqlite.db').write_text('x')\n";
+    write(
+        dir.path(),
+        &[
+            (".github/workflows/ci.yml", "jobs:\n  test:\n    steps:\n      - run: pip install -r requirements.txt\n      - run: coverage run -m pytest\n      - run: coverage report\n"),
+            ("requirements.txt", "pytest\nflake8\ncoverage\n"),
+            ("tests/test_writes.py", writes),
+        ],
+    )?;
+    commit_all(dir.path())?;
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(
+        summary["gates"][0]["outcome"], "passed",
+        "coverage found its data: {summary}"
+    );
+    assert_eq!(summary["changedFiles"], serde_json::json!(["sqlite.db"]), "{summary}");
+    assert!(
+        !dir.path().join(".coverage").exists(),
+        "coverage's data stays in Slipway's folder"
+    );
+    assert!(!dir.path().join(".pytest_cache").exists());
+    Ok(())
+}
