@@ -71,7 +71,7 @@ pub fn installed() -> Vec<Interpreter> {
         }
     }
     let mut interpreters: Vec<Interpreter> = found.into_iter().map(|(_, interpreter)| interpreter).collect();
-    interpreters.sort_by(|a, b| b.version.cmp(&a.version));
+    interpreters.sort_by_key(|interpreter| std::cmp::Reverse(interpreter.version));
     interpreters
 }
 

@@ -186,11 +186,7 @@ pub fn uv_requirements(root: &Path, extras: &[String], groups: &[String]) -> Res
             .entry(name.clone())
             .or_insert((version, Some(Vec::new())));
         match (&mut entry.1, marker) {
-            (Some(markers), Some(marker)) => {
-                if !markers.contains(&marker) {
-                    markers.push(marker);
-                }
-            }
+            (Some(markers), Some(marker)) if !markers.contains(&marker) => markers.push(marker),
             (markers, None) => *markers = None,
             _ => {}
         }

@@ -769,6 +769,7 @@ fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVar
     let Some(map) = block.and_then(Value::as_mapping) else {
         return;
     };
+    let fallback_pattern = Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok();
     for (name, value) in map {
         let Some(name) = name.as_str() else { continue };
         let text = match value {
@@ -781,8 +782,8 @@ fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVar
             continue;
         }
         // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
-        let fallback = Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#)
-            .ok()
+        let fallback = fallback_pattern
+            .as_ref()
             .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
         let computed = expression(&text) && fallback.is_none();
         env.push((
