@@ -12,13 +12,45 @@ use tokio_util::sync::CancellationToken;
 use super::process::{supervise, ProcessSpec};
 use super::{now_ms, python, requirements, CheckEvent, ChecksError, EventSink};
 use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
+use crate::secrets::{Secret, SecretStore};
+
+/// The secret values the project's settings name, read from the keyring.
+fn secret_values(
+    root: &Path,
+    settings: &ProjectSettings,
+    data_dir: &Path,
+) -> Result<Vec<(String, std::sync::Arc<Secret>)>, ChecksError> {
+    if settings.secret_env.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = SecretStore::os(data_dir);
+    let id = project_id(root);
+    let mut values = Vec::new();
+    for name in &settings.secret_env {
+        match store.project_value(&id, name) {
+            Ok(Some(value)) => values.push((name.clone(), std::sync::Arc::new(value))),
+            Ok(None) => {
+                return Err(ChecksError::Settings(format!(
+                    "The value of {name} is not in the keyring any more: enter it again in the project's settings."
+                )))
+            }
+            Err(error) => {
+                return Err(ChecksError::Settings(format!(
+                    "The value of {name} could not be read from the keyring: {}",
+                    crate::error::AppError::from(error).message
+                )))
+            }
+        }
+    }
+    Ok(values)
+}
 
 /// One pip install may take this long (a big requirements file on a slow mirror).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const FINGERPRINT_FILE: &str = ".slipway-fingerprint";
 
 /// A ready environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PreparedEnv {
     pub venv: PathBuf,
     /// Slipway made it (and may remake it); the project's own is never recreated.
@@ -26,6 +58,8 @@ pub struct PreparedEnv {
     /// Where the checks' own files go (coverage data, pytest's cache) instead of the project,
     /// in Slipway's data folder.
     pub scratch: PathBuf,
+    /// The project's secret values from the keyring, for the checks' processes only.
+    pub secrets: Vec<(String, std::sync::Arc<Secret>)>,
 }
 
 impl PreparedEnv {
@@ -66,6 +100,7 @@ pub async fn prepare_env(
     let say = |message: String| sink(CheckEvent::Setup { message });
     let scratch = data_dir.join("scratch").join(project_id(root));
     std::fs::create_dir_all(&scratch).map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    let secrets = secret_values(root, settings, data_dir)?;
     if let Some(own) = settings
         .venv
         .as_deref()
@@ -76,6 +111,7 @@ pub async fn prepare_env(
             venv: own,
             managed: false,
             scratch: scratch.clone(),
+            secrets: secrets.clone(),
         };
         // The person's own environment is never changed: when it lacks a tool (or has
         // another version), Slipway makes its own beside it.
@@ -94,6 +130,7 @@ pub async fn prepare_env(
         venv: data_dir.join("venvs").join(project_id(root)),
         managed: true,
         scratch,
+        secrets,
     };
     let found = tokio::task::spawn_blocking(python::installed)
         .await

@@ -50,6 +50,12 @@ impl ChecksSummary {
 
 pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
     let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    // Secret values go from the keyring into the checks' processes and nowhere else.
+    variables.extend(
+        env.secrets
+            .iter()
+            .map(|(name, value)| (name.clone(), value.expose().to_owned())),
+    );
     variables.extend(env.activation());
     // The project itself is never installed into the environment: a `src/` layout is put on
     // the path instead, as an editable install would.
@@ -322,6 +328,7 @@ mod tests {
             venv: dir.path().join(".venv"),
             managed: false,
             scratch: dir.path().join("scratch"),
+            secrets: Vec::new(),
         };
         let command = lint_command(dir.path(), &settings(LintTool::Flake8, "flake8"), &env);
         // Quoted for the shell: the defaults hold a `*`.
@@ -338,6 +345,7 @@ mod tests {
             venv: PathBuf::from("/data/venvs/x"),
             managed: true,
             scratch: PathBuf::from("/data/scratch/x"),
+            secrets: Vec::new(),
         };
         let root = Path::new("/p");
         assert_eq!(

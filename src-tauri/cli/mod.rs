@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod project_settings;
 mod release;
 
 use std::sync::Arc;
@@ -82,6 +83,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What Slipway detected and saved for a project, each with where it came from; change a
+    /// field with `set`.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Values the project's checks get: `set` reads the value from standard input; a secret
+    /// goes to the OS keyring.
+    #[command(subcommand)]
+    Env(EnvCommand),
     /// The release history, newest first.
     History {
         /// Only this project's releases.
@@ -91,6 +100,48 @@ pub enum Command {
         limit: u32,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Everything detected and saved: commands and gates, linter and version, requirement
+    /// files, interpreter, Dockerfile and context, environment variables (names; values only
+    /// when not secret), and the CI lines not run.
+    Show {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Changes one field and saves the settings: test-command, lint-command, lint on|off,
+    /// gate ID on|off, venv, install-from, dockerfile, build-context, image-repository,
+    /// container-port, health-path, check-timeout.
+    Set {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        field: String,
+        #[arg(num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+        value: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Sets NAME from standard input (`echo -n VALUE | slipway env set --project DIR NAME`).
+    Set {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        name: String,
+        /// Keep it in the OS keyring (names that look secret always are).
+        #[arg(long)]
+        secret: bool,
+    },
+    /// Removes NAME (from the keyring too).
+    Unset {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        name: String,
     },
 }
 
@@ -203,6 +254,14 @@ pub fn run(command: Command) -> ExitCode {
             runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
         }
         Command::History { project, limit, json } => release::run_history(&paths, settings, project, limit, json),
+        Command::Project(ProjectCommand::Show { project, json }) => project_settings::show(&paths, &project, json),
+        Command::Project(ProjectCommand::Set { project, field, value }) => {
+            project_settings::set(&paths, &project, &field, &value)
+        }
+        Command::Env(EnvCommand::Set { project, name, secret }) => {
+            project_settings::env_set(&paths, &project, &name, secret)
+        }
+        Command::Env(EnvCommand::Unset { project, name }) => project_settings::env_unset(&paths, &project, &name),
     }
 }
 
@@ -516,10 +575,11 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
 
 pub(crate) fn fail(error: &crate::error::AppError) -> ExitCode {
     // Only errors that are bugs go to Sentry; the rest are the person's to fix.
+    // The terminal gets the error once, below; the log file keeps it.
     if error.kind == crate::error::ErrorKind::Unknown {
         tracing::error!(kind = ?error.kind, "{}", error.message);
     } else {
-        tracing::warn!(kind = ?error.kind, "{}", error.message);
+        tracing::info!(kind = ?error.kind, "{}", error.message);
     }
     eprintln!("error: {}\nhint: {}", error.message, error.hint);
     ExitCode::from(EXIT_USAGE)

@@ -80,6 +80,40 @@ pub async fn save_project_settings(
     Ok(settings)
 }
 
+/// Sets a value the project's checks get. A secret goes to the OS keyring and never comes
+/// back: the returned settings hold its name only.
+#[tauri::command]
+#[tracing::instrument(skip(state, value), err)]
+pub async fn set_project_value(
+    state: State<'_, AppState>,
+    path: String,
+    name: String,
+    value: String,
+    secret: bool,
+) -> Result<ProjectSettings, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let data_dir = state.paths.data_dir.clone();
+    // The keyring answers over D-Bus: off the async runtime.
+    tokio::task::spawn_blocking(move || project::set_value(&data_dir, &root, &name, &value, secret))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+}
+
+/// Removes a value (from the keyring too, when it was secret).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn unset_project_value(
+    state: State<'_, AppState>,
+    path: String,
+    name: String,
+) -> Result<ProjectSettings, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let data_dir = state.paths.data_dir.clone();
+    tokio::task::spawn_blocking(move || project::unset_value(&data_dir, &root, &name))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+}
+
 /// Prepares the Python environment and runs the selected checks, streaming every event to
 /// `on_event`. One run per project at a time; `cancel_checks` stops it.
 #[tauri::command]

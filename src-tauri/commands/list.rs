@@ -9,6 +9,8 @@ pub const COMMANDS: &[&str] = &[
     "run_doctor",
     "detect_project",
     "save_project_settings",
+    "set_project_value",
+    "unset_project_value",
     "run_checks",
     "cancel_checks",
     "images_overview",

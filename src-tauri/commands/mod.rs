@@ -73,6 +73,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         project::forget_recent_project,
         checks::detect_project,
         checks::save_project_settings,
+        checks::set_project_value,
+        checks::unset_project_value,
         checks::run_checks,
         checks::cancel_checks,
         images::images_overview,

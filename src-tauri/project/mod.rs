@@ -12,6 +12,7 @@ mod git;
 mod needs;
 mod recent;
 mod settings;
+mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use recent::{RecentProject, RecentProjects};
 pub use settings::{
     load_settings, project_id, save_settings, settings_or_detected, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
+pub use values::{set_value, unset_value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {

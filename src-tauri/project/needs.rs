@@ -27,7 +27,10 @@ pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<N
         .env_vars
         .iter()
         .filter(|need| {
-            !settings.env.contains_key(&need.name) && !need.in_dotenv && std::env::var_os(&need.name).is_none()
+            !settings.env.contains_key(&need.name)
+                && !settings.secret_env.contains(&need.name)
+                && !need.in_dotenv
+                && std::env::var_os(&need.name).is_none()
         })
         .filter_map(|need| {
             let why = match (&need.ci_expression, need.required) {

@@ -75,6 +75,9 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub build_context: Option<String>,
+    /// Names of the secret values the checks get from the OS keyring (never their values).
+    #[serde(default)]
+    pub secret_env: Vec<String>,
     /// The requirement files to install, relative to the project; `None` uses what the CI
     /// installs, else what detection found.
     #[serde(default)]
@@ -109,6 +112,7 @@ impl ProjectSettings {
             gates: Vec::new(),
             install_from: None,
             build_context: None,
+            secret_env: Vec::new(),
         }
     }
 

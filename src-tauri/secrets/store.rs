@@ -240,6 +240,30 @@ impl SecretStore {
         Ok(Secret(secret))
     }
 
+    /// Keeps a secret value a project's checks need (`SECRET_KEY` for the tests) in the
+    /// keyring, under the project; it is never listed as an account.
+    pub fn set_project_value(&self, project_id: &str, name: &str, value: &str) -> Result<(), StoreError> {
+        register_secret(value, None);
+        Ok(self.backend.set(&Self::project_entry(project_id, name), value)?)
+    }
+
+    /// A project's secret value, registered with the redactor as it is read.
+    pub fn project_value(&self, project_id: &str, name: &str) -> Result<Option<Secret>, StoreError> {
+        let value = self.backend.get(&Self::project_entry(project_id, name))?;
+        Ok(value.map(|value| {
+            register_secret(&value, None);
+            Secret(value)
+        }))
+    }
+
+    pub fn delete_project_value(&self, project_id: &str, name: &str) -> Result<(), StoreError> {
+        Ok(self.backend.delete(&Self::project_entry(project_id, name))?)
+    }
+
+    fn project_entry(project_id: &str, name: &str) -> String {
+        format!("project-env:{project_id}:{name}")
+    }
+
     /// Deletes the secret and the account.
     pub fn delete(&self, service: Service, account: &str) -> Result<(), StoreError> {
         self.backend.delete(&Self::entry_name(service, account))?;

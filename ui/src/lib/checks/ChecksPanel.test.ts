@@ -18,6 +18,8 @@ function storeWith(run: (emit: (event: CheckEvent) => void) => Promise<ChecksRun
       cancelled = true;
       return true;
     },
+    setProjectValue: async () => details.settings,
+    unsetProjectValue: async () => details.settings,
   });
   store.details = details;
   return { store, wasCancelled: () => cancelled };

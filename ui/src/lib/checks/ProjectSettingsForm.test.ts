@@ -11,7 +11,10 @@ const details: ProjectDetails = {
     lintTool: { value: "flake8", source: "setup.cfg" },
     lintCommand: { value: "flake8", source: "setup.cfg" },
     lintVersion: null,
-    python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "pip" },
+    python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "pip", installSource: "found in the project\'s folder", packages: [], extras: [], groups: [], requiresPython: null, ciPython: null },
+            dockerfile: { value: "Dockerfile", source: "the project\'s folder" },
+            buildContext: { value: ".", source: "the project\'s folder" },
+            ciFiles: [],
     dockerfiles: ["Dockerfile"],
     dockerignore: false,
     renderYaml: false,
@@ -20,7 +23,6 @@ const details: ProjectDetails = {
             lintOrigin: null,
             gates: [],
             ciSkipped: [],
-    ciFiles: [],
   },
   settings: {
     testCommand: "pytest",
@@ -33,6 +35,7 @@ const details: ProjectDetails = {
     checkTimeoutSecs: 1800,
             lintEnabled: true,
             gates: [],
+            secretEnv: [],
     imageRepository: null,
   },
   saved: false,
@@ -46,6 +49,8 @@ describe("the build settings", () => {
       saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
       runChecks: vi.fn(),
       cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(),
+      unsetProjectValue: vi.fn(),
     };
     const store = new ChecksStore(api);
     await store.load("/p/shop");
@@ -61,5 +66,42 @@ describe("the build settings", () => {
     expect(saved.imageTags).toEqual(["v-{commit}", "stable"]);
     expect(saved.buildTarget).toBe("web");
     expect(saved.buildArgs).toEqual({ PYTHON_VERSION: "3.11", DEBUG: "0=no" });
+  });
+
+  it("sends a secret test value to the keyring once and never shows it again", async () => {
+    const secretDetails = structuredClone(details) as ProjectDetails;
+    secretDetails.detection.envVars = [
+      {
+        name: "DJANGO_SECRET_KEY",
+        sources: ["shop/settings.py"],
+        example: null,
+        secret: true,
+        ciValue: null,
+        ciExpression: "${{ secrets.DJANGO_SECRET_KEY }}",
+        required: true,
+        readByCode: true,
+        inDotenv: false,
+      },
+    ];
+    const saved = { ...secretDetails.settings, secretEnv: ["DJANGO_SECRET_KEY"] };
+    const api = {
+      detectProject: vi.fn(async () => secretDetails),
+      saveProjectSettings: vi.fn(),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(async () => saved),
+      unsetProjectValue: vi.fn(async () => ({ ...saved, secretEnv: [] })),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    const input = screen.getByLabelText("DJANGO_SECRET_KEY") as HTMLInputElement;
+    expect(input.type).toBe("password");
+    await fireEvent.input(input, { target: { value: "s3cret-marker" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save to keyring" }));
+    expect(api.setProjectValue).toHaveBeenCalledWith("/p/shop", "DJANGO_SECRET_KEY", "s3cret-marker", true);
+    expect(await screen.findByTestId("secret-set-DJANGO_SECRET_KEY")).toHaveTextContent("kept in the keyring");
+    expect(document.body.innerHTML).not.toContain("s3cret-marker");
+    expect(JSON.stringify(store.draft)).not.toContain("s3cret-marker");
   });
 });

@@ -5,6 +5,7 @@ import {
   type Api,
   type CheckEvent,
   type CheckSelection,
+  type GateReport,
   type LintReport,
   type ProjectDetails,
   type ProjectSettings,
@@ -22,7 +23,10 @@ export interface OutputLine {
   stderr: boolean;
 }
 
-type ChecksApi = Pick<Api, "detectProject" | "saveProjectSettings" | "runChecks" | "cancelChecks">;
+type ChecksApi = Pick<
+  Api,
+  "detectProject" | "saveProjectSettings" | "runChecks" | "cancelChecks" | "setProjectValue" | "unsetProjectValue"
+>;
 
 export class ChecksStore {
   details = $state<ProjectDetails | null>(null);
@@ -32,6 +36,7 @@ export class ChecksStore {
   setupMessage = $state<string | null>(null);
   tests = $state<TestReport | null>(null);
   lint = $state<LintReport | null>(null);
+  gates = $state<GateReport[]>([]);
   error = $state<SlipwayError | null>(null);
   saved = $state(false);
   private nextLine = 0;
@@ -61,6 +66,37 @@ export class ChecksStore {
     }
   }
 
+  /**
+   * Keeps a secret value in the OS keyring for the project's checks. The value goes to the
+   * backend once and never comes back: only its name is in the settings.
+   */
+  async setSecret(name: string, value: string): Promise<boolean> {
+    if (!this.details || !this.draft) return false;
+    this.error = null;
+    try {
+      const settings = await this.api.setProjectValue(this.details.path, name, value, true);
+      this.details = { ...this.details, settings, saved: true };
+      this.draft.secretEnv = [...settings.secretEnv];
+      delete this.draft.env[name];
+      return true;
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+      return false;
+    }
+  }
+
+  async removeSecret(name: string): Promise<void> {
+    if (!this.details || !this.draft) return;
+    this.error = null;
+    try {
+      const settings = await this.api.unsetProjectValue(this.details.path, name);
+      this.details = { ...this.details, settings };
+      this.draft.secretEnv = [...settings.secretEnv];
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+    }
+  }
+
   async run(selection: CheckSelection): Promise<void> {
     if (!this.details || this.running) return;
     this.running = selection;
@@ -69,10 +105,12 @@ export class ChecksStore {
     this.setupMessage = null;
     if (selection !== "lint") this.tests = null;
     if (selection !== "tests") this.lint = null;
+    this.gates = [];
     try {
       const result = await this.api.runChecks(this.details.path, selection, (event) => this.receive(event));
       if (result.tests) this.tests = result.tests;
       if (result.lint) this.lint = result.lint;
+      this.gates = result.gates;
     } catch (raw) {
       this.error = toSlipwayError(raw);
     } finally {
@@ -102,7 +140,14 @@ export class ChecksStore {
       case "output":
         this.append(event.data.check ?? "setup", event.data.line, event.data.stream === "stderr");
         break;
+      case "gateStarted":
+        this.append(event.data.id, `$ ${event.data.command}`, false);
+        break;
+      case "gateOutput":
+        this.append(event.data.id, event.data.line, event.data.stream === "stderr");
+        break;
       case "finished":
+      case "gateFinished":
         break;
     }
   }

@@ -327,6 +327,10 @@ gates: Array<Gate>,
  */
 buildContext?: string, 
 /**
+ * Names of the secret values the checks get from the OS keyring (never their values).
+ */
+secretEnv: Array<string>, 
+/**
  * The requirement files to install, relative to the project; `None` uses what the CI
  * installs, else what detection found.
  */

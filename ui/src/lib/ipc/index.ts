@@ -135,6 +135,10 @@ export const api = {
   saveProjectSettings: (path: string, settings: ProjectSettings) =>
     call<ProjectSettings>("save_project_settings", { path, settings }),
   cancelChecks: (path: string) => call<boolean>("cancel_checks", { path }),
+  /** A secret value goes to the keyring and never comes back; the settings hold its name. */
+  setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
+    call<ProjectSettings>("set_project_value", { path, name, value, secret }),
+  unsetProjectValue: (path: string, name: string) => call<ProjectSettings>("unset_project_value", { path, name }),
 
   /** Runs checks; every event arrives at `onEvent` while the promise is pending. */
   runChecks(path: string, selection: CheckSelection, onEvent: (event: CheckEvent) => void): Promise<ChecksRun> {
