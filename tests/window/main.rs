@@ -486,3 +486,91 @@ async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
     );
     Ok(())
 }
+
+/// A secret value the tests need is typed in the window, kept in the keyring, given to the
+/// tests (which pass with it), and found nowhere else: not the page, not a file Slipway wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> TestResult {
+    let _environment = test_registry();
+    let marker = format!("sk-window-{}", std::process::id());
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = projects.path().join("secret-shop");
+    for (file, text) in [
+        ("requirements.txt", "pytest\nflake8\n".to_owned()),
+        ("manage.py", String::new()),
+        ("shop/__init__.py", String::new()),
+        ("shop/settings.py", "import os\n\nSECRET_KEY = os.environ['DJANGO_SECRET_KEY']\n".to_owned()),
+        (
+            "tests/test_secret.py",
+            format!("import os\n\n\ndef test_the_secret_arrives():\n    assert os.environ['DJANGO_SECRET_KEY'] == '{marker}'\n"),
+        ),
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().ok_or("a folder")?)?;
+        std::fs::write(path, text)?;
+    }
+    git(&root, &["init", "-q", "-b", "main"])?;
+    git(&root, &["add", "-A"])?;
+    git(&root, &["commit", "-q", "-m", "secret fixture"])?;
+    // The test file holds the marker by design; it is not Slipway's to leak.
+    let root = root.canonicalize()?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    let input = wait_or_explain(
+        &session,
+        "//input[@id='env-DJANGO_SECRET_KEY'][@type='password']",
+        UI_WAIT,
+        "no-secret-input",
+    )
+    .await?;
+    session.type_text(&input, &marker).await?;
+    session
+        .click(&session.wait_for(&button("Save to keyring"), UI_WAIT).await?)
+        .await?;
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='secret-set-DJANGO_SECRET_KEY']",
+        UI_WAIT,
+        "secret-not-saved",
+    )
+    .await?;
+    session
+        .click(&session.wait_for(&button("Run tests"), UI_WAIT).await?)
+        .await?;
+    let heading = wait_or_explain(
+        &session,
+        "//section[@aria-label='Test results']//h4",
+        240,
+        "secret-checks-not-done",
+    )
+    .await?;
+    assert_eq!(session.text(&heading).await?, "Tests passed");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "secret-test-value").await?;
+    let page = session.execute("return document.documentElement.outerHTML").await?;
+    let page = page.as_str().unwrap_or_default().to_owned();
+    session.end().await?;
+
+    // The keyring holds it; nothing else does.
+    let stored = slipway::secrets::SecretStore::os(data.path())
+        .project_value(&slipway::project::project_id(&root), "DJANGO_SECRET_KEY")?
+        .ok_or("the value is in the keyring")?;
+    assert_eq!(stored.expose(), marker);
+    let mut places = vec![("the page".to_owned(), page)];
+    for file in support::files_below(data.path())? {
+        places.push((
+            file.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
+        ));
+    }
+    assert!(places.iter().any(|(name, _)| name.contains("logs")), "the log file was searched");
+    assert!(places.iter().any(|(name, _)| name.contains("projects")), "the settings were searched");
+    for (place, text) in &places {
+        assert!(!text.contains(&marker), "the secret was found in {place}");
+    }
+    Ok(())
+}
