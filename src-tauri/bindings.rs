@@ -29,6 +29,7 @@ pub fn render() -> String {
         decl::<project::PythonEnv>(&cfg),
         decl::<project::EnvVarNeed>(&cfg),
         decl::<project::CiOrigin>(&cfg),
+        decl::<project::Blueprint>(&cfg),
         decl::<project::GateKind>(&cfg),
         decl::<project::Gate>(&cfg),
         decl::<project::SkippedCommand>(&cfg),

@@ -289,6 +289,8 @@ pub(crate) struct Scanned {
     pub needs: Vec<NeededValue>,
     /// Why the Dockerfile is that one, when detection chose it.
     pub dockerfile_source: Option<String>,
+    /// `render.yaml`'s web service, when there is one.
+    pub blueprint: Option<project::Blueprint>,
     /// Steps the CI does not run, with what Slipway runs instead.
     pub silent_ci: Vec<(Step, String)>,
     /// Where the test and lint commands came from in the CI, and the CI lines not run.
@@ -341,6 +343,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         .filter(|chosen| settings.dockerfile.as_deref() == Some(chosen.value.as_str()))
         .map(|chosen| chosen.source.clone());
     Ok(Scanned {
+        blueprint: detection.blueprint.clone(),
         dockerfile_source,
         silent_ci: silent,
         needs: needed_values(&detection, &settings),
@@ -509,7 +512,7 @@ pub(crate) async fn plan_and_scan(
         "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
     });
     steps.push(push);
-    steps.push(PlannedStep::new(
+    let mut deploy = PlannedStep::new(
         Step::Deploy,
         match target {
             Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
@@ -518,8 +521,28 @@ pub(crate) async fn plan_and_scan(
                 service.clone().unwrap_or_else(|| "(none chosen)".to_owned())
             ),
         },
-    ));
-    steps.push(PlannedStep::new(Step::Verify, format!("wait for {health} to answer")));
+    );
+    if let Some(blueprint) = scanned.blueprint.as_ref().filter(|blueprint| blueprint.is_native()) {
+        deploy.notes.push(format!(
+            "render.yaml describes {} as a {} service: Render builds it from source, and an image cannot be deployed to it. Slipway deploys images: use an image-backed web service on Render, or the Local target.",
+            blueprint.service_name.as_deref().unwrap_or("the web service"),
+            blueprint.runtime.as_deref().unwrap_or("native")
+        ));
+    }
+    steps.push(deploy);
+    let mut verify = PlannedStep::new(Step::Verify, format!("wait for {health} to answer"));
+    if settings.health_path.is_some()
+        && scanned
+            .blueprint
+            .as_ref()
+            .and_then(|blueprint| blueprint.health_check_path.as_ref())
+            == settings.health_path.as_ref()
+    {
+        verify
+            .notes
+            .push("The health check path render.yaml gives Render.".to_owned());
+    }
+    steps.push(verify);
     let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root

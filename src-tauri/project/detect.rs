@@ -7,6 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::blueprint::{read_blueprint, Blueprint};
 use super::ci::{read_ci, CiCommand, CiFindings, Install};
 use super::files::{find_files, is_virtualenv, read_text};
 use super::gates::{Gate, SkippedCommand};
@@ -151,6 +152,8 @@ pub struct Detection {
     pub build_context: Detected<String>,
     pub dockerignore: bool,
     pub render_yaml: bool,
+    /// What `render.yaml` says of the web service, when there is one.
+    pub blueprint: Option<Blueprint>,
     pub env_vars: Vec<EnvVarNeed>,
     /// Folders the lint config already excludes.
     pub lint_excludes: Vec<String>,
@@ -195,7 +198,8 @@ pub fn detect(root: &Path) -> Detection {
     .iter()
     .map(|path| path.display().to_string())
     .collect();
-    let (dockerfile, build_context) = choose_dockerfile(&dockerfiles, &ci, app_root.as_deref());
+    let blueprint = read_blueprint(root);
+    let (dockerfile, build_context) = choose_dockerfile(&dockerfiles, &ci, app_root.as_deref(), blueprint.as_ref());
     Detection {
         test_command: test_command(root, &ci),
         test_origin: ci.test.as_ref().map(CiOrigin::from),
@@ -211,7 +215,8 @@ pub fn detect(root: &Path) -> Detection {
         dockerfile,
         build_context,
         dockerignore: root.join(".dockerignore").is_file(),
-        render_yaml: root.join("render.yaml").is_file(),
+        render_yaml: blueprint.is_some() || root.join("render.yaml").is_file(),
+        blueprint,
         env_vars: env_vars(root, app_root.as_deref(), &ci),
         lint_excludes: flake8_excludes(root),
         app_root,
@@ -355,13 +360,14 @@ fn requirement_files(root: &Path, ci: &CiFindings, app_root: Option<&str>) -> (V
     }
 }
 
-/// The Dockerfile to build and its context: what the CI builds; else the app's own beside
-/// `manage.py` (built from that folder, as its `COPY . .` expects); else the top one; else
-/// one that is not a proxy's or a front end's.
+/// The Dockerfile to build and its context: what the CI builds; else what `render.yaml`
+/// names; else the app's own beside `manage.py` (built from that folder, as its `COPY . .`
+/// expects); else the top one; else one that is not a proxy's or a front end's.
 fn choose_dockerfile(
     found: &[String],
     ci: &CiFindings,
     app_root: Option<&str>,
+    blueprint: Option<&Blueprint>,
 ) -> (Option<Detected<String>>, Detected<String>) {
     let detected = |value: &str, source: &str| Detected {
         value: value.to_owned(),
@@ -380,6 +386,18 @@ fn choose_dockerfile(
             let why = format!("the one your CI builds ({})", build.source);
             return (Some(detected(&file, &why)), detected(&build.context, &why));
         }
+    }
+    // Render builds what the Blueprint names: the same image the release should ship.
+    if let Some(file) = blueprint
+        .and_then(|blueprint| blueprint.dockerfile.clone())
+        .filter(|file| found.contains(file))
+    {
+        let context = blueprint
+            .and_then(|blueprint| blueprint.docker_context.clone())
+            .filter(|context| !context.is_empty())
+            .unwrap_or_else(|| ".".to_owned());
+        let why = "the one render.yaml names";
+        return (Some(detected(&file, why)), detected(&context, why));
     }
     let is_dockerfile = |path: &str, folder: &str| {
         let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();

@@ -4,6 +4,7 @@
 //! then reads its git state. The recent-projects list lives in the app's data folder, never
 //! inside the project.
 
+mod blueprint;
 mod ci;
 mod detect;
 mod files;
@@ -21,6 +22,7 @@ use ts_rs::TS;
 
 use crate::error::{AppError, ErrorKind};
 
+pub use blueprint::{read_blueprint, Blueprint};
 pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, LintTool, PythonEnv};
 pub use files::{decode_text, is_virtualenv};
 pub use gates::{Gate, GateKind, SkippedCommand};

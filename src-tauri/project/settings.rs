@@ -131,6 +131,11 @@ impl ProjectSettings {
                 .filter_map(|need| need.ci_value.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
             gates: detection.gates.clone(),
+            // Render checks this path before a deploy counts as live; so does the Local target.
+            health_path: detection
+                .blueprint
+                .as_ref()
+                .and_then(|blueprint| blueprint.health_check_path.clone()),
             ..Self::with_commands(
                 &detection.test_command.value,
                 detection.lint_tool.value,

@@ -567,8 +567,14 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
             String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
         ));
     }
-    assert!(places.iter().any(|(name, _)| name.contains("logs")), "the log file was searched");
-    assert!(places.iter().any(|(name, _)| name.contains("projects")), "the settings were searched");
+    assert!(
+        places.iter().any(|(name, _)| name.contains("logs")),
+        "the log file was searched"
+    );
+    assert!(
+        places.iter().any(|(name, _)| name.contains("projects")),
+        "the settings were searched"
+    );
     for (place, text) in &places {
         assert!(!text.contains(&marker), "the secret was found in {place}");
     }

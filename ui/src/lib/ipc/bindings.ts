@@ -162,6 +162,20 @@ notes: Array<string>,
  */
 letsFail: string | null, };
 
+export type Blueprint = { serviceName: string | null, 
+/**
+ * `docker`, `image`, `python`, … (`env:` in older Blueprints).
+ */
+runtime: string | null, healthCheckPath: string | null, dockerfile: string | null, dockerContext: string | null, 
+/**
+ * The image a `runtime: image` service runs.
+ */
+imageUrl: string | null, 
+/**
+ * Names of the variables the service sets (never their values).
+ */
+envNames: Array<string>, };
+
 export type GateKind = "coverage" | "format" | "types" | "django" | "lint";
 
 export type Gate = { 
@@ -247,7 +261,11 @@ dockerfile: Detected<string> | null,
 /**
  * The folder sent to the engine as the build context, relative to the project (`.`).
  */
-buildContext: Detected<string>, dockerignore: boolean, renderYaml: boolean, envVars: Array<EnvVarNeed>, 
+buildContext: Detected<string>, dockerignore: boolean, renderYaml: boolean, 
+/**
+ * What `render.yaml` says of the web service, when there is one.
+ */
+blueprint: Blueprint | null, envVars: Array<EnvVarNeed>, 
 /**
  * Folders the lint config already excludes.
  */
