@@ -37,7 +37,8 @@ impl GateReport {
     /// Django's checks load the settings like the tests: when they could not start, the values
     /// nothing gives come first.
     pub fn name_missing_values(&mut self, sentence: Option<String>) {
-        if let (GateKind::Django, CheckOutcome::CouldNotRun, Some(sentence)) = (self.kind, self.outcome, sentence) {
+        let loads_settings = matches!(self.kind, GateKind::Django | GateKind::Coverage);
+        if let (true, CheckOutcome::CouldNotRun, Some(sentence)) = (loads_settings, self.outcome, sentence) {
             self.message = format!("{sentence} {}", self.message);
         }
     }

@@ -29,7 +29,7 @@ use crate::project::LintTool;
 pub use gate::{run_gate, GateReport};
 pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
 pub use pyenv::{prepare_env, PreparedEnv};
-pub use python::{choose as choose_python, installed as installed_pythons, Interpreter};
+pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

@@ -525,7 +525,14 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
 pub fn render_summary(summary: &ChecksSummary) -> String {
     let tests = &summary.tests;
     let mut out = format!("\nTests: {} ({})\n", tests.counts, outcome_word(tests.outcome));
-    for failure in &tests.failures {
+    // When the tests could not start, the problem says why; collection errors listed as
+    // failures would only repeat it.
+    let failures = if tests.outcome == CheckOutcome::CouldNotRun {
+        &[][..]
+    } else {
+        &tests.failures[..]
+    };
+    for failure in failures {
         out.push_str(&format!("  FAIL {}: {}\n", failure.node_id, failure.message));
     }
     if let Some(problem) = &tests.problem {

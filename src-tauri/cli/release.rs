@@ -121,6 +121,9 @@ fn render_plan(plan: &Plan) -> String {
             String::new()
         }
     );
+    if let Some(python) = &plan.python {
+        text.push_str(&format!("  python  {python}\n"));
+    }
     for step in &plan.steps {
         match &step.skip {
             Some(why) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),

@@ -136,6 +136,9 @@ pub struct Plan {
     pub ci_skipped: Vec<crate::project::SkippedCommand>,
     /// Values the gates still need: set them in the project's settings.
     pub needs: Vec<NeededValue>,
+    /// The Python the checks run with, in words ("Python 3.11.7, as pyproject.toml asks
+    /// (>=3.10)"); `None` with the project's own virtualenv.
+    pub python: Option<String>,
 }
 
 impl Plan {
@@ -450,6 +453,13 @@ pub(crate) async fn plan_and_scan(
     if let Err(error) = docker::engine_version().await {
         blockers.push(AppError::from(error));
     }
+    let python = match python_line(&scanned).await {
+        Ok(line) => line,
+        Err(error) => {
+            blockers.push(error);
+            None
+        }
+    };
 
     let port = container_port(root, settings);
     let health = settings.health_path();
@@ -490,7 +500,7 @@ pub(crate) async fn plan_and_scan(
         let context = settings.build_context.clone().unwrap_or_else(|| ".".to_owned());
         let mut build = PlannedStep::new(Step::Build, format!("{dockerfile} (context {context}) → {image}"));
         if let Some(why) = &scanned.dockerfile_source {
-            build.notes.push(format!("This Dockerfile: {why}."));
+            build.notes.push(format!("Why this Dockerfile: {why}."));
         }
         if let Err(why) = settings.build_paths(root) {
             blockers.push(AppError::new(
@@ -562,6 +572,7 @@ pub(crate) async fn plan_and_scan(
         gates,
         ci_skipped: ci_skipped.clone(),
         needs: scanned.needs.clone(),
+        python,
     };
     // Every name the build will give the image, checked before any call.
     for reference in plan.references() {
@@ -574,6 +585,34 @@ pub(crate) async fn plan_and_scan(
         }
     }
     Ok((plan, scanned))
+}
+
+/// The interpreter the checks' environment is made with, said as the plan shows it; `Err`
+/// when the project asks for a Python that is not installed.
+async fn python_line(scanned: &Scanned) -> Result<Option<String>, AppError> {
+    if scanned.settings.venv.is_some() {
+        return Ok(None);
+    }
+    let found = tokio::task::spawn_blocking(crate::checks::installed_pythons)
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    let python = &scanned.python;
+    let chosen = crate::checks::choose_python(python, &found).map_err(|why| {
+        AppError::new(
+            ErrorKind::Precondition,
+            why,
+            "Install that Python version (pyenv, uv or your system's packages), then plan again.",
+        )
+    })?;
+    let why = match (&python.requires_python, &python.ci_python) {
+        (Some(requires), _) => format!(", as {} asks ({})", requires.source, requires.value),
+        (None, Some(ci)) if crate::checks::python_satisfies(chosen.version, &ci.value) => {
+            format!(", as your CI runs ({})", ci.value)
+        }
+        (None, Some(ci)) => format!(": your CI runs {}, which is not installed here", ci.value),
+        (None, None) => String::new(),
+    };
+    Ok(Some(format!("Python {}{why}", chosen.version_text())))
 }
 
 /// Whether two image names are the same repository, ignoring tags, digests and Docker

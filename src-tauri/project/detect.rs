@@ -693,12 +693,19 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
 /// be told: DJANGO_SETTINGS_MODULE from the CI, the pytest configuration or `manage.py`, and
 /// the modules it star-imports.
 fn tests_settings_files(root: &Path, search_root: &Path, ci: &CiFindings) -> Option<Vec<PathBuf>> {
-    let assignment = Regex::new(r#"DJANGO_SETTINGS_MODULE\s*[=:,]\s*['"]?([A-Za-z_][\w.-]*)"#).ok()?;
+    // `DJANGO_SETTINGS_MODULE = x.settings`, pytest-django's `--ds=x.settings`, Django's own
+    // `--settings x.settings` (in the test command).
+    let assignment =
+        Regex::new(r#"(?:DJANGO_SETTINGS_MODULE\s*[=:,]\s*['"]?|--ds[= ]|--settings[= ])([A-Za-z_][\w.-]*)"#).ok()?;
     let from_ci = ci
         .env
         .iter()
         .find(|(name, _)| name == "DJANGO_SETTINGS_MODULE")
         .and_then(|(_, variable)| variable.value.clone());
+    let from_command = ci
+        .test
+        .as_ref()
+        .and_then(|test| assignment.captures(&test.command).map(|capture| capture[1].to_owned()));
     let from_files = || {
         ["pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"]
             .iter()
@@ -707,7 +714,7 @@ fn tests_settings_files(root: &Path, search_root: &Path, ci: &CiFindings) -> Opt
             .filter_map(|file| read_text(&file))
             .find_map(|text| assignment.captures(&text).map(|capture| capture[1].to_owned()))
     };
-    let module = from_ci.or_else(from_files)?;
+    let module = from_command.or(from_ci).or_else(from_files)?;
     let as_file = |module: &str| -> Option<PathBuf> {
         let path = PathBuf::from(module.replace('.', "/"));
         [path.with_extension("py"), path.join("__init__.py")]

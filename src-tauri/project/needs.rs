@@ -17,6 +17,9 @@ pub struct NeededValue {
     /// from ${{ secrets.X }}".
     pub why: String,
     pub secret: bool,
+    /// The tests' settings read it with no default: they cannot start without it. Otherwise
+    /// the CI gives it and the settings have a default.
+    pub required: bool,
 }
 
 /// The values the gates need and do not have: read with no default by the settings, or
@@ -48,19 +51,46 @@ pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<N
                 name: need.name.clone(),
                 why,
                 secret: need.secret,
+                required: need.required,
             })
         })
         .collect()
 }
 
-/// "The tests need SECRET_KEY and DJANGO_ALLOWED_HOSTS: set them in the project's settings."
-pub fn needs_sentence(needs: &[NeededValue]) -> Option<String> {
-    let names: Vec<&str> = needs.iter().map(|need| need.name.as_str()).collect();
-    let list = match names.as_slice() {
-        [] => return None,
+fn listed(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
         [one] => (*one).to_owned(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    };
-    let them = if names.len() == 1 { "it" } else { "them" };
-    Some(format!("The tests need {list}: set {them} in the project's settings."))
+    }
+}
+
+/// "The tests need SECRET_KEY and DJANGO_ALLOWED_HOSTS: set them in the project's settings."
+/// for the values the tests cannot start without; for the others, which the CI gives and the
+/// settings default, a softer word.
+pub fn needs_sentence(needs: &[NeededValue]) -> Option<String> {
+    let required: Vec<&str> = needs
+        .iter()
+        .filter(|need| need.required)
+        .map(|need| need.name.as_str())
+        .collect();
+    let optional: Vec<&str> = needs
+        .iter()
+        .filter(|need| !need.required)
+        .map(|need| need.name.as_str())
+        .collect();
+    let them = |names: &[&str]| if names.len() == 1 { "it" } else { "them" };
+    match (required.is_empty(), optional.is_empty()) {
+        (true, true) => None,
+        (false, _) => Some(format!(
+            "The tests need {}: set {} in the project's settings.",
+            listed(&required),
+            them(&required)
+        )),
+        (true, false) => Some(format!(
+            "Your CI gives {} from its secrets or variables; here the settings' defaults are used unless you set {} in the project's settings.",
+            listed(&optional),
+            them(&optional)
+        )),
+    }
 }

@@ -178,6 +178,51 @@ fn a_python_the_machine_lacks_is_named() -> TestResult {
         "{stderr}"
     );
     assert!(stderr.contains("pyenv install 3.99"), "{stderr}");
+    // The plan says so before anything runs.
+    let plan = plan(dir.path(), data.path(), None)?;
+    let blockers = plan["blockers"].to_string();
+    assert!(blockers.contains("needs Python >=3.99"), "{plan}");
+    Ok(())
+}
+
+#[test]
+fn render_yaml_gives_the_health_path_and_the_python_is_named() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                "render.yaml",
+                "services:\n  - type: web\n    name: shop\n    runtime: docker\n    healthCheckPath: /healthz\n",
+            ),
+            ("Dockerfile", "FROM python:3.11-slim\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let plan = plan(dir.path(), data.path(), None)?;
+    let verify = step(&plan, "verify").ok_or("a verify step")?;
+    assert_eq!(verify["detail"], "wait for /healthz to answer", "{plan}");
+    assert!(verify["notes"].to_string().contains("render.yaml"), "{plan}");
+    assert!(
+        plan["python"]
+            .as_str()
+            .is_some_and(|python| python.starts_with("Python 3.")),
+        "{plan}"
+    );
+
+    std::fs::write(
+        dir.path().join("render.yaml"),
+        "services:\n  - type: web\n    name: shop\n    runtime: python\n",
+    )?;
+    let plan = super::ci_traps::plan(dir.path(), data.path(), None)?;
+    let deploy = step(&plan, "deploy").ok_or("a deploy step")?;
+    assert!(
+        deploy["notes"]
+            .to_string()
+            .contains("an image cannot be deployed to it"),
+        "{plan}"
+    );
     Ok(())
 }
 

@@ -499,8 +499,18 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
     for (file, text) in [
         ("requirements.txt", "pytest\nflake8\n".to_owned()),
         ("manage.py", String::new()),
+        ("Dockerfile", "FROM python:3.11-slim\nCOPY . /app\n".to_owned()),
         ("shop/__init__.py", String::new()),
-        ("shop/settings.py", "import os\n\nSECRET_KEY = os.environ['DJANGO_SECRET_KEY']\n".to_owned()),
+        (
+            "shop/settings.py",
+            "import os\n\nSECRET_KEY = os.environ['DJANGO_SECRET_KEY']\nDEBUG = os.environ.get('DJANGO_DEBUG', '0') == '1'\n".to_owned(),
+        ),
+        // A CI as projects have it: tests in a container, lint that cannot fail, a formatter,
+        // a value from the CI's variables, a deploy hook.
+        (
+            ".github/workflows/ci.yml",
+            "on: push\nenv:\n  DJANGO_DEBUG: ${{ vars.DJANGO_DEBUG }}\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install -r requirements.txt\n      - run: docker exec app pytest\n      - run: flake8 --format html --htmldir report || true\n      - run: black --check .\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: curl -X POST \"$DEPLOY_HOOK\"\n".to_owned(),
+        ),
         (
             "tests/test_secret.py",
             format!("import os\n\n\ndef test_the_secret_arrives():\n    assert os.environ['DJANGO_SECRET_KEY'] == '{marker}'\n"),
@@ -520,6 +530,23 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     open_project(&session, &root).await?;
     session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    // The plan says where each gate comes from and what it needs.
+    let plan = session.wait_for("//*[@aria-label='Release plan']/..", UI_WAIT).await?;
+    let plan_text = session.text(&plan).await?;
+    for said in [
+        "The tests need DJANGO_SECRET_KEY",
+        "Your CI gives DJANGO_DEBUG",
+        "Other checks",
+        "black --check .",
+        "Not run from your CI (1)",
+    ] {
+        assert!(plan_text.contains(said), "the plan says {said:?}: {plan_text}");
+    }
+    session
+        .execute("document.querySelectorAll('.origin').forEach((details) => details.open = true); document.querySelector('ol.steps').scrollIntoView()")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "plan-from-ci").await?;
     let input = wait_or_explain(
         &session,
         "//input[@id='env-DJANGO_SECRET_KEY'][@type='password']",

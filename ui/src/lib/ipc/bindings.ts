@@ -223,7 +223,12 @@ export type NeededValue = { name: string,
  * Why it is needed, in words: "the settings read it with no default", "your CI gives it
  * from ${{ secrets.X }}".
  */
-why: string, secret: boolean, };
+why: string, secret: boolean, 
+/**
+ * The tests' settings read it with no default: they cannot start without it. Otherwise
+ * the CI gives it and the settings have a default.
+ */
+required: boolean, };
 
 export type Detection = { 
 /**
@@ -556,7 +561,12 @@ ciSkipped: Array<SkippedCommand>,
 /**
  * Values the gates still need: set them in the project's settings.
  */
-needs: Array<NeededValue>, };
+needs: Array<NeededValue>, 
+/**
+ * The Python the checks run with, in words ("Python 3.11.7, as pyproject.toml asks
+ * (>=3.10)"); `None` with the project's own virtualenv.
+ */
+python: string | null, };
 
 export type ReleaseOptions = { 
 /**

@@ -28,6 +28,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     gates: [],
     ciSkipped: [],
     needs: [],
+    python: "Python 3.11.7",
     ...overrides,
   };
 }
@@ -129,7 +130,7 @@ describe("the release panel", () => {
         { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
       ],
       gates: [gate],
-      needs: [{ name: "SECRET_KEY", why: "shop/settings.py reads it with no default", secret: true }],
+      needs: [{ name: "SECRET_KEY", why: "shop/settings.py reads it with no default", secret: true, required: true }],
       ciSkipped: [{ line: "curl -X POST $HOOK", source: "ci.yml (job deploy)", reason: "calls a web address" }],
     });
     const report = {
