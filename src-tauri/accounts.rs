@@ -46,7 +46,7 @@ pub(crate) async fn read_secret(data_dir: PathBuf, service: Service, account: St
 
 /// Every connected account, without secrets.
 pub async fn list(data_dir: PathBuf) -> Result<Vec<Account>, AppError> {
-    blocking(move || Ok(SecretStore::os(&data_dir).accounts())).await
+    blocking(move || Ok(SecretStore::os(&data_dir).accounts()?)).await
 }
 
 pub async fn remove(data_dir: PathBuf, service: Service, account: String) -> Result<(), AppError> {

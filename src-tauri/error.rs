@@ -52,18 +52,66 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// Makes the error. Only a bug (`Unknown`) is logged at error level, which is what the
+    /// Sentry layer reports; everything else is the person's to fix and stays out of Sentry
+    /// (commands log their errors at warn).
     pub fn new(kind: ErrorKind, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self {
+        let error = Self {
             kind,
             message: redact(&message.into()).into_owned(),
             hint: redact(&hint.into()).into_owned(),
+        };
+        if kind == ErrorKind::Unknown {
+            tracing::error!(kind = "unknown", "{}", error.message);
         }
+        error
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The levels of the events logged while `work` runs.
+    fn levels_logged(work: impl FnOnce()) -> Vec<tracing::Level> {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt;
+        struct Levels(Arc<Mutex<Vec<tracing::Level>>>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Levels {
+            fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+                if let Ok(mut levels) = self.0.lock() {
+                    levels.push(*event.metadata().level());
+                }
+            }
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Levels(seen.clone()));
+        tracing::subscriber::with_default(subscriber, work);
+        let levels = seen.lock().map(|levels| levels.clone()).unwrap_or_default();
+        levels
+    }
+
+    // As the commands are instrumented: an error return is logged at warn.
+    #[tracing::instrument(err(level = "warn"))]
+    fn command(kind: ErrorKind) -> Result<(), AppError> {
+        Err(AppError::new(kind, "it failed", "do something"))
+    }
+
+    #[test]
+    fn only_bugs_reach_error_level_where_sentry_listens() {
+        let person = levels_logged(|| {
+            let _ = command(ErrorKind::Validation);
+        });
+        assert!(!person.contains(&tracing::Level::ERROR), "{person:?}");
+        let bug = levels_logged(|| {
+            let _ = command(ErrorKind::Unknown);
+        });
+        assert_eq!(
+            bug.iter().filter(|level| **level == tracing::Level::ERROR).count(),
+            1,
+            "{bug:?}"
+        );
+    }
 
     #[test]
     fn serialises_as_kind_message_hint() -> Result<(), serde_json::Error> {

@@ -361,7 +361,10 @@ fn run_accounts(paths: &AppPaths, command: AccountsCommand) -> ExitCode {
     let store = SecretStore::os(&paths.data_dir);
     match command {
         AccountsCommand::List { json } => {
-            let accounts = store.accounts();
+            let accounts = match store.accounts() {
+                Ok(accounts) => accounts,
+                Err(error) => return fail(&error.into()),
+            };
             if json {
                 println!(
                     "{}",
@@ -582,12 +585,9 @@ pub fn render_summary(summary: &ChecksSummary) -> String {
 
 pub(crate) fn fail(error: &crate::error::AppError) -> ExitCode {
     // Only errors that are bugs go to Sentry; the rest are the person's to fix.
-    // The terminal gets the error once, below; the log file keeps it.
-    if error.kind == crate::error::ErrorKind::Unknown {
-        tracing::error!(kind = ?error.kind, "{}", error.message);
-    } else {
-        tracing::info!(kind = ?error.kind, "{}", error.message);
-    }
+    // The terminal gets the error once, below; the log file keeps it. A bug was already
+    // logged at error level (and reported) when it was made.
+    tracing::info!(kind = ?error.kind, "{}", error.message);
     eprintln!("error: {}\nhint: {}", error.message, error.hint);
     ExitCode::from(EXIT_USAGE)
 }

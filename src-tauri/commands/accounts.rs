@@ -10,7 +10,7 @@ use crate::secrets::{Account, Service};
 
 /// The connected accounts.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
     accounts::list(state.paths.data_dir.clone()).await
 }
@@ -18,7 +18,7 @@ pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, A
 /// Checks a registry login through the engine and that it may push, then keeps it.
 /// `server` empty means Docker Hub.
 #[tauri::command]
-#[tracing::instrument(skip(state, token), err)]
+#[tracing::instrument(skip(state, token), err(level = "warn"))]
 pub async fn connect_registry(
     state: State<'_, AppState>,
     server: String,
@@ -38,14 +38,14 @@ pub async fn connect_registry(
 
 /// Checks a Render API key (`GET /v1/owners`), keeps it, and lists the services to pick.
 #[tauri::command]
-#[tracing::instrument(skip(state, api_key), err)]
+#[tracing::instrument(skip(state, api_key), err(level = "warn"))]
 pub async fn connect_render(state: State<'_, AppState>, api_key: String) -> Result<RenderConnection, AppError> {
     accounts::connect_render(state.paths.data_dir.clone(), &state.settings, api_key).await
 }
 
 /// Remembers the Render service releases deploy to.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn choose_render_service(
     state: State<'_, AppState>,
     service_id: String,
@@ -56,14 +56,14 @@ pub async fn choose_render_service(
 
 /// Keeps a Render deploy hook URL (a secret) as the fallback way to deploy.
 #[tauri::command]
-#[tracing::instrument(skip(state, url), err)]
+#[tracing::instrument(skip(state, url), err(level = "warn"))]
 pub async fn connect_render_hook(state: State<'_, AppState>, url: String) -> Result<Account, AppError> {
     accounts::connect_render_hook(state.paths.data_dir.clone(), url).await
 }
 
 /// Checks a Sentry token's scopes, naming any that is missing, then keeps it.
 #[tauri::command]
-#[tracing::instrument(skip(state, token), err)]
+#[tracing::instrument(skip(state, token), err(level = "warn"))]
 pub async fn connect_sentry(
     state: State<'_, AppState>,
     base_url: String,
@@ -76,7 +76,7 @@ pub async fn connect_sentry(
 
 /// The organization's Sentry projects, so the person picks one instead of typing it.
 #[tauri::command]
-#[tracing::instrument(skip(token), err)]
+#[tracing::instrument(skip(token), err(level = "warn"))]
 pub async fn sentry_projects(
     base_url: String,
     token: String,
@@ -87,7 +87,7 @@ pub async fn sentry_projects(
 
 /// Checks a CircleCI token (`GET /me`) and keeps it with the project slug.
 #[tauri::command]
-#[tracing::instrument(skip(state, token), err)]
+#[tracing::instrument(skip(state, token), err(level = "warn"))]
 pub async fn connect_circleci(
     state: State<'_, AppState>,
     token: String,
@@ -98,14 +98,14 @@ pub async fn connect_circleci(
 
 /// Deletes an account and its secret.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn remove_account(state: State<'_, AppState>, service: Service, account: String) -> Result<(), AppError> {
     accounts::remove(state.paths.data_dir.clone(), service, account).await
 }
 
 /// Re-checks every account with its kept secret.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn check_all_accounts(state: State<'_, AppState>) -> Result<Vec<AccountCheck>, AppError> {
     accounts::check_all(state.paths.data_dir.clone(), &state.settings).await
 }

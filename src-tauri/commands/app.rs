@@ -29,7 +29,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// Runs every system check (engine, keyring, git, Python); a failed check is part of the
 /// report, not an error. Takes up to a few seconds when something does not answer.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn run_doctor(state: State<'_, AppState>) -> Result<DoctorReport, AppError> {
     Ok(doctor::run(&state.paths).await)
 }

@@ -43,7 +43,7 @@ pub struct ChecksRun {
 
 /// Detects the project at `path` and returns it with its saved (or proposed) settings.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn detect_project(state: State<'_, AppState>, path: String) -> Result<ProjectDetails, AppError> {
     let root = project::resolve_folder(&path)?;
     let scan_root = root.clone();
@@ -62,7 +62,7 @@ pub async fn detect_project(state: State<'_, AppState>, path: String) -> Result<
 
 /// Saves the person's settings for the project at `path` (in the app's data folder).
 #[tauri::command]
-#[tracing::instrument(skip(state, settings), err)]
+#[tracing::instrument(skip(state, settings), err(level = "warn"))]
 pub async fn save_project_settings(
     state: State<'_, AppState>,
     path: String,
@@ -83,7 +83,7 @@ pub async fn save_project_settings(
 /// Sets a value the project's checks get. A secret goes to the OS keyring and never comes
 /// back: the returned settings hold its name only.
 #[tauri::command]
-#[tracing::instrument(skip(state, value), err)]
+#[tracing::instrument(skip(state, value), err(level = "warn"))]
 pub async fn set_project_value(
     state: State<'_, AppState>,
     path: String,
@@ -101,7 +101,7 @@ pub async fn set_project_value(
 
 /// Removes a value (from the keyring too, when it was secret).
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn unset_project_value(
     state: State<'_, AppState>,
     path: String,
@@ -117,7 +117,7 @@ pub async fn unset_project_value(
 /// Prepares the Python environment and runs the selected checks, streaming every event to
 /// `on_event`. One run per project at a time; `cancel_checks` stops it.
 #[tauri::command]
-#[tracing::instrument(skip(state, on_event), err)]
+#[tracing::instrument(skip(state, on_event), err(level = "warn"))]
 pub async fn run_checks(
     state: State<'_, AppState>,
     path: String,

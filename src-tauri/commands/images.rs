@@ -73,7 +73,7 @@ async fn settings_of(state: &AppState, path: &str) -> Result<(std::path::PathBuf
 /// The project's local images and its registry's tags. A registry problem is reported
 /// beside the local list, never instead of it.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result<ImagesOverview, AppError> {
     let (root, settings) = settings_of(&state, &path).await?;
     let repository = settings.repository(&root);
@@ -102,7 +102,7 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
 /// `:latest` unless set otherwise), build args and target stage, streaming build events to
 /// `on_event`.
 #[tauri::command]
-#[tracing::instrument(skip(state, on_event), err)]
+#[tracing::instrument(skip(state, on_event), err(level = "warn"))]
 pub async fn build_project_image(
     state: State<'_, AppState>,
     path: String,
@@ -152,7 +152,7 @@ pub async fn build_project_image(
 /// Pushes `reference` with per-layer progress to `on_event`, then checks the registry holds
 /// the same digest.
 #[tauri::command]
-#[tracing::instrument(skip(state, on_event), err)]
+#[tracing::instrument(skip(state, on_event), err(level = "warn"))]
 pub async fn push_image(
     state: State<'_, AppState>,
     reference_text: String,
@@ -182,7 +182,7 @@ pub async fn push_image(
 
 /// Gives the image `source` the name `target` (checked against the reference grammar).
 #[tauri::command]
-#[tracing::instrument(err)]
+#[tracing::instrument(err(level = "warn"))]
 pub async fn retag_image(source: String, target: String) -> Result<(), AppError> {
     let target = reference(&target)?;
     Ok(docker::retag(&docker::connect()?, &source, &target).await?)
@@ -190,7 +190,7 @@ pub async fn retag_image(source: String, target: String) -> Result<(), AppError>
 
 /// Removes one tag or image. An image a container uses is refused with a clear message.
 #[tauri::command]
-#[tracing::instrument(err)]
+#[tracing::instrument(err(level = "warn"))]
 pub async fn remove_image(reference_text: String) -> Result<(), AppError> {
     Ok(docker::remove(&docker::connect()?, &reference_text).await?)
 }

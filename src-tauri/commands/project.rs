@@ -8,7 +8,7 @@ use crate::project::{self, ProjectSummary, RecentProject};
 /// folder, reads its git state and puts it first in the recent list. A bad folder is an
 /// error (`notFound`, `validation`, `io`) and nothing is saved.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn open_project(state: State<'_, AppState>, path: String) -> Result<ProjectSummary, AppError> {
     let summary = project::open(&path).await?;
     if let Err(error) = state.recents.lock().await.touch(&summary.name, &summary.path) {
@@ -27,7 +27,7 @@ pub async fn recent_projects(state: State<'_, AppState>) -> Result<Vec<RecentPro
 
 /// Removes `path` from the recent list and returns what is left.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn forget_recent_project(state: State<'_, AppState>, path: String) -> Result<Vec<RecentProject>, AppError> {
     let mut recents = state.recents.lock().await;
     recents.forget(&path)?;

@@ -12,7 +12,7 @@ use crate::project;
 
 /// What a release of the project at `path` would do, and what stops it.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn plan_release(state: State<'_, AppState>, path: String, target: Option<Target>) -> Result<Plan, AppError> {
     let root = project::resolve_folder(&path)?;
     let options = ReleaseOptions {
@@ -26,7 +26,7 @@ pub async fn plan_release(state: State<'_, AppState>, path: String, target: Opti
 /// told when it ends, for a person who looked away (from Rust: the web view needs no
 /// notification permission).
 #[tauri::command]
-#[tracing::instrument(skip(app, state, on_event), err)]
+#[tracing::instrument(skip(app, state, on_event), err(level = "warn"))]
 pub async fn start_release<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -87,7 +87,7 @@ pub async fn cancel_release(state: State<'_, AppState>, path: String) -> Result<
 
 /// The newest releases, of one project or of all.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn list_releases(
     state: State<'_, AppState>,
     path: Option<String>,
@@ -107,7 +107,7 @@ pub async fn list_releases(
 
 /// One step's recorded output lines.
 #[tauri::command]
-#[tracing::instrument(skip(state), err)]
+#[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn release_log(
     state: State<'_, AppState>,
     release_id: String,

@@ -108,3 +108,22 @@ fn the_capability_grants_exactly_the_listed_commands() -> Result<(), Box<dyn std
     );
     Ok(())
 }
+
+/// A command's error is the person's to fix unless it is a bug: logged at warn, so the
+/// Sentry layer (which reports error level) never turns a wrong token into an event.
+#[test]
+fn command_errors_are_logged_below_error_level() -> Result<(), Box<dyn std::error::Error>> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/commands");
+    for entry in std::fs::read_dir(&folder)? {
+        let path = entry?.path();
+        let text = std::fs::read_to_string(&path)?;
+        for line in text
+            .lines()
+            .filter(|line| line.trim_start().starts_with("#[tracing::instrument("))
+        {
+            let plain_err = line.contains(", err)") || line.contains("(err)");
+            assert!(!plain_err, "{}: {line} logs its error at error level", path.display());
+        }
+    }
+    Ok(())
+}

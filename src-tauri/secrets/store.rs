@@ -148,6 +148,10 @@ pub enum StoreError {
     NoAccount { service: String, account: String },
     #[error("the account list {path} could not be written: {reason}")]
     NotSaved { path: PathBuf, reason: String },
+    #[error("the list of connected accounts ({path}) is damaged and cannot be read: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+    #[error("the list of connected accounts was damaged; it is kept as {kept}, and the accounts saved since are in a new list")]
+    KeptAside { kept: PathBuf },
 }
 
 impl From<StoreError> for AppError {
@@ -164,7 +168,25 @@ impl From<StoreError> for AppError {
                 error.to_string(),
                 "Check that the data folder is writable.",
             ),
+            StoreError::Damaged { .. } => AppError::new(
+                ErrorKind::Io,
+                capitalised(&error.to_string()),
+                "Connect an account again in Settings: the damaged list is then kept beside the new one (the tokens are still in the keyring).",
+            ),
+            StoreError::KeptAside { .. } => AppError::new(
+                ErrorKind::Io,
+                capitalised(&error.to_string()),
+                "Connect the other accounts again in Settings; their tokens are still in the keyring.",
+            ),
         }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
     }
 }
 
@@ -191,18 +213,56 @@ impl SecretStore {
         format!("{}:{account}", service.key())
     }
 
-    /// Every connected account, without secrets.
-    pub fn accounts(&self) -> Vec<Account> {
-        std::fs::read(&self.file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Vec<Account>>(&bytes).ok())
-            .unwrap_or_default()
+    /// Every connected account, without secrets; `Err` when the list is there but damaged
+    /// (it is left as it is: never replaced unread).
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let bytes = match std::fs::read(&self.file) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => {
+                return Err(StoreError::Damaged {
+                    path: self.file.clone(),
+                    reason: error.to_string(),
+                })
+            }
+        };
+        serde_json::from_slice::<Vec<Account>>(&bytes).map_err(|error| StoreError::Damaged {
+            path: self.file.clone(),
+            reason: error.to_string(),
+        })
     }
 
+    /// One account; `None` when it is not connected or the list cannot be read (logged).
     pub fn account(&self, service: Service, account: &str) -> Option<Account> {
-        self.accounts()
-            .into_iter()
-            .find(|known| known.service == service && known.account == account)
+        match self.accounts() {
+            Ok(accounts) => accounts
+                .into_iter()
+                .find(|known| known.service == service && known.account == account),
+            Err(error) => {
+                tracing::warn!(%error, "the account list cannot be read");
+                None
+            }
+        }
+    }
+
+    /// The accounts to rewrite: the readable list, or none after the damaged one is kept
+    /// aside as `accounts.json.damaged-<time>` (returned, to be said).
+    fn accounts_for_writing(&self) -> Result<(Vec<Account>, Option<PathBuf>), StoreError> {
+        match self.accounts() {
+            Ok(accounts) => Ok((accounts, None)),
+            Err(StoreError::Damaged { .. }) => {
+                let kept = self
+                    .file
+                    .with_extension(format!("json.damaged-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+                std::fs::rename(&self.file, &kept).map_err(|error| StoreError::NotSaved {
+                    path: self.file.clone(),
+                    reason: format!("the damaged list could not be kept aside: {error}"),
+                })?;
+                tracing::warn!(kept = %kept.display(), "a damaged account list was kept aside");
+                Ok((Vec::new(), Some(kept)))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// Saves (or replaces, for a rotation) an account and its secret. The secret goes to the
@@ -216,14 +276,19 @@ impl SecretStore {
 
     /// Rewrites what is known about an account (after a verification), keeping its secret.
     pub fn update(&self, account: &Account) -> Result<(), StoreError> {
-        let mut accounts = self.accounts();
+        let (mut accounts, kept) = self.accounts_for_writing()?;
         accounts.retain(|known| !(known.service == account.service && known.account == account.account));
         accounts.push(account.clone());
         accounts.sort_by(|a, b| (a.service, &a.account).cmp(&(b.service, &b.account)));
         write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
             path: self.file.clone(),
             reason: error.to_string(),
-        })
+        })?;
+        // Saved, and the person is told the other accounts must be connected again.
+        match kept {
+            Some(kept) => Err(StoreError::KeptAside { kept }),
+            None => Ok(()),
+        }
     }
 
     /// The secret of an account, registered with the redactor as it is read.
@@ -267,7 +332,7 @@ impl SecretStore {
     /// Deletes the secret and the account.
     pub fn delete(&self, service: Service, account: &str) -> Result<(), StoreError> {
         self.backend.delete(&Self::entry_name(service, account))?;
-        let mut accounts = self.accounts();
+        let (mut accounts, _) = self.accounts_for_writing()?;
         accounts.retain(|known| !(known.service == service && known.account == account));
         write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
             path: self.file.clone(),
@@ -279,6 +344,51 @@ impl SecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend that keeps secrets in memory, for the account list's own tests.
+    #[derive(Default)]
+    struct Memory(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+    impl SecretBackend for Memory {
+        fn set(&self, entry: &str, secret: &str) -> Result<(), KeyringError> {
+            if let Ok(mut all) = self.0.lock() {
+                all.insert(entry.to_owned(), secret.to_owned());
+            }
+            Ok(())
+        }
+        fn get(&self, entry: &str) -> Result<Option<String>, KeyringError> {
+            Ok(self.0.lock().ok().and_then(|all| all.get(entry).cloned()))
+        }
+        fn delete(&self, entry: &str) -> Result<(), KeyringError> {
+            if let Ok(mut all) = self.0.lock() {
+                all.remove(entry);
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_damaged_account_list_is_said_and_kept_never_overwritten_unread() -> Result<(), Box<dyn std::error::Error>> {
+        let data = tempfile::tempdir()?;
+        let store = SecretStore::new(data.path(), Box::new(Memory::default()));
+        let damaged = "[{\"service\": \"render\", \"account\": \"default\", trunc";
+        std::fs::write(data.path().join(ACCOUNTS_FILE), damaged)?;
+        assert!(matches!(store.accounts(), Err(StoreError::Damaged { .. })));
+        assert!(store.account(Service::Render, "default").is_none());
+        let saved = store.save(&Account::new(Service::Sentry, "default", "wizard"), "tok");
+        let Err(StoreError::KeptAside { kept }) = saved else {
+            return Err(format!("the person is told: {saved:?}").into());
+        };
+        assert_eq!(
+            std::fs::read_to_string(&kept)?,
+            damaged,
+            "the unread list is kept as it was"
+        );
+        let accounts = store.accounts()?;
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].service, Service::Sentry);
+        Ok(())
+    }
 
     #[test]
     fn a_secret_never_prints() {
