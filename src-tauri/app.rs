@@ -12,10 +12,22 @@ use crate::settings::Settings;
 /// Adds Slipway's plugins, state and commands to a builder. The real app and the mock-runtime
 /// test both go through here, so they cannot drift apart.
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    let tasks = state.tasks.clone();
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .setup(move |app| {
+            // Every change to the running tasks reaches every window, whatever page it shows.
+            let handle = app.handle().clone();
+            tasks.on_change(std::sync::Arc::new(move |list| {
+                use tauri::Emitter;
+                if let Err(error) = handle.emit("slipway://tasks", list) {
+                    tracing::info!(%error, "the task list could not be sent to the window");
+                }
+            }));
+            Ok(())
+        })
         .invoke_handler(commands::handler())
 }
 

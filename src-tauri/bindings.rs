@@ -11,6 +11,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 pub fn render() -> String {
     use crate::{
         accounts, checks, commands, docker, doctor, error, history, pipeline, project, render, secrets, sentry_api,
+        tasks,
     };
     let cfg = ts_rs::Config::default();
     let declarations = [
@@ -76,6 +77,8 @@ pub fn render() -> String {
         decl::<pipeline::ReleaseOptions>(&cfg),
         decl::<pipeline::ReleaseSummary>(&cfg),
         decl::<pipeline::ReleaseEvent>(&cfg),
+        decl::<tasks::TaskKind>(&cfg),
+        decl::<tasks::TaskInfo>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

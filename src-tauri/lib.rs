@@ -26,6 +26,7 @@ pub mod render;
 pub mod secrets;
 pub mod sentry_api;
 pub mod settings;
+pub mod tasks;
 
 use std::process::ExitCode;
 

@@ -3,13 +3,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::AppState;
 use crate::checks::{self, CheckEvent, EventSink, GateReport, LintReport, TestReport};
 use crate::error::{AppError, ErrorKind};
 use crate::project::{self, Detection, GitDetails, ProjectSettings};
+use crate::tasks::TaskKind;
 
 /// What the project view shows: what was found, what will run, and the working copy.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -125,19 +125,8 @@ pub async fn run_checks(
     on_event: Channel<CheckEvent>,
 ) -> Result<ChecksRun, AppError> {
     let root = project::resolve_folder(&path)?;
-    let key = root.display().to_string();
-    let cancel = CancellationToken::new();
-    {
-        let mut running = state.running_checks.lock().await;
-        if running.contains_key(&key) {
-            return Err(AppError::new(
-                ErrorKind::Precondition,
-                "Checks are already running for this project.",
-                "Wait for them to finish, or cancel them first.",
-            ));
-        }
-        running.insert(key.clone(), cancel.clone());
-    }
+    let task = state.tasks.start(TaskKind::Checks, &root.display().to_string())?;
+    let cancel = task.token().clone();
     let sink: EventSink = Arc::new(move |event| {
         // A closed window is no reason to stop the run.
         let _ = on_event.send(event);
@@ -175,7 +164,7 @@ pub async fn run_checks(
         Ok::<_, checks::ChecksError>(run)
     }
     .await;
-    state.running_checks.lock().await.remove(&key);
+    drop(task);
     Ok(result?)
 }
 
@@ -184,12 +173,5 @@ pub async fn run_checks(
 #[tracing::instrument(skip(state))]
 pub async fn cancel_checks(state: State<'_, AppState>, path: String) -> Result<bool, AppError> {
     let root = project::resolve_folder(&path)?;
-    let running = state.running_checks.lock().await;
-    Ok(match running.get(&root.display().to_string()) {
-        Some(token) => {
-            token.cancel();
-            true
-        }
-        None => false,
-    })
+    Ok(state.tasks.cancel_for(TaskKind::Checks, &root.display().to_string()))
 }

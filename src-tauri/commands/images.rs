@@ -1,7 +1,6 @@
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::AppState;
@@ -9,6 +8,7 @@ use crate::docker::{self, BuildRequest, DockerEvent, ImageReference, LocalImage,
 use crate::error::{AppError, ErrorKind};
 use crate::project::{self, ProjectSettings};
 use crate::registry;
+use crate::tasks::TaskKind;
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -139,7 +139,9 @@ pub async fn build_project_image(
         target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
         buildkit: None,
     };
-    let image_id = docker::build(&engine, &request, &CancellationToken::new(), &move |event| {
+    // A task: listed, cancellable with cancel_task, and one build per project at a time.
+    let task = state.tasks.start(TaskKind::Build, &root.display().to_string())?;
+    let image_id = docker::build(&engine, &request, task.token(), &move |event| {
         let _ = on_event.send(event);
     })
     .await?;
@@ -160,11 +162,12 @@ pub async fn push_image(
 ) -> Result<PushedImage, AppError> {
     let target = reference(&reference_text)?;
     let credentials = credentials(&state, &target).await?;
+    let task = state.tasks.start(TaskKind::Push, &target.full())?;
     let digest = docker::push(
         &docker::EngineEndpoint::from_env(),
         &target,
         &credentials,
-        &CancellationToken::new(),
+        task.token(),
         &move |event| {
             let _ = on_event.send(event);
         },

@@ -33,4 +33,6 @@ pub const COMMANDS: &[&str] = &[
     "cancel_release",
     "list_releases",
     "release_log",
+    "list_tasks",
+    "cancel_task",
 ];

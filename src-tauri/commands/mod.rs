@@ -9,6 +9,7 @@ mod checks;
 mod images;
 mod project;
 mod release;
+mod tasks;
 
 pub mod list;
 
@@ -18,6 +19,7 @@ use crate::paths::AppPaths;
 use crate::pipeline::Context;
 use crate::project::RecentProjects;
 use crate::settings::Settings;
+use crate::tasks::Tasks;
 
 pub use app::AppInfo;
 pub use checks::{CheckSelection, ChecksRun, ProjectDetails};
@@ -29,10 +31,8 @@ pub struct AppState {
     /// App-wide settings (service base URLs, Sentry DSN), read at start.
     pub settings: Settings,
     pub recents: tokio::sync::Mutex<RecentProjects>,
-    /// Projects whose checks are running, with the token that cancels them.
-    pub running_checks: tokio::sync::Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
-    /// Projects with a release running from this window, with the token that cancels it.
-    pub running_releases: tokio::sync::Mutex<std::collections::HashMap<String, tokio_util::sync::CancellationToken>>,
+    /// Every long job running from this app (releases, checks, builds, pushes).
+    pub tasks: Tasks,
     /// The release ledger, or why it could not be opened (the rest of the app still works).
     pub ledger: Result<Ledger, AppError>,
 }
@@ -46,8 +46,7 @@ impl AppState {
             paths,
             settings,
             recents: tokio::sync::Mutex::new(recents),
-            running_checks: Default::default(),
-            running_releases: Default::default(),
+            tasks: Tasks::default(),
             ledger,
         }
     }
@@ -97,6 +96,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::cancel_release,
         release::list_releases,
         release::release_log,
+        tasks::list_tasks,
+        tasks::cancel_task,
     ]
 }
 

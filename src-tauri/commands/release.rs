@@ -2,13 +2,13 @@
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio_util::sync::CancellationToken;
 
 use super::AppState;
 use crate::error::{AppError, ErrorKind};
 use crate::history::{Outcome, ReleaseRecord};
 use crate::pipeline::{self, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Target};
 use crate::project;
+use crate::tasks::TaskKind;
 
 /// What a release of the project at `path` would do, and what stops it.
 #[tauri::command]
@@ -35,16 +35,15 @@ pub async fn start_release<R: tauri::Runtime>(
     on_event: Channel<ReleaseEvent>,
 ) -> Result<ReleaseSummary, AppError> {
     let root = project::resolve_folder(&path)?;
-    let key = root.display().to_string();
     let context = state.release_context()?;
-    let cancel = CancellationToken::new();
-    state.running_releases.lock().await.insert(key.clone(), cancel.clone());
+    // Refused while one runs: the running one keeps its token, and Cancel keeps working.
+    let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
     let sink: ReleaseSink = std::sync::Arc::new(move |event| {
         // A closed window is no reason to stop the release.
         let _ = on_event.send(event);
     });
-    let result = pipeline::release(&context, &root, &options, &cancel, sink).await;
-    state.running_releases.lock().await.remove(&key);
+    let result = pipeline::release(&context, &root, &options, task.token(), sink).await;
+    drop(task);
     if let Ok(summary) = &result {
         notify(&app, summary);
     }
@@ -74,15 +73,7 @@ fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, summary: &ReleaseSummary
 #[tracing::instrument(skip(state))]
 pub async fn cancel_release(state: State<'_, AppState>, path: String) -> Result<bool, AppError> {
     let root = project::resolve_folder(&path)?;
-    Ok(
-        match state.running_releases.lock().await.get(&root.display().to_string()) {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        },
-    )
+    Ok(state.tasks.cancel_for(TaskKind::Release, &root.display().to_string()))
 }
 
 /// The newest releases, of one project or of all.

@@ -593,3 +593,19 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
  * Since the step started, when it has finished.
  */
 elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;
+
+export type TaskKind = "release" | "checks" | "build" | "push";
+
+export type TaskInfo = { id: number, kind: TaskKind, 
+/**
+ * The project's folder.
+ */
+project: string, 
+/**
+ * When it started (RFC 3339).
+ */
+startedAt: string, 
+/**
+ * Cancel was asked and the task is stopping.
+ */
+cancelling: boolean, };

@@ -29,6 +29,7 @@ import type {
   ReleaseRecord,
   ReleaseSummary,
   Target,
+  TaskInfo,
 } from "./bindings";
 
 export type {
@@ -78,6 +79,8 @@ export type {
   ReleaseSummary,
   Step,
   StepRecord,
+  TaskInfo,
+  TaskKind,
   StepState,
   Target,
 } from "./bindings";
@@ -135,6 +138,9 @@ export const api = {
   saveProjectSettings: (path: string, settings: ProjectSettings) =>
     call<ProjectSettings>("save_project_settings", { path, settings }),
   cancelChecks: (path: string) => call<boolean>("cancel_checks", { path }),
+  /** Every long job running in the app (releases, checks, builds, pushes). */
+  listTasks: () => call<TaskInfo[]>("list_tasks"),
+  cancelTask: (id: number) => call<boolean>("cancel_task", { id }),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
     call<ProjectSettings>("set_project_value", { path, name, value, secret }),

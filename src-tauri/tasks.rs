@@ -1,0 +1,257 @@
+//! The tasks room: every long job the window starts (a release, checks, an image build or
+//! push) is registered here with its cancellation token, so it can be listed, cancelled and
+//! found again from any page, and a second one of the same kind for the same project is
+//! refused before it starts.
+//!
+//! How to use it: `start` returns a [`TaskGuard`]; run the job with the guard's token and
+//! drop the guard when the job ends, however it ends: only its own entry goes (a refused
+//! duplicate never touches the running one's).
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::error::{AppError, ErrorKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TaskKind {
+    Release,
+    Checks,
+    Build,
+    Push,
+}
+
+impl TaskKind {
+    fn words(self) -> &'static str {
+        match self {
+            TaskKind::Release => "A release",
+            TaskKind::Checks => "Checks",
+            TaskKind::Build => "An image build",
+            TaskKind::Push => "A push",
+        }
+    }
+}
+
+/// A running task, as the window lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInfo {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub kind: TaskKind,
+    /// The project's folder.
+    pub project: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Cancel was asked and the task is stopping.
+    pub cancelling: bool,
+}
+
+struct Entry {
+    info: TaskInfo,
+    token: CancellationToken,
+}
+
+/// Called with the whole list whenever it changes (the app turns it into an event).
+pub type TasksChanged = Arc<dyn Fn(Vec<TaskInfo>) + Send + Sync>;
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    running: Vec<Entry>,
+    on_change: Option<TasksChanged>,
+}
+
+/// The registry; cheap to clone, shared by every command.
+#[derive(Clone, Default)]
+pub struct Tasks {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Tasks {
+    /// Registers a task, or refuses it when one of the same kind runs for the project.
+    pub fn start(&self, kind: TaskKind, project: &str) -> Result<TaskGuard, AppError> {
+        let (guard, list, notify) = {
+            let mut inner = self.lock()?;
+            if inner
+                .running
+                .iter()
+                .any(|entry| entry.info.kind == kind && entry.info.project == project)
+            {
+                return Err(AppError::new(
+                    ErrorKind::Precondition,
+                    format!("{} of this project is already running.", kind.words()),
+                    "Wait for it to finish, or cancel it first.",
+                ));
+            }
+            inner.next_id += 1;
+            let id = inner.next_id;
+            let token = CancellationToken::new();
+            inner.running.push(Entry {
+                info: TaskInfo {
+                    id,
+                    kind,
+                    project: project.to_owned(),
+                    started_at: chrono::Utc::now().to_rfc3339(),
+                    cancelling: false,
+                },
+                token: token.clone(),
+            });
+            let guard = TaskGuard {
+                tasks: self.clone(),
+                id,
+                token,
+            };
+            (guard, Self::infos(&inner), inner.on_change.clone())
+        };
+        if let Some(notify) = notify {
+            notify(list);
+        }
+        Ok(guard)
+    }
+
+    /// Asks the task `id` to stop; false when no such task runs.
+    pub fn cancel(&self, id: u64) -> bool {
+        self.cancel_matching(|info| info.id == id)
+    }
+
+    /// Asks the task of `kind` for `project` to stop; false when none runs.
+    pub fn cancel_for(&self, kind: TaskKind, project: &str) -> bool {
+        self.cancel_matching(|info| info.kind == kind && info.project == project)
+    }
+
+    pub fn list(&self) -> Vec<TaskInfo> {
+        self.lock().map(|inner| Self::infos(&inner)).unwrap_or_default()
+    }
+
+    /// Who hears of every change (set once, when the app starts).
+    pub fn on_change(&self, notify: TasksChanged) {
+        if let Ok(mut inner) = self.lock() {
+            inner.on_change = Some(notify);
+        }
+    }
+
+    fn cancel_matching(&self, wanted: impl Fn(&TaskInfo) -> bool) -> bool {
+        let (found, list, notify) = {
+            let Ok(mut inner) = self.lock() else { return false };
+            let mut found = false;
+            for entry in inner.running.iter_mut().filter(|entry| wanted(&entry.info)) {
+                entry.token.cancel();
+                entry.info.cancelling = true;
+                found = true;
+            }
+            (found, Self::infos(&inner), inner.on_change.clone())
+        };
+        if let (true, Some(notify)) = (found, notify) {
+            notify(list);
+        }
+        found
+    }
+
+    fn finish(&self, id: u64) {
+        let (list, notify) = {
+            let Ok(mut inner) = self.lock() else { return };
+            inner.running.retain(|entry| entry.info.id != id);
+            (Self::infos(&inner), inner.on_change.clone())
+        };
+        if let Some(notify) = notify {
+            notify(list);
+        }
+    }
+
+    fn infos(inner: &Inner) -> Vec<TaskInfo> {
+        inner.running.iter().map(|entry| entry.info.clone()).collect()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, AppError> {
+        self.inner.lock().map_err(|_| {
+            AppError::new(
+                ErrorKind::Unknown,
+                "The list of running tasks is unusable after a crash.",
+                "Restart Slipway.",
+            )
+        })
+    }
+}
+
+/// A registered task; dropping it removes the task, whatever way it ended.
+pub struct TaskGuard {
+    tasks: Tasks,
+    id: u64,
+    token: CancellationToken,
+}
+
+impl TaskGuard {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The token the task's work watches.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.tasks.finish(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second Release click while the first runs is refused, and the refusal leaves the
+    /// first one cancellable (its token was once dropped by the second's clean-up).
+    #[test]
+    fn a_refused_duplicate_never_takes_the_running_ones_token() -> Result<(), AppError> {
+        let tasks = Tasks::default();
+        let first = tasks.start(TaskKind::Release, "/p/shop")?;
+        let second = tasks.start(TaskKind::Release, "/p/shop");
+        assert!(second.is_err(), "a duplicate is refused");
+        drop(second);
+        assert!(
+            tasks.cancel_for(TaskKind::Release, "/p/shop"),
+            "the first is still there"
+        );
+        assert!(first.token().is_cancelled());
+        assert!(tasks.list()[0].cancelling);
+        // Other kinds and projects run beside it.
+        let checks = tasks.start(TaskKind::Checks, "/p/shop")?;
+        let other = tasks.start(TaskKind::Release, "/p/blog")?;
+        assert_eq!(tasks.list().len(), 3);
+        drop(first);
+        let left: Vec<(TaskKind, String)> = tasks.list().into_iter().map(|info| (info.kind, info.project)).collect();
+        assert_eq!(
+            left,
+            [
+                (TaskKind::Checks, "/p/shop".to_owned()),
+                (TaskKind::Release, "/p/blog".to_owned())
+            ]
+        );
+        assert!(tasks.cancel(other.id()));
+        assert!(!checks.token().is_cancelled());
+        Ok(())
+    }
+
+    #[test]
+    fn every_change_is_told() -> Result<(), AppError> {
+        let tasks = Tasks::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tasks.on_change(Arc::new(move |list| {
+            if let Ok(mut seen) = record.lock() {
+                seen.push(list.len());
+            }
+        }));
+        let guard = tasks.start(TaskKind::Build, "/p")?;
+        tasks.cancel(guard.id());
+        drop(guard);
+        assert_eq!(seen.lock().map(|seen| seen.clone()).unwrap_or_default(), [1, 1, 0]);
+        Ok(())
+    }
+}
