@@ -250,6 +250,7 @@ pub fn run(command: Command) -> ExitCode {
             let options = crate::pipeline::ReleaseOptions {
                 target: target.map(Into::into),
                 confirm_dirty: yes,
+                confirmed_plan: None,
             };
             runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
         }

@@ -18,6 +18,7 @@ pub async fn plan_release(state: State<'_, AppState>, path: String, target: Opti
     let options = ReleaseOptions {
         target,
         confirm_dirty: false,
+        confirmed_plan: None,
     };
     pipeline::plan(&state.release_context()?, &root, &options).await
 }

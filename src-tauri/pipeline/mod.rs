@@ -139,6 +139,41 @@ pub struct Plan {
     /// The Python the checks run with, in words ("Python 3.11.7, as pyproject.toml asks
     /// (>=3.10)"); `None` with the project's own virtualenv.
     pub python: Option<String>,
+    /// What the person confirms when pressing Release: the commit, the uncommitted files, the
+    /// image and its registry, the service, and every step and gate, hashed.
+    pub fingerprint: String,
+}
+
+impl Plan {
+    fn compute_fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let mut dirty = self.dirty_files.clone();
+        dirty.sort();
+        hasher.update(format!(
+            "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.target.as_str(),
+            self.image,
+            self.other_tags,
+            self.registry,
+            self.service,
+            self.commit,
+            dirty,
+            self.python
+        ));
+        for step in &self.steps {
+            hasher.update(format!("{}|{}|{:?}", step.step.as_str(), step.detail, step.skip));
+        }
+        for gate in &self.gates {
+            hasher.update(format!("{}|{}", gate.id, gate.command));
+        }
+        hasher
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
 }
 
 impl Plan {
@@ -174,6 +209,10 @@ pub struct ReleaseOptions {
     pub target: Option<Target>,
     /// Go on with uncommitted changes (the ledger records that it did).
     pub confirm_dirty: bool,
+    /// The fingerprint of the plan the person confirmed; the release refuses to run another.
+    #[serde(default)]
+    #[ts(optional)]
+    pub confirmed_plan: Option<String>,
 }
 
 /// The final word on a release; also the CLI's last JSON line.
@@ -573,6 +612,7 @@ pub(crate) async fn plan_and_scan(
         ci_skipped: ci_skipped.clone(),
         needs: scanned.needs.clone(),
         python,
+        fingerprint: String::new(),
     };
     // Every name the build will give the image, checked before any call.
     for reference in plan.references() {
@@ -584,6 +624,7 @@ pub(crate) async fn plan_and_scan(
             ));
         }
     }
+    plan.fingerprint = plan.compute_fingerprint();
     Ok((plan, scanned))
 }
 

@@ -129,6 +129,19 @@ pub async fn release(
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
     let (plan, scanned) = plan_and_scan(context, root, options).await?;
+    // The person confirmed a plan: this one, or nothing runs (a file that became dirty after
+    // the preview would otherwise ship unseen).
+    if options
+        .confirmed_plan
+        .as_ref()
+        .is_some_and(|confirmed| *confirmed != plan.fingerprint)
+    {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            "The project changed since the plan you saw (a commit, a file, a setting or an account).",
+            "Review the new plan, then press Release again.",
+        ));
+    }
     if let Some(blocker) = plan.blockers.first() {
         return Err(blocker.clone());
     }

@@ -137,6 +137,7 @@ async fn through_slipway(context: &Context, case: &Case, run_number: usize) -> R
     let options = ReleaseOptions {
         target: Some(Target::Local),
         confirm_dirty: true,
+        confirmed_plan: None,
     };
     let started = Instant::now();
     let summary = pipeline::release(context, &case.root, &options, &CancellationToken::new(), sink).await?;

@@ -135,6 +135,7 @@ async fn release(fixture: &Fixture, target: Target) -> Result<(ReleaseSummary, A
     let options = ReleaseOptions {
         target: Some(target),
         confirm_dirty: false,
+        confirmed_plan: None,
     };
     let summary = pipeline::release(
         &fixture.context,
@@ -355,6 +356,7 @@ async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> Te
     let options = ReleaseOptions {
         target: Some(Target::Local),
         confirm_dirty: true,
+        confirmed_plan: None,
     };
     let events = Arc::new(Events::default());
     let summary = pipeline::release(
@@ -395,6 +397,7 @@ async fn cancel_when(
     let options = ReleaseOptions {
         target: Some(Target::Local),
         confirm_dirty: false,
+        confirmed_plan: None,
     };
     let running = pipeline::release(&fixture.context, &fixture.root, &options, &cancel, events.sink());
     let watcher = async {
@@ -613,6 +616,7 @@ async fn a_second_release_of_the_same_project_is_refused() -> TestResult {
     let options = ReleaseOptions {
         target: Some(Target::Local),
         confirm_dirty: false,
+        confirmed_plan: None,
     };
     let first = pipeline::release(&fixture.context, &fixture.root, &options, &cancel, events.sink());
     let second = async {
@@ -784,6 +788,7 @@ async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     let options = ReleaseOptions {
         target: Some(Target::Render),
         confirm_dirty: false,
+        confirmed_plan: None,
     };
     let running = pipeline::release(
         &setup.fixture.context,
@@ -942,4 +947,37 @@ async fn the_local_container_gets_port_as_render_sets_it() -> TestResult {
     let url = summary.url.clone().ok_or("a live release has a URL")?;
     assert_eq!(fetch(&url).await?.0, 200);
     remove_project_containers(&fixture.root).await
+}
+
+/// The release runs the plan the person saw, or refuses: a file that became dirty after the
+/// preview never ships unseen.
+#[tokio::test]
+async fn a_release_refuses_a_plan_that_changed_since_it_was_shown() -> TestResult {
+    let fixture = fixture("changed", |_| Ok(()))?;
+    let shown = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    let again = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    assert_eq!(shown.fingerprint, again.fingerprint, "the same project plans the same");
+    std::fs::write(fixture.root.join("notes.txt"), "written after the preview")?;
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+        confirmed_plan: Some(shown.fingerprint.clone()),
+    };
+    let events = Arc::new(Events::default());
+    let refused = pipeline::release(
+        &fixture.context,
+        &fixture.root,
+        &options,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await;
+    let error = refused.err().ok_or("the release is refused")?;
+    assert!(error.message.contains("changed since the plan"), "{error:?}");
+    assert!(events.all().is_empty(), "nothing ran");
+    assert!(
+        fixture.context.ledger.releases(None, 10)?.is_empty(),
+        "nothing was recorded"
+    );
+    Ok(())
 }

@@ -566,7 +566,12 @@ needs: Array<NeededValue>,
  * The Python the checks run with, in words ("Python 3.11.7, as pyproject.toml asks
  * (>=3.10)"); `None` with the project's own virtualenv.
  */
-python: string | null, };
+python: string | null, 
+/**
+ * What the person confirms when pressing Release: the commit, the uncommitted files, the
+ * image and its registry, the service, and every step and gate, hashed.
+ */
+fingerprint: string, };
 
 export type ReleaseOptions = { 
 /**
@@ -576,7 +581,11 @@ target: Target | null,
 /**
  * Go on with uncommitted changes (the ledger records that it did).
  */
-confirmDirty: boolean, };
+confirmDirty: boolean, 
+/**
+ * The fingerprint of the plan the person confirmed; the release refuses to run another.
+ */
+confirmedPlan?: string, };
 
 export type ReleaseSummary = { release_id: string, 
 /**

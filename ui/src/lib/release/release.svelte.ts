@@ -107,13 +107,15 @@ export class ReleaseStore {
     this.logs = emptyLogs();
     this.logVersion++;
     try {
+      // The release runs the plan shown here, or refuses: then the new plan is shown.
       this.summary = await this.api.startRelease(
         path,
-        { target: this.target, confirmDirty: this.confirmDirty },
+        { target: this.target, confirmDirty: this.confirmDirty, confirmedPlan: this.plan?.fingerprint },
         (event) => this.receive(event),
       );
     } catch (raw) {
       this.error = toSlipwayError(raw);
+      if (this.error.message.includes("changed since the plan")) void this.loadPlan(path);
     } finally {
       this.running = false;
       this.cancelling = false;

@@ -29,6 +29,7 @@ function plan(overrides: Partial<Plan> = {}): Plan {
     ciSkipped: [],
     needs: [],
     python: "Python 3.11.7",
+    fingerprint: "fp-1",
     ...overrides,
   };
 }
@@ -75,7 +76,11 @@ describe("the release panel", () => {
     expect(tests?.getAttribute("data-state")).toBe("passed");
     expect(tests?.textContent).toContain("1.5 s");
     expect(tests?.textContent).toContain("5 passed");
-    expect(api.startRelease).toHaveBeenCalledWith("/p/lettings", { target: "local", confirmDirty: false }, expect.any(Function));
+    expect(api.startRelease).toHaveBeenCalledWith(
+      "/p/lettings",
+      { target: "local", confirmDirty: false, confirmedPlan: "fp-1" },
+      expect.any(Function),
+    );
   });
 
   it("will not release past a blocker, and asks before releasing uncommitted changes", async () => {
