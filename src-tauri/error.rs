@@ -40,6 +40,46 @@ pub enum ErrorKind {
     Unknown,
 }
 
+impl ErrorKind {
+    /// The kind a ledger recorded; an unknown word (a newer Slipway's) is `Unknown`.
+    pub fn from_word(word: &str) -> Self {
+        [
+            ErrorKind::DockerUnavailable,
+            ErrorKind::KeyringUnavailable,
+            ErrorKind::RegistryAuth,
+            ErrorKind::RegistryDenied,
+            ErrorKind::Network,
+            ErrorKind::RateLimited,
+            ErrorKind::NotFound,
+            ErrorKind::Validation,
+            ErrorKind::Precondition,
+            ErrorKind::Io,
+            ErrorKind::Cancelled,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == word)
+        .unwrap_or(ErrorKind::Unknown)
+    }
+
+    /// The kind as it is serialised (`dockerUnavailable`), for the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::DockerUnavailable => "dockerUnavailable",
+            ErrorKind::KeyringUnavailable => "keyringUnavailable",
+            ErrorKind::RegistryAuth => "registryAuth",
+            ErrorKind::RegistryDenied => "registryDenied",
+            ErrorKind::Network => "network",
+            ErrorKind::RateLimited => "rateLimited",
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::Validation => "validation",
+            ErrorKind::Precondition => "precondition",
+            ErrorKind::Io => "io",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Unknown => "unknown",
+        }
+    }
+}
+
 /// The serialisable error every command and CLI path ends in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
@@ -95,6 +135,18 @@ mod tests {
     #[tracing::instrument(err(level = "warn"))]
     fn command(kind: ErrorKind) -> Result<(), AppError> {
         Err(AppError::new(kind, "it failed", "do something"))
+    }
+
+    #[test]
+    fn kinds_are_stored_as_they_are_serialised() -> Result<(), serde_json::Error> {
+        for kind in [
+            ErrorKind::DockerUnavailable,
+            ErrorKind::RegistryAuth,
+            ErrorKind::Unknown,
+        ] {
+            assert_eq!(serde_json::to_value(kind)?, serde_json::json!(kind.as_str()));
+        }
+        Ok(())
     }
 
     #[test]

@@ -44,6 +44,23 @@ impl GateReport {
     }
 }
 
+/// The gates that read the tests' results, not run because the tests did not run.
+pub fn skipped_after_tests(settings: &ProjectSettings) -> Vec<GateReport> {
+    settings
+        .enabled_gates()
+        .filter(|gate| gate.after_tests)
+        .map(|gate| {
+            verdict(
+                gate,
+                None,
+                CheckOutcome::Skipped,
+                "not run: the tests did not run, so there is nothing to measure".to_owned(),
+                Vec::new(),
+            )
+        })
+        .collect()
+}
+
 /// Runs one gate in the project's environment.
 pub async fn run_gate(
     root: &Path,

@@ -26,7 +26,7 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
-pub use gate::{run_gate, GateReport};
+pub use gate::{run_gate, skipped_after_tests, GateReport};
 pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
 pub use pyenv::{prepare_env, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
@@ -47,6 +47,8 @@ pub enum CheckOutcome {
     /// The tool could not start or crashed: no verdict on the code.
     CouldNotRun,
     Cancelled,
+    /// Not run, because what it reads is not there (coverage after tests that could not run).
+    Skipped,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]

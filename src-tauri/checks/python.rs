@@ -12,6 +12,8 @@ use crate::project::PythonEnv;
 pub struct Interpreter {
     pub path: PathBuf,
     pub version: (u32, u32, u32),
+    /// The first `python3` on PATH: the machine's own default.
+    pub default: bool,
 }
 
 impl Interpreter {
@@ -61,11 +63,14 @@ pub fn installed() -> Vec<Interpreter> {
             continue;
         }
         if let Some(version) = version_of(&candidate) {
+            // PATH's first `python3` is looked at first: the machine's own default.
+            let default = found.is_empty() && candidate.file_name().is_some_and(|name| name == "python3");
             found.push((
                 real,
                 Interpreter {
                     path: candidate,
                     version,
+                    default,
                 },
             ));
         }
@@ -149,16 +154,21 @@ pub fn choose(python: &PythonEnv, installed: &[Interpreter]) -> Result<Interpret
                 .is_none_or(|requires| satisfies(interpreter.version, &requires.value))
         })
         .collect();
-    let preferred = python.ci_python.as_ref().and_then(|ci| {
-        allowed
-            .iter()
-            .find(|interpreter| satisfies(interpreter.version, &ci.value))
-            .copied()
-    });
+    // A value the CI computes (`${{ env.PY_VER }}`) says nothing here.
+    let preferred = python
+        .ci_python
+        .as_ref()
+        .filter(|ci| !ci.value.contains('$'))
+        .and_then(|ci| {
+            allowed
+                .iter()
+                .find(|interpreter| satisfies(interpreter.version, &ci.value))
+                .copied()
+        });
     // Without a preference, the machine's own `python3` when it will do, else the newest.
     let default = installed
         .iter()
-        .find(|interpreter| interpreter.path.file_name().is_some_and(|name| name == "python3"))
+        .find(|interpreter| interpreter.default)
         .filter(|default| allowed.contains(default));
     if let Some(choice) = preferred.or(default).or_else(|| allowed.first().copied()) {
         return Ok(choice.clone());
@@ -236,14 +246,22 @@ mod tests {
 
     #[test]
     fn the_choice_honours_the_project_then_its_ci() {
+        // Newest first, as `installed` sorts them; a pyenv version's binary is `python3` too.
         let installed = vec![
+            Interpreter {
+                path: "/home/ann/.pyenv/versions/3.13.0/bin/python3".into(),
+                version: (3, 13, 0),
+                default: false,
+            },
             Interpreter {
                 path: "/opt/py312/bin/python3.12".into(),
                 version: (3, 12, 4),
+                default: false,
             },
             Interpreter {
                 path: "/usr/bin/python3".into(),
                 version: (3, 11, 7),
+                default: true,
             },
         ];
         assert_eq!(choose(&env(None, None), &installed).map(|i| i.version), Ok((3, 11, 7)));
@@ -253,11 +271,16 @@ mod tests {
         );
         assert_eq!(
             choose(&env(Some(">=3.12"), None), &installed).map(|i| i.version),
-            Ok((3, 12, 4))
+            Ok((3, 13, 0))
         );
-        let missing = choose(&env(Some(">=3.13"), None), &installed).err().unwrap_or_default();
+        assert_eq!(
+            choose(&env(None, Some("${{ env.PY_VER }}")), &installed).map(|i| i.version),
+            Ok((3, 11, 7)),
+            "an expression is no preference"
+        );
+        let missing = choose(&env(Some(">=3.14"), None), &installed).err().unwrap_or_default();
         assert!(
-            missing.contains("needs Python >=3.13 (pyproject.toml)") && missing.contains("pyenv install 3.13"),
+            missing.contains("needs Python >=3.14 (pyproject.toml)") && missing.contains("pyenv install 3.14"),
             "{missing}"
         );
     }

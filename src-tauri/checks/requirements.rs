@@ -123,12 +123,15 @@ pub fn uv_requirements(root: &Path, extras: &[String], groups: &[String]) -> Res
     let project_name = read_toml(&root.join("pyproject.toml"))
         .ok()
         .and_then(|pyproject| pyproject.get("project")?.get("name")?.as_str().map(str::to_owned));
+    // Names compare as PyPI does: `Starminder` in pyproject.toml is `starminder` in the lock.
+    let normal = |name: &str| name.to_lowercase().replace(['_', '.'], "-");
     let project = packages
         .iter()
         .find(|package| {
             is_local(package)
-                && (project_name.is_none()
-                    || package.get("name").and_then(toml::Value::as_str) == project_name.as_deref())
+                && project_name.as_deref().is_none_or(|wanted| {
+                    package.get("name").and_then(toml::Value::as_str).map(normal) == Some(normal(wanted))
+                })
         })
         .ok_or("uv.lock has no entry for the project itself")?;
     let by_name = |name: &str| {
@@ -407,7 +410,7 @@ mod tests {
     #[test]
     fn uv_lock_gives_the_locked_versions_with_their_markers() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"shop\"\n")?;
+        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"Shop\"\n")?;
         std::fs::write(
             dir.path().join("uv.lock"),
             r#"version = 1

@@ -35,6 +35,7 @@ impl ChecksSummary {
         let outcomes: Vec<CheckOutcome> = std::iter::once(self.tests.outcome)
             .chain(self.lint.iter().map(|lint| lint.outcome))
             .chain(self.gates.iter().map(|gate| gate.outcome))
+            .filter(|outcome| *outcome != CheckOutcome::Skipped)
             .collect();
         if outcomes.contains(&CheckOutcome::Cancelled) {
             CheckOutcome::Cancelled
@@ -282,7 +283,15 @@ pub async fn run_checks(
 ) -> Result<ChecksSummary, ChecksError> {
     let tests_then_coverage = async {
         let tests = run_tests(root, settings, env, cancel, sink).await;
-        let after = run_gates(root, settings, env, true, cancel, sink).await;
+        // Coverage reads what the test run left; tests that could not run left nothing.
+        let ran = tests
+            .as_ref()
+            .is_ok_and(|report| matches!(report.outcome, CheckOutcome::Passed | CheckOutcome::Failed));
+        let after = if ran {
+            run_gates(root, settings, env, true, cancel, sink).await
+        } else {
+            Ok(super::gate::skipped_after_tests(settings))
+        };
         (tests, after)
     };
     let lint = async {

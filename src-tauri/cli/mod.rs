@@ -339,7 +339,7 @@ async fn run_check(paths: &AppPaths, project_dir: &str, json: bool) -> ExitCode 
                 }
             }
             match summary.outcome() {
-                CheckOutcome::Passed => ExitCode::SUCCESS,
+                CheckOutcome::Passed | CheckOutcome::Skipped => ExitCode::SUCCESS,
                 CheckOutcome::Failed => ExitCode::FAILURE,
                 CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => ExitCode::from(EXIT_USAGE),
             }
@@ -476,6 +476,7 @@ fn outcome_word(outcome: CheckOutcome) -> &'static str {
         CheckOutcome::Failed => "failed",
         CheckOutcome::CouldNotRun => "could not run",
         CheckOutcome::Cancelled => "canceled",
+        CheckOutcome::Skipped => "not run",
     }
 }
 
@@ -518,7 +519,7 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
         "gates": gates,
         // One word with `slipway release` for "could not start": error.
         "outcome": match summary.outcome() {
-            CheckOutcome::Passed => "passed",
+            CheckOutcome::Passed | CheckOutcome::Skipped => "passed",
             CheckOutcome::Failed => "failed",
             CheckOutcome::CouldNotRun | CheckOutcome::Cancelled => "error",
         },

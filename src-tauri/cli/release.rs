@@ -212,9 +212,14 @@ fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String
                 summary.url.as_deref().unwrap_or("")
             ),
             outcome => format!(
-                "Release {}: {}",
+                "Release {}: {}{}",
                 outcome.as_str(),
-                summary.message.as_deref().unwrap_or("see the steps above")
+                summary.message.as_deref().unwrap_or("see the steps above"),
+                summary
+                    .error
+                    .as_ref()
+                    .map(|error| format!("\nhint: {}", error.hint))
+                    .unwrap_or_default()
             ),
         },
     })

@@ -129,6 +129,9 @@ pub struct ReleaseRecord {
     pub url: Option<String>,
     pub outcome: Outcome,
     pub message: Option<String>,
+    /// The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
+    pub error_kind: Option<String>,
+    pub error_hint: Option<String>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -151,6 +154,9 @@ pub struct Ending {
     pub deploy_status: Option<String>,
     pub url: Option<String>,
     pub message: Option<String>,
+    /// The failure's kind and hint, when an error ended it.
+    pub error_kind: Option<String>,
+    pub error_hint: Option<String>,
 }
 
 /// The ledger. Cheap to clone; one connection shared behind a lock, for the writer is one
@@ -307,7 +313,8 @@ impl Ledger {
         self.with(|connection| {
             connection.execute(
                 "UPDATE releases SET digest = COALESCE(?2, digest), deploy_id = COALESCE(?3, deploy_id),
-                     deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message)
+                     deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message),
+                     error_kind = COALESCE(?7, error_kind), error_hint = COALESCE(?8, error_hint)
                  WHERE id = ?1",
                 params![
                     release_id,
@@ -315,7 +322,9 @@ impl Ledger {
                     ending.deploy_id,
                     ending.deploy_status,
                     redacted(&ending.url),
-                    redacted(&ending.message)
+                    redacted(&ending.message),
+                    ending.error_kind,
+                    redacted(&ending.error_hint)
                 ],
             )?;
             Ok(())
@@ -410,7 +419,7 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
     let release = connection
         .query_row(
             "SELECT id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
-                    image, digest, deploy_id, deploy_status, url, outcome, message
+                    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint
              FROM releases WHERE id = ?1",
             [id],
             |row| {
@@ -432,6 +441,8 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
                     url: row.get(14)?,
                     outcome: Outcome::parse(&row.get::<_, String>(15)?).unwrap_or(Outcome::Error),
                     message: row.get(16)?,
+                    error_kind: row.get(17)?,
+                    error_hint: row.get(18)?,
                     steps: Vec::new(),
                 })
             },

@@ -47,6 +47,9 @@ const MIGRATIONS: &[&str] = &[
         at_ms      INTEGER NOT NULL
     );
     CREATE INDEX step_logs_by_step ON step_logs (release_id, step, seq);",
+    // 2: a failure's kind and hint beside its message, so "Start Docker" outlives the run.
+    "ALTER TABLE releases ADD COLUMN error_kind TEXT;
+    ALTER TABLE releases ADD COLUMN error_hint TEXT;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

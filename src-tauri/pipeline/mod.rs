@@ -227,6 +227,8 @@ pub struct ReleaseSummary {
     pub deploy_id: Option<String>,
     /// Why it did not go live, in a person's words.
     pub message: Option<String>,
+    /// The error that ended it, with its kind and what to do, when one did.
+    pub error: Option<AppError>,
 }
 
 /// What a release reports while it runs.
@@ -648,9 +650,9 @@ async fn python_line(scanned: &Scanned) -> Result<Option<String>, AppError> {
     let why = match (&python.requires_python, &python.ci_python) {
         (Some(requires), _) => format!(", as {} asks ({})", requires.source, requires.value),
         (None, Some(ci)) if crate::checks::python_satisfies(chosen.version, &ci.value) => {
-            format!(", as your CI runs ({})", ci.value)
+            format!(", as {} uses ({})", ci.source, ci.value)
         }
-        (None, Some(ci)) => format!(": your CI runs {}, which is not installed here", ci.value),
+        (None, Some(ci)) => format!(": {} uses {}, which is not installed here", ci.source, ci.value),
         (None, None) => String::new(),
     };
     Ok(Some(format!("Python {}{why}", chosen.version_text())))

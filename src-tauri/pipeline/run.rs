@@ -52,9 +52,35 @@ pub(super) struct Recorder {
     sink: ReleaseSink,
     started: Arc<Mutex<HashMap<Step, Instant>>>,
     first_failure: Arc<Mutex<Option<String>>>,
+    /// The first error behind a failed step, for its kind and hint.
+    first_error: Arc<Mutex<Option<AppError>>>,
 }
 
 impl Recorder {
+    /// Marks `step` failed because of `error`, keeping the error's kind and hint for the
+    /// release's end; returns the summary shown.
+    pub(super) fn fail_with(&self, step: Step, state: StepState, context: &str, error: AppError) -> String {
+        let summary = format!("{context}{}", error.message);
+        if let Ok(mut first) = self.first_error.lock() {
+            first.get_or_insert(error);
+        }
+        self.step(step, state, Some(summary.clone()));
+        summary
+    }
+
+    /// Keeps `error` as the release's first error unless one came before; returns its message.
+    pub(super) fn remember(&self, error: AppError) -> String {
+        let message = error.message.clone();
+        if let Ok(mut first) = self.first_error.lock() {
+            first.get_or_insert(error);
+        }
+        message
+    }
+
+    fn first_error(&self) -> Option<AppError> {
+        self.first_error.lock().ok().and_then(|first| first.clone())
+    }
+
     pub(super) fn step(&self, step: Step, state: StepState, summary: Option<String>) {
         let elapsed_ms = match self.started.lock() {
             Ok(mut started) if state == StepState::Running => {
@@ -203,6 +229,7 @@ pub async fn release(
         sink: sink.clone(),
         started: Arc::default(),
         first_failure: Arc::default(),
+        first_error: Arc::default(),
     };
     recorder.event(ReleaseEvent::Started {
         release_id: release_id.clone(),
@@ -211,6 +238,13 @@ pub async fn release(
     let (outcome, mut ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
     if outcome == Outcome::Failed && ending.message.is_none() {
         ending.message = recorder.first_failure();
+    }
+    // The error behind the first failure keeps its kind and hint ("Start Docker").
+    if matches!(outcome, Outcome::Failed | Outcome::Error) && ending.error_kind.is_none() {
+        if let Some(error) = recorder.first_error() {
+            ending.error_kind = Some(error.kind.as_str().to_owned());
+            ending.error_hint = Some(error.hint);
+        }
     }
     context.ledger.finish(&release_id, outcome, &ending)?;
     tracing::info!(release = %release_id, outcome = outcome.as_str(), "release ended");
@@ -221,6 +255,12 @@ pub async fn release(
         digest: ending.digest,
         url: ending.url,
         deploy_id: ending.deploy_id,
+        // Built as it was recorded: a bug was already reported when it was made.
+        error: ending.error_kind.as_deref().map(|kind| AppError {
+            kind: ErrorKind::from_word(kind),
+            message: crate::secrets::redact(ending.message.as_deref().unwrap_or_default()).into_owned(),
+            hint: crate::secrets::redact(ending.error_hint.as_deref().unwrap_or_default()).into_owned(),
+        }),
         message: ending.message.map(|text| crate::secrets::redact(&text).into_owned()),
     };
     sink(ReleaseEvent::Summary(summary.clone()));
@@ -232,6 +272,18 @@ fn current_user() -> String {
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn ended_by(error: AppError) -> (Outcome, Ending) {
+    (
+        Outcome::Error,
+        Ending {
+            message: Some(error.message),
+            error_kind: Some(error.kind.as_str().to_owned()),
+            error_hint: Some(error.hint),
+            ..Ending::default()
+        },
+    )
 }
 
 fn ended(outcome: Outcome, message: impl Into<String>) -> (Outcome, Ending) {
@@ -267,7 +319,7 @@ async fn run_steps(
     let reference = tags[0].clone();
     let engine = match docker::connect() {
         Ok(engine) => engine,
-        Err(error) => return ended(Outcome::Error, AppError::from(error).message),
+        Err(error) => return ended_by(AppError::from(error)),
     };
 
     // The gates: tests and lint (after the Python environment is ready) beside the build.
@@ -316,6 +368,7 @@ fn check_state(outcome: CheckOutcome) -> StepState {
     match outcome {
         CheckOutcome::Passed => StepState::Passed,
         CheckOutcome::Cancelled => StepState::Canceled,
+        CheckOutcome::Skipped => StepState::Skipped,
         CheckOutcome::Failed | CheckOutcome::CouldNotRun => StepState::Failed,
     }
 }
@@ -377,7 +430,7 @@ async fn checks_gate(
             };
             let message = format!(
                 "The Python environment could not be prepared: {}",
-                AppError::from(error).message
+                recorder.remember(AppError::from(error))
             );
             let mut steps = vec![Step::Tests];
             steps.extend(settings.lint_enabled.then_some(Step::Lint));
@@ -410,8 +463,10 @@ async fn checks_gate(
         })
     };
     let tests = async {
+        let mut ran = false;
         let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
             Ok(mut report) => {
+                ran = matches!(report.outcome, CheckOutcome::Passed | CheckOutcome::Failed);
                 report.name_missing_values(super::needs_sentence(&scanned.needs));
                 let state = check_state(report.outcome);
                 let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
@@ -422,17 +477,23 @@ async fn checks_gate(
                 recorder,
                 Step::Tests,
                 StepState::Failed,
-                AppError::from(error).message,
+                recorder.remember(AppError::from(error)),
                 gates,
                 fail_fast,
             ),
         };
         // Coverage reads what the test run left: it runs after it, even when tests failed
-        // (the CI's next step would too), unless the run was cancelled.
+        // (the CI's next step would too); not when they could not run or were cancelled.
         let after = if gates.is_cancelled() {
             Ok(Vec::new())
-        } else {
+        } else if ran {
             checks::run_gates(root, settings, &env, true, gates, &gate_sink).await
+        } else {
+            let skipped = checks::skipped_after_tests(settings);
+            for report in &skipped {
+                recorder.event(ReleaseEvent::Gate { report: report.clone() });
+            }
+            Ok(skipped)
         };
         (passed, after)
     };
@@ -454,7 +515,7 @@ async fn checks_gate(
                 recorder,
                 Step::Lint,
                 StepState::Failed,
-                AppError::from(error).message,
+                recorder.remember(AppError::from(error)),
                 gates,
                 fail_fast,
             ),
@@ -484,7 +545,7 @@ async fn checks_gate(
         for result in [beside, after] {
             match result {
                 Ok(found) => reports.extend(found),
-                Err(error) => problem = Some(AppError::from(error).message),
+                Err(error) => problem = Some(recorder.remember(AppError::from(error))),
             }
         }
         for report in &mut reports {
@@ -520,7 +581,7 @@ fn gates_verdict(reports: &[checks::GateReport], problem: Option<String>) -> (St
             StepState::Passed,
             reports
                 .iter()
-                .map(|report| report.message.clone())
+                .map(|report| format!("{}: {}", report.tool, report.message))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
@@ -615,7 +676,7 @@ async fn build_gate(
                 recorder,
                 Step::Build,
                 StepState::Failed,
-                AppError::from(error).message,
+                recorder.remember(AppError::from(error)),
                 gates,
                 fail_fast,
             );
@@ -691,9 +752,9 @@ async fn push_step(
             Err(StepFailure::canceled())
         }
         Err(error) => {
-            let message = AppError::from(error).message;
-            recorder.step(Step::Push, StepState::Failed, Some(format!("Push failed: {message}")));
-            Err(StepFailure::failed(format!("Push failed: {message}")))
+            let error = AppError::from(error);
+            let summary = recorder.fail_with(Step::Push, StepState::Failed, "Push failed: ", error.clone());
+            Err(StepFailure::from_error(summary, error))
         }
     }
 }

@@ -28,6 +28,8 @@ const LONGEST_POLL: Duration = Duration::from_secs(10);
 pub(super) struct StepFailure {
     outcome: Outcome,
     message: String,
+    /// The error behind it, whose kind and hint the ledger and the window keep.
+    error: Option<AppError>,
 }
 
 impl StepFailure {
@@ -35,6 +37,15 @@ impl StepFailure {
         Self {
             outcome: Outcome::Failed,
             message: message.into(),
+            error: None,
+        }
+    }
+
+    /// A failure that an error caused: `message` says where, `error` what and what to do.
+    pub(super) fn from_error(message: impl Into<String>, error: AppError) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::failed(message)
         }
     }
 
@@ -42,11 +53,16 @@ impl StepFailure {
         Self {
             outcome: Outcome::Canceled,
             message: "Cancelled.".to_owned(),
+            error: None,
         }
     }
 
     pub(super) fn ending(self, mut ending: Ending) -> (Outcome, Ending) {
         ending.message = Some(self.message);
+        if let Some(error) = self.error {
+            ending.error_kind = Some(error.kind.as_str().to_owned());
+            ending.error_hint = Some(error.hint);
+        }
         (self.outcome, ending)
     }
 }
@@ -136,9 +152,10 @@ pub(super) async fn deploy_local(
     let running = match docker::replace_and_run(engine, &request).await {
         Ok(running) => running,
         Err(error) => {
-            let message = format!("The container did not start: {}", AppError::from(error).message);
+            let error = AppError::from(error);
+            let message = format!("The container did not start: {}", error.message);
             recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
-            return Err(StepFailure::failed(message));
+            return Err(StepFailure::from_error(message, error));
         }
     };
     recorder.log(
@@ -211,7 +228,7 @@ async fn verify(
 fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
     let message = format!("Render: {}", error.message);
     recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
-    StepFailure::failed(message)
+    StepFailure::from_error(message, error)
 }
 
 /// Deploys the pushed image by digest on Render, follows it to a terminal status, then waits

@@ -210,7 +210,7 @@ pub fn detect(root: &Path) -> Detection {
         lint_tool,
         lint_command,
         lint_version,
-        python: python_env(root, &ci, requirements, requirements_source),
+        python: python_env(root, &ci, requirements, requirements_source, dockerfile.as_ref()),
         dockerfiles,
         dockerfile,
         build_context,
@@ -489,7 +489,31 @@ fn requires_python(root: &Path) -> Option<Detected<String>> {
     })
 }
 
-fn python_env(root: &Path, ci: &CiFindings, requirements: Vec<String>, requirements_source: String) -> PythonEnv {
+/// `FROM python:3.9-slim` → `3.9`: the Python the image (and often the CI) runs.
+fn dockerfile_python(root: &Path, dockerfile: &str) -> Option<String> {
+    let text = read_text(&root.join(dockerfile))?;
+    text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        if !words.next()?.eq_ignore_ascii_case("from") {
+            return None;
+        }
+        let image = words.find(|word| !word.starts_with("--"))?;
+        let tag = image
+            .strip_prefix("python:")
+            .or_else(|| image.split_once("/python:").map(|(_, tag)| tag))?;
+        let version: String = tag.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let version = version.trim_end_matches('.').to_owned();
+        (version.contains('.')).then_some(version)
+    })
+}
+
+fn python_env(
+    root: &Path,
+    ci: &CiFindings,
+    requirements: Vec<String>,
+    requirements_source: String,
+    dockerfile: Option<&Detected<String>>,
+) -> PythonEnv {
     let inside = std::fs::read_dir(root)
         .into_iter()
         .flatten()
@@ -567,10 +591,22 @@ fn python_env(root: &Path, ci: &CiFindings, requirements: Vec<String>, requireme
         extras,
         groups,
         requires_python: requires_python(root),
-        ci_python: ci.python_version.as_ref().map(|found| Detected {
-            value: found.value.clone(),
-            source: found.source.clone(),
-        }),
+        // The CI's Python, else the image's (`FROM python:3.9`): a preference, never a rule.
+        ci_python: ci
+            .python_version
+            .as_ref()
+            .filter(|found| !found.value.contains('$'))
+            .map(|found| Detected {
+                value: found.value.clone(),
+                source: found.source.clone(),
+            })
+            .or_else(|| {
+                let dockerfile = dockerfile?;
+                dockerfile_python(root, &dockerfile.value).map(|version| Detected {
+                    value: version,
+                    source: format!("{} (FROM python:…)", dockerfile.value),
+                })
+            }),
     }
 }
 
@@ -667,7 +703,8 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
                     let required = counts && read_without_default(&text, whole.start(), whole.end());
                     let need = add(&mut needs, name.as_str(), &source, None);
                     need.required |= required;
-                    need.read_by_code = true;
+                    // Production settings the tests never load do not make a value needed.
+                    need.read_by_code |= counts;
                 }
             }
         }

@@ -892,6 +892,21 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
         stdout.contains(r#""step":"push","state":"failed""#),
         "the push failed: {stdout}"
     );
+    // The refusal keeps its kind and hint: in the summary, the ledger and `history --json`.
+    let summary: serde_json::Value = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .next_back()
+        .ok_or("a summary line")?;
+    assert_eq!(summary["error"]["kind"], "registryAuth", "{summary}");
+    assert!(
+        !summary["error"]["hint"].as_str().unwrap_or_default().is_empty(),
+        "{summary}"
+    );
+    let history = cli(&fixture, &["history", "--json", "--project", &root]).output()?;
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout)?;
+    assert_eq!(history[0]["errorKind"], "registryAuth", "{history}");
+    assert_eq!(history[0]["errorHint"], summary["error"]["hint"], "{history}");
 
     let user_and_token = format!("{}:{marker}", registry.user);
     let registry_auth = serde_json::json!({

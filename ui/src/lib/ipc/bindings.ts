@@ -375,7 +375,7 @@ gates: Array<GateReport>, };
 
 export type CheckKind = "tests" | "lint";
 
-export type CheckOutcome = "passed" | "failed" | "couldNotRun" | "cancelled";
+export type CheckOutcome = "passed" | "failed" | "couldNotRun" | "cancelled" | "skipped";
 
 export type Stream = "stdout" | "stderr";
 
@@ -505,7 +505,11 @@ export type ReleaseRecord = { id: string, projectPath: string, projectName: stri
 /**
  * RFC 3339.
  */
-startedAt: string, endedAt: string | null, commit: string | null, branch: string | null, dirty: boolean, target: string, image: string | null, digest: string | null, deployId: string | null, deployStatus: string | null, url: string | null, outcome: Outcome, message: string | null, steps: Array<StepRecord>, };
+startedAt: string, endedAt: string | null, commit: string | null, branch: string | null, dirty: boolean, target: string, image: string | null, digest: string | null, deployId: string | null, deployStatus: string | null, url: string | null, outcome: Outcome, message: string | null, 
+/**
+ * The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
+ */
+errorKind: string | null, errorHint: string | null, steps: Array<StepRecord>, };
 
 export type Target = "local" | "render";
 
@@ -595,7 +599,11 @@ outcome: Outcome, image: string, digest: string | null, url: string | null, depl
 /**
  * Why it did not go live, in a person's words.
  */
-message: string | null, };
+message: string | null, 
+/**
+ * The error that ended it, with its kind and what to do, when one did.
+ */
+error: AppError | null, };
 
 export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "step", step: Step, state: StepState, 
 /**

@@ -42,6 +42,7 @@ const live: ReleaseSummary = {
   url: "http://127.0.0.1:32768/",
   deploy_id: "abc",
   message: null,
+  error: null,
 };
 
 function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary) {
@@ -149,7 +150,14 @@ describe("the release panel", () => {
       exitCode: 2,
       durationMs: 10,
     };
-    const release = new ReleaseStore(fakeApi(thePlan, [{ kind: "gate", report }], { ...live, outcome: "failed", url: null }));
+    const failed = {
+      ...live,
+      outcome: "failed" as const,
+      url: null,
+      message: "Checks failed: coverage 78 % is below the 80 % your project requires",
+      error: { kind: "registryAuth" as const, message: "The registry refused the login.", hint: "Re-enter the token in `Settings`." },
+    };
+    const release = new ReleaseStore(fakeApi(thePlan, [{ kind: "gate", report }], failed));
     await release.loadPlan("/p");
     render(ReleasePanel, { release, path: "/p" });
     // Only the steps this release runs, in order.
@@ -162,5 +170,8 @@ describe("the release panel", () => {
 
     await fireEvent.click(screen.getByRole("button", { name: "Release" }));
     await waitFor(() => expect(document.querySelector('[data-gate="coverage"]')?.textContent).toContain("coverage 78 % is below the 80 %"));
+    // A failure says what to do, the code in it shown as code.
+    expect(screen.getByTestId("summary-hint").textContent).toContain("Re-enter the token in Settings.");
+    expect(screen.getByTestId("summary-hint").querySelector("code")?.textContent).toBe("Settings");
   });
 });
