@@ -276,7 +276,8 @@ async fn install_project(
                 };
                 // `-r` lines inside are read from the file's own folder, as pip does from
                 // where the CI ran it.
-                let cwd = requirement_file
+                let cwd = root
+                    .join(file)
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
@@ -291,38 +292,23 @@ async fn install_project(
             }
             Ok(())
         }
-        // Slipway reads the lock itself and pip installs the pinned versions: the same set
-        // Poetry would install, through the user's pip configuration (index, proxy), with no
-        // Poetry on the machine. Without a lock, the declared constraints are used.
-        Installer::Poetry => {
-            install_lines(
-                root,
-                env,
-                "the Poetry project",
-                requirements::poetry_requirements(root),
-                cancel,
-                sink,
-            )
-            .await
-        }
-        Installer::Pyproject => {
-            let lines = requirements::pyproject_requirements(root, &python.extras, &python.groups);
-            install_lines(root, env, "pyproject.toml", lines, cancel, sink).await
-        }
-        Installer::Pipenv => {
-            install_lines(
-                root,
-                env,
-                "Pipfile.lock",
-                requirements::pipenv_requirements(root),
-                cancel,
-                sink,
-            )
-            .await
-        }
-        Installer::UvLock => {
-            let lines = requirements::uv_requirements(root, &python.extras, &python.groups);
-            install_lines(root, env, "uv.lock", lines, cancel, sink).await
+        // Slipway reads the lock or the declaration itself and pip installs the result: the
+        // same set Poetry, Pipenv or uv would install, through the user's pip configuration
+        // (index, proxy), with none of them on the machine.
+        locked => {
+            let (what, lines) = match locked {
+                Installer::Poetry => ("the Poetry project", requirements::poetry_requirements(root)),
+                Installer::Pipenv => ("Pipfile.lock", requirements::pipenv_requirements(root)),
+                Installer::UvLock => (
+                    "uv.lock",
+                    requirements::uv_requirements(root, &python.extras, &python.groups),
+                ),
+                _ => (
+                    "pyproject.toml",
+                    requirements::pyproject_requirements(root, &python.extras, &python.groups),
+                ),
+            };
+            install_lines(root, env, what, lines, cancel, sink).await
         }
     }
 }

@@ -52,6 +52,17 @@ fn chosen(wanted: &[String], available: Vec<String>) -> Vec<String> {
     }
 }
 
+/// The extras to install: those named, or every one the table has for `*` (`--all-extras`).
+fn wanted_extras(optional: Option<&toml::Table>, extras: &[String]) -> Vec<String> {
+    if extras.iter().any(|extra| extra == "*") {
+        optional
+            .map(|table| table.keys().cloned().collect())
+            .unwrap_or_default()
+    } else {
+        extras.to_vec()
+    }
+}
+
 /// `[project].dependencies`, the optional dependencies of `extras` and the dependency
 /// groups `groups` (`include-group` followed), as pip requirement lines.
 pub fn pyproject_requirements(root: &Path, extras: &[String], groups: &[String]) -> Result<Vec<String>, String> {
@@ -61,15 +72,7 @@ pub fn pyproject_requirements(root: &Path, extras: &[String], groups: &[String])
     let optional = project
         .and_then(|project| project.get("optional-dependencies"))
         .and_then(toml::Value::as_table);
-    let all_extras: Vec<String> = optional
-        .map(|table| table.keys().cloned().collect())
-        .unwrap_or_default();
-    let wanted_extras = if extras.iter().any(|extra| extra == "*") {
-        all_extras
-    } else {
-        extras.to_vec()
-    };
-    for extra in &wanted_extras {
+    for extra in &wanted_extras(optional, extras) {
         lines.extend(strings(optional.and_then(|table| table.get(extra))));
     }
     let table = pyproject.get("dependency-groups").and_then(toml::Value::as_table);
@@ -155,15 +158,7 @@ pub fn uv_requirements(root: &Path, extras: &[String], groups: &[String]) -> Res
     };
     let mut queue = edges(project.get("dependencies"));
     let optional = project.get("optional-dependencies").and_then(toml::Value::as_table);
-    let all_extras: Vec<String> = optional
-        .map(|table| table.keys().cloned().collect())
-        .unwrap_or_default();
-    let wanted_extras = if extras.iter().any(|extra| extra == "*") {
-        all_extras
-    } else {
-        extras.to_vec()
-    };
-    for extra in &wanted_extras {
+    for extra in &wanted_extras(optional, extras) {
         queue.extend(edges(optional.and_then(|table| table.get(extra))));
     }
     let dev = project.get("dev-dependencies").and_then(toml::Value::as_table);
