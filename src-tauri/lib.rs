@@ -17,6 +17,7 @@ pub mod doctor;
 pub mod error;
 pub mod history;
 pub mod http;
+mod layering;
 pub mod logging;
 pub mod paths;
 pub mod pipeline;

@@ -138,7 +138,7 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
         ));
     }
     if let Some(ci) = &python.ci_python {
-        out.push_str(&format!("           CI runs Python {} ({})\n", ci.value, ci.source));
+        out.push_str(&format!("           prefers Python {} ({})\n", ci.value, ci.source));
     }
     out.push_str(&format!(
         "  image:   {} (context {}){}\n",

@@ -7,6 +7,7 @@
 //! caller as a typed event.
 
 pub mod lock;
+mod recorder;
 mod run;
 mod targets;
 

@@ -1,14 +1,13 @@
 //! Running a plan: the gates at once, then push, deploy and verify, each step recorded.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use super::lock::{self, LockError};
+use super::recorder::Recorder;
 use super::targets::{self, DeployResult, StepFailure};
 use super::{
     plan_and_scan, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target,
@@ -41,107 +40,6 @@ pub fn mark_interrupted(context: &Context) -> Result<usize, AppError> {
         }
     }
     Ok(marked)
-}
-
-/// Writes each step to the ledger and sends it to the caller; remembers when steps started
-/// and why the release failed first.
-#[derive(Clone)]
-pub(super) struct Recorder {
-    ledger: Ledger,
-    release_id: String,
-    sink: ReleaseSink,
-    started: Arc<Mutex<HashMap<Step, Instant>>>,
-    first_failure: Arc<Mutex<Option<String>>>,
-    /// The first error behind a failed step, for its kind and hint.
-    first_error: Arc<Mutex<Option<AppError>>>,
-}
-
-impl Recorder {
-    /// Marks `step` failed because of `error`, keeping the error's kind and hint for the
-    /// release's end; returns the summary shown.
-    pub(super) fn fail_with(&self, step: Step, state: StepState, context: &str, error: AppError) -> String {
-        let summary = format!("{context}{}", error.message);
-        if let Ok(mut first) = self.first_error.lock() {
-            first.get_or_insert(error);
-        }
-        self.step(step, state, Some(summary.clone()));
-        summary
-    }
-
-    /// Keeps `error` as the release's first error unless one came before; returns its message.
-    pub(super) fn remember(&self, error: AppError) -> String {
-        let message = error.message.clone();
-        if let Ok(mut first) = self.first_error.lock() {
-            first.get_or_insert(error);
-        }
-        message
-    }
-
-    fn first_error(&self) -> Option<AppError> {
-        self.first_error.lock().ok().and_then(|first| first.clone())
-    }
-
-    pub(super) fn step(&self, step: Step, state: StepState, summary: Option<String>) {
-        let elapsed_ms = match self.started.lock() {
-            Ok(mut started) if state == StepState::Running => {
-                started.insert(step, Instant::now());
-                None
-            }
-            Ok(started) => started
-                .get(&step)
-                .map(|at| u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)),
-            Err(_) => None,
-        };
-        if let Err(error) = self
-            .ledger
-            .step(&self.release_id, step.as_str(), state, summary.as_deref())
-        {
-            tracing::error!(%error, "the ledger could not record a step");
-        }
-        if state == StepState::Failed {
-            if let (Ok(mut first), Some(summary)) = (self.first_failure.lock(), &summary) {
-                first.get_or_insert_with(|| summary.clone());
-            }
-        }
-        (self.sink)(ReleaseEvent::Step {
-            step,
-            state,
-            elapsed_ms,
-            summary: summary.map(|text| crate::secrets::redact(&text).into_owned()),
-        });
-    }
-
-    pub(super) fn log(&self, step: Step, line: &str) {
-        let at_ms = checks::now_ms();
-        if let Err(error) = self.ledger.log(
-            &self.release_id,
-            step.as_str(),
-            "output",
-            line,
-            i64::try_from(at_ms).unwrap_or(0),
-        ) {
-            tracing::error!(%error, "the ledger could not record a log line");
-        }
-        (self.sink)(ReleaseEvent::Log {
-            step,
-            line: crate::secrets::redact(line).into_owned(),
-            at_ms,
-        });
-    }
-
-    pub(super) fn event(&self, event: ReleaseEvent) {
-        (self.sink)(event);
-    }
-
-    pub(super) fn note(&self, ending: &Ending) {
-        if let Err(error) = self.ledger.note(&self.release_id, ending) {
-            tracing::error!(%error, "the ledger could not record the release");
-        }
-    }
-
-    fn first_failure(&self) -> Option<String> {
-        self.first_failure.lock().ok().and_then(|first| first.clone())
-    }
 }
 
 /// Runs a release of the project at `root`: plan, checks before anything, the lock, then
@@ -223,14 +121,7 @@ pub async fn release(
             .collect(),
     })?;
     tracing::info!(release = %release_id, project = %plan.project_path, target = plan.target.as_str(), "release started");
-    let recorder = Recorder {
-        ledger: context.ledger.clone(),
-        release_id: release_id.clone(),
-        sink: sink.clone(),
-        started: Arc::default(),
-        first_failure: Arc::default(),
-        first_error: Arc::default(),
-    };
+    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
     recorder.event(ReleaseEvent::Started {
         release_id: release_id.clone(),
         plan: Box::new(plan.clone()),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::run::Recorder;
+use super::recorder::Recorder;
 use super::{container_port, Context, Plan, ReleaseEvent, Step};
 use crate::accounts;
 use crate::docker::{self, ImageReference, RegistryCredentials, RunRequest};

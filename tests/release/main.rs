@@ -372,20 +372,6 @@ async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> Te
     remove_project_containers(&fixture.root).await
 }
 
-/// Processes whose command line holds `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.contains(marker) {
-                found.push(cmdline);
-            }
-        }
-    }
-    found
-}
-
 /// Starts a release in the background, cancels it once `ready` holds for an event, and
 /// returns its summary and events.
 async fn cancel_when(
@@ -434,7 +420,11 @@ async fn cancelling_during_the_tests_leaves_no_process_behind() -> TestResult {
     .await?;
     assert_eq!(summary.outcome, Outcome::Canceled);
     assert_eq!(events.step_state(Step::Tests), Some(StepState::Canceled));
-    assert!(processes_with(marker).is_empty(), "{:?}", processes_with(marker));
+    assert!(
+        support::processes_with(marker).is_empty(),
+        "{:?}",
+        support::processes_with(marker)
+    );
     let stored = record(&fixture, &summary.release_id)?;
     assert_eq!(stored.outcome, Outcome::Canceled);
     assert!(stored.steps[3..].iter().all(|step| step.state == StepState::Canceled));

@@ -607,3 +607,94 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
     }
     Ok(())
 }
+
+/// A release keeps running while the person looks at another page: the header says so, the
+/// Release page shows the same run when they come back, and Cancel stops it, leaving no
+/// process and no container.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_survives_leaving_its_page_and_cancels_on_return() -> TestResult {
+    let registry = test_registry();
+    let marker = format!("slipway-window-cancel-{}", std::process::id());
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    // Clean for flake8 (lint must not fail first and stop the release itself).
+    let slow = format!(
+        "import subprocess\n\nMARKER = '{marker}'\nWAIT = 'import time; time.sleep(300)'\n\n\ndef test_slow():\n    subprocess.run(['python3', '-c', WAIT, MARKER])\n"
+    );
+    let root = support::example_project(projects.path(), "lettings", |root| {
+        std::fs::write(root.join("tests/test_slow.py"), &slow)
+    })?;
+    support::save_registry_login(data.path(), &registry, &registry.password)?;
+    std::fs::write(
+        data.path().join("settings.json"),
+        serde_json::json!({ "localRegistry": registry.address }).to_string(),
+    )?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    wait_or_explain(
+        &session,
+        "//li[@data-step='tests'][@data-state='running']",
+        UI_WAIT,
+        "release-not-running",
+    )
+    .await?;
+    // Away, and the header still tells.
+    open_page(&session, "History").await?;
+    let status = session
+        .wait_for("//*[@role='status'][@aria-label='Running release']", UI_WAIT)
+        .await?;
+    assert!(session.text(&status).await?.starts_with("Releasing lettings"));
+    // Back: the same run, waiting on the slow test.
+    open_page(&session, "Release").await?;
+    session
+        .wait_for("//li[@data-step='tests'][@data-state='running']", UI_WAIT)
+        .await?;
+    wait_or_explain(
+        &session,
+        "//*[@role='status'][@aria-label='Running release']",
+        240,
+        "slow-test-not-started",
+    )
+    .await?;
+    // The slow test is running once its marker process is there (pip may come first).
+    let started = std::time::Instant::now();
+    while support::processes_with(&marker).is_empty() {
+        if started.elapsed() > std::time::Duration::from_secs(240) {
+            save_screenshot_as(&session, "slow-test-never-ran").await?;
+            return Err("the slow test never started".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Cancel")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    wait_or_explain(
+        &session,
+        "//section[@aria-label='Release summary']//h4[normalize-space()='Release cancelled']",
+        60,
+        "release-not-cancelled",
+    )
+    .await?;
+    session.end().await?;
+    assert!(
+        support::processes_with(&marker).is_empty(),
+        "the test's processes were stopped"
+    );
+    let engine = slipway::docker::connect()?;
+    let containers = slipway::docker::project_containers(&engine, &slipway::project::project_id(&root)).await?;
+    assert!(containers.is_empty(), "no container was left: {containers:?}");
+    Ok(())
+}

@@ -1,9 +1,10 @@
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
-import type { AppError, ProjectSummary, RecentProject } from "./lib/ipc";
+import type { AppError, Plan, ProjectSummary, RecentProject, ReleaseEvent, ReleaseSummary } from "./lib/ipc";
+import { ReleaseStore } from "./lib/release/release.svelte";
 
 const lettings: ProjectSummary = {
   name: "lettings",
@@ -142,5 +143,61 @@ describe("the app shell", () => {
     await user.click(await screen.findByText("Open another project"));
     await user.click(screen.getByRole("button", { name: "Forget lettings" }));
     expect(screen.queryByRole("list", { name: "Recent projects" })).not.toBeInTheDocument();
+  });
+
+  it("keeps a running release across pages: the header says so, and Cancel works from anywhere", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    const plan = {
+      projectPath: lettings.path,
+      projectName: "lettings",
+      target: "local",
+      steps: [
+        { step: "tests", detail: "pytest", skip: null, ciLine: null, notes: [] },
+        { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
+      ],
+      image: "lettings:abc1234",
+      registry: null,
+      service: null,
+      commit: "abc1234",
+      branch: "main",
+      dirtyFiles: [],
+      blockers: [],
+      otherTags: [],
+      gates: [],
+      ciSkipped: [],
+      needs: [],
+      python: "Python 3.11.7",
+      fingerprint: "fp",
+    } as Plan;
+    let finish: (summary: ReleaseSummary) => void = () => {};
+    const api = {
+      planRelease: async () => plan,
+      cancelRelease: vi.fn(async () => {
+        finish({ release_id: "r1", outcome: "canceled", image: plan.image, digest: null, url: null, deploy_id: null, message: "Cancelled.", error: null });
+        return true;
+      }),
+      startRelease: (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
+        new Promise<ReleaseSummary>((resolve) => {
+          finish = resolve;
+          onEvent({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
+        }),
+    };
+    const release = new ReleaseStore(api);
+    render(App, { release });
+    await user.type(screen.getByLabelText("Or type the project's folder"), lettings.path);
+    await user.click(screen.getByRole("button", { name: "Open" }));
+    await screen.findByTestId("plan-image");
+    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    await user.click(within(nav).getByRole("button", { name: "History" }));
+    const status = await screen.findByRole("status", { name: "Running release" });
+    expect(status).toHaveTextContent("Releasing lettings · Tests");
+    // Back on the Release page the same run is shown, still running.
+    await user.click(within(nav).getByRole("button", { name: "Release" }));
+    expect(document.querySelector('[data-step="tests"]')?.getAttribute("data-state")).toBe("running");
+    await user.click(within(status).getByRole("button", { name: "Cancel" }));
+    expect(api.cancelRelease).toHaveBeenCalledWith(lettings.path);
+    expect(await screen.findByText("Release cancelled")).toBeInTheDocument();
   });
 });
