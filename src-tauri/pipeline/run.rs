@@ -15,7 +15,7 @@ use super::{
 use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
 use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
 use crate::error::{AppError, ErrorKind};
-use crate::history::{new_release_id, Ending, Ledger, NewRelease, Outcome, StepState};
+use crate::history::{new_release_id, Ending, NewRelease, Outcome, StepState};
 use crate::project::ProjectSettings;
 
 /// Marks every release recorded as running whose project nobody holds as interrupted: its
