@@ -46,7 +46,7 @@ pub(super) async fn run_release(
     let could_not_run = |error: AppError| {
         if json {
             print_json(&serde_json::json!({
-                "kind": "summary", "release_id": null, "outcome": "error",
+                "kind": "summary", "releaseId": null, "outcome": "error",
                 "message": error.message, "hint": error.hint,
             }));
         }

@@ -218,6 +218,7 @@ pub struct ReleaseOptions {
 
 /// The final word on a release; also the CLI's last JSON line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ReleaseSummary {
     pub release_id: String,
     /// `live`, `failed`, `canceled` or `error`.
@@ -518,7 +519,7 @@ pub(crate) async fn plan_and_scan(
         if let Some(found) = lint_origin.clone() {
             if let Some(how) = &found.lets_fail {
                 lint.notes.push(format!(
-                    "Your CI lets lint fail ({how}); here it is a gate: turn it off in the project's settings."
+                    "Your CI lets lint fail (`{how}`); here it is a gate: turn it off in the project's settings."
                 ));
             }
             lint.ci_line = Some(found.line);

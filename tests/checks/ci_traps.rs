@@ -111,7 +111,7 @@ fn a_lint_line_that_cannot_fail_is_a_gate_and_a_usage_error_is_no_verdict() -> T
     );
     let said = notes(lint);
     assert!(
-        said.contains("Your CI lets lint fail (|| true)") && said.contains("--htmldir report"),
+        said.contains("Your CI lets lint fail (`|| true`)") && said.contains("--htmldir report"),
         "{said}"
     );
 

@@ -174,7 +174,7 @@ describe("the app shell", () => {
     const api = {
       planRelease: async () => plan,
       cancelRelease: vi.fn(async () => {
-        finish({ release_id: "r1", outcome: "canceled", image: plan.image, digest: null, url: null, deploy_id: null, message: "Cancelled.", error: null });
+        finish({ releaseId: "r1", outcome: "canceled", image: plan.image, digest: null, url: null, deployId: null, message: "Cancelled.", error: null });
         return true;
       }),
       startRelease: (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>

@@ -333,7 +333,7 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
             }
             if let Some(how) = &prepared.lets_fail {
                 notes.push(format!(
-                    "Your CI lets this check fail ({how}); here it is a gate: turn it off in the project's settings."
+                    "Your CI lets this check fail (`{how}`); here it is a gate: turn it off in the project's settings."
                 ));
             }
             let base = tool.replace(' ', "-").replace(".py", "");

@@ -591,11 +591,11 @@ confirmDirty: boolean,
  */
 confirmedPlan?: string, };
 
-export type ReleaseSummary = { release_id: string, 
+export type ReleaseSummary = { releaseId: string, 
 /**
  * `live`, `failed`, `canceled` or `error`.
  */
-outcome: Outcome, image: string, digest: string | null, url: string | null, deploy_id: string | null, 
+outcome: Outcome, image: string, digest: string | null, url: string | null, deployId: string | null, 
 /**
  * Why it did not go live, in a person's words.
  */

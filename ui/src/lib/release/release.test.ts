@@ -35,12 +35,12 @@ function plan(overrides: Partial<Plan> = {}): Plan {
 }
 
 const live: ReleaseSummary = {
-  release_id: "r1",
+  releaseId: "r1",
   outcome: "live",
   image: "lettings:3f2a1bc",
   digest: null,
   url: "http://127.0.0.1:32768/",
-  deploy_id: "abc",
+  deployId: "abc",
   message: null,
   error: null,
 };
