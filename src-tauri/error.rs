@@ -8,7 +8,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::secrets::redact;
+use crate::redact::redact;
 
 /// What went wrong, as a closed list the UI maps to a severity and an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

@@ -22,6 +22,7 @@ pub mod logging;
 pub mod paths;
 pub mod pipeline;
 pub mod project;
+pub mod redact;
 pub mod registry;
 pub mod render;
 pub mod secrets;

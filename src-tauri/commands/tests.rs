@@ -127,3 +127,28 @@ fn command_errors_are_logged_below_error_level() -> Result<(), Box<dyn std::erro
     }
     Ok(())
 }
+
+/// The UI calls the backend by name: every name its IPC module uses is a listed command,
+/// and every listed command is used, so the two lists cannot drift apart.
+#[test]
+fn the_ui_calls_exactly_the_listed_commands() -> Result<(), Box<dyn std::error::Error>> {
+    let ipc = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/ipc/index.ts");
+    let text = std::fs::read_to_string(ipc)?;
+    let called = regex::Regex::new(r#"call<[^(]*>\(\s*"([a-z_]+)""#)?;
+    let mut names: Vec<String> = called
+        .captures_iter(&text)
+        .map(|capture| capture[1].to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut listed: Vec<String> = COMMANDS.iter().map(|name| (*name).to_owned()).collect();
+    listed.sort();
+    let unknown: Vec<&String> = names.iter().filter(|name| !listed.contains(name)).collect();
+    let unused: Vec<&String> = listed.iter().filter(|name| !names.contains(name)).collect();
+    assert!(
+        unknown.is_empty(),
+        "the UI calls commands the backend does not list: {unknown:?}"
+    );
+    assert!(unused.is_empty(), "listed commands the UI never calls: {unused:?}");
+    Ok(())
+}

@@ -12,8 +12,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::redactor::register_secret;
 use super::store::Secret;
+use crate::redact::register_secret;
 
 #[derive(Deserialize, Default)]
 struct ConfigFile {

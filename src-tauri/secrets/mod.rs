@@ -7,10 +7,9 @@
 
 mod docker_config;
 mod keyring_store;
-mod redactor;
 mod store;
 
+pub use crate::redact::{redact, register_secret, Redactor, REDACTED};
 pub use docker_config::{import_docker_logins, DockerLogin, ImportProblem};
 pub use keyring_store::{probe_keyring, KeyringError, KEYRING_SERVICE};
-pub use redactor::{redact, register_secret, Redactor, REDACTED};
 pub use store::{Account, OsKeyring, Secret, SecretBackend, SecretStore, Service, StoreError};

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::keyring_store::{KeyringError, KEYRING_SERVICE};
-use super::redactor::register_secret;
 use crate::error::{AppError, ErrorKind};
 use crate::paths::write_json_atomically;
+use crate::redact::register_secret;
 
 const ACCOUNTS_FILE: &str = "accounts.json";
 
@@ -194,13 +194,35 @@ fn capitalised(text: &str) -> String {
 pub struct SecretStore {
     file: PathBuf,
     backend: Box<dyn SecretBackend>,
+    /// Keyring entries of a data folder other than the platform's default are prefixed with
+    /// a hash of its path: two data folders are two installations, and one must never read
+    /// (or overwrite) the other's tokens. The default folder's entries keep their plain names.
+    namespace: Option<String>,
 }
 
 impl SecretStore {
     pub fn new(data_dir: &Path, backend: Box<dyn SecretBackend>) -> Self {
+        let default = dirs::data_dir().map(|dir| dir.join(crate::paths::APP_IDENTIFIER));
+        let namespace = (default.as_deref() != Some(data_dir)).then(|| {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(data_dir.display().to_string().as_bytes());
+            digest
+                .iter()
+                .take(6)
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        });
         Self {
             file: data_dir.join(ACCOUNTS_FILE),
             backend,
+            namespace,
+        }
+    }
+
+    fn namespaced(&self, entry: String) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{namespace}/{entry}"),
+            None => entry,
         }
     }
 
@@ -209,8 +231,9 @@ impl SecretStore {
         Self::new(data_dir, Box::new(OsKeyring))
     }
 
-    fn entry_name(service: Service, account: &str) -> String {
-        format!("{}:{account}", service.key())
+    /// The keyring entry an account's secret is kept under.
+    pub fn entry_name(&self, service: Service, account: &str) -> String {
+        self.namespaced(format!("{}:{account}", service.key()))
     }
 
     /// Every connected account, without secrets; `Err` when the list is there but damaged
@@ -270,7 +293,7 @@ impl SecretStore {
     pub fn save(&self, account: &Account, secret: &str) -> Result<(), StoreError> {
         register_secret(secret, account.username.as_deref());
         self.backend
-            .set(&Self::entry_name(account.service, &account.account), secret)?;
+            .set(&self.entry_name(account.service, &account.account), secret)?;
         self.update(account)
     }
 
@@ -296,7 +319,7 @@ impl SecretStore {
         let known = self.account(service, account);
         let secret = self
             .backend
-            .get(&Self::entry_name(service, account))?
+            .get(&self.entry_name(service, account))?
             .ok_or_else(|| StoreError::NoAccount {
                 service: service.key().to_owned(),
                 account: account.to_owned(),
@@ -309,12 +332,12 @@ impl SecretStore {
     /// keyring, under the project; it is never listed as an account.
     pub fn set_project_value(&self, project_id: &str, name: &str, value: &str) -> Result<(), StoreError> {
         register_secret(value, None);
-        Ok(self.backend.set(&Self::project_entry(project_id, name), value)?)
+        Ok(self.backend.set(&self.project_entry(project_id, name), value)?)
     }
 
     /// A project's secret value, registered with the redactor as it is read.
     pub fn project_value(&self, project_id: &str, name: &str) -> Result<Option<Secret>, StoreError> {
-        let value = self.backend.get(&Self::project_entry(project_id, name))?;
+        let value = self.backend.get(&self.project_entry(project_id, name))?;
         Ok(value.map(|value| {
             register_secret(&value, None);
             Secret(value)
@@ -322,16 +345,16 @@ impl SecretStore {
     }
 
     pub fn delete_project_value(&self, project_id: &str, name: &str) -> Result<(), StoreError> {
-        Ok(self.backend.delete(&Self::project_entry(project_id, name))?)
+        Ok(self.backend.delete(&self.project_entry(project_id, name))?)
     }
 
-    fn project_entry(project_id: &str, name: &str) -> String {
-        format!("project-env:{project_id}:{name}")
+    fn project_entry(&self, project_id: &str, name: &str) -> String {
+        self.namespaced(format!("project-env:{project_id}:{name}"))
     }
 
     /// Deletes the secret and the account.
     pub fn delete(&self, service: Service, account: &str) -> Result<(), StoreError> {
-        self.backend.delete(&Self::entry_name(service, account))?;
+        self.backend.delete(&self.entry_name(service, account))?;
         let (mut accounts, _) = self.accounts_for_writing()?;
         accounts.retain(|known| !(known.service == service && known.account == account));
         write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
@@ -387,6 +410,41 @@ mod tests {
         let accounts = store.accounts()?;
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].service, Service::Sentry);
+        Ok(())
+    }
+
+    /// One keyring for two stores, as two data folders on one desktop share it.
+    struct Shared(std::sync::Arc<Memory>);
+
+    impl SecretBackend for Shared {
+        fn set(&self, entry: &str, secret: &str) -> Result<(), KeyringError> {
+            self.0.set(entry, secret)
+        }
+        fn get(&self, entry: &str) -> Result<Option<String>, KeyringError> {
+            self.0.get(entry)
+        }
+        fn delete(&self, entry: &str) -> Result<(), KeyringError> {
+            self.0.delete(entry)
+        }
+    }
+
+    #[test]
+    fn two_data_folders_never_read_each_others_tokens() -> Result<(), Box<dyn std::error::Error>> {
+        let keyring = std::sync::Arc::new(Memory::default());
+        let (first, second) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let one = SecretStore::new(first.path(), Box::new(Shared(keyring.clone())));
+        let other = SecretStore::new(second.path(), Box::new(Shared(keyring)));
+        let account = Account::new(Service::Registry, "127.0.0.1:5000", "wizard");
+        one.save(&account, "token-of-the-first")?;
+        other.save(&account, "token-of-the-second")?;
+        assert_eq!(
+            one.secret(Service::Registry, "127.0.0.1:5000")?.expose(),
+            "token-of-the-first"
+        );
+        assert_ne!(
+            one.entry_name(Service::Registry, "x"),
+            other.entry_name(Service::Registry, "x")
+        );
         Ok(())
     }
 

@@ -234,9 +234,13 @@ fn error_reports_reach_sentry_with_secrets_scrubbed() -> TestResult {
     Ok(())
 }
 
-fn secret_tool_lookup(entry: &str) -> std::io::Result<Option<String>> {
+/// What the OS keyring holds for a registry account of the data folder `data`, read with
+/// the desktop's own tool.
+fn secret_tool_lookup(data: &std::path::Path, account: &str) -> std::io::Result<Option<String>> {
+    let store = slipway::secrets::SecretStore::os(data);
+    let entry = store.entry_name(slipway::secrets::Service::Registry, account);
     let output = Command::new("secret-tool")
-        .args(["lookup", "service", "dev.slipway.app", "username", entry])
+        .args(["lookup", "service", "dev.slipway.app", "username", &entry])
         .output()?;
     Ok(output.status.success().then(|| text(&output.stdout)))
 }
@@ -294,11 +298,11 @@ fn docker_logins_are_imported_into_the_keyring() -> TestResult {
         assert!(!stored.contains(secret), "no secret in the account list");
     }
     assert_eq!(
-        secret_tool_lookup("registry:docker.io")?.as_deref(),
+        secret_tool_lookup(data.path(), "docker.io")?.as_deref(),
         Some("dckr_pat_cli-test-9931")
     );
     assert_eq!(
-        secret_tool_lookup("registry:127.0.0.1:5999")?.as_deref(),
+        secret_tool_lookup(data.path(), "127.0.0.1:5999")?.as_deref(),
         Some("helper-secret-4471")
     );
 
@@ -315,7 +319,7 @@ fn docker_logins_are_imported_into_the_keyring() -> TestResult {
         .output()?;
     assert_eq!(removed.status.code(), Some(0));
     assert_eq!(
-        secret_tool_lookup("registry:docker.io")?,
+        secret_tool_lookup(data.path(), "docker.io")?,
         None,
         "the secret left the keyring"
     );

@@ -156,6 +156,11 @@ fn record(fixture: &Fixture, id: &str) -> Result<ReleaseRecord, Box<dyn std::err
         .ok_or("the release is in the ledger")?)
 }
 
+/// One step of a recorded release, by name.
+fn step_record<'a>(record: &'a ReleaseRecord, name: &str) -> Option<&'a slipway::history::StepRecord> {
+    record.steps.iter().find(|step| step.name == name)
+}
+
 fn step_states(record: &ReleaseRecord) -> Vec<(String, StepState)> {
     record
         .steps
@@ -215,7 +220,7 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
         .iter()
         .all(|step| step.started_at.is_some() && step.ended_at.is_some()));
     assert_eq!(
-        stored.steps[0].summary.as_deref(),
+        step_record(&stored, "tests").and_then(|step| step.summary.as_deref()),
         Some("5 passed, 0 failed, 0 errors, 0 skipped")
     );
     assert!(!fixture
@@ -235,7 +240,10 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
     assert_eq!(again.outcome, Outcome::Live, "{:?}", again.message);
     assert_eq!(again.digest, summary.digest);
     let second = record(&fixture, &again.release_id)?;
-    assert_eq!(second.steps[3].summary.as_deref(), Some("already in the registry"));
+    assert_eq!(
+        step_record(&second, "push").and_then(|step| step.summary.as_deref()),
+        Some("already in the registry")
+    );
     let containers = slipway::docker::project_containers(&engine, &project::project_id(&fixture.root)).await?;
     assert_eq!(containers.len(), 1, "{containers:?}");
     assert!(fetch(&url).await.is_err(), "the first container is gone");
@@ -427,7 +435,9 @@ async fn cancelling_during_the_tests_leaves_no_process_behind() -> TestResult {
     );
     let stored = record(&fixture, &summary.release_id)?;
     assert_eq!(stored.outcome, Outcome::Canceled);
-    assert!(stored.steps[3..].iter().all(|step| step.state == StepState::Canceled));
+    assert!(["push", "deploy", "verify"]
+        .iter()
+        .all(|name| step_record(&stored, name).is_some_and(|step| step.state == StepState::Canceled)));
     Ok(())
 }
 
@@ -747,7 +757,9 @@ async fn render_build_and_update_failures_fail_the_release() -> TestResult {
         let stored = record(&setup.fixture, &summary.release_id)?;
         assert_eq!(stored.deploy_status.as_deref(), Some(failure));
         assert_eq!(
-            stored.steps[5].state,
+            step_record(&stored, "verify")
+                .map(|step| step.state)
+                .unwrap_or(StepState::Pending),
             StepState::Skipped,
             "no verify after a failed deploy"
         );

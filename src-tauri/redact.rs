@@ -1,4 +1,5 @@
-//! Replaces secrets with `[redacted]` in any text.
+//! Replaces secrets with `[redacted]` in any text. On the ground floor: errors, logs, the
+//! ledger and the secrets store all use it, and it uses none of them.
 //!
 //! Two nets: secrets registered by value (and their derived forms, such as the base64 of
 //! `user:token` that Docker puts in `auth` fields and `X-Registry-Auth` headers), and shapes
