@@ -49,16 +49,25 @@ pub fn run() -> ExitCode {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");
 
     let state = AppState::new(paths);
+    // Releases a killed Slipway left "running" are marked interrupted off the window's first
+    // paint: the ledger may be slow to open, the window never waits for it.
     match state.release_context() {
-        Ok(context) => match crate::pipeline::mark_interrupted(&context) {
-            Ok(0) => {}
-            Ok(count) => tracing::warn!(
-                count,
-                "releases left running by an earlier start are marked interrupted"
-            ),
-            Err(error) => tracing::error!("could not check for interrupted releases: {}", error.message),
-        },
-        Err(error) => tracing::error!("the release history is unavailable: {}", error.message),
+        Ok(context) => {
+            let spawned = std::thread::Builder::new()
+                .name("mark-interrupted".to_owned())
+                .spawn(move || match crate::pipeline::mark_interrupted(&context) {
+                    Ok(0) => {}
+                    Ok(count) => tracing::warn!(
+                        count,
+                        "releases left running by an earlier start are marked interrupted"
+                    ),
+                    Err(error) => tracing::warn!("could not check for interrupted releases: {}", error.message),
+                });
+            if let Err(error) = spawned {
+                tracing::warn!(%error, "could not check for interrupted releases");
+            }
+        }
+        Err(error) => tracing::warn!("the release history is unavailable: {}", error.message),
     }
     let result = configure(tauri::Builder::default(), state).run(tauri::generate_context!());
     match result {

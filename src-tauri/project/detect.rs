@@ -411,7 +411,7 @@ fn choose_dockerfile(
         }
     }
     if let Some(file) = found.iter().find(|path| path.eq_ignore_ascii_case("dockerfile")) {
-        return (Some(detected(file, "the project's folder")), top("."));
+        return (Some(detected(file, "the one in the project's folder")), top("."));
     }
     let elsewhere = [
         "nginx",
@@ -604,7 +604,7 @@ fn python_env(
                 let dockerfile = dockerfile?;
                 dockerfile_python(root, &dockerfile.value).map(|version| Detected {
                     value: version,
-                    source: format!("{} (FROM python:…)", dockerfile.value),
+                    source: format!("the base image of {}", dockerfile.value),
                 })
             }),
     }
