@@ -382,9 +382,9 @@ fn gate_package(tool: &str) -> Option<&'static str> {
     })
 }
 
-/// True when any version of `name` is installed.
-fn has_package(venv: &Path, name: &str) -> bool {
-    let prefix = format!("{}-", name.replace('-', "_")).to_lowercase();
+/// Whether a `.dist-info` folder in the environment's site-packages satisfies `wanted`
+/// (its name, lowercased).
+fn any_dist_info(venv: &Path, wanted: impl Fn(&str) -> bool) -> bool {
     let Ok(lib) = std::fs::read_dir(venv.join("lib")) else {
         return false;
     };
@@ -393,26 +393,22 @@ fn has_package(venv: &Path, name: &str) -> bool {
             .into_iter()
             .flatten()
             .flatten()
-            .any(|entry| {
-                let name = entry.file_name().to_string_lossy().to_lowercase();
-                name.starts_with(&prefix) && name.ends_with(".dist-info")
-            })
+            .any(|entry| wanted(&entry.file_name().to_string_lossy().to_lowercase()))
+    })
+}
+
+/// True when any version of `name` is installed.
+fn has_package(venv: &Path, name: &str) -> bool {
+    let prefix = format!("{}-", name.replace('-', "_")).to_lowercase();
+    any_dist_info(venv, |found| {
+        found.starts_with(&prefix) && found.ends_with(".dist-info")
     })
 }
 
 /// True when `name==version` is installed (its `.dist-info` folder is there).
 fn has_distribution(venv: &Path, name: &str, version: &str) -> bool {
     let wanted = format!("{}-{version}.dist-info", name.replace('-', "_")).to_lowercase();
-    let Ok(lib) = std::fs::read_dir(venv.join("lib")) else {
-        return false;
-    };
-    lib.flatten().any(|python| {
-        std::fs::read_dir(python.path().join("site-packages"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|entry| entry.file_name().to_string_lossy().to_lowercase() == wanted)
-    })
+    any_dist_info(venv, |found| found == wanted)
 }
 
 async fn pip(

@@ -921,13 +921,10 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
         base64::engine::general_purpose::URL_SAFE.encode(&registry_auth),
         format!("Bearer {marker}"),
     ];
-    let mut places = vec![("stdout".to_owned(), stdout), ("stderr".to_owned(), stderr)];
-    for file in support::files_below(&fixture.data)? {
-        places.push((
-            file.display().to_string(),
-            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
-        ));
-    }
+    let places = support::with_files_below(
+        vec![("stdout".to_owned(), stdout), ("stderr".to_owned(), stderr)],
+        &fixture.data,
+    )?;
     assert!(
         places.iter().any(|(name, _)| name.ends_with("history.sqlite3")),
         "the ledger was searched"

@@ -144,3 +144,14 @@ pub fn processes_with(marker: &str) -> Vec<String> {
     }
     found
 }
+
+/// Places a leak search reads: `places` and every file below `dir`, each with its text.
+pub fn with_files_below(mut places: Vec<(String, String)>, dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    for file in files_below(dir)? {
+        places.push((
+            file.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
+        ));
+    }
+    Ok(places)
+}

@@ -463,13 +463,7 @@ async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
                 .to_owned(),
         );
     }
-    let mut places = vec![("the page".to_owned(), page)];
-    for file in support::files_below(data.path())? {
-        places.push((
-            file.display().to_string(),
-            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
-        ));
-    }
+    let places = support::with_files_below(vec![("the page".to_owned(), page)], data.path())?;
     assert!(
         places.iter().any(|(name, _)| name.contains("logs")),
         "the log file was searched"
@@ -587,13 +581,7 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
         .project_value(&slipway::project::project_id(&root), "DJANGO_SECRET_KEY")?
         .ok_or("the value is in the keyring")?;
     assert_eq!(stored.expose(), marker);
-    let mut places = vec![("the page".to_owned(), page)];
-    for file in support::files_below(data.path())? {
-        places.push((
-            file.display().to_string(),
-            String::from_utf8_lossy(&std::fs::read(&file)?).into_owned(),
-        ));
-    }
+    let places = support::with_files_below(vec![("the page".to_owned(), page)], data.path())?;
     assert!(
         places.iter().any(|(name, _)| name.contains("logs")),
         "the log file was searched"
