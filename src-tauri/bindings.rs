@@ -90,6 +90,12 @@ pub fn render() -> String {
         out.push_str(&declaration);
         out.push('\n');
     }
+    // The steps in order, so the UI keeps no copy of its own.
+    let steps: Vec<String> = pipeline::Step::ALL
+        .iter()
+        .map(|step| format!("\"{}\"", step.as_str()))
+        .collect();
+    out.push_str(&format!("\nexport const STEPS: Step[] = [{}];\n", steps.join(", ")));
     out
 }
 

@@ -46,6 +46,8 @@ pub enum CheckOutcome {
     Failed,
     /// The tool could not start or crashed: no verdict on the code.
     CouldNotRun,
+    /// One spelling on the wire for every outcome and state: `canceled`.
+    #[serde(rename = "canceled")]
     Cancelled,
     /// Not run, because what it reads is not there (coverage after tests that could not run).
     Skipped,

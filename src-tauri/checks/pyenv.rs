@@ -100,7 +100,13 @@ pub async fn prepare_env(
     let say = |message: String| sink(CheckEvent::Setup { message });
     let scratch = data_dir.join("scratch").join(project_id(root));
     std::fs::create_dir_all(&scratch).map_err(|error| ChecksError::TempFile(error.to_string()))?;
-    let secrets = secret_values(root, settings, data_dir)?;
+    // The keyring answers over D-Bus and may block: off the async runtime.
+    let secrets = {
+        let (root, settings, data_dir) = (root.to_path_buf(), settings.clone(), data_dir.to_path_buf());
+        tokio::task::spawn_blocking(move || secret_values(&root, &settings, &data_dir))
+            .await
+            .map_err(|error| ChecksError::TempFile(error.to_string()))??
+    };
     if let Some(own) = settings
         .venv
         .as_deref()

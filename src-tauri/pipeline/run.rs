@@ -586,7 +586,7 @@ async fn push_step(
     cancel: &CancellationToken,
 ) -> Result<String, StepFailure> {
     recorder.step(Step::Push, StepState::Running, None);
-    let credentials = targets::registry_credentials(context, reference);
+    let credentials = targets::registry_credentials(context, reference).await;
     if let Some(digest) = targets::already_pushed(engine, reference, image_id, &credentials).await {
         recorder.log(
             Step::Push,

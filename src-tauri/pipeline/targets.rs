@@ -93,9 +93,25 @@ pub(super) async fn check_render_accounts(context: &Context, plan: &Plan) -> Res
 }
 
 /// The login for the image's registry from the store, or none (an open local registry).
-pub(super) fn registry_credentials(context: &Context, reference: &ImageReference) -> RegistryCredentials {
-    let server = reference.registry.as_deref().unwrap_or("docker.io");
-    accounts::registry_credentials(&context.data_dir, server)
+/// The registry login for `reference`, read from the keyring off the async runtime (the
+/// keyring answers over D-Bus and may block).
+pub(super) async fn registry_credentials(context: &Context, reference: &ImageReference) -> RegistryCredentials {
+    let server = reference.registry.clone().unwrap_or_else(|| "docker.io".to_owned());
+    let data_dir = context.data_dir.clone();
+    let asked = server.clone();
+    let read = tokio::task::spawn_blocking(move || accounts::registry_credentials(&data_dir, &asked));
+    match read.await {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            // As with no login: the push then says the registry refused it.
+            tracing::warn!(%error, "the registry login could not be read");
+            RegistryCredentials {
+                username: String::new(),
+                secret: String::new(),
+                server,
+            }
+        }
+    }
 }
 
 /// The digest, when the registry's tag already points at this very image: a re-run then

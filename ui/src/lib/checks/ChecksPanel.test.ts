@@ -113,7 +113,7 @@ describe("the checks panel", () => {
     await user.click(screen.getByRole("button", { name: "Run tests" }));
     await user.click(await screen.findByRole("button", { name: "Cancel" }));
     expect(wasCancelled()).toBe(true);
-    finish({ tests: { ...failingRun.tests!, outcome: "cancelled", failures: [] }, lint: null, gates: [] });
+    finish({ tests: { ...failingRun.tests!, outcome: "canceled", failures: [] }, lint: null, gates: [] });
     expect(await screen.findByRole("heading", { name: "Tests cancelled" })).toBeInTheDocument();
   });
 

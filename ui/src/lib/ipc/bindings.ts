@@ -375,7 +375,7 @@ gates: Array<GateReport>, };
 
 export type CheckKind = "tests" | "lint";
 
-export type CheckOutcome = "passed" | "failed" | "couldNotRun" | "cancelled" | "skipped";
+export type CheckOutcome = "passed" | "failed" | "couldNotRun" | "canceled" | "skipped";
 
 export type Stream = "stdout" | "stderr";
 
@@ -626,3 +626,5 @@ startedAt: string,
  * Cancel was asked and the task is stopping.
  */
 cancelling: boolean, };
+
+export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify"];

@@ -2,6 +2,7 @@
 // typed functions built on the generated bindings. Components and stores import from here.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
+export { STEPS } from "./bindings";
 import type {
   AppError,
   Account,

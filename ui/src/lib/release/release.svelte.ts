@@ -2,6 +2,7 @@
 // output, results and push progress as events arrive, and the summary at the end.
 import {
   api as defaultApi,
+  STEPS,
   toSlipwayError,
   type Api,
   type GateReport,
@@ -16,7 +17,8 @@ import {
   type TestReport,
 } from "../ipc";
 
-export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify"];
+// The steps in order, generated from the Rust `Step::ALL`.
+export { STEPS };
 
 export const STEP_NAMES: Record<Step, string> = {
   tests: "Tests",
