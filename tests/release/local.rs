@@ -1,0 +1,256 @@
+//! Local releases: the example shipped and answering, gates that fail, refusals before
+//! anything runs, and the plan the person saw.
+
+use super::*;
+
+#[tokio::test]
+async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
+    let fixture = fixture("lettings", |_| Ok(()))?;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let url = summary.url.clone().ok_or("a live release has a URL")?;
+    let (status, body) = fetch(&url).await?;
+    assert_eq!(status, 200);
+    assert!(body.contains("Oceanview Retreat"), "{body}");
+
+    // The digest is the registry's, and the ledger holds the whole story.
+    let registry = test_registry();
+    let reference = slipway::docker::parse_reference(&summary.image)?;
+    assert_eq!(reference.registry.as_deref(), Some(registry.address.as_str()));
+    let held = slipway::registry::manifest_digest(&reference, &registry.user, &registry.password).await?;
+    let engine = slipway::docker::connect()?;
+    let latest = engine.inspect_image(&format!("{}:latest", reference.name())).await?;
+    assert!(
+        latest.repo_tags.unwrap_or_default().contains(&summary.image),
+        "the build also tagged latest"
+    );
+    assert_eq!(summary.digest.as_deref(), Some(held.as_str()));
+    let stored = record(&fixture, &summary.release_id)?;
+    assert_eq!(stored.outcome, Outcome::Live);
+    assert_eq!(stored.digest.as_deref(), Some(held.as_str()));
+    assert_eq!(stored.url.as_deref(), Some(url.as_str()));
+    assert!(!stored.dirty);
+    assert!(
+        stored.steps.iter().all(|step| step.state == StepState::Passed),
+        "{:?}",
+        step_states(&stored)
+    );
+    assert!(stored
+        .steps
+        .iter()
+        .all(|step| step.started_at.is_some() && step.ended_at.is_some()));
+    assert_eq!(
+        step_record(&stored, "tests").and_then(|step| step.summary.as_deref()),
+        Some("5 passed, 0 failed, 0 errors, 0 skipped")
+    );
+    assert!(!fixture
+        .context
+        .ledger
+        .log_lines(&summary.release_id, "tests")?
+        .is_empty());
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Tests { report } if report.counts.passed == 5)));
+    assert!(events.saw(|event| matches!(
+        event,
+        ReleaseEvent::Docker { step: Step::Push, event: slipway::docker::DockerEvent::PushProgress { percent, .. } } if *percent >= 100.0
+    )));
+
+    // Again: the same image is already in the registry and is not pushed twice; the new
+    // container replaces the old one.
+    let (again, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(again.outcome, Outcome::Live, "{:?}", again.message);
+    assert_eq!(again.digest, summary.digest);
+    let second = record(&fixture, &again.release_id)?;
+    assert_eq!(
+        step_record(&second, "push").and_then(|step| step.summary.as_deref()),
+        Some("already in the registry")
+    );
+    let containers = slipway::docker::project_containers(&engine, &project::project_id(&fixture.root)).await?;
+    assert_eq!(containers.len(), 1, "{containers:?}");
+    assert!(fetch(&url).await.is_err(), "the first container is gone");
+    remove_project_containers(&fixture.root).await
+}
+
+#[tokio::test]
+async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
+    let fixture = with_test_file(
+        "failing-test",
+        "test_broken.py",
+        "def test_rooms_are_counted():\n    assert 2 + 2 == 5, 'rooms do not add up'\n",
+    )?;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let message = summary.message.clone().unwrap_or_default();
+    assert!(message.starts_with("Tests failed: 5 passed, 1 failed"), "{message}");
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Tests { report }
+        if report.failures.iter().any(|failure| failure.message.contains("rooms do not add up")))));
+    let stored = record(&fixture, &summary.release_id)?;
+    let states = step_states(&stored);
+    assert_eq!(states[0], ("tests".to_owned(), StepState::Failed));
+    for later in &states[3..] {
+        assert_eq!(later.1, StepState::Skipped, "{states:?}");
+    }
+    assert_eq!(events.step_state(Step::Push), None, "the push never started");
+    let registry = test_registry();
+    let reference = slipway::docker::parse_reference(&summary.image)?;
+    assert!(
+        slipway::registry::manifest_digest(&reference, &registry.user, &registry.password)
+            .await
+            .is_err(),
+        "nothing was pushed"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_finish_all_gates_a_failing_test_lets_lint_and_build_finish() -> TestResult {
+    let mut fixture = with_test_file("all-gates", "test_broken.py", "def test_broken():\n    assert False\n")?;
+    fixture.context.settings.finish_all_gates = true;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    assert_eq!(events.step_state(Step::Tests), Some(StepState::Failed));
+    assert_eq!(events.step_state(Step::Lint), Some(StepState::Passed));
+    assert_eq!(events.step_state(Step::Build), Some(StepState::Passed));
+    assert_eq!(events.step_state(Step::Push), None, "still no push after a failed gate");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lint_violation_fails_the_release() -> TestResult {
+    let fixture = fixture("lint-violation", |root| {
+        let app = std::fs::read_to_string(root.join("lettings/app.py"))?;
+        std::fs::write(root.join("lettings/app.py"), format!("import os\n{app}"))
+    })?;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    assert!(
+        summary
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Lint failed: 1 violation"),
+        "{:?}",
+        summary.message
+    );
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Lint { report }
+        if report.violations.iter().any(|v| v.code == "F401" && v.path.ends_with("lettings/app.py") && v.line == 1))));
+    assert_eq!(events.step_state(Step::Lint), Some(StepState::Failed));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_build_step_is_named() -> TestResult {
+    let fixture = fixture("build-failure", |root| {
+        let dockerfile = std::fs::read_to_string(root.join("Dockerfile"))?;
+        std::fs::write(
+            root.join("Dockerfile"),
+            dockerfile.replace("EXPOSE 8000", "RUN echo migrations missing && exit 3\nEXPOSE 8000"),
+        )
+    })?;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    let message = summary.message.unwrap_or_default();
+    assert!(message.starts_with("Build failed:"), "{message}");
+    assert!(message.contains("exit 3"), "the failing step is named: {message}");
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Log { step: Step::Build, line, .. } if line.contains("migrations missing"))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_project_without_a_dockerfile_is_refused_before_anything_runs() -> TestResult {
+    let fixture = fixture("no-dockerfile", |root| std::fs::remove_file(root.join("Dockerfile")))?;
+    change_settings(&fixture, |settings| settings.dockerfile = None)?;
+    let error = release(&fixture, Target::Local)
+        .await
+        .err()
+        .ok_or("the release must be refused")?;
+    assert!(error.message.contains("no Dockerfile"), "{}", error.message);
+    assert!(fixture.context.ledger.releases(None, 10)?.is_empty(), "nothing ran");
+    Ok(())
+}
+
+#[tokio::test]
+async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> TestResult {
+    let fixture = fixture("dirty", |_| Ok(()))?;
+    std::fs::write(fixture.root.join("notes.txt"), "work in progress\n")?;
+    let error = release(&fixture, Target::Local)
+        .await
+        .err()
+        .ok_or("a dirty tree needs a yes")?;
+    assert!(
+        error.message.contains("uncommitted changes (notes.txt)"),
+        "{}",
+        error.message
+    );
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+        confirmed_plan: None,
+    };
+    let events = Arc::new(Events::default());
+    let summary = pipeline::release(
+        &fixture.context,
+        &fixture.root,
+        &options,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    assert!(record(&fixture, &summary.release_id)?.dirty);
+    remove_project_containers(&fixture.root).await
+}
+
+/// An app that listens on `$PORT` only (as on Render), with no `EXPOSE`: the Local target sets
+/// PORT to the container port, as Render does.
+#[tokio::test]
+async fn the_local_container_gets_port_as_render_sets_it() -> TestResult {
+    let fixture = fixture("portless", |root| {
+        let dockerfile = std::fs::read_to_string(root.join("Dockerfile"))?
+            .replace(" PORT=8000", "")
+            .replace("EXPOSE 8000\n", "")
+            .replace(
+                "CMD [\"python3\", \"-m\", \"lettings\"]",
+                "CMD [\"sh\", \"-c\", \"test -n \\\"$PORT\\\" && exec python3 -m lettings\"]",
+            );
+        std::fs::write(root.join("Dockerfile"), dockerfile)
+    })?;
+    change_settings(&fixture, |settings| settings.container_port = Some(9000))?;
+    let (summary, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let url = summary.url.clone().ok_or("a live release has a URL")?;
+    assert_eq!(fetch(&url).await?.0, 200);
+    remove_project_containers(&fixture.root).await
+}
+
+/// The release runs the plan the person saw, or refuses: a file that became dirty after the
+/// preview never ships unseen.
+#[tokio::test]
+async fn a_release_refuses_a_plan_that_changed_since_it_was_shown() -> TestResult {
+    let fixture = fixture("changed", |_| Ok(()))?;
+    let shown = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    let again = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    assert_eq!(shown.fingerprint, again.fingerprint, "the same project plans the same");
+    std::fs::write(fixture.root.join("notes.txt"), "written after the preview")?;
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+        confirmed_plan: Some(shown.fingerprint.clone()),
+    };
+    let events = Arc::new(Events::default());
+    let refused = pipeline::release(
+        &fixture.context,
+        &fixture.root,
+        &options,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await;
+    let error = refused.err().ok_or("the release is refused")?;
+    assert!(error.message.contains("changed since the plan"), "{error:?}");
+    assert!(events.all().is_empty(), "nothing ran");
+    assert!(
+        fixture.context.ledger.releases(None, 10)?.is_empty(),
+        "nothing was recorded"
+    );
+    Ok(())
+}
