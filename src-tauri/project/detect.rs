@@ -689,6 +689,23 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
     // Only the settings the tests load can stop them: the DJANGO_SETTINGS_MODULE's file and
     // the files it imports (`from .base import *`); production settings cannot.
     let loaded = tests_settings_files(root, &search_root, ci);
+    // The settings module the tests load may set a value outright (`SECRET_KEY = "ci-only"`)
+    // after importing the base that reads it from the environment: then it is not needed.
+    let overridden = |setting: &str, file: &Path| -> bool {
+        let Some(own) = loaded
+            .as_ref()
+            .and_then(|loaded| loaded.first())
+            .filter(|own| own.as_path() != file)
+        else {
+            return false;
+        };
+        let text = read_text(&search_root.join(own)).unwrap_or_default();
+        Regex::new(&format!(
+            r#"(?m)^{}\s*=\s*(?:["'\[\(]|True|False|\d)"#,
+            regex::escape(setting)
+        ))
+        .is_ok_and(|pattern| pattern.is_match(&text))
+    };
     if let Ok(reads) = reads {
         for file in settings {
             let counts = loaded.as_ref().is_none_or(|loaded| loaded.contains(&file));
@@ -700,7 +717,18 @@ fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarN
             for capture in reads.captures_iter(&text) {
                 let Some(whole) = capture.get(0) else { continue };
                 if let Some(name) = capture.iter().skip(1).flatten().next() {
-                    let required = counts && read_without_default(&text, whole.start(), whole.end());
+                    let line_start = text[..whole.start()].rfind('\n').map_or(0, |at| at + 1);
+                    let setting = text[line_start..whole.start()]
+                        .split('=')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned();
+                    let required = counts
+                        && read_without_default(&text, whole.start(), whole.end())
+                        && !(setting.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                            && !setting.is_empty()
+                            && overridden(&setting, &file));
                     let need = add(&mut needs, name.as_str(), &source, None);
                     need.required |= required;
                     // Production settings the tests never load do not make a value needed.
@@ -909,6 +937,49 @@ mod tests {
             && need.sources.len() == 2
             && need.example.as_deref() == Some("change-me")));
         assert_eq!(detection.python.installer, Installer::Requirements);
+        Ok(())
+    }
+
+    #[test]
+    fn only_the_settings_the_tests_load_make_a_value_required() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        write(root, "manage.py", "")?;
+        write(
+            root,
+            "pytest.ini",
+            "[pytest]\nDJANGO_SETTINGS_MODULE = shop.settings.ci\n",
+        )?;
+        write(root, "shop/__init__.py", "")?;
+        write(
+            root,
+            "shop/settings/base.py",
+            "import os\nSECRET_KEY = os.environ.get('SECRET_KEY')\nALLOWED_HOSTS = os.environ.get('DJANGO_ALLOWED_HOSTS').split(',')\n",
+        )?;
+        write(
+            root,
+            "shop/settings/ci.py",
+            "from .base import *  # noqa\n\nSECRET_KEY = 'ci-only'\n",
+        )?;
+        write(
+            root,
+            "shop/settings/production.py",
+            "import os\nBUCKET = os.environ['DO_STORAGE_BUCKET']\n",
+        )?;
+        let needs = detect(root).env_vars;
+        let need = |name: &str| needs.iter().find(|need| need.name == name).cloned();
+        assert!(
+            need("SECRET_KEY").is_some_and(|need| !need.required),
+            "the CI settings set it: {needs:?}"
+        );
+        assert!(
+            need("DJANGO_ALLOWED_HOSTS").is_some_and(|need| need.required),
+            "{needs:?}"
+        );
+        assert!(
+            need("DO_STORAGE_BUCKET").is_some_and(|need| !need.required && !need.read_by_code),
+            "production settings are not loaded: {needs:?}"
+        );
         Ok(())
     }
 
