@@ -34,21 +34,24 @@ fn version_of(path: &Path) -> Option<(u32, u32, u32)> {
 
 /// Every interpreter found, each once (by its real path), newest first.
 pub fn installed() -> Vec<Interpreter> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let pyenv = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".pyenv"));
     let mut candidates: Vec<PathBuf> = Vec::new();
     for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
         candidates.push(dir.join("python3"));
+        // pyenv's shims stand for its versions, which are read below directly: asking each
+        // shim costs a pyenv run (about 0.1 s) for nothing new. Only its `python3`, the
+        // machine's default, is asked.
+        if dir.starts_with(&pyenv) {
+            continue;
+        }
         for minor in 8..=15 {
             candidates.push(dir.join(format!("python3.{minor}")));
         }
     }
-    let home = dirs::home_dir().unwrap_or_default();
-    let roots = [
-        std::env::var_os("PYENV_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".pyenv"))
-            .join("versions"),
-        home.join(".local/share/uv/python"),
-    ];
+    let roots = [pyenv.join("versions"), home.join(".local/share/uv/python")];
     for root in roots {
         for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
             candidates.push(entry.path().join("bin/python3"));
