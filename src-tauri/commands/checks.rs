@@ -93,10 +93,8 @@ pub async fn set_project_value(
 ) -> Result<ProjectSettings, AppError> {
     let root = project::resolve_folder(&path)?;
     let data_dir = state.paths.data_dir.clone();
-    // The keyring answers over D-Bus: off the async runtime.
-    tokio::task::spawn_blocking(move || project::set_value(&data_dir, &root, &name, &value, secret))
-        .await
-        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+    // The keyring answers over D-Bus: off the async runtime, as every keyring call.
+    crate::accounts::blocking(move || project::set_value(&data_dir, &root, &name, &value, secret)).await
 }
 
 /// Removes a value (from the keyring too, when it was secret).
@@ -109,9 +107,7 @@ pub async fn unset_project_value(
 ) -> Result<ProjectSettings, AppError> {
     let root = project::resolve_folder(&path)?;
     let data_dir = state.paths.data_dir.clone();
-    tokio::task::spawn_blocking(move || project::unset_value(&data_dir, &root, &name))
-        .await
-        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+    crate::accounts::blocking(move || project::unset_value(&data_dir, &root, &name)).await
 }
 
 /// Prepares the Python environment and runs the selected checks, streaming every event to

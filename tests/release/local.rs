@@ -186,15 +186,7 @@ async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> Te
         confirm_dirty: true,
         confirmed_plan: None,
     };
-    let events = Arc::new(Events::default());
-    let summary = pipeline::release(
-        &fixture.context,
-        &fixture.root,
-        &options,
-        &CancellationToken::new(),
-        events.sink(),
-    )
-    .await?;
+    let (summary, _) = release_with(&fixture, &options).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
     assert!(record(&fixture, &summary.release_id)?.dirty);
     remove_project_containers(&fixture.root).await

@@ -131,16 +131,24 @@ impl Events {
 }
 
 async fn release(fixture: &Fixture, target: Target) -> Result<(ReleaseSummary, Arc<Events>), slipway::error::AppError> {
-    let events = Arc::new(Events::default());
     let options = ReleaseOptions {
         target: Some(target),
         confirm_dirty: false,
         confirmed_plan: None,
     };
+    release_with(fixture, &options).await
+}
+
+/// A release of the fixture with `options`, every event kept.
+async fn release_with(
+    fixture: &Fixture,
+    options: &ReleaseOptions,
+) -> Result<(ReleaseSummary, Arc<Events>), slipway::error::AppError> {
+    let events = Arc::new(Events::default());
     let summary = pipeline::release(
         &fixture.context,
         &fixture.root,
-        &options,
+        options,
         &CancellationToken::new(),
         events.sink(),
     )

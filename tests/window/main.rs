@@ -34,6 +34,27 @@ async fn open_page(session: &Session, label: &str) -> webdriver::Result<()> {
         .map(drop)
 }
 
+/// The test registry as the Local target's registry, with its login in the keyring.
+fn use_local_registry(data: &Path, registry: &support::TestRegistry) -> TestResult {
+    support::save_registry_login(data, registry, &registry.password)?;
+    std::fs::write(
+        data.join("settings.json"),
+        serde_json::json!({ "localRegistry": registry.address }).to_string(),
+    )?;
+    Ok(())
+}
+
+/// The Release page's button (not the navigation's "Release").
+async fn press_release(session: &Session) -> webdriver::Result<()> {
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
+                .await?,
+        )
+        .await
+}
+
 /// Opens the project at `root` by typing its path on the Release page.
 async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
     let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
@@ -233,11 +254,7 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
-    support::save_registry_login(data.path(), &registry, &registry.password)?;
-    std::fs::write(
-        data.path().join("settings.json"),
-        serde_json::json!({ "localRegistry": registry.address }).to_string(),
-    )?;
+    use_local_registry(data.path(), &registry)?;
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
@@ -250,14 +267,7 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
             .starts_with(&format!("{}/lettings:", registry.address)),
         "the plan pushes to the local registry"
     );
-    // Not the navigation's "Release": the page's button.
-    session
-        .click(
-            &session
-                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
-                .await?,
-        )
-        .await?;
+    press_release(&session).await?;
     // Making the Python environment (pip) is most of this wait.
     let link = match session.wait_for("//a[@data-testid='live-url']", 300).await {
         Ok(link) => link,
@@ -612,22 +622,12 @@ async fn a_release_survives_leaving_its_page_and_cancels_on_return() -> TestResu
     let root = support::example_project(projects.path(), "lettings", |root| {
         std::fs::write(root.join("tests/test_slow.py"), &slow)
     })?;
-    support::save_registry_login(data.path(), &registry, &registry.password)?;
-    std::fs::write(
-        data.path().join("settings.json"),
-        serde_json::json!({ "localRegistry": registry.address }).to_string(),
-    )?;
+    use_local_registry(data.path(), &registry)?;
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     open_project(&session, &root).await?;
     session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
-    session
-        .click(
-            &session
-                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
-                .await?,
-        )
-        .await?;
+    press_release(&session).await?;
     wait_or_explain(
         &session,
         "//li[@data-step='tests'][@data-state='running']",
