@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::docker::{self, EngineEndpoint, RegistryCredentials};
+use crate::docker::{self, EngineEndpoint, Registry, RegistryCredentials};
 use crate::error::{AppError, ErrorKind};
 use crate::render::{RenderClient, RenderService};
 use crate::secrets::{Account, Secret, SecretStore, Service};
@@ -53,14 +53,6 @@ pub async fn remove(data_dir: PathBuf, service: Service, account: String) -> Res
     blocking(move || Ok(SecretStore::os(&data_dir).delete(service, &account)?)).await
 }
 
-/// Docker Hub's address for the engine's login.
-pub(crate) fn login_server(server: &str) -> String {
-    match server {
-        "" | "docker.io" => "https://index.docker.io/v1/".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 /// The kept login for a registry (`docker.io` or a host[:port]), for the one call that needs
 /// it; an empty login (an open registry) when none is connected or the keyring cannot give it.
 pub fn registry_credentials(data_dir: &Path, server: &str) -> RegistryCredentials {
@@ -83,7 +75,25 @@ pub fn registry_credentials(data_dir: &Path, server: &str) -> RegistryCredential
     RegistryCredentials {
         username,
         secret,
-        server: login_server(server),
+        server: Registry::named(server).login_server(),
+    }
+}
+
+/// [`registry_credentials`] read off the async runtime (the keyring answers over D-Bus and
+/// may block); an empty login when the read itself fails, so the push says the registry
+/// refused it.
+pub async fn registry_login(data_dir: PathBuf, registry: Registry) -> RegistryCredentials {
+    let server = registry.host().to_owned();
+    match tokio::task::spawn_blocking(move || registry_credentials(&data_dir, &server)).await {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            tracing::warn!(%error, "the registry login could not be read");
+            RegistryCredentials {
+                username: String::new(),
+                secret: String::new(),
+                server: registry.login_server(),
+            }
+        }
     }
 }
 
@@ -96,11 +106,8 @@ pub async fn connect_registry(
     token: String,
     repository: Option<&str>,
 ) -> Result<Account, AppError> {
-    let server = if server.trim().is_empty() {
-        "docker.io".to_owned()
-    } else {
-        server.trim().to_owned()
-    };
+    let registry = Registry::named(server);
+    let server = registry.host().to_owned();
     if username.trim().is_empty() || token.is_empty() {
         return Err(AppError::new(
             ErrorKind::Validation,
@@ -112,13 +119,13 @@ pub async fn connect_registry(
     let credentials = RegistryCredentials {
         username: username.trim().to_owned(),
         secret: secret.expose().to_owned(),
-        server: login_server(&server),
+        server: registry.login_server(),
     };
     docker::engine_login(&EngineEndpoint::from_env(), &credentials).await?;
     let repository = repository
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{}/slipway-check", credentials.username));
-    let registry_host = (server != "docker.io").then_some(server.as_str());
+    let registry_host = (!registry.is_docker_hub()).then_some(server.as_str());
     let repository_path = match registry_host {
         Some(host) => repository
             .strip_prefix(&format!("{host}/"))
@@ -295,7 +302,7 @@ pub async fn check_all(data_dir: PathBuf, settings: &Settings) -> Result<Vec<Acc
                     let credentials = RegistryCredentials {
                         username: account.username.clone().unwrap_or_default(),
                         secret: secret.expose().to_owned(),
-                        server: login_server(&account.account),
+                        server: Registry::named(&account.account).login_server(),
                     };
                     docker::engine_login(&EngineEndpoint::from_env(), &credentials).await?;
                 }

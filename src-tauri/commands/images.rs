@@ -38,11 +38,7 @@ pub struct PushedImage {
 
 /// The connected login for the registry `reference` names.
 async fn credentials(state: &AppState, reference: &ImageReference) -> Result<RegistryCredentials, AppError> {
-    let data_dir = state.paths.data_dir.clone();
-    let server = reference.registry.clone().unwrap_or_else(|| "docker.io".to_owned());
-    tokio::task::spawn_blocking(move || crate::accounts::registry_credentials(&data_dir, &server))
-        .await
-        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))
+    Ok(crate::accounts::registry_login(state.paths.data_dir.clone(), docker::Registry::of(reference)).await)
 }
 
 fn reference(text: &str) -> Result<ImageReference, AppError> {

@@ -13,12 +13,17 @@ use crate::error::{AppError, ErrorKind};
 /// How long a quick question to the engine may take before it counts as not answering.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
 
+mod build;
+mod buildkit;
 mod container;
 mod context;
-mod image;
-mod images;
+mod engine_http;
+mod local_images;
+mod push;
 mod reference;
+mod registry;
 
+pub use build::{build, needs_buildkit, tag, BuildRequest, DockerEvent, DockerSink};
 pub use container::{
     container_logs, project_containers, remove_container, replace_and_run, RunRequest, RunningContainer, PROJECT_LABEL,
     RELEASE_LABEL,
@@ -26,11 +31,10 @@ pub use container::{
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
 };
-pub use image::{
-    build, engine_login, needs_buildkit, push, tag, BuildRequest, DockerEvent, DockerSink, RegistryCredentials,
-};
-pub use images::{local_images, remove, retag, LocalImage};
+pub use local_images::{local_images, remove, retag, LocalImage};
+pub use push::{engine_login, push, RegistryCredentials};
 pub use reference::{parse_reference, split_registry, ImageReference};
+pub use registry::Registry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::docker::ImageReference;
+use crate::docker::{ImageReference, Registry};
 use crate::error::{AppError, ErrorKind};
 use crate::secrets::redact;
 
@@ -37,14 +37,8 @@ impl From<RegistryError> for AppError {
 }
 
 /// The registry's base URL: plain HTTP for this machine's registries, HTTPS elsewhere.
-pub fn base_url(registry: Option<&str>) -> String {
-    match registry {
-        None | Some("docker.io") | Some("index.docker.io") => "https://registry-1.docker.io".to_owned(),
-        Some(host) if host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]") => {
-            format!("http://{host}")
-        }
-        Some(host) => format!("https://{host}"),
-    }
+fn base_url(registry: Option<&str>) -> String {
+    registry.map_or_else(Registry::docker_hub, Registry::named).api_base()
 }
 
 fn client(registry: &str) -> Result<reqwest::Client, RegistryError> {
@@ -55,7 +49,7 @@ fn client(registry: &str) -> Result<reqwest::Client, RegistryError> {
 }
 
 fn registry_label(reference: &ImageReference) -> String {
-    reference.registry.clone().unwrap_or_else(|| "Docker Hub".to_owned())
+    Registry::of(reference).to_string()
 }
 
 /// The repository path on the registry (Docker Hub puts official images under `library/`).
@@ -225,7 +219,7 @@ pub async fn can_push(
     username: &str,
     secret: &str,
 ) -> Result<bool, RegistryError> {
-    let label = registry.unwrap_or("Docker Hub").to_owned();
+    let label = registry.map_or_else(Registry::docker_hub, Registry::named).to_string();
     let http = client(&label)?;
     let base = base_url(registry);
     let unreachable =

@@ -60,14 +60,7 @@ pub struct ImportProblem {
 
 /// Docker Hub's many spellings as one.
 fn normalise(server: &str) -> String {
-    let trimmed = server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    match trimmed {
-        "index.docker.io/v1" | "index.docker.io" | "registry-1.docker.io" | "docker.io" => "docker.io".to_owned(),
-        other => other.to_owned(),
-    }
+    crate::docker::Registry::named(server).host().to_owned()
 }
 
 /// Reads the logins of the docker config folder `config_dir` (`~/.docker`, or `DOCKER_CONFIG`).

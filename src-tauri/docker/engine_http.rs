@@ -1,0 +1,83 @@
+//! A plain HTTP client for the engine's API (unix socket, TCP or TLS as `DOCKER_HOST` and
+//! `DOCKER_CERT_PATH` say), for the calls whose streams bollard does not give in full.
+
+use http_body_util::Full;
+
+use super::{DockerError, EngineEndpoint};
+
+pub(super) async fn send_to_engine(
+    engine: &EngineEndpoint,
+    request: hyper::Request<Full<bytes::Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, DockerError> {
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let address = engine.address.as_str();
+    let unreachable = |reason: String| DockerError::Unreachable {
+        address: address.to_owned(),
+        reason,
+    };
+    let failed =
+        |error: hyper_util::client::legacy::Error| unreachable(super::plain_reason(&super::error_chain(&error)));
+    if let Some(socket) = address.strip_prefix("unix://") {
+        let uri: hyper::Uri = hyperlocal::Uri::new(socket, &request.uri().to_string()).into();
+        let (mut parts, body) = request.into_parts();
+        parts.uri = uri;
+        let client: Client<hyperlocal::UnixConnector, Full<bytes::Bytes>> =
+            Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
+        return client
+            .request(hyper::Request::from_parts(parts, body))
+            .await
+            .map_err(failed);
+    }
+    let host = address
+        .strip_prefix("tcp://")
+        .or_else(|| address.strip_prefix("http://"))
+        .or_else(|| address.strip_prefix("https://"))
+        .ok_or_else(|| unreachable("the address must start with unix://, tcp:// or https://".to_owned()))?;
+    let scheme = if engine.tls_dir.is_some() { "https" } else { "http" };
+    let uri: hyper::Uri = format!("{scheme}://{host}{}", request.uri())
+        .parse()
+        .map_err(|error: hyper::http::uri::InvalidUri| unreachable(error.to_string()))?;
+    let (mut parts, body) = request.into_parts();
+    parts.uri = uri;
+    let request = hyper::Request::from_parts(parts, body);
+    match &engine.tls_dir {
+        None => {
+            let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            client.request(request).await.map_err(failed)
+        }
+        Some(dir) => {
+            let config = tls_config(dir)
+                .map_err(|reason| unreachable(format!("the TLS files in {}: {reason}", dir.display())))?;
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            let connector = hyper_rustls::HttpsConnector::from((http, config));
+            let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+            client.request(request).await.map_err(failed)
+        }
+    }
+}
+
+/// The engine's CA and this client's certificate and key, from Docker's cert folder.
+fn tls_config(dir: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(dir.join("ca.pem")).map_err(|error| format!("ca.pem: {error}"))? {
+        roots
+            .add(cert.map_err(|error| format!("ca.pem: {error}"))?)
+            .map_err(|error| format!("ca.pem: {error}"))?;
+    }
+    let chain = CertificateDer::pem_file_iter(dir.join("cert.pem"))
+        .map_err(|error| format!("cert.pem: {error}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| format!("cert.pem: {error}"))?;
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).map_err(|error| format!("key.pem: {error}"))?;
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|error| error.to_string())
+}

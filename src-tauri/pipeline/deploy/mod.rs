@@ -1,0 +1,86 @@
+//! The end of a release: where the image goes and how Slipway knows it is live.
+//!
+//! A [`Deployer`] ships an image and follows it until it answers: Local runs it as the
+//! project's container here; Render deploys it by digest through the API (or a deploy hook)
+//! and follows the deploy to a terminal status. Releases, rollbacks and promotions all go
+//! through one.
+
+mod local;
+mod render;
+
+pub(super) use local::LocalDeployer;
+pub(super) use render::{check_render_accounts, RenderDeployer};
+
+use tokio_util::sync::CancellationToken;
+
+use super::recorder::Recorder;
+use crate::docker::ImageReference;
+use crate::error::AppError;
+use crate::history::{Ending, Outcome};
+
+/// The image a deploy ships: the name it was pushed (or built) as, and its registry digest
+/// when it was pushed.
+pub(crate) struct Shipped {
+    pub reference: ImageReference,
+    pub digest: Option<String>,
+}
+
+/// Ships an image to a target and waits until it is live and answers.
+pub(crate) trait Deployer {
+    async fn deploy(
+        &self,
+        image: &Shipped,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure>;
+}
+
+/// Why the release stopped at a step.
+pub(crate) struct StepFailure {
+    pub outcome: Outcome,
+    message: String,
+    /// The error behind it, whose kind and hint the ledger and the window keep.
+    error: Option<AppError>,
+}
+
+impl StepFailure {
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Failed,
+            message: message.into(),
+            error: None,
+        }
+    }
+
+    /// A failure that an error caused: `message` says where, `error` what and what to do.
+    pub(crate) fn from_error(message: impl Into<String>, error: AppError) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::failed(message)
+        }
+    }
+
+    pub(crate) fn canceled() -> Self {
+        Self {
+            outcome: Outcome::Canceled,
+            message: "Cancelled.".to_owned(),
+            error: None,
+        }
+    }
+
+    pub(crate) fn ending(self, mut ending: Ending) -> (Outcome, Ending) {
+        ending.message = Some(self.message);
+        if let Some(error) = self.error {
+            ending.error_kind = Some(error.kind.as_str().to_owned());
+            ending.error_hint = Some(error.hint);
+        }
+        (self.outcome, ending)
+    }
+}
+
+pub(crate) struct DeployResult {
+    /// Where it answers; `None` when there is no URL to check (a deploy hook, a private service).
+    pub url: Option<String>,
+    pub deploy_id: Option<String>,
+    pub deploy_status: Option<String>,
+}

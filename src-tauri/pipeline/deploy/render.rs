@@ -1,0 +1,240 @@
+//! The Render target: the pushed image deployed by digest through Render's API (or a deploy
+//! hook without a key), followed to a terminal status, then checked live.
+
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{DeployResult, Deployer, Shipped, StepFailure};
+use crate::accounts;
+use crate::docker::{ImageReference, Registry};
+use crate::error::{AppError, ErrorKind};
+use crate::history::{Ending, StepState};
+use crate::pipeline::recorder::Recorder;
+use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
+use crate::pipeline::{Context, Plan, ReleaseEvent, Step};
+use crate::render::{self, deploy_phase, DeployPhase, RenderClient};
+use crate::secrets::{SecretStore, Service};
+
+/// How long to look for the deploy a 202 or a deploy hook queued.
+const FIND_DEPLOY_FOR: Duration = Duration::from_secs(60);
+const LONGEST_POLL: Duration = Duration::from_secs(10);
+
+/// Deploys to one Render service with the connected account.
+pub(in crate::pipeline) struct RenderDeployer<'a> {
+    pub context: &'a Context,
+    pub service_id: String,
+}
+
+impl Deployer for RenderDeployer<'_> {
+    async fn deploy(
+        &self,
+        image: &Shipped,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure> {
+        deploy_render(self.context, &self.service_id, image, recorder, cancel).await
+    }
+}
+
+/// Before a Render release: the accounts it uses still work.
+pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: &Plan) -> Result<(), AppError> {
+    let checks = accounts::check_all(context.data_dir.clone(), &context.settings).await?;
+    for check in checks {
+        let used = match check.account.service {
+            Service::Registry => plan.registry.as_deref() == Some(check.account.account.as_str()),
+            Service::Render => true,
+            _ => false,
+        };
+        if used && !check.ok {
+            if let Some(problem) = check.problem {
+                return Err(problem);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
+    let message = format!("Render: {}", error.message);
+    recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+    StepFailure::from_error(message, error)
+}
+
+/// Deploys the pushed image by digest on Render, follows it to a terminal status, then waits
+/// for the service's URL to answer.
+async fn deploy_render(
+    context: &Context,
+    service_id: &str,
+    image: &Shipped,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+) -> Result<DeployResult, StepFailure> {
+    recorder.step(Step::Deploy, StepState::Running, None);
+    let store = SecretStore::os(&context.data_dir);
+    let reference = &image.reference;
+    // By digest, so Render runs exactly what was tested.
+    let image_url = match &image.digest {
+        Some(digest) => format!("{}@{digest}", qualified(reference)),
+        None => format!("{}:{}", qualified(reference), reference.tag),
+    };
+    let triggered_at = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let after = triggered_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let has_key = store
+        .account(Service::Render, "default")
+        .is_some_and(|account| account.project.is_some());
+    let client = if has_key {
+        let key = store
+            .secret(Service::Render, "default")
+            .map_err(|error| render_error(recorder, error.into()))?;
+        RenderClient::new(&context.settings.render_api(), key).map_err(|error| render_error(recorder, error.into()))?
+    } else {
+        return deploy_by_hook(context, &image_url, recorder).await;
+    };
+    recorder.log(Step::Deploy, &format!("deploying {image_url} to {service_id}"));
+    let created = client
+        .trigger_deploy(service_id, &image_url)
+        .await
+        .map_err(|error| render_error(recorder, error.into()))?;
+    let mut deploy = match created {
+        Some(deploy) => deploy,
+        None => {
+            recorder.log(Step::Deploy, "Render queued the deploy (202); looking for it");
+            find_new_deploy(&client, service_id, &after, cancel)
+                .await
+                .map_err(|error| render_error(recorder, error))?
+        }
+    };
+    recorder.note(&Ending {
+        deploy_id: Some(deploy.id.clone()),
+        deploy_status: Some(deploy.status.clone()),
+        ..Ending::default()
+    });
+    let mut wait = Duration::from_secs(1);
+    let mut shown = String::new();
+    loop {
+        if deploy.status != shown {
+            shown = deploy.status.clone();
+            recorder.log(Step::Deploy, &format!("deploy {}: {}", deploy.id, deploy.status));
+            recorder.event(ReleaseEvent::Deploy {
+                deploy_id: Some(deploy.id.clone()),
+                status: deploy.status.clone(),
+            });
+        }
+        match deploy_phase(&deploy.status) {
+            DeployPhase::Live => break,
+            DeployPhase::Failed => {
+                let message = format!("The Render deploy {} ended {}.", deploy.id, deploy.status);
+                recorder.note(&Ending {
+                    deploy_status: Some(deploy.status.clone()),
+                    ..Ending::default()
+                });
+                recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+                return Err(StepFailure::failed(message));
+            }
+            DeployPhase::Running => {}
+        }
+        tokio::select! {
+            () = cancel.cancelled() => {
+                let _ = client.cancel_deploy(service_id, &deploy.id).await;
+                recorder.log(Step::Deploy, &format!("asked Render to cancel deploy {}", deploy.id));
+                recorder.note(&Ending { deploy_status: Some("canceled".to_owned()), ..Ending::default() });
+                recorder.step(Step::Deploy, StepState::Canceled, None);
+                return Err(StepFailure::canceled());
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 3 / 2).min(LONGEST_POLL);
+        deploy = client
+            .deploy(service_id, &deploy.id)
+            .await
+            .map_err(|error| render_error(recorder, error.into()))?;
+    }
+    recorder.step(
+        Step::Deploy,
+        StepState::Passed,
+        Some(format!("deploy {} is live", deploy.id)),
+    );
+    let service = client
+        .service(service_id)
+        .await
+        .map_err(|error| render_error(recorder, error.into()))?;
+    let Some(url) = service.url else {
+        recorder.step(
+            Step::Verify,
+            StepState::Skipped,
+            Some("The service has no public URL to check.".to_owned()),
+        );
+        return Ok(DeployResult {
+            url: None,
+            deploy_id: Some(deploy.id),
+            deploy_status: Some(deploy.status),
+        });
+    };
+    verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await?;
+    Ok(DeployResult {
+        url: Some(url),
+        deploy_id: Some(deploy.id),
+        deploy_status: Some(deploy.status),
+    })
+}
+
+/// The image's name with its registry spelled out, as Render wants it.
+fn qualified(reference: &ImageReference) -> String {
+    Registry::of(reference).qualify(&reference.repository)
+}
+
+/// The deploy that a 202 queued: the newest one created after the trigger.
+async fn find_new_deploy(
+    client: &RenderClient,
+    service_id: &str,
+    after: &str,
+    cancel: &CancellationToken,
+) -> Result<render::Deploy, AppError> {
+    let deadline = Instant::now() + FIND_DEPLOY_FOR;
+    let mut wait = Duration::from_millis(500);
+    loop {
+        let deploys = client.deploys(service_id, Some(after)).await?;
+        if let Some(newest) = deploys.into_iter().max_by(|a, b| a.created_at.cmp(&b.created_at)) {
+            return Ok(newest);
+        }
+        if Instant::now() >= deadline {
+            return Err(AppError::new(
+                ErrorKind::NotFound,
+                "Render accepted the deploy but it did not appear in the service's deploys within a minute.",
+                "Look at the service's Events on Render's dashboard.",
+            ));
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return Err(AppError::new(ErrorKind::Cancelled, "Cancelled.", "")),
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(LONGEST_POLL);
+    }
+}
+
+/// The fallback without an API key: call the hook. Without a key the deploy cannot be
+/// followed, so the step passes when Render accepts the hook.
+async fn deploy_by_hook(context: &Context, image_url: &str, recorder: &Recorder) -> Result<DeployResult, StepFailure> {
+    let hook = SecretStore::os(&context.data_dir)
+        .secret(Service::Render, "deploy-hook")
+        .map_err(|error| render_error(recorder, error.into()))?;
+    render::call_deploy_hook(&hook, image_url)
+        .await
+        .map_err(|error| render_error(recorder, error.into()))?;
+    recorder.step(
+        Step::Deploy,
+        StepState::Passed,
+        Some("Render accepted the deploy hook".to_owned()),
+    );
+    recorder.step(
+        Step::Verify,
+        StepState::Skipped,
+        Some("A deploy hook gives no deploy to follow; connect an API key to follow deploys.".to_owned()),
+    );
+    Ok(DeployResult {
+        url: None,
+        deploy_id: None,
+        deploy_status: Some("triggered".to_owned()),
+    })
+}

@@ -1,0 +1,337 @@
+//! The gates: tests, lint and the other checks (once the Python environment is ready)
+//! beside the image build. A failure stops the others unless the settings ask to finish all.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::recorder::Recorder;
+use super::Context;
+use super::{Plan, ReleaseEvent, Scanned, Step};
+use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
+use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
+use crate::error::AppError;
+use crate::history::StepState;
+use crate::project::ProjectSettings;
+
+fn check_state(outcome: CheckOutcome) -> StepState {
+    match outcome {
+        CheckOutcome::Passed => StepState::Passed,
+        CheckOutcome::Cancelled => StepState::Canceled,
+        CheckOutcome::Skipped => StepState::Skipped,
+        CheckOutcome::Failed | CheckOutcome::CouldNotRun => StepState::Failed,
+    }
+}
+
+/// Tests, lint and the other gates; true when all passed.
+pub(super) async fn checks_gate(
+    context: &Context,
+    root: &Path,
+    plan: &Plan,
+    scanned: &Scanned,
+    recorder: &Recorder,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> bool {
+    let settings = &scanned.settings;
+    let has_gates = !plan.gates.is_empty();
+    recorder.step(Step::Tests, StepState::Running, None);
+    if settings.lint_enabled {
+        recorder.step(Step::Lint, StepState::Running, None);
+    } else {
+        recorder.step(
+            Step::Lint,
+            StepState::Skipped,
+            plan.skip_reason(Step::Lint).map(str::to_owned),
+        );
+    }
+    if has_gates {
+        recorder.step(Step::Checks, StepState::Running, None);
+    }
+    let forward = recorder.clone();
+    let sink: EventSink = Arc::new(move |event| match event {
+        CheckEvent::Setup { message } => forward.log(Step::Tests, &message),
+        CheckEvent::Output { check, line, .. } => {
+            let step = match check {
+                Some(CheckKind::Lint) => Step::Lint,
+                _ => Step::Tests,
+            };
+            forward.log(step, &line);
+        }
+        CheckEvent::Started { check, command } => {
+            let step = if check == CheckKind::Lint {
+                Step::Lint
+            } else {
+                Step::Tests
+            };
+            forward.log(step, &format!("$ {command}"));
+        }
+        CheckEvent::GateStarted { id, command } => forward.log(Step::Checks, &format!("[{id}] $ {command}")),
+        CheckEvent::GateOutput { id, line, .. } => forward.log(Step::Checks, &format!("[{id}] {line}")),
+        CheckEvent::Finished { .. } | CheckEvent::GateFinished { .. } => {}
+    });
+    let env = match checks::prepare_env(root, &scanned.python, settings, &context.data_dir, gates, &sink).await {
+        Ok(env) => env,
+        Err(error) => {
+            let state = if gates.is_cancelled() {
+                StepState::Canceled
+            } else {
+                StepState::Failed
+            };
+            let message = format!(
+                "The Python environment could not be prepared: {}",
+                recorder.remember(AppError::from(error))
+            );
+            let mut steps = vec![Step::Tests];
+            steps.extend(settings.lint_enabled.then_some(Step::Lint));
+            steps.extend(has_gates.then_some(Step::Checks));
+            for step in steps {
+                recorder.step(step, state, Some(message.clone()));
+            }
+            if fail_fast {
+                gates.cancel();
+            }
+            return false;
+        }
+    };
+    // Each gate's report goes to the caller as it finishes; a failure stops the others.
+    let gate_sink: EventSink = {
+        let forward = recorder.clone();
+        let sink = sink.clone();
+        let gates = gates.clone();
+        let missing = super::needs_sentence(&scanned.needs);
+        Arc::new(move |mut event| {
+            if let CheckEvent::GateFinished { report } = &mut event {
+                report.name_missing_values(missing.clone());
+                let failed = matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun);
+                forward.event(ReleaseEvent::Gate { report: report.clone() });
+                if failed && fail_fast {
+                    gates.cancel();
+                }
+            }
+            sink(event);
+        })
+    };
+    let tests = async {
+        let mut ran = false;
+        let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
+            Ok(mut report) => {
+                ran = matches!(report.outcome, CheckOutcome::Passed | CheckOutcome::Failed);
+                report.name_missing_values(super::needs_sentence(&scanned.needs));
+                let state = check_state(report.outcome);
+                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
+                recorder.event(ReleaseEvent::Tests { report });
+                finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
+            }
+            Err(error) => finish_gate(
+                recorder,
+                Step::Tests,
+                StepState::Failed,
+                recorder.remember(AppError::from(error)),
+                gates,
+                fail_fast,
+            ),
+        };
+        // Coverage reads what the test run left: it runs after it, even when tests failed
+        // (the CI's next step would too); not when they could not run or were cancelled.
+        let after = if gates.is_cancelled() {
+            Ok(Vec::new())
+        } else if ran {
+            checks::run_gates(root, settings, &env, true, gates, &gate_sink).await
+        } else {
+            let skipped = checks::skipped_after_tests(settings);
+            for report in &skipped {
+                recorder.event(ReleaseEvent::Gate { report: report.clone() });
+            }
+            Ok(skipped)
+        };
+        (passed, after)
+    };
+    let lint = async {
+        if !settings.lint_enabled {
+            return true;
+        }
+        match checks::run_lint(root, settings, &env, gates, &sink).await {
+            Ok(report) => {
+                let state = check_state(report.outcome);
+                let summary = report.problem.clone().unwrap_or_else(|| match report.violations.len() {
+                    1 => "1 violation".to_owned(),
+                    count => format!("{count} violations"),
+                });
+                recorder.event(ReleaseEvent::Lint { report });
+                finish_gate(recorder, Step::Lint, state, summary, gates, fail_fast)
+            }
+            Err(error) => finish_gate(
+                recorder,
+                Step::Lint,
+                StepState::Failed,
+                recorder.remember(AppError::from(error)),
+                gates,
+                fail_fast,
+            ),
+        }
+    };
+    let others = async {
+        if !has_gates {
+            return Ok(Vec::new());
+        }
+        checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
+    };
+    let ((tests_passed, after), lint_passed, beside) = tokio::join!(tests, lint, others);
+    let changed = checks::tree_changes(root, &plan.dirty_files).await;
+    if !changed.is_empty() {
+        recorder.log(
+            Step::Tests,
+            &format!(
+                "The checks changed files in the project: {}. Your tests write them; the next plan shows them as uncommitted changes.",
+                changed.join(", ")
+            ),
+        );
+    }
+    let mut others_passed = true;
+    if has_gates {
+        let mut reports = Vec::new();
+        let mut problem = None;
+        for result in [beside, after] {
+            match result {
+                Ok(found) => reports.extend(found),
+                Err(error) => problem = Some(recorder.remember(AppError::from(error))),
+            }
+        }
+        for report in &mut reports {
+            report.name_missing_values(super::needs_sentence(&scanned.needs));
+        }
+        let (state, summary) = gates_verdict(&reports, problem);
+        others_passed = state == StepState::Passed;
+        recorder.step(Step::Checks, state, Some(summary));
+        if !others_passed && fail_fast {
+            gates.cancel();
+        }
+    }
+    tests_passed && lint_passed && others_passed
+}
+
+/// The Checks step's state and summary from its gates: the first failure named, else a count.
+fn gates_verdict(reports: &[checks::GateReport], problem: Option<String>) -> (StepState, String) {
+    if let Some(problem) = problem {
+        return (StepState::Failed, format!("Checks failed: {problem}"));
+    }
+    if reports.iter().any(|report| report.outcome == CheckOutcome::Cancelled) {
+        return (StepState::Canceled, "Cancelled.".to_owned());
+    }
+    match reports
+        .iter()
+        .find(|report| matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun))
+    {
+        Some(failed) => (
+            StepState::Failed,
+            format!("{} failed: {}", failed.kind.label(), failed.message),
+        ),
+        None => (
+            StepState::Passed,
+            reports
+                .iter()
+                .map(|report| format!("{}: {}", report.tool, report.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    }
+}
+
+fn finish_gate(
+    recorder: &Recorder,
+    step: Step,
+    state: StepState,
+    summary: String,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> bool {
+    let label = match step {
+        Step::Tests => "Tests",
+        Step::Lint => "Lint",
+        Step::Checks => "Checks",
+        _ => "Build",
+    };
+    let summary = if state == StepState::Failed {
+        format!("{label} failed: {summary}")
+    } else {
+        summary
+    };
+    recorder.step(step, state, Some(summary));
+    if state == StepState::Failed && fail_fast {
+        gates.cancel();
+    }
+    state == StepState::Passed
+}
+
+/// The image build; its id when it succeeded.
+pub(super) async fn build_gate(
+    engine: &bollard::Docker,
+    root: &Path,
+    settings: &ProjectSettings,
+    tags: Vec<ImageReference>,
+    recorder: &Recorder,
+    gates: &CancellationToken,
+    fail_fast: bool,
+) -> Option<String> {
+    recorder.step(Step::Build, StepState::Running, None);
+    // The plan refused a Dockerfile outside its context; the project's folder is the fallback.
+    let (context, dockerfile) = settings
+        .build_paths(root)
+        .unwrap_or_else(|_| (root.to_path_buf(), settings.dockerfile.clone().unwrap_or_default()));
+    let request = BuildRequest {
+        context,
+        dockerfile,
+        tags,
+        build_args: settings.build_args.clone().unwrap_or_default(),
+        target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
+        buildkit: None,
+    };
+    let forward = recorder.clone();
+    let result = docker::build(engine, &request, gates, &move |event| match event {
+        DockerEvent::Output { line } => forward.log(Step::Build, &line),
+        DockerEvent::Step {
+            number,
+            total,
+            ref instruction,
+        } => {
+            forward.log(Step::Build, &format!("Step {number}/{total}: {instruction}"));
+            forward.event(ReleaseEvent::Docker {
+                step: Step::Build,
+                event,
+            });
+        }
+        other => forward.event(ReleaseEvent::Docker {
+            step: Step::Build,
+            event: other,
+        }),
+    })
+    .await;
+    match result {
+        Ok(image_id) => {
+            let short = image_id
+                .trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect::<String>();
+            recorder.step(Step::Build, StepState::Passed, Some(format!("image {short}")));
+            Some(image_id)
+        }
+        Err(DockerError::Cancelled) => {
+            recorder.step(Step::Build, StepState::Canceled, None);
+            None
+        }
+        Err(error) => {
+            finish_gate(
+                recorder,
+                Step::Build,
+                StepState::Failed,
+                recorder.remember(AppError::from(error)),
+                gates,
+                fail_fast,
+            );
+            None
+        }
+    }
+}

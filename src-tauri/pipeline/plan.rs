@@ -1,0 +1,472 @@
+//! The plan: what a release of a project would do and what stops it, decided from the
+//! project's files, its saved settings, the accounts and the engine, before anything runs.
+
+use std::path::Path;
+
+use super::{Context, Plan, PlannedStep, ReleaseOptions, Step, Target};
+use crate::docker::{self, ImageReference, Registry};
+use crate::error::{AppError, ErrorKind};
+use crate::project::{self, needed_values, NeededValue, ProjectSettings, PythonEnv};
+use crate::secrets::{Account, SecretStore, Service};
+
+/// The credentials a target needs, read from the store when the plan is made.
+fn account(data_dir: &Path, service: Service, name: &str) -> Option<Account> {
+    SecretStore::os(data_dir).account(service, name)
+}
+
+fn render_account(data_dir: &Path) -> Option<Account> {
+    account(data_dir, Service::Render, "default")
+        .filter(|account| account.project.is_some())
+        .or_else(|| account(data_dir, Service::Render, "deploy-hook"))
+}
+
+/// The port the app listens on: the setting, the Dockerfile's first `EXPOSE`, else 8000.
+pub(super) fn container_port(root: &Path, settings: &ProjectSettings) -> u16 {
+    if let Some(port) = settings.container_port {
+        return port;
+    }
+    settings
+        .dockerfile
+        .as_ref()
+        .and_then(|dockerfile| std::fs::read_to_string(root.join(dockerfile)).ok())
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let mut words = line.split_whitespace();
+                let instruction = words.next()?;
+                if !instruction.eq_ignore_ascii_case("expose") {
+                    return None;
+                }
+                words.next()?.split('/').next()?.parse().ok()
+            })
+        })
+        .unwrap_or(8000)
+}
+
+/// What the plan read of the project, kept for the run so the project is scanned once.
+pub(crate) struct Scanned {
+    pub settings: ProjectSettings,
+    pub python: PythonEnv,
+    pub needs: Vec<NeededValue>,
+    /// Why the Dockerfile is that one, when detection chose it.
+    pub dockerfile_source: Option<String>,
+    /// `render.yaml`'s web service, when there is one.
+    pub blueprint: Option<project::Blueprint>,
+    /// Steps the CI does not run, with what Slipway runs instead.
+    pub silent_ci: Vec<(Step, String)>,
+    /// Where the test and lint commands came from in the CI, and the CI lines not run.
+    pub detection_ci: (
+        Option<project::CiOrigin>,
+        Option<project::CiOrigin>,
+        Vec<crate::project::SkippedCommand>,
+    ),
+}
+
+/// The project's settings (saved, or what detection proposes) and its Python environment.
+async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
+    let folder = root.to_path_buf();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    let (settings, _) = project::settings_or_detected(data_dir, root, &detection)?;
+    // An edited command no longer comes from the CI line.
+    let test_origin = detection
+        .test_origin
+        .clone()
+        .filter(|_| settings.test_command == detection.test_command.value);
+    let lint_origin = detection
+        .lint_origin
+        .clone()
+        .filter(|_| settings.lint_command == detection.lint_command.value);
+    let ci_files = detection.ci_files.join(", ");
+    let mut silent = Vec::new();
+    if !ci_files.is_empty() && detection.test_origin.is_none() {
+        silent.push((
+            Step::Tests,
+            format!(
+                "Your CI ({ci_files}) runs no tests Slipway could find; it runs `{}` ({}).",
+                settings.test_command, detection.test_command.source
+            ),
+        ));
+    }
+    if !ci_files.is_empty() && detection.lint_origin.is_none() {
+        silent.push((
+            Step::Lint,
+            format!(
+                "Your CI ({ci_files}) runs no linter Slipway could find; it runs `{}` ({}).",
+                settings.lint_command, detection.lint_command.source
+            ),
+        ));
+    }
+    let dockerfile_source = detection
+        .dockerfile
+        .as_ref()
+        .filter(|chosen| settings.dockerfile.as_deref() == Some(chosen.value.as_str()))
+        .map(|chosen| chosen.source.clone());
+    Ok(Scanned {
+        blueprint: detection.blueprint.clone(),
+        dockerfile_source,
+        silent_ci: silent,
+        needs: needed_values(&detection, &settings),
+        detection_ci: (test_origin, lint_origin, detection.ci_skipped),
+        settings,
+        python: detection.python,
+    })
+}
+
+/// Says what a release of the project at `root` would do, and what stops it.
+pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> Result<Plan, AppError> {
+    Ok(plan_and_scan(context, root, options).await?.0)
+}
+
+pub(super) async fn plan_and_scan(
+    context: &Context,
+    root: &Path,
+    options: &ReleaseOptions,
+) -> Result<(Plan, Scanned), AppError> {
+    let scanned = scan(&context.data_dir, root).await?;
+    let settings = &scanned.settings;
+    let git = project::git_details(root).await;
+    let commit = git.as_ref().and_then(|git| git.commit.clone());
+    let tags = settings.tags(commit.as_deref());
+    let tag = tags[0].clone();
+    let render = render_account(&context.data_dir);
+    let target = options.target.unwrap_or(if render.is_some() {
+        Target::Render
+    } else {
+        Target::Local
+    });
+    let mut blockers = Vec::new();
+    let repository = settings.repository(root);
+
+    let Destination {
+        registry,
+        service,
+        image,
+    } = destination(context, root, &repository, &tag, target, render.as_ref(), &mut blockers);
+    if settings.dockerfile.is_none() {
+        blockers.push(AppError::new(
+            ErrorKind::Precondition,
+            "The project has no Dockerfile.",
+            "Add a Dockerfile to the project (or pick one in the project's settings): the release ships an image.",
+        ));
+    }
+
+    if let Err(error) = docker::engine_version().await {
+        blockers.push(AppError::from(error));
+    }
+    let python = match python_line(&scanned).await {
+        Ok(line) => line,
+        Err(error) => {
+            blockers.push(error);
+            None
+        }
+    };
+
+    let steps = planned_steps(
+        root,
+        &scanned,
+        target,
+        &image,
+        registry.as_deref(),
+        service.as_deref(),
+        &mut blockers,
+    );
+    let mut plan = Plan {
+        project_path: root.display().to_string(),
+        project_name: root
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        target,
+        steps,
+        image,
+        registry,
+        service,
+        commit,
+        branch: git.as_ref().and_then(|git| git.branch.clone()),
+        dirty_files: git.map(|git| git.dirty_files).unwrap_or_default(),
+        blockers,
+        other_tags: tags[1..].to_vec(),
+        gates: settings.enabled_gates().cloned().collect(),
+        ci_skipped: scanned.detection_ci.2.clone(),
+        needs: scanned.needs.clone(),
+        python,
+        fingerprint: String::new(),
+    };
+    // Every name the build will give the image, checked before any call.
+    for reference in plan.references() {
+        if let Err(why) = docker::parse_reference(&reference) {
+            plan.blockers.push(AppError::new(
+                ErrorKind::Validation,
+                format!("\"{reference}\" is not a valid image name: {why}."),
+                "Correct the image repository or the image tags in the project's settings.",
+            ));
+        }
+    }
+    plan.fingerprint = plan.compute_fingerprint();
+    Ok((plan, scanned))
+}
+
+/// The steps the release takes, each with what it runs, where that came from in the CI,
+/// and why it is skipped.
+fn planned_steps(
+    root: &Path,
+    scanned: &Scanned,
+    target: Target,
+    image: &str,
+    registry: Option<&str>,
+    service: Option<&str>,
+    blockers: &mut Vec<AppError>,
+) -> Vec<PlannedStep> {
+    let settings = &scanned.settings;
+    let port = container_port(root, settings);
+    let health = settings.health_path();
+    let (test_origin, lint_origin, _) = &scanned.detection_ci;
+    let mut steps = Vec::new();
+    let mut tests = PlannedStep::new(Step::Tests, settings.test_command.clone());
+    if let Some(found) = test_origin.clone() {
+        tests.ci_line = Some(found.line);
+        tests.notes = found.notes;
+    }
+    steps.push(tests);
+    let mut lint = PlannedStep::new(Step::Lint, settings.lint_command.clone());
+    if settings.lint_enabled {
+        if let Some(found) = lint_origin.clone() {
+            if let Some(how) = &found.lets_fail {
+                lint.notes.push(format!(
+                    "Your CI lets lint fail (`{how}`); here it is a gate: turn it off in the project's settings."
+                ));
+            }
+            lint.ci_line = Some(found.line);
+            lint.notes.extend(found.notes);
+        }
+    } else {
+        lint.skip = Some("Lint is turned off in the project's settings.".to_owned());
+    }
+    steps.push(lint);
+    for (step, note) in &scanned.silent_ci {
+        if let Some(planned) = steps.iter_mut().find(|planned| planned.step == *step) {
+            planned.notes.push(note.clone());
+        }
+    }
+    let gates: Vec<crate::project::Gate> = settings.enabled_gates().cloned().collect();
+    if !gates.is_empty() {
+        let names: Vec<String> = gates.iter().map(|gate| gate.command.clone()).collect();
+        steps.push(PlannedStep::new(Step::Checks, names.join(" · ")));
+    }
+    if let Some(dockerfile) = &settings.dockerfile {
+        let context = settings.build_context.clone().unwrap_or_else(|| ".".to_owned());
+        let mut build = PlannedStep::new(Step::Build, format!("{dockerfile} (context {context}) → {image}"));
+        if let Some(why) = &scanned.dockerfile_source {
+            build.notes.push(format!("Why this Dockerfile: {why}."));
+        }
+        if let Err(why) = settings.build_paths(root) {
+            blockers.push(AppError::new(
+                ErrorKind::Validation,
+                why,
+                "Choose a build context that holds the Dockerfile in the project's settings.",
+            ));
+        }
+        steps.push(build);
+    }
+    let mut push = PlannedStep::new(
+        Step::Push,
+        match &registry {
+            Some(registry) => format!("to {registry}"),
+            None => String::new(),
+        },
+    );
+    push.skip = registry.is_none().then(|| {
+        "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
+    });
+    steps.push(push);
+    let mut deploy = PlannedStep::new(
+        Step::Deploy,
+        match target {
+            Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
+            Target::Render => format!("Render service {}", service.unwrap_or("(none chosen)")),
+        },
+    );
+    if let Some(blueprint) = scanned.blueprint.as_ref().filter(|blueprint| blueprint.is_native()) {
+        deploy.notes.push(format!(
+            "render.yaml describes {} as a {} service: Render builds it from source, and an image cannot be deployed to it. Slipway deploys images: use an image-backed web service on Render, or the Local target.",
+            blueprint.service_name.as_deref().unwrap_or("the web service"),
+            blueprint.runtime.as_deref().unwrap_or("native")
+        ));
+    }
+    steps.push(deploy);
+    let mut verify = PlannedStep::new(Step::Verify, format!("wait for {health} to answer"));
+    if settings.health_path.is_some()
+        && scanned
+            .blueprint
+            .as_ref()
+            .and_then(|blueprint| blueprint.health_check_path.as_ref())
+            == settings.health_path.as_ref()
+    {
+        verify
+            .notes
+            .push("The health check path render.yaml gives Render.".to_owned());
+    }
+    steps.push(verify);
+    steps
+}
+
+/// Where the image goes: the registry it is pushed to (none: it runs without a push), the
+/// container or Render service, and the image's full name; with what stops that target.
+struct Destination {
+    registry: Option<String>,
+    service: Option<String>,
+    image: String,
+}
+
+fn destination(
+    context: &Context,
+    root: &Path,
+    repository: &str,
+    tag: &str,
+    target: Target,
+    render: Option<&Account>,
+    blockers: &mut Vec<AppError>,
+) -> Destination {
+    let repository = repository.to_owned();
+    let (registry, service, image) = match target {
+        Target::Local => {
+            let registry = context.settings.local_registry();
+            // A repository naming another registry is for the real target: locally only its
+            // path counts.
+            let path = docker::split_registry(&repository).1;
+            let name = match &registry {
+                Some(registry) => format!("{registry}/{path}"),
+                None => path.to_owned(),
+            };
+            let container = format!("slipway-{}", project::project_id(root));
+            (registry, Some(container), format!("{name}:{tag}"))
+        }
+        Target::Render => {
+            // Docker Hub unless the repository names another registry (GHCR, a company's).
+            let (named_registry, path) = docker::split_registry(&repository);
+            let registry = named_registry.map_or_else(Registry::docker_hub, Registry::named);
+            let login = account(&context.data_dir, Service::Registry, registry.host());
+            if login.is_none() {
+                blockers.push(AppError::new(
+                    ErrorKind::Precondition,
+                    format!("No account is connected for the registry {registry}."),
+                    "Connect it in Settings (Docker Hub: username and an access token with Read & Write).",
+                ));
+            }
+            let service_id = render.as_ref().and_then(|account| account.project.clone());
+            let image = match login.and_then(|login| login.username) {
+                // A bare name goes into the account's namespace, as `docker push` would need.
+                Some(user) if !path.contains('/') => {
+                    format!("{}{user}/{path}:{tag}", registry.name_prefix())
+                }
+                _ => format!("{repository}:{tag}"),
+            };
+            match render {
+                None => blockers.push(AppError::new(
+                    ErrorKind::Precondition,
+                    "Render is not connected, or no service is chosen.",
+                    "Connect Render in Settings and pick the service to deploy, or use the Local target.",
+                )),
+                Some(account) => {
+                    if let Some(configured) = account.organization.as_deref() {
+                        if !same_repository(configured, &image) {
+                            blockers.push(AppError::new(
+                            ErrorKind::Validation,
+                            format!(
+                                "The Render service runs {configured}, but this project pushes {image}: Render only accepts a new tag or digest of the image it is configured with."
+                            ),
+                            "Set the project's image repository to the service's image, or pick another service in Settings.",
+                        ));
+                        }
+                    }
+                }
+            }
+            (Some(registry.host().to_owned()), service_id, image)
+        }
+    };
+    Destination {
+        registry,
+        service,
+        image,
+    }
+}
+
+/// The interpreter the checks' environment is made with, said as the plan shows it; `Err`
+/// when the project asks for a Python that is not installed.
+async fn python_line(scanned: &Scanned) -> Result<Option<String>, AppError> {
+    if scanned.settings.venv.is_some() {
+        return Ok(None);
+    }
+    let found = tokio::task::spawn_blocking(crate::checks::installed_pythons)
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    let python = &scanned.python;
+    let chosen = crate::checks::choose_python(python, &found).map_err(|why| {
+        AppError::new(
+            ErrorKind::Precondition,
+            why,
+            "Install that Python version (pyenv, uv or your system's packages), then plan again.",
+        )
+    })?;
+    let why = match (&python.requires_python, &python.ci_python) {
+        (Some(requires), _) => format!(", as {} asks ({})", requires.source, requires.value),
+        (None, Some(ci)) if crate::checks::python_satisfies(chosen.version, &ci.value) => {
+            format!(", as {} uses ({})", ci.source, ci.value)
+        }
+        (None, Some(ci)) => format!(": {} uses {}, which is not installed here", ci.source, ci.value),
+        (None, None) => String::new(),
+    };
+    Ok(Some(format!("Python {}{why}", chosen.version_text())))
+}
+
+/// Whether two image names are the same repository, ignoring tags, digests and Docker
+/// Hub's implied `docker.io/` and `library/`.
+fn same_repository(one: &str, other: &str) -> bool {
+    let normal = |name: &str| -> Option<String> {
+        let without_digest = name.split('@').next().unwrap_or(name);
+        let reference: ImageReference = docker::parse_reference(without_digest).ok()?;
+        let registry = Registry::of(&reference);
+        let repository = reference
+            .repository
+            .strip_prefix("library/")
+            .unwrap_or(&reference.repository)
+            .to_owned();
+        Some(registry.qualify(&repository))
+    };
+    matches!((normal(one), normal(other)), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_compare_without_tags_and_hub_prefixes() {
+        assert!(same_repository("docker.io/ann/lettings:latest", "ann/lettings"));
+        assert!(same_repository(
+            "ann/lettings@sha256:abc",
+            "index.docker.io/ann/lettings:3f2a"
+        ));
+        assert!(same_repository("docker.io/library/nginx", "nginx:1"));
+        assert!(!same_repository("docker.io/ann/lettings", "ann/lettings-web"));
+        assert!(!same_repository("ghcr.io/ann/lettings", "ann/lettings"));
+    }
+
+    #[test]
+    fn the_port_comes_from_the_setting_then_expose() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nexpose 5000/tcp\n")?;
+        let mut settings = ProjectSettings {
+            dockerfile: Some("Dockerfile".into()),
+            ..ProjectSettings::with_commands("pytest", crate::project::LintTool::Flake8, "flake8")
+        };
+        assert_eq!(container_port(dir.path(), &settings), 5000);
+        settings.container_port = Some(9000);
+        assert_eq!(container_port(dir.path(), &settings), 9000);
+        settings.container_port = None;
+        settings.dockerfile = None;
+        assert_eq!(container_port(dir.path(), &settings), 8000);
+        Ok(())
+    }
+}
