@@ -18,6 +18,42 @@ const RETRIES: u32 = 3;
 /// A `Retry-After` longer than this is not waited for: the error says when to try again.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
+/// The one TLS stack: rustls with ring, as the engine client uses. reqwest and Sentry are
+/// built without a crypto provider of their own, so it is installed once for the process.
+pub fn install_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when one is already installed, which is what is wanted.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Every HTTP client starts here: the TLS stack installed and Slipway's user agent.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    install_tls();
+    reqwest::Client::builder().user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Asks `url` once, without following redirects (a redirect already says the app answers):
+/// its status, or why nothing answered. For the live check, which retries until its deadline.
+pub async fn probe(url: &str) -> Result<StatusCode, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> = std::sync::OnceLock::new();
+    let client = CLIENT
+        .get_or_init(|| {
+            client_builder()
+                .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|error| error.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    match client.get(url).send().await {
+        Ok(response) => Ok(response.status()),
+        Err(error) => Err(redact(&error.without_url().to_string()).into_owned()),
+    }
+}
+
 /// How a service wants its credential.
 pub enum Auth {
     Bearer(Secret),
@@ -90,9 +126,8 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(service: &'static str, base: &str, auth: Auth) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
+        let http = client_builder()
             .timeout(TIMEOUT)
-            .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ApiError::Network {
                 service,

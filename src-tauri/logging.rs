@@ -125,6 +125,7 @@ fn init_sentry(dsn: String) -> Option<sentry::ClientInitGuard> {
         .send_default_pii(false)
         .before_send(|event| Some(scrub_event(event)))
         .before_breadcrumb(|breadcrumb| Some(scrub_value(breadcrumb)));
+    crate::http::install_tls();
     Some(sentry::init((dsn, options)))
 }
 

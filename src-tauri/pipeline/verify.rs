@@ -19,21 +19,16 @@ pub(super) async fn verify(
     cancel: &CancellationToken,
 ) -> Result<(), StepFailure> {
     recorder.step(Step::Verify, StepState::Running, None);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|error| StepFailure::failed(error.to_string()))?;
     let deadline = Instant::now() + Duration::from_secs(u64::from(timeout_secs));
     loop {
-        let last = match client.get(url).send().await {
-            Ok(response) if response.status().is_success() || response.status().is_redirection() => {
-                recorder.log(Step::Verify, &format!("{url} answered {}", response.status()));
+        let last = match crate::http::probe(url).await {
+            Ok(status) if status.is_success() || status.is_redirection() => {
+                recorder.log(Step::Verify, &format!("{url} answered {status}"));
                 recorder.step(Step::Verify, StepState::Passed, Some(format!("{url} answers")));
                 return Ok(());
             }
-            Ok(response) => format!("it answered {}", response.status()),
-            Err(error) => format!("it did not answer ({})", error.without_url()),
+            Ok(status) => format!("it answered {status}"),
+            Err(why) => format!("it did not answer ({why})"),
         };
         if Instant::now() >= deadline {
             let message = format!("{url} did not answer within {timeout_secs} s: {last}.");

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_yaml::Value;
+use serde_norway::Value;
 use ts_rs::TS;
 
 use super::files::read_text;
@@ -40,7 +40,7 @@ impl Blueprint {
 /// Reads the first web service of `render.yaml` in `root`, if there is one.
 pub fn read_blueprint(root: &Path) -> Option<Blueprint> {
     let text = read_text(&root.join("render.yaml")).or_else(|| read_text(&root.join("render.yml")))?;
-    let document: Value = serde_yaml::from_str(&text).ok()?;
+    let document: Value = serde_norway::from_str(&text).ok()?;
     let services = document.get("services")?.as_sequence()?;
     let service = services
         .iter()

@@ -42,7 +42,7 @@ fn base_url(registry: Option<&str>) -> String {
 }
 
 fn client(registry: &str) -> Result<reqwest::Client, RegistryError> {
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|error| RegistryError::Unreachable(registry.to_owned(), error.to_string()))

@@ -21,6 +21,7 @@ pub struct Element(String);
 impl Session {
     /// Starts the app at `application` through the driver listening on `driver_url`.
     pub async fn start(driver_url: &str, application: &std::path::Path) -> Result<Self> {
+        slipway::http::install_tls();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
         let capabilities = json!({
             "capabilities": { "alwaysMatch": { "tauri:options": { "application": application } } }

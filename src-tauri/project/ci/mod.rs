@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use regex::Regex;
-use serde_yaml::Value;
+use serde_norway::Value;
 
 use super::detect::LintTool;
 use super::files::read_text;
@@ -118,7 +118,7 @@ pub fn read_ci(root: &Path) -> CiFindings {
     }
     for file in files {
         let Some(text) = read_text(&file) else { continue };
-        let Ok(document) = serde_yaml::from_str::<Value>(&text) else {
+        let Ok(document) = serde_norway::from_str::<Value>(&text) else {
             tracing::warn!("{} is not valid YAML; skipped", file.display());
             continue;
         };
@@ -451,7 +451,7 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
 /// the others are listed as not run.
 fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
     let config = root.join(".pre-commit-config.yaml");
-    let Some(document) = read_text(&config).and_then(|text| serde_yaml::from_str::<Value>(&text).ok()) else {
+    let Some(document) = read_text(&config).and_then(|text| serde_norway::from_str::<Value>(&text).ok()) else {
         findings.skipped.push(SkippedCommand {
             line: prepared.line.clone(),
             source: source.to_owned(),
@@ -830,11 +830,11 @@ jobs:
       - run: curl -X POST "$RENDER_HOOK"
 "#;
 
-    fn read(text: &str, source: &str) -> Result<CiFindings, serde_yaml::Error> {
+    fn read(text: &str, source: &str) -> Result<CiFindings, serde_norway::Error> {
         let mut findings = CiFindings::default();
         read_document(
             Path::new("/nonexistent"),
-            &serde_yaml::from_str(text)?,
+            &serde_norway::from_str(text)?,
             source,
             &mut findings,
         );
@@ -846,7 +846,7 @@ jobs:
     }
 
     #[test]
-    fn circleci_gives_the_exact_commands_pins_and_the_checking_jobs_environment() -> Result<(), serde_yaml::Error> {
+    fn circleci_gives_the_exact_commands_pins_and_the_checking_jobs_environment() -> Result<(), serde_norway::Error> {
         let findings = read(CIRCLE, ".circleci/config.yml")?;
         let test = findings.test.as_ref().map(|found| found.command.as_str());
         assert_eq!(test, Some("pytest --nomigrations --disable-warnings"));
@@ -863,7 +863,7 @@ jobs:
     }
 
     #[test]
-    fn github_actions_values_expressions_and_chains() -> Result<(), serde_yaml::Error> {
+    fn github_actions_values_expressions_and_chains() -> Result<(), serde_norway::Error> {
         let workflow = r#"
 env:
   DJANGO_SECRET_KEY: dummy_secret
@@ -986,7 +986,7 @@ jobs:
     }
 
     #[test]
-    fn fallbacks_dotenv_lines_and_services_are_read() -> Result<(), serde_yaml::Error> {
+    fn fallbacks_dotenv_lines_and_services_are_read() -> Result<(), serde_norway::Error> {
         let workflow = r#"
 jobs:
   test:
@@ -1020,7 +1020,7 @@ jobs:
     }
 
     #[test]
-    fn lint_that_cannot_fail_and_extra_checks_become_gates() -> Result<(), serde_yaml::Error> {
+    fn lint_that_cannot_fail_and_extra_checks_become_gates() -> Result<(), serde_norway::Error> {
         let workflow = r#"
 jobs:
   quality:
