@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod history;
 mod project_settings;
 mod release;
 
@@ -91,16 +92,70 @@ pub enum Command {
     /// goes to the OS keyring.
     #[command(subcommand)]
     Env(EnvCommand),
-    /// The release history, newest first.
-    History {
-        /// Only this project's releases.
-        #[arg(long, value_name = "DIR")]
-        project: Option<String>,
-        #[arg(long, default_value_t = 20)]
-        limit: u32,
+    /// The release history, newest first; `show ID` for one release, `export` to a file.
+    History(Box<HistoryArgs>),
+}
+
+/// Which releases: every option narrows the list.
+#[derive(Debug, clap::Args)]
+pub struct HistoryFilterArgs {
+    /// Only this project's releases.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<String>,
+    /// live, failed, canceled, error, interrupted or running.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// local or render.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Started on or after this date (YYYY-MM-DD) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Text in the commit, branch, image, digest, message or release id.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub filter: HistoryFilterArgs,
+    #[arg(long)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub action: Option<HistoryCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One release: its steps, results and (with --logs STEP) a step's output.
+    Show {
+        id: String,
         #[arg(long)]
         json: bool,
+        /// Print this step's recorded output (tests, lint, checks, build, push, deploy, verify).
+        #[arg(long, value_name = "STEP")]
+        logs: Option<String>,
     },
+    /// The listed releases as CSV or JSON, to a file or standard output.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+        /// Where to write; standard output when not given.
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        filter: HistoryFilterArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,7 +309,7 @@ pub fn run(command: Command) -> ExitCode {
             };
             runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
         }
-        Command::History { project, limit, json } => release::run_history(&paths, settings, project, limit, json),
+        Command::History(args) => crate::cli::history::run(&paths, settings, *args),
         Command::Project(ProjectCommand::Show { project, json }) => project_settings::show(&paths, &project, json),
         Command::Project(ProjectCommand::Set { project, field, value }) => {
             project_settings::set(&paths, &project, &field, &value)

@@ -16,7 +16,7 @@ use crate::project;
 use crate::secrets::redact;
 use crate::settings::Settings;
 
-fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
+pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
     paths.ensure()?;
     let ledger = Ledger::open(&paths.data_dir)?;
     let context = Context {
@@ -28,7 +28,7 @@ fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
     Ok(context)
 }
 
-fn print_json(value: &impl serde::Serialize) {
+pub(super) fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string(value) {
         Ok(text) => println!("{}", redact(&text)),
         Err(error) => eprintln!("could not write JSON: {error}"),
@@ -223,44 +223,4 @@ fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String
             ),
         },
     })
-}
-
-pub(super) fn run_history(
-    paths: &AppPaths,
-    settings: Settings,
-    project_dir: Option<String>,
-    limit: u32,
-    json: bool,
-) -> ExitCode {
-    let context = match context(paths, settings) {
-        Ok(context) => context,
-        Err(error) => return fail(&error),
-    };
-    let project_path = match project_dir.as_deref().map(project::resolve_folder) {
-        Some(Ok(root)) => Some(root.display().to_string()),
-        Some(Err(error)) => return fail(&error.into()),
-        None => None,
-    };
-    let releases = match context.ledger.releases(project_path.as_deref(), limit) {
-        Ok(releases) => releases,
-        Err(error) => return fail(&error.into()),
-    };
-    if json {
-        print_json(&releases);
-    } else if releases.is_empty() {
-        println!("No releases yet.");
-    } else {
-        for release in releases {
-            println!(
-                "{}  {:<11} {:<8} {} {}{}",
-                release.started_at,
-                release.outcome.as_str(),
-                release.target,
-                release.project_name,
-                release.commit.as_deref().unwrap_or("-"),
-                if release.dirty { " (uncommitted changes)" } else { "" }
-            );
-        }
-    }
-    ExitCode::SUCCESS
 }

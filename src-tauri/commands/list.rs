@@ -33,6 +33,8 @@ pub const COMMANDS: &[&str] = &[
     "cancel_release",
     "list_releases",
     "release_log",
+    "release_detail",
+    "export_releases",
     "list_tasks",
     "cancel_task",
 ];

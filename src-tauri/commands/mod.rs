@@ -96,6 +96,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::cancel_release,
         release::list_releases,
         release::release_log,
+        release::release_detail,
+        release::export_releases,
         tasks::list_tasks,
         tasks::cancel_task,
     ]

@@ -5,7 +5,7 @@ use tauri::State;
 
 use super::AppState;
 use crate::error::{AppError, ErrorKind};
-use crate::history::{Outcome, ReleaseRecord};
+use crate::history::{self, ExportFormat, HistoryFilter, LogPage, Outcome, ReleaseDetail, ReleaseRecord};
 use crate::pipeline::{self, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Target};
 use crate::project;
 use crate::tasks::TaskKind;
@@ -77,36 +77,72 @@ pub async fn cancel_release(state: State<'_, AppState>, path: String) -> Result<
     Ok(state.tasks.cancel_for(TaskKind::Release, &root.display().to_string()))
 }
 
-/// The newest releases, of one project or of all.
+/// The newest releases that match `filter`, of one project or of all.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn list_releases(
     state: State<'_, AppState>,
-    path: Option<String>,
-    limit: Option<u32>,
+    mut filter: HistoryFilter,
 ) -> Result<Vec<ReleaseRecord>, AppError> {
-    let project_path = match path {
-        Some(path) => Some(project::resolve_folder(&path)?.display().to_string()),
-        None => None,
-    };
+    if let Some(path) = &filter.project_path {
+        filter.project_path = Some(project::resolve_folder(path)?.display().to_string());
+    }
     let ledger = state.release_context()?.ledger;
-    let limit = limit.unwrap_or(50).min(1000);
-    tokio::task::spawn_blocking(move || ledger.releases(project_path.as_deref(), limit))
-        .await
-        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
-        .map_err(Into::into)
+    on_ledger(move || ledger.list(&filter)).await
 }
 
-/// One step's recorded output lines.
+/// One release with its steps and the structured results of its tests, lint and checks.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn release_detail(state: State<'_, AppState>, release_id: String) -> Result<ReleaseDetail, AppError> {
+    let ledger = state.release_context()?.ledger;
+    on_ledger(move || history::detail(&ledger, &release_id))
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotFound,
+                "That release is not in the history.",
+                "Refresh the list.",
+            )
+        })
+}
+
+/// A page of one step's recorded output, optionally only the lines holding `search`.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn release_log(
     state: State<'_, AppState>,
     release_id: String,
     step: String,
-) -> Result<Vec<String>, AppError> {
+    offset: u32,
+    limit: u32,
+    search: Option<String>,
+) -> Result<LogPage, AppError> {
     let ledger = state.release_context()?.ledger;
-    tokio::task::spawn_blocking(move || ledger.log_lines(&release_id, &step))
+    on_ledger(move || ledger.log_page(&release_id, &step, offset, limit.min(5000), search.as_deref())).await
+}
+
+/// Writes the filtered list (CSV or JSON) to `path`, a file the person chose in the save
+/// dialog; returns how many releases it holds.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn export_releases(
+    state: State<'_, AppState>,
+    filter: HistoryFilter,
+    format: ExportFormat,
+    path: String,
+) -> Result<u32, AppError> {
+    let ledger = state.release_context()?.ledger;
+    tokio::task::spawn_blocking(move || history::export_to(&ledger, &filter, format, std::path::Path::new(&path)))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+}
+
+/// Ledger reads are blocking SQLite calls: off the async runtime.
+async fn on_ledger<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, history::HistoryError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(read)
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
         .map_err(Into::into)

@@ -5,7 +5,12 @@
 //! writer. The schema is in `docs/history.md`; migrations only ever add, so an older ledger
 //! opens in a newer app. Everything written passes through the redactor first.
 
+mod query;
 mod schema;
+
+pub use query::{
+    detail, export_csv, export_json, export_to, ExportFormat, HistoryFilter, LogPage, ReleaseDetail, StepResult,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -29,6 +34,8 @@ pub enum HistoryError {
     Write(#[from] rusqlite::Error),
     #[error("the release history is busy in another part of Slipway")]
     Poisoned,
+    #[error("a record could not be encoded: {0}")]
+    Encode(String),
 }
 
 impl From<HistoryError> for AppError {
@@ -82,7 +89,7 @@ macro_rules! text_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
-            fn parse(text: &str) -> Option<Self> {
+            pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
             }
         }
@@ -93,7 +100,7 @@ text_enum!(Outcome { Running => "running", Live => "live", Failed => "failed", C
 text_enum!(StepState { Pending => "pending", Running => "running", Passed => "passed", Failed => "failed", Skipped => "skipped", Canceled => "canceled", Interrupted => "interrupted" });
 
 /// What is known when a release starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewRelease {
     pub id: String,
     pub project_path: String,
@@ -105,6 +112,12 @@ pub struct NewRelease {
     pub target: String,
     pub image: Option<String>,
     pub steps: Vec<String>,
+    /// `release` (the default), `rollback` or `promote`.
+    pub kind: Option<String>,
+    /// The release a rollback or promotion ships again.
+    pub source_id: Option<String>,
+    /// The machine it ran on (its host name).
+    pub machine: Option<String>,
 }
 
 /// One release as the ledger holds it.
@@ -132,7 +145,61 @@ pub struct ReleaseRecord {
     /// The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
     pub error_kind: Option<String>,
     pub error_hint: Option<String>,
+    /// `release`, `rollback` or `promote`.
+    pub kind: String,
+    pub source_id: Option<String>,
+    pub machine: Option<String>,
     pub steps: Vec<StepRecord>,
+}
+
+impl ReleaseRecord {
+    /// Whole seconds from start to end, once it ended.
+    pub fn duration_secs(&self) -> Option<i64> {
+        let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+        let started = parse(&self.started_at)?;
+        let ended = parse(self.ended_at.as_deref()?)?;
+        Some((ended - started).num_seconds())
+    }
+}
+
+/// The columns `release_from_row` reads, in its order.
+const RELEASE_COLUMNS: &str =
+    "id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
+    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine";
+const RELEASE_COLUMN_COUNT: usize = 22;
+
+/// Keeps the release's one-line strip of step states (`tests=passed lint=running …`) in step
+/// with its steps, so lists read `releases` alone.
+const UPDATE_STRIP: &str = "UPDATE releases SET step_strip = COALESCE(
+    (SELECT group_concat(name || '=' || state, ' ' ORDER BY position) FROM steps WHERE release_id = ?1), '')
+    WHERE id = ?1";
+
+fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> {
+    Ok(ReleaseRecord {
+        id: row.get(0)?,
+        project_path: row.get(1)?,
+        project_name: row.get(2)?,
+        user: row.get(3)?,
+        started_at: row.get(4)?,
+        ended_at: row.get(5)?,
+        commit: row.get(6)?,
+        branch: row.get(7)?,
+        dirty: row.get(8)?,
+        target: row.get(9)?,
+        image: row.get(10)?,
+        digest: row.get(11)?,
+        deploy_id: row.get(12)?,
+        deploy_status: row.get(13)?,
+        url: row.get(14)?,
+        outcome: Outcome::parse(&row.get::<_, String>(15)?).unwrap_or(Outcome::Error),
+        message: row.get(16)?,
+        error_kind: row.get(17)?,
+        error_hint: row.get(18)?,
+        kind: row.get(19)?,
+        source_id: row.get(20)?,
+        machine: row.get(21)?,
+        steps: Vec::new(),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -212,8 +279,8 @@ impl Ledger {
         self.with(|connection| {
             let transaction = connection.transaction()?;
             transaction.execute(
-                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running')",
+                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13)",
                 params![
                     release.id,
                     release.project_path,
@@ -225,6 +292,9 @@ impl Ledger {
                     release.dirty,
                     release.target,
                     release.image.as_deref().map(|image| redact(image).into_owned()),
+                    release.kind.as_deref().unwrap_or("release"),
+                    release.source_id,
+                    release.machine,
                 ],
             )?;
             for (position, step) in release.steps.iter().enumerate() {
@@ -233,6 +303,7 @@ impl Ledger {
                     params![release.id, position as i64, step],
                 )?;
             }
+            transaction.execute(UPDATE_STRIP, [&release.id])?;
             transaction.commit()
         })
     }
@@ -257,6 +328,7 @@ impl Ledger {
                  WHERE release_id = ?1 AND name = ?2",
                 params![release_id, step, state.as_str(), at, summary],
             )?;
+            connection.execute(UPDATE_STRIP, [release_id])?;
             Ok(())
         })
     }
@@ -352,6 +424,7 @@ impl Ledger {
                 "UPDATE releases SET outcome = ?2, ended_at = ?3 WHERE id = ?1",
                 params![release_id, outcome.as_str(), at],
             )?;
+            transaction.execute(UPDATE_STRIP, [release_id])?;
             transaction.commit()
         })
     }
@@ -386,18 +459,10 @@ impl Ledger {
 
     /// The newest releases first, of one project or of all.
     pub fn releases(&self, project_path: Option<&str>, limit: u32) -> Result<Vec<ReleaseRecord>, HistoryError> {
-        self.with(|connection| {
-            let mut query = connection.prepare(
-                "SELECT id FROM releases WHERE (?1 IS NULL OR project_path = ?1) ORDER BY started_at DESC LIMIT ?2",
-            )?;
-            let ids = query
-                .query_map(params![project_path, limit], |row| row.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut releases = Vec::with_capacity(ids.len());
-            for id in ids {
-                releases.extend(read_release(connection, &id)?);
-            }
-            Ok(releases)
+        self.list(&HistoryFilter {
+            project_path: project_path.map(str::to_owned),
+            limit: Some(limit),
+            ..HistoryFilter::default()
         })
     }
 
@@ -418,34 +483,9 @@ impl Ledger {
 fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<ReleaseRecord>> {
     let release = connection
         .query_row(
-            "SELECT id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
-                    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint
-             FROM releases WHERE id = ?1",
+            &format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE id = ?1"),
             [id],
-            |row| {
-                Ok(ReleaseRecord {
-                    id: row.get(0)?,
-                    project_path: row.get(1)?,
-                    project_name: row.get(2)?,
-                    user: row.get(3)?,
-                    started_at: row.get(4)?,
-                    ended_at: row.get(5)?,
-                    commit: row.get(6)?,
-                    branch: row.get(7)?,
-                    dirty: row.get(8)?,
-                    target: row.get(9)?,
-                    image: row.get(10)?,
-                    digest: row.get(11)?,
-                    deploy_id: row.get(12)?,
-                    deploy_status: row.get(13)?,
-                    url: row.get(14)?,
-                    outcome: Outcome::parse(&row.get::<_, String>(15)?).unwrap_or(Outcome::Error),
-                    message: row.get(16)?,
-                    error_kind: row.get(17)?,
-                    error_hint: row.get(18)?,
-                    steps: Vec::new(),
-                })
-            },
+            release_from_row,
         )
         .optional()?;
     let Some(mut release) = release else {
@@ -497,6 +537,7 @@ mod tests {
             target: "local".to_owned(),
             image: Some("127.0.0.1:5000/p:3f2a1bc".to_owned()),
             steps: vec!["tests".to_owned(), "lint".to_owned(), "build".to_owned()],
+            ..NewRelease::default()
         }
     }
 

@@ -50,9 +50,34 @@ const MIGRATIONS: &[&str] = &[
     // 2: a failure's kind and hint beside its message, so "Start Docker" outlives the run.
     "ALTER TABLE releases ADD COLUMN error_kind TEXT;
     ALTER TABLE releases ADD COLUMN error_hint TEXT;",
+    // 3: what History lists and filters without reading the steps (the steps' states as one
+    // line, indexes per filter), where a release came from (a rollback's source), the
+    // machine, and the structured results of tests, lint and checks.
+    "ALTER TABLE releases ADD COLUMN step_strip TEXT NOT NULL DEFAULT '';
+    ALTER TABLE releases ADD COLUMN kind TEXT NOT NULL DEFAULT 'release';
+    ALTER TABLE releases ADD COLUMN source_id TEXT;
+    ALTER TABLE releases ADD COLUMN machine TEXT;
+    UPDATE releases SET step_strip = COALESCE(
+        (SELECT group_concat(name || '=' || state, ' ' ORDER BY position) FROM steps WHERE steps.release_id = releases.id),
+        '');
+    CREATE INDEX releases_newest ON releases (started_at DESC, id DESC);
+    CREATE INDEX releases_newest_by_project ON releases (project_path, started_at DESC, id DESC);
+    CREATE INDEX releases_newest_by_outcome ON releases (outcome, started_at DESC, id DESC);
+    CREATE INDEX releases_newest_by_target ON releases (target, started_at DESC, id DESC);
+    CREATE TABLE step_results (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        release_id TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+        step       TEXT NOT NULL,
+        body       TEXT NOT NULL
+    );
+    CREATE INDEX step_results_by_release ON step_results (release_id, seq);",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    migrate_to(connection, latest())
+}
+
+fn migrate_to(connection: &mut Connection, last: usize) -> rusqlite::Result<()> {
     let done: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if done > latest() {
         // A newer Slipway wrote it: reading is safe (migrations only add), writing new
@@ -63,7 +88,7 @@ pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
             "the release history was made by a newer Slipway"
         );
     }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(done) {
+    for (index, migration) in MIGRATIONS.iter().enumerate().take(last).skip(done) {
         let transaction = connection.transaction()?;
         transaction.execute_batch(migration)?;
         transaction.pragma_update(None, "user_version", index + 1)?;
@@ -88,6 +113,26 @@ mod tests {
         migrate(&mut connection)?;
         let version: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         assert_eq!(version, latest());
+        Ok(())
+    }
+
+    #[test]
+    fn a_ledger_of_the_previous_version_keeps_its_releases_and_gains_the_strip() -> rusqlite::Result<()> {
+        let mut connection = Connection::open_in_memory()?;
+        migrate_to(&mut connection, 2)?;
+        connection.execute_batch(
+            "INSERT INTO releases (id, project_path, project_name, user, started_at, target, outcome)
+                 VALUES ('r1', '/p', 'p', 'ann', '2026-11-01T10:00:00.000Z', 'local', 'live');
+             INSERT INTO steps (release_id, position, name, state) VALUES ('r1', 1, 'lint', 'failed');
+             INSERT INTO steps (release_id, position, name, state) VALUES ('r1', 0, 'tests', 'passed');",
+        )?;
+        migrate(&mut connection)?;
+        let (strip, kind): (String, String) =
+            connection.query_row("SELECT step_strip, kind FROM releases WHERE id = 'r1'", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+        assert_eq!(strip, "tests=passed lint=failed");
+        assert_eq!(kind, "release");
         Ok(())
     }
 }

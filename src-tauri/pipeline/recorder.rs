@@ -108,7 +108,20 @@ impl Recorder {
         });
     }
 
+    /// Sends `event`; a test, lint or check report is also kept with the release, so History
+    /// shows the failing tests and violations, not just the summary line.
     pub(super) fn event(&self, event: ReleaseEvent) {
+        let kept = match &event {
+            ReleaseEvent::Tests { report } => Some((Step::Tests, serde_json::to_value(report))),
+            ReleaseEvent::Lint { report } => Some((Step::Lint, serde_json::to_value(report))),
+            ReleaseEvent::Gate { report } => Some((Step::Checks, serde_json::to_value(report))),
+            _ => None,
+        };
+        if let Some((step, Ok(report))) = kept {
+            if let Err(error) = self.ledger.result(&self.release_id, step.as_str(), &report) {
+                tracing::error!(%error, "the ledger could not keep a step's results");
+            }
+        }
         (self.sink)(event);
     }
 

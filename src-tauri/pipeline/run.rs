@@ -116,6 +116,8 @@ pub async fn release(
             .iter()
             .map(|planned| planned.step.as_str().to_owned())
             .collect(),
+        machine: machine_name(),
+        ..NewRelease::default()
     })?;
     tracing::info!(release = %release_id, project = %plan.project_path, target = plan.target.as_str(), "release started");
     let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
@@ -155,11 +157,26 @@ pub async fn release(
     Ok(summary)
 }
 
+/// Who released: the login from the environment, else the OS account's name.
 fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|user| user.name)
+        })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The machine a release ran on, as History shows it.
+fn machine_name() -> Option<String> {
+    nix::unistd::gethostname()
+        .ok()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !name.is_empty())
 }
 
 fn ended_by(error: AppError) -> (Outcome, Ending) {

@@ -246,3 +246,53 @@ async fn a_release_refuses_a_plan_that_changed_since_it_was_shown() -> TestResul
     );
     Ok(())
 }
+
+/// The engine stops while the release runs (after the build, before the push): the release
+/// fails with what to do ("start Docker"), and the CLI's summary and `history --json` both
+/// keep the error's kind and hint.
+#[tokio::test]
+async fn an_engine_that_stops_mid_release_fails_it_with_the_hint() -> TestResult {
+    use tokio::io::AsyncBufReadExt as _;
+    // The tests outlast the build, so the push comes after the engine is gone.
+    let fixture = with_test_file(
+        "engine-gone",
+        "test_wait.py",
+        "import time\n\n\ndef test_wait():\n    time.sleep(6)\n",
+    )?;
+    let proxy = support::EngineProxy::start()?;
+    let root = fixture.root.display().to_string();
+    let mut command = tokio::process::Command::from(cli(
+        &fixture,
+        &["release", "--project", &root, "--target", "local", "--json"],
+    ));
+    let mut child = command
+        .env("DOCKER_HOST", proxy.docker_host())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    while let Some(line) = lines.next_line().await? {
+        if line.contains(r#""step":"build","state":"passed""#) {
+            proxy.stop();
+        }
+        seen.push(line);
+    }
+    let status = child.wait().await?;
+    assert_eq!(status.code(), Some(1), "{}", seen.join("\n"));
+    let summary: serde_json::Value = seen
+        .iter()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .next_back()
+        .ok_or("a summary line")?;
+    assert_eq!(summary["outcome"], "failed", "{summary}");
+    assert_eq!(summary["error"]["kind"], "dockerUnavailable", "{summary}");
+    let hint = summary["error"]["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains("Start"), "{hint}");
+    let history = cli(&fixture, &["history", "--json", "--project", &root]).output()?;
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout)?;
+    assert_eq!(history[0]["errorKind"], "dockerUnavailable", "{history}");
+    assert_eq!(history[0]["errorHint"], hint, "{history}");
+    Ok(())
+}

@@ -186,6 +186,7 @@ async fn remove_project_containers(root: &Path) -> TestResult {
 }
 
 async fn fetch(url: &str) -> Result<(u16, String), reqwest::Error> {
+    slipway::http::install_tls();
     let response = reqwest::get(url).await?;
     let status = response.status().as_u16();
     Ok((status, response.text().await?))

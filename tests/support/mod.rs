@@ -155,3 +155,60 @@ pub fn with_files_below(mut places: Vec<(String, String)>, dir: &Path) -> std::i
     }
     Ok(places)
 }
+
+/// A unix socket in front of the real Docker Engine that can be taken away mid-run: for
+/// "the engine stopped while a release ran" without stopping the engine other tests share.
+pub struct EngineProxy {
+    pub socket: PathBuf,
+    _dir: tempfile::TempDir,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl EngineProxy {
+    pub fn start() -> std::io::Result<Self> {
+        let address = slipway::docker::engine_address();
+        let engine = PathBuf::from(address.strip_prefix("unix://").unwrap_or("/var/run/docker.sock"));
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&socket)?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = stopped.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((mut client, _)) = accepted else { return };
+                let engine = engine.clone();
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = tokio::net::UnixStream::connect(&engine).await else {
+                        return;
+                    };
+                    // Every open connection ends with the proxy, as with an engine that stops.
+                    tokio::select! {
+                        () = stopped.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            socket,
+            _dir: dir,
+            stop,
+        })
+    }
+
+    /// `DOCKER_HOST` for a client that goes through the proxy.
+    pub fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// The engine goes away: open connections close and the socket is gone.
+    pub fn stop(&self) {
+        self.stop.cancel();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}

@@ -509,7 +509,53 @@ startedAt: string, endedAt: string | null, commit: string | null, branch: string
 /**
  * The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
  */
-errorKind: string | null, errorHint: string | null, steps: Array<StepRecord>, };
+errorKind: string | null, errorHint: string | null, 
+/**
+ * `release`, `rollback` or `promote`.
+ */
+kind: string, sourceId: string | null, machine: string | null, steps: Array<StepRecord>, };
+
+export type HistoryFilter = { 
+/**
+ * One project (its folder), or every project.
+ */
+projectPath: string | null, outcome: Outcome | null, 
+/**
+ * `local` or `render`.
+ */
+target: string | null, 
+/**
+ * Started at or after (RFC 3339, or a date `YYYY-MM-DD`).
+ */
+since: string | null, 
+/**
+ * Started before.
+ */
+until: string | null, 
+/**
+ * Text found in the commit, branch, image, digest, message or release id.
+ */
+search: string | null, 
+/**
+ * The page's size (100 when not given).
+ */
+limit: number | null, 
+/**
+ * The next page: the releases after this one (the id of the last row shown).
+ */
+before: string | null, };
+
+export type LogPage = { lines: Array<string>, 
+/**
+ * Lines of the step (that match the search, when there is one).
+ */
+total: number, offset: number, };
+
+export type StepResult = { step: string, report: unknown, };
+
+export type ReleaseDetail = { release: ReleaseRecord, results: Array<StepResult>, };
+
+export type ExportFormat = "csv" | "json";
 
 export type Target = "local" | "render";
 

@@ -1,7 +1,7 @@
 // The only module that talks to the backend: it wraps `invoke` and the dialog plugin in
 // typed functions built on the generated bindings. Components and stores import from here.
 import { Channel, invoke } from "@tauri-apps/api/core";
-import { open } from "@tauri-apps/plugin-dialog";
+import { open, save } from "@tauri-apps/plugin-dialog";
 export { STEPS } from "./bindings";
 import type {
   AppError,
@@ -31,6 +31,10 @@ import type {
   ReleaseSummary,
   Target,
   TaskInfo,
+  HistoryFilter,
+  ReleaseDetail,
+  LogPage,
+  ExportFormat,
 } from "./bindings";
 
 export type {
@@ -78,6 +82,11 @@ export type {
   ReleaseOptions,
   ReleaseRecord,
   ReleaseSummary,
+  HistoryFilter,
+  ReleaseDetail,
+  LogPage,
+  ExportFormat,
+  StepResult,
   Step,
   StepRecord,
   TaskInfo,
@@ -187,8 +196,22 @@ export const api = {
 
   planRelease: (path: string, target: Target | null) => call<Plan>("plan_release", { path, target }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
-  listReleases: (path: string | null, limit: number | null) => call<ReleaseRecord[]>("list_releases", { path, limit }),
-  releaseLog: (releaseId: string, step: string) => call<string[]>("release_log", { releaseId, step }),
+  listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
+  releaseDetail: (releaseId: string) => call<ReleaseDetail>("release_detail", { releaseId }),
+  releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
+    call<LogPage>("release_log", { releaseId, step, offset, limit, search }),
+
+  /** Asks where to save (the OS dialog), then writes the filtered list there; `null` when the
+   * person cancels, else how many releases the file holds. */
+  async exportReleases(filter: HistoryFilter, format: ExportFormat): Promise<number | null> {
+    const path = await save({
+      title: "Export the release history",
+      defaultPath: `slipway-history.${format}`,
+      filters: [{ name: format.toUpperCase(), extensions: [format] }],
+    });
+    if (!path) return null;
+    return call<number>("export_releases", { filter, format, path });
+  },
 
   /** Runs a release; every event arrives at `onEvent` while the promise is pending. */
   startRelease(path: string, options: ReleaseOptions, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {

@@ -1,0 +1,209 @@
+//! `slipway history`: the ledger's releases listed, filtered, shown one at a time, exported.
+
+use std::process::ExitCode;
+
+use super::release::{context, print_json};
+use super::{fail, ExportFormatArg, HistoryArgs, HistoryCommand, HistoryFilterArgs};
+use crate::error::{AppError, ErrorKind};
+use crate::history::{self, ExportFormat, HistoryFilter, Ledger, Outcome, ReleaseRecord};
+use crate::paths::AppPaths;
+use crate::project;
+use crate::redact::redact;
+use crate::settings::Settings;
+
+pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> ExitCode {
+    let ledger = match context(paths, settings) {
+        Ok(context) => context.ledger,
+        Err(error) => return fail(&error),
+    };
+    let result = match args.action {
+        None => list(&ledger, &args.filter, args.json),
+        Some(HistoryCommand::Show { id, json, logs }) => show(&ledger, &id, json, logs.as_deref()),
+        Some(HistoryCommand::Export { format, output, filter }) => export(&ledger, &filter, format, output),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+fn filter(args: &HistoryFilterArgs) -> Result<HistoryFilter, AppError> {
+    let project_path = match args.project.as_deref().map(project::resolve_folder) {
+        Some(root) => Some(root?.display().to_string()),
+        None => None,
+    };
+    let outcome = match args.outcome.as_deref() {
+        None => None,
+        Some(word) => Some(Outcome::parse(&word.to_lowercase()).ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Validation,
+                format!("\"{word}\" is not an outcome."),
+                "Use live, failed, canceled, error, interrupted or running.",
+            )
+        })?),
+    };
+    if let Some(target) = args
+        .target
+        .as_deref()
+        .filter(|target| !matches!(*target, "local" | "render"))
+    {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            format!("\"{target}\" is not a target."),
+            "Use local or render.",
+        ));
+    }
+    if let Some(since) = &args.since {
+        let valid = chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").is_ok()
+            || chrono::DateTime::parse_from_rfc3339(since).is_ok();
+        if !valid {
+            return Err(AppError::new(
+                ErrorKind::Validation,
+                format!("\"{since}\" is not a date."),
+                "Give a date as YYYY-MM-DD, or a time as 2026-11-25T10:00:00Z.",
+            ));
+        }
+    }
+    Ok(HistoryFilter {
+        project_path,
+        outcome,
+        target: args.target.clone(),
+        since: args.since.clone(),
+        search: args.search.clone(),
+        limit: Some(args.limit),
+        ..HistoryFilter::default()
+    })
+}
+
+fn list(ledger: &Ledger, args: &HistoryFilterArgs, json: bool) -> Result<(), AppError> {
+    let releases = ledger.list(&filter(args)?)?;
+    if json {
+        print_json(&releases);
+    } else if releases.is_empty() {
+        println!("No releases match.");
+    } else {
+        for release in &releases {
+            println!("{}", line(release));
+        }
+    }
+    Ok(())
+}
+
+fn line(release: &ReleaseRecord) -> String {
+    let commit: String = release.commit.as_deref().unwrap_or("-").chars().take(7).collect();
+    let duration = release
+        .duration_secs()
+        .map(|secs| format!("{secs:>4} s"))
+        .unwrap_or_else(|| "     ".to_owned());
+    let strip: String = release
+        .steps
+        .iter()
+        .map(|step| match step.state.as_str() {
+            "passed" => '+',
+            "failed" => 'x',
+            "skipped" => '-',
+            "running" => '>',
+            _ => '.',
+        })
+        .collect();
+    redact(&format!(
+        "{}  {}  {:<11} {:<6} {:<8} {} {}{}  {}",
+        release.id,
+        duration,
+        release.outcome.as_str(),
+        release.target,
+        strip,
+        release.project_name,
+        commit,
+        if release.dirty { " (uncommitted changes)" } else { "" },
+        release.image.as_deref().unwrap_or_default(),
+    ))
+    .into_owned()
+}
+
+fn show(ledger: &Ledger, id: &str, json: bool, logs: Option<&str>) -> Result<(), AppError> {
+    let Some(detail) = history::detail(ledger, id)? else {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            format!("No release {id} is in the history."),
+            "List the releases with `slipway history` and copy an id from the first column.",
+        ));
+    };
+    if let Some(step) = logs {
+        let page = ledger.log_page(id, step, 0, u32::MAX, None)?;
+        if json {
+            print_json(&page);
+        } else {
+            for line in &page.lines {
+                println!("{}", redact(line));
+            }
+        }
+        return Ok(());
+    }
+    if json {
+        print_json(&detail);
+        return Ok(());
+    }
+    let release = &detail.release;
+    println!("{}", line(release));
+    for (label, value) in [
+        ("kind", Some(release.kind.clone())),
+        ("project", Some(release.project_path.clone())),
+        ("started", Some(release.started_at.clone())),
+        ("ended", release.ended_at.clone()),
+        ("by", Some(release.user.clone())),
+        ("machine", release.machine.clone()),
+        ("branch", release.branch.clone()),
+        ("image", release.image.clone()),
+        ("digest", release.digest.clone()),
+        ("deploy", release.deploy_id.clone()),
+        ("url", release.url.clone()),
+        ("message", release.message.clone()),
+        ("hint", release.error_hint.clone()),
+    ] {
+        if let Some(value) = value {
+            println!("  {label:<8} {}", redact(&value));
+        }
+    }
+    for step in &release.steps {
+        println!(
+            "  {:<8} {:<11} {}",
+            step.name,
+            step.state.as_str(),
+            redact(step.summary.as_deref().unwrap_or_default())
+        );
+    }
+    Ok(())
+}
+
+fn export(
+    ledger: &Ledger,
+    args: &HistoryFilterArgs,
+    format: ExportFormatArg,
+    output: Option<std::path::PathBuf>,
+) -> Result<(), AppError> {
+    let format = match format {
+        ExportFormatArg::Csv => ExportFormat::Csv,
+        ExportFormatArg::Json => ExportFormat::Json,
+    };
+    let mut filter = filter(args)?;
+    // An export is the whole list, not the screen's page of twenty.
+    filter.limit = None;
+    match output {
+        Some(path) => {
+            let count = history::export_to(ledger, &filter, format, &path)?;
+            eprintln!("{count} release(s) written to {}.", path.display());
+        }
+        None => {
+            let releases = ledger.list(&HistoryFilter {
+                limit: Some(10_000),
+                ..filter
+            })?;
+            match format {
+                ExportFormat::Csv => print!("{}", history::export_csv(&releases)),
+                ExportFormat::Json => println!("{}", history::export_json(&releases)?),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,475 @@
+//! Reading the ledger as History does: a filtered page of releases read from `releases`
+//! alone, a release's structured results and a page of a step's log, and exports.
+
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{HistoryError, Ledger, Outcome, ReleaseRecord, StepRecord, StepState, RELEASE_COLUMNS};
+use crate::redact::redact;
+
+/// Which releases to list. Every field narrows the list; none lists everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryFilter {
+    /// One project (its folder), or every project.
+    pub project_path: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// `local` or `render`.
+    pub target: Option<String>,
+    /// Started at or after (RFC 3339, or a date `YYYY-MM-DD`).
+    pub since: Option<String>,
+    /// Started before.
+    pub until: Option<String>,
+    /// Text found in the commit, branch, image, digest, message or release id.
+    pub search: Option<String>,
+    /// The page's size (100 when not given).
+    pub limit: Option<u32>,
+    /// The next page: the releases after this one (the id of the last row shown).
+    pub before: Option<String>,
+}
+
+/// A step's output, one page of it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub lines: Vec<String>,
+    /// Lines of the step (that match the search, when there is one).
+    pub total: u32,
+    pub offset: u32,
+}
+
+/// One structured result kept with a release: a test, lint or check report as it was sent.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StepResult {
+    pub step: String,
+    #[ts(type = "unknown")]
+    pub report: serde_json::Value,
+}
+
+fn like(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A date alone means from its first moment.
+fn instant(text: &Option<String>) -> Option<String> {
+    let text = text.as_deref()?.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(if text.len() == 10 {
+        format!("{text}T00:00:00.000Z")
+    } else {
+        text.to_owned()
+    })
+}
+
+/// The steps' states read back from the one-line strip (`tests=passed lint=failed …`).
+pub(super) fn strip_steps(strip: &str) -> Vec<StepRecord> {
+    strip
+        .split_whitespace()
+        .filter_map(|pair| {
+            let (name, state) = pair.split_once('=')?;
+            Some(StepRecord {
+                name: name.to_owned(),
+                state: StepState::parse(state).unwrap_or(StepState::Interrupted),
+                started_at: None,
+                ended_at: None,
+                summary: None,
+            })
+        })
+        .collect()
+}
+
+impl Ledger {
+    /// The newest releases first that match `filter`; in the list each step has its name and
+    /// state only (`release` has the rest).
+    pub fn list(&self, filter: &HistoryFilter) -> Result<Vec<ReleaseRecord>, HistoryError> {
+        self.flush_lines()?;
+        let search = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(like);
+        let sql = format!(
+            "SELECT {RELEASE_COLUMNS}, step_strip FROM releases
+             WHERE (?1 IS NULL OR project_path = ?1)
+               AND (?2 IS NULL OR outcome = ?2)
+               AND (?3 IS NULL OR target = ?3)
+               AND (?4 IS NULL OR started_at >= ?4)
+               AND (?5 IS NULL OR started_at < ?5)
+               AND (?6 IS NULL OR (started_at, id) < (SELECT started_at, id FROM releases WHERE id = ?6))
+               AND (?7 IS NULL OR id LIKE ?7 ESCAPE '\\' OR commit_sha LIKE ?7 ESCAPE '\\'
+                    OR branch LIKE ?7 ESCAPE '\\' OR image LIKE ?7 ESCAPE '\\'
+                    OR digest LIKE ?7 ESCAPE '\\' OR message LIKE ?7 ESCAPE '\\')
+             ORDER BY started_at DESC, id DESC LIMIT ?8"
+        );
+        self.with(|connection| {
+            let mut query = connection.prepare_cached(&sql)?;
+            let rows = query
+                .query_map(
+                    params![
+                        filter.project_path,
+                        filter.outcome.map(Outcome::as_str),
+                        filter.target,
+                        instant(&filter.since),
+                        instant(&filter.until),
+                        filter.before,
+                        search,
+                        filter.limit.unwrap_or(100).clamp(1, 10_000),
+                    ],
+                    |row| {
+                        let mut release = super::release_from_row(row)?;
+                        release.steps = strip_steps(&row.get::<_, String>(super::RELEASE_COLUMN_COUNT)?);
+                        Ok(release)
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// A page of a step's output from line `offset`; with `search`, only the lines holding it.
+    pub fn log_page(
+        &self,
+        release_id: &str,
+        step: &str,
+        offset: u32,
+        limit: u32,
+        search: Option<&str>,
+    ) -> Result<LogPage, HistoryError> {
+        self.flush_lines()?;
+        let pattern = search.map(str::trim).filter(|text| !text.is_empty()).map(like);
+        self.with(|connection| {
+            let total: u32 = connection.query_row(
+                "SELECT count(*) FROM step_logs WHERE release_id = ?1 AND step = ?2
+                   AND (?3 IS NULL OR line LIKE ?3 ESCAPE '\\')",
+                params![release_id, step, pattern],
+                |row| row.get(0),
+            )?;
+            let mut query = connection.prepare_cached(
+                "SELECT line FROM step_logs WHERE release_id = ?1 AND step = ?2
+                   AND (?3 IS NULL OR line LIKE ?3 ESCAPE '\\')
+                 ORDER BY seq LIMIT ?4 OFFSET ?5",
+            )?;
+            let lines = query
+                .query_map(params![release_id, step, pattern, limit, offset], |row| row.get(0))?
+                .collect::<Result<Vec<String>, _>>()?;
+            Ok(LogPage { lines, total, offset })
+        })
+    }
+
+    /// Keeps a step's structured result (a test, lint or check report) with the release.
+    pub fn result(&self, release_id: &str, step: &str, report: &impl Serialize) -> Result<(), HistoryError> {
+        let body = serde_json::to_string(report).map_err(|error| HistoryError::Encode(error.to_string()))?;
+        let body = redact(&body).into_owned();
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO step_results (release_id, step, body) VALUES (?1, ?2, ?3)",
+                params![release_id, step, body],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The structured results kept with a release, in the order they came.
+    pub fn results(&self, release_id: &str) -> Result<Vec<StepResult>, HistoryError> {
+        self.with(|connection| read_results(connection, release_id))
+    }
+}
+
+fn read_results(connection: &Connection, release_id: &str) -> rusqlite::Result<Vec<StepResult>> {
+    let mut query =
+        connection.prepare_cached("SELECT step, body FROM step_results WHERE release_id = ?1 ORDER BY seq")?;
+    let results = query
+        .query_map([release_id], |row| {
+            let body: String = row.get(1)?;
+            Ok(StepResult {
+                step: row.get(0)?,
+                report: serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)),
+            })
+        })?
+        .collect();
+    results
+}
+
+/// A release as History's detail shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseDetail {
+    pub release: ReleaseRecord,
+    pub results: Vec<StepResult>,
+}
+
+/// One release and its results, or `None` when the id is not in the ledger.
+pub fn detail(ledger: &Ledger, release_id: &str) -> Result<Option<ReleaseDetail>, HistoryError> {
+    let Some(release) = ledger.release(release_id)? else {
+        return Ok(None);
+    };
+    let results = ledger.results(release_id)?;
+    Ok(Some(ReleaseDetail { release, results }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Writes the releases `filter` lists (all of them, not one page) to `path`.
+pub fn export_to(
+    ledger: &Ledger,
+    filter: &HistoryFilter,
+    format: ExportFormat,
+    path: &std::path::Path,
+) -> Result<u32, crate::error::AppError> {
+    let releases = ledger.list(&HistoryFilter {
+        limit: Some(filter.limit.unwrap_or(10_000)),
+        ..filter.clone()
+    })?;
+    let text = match format {
+        ExportFormat::Csv => export_csv(&releases),
+        ExportFormat::Json => export_json(&releases)?,
+    };
+    std::fs::write(path, text).map_err(|error| {
+        crate::error::AppError::new(
+            crate::error::ErrorKind::Io,
+            format!("The export could not be written to {}: {error}.", path.display()),
+            "Choose a folder you can write to, with free space.",
+        )
+    })?;
+    Ok(u32::try_from(releases.len()).unwrap_or(u32::MAX))
+}
+
+/// The list as CSV, one release per line, every value through the redactor.
+pub fn export_csv(releases: &[ReleaseRecord]) -> String {
+    let header = "id,kind,project,started_at,ended_at,duration_s,outcome,target,commit,branch,dirty,image,digest,deploy_id,url,user,machine,error_kind,message,steps";
+    let mut out = String::from(header);
+    out.push('\n');
+    for release in releases {
+        let duration = release.duration_secs().map(|secs| secs.to_string());
+        let steps = release
+            .steps
+            .iter()
+            .map(|step| format!("{}={}", step.name, step.state.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let fields = [
+            Some(release.id.clone()),
+            Some(release.kind.clone()),
+            Some(release.project_name.clone()),
+            Some(release.started_at.clone()),
+            release.ended_at.clone(),
+            duration,
+            Some(release.outcome.as_str().to_owned()),
+            Some(release.target.clone()),
+            release.commit.clone(),
+            release.branch.clone(),
+            Some(release.dirty.to_string()),
+            release.image.clone(),
+            release.digest.clone(),
+            release.deploy_id.clone(),
+            release.url.clone(),
+            Some(release.user.clone()),
+            release.machine.clone(),
+            release.error_kind.clone(),
+            release.message.clone(),
+            Some(steps),
+        ];
+        let line = fields
+            .iter()
+            .map(|field| csv_field(&redact(field.as_deref().unwrap_or_default())))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(value: &str) -> String {
+    // A leading =, +, - or @ would be a formula in a spreadsheet.
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) || value.starts_with('\'') {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// Any serialisable export as JSON, through the redactor.
+pub fn export_json(value: &impl Serialize) -> Result<String, HistoryError> {
+    let text = serde_json::to_string_pretty(value).map_err(|error| HistoryError::Encode(error.to_string()))?;
+    Ok(redact(&text).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Ending, NewRelease};
+
+    fn seed(ledger: &Ledger, id: &str, project: &str, target: &str, commit: &str, outcome: Outcome) -> TestResult {
+        ledger.begin(&NewRelease {
+            id: id.to_owned(),
+            project_path: project.to_owned(),
+            project_name: project.trim_start_matches('/').to_owned(),
+            user: "ann".to_owned(),
+            commit: Some(commit.to_owned()),
+            branch: Some("main".to_owned()),
+            dirty: false,
+            target: target.to_owned(),
+            image: Some(format!("ann/app:{commit}")),
+            steps: vec!["tests".to_owned(), "lint".to_owned()],
+            ..NewRelease::default()
+        })?;
+        ledger.step(id, "tests", StepState::Passed, Some("3 passed"))?;
+        let failed = outcome == Outcome::Failed;
+        ledger.step(
+            id,
+            "lint",
+            if failed { StepState::Failed } else { StepState::Passed },
+            None,
+        )?;
+        ledger.finish(
+            id,
+            outcome,
+            &Ending {
+                message: failed.then(|| "Lint failed: 2 violations".to_owned()),
+                ..Ending::default()
+            },
+        )?;
+        Ok(())
+    }
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn every_filter_narrows_the_list() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        seed(&ledger, "r1", "/a", "local", "aaa111", Outcome::Live)?;
+        seed(&ledger, "r2", "/a", "render", "bbb222", Outcome::Failed)?;
+        seed(&ledger, "r3", "/b", "local", "ccc333", Outcome::Live)?;
+        let ids = |filter: HistoryFilter| -> Result<Vec<String>, HistoryError> {
+            Ok(ledger.list(&filter)?.into_iter().map(|release| release.id).collect())
+        };
+        assert_eq!(ids(HistoryFilter::default())?, ["r3", "r2", "r1"]);
+        let project = HistoryFilter {
+            project_path: Some("/a".into()),
+            ..HistoryFilter::default()
+        };
+        assert_eq!(ids(project.clone())?, ["r2", "r1"]);
+        assert_eq!(
+            ids(HistoryFilter {
+                outcome: Some(Outcome::Live),
+                ..project.clone()
+            })?,
+            ["r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                target: Some("local".into()),
+                ..HistoryFilter::default()
+            })?,
+            ["r3", "r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                search: Some("BBB2".into()),
+                ..HistoryFilter::default()
+            })?,
+            ["r2"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                search: Some("violations".into()),
+                ..HistoryFilter::default()
+            })?,
+            ["r2"]
+        );
+        // `%` is a character to find, not a wildcard.
+        assert!(ids(HistoryFilter {
+            search: Some("%".into()),
+            ..HistoryFilter::default()
+        })?
+        .is_empty());
+        let all = ledger.list(&HistoryFilter::default())?;
+        let page = ids(HistoryFilter {
+            limit: Some(1),
+            before: Some(all[0].id.clone()),
+            ..HistoryFilter::default()
+        })?;
+        assert_eq!(page, ["r2"]);
+        assert!(ids(HistoryFilter {
+            since: Some("2999-01-01".into()),
+            ..HistoryFilter::default()
+        })?
+        .is_empty());
+        assert_eq!(
+            ids(HistoryFilter {
+                until: Some("2999-01-01".into()),
+                ..HistoryFilter::default()
+            })?
+            .len(),
+            3
+        );
+        // The list's steps come from the strip, in order and with their states.
+        let failed = &all[1];
+        assert_eq!(
+            failed
+                .steps
+                .iter()
+                .map(|step| (step.name.as_str(), step.state))
+                .collect::<Vec<_>>(),
+            [("tests", StepState::Passed), ("lint", StepState::Failed)]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_log_page_and_its_search() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        seed(&ledger, "r1", "/a", "local", "aaa", Outcome::Live)?;
+        for number in 0..250 {
+            ledger.log("r1", "tests", "stdout", &format!("line {number}"), 0)?;
+        }
+        let page = ledger.log_page("r1", "tests", 200, 200, None)?;
+        assert_eq!((page.total, page.lines.len()), (250, 50));
+        assert_eq!(page.lines[0], "line 200");
+        let found = ledger.log_page("r1", "tests", 0, 200, Some("line 24"))?;
+        assert_eq!(found.total, 11, "line 24 and 240–249");
+        Ok(())
+    }
+
+    #[test]
+    fn results_and_exports_keep_what_was_recorded() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        seed(&ledger, "r1", "/a", "local", "=cmd", Outcome::Failed)?;
+        ledger.result(
+            "r1",
+            "lint",
+            &serde_json::json!({"violations": [{"file": "app.py", "line": 3}]}),
+        )?;
+        let results = ledger.results("r1")?;
+        assert_eq!(results[0].step, "lint");
+        assert_eq!(results[0].report["violations"][0]["line"], 3);
+        let csv = export_csv(&ledger.list(&HistoryFilter::default())?);
+        let mut lines = csv.lines();
+        assert!(lines.next().is_some_and(|header| header.starts_with("id,kind,project")));
+        let row = lines.next().ok_or("a row")?;
+        assert!(row.contains("\"Lint failed: 2 violations\"") || row.contains("Lint failed: 2 violations"));
+        assert!(row.contains("'=cmd"), "a formula is defused: {row}");
+        assert!(row.contains("tests=passed lint=failed"), "{row}");
+        Ok(())
+    }
+}
