@@ -94,6 +94,21 @@ pub enum Command {
     Env(EnvCommand),
     /// The release history, newest first; `show ID` for one release, `export` to a file.
     History(Box<HistoryArgs>),
+    /// Ship an earlier release's image again (no gates run): the one given with --to, else
+    /// the last release that went live before the one live now.
+    Rollback {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        /// The release to return to (an id from `slipway history`).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// `local` or `render`; default: the target of the release given with --to, else local.
+        #[arg(long, value_enum)]
+        target: Option<TargetArg>,
+        /// Print events as JSON lines, the last one a summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which releases: every option narrows the list.
@@ -309,6 +324,19 @@ pub fn run(command: Command) -> ExitCode {
             };
             runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
         }
+        Command::Rollback {
+            project,
+            to,
+            target,
+            json,
+        } => runtime.block_on(release::run_rollback(
+            &paths,
+            settings,
+            &project,
+            to,
+            target.map(Into::into),
+            json,
+        )),
         Command::History(args) => crate::cli::history::run(&paths, settings, *args),
         Command::Project(ProjectCommand::Show { project, json }) => project_settings::show(&paths, &project, json),
         Command::Project(ProjectCommand::Set { project, field, value }) => {

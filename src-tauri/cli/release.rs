@@ -81,6 +81,19 @@ pub(super) async fn run_release(
             Err(error) => could_not_run(error),
         };
     }
+    let (cancel, sink) = cancellable_sink(json);
+    match pipeline::release(&context, &root, &options, &cancel, sink).await {
+        Ok(summary) => match summary.outcome {
+            Outcome::Live => ExitCode::SUCCESS,
+            Outcome::Error => ExitCode::from(EXIT_USAGE),
+            _ => ExitCode::FAILURE,
+        },
+        Err(error) => could_not_run(error),
+    }
+}
+
+/// A token that Ctrl-C cancels, and a sink that prints events as lines (or JSON lines).
+fn cancellable_sink(json: bool) -> (CancellationToken, ReleaseSink) {
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
     tokio::spawn(async move {
@@ -97,13 +110,52 @@ pub(super) async fn run_release(
             println!("{}", redact(&line));
         }
     });
-    match pipeline::release(&context, &root, &options, &cancel, sink).await {
+    (cancel, sink)
+}
+
+pub(super) async fn run_rollback(
+    paths: &AppPaths,
+    settings: Settings,
+    project_dir: &str,
+    to: Option<String>,
+    target: Option<pipeline::Target>,
+    json: bool,
+) -> ExitCode {
+    let root = match project::resolve_folder(project_dir) {
+        Ok(root) => root,
+        Err(error) => return fail(&error.into()),
+    };
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => return fail(&error),
+    };
+    let target = target
+        .or_else(|| {
+            let id = to.as_deref()?;
+            let source = context.ledger.release(id).ok().flatten()?;
+            (source.target == "render").then_some(pipeline::Target::Render)
+        })
+        .unwrap_or(pipeline::Target::Local);
+    let to = match to {
+        Some(id) => pipeline::RollbackTo::Release(id),
+        None => pipeline::RollbackTo::LastGood,
+    };
+    let (cancel, sink) = cancellable_sink(json);
+    match pipeline::rollback(&context, &root, target, to, &cancel, sink).await {
         Ok(summary) => match summary.outcome {
             Outcome::Live => ExitCode::SUCCESS,
             Outcome::Error => ExitCode::from(EXIT_USAGE),
             _ => ExitCode::FAILURE,
         },
-        Err(error) => could_not_run(error),
+        Err(error) => {
+            if json {
+                print_json(&serde_json::json!({
+                    "kind": "summary", "releaseId": null, "outcome": "error",
+                    "message": error.message, "hint": error.hint,
+                }));
+            }
+            fail(&error)
+        }
     }
 }
 
@@ -167,7 +219,7 @@ fn render_plan(plan: &Plan) -> String {
     text
 }
 
-fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String> {
+pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String> {
     Some(match event {
         ReleaseEvent::Started { release_id, plan } => format!(
             "Release {release_id}: {} → {} ({})",
@@ -175,6 +227,9 @@ fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Option<String
             plan.target.as_str(),
             plan.image
         ),
+        ReleaseEvent::RollbackStarted { release_id, source_id } => {
+            format!("Rollback {release_id}: shipping release {source_id} again")
+        }
         ReleaseEvent::Step {
             step,
             state,

@@ -51,6 +51,34 @@ pub async fn start_release<R: tauri::Runtime>(
     result
 }
 
+/// Rolls the project at `path` back to release `to` (or the last good one), streaming its
+/// events like a release. A rollback is a release task: it is refused while one runs, the
+/// header shows it and Cancel stops it.
+#[tauri::command]
+#[tracing::instrument(skip(app, state, on_event), err(level = "warn"))]
+pub async fn start_rollback<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    path: String,
+    target: Target,
+    to: Option<String>,
+    on_event: Channel<ReleaseEvent>,
+) -> Result<ReleaseSummary, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let context = state.release_context()?;
+    let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
+    let sink: ReleaseSink = std::sync::Arc::new(move |event| {
+        let _ = on_event.send(event);
+    });
+    let to = to.map_or(pipeline::RollbackTo::LastGood, pipeline::RollbackTo::Release);
+    let result = pipeline::rollback(&context, &root, target, to, task.token(), sink).await;
+    drop(task);
+    if let Ok(summary) = &result {
+        notify(&app, summary);
+    }
+    result
+}
+
 fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, summary: &ReleaseSummary) {
     use tauri_plugin_notification::NotificationExt;
     let (title, body) = match summary.outcome {

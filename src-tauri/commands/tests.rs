@@ -103,8 +103,8 @@ fn the_capability_grants_exactly_the_listed_commands() -> Result<(), Box<dyn std
         .collect();
     assert_eq!(
         plugins,
-        ["dialog:allow-open"],
-        "only the folder picker, no plugin defaults"
+        ["dialog:allow-open", "dialog:allow-save"],
+        "only the folder picker and the export save dialog, no plugin defaults"
     );
     Ok(())
 }

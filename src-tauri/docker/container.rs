@@ -66,6 +66,19 @@ pub async fn project_containers(docker: &Docker, project_id: &str) -> Result<Vec
         .collect())
 }
 
+/// The release whose container runs for the project now (its release label), if one runs.
+pub async fn running_release(docker: &Docker, project_id: &str) -> Result<Option<String>, DockerError> {
+    let filters = HashMap::from([
+        ("label".to_owned(), vec![format!("{PROJECT_LABEL}={project_id}")]),
+        ("status".to_owned(), vec!["running".to_owned()]),
+    ]);
+    let options = ListContainersOptionsBuilder::default().filters(&filters).build();
+    let containers = docker.list_containers(Some(options)).await.map_err(engine_error)?;
+    Ok(containers
+        .into_iter()
+        .find_map(|container| container.labels.and_then(|labels| labels.get(RELEASE_LABEL).cloned())))
+}
+
 /// Replaces the project's container with a new one of `request.image` and starts it.
 pub async fn replace_and_run(docker: &Docker, request: &RunRequest) -> Result<RunningContainer, DockerError> {
     remove_container(docker, &request.name).await?;

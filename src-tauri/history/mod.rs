@@ -149,6 +149,8 @@ pub struct ReleaseRecord {
     pub kind: String,
     pub source_id: Option<String>,
     pub machine: Option<String>,
+    /// The engine's id of the built image: what a Local rollback runs again.
+    pub image_id: Option<String>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -165,8 +167,8 @@ impl ReleaseRecord {
 /// The columns `release_from_row` reads, in its order.
 const RELEASE_COLUMNS: &str =
     "id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
-    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine";
-const RELEASE_COLUMN_COUNT: usize = 22;
+    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine, image_id";
+const RELEASE_COLUMN_COUNT: usize = 23;
 
 /// Keeps the release's one-line strip of step states (`tests=passed lint=running …`) in step
 /// with its steps, so lists read `releases` alone.
@@ -198,6 +200,7 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         kind: row.get(19)?,
         source_id: row.get(20)?,
         machine: row.get(21)?,
+        image_id: row.get(22)?,
         steps: Vec::new(),
     })
 }
@@ -224,6 +227,7 @@ pub struct Ending {
     /// The failure's kind and hint, when an error ended it.
     pub error_kind: Option<String>,
     pub error_hint: Option<String>,
+    pub image_id: Option<String>,
 }
 
 /// The ledger. Cheap to clone; one connection shared behind a lock, for the writer is one
@@ -386,7 +390,8 @@ impl Ledger {
             connection.execute(
                 "UPDATE releases SET digest = COALESCE(?2, digest), deploy_id = COALESCE(?3, deploy_id),
                      deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message),
-                     error_kind = COALESCE(?7, error_kind), error_hint = COALESCE(?8, error_hint)
+                     error_kind = COALESCE(?7, error_kind), error_hint = COALESCE(?8, error_hint),
+                     image_id = COALESCE(?9, image_id)
                  WHERE id = ?1",
                 params![
                     release_id,
@@ -396,7 +401,8 @@ impl Ledger {
                     redacted(&ending.url),
                     redacted(&ending.message),
                     ending.error_kind,
-                    redacted(&ending.error_hint)
+                    redacted(&ending.error_hint),
+                    ending.image_id
                 ],
             )?;
             Ok(())

@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE releases ADD COLUMN kind TEXT NOT NULL DEFAULT 'release';
     ALTER TABLE releases ADD COLUMN source_id TEXT;
     ALTER TABLE releases ADD COLUMN machine TEXT;
+    ALTER TABLE releases ADD COLUMN image_id TEXT;
     UPDATE releases SET step_strip = COALESCE(
         (SELECT group_concat(name || '=' || state, ' ' ORDER BY position) FROM steps WHERE steps.release_id = releases.id),
         '');

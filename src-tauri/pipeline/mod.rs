@@ -12,6 +12,7 @@ pub mod lock;
 mod plan;
 mod push;
 mod recorder;
+mod rollback;
 mod run;
 mod verify;
 
@@ -30,6 +31,7 @@ use crate::settings::Settings;
 
 pub use plan::plan;
 pub(crate) use plan::Scanned;
+pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
 
 /// Where a release goes.
@@ -247,6 +249,12 @@ pub enum ReleaseEvent {
         release_id: String,
         // Boxed: the plan is far larger than every other event.
         plan: Box<Plan>,
+    },
+    /// A rollback began: it ships `source_id`'s image again, with no gate run.
+    #[serde(rename_all = "camelCase")]
+    RollbackStarted {
+        release_id: String,
+        source_id: String,
     },
     #[serde(rename_all = "camelCase")]
     Step {

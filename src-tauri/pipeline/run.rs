@@ -86,21 +86,7 @@ pub async fn release(
         tracing::error!(%error, "could not mark interrupted releases");
     }
     let release_id = new_release_id();
-    let _lock = lock::acquire(&context.data_dir, root, &release_id).map_err(|error| match error {
-        LockError::Held(holder) => AppError::new(
-            ErrorKind::Precondition,
-            format!(
-                "A release of {} is already running (started {} by process {}).",
-                plan.project_name, holder.since, holder.pid
-            ),
-            "Wait for it to finish or cancel it; only one release of a project runs at a time.",
-        ),
-        other => AppError::new(
-            ErrorKind::Io,
-            other.to_string(),
-            "Check that the data folder is writable.",
-        ),
-    })?;
+    let _lock = take_lock(context, root, &plan.project_name, &release_id)?;
     context.ledger.begin(&NewRelease {
         id: release_id.clone(),
         project_path: plan.project_path.clone(),
@@ -125,7 +111,46 @@ pub async fn release(
         release_id: release_id.clone(),
         plan: Box::new(plan.clone()),
     });
-    let (outcome, mut ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
+    let (outcome, ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
+    conclude(context, &recorder, &release_id, &plan.image, outcome, ending, &sink)
+}
+
+/// The project's lock for release `release_id`, or why another holds it.
+pub(super) fn take_lock(
+    context: &Context,
+    root: &Path,
+    project_name: &str,
+    release_id: &str,
+) -> Result<lock::ProjectLock, AppError> {
+    lock::acquire(&context.data_dir, root, release_id).map_err(|error| match error {
+        LockError::Held(holder) => AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "A release of {project_name} is already running (started {} by process {}).",
+                holder.since, holder.pid
+            ),
+            "Wait for it to finish or cancel it; only one release of a project runs at a time.",
+        ),
+        other => AppError::new(
+            ErrorKind::Io,
+            other.to_string(),
+            "Check that the data folder is writable.",
+        ),
+    })
+}
+
+/// Ends a release that ran: the first failure's message and error kept, the ledger closed,
+/// the summary sent and returned.
+pub(super) fn conclude(
+    context: &Context,
+    recorder: &Recorder,
+    release_id: &str,
+    image: &str,
+    outcome: Outcome,
+    mut ending: Ending,
+    sink: &ReleaseSink,
+) -> Result<ReleaseSummary, AppError> {
+    let release_id = release_id.to_owned();
     if outcome == Outcome::Failed && ending.message.is_none() {
         ending.message = recorder.first_failure();
     }
@@ -141,7 +166,7 @@ pub async fn release(
     let summary = ReleaseSummary {
         release_id,
         outcome,
-        image: plan.image.clone(),
+        image: image.to_owned(),
         digest: ending.digest,
         url: ending.url,
         deploy_id: ending.deploy_id,
@@ -158,7 +183,7 @@ pub async fn release(
 }
 
 /// Who released: the login from the environment, else the OS account's name.
-fn current_user() -> String {
+pub(super) fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
@@ -172,7 +197,7 @@ fn current_user() -> String {
 }
 
 /// The machine a release ran on, as History shows it.
-fn machine_name() -> Option<String> {
+pub(super) fn machine_name() -> Option<String> {
     nix::unistd::gethostname()
         .ok()
         .map(|name| name.to_string_lossy().into_owned())
@@ -241,7 +266,11 @@ async fn run_steps(
         return (Outcome::Failed, Ending::default());
     };
 
-    let mut ending = Ending::default();
+    let mut ending = Ending {
+        image_id: Some(image_id.clone()),
+        ..Ending::default()
+    };
+    recorder.note(&ending);
     if let Some(reason) = plan.skip_reason(Step::Push) {
         recorder.step(Step::Push, StepState::Skipped, Some(reason.to_owned()));
     } else {
@@ -255,6 +284,7 @@ async fn run_steps(
     }
 
     let shipped = Shipped {
+        run: reference.full(),
         reference,
         digest: ending.digest.clone(),
     };

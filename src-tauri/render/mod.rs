@@ -193,6 +193,25 @@ impl RenderClient {
         Ok(deploy)
     }
 
+    /// Rolls the service back to one of its earlier deploys (`POST …/rollback`); Render
+    /// answers with the new deploy it made.
+    pub async fn rollback(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
+        let body = serde_json::json!({ "deployId": deploy_id });
+        let response = self
+            .api
+            .send(
+                reqwest::Method::POST,
+                &format!("/services/{service_id}/rollback"),
+                Some(&body),
+            )
+            .await?;
+        let response = self.api.check(response, "such deploy of this service").await?;
+        response.json::<Deploy>().await.map_err(|error| ApiError::Unreadable {
+            service: "Render",
+            detail: error.to_string(),
+        })
+    }
+
     pub async fn cancel_deploy(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
         let response = self
             .api

@@ -296,3 +296,109 @@ async fn an_engine_that_stops_mid_release_fails_it_with_the_hint() -> TestResult
     assert_eq!(history[0]["errorHint"], hint, "{history}");
     Ok(())
 }
+
+/// Two releases, then a rollback to the first: the project's container runs the first
+/// release's very image again, no gate ran, and the ledger records a rollback of it; with
+/// no release given, the last good one before the live one is chosen; a release that never
+/// went live is refused with the reason.
+#[tokio::test]
+async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
+    let fixture = fixture("rollback", |_| Ok(()))?;
+    let (first, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    // A file the image copies, so the second build is another image.
+    std::fs::write(fixture.root.join("lettings/VERSION"), "2\n")?;
+    let confirmed = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+        confirmed_plan: None,
+    };
+    let (second, _) = release_with(&fixture, &confirmed).await?;
+    assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);
+    let first_image = record(&fixture, &first.release_id)?
+        .image_id
+        .ok_or("the build's image id was kept")?;
+    let second_image = record(&fixture, &second.release_id)?
+        .image_id
+        .ok_or("the build's image id was kept")?;
+    assert_ne!(first_image, second_image, "the second build is another image");
+
+    let engine = slipway::docker::connect()?;
+    let container = format!("slipway-{}", project::project_id(&fixture.root));
+    let events = Arc::new(Events::default());
+    let rolled = pipeline::rollback(
+        &fixture.context,
+        &fixture.root,
+        Target::Local,
+        pipeline::RollbackTo::LastGood,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await?;
+    assert_eq!(rolled.outcome, Outcome::Live, "{:?}", rolled.message);
+    let running = engine.inspect_container(&container, None).await?;
+    assert_eq!(
+        running.image.as_deref(),
+        Some(first_image.as_str()),
+        "the first image runs"
+    );
+    let url = rolled.url.clone().ok_or("a live rollback has a URL")?;
+    assert_eq!(fetch(&url).await?.0, 200);
+    let stored = record(&fixture, &rolled.release_id)?;
+    assert_eq!(stored.kind, "rollback");
+    assert_eq!(stored.source_id.as_deref(), Some(first.release_id.as_str()));
+    assert_eq!(
+        step_states(&stored),
+        [
+            ("deploy".to_owned(), StepState::Passed),
+            ("verify".to_owned(), StepState::Passed)
+        ],
+        "no gate ran"
+    );
+    assert!(!events.saw(|event| matches!(event, ReleaseEvent::Tests { .. })));
+
+    // Back to the second by its id; a release that failed is refused before anything runs.
+    let again = pipeline::rollback(
+        &fixture.context,
+        &fixture.root,
+        Target::Local,
+        pipeline::RollbackTo::Release(second.release_id.clone()),
+        &CancellationToken::new(),
+        Arc::new(Events::default()).sink(),
+    )
+    .await?;
+    assert_eq!(again.outcome, Outcome::Live);
+    let running = engine.inspect_container(&container, None).await?;
+    assert_eq!(running.image.as_deref(), Some(second_image.as_str()));
+    let before = fixture.context.ledger.releases(None, 100)?.len();
+    let failed = slipway::history::NewRelease {
+        id: "19700101T000000000Z-failed".to_owned(),
+        project_path: fixture.root.display().to_string(),
+        project_name: "rollback".to_owned(),
+        user: "ann".to_owned(),
+        target: "local".to_owned(),
+        ..slipway::history::NewRelease::default()
+    };
+    fixture.context.ledger.begin(&failed)?;
+    fixture
+        .context
+        .ledger
+        .finish(&failed.id, Outcome::Failed, &slipway::history::Ending::default())?;
+    let refused = pipeline::rollback(
+        &fixture.context,
+        &fixture.root,
+        Target::Local,
+        pipeline::RollbackTo::Release(failed.id.clone()),
+        &CancellationToken::new(),
+        Arc::new(Events::default()).sink(),
+    )
+    .await;
+    let error = refused.err().ok_or("a release that never went live is refused")?;
+    assert!(error.message.contains("never went live"), "{}", error.message);
+    assert_eq!(
+        fixture.context.ledger.releases(None, 100)?.len(),
+        before + 1,
+        "nothing recorded"
+    );
+    remove_project_containers(&fixture.root).await
+}

@@ -20,6 +20,8 @@ function fakeBackend() {
     calls.push(cmd);
     const payload = (args ?? {}) as Record<string, unknown>;
     switch (cmd) {
+      case "list_releases":
+        return [];
       case "recent_projects":
         return recents;
       case "open_project": {

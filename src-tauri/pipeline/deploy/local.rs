@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use super::{DeployResult, Deployer, Shipped, StepFailure};
 use crate::docker::{self, RunRequest};
 use crate::error::AppError;
-use crate::history::{Outcome, StepState};
+use crate::history::{Outcome, ReleaseRecord, StepState};
 use crate::pipeline::recorder::Recorder;
 use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
 use crate::pipeline::{plan::container_port, Step};
@@ -24,6 +24,28 @@ pub(in crate::pipeline) struct LocalDeployer<'a> {
 }
 
 impl Deployer for LocalDeployer<'_> {
+    /// Runs the source release's very image again (by the engine's image id, which no later
+    /// build of the same tag can have moved).
+    async fn roll_back(
+        &self,
+        source: &ReleaseRecord,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure> {
+        let name = source.image.clone().unwrap_or_default();
+        let reference = docker::parse_reference(&name).map_err(|why| {
+            let message = format!("The release's image name cannot be read: {why}.");
+            recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+            StepFailure::failed(message)
+        })?;
+        let shipped = Shipped {
+            run: source.image_id.clone().unwrap_or(name),
+            reference,
+            digest: source.digest.clone(),
+        };
+        self.deploy(&shipped, recorder, cancel).await
+    }
+
     /// Replaces the project's container with one of `image` and waits for it to answer.
     async fn deploy(
         &self,
@@ -45,7 +67,7 @@ impl Deployer for LocalDeployer<'_> {
             env.push(("PORT".to_owned(), port.to_string()));
         }
         let request = RunRequest {
-            image: image.reference.full(),
+            image: image.run.clone(),
             name: name.clone(),
             container_port: port,
             project_id: project::project_id(root),

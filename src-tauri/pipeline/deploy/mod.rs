@@ -16,11 +16,13 @@ use tokio_util::sync::CancellationToken;
 use super::recorder::Recorder;
 use crate::docker::ImageReference;
 use crate::error::AppError;
-use crate::history::{Ending, Outcome};
+use crate::history::{Ending, Outcome, ReleaseRecord};
 
 /// The image a deploy ships: the name it was pushed (or built) as, and its registry digest
 /// when it was pushed.
 pub(crate) struct Shipped {
+    /// What the engine runs on the Local target: the reference, or a rollback's image id.
+    pub run: String,
     pub reference: ImageReference,
     pub digest: Option<String>,
 }
@@ -30,6 +32,14 @@ pub(crate) trait Deployer {
     async fn deploy(
         &self,
         image: &Shipped,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure>;
+
+    /// Returns to what `source` (a release that went live here) shipped.
+    async fn roll_back(
+        &self,
+        source: &ReleaseRecord,
         recorder: &Recorder,
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure>;

@@ -9,7 +9,7 @@ use super::{DeployResult, Deployer, Shipped, StepFailure};
 use crate::accounts;
 use crate::docker::{ImageReference, Registry};
 use crate::error::{AppError, ErrorKind};
-use crate::history::{Ending, StepState};
+use crate::history::{Ending, ReleaseRecord, StepState};
 use crate::pipeline::recorder::Recorder;
 use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
 use crate::pipeline::{Context, Plan, ReleaseEvent, Step};
@@ -34,6 +34,36 @@ impl Deployer for RenderDeployer<'_> {
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure> {
         deploy_render(self.context, &self.service_id, image, recorder, cancel).await
+    }
+
+    /// Asks Render to roll back to the source's deploy, then follows the new deploy.
+    async fn roll_back(
+        &self,
+        source: &ReleaseRecord,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure> {
+        recorder.step(Step::Deploy, StepState::Running, None);
+        let Some(deploy_id) = source.deploy_id.as_deref() else {
+            let message = "That release has no Render deploy to return to.".to_owned();
+            recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+            return Err(StepFailure::failed(message));
+        };
+        let store = SecretStore::os(&self.context.data_dir);
+        let key = store
+            .secret(Service::Render, "default")
+            .map_err(|error| render_error(recorder, error.into()))?;
+        let client = RenderClient::new(&self.context.settings.render_api(), key)
+            .map_err(|error| render_error(recorder, error.into()))?;
+        recorder.log(
+            Step::Deploy,
+            &format!("rolling {} back to deploy {deploy_id}", self.service_id),
+        );
+        let deploy = client
+            .rollback(&self.service_id, deploy_id)
+            .await
+            .map_err(|error| render_error(recorder, error.into()))?;
+        follow_and_verify(&client, &self.service_id, deploy, recorder, cancel).await
     }
 }
 
@@ -96,7 +126,7 @@ async fn deploy_render(
         .trigger_deploy(service_id, &image_url)
         .await
         .map_err(|error| render_error(recorder, error.into()))?;
-    let mut deploy = match created {
+    let deploy = match created {
         Some(deploy) => deploy,
         None => {
             recorder.log(Step::Deploy, "Render queued the deploy (202); looking for it");
@@ -105,6 +135,18 @@ async fn deploy_render(
                 .map_err(|error| render_error(recorder, error))?
         }
     };
+    follow_and_verify(&client, service_id, deploy, recorder, cancel).await
+}
+
+/// Follows `deploy` to a terminal status (cancelling it on Render when the release is
+/// cancelled), then waits for the service's URL to answer.
+async fn follow_and_verify(
+    client: &RenderClient,
+    service_id: &str,
+    mut deploy: render::Deploy,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+) -> Result<DeployResult, StepFailure> {
     recorder.note(&Ending {
         deploy_id: Some(deploy.id.clone()),
         deploy_status: Some(deploy.status.clone()),

@@ -513,7 +513,11 @@ errorKind: string | null, errorHint: string | null,
 /**
  * `release`, `rollback` or `promote`.
  */
-kind: string, sourceId: string | null, machine: string | null, steps: Array<StepRecord>, };
+kind: string, sourceId: string | null, machine: string | null, 
+/**
+ * The engine's id of the built image: what a Local rollback runs again.
+ */
+imageId: string | null, steps: Array<StepRecord>, };
 
 export type HistoryFilter = { 
 /**
@@ -651,7 +655,7 @@ message: string | null,
  */
 error: AppError | null, };
 
-export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "step", step: Step, state: StepState, 
+export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "rollbackStarted", releaseId: string, sourceId: string, } | { "kind": "step", step: Step, state: StepState, 
 /**
  * Since the step started, when it has finished.
  */

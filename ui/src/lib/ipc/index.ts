@@ -201,6 +201,18 @@ export const api = {
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
     call<LogPage>("release_log", { releaseId, step, offset, limit, search }),
 
+  /** Ships release `to` (or the last good one) again; events arrive at `onEvent`. */
+  startRollback(
+    path: string,
+    target: Target,
+    to: string | null,
+    onEvent: (event: ReleaseEvent) => void,
+  ): Promise<ReleaseSummary> {
+    const channel = new Channel<ReleaseEvent>();
+    channel.onmessage = onEvent;
+    return call<ReleaseSummary>("start_rollback", { path, target, to, onEvent: channel });
+  },
+
   /** Asks where to save (the OS dialog), then writes the filtered list there; `null` when the
    * person cancels, else how many releases the file holds. */
   async exportReleases(filter: HistoryFilter, format: ExportFormat): Promise<number | null> {

@@ -1,0 +1,268 @@
+//! Rolling back: a release that went live is shipped again, with no gate run. A rollback is
+//! a release in the ledger (kind `rollback`, its source's id) with two steps, deploy and
+//! verify, and takes the project's lock like any release.
+
+use std::path::Path;
+
+use tokio_util::sync::CancellationToken;
+
+use super::deploy::{Deployer, LocalDeployer, RenderDeployer};
+use super::recorder::Recorder;
+use super::run::{conclude, current_user, machine_name, take_lock};
+use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
+use crate::docker;
+use crate::error::{AppError, ErrorKind};
+use crate::history::{new_release_id, HistoryFilter, NewRelease, Outcome, ReleaseRecord};
+use crate::project;
+use crate::secrets::{SecretStore, Service};
+
+/// What to roll back to: a release id, or the last release that went live before the one
+/// live now.
+pub enum RollbackTo {
+    Release(String),
+    LastGood,
+}
+
+/// Rolls the project at `root` back on `target`. An `Err` means nothing was shipped (the
+/// reason says what to do); a rollback that ran ends in `Ok` with its outcome.
+pub async fn rollback(
+    context: &Context,
+    root: &Path,
+    target: Target,
+    to: RollbackTo,
+    cancel: &CancellationToken,
+    sink: ReleaseSink,
+) -> Result<ReleaseSummary, AppError> {
+    let project_path = root.display().to_string();
+    let source = match to {
+        RollbackTo::Release(id) => context.ledger.release(&id)?.ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotFound,
+                format!("No release {id} is in the history."),
+                "Pick a release from the History page.",
+            )
+        })?,
+        RollbackTo::LastGood => last_good(context, &project_path, target).await?,
+    };
+    refuse_unless_shippable(context, &project_path, target, &source).await?;
+
+    // What the Local target needs, before anything is recorded.
+    let local = match target {
+        Target::Local => {
+            let engine = docker::connect().map_err(AppError::from)?;
+            let folder = root.to_path_buf();
+            let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
+                .await
+                .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+            let (settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
+            Some((engine, settings))
+        }
+        Target::Render => None,
+    };
+    let release_id = new_release_id();
+    let _lock = take_lock(context, root, &source.project_name, &release_id)?;
+    let steps = [Step::Deploy, Step::Verify];
+    context.ledger.begin(&NewRelease {
+        id: release_id.clone(),
+        project_path: project_path.clone(),
+        project_name: source.project_name.clone(),
+        user: current_user(),
+        commit: source.commit.clone(),
+        branch: source.branch.clone(),
+        dirty: source.dirty,
+        target: target.as_str().to_owned(),
+        image: source.image.clone(),
+        steps: steps.iter().map(|step| step.as_str().to_owned()).collect(),
+        kind: Some("rollback".to_owned()),
+        source_id: Some(source.id.clone()),
+        machine: machine_name(),
+    })?;
+    context.ledger.note(
+        &release_id,
+        &crate::history::Ending {
+            digest: source.digest.clone(),
+            image_id: source.image_id.clone(),
+            ..crate::history::Ending::default()
+        },
+    )?;
+    tracing::info!(release = %release_id, source = %source.id, "rollback started");
+    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
+    recorder.event(ReleaseEvent::RollbackStarted {
+        release_id: release_id.clone(),
+        source_id: source.id.clone(),
+    });
+    let deployed = match target {
+        Target::Local => {
+            let Some((engine, settings)) = &local else {
+                return Err(AppError::new(
+                    ErrorKind::Unknown,
+                    "The Local target was not prepared.",
+                    "Try again.",
+                ));
+            };
+            LocalDeployer {
+                engine,
+                root,
+                settings,
+                container: local_container(root),
+                release_id: &release_id,
+            }
+            .roll_back(&source, &recorder, cancel)
+            .await
+        }
+        Target::Render => {
+            RenderDeployer {
+                context,
+                service_id: render_service(context).unwrap_or_default(),
+            }
+            .roll_back(&source, &recorder, cancel)
+            .await
+        }
+    };
+    let mut ending = crate::history::Ending::default();
+    let (outcome, ending) = match deployed {
+        Ok(result) => {
+            ending.deploy_id = result.deploy_id;
+            ending.deploy_status = result.deploy_status;
+            ending.url = result.url;
+            (Outcome::Live, ending)
+        }
+        Err(failure) => failure.ending(ending),
+    };
+    conclude(
+        context,
+        &recorder,
+        &release_id,
+        source.image.as_deref().unwrap_or_default(),
+        outcome,
+        ending,
+        &sink,
+    )
+}
+
+fn local_container(root: &Path) -> String {
+    format!("slipway-{}", project::project_id(root))
+}
+
+fn render_service(context: &Context) -> Option<String> {
+    SecretStore::os(&context.data_dir)
+        .account(Service::Render, "default")
+        .and_then(|account| account.project)
+}
+
+/// The release live now on `target`: the one the project's container was started by
+/// (Local), else the newest that went live.
+async fn live_now(context: &Context, project_path: &str, target: Target) -> Result<Option<String>, AppError> {
+    if target == Target::Local {
+        if let Ok(engine) = docker::connect() {
+            let id = project::project_id(Path::new(project_path));
+            if let Ok(Some(release)) = docker::running_release(&engine, &id).await {
+                return Ok(Some(release));
+            }
+        }
+    }
+    Ok(went_live(context, project_path, target)?
+        .first()
+        .map(|release| release.id.clone()))
+}
+
+fn went_live(context: &Context, project_path: &str, target: Target) -> Result<Vec<ReleaseRecord>, AppError> {
+    Ok(context.ledger.list(&HistoryFilter {
+        project_path: Some(project_path.to_owned()),
+        outcome: Some(Outcome::Live),
+        target: Some(target.as_str().to_owned()),
+        limit: Some(200),
+        ..HistoryFilter::default()
+    })?)
+}
+
+/// The newest release that went live before the one live now.
+async fn last_good(context: &Context, project_path: &str, target: Target) -> Result<ReleaseRecord, AppError> {
+    let live = live_now(context, project_path, target).await?;
+    let releases = went_live(context, project_path, target)?;
+    let after_live = match &live {
+        Some(id) => releases
+            .iter()
+            .position(|release| &release.id == id)
+            .map_or(0, |at| at + 1),
+        None => 0,
+    };
+    releases
+        .into_iter()
+        .skip(after_live)
+        .find(|release| Some(&release.id) != live.as_ref())
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotFound,
+                "There is no earlier release that went live to roll back to.",
+                "Release a good version instead; History lists what went live.",
+            )
+        })
+}
+
+/// Refuses, with the reason and what to do, a rollback that cannot ship `source`.
+async fn refuse_unless_shippable(
+    context: &Context,
+    project_path: &str,
+    target: Target,
+    source: &ReleaseRecord,
+) -> Result<(), AppError> {
+    let refuse = |message: String, hint: &str| Err(AppError::new(ErrorKind::Precondition, message, hint));
+    if source.project_path != project_path {
+        return refuse(
+            format!(
+                "Release {} belongs to another project ({}).",
+                source.id, source.project_name
+            ),
+            "Open that project to roll it back.",
+        );
+    }
+    if source.outcome != Outcome::Live {
+        return refuse(
+            format!("Release {} never went live ({}).", source.id, source.outcome.as_str()),
+            "Pick a release whose outcome is live.",
+        );
+    }
+    if source.target != target.as_str() {
+        return refuse(
+            format!(
+                "Release {} went live on {}, not {}.",
+                source.id,
+                source.target,
+                target.as_str()
+            ),
+            "Roll back on the target it went live on.",
+        );
+    }
+    match target {
+        Target::Local => {
+            let image = source
+                .image_id
+                .clone()
+                .or_else(|| source.image.clone())
+                .unwrap_or_default();
+            let engine = docker::connect().map_err(AppError::from)?;
+            if engine.inspect_image(&image).await.is_err() {
+                return refuse(
+                    format!("The image of release {} is no longer on this machine.", source.id),
+                    "Release that commit again instead: its image was removed.",
+                );
+            }
+        }
+        Target::Render => {
+            if source.deploy_id.is_none() {
+                return refuse(
+                    format!("Release {} has no Render deploy to return to.", source.id),
+                    "Pick a release that Slipway deployed with a Render API key.",
+                );
+            }
+            if render_service(context).is_none() {
+                return refuse(
+                    "Render is not connected with an API key.".to_owned(),
+                    "Connect Render in Settings and pick the service.",
+                );
+            }
+        }
+    }
+    Ok(())
+}

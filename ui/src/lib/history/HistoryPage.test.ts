@@ -1,0 +1,360 @@
+import { render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
+import { ProjectStore } from "../project/project.svelte";
+import HistoryPage from "./HistoryPage.svelte";
+import { FILTERS_KEY, formatDuration, HistoryStore, imageTag, PAGE_SIZE, shortDigest } from "./history.svelte";
+
+function project(open = true) {
+  const store = new ProjectStore({
+    openProject: async () => ({ name: "shop", path: "/p/shop", git: null }),
+    recentProjects: async () => [],
+    forgetRecentProject: async () => [],
+    pickFolder: async () => null,
+  });
+  if (open) store.current = { name: "shop", path: "/p/shop", git: null };
+  return store;
+}
+
+function record(id: string, overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    id,
+    projectPath: "/p/shop",
+    projectName: "shop",
+    user: "ann",
+    startedAt: "2026-11-24T10:00:00Z",
+    endedAt: "2026-11-24T10:01:12Z",
+    commit: "3f2a1bc9d8e7f6a5",
+    branch: "main",
+    dirty: false,
+    target: "local",
+    image: "127.0.0.1:5000/shop:3f2a1bc",
+    digest: "sha256:0123456789abcdef0123456789",
+    deployId: null,
+    deployStatus: null,
+    url: null,
+    outcome: "live",
+    message: null,
+    errorKind: null,
+    errorHint: null,
+    kind: "release",
+    sourceId: null,
+    machine: "ann-laptop",
+    imageId: "sha256:feedface",
+    steps: [
+      { name: "tests", state: "passed", startedAt: null, endedAt: null, summary: null },
+      { name: "lint", state: "passed", startedAt: null, endedAt: null, summary: null },
+      { name: "build", state: "passed", startedAt: null, endedAt: null, summary: null },
+    ],
+    ...overrides,
+  };
+}
+
+const failedRelease = record("r2", {
+  startedAt: "2026-11-25T09:00:00Z",
+  endedAt: "2026-11-25T09:00:40Z",
+  outcome: "failed",
+  dirty: true,
+  message: "2 tests failed.",
+  errorKind: "precondition",
+  errorHint: "Fix the failing tests, then release again.",
+  steps: [
+    { name: "tests", state: "failed", startedAt: null, endedAt: null, summary: null },
+    { name: "lint", state: "failed", startedAt: null, endedAt: null, summary: null },
+    { name: "build", state: "pending", startedAt: null, endedAt: null, summary: null },
+  ],
+});
+
+const tests: TestReport = {
+  outcome: "failed",
+  counts: { passed: 40, failed: 2, errors: 0, skipped: 1 },
+  failures: [
+    { nodeId: "tests/test_cart.py::test_total", message: "assert 3 == 4", traceback: "def test_total():\n>   assert 3 == 4" },
+    { nodeId: "tests/test_pay.py::test_refund", message: "KeyError: 'id'", traceback: "KeyError" },
+  ],
+  summaryLine: "2 failed, 40 passed in 1.2s",
+  exitCode: 1,
+  problem: null,
+  durationMs: 1200,
+};
+
+const lint: LintReport = {
+  tool: "flake8",
+  outcome: "failed",
+  violations: [
+    { path: "shop/views.py", line: 12, column: 5, code: "F401", message: "'os' imported but unused" },
+    { path: "shop/models.py", line: 3, column: 1, code: "E302", message: "expected 2 blank lines" },
+    { path: "shop/views.py", line: 40, column: 80, code: "E501", message: "line too long" },
+  ],
+  problem: null,
+  exitCode: 1,
+  durationMs: 300,
+};
+
+const detail: ReleaseDetail = {
+  release: {
+    ...failedRelease,
+    steps: [
+      { name: "tests", state: "failed", startedAt: "2026-11-25T09:00:00Z", endedAt: "2026-11-25T09:00:30Z", summary: "40 passed, 2 failed" },
+      { name: "lint", state: "failed", startedAt: "2026-11-25T09:00:30Z", endedAt: "2026-11-25T09:00:40Z", summary: "3 violations" },
+      { name: "build", state: "pending", startedAt: null, endedAt: null, summary: null },
+    ],
+  },
+  results: [
+    { step: "tests", report: tests },
+    { step: "lint", report: lint },
+    {
+      step: "checks",
+      report: { id: "g1", kind: "format", tool: "black", command: "black --check .", outcome: "passed", message: "Every file is formatted.", findings: [], exitCode: 0, durationMs: 10 },
+    },
+  ],
+};
+
+function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
+  const api = {
+    listReleases: vi.fn(async (filter: HistoryFilter) => {
+      if (filter.search === "nothing" || filter.outcome === "interrupted") return [];
+      if (filter.outcome) return rows.filter((row) => row.outcome === filter.outcome);
+      return rows;
+    }),
+    releaseDetail: vi.fn(async (_id: string) => detail),
+    releaseLog: vi.fn(async (_id: string, step: string, offset: number, limit: number, search: string | null) => {
+      const all = Array.from({ length: 450 }, (_, index) => `${step} line ${index + 1}`).filter(
+        (line) => search === null || line.includes(search),
+      );
+      return { lines: all.slice(offset, offset + limit), total: all.length, offset };
+    }),
+    exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
+    startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) => ({
+      releaseId: "r9",
+      outcome: "live" as const,
+      image: `image of ${to}`,
+      digest: null,
+      url: "http://127.0.0.1:8123/",
+      deployId: null,
+      message: null,
+      error: null,
+    })),
+  };
+  return api;
+}
+
+function lastFilter(api: ReturnType<typeof fakeApi>): HistoryFilter {
+  const call = api.listReleases.mock.calls.at(-1);
+  if (!call) throw new Error("listReleases was not called");
+  return call[0];
+}
+
+beforeEach(() => {
+  localStorage.clear();
+});
+
+describe("the history page", () => {
+  it("lists the open project's releases with their outcome in words and their steps", async () => {
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    expect(rows).toHaveLength(2);
+    expect(lastFilter(api).projectPath).toBe("/p/shop");
+    const [failed, live] = rows as [HTMLElement, HTMLElement];
+    expect(failed).toHaveAttribute("data-release-id", "r2");
+    expect(failed).toHaveAttribute("data-outcome", "failed");
+    expect(failed).toHaveTextContent("Failed");
+    expect(failed).toHaveTextContent("uncommitted changes");
+    expect(within(failed).getByLabelText("tests: failed")).toBeInTheDocument();
+    expect(within(failed).getByLabelText("build: not reached")).toBeInTheDocument();
+    expect(live).toHaveTextContent("Live");
+    expect(live).toHaveTextContent("1 min 12 s");
+    expect(live).toHaveTextContent("3f2a1bc on main");
+    expect(live).toHaveTextContent("0123456789ab");
+    expect(live).not.toHaveTextContent("uncommitted changes");
+    expect(within(live).getByLabelText("lint: passed")).toHaveAttribute("title", "lint: passed");
+    expect(screen.getByTestId("history-count")).toHaveTextContent("2 releases shown.");
+  });
+
+  it("searches a moment after the typing stops", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    const before = api.listReleases.mock.calls.length;
+    await user.type(screen.getByTestId("history-search"), "3f2a");
+    await waitFor(() => expect(lastFilter(api).search).toBe("3f2a"));
+    // One request for the whole word, not one per key.
+    expect(api.listReleases.mock.calls.length).toBe(before + 1);
+    expect(JSON.parse(localStorage.getItem(FILTERS_KEY) ?? "{}").search).toBe("3f2a");
+  });
+
+  it("narrows by outcome", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    await user.selectOptions(screen.getByTestId("history-outcome"), "Live");
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(1));
+    expect(lastFilter(api).outcome).toBe("live");
+    expect(screen.getByTestId("history-row")).toHaveAttribute("data-outcome", "live");
+  });
+
+  it("shows a release's failing tests and its lint violations by file", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const [failed] = await screen.findAllByTestId("history-row");
+    await user.click(failed as HTMLElement);
+    const region = await screen.findByTestId("history-detail");
+    expect(api.releaseDetail).toHaveBeenCalledWith("r2");
+    expect(await within(region).findByText("tests/test_cart.py::test_total")).toBeInTheDocument();
+    expect(within(region).getByText("tests/test_pay.py::test_refund")).toBeInTheDocument();
+    const views = within(region).getByRole("list", { name: "Violations in shop/views.py" });
+    expect(within(views).getAllByRole("listitem")).toHaveLength(2);
+    expect(views).toHaveTextContent("shop/views.py:12:5");
+    expect(views).toHaveTextContent("F401");
+    expect(within(region).getByRole("list", { name: "Violations in shop/models.py" })).toHaveTextContent("E302");
+    expect(within(region).getByText("Every file is formatted.")).toBeInTheDocument();
+    expect(within(region).getByTestId("history-failure")).toHaveTextContent("Fix the failing tests, then release again.");
+    const steps = within(region).getByRole("table", { name: "Steps" });
+    expect(steps).toHaveTextContent("40 passed, 2 failed");
+    expect(steps).toHaveTextContent("30 s");
+    // The log of the failed step, a page at a time.
+    const log = within(region).getByTestId("history-log");
+    await waitFor(() => expect(within(log).getByRole("log")).toHaveAttribute("data-lines", "200"));
+    expect(api.releaseLog).toHaveBeenLastCalledWith("r2", "tests", 0, 200, null);
+    expect(within(log).getByTestId("history-log-status")).toHaveTextContent("Showing 200 of 450 lines.");
+    await user.click(within(log).getByRole("button", { name: "Load more lines" }));
+    await waitFor(() => expect(within(log).getByRole("log")).toHaveAttribute("data-lines", "400"));
+    expect(api.releaseLog).toHaveBeenLastCalledWith("r2", "tests", 200, 200, null);
+    await user.type(within(log).getByLabelText("Find in the log"), "line 7");
+    await waitFor(() => expect(api.releaseLog).toHaveBeenLastCalledWith("r2", "tests", 0, 200, "line 7"));
+    await waitFor(() => expect(within(log).getByTestId("history-log-status")).toHaveTextContent("of 11 matching lines"));
+  });
+
+  it("moves with the arrow keys and opens with Enter", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const [first, second] = (await screen.findAllByTestId("history-row")) as [HTMLElement, HTMLElement];
+    first.focus();
+    await user.keyboard("{ArrowDown}");
+    expect(second).toHaveFocus();
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenCalledWith("r1"));
+    expect(second).toHaveAttribute("aria-selected", "true");
+  });
+
+  it("rolls back to a release that went live, and says it is live again", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    const live = { ...detail, release: { ...record("r1"), outcome: "live" as const } };
+    api.releaseDetail.mockImplementation(async () => live);
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    await user.click(await screen.findByTestId("history-rollback"));
+    expect(api.startRollback).toHaveBeenCalledWith("/p/shop", "local", "r1", expect.any(Function));
+    await waitFor(() =>
+      expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
+        "Rolled back: release r1 is live again at http://127.0.0.1:8123/.",
+      ),
+    );
+    // The list is read again and the rollback's own record is opened.
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
+  });
+
+  it("offers no rollback on a release that never went live", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const [failed] = await screen.findAllByTestId("history-row");
+    await user.click(failed as HTMLElement);
+    await screen.findByTestId("history-failure");
+    expect(screen.queryByTestId("history-rollback")).toBeNull();
+  });
+
+  it("says when no release matches the filters, and clears them", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    await user.selectOptions(screen.getByTestId("history-outcome"), "Interrupted");
+    expect(await screen.findByRole("heading", { name: "No release matches these filters" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Clear filters" }));
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(2));
+    expect(lastFilter(api).outcome).toBeNull();
+    expect(screen.getByTestId("history-outcome")).toHaveValue("");
+  });
+
+  it("says how to make the first release when the project has none", async () => {
+    const api = fakeApi([]);
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    expect(await screen.findByRole("heading", { name: "No releases of shop yet" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Clear filters" })).not.toBeInTheDocument();
+  });
+
+  it("shows every project when none is open, with each row's project", async () => {
+    const api = fakeApi([record("r1", { projectName: "lettings", projectPath: "/p/lettings" })]);
+    render(HistoryPage, { project: project(false), history: new HistoryStore(api) });
+    const [row] = await screen.findAllByTestId("history-row");
+    expect(lastFilter(api).projectPath).toBeNull();
+    expect(row).toHaveTextContent("lettings");
+    expect(screen.getByRole("button", { name: "This project" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "All projects" })).toHaveAttribute("aria-pressed", "true");
+  });
+
+  it("exports what the filters show and says how many", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    await user.selectOptions(screen.getByTestId("history-outcome"), "Failed");
+    await user.click(screen.getByRole("button", { name: "Export CSV" }));
+    expect(await screen.findByText("Exported 7 releases.")).toBeInTheDocument();
+    const [filter, format] = api.exportReleases.mock.calls[0] ?? [];
+    expect(format).toBe("csv");
+    expect(filter).toMatchObject({ projectPath: "/p/shop", outcome: "failed", limit: null, before: null });
+  });
+
+  it("loads the next page after the last row", async () => {
+    const user = userEvent.setup();
+    const firstPage = Array.from({ length: PAGE_SIZE }, (_, index) => record(`a${index}`));
+    const api = fakeApi();
+    api.listReleases.mockImplementation(async (filter: HistoryFilter) =>
+      filter.before ? [record("b0"), record("b1")] : firstPage,
+    );
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    expect(await screen.findAllByTestId("history-row")).toHaveLength(PAGE_SIZE);
+    await user.click(screen.getByRole("button", { name: "Load more" }));
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(PAGE_SIZE + 2));
+    expect(lastFilter(api).before).toBe(`a${PAGE_SIZE - 1}`);
+    expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
+  });
+
+  it("keeps the filters across restarts", async () => {
+    localStorage.setItem(FILTERS_KEY, JSON.stringify({ scope: "all", outcome: "failed", target: "render", since: "2026-11-01", search: "" }));
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", target: "render", since: "2026-11-01" });
+    expect(screen.getByTestId("history-outcome")).toHaveValue("failed");
+  });
+
+  it("shows the backend's message and hint when the list cannot load", async () => {
+    const api = fakeApi();
+    api.listReleases.mockRejectedValue({ kind: "io", message: "The history file could not be read.", hint: "Check the data folder's permissions." });
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("The history file could not be read.");
+    expect(alert).toHaveTextContent("Check the data folder's permissions.");
+    expect(screen.queryByTestId("history-row")).not.toBeInTheDocument();
+  });
+
+  it("formats durations, digests and tags", () => {
+    expect(formatDuration(72_000)).toBe("1 min 12 s");
+    expect(formatDuration(3_720_000)).toBe("1 h 2 min");
+    expect(formatDuration(400)).toBe("under 1 s");
+    expect(shortDigest("sha256:0123456789abcdef")).toBe("0123456789ab");
+    expect(imageTag("127.0.0.1:5000/shop:3f2a1bc")).toBe("3f2a1bc");
+    expect(imageTag("127.0.0.1:5000/shop")).toBe("127.0.0.1:5000/shop");
+  });
+});
