@@ -214,3 +214,61 @@ async fn a_render_service_running_another_image_is_refused_up_front() -> TestRes
     assert!(setup.render.received().iter().all(|request| request.method != "POST"));
     Ok(())
 }
+
+/// Two Render releases, then a rollback to the first: Render is asked to roll back to the
+/// first's deploy (as the contract has it), the new deploy runs the first's image and is
+/// followed to live, and the ledger records a rollback of the first.
+#[tokio::test]
+async fn a_render_rollback_returns_to_the_first_deploy() -> TestResult {
+    let setup = render_setup("render-rollback", DeployScript::new(201, &["live"])).await?;
+    let (first, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    std::fs::write(setup.fixture.root.join("lettings/VERSION"), "2\n")?;
+    let confirmed = ReleaseOptions {
+        target: Some(Target::Render),
+        confirm_dirty: true,
+        confirmed_plan: None,
+    };
+    let (second, _) = release_with(&setup.fixture, &confirmed).await?;
+    assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);
+    assert_ne!(first.digest, second.digest);
+
+    let events = Arc::new(Events::default());
+    let rolled = pipeline::rollback(
+        &setup.fixture.context,
+        &setup.fixture.root,
+        Target::Render,
+        pipeline::RollbackTo::LastGood,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await?;
+    assert_eq!(rolled.outcome, Outcome::Live, "{:?}", rolled.message);
+    let asked = setup
+        .render
+        .received()
+        .into_iter()
+        .find(|request| request.path().ends_with("/rollback"))
+        .ok_or("Render was asked to roll back")?;
+    let body: serde_json::Value = serde_json::from_str(&asked.body)?;
+    assert_eq!(
+        body["deployId"],
+        first.deploy_id.clone().ok_or("the first deploy's id")?
+    );
+    let new_deploy = rolled.deploy_id.clone().ok_or("the rollback's deploy")?;
+    assert_eq!(new_deploy, "dep-3");
+    assert!(
+        setup
+            .render
+            .received()
+            .iter()
+            .any(|request| request.path().ends_with(&format!("/deploys/{new_deploy}"))),
+        "the new deploy was followed"
+    );
+    let stored = record(&setup.fixture, &rolled.release_id)?;
+    assert_eq!(stored.kind, "rollback");
+    assert_eq!(stored.source_id.as_deref(), Some(first.release_id.as_str()));
+    assert_eq!(stored.deploy_id.as_deref(), Some("dep-3"));
+    assert_eq!(stored.digest, first.digest, "the first's image");
+    Ok(())
+}

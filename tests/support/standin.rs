@@ -321,11 +321,16 @@ struct DeployRecord {
     created_at: String,
     reads: usize,
     canceled: bool,
+    /// `image.ref`: what the deploy runs (a rollback's is its source's).
+    image: String,
+    trigger: &'static str,
 }
 
 /// Render's deploy endpoints for one image-backed service `srv-web` that runs
 /// `image_path`: trigger (201 or 202), list with `createdAfter`, read, cancel; the service
-/// itself, whose URL (`/site` on this server) answers 200.
+/// itself, whose URL (`/site` on this server) answers 200; and rollback to an earlier deploy
+/// (`POST …/rollback` with `deployId`: 201 with the new deploy, whose image is the source's;
+/// 400 without `deployId`, 404 for a deploy the service does not have).
 pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) -> std::io::Result<StandIn> {
     let deploys: Mutex<Vec<DeployRecord>> = Mutex::new(Vec::new());
     let triggers = std::sync::atomic::AtomicUsize::new(0);
@@ -338,11 +343,10 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
             script.statuses[(record.reads - 1).min(script.statuses.len() - 1)]
         }
     };
-    let image_ref = image_path.clone();
     let json_of = move |record: &DeployRecord, script: &DeployScript| {
-        json!({"id": record.id, "status": status_of(record, script), "trigger": "api",
+        json!({"id": record.id, "status": status_of(record, script), "trigger": record.trigger,
                "createdAt": record.created_at, "updatedAt": record.created_at,
-               "image": {"ref": image_ref}})
+               "image": {"ref": record.image}})
     };
     let service_image = image_path.clone();
     StandIn::start(move |request| {
@@ -394,6 +398,8 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                     reads: 0,
                     canceled: false,
+                    image: body["imageUrl"].as_str().unwrap_or_default().to_owned(),
+                    trigger: "api",
                 };
                 let answer = json_of(&record, &script);
                 deploys.push(record);
@@ -402,6 +408,26 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                 } else {
                     Response::json(201, answer)
                 }
+            }
+            ("POST", "/v1/services/srv-web/rollback") => {
+                let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+                let Some(source) = body["deployId"].as_str() else {
+                    return Response::json(400, json!({"id": "bad_request", "message": "deployId is required"}));
+                };
+                let Some(image) = deploys.iter().find(|record| record.id == source).map(|record| record.image.clone()) else {
+                    return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
+                };
+                let record = DeployRecord {
+                    id: format!("dep-{}", deploys.len() + 1),
+                    created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    reads: 0,
+                    canceled: false,
+                    image,
+                    trigger: "rollback",
+                };
+                let answer = json_of(&record, &script);
+                deploys.push(record);
+                Response::json(201, answer)
             }
             ("GET", "/v1/services/srv-web/deploys") => {
                 let after = request.query("createdAfter").unwrap_or_default();
