@@ -16,6 +16,9 @@ pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> Ex
         Ok(context) => context.ledger,
         Err(error) => return fail(&error),
     };
+    if let Some(notice) = ledger.notice() {
+        eprintln!("note: {notice}");
+    }
     let result = match args.action {
         None => list(&ledger, &args.filter, args.json),
         Some(HistoryCommand::Show { id, json, logs }) => show(&ledger, &id, json, logs.as_deref()),

@@ -34,6 +34,7 @@ pub const COMMANDS: &[&str] = &[
     "list_releases",
     "release_log",
     "release_detail",
+    "history_notice",
     "start_rollback",
     "export_releases",
     "list_tasks",

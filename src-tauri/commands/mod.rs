@@ -97,6 +97,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::list_releases,
         release::release_log,
         release::release_detail,
+        release::history_notice,
         release::start_rollback,
         release::export_releases,
         tasks::list_tasks,

@@ -119,6 +119,14 @@ pub async fn list_releases(
     on_ledger(move || ledger.list(&filter)).await
 }
 
+/// What the person should know about the history file itself (damaged and replaced, or
+/// written by a newer Slipway).
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn history_notice(state: State<'_, AppState>) -> Result<Option<String>, AppError> {
+    Ok(state.release_context()?.ledger.notice().map(str::to_owned))
+}
+
 /// One release with its steps and the structured results of its tests, lint and checks.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]

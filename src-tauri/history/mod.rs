@@ -36,10 +36,19 @@ pub enum HistoryError {
     Poisoned,
     #[error("a record could not be encoded: {0}")]
     Encode(String),
+    #[error("a newer Slipway wrote the release history, so this one does not record releases in it")]
+    Newer,
 }
 
 impl From<HistoryError> for AppError {
     fn from(error: HistoryError) -> Self {
+        if matches!(error, HistoryError::Newer) {
+            return AppError::new(
+                ErrorKind::Precondition,
+                "A newer Slipway wrote the release history; this one cannot record releases in it.",
+                "Update Slipway to the newest version.",
+            );
+        }
         AppError::new(
             ErrorKind::Io,
             redact(&error.to_string()).into_owned(),
@@ -236,6 +245,34 @@ pub struct Ending {
 pub struct Ledger {
     connection: Arc<Mutex<Connection>>,
     pending_lines: Arc<Mutex<Vec<LogLine>>>,
+    notice: Option<Arc<String>>,
+    /// Made by a newer Slipway: read, never written (its schema is not ours to change).
+    read_only: bool,
+}
+
+/// Whether SQLite says the file is not (or no longer) a database.
+fn is_damage(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Moves the ledger (and its WAL files) to `history.sqlite3.damaged-<time>`.
+fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let kept = path.with_file_name(format!("{FILE_NAME}.damaged-{stamp}"));
+    std::fs::rename(path, &kept)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = path.with_file_name(format!("{FILE_NAME}{suffix}"));
+        if side.exists() {
+            let _ = std::fs::rename(
+                &side,
+                kept.with_file_name(format!("{FILE_NAME}.damaged-{stamp}{suffix}")),
+            );
+        }
+    }
+    Ok(kept)
 }
 
 struct LogLine {
@@ -263,14 +300,49 @@ impl Ledger {
             schema::migrate(&mut connection)?;
             Ok(connection)
         };
-        let connection = open().map_err(|source| HistoryError::Open {
-            path: path.clone(),
-            source,
-        })?;
+        let (connection, notice) = match open() {
+            Ok(connection) => (connection, None),
+            // A file that is not a ledger any more is kept aside, never overwritten, and a
+            // new one is started: the app (and the next release) still work.
+            Err(error) if is_damage(&error) => {
+                let kept = set_aside(&path).map_err(|source| HistoryError::Open {
+                    path: path.clone(),
+                    source: rusqlite::Error::ToSqlConversionFailure(Box::new(source)),
+                })?;
+                tracing::warn!(%error, kept = %kept.display(), "the release history was damaged; a new one was started");
+                let connection = open().map_err(|source| HistoryError::Open {
+                    path: path.clone(),
+                    source,
+                })?;
+                let notice = format!(
+                    "The release history was damaged ({error}); it is kept as {} and a new history was started.",
+                    kept.display()
+                );
+                (connection, Some(notice))
+            }
+            Err(source) => return Err(HistoryError::Open { path, source }),
+        };
+        let version: usize = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap_or(0);
+        let newer = version > schema::latest();
+        let notice = notice.or_else(|| {
+            newer.then(|| {
+                "A newer Slipway wrote this release history: it is shown, but no release is recorded until you update Slipway.".to_owned()
+            })
+        });
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             pending_lines: Arc::new(Mutex::new(Vec::new())),
+            notice: notice.map(Arc::new),
+            read_only: newer,
         })
+    }
+
+    /// What the person should know about the ledger itself (damaged and replaced, or made by
+    /// a newer Slipway), once.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref().map(String::as_str)
     }
 
     fn with<T>(&self, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
@@ -279,6 +351,9 @@ impl Ledger {
     }
 
     pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {
+        if self.read_only {
+            return Err(HistoryError::Newer);
+        }
         let started = now();
         self.with(|connection| {
             let transaction = connection.transaction()?;
@@ -638,5 +713,47 @@ mod tests {
         let first = new_release_id();
         std::thread::sleep(std::time::Duration::from_millis(2));
         assert!(new_release_id() > first);
+    }
+
+    #[test]
+    fn a_damaged_ledger_is_kept_aside_and_a_new_one_works() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            b"this is not a database, it was cut short".repeat(200),
+        )?;
+        let ledger = Ledger::open(dir.path())?;
+        let notice = ledger.notice().ok_or("the person is told")?.to_owned();
+        assert!(notice.contains("damaged"), "{notice}");
+        let kept: Vec<String> = std::fs::read_dir(dir.path())?
+            .filter_map(|entry| entry.ok().map(|entry| entry.file_name().to_string_lossy().into_owned()))
+            .filter(|name| name.starts_with("history.sqlite3.damaged-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(std::fs::read(dir.path().join(&kept[0]))?.starts_with(b"this is not a database"));
+        ledger.begin(&release("r1"))?;
+        assert_eq!(ledger.releases(None, 10)?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_ledger_from_a_newer_slipway_is_read_and_never_written() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            let ledger = Ledger::open(dir.path())?;
+            ledger.begin(&release("r1"))?;
+            ledger.finish("r1", Outcome::Live, &Ending::default())?;
+        }
+        let connection = Connection::open(dir.path().join(FILE_NAME))?;
+        connection.pragma_update(None, "user_version", schema::latest() + 1)?;
+        drop(connection);
+        let ledger = Ledger::open(dir.path())?;
+        assert!(ledger.notice().is_some_and(|notice| notice.contains("newer Slipway")));
+        assert_eq!(ledger.releases(None, 10)?.len(), 1, "still read");
+        assert!(matches!(ledger.begin(&release("r2")), Err(HistoryError::Newer)));
+        let version: usize =
+            Connection::open(dir.path().join(FILE_NAME))?.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        assert_eq!(version, schema::latest() + 1, "never migrated down");
+        Ok(())
     }
 }

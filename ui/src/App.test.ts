@@ -22,6 +22,8 @@ function fakeBackend() {
     switch (cmd) {
       case "list_releases":
         return [];
+      case "history_notice":
+        return null;
       case "recent_projects":
         return recents;
       case "open_project": {

@@ -126,6 +126,7 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
       return { lines: all.slice(offset, offset + limit), total: all.length, offset };
     }),
     exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
+    historyNotice: vi.fn(async () => null as string | null),
     startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) => ({
       releaseId: "r9",
       outcome: "live" as const,

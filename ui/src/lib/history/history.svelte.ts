@@ -16,7 +16,10 @@ import {
   type TestReport,
 } from "../ipc";
 
-export type HistoryApi = Pick<Api, "listReleases" | "releaseDetail" | "releaseLog" | "exportReleases" | "startRollback">;
+export type HistoryApi = Pick<
+  Api,
+  "listReleases" | "releaseDetail" | "releaseLog" | "exportReleases" | "startRollback" | "historyNotice"
+>;
 
 export const PAGE_SIZE = 100;
 export const LOG_PAGE = 200;
@@ -190,8 +193,17 @@ export class HistoryStore {
     this.setFilters({ outcome: "", target: "", since: "" });
   }
 
+  /** What to know about the history file itself (damaged and replaced, or newer). */
+  notice = $state<string | null>(null);
+
   /** The first page for the current filters. */
   async load(): Promise<void> {
+    if (this.notice === null) {
+      this.api.historyNotice().then(
+        (notice) => (this.notice = notice),
+        () => {},
+      );
+    }
     const token = ++this.listToken;
     const filter = this.filter();
     this.loading = true;

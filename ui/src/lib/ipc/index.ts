@@ -197,6 +197,7 @@ export const api = {
   planRelease: (path: string, target: Target | null) => call<Plan>("plan_release", { path, target }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
+  historyNotice: () => call<string | null>("history_notice"),
   releaseDetail: (releaseId: string) => call<ReleaseDetail>("release_detail", { releaseId }),
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
     call<LogPage>("release_log", { releaseId, step, offset, limit, search }),
