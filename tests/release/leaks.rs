@@ -43,6 +43,26 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
     assert_eq!(history[0]["errorKind"], "registryAuth", "{history}");
     assert_eq!(history[0]["errorHint"], summary["error"]["hint"], "{history}");
 
+    // Exports, of the list and of the release with its logs, are searched too.
+    for (format, name) in [("csv", "export.csv"), ("json", "export.json")] {
+        let path = fixture.data.join(name);
+        let exported = cli(
+            &fixture,
+            &["history", "export", "--format", format, "--output", &path.display().to_string()],
+        )
+        .output()?;
+        assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    }
+    let release_id = summary["releaseId"].as_str().ok_or("the release id")?;
+    let shown = cli(&fixture, &["history", "show", release_id, "--json"]).output()?;
+    std::fs::write(fixture.data.join("show.json"), &shown.stdout)?;
+    let logs = cli(&fixture, &["history", "show", release_id, "--logs", "push"]).output()?;
+    std::fs::write(fixture.data.join("push-log.txt"), &logs.stdout)?;
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains(release_id),
+        "the release was shown"
+    );
+
     let user_and_token = format!("{}:{marker}", registry.user);
     let registry_auth = serde_json::json!({
         "username": registry.user, "password": marker, "serveraddress": registry.address,
@@ -65,6 +85,10 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
     assert!(
         places.iter().any(|(name, _)| name.contains("/logs/")),
         "the log files were searched"
+    );
+    assert!(
+        places.iter().any(|(name, text)| name.ends_with("export.csv") && text.contains(release_id)),
+        "the CSV export holds the release and was searched"
     );
     for (place, text) in &places {
         for form in &forms {
