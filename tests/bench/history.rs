@@ -184,7 +184,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     measure("text search, one commit", runs, || {
         list(HistoryFilter {
-            search: Some(format!("{:040x}", 77_777u128 * 2_654_435_761)[..10].to_owned()),
+            search: Some(format!("{:040x}", 77_777u128 * 2_654_435_761)[30..].to_owned()),
+            ..HistoryFilter::default()
+        })
+    });
+    measure("text search, no match (reads every row)", runs, || {
+        list(HistoryFilter {
+            search: Some("no-such-text".into()),
             ..HistoryFilter::default()
         })
     });

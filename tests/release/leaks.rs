@@ -48,10 +48,21 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
         let path = fixture.data.join(name);
         let exported = cli(
             &fixture,
-            &["history", "export", "--format", format, "--output", &path.display().to_string()],
+            &[
+                "history",
+                "export",
+                "--format",
+                format,
+                "--output",
+                &path.display().to_string(),
+            ],
         )
         .output()?;
-        assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+        assert!(
+            exported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&exported.stderr)
+        );
     }
     let release_id = summary["releaseId"].as_str().ok_or("the release id")?;
     let shown = cli(&fixture, &["history", "show", release_id, "--json"]).output()?;
@@ -87,7 +98,9 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
         "the log files were searched"
     );
     assert!(
-        places.iter().any(|(name, text)| name.ends_with("export.csv") && text.contains(release_id)),
+        places
+            .iter()
+            .any(|(name, text)| name.ends_with("export.csv") && text.contains(release_id)),
         "the CSV export holds the release and was searched"
     );
     for (place, text) in &places {

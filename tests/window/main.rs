@@ -686,3 +686,127 @@ async fn a_release_survives_leaving_its_page_and_cancels_on_return() -> TestResu
     assert!(containers.is_empty(), "no container was left: {containers:?}");
     Ok(())
 }
+
+/// History after two releases of the example (the second with a changed file): both are
+/// listed newest first, a filter narrows the list to nothing and clears, the first release's
+/// detail shows its test results and its log, and "Roll back to this" puts the first
+/// release's image back in the project's container.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    use_local_registry(data.path(), &registry)?;
+    let release = |tag: &str| -> Result<String, Box<dyn std::error::Error>> {
+        let output = std::process::Command::new(slipway_binary())
+            .args([
+                "release",
+                "--project",
+                &root.display().to_string(),
+                "--target",
+                "local",
+                "--yes",
+                "--json",
+            ])
+            .env("SLIPWAY_DATA_DIR", data.path())
+            .output()?;
+        let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .next_back()
+            .ok_or("a summary")?;
+        assert_eq!(summary["outcome"], "live", "{tag}: {summary}");
+        Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
+    };
+    let first = release("first")?;
+    std::fs::write(root.join("lettings/VERSION"), "2\n")?;
+    let second = release("second")?;
+    let ledger = slipway::history::Ledger::open(data.path())?;
+    let first_image = ledger
+        .release(&first)?
+        .and_then(|release| release.image_id)
+        .ok_or("first image")?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    open_page(&session, "History").await?;
+    let rows = "//*[@data-testid='history-row']";
+    wait_or_explain(&session, &format!("({rows})[2]"), UI_WAIT, "history-not-listed").await?;
+    let newest = session.wait_for(&format!("({rows})[1]"), UI_WAIT).await?;
+    let newest_id = session
+        .execute(&format!(
+            "return document.evaluate(\"({rows})[1]\", document, null, 9, null).singleNodeValue.dataset.releaseId"
+        ))
+        .await?;
+    assert_eq!(newest_id.as_str(), Some(second.as_str()), "newest first");
+    assert!(session.text(&newest).await?.contains("uncommitted changes"));
+
+    // A filter that matches nothing says so, and clearing it brings both back.
+    let search = session.wait_for("//*[@data-testid='history-search']", UI_WAIT).await?;
+    session.type_text(&search, "no-such-commit").await?;
+    let clear = wait_or_explain(&session, &button("Clear filters"), UI_WAIT, "history-no-empty-state").await?;
+    session.click(&clear).await?;
+    wait_or_explain(&session, &format!("({rows})[2]"), UI_WAIT, "history-not-cleared").await?;
+
+    // The first release: its tests and its log, then back to it.
+    session
+        .click(
+            &session
+                .wait_for(&format!("{rows}[@data-release-id='{first}']"), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    let detail = "//*[@data-testid='history-detail']";
+    wait_or_explain(
+        &session,
+        &format!("{detail}//h4[normalize-space()='Check results']"),
+        UI_WAIT,
+        "history-no-results",
+    )
+    .await?;
+    wait_or_explain(
+        &session,
+        &format!("{detail}//*[@data-testid='history-log-status'][contains(., 'Showing')]"),
+        UI_WAIT,
+        "history-no-log",
+    )
+    .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "history").await?;
+    if let Some(readme_shot) = std::env::var_os("SLIPWAY_HISTORY_SCREENSHOT") {
+        std::fs::write(readme_shot, session.screenshot().await?)?;
+    }
+    session
+        .click(
+            &session
+                .wait_for("//*[@data-testid='history-rollback']", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='history-rollback-status'][contains(., 'Rolled back')]",
+        120,
+        "history-rollback-not-live",
+    )
+    .await?;
+    session.end().await?;
+    let engine = slipway::docker::connect()?;
+    let container = format!("slipway-{}", slipway::project::project_id(&root));
+    let running = engine.inspect_container(&container, None).await?;
+    assert_eq!(
+        running.image.as_deref(),
+        Some(first_image.as_str()),
+        "the first image runs again"
+    );
+    let releases = ledger.releases(None, 10)?;
+    assert_eq!(releases[0].kind, "rollback");
+    assert_eq!(releases[0].source_id.as_deref(), Some(first.as_str()));
+    for name in slipway::docker::project_containers(&engine, &slipway::project::project_id(&root)).await? {
+        slipway::docker::remove_container(&engine, &name).await?;
+    }
+    Ok(())
+}
