@@ -102,9 +102,7 @@ impl Ledger {
                AND (?4 IS NULL OR started_at >= ?4)
                AND (?5 IS NULL OR started_at < ?5)
                AND (?6 IS NULL OR (started_at, id) < (SELECT started_at, id FROM releases WHERE id = ?6))
-               AND (?7 IS NULL OR id LIKE ?7 ESCAPE '\\' OR commit_sha LIKE ?7 ESCAPE '\\'
-                    OR branch LIKE ?7 ESCAPE '\\' OR image LIKE ?7 ESCAPE '\\'
-                    OR digest LIKE ?7 ESCAPE '\\' OR message LIKE ?7 ESCAPE '\\')
+               AND (?7 IS NULL OR search_text LIKE lower(?7) ESCAPE '\\')
              ORDER BY started_at DESC, id DESC LIMIT ?8"
         );
         self.with(|connection| {

@@ -71,7 +71,21 @@ const MIGRATIONS: &[&str] = &[
         step       TEXT NOT NULL,
         body       TEXT NOT NULL
     );
-    CREATE INDEX step_results_by_release ON step_results (release_id, seq);",
+    CREATE INDEX step_results_by_release ON step_results (release_id, seq);
+    -- History's text search reads one column, kept by triggers.
+    ALTER TABLE releases ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+    UPDATE releases SET search_text = lower(id || ' ' || COALESCE(commit_sha, '') || ' ' || COALESCE(branch, '') || ' '
+        || COALESCE(image, '') || ' ' || COALESCE(digest, '') || ' ' || COALESCE(message, ''));
+    CREATE TRIGGER releases_search_on_insert AFTER INSERT ON releases BEGIN
+        UPDATE releases SET search_text = lower(NEW.id || ' ' || COALESCE(NEW.commit_sha, '') || ' ' || COALESCE(NEW.branch, '')
+            || ' ' || COALESCE(NEW.image, '') || ' ' || COALESCE(NEW.digest, '') || ' ' || COALESCE(NEW.message, ''))
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER releases_search_on_update AFTER UPDATE OF commit_sha, branch, image, digest, message ON releases BEGIN
+        UPDATE releases SET search_text = lower(NEW.id || ' ' || COALESCE(NEW.commit_sha, '') || ' ' || COALESCE(NEW.branch, '')
+            || ' ' || COALESCE(NEW.image, '') || ' ' || COALESCE(NEW.digest, '') || ' ' || COALESCE(NEW.message, ''))
+        WHERE id = NEW.id;
+    END;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
