@@ -119,16 +119,7 @@ pub async fn rollback(
             .await
         }
     };
-    let mut ending = crate::history::Ending::default();
-    let (outcome, ending) = match deployed {
-        Ok(result) => {
-            ending.deploy_id = result.deploy_id;
-            ending.deploy_status = result.deploy_status;
-            ending.url = result.url;
-            (Outcome::Live, ending)
-        }
-        Err(failure) => failure.ending(ending),
-    };
+    let (outcome, ending) = super::deploy::ending_after(deployed, crate::history::Ending::default());
     conclude(
         context,
         &recorder,

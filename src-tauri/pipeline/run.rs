@@ -309,13 +309,5 @@ async fn run_steps(
             .await
         }
     };
-    match deployed {
-        Ok(result) => {
-            ending.deploy_id = result.deploy_id;
-            ending.deploy_status = result.deploy_status;
-            ending.url = result.url;
-            (Outcome::Live, ending)
-        }
-        Err(failure) => failure.ending(ending),
-    }
+    deploy::ending_after(deployed, ending)
 }

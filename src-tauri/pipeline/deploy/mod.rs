@@ -88,6 +88,19 @@ impl StepFailure {
     }
 }
 
+/// How a release ends after its deploy: live with where and which deploy, or the failure.
+pub(crate) fn ending_after(deployed: Result<DeployResult, StepFailure>, mut ending: Ending) -> (Outcome, Ending) {
+    match deployed {
+        Ok(result) => {
+            ending.deploy_id = result.deploy_id;
+            ending.deploy_status = result.deploy_status;
+            ending.url = result.url;
+            (Outcome::Live, ending)
+        }
+        Err(failure) => failure.ending(ending),
+    }
+}
+
 pub(crate) struct DeployResult {
     /// Where it answers; `None` when there is no URL to check (a deploy hook, a private service).
     pub url: Option<String>,
