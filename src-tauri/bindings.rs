@@ -75,6 +75,7 @@ pub fn render() -> String {
         decl::<history::StepResult>(&cfg),
         decl::<history::ReleaseDetail>(&cfg),
         decl::<history::ExportFormat>(&cfg),
+        decl::<pipeline::LiveNow>(&cfg),
         decl::<pipeline::Target>(&cfg),
         decl::<pipeline::Step>(&cfg),
         decl::<pipeline::PlannedStep>(&cfg),

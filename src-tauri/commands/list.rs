@@ -35,6 +35,7 @@ pub const COMMANDS: &[&str] = &[
     "release_log",
     "release_detail",
     "history_notice",
+    "live_now",
     "start_rollback",
     "export_releases",
     "list_tasks",

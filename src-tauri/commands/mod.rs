@@ -98,6 +98,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::release_log,
         release::release_detail,
         release::history_notice,
+        release::live_now,
         release::start_rollback,
         release::export_releases,
         tasks::list_tasks,

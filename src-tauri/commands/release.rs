@@ -119,6 +119,14 @@ pub async fn list_releases(
     on_ledger(move || ledger.list(&filter)).await
 }
 
+/// What runs now for the project at `path`, per target, asked of the target itself.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn live_now(state: State<'_, AppState>, path: String) -> Result<Vec<pipeline::LiveNow>, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::live_now(&state.release_context()?, &root).await
+}
+
 /// What the person should know about the history file itself (damaged and replaced, or
 /// written by a newer Slipway).
 #[tauri::command]

@@ -8,6 +8,7 @@
 
 mod deploy;
 mod gates;
+mod live;
 pub mod lock;
 mod plan;
 mod push;
@@ -29,6 +30,7 @@ pub use crate::project::needs_sentence;
 use crate::project::NeededValue;
 use crate::settings::Settings;
 
+pub use live::{live_now, LiveNow};
 pub use plan::plan;
 pub(crate) use plan::Scanned;
 pub use rollback::{rollback, RollbackTo};

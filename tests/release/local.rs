@@ -400,5 +400,32 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         before + 1,
         "nothing recorded"
     );
-    remove_project_containers(&fixture.root).await
+
+    // What is live is the container's release; once it is gone, History says so.
+    let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
+    let local = live
+        .iter()
+        .find(|live| live.target == Target::Local)
+        .ok_or("a Local answer")?;
+    assert_eq!(
+        local.release.as_ref().map(|release| release.id.as_str()),
+        Some(again.release_id.as_str())
+    );
+    assert!(local.note.is_none(), "{:?}", local.note);
+    remove_project_containers(&fixture.root).await?;
+    let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
+    let local = live
+        .iter()
+        .find(|live| live.target == Target::Local)
+        .ok_or("a Local answer")?;
+    assert!(local.release.is_none());
+    assert!(
+        local
+            .note
+            .as_deref()
+            .is_some_and(|note| note.starts_with("Nothing runs on this machine")),
+        "{:?}",
+        local.note
+    );
+    Ok(())
 }

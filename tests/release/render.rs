@@ -270,5 +270,17 @@ async fn a_render_rollback_returns_to_the_first_deploy() -> TestResult {
     assert_eq!(stored.source_id.as_deref(), Some(first.release_id.as_str()));
     assert_eq!(stored.deploy_id.as_deref(), Some("dep-3"));
     assert_eq!(stored.digest, first.digest, "the first's image");
+    // Render's own list says the rollback's deploy is live, and History matches it.
+    let live = pipeline::live_now(&setup.fixture.context, &setup.fixture.root).await?;
+    let on_render = live
+        .iter()
+        .find(|live| live.target == Target::Render)
+        .ok_or("a Render answer")?;
+    assert_eq!(
+        on_render.release.as_ref().map(|release| release.id.as_str()),
+        Some(rolled.release_id.as_str()),
+        "{:?}",
+        on_render.note
+    );
     Ok(())
 }

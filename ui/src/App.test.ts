@@ -24,6 +24,8 @@ function fakeBackend() {
         return [];
       case "history_notice":
         return null;
+      case "live_now":
+        return [];
       case "recent_projects":
         return recents;
       case "open_project": {

@@ -1,7 +1,8 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
+import type {
+  LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
 import { ProjectStore } from "../project/project.svelte";
 import HistoryPage from "./HistoryPage.svelte";
 import { FILTERS_KEY, formatDuration, HistoryStore, imageTag, PAGE_SIZE, shortDigest } from "./history.svelte";
@@ -127,6 +128,7 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     }),
     exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
     historyNotice: vi.fn(async () => null as string | null),
+    liveNow: vi.fn(async (_path: string) => [] as LiveNow[]),
     startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) => ({
       releaseId: "r9",
       outcome: "live" as const,
@@ -261,6 +263,20 @@ describe("the history page", () => {
     );
     // The list is read again and the rollback's own record is opened.
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
+  });
+
+  it("says what runs now per target, and when the target disagrees with the history", async () => {
+    const api = fakeApi();
+    api.liveNow.mockImplementation(async () => [
+      { target: "local", release: record("r1"), note: null },
+      { target: "render", release: null, note: "Render runs deploy dep-9, which Slipway did not make." },
+    ]);
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const banners = await screen.findAllByTestId("history-live");
+    expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
+    expect(banners[0]).toHaveTextContent("On this machine: live is the release of 3f2a1bc (0123456789ab)");
+    expect(banners[1]).toHaveTextContent("On Render:");
+    expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
   });
 
   it("offers no rollback on a release that never went live", async () => {

@@ -7,6 +7,7 @@ import {
   type ExportFormat,
   type GateReport,
   type HistoryFilter,
+  type LiveNow,
   type LintReport,
   type Outcome,
   type ReleaseDetail,
@@ -18,7 +19,7 @@ import {
 
 export type HistoryApi = Pick<
   Api,
-  "listReleases" | "releaseDetail" | "releaseLog" | "exportReleases" | "startRollback" | "historyNotice"
+  "listReleases" | "releaseDetail" | "releaseLog" | "exportReleases" | "startRollback" | "historyNotice" | "liveNow"
 >;
 
 export const PAGE_SIZE = 100;
@@ -160,12 +161,31 @@ export class HistoryStore {
     };
   }
 
+  /** What runs now for the open project, per target, as the targets say. */
+  live = $state<LiveNow[]>([]);
+
+  /** Asks the targets what runs (Docker, Render); a failure leaves the banner out. */
+  async loadLive(): Promise<void> {
+    const path = this.projectPath;
+    if (path === null) {
+      this.live = [];
+      return;
+    }
+    try {
+      const live = await this.api.liveNow(path);
+      if (path === this.projectPath) this.live = live;
+    } catch {
+      this.live = [];
+    }
+  }
+
   /** The open project changed (or none is open): reload. */
   setProject(path: string | null, name: string | null): void {
     if (path === this.projectPath && name === this.projectName && this.loaded) return;
     this.projectPath = path;
     this.projectName = name;
     void this.load();
+    void this.loadLive();
   }
 
   /** Changes filters and reloads at once; the search text goes through `setSearch`. */

@@ -561,6 +561,16 @@ export type ReleaseDetail = { release: ReleaseRecord, results: Array<StepResult>
 
 export type ExportFormat = "csv" | "json";
 
+export type LiveNow = { target: Target, 
+/**
+ * The release that runs, when the ledger knows it.
+ */
+release: ReleaseRecord | null, 
+/**
+ * When the target and the ledger disagree (or nothing runs), in a person's words.
+ */
+note: string | null, };
+
 export type Target = "local" | "render";
 
 export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify";

@@ -35,6 +35,7 @@ import type {
   ReleaseDetail,
   LogPage,
   ExportFormat,
+  LiveNow,
 } from "./bindings";
 
 export type {
@@ -86,6 +87,7 @@ export type {
   ReleaseDetail,
   LogPage,
   ExportFormat,
+  LiveNow,
   StepResult,
   Step,
   StepRecord,
@@ -197,6 +199,7 @@ export const api = {
   planRelease: (path: string, target: Target | null) => call<Plan>("plan_release", { path, target }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
+  liveNow: (path: string) => call<LiveNow[]>("live_now", { path }),
   historyNotice: () => call<string | null>("history_notice"),
   releaseDetail: (releaseId: string) => call<ReleaseDetail>("release_detail", { releaseId }),
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
