@@ -198,14 +198,8 @@ fn export(
             eprintln!("{count} release(s) written to {}.", path.display());
         }
         None => {
-            let releases = ledger.list(&HistoryFilter {
-                limit: Some(10_000),
-                ..filter
-            })?;
-            match format {
-                ExportFormat::Csv => print!("{}", history::export_csv(&releases)),
-                ExportFormat::Json => println!("{}", history::export_json(&releases)?),
-            }
+            let (text, _) = history::export_text(ledger, &filter, format)?;
+            println!("{}", text.trim_end_matches('\n'));
         }
     }
     Ok(())

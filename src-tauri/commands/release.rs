@@ -35,20 +35,14 @@ pub async fn start_release<R: tauri::Runtime>(
     options: ReleaseOptions,
     on_event: Channel<ReleaseEvent>,
 ) -> Result<ReleaseSummary, AppError> {
-    let root = project::resolve_folder(&path)?;
-    let context = state.release_context()?;
-    // Refused while one runs: the running one keeps its token, and Cancel keeps working.
-    let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
-    let sink: ReleaseSink = std::sync::Arc::new(move |event| {
-        // A closed window is no reason to stop the release.
-        let _ = on_event.send(event);
-    });
-    let result = pipeline::release(&context, &root, &options, task.token(), sink).await;
-    drop(task);
-    if let Ok(summary) = &result {
-        notify(&app, summary);
-    }
-    result
+    as_release_task(
+        &app,
+        &state,
+        &path,
+        on_event,
+        |context, root, cancel, sink| async move { pipeline::release(&context, &root, &options, &cancel, sink).await },
+    )
+    .await
 }
 
 /// Rolls the project at `path` back to release `to` (or the last good one), streaming its
@@ -64,17 +58,38 @@ pub async fn start_rollback<R: tauri::Runtime>(
     to: Option<String>,
     on_event: Channel<ReleaseEvent>,
 ) -> Result<ReleaseSummary, AppError> {
-    let root = project::resolve_folder(&path)?;
+    let to = to.map_or(pipeline::RollbackTo::LastGood, pipeline::RollbackTo::Release);
+    as_release_task(&app, &state, &path, on_event, |context, root, cancel, sink| async move {
+        pipeline::rollback(&context, &root, target, to, &cancel, sink).await
+    })
+    .await
+}
+
+/// Runs `work` as the project's release task: refused while one runs (the running one keeps
+/// its token, and Cancel keeps working), events sent to the window (a closed window is no
+/// reason to stop), and the OS told when it ends, for a person who looked away.
+async fn as_release_task<R, Work, Running>(
+    app: &tauri::AppHandle<R>,
+    state: &State<'_, AppState>,
+    path: &str,
+    on_event: Channel<ReleaseEvent>,
+    work: Work,
+) -> Result<ReleaseSummary, AppError>
+where
+    R: tauri::Runtime,
+    Work: FnOnce(pipeline::Context, std::path::PathBuf, tokio_util::sync::CancellationToken, ReleaseSink) -> Running,
+    Running: std::future::Future<Output = Result<ReleaseSummary, AppError>>,
+{
+    let root = project::resolve_folder(path)?;
     let context = state.release_context()?;
     let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
     let sink: ReleaseSink = std::sync::Arc::new(move |event| {
         let _ = on_event.send(event);
     });
-    let to = to.map_or(pipeline::RollbackTo::LastGood, pipeline::RollbackTo::Release);
-    let result = pipeline::rollback(&context, &root, target, to, task.token(), sink).await;
+    let result = work(context, root, task.token().clone(), sink).await;
     drop(task);
     if let Ok(summary) = &result {
-        notify(&app, summary);
+        notify(app, summary);
     }
     result
 }

@@ -9,7 +9,8 @@ mod query;
 mod schema;
 
 pub use query::{
-    detail, export_csv, export_json, export_to, ExportFormat, HistoryFilter, LogPage, ReleaseDetail, StepResult,
+    detail, export_csv, export_json, export_text, export_to, ExportFormat, HistoryFilter, LogPage, ReleaseDetail,
+    StepResult,
 };
 
 use std::path::{Path, PathBuf};

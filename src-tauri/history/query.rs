@@ -218,13 +218,12 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Writes the releases `filter` lists (all of them, not one page) to `path`.
-pub fn export_to(
+/// The releases `filter` lists (all of them, not one page) as CSV or JSON, with their count.
+pub fn export_text(
     ledger: &Ledger,
     filter: &HistoryFilter,
     format: ExportFormat,
-    path: &std::path::Path,
-) -> Result<u32, crate::error::AppError> {
+) -> Result<(String, u32), HistoryError> {
     let releases = ledger.list(&HistoryFilter {
         limit: Some(filter.limit.unwrap_or(10_000)),
         ..filter.clone()
@@ -233,6 +232,17 @@ pub fn export_to(
         ExportFormat::Csv => export_csv(&releases),
         ExportFormat::Json => export_json(&releases)?,
     };
+    Ok((text, u32::try_from(releases.len()).unwrap_or(u32::MAX)))
+}
+
+/// Writes [`export_text`] to `path`; returns how many releases it holds.
+pub fn export_to(
+    ledger: &Ledger,
+    filter: &HistoryFilter,
+    format: ExportFormat,
+    path: &std::path::Path,
+) -> Result<u32, crate::error::AppError> {
+    let (text, count) = export_text(ledger, filter, format)?;
     std::fs::write(path, text).map_err(|error| {
         crate::error::AppError::new(
             crate::error::ErrorKind::Io,
@@ -240,7 +250,7 @@ pub fn export_to(
             "Choose a folder you can write to, with free space.",
         )
     })?;
-    Ok(u32::try_from(releases.len()).unwrap_or(u32::MAX))
+    Ok(count)
 }
 
 /// The list as CSV, one release per line, every value through the redactor.
