@@ -82,8 +82,8 @@ fn failed(id: CheckId, name: &str, error: AppError) -> DoctorCheck {
         name: name.to_owned(),
         ok: false,
         required: true,
-        detail: error.message,
-        hint: Some(error.hint),
+        hint: Some(error.cli_hint().to_owned()),
+        detail: error.detail.unwrap_or(error.message),
     }
 }
 

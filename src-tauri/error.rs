@@ -1,9 +1,12 @@
-//! The one error the UI and the CLI show: `{kind, message, hint}`.
+//! The one error the UI and the CLI show: `{kind, message, hint, action, detail, terminalHint}`.
 //!
 //! Each room has its own `thiserror` enum and converts it into [`AppError`] at its edge,
-//! choosing a kind from the closed list below and a hint that says what to do. Messages and
-//! hints pass through the redactor when the error is made, so no secret can reach a window,
-//! a log line or a Sentry event through an error.
+//! choosing a kind from the closed list below, a plain sentence of what happened, a hint that
+//! says what to do in a person's words and, where it helps, the one action that fixes it. The
+//! raw cause (an HTTP status, an engine message) goes in `detail`, which the window folds
+//! away; the CLI adds `terminal_hint` (a command to type). Every text passes through the
+//! redactor when the error is made, so no secret can reach a window, a log line or a Sentry
+//! event through an error.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -80,15 +83,43 @@ impl ErrorKind {
     }
 }
 
+/// The one button that fixes an error or takes the person where it is fixed. The window
+/// picks one from the kind when the error names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorAction {
+    /// Try the same thing again.
+    Retry,
+    /// Start the Docker Engine (Docker Desktop on macOS and Windows; how to, on Linux).
+    StartDocker,
+    /// Settings → Accounts, to enter a new token.
+    ReenterToken,
+    /// Settings → Accounts, to connect a service.
+    OpenAccounts,
+    /// The open project's settings (commands, image, target).
+    OpenProjectSettings,
+    /// The Release page's plan, to look at it again.
+    ReviewPlan,
+    /// Open another project folder.
+    OpenProject,
+}
+
 /// The serialisable error every command and CLI path ends in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct AppError {
     pub kind: ErrorKind,
-    /// What happened, in plain words.
+    /// What happened, in one plain sentence.
     pub message: String,
-    /// What the user can do about it.
+    /// What the person can do about it, in their words (no commands, no flags).
     pub hint: String,
+    /// The button that fixes it, when the kind alone does not say.
+    pub action: Option<ErrorAction>,
+    /// The raw cause (a status code, an engine or tool message), folded in the window.
+    pub detail: Option<String>,
+    /// What to do in a terminal, for the CLI (a command or a flag).
+    pub terminal_hint: Option<String>,
 }
 
 impl AppError {
@@ -100,11 +131,37 @@ impl AppError {
             kind,
             message: redact(&message.into()).into_owned(),
             hint: redact(&hint.into()).into_owned(),
+            action: None,
+            detail: None,
+            terminal_hint: None,
         };
         if kind == ErrorKind::Unknown {
             tracing::error!(kind = "unknown", "{}", error.message);
         }
         error
+    }
+
+    /// The button that fixes it.
+    pub fn with_action(mut self, action: ErrorAction) -> Self {
+        self.action = Some(action);
+        self
+    }
+
+    /// The raw cause, for the folded technical details (redacted like the rest).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(redact(&detail.into()).into_owned());
+        self
+    }
+
+    /// What to type in a terminal, which the CLI shows instead of the hint.
+    pub fn in_terminal(mut self, hint: impl Into<String>) -> Self {
+        self.terminal_hint = Some(redact(&hint.into()).into_owned());
+        self
+    }
+
+    /// The hint as the CLI prints it: the terminal wording when there is one.
+    pub fn cli_hint(&self) -> &str {
+        self.terminal_hint.as_deref().unwrap_or(&self.hint)
     }
 }
 

@@ -89,30 +89,59 @@ pub enum ApiError {
 }
 
 impl From<ApiError> for AppError {
+    /// A plain sentence naming the service; the status code and the service's words go in
+    /// the detail.
     fn from(error: ApiError) -> Self {
-        let (kind, hint) = match &error {
-            ApiError::Unauthorized { .. } => (
+        use crate::error::ErrorAction;
+        let detail = error.to_string();
+        let plain = |kind, message: String, hint: &str| AppError::new(kind, message, hint).with_detail(detail.clone());
+        match &error {
+            ApiError::Unauthorized { service } => plain(
                 ErrorKind::RegistryAuth,
-                "The token is wrong or expired: create a new one and enter it in Settings.",
-            ),
-            ApiError::Forbidden { .. } => (
+                format!("{service} did not accept your token."),
+                "The token is wrong or has expired: create a new one and enter it.",
+            )
+            .with_action(ErrorAction::ReenterToken),
+            ApiError::Forbidden { service, .. } => plain(
                 ErrorKind::RegistryDenied,
-                "The token lacks a permission: create one with the permissions Settings lists.",
-            ),
-            ApiError::NotFound { .. } => (
+                format!("Your {service} token is missing a permission."),
+                "Create a token with the permissions Settings lists and enter it.",
+            )
+            .with_action(ErrorAction::ReenterToken),
+            ApiError::NotFound { service, what } => plain(
                 ErrorKind::NotFound,
-                "Check the names in Settings (organization, project, service).",
-            ),
-            ApiError::RateLimited { .. } => (ErrorKind::RateLimited, "Wait a moment, then try again."),
-            ApiError::Status { .. } | ApiError::Unreadable { .. } => {
-                (ErrorKind::Unknown, "Try again later; the log folder has the details.")
-            }
-            ApiError::Network { .. } => (
+                format!("{service} has no {what}."),
+                "Check the names chosen for this service in Settings (organization, project, service).",
+            )
+            .with_action(ErrorAction::OpenAccounts),
+            ApiError::RateLimited {
+                service,
+                retry_after_secs,
+            } => plain(
+                ErrorKind::RateLimited,
+                format!("{service} asked Slipway to slow down."),
+                &format!("Wait {retry_after_secs} seconds, then try again."),
+            )
+            .with_action(ErrorAction::Retry),
+            ApiError::Status { service, status, .. } if *status >= 500 => plain(
                 ErrorKind::Network,
-                "Check your connection and the service's address in Settings.",
-            ),
-        };
-        AppError::new(kind, error.to_string(), hint)
+                format!("{service} is having trouble right now."),
+                "Try again in a few minutes; the service's status page says when it is back.",
+            )
+            .with_action(ErrorAction::Retry),
+            ApiError::Status { service, .. } | ApiError::Unreadable { service, .. } => plain(
+                ErrorKind::Unknown,
+                format!("{service} gave an answer Slipway did not expect."),
+                "Try again; the technical details say what it answered.",
+            )
+            .with_action(ErrorAction::Retry),
+            ApiError::Network { service, .. } => plain(
+                ErrorKind::Network,
+                format!("{service} could not be reached."),
+                "Check your internet connection, then try again.",
+            )
+            .with_action(ErrorAction::Retry),
+        }
     }
 }
 

@@ -673,7 +673,10 @@ pub(crate) fn fail(error: &crate::error::AppError) -> ExitCode {
     // The terminal gets the error once, below; the log file keeps it. A bug was already
     // logged at error level (and reported) when it was made.
     tracing::info!(kind = ?error.kind, "{}", error.message);
-    eprintln!("error: {}\nhint: {}", error.message, error.hint);
+    match &error.detail {
+        Some(detail) => eprintln!("error: {} ({detail})\nhint: {}", error.message, error.cli_hint()),
+        None => eprintln!("error: {}\nhint: {}", error.message, error.cli_hint()),
+    }
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -48,6 +48,7 @@ pub(super) async fn run_release(
             print_json(&serde_json::json!({
                 "kind": "summary", "releaseId": null, "outcome": "error",
                 "message": error.message, "hint": error.hint,
+                "detail": error.detail, "terminalHint": error.terminal_hint,
             }));
         }
         fail(&error)
@@ -152,6 +153,7 @@ pub(super) async fn run_rollback(
                 print_json(&serde_json::json!({
                     "kind": "summary", "releaseId": null, "outcome": "error",
                     "message": error.message, "hint": error.hint,
+                "detail": error.detail, "terminalHint": error.terminal_hint,
                 }));
             }
             fail(&error)
@@ -214,7 +216,11 @@ fn render_plan(plan: &Plan) -> String {
         }
     }
     for blocker in &plan.blockers {
-        text.push_str(&format!("blocked: {}\n  hint: {}\n", blocker.message, blocker.hint));
+        text.push_str(&format!(
+            "blocked: {}\n  hint: {}\n",
+            blocker.message,
+            blocker.cli_hint()
+        ));
     }
     text
 }
@@ -273,7 +279,7 @@ pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Op
                 summary
                     .error
                     .as_ref()
-                    .map(|error| format!("\nhint: {}", error.hint))
+                    .map(|error| format!("\nhint: {}", error.cli_hint()))
                     .unwrap_or_default()
             ),
         },

@@ -71,39 +71,98 @@ pub enum DockerError {
 }
 
 impl From<DockerError> for AppError {
+    /// One plain sentence and what to do for the window; the engine's own words in the
+    /// detail; the command to type for the CLI.
     fn from(error: DockerError) -> Self {
-        let (kind, hint) = match &error {
-            DockerError::Unreachable { .. } | DockerError::Timeout { .. } => (
+        use crate::error::ErrorAction;
+        let detail = error.to_string();
+        let plain = |kind, message: &str, hint: &str| AppError::new(kind, message, hint).with_detail(detail.clone());
+        match &error {
+            DockerError::Unreachable { .. } | DockerError::Timeout { .. } => plain(
                 ErrorKind::DockerUnavailable,
+                "Docker isn't running.",
+                "Start Docker (Docker Desktop on macOS and Windows), wait until it says it is running, then try again.",
+            )
+            .with_action(ErrorAction::StartDocker)
+            .in_terminal(
                 "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST.",
             ),
-            DockerError::PermissionDenied { .. } => (
+            DockerError::PermissionDenied { .. } => plain(
                 ErrorKind::DockerUnavailable,
-                "Allow your user to use Docker: `sudo usermod -aG docker $USER`, then log out and back in.",
-            ),
-            DockerError::InvalidReference(_) => (ErrorKind::Validation, "Correct the image name in the project's settings."),
-            DockerError::Context(_) => (ErrorKind::Io, "Check the Dockerfile path and that the project's files can be read."),
-            DockerError::BaseImage { .. } => (
+                "Docker is running but your account may not use it.",
+                "Add your account to the docker group, then log out and back in.",
+            )
+            .with_action(ErrorAction::StartDocker)
+            .in_terminal("Allow your user to use Docker: `sudo usermod -aG docker $USER`, then log out and back in."),
+            DockerError::InvalidReference(_) => plain(
+                ErrorKind::Validation,
+                "The image name is not valid.",
+                "Correct where your image goes in the project's settings.",
+            )
+            .with_action(ErrorAction::OpenProjectSettings),
+            DockerError::Context(_) => plain(
+                ErrorKind::Io,
+                "The project's files could not be read for the build.",
+                "Check the Dockerfile in the project's settings and that the project's files can be read.",
+            )
+            .with_action(ErrorAction::OpenProjectSettings),
+            DockerError::BaseImage { .. } => plain(
                 ErrorKind::Precondition,
-                "Check the FROM line: the image name, that you are online, and that your account may pull it (docker login).",
+                "The image the Dockerfile starts from could not be fetched.",
+                "Check the FROM line's image name and that you are online; a private image needs its registry connected.",
+            )
+            .with_action(ErrorAction::Retry)
+            .in_terminal("Check the FROM line: the image name, that you are online, and that your account may pull it (docker login)."),
+            DockerError::BuildFailed { .. } => plain(
+                ErrorKind::Precondition,
+                "A step of the Dockerfile failed.",
+                "Fix the failing step (its output is in the build's log), then release again.",
             ),
-            DockerError::BuildFailed { .. } => (ErrorKind::Precondition, "Fix the failing Dockerfile step (its output is above), then build again."),
-            DockerError::RegistryAuth { .. } => (ErrorKind::RegistryAuth, "Re-enter the registry username and access token in Settings."),
-            DockerError::RegistryDenied { .. } => (
+            DockerError::RegistryAuth { .. } => plain(
+                ErrorKind::RegistryAuth,
+                "The registry refused your login.",
+                "Enter your registry username and a new access token.",
+            )
+            .with_action(ErrorAction::ReenterToken),
+            DockerError::RegistryDenied { .. } => plain(
                 ErrorKind::RegistryDenied,
-                "Use an access token with Read & Write permission, and check the repository belongs to that account.",
-            ),
-            DockerError::RegistryUnreachable { .. } => (ErrorKind::Network, "Check the registry address and your connection, then push again."),
-            DockerError::DiskFull(_) => (ErrorKind::Io, "Free disk space (for example `docker system prune`), then try again."),
-            DockerError::Engine(_) => (ErrorKind::Unknown, "Try again; the log folder has the engine's full answer."),
-            DockerError::InUse(_) => (
+                "The registry accepted your login but refused the push.",
+                "Use an access token that may read and write, for a repository your account owns.",
+            )
+            .with_action(ErrorAction::ReenterToken),
+            DockerError::RegistryUnreachable { .. } => plain(
+                ErrorKind::Network,
+                "The registry could not be reached.",
+                "Check your connection and the registry's address, then try again.",
+            )
+            .with_action(ErrorAction::Retry),
+            DockerError::DiskFull(_) => plain(
+                ErrorKind::Io,
+                "The disk is full.",
+                "Free some disk space (remove old images on the Images page), then try again.",
+            )
+            .with_action(ErrorAction::Retry)
+            .in_terminal("Free disk space (for example `docker system prune`), then try again."),
+            DockerError::Engine(_) => plain(
+                ErrorKind::Unknown,
+                "Docker could not do it.",
+                "Try again; the technical details say what Docker answered.",
+            )
+            .with_action(ErrorAction::Retry),
+            DockerError::InUse(_) => plain(
                 ErrorKind::Precondition,
-                "Stop and remove the container that uses it (docker ps -a shows it), then remove the image.",
-            ),
-            DockerError::NoSuchImage(_) => (ErrorKind::NotFound, "Refresh the list: the image is already gone."),
-            DockerError::Cancelled => (ErrorKind::Cancelled, "Run it again when you are ready."),
-        };
-        AppError::new(kind, error.to_string(), hint)
+                "A container still uses this image.",
+                "Stop the project's container first (on the Release page), then remove the image.",
+            )
+            .in_terminal("Stop and remove the container that uses it (docker ps -a shows it), then remove the image."),
+            DockerError::NoSuchImage(_) => plain(
+                ErrorKind::NotFound,
+                "The image is already gone.",
+                "Refresh the list.",
+            )
+            .with_action(ErrorAction::Retry),
+            DockerError::Cancelled => plain(ErrorKind::Cancelled, "Cancelled.", "Run it again when you are ready."),
+        }
     }
 }
 

@@ -74,8 +74,10 @@ pub async fn release(
                 plan.dirty_files.len(),
                 plan.dirty_files.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
             ),
-            "Commit them first, or confirm to release them as they are (--yes in the CLI); the history records it.",
-        ));
+            "Commit them first, or confirm that you want to release them as they are; History will say so.",
+        )
+        .with_action(crate::error::ErrorAction::ReviewPlan)
+        .in_terminal("Commit them first, or pass --yes to release them as they are; the history records it."));
     }
     if plan.target == Target::Render {
         deploy::check_render_accounts(context, &plan).await?;
@@ -175,6 +177,9 @@ pub(super) fn conclude(
             kind: ErrorKind::from_word(kind),
             message: crate::secrets::redact(ending.message.as_deref().unwrap_or_default()).into_owned(),
             hint: crate::secrets::redact(ending.error_hint.as_deref().unwrap_or_default()).into_owned(),
+            action: None,
+            detail: None,
+            terminal_hint: None,
         }),
         message: ending.message.map(|text| crate::secrets::redact(&text).into_owned()),
     };

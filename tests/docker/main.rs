@@ -196,8 +196,20 @@ async fn a_missing_engine_socket_says_to_start_the_engine() -> TestResult {
         .ok_or("must fail")?;
     let shown: AppError = error.into();
     assert_eq!(shown.kind, ErrorKind::DockerUnavailable);
-    assert!(shown.message.contains("does not exist"), "{}", shown.message);
-    assert!(shown.hint.contains("Start the Docker Engine"));
+    assert_eq!(shown.message, "Docker isn't running.");
+    assert!(shown.hint.starts_with("Start Docker"), "{}", shown.hint);
+    assert!(
+        !shown.hint.contains('`'),
+        "no commands in the window's words: {}",
+        shown.hint
+    );
+    let detail = shown.detail.clone().unwrap_or_default();
+    assert!(detail.contains("does not exist"), "{detail}");
+    assert!(
+        shown.cli_hint().contains("sudo systemctl start docker"),
+        "{}",
+        shown.cli_hint()
+    );
     Ok(())
 }
 

@@ -5,13 +5,25 @@ export type ErrorKind = "dockerUnavailable" | "keyringUnavailable" | "registryAu
 
 export type AppError = { kind: ErrorKind, 
 /**
- * What happened, in plain words.
+ * What happened, in one plain sentence.
  */
 message: string, 
 /**
- * What the user can do about it.
+ * What the person can do about it, in their words (no commands, no flags).
  */
-hint: string, };
+hint: string, 
+/**
+ * The button that fixes it, when the kind alone does not say.
+ */
+action: ErrorAction | null, 
+/**
+ * The raw cause (a status code, an engine or tool message), folded in the window.
+ */
+detail: string | null, 
+/**
+ * What to do in a terminal, for the CLI (a command or a flag).
+ */
+terminalHint: string | null, };
 
 export type AppInfo = { version: string, dataDir: string, logDir: string, };
 

@@ -16,6 +16,7 @@ import type {
   DoctorReport,
   ImagesOverview,
   PushedImage,
+  ErrorAction,
   ErrorKind,
   ProjectDetails,
   ProjectSettings,
@@ -71,6 +72,7 @@ export type {
   CheckId,
   DoctorCheck,
   DoctorReport,
+  ErrorAction,
   ErrorKind,
   GitState,
   ProjectSummary,
@@ -97,16 +99,23 @@ export type {
   Target,
 } from "./bindings";
 
-/** An error from the backend (or the bridge itself), as `{kind, message, hint}`. */
+/** An error from the backend (or the bridge itself): what happened, what to do, the button
+ * that does it, and the raw cause for "Technical details". */
 export class SlipwayError extends Error implements AppError {
   readonly kind: ErrorKind;
   readonly hint: string;
+  readonly action: ErrorAction | null;
+  readonly detail: string | null;
+  readonly terminalHint: string | null;
 
-  constructor(error: AppError) {
+  constructor(error: Pick<AppError, "kind" | "message" | "hint"> & Partial<AppError>) {
     super(error.message);
     this.name = "SlipwayError";
     this.kind = error.kind;
     this.hint = error.hint;
+    this.action = error.action ?? null;
+    this.detail = error.detail ?? null;
+    this.terminalHint = error.terminalHint ?? null;
   }
 }
 
@@ -127,8 +136,10 @@ export function toSlipwayError(raw: unknown): SlipwayError {
   const message = raw instanceof Error ? raw.message : String(raw);
   return new SlipwayError({
     kind: "unknown",
-    message: message || "Something went wrong.",
+    message: "Something went wrong inside Slipway.",
     hint: "Try again. If it keeps happening, the log folder (Settings) has the details.",
+    action: "retry",
+    detail: message || null,
   });
 }
 
