@@ -16,6 +16,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState)
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(state)
         .setup(move |app| {
             // Every change to the running tasks reaches every window, whatever page it shows.

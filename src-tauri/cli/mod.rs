@@ -105,10 +105,34 @@ pub enum Command {
         /// `local` or `render`; default: the target of the release given with --to, else local.
         #[arg(long, value_enum)]
         target: Option<TargetArg>,
+        /// Go ahead without asking (required when not at a terminal).
+        #[arg(long)]
+        yes: bool,
         /// Print events as JSON lines, the last one a summary.
         #[arg(long)]
         json: bool,
     },
+    /// Ship the image of a release that went live on this machine to Render: no rebuild,
+    /// no gates run again; the history records it as promoted from that release.
+    Promote {
+        /// The release to promote (an id from `slipway history`).
+        id: String,
+        /// Where to: only `render`.
+        #[arg(long, value_enum, default_value = "render")]
+        to: PromoteTo,
+        /// Go ahead without asking (required when not at a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Print events as JSON lines, the last one a summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where a promotion goes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PromoteTo {
+    Render,
 }
 
 /// Which releases: every option narrows the list.
@@ -328,6 +352,7 @@ pub fn run(command: Command) -> ExitCode {
             project,
             to,
             target,
+            yes,
             json,
         } => runtime.block_on(release::run_rollback(
             &paths,
@@ -335,8 +360,15 @@ pub fn run(command: Command) -> ExitCode {
             &project,
             to,
             target.map(Into::into),
+            yes,
             json,
         )),
+        Command::Promote {
+            id,
+            to: PromoteTo::Render,
+            yes,
+            json,
+        } => runtime.block_on(release::run_promote(&paths, settings, &id, yes, json)),
         Command::History(args) => crate::cli::history::run(&paths, settings, *args),
         Command::Project(ProjectCommand::Show { project, json }) => project_settings::show(&paths, &project, json),
         Command::Project(ProjectCommand::Set { project, field, value }) => {

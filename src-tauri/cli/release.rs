@@ -44,13 +44,7 @@ pub(super) async fn run_release(
     json: bool,
 ) -> ExitCode {
     let could_not_run = |error: AppError| {
-        if json {
-            print_json(&serde_json::json!({
-                "kind": "summary", "releaseId": null, "outcome": "error",
-                "message": error.message, "hint": error.hint,
-                "detail": error.detail, "terminalHint": error.terminal_hint,
-            }));
-        }
+        print_error_summary(&error, json);
         fail(&error)
     };
     let root = match project::resolve_folder(project_dir) {
@@ -120,6 +114,7 @@ pub(super) async fn run_rollback(
     project_dir: &str,
     to: Option<String>,
     target: Option<pipeline::Target>,
+    yes: bool,
     json: bool,
 ) -> ExitCode {
     let root = match project::resolve_folder(project_dir) {
@@ -141,21 +136,74 @@ pub(super) async fn run_rollback(
         Some(id) => pipeline::RollbackTo::Release(id),
         None => pipeline::RollbackTo::LastGood,
     };
+    if !confirmed(yes, "Roll back now? It replaces what runs.") {
+        return refused_without_yes(json);
+    }
     let (cancel, sink) = cancellable_sink(json);
-    match pipeline::rollback(&context, &root, target, to, &cancel, sink).await {
+    shipped(pipeline::rollback(&context, &root, target, to, &cancel, sink).await, json)
+}
+
+/// `slipway promote ID --to render`: the image of a release that went live on this machine
+/// shipped to Render, with no rebuild and no gate run.
+pub(super) async fn run_promote(paths: &AppPaths, settings: Settings, id: &str, yes: bool, json: bool) -> ExitCode {
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => return fail(&error),
+    };
+    if !confirmed(yes, &format!("Promote release {id} to Render? It replaces what runs there.")) {
+        return refused_without_yes(json);
+    }
+    let (cancel, sink) = cancellable_sink(json);
+    shipped(pipeline::promote(&context, id, &cancel, sink).await, json)
+}
+
+/// Whether the person agreed: `--yes`, or "y" typed at a terminal. Without a terminal
+/// nothing is shipped unasked.
+fn confirmed(yes: bool, question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return true;
+    }
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim().eq_ignore_ascii_case("y")
+}
+
+fn refused_without_yes(json: bool) -> ExitCode {
+    let error = AppError::new(
+        crate::error::ErrorKind::Cancelled,
+        "Nothing was shipped: it was not confirmed.",
+        "Pass --yes to go ahead without being asked.",
+    );
+    print_error_summary(&error, json);
+    fail(&error)
+}
+
+fn print_error_summary(error: &AppError, json: bool) {
+    if json {
+        print_json(&serde_json::json!({
+            "kind": "summary", "releaseId": null, "outcome": "error",
+            "message": error.message, "hint": error.hint,
+            "detail": error.detail, "terminalHint": error.terminal_hint,
+        }));
+    }
+}
+
+/// The exit code of a rollback or promotion: 0 live, 1 it ran and did not go live, 2 it
+/// could not start.
+fn shipped(result: Result<pipeline::ReleaseSummary, AppError>, json: bool) -> ExitCode {
+    match result {
         Ok(summary) => match summary.outcome {
             Outcome::Live => ExitCode::SUCCESS,
             Outcome::Error => ExitCode::from(EXIT_USAGE),
             _ => ExitCode::FAILURE,
         },
         Err(error) => {
-            if json {
-                print_json(&serde_json::json!({
-                    "kind": "summary", "releaseId": null, "outcome": "error",
-                    "message": error.message, "hint": error.hint,
-                "detail": error.detail, "terminalHint": error.terminal_hint,
-                }));
-            }
+            print_error_summary(&error, json);
             fail(&error)
         }
     }
@@ -235,6 +283,9 @@ pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Op
         ),
         ReleaseEvent::RollbackStarted { release_id, source_id } => {
             format!("Rollback {release_id}: shipping release {source_id} again")
+        }
+        ReleaseEvent::PromoteStarted { release_id, source_id } => {
+            format!("Promotion {release_id}: shipping release {source_id}'s image to Render")
         }
         ReleaseEvent::Step {
             step,

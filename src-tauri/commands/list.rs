@@ -37,6 +37,7 @@ pub const COMMANDS: &[&str] = &[
     "history_notice",
     "live_now",
     "start_rollback",
+    "start_promote",
     "export_releases",
     "list_tasks",
     "cancel_task",

@@ -100,6 +100,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::history_notice,
         release::live_now,
         release::start_rollback,
+        release::start_promote,
         release::export_releases,
         tasks::list_tasks,
         tasks::cancel_task,

@@ -11,8 +11,7 @@ use crate::docker;
 use crate::error::AppError;
 use crate::history::{HistoryFilter, Outcome, ReleaseRecord};
 use crate::project;
-use crate::render::{deploy_phase, DeployPhase, RenderClient};
-use crate::secrets::{SecretStore, Service};
+use crate::render::{deploy_phase, DeployPhase};
 
 /// What runs on one target, as the target says, with the ledger's release when it knows it.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -87,20 +86,22 @@ async fn render(context: &Context, released: &[ReleaseRecord], last: &ReleaseRec
         release,
         note,
     };
-    let store = SecretStore::os(&context.data_dir);
-    let service = store
-        .account(Service::Render, "default")
-        .and_then(|account| account.project);
-    let (Some(service), Ok(key)) = (service, store.secret(Service::Render, "default")) else {
-        return answer(
-            Some(last.clone()),
-            Some("Render is not connected with an API key, so this is the history's word, not Render's.".to_owned()),
-        );
+    let (client, service) = match super::deploy::connected_render(context).await {
+        Ok(Some(connected)) => connected,
+        Ok(None) => {
+            return answer(
+                Some(last.clone()),
+                Some("Render is not connected with an API key, so this is the history's word, not Render's.".to_owned()),
+            )
+        }
+        Err(error) => {
+            return answer(
+                Some(last.clone()),
+                Some(format!("Render could not be asked ({}): this is the history's word.", error.message)),
+            )
+        }
     };
-    let deploys = match RenderClient::new(&context.settings.render_api(), key) {
-        Ok(client) => client.deploys(&service, None).await,
-        Err(error) => Err(error),
-    };
+    let deploys = client.deploys(&service, None).await;
     match deploys {
         Ok(deploys) => {
             let live = deploys

@@ -11,6 +11,7 @@ mod gates;
 mod live;
 pub mod lock;
 mod plan;
+mod promote;
 mod push;
 mod recorder;
 mod rollback;
@@ -32,6 +33,7 @@ use crate::settings::Settings;
 
 pub use live::{live_now, LiveNow};
 pub use plan::plan;
+pub use promote::promote;
 pub(crate) use plan::Scanned;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
@@ -255,6 +257,12 @@ pub enum ReleaseEvent {
     /// A rollback began: it ships `source_id`'s image again, with no gate run.
     #[serde(rename_all = "camelCase")]
     RollbackStarted {
+        release_id: String,
+        source_id: String,
+    },
+    /// A promotion began: it ships `source_id`'s image (live on this machine) to Render.
+    #[serde(rename_all = "camelCase")]
+    PromoteStarted {
         release_id: String,
         source_id: String,
     },

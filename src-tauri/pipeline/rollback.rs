@@ -6,15 +6,15 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{Deployer, LocalDeployer, RenderDeployer};
+use super::deploy::{connected_render, Deployer, LocalDeployer, RenderDeployer};
 use super::recorder::Recorder;
 use super::run::{conclude, current_user, machine_name, take_lock};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorAction, ErrorKind};
+use crate::http::ApiError;
 use crate::history::{new_release_id, HistoryFilter, NewRelease, Outcome, ReleaseRecord};
 use crate::project;
-use crate::secrets::{SecretStore, Service};
 
 /// What to roll back to: a release id, or the last release that went live before the one
 /// live now.
@@ -44,7 +44,7 @@ pub async fn rollback(
         })?,
         RollbackTo::LastGood => last_good(context, &project_path, target).await?,
     };
-    refuse_unless_shippable(context, &project_path, target, &source).await?;
+    let render_service = refuse_unless_shippable(context, &project_path, target, &source).await?;
 
     // What the Local target needs, before anything is recorded.
     let local = match target {
@@ -113,7 +113,7 @@ pub async fn rollback(
         Target::Render => {
             RenderDeployer {
                 context,
-                service_id: render_service(context).unwrap_or_default(),
+                service_id: render_service.unwrap_or_default(),
             }
             .roll_back(&source, &recorder, cancel)
             .await
@@ -133,12 +133,6 @@ pub async fn rollback(
 
 fn local_container(root: &Path) -> String {
     format!("slipway-{}", project::project_id(root))
-}
-
-fn render_service(context: &Context) -> Option<String> {
-    SecretStore::os(&context.data_dir)
-        .account(Service::Render, "default")
-        .and_then(|account| account.project)
 }
 
 /// The release live now on `target`: the one the project's container was started by
@@ -191,13 +185,14 @@ async fn last_good(context: &Context, project_path: &str, target: Target) -> Res
         })
 }
 
-/// Refuses, with the reason and what to do, a rollback that cannot ship `source`.
+/// Refuses, with the reason and what to do, a rollback that cannot ship `source`; on Render,
+/// returns the service it goes to.
 async fn refuse_unless_shippable(
     context: &Context,
     project_path: &str,
     target: Target,
     source: &ReleaseRecord,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     let refuse = |message: String, hint: &str| Err(AppError::new(ErrorKind::Precondition, message, hint));
     if source.project_path != project_path {
         return refuse(
@@ -247,13 +242,33 @@ async fn refuse_unless_shippable(
                     "Pick a release that Slipway deployed with a Render API key.",
                 );
             }
-            if render_service(context).is_none() {
-                return refuse(
-                    "Render is not connected with an API key.".to_owned(),
-                    "Connect Render in Settings and pick the service.",
-                );
+            let Some((client, service)) = connected_render(context).await? else {
+                return Err(AppError::new(
+                    ErrorKind::Precondition,
+                    "Render is not connected with an API key.",
+                    "Connect Render with an API key and pick the service.",
+                )
+                .with_action(ErrorAction::OpenAccounts));
+            };
+            // Render answers 404 for a deploy of another service: the one connected now is
+            // not the one the release went to.
+            let deploy_id = source.deploy_id.as_deref().unwrap_or_default();
+            match client.deploy(&service, deploy_id).await {
+                Ok(_) => return Ok(Some(service)),
+                Err(ApiError::NotFound { .. }) => {
+                    return Err(AppError::new(
+                        ErrorKind::Precondition,
+                        format!(
+                            "Release {} went to another Render service than the one connected now ({service}).",
+                            source.id
+                        ),
+                        "Connect the service that release went to, or roll back to a release of this one.",
+                    )
+                    .with_action(ErrorAction::OpenAccounts))
+                }
+                Err(error) => return Err(error.into()),
             }
         }
     }
-    Ok(())
+    Ok(None)
 }

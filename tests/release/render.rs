@@ -284,3 +284,144 @@ async fn a_render_rollback_returns_to_the_first_deploy() -> TestResult {
     );
     Ok(())
 }
+
+/// A release that went live on this machine is promoted to Render: no rebuild and no gate
+/// run, the very image (same engine id, same registry digest) deployed by digest, and the
+/// ledger records a promotion of it with its gate results carried over and marked.
+#[tokio::test]
+async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResult {
+    let setup = render_setup("render-promote", DeployScript::new(201, &["live"])).await?;
+    let (rehearsed, _) = release(&setup.fixture, Target::Local).await?;
+    assert_eq!(rehearsed.outcome, Outcome::Live, "{:?}", rehearsed.message);
+    let rehearsed_digest = rehearsed.digest.clone().ok_or("the local release pushed")?;
+
+    let events = Arc::new(Events::default());
+    let promoted = pipeline::promote(
+        &setup.fixture.context,
+        &rehearsed.release_id,
+        &CancellationToken::new(),
+        events.sink(),
+    )
+    .await?;
+    assert_eq!(promoted.outcome, Outcome::Live, "{:?}", promoted.message);
+    assert_eq!(promoted.digest.as_deref(), Some(rehearsed_digest.as_str()));
+    assert!(
+        !events.saw(|event| matches!(event, ReleaseEvent::Step { step: Step::Build | Step::Tests, state: StepState::Running, .. })),
+        "nothing was rebuilt or run again"
+    );
+    let triggered = setup
+        .render
+        .received()
+        .into_iter()
+        .find(|request| request.method == "POST" && request.path().ends_with("/deploys"))
+        .ok_or("Render was asked to deploy")?;
+    let body: serde_json::Value = serde_json::from_str(&triggered.body)?;
+    let image_url = body["imageUrl"].as_str().unwrap_or_default();
+    assert!(image_url.ends_with(&format!("@{rehearsed_digest}")), "{image_url}");
+
+    let stored = record(&setup.fixture, &promoted.release_id)?;
+    let source = record(&setup.fixture, &rehearsed.release_id)?;
+    assert_eq!(stored.kind, "promote");
+    assert_eq!(stored.target, "render");
+    assert_eq!(stored.source_id.as_deref(), Some(rehearsed.release_id.as_str()));
+    assert_eq!(stored.image_id, source.image_id, "the same image, byte for byte");
+    let tests = step_record(&stored, "tests").ok_or("the tests step is carried over")?;
+    assert_eq!(tests.state, StepState::Passed);
+    assert!(
+        tests.summary.as_deref().is_some_and(|summary| summary.starts_with(&format!(
+            "carried over from release {}",
+            rehearsed.release_id
+        ))),
+        "{:?}",
+        tests.summary
+    );
+    let carried_results = setup.fixture.context.ledger.results(&promoted.release_id)?;
+    assert_eq!(
+        carried_results.len(),
+        setup.fixture.context.ledger.results(&rehearsed.release_id)?.len()
+    );
+    assert!(carried_results.iter().any(|result| result.step == "tests"));
+
+    // A Render release is not a rehearsal: promoting it is refused, and nothing is recorded.
+    let refused = pipeline::promote(
+        &setup.fixture.context,
+        &promoted.release_id,
+        &CancellationToken::new(),
+        Arc::new(|_| {}),
+    )
+    .await
+    .err()
+    .ok_or("promoting a Render release must be refused")?;
+    assert!(refused.message.contains("not this machine"), "{}", refused.message);
+    Ok(())
+}
+
+/// Render refuses or fails the rollback call (401, 404, 429 an hour away, 500, 503): the
+/// rollback ends failed with a plain message and the kind that says what to do, and the
+/// ledger says the same. Then the connected service is another one: refused before any call.
+#[tokio::test]
+async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> TestResult {
+    let script = DeployScript::new(201, &["live"]);
+    let fault = script.rollback_fault.clone();
+    let setup = render_setup("render-rollback-faults", script).await?;
+    let (first, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    let cancel = CancellationToken::new();
+    let to_first = || {
+        pipeline::rollback(
+            &setup.fixture.context,
+            &setup.fixture.root,
+            Target::Render,
+            pipeline::RollbackTo::Release(first.release_id.clone()),
+            &cancel,
+            Arc::new(|_| {}),
+        )
+    };
+    for (status, kind, words) in [
+        (401, "registryAuth", "did not accept your token"),
+        (404, "notFound", "Render has no"),
+        (429, "rateLimited", "slow down"),
+        (500, "network", "having trouble"),
+        (503, "network", "having trouble"),
+    ] {
+        fault.store(status, std::sync::atomic::Ordering::SeqCst);
+        let rolled = to_first().await?;
+        assert_eq!(rolled.outcome, Outcome::Failed, "{status}: {:?}", rolled.message);
+        let error = rolled.error.clone().ok_or("the error is kept")?;
+        assert_eq!(error.kind.as_str(), kind, "{status}");
+        let stored = record(&setup.fixture, &rolled.release_id)?;
+        assert_eq!(stored.kind, "rollback");
+        assert_eq!(stored.outcome, Outcome::Failed);
+        assert_eq!(stored.error_kind.as_deref(), Some(kind), "{status}");
+        let message = stored.message.clone().unwrap_or_default();
+        assert!(message.contains(words), "{status}: {message}");
+        assert!(!message.contains(&status.to_string()), "no status code in the words: {message}");
+        assert_eq!(
+            step_record(&stored, "deploy").map(|step| step.state),
+            Some(StepState::Failed),
+            "{status}"
+        );
+    }
+    fault.store(0, std::sync::atomic::Ordering::SeqCst);
+
+    let mut account = Account::new(Service::Render, "default", "test");
+    account.project = Some("srv-other".to_owned());
+    account.organization = Some(format!("{}/ann/render-rollback-faults:latest", test_registry().address));
+    SecretStore::os(&setup.fixture.data).update(&account)?;
+    let rollbacks_before = setup
+        .render
+        .received()
+        .iter()
+        .filter(|request| request.path().ends_with("/rollback"))
+        .count();
+    let refused = to_first().await.err().ok_or("another service must be refused")?;
+    assert!(refused.message.contains("another Render service"), "{}", refused.message);
+    let rollbacks_after = setup
+        .render
+        .received()
+        .iter()
+        .filter(|request| request.path().ends_with("/rollback"))
+        .count();
+    assert_eq!(rollbacks_before, rollbacks_after, "no rollback was asked for");
+    Ok(())
+}

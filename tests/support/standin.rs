@@ -299,6 +299,9 @@ pub struct DeployScript {
     pub statuses: Vec<&'static str>,
     /// Answer the first trigger with a 429 and `Ratelimit-Reset: 1`.
     pub rate_limit_first: bool,
+    /// When not 0, every rollback is answered with this status and the contract's error body
+    /// (a 429 with `Ratelimit-Reset` an hour away). Shared, so a test changes it between calls.
+    pub rollback_fault: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl DeployScript {
@@ -307,6 +310,7 @@ impl DeployScript {
             trigger_status,
             statuses: statuses.to_vec(),
             rate_limit_first: false,
+            rollback_fault: Arc::default(),
         }
     }
 
@@ -407,6 +411,25 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     Response::empty(202)
                 } else {
                     Response::json(201, answer)
+                }
+            }
+            ("POST", "/v1/services/srv-web/rollback") if script.rollback_fault.load(std::sync::atomic::Ordering::SeqCst) != 0 => {
+                let status = script.rollback_fault.load(std::sync::atomic::Ordering::SeqCst);
+                let (id, message) = match status {
+                    401 => ("unauthorized", "Authorization information is missing or invalid."),
+                    404 => ("not_found", "Unable to find the requested resource."),
+                    429 => ("rate_limited", "Rate limit has been surpassed."),
+                    503 => ("unavailable", "Server currently unavailable."),
+                    _ => ("internal", "An unexpected server error has occurred."),
+                };
+                let answer = Response::json(status, json!({"id": id, "message": message}));
+                if status == 429 {
+                    answer
+                        .with_header("Ratelimit-Limit", "30")
+                        .with_header("Ratelimit-Remaining", "0")
+                        .with_header("Ratelimit-Reset", "3600")
+                } else {
+                    answer
                 }
             }
             ("POST", "/v1/services/srv-web/rollback") => {

@@ -49,12 +49,14 @@ impl Deployer for RenderDeployer<'_> {
             recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
             return Err(StepFailure::failed(message));
         };
-        let store = SecretStore::os(&self.context.data_dir);
-        let key = store
-            .secret(Service::Render, "default")
-            .map_err(|error| render_error(recorder, error.into()))?;
-        let client = RenderClient::new(&self.context.settings.render_api(), key)
-            .map_err(|error| render_error(recorder, error.into()))?;
+        let Some((client, _)) = connected_render(self.context)
+            .await
+            .map_err(|error| render_error(recorder, error))?
+        else {
+            let message = "Render is not connected with an API key.".to_owned();
+            recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+            return Err(StepFailure::failed(message));
+        };
         recorder.log(
             Step::Deploy,
             &format!("rolling {} back to deploy {deploy_id}", self.service_id),
@@ -85,6 +87,28 @@ pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: 
     Ok(())
 }
 
+/// The Render API client of the connected account and the service it deploys to; `None`
+/// when Render is connected without an API key (a deploy hook) or not at all. The keyring
+/// is read off the async runtime: it answers over D-Bus and may block.
+pub(in crate::pipeline) async fn connected_render(context: &Context) -> Result<Option<(RenderClient, String)>, AppError> {
+    let data_dir = context.data_dir.clone();
+    let found = accounts::blocking(move || {
+        let store = SecretStore::os(&data_dir);
+        let Some(service) = store
+            .account(Service::Render, "default")
+            .and_then(|account| account.project)
+        else {
+            return Ok(None);
+        };
+        Ok(Some((store.secret(Service::Render, "default")?, service)))
+    })
+    .await?;
+    match found {
+        Some((key, service)) => Ok(Some((RenderClient::new(&context.settings.render_api(), key)?, service))),
+        None => Ok(None),
+    }
+}
+
 fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
     let message = format!("Render: {}", error.message);
     recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
@@ -101,7 +125,6 @@ async fn deploy_render(
     cancel: &CancellationToken,
 ) -> Result<DeployResult, StepFailure> {
     recorder.step(Step::Deploy, StepState::Running, None);
-    let store = SecretStore::os(&context.data_dir);
     let reference = &image.reference;
     // By digest, so Render runs exactly what was tested.
     let image_url = match &image.digest {
@@ -110,15 +133,10 @@ async fn deploy_render(
     };
     let triggered_at = chrono::Utc::now() - chrono::Duration::seconds(5);
     let after = triggered_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let has_key = store
-        .account(Service::Render, "default")
-        .is_some_and(|account| account.project.is_some());
-    let client = if has_key {
-        let key = store
-            .secret(Service::Render, "default")
-            .map_err(|error| render_error(recorder, error.into()))?;
-        RenderClient::new(&context.settings.render_api(), key).map_err(|error| render_error(recorder, error.into()))?
-    } else {
+    let Some((client, _)) = connected_render(context)
+        .await
+        .map_err(|error| render_error(recorder, error))?
+    else {
         return deploy_by_hook(context, &image_url, recorder).await;
     };
     recorder.log(Step::Deploy, &format!("deploying {image_url} to {service_id}"));
@@ -258,9 +276,9 @@ async fn find_new_deploy(
 /// The fallback without an API key: call the hook. Without a key the deploy cannot be
 /// followed, so the step passes when Render accepts the hook.
 async fn deploy_by_hook(context: &Context, image_url: &str, recorder: &Recorder) -> Result<DeployResult, StepFailure> {
-    let hook = SecretStore::os(&context.data_dir)
-        .secret(Service::Render, "deploy-hook")
-        .map_err(|error| render_error(recorder, error.into()))?;
+    let hook = accounts::read_secret(context.data_dir.clone(), Service::Render, "deploy-hook".to_owned())
+        .await
+        .map_err(|error| render_error(recorder, error))?;
     render::call_deploy_hook(&hook, image_url)
         .await
         .map_err(|error| render_error(recorder, error.into()))?;

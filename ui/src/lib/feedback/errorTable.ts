@@ -1,30 +1,58 @@
-// What each error kind means to a person: how serious it is and what to do first.
-import type { ErrorKind } from "../ipc";
+// What each error kind means to a person: how serious it is, its title, and the button that
+// fixes it when the backend names none.
+import type { ErrorAction, ErrorKind } from "../ipc";
 
 export type Severity = "error" | "warning";
 
 export interface ErrorPresentation {
   severity: Severity;
   title: string;
-  /** A short action label, shown beside the backend's hint. */
-  action: string;
+  /** The button shown when the error itself names no action; `null` for none (the hint says it all). */
+  defaultAction: ErrorAction | null;
 }
 
 // Reporting is the backend's: an `unknown` error (a bug) is logged at error level, which is
 // what reaches Sentry; the window reports nothing itself.
 
 export const errorTable: Record<ErrorKind, ErrorPresentation> = {
-  dockerUnavailable: { severity: "error", title: "Docker is not running", action: "Start Docker" },
-  keyringUnavailable: { severity: "error", title: "The keyring is not available", action: "Unlock or install a keyring" },
+  dockerUnavailable: { severity: "error", title: "Docker is not running", defaultAction: "startDocker" },
+  keyringUnavailable: { severity: "error", title: "The keyring is not available", defaultAction: null },
   // Used by every service that checks a token (registries, Render, Sentry, CircleCI).
-  registryAuth: { severity: "error", title: "The login was refused", action: "Re-enter the token" },
-  registryDenied: { severity: "error", title: "A permission is missing", action: "Use a token with the permission named" },
-  network: { severity: "warning", title: "A service could not be reached", action: "Check the connection" },
-  rateLimited: { severity: "warning", title: "A service asked us to slow down", action: "Wait a moment" },
-  notFound: { severity: "warning", title: "Not found", action: "Check the path" },
-  validation: { severity: "warning", title: "That input does not work", action: "Correct it" },
-  precondition: { severity: "warning", title: "Something is needed first", action: "Follow the hint" },
-  io: { severity: "error", title: "A file could not be read or written", action: "Check permissions" },
-  cancelled: { severity: "warning", title: "Cancelled", action: "Run it again" },
-  unknown: { severity: "error", title: "Something went wrong", action: "Try again" },
+  registryAuth: { severity: "error", title: "The login was refused", defaultAction: "reenterToken" },
+  registryDenied: { severity: "error", title: "A permission is missing", defaultAction: "openAccounts" },
+  network: { severity: "warning", title: "A service could not be reached", defaultAction: "retry" },
+  rateLimited: { severity: "warning", title: "A service asked us to slow down", defaultAction: "retry" },
+  notFound: { severity: "warning", title: "Not found", defaultAction: null },
+  validation: { severity: "warning", title: "That input does not work", defaultAction: null },
+  precondition: { severity: "warning", title: "Something is needed first", defaultAction: null },
+  io: { severity: "error", title: "A file could not be read or written", defaultAction: "retry" },
+  cancelled: { severity: "warning", title: "Cancelled", defaultAction: "retry" },
+  unknown: { severity: "error", title: "Something went wrong", defaultAction: "retry" },
 };
+
+export const actionLabels: Record<ErrorAction, string> = {
+  retry: "Try again",
+  startDocker: "Start Docker",
+  reenterToken: "Re-enter token",
+  openAccounts: "Open accounts",
+  openProjectSettings: "Open project settings",
+  reviewPlan: "Review the plan",
+  openProject: "Choose a folder…",
+};
+
+/** The title of a kind as a ledger stored it (a word, perhaps from a newer Slipway). */
+export function errorTitle(kind: string | null): string | null {
+  if (kind === null) return null;
+  return (errorTable as Record<string, ErrorPresentation | undefined>)[kind]?.title ?? null;
+}
+
+/** How to start the Docker Engine here: Docker Desktop where it is the usual way (macOS,
+ * Windows), the system's services on Linux. Slipway cannot start it itself. */
+export function dockerHowTo(
+  platform: string = globalThis.navigator?.platform ?? "",
+  userAgent: string = globalThis.navigator?.userAgent ?? "",
+): string {
+  return /mac|win/i.test(`${platform} ${userAgent}`)
+    ? "Open Docker Desktop and wait until it says Docker is running, then try again."
+    : "Start Docker from your system's services, or ask whoever set up this computer.";
+}

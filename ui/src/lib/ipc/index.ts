@@ -2,6 +2,7 @@
 // typed functions built on the generated bindings. Components and stores import from here.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open, save } from "@tauri-apps/plugin-dialog";
+import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
@@ -16,7 +17,6 @@ import type {
   DoctorReport,
   ImagesOverview,
   PushedImage,
-  ErrorAction,
   ErrorKind,
   ProjectDetails,
   ProjectSettings,
@@ -72,7 +72,6 @@ export type {
   CheckId,
   DoctorCheck,
   DoctorReport,
-  ErrorAction,
   ErrorKind,
   GitState,
   ProjectSummary,
@@ -98,6 +97,10 @@ export type {
   StepState,
   Target,
 } from "./bindings";
+
+/** The one button that fixes an error. Read off `AppError` rather than imported: the
+ * generator does not declare it yet (see `bindings-shim.d.ts`). */
+export type ErrorAction = NonNullable<AppError["action"]>;
 
 /** An error from the backend (or the bridge itself): what happened, what to do, the button
  * that does it, and the raw cause for "Technical details". */
@@ -146,6 +149,30 @@ export function toSlipwayError(raw: unknown): SlipwayError {
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
+  } catch (raw) {
+    throw toSlipwayError(raw);
+  }
+}
+
+/** Opens a web address in the person's browser, never inside Slipway's window. Only http and
+ * https go: an address from a record or a service must not open a file or run a program. */
+export async function openExternal(url: string): Promise<void> {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not an address at all: refused below like any other scheme.
+  }
+  if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new SlipwayError({
+      kind: "validation",
+      message: "Slipway only opens web addresses in the browser.",
+      hint: "Copy the address and open it yourself if you trust it.",
+      detail: url,
+    });
+  }
+  try {
+    await openUrl(parsed.href);
   } catch (raw) {
     throw toSlipwayError(raw);
   }
@@ -226,6 +253,14 @@ export const api = {
     const channel = new Channel<ReleaseEvent>();
     channel.onmessage = onEvent;
     return call<ReleaseSummary>("start_rollback", { path, target, to, onEvent: channel });
+  },
+
+  /** Ships the image of a release that went live on this machine to Render (no rebuild, no
+   * gates run again), streaming its events like a release. */
+  startPromote(path: string, releaseId: string, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
+    const channel = new Channel<ReleaseEvent>();
+    channel.onmessage = onEvent;
+    return call<ReleaseSummary>("start_promote", { path, releaseId, onEvent: channel });
   },
 
   /** Asks where to save (the OS dialog), then writes the filtered list there; `null` when the

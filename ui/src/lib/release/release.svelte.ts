@@ -1,5 +1,7 @@
-// One release as the Release page shows it: the plan first, then each step's state, timing,
-// output, results and push progress as events arrive, and the summary at the end.
+// The Release page's state: the open project's plan (what pressing Release would do), its
+// last release in the ledger, and the run: each step's state, timing, output and results as
+// events arrive, then the summary. The run belongs to one project and outlives page changes;
+// the header shows it whatever page or project is open.
 import {
   api as defaultApi,
   STEPS,
@@ -9,6 +11,7 @@ import {
   type LintReport,
   type Plan,
   type ReleaseEvent,
+  type ReleaseRecord,
   type ReleaseSummary,
   type SlipwayError,
   type Step,
@@ -38,11 +41,15 @@ export interface StepView {
   summary: string | null;
 }
 
+/** The project a run belongs to. */
+export interface RunProject {
+  path: string;
+  name: string;
+}
+
 function emptyLogs(): Record<Step, string[]> {
   return Object.fromEntries(STEPS.map((step) => [step, []])) as unknown as Record<Step, string[]>;
 }
-
-type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease">;
 
 function freshSteps(): Record<Step, StepView> {
   return Object.fromEntries(
@@ -50,18 +57,34 @@ function freshSteps(): Record<Step, StepView> {
   ) as Record<Step, StepView>;
 }
 
+type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease" | "listReleases">;
+
 export class ReleaseStore {
+  /** The open project's plan: what pressing Release would do. */
   plan = $state<Plan | null>(null);
   planning = $state(false);
   target = $state<Target | null>(null);
   confirmDirty = $state(false);
+  /** Why the plan could not be made, or why a release did not start. */
+  error = $state<SlipwayError | null>(null);
+  /** The open project's latest release in the ledger: `undefined` until known, `null` for none. */
+  last = $state<ReleaseRecord | null | undefined>(undefined);
+
+  /** The project the run belongs to; `null` when there is no run to show. */
+  runProject = $state<RunProject | null>(null);
+  /** The plan the run follows (the backend's, once it starts). */
+  runPlan = $state<Plan | null>(null);
   running = $state(false);
   cancelling = $state(false);
+  /** When the run started and ended, by this window's clock. */
+  startedAt = $state<number | null>(null);
+  endedAt = $state<number | null>(null);
   steps = $state<Record<Step, StepView>>(freshSteps());
   /** Output per step. Not deeply reactive: a log of 100,000 lines must not cost a proxy each. */
   logs = $state.raw<Record<Step, string[]>>(emptyLogs());
   logVersion = $state(0);
-  selected = $state<Step>("tests");
+  /** The step shown open in the run, with its output and results. */
+  selected = $state<Step | null>(null);
   tests = $state<TestReport | null>(null);
   lint = $state<LintReport | null>(null);
   /** The other gates' reports (coverage, formatting, types, Django), as each finishes. */
@@ -69,22 +92,76 @@ export class ReleaseStore {
   pushPercent = $state<number | null>(null);
   deployStatus = $state<string | null>(null);
   summary = $state<ReleaseSummary | null>(null);
-  error = $state<SlipwayError | null>(null);
+  /** What broke the run itself (the call failed after steps had started). */
+  runError = $state<SlipwayError | null>(null);
+  /** Set by "See why" until the page has brought the failing step into view. */
+  revealPending = $state(false);
+
   private pendingLines = 0;
   private flushScheduled = false;
+  private planFor: string | null = null;
+  private lastFor: string | null = null;
 
   constructor(private readonly api: ReleaseApi = defaultApi) {}
 
+  /**
+   * The open project changed. Nothing of another project stays on the Release page: its plan,
+   * its last release and a finished run go; a run still going on stays (the header shows it).
+   */
+  forProject(path: string | null): void {
+    if (this.planFor !== path) {
+      this.planFor = path;
+      this.plan = null;
+      this.target = null;
+      this.confirmDirty = false;
+      this.error = null;
+    }
+    if (this.lastFor !== path) {
+      this.lastFor = path;
+      this.last = undefined;
+    }
+    if (!this.running && this.runProject !== null && this.runProject.path !== path) this.clearRun();
+  }
+
+  /** The run is about the project at `path`. */
+  runShows(path: string | null): boolean {
+    return path !== null && this.runProject?.path === path;
+  }
+
   async loadPlan(path: string): Promise<void> {
+    this.planFor = path;
     this.planning = true;
     this.error = null;
     try {
-      this.plan = await this.api.planRelease(path, this.target);
-      if (!this.target) this.target = this.plan.target;
+      const plan = await this.api.planRelease(path, this.target);
+      // The person may have opened another project meanwhile.
+      if (this.planFor !== path) return;
+      this.plan = plan;
+      if (!this.target) this.target = plan.target;
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      if (this.planFor === path) this.error = toSlipwayError(raw);
     } finally {
-      this.planning = false;
+      if (this.planFor === path) this.planning = false;
+    }
+  }
+
+  /** Asks the ledger for the project's latest release; a failure leaves the card out. */
+  async loadLast(path: string): Promise<void> {
+    this.lastFor = path;
+    try {
+      const [latest] = await this.api.listReleases({
+        projectPath: path,
+        outcome: null,
+        target: null,
+        since: null,
+        until: null,
+        search: null,
+        limit: 1,
+        before: null,
+      });
+      if (this.lastFor === path) this.last = latest ?? null;
+    } catch {
+      if (this.lastFor === path) this.last = undefined;
     }
   }
 
@@ -94,66 +171,119 @@ export class ReleaseStore {
     return plan.dirtyFiles.length === 0 || this.confirmDirty;
   }
 
-  async start(path: string): Promise<void> {
-    if (!this.canRelease) return;
-    this.running = true;
-    this.cancelling = false;
-    this.error = null;
-    this.summary = null;
+  /** Forgets the run, back to the plan and its Release button. */
+  clearRun(): void {
+    this.runProject = null;
+    this.runPlan = null;
+    this.startedAt = null;
+    this.endedAt = null;
+    this.steps = freshSteps();
+    this.logs = emptyLogs();
+    this.logVersion++;
+    this.selected = null;
     this.tests = null;
     this.lint = null;
     this.gates = [];
     this.pushPercent = null;
     this.deployStatus = null;
-    this.steps = freshSteps();
-    this.logs = emptyLogs();
-    this.logVersion++;
+    this.summary = null;
+    this.runError = null;
+    this.revealPending = false;
+  }
+
+  async start(path: string): Promise<void> {
+    const plan = this.plan;
+    if (!this.canRelease || !plan) return;
+    this.clearRun();
+    this.runProject = { path, name: plan.projectName };
+    this.runPlan = plan;
+    this.running = true;
+    this.cancelling = false;
+    this.error = null;
+    this.startedAt = Date.now();
     try {
       // The release runs the plan shown here, or refuses: then the new plan is shown.
       this.summary = await this.api.startRelease(
         path,
-        { target: this.target, confirmDirty: this.confirmDirty, confirmedPlan: this.plan?.fingerprint },
+        { target: this.target, confirmDirty: this.confirmDirty, confirmedPlan: plan.fingerprint },
         (event) => this.receive(event),
       );
     } catch (raw) {
-      this.error = toSlipwayError(raw);
-      if (this.error.message.includes("changed since the plan")) void this.loadPlan(path);
+      const error = toSlipwayError(raw);
+      if (this.started) {
+        this.runError = error;
+      } else {
+        // Refused before any step ran: no run to show, the reason goes beside the button.
+        this.clearRun();
+        this.error = error;
+        if (error.action === "reviewPlan" || error.message.includes("changed since the plan")) void this.loadPlan(path);
+      }
     } finally {
       this.running = false;
       this.cancelling = false;
+      if (this.runProject) this.endedAt = Date.now();
+      if (this.failedStep) this.selected = this.failedStep;
       this.flush();
+      if (this.lastFor === path) void this.loadLast(path);
     }
   }
 
-  async cancel(path: string): Promise<void> {
+  async cancel(): Promise<void> {
+    if (!this.runProject) return;
     this.cancelling = true;
     try {
-      await this.api.cancelRelease(path);
+      await this.api.cancelRelease(this.runProject.path);
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      this.runError = toSlipwayError(raw);
     }
   }
 
-  /** The steps this release runs, in order: the plan's, else every step. */
+  /** Some step has left its waiting state. */
+  private get started(): boolean {
+    return STEPS.some((step) => this.steps[step].state !== "pending");
+  }
+
+  /** The steps the run follows (else the plan's), in order. */
   get planned(): Step[] {
-    return this.plan ? this.plan.steps.map((item) => item.step) : STEPS;
+    const plan = this.runPlan ?? this.plan;
+    return plan ? plan.steps.map((item) => item.step) : STEPS;
+  }
+
+  /** The first step that failed, in the plan's order. */
+  get failedStep(): Step | null {
+    return this.planned.find((step) => this.steps[step].state === "failed") ?? null;
+  }
+
+  /** The first step running now. */
+  get runningStep(): Step | null {
+    return this.planned.find((step) => this.steps[step].state === "running") ?? null;
+  }
+
+  /** Opens the failing step and asks the page to bring it into view. */
+  revealFailure(): void {
+    const failed = this.failedStep;
+    if (failed) this.selected = failed;
+    this.revealPending = true;
   }
 
   receive(event: ReleaseEvent): void {
     switch (event.kind) {
       case "started":
-        this.plan = event.plan;
+        this.runPlan = event.plan;
+        if (this.runProject) this.runProject = { path: this.runProject.path, name: event.plan.projectName };
+        if (this.plan?.projectPath === event.plan.projectPath) this.plan = event.plan;
         break;
       case "step": {
         const view = this.steps[event.step];
         view.state = event.state;
         if (event.state === "running") {
           view.startedAt = Date.now();
-          this.selected = event.step;
+          // Follow the work, but a failure stays open once shown.
+          if (this.selected === null || this.steps[this.selected].state !== "failed") this.selected = event.step;
         }
         if (event.elapsedMs !== null) view.elapsedMs = event.elapsedMs;
         if (event.summary !== null) view.summary = event.summary;
-        if (event.state === "failed") this.selected = event.step;
+        if (event.state === "failed" && this.failedStep === event.step) this.selected = event.step;
         break;
       }
       case "log":

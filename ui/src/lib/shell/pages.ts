@@ -1,6 +1,7 @@
 // The app's pages, in navigation order.
 export const pages = [
   { id: "release", label: "Release" },
+  { id: "project", label: "Project settings" },
   { id: "history", label: "History" },
   { id: "errors", label: "Errors" },
   { id: "images", label: "Images" },

@@ -1,0 +1,260 @@
+//! Promoting a rehearsed release: the exact image that went live on this machine is shipped
+//! to Render, with no rebuild and no gate run. It is tagged for the Render target's
+//! registry, pushed, checked to be the same image, deployed by digest and checked live. The
+//! ledger records it as a `promote` of its source, with the source's gate results carried
+//! over and marked as such.
+
+use std::path::Path;
+
+use tokio_util::sync::CancellationToken;
+
+use super::deploy::{self, Deployer, RenderDeployer, Shipped, StepFailure};
+use super::plan::plan_and_scan;
+use super::push::push_step;
+use super::recorder::Recorder;
+use super::run::{conclude, current_user, machine_name, take_lock};
+use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
+use crate::docker::{self, ImageReference};
+use crate::error::{AppError, ErrorAction, ErrorKind};
+use crate::history::{new_release_id, Ending, NewRelease, Outcome, ReleaseRecord, StepState};
+
+/// The steps a promotion carries over from its source, when the source ran them.
+const CARRIED: [Step; 4] = [Step::Tests, Step::Lint, Step::Checks, Step::Build];
+
+/// Promotes release `source_id` (live on the Local target) to Render. An `Err` means nothing
+/// was shipped and says why; a promotion that ran ends in `Ok` with its outcome.
+pub async fn promote(
+    context: &Context,
+    source_id: &str,
+    cancel: &CancellationToken,
+    sink: ReleaseSink,
+) -> Result<ReleaseSummary, AppError> {
+    let source = context.ledger.release(source_id)?.ok_or_else(|| {
+        AppError::new(
+            ErrorKind::NotFound,
+            format!("No release {source_id} is in the history."),
+            "Pick a release from the History page.",
+        )
+    })?;
+    refuse_unless_rehearsed(&source)?;
+    let root = Path::new(&source.project_path);
+    let image_id = source.image_id.clone().unwrap_or_default();
+    let engine = docker::connect().map_err(AppError::from)?;
+    if engine.inspect_image(&image_id).await.is_err() {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            format!("The image of release {} is no longer on this machine.", source.id),
+            "Release that commit on this machine again, then promote the new release.",
+        ));
+    }
+    let options = ReleaseOptions {
+        target: Some(Target::Render),
+        confirm_dirty: true,
+        confirmed_plan: None,
+    };
+    let (plan, _) = plan_and_scan(context, root, &options).await?;
+    if let Some(blocker) = plan.blockers.first() {
+        return Err(blocker.clone());
+    }
+    deploy::check_render_accounts(context, &plan).await?;
+    let reference = promoted_reference(&plan.image, &source)?;
+
+    let release_id = new_release_id();
+    let _lock = take_lock(context, root, &source.project_name, &release_id)?;
+    let carried: Vec<_> = source
+        .steps
+        .iter()
+        .filter(|step| CARRIED.iter().any(|carried| carried.as_str() == step.name))
+        .collect();
+    let mut steps: Vec<String> = carried.iter().map(|step| step.name.clone()).collect();
+    steps.extend([Step::Push, Step::Deploy, Step::Verify].map(|step| step.as_str().to_owned()));
+    context.ledger.begin(&NewRelease {
+        id: release_id.clone(),
+        project_path: source.project_path.clone(),
+        project_name: source.project_name.clone(),
+        user: current_user(),
+        commit: source.commit.clone(),
+        branch: source.branch.clone(),
+        dirty: source.dirty,
+        target: Target::Render.as_str().to_owned(),
+        image: Some(reference.full()),
+        steps,
+        kind: Some("promote".to_owned()),
+        source_id: Some(source.id.clone()),
+        machine: machine_name(),
+    })?;
+    tracing::info!(release = %release_id, source = %source.id, "promotion started");
+    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
+    recorder.event(ReleaseEvent::PromoteStarted {
+        release_id: release_id.clone(),
+        source_id: source.id.clone(),
+    });
+    carry_over(context, &source, &recorder, &release_id);
+
+    let ending = Ending {
+        image_id: Some(image_id.clone()),
+        ..Ending::default()
+    };
+    recorder.note(&ending);
+    let (outcome, ending) = match ship(
+        context,
+        &engine,
+        &source,
+        &reference,
+        plan.service.clone().unwrap_or_default(),
+        &recorder,
+        cancel,
+    )
+    .await
+    {
+        Ok((digest, deployed)) => deploy::ending_after(
+            deployed,
+            Ending {
+                digest: Some(digest),
+                ..ending
+            },
+        ),
+        Err(failure) => failure.ending(ending),
+    };
+    conclude(context, &recorder, &release_id, &reference.full(), outcome, ending, &sink)
+}
+
+/// Only a release that went live on this machine, with the image it ran, is promoted.
+fn refuse_unless_rehearsed(source: &ReleaseRecord) -> Result<(), AppError> {
+    let refuse = |message: String, hint: &str| {
+        Err(AppError::new(ErrorKind::Precondition, message, hint).with_action(ErrorAction::ReviewPlan))
+    };
+    if source.target != Target::Local.as_str() {
+        return refuse(
+            format!("Release {} went to {}, not this machine.", source.id, source.target),
+            "Promote a release that went live on this machine (the Local target).",
+        );
+    }
+    if source.outcome != Outcome::Live {
+        return refuse(
+            format!("Release {} never went live ({}).", source.id, source.outcome.as_str()),
+            "Promote a release that went live on this machine.",
+        );
+    }
+    if source.image_id.is_none() {
+        return refuse(
+            format!("Release {} did not record which image it ran.", source.id),
+            "Release that commit on this machine again, then promote the new release.",
+        );
+    }
+    Ok(())
+}
+
+/// The Render target's repository with the source's tag: the commit it was built from.
+fn promoted_reference(render_image: &str, source: &ReleaseRecord) -> Result<ImageReference, AppError> {
+    let invalid = |why: String| {
+        AppError::new(
+            ErrorKind::Validation,
+            "The image name for Render is not valid.",
+            "Correct where your image goes in the project's settings.",
+        )
+        .with_detail(why)
+        .with_action(ErrorAction::OpenProjectSettings)
+    };
+    let render = docker::parse_reference(render_image).map_err(invalid)?;
+    let tag = match source.image.as_deref().map(docker::parse_reference) {
+        Some(Ok(rehearsed)) => rehearsed.tag,
+        _ => render.tag.clone(),
+    };
+    docker::parse_reference(&format!("{}:{tag}", render.name())).map_err(invalid)
+}
+
+/// Writes the source's gate steps into the promotion, marked as carried over, with their
+/// test, lint and check results.
+fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &Recorder, release_id: &str) {
+    for step in &source.steps {
+        let Some(carried) = CARRIED.into_iter().find(|carried| carried.as_str() == step.name) else {
+            continue;
+        };
+        let summary = match &step.summary {
+            Some(summary) => format!("carried over from release {}: {summary}", source.id),
+            None => format!("carried over from release {}", source.id),
+        };
+        recorder.step(carried, step.state, Some(summary));
+    }
+    match context.ledger.results(&source.id) {
+        Ok(results) => {
+            for result in results {
+                if let Err(error) = context.ledger.result(release_id, &result.step, &result.report) {
+                    tracing::error!(%error, "the ledger could not carry a result over");
+                }
+            }
+        }
+        Err(error) => tracing::error!(%error, "the source's results could not be read"),
+    }
+}
+
+/// Tags and pushes the rehearsed image, checks it is the same image, and deploys it.
+async fn ship(
+    context: &Context,
+    engine: &bollard::Docker,
+    source: &ReleaseRecord,
+    reference: &ImageReference,
+    service_id: String,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+) -> Result<(String, Result<deploy::DeployResult, StepFailure>), StepFailure> {
+    let image_id = source.image_id.clone().unwrap_or_default();
+    recorder.log(
+        Step::Push,
+        &format!("tagging the image of release {} ({image_id}) as {}", source.id, reference.full()),
+    );
+    if let Err(error) = docker::tag(engine, &image_id, reference).await {
+        let error = AppError::from(error);
+        let summary = recorder.fail_with(Step::Push, StepState::Failed, "Tagging failed: ", error.clone());
+        return Err(StepFailure::from_error(summary, error));
+    }
+    let digest = push_step(context, engine, reference, &image_id, recorder, cancel).await?;
+    if let Some(problem) = not_the_rehearsed_image(engine, reference, source, &digest).await {
+        recorder.step(Step::Push, StepState::Failed, Some(problem.clone()));
+        return Err(StepFailure::failed(problem));
+    }
+    let shipped = Shipped {
+        run: reference.full(),
+        reference: reference.clone(),
+        digest: Some(digest.clone()),
+    };
+    let deployed = RenderDeployer { context, service_id }
+        .deploy(&shipped, recorder, cancel)
+        .await;
+    Ok((digest, deployed))
+}
+
+/// Why what was pushed is not byte for byte the rehearsed image, if it is not: the engine's
+/// image id (the digest of its configuration, which names every layer) must be the
+/// source's, and so must the registry digest when both went to the same repository.
+async fn not_the_rehearsed_image(
+    engine: &bollard::Docker,
+    reference: &ImageReference,
+    source: &ReleaseRecord,
+    digest: &str,
+) -> Option<String> {
+    let pushed = engine.inspect_image(&reference.full()).await.ok()?.id;
+    if pushed.as_deref() != source.image_id.as_deref() {
+        return Some(format!(
+            "{} is {}, not the image release {} ran ({}).",
+            reference.full(),
+            pushed.unwrap_or_default(),
+            source.id,
+            source.image_id.as_deref().unwrap_or_default()
+        ));
+    }
+    let same_repository = source
+        .image
+        .as_deref()
+        .and_then(|image| docker::parse_reference(image).ok())
+        .is_some_and(|rehearsed| rehearsed.name() == reference.name());
+    match &source.digest {
+        Some(rehearsed) if same_repository && rehearsed != digest => Some(format!(
+            "The registry holds {digest} for {}, not {rehearsed} that release {} ran.",
+            reference.full(),
+            source.id
+        )),
+        _ => None,
+    }
+}
