@@ -22,7 +22,14 @@ pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> Ex
     let result = match args.action {
         None => list(&ledger, &args.filter, args.json),
         Some(HistoryCommand::Show { id, json, logs }) => show(&ledger, &id, json, logs.as_deref()),
-        Some(HistoryCommand::Export { format, output, filter }) => export(&ledger, &filter, format, output),
+        Some(HistoryCommand::Export {
+            release: Some(id),
+            output,
+            ..
+        }) => export_release(&ledger, &id, output),
+        Some(HistoryCommand::Export {
+            format, output, filter, ..
+        }) => export(&ledger, &filter, format, output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,6 +182,26 @@ fn show(ledger: &Ledger, id: &str, json: bool, logs: Option<&str>) -> Result<(),
             step.state.as_str(),
             redact(step.summary.as_deref().unwrap_or_default())
         );
+    }
+    Ok(())
+}
+
+fn export_release(ledger: &Ledger, id: &str, output: Option<std::path::PathBuf>) -> Result<(), AppError> {
+    match output {
+        Some(path) => {
+            history::export_release_to(ledger, id, &path)?;
+            eprintln!("Release {id} written to {}.", path.display());
+        }
+        None => match history::export_release_text(ledger, id)? {
+            Some(text) => println!("{text}"),
+            None => {
+                return Err(AppError::new(
+                    crate::error::ErrorKind::NotFound,
+                    format!("No release {id} is in the history."),
+                    "`slipway history` lists the releases and their ids.",
+                ))
+            }
+        },
     }
     Ok(())
 }

@@ -179,10 +179,14 @@ pub enum HistoryCommand {
         #[arg(long, value_name = "STEP")]
         logs: Option<String>,
     },
-    /// The listed releases as CSV or JSON, to a file or standard output.
+    /// The listed releases as CSV or JSON, to a file or standard output; with --release, that
+    /// one release with its results and every step's log, as JSON.
     Export {
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormatArg,
+        /// One release (an id from `slipway history`), with its logs, instead of the list.
+        #[arg(long, value_name = "ID", conflicts_with = "format")]
+        release: Option<String>,
         /// Where to write; standard output when not given.
         #[arg(long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,

@@ -140,7 +140,10 @@ pub(super) async fn run_rollback(
         return refused_without_yes(json);
     }
     let (cancel, sink) = cancellable_sink(json);
-    shipped(pipeline::rollback(&context, &root, target, to, &cancel, sink).await, json)
+    shipped(
+        pipeline::rollback(&context, &root, target, to, &cancel, sink).await,
+        json,
+    )
 }
 
 /// `slipway promote ID --to render`: the image of a release that went live on this machine
@@ -150,7 +153,10 @@ pub(super) async fn run_promote(paths: &AppPaths, settings: Settings, id: &str, 
         Ok(context) => context,
         Err(error) => return fail(&error),
     };
-    if !confirmed(yes, &format!("Promote release {id} to Render? It replaces what runs there.")) {
+    if !confirmed(
+        yes,
+        &format!("Promote release {id} to Render? It replaces what runs there."),
+    ) {
         return refused_without_yes(json);
     }
     let (cancel, sink) = cancellable_sink(json);

@@ -39,6 +39,7 @@ pub const COMMANDS: &[&str] = &[
     "start_rollback",
     "start_promote",
     "export_releases",
+    "export_release",
     "list_tasks",
     "cancel_task",
 ];

@@ -102,6 +102,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::start_rollback,
         release::start_promote,
         release::export_releases,
+        release::export_release,
         tasks::list_tasks,
         tasks::cancel_task,
     ]

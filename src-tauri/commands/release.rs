@@ -214,6 +214,17 @@ pub async fn export_releases(
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
 }
 
+/// Writes one release, with its results and every step's log, as JSON to `path`, a file the
+/// person chose in the save dialog.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn export_release(state: State<'_, AppState>, release_id: String, path: String) -> Result<(), AppError> {
+    let ledger = state.release_context()?.ledger;
+    tokio::task::spawn_blocking(move || history::export_release_to(&ledger, &release_id, std::path::Path::new(&path)))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
+}
+
 /// Ledger reads are blocking SQLite calls: off the async runtime.
 async fn on_ledger<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, history::HistoryError> + Send + 'static,

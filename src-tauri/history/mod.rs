@@ -9,8 +9,8 @@ mod query;
 mod schema;
 
 pub use query::{
-    detail, export_csv, export_json, export_text, export_to, ExportFormat, HistoryFilter, LogPage, ReleaseDetail,
-    StepResult,
+    detail, export_csv, export_json, export_release_text, export_release_to, export_text, export_to, ExportFormat,
+    HistoryFilter, LogPage, ReleaseDetail, StepResult,
 };
 
 use std::path::{Path, PathBuf};

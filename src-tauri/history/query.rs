@@ -243,14 +243,69 @@ pub fn export_to(
     path: &std::path::Path,
 ) -> Result<u32, crate::error::AppError> {
     let (text, count) = export_text(ledger, filter, format)?;
+    write_export(path, &text)?;
+    Ok(count)
+}
+
+/// One release as a file: its record, its results and every step's log.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseExport {
+    release: ReleaseRecord,
+    results: Vec<StepResult>,
+    /// Each step's output, in the order the steps ran.
+    logs: Vec<StepLog>,
+}
+
+#[derive(Debug, Serialize)]
+struct StepLog {
+    step: String,
+    lines: Vec<String>,
+}
+
+/// Release `release_id` with its results and logs as JSON; `None` when it is not in the ledger.
+pub fn export_release_text(ledger: &Ledger, release_id: &str) -> Result<Option<String>, HistoryError> {
+    let Some(ReleaseDetail { release, results }) = detail(ledger, release_id)? else {
+        return Ok(None);
+    };
+    let logs = release
+        .steps
+        .iter()
+        .map(|step| {
+            Ok(StepLog {
+                step: step.name.clone(),
+                lines: ledger.log_lines(release_id, &step.name)?,
+            })
+        })
+        .collect::<Result<Vec<_>, HistoryError>>()?;
+    export_json(&ReleaseExport { release, results, logs }).map(Some)
+}
+
+/// Writes [`export_release_text`] to `path`.
+pub fn export_release_to(
+    ledger: &Ledger,
+    release_id: &str,
+    path: &std::path::Path,
+) -> Result<(), crate::error::AppError> {
+    let text = export_release_text(ledger, release_id)?.ok_or_else(|| {
+        crate::error::AppError::new(
+            crate::error::ErrorKind::NotFound,
+            format!("No release {release_id} is in the history."),
+            "Pick a release from the History page.",
+        )
+    })?;
+    write_export(path, &text)
+}
+
+fn write_export(path: &std::path::Path, text: &str) -> Result<(), crate::error::AppError> {
     std::fs::write(path, text).map_err(|error| {
         crate::error::AppError::new(
             crate::error::ErrorKind::Io,
-            format!("The export could not be written to {}: {error}.", path.display()),
+            format!("The export could not be saved to {}.", path.display()),
             "Choose a folder you can write to, with free space.",
         )
-    })?;
-    Ok(count)
+        .with_detail(error.to_string())
+    })
 }
 
 /// The list as CSV, one release per line, every value through the redactor.
@@ -358,6 +413,35 @@ mod tests {
     }
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn one_release_exports_with_its_results_and_every_steps_log_redacted() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        seed(&ledger, "r1", "/a", "local", "aaa111", Outcome::Failed)?;
+        ledger.log("r1", "tests", "output", "collected 3 items", 1)?;
+        ledger.log("r1", "lint", "output", "app.py:1:1: F401 'os' imported but unused", 2)?;
+        ledger.log("r1", "lint", "output", "DATABASE_URL=postgres://ann:hunter2@db/app", 3)?;
+        ledger.result("r1", "tests", &serde_json::json!({"passed": 3, "failed": 0}))?;
+        let text = export_release_text(&ledger, "r1")?.ok_or("r1 is in the ledger")?;
+        let exported: serde_json::Value = serde_json::from_str(&text)?;
+        assert_eq!(exported["release"]["id"], "r1");
+        assert_eq!(exported["results"][0]["report"]["passed"], 3);
+        assert_eq!(exported["logs"][0]["step"], "tests");
+        assert_eq!(exported["logs"][0]["lines"][0], "collected 3 items");
+        assert_eq!(exported["logs"][1]["lines"].as_array().map(Vec::len), Some(2));
+        assert!(
+            !text.contains("hunter2"),
+            "the password in a log line is redacted: {text}"
+        );
+        assert!(export_release_text(&ledger, "nope")?.is_none());
+        let unwritable = dir.path().join("missing-folder").join("r1.json");
+        let error = export_release_to(&ledger, "r1", &unwritable)
+            .err()
+            .ok_or("no such folder")?;
+        assert_eq!(error.kind, crate::error::ErrorKind::Io);
+        Ok(())
+    }
 
     #[test]
     fn every_filter_narrows_the_list() -> TestResult {

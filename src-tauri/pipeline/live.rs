@@ -91,13 +91,18 @@ async fn render(context: &Context, released: &[ReleaseRecord], last: &ReleaseRec
         Ok(None) => {
             return answer(
                 Some(last.clone()),
-                Some("Render is not connected with an API key, so this is the history's word, not Render's.".to_owned()),
+                Some(
+                    "Render is not connected with an API key, so this is the history's word, not Render's.".to_owned(),
+                ),
             )
         }
         Err(error) => {
             return answer(
                 Some(last.clone()),
-                Some(format!("Render could not be asked ({}): this is the history's word.", error.message)),
+                Some(format!(
+                    "Render could not be asked ({}): this is the history's word.",
+                    error.message
+                )),
             )
         }
     };

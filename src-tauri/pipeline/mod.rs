@@ -33,8 +33,8 @@ use crate::settings::Settings;
 
 pub use live::{live_now, LiveNow};
 pub use plan::plan;
-pub use promote::promote;
 pub(crate) use plan::Scanned;
+pub use promote::promote;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
 

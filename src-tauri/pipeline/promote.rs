@@ -116,7 +116,15 @@ pub async fn promote(
         ),
         Err(failure) => failure.ending(ending),
     };
-    conclude(context, &recorder, &release_id, &reference.full(), outcome, ending, &sink)
+    conclude(
+        context,
+        &recorder,
+        &release_id,
+        &reference.full(),
+        outcome,
+        ending,
+        &sink,
+    )
 }
 
 /// Only a release that went live on this machine, with the image it ran, is promoted.
@@ -202,7 +210,11 @@ async fn ship(
     let image_id = source.image_id.clone().unwrap_or_default();
     recorder.log(
         Step::Push,
-        &format!("tagging the image of release {} ({image_id}) as {}", source.id, reference.full()),
+        &format!(
+            "tagging the image of release {} ({image_id}) as {}",
+            source.id,
+            reference.full()
+        ),
     );
     if let Err(error) = docker::tag(engine, &image_id, reference).await {
         let error = AppError::from(error);

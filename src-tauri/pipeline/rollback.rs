@@ -12,8 +12,8 @@ use super::run::{conclude, current_user, machine_name, take_lock};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorAction, ErrorKind};
-use crate::http::ApiError;
 use crate::history::{new_release_id, HistoryFilter, NewRelease, Outcome, ReleaseRecord};
+use crate::http::ApiError;
 use crate::project;
 
 /// What to roll back to: a release id, or the last release that went live before the one

@@ -306,7 +306,14 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
     assert_eq!(promoted.outcome, Outcome::Live, "{:?}", promoted.message);
     assert_eq!(promoted.digest.as_deref(), Some(rehearsed_digest.as_str()));
     assert!(
-        !events.saw(|event| matches!(event, ReleaseEvent::Step { step: Step::Build | Step::Tests, state: StepState::Running, .. })),
+        !events.saw(|event| matches!(
+            event,
+            ReleaseEvent::Step {
+                step: Step::Build | Step::Tests,
+                state: StepState::Running,
+                ..
+            }
+        )),
         "nothing was rebuilt or run again"
     );
     let triggered = setup
@@ -328,10 +335,10 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
     let tests = step_record(&stored, "tests").ok_or("the tests step is carried over")?;
     assert_eq!(tests.state, StepState::Passed);
     assert!(
-        tests.summary.as_deref().is_some_and(|summary| summary.starts_with(&format!(
-            "carried over from release {}",
-            rehearsed.release_id
-        ))),
+        tests
+            .summary
+            .as_deref()
+            .is_some_and(|summary| summary.starts_with(&format!("carried over from release {}", rehearsed.release_id))),
         "{:?}",
         tests.summary
     );
@@ -395,7 +402,10 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
         assert_eq!(stored.error_kind.as_deref(), Some(kind), "{status}");
         let message = stored.message.clone().unwrap_or_default();
         assert!(message.contains(words), "{status}: {message}");
-        assert!(!message.contains(&status.to_string()), "no status code in the words: {message}");
+        assert!(
+            !message.contains(&status.to_string()),
+            "no status code in the words: {message}"
+        );
         assert_eq!(
             step_record(&stored, "deploy").map(|step| step.state),
             Some(StepState::Failed),
@@ -415,7 +425,11 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
         .filter(|request| request.path().ends_with("/rollback"))
         .count();
     let refused = to_first().await.err().ok_or("another service must be refused")?;
-    assert!(refused.message.contains("another Render service"), "{}", refused.message);
+    assert!(
+        refused.message.contains("another Render service"),
+        "{}",
+        refused.message
+    );
     let rollbacks_after = setup
         .render
         .received()

@@ -90,7 +90,9 @@ pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: 
 /// The Render API client of the connected account and the service it deploys to; `None`
 /// when Render is connected without an API key (a deploy hook) or not at all. The keyring
 /// is read off the async runtime: it answers over D-Bus and may block.
-pub(in crate::pipeline) async fn connected_render(context: &Context) -> Result<Option<(RenderClient, String)>, AppError> {
+pub(in crate::pipeline) async fn connected_render(
+    context: &Context,
+) -> Result<Option<(RenderClient, String)>, AppError> {
     let data_dir = context.data_dir.clone();
     let found = accounts::blocking(move || {
         let store = SecretStore::os(&data_dir);

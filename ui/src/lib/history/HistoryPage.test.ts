@@ -127,6 +127,24 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
       return { lines: all.slice(offset, offset + limit), total: all.length, offset };
     }),
     exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
+    exportRelease: vi.fn(async (_id: string) => true),
+    startPromote: vi.fn(async (_path: string, source: string, _on: unknown) => ({
+      releaseId: "r10",
+      outcome: "failed" as const,
+      image: `image of ${source}`,
+      digest: null,
+      url: null,
+      deployId: null,
+      message: "Render: Render did not accept your token.",
+      error: {
+        kind: "registryAuth" as const,
+        message: "Render did not accept your token.",
+        hint: "The token is wrong or has expired: create a new one and enter it.",
+        action: "reenterToken" as const,
+        detail: "Render refused the credentials (401)",
+        terminalHint: null,
+      },
+    })),
     historyNotice: vi.fn(async () => null as string | null),
     liveNow: vi.fn(async (_path: string) => [] as LiveNow[]),
     startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) => ({
@@ -277,6 +295,39 @@ describe("the history page", () => {
     expect(banners[0]).toHaveTextContent("On this machine: live is the release of 3f2a1bc (0123456789ab)");
     expect(banners[1]).toHaveTextContent("On Render:");
     expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
+  });
+
+  it("promotes a release that went live on this machine, and says plainly why it failed", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    const live = { ...detail, release: { ...record("r1"), outcome: "live" as const, target: "local" } };
+    api.releaseDetail.mockImplementation(async () => live);
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    await user.click(await screen.findByTestId("history-promote"));
+    expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", expect.any(Function));
+    await waitFor(() =>
+      expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
+        "The promotion failed: Render: Render did not accept your token.",
+      ),
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("The token is wrong or has expired");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r10"));
+  });
+
+  it("offers no promotion for a Render release, and exports the open release with its logs", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    const onRender = { ...detail, release: { ...record("r1"), outcome: "live" as const, target: "render" } };
+    api.releaseDetail.mockImplementation(async () => onRender);
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    await screen.findByTestId("history-rollback");
+    expect(screen.queryByTestId("history-promote")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Export with logs…" }));
+    expect(api.exportRelease).toHaveBeenCalledWith("r1");
   });
 
   it("offers no rollback on a release that never went live", async () => {

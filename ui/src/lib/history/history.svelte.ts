@@ -12,6 +12,7 @@ import {
   type Outcome,
   type ReleaseDetail,
   type ReleaseRecord,
+  type ReleaseSummary,
   type SlipwayError,
   type StepState,
   type TestReport,
@@ -19,7 +20,15 @@ import {
 
 export type HistoryApi = Pick<
   Api,
-  "listReleases" | "releaseDetail" | "releaseLog" | "exportReleases" | "startRollback" | "historyNotice" | "liveNow"
+    | "listReleases"
+  | "releaseDetail"
+  | "releaseLog"
+  | "exportReleases"
+  | "exportRelease"
+  | "startRollback"
+  | "startPromote"
+  | "historyNotice"
+  | "liveNow"
 >;
 
 export const PAGE_SIZE = 100;
@@ -370,31 +379,70 @@ export class HistoryStore {
     }
   }
 
-  rollingBack = $state(false);
-  rollbackMessage = $state<string | null>(null);
-  rollbackError = $state<SlipwayError | null>(null);
+  /** A rollback or promotion this page started, while it runs and once it ended. */
+  shipping = $state(false);
+  shipMessage = $state<string | null>(null);
+  shipError = $state<SlipwayError | null>(null);
 
   /** Ships `release` again on its target (no gates run), then shows the rollback's record. */
-  async rollBackTo(release: ReleaseRecord): Promise<void> {
-    if (this.rollingBack) return;
-    this.rollingBack = true;
-    this.rollbackMessage = "Rolling back…";
-    this.rollbackError = null;
+  rollBackTo(release: ReleaseRecord): Promise<void> {
+    const target = release.target === "render" ? "render" : "local";
+    return this.ship("Rolling back…", "rollback", release, () =>
+      this.api.startRollback(release.projectPath, target, release.id, () => {}),
+    );
+  }
+
+  /** Ships the image of `release` (live on this machine) to Render, then shows the promotion. */
+  promoteToRender(release: ReleaseRecord): Promise<void> {
+    return this.ship("Promoting to Render…", "promotion", release, () =>
+      this.api.startPromote(release.projectPath, release.id, () => {}),
+    );
+  }
+
+  private async ship(
+    running: string,
+    what: "rollback" | "promotion",
+    release: ReleaseRecord,
+    start: () => Promise<ReleaseSummary>,
+  ): Promise<void> {
+    if (this.shipping) return;
+    this.shipping = true;
+    this.shipMessage = running;
+    this.shipError = null;
     try {
-      const target = release.target === "render" ? "render" : "local";
-      const summary = await this.api.startRollback(release.projectPath, target, release.id, () => {});
-      this.rollbackMessage =
+      const summary = await start();
+      const ended = summary.outcome === "canceled" ? "was cancelled" : "failed";
+      this.shipMessage =
         summary.outcome === "live"
-          ? `Rolled back: release ${release.id} is live again${summary.url ? ` at ${summary.url}` : ""}.`
-          : `The rollback ${summary.outcome === "canceled" ? "was cancelled" : "failed"}${summary.message ? `: ${summary.message}` : "."}`;
-      if (summary.error) this.rollbackError = toSlipwayError(summary.error);
+          ? what === "rollback"
+            ? `Rolled back: release ${release.id} is live again${summary.url ? ` at ${summary.url}` : ""}.`
+            : `Promoted: release ${release.id}'s image is live on Render${summary.url ? ` at ${summary.url}` : ""}.`
+          : `The ${what} ${ended}${summary.message ? `: ${summary.message}` : "."}`;
+      if (summary.error) this.shipError = toSlipwayError(summary.error);
       await this.load();
       await this.open(summary.releaseId);
     } catch (raw) {
-      this.rollbackMessage = null;
-      this.rollbackError = toSlipwayError(raw);
+      this.shipMessage = null;
+      this.shipError = toSlipwayError(raw);
     } finally {
-      this.rollingBack = false;
+      this.shipping = false;
+    }
+  }
+
+  /** Writes the open release, with its results and every step's log, to a file the person picks. */
+  async exportOpen(): Promise<void> {
+    const release = this.detail?.release;
+    if (!release || this.exporting) return;
+    this.exporting = true;
+    this.exportMessage = null;
+    this.exportError = null;
+    try {
+      const saved = await this.api.exportRelease(release.id);
+      if (saved) this.exportMessage = `Exported release ${release.id} with its logs.`;
+    } catch (raw) {
+      this.exportError = toSlipwayError(raw);
+    } finally {
+      this.exporting = false;
     }
   }
 

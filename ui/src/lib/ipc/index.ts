@@ -263,6 +263,19 @@ export const api = {
     return call<ReleaseSummary>("start_promote", { path, releaseId, onEvent: channel });
   },
 
+  /** Asks where to save (the OS dialog), then writes one release with its results and every
+   * step's log there as JSON; `false` when the person cancels. */
+  async exportRelease(releaseId: string): Promise<boolean> {
+    const path = await save({
+      title: "Export this release with its logs",
+      defaultPath: `slipway-release-${releaseId}.json`,
+      filters: [{ name: "JSON", extensions: ["json"] }],
+    });
+    if (path === null) return false;
+    await call<null>("export_release", { releaseId, path });
+    return true;
+  },
+
   /** Asks where to save (the OS dialog), then writes the filtered list there; `null` when the
    * person cancels, else how many releases the file holds. */
   async exportReleases(filter: HistoryFilter, format: ExportFormat): Promise<number | null> {
