@@ -106,18 +106,35 @@ async fn check_docker() -> DoctorCheck {
 
 async fn check_keyring() -> DoctorCheck {
     const NAME: &str = "OS keyring";
-    let probe = tokio::task::spawn_blocking(secrets::probe_keyring);
-    let result = match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(join_error)) => Err(secrets::KeyringError::Failed(join_error.to_string())),
-        Err(_) => Err(secrets::KeyringError::Locked(format!(
-            "no answer within {} s (a locked keyring may be waiting for its password)",
-            PROBE_TIMEOUT.as_secs()
-        ))),
-    };
-    match result {
+    match secrets::keyring_answers(PROBE_TIMEOUT).await {
         Ok(detail) => passed(CheckId::Keyring, NAME, detail),
-        Err(error) => failed(CheckId::Keyring, NAME, error.into()),
+        Err(error) => failed(CheckId::Keyring, NAME, error),
+    }
+}
+
+/// What a release needs from this machine, asked when the window starts and when it
+/// regains focus: the Docker Engine and the keyring, each with what to do when it fails.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatus {
+    /// `None` when the engine answers.
+    pub docker: Option<AppError>,
+    /// The engine's version, when it answers.
+    pub docker_version: Option<String>,
+    /// `None` when the keyring answers.
+    pub keyring: Option<AppError>,
+}
+
+pub async fn system_status() -> SystemStatus {
+    let (engine, keyring) = tokio::join!(docker::engine_version(), secrets::keyring_answers(PROBE_TIMEOUT));
+    let (docker_version, docker) = match engine {
+        Ok(version) => (Some(version.version), None),
+        Err(error) => (None, Some(error.into())),
+    };
+    SystemStatus {
+        docker,
+        docker_version,
+        keyring: keyring.err(),
     }
 }
 

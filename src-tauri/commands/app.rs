@@ -33,3 +33,11 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 pub async fn run_doctor(state: State<'_, AppState>) -> Result<DoctorReport, AppError> {
     Ok(doctor::run(&state.paths).await)
 }
+
+/// Whether Docker and the keyring answer now, each with what to do when not; the window
+/// asks at start and whenever it regains focus.
+#[tauri::command]
+#[tracing::instrument(err(level = "warn"))]
+pub async fn system_status() -> Result<doctor::SystemStatus, AppError> {
+    Ok(doctor::system_status().await)
+}

@@ -6,6 +6,7 @@ use ts_rs::TS;
 use super::AppState;
 use crate::docker::{self, BuildRequest, DockerEvent, ImageReference, LocalImage, RegistryCredentials};
 use crate::error::{AppError, ErrorKind};
+use crate::pipeline;
 use crate::project::{self, ProjectSettings};
 use crate::registry;
 use crate::tasks::TaskKind;
@@ -13,11 +14,17 @@ use crate::tasks::TaskKind;
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ImagesOverview {
+    /// The name a release gives the image (`destination.name`): what this page lists.
     pub repository: String,
+    /// Where the release puts the image, and why the registry is or is not asked.
+    pub destination: pipeline::ImageDestination,
     pub local: Vec<LocalImage>,
-    /// The registry's tags; `None` with `remote_error` when the registry could not be asked.
+    /// The registry's tags; `None` when it is not asked (nothing is pushed, or no account is
+    /// connected for it) or, with `remote_error`, when it could not be asked.
     pub remote: Option<Vec<String>>,
     pub remote_error: Option<AppError>,
+    /// The engine id of the image the project's container runs, to mark it.
+    pub live_image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -71,26 +78,46 @@ async fn settings_of(state: &AppState, path: &str) -> Result<(std::path::PathBuf
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result<ImagesOverview, AppError> {
-    let (root, settings) = settings_of(&state, &path).await?;
-    let repository = settings.repository(&root);
+    let root = project::resolve_folder(&path)?;
+    let context = state.release_context()?;
+    let destination = pipeline::image_destination(&context, &root, None).await?;
+    let repository = destination.name.clone();
     let engine = docker::connect()?;
     let local = docker::local_images(&engine, &repository).await?;
-    let hub_api = state.settings.docker_hub_api();
-    let (remote, remote_error) = match reference(&format!("{repository}:latest")) {
-        Ok(target) => {
-            let login = credentials(&state, &target).await?;
-            match registry::list_tags(&target, &login.username, &login.secret, &hub_api).await {
-                Ok(tags) => (Some(tags), None),
-                Err(error) => (None, Some(error.into())),
+    let live_image_id = docker::project_container(&engine, &project::project_id(&root))
+        .await
+        .ok()
+        .flatten()
+        .filter(|container| container.running)
+        .and_then(|container| container.image);
+    let (remote, remote_error) = if destination.can_list_tags {
+        match reference(&format!("{repository}:latest")) {
+            Ok(target) => {
+                let login = credentials(&state, &target).await?;
+                match registry::list_tags(
+                    &target,
+                    &login.username,
+                    &login.secret,
+                    &state.settings.docker_hub_api(),
+                )
+                .await
+                {
+                    Ok(tags) => (Some(tags), None),
+                    Err(error) => (None, Some(error.into())),
+                }
             }
+            Err(error) => (None, Some(error)),
         }
-        Err(error) => (None, Some(error)),
+    } else {
+        (None, None)
     };
     Ok(ImagesOverview {
         repository,
+        destination,
         local,
         remote,
         remote_error,
+        live_image_id,
     })
 }
 
@@ -119,7 +146,10 @@ pub async fn build_project_image(
             "Choose a build context that holds the Dockerfile.",
         )
     })?;
-    let repository = settings.repository(&root);
+    // The names a release gives it, so the image built here is the one a release would ship.
+    let repository = pipeline::image_destination(&state.release_context()?, &root, None)
+        .await?
+        .name;
     let commit = project::git_state(&root).await.and_then(|git| git.commit);
     let tags = settings
         .tags(commit.as_deref())

@@ -67,6 +67,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
     tauri::generate_handler![
         app::app_info,
         app::run_doctor,
+        app::system_status,
         project::open_project,
         project::recent_projects,
         project::forget_recent_project,
@@ -99,6 +100,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::release_detail,
         release::history_notice,
         release::live_now,
+        release::local_app,
+        release::act_on_local_app,
+        release::local_app_output,
         release::start_rollback,
         release::start_promote,
         release::export_releases,

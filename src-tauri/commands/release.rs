@@ -159,6 +159,34 @@ pub async fn live_now(state: State<'_, AppState>, path: String) -> Result<Vec<pi
     pipeline::live_now(&state.release_context()?, &root).await
 }
 
+/// The project's app on this machine (its container), `None` when none runs or ran.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn local_app(state: State<'_, AppState>, path: String) -> Result<Option<pipeline::LocalApp>, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::local_app(&state.release_context()?, &root).await
+}
+
+/// Stops or restarts the project's container.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn act_on_local_app(
+    state: State<'_, AppState>,
+    path: String,
+    action: pipeline::AppAction,
+) -> Result<Option<pipeline::LocalApp>, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::act_on_local_app(&state.release_context()?, &root, action).await
+}
+
+/// What the project's container printed since `since` (Unix seconds; 0 for its last lines).
+#[tauri::command]
+#[tracing::instrument(err(level = "warn"))]
+pub async fn local_app_output(path: String, since: i64) -> Result<pipeline::AppOutput, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::local_app_output(&root, since).await
+}
+
 /// What the person should know about the history file itself (damaged and replaced, or
 /// written by a newer Slipway).
 #[tauri::command]

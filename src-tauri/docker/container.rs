@@ -2,7 +2,9 @@
 //!
 //! One container per project, named after it and labelled with the release that started
 //! it, so a new release replaces the previous one and a cancelled one leaves nothing behind.
-//! Its port is published on 127.0.0.1 only, on a port the engine picks.
+//! Its port is published on 127.0.0.1 only: the port it had before, else the project's own
+//! port, while free, so the Local address stays the same from one release to the next; the
+//! engine picks one when both are taken.
 
 use std::collections::HashMap;
 
@@ -25,6 +27,21 @@ pub struct RunRequest {
     pub project_id: String,
     pub release_id: String,
     pub env: Vec<(String, String)>,
+    /// The project's own port on 127.0.0.1, tried after the one its container had.
+    pub preferred_port: Option<u16>,
+}
+
+/// The project's container as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerState {
+    pub id: String,
+    pub name: String,
+    pub running: bool,
+    /// RFC 3339, when it was last started.
+    pub started_at: Option<String>,
+    pub host_port: Option<u16>,
+    pub release_id: Option<String>,
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,21 +96,56 @@ pub async fn running_release(docker: &Docker, project_id: &str) -> Result<Option
         .find_map(|container| container.labels.and_then(|labels| labels.get(RELEASE_LABEL).cloned())))
 }
 
-/// Replaces the project's container with a new one of `request.image` and starts it.
+/// Replaces the project's container with a new one of `request.image` and starts it, on the
+/// port it had, else the project's own port, else one the engine picks.
 pub async fn replace_and_run(docker: &Docker, request: &RunRequest) -> Result<RunningContainer, DockerError> {
-    remove_container(docker, &request.name).await?;
     let port_key = format!("{}/tcp", request.container_port);
+    let previous = project_container(docker, &request.project_id).await?;
+    let mut ports: Vec<u16> = previous
+        .as_ref()
+        .and_then(|container| container.host_port)
+        .into_iter()
+        .collect();
+    ports.extend(request.preferred_port.filter(|port| !ports.contains(port)));
+    // One container per project: the previous one goes, whatever it was named.
+    for name in project_containers(docker, &request.project_id).await? {
+        remove_container(docker, &name).await?;
+    }
+    remove_container(docker, &request.name).await?;
+    for port in ports.into_iter().filter(|port| port_is_free(*port)) {
+        match create_and_start(docker, request, &port_key, Some(port)).await {
+            Ok(running) => return Ok(running),
+            // Taken between the check and the start: the next choice.
+            Err(DockerError::Engine(message)) if message.contains("allocated") || message.contains("in use") => {
+                tracing::info!(port, "the project's port was taken; trying another");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    create_and_start(docker, request, &port_key, None).await
+}
+
+fn port_is_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+async fn create_and_start(
+    docker: &Docker,
+    request: &RunRequest,
+    port_key: &str,
+    host_port: Option<u16>,
+) -> Result<RunningContainer, DockerError> {
     let bindings = HashMap::from([(
-        port_key.clone(),
+        port_key.to_owned(),
         Some(vec![PortBinding {
             host_ip: Some("127.0.0.1".to_owned()),
             // Empty: the engine picks a free port.
-            host_port: Some(String::new()),
+            host_port: Some(host_port.map(|port| port.to_string()).unwrap_or_default()),
         }]),
     )]);
     let body = ContainerCreateBody {
         image: Some(request.image.clone()),
-        exposed_ports: Some(vec![port_key.clone()]),
+        exposed_ports: Some(vec![port_key.to_owned()]),
         env: Some(
             request
                 .env
@@ -124,17 +176,120 @@ pub async fn replace_and_run(docker: &Docker, request: &RunRequest) -> Result<Ru
         .inspect_container(&created.id, None)
         .await
         .map_err(engine_error)?;
-    let host_port = inspected
-        .network_settings
-        .and_then(|settings| settings.ports)
-        .and_then(|ports| ports.get(&port_key).cloned().flatten())
-        .and_then(|bindings| bindings.into_iter().find_map(|binding| binding.host_port))
-        .and_then(|port| port.parse().ok())
+    let host_port = published_port(&inspected, port_key)
         .ok_or_else(|| DockerError::Engine(format!("the container's port {port_key} was not published")))?;
     Ok(RunningContainer {
         id: created.id,
         host_port,
     })
+}
+
+fn published_port(inspected: &bollard::models::ContainerInspectResponse, port_key: &str) -> Option<u16> {
+    let ports = inspected.network_settings.as_ref()?.ports.as_ref()?;
+    let bindings = match ports.get(port_key) {
+        Some(Some(bindings)) => bindings.clone(),
+        // The container stopped: its bindings are in its configuration only.
+        _ => inspected
+            .host_config
+            .as_ref()?
+            .port_bindings
+            .as_ref()?
+            .get(port_key)?
+            .clone()?,
+    };
+    bindings
+        .into_iter()
+        .find_map(|binding| binding.host_port)
+        .and_then(|port| port.parse().ok())
+}
+
+/// The project's container (the newest, running or not), with its port and release.
+pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Option<ContainerState>, DockerError> {
+    let filters = HashMap::from([("label".to_owned(), vec![format!("{PROJECT_LABEL}={project_id}")])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let mut containers = docker.list_containers(Some(options)).await.map_err(engine_error)?;
+    containers.sort_by_key(|container| std::cmp::Reverse(container.created.unwrap_or(0)));
+    let Some(id) = containers.into_iter().find_map(|container| container.id) else {
+        return Ok(None);
+    };
+    let inspected = match docker.inspect_container(&id, None).await {
+        Ok(inspected) => inspected,
+        // Removed between the list and now.
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+        Err(error) => return Err(engine_error(error)),
+    };
+    let state = inspected.state.clone().unwrap_or_default();
+    let config = inspected.config.clone().unwrap_or_default();
+    let host_port = config
+        .exposed_ports
+        .as_ref()
+        .and_then(|exposed| exposed.first().cloned())
+        .and_then(|key| published_port(&inspected, &key));
+    Ok(Some(ContainerState {
+        id,
+        name: inspected
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_owned(),
+        running: state.running.unwrap_or(false),
+        started_at: state.started_at.filter(|at| !at.starts_with("0001-")),
+        host_port,
+        release_id: config
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(RELEASE_LABEL).cloned()),
+        image: config.image,
+    }))
+}
+
+/// Stops the container `name`; one already stopped is fine.
+pub async fn stop_container(docker: &Docker, name: &str) -> Result<(), DockerError> {
+    let options = bollard::query_parameters::StopContainerOptionsBuilder::default()
+        .t(10)
+        .build();
+    match docker.stop_container(name, Some(options)).await {
+        Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+        Err(error) => Err(engine_error(error)),
+    }
+}
+
+/// Restarts the container `name` (starts it when it was stopped).
+pub async fn restart_container(docker: &Docker, name: &str) -> Result<(), DockerError> {
+    let options = bollard::query_parameters::RestartContainerOptionsBuilder::default()
+        .t(10)
+        .build();
+    docker
+        .restart_container(name, Some(options))
+        .await
+        .map_err(engine_error)
+}
+
+/// What the container printed after `since` (Unix seconds; everything when 0), its last
+/// `tail` lines at most, each with the time the engine gave it.
+pub async fn container_output(
+    docker: &Docker,
+    name: &str,
+    since: i64,
+    tail: usize,
+) -> Result<Vec<String>, DockerError> {
+    use futures_util::StreamExt;
+    let options = bollard::query_parameters::LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .since(i32::try_from(since).unwrap_or(0))
+        .tail(&tail.to_string())
+        .build();
+    let mut stream = docker.logs(name, Some(options));
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        text.push_str(&chunk.map_err(engine_error)?.to_string());
+    }
+    Ok(text.lines().map(str::to_owned).collect())
 }
 
 /// The last lines the container printed, for a failed health check.

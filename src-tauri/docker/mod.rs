@@ -25,8 +25,9 @@ mod registry;
 
 pub use build::{build, needs_buildkit, tag, BuildRequest, DockerEvent, DockerSink};
 pub use container::{
-    container_logs, project_containers, remove_container, replace_and_run, running_release, RunRequest,
-    RunningContainer, PROJECT_LABEL, RELEASE_LABEL,
+    container_logs, container_output, project_container, project_containers, remove_container, replace_and_run,
+    restart_container, running_release, stop_container, ContainerState, RunRequest, RunningContainer, PROJECT_LABEL,
+    RELEASE_LABEL,
 };
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,

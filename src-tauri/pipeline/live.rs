@@ -136,3 +136,101 @@ async fn render(context: &Context, released: &[ReleaseRecord], last: &ReleaseRec
         ),
     }
 }
+
+/// The project's app on this machine: its container, where it answers and since when.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalApp {
+    /// The container's name (named after the project).
+    pub name: String,
+    pub running: bool,
+    /// RFC 3339, when it was last started.
+    pub since: Option<String>,
+    /// Where it answers, while it runs.
+    pub url: Option<String>,
+    /// The release that started it, and that release's record when the ledger has it.
+    pub release_id: Option<String>,
+    pub release: Option<ReleaseRecord>,
+    pub image: Option<String>,
+}
+
+/// New output of the project's container, and the time to ask from next.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppOutput {
+    pub lines: Vec<String>,
+    /// Unix seconds: pass it back to get only what came after.
+    #[ts(type = "number")]
+    pub next_since: i64,
+}
+
+/// What to do with the project's container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AppAction {
+    Stop,
+    Restart,
+}
+
+/// The project's container on this machine, `None` when Slipway runs none for it.
+pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp>, AppError> {
+    let engine = docker::connect()?;
+    let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
+        return Ok(None);
+    };
+    let release = match &container.release_id {
+        Some(id) => context.ledger.release(id)?,
+        None => None,
+    };
+    Ok(Some(LocalApp {
+        url: container
+            .host_port
+            .filter(|_| container.running)
+            .map(|port| format!("http://127.0.0.1:{port}/")),
+        name: container.name,
+        running: container.running,
+        since: container.started_at,
+        release_id: container.release_id,
+        release,
+        image: container.image,
+    }))
+}
+
+/// Stops or restarts the project's container; returns it as it is after.
+pub async fn act_on_local_app(context: &Context, root: &Path, action: AppAction) -> Result<Option<LocalApp>, AppError> {
+    let engine = docker::connect()?;
+    let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
+        return Err(AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "Nothing of this project runs on this machine.",
+            "Release it to this machine (the Local target) to run it here.",
+        )
+        .with_action(crate::error::ErrorAction::ReviewPlan));
+    };
+    match action {
+        AppAction::Stop => docker::stop_container(&engine, &container.name).await?,
+        AppAction::Restart => docker::restart_container(&engine, &container.name).await?,
+    }
+    local_app(context, root).await
+}
+
+/// What the project's container printed since `since` (Unix seconds; its last 200 lines
+/// when 0), redacted like every other log.
+pub async fn local_app_output(root: &Path, since: i64) -> Result<AppOutput, AppError> {
+    let engine = docker::connect()?;
+    let now = chrono::Utc::now().timestamp();
+    let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
+        return Ok(AppOutput {
+            lines: Vec::new(),
+            next_since: now,
+        });
+    };
+    let lines = docker::container_output(&engine, &container.name, since, 200).await?;
+    Ok(AppOutput {
+        lines: lines
+            .iter()
+            .map(|line| crate::secrets::redact(line).into_owned())
+            .collect(),
+        next_since: now,
+    })
+}

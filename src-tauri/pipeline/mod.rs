@@ -31,9 +31,9 @@ pub use crate::project::needs_sentence;
 use crate::project::NeededValue;
 use crate::settings::Settings;
 
-pub use live::{live_now, LiveNow};
-pub use plan::plan;
+pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppAction, AppOutput, LiveNow, LocalApp};
 pub(crate) use plan::Scanned;
+pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};

@@ -3,9 +3,12 @@
 
 use std::path::Path;
 
+use serde::Serialize;
+use ts_rs::TS;
+
 use super::{Context, Plan, PlannedStep, ReleaseOptions, Step, Target};
 use crate::docker::{self, ImageReference, Registry};
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::project::{self, needed_values, NeededValue, ProjectSettings, PythonEnv};
 use crate::secrets::{Account, SecretStore, Service};
 
@@ -113,6 +116,68 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
     })
 }
 
+/// Where a release of the project puts its image: the name (without tag) on the target the
+/// plan would pick (or `target`), and whether that registry can be asked for its tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageDestination {
+    pub target: Target,
+    /// `registry/namespace/name`, as the release tags and pushes it.
+    pub name: String,
+    /// The registry, as a person names it ("Docker Hub", "localhost:5000"); `None` when the
+    /// image stays on this machine (no push).
+    pub registry: Option<String>,
+    /// The registry can be asked for its tags: an account is connected for it, or it is this
+    /// machine's own registry. Docker Hub is never asked without an account.
+    pub can_list_tags: bool,
+    /// The project's own setting ("Where your image goes"), when the person set one.
+    pub setting: Option<String>,
+}
+
+/// Where a release to `target` (or the target the plan would pick) puts the project's image.
+pub async fn image_destination(
+    context: &Context,
+    root: &Path,
+    target: Option<Target>,
+) -> Result<ImageDestination, AppError> {
+    let scanned = scan(&context.data_dir, root).await?;
+    let settings = &scanned.settings;
+    let render = render_account(&context.data_dir);
+    let target = target.unwrap_or(if render.is_some() {
+        Target::Render
+    } else {
+        Target::Local
+    });
+    let repository = settings.repository(root);
+    let mut ignored = Vec::new();
+    let Destination { registry, image, .. } = destination(
+        context,
+        root,
+        &repository,
+        "latest",
+        target,
+        render.as_ref(),
+        &mut ignored,
+    );
+    let name = image.strip_suffix(":latest").unwrap_or(&image).to_owned();
+    let local_registry = context.settings.local_registry();
+    let can_list_tags = match &registry {
+        None => false,
+        Some(host) if Some(host) == local_registry.as_ref() => true,
+        Some(host) => account(&context.data_dir, Service::Registry, host).is_some(),
+    };
+    Ok(ImageDestination {
+        target,
+        registry: registry.map(|host| Registry::named(&host).to_string()),
+        name,
+        can_list_tags,
+        setting: settings
+            .image_repository
+            .clone()
+            .filter(|value| !value.trim().is_empty()),
+    })
+}
+
 /// Says what a release of the project at `root` would do, and what stops it.
 pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> Result<Plan, AppError> {
     Ok(plan_and_scan(context, root, options).await?.0)
@@ -143,12 +208,25 @@ pub(super) async fn plan_and_scan(
         service,
         image,
     } = destination(context, root, &repository, &tag, target, render.as_ref(), &mut blockers);
+    // Every token lives in the keyring: a target that needs one is blocked now, not half-way.
+    let needs_keyring = target == Target::Render
+        || registry
+            .as_deref()
+            .is_some_and(|host| account(&context.data_dir, Service::Registry, host).is_some());
+    if needs_keyring {
+        if let Err(error) = crate::secrets::keyring_answers(std::time::Duration::from_secs(10)).await {
+            blockers.push(error);
+        }
+    }
     if settings.dockerfile.is_none() {
-        blockers.push(AppError::new(
-            ErrorKind::Precondition,
-            "The project has no Dockerfile.",
-            "Add a Dockerfile to the project (or pick one in the project's settings): the release ships an image.",
-        ));
+        blockers.push(
+            AppError::new(
+                ErrorKind::Precondition,
+                "The project has no Dockerfile.",
+                "Add a Dockerfile to the project (or pick one in the project's settings): the release ships an image.",
+            )
+            .with_action(ErrorAction::OpenProjectSettings),
+        );
     }
 
     if let Err(error) = docker::engine_version().await {
@@ -339,7 +417,7 @@ fn destination(
                 Some(registry) => format!("{registry}/{path}"),
                 None => path.to_owned(),
             };
-            let container = format!("slipway-{}", project::project_id(root));
+            let container = project::container_name(root);
             (registry, Some(container), format!("{name}:{tag}"))
         }
         Target::Render => {
@@ -348,11 +426,14 @@ fn destination(
             let registry = named_registry.map_or_else(Registry::docker_hub, Registry::named);
             let login = account(&context.data_dir, Service::Registry, registry.host());
             if login.is_none() {
-                blockers.push(AppError::new(
-                    ErrorKind::Precondition,
-                    format!("No account is connected for the registry {registry}."),
-                    "Connect it in Settings (Docker Hub: username and an access token with Read & Write).",
-                ));
+                blockers.push(
+                    AppError::new(
+                        ErrorKind::Precondition,
+                        format!("No account is connected for the registry {registry}."),
+                        "Connect it in Settings (Docker Hub: username and an access token with Read & Write).",
+                    )
+                    .with_action(ErrorAction::OpenAccounts),
+                );
             }
             let service_id = render.as_ref().and_then(|account| account.project.clone());
             let image = match login.and_then(|login| login.username) {
@@ -363,11 +444,14 @@ fn destination(
                 _ => format!("{repository}:{tag}"),
             };
             match render {
-                None => blockers.push(AppError::new(
-                    ErrorKind::Precondition,
-                    "Render is not connected, or no service is chosen.",
-                    "Connect Render in Settings and pick the service to deploy, or use the Local target.",
-                )),
+                None => blockers.push(
+                    AppError::new(
+                        ErrorKind::Precondition,
+                        "Render is not connected, or no service is chosen.",
+                        "Connect Render in Settings and pick the service to deploy, or use the Local target.",
+                    )
+                    .with_action(ErrorAction::OpenAccounts),
+                ),
                 Some(account) => {
                     if let Some(configured) = account.organization.as_deref() {
                         if !same_repository(configured, &image) {

@@ -104,7 +104,7 @@ pub async fn rollback(
                 engine,
                 root,
                 settings,
-                container: local_container(root),
+                container: project::container_name(root),
                 release_id: &release_id,
             }
             .roll_back(&source, &recorder, cancel)
@@ -129,10 +129,6 @@ pub async fn rollback(
         ending,
         &sink,
     )
-}
-
-fn local_container(root: &Path) -> String {
-    format!("slipway-{}", project::project_id(root))
 }
 
 /// The release live now on `target`: the one the project's container was started by

@@ -30,7 +30,8 @@ pub use git::{git_details, git_state, GitDetails, GitState};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{
-    load_settings, project_id, save_settings, settings_or_detected, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
+    container_name, load_settings, preferred_local_port, project_id, save_settings, settings_or_detected,
+    ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
 pub use values::{set_value, unset_value};
 

@@ -224,6 +224,41 @@ pub fn project_id(root: &Path) -> String {
     digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The name of the project's container on this machine: the folder's name (so `docker ps`
+/// and the window say whose it is) and the start of its id (two folders of one name differ).
+pub fn container_name(root: &Path) -> String {
+    let folder = root
+        .file_name()
+        .map(|name| name.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let slug: String = folder
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug.trim_matches(|c| c == '-' || c == '_');
+    let id: String = project_id(root).chars().take(6).collect();
+    if slug.is_empty() {
+        format!("slipway-{id}")
+    } else {
+        format!("slipway-{}-{id}", slug.chars().take(40).collect::<String>())
+    }
+}
+
+/// The port the project's app gets on this machine when nothing else holds it: one per
+/// project, from its id, so a bookmark of the Local address keeps working.
+pub fn preferred_local_port(root: &Path) -> u16 {
+    let id = project_id(root);
+    let number = u64::from_str_radix(&id[..8.min(id.len())], 16).unwrap_or(0);
+    // 8100–8899: above the usual development ports, below the ephemeral range.
+    8100 + (number % 800) as u16
+}
+
 fn settings_file(data_dir: &Path, root: &Path) -> PathBuf {
     data_dir.join("projects").join(format!("{}.json", project_id(root)))
 }

@@ -17,14 +17,29 @@ pub enum KeyringError {
 
 impl From<KeyringError> for AppError {
     fn from(error: KeyringError) -> Self {
-        let hint = match &error {
-            KeyringError::Missing(_) => {
-                "Slipway keeps credentials only in the OS keyring. On Linux, install and start a Secret Service (GNOME Keyring: `sudo apt install gnome-keyring`, or KWallet) in your desktop session."
-            }
-            KeyringError::Locked(_) => "Unlock your keyring (it usually unlocks when you log in), then try again.",
-            KeyringError::Failed(_) => "Check that your keyring works (for example with Seahorse), then try again.",
-        };
-        AppError::new(ErrorKind::KeyringUnavailable, error.to_string(), hint)
+        let detail = error.to_string();
+        match &error {
+            KeyringError::Missing(_) => AppError::new(
+                ErrorKind::KeyringUnavailable,
+                "This computer has no keyring for Slipway to keep your tokens in.",
+                "Install a keyring for your desktop (GNOME Keyring or KWallet), log out and back in, then try again.",
+            )
+            .in_terminal(
+                "Slipway keeps credentials only in the OS keyring. On Linux, install and start a Secret Service (GNOME Keyring: `sudo apt install gnome-keyring`, or KWallet) in your desktop session.",
+            ),
+            KeyringError::Locked(_) => AppError::new(
+                ErrorKind::KeyringUnavailable,
+                "Your keyring is locked.",
+                "Unlock your keyring (it usually unlocks when you log in), then try again.",
+            ),
+            KeyringError::Failed(_) => AppError::new(
+                ErrorKind::KeyringUnavailable,
+                "Your keyring did not answer.",
+                "Check that your keyring works (for example with Seahorse, \"Passwords and Keys\"), then try again.",
+            ),
+        }
+        .with_action(crate::error::ErrorAction::Retry)
+        .with_detail(detail)
     }
 }
 

@@ -324,7 +324,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     assert_ne!(first_image, second_image, "the second build is another image");
 
     let engine = slipway::docker::connect()?;
-    let container = format!("slipway-{}", project::project_id(&fixture.root));
+    let container = project::container_name(&fixture.root);
     let events = Arc::new(Events::default());
     let rolled = pipeline::rollback(
         &fixture.context,
@@ -344,6 +344,11 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     );
     let url = rolled.url.clone().ok_or("a live rollback has a URL")?;
     assert_eq!(fetch(&url).await?.0, 200);
+    // The address stays the same from one release to the next (a bookmark keeps working),
+    // and the container is named after its project.
+    assert_eq!(first.url.as_deref(), Some(url.as_str()));
+    assert_eq!(second.url.as_deref(), Some(url.as_str()));
+    assert!(container.starts_with("slipway-rollback-"), "{container}");
     let stored = record(&fixture, &rolled.release_id)?;
     assert_eq!(stored.kind, "rollback");
     assert_eq!(stored.source_id.as_deref(), Some(first.release_id.as_str()));

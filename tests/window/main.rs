@@ -795,7 +795,7 @@ async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
     .await?;
     session.end().await?;
     let engine = slipway::docker::connect()?;
-    let container = format!("slipway-{}", slipway::project::project_id(&root));
+    let container = slipway::project::container_name(&root);
     let running = engine.inspect_container(&container, None).await?;
     assert_eq!(
         running.image.as_deref(),

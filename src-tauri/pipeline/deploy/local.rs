@@ -73,6 +73,7 @@ impl Deployer for LocalDeployer<'_> {
             project_id: project::project_id(root),
             release_id: release_id.to_owned(),
             env,
+            preferred_port: Some(project::preferred_local_port(root)),
         };
         let running = match docker::replace_and_run(engine, &request).await {
             Ok(running) => running,

@@ -79,6 +79,20 @@ export type DoctorReport = { version: string,
  */
 ok: boolean, checks: Array<DoctorCheck>, dataDir: string, logDir: string, };
 
+export type SystemStatus = { 
+/**
+ * `None` when the engine answers.
+ */
+docker: AppError | null, 
+/**
+ * The engine's version, when it answers.
+ */
+dockerVersion: string | null, 
+/**
+ * `None` when the keyring answers.
+ */
+keyring: AppError | null, };
+
 export type Detected<T> = { value: T, 
 /**
  * Where it came from, in words: a file, or "Slipway's default".
@@ -453,11 +467,44 @@ created: string,
  */
 containers: number, };
 
-export type ImagesOverview = { repository: string, local: Array<LocalImage>, 
+export type ImageDestination = { target: Target, 
 /**
- * The registry's tags; `None` with `remote_error` when the registry could not be asked.
+ * `registry/namespace/name`, as the release tags and pushes it.
  */
-remote: Array<string> | null, remoteError: AppError | null, };
+name: string, 
+/**
+ * The registry, as a person names it ("Docker Hub", "localhost:5000"); `None` when the
+ * image stays on this machine (no push).
+ */
+registry: string | null, 
+/**
+ * The registry can be asked for its tags: an account is connected for it, or it is this
+ * machine's own registry. Docker Hub is never asked without an account.
+ */
+canListTags: boolean, 
+/**
+ * The project's own setting ("Where your image goes"), when the person set one.
+ */
+setting: string | null, };
+
+export type ImagesOverview = { 
+/**
+ * The name a release gives the image (`destination.name`): what this page lists.
+ */
+repository: string, 
+/**
+ * Where the release puts the image, and why the registry is or is not asked.
+ */
+destination: ImageDestination, local: Array<LocalImage>, 
+/**
+ * The registry's tags; `None` when it is not asked (nothing is pushed, or no account is
+ * connected for it) or, with `remote_error`, when it could not be asked.
+ */
+remote: Array<string> | null, remoteError: AppError | null, 
+/**
+ * The engine id of the image the project's container runs, to mark it.
+ */
+liveImageId: string | null, };
 
 export type BuiltImage = { imageId: string, references: Array<string>, };
 
@@ -582,6 +629,32 @@ release: ReleaseRecord | null,
  * When the target and the ledger disagree (or nothing runs), in a person's words.
  */
 note: string | null, };
+
+export type LocalApp = { 
+/**
+ * The container's name (named after the project).
+ */
+name: string, running: boolean, 
+/**
+ * RFC 3339, when it was last started.
+ */
+since: string | null, 
+/**
+ * Where it answers, while it runs.
+ */
+url: string | null, 
+/**
+ * The release that started it, and that release's record when the ledger has it.
+ */
+releaseId: string | null, release: ReleaseRecord | null, image: string | null, };
+
+export type AppOutput = { lines: Array<string>, 
+/**
+ * Unix seconds: pass it back to get only what came after.
+ */
+nextSince: number, };
+
+export type AppAction = "stop" | "restart";
 
 export type Target = "local" | "render";
 
