@@ -417,7 +417,39 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         Some(again.release_id.as_str())
     );
     assert!(local.note.is_none(), "{:?}", local.note);
+
+    // The "Running on this machine" card: the container of that release, its address, its
+    // output; stopped, it has no address and History says nothing runs; restarted, it
+    // answers at the same address again.
+    let app = pipeline::local_app(&fixture.context, &fixture.root)
+        .await?
+        .ok_or("the project's container is listed")?;
+    assert!(app.running);
+    assert_eq!(app.name, container);
+    assert_eq!(app.url.as_deref(), Some(url.as_str()));
+    assert_eq!(app.release_id.as_deref(), Some(again.release_id.as_str()));
+    assert_eq!(app.release.map(|release| release.id), Some(again.release_id.clone()));
+    let output = pipeline::local_app_output(&fixture.root, 0).await?;
+    assert!(!output.lines.is_empty(), "the app printed something when it started");
+    let stopped = pipeline::act_on_local_app(&fixture.context, &fixture.root, pipeline::AppAction::Stop)
+        .await?
+        .ok_or("a stopped container is still listed")?;
+    assert!(!stopped.running);
+    assert_eq!(stopped.url, None);
+    let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
+    let note = live
+        .iter()
+        .find(|live| live.target == Target::Local)
+        .and_then(|live| live.note.clone())
+        .unwrap_or_default();
+    assert!(note.starts_with("Nothing runs on this machine"), "{note}");
+    let restarted = pipeline::act_on_local_app(&fixture.context, &fixture.root, pipeline::AppAction::Restart)
+        .await?
+        .ok_or("the restarted container is listed")?;
+    assert!(restarted.running);
+    assert_eq!(restarted.url.as_deref(), Some(url.as_str()), "the same address after a restart");
     remove_project_containers(&fixture.root).await?;
+    assert!(pipeline::local_app(&fixture.context, &fixture.root).await?.is_none());
     let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
     let local = live
         .iter()
