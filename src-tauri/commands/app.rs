@@ -34,6 +34,15 @@ pub async fn run_doctor(state: State<'_, AppState>) -> Result<DoctorReport, AppE
     Ok(doctor::run(&state.paths).await)
 }
 
+/// Opens Docker Desktop (macOS, Windows); on Linux, says how to start the engine.
+#[tauri::command]
+#[tracing::instrument(err(level = "warn"))]
+pub async fn open_docker_desktop() -> Result<(), AppError> {
+    tokio::task::spawn_blocking(crate::docker::open_docker_desktop)
+        .await
+        .map_err(|error| AppError::new(crate::error::ErrorKind::Unknown, error.to_string(), "Try again."))?
+}
+
 /// Whether Docker and the keyring answer now, each with what to do when not; the window
 /// asks at start and whenever it regains focus.
 #[tauri::command]

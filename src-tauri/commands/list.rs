@@ -8,6 +8,7 @@ pub const COMMANDS: &[&str] = &[
     "forget_recent_project",
     "run_doctor",
     "system_status",
+    "open_docker_desktop",
     "detect_project",
     "save_project_settings",
     "set_project_value",

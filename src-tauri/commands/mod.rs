@@ -68,6 +68,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         app::app_info,
         app::run_doctor,
         app::system_status,
+        app::open_docker_desktop,
         project::open_project,
         project::recent_projects,
         project::forget_recent_project,

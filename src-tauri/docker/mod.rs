@@ -167,6 +167,40 @@ impl From<DockerError> for AppError {
     }
 }
 
+/// Opens Docker Desktop where it is how people run Docker (macOS and Windows). On Linux the
+/// engine is a system service this app may not start: the error says how to.
+pub fn open_docker_desktop() -> Result<(), AppError> {
+    let launched = if cfg!(target_os = "macos") {
+        std::process::Command::new("open").args(["-a", "Docker"]).status()
+    } else if cfg!(target_os = "windows") {
+        std::process::Command::new("cmd")
+            .args(["/C", "start", "", r"C:\Program Files\Docker\Docker\Docker Desktop.exe"])
+            .status()
+    } else {
+        return Err(AppError::new(
+            ErrorKind::DockerUnavailable,
+            "Docker runs as a system service on Linux, which Slipway cannot start for you.",
+            "Start the Docker service from your system's settings (or ask whoever set up this computer), then check again.",
+        )
+        .in_terminal("sudo systemctl start docker"));
+    };
+    match launched {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(AppError::new(
+            ErrorKind::DockerUnavailable,
+            "Docker Desktop could not be opened.",
+            "Install Docker Desktop, or open it yourself, then check again.",
+        )
+        .with_detail(format!("the launcher ended with {status}"))),
+        Err(error) => Err(AppError::new(
+            ErrorKind::DockerUnavailable,
+            "Docker Desktop could not be opened.",
+            "Install Docker Desktop, or open it yourself, then check again.",
+        )
+        .with_detail(error.to_string())),
+    }
+}
+
 /// The engine's version, as `doctor` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineVersion {
