@@ -97,6 +97,43 @@ pub async fn registry_login(data_dir: PathBuf, registry: Registry) -> RegistryCr
     }
 }
 
+/// The connected Sentry project: a client with its token, the organization and the project.
+pub struct SentryConnection {
+    pub client: sentry_api::SentryClient,
+    pub organization: String,
+    pub project: String,
+}
+
+/// The Sentry project connected in Settings (the first, when several are), read off the
+/// async runtime; `None` when none is.
+pub async fn connected_sentry(data_dir: PathBuf) -> Result<Option<SentryConnection>, AppError> {
+    let found = blocking(move || {
+        let store = SecretStore::os(&data_dir);
+        let Some(account) = store
+            .accounts()?
+            .into_iter()
+            .find(|account| account.service == Service::Sentry)
+        else {
+            return Ok(None);
+        };
+        let secret = store.secret(Service::Sentry, &account.account)?;
+        Ok(Some((account, secret)))
+    })
+    .await?;
+    let Some((account, secret)) = found else {
+        return Ok(None);
+    };
+    let base = account
+        .server
+        .clone()
+        .unwrap_or_else(|| sentry_api::DEFAULT_BASE_URL.to_owned());
+    Ok(Some(SentryConnection {
+        client: sentry_api::SentryClient::new(&base, secret)?,
+        organization: account.organization.unwrap_or_default(),
+        project: account.project.unwrap_or_default(),
+    }))
+}
+
 /// Checks a registry login (the engine's `/auth`, then that it may push to `repository`) and
 /// keeps it.
 pub async fn connect_registry(

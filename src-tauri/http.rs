@@ -281,19 +281,36 @@ impl ApiClient {
 /// `<url>; rel="next"; results="true"; cursor="..."`. Sentry always sends a next link; only
 /// `results="true"` means the page holds anything.
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    page_link(headers, "next").map(|link| link.url)
+}
+
+/// One side of a `Link` header (`rel` "next" or "previous"), when it says it has results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLink {
+    pub url: String,
+    /// The `cursor` parameter, to ask for that page again later.
+    pub cursor: Option<String>,
+}
+
+pub fn page_link(headers: &HeaderMap, rel: &str) -> Option<PageLink> {
     let link = headers.get("link")?.to_str().ok()?;
     link.split(',').find_map(|part| {
         let (url, params) = part.trim().split_once(';')?;
-        let mut next = false;
+        let mut wanted = false;
         let mut results = false;
+        let mut cursor = None;
         for param in params.split(';') {
             match param.trim().split_once('=') {
-                Some(("rel", value)) => next = value.trim_matches('"') == "next",
+                Some(("rel", value)) => wanted = value.trim_matches('"') == rel,
                 Some(("results", value)) => results = value.trim_matches('"') == "true",
+                Some(("cursor", value)) => cursor = Some(value.trim_matches('"').to_owned()),
                 _ => {}
             }
         }
-        (next && results).then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+        (wanted && results).then(|| PageLink {
+            url: url.trim().trim_start_matches('<').trim_end_matches('>').to_owned(),
+            cursor,
+        })
     })
 }
 

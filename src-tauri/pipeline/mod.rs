@@ -16,6 +16,7 @@ mod push;
 mod recorder;
 mod rollback;
 mod run;
+mod sentry;
 mod verify;
 
 use std::path::PathBuf;
@@ -69,10 +70,12 @@ pub enum Step {
     Push,
     Deploy,
     Verify,
+    /// The release and its deploy recorded in Sentry, so its errors are told apart.
+    Sentry,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Tests,
         Step::Lint,
         Step::Checks,
@@ -80,6 +83,7 @@ impl Step {
         Step::Push,
         Step::Deploy,
         Step::Verify,
+        Step::Sentry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +95,7 @@ impl Step {
             Step::Push => "push",
             Step::Deploy => "deploy",
             Step::Verify => "verify",
+            Step::Sentry => "sentry",
         }
     }
 }

@@ -240,7 +240,7 @@ pub(super) async fn plan_and_scan(
         }
     };
 
-    let steps = planned_steps(
+    let mut steps = planned_steps(
         root,
         &scanned,
         target,
@@ -249,6 +249,7 @@ pub(super) async fn plan_and_scan(
         service.as_deref(),
         &mut blockers,
     );
+    steps.push(sentry_step(&context.data_dir, settings, target));
     let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root
@@ -387,6 +388,39 @@ fn planned_steps(
     }
     steps.push(verify);
     steps
+}
+
+/// The Sentry step: the release and its deploy recorded in the connected Sentry project, or
+/// skipped with why.
+fn sentry_step(data_dir: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
+    let environment = super::sentry::environment(settings, target);
+    let version = settings
+        .sentry_release
+        .clone()
+        .unwrap_or_else(|| "the commit's full id".to_owned());
+    let connected = SecretStore::os(data_dir)
+        .accounts()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|account| account.service == Service::Sentry);
+    let mut step = PlannedStep::new(
+        Step::Sentry,
+        match &connected {
+            Some(account) => format!(
+                "record release {version} and its deploy to {environment} in Sentry ({})",
+                account.account
+            ),
+            None => format!("record release {version} and its deploy to {environment} in Sentry"),
+        },
+    );
+    if connected.is_none() {
+        step.skip = Some("No Sentry project is connected (Settings → Accounts).".to_owned());
+    } else {
+        step.notes.push(
+            "If Sentry is down or refuses, the release still counts as live; the history keeps a warning.".to_owned(),
+        );
+    }
+    step
 }
 
 /// Where the image goes: the registry it is pushed to (none: it runs without a push), the

@@ -10,6 +10,7 @@ use super::lock::{self, LockError};
 use super::plan::plan_and_scan;
 use super::push::push_step;
 use super::recorder::Recorder;
+use super::sentry::{self, SentryDeploy};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorKind};
@@ -314,5 +315,24 @@ async fn run_steps(
             .await
         }
     };
-    deploy::ending_after(deployed, ending)
+    let (outcome, mut ending) = deploy::ending_after(deployed, ending);
+    if outcome == Outcome::Live {
+        let started_at = context
+            .ledger
+            .release(release_id)
+            .ok()
+            .flatten()
+            .map(|release| release.started_at)
+            .unwrap_or_default();
+        let told = SentryDeploy {
+            root,
+            settings,
+            target: plan.target,
+            started_at,
+            url: ending.url.clone(),
+            name: release_id.to_owned(),
+        };
+        ending.message = sentry::record(context, &told, recorder).await;
+    }
+    (outcome, ending)
 }

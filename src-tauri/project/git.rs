@@ -31,6 +31,11 @@ pub async fn git_state(folder: &Path) -> Option<GitState> {
     Some(GitState { branch, commit })
 }
 
+/// The full id of the commit checked out, as Sentry's SDKs name a release by default.
+pub async fn full_commit(folder: &Path) -> Option<String> {
+    run_git(folder, &["rev-parse", "HEAD"]).await
+}
+
 /// Everything a release records about the working copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -83,6 +83,16 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub install_from: Option<Vec<String>>,
+    /// The release name the app's Sentry SDK reports (`SENTRY_RELEASE`), `{commit}` standing
+    /// for the full commit id; `None` is the full commit id, the SDKs' own default.
+    #[serde(default)]
+    #[ts(optional)]
+    pub sentry_release: Option<String>,
+    /// The environment deploys are recorded under in Sentry; `None` is `production` on
+    /// Render and `local` on this machine.
+    #[serde(default)]
+    #[ts(optional)]
+    pub sentry_environment: Option<String>,
 }
 
 fn enabled() -> bool {
@@ -111,6 +121,8 @@ impl ProjectSettings {
             lint_enabled: true,
             gates: Vec::new(),
             install_from: None,
+            sentry_release: None,
+            sentry_environment: None,
             build_context: None,
             secret_env: Vec::new(),
         }

@@ -1,5 +1,12 @@
 //! The Sentry room: Sentry's web API (`https://sentry.io/api/0`, a setting for self-hosted).
 
+mod issues;
+
+pub use issues::{
+    event_from, issue_from, search_text, Breadcrumb, ContextLine, ExceptionView, FrameView, IssuePage, IssueQuery,
+    IssueSort, IssueStatus, IssueStatusFilter, KeyValue, RequestView, SentryEvent, SentryIssue,
+};
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -103,4 +110,67 @@ impl SentryClient {
         }
         Ok(report)
     }
+}
+
+/// A release or deploy Sentry already had is fine: `created` says which it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Created,
+    AlreadyThere,
+}
+
+impl SentryClient {
+    /// Tells Sentry about release `version` of `project` (201 new, 208 it had it: both fine).
+    pub async fn create_release(&self, organization: &str, version: &str, project: &str) -> Result<Recorded, ApiError> {
+        let body = serde_json::json!({ "version": version, "projects": [project] });
+        let response = self
+            .api
+            .send(
+                reqwest::Method::POST,
+                &format!("/organizations/{organization}/releases/"),
+                Some(&body),
+            )
+            .await?;
+        let already = response.status() == reqwest::StatusCode::ALREADY_REPORTED;
+        self.api.check(response, &format!("organization {organization}")).await?;
+        Ok(if already { Recorded::AlreadyThere } else { Recorded::Created })
+    }
+
+    /// Records that `version` was deployed to `environment`, from `started` to `finished`
+    /// (RFC 3339), answering at `url`.
+    pub async fn create_deploy(
+        &self,
+        organization: &str,
+        version: &str,
+        deploy: &DeployRecord,
+    ) -> Result<(), ApiError> {
+        let body = serde_json::json!({
+            "environment": deploy.environment,
+            "name": deploy.name,
+            "url": deploy.url,
+            "dateStarted": deploy.started,
+            "dateFinished": deploy.finished,
+        });
+        let version = issues::encode(version);
+        let response = self
+            .api
+            .send(
+                reqwest::Method::POST,
+                &format!("/organizations/{organization}/releases/{version}/deploys/"),
+                Some(&body),
+            )
+            .await?;
+        self.api.check(response, &format!("release {version}")).await?;
+        Ok(())
+    }
+}
+
+/// A deploy as Sentry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployRecord {
+    pub environment: String,
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub started: String,
+    pub finished: String,
 }

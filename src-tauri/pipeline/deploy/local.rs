@@ -66,6 +66,18 @@ impl Deployer for LocalDeployer<'_> {
         if !settings.env.contains_key("PORT") {
             env.push(("PORT".to_owned(), port.to_string()));
         }
+        // The app's Sentry SDK then reports the release and environment the Sentry step records.
+        if !settings.env.contains_key("SENTRY_RELEASE") {
+            if let Some(version) = crate::pipeline::sentry::version(root, settings).await {
+                env.push(("SENTRY_RELEASE".to_owned(), version));
+            }
+        }
+        if !settings.env.contains_key("SENTRY_ENVIRONMENT") {
+            env.push((
+                "SENTRY_ENVIRONMENT".to_owned(),
+                crate::pipeline::sentry::environment(settings, crate::pipeline::Target::Local),
+            ));
+        }
         let request = RunRequest {
             image: image.run.clone(),
             name: name.clone(),

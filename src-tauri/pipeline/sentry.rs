@@ -1,0 +1,105 @@
+//! The Sentry step: a release that went live is recorded in the connected Sentry project
+//! (the release, then its deploy with the environment, times and URL), so its errors are
+//! told apart from the last version's. Sentry being down or refusing never fails a live
+//! release: the step says so and the release keeps a warning.
+
+use std::path::Path;
+
+use super::recorder::Recorder;
+use super::{Context, Step, Target};
+use crate::accounts;
+use crate::history::StepState;
+use crate::project::{self, ProjectSettings};
+use crate::sentry_api::{DeployRecord, Recorded};
+
+/// The environment deploys to `target` are recorded under.
+pub(super) fn environment(settings: &ProjectSettings, target: Target) -> String {
+    settings
+        .sentry_environment
+        .clone()
+        .filter(|value| !value.trim().is_empty())
+        .unwrap_or_else(|| match target {
+            Target::Render => "production".to_owned(),
+            Target::Local => "local".to_owned(),
+        })
+}
+
+/// The release name the app reports: the setting (`{commit}` for the full commit id), else
+/// the full commit id; `None` outside git with no setting.
+pub(super) async fn version(root: &Path, settings: &ProjectSettings) -> Option<String> {
+    let commit = project::full_commit(root).await;
+    match settings.sentry_release.as_deref().filter(|value| !value.trim().is_empty()) {
+        Some(template) if template.contains("{commit}") => Some(template.replace("{commit}", commit.as_deref()?)),
+        Some(fixed) => Some(fixed.to_owned()),
+        None => commit,
+    }
+}
+
+/// What a live release tells Sentry; returns the warning to keep when Sentry was not told.
+pub(super) struct SentryDeploy<'a> {
+    pub root: &'a Path,
+    pub settings: &'a ProjectSettings,
+    pub target: Target,
+    pub started_at: String,
+    pub url: Option<String>,
+    pub name: String,
+}
+
+pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorder: &Recorder) -> Option<String> {
+    let connection = match accounts::connected_sentry(context.data_dir.clone()).await {
+        Ok(Some(connection)) => connection,
+        Ok(None) => {
+            recorder.step(
+                Step::Sentry,
+                StepState::Skipped,
+                Some("No Sentry project is connected.".to_owned()),
+            );
+            return None;
+        }
+        Err(error) => return Some(warn(recorder, &error.message)),
+    };
+    recorder.step(Step::Sentry, StepState::Running, None);
+    let Some(version) = version(deploy.root, deploy.settings).await else {
+        return Some(warn(
+            recorder,
+            "The project has no commit to name the release after; set the release name in the project's settings.",
+        ));
+    };
+    let environment = environment(deploy.settings, deploy.target);
+    let client = &connection.client;
+    match client
+        .create_release(&connection.organization, &version, &connection.project)
+        .await
+    {
+        Ok(Recorded::Created) => recorder.log(Step::Sentry, &format!("release {version} created")),
+        Ok(Recorded::AlreadyThere) => recorder.log(Step::Sentry, &format!("release {version} was already there")),
+        Err(error) => return Some(warn(recorder, &crate::error::AppError::from(error).message)),
+    }
+    let record = DeployRecord {
+        environment: environment.clone(),
+        name: Some(deploy.name.clone()),
+        url: deploy.url.clone(),
+        started: deploy.started_at.clone(),
+        finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    if let Err(error) = client
+        .create_deploy(&connection.organization, &version, &record)
+        .await
+    {
+        return Some(warn(recorder, &crate::error::AppError::from(error).message));
+    }
+    recorder.step(
+        Step::Sentry,
+        StepState::Passed,
+        Some(format!("release {version} deployed to {environment}")),
+    );
+    None
+}
+
+/// Marks the step skipped with why: the release is live whatever Sentry says.
+fn warn(recorder: &Recorder, why: &str) -> String {
+    let warning = format!("Live, but Sentry was not told about this release: {why}");
+    recorder.log(Step::Sentry, &warning);
+    recorder.step(Step::Sentry, StepState::Skipped, Some(warning.clone()));
+    warning
+}
