@@ -1,11 +1,22 @@
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { tick } from "svelte";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
 import { ProjectStore } from "../project/project.svelte";
+import { LOAD_AHEAD, ROW_HEIGHT } from "./HistoryList.svelte";
 import HistoryPage from "./HistoryPage.svelte";
-import { FILTERS_KEY, formatDuration, HistoryStore, imageTag, PAGE_SIZE, shortDigest } from "./history.svelte";
+import {
+  dayAfter,
+  FILTERS_KEY,
+  formatDuration,
+  HistoryStore,
+  imageTag,
+  loadFilters,
+  PAGE_SIZE,
+  shortDigest,
+} from "./history.svelte";
 
 function project(open = true) {
   const store = new ProjectStore({
@@ -116,8 +127,13 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
   const api = {
     listReleases: vi.fn(async (filter: HistoryFilter) => {
       if (filter.search === "nothing" || filter.outcome === "interrupted") return [];
-      if (filter.outcome) return rows.filter((row) => row.outcome === filter.outcome);
-      return rows;
+      // Dates as the ledger compares them: `since` inclusive, `until` exclusive.
+      return rows.filter(
+        (row) =>
+          (!filter.outcome || row.outcome === filter.outcome) &&
+          (!filter.since || row.startedAt >= filter.since) &&
+          (!filter.until || row.startedAt < filter.until),
+      );
     }),
     releaseDetail: vi.fn(async (_id: string) => detail),
     releaseLog: vi.fn(async (_id: string, step: string, offset: number, limit: number, search: string | null) => {
@@ -159,6 +175,23 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     })),
   };
   return api;
+}
+
+/** A ledger without end: every call returns the next 100 releases (`n0`, `n1`, … newest first). */
+function manyReleasesApi() {
+  const api = fakeApi();
+  api.listReleases.mockImplementation(async (filter: HistoryFilter) => {
+    const from = filter.before ? Number(filter.before.slice(1)) + 1 : 0;
+    return Array.from({ length: PAGE_SIZE }, (_, index) => record(`n${from + index}`));
+  });
+  return api;
+}
+
+/** What a person's scroll does: the list moves, then says so. */
+async function scrollTo(list: HTMLElement, top: number): Promise<void> {
+  list.scrollTop = top;
+  await fireEvent.scroll(list);
+  await tick();
 }
 
 function lastFilter(api: ReturnType<typeof fakeApi>): HistoryFilter {
@@ -251,17 +284,38 @@ describe("the history page", () => {
     await waitFor(() => expect(within(log).getByTestId("history-log-status")).toHaveTextContent("of 11 matching lines"));
   });
 
-  it("moves with the arrow keys and opens with Enter", async () => {
+  it("opens with Enter and moves (opening) with the arrow keys, the focus staying on the list", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
     render(HistoryPage, { project: project(), history: new HistoryStore(api) });
     const [first, second] = (await screen.findAllByTestId("history-row")) as [HTMLElement, HTMLElement];
-    first.focus();
-    await user.keyboard("{ArrowDown}");
-    expect(second).toHaveFocus();
+    const list = screen.getByRole("listbox", { name: "Releases" });
+    list.focus();
+    expect(list).toHaveAttribute("aria-activedescendant", first.id);
     await user.keyboard("{Enter}");
-    await waitFor(() => expect(api.releaseDetail).toHaveBeenCalledWith("r1"));
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r2"));
+    expect(first).toHaveAttribute("aria-selected", "true");
+    await user.keyboard("{ArrowDown}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
     expect(second).toHaveAttribute("aria-selected", "true");
+    expect(first).toHaveAttribute("aria-selected", "false");
+    expect(list).toHaveAttribute("aria-activedescendant", second.id);
+    expect(list).toHaveFocus();
+    // Past the last row: nothing moves, nothing is read again.
+    const opened = api.releaseDetail.mock.calls.length;
+    await user.keyboard("{ArrowDown}{End}");
+    expect(api.releaseDetail.mock.calls.length).toBe(opened);
+    await user.keyboard("{Home}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r2"));
+    await user.keyboard("{PageDown}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
+    await user.keyboard("{ArrowUp}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r2"));
+    // A click opens its row and leaves the keyboard on the list.
+    await user.click(second);
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
+    expect(list).toHaveFocus();
+    expect(list).toHaveAttribute("aria-activedescendant", second.id);
   });
 
   it("rolls back to a release that went live, and says it is live again", async () => {
@@ -390,11 +444,16 @@ describe("the history page", () => {
     api.listReleases.mockImplementation(async (filter: HistoryFilter) =>
       filter.before ? [record("b0"), record("b1")] : firstPage,
     );
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
-    expect(await screen.findAllByTestId("history-row")).toHaveLength(PAGE_SIZE);
+    const history = new HistoryStore(api);
+    render(HistoryPage, { project: project(), history });
+    await screen.findAllByTestId("history-row");
+    expect(screen.getByTestId("history-count")).toHaveTextContent(`${PAGE_SIZE} releases shown; there are more to load.`);
+    // The top of a first page is far from its end: nothing more is asked for yet.
+    expect(api.listReleases).toHaveBeenCalledTimes(1);
     await user.click(screen.getByRole("button", { name: "Load more" }));
-    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(PAGE_SIZE + 2));
+    await waitFor(() => expect(history.rows).toHaveLength(PAGE_SIZE + 2));
     expect(lastFilter(api).before).toBe(`a${PAGE_SIZE - 1}`);
+    expect(screen.getByTestId("history-count")).toHaveTextContent(`${PAGE_SIZE + 2} releases shown.`);
     expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
   });
 
@@ -403,8 +462,68 @@ describe("the history page", () => {
     const api = fakeApi();
     render(HistoryPage, { project: project(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
-    expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", target: "render", since: "2026-11-01" });
+    // Saved before there was an end date: no end date.
+    expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", target: "render", since: "2026-11-01", until: null });
     expect(screen.getByTestId("history-outcome")).toHaveValue("failed");
+    expect(screen.getByLabelText("Since")).toHaveValue("2026-11-01");
+    expect(screen.getByLabelText("Until")).toHaveValue("");
+  });
+
+  it("shows the releases up to the end of the chosen day, and keeps both dates across restarts", async () => {
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    await screen.findAllByTestId("history-row");
+    // r1 started on 24 November at 10:00, r2 on the 25th.
+    await fireEvent.change(screen.getByLabelText("Until"), { target: { value: "2026-11-24" } });
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(1));
+    expect(screen.getByTestId("history-row")).toHaveAttribute("data-release-id", "r1");
+    // The ledger's `until` is exclusive: the day after takes in the whole chosen day.
+    expect(lastFilter(api)).toMatchObject({ since: null, until: "2026-11-25" });
+    await fireEvent.change(screen.getByLabelText("Since"), { target: { value: "2026-11-20" } });
+    await waitFor(() => expect(lastFilter(api)).toMatchObject({ since: "2026-11-20", until: "2026-11-25" }));
+    expect(screen.getByLabelText("Until")).toHaveAttribute("min", "2026-11-20");
+    expect(screen.getByLabelText("Since")).toHaveAttribute("max", "2026-11-24");
+    expect(JSON.parse(localStorage.getItem(FILTERS_KEY) ?? "{}")).toMatchObject({ since: "2026-11-20", until: "2026-11-24" });
+
+    // Restarted: the same dates, in the inputs and in the query.
+    cleanup();
+    const again = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(again) });
+    await screen.findAllByTestId("history-row");
+    expect(lastFilter(again)).toMatchObject({ since: "2026-11-20", until: "2026-11-25" });
+    expect(screen.getByLabelText("Since")).toHaveValue("2026-11-20");
+    expect(screen.getByLabelText("Until")).toHaveValue("2026-11-24");
+    // The export takes the same range.
+    await userEvent.setup().click(screen.getByRole("button", { name: "Export JSON" }));
+    expect(again.exportReleases.mock.calls[0]?.[0]).toMatchObject({ since: "2026-11-20", until: "2026-11-25" });
+  });
+
+  it("clears both dates with the other filters", async () => {
+    const user = userEvent.setup();
+    localStorage.setItem(
+      FILTERS_KEY,
+      JSON.stringify({ scope: "project", outcome: "", target: "", since: "2026-11-25", until: "2026-11-24", search: "" }),
+    );
+    const api = fakeApi();
+    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    expect(await screen.findByRole("heading", { name: "No release matches these filters" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Clear filters" }));
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(2));
+    expect(lastFilter(api)).toMatchObject({ since: null, until: null });
+    expect(screen.getByLabelText("Since")).toHaveValue("");
+    expect(screen.getByLabelText("Until")).toHaveValue("");
+    expect(JSON.parse(localStorage.getItem(FILTERS_KEY) ?? "{}")).toMatchObject({ since: "", until: "" });
+  });
+
+  it("reads saved dates only when they are dates, and counts whole days", () => {
+    localStorage.setItem(FILTERS_KEY, JSON.stringify({ since: "last week", until: 20261124 }));
+    expect(loadFilters()).toMatchObject({ since: "", until: "" });
+    localStorage.setItem(FILTERS_KEY, JSON.stringify({ until: "2026-11-24" }));
+    expect(loadFilters()).toMatchObject({ since: "", until: "2026-11-24", outcome: "", search: "" });
+    expect(dayAfter("2026-11-30")).toBe("2026-12-01");
+    expect(dayAfter("2026-12-31")).toBe("2027-01-01");
+    expect(dayAfter("2028-02-28")).toBe("2028-02-29");
+    expect(dayAfter("2026-03-28")).toBe("2026-03-29");
   });
 
   it("shows the backend's message and hint when the list cannot load", async () => {
@@ -415,6 +534,95 @@ describe("the history page", () => {
     expect(alert).toHaveTextContent("The history file could not be read.");
     expect(alert).toHaveTextContent("Check the data folder's permissions.");
     expect(screen.queryByTestId("history-row")).not.toBeInTheDocument();
+  });
+
+  it("draws only the rows in view of thousands, scrolls to later ones and loads more near the end", async () => {
+    const api = manyReleasesApi();
+    const history = new HistoryStore(api);
+    render(HistoryPage, { project: project(), history });
+    await screen.findAllByTestId("history-row");
+    while (history.rows.length < 10_000) await history.loadMore();
+    await tick();
+    expect(history.rows).toHaveLength(10_000);
+    const list = screen.getByRole("listbox", { name: "Releases" });
+    const drawn = () => screen.getAllByTestId("history-row");
+    expect(drawn().length).toBeLessThan(40);
+    expect(drawn()[0]).toHaveAttribute("data-release-id", "n0");
+    // The rows not drawn still take their room, so the scrollbar is the whole list's.
+    const spacers = list.querySelectorAll<HTMLElement>(":scope > [role=presentation]");
+    expect(spacers[0]?.style.height).toBe("0px");
+    expect(spacers[1]?.style.height).toBe(`${(10_000 - drawn().length) * ROW_HEIGHT}px`);
+
+    await scrollTo(list, 5_000 * ROW_HEIGHT);
+    const ids = drawn().map((row) => row.dataset.releaseId);
+    expect(ids).toContain("n5000");
+    expect(ids).toContain("n5010");
+    expect(ids).not.toContain("n0");
+    expect(drawn().length).toBeLessThan(40);
+    expect(drawn().find((row) => row.dataset.releaseId === "n5000")).toHaveAttribute("aria-posinset", "5001");
+    expect(api.listReleases).toHaveBeenCalledTimes(100);
+
+    // Near the end of what is loaded, the next page comes by itself.
+    await scrollTo(list, (10_000 - LOAD_AHEAD / 2) * ROW_HEIGHT);
+    await waitFor(() => expect(history.rows).toHaveLength(10_100));
+    expect(lastFilter(api).before).toBe("n9999");
+    expect(drawn().length).toBeLessThan(40);
+    expect(screen.getByRole("button", { name: "Load more" })).toBeInTheDocument();
+  });
+
+  it("keeps the row the keyboard moves to in view, however far it goes", async () => {
+    const user = userEvent.setup();
+    const api = manyReleasesApi();
+    const history = new HistoryStore(api);
+    render(HistoryPage, { project: project(), history });
+    await screen.findAllByTestId("history-row");
+    while (history.rows.length < 1_000) await history.loadMore();
+    await tick();
+    const list = screen.getByRole("listbox", { name: "Releases" });
+    list.focus();
+    const active = () => document.getElementById(list.getAttribute("aria-activedescendant") ?? "");
+
+    await user.keyboard("{End}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("n999"));
+    expect(active()).toHaveAttribute("data-release-id", "n999");
+    expect(active()).toHaveAttribute("aria-selected", "true");
+    // Scrolled so the last row's bottom meets the view's (600 px without layout).
+    expect(list.scrollTop).toBe(1_000 * ROW_HEIGHT - 600);
+    // So close to the end, the next page follows.
+    await waitFor(() => expect(history.rows).toHaveLength(1_100));
+
+    await user.keyboard("{PageUp}");
+    const page = Math.floor(600 / ROW_HEIGHT) - 1;
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith(`n${999 - page}`));
+    expect(active()).toHaveAttribute("data-release-id", `n${999 - page}`);
+
+    await user.keyboard("{Home}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("n0"));
+    expect(list.scrollTop).toBe(0);
+    expect(active()).toHaveAttribute("data-release-id", "n0");
+    await user.keyboard("{PageDown}{ArrowDown}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith(`n${page + 1}`));
+    expect(active()).toHaveAttribute("aria-selected", "true");
+
+    // Scrolled far away by the mouse, the next arrow goes on from the active row and brings it back.
+    await scrollTo(list, 500 * ROW_HEIGHT);
+    expect(list).not.toHaveAttribute("aria-activedescendant");
+    await user.keyboard("{ArrowDown}");
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith(`n${page + 2}`));
+    expect(active()).toHaveAttribute("data-release-id", `n${page + 2}`);
+  });
+
+  it("goes back to the top of the list when the filters change", async () => {
+    const api = manyReleasesApi();
+    const history = new HistoryStore(api);
+    render(HistoryPage, { project: project(), history });
+    await screen.findAllByTestId("history-row");
+    const list = screen.getByRole("listbox", { name: "Releases" });
+    await scrollTo(list, 50 * ROW_HEIGHT);
+    expect(screen.getAllByTestId("history-row")[0]).not.toHaveAttribute("data-release-id", "n0");
+    await userEvent.setup().selectOptions(screen.getByTestId("history-outcome"), "Live");
+    await waitFor(() => expect(list.scrollTop).toBe(0));
+    expect(screen.getAllByTestId("history-row")[0]).toHaveAttribute("data-release-id", "n0");
   });
 
   it("formats durations, digests and tags", () => {

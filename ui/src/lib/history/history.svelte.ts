@@ -42,15 +42,17 @@ export interface Filters {
   scope: Scope;
   outcome: Outcome | "";
   target: "" | "local" | "render";
-  /** A date, `YYYY-MM-DD`, or empty. */
+  /** The first day shown, `YYYY-MM-DD`, or empty. */
   since: string;
+  /** The last day shown (all of it), `YYYY-MM-DD`, or empty. */
+  until: string;
   search: string;
 }
 
 const OUTCOMES: Outcome[] = ["running", "live", "failed", "canceled", "error", "interrupted"];
 
 export function emptyFilters(): Filters {
-  return { scope: "project", outcome: "", target: "", since: "", search: "" };
+  return { scope: "project", outcome: "", target: "", since: "", until: "", search: "" };
 }
 
 /** The saved filters, or the defaults when there are none (or they cannot be read). */
@@ -65,12 +67,27 @@ export function loadFilters(): Filters {
       filters.outcome = saved.outcome as Outcome;
     }
     if (saved.target === "local" || saved.target === "render") filters.target = saved.target;
-    if (typeof saved.since === "string" && /^\d{4}-\d{2}-\d{2}$/.test(saved.since)) filters.since = saved.since;
+    // Filters saved before `until` existed simply have none.
+    if (isDate(saved.since)) filters.since = saved.since;
+    if (isDate(saved.until)) filters.until = saved.until;
     if (typeof saved.search === "string") filters.search = saved.search;
   } catch {
     // Unreadable saved filters: start from the defaults.
   }
   return filters;
+}
+
+function isDate(value: unknown): value is string {
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value);
+}
+
+/**
+ * The day after `date` (`YYYY-MM-DD`). The backend's `until` is exclusive and reads a date as
+ * its first moment, as it does `since`, so the day after takes in the whole chosen day.
+ */
+export function dayAfter(date: string): string {
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day + 1)).toISOString().slice(0, 10);
 }
 
 function saveFilters(filters: Filters): void {
@@ -109,7 +126,14 @@ export class HistoryStore {
   projectPath = $state<string | null>(null);
   projectName = $state<string | null>(null);
 
-  rows = $state<ReleaseRecord[]>([]);
+  /**
+   * The releases loaded so far, newest first: up to the whole ledger (100,000 and more).
+   * Raw, not deeply reactive: rows are only ever replaced, and proxying every record would
+   * cost more than the list, which draws a few dozen of them, ever reads.
+   */
+  rows = $state.raw<ReleaseRecord[]>([]);
+  /** Counts the lists read from the first page, so the list view knows to go back to its top. */
+  listGeneration = $state(0);
   loading = $state(false);
   loaded = $state(false);
   loadingMore = $state(false);
@@ -137,6 +161,8 @@ export class HistoryStore {
   exportError = $state<SlipwayError | null>(null);
 
   private listToken = 0;
+  /** The ids in `rows`, so a page never adds a row twice (without scanning every row). */
+  private loadedIds = new Set<string>();
   private detailToken = 0;
   private logToken = 0;
   private searchTimer: ReturnType<typeof setTimeout> | null = null;
@@ -151,19 +177,19 @@ export class HistoryStore {
 
   /** Any filter beyond the project is set. */
   get filtered(): boolean {
-    const { outcome, target, since, search } = this.filters;
-    return outcome !== "" || target !== "" || since !== "" || search.trim() !== "";
+    const { outcome, target, since, until, search } = this.filters;
+    return outcome !== "" || target !== "" || since !== "" || until !== "" || search.trim() !== "";
   }
 
   /** The filter the backend gets, without paging. */
   filter(): HistoryFilter {
-    const { outcome, target, since, search } = this.filters;
+    const { outcome, target, since, until, search } = this.filters;
     return {
       projectPath: this.allProjects ? null : this.projectPath,
       outcome: outcome === "" ? null : outcome,
       target: target === "" ? null : target,
       since: since === "" ? null : since,
-      until: null,
+      until: until === "" ? null : dayAfter(until),
       search: search.trim() === "" ? null : search.trim(),
       limit: PAGE_SIZE,
       before: null,
@@ -219,7 +245,7 @@ export class HistoryStore {
     if (this.searchTimer) clearTimeout(this.searchTimer);
     this.searchTimer = null;
     this.filters.search = "";
-    this.setFilters({ outcome: "", target: "", since: "" });
+    this.setFilters({ outcome: "", target: "", since: "", until: "" });
   }
 
   /** What to know about the history file itself (damaged and replaced, or newer). */
@@ -242,11 +268,15 @@ export class HistoryStore {
       const page = await this.api.listReleases(filter);
       if (token !== this.listToken) return;
       this.rows = page;
+      this.loadedIds = new Set(page.map((row) => row.id));
+      this.listGeneration++;
       this.hasMore = page.length >= PAGE_SIZE;
       if (!this.activeId || !page.some((row) => row.id === this.activeId)) this.activeId = page[0]?.id ?? null;
     } catch (raw) {
       if (token !== this.listToken) return;
       this.rows = [];
+      this.loadedIds = new Set();
+      this.listGeneration++;
       this.hasMore = false;
       this.error = toSlipwayError(raw);
     } finally {
@@ -267,8 +297,9 @@ export class HistoryStore {
     try {
       const page = await this.api.listReleases({ ...this.filter(), before: last.id });
       if (token !== this.listToken) return;
-      const known = new Set(this.rows.map((row) => row.id));
-      this.rows.push(...page.filter((row) => !known.has(row.id)));
+      const fresh = page.filter((row) => !this.loadedIds.has(row.id));
+      for (const row of fresh) this.loadedIds.add(row.id);
+      this.rows = this.rows.concat(fresh);
       this.hasMore = page.length >= PAGE_SIZE;
     } catch (raw) {
       if (token === this.listToken) this.error = toSlipwayError(raw);
