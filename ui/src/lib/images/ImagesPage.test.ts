@@ -3,8 +3,10 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { SlipwayError, type DockerEvent, type ImagesOverview } from "../ipc";
 import { ProjectStore } from "../project/project.svelte";
+import { navigationContext, type Navigation } from "../shell/navigation";
+import type { PageId } from "../shell/pages";
 import ImagesPage from "./ImagesPage.svelte";
-import { formatBytes, ImagesStore } from "./images.svelte";
+import { formatBytes, ImagesStore, unaskedRegistryReason } from "./images.svelte";
 
 function project() {
   const store = new ProjectStore({
@@ -19,6 +21,13 @@ function project() {
 
 const overview: ImagesOverview = {
   repository: "127.0.0.1:5000/shop",
+  destination: {
+    target: "local",
+    name: "127.0.0.1:5000/shop",
+    registry: "127.0.0.1:5000",
+    canListTags: true,
+    setting: "127.0.0.1:5000/shop",
+  },
   local: [
     {
       id: "sha256:0123456789abcdef0123",
@@ -30,13 +39,17 @@ const overview: ImagesOverview = {
   ],
   remote: ["3f2a1bc"],
   remoteError: null,
+  liveImageId: null,
 };
 
-function fakeApi() {
+function fakeApi(answer: ImagesOverview = overview) {
   const calls: string[] = [];
   let finishPush: () => void = () => {};
   const api = {
-    imagesOverview: async () => overview,
+    imagesOverview: async () => {
+      calls.push("overview");
+      return answer;
+    },
     buildProjectImage: async (_path: string, onEvent: (event: DockerEvent) => void) => {
       onEvent({ event: "step", data: { number: 2, total: 3, instruction: "COPY . /app" } });
       calls.push("build");
@@ -108,6 +121,124 @@ describe("the images page", () => {
     await user.type(input, "127.0.0.1:5000/shop:stable");
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(fake.calls).toContain("retag 127.0.0.1:5000/shop:3f2a1bc 127.0.0.1:5000/shop:stable");
+  });
+
+  it("says where the image goes: target, registry, the name and who chose it", async () => {
+    const { api } = fakeApi();
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    const section = await screen.findByRole("region", { name: "Where your image goes" });
+    expect(await within(section).findByTestId("image-repository")).toHaveTextContent("127.0.0.1:5000/shop");
+    expect(section).toHaveTextContent("Released to This machine");
+    expect(section).toHaveTextContent("Registry 127.0.0.1:5000");
+    expect(section).toHaveTextContent("You, in the project's settings");
+  });
+
+  it("says a name Slipway chose, and an image that is never pushed, in words", async () => {
+    const local: ImagesOverview = {
+      ...overview,
+      repository: "shop",
+      destination: { target: "local", name: "shop", registry: null, canListTags: false, setting: null },
+      remote: null,
+    };
+    const { api } = fakeApi(local);
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    const section = await screen.findByRole("region", { name: "Where your image goes" });
+    expect(await within(section).findByTestId("image-repository")).toHaveTextContent("shop");
+    expect(section).toHaveTextContent("stays on this machine (not pushed)");
+    expect(section).toHaveTextContent("Slipway, from the project");
+    expect(screen.getByTestId("registry-not-asked")).toHaveTextContent(
+      "Not pushed anywhere: releases to this machine keep the image here.",
+    );
+    expect(screen.queryByText(/has no tag/)).not.toBeInTheDocument();
+  });
+
+  it("asks to connect a registry it may not ask, rather than claiming it is empty", async () => {
+    const hub: ImagesOverview = {
+      ...overview,
+      repository: "docker.io/ann/shop",
+      destination: { target: "render", name: "docker.io/ann/shop", registry: "Docker Hub", canListTags: false, setting: null },
+      remote: null,
+    };
+    const { api } = fakeApi(hub);
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    expect(await screen.findByTestId("registry-not-asked")).toHaveTextContent("Connect Docker Hub in Settings to see its tags.");
+    expect(screen.getByRole("region", { name: "Where your image goes" })).toHaveTextContent("Released to Render");
+    expect(screen.queryByRole("list", { name: "Registry tags" })).not.toBeInTheDocument();
+  });
+
+  it("says the registry has no tag only when it was asked", async () => {
+    const { api } = fakeApi({ ...overview, remote: [] });
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    expect(await screen.findByText("127.0.0.1:5000 has no tag of this name yet.")).toBeInTheDocument();
+  });
+
+  it("shows why the registry could not be asked, and asks again", async () => {
+    const user = userEvent.setup();
+    const remoteError = { kind: "network", message: "The registry did not answer.", hint: "Check your connection.", action: null, detail: null, terminalHint: null } as const;
+    const fake = fakeApi({ ...overview, remote: null, remoteError });
+    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api) });
+    expect(await screen.findByRole("alert")).toHaveTextContent("The registry did not answer.");
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(fake.calls.filter((call) => call === "overview")).toHaveLength(2);
+  });
+
+  it("marks the image the project's container runs, once", async () => {
+    const live: ImagesOverview = {
+      ...overview,
+      local: [
+        ...overview.local,
+        { id: "sha256:older", tags: ["127.0.0.1:5000/shop:0ld0ld0"], sizeBytes: 1000, created: "2026-11-20T10:00:00Z", containers: 0 },
+      ],
+      liveImageId: "sha256:0123456789abcdef0123",
+    };
+    const { api } = fakeApi(live);
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    const table = await screen.findByRole("table", { name: "Local images" });
+    const badges = within(table).getAllByText("Running now");
+    expect(badges).toHaveLength(1);
+    expect(badges[0]?.closest("tr")).toHaveTextContent("127.0.0.1:5000/shop:latest");
+  });
+
+  it("leads to the project's settings to change where the image goes", async () => {
+    const user = userEvent.setup();
+    const went: PageId[] = [];
+    const navigation: Navigation = { current: "images", navigate: (page) => went.push(page), pickProject: () => {} };
+    const { api } = fakeApi();
+    render(ImagesPage, { props: { project: project(), images: new ImagesStore(api) }, context: navigationContext(navigation) });
+    await user.click(await screen.findByRole("button", { name: "Change where it goes" }));
+    expect(went).toEqual(["project"]);
+  });
+
+  it("leaves the settings link out where there is no navigation", async () => {
+    const { api } = fakeApi();
+    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    await screen.findByTestId("image-repository");
+    expect(screen.queryByRole("button", { name: "Change where it goes" })).not.toBeInTheDocument();
+  });
+
+  it("shows no other project's images while a new one loads", async () => {
+    let answer: (value: ImagesOverview) => void = () => {};
+    const images = new ImagesStore({
+      ...fakeApi().api,
+      imagesOverview: (path: string) =>
+        path === "/p/shop" ? Promise.resolve(overview) : new Promise<ImagesOverview>((resolve) => (answer = resolve)),
+    });
+    await images.load("/p/shop");
+    expect(images.overview?.repository).toBe("127.0.0.1:5000/shop");
+    const loading = images.load("/p/other");
+    expect(images.overview).toBeNull();
+    answer({ ...overview, repository: "other" });
+    await loading;
+    expect(images.overview?.repository).toBe("other");
+  });
+
+  it("explains every unasked registry without guessing", () => {
+    const base = { ...overview, remote: null, remoteError: null };
+    expect(unaskedRegistryReason(overview)).toBeNull();
+    expect(unaskedRegistryReason({ ...base, destination: { ...base.destination, registry: null } })).toMatch(/^Not pushed anywhere/);
+    expect(unaskedRegistryReason({ ...base, destination: { ...base.destination, canListTags: false } })).toBe(
+      "Connect 127.0.0.1:5000 in Settings to see its tags.",
+    );
   });
 
   it("formats sizes", () => {

@@ -5,6 +5,7 @@ import {
   toSlipwayError,
   type Api,
   type DockerEvent,
+  type ImageDestination,
   type ImagesOverview,
   type PushedImage,
   type SlipwayError,
@@ -26,21 +27,33 @@ export class ImagesStore {
   buildLines = $state<string[]>([]);
   pushes = $state<Record<string, PushState>>({});
   error = $state<SlipwayError | null>(null);
+  /** The error is the overview's own (not an action's): asking again is what "Try again" means. */
+  loadFailed = $state(false);
   private path: string | null = null;
 
   constructor(private readonly api: ImagesApi = defaultApi) {}
 
   async load(path: string): Promise<void> {
+    // Never show one project's images under another's name while the new ones load.
+    if (this.path !== path) this.overview = null;
     this.path = path;
     this.loading = true;
     this.error = null;
+    this.loadFailed = false;
     try {
-      this.overview = await this.api.imagesOverview(path);
+      const overview = await this.api.imagesOverview(path);
+      // Another project opened while this one was asked for: its answer is not this page's.
+      if (this.path === path) this.overview = overview;
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      if (this.path === path) this.fail(raw, true);
     } finally {
-      this.loading = false;
+      if (this.path === path) this.loading = false;
     }
+  }
+
+  /** Asks again for the project last loaded (after an error). */
+  async reload(): Promise<void> {
+    if (this.path) await this.load(this.path);
   }
 
   async build(): Promise<void> {
@@ -53,7 +66,7 @@ export class ImagesStore {
       await this.api.buildProjectImage(this.path, (event) => this.onBuild(event));
       await this.load(this.path);
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      this.fail(raw);
     } finally {
       this.building = false;
     }
@@ -72,7 +85,7 @@ export class ImagesStore {
       if (this.path) await this.load(this.path);
     } catch (raw) {
       delete this.pushes[reference];
-      this.error = toSlipwayError(raw);
+      this.fail(raw);
     }
   }
 
@@ -83,7 +96,7 @@ export class ImagesStore {
       if (this.path) await this.load(this.path);
       return true;
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      this.fail(raw);
       return false;
     }
   }
@@ -94,8 +107,13 @@ export class ImagesStore {
       await this.api.removeImage(reference);
       if (this.path) await this.load(this.path);
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      this.fail(raw);
     }
+  }
+
+  private fail(raw: unknown, whileLoading = false): void {
+    this.error = toSlipwayError(raw);
+    this.loadFailed = whileLoading;
   }
 
   private onBuild(event: DockerEvent): void {
@@ -120,6 +138,26 @@ export class ImagesStore {
       state.percent = Math.round(event.data.percent);
     }
   }
+}
+
+/** Where a release sends the image, in the person's words. */
+export function targetWords(target: ImageDestination["target"]): string {
+  return target === "local" ? "This machine" : "Render";
+}
+
+/** The registry in words; no registry means the image is never pushed. */
+export function registryWords(destination: ImageDestination): string {
+  return destination.registry ?? "stays on this machine (not pushed)";
+}
+
+/** Why the registry's tags are not shown, when it was not asked: never "no image yet", since
+ * the page cannot know. `null` when the tags (or the error asking for them) are there. */
+export function unaskedRegistryReason(overview: ImagesOverview): string | null {
+  if (overview.remote !== null || overview.remoteError !== null) return null;
+  const { registry, canListTags } = overview.destination;
+  if (registry === null) return "Not pushed anywhere: releases to this machine keep the image here.";
+  if (!canListTags) return `Connect ${registry} in Settings to see its tags.`;
+  return `Slipway did not ask ${registry} for its tags this time.`;
 }
 
 export function formatBytes(bytes: number): string {
