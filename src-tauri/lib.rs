@@ -19,6 +19,7 @@ pub mod history;
 pub mod http;
 mod layering;
 pub mod logging;
+pub mod monitor;
 pub mod paths;
 pub mod pipeline;
 pub mod project;

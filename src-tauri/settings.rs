@@ -26,9 +26,21 @@ pub struct Settings {
     /// Let every gate finish after one fails, to see all results (the default stops the
     /// others at the first failure).
     pub finish_all_gates: bool,
+    /// How long Sentry is watched after a release goes live; `None` is 15 minutes.
+    pub watch_minutes: Option<u32>,
+    /// Seconds between two asks of Sentry while watching; `None` is 30.
+    pub watch_interval_secs: Option<u64>,
 }
 
 impl Settings {
+    pub fn watch_minutes(&self) -> u32 {
+        self.watch_minutes.unwrap_or(15).clamp(1, 24 * 60)
+    }
+
+    pub fn watch_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.watch_interval_secs.unwrap_or(30).max(1))
+    }
+
     pub fn render_api(&self) -> String {
         self.render_api_url
             .clone()

@@ -18,6 +18,7 @@ mod rollback;
 mod run;
 mod sentry;
 mod verify;
+mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
+pub use watch::watch_release;
 
 /// Where a release goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

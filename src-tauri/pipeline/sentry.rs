@@ -28,7 +28,11 @@ pub(super) fn environment(settings: &ProjectSettings, target: Target) -> String 
 /// the full commit id; `None` outside git with no setting.
 pub(super) async fn version(root: &Path, settings: &ProjectSettings) -> Option<String> {
     let commit = project::full_commit(root).await;
-    match settings.sentry_release.as_deref().filter(|value| !value.trim().is_empty()) {
+    match settings
+        .sentry_release
+        .as_deref()
+        .filter(|value| !value.trim().is_empty())
+    {
         Some(template) if template.contains("{commit}") => Some(template.replace("{commit}", commit.as_deref()?)),
         Some(fixed) => Some(fixed.to_owned()),
         None => commit,
@@ -82,10 +86,7 @@ pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorde
         started: deploy.started_at.clone(),
         finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    if let Err(error) = client
-        .create_deploy(&connection.organization, &version, &record)
-        .await
-    {
+    if let Err(error) = client.create_deploy(&connection.organization, &version, &record).await {
         return Some(warn(recorder, &crate::error::AppError::from(error).message));
     }
     recorder.step(

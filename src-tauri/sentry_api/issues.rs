@@ -327,9 +327,18 @@ fn frame_from(frame: &Value) -> FrameView {
 /// knows values it was told about, and the app's own secrets are not Slipway's).
 fn redact_var(key: &str, value: &Value) -> String {
     let lower = key.to_ascii_lowercase();
-    let secret_name = ["password", "passwd", "secret", "token", "api_key", "apikey", "authorization", "cookie"]
-        .iter()
-        .any(|word| lower.contains(word));
+    let secret_name = [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "cookie",
+    ]
+    .iter()
+    .any(|word| lower.contains(word));
     if secret_name {
         return crate::redact::REDACTED.to_owned();
     }
@@ -344,7 +353,12 @@ fn redact_var(key: &str, value: &Value) -> String {
 /// An event from `events/latest/` or `events/{id}/`, read defensively.
 pub fn event_from(event: &Value) -> SentryEvent {
     let exceptions = entries(event, "exception")
-        .flat_map(|data| data.get("values").and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|data| {
+            data.get("values")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|exception| ExceptionView {
             kind: text(&exception, "type").unwrap_or_else(|| "Error".to_owned()),
             value: text(&exception, "value"),
@@ -359,7 +373,12 @@ pub fn event_from(event: &Value) -> SentryEvent {
         })
         .collect();
     let breadcrumbs = entries(event, "breadcrumbs")
-        .flat_map(|data| data.get("values").and_then(Value::as_array).cloned().unwrap_or_default())
+        .flat_map(|data| {
+            data.get("values")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|crumb| Breadcrumb {
             timestamp: text(&crumb, "timestamp"),
             category: text(&crumb, "category"),
@@ -372,7 +391,9 @@ pub fn event_from(event: &Value) -> SentryEvent {
         url: text(data, "url"),
         query: match data.get("query") {
             Some(Value::String(query)) => Some(redact(query).into_owned()),
-            Some(Value::Array(pairs)) if !pairs.is_empty() => Some(redact(&Value::Array(pairs.clone()).to_string()).into_owned()),
+            Some(Value::Array(pairs)) if !pairs.is_empty() => {
+                Some(redact(&Value::Array(pairs.clone()).to_string()).into_owned())
+            }
             _ => None,
         },
     });
@@ -391,7 +412,10 @@ pub fn event_from(event: &Value) -> SentryEvent {
             })
         })
         .collect();
-    let environment = tags.iter().find(|tag| tag.key == "environment").map(|tag| tag.value.clone());
+    let environment = tags
+        .iter()
+        .find(|tag| tag.key == "environment")
+        .map(|tag| tag.value.clone());
     SentryEvent {
         id: text(event, "eventID").or_else(|| text(event, "id")).unwrap_or_default(),
         title: text(event, "title").unwrap_or_default(),
@@ -412,7 +436,12 @@ pub fn event_from(event: &Value) -> SentryEvent {
 
 impl SentryClient {
     /// One page of the project's issues (the organization's list, filtered to the project).
-    pub async fn issues(&self, organization: &str, project_id: &str, query: &IssueQuery) -> Result<IssuePage, ApiError> {
+    pub async fn issues(
+        &self,
+        organization: &str,
+        project_id: &str,
+        query: &IssueQuery,
+    ) -> Result<IssuePage, ApiError> {
         let mut path = format!(
             "/organizations/{organization}/issues/?project={}&query={}&limit={}",
             encode(project_id),
@@ -474,7 +503,12 @@ impl SentryClient {
     }
 
     /// Sets the status of one or several issues at once (the bulk `PUT` on the list).
-    pub async fn set_status(&self, organization: &str, issue_ids: &[String], status: IssueStatus) -> Result<(), ApiError> {
+    pub async fn set_status(
+        &self,
+        organization: &str,
+        issue_ids: &[String],
+        status: IssueStatus,
+    ) -> Result<(), ApiError> {
         if issue_ids.is_empty() {
             return Ok(());
         }
@@ -548,9 +582,20 @@ mod tests {
         assert!(frame.in_app);
         assert_eq!(frame.context.iter().filter(|line| line.current).count(), 1);
         assert!(frame.context[1].current);
-        let password = frame.vars.iter().find(|var| var.key == "password").map(|var| var.value.as_str());
+        let password = frame
+            .vars
+            .iter()
+            .find(|var| var.key == "password")
+            .map(|var| var.value.as_str());
         assert_eq!(password, Some(crate::redact::REDACTED));
-        assert_eq!(frame.vars.iter().find(|var| var.key == "id").map(|var| var.value.as_str()), Some("7"));
+        assert_eq!(
+            frame
+                .vars
+                .iter()
+                .find(|var| var.key == "id")
+                .map(|var| var.value.as_str()),
+            Some("7")
+        );
     }
 
     #[test]

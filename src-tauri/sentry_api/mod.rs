@@ -132,8 +132,14 @@ impl SentryClient {
             )
             .await?;
         let already = response.status() == reqwest::StatusCode::ALREADY_REPORTED;
-        self.api.check(response, &format!("organization {organization}")).await?;
-        Ok(if already { Recorded::AlreadyThere } else { Recorded::Created })
+        self.api
+            .check(response, &format!("organization {organization}"))
+            .await?;
+        Ok(if already {
+            Recorded::AlreadyThere
+        } else {
+            Recorded::Created
+        })
     }
 
     /// Records that `version` was deployed to `environment`, from `started` to `finished`
