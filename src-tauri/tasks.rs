@@ -22,6 +22,8 @@ pub enum TaskKind {
     Checks,
     Build,
     Push,
+    /// The watch of Sentry after a release.
+    Watch,
 }
 
 impl TaskKind {
@@ -31,6 +33,7 @@ impl TaskKind {
             TaskKind::Checks => "Checks",
             TaskKind::Build => "An image build",
             TaskKind::Push => "A push",
+            TaskKind::Watch => "A watch of Sentry",
         }
     }
 }

@@ -45,6 +45,12 @@ pub const COMMANDS: &[&str] = &[
     "start_promote",
     "export_releases",
     "export_release",
+    "sentry_issues",
+    "sentry_issue",
+    "sentry_event",
+    "set_issue_status",
+    "start_watch",
+    "stop_watch",
     "list_tasks",
     "cancel_task",
 ];

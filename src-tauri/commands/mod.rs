@@ -6,6 +6,7 @@
 mod accounts;
 mod app;
 mod checks;
+mod errors;
 mod images;
 mod project;
 mod release;
@@ -108,6 +109,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::start_promote,
         release::export_releases,
         release::export_release,
+        errors::sentry_issues,
+        errors::sentry_issue,
+        errors::sentry_event,
+        errors::set_issue_status,
+        errors::start_watch,
+        errors::stop_watch,
         tasks::list_tasks,
         tasks::cancel_task,
     ]

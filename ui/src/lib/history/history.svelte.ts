@@ -542,6 +542,8 @@ export const stepNames: Record<string, string> = {
   push: "Push",
   deploy: "Deploy",
   verify: "Verify",
+  sentry: "Sentry release",
+  watch: "Sentry watch",
 };
 
 export function stepName(step: string): string {

@@ -383,7 +383,17 @@ secretEnv: Array<string>,
  * The requirement files to install, relative to the project; `None` uses what the CI
  * installs, else what detection found.
  */
-installFrom?: Array<string>, };
+installFrom?: Array<string>, 
+/**
+ * The release name the app's Sentry SDK reports (`SENTRY_RELEASE`), `{commit}` standing
+ * for the full commit id; `None` is the full commit id, the SDKs' own default.
+ */
+sentryRelease?: string, 
+/**
+ * The environment deploys are recorded under in Sentry; `None` is `production` on
+ * Render and `local` on this machine.
+ */
+sentryEnvironment?: string, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -630,6 +640,96 @@ release: ReleaseRecord | null,
  */
 note: string | null, };
 
+export type IssueQuery = { 
+/**
+ * `None` is unresolved, Sentry's default view.
+ */
+status: IssueStatusFilter | null, environment: string | null, 
+/**
+ * Issues seen in this release.
+ */
+release: string | null, 
+/**
+ * Issues that first appeared in this release (new since it).
+ */
+firstRelease: string | null, 
+/**
+ * Free text in Sentry's search syntax, passed as it is.
+ */
+text: string | null, sort: IssueSort | null, 
+/**
+ * `24h`, `14d`, … (Sentry's `statsPeriod`).
+ */
+period: string | null, 
+/**
+ * A page's cursor from an earlier answer.
+ */
+cursor: string | null, limit: number | null, };
+
+export type IssueStatusFilter = "unresolved" | "resolved" | "ignored" | "all";
+
+export type IssueSort = "lastSeen" | "firstSeen" | "events" | "users";
+
+export type IssueStatus = "resolved" | "ignored" | "unresolved";
+
+export type SentryIssue = { id: string, shortId: string, title: string, culprit: string | null, level: string, status: string, 
+/**
+ * Events (Sentry sends a string).
+ */
+count: number, userCount: number, firstSeen: string | null, lastSeen: string | null, permalink: string | null, 
+/**
+ * The release it first appeared in, when Sentry says (the issue's detail does).
+ */
+firstRelease: string | null, isUnhandled: boolean, };
+
+export type IssuePage = { issues: Array<SentryIssue>, next: string | null, previous: string | null, };
+
+export type SentryEvent = { id: string, title: string, 
+/**
+ * The logged message, for an event without an exception (or beside it).
+ */
+message: string | null, date: string | null, release: string | null, environment: string | null, 
+/**
+ * Innermost last, as Sentry lists chained exceptions.
+ */
+exceptions: Array<ExceptionView>, breadcrumbs: Array<Breadcrumb>, request: RequestView | null, tags: Array<KeyValue>, previousEventId: string | null, nextEventId: string | null, };
+
+export type ExceptionView = { kind: string, value: string | null, 
+/**
+ * Oldest call first, the failing one last (Sentry's order).
+ */
+frames: Array<FrameView>, };
+
+export type FrameView = { filename: string | null, function: string | null, module: string | null, line: number | null, column: number | null, 
+/**
+ * The project's own code (open by default), not a library's.
+ */
+inApp: boolean, context: Array<ContextLine>, vars: Array<KeyValue>, };
+
+export type ContextLine = { line: number, text: string, 
+/**
+ * The line that failed.
+ */
+current: boolean, };
+
+export type Breadcrumb = { timestamp: string | null, category: string | null, level: string | null, message: string | null, };
+
+export type RequestView = { method: string | null, url: string | null, query: string | null, };
+
+export type KeyValue = { key: string, value: string, };
+
+export type WatchEvent = { "kind": "started", releaseId: string, version: string, 
+/**
+ * RFC 3339, when it will end by itself.
+ */
+until: string, } | { "kind": "newIssue", issue: SentryIssue, } | { "kind": "checked", at: string, newIssues: number, } | { "kind": "trouble", message: string, } | { "kind": "ended" } & WatchSummary;
+
+export type WatchSummary = { releaseId: string, version: string, newIssues: Array<SentryIssue>, 
+/**
+ * `time`, `stopped` or `failed`.
+ */
+ended: string, error: AppError | null, };
+
 export type LocalApp = { 
 /**
  * The container's name (named after the project).
@@ -658,7 +758,7 @@ export type AppAction = "stop" | "restart";
 
 export type Target = "local" | "render";
 
-export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify";
+export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify" | "sentry";
 
 export type PlannedStep = { step: Step, 
 /**
@@ -756,7 +856,7 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
  */
 elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;
 
-export type TaskKind = "release" | "checks" | "build" | "push";
+export type TaskKind = "release" | "checks" | "build" | "push" | "watch";
 
 export type TaskInfo = { id: number, kind: TaskKind, 
 /**
@@ -772,4 +872,4 @@ startedAt: string,
  */
 cancelling: boolean, };
 
-export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify"];
+export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify", "sentry"];

@@ -37,6 +37,17 @@ import type {
   LogPage,
   ExportFormat,
   LiveNow,
+  LocalApp,
+  AppOutput,
+  AppAction,
+  SystemStatus,
+  IssueQuery,
+  IssuePage,
+  IssueStatus,
+  SentryIssue,
+  SentryEvent,
+  WatchEvent,
+  WatchSummary,
 } from "./bindings";
 
 export type {
@@ -89,6 +100,26 @@ export type {
   LogPage,
   ExportFormat,
   LiveNow,
+  LocalApp,
+  AppOutput,
+  AppAction,
+  SystemStatus,
+  ImageDestination,
+  IssueQuery,
+  IssueStatusFilter,
+  IssueSort,
+  IssueStatus,
+  IssuePage,
+  SentryIssue,
+  SentryEvent,
+  ExceptionView,
+  FrameView,
+  ContextLine,
+  Breadcrumb,
+  RequestView,
+  KeyValue,
+  WatchEvent,
+  WatchSummary,
   StepResult,
   Step,
   StepRecord,
@@ -181,6 +212,10 @@ export async function openExternal(url: string): Promise<void> {
 export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   runDoctor: () => call<DoctorReport>("run_doctor"),
+  /** Whether Docker and the keyring answer now, each with what to do when not. */
+  systemStatus: () => call<SystemStatus>("system_status"),
+  /** Opens Docker Desktop (macOS, Windows); rejects with how to start Docker on Linux. */
+  openDockerDesktop: () => call<null>("open_docker_desktop"),
   openProject: (path: string) => call<ProjectSummary>("open_project", { path }),
   recentProjects: () => call<RecentProject[]>("recent_projects"),
   forgetRecentProject: (path: string) => call<RecentProject[]>("forget_recent_project", { path }),
@@ -238,6 +273,25 @@ export const api = {
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
   liveNow: (path: string) => call<LiveNow[]>("live_now", { path }),
+  /** One page of the connected Sentry project's issues. */
+  sentryIssues: (query: IssueQuery) => call<IssuePage>("sentry_issues", { query }),
+  sentryIssue: (issueId: string) => call<SentryIssue>("sentry_issue", { issueId }),
+  /** The issue's latest event, or the one named (a previous or next event id). */
+  sentryEvent: (issueId: string, eventId: string | null) => call<SentryEvent>("sentry_event", { issueId, eventId }),
+  setIssueStatus: (issueIds: string[], status: IssueStatus) =>
+    call<null>("set_issue_status", { issueIds, status }),
+  /** Watches Sentry after the project's release (else its live one); events as they come. */
+  startWatch(path: string, releaseId: string | null, onEvent: (event: WatchEvent) => void): Promise<WatchSummary> {
+    const channel = new Channel<WatchEvent>();
+    channel.onmessage = onEvent;
+    return call<WatchSummary>("start_watch", { path, releaseId, onEvent: channel });
+  },
+  stopWatch: (path: string) => call<boolean>("stop_watch", { path }),
+  /** The project's container on this machine; `null` when Slipway runs none for it. */
+  localApp: (path: string) => call<LocalApp | null>("local_app", { path }),
+  actOnLocalApp: (path: string, action: AppAction) => call<LocalApp | null>("act_on_local_app", { path, action }),
+  /** What the container printed since `since` (Unix seconds; 0: its last lines). */
+  localAppOutput: (path: string, since: number) => call<AppOutput>("local_app_output", { path, since }),
   historyNotice: () => call<string | null>("history_notice"),
   releaseDetail: (releaseId: string) => call<ReleaseDetail>("release_detail", { releaseId }),
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>

@@ -1,6 +1,6 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
-import { api, SlipwayError, toSlipwayError } from ".";
+import { api, openExternal, SlipwayError, toSlipwayError } from ".";
 
 describe("the IPC module", () => {
   it("passes arguments by name and returns the typed answer", async () => {
@@ -22,8 +22,38 @@ describe("the IPC module", () => {
     expect(error).toMatchObject({ kind: "validation", message: "No folder was given.", hint: "Type or pick the project's folder." });
   });
 
-  it("treats anything else as unknown, never losing the message", () => {
-    expect(toSlipwayError("bridge broke")).toMatchObject({ kind: "unknown", message: "bridge broke" });
-    expect(toSlipwayError(new Error("boom")).message).toBe("boom");
+  it("treats anything else as unknown in plain words, keeping the raw message as its detail", () => {
+    expect(toSlipwayError("bridge broke")).toMatchObject({ kind: "unknown", action: "retry", detail: "bridge broke" });
+    expect(toSlipwayError(new Error("boom")).detail).toBe("boom");
+    expect(toSlipwayError(new Error("boom")).message).not.toContain("boom");
+  });
+
+  it("keeps the action and the detail the backend sends, and never needs the terminal wording", async () => {
+    mockIPC(() => {
+      throw {
+        kind: "dockerUnavailable",
+        message: "Docker is not running.",
+        hint: "Start Docker, then try again.",
+        action: "startDocker",
+        detail: "connection refused (os error 111)",
+        terminalHint: "Run `docker ps` to check.",
+      };
+    });
+    const error = await api.recentProjects().catch((raw: unknown) => raw);
+    expect(error).toMatchObject({ kind: "dockerUnavailable", action: "startDocker", detail: "connection refused (os error 111)" });
+  });
+
+  it("opens only web addresses in the browser, through the opener plugin", async () => {
+    const opened: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
+      return null;
+    });
+    await openExternal("https://lettings.example/");
+    expect(opened).toEqual(["https://lettings.example/"]);
+    for (const refused of ["file:///etc/passwd", "javascript:alert(1)", "not an address", "/relative"]) {
+      await expect(openExternal(refused)).rejects.toMatchObject({ kind: "validation" });
+    }
+    expect(opened).toHaveLength(1);
   });
 });
