@@ -16,6 +16,7 @@ pub fn render() -> String {
     let cfg = ts_rs::Config::default();
     let declarations = [
         decl::<error::ErrorKind>(&cfg),
+        decl::<error::ErrorAction>(&cfg),
         decl::<error::AppError>(&cfg),
         decl::<commands::AppInfo>(&cfg),
         decl::<project::GitState>(&cfg),

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connect;
+mod errors;
 mod history;
 mod project_settings;
 mod release;
@@ -80,7 +82,28 @@ pub enum Command {
         /// Go on with uncommitted changes.
         #[arg(long)]
         yes: bool,
+        /// Once live, watch Sentry for new issues in this release (exit 1 when some come).
+        #[arg(long)]
+        watch: bool,
         /// Print events as JSON lines, the last one a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The connected Sentry project's issues (unresolved by default); `show`, `resolve`,
+    /// `ignore` and `unresolve` act on issues by id.
+    Errors(Box<ErrorsArgs>),
+    /// Watch Sentry for new issues in the project's live release (or --release). Exit 0 when
+    /// none came, 1 when some did, 2 when Sentry could not be watched.
+    Watch {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        /// The release to watch (an id from `slipway history`); default: the live one.
+        #[arg(long, value_name = "ID")]
+        release: Option<String>,
+        /// How long; default: the setting (15 minutes).
+        #[arg(long)]
+        minutes: Option<u32>,
+        /// Print events as JSON lines, the last one the summary.
         #[arg(long)]
         json: bool,
     },
@@ -133,6 +156,61 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum PromoteTo {
     Render,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ErrorsArgs {
+    #[command(subcommand)]
+    pub command: Option<ErrorsCommand>,
+    /// unresolved (default), resolved, ignored or all.
+    #[arg(long, value_enum, default_value = "unresolved")]
+    pub status: IssueStatusArg,
+    /// Only issues seen in this release (the name the app reports to Sentry).
+    #[arg(long)]
+    pub release: Option<String>,
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// Sentry search syntax, passed as it is.
+    #[arg(long)]
+    pub query: Option<String>,
+    /// A page's cursor from an earlier answer.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ErrorsCommand {
+    /// One issue and its latest event.
+    Show {
+        issue: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Resolve {
+        #[arg(required = true)]
+        issues: Vec<String>,
+    },
+    Ignore {
+        #[arg(required = true)]
+        issues: Vec<String>,
+    },
+    Unresolve {
+        #[arg(required = true)]
+        issues: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IssueStatusArg {
+    Unresolved,
+    Resolved,
+    Ignored,
+    All,
 }
 
 /// Which releases: every option narrows the list.
@@ -271,12 +349,51 @@ pub enum AccountsCommand {
         #[arg(long, value_name = "DIR")]
         config: Option<std::path::PathBuf>,
     },
+    /// Connect a service as the window's wizard does: the secret is read from standard
+    /// input, checked, and kept in the OS keyring.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
     /// Delete an account and its secret.
     Remove {
         #[arg(long, value_enum)]
         service: ServiceArg,
         #[arg(long)]
         account: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// A Sentry project (token with org:read, project:read, project:releases, event:read,
+    /// event:write).
+    Sentry {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        project: String,
+        /// A self-hosted Sentry's API base; default Sentry's own.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Render with an API key; --service picks the service (else the only image-backed one).
+    Render {
+        #[arg(long, value_name = "ID")]
+        service: Option<String>,
+    },
+    /// A registry login (Docker Hub: an access token with Read & Write).
+    Registry {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        username: String,
+        /// A repository to check the token may push to.
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// CircleCI with a personal token, for the project `gh/org/repo`.
+    Circleci {
+        #[arg(long)]
+        slug: String,
     },
 }
 
@@ -337,12 +454,16 @@ pub fn run(command: Command) -> ExitCode {
             code
         }
         Command::Check { project, json } => runtime.block_on(run_check(&paths, &project, json)),
+        Command::Accounts(AccountsCommand::Connect(command)) => {
+            runtime.block_on(connect::run(&paths, settings, command))
+        }
         Command::Accounts(command) => run_accounts(&paths, command),
         Command::Release {
             project,
             target,
             dry_run,
             yes,
+            watch,
             json,
         } => {
             let options = crate::pipeline::ReleaseOptions {
@@ -350,8 +471,17 @@ pub fn run(command: Command) -> ExitCode {
                 confirm_dirty: yes,
                 confirmed_plan: None,
             };
-            runtime.block_on(release::run_release(&paths, settings, &project, options, dry_run, json))
+            runtime.block_on(release::run_release(
+                &paths, settings, &project, options, dry_run, watch, json,
+            ))
         }
+        Command::Errors(args) => runtime.block_on(errors::run(&paths, *args)),
+        Command::Watch {
+            project,
+            release,
+            minutes,
+            json,
+        } => runtime.block_on(errors::watch(&paths, settings, &project, release, minutes, json)),
         Command::Rollback {
             project,
             to,
@@ -546,6 +676,8 @@ fn run_accounts(paths: &AppPaths, command: AccountsCommand) -> ExitCode {
             }
             code
         }
+        // `run` sends it to the runtime before this is called.
+        AccountsCommand::Connect(_) => ExitCode::from(EXIT_USAGE),
         AccountsCommand::Remove { service, account } => match store.delete(service.into(), &account) {
             Ok(()) => {
                 println!("Removed {account}");

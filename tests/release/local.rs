@@ -447,7 +447,11 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         .await?
         .ok_or("the restarted container is listed")?;
     assert!(restarted.running);
-    assert_eq!(restarted.url.as_deref(), Some(url.as_str()), "the same address after a restart");
+    assert_eq!(
+        restarted.url.as_deref(),
+        Some(url.as_str()),
+        "the same address after a restart"
+    );
     remove_project_containers(&fixture.root).await?;
     assert!(pipeline::local_app(&fixture.context, &fixture.root).await?.is_none());
     let live = pipeline::live_now(&fixture.context, &fixture.root).await?;

@@ -891,7 +891,7 @@ fn seed_issue(k: usize, total: usize, first_release: &str, now: chrono::DateTime
     };
     let environments: Vec<String> = if k < 4 {
         vec!["production".into()]
-    } else if k % 4 == 0 {
+    } else if k.is_multiple_of(4) {
         vec!["production".into(), "local".into()]
     } else if k % 3 == 2 {
         vec!["local".into()]
@@ -924,10 +924,10 @@ fn seed_issue(k: usize, total: usize, first_release: &str, now: chrono::DateTime
         user_count: (k as u64 * 13) % 17,
         first_seen: now - chrono::Duration::days(1) - chrono::Duration::hours((k as i64 * 11) % spread),
         last_seen: now - minutes(k as i64 * 10 + 1),
-        has_seen: k % 2 == 0,
+        has_seen: k.is_multiple_of(2),
         is_bookmarked: false,
         is_public: false,
-        is_subscribed: k % 3 == 0,
+        is_subscribed: k.is_multiple_of(3),
     }
 }
 

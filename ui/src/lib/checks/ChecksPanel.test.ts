@@ -117,6 +117,17 @@ describe("the checks panel", () => {
     expect(await screen.findByRole("heading", { name: "Tests cancelled" })).toBeInTheDocument();
   });
 
+  it("shows nothing of the previous project's runs once another project is loaded", async () => {
+    const user = userEvent.setup();
+    const { store } = storeWith(async () => failingRun);
+    render(ChecksPanel, { store });
+    await user.click(screen.getByRole("button", { name: "Run tests" }));
+    await screen.findByRole("region", { name: "Test results" });
+    await store.load("/p/other");
+    expect(screen.queryByRole("region", { name: "Test results" })).not.toBeInTheDocument();
+    expect(store.output).toEqual([]);
+  });
+
   it("keeps a bounded output", () => {
     const { store } = storeWith(async () => failingRun);
     const receive = (store as unknown as { receive(e: CheckEvent): void }).receive.bind(store);

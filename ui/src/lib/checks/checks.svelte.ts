@@ -45,6 +45,8 @@ export class ChecksStore {
 
   async load(path: string): Promise<void> {
     this.error = null;
+    // Another project's runs and results must not show under this one.
+    if (this.details && this.details.path !== path) this.forgetRuns();
     try {
       this.details = await this.api.detectProject(path);
       this.draft = structuredClone($state.snapshot(this.details.settings));
@@ -52,6 +54,16 @@ export class ChecksStore {
     } catch (raw) {
       this.error = toSlipwayError(raw);
     }
+  }
+
+  private forgetRuns(): void {
+    this.details = null;
+    this.draft = null;
+    this.output = [];
+    this.setupMessage = null;
+    this.tests = null;
+    this.lint = null;
+    this.gates = [];
   }
 
   async save(): Promise<void> {

@@ -3,6 +3,8 @@
 
 export type ErrorKind = "dockerUnavailable" | "keyringUnavailable" | "registryAuth" | "registryDenied" | "network" | "rateLimited" | "notFound" | "validation" | "precondition" | "io" | "cancelled" | "unknown";
 
+export type ErrorAction = "retry" | "startDocker" | "reenterToken" | "openAccounts" | "openProjectSettings" | "reviewPlan" | "openProject";
+
 export type AppError = { kind: ErrorKind, 
 /**
  * What happened, in one plain sentence.

@@ -31,6 +31,7 @@ export const STEP_NAMES: Record<Step, string> = {
   push: "Push",
   deploy: "Deploy",
   verify: "Live check",
+  sentry: "Sentry release",
 };
 
 export interface StepView {

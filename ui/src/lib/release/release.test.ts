@@ -1,8 +1,13 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { describe, expect, it, vi } from "vitest";
-import type { Plan, ReleaseEvent, ReleaseSummary } from "../ipc";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppError, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary } from "../ipc";
+import { navigationContext, type Navigation } from "../shell/navigation";
+import type { PageId } from "../shell/pages";
 import ReleasePanel from "./ReleasePanel.svelte";
 import { ReleaseStore } from "./release.svelte";
+import { stepStatus } from "./stepStatus";
 
 function plan(overrides: Partial<Plan> = {}): Plan {
   return {
@@ -34,21 +39,66 @@ function plan(overrides: Partial<Plan> = {}): Plan {
   };
 }
 
+function appError(overrides: Partial<AppError> & Pick<AppError, "kind" | "message" | "hint">): AppError {
+  return { action: null, detail: null, terminalHint: null, ...overrides };
+}
+
 const live: ReleaseSummary = {
   releaseId: "r1",
   outcome: "live",
   image: "lettings:3f2a1bc",
-  digest: null,
+  digest: "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a",
   url: "http://127.0.0.1:32768/",
-  deployId: "abc",
+  deployId: "c0ffee1234567890",
   message: null,
   error: null,
 };
 
-function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary) {
+const lintFailed: ReleaseSummary = {
+  ...live,
+  outcome: "failed",
+  url: null,
+  deployId: null,
+  digest: null,
+  message: "Lint failed: 1 violation.",
+  error: appError({ kind: "precondition", message: "Lint found 1 violation.", hint: "Fix it, then release again." }),
+};
+
+function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
   return {
-    planRelease: vi.fn(async () => thePlan),
+    id: "r0",
+    projectPath: "/p/lettings",
+    projectName: "lettings",
+    user: "ann",
+    startedAt: new Date(Date.now() - 2 * 3600_000).toISOString(),
+    endedAt: new Date(Date.now() - 2 * 3600_000 + 60_000).toISOString(),
+    commit: "9e8d7c6b5a4",
+    branch: "main",
+    dirty: false,
+    target: "local",
+    image: "lettings:9e8d7c6",
+    digest: null,
+    deployId: null,
+    deployStatus: null,
+    url: "http://127.0.0.1:32768/",
+    outcome: "live",
+    message: null,
+    errorKind: null,
+    errorHint: null,
+    kind: "release",
+    sourceId: null,
+    machine: null,
+    imageId: null,
+    steps: [],
+    ...overrides,
+  };
+}
+
+function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary, ledger: ReleaseRecord[] = []) {
+  return {
+    planRelease: vi.fn(async (path: string) => ({ ...thePlan, projectPath: path })),
     cancelRelease: vi.fn(async () => true),
+    listReleases: vi.fn(async () => ledger),
     startRelease: vi.fn(async (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) => {
       for (const event of events) onEvent(event);
       return summary;
@@ -56,27 +106,71 @@ function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary)
   };
 }
 
-describe("the release panel", () => {
-  it("shows the plan, runs, and ends with the live URL and every step's state", async () => {
-    const events: ReleaseEvent[] = [
-      { kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null },
-      { kind: "log", step: "tests", line: "collected 5 items", atMs: 1 },
-      { kind: "step", step: "tests", state: "passed", elapsedMs: 1500, summary: "5 passed" },
-      { kind: "step", step: "push", state: "skipped", elapsedMs: null, summary: "No local registry is set" },
-    ];
-    const api = fakeApi(plan(), events, live);
+/** A navigation that records where it was sent. */
+function fakeNavigation(current: PageId = "release") {
+  const went: PageId[] = [];
+  const navigation: Navigation = { current, navigate: (page) => went.push(page), pickProject: vi.fn() };
+  return { navigation, went };
+}
+
+function renderPanel(release: ReleaseStore, path = "/p/lettings", navigation = fakeNavigation().navigation) {
+  return render(ReleasePanel, { props: { release, path }, context: navigationContext(navigation) });
+}
+
+function stateOf(step: string): string {
+  return document.querySelector(`[data-step="${step}"] [data-testid="step-state"]`)?.textContent ?? "";
+}
+
+function order(): string[] {
+  return Array.from(document.querySelectorAll("[data-step]")).map((item) => item.getAttribute("data-step") ?? "");
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("the release page's steps", () => {
+  it("say what they will do before the release, then each state in words as it runs", async () => {
+    let emit: (event: ReleaseEvent) => void = () => {};
+    let finish: (summary: ReleaseSummary) => void = () => {};
+    const api = {
+      ...fakeApi(plan(), [], live),
+      startRelease: vi.fn(
+        (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
+          new Promise<ReleaseSummary>((resolve) => {
+            emit = onEvent;
+            finish = resolve;
+          }),
+      ),
+    };
     const release = new ReleaseStore(api);
     await release.loadPlan("/p/lettings");
-    render(ReleasePanel, { release, path: "/p/lettings" });
+    renderPanel(release);
     expect(screen.getByTestId("plan-image").textContent).toBe("lettings:3f2a1bc");
-    expect(screen.getByText(/will be skipped: No local registry is set/)).toBeTruthy();
+    expect(screen.getByText(/will be skipped: No local registry is set/)).toBeInTheDocument();
+    for (const step of ["tests", "lint", "build", "deploy"]) expect(stateOf(step)).toBe("not started yet");
 
     await fireEvent.click(screen.getByRole("button", { name: "Release" }));
-    await waitFor(() => expect(screen.getByTestId("live-url").textContent).toBe("http://127.0.0.1:32768/"));
-    const tests = document.querySelector('[data-step="tests"]');
-    expect(tests?.getAttribute("data-state")).toBe("passed");
-    expect(tests?.textContent).toContain("1.5 s");
-    expect(tests?.textContent).toContain("5 passed");
+    // The top of the page is the run now: the plan folds away and Cancel takes the button's place.
+    expect(screen.queryByRole("button", { name: "Release" })).not.toBeInTheDocument();
+    expect(screen.getByText("What this release runs")).toBeInTheDocument();
+    emit({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
+    emit({ kind: "log", step: "tests", line: "collected 5 items", atMs: 1 });
+    await waitFor(() => expect(stateOf("tests")).toBe("running"));
+    expect(stateOf("lint")).toBe("waiting");
+    expect(document.querySelector('[data-step="tests"]')?.textContent).toMatch(/0:0\d/);
+    expect(screen.getByRole("button", { name: "Cancel" })).toBeInTheDocument();
+
+    emit({ kind: "step", step: "tests", state: "passed", elapsedMs: 1500, summary: "5 passed" });
+    emit({ kind: "step", step: "push", state: "skipped", elapsedMs: null, summary: "No local registry is set" });
+    finish(live);
+    await screen.findByRole("region", { name: "Release summary" });
+    expect(stateOf("tests")).toBe("passed");
+    expect(document.querySelector('[data-step="tests"]')?.textContent).toContain("1.5 s");
+    expect(document.querySelector('[data-step="tests"]')?.textContent).toContain("5 passed");
+    expect(stateOf("push")).toBe("skipped");
+    // Never started, and the release is over: not "waiting".
+    expect(stateOf("verify")).toBe("not run");
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
       { target: "local", confirmDirty: false, confirmedPlan: "fp-1" },
@@ -84,30 +178,125 @@ describe("the release panel", () => {
     );
   });
 
+  it("list the failing step first and open, with its results, and say why the others stopped", async () => {
+    const events: ReleaseEvent[] = [
+      { kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null },
+      { kind: "step", step: "lint", state: "running", elapsedMs: null, summary: null },
+      { kind: "log", step: "lint", line: "shop/views.py:3:80: E501 line too long", atMs: 2 },
+      {
+        kind: "lint",
+        report: {
+          tool: "flake8",
+          outcome: "failed",
+          problem: null,
+          exitCode: 1,
+          durationMs: 5,
+          violations: [{ path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long" }],
+        },
+      },
+      { kind: "step", step: "lint", state: "failed", elapsedMs: 800, summary: "1 violation" },
+      { kind: "step", step: "tests", state: "canceled", elapsedMs: 900, summary: null },
+      { kind: "step", step: "build", state: "canceled", elapsedMs: 300, summary: null },
+    ];
+    const release = new ReleaseStore(fakeApi(plan(), events, lintFailed));
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await screen.findByRole("heading", { name: /Release failed at Lint/ });
+
+    expect(order()).toEqual(["lint", "tests", "build", "push", "deploy", "verify"]);
+    expect(stateOf("lint")).toBe("failed");
+    expect(stateOf("tests")).toBe("stopped because Lint failed");
+    expect(stateOf("deploy")).toBe("not run");
+    const lint = document.querySelector('[data-step="lint"]') as HTMLElement;
+    expect(within(lint).getByRole("button", { expanded: true })).toBeInTheDocument();
+    expect(within(lint).getByRole("region", { name: "Lint results" })).toHaveTextContent("shop/views.py:3:80 E501");
+    expect(within(lint).getByRole("log", { name: "Lint output" })).toBeInTheDocument();
+    // The banner tells the error with its hint, once.
+    const banner = screen.getByRole("region", { name: "Release summary" });
+    expect(within(banner).getByRole("alert")).toHaveTextContent("Lint found 1 violation.");
+    expect(within(banner).getAllByText("Fix it, then release again.")).toHaveLength(1);
+
+    // "See why" brings the failing step into view.
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
+    await fireEvent.click(within(lint).getByRole("button", { expanded: true }));
+    expect(within(lint).queryByRole("region", { name: "Lint results" })).not.toBeInTheDocument();
+    await fireEvent.click(within(banner).getByRole("button", { name: "See why" }));
+    await waitFor(() => expect(scrolled).toHaveBeenCalled());
+    expect(scrolled.mock.contexts[0]).toBe(lint);
+    expect(within(lint).getByRole("region", { name: "Lint results" })).toBeInTheDocument();
+  });
+
+  it("show a failing test with its assertion when the tests fail", async () => {
+    const events: ReleaseEvent[] = [
+      { kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null },
+      {
+        kind: "tests",
+        report: {
+          outcome: "failed",
+          counts: { passed: 3, failed: 1, errors: 0, skipped: 0 },
+          failures: [{ nodeId: "tests/test_cart.py::test_total", message: "AssertionError: assert 3 == 4", traceback: "E assert 3 == 4" }],
+          summaryLine: "1 failed, 3 passed",
+          exitCode: 1,
+          problem: null,
+          durationMs: 100,
+        },
+      },
+      { kind: "step", step: "tests", state: "failed", elapsedMs: 1000, summary: "1 failed, 3 passed" },
+    ];
+    const release = new ReleaseStore(fakeApi(plan(), events, { ...lintFailed, message: "Tests failed." }));
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    const results = await screen.findByRole("region", { name: "Test results" });
+    expect(results).toHaveTextContent("AssertionError: assert 3 == 4");
+    expect(within(results).getByTestId("test-counts")).toHaveTextContent("3 passed · 1 failed");
+  });
+
   it("will not release past a blocker, and asks before releasing uncommitted changes", async () => {
     const blocked = new ReleaseStore(
-      fakeApi(plan({ blockers: [{ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." }] }), [], live),
+      fakeApi(plan({ blockers: [appError({ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." })] }), [], live),
     );
     await blocked.loadPlan("/p");
     expect(blocked.canRelease).toBe(false);
 
     const dirty = new ReleaseStore(fakeApi(plan({ dirtyFiles: ["notes.txt"] }), [], live));
     await dirty.loadPlan("/p");
-    render(ReleasePanel, { release: dirty, path: "/p" });
+    renderPanel(dirty, "/p");
     const button = screen.getByRole("button", { name: "Release" }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
     await fireEvent.click(screen.getByRole("checkbox"));
     expect(button.disabled).toBe(false);
   });
 
+  it("keeps a refused start beside the button, with no run shown", async () => {
+    const api = {
+      ...fakeApi(plan(), [], live),
+      startRelease: vi.fn(async () => {
+        throw appError({ kind: "dockerUnavailable", message: "Docker is not running.", hint: "Start Docker, then try again.", action: "startDocker" });
+      }),
+    };
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Docker is not running.");
+    expect(screen.getByRole("button", { name: "Release" })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Release summary" })).not.toBeInTheDocument();
+    expect(stateOf("tests")).toBe("not started yet");
+  });
+
   it("keeps every line of a long log but draws only those in sight", async () => {
-    const release = new ReleaseStore(fakeApi(plan(), [], live));
+    const api = { ...fakeApi(plan(), [], live), startRelease: vi.fn(() => new Promise<ReleaseSummary>(() => {})) };
+    const release = new ReleaseStore(api);
     await release.loadPlan("/p");
-    release.running = true;
+    void release.start("/p");
+    release.receive({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
     for (let index = 0; index < 100_000; index++) {
       release.receive({ kind: "log", step: "tests", line: `line ${index}`, atMs: index });
     }
-    render(ReleasePanel, { release, path: "/p" });
+    renderPanel(release, "/p");
     await waitFor(() => expect(screen.getByRole("log").getAttribute("data-lines")).toBe("100000"));
     const drawn = screen.getByRole("log").querySelectorAll(".row").length;
     expect(drawn).toBeGreaterThan(0);
@@ -150,28 +339,155 @@ describe("the release panel", () => {
       exitCode: 2,
       durationMs: 10,
     };
-    const failed = {
+    const failed: ReleaseSummary = {
       ...live,
-      outcome: "failed" as const,
+      outcome: "failed",
       url: null,
       message: "Checks failed: coverage 78 % is below the 80 % your project requires",
-      error: { kind: "registryAuth" as const, message: "The registry refused the login.", hint: "Re-enter the token in `Settings`." },
+      error: appError({ kind: "precondition", message: "Coverage is below what the project requires.", hint: "Add tests, or lower the bar in `setup.cfg`." }),
     };
-    const release = new ReleaseStore(fakeApi(thePlan, [{ kind: "gate", report }], failed));
+    const events: ReleaseEvent[] = [
+      { kind: "step", step: "checks", state: "running", elapsedMs: null, summary: null },
+      { kind: "gate", report },
+      { kind: "step", step: "checks", state: "failed", elapsedMs: 10, summary: "coverage failed" },
+    ];
+    const { navigation, went } = fakeNavigation();
+    const release = new ReleaseStore(fakeApi(thePlan, events, failed));
     await release.loadPlan("/p");
-    render(ReleasePanel, { release, path: "/p" });
+    renderPanel(release, "/p", navigation);
     // Only the steps this release runs, in order.
-    const steps = Array.from(document.querySelectorAll("[data-step]")).map((item) => item.getAttribute("data-step"));
-    expect(steps).toEqual(["tests", "lint", "checks", "build"]);
-    expect(screen.getByText(/The tests need SECRET_KEY/)).toBeTruthy();
-    expect(screen.getByText(/lets lint fail/)).toBeTruthy();
-    expect(screen.getByText("docker exec app pytest")).toBeTruthy();
-    expect(screen.getByText(/Not run from your CI \(1\)/)).toBeTruthy();
+    expect(order()).toEqual(["tests", "lint", "checks", "build"]);
+    expect(screen.getByText(/The tests need SECRET_KEY/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Open project settings" }));
+    expect(went).toEqual(["project"]);
+    expect(screen.getByText(/lets lint fail/)).toBeInTheDocument();
+    expect(screen.getByText("docker exec app pytest")).toBeInTheDocument();
+    expect(screen.getByText(/Not run from your CI \(1\)/)).toBeInTheDocument();
 
     await fireEvent.click(screen.getByRole("button", { name: "Release" }));
     await waitFor(() => expect(document.querySelector('[data-gate="coverage"]')?.textContent).toContain("coverage 78 % is below the 80 %"));
-    // A failure says what to do, the code in it shown as code.
-    expect(screen.getByTestId("summary-hint").textContent).toContain("Re-enter the token in Settings.");
-    expect(screen.getByTestId("summary-hint").querySelector("code")?.textContent).toBe("Settings");
+    expect(order()[0]).toBe("checks");
+    // The hint's file name is shown as code, not between backticks.
+    const banner = screen.getByRole("region", { name: "Release summary" });
+    expect(within(banner).getByRole("alert").querySelector("code")?.textContent).toBe("setup.cfg");
+    expect(within(banner).getByRole("alert").textContent).not.toContain("`");
+  });
+
+  it("maps every state to an icon and a word", () => {
+    expect(stepStatus("pending", "before", null)).toMatchObject({ word: "not started yet" });
+    expect(stepStatus("pending", "running", null)).toMatchObject({ word: "waiting" });
+    expect(stepStatus("pending", "ended", null)).toMatchObject({ word: "not run" });
+    expect(stepStatus("running", "running", null)).toMatchObject({ icon: "●", word: "running" });
+    expect(stepStatus("passed", "ended", null)).toMatchObject({ icon: "✓", word: "passed" });
+    expect(stepStatus("failed", "ended", "lint")).toMatchObject({ icon: "✗", word: "failed" });
+    expect(stepStatus("skipped", "ended", null)).toMatchObject({ icon: "–", word: "skipped" });
+    expect(stepStatus("canceled", "ended", "lint")).toMatchObject({ word: "stopped because Lint failed" });
+    expect(stepStatus("canceled", "ended", null)).toMatchObject({ word: "cancelled" });
+    expect(stepStatus("interrupted", "ended", null)).toMatchObject({ word: "interrupted" });
+  });
+});
+
+describe("the result banner", () => {
+  it("says the project is live, opens the address in the browser, copies it, and folds the digest", async () => {
+    const user = userEvent.setup();
+    const opened: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
+      return null;
+    });
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const release = new ReleaseStore(fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live));
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    await user.click(screen.getByRole("button", { name: "Release" }));
+
+    const banner = await screen.findByRole("region", { name: "Release summary" });
+    expect(within(banner).getByRole("heading", { name: /lettings is live/ })).toBeInTheDocument();
+    expect(within(banner).getByTestId("live-url")).toHaveTextContent("http://127.0.0.1:32768/");
+    expect(banner).toHaveTextContent(/Finished at .+ · took/);
+    await user.click(within(banner).getByRole("button", { name: "Open in browser" }));
+    await user.click(within(banner).getByTestId("live-url"));
+    expect(opened).toEqual(["http://127.0.0.1:32768/", "http://127.0.0.1:32768/"]);
+    await user.click(within(banner).getByRole("button", { name: "Copy address" }));
+    expect(writeText).toHaveBeenCalledWith("http://127.0.0.1:32768/");
+    expect(banner).toHaveTextContent("Address copied.");
+
+    // The digest sits folded, on one line, whole in its tooltip.
+    const digest = within(banner).getByTestId("result-digest");
+    expect(digest).not.toBeVisible();
+    expect(digest).toHaveAttribute("title", live.digest);
+    await user.click(within(banner).getByText("Technical details"));
+    expect(digest).toBeVisible();
+    expect(within(banner).getByText("Container")).toBeInTheDocument();
+
+    // Back to the plan and its button for the next one.
+    await user.click(within(banner).getByRole("button", { name: "Release again…" }));
+    expect(screen.getByRole("button", { name: "Release" })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Release summary" })).not.toBeInTheDocument();
+  });
+});
+
+describe("switching project", () => {
+  it("shows nothing of the previous project's finished release, and says when a project was never released", async () => {
+    const api = fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live);
+    const release = new ReleaseStore(api);
+    release.forProject("/p/lettings");
+    await release.loadPlan("/p/lettings");
+    await release.start("/p/lettings");
+    expect(release.runShows("/p/lettings")).toBe(true);
+
+    release.forProject("/p/empty");
+    expect(release.plan).toBeNull();
+    expect(release.summary).toBeNull();
+    expect(release.runProject).toBeNull();
+    api.planRelease.mockResolvedValueOnce(
+      plan({ projectPath: "/p/empty", projectName: "empty", blockers: [appError({ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." })] }),
+    );
+    await release.loadPlan("/p/empty");
+    await release.loadLast("/p/empty");
+    renderPanel(release, "/p/empty");
+    expect(screen.getByRole("alert")).toHaveTextContent("The project has no Dockerfile.");
+    expect(screen.queryByRole("region", { name: "Release summary" })).not.toBeInTheDocument();
+    expect(screen.queryByText(/is live/)).not.toBeInTheDocument();
+    expect(stateOf("tests")).toBe("not started yet");
+    expect(screen.getByTestId("last-release")).toHaveTextContent("This project has never been released.");
+    expect(api.listReleases).toHaveBeenLastCalledWith(expect.objectContaining({ projectPath: "/p/empty", limit: 1 }));
+  });
+
+  it("keeps a release still running elsewhere, and shows the open project's last release with a way to History", async () => {
+    const api = { ...fakeApi(plan(), [], live, [record({ outcome: "failed", commit: "9e8d7c6b5a4" })]), startRelease: vi.fn(() => new Promise<ReleaseSummary>(() => {})) };
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    void release.start("/p/lettings");
+    release.forProject("/p/shop");
+    expect(release.running).toBe(true);
+    expect(release.runProject?.path).toBe("/p/lettings");
+
+    await release.loadPlan("/p/shop");
+    await release.loadLast("/p/shop");
+    const { navigation, went } = fakeNavigation();
+    renderPanel(release, "/p/shop", navigation);
+    // This project's plan, not the running one's run; its button waits for the other release.
+    expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByText(/lettings is being released/)).toBeInTheDocument();
+    const last = screen.getByRole("region", { name: "Last release" });
+    expect(last).toHaveTextContent("Last release: Failed");
+    expect(last).toHaveTextContent("2 h ago");
+    expect(last).toHaveTextContent("commit 9e8d7c6 on main");
+    await fireEvent.click(within(last).getByRole("button", { name: "See in History" }));
+    expect(went).toEqual(["history"]);
+  });
+
+  it("ignores a plan that arrives for a project no longer open", async () => {
+    let answer: (plan: Plan) => void = () => {};
+    const api = { ...fakeApi(plan(), [], live), planRelease: vi.fn(() => new Promise<Plan>((resolve) => (answer = resolve))) };
+    const release = new ReleaseStore(api);
+    const slow = release.loadPlan("/p/lettings");
+    release.forProject("/p/shop");
+    answer(plan());
+    await slow;
+    expect(release.plan).toBeNull();
   });
 });

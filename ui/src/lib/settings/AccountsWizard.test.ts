@@ -49,7 +49,7 @@ function fakeBackend() {
       accounts = accounts.filter((a) => !(a.service === service && a.account === name));
       return null;
     },
-    checkAllAccounts: async () => accounts.map((a) => ({ account: a, ok: a.service !== "render", problem: a.service === "render" ? { kind: "registryAuth", message: "Render refused the credentials (401)", hint: "x" } : null })),
+    checkAllAccounts: async () => accounts.map((a) => ({ account: a, ok: a.service !== "render", problem: a.service === "render" ? { kind: "registryAuth", message: "Render refused the credentials.", hint: "Re-enter the API key.", action: "reenterToken", detail: "HTTP 401 Unauthorized", terminalHint: null } : null })),
   });
   return { store, sent };
 }
@@ -113,7 +113,7 @@ describe("the accounts wizard", () => {
     await user.click(within(services).getByRole("button", { name: "web" }));
     await user.click(screen.getByRole("button", { name: "Check all" }));
     const checks = await screen.findByRole("list", { name: "Account checks" });
-    expect(checks).toHaveTextContent("✗ render default: Render refused the credentials (401)");
+    expect(checks).toHaveTextContent("✗ render default: Render refused the credentials.");
   });
 
   it("removes an account", async () => {

@@ -1,0 +1,214 @@
+//! `slipway errors` (the connected Sentry project's issues, one issue, status changes) and
+//! `slipway watch` (new issues after a release).
+
+use std::process::ExitCode;
+
+use super::release::{context, print_json};
+use super::{fail, ErrorsArgs, ErrorsCommand, IssueStatusArg};
+use crate::monitor::{self, WatchEvent};
+use crate::paths::AppPaths;
+use crate::pipeline;
+use crate::project;
+use crate::sentry_api::{IssueQuery, IssueStatus, IssueStatusFilter, SentryEvent, SentryIssue};
+use crate::settings::Settings;
+
+pub(super) async fn run(paths: &AppPaths, args: ErrorsArgs) -> ExitCode {
+    let data_dir = paths.data_dir.clone();
+    match args.command {
+        None => {
+            let query = IssueQuery {
+                status: Some(match args.status {
+                    IssueStatusArg::Unresolved => IssueStatusFilter::Unresolved,
+                    IssueStatusArg::Resolved => IssueStatusFilter::Resolved,
+                    IssueStatusArg::Ignored => IssueStatusFilter::Ignored,
+                    IssueStatusArg::All => IssueStatusFilter::All,
+                }),
+                release: args.release,
+                environment: args.environment,
+                text: args.query,
+                cursor: args.cursor,
+                limit: args.limit,
+                ..IssueQuery::default()
+            };
+            match monitor::issues(data_dir, &query).await {
+                Ok(page) if args.json => {
+                    print_json(&page);
+                    ExitCode::SUCCESS
+                }
+                Ok(page) => {
+                    if page.issues.is_empty() {
+                        println!("No issues match.");
+                    }
+                    for issue in &page.issues {
+                        println!("{}", issue_line(issue));
+                    }
+                    if let Some(next) = &page.next {
+                        println!("More: --cursor {next}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error),
+            }
+        }
+        Some(ErrorsCommand::Show { issue, json }) => {
+            let shown = async {
+                let found = monitor::issue(data_dir.clone(), &issue).await?;
+                let event = monitor::event(data_dir, &issue, None).await?;
+                Ok::<_, crate::error::AppError>((found, event))
+            }
+            .await;
+            match shown {
+                Ok((found, event)) if json => {
+                    print_json(&serde_json::json!({ "issue": found, "latestEvent": event }));
+                    ExitCode::SUCCESS
+                }
+                Ok((found, event)) => {
+                    println!("{}", issue_line(&found));
+                    if let Some(release) = &found.first_release {
+                        println!("first seen in release {release}");
+                    }
+                    print!("{}", event_text(&event));
+                    if let Some(link) = &found.permalink {
+                        println!("{link}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error),
+            }
+        }
+        Some(ErrorsCommand::Resolve { issues }) => set(data_dir, issues, IssueStatus::Resolved).await,
+        Some(ErrorsCommand::Ignore { issues }) => set(data_dir, issues, IssueStatus::Ignored).await,
+        Some(ErrorsCommand::Unresolve { issues }) => set(data_dir, issues, IssueStatus::Unresolved).await,
+    }
+}
+
+async fn set(data_dir: std::path::PathBuf, issues: Vec<String>, status: IssueStatus) -> ExitCode {
+    match monitor::set_status(data_dir, &issues, status).await {
+        Ok(()) => {
+            println!("{} issue(s) now {}.", issues.len(), status.as_str());
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+fn issue_line(issue: &SentryIssue) -> String {
+    format!(
+        "{:<10} {:<7} {:<10} {:>6} events {:>4} users  {}{}",
+        issue.short_id,
+        issue.level,
+        issue.status,
+        issue.count,
+        issue.user_count,
+        issue.title,
+        issue
+            .culprit
+            .as_deref()
+            .map(|culprit| format!("  ({culprit})"))
+            .unwrap_or_default()
+    )
+}
+
+/// The event as a traceback reads: the exception, then the project's own frames, the
+/// failing line marked.
+fn event_text(event: &SentryEvent) -> String {
+    let mut text = String::new();
+    if let Some(message) = &event.message {
+        text.push_str(&format!("message: {message}\n"));
+    }
+    for exception in &event.exceptions {
+        text.push_str(&format!(
+            "{}: {}\n",
+            exception.kind,
+            exception.value.as_deref().unwrap_or_default()
+        ));
+        for frame in exception.frames.iter().filter(|frame| frame.in_app) {
+            text.push_str(&format!(
+                "  {}:{} in {}\n",
+                frame.filename.as_deref().unwrap_or("?"),
+                frame.line.map(|line| line.to_string()).unwrap_or_default(),
+                frame.function.as_deref().unwrap_or("?")
+            ));
+            for line in frame.context.iter().filter(|line| line.current) {
+                text.push_str(&format!("  > {}\n", line.text.trim_end()));
+            }
+        }
+    }
+    text
+}
+
+/// `slipway watch`: the project's live release watched in Sentry; exit 0 when no new issue
+/// was seen, 1 when some were (a script can then roll back), 2 when it could not watch.
+pub(super) async fn watch(
+    paths: &AppPaths,
+    settings: Settings,
+    project_dir: &str,
+    release_id: Option<String>,
+    minutes: Option<u32>,
+    json: bool,
+) -> ExitCode {
+    let root = match project::resolve_folder(project_dir) {
+        Ok(root) => root,
+        Err(error) => return fail(&error.into()),
+    };
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => return fail(&error),
+    };
+    watch_with(&context, &root, release_id, minutes, json).await
+}
+
+pub(super) async fn watch_with(
+    context: &pipeline::Context,
+    root: &std::path::Path,
+    release_id: Option<String>,
+    minutes: Option<u32>,
+    json: bool,
+) -> ExitCode {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
+        }
+    });
+    let sink: monitor::WatchSink = std::sync::Arc::new(move |event: WatchEvent| {
+        if json {
+            print_json(&event);
+            return;
+        }
+        match &event {
+            WatchEvent::Started { version, until, .. } => {
+                println!("Watching Sentry for new issues in release {version} until {until} (Ctrl-C stops).")
+            }
+            WatchEvent::NewIssue { issue } => println!("NEW {}", issue_line(issue)),
+            WatchEvent::Trouble { message } => println!("Sentry could not be asked: {message}"),
+            WatchEvent::Checked { .. } | WatchEvent::Ended(_) => {}
+        }
+    });
+    match pipeline::watch_release(context, root, release_id, minutes, &cancel, sink).await {
+        Ok(summary) => {
+            if !json {
+                println!(
+                    "{} new issue(s) since release {} (watch ended: {}).{}",
+                    summary.new_issues.len(),
+                    summary.version,
+                    summary.ended,
+                    if summary.new_issues.is_empty() {
+                        ""
+                    } else {
+                        " `slipway rollback --project DIR` returns to the last good release."
+                    }
+                );
+            }
+            if summary.error.is_some() {
+                ExitCode::from(super::EXIT_USAGE)
+            } else if summary.new_issues.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => fail(&error),
+    }
+}
