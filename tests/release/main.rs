@@ -207,3 +207,4 @@ mod cancel;
 mod leaks;
 mod local;
 mod render;
+mod sentry;

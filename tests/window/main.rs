@@ -183,13 +183,13 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     assert_eq!(session.text(&name).await?, "orange-lettings");
     let branch = session.wait_for("//*[@data-testid='project-branch']", UI_WAIT).await?;
     assert!(session.text(&branch).await?.contains("feature/window-test"));
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    // What Slipway found, editable, on the project's own settings page; then the project's
+    // own tests run for real.
+    open_page(&session, "Project settings").await?;
     session
         .wait_for(&format!("//main//dd[normalize-space()='{project_path}']"), UI_WAIT)
         .await?;
-    // What Slipway found, editable; then the project's own tests run for real.
-    // The release plan appears above the settings and moves them down: wait for it before
-    // clicking anything below, or the click can land where the button was.
-    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
     let test_command = session.wait_for("//input[@id='test-command']", UI_WAIT).await?;
     let found = session
         .execute("return document.getElementById('test-command').value")
@@ -287,9 +287,9 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
     }
     let body = reqwest::get(&url).await?.text().await?;
     assert!(body.contains("Lettings"), "{body}");
-    // The README's picture: the steps and the summary in view.
+    // The README's picture: the result and the steps in view.
     session
-        .execute("document.querySelector(\"[aria-label='Release plan']\").scrollIntoView()")
+        .execute("document.querySelector(\"[aria-label='Release summary']\").scrollIntoView()")
         .await?;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     save_screenshot(&session, "release-live").await?;
@@ -551,6 +551,7 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
         .await?;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     save_screenshot_as(&session, "plan-from-ci").await?;
+    open_page(&session, "Project settings").await?;
     let input = wait_or_explain(
         &session,
         "//input[@id='env-DJANGO_SECRET_KEY'][@type='password']",
