@@ -223,13 +223,23 @@ mod tests {
     }
 
     #[test]
-    fn serialises_as_kind_message_hint() -> Result<(), serde_json::Error> {
+    fn serialises_as_kind_message_hint_action_detail_and_terminal_hint() -> Result<(), serde_json::Error> {
         let error = AppError::new(ErrorKind::NotFound, "No such folder", "Pick another one.");
         let json = serde_json::to_value(&error)?;
         assert_eq!(
             json,
-            serde_json::json!({"kind": "notFound", "message": "No such folder", "hint": "Pick another one."})
+            serde_json::json!({"kind": "notFound", "message": "No such folder", "hint": "Pick another one.",
+                               "action": null, "detail": null, "terminalHint": null})
         );
+        let full = AppError::new(ErrorKind::DockerUnavailable, "Docker isn't running.", "Start Docker.")
+            .with_action(ErrorAction::StartDocker)
+            .with_detail("connect: no such file")
+            .in_terminal("sudo systemctl start docker");
+        let json = serde_json::to_value(&full)?;
+        assert_eq!(json["action"], "startDocker");
+        assert_eq!(json["detail"], "connect: no such file");
+        assert_eq!(json["terminalHint"], "sudo systemctl start docker");
+        assert_eq!(full.cli_hint(), "sudo systemctl start docker");
         Ok(())
     }
 

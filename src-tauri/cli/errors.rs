@@ -139,12 +139,20 @@ fn event_text(event: &SentryEvent) -> String {
 
 /// `slipway watch`: the project's live release watched in Sentry; exit 0 when no new issue
 /// was seen, 1 when some were (a script can then roll back), 2 when it could not watch.
+/// How the CLI watches.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct WatchOptions {
+    /// End at the first new issue.
+    pub stop_at_first: bool,
+}
+
 pub(super) async fn watch(
     paths: &AppPaths,
     settings: Settings,
     project_dir: &str,
     release_id: Option<String>,
     minutes: Option<u32>,
+    options: WatchOptions,
     json: bool,
 ) -> ExitCode {
     let root = match project::resolve_folder(project_dir) {
@@ -155,7 +163,7 @@ pub(super) async fn watch(
         Ok(context) => context,
         Err(error) => return fail(&error),
     };
-    watch_with(&context, &root, release_id, minutes, json).await
+    watch_with(&context, &root, release_id, minutes, options, json).await
 }
 
 pub(super) async fn watch_with(
@@ -163,6 +171,7 @@ pub(super) async fn watch_with(
     root: &std::path::Path,
     release_id: Option<String>,
     minutes: Option<u32>,
+    options: WatchOptions,
     json: bool,
 ) -> ExitCode {
     let cancel = tokio_util::sync::CancellationToken::new();
@@ -172,7 +181,11 @@ pub(super) async fn watch_with(
             stop.cancel();
         }
     });
+    let first_found = cancel.clone();
     let sink: monitor::WatchSink = std::sync::Arc::new(move |event: WatchEvent| {
+        if options.stop_at_first && matches!(event, WatchEvent::NewIssue { .. }) {
+            first_found.cancel();
+        }
         if json {
             print_json(&event);
             return;

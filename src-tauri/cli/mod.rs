@@ -85,6 +85,9 @@ pub enum Command {
         /// Once live, watch Sentry for new issues in this release (exit 1 when some come).
         #[arg(long)]
         watch: bool,
+        /// With --watch: end at the first new issue (a script can then roll back).
+        #[arg(long, requires = "watch")]
+        stop_at_first: bool,
         /// Print events as JSON lines, the last one a summary.
         #[arg(long)]
         json: bool,
@@ -103,6 +106,9 @@ pub enum Command {
         /// How long; default: the setting (15 minutes).
         #[arg(long)]
         minutes: Option<u32>,
+        /// End at the first new issue (a script can then roll back).
+        #[arg(long)]
+        stop_at_first: bool,
         /// Print events as JSON lines, the last one the summary.
         #[arg(long)]
         json: bool,
@@ -464,6 +470,7 @@ pub fn run(command: Command) -> ExitCode {
             dry_run,
             yes,
             watch,
+            stop_at_first,
             json,
         } => {
             let options = crate::pipeline::ReleaseOptions {
@@ -471,6 +478,7 @@ pub fn run(command: Command) -> ExitCode {
                 confirm_dirty: yes,
                 confirmed_plan: None,
             };
+            let watch = watch.then_some(errors::WatchOptions { stop_at_first });
             runtime.block_on(release::run_release(
                 &paths, settings, &project, options, dry_run, watch, json,
             ))
@@ -480,8 +488,17 @@ pub fn run(command: Command) -> ExitCode {
             project,
             release,
             minutes,
+            stop_at_first,
             json,
-        } => runtime.block_on(errors::watch(&paths, settings, &project, release, minutes, json)),
+        } => runtime.block_on(errors::watch(
+            &paths,
+            settings,
+            &project,
+            release,
+            minutes,
+            errors::WatchOptions { stop_at_first },
+            json,
+        )),
         Command::Rollback {
             project,
             to,

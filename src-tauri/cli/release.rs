@@ -41,7 +41,7 @@ pub(super) async fn run_release(
     project_dir: &str,
     options: ReleaseOptions,
     dry_run: bool,
-    watch: bool,
+    watch: Option<super::errors::WatchOptions>,
     json: bool,
 ) -> ExitCode {
     let could_not_run = |error: AppError| {
@@ -80,8 +80,9 @@ pub(super) async fn run_release(
     let (cancel, sink) = cancellable_sink(json);
     match pipeline::release(&context, &root, &options, &cancel, sink).await {
         // Live: with --watch, the release's exit is the watch's (1 when new issues came).
-        Ok(summary) if summary.outcome == Outcome::Live && watch => {
-            super::errors::watch_with(&context, &root, Some(summary.release_id), None, json).await
+        Ok(summary) if summary.outcome == Outcome::Live && watch.is_some() => {
+            let options = watch.unwrap_or_default();
+            super::errors::watch_with(&context, &root, Some(summary.release_id), None, options, json).await
         }
         Ok(summary) => match summary.outcome {
             Outcome::Live => ExitCode::SUCCESS,

@@ -319,6 +319,13 @@ mod tests {
         }
         .into();
         assert_eq!(error.kind, ErrorKind::DockerUnavailable);
-        assert!(error.hint.contains("Start the Docker Engine"));
+        assert_eq!(error.action, Some(crate::error::ErrorAction::StartDocker));
+        assert!(error.hint.starts_with("Start Docker"), "{}", error.hint);
+        assert!(
+            error.cli_hint().contains("Start the Docker Engine"),
+            "{}",
+            error.cli_hint()
+        );
+        assert!(error.detail.as_deref().is_some_and(|detail| detail.contains("gone")));
     }
 }

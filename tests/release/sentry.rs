@@ -205,3 +205,124 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
     );
     Ok(())
 }
+
+/// Headless, as a script would: Sentry connected with the token on standard input, a
+/// release that then watches and stops at the first new issue (exit 1, the issue in the
+/// JSON lines), the issue resolved with `slipway errors resolve`; and the token is nowhere
+/// in what was printed or kept.
+#[tokio::test]
+async fn the_cli_connects_sentry_watches_a_release_and_leaks_the_token_nowhere() -> TestResult {
+    use std::io::Write;
+    let token = "sntrys_full";
+    let scenario = SentryScenario::default();
+    let handle = scenario.handle.clone();
+    let sentry = sentry_issues_stand_in(scenario).await?;
+    let fixture = fixture("sentry-cli", |_| Ok(()))?;
+    std::fs::write(fixture.data.join("settings.json"), r#"{"watchIntervalSecs": 1}"#)?;
+    let mut connect = cli(
+        &fixture,
+        &[
+            "accounts",
+            "connect",
+            "sentry",
+            "--org",
+            "acme",
+            "--project",
+            "web",
+            "--url",
+            &format!("{}/api/0", sentry.base),
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()?;
+    connect.stdin.take().ok_or("stdin")?.write_all(token.as_bytes())?;
+    let connected = connect.wait_with_output()?;
+    let connected_out = String::from_utf8_lossy(&connected.stdout).into_owned();
+    assert!(
+        connected.status.success(),
+        "{connected_out}{}",
+        String::from_utf8_lossy(&connected.stderr)
+    );
+    assert!(connected_out.contains("Connected Sentry acme/web"), "{connected_out}");
+
+    let version = full_commit(&fixture.root)?;
+    let new_id = handle.add_issue(NewIssue {
+        title: "TypeError: 'NoneType' object is not subscriptable".to_owned(),
+        first_release: Some(version.clone()),
+        environments: vec!["local".to_owned()],
+        ..NewIssue::default()
+    });
+    let root = fixture.root.display().to_string();
+    let released = cli(
+        &fixture,
+        &[
+            "release",
+            "--project",
+            &root,
+            "--target",
+            "local",
+            "--watch",
+            "--stop-at-first",
+            "--json",
+        ],
+    )
+    .output()?;
+    let stdout = String::from_utf8_lossy(&released.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&released.stderr).into_owned();
+    assert_eq!(released.status.code(), Some(1), "new issues came: {stdout}{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["kind"] == "summary" && line["outcome"] == "live"),
+        "{stdout}"
+    );
+    let new_issue = lines
+        .iter()
+        .find(|line| line["kind"] == "newIssue")
+        .ok_or("the new issue is printed")?;
+    assert_eq!(new_issue["issue"]["id"], new_id.as_str());
+    let ended = lines.last().ok_or("a last line")?;
+    assert_eq!(ended["kind"], "ended", "{ended}");
+    assert_eq!(ended["newIssues"].as_array().map(Vec::len), Some(1), "{ended}");
+
+    let listed = cli(&fixture, &["errors", "--json", "--limit", "100"]).output()?;
+    let page: serde_json::Value = serde_json::from_slice(&listed.stdout)?;
+    assert!(
+        page["issues"]
+            .as_array()
+            .is_some_and(|issues| issues.iter().any(|issue| issue["id"] == new_id.as_str())),
+        "{page}"
+    );
+    let resolved = cli(&fixture, &["errors", "resolve", &new_id]).output()?;
+    assert!(
+        resolved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resolved.stderr)
+    );
+    assert_eq!(handle.issue_status(&new_id).as_deref(), Some("resolved"));
+
+    let places = support::with_files_below(
+        vec![
+            ("connect".to_owned(), connected_out),
+            ("release stdout".to_owned(), stdout),
+            ("release stderr".to_owned(), stderr),
+            (
+                "errors".to_owned(),
+                String::from_utf8_lossy(&listed.stdout).into_owned(),
+            ),
+        ],
+        &fixture.data,
+    )?;
+    assert!(places.iter().any(|(name, _)| name.ends_with("history.sqlite3")));
+    for (place, text) in &places {
+        assert!(!text.contains(token), "{place} holds the Sentry token");
+    }
+    remove_project_containers(&fixture.root).await?;
+    Ok(())
+}
