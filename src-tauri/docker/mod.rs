@@ -107,16 +107,17 @@ impl From<DockerError> for AppError {
                 "Check the Dockerfile in the project's settings and that the project's files can be read.",
             )
             .with_action(ErrorAction::OpenProjectSettings),
-            DockerError::BaseImage { .. } => plain(
+            DockerError::BaseImage { image, .. } => plain(
                 ErrorKind::Precondition,
-                "The image the Dockerfile starts from could not be fetched.",
+                &format!("The image the Dockerfile starts from ({image}) could not be fetched."),
                 "Check the FROM line's image name and that you are online; a private image needs its registry connected.",
             )
             .with_action(ErrorAction::Retry)
             .in_terminal("Check the FROM line: the image name, that you are online, and that your account may pull it (docker login)."),
-            DockerError::BuildFailed { .. } => plain(
+            // The step and its exit say which line to fix: they stay in the sentence.
+            DockerError::BuildFailed { step, message } => plain(
                 ErrorKind::Precondition,
-                "A step of the Dockerfile failed.",
+                &format!("The Dockerfile step {step} failed ({message})."),
                 "Fix the failing step (its output is in the build's log), then release again.",
             ),
             DockerError::RegistryAuth { .. } => plain(

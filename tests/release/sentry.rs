@@ -210,7 +210,8 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
 /// release that then watches and stops at the first new issue (exit 1, the issue in the
 /// JSON lines), the issue resolved with `slipway errors resolve`; and the token is nowhere
 /// in what was printed or kept.
-#[tokio::test]
+// The CLI runs as a child while the stand-in answers on this runtime: two threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_connects_sentry_watches_a_release_and_leaks_the_token_nowhere() -> TestResult {
     use std::io::Write;
     let token = "sntrys_full";

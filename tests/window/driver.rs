@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 pub struct Driver {
     child: Child,
     pub url: String,
+    /// The web view's own storage (local storage, caches), one per driver, so what one test
+    /// leaves there (the first-run guide done, History's filters) never reaches another.
+    _webview_data: tempfile::TempDir,
+    /// Every URL the app asked the system to open, one a line (a stand-in `xdg-open`).
+    pub opened_log: std::path::PathBuf,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -47,10 +52,26 @@ impl Driver {
         for (key, value) in app_env {
             command.env(key, value);
         }
+        let webview_data = tempfile::tempdir()?;
+        command.env("XDG_DATA_HOME", webview_data.path());
+        // The system browser is a script that writes down what it was asked to open.
+        let bin = webview_data.path().join("bin");
+        std::fs::create_dir_all(&bin)?;
+        let opened_log = webview_data.path().join("opened.log");
+        let opener = bin.join("xdg-open");
+        std::fs::write(
+            &opener,
+            format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", opened_log.display()),
+        )?;
+        std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let path = std::env::var("PATH").unwrap_or_default();
+        command.env("PATH", format!("{}:{path}", bin.display()));
         let child = command.spawn()?;
         let started = Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            _webview_data: webview_data,
+            opened_log,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

@@ -55,11 +55,29 @@ async fn press_release(session: &Session) -> webdriver::Result<()> {
         .await
 }
 
-/// Opens the project at `root` by typing its path on the Release page.
+/// Opens the project at `root` by typing its path on the Release page; on a fresh data
+/// folder the first-run guide then asks where it runs: this machine.
 async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
     let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
     session.type_text(&path_input, &root.display().to_string()).await?;
-    session.click(&session.wait_for(&button("Open"), UI_WAIT).await?).await
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
+    let this_machine = "//button[.//strong[normalize-space()='On this computer']]";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while std::time::Instant::now() < deadline {
+        if !session.absent(this_machine).await? {
+            return session.click(&session.wait_for(this_machine, UI_WAIT).await?).await;
+        }
+        if session.absent("//*[@data-testid='first-run']").await?
+            && !session.absent("//*[@data-testid='plan-image']").await?
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(())
 }
 
 /// Waits for `xpath`; when it does not come, the error carries what the page shows and a
@@ -123,7 +141,8 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         ("Errors", "No error reports to show"),
         ("Images", "No images yet"),
         ("Settings", "No accounts connected"),
-        ("Release", "Open a project to release it"),
+        // A fresh data folder: the first-run guide, whose first step opens the project.
+        ("Release", "Open your project"),
     ];
     for (label, empty_state) in pages {
         open_page(&session, label).await?;
@@ -183,6 +202,22 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     assert_eq!(session.text(&name).await?, "orange-lettings");
     let branch = session.wait_for("//*[@data-testid='project-branch']", UI_WAIT).await?;
     assert!(session.text(&branch).await?.contains("feature/window-test"));
+    // The guide's second step: this machine needs nothing more.
+    session
+        .wait_for("//main//h3[normalize-space()='Where should it run?']", UI_WAIT)
+        .await?;
+    save_screenshot_as(&session, "first-run").await?;
+    session
+        .click(
+            &session
+                .wait_for("//button[.//strong[normalize-space()='On this computer']]", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    assert!(
+        session.absent("//*[@data-testid='first-run']").await?,
+        "the guide is done"
+    );
     session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
     // What Slipway found, editable, on the project's own settings page; then the project's
     // own tests run for real.
@@ -224,15 +259,8 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
     save_screenshot_as(&session, "checks-with-project").await?;
     session.end().await?;
 
-    // After a restart the project is in the recent list, and opens from there.
+    // After a restart the last project is open again, and the guide does not come back.
     let session = Session::start(&driver.url, &slipway_binary()).await?;
-    let recent = session
-        .wait_for(
-            &format!("//ul[@aria-labelledby='recent-heading']//button[@title='{project_path}']"),
-            UI_WAIT,
-        )
-        .await?;
-    session.click(&recent).await?;
     let name = session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
     assert_eq!(session.text(&name).await?, "orange-lettings");
     session.end().await?;
@@ -293,6 +321,67 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
         .await?;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     save_screenshot(&session, "release-live").await?;
+
+    // The result's address opens in the system browser (here a script that writes it down).
+    session
+        .click(&session.wait_for(&button("Open in browser"), UI_WAIT).await?)
+        .await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    let opened = loop {
+        let opened = std::fs::read_to_string(&driver.opened_log).unwrap_or_default();
+        if !opened.is_empty() || std::time::Instant::now() > deadline {
+            break opened;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        opened.trim(),
+        url,
+        "the system browser was asked to open the live address"
+    );
+
+    // Another project, an empty folder: nothing of the released one stays on the page.
+    let empty = projects.path().join("empty-folder");
+    std::fs::create_dir_all(&empty)?;
+    session
+        .click(&session.wait_for(&button("Switch project"), UI_WAIT).await?)
+        .await?;
+    let path_input = session
+        .wait_for("//*[@id='project-switcher']//input[@type='text']", UI_WAIT)
+        .await?;
+    session.type_text(&path_input, &empty.display().to_string()).await?;
+    session
+        .click(
+            &session
+                .wait_for(&format!("//*[@id='project-switcher']{}", button("Open")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    session
+        .wait_for(
+            "//*[@data-testid='project-name'][normalize-space()='empty-folder']",
+            UI_WAIT,
+        )
+        .await?;
+    session
+        .wait_for(
+            "//*[@data-testid='last-release'][contains(., 'never been released')]",
+            UI_WAIT,
+        )
+        .await?;
+    let main = session
+        .execute("return document.querySelector('main').innerText")
+        .await?;
+    let main = main.as_str().unwrap_or_default().to_owned();
+    assert!(main.contains("no Dockerfile"), "its own blocker: {main}");
+    assert!(!main.contains(&url), "the other project's address is gone: {main}");
+    assert!(session.absent("//*[@aria-label='Release summary']").await?, "{main}");
+    assert!(
+        session.absent("//li[@data-step][@data-state='passed']").await?,
+        "{main}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "switched-to-empty").await?;
     session.end().await?;
 
     let ledger = slipway::history::Ledger::open(data.path())?;
@@ -423,19 +512,42 @@ async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
     let refused = session
         .wait_for("//section[@aria-label='Docker registry']//*[@role='alert']", 60)
         .await?;
-    assert!(session.text(&refused).await?.contains("refused the login"));
+    let refused_text = session.text(&refused).await?;
+    assert!(
+        refused_text.contains("The registry refused your login."),
+        "{refused_text}"
+    );
+    assert!(!refused_text.contains("401"), "plain words: {refused_text}");
     fill(&session, "Docker registry", "Access token", &registry.password).await?;
     press(&session, "Docker registry", "Check and save").await?;
     let connected = session.wait_for("//*[@data-testid='connected-registry']", 60).await?;
     assert!(session.text(&connected).await?.contains("pull, push"));
 
-    // Render: a bad key is told; Sentry: a bad token, then one without event:write.
+    // Render: a bad key is told; Sentry: a bad token, then one without event:write. One
+    // service's form is open at a time.
+    session
+        .click(
+            &session
+                .wait_for("//*[@data-testid='account-row-render']", UI_WAIT)
+                .await?,
+        )
+        .await?;
     fill(&session, "Render", "API key", markers[1]).await?;
     press(&session, "Render", "Check and save").await?;
     let render_error = session
         .wait_for("//section[@aria-label='Render']//*[@role='alert']", UI_WAIT)
         .await?;
-    assert!(session.text(&render_error).await?.contains("refused the credentials"));
+    assert!(session
+        .text(&render_error)
+        .await?
+        .contains("Render did not accept your token."));
+    session
+        .click(
+            &session
+                .wait_for("//*[@data-testid='account-row-sentry']", UI_WAIT)
+                .await?,
+        )
+        .await?;
     fill(&session, "Sentry", "Organization", "acme").await?;
     fill(&session, "Sentry", "Project", "web").await?;
     fill(&session, "Sentry", "API address", &format!("{}/api/0", sentry.base)).await?;
@@ -443,7 +555,7 @@ async fn the_accounts_wizard_checks_tokens_and_leaks_none() -> TestResult {
     press(&session, "Sentry", "Check and save").await?;
     session
         .wait_for(
-            "//section[@aria-label='Sentry']//*[@role='alert'][contains(., 'refused the credentials')]",
+            "//section[@aria-label='Sentry']//*[@role='alert'][contains(., 'Sentry did not accept your token.')]",
             UI_WAIT,
         )
         .await?;
@@ -809,5 +921,155 @@ async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
     for name in slipway::docker::project_containers(&engine, &slipway::project::project_id(&root)).await? {
         slipway::docker::remove_container(&engine, &name).await?;
     }
+    Ok(())
+}
+
+/// The Errors page against the Sentry stand-in: the unresolved issues listed, a filter that
+/// narrows them, an issue's latest event with its frames (the project's own open, the
+/// failing line marked), and a resolve that the list shows at once and Sentry keeps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_errors_page_lists_filters_opens_and_resolves() -> TestResult {
+    let _environment = test_registry();
+    let scenario = standin::SentryScenario::default();
+    let handle = scenario.handle.clone();
+    let sentry = standin::sentry_issues_stand_in(scenario).await?;
+    let data = tempfile::tempdir()?;
+    let mut account = slipway::secrets::Account::new(slipway::secrets::Service::Sentry, "acme/web", "test");
+    account.server = Some(format!("{}/api/0", sentry.base));
+    account.organization = Some("acme".to_owned());
+    account.project = Some("web".to_owned());
+    slipway::secrets::SecretStore::os(data.path()).save(&account, "sntrys_full")?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_page(&session, "Errors").await?;
+    let rows = "//*[@data-testid='errors-row']";
+    session.wait_for(rows, UI_WAIT).await?;
+    let count_rows = || async {
+        session
+            .execute("return document.querySelectorAll(\"[data-testid='errors-row']\").length")
+            .await
+            .map(|count| count.as_u64().unwrap_or(0))
+    };
+    assert_eq!(count_rows().await?, 28, "every unresolved issue of the project");
+
+    // Ignored ones only: two.
+    session
+        .execute("const s = document.querySelector(\"[data-testid='errors-status']\"); s.value = 'ignored'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+        .await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while count_rows().await? != 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(count_rows().await?, 2, "the ignored issues");
+    session
+        .execute("const s = document.querySelector(\"[data-testid='errors-status']\"); s.value = 'unresolved'; s.dispatchEvent(new Event('change', {bubbles: true}));")
+        .await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while count_rows().await? != 28 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // The issue with a stack trace: its frames, the project's own open with the failing line.
+    let first = format!(
+        "//*[@data-testid='errors-row'][@data-issue-id='{}']//button[contains(@class, 'title')]",
+        standin::SENTRY_SECRET_ISSUE
+    );
+    let title = match session.wait_for(&first, 5).await {
+        Ok(title) => title,
+        Err(_) => {
+            session
+                .wait_for(
+                    "(//*[@data-testid='errors-row']//button[contains(@class, 'title')])[1]",
+                    UI_WAIT,
+                )
+                .await?
+        }
+    };
+    session.click(&title).await?;
+    session.wait_for("//*[@data-testid='errors-detail']", UI_WAIT).await?;
+    session
+        .wait_for("//*[@data-testid='errors-frame'][@data-in-app='true']", UI_WAIT)
+        .await?;
+    session
+        .wait_for("//*[@data-testid='errors-context']//*[@data-current='true']", UI_WAIT)
+        .await?;
+    let detail = session.wait_for("//*[@data-testid='errors-detail']", UI_WAIT).await?;
+    let detail_text = session.text(&detail).await?;
+    assert!(
+        !detail_text.contains("hunter2-sentry-secret"),
+        "a password variable is hidden"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "errors").await?;
+
+    // Resolve it: the row leaves the unresolved list at once, and Sentry has it resolved.
+    let opened_id = session
+        .execute("return document.querySelector(\"[data-testid='errors-row'][aria-current='true']\")?.getAttribute('data-issue-id') ?? null")
+        .await?;
+    session
+        .click(
+            &session
+                .wait_for("//*[@data-testid='errors-detail-resolved']", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while count_rows().await? != 27 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(count_rows().await?, 27, "the resolved issue left the unresolved list");
+    let resolved: Vec<String> = handle
+        .issue_ids()
+        .into_iter()
+        .filter(|id| handle.issue_status(id).as_deref() == Some("resolved"))
+        .collect();
+    assert_eq!(
+        resolved.len(),
+        7,
+        "six were resolved before, one more now: {resolved:?}"
+    );
+    let opened_id = opened_id.as_str().ok_or("the open issue's row is marked")?;
+    assert!(
+        resolved.iter().any(|resolved| resolved == opened_id),
+        "{opened_id} {resolved:?}"
+    );
+    session.end().await?;
+    Ok(())
+}
+
+/// With the engine gone, the window says so before anything runs: Docker's status in the
+/// header, the Release button disabled with the reason beside it, and the button that helps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_without_docker_is_blocked_with_the_reason_and_the_action() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    let driver = Driver::start(&[
+        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
+        (
+            "DOCKER_HOST",
+            format!("unix://{}", data.path().join("no-engine.sock").display()),
+        ),
+    ])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    session
+        .wait_for("//header//*[contains(., \"Docker isn't running\")]", UI_WAIT)
+        .await?;
+    let why = session.wait_for("//*[@data-testid='release-why']", UI_WAIT).await?;
+    let why_text = session.text(&why).await?;
+    assert!(why_text.contains("Docker isn't running"), "{why_text}");
+    let disabled = session
+        .execute("const b = [...document.querySelectorAll('main button')].find((b) => b.textContent.trim() === 'Release'); return b ? b.disabled : null")
+        .await?;
+    assert_eq!(disabled, serde_json::Value::Bool(true), "Release waits for Docker");
+    session
+        .wait_for("//main//button[normalize-space()='Start Docker']", UI_WAIT)
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "docker-not-running").await?;
+    session.end().await?;
     Ok(())
 }

@@ -1,9 +1,23 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
-import type { AppError, Plan, ProjectSummary, RecentProject, ReleaseEvent, ReleaseRecord, ReleaseSummary } from "./lib/ipc";
+import { FIRST_RUN_KEY } from "./lib/firstrun/firstRun.svelte";
+import type {
+  Account,
+  AppError,
+  Plan,
+  ProjectSummary,
+  RecentProject,
+  ReleaseEvent,
+  ReleaseRecord,
+  ReleaseSummary,
+  SentryIssue,
+  SystemStatus,
+  WatchEvent,
+  WatchSummary,
+} from "./lib/ipc";
 import { ReleaseStore } from "./lib/release/release.svelte";
 
 const lettings: ProjectSummary = {
@@ -78,16 +92,96 @@ const lastRelease: ReleaseRecord = {
   steps: [],
 };
 
+/** A folder that opens but holds neither a Dockerfile nor manage.py. */
+const photos: ProjectSummary = { name: "photos", path: "/home/ann/photos", git: null };
+
+const sentryAccount: Account = {
+  service: "sentry",
+  account: "acme/web",
+  username: null,
+  server: null,
+  organization: "acme",
+  project: "web",
+  verifiedAt: "2026-11-24T10:00:00Z",
+  scopes: [],
+  source: "wizard",
+};
+
+const healthy: SystemStatus = { docker: null, dockerVersion: "27.3.1", keyring: null };
+
+interface BackendOptions {
+  /** The recent list the backend starts with (a data folder used before). */
+  recents?: RecentProject[];
+  accounts?: Account[];
+  system?: SystemStatus;
+}
+
+/** The watch the backend runs, for the test to send its events and end it. */
+interface FakeWatch {
+  path: string;
+  releaseId: string | null;
+  send: (event: WatchEvent) => void;
+  end: (summary: WatchSummary) => void;
+}
+
 /** A backend that knows two project folders and keeps a recent list, like the real one. */
-function fakeBackend(ledger: ReleaseRecord[] = []) {
-  let recents: RecentProject[] = [];
+function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {}) {
+  let recents: RecentProject[] = options.recents ?? [];
+  let accounts: Account[] = options.accounts ?? [];
   const calls: string[] = [];
   const opened: string[] = [];
-  const projects = [lettings, empty];
+  const watches: FakeWatch[] = [];
+  const rollbacks: Array<Record<string, unknown>> = [];
+  const plans: Array<Record<string, unknown>> = [];
+  const projects = [lettings, empty, photos];
   mockIPC((cmd, args) => {
     calls.push(cmd);
     const payload = (args ?? {}) as Record<string, unknown>;
     switch (cmd) {
+      case "system_status":
+        return options.system ?? healthy;
+      case "local_app":
+        return null;
+      case "list_accounts":
+        return accounts;
+      case "connect_registry": {
+        const account: Account = { ...sentryAccount, service: "registry", account: String(payload.server) || "docker.io", username: String(payload.username), organization: null, project: null };
+        accounts = [...accounts, account];
+        return account;
+      }
+      case "sentry_issues": {
+        const notConnected: AppError = {
+          kind: "precondition",
+          message: "Sentry is not connected.",
+          hint: "Connect Sentry in Settings.",
+          action: "openAccounts",
+          detail: null,
+          terminalHint: null,
+        };
+        throw notConnected;
+      }
+      case "start_watch": {
+        const channel = payload.onEvent as { onmessage?: (event: WatchEvent) => void; id?: number };
+        return new Promise<WatchSummary>((resolve) => {
+          watches.push({
+            path: String(payload.path),
+            releaseId: (payload.releaseId as string | null) ?? null,
+            send: (event) => sendToChannel(channel, event),
+            end: (summary) => {
+              sendToChannel(channel, { kind: "ended", ...summary });
+              resolve(summary);
+            },
+          });
+        });
+      }
+      case "stop_watch": {
+        const watch = [...watches].reverse().find((item) => item.path === payload.path);
+        watch?.end({ releaseId: watch.releaseId ?? "", version: "lettings@abc1234", newIssues: [], ended: "stopped", error: null });
+        return watch !== undefined;
+      }
+      case "start_rollback":
+        rollbacks.push(payload);
+        return { ...liveSummary, releaseId: "r2", url: "http://127.0.0.1:32768/" };
       case "list_releases": {
         const filter = payload.filter as { projectPath: string | null };
         return ledger.filter((row) => filter.projectPath === null || row.projectPath === filter.projectPath);
@@ -99,6 +193,7 @@ function fakeBackend(ledger: ReleaseRecord[] = []) {
       case "recent_projects":
         return recents;
       case "plan_release": {
+        plans.push(payload);
         const project = projects.find((item) => item.path === payload.path) ?? lettings;
         return project === empty ? plan(empty, { blockers: [noDockerfile] }) : plan(project);
       }
@@ -128,51 +223,71 @@ function fakeBackend(ledger: ReleaseRecord[] = []) {
         recents = recents.filter((item) => item.path !== payload.path);
         return recents;
       case "detect_project":
-        return {
-          path: payload.path,
-          saved: false,
-          git: { branch: "main", commit: "abc1234", dirtyFiles: [], remoteUrl: null },
-          settings: {
-            testCommand: "pytest",
-            lintTool: "flake8",
-            lintCommand: "flake8",
-            lintVersion: null,
-            venv: null,
-            dockerfile: "Dockerfile",
-            env: {},
-            checkTimeoutSecs: 1800,
-            lintEnabled: true,
-            gates: [],
-            secretEnv: [],
-          },
-          detection: {
-            appRoot: "",
-            testCommand: { value: "pytest", source: "pytest.ini" },
-            lintTool: { value: "flake8", source: "setup.cfg" },
-            lintCommand: { value: "flake8", source: "setup.cfg" },
-            lintVersion: null,
-            python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "requirements", installSource: "found in the project's folder", packages: [], extras: [], groups: [], requiresPython: null, ciPython: null },
-            dockerfile: { value: "Dockerfile", source: "the project's folder" },
-            buildContext: { value: ".", source: "the project's folder" },
-            ciFiles: [],
-            dockerfiles: ["Dockerfile"],
-            dockerignore: false,
-            renderYaml: false,
-            envVars: [],
-            testOrigin: null,
-            lintOrigin: null,
-            gates: [],
-            ciSkipped: [],
-            lintExcludes: [],
-          },
-        };
+        return payload.path === photos.path ? notAProject(photos.path) : details(String(payload.path));
       case "app_info":
         return { version: "0.1.0", dataDir: "/data", logDir: "/data/logs" };
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
   });
-  return { calls, opened };
+  return { calls, opened, watches, rollbacks, plans };
+}
+
+/** The mock hands the command the channel itself: its handler is how events reach the window. */
+function sendToChannel(channel: { onmessage?: (event: WatchEvent) => void }, event: WatchEvent): void {
+  channel.onmessage?.(event);
+}
+
+/** What detection finds in a folder with a Dockerfile, pytest and flake8. */
+function details(path: string) {
+  return {
+    path,
+    saved: false,
+    git: { branch: "main", commit: "abc1234", dirtyFiles: [], remoteUrl: null },
+    settings: {
+      testCommand: "pytest",
+      lintTool: "flake8",
+      lintCommand: "flake8",
+      lintVersion: null,
+      venv: null,
+      dockerfile: "Dockerfile" as string | null,
+      env: {},
+      checkTimeoutSecs: 1800,
+      lintEnabled: true,
+      gates: [],
+      secretEnv: [],
+    },
+    detection: {
+      appRoot: "" as string | null,
+      testCommand: { value: "pytest", source: "pytest.ini" },
+      lintTool: { value: "flake8", source: "setup.cfg" },
+      lintCommand: { value: "flake8", source: "setup.cfg" },
+      lintVersion: null,
+      python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "requirements", installSource: "found in the project's folder", packages: [], extras: [], groups: [], requiresPython: null, ciPython: null },
+      dockerfile: { value: "Dockerfile", source: "the project's folder" } as { value: string; source: string } | null,
+      buildContext: { value: ".", source: "the project's folder" },
+      ciFiles: [],
+      dockerfiles: ["Dockerfile"],
+      dockerignore: false,
+      renderYaml: false,
+      envVars: [],
+      testOrigin: null,
+      lintOrigin: null,
+      gates: [],
+      ciSkipped: [],
+      lintExcludes: [],
+    },
+  };
+}
+
+/** A folder with neither a Dockerfile nor manage.py. */
+function notAProject(path: string) {
+  const found = details(path);
+  return {
+    ...found,
+    settings: { ...found.settings, dockerfile: null },
+    detection: { ...found.detection, appRoot: null, dockerfiles: [], dockerfile: null },
+  };
 }
 
 /** A release store whose releases run until the test ends them, with events it sends. */
@@ -218,7 +333,16 @@ function nav() {
   return screen.getByRole("navigation", { name: "Main" });
 }
 
+// These tests open projects by hand: a data folder that has seen the guide already.
+function guideSeen(): void {
+  beforeEach(() => localStorage.setItem(FIRST_RUN_KEY, "1"));
+}
+
+afterEach(() => localStorage.clear());
+
 describe("the app shell", () => {
+  guideSeen();
+
   it("visits every page and each says what it will show", async () => {
     fakeBackend();
     const user = userEvent.setup();
@@ -346,6 +470,8 @@ describe("the app shell", () => {
 });
 
 describe("the release status in the header", () => {
+  guideSeen();
+
   it("keeps a running release across pages: the header says so, and Cancel works from anywhere", async () => {
     fakeBackend();
     const user = userEvent.setup();
@@ -458,5 +584,215 @@ describe("the release status in the header", () => {
     await waitFor(() => expect(screen.getByTestId("project-name")).toHaveTextContent("lettings"));
     expect(within(screen.getByRole("main")).getByRole("button", { name: "Cancel" })).toBeInTheDocument();
     expect(document.querySelector('[data-step="tests"]')?.getAttribute("data-state")).toBe("running");
+  });
+});
+
+describe("the first-run guide", () => {
+  function guide() {
+    return screen.getByRole("region", { name: "Getting started" });
+  }
+
+  it("shows on a fresh data folder instead of the empty page, and finishes on this computer", async () => {
+    const { plans } = fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Open your project" })).toBeInTheDocument();
+    expect(guide()).toHaveTextContent("Step 1 of 2");
+    expect(screen.queryByRole("heading", { name: "Open a project to release it" })).not.toBeInTheDocument();
+
+    // A folder that does not exist: the backend's own words.
+    await openByPath(user, "/nope");
+    expect(await within(guide()).findByRole("alert")).toHaveTextContent("The folder /nope does not exist.");
+    await user.clear(screen.getByLabelText("Or type the project's folder"));
+    await openByPath(user, lettings.path);
+
+    expect(await screen.findByRole("heading", { name: "Where should it run?" })).toBeInTheDocument();
+    expect(guide()).toHaveTextContent("Step 2 of 2");
+    // The plan is already there below the question.
+    expect(await screen.findByTestId("plan-image")).toBeInTheDocument();
+    await user.click(within(guide()).getByRole("button", { name: /On this computer/ }));
+    expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
+    expect(localStorage.getItem(FIRST_RUN_KEY)).toBe("1");
+    expect(plans.every((payload) => payload.target !== "render")).toBe(true);
+    expect(within(screen.getByRole("main")).getByRole("button", { name: "Release" })).toBeInTheDocument();
+  });
+
+  it("says why a folder is not a project, and holds its plan back until the person goes on", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await screen.findByRole("heading", { name: "Open your project" });
+    await openByPath(user, photos.path);
+    expect(await within(guide()).findByRole("alert")).toHaveTextContent(
+      "This folder has no Dockerfile and no manage.py, so it does not look like a Python web project.",
+    );
+    expect(screen.queryByTestId("plan-image")).not.toBeInTheDocument();
+    expect(within(guide()).getByRole("button", { name: "Choose another folder…" })).toBeInTheDocument();
+    await user.click(within(guide()).getByRole("button", { name: "Go on with this folder" }));
+    expect(await screen.findByRole("heading", { name: "Where should it run?" })).toBeInTheDocument();
+    expect(await screen.findByTestId("plan-image")).toBeInTheDocument();
+  });
+
+  it("on Render, says what Render and Docker Hub are for, and connects them one at a time", async () => {
+    const { plans, opened, calls } = fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await screen.findByRole("heading", { name: "Open your project" });
+    await openByPath(user, lettings.path);
+    await user.click(await within(guide()).findByRole("button", { name: /On Render/ }));
+    expect(guide()).toHaveTextContent("Render runs your app on the internet");
+    expect(guide()).toHaveTextContent("Docker Hub stores the image Render runs");
+
+    await user.click(within(guide()).getByRole("button", { name: "Connect Docker Hub" }));
+    const hub = within(guide()).getByRole("region", { name: "Docker registry" });
+    expect(hub).toHaveTextContent("Docker Hub stores your app's image");
+    expect(hub).toHaveTextContent("Read & Write");
+    await user.click(within(hub).getByRole("link", { name: "Get a token" }));
+    await waitFor(() => expect(opened).toEqual(["https://app.docker.com/settings/personal-access-tokens"]));
+    await user.type(within(hub).getByLabelText("Username"), "ann");
+    await user.type(within(hub).getByLabelText("Access token"), "dckr_pat_x");
+    await user.click(within(hub).getByRole("button", { name: "Check and save" }));
+    expect(await within(hub).findByTestId("connected-registry")).toHaveTextContent("docker.io as ann");
+    expect(calls).toContain("connect_registry");
+    await user.click(within(guide()).getByRole("button", { name: "Next" }));
+
+    const renderStep = within(guide()).getByRole("region", { name: "Render" });
+    expect(renderStep).toHaveTextContent("Render runs your app on the internet");
+    await user.click(within(renderStep).getByRole("link", { name: "Get a token" }));
+    await waitFor(() => expect(opened.at(-1)).toBe("https://dashboard.render.com/u/settings#api-keys"));
+    await user.click(within(guide()).getByRole("button", { name: "Skip" }));
+
+    expect(within(guide()).getByRole("heading", { name: "Connect Sentry (optional)" })).toBeInTheDocument();
+    await user.click(within(guide()).getByRole("link", { name: "Get a token" }));
+    await waitFor(() => expect(opened.at(-1)).toBe("https://sentry.io/settings/account/api/auth-tokens/"));
+    await user.click(within(guide()).getByRole("button", { name: "Skip and finish" }));
+    expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
+    // The plan follows the choice.
+    await waitFor(() => expect(plans.at(-1)?.target).toBe("render"));
+  });
+
+  it("can be skipped, then shows the usual page and never again", async () => {
+    fakeBackend();
+    const user = userEvent.setup();
+    const { unmount } = render(App);
+    await user.click(within(await screen.findByRole("region", { name: "Getting started" })).getByRole("button", { name: "Skip" }));
+    expect(screen.getByRole("heading", { name: "Open a project to release it" })).toBeInTheDocument();
+    unmount();
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Open a project to release it" })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
+  });
+
+  it("stays away when an account is connected", async () => {
+    fakeBackend([], { accounts: [sentryAccount] });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Open a project to release it" })).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
+  });
+});
+
+describe("at start", () => {
+  it("reopens the last project", async () => {
+    fakeBackend([], { recents: [{ name: "lettings", path: lettings.path, openedAt: "2026-11-24T10:00:00Z" }] });
+    render(App);
+    await waitFor(() => expect(screen.getByTestId("project-name")).toHaveTextContent("lettings"));
+    expect(await screen.findByTestId("plan-image")).toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
+  });
+
+  it("opens nothing, quietly, when the last project's folder is gone", async () => {
+    const { calls } = fakeBackend([], { recents: [{ name: "gone", path: "/home/ann/gone", openedAt: "2026-11-24T10:00:00Z" }] });
+    render(App);
+    expect(await screen.findByRole("list", { name: "Recent projects" })).toHaveTextContent("/home/ann/gone");
+    await waitFor(() => expect(calls).toContain("open_project"));
+    expect(screen.getByText("No project open")).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("shows Docker's state in the header, and holds Release while Docker is down", async () => {
+    const down: AppError = {
+      kind: "dockerUnavailable",
+      message: "Slipway cannot reach Docker on this computer.",
+      hint: "Start Docker, then try again.",
+      action: "startDocker",
+      detail: null,
+      terminalHint: null,
+    };
+    localStorage.setItem(FIRST_RUN_KEY, "1");
+    fakeBackend([], { system: { docker: down, dockerVersion: null, keyring: null } });
+    const user = userEvent.setup();
+    render(App);
+    expect(await within(screen.getByRole("banner")).findByRole("button", { name: "Docker isn't running" })).toBeInTheDocument();
+    await openByPath(user, lettings.path);
+    const button = await within(screen.getByRole("main")).findByRole("button", { name: "Release" });
+    expect(button).toBeDisabled();
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running");
+    expect(within(screen.getByRole("main")).getByRole("button", { name: "Start Docker" })).toBeInTheDocument();
+  });
+});
+
+describe("the watch after a live release", () => {
+  const crash: SentryIssue = {
+    id: "42",
+    shortId: "WEB-7",
+    title: "ZeroDivisionError: division by zero",
+    culprit: "lettings.views.rent",
+    level: "error",
+    status: "unresolved",
+    count: 3,
+    userCount: 2,
+    firstSeen: null,
+    lastSeen: null,
+    permalink: null,
+    firstRelease: "lettings@abc1234",
+    isUnhandled: true,
+  };
+
+  async function releaseLive(user: ReturnType<typeof userEvent.setup>) {
+    const { release, finish } = controlledRelease();
+    render(App, { release });
+    await openByPath(user, lettings.path);
+    await screen.findByTestId("plan-image");
+    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    finish(liveSummary);
+    await screen.findByRole("heading", { name: /lettings is live/ });
+  }
+
+  it("watches Sentry when it is connected, across pages, and rolls back in one click", async () => {
+    localStorage.setItem(FIRST_RUN_KEY, "1");
+    const { watches, rollbacks } = fakeBackend([], { accounts: [sentryAccount] });
+    const user = userEvent.setup();
+    await releaseLive(user);
+    await waitFor(() => expect(watches).toHaveLength(1));
+    expect(watches[0]).toMatchObject({ path: lettings.path, releaseId: "r1" });
+    watches[0]!.send({ kind: "started", releaseId: "r1", version: "lettings@abc1234", until: "2026-11-24T11:30:00Z" });
+    watches[0]!.send({ kind: "newIssue", issue: crash });
+
+    const panel = await screen.findByRole("region", { name: "Watching Sentry" });
+    expect(panel).toHaveTextContent(/Watching Sentry until .+ · 1 new issue since this release/);
+    expect(screen.getByRole("status", { name: "Last release" })).toHaveTextContent("Live · just now · 1 new error");
+
+    // Leaving the page stops nothing; an issue leads to the Errors page.
+    await user.click(within(nav()).getByRole("button", { name: "History" }));
+    await user.click(within(nav()).getByRole("button", { name: "Release" }));
+    const again = await screen.findByRole("region", { name: "Watching Sentry" });
+    await user.click(within(again).getByRole("button", { name: /WEB-7 ZeroDivisionError/ }));
+    expect(await screen.findByRole("heading", { level: 2, name: "Errors" })).toBeInTheDocument();
+    await user.click(within(nav()).getByRole("button", { name: "Release" }));
+
+    await user.click(await screen.findByRole("button", { name: "Roll back to the last good release" }));
+    await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again"));
+    expect(rollbacks[0]).toMatchObject({ path: lettings.path, target: "local", to: null });
+    await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry at .+ · 1 new issue since this release\.$/));
+  });
+
+  it("does not watch without a Sentry account", async () => {
+    localStorage.setItem(FIRST_RUN_KEY, "1");
+    const { calls } = fakeBackend();
+    const user = userEvent.setup();
+    await releaseLive(user);
+    await waitFor(() => expect(calls).toContain("list_accounts"));
+    expect(calls).not.toContain("start_watch");
+    expect(screen.queryByRole("region", { name: "Watching Sentry" })).not.toBeInTheDocument();
   });
 });

@@ -1,9 +1,10 @@
-import { render, screen, within } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { SlipwayError, type DockerEvent, type ImagesOverview } from "../ipc";
+import { SlipwayError, type DockerEvent, type ImagesOverview, type SystemStatus } from "../ipc";
 import { ProjectStore } from "../project/project.svelte";
 import { navigationContext, type Navigation } from "../shell/navigation";
+import { SystemStore } from "../system/system.svelte";
 import type { PageId } from "../shell/pages";
 import ImagesPage from "./ImagesPage.svelte";
 import { formatBytes, ImagesStore, unaskedRegistryReason } from "./images.svelte";
@@ -245,5 +246,33 @@ describe("the images page", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(2048)).toBe("2.0 KB");
     expect(formatBytes(3 * 1024 * 1024 * 1024)).toBe("3.00 GB");
+  });
+});
+
+describe("building without Docker", () => {
+  it("holds Build image while Docker is known to be down, says why beside it, and lets it go once Docker runs", async () => {
+    const user = userEvent.setup();
+    let docker: SystemStatus["docker"] = {
+      kind: "dockerUnavailable",
+      message: "Slipway cannot reach Docker on this computer.",
+      hint: "Start Docker, then try again.",
+      action: "startDocker",
+      detail: null,
+      terminalHint: null,
+    };
+    const system = new SystemStore({ systemStatus: async () => ({ docker, dockerVersion: null, keyring: null }) });
+    await system.refresh();
+    const fake = fakeApi();
+    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api), system });
+    expect(screen.getByRole("button", { name: "Build image" })).toBeDisabled();
+    expect(screen.getByTestId("build-why")).toHaveTextContent("Docker isn't running, and the image is built with it.");
+    expect(screen.getByRole("alert")).toHaveTextContent("Slipway cannot reach Docker on this computer.");
+
+    docker = null;
+    // "Start Docker" says how; pressed again, it asks Docker again.
+    await user.click(screen.getByRole("button", { name: "Start Docker" }));
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    await waitFor(() => expect(screen.getByRole("button", { name: "Build image" })).toBeEnabled());
+    expect(screen.queryByTestId("build-why")).not.toBeInTheDocument();
   });
 });

@@ -17,6 +17,17 @@ export class ProjectStore {
     }
   }
 
+  /**
+   * At start: reopens the last project (the first recent one) if it still opens. A folder
+   * since moved or deleted is no news worth an alert on start: it stays in the recent list.
+   */
+  async reopenLast(): Promise<void> {
+    await this.loadRecents();
+    const last = this.recents[0];
+    if (!last || this.current) return;
+    if (!(await this.open(last.path))) this.error = null;
+  }
+
   /** Opens the folder at `path`; on failure the current project stays as it was. */
   async open(path: string): Promise<boolean> {
     this.busy = true;

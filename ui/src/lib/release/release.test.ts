@@ -2,7 +2,10 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { AppError, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary } from "../ipc";
+import { LocalAppStore } from "../containers/localApp.svelte";
+import type { AppError, LocalApp, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary, SystemStatus, WatchEvent, WatchSummary } from "../ipc";
+import { SystemStore } from "../system/system.svelte";
+import { WatchStore } from "../watch/watch.svelte";
 import { navigationContext, type Navigation } from "../shell/navigation";
 import type { PageId } from "../shell/pages";
 import ReleasePanel from "./ReleasePanel.svelte";
@@ -489,5 +492,193 @@ describe("switching project", () => {
     answer(plan());
     await slow;
     expect(release.plan).toBeNull();
+  });
+});
+
+describe("why the Release button waits", () => {
+  const dockerDown: AppError = appError({
+    kind: "dockerUnavailable",
+    message: "Slipway cannot reach Docker on this computer.",
+    hint: "Start Docker, then try again.",
+    action: "startDocker",
+  });
+  const keyringLocked: AppError = appError({ kind: "keyringUnavailable", message: "Your keyring is locked.", hint: "Unlock it, then try again." });
+
+  /** A system store whose answers the test sets. */
+  function systemSaying(first: SystemStatus) {
+    let answer = first;
+    const system = new SystemStore({ systemStatus: async () => answer });
+    return { system, say: (next: SystemStatus) => (answer = next) };
+  }
+
+  function renderWith(release: ReleaseStore, extra: Record<string, unknown>) {
+    return render(ReleasePanel, { props: { release, path: "/p/lettings", ...extra }, context: navigationContext(fakeNavigation().navigation) });
+  }
+
+  it("says so beside the button when a blocker or uncommitted changes hold it", async () => {
+    const blocked = new ReleaseStore(fakeApi(plan({ blockers: [appError({ kind: "validation", message: "\"x y\" is not a valid image name.", hint: "Correct it." })] }), [], live));
+    await blocked.loadPlan("/p/lettings");
+    const { unmount } = renderPanel(blocked);
+    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Fix the problem listed above first.");
+    expect(screen.getByRole("button", { name: "Release" })).toHaveAccessibleDescription("Fix the problem listed above first.");
+    unmount();
+
+    const dirty = new ReleaseStore(fakeApi(plan({ dirtyFiles: ["notes.txt"] }), [], live));
+    await dirty.loadPlan("/p/lettings");
+    renderPanel(dirty);
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Tick the box above to release with uncommitted changes");
+    await fireEvent.click(screen.getByRole("checkbox"));
+    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    expect(screen.queryByTestId("release-why")).not.toBeInTheDocument();
+  });
+
+  it("waits while the plan is worked out again", async () => {
+    let answer: (value: Plan) => void = () => {};
+    const api = fakeApi(plan(), [], live);
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    api.planRelease.mockImplementationOnce(() => new Promise<Plan>((resolve) => (answer = resolve)));
+    renderPanel(release);
+    const again = release.loadPlan("/p/lettings");
+    await waitFor(() => expect(screen.getByTestId("release-why")).toHaveTextContent("Checking the plan again…"));
+    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    answer(plan());
+    await again;
+    await waitFor(() => expect(screen.getByRole("button", { name: "Release" })).toBeEnabled());
+  });
+
+  it("holds the button while Docker is known to be down, with Start Docker beside it, but not while unknown", async () => {
+    const user = userEvent.setup();
+    const release = new ReleaseStore(fakeApi(plan({ blockers: [dockerDown] }), [], live));
+    await release.loadPlan("/p/lettings");
+    const { system } = systemSaying({ docker: dockerDown, dockerVersion: null, keyring: null });
+    await system.refresh();
+    renderWith(release, { system });
+    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running, and a release builds the app's image with it.");
+    // Told once, beside the button, with the button that helps.
+    const alerts = screen.getAllByRole("alert");
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toHaveTextContent("Slipway cannot reach Docker on this computer.");
+    await user.click(within(alerts[0]!).getByRole("button", { name: "Start Docker" }));
+    expect(screen.getByTestId("docker-how-to")).toBeInTheDocument();
+  });
+
+  it("does not hold the button while Docker's state is not known yet", async () => {
+    const release = new ReleaseStore(fakeApi(plan(), [], live));
+    await release.loadPlan("/p/lettings");
+    const system = new SystemStore({ systemStatus: () => new Promise(() => {}) });
+    void system.refresh();
+    renderWith(release, { system });
+    expect(system.dockerReady).toBeNull();
+    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    expect(screen.queryByTestId("release-why")).not.toBeInTheDocument();
+  });
+
+  it("plans again by itself once Docker runs, so the stale blocker goes", async () => {
+    const api = fakeApi(plan({ blockers: [dockerDown] }), [], live);
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    const { system, say } = systemSaying({ docker: dockerDown, dockerVersion: null, keyring: null });
+    await system.refresh();
+    renderWith(release, { system });
+    expect(api.planRelease).toHaveBeenCalledTimes(1);
+    api.planRelease.mockResolvedValue(plan());
+    say({ docker: null, dockerVersion: "27.3.1", keyring: null });
+    await system.refresh();
+    await waitFor(() => expect(api.planRelease).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(screen.getByRole("button", { name: "Release" })).toBeEnabled());
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("holds a release to Render, not a Local one, while the keyring is down", async () => {
+    const { system } = systemSaying({ docker: null, dockerVersion: "27.3.1", keyring: keyringLocked });
+    await system.refresh();
+    const local = new ReleaseStore(fakeApi(plan(), [], live));
+    await local.loadPlan("/p/lettings");
+    const { unmount } = renderWith(local, { system });
+    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    unmount();
+
+    const render_ = new ReleaseStore(fakeApi(plan({ target: "render", blockers: [keyringLocked] }), [], live));
+    await render_.loadPlan("/p/lettings");
+    renderWith(render_, { system });
+    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByTestId("release-why")).toHaveTextContent("The keyring isn't available, and releasing to Render needs the tokens kept in it.");
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    expect(screen.getByRole("alert")).toHaveTextContent("Your keyring is locked.");
+  });
+});
+
+describe("below the result", () => {
+  function localApp(app: LocalApp | null) {
+    const calls: string[] = [];
+    const store = new LocalAppStore({
+      localApp: async (path) => {
+        calls.push(path);
+        return app;
+      },
+      actOnLocalApp: async () => app,
+      localAppOutput: async () => ({ lines: [], nextSince: 0 }),
+    });
+    return { store, calls };
+  }
+
+  const running: LocalApp = {
+    name: "slipway-lettings",
+    running: true,
+    since: new Date().toISOString(),
+    url: "http://127.0.0.1:32768/",
+    releaseId: "r1",
+    release: null,
+    image: "lettings:3f2a1bc",
+  };
+
+  it("shows the app running on this machine before a release, and asks again once a release ends", async () => {
+    const { store, calls } = localApp(running);
+    const release = new ReleaseStore(fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live));
+    await release.loadPlan("/p/lettings");
+    render(ReleasePanel, { props: { release, path: "/p/lettings", localApp: store }, context: navigationContext(fakeNavigation().navigation) });
+    const card = await screen.findByTestId("local-app-card");
+    expect(card).toHaveTextContent("Running on this machine");
+    expect(calls).toHaveLength(1);
+
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    const banner = await screen.findByRole("region", { name: "Release summary" });
+    await waitFor(() => expect(calls.length).toBeGreaterThan(1));
+    // Under the banner, above the steps.
+    const after = await screen.findByTestId("local-app-card");
+    expect(banner.compareDocumentPosition(after) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(after.compareDocumentPosition(document.querySelector("[data-step]")!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it("shows the watch of this project's release under the banner, not another project's", async () => {
+    const watches: Array<(event: WatchEvent) => void> = [];
+    const watch = new WatchStore({
+      listAccounts: async () => [{ service: "sentry", account: "acme/web", username: null, server: null, organization: null, project: null, verifiedAt: null, scopes: [], source: "wizard" }],
+      startWatch: (_path, _id, onEvent) => {
+        watches.push(onEvent);
+        return new Promise<WatchSummary>(() => {});
+      },
+      stopWatch: async () => true,
+      startRollback: async () => live,
+    });
+    void watch.afterRelease({ path: "/p/lettings", name: "lettings" }, "local", "r1");
+    await waitFor(() => expect(watches).toHaveLength(1));
+    watches[0]!({ kind: "started", releaseId: "r1", version: "lettings@3f2a1bc", until: "2026-11-24T11:30:00Z" });
+
+    const release = new ReleaseStore(fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live));
+    await release.loadPlan("/p/lettings");
+    await release.start("/p/lettings");
+    const { unmount } = render(ReleasePanel, { props: { release, path: "/p/lettings", watch }, context: navigationContext(fakeNavigation().navigation) });
+    const banner = screen.getByRole("region", { name: "Release summary" });
+    const panel = screen.getByRole("region", { name: "Watching Sentry" });
+    expect(banner.compareDocumentPosition(panel) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(panel).toHaveTextContent("Watching Sentry until");
+    unmount();
+
+    render(ReleasePanel, { props: { release, path: "/p/shop", watch }, context: navigationContext(fakeNavigation().navigation) });
+    expect(screen.queryByRole("region", { name: "Watching Sentry" })).not.toBeInTheDocument();
   });
 });

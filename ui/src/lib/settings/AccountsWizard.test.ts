@@ -1,5 +1,6 @@
-import { render, screen, within } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
 import { SlipwayError, type Account } from "../ipc";
 import AccountsWizard from "./AccountsWizard.svelte";
@@ -54,12 +55,23 @@ function fakeBackend() {
   return { store, sent };
 }
 
+/** Opens one service's form, as a person clicks its row. */
+async function openService(user: ReturnType<typeof userEvent.setup>, region: string): Promise<HTMLElement> {
+  const section = screen.getByRole("region", { name: region });
+  const row = within(section).getByRole("button", { expanded: false });
+  await user.click(row);
+  expect(row).toHaveAttribute("aria-expanded", "true");
+  return section;
+}
+
 describe("the accounts wizard", () => {
   it("checks a registry token, keeps it, and clears the field", async () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
+    // The first service to connect is open from the start.
     const registry = screen.getByRole("region", { name: "Docker registry" });
+    await within(registry).findByLabelText("Username");
     await user.type(within(registry).getByLabelText("Username"), "ann");
     await user.type(within(registry).getByLabelText("Access token"), "bad-token");
     await user.click(within(registry).getByRole("button", { name: "Check and save" }));
@@ -79,7 +91,8 @@ describe("the accounts wizard", () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
-    const sentry = screen.getByRole("region", { name: "Sentry" });
+    await within(screen.getByRole("region", { name: "Docker registry" })).findByLabelText("Username");
+    const sentry = await openService(user, "Sentry");
     await user.type(within(sentry).getByLabelText("Auth token"), "good-but-readonly");
     await user.type(within(sentry).getByLabelText("Organization"), "acme");
     await user.type(within(sentry).getByLabelText("Project"), "web");
@@ -91,7 +104,8 @@ describe("the accounts wizard", () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
-    const sentry = screen.getByRole("region", { name: "Sentry" });
+    await within(screen.getByRole("region", { name: "Docker registry" })).findByLabelText("Username");
+    const sentry = await openService(user, "Sentry");
     await user.type(within(sentry).getByLabelText("Auth token"), "good-sentry");
     await user.type(within(sentry).getByLabelText("Organization"), "acme");
     await user.click(within(sentry).getByRole("button", { name: "Find projects" }));
@@ -105,7 +119,8 @@ describe("the accounts wizard", () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
-    const renderStep = screen.getByRole("region", { name: "Render" });
+    await within(screen.getByRole("region", { name: "Docker registry" })).findByLabelText("Username");
+    const renderStep = await openService(user, "Render");
     await user.type(within(renderStep).getByLabelText("API key"), "good-render");
     await user.click(within(renderStep).getByRole("button", { name: "Check and save" }));
     const services = await within(renderStep).findByRole("list", { name: "Render services" });
@@ -120,11 +135,78 @@ describe("the accounts wizard", () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
-    const circle = screen.getByRole("region", { name: "CircleCI" });
+    await within(screen.getByRole("region", { name: "Docker registry" })).findByLabelText("Username");
+    const circle = await openService(user, "CircleCI");
     await user.type(within(circle).getByLabelText("Personal API token"), "good-circle");
     await user.type(within(circle).getByLabelText("Project slug"), "gh/ann/shop");
     await user.click(within(circle).getByRole("button", { name: "Check and save" }));
     await user.click(await within(circle).findByRole("button", { name: "Remove default" }));
     expect(await within(circle).findByLabelText("Personal API token")).toBeInTheDocument();
+  });
+
+  it("shows one service at a time, each with its status in words", async () => {
+    const user = userEvent.setup();
+    const { store } = fakeBackend();
+    render(AccountsWizard, { store });
+    const registry = screen.getByRole("region", { name: "Docker registry" });
+    await within(registry).findByLabelText("Username");
+    expect(within(registry).getByRole("button", { expanded: true })).toHaveTextContent("Not connected");
+    expect(within(screen.getByRole("region", { name: "CircleCI" })).getByRole("button")).toHaveTextContent("Optional · not connected");
+    // Only the open one shows its form.
+    expect(screen.getAllByRole("button", { name: "Check and save" })).toHaveLength(1);
+
+    await user.type(within(registry).getByLabelText("Username"), "ann");
+    await user.type(within(registry).getByLabelText("Access token"), "good-token");
+    await user.click(within(registry).getByRole("button", { name: "Check and save" }));
+    await within(registry).findByTestId("connected-registry");
+    // What was just saved stays in view; the next service waits for the person.
+    expect(within(registry).getByRole("button", { expanded: true })).toHaveTextContent("Connected: docker.io as ann");
+
+    const renderStep = await openService(user, "Render");
+    expect(within(renderStep).getByLabelText("API key")).toBeInTheDocument();
+    expect(within(registry).queryByLabelText("Access token")).not.toBeInTheDocument();
+    expect(within(registry).getByRole("button", { expanded: false })).toHaveTextContent("Connected: docker.io as ann");
+    // The open one closes again.
+    await user.click(within(renderStep).getByRole("button", { expanded: true }));
+    expect(screen.queryByRole("button", { name: "Check and save" })).not.toBeInTheDocument();
+  });
+
+  it("opens nothing when every service that matters is connected", async () => {
+    const { store } = fakeBackend();
+    await store.connectRegistry("", "ann", "good-1", null);
+    await store.connectRender("good-2");
+    await store.connectSentry("", "good-3", "acme", "web");
+    render(AccountsWizard, { store });
+    await waitFor(() => expect(store.loaded).toBe(true));
+    expect(screen.queryByRole("button", { expanded: true })).not.toBeInTheDocument();
+    expect(within(screen.getByRole("region", { name: "Sentry" })).getByRole("button")).toHaveTextContent("Connected: acme/web");
+  });
+
+  it("says what each service is for, and opens the page that makes its token in the browser", async () => {
+    const user = userEvent.setup();
+    const opened: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
+      return null;
+    });
+    const { store } = fakeBackend();
+    render(AccountsWizard, { store });
+    const expected: Array<[string, RegExp, string, RegExp | null]> = [
+      ["Docker registry", /stores your app's image/, "https://app.docker.com/settings/personal-access-tokens", /Read & Write/],
+      ["Render", /runs your app on the internet/, "https://dashboard.render.com/u/settings#api-keys", null],
+      ["Sentry", /collects the errors/, "https://sentry.io/settings/account/api/auth-tokens/", /org:read, project:read, project:releases, event:read and event:write/],
+      ["CircleCI", /runs your project's CI/, "https://app.circleci.com/settings/user/tokens", null],
+    ];
+    await within(screen.getByRole("region", { name: "Docker registry" })).findByLabelText("Username");
+    for (const [region, purpose, url, note] of expected) {
+      const section = screen.getByRole("region", { name: region });
+      if (within(section).queryByRole("button", { expanded: false })) await openService(user, region);
+      expect(section).toHaveTextContent(purpose);
+      if (note) expect(section).toHaveTextContent(note);
+      const link = within(section).getByRole("link", { name: "Get a token" });
+      expect(link).toHaveAttribute("href", url);
+      await user.click(link);
+    }
+    await waitFor(() => expect(opened).toEqual(expected.map(([, , url]) => url)));
   });
 });

@@ -35,6 +35,8 @@ export class AccountsStore {
   sentryProjects = $state<SentryProject[]>([]);
   checks = $state<AccountCheck[] | null>(null);
   loadError = $state<SlipwayError | null>(null);
+  /** The list has been asked for once (until then "nothing connected" is not known). */
+  loaded = $state(false);
 
   constructor(private readonly api: AccountsApi = defaultApi) {}
 
@@ -47,6 +49,8 @@ export class AccountsStore {
       this.accounts = await this.api.listAccounts();
     } catch (raw) {
       this.loadError = toSlipwayError(raw);
+    } finally {
+      this.loaded = true;
     }
   }
 
