@@ -151,6 +151,13 @@ pub async fn build(
                     None => build_failure(&last_step, &message, &recent_output),
                 });
             }
+            // A 4xx before any step: the engine refused the Dockerfile (a parse error names
+            // its line). The engine answered, so it is not a reason to start Docker.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code, message })
+                if (400..500).contains(&status_code) =>
+            {
+                return Err(DockerError::InvalidDockerfile(redact(&message).into_owned()));
+            }
             Err(other) => return Err(classify(&other, &engine_address())),
         };
         if let Some(detail) = info.error_detail {

@@ -53,6 +53,9 @@ pub enum DockerError {
     BaseImage { image: String, message: String },
     #[error("the build failed at {step}: {message}")]
     BuildFailed { step: String, message: String },
+    /// The engine refused the Dockerfile itself (a 4xx before any step ran: a parse error).
+    #[error("the Dockerfile was refused: {0}")]
+    InvalidDockerfile(String),
     #[error("{registry} refused the login: {message}")]
     RegistryAuth { registry: String, message: String },
     #[error("{registry} refused the push: {message}")]
@@ -120,6 +123,12 @@ impl From<DockerError> for AppError {
                 &format!("The Dockerfile step {step} failed ({message})."),
                 "Fix the failing step (its output is in the build's log), then release again.",
             ),
+            DockerError::InvalidDockerfile(message) => plain(
+                ErrorKind::Validation,
+                &format!("The Dockerfile cannot be read: {message}."),
+                "Correct that line of the Dockerfile, then release again.",
+            )
+            .with_action(ErrorAction::OpenProjectSettings),
             DockerError::RegistryAuth { .. } => plain(
                 ErrorKind::RegistryAuth,
                 "The registry refused your login.",

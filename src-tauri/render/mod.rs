@@ -234,9 +234,11 @@ fn service_from_json(service: &serde_json::Value) -> RenderService {
         id: service["id"].as_str().unwrap_or_default().to_owned(),
         name: service["name"].as_str().unwrap_or_default().to_owned(),
         kind: service["type"].as_str().unwrap_or_default().to_owned(),
-        image: service["serviceDetails"]["image"]["imagePath"]
+        // The contract puts `imagePath` on the service; older answers nested it.
+        image: service["imagePath"]
             .as_str()
-            .or(service["image"]["imagePath"].as_str())
+            .or(service["serviceDetails"]["image"]["imagePath"].as_str())
+            .filter(|path| !path.is_empty())
             .map(str::to_owned),
         url: service["serviceDetails"]["url"].as_str().map(str::to_owned),
     }

@@ -239,6 +239,27 @@ async fn a_failing_step_is_named_and_a_missing_base_image_is_named() -> TestResu
         DockerError::BaseImage { image, .. } => assert_eq!(image, &base),
         other => return Err(format!("expected the base image to be named, got {other:?}").into()),
     }
+
+    // A line the engine cannot parse: the Dockerfile's line is named, never "start Docker".
+    let context = busybox_context("FROM scratch\nRUNN true\n")?;
+    let reference = docker::parse_reference(&format!("{}:1", unique("slipway-test/unparsable")))?;
+    let error = build_in(context.path(), vec![reference], &Recorder::new())
+        .await
+        .err()
+        .ok_or("must fail")?;
+    let shown: AppError = error.into();
+    assert_eq!(shown.kind, ErrorKind::Validation, "{shown:?}");
+    assert!(
+        shown.message.starts_with("The Dockerfile cannot be read"),
+        "{}",
+        shown.message
+    );
+    assert!(shown.message.contains("line 2"), "{}", shown.message);
+    assert!(
+        !shown.hint.contains("Docker Engine") && !shown.hint.starts_with("Start Docker"),
+        "{}",
+        shown.hint
+    );
     Ok(())
 }
 

@@ -25,7 +25,8 @@ async fn render_keys_are_checked_and_services_read_across_pages() -> TestResult 
     assert_eq!(owners[0].name, "Ann's team");
     let services = client.services().await?;
     assert_eq!(services.len(), 130, "both pages");
-    assert_eq!(services[129].image.as_deref(), Some("docker.io/ann/web-129:latest"));
+    // Read from the service's own `imagePath`, where the contract puts it.
+    assert_eq!(services[129].image.as_deref(), Some("ann/web-129:latest"));
     assert!(
         render
             .received()

@@ -229,7 +229,8 @@ pub async fn render_stand_in() -> std::io::Result<StandIn> {
                 let page: Vec<serde_json::Value> = (start..130.min(start + limit))
                     .map(|n| {
                         json!({"service": {"id": format!("srv-{n}"), "name": format!("web-{n}"), "type": "web_service",
-                            "serviceDetails": {"url": format!("https://web-{n}.example.test"), "image": {"imagePath": format!("docker.io/ann/web-{n}:latest")}}},
+                            "imagePath": format!("ann/web-{n}:latest"),
+                            "serviceDetails": {"url": format!("https://web-{n}.example.test")}},
                             "cursor": format!("s{n}")})
                     })
                     .collect();
@@ -395,7 +396,9 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                 Response::json(
                     200,
                     json!({"id": "srv-web", "name": "web", "type": "web_service",
-                           "serviceDetails": {"url": format!("http://{host}/site"), "image": {"imagePath": service_image}}}),
+                           // The contract: `imagePath` on the service itself.
+                           "imagePath": service_image,
+                           "serviceDetails": {"url": format!("http://{host}/site")}}),
                 )
             }
             ("POST", "/v1/services/srv-web/deploys") => {

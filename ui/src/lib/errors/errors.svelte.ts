@@ -105,7 +105,7 @@ export const levelWords: Record<string, string> = {
   info: "Info",
   debug: "Debug",
 };
-export const levelIcons: Record<string, string> = { fatal: "⛔", error: "✖", warning: "⚠", info: "ℹ", debug: "•" };
+export const levelIcons: Record<string, string> = { fatal: "‼", error: "✖", warning: "⚠", info: "ℹ", debug: "•" };
 
 export const statusWords: Record<string, string> = { unresolved: "Unresolved", resolved: "Resolved", ignored: "Ignored" };
 export const statusIcons: Record<string, string> = { unresolved: "○", resolved: "✓", ignored: "⊘" };

@@ -130,6 +130,8 @@ export class ReleaseStore {
   }
 
   async loadPlan(path: string): Promise<void> {
+    // Another project's plan never stays on screen while this one's is made.
+    if (this.plan && this.plan.projectPath !== path) this.plan = null;
     this.planFor = path;
     this.planning = true;
     this.error = null;
