@@ -169,6 +169,37 @@ async fn the_shell_visits_every_page_and_opens_a_project() -> TestResult {
         "{results_text}"
     );
     assert!(results_text.contains("Docker Engine"), "{results_text}");
+
+    // The frame stays put: scrolling the page scrolls the page alone (the header and the
+    // navigation stay at the top, the document itself never scrolls), and the next page
+    // opens at its top.
+    let scrolled = session
+        .execute(
+            "const main = document.querySelector('main'); main.scrollTop = main.scrollHeight; \
+             window.scrollTo(0, 10000); \
+             return [main.scrollTop, document.scrollingElement.scrollTop, \
+                     document.querySelector('header').getBoundingClientRect().top, \
+                     document.querySelector('nav').getBoundingClientRect().top];",
+        )
+        .await?;
+    let numbers: Vec<f64> = scrolled
+        .as_array()
+        .map(|values| values.iter().filter_map(serde_json::Value::as_f64).collect())
+        .unwrap_or_default();
+    assert_eq!(numbers.len(), 4, "{scrolled}");
+    assert!(numbers[0] > 0.0, "the Settings page scrolls: {scrolled}");
+    assert_eq!(numbers[1], 0.0, "the document never scrolls: {scrolled}");
+    assert_eq!(numbers[2], 0.0, "the header stays at the top: {scrolled}");
+    assert!(
+        numbers[3] >= 0.0 && numbers[3] < 100.0,
+        "the navigation stays in view: {scrolled}"
+    );
+    open_page(&session, "History").await?;
+    let top = session
+        .execute("return document.querySelector('main').scrollTop")
+        .await?;
+    assert_eq!(top.as_f64(), Some(0.0), "History opens at its top");
+    open_page(&session, "Settings").await?;
     session
         .wait_for(
             &format!("//dd[normalize-space()='{}']", data.path().join("logs").display()),
