@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use super::release::{context, print_json};
+use super::release::{print_json, project_context};
 use super::{fail, ErrorsArgs, ErrorsCommand, IssueStatusArg};
 use crate::monitor::{self, WatchEvent};
 use crate::paths::AppPaths;
 use crate::pipeline;
-use crate::project;
 use crate::sentry_api::{IssueQuery, IssueStatus, IssueStatusFilter, SentryEvent, SentryIssue};
 use crate::settings::Settings;
 
@@ -155,12 +154,8 @@ pub(super) async fn watch(
     options: WatchOptions,
     json: bool,
 ) -> ExitCode {
-    let root = match project::resolve_folder(project_dir) {
-        Ok(root) => root,
-        Err(error) => return fail(&error.into()),
-    };
-    let context = match context(paths, settings) {
-        Ok(context) => context,
+    let (root, context) = match project_context(paths, settings, project_dir) {
+        Ok(found) => found,
         Err(error) => return fail(&error),
     };
     watch_with(&context, &root, release_id, minutes, options, json).await

@@ -28,6 +28,16 @@ pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, A
     Ok(context)
 }
 
+/// The project's folder and the release context: what every command that ships needs.
+pub(super) fn project_context(
+    paths: &AppPaths,
+    settings: Settings,
+    project_dir: &str,
+) -> Result<(std::path::PathBuf, Context), AppError> {
+    let root = project::resolve_folder(project_dir)?;
+    Ok((root, context(paths, settings)?))
+}
+
 pub(super) fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string(value) {
         Ok(text) => println!("{}", redact(&text)),
@@ -48,12 +58,8 @@ pub(super) async fn run_release(
         print_error_summary(&error, json);
         fail(&error)
     };
-    let root = match project::resolve_folder(project_dir) {
-        Ok(root) => root,
-        Err(error) => return could_not_run(error.into()),
-    };
-    let context = match context(paths, settings) {
-        Ok(context) => context,
+    let (root, context) = match project_context(paths, settings, project_dir) {
+        Ok(found) => found,
         Err(error) => return could_not_run(error),
     };
     if dry_run {
@@ -123,12 +129,8 @@ pub(super) async fn run_rollback(
     yes: bool,
     json: bool,
 ) -> ExitCode {
-    let root = match project::resolve_folder(project_dir) {
-        Ok(root) => root,
-        Err(error) => return fail(&error.into()),
-    };
-    let context = match context(paths, settings) {
-        Ok(context) => context,
+    let (root, context) = match project_context(paths, settings, project_dir) {
+        Ok(found) => found,
         Err(error) => return fail(&error),
     };
     let target = target

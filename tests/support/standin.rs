@@ -243,18 +243,26 @@ pub async fn render_stand_in() -> std::io::Result<StandIn> {
 }
 
 /// Sentry: one cheap call per scope; a token without `event:write` is answered 403 there.
+/// The scopes of the stand-ins' Sentry tokens: `sntrys_full` has every one Slipway uses,
+/// `sntrys_nowrite` all but `event:write`; any other token none (401).
+fn sentry_scopes(request: &Request) -> Option<&'static [&'static str]> {
+    match bearer(request) {
+        "sntrys_full" => Some(&[
+            "org:read",
+            "project:read",
+            "project:releases",
+            "event:read",
+            "event:write",
+        ]),
+        "sntrys_nowrite" => Some(&["org:read", "project:read", "project:releases", "event:read"]),
+        _ => None,
+    }
+}
+
 pub async fn sentry_stand_in() -> std::io::Result<StandIn> {
     StandIn::start(|request| {
-        let scopes: &[&str] = match bearer(request) {
-            "sntrys_full" => &[
-                "org:read",
-                "project:read",
-                "project:releases",
-                "event:read",
-                "event:write",
-            ],
-            "sntrys_nowrite" => &["org:read", "project:read", "project:releases", "event:read"],
-            _ => return Response::json(401, json!({"detail": "Invalid token"})),
+        let Some(scopes) = sentry_scopes(request) else {
+            return Response::json(401, json!({"detail": "Invalid token"}));
         };
         let denied = Response::json(
             403,
@@ -1662,19 +1670,12 @@ fn valid_version(version: &str) -> bool {
 }
 
 fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
-    let scopes: &[&str] = match bearer(request) {
-        "sntrys_full" => &[
-            "org:read",
-            "project:read",
-            "project:releases",
-            "event:read",
-            "event:write",
-        ],
-        "sntrys_nowrite" => &["org:read", "project:read", "project:releases", "event:read"],
-        _ if request.header("authorization").is_none() => {
+    let scopes = match sentry_scopes(request) {
+        Some(scopes) => scopes,
+        None if request.header("authorization").is_none() => {
             return Response::json(401, json!({"detail": "Authentication credentials were not provided."}))
         }
-        _ => return Response::json(401, json!({"detail": "Invalid token"})),
+        None => return Response::json(401, json!({"detail": "Invalid token"})),
     };
     let denied = || {
         Response::json(
