@@ -332,7 +332,13 @@ async fn run_steps(
             url: ending.url.clone(),
             name: release_id.to_owned(),
         };
-        ending.message = sentry::record(context, &told, recorder).await;
+        // A note the deploy left (a cancel that came too late) comes first; Sentry's after.
+        if let Some(warning) = sentry::record(context, &told, recorder).await {
+            ending.message = Some(match ending.message.take() {
+                Some(note) => format!("{note} {warning}"),
+                None => warning,
+            });
+        }
     }
     (outcome, ending)
 }

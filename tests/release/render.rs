@@ -169,6 +169,56 @@ async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     Ok(())
 }
 
+/// A cancel that reaches Render as the deploy goes live: Render refuses it, and the release
+/// is recorded as what it is, live, saying the cancel came too late.
+#[tokio::test]
+async fn a_cancel_that_comes_too_late_records_the_release_live() -> TestResult {
+    let mut script = DeployScript::new(201, &["update_in_progress", "live"]);
+    script.cancel_too_late = true;
+    let setup = render_setup("render-late-cancel", script).await?;
+    let events = Arc::new(Events::default());
+    let cancel = CancellationToken::new();
+    let options = ReleaseOptions {
+        target: Some(Target::Render),
+        confirm_dirty: false,
+        confirmed_plan: None,
+    };
+    let running = pipeline::release(
+        &setup.fixture.context,
+        &setup.fixture.root,
+        &options,
+        &cancel,
+        events.sink(),
+    );
+    let watcher = async {
+        while !deploy_statuses(&events)
+            .iter()
+            .any(|status| status == "update_in_progress")
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        cancel.cancel();
+    };
+    let (summary, ()) = tokio::join!(running, watcher);
+    let summary = summary?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let message = summary.message.clone().unwrap_or_default();
+    assert!(message.contains("the cancel came too late"), "{message}");
+    let stored = record(&setup.fixture, &summary.release_id)?;
+    assert_eq!(stored.outcome, Outcome::Live);
+    assert_eq!(stored.deploy_status.as_deref(), Some("live"));
+    assert_eq!(
+        step_record(&stored, "deploy").map(|step| step.state),
+        Some(StepState::Passed)
+    );
+    assert!(setup
+        .render
+        .received()
+        .iter()
+        .any(|request| request.method == "POST" && request.path().ends_with("/cancel")));
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_deploy_hook_alone_deploys_the_digest_without_a_key() -> TestResult {
     let setup = render_setup("render-hook", DeployScript::new(201, &["live"])).await?;

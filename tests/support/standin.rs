@@ -324,6 +324,10 @@ pub struct DeployScript {
     /// When not 0, every rollback is answered with this status and the contract's error body
     /// (a 429 with `Ratelimit-Reset` an hour away). Shared, so a test changes it between calls.
     pub rollback_fault: Arc<std::sync::atomic::AtomicU16>,
+    /// A cancel that reaches Render as the deploy goes live: the deploy moves to its last
+    /// status, and the cancel is answered 409 "deploy is not in progress" (as a tester saw
+    /// Render answer a cancel of a deploy that was no longer running).
+    pub cancel_too_late: bool,
 }
 
 impl DeployScript {
@@ -333,6 +337,7 @@ impl DeployScript {
             statuses: statuses.to_vec(),
             rate_limit_first: false,
             rollback_fault: Arc::default(),
+            cancel_too_late: false,
         }
     }
 
@@ -495,6 +500,10 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
                 match (method, cancel) {
+                    ("POST", true) if script.cancel_too_late => {
+                        record.reads = script.statuses.len();
+                        return Response::json(409, json!({"id": "conflict", "message": "deploy is not in progress"}));
+                    }
                     ("POST", true) => record.canceled = true,
                     ("GET", false) => record.reads += 1,
                     _ => return Response::json(405, json!({"message": "method not allowed"})),

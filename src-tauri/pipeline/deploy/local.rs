@@ -108,6 +108,7 @@ impl Deployer for LocalDeployer<'_> {
                 url: Some(format!("http://127.0.0.1:{}/", running.host_port)),
                 deploy_id: Some(running.id.chars().take(12).collect()),
                 deploy_status: Some("running".to_owned()),
+                note: None,
             }),
             Err(failure) => {
                 if failure.outcome == Outcome::Canceled {

@@ -71,9 +71,14 @@ impl StepFailure {
     }
 
     pub(crate) fn canceled() -> Self {
+        Self::canceled_with("Cancelled.")
+    }
+
+    /// Cancelled, with what the person must know (a deploy that may still finish).
+    pub(crate) fn canceled_with(message: impl Into<String>) -> Self {
         Self {
             outcome: Outcome::Canceled,
-            message: "Cancelled.".to_owned(),
+            message: message.into(),
             error: None,
         }
     }
@@ -95,6 +100,7 @@ pub(crate) fn ending_after(deployed: Result<DeployResult, StepFailure>, mut endi
             ending.deploy_id = result.deploy_id;
             ending.deploy_status = result.deploy_status;
             ending.url = result.url;
+            ending.message = result.note;
             (Outcome::Live, ending)
         }
         Err(failure) => failure.ending(ending),
@@ -106,4 +112,6 @@ pub(crate) struct DeployResult {
     pub url: Option<String>,
     pub deploy_id: Option<String>,
     pub deploy_status: Option<String>,
+    /// What the person must know of a deploy that is live anyway (a cancel that came too late).
+    pub note: Option<String>,
 }

@@ -158,6 +158,65 @@ async fn deploy_render(
     follow_and_verify(&client, service_id, deploy, recorder, cancel).await
 }
 
+/// Asks Render to cancel `deploy`, then records what Render says the deploy is now, whatever
+/// the cancel's answer: a deploy that went live as the cancel came is live ("the cancel came
+/// too late"), one Render did not confirm may still finish.
+async fn cancelled(
+    client: &RenderClient,
+    service_id: &str,
+    deploy: render::Deploy,
+    recorder: &Recorder,
+) -> Result<DeployResult, StepFailure> {
+    let answer = client.cancel_deploy(service_id, &deploy.id).await;
+    match &answer {
+        Ok(_) => recorder.log(Step::Deploy, &format!("asked Render to cancel deploy {}", deploy.id)),
+        Err(error) => recorder.log(
+            Step::Deploy,
+            &format!("Render refused to cancel deploy {}: {error}", deploy.id),
+        ),
+    }
+    let now = match client.deploy(service_id, &deploy.id).await {
+        Ok(now) => Some(now),
+        Err(_) => answer.ok(),
+    };
+    let status = now.as_ref().map_or(deploy.status.clone(), |now| now.status.clone());
+    recorder.note(&Ending {
+        deploy_id: Some(deploy.id.clone()),
+        deploy_status: Some(status.clone()),
+        ..Ending::default()
+    });
+    match deploy_phase(&status) {
+        DeployPhase::Live => {
+            let too_late = format!("deploy {} is live: the cancel came too late", deploy.id);
+            recorder.step(Step::Deploy, StepState::Passed, Some(too_late.clone()));
+            recorder.step(
+                Step::Verify,
+                StepState::Skipped,
+                Some("Cancelled; the deploy went live before the cancel reached Render.".to_owned()),
+            );
+            let url = client.service(service_id).await.ok().and_then(|service| service.url);
+            Ok(DeployResult {
+                url,
+                deploy_id: Some(deploy.id),
+                deploy_status: Some(status),
+                note: Some("Live: the cancel came too late, Render had already made the deploy live.".to_owned()),
+            })
+        }
+        DeployPhase::Failed => {
+            recorder.step(Step::Deploy, StepState::Canceled, Some(format!("Render says {status}")));
+            Err(StepFailure::canceled())
+        }
+        DeployPhase::Running => {
+            let message = format!(
+                "Cancelled, but Render did not confirm it: deploy {} was {status} and may still finish. Check it in History.",
+                deploy.id
+            );
+            recorder.step(Step::Deploy, StepState::Canceled, Some(message.clone()));
+            Err(StepFailure::canceled_with(message))
+        }
+    }
+}
+
 /// Follows `deploy` to a terminal status (cancelling it on Render when the release is
 /// cancelled), then waits for the service's URL to answer.
 async fn follow_and_verify(
@@ -197,13 +256,7 @@ async fn follow_and_verify(
             DeployPhase::Running => {}
         }
         tokio::select! {
-            () = cancel.cancelled() => {
-                let _ = client.cancel_deploy(service_id, &deploy.id).await;
-                recorder.log(Step::Deploy, &format!("asked Render to cancel deploy {}", deploy.id));
-                recorder.note(&Ending { deploy_status: Some("canceled".to_owned()), ..Ending::default() });
-                recorder.step(Step::Deploy, StepState::Canceled, None);
-                return Err(StepFailure::canceled());
-            }
+            () = cancel.cancelled() => return cancelled(client, service_id, deploy, recorder).await,
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 3 / 2).min(LONGEST_POLL);
@@ -231,6 +284,7 @@ async fn follow_and_verify(
             url: None,
             deploy_id: Some(deploy.id),
             deploy_status: Some(deploy.status),
+            note: None,
         });
     };
     verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await?;
@@ -238,6 +292,7 @@ async fn follow_and_verify(
         url: Some(url),
         deploy_id: Some(deploy.id),
         deploy_status: Some(deploy.status),
+        note: None,
     })
 }
 
@@ -298,5 +353,6 @@ async fn deploy_by_hook(context: &Context, image_url: &str, recorder: &Recorder)
         url: None,
         deploy_id: None,
         deploy_status: Some("triggered".to_owned()),
+        note: None,
     })
 }
