@@ -16,7 +16,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Retries after the first try, for 429 and 5xx answers and network errors.
 const RETRIES: u32 = 3;
 /// A `Retry-After` longer than this is not waited for: the error says when to try again.
-const LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// Render's limits reset each minute: its whole window (and the jitter) is waited for.
+const LONGEST_WAIT: Duration = Duration::from_secs(62);
 
 /// The one TLS stack: rustls with ring, as the engine client uses. reqwest and Sentry are
 /// built without a crypto provider of their own, so it is installed once for the process.
@@ -86,6 +87,8 @@ pub enum ApiError {
     Network { service: &'static str, reason: String },
     #[error("{service} answered something Slipway could not read: {detail}")]
     Unreadable { service: &'static str, detail: String },
+    #[error("the call to {service} was cancelled while it waited to try again")]
+    Cancelled { service: &'static str },
 }
 
 impl From<ApiError> for AppError {
@@ -135,6 +138,11 @@ impl From<ApiError> for AppError {
                 "Try again; the technical details say what it answered.",
             )
             .with_action(ErrorAction::Retry),
+            ApiError::Cancelled { .. } => plain(
+                ErrorKind::Cancelled,
+                "Cancelled.".to_owned(),
+                "Run it again when you are ready.",
+            ),
             ApiError::Network { service, .. } => plain(
                 ErrorKind::Network,
                 format!("{service} could not be reached."),
@@ -151,7 +159,14 @@ pub struct ApiClient {
     base: String,
     auth: Auth,
     service: &'static str,
+    /// Ends every wait between tries at once (a release's cancel): nothing is sent after it.
+    cancel: Option<tokio_util::sync::CancellationToken>,
+    /// Told every second of a wait between tries how long is left, for a countdown.
+    on_wait: Option<WaitWatcher>,
 }
+
+/// What a long wait between tries is shown through.
+pub type WaitWatcher = std::sync::Arc<dyn Fn(Duration) + Send + Sync>;
 
 impl ApiClient {
     pub fn new(service: &'static str, base: &str, auth: Auth) -> Result<Self, ApiError> {
@@ -167,7 +182,48 @@ impl ApiClient {
             base: base.trim_end_matches('/').to_owned(),
             auth,
             service,
+            cancel: None,
+            on_wait: None,
         })
+    }
+
+    /// The client that says, every second of a wait between tries, how long is left.
+    pub fn watched_by(mut self, on_wait: WaitWatcher) -> Self {
+        self.on_wait = Some(on_wait);
+        self
+    }
+
+    /// Waits `wait` before another try, a second at a time when someone watches; `Err` when
+    /// the cancel fired meanwhile.
+    async fn wait_between_tries(&self, wait: Duration) -> Result<(), ApiError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            let slice = match &self.on_wait {
+                Some(watch) => {
+                    watch(left);
+                    left.min(Duration::from_secs(1))
+                }
+                None => left,
+            };
+            match &self.cancel {
+                Some(cancel) => tokio::select! {
+                    () = cancel.cancelled() => return Err(ApiError::Cancelled { service: self.service }),
+                    () = tokio::time::sleep(slice) => {}
+                },
+                None => tokio::time::sleep(slice).await,
+            }
+        }
+    }
+
+    /// The client whose waits between tries end when `cancel` fires, with
+    /// [`ApiError::Cancelled`] instead of another try.
+    pub fn cancelled_by(mut self, cancel: tokio_util::sync::CancellationToken) -> Self {
+        self.cancel = Some(cancel);
+        self
     }
 
     /// `path` is below the base URL (`/v1/owners`), or a full URL from a `next` link.
@@ -217,7 +273,7 @@ impl ApiClient {
                         wait_ms = wait.as_millis() as u64,
                         "retrying"
                     );
-                    tokio::time::sleep(wait).await;
+                    self.wait_between_tries(wait).await?;
                     attempt += 1;
                     drop(outcome);
                 }

@@ -54,6 +54,21 @@ impl RenderClient {
         })
     }
 
+    /// The client whose waits between tries (a 429's reset, a 5xx's backoff) end at once when
+    /// `cancel` fires: nothing is sent after a cancel but the cancel itself.
+    pub fn cancelled_by(self, cancel: tokio_util::sync::CancellationToken) -> Self {
+        Self {
+            api: self.api.cancelled_by(cancel),
+        }
+    }
+
+    /// The client that says, every second of a wait for Render's limits, how long is left.
+    pub fn watched_by(self, on_wait: crate::http::WaitWatcher) -> Self {
+        Self {
+            api: self.api.watched_by(on_wait),
+        }
+    }
+
     /// Every page of a list, each item's `resource` object.
     async fn list(&self, path: &str, resource: &str) -> Result<Vec<serde_json::Value>, ApiError> {
         let mut all = Vec::new();

@@ -128,6 +128,75 @@ async fn render_429_on_the_trigger_waits_for_the_reset() -> TestResult {
     Ok(())
 }
 
+/// Render's ordinary minute-long rate limit on the trigger is waited for with a countdown,
+/// and a cancel during the wait ends it at once: nothing is sent after it.
+#[tokio::test]
+async fn a_cancel_during_renders_rate_limit_wait_ends_it_and_sends_nothing() -> TestResult {
+    let mut script = DeployScript::new(201, &["live"]).rate_limited();
+    script.rate_limit_reset = 58;
+    let setup = render_setup("render-limit-cancel", script).await?;
+    let events = Arc::new(Events::default());
+    let cancel = CancellationToken::new();
+    let options = ReleaseOptions {
+        target: Some(Target::Render),
+        confirm_dirty: false,
+        confirmed_plan: None,
+    };
+    let running = pipeline::release(
+        &setup.fixture.context,
+        &setup.fixture.root,
+        &options,
+        &cancel,
+        events.sink(),
+    );
+    let cancelled_at = Arc::new(Mutex::new(None));
+    let when = cancelled_at.clone();
+    let watcher = async {
+        while !deploy_statuses(&events)
+            .iter()
+            .any(|status| status.starts_with("Render rate limit: waiting"))
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        if let Ok(mut when) = when.lock() {
+            *when = Some(Instant::now());
+        }
+        cancel.cancel();
+    };
+    let (summary, ()) = tokio::join!(running, watcher);
+    let summary = summary?;
+    let took = cancelled_at
+        .lock()
+        .ok()
+        .and_then(|when| *when)
+        .map(|when| when.elapsed())
+        .ok_or("cancelled")?;
+    assert_eq!(summary.outcome, Outcome::Canceled, "{:?}", summary.message);
+    assert!(took < Duration::from_secs(5), "the wait ended at once: {took:?}");
+    let countdown: Vec<String> = deploy_statuses(&events)
+        .into_iter()
+        .filter(|status| status.starts_with("Render rate limit"))
+        .collect();
+    assert!(countdown.len() >= 2, "a countdown: {countdown:?}");
+    assert!(
+        countdown[0].contains("58 s") || countdown[0].contains("59 s"),
+        "{countdown:?}"
+    );
+    let triggers = setup
+        .render
+        .received()
+        .iter()
+        .filter(|request| request.method == "POST" && request.path().ends_with("/deploys"))
+        .count();
+    assert_eq!(triggers, 1, "nothing was sent after the cancel");
+    assert_eq!(
+        step_record(&record(&setup.fixture, &summary.release_id)?, "deploy").map(|step| step.state),
+        Some(StepState::Canceled)
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     let setup = render_setup("render-cancel", DeployScript::new(201, &["update_in_progress"])).await?;

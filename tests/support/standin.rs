@@ -321,6 +321,8 @@ pub struct DeployScript {
     pub statuses: Vec<&'static str>,
     /// Answer the first trigger with a 429 and `Ratelimit-Reset: 1`.
     pub rate_limit_first: bool,
+    /// The `Ratelimit-Reset` of that 429, in seconds (Render's window is a minute).
+    pub rate_limit_reset: u64,
     /// When not 0, every rollback is answered with this status and the contract's error body
     /// (a 429 with `Ratelimit-Reset` an hour away). Shared, so a test changes it between calls.
     pub rollback_fault: Arc<std::sync::atomic::AtomicU16>,
@@ -336,6 +338,7 @@ impl DeployScript {
             trigger_status,
             statuses: statuses.to_vec(),
             rate_limit_first: false,
+            rate_limit_reset: 1,
             rollback_fault: Arc::default(),
             cancel_too_late: false,
         }
@@ -343,6 +346,7 @@ impl DeployScript {
 
     pub fn rate_limited(mut self) -> Self {
         self.rate_limit_first = true;
+        self.rate_limit_reset = 1;
         self
     }
 }
@@ -420,7 +424,7 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     return Response::json(429, json!({"id": "rate_limited", "message": "rate limit exceeded"}))
                         .with_header("Ratelimit-Limit", "10")
                         .with_header("Ratelimit-Remaining", "0")
-                        .with_header("Ratelimit-Reset", "1");
+                        .with_header("Ratelimit-Reset", &script.rate_limit_reset.to_string());
                 }
                 let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
                 if body["imageUrl"].as_str().is_none_or(|url| !url.contains("@sha256:")) {

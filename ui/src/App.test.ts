@@ -6,8 +6,8 @@ import App from "./App.svelte";
 import { FIRST_RUN_KEY } from "./lib/firstrun/firstRun.svelte";
 import type {
   Account,
-  AppError,
   Plan,
+  ProjectDetails,
   ProjectSummary,
   RecentProject,
   ReleaseEvent,
@@ -19,6 +19,16 @@ import type {
   WatchSummary,
 } from "./lib/ipc";
 import { ReleaseStore } from "./lib/release/release.svelte";
+import {
+  account,
+  appError,
+  dockerDown,
+  plan as basePlan,
+  projectDetails,
+  releaseRecord,
+  releaseSummary,
+  sentryAccount,
+} from "./lib/testing/fixtures";
 
 const lettings: ProjectSummary = {
   name: "lettings",
@@ -29,83 +39,22 @@ const lettings: ProjectSummary = {
 /** A folder with nothing in it yet: no Dockerfile, never released. */
 const empty: ProjectSummary = { name: "empty", path: "/home/ann/empty", git: null };
 
+/** The plan of a project's local release at abc1234. */
 function plan(project: ProjectSummary, overrides: Partial<Plan> = {}): Plan {
-  return {
-    projectPath: project.path,
-    projectName: project.name,
-    target: "local",
-    steps: [
-      { step: "tests", detail: "pytest", skip: null, ciLine: null, notes: [] },
-      { step: "lint", detail: "flake8", skip: null, ciLine: null, notes: [] },
-      { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
-    ],
-    image: `${project.name}:abc1234`,
-    registry: null,
-    service: null,
-    commit: "abc1234",
-    branch: "main",
-    dirtyFiles: [],
-    blockers: [],
-    otherTags: [],
-    gates: [],
-    ciSkipped: [],
-    needs: [],
-    python: "Python 3.11.7",
-    fingerprint: "fp",
-    ...overrides,
-  };
+  return basePlan({ projectPath: project.path, projectName: project.name, image: `${project.name}:abc1234`, ...overrides });
 }
 
-const noDockerfile: AppError = {
+const noDockerfile = appError({
   kind: "precondition",
   message: "The project has no Dockerfile.",
   hint: "Add a Dockerfile to the project, or choose one in its settings.",
   action: "openProjectSettings",
-  detail: null,
-  terminalHint: null,
-};
+});
 
-const lastRelease: ReleaseRecord = {
-  id: "r0",
-  projectPath: lettings.path,
-  projectName: "lettings",
-  user: "ann",
-  startedAt: "2026-11-24T10:00:00Z",
-  endedAt: "2026-11-24T10:01:00Z",
-  commit: "abc1234",
-  branch: "main",
-  dirty: false,
-  target: "local",
-  image: "lettings:abc1234",
-  digest: null,
-  deployId: null,
-  deployStatus: null,
-  url: null,
-  outcome: "live",
-  message: null,
-  errorKind: null,
-  errorHint: null,
-  kind: "release",
-  sourceId: null,
-  machine: null,
-  imageId: null,
-  steps: [],
-};
+const lastRelease = releaseRecord({ projectPath: lettings.path });
 
 /** A folder that opens but holds neither a Dockerfile nor manage.py. */
 const photos: ProjectSummary = { name: "photos", path: "/home/ann/photos", git: null };
-
-const sentryAccount: Account = {
-  service: "sentry",
-  account: "acme/web",
-  username: null,
-  server: null,
-  organization: "acme",
-  project: "web",
-  verifiedAt: "2026-11-24T10:00:00Z",
-  scopes: [],
-  source: "wizard",
-};
 
 const healthy: SystemStatus = { docker: null, dockerVersion: "27.3.1", keyring: null };
 
@@ -145,20 +94,17 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       case "list_accounts":
         return accounts;
       case "connect_registry": {
-        const account: Account = { ...sentryAccount, service: "registry", account: String(payload.server) || "docker.io", username: String(payload.username), organization: null, project: null };
-        accounts = [...accounts, account];
-        return account;
+        const registry = account("registry", String(payload.server) || "docker.io", { username: String(payload.username) });
+        accounts = [...accounts, registry];
+        return registry;
       }
       case "sentry_issues": {
-        const notConnected: AppError = {
+        throw appError({
           kind: "precondition",
           message: "Sentry is not connected.",
           hint: "Connect Sentry in Settings.",
           action: "openAccounts",
-          detail: null,
-          terminalHint: null,
-        };
-        throw notConnected;
+        });
       }
       case "start_watch": {
         const channel = payload.onEvent as { onmessage?: (event: WatchEvent) => void; id?: number };
@@ -203,15 +149,12 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       case "open_project": {
         const project = projects.find((item) => item.path === payload.path);
         if (!project) {
-          const error: AppError = {
+          throw appError({
             kind: "notFound",
             message: `The folder ${String(payload.path)} does not exist.`,
             hint: "Check the path, or pick the folder with Choose a folder.",
             action: "openProject",
-            detail: null,
-            terminalHint: null,
-          };
-          throw error;
+          });
         }
         recents = [
           { name: project.name, path: project.path, openedAt: "2026-11-24T10:00:00Z" },
@@ -223,7 +166,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
         recents = recents.filter((item) => item.path !== payload.path);
         return recents;
       case "detect_project":
-        return payload.path === photos.path ? notAProject(photos.path) : details(String(payload.path));
+        return payload.path === photos.path ? notAProject(photos.path) : projectDetails(String(payload.path));
       case "app_info":
         return { version: "0.1.0", dataDir: "/data", logDir: "/data/logs" };
       default:
@@ -238,51 +181,9 @@ function sendToChannel(channel: { onmessage?: (event: WatchEvent) => void }, eve
   channel.onmessage?.(event);
 }
 
-/** What detection finds in a folder with a Dockerfile, pytest and flake8. */
-function details(path: string) {
-  return {
-    path,
-    saved: false,
-    git: { branch: "main", commit: "abc1234", dirtyFiles: [], remoteUrl: null },
-    settings: {
-      testCommand: "pytest",
-      lintTool: "flake8",
-      lintCommand: "flake8",
-      lintVersion: null,
-      venv: null,
-      dockerfile: "Dockerfile" as string | null,
-      env: {},
-      checkTimeoutSecs: 1800,
-      lintEnabled: true,
-      gates: [],
-      secretEnv: [],
-    },
-    detection: {
-      appRoot: "" as string | null,
-      testCommand: { value: "pytest", source: "pytest.ini" },
-      lintTool: { value: "flake8", source: "setup.cfg" },
-      lintCommand: { value: "flake8", source: "setup.cfg" },
-      lintVersion: null,
-      python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "requirements", installSource: "found in the project's folder", packages: [], extras: [], groups: [], requiresPython: null, ciPython: null },
-      dockerfile: { value: "Dockerfile", source: "the project's folder" } as { value: string; source: string } | null,
-      buildContext: { value: ".", source: "the project's folder" },
-      ciFiles: [],
-      dockerfiles: ["Dockerfile"],
-      dockerignore: false,
-      renderYaml: false,
-      envVars: [],
-      testOrigin: null,
-      lintOrigin: null,
-      gates: [],
-      ciSkipped: [],
-      lintExcludes: [],
-    },
-  };
-}
-
 /** A folder with neither a Dockerfile nor manage.py. */
-function notAProject(path: string) {
-  const found = details(path);
+function notAProject(path: string): ProjectDetails {
+  const found = projectDetails(path);
   return {
     ...found,
     settings: { ...found.settings, dockerfile: null },
@@ -298,7 +199,7 @@ function controlledRelease() {
     planRelease: vi.fn(async (path: string) => (path === empty.path ? plan(empty, { blockers: [noDockerfile] }) : plan(lettings))),
     listReleases: vi.fn(async () => [] as ReleaseRecord[]),
     cancelRelease: vi.fn(async () => {
-      finish({ releaseId: "r1", outcome: "canceled", image: "lettings:abc1234", digest: null, url: null, deployId: null, message: "Cancelled.", error: null });
+      finish(releaseSummary({ outcome: "canceled", message: "Cancelled." }));
       return true;
     }),
     startRelease: vi.fn(
@@ -313,16 +214,17 @@ function controlledRelease() {
   return { release: new ReleaseStore(api), api, emit: (event: ReleaseEvent) => emit(event), finish: (summary: ReleaseSummary) => finish(summary) };
 }
 
-const liveSummary: ReleaseSummary = {
-  releaseId: "r1",
-  outcome: "live",
-  image: "lettings:abc1234",
-  digest: "sha256:0123456789abcdef",
-  url: "http://127.0.0.1:32768/",
-  deployId: "c0ffee",
-  message: null,
-  error: null,
-};
+const liveSummary = releaseSummary({ digest: "sha256:0123456789abcdef", url: "http://127.0.0.1:32768/", deployId: "c0ffee" });
+
+/** The window with a release store the test drives: lettings open, Release pressed. */
+async function pressRelease(user: ReturnType<typeof userEvent.setup>) {
+  const controlled = controlledRelease();
+  render(App, { release: controlled.release });
+  await openByPath(user, lettings.path);
+  await screen.findByTestId("plan-image");
+  await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+  return controlled;
+}
 
 async function openByPath(user: ReturnType<typeof userEvent.setup>, path: string) {
   await user.type(screen.getByLabelText("Or type the project's folder"), path);
@@ -475,11 +377,7 @@ describe("the release status in the header", () => {
   it("keeps a running release across pages: the header says so, and Cancel works from anywhere", async () => {
     fakeBackend();
     const user = userEvent.setup();
-    const { release, api } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const { api } = await pressRelease(user);
     await user.click(within(nav()).getByRole("button", { name: "History" }));
     const status = await screen.findByRole("status", { name: "Running release" });
     expect(status).toHaveTextContent(/Releasing lettings · Tests 0:0\d/);
@@ -496,11 +394,7 @@ describe("the release status in the header", () => {
   it("after a release goes live, says so and opens the address in the browser", async () => {
     const { opened } = fakeBackend();
     const user = userEvent.setup();
-    const { release, finish } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const { finish } = await pressRelease(user);
     finish(liveSummary);
     await screen.findByRole("heading", { name: /lettings is live/ });
     await user.click(within(nav()).getByRole("button", { name: "Images" }));
@@ -513,11 +407,7 @@ describe("the release status in the header", () => {
   it("after a failure, See why returns to the run with the failing step open", async () => {
     fakeBackend();
     const user = userEvent.setup();
-    const { release, emit, finish } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const { emit, finish } = await pressRelease(user);
     emit({ kind: "step", step: "lint", state: "running", elapsedMs: null, summary: null });
     emit({ kind: "log", step: "lint", line: "app.py:1:1: F401 'os' imported but unused", atMs: 1 });
     emit({ kind: "step", step: "lint", state: "failed", elapsedMs: 500, summary: "1 violation" });
@@ -543,11 +433,7 @@ describe("the release status in the header", () => {
   it("shows only the open project on the Release page after switching from a released one", async () => {
     fakeBackend();
     const user = userEvent.setup();
-    const { release, emit, finish } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const { emit, finish } = await pressRelease(user);
     for (const step of ["tests", "lint", "build"] as const) emit({ kind: "step", step, state: "passed", elapsedMs: 10, summary: null });
     finish(liveSummary);
     await screen.findByRole("heading", { name: /lettings is live/ });
@@ -566,11 +452,7 @@ describe("the release status in the header", () => {
   it("keeps a release of another project running in the header, and its status leads back to that project", async () => {
     fakeBackend();
     const user = userEvent.setup();
-    const { release } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    await pressRelease(user);
 
     await user.click(screen.getByRole("button", { name: "Switch project" }));
     await user.type(screen.getByLabelText("Or type the project's folder"), empty.path);
@@ -684,7 +566,7 @@ describe("the first-run guide", () => {
   });
 
   it("stays away when an account is connected", async () => {
-    fakeBackend([], { accounts: [sentryAccount] });
+    fakeBackend([], { accounts: [sentryAccount()] });
     render(App);
     expect(await screen.findByRole("heading", { name: "Open a project to release it" })).toBeInTheDocument();
     expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
@@ -710,16 +592,8 @@ describe("at start", () => {
   });
 
   it("shows Docker's state in the header, and holds Release while Docker is down", async () => {
-    const down: AppError = {
-      kind: "dockerUnavailable",
-      message: "Slipway cannot reach Docker on this computer.",
-      hint: "Start Docker, then try again.",
-      action: "startDocker",
-      detail: null,
-      terminalHint: null,
-    };
     localStorage.setItem(FIRST_RUN_KEY, "1");
-    fakeBackend([], { system: { docker: down, dockerVersion: null, keyring: null } });
+    fakeBackend([], { system: { docker: dockerDown, dockerVersion: null, keyring: null } });
     const user = userEvent.setup();
     render(App);
     expect(await within(screen.getByRole("banner")).findByRole("button", { name: "Docker isn't running" })).toBeInTheDocument();
@@ -749,18 +623,14 @@ describe("the watch after a live release", () => {
   };
 
   async function releaseLive(user: ReturnType<typeof userEvent.setup>) {
-    const { release, finish } = controlledRelease();
-    render(App, { release });
-    await openByPath(user, lettings.path);
-    await screen.findByTestId("plan-image");
-    await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+    const { finish } = await pressRelease(user);
     finish(liveSummary);
     await screen.findByRole("heading", { name: /lettings is live/ });
   }
 
   it("watches Sentry when it is connected, across pages, and rolls back in one click", async () => {
     localStorage.setItem(FIRST_RUN_KEY, "1");
-    const { watches, rollbacks } = fakeBackend([], { accounts: [sentryAccount] });
+    const { watches, rollbacks } = fakeBackend([], { accounts: [sentryAccount()] });
     const user = userEvent.setup();
     await releaseLive(user);
     await waitFor(() => expect(watches).toHaveLength(1));

@@ -112,6 +112,10 @@ pub(in crate::pipeline) async fn connected_render(
 }
 
 fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
+    if error.kind == ErrorKind::Cancelled {
+        recorder.step(Step::Deploy, StepState::Canceled, None);
+        return StepFailure::canceled();
+    }
     let message = format!("Render: {}", error.message);
     recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
     StepFailure::from_error(message, error)
@@ -141,6 +145,24 @@ async fn deploy_render(
     else {
         return deploy_by_hook(context, &image_url, recorder).await;
     };
+    // A wait for Render's per-minute limit shows its countdown, and the cancel ends it.
+    let shown = recorder.clone();
+    let last_shown = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+    let client = client
+        .cancelled_by(cancel.clone())
+        .watched_by(std::sync::Arc::new(move |left| {
+            let seconds = left.as_secs_f64().ceil() as u64;
+            if last_shown.swap(seconds, std::sync::atomic::Ordering::Relaxed) != seconds {
+                shown.event(ReleaseEvent::Deploy {
+                    deploy_id: None,
+                    status: format!("Render rate limit: waiting {seconds} s"),
+                });
+            }
+        }));
+    if cancel.is_cancelled() {
+        recorder.step(Step::Deploy, StepState::Canceled, None);
+        return Err(StepFailure::canceled());
+    }
     recorder.log(Step::Deploy, &format!("deploying {image_url} to {service_id}"));
     let created = client
         .trigger_deploy(service_id, &image_url)

@@ -1,46 +1,11 @@
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import type { ProjectDetails } from "../ipc";
+import { projectDetails } from "../testing/fixtures";
 import ProjectSettingsForm from "./ProjectSettingsForm.svelte";
 import { ChecksStore } from "./checks.svelte";
 
-const details: ProjectDetails = {
-  path: "/p/shop",
-  detection: {
-    testCommand: { value: "pytest", source: "setup.cfg" },
-    lintTool: { value: "flake8", source: "setup.cfg" },
-    lintCommand: { value: "flake8", source: "setup.cfg" },
-    lintVersion: null,
-    python: { existing: null, inTree: false, installFrom: ["requirements.txt"], installer: "pip", installSource: "found in the project\'s folder", packages: [], extras: [], groups: [], requiresPython: null, ciPython: null },
-            dockerfile: { value: "Dockerfile", source: "the project\'s folder" },
-            buildContext: { value: ".", source: "the project\'s folder" },
-            ciFiles: [],
-    dockerfiles: ["Dockerfile"],
-    dockerignore: false,
-    renderYaml: false,
-    envVars: [],
-            testOrigin: null,
-            lintOrigin: null,
-            gates: [],
-            ciSkipped: [],
-  },
-  settings: {
-    testCommand: "pytest",
-    lintTool: "flake8",
-    lintCommand: "flake8",
-    lintVersion: null,
-    venv: null,
-    dockerfile: "Dockerfile",
-    env: {},
-    checkTimeoutSecs: 1800,
-            lintEnabled: true,
-            gates: [],
-            secretEnv: [],
-    imageRepository: null,
-  },
-  saved: false,
-  git: null,
-} as unknown as ProjectDetails;
+const details: ProjectDetails = { ...projectDetails("/p/shop"), git: null };
 
 describe("the build settings", () => {
   it("turn tags, target stage and build arguments into the saved settings", async () => {
@@ -69,7 +34,7 @@ describe("the build settings", () => {
   });
 
   it("sends a secret test value to the keyring once and never shows it again", async () => {
-    const secretDetails = structuredClone(details) as ProjectDetails;
+    const secretDetails = structuredClone(details);
     secretDetails.detection.envVars = [
       {
         name: "DJANGO_SECRET_KEY",

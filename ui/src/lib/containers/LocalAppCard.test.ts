@@ -1,18 +1,15 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SlipwayError, type AppAction, type AppOutput, type LocalApp, type ReleaseRecord } from "../ipc";
+import { SlipwayError, type AppAction, type AppOutput, type LocalApp } from "../ipc";
+import { latch, openedInBrowser } from "../testing/fakes";
+import { releaseRecord } from "../testing/fixtures";
 import LocalAppCard from "./LocalAppCard.svelte";
 import { LocalAppStore, OUTPUT_LINES_KEPT, OUTPUT_POLL_MS, type LocalAppApi } from "./localApp.svelte";
 
 const path = "/home/ann/lettings";
 
-const release = {
-  id: "r-20261124-1",
-  commit: "abc1234def5678",
-  branch: "main",
-} as ReleaseRecord;
+const release = releaseRecord({ id: "r-20261124-1", projectPath: path, commit: "abc1234def5678" });
 
 function running(overrides: Partial<LocalApp> = {}): LocalApp {
   return {
@@ -36,7 +33,7 @@ function fakeApi(initial: LocalApp | null = running()) {
   let app = initial;
   const calls: string[] = [];
   const outputs: AppOutput[] = [];
-  let holdAction: Promise<void> | null = null;
+  const held = latch();
   const api: LocalAppApi = {
     localApp: async () => {
       calls.push("localApp");
@@ -44,7 +41,7 @@ function fakeApi(initial: LocalApp | null = running()) {
     },
     actOnLocalApp: async (_path: string, action: AppAction) => {
       calls.push(action);
-      if (holdAction) await holdAction;
+      if (held.pending) await held.pending;
       app = action === "stop" ? stopped() : running();
       return app;
     },
@@ -57,14 +54,7 @@ function fakeApi(initial: LocalApp | null = running()) {
     api,
     calls,
     outputs,
-    hold() {
-      let release: () => void = () => {};
-      holdAction = new Promise((resolve) => (release = resolve));
-      return () => {
-        holdAction = null;
-        release();
-      };
-    },
+    hold: held.hold,
   };
 }
 
@@ -89,11 +79,7 @@ describe("the running-on-this-machine card", () => {
 
   it("opens the address in the system browser, not in Slipway's window", async () => {
     const user = userEvent.setup();
-    const opened: string[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
-      return null;
-    });
+    const opened = openedInBrowser();
     const { api } = fakeApi();
     render(LocalAppCard, { path, api });
     await user.click(await screen.findByTestId("local-app-url"));

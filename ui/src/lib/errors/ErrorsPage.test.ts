@@ -3,9 +3,9 @@ import userEvent from "@testing-library/user-event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { beforeEach, describe, expect, it } from "vitest";
 import { SlipwayError, type IssueQuery } from "../ipc";
-import { ProjectStore } from "../project/project.svelte";
-import { navigationContext, type Navigation } from "../shell/navigation";
-import type { PageId } from "../shell/pages";
+import type { ProjectStore } from "../project/project.svelte";
+import { navigationContext } from "../shell/navigation";
+import { fakeNavigation, shopProject } from "../testing/fakes";
 import ErrorsPage from "./ErrorsPage.svelte";
 import { ErrorsStore, FILTERS_KEY, frameRuns, loadFilters, PAGE_SIZE } from "./errors.svelte";
 import { deferred, event, fakeApi, frame, issue } from "./fixtures";
@@ -16,8 +16,7 @@ function show(
   api: Fake = fakeApi(),
   props: { currentRelease?: string | null; liveRelease?: string | null; project?: ProjectStore } = {},
 ) {
-  const went: PageId[] = [];
-  const navigation: Navigation = { current: "errors", navigate: (page) => went.push(page), pickProject: () => {} };
+  const { navigation, went } = fakeNavigation("errors");
   const errors = new ErrorsStore(api);
   const view = render(ErrorsPage, { props: { errors, ...props }, context: navigationContext(navigation) });
   return { api, errors, went, view };
@@ -276,12 +275,7 @@ describe("the errors list", () => {
   });
 
   it("reloads when the open project changes", async () => {
-    const project = new ProjectStore({
-      openProject: async () => ({ name: "shop", path: "/p/shop", git: null }),
-      recentProjects: async () => [],
-      forgetRecentProject: async () => [],
-      pickFolder: async () => null,
-    });
+    const project = shopProject(false);
     const { api } = show(fakeApi(), { project });
     await rowsShown(3);
     project.current = { name: "blog", path: "/p/blog", git: null };

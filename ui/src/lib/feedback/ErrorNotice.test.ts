@@ -2,17 +2,11 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { AppError, ErrorAction, ErrorKind } from "../ipc";
-import { navigationContext, type Navigation } from "../shell/navigation";
+import { navigationContext } from "../shell/navigation";
 import type { PageId } from "../shell/pages";
+import { fakeNavigation } from "../testing/fakes";
 import ErrorNotice from "./ErrorNotice.svelte";
 import { dockerHowTo, errorTable } from "./errorTable";
-
-function fakeNavigation(current: PageId = "history") {
-  const went: PageId[] = [];
-  const picked = vi.fn();
-  const navigation: Navigation = { current, navigate: (page) => went.push(page), pickProject: picked };
-  return { navigation, went, picked };
-}
 
 function error(kind: ErrorKind, overrides: Partial<AppError> = {}): AppError {
   return {
@@ -51,7 +45,7 @@ describe("an error notice", () => {
   for (const [kind, want] of Object.entries(expected) as Array<[ErrorKind, (typeof expected)[ErrorKind]]>) {
     it(`shows ${kind}: title, message, the hint once, ${want.button ?? "no button"}, the detail folded`, async () => {
       const user = userEvent.setup();
-      const { navigation, went, picked } = fakeNavigation();
+      const { navigation, went, picked } = fakeNavigation("history");
       const onretry = vi.fn();
       render(ErrorNotice, { props: { error: error(kind), onretry }, context: navigationContext(navigation) });
       const alert = screen.getByRole("alert");
@@ -91,7 +85,7 @@ describe("an error notice", () => {
   for (const [action, label, destination] of actions) {
     it(`uses the error's own action over the kind's: ${action}`, async () => {
       const user = userEvent.setup();
-      const { navigation, went, picked } = fakeNavigation();
+      const { navigation, went, picked } = fakeNavigation("history");
       render(ErrorNotice, { props: { error: error("precondition", { action }) }, context: navigationContext(navigation) });
       await user.click(screen.getByRole("button", { name: label }));
       if (destination === "pick") expect(picked).toHaveBeenCalledOnce();

@@ -1,48 +1,28 @@
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
-import type { ReleaseRecord } from "../ipc";
+import { openedInBrowser } from "../testing/fakes";
+import { releaseRecord } from "../testing/fixtures";
 import HistoryDetail from "./HistoryDetail.svelte";
 import { HistoryStore } from "./history.svelte";
 
 const digest = "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
 
-const released: ReleaseRecord = {
+const released = releaseRecord({
   id: "01JDXQ4Z9Y8X7W6V5U4T3S2R1Q",
   projectPath: "/p/shop",
   projectName: "shop",
-  user: "ann",
-  startedAt: "2026-11-24T10:00:00Z",
   endedAt: "2026-11-24T10:01:12Z",
   commit: "3f2a1bc",
-  branch: "main",
-  dirty: false,
-  target: "local",
   image: "shop:3f2a1bc",
   digest,
-  deployId: null,
-  deployStatus: null,
   url: "http://127.0.0.1:8123/",
-  outcome: "live",
-  message: null,
-  errorKind: null,
-  errorHint: null,
-  kind: "release",
-  sourceId: null,
-  machine: null,
-  imageId: null,
-  steps: [],
-};
+});
 
 describe("a release's detail", () => {
   it("opens its address in the browser and shows its digest on one line, whole in the tooltip", async () => {
     const user = userEvent.setup();
-    const opened: string[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
-      return null;
-    });
+    const opened = openedInBrowser();
     const history = new HistoryStore();
     history.openId = released.id;
     history.detail = { release: released, results: [] };

@@ -4,7 +4,8 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
-import { ProjectStore } from "../project/project.svelte";
+import { shopProject } from "../testing/fakes";
+import { appError, releaseRecord, releaseSummary, stepRecord } from "../testing/fixtures";
 import { LOAD_AHEAD, ROW_HEIGHT } from "./HistoryList.svelte";
 import HistoryPage from "./HistoryPage.svelte";
 import {
@@ -18,49 +19,20 @@ import {
   shortDigest,
 } from "./history.svelte";
 
-function project(open = true) {
-  const store = new ProjectStore({
-    openProject: async () => ({ name: "shop", path: "/p/shop", git: null }),
-    recentProjects: async () => [],
-    forgetRecentProject: async () => [],
-    pickFolder: async () => null,
-  });
-  if (open) store.current = { name: "shop", path: "/p/shop", git: null };
-  return store;
-}
-
 function record(id: string, overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
-  return {
+  return releaseRecord({
     id,
     projectPath: "/p/shop",
     projectName: "shop",
-    user: "ann",
-    startedAt: "2026-11-24T10:00:00Z",
     endedAt: "2026-11-24T10:01:12Z",
     commit: "3f2a1bc9d8e7f6a5",
-    branch: "main",
-    dirty: false,
-    target: "local",
     image: "127.0.0.1:5000/shop:3f2a1bc",
     digest: "sha256:0123456789abcdef0123456789",
-    deployId: null,
-    deployStatus: null,
-    url: null,
-    outcome: "live",
-    message: null,
-    errorKind: null,
-    errorHint: null,
-    kind: "release",
-    sourceId: null,
     machine: "ann-laptop",
     imageId: "sha256:feedface",
-    steps: [
-      { name: "tests", state: "passed", startedAt: null, endedAt: null, summary: null },
-      { name: "lint", state: "passed", startedAt: null, endedAt: null, summary: null },
-      { name: "build", state: "passed", startedAt: null, endedAt: null, summary: null },
-    ],
+    steps: [stepRecord("tests", "passed"), stepRecord("lint", "passed"), stepRecord("build", "passed")],
     ...overrides,
-  };
+  });
 }
 
 const failedRelease = record("r2", {
@@ -71,11 +43,7 @@ const failedRelease = record("r2", {
   message: "2 tests failed.",
   errorKind: "precondition",
   errorHint: "Fix the failing tests, then release again.",
-  steps: [
-    { name: "tests", state: "failed", startedAt: null, endedAt: null, summary: null },
-    { name: "lint", state: "failed", startedAt: null, endedAt: null, summary: null },
-    { name: "build", state: "pending", startedAt: null, endedAt: null, summary: null },
-  ],
+  steps: [stepRecord("tests", "failed"), stepRecord("lint", "failed"), stepRecord("build", "pending")],
 });
 
 const tests: TestReport = {
@@ -110,7 +78,7 @@ const detail: ReleaseDetail = {
     steps: [
       { name: "tests", state: "failed", startedAt: "2026-11-25T09:00:00Z", endedAt: "2026-11-25T09:00:30Z", summary: "40 passed, 2 failed" },
       { name: "lint", state: "failed", startedAt: "2026-11-25T09:00:30Z", endedAt: "2026-11-25T09:00:40Z", summary: "3 violations" },
-      { name: "build", state: "pending", startedAt: null, endedAt: null, summary: null },
+      stepRecord("build", "pending"),
     ],
   },
   results: [
@@ -144,35 +112,26 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     }),
     exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
     exportRelease: vi.fn(async (_id: string) => true),
-    startPromote: vi.fn(async (_path: string, source: string, _on: unknown) => ({
-      releaseId: "r10",
-      outcome: "failed" as const,
-      image: `image of ${source}`,
-      digest: null,
-      url: null,
-      deployId: null,
-      message: "Render: Render did not accept your token.",
-      error: {
-        kind: "registryAuth" as const,
-        message: "Render did not accept your token.",
-        hint: "The token is wrong or has expired: create a new one and enter it.",
-        action: "reenterToken" as const,
-        detail: "Render refused the credentials (401)",
-        terminalHint: null,
-      },
-    })),
+    startPromote: vi.fn(async (_path: string, source: string, _on: unknown) =>
+      releaseSummary({
+        releaseId: "r10",
+        outcome: "failed",
+        image: `image of ${source}`,
+        message: "Render: Render did not accept your token.",
+        error: appError({
+          kind: "registryAuth",
+          message: "Render did not accept your token.",
+          hint: "The token is wrong or has expired: create a new one and enter it.",
+          action: "reenterToken",
+          detail: "Render refused the credentials (401)",
+        }),
+      }),
+    ),
     historyNotice: vi.fn(async () => null as string | null),
     liveNow: vi.fn(async (_path: string) => [] as LiveNow[]),
-    startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) => ({
-      releaseId: "r9",
-      outcome: "live" as const,
-      image: `image of ${to}`,
-      digest: null,
-      url: "http://127.0.0.1:8123/",
-      deployId: null,
-      message: null,
-      error: null,
-    })),
+    startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) =>
+      releaseSummary({ releaseId: "r9", image: `image of ${to}`, url: "http://127.0.0.1:8123/" }),
+    ),
   };
   return api;
 }
@@ -185,6 +144,27 @@ function manyReleasesApi() {
     return Array.from({ length: PAGE_SIZE }, (_, index) => record(`n${from + index}`));
   });
   return api;
+}
+
+/** The page with release r1, live on `target`, open in the detail. */
+async function openLiveRelease(user: ReturnType<typeof userEvent.setup>, target = "local") {
+  const api = fakeApi();
+  api.releaseDetail.mockImplementation(async () => ({ ...detail, release: { ...record("r1"), outcome: "live", target } }));
+  render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+  const rows = await screen.findAllByTestId("history-row");
+  await user.click(rows[1] as HTMLElement);
+  return api;
+}
+
+/** The page over that ledger, with at least `count` releases loaded. */
+async function showMany(count = 0) {
+  const api = manyReleasesApi();
+  const history = new HistoryStore(api);
+  render(HistoryPage, { project: shopProject(), history });
+  await screen.findAllByTestId("history-row");
+  while (history.rows.length < count) await history.loadMore();
+  await tick();
+  return { api, history };
 }
 
 /** What a person's scroll does: the list moves, then says so. */
@@ -207,7 +187,7 @@ beforeEach(() => {
 describe("the history page", () => {
   it("lists the open project's releases with their outcome in words and their steps", async () => {
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const rows = await screen.findAllByTestId("history-row");
     expect(rows).toHaveLength(2);
     expect(lastFilter(api).projectPath).toBe("/p/shop");
@@ -230,7 +210,7 @@ describe("the history page", () => {
   it("searches a moment after the typing stops", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     const before = api.listReleases.mock.calls.length;
     await user.type(screen.getByTestId("history-search"), "3f2a");
@@ -243,7 +223,7 @@ describe("the history page", () => {
   it("narrows by outcome", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     await user.selectOptions(screen.getByTestId("history-outcome"), "Live");
     await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(1));
@@ -254,7 +234,7 @@ describe("the history page", () => {
   it("shows a release's failing tests and its lint violations by file", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const [failed] = await screen.findAllByTestId("history-row");
     await user.click(failed as HTMLElement);
     const region = await screen.findByTestId("history-detail");
@@ -287,7 +267,7 @@ describe("the history page", () => {
   it("opens with Enter and moves (opening) with the arrow keys, the focus staying on the list", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const [first, second] = (await screen.findAllByTestId("history-row")) as [HTMLElement, HTMLElement];
     const list = screen.getByRole("listbox", { name: "Releases" });
     list.focus();
@@ -320,12 +300,7 @@ describe("the history page", () => {
 
   it("rolls back to a release that went live, and says it is live again", async () => {
     const user = userEvent.setup();
-    const api = fakeApi();
-    const live = { ...detail, release: { ...record("r1"), outcome: "live" as const } };
-    api.releaseDetail.mockImplementation(async () => live);
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
-    const rows = await screen.findAllByTestId("history-row");
-    await user.click(rows[1] as HTMLElement);
+    const api = await openLiveRelease(user);
     await user.click(await screen.findByTestId("history-rollback"));
     expect(api.startRollback).toHaveBeenCalledWith("/p/shop", "local", "r1", expect.any(Function));
     await waitFor(() =>
@@ -343,7 +318,7 @@ describe("the history page", () => {
       { target: "local", release: record("r1"), note: null },
       { target: "render", release: null, note: "Render runs deploy dep-9, which Slipway did not make." },
     ]);
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const banners = await screen.findAllByTestId("history-live");
     expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
     expect(banners[0]).toHaveTextContent("On this machine: live is the release of 3f2a1bc (0123456789ab)");
@@ -353,12 +328,7 @@ describe("the history page", () => {
 
   it("promotes a release that went live on this machine, and says plainly why it failed", async () => {
     const user = userEvent.setup();
-    const api = fakeApi();
-    const live = { ...detail, release: { ...record("r1"), outcome: "live" as const, target: "local" } };
-    api.releaseDetail.mockImplementation(async () => live);
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
-    const rows = await screen.findAllByTestId("history-row");
-    await user.click(rows[1] as HTMLElement);
+    const api = await openLiveRelease(user);
     await user.click(await screen.findByTestId("history-promote"));
     expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", expect.any(Function));
     await waitFor(() =>
@@ -372,12 +342,7 @@ describe("the history page", () => {
 
   it("offers no promotion for a Render release, and exports the open release with its logs", async () => {
     const user = userEvent.setup();
-    const api = fakeApi();
-    const onRender = { ...detail, release: { ...record("r1"), outcome: "live" as const, target: "render" } };
-    api.releaseDetail.mockImplementation(async () => onRender);
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
-    const rows = await screen.findAllByTestId("history-row");
-    await user.click(rows[1] as HTMLElement);
+    const api = await openLiveRelease(user, "render");
     await screen.findByTestId("history-rollback");
     expect(screen.queryByTestId("history-promote")).toBeNull();
     await user.click(screen.getByRole("button", { name: "Export with logs…" }));
@@ -387,7 +352,7 @@ describe("the history page", () => {
   it("offers no rollback on a release that never went live", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const [failed] = await screen.findAllByTestId("history-row");
     await user.click(failed as HTMLElement);
     await screen.findByTestId("history-failure");
@@ -397,7 +362,7 @@ describe("the history page", () => {
   it("says when no release matches the filters, and clears them", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     await user.selectOptions(screen.getByTestId("history-outcome"), "Interrupted");
     expect(await screen.findByRole("heading", { name: "No release matches these filters" })).toBeInTheDocument();
@@ -409,14 +374,14 @@ describe("the history page", () => {
 
   it("says how to make the first release when the project has none", async () => {
     const api = fakeApi([]);
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     expect(await screen.findByRole("heading", { name: "No releases of shop yet" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Clear filters" })).not.toBeInTheDocument();
   });
 
   it("shows every project when none is open, with each row's project", async () => {
     const api = fakeApi([record("r1", { projectName: "lettings", projectPath: "/p/lettings" })]);
-    render(HistoryPage, { project: project(false), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(false), history: new HistoryStore(api) });
     const [row] = await screen.findAllByTestId("history-row");
     expect(lastFilter(api).projectPath).toBeNull();
     expect(row).toHaveTextContent("lettings");
@@ -427,7 +392,7 @@ describe("the history page", () => {
   it("exports what the filters show and says how many", async () => {
     const user = userEvent.setup();
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     await user.selectOptions(screen.getByTestId("history-outcome"), "Failed");
     await user.click(screen.getByRole("button", { name: "Export CSV" }));
@@ -445,7 +410,7 @@ describe("the history page", () => {
       filter.before ? [record("b0"), record("b1")] : firstPage,
     );
     const history = new HistoryStore(api);
-    render(HistoryPage, { project: project(), history });
+    render(HistoryPage, { project: shopProject(), history });
     await screen.findAllByTestId("history-row");
     expect(screen.getByTestId("history-count")).toHaveTextContent(`${PAGE_SIZE} releases shown; there are more to load.`);
     // The top of a first page is far from its end: nothing more is asked for yet.
@@ -460,7 +425,7 @@ describe("the history page", () => {
   it("keeps the filters across restarts", async () => {
     localStorage.setItem(FILTERS_KEY, JSON.stringify({ scope: "all", outcome: "failed", target: "render", since: "2026-11-01", search: "" }));
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     // Saved before there was an end date: no end date.
     expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", target: "render", since: "2026-11-01", until: null });
@@ -471,7 +436,7 @@ describe("the history page", () => {
 
   it("shows the releases up to the end of the chosen day, and keeps both dates across restarts", async () => {
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     // r1 started on 24 November at 10:00, r2 on the 25th.
     await fireEvent.change(screen.getByLabelText("Until"), { target: { value: "2026-11-24" } });
@@ -488,7 +453,7 @@ describe("the history page", () => {
     // Restarted: the same dates, in the inputs and in the query.
     cleanup();
     const again = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(again) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(again) });
     await screen.findAllByTestId("history-row");
     expect(lastFilter(again)).toMatchObject({ since: "2026-11-20", until: "2026-11-25" });
     expect(screen.getByLabelText("Since")).toHaveValue("2026-11-20");
@@ -505,7 +470,7 @@ describe("the history page", () => {
       JSON.stringify({ scope: "project", outcome: "", target: "", since: "2026-11-25", until: "2026-11-24", search: "" }),
     );
     const api = fakeApi();
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     expect(await screen.findByRole("heading", { name: "No release matches these filters" })).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Clear filters" }));
     await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(2));
@@ -529,7 +494,7 @@ describe("the history page", () => {
   it("shows the backend's message and hint when the list cannot load", async () => {
     const api = fakeApi();
     api.listReleases.mockRejectedValue({ kind: "io", message: "The history file could not be read.", hint: "Check the data folder's permissions." });
-    render(HistoryPage, { project: project(), history: new HistoryStore(api) });
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("The history file could not be read.");
     expect(alert).toHaveTextContent("Check the data folder's permissions.");
@@ -537,12 +502,7 @@ describe("the history page", () => {
   });
 
   it("draws only the rows in view of thousands, scrolls to later ones and loads more near the end", async () => {
-    const api = manyReleasesApi();
-    const history = new HistoryStore(api);
-    render(HistoryPage, { project: project(), history });
-    await screen.findAllByTestId("history-row");
-    while (history.rows.length < 10_000) await history.loadMore();
-    await tick();
+    const { api, history } = await showMany(10_000);
     expect(history.rows).toHaveLength(10_000);
     const list = screen.getByRole("listbox", { name: "Releases" });
     const drawn = () => screen.getAllByTestId("history-row");
@@ -572,12 +532,7 @@ describe("the history page", () => {
 
   it("keeps the row the keyboard moves to in view, however far it goes", async () => {
     const user = userEvent.setup();
-    const api = manyReleasesApi();
-    const history = new HistoryStore(api);
-    render(HistoryPage, { project: project(), history });
-    await screen.findAllByTestId("history-row");
-    while (history.rows.length < 1_000) await history.loadMore();
-    await tick();
+    const { api, history } = await showMany(1_000);
     const list = screen.getByRole("listbox", { name: "Releases" });
     list.focus();
     const active = () => document.getElementById(list.getAttribute("aria-activedescendant") ?? "");
@@ -613,10 +568,7 @@ describe("the history page", () => {
   });
 
   it("goes back to the top of the list when the filters change", async () => {
-    const api = manyReleasesApi();
-    const history = new HistoryStore(api);
-    render(HistoryPage, { project: project(), history });
-    await screen.findAllByTestId("history-row");
+    await showMany();
     const list = screen.getByRole("listbox", { name: "Releases" });
     await scrollTo(list, 50 * ROW_HEIGHT);
     expect(screen.getAllByTestId("history-row")[0]).not.toHaveAttribute("data-release-id", "n0");

@@ -2,23 +2,12 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { SlipwayError, type DockerEvent, type ImagesOverview, type SystemStatus } from "../ipc";
-import { ProjectStore } from "../project/project.svelte";
-import { navigationContext, type Navigation } from "../shell/navigation";
+import { navigationContext } from "../shell/navigation";
 import { SystemStore } from "../system/system.svelte";
-import type { PageId } from "../shell/pages";
+import { fakeNavigation, shopProject } from "../testing/fakes";
+import { appError, dockerDown } from "../testing/fixtures";
 import ImagesPage from "./ImagesPage.svelte";
 import { formatBytes, ImagesStore, unaskedRegistryReason } from "./images.svelte";
-
-function project() {
-  const store = new ProjectStore({
-    openProject: async () => ({ name: "shop", path: "/p/shop", git: null }),
-    recentProjects: async () => [],
-    forgetRecentProject: async () => [],
-    pickFolder: async () => null,
-  });
-  store.current = { name: "shop", path: "/p/shop", git: null };
-  return store;
-}
 
 const overview: ImagesOverview = {
   repository: "127.0.0.1:5000/shop",
@@ -82,7 +71,7 @@ function fakeApi(answer: ImagesOverview = overview) {
 describe("the images page", () => {
   it("lists each local tag with size, and the registry's tags", async () => {
     const { api } = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     const table = await screen.findByRole("table", { name: "Local images" });
     expect(within(table).getByText("127.0.0.1:5000/shop:3f2a1bc")).toBeInTheDocument();
     expect(within(table).getAllByText("2.4 MB")).toHaveLength(2);
@@ -92,7 +81,7 @@ describe("the images page", () => {
   it("pushes with a progress bar that ends at 100% and shows the digest", async () => {
     const user = userEvent.setup();
     const fake = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api) });
     await user.click(await screen.findByRole("button", { name: "Push 127.0.0.1:5000/shop:latest" }));
     const bar = await screen.findByRole("progressbar", { name: "Push progress for 127.0.0.1:5000/shop:latest" });
     expect(bar).toHaveAttribute("value", "50");
@@ -104,7 +93,7 @@ describe("the images page", () => {
   it("asks before removing, and shows why a removal was refused", async () => {
     const user = userEvent.setup();
     const fake = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api) });
     await user.click(await screen.findByRole("button", { name: "Remove 127.0.0.1:5000/shop:latest" }));
     const dialog = screen.getByRole("alertdialog", { name: "Confirm removal" });
     expect(fake.calls).not.toContain("remove 127.0.0.1:5000/shop:latest");
@@ -115,7 +104,7 @@ describe("the images page", () => {
   it("retags through a form", async () => {
     const user = userEvent.setup();
     const fake = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api) });
     await user.click(await screen.findByRole("button", { name: "Retag 127.0.0.1:5000/shop:3f2a1bc" }));
     const input = screen.getByLabelText("New name");
     await user.clear(input);
@@ -126,7 +115,7 @@ describe("the images page", () => {
 
   it("says where the image goes: target, registry, the name and who chose it", async () => {
     const { api } = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     const section = await screen.findByRole("region", { name: "Where your image goes" });
     expect(await within(section).findByTestId("image-repository")).toHaveTextContent("127.0.0.1:5000/shop");
     expect(section).toHaveTextContent("Released to This machine");
@@ -142,7 +131,7 @@ describe("the images page", () => {
       remote: null,
     };
     const { api } = fakeApi(local);
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     const section = await screen.findByRole("region", { name: "Where your image goes" });
     expect(await within(section).findByTestId("image-repository")).toHaveTextContent("shop");
     expect(section).toHaveTextContent("stays on this machine (not pushed)");
@@ -161,7 +150,7 @@ describe("the images page", () => {
       remote: null,
     };
     const { api } = fakeApi(hub);
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     expect(await screen.findByTestId("registry-not-asked")).toHaveTextContent("Connect Docker Hub in Settings to see its tags.");
     expect(screen.getByRole("region", { name: "Where your image goes" })).toHaveTextContent("Released to Render");
     expect(screen.queryByRole("list", { name: "Registry tags" })).not.toBeInTheDocument();
@@ -169,15 +158,15 @@ describe("the images page", () => {
 
   it("says the registry has no tag only when it was asked", async () => {
     const { api } = fakeApi({ ...overview, remote: [] });
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     expect(await screen.findByText("127.0.0.1:5000 has no tag of this name yet.")).toBeInTheDocument();
   });
 
   it("shows why the registry could not be asked, and asks again", async () => {
     const user = userEvent.setup();
-    const remoteError = { kind: "network", message: "The registry did not answer.", hint: "Check your connection.", action: null, detail: null, terminalHint: null } as const;
+    const remoteError = appError({ kind: "network", message: "The registry did not answer.", hint: "Check your connection." });
     const fake = fakeApi({ ...overview, remote: null, remoteError });
-    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api) });
     expect(await screen.findByRole("alert")).toHaveTextContent("The registry did not answer.");
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(fake.calls.filter((call) => call === "overview")).toHaveLength(2);
@@ -193,7 +182,7 @@ describe("the images page", () => {
       liveImageId: "sha256:0123456789abcdef0123",
     };
     const { api } = fakeApi(live);
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     const table = await screen.findByRole("table", { name: "Local images" });
     const badges = within(table).getAllByText("Running now");
     expect(badges).toHaveLength(1);
@@ -202,17 +191,16 @@ describe("the images page", () => {
 
   it("leads to the project's settings to change where the image goes", async () => {
     const user = userEvent.setup();
-    const went: PageId[] = [];
-    const navigation: Navigation = { current: "images", navigate: (page) => went.push(page), pickProject: () => {} };
+    const { navigation, went } = fakeNavigation("images");
     const { api } = fakeApi();
-    render(ImagesPage, { props: { project: project(), images: new ImagesStore(api) }, context: navigationContext(navigation) });
+    render(ImagesPage, { props: { project: shopProject(), images: new ImagesStore(api) }, context: navigationContext(navigation) });
     await user.click(await screen.findByRole("button", { name: "Change where it goes" }));
     expect(went).toEqual(["project"]);
   });
 
   it("leaves the settings link out where there is no navigation", async () => {
     const { api } = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(api) });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(api) });
     await screen.findByTestId("image-repository");
     expect(screen.queryByRole("button", { name: "Change where it goes" })).not.toBeInTheDocument();
   });
@@ -252,18 +240,11 @@ describe("the images page", () => {
 describe("building without Docker", () => {
   it("holds Build image while Docker is known to be down, says why beside it, and lets it go once Docker runs", async () => {
     const user = userEvent.setup();
-    let docker: SystemStatus["docker"] = {
-      kind: "dockerUnavailable",
-      message: "Slipway cannot reach Docker on this computer.",
-      hint: "Start Docker, then try again.",
-      action: "startDocker",
-      detail: null,
-      terminalHint: null,
-    };
+    let docker: SystemStatus["docker"] = dockerDown;
     const system = new SystemStore({ systemStatus: async () => ({ docker, dockerVersion: null, keyring: null }) });
     await system.refresh();
     const fake = fakeApi();
-    render(ImagesPage, { project: project(), images: new ImagesStore(fake.api), system });
+    render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api), system });
     expect(screen.getByRole("button", { name: "Build image" })).toBeDisabled();
     expect(screen.getByTestId("build-why")).toHaveTextContent("Docker isn't running, and the image is built with it.");
     expect(screen.getByRole("alert")).toHaveTextContent("Slipway cannot reach Docker on this computer.");

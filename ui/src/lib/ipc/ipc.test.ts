@@ -1,5 +1,6 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
+import { openedInBrowser } from "../testing/fakes";
 import { api, openExternal, SlipwayError, toSlipwayError } from ".";
 
 describe("the IPC module", () => {
@@ -44,11 +45,7 @@ describe("the IPC module", () => {
   });
 
   it("opens only web addresses in the browser, through the opener plugin", async () => {
-    const opened: unknown[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
-      return null;
-    });
+    const opened = openedInBrowser();
     await openExternal("https://lettings.example/");
     expect(opened).toEqual(["https://lettings.example/"]);
     for (const refused of ["file:///etc/passwd", "javascript:alert(1)", "not an address", "/relative"]) {

@@ -1,61 +1,40 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalAppStore } from "../containers/localApp.svelte";
 import type { AppError, LocalApp, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary, SystemStatus, WatchEvent, WatchSummary } from "../ipc";
 import { SystemStore } from "../system/system.svelte";
 import { WatchStore } from "../watch/watch.svelte";
-import { navigationContext, type Navigation } from "../shell/navigation";
-import type { PageId } from "../shell/pages";
+import { navigationContext } from "../shell/navigation";
+import { fakeNavigation, openedInBrowser } from "../testing/fakes";
+import { appError, dockerDown, plan as basePlan, plannedStep, releaseRecord, releaseSummary } from "../testing/fixtures";
 import ReleasePanel from "./ReleasePanel.svelte";
 import { ReleaseStore } from "./release.svelte";
 import { stepStatus } from "./stepStatus";
 
+/** The plan of lettings at 3f2a1bc: the local release's every step, push skipped. */
 function plan(overrides: Partial<Plan> = {}): Plan {
-  return {
-    projectPath: "/p/lettings",
-    projectName: "lettings",
-    target: "local",
+  return basePlan({
     steps: [
-      { step: "tests", detail: "pytest", skip: null, ciLine: null, notes: [] },
-      { step: "lint", detail: "flake8", skip: null, ciLine: null, notes: [] },
-      { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
-      { step: "push", detail: "", skip: "No local registry is set", ciLine: null, notes: [] },
-      { step: "deploy", detail: "container", skip: null, ciLine: null, notes: [] },
-      { step: "verify", detail: "/", skip: null, ciLine: null, notes: [] },
+      ...basePlan().steps,
+      plannedStep("push", "", { skip: "No local registry is set" }),
+      plannedStep("deploy", "container"),
+      plannedStep("verify", "/"),
     ],
     image: "lettings:3f2a1bc",
-    registry: null,
-    service: null,
     commit: "3f2a1bc",
-    branch: "main",
-    dirtyFiles: [],
-    blockers: [],
     otherTags: ["latest"],
-    gates: [],
-    ciSkipped: [],
-    needs: [],
-    python: "Python 3.11.7",
     fingerprint: "fp-1",
     ...overrides,
-  };
+  });
 }
 
-function appError(overrides: Partial<AppError> & Pick<AppError, "kind" | "message" | "hint">): AppError {
-  return { action: null, detail: null, terminalHint: null, ...overrides };
-}
-
-const live: ReleaseSummary = {
-  releaseId: "r1",
-  outcome: "live",
+const live = releaseSummary({
   image: "lettings:3f2a1bc",
   digest: "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a",
   url: "http://127.0.0.1:32768/",
   deployId: "c0ffee1234567890",
-  message: null,
-  error: null,
-};
+});
 
 const lintFailed: ReleaseSummary = {
   ...live,
@@ -67,34 +46,16 @@ const lintFailed: ReleaseSummary = {
   error: appError({ kind: "precondition", message: "Lint found 1 violation.", hint: "Fix it, then release again." }),
 };
 
+/** A live release of lettings at 9e8d7c6, two hours ago. */
 function record(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
-  return {
-    id: "r0",
-    projectPath: "/p/lettings",
-    projectName: "lettings",
-    user: "ann",
+  return releaseRecord({
     startedAt: new Date(Date.now() - 2 * 3600_000).toISOString(),
     endedAt: new Date(Date.now() - 2 * 3600_000 + 60_000).toISOString(),
     commit: "9e8d7c6b5a4",
-    branch: "main",
-    dirty: false,
-    target: "local",
     image: "lettings:9e8d7c6",
-    digest: null,
-    deployId: null,
-    deployStatus: null,
     url: "http://127.0.0.1:32768/",
-    outcome: "live",
-    message: null,
-    errorKind: null,
-    errorHint: null,
-    kind: "release",
-    sourceId: null,
-    machine: null,
-    imageId: null,
-    steps: [],
     ...overrides,
-  };
+  });
 }
 
 function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary, ledger: ReleaseRecord[] = []) {
@@ -107,13 +68,6 @@ function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary,
       return summary;
     }),
   };
-}
-
-/** A navigation that records where it was sent. */
-function fakeNavigation(current: PageId = "release") {
-  const went: PageId[] = [];
-  const navigation: Navigation = { current, navigate: (page) => went.push(page), pickProject: vi.fn() };
-  return { navigation, went };
 }
 
 function renderPanel(release: ReleaseStore, path = "/p/lettings", navigation = fakeNavigation().navigation) {
@@ -393,11 +347,7 @@ describe("the release page's steps", () => {
 describe("the result banner", () => {
   it("says the project is live, opens the address in the browser, copies it, and folds the digest", async () => {
     const user = userEvent.setup();
-    const opened: string[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
-      return null;
-    });
+    const opened = openedInBrowser();
     const writeText = vi.fn(async () => {});
     Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
     const release = new ReleaseStore(fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live));
@@ -496,12 +446,6 @@ describe("switching project", () => {
 });
 
 describe("why the Release button waits", () => {
-  const dockerDown: AppError = appError({
-    kind: "dockerUnavailable",
-    message: "Slipway cannot reach Docker on this computer.",
-    hint: "Start Docker, then try again.",
-    action: "startDocker",
-  });
   const keyringLocked: AppError = appError({ kind: "keyringUnavailable", message: "Your keyring is locked.", hint: "Unlock it, then try again." });
 
   /** A system store whose answers the test sets. */

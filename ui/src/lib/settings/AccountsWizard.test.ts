@@ -1,14 +1,11 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
 import { SlipwayError, type Account } from "../ipc";
+import { openedInBrowser } from "../testing/fakes";
+import { account } from "../testing/fixtures";
 import AccountsWizard from "./AccountsWizard.svelte";
 import { AccountsStore } from "./accounts.svelte";
-
-function account(service: Account["service"], name: string, extra: Partial<Account> = {}): Account {
-  return { service, account: name, username: null, server: null, organization: null, project: null, verifiedAt: "2026-11-24T10:00:00Z", scopes: [], source: "wizard", ...extra };
-}
 
 /** A backend that accepts `good-*` secrets, keeps accounts, and never echoes a secret back. */
 function fakeBackend() {
@@ -184,11 +181,7 @@ describe("the accounts wizard", () => {
 
   it("says what each service is for, and opens the page that makes its token in the browser", async () => {
     const user = userEvent.setup();
-    const opened: string[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === "plugin:opener|open_url") opened.push((args as { url: string }).url);
-      return null;
-    });
+    const opened = openedInBrowser();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
     const expected: Array<[string, RegExp, string, RegExp | null]> = [

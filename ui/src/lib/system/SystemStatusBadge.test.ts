@@ -2,26 +2,20 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { AppError, SystemStatus } from "../ipc";
+import { latch } from "../testing/fakes";
+import { appError, dockerDown as dockerUnavailable } from "../testing/fixtures";
 import SystemStatusBadge from "./SystemStatusBadge.svelte";
 import { keyringLabel, SystemStore } from "./system.svelte";
 
-const dockerDown: AppError = {
-  kind: "dockerUnavailable",
-  message: "Slipway cannot reach Docker on this computer.",
-  hint: "Start Docker, then try again.",
-  action: "startDocker",
-  detail: "connect: no such file or directory",
-  terminalHint: null,
-};
+/** Docker down, with the raw cause to fold under the message. */
+const dockerDown: AppError = { ...dockerUnavailable, detail: "connect: no such file or directory" };
 
-const keyringLocked: AppError = {
+const keyringLocked = appError({
   kind: "keyringUnavailable",
   message: "Your keyring is locked.",
   hint: "Unlock your keyring (it usually unlocks when you log in), then try again.",
   action: "retry",
-  detail: null,
-  terminalHint: null,
-};
+});
 
 const healthy: SystemStatus = { docker: null, dockerVersion: "27.3.1", keyring: null };
 
@@ -29,27 +23,20 @@ const healthy: SystemStatus = { docker: null, dockerVersion: "27.3.1", keyring: 
  * pending until released. */
 function fakeApi(...answers: [SystemStatus, ...SystemStatus[]]) {
   let asked = 0;
-  let held: Promise<void> | null = null;
+  const held = latch();
   return {
     api: {
       systemStatus: async (): Promise<SystemStatus> => {
         asked += 1;
         const answer = answers.length > 1 ? answers.shift()! : answers[0];
-        if (held) await held;
+        if (held.pending) await held.pending;
         return answer;
       },
     },
     get asked() {
       return asked;
     },
-    hold() {
-      let release: () => void = () => {};
-      held = new Promise((resolve) => (release = resolve));
-      return () => {
-        held = null;
-        release();
-      };
-    },
+    hold: held.hold,
   };
 }
 

@@ -2,25 +2,16 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { SlipwayError, type Account, type ReleaseEvent, type ReleaseSummary, type SentryIssue, type WatchEvent, type WatchSummary } from "../ipc";
-import { navigationContext, type Navigation } from "../shell/navigation";
-import type { PageId } from "../shell/pages";
+import { navigationContext } from "../shell/navigation";
+import { fakeNavigation } from "../testing/fakes";
+import { appError, releaseSummary, sentryAccount } from "../testing/fixtures";
 import { hourMinute, WatchStore, type WatchApi } from "./watch.svelte";
 import WatchPanel from "./WatchPanel.svelte";
 
 const project = { path: "/home/ann/lettings", name: "lettings" };
 const until = "2026-11-24T11:30:00Z";
 
-const sentry: Account = {
-  service: "sentry",
-  account: "acme/web",
-  username: null,
-  server: null,
-  organization: "acme",
-  project: "web",
-  verifiedAt: null,
-  scopes: [],
-  source: "wizard",
-};
+const sentry = sentryAccount({ verifiedAt: null });
 
 function issue(id: string, title: string): SentryIssue {
   return {
@@ -84,22 +75,7 @@ function fakeApi(accounts: Account[] = [sentry]) {
   };
 }
 
-const rolledBack: ReleaseSummary = {
-  releaseId: "r2",
-  outcome: "live",
-  image: "lettings:0ld",
-  digest: null,
-  url: "http://127.0.0.1:32768/",
-  deployId: null,
-  message: null,
-  error: null,
-};
-
-function fakeNavigation() {
-  const went: PageId[] = [];
-  const navigation: Navigation = { current: "release", navigate: (page) => went.push(page), pickProject: vi.fn() };
-  return { navigation, went };
-}
+const rolledBack = releaseSummary({ releaseId: "r2", image: "lettings:0ld", url: "http://127.0.0.1:32768/" });
 
 async function watching(fake = fakeApi()) {
   const watch = new WatchStore(fake.api);
@@ -150,7 +126,7 @@ describe("the watch after a release", () => {
   it("tells a failed watch with its message and what to do", async () => {
     const fake = fakeApi();
     const watch = await watching(fake);
-    const refused = { kind: "registryAuth" as const, message: "Sentry refused the credentials.", hint: "Re-enter the Sentry token in Settings.", action: null, detail: null, terminalHint: null };
+    const refused = appError({ kind: "registryAuth", message: "Sentry refused the credentials.", hint: "Re-enter the Sentry token in Settings." });
     fake.watches[0]!.end(summary("failed", [], refused));
     await waitFor(() => expect(watch.ended?.how).toBe("failed"));
     render(WatchPanel, { props: { watch } });
