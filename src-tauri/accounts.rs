@@ -267,6 +267,14 @@ pub async fn sentry_projects(
     } else {
         base_url.trim()
     };
+    if let Some(why) = crate::settings::unsafe_base_url(base) {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "That Sentry address cannot be used.",
+            "Enter your Sentry's https address (for example https://sentry.example.com/api/0).",
+        )
+        .with_detail(why));
+    }
     let client = sentry_api::SentryClient::new(base, Secret::new(token))?;
     Ok(client.projects(organization.trim()).await?)
 }

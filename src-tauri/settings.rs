@@ -32,7 +32,41 @@ pub struct Settings {
     pub watch_interval_secs: Option<u64>,
 }
 
+/// The error a release, rollback or promotion ends in when `settings.json` cannot be trusted.
+pub fn problem_error(problem: &str) -> crate::error::AppError {
+    crate::error::AppError::new(
+        crate::error::ErrorKind::Validation,
+        "Slipway's settings file cannot be used, so nothing is released on guessed settings.",
+        "Correct settings.json in Slipway's data folder (or remove it to use the defaults), then start Slipway again.",
+    )
+    .with_detail(problem)
+}
+
+/// Why `url` may not carry a key: only `https`, or `http` to this machine, is allowed.
+pub fn unsafe_base_url(url: &str) -> Option<String> {
+    let parsed = match reqwest::Url::parse(url.trim()) {
+        Ok(parsed) => parsed,
+        Err(error) => return Some(format!("\"{url}\" is not a URL ({error})")),
+    };
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    match parsed.scheme() {
+        "https" => None,
+        "http" if loopback => None,
+        scheme => Some(format!(
+            "\"{url}\" uses {scheme}: a key is only sent over https (or http to this machine)"
+        )),
+    }
+}
+
 impl Settings {
+    /// The first service address that may not carry a key, with why.
+    fn unsafe_url(&self) -> Option<String> {
+        [&self.render_api_url, &self.circleci_api_url, &self.docker_hub_api_url]
+            .into_iter()
+            .flatten()
+            .find_map(|url| unsafe_base_url(url))
+    }
+
     pub fn watch_minutes(&self) -> u32 {
         self.watch_minutes.unwrap_or(15).clamp(1, 24 * 60)
     }
@@ -77,8 +111,11 @@ impl Settings {
 
     fn load_from(file: &Path) -> (Self, Option<String>) {
         match std::fs::read(file) {
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(settings) => (settings, None),
+            Ok(bytes) => match serde_json::from_slice::<Self>(&bytes) {
+                Ok(settings) => {
+                    let problem = settings.unsafe_url().map(|why| format!("{}: {why}", file.display()));
+                    (settings, problem)
+                }
                 Err(error) => (
                     Self::default(),
                     Some(format!(
@@ -123,6 +160,26 @@ mod tests {
         let (settings, problem) = Settings::load_from(&file);
         assert_eq!(settings, Settings::default());
         assert!(problem.is_some_and(|text| text.contains("not valid settings JSON")));
+        Ok(())
+    }
+
+    #[test]
+    fn a_service_address_must_be_https_or_this_machine() -> std::io::Result<()> {
+        assert!(unsafe_base_url("https://api.render.example/v1").is_none());
+        assert!(unsafe_base_url("http://127.0.0.1:8080/v1").is_none());
+        assert!(unsafe_base_url("http://localhost:8080/v1").is_none());
+        assert!(unsafe_base_url("http://api.render.example/v1").is_some_and(|why| why.contains("https")));
+        assert!(unsafe_base_url("api.render.example").is_some());
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(FILE_NAME);
+        std::fs::write(&file, r#"{"renderApiUrl":"http://api.render.example/v1"}"#)?;
+        let (settings, problem) = Settings::load_from(&file);
+        assert!(problem.is_some_and(|text| text.contains("only sent over https")));
+        assert_eq!(
+            settings.render_api_url.as_deref(),
+            Some("http://api.render.example/v1"),
+            "what the file says is kept, never replaced by a default"
+        );
         Ok(())
     }
 

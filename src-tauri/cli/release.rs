@@ -17,6 +17,9 @@ use crate::secrets::redact;
 use crate::settings::Settings;
 
 pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
+    if let (_, Some(problem)) = Settings::load(paths) {
+        return Err(crate::settings::problem_error(&problem));
+    }
     paths.ensure()?;
     let ledger = Ledger::open(&paths.data_dir)?;
     let context = Context {

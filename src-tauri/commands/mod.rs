@@ -36,12 +36,14 @@ pub struct AppState {
     pub tasks: Tasks,
     /// The release ledger, or why it could not be opened (the rest of the app still works).
     pub ledger: Result<Ledger, AppError>,
+    /// Why `settings.json` cannot be trusted: no release runs on guessed settings.
+    pub settings_problem: Option<String>,
 }
 
 impl AppState {
     pub fn new(paths: AppPaths) -> Self {
         let recents = RecentProjects::load(&paths.data_dir);
-        let (settings, _) = Settings::load(&paths);
+        let (settings, settings_problem) = Settings::load(&paths);
         let ledger = Ledger::open(&paths.data_dir).map_err(AppError::from);
         Self {
             paths,
@@ -49,12 +51,16 @@ impl AppState {
             recents: tokio::sync::Mutex::new(recents),
             tasks: Tasks::default(),
             ledger,
+            settings_problem,
         }
     }
 
     /// What the pipeline needs; an error when the ledger could not be opened, for a release
     /// that cannot be recorded does not run.
     pub fn release_context(&self) -> Result<Context, AppError> {
+        if let Some(problem) = &self.settings_problem {
+            return Err(crate::settings::problem_error(problem));
+        }
         Ok(Context {
             data_dir: self.paths.data_dir.clone(),
             settings: self.settings.clone(),

@@ -369,3 +369,32 @@ fn without_a_keyring_nothing_is_stored() -> TestResult {
     assert!(!leaked, "the secret was written to a file");
     Ok(())
 }
+
+/// A settings file that cannot be trusted stops every release before anything runs (never
+/// defaults in its place), and says which file and what is wrong: a broken file, and a
+/// service address that would send a key over plain http to another machine.
+#[test]
+fn untrusted_settings_stop_a_release_and_say_why() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let project = tempfile::tempdir()?;
+    let project_dir = project.path().display().to_string();
+    for (content, why) in [
+        ("{ not json", "not valid settings JSON"),
+        (
+            r#"{"renderApiUrl": "http://api.render.example/v1"}"#,
+            "only sent over https",
+        ),
+    ] {
+        std::fs::write(data.path().join("settings.json"), content)?;
+        let output = slipway(
+            &["release", "--project", &project_dir, "--target", "local", "--dry-run"],
+            data.path(),
+        )?;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("settings file cannot be used"), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("settings.json"), "the file is named: {stderr}");
+    }
+    Ok(())
+}
