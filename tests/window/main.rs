@@ -1062,11 +1062,19 @@ async fn the_errors_page_lists_filters_opens_and_resolves() -> TestResult {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     assert_eq!(count_rows().await?, 27, "the resolved issue left the unresolved list");
-    let resolved: Vec<String> = handle
-        .issue_ids()
-        .into_iter()
-        .filter(|id| handle.issue_status(id).as_deref() == Some("resolved"))
-        .collect();
+    // The list changes at once; Sentry hears of it a moment later.
+    let resolved_now = || -> Vec<String> {
+        handle
+            .issue_ids()
+            .into_iter()
+            .filter(|id| handle.issue_status(id).as_deref() == Some("resolved"))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while resolved_now().len() < 7 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let resolved = resolved_now();
     assert_eq!(
         resolved.len(),
         7,
