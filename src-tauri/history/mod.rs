@@ -428,7 +428,7 @@ impl Ledger {
                 release_id: release_id.to_owned(),
                 step: step.to_owned(),
                 stream,
-                line: redact(line).into_owned(),
+                line: capped(&redact(line)),
                 at_ms,
             });
             pending.len() >= LOG_BATCH
@@ -489,18 +489,23 @@ impl Ledger {
     pub fn finish(&self, release_id: &str, outcome: Outcome, ending: &Ending) -> Result<(), HistoryError> {
         self.flush_lines()?;
         self.note(release_id, ending)?;
-        let leftover = match outcome {
-            Outcome::Canceled => StepState::Canceled,
-            Outcome::Interrupted => StepState::Interrupted,
-            _ => StepState::Skipped,
+        // A step that was running ends as the release did; one that never started says so:
+        // skipped after a failure or a cancel, still "not started" when the process died.
+        let (running, never_started) = match outcome {
+            Outcome::Canceled => (StepState::Canceled, StepState::Canceled),
+            Outcome::Interrupted => (StepState::Interrupted, StepState::Pending),
+            _ => (StepState::Skipped, StepState::Skipped),
         };
         let at = now();
         self.with(|connection| {
             let transaction = connection.transaction()?;
             transaction.execute(
-                "UPDATE steps SET state = ?2, ended_at = CASE WHEN state = 'running' THEN ?3 ELSE ended_at END
-                 WHERE release_id = ?1 AND state IN ('pending', 'running')",
-                params![release_id, leftover.as_str(), at],
+                "UPDATE steps SET state = ?2, ended_at = ?3 WHERE release_id = ?1 AND state = 'running'",
+                params![release_id, running.as_str(), at],
+            )?;
+            transaction.execute(
+                "UPDATE steps SET state = ?2 WHERE release_id = ?1 AND state = 'pending'",
+                params![release_id, never_started.as_str()],
             )?;
             transaction.execute(
                 "UPDATE releases SET outcome = ?2, ended_at = ?3 WHERE id = ?1",
@@ -591,6 +596,21 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
 }
 
 /// A new release id: sortable by time, unique across processes.
+/// The longest log line kept; a longer one (a minified bundle, a base64 blob) is cut there
+/// with a marker, so one line never fills the ledger.
+pub const LONGEST_LINE: usize = 64 * 1024;
+
+fn capped(line: &str) -> String {
+    if line.len() <= LONGEST_LINE {
+        return line.to_owned();
+    }
+    let mut end = LONGEST_LINE;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} … [{} more bytes not kept]", &line[..end], line.len() - end)
+}
+
 pub fn new_release_id() -> String {
     let now = chrono::Utc::now();
     let random = std::time::SystemTime::now()
@@ -606,6 +626,25 @@ mod tests {
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn a_huge_log_line_is_cut_with_a_marker_and_short_ones_are_kept() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&release("r1"))?;
+        let huge = "é".repeat(LONGEST_LINE); // two bytes each: cut on a character boundary
+        ledger.log("r1", "tests", "output", &huge, 1)?;
+        ledger.log("r1", "tests", "output", "short", 2)?;
+        let lines = ledger.log_lines("r1", "tests")?;
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].len() < LONGEST_LINE + 100, "{}", lines[0].len());
+        assert!(
+            lines[0].ends_with(&format!("[{} more bytes not kept]", LONGEST_LINE)),
+            "the marker"
+        );
+        assert_eq!(lines[1], "short");
+        Ok(())
+    }
 
     fn release(id: &str) -> NewRelease {
         NewRelease {

@@ -218,6 +218,16 @@ pub(super) async fn plan_and_scan(
             blockers.push(error);
         }
     }
+    if let Some(dockerfile) = settings.dockerfile.as_deref().filter(|path| !root.join(path).is_file()) {
+        blockers.push(
+            AppError::new(
+                ErrorKind::Precondition,
+                format!("The Dockerfile the project's settings name ({dockerfile}) is not in the project any more."),
+                "Pick the Dockerfile to build in the project's settings, or put it back.",
+            )
+            .with_action(ErrorAction::OpenProjectSettings),
+        );
+    }
     if settings.dockerfile.is_none() {
         blockers.push(
             AppError::new(

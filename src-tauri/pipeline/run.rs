@@ -165,6 +165,12 @@ pub(super) fn conclude(
         }
     }
     context.ledger.finish(&release_id, outcome, &ending)?;
+    // What the steps noted on the way (a Render deploy that failed or was cancelled) is in the
+    // record: the summary says it too.
+    if let Ok(Some(recorded)) = context.ledger.release(&release_id) {
+        ending.deploy_id = ending.deploy_id.or(recorded.deploy_id);
+        ending.digest = ending.digest.or(recorded.digest);
+    }
     tracing::info!(release = %release_id, outcome = outcome.as_str(), "release ended");
     let summary = ReleaseSummary {
         release_id,

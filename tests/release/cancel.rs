@@ -172,11 +172,15 @@ async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let history: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     assert_eq!(history[0]["outcome"], "interrupted", "{history}");
-    assert!(history[0]["steps"]
-        .as_array()
-        .ok_or("steps")?
+    let steps = history[0]["steps"].as_array().ok_or("steps")?;
+    assert!(steps.iter().all(|step| step["state"] != "running"), "{history}");
+    // The steps it was running are interrupted; those it never reached are "not started".
+    assert!(steps.iter().any(|step| step["state"] == "interrupted"), "{history}");
+    let deploy = steps
         .iter()
-        .all(|step| step["state"] != "running"));
+        .find(|step| step["name"] == "deploy")
+        .ok_or("a deploy step")?;
+    assert_eq!(deploy["state"], "pending", "never started: {history}");
     // And the project is free again.
     let (summary, _) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);

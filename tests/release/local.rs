@@ -172,6 +172,20 @@ async fn a_project_without_a_dockerfile_is_refused_before_anything_runs() -> Tes
         .ok_or("the release must be refused")?;
     assert!(error.message.contains("no Dockerfile"), "{}", error.message);
     assert!(fixture.context.ledger.releases(None, 10)?.is_empty(), "nothing ran");
+
+    // A Dockerfile the saved settings name, deleted since: refused too, and named.
+    change_settings(&fixture, |settings| settings.dockerfile = Some("Dockerfile".to_owned()))?;
+    let error = release(&fixture, Target::Local)
+        .await
+        .err()
+        .ok_or("a missing Dockerfile must be refused")?;
+    assert!(
+        error.message.contains("(Dockerfile) is not in the project any more"),
+        "{}",
+        error.message
+    );
+    assert_eq!(error.action, Some(slipway::error::ErrorAction::OpenProjectSettings));
+    assert!(fixture.context.ledger.releases(None, 10)?.is_empty(), "nothing ran");
     Ok(())
 }
 

@@ -226,6 +226,11 @@ async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     let (summary, ()) = tokio::join!(running, watcher);
     let summary = summary?;
     assert_eq!(summary.outcome, Outcome::Canceled);
+    assert_eq!(
+        summary.deploy_id.as_deref(),
+        Some("dep-1"),
+        "the summary names the deploy"
+    );
     assert!(setup
         .render
         .received()
