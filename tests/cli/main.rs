@@ -398,3 +398,39 @@ fn untrusted_settings_stop_a_release_and_say_why() -> TestResult {
     }
     Ok(())
 }
+
+/// An engine that does not answer is found by the plan, before any gate runs, whichever way
+/// it is gone (no socket, or a port that refuses): exit 2, with what to type to start it.
+#[test]
+fn a_release_without_an_engine_is_refused_up_front_with_the_hint() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let project = tempfile::tempdir()?;
+    std::fs::write(project.path().join("Dockerfile"), "FROM scratch\n")?;
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    for host in [
+        format!("unix://{}", data.path().join("no-engine.sock").display()),
+        format!("tcp://127.0.0.1:{refused_port}"),
+    ] {
+        let output = Command::new(slipway_binary())
+            .args([
+                "release",
+                "--project",
+                &project.path().display().to_string(),
+                "--target",
+                "local",
+                "--yes",
+            ])
+            .env("SLIPWAY_DATA_DIR", data.path())
+            .env("DOCKER_HOST", &host)
+            .output()?;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{host}: {stderr}");
+        assert!(stderr.contains("Docker isn't running"), "{host}: {stderr}");
+        assert!(stderr.contains("Start the Docker Engine"), "the terminal's hint: {stderr}");
+        assert!(
+            !project.path().join(".pytest_cache").exists(),
+            "no gate ran"
+        );
+    }
+    Ok(())
+}

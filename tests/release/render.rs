@@ -293,6 +293,24 @@ async fn a_cancel_that_comes_too_late_records_the_release_live() -> TestResult {
     Ok(())
 }
 
+/// Render stops answering while the deploy builds: the record keeps the last status seen
+/// (not the first), and says the deploy may still finish.
+#[tokio::test]
+async fn render_gone_mid_deploy_keeps_the_last_status_and_says_it_may_finish() -> TestResult {
+    let mut script = DeployScript::new(201, &["build_in_progress", "update_in_progress", "live"]);
+    script.unreachable_after_reads = Some(1);
+    let setup = render_setup("render-gone", script).await?;
+    let (summary, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(summary.outcome, Outcome::Failed, "{:?}", summary.message);
+    let message = summary.message.clone().unwrap_or_default();
+    assert!(message.contains("may still finish"), "{message}");
+    assert!(message.contains("build_in_progress"), "{message}");
+    let stored = record(&setup.fixture, &summary.release_id)?;
+    assert_eq!(stored.deploy_status.as_deref(), Some("build_in_progress"), "the last status seen");
+    assert_eq!(stored.deploy_id.as_deref(), Some("dep-1"));
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_deploy_hook_alone_deploys_the_digest_without_a_key() -> TestResult {
     let setup = render_setup("render-hook", DeployScript::new(201, &["live"])).await?;

@@ -330,6 +330,8 @@ pub struct DeployScript {
     /// status, and the cancel is answered 409 "deploy is not in progress" (as a tester saw
     /// Render answer a cancel of a deploy that was no longer running).
     pub cancel_too_late: bool,
+    /// Render stops answering reads of a deploy (503) after this many reads of it.
+    pub unreachable_after_reads: Option<usize>,
 }
 
 impl DeployScript {
@@ -341,6 +343,7 @@ impl DeployScript {
             rate_limit_reset: 1,
             rollback_fault: Arc::default(),
             cancel_too_late: false,
+            unreachable_after_reads: None,
         }
     }
 
@@ -503,6 +506,9 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                 let Some(record) = deploys.iter_mut().find(|record| record.id == id) else {
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
+                if method == "GET" && !cancel && script.unreachable_after_reads.is_some_and(|reads| record.reads >= reads) {
+                    return Response::json(503, json!({"id": "unavailable", "message": "Server currently unavailable."}));
+                }
                 match (method, cancel) {
                     ("POST", true) if script.cancel_too_late => {
                         record.reads = script.statuses.len();

@@ -282,10 +282,26 @@ async fn follow_and_verify(
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 3 / 2).min(LONGEST_POLL);
-        deploy = client
-            .deploy(service_id, &deploy.id)
-            .await
-            .map_err(|error| render_error(recorder, error.into()))?;
+        deploy = match client.deploy(service_id, &deploy.id).await {
+            Ok(now) => now,
+            // Render stopped answering (after the client's retries): the deploy's last known
+            // status is kept, and the person told it may still finish.
+            Err(error) => {
+                let error = AppError::from(error);
+                recorder.note(&Ending {
+                    deploy_status: Some(deploy.status.clone()),
+                    ..Ending::default()
+                });
+                let message = format!(
+                    "Render could not be reached ({}); deploy {} was {} and may still finish: check it in History.",
+                    error.message.trim_end_matches('.'),
+                    deploy.id,
+                    deploy.status
+                );
+                recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+                return Err(StepFailure::from_error(message, error));
+            }
+        };
     }
     recorder.step(
         Step::Deploy,
