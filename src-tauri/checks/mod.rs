@@ -9,6 +9,8 @@
 //! and must run as CI ran them. pytest's JUnit report is requested through `PYTEST_ADDOPTS`,
 //! so the command itself is never rewritten.
 
+#[cfg(test)]
+mod fuzz;
 mod gate;
 mod lint;
 mod process;

@@ -306,7 +306,11 @@ async fn render_gone_mid_deploy_keeps_the_last_status_and_says_it_may_finish() -
     assert!(message.contains("may still finish"), "{message}");
     assert!(message.contains("build_in_progress"), "{message}");
     let stored = record(&setup.fixture, &summary.release_id)?;
-    assert_eq!(stored.deploy_status.as_deref(), Some("build_in_progress"), "the last status seen");
+    assert_eq!(
+        stored.deploy_status.as_deref(),
+        Some("build_in_progress"),
+        "the last status seen"
+    );
     assert_eq!(stored.deploy_id.as_deref(), Some("dep-1"));
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! versions it pins, and the environment its checking jobs set. CircleCI first, then GitHub
 //! Actions, as the project's own pipeline is the best statement of how it is tested.
 
+#[cfg(test)]
+mod fuzz;
 mod runners;
 mod shell;
 mod tools;

@@ -99,7 +99,50 @@ fn is_assignment(word: &str) -> Option<(String, String)> {
     valid.then(|| (name.to_owned(), value.to_owned()))
 }
 
-/// Removes redirections from `words`, returning where the output went.
+/// The words of `text` as written (quotes and escapes kept), split on whitespace outside
+/// quotes.
+fn raw_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut started = false;
+    let (mut single, mut double) = (false, false);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if !single => {
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+                started = true;
+                continue;
+            }
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            c if c.is_whitespace() && !single && !double => {
+                if started {
+                    words.push(std::mem::take(&mut current));
+                    started = false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+        started = true;
+    }
+    if started {
+        words.push(current);
+    }
+    words
+}
+
+/// One word as written, without its quotes and escapes; `None` when its quotes do not close.
+fn unquoted(word: &str) -> Option<String> {
+    shlex::split(word).map(|parts| parts.join(" "))
+}
+
+/// Removes redirections from `words` (as written), returning where the output went.
 fn take_redirections(words: Vec<String>) -> (Vec<String>, Vec<String>) {
     let mut kept = Vec::new();
     let mut output_to = Vec::new();
@@ -116,6 +159,7 @@ fn take_redirections(words: Vec<String>) -> (Vec<String>, Vec<String>) {
             } else {
                 target.to_owned()
             };
+            let target = unquoted(&target).unwrap_or(target);
             if target != "/dev/null" && !bare.starts_with('<') {
                 output_to.push(format!("> {target}"));
             }
@@ -168,10 +212,12 @@ pub fn commands(script: &str) -> Vec<ShellCommand> {
                     _ => {}
                 }
             }
-            let Some(words) = shlex::split(&text) else {
+            // Redirections are found among the words as written: a quoted '<' or '>x' is an
+            // argument, not a redirection; then each word is unquoted.
+            let (raw, output_to) = take_redirections(raw_words(&text));
+            let Some(words) = raw.iter().map(|word| unquoted(word)).collect::<Option<Vec<_>>>() else {
                 continue;
             };
-            let (words, output_to) = take_redirections(words);
             let mut env: Vec<(String, String)> = exported.clone();
             let mut rest = words.as_slice();
             while let Some((first, tail)) = rest.split_first() {
