@@ -40,6 +40,9 @@ pub(super) async fn push_step(
     let pushed_bytes = Arc::new(AtomicU64::new(0));
     let forward = recorder.clone();
     let counter = pushed_bytes.clone();
+    // The engine retries a layer the registry did not take for up to a minute, counting down
+    // each second: the step says so once per retry, not "0 %" in silence.
+    let retrying: std::sync::Mutex<std::collections::HashSet<String>> = std::sync::Mutex::default();
     let result = docker::push(
         &docker::EngineEndpoint::from_env(),
         reference,
@@ -48,6 +51,18 @@ pub(super) async fn push_step(
         &move |event| {
             if let DockerEvent::PushProgress { total, .. } = &event {
                 counter.store(*total, Ordering::Relaxed);
+            }
+            if let DockerEvent::Layer { id, status, .. } = &event {
+                if let Ok(mut retrying) = retrying.lock() {
+                    if !status.starts_with("Retrying") {
+                        retrying.remove(id);
+                    } else if retrying.insert(id.clone()) {
+                        forward.log(
+                            Step::Push,
+                            &format!("layer {id}: the registry did not take it; the engine is trying again ({status})"),
+                        );
+                    }
+                }
             }
             forward.event(ReleaseEvent::Docker {
                 step: Step::Push,
