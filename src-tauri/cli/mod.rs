@@ -70,8 +70,12 @@ pub enum Command {
     /// it was cancelled), 2 when it could not run.
     Release {
         /// The project's folder.
-        #[arg(long, value_name = "DIR")]
-        project: String,
+        #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+        project: Option<String>,
+        /// Resume an interrupted release (an id from `slipway history`): what can be verified
+        /// as done (checks, build, push) is not done again.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["project", "dry_run"])]
+        resume: Option<String>,
         /// Where to: `local` (this machine; no accounts needed) or `render`. Default: Render
         /// when it is connected with a service, else local.
         #[arg(long, value_enum)]
@@ -465,6 +469,9 @@ pub fn run(command: Command) -> ExitCode {
         }
         Command::Accounts(command) => run_accounts(&paths, command),
         Command::Release {
+            resume: Some(id), json, ..
+        } => runtime.block_on(release::run_resume(&paths, settings, &id, json)),
+        Command::Release {
             project,
             target,
             dry_run,
@@ -472,6 +479,7 @@ pub fn run(command: Command) -> ExitCode {
             watch,
             stop_at_first,
             json,
+            ..
         } => {
             let options = crate::pipeline::ReleaseOptions {
                 target: target.map(Into::into),
@@ -479,6 +487,7 @@ pub fn run(command: Command) -> ExitCode {
                 confirmed_plan: None,
             };
             let watch = watch.then_some(errors::WatchOptions { stop_at_first });
+            let project = project.unwrap_or_default();
             runtime.block_on(release::run_release(
                 &paths, settings, &project, options, dry_run, watch, json,
             ))

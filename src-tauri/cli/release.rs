@@ -174,6 +174,19 @@ pub(super) async fn run_promote(paths: &AppPaths, settings: Settings, id: &str, 
     shipped(pipeline::promote(&context, id, &cancel, sink).await, json)
 }
 
+/// `slipway release --resume ID`: what an interrupted release had left, run.
+pub(super) async fn run_resume(paths: &AppPaths, settings: Settings, id: &str, json: bool) -> ExitCode {
+    let context = match context(paths, settings) {
+        Ok(context) => context,
+        Err(error) => {
+            print_error_summary(&error, json);
+            return fail(&error);
+        }
+    };
+    let (cancel, sink) = cancellable_sink(json);
+    shipped(pipeline::resume(&context, id, &cancel, sink).await, json)
+}
+
 /// Whether the person agreed: `--yes`, or "y" typed at a terminal. Without a terminal
 /// nothing is shipped unasked.
 fn confirmed(yes: bool, question: &str) -> bool {
@@ -303,6 +316,9 @@ pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Op
         }
         ReleaseEvent::PromoteStarted { release_id, source_id } => {
             format!("Promotion {release_id}: shipping release {source_id}'s image to Render")
+        }
+        ReleaseEvent::ResumeStarted { release_id, source_id } => {
+            format!("Resume {release_id}: running what interrupted release {source_id} had left")
         }
         ReleaseEvent::Step {
             step,

@@ -43,6 +43,7 @@ pub const COMMANDS: &[&str] = &[
     "local_app_output",
     "start_rollback",
     "start_promote",
+    "start_resume",
     "export_releases",
     "export_release",
     "sentry_issues",

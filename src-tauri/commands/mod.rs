@@ -113,6 +113,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::local_app_output,
         release::start_rollback,
         release::start_promote,
+        release::start_resume,
         release::export_releases,
         release::export_release,
         errors::sentry_issues,

@@ -82,6 +82,23 @@ pub async fn start_promote<R: tauri::Runtime>(
     .await
 }
 
+/// Resumes an interrupted release (what it had left, nothing verified as done run again), as
+/// the project's release task.
+#[tauri::command]
+#[tracing::instrument(skip(app, state, on_event), err(level = "warn"))]
+pub async fn start_resume<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    path: String,
+    release_id: String,
+    on_event: Channel<ReleaseEvent>,
+) -> Result<ReleaseSummary, AppError> {
+    as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
+        pipeline::resume(&context, &release_id, &cancel, sink).await
+    })
+    .await
+}
+
 /// Runs `work` as the project's release task: refused while one runs (the running one keeps
 /// its token, and Cancel keeps working), events sent to the window (a closed window is no
 /// reason to stop), and the OS told when it ends, for a person who looked away.

@@ -14,6 +14,7 @@ mod plan;
 mod promote;
 mod push;
 mod recorder;
+mod resume;
 mod rollback;
 mod run;
 mod sentry;
@@ -37,6 +38,7 @@ pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppActio
 pub(crate) use plan::Scanned;
 pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
+pub use resume::resume;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
 pub use watch::watch_release;
@@ -270,6 +272,12 @@ pub enum ReleaseEvent {
     /// A promotion began: it ships `source_id`'s image (live on this machine) to Render.
     #[serde(rename_all = "camelCase")]
     PromoteStarted {
+        release_id: String,
+        source_id: String,
+    },
+    /// A resume began: it runs what interrupted release `source_id` had left.
+    #[serde(rename_all = "camelCase")]
+    ResumeStarted {
         release_id: String,
         source_id: String,
     },

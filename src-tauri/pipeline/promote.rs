@@ -19,7 +19,7 @@ use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::history::{new_release_id, Ending, NewRelease, Outcome, ReleaseRecord, StepState};
 
 /// The steps a promotion carries over from its source, when the source ran them.
-const CARRIED: [Step; 4] = [Step::Tests, Step::Lint, Step::Checks, Step::Build];
+pub(super) const CARRIED: [Step; 4] = [Step::Tests, Step::Lint, Step::Checks, Step::Build];
 
 /// Promotes release `source_id` (live on the Local target) to Render. An `Err` means nothing
 /// was shipped and says why; a promotion that ran ends in `Ok` with its outcome.
@@ -174,7 +174,7 @@ fn promoted_reference(render_image: &str, source: &ReleaseRecord) -> Result<Imag
 
 /// Writes the source's gate steps into the promotion, marked as carried over, with their
 /// test, lint and check results.
-fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &Recorder, release_id: &str) {
+pub(super) fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &Recorder, release_id: &str) {
     for step in &source.steps {
         let Some(carried) = CARRIED.into_iter().find(|carried| carried.as_str() == step.name) else {
             continue;

@@ -491,3 +491,102 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     );
     Ok(())
 }
+
+/// A release interrupted after its checks, build and push (the process died in the deploy)
+/// is resumed: nothing verified as done runs again (the checks and build are carried over,
+/// the registry already holds the image), the deploy and the live check run, and the ledger
+/// links the resumed release to the original. One interrupted in its tests is refused, with
+/// a fresh release as the way on.
+#[tokio::test]
+async fn an_interrupted_release_resumes_without_redoing_what_is_done() -> TestResult {
+    let fixture = fixture("resume", |_| Ok(()))?;
+    let (done, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(done.outcome, Outcome::Live, "{:?}", done.message);
+    let built = record(&fixture, &done.release_id)?;
+    remove_project_containers(&fixture.root).await?;
+
+    // What a release that died in its deploy leaves in the ledger.
+    let ledger = &fixture.context.ledger;
+    let died = slipway::history::NewRelease {
+        id: "20261125T090000000Z-died0001".to_owned(),
+        project_path: fixture.root.display().to_string(),
+        project_name: "resume".to_owned(),
+        user: "ann".to_owned(),
+        commit: built.commit.clone(),
+        branch: built.branch.clone(),
+        target: "local".to_owned(),
+        image: built.image.clone(),
+        steps: ["tests", "lint", "build", "push", "deploy", "verify"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..slipway::history::NewRelease::default()
+    };
+    ledger.begin(&died)?;
+    for step in ["tests", "lint", "build", "push"] {
+        ledger.step(&died.id, step, StepState::Passed, Some("done before the crash"))?;
+    }
+    ledger.step(&died.id, "deploy", StepState::Running, None)?;
+    ledger.note(
+        &died.id,
+        &slipway::history::Ending {
+            image_id: built.image_id.clone(),
+            digest: built.digest.clone(),
+            ..slipway::history::Ending::default()
+        },
+    )?;
+    ledger.finish(&died.id, Outcome::Interrupted, &slipway::history::Ending::default())?;
+
+    let events = Arc::new(Events::default());
+    let resumed = pipeline::resume(&fixture.context, &died.id, &CancellationToken::new(), events.sink()).await?;
+    assert_eq!(resumed.outcome, Outcome::Live, "{:?}", resumed.message);
+    assert!(
+        !events.saw(|event| matches!(
+            event,
+            ReleaseEvent::Step {
+                step: Step::Tests | Step::Build,
+                state: StepState::Running,
+                ..
+            }
+        )),
+        "no check or build ran again"
+    );
+    let stored = record(&fixture, &resumed.release_id)?;
+    assert_eq!(stored.kind, "resume");
+    assert_eq!(stored.source_id.as_deref(), Some(died.id.as_str()));
+    assert_eq!(
+        step_record(&stored, "push").and_then(|step| step.summary.as_deref()),
+        Some("already in the registry")
+    );
+    assert_eq!(stored.digest, built.digest);
+    let url = resumed.url.clone().ok_or("a live resume has a URL")?;
+    assert_eq!(fetch(&url).await?.0, 200);
+    remove_project_containers(&fixture.root).await?;
+
+    // Interrupted in its tests: nothing can be trusted, so it is refused, and nothing recorded.
+    let early = slipway::history::NewRelease {
+        id: "20261125T090100000Z-died0002".to_owned(),
+        ..died.clone()
+    };
+    ledger.begin(&early)?;
+    ledger.step(&early.id, "tests", StepState::Running, None)?;
+    ledger.finish(&early.id, Outcome::Interrupted, &slipway::history::Ending::default())?;
+    let before = ledger.releases(None, 100)?.len();
+    let refused = pipeline::resume(&fixture.context, &early.id, &CancellationToken::new(), Arc::new(|_| {}))
+        .await
+        .err()
+        .ok_or("an early interruption cannot be resumed")?;
+    assert!(
+        refused
+            .message
+            .contains("before its checks and its build had all passed"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.hint.starts_with("Release the project again"),
+        "{}",
+        refused.hint
+    );
+    assert_eq!(ledger.releases(None, 100)?.len(), before, "nothing recorded");
+    Ok(())
+}

@@ -127,6 +127,9 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
         }),
       }),
     ),
+    startResume: vi.fn(async (_path: string, source: string, _on: unknown) =>
+      releaseSummary({ releaseId: "r11", outcome: "live", image: `image of ${source}`, url: "http://127.0.0.1:8123/" }),
+    ),
     historyNotice: vi.fn(async () => null as string | null),
     liveNow: vi.fn(async (_path: string) => [] as LiveNow[]),
     startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) =>
@@ -347,6 +350,28 @@ describe("the history page", () => {
     expect(screen.queryByTestId("history-promote")).toBeNull();
     await user.click(screen.getByRole("button", { name: "Export with logs…" }));
     expect(api.exportRelease).toHaveBeenCalledWith("r1");
+  });
+
+  it("resumes an interrupted release, and offers no resume on one that ended", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    api.releaseDetail.mockImplementation(async (id: string) => ({
+      ...detail,
+      release: { ...record(id), outcome: id === "r1" ? "interrupted" : "live" },
+    }));
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    expect(screen.queryByTestId("history-rollback")).toBeNull();
+    await user.click(await screen.findByTestId("history-resume"));
+    expect(api.startResume).toHaveBeenCalledWith("/p/shop", "r1", expect.any(Function));
+    await waitFor(() =>
+      expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
+        "Resumed: release r1 is live at http://127.0.0.1:8123/.",
+      ),
+    );
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r11"));
+    expect(screen.queryByTestId("history-resume")).toBeNull();
   });
 
   it("offers no rollback on a release that never went live", async () => {

@@ -27,6 +27,7 @@ export type HistoryApi = Pick<
   | "exportRelease"
   | "startRollback"
   | "startPromote"
+  | "startResume"
   | "historyNotice"
   | "liveNow"
 >;
@@ -430,9 +431,16 @@ export class HistoryStore {
     );
   }
 
+  /** Runs what an interrupted release had left, then shows the resumed release. */
+  resume(release: ReleaseRecord): Promise<void> {
+    return this.ship("Resuming…", "resume", release, () =>
+      this.api.startResume(release.projectPath, release.id, () => {}),
+    );
+  }
+
   private async ship(
     running: string,
-    what: "rollback" | "promotion",
+    what: "rollback" | "promotion" | "resume",
     release: ReleaseRecord,
     start: () => Promise<ReleaseSummary>,
   ): Promise<void> {
@@ -445,9 +453,11 @@ export class HistoryStore {
       const ended = summary.outcome === "canceled" ? "was cancelled" : "failed";
       this.shipMessage =
         summary.outcome === "live"
-          ? what === "rollback"
-            ? `Rolled back: release ${release.id} is live again${summary.url ? ` at ${summary.url}` : ""}.`
-            : `Promoted: release ${release.id}'s image is live on Render${summary.url ? ` at ${summary.url}` : ""}.`
+          ? {
+              rollback: `Rolled back: release ${release.id} is live again${summary.url ? ` at ${summary.url}` : ""}.`,
+              promotion: `Promoted: release ${release.id}'s image is live on Render${summary.url ? ` at ${summary.url}` : ""}.`,
+              resume: `Resumed: release ${release.id} is live${summary.url ? ` at ${summary.url}` : ""}.`,
+            }[what]
           : `The ${what} ${ended}${summary.message ? `: ${summary.message}` : "."}`;
       if (summary.error) this.shipError = toSlipwayError(summary.error);
       await this.load();
@@ -559,6 +569,7 @@ export function targetWords(target: string): string {
 export function kindWords(kind: string): string {
   if (kind === "rollback") return "Rollback";
   if (kind === "promote") return "Promotion";
+  if (kind === "resume") return "Resumed release";
   if (kind === "release") return "Release";
   return kind;
 }

@@ -852,7 +852,7 @@ message: string | null,
  */
 error: AppError | null, };
 
-export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "rollbackStarted", releaseId: string, sourceId: string, } | { "kind": "promoteStarted", releaseId: string, sourceId: string, } | { "kind": "step", step: Step, state: StepState, 
+export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "rollbackStarted", releaseId: string, sourceId: string, } | { "kind": "promoteStarted", releaseId: string, sourceId: string, } | { "kind": "resumeStarted", releaseId: string, sourceId: string, } | { "kind": "step", step: Step, state: StepState, 
 /**
  * Since the step started, when it has finished.
  */

@@ -317,6 +317,13 @@ export const api = {
     return call<ReleaseSummary>("start_promote", { path, releaseId, onEvent: channel });
   },
 
+  /** Runs what an interrupted release had left (its checks and build carried over). */
+  startResume(path: string, releaseId: string, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
+    const channel = new Channel<ReleaseEvent>();
+    channel.onmessage = onEvent;
+    return call<ReleaseSummary>("start_resume", { path, releaseId, onEvent: channel });
+  },
+
   /** Asks where to save (the OS dialog), then writes one release with its results and every
    * step's log there as JSON; `false` when the person cancels. */
   async exportRelease(releaseId: string): Promise<boolean> {
