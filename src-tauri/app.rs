@@ -48,6 +48,7 @@ pub fn run() -> ExitCode {
         tracing::warn!("{problem}");
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");
+    crate::checks::look_after_children(&paths.data_dir);
 
     let state = AppState::new(paths);
     // Releases a killed Slipway left "running" are marked interrupted off the window's first

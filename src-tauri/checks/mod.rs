@@ -29,7 +29,9 @@ use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
 pub use gate::{run_gate, skipped_after_tests, GateReport};
-pub use process::{supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream};
+pub use process::{
+    end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,
+};
 pub use pyenv::{prepare_env, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};

@@ -27,6 +27,108 @@ pub enum Stream {
     Stderr,
 }
 
+/// Where each running child's mark is kept, so that what a killed Slipway left running is
+/// ended at the next start: set once by whoever owns the data folder.
+static MARKS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// The environment variable every child and its own children carry: which mark they belong to.
+const MARK_VARIABLE: &str = "SLIPWAY_RUN_MARK";
+
+/// Keeps the marks of running children in `dir` (the data folder's `running/`).
+pub fn keep_marks_in(dir: PathBuf) {
+    let _ = MARKS.set(dir);
+}
+
+/// At start: ends what a stopped Slipway left running with this data folder, then marks
+/// this one's children there.
+pub fn look_after_children(data_dir: &std::path::Path) {
+    let dir = data_dir.join("running");
+    end_orphans(&dir);
+    keep_marks_in(dir);
+}
+
+/// A running child's mark: a file named after it, holding the pid of the Slipway that
+/// started it; removed when the child is done.
+struct Mark(Option<PathBuf>);
+
+impl Mark {
+    fn new() -> (Self, Option<String>) {
+        let Some(dir) = MARKS.get() else {
+            return (Self(None), None);
+        };
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+        );
+        let file = dir.join(&id);
+        let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&file, std::process::id().to_string()));
+        match written {
+            Ok(()) => (Self(Some(file)), Some(id)),
+            Err(error) => {
+                tracing::warn!(%error, "a child's mark could not be kept");
+                (Self(None), None)
+            }
+        }
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        if let Some(file) = self.0.take() {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// Ends every process a Slipway that is no longer running left behind (killed, crashed: its
+/// children were reparented and run on), found by the mark in their environment; returns how
+/// many were ended.
+pub fn end_orphans(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut ended = 0;
+    for entry in entries.flatten() {
+        let owner = std::fs::read_to_string(entry.path())
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok());
+        let owner_alive = owner.is_some_and(|pid| {
+            pid == i32::try_from(std::process::id()).unwrap_or(0)
+                || nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok()
+        });
+        if owner_alive {
+            continue;
+        }
+        let wanted = format!("{MARK_VARIABLE}={}", entry.file_name().to_string_lossy());
+        for pid in processes_marked(&wanted) {
+            if nix::sys::signal::kill(pid, Signal::SIGKILL).is_ok() {
+                ended += 1;
+            }
+        }
+        let _ = std::fs::remove_file(entry.path());
+    }
+    if ended > 0 {
+        tracing::warn!(ended, "processes a stopped Slipway left running were ended");
+    }
+    ended
+}
+
+/// The processes whose environment holds `wanted` (`NAME=value`), from /proc.
+fn processes_marked(wanted: &str) -> Vec<Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|pair| pair == wanted.as_bytes()))
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
@@ -78,11 +180,13 @@ pub async fn supervise(
     on_line: &mut (dyn FnMut(Stream, &str) + Send),
 ) -> Result<ProcessOutcome, SpawnError> {
     let started = Instant::now();
+    let (_mark, mark_id) = Mark::new();
     let mut command = tokio::process::Command::new(&spec.program);
     command
         .args(&spec.args)
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(key, value)| (key, value)))
+        .envs(mark_id.map(|id| (MARK_VARIABLE, id)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -444,6 +444,7 @@ pub fn run(command: Command) -> ExitCode {
     };
     let (settings, settings_problem) = Settings::load(&paths);
     let _logging = logging::init(&paths, &settings, Face::Cli);
+    crate::checks::look_after_children(&paths.data_dir);
     if let Some(problem) = settings_problem {
         tracing::warn!("{problem}");
     }

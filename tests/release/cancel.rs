@@ -271,3 +271,67 @@ async fn a_second_release_of_the_same_project_is_refused() -> TestResult {
 
 // Render, through its stand-in: the image goes to the test registry, named as the service's
 // image, and is deployed by digest.
+
+/// A release killed in its tests leaves pytest running under PID 1; the next Slipway that
+/// starts with this data folder (any command) ends it, found by the mark in its environment.
+#[tokio::test]
+async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> TestResult {
+    let fixture = with_test_file(
+        "orphans",
+        "test_slow_orphan.py",
+        "import time\n\n\ndef test_slow():\n    time.sleep(120)\n",
+    )?;
+    // Killed once pytest itself runs (its first lines are out), not before it starts.
+    let root = fixture.root.display().to_string();
+    let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout is piped")?;
+    let mut seen = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if line.contains("collected") || line.contains("test session starts") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "pytest started");
+    child.kill()?;
+    child.wait()?;
+    let marks = fixture.data.join("running");
+    let marked = |mark: &str| -> Vec<String> {
+        let wanted = format!("SLIPWAY_RUN_MARK={mark}");
+        std::fs::read_dir("/proc")
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .filter(|pid| pid.parse::<u32>().is_ok())
+                    .filter(|pid| {
+                        std::fs::read(format!("/proc/{pid}/environ"))
+                            .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|pair| pair == wanted.as_bytes()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mark = std::fs::read_dir(&marks)?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|mark| !marked(mark).is_empty())
+        .ok_or("the killed release's tests still run, marked")?;
+
+    let output = cli(&fixture, &["history", "--json"]).output()?;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !marked(&mark).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        marked(&mark).is_empty(),
+        "the orphaned tests were ended: {:?}",
+        marked(&mark)
+    );
+    assert!(!marks.join(&mark).exists(), "and their mark removed");
+    Ok(())
+}
