@@ -44,6 +44,28 @@ pub fn look_after_children(data_dir: &std::path::Path) {
     let dir = data_dir.join("running");
     end_orphans(&dir);
     keep_marks_in(dir);
+    remove_orphaned_reports(&data_dir.join("scratch"));
+}
+
+/// Removes the test-report folders (`scratch/<project>/reports/<pid>-…`) of Slipways that are
+/// no longer running.
+fn remove_orphaned_reports(scratch: &std::path::Path) {
+    let Ok(projects) = std::fs::read_dir(scratch) else {
+        return;
+    };
+    for project in projects.flatten() {
+        let Ok(reports) = std::fs::read_dir(project.path().join("reports")) else {
+            continue;
+        };
+        for report in reports.flatten() {
+            let name = report.file_name().to_string_lossy().into_owned();
+            let owner = name.split('-').next().and_then(|pid| pid.parse::<i32>().ok());
+            let alive = owner.is_some_and(|pid| nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok());
+            if !alive {
+                let _ = std::fs::remove_dir_all(report.path());
+            }
+        }
+    }
 }
 
 /// A running child's mark: a file named after it, holding the pid of the Slipway that

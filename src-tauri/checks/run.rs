@@ -109,7 +109,14 @@ pub async fn run_tests(
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<TestReport, ChecksError> {
-    let report_dir = tempfile::tempdir().map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    // In the data folder, named after this process: what a killed Slipway leaves there is
+    // removed at the next start (`process::look_after_children`).
+    let reports = env.scratch.join("reports");
+    std::fs::create_dir_all(&reports).map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    let report_dir = tempfile::Builder::new()
+        .prefix(&format!("{}-", std::process::id()))
+        .tempdir_in(&reports)
+        .map_err(|error| ChecksError::TempFile(error.to_string()))?;
     let junit = report_dir.path().join("junit.xml");
     let mut variables = environment(root, settings, env);
     // Asked through the environment so the project's own command line stays untouched.

@@ -249,6 +249,24 @@ pub struct Ledger {
     notice: Option<Arc<String>>,
     /// Made by a newer Slipway: read, never written (its schema is not ours to change).
     read_only: bool,
+    /// A file of space kept aside, given back when the disk is full so the release being
+    /// recorded still is.
+    reserve: Option<Arc<PathBuf>>,
+    reserve_used: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// How much space the history keeps in reserve for a full disk.
+const RESERVE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The reserve file, made when it is missing and there is room; `None` when it cannot be.
+fn keep_reserve(data_dir: &Path) -> Option<PathBuf> {
+    let file = data_dir.join("history.reserve");
+    let ready = std::fs::metadata(&file).is_ok_and(|meta| meta.len() as usize >= RESERVE_BYTES);
+    if !ready && std::fs::write(&file, vec![0u8; RESERVE_BYTES]).is_err() {
+        let _ = std::fs::remove_file(&file);
+        return None;
+    }
+    Some(file)
 }
 
 /// Whether SQLite says the file is not (or no longer) a database.
@@ -337,6 +355,8 @@ impl Ledger {
             pending_lines: Arc::new(Mutex::new(Vec::new())),
             notice: notice.map(Arc::new),
             read_only: newer,
+            reserve: keep_reserve(data_dir).map(Arc::new),
+            reserve_used: Arc::default(),
         })
     }
 
@@ -346,9 +366,37 @@ impl Ledger {
         self.notice.as_deref().map(String::as_str)
     }
 
-    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+    fn with<T>(&self, mut work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
         let mut connection = self.connection.lock().map_err(|_| HistoryError::Poisoned)?;
-        Ok(work(&mut connection)?)
+        match work(&mut connection) {
+            // The disk is full: the space kept in reserve is given back and the write tried
+            // again, so what is known (a release that went live) is still recorded.
+            Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
+                if !self.release_reserve() {
+                    return Err(error.into());
+                }
+                tracing::warn!(%error, "the disk is full: the history used its reserve");
+                Ok(work(&mut connection)?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Gives back the reserve; false when there was none left.
+    fn release_reserve(&self) -> bool {
+        match &self.reserve {
+            Some(reserve) if std::fs::remove_file(reserve.as_ref()).is_ok() => {
+                self.reserve_used.store(true, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the disk filled up and the reserve was used since the last ask: the person is
+    /// told to free some space.
+    pub fn took_reserve(&self) -> bool {
+        self.reserve_used.swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {

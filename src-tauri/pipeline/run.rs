@@ -164,7 +164,26 @@ pub(super) fn conclude(
             ending.error_hint = Some(error.hint);
         }
     }
-    context.ledger.finish(&release_id, outcome, &ending)?;
+    // A full disk never turns what happened into an error: the history's reserve records it,
+    // and when even that is gone the release still ends with what it did, and says so.
+    let recorded = context.ledger.finish(&release_id, outcome, &ending);
+    let disk_note = match (&recorded, context.ledger.took_reserve()) {
+        (Err(error), _) => Some(format!(
+            "The history could not be written ({error}): free some disk space; this release is shown as interrupted until then."
+        )),
+        (Ok(()), true) => Some(
+            "The disk is full: Slipway used the space it keeps aside to record this release. Free some space before the next one."
+                .to_owned(),
+        ),
+        (Ok(()), false) => None,
+    };
+    if let Some(note) = &disk_note {
+        tracing::warn!(release = %release_id, "{note}");
+        ending.message = Some(match ending.message.take() {
+            Some(message) => format!("{message} {note}"),
+            None => note.clone(),
+        });
+    }
     // What the steps noted on the way (a Render deploy that failed or was cancelled) is in the
     // record: the summary says it too.
     if let Ok(Some(recorded)) = context.ledger.release(&release_id) {

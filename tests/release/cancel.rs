@@ -321,6 +321,23 @@ async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> Test
         .find(|mark| !marked(mark).is_empty())
         .ok_or("the killed release's tests still run, marked")?;
 
+    let reports = || -> Vec<PathBuf> {
+        std::fs::read_dir(fixture.data.join("scratch"))
+            .map(|projects| {
+                projects
+                    .flatten()
+                    .filter_map(|project| std::fs::read_dir(project.path().join("reports")).ok())
+                    .flat_map(|reports| reports.flatten().map(|report| report.path()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        reports().len(),
+        1,
+        "the killed run's report folder is in the data folder"
+    );
+
     let output = cli(&fixture, &["history", "--json"]).output()?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -333,5 +350,11 @@ async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> Test
         marked(&mark)
     );
     assert!(!marks.join(&mark).exists(), "and their mark removed");
+    // Its report folder is gone too.
+    assert!(
+        reports().is_empty(),
+        "no report folder of the killed release is left: {:?}",
+        reports()
+    );
     Ok(())
 }

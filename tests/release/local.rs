@@ -590,3 +590,120 @@ async fn an_interrupted_release_resumes_without_redoing_what_is_done() -> TestRe
     assert_eq!(ledger.releases(None, 100)?.len(), before, "nothing recorded");
     Ok(())
 }
+
+/// A data folder on a small filesystem of its own (a tmpfs), unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    /// Moves `dir`'s files onto a fresh tmpfs of `megabytes` mounted at `dir`.
+    fn under(dir: &Path, megabytes: u32) -> Result<Self, Box<dyn std::error::Error>> {
+        let kept = tempfile::tempdir()?;
+        let copy = |from: &Path, to: &Path| -> Result<(), Box<dyn std::error::Error>> {
+            let status = std::process::Command::new("cp")
+                .args(["-a", &format!("{}/.", from.display()), &to.display().to_string()])
+                .status()?;
+            status.success().then_some(()).ok_or_else(|| "cp failed".into())
+        };
+        copy(dir, kept.path())?;
+        let mounted = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m"),
+                "tmpfs",
+                &dir.display().to_string(),
+            ])
+            .status()?;
+        if !mounted.success() {
+            return Err("mounting a tmpfs needs root (the test command runs as root)".into());
+        }
+        let disk = Self(dir.to_path_buf());
+        copy(kept.path(), dir)?;
+        Ok(disk)
+    }
+
+    /// Fills what is left of the disk.
+    fn fill(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.0.join("filler"))?;
+        let chunk = vec![0u8; 64 * 1024];
+        while filler.write_all(&chunk).is_ok() {}
+        let _ = filler.flush();
+        Ok(())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .args(["-l", &self.0.display().to_string()])
+            .status();
+    }
+}
+
+/// The disk fills up while a release runs: it still goes live and the history still says so
+/// (from the space it keeps aside), the release says to free some space, and the history can
+/// be read on the full disk.
+#[tokio::test]
+async fn a_release_on_a_full_disk_is_recorded_live_and_says_so() -> TestResult {
+    let mut fixture = fixture("disk-full", |_| Ok(()))?;
+    let disk = Arc::new(SmallDisk::under(&fixture.data, 24)?);
+    let filler = disk.clone();
+    fixture.context.ledger = slipway::history::Ledger::open(&fixture.data)?;
+    let filled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let passed = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let fill_once = filled.clone();
+    let sink: ReleaseSink = Arc::new(move |event| {
+        if let ReleaseEvent::Step {
+            step,
+            state: StepState::Passed,
+            ..
+        } = event
+        {
+            let ready = passed
+                .lock()
+                .map(|mut passed| {
+                    passed.insert(step);
+                    [Step::Tests, Step::Lint, Step::Build]
+                        .iter()
+                        .all(|gate| passed.contains(gate))
+                })
+                .unwrap_or(false);
+            if ready && !fill_once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let _ = filler.fill();
+            }
+        }
+    });
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: false,
+        confirmed_plan: None,
+    };
+    let summary = pipeline::release(
+        &fixture.context,
+        &fixture.root,
+        &options,
+        &CancellationToken::new(),
+        sink,
+    )
+    .await?;
+    assert!(
+        filled.load(std::sync::atomic::Ordering::SeqCst),
+        "the disk was filled mid-release"
+    );
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let message = summary.message.clone().unwrap_or_default();
+    assert!(message.contains("The disk is full"), "{message}");
+    let stored = record(&fixture, &summary.release_id)?;
+    assert_eq!(stored.outcome, Outcome::Live, "recorded as what happened");
+
+    // Read on the full disk, by a new process.
+    let root = fixture.root.display().to_string();
+    let output = cli(&fixture, &["history", "--json", "--project", &root]).output()?;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let history: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(history[0]["outcome"], "live", "{history}");
+    drop(disk);
+    remove_project_containers(&fixture.root).await
+}
