@@ -61,35 +61,21 @@ pub async fn promote(
 
     let release_id = new_release_id();
     let _lock = take_lock(context, root, &source.project_name, &release_id)?;
-    let carried: Vec<_> = source
-        .steps
-        .iter()
-        .filter(|step| CARRIED.iter().any(|carried| carried.as_str() == step.name))
-        .collect();
-    let mut steps: Vec<String> = carried.iter().map(|step| step.name.clone()).collect();
-    steps.extend([Step::Push, Step::Deploy, Step::Verify].map(|step| step.as_str().to_owned()));
-    context.ledger.begin(&NewRelease {
-        id: release_id.clone(),
-        project_path: source.project_path.clone(),
-        project_name: source.project_name.clone(),
-        user: current_user(),
-        commit: source.commit.clone(),
-        branch: source.branch.clone(),
-        dirty: source.dirty,
-        target: Target::Render.as_str().to_owned(),
-        image: Some(reference.full()),
-        steps,
-        kind: Some("promote".to_owned()),
-        source_id: Some(source.id.clone()),
-        machine: machine_name(),
-    })?;
-    tracing::info!(release = %release_id, source = %source.id, "promotion started");
-    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
+    let recorder = begin_from(
+        context,
+        &source,
+        &release_id,
+        Carried {
+            kind: "promote",
+            target: Target::Render,
+            image: reference.full(),
+        },
+        &sink,
+    )?;
     recorder.event(ReleaseEvent::PromoteStarted {
         release_id: release_id.clone(),
         source_id: source.id.clone(),
     });
-    carry_over(context, &source, &recorder, &release_id);
 
     let ending = Ending {
         image_id: Some(image_id.clone()),
@@ -125,6 +111,51 @@ pub async fn promote(
         ending,
         &sink,
     )
+}
+
+/// What a release that ships another's work records of itself.
+pub(super) struct Carried {
+    /// `promote` or `resume`.
+    pub kind: &'static str,
+    pub target: Target,
+    pub image: String,
+}
+
+/// Starts, in the ledger, a release that ships `source`'s checked work again: its checks and
+/// build carried over (marked so, with their results), then push, deploy and verify to run.
+pub(super) fn begin_from(
+    context: &Context,
+    source: &ReleaseRecord,
+    release_id: &str,
+    carried: Carried,
+    sink: &ReleaseSink,
+) -> Result<Recorder, AppError> {
+    let mut steps: Vec<String> = source
+        .steps
+        .iter()
+        .filter(|step| CARRIED.iter().any(|gate| gate.as_str() == step.name))
+        .map(|step| step.name.clone())
+        .collect();
+    steps.extend([Step::Push, Step::Deploy, Step::Verify].map(|step| step.as_str().to_owned()));
+    context.ledger.begin(&NewRelease {
+        id: release_id.to_owned(),
+        project_path: source.project_path.clone(),
+        project_name: source.project_name.clone(),
+        user: current_user(),
+        commit: source.commit.clone(),
+        branch: source.branch.clone(),
+        dirty: source.dirty,
+        target: carried.target.as_str().to_owned(),
+        image: Some(carried.image),
+        steps,
+        kind: Some(carried.kind.to_owned()),
+        source_id: Some(source.id.clone()),
+        machine: machine_name(),
+    })?;
+    tracing::info!(release = %release_id, source = %source.id, kind = carried.kind, "started from an earlier release");
+    let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), sink.clone());
+    carry_over(context, source, &recorder, release_id);
+    Ok(recorder)
 }
 
 /// Only a release that went live on this machine, with the image it ran, is promoted.

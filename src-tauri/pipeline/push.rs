@@ -14,6 +14,33 @@ use crate::docker::{self, DockerError, DockerEvent, ImageReference, Registry, Re
 use crate::error::AppError;
 use crate::history::StepState;
 
+/// The image a release pushes: its name, the engine's id, and why the plan skips the push.
+pub(super) struct ImageToPush<'a> {
+    pub reference: &'a ImageReference,
+    pub image_id: &'a str,
+    pub skip: Option<&'a str>,
+}
+
+/// The push as a release takes it: skipped with the plan's reason, or pushed (itself skipped
+/// when the registry holds this very image), the digest noted in `ending`.
+pub(super) async fn push_or_skip(
+    context: &Context,
+    engine: &bollard::Docker,
+    image: ImageToPush<'_>,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+    ending: &mut crate::history::Ending,
+) -> Result<(), StepFailure> {
+    if let Some(reason) = image.skip {
+        recorder.step(Step::Push, StepState::Skipped, Some(reason.to_owned()));
+        return Ok(());
+    }
+    let digest = push_step(context, engine, image.reference, image.image_id, recorder, cancel).await?;
+    ending.digest = Some(digest);
+    recorder.note(ending);
+    Ok(())
+}
+
 /// Pushes the image, unless the registry already holds this very image; returns its digest.
 pub(super) async fn push_step(
     context: &Context,

@@ -11,14 +11,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::deploy::{self, Deployer, LocalDeployer, RenderDeployer, Shipped};
 use super::plan::plan_and_scan;
-use super::promote::{carry_over, CARRIED};
-use super::push::push_step;
-use super::recorder::Recorder;
-use super::run::{conclude, current_user, machine_name, take_lock};
+use super::promote::{begin_from, Carried, CARRIED};
+use super::push::{push_or_skip, ImageToPush};
+
+use super::run::{conclude, take_lock};
 use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorAction, ErrorKind};
-use crate::history::{new_release_id, Ending, NewRelease, Outcome, ReleaseRecord, StepState};
+use crate::history::{new_release_id, Ending, Outcome, ReleaseRecord, StepState};
 
 /// Resumes release `release_id`. An `Err` means nothing ran and says why (and that a fresh
 /// release is the way on); a resume that ran ends in `Ok` with its outcome.
@@ -71,55 +71,35 @@ pub async fn resume(
 
     let new_id = new_release_id();
     let _lock = take_lock(context, root, &source.project_name, &new_id)?;
-    let carried: Vec<String> = source
-        .steps
-        .iter()
-        .filter(|step| CARRIED.iter().any(|carried| carried.as_str() == step.name))
-        .map(|step| step.name.clone())
-        .collect();
-    let mut steps = carried;
-    steps.extend([Step::Push, Step::Deploy, Step::Verify].map(|step| step.as_str().to_owned()));
-    context.ledger.begin(&NewRelease {
-        id: new_id.clone(),
-        project_path: source.project_path.clone(),
-        project_name: source.project_name.clone(),
-        user: current_user(),
-        commit: source.commit.clone(),
-        branch: source.branch.clone(),
-        dirty: source.dirty,
-        target: source.target.clone(),
-        image: source.image.clone(),
-        steps,
-        kind: Some("resume".to_owned()),
-        source_id: Some(source.id.clone()),
-        machine: machine_name(),
-    })?;
-    tracing::info!(release = %new_id, source = %source.id, "resume started");
-    let recorder = Recorder::new(context.ledger.clone(), new_id.clone(), sink.clone());
+    let recorder = begin_from(
+        context,
+        &source,
+        &new_id,
+        Carried {
+            kind: "resume",
+            target,
+            image: reference.full(),
+        },
+        &sink,
+    )?;
     recorder.event(ReleaseEvent::ResumeStarted {
         release_id: new_id.clone(),
         source_id: source.id.clone(),
     });
-    carry_over(context, &source, &recorder, &new_id);
     let mut ending = Ending {
         image_id: Some(image_id.clone()),
         ..Ending::default()
     };
     recorder.note(&ending);
-    if let Some(reason) = plan.skip_reason(Step::Push) {
-        recorder.step(Step::Push, StepState::Skipped, Some(reason.to_owned()));
-    } else {
-        // Skipped by itself when the registry already holds this very image.
-        match push_step(context, &engine, &reference, &image_id, &recorder, cancel).await {
-            Ok(digest) => {
-                ending.digest = Some(digest);
-                recorder.note(&ending);
-            }
-            Err(failure) => {
-                let (outcome, ending) = failure.ending(ending);
-                return conclude(context, &recorder, &new_id, &reference.full(), outcome, ending, &sink);
-            }
-        }
+    // Skipped by itself when the registry already holds this very image.
+    let image = ImageToPush {
+        reference: &reference,
+        image_id: &image_id,
+        skip: plan.skip_reason(Step::Push),
+    };
+    if let Err(failure) = push_or_skip(context, &engine, image, &recorder, cancel, &mut ending).await {
+        let (outcome, ending) = failure.ending(ending);
+        return conclude(context, &recorder, &new_id, &reference.full(), outcome, ending, &sink);
     }
     let shipped = Shipped {
         run: reference.full(),

@@ -8,13 +8,13 @@ use super::deploy::{self, DeployResult, Deployer, LocalDeployer, RenderDeployer,
 use super::gates::{build_gate, checks_gate};
 use super::lock::{self, LockError};
 use super::plan::plan_and_scan;
-use super::push::push_step;
+use super::push::{push_or_skip, ImageToPush};
 use super::recorder::Recorder;
 use super::sentry::{self, SentryDeploy};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorKind};
-use crate::history::{new_release_id, Ending, NewRelease, Outcome, StepState};
+use crate::history::{new_release_id, Ending, NewRelease, Outcome};
 
 /// Marks every release recorded as running whose project nobody holds as interrupted: its
 /// process ended without finishing it. Returns how many there were.
@@ -302,16 +302,13 @@ async fn run_steps(
         ..Ending::default()
     };
     recorder.note(&ending);
-    if let Some(reason) = plan.skip_reason(Step::Push) {
-        recorder.step(Step::Push, StepState::Skipped, Some(reason.to_owned()));
-    } else {
-        match push_step(context, &engine, &reference, &image_id, recorder, cancel).await {
-            Ok(digest) => {
-                ending.digest = Some(digest);
-                recorder.note(&ending);
-            }
-            Err(failure) => return failure.ending(ending),
-        }
+    let image = ImageToPush {
+        reference: &reference,
+        image_id: &image_id,
+        skip: plan.skip_reason(Step::Push),
+    };
+    if let Err(failure) = push_or_skip(context, &engine, image, recorder, cancel, &mut ending).await {
+        return failure.ending(ending);
     }
 
     let shipped = Shipped {
