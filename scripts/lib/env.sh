@@ -90,6 +90,13 @@ ensure_docker_engine() {
   fi
   say "starting the Docker Engine (dockerd)"
   mkdir -p "$SLIPWAY_ENV_DIR"
+  # An engine that was killed leaves its pid file, and a new one refuses to start beside it.
+  local stale
+  for stale in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    if [ -f "$stale" ] && ! kill -0 "$(cat "$stale" 2>/dev/null)" 2>/dev/null; then
+      rm -f "$stale"
+    fi
+  done
   dockerd >"$SLIPWAY_ENV_DIR/dockerd.log" 2>&1 &
   STARTED_PIDS+=($!)
   wait_for 60 "the Docker Engine (see $SLIPWAY_ENV_DIR/dockerd.log)" docker info
