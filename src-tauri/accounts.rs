@@ -127,6 +127,15 @@ pub async fn connected_sentry(data_dir: PathBuf) -> Result<Option<SentryConnecti
         .server
         .clone()
         .unwrap_or_else(|| sentry_api::DEFAULT_BASE_URL.to_owned());
+    if let Some(why) = crate::settings::unsafe_base_url(&base) {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "The Sentry address connected cannot be used: the token would travel unprotected.",
+            "Connect Sentry again with its https address.",
+        )
+        .with_action(crate::error::ErrorAction::OpenAccounts)
+        .with_detail(why));
+    }
     Ok(Some(SentryConnection {
         client: sentry_api::SentryClient::new(&base, secret)?,
         organization: account.organization.unwrap_or_default(),
@@ -257,24 +266,31 @@ pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Accou
 /// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
 /// The organization's projects, for the wizard to offer; the token is used for this call
 /// only and not kept.
-pub async fn sentry_projects(
-    base_url: &str,
-    token: String,
-    organization: &str,
-) -> Result<Vec<sentry_api::SentryProject>, AppError> {
+/// The Sentry address to send a token to: Sentry's own when none is given, else the one
+/// given when it is https (or http to this machine).
+fn sentry_base(base_url: &str) -> Result<&str, AppError> {
     let base = if base_url.trim().is_empty() {
         sentry_api::DEFAULT_BASE_URL
     } else {
         base_url.trim()
     };
-    if let Some(why) = crate::settings::unsafe_base_url(base) {
-        return Err(AppError::new(
+    match crate::settings::unsafe_base_url(base) {
+        Some(why) => Err(AppError::new(
             ErrorKind::Validation,
             "That Sentry address cannot be used.",
             "Enter your Sentry's https address (for example https://sentry.example.com/api/0).",
         )
-        .with_detail(why));
+        .with_detail(why)),
+        None => Ok(base),
     }
+}
+
+pub async fn sentry_projects(
+    base_url: &str,
+    token: String,
+    organization: &str,
+) -> Result<Vec<sentry_api::SentryProject>, AppError> {
+    let base = sentry_base(base_url)?;
     let client = sentry_api::SentryClient::new(base, Secret::new(token))?;
     Ok(client.projects(organization.trim()).await?)
 }
@@ -286,11 +302,7 @@ pub async fn connect_sentry(
     organization: &str,
     project: &str,
 ) -> Result<Account, AppError> {
-    let base = if base_url.trim().is_empty() {
-        sentry_api::DEFAULT_BASE_URL
-    } else {
-        base_url.trim()
-    };
+    let base = sentry_base(base_url)?;
     let client = sentry_api::SentryClient::new(base, Secret::new(token.clone()))?;
     let report = client.check_scopes(organization, project).await?;
     if !report.missing.is_empty() {

@@ -378,13 +378,16 @@ pub fn wait_for(headers: &HeaderMap, attempt: u32) -> Duration {
             .get(name)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<f64>().ok())
+            .filter(|value| value.is_finite())
     };
-    if let Some(seconds) = number("retry-after").or_else(|| number("ratelimit-reset")) {
-        return Duration::from_secs_f64(seconds.max(0.0)) + jitter(attempt);
+    // A service's number is never trusted to be sane (`inf`, `1e400`): clamped to a day.
+    let seconds = |value: f64| Duration::from_secs_f64(value.clamp(0.0, 86_400.0));
+    if let Some(wait) = number("retry-after").or_else(|| number("ratelimit-reset")) {
+        return seconds(wait) + jitter(attempt);
     }
     if let Some(reset) = number("x-sentry-rate-limit-reset") {
         let now = chrono::Utc::now().timestamp() as f64;
-        return Duration::from_secs_f64((reset - now).max(0.0)) + jitter(attempt);
+        return seconds(reset - now) + jitter(attempt);
     }
     backoff(attempt)
 }
@@ -405,6 +408,16 @@ fn jitter(attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_wait_from_a_service_is_clamped_not_a_panic() {
+        for value in ["inf", "1e400", "-5", "NaN", "99999999999999999999"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", reqwest::header::HeaderValue::from_static(value));
+            let wait = wait_for(&headers, 0);
+            assert!(wait <= Duration::from_secs(86_401), "{value}: {wait:?}");
+        }
+    }
 
     #[test]
     fn the_next_link_is_followed_only_while_it_has_results() {

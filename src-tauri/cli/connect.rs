@@ -33,6 +33,10 @@ fn secret_from_stdin(what: &str) -> Result<String, AppError> {
 }
 
 pub(super) async fn run(paths: &AppPaths, settings: Settings, command: ConnectCommand) -> ExitCode {
+    // No key goes to an address from a settings file that was not read as written.
+    if let (_, Some(problem)) = Settings::load(paths) {
+        return fail(&crate::settings::problem_error(&problem));
+    }
     let data_dir = paths.data_dir.clone();
     let connected = match command {
         ConnectCommand::Sentry { org, project, url } => match secret_from_stdin("Sentry token") {

@@ -40,7 +40,7 @@ pub async fn connect_registry(
 #[tauri::command]
 #[tracing::instrument(skip(state, api_key), err(level = "warn"))]
 pub async fn connect_render(state: State<'_, AppState>, api_key: String) -> Result<RenderConnection, AppError> {
-    accounts::connect_render(state.paths.data_dir.clone(), &state.settings, api_key).await
+    accounts::connect_render(state.paths.data_dir.clone(), state.trusted_settings()?, api_key).await
 }
 
 /// Remembers the Render service releases deploy to.
@@ -93,7 +93,13 @@ pub async fn connect_circleci(
     token: String,
     project_slug: String,
 ) -> Result<Account, AppError> {
-    accounts::connect_circleci(state.paths.data_dir.clone(), &state.settings, token, &project_slug).await
+    accounts::connect_circleci(
+        state.paths.data_dir.clone(),
+        state.trusted_settings()?,
+        token,
+        &project_slug,
+    )
+    .await
 }
 
 /// Deletes an account and its secret.
@@ -107,5 +113,5 @@ pub async fn remove_account(state: State<'_, AppState>, service: Service, accoun
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn check_all_accounts(state: State<'_, AppState>) -> Result<Vec<AccountCheck>, AppError> {
-    accounts::check_all(state.paths.data_dir.clone(), &state.settings).await
+    accounts::check_all(state.paths.data_dir.clone(), state.trusted_settings()?).await
 }

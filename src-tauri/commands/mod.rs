@@ -57,6 +57,15 @@ impl AppState {
 
     /// What the pipeline needs; an error when the ledger could not be opened, for a release
     /// that cannot be recorded does not run.
+    /// The settings, unless `settings.json` cannot be trusted: no key is sent to an address
+    /// from a file that was not read as written.
+    pub fn trusted_settings(&self) -> Result<&Settings, AppError> {
+        match &self.settings_problem {
+            Some(problem) => Err(crate::settings::problem_error(problem)),
+            None => Ok(&self.settings),
+        }
+    }
+
     pub fn release_context(&self) -> Result<Context, AppError> {
         if let Some(problem) = &self.settings_problem {
             return Err(crate::settings::problem_error(problem));

@@ -36,6 +36,26 @@ pub async fn resume(
         )
     })?;
     refuse_unless_resumable(&source)?;
+    // A later release of the project (this one resumed, or a new one) supersedes it: resuming
+    // would put older work over newer.
+    let later = context.ledger.list(&crate::history::HistoryFilter {
+        project_path: Some(source.project_path.clone()),
+        limit: Some(1),
+        ..crate::history::HistoryFilter::default()
+    })?;
+    if let Some(newest) = later.first().filter(|newest| newest.id != source.id) {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "Release {} was followed by release {} ({}): resuming it would ship older work over newer.",
+                source.id,
+                newest.id,
+                newest.outcome.as_str()
+            ),
+            "Release the project again, or roll back to a release that went live, instead.",
+        )
+        .with_action(ErrorAction::ReviewPlan));
+    }
     let image_id = source.image_id.clone().unwrap_or_default();
     let engine = docker::connect().map_err(AppError::from)?;
     if engine.inspect_image(&image_id).await.is_err() {
@@ -91,6 +111,14 @@ pub async fn resume(
         ..Ending::default()
     };
     recorder.note(&ending);
+    // The tag may have moved since (a later build of the same commit): it is put back on the
+    // very image whose checks are carried over before anything ships.
+    if let Err(error) = docker::tag(&engine, &image_id, &reference).await {
+        let error = AppError::from(error);
+        let summary = recorder.fail_with(Step::Push, StepState::Failed, "Tagging failed: ", error.clone());
+        let (outcome, ending) = deploy::StepFailure::from_error(summary, error).ending(ending);
+        return conclude(context, &recorder, &new_id, &reference.full(), outcome, ending, &sink);
+    }
     // Skipped by itself when the registry already holds this very image.
     let image = ImageToPush {
         reference: &reference,
@@ -102,7 +130,8 @@ pub async fn resume(
         return conclude(context, &recorder, &new_id, &reference.full(), outcome, ending, &sink);
     }
     let shipped = Shipped {
-        run: reference.full(),
+        // Locally, the very image by its id, as a rollback runs it.
+        run: image_id.clone(),
         reference: reference.clone(),
         digest: ending.digest.clone(),
     };

@@ -83,8 +83,13 @@ pub fn probe_keyring() -> Result<String, KeyringError> {
     if let Err(error) = keyring::Entry::store_status() {
         return Err(KeyringError::Missing(error.to_string()));
     }
-    let entry = keyring::Entry::new(KEYRING_SERVICE, "doctor-probe")?;
-    let nonce = format!("probe-{}", std::process::id());
+    // One probe at a time, each with its own entry: the plan and the window's status may ask
+    // together, and one must never delete the other's entry.
+    static ONE_AT_A_TIME: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+    let mut count = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *count += 1;
+    let nonce = format!("probe-{}-{}", std::process::id(), *count);
+    let entry = keyring::Entry::new(KEYRING_SERVICE, &format!("doctor-{nonce}"))?;
     entry.set_password(&nonce)?;
     let read = entry.get_password()?;
     entry.delete_credential()?;

@@ -434,3 +434,36 @@ fn a_release_without_an_engine_is_refused_up_front_with_the_hint() -> TestResult
     }
     Ok(())
 }
+
+/// A token is never sent over plain http to another machine: connecting Sentry at such an
+/// address is refused before any call, and nothing is kept.
+#[test]
+fn a_sentry_address_without_https_is_refused_before_the_token_travels() -> TestResult {
+    use std::io::Write;
+    let data = tempfile::tempdir()?;
+    let mut child = Command::new(slipway_binary())
+        .args([
+            "accounts",
+            "connect",
+            "sentry",
+            "--org",
+            "acme",
+            "--project",
+            "web",
+            "--url",
+            "http://sentry.example.test/api/0",
+        ])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    child.stdin.take().ok_or("stdin")?.write_all(b"sntrys_plain_http")?;
+    let output = child.wait_with_output()?;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("That Sentry address cannot be used"), "{stderr}");
+    assert!(stderr.contains("only sent over https"), "{stderr}");
+    assert!(!data.path().join("accounts.json").exists(), "nothing was kept");
+    Ok(())
+}

@@ -560,7 +560,25 @@ async fn an_interrupted_release_resumes_without_redoing_what_is_done() -> TestRe
     assert_eq!(stored.digest, built.digest);
     let url = resumed.url.clone().ok_or("a live resume has a URL")?;
     assert_eq!(fetch(&url).await?.0, 200);
+    let running = slipway::docker::connect()?
+        .inspect_container(&project::container_name(&fixture.root), None)
+        .await?;
+    assert_eq!(
+        running.image, built.image_id,
+        "the very image whose checks were carried over"
+    );
     remove_project_containers(&fixture.root).await?;
+
+    // Resumed once, it is superseded: resuming it again would ship older work over newer.
+    let again = pipeline::resume(&fixture.context, &died.id, &CancellationToken::new(), Arc::new(|_| {}))
+        .await
+        .err()
+        .ok_or("a superseded release is not resumed again")?;
+    assert!(
+        again.message.contains("resuming it would ship older work over newer"),
+        "{}",
+        again.message
+    );
 
     // Interrupted in its tests: nothing can be trusted, so it is refused, and nothing recorded.
     let early = slipway::history::NewRelease {

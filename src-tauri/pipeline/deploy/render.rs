@@ -9,7 +9,7 @@ use super::{DeployResult, Deployer, Shipped, StepFailure};
 use crate::accounts;
 use crate::docker::{ImageReference, Registry};
 use crate::error::{AppError, ErrorKind};
-use crate::history::{Ending, ReleaseRecord, StepState};
+use crate::history::{Ending, Outcome, ReleaseRecord, StepState};
 use crate::pipeline::recorder::Recorder;
 use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
 use crate::pipeline::{Context, Plan, ReleaseEvent, Step};
@@ -284,6 +284,8 @@ async fn follow_and_verify(
         wait = (wait * 3 / 2).min(LONGEST_POLL);
         deploy = match client.deploy(service_id, &deploy.id).await {
             Ok(now) => now,
+            // Cancelled while the client waited to ask again: cancel the deploy on Render.
+            Err(_) if cancel.is_cancelled() => return cancelled(client, service_id, deploy, recorder).await,
             // Render stopped answering (after the client's retries): the deploy's last known
             // status is kept, and the person told it may still finish.
             Err(error) => {
@@ -325,12 +327,19 @@ async fn follow_and_verify(
             note: None,
         });
     };
-    verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await?;
+    // Render made the deploy live: a cancel now stops the check, not the deploy.
+    let note = match verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await {
+        Ok(()) => None,
+        Err(failure) if failure.outcome == Outcome::Canceled => {
+            Some("Live: cancelled during the live check, after Render had made the deploy live.".to_owned())
+        }
+        Err(failure) => return Err(failure),
+    };
     Ok(DeployResult {
         url: Some(url),
         deploy_id: Some(deploy.id),
         deploy_status: Some(deploy.status),
-        note: None,
+        note,
     })
 }
 
