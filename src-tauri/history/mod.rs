@@ -535,7 +535,7 @@ impl Ledger {
 
     /// Ends a release: its outcome, and every step still pending or running gets `leftover`.
     pub fn finish(&self, release_id: &str, outcome: Outcome, ending: &Ending) -> Result<(), HistoryError> {
-        self.flush_lines()?;
+        // How it ended first: on a full disk the outcome matters more than the last log lines.
         self.note(release_id, ending)?;
         // A step that was running ends as the release did; one that never started says so:
         // skipped after a failure or a cancel, still "not started" when the process died.
@@ -561,7 +561,11 @@ impl Ledger {
             )?;
             transaction.execute(UPDATE_STRIP, [release_id])?;
             transaction.commit()
-        })
+        })?;
+        if let Err(error) = self.flush_lines() {
+            tracing::warn!(%error, release = release_id, "the release's last log lines could not be kept");
+        }
+        Ok(())
     }
 
     /// Releases recorded as running for the project at `project_path`.

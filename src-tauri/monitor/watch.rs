@@ -79,7 +79,8 @@ pub async fn watch(
     cancel: &CancellationToken,
     sink: WatchSink,
 ) -> Result<WatchSummary, AppError> {
-    let sentry = connection(request.data_dir.clone()).await?;
+    let mut sentry = connection(request.data_dir.clone()).await?;
+    sentry.client = sentry.client.cancelled_by(cancel.clone());
     let until = chrono::Utc::now() + chrono::Duration::minutes(i64::from(request.minutes));
     sink(WatchEvent::Started {
         release_id: request.release_id.clone(),
@@ -99,11 +100,12 @@ pub async fn watch(
     let mut failures = 0;
     let ended = loop {
         let mut wait = request.every;
-        match sentry
-            .client
-            .issues(&sentry.organization, &sentry.project, &query)
-            .await
-        {
+        // Stopping ends the ask under way too, not only the wait between two.
+        let asked = tokio::select! {
+            () = cancel.cancelled() => break ("stopped", None),
+            asked = sentry.client.issues(&sentry.organization, &sentry.project, &query) => asked,
+        };
+        match asked {
             Ok(page) => {
                 failures = 0;
                 for issue in page.issues {

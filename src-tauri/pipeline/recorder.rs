@@ -40,6 +40,10 @@ impl Recorder {
     /// release's end; returns the summary shown.
     pub(super) fn fail_with(&self, step: Step, state: StepState, context: &str, error: AppError) -> String {
         let summary = format!("{context}{}", error.message);
+        // The raw cause (what the engine or the service said) stays in the step's log.
+        if let Some(detail) = &error.detail {
+            self.log(step, detail);
+        }
         if let Ok(mut first) = self.first_error.lock() {
             first.get_or_insert(error);
         }

@@ -143,6 +143,7 @@ pub async fn resume(
                 settings: &scanned.settings,
                 container: plan.service.clone().unwrap_or_default(),
                 release_id: &new_id,
+                commit: source.commit.clone(),
             }
             .deploy(&shipped, &recorder, cancel)
             .await

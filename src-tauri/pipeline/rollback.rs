@@ -106,6 +106,7 @@ pub async fn rollback(
                 settings,
                 container: project::container_name(root),
                 release_id: &release_id,
+                commit: source.commit.clone(),
             }
             .roll_back(&source, &recorder, cancel)
             .await

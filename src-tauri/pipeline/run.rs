@@ -324,6 +324,7 @@ async fn run_steps(
                 settings,
                 container: plan.service.clone().unwrap_or_else(|| "slipway-app".to_owned()),
                 release_id,
+                commit: plan.commit.clone(),
             }
             .deploy(&shipped, recorder, cancel)
             .await

@@ -27,7 +27,16 @@ pub(super) fn environment(settings: &ProjectSettings, target: Target) -> String 
 /// The release name the app reports: the setting (`{commit}` for the full commit id), else
 /// the full commit id; `None` outside git with no setting.
 pub(super) async fn version(root: &Path, settings: &ProjectSettings) -> Option<String> {
-    let commit = project::full_commit(root).await;
+    version_of(root, settings, None).await
+}
+
+/// The release name of the release made from `commit` (its short id, as the ledger keeps it),
+/// else of what is checked out now.
+pub(super) async fn version_of(root: &Path, settings: &ProjectSettings, commit: Option<&str>) -> Option<String> {
+    let commit = match commit {
+        Some(short) => project::full_commit_of(root, short).await,
+        None => project::full_commit(root).await,
+    };
     match settings
         .sentry_release
         .as_deref()

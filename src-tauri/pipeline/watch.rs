@@ -48,14 +48,17 @@ pub async fn watch_release(
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
     let (settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
-    let version = sentry::version(root, &settings).await.ok_or_else(|| {
-        AppError::new(
-            ErrorKind::Precondition,
-            "The project has no commit to name its release after in Sentry.",
-            "Set the release name your app reports to Sentry in the project's settings.",
-        )
-        .with_action(crate::error::ErrorAction::OpenProjectSettings)
-    })?;
+    // The name of the release watched, from its commit, not from what is checked out now.
+    let version = sentry::version_of(root, &settings, release.commit.as_deref())
+        .await
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Precondition,
+                "The project has no commit to name its release after in Sentry.",
+                "Set the release name your app reports to Sentry in the project's settings.",
+            )
+            .with_action(crate::error::ErrorAction::OpenProjectSettings)
+        })?;
     let target = if release.target == Target::Render.as_str() {
         Target::Render
     } else {

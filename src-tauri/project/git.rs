@@ -36,6 +36,15 @@ pub async fn full_commit(folder: &Path) -> Option<String> {
     run_git(folder, &["rev-parse", "HEAD"]).await
 }
 
+/// The full id of `commit` (a short id a release recorded), as Sentry's SDKs name it.
+pub async fn full_commit_of(folder: &Path, commit: &str) -> Option<String> {
+    run_git(
+        folder,
+        &["rev-parse", "--verify", "--quiet", &format!("{commit}^{{commit}}")],
+    )
+    .await
+}
+
 /// Everything a release records about the working copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -26,7 +26,7 @@ pub use blueprint::{read_blueprint, Blueprint};
 pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, LintTool, PythonEnv};
 pub use files::{decode_text, is_virtualenv};
 pub use gates::{Gate, GateKind, SkippedCommand};
-pub use git::{full_commit, git_details, git_state, GitDetails, GitState};
+pub use git::{full_commit, full_commit_of, git_details, git_state, GitDetails, GitState};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{

@@ -51,6 +51,13 @@ impl SentryClient {
         })
     }
 
+    /// The client whose waits between tries (Sentry's rate limits) end when `cancel` fires.
+    pub fn cancelled_by(self, cancel: tokio_util::sync::CancellationToken) -> Self {
+        Self {
+            api: self.api.cancelled_by(cancel),
+        }
+    }
+
     /// Every project of the organization, following the `Link` header page by page.
     pub async fn projects(&self, organization: &str) -> Result<Vec<SentryProject>, ApiError> {
         let mut all = Vec::new();

@@ -57,6 +57,13 @@ async fn a_live_release_is_recorded_in_sentry_and_watched() -> TestResult {
         Some(StepState::Passed)
     );
 
+    // A later commit checked out meanwhile: the watch still follows the release's own name.
+    let committed = std::process::Command::new("git")
+        .args(["-C", &fixture.root.display().to_string(), "commit", "-q", "--allow-empty", "-m", "later"])
+        .status()?;
+    assert!(committed.success());
+    assert_ne!(full_commit(&fixture.root)?, version);
+
     // The watch: nothing new at first; an issue first seen in this release arrives.
     let found = Arc::new(Mutex::new(Vec::new()));
     let seen = found.clone();

@@ -21,6 +21,9 @@ pub(in crate::pipeline) struct LocalDeployer<'a> {
     /// The container's name: one per project, replaced by each deploy.
     pub container: String,
     pub release_id: &'a str,
+    /// The commit the image was built from (a rollback's is its source's), for the release
+    /// name the app reports to Sentry.
+    pub commit: Option<String>,
 }
 
 impl Deployer for LocalDeployer<'_> {
@@ -68,7 +71,7 @@ impl Deployer for LocalDeployer<'_> {
         }
         // The app's Sentry SDK then reports the release and environment the Sentry step records.
         if !settings.env.contains_key("SENTRY_RELEASE") {
-            if let Some(version) = crate::pipeline::sentry::version(root, settings).await {
+            if let Some(version) = crate::pipeline::sentry::version_of(root, settings, self.commit.as_deref()).await {
                 env.push(("SENTRY_RELEASE".to_owned(), version));
             }
         }
@@ -91,8 +94,12 @@ impl Deployer for LocalDeployer<'_> {
             Ok(running) => running,
             Err(error) => {
                 let error = AppError::from(error);
-                let message = format!("The container did not start: {}", error.message);
-                recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+                let message = recorder.fail_with(
+                    Step::Deploy,
+                    StepState::Failed,
+                    "The container did not start: ",
+                    error.clone(),
+                );
                 return Err(StepFailure::from_error(message, error));
             }
         };

@@ -116,6 +116,9 @@ fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
         recorder.step(Step::Deploy, StepState::Canceled, None);
         return StepFailure::canceled();
     }
+    if let Some(detail) = &error.detail {
+        recorder.log(Step::Deploy, detail);
+    }
     let message = format!("Render: {}", error.message);
     recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
     StepFailure::from_error(message, error)
