@@ -29,7 +29,7 @@ async fn cancel_when(
     };
     let (summary, reached) = tokio::join!(running, watcher);
     if !reached {
-        return Err("the release never reached the step to cancel".into());
+        return Err(format!("the release never reached the step to cancel; it ended: {summary:?}").into());
     }
     Ok((summary?, events))
 }
