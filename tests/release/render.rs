@@ -25,6 +25,35 @@ async fn render_setup(name: &str, script: DeployScript) -> Result<RenderSetup, B
     Ok(RenderSetup { fixture, render })
 }
 
+/// A Render release of `setup`, cancelled as soon as its deploy reports `status`.
+async fn render_release_cancelled_at(
+    setup: &RenderSetup,
+    status: &str,
+) -> Result<ReleaseSummary, slipway::error::AppError> {
+    let events = Arc::new(Events::default());
+    let cancel = CancellationToken::new();
+    let options = ReleaseOptions {
+        target: Some(Target::Render),
+        confirm_dirty: false,
+        confirmed_plan: None,
+    };
+    let running = pipeline::release(
+        &setup.fixture.context,
+        &setup.fixture.root,
+        &options,
+        &cancel,
+        events.sink(),
+    );
+    let watcher = async {
+        while !deploy_statuses(&events).iter().any(|seen| seen == status) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        cancel.cancel();
+    };
+    let (summary, ()) = tokio::join!(running, watcher);
+    summary
+}
+
 fn deploy_statuses(events: &Events) -> Vec<String> {
     events
         .all()
@@ -200,31 +229,7 @@ async fn a_cancel_during_renders_rate_limit_wait_ends_it_and_sends_nothing() -> 
 #[tokio::test]
 async fn cancelling_a_render_deploy_cancels_it_on_render() -> TestResult {
     let setup = render_setup("render-cancel", DeployScript::new(201, &["update_in_progress"])).await?;
-    let events = Arc::new(Events::default());
-    let cancel = CancellationToken::new();
-    let options = ReleaseOptions {
-        target: Some(Target::Render),
-        confirm_dirty: false,
-        confirmed_plan: None,
-    };
-    let running = pipeline::release(
-        &setup.fixture.context,
-        &setup.fixture.root,
-        &options,
-        &cancel,
-        events.sink(),
-    );
-    let watcher = async {
-        while !deploy_statuses(&events)
-            .iter()
-            .any(|status| status == "update_in_progress")
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        cancel.cancel();
-    };
-    let (summary, ()) = tokio::join!(running, watcher);
-    let summary = summary?;
+    let summary = render_release_cancelled_at(&setup, "update_in_progress").await?;
     assert_eq!(summary.outcome, Outcome::Canceled);
     assert_eq!(
         summary.deploy_id.as_deref(),
@@ -250,31 +255,7 @@ async fn a_cancel_that_comes_too_late_records_the_release_live() -> TestResult {
     let mut script = DeployScript::new(201, &["update_in_progress", "live"]);
     script.cancel_too_late = true;
     let setup = render_setup("render-late-cancel", script).await?;
-    let events = Arc::new(Events::default());
-    let cancel = CancellationToken::new();
-    let options = ReleaseOptions {
-        target: Some(Target::Render),
-        confirm_dirty: false,
-        confirmed_plan: None,
-    };
-    let running = pipeline::release(
-        &setup.fixture.context,
-        &setup.fixture.root,
-        &options,
-        &cancel,
-        events.sink(),
-    );
-    let watcher = async {
-        while !deploy_statuses(&events)
-            .iter()
-            .any(|status| status == "update_in_progress")
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        cancel.cancel();
-    };
-    let (summary, ()) = tokio::join!(running, watcher);
-    let summary = summary?;
+    let summary = render_release_cancelled_at(&setup, "update_in_progress").await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
     let message = summary.message.clone().unwrap_or_default();
     assert!(message.contains("the cancel came too late"), "{message}");

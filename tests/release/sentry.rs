@@ -59,7 +59,15 @@ async fn a_live_release_is_recorded_in_sentry_and_watched() -> TestResult {
 
     // A later commit checked out meanwhile: the watch still follows the release's own name.
     let committed = std::process::Command::new("git")
-        .args(["-C", &fixture.root.display().to_string(), "commit", "-q", "--allow-empty", "-m", "later"])
+        .args([
+            "-C",
+            &fixture.root.display().to_string(),
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "later",
+        ])
         .status()?;
     assert!(committed.success());
     assert_ne!(full_commit(&fixture.root)?, version);
