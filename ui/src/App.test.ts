@@ -94,7 +94,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       case "list_accounts":
         return accounts;
       case "connect_registry": {
-        const registry = account("registry", String(payload.server) || "docker.io", { username: String(payload.username) });
+        const registry = account("registry", String(payload.server) || "registry.example.test", { username: String(payload.username) });
         accounts = [...accounts, registry];
         return registry;
       }
@@ -534,7 +534,7 @@ describe("the first-run guide", () => {
     await user.type(within(hub).getByLabelText("Username"), "ann");
     await user.type(within(hub).getByLabelText("Access token"), "dckr_pat_x");
     await user.click(within(hub).getByRole("button", { name: "Check and save" }));
-    expect(await within(hub).findByTestId("connected-registry")).toHaveTextContent("docker.io as ann");
+    expect(await within(hub).findByTestId("connected-registry")).toHaveTextContent("registry.example.test as ann");
     expect(calls).toContain("connect_registry");
     await user.click(within(guide()).getByRole("button", { name: "Next" }));
 

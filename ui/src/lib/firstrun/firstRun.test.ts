@@ -3,7 +3,7 @@ import { SlipwayError, type Account, type ProjectDetails, type RecentProject } f
 import { FIRST_RUN_KEY, FirstRunStore, folderProblem, type FirstRunApi } from "./firstRun.svelte";
 
 const recent: RecentProject = { name: "lettings", path: "/home/ann/lettings", openedAt: "2026-11-24T10:00:00Z" };
-const account = { service: "registry", account: "docker.io" } as Account;
+const account = { service: "registry", account: "registry.example.test" } as Account;
 
 /** Storage as the window keeps it, in memory. */
 function memory(initial: Record<string, string> = {}) {

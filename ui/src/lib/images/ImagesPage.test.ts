@@ -145,8 +145,8 @@ describe("the images page", () => {
   it("asks to connect a registry it may not ask, rather than claiming it is empty", async () => {
     const hub: ImagesOverview = {
       ...overview,
-      repository: "docker.io/ann/shop",
-      destination: { target: "render", name: "docker.io/ann/shop", registry: "Docker Hub", canListTags: false, setting: null },
+      repository: "registry.example.test/ann/shop",
+      destination: { target: "render", name: "registry.example.test/ann/shop", registry: "Docker Hub", canListTags: false, setting: null },
       remote: null,
     };
     const { api } = fakeApi(hub);

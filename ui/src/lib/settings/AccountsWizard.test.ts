@@ -19,12 +19,12 @@ function fakeBackend() {
     listAccounts: async () => accounts,
     connectRegistry: async (server, username, token) => {
       sent.push(token);
-      if (!token.startsWith("good-")) throw new SlipwayError({ kind: "registryAuth", message: `${server || "docker.io"} refused the login`, hint: "Re-enter the registry username and access token in Settings." });
-      return keep(account("registry", server || "docker.io", { username, scopes: ["pull", "push"] }));
+      if (!token.startsWith("good-")) throw new SlipwayError({ kind: "registryAuth", message: `${server || "registry.example.test"} refused the login`, hint: "Re-enter the registry username and access token in Settings." });
+      return keep(account("registry", server || "registry.example.test", { username, scopes: ["pull", "push"] }));
     },
     connectRender: async (key) => {
       sent.push(key);
-      return { account: keep(account("render", "default", { username: "Ann's team" })), services: [{ id: "srv-1", name: "web", type: "web_service", image: "docker.io/ann/web:latest", url: null }] };
+      return { account: keep(account("render", "default", { username: "Ann's team" })), services: [{ id: "srv-1", name: "web", type: "web_service", image: "registry.example.test/ann/web:latest", url: null }] };
     },
     chooseRenderService: async (id, image) => keep(account("render", "default", { project: id, organization: image })),
     connectRenderHook: async (url) => keep(account("render", "deploy-hook", { project: url.length > 0 ? "srv-1" : null })),
@@ -78,7 +78,7 @@ describe("the accounts wizard", () => {
     await user.type(within(registry).getByLabelText("Access token"), "good-token");
     await user.click(within(registry).getByRole("button", { name: "Check and save" }));
     const connected = await within(registry).findByTestId("connected-registry");
-    expect(connected).toHaveTextContent("docker.io as ann");
+    expect(connected).toHaveTextContent("registry.example.test as ann");
     expect(connected).toHaveTextContent("pull, push");
     expect(within(registry).queryByLabelText("Access token")).not.toBeInTheDocument();
     expect(document.body.innerHTML).not.toContain("good-token");
@@ -121,7 +121,7 @@ describe("the accounts wizard", () => {
     await user.type(within(renderStep).getByLabelText("API key"), "good-render");
     await user.click(within(renderStep).getByRole("button", { name: "Check and save" }));
     const services = await within(renderStep).findByRole("list", { name: "Render services" });
-    expect(services).toHaveTextContent("docker.io/ann/web:latest");
+    expect(services).toHaveTextContent("registry.example.test/ann/web:latest");
     await user.click(within(services).getByRole("button", { name: "web" }));
     await user.click(screen.getByRole("button", { name: "Check all" }));
     const checks = await screen.findByRole("list", { name: "Account checks" });
@@ -157,12 +157,12 @@ describe("the accounts wizard", () => {
     await user.click(within(registry).getByRole("button", { name: "Check and save" }));
     await within(registry).findByTestId("connected-registry");
     // What was just saved stays in view; the next service waits for the person.
-    expect(within(registry).getByRole("button", { expanded: true })).toHaveTextContent("Connected: docker.io as ann");
+    expect(within(registry).getByRole("button", { expanded: true })).toHaveTextContent("Connected: registry.example.test as ann");
 
     const renderStep = await openService(user, "Render");
     expect(within(renderStep).getByLabelText("API key")).toBeInTheDocument();
     expect(within(registry).queryByLabelText("Access token")).not.toBeInTheDocument();
-    expect(within(registry).getByRole("button", { expanded: false })).toHaveTextContent("Connected: docker.io as ann");
+    expect(within(registry).getByRole("button", { expanded: false })).toHaveTextContent("Connected: registry.example.test as ann");
     // The open one closes again.
     await user.click(within(renderStep).getByRole("button", { expanded: true }));
     expect(screen.queryByRole("button", { name: "Check and save" })).not.toBeInTheDocument();
