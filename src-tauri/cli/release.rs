@@ -75,7 +75,7 @@ pub(super) async fn run_release(
                     }
                     print_json(&value);
                 } else {
-                    print!("{}", render_plan(&plan));
+                    print!("{}", redact(&render_plan(&plan)));
                 }
                 if plan.blockers.is_empty() {
                     ExitCode::SUCCESS

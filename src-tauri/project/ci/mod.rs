@@ -138,6 +138,16 @@ pub fn read_ci(root: &Path) -> CiFindings {
             .to_owned();
         findings.gates[index].version = findings.pin(&package).map(|found| found.value.clone());
     }
+    // The CI's lines are shown (the plan, the window, the CLI): a secret written into one (a
+    // deploy hook's key, a token) is hidden there, as everywhere; what runs is untouched.
+    let shown = |line: &mut String| *line = crate::redact::redact(line).into_owned();
+    findings.skipped.iter_mut().for_each(|skipped| shown(&mut skipped.line));
+    if let Some(test) = findings.test.as_mut() {
+        shown(&mut test.line);
+    }
+    if let Some((_, lint)) = findings.lint.as_mut() {
+        shown(&mut lint.line);
+    }
     findings
 }
 
@@ -802,6 +812,26 @@ fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deploy_hooks_key_in_a_ci_line_is_hidden_where_the_line_is_shown() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join(".circleci"))?;
+        std::fs::write(
+            dir.path().join(".circleci/config.yml"),
+            "version: 2.1\njobs:\n  build:\n    steps:\n      - run: pytest\n      - run: curl -X GET https://api.render.com/deploy/srv-abc?key=hookKey12345\n",
+        )?;
+        let findings = read_ci(dir.path());
+        let hook = findings
+            .skipped
+            .iter()
+            .find(|skipped| skipped.line.contains("deploy/srv-abc"))
+            .map(|skipped| skipped.line.clone())
+            .unwrap_or_default();
+        assert!(!hook.contains("hookKey12345"), "{hook}");
+        assert!(hook.contains(crate::redact::REDACTED), "{hook}");
+        Ok(())
+    }
 
     const CIRCLE: &str = r#"
 version: 2.1
