@@ -99,6 +99,7 @@ pub fn render() -> String {
         decl::<pipeline::AppAction>(&cfg),
         decl::<pipeline::Target>(&cfg),
         decl::<pipeline::Step>(&cfg),
+        decl::<pipeline::CachedGate>(&cfg),
         decl::<pipeline::PlannedStep>(&cfg),
         decl::<pipeline::Plan>(&cfg),
         decl::<pipeline::ReleaseOptions>(&cfg),

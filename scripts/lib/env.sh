@@ -70,6 +70,18 @@ ensure_tauri_driver() {
   fi
 }
 
+# uv for the tests, installed once into the test folder from PyPI: every check test would
+# otherwise fetch its own into its fresh data folder (one test does, on purpose).
+ensure_test_uv() {
+  local dir="$SLIPWAY_ENV_DIR/uv"
+  if [ ! -x "$dir/bin/uv" ]; then
+    say "installing uv for the tests"
+    python3 -m venv --clear "$dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check uv
+  fi
+  export SLIPWAY_UV="$dir/bin/uv"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
@@ -16,7 +16,7 @@ use super::{now_ms, CheckEvent, CheckOutcome, ChecksError, EventSink};
 use crate::project::{Gate, GateKind, ProjectSettings};
 
 /// What one gate found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GateReport {
     pub id: String,

@@ -12,6 +12,7 @@
 #[cfg(test)]
 mod fuzz;
 mod gate;
+mod installer;
 mod lint;
 mod process;
 mod pyenv;
@@ -22,17 +23,18 @@ mod run;
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
 pub use gate::{run_gate, skipped_after_tests, GateReport};
+pub use installer::UV_VARIABLE;
 pub use process::{
     end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,
 };
-pub use pyenv::{prepare_env, PreparedEnv};
+pub use pyenv::{expected_venv, prepare_env, project_secrets, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};
 
@@ -43,7 +45,7 @@ pub enum CheckKind {
     Lint,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum CheckOutcome {
     Passed,
@@ -57,7 +59,7 @@ pub enum CheckOutcome {
     Skipped,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TestCounts {
     pub passed: u32,
@@ -76,7 +78,7 @@ impl std::fmt::Display for TestCounts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TestFailure {
     /// pytest's node id, `tests/test_x.py::TestY::test_z`.
@@ -85,7 +87,7 @@ pub struct TestFailure {
     pub traceback: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TestReport {
     pub outcome: CheckOutcome,
@@ -100,7 +102,7 @@ pub struct TestReport {
     pub duration_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Violation {
     pub path: String,
@@ -110,7 +112,7 @@ pub struct Violation {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LintReport {
     pub tool: LintTool,

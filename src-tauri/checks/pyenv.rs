@@ -9,6 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
+use super::installer::{self, Packager};
 use super::process::{supervise, ProcessSpec};
 use super::{now_ms, python, requirements, CheckEvent, ChecksError, EventSink};
 use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
@@ -45,8 +46,41 @@ fn secret_values(
     Ok(values)
 }
 
+/// The project's secret values from the keyring, read off the async runtime (the keyring
+/// answers over D-Bus and may block).
+pub async fn project_secrets(
+    root: &Path,
+    settings: &ProjectSettings,
+    data_dir: &Path,
+) -> Result<Vec<(String, std::sync::Arc<Secret>)>, ChecksError> {
+    let (root, settings, data_dir) = (root.to_path_buf(), settings.clone(), data_dir.to_path_buf());
+    tokio::task::spawn_blocking(move || secret_values(&root, &settings, &data_dir))
+        .await
+        .map_err(|error| ChecksError::TempFile(error.to_string()))?
+}
+
+/// The environment a run would use, without making or changing anything: the project's
+/// own virtualenv when it has every tool, else Slipway's. The gate cache reads its versions.
+pub fn expected_venv(root: &Path, settings: &ProjectSettings, data_dir: &Path) -> PathBuf {
+    let own = settings
+        .venv
+        .as_deref()
+        .map(PathBuf::from)
+        .filter(|path| is_virtualenv(path))
+        .map(|venv| PreparedEnv {
+            venv,
+            managed: false,
+            scratch: PathBuf::new(),
+            secrets: Vec::new(),
+        });
+    match own {
+        Some(env) if missing_tools(&env, settings).is_empty() => env.venv,
+        _ => data_dir.join("venvs").join(project_id(root)),
+    }
+}
+
 /// One pip install may take this long (a big requirements file on a slow mirror).
-const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(super) const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const FINGERPRINT_FILE: &str = ".slipway-fingerprint";
 
 /// A ready environment.
@@ -100,13 +134,7 @@ pub async fn prepare_env(
     let say = |message: String| sink(CheckEvent::Setup { message });
     let scratch = data_dir.join("scratch").join(project_id(root));
     std::fs::create_dir_all(&scratch).map_err(|error| ChecksError::TempFile(error.to_string()))?;
-    // The keyring answers over D-Bus and may block: off the async runtime.
-    let secrets = {
-        let (root, settings, data_dir) = (root.to_path_buf(), settings.clone(), data_dir.to_path_buf());
-        tokio::task::spawn_blocking(move || secret_values(&root, &settings, &data_dir))
-            .await
-            .map_err(|error| ChecksError::TempFile(error.to_string()))??
-    };
+    let secrets = project_secrets(root, settings, data_dir).await?;
     if let Some(own) = settings
         .venv
         .as_deref()
@@ -155,43 +183,27 @@ pub async fn prepare_env(
             interpreter.version_text()
         ));
         // The gates may have changed since: their tools are checked every time (cheap).
-        ensure_tools(root, &env, settings, cancel, sink).await?;
+        ensure_tools(root, &env, settings, None, data_dir, cancel, sink).await?;
         return Ok(env);
     }
+    let packager = installer::choose(data_dir, &interpreter.path, cancel, sink).await;
     say(format!(
-        "Creating a Python environment in {} with Python {} ({})",
+        "Creating a Python environment in {} with Python {} ({}), installing with {}",
         env.venv.display(),
         interpreter.version_text(),
-        interpreter.path.display()
+        interpreter.path.display(),
+        packager.name()
     ));
-    run_step(
-        "creating the virtualenv",
-        ProcessSpec {
-            program: interpreter.path.display().to_string(),
-            args: vec![
-                "-m".into(),
-                "venv".into(),
-                "--clear".into(),
-                env.venv.display().to_string(),
-            ],
-            cwd: root.to_path_buf(),
-            env: Vec::new(),
-            timeout: INSTALL_TIMEOUT,
-        },
-        cancel,
-        sink,
-    )
-    .await?;
-    install_project(root, python, &install_from, &env, cancel, sink).await?;
+    let packager = create_venv(root, &interpreter.path, &env, packager, cancel, sink).await?;
+    install_project(root, python, &install_from, &env, &packager, cancel, sink).await?;
     if !python.packages.is_empty() {
         sink(CheckEvent::Setup {
             message: format!("Installing what the CI installs by name: {}", python.packages.join(" ")),
         });
-        let mut args = vec!["install"];
-        args.extend(python.packages.iter().map(String::as_str));
-        pip(root, &env, &args, cancel, sink).await?;
+        let args: Vec<&str> = python.packages.iter().map(String::as_str).collect();
+        install(root, &env, &packager, &args, cancel, sink).await?;
     }
-    ensure_tools(root, &env, settings, cancel, sink).await?;
+    ensure_tools(root, &env, settings, Some(&packager), data_dir, cancel, sink).await?;
     std::fs::write(&stamp, fingerprint).map_err(|error| ChecksError::TempFile(error.to_string()))?;
     say("The Python environment is ready".to_owned());
     Ok(env)
@@ -223,9 +235,11 @@ fn fingerprint(
 }
 
 /// Writes requirement lines to a file in the environment and pip installs them.
+#[allow(clippy::too_many_arguments)] // the environment, its installer and the run's sink
 async fn install_lines(
     root: &Path,
     env: &PreparedEnv,
+    packager: &Packager,
     what: &str,
     lines: Result<Vec<String>, String>,
     cancel: &CancellationToken,
@@ -243,7 +257,7 @@ async fn install_lines(
     }
     let file = env.venv.join(".slipway-requirements.txt");
     std::fs::write(&file, lines.join("\n")).map_err(|error| ChecksError::TempFile(error.to_string()))?;
-    pip(root, env, &["install", "-r", &file.display().to_string()], cancel, sink).await
+    install(root, env, packager, &["-r", &file.display().to_string()], cancel, sink).await
 }
 
 async fn install_project(
@@ -251,6 +265,7 @@ async fn install_project(
     python: &PythonEnv,
     install_from: &[String],
     env: &PreparedEnv,
+    packager: &Packager,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
@@ -287,10 +302,11 @@ async fn install_project(
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
-                pip(
+                install(
                     &cwd,
                     env,
-                    &["install", "-r", &requirement_file.display().to_string()],
+                    packager,
+                    &["-r", &requirement_file.display().to_string()],
                     cancel,
                     sink,
                 )
@@ -314,17 +330,21 @@ async fn install_project(
                     requirements::pyproject_requirements(root, &python.extras, &python.groups),
                 ),
             };
-            install_lines(root, env, what, lines, cancel, sink).await
+            install_lines(root, env, packager, what, lines, cancel, sink).await
         }
     }
 }
 
 /// Installs pytest and the linter when the environment lacks them, the linter at the
 /// project's pinned version: its rules and config reading differ between versions.
+/// `packager` is the one the environment was just made with; for one reused it is chosen
+/// only when something is missing (uv is fetched only when there is work for it).
 async fn ensure_tools(
     root: &Path,
     env: &PreparedEnv,
     settings: &ProjectSettings,
+    packager: Option<&Packager>,
+    data_dir: &Path,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
@@ -335,9 +355,12 @@ async fn ensure_tools(
     sink(CheckEvent::Setup {
         message: format!("Installing {}", wanted.join(", ")),
     });
-    let mut args = vec!["install"];
-    args.extend(wanted.iter().map(String::as_str));
-    pip(root, env, &args, cancel, sink).await
+    let chosen = match packager {
+        Some(packager) => packager.clone(),
+        None => installer::choose(data_dir, &env.bin_dir().join("python"), cancel, sink).await,
+    };
+    let args: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    install(root, env, &chosen, &args, cancel, sink).await
 }
 
 /// What the checks need that `env` lacks, as pip requirements.
@@ -417,29 +440,86 @@ fn has_distribution(venv: &Path, name: &str, version: &str) -> bool {
     any_dist_info(venv, |found| found == wanted)
 }
 
-async fn pip(
+/// Makes the environment with `packager`; when uv cannot, with Python's own venv (and pip
+/// installs into it then). Returns the installer that goes on.
+async fn create_venv(
+    root: &Path,
+    python: &Path,
+    env: &PreparedEnv,
+    packager: Packager,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<Packager, ChecksError> {
+    let created = run_step(
+        "creating the virtualenv",
+        packager.create(python, &env.venv, root),
+        cancel,
+        sink,
+    )
+    .await;
+    match created {
+        Err(ChecksError::EnvSetup { detail, .. }) if packager != Packager::Pip && !cancel.is_cancelled() => {
+            sink(CheckEvent::Setup {
+                message: format!("uv could not create the environment ({detail}): Python's venv and pip take over"),
+            });
+            run_step(
+                "creating the virtualenv",
+                Packager::Pip.create(python, &env.venv, root),
+                cancel,
+                sink,
+            )
+            .await?;
+            Ok(Packager::Pip)
+        }
+        other => other.map(|()| packager),
+    }
+}
+
+/// `pip install ARGS` into the environment, through `packager`; what uv cannot install, pip
+/// tries before the install is called failed, so uv never fails a check pip would pass.
+async fn install(
     root: &Path,
     env: &PreparedEnv,
+    packager: &Packager,
     args: &[&str],
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
-    let mut all_args = vec!["-m".to_owned(), "pip".to_owned()];
-    all_args.extend(args.iter().map(|arg| (*arg).to_owned()));
-    all_args.extend(["--no-input".to_owned(), "--progress-bar".to_owned(), "off".to_owned()]);
-    run_step(
-        &format!("pip {}", args.join(" ")),
-        ProcessSpec {
-            program: env.bin_dir().join("python").display().to_string(),
-            args: all_args,
-            cwd: root.to_path_buf(),
-            env: env.activation(),
-            timeout: INSTALL_TIMEOUT,
-        },
+    let python = env.bin_dir().join("python");
+    let step = format!("{} install {}", packager.name(), args.join(" "));
+    let done = run_step(
+        &step,
+        packager.install(&python, args, root, env.activation()),
         cancel,
         sink,
     )
-    .await
+    .await;
+    match done {
+        Err(ChecksError::EnvSetup { detail, .. }) if *packager != Packager::Pip && !cancel.is_cancelled() => {
+            sink(CheckEvent::Setup {
+                message: format!("uv could not install it ({detail}): trying pip"),
+            });
+            if !env.bin_dir().join("pip").is_file() {
+                let ensurepip = ProcessSpec {
+                    program: python.display().to_string(),
+                    args: vec!["-m".into(), "ensurepip".into(), "--default-pip".into()],
+                    cwd: root.to_path_buf(),
+                    env: env.activation(),
+                    timeout: INSTALL_TIMEOUT,
+                };
+                run_step("putting pip into the environment", ensurepip, cancel, sink).await?;
+            }
+            let step = format!("pip install {}", args.join(" "));
+            run_step(
+                &step,
+                Packager::Pip.install(&python, args, root, env.activation()),
+                cancel,
+                sink,
+            )
+            .await
+        }
+        other => other,
+    }
 }
 
 async fn run_step(

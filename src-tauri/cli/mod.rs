@@ -86,6 +86,9 @@ pub enum Command {
         /// Go on with uncommitted changes.
         #[arg(long)]
         yes: bool,
+        /// Run every gate, even those that passed before on this very tree.
+        #[arg(long)]
+        no_cache: bool,
         /// Once live, watch Sentry for new issues in this release (exit 1 when some come).
         #[arg(long)]
         watch: bool,
@@ -477,6 +480,7 @@ pub fn run(command: Command) -> ExitCode {
             target,
             dry_run,
             yes,
+            no_cache,
             watch,
             stop_at_first,
             json,
@@ -486,6 +490,7 @@ pub fn run(command: Command) -> ExitCode {
                 target: target.map(Into::into),
                 confirm_dirty: yes,
                 confirmed_plan: None,
+                no_cache,
             };
             let watch = watch.then_some(errors::WatchOptions { stop_at_first });
             let project = project.unwrap_or_default();

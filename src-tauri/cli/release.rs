@@ -257,9 +257,16 @@ fn render_plan(plan: &Plan) -> String {
         text.push_str(&format!("  python  {python}\n"));
     }
     for step in &plan.steps {
-        match &step.skip {
-            Some(why) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),
-            None => text.push_str(&format!("  {:<7} {}\n", step.step.as_str(), step.detail)),
+        match (&step.skip, &step.cached) {
+            (Some(why), _) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),
+            (None, Some(cached)) => text.push_str(&format!(
+                "  {:<7} {} (not run: it passed {} on this exact tree in release {}; --no-cache runs it)\n",
+                step.step.as_str(),
+                step.detail,
+                crate::pipeline::ago(&cached.passed_at),
+                cached.from_release
+            )),
+            (None, None) => text.push_str(&format!("  {:<7} {}\n", step.step.as_str(), step.detail)),
         }
         if let Some(line) = step.ci_line.as_ref().filter(|line| **line != step.detail) {
             text.push_str(&format!("          from the CI line: {line}\n"));

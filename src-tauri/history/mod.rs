@@ -5,6 +5,7 @@
 //! writer. The schema is in `docs/history.md`; migrations only ever add, so an older ledger
 //! opens in a newer app. Everything written passes through the redactor first.
 
+mod cache;
 mod query;
 mod schema;
 
@@ -224,6 +225,9 @@ pub struct StepRecord {
     pub ended_at: Option<String>,
     /// A line a person reads: "42 passed, 1 failed", "3 violations", "18.2 MB pushed".
     pub summary: Option<String>,
+    /// The release whose passed run this gate reused (the tree, environment and command
+    /// were the same), when it came from the cache.
+    pub cached_from: Option<String>,
 }
 
 /// What a finished release adds to its record.
@@ -631,7 +635,7 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
         return Ok(None);
     };
     let mut query = connection.prepare(
-        "SELECT name, state, started_at, ended_at, summary FROM steps WHERE release_id = ?1 ORDER BY position",
+        "SELECT name, state, started_at, ended_at, summary, cached_from FROM steps WHERE release_id = ?1 ORDER BY position",
     )?;
     release.steps = query
         .query_map([id], |row| {
@@ -641,6 +645,7 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
                 started_at: row.get(2)?,
                 ended_at: row.get(3)?,
                 summary: row.get(4)?,
+                cached_from: row.get(5)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

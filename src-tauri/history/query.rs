@@ -78,6 +78,7 @@ pub(super) fn strip_steps(strip: &str) -> Vec<StepRecord> {
                 started_at: None,
                 ended_at: None,
                 summary: None,
+                cached_from: None,
             })
         })
         .collect()

@@ -86,6 +86,12 @@ const MIGRATIONS: &[&str] = &[
             || ' ' || COALESCE(NEW.image, '') || ' ' || COALESCE(NEW.digest, '') || ' ' || COALESCE(NEW.message, ''))
         WHERE id = NEW.id;
     END;",
+    // 4: the gate cache. A gate that ran records what it ran on (a hash of the tree, the
+    // environment, the tools and its command); one taken from the cache names the release
+    // whose run it reuses.
+    "ALTER TABLE steps ADD COLUMN cache_key TEXT;
+    ALTER TABLE steps ADD COLUMN cached_from TEXT;
+    CREATE INDEX steps_by_cache_key ON steps (cache_key, name) WHERE cache_key IS NOT NULL;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::cache;
 use super::recorder::Recorder;
 use super::Context;
-use super::{Plan, ReleaseEvent, Scanned, Step};
+use super::{CachedGate, Plan, ReleaseEvent, Scanned, Step};
 use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
 use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
 use crate::error::AppError;
@@ -24,7 +25,41 @@ fn check_state(outcome: CheckOutcome) -> StepState {
     }
 }
 
-/// Tests, lint and the other gates; true when all passed.
+/// Shows a gate's earlier pass as this release's: the step passed with when and where, and
+/// its results (the tests, the violations, each check's report) as that run left them.
+/// Returns the check reports it replayed.
+fn replay(context: &Context, recorder: &Recorder, step: Step, hit: &CachedGate, key: &str) -> Vec<checks::GateReport> {
+    let mut gate_reports = Vec::new();
+    match context.ledger.results(&hit.from_release) {
+        Ok(results) => {
+            for result in results.into_iter().filter(|result| result.step == step.as_str()) {
+                let event = match step {
+                    Step::Tests => serde_json::from_value(result.report).map(|report| ReleaseEvent::Tests { report }),
+                    Step::Lint => serde_json::from_value(result.report).map(|report| ReleaseEvent::Lint { report }),
+                    _ => serde_json::from_value::<checks::GateReport>(result.report).map(|report| {
+                        gate_reports.push(report.clone());
+                        ReleaseEvent::Gate { report }
+                    }),
+                };
+                match event {
+                    Ok(event) => recorder.event(event),
+                    Err(error) => tracing::warn!(%error, "a cached result could not be read"),
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "the cached results could not be read"),
+    }
+    recorder.log(step, &format!("Not run: {}.", cache::cached_summary(hit)));
+    if step != Step::Checks {
+        recorder.step(step, StepState::Passed, Some(cache::cached_summary(hit)));
+    }
+    recorder.keep_cache_key(step, key, Some(&hit.from_release));
+    gate_reports
+}
+
+/// Tests, lint and the other gates; true when all passed. With `use_cache`, a gate that
+/// passed before on the very same inputs is shown as that pass and not run.
+#[allow(clippy::too_many_arguments)] // one call site; each is a separate concern of the run
 pub(super) async fn checks_gate(
     context: &Context,
     root: &Path,
@@ -33,6 +68,7 @@ pub(super) async fn checks_gate(
     recorder: &Recorder,
     gates: &CancellationToken,
     fail_fast: bool,
+    use_cache: bool,
 ) -> bool {
     let settings = &scanned.settings;
     let has_gates = !plan.gates.is_empty();
@@ -95,6 +131,14 @@ pub(super) async fn checks_gate(
             return false;
         }
     };
+    // The keys are taken before anything runs: the tests may write files into the tree.
+    let keys = cache::gate_keys(context, root, settings, env.venv.clone(), env.secrets.clone()).await;
+    let hit = |step: Step| if use_cache { keys.hit(step) } else { None };
+    let keep_key = |step: Step| {
+        if let Some(key) = keys.key(step) {
+            recorder.keep_cache_key(step, key, None);
+        }
+    };
     // Each gate's report goes to the caller as it finishes; a failure stops the others.
     let gate_sink: EventSink = {
         let forward = recorder.clone();
@@ -114,6 +158,11 @@ pub(super) async fn checks_gate(
         })
     };
     let tests = async {
+        if let (Some(cached), Some(key)) = (hit(Step::Tests), keys.key(Step::Tests)) {
+            replay(context, recorder, Step::Tests, cached, key);
+            // The checks that read the test run were cached with it (`gate_keys`).
+            return (true, Ok(Vec::new()));
+        }
         let mut ran = false;
         let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
             Ok(mut report) => {
@@ -133,9 +182,10 @@ pub(super) async fn checks_gate(
                 fail_fast,
             ),
         };
+        keep_key(Step::Tests);
         // Coverage reads what the test run left: it runs after it, even when tests failed
         // (the CI's next step would too); not when they could not run or were cancelled.
-        let after = if gates.is_cancelled() {
+        let after = if gates.is_cancelled() || hit(Step::Checks).is_some() {
             Ok(Vec::new())
         } else if ran {
             checks::run_gates(root, settings, &env, true, gates, &gate_sink).await
@@ -152,7 +202,13 @@ pub(super) async fn checks_gate(
         if !settings.lint_enabled {
             return true;
         }
-        match checks::run_lint(root, settings, &env, gates, &sink).await {
+        if let (Some(cached), Some(key)) = (hit(Step::Lint), keys.key(Step::Lint)) {
+            replay(context, recorder, Step::Lint, cached, key);
+            return true;
+        }
+        let result = checks::run_lint(root, settings, &env, gates, &sink).await;
+        keep_key(Step::Lint);
+        match result {
             Ok(report) => {
                 let state = check_state(report.outcome);
                 let summary = report.problem.clone().unwrap_or_else(|| match report.violations.len() {
@@ -175,6 +231,9 @@ pub(super) async fn checks_gate(
     let others = async {
         if !has_gates {
             return Ok(Vec::new());
+        }
+        if let (Some(cached), Some(key)) = (hit(Step::Checks), keys.key(Step::Checks)) {
+            return Ok(replay(context, recorder, Step::Checks, cached, key));
         }
         checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
     };
@@ -202,7 +261,13 @@ pub(super) async fn checks_gate(
         for report in &mut reports {
             report.name_missing_values(super::needs_sentence(&scanned.needs));
         }
-        let (state, summary) = gates_verdict(&reports, problem);
+        let (state, summary) = match hit(Step::Checks) {
+            Some(cached) => (StepState::Passed, cache::cached_summary(cached)),
+            None => {
+                keep_key(Step::Checks);
+                gates_verdict(&reports, problem)
+            }
+        };
         others_passed = state == StepState::Passed;
         recorder.step(Step::Checks, state, Some(summary));
         if !others_passed && fail_fast {

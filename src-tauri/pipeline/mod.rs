@@ -6,6 +6,7 @@
 //! that the app answers. Every step is written to the ledger as it happens and sent to the
 //! caller as a typed event.
 
+mod cache;
 mod deploy;
 mod gates;
 mod live;
@@ -34,6 +35,7 @@ pub use crate::project::needs_sentence;
 use crate::project::NeededValue;
 use crate::settings::Settings;
 
+pub use cache::ago;
 pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppAction, AppOutput, LiveNow, LocalApp};
 pub(crate) use plan::Scanned;
 pub use plan::{image_destination, plan, ImageDestination};
@@ -116,6 +118,9 @@ pub struct PlannedStep {
     pub ci_line: Option<String>,
     /// What Slipway changed in that line and why, in a person's words.
     pub notes: Vec<String>,
+    /// The earlier pass this gate reuses instead of running: the tree, the environment and
+    /// the command are the same.
+    pub cached: Option<CachedGate>,
 }
 
 impl PlannedStep {
@@ -126,8 +131,21 @@ impl PlannedStep {
             skip: None,
             ci_line: None,
             notes: Vec::new(),
+            cached: None,
         }
     }
+}
+
+/// A gate's earlier pass on the very same inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedGate {
+    /// The release whose run it was.
+    pub from_release: String,
+    /// When that run passed (RFC 3339).
+    pub passed_at: String,
+    /// What it said then ("42 passed").
+    pub summary: Option<String>,
 }
 
 /// What a release will do, shown before it runs.
@@ -183,7 +201,13 @@ impl Plan {
             self.python
         ));
         for step in &self.steps {
-            hasher.update(format!("{}|{}|{:?}", step.step.as_str(), step.detail, step.skip));
+            hasher.update(format!(
+                "{}|{}|{:?}|{:?}",
+                step.step.as_str(),
+                step.detail,
+                step.skip,
+                step.cached.as_ref().map(|cached| &cached.from_release)
+            ));
         }
         for gate in &self.gates {
             hasher.update(format!("{}|{}", gate.id, gate.command));
@@ -234,6 +258,9 @@ pub struct ReleaseOptions {
     #[serde(default)]
     #[ts(optional)]
     pub confirmed_plan: Option<String>,
+    /// Run every gate, even those that passed on this very tree ("Run everything").
+    #[serde(default)]
+    pub no_cache: bool,
 }
 
 /// The final word on a release; also the CLI's last JSON line.

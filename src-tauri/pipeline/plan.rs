@@ -260,6 +260,12 @@ pub(super) async fn plan_and_scan(
         &mut blockers,
     );
     steps.push(sentry_step(&context.data_dir, settings, target));
+    if !options.no_cache {
+        let keys = super::cache::planned_keys(context, root, settings).await;
+        for planned in steps.iter_mut() {
+            planned.cached = keys.hit(planned.step).cloned();
+        }
+    }
     let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root

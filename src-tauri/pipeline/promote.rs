@@ -51,6 +51,7 @@ pub async fn promote(
         target: Some(Target::Render),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let (plan, _) = plan_and_scan(context, root, &options).await?;
     if let Some(blocker) = plan.blockers.first() {

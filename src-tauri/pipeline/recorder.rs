@@ -60,6 +60,10 @@ impl Recorder {
         message
     }
 
+    pub(super) fn release_id(&self) -> &str {
+        &self.release_id
+    }
+
     pub(super) fn first_error(&self) -> Option<AppError> {
         self.first_error.lock().ok().and_then(|first| first.clone())
     }
@@ -127,6 +131,17 @@ impl Recorder {
             }
         }
         (self.sink)(event);
+    }
+
+    /// Keeps the key `step` ran with (and for a reused pass, the release it came from), so a
+    /// later release of the same tree can reuse it.
+    pub(super) fn keep_cache_key(&self, step: Step, key: &str, cached_from: Option<&str>) {
+        if let Err(error) = self
+            .ledger
+            .keep_cache_key(&self.release_id, step.as_str(), key, cached_from)
+        {
+            tracing::error!(%error, "the ledger could not keep a gate's cache key");
+        }
     }
 
     pub(super) fn note(&self, ending: &Ending) {

@@ -80,6 +80,7 @@ pub async fn resume(
         target: Some(target),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let (plan, scanned) = plan_and_scan(context, root, &options).await?;
     if let Some(blocker) = plan.blockers.first() {

@@ -114,7 +114,7 @@ pub async fn release(
         release_id: release_id.clone(),
         plan: Box::new(plan.clone()),
     });
-    let (outcome, ending) = run_steps(context, root, &plan, &scanned, &recorder, &release_id, cancel).await;
+    let (outcome, ending) = run_steps(context, root, &plan, &scanned, &recorder, options, cancel).await;
     conclude(context, &recorder, &release_id, &plan.image, outcome, ending, &sink)
 }
 
@@ -263,9 +263,10 @@ async fn run_steps(
     plan: &Plan,
     scanned: &Scanned,
     recorder: &Recorder,
-    release_id: &str,
+    options: &ReleaseOptions,
     cancel: &CancellationToken,
 ) -> (Outcome, Ending) {
+    let release_id = recorder.release_id();
     let settings = &scanned.settings;
     // The released reference first, then the other tags (`latest`); the plan checked them.
     let tags = match plan
@@ -287,7 +288,16 @@ async fn run_steps(
     let gates = cancel.child_token();
     let fail_fast = !context.settings.finish_all_gates;
     let (checks_passed, image_id) = tokio::join!(
-        checks_gate(context, root, plan, scanned, recorder, &gates, fail_fast),
+        checks_gate(
+            context,
+            root,
+            plan,
+            scanned,
+            recorder,
+            &gates,
+            fail_fast,
+            !options.no_cache
+        ),
         build_gate(&engine, root, settings, tags, recorder, &gates, fail_fast),
     );
     if cancel.is_cancelled() {

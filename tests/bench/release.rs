@@ -138,6 +138,7 @@ async fn through_slipway(context: &Context, case: &Case, run_number: usize) -> R
         target: Some(Target::Local),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let started = Instant::now();
     let summary = pipeline::release(context, &case.root, &options, &CancellationToken::new(), sink).await?;

@@ -16,6 +16,7 @@ use support::{slipway_binary, TestResult};
 
 mod ci_traps;
 mod env_traps;
+mod installers;
 use tokio_util::sync::CancellationToken;
 
 fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {
@@ -29,9 +30,38 @@ fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {
 
 const PASSING_TEST: &str = "def test_adds():\n    assert 1 + 1 == 2\n";
 
+type Checked = Result<(i32, Value, Vec<Value>), Box<dyn std::error::Error>>;
+
 /// Runs `slipway check --json` and returns the exit code and the summary line.
-fn check(project: &Path, data: &Path) -> Result<(i32, Value, Vec<Value>), Box<dyn std::error::Error>> {
-    let output = Command::new(slipway_binary())
+fn check(project: &Path, data: &Path) -> Checked {
+    check_with_env(project, data, &[])
+}
+
+/// `check` with more environment variables.
+fn check_with_env(project: &Path, data: &Path, env: &[(&str, &str)]) -> Checked {
+    let mut command = Command::new(slipway_binary());
+    command.envs(env.iter().copied());
+    run_check(command, project, data)
+}
+
+/// `check` without `removed` in the environment, and without any `uv` on PATH: what a
+/// machine that never had uv sees.
+fn check_with_env_removed(project: &Path, data: &Path, removed: &[&str]) -> Checked {
+    let mut command = Command::new(slipway_binary());
+    for name in removed {
+        command.env_remove(name);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        let kept: Vec<_> = std::env::split_paths(&path)
+            .filter(|dir| !dir.join("uv").is_file())
+            .collect();
+        command.env("PATH", std::env::join_paths(kept)?);
+    }
+    run_check(command, project, data)
+}
+
+fn run_check(mut command: Command, project: &Path, data: &Path) -> Checked {
+    let output = command
         .args(["check", "--json", "--project"])
         .arg(project)
         .env("SLIPWAY_DATA_DIR", data)

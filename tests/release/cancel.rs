@@ -14,6 +14,7 @@ async fn cancel_when(
         target: Some(Target::Local),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let running = pipeline::release(&fixture.context, &fixture.root, &options, &cancel, events.sink());
     let watcher = async {
@@ -232,6 +233,7 @@ async fn a_second_release_of_the_same_project_is_refused() -> TestResult {
         target: Some(Target::Local),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let first = pipeline::release(&fixture.context, &fixture.root, &options, &cancel, events.sink());
     let second = async {

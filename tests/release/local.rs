@@ -206,6 +206,7 @@ async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> Te
         target: Some(Target::Local),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let (summary, _) = release_with(&fixture, &options).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
@@ -248,6 +249,7 @@ async fn a_release_refuses_a_plan_that_changed_since_it_was_shown() -> TestResul
         target: Some(Target::Local),
         confirm_dirty: true,
         confirmed_plan: Some(shown.fingerprint.clone()),
+        ..ReleaseOptions::default()
     };
     let events = Arc::new(Events::default());
     let refused = pipeline::release(
@@ -333,6 +335,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         target: Some(Target::Local),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let (second, _) = release_with(&fixture, &confirmed).await?;
     assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);
@@ -697,6 +700,7 @@ async fn a_release_on_a_full_disk_is_recorded_live_and_says_so() -> TestResult {
         target: Some(Target::Local),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let summary = pipeline::release(
         &fixture.context,

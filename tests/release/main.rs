@@ -135,6 +135,7 @@ async fn release(fixture: &Fixture, target: Target) -> Result<(ReleaseSummary, A
         target: Some(target),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     release_with(fixture, &options).await
 }
@@ -203,6 +204,7 @@ fn cli(fixture: &Fixture, args: &[&str]) -> std::process::Command {
     command
 }
 
+mod cache;
 mod cancel;
 mod leaks;
 mod local;

@@ -36,6 +36,7 @@ async fn render_release_cancelled_at(
         target: Some(Target::Render),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let running = pipeline::release(
         &setup.fixture.context,
@@ -170,6 +171,7 @@ async fn a_cancel_during_renders_rate_limit_wait_ends_it_and_sends_nothing() -> 
         target: Some(Target::Render),
         confirm_dirty: false,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let running = pipeline::release(
         &setup.fixture.context,
@@ -355,6 +357,7 @@ async fn a_render_rollback_returns_to_the_first_deploy() -> TestResult {
         target: Some(Target::Render),
         confirm_dirty: true,
         confirmed_plan: None,
+        ..ReleaseOptions::default()
     };
     let (second, _) = release_with(&setup.fixture, &confirmed).await?;
     assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);

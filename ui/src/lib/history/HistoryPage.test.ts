@@ -76,8 +76,8 @@ const detail: ReleaseDetail = {
   release: {
     ...failedRelease,
     steps: [
-      { name: "tests", state: "failed", startedAt: "2026-11-25T09:00:00Z", endedAt: "2026-11-25T09:00:30Z", summary: "40 passed, 2 failed" },
-      { name: "lint", state: "failed", startedAt: "2026-11-25T09:00:30Z", endedAt: "2026-11-25T09:00:40Z", summary: "3 violations" },
+      { name: "tests", state: "failed", startedAt: "2026-11-25T09:00:00Z", endedAt: "2026-11-25T09:00:30Z", summary: "40 passed, 2 failed", cachedFrom: null },
+      { name: "lint", state: "failed", startedAt: "2026-11-25T09:00:30Z", endedAt: "2026-11-25T09:00:40Z", summary: "3 violations", cachedFrom: null },
       stepRecord("build", "pending"),
     ],
   },
@@ -265,6 +265,27 @@ describe("the history page", () => {
     await user.type(within(log).getByLabelText("Find in the log"), "line 7");
     await waitFor(() => expect(api.releaseLog).toHaveBeenLastCalledWith("r2", "tests", 0, 200, "line 7"));
     await waitFor(() => expect(within(log).getByTestId("history-log-status")).toHaveTextContent("of 11 matching lines"));
+  });
+
+  it("says which steps were taken from an earlier pass, and opens that release", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    const reused: ReleaseDetail = {
+      release: {
+        ...failedRelease,
+        steps: [stepRecord("tests", "passed", { summary: "passed 3 min ago on this exact tree (cached from release r1): 40 passed", cachedFrom: "r1" })],
+      },
+      results: [],
+    };
+    api.releaseDetail.mockImplementation(async (id: string) => (id === "r2" ? reused : detail));
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    const [row] = await screen.findAllByTestId("history-row");
+    await user.click(row as HTMLElement);
+    const region = await screen.findByTestId("history-detail");
+    const cached = await within(region).findByTestId("cached-from");
+    expect(cached).toHaveTextContent("(cached from r1)");
+    await user.click(within(cached).getByRole("button", { name: "r1" }));
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
   });
 
   it("opens with Enter and moves (opening) with the arrow keys, the focus staying on the list", async () => {

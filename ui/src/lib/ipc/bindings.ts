@@ -570,7 +570,12 @@ export type StepRecord = { name: string, state: StepState, startedAt: string | n
 /**
  * A line a person reads: "42 passed, 1 failed", "3 violations", "18.2 MB pushed".
  */
-summary: string | null, };
+summary: string | null, 
+/**
+ * The release whose passed run this gate reused (the tree, environment and command
+ * were the same), when it came from the cache.
+ */
+cachedFrom: string | null, };
 
 export type ReleaseRecord = { id: string, projectPath: string, projectName: string, user: string, 
 /**
@@ -762,6 +767,20 @@ export type Target = "local" | "render";
 
 export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify" | "sentry";
 
+export type CachedGate = { 
+/**
+ * The release whose run it was.
+ */
+fromRelease: string, 
+/**
+ * When that run passed (RFC 3339).
+ */
+passedAt: string, 
+/**
+ * What it said then ("42 passed").
+ */
+summary: string | null, };
+
 export type PlannedStep = { step: Step, 
 /**
  * What it will do, in a person's words.
@@ -778,7 +797,12 @@ ciLine: string | null,
 /**
  * What Slipway changed in that line and why, in a person's words.
  */
-notes: Array<string>, };
+notes: Array<string>, 
+/**
+ * The earlier pass this gate reuses instead of running: the tree, the environment and
+ * the command are the same.
+ */
+cached: CachedGate | null, };
 
 export type Plan = { projectPath: string, projectName: string, target: Target, steps: Array<PlannedStep>, 
 /**
@@ -836,7 +860,11 @@ confirmDirty: boolean,
 /**
  * The fingerprint of the plan the person confirmed; the release refuses to run another.
  */
-confirmedPlan?: string, };
+confirmedPlan?: string, 
+/**
+ * Run every gate, even those that passed on this very tree ("Run everything").
+ */
+noCache: boolean, };
 
 export type ReleaseSummary = { releaseId: string, 
 /**

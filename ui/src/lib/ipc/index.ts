@@ -269,7 +269,8 @@ export const api = {
   removeAccount: (service: Service, account: string) => call<null>("remove_account", { service, account }),
   checkAllAccounts: () => call<AccountCheck[]>("check_all_accounts"),
 
-  planRelease: (path: string, target: Target | null) => call<Plan>("plan_release", { path, target }),
+  planRelease: (path: string, target: Target | null, noCache = false) =>
+    call<Plan>("plan_release", { path, target, noCache }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
   liveNow: (path: string) => call<LiveNow[]>("live_now", { path }),

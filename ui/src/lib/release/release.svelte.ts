@@ -66,6 +66,8 @@ export class ReleaseStore {
   planning = $state(false);
   target = $state<Target | null>(null);
   confirmDirty = $state(false);
+  /** "Run everything": no gate is taken from an earlier pass on the same tree. */
+  runEverything = $state(false);
   /** Why the plan could not be made, or why a release did not start. */
   error = $state<SlipwayError | null>(null);
   /** The open project's latest release in the ledger: `undefined` until known, `null` for none. */
@@ -115,6 +117,7 @@ export class ReleaseStore {
       this.plan = null;
       this.target = null;
       this.confirmDirty = false;
+      this.runEverything = false;
       this.error = null;
     }
     if (this.lastFor !== path) {
@@ -136,7 +139,7 @@ export class ReleaseStore {
     this.planning = true;
     this.error = null;
     try {
-      const plan = await this.api.planRelease(path, this.target);
+      const plan = await this.api.planRelease(path, this.target, this.runEverything);
       // The person may have opened another project meanwhile.
       if (this.planFor !== path) return;
       this.plan = plan;
@@ -166,6 +169,17 @@ export class ReleaseStore {
     } catch {
       if (this.lastFor === path) this.last = undefined;
     }
+  }
+
+  /** The gates the plan takes from an earlier pass on this very tree. */
+  get cachedSteps(): Step[] {
+    return (this.plan?.steps ?? []).filter((planned) => planned.cached && !planned.skip).map((planned) => planned.step);
+  }
+
+  /** Runs every gate (or goes back to reusing passes), and shows the plan that follows. */
+  async setRunEverything(path: string, everything: boolean): Promise<void> {
+    this.runEverything = everything;
+    await this.loadPlan(path);
   }
 
   get canRelease(): boolean {
@@ -208,7 +222,12 @@ export class ReleaseStore {
       // The release runs the plan shown here, or refuses: then the new plan is shown.
       this.summary = await this.api.startRelease(
         path,
-        { target: this.target, confirmDirty: this.confirmDirty, confirmedPlan: plan.fingerprint },
+        {
+          target: this.target,
+          confirmDirty: this.confirmDirty,
+          confirmedPlan: plan.fingerprint,
+          noCache: this.runEverything,
+        },
         (event) => this.receive(event),
       );
     } catch (raw) {

@@ -130,7 +130,7 @@ describe("the release page's steps", () => {
     expect(stateOf("verify")).toBe("not run");
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
-      { target: "local", confirmDirty: false, confirmedPlan: "fp-1" },
+      { target: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false },
       expect.any(Function),
     );
   });
@@ -276,10 +276,10 @@ describe("the release page's steps", () => {
     };
     const thePlan = plan({
       steps: [
-        { step: "tests", detail: "pytest", skip: null, ciLine: "docker exec app pytest", notes: ["Your CI runs this inside a container."] },
-        { step: "lint", detail: "flake8", skip: null, ciLine: "flake8 --format html || true", notes: ["Your CI lets lint fail (|| true); here it is a gate."] },
-        { step: "checks", detail: gate.command, skip: null, ciLine: null, notes: [] },
-        { step: "build", detail: "Dockerfile", skip: null, ciLine: null, notes: [] },
+        plannedStep("tests", "pytest", { ciLine: "docker exec app pytest", notes: ["Your CI runs this inside a container."] }),
+        plannedStep("lint", "flake8", { ciLine: "flake8 --format html || true", notes: ["Your CI lets lint fail (|| true); here it is a gate."] }),
+        plannedStep("checks", gate.command),
+        plannedStep("build", "Dockerfile"),
       ],
       gates: [gate],
       needs: [{ name: "SECRET_KEY", why: "shop/settings.py reads it with no default", secret: true, required: true }],
@@ -624,5 +624,61 @@ describe("below the result", () => {
 
     render(ReleasePanel, { props: { release, path: "/p/shop", watch }, context: navigationContext(fakeNavigation().navigation) });
     expect(screen.queryByRole("region", { name: "Watching Sentry" })).not.toBeInTheDocument();
+  });
+});
+
+describe("gates that passed on this exact tree", () => {
+  const earlier = { fromRelease: "20261204T160000000Z-1a2b3c4d", passedAt: new Date(Date.now() - 3 * 60_000).toISOString(), summary: "5 passed" };
+
+  it("are shown as cached in the plan, and Run everything plans and releases them all again", async () => {
+    const cachedPlan = plan({
+      steps: [
+        plannedStep("tests", "pytest", { cached: earlier }),
+        plannedStep("lint", "flake8", { cached: earlier }),
+        plannedStep("build", "Dockerfile"),
+      ],
+    });
+    const api = {
+      ...fakeApi(cachedPlan, [], live),
+      planRelease: vi.fn(async (path: string, _target: unknown, noCache = false) =>
+        noCache ? { ...plan(), projectPath: path, fingerprint: "fp-all" } : { ...cachedPlan, projectPath: path },
+      ),
+    };
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+
+    expect(stateOf("tests")).toBe("cached");
+    expect(stateOf("lint")).toBe("cached");
+    expect(stateOf("build")).toBe("not started yet");
+    expect(document.querySelector('[data-step="tests"]')?.textContent).toMatch(/not run again: it passed 3 min ago on this exact tree/);
+    expect(screen.getByTestId("cache-note").textContent).toMatch(/Tests, Lint passed on this exact tree before/);
+
+    await userEvent.click(screen.getByRole("button", { name: "Run everything" }));
+    await waitFor(() => expect(stateOf("tests")).toBe("not started yet"));
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "local", true);
+    expect(screen.getByTestId("cache-note").textContent).toMatch(/Every check runs/);
+
+    await userEvent.click(screen.getByRole("button", { name: "Release" }));
+    await waitFor(() => expect(api.startRelease).toHaveBeenCalled());
+    expect(api.startRelease).toHaveBeenCalledWith(
+      "/p/lettings",
+      expect.objectContaining({ noCache: true, confirmedPlan: "fp-all" }),
+      expect.any(Function),
+    );
+  });
+
+  it("go back to reusing passes, and opening another project forgets Run everything", async () => {
+    const cachedPlan = plan({ steps: [plannedStep("tests", "pytest", { cached: earlier }), plannedStep("build", "Dockerfile")] });
+    const api = fakeApi(cachedPlan, [], live);
+    const release = new ReleaseStore(api);
+    await release.setRunEverything("/p/lettings", true);
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", null, true);
+    await release.setRunEverything("/p/lettings", false);
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "local", false);
+    expect(release.cachedSteps).toEqual(["tests"]);
+    release.runEverything = true;
+    release.forProject("/p/other");
+    expect(release.runEverything).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ export function releaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRe
 
 /** One step of a recorded release, without times or summary unless given. */
 export function stepRecord(name: string, state: StepRecord["state"], overrides: Partial<StepRecord> = {}): StepRecord {
-  return { name, state, startedAt: null, endedAt: null, summary: null, ...overrides };
+  return { name, state, startedAt: null, endedAt: null, summary: null, cachedFrom: null, ...overrides };
 }
 
 /** How a release ended, as the backend answers the call that ran it. */
@@ -65,7 +65,7 @@ export function releaseSummary(overrides: Partial<ReleaseSummary> = {}): Release
 
 /** One step of a plan, run unless `skip` says why not. */
 export function plannedStep(step: Step, detail: string, overrides: Partial<PlannedStep> = {}): PlannedStep {
-  return { step, detail, skip: null, ciLine: null, notes: [], ...overrides };
+  return { step, detail, skip: null, ciLine: null, notes: [], cached: null, ...overrides };
 }
 
 /** The plan of a local release: tests, lint and build, nothing in the way. */

@@ -1,0 +1,316 @@
+//! How packages get into an environment Slipway makes: uv when it can be had (one on PATH,
+//! or one installed once from PyPI into Slipway's tools folder), pip when it cannot or when
+//! uv fails. uv resolves and installs in parallel, which turns a Django project's first check
+//! from a minute of pip into seconds; pip stays the fallback because it is always there.
+//!
+//! uv does not read pip's configuration, so the person's index, extra indexes, find-links,
+//! trusted hosts and certificate (from pip.conf or `PIP_*`, as `pip config list` reports
+//! them) are handed to it as flags: both installers see the same packages.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::process::{supervise, ProcessSpec};
+use super::{CheckEvent, EventSink};
+
+/// Set to `off` to use pip alone (the benchmark and the comparison test do), or to a uv
+/// binary to use that one.
+pub const UV_VARIABLE: &str = "SLIPWAY_UV";
+/// Getting uv the first time may take this long (one wheel from the index).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The installer an environment is made and filled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Packager {
+    Uv {
+        binary: PathBuf,
+        pip_options: Vec<String>,
+        cert: Option<String>,
+    },
+    Pip,
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Where Slipway keeps the uv it installs.
+fn tools_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("tools").join("uv")
+}
+
+/// A quiet child: its output is not shown unless it fails.
+async fn quiet(program: &Path, args: &[&str], cancel: &CancellationToken) -> Result<Vec<String>, String> {
+    let spec = ProcessSpec {
+        program: program.display().to_string(),
+        args: args.iter().map(|arg| (*arg).to_owned()).collect(),
+        cwd: std::env::temp_dir(),
+        env: vec![("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned())],
+        timeout: FETCH_TIMEOUT,
+    };
+    let outcome = supervise(&spec, cancel, &mut |_, _| {})
+        .await
+        .map_err(|error| error.to_string())?;
+    if outcome.code == Some(0) {
+        Ok(outcome.stdout)
+    } else {
+        let said: Vec<String> = outcome.stderr.iter().rev().take(3).rev().cloned().collect();
+        Err(said.join(" "))
+    }
+}
+
+/// uv, found or installed once into the tools folder with `python`; `None` (with the reason
+/// told) when it cannot be had: pip does the work then.
+async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Option<PathBuf> {
+    match std::env::var(UV_VARIABLE).ok().as_deref() {
+        Some("off") => return None,
+        Some(path) if !path.is_empty() => return Some(PathBuf::from(path)),
+        _ => {}
+    }
+    if let Some(found) = on_path("uv") {
+        return Some(found);
+    }
+    let dir = tools_dir(data_dir);
+    let binary = dir.join("bin").join("uv");
+    if binary.is_file() {
+        return Some(binary);
+    }
+    sink(CheckEvent::Setup {
+        message: format!(
+            "Getting uv, a faster installer, into {} (once; pip is used if this fails)",
+            dir.display()
+        ),
+    });
+    let dir_text = dir.display().to_string();
+    let made = quiet(python, &["-m", "venv", "--clear", &dir_text], cancel).await;
+    let installed = match made {
+        Ok(_) => {
+            let tool_python = dir.join("bin").join("python");
+            quiet(
+                &tool_python,
+                &["-m", "pip", "install", "--no-input", "--progress-bar", "off", "uv"],
+                cancel,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match installed {
+        Ok(_) if binary.is_file() => Some(binary),
+        outcome => {
+            let why = outcome
+                .err()
+                .unwrap_or_else(|| "its binary was not installed".to_owned());
+            sink(CheckEvent::Setup {
+                message: format!("uv could not be installed ({why}): pip installs the packages"),
+            });
+            // Half an install would be found next time and fail again: start clean.
+            let _ = std::fs::remove_dir_all(&dir);
+            None
+        }
+    }
+}
+
+/// pip's configuration as uv flags, and the certificate file pip is told to trust.
+fn pip_options(config: &[String]) -> (Vec<String>, Option<String>) {
+    let mut options = Vec::new();
+    let mut cert = None;
+    for line in config {
+        // `global.index-url='https://…'`, `:env:.find-links='/opt/wheels'`
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = name.rsplit('.').next().unwrap_or_default();
+        let value = value.trim().trim_matches('\'').trim_matches('"');
+        let values = value.split_whitespace().map(str::to_owned);
+        match key {
+            "index-url" => options.extend(["--index-url".to_owned(), value.to_owned()]),
+            "extra-index-url" => values.for_each(|url| options.extend(["--extra-index-url".to_owned(), url])),
+            "find-links" => values.for_each(|place| options.extend(["--find-links".to_owned(), place])),
+            "trusted-host" => values.for_each(|host| options.extend(["--allow-insecure-host".to_owned(), host])),
+            "no-index" if matches!(value, "1" | "true" | "yes" | "on") => options.push("--no-index".to_owned()),
+            "cert" => cert = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    (options, cert)
+}
+
+/// The installer for a new environment made with `python`: uv with pip's configuration, or
+/// pip.
+pub async fn choose(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Packager {
+    let Some(binary) = find_uv(data_dir, python, cancel, sink).await else {
+        return Packager::Pip;
+    };
+    let config = quiet(python, &["-m", "pip", "config", "list"], cancel)
+        .await
+        .unwrap_or_default();
+    let (pip_options, cert) = pip_options(&config);
+    Packager::Uv {
+        binary,
+        pip_options,
+        cert,
+    }
+}
+
+impl Packager {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Packager::Uv { .. } => "uv",
+            Packager::Pip => "pip",
+        }
+    }
+
+    /// What makes `venv` with `python`, emptied first. uv's has no pip (seeding it would add
+    /// `wheel` and `packaging`, and the environment would not hold what pip's holds); the
+    /// fallback puts pip in when it needs it.
+    pub fn create(&self, python: &Path, venv: &Path, cwd: &Path) -> ProcessSpec {
+        match self {
+            Packager::Uv { binary, .. } => ProcessSpec {
+                program: binary.display().to_string(),
+                args: vec![
+                    "venv".into(),
+                    "--clear".into(),
+                    "--python".into(),
+                    python.display().to_string(),
+                    venv.display().to_string(),
+                ],
+                cwd: cwd.to_path_buf(),
+                env: self.environment(),
+                timeout: super::pyenv::INSTALL_TIMEOUT,
+            },
+            Packager::Pip => ProcessSpec {
+                program: python.display().to_string(),
+                args: vec!["-m".into(), "venv".into(), "--clear".into(), venv.display().to_string()],
+                cwd: cwd.to_path_buf(),
+                env: Vec::new(),
+                timeout: super::pyenv::INSTALL_TIMEOUT,
+            },
+        }
+    }
+
+    /// What runs `pip install ARGS` into the environment whose interpreter is `python`.
+    pub fn install(&self, python: &Path, args: &[&str], cwd: &Path, activation: Vec<(String, String)>) -> ProcessSpec {
+        let (program, mut all_args, mut env) = match self {
+            Packager::Uv {
+                binary, pip_options, ..
+            } => {
+                let mut all: Vec<String> = vec![
+                    "pip".into(),
+                    "install".into(),
+                    "--python".into(),
+                    python.display().to_string(),
+                ];
+                all.extend(pip_options.iter().cloned());
+                (binary.display().to_string(), all, self.environment())
+            }
+            Packager::Pip => (
+                python.display().to_string(),
+                vec!["-m".into(), "pip".into(), "install".into()],
+                Vec::new(),
+            ),
+        };
+        all_args.extend(args.iter().map(|arg| (*arg).to_owned()));
+        if *self == Packager::Pip {
+            all_args.extend(["--no-input".to_owned(), "--progress-bar".to_owned(), "off".to_owned()]);
+        }
+        env.extend(activation);
+        ProcessSpec {
+            program,
+            args: all_args,
+            cwd: cwd.to_path_buf(),
+            env,
+            timeout: super::pyenv::INSTALL_TIMEOUT,
+        }
+    }
+
+    /// uv's environment: plain output, no Python downloads (Slipway chose the interpreter),
+    /// pip's certificate.
+    fn environment(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("UV_NO_PROGRESS".to_owned(), "1".to_owned()),
+            ("NO_COLOR".to_owned(), "1".to_owned()),
+            ("UV_PYTHON_DOWNLOADS".to_owned(), "never".to_owned()),
+        ];
+        if let Packager::Uv { cert: Some(cert), .. } = self {
+            env.push(("SSL_CERT_FILE".to_owned(), cert.clone()));
+        }
+        env
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pip_configuration_becomes_uv_flags_and_the_certificate_its_variable() {
+        let config = [
+            "global.index-url='https://mirror.example/simple'".to_owned(),
+            "global.extra-index-url='https://a.example/simple https://b.example/simple'".to_owned(),
+            ":env:.find-links='/opt/wheels'".to_owned(),
+            "global.cert='/etc/ssl/certs/ca-certificates.crt'".to_owned(),
+            "global.trusted-host='a.example'".to_owned(),
+            ":env:.default-timeout='180'".to_owned(),
+        ];
+        let (options, cert) = pip_options(&config);
+        assert_eq!(
+            options,
+            [
+                "--index-url",
+                "https://mirror.example/simple",
+                "--extra-index-url",
+                "https://a.example/simple",
+                "--extra-index-url",
+                "https://b.example/simple",
+                "--find-links",
+                "/opt/wheels",
+                "--allow-insecure-host",
+                "a.example",
+            ]
+        );
+        assert_eq!(cert.as_deref(), Some("/etc/ssl/certs/ca-certificates.crt"));
+    }
+
+    #[test]
+    fn uv_installs_into_the_environment_it_is_pointed_at_with_those_flags() {
+        let uv = Packager::Uv {
+            binary: PathBuf::from("/tools/uv"),
+            pip_options: vec!["--find-links".into(), "/opt/wheels".into()],
+            cert: Some("/ca.pem".into()),
+        };
+        let spec = uv.install(
+            Path::new("/v/bin/python"),
+            &["-r", "req.txt"],
+            Path::new("/p"),
+            Vec::new(),
+        );
+        assert_eq!(spec.program, "/tools/uv");
+        assert_eq!(
+            spec.args,
+            [
+                "pip",
+                "install",
+                "--python",
+                "/v/bin/python",
+                "--find-links",
+                "/opt/wheels",
+                "-r",
+                "req.txt"
+            ]
+        );
+        assert!(spec.env.contains(&("SSL_CERT_FILE".to_owned(), "/ca.pem".to_owned())));
+        let pip = Packager::Pip.install(Path::new("/v/bin/python"), &["pytest"], Path::new("/p"), Vec::new());
+        assert_eq!(pip.program, "/v/bin/python");
+        assert_eq!(
+            pip.args,
+            ["-m", "pip", "install", "pytest", "--no-input", "--progress-bar", "off"]
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! The gate cache: pressing Release twice on the same tree does not run the same tests twice.
+//!
+//! A gate's key is a hash of everything that decides its verdict: the project's files (the
+//! tracked ones and the untracked ones git does not ignore, by content), the values the
+//! checks get (names and hashes of the values, never the values), the Python and every
+//! package installed in the environment (by version), Slipway's own version, and the gate's
+//! command. A release whose key matches a gate that passed before shows that pass and does
+//! not run it; failures are never reused, and "Run everything" (`--no-cache`) ignores it.
+//! A project outside git is never cached: which of its files count cannot be known.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::{CachedGate, Context, Step};
+use crate::project::ProjectSettings;
+use crate::secrets::Secret;
+
+/// The steps whose passes are reused.
+pub(super) const CACHED_STEPS: [Step; 3] = [Step::Tests, Step::Lint, Step::Checks];
+
+/// The keys of a release's gates, each with the pass it matches.
+#[derive(Debug, Clone, Default)]
+pub(super) struct GateKeys {
+    keys: BTreeMap<&'static str, String>,
+    hits: BTreeMap<&'static str, CachedGate>,
+}
+
+impl GateKeys {
+    pub(super) fn key(&self, step: Step) -> Option<&str> {
+        self.keys.get(step.as_str()).map(String::as_str)
+    }
+
+    /// The earlier pass `step` reuses, when it does.
+    pub(super) fn hit(&self, step: Step) -> Option<&CachedGate> {
+        self.hits.get(step.as_str())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn hash_of(value: &[u8]) -> String {
+    hex(&Sha256::digest(value))
+}
+
+/// A hash of the project's files as git sees them: tracked and untracked-but-not-ignored
+/// paths with their contents. `None` outside git.
+fn tree_digest(root: &Path) -> Option<String> {
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let mut paths: Vec<&[u8]> = listed
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|path| !path.is_empty())
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let mut hasher = Sha256::new();
+    for path in paths {
+        let relative = String::from_utf8_lossy(path);
+        let full = root.join(relative.as_ref());
+        hasher.update(path);
+        hasher.update([0]);
+        // A link counts by where it points; a file deleted but still tracked by its absence.
+        let content = match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
+                .map(|target| target.display().to_string().into_bytes())
+                .unwrap_or_default(),
+            Ok(meta) if meta.is_file() => std::fs::read(&full).unwrap_or_else(|_| b"\0unreadable".to_vec()),
+            Ok(_) => b"\0folder".to_vec(),
+            Err(_) => b"\0missing".to_vec(),
+        };
+        hasher.update(Sha256::digest(&content));
+    }
+    Some(hex(&hasher.finalize()))
+}
+
+/// The Python and every distribution installed in `venv`, by name and version.
+fn environment_digest(venv: &Path) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(std::fs::read(venv.join("pyvenv.cfg")).unwrap_or_default());
+    let mut installed: Vec<String> = std::fs::read_dir(venv.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|python| {
+            std::fs::read_dir(python.path().join("site-packages"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".dist-info"))
+        .collect();
+    installed.sort();
+    for name in installed {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+    }
+    hex(&hasher.finalize())
+}
+
+/// What every gate shares: the tree, the environment, the values the checks get, Slipway.
+/// `None` when the project is not in git.
+fn shared_digest(
+    root: &Path,
+    settings: &ProjectSettings,
+    venv: &Path,
+    secrets: &[(String, Arc<Secret>)],
+) -> Option<String> {
+    let tree = tree_digest(root)?;
+    let mut hasher = Sha256::new();
+    hasher.update(format!("slipway {}\n", env!("CARGO_PKG_VERSION")));
+    hasher.update(format!("tree {tree}\n"));
+    hasher.update(format!("python {}\n", environment_digest(venv)));
+    for (name, value) in &settings.env {
+        hasher.update(format!("env {name}={}\n", hash_of(value.as_bytes())));
+    }
+    let mut secrets: Vec<_> = secrets.iter().collect();
+    secrets.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, value) in secrets {
+        hasher.update(format!("secret {name}={}\n", hash_of(value.expose().as_bytes())));
+    }
+    hasher.update(format!("timeout {}\n", settings.check_timeout_secs));
+    Some(hex(&hasher.finalize()))
+}
+
+/// What decides one step's verdict beyond the shared part: its command(s).
+fn step_inputs(settings: &ProjectSettings, step: Step) -> Option<String> {
+    match step {
+        Step::Tests => Some(format!("tests {}", settings.test_command)),
+        Step::Lint if settings.lint_enabled => Some(format!(
+            "lint {:?} {:?} {}",
+            settings.lint_tool, settings.lint_version, settings.lint_command
+        )),
+        Step::Checks => {
+            let gates: Vec<_> = settings.enabled_gates().collect();
+            if gates.is_empty() {
+                return None;
+            }
+            let mut inputs = String::from("checks");
+            for gate in &gates {
+                inputs.push_str(&format!(
+                    "\n{} {:?} {} {:?} {:?}",
+                    gate.id, gate.version, gate.command, gate.env, gate.after_tests
+                ));
+            }
+            // Coverage reads what the test run leaves: its verdict depends on that run too.
+            if gates.iter().any(|gate| gate.after_tests) {
+                inputs.push_str(&format!("\nafter tests {}", settings.test_command));
+            }
+            Some(inputs)
+        }
+        _ => None,
+    }
+}
+
+/// The gates' keys for the project at `root` with the environment in `venv`, and the earlier
+/// passes they match in the ledger. Nothing matches for a project outside git.
+pub(super) async fn gate_keys(
+    context: &Context,
+    root: &Path,
+    settings: &ProjectSettings,
+    venv: PathBuf,
+    secrets: Vec<(String, Arc<Secret>)>,
+) -> GateKeys {
+    let (folder, read_settings) = (root.to_path_buf(), settings.clone());
+    let shared = tokio::task::spawn_blocking(move || shared_digest(&folder, &read_settings, &venv, &secrets))
+        .await
+        .ok()
+        .flatten();
+    let Some(shared) = shared else {
+        return GateKeys::default();
+    };
+    let project = root.display().to_string();
+    let mut keys = GateKeys::default();
+    for step in CACHED_STEPS {
+        let Some(inputs) = step_inputs(settings, step) else {
+            continue;
+        };
+        let key = hash_of(format!("{shared}\n{inputs}").as_bytes());
+        match context.ledger.cached_pass(&project, step.as_str(), &key) {
+            Ok(Some(pass)) => {
+                keys.hits.insert(
+                    step.as_str(),
+                    CachedGate {
+                        from_release: pass.release_id,
+                        passed_at: pass.passed_at,
+                        summary: pass.summary,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "the gate cache could not be read"),
+        }
+        keys.keys.insert(step.as_str(), key);
+    }
+    // The tests are run again when the checks are, if a check reads the test run's data.
+    if keys.hit(Step::Checks).is_none() && settings.enabled_gates().any(|gate| gate.after_tests) {
+        keys.hits.remove(Step::Tests.as_str());
+    }
+    keys
+}
+
+/// The keys as the plan sees them: the environment a run would use, the secrets from the
+/// keyring (none read means nothing matches that needs them).
+pub(super) async fn planned_keys(context: &Context, root: &Path, settings: &ProjectSettings) -> GateKeys {
+    let venv = crate::checks::expected_venv(root, settings, &context.data_dir);
+    let Ok(secrets) = crate::checks::project_secrets(root, settings, &context.data_dir).await else {
+        return GateKeys::default();
+    };
+    gate_keys(context, root, settings, venv, secrets).await
+}
+
+/// "3 min ago", from an RFC 3339 time.
+pub fn ago(at: &str) -> String {
+    let Ok(then) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return "earlier".to_owned();
+    };
+    let seconds = (chrono::Utc::now() - then.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
+    match seconds {
+        0..=59 => "moments ago".to_owned(),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+/// The sentence a reused gate shows: when it passed, where, and what it said.
+pub(super) fn cached_summary(hit: &CachedGate) -> String {
+    let said = hit
+        .summary
+        .as_deref()
+        .map(|summary| format!(": {summary}"))
+        .unwrap_or_default();
+    format!(
+        "passed {} on this exact tree (cached from release {}){said}",
+        ago(&hit.passed_at),
+        hit.from_release
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn git(dir: &Path, args: &[&str]) -> TestResult {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t.invalid")
+            .status()?;
+        if !status.success() {
+            return Err(format!("git {args:?} failed").into());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_tree_digest_follows_content_and_untracked_files_but_not_ignored_ones() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        assert!(tree_digest(root).is_none(), "outside git nothing is cached");
+        git(root, &["init", "-q"])?;
+        std::fs::write(root.join(".gitignore"), "*.log\n")?;
+        std::fs::write(root.join("app.py"), "x = 1\n")?;
+        git(root, &["add", "-A"])?;
+        git(root, &["commit", "-q", "-m", "one"])?;
+        let first = tree_digest(root).ok_or("in git")?;
+        assert_eq!(tree_digest(root).as_deref(), Some(first.as_str()), "stable");
+
+        std::fs::write(root.join("debug.log"), "noise")?;
+        assert_eq!(
+            tree_digest(root).as_deref(),
+            Some(first.as_str()),
+            "ignored files do not count"
+        );
+
+        std::fs::write(root.join("new.py"), "y = 2\n")?;
+        let with_untracked = tree_digest(root).ok_or("in git")?;
+        assert_ne!(with_untracked, first, "an untracked file counts");
+        std::fs::remove_file(root.join("new.py"))?;
+
+        std::fs::write(root.join("app.py"), "x = 2\n")?;
+        assert_ne!(
+            tree_digest(root).ok_or("in git")?,
+            first,
+            "an edit (uncommitted) counts"
+        );
+        std::fs::write(root.join("app.py"), "x = 1\n")?;
+        assert_eq!(
+            tree_digest(root).ok_or("in git")?,
+            first,
+            "the same content is the same tree"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn values_count_by_hash_and_each_step_by_its_own_command() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        git(root, &["init", "-q"])?;
+        std::fs::write(root.join("app.py"), "x = 1\n")?;
+        let venv = root.join("no-venv");
+        let mut settings = ProjectSettings::with_commands("pytest", crate::project::LintTool::Flake8, "flake8 .");
+        settings.env.insert("SECRET_KEY".to_owned(), "dummy".to_owned());
+        let secret = vec![("API_TOKEN".to_owned(), Arc::new(Secret::new("s3cr3t".to_owned())))];
+        let base = shared_digest(root, &settings, &venv, &secret).ok_or("in git")?;
+        assert!(!base.contains("s3cr3t") && !base.contains("dummy"));
+
+        let other_secret = vec![("API_TOKEN".to_owned(), Arc::new(Secret::new("other".to_owned())))];
+        assert_ne!(shared_digest(root, &settings, &venv, &other_secret), Some(base.clone()));
+        let mut changed = settings.clone();
+        changed.env.insert("SECRET_KEY".to_owned(), "another".to_owned());
+        assert_ne!(shared_digest(root, &changed, &venv, &secret), Some(base.clone()));
+
+        let mut other_lint = settings.clone();
+        other_lint.lint_command = "flake8 --max-line-length 120 .".to_owned();
+        assert_eq!(
+            step_inputs(&settings, Step::Tests),
+            step_inputs(&other_lint, Step::Tests)
+        );
+        assert_ne!(step_inputs(&settings, Step::Lint), step_inputs(&other_lint, Step::Lint));
+        other_lint.lint_enabled = false;
+        assert_eq!(
+            step_inputs(&other_lint, Step::Lint),
+            None,
+            "a turned-off lint has no key"
+        );
+        assert_eq!(step_inputs(&settings, Step::Checks), None, "no gates, no checks key");
+        Ok(())
+    }
+
+    #[test]
+    fn a_new_package_version_in_the_environment_changes_its_digest() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let site = dir.path().join("lib/python3.11/site-packages");
+        std::fs::create_dir_all(site.join("pytest-8.3.4.dist-info"))?;
+        std::fs::write(dir.path().join("pyvenv.cfg"), "version = 3.11.7\n")?;
+        let before = environment_digest(dir.path());
+        std::fs::rename(site.join("pytest-8.3.4.dist-info"), site.join("pytest-8.3.5.dist-info"))?;
+        assert_ne!(environment_digest(dir.path()), before);
+        Ok(())
+    }
+
+    #[test]
+    fn the_cached_sentence_says_when_and_where() {
+        let hit = CachedGate {
+            from_release: "r1".to_owned(),
+            passed_at: (chrono::Utc::now() - chrono::Duration::minutes(3)).to_rfc3339(),
+            summary: Some("3 passed".to_owned()),
+        };
+        assert_eq!(
+            cached_summary(&hit),
+            "passed 3 min ago on this exact tree (cached from release r1): 3 passed"
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! uv and pip make the same environment: the same project checked once with each installer
+//! ends with the same `pip freeze`, on the kinds of declarations real projects have.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{check, write, TestResult, PASSING_TEST};
+use slipway::project;
+
+/// Checks `root` with a fresh data folder, pip alone (`uv` false) or uv; returns the data folder.
+fn check_with(root: &Path, uv: bool) -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let (code, summary, events) = if uv {
+        check(root, data.path())?
+    } else {
+        super::check_with_env(root, data.path(), &[(slipway::checks::UV_VARIABLE, "off")])?
+    };
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    let said: Vec<String> = events
+        .iter()
+        .filter(|event| event["event"] == "setup")
+        .filter_map(|event| event["data"]["message"].as_str().map(str::to_owned))
+        .collect();
+    let installing_with = said
+        .iter()
+        .find(|line| line.starts_with("Creating a Python environment"))
+        .ok_or_else(|| format!("no environment made: {said:?}"))?;
+    let wanted = if uv {
+        "installing with uv"
+    } else {
+        "installing with pip"
+    };
+    assert!(installing_with.ends_with(wanted), "{installing_with}");
+    assert!(
+        !said.iter().any(|line| line.contains("trying pip")),
+        "uv did all the work, no fallback: {said:?}"
+    );
+    Ok(data)
+}
+
+fn site_packages(venv: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let lib = std::fs::read_dir(venv.join("lib"))?
+        .flatten()
+        .next()
+        .ok_or("no lib/pythonX.Y")?;
+    Ok(lib.path().join("site-packages"))
+}
+
+/// What pip says is installed in `data`'s environment for `root`, read by the pip
+/// environment's own pip for both (uv's environment has no pip of its own).
+fn freeze(pip_python: &Path, data: &Path, root: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let venv = data.join("venvs").join(project::project_id(root));
+    let output = Command::new(pip_python)
+        .args(["-m", "pip", "freeze", "--path"])
+        .arg(site_packages(&venv)?)
+        .output()?;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut lines: Vec<String> = String::from_utf8(output.stdout)?
+        .lines()
+        .map(|line| line.to_lowercase().replace('_', "-"))
+        .collect();
+    lines.sort();
+    Ok(lines)
+}
+
+fn same_environment(files: &[(&str, &str)], expected: &[&str]) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write(dir.path(), files)?;
+    let by_pip = check_with(dir.path(), false)?;
+    let by_uv = check_with(dir.path(), true)?;
+    let pip_python = by_pip
+        .path()
+        .join("venvs")
+        .join(project::project_id(dir.path()))
+        .join("bin/python");
+    let pip_frozen = freeze(&pip_python, by_pip.path(), dir.path())?;
+    let uv_frozen = freeze(&pip_python, by_uv.path(), dir.path())?;
+    assert_eq!(uv_frozen, pip_frozen, "uv and pip installed different sets");
+    for wanted in expected {
+        assert!(
+            pip_frozen.iter().any(|line| line == wanted),
+            "{wanted} in {pip_frozen:?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn requirements_with_an_include_and_pins_give_the_same_environment() -> TestResult {
+    same_environment(
+        &[
+            (
+                "requirements.txt",
+                "-r requirements/base.txt\npytest==8.3.3\nflake8==7.1.1\n",
+            ),
+            ("requirements/base.txt", "six==1.16.0\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+        &["six==1.16.0", "pytest==8.3.3", "flake8==7.1.1"],
+    )
+}
+
+#[test]
+fn a_utf16_requirements_file_gives_the_same_environment() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // Windows editors save UTF-16 with its byte order mark; pip reads UTF-8 only.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "six==1.16.0\r\npytest==8.3.3\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    std::fs::write(dir.path().join("requirements.txt"), utf16)?;
+    write(dir.path(), &[("tests/test_ok.py", PASSING_TEST)])?;
+    let by_pip = check_with(dir.path(), false)?;
+    let by_uv = check_with(dir.path(), true)?;
+    let pip_python = by_pip
+        .path()
+        .join("venvs")
+        .join(project::project_id(dir.path()))
+        .join("bin/python");
+    let pip_frozen = freeze(&pip_python, by_pip.path(), dir.path())?;
+    assert_eq!(freeze(&pip_python, by_uv.path(), dir.path())?, pip_frozen);
+    assert!(pip_frozen.iter().any(|line| line == "six==1.16.0"), "{pip_frozen:?}");
+    Ok(())
+}
+
+#[test]
+fn pyproject_dependency_groups_give_the_same_environment() -> TestResult {
+    same_environment(
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"shop\"\nversion = \"0.1.0\"\ndependencies = [\"six==1.16.0\"]\n\n[dependency-groups]\ndev = [\"pytest==8.3.3\", \"flake8==7.1.1\"]\n",
+            ),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+        &["six==1.16.0", "pytest==8.3.3"],
+    )
+}
+
+#[test]
+fn a_poetry_lock_gives_the_same_environment() -> TestResult {
+    let lock = "[[package]]\nname = \"six\"\nversion = \"1.16.0\"\noptional = false\npython-versions = \">=2.7\"\n\n[[package]]\nname = \"pytest\"\nversion = \"8.3.3\"\noptional = false\npython-versions = \">=3.8\"\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.9\"\n";
+    same_environment(
+        &[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"shop\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\nsix = \"*\"\n\n[tool.poetry.group.dev.dependencies]\npytest = \"*\"\n",
+            ),
+            ("poetry.lock", lock),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+        &["six==1.16.0", "pytest==8.3.3"],
+    )
+}
+
+#[test]
+fn uv_is_fetched_once_into_the_tools_folder_when_none_is_given() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "six==1.16.0\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    // No uv given and none on PATH (the machine's folders only): Slipway gets its own.
+    let (code, summary, events) =
+        super::check_with_env_removed(dir.path(), data.path(), &[slipway::checks::UV_VARIABLE])?;
+    assert_eq!(code, 0, "{summary}");
+    let tool = data.path().join("tools/uv/bin/uv");
+    assert!(tool.is_file(), "uv installed into the tools folder");
+    let said: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["data"]["message"].as_str())
+        .collect();
+    assert!(said.iter().any(|line| line.starts_with("Getting uv")), "{said:?}");
+    assert!(said.iter().any(|line| line.ends_with("installing with uv")), "{said:?}");
+    Ok(())
+}
