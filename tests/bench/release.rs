@@ -3,6 +3,12 @@
 //! pipeline's overhead over the slowest bare step. On the example project, and on a fixture
 //! whose tests, lint and build each take a few seconds. Prints medians and ratios.
 //!
+//! Then the comparison a team moving from CircleCI cares about: from the same commit to the
+//! image in the registry, the old flow as a CI machine runs it (a fresh venv and pip install,
+//! pytest, flake8, `docker build --no-cache`, push, one after another) against Slipway's
+//! second release of that commit on this machine (warm: environment, layer cache, gate cache),
+//! on the example and on a fixture with a Django-sized dependency set.
+//!
 //! `scripts/bench release [RUNS]`
 
 use std::path::{Path, PathBuf};
@@ -134,10 +140,11 @@ async fn through_slipway(context: &Context, case: &Case, run_number: usize) -> R
             }
         }
     });
+    // Every gate runs: this compares running them at once with one after another.
     let options = ReleaseOptions {
         target: Some(Target::Local),
         confirm_dirty: true,
-        confirmed_plan: None,
+        no_cache: true,
         ..ReleaseOptions::default()
     };
     let started = Instant::now();
@@ -149,6 +156,125 @@ async fn through_slipway(context: &Context, case: &Case, run_number: usize) -> R
         return Err(format!("a gate did not pass: {:?}", record.steps).into());
     }
     Ok(*last_gate - started)
+}
+
+/// What a Django web app pins, for the fixture with a real-sized dependency set.
+const DJANGO_SIZED: &str = "Django==5.1.4\ndjangorestframework==3.15.2\ndjango-environ==0.11.2\ndjango-cors-headers==4.6.0\ngunicorn==23.0.0\nwhitenoise==6.8.2\npsycopg2-binary==2.9.10\nrequests==2.32.3\nsentry-sdk==2.19.2\ncelery==5.4.0\nredis==5.2.1\nPillow==11.0.0\npytest==8.3.4\npytest-django==4.9.0\ncoverage==7.6.9\nflake8==7.1.1\n";
+
+/// The old flow, one step after another, from a checkout to the image in `registry`.
+fn ci_flow(root: &Path, registry: &str, scratch: &Path) -> Result<Duration> {
+    let venv = scratch.join("ci-venv");
+    let _ = std::fs::remove_dir_all(&venv);
+    let name = root.file_name().and_then(|name| name.to_str()).unwrap_or("app");
+    let image = format!("{registry}/ci-flow/{name}:bench");
+    let started = Instant::now();
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "-r", "requirements.txt"])
+        .current_dir(root))?;
+    run(Command::new(venv.join("bin/pytest")).arg("-q").current_dir(root))?;
+    run(Command::new(venv.join("bin/flake8")).current_dir(root))?;
+    run(Command::new("docker")
+        .args(["build", "-q", "--no-cache", "-t", &image, "."])
+        .current_dir(root))?;
+    run(Command::new("docker").args(["push", "-q", &image]))?;
+    Ok(started.elapsed())
+}
+
+/// A Slipway release of `root` through to the push (the image in the registry); returns the
+/// time and how many gates were taken from the cache.
+async fn to_the_registry(context: &Context, root: &Path, no_cache: bool) -> Result<(Duration, usize)> {
+    let pushed: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let seen = pushed.clone();
+    let sink: ReleaseSink = Arc::new(move |event| {
+        if let ReleaseEvent::Step {
+            step: Step::Push,
+            state,
+            ..
+        } = event
+        {
+            if state.is_finished() {
+                if let Ok(mut at) = seen.lock() {
+                    at.get_or_insert_with(Instant::now);
+                }
+            }
+        }
+    });
+    let options = ReleaseOptions {
+        target: Some(Target::Local),
+        confirm_dirty: true,
+        no_cache,
+        ..ReleaseOptions::default()
+    };
+    let started = Instant::now();
+    let summary = pipeline::release(context, root, &options, &CancellationToken::new(), sink).await?;
+    let record = context.ledger.release(&summary.release_id)?.ok_or("recorded")?;
+    let push = record
+        .steps
+        .iter()
+        .find(|step| step.name == "push")
+        .ok_or("a push step")?;
+    if push.state != StepState::Passed {
+        return Err(format!("the push did not pass: {:?} ({:?})", push.summary, summary.message).into());
+    }
+    let cached = record.steps.iter().filter(|step| step.cached_from.is_some()).count();
+    let at = pushed.lock().ok().and_then(|at| *at).ok_or("the push finished")?;
+    Ok((at - started, cached))
+}
+
+/// The old flow against Slipway's second release of the same commit, on the example and on
+/// a fixture with a Django-sized dependency set.
+async fn seed_flow_side_by_side(dir: &Path, runs: usize) -> Result<()> {
+    let registry = std::env::var("SLIPWAY_LOCAL_REGISTRY")
+        .map_err(|_| "SLIPWAY_LOCAL_REGISTRY names the registry (scripts/bench release starts one)")?;
+    let data = dir.join("seed-data");
+    std::fs::create_dir_all(&data)?;
+    let context = Context {
+        data_dir: data.clone(),
+        settings: Settings {
+            local_registry: Some(registry.clone()),
+            ..Settings::default()
+        },
+        ledger: Ledger::open(&data)?,
+    };
+    println!();
+    println!(
+        "from the commit to the image in the registry: the CircleCI flow one step after another vs Slipway's second release (warm); {runs} runs each, medians"
+    );
+    for (name, requirements) in [("example", None), ("django-sized", Some(DJANGO_SIZED))] {
+        let root = project(dir, &format!("seed-{name}"), false)?;
+        if let Some(requirements) = requirements {
+            std::fs::write(root.join("requirements.txt"), requirements)?;
+            run(Command::new("git")
+                .args(["-c", "user.name=bench", "-c", "user.email=bench@example.test"])
+                .args(["commit", "-qam", "Django-sized dependencies"])
+                .current_dir(&root))?;
+        }
+        // Slipway's first release of the commit makes its environment and its image.
+        to_the_registry(&context, &root, true).await?;
+        let (mut ci, mut warm, mut everything, mut cached) = (vec![], vec![], vec![], 0);
+        for _ in 0..runs {
+            ci.push(ci_flow(&root, &registry, dir)?);
+            let (took, reused) = to_the_registry(&context, &root, false).await?;
+            warm.push(took);
+            cached = reused;
+            everything.push(to_the_registry(&context, &root, true).await?.0);
+        }
+        let (ci, warm, everything) = (median(ci), median(warm), median(everything));
+        println!(
+            "{name:>13}: CircleCI flow {:>6.2} s | Slipway warm {:>5.2} s ({cached} gates cached), ratio {:.1}x | warm with Run everything {:>5.2} s, ratio {:.1}x",
+            ci.as_secs_f64(),
+            warm.as_secs_f64(),
+            ci.as_secs_f64() / warm.as_secs_f64().max(0.001),
+            everything.as_secs_f64(),
+            ci.as_secs_f64() / everything.as_secs_f64().max(0.001),
+        );
+        let engine = slipway::docker::connect()?;
+        for container in slipway::docker::project_containers(&engine, &project::project_id(&root)).await? {
+            slipway::docker::remove_container(&engine, &container).await?;
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -207,5 +333,5 @@ async fn main() -> Result<()> {
             slipway::docker::remove_container(&engine, &container).await?;
         }
     }
-    Ok(())
+    seed_flow_side_by_side(dir.path(), runs).await
 }

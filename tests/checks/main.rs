@@ -340,7 +340,11 @@ fn a_poetry_lock_is_installed_at_its_pinned_versions() -> TestResult {
     let installed = events.iter().any(|event| {
         event["data"]["line"]
             .as_str()
-            .is_some_and(|line| line.contains("Successfully installed") && line.contains("pytest-8.3.3"))
+            // pip says "Successfully installed … pytest-8.3.3", uv " + pytest==8.3.3".
+            .is_some_and(|line| {
+                (line.contains("Successfully installed") && line.contains("pytest-8.3.3"))
+                    || line.trim() == "+ pytest==8.3.3"
+            })
     });
     assert!(installed, "the locked pytest version was installed");
     Ok(())
