@@ -378,6 +378,36 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
         "the system browser was asked to open the live address"
     );
 
+    // Released once, the same tree's tests and lint passed already: the next plan says so
+    // and would not run them again; Run everything puts them back in.
+    session
+        .click(&session.wait_for(&button("Release again…"), UI_WAIT).await?)
+        .await?;
+    for step in ["tests", "lint"] {
+        wait_or_explain(
+            &session,
+            &format!("//li[@data-step='{step}']//*[@data-testid='step-state'][normalize-space()='cached']"),
+            UI_WAIT,
+            "plan-not-cached",
+        )
+        .await?;
+    }
+    let note = session.wait_for("//*[@data-testid='cache-note']", UI_WAIT).await?;
+    assert!(
+        session.text(&note).await?.contains("passed on this exact tree before"),
+        "the plan says why they will not run"
+    );
+    save_screenshot(&session, "plan-cached").await?;
+    session
+        .click(&session.wait_for(&button("Run everything"), UI_WAIT).await?)
+        .await?;
+    session
+        .wait_for(
+            "//li[@data-step='tests']//*[@data-testid='step-state'][normalize-space()='not started yet']",
+            UI_WAIT,
+        )
+        .await?;
+
     // Another project, an empty folder: nothing of the released one stays on the page.
     let empty = projects.path().join("empty-folder");
     std::fs::create_dir_all(&empty)?;

@@ -652,7 +652,7 @@ describe("gates that passed on this exact tree", () => {
     expect(stateOf("lint")).toBe("cached");
     expect(stateOf("build")).toBe("not started yet");
     expect(document.querySelector('[data-step="tests"]')?.textContent).toMatch(/not run again: it passed 3 min ago on this exact tree/);
-    expect(screen.getByTestId("cache-note").textContent).toMatch(/Tests, Lint passed on this exact tree before/);
+    expect(screen.getByTestId("cache-note").textContent).toMatch(/Tests and Lint passed on this exact tree before/);
 
     await userEvent.click(screen.getByRole("button", { name: "Run everything" }));
     await waitFor(() => expect(stateOf("tests")).toBe("not started yet"));
