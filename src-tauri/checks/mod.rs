@@ -34,7 +34,7 @@ pub use installer::UV_VARIABLE;
 pub use process::{
     end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,
 };
-pub use pyenv::{expected_venv, prepare_env, project_secrets, PreparedEnv};
+pub use pyenv::{expected_venv, installed_distributions, prepare_env, project_secrets, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};
 

@@ -426,6 +426,26 @@ fn any_dist_info(venv: &Path, wanted: impl Fn(&str) -> bool) -> bool {
     })
 }
 
+/// The `.dist-info` folders of every package installed in the environment (name and
+/// version), sorted.
+pub fn installed_distributions(venv: &Path) -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(venv.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|python| {
+            std::fs::read_dir(python.path().join("site-packages"))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".dist-info"))
+        .collect();
+    found.sort();
+    found
+}
+
 /// True when any version of `name` is installed.
 fn has_package(venv: &Path, name: &str) -> bool {
     let prefix = format!("{}-", name.replace('-', "_")).to_lowercase();

@@ -89,20 +89,7 @@ fn tree_digest(root: &Path) -> Option<String> {
 fn environment_digest(venv: &Path) -> String {
     let mut hasher = Sha256::new();
     hasher.update(std::fs::read(venv.join("pyvenv.cfg")).unwrap_or_default());
-    let mut installed: Vec<String> = std::fs::read_dir(venv.join("lib"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|python| {
-            std::fs::read_dir(python.path().join("site-packages"))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".dist-info"))
-        .collect();
-    installed.sort();
+    let installed = crate::checks::installed_distributions(venv);
     for name in installed {
         hasher.update(name.as_bytes());
         hasher.update([0]);

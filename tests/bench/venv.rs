@@ -63,16 +63,7 @@ async fn make_env(root: &Path, cache: &Path, uv: Option<&str>) -> Result<(Durati
     )
     .await?;
     let took = started.elapsed();
-    let packages = std::fs::read_dir(env.venv.join("lib"))?
-        .flatten()
-        .flat_map(|python| {
-            std::fs::read_dir(python.path().join("site-packages"))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".dist-info"))
-        .count();
+    let packages = checks::installed_distributions(&env.venv).len();
     Ok((took, packages))
 }
 

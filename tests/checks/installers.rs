@@ -67,15 +67,20 @@ fn freeze(pip_python: &Path, data: &Path, root: &Path) -> Result<Vec<String>, Bo
 fn same_environment(files: &[(&str, &str)], expected: &[&str]) -> TestResult {
     let dir = tempfile::tempdir()?;
     write(dir.path(), files)?;
-    let by_pip = check_with(dir.path(), false)?;
-    let by_uv = check_with(dir.path(), true)?;
+    same_environment_in(dir.path(), expected)
+}
+
+/// Checks the project at `root` with pip, then with uv, and compares what each installed.
+fn same_environment_in(root: &Path, expected: &[&str]) -> TestResult {
+    let by_pip = check_with(root, false)?;
+    let by_uv = check_with(root, true)?;
     let pip_python = by_pip
         .path()
         .join("venvs")
-        .join(project::project_id(dir.path()))
+        .join(project::project_id(root))
         .join("bin/python");
-    let pip_frozen = freeze(&pip_python, by_pip.path(), dir.path())?;
-    let uv_frozen = freeze(&pip_python, by_uv.path(), dir.path())?;
+    let pip_frozen = freeze(&pip_python, by_pip.path(), root)?;
+    let uv_frozen = freeze(&pip_python, by_uv.path(), root)?;
     assert_eq!(uv_frozen, pip_frozen, "uv and pip installed different sets");
     for wanted in expected {
         assert!(
@@ -115,17 +120,7 @@ fn a_utf16_requirements_file_gives_the_same_environment() -> TestResult {
         .collect();
     std::fs::write(dir.path().join("requirements.txt"), utf16)?;
     write(dir.path(), &[("tests/test_ok.py", PASSING_TEST)])?;
-    let by_pip = check_with(dir.path(), false)?;
-    let by_uv = check_with(dir.path(), true)?;
-    let pip_python = by_pip
-        .path()
-        .join("venvs")
-        .join(project::project_id(dir.path()))
-        .join("bin/python");
-    let pip_frozen = freeze(&pip_python, by_pip.path(), dir.path())?;
-    assert_eq!(freeze(&pip_python, by_uv.path(), dir.path())?, pip_frozen);
-    assert!(pip_frozen.iter().any(|line| line == "six==1.16.0"), "{pip_frozen:?}");
-    Ok(())
+    same_environment_in(dir.path(), &["six==1.16.0", "pytest==8.3.3"])
 }
 
 #[test]
