@@ -3,6 +3,11 @@
 //! uv fails. uv resolves and installs in parallel, which turns a Django project's first check
 //! from a minute of pip into seconds; pip stays the fallback because it is always there.
 //!
+//! The environment itself is made by the interpreter's own `venv` either way: it holds what
+//! a CI's `python -m venv` holds (pip, and setuptools where that Python bundles it), so a test
+//! that imports `pkg_resources` passes here as it does there. uv's own environments have
+//! neither, and uv's seeded ones other versions.
+//!
 //! uv does not read pip's configuration, so the person's index, extra indexes, find-links,
 //! trusted hosts and certificate (from pip.conf or `PIP_*`, as `pip config list` reports
 //! them) are handed to it as flags: both installers see the same packages.
@@ -20,6 +25,8 @@ use super::{CheckEvent, EventSink};
 pub const UV_VARIABLE: &str = "SLIPWAY_UV";
 /// Getting uv the first time may take this long (one wheel from the index).
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// After uv could not be installed, pip alone works this long before uv is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The installer an environment is made and filled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +67,20 @@ async fn quiet(program: &Path, args: &[&str], cancel: &CancellationToken) -> Res
     if outcome.code == Some(0) {
         Ok(outcome.stdout)
     } else {
-        let said: Vec<String> = outcome.stderr.iter().rev().take(3).rev().cloned().collect();
-        Err(said.join(" "))
+        Err(last_words(&outcome.stderr))
     }
+}
+
+/// What a failed child said, in a line: its first `ERROR:` line, else its last line (a
+/// traceback's last line is the exception), else that it said nothing.
+pub(super) fn last_words(lines: &[String]) -> String {
+    let said = lines
+        .iter()
+        .map(|line| line.trim())
+        .find(|line| line.starts_with("ERROR:") || line.starts_with("error:"))
+        .or_else(|| lines.iter().map(|line| line.trim()).rfind(|line| !line.is_empty()));
+    said.map(str::to_owned)
+        .unwrap_or_else(|| "it stopped without saying why".to_owned())
 }
 
 /// uv, found or installed once into the tools folder with `python`; `None` (with the reason
@@ -70,7 +88,16 @@ async fn quiet(program: &Path, args: &[&str], cancel: &CancellationToken) -> Res
 async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Option<PathBuf> {
     match std::env::var(UV_VARIABLE).ok().as_deref() {
         Some("off") => return None,
-        Some(path) if !path.is_empty() => return Some(PathBuf::from(path)),
+        Some(path) if !path.is_empty() => {
+            let given = PathBuf::from(path);
+            if given.is_file() {
+                return Some(given);
+            }
+            sink(CheckEvent::Setup {
+                message: format!("{UV_VARIABLE} names no uv program ({path}): pip installs the packages"),
+            });
+            return None;
+        }
         _ => {}
     }
     if let Some(found) = on_path("uv") {
@@ -80,6 +107,14 @@ async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sin
     let binary = dir.join("bin").join("uv");
     if binary.is_file() {
         return Some(binary);
+    }
+    // A failed install is not tried again for a day: each try costs a minute of pip.
+    let failed_mark = data_dir.join("tools").join("uv-failed");
+    let failed_recently = std::fs::metadata(&failed_mark)
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|at| at.elapsed().is_ok_and(|age| age < RETRY_AFTER));
+    if failed_recently {
+        return None;
     }
     sink(CheckEvent::Setup {
         message: format!(
@@ -106,12 +141,13 @@ async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sin
         outcome => {
             let why = outcome
                 .err()
-                .unwrap_or_else(|| "its binary was not installed".to_owned());
+                .unwrap_or_else(|| "its program was not installed".to_owned());
             sink(CheckEvent::Setup {
-                message: format!("uv could not be installed ({why}): pip installs the packages"),
+                message: format!("uv could not be installed, so pip installs the packages. pip said: {why}"),
             });
             // Half an install would be found next time and fail again: start clean.
             let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::write(&failed_mark, why);
             None
         }
     }
@@ -167,31 +203,15 @@ impl Packager {
         }
     }
 
-    /// What makes `venv` with `python`, emptied first. uv's has no pip (seeding it would add
-    /// `wheel` and `packaging`, and the environment would not hold what pip's holds); the
-    /// fallback puts pip in when it needs it.
-    pub fn create(&self, python: &Path, venv: &Path, cwd: &Path) -> ProcessSpec {
-        match self {
-            Packager::Uv { binary, .. } => ProcessSpec {
-                program: binary.display().to_string(),
-                args: vec![
-                    "venv".into(),
-                    "--clear".into(),
-                    "--python".into(),
-                    python.display().to_string(),
-                    venv.display().to_string(),
-                ],
-                cwd: cwd.to_path_buf(),
-                env: self.environment(),
-                timeout: super::pyenv::INSTALL_TIMEOUT,
-            },
-            Packager::Pip => ProcessSpec {
-                program: python.display().to_string(),
-                args: vec!["-m".into(), "venv".into(), "--clear".into(), venv.display().to_string()],
-                cwd: cwd.to_path_buf(),
-                env: Vec::new(),
-                timeout: super::pyenv::INSTALL_TIMEOUT,
-            },
+    /// What makes `venv` with `python`, emptied first: the interpreter's own `venv` for both
+    /// installers (see the module's doc).
+    pub fn create(python: &Path, venv: &Path, cwd: &Path) -> ProcessSpec {
+        ProcessSpec {
+            program: python.display().to_string(),
+            args: vec!["-m".into(), "venv".into(), "--clear".into(), venv.display().to_string()],
+            cwd: cwd.to_path_buf(),
+            env: Vec::new(),
+            timeout: super::pyenv::INSTALL_TIMEOUT,
         }
     }
 
@@ -276,6 +296,30 @@ mod tests {
             ]
         );
         assert_eq!(cert.as_deref(), Some("/etc/ssl/certs/ca-certificates.crt"));
+    }
+
+    #[test]
+    fn a_failure_is_told_in_one_line() {
+        let traceback = [
+            "Traceback (most recent call last):".to_owned(),
+            "  File \"ssl.py\", line 1004, in _create".to_owned(),
+            "ValueError: check_hostname requires server_hostname".to_owned(),
+            String::new(),
+        ];
+        assert_eq!(
+            last_words(&traceback),
+            "ValueError: check_hostname requires server_hostname"
+        );
+        let pip = [
+            "Collecting uv".to_owned(),
+            "ERROR: Could not find a version that satisfies the requirement uv".to_owned(),
+            "ERROR: No matching distribution found for uv".to_owned(),
+        ];
+        assert_eq!(
+            last_words(&pip),
+            "ERROR: Could not find a version that satisfies the requirement uv"
+        );
+        assert_eq!(last_words(&[]), "it stopped without saying why");
     }
 
     #[test]

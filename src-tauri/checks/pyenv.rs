@@ -194,7 +194,7 @@ pub async fn prepare_env(
         interpreter.path.display(),
         packager.name()
     ));
-    let packager = create_venv(root, &interpreter.path, &env, packager, cancel, sink).await?;
+    create_venv(root, &interpreter.path, &env, cancel, sink).await?;
     install_project(root, python, &install_from, &env, &packager, cancel, sink).await?;
     if !python.packages.is_empty() {
         sink(CheckEvent::Setup {
@@ -460,39 +460,21 @@ fn has_distribution(venv: &Path, name: &str, version: &str) -> bool {
     any_dist_info(venv, |found| found == wanted)
 }
 
-/// Makes the environment with `packager`; when uv cannot, with Python's own venv (and pip
-/// installs into it then). Returns the installer that goes on.
+/// Makes the environment with the interpreter's own `venv`, whichever installer fills it.
 async fn create_venv(
     root: &Path,
     python: &Path,
     env: &PreparedEnv,
-    packager: Packager,
     cancel: &CancellationToken,
     sink: &EventSink,
-) -> Result<Packager, ChecksError> {
-    let created = run_step(
+) -> Result<(), ChecksError> {
+    run_step(
         "creating the virtualenv",
-        packager.create(python, &env.venv, root),
+        Packager::create(python, &env.venv, root),
         cancel,
         sink,
     )
-    .await;
-    match created {
-        Err(ChecksError::EnvSetup { detail, .. }) if packager != Packager::Pip && !cancel.is_cancelled() => {
-            sink(CheckEvent::Setup {
-                message: format!("uv could not create the environment ({detail}): Python's venv and pip take over"),
-            });
-            run_step(
-                "creating the virtualenv",
-                Packager::Pip.create(python, &env.venv, root),
-                cancel,
-                sink,
-            )
-            .await?;
-            Ok(Packager::Pip)
-        }
-        other => other.map(|()| packager),
-    }
+    .await
 }
 
 /// `pip install ARGS` into the environment, through `packager`; what uv cannot install, pip
@@ -515,20 +497,17 @@ async fn install(
     )
     .await;
     match done {
-        Err(ChecksError::EnvSetup { detail, .. }) if *packager != Packager::Pip && !cancel.is_cancelled() => {
+        // Whatever stopped uv (it refused, or could not even start), pip gets its turn.
+        Err(error) if *packager != Packager::Pip && !cancel.is_cancelled() => {
+            let why = match error {
+                ChecksError::EnvSetup { detail, .. } => {
+                    installer::last_words(&detail.lines().map(str::to_owned).collect::<Vec<_>>())
+                }
+                other => other.to_string(),
+            };
             sink(CheckEvent::Setup {
-                message: format!("uv could not install it ({detail}): trying pip"),
+                message: format!("uv could not install it, so pip tries. uv said: {why}"),
             });
-            if !env.bin_dir().join("pip").is_file() {
-                let ensurepip = ProcessSpec {
-                    program: python.display().to_string(),
-                    args: vec!["-m".into(), "ensurepip".into(), "--default-pip".into()],
-                    cwd: root.to_path_buf(),
-                    env: env.activation(),
-                    timeout: INSTALL_TIMEOUT,
-                };
-                run_step("putting pip into the environment", ensurepip, cancel, sink).await?;
-            }
             let step = format!("pip install {}", args.join(" "));
             run_step(
                 &step,

@@ -225,16 +225,18 @@ pub fn ago(at: &str) -> String {
     }
 }
 
-/// The sentence a reused gate shows: when it passed, where, and what it said.
+/// The sentence a reused gate shows (and History keeps): where it passed, and what it said.
+/// No "ago" in it: the record is read later; the plan says how long ago live.
 pub(super) fn cached_summary(hit: &CachedGate) -> String {
     let said = hit
         .summary
         .as_deref()
+        .map(str::trim)
+        .filter(|summary| !summary.is_empty())
         .map(|summary| format!(": {summary}"))
         .unwrap_or_default();
     format!(
-        "passed {} on this exact tree (cached from release {}){said}",
-        ago(&hit.passed_at),
+        "cached: passed on this exact tree in release {}{said}",
         hit.from_release
     )
 }
@@ -349,15 +351,19 @@ mod tests {
     }
 
     #[test]
-    fn the_cached_sentence_says_when_and_where() {
-        let hit = CachedGate {
+    fn the_cached_sentence_says_where_and_what_and_ago_counts_from_now() {
+        let mut hit = CachedGate {
             from_release: "r1".to_owned(),
             passed_at: (chrono::Utc::now() - chrono::Duration::minutes(3)).to_rfc3339(),
             summary: Some("3 passed".to_owned()),
         };
         assert_eq!(
             cached_summary(&hit),
-            "passed 3 min ago on this exact tree (cached from release r1): 3 passed"
+            "cached: passed on this exact tree in release r1: 3 passed"
         );
+        hit.summary = Some(" ".to_owned());
+        assert_eq!(cached_summary(&hit), "cached: passed on this exact tree in release r1");
+        assert_eq!(ago(&hit.passed_at), "3 min ago");
+        assert_eq!(ago("not a time"), "earlier");
     }
 }

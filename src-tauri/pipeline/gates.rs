@@ -49,7 +49,14 @@ fn replay(context: &Context, recorder: &Recorder, step: Step, hit: &CachedGate, 
         }
         Err(error) => tracing::warn!(%error, "the cached results could not be read"),
     }
-    recorder.log(step, &format!("Not run: {}.", cache::cached_summary(hit)));
+    recorder.log(
+        step,
+        &format!(
+            "Not run: {} ({}).",
+            cache::cached_summary(hit),
+            cache::ago(&hit.passed_at)
+        ),
+    );
     if step != Step::Checks {
         recorder.step(step, StepState::Passed, Some(cache::cached_summary(hit)));
     }
@@ -72,9 +79,23 @@ pub(super) async fn checks_gate(
 ) -> bool {
     let settings = &scanned.settings;
     let has_gates = !plan.gates.is_empty();
-    recorder.step(Step::Tests, StepState::Running, None);
+    // A gate the plan showed as cached is not shown running while the environment is checked;
+    // it runs (and says so then) only if the environment turns out to have changed.
+    let planned_cached = |step: Step| {
+        use_cache
+            && plan
+                .steps
+                .iter()
+                .any(|planned| planned.step == step && planned.cached.is_some())
+    };
+    let running = |step: Step| recorder.step(step, StepState::Running, None);
+    if !planned_cached(Step::Tests) {
+        running(Step::Tests);
+    }
     if settings.lint_enabled {
-        recorder.step(Step::Lint, StepState::Running, None);
+        if !planned_cached(Step::Lint) {
+            running(Step::Lint);
+        }
     } else {
         recorder.step(
             Step::Lint,
@@ -82,8 +103,8 @@ pub(super) async fn checks_gate(
             plan.skip_reason(Step::Lint).map(str::to_owned),
         );
     }
-    if has_gates {
-        recorder.step(Step::Checks, StepState::Running, None);
+    if has_gates && !planned_cached(Step::Checks) {
+        running(Step::Checks);
     }
     let forward = recorder.clone();
     let sink: EventSink = Arc::new(move |event| match event {
@@ -139,6 +160,11 @@ pub(super) async fn checks_gate(
             recorder.keep_cache_key(step, key, None);
         }
     };
+    let runs_after_all = |step: Step| {
+        if planned_cached(step) {
+            running(step);
+        }
+    };
     // Each gate's report goes to the caller as it finishes; a failure stops the others.
     let gate_sink: EventSink = {
         let forward = recorder.clone();
@@ -163,6 +189,7 @@ pub(super) async fn checks_gate(
             // The checks that read the test run were cached with it (`gate_keys`).
             return (true, Ok(Vec::new()));
         }
+        runs_after_all(Step::Tests);
         let mut ran = false;
         let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
             Ok(mut report) => {
@@ -206,6 +233,7 @@ pub(super) async fn checks_gate(
             replay(context, recorder, Step::Lint, cached, key);
             return true;
         }
+        runs_after_all(Step::Lint);
         let result = checks::run_lint(root, settings, &env, gates, &sink).await;
         keep_key(Step::Lint);
         match result {
@@ -235,6 +263,7 @@ pub(super) async fn checks_gate(
         if let (Some(cached), Some(key)) = (hit(Step::Checks), keys.key(Step::Checks)) {
             return Ok(replay(context, recorder, Step::Checks, cached, key));
         }
+        runs_after_all(Step::Checks);
         checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
     };
     let ((tests_passed, after), lint_passed, beside) = tokio::join!(tests, lint, others);
@@ -265,7 +294,7 @@ pub(super) async fn checks_gate(
             Some(cached) => (StepState::Passed, cache::cached_summary(cached)),
             None => {
                 keep_key(Step::Checks);
-                gates_verdict(&reports, problem)
+                gates_verdict(&reports, problem, plan.gates.len(), gates.is_cancelled())
             }
         };
         others_passed = state == StepState::Passed;
@@ -277,31 +306,49 @@ pub(super) async fn checks_gate(
     tests_passed && lint_passed && others_passed
 }
 
-/// The Checks step's state and summary from its gates: the first failure named, else a count.
-fn gates_verdict(reports: &[checks::GateReport], problem: Option<String>) -> (StepState, String) {
+/// The Checks step's state and summary from its gates: the first failure named, else a
+/// count. It passed only when each of the `expected` gates reported a pass: a gate that was
+/// cancelled or never reported (coverage after tests that were stopped) is no pass, and so
+/// is never reused by the gate cache.
+fn gates_verdict(
+    reports: &[checks::GateReport],
+    problem: Option<String>,
+    expected: usize,
+    cancelled: bool,
+) -> (StepState, String) {
     if let Some(problem) = problem {
         return (StepState::Failed, format!("Checks failed: {problem}"));
     }
-    if reports.iter().any(|report| report.outcome == CheckOutcome::Cancelled) {
-        return (StepState::Canceled, "Cancelled.".to_owned());
-    }
-    match reports
+    if let Some(failed) = reports
         .iter()
         .find(|report| matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun))
     {
-        Some(failed) => (
+        return (
             StepState::Failed,
             format!("{} failed: {}", failed.kind.label(), failed.message),
-        ),
-        None => (
-            StepState::Passed,
-            reports
-                .iter()
-                .map(|report| format!("{}: {}", report.tool, report.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
+        );
     }
+    let missing = expected.saturating_sub(reports.len());
+    if reports.iter().any(|report| report.outcome == CheckOutcome::Cancelled) || (missing > 0 && cancelled) {
+        return (StepState::Canceled, "Cancelled.".to_owned());
+    }
+    if let Some(skipped) = reports.iter().find(|report| report.outcome == CheckOutcome::Skipped) {
+        return (
+            StepState::Skipped,
+            format!("{} not run: {}", skipped.kind.label(), skipped.message),
+        );
+    }
+    if missing > 0 {
+        return (StepState::Skipped, format!("{missing} check(s) did not run."));
+    }
+    (
+        StepState::Passed,
+        reports
+            .iter()
+            .map(|report| format!("{}: {}", report.tool, report.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 fn finish_gate(
@@ -398,5 +445,47 @@ pub(super) async fn build_gate(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::GateKind;
+
+    fn report(id: &str, outcome: CheckOutcome) -> checks::GateReport {
+        checks::GateReport {
+            id: id.to_owned(),
+            kind: GateKind::Coverage,
+            tool: "coverage".to_owned(),
+            command: "coverage report --fail-under=80".to_owned(),
+            outcome,
+            message: "coverage 88 %".to_owned(),
+            findings: Vec::new(),
+            exit_code: Some(0),
+            duration_ms: 10,
+        }
+    }
+
+    #[test]
+    fn the_checks_pass_only_when_every_gate_reported_a_pass() {
+        let passed = [report("coverage", CheckOutcome::Passed)];
+        assert_eq!(gates_verdict(&passed, None, 1, false).0, StepState::Passed);
+        // A lint failure cancelled the rest after every check had passed: they passed.
+        assert_eq!(gates_verdict(&passed, None, 1, true).0, StepState::Passed);
+        // The build failed and stopped the tests: coverage never reported.
+        assert_eq!(
+            gates_verdict(&[], None, 1, true),
+            (StepState::Canceled, "Cancelled.".to_owned())
+        );
+        assert_eq!(gates_verdict(&[], None, 1, false).0, StepState::Skipped);
+        let skipped = [report("coverage", CheckOutcome::Skipped)];
+        assert_eq!(gates_verdict(&skipped, None, 1, false).0, StepState::Skipped);
+        let failed = [report("coverage", CheckOutcome::Failed)];
+        assert_eq!(gates_verdict(&failed, None, 1, true).0, StepState::Failed);
+        assert_eq!(
+            gates_verdict(&passed, Some("no Python".to_owned()), 1, false).0,
+            StepState::Failed
+        );
     }
 }

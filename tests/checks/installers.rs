@@ -33,7 +33,7 @@ fn check_with(root: &Path, uv: bool) -> Result<tempfile::TempDir, Box<dyn std::e
     };
     assert!(installing_with.ends_with(wanted), "{installing_with}");
     assert!(
-        !said.iter().any(|line| line.contains("trying pip")),
+        !said.iter().any(|line| line.contains("so pip tries")),
         "uv did all the work, no fallback: {said:?}"
     );
     Ok(data)
@@ -47,12 +47,12 @@ fn site_packages(venv: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(lib.path().join("site-packages"))
 }
 
-/// What pip says is installed in `data`'s environment for `root`, read by the pip
-/// environment's own pip for both (uv's environment has no pip of its own).
+/// Everything pip says is installed in `data`'s environment for `root` (pip and setuptools
+/// included), read by one pip for both.
 fn freeze(pip_python: &Path, data: &Path, root: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let venv = data.join("venvs").join(project::project_id(root));
     let output = Command::new(pip_python)
-        .args(["-m", "pip", "freeze", "--path"])
+        .args(["-m", "pip", "freeze", "--all", "--path"])
         .arg(site_packages(&venv)?)
         .output()?;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -176,5 +176,54 @@ fn uv_is_fetched_once_into_the_tools_folder_when_none_is_given() -> TestResult {
         .collect();
     assert!(said.iter().any(|line| line.starts_with("Getting uv")), "{said:?}");
     assert!(said.iter().any(|line| line.ends_with("installing with uv")), "{said:?}");
+    Ok(())
+}
+
+#[test]
+fn an_environment_filled_by_uv_has_what_python_s_venv_gives_as_ci_has_it() -> TestResult {
+    // Older Django add-ons import pkg_resources without declaring setuptools: they work in a
+    // CI's `python -m venv` (Python 3.11 bundles it) and must work here.
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "pytest==8.3.3\n"),
+            (
+                "tests/test_ok.py",
+                "import pkg_resources\n\n\ndef test_ok():\n    assert pkg_resources\n",
+            ),
+        ],
+    )?;
+    check_with(dir.path(), true)?;
+    Ok(())
+}
+
+#[test]
+fn a_uv_that_is_not_there_leaves_the_work_to_pip() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "six==1.16.0\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let missing = dir.path().join("no-such-uv");
+    let (code, summary, events) = super::check_with_env(
+        dir.path(),
+        data.path(),
+        &[(slipway::checks::UV_VARIABLE, &missing.display().to_string())],
+    )?;
+    assert_eq!(code, 0, "{summary}");
+    let said: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["data"]["message"].as_str())
+        .collect();
+    assert!(said.iter().any(|line| line.contains("names no uv program")), "{said:?}");
+    assert!(
+        said.iter().any(|line| line.ends_with("installing with pip")),
+        "{said:?}"
+    );
     Ok(())
 }
