@@ -6,10 +6,10 @@
 //! `scripts/bench venv [WARM_RUNS]`
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use slipway::checks::{self, EventSink};
+use slipway::checks::{self, CheckEvent, EventSink};
 use slipway::project::{self, ProjectSettings};
 use tokio_util::sync::CancellationToken;
 
@@ -42,8 +42,9 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// One environment made from nothing in a fresh data folder, with `cache` as both
-/// installers' download cache; the time it took and how many packages it holds.
-async fn make_env(root: &Path, cache: &Path, uv: Option<&str>) -> Result<(Duration, usize)> {
+/// installers' download cache: the whole time, the part spent making the empty environment
+/// (Python's venv, the same for both), and how many packages it holds.
+async fn make_env(root: &Path, cache: &Path, uv: Option<&str>) -> Result<(Duration, Duration, usize)> {
     let data = tempfile::tempdir()?;
     // The child processes inherit these: each installer reads its own.
     std::env::set_var("PIP_CACHE_DIR", cache);
@@ -51,7 +52,18 @@ async fn make_env(root: &Path, cache: &Path, uv: Option<&str>) -> Result<(Durati
     std::env::set_var(checks::UV_VARIABLE, uv.unwrap_or("off"));
     let detection = project::detect(root);
     let settings = ProjectSettings::from_detection(&detection);
-    let quiet: EventSink = Arc::new(|_| {});
+    // The first "Installing" line comes when the empty environment is there.
+    let first_install: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let seen = first_install.clone();
+    let sink: EventSink = Arc::new(move |event| {
+        if let CheckEvent::Setup { message } = event {
+            if message.starts_with("Installing") {
+                if let Ok(mut at) = seen.lock() {
+                    at.get_or_insert_with(Instant::now);
+                }
+            }
+        }
+    });
     let started = Instant::now();
     let env = checks::prepare_env(
         root,
@@ -59,12 +71,17 @@ async fn make_env(root: &Path, cache: &Path, uv: Option<&str>) -> Result<(Durati
         &settings,
         data.path(),
         &CancellationToken::new(),
-        &quiet,
+        &sink,
     )
     .await?;
     let took = started.elapsed();
-    let packages = checks::installed_distributions(&env.venv).len();
-    Ok((took, packages))
+    let venv_part = first_install
+        .lock()
+        .ok()
+        .and_then(|at| *at)
+        .map(|at| at - started)
+        .unwrap_or_default();
+    Ok((took, venv_part, checks::installed_distributions(&env.venv).len()))
 }
 
 #[tokio::main]
@@ -83,29 +100,39 @@ async fn main() -> Result<()> {
         "a new project's Python environment through Slipway: {} pinned requirements (with their dependencies), pip vs uv",
         REQUIREMENTS.lines().count()
     );
-    let mut figures = Vec::new();
-    for (name, installer) in [("pip", None), ("uv", Some(uv.as_str()))] {
+    let installers = [("pip", None), ("uv", Some(uv.as_str()))];
+    // Cold: an empty download cache, every wheel fetched from the index.
+    let mut cold = Vec::new();
+    for (name, installer) in installers {
         let cache = dir.path().join(format!("cache-{name}"));
-        // Cold: an empty download cache (every wheel fetched from the index).
-        let (cold, packages) = make_env(&root, &cache, installer).await?;
-        // Warm: the cache the cold run filled.
-        let mut warm = Vec::new();
-        for _ in 0..warm_runs {
-            warm.push(make_env(&root, &cache, installer).await?.0);
+        cold.push(make_env(&root, &cache, installer).await?);
+    }
+    // Warm: the cache each cold run filled; the two installers take turns, so a busy moment
+    // of the machine falls on both.
+    let mut warm: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..warm_runs {
+        for (index, (name, installer)) in installers.iter().enumerate() {
+            let cache = dir.path().join(format!("cache-{name}"));
+            warm[index].push(make_env(&root, &cache, *installer).await?.0);
         }
-        let warm = median(warm);
+    }
+    let mut medians = Vec::new();
+    for (index, (name, _)) in installers.iter().enumerate() {
+        let (cold_time, venv_part, packages) = cold[index];
+        let warm_time = median(warm[index].clone());
         println!(
-            "{name:>4}: cold cache {:>6.2} s | warm cache {:>6.2} s (median of {warm_runs}) | {packages} packages",
-            cold.as_secs_f64(),
-            warm.as_secs_f64()
+            "{name:>4}: cold cache {:>6.2} s | warm cache {:>6.2} s (median of {warm_runs}) | of which making the empty venv {:.2} s | {packages} packages",
+            cold_time.as_secs_f64(),
+            warm_time.as_secs_f64(),
+            venv_part.as_secs_f64()
         );
-        figures.push((cold, warm));
+        medians.push((cold_time, warm_time));
     }
     let ratio = |pip: Duration, uv: Duration| pip.as_secs_f64() / uv.as_secs_f64().max(0.001);
     println!(
         "pip / uv: cold {:.1}x, warm {:.1}x",
-        ratio(figures[0].0, figures[1].0),
-        ratio(figures[0].1, figures[1].1)
+        ratio(medians[0].0, medians[1].0),
+        ratio(medians[0].1, medians[1].1)
     );
     Ok(())
 }
