@@ -17,7 +17,7 @@ cd "$SLIPWAY_ROOT"
 # The size the .deb should stay under, in bytes (15 MB).
 DEB_TARGET_BYTES=15000000
 HICOLOR_SIZES=(16 32 48 64 128 256 512)
-BUNDLE_DIR="$SLIPWAY_ROOT/target/release/bundle"
+BUNDLE_DIR="${CARGO_TARGET_DIR:-$SLIPWAY_ROOT/target}/release/bundle"
 PACKAGE="slipway"
 
 VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
@@ -82,12 +82,23 @@ cleanup() {
     kill -KILL "$driver_pid" 2>/dev/null || true
     driver_pid=""
   fi
+  local pid
+  for pid in $(app_processes); do kill -TERM "$pid" 2>/dev/null || true; done
   if package_installed; then
     say "removing the $PACKAGE package (the test did not get to it)"
     apt_get remove --purge -y -qq "$PACKAGE" >/dev/null 2>&1 || echo "error: could not remove the $PACKAGE package" >&2
   fi
   [ -z "$work" ] || rm -rf "$work"
   exit "$status"
+}
+
+# The processes that run the installed binary (only the test starts it on this machine).
+app_processes() {
+  local exe pids=()
+  for exe in /proc/[0-9]*/exe; do
+    [ "$(readlink "$exe" 2>/dev/null)" = "${EXEC_BINARY:-/nonexistent}" ] && pids+=("$(basename "$(dirname "$exe")")")
+  done
+  echo "${pids[*]}"
 }
 
 package_installed() {
@@ -276,7 +287,7 @@ check_window() {
   export PATH="$HOME/.cargo/bin:$PATH"
   command -v tauri-driver >/dev/null || die "tauri-driver is not installed: scripts/test installs it"
   command -v WebKitWebDriver >/dev/null || die "WebKitWebDriver is not installed (Debian package webkit2gtk-driver)"
-  local port native_port screenshot="$SLIPWAY_ROOT/target/release/bundle/installed-window.png"
+  local port native_port screenshot="$BUNDLE_DIR/installed-window.png"
   port="$(free_port)"
   native_port="$(free_port)"
   say "starting the installed app from its desktop entry ($EXEC_BINARY) through tauri-driver"
@@ -372,6 +383,14 @@ PY
   for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
   kill -0 "$driver_pid" 2>/dev/null && die "tauri-driver did not stop on SIGTERM"
   driver_pid=""
+  # Ending the session closed the app: nothing runs the installed binary any more.
+  local still=""
+  for _ in $(seq 50); do
+    still="$(app_processes)"
+    [ -z "$still" ] && break
+    sleep 0.2
+  done
+  [ -z "$still" ] || die "the app did not close with its WebDriver session (processes $still still run $EXEC_BINARY)"
   [ -d "$work/home/.local/share/dev.slipway.app" ] \
     || die "the app made no data folder in the private HOME ($work/home/.local/share/dev.slipway.app)"
 }
