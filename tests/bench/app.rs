@@ -205,6 +205,21 @@ async fn wait_number(session: &Session, script: &str, seconds: u64, what: &str) 
     }
 }
 
+/// The backend calls (`ipc://` fetches) the page started since `since` (page ms), with their
+/// start and end relative to it: where a page's wait goes.
+async fn calls_since(session: &Session, since: f64) -> Result<String> {
+    let calls = session
+        .execute(&format!(
+            "return performance.getEntriesByType('resource') \
+               .filter((call) => call.name.startsWith('ipc:') && call.startTime >= {since}) \
+               .map((call) => `${{call.name.replace(/^ipc:\\/\\/localhost\\//, '')}} \
+                 ${{(call.startTime - {since}).toFixed(0)}}-${{(call.responseEnd - {since}).toFixed(0)}}`) \
+               .join(', ');"
+        ))
+        .await?;
+    Ok(calls.as_str().unwrap_or_default().to_owned())
+}
+
 async fn screenshot(session: &Session, name: &str) -> Result<()> {
     let path = std::env::temp_dir().join(format!("slipway-bench-{name}.png"));
     std::fs::write(&path, session.screenshot().await?)?;
@@ -218,7 +233,25 @@ struct Start {
     ms: f64,
     pss_mb: f64,
     processes: Vec<String>,
+    /// What the page did when, in ms from the process's start: where start-up goes.
+    timeline: String,
 }
+
+/// The page's own clock of its start: the navigation, the document, the first paint, each
+/// call to the backend (`ipc://` fetches), and the ready mark, as epoch ms.
+const TIMELINE: &str = r#"
+const at = (ms) => performance.timeOrigin + ms;
+const entries = [["page", at(0)]];
+const nav = performance.getEntriesByType("navigation")[0];
+if (nav) entries.push(["document", at(nav.responseEnd), at(nav.domContentLoadedEventEnd)]);
+for (const paint of performance.getEntriesByType("paint")) entries.push([paint.name, at(paint.startTime)]);
+for (const call of performance.getEntriesByType("resource")) {
+  if (call.name.startsWith("ipc:")) entries.push([call.name.replace(/^ipc:\/\/localhost\//, ""), at(call.startTime), at(call.responseEnd)]);
+}
+const ready = performance.getEntriesByName("app-ready")[0];
+if (ready) entries.push(["app-ready", at(ready.startTime)]);
+return entries;
+"#;
 
 async fn start_once(app: &Path, env: &[(&str, String)], shot: Option<&str>, ticks: f64) -> Result<Start> {
     let driver = Driver::start(env)?;
@@ -234,6 +267,25 @@ async fn start_once(app: &Path, env: &[(&str, String)], shot: Option<&str>, tick
         .await?;
         let pid = app_pid(app).ok_or("the app's process was not found below tauri-driver")?;
         let started = process_start_ms(pid, ticks)?;
+        let timeline = session.execute(TIMELINE).await?;
+        let timeline = timeline
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|entry| {
+                        let name = entry[0].as_str()?;
+                        let at = |index: usize| entry[index].as_f64().map(|ms| ms - started);
+                        Some(match (at(1), at(2)) {
+                            (Some(from), Some(to)) if to > from => format!("{name} {from:.0}-{to:.0}"),
+                            (Some(from), _) => format!("{name} {from:.0}"),
+                            _ => return None,
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
         tokio::time::sleep(IDLE).await;
         let processes = tree(pid);
         let pss: u64 = processes.iter().map(|&pid| pss_kb(pid)).sum();
@@ -244,6 +296,7 @@ async fn start_once(app: &Path, env: &[(&str, String)], shot: Option<&str>, tick
             ms: ready - started,
             pss_mb: pss as f64 / 1024.0,
             processes: processes.into_iter().map(command_line).collect(),
+            timeline,
         })
     }
     .await;
@@ -260,6 +313,7 @@ async fn startup(name: &str, app: &Path, env: &[(&str, String)], runs: usize, ti
         let start = start_once(app, env, shot.as_deref(), ticks).await?;
         if run == 0 {
             println!("  processes measured: {}", start.processes.join(", "));
+            println!("  timeline (ms from the process's start): {}", start.timeline);
         }
         println!(
             "  run {}: interactive after {:.0} ms, {:.1} MB PSS after {} s idle",
@@ -352,7 +406,7 @@ async fn log_stream(app: &Path, work: &Path) -> Result<()> {
     std::fs::set_permissions(&pytest, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     // An image that builds in a moment, so the build is over before the lines start.
     let root = example_project(work, |root| {
-        std::fs::write(root.join("Dockerfile"), "FROM scratch\nCOPY manage.py /\n")
+        std::fs::write(root.join("Dockerfile"), "FROM scratch\nCOPY requirements.txt /\n")
     })?;
     let data = work.join("data");
     std::fs::create_dir_all(&data)?;
@@ -501,6 +555,10 @@ async fn history(app: &Path, work: &Path) -> Result<()> {
         println!(
             "history: first rows {first_rows:.0} ms after the click on History: {}",
             verdict(first_rows < HISTORY_TARGET_MS)
+        );
+        println!(
+            "  calls to the backend meanwhile (ms from the click): {}",
+            calls_since(&session, click).await?
         );
         screenshot(&session, "slipway-history").await?;
 
