@@ -133,6 +133,9 @@ where
 
 /// How long a log line may wait for others to go with it: about one frame of the window.
 const LOG_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(16);
+/// At most this many events in one message, so no batch is a long task for the web view
+/// even when the timer runs late on a busy machine.
+const MAX_BATCH: usize = 1000;
 
 /// A release's events on their way to the window, sent in batches. Each channel message is a
 /// script the web view runs: one per log line, a test step printing 100,000 lines froze the
@@ -148,17 +151,17 @@ impl EventBatches {
         let batches = batches.clone();
         std::sync::Arc::new(move |event: ReleaseEvent| {
             let is_log = matches!(event, ReleaseEvent::Log { .. });
-            let first = {
+            let waiting = {
                 let mut pending = batches
                     .pending
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 pending.push(event);
-                pending.len() == 1
+                pending.len()
             };
-            if !is_log {
+            if !is_log || waiting >= MAX_BATCH {
                 batches.flush();
-            } else if first {
+            } else if waiting == 1 {
                 // The sink is called from the pipeline's tasks and threads alike: Tauri's
                 // runtime takes the timer from any of them.
                 let later = batches.clone();

@@ -205,21 +205,6 @@ async fn wait_number(session: &Session, script: &str, seconds: u64, what: &str) 
     }
 }
 
-/// The backend calls (`ipc://` fetches) the page started since `since` (page ms), with their
-/// start and end relative to it: where a page's wait goes.
-async fn calls_since(session: &Session, since: f64) -> Result<String> {
-    let calls = session
-        .execute(&format!(
-            "return performance.getEntriesByType('resource') \
-               .filter((call) => call.name.startsWith('ipc:') && call.startTime >= {since}) \
-               .map((call) => `${{call.name.replace(/^ipc:\\/\\/localhost\\//, '')}} \
-                 ${{(call.startTime - {since}).toFixed(0)}}-${{(call.responseEnd - {since}).toFixed(0)}}`) \
-               .join(', ');"
-        ))
-        .await?;
-    Ok(calls.as_str().unwrap_or_default().to_owned())
-}
-
 async fn screenshot(session: &Session, name: &str) -> Result<()> {
     let path = std::env::temp_dir().join(format!("slipway-bench-{name}.png"));
     std::fs::write(&path, session.screenshot().await?)?;
@@ -237,17 +222,14 @@ struct Start {
     timeline: String,
 }
 
-/// The page's own clock of its start: the navigation, the document, the first paint, each
-/// call to the backend (`ipc://` fetches), and the ready mark, as epoch ms.
+/// The page's own clock of its start: the navigation, the document, the first paint and the
+/// ready mark, as epoch ms.
 const TIMELINE: &str = r#"
 const at = (ms) => performance.timeOrigin + ms;
 const entries = [["page", at(0)]];
 const nav = performance.getEntriesByType("navigation")[0];
 if (nav) entries.push(["document", at(nav.responseEnd), at(nav.domContentLoadedEventEnd)]);
 for (const paint of performance.getEntriesByType("paint")) entries.push([paint.name, at(paint.startTime)]);
-for (const call of performance.getEntriesByType("resource")) {
-  if (call.name.startsWith("ipc:")) entries.push([call.name.replace(/^ipc:\/\/localhost\//, ""), at(call.startTime), at(call.responseEnd)]);
-}
 const ready = performance.getEntriesByName("app-ready")[0];
 if (ready) entries.push(["app-ready", at(ready.startTime)]);
 return entries;
@@ -295,7 +277,10 @@ async fn start_once(app: &Path, env: &[(&str, String)], shot: Option<&str>, tick
         Ok::<_, Box<dyn std::error::Error>>(Start {
             ms: ready - started,
             pss_mb: pss as f64 / 1024.0,
-            processes: processes.into_iter().map(command_line).collect(),
+            processes: processes
+                .into_iter()
+                .map(|pid| format!("{} {:.1} MB", command_line(pid), pss_kb(pid) as f64 / 1024.0))
+                .collect(),
             timeline,
         })
     }
@@ -555,10 +540,6 @@ async fn history(app: &Path, work: &Path) -> Result<()> {
         println!(
             "history: first rows {first_rows:.0} ms after the click on History: {}",
             verdict(first_rows < HISTORY_TARGET_MS)
-        );
-        println!(
-            "  calls to the backend meanwhile (ms from the click): {}",
-            calls_since(&session, click).await?
         );
         screenshot(&session, "slipway-history").await?;
 
