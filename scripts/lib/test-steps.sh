@@ -25,3 +25,6 @@ if ! git diff --exit-code --stat -- ui/src/lib/ipc/bindings.ts gen/schemas; then
   echo "generated files differ from the commit: rebuild and commit them" >&2
   exit 1
 fi
+
+say "installers: the .deb and .rpm of a release build, the .deb tested as installed"
+bash scripts/lib/package.sh

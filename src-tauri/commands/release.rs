@@ -39,7 +39,7 @@ pub async fn start_release<R: tauri::Runtime>(
     state: State<'_, AppState>,
     path: String,
     options: ReleaseOptions,
-    on_event: Channel<ReleaseEvent>,
+    on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     as_release_task(
         &app,
@@ -62,7 +62,7 @@ pub async fn start_rollback<R: tauri::Runtime>(
     path: String,
     target: Target,
     to: Option<String>,
-    on_event: Channel<ReleaseEvent>,
+    on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     let to = to.map_or(pipeline::RollbackTo::LastGood, pipeline::RollbackTo::Release);
     as_release_task(&app, &state, &path, on_event, |context, root, cancel, sink| async move {
@@ -80,7 +80,7 @@ pub async fn start_promote<R: tauri::Runtime>(
     state: State<'_, AppState>,
     path: String,
     release_id: String,
-    on_event: Channel<ReleaseEvent>,
+    on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
         pipeline::promote(&context, &release_id, &cancel, sink).await
@@ -97,7 +97,7 @@ pub async fn start_resume<R: tauri::Runtime>(
     state: State<'_, AppState>,
     path: String,
     release_id: String,
-    on_event: Channel<ReleaseEvent>,
+    on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
         pipeline::resume(&context, &release_id, &cancel, sink).await
@@ -112,7 +112,7 @@ async fn as_release_task<R, Work, Running>(
     app: &tauri::AppHandle<R>,
     state: &State<'_, AppState>,
     path: &str,
-    on_event: Channel<ReleaseEvent>,
+    on_event: Channel<Vec<ReleaseEvent>>,
     work: Work,
 ) -> Result<ReleaseSummary, AppError>
 where
@@ -123,15 +123,71 @@ where
     let root = project::resolve_folder(path)?;
     let context = state.release_context()?;
     let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
-    let sink: ReleaseSink = std::sync::Arc::new(move |event| {
-        let _ = on_event.send(event);
+    let batches = std::sync::Arc::new(EventBatches {
+        channel: on_event,
+        pending: std::sync::Mutex::new(Vec::new()),
     });
-    let result = work(context, root, task.token().clone(), sink).await;
+    let result = work(context, root, task.token().clone(), EventBatches::sink(&batches)).await;
+    // Every event is in the window before the summary is.
+    batches.flush();
     drop(task);
     if let Ok(summary) = &result {
         notify(app, summary);
     }
     result
+}
+
+/// How long a log line may wait for others to go with it: about one frame of the window.
+const LOG_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(16);
+/// At most this many events in one message, so no batch is a long task for the web view
+/// even when the timer runs late on a busy machine.
+const MAX_BATCH: usize = 1000;
+
+/// A release's events on their way to the window, sent in batches. Each channel message is a
+/// script the web view runs: one per log line, a test step printing 100,000 lines froze the
+/// window for seconds. Log lines wait up to `LOG_BATCH_WAIT` for the ones after them; any
+/// other event goes at once, after the lines before it.
+struct EventBatches {
+    channel: Channel<Vec<ReleaseEvent>>,
+    pending: std::sync::Mutex<Vec<ReleaseEvent>>,
+}
+
+impl EventBatches {
+    fn sink(batches: &std::sync::Arc<Self>) -> ReleaseSink {
+        let batches = batches.clone();
+        std::sync::Arc::new(move |event: ReleaseEvent| {
+            let is_log = matches!(event, ReleaseEvent::Log { .. });
+            let waiting = {
+                let mut pending = batches
+                    .pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                pending.push(event);
+                pending.len()
+            };
+            if !is_log || waiting >= MAX_BATCH {
+                batches.flush();
+            } else if waiting == 1 {
+                // The sink is called from the pipeline's tasks and threads alike: Tauri's
+                // runtime takes the timer from any of them.
+                let later = batches.clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(LOG_BATCH_WAIT).await;
+                    later.flush();
+                });
+            }
+        })
+    }
+
+    /// Sends what waits, holding the lock so batches arrive in order.
+    fn flush(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pending.is_empty() {
+            return;
+        }
+        // A closed window has no one to tell: the release goes on and the ledger keeps it.
+        let _ = self.channel.send(std::mem::take(&mut *pending));
+    }
 }
 
 fn notify<R: tauri::Runtime>(app: &tauri::AppHandle<R>, summary: &ReleaseSummary) {

@@ -14,7 +14,7 @@ const LOG_LINES: usize = 1_000_000;
 const BIG_LOG: usize = 100_000;
 const STEPS: [&str; 6] = ["tests", "lint", "build", "push", "deploy", "verify"];
 
-fn seed(path: &std::path::Path) -> rusqlite::Result<String> {
+pub fn seed(path: &std::path::Path) -> rusqlite::Result<String> {
     let mut connection = Connection::open(path)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "OFF")?;

@@ -185,6 +185,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** A release's events arrive in batches (the backend groups log lines by the frame): each is
+ * handed to `onEvent` in order. */
+function releaseChannel(onEvent: (event: ReleaseEvent) => void): Channel<ReleaseEvent[]> {
+  const channel = new Channel<ReleaseEvent[]>();
+  channel.onmessage = (events) => {
+    for (const event of events) onEvent(event);
+  };
+  return channel;
+}
+
 /** Opens a web address in the person's browser, never inside Slipway's window. Only http and
  * https go: an address from a record or a service must not open a file or run a program. */
 export async function openExternal(url: string): Promise<void> {
@@ -305,23 +315,20 @@ export const api = {
     to: string | null,
     onEvent: (event: ReleaseEvent) => void,
   ): Promise<ReleaseSummary> {
-    const channel = new Channel<ReleaseEvent>();
-    channel.onmessage = onEvent;
+    const channel = releaseChannel(onEvent);
     return call<ReleaseSummary>("start_rollback", { path, target, to, onEvent: channel });
   },
 
   /** Ships the image of a release that went live on this machine to Render (no rebuild, no
    * gates run again), streaming its events like a release. */
   startPromote(path: string, releaseId: string, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
-    const channel = new Channel<ReleaseEvent>();
-    channel.onmessage = onEvent;
+    const channel = releaseChannel(onEvent);
     return call<ReleaseSummary>("start_promote", { path, releaseId, onEvent: channel });
   },
 
   /** Runs what an interrupted release had left (its checks and build carried over). */
   startResume(path: string, releaseId: string, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
-    const channel = new Channel<ReleaseEvent>();
-    channel.onmessage = onEvent;
+    const channel = releaseChannel(onEvent);
     return call<ReleaseSummary>("start_resume", { path, releaseId, onEvent: channel });
   },
 
@@ -352,8 +359,7 @@ export const api = {
 
   /** Runs a release; every event arrives at `onEvent` while the promise is pending. */
   startRelease(path: string, options: ReleaseOptions, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
-    const channel = new Channel<ReleaseEvent>();
-    channel.onmessage = onEvent;
+    const channel = releaseChannel(onEvent);
     return call<ReleaseSummary>("start_release", { path, options, onEvent: channel });
   },
 

@@ -1,7 +1,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
 import { openedInBrowser } from "../testing/fakes";
-import { api, openExternal, SlipwayError, toSlipwayError } from ".";
+import { api, openExternal, SlipwayError, toSlipwayError, type ReleaseEvent } from ".";
 
 describe("the IPC module", () => {
   it("passes arguments by name and returns the typed answer", async () => {
@@ -52,5 +52,20 @@ describe("the IPC module", () => {
       await expect(openExternal(refused)).rejects.toMatchObject({ kind: "validation" });
     }
     expect(opened).toHaveLength(1);
+  });
+  it("hands a release's events, sent in batches, to onEvent one at a time and in order", async () => {
+    const line = (text: string): ReleaseEvent => ({ kind: "log", step: "tests", line: text, atMs: 0 });
+    mockIPC((cmd, args) => {
+      // The mock hands the command the channel itself; the backend sends arrays of events.
+      const channel = (args as { onEvent: { onmessage?: (events: ReleaseEvent[]) => void } }).onEvent;
+      channel.onmessage?.([line("one"), line("two")]);
+      channel.onmessage?.([line("three")]);
+      return { cmd };
+    });
+    const seen: string[] = [];
+    await api.startRelease("/x", { target: null, confirmDirty: false, noCache: false }, (event) => {
+      if (event.kind === "log") seen.push(event.line);
+    });
+    expect(seen).toEqual(["one", "two", "three"]);
   });
 });

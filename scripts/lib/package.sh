@@ -1,0 +1,448 @@
+#!/usr/bin/env bash
+# The installers, tested as installed. Builds the .deb and .rpm of a release build with
+# Tauri's bundler (the CLI from ui/node_modules), prints their sizes, then installs the .deb
+# the way a user would (apt-get), runs `slipway --version` and `slipway doctor --json` from
+# PATH, starts the app from its desktop entry under the display and checks through WebDriver
+# that its window shows the Release page, removes the package with --purge and checks that
+# nothing of it is left. Every check fails the run; the package is removed however it ends.
+#
+#   package.sh          build, then test the installed .deb (scripts/test runs this inside
+#                       the keyring session, with the display, Docker and tauri-driver up)
+#   package.sh build    build the bundles only (scripts/package)
+#   package.sh installed  test the .deb built last, without building
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$SLIPWAY_ROOT"
+
+# The size the .deb should stay under, in bytes (15 MB).
+DEB_TARGET_BYTES=15000000
+HICOLOR_SIZES=(16 32 48 64 128 256 512)
+BUNDLE_DIR="${CARGO_TARGET_DIR:-$SLIPWAY_ROOT/target}/release/bundle"
+PACKAGE="slipway"
+
+VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
+[ -n "$VERSION" ] || die "could not read the version from Cargo.toml"
+# The bundles are named after the product name: Slipway_0.1.0_amd64.deb, Slipway-0.1.0-1.x86_64.rpm.
+PRODUCT="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["productName"])' tauri.conf.json)"
+DEB="$BUNDLE_DIR/deb/${PRODUCT}_${VERSION}_$(dpkg --print-architecture).deb"
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+
+apt_get() {
+  # Waits for another apt run (a lock) instead of failing at once.
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+
+mb() { awk -v bytes="$1" 'BEGIN { printf "%.1f MB", bytes / 1000000 }'; }
+
+build_bundles() {
+  local tauri="$SLIPWAY_ROOT/ui/node_modules/.bin/tauri" started
+  [ -x "$tauri" ] || die "Tauri's CLI is missing ($tauri): run 'npm ci' in ui/ (scripts/test does)"
+  # Bundles of an older version are never mistaken for this one's.
+  rm -rf "$BUNDLE_DIR/deb" "$BUNDLE_DIR/rpm"
+
+  say "release build of the app (the UI, then cargo build --release)"
+  started=$SECONDS
+  "$tauri" build --ci --no-bundle -- --locked
+  say "release build: $((SECONDS - started)) s"
+
+  say "bundling the .deb and the .rpm"
+  started=$SECONDS
+  "$tauri" bundle --ci --bundles deb,rpm
+  say "bundling: $((SECONDS - started)) s"
+
+  local rpm bytes
+  [ -f "$DEB" ] || die "the bundler made no $DEB"
+  rpm="$(find "$BUNDLE_DIR/rpm" -name "${PRODUCT}-${VERSION}-*.rpm" | head -n 1)"
+  [ -n "$rpm" ] || die "the bundler made no ${PRODUCT}-${VERSION}-*.rpm in $BUNDLE_DIR/rpm"
+  for bundle in "$DEB" "$rpm"; do
+    bytes="$(stat -c %s "$bundle")"
+    say "$(basename "$bundle"): $bytes bytes ($(mb "$bytes"))"
+  done
+  bytes="$(stat -c %s "$DEB")"
+  if [ "$bytes" -lt "$DEB_TARGET_BYTES" ]; then
+    say "the .deb is under its $(mb "$DEB_TARGET_BYTES") target"
+  else
+    say "the .deb MISSED its $(mb "$DEB_TARGET_BYTES") target: $(mb "$bytes")"
+  fi
+}
+
+# --- the installed package ---------------------------------------------------------------
+
+work=""
+driver_pid=""
+
+cleanup() {
+  local status=$?
+  if [ -n "$driver_pid" ]; then
+    # SIGTERM: tauri-driver then stops WebKitWebDriver too (a SIGKILL would orphan it).
+    kill -TERM "$driver_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$driver_pid" 2>/dev/null || true
+    driver_pid=""
+  fi
+  local pid
+  for pid in $(app_processes); do kill -TERM "$pid" 2>/dev/null || true; done
+  if package_installed; then
+    say "removing the $PACKAGE package (the test did not get to it)"
+    apt_get remove --purge -y -qq "$PACKAGE" >/dev/null 2>&1 || echo "error: could not remove the $PACKAGE package" >&2
+  fi
+  [ -z "$work" ] || rm -rf "$work"
+  exit "$status"
+}
+
+# The processes that run the installed binary (only the test starts it on this machine).
+app_processes() {
+  local exe pids=()
+  for exe in /proc/[0-9]*/exe; do
+    [ "$(readlink "$exe" 2>/dev/null)" = "${EXEC_BINARY:-/nonexistent}" ] && pids+=("$(basename "$(dirname "$exe")")")
+  done
+  echo "${pids[*]}"
+}
+
+package_installed() {
+  dpkg-query -W -f='${db:Status-Status}' "$PACKAGE" 2>/dev/null | grep -qx installed
+}
+
+install_deb() {
+  if package_installed; then
+    say "a $PACKAGE package is installed already (a run that was stopped?): removing it first"
+    apt_get remove --purge -y -qq "$PACKAGE" >/dev/null
+  fi
+  say "installing $(basename "$DEB") with apt-get, as a user would"
+  if ! apt_get install -y -qq "$DEB" >"$work/apt-install.log" 2>&1; then
+    # The lists may be old or missing on a fresh machine: read them again once.
+    apt_get update -qq
+    apt_get install -y -qq "$DEB" >"$work/apt-install.log" 2>&1 \
+      || { cat "$work/apt-install.log" >&2; die "apt-get could not install $DEB"; }
+  fi
+  package_installed || die "apt-get ended but dpkg does not list $PACKAGE as installed"
+  [ "$(dpkg-query -W -f='${Version}' "$PACKAGE")" = "$VERSION" ] \
+    || die "the installed package's version is $(dpkg-query -W -f='${Version}' "$PACKAGE"), Cargo.toml says $VERSION"
+  dpkg -L "$PACKAGE" | grep -vx '/\.' >"$work/files"
+}
+
+check_command_line() {
+  hash -r
+  local binary version_line
+  binary="$(command -v slipway)" || die "the installed package put no 'slipway' on PATH"
+  grep -qx "$binary" "$work/files" || die "'slipway' on PATH is $binary, which is not from the $PACKAGE package"
+  version_line="$("${private_home[@]}" slipway --version)" || die "'slipway --version' failed"
+  [ "$version_line" = "slipway $VERSION" ] \
+    || die "'slipway --version' printed '$version_line', expected 'slipway $VERSION' (Cargo.toml)"
+  say "slipway --version: $version_line ($binary)"
+
+  local status=0
+  "${private_home[@]}" slipway doctor --json >"$work/doctor.json" 2>"$work/doctor.err" || status=$?
+  python3 - "$work/doctor.json" "$status" "$VERSION" "$work/home" <<'PY' || die "'slipway doctor --json' failed its check (above)"
+import json, sys
+path, status, version, home = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+text = open(path).read()
+try:
+    report = json.loads(text)
+except ValueError as error:
+    sys.exit(f"'slipway doctor --json' printed no valid JSON ({error}): {text[:400]!r}")
+problems = []
+if report.get("version") != version:
+    problems.append(f"its version is {report.get('version')!r}, Cargo.toml says {version}")
+if not str(report.get("dataDir", "")).startswith(home + "/"):
+    problems.append(f"its data folder {report.get('dataDir')!r} is not in the private HOME {home}")
+failed = [f"{c.get('name')}: {c.get('detail')}" for c in report.get("checks", []) if not c.get("ok")]
+if status != 0 or not report.get("ok"):
+    problems.append(f"it exited {status}, ok={report.get('ok')}; failing checks: {failed}")
+if problems:
+    sys.exit("'slipway doctor --json': " + "; ".join(problems))
+print("slipway doctor --json: valid JSON, ok, checks: "
+      + ", ".join(f"{c['name']} {'ok' if c['ok'] else 'NOT ok'}" for c in report["checks"]), file=sys.stderr)
+PY
+}
+
+# A fresh, private HOME and XDG folders for the installed app, so that it uses its default
+# data folder there, never the user's: "${private_home[@]}" COMMAND... (an array, not a
+# function, so that `... &` makes $! the command's own process, one SIGTERM can stop).
+private_home=()
+set_private_home() {
+  private_home=(env -u SLIPWAY_DATA_DIR HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share"
+    XDG_CONFIG_HOME="$work/home/.config" XDG_CACHE_HOME="$work/home/.cache")
+}
+
+# The desktop entry: one, whose Exec is the package's binary and whose icon is installed in
+# every size. Sets EXEC_BINARY and EXEC_ARGS (JSON).
+check_desktop_entry() {
+  local entries
+  entries="$(grep -E '^/usr/share/applications/[^/]+\.desktop$' "$work/files" || true)"
+  [ -n "$entries" ] || die "the package installs no desktop entry in /usr/share/applications"
+  [ "$(wc -l <<<"$entries")" -eq 1 ] || die "the package installs more than one desktop entry: $entries"
+  say "desktop entry: $entries"
+  python3 - "$entries" "$work/exec" <<'PY' || die "the desktop entry $entries is not usable (above)"
+import configparser, json, shlex, sys
+entry, out = sys.argv[1], sys.argv[2]
+parser = configparser.RawConfigParser(strict=False, interpolation=None)
+parser.optionxform = str
+parser.read(entry)
+if not parser.has_section("Desktop Entry"):
+    sys.exit(f"{entry} has no [Desktop Entry] group")
+group = parser["Desktop Entry"]
+missing = [key for key in ("Type", "Name", "Exec", "Icon") if not group.get(key)]
+if missing:
+    sys.exit(f"{entry} lacks {', '.join(missing)}")
+if group["Type"] != "Application":
+    sys.exit(f"{entry}: Type is {group['Type']!r}, not Application")
+# Field codes (%f, %U, ...) stand for what the launcher passes: none here.
+words = [w for w in shlex.split(group["Exec"]) if not (len(w) == 2 and w.startswith("%"))]
+if not words:
+    sys.exit(f"{entry}: Exec is empty")
+with open(out, "w") as f:
+    f.write(words[0] + "\n" + json.dumps(words[1:]) + "\n" + group["Icon"] + "\n")
+print(f"Exec={group['Exec']!r} Icon={group['Icon']!r} Name={group['Name']!r}", file=sys.stderr)
+PY
+  local exec_word icon size
+  exec_word="$(sed -n 1p "$work/exec")"
+  EXEC_ARGS="$(sed -n 2p "$work/exec")"
+  icon="$(sed -n 3p "$work/exec")"
+  if [[ "$exec_word" == /* ]]; then
+    EXEC_BINARY="$exec_word"
+  else
+    EXEC_BINARY="$(command -v "$exec_word")" || die "the desktop entry's Exec ($exec_word) is not on PATH"
+  fi
+  grep -qx "$EXEC_BINARY" "$work/files" || die "the desktop entry starts $EXEC_BINARY, which is not from the $PACKAGE package"
+  for size in "${HICOLOR_SIZES[@]}"; do
+    grep -qx "/usr/share/icons/hicolor/${size}x${size}/apps/$icon.png" "$work/files" \
+      || die "the package installs no ${size}x${size} icon ($icon.png) in /usr/share/icons/hicolor"
+  done
+  say "icon $icon installed in ${HICOLOR_SIZES[*]} pixels"
+}
+
+# Every library the binary links (its NEEDED entries) comes from a package that the .deb
+# depends on, directly or through the packages those depend on.
+check_depends() {
+  local depends
+  depends="$(dpkg-query -W -f='${Depends}' "$PACKAGE")"
+  say "Depends: $depends"
+  objdump -p "$EXEC_BINARY" | awk '$1 == "NEEDED" { print $2 }' >"$work/needed"
+  [ -s "$work/needed" ] || die "objdump found no NEEDED libraries in $EXEC_BINARY"
+  ldd "$EXEC_BINARY" >"$work/ldd" || die "ldd could not read $EXEC_BINARY"
+  if grep -q 'not found' "$work/ldd"; then
+    grep 'not found' "$work/ldd" >&2
+    die "the installed binary links libraries that are not on this machine"
+  fi
+  local library path owner
+  : >"$work/library-packages"
+  while read -r library; do
+    # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", or the loader: "/lib64/ld-linux-x86-64.so.2 (0x...)".
+    path="$(awk -v lib="$library" '
+      $1 == lib && $2 == "=>" { print $3; exit }
+      substr($1, length($1) - length(lib)) == "/" lib { print $1; exit }' "$work/ldd")"
+    [ -n "$path" ] || die "ldd does not say where $library comes from"
+    owner="$( { dpkg -S "$path" 2>/dev/null || dpkg -S "$(readlink -f "$path")" 2>/dev/null || true; } \
+      | grep -v '^diversion' | head -n 1)"
+    [ -n "$owner" ] || die "no Debian package holds $path ($library)"
+    # "libfoo1:amd64, libfoo1-extra:amd64: /usr/lib/..." -> the packages.
+    printf '%s %s\n' "$library" "${owner%: *}" >>"$work/library-packages"
+  done <"$work/needed"
+  python3 - "$PACKAGE" "$work/library-packages" <<'PY' || die "the package does not declare everything its binary links (above)"
+import re, subprocess, sys
+package, libraries = sys.argv[1], sys.argv[2]
+
+def depends_of(name):
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", name],
+                         capture_output=True, text=True).stdout
+    found = set()
+    for group in out.split(","):
+        # One of "a | b" is enough; every installed alternative counts.
+        for alternative in group.split("|"):
+            alternative = re.sub(r"\(.*?\)|\[.*?\]", "", alternative).strip()
+            if alternative:
+                found.add(alternative.split(":")[0])
+    return found
+
+direct = depends_of(package)
+reachable, todo = set(), list(direct)
+while todo:
+    name = todo.pop()
+    if name not in reachable:
+        reachable.add(name)
+        todo.extend(depends_of(name))
+missing = []
+for line in open(libraries):
+    library, owners = line.split(" ", 1)
+    owners = [o.strip().split(":")[0] for o in owners.split(",")]
+    how = [o for o in owners if o in reachable]
+    if not how:
+        missing.append(f"{library} ({', '.join(owners)})")
+    else:
+        route = "declared" if how[0] in direct else "through a declared package"
+        print(f"  {library}: {how[0]}, {route}", file=sys.stderr)
+if missing:
+    sys.exit("linked but not declared in Depends, directly or indirectly: " + "; ".join(missing))
+PY
+}
+
+# Starts the installed app from its desktop entry's Exec under the display, through
+# tauri-driver, and checks that the window shows the Release page.
+check_window() {
+  [ -n "${DISPLAY:-}" ] || die "DISPLAY is not set: scripts/test starts the virtual display this check needs"
+  [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || die "no D-Bus session: run this inside scripts/test's keyring session"
+  export PATH="$HOME/.cargo/bin:$PATH"
+  command -v tauri-driver >/dev/null || die "tauri-driver is not installed: scripts/test installs it"
+  command -v WebKitWebDriver >/dev/null || die "WebKitWebDriver is not installed (Debian package webkit2gtk-driver)"
+  local port native_port screenshot="$BUNDLE_DIR/installed-window.png"
+  port="$(free_port)"
+  native_port="$(free_port)"
+  say "starting the installed app from its desktop entry ($EXEC_BINARY) through tauri-driver"
+  "${private_home[@]}" tauri-driver --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
+  driver_pid=$!
+  wait_for 20 "tauri-driver (see $work/tauri-driver.log)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+  rm -f "$screenshot"
+  python3 - "http://127.0.0.1:$port" "$EXEC_BINARY" "$EXEC_ARGS" "$screenshot" <<'PY' \
+    || { cat "$work/tauri-driver.log" >&2; die "the installed app's window failed its check (above)"; }
+import base64, json, sys, time, urllib.error, urllib.request
+driver, application, args, screenshot = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+WAIT = 60
+
+def call(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    for attempt in range(4):
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=90) as answer:
+                return json.load(answer)["value"]
+        except urllib.error.HTTPError as error:
+            value = json.load(error)["value"]
+            raise RuntimeError(f"{value.get('error')}: {value.get('message')}") from None
+        except (ConnectionError, urllib.error.URLError) as error:
+            # tauri-driver drops the request when its kept-alive connection to WebKitWebDriver
+            # was closed under it (or WebKitWebDriver is still starting): the same request again.
+            if attempt == 3:
+                raise RuntimeError(f"{method} {url}: no answer from tauri-driver: {error}") from None
+            time.sleep(1)
+
+options = {"application": application}
+if args:
+    options["args"] = args
+try:
+    session = call("POST", f"{driver}/session", {"capabilities": {"alwaysMatch": {"tauri:options": options}}})
+except RuntimeError as error:
+    raise SystemExit(f"tauri-driver did not start a session with {application}: {error}")
+base = f"{driver}/session/{session['sessionId']}"
+
+def find_all(xpath):
+    return call("POST", f"{base}/elements", {"using": "xpath", "value": xpath})
+
+def wait_for(xpath, what):
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            if find_all(xpath):
+                return
+        except RuntimeError:
+            pass
+        time.sleep(0.25)
+    try:
+        shown = call("POST", f"{base}/execute/sync", {"script": "return document.body.innerText", "args": []})
+    except RuntimeError as error:
+        shown = f"(could not read the page: {error})"
+    raise SystemExit(f"the installed app's window does not show {what} within {WAIT}s; it shows: {shown!r}")
+
+try:
+    # A fresh data folder opens on the Release page with the first-run guide's first step.
+    wait_for("//main//h2[normalize-space()='Release']", "the Release page")
+    wait_for("//*[@data-testid='first-run']//h3[normalize-space()='Open your project']",
+             "the first-run guide's first step, Open your project")
+    wait_for("//header//*[normalize-space()='No project open']", "'No project open' in the header")
+    # The app's own side answers the window: it asked the Docker Engine and says so.
+    wait_for("//*[@data-testid='system-status']//*[normalize-space()='Docker running']", "'Docker running' in the header")
+    title = call("GET", f"{base}/title")
+    if title != "Slipway":
+        raise SystemExit(f"the window's title is {title!r}, not 'Slipway'")
+    time.sleep(1)  # a screenshot right after a change may show the previous frame
+    png = base64.b64decode(call("GET", f"{base}/screenshot"))
+    if not png.startswith(b"\x89PNG"):
+        raise SystemExit("the window's screenshot is not a PNG")
+    with open(screenshot, "wb") as f:
+        f.write(png)
+    # Skipping the guide leaves the Release page, ready to open a project.
+    skip = call("POST", f"{base}/element", {"using": "xpath",
+                "value": "//*[@data-testid='first-run']//button[normalize-space()='Skip']"})
+    call("POST", f"{base}/element/{next(iter(skip.values()))}/click", {})
+    deadline = time.monotonic() + WAIT
+    while find_all("//*[@data-testid='first-run']"):
+        if time.monotonic() > deadline:
+            raise SystemExit("the first-run guide is still there after Skip")
+        time.sleep(0.25)
+    wait_for("//main//h2[normalize-space()='Release']", "the Release page after the guide was skipped")
+    print(f"the window shows the Release page and the first-run guide; screenshot: {screenshot}", file=sys.stderr)
+finally:
+    try:
+        call("DELETE", base)
+    except Exception:
+        pass
+PY
+  kill -TERM "$driver_pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$driver_pid" 2>/dev/null && die "tauri-driver did not stop on SIGTERM"
+  driver_pid=""
+  # Ending the session closed the app: nothing runs the installed binary any more.
+  local still=""
+  for _ in $(seq 50); do
+    still="$(app_processes)"
+    [ -z "$still" ] && break
+    sleep 0.2
+  done
+  [ -z "$still" ] || die "the app did not close with its WebDriver session (processes $still still run $EXEC_BINARY)"
+  [ -d "$work/home/.local/share/dev.slipway.app" ] \
+    || die "the app made no data folder in the private HOME ($work/home/.local/share/dev.slipway.app)"
+}
+
+remove_and_check_gone() {
+  say "removing the package with apt-get remove --purge"
+  apt_get remove --purge -y -qq "$PACKAGE" >"$work/apt-remove.log" 2>&1 \
+    || { cat "$work/apt-remove.log" >&2; die "apt-get could not remove $PACKAGE"; }
+  ! package_installed || die "dpkg still lists $PACKAGE as installed after apt-get remove --purge"
+  dpkg-query -W -f='${db:Status-Abbrev}' "$PACKAGE" 2>/dev/null | grep -q '^.c' \
+    && die "dpkg still keeps $PACKAGE's configuration after --purge"
+  local path left=()
+  while read -r path; do
+    [ -e "$path" ] || [ -L "$path" ] || continue
+    # A folder other packages share stays, as it should.
+    if [ -d "$path" ] && [ ! -L "$path" ] && dpkg -S "$path" >/dev/null 2>&1; then
+      continue
+    fi
+    left+=("$path")
+  done <"$work/files"
+  ((${#left[@]} == 0)) || die "after apt-get remove --purge these are still there: ${left[*]}"
+  hash -r
+  if command -v slipway >/dev/null 2>&1; then
+    die "'slipway' is still on PATH after removal: $(command -v slipway)"
+  fi
+  say "removed: none of the package's $(wc -l <"$work/files") paths is left (shared folders aside)"
+}
+
+test_installed_deb() {
+  work="$(mktemp -d)"
+  mkdir -p "$work/home"
+  set_private_home
+  trap cleanup EXIT
+  local started=$SECONDS
+  install_deb
+  check_command_line
+  check_desktop_entry
+  check_depends
+  check_window
+  remove_and_check_gone
+  say "the installed .deb passed its checks in $((SECONDS - started)) s"
+}
+
+case "${1:-all}" in
+  build) build_bundles ;;
+  installed)
+    [ -f "$DEB" ] || die "no $DEB: build it first (package.sh build)"
+    test_installed_deb
+    ;;
+  all)
+    build_bundles
+    test_installed_deb
+    ;;
+  *) die "usage: package.sh [build|installed]" ;;
+esac
