@@ -199,12 +199,16 @@ async fn a_killed_release_shows_interrupted_after_a_restart() -> TestResult {
     remove_project_containers(&fixture.root).await
 }
 
-/// Starts `slipway release` on the fixture and kills it (SIGKILL) once its tests run.
+/// Starts `slipway release` on the fixture and kills it (SIGKILL) once its tests run; with
+/// `--no-cache`, since a release of this tree may have passed its tests already.
 fn kill_a_cli_release_in_its_tests(fixture: &Fixture) -> TestResult {
     let root = fixture.root.display().to_string();
-    let mut child = cli(fixture, &["release", "--project", &root, "--target", "local"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
+    let mut child = cli(
+        fixture,
+        &["release", "--project", &root, "--target", "local", "--no-cache"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()?;
     let stdout = child.stdout.take().ok_or("stdout is piped")?;
     let mut seen = false;
     for line in BufReader::new(stdout).lines() {
