@@ -153,10 +153,9 @@ fn a_poetry_lock_gives_the_same_environment() -> TestResult {
     )
 }
 
-#[test]
-fn uv_is_fetched_once_into_the_tools_folder_when_none_is_given() -> TestResult {
+/// A project that needs one package and passes, with an empty data folder.
+fn six_project() -> Result<(tempfile::TempDir, tempfile::TempDir), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let data = tempfile::tempdir()?;
     write(
         dir.path(),
         &[
@@ -164,16 +163,27 @@ fn uv_is_fetched_once_into_the_tools_folder_when_none_is_given() -> TestResult {
             ("tests/test_ok.py", PASSING_TEST),
         ],
     )?;
+    Ok((dir, tempfile::tempdir()?))
+}
+
+/// What the check said while it prepared the environment.
+fn setup_lines(events: &[serde_json::Value]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|event| event["data"]["message"].as_str())
+        .collect()
+}
+
+#[test]
+fn uv_is_fetched_once_into_the_tools_folder_when_none_is_given() -> TestResult {
+    let (dir, data) = six_project()?;
     // No uv given and none on PATH (the machine's folders only): Slipway gets its own.
     let (code, summary, events) =
         super::check_with_env_removed(dir.path(), data.path(), &[slipway::checks::UV_VARIABLE])?;
     assert_eq!(code, 0, "{summary}");
     let tool = data.path().join("tools/uv/bin/uv");
     assert!(tool.is_file(), "uv installed into the tools folder");
-    let said: Vec<&str> = events
-        .iter()
-        .filter_map(|event| event["data"]["message"].as_str())
-        .collect();
+    let said = setup_lines(&events);
     assert!(said.iter().any(|line| line.starts_with("Getting uv")), "{said:?}");
     assert!(said.iter().any(|line| line.ends_with("installing with uv")), "{said:?}");
     Ok(())
@@ -200,15 +210,7 @@ fn an_environment_filled_by_uv_has_what_python_s_venv_gives_as_ci_has_it() -> Te
 
 #[test]
 fn a_uv_that_is_not_there_leaves_the_work_to_pip() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let data = tempfile::tempdir()?;
-    write(
-        dir.path(),
-        &[
-            ("requirements.txt", "six==1.16.0\n"),
-            ("tests/test_ok.py", PASSING_TEST),
-        ],
-    )?;
+    let (dir, data) = six_project()?;
     let missing = dir.path().join("no-such-uv");
     let (code, summary, events) = super::check_with_env(
         dir.path(),
@@ -216,10 +218,7 @@ fn a_uv_that_is_not_there_leaves_the_work_to_pip() -> TestResult {
         &[(slipway::checks::UV_VARIABLE, &missing.display().to_string())],
     )?;
     assert_eq!(code, 0, "{summary}");
-    let said: Vec<&str> = events
-        .iter()
-        .filter_map(|event| event["data"]["message"].as_str())
-        .collect();
+    let said = setup_lines(&events);
     assert!(said.iter().any(|line| line.contains("names no uv program")), "{said:?}");
     assert!(
         said.iter().any(|line| line.ends_with("installing with pip")),
