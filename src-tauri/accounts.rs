@@ -11,6 +11,7 @@ use ts_rs::TS;
 
 use crate::docker::{self, EngineEndpoint, Registry, RegistryCredentials};
 use crate::error::{AppError, ErrorKind};
+use crate::project::SentryLink;
 use crate::render::{RenderClient, RenderService};
 use crate::secrets::{Account, Secret, SecretStore, Service};
 use crate::settings::Settings;
@@ -97,23 +98,21 @@ pub async fn registry_login(data_dir: PathBuf, registry: Registry) -> RegistryCr
     }
 }
 
-/// The connected Sentry project: a client with its token, the organization and the project.
+/// A project's Sentry project: a client with the linked account's token, the organization
+/// and the project.
 pub struct SentryConnection {
     pub client: sentry_api::SentryClient,
     pub organization: String,
     pub project: String,
 }
 
-/// The Sentry project connected in Settings (the first, when several are), read off the
-/// async runtime; `None` when none is.
-pub async fn connected_sentry(data_dir: PathBuf) -> Result<Option<SentryConnection>, AppError> {
+/// The Sentry project `link` names, through the account it names, read off the async
+/// runtime. Only the link decides: a project that is not linked reaches no Sentry project.
+pub async fn linked_sentry(data_dir: PathBuf, link: &SentryLink) -> Result<SentryConnection, AppError> {
+    let name = link.account.clone();
     let found = blocking(move || {
         let store = SecretStore::os(&data_dir);
-        let Some(account) = store
-            .accounts()?
-            .into_iter()
-            .find(|account| account.service == Service::Sentry)
-        else {
+        let Some(account) = store.account(Service::Sentry, &name) else {
             return Ok(None);
         };
         let secret = store.secret(Service::Sentry, &account.account)?;
@@ -121,12 +120,18 @@ pub async fn connected_sentry(data_dir: PathBuf) -> Result<Option<SentryConnecti
     })
     .await?;
     let Some((account, secret)) = found else {
-        return Ok(None);
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "The Sentry account {} that this project's Sentry project ({}) is reached through is not connected any more.",
+                link.account,
+                link.label()
+            ),
+            "Connect Sentry again in Settings → Accounts, or link the project to another Sentry project.",
+        )
+        .with_action(crate::error::ErrorAction::OpenAccounts));
     };
-    let base = account
-        .server
-        .clone()
-        .unwrap_or_else(|| sentry_api::DEFAULT_BASE_URL.to_owned());
+    let base = sentry_api_base(account.server.as_deref().unwrap_or_default());
     if let Some(why) = crate::settings::unsafe_base_url(&base) {
         return Err(AppError::new(
             ErrorKind::Validation,
@@ -136,11 +141,78 @@ pub async fn connected_sentry(data_dir: PathBuf) -> Result<Option<SentryConnecti
         .with_action(crate::error::ErrorAction::OpenAccounts)
         .with_detail(why));
     }
-    Ok(Some(SentryConnection {
+    Ok(SentryConnection {
         client: sentry_api::SentryClient::new(&base, secret)?,
-        organization: account.organization.unwrap_or_default(),
-        project: account.project.unwrap_or_default(),
-    }))
+        organization: link.organization.clone(),
+        project: link.project.clone(),
+    })
+}
+
+/// The API base of a Sentry a person names by the address they know: Sentry's own when none
+/// is given; `https://sentry.example.com` becomes `https://sentry.example.com/api/0`, and an
+/// address that already names the API is kept.
+pub fn sentry_api_base(address: &str) -> String {
+    let address = address.trim().trim_end_matches('/');
+    if address.is_empty() {
+        return sentry_api::DEFAULT_BASE_URL.to_owned();
+    }
+    if address.contains("/api/") || address.ends_with("/api") {
+        return address.to_owned();
+    }
+    format!("{address}/api/0")
+}
+
+/// The projects of a connected Sentry account's organization, with its kept token, for the
+/// project settings' picker.
+pub async fn sentry_account_projects(
+    data_dir: PathBuf,
+    account: String,
+) -> Result<Vec<sentry_api::SentryProject>, AppError> {
+    let name = account.clone();
+    let found = blocking(move || {
+        let store = SecretStore::os(&data_dir);
+        let Some(account) = store.account(Service::Sentry, &name) else {
+            return Ok(None);
+        };
+        let secret = store.secret(Service::Sentry, &account.account)?;
+        Ok(Some((account, secret)))
+    })
+    .await?;
+    let Some((found, secret)) = found else {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            format!("No Sentry account named {account} is connected."),
+            "Connect Sentry in Settings → Accounts first.",
+        )
+        .with_action(crate::error::ErrorAction::OpenAccounts));
+    };
+    let base = sentry_base(found.server.as_deref().unwrap_or_default())?;
+    let client = sentry_api::SentryClient::new(&base, secret)?;
+    Ok(client
+        .projects(found.organization.as_deref().unwrap_or_default())
+        .await?)
+}
+
+/// The services the connected Render key sees, for the environment picker; the key is read
+/// from the keyring and never leaves this call.
+pub async fn render_services(data_dir: PathBuf, settings: &Settings) -> Result<Vec<RenderService>, AppError> {
+    let key = blocking(move || {
+        let store = SecretStore::os(&data_dir);
+        if store.account(Service::Render, "default").is_none() {
+            return Ok(None);
+        }
+        Ok(Some(store.secret(Service::Render, "default")?))
+    })
+    .await?;
+    let Some(key) = key else {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            "Render is not connected with an API key.",
+            "Connect Render in Settings → Accounts: its services are then offered here.",
+        )
+        .with_action(crate::error::ErrorAction::OpenAccounts));
+    };
+    Ok(RenderClient::new(&settings.render_api(), key)?.services().await?)
 }
 
 /// Checks a registry login (the engine's `/auth`, then that it may push to `repository`) and
@@ -218,29 +290,6 @@ pub async fn connect_render(
     Ok(RenderConnection { account, services })
 }
 
-/// Remembers which Render service releases deploy to.
-pub async fn choose_render_service(
-    data_dir: PathBuf,
-    service_id: String,
-    image: Option<String>,
-) -> Result<Account, AppError> {
-    blocking(move || {
-        let store = SecretStore::os(&data_dir);
-        let mut account = store.account(Service::Render, "default").ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Precondition,
-                "Render is not connected.",
-                "Enter a Render API key first.",
-            )
-        })?;
-        account.project = Some(service_id);
-        account.organization = image;
-        store.update(&account)?;
-        Ok(account)
-    })
-    .await
-}
-
 /// A deploy hook URL, kept as the secret it is. It is not called: calling it deploys.
 pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Account, AppError> {
     let parsed = url.trim();
@@ -263,38 +312,34 @@ pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Accou
     save(data_dir, account, parsed.to_owned()).await
 }
 
-/// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
-/// The organization's projects, for the wizard to offer; the token is used for this call
-/// only and not kept.
 /// The Sentry address to send a token to: Sentry's own when none is given, else the one
 /// given when it is https (or http to this machine).
-fn sentry_base(base_url: &str) -> Result<&str, AppError> {
-    let base = if base_url.trim().is_empty() {
-        sentry_api::DEFAULT_BASE_URL
-    } else {
-        base_url.trim()
-    };
-    match crate::settings::unsafe_base_url(base) {
+fn sentry_base(base_url: &str) -> Result<String, AppError> {
+    let base = sentry_api_base(base_url);
+    match crate::settings::unsafe_base_url(&base) {
         Some(why) => Err(AppError::new(
             ErrorKind::Validation,
             "That Sentry address cannot be used.",
-            "Enter your Sentry's https address (for example https://sentry.example.com/api/0).",
+            "Enter your Sentry's https address (for example https://sentry.example.com).",
         )
         .with_detail(why)),
         None => Ok(base),
     }
 }
 
+/// The organization's projects, for the wizard to offer; the token is used for this call
+/// only and not kept.
 pub async fn sentry_projects(
     base_url: &str,
     token: String,
     organization: &str,
 ) -> Result<Vec<sentry_api::SentryProject>, AppError> {
     let base = sentry_base(base_url)?;
-    let client = sentry_api::SentryClient::new(base, Secret::new(token))?;
+    let client = sentry_api::SentryClient::new(&base, Secret::new(token))?;
     Ok(client.projects(organization.trim()).await?)
 }
 
+/// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
 pub async fn connect_sentry(
     data_dir: PathBuf,
     base_url: &str,
@@ -303,7 +348,7 @@ pub async fn connect_sentry(
     project: &str,
 ) -> Result<Account, AppError> {
     let base = sentry_base(base_url)?;
-    let client = sentry_api::SentryClient::new(base, Secret::new(token.clone()))?;
+    let client = sentry_api::SentryClient::new(&base, Secret::new(token.clone()))?;
     let report = client.check_scopes(organization, project).await?;
     if !report.missing.is_empty() {
         return Err(AppError::new(
@@ -316,7 +361,7 @@ pub async fn connect_sentry(
         ));
     }
     let mut account = Account::new(Service::Sentry, &format!("{organization}/{project}"), "wizard");
-    account.server = Some(base.to_owned());
+    account.server = Some(base.clone());
     account.organization = Some(organization.to_owned());
     account.project = Some(project.to_owned());
     account.verified_at = Some(now());
@@ -368,10 +413,7 @@ pub async fn check_all(data_dir: PathBuf, settings: &Settings) -> Result<Vec<Acc
                 }
                 Service::Render => {}
                 Service::Sentry => {
-                    let base = account
-                        .server
-                        .clone()
-                        .unwrap_or_else(|| sentry_api::DEFAULT_BASE_URL.to_owned());
+                    let base = sentry_api_base(account.server.as_deref().unwrap_or_default());
                     let report = sentry_api::SentryClient::new(&base, secret)?
                         .check_scopes(
                             account.organization.as_deref().unwrap_or_default(),

@@ -57,13 +57,22 @@ pub fn run() -> ExitCode {
         Ok(context) => {
             let spawned = std::thread::Builder::new()
                 .name("mark-interrupted".to_owned())
-                .spawn(move || match crate::pipeline::mark_interrupted(&context) {
-                    Ok(0) => {}
-                    Ok(count) => tracing::warn!(
-                        count,
-                        "releases left running by an earlier start are marked interrupted"
-                    ),
-                    Err(error) => tracing::warn!("could not check for interrupted releases: {}", error.message),
+                .spawn(move || {
+                    match crate::pipeline::mark_interrupted(&context) {
+                        Ok(0) => {}
+                        Ok(count) => tracing::warn!(
+                            count,
+                            "releases left running by an earlier start are marked interrupted"
+                        ),
+                        Err(error) => tracing::warn!("could not check for interrupted releases: {}", error.message),
+                    }
+                    // Links older versions kept app-wide move into their projects once.
+                    if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
+                        tracing::warn!(
+                            "the app-wide links could not be moved into their projects: {}",
+                            error.message
+                        );
+                    }
                 });
             if let Err(error) = spawned {
                 tracing::warn!(%error, "could not check for interrupted releases");

@@ -102,6 +102,14 @@ pub enum ErrorAction {
     ReviewPlan,
     /// Open another project folder.
     OpenProject,
+    /// The plan's environment: pick its Render service from the account's list.
+    PickRenderService,
+    /// The plan's environment: push to its Render service's own image.
+    UseServiceImage,
+    /// The open project's settings, to link its Sentry project.
+    LinkSentry,
+    /// Settings → This computer (the local registry, the watch, gates that all finish).
+    OpenAppSettings,
 }
 
 /// The serialisable error every command and CLI path ends in.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 mod layering;
+pub mod links;
 pub mod logging;
 pub mod monitor;
 pub mod paths;

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::paths::AppPaths;
 
@@ -102,7 +103,83 @@ impl Settings {
     }
 }
 
+/// What Settings → This computer shows and changes: the settings a person of the window
+/// needs, without a text editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputerSettings {
+    /// The registry the Local environment pushes to (`127.0.0.1:5000`); `None`: no push.
+    pub local_registry: Option<String>,
+    /// The registry in force when one was given as Slipway started: it wins over the field.
+    #[serde(default)]
+    pub local_registry_in_force: Option<String>,
+    /// Let every check finish after one fails.
+    pub finish_all_gates: bool,
+    /// How long Sentry is watched after a release goes live.
+    pub watch_minutes: u32,
+}
+
 impl Settings {
+    pub fn computer(&self) -> ComputerSettings {
+        ComputerSettings {
+            local_registry: self.local_registry.clone(),
+            local_registry_in_force: std::env::var("SLIPWAY_LOCAL_REGISTRY")
+                .ok()
+                .filter(|value| !value.trim().is_empty()),
+            finish_all_gates: self.finish_all_gates,
+            watch_minutes: self.watch_minutes(),
+        }
+    }
+
+    /// Saves what Settings → This computer changed into `settings.json`, keeping every other
+    /// field of the file as it is; returns the settings now in force.
+    pub fn save_computer(paths: &AppPaths, changed: &ComputerSettings) -> Result<Self, crate::error::AppError> {
+        let file = paths.data_dir.join(FILE_NAME);
+        let problem = |why: String| {
+            crate::error::AppError::new(
+                crate::error::ErrorKind::Io,
+                "Slipway could not save its settings.",
+                "Check that the data folder is writable and the disk is not full, then save again.",
+            )
+            .with_detail(why)
+        };
+        let mut raw: serde_json::Map<String, serde_json::Value> = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| {
+                crate::error::AppError::new(
+                    crate::error::ErrorKind::Validation,
+                    "Slipway's settings file cannot be read, so it is not overwritten.",
+                    "Remove the settings file from Slipway's data folder to start from the defaults.",
+                )
+                .with_detail(format!("{}: {error}", file.display()))
+            })?,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
+            Err(error) => return Err(problem(error.to_string())),
+        };
+        let registry = changed
+            .local_registry
+            .as_deref()
+            .map(|registry| registry.trim().trim_end_matches('/'))
+            .filter(|registry| !registry.is_empty());
+        if let Some(registry) = registry {
+            if registry.contains("://") || registry.contains(char::is_whitespace) {
+                return Err(crate::error::AppError::new(
+                    crate::error::ErrorKind::Validation,
+                    format!("\"{registry}\" is not a registry address."),
+                    "Give its host and port, as in 127.0.0.1:5000.",
+                ));
+            }
+        }
+        raw.insert("localRegistry".to_owned(), serde_json::json!(registry));
+        raw.insert("finishAllGates".to_owned(), serde_json::json!(changed.finish_all_gates));
+        raw.insert(
+            "watchMinutes".to_owned(),
+            serde_json::json!(changed.watch_minutes.clamp(1, 24 * 60)),
+        );
+        crate::paths::write_json_atomically(&file, &raw).map_err(|error| problem(error.to_string()))?;
+        let (settings, _) = Self::load_from(&file);
+        Ok(settings)
+    }
+
     /// Reads the settings; a problem is returned beside the defaults so the caller can log it
     /// once logging is up.
     pub fn load(paths: &AppPaths) -> (Self, Option<String>) {
@@ -180,6 +257,45 @@ mod tests {
             Some("http://api.render.example/v1"),
             "what the file says is kept, never replaced by a default"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn this_computers_settings_are_saved_beside_the_others() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let paths = AppPaths::under(dir.path());
+        std::fs::create_dir_all(&paths.data_dir)?;
+        std::fs::write(
+            paths.data_dir.join(FILE_NAME),
+            r#"{"sentryDsn":"https://k@sentry.example.test/1"}"#,
+        )?;
+        let saved = Settings::save_computer(
+            &paths,
+            &ComputerSettings {
+                local_registry: Some(" 127.0.0.1:5000/ ".into()),
+                local_registry_in_force: None,
+                finish_all_gates: true,
+                watch_minutes: 30,
+            },
+        )?;
+        assert_eq!(saved.local_registry.as_deref(), Some("127.0.0.1:5000"));
+        assert!(saved.finish_all_gates);
+        assert_eq!(saved.watch_minutes(), 30);
+        assert_eq!(
+            saved.sentry_dsn.as_deref(),
+            Some("https://k@sentry.example.test/1"),
+            "the rest is kept"
+        );
+        let refused = Settings::save_computer(
+            &paths,
+            &ComputerSettings {
+                local_registry: Some("http://127.0.0.1:5000".into()),
+                local_registry_in_force: None,
+                finish_all_gates: false,
+                watch_minutes: 15,
+            },
+        );
+        assert!(refused.is_err(), "a URL is not a registry address");
         Ok(())
     }
 

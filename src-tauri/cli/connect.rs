@@ -75,47 +75,43 @@ pub(super) async fn run(paths: &AppPaths, settings: Settings, command: ConnectCo
     }
 }
 
-/// Render: the key is checked and kept; the service is the one given, else the only
-/// image-backed one, else the choices are listed.
+/// Render: the key is checked and kept; which service a project deploys to is the
+/// project's own (`slipway target add NAME --render-service srv-… --project DIR`), so the
+/// services the key sees are listed, and `--service` only checks that it sees that one.
 async fn connect_render(
     data_dir: std::path::PathBuf,
     settings: &Settings,
     key: String,
     service: Option<String>,
 ) -> Result<String, AppError> {
-    let connection = accounts::connect_render(data_dir.clone(), settings, key).await?;
-    let images: Vec<_> = connection
+    let connection = accounts::connect_render(data_dir, settings, key).await?;
+    if let Some(id) = &service {
+        if !connection.services.iter().any(|candidate| &candidate.id == id) {
+            return Err(AppError::new(
+                ErrorKind::Validation,
+                format!("The key is kept, but Render has no service {id} for it."),
+                "Check the service id on Render's dashboard.",
+            ));
+        }
+    }
+    let listed: Vec<String> = connection
         .services
         .iter()
-        .filter(|candidate| candidate.image.is_some())
+        .map(|candidate| {
+            format!(
+                "  {} {}{}",
+                candidate.id,
+                candidate.name,
+                candidate
+                    .image
+                    .as_deref()
+                    .map(|image| format!(" (image {image})"))
+                    .unwrap_or_default()
+            )
+        })
         .collect();
-    let chosen = match &service {
-        Some(id) => connection.services.iter().find(|candidate| &candidate.id == id),
-        None if images.len() == 1 => images.first().copied(),
-        None => None,
-    };
-    let Some(chosen) = chosen else {
-        let listed: Vec<String> = connection
-            .services
-            .iter()
-            .map(|candidate| {
-                format!(
-                    "{} ({}{})",
-                    candidate.id,
-                    candidate.name,
-                    if candidate.image.is_some() { ", image" } else { "" }
-                )
-            })
-            .collect();
-        return Err(AppError::new(
-            ErrorKind::Validation,
-            match &service {
-                Some(id) => format!("Render has no service {id} for this key."),
-                None => "The key works; pick the service to deploy to.".to_owned(),
-            },
-            format!("Run it again with --service ID, one of: {}.", listed.join(", ")),
-        ));
-    };
-    accounts::choose_render_service(data_dir, chosen.id.clone(), chosen.image.clone()).await?;
-    Ok(format!("Render, service {} ({})", chosen.id, chosen.name))
+    Ok(format!(
+        "Render; its services:\n{}\nLink one to a project with: slipway target add production --render-service SRV --project DIR",
+        listed.join("\n")
+    ))
 }

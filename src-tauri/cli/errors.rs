@@ -13,6 +13,11 @@ use crate::settings::Settings;
 
 pub(super) async fn run(paths: &AppPaths, args: ErrorsArgs) -> ExitCode {
     let data_dir = paths.data_dir.clone();
+    let root = match crate::project::resolve_folder(&args.project) {
+        Ok(root) => root,
+        Err(error) => return fail(&error.into()),
+    };
+    let root = root.as_path();
     match args.command {
         None => {
             let query = IssueQuery {
@@ -29,7 +34,7 @@ pub(super) async fn run(paths: &AppPaths, args: ErrorsArgs) -> ExitCode {
                 limit: args.limit,
                 ..IssueQuery::default()
             };
-            match monitor::issues(data_dir, &query).await {
+            match monitor::issues(data_dir, root, &query).await {
                 Ok(page) if args.json => {
                     print_json(&page);
                     ExitCode::SUCCESS
@@ -51,8 +56,8 @@ pub(super) async fn run(paths: &AppPaths, args: ErrorsArgs) -> ExitCode {
         }
         Some(ErrorsCommand::Show { issue, json }) => {
             let shown = async {
-                let found = monitor::issue(data_dir.clone(), &issue).await?;
-                let event = monitor::event(data_dir, &issue, None).await?;
+                let found = monitor::issue(data_dir.clone(), root, &issue).await?;
+                let event = monitor::event(data_dir, root, &issue, None).await?;
                 Ok::<_, crate::error::AppError>((found, event))
             }
             .await;
@@ -75,14 +80,19 @@ pub(super) async fn run(paths: &AppPaths, args: ErrorsArgs) -> ExitCode {
                 Err(error) => fail(&error),
             }
         }
-        Some(ErrorsCommand::Resolve { issues }) => set(data_dir, issues, IssueStatus::Resolved).await,
-        Some(ErrorsCommand::Ignore { issues }) => set(data_dir, issues, IssueStatus::Ignored).await,
-        Some(ErrorsCommand::Unresolve { issues }) => set(data_dir, issues, IssueStatus::Unresolved).await,
+        Some(ErrorsCommand::Resolve { issues }) => set(data_dir, root, issues, IssueStatus::Resolved).await,
+        Some(ErrorsCommand::Ignore { issues }) => set(data_dir, root, issues, IssueStatus::Ignored).await,
+        Some(ErrorsCommand::Unresolve { issues }) => set(data_dir, root, issues, IssueStatus::Unresolved).await,
     }
 }
 
-async fn set(data_dir: std::path::PathBuf, issues: Vec<String>, status: IssueStatus) -> ExitCode {
-    match monitor::set_status(data_dir, &issues, status).await {
+async fn set(
+    data_dir: std::path::PathBuf,
+    root: &std::path::Path,
+    issues: Vec<String>,
+    status: IssueStatus,
+) -> ExitCode {
+    match monitor::set_status(data_dir, root, &issues, status).await {
         Ok(()) => {
             println!("{} issue(s) now {}.", issues.len(), status.as_str());
             ExitCode::SUCCESS

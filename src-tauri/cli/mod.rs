@@ -12,6 +12,7 @@ mod errors;
 mod history;
 mod project_settings;
 mod release;
+mod targets;
 
 use std::sync::Arc;
 
@@ -76,10 +77,11 @@ pub enum Command {
         /// as done (checks, build, push) is not done again.
         #[arg(long, value_name = "ID", conflicts_with_all = ["project", "dry_run"])]
         resume: Option<String>,
-        /// Where to: `local` (this machine; no accounts needed) or `render`. Default: Render
-        /// when it is connected with a service, else local.
-        #[arg(long, value_enum)]
-        target: Option<TargetArg>,
+        /// The project's environment to release to (`local` is this machine, no accounts
+        /// needed; `staging`, `production`, … as `slipway target list` shows). Default: the
+        /// project's default environment.
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
         /// Show the plan and stop.
         #[arg(long)]
         dry_run: bool,
@@ -99,7 +101,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The connected Sentry project's issues (unresolved by default); `show`, `resolve`,
+    /// The project's Sentry project's issues (unresolved by default); `show`, `resolve`,
     /// `ignore` and `unresolve` act on issues by id.
     Errors(Box<ErrorsArgs>),
     /// Watch Sentry for new issues in the project's live release (or --release). Exit 0 when
@@ -128,6 +130,9 @@ pub enum Command {
     /// goes to the OS keyring.
     #[command(subcommand)]
     Env(EnvCommand),
+    /// The project's environments (where it runs): `list`, `add`, `set`, `remove`.
+    #[command(subcommand)]
+    Target(TargetCommand),
     /// The release history, newest first; `show ID` for one release, `export` to a file.
     History(Box<HistoryArgs>),
     /// Ship an earlier release's image again (no gates run): the one given with --to, else
@@ -138,9 +143,10 @@ pub enum Command {
         /// The release to return to (an id from `slipway history`).
         #[arg(long, value_name = "ID")]
         to: Option<String>,
-        /// `local` or `render`; default: the target of the release given with --to, else local.
-        #[arg(long, value_enum)]
-        target: Option<TargetArg>,
+        /// The environment to roll back; default: the one the release given with --to went
+        /// to, else the project's default.
+        #[arg(long, value_name = "NAME")]
+        target: Option<String>,
         /// Go ahead without asking (required when not at a terminal).
         #[arg(long)]
         yes: bool,
@@ -148,14 +154,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Ship the image of a release that went live on this machine to Render: no rebuild,
-    /// no gates run again; the history records it as promoted from that release.
+    /// Ship the image of a release that went live on one environment to the next in the
+    /// project's chain (this machine → staging → production): no rebuild, no gates run
+    /// again; the history records it as promoted from that release.
     Promote {
         /// The release to promote (an id from `slipway history`).
         id: String,
-        /// Where to: only `render`.
-        #[arg(long, value_enum, default_value = "render")]
-        to: PromoteTo,
+        /// The environment to promote to; it must be the next after the release's. Default:
+        /// that next one.
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
         /// Go ahead without asking (required when not at a terminal).
         #[arg(long)]
         yes: bool,
@@ -165,10 +173,62 @@ pub enum Command {
     },
 }
 
-/// Where a promotion goes.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum PromoteTo {
-    Render,
+/// `slipway target …`: a project's environments.
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// The project's environments in chain order, with their service and the default.
+    List {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a Render environment (`slipway target add staging --render-service srv-…`).
+    Add {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        name: String,
+        #[command(flatten)]
+        fields: TargetFields,
+    },
+    /// Changes an environment (`local` included): its service, image repository, health
+    /// path, Sentry environment, name, or makes it the default.
+    Set {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        name: String,
+        /// A new name.
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        #[command(flatten)]
+        fields: TargetFields,
+    },
+    /// Removes a Render environment (its releases stay in the history).
+    Remove {
+        #[arg(long, value_name = "DIR")]
+        project: String,
+        name: String,
+    },
+}
+
+/// What `target add` and `target set` change.
+#[derive(Debug, clap::Args)]
+pub struct TargetFields {
+    /// The Render service it deploys to (`srv-…`, as `slipway accounts` lists).
+    #[arg(long, value_name = "SRV")]
+    pub render_service: Option<String>,
+    /// `[registry/]namespace/name` it pushes to; default: the service's own image ("" clears).
+    #[arg(long, value_name = "REPOSITORY")]
+    pub image_repository: Option<String>,
+    /// The path that must answer before a deploy counts as live ("" clears).
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+    /// The environment its deploys are recorded under in Sentry ("" clears).
+    #[arg(long, value_name = "NAME")]
+    pub sentry_environment: Option<String>,
+    /// Make it the environment `slipway release` goes to.
+    #[arg(long)]
+    pub default: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,6 +236,9 @@ pub enum PromoteTo {
 pub struct ErrorsArgs {
     #[command(subcommand)]
     pub command: Option<ErrorsCommand>,
+    /// The project whose Sentry project is asked (default: the current folder).
+    #[arg(long, value_name = "DIR", global = true, default_value = ".")]
+    pub project: String,
     /// unresolved (default), resolved, ignored or all.
     #[arg(long, value_enum, default_value = "unresolved")]
     pub status: IssueStatusArg,
@@ -305,7 +368,7 @@ pub enum ProjectCommand {
     },
     /// Changes one field and saves the settings: test-command, lint-command, lint on|off,
     /// gate ID on|off, venv, install-from, dockerfile, build-context, image-repository,
-    /// container-port, health-path, check-timeout.
+    /// container-port, health-path, check-timeout, sentry-project ORG/SLUG (or "none").
     Set {
         #[arg(long, value_name = "DIR")]
         project: String,
@@ -332,21 +395,6 @@ pub enum EnvCommand {
         project: String,
         name: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum TargetArg {
-    Local,
-    Render,
-}
-
-impl From<TargetArg> for crate::pipeline::Target {
-    fn from(target: TargetArg) -> Self {
-        match target {
-            TargetArg::Local => Self::Local,
-            TargetArg::Render => Self::Render,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -487,7 +535,8 @@ pub fn run(command: Command) -> ExitCode {
             ..
         } => {
             let options = crate::pipeline::ReleaseOptions {
-                target: target.map(Into::into),
+                environment: target,
+                target: None,
                 confirm_dirty: yes,
                 confirmed_plan: None,
                 no_cache,
@@ -520,23 +569,16 @@ pub fn run(command: Command) -> ExitCode {
             target,
             yes,
             json,
-        } => runtime.block_on(release::run_rollback(
-            &paths,
-            settings,
-            &project,
-            to,
-            target.map(Into::into),
-            yes,
-            json,
-        )),
-        Command::Promote {
-            id,
-            to: PromoteTo::Render,
-            yes,
-            json,
-        } => runtime.block_on(release::run_promote(&paths, settings, &id, yes, json)),
+        } => runtime.block_on(release::run_rollback(&paths, settings, &project, to, target, yes, json)),
+        Command::Promote { id, to, yes, json } => {
+            runtime.block_on(release::run_promote(&paths, settings, &id, to, yes, json))
+        }
+        Command::Target(command) => runtime.block_on(targets::run(&paths, settings, command)),
         Command::History(args) => crate::cli::history::run(&paths, settings, *args),
         Command::Project(ProjectCommand::Show { project, json }) => project_settings::show(&paths, &project, json),
+        Command::Project(ProjectCommand::Set { project, field, value }) if field == "sentry-project" => {
+            runtime.block_on(targets::link_sentry(&paths, &project, &value))
+        }
         Command::Project(ProjectCommand::Set { project, field, value }) => {
             project_settings::set(&paths, &project, &field, &value)
         }

@@ -28,6 +28,10 @@ pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, A
         ledger,
     };
     pipeline::mark_interrupted(&context)?;
+    // Links older versions kept app-wide move into their projects once.
+    if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
+        tracing::warn!(%error, "the app-wide links could not be moved into their projects");
+    }
     Ok(context)
 }
 
@@ -128,7 +132,7 @@ pub(super) async fn run_rollback(
     settings: Settings,
     project_dir: &str,
     to: Option<String>,
-    target: Option<pipeline::Target>,
+    environment: Option<String>,
     yes: bool,
     json: bool,
 ) -> ExitCode {
@@ -136,13 +140,6 @@ pub(super) async fn run_rollback(
         Ok(found) => found,
         Err(error) => return fail(&error),
     };
-    let target = target
-        .or_else(|| {
-            let id = to.as_deref()?;
-            let source = context.ledger.release(id).ok().flatten()?;
-            (source.target == "render").then_some(pipeline::Target::Render)
-        })
-        .unwrap_or(pipeline::Target::Local);
     let to = match to {
         Some(id) => pipeline::RollbackTo::Release(id),
         None => pipeline::RollbackTo::LastGood,
@@ -152,26 +149,37 @@ pub(super) async fn run_rollback(
     }
     let (cancel, sink) = cancellable_sink(json);
     shipped(
-        pipeline::rollback(&context, &root, target, to, &cancel, sink).await,
+        pipeline::rollback(&context, &root, environment.as_deref(), to, &cancel, sink).await,
         json,
     )
 }
 
-/// `slipway promote ID --to render`: the image of a release that went live on this machine
-/// shipped to Render, with no rebuild and no gate run.
-pub(super) async fn run_promote(paths: &AppPaths, settings: Settings, id: &str, yes: bool, json: bool) -> ExitCode {
+/// `slipway promote ID [--to NAME]`: the image of a release that went live on one
+/// environment shipped to the next in the project's chain, with no rebuild and no gate run.
+pub(super) async fn run_promote(
+    paths: &AppPaths,
+    settings: Settings,
+    id: &str,
+    to: Option<String>,
+    yes: bool,
+    json: bool,
+) -> ExitCode {
     let context = match context(paths, settings) {
         Ok(context) => context,
         Err(error) => return fail(&error),
     };
+    let whereto = to.clone().unwrap_or_else(|| "the next environment".to_owned());
     if !confirmed(
         yes,
-        &format!("Promote release {id} to Render? It replaces what runs there."),
+        &format!("Promote release {id} to {whereto}? It replaces what runs there."),
     ) {
         return refused_without_yes(json);
     }
     let (cancel, sink) = cancellable_sink(json);
-    shipped(pipeline::promote(&context, id, &cancel, sink).await, json)
+    shipped(
+        pipeline::promote(&context, id, to.as_deref(), &cancel, sink).await,
+        json,
+    )
 }
 
 /// `slipway release --resume ID`: what an interrupted release had left, run.
@@ -241,9 +249,10 @@ fn shipped(result: Result<pipeline::ReleaseSummary, AppError>, json: bool) -> Ex
 
 fn render_plan(plan: &Plan) -> String {
     let mut text = format!(
-        "Release plan for {} → {} target\n  image   {}\n  commit  {} on {}{}\n",
+        "Release plan for {} → {} (environment {})\n  image   {}\n  commit  {} on {}{}\n",
         plan.project_name,
-        plan.target.as_str(),
+        plan.destination,
+        plan.environment,
         plan.image,
         plan.commit.as_deref().unwrap_or("(none)"),
         plan.branch.as_deref().unwrap_or("(no branch)"),

@@ -40,18 +40,24 @@ pub async fn connect_registry(
 #[tauri::command]
 #[tracing::instrument(skip(state, api_key), err(level = "warn"))]
 pub async fn connect_render(state: State<'_, AppState>, api_key: String) -> Result<RenderConnection, AppError> {
-    accounts::connect_render(state.paths.data_dir.clone(), state.trusted_settings()?, api_key).await
+    accounts::connect_render(state.paths.data_dir.clone(), &state.trusted_settings()?, api_key).await
 }
 
-/// Remembers the Render service releases deploy to.
+/// The services the connected Render key sees, for an environment's service picker.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
-pub async fn choose_render_service(
+pub async fn render_services(state: State<'_, AppState>) -> Result<Vec<crate::render::RenderService>, AppError> {
+    accounts::render_services(state.paths.data_dir.clone(), &state.trusted_settings()?).await
+}
+
+/// The projects of a connected Sentry account's organization, for a project's Sentry link.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn sentry_account_projects(
     state: State<'_, AppState>,
-    service_id: String,
-    image: Option<String>,
-) -> Result<Account, AppError> {
-    accounts::choose_render_service(state.paths.data_dir.clone(), service_id, image).await
+    account: String,
+) -> Result<Vec<crate::sentry_api::SentryProject>, AppError> {
+    accounts::sentry_account_projects(state.paths.data_dir.clone(), account).await
 }
 
 /// Keeps a Render deploy hook URL (a secret) as the fallback way to deploy.
@@ -95,7 +101,7 @@ pub async fn connect_circleci(
 ) -> Result<Account, AppError> {
     accounts::connect_circleci(
         state.paths.data_dir.clone(),
-        state.trusted_settings()?,
+        &state.trusted_settings()?,
         token,
         &project_slug,
     )
@@ -113,5 +119,5 @@ pub async fn remove_account(state: State<'_, AppState>, service: Service, accoun
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn check_all_accounts(state: State<'_, AppState>) -> Result<Vec<AccountCheck>, AppError> {
-    accounts::check_all(state.paths.data_dir.clone(), state.trusted_settings()?).await
+    accounts::check_all(state.paths.data_dir.clone(), &state.trusted_settings()?).await
 }

@@ -76,6 +76,7 @@ pub async fn save_project_settings(
             "Type the command your CI runs, for example `pytest` and `flake8`.",
         ));
     }
+    crate::links::check(&state.paths.data_dir, &settings)?;
     project::save_settings(&state.paths.data_dir, &root, &settings)?;
     Ok(settings)
 }

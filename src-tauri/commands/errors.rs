@@ -12,18 +12,21 @@ use crate::project;
 use crate::sentry_api::{IssuePage, IssueQuery, IssueStatus, SentryEvent, SentryIssue};
 use crate::tasks::TaskKind;
 
-/// One page of the project's Sentry issues.
+/// One page of the Sentry issues of the project at `path`: its own linked Sentry project only
+/// (`precondition` with action `linkSentry` when it has none).
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
-pub async fn sentry_issues(state: State<'_, AppState>, query: IssueQuery) -> Result<IssuePage, AppError> {
-    monitor::issues(state.paths.data_dir.clone(), &query).await
+pub async fn sentry_issues(state: State<'_, AppState>, path: String, query: IssueQuery) -> Result<IssuePage, AppError> {
+    let root = project::resolve_folder(&path)?;
+    monitor::issues(state.paths.data_dir.clone(), &root, &query).await
 }
 
 /// One issue, with the release it first appeared in.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
-pub async fn sentry_issue(state: State<'_, AppState>, issue_id: String) -> Result<SentryIssue, AppError> {
-    monitor::issue(state.paths.data_dir.clone(), &issue_id).await
+pub async fn sentry_issue(state: State<'_, AppState>, path: String, issue_id: String) -> Result<SentryIssue, AppError> {
+    let root = project::resolve_folder(&path)?;
+    monitor::issue(state.paths.data_dir.clone(), &root, &issue_id).await
 }
 
 /// An event of an issue: the latest, or the one named by a previous or next link.
@@ -31,10 +34,12 @@ pub async fn sentry_issue(state: State<'_, AppState>, issue_id: String) -> Resul
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn sentry_event(
     state: State<'_, AppState>,
+    path: String,
     issue_id: String,
     event_id: Option<String>,
 ) -> Result<SentryEvent, AppError> {
-    monitor::event(state.paths.data_dir.clone(), &issue_id, event_id.as_deref()).await
+    let root = project::resolve_folder(&path)?;
+    monitor::event(state.paths.data_dir.clone(), &root, &issue_id, event_id.as_deref()).await
 }
 
 /// Resolves, ignores or reopens one or several issues at once.
@@ -42,10 +47,12 @@ pub async fn sentry_event(
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn set_issue_status(
     state: State<'_, AppState>,
+    path: String,
     issue_ids: Vec<String>,
     status: IssueStatus,
 ) -> Result<(), AppError> {
-    monitor::set_status(state.paths.data_dir.clone(), &issue_ids, status).await
+    let root = project::resolve_folder(&path)?;
+    monitor::set_status(state.paths.data_dir.clone(), &root, &issue_ids, status).await
 }
 
 /// Watches Sentry after the project's release `release_id` (else its live one) as a task:

@@ -98,7 +98,7 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
                     &target,
                     &login.username,
                     &login.secret,
-                    &state.settings.docker_hub_api(),
+                    &state.settings().docker_hub_api(),
                 )
                 .await
                 {

@@ -8,6 +8,7 @@ mod app;
 mod checks;
 mod errors;
 mod images;
+mod links;
 mod project;
 mod release;
 mod tasks;
@@ -29,8 +30,9 @@ pub use images::{BuiltImage, ImagesOverview, PushedImage};
 /// What the commands share, owned by Tauri's state manager.
 pub struct AppState {
     pub paths: AppPaths,
-    /// App-wide settings (service base URLs, Sentry DSN), read at start.
-    pub settings: Settings,
+    /// App-wide settings (service base URLs, Sentry DSN, this computer's), read at start and
+    /// changed by Settings → This computer.
+    pub settings: std::sync::RwLock<Settings>,
     pub recents: tokio::sync::Mutex<RecentProjects>,
     /// Every long job running from this app (releases, checks, builds, pushes).
     pub tasks: Tasks,
@@ -47,7 +49,7 @@ impl AppState {
         let ledger = Ledger::open(&paths.data_dir).map_err(AppError::from);
         Self {
             paths,
-            settings,
+            settings: std::sync::RwLock::new(settings),
             recents: tokio::sync::Mutex::new(recents),
             tasks: Tasks::default(),
             ledger,
@@ -59,10 +61,19 @@ impl AppState {
     /// that cannot be recorded does not run.
     /// The settings, unless `settings.json` cannot be trusted: no key is sent to an address
     /// from a file that was not read as written.
-    pub fn trusted_settings(&self) -> Result<&Settings, AppError> {
+    pub fn trusted_settings(&self) -> Result<Settings, AppError> {
         match &self.settings_problem {
             Some(problem) => Err(crate::settings::problem_error(problem)),
-            None => Ok(&self.settings),
+            None => Ok(self.settings()),
+        }
+    }
+
+    /// The app-wide settings as they are now.
+    pub fn settings(&self) -> Settings {
+        match self.settings.read() {
+            Ok(settings) => settings.clone(),
+            // A writer that panicked left whole settings behind: a write replaces them at once.
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -72,7 +83,7 @@ impl AppState {
         }
         Ok(Context {
             data_dir: self.paths.data_dir.clone(),
-            settings: self.settings.clone(),
+            settings: self.settings(),
             ledger: self.ledger.clone()?,
         })
     }
@@ -102,7 +113,15 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         accounts::list_accounts,
         accounts::connect_registry,
         accounts::connect_render,
-        accounts::choose_render_service,
+        accounts::render_services,
+        accounts::sentry_account_projects,
+        links::add_environment,
+        links::change_environment,
+        links::remove_environment,
+        links::link_sentry_project,
+        links::unlink_sentry_project,
+        links::computer_settings,
+        links::save_computer_settings,
         accounts::connect_render_hook,
         accounts::connect_sentry,
         accounts::sentry_projects,

@@ -60,19 +60,25 @@ pub async fn start_rollback<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     path: String,
-    target: Target,
+    environment: Option<String>,
     to: Option<String>,
     on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     let to = to.map_or(pipeline::RollbackTo::LastGood, pipeline::RollbackTo::Release);
-    as_release_task(&app, &state, &path, on_event, |context, root, cancel, sink| async move {
-        pipeline::rollback(&context, &root, target, to, &cancel, sink).await
-    })
+    as_release_task(
+        &app,
+        &state,
+        &path,
+        on_event,
+        |context, root, cancel, sink| async move {
+            pipeline::rollback(&context, &root, environment.as_deref(), to, &cancel, sink).await
+        },
+    )
     .await
 }
 
-/// Promotes a release that went live on this machine to Render, as the project's release
-/// task; its events go to `on_event` like a release's.
+/// Promotes a release to the next environment of the project's chain (or `to`, which must be
+/// that one), as the project's release task; its events go to `on_event` like a release's.
 #[tauri::command]
 #[tracing::instrument(skip(app, state, on_event), err(level = "warn"))]
 pub async fn start_promote<R: tauri::Runtime>(
@@ -80,10 +86,11 @@ pub async fn start_promote<R: tauri::Runtime>(
     state: State<'_, AppState>,
     path: String,
     release_id: String,
+    to: Option<String>,
     on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
     as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
-        pipeline::promote(&context, &release_id, &cancel, sink).await
+        pipeline::promote(&context, &release_id, to.as_deref(), &cancel, sink).await
     })
     .await
 }

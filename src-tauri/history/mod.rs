@@ -129,6 +129,9 @@ pub struct NewRelease {
     pub source_id: Option<String>,
     /// The machine it ran on (its host name).
     pub machine: Option<String>,
+    /// The project's environment it goes to, and the service there.
+    pub environment: Option<String>,
+    pub service: Option<String>,
 }
 
 /// One release as the ledger holds it.
@@ -162,6 +165,11 @@ pub struct ReleaseRecord {
     pub machine: Option<String>,
     /// The engine's id of the built image: what a Local rollback runs again.
     pub image_id: Option<String>,
+    /// The project's environment it went to (`local`, `staging`, …); `None` for a Render
+    /// release made before environments whose project has not been linked since.
+    pub environment: Option<String>,
+    /// The Render service it deployed to (`srv-…`), or the container's name here.
+    pub service: Option<String>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -178,8 +186,9 @@ impl ReleaseRecord {
 /// The columns `release_from_row` reads, in its order.
 const RELEASE_COLUMNS: &str =
     "id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
-    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine, image_id";
-const RELEASE_COLUMN_COUNT: usize = 23;
+    image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine, image_id,
+    environment, service";
+const RELEASE_COLUMN_COUNT: usize = 25;
 
 /// Keeps the release's one-line strip of step states (`tests=passed lint=running …`) in step
 /// with its steps, so lists read `releases` alone.
@@ -212,6 +221,8 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         source_id: row.get(20)?,
         machine: row.get(21)?,
         image_id: row.get(22)?,
+        environment: row.get(23)?,
+        service: row.get(24)?,
         steps: Vec::new(),
     })
 }
@@ -403,6 +414,39 @@ impl Ledger {
         self.reserve_used.swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Names the environment of the project's releases to `target` that have none (made
+    /// before environments), and the service they went to.
+    pub fn name_environment(
+        &self,
+        project_path: &str,
+        target: &str,
+        environment: &str,
+        service: Option<&str>,
+    ) -> Result<usize, HistoryError> {
+        if self.read_only {
+            return Err(HistoryError::Newer);
+        }
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE releases SET environment = ?3, service = COALESCE(service, ?4)
+                 WHERE project_path = ?1 AND target = ?2 AND environment IS NULL",
+                params![project_path, target, environment, service],
+            )
+        })
+    }
+
+    /// Whether a release of the project recorded itself in Sentry (its Sentry step passed).
+    pub fn recorded_in_sentry(&self, project_path: &str) -> Result<bool, HistoryError> {
+        self.with(|connection| {
+            connection.query_row(
+                "SELECT EXISTS (SELECT 1 FROM steps JOIN releases ON releases.id = steps.release_id
+                 WHERE releases.project_path = ?1 AND steps.name = 'sentry' AND steps.state = 'passed')",
+                [project_path],
+                |row| row.get(0),
+            )
+        })
+    }
+
     pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {
         if self.read_only {
             return Err(HistoryError::Newer);
@@ -411,8 +455,8 @@ impl Ledger {
         self.with(|connection| {
             let transaction = connection.transaction()?;
             transaction.execute(
-                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13)",
+                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine, environment, service)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13, ?14, ?15)",
                 params![
                     release.id,
                     release.project_path,
@@ -427,6 +471,8 @@ impl Ledger {
                     release.kind.as_deref().unwrap_or("release"),
                     release.source_id,
                     release.machine,
+                    release.environment,
+                    release.service,
                 ],
             )?;
             for (position, step) in release.steps.iter().enumerate() {

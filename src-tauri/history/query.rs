@@ -17,6 +17,10 @@ pub struct HistoryFilter {
     pub outcome: Option<Outcome>,
     /// `local` or `render`.
     pub target: Option<String>,
+    /// One environment of the project (`staging`, `production`, `local`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
     /// Started at or after (RFC 3339, or a date `YYYY-MM-DD`).
     pub since: Option<String>,
     /// Started before.
@@ -104,6 +108,7 @@ impl Ledger {
                AND (?5 IS NULL OR started_at < ?5)
                AND (?6 IS NULL OR (started_at, id) < (SELECT started_at, id FROM releases WHERE id = ?6))
                AND (?7 IS NULL OR search_text LIKE lower(?7) ESCAPE '\\')
+               AND (?9 IS NULL OR environment = ?9)
              ORDER BY started_at DESC, id DESC LIMIT ?8"
         );
         self.with(|connection| {
@@ -119,6 +124,7 @@ impl Ledger {
                         filter.before,
                         search,
                         filter.limit.unwrap_or(100).clamp(1, 10_000),
+                        filter.environment,
                     ],
                     |row| {
                         let mut release = super::release_from_row(row)?;
@@ -311,7 +317,7 @@ fn write_export(path: &std::path::Path, text: &str) -> Result<(), crate::error::
 
 /// The list as CSV, one release per line, every value through the redactor.
 pub fn export_csv(releases: &[ReleaseRecord]) -> String {
-    let header = "id,kind,project,started_at,ended_at,duration_s,outcome,target,commit,branch,dirty,image,digest,deploy_id,url,user,machine,error_kind,message,steps";
+    let header = "id,kind,project,started_at,ended_at,duration_s,outcome,target,environment,service,commit,branch,dirty,image,digest,deploy_id,url,user,machine,error_kind,message,steps";
     let mut out = String::from(header);
     out.push('\n');
     for release in releases {
@@ -331,6 +337,8 @@ pub fn export_csv(releases: &[ReleaseRecord]) -> String {
             duration,
             Some(release.outcome.as_str().to_owned()),
             Some(release.target.clone()),
+            release.environment.clone(),
+            release.service.clone(),
             release.commit.clone(),
             release.branch.clone(),
             Some(release.dirty.to_string()),

@@ -92,6 +92,13 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE steps ADD COLUMN cache_key TEXT;
     ALTER TABLE steps ADD COLUMN cached_from TEXT;
     CREATE INDEX steps_by_cache_key ON steps (cache_key, name) WHERE cache_key IS NOT NULL;",
+    // 5: each project's environments: the one a release went to (by the name the project
+    // gives it) and the Render service it deployed to. Releases to this computer are `local`;
+    // older Render releases are named when their project's links are set up.
+    "ALTER TABLE releases ADD COLUMN environment TEXT;
+    ALTER TABLE releases ADD COLUMN service TEXT;
+    UPDATE releases SET environment = 'local' WHERE target = 'local';
+    CREATE INDEX releases_newest_by_environment ON releases (environment, started_at DESC, id DESC);",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
@@ -154,6 +161,13 @@ mod tests {
             })?;
         assert_eq!(strip, "tests=passed lint=failed");
         assert_eq!(kind, "release");
+        let environment: Option<String> =
+            connection.query_row("SELECT environment FROM releases WHERE id = 'r1'", [], |row| row.get(0))?;
+        assert_eq!(
+            environment.as_deref(),
+            Some("local"),
+            "a Local release is this computer's"
+        );
         Ok(())
     }
 }

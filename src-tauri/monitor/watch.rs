@@ -11,7 +11,6 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use super::connection;
 use crate::error::AppError;
 use crate::http::ApiError;
 use crate::sentry_api::{IssueQuery, IssueSort, IssueStatusFilter, SentryIssue};
@@ -20,6 +19,8 @@ use crate::sentry_api::{IssueQuery, IssueSort, IssueStatusFilter, SentryIssue};
 #[derive(Debug, Clone)]
 pub struct WatchRequest {
     pub data_dir: std::path::PathBuf,
+    /// The project's Sentry project: the only one the watch asks.
+    pub link: crate::project::SentryLink,
     pub release_id: String,
     /// The release name the app reports to Sentry.
     pub version: String,
@@ -79,7 +80,7 @@ pub async fn watch(
     cancel: &CancellationToken,
     sink: WatchSink,
 ) -> Result<WatchSummary, AppError> {
-    let mut sentry = connection(request.data_dir.clone()).await?;
+    let mut sentry = crate::accounts::linked_sentry(request.data_dir.clone(), &request.link).await?;
     sentry.client = sentry.client.cancelled_by(cancel.clone());
     let until = chrono::Utc::now() + chrono::Duration::minutes(i64::from(request.minutes));
     sink(WatchEvent::Started {

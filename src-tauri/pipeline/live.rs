@@ -18,29 +18,42 @@ use crate::render::{deploy_phase, DeployPhase};
 #[serde(rename_all = "camelCase")]
 pub struct LiveNow {
     pub target: Target,
+    /// The project's environment ("local", "staging", "production").
+    pub environment: String,
     /// The release that runs, when the ledger knows it.
     pub release: Option<ReleaseRecord>,
     /// When the target and the ledger disagree (or nothing runs), in a person's words.
     pub note: Option<String>,
 }
 
-/// What is live for the project at `root` on each target it has been released to.
+/// What is live for the project at `root` on each of its environments it has been released
+/// to, in chain order.
 pub async fn live_now(context: &Context, root: &Path) -> Result<Vec<LiveNow>, AppError> {
     let project_path = root.display().to_string();
+    let environments = project::load_settings(&context.data_dir, root)?
+        .map(|settings| settings.environments)
+        .unwrap_or_default();
     let mut found = Vec::new();
-    for target in [Target::Local, Target::Render] {
+    for environment in environments.all() {
         let released = context.ledger.list(&HistoryFilter {
             project_path: Some(project_path.clone()),
             outcome: Some(Outcome::Live),
-            target: Some(target.as_str().to_owned()),
+            environment: Some(environment.name.clone()),
             limit: Some(200),
             ..HistoryFilter::default()
         })?;
         let Some(last) = released.first() else { continue };
-        let live = match target {
+        let mut live = match environment.target {
             Target::Local => local(root, &released, last).await,
-            Target::Render => render(context, &released, last).await,
+            Target::Render => {
+                let service = environment
+                    .service_id()
+                    .map(str::to_owned)
+                    .or_else(|| last.service.clone());
+                render(context, service, &released, last).await
+            }
         };
+        live.environment = environment.name.clone();
         found.push(live);
     }
     Ok(found)
@@ -49,6 +62,7 @@ pub async fn live_now(context: &Context, root: &Path) -> Result<Vec<LiveNow>, Ap
 async fn local(root: &Path, released: &[ReleaseRecord], last: &ReleaseRecord) -> LiveNow {
     let answer = |release: Option<ReleaseRecord>, note: Option<String>| LiveNow {
         target: Target::Local,
+        environment: project::LOCAL.to_owned(),
         release,
         note,
     };
@@ -80,14 +94,26 @@ async fn local(root: &Path, released: &[ReleaseRecord], last: &ReleaseRecord) ->
     }
 }
 
-async fn render(context: &Context, released: &[ReleaseRecord], last: &ReleaseRecord) -> LiveNow {
+async fn render(
+    context: &Context,
+    service: Option<String>,
+    released: &[ReleaseRecord],
+    last: &ReleaseRecord,
+) -> LiveNow {
     let answer = |release: Option<ReleaseRecord>, note: Option<String>| LiveNow {
         target: Target::Render,
+        environment: String::new(),
         release,
         note,
     };
-    let (client, service) = match super::deploy::connected_render(context).await {
-        Ok(Some(connected)) => connected,
+    let Some(service) = service else {
+        return answer(
+            Some(last.clone()),
+            Some("No Render service is picked for this environment, so this is the history's word.".to_owned()),
+        );
+    };
+    let client = match super::deploy::render_client(context).await {
+        Ok(Some(client)) => client,
         Ok(None) => {
             return answer(
                 Some(last.clone()),

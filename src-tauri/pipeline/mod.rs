@@ -45,24 +45,7 @@ pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, release};
 pub use watch::watch_release;
 
-/// Where a release goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum Target {
-    /// A registry and a container on this machine: no accounts needed.
-    Local,
-    /// Docker Hub and a Render web service.
-    Render,
-}
-
-impl Target {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Local => "local",
-            Target::Render => "render",
-        }
-    }
-}
+pub use crate::project::Target;
 
 /// The steps of a release, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -155,6 +138,10 @@ pub struct Plan {
     pub project_path: String,
     pub project_name: String,
     pub target: Target,
+    /// The environment it goes to ("local", "staging", "production").
+    pub environment: String,
+    /// Where it deploys, as a person reads it: "lettings-web (production) on Render".
+    pub destination: String,
     pub steps: Vec<PlannedStep>,
     /// The image reference built and deployed.
     pub image: String,
@@ -190,8 +177,9 @@ impl Plan {
         let mut dirty = self.dirty_files.clone();
         dirty.sort();
         hasher.update(format!(
-            "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             self.target.as_str(),
+            self.environment,
             self.image,
             self.other_tags,
             self.registry,
@@ -250,7 +238,14 @@ impl Plan {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseOptions {
-    /// `None` picks Render when it is connected with a service, else Local.
+    /// The project's environment to release to, by name; `None` is its default.
+    #[serde(default)]
+    #[ts(optional)]
+    pub environment: Option<String>,
+    /// Older callers' way to say it: `Local` is this computer, `Render` the default Render
+    /// environment. `environment` wins.
+    #[serde(default)]
+    #[ts(optional)]
     pub target: Option<Target>,
     /// Go on with uncommitted changes (the ledger records that it did).
     pub confirm_dirty: bool,

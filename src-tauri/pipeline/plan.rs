@@ -9,7 +9,7 @@ use ts_rs::TS;
 use super::{Context, Plan, PlannedStep, ReleaseOptions, Step, Target};
 use crate::docker::{self, ImageReference, Registry};
 use crate::error::{AppError, ErrorAction, ErrorKind};
-use crate::project::{self, needed_values, NeededValue, ProjectSettings, PythonEnv};
+use crate::project::{self, needed_values, Environment, NeededValue, ProjectSettings, PythonEnv};
 use crate::secrets::{Account, SecretStore, Service};
 
 /// The credentials a target needs, read from the store when the plan is made.
@@ -17,10 +17,29 @@ fn account(data_dir: &Path, service: Service, name: &str) -> Option<Account> {
     SecretStore::os(data_dir).account(service, name)
 }
 
-fn render_account(data_dir: &Path) -> Option<Account> {
-    account(data_dir, Service::Render, "default")
-        .filter(|account| account.project.is_some())
-        .or_else(|| account(data_dir, Service::Render, "deploy-hook"))
+/// How Slipway can deploy to `service`: the Render API key, else a deploy hook made for
+/// that very service; `None` when neither is connected.
+pub(super) fn render_access(data_dir: &Path, service: &str) -> Option<Account> {
+    account(data_dir, Service::Render, "default").or_else(|| {
+        account(data_dir, Service::Render, "deploy-hook").filter(|hook| hook.project.as_deref() == Some(service))
+    })
+}
+
+/// The project's environment a release goes to: the one named, else the one an older
+/// `target` meant, else the project's default. An unknown name is an error, never a guess.
+pub(crate) fn choose_environment(
+    settings: &ProjectSettings,
+    options: &ReleaseOptions,
+) -> Result<Environment, AppError> {
+    let environments = &settings.environments;
+    if let Some(name) = options.environment.as_deref().filter(|name| !name.trim().is_empty()) {
+        return Ok(environments.resolve(name)?);
+    }
+    Ok(match options.target {
+        Some(Target::Local) => environments.all().remove(0),
+        Some(Target::Render) => environments.resolve("render")?,
+        None => environments.default_environment(),
+    })
 }
 
 /// The port the app listens on: the setting, the Dockerfile's first `EXPOSE`, else 8000.
@@ -47,7 +66,10 @@ pub(super) fn container_port(root: &Path, settings: &ProjectSettings) -> u16 {
 
 /// What the plan read of the project, kept for the run so the project is scanned once.
 pub(crate) struct Scanned {
+    /// The project's settings as the chosen environment uses them.
     pub settings: ProjectSettings,
+    /// The environment the release goes to.
+    pub environment: Environment,
     pub python: PythonEnv,
     pub needs: Vec<NeededValue>,
     /// Why the Dockerfile is that one, when detection chose it.
@@ -106,6 +128,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         .filter(|chosen| settings.dockerfile.as_deref() == Some(chosen.value.as_str()))
         .map(|chosen| chosen.source.clone());
     Ok(Scanned {
+        environment: Environment::local(),
         blueprint: detection.blueprint.clone(),
         dockerfile_source,
         silent_ci: silent,
@@ -140,25 +163,19 @@ pub async fn image_destination(
     root: &Path,
     target: Option<Target>,
 ) -> Result<ImageDestination, AppError> {
-    let scanned = scan(&context.data_dir, root).await?;
+    let mut scanned = scan(&context.data_dir, root).await?;
+    let options = ReleaseOptions {
+        target,
+        ..ReleaseOptions::default()
+    };
+    scanned.environment = choose_environment(&scanned.settings, &options)?;
+    scanned.settings = scanned.settings.for_environment(&scanned.environment);
     let settings = &scanned.settings;
-    let render = render_account(&context.data_dir);
-    let target = target.unwrap_or(if render.is_some() {
-        Target::Render
-    } else {
-        Target::Local
-    });
+    let target = scanned.environment.target;
     let repository = settings.repository(root);
     let mut ignored = Vec::new();
-    let Destination { registry, image, .. } = destination(
-        context,
-        root,
-        &repository,
-        "latest",
-        target,
-        render.as_ref(),
-        &mut ignored,
-    );
+    let Destination { registry, image, .. } =
+        destination(context, root, &repository, "latest", &scanned.environment, &mut ignored);
     let name = image.strip_suffix(":latest").unwrap_or(&image).to_owned();
     let local_registry = context.settings.local_registry();
     let can_list_tags = match &registry {
@@ -188,18 +205,16 @@ pub(super) async fn plan_and_scan(
     root: &Path,
     options: &ReleaseOptions,
 ) -> Result<(Plan, Scanned), AppError> {
-    let scanned = scan(&context.data_dir, root).await?;
+    let mut scanned = scan(&context.data_dir, root).await?;
+    scanned.environment = choose_environment(&scanned.settings, options)?;
+    scanned.settings = scanned.settings.for_environment(&scanned.environment);
     let settings = &scanned.settings;
+    let environment = scanned.environment.clone();
+    let target = environment.target;
     let git = project::git_details(root).await;
     let commit = git.as_ref().and_then(|git| git.commit.clone());
     let tags = settings.tags(commit.as_deref());
     let tag = tags[0].clone();
-    let render = render_account(&context.data_dir);
-    let target = options.target.unwrap_or(if render.is_some() {
-        Target::Render
-    } else {
-        Target::Local
-    });
     let mut blockers = Vec::new();
     let repository = settings.repository(root);
 
@@ -207,7 +222,7 @@ pub(super) async fn plan_and_scan(
         registry,
         service,
         image,
-    } = destination(context, root, &repository, &tag, target, render.as_ref(), &mut blockers);
+    } = destination(context, root, &repository, &tag, &environment, &mut blockers);
     // Every token lives in the keyring: a target that needs one is blocked now, not half-way.
     let needs_keyring = target == Target::Render
         || registry
@@ -259,7 +274,7 @@ pub(super) async fn plan_and_scan(
         service.as_deref(),
         &mut blockers,
     );
-    steps.push(sentry_step(&context.data_dir, settings, target));
+    steps.push(sentry_step(&context.data_dir, root, settings, target));
     if !options.no_cache {
         let keys = super::cache::planned_keys(context, root, settings).await;
         for planned in steps.iter_mut() {
@@ -273,6 +288,8 @@ pub(super) async fn plan_and_scan(
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default(),
         target,
+        environment: environment.name.clone(),
+        destination: environment.describe(),
         steps,
         image,
         registry,
@@ -372,14 +389,22 @@ fn planned_steps(
         },
     );
     push.skip = registry.is_none().then(|| {
-        "No local registry is set (localRegistry in settings.json, or SLIPWAY_LOCAL_REGISTRY): the image runs without a push.".to_owned()
+        "No local registry is set (Settings → This computer): the image runs as built, without a push.".to_owned()
     });
     steps.push(push);
     let mut deploy = PlannedStep::new(
         Step::Deploy,
         match target {
             Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
-            Target::Render => format!("Render service {}", service.unwrap_or("(none chosen)")),
+            Target::Render => match &scanned.environment.render_service {
+                Some(link) => format!(
+                    "Render service {} ({}) for {}",
+                    link.name.as_deref().unwrap_or(&link.id),
+                    service.unwrap_or(&link.id),
+                    scanned.environment.name
+                ),
+                None => format!("{}: no Render service picked", scanned.environment.name),
+            },
         },
     );
     if let Some(blueprint) = scanned.blueprint.as_ref().filter(|blueprint| blueprint.is_native()) {
@@ -406,31 +431,37 @@ fn planned_steps(
     steps
 }
 
-/// The Sentry step: the release and its deploy recorded in the connected Sentry project, or
-/// skipped with why.
-fn sentry_step(data_dir: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
+/// The Sentry step: the release and its deploy recorded in the project's own Sentry
+/// project, or skipped with why (a project with no link records nothing in Sentry).
+fn sentry_step(data_dir: &Path, root: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
     let environment = super::sentry::environment(settings, target);
     let version = settings
         .sentry_release
         .clone()
         .unwrap_or_else(|| "the commit's full id".to_owned());
-    let connected = SecretStore::os(data_dir)
-        .accounts()
-        .unwrap_or_default()
-        .into_iter()
-        .find(|account| account.service == Service::Sentry);
+    let name = root
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "The project".to_owned());
+    let Some(link) = &settings.sentry_project else {
+        let mut step = PlannedStep::new(Step::Sentry, "record the release in Sentry");
+        step.skip = Some(format!(
+            "{name} is not linked to a Sentry project: nothing is recorded in Sentry (Project settings → Errors)."
+        ));
+        return step;
+    };
     let mut step = PlannedStep::new(
         Step::Sentry,
-        match &connected {
-            Some(account) => format!(
-                "record release {version} and its deploy to {environment} in Sentry ({})",
-                account.account
-            ),
-            None => format!("record release {version} and its deploy to {environment} in Sentry"),
-        },
+        format!(
+            "record release {version} and its deploy to {environment} in Sentry project {}",
+            link.label()
+        ),
     );
-    if connected.is_none() {
-        step.skip = Some("No Sentry project is connected (Settings → Accounts).".to_owned());
+    if account(data_dir, Service::Sentry, &link.account).is_none() {
+        step.skip = Some(format!(
+            "The Sentry account {} that {name} is linked through is not connected any more (Settings → Accounts).",
+            link.account
+        ));
     } else {
         step.notes.push(
             "If Sentry is down or refuses, the release still counts as live; the history keeps a warning.".to_owned(),
@@ -452,12 +483,11 @@ fn destination(
     root: &Path,
     repository: &str,
     tag: &str,
-    target: Target,
-    render: Option<&Account>,
+    environment: &Environment,
     blockers: &mut Vec<AppError>,
 ) -> Destination {
     let repository = repository.to_owned();
-    let (registry, service, image) = match target {
+    let (registry, service, image) = match environment.target {
         Target::Local => {
             let registry = context.settings.local_registry();
             // A repository naming another registry is for the real target: locally only its
@@ -485,7 +515,6 @@ fn destination(
                     .with_action(ErrorAction::OpenAccounts),
                 );
             }
-            let service_id = render.as_ref().and_then(|account| account.project.clone());
             let image = match login.and_then(|login| login.username) {
                 // A bare name goes into the account's namespace, as `docker push` would need.
                 Some(user) if !path.contains('/') => {
@@ -493,30 +522,70 @@ fn destination(
                 }
                 _ => format!("{repository}:{tag}"),
             };
-            match render {
+            let service = environment.render_service.as_ref();
+            match service {
                 None => blockers.push(
                     AppError::new(
                         ErrorKind::Precondition,
-                        "Render is not connected, or no service is chosen.",
-                        "Connect Render in Settings and pick the service to deploy, or use the Local target.",
+                        match crate::links::upgrade_question(&context.data_dir, root) {
+                            Some(question) => format!(
+                                "The environment {} has no Render service picked. {question}",
+                                environment.name
+                            ),
+                            None => format!("The environment {} has no Render service picked.", environment.name),
+                        },
+                        format!("Pick the Render service {} deploys to.", environment.name),
+                    )
+                    .with_action(ErrorAction::PickRenderService)
+                    .in_terminal(format!(
+                        "slipway target set {} --render-service srv-… --project {}",
+                        environment.name,
+                        root.display()
+                    )),
+                ),
+                Some(link) if render_access(&context.data_dir, &link.id).is_none() => blockers.push(
+                    AppError::new(
+                        ErrorKind::Precondition,
+                        "Render is not connected: Slipway has no API key (or deploy hook) to deploy with.",
+                        "Connect Render with an API key in Settings → Accounts.",
                     )
                     .with_action(ErrorAction::OpenAccounts),
                 ),
-                Some(account) => {
-                    if let Some(configured) = account.organization.as_deref() {
+                Some(link) => {
+                    if let Some(configured) = link.image.as_deref() {
                         if !same_repository(configured, &image) {
-                            blockers.push(AppError::new(
-                            ErrorKind::Validation,
-                            format!(
-                                "The Render service runs {configured}, but this project pushes {image}: Render only accepts a new tag or digest of the image it is configured with."
-                            ),
-                            "Set the project's image repository to the service's image, or pick another service in Settings.",
-                        ));
+                            let service_name = link.name.clone().unwrap_or_else(|| link.id.clone());
+                            blockers.push(
+                                AppError::new(
+                                    ErrorKind::Validation,
+                                    format!(
+                                        "{service_name} runs {}, but {} pushes {image}: Render only accepts a new tag or digest of the image it is configured with.",
+                                        project::strip_tag(configured),
+                                        environment.name
+                                    ),
+                                    format!(
+                                        "Use {service_name}'s image ({}) for {}, or pick another service.",
+                                        project::strip_tag(configured),
+                                        environment.name
+                                    ),
+                                )
+                                .with_action(ErrorAction::UseServiceImage)
+                                .in_terminal(format!(
+                                    "slipway target set {} --image-repository {} --project {}",
+                                    environment.name,
+                                    project::strip_tag(configured),
+                                    root.display()
+                                )),
+                            );
                         }
                     }
                 }
             }
-            (Some(registry.host().to_owned()), service_id, image)
+            (
+                Some(registry.host().to_owned()),
+                service.map(|link| link.id.clone()),
+                image,
+            )
         }
     };
     Destination {

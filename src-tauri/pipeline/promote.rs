@@ -1,8 +1,9 @@
-//! Promoting a rehearsed release: the exact image that went live on this machine is shipped
-//! to Render, with no rebuild and no gate run. It is tagged for the Render target's
-//! registry, pushed, checked to be the same image, deployed by digest and checked live. The
-//! ledger records it as a `promote` of its source, with the source's gate results carried
-//! over and marked as such.
+//! Promoting a rehearsed release along the project's chain of environments (this computer →
+//! staging → production): the exact image that went live on one environment is shipped to
+//! the next, with no rebuild and no gate run. It is tagged for the next environment's
+//! repository, pushed, checked to be the same image (engine id, and registry digest),
+//! deployed by digest and checked live. The ledger records it as a `promote` of its source,
+//! with the source's gate results carried over and marked as such.
 
 use std::path::Path;
 
@@ -21,11 +22,13 @@ use crate::history::{new_release_id, Ending, NewRelease, Outcome, ReleaseRecord,
 /// The steps a promotion carries over from its source, when the source ran them.
 pub(super) const CARRIED: [Step; 4] = [Step::Tests, Step::Lint, Step::Checks, Step::Build];
 
-/// Promotes release `source_id` (live on the Local target) to Render. An `Err` means nothing
-/// was shipped and says why; a promotion that ran ends in `Ok` with its outcome.
+/// Promotes release `source_id` to the environment `to` (`None`: the next one in the
+/// project's chain after the one it went live on). An `Err` means nothing was shipped and
+/// says why; a promotion that ran ends in `Ok` with its outcome.
 pub async fn promote(
     context: &Context,
     source_id: &str,
+    to: Option<&str>,
     cancel: &CancellationToken,
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
@@ -38,17 +41,18 @@ pub async fn promote(
     })?;
     refuse_unless_rehearsed(&source)?;
     let root = Path::new(&source.project_path);
+    let destination = next_environment(context, root, &source, to)?;
     let image_id = source.image_id.clone().unwrap_or_default();
     let engine = docker::connect().map_err(AppError::from)?;
     if engine.inspect_image(&image_id).await.is_err() {
         return Err(AppError::new(
             ErrorKind::Precondition,
             format!("The image of release {} is no longer on this machine.", source.id),
-            "Release that commit on this machine again, then promote the new release.",
+            "Release that commit again, then promote the new release.",
         ));
     }
     let options = ReleaseOptions {
-        target: Some(Target::Render),
+        environment: Some(destination.name.clone()),
         confirm_dirty: true,
         confirmed_plan: None,
         ..ReleaseOptions::default()
@@ -69,6 +73,8 @@ pub async fn promote(
         Carried {
             kind: "promote",
             target: Target::Render,
+            environment: destination.name.clone(),
+            service: plan.service.clone(),
             image: reference.full(),
         },
         &sink,
@@ -119,6 +125,9 @@ pub(super) struct Carried {
     /// `promote` or `resume`.
     pub kind: &'static str,
     pub target: Target,
+    /// The environment it goes to, and the service there.
+    pub environment: String,
+    pub service: Option<String>,
     pub image: String,
 }
 
@@ -152,6 +161,8 @@ pub(super) fn begin_from(
         kind: Some(carried.kind.to_owned()),
         source_id: Some(source.id.clone()),
         machine: machine_name(),
+        environment: Some(carried.environment.clone()),
+        service: carried.service.clone(),
     })?;
     tracing::info!(release = %release_id, source = %source.id, kind = carried.kind, "started from an earlier release");
     let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), sink.clone());
@@ -159,27 +170,67 @@ pub(super) fn begin_from(
     Ok(recorder)
 }
 
-/// Only a release that went live on this machine, with the image it ran, is promoted.
+/// The environment a promotion of `source` goes to: the one named, which must be the next
+/// in the project's chain after the one `source` went live on.
+fn next_environment(
+    context: &Context,
+    root: &Path,
+    source: &ReleaseRecord,
+    to: Option<&str>,
+) -> Result<crate::project::Environment, AppError> {
+    let environments = crate::project::load_settings(&context.data_dir, root)?
+        .map(|settings| settings.environments)
+        .unwrap_or_default();
+    let from = source.environment.clone().unwrap_or_else(|| source.target.clone());
+    let next = environments.next_after(&from);
+    let refuse = |message: String, hint: String| {
+        Err(AppError::new(ErrorKind::Precondition, message, hint).with_action(ErrorAction::OpenProjectSettings))
+    };
+    let Some(next) = next else {
+        return refuse(
+            format!(
+                "{from} is the last environment of the project: there is nothing to promote release {} to.",
+                source.id
+            ),
+            "Add the environment it should go to next in the project's settings (Where it runs).".to_owned(),
+        );
+    };
+    match to {
+        None => Ok(next),
+        Some(name) => {
+            let wanted = environments.resolve(name)?;
+            if wanted.name.eq_ignore_ascii_case(&next.name) {
+                return Ok(wanted);
+            }
+            refuse(
+                format!(
+                    "Release {} went live on {from}; the next environment after {from} is {}, not {}.",
+                    source.id, next.name, wanted.name
+                ),
+                format!(
+                    "Promote it to {} first, then promote that release to {}.",
+                    next.name, wanted.name
+                ),
+            )
+        }
+    }
+}
+
+/// Only a release that went live, with the image it ran, is promoted.
 fn refuse_unless_rehearsed(source: &ReleaseRecord) -> Result<(), AppError> {
     let refuse = |message: String, hint: &str| {
         Err(AppError::new(ErrorKind::Precondition, message, hint).with_action(ErrorAction::ReviewPlan))
     };
-    if source.target != Target::Local.as_str() {
-        return refuse(
-            format!("Release {} went to {}, not this machine.", source.id, source.target),
-            "Promote a release that went live on this machine (the Local target).",
-        );
-    }
     if source.outcome != Outcome::Live {
         return refuse(
             format!("Release {} never went live ({}).", source.id, source.outcome.as_str()),
-            "Promote a release that went live on this machine.",
+            "Promote a release that went live.",
         );
     }
     if source.image_id.is_none() {
         return refuse(
             format!("Release {} did not record which image it ran.", source.id),
-            "Release that commit on this machine again, then promote the new release.",
+            "Release that commit again, then promote the new release.",
         );
     }
     Ok(())
@@ -288,13 +339,10 @@ async fn not_the_rehearsed_image(
             source.image_id.as_deref().unwrap_or_default()
         ));
     }
-    let same_repository = source
-        .image
-        .as_deref()
-        .and_then(|image| docker::parse_reference(image).ok())
-        .is_some_and(|rehearsed| rehearsed.name() == reference.name());
+    // The engine pushes one image as one manifest wherever it goes, so the digest is the
+    // source's in any repository and registry.
     match &source.digest {
-        Some(rehearsed) if same_repository && rehearsed != digest => Some(format!(
+        Some(rehearsed) if rehearsed != digest => Some(format!(
             "The registry holds {digest} for {}, not {rehearsed} that release {} ran.",
             reference.full(),
             source.id

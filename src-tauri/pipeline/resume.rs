@@ -76,7 +76,9 @@ pub async fn resume(
         Target::Local
     };
     let root = Path::new(&source.project_path);
+    // The environment the interrupted release went to; an older one without it, by target.
     let options = ReleaseOptions {
+        environment: source.environment.clone(),
         target: Some(target),
         confirm_dirty: true,
         confirmed_plan: None,
@@ -99,6 +101,8 @@ pub async fn resume(
         Carried {
             kind: "resume",
             target,
+            environment: plan.environment.clone(),
+            service: plan.service.clone(),
             image: reference.full(),
         },
         &sink,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{connected_render, Deployer, LocalDeployer, RenderDeployer};
+use super::deploy::{render_client, Deployer, LocalDeployer, RenderDeployer};
 use super::recorder::Recorder;
 use super::run::{conclude, current_user, machine_name, take_lock};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
@@ -23,17 +23,33 @@ pub enum RollbackTo {
     LastGood,
 }
 
-/// Rolls the project at `root` back on `target`. An `Err` means nothing was shipped (the
-/// reason says what to do); a rollback that ran ends in `Ok` with its outcome.
+/// Rolls the project at `root` back on its environment `environment` (`None`: the one the
+/// release named goes to, else the project's default). An `Err` means nothing was shipped
+/// (the reason says what to do); a rollback that ran ends in `Ok` with its outcome.
 pub async fn rollback(
     context: &Context,
     root: &Path,
-    target: Target,
+    environment: Option<&str>,
     to: RollbackTo,
     cancel: &CancellationToken,
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
     let project_path = root.display().to_string();
+    let folder = root.to_path_buf();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    let (project_settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
+    let named = match (&to, environment) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (RollbackTo::Release(id), None) => context.ledger.release(id)?.and_then(|release| release.environment),
+        (RollbackTo::LastGood, None) => None,
+    };
+    let chosen = match named {
+        Some(name) => project_settings.environments.resolve(&name)?,
+        None => project_settings.environments.default_environment(),
+    };
+    let target = chosen.target;
     let source = match to {
         RollbackTo::Release(id) => context.ledger.release(&id)?.ok_or_else(|| {
             AppError::new(
@@ -42,20 +58,15 @@ pub async fn rollback(
                 "Pick a release from the History page.",
             )
         })?,
-        RollbackTo::LastGood => last_good(context, &project_path, target).await?,
+        RollbackTo::LastGood => last_good(context, &project_path, &chosen.name, target).await?,
     };
-    let render_service = refuse_unless_shippable(context, &project_path, target, &source).await?;
+    let render_service = refuse_unless_shippable(context, &project_path, &chosen, &source).await?;
 
     // What the Local target needs, before anything is recorded.
     let local = match target {
         Target::Local => {
             let engine = docker::connect().map_err(AppError::from)?;
-            let folder = root.to_path_buf();
-            let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
-                .await
-                .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
-            let (settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
-            Some((engine, settings))
+            Some((engine, project_settings.for_environment(&chosen)))
         }
         Target::Render => None,
     };
@@ -76,6 +87,8 @@ pub async fn rollback(
         kind: Some("rollback".to_owned()),
         source_id: Some(source.id.clone()),
         machine: machine_name(),
+        environment: Some(chosen.name.clone()),
+        service: render_service.clone().or_else(|| Some(project::container_name(root))),
     })?;
     context.ledger.note(
         &release_id,
@@ -134,7 +147,12 @@ pub async fn rollback(
 
 /// The release live now on `target`: the one the project's container was started by
 /// (Local), else the newest that went live.
-async fn live_now(context: &Context, project_path: &str, target: Target) -> Result<Option<String>, AppError> {
+async fn live_now(
+    context: &Context,
+    project_path: &str,
+    environment: &str,
+    target: Target,
+) -> Result<Option<String>, AppError> {
     if target == Target::Local {
         if let Ok(engine) = docker::connect() {
             let id = project::project_id(Path::new(project_path));
@@ -143,25 +161,30 @@ async fn live_now(context: &Context, project_path: &str, target: Target) -> Resu
             }
         }
     }
-    Ok(went_live(context, project_path, target)?
+    Ok(went_live(context, project_path, environment)?
         .first()
         .map(|release| release.id.clone()))
 }
 
-fn went_live(context: &Context, project_path: &str, target: Target) -> Result<Vec<ReleaseRecord>, AppError> {
+fn went_live(context: &Context, project_path: &str, environment: &str) -> Result<Vec<ReleaseRecord>, AppError> {
     Ok(context.ledger.list(&HistoryFilter {
         project_path: Some(project_path.to_owned()),
         outcome: Some(Outcome::Live),
-        target: Some(target.as_str().to_owned()),
+        environment: Some(environment.to_owned()),
         limit: Some(200),
         ..HistoryFilter::default()
     })?)
 }
 
-/// The newest release that went live before the one live now.
-async fn last_good(context: &Context, project_path: &str, target: Target) -> Result<ReleaseRecord, AppError> {
-    let live = live_now(context, project_path, target).await?;
-    let releases = went_live(context, project_path, target)?;
+/// The newest release that went live on `environment` before the one live there now.
+async fn last_good(
+    context: &Context,
+    project_path: &str,
+    environment: &str,
+    target: Target,
+) -> Result<ReleaseRecord, AppError> {
+    let live = live_now(context, project_path, environment, target).await?;
+    let releases = went_live(context, project_path, environment)?;
     let after_live = match &live {
         Some(id) => releases
             .iter()
@@ -176,7 +199,7 @@ async fn last_good(context: &Context, project_path: &str, target: Target) -> Res
         .ok_or_else(|| {
             AppError::new(
                 ErrorKind::NotFound,
-                "There is no earlier release that went live to roll back to.",
+                format!("There is no earlier release that went live on {environment} to roll back to."),
                 "Release a good version instead; History lists what went live.",
             )
         })
@@ -187,9 +210,10 @@ async fn last_good(context: &Context, project_path: &str, target: Target) -> Res
 async fn refuse_unless_shippable(
     context: &Context,
     project_path: &str,
-    target: Target,
+    environment: &crate::project::Environment,
     source: &ReleaseRecord,
 ) -> Result<Option<String>, AppError> {
+    let target = environment.target;
     let refuse = |message: String, hint: &str| Err(AppError::new(ErrorKind::Precondition, message, hint));
     if source.project_path != project_path {
         return refuse(
@@ -206,15 +230,14 @@ async fn refuse_unless_shippable(
             "Pick a release whose outcome is live.",
         );
     }
-    if source.target != target.as_str() {
+    let went_to = source.environment.clone().unwrap_or_else(|| source.target.clone());
+    if !went_to.eq_ignore_ascii_case(&environment.name) {
         return refuse(
             format!(
-                "Release {} went live on {}, not {}.",
-                source.id,
-                source.target,
-                target.as_str()
+                "Release {} went live on {went_to}, not {}.",
+                source.id, environment.name
             ),
-            "Roll back on the target it went live on.",
+            "Roll back on the environment it went live on.",
         );
     }
     match target {
@@ -239,11 +262,29 @@ async fn refuse_unless_shippable(
                     "Pick a release that Slipway deployed with a Render API key.",
                 );
             }
-            let Some((client, service)) = connected_render(context).await? else {
+            let Some(service) = environment.service_id().map(str::to_owned) else {
+                return Err(AppError::new(
+                    ErrorKind::Precondition,
+                    format!("The environment {} has no Render service picked.", environment.name),
+                    format!("Pick the Render service {} deploys to.", environment.name),
+                )
+                .with_action(ErrorAction::PickRenderService));
+            };
+            if let Some(went) = source.service.as_deref().filter(|went| *went != service) {
+                return Err(AppError::new(
+                    ErrorKind::Precondition,
+                    format!(
+                        "Release {} went to the Render service {went}; {} deploys to {service} now.",
+                        source.id, environment.name
+                    ),
+                    "Roll back to a release of the service the environment deploys to now.",
+                ));
+            }
+            let Some(client) = render_client(context).await? else {
                 return Err(AppError::new(
                     ErrorKind::Precondition,
                     "Render is not connected with an API key.",
-                    "Connect Render with an API key and pick the service.",
+                    "Connect Render with an API key in Settings → Accounts.",
                 )
                 .with_action(ErrorAction::OpenAccounts));
             };
@@ -256,12 +297,12 @@ async fn refuse_unless_shippable(
                     return Err(AppError::new(
                         ErrorKind::Precondition,
                         format!(
-                            "Release {} went to another Render service than the one connected now ({service}).",
-                            source.id
+                            "Release {} went to another Render service than the one {} deploys to now ({service}).",
+                            source.id, environment.name
                         ),
-                        "Connect the service that release went to, or roll back to a release of this one.",
+                        "Roll back to a release of this service, or pick the service that release went to for this environment.",
                     )
-                    .with_action(ErrorAction::OpenAccounts))
+                    .with_action(ErrorAction::OpenProjectSettings))
                 }
                 Err(error) => return Err(error.into()),
             }

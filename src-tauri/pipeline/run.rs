@@ -106,9 +106,11 @@ pub async fn release(
             .map(|planned| planned.step.as_str().to_owned())
             .collect(),
         machine: machine_name(),
+        environment: Some(plan.environment.clone()),
+        service: plan.service.clone(),
         ..NewRelease::default()
     })?;
-    tracing::info!(release = %release_id, project = %plan.project_path, target = plan.target.as_str(), "release started");
+    tracing::info!(release = %release_id, project = %plan.project_path, environment = %plan.environment, "release started");
     let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
     recorder.event(ReleaseEvent::Started {
         release_id: release_id.clone(),

@@ -1,4 +1,4 @@
-//! The Sentry step: a release that went live is recorded in the connected Sentry project
+//! The Sentry step: a release that went live is recorded in the project's own Sentry project
 //! (the release, then its deploy with the environment, times and URL), so its errors are
 //! told apart from the last version's. Sentry being down or refusing never fails a live
 //! release: the step says so and the release keeps a warning.
@@ -59,16 +59,17 @@ pub(super) struct SentryDeploy<'a> {
 }
 
 pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorder: &Recorder) -> Option<String> {
-    let connection = match accounts::connected_sentry(context.data_dir.clone()).await {
-        Ok(Some(connection)) => connection,
-        Ok(None) => {
-            recorder.step(
-                Step::Sentry,
-                StepState::Skipped,
-                Some("No Sentry project is connected.".to_owned()),
-            );
-            return None;
-        }
+    // Only the project's own link: a project that is not linked records nothing in Sentry.
+    let Some(link) = &deploy.settings.sentry_project else {
+        recorder.step(
+            Step::Sentry,
+            StepState::Skipped,
+            Some("The project is not linked to a Sentry project: nothing was recorded in Sentry.".to_owned()),
+        );
+        return None;
+    };
+    let connection = match accounts::linked_sentry(context.data_dir.clone(), link).await {
+        Ok(connection) => connection,
         Err(error) => return Some(warn(recorder, &error.message)),
     };
     recorder.step(Step::Sentry, StepState::Running, None);

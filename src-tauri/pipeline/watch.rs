@@ -64,8 +64,19 @@ pub async fn watch_release(
     } else {
         Target::Local
     };
+    // The environment the release went to, as the project names it now.
+    let settings = match release
+        .environment
+        .as_deref()
+        .and_then(|name| settings.environments.find(name))
+    {
+        Some(environment) => settings.for_environment(&environment),
+        None => settings,
+    };
+    let link = crate::monitor::link(&context.data_dir, root)?;
     let request = WatchRequest {
         data_dir: context.data_dir.clone(),
+        link,
         release_id: release.id.clone(),
         version,
         environment: Some(sentry::environment(&settings, target)),

@@ -10,6 +10,7 @@ mod detect;
 mod files;
 mod gates;
 mod git;
+mod links;
 mod needs;
 mod recent;
 mod settings;
@@ -27,13 +28,14 @@ pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarN
 pub use files::{decode_text, is_virtualenv};
 pub use gates::{Gate, GateKind, SkippedCommand};
 pub use git::{full_commit, full_commit_of, git_details, git_state, GitDetails, GitState};
+pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{
-    container_name, load_settings, preferred_local_port, project_id, save_settings, settings_or_detected,
+    container_name, load_settings, preferred_local_port, project_id, save_settings, settings_or_detected, strip_tag,
     ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
-pub use values::{set_value, unset_value};
+pub use values::{current as current_settings, set_value, unset_value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -71,6 +73,22 @@ impl From<ProjectError> for AppError {
             ),
         };
         AppError::new(kind, capitalise(&error.to_string()), hint)
+    }
+}
+
+impl From<LinkError> for AppError {
+    fn from(error: LinkError) -> Self {
+        let hint = match &error {
+            LinkError::EmptyName | LinkError::BadName(_) => {
+                "Name it with letters, digits, - or _ (\"staging\", \"production\")."
+            }
+            LinkError::Taken(_) => "Pick another name, or change the environment that has it.",
+            LinkError::Unknown(_) => "Pick one of the project's environments, or add it in the project's settings.",
+            LinkError::LocalIsFixed => "Add a Render environment for anything else.",
+            LinkError::ServiceTwice { .. } => "Pick another Render service for this environment.",
+        };
+        AppError::new(ErrorKind::Validation, capitalise(&error.to_string()), hint)
+            .with_action(crate::error::ErrorAction::OpenProjectSettings)
     }
 }
 

@@ -10,6 +10,7 @@ use ts_rs::TS;
 
 use super::detect::{Detection, LintTool};
 use super::gates::Gate;
+use super::links::{Environment, Environments, SentryLink, Target};
 use super::ProjectError;
 use crate::paths::write_json_atomically;
 
@@ -93,6 +94,13 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub sentry_environment: Option<String>,
+    /// Where the project runs: this computer and its Render environments, in chain order.
+    #[serde(default)]
+    pub environments: Environments,
+    /// The Sentry project its releases and errors belong to; `None` records nothing in Sentry.
+    #[serde(default)]
+    #[ts(optional)]
+    pub sentry_project: Option<SentryLink>,
 }
 
 fn enabled() -> bool {
@@ -125,7 +133,49 @@ impl ProjectSettings {
             sentry_environment: None,
             build_context: None,
             secret_env: Vec::new(),
+            environments: Environments::default(),
+            sentry_project: None,
         }
+    }
+
+    /// The settings as a release to `environment` uses them: its image repository (for
+    /// Render, the service's own image unless the environment names another), its health
+    /// path and its Sentry environment over the project's.
+    pub fn for_environment(&self, environment: &Environment) -> Self {
+        let mut settings = self.clone();
+        let chosen_repository = environment
+            .image_repository
+            .clone()
+            .filter(|value| !value.trim().is_empty());
+        let service_image = environment
+            .render_service
+            .as_ref()
+            .and_then(|service| service.image.clone())
+            .map(|image| strip_tag(&image));
+        match environment.target {
+            Target::Local => {
+                if chosen_repository.is_some() {
+                    settings.image_repository = chosen_repository;
+                }
+            }
+            Target::Render => {
+                if let Some(repository) = chosen_repository.or(service_image) {
+                    settings.image_repository = Some(repository);
+                }
+            }
+        }
+        if let Some(path) = environment.health_path.clone().filter(|path| !path.trim().is_empty()) {
+            settings.health_path = Some(path);
+        }
+        settings.sentry_environment = Some(
+            environment
+                .sentry_environment
+                .clone()
+                .or_else(|| self.sentry_environment.clone())
+                .filter(|value| !value.trim().is_empty())
+                .unwrap_or_else(|| environment.name.clone()),
+        );
+        settings
     }
 
     /// What Slipway proposes before the person changes anything.
@@ -227,6 +277,16 @@ impl ProjectSettings {
         } else {
             cleaned
         }
+    }
+}
+
+/// An image name without its tag or digest (`docker.io/acme/web:latest` → `docker.io/acme/web`).
+pub fn strip_tag(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.rsplit_once(':') {
+        // A colon after the last slash is a tag; before it, a registry's port.
+        Some((name, tag)) if !tag.contains('/') => name.to_owned(),
+        _ => without_digest.to_owned(),
     }
 }
 

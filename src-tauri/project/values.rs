@@ -24,7 +24,8 @@ fn check_name(name: &str) -> Result<(), AppError> {
     }
 }
 
-fn current(data_dir: &Path, root: &Path) -> Result<ProjectSettings, ProjectError> {
+/// The saved settings, else what detection proposes.
+pub fn current(data_dir: &Path, root: &Path) -> Result<ProjectSettings, ProjectError> {
     Ok(match load_settings(data_dir, root)? {
         Some(saved) => saved,
         None => ProjectSettings::from_detection(&detect(root)),

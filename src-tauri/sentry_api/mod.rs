@@ -73,6 +73,19 @@ impl SentryClient {
         Ok(all)
     }
 
+    /// One project of the organization (`GET projects/{org}/{slug}/`): a 404 when the token
+    /// does not see it.
+    pub async fn project(&self, organization: &str, slug: &str) -> Result<SentryProject, ApiError> {
+        let (project, _) = self
+            .api
+            .get_json::<SentryProject>(
+                &format!("/projects/{organization}/{slug}/"),
+                &format!("Sentry project {organization}/{slug}"),
+            )
+            .await?;
+        Ok(project)
+    }
+
     /// One call per scope; a 403 means that scope is missing, a 401 that the token is bad.
     /// `event:write` is tried with a bulk update naming no issue, which changes nothing.
     pub async fn check_scopes(&self, organization: &str, project: &str) -> Result<ScopeReport, ApiError> {

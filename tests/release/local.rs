@@ -353,7 +353,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     let rolled = pipeline::rollback(
         &fixture.context,
         &fixture.root,
-        Target::Local,
+        Some("local"),
         pipeline::RollbackTo::LastGood,
         &CancellationToken::new(),
         events.sink(),
@@ -390,7 +390,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     let again = pipeline::rollback(
         &fixture.context,
         &fixture.root,
-        Target::Local,
+        Some("local"),
         pipeline::RollbackTo::Release(second.release_id.clone()),
         &CancellationToken::new(),
         Arc::new(Events::default()).sink(),
@@ -416,7 +416,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     let refused = pipeline::rollback(
         &fixture.context,
         &fixture.root,
-        Target::Local,
+        Some("local"),
         pipeline::RollbackTo::Release(failed.id.clone()),
         &CancellationToken::new(),
         Arc::new(Events::default()).sink(),

@@ -100,6 +100,34 @@ fn change_settings(fixture: &Fixture, change: impl FnOnce(&mut ProjectSettings))
     Ok(())
 }
 
+/// Links the fixture's project to the Render service `service` (running `image`) as its
+/// environment `environment`, as Project settings → Where it runs does.
+fn link_render(fixture: &Fixture, environment: &str, service: &str, image: &str) -> TestResult {
+    let mut added = Ok(());
+    change_settings(fixture, |settings| {
+        added = settings.environments.add(project::Environment::render(
+            environment,
+            project::RenderLink {
+                id: service.to_owned(),
+                name: Some(service.trim_start_matches("srv-").to_owned()),
+                image: Some(image.to_owned()),
+            },
+        ));
+    })?;
+    Ok(added?)
+}
+
+/// Links the fixture's project to the Sentry project `acme/web` through account `acme/web`.
+fn link_sentry(fixture: &Fixture, organization: &str, project_slug: &str) -> TestResult {
+    change_settings(fixture, |settings| {
+        settings.sentry_project = Some(project::SentryLink {
+            account: "acme/web".to_owned(),
+            organization: organization.to_owned(),
+            project: project_slug.to_owned(),
+        });
+    })
+}
+
 /// Every event a release sent.
 #[derive(Default)]
 struct Events(Mutex<Vec<ReleaseEvent>>);
@@ -208,5 +236,6 @@ mod cache;
 mod cancel;
 mod leaks;
 mod local;
+mod projects;
 mod render;
 mod sentry;

@@ -17,10 +17,8 @@ async fn render_setup(name: &str, script: DeployScript) -> Result<RenderSetup, B
     })?;
     let service_image = format!("{repository}:latest");
     let render = render_deploy_stand_in(service_image.clone(), script).await?;
-    let mut account = Account::new(Service::Render, "default", "test");
-    account.project = Some("srv-web".to_owned());
-    account.organization = Some(service_image);
-    SecretStore::os(&fixture.data).save(&account, "rnd_good")?;
+    SecretStore::os(&fixture.data).save(&Account::new(Service::Render, "default", "test"), "rnd_good")?;
+    link_render(&fixture, "production", "srv-web", &service_image)?;
     fixture.context.settings.render_api_url = Some(format!("{}/v1", render.base));
     Ok(RenderSetup { fixture, render })
 }
@@ -82,7 +80,7 @@ async fn render_deploys_by_digest_and_follows_a_201_to_live() -> TestResult {
     );
     assert_eq!(
         summary.url.as_deref(),
-        Some(format!("{}/site", setup.render.base).as_str())
+        Some(format!("{}/site/srv-web", setup.render.base).as_str())
     );
     let trigger = setup
         .render
@@ -327,10 +325,13 @@ async fn a_deploy_hook_alone_deploys_the_digest_without_a_key() -> TestResult {
 #[tokio::test]
 async fn a_render_service_running_another_image_is_refused_up_front() -> TestResult {
     let setup = render_setup("render-mismatch", DeployScript::new(201, &["live"])).await?;
-    let mut account = Account::new(Service::Render, "default", "test");
-    account.project = Some("srv-web".to_owned());
-    account.organization = Some("docker.io/someone/else:latest".to_owned());
-    SecretStore::os(&setup.fixture.data).update(&account)?;
+    let pushed = format!("{}/ann/render-mismatch", test_registry().address);
+    change_settings(&setup.fixture, |settings| {
+        settings.environments.list[0].image_repository = Some(pushed.clone());
+        if let Some(service) = settings.environments.list[0].render_service.as_mut() {
+            service.image = Some("docker.io/someone/else:latest".to_owned());
+        }
+    })?;
     let error = release(&setup.fixture, Target::Render)
         .await
         .err()
@@ -340,6 +341,8 @@ async fn a_render_service_running_another_image_is_refused_up_front() -> TestRes
         "{}",
         error.message
     );
+    assert_eq!(error.action, Some(slipway::error::ErrorAction::UseServiceImage));
+    assert!(error.hint.contains("docker.io/someone/else"), "{}", error.hint);
     assert!(setup.render.received().iter().all(|request| request.method != "POST"));
     Ok(())
 }
@@ -367,7 +370,7 @@ async fn a_render_rollback_returns_to_the_first_deploy() -> TestResult {
     let rolled = pipeline::rollback(
         &setup.fixture.context,
         &setup.fixture.root,
-        Target::Render,
+        Some("production"),
         pipeline::RollbackTo::LastGood,
         &CancellationToken::new(),
         events.sink(),
@@ -429,6 +432,7 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
     let promoted = pipeline::promote(
         &setup.fixture.context,
         &rehearsed.release_id,
+        None,
         &CancellationToken::new(),
         events.sink(),
     )
@@ -483,13 +487,18 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
     let refused = pipeline::promote(
         &setup.fixture.context,
         &promoted.release_id,
+        None,
         &CancellationToken::new(),
         Arc::new(|_| {}),
     )
     .await
     .err()
     .ok_or("promoting a Render release must be refused")?;
-    assert!(refused.message.contains("not this machine"), "{}", refused.message);
+    assert!(
+        refused.message.contains("is the last environment of the project"),
+        "{}",
+        refused.message
+    );
     Ok(())
 }
 
@@ -508,7 +517,7 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
         pipeline::rollback(
             &setup.fixture.context,
             &setup.fixture.root,
-            Target::Render,
+            Some("production"),
             pipeline::RollbackTo::Release(first.release_id.clone()),
             &cancel,
             Arc::new(|_| {}),
@@ -544,10 +553,11 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
     }
     fault.store(0, std::sync::atomic::Ordering::SeqCst);
 
-    let mut account = Account::new(Service::Render, "default", "test");
-    account.project = Some("srv-other".to_owned());
-    account.organization = Some(format!("{}/ann/render-rollback-faults:latest", test_registry().address));
-    SecretStore::os(&setup.fixture.data).update(&account)?;
+    change_settings(&setup.fixture, |settings| {
+        if let Some(service) = settings.environments.list[0].render_service.as_mut() {
+            service.id = "srv-other".to_owned();
+        }
+    })?;
     let rollbacks_before = setup
         .render
         .received()
@@ -556,7 +566,9 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
         .count();
     let refused = to_first().await.err().ok_or("another service must be refused")?;
     assert!(
-        refused.message.contains("another Render service"),
+        refused
+            .message
+            .contains("went to the Render service srv-web; production deploys to srv-other now"),
         "{}",
         refused.message
     );

@@ -34,6 +34,7 @@ async fn a_live_release_is_recorded_in_sentry_and_watched() -> TestResult {
     let sentry = sentry_issues_stand_in(scenario).await?;
     let mut fixture = fixture("sentry-release", |_| Ok(()))?;
     connect_sentry(&fixture, &sentry.base, "sntrys_full")?;
+    link_sentry(&fixture, "acme", "web")?;
     fixture.context.settings.watch_interval_secs = Some(1);
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
@@ -124,6 +125,7 @@ async fn sentry_refusing_leaves_the_release_live_with_a_warning() -> TestResult 
     let sentry = sentry_issues_stand_in(SentryScenario::default()).await?;
     let fixture = fixture("sentry-refused", |_| Ok(()))?;
     connect_sentry(&fixture, &sentry.base, "sntrys_revoked")?;
+    link_sentry(&fixture, "acme", "web")?;
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
     assert_eq!(events.step_state(Step::Sentry), Some(StepState::Skipped));
@@ -155,14 +157,25 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
     account.organization = Some("acme".to_owned());
     account.project = Some("web".to_owned());
     SecretStore::os(&fixture_data).save(&account, "sntrys_full")?;
+    // The Errors page asks the open project's own Sentry project.
+    let project_dir = tempfile::tempdir()?;
+    let root = project_dir.path();
+    let mut linked = ProjectSettings::with_commands("pytest", project::LintTool::Flake8, "flake8");
+    linked.sentry_project = Some(project::SentryLink {
+        account: "acme/web".to_owned(),
+        organization: "acme".to_owned(),
+        project: "web".to_owned(),
+    });
+    project::save_settings(&fixture_data, root, &linked)?;
 
-    let first = monitor::issues(fixture_data.clone(), &IssueQuery::default()).await?;
+    let first = monitor::issues(fixture_data.clone(), root, &IssueQuery::default()).await?;
     assert_eq!(first.issues.len(), 25);
     assert!(first.issues.iter().all(|issue| issue.status == "unresolved"));
     assert!(first.previous.is_none(), "the first page has nothing before it");
     let next = first.next.clone().ok_or("28 unresolved issues make two pages")?;
     let second = monitor::issues(
         fixture_data.clone(),
+        root,
         &IssueQuery {
             cursor: Some(next),
             ..IssueQuery::default()
@@ -173,10 +186,10 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
     assert!(second.next.is_none());
     assert!(second.previous.is_some());
 
-    let message_only = monitor::event(fixture_data.clone(), SENTRY_MESSAGE_ISSUE, None).await?;
+    let message_only = monitor::event(fixture_data.clone(), root, SENTRY_MESSAGE_ISSUE, None).await?;
     assert!(message_only.exceptions.is_empty());
     assert!(message_only.message.is_some());
-    let with_secret = monitor::event(fixture_data.clone(), SENTRY_SECRET_ISSUE, None).await?;
+    let with_secret = monitor::event(fixture_data.clone(), root, SENTRY_SECRET_ISSUE, None).await?;
     let frames: Vec<_> = with_secret
         .exceptions
         .iter()
@@ -190,12 +203,13 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
     );
 
     let chosen: Vec<String> = first.issues.iter().take(2).map(|issue| issue.id.clone()).collect();
-    monitor::set_status(fixture_data.clone(), &chosen, IssueStatus::Resolved).await?;
+    monitor::set_status(fixture_data.clone(), root, &chosen, IssueStatus::Resolved).await?;
     for id in &chosen {
         assert_eq!(handle.issue_status(id).as_deref(), Some("resolved"));
     }
     let resolved = monitor::issues(
         fixture_data.clone(),
+        root,
         &IssueQuery {
             status: Some(IssueStatusFilter::Resolved),
             limit: Some(100),
@@ -208,7 +222,7 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
         .all(|id| resolved.issues.iter().any(|issue| &issue.id == id)));
 
     SecretStore::os(&fixture_data).save(&account, "sntrys_nowrite")?;
-    let refused = monitor::set_status(fixture_data.clone(), &chosen, IssueStatus::Unresolved)
+    let refused = monitor::set_status(fixture_data.clone(), root, &chosen, IssueStatus::Unresolved)
         .await
         .err()
         .ok_or("a token without event:write is refused")?;
@@ -262,6 +276,38 @@ async fn the_cli_connects_sentry_watches_a_release_and_leaks_the_token_nowhere()
         String::from_utf8_lossy(&connected.stderr)
     );
     assert!(connected_out.contains("Connected Sentry acme/web"), "{connected_out}");
+    // The account is a credential; the project reports to Sentry once it is linked.
+    let project_root = fixture.root.display().to_string();
+    let refused = cli(
+        &fixture,
+        &[
+            "project",
+            "set",
+            "--project",
+            &project_root,
+            "sentry-project",
+            "acme/nothere",
+        ],
+    )
+    .output()?;
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "acme/nothere is not a project the token sees"
+    );
+    let linked = cli(
+        &fixture,
+        &[
+            "project",
+            "set",
+            "--project",
+            &project_root,
+            "sentry-project",
+            "acme/web",
+        ],
+    )
+    .output()?;
+    assert!(linked.status.success(), "{}", String::from_utf8_lossy(&linked.stderr));
 
     let version = full_commit(&fixture.root)?;
     let new_id = handle.add_issue(NewIssue {
@@ -307,7 +353,7 @@ async fn the_cli_connects_sentry_watches_a_release_and_leaks_the_token_nowhere()
     assert_eq!(ended["kind"], "ended", "{ended}");
     assert_eq!(ended["newIssues"].as_array().map(Vec::len), Some(1), "{ended}");
 
-    let listed = cli(&fixture, &["errors", "--json", "--limit", "100"]).output()?;
+    let listed = cli(&fixture, &["errors", "--project", &root, "--json", "--limit", "100"]).output()?;
     let page: serde_json::Value = serde_json::from_slice(&listed.stdout)?;
     assert!(
         page["issues"]
@@ -315,7 +361,7 @@ async fn the_cli_connects_sentry_watches_a_release_and_leaks_the_token_nowhere()
             .is_some_and(|issues| issues.iter().any(|issue| issue["id"] == new_id.as_str())),
         "{page}"
     );
-    let resolved = cli(&fixture, &["errors", "resolve", &new_id]).output()?;
+    let resolved = cli(&fixture, &["errors", "resolve", "--project", &root, &new_id]).output()?;
     assert!(
         resolved.status.success(),
         "{}",

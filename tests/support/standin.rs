@@ -364,13 +364,45 @@ struct DeployRecord {
     trigger: &'static str,
 }
 
-/// Render's deploy endpoints for one image-backed service `srv-web` that runs
-/// `image_path`: trigger (201 or 202), list with `createdAfter`, read, cancel; the service
-/// itself, whose URL (`/site` on this server) answers 200; and rollback to an earlier deploy
-/// (`POST …/rollback` with `deployId`: 201 with the new deploy, whose image is the source's;
-/// 400 without `deployId`, 404 for a deploy the service does not have).
+/// One image-backed web service of the Render stand-in.
+#[derive(Debug, Clone)]
+pub struct RenderServiceSpec {
+    pub id: String,
+    pub name: String,
+    /// The image it is configured with (`imagePath`).
+    pub image: String,
+}
+
+impl RenderServiceSpec {
+    pub fn new(id: &str, name: &str, image: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            image: image.to_owned(),
+        }
+    }
+}
+
+/// Render's deploy endpoints for one image-backed service `srv-web` that runs `image_path`.
 pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) -> std::io::Result<StandIn> {
-    let deploys: Mutex<Vec<DeployRecord>> = Mutex::new(Vec::new());
+    render_services_stand_in(vec![RenderServiceSpec::new("srv-web", "web", &image_path)], script).await
+}
+
+/// Render's endpoints for several image-backed web services, each with its own deploys:
+/// the services list (`GET /v1/services`, `[{service, cursor}]`), one service (its URL,
+/// `/site/{id}` on this server, answers 200), deploy trigger (201 or 202), list with
+/// `createdAfter`, read, cancel, rollback to an earlier deploy of the same service (`POST
+/// …/rollback` with `deployId`: 201 with the new deploy, whose image is the source's; 400
+/// without `deployId`, 404 for a deploy the service does not have), and each service's
+/// deploy hook (`/deploy/{id}?key=hk_good&imgURL=…`). A trigger whose image is not the
+/// service's configured repository is refused 400, as Render refuses it. Deploy ids are
+/// numbered across services (`dep-1`, `dep-2`, …).
+pub async fn render_services_stand_in(
+    services: Vec<RenderServiceSpec>,
+    script: DeployScript,
+) -> std::io::Result<StandIn> {
+    let deploys: Mutex<std::collections::HashMap<String, Vec<DeployRecord>>> = Mutex::new(Default::default());
+    let numbered = std::sync::atomic::AtomicUsize::new(0);
     let triggers = std::sync::atomic::AtomicUsize::new(0);
     let status_of = move |record: &DeployRecord, script: &DeployScript| -> &'static str {
         if record.canceled {
@@ -386,17 +418,39 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                "createdAt": record.created_at, "updatedAt": record.created_at,
                "image": {"ref": record.image}})
     };
-    let service_image = image_path.clone();
+    let service_json = |service: &RenderServiceSpec, host: &str| {
+        json!({"id": service.id, "name": service.name, "type": "web_service",
+               "ownerId": "tea-1", "slug": service.name, "suspended": "not_suspended", "suspenders": [],
+               "autoDeploy": "no", "rootDir": "", "notifyOnFail": "default",
+               "createdAt": "2026-11-01T10:00:00Z", "updatedAt": "2026-11-01T10:00:00Z",
+               "dashboardUrl": format!("https://dashboard.render.example/web/{}", service.id),
+               // The contract: `imagePath` on the service itself.
+               "imagePath": service.image,
+               "serviceDetails": {"url": format!("http://{host}/site/{}", service.id)}})
+    };
+    // The repository a service accepts: its image without tag or digest.
+    let repository_of = |image: &str| -> String {
+        let name = image.split('@').next().unwrap_or(image);
+        match name.rsplit_once(':') {
+            Some((repository, tag)) if !tag.contains('/') => repository.to_owned(),
+            _ => name.to_owned(),
+        }
+    };
     StandIn::start(move |request| {
         let path = request.path().to_owned();
-        if path == "/site" {
+        let host = request.header("host").unwrap_or("127.0.0.1").to_owned();
+        if path == "/site" || path.starts_with("/site/") {
             return Response::json(200, json!({"status": "ok"}));
         }
         // The deploy hook: the key in the URL is the credential; it answers without a deploy id.
-        if path == "/deploy/srv-web" {
-            return match (request.query("key").as_deref(), request.query("imgURL")) {
-                (Some("hk_good"), Some(image)) if image.contains("@sha256:") => Response::empty(200),
-                (Some("hk_good"), _) => Response::json(400, json!({"message": "imgURL is required for an image-backed service"})),
+        if let Some(id) = path.strip_prefix("/deploy/") {
+            return match (
+                services.iter().any(|service| service.id == id),
+                request.query("key").as_deref(),
+                request.query("imgURL"),
+            ) {
+                (true, Some("hk_good"), Some(image)) if image.contains("@sha256:") => Response::empty(200),
+                (true, Some("hk_good"), _) => Response::json(400, json!({"message": "imgURL is required for an image-backed service"})),
                 _ => Response::json(404, json!({"message": "Not Found"})),
             };
         }
@@ -406,22 +460,34 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
         let Ok(mut deploys) = deploys.lock() else {
             return Response::json(500, json!({"message": "stand-in state lost"}));
         };
-        match (request.method.as_str(), path.as_str()) {
-            ("GET", "/v1/owners") => Response::json(
+        let not_found = || Response::json(404, json!({"id": "not_found", "message": "not found"}));
+        if request.method == "GET" && path == "/v1/owners" {
+            return Response::json(
                 200,
                 json!([{"owner": {"id": "tea-1", "name": "Ann's team", "email": "ann@example.test", "type": "team"}, "cursor": "o1"}]),
-            ),
-            ("GET", "/v1/services/srv-web") => {
-                let host = request.header("host").unwrap_or("127.0.0.1");
-                Response::json(
-                    200,
-                    json!({"id": "srv-web", "name": "web", "type": "web_service",
-                           // The contract: `imagePath` on the service itself.
-                           "imagePath": service_image,
-                           "serviceDetails": {"url": format!("http://{host}/site")}}),
-                )
-            }
-            ("POST", "/v1/services/srv-web/deploys") => {
+            );
+        }
+        if request.method == "GET" && path == "/v1/services" {
+            let page: Vec<serde_json::Value> = services
+                .iter()
+                .map(|service| json!({"service": service_json(service, &host), "cursor": service.id}))
+                .collect();
+            return Response::json(200, json!(page));
+        }
+        let Some(rest) = path.strip_prefix("/v1/services/") else {
+            return not_found();
+        };
+        let mut parts = rest.splitn(2, '/');
+        let id = parts.next().unwrap_or_default();
+        let tail = parts.next().unwrap_or_default();
+        let Some(service) = services.iter().find(|service| service.id == id) else {
+            return not_found();
+        };
+        let service_deploys = deploys.entry(service.id.clone()).or_default();
+        let next_id = || format!("dep-{}", numbered.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+        match (request.method.as_str(), tail) {
+            ("GET", "") => Response::json(200, service_json(service, &host)),
+            ("POST", "deploys") => {
                 let count = triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 if script.rate_limit_first && count == 0 {
                     return Response::json(429, json!({"id": "rate_limited", "message": "rate limit exceeded"}))
@@ -430,26 +496,30 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                         .with_header("Ratelimit-Reset", &script.rate_limit_reset.to_string());
                 }
                 let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
-                if body["imageUrl"].as_str().is_none_or(|url| !url.contains("@sha256:")) {
+                let image = body["imageUrl"].as_str().unwrap_or_default().to_owned();
+                if !image.contains("@sha256:") {
                     return Response::json(400, json!({"id": "bad_request", "message": "imageUrl must name the image by digest"}));
                 }
+                if repository_of(&image) != repository_of(&service.image) {
+                    return Response::json(400, json!({"id": "bad_request", "message": "imageUrl may only change the tag or digest of the service's image"}));
+                }
                 let record = DeployRecord {
-                    id: format!("dep-{}", deploys.len() + 1),
+                    id: next_id(),
                     created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                     reads: 0,
                     canceled: false,
-                    image: body["imageUrl"].as_str().unwrap_or_default().to_owned(),
+                    image,
                     trigger: "api",
                 };
                 let answer = json_of(&record, &script);
-                deploys.push(record);
+                service_deploys.push(record);
                 if script.trigger_status == 202 {
                     Response::empty(202)
                 } else {
                     Response::json(201, answer)
                 }
             }
-            ("POST", "/v1/services/srv-web/rollback") if script.rollback_fault.load(std::sync::atomic::Ordering::SeqCst) != 0 => {
+            ("POST", "rollback") if script.rollback_fault.load(std::sync::atomic::Ordering::SeqCst) != 0 => {
                 let status = script.rollback_fault.load(std::sync::atomic::Ordering::SeqCst);
                 let (id, message) = match status {
                     401 => ("unauthorized", "Authorization information is missing or invalid."),
@@ -468,16 +538,16 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     answer
                 }
             }
-            ("POST", "/v1/services/srv-web/rollback") => {
+            ("POST", "rollback") => {
                 let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
                 let Some(source) = body["deployId"].as_str() else {
                     return Response::json(400, json!({"id": "bad_request", "message": "deployId is required"}));
                 };
-                let Some(image) = deploys.iter().find(|record| record.id == source).map(|record| record.image.clone()) else {
+                let Some(image) = service_deploys.iter().find(|record| record.id == source).map(|record| record.image.clone()) else {
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
                 let record = DeployRecord {
-                    id: format!("dep-{}", deploys.len() + 1),
+                    id: next_id(),
                     created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                     reads: 0,
                     canceled: false,
@@ -485,25 +555,25 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                     trigger: "rollback",
                 };
                 let answer = json_of(&record, &script);
-                deploys.push(record);
+                service_deploys.push(record);
                 Response::json(201, answer)
             }
-            ("GET", "/v1/services/srv-web/deploys") => {
+            ("GET", "deploys") => {
                 let after = request.query("createdAfter").unwrap_or_default();
-                let page: Vec<serde_json::Value> = deploys
+                let page: Vec<serde_json::Value> = service_deploys
                     .iter()
                     .filter(|record| record.created_at.as_str() > after.as_str())
                     .map(|record| json!({"deploy": json_of(record, &script), "cursor": record.id}))
                     .collect();
                 Response::json(200, json!(page))
             }
-            (method, other) if other.starts_with("/v1/services/srv-web/deploys/") => {
-                let rest = &other["/v1/services/srv-web/deploys/".len()..];
+            (method, other) if other.starts_with("deploys/") => {
+                let rest = &other["deploys/".len()..];
                 let (id, cancel) = match rest.strip_suffix("/cancel") {
                     Some(id) => (id, true),
                     None => (rest, false),
                 };
-                let Some(record) = deploys.iter_mut().find(|record| record.id == id) else {
+                let Some(record) = service_deploys.iter_mut().find(|record| record.id == id) else {
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
                 if method == "GET" && !cancel && script.unreachable_after_reads.is_some_and(|reads| record.reads >= reads) {
@@ -520,14 +590,14 @@ pub async fn render_deploy_stand_in(image_path: String, script: DeployScript) ->
                 }
                 Response::json(200, json_of(record, &script))
             }
-            _ => Response::json(404, json!({"id": "not_found", "message": "not found"})),
+            _ => not_found(),
         }
     })
     .await
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sentry issues: one organization `acme` (id "1") with one project `web` (id "2"), a mutable
+// Sentry issues: one organization `acme` (id "1") with projects `web` (id "2", every seeded issue) and `shop` (id "3"), a mutable
 // set of issues, their events, releases and deploys, as `shared/contracts/sentry-openapi.json`
 // and the contracts README describe them.
 
@@ -1247,13 +1317,18 @@ fn stats_period(value: &str) -> Option<chrono::Duration> {
 /// `statsPeriod` (last seen within it), sorted by `sort` (`date` default, `new`, `freq`,
 /// `user`; `trends`, `inbox`, `recommended` as `date`).
 fn select_issues(state: &SentryState, request: &Request) -> Result<Vec<usize>, Response> {
-    for project in request.query_all("project") {
-        if !["2", "web", "-1"].contains(&project.as_str()) {
+    let asked = request.query_all("project");
+    for project in &asked {
+        if !["2", "web", "3", "shop", "-1"].contains(&project.as_str()) {
             return Err(Response::json(
                 403,
                 json!({"detail": "You do not have permission to perform this action."}),
             ));
         }
+    }
+    // Every seeded issue is `web`'s: a list of `shop` alone has none of them.
+    if !asked.is_empty() && asked.iter().all(|project| project == "3" || project == "shop") {
+        return Ok(Vec::new());
     }
     let latest = state
         .releases
@@ -1738,6 +1813,13 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
             ),
             other => not_allowed(other),
         },
+        ["projects", _, "shop" | "3"] => match method {
+            "GET" => Response::json(
+                200,
+                json!({"id": "3", "slug": "shop", "name": "shop", "platform": "python"}),
+            ),
+            other => not_allowed(other),
+        },
         ["organizations", _, "issues"] => match method {
             "GET" => {
                 let selected = match select_issues(state, request) {
@@ -1885,7 +1967,7 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
                 Response::json(400, json!({"version": ["This field is required."]}))
             } else if !body.get("projects").is_some_and(|p| p.is_array()) {
                 Response::json(400, json!({"projects": ["This field is required."]}))
-            } else if projects.is_empty() || projects.iter().any(|slug| slug != "web") {
+            } else if projects.is_empty() || projects.iter().any(|slug| slug != "web" && slug != "shop") {
                 Response::json(400, json!({"projects": ["Invalid project slugs"]}))
             } else if let Some(version) = version.as_deref().filter(|v| !valid_version(v)) {
                 Response::json(
@@ -1972,7 +2054,7 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
     }
 }
 
-/// Sentry with issues: one organization `acme` (id "1"), one project `web` (id "2").
+/// Sentry with issues: one organization `acme` (id "1"), projects `web` (id "2") and `shop` (id "3", no issues).
 ///
 /// - `GET organizations/acme/issues/` — list (see [`select_issues`]), `limit` (default 100,
 ///   max 100), `cursor` (`value:offset:is_prev`), `expand`; `Link` with both rels always.

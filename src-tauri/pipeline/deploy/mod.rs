@@ -9,7 +9,7 @@ mod local;
 mod render;
 
 pub(super) use local::LocalDeployer;
-pub(super) use render::{check_render_accounts, connected_render, RenderDeployer};
+pub(super) use render::{check_render_accounts, render_client, RenderDeployer};
 
 use tokio_util::sync::CancellationToken;
 

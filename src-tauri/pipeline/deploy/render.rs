@@ -49,7 +49,7 @@ impl Deployer for RenderDeployer<'_> {
             recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
             return Err(StepFailure::failed(message));
         };
-        let Some((client, _)) = connected_render(self.context)
+        let Some(client) = render_client(self.context)
             .await
             .map_err(|error| render_error(recorder, error))?
         else {
@@ -87,26 +87,22 @@ pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: 
     Ok(())
 }
 
-/// The Render API client of the connected account and the service it deploys to; `None`
-/// when Render is connected without an API key (a deploy hook) or not at all. The keyring
-/// is read off the async runtime: it answers over D-Bus and may block.
-pub(in crate::pipeline) async fn connected_render(
-    context: &Context,
-) -> Result<Option<(RenderClient, String)>, AppError> {
+/// The Render API client of the connected key; `None` when Render is connected without an
+/// API key (a deploy hook) or not at all. Which service it deploys to is the project's
+/// environment's, never the account's. The keyring is read off the async runtime: it
+/// answers over D-Bus and may block.
+pub(in crate::pipeline) async fn render_client(context: &Context) -> Result<Option<RenderClient>, AppError> {
     let data_dir = context.data_dir.clone();
     let found = accounts::blocking(move || {
         let store = SecretStore::os(&data_dir);
-        let Some(service) = store
-            .account(Service::Render, "default")
-            .and_then(|account| account.project)
-        else {
+        if store.account(Service::Render, "default").is_none() {
             return Ok(None);
-        };
-        Ok(Some((store.secret(Service::Render, "default")?, service)))
+        }
+        Ok(Some(store.secret(Service::Render, "default")?))
     })
     .await?;
     match found {
-        Some((key, service)) => Ok(Some((RenderClient::new(&context.settings.render_api(), key)?, service))),
+        Some(key) => Ok(Some(RenderClient::new(&context.settings.render_api(), key)?)),
         None => Ok(None),
     }
 }
@@ -142,11 +138,11 @@ async fn deploy_render(
     };
     let triggered_at = chrono::Utc::now() - chrono::Duration::seconds(5);
     let after = triggered_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let Some((client, _)) = connected_render(context)
+    let Some(client) = render_client(context)
         .await
         .map_err(|error| render_error(recorder, error))?
     else {
-        return deploy_by_hook(context, &image_url, recorder).await;
+        return deploy_by_hook(context, service_id, &image_url, recorder).await;
     };
     // A wait for Render's per-minute limit shows its countdown, and the cancel ends it.
     let shown = recorder.clone();
@@ -382,7 +378,27 @@ async fn find_new_deploy(
 
 /// The fallback without an API key: call the hook. Without a key the deploy cannot be
 /// followed, so the step passes when Render accepts the hook.
-async fn deploy_by_hook(context: &Context, image_url: &str, recorder: &Recorder) -> Result<DeployResult, StepFailure> {
+async fn deploy_by_hook(
+    context: &Context,
+    service_id: &str,
+    image_url: &str,
+    recorder: &Recorder,
+) -> Result<DeployResult, StepFailure> {
+    // A hook deploys its own service only: never another environment's.
+    let data_dir = context.data_dir.clone();
+    let hook_service = accounts::blocking(move || {
+        Ok(SecretStore::os(&data_dir)
+            .account(Service::Render, "deploy-hook")
+            .and_then(|account| account.project))
+    })
+    .await
+    .map_err(|error| render_error(recorder, error))?;
+    if hook_service.as_deref() != Some(service_id) {
+        let message =
+            format!("Render is not connected with an API key, and the deploy hook connected is not {service_id}'s.");
+        recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+        return Err(StepFailure::failed(message));
+    }
     let hook = accounts::read_secret(context.data_dir.clone(), Service::Render, "deploy-hook".to_owned())
         .await
         .map_err(|error| render_error(recorder, error))?;

@@ -3,7 +3,7 @@
 
 export type ErrorKind = "dockerUnavailable" | "keyringUnavailable" | "registryAuth" | "registryDenied" | "network" | "rateLimited" | "notFound" | "validation" | "precondition" | "io" | "cancelled" | "unknown";
 
-export type ErrorAction = "retry" | "startDocker" | "reenterToken" | "openAccounts" | "openProjectSettings" | "reviewPlan" | "openProject";
+export type ErrorAction = "retry" | "startDocker" | "reenterToken" | "openAccounts" | "openProjectSettings" | "reviewPlan" | "openProject" | "pickRenderService" | "useServiceImage" | "linkSentry" | "openAppSettings";
 
 export type AppError = { kind: ErrorKind, 
 /**
@@ -395,7 +395,15 @@ sentryRelease?: string,
  * The environment deploys are recorded under in Sentry; `None` is `production` on
  * Render and `local` on this machine.
  */
-sentryEnvironment?: string, };
+sentryEnvironment?: string, 
+/**
+ * Where the project runs: this computer and its Render environments, in chain order.
+ */
+environments: Environments, 
+/**
+ * The Sentry project its releases and errors belong to; `None` records nothing in Sentry.
+ */
+sentryProject?: SentryLink, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -593,7 +601,16 @@ kind: string, sourceId: string | null, machine: string | null,
 /**
  * The engine's id of the built image: what a Local rollback runs again.
  */
-imageId: string | null, steps: Array<StepRecord>, };
+imageId: string | null, 
+/**
+ * The project's environment it went to (`local`, `staging`, …); `None` for a Render
+ * release made before environments whose project has not been linked since.
+ */
+environment: string | null, 
+/**
+ * The Render service it deployed to (`srv-…`), or the container's name here.
+ */
+service: string | null, steps: Array<StepRecord>, };
 
 export type HistoryFilter = { 
 /**
@@ -604,6 +621,10 @@ projectPath: string | null, outcome: Outcome | null,
  * `local` or `render`.
  */
 target: string | null, 
+/**
+ * One environment of the project (`staging`, `production`, `local`).
+ */
+environment?: string, 
 /**
  * Started at or after (RFC 3339, or a date `YYYY-MM-DD`).
  */
@@ -638,6 +659,10 @@ export type ReleaseDetail = { release: ReleaseRecord, results: Array<StepResult>
 export type ExportFormat = "csv" | "json";
 
 export type LiveNow = { target: Target, 
+/**
+ * The project's environment ("local", "staging", "production").
+ */
+environment: string, 
 /**
  * The release that runs, when the ledger knows it.
  */
@@ -765,6 +790,121 @@ export type AppAction = "stop" | "restart";
 
 export type Target = "local" | "render";
 
+export type RenderLink = { 
+/**
+ * `srv-…`.
+ */
+id: string, 
+/**
+ * The service's name on Render ("lettings-web"), for the window to say.
+ */
+name?: string, 
+/**
+ * The image the service is configured with (`docker.io/acme/lettings-web`): Render only
+ * accepts a new tag or digest of it.
+ */
+image?: string, };
+
+export type Environment = { 
+/**
+ * The name the person chose ("staging", "production"); `local` is this computer.
+ */
+name: string, target: Target, 
+/**
+ * The Render service (Render environments only).
+ */
+renderService?: RenderLink, 
+/**
+ * `[registry/]namespace/name` this environment pushes to; `None` is the service's own
+ * image (Render), else the project's image name.
+ */
+imageRepository?: string, 
+/**
+ * The path that must answer before a deploy counts as live; `None` is the project's.
+ */
+healthPath?: string, 
+/**
+ * The environment its deploys are recorded under in Sentry; `None` is the project's
+ * setting, else the environment's name (`local` on this computer).
+ */
+sentryEnvironment?: string, };
+
+export type Environments = { 
+/**
+ * Every environment but this computer's defaults, in chain order; a `local` entry here
+ * holds this computer's own overrides.
+ */
+list: Array<Environment>, 
+/**
+ * The environment Release goes to; `None` is the first Render environment, else this
+ * computer.
+ */
+default?: string, };
+
+export type SentryLink = { 
+/**
+ * The connected Sentry account whose token is used (its name in Settings → Accounts).
+ */
+account: string, organization: string, 
+/**
+ * The project's slug.
+ */
+project: string, };
+
+export type EnvironmentChange = { 
+/**
+ * A new name.
+ */
+rename?: string, 
+/**
+ * The Render service (`srv-…`), looked up with the connected key.
+ */
+renderService?: string, imageRepository?: string, healthPath?: string, sentryEnvironment?: string, 
+/**
+ * Make it the environment Release goes to.
+ */
+makeDefault: boolean, };
+
+export type UpgradeReport = { 
+/**
+ * Projects whose Render environment `production` now holds the app-wide service.
+ */
+renderLinked: Array<string>, 
+/**
+ * Projects that each released to the app-wide service: none is guessed, each is asked.
+ */
+renderAsked: Array<string>, 
+/**
+ * Projects now linked to the app-wide Sentry project.
+ */
+sentryLinked: Array<string>, 
+/**
+ * Projects that each recorded releases in it: each is asked.
+ */
+sentryAsked: Array<string>, 
+/**
+ * The app-wide service and Sentry project it found (`srv-…`, `org/project`).
+ */
+renderService: string | null, sentryProject: string | null, };
+
+export type ComputerSettings = { 
+/**
+ * The registry the Local environment pushes to (`127.0.0.1:5000`); `None`: no push.
+ */
+localRegistry: string | null, 
+/**
+ * The registry in force when one was given as Slipway started: it wins over the field.
+ */
+localRegistryInForce: string | null, 
+/**
+ * Let every check finish after one fails.
+ */
+finishAllGates: boolean, 
+/**
+ * How long Sentry is watched after a release goes live.
+ */
+watchMinutes: number, };
+
 export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify" | "sentry";
 
 export type CachedGate = { 
@@ -804,7 +944,15 @@ notes: Array<string>,
  */
 cached: CachedGate | null, };
 
-export type Plan = { projectPath: string, projectName: string, target: Target, steps: Array<PlannedStep>, 
+export type Plan = { projectPath: string, projectName: string, target: Target, 
+/**
+ * The environment it goes to ("local", "staging", "production").
+ */
+environment: string, 
+/**
+ * Where it deploys, as a person reads it: "lettings-web (production) on Render".
+ */
+destination: string, steps: Array<PlannedStep>, 
 /**
  * The image reference built and deployed.
  */
@@ -850,9 +998,14 @@ fingerprint: string, };
 
 export type ReleaseOptions = { 
 /**
- * `None` picks Render when it is connected with a service, else Local.
+ * The project's environment to release to, by name; `None` is its default.
  */
-target: Target | null, 
+environment?: string, 
+/**
+ * Older callers' way to say it: `Local` is this computer, `Render` the default Render
+ * environment. `environment` wins.
+ */
+target?: Target, 
 /**
  * Go on with uncommitted changes (the ledger records that it did).
  */
