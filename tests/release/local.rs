@@ -39,7 +39,10 @@ async fn a_local_release_ships_the_example_and_it_answers() -> TestResult {
     );
     assert_eq!(sentry.len(), 1);
     assert_eq!(sentry[0].state, StepState::Skipped);
-    assert_eq!(sentry[0].summary.as_deref(), Some("No Sentry project is connected."));
+    assert_eq!(
+        sentry[0].summary.as_deref(),
+        Some("The project is not linked to a Sentry project: nothing was recorded in Sentry.")
+    );
     assert!(ran
         .iter()
         .all(|step| step.started_at.is_some() && step.ended_at.is_some()));

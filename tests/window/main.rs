@@ -1012,9 +1012,20 @@ async fn the_errors_page_lists_filters_opens_and_resolves() -> TestResult {
     account.organization = Some("acme".to_owned());
     account.project = Some("web".to_owned());
     slipway::secrets::SecretStore::os(data.path()).save(&account, "sntrys_full")?;
+    // The Errors page shows the open project's own Sentry project: this one is linked.
+    let projects = tempfile::tempdir()?;
+    let project = git_project(projects.path(), "errors-shop", "main")?;
+    let mut settings = slipway::project::ProjectSettings::from_detection(&slipway::project::detect(&project));
+    settings.sentry_project = Some(slipway::project::SentryLink {
+        account: "acme/web".to_owned(),
+        organization: "acme".to_owned(),
+        project: "web".to_owned(),
+    });
+    slipway::project::save_settings(data.path(), &project, &settings)?;
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &project).await?;
     open_page(&session, "Errors").await?;
     let rows = "//*[@data-testid='errors-row']";
     session.wait_for(rows, UI_WAIT).await?;
@@ -1025,6 +1036,13 @@ async fn the_errors_page_lists_filters_opens_and_resolves() -> TestResult {
             .map(|count| count.as_u64().unwrap_or(0))
     };
     assert_eq!(count_rows().await?, 28, "every unresolved issue of the project");
+    let page_text = session
+        .execute("return document.querySelector('main')?.innerText ?? document.body.innerText")
+        .await?;
+    assert!(
+        page_text.as_str().is_some_and(|text| text.contains("acme/web")),
+        "the page names the Sentry project it shows: {page_text}"
+    );
 
     // Ignored ones only: two.
     session
