@@ -10,18 +10,21 @@ use crate::pipeline::{self, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, Rel
 use crate::project;
 use crate::tasks::TaskKind;
 
-/// What a release of the project at `path` would do, and what stops it; with `no_cache`,
+/// What a release of the project at `path` to its environment `environment` (else the one
+/// `target` meant, else its default) would do, and what stops it; with `no_cache`,
 /// as "Run everything" would: no gate taken from an earlier pass.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn plan_release(
     state: State<'_, AppState>,
     path: String,
+    environment: Option<String>,
     target: Option<Target>,
     no_cache: Option<bool>,
 ) -> Result<Plan, AppError> {
     let root = project::resolve_folder(&path)?;
     let options = ReleaseOptions {
+        environment,
         target,
         no_cache: no_cache.unwrap_or(false),
         ..ReleaseOptions::default()

@@ -44,12 +44,13 @@ fn use_local_registry(data: &Path, registry: &support::TestRegistry) -> TestResu
     Ok(())
 }
 
-/// The Release page's button (not the navigation's "Release").
+/// The Release page's button, which names the environment ("Release to this computer"),
+/// not the navigation's "Release".
 async fn press_release(session: &Session) -> webdriver::Result<()> {
     session
         .click(
             &session
-                .wait_for(&format!("//main{}", button("Release")), UI_WAIT)
+                .wait_for("//main//button[starts-with(normalize-space(), 'Release to ')]", UI_WAIT)
                 .await?,
         )
         .await
@@ -1161,7 +1162,7 @@ async fn a_release_without_docker_is_blocked_with_the_reason_and_the_action() ->
     let why_text = session.text(&why).await?;
     assert!(why_text.contains("Docker isn't running"), "{why_text}");
     let disabled = session
-        .execute("const b = [...document.querySelectorAll('main button')].find((b) => b.textContent.trim() === 'Release'); return b ? b.disabled : null")
+        .execute("const b = [...document.querySelectorAll('main button')].find((b) => b.textContent.trim().startsWith('Release to ')); return b ? b.disabled : null")
         .await?;
     assert_eq!(disabled, serde_json::Value::Bool(true), "Release waits for Docker");
     session

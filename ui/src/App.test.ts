@@ -134,6 +134,13 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       }
       case "history_notice":
         return null;
+      case "render_services":
+        throw appError({
+          kind: "precondition",
+          message: "Render is not connected with an API key.",
+          hint: "Connect Render in Settings → Accounts: its services are then offered here.",
+          action: "openAccounts",
+        });
       case "live_now":
         return [];
       case "recent_projects":
@@ -222,7 +229,7 @@ async function pressRelease(user: ReturnType<typeof userEvent.setup>) {
   render(App, { release: controlled.release });
   await openByPath(user, lettings.path);
   await screen.findByTestId("plan-image");
-  await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release" }));
+  await user.click(within(screen.getByRole("main")).getByRole("button", { name: "Release to this computer" }));
   return controlled;
 }
 
@@ -496,7 +503,7 @@ describe("the first-run guide", () => {
     expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
     expect(localStorage.getItem(FIRST_RUN_KEY)).toBe("1");
     expect(plans.every((payload) => payload.target !== "render")).toBe(true);
-    expect(within(screen.getByRole("main")).getByRole("button", { name: "Release" })).toBeInTheDocument();
+    expect(within(screen.getByRole("main")).getByRole("button", { name: "Release to this computer" })).toBeInTheDocument();
   });
 
   it("says why a folder is not a project, and holds its plan back until the person goes on", async () => {
@@ -544,13 +551,19 @@ describe("the first-run guide", () => {
     await waitFor(() => expect(opened.at(-1)).toBe("https://dashboard.render.com/u/settings#api-keys"));
     await user.click(within(guide()).getByRole("button", { name: "Skip" }));
 
+    // Then this project's own Render service: skippable like the rest.
+    expect(within(guide()).getByRole("heading", { name: "Which Render service is lettings?" })).toBeInTheDocument();
+    // Render was skipped: the guide says so rather than list nothing.
+    expect(await within(guide()).findByTestId("render-not-connected")).toHaveTextContent("Render is not connected");
+    await user.click(within(guide()).getByRole("button", { name: "Skip" }));
+
     expect(within(guide()).getByRole("heading", { name: "Connect Sentry (optional)" })).toBeInTheDocument();
     await user.click(within(guide()).getByRole("link", { name: "Get a token" }));
     await waitFor(() => expect(opened.at(-1)).toBe("https://sentry.io/settings/account/api/auth-tokens/"));
     await user.click(within(guide()).getByRole("button", { name: "Skip and finish" }));
     expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
-    // The plan follows the choice.
-    await waitFor(() => expect(plans.at(-1)?.target).toBe("render"));
+    // The plan follows the choice: the project's default environment.
+    await waitFor(() => expect(plans.at(-1)).toMatchObject({ environment: null, noCache: false }));
   });
 
   it("can be skipped, then shows the usual page and never again", async () => {
@@ -598,7 +611,7 @@ describe("at start", () => {
     render(App);
     expect(await within(screen.getByRole("banner")).findByRole("button", { name: "Docker isn't running" })).toBeInTheDocument();
     await openByPath(user, lettings.path);
-    const button = await within(screen.getByRole("main")).findByRole("button", { name: "Release" });
+    const button = await within(screen.getByRole("main")).findByRole("button", { name: "Release to this computer" });
     expect(button).toBeDisabled();
     expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running");
     expect(within(screen.getByRole("main")).getByRole("button", { name: "Start Docker" })).toBeInTheDocument();
@@ -652,7 +665,7 @@ describe("the watch after a live release", () => {
 
     await user.click(await screen.findByRole("button", { name: "Roll back to the last good release" }));
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again"));
-    expect(rollbacks[0]).toMatchObject({ path: lettings.path, target: "local", to: null });
+    expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: null });
     await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry at .+ · 1 new issue since this release\.$/));
   });
 

@@ -66,6 +66,20 @@ export class ChecksStore {
     this.gates = [];
   }
 
+  /**
+   * Settings the backend saved by itself (an environment added or changed, the Sentry link):
+   * they become the saved ones, and the draft takes their links while keeping what the person
+   * is still editing elsewhere in the form.
+   */
+  applySaved(settings: ProjectSettings): void {
+    if (!this.details) return;
+    this.details = { ...this.details, settings, saved: true };
+    if (this.draft) {
+      this.draft.environments = structuredClone(settings.environments);
+      this.draft.sentryProject = settings.sentryProject ? { ...settings.sentryProject } : undefined;
+    }
+  }
+
   async save(): Promise<void> {
     if (!this.details || !this.draft) return;
     this.error = null;

@@ -5,7 +5,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { SlipwayError, type IssueQuery } from "../ipc";
 import type { ProjectStore } from "../project/project.svelte";
 import { navigationContext } from "../shell/navigation";
-import { fakeNavigation, shopProject } from "../testing/fakes";
+import type { LinksStore } from "../project/links.svelte";
+import { fakeLinks, fakeNavigation, shopProject } from "../testing/fakes";
+import { projectDetails } from "../testing/fixtures";
 import ErrorsPage from "./ErrorsPage.svelte";
 import { ErrorsStore, FILTERS_KEY, frameRuns, loadFilters, PAGE_SIZE } from "./errors.svelte";
 import { deferred, event, fakeApi, frame, issue } from "./fixtures";
@@ -14,17 +16,21 @@ type Fake = ReturnType<typeof fakeApi>;
 
 function show(
   api: Fake = fakeApi(),
-  props: { currentRelease?: string | null; liveRelease?: string | null; project?: ProjectStore } = {},
+  props: { currentRelease?: string | null; liveRelease?: string | null; project?: ProjectStore; links?: LinksStore } = {},
 ) {
-  const { navigation, went } = fakeNavigation("errors");
+  const { navigation, went, sections } = fakeNavigation("errors");
   const errors = new ErrorsStore(api);
-  const view = render(ErrorsPage, { props: { errors, ...props }, context: navigationContext(navigation) });
-  return { api, errors, went, view };
+  // The shop project is open unless the test opens another (or none).
+  const view = render(ErrorsPage, {
+    props: { errors, project: shopProject(), ...props },
+    context: navigationContext(navigation),
+  });
+  return { api, errors, went, sections, view };
 }
 
 function lastQuery(api: Fake): IssueQuery {
   const calls = api.sentryIssues.mock.calls;
-  return calls[calls.length - 1]![0];
+  return calls[calls.length - 1]![1];
 }
 
 async function rowsShown(count: number): Promise<HTMLElement[]> {
@@ -142,23 +148,33 @@ describe("the errors list", () => {
     expect(values).toEqual(["any", "live", "liveNew"]);
   });
 
-  it("has no release filter when neither release is known, and renders without any props", async () => {
+  it("has no release filter when neither release is known", async () => {
     const api = fakeApi();
-    render(ErrorsPage, { props: { errors: new ErrorsStore(api) } });
+    render(ErrorsPage, { props: { errors: new ErrorsStore(api), project: shopProject() } });
     await rowsShown(3);
     expect(screen.queryByTestId("errors-release")).toBeNull();
   });
 
-  it("renders with no props at all, asking the backend's sentry_issues", async () => {
+  it("asks the backend's sentry_issues for the open project's own issues", async () => {
     const asked: unknown[] = [];
     mockIPC((command, args) => {
       if (command !== "sentry_issues") throw new Error(`unexpected ${command}`);
-      asked.push((args as { query: IssueQuery }).query);
+      asked.push(args);
       return { issues: [issue("7")], next: null, previous: null };
     });
-    render(ErrorsPage);
+    render(ErrorsPage, { props: { project: shopProject() } });
     await rowsShown(1);
-    expect(asked).toEqual([expect.objectContaining({ status: "unresolved", cursor: null })]);
+    expect(asked).toEqual([
+      { path: "/p/shop", query: expect.objectContaining({ status: "unresolved", cursor: null }) },
+    ]);
+  });
+
+  it("asks nothing with no project open: each project has its own Sentry project", async () => {
+    const api = fakeApi();
+    render(ErrorsPage, { props: { errors: new ErrorsStore(api), project: shopProject(false) } });
+    expect(await screen.findByRole("heading", { name: "No error reports to show" })).toBeInTheDocument();
+    expect(screen.getByText(/Open a project and link it to its Sentry project/)).toBeInTheDocument();
+    expect(api.sentryIssues).not.toHaveBeenCalled();
   });
 
   it("says it is loading while Sentry answers, and offers to try again when it fails", async () => {
@@ -274,12 +290,14 @@ describe("the errors list", () => {
     expect(lastQuery(api)).toMatchObject({ release: null, firstRelease: null });
   });
 
-  it("reloads when the open project changes", async () => {
-    const project = shopProject(false);
+  it("reloads when the open project changes, asking for the new one's issues", async () => {
+    const project = shopProject();
     const { api } = show(fakeApi(), { project });
     await rowsShown(3);
+    expect(api.sentryIssues.mock.calls[0]![0]).toBe("/p/shop");
     project.current = { name: "blog", path: "/p/blog", git: null };
     await waitFor(() => expect(api.sentryIssues).toHaveBeenCalledTimes(2));
+    expect(api.sentryIssues.mock.calls[1]![0]).toBe("/p/blog");
   });
 });
 
@@ -298,7 +316,7 @@ describe("resolving and ignoring", () => {
     await user.click(screen.getByTestId("errors-bulk-resolved"));
     // Gone from the unresolved list before Sentry answers.
     expect(titles()).toEqual(["2"]);
-    expect(api.setIssueStatus).toHaveBeenCalledWith(["1", "3"], "resolved");
+    expect(api.setIssueStatus).toHaveBeenCalledWith("/p/shop", ["1", "3"], "resolved");
     answer.resolve(null);
     await waitFor(() => expect(screen.getByTestId("errors-action-message")).toHaveTextContent("2 errors resolved."));
     expect(titles()).toEqual(["2"]);
@@ -366,7 +384,7 @@ describe("an error's detail", () => {
     await user.keyboard("{Enter}");
     const detail = await screen.findByTestId("errors-detail");
     await within(detail).findByTestId("errors-event");
-    expect(api.sentryEvent).toHaveBeenCalledWith("2", null);
+    expect(api.sentryEvent).toHaveBeenCalledWith("/p/shop", "2", null);
     expect(within(detail).getByRole("heading", { level: 3 })).toHaveFocus();
     expect(within(detail).getByRole("heading", { level: 3 })).toHaveTextContent("TypeError: cannot read 2");
     expect(within(detail).getByTestId("errors-exception-headline")).toHaveTextContent(
@@ -447,10 +465,10 @@ describe("an error's detail", () => {
     const { user, detail, api } = await openFirst();
     await user.click(within(detail).getByTestId("errors-next-event"));
     await waitFor(() => expect(within(detail).getByTestId("errors-event").dataset.eventId).toBe("e3"));
-    expect(api.sentryEvent).toHaveBeenLastCalledWith("1", "e3");
+    expect(api.sentryEvent).toHaveBeenLastCalledWith("/p/shop", "1", "e3");
     expect(within(detail).getByTestId("errors-next-event")).toBeDisabled();
     await user.click(within(detail).getByTestId("errors-previous-event"));
-    expect(api.sentryEvent).toHaveBeenLastCalledWith("1", "e2aaaaaaaaaa");
+    expect(api.sentryEvent).toHaveBeenLastCalledWith("/p/shop", "1", "e2aaaaaaaaaa");
   });
 
   it("opens the issue on Sentry in the browser", async () => {
@@ -463,7 +481,7 @@ describe("an error's detail", () => {
     const { user, detail, api } = await openFirst();
     expect(within(detail).getByTestId("errors-detail-unresolved")).toBeDisabled();
     await user.click(within(detail).getByTestId("errors-detail-resolved"));
-    expect(api.setIssueStatus).toHaveBeenCalledWith(["1"], "resolved");
+    expect(api.setIssueStatus).toHaveBeenCalledWith("/p/shop", ["1"], "resolved");
     expect(titles()).toEqual(["2", "3"]);
     expect(within(detail).getByTestId("errors-detail-status")).toHaveTextContent("Resolved");
     // The button pressed keeps the focus: a status change is not another issue.
@@ -483,5 +501,38 @@ describe("frame runs", () => {
       [true, true, [1, 0]],
     ]);
     expect(frameRuns([lib, lib]).every((run) => !run.foldable)).toBe(true);
+  });
+});
+
+describe("the project's own Sentry project", () => {
+  it("names the Sentry project it shows, and asks for the open project's issues", async () => {
+    const details = projectDetails("/p/shop");
+    details.settings.sentryProject = { account: "acme/web", organization: "acme", project: "lettings" };
+    const { links } = await fakeLinks(details);
+    const { api } = show(fakeApi(), { links });
+    await rowsShown(3);
+    expect(screen.getByTestId("errors-source")).toHaveTextContent("Issues of acme/lettings in Sentry");
+    expect(api.sentryIssues.mock.calls.every(([path]) => path === "/p/shop")).toBe(true);
+  });
+
+  it("says a project linked to no Sentry project is not, and leads to its settings to link one", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    api.sentryIssues.mockRejectedValue(
+      new SlipwayError({
+        kind: "precondition",
+        message: "shop is not linked to a Sentry project.",
+        hint: "Link it in the project's settings.",
+        action: "linkSentry",
+      }),
+    );
+    const { links } = await fakeLinks(projectDetails("/p/shop"));
+    const { went, sections } = show(api, { links });
+    expect(await screen.findByRole("heading", { name: "shop is not linked to a Sentry project" })).toBeInTheDocument();
+    expect(screen.queryByTestId("errors-source")).toBeNull();
+    expect(screen.queryByTestId("errors-status")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Link…" }));
+    expect(went).toEqual(["project"]);
+    expect(sections).toEqual(["errors"]);
   });
 });

@@ -114,6 +114,7 @@ describe("drawing speed", () => {
       }),
     });
     const errors = new ErrorsStore(api);
+    errors.projectPath = "/p/shop";
     await errors.open(issue("1"));
     const elapsed = timed("error detail: 200-frame event with 100 breadcrumbs rendered", () => {
       render(IssueDetail, { props: { errors } });

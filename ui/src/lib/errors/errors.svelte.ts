@@ -1,4 +1,4 @@
-// The Errors page: a page of the connected Sentry project's issues (filtered, sorted, paged by
+// The Errors page: a page of the open project's own Sentry project's issues (filtered, sorted, paged by
 // Sentry's cursors), the selection and the status changes made on it (shown at once, put back
 // if Sentry refuses), and the open issue with one of its events.
 import {
@@ -284,10 +284,21 @@ export class ErrorsStore {
   async load(cursor: string | null = this.cursor, pageNumber = cursor === null ? 1 : this.pageNumber): Promise<void> {
     const token = ++this.listToken;
     const query = this.query(cursor);
-    this.loading = true;
+    const path = this.projectPath;
     this.error = null;
+    if (path === null) {
+      // Only a project's own Sentry project is shown: with none open there is nothing to ask.
+      this.issues = [];
+      this.nextCursor = null;
+      this.previousCursor = null;
+      this.selected = new Set();
+      this.loading = false;
+      this.loaded = true;
+      return;
+    }
+    this.loading = true;
     try {
-      const page: IssuePage = await this.api.sentryIssues(query);
+      const page: IssuePage = await this.api.sentryIssues(path, query);
       if (token !== this.listToken) return;
       this.cursor = cursor;
       this.pageNumber = pageNumber;
@@ -306,6 +317,11 @@ export class ErrorsStore {
         this.loaded = true;
       }
     }
+  }
+
+  /** The open project is linked to no Sentry project (the backend said so). */
+  get notLinked(): boolean {
+    return this.error?.action === "linkSentry";
   }
 
   refresh(): Promise<void> {
@@ -373,7 +389,9 @@ export class ErrorsStore {
     this.selected = new Set([...this.selected].filter((id) => !affected.has(id)));
 
     try {
-      await this.api.setIssueStatus(ids, status);
+      const path = this.projectPath;
+      if (path === null) throw new Error("no project is open");
+      await this.api.setIssueStatus(path, ids, status);
       const count = ids.length;
       this.actionMessage = `${count} ${count === 1 ? "error" : "errors"} ${actionWords[status].done}.`;
       return true;
@@ -411,7 +429,9 @@ export class ErrorsStore {
     // Never another issue's event under this one's title, even for a moment.
     this.event = null;
     this.linkError = null;
-    this.api.sentryIssue(issue.id).then(
+    const path = this.projectPath;
+    if (path === null) return;
+    this.api.sentryIssue(path, issue.id).then(
       (full) => {
         // The list's status may be newer (an action on its way); the rest fills in.
         if (this.openIssue?.id === full.id) this.openIssue = { ...full, status: this.openIssue.status };
@@ -426,12 +446,13 @@ export class ErrorsStore {
   /** The open issue's event `eventId` (null: its latest). */
   async showEvent(eventId: string | null): Promise<void> {
     const issue = this.openIssue;
-    if (!issue) return;
+    const path = this.projectPath;
+    if (!issue || path === null) return;
     const token = ++this.eventToken;
     this.eventLoading = true;
     this.eventError = null;
     try {
-      const event = await this.api.sentryEvent(issue.id, eventId);
+      const event = await this.api.sentryEvent(path, issue.id, eventId);
       if (token !== this.eventToken) return;
       this.event = event;
     } catch (raw) {

@@ -89,17 +89,17 @@ export interface FakeOptions {
 export function fakeApi(options: FakeOptions = {}) {
   const pages = options.pages ?? { "": { issues: [issue("1"), issue("2"), issue("3")], next: null, previous: null } };
   const api = {
-    sentryIssues: vi.fn(async (query: IssueQuery): Promise<IssuePage> => {
+    sentryIssues: vi.fn(async (_path: string, query: IssueQuery): Promise<IssuePage> => {
       const page = pages[query.cursor ?? ""] ?? { issues: [], next: null, previous: null };
       const status = query.status ?? "unresolved";
       return { ...page, issues: page.issues.filter((row) => status === "all" || row.status === status) };
     }),
-    sentryIssue: vi.fn(async (id: string): Promise<SentryIssue> => issue(id, { firstRelease: "2c1d0e9" })),
-    sentryEvent: vi.fn(async (_issueId: string, eventId: string | null): Promise<SentryEvent> => {
+    sentryIssue: vi.fn(async (_path: string, id: string): Promise<SentryIssue> => issue(id, { firstRelease: "2c1d0e9" })),
+    sentryEvent: vi.fn(async (_path: string, _issueId: string, eventId: string | null): Promise<SentryEvent> => {
       const base = options.event ?? event();
       return eventId === null ? base : { ...base, id: eventId, previousEventId: "e2aaaaaaaaaa", nextEventId: null };
     }),
-    setIssueStatus: vi.fn(async (_ids: string[], _status: IssueStatus): Promise<null> => null),
+    setIssueStatus: vi.fn(async (_path: string, _ids: string[], _status: IssueStatus): Promise<null> => null),
     openExternal: vi.fn(async (_url: string): Promise<void> => {}),
   };
   return api;

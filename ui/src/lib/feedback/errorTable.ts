@@ -38,6 +38,24 @@ export const actionLabels: Record<ErrorAction, string> = {
   openProjectSettings: "Open project settings",
   reviewPlan: "Review the plan",
   openProject: "Choose a folder…",
+  pickRenderService: "Pick its Render service",
+  useServiceImage: "Use the service's own image",
+  linkSentry: "Link a Sentry project",
+  openAppSettings: "Open Settings → This computer",
+};
+
+/** What a page does itself for an action (the plan's own fix), with its own words. */
+export type ActionHandlers = Partial<Record<ErrorAction, { label?: string; run: () => void }>>;
+
+/** Where a button that only leads somewhere sends the person: a page and its section. */
+export const actionPlaces: Partial<Record<ErrorAction, { page: "settings" | "project" | "release"; section?: string }>> = {
+  reenterToken: { page: "settings", section: "accounts" },
+  openAccounts: { page: "settings", section: "accounts" },
+  openProjectSettings: { page: "project" },
+  reviewPlan: { page: "release" },
+  pickRenderService: { page: "project", section: "environments" },
+  linkSentry: { page: "project", section: "errors" },
+  openAppSettings: { page: "settings", section: "computer" },
 };
 
 /** The title of a kind as a ledger stored it (a word, perhaps from a newer Slipway). */

@@ -10,9 +10,12 @@ export type FirstRunApi = Pick<Api, "recentProjects" | "listAccounts" | "detectP
 type Storage = Pick<globalThis.Storage, "getItem" | "setItem">;
 
 export type Where = "local" | "render";
-/** The Render path, one service at a time. */
-export type RenderStep = "explain" | "registry" | "render" | "sentry";
-export const RENDER_STEPS: RenderStep[] = ["explain", "registry", "render", "sentry"];
+/** The Render path, one service at a time: then this project's Render service, then Sentry. */
+export type RenderStep = "explain" | "registry" | "render" | "service" | "sentry";
+export const RENDER_STEPS: RenderStep[] = ["explain", "registry", "render", "service", "sentry"];
+
+/** The environment the guide makes for a project's Render service. */
+export const FIRST_ENVIRONMENT = "production";
 
 /** What the folder just opened holds, as far as releasing it goes. */
 export interface FolderCheck {

@@ -123,8 +123,12 @@ describe("the first-run guide's store", () => {
     store.nextRenderStep();
     expect(store.renderStep).toBe("render");
     store.nextRenderStep();
+    // After the accounts, this project's own Render service.
+    expect(store.renderStep).toBe("service");
+    store.nextRenderStep();
     store.nextRenderStep();
     expect(store.renderStep).toBe("sentry");
+    store.previousRenderStep();
     store.previousRenderStep();
     store.previousRenderStep();
     store.previousRenderStep();

@@ -4,8 +4,9 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
-import { shopProject } from "../testing/fakes";
-import { appError, releaseRecord, releaseSummary, stepRecord } from "../testing/fixtures";
+import type { LinksStore } from "../project/links.svelte";
+import { fakeLinks, shopProject } from "../testing/fakes";
+import { appError, projectDetails, releaseRecord, releaseSummary, renderEnvironment, stepRecord } from "../testing/fixtures";
 import { LOAD_AHEAD, ROW_HEIGHT } from "./HistoryList.svelte";
 import HistoryPage from "./HistoryPage.svelte";
 import {
@@ -112,7 +113,7 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     }),
     exportReleases: vi.fn(async (_filter: HistoryFilter, _format: "csv" | "json") => 7 as number | null),
     exportRelease: vi.fn(async (_id: string) => true),
-    startPromote: vi.fn(async (_path: string, source: string, _on: unknown) =>
+    startPromote: vi.fn(async (_path: string, source: string, _to: string | null, _on: unknown) =>
       releaseSummary({
         releaseId: "r10",
         outcome: "failed",
@@ -132,7 +133,7 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     ),
     historyNotice: vi.fn(async () => null as string | null),
     liveNow: vi.fn(async (_path: string) => [] as LiveNow[]),
-    startRollback: vi.fn(async (_path: string, _target: "local" | "render", to: string | null, _on: unknown) =>
+    startRollback: vi.fn(async (_path: string, _environment: string | null, to: string | null, _on: unknown) =>
       releaseSummary({ releaseId: "r9", image: `image of ${to}`, url: "http://127.0.0.1:8123/" }),
     ),
   };
@@ -150,10 +151,15 @@ function manyReleasesApi() {
 }
 
 /** The page with release r1, live on `target`, open in the detail. */
-async function openLiveRelease(user: ReturnType<typeof userEvent.setup>, target = "local") {
+async function openLiveRelease(
+  user: ReturnType<typeof userEvent.setup>,
+  target = "local",
+  environment: string | null = target === "local" ? "local" : "production",
+  links?: LinksStore,
+) {
   const api = fakeApi();
-  api.releaseDetail.mockImplementation(async () => ({ ...detail, release: { ...record("r1"), outcome: "live", target } }));
-  render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+  api.releaseDetail.mockImplementation(async () => ({ ...detail, release: { ...record("r1"), outcome: "live", target, environment } }));
+  render(HistoryPage, { project: shopProject(), history: new HistoryStore(api), links });
   const rows = await screen.findAllByTestId("history-row");
   await user.click(rows[1] as HTMLElement);
   return api;
@@ -336,25 +342,28 @@ describe("the history page", () => {
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
   });
 
-  it("says what runs now per target, and when the target disagrees with the history", async () => {
+  it("says what runs now per environment, and when the environment disagrees with the history", async () => {
     const api = fakeApi();
     api.liveNow.mockImplementation(async () => [
-      { target: "local", release: record("r1"), note: null },
-      { target: "render", release: null, note: "Render runs deploy dep-9, which Slipway did not make." },
+      { target: "local", environment: "local", release: record("r1"), note: null },
+      { target: "render", environment: "production", release: null, note: "Render runs deploy dep-9, which Slipway did not make." },
     ]);
     render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const banners = await screen.findAllByTestId("history-live");
     expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
-    expect(banners[0]).toHaveTextContent("On this machine: live is the release of 3f2a1bc (0123456789ab)");
-    expect(banners[1]).toHaveTextContent("On Render:");
+    expect(banners[0]).toHaveTextContent("On this computer: live is the release of 3f2a1bc (0123456789ab)");
+    expect(banners[1]).toHaveTextContent("On production:");
     expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
   });
 
-  it("promotes a release that went live on this machine, and says plainly why it failed", async () => {
+  it("promotes a release that went live on this computer, and says plainly why it failed", async () => {
     const user = userEvent.setup();
     const api = await openLiveRelease(user);
-    await user.click(await screen.findByTestId("history-promote"));
-    expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", expect.any(Function));
+    // The project's chain is not known here: the backend picks the next environment.
+    const promote = await screen.findByTestId("history-promote");
+    expect(promote).toHaveTextContent("Promote to the next environment");
+    await user.click(promote);
+    expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", null, expect.any(Function));
     await waitFor(() =>
       expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
         "The promotion failed: Render: Render did not accept your token.",
@@ -362,6 +371,62 @@ describe("the history page", () => {
     );
     expect(screen.getByRole("alert")).toHaveTextContent("The token is wrong or has expired");
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r10"));
+  });
+
+  it("promotes along the project's own chain: staging goes to production, production nowhere", async () => {
+    const user = userEvent.setup();
+    const details = projectDetails("/p/shop");
+    details.settings.environments = {
+      list: [renderEnvironment("staging", "shop-staging"), renderEnvironment("production", "shop-web")],
+      default: "production",
+    };
+    const { links } = await fakeLinks(details);
+    const api = await openLiveRelease(user, "render", "staging", links);
+    const promote = await screen.findByTestId("history-promote");
+    expect(promote).toHaveTextContent("Promote to production");
+    expect(screen.getByTestId("history-detail-environment")).toHaveTextContent("staging");
+    await user.click(promote);
+    expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", "production", expect.any(Function));
+    cleanup();
+
+    await openLiveRelease(user, "local", "local", links);
+    expect(await screen.findByTestId("history-promote")).toHaveTextContent("Promote to staging");
+    cleanup();
+
+    const last = await openLiveRelease(user, "render", "production", links);
+    await screen.findByTestId("history-rollback");
+    expect(screen.queryByTestId("history-promote")).toBeNull();
+    await user.click(screen.getByTestId("history-rollback"));
+    // A rollback stays on the release's own environment.
+    expect(last.startRollback).toHaveBeenCalledWith("/p/shop", "production", "r1", expect.any(Function));
+  });
+
+  it("filters by the open project's environments, and names each row's", async () => {
+    const user = userEvent.setup();
+    const details = projectDetails("/p/shop");
+    details.settings.environments = { list: [renderEnvironment("staging", "shop-staging")] };
+    const { links } = await fakeLinks(details);
+    const api = fakeApi();
+    api.listReleases.mockImplementation(async () => [
+      record("r1", { environment: "staging", target: "render" }),
+      record("r2", { environment: null, target: "render" }),
+      record("r3"),
+    ]);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api), links });
+    await screen.findAllByTestId("history-row");
+    expect(screen.getAllByTestId("history-row-environment").map((cell) => cell.textContent)).toEqual([
+      "staging",
+      "Render",
+      "This computer",
+    ]);
+    const filter = screen.getByTestId("history-environment");
+    expect(within(filter).getAllByRole("option").map((option) => option.textContent)).toEqual([
+      "Anywhere",
+      "This computer",
+      "staging",
+    ]);
+    await user.selectOptions(filter, "staging");
+    await waitFor(() => expect(lastFilter(api)).toMatchObject({ projectPath: "/p/shop", environment: "staging", target: null }));
   });
 
   it("offers no promotion for a Render release, and exports the open release with its logs", async () => {
@@ -469,12 +534,12 @@ describe("the history page", () => {
   });
 
   it("keeps the filters across restarts", async () => {
-    localStorage.setItem(FILTERS_KEY, JSON.stringify({ scope: "all", outcome: "failed", target: "render", since: "2026-11-01", search: "" }));
+    localStorage.setItem(FILTERS_KEY, JSON.stringify({ scope: "all", outcome: "failed", environment: "production", since: "2026-11-01", search: "" }));
     const api = fakeApi();
     render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
     // Saved before there was an end date: no end date.
-    expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", target: "render", since: "2026-11-01", until: null });
+    expect(lastFilter(api)).toMatchObject({ projectPath: null, outcome: "failed", environment: "production", target: null, since: "2026-11-01", until: null });
     expect(screen.getByTestId("history-outcome")).toHaveValue("failed");
     expect(screen.getByLabelText("Since")).toHaveValue("2026-11-01");
     expect(screen.getByLabelText("Until")).toHaveValue("");

@@ -17,6 +17,7 @@ import {
   type StepState,
   type TestReport,
 } from "../ipc";
+import { environmentLabel, environmentTitle } from "../project/environments";
 
 export type HistoryApi = Pick<
   Api,
@@ -42,7 +43,8 @@ export type Scope = "project" | "all";
 export interface Filters {
   scope: Scope;
   outcome: Outcome | "";
-  target: "" | "local" | "render";
+  /** One environment of the project (`local`, `staging`, `production`), or empty for any. */
+  environment: string;
   /** The first day shown, `YYYY-MM-DD`, or empty. */
   since: string;
   /** The last day shown (all of it), `YYYY-MM-DD`, or empty. */
@@ -53,7 +55,7 @@ export interface Filters {
 const OUTCOMES: Outcome[] = ["running", "live", "failed", "canceled", "error", "interrupted"];
 
 export function emptyFilters(): Filters {
-  return { scope: "project", outcome: "", target: "", since: "", until: "", search: "" };
+  return { scope: "project", outcome: "", environment: "", since: "", until: "", search: "" };
 }
 
 /** The saved filters, or the defaults when there are none (or they cannot be read). */
@@ -67,7 +69,9 @@ export function loadFilters(): Filters {
     if (typeof saved.outcome === "string" && (OUTCOMES as string[]).includes(saved.outcome)) {
       filters.outcome = saved.outcome as Outcome;
     }
-    if (saved.target === "local" || saved.target === "render") filters.target = saved.target;
+    if (typeof saved.environment === "string") filters.environment = saved.environment;
+    // Filters saved before environments named this computer by its target.
+    else if ((saved as { target?: unknown }).target === "local") filters.environment = "local";
     // Filters saved before `until` existed simply have none.
     if (isDate(saved.since)) filters.since = saved.since;
     if (isDate(saved.until)) filters.until = saved.until;
@@ -178,17 +182,18 @@ export class HistoryStore {
 
   /** Any filter beyond the project is set. */
   get filtered(): boolean {
-    const { outcome, target, since, until, search } = this.filters;
-    return outcome !== "" || target !== "" || since !== "" || until !== "" || search.trim() !== "";
+    const { outcome, environment, since, until, search } = this.filters;
+    return outcome !== "" || environment !== "" || since !== "" || until !== "" || search.trim() !== "";
   }
 
   /** The filter the backend gets, without paging. */
   filter(): HistoryFilter {
-    const { outcome, target, since, until, search } = this.filters;
+    const { outcome, environment, since, until, search } = this.filters;
     return {
       projectPath: this.allProjects ? null : this.projectPath,
       outcome: outcome === "" ? null : outcome,
-      target: target === "" ? null : target,
+      target: null,
+      ...(environment === "" ? {} : { environment }),
       since: since === "" ? null : since,
       until: until === "" ? null : dayAfter(until),
       search: search.trim() === "" ? null : search.trim(),
@@ -246,7 +251,7 @@ export class HistoryStore {
     if (this.searchTimer) clearTimeout(this.searchTimer);
     this.searchTimer = null;
     this.filters.search = "";
-    this.setFilters({ outcome: "", target: "", since: "", until: "" });
+    this.setFilters({ outcome: "", environment: "", since: "", until: "" });
   }
 
   /** What to know about the history file itself (damaged and replaced, or newer). */
@@ -416,20 +421,24 @@ export class HistoryStore {
   shipMessage = $state<string | null>(null);
   shipError = $state<SlipwayError | null>(null);
 
-  /** Ships `release` again on its target (no gates run), then shows the rollback's record. */
+  /** Ships `release` again on its environment (no gates run), then shows the rollback's record. */
   rollBackTo(release: ReleaseRecord): Promise<void> {
-    const target = release.target === "render" ? "render" : "local";
     return this.ship("Rolling back…", "rollback", release, () =>
-      this.api.startRollback(release.projectPath, target, release.id, () => {}),
+      this.api.startRollback(release.projectPath, environmentOf(release), release.id, () => {}),
     );
   }
 
-  /** Ships the image of `release` (live on this machine) to Render, then shows the promotion. */
-  promoteToRender(release: ReleaseRecord): Promise<void> {
-    return this.ship("Promoting to Render…", "promotion", release, () =>
-      this.api.startPromote(release.projectPath, release.id, () => {}),
+  /** Ships the image of live `release` to the environment `to` (`null`: the next one in its
+   * project's chain), then shows the promotion. */
+  promote(release: ReleaseRecord, to: string | null): Promise<void> {
+    this.promotedTo = to;
+    return this.ship(`Promoting to ${to ? environmentLabel(to) : "the next environment"}…`, "promotion", release, () =>
+      this.api.startPromote(release.projectPath, release.id, to, () => {}),
     );
   }
+
+  /** Where the last promotion went, for its message. */
+  private promotedTo: string | null = null;
 
   /** Runs what an interrupted release had left, then shows the resumed release. */
   resume(release: ReleaseRecord): Promise<void> {
@@ -455,7 +464,7 @@ export class HistoryStore {
         summary.outcome === "live"
           ? {
               rollback: `Rolled back: release ${release.id} is live again${summary.url ? ` at ${summary.url}` : ""}.`,
-              promotion: `Promoted: release ${release.id}'s image is live on Render${summary.url ? ` at ${summary.url}` : ""}.`,
+              promotion: `Promoted: release ${release.id}'s image is live on ${this.promotedTo ? environmentLabel(this.promotedTo) : "the next environment"}${summary.url ? ` at ${summary.url}` : ""}.`,
               resume: `Resumed: release ${release.id} is live${summary.url ? ` at ${summary.url}` : ""}.`,
             }[what]
           : `The ${what} ${ended}${summary.message ? `: ${summary.message}` : "."}`;
@@ -561,9 +570,20 @@ export function stepName(step: string): string {
 }
 
 export function targetWords(target: string): string {
-  if (target === "local") return "This machine";
+  if (target === "local") return "This computer";
   if (target === "render") return "Render";
   return target;
+}
+
+/** The environment a release went to, by name; a Render release from before environments has
+ * none (`null`: the project's default Render environment). */
+export function environmentOf(release: ReleaseRecord): string | null {
+  return release.environment ?? (release.target === "local" ? "local" : null);
+}
+
+/** Where a release went, as a list names it: "This computer", "production", or "Render". */
+export function environmentWords(release: Pick<ReleaseRecord, "environment" | "target">): string {
+  return release.environment ? environmentTitle(release.environment) : targetWords(release.target);
 }
 
 export function kindWords(kind: string): string {

@@ -18,11 +18,14 @@ import type {
   ImagesOverview,
   PushedImage,
   ErrorKind,
+  ComputerSettings,
+  EnvironmentChange,
   ProjectDetails,
   ProjectSettings,
   ProjectSummary,
   RecentProject,
   RenderConnection,
+  RenderService,
   SentryProject,
   Service,
   Plan,
@@ -30,7 +33,6 @@ import type {
   ReleaseOptions,
   ReleaseRecord,
   ReleaseSummary,
-  Target,
   TaskInfo,
   HistoryFilter,
   ReleaseDetail,
@@ -53,6 +55,12 @@ import type {
 export type {
   Account,
   AccountCheck,
+  ComputerSettings,
+  Environment,
+  EnvironmentChange,
+  Environments,
+  RenderLink,
+  SentryLink,
   RenderConnection,
   RenderService,
   SentryProject,
@@ -268,8 +276,10 @@ export const api = {
   connectRegistry: (server: string, username: string, token: string, repository: string | null) =>
     call<Account>("connect_registry", { server, username, token, repository }),
   connectRender: (apiKey: string) => call<RenderConnection>("connect_render", { apiKey }),
-  chooseRenderService: (serviceId: string, image: string | null) =>
-    call<Account>("choose_render_service", { serviceId, image }),
+  /** The services the connected Render key sees, for an environment's service picker. */
+  renderServices: () => call<RenderService[]>("render_services"),
+  /** The projects of a connected Sentry account's organization, for a project's Sentry link. */
+  sentryAccountProjects: (account: string) => call<SentryProject[]>("sentry_account_projects", { account }),
   connectRenderHook: (url: string) => call<Account>("connect_render_hook", { url }),
   connectSentry: (baseUrl: string, token: string, organization: string, project: string) =>
     call<Account>("connect_sentry", { baseUrl, token, organization, project }),
@@ -279,18 +289,37 @@ export const api = {
   removeAccount: (service: Service, account: string) => call<null>("remove_account", { service, account }),
   checkAllAccounts: () => call<AccountCheck[]>("check_all_accounts"),
 
-  planRelease: (path: string, target: Target | null, noCache = false) =>
-    call<Plan>("plan_release", { path, target, noCache }),
+  /** Adds a Render environment to the project (saved at once); the saved settings come back. */
+  addEnvironment: (path: string, name: string, change: EnvironmentChange) =>
+    call<ProjectSettings>("add_environment", { path, name, change }),
+  /** Changes one environment of the project (saved at once); the saved settings come back. */
+  changeEnvironment: (path: string, name: string, change: EnvironmentChange) =>
+    call<ProjectSettings>("change_environment", { path, name, change }),
+  removeEnvironment: (path: string, name: string) => call<ProjectSettings>("remove_environment", { path, name }),
+  /** Links the project to `organization/project` through the connected Sentry account `account`. */
+  linkSentryProject: (path: string, account: string, organization: string, project: string) =>
+    call<ProjectSettings>("link_sentry_project", { path, account, organization, project }),
+  unlinkSentryProject: (path: string) => call<ProjectSettings>("unlink_sentry_project", { path }),
+  /** This computer's settings: the local registry, whether every check finishes, the watch. */
+  computerSettings: () => call<ComputerSettings>("computer_settings"),
+  saveComputerSettings: (settings: ComputerSettings) =>
+    call<ComputerSettings>("save_computer_settings", { settings }),
+
+  /** The plan of a release to the project's environment `environment` (`null`: its default). */
+  planRelease: (path: string, environment: string | null, noCache = false) =>
+    // `target` says it the older way too: this computer, else the default Render environment.
+    call<Plan>("plan_release", { path, environment, target: environment === "local" ? "local" : null, noCache }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
   liveNow: (path: string) => call<LiveNow[]>("live_now", { path }),
-  /** One page of the connected Sentry project's issues. */
-  sentryIssues: (query: IssueQuery) => call<IssuePage>("sentry_issues", { query }),
-  sentryIssue: (issueId: string) => call<SentryIssue>("sentry_issue", { issueId }),
+  /** One page of the issues of the Sentry project the project at `path` is linked to. */
+  sentryIssues: (path: string, query: IssueQuery) => call<IssuePage>("sentry_issues", { path, query }),
+  sentryIssue: (path: string, issueId: string) => call<SentryIssue>("sentry_issue", { path, issueId }),
   /** The issue's latest event, or the one named (a previous or next event id). */
-  sentryEvent: (issueId: string, eventId: string | null) => call<SentryEvent>("sentry_event", { issueId, eventId }),
-  setIssueStatus: (issueIds: string[], status: IssueStatus) =>
-    call<null>("set_issue_status", { issueIds, status }),
+  sentryEvent: (path: string, issueId: string, eventId: string | null) =>
+    call<SentryEvent>("sentry_event", { path, issueId, eventId }),
+  setIssueStatus: (path: string, issueIds: string[], status: IssueStatus) =>
+    call<null>("set_issue_status", { path, issueIds, status }),
   /** Watches Sentry after the project's release (else its live one); events as they come. */
   startWatch(path: string, releaseId: string | null, onEvent: (event: WatchEvent) => void): Promise<WatchSummary> {
     const channel = new Channel<WatchEvent>();
@@ -308,22 +337,28 @@ export const api = {
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
     call<LogPage>("release_log", { releaseId, step, offset, limit, search }),
 
-  /** Ships release `to` (or the last good one) again; events arrive at `onEvent`. */
+  /** Ships release `to` (or the last good one) again on the project's environment
+   * `environment` (`null`: its default); events arrive at `onEvent`. */
   startRollback(
     path: string,
-    target: Target,
+    environment: string | null,
     to: string | null,
     onEvent: (event: ReleaseEvent) => void,
   ): Promise<ReleaseSummary> {
     const channel = releaseChannel(onEvent);
-    return call<ReleaseSummary>("start_rollback", { path, target, to, onEvent: channel });
+    return call<ReleaseSummary>("start_rollback", { path, environment, to, onEvent: channel });
   },
 
-  /** Ships the image of a release that went live on this machine to Render (no rebuild, no
-   * gates run again), streaming its events like a release. */
-  startPromote(path: string, releaseId: string, onEvent: (event: ReleaseEvent) => void): Promise<ReleaseSummary> {
+  /** Ships the image of a live release to the environment `to` (`null`: the next one in the
+   * project's chain), with no rebuild and no gates run again, streaming its events like a release. */
+  startPromote(
+    path: string,
+    releaseId: string,
+    to: string | null,
+    onEvent: (event: ReleaseEvent) => void,
+  ): Promise<ReleaseSummary> {
     const channel = releaseChannel(onEvent);
-    return call<ReleaseSummary>("start_promote", { path, releaseId, onEvent: channel });
+    return call<ReleaseSummary>("start_promote", { path, releaseId, to, onEvent: channel });
   },
 
   /** Runs what an interrupted release had left (its checks and build carried over). */

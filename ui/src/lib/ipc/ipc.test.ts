@@ -53,6 +53,27 @@ describe("the IPC module", () => {
     }
     expect(opened).toHaveLength(1);
   });
+  it("asks for the open project's own Sentry issues and changes its environments by name", async () => {
+    const seen: Array<{ cmd: string; args: unknown }> = [];
+    mockIPC((cmd, args) => {
+      seen.push({ cmd, args });
+      return cmd === "sentry_issues" ? { issues: [], next: null, previous: null } : null;
+    });
+    const query = { status: "unresolved", environment: null, release: null, firstRelease: null, text: null, sort: "lastSeen", period: null, cursor: null, limit: 100 } as const;
+    await api.sentryIssues("/p/lettings", query);
+    await api.sentryEvent("/p/lettings", "42", null);
+    await api.setIssueStatus("/p/lettings", ["42"], "resolved");
+    await api.changeEnvironment("/p/lettings", "production", { imageRepository: "", makeDefault: false });
+    await api.linkSentryProject("/p/lettings", "acme/web", "acme", "lettings");
+    expect(seen).toEqual([
+      { cmd: "sentry_issues", args: { path: "/p/lettings", query } },
+      { cmd: "sentry_event", args: { path: "/p/lettings", issueId: "42", eventId: null } },
+      { cmd: "set_issue_status", args: { path: "/p/lettings", issueIds: ["42"], status: "resolved" } },
+      { cmd: "change_environment", args: { path: "/p/lettings", name: "production", change: { imageRepository: "", makeDefault: false } } },
+      { cmd: "link_sentry_project", args: { path: "/p/lettings", account: "acme/web", organization: "acme", project: "lettings" } },
+    ]);
+  });
+
   it("hands a release's events, sent in batches, to onEvent one at a time and in order", async () => {
     const line = (text: string): ReleaseEvent => ({ kind: "log", step: "tests", line: text, atMs: 0 });
     mockIPC((cmd, args) => {
@@ -63,7 +84,7 @@ describe("the IPC module", () => {
       return { cmd };
     });
     const seen: string[] = [];
-    await api.startRelease("/x", { target: null, confirmDirty: false, noCache: false }, (event) => {
+    await api.startRelease("/x", { environment: "production", confirmDirty: false, noCache: false }, (event) => {
       if (event.kind === "log") seen.push(event.line);
     });
     expect(seen).toEqual(["one", "two", "three"]);

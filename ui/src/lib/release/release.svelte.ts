@@ -16,9 +16,28 @@ import {
   type SlipwayError,
   type Step,
   type StepState,
-  type Target,
   type TestReport,
 } from "../ipc";
+
+/** Where each project's choices (its environment, "Run everything") are kept across restarts. */
+export const CHOICES_KEY = "slipway.release.choices";
+
+/** What the person chose on one project's Release page. */
+export interface ReleaseChoice {
+  /** The environment chosen; `null` follows the project's default. */
+  environment: string | null;
+  runEverything: boolean;
+}
+
+type Storage = Pick<globalThis.Storage, "getItem" | "setItem">;
+
+function browserStorage(): Storage | null {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
 
 // The steps in order, generated from the Rust `Step::ALL`.
 export { STEPS };
@@ -64,7 +83,8 @@ export class ReleaseStore {
   /** The open project's plan: what pressing Release would do. */
   plan = $state<Plan | null>(null);
   planning = $state(false);
-  target = $state<Target | null>(null);
+  /** The environment chosen for the open project; `null` is its default. */
+  environment = $state<string | null>(null);
   confirmDirty = $state(false);
   /** "Run everything": no gate is taken from an earlier pass on the same tree. */
   runEverything = $state(false);
@@ -104,8 +124,69 @@ export class ReleaseStore {
   private flushScheduled = false;
   private planFor: string | null = null;
   private lastFor: string | null = null;
+  /** The project whose choices `environment` and `runEverything` are. */
+  private choiceFor: string | null = null;
+  /** Every project's choices, by its path: one project's never carry to another. */
+  private choices: Record<string, ReleaseChoice>;
 
-  constructor(private readonly api: ReleaseApi = defaultApi) {}
+  constructor(
+    private readonly api: ReleaseApi = defaultApi,
+    private readonly storage: Storage | null = browserStorage(),
+  ) {
+    this.choices = this.readChoices();
+  }
+
+  private readChoices(): Record<string, ReleaseChoice> {
+    const choices: Record<string, ReleaseChoice> = {};
+    try {
+      const raw = this.storage?.getItem(CHOICES_KEY);
+      const saved: unknown = raw ? JSON.parse(raw) : null;
+      if (typeof saved !== "object" || saved === null) return choices;
+      for (const [path, value] of Object.entries(saved as Record<string, unknown>)) {
+        if (typeof value !== "object" || value === null) continue;
+        const choice = value as Partial<Record<keyof ReleaseChoice, unknown>>;
+        choices[path] = {
+          environment: typeof choice.environment === "string" ? choice.environment : null,
+          runEverything: choice.runEverything === true,
+        };
+      }
+    } catch {
+      // Unreadable: every project starts from its default.
+    }
+    return choices;
+  }
+
+  /** The choices kept for the project at `path`. */
+  choiceOf(path: string): ReleaseChoice {
+    return this.choices[path] ?? { environment: null, runEverything: false };
+  }
+
+  /** Takes up the project's own choices when it is not the one they are for. */
+  private useChoicesOf(path: string | null): void {
+    if (this.choiceFor === path) return;
+    this.choiceFor = path;
+    const choice = path === null ? null : this.choiceOf(path);
+    this.environment = choice?.environment ?? null;
+    this.runEverything = choice?.runEverything ?? false;
+  }
+
+  private remember(path: string): void {
+    this.choiceFor = path;
+    this.choices[path] = { environment: this.environment, runEverything: this.runEverything };
+    try {
+      this.storage?.setItem(CHOICES_KEY, JSON.stringify(this.choices));
+    } catch {
+      // Storage full or refused: the choice holds until the window closes.
+    }
+  }
+
+  /** Releases the project at `path` to `environment` (`null`: its default) from now on. */
+  async chooseEnvironment(path: string, environment: string | null): Promise<void> {
+    this.useChoicesOf(path);
+    this.environment = environment;
+    this.remember(path);
+    await this.loadPlan(path);
+  }
 
   /**
    * The open project changed. Nothing of another project stays on the Release page: its plan,
@@ -115,11 +196,10 @@ export class ReleaseStore {
     if (this.planFor !== path) {
       this.planFor = path;
       this.plan = null;
-      this.target = null;
       this.confirmDirty = false;
-      this.runEverything = false;
       this.error = null;
     }
+    this.useChoicesOf(path);
     if (this.lastFor !== path) {
       this.lastFor = path;
       this.last = undefined;
@@ -136,14 +216,14 @@ export class ReleaseStore {
     // Another project's plan never stays on screen while this one's is made.
     if (this.plan && this.plan.projectPath !== path) this.plan = null;
     this.planFor = path;
+    this.useChoicesOf(path);
     this.planning = true;
     this.error = null;
     try {
-      const plan = await this.api.planRelease(path, this.target, this.runEverything);
+      const plan = await this.api.planRelease(path, this.environment, this.runEverything);
       // The person may have opened another project meanwhile.
       if (this.planFor !== path) return;
       this.plan = plan;
-      if (!this.target) this.target = plan.target;
     } catch (raw) {
       if (this.planFor === path) this.error = toSlipwayError(raw);
     } finally {
@@ -178,7 +258,9 @@ export class ReleaseStore {
 
   /** Runs every gate (or goes back to reusing passes), and shows the plan that follows. */
   async setRunEverything(path: string, everything: boolean): Promise<void> {
+    this.useChoicesOf(path);
     this.runEverything = everything;
+    this.remember(path);
     await this.loadPlan(path);
   }
 
@@ -223,7 +305,8 @@ export class ReleaseStore {
       this.summary = await this.api.startRelease(
         path,
         {
-          target: this.target,
+          // The environment of the plan shown: the one the person confirms by pressing Release.
+          environment: plan.environment,
           confirmDirty: this.confirmDirty,
           confirmedPlan: plan.fingerprint,
           noCache: this.runEverything,

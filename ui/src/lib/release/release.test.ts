@@ -6,8 +6,19 @@ import type { AppError, LocalApp, Plan, ReleaseEvent, ReleaseRecord, ReleaseSumm
 import { SystemStore } from "../system/system.svelte";
 import { WatchStore } from "../watch/watch.svelte";
 import { navigationContext } from "../shell/navigation";
-import { fakeNavigation, openedInBrowser } from "../testing/fakes";
-import { appError, dockerDown, plan as basePlan, plannedStep, releaseRecord, releaseSummary } from "../testing/fixtures";
+import { fakeLinks, fakeNavigation, openedInBrowser } from "../testing/fakes";
+import {
+  appError,
+  dockerDown,
+  plan as basePlan,
+  plannedStep,
+  projectDetails,
+  releaseRecord,
+  releaseSummary,
+  renderEnvironment,
+  renderService,
+} from "../testing/fixtures";
+import { CHOICES_KEY } from "./release.svelte";
 import ReleasePanel from "./ReleasePanel.svelte";
 import { ReleaseStore } from "./release.svelte";
 import { stepStatus } from "./stepStatus";
@@ -84,6 +95,7 @@ function order(): string[] {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  localStorage.clear();
 });
 
 describe("the release page's steps", () => {
@@ -107,9 +119,9 @@ describe("the release page's steps", () => {
     expect(screen.getByText(/will be skipped: No local registry is set/)).toBeInTheDocument();
     for (const step of ["tests", "lint", "build", "deploy"]) expect(stateOf(step)).toBe("not started yet");
 
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     // The top of the page is the run now: the plan folds away and Cancel takes the button's place.
-    expect(screen.queryByRole("button", { name: "Release" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Release to this computer" })).not.toBeInTheDocument();
     expect(screen.getByText("What this release runs")).toBeInTheDocument();
     emit({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
     emit({ kind: "log", step: "tests", line: "collected 5 items", atMs: 1 });
@@ -130,7 +142,7 @@ describe("the release page's steps", () => {
     expect(stateOf("verify")).toBe("not run");
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
-      { target: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false },
+      { environment: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false },
       expect.any(Function),
     );
   });
@@ -158,7 +170,7 @@ describe("the release page's steps", () => {
     const release = new ReleaseStore(fakeApi(plan(), events, lintFailed));
     await release.loadPlan("/p/lettings");
     renderPanel(release);
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     await screen.findByRole("heading", { name: /Release failed at Lint/ });
 
     expect(order()).toEqual(["lint", "tests", "build", "push", "deploy", "verify"]);
@@ -205,7 +217,7 @@ describe("the release page's steps", () => {
     const release = new ReleaseStore(fakeApi(plan(), events, { ...lintFailed, message: "Tests failed." }));
     await release.loadPlan("/p/lettings");
     renderPanel(release);
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     const results = await screen.findByRole("region", { name: "Test results" });
     expect(results).toHaveTextContent("AssertionError: assert 3 == 4");
     expect(within(results).getByTestId("test-counts")).toHaveTextContent("3 passed · 1 failed");
@@ -221,7 +233,7 @@ describe("the release page's steps", () => {
     const dirty = new ReleaseStore(fakeApi(plan({ dirtyFiles: ["notes.txt"] }), [], live));
     await dirty.loadPlan("/p");
     renderPanel(dirty, "/p");
-    const button = screen.getByRole("button", { name: "Release" }) as HTMLButtonElement;
+    const button = screen.getByRole("button", { name: "Release to this computer" }) as HTMLButtonElement;
     expect(button.disabled).toBe(true);
     await fireEvent.click(screen.getByRole("checkbox"));
     expect(button.disabled).toBe(false);
@@ -237,9 +249,9 @@ describe("the release page's steps", () => {
     const release = new ReleaseStore(api);
     await release.loadPlan("/p/lettings");
     renderPanel(release);
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Docker is not running.");
-    expect(screen.getByRole("button", { name: "Release" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeInTheDocument();
     expect(screen.queryByRole("region", { name: "Release summary" })).not.toBeInTheDocument();
     expect(stateOf("tests")).toBe("not started yet");
   });
@@ -321,7 +333,7 @@ describe("the release page's steps", () => {
     expect(screen.getByText("docker exec app pytest")).toBeInTheDocument();
     expect(screen.getByText(/Not run from your CI \(1\)/)).toBeInTheDocument();
 
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     await waitFor(() => expect(document.querySelector('[data-gate="coverage"]')?.textContent).toContain("coverage 78 % is below the 80 %"));
     expect(order()[0]).toBe("checks");
     // The hint's file name is shown as code, not between backticks.
@@ -353,7 +365,7 @@ describe("the result banner", () => {
     const release = new ReleaseStore(fakeApi(plan(), [{ kind: "step", step: "tests", state: "passed", elapsedMs: 10, summary: null }], live));
     await release.loadPlan("/p/lettings");
     renderPanel(release);
-    await user.click(screen.getByRole("button", { name: "Release" }));
+    await user.click(screen.getByRole("button", { name: "Release to this computer" }));
 
     const banner = await screen.findByRole("region", { name: "Release summary" });
     expect(within(banner).getByRole("heading", { name: /lettings is live/ })).toBeInTheDocument();
@@ -376,7 +388,7 @@ describe("the result banner", () => {
 
     // Back to the plan and its button for the next one.
     await user.click(within(banner).getByRole("button", { name: "Release again…" }));
-    expect(screen.getByRole("button", { name: "Release" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeInTheDocument();
     expect(screen.queryByRole("region", { name: "Release summary" })).not.toBeInTheDocument();
   });
 });
@@ -423,7 +435,7 @@ describe("switching project", () => {
     renderPanel(release, "/p/shop", navigation);
     // This project's plan, not the running one's run; its button waits for the other release.
     expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
     expect(screen.getByText(/lettings is being released/)).toBeInTheDocument();
     const last = screen.getByRole("region", { name: "Last release" });
     expect(last).toHaveTextContent("Last release: Failed");
@@ -463,9 +475,9 @@ describe("why the Release button waits", () => {
     const blocked = new ReleaseStore(fakeApi(plan({ blockers: [appError({ kind: "validation", message: "\"x y\" is not a valid image name.", hint: "Correct it." })] }), [], live));
     await blocked.loadPlan("/p/lettings");
     const { unmount } = renderPanel(blocked);
-    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
     expect(screen.getByTestId("release-why")).toHaveTextContent("Fix the problem listed above first.");
-    expect(screen.getByRole("button", { name: "Release" })).toHaveAccessibleDescription("Fix the problem listed above first.");
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toHaveAccessibleDescription("Fix the problem listed above first.");
     unmount();
 
     const dirty = new ReleaseStore(fakeApi(plan({ dirtyFiles: ["notes.txt"] }), [], live));
@@ -473,7 +485,7 @@ describe("why the Release button waits", () => {
     renderPanel(dirty);
     expect(screen.getByTestId("release-why")).toHaveTextContent("Tick the box above to release with uncommitted changes");
     await fireEvent.click(screen.getByRole("checkbox"));
-    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled();
     expect(screen.queryByTestId("release-why")).not.toBeInTheDocument();
   });
 
@@ -486,10 +498,10 @@ describe("why the Release button waits", () => {
     renderPanel(release);
     const again = release.loadPlan("/p/lettings");
     await waitFor(() => expect(screen.getByTestId("release-why")).toHaveTextContent("Checking the plan again…"));
-    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
     answer(plan());
     await again;
-    await waitFor(() => expect(screen.getByRole("button", { name: "Release" })).toBeEnabled());
+    await waitFor(() => expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled());
   });
 
   it("holds the button while Docker is known to be down, with Start Docker beside it, but not while unknown", async () => {
@@ -499,7 +511,7 @@ describe("why the Release button waits", () => {
     const { system } = systemSaying({ docker: dockerDown, dockerVersion: null, keyring: null });
     await system.refresh();
     renderWith(release, { system });
-    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
     expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running, and a release builds the app's image with it.");
     // Told once, beside the button, with the button that helps.
     const alerts = screen.getAllByRole("alert");
@@ -516,7 +528,7 @@ describe("why the Release button waits", () => {
     void system.refresh();
     renderWith(release, { system });
     expect(system.dockerReady).toBeNull();
-    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled();
     expect(screen.queryByTestId("release-why")).not.toBeInTheDocument();
   });
 
@@ -532,7 +544,7 @@ describe("why the Release button waits", () => {
     say({ docker: null, dockerVersion: "27.3.1", keyring: null });
     await system.refresh();
     await waitFor(() => expect(api.planRelease).toHaveBeenCalledTimes(2));
-    await waitFor(() => expect(screen.getByRole("button", { name: "Release" })).toBeEnabled());
+    await waitFor(() => expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled());
     expect(screen.queryByRole("alert")).not.toBeInTheDocument();
   });
 
@@ -542,13 +554,13 @@ describe("why the Release button waits", () => {
     const local = new ReleaseStore(fakeApi(plan(), [], live));
     await local.loadPlan("/p/lettings");
     const { unmount } = renderWith(local, { system });
-    expect(screen.getByRole("button", { name: "Release" })).toBeEnabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled();
     unmount();
 
     const render_ = new ReleaseStore(fakeApi(plan({ target: "render", blockers: [keyringLocked] }), [], live));
     await render_.loadPlan("/p/lettings");
     renderWith(render_, { system });
-    expect(screen.getByRole("button", { name: "Release" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
     expect(screen.getByTestId("release-why")).toHaveTextContent("The keyring isn't available, and releasing to Render needs the tokens kept in it.");
     expect(screen.getAllByRole("alert")).toHaveLength(1);
     expect(screen.getByRole("alert")).toHaveTextContent("Your keyring is locked.");
@@ -588,7 +600,7 @@ describe("below the result", () => {
     expect(card).toHaveTextContent("Running on this machine");
     expect(calls).toHaveLength(1);
 
-    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     const banner = await screen.findByRole("region", { name: "Release summary" });
     await waitFor(() => expect(calls.length).toBeGreaterThan(1));
     // Under the banner, above the steps.
@@ -656,10 +668,10 @@ describe("gates that passed on this exact tree", () => {
 
     await userEvent.click(screen.getByRole("button", { name: "Run everything" }));
     await waitFor(() => expect(stateOf("tests")).toBe("not started yet"));
-    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "local", true);
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", null, true);
     expect(screen.getByTestId("cache-note").textContent).toMatch(/Every check runs/);
 
-    await userEvent.click(screen.getByRole("button", { name: "Release" }));
+    await userEvent.click(screen.getByRole("button", { name: "Release to this computer" }));
     await waitFor(() => expect(api.startRelease).toHaveBeenCalled());
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
@@ -675,10 +687,171 @@ describe("gates that passed on this exact tree", () => {
     await release.setRunEverything("/p/lettings", true);
     expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", null, true);
     await release.setRunEverything("/p/lettings", false);
-    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "local", false);
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", null, false);
     expect(release.cachedSteps).toEqual(["tests"]);
     release.runEverything = true;
     release.forProject("/p/other");
     expect(release.runEverything).toBe(false);
+  });
+});
+
+describe("the environment a release goes to", () => {
+  /** A backend that plans each project's release to the environment asked (its default: production). */
+  function environmentsApi() {
+    const api = fakeApi(plan(), [], live);
+    api.planRelease.mockImplementation(async (path: string, environment?: string | null) => {
+      const name = environment ?? "production";
+      return name === "local"
+        ? plan({ projectPath: path })
+        : plan({
+            projectPath: path,
+            target: "render",
+            environment: name,
+            destination: `${path.split("/").pop()}-${name} (${name}) on Render`,
+          });
+    });
+    return api;
+  }
+
+  async function lettingsLinks() {
+    const details = projectDetails("/p/lettings");
+    details.settings.environments = {
+      list: [renderEnvironment("staging", "lettings-staging"), renderEnvironment("production", "lettings-web")],
+      default: "production",
+    };
+    return fakeLinks(details);
+  }
+
+  it("says where it deploys, and the button names the environment", async () => {
+    const user = userEvent.setup();
+    const api = environmentsApi();
+    const { links } = await lettingsLinks();
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    render(ReleasePanel, { props: { release, path: "/p/lettings", links }, context: navigationContext(fakeNavigation().navigation) });
+    expect(screen.getByTestId("plan-destination")).toHaveTextContent("Deploys to lettings-production (production) on Render");
+    expect(screen.getByRole("button", { name: "Release to production" })).toBeInTheDocument();
+    const chooser = screen.getByLabelText("Environment");
+    expect(within(chooser).getAllByRole("option").map((option) => option.textContent)).toEqual([
+      "This computer",
+      "staging · lettings-staging",
+      "production · lettings-web",
+    ]);
+
+    await user.selectOptions(chooser, "local");
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "local", false);
+    expect(await screen.findByRole("button", { name: "Release to this computer" })).toBeInTheDocument();
+    expect(screen.getByTestId("plan-destination")).toHaveTextContent("Deploys to this computer");
+    await user.click(screen.getByRole("button", { name: "Release to this computer" }));
+    expect(api.startRelease).toHaveBeenCalledWith(
+      "/p/lettings",
+      expect.objectContaining({ environment: "local" }),
+      expect.any(Function),
+    );
+  });
+
+  it("remembers each project's own environment and Run everything, never carrying one to another", async () => {
+    const api = environmentsApi();
+    const release = new ReleaseStore(api);
+    release.forProject("/p/lettings");
+    await release.chooseEnvironment("/p/lettings", "staging");
+    await release.setRunEverything("/p/lettings", true);
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "staging", true);
+
+    // Another project starts from its own default, with its gates reused.
+    release.forProject("/p/shop");
+    await release.loadPlan("/p/shop");
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/shop", null, false);
+    expect(release.plan?.environment).toBe("production");
+    await release.chooseEnvironment("/p/shop", "local");
+
+    // Back on lettings: its own choices again.
+    release.forProject("/p/lettings");
+    await release.loadPlan("/p/lettings");
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/lettings", "staging", true);
+
+    // And after a restart, from the window's storage.
+    const restarted = new ReleaseStore(api);
+    restarted.forProject("/p/shop");
+    await restarted.loadPlan("/p/shop");
+    expect(api.planRelease).toHaveBeenLastCalledWith("/p/shop", "local", false);
+    expect(JSON.parse(localStorage.getItem(CHOICES_KEY) ?? "{}")).toEqual({
+      "/p/lettings": { environment: "staging", runEverything: true },
+      "/p/shop": { environment: "local", runEverything: false },
+    });
+  });
+
+  it("fixes an image the Render service would refuse in one click, then plans again", async () => {
+    const user = userEvent.setup();
+    const api = environmentsApi();
+    const blocker = appError({
+      kind: "precondition",
+      message: "Render's lettings-web runs docker.io/acme/lettings-web, but production pushes ghcr.io/acme/lettings.",
+      hint: "Push to the service's own image.",
+      action: "useServiceImage",
+    });
+    api.planRelease.mockImplementationOnce(async (path: string) =>
+      plan({ projectPath: path, target: "render", environment: "production", destination: "lettings-web (production) on Render", blockers: [blocker] }),
+    );
+    const { links, api: linksApi } = await lettingsLinks();
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    render(ReleasePanel, { props: { release, path: "/p/lettings", links }, context: navigationContext(fakeNavigation().navigation) });
+    expect(screen.getByRole("button", { name: "Release to production" })).toBeDisabled();
+    await user.click(screen.getByRole("button", { name: "Use lettings-web's image (docker.io/acme/lettings-web)" }));
+    expect(linksApi.changeEnvironment).toHaveBeenCalledWith("/p/lettings", "production", { imageRepository: "", makeDefault: false });
+    await waitFor(() => expect(api.planRelease).toHaveBeenCalledTimes(2));
+    expect(await screen.findByRole("button", { name: "Release to production" })).toBeEnabled();
+  });
+
+  it("offers the service picker where the environment has no Render service", async () => {
+    const user = userEvent.setup();
+    const api = environmentsApi();
+    const blocker = appError({
+      kind: "precondition",
+      message: "production has no Render service to deploy to.",
+      hint: "Pick the service it deploys to.",
+      action: "pickRenderService",
+    });
+    api.planRelease.mockImplementationOnce(async (path: string) =>
+      plan({ projectPath: path, target: "render", environment: "production", destination: "production on Render (no service picked)", blockers: [blocker] }),
+    );
+    const details = projectDetails("/p/lettings");
+    details.settings.environments = { list: [{ name: "production", target: "render" }] };
+    const { links, api: linksApi } = await fakeLinks(details, { renderServices: async () => [renderService("lettings-web")] });
+    const { navigation, went, sections } = fakeNavigation();
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    render(ReleasePanel, { props: { release, path: "/p/lettings", links }, context: navigationContext(navigation) });
+    const picker = screen.getByTestId("plan-pick-service");
+    await user.selectOptions(await within(picker).findByLabelText("Render service of production"), "srv-lettings-web");
+    expect(within(picker).getByTestId("service-picked")).toHaveTextContent("Deploys go to lettings-web");
+    await user.click(within(picker).getByRole("button", { name: "Deploy production to this service" }));
+    expect(linksApi.changeEnvironment).toHaveBeenCalledWith("/p/lettings", "production", { renderService: "srv-lettings-web", makeDefault: false });
+    await waitFor(() => expect(api.planRelease).toHaveBeenCalledTimes(2));
+    // The notice's own button leads to the environment in the project's settings.
+    api.planRelease.mockImplementationOnce(async (path: string) => plan({ projectPath: path, target: "render", environment: "production", blockers: [blocker] }));
+    await release.loadPlan("/p/lettings");
+    await user.click(await screen.findByRole("button", { name: "Pick its Render service" }));
+    expect(went).toEqual(["project"]);
+    expect(sections).toEqual(["environments"]);
+  });
+
+  it("sends a missing Sentry link to the project's settings", async () => {
+    const user = userEvent.setup();
+    const api = environmentsApi();
+    api.planRelease.mockImplementation(async (path: string) =>
+      plan({
+        projectPath: path,
+        blockers: [appError({ kind: "precondition", message: "lettings is not linked to a Sentry project.", hint: "Link it.", action: "linkSentry" })],
+      }),
+    );
+    const { navigation, went, sections } = fakeNavigation();
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    render(ReleasePanel, { props: { release, path: "/p/lettings" }, context: navigationContext(navigation) });
+    await user.click(screen.getByRole("button", { name: "Link a Sentry project" }));
+    expect(went).toEqual(["project"]);
+    expect(sections).toEqual(["errors"]);
   });
 });

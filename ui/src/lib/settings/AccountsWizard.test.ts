@@ -26,7 +26,6 @@ function fakeBackend() {
       sent.push(key);
       return { account: keep(account("render", "default", { username: "Ann's team" })), services: [{ id: "srv-1", name: "web", type: "web_service", image: "registry.example.test/ann/web:latest", url: null }] };
     },
-    chooseRenderService: async (id, image) => keep(account("render", "default", { project: id, organization: image })),
     connectRenderHook: async (url) => keep(account("render", "deploy-hook", { project: url.length > 0 ? "srv-1" : null })),
     connectSentry: async (_base, token, organization, project) => {
       sent.push(token);
@@ -112,7 +111,7 @@ describe("the accounts wizard", () => {
     expect(await within(sentry).findByTestId("connected-sentry")).toHaveTextContent("acme/worker");
   });
 
-  it("lists Render services to pick from, and checks every account at once", async () => {
+  it("lists the services the Render key sees, leaving the pick to each project, and checks every account at once", async () => {
     const user = userEvent.setup();
     const { store } = fakeBackend();
     render(AccountsWizard, { store });
@@ -122,7 +121,11 @@ describe("the accounts wizard", () => {
     await user.click(within(renderStep).getByRole("button", { name: "Check and save" }));
     const services = await within(renderStep).findByRole("list", { name: "Render services" });
     expect(services).toHaveTextContent("registry.example.test/ann/web:latest");
-    await user.click(within(services).getByRole("button", { name: "web" }));
+    // No service is picked for every project here: each project picks its own.
+    expect(within(services).queryByRole("button")).toBeNull();
+    expect(within(renderStep).getByTestId("render-services-note")).toHaveTextContent(
+      "Pick which service each project deploys to in its Project settings → Where it runs",
+    );
     await user.click(screen.getByRole("button", { name: "Check all" }));
     const checks = await screen.findByRole("list", { name: "Account checks" });
     expect(checks).toHaveTextContent("✗ render default: Render refused the credentials.");

@@ -1,7 +1,7 @@
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
-import { SlipwayError, type DoctorReport } from "../ipc";
+import { describe, expect, it, vi } from "vitest";
+import { SlipwayError, type ComputerSettings, type DoctorReport } from "../ipc";
 import SettingsPage from "./SettingsPage.svelte";
 import { AccountsStore } from "./accounts.svelte";
 
@@ -10,7 +10,6 @@ const noAccounts = () =>
     listAccounts: async () => [],
     connectRegistry: async () => { throw new Error("unused"); },
     connectRender: async () => { throw new Error("unused"); },
-    chooseRenderService: async () => { throw new Error("unused"); },
     connectRenderHook: async () => { throw new Error("unused"); },
     connectSentry: async () => { throw new Error("unused"); },
     connectCircleci: async () => { throw new Error("unused"); },
@@ -39,10 +38,24 @@ const report: DoctorReport = {
 
 const info = async () => ({ version: "0.1.0", dataDir: "/data", logDir: "/data/logs" });
 
+function computer(settings: Partial<ComputerSettings> = {}) {
+  let kept: ComputerSettings = {
+    localRegistry: null,
+    localRegistryInForce: null,
+    finishAllGates: false,
+    watchMinutes: 15,
+    ...settings,
+  };
+  return {
+    computerSettings: vi.fn(async () => kept),
+    saveComputerSettings: vi.fn(async (next: ComputerSettings) => (kept = { ...next })),
+  };
+}
+
 describe("the settings page", () => {
   it("runs the system check and shows a hint only where something is missing", async () => {
     const user = userEvent.setup();
-    render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report }, accounts: noAccounts() });
+    render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report }, accounts: noAccounts(), computer: computer() });
     expect(await screen.findByText("/data/logs")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Run the system check" }));
     const results = await screen.findByRole("list", { name: "System check results" });
@@ -58,10 +71,44 @@ describe("the settings page", () => {
     const failing = async (): Promise<DoctorReport> => {
       throw new SlipwayError({ kind: "io", message: "Could not write the log.", hint: "Free some disk space." });
     };
-    render(SettingsPage, { api: { appInfo: info, runDoctor: failing }, accounts: noAccounts() });
+    render(SettingsPage, { api: { appInfo: info, runDoctor: failing }, accounts: noAccounts(), computer: computer() });
     await user.click(screen.getByRole("button", { name: "Run the system check" }));
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("Could not write the log.");
     expect(alert).toHaveTextContent("Free some disk space.");
+  });
+
+  it("saves this computer's settings: the local registry, every check finishing, the watch's minutes", async () => {
+    const user = userEvent.setup();
+    const api = computer();
+    render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report }, accounts: noAccounts(), computer: api });
+    const form = await screen.findByRole("form", { name: "This computer" });
+    const save = screen.getByRole("button", { name: "Save" });
+    expect(save).toBeDisabled();
+    await user.type(screen.getByLabelText("Local registry"), " 127.0.0.1:5000 ");
+    await user.click(screen.getByLabelText("Let every check finish after one fails"));
+    await user.clear(screen.getByLabelText("Watch Sentry after a release (minutes)"));
+    await user.type(screen.getByLabelText("Watch Sentry after a release (minutes)"), "30");
+    await user.click(save);
+    expect(api.saveComputerSettings).toHaveBeenCalledWith({
+      localRegistry: "127.0.0.1:5000",
+      localRegistryInForce: null,
+      finishAllGates: true,
+      watchMinutes: 30,
+    });
+    expect(await screen.findByText("Saved. The next plan and release use it.")).toBeInTheDocument();
+    expect(form).not.toHaveTextContent("settings.json");
+  });
+
+  it("says when a registry given as Slipway started is the one in use", async () => {
+    render(SettingsPage, {
+      api: { appInfo: info, runDoctor: async () => report },
+      accounts: noAccounts(),
+      computer: computer({ localRegistry: "127.0.0.1:5000", localRegistryInForce: "10.0.0.2:5000" }),
+    });
+    expect(await screen.findByTestId("registry-in-force")).toHaveTextContent(
+      "A registry given when Slipway was started is in use: 10.0.0.2:5000",
+    );
+    expect(document.body.textContent).not.toMatch(/SLIPWAY_|settings\.json/);
   });
 });

@@ -16,7 +16,6 @@ type AccountsApi = Pick<
   | "listAccounts"
   | "connectRegistry"
   | "connectRender"
-  | "chooseRenderService"
   | "connectRenderHook"
   | "connectSentry"
   | "sentryProjects"
@@ -31,6 +30,7 @@ export class AccountsStore {
   accounts = $state<Account[]>([]);
   busy = $state<Step | "checkAll" | null>(null);
   errors = $state<Partial<Record<Step, SlipwayError>>>({});
+  /** The services the Render key just connected sees (each project picks its own). */
   renderServices = $state<RenderService[]>([]);
   sentryProjects = $state<SentryProject[]>([]);
   checks = $state<AccountCheck[] | null>(null);
@@ -79,10 +79,6 @@ export class AccountsStore {
       const connection = await this.api.connectRender(apiKey);
       this.renderServices = connection.services;
     });
-  }
-
-  chooseRenderService(service: RenderService) {
-    return this.step("render", () => this.api.chooseRenderService(service.id, service.image));
   }
 
   connectRenderHook(url: string) {

@@ -7,7 +7,9 @@ import type { PageId } from "./pages";
 export interface Navigation {
   /** The page shown now, so a button never leads where the person already is. */
   readonly current: PageId;
-  navigate(page: PageId): void;
+  /** Goes to `page`, brought to its `section` when one is named (`environments`, `errors`
+   * on Project settings; `accounts`, `computer` on Settings). */
+  navigate(page: PageId, section?: string): void;
   /** The folder picker, to open another project. */
   pickProject(): void;
 }

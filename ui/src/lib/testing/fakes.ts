@@ -2,6 +2,9 @@
 // latch that holds a fake backend's answers.
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { vi } from "vitest";
+import { ChecksStore } from "../checks/checks.svelte";
+import type { ProjectDetails, ProjectSettings } from "../ipc";
+import { LinksStore, type LinksApi } from "../project/links.svelte";
 import { ProjectStore } from "../project/project.svelte";
 import type { Navigation } from "../shell/navigation";
 import type { PageId } from "../shell/pages";
@@ -9,9 +12,67 @@ import type { PageId } from "../shell/pages";
 /** A navigation that records where it was sent, and whether the folder picker was asked for. */
 export function fakeNavigation(current: PageId = "release") {
   const went: PageId[] = [];
+  /** The section each navigation named (`null`: none), in order. */
+  const sections: Array<string | null> = [];
   const picked = vi.fn();
-  const navigation: Navigation = { current, navigate: (page) => went.push(page), pickProject: picked };
-  return { navigation, went, picked };
+  const navigation: Navigation = {
+    current,
+    navigate: (page, section) => {
+      went.push(page);
+      sections.push(section ?? null);
+    },
+    pickProject: picked,
+  };
+  return { navigation, went, sections, picked };
+}
+
+/**
+ * The links of a project whose settings are `details` (already loaded): a backend that saves
+ * each change into them and answers with the saved settings, as the real one does.
+ */
+export async function fakeLinks(details: ProjectDetails, overrides: Partial<Record<keyof LinksApi, unknown>> = {}) {
+  let settings: ProjectSettings = structuredClone(details.settings);
+  const saved = (next: ProjectSettings) => {
+    settings = next;
+    return structuredClone(next);
+  };
+  const api = {
+    renderServices: vi.fn(async () => []),
+    addEnvironment: vi.fn(async (_path: string, name: string, change: Parameters<LinksApi["addEnvironment"]>[2]) =>
+      saved({
+        ...settings,
+        environments: {
+          list: [
+            ...settings.environments.list,
+            { name, target: "render" as const, renderService: { id: change.renderService ?? "", name: change.renderService?.replace(/^srv-/, "") } },
+          ],
+          default: change.makeDefault ? name : settings.environments.default,
+        },
+      }),
+    ),
+    changeEnvironment: vi.fn(async () => saved(settings)),
+    removeEnvironment: vi.fn(async (_path: string, name: string) =>
+      saved({ ...settings, environments: { ...settings.environments, list: settings.environments.list.filter((e) => e.name !== name) } }),
+    ),
+    listAccounts: vi.fn(async () => []),
+    sentryAccountProjects: vi.fn(async () => []),
+    linkSentryProject: vi.fn(async (_path: string, account: string, organization: string, project: string) =>
+      saved({ ...settings, sentryProject: { account, organization, project } }),
+    ),
+    unlinkSentryProject: vi.fn(async () => saved({ ...settings, sentryProject: undefined })),
+    ...overrides,
+  };
+  const checks = new ChecksStore({
+    detectProject: async () => ({ ...details, settings: structuredClone(settings) }),
+    saveProjectSettings: async (_path, next) => saved(next),
+    runChecks: vi.fn(),
+    cancelChecks: vi.fn(),
+    setProjectValue: vi.fn(),
+    unsetProjectValue: vi.fn(),
+  });
+  await checks.load(details.path);
+  const links = new LinksStore(checks, api as unknown as LinksApi);
+  return { links, checks, api };
 }
 
 /** A project store with the project "shop" at /p/shop, open unless `open` is false. */

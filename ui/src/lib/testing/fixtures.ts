@@ -3,6 +3,8 @@
 import type {
   Account,
   AppError,
+  Environment,
+  RenderService,
   Plan,
   PlannedStep,
   ProjectDetails,
@@ -38,6 +40,8 @@ export function releaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRe
     sourceId: null,
     machine: null,
     imageId: null,
+    environment: "local",
+    service: null,
     steps: [],
     ...overrides,
   };
@@ -74,6 +78,8 @@ export function plan(overrides: Partial<Plan> = {}): Plan {
     projectPath: "/p/lettings",
     projectName: "lettings",
     target: "local",
+    environment: "local",
+    destination: "this computer",
     steps: [plannedStep("tests", "pytest"), plannedStep("lint", "flake8"), plannedStep("build", "Dockerfile")],
     image: "lettings:abc1234",
     registry: null,
@@ -145,6 +151,7 @@ export function projectDetails(path: string): ProjectDetails {
       lintEnabled: true,
       gates: [],
       secretEnv: [],
+      environments: { list: [] },
     },
     detection: {
       appRoot: "",
@@ -178,5 +185,27 @@ export function projectDetails(path: string): ProjectDetails {
       ciSkipped: [],
       lintExcludes: [],
     },
+  };
+}
+
+/** A Render environment of a project, deploying to the service `service` ("lettings-web"). */
+export function renderEnvironment(name: string, service: string, overrides: Partial<Environment> = {}): Environment {
+  return {
+    name,
+    target: "render",
+    renderService: { id: `srv-${service}`, name: service, image: `docker.io/acme/${service}:latest` },
+    ...overrides,
+  };
+}
+
+/** A service the connected Render key sees. */
+export function renderService(name: string, overrides: Partial<RenderService> = {}): RenderService {
+  return {
+    id: `srv-${name}`,
+    name,
+    type: "web_service",
+    image: `docker.io/acme/${name}:latest`,
+    url: `https://${name}.onrender.com`,
+    ...overrides,
   };
 }

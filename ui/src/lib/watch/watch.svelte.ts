@@ -9,7 +9,6 @@ import {
   type SentryIssue,
   type SlipwayError,
   type Step,
-  type Target,
   type WatchEvent,
   type WatchSummary,
 } from "../ipc";
@@ -38,7 +37,8 @@ export interface RollbackView {
 export class WatchStore {
   /** The project watched (or last watched); `null` before any watch. */
   project = $state<RunProject | null>(null);
-  target = $state<Target | null>(null);
+  /** The environment the watched release went to (`local`, `production`): a rollback goes there. */
+  target = $state<string | null>(null);
   releaseId = $state<string | null>(null);
   /** The release's name in Sentry. */
   version = $state<string | null>(null);
@@ -70,7 +70,7 @@ export class WatchStore {
    * A release went live: watches it when a Sentry account is connected, else does nothing.
    * One watch at a time: a newer release replaces the watch of an older one.
    */
-  async afterRelease(project: RunProject, target: Target, releaseId: string): Promise<void> {
+  async afterRelease(project: RunProject, target: string, releaseId: string): Promise<void> {
     if (this.askedFor === releaseId) return;
     this.askedFor = releaseId;
     try {
@@ -84,7 +84,7 @@ export class WatchStore {
     await this.start(project, target, releaseId);
   }
 
-  private async start(project: RunProject, target: Target, releaseId: string): Promise<void> {
+  private async start(project: RunProject, target: string, releaseId: string): Promise<void> {
     if (this.watching && this.project) {
       // The backend runs one watch per project: the old one must end before the new one starts.
       const old = this.running;
