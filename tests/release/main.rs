@@ -8,7 +8,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slipway::history::{Ledger, Outcome, ReleaseRecord, StepState};
@@ -19,34 +19,6 @@ use slipway::settings::Settings;
 use standin::{render_deploy_stand_in, DeployScript};
 use support::{test_registry, TestResult};
 use tokio_util::sync::CancellationToken;
-
-/// One virtualenv with pytest and flake8 for every project of this binary, so each test
-/// does not install its own.
-fn shared_venv() -> Result<PathBuf, String> {
-    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-venv");
-        if !venv.join("bin/flake8").exists() {
-            let run = |program: &Path, args: &[&str]| -> Result<(), String> {
-                let status = std::process::Command::new(program)
-                    .args(args)
-                    .status()
-                    .map_err(|error| error.to_string())?;
-                status
-                    .success()
-                    .then_some(())
-                    .ok_or(format!("{program:?} {args:?} failed"))
-            };
-            run(Path::new("python3"), &["-m", "venv", &venv.display().to_string()])?;
-            run(
-                &venv.join("bin/pip"),
-                &["install", "-q", "-r", &format!("{}/requirements.txt", support::EXAMPLE)],
-            )?;
-        }
-        Ok(venv)
-    })
-    .clone()
-}
 
 struct Fixture {
     _dirs: tempfile::TempDir,
@@ -69,7 +41,7 @@ fn fixture(
     support::save_registry_login(&data, &registry, &registry.password)?;
     let detection = project::detect(&root);
     let mut settings = ProjectSettings::from_detection(&detection);
-    settings.venv = Some(shared_venv()?.display().to_string());
+    settings.venv = Some(support::shared_venv()?.display().to_string());
     settings.health_timeout_secs = Some(20);
     project::save_settings(&data, &root, &settings)?;
     let context = Context {

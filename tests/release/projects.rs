@@ -15,7 +15,7 @@ fn second_project(fixture: &Fixture, name: &str) -> Result<PathBuf, Box<dyn std:
     // Its own file, so its commit (and the Sentry release named after it) differs.
     let root = support::example_project(parent, name, |root| std::fs::write(root.join("NAME"), name))?;
     let mut settings = ProjectSettings::from_detection(&project::detect(&root));
-    settings.venv = Some(shared_venv()?.display().to_string());
+    settings.venv = Some(support::shared_venv()?.display().to_string());
     settings.health_timeout_secs = Some(20);
     project::save_settings(&fixture.data, &root, &settings)?;
     Ok(root)

@@ -212,3 +212,32 @@ impl EngineProxy {
         let _ = std::fs::remove_file(&self.socket);
     }
 }
+
+/// One virtualenv with pytest and flake8 shared by every project of the
+/// tests (`CARGO_TARGET_TMPDIR` is one folder for every test binary), so each test does not
+/// install its own.
+pub fn shared_venv() -> Result<PathBuf, String> {
+    static VENV: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-venv");
+        if !venv.join("bin/flake8").exists() {
+            let run = |program: &Path, args: &[&str]| -> Result<(), String> {
+                let status = std::process::Command::new(program)
+                    .args(args)
+                    .status()
+                    .map_err(|error| error.to_string())?;
+                status
+                    .success()
+                    .then_some(())
+                    .ok_or(format!("{program:?} {args:?} failed"))
+            };
+            run(Path::new("python3"), &["-m", "venv", &venv.display().to_string()])?;
+            run(
+                &venv.join("bin/pip"),
+                &["install", "-q", "-r", &format!("{}/requirements.txt", EXAMPLE)],
+            )?;
+        }
+        Ok(venv)
+    })
+    .clone()
+}

@@ -1806,6 +1806,27 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
             "GET" => denied(),
             other => not_allowed(other),
         },
+        // One page: both rels, `results="false"` on each, as Sentry links a last page.
+        ["organizations", _, "projects"] => match method {
+            "GET" => {
+                let host = request.header("host").unwrap_or("127.0.0.1");
+                let link = |rel: &str| {
+                    format!("<http://{host}/api/0/organizations/acme/projects/?cursor=0:0:{}>; rel=\"{rel}\"; results=\"false\"; cursor=\"0:0:{}\"", u8::from(rel == "previous"), u8::from(rel == "previous"))
+                };
+                let project = |id: &str, slug: &str| {
+                    json!({"id": id, "slug": slug, "name": slug, "platform": "python", "platforms": ["python"],
+                           "dateCreated": "2026-01-05T10:00:00Z", "isBookmarked": false, "isMember": true,
+                           "hasAccess": true, "access": ["project:read", "project:releases", "event:read"],
+                           "features": [], "firstEvent": null, "firstTransactionEvent": false,
+                           "environments": ["production"], "latestRelease": null,
+                           "team": {"id": "1", "name": "Acme", "slug": "acme"},
+                           "teams": [{"id": "1", "name": "Acme", "slug": "acme"}]})
+                };
+                Response::json(200, json!([project("2", "web"), project("3", "shop")]))
+                    .with_header("Link", &format!("{}, {}", link("previous"), link("next")))
+            }
+            other => not_allowed(other),
+        },
         ["projects", _, "web" | "2"] => match method {
             "GET" => Response::json(
                 200,
@@ -2066,7 +2087,7 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
 /// - `POST organizations/acme/releases/` — 201 with the release, 208 (no body) when it exists.
 /// - `POST organizations/acme/releases/{version}/deploys/` — 201 with the deploy, 404 when the
 ///   release does not exist.
-/// - `GET organizations/acme/` and `GET projects/acme/web/`.
+/// - `GET organizations/acme/`, `GET organizations/acme/projects/` (one page) and `GET projects/acme/{web,shop}/`.
 ///
 /// Auth: `Authorization: Bearer sntrys_full` (every scope) or `sntrys_nowrite` (no
 /// `event:write`: writes to issues are 403 `{"detail": …}`); anything else 401. Unknown

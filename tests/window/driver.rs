@@ -1,7 +1,10 @@
-//! tauri-driver as a child process, stopped with SIGTERM so it stops WebKitWebDriver too
-//! (a SIGKILL would leave that child running, holding pipes open).
+//! tauri-driver as a child process in a process group of its own, stopped with SIGTERM so
+//! it stops WebKitWebDriver too (a SIGKILL would leave that child running, holding pipes
+//! open); whatever of the group is left then (the app of a test that failed before ending
+//! its session) is killed with it.
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -48,7 +51,8 @@ impl Driver {
         command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::inherit())
+            .process_group(0);
         for (key, value) in app_env {
             command.env(key, value);
         }
@@ -98,11 +102,13 @@ impl Drop for Driver {
         let deadline = Instant::now() + Duration::from_secs(10);
         while terminated && Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The group's id is the driver's pid: the app and WebKitWebDriver, if still there.
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
     }
 }

@@ -10,6 +10,7 @@ mod support;
 mod standin;
 
 mod driver;
+mod projects;
 mod webdriver;
 
 use std::path::Path;

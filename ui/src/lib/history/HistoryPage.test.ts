@@ -351,7 +351,7 @@ describe("the history page", () => {
     render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const banners = await screen.findAllByTestId("history-live");
     expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
-    expect(banners[0]).toHaveTextContent("On this computer: live is the release of 3f2a1bc (0123456789ab)");
+    expect(banners[0]).toHaveTextContent("On this computer: the release of 3f2a1bc (0123456789ab) has been live since");
     expect(banners[1]).toHaveTextContent("On production:");
     expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
   });
