@@ -53,7 +53,33 @@ fn cleared(value: String) -> Option<String> {
 }
 
 /// The Render service `id` as the connected key sees it.
-async fn render_link(data_dir: &Path, settings: &Settings, id: &str) -> Result<RenderLink, AppError> {
+/// Refuses a Render service another project deploys to: one click must never put one app
+/// over another. The other project is named by its folder when the recent list knows it.
+fn refuse_if_taken(data_dir: &Path, root: &Path, service: &str) -> Result<(), AppError> {
+    let Some((id, environment)) = project::projects_using_service(data_dir, service, root)
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let name = project::RecentProjects::load(data_dir)
+        .items()
+        .iter()
+        .find(|recent| project::project_id(Path::new(&recent.path)) == id)
+        .map(|recent| recent.name.clone())
+        .unwrap_or_else(|| "another project".to_owned());
+    Err(AppError::new(
+        ErrorKind::Precondition,
+        format!(
+            "{service} is where {name} ({environment}) deploys: deploying this project there would replace that app."
+        ),
+        format!("Pick another service, or remove it from {name}'s environments first."),
+    )
+    .with_action(ErrorAction::PickRenderService))
+}
+
+async fn render_link(data_dir: &Path, settings: &Settings, root: &Path, id: &str) -> Result<RenderLink, AppError> {
+    refuse_if_taken(data_dir, root, id.trim())?;
     let services = accounts::render_services(data_dir.to_path_buf(), settings).await?;
     let found = services
         .into_iter()
@@ -134,7 +160,7 @@ pub async fn add_environment(
 ) -> Result<ProjectSettings, AppError> {
     let mut project_settings = project::current_settings(data_dir, root)?;
     let service = match &change.render_service {
-        Some(id) => Some(render_link(data_dir, settings, id).await?),
+        Some(id) => Some(render_link(data_dir, settings, root, id).await?),
         None => None,
     };
     let mut environment = Environment {
@@ -161,7 +187,7 @@ pub async fn change_environment(
 ) -> Result<ProjectSettings, AppError> {
     let mut project_settings = project::current_settings(data_dir, root)?;
     let service = match &change.render_service {
-        Some(id) => Some(render_link(data_dir, settings, id).await?),
+        Some(id) => Some(render_link(data_dir, settings, root, id).await?),
         None => None,
     };
     let changed = project_settings
@@ -424,4 +450,60 @@ pub fn upgrade_question(data_dir: &Path, root: &Path) -> Option<String> {
         }
     }
     (!said.is_empty()).then(|| said.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service another project deploys to is refused before Render is even asked, with
+    /// that project and environment named.
+    #[tokio::test]
+    async fn a_service_another_project_deploys_to_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let data = tempfile::tempdir()?;
+        let folders = tempfile::tempdir()?;
+        let (lettings, bookshelf) = (folders.path().join("lettings"), folders.path().join("bookshelf"));
+        std::fs::create_dir_all(&lettings)?;
+        std::fs::create_dir_all(&bookshelf)?;
+        let mut taken = ProjectSettings::with_commands("pytest", project::LintTool::Flake8, "flake8");
+        taken.environments.add(Environment::render(
+            "production",
+            RenderLink {
+                id: "srv-lettings".to_owned(),
+                name: Some("lettings".to_owned()),
+                image: None,
+            },
+        ))?;
+        project::save_settings(data.path(), &lettings, &taken)?;
+        project::RecentProjects::load(data.path()).touch("lettings", &lettings.display().to_string())?;
+        // Render is never reached: its address answers nothing.
+        let settings = Settings {
+            render_api_url: Some("http://127.0.0.1:9/v1".to_owned()),
+            ..Settings::default()
+        };
+        let change = EnvironmentChange {
+            render_service: Some("srv-lettings".to_owned()),
+            ..EnvironmentChange::default()
+        };
+        let refused = add_environment(data.path(), &settings, &bookshelf, "production", &change)
+            .await
+            .err()
+            .ok_or("refused")?;
+        assert_eq!(
+            refused.message,
+            "srv-lettings is where lettings (production) deploys: deploying this project there would replace that app."
+        );
+        assert_eq!(refused.action, Some(ErrorAction::PickRenderService));
+        assert!(
+            project::load_settings(data.path(), &bookshelf)?.is_none(),
+            "nothing saved"
+        );
+        // The project that has it may change it.
+        let again = change_environment(data.path(), &settings, &lettings, "production", &change)
+            .await
+            .err()
+            .ok_or("Render is not there")?;
+        assert_ne!(again.action, Some(ErrorAction::PickRenderService), "{again:?}");
+        Ok(())
+    }
 }

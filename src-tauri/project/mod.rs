@@ -32,8 +32,8 @@ pub use links::{check_name, Environment, Environments, LinkError, RenderLink, Se
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use settings::{
-    container_name, load_settings, preferred_local_port, project_id, save_settings, settings_or_detected, strip_tag,
-    ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
+    container_name, load_settings, preferred_local_port, project_id, projects_using_service, save_settings,
+    settings_or_detected, strip_tag, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
 pub use values::{current as current_settings, set_value, unset_value};
 

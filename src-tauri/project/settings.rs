@@ -369,6 +369,42 @@ pub fn settings_or_detected(
     })
 }
 
+/// The other projects whose saved environments deploy to the Render service `service`: the
+/// project's id and the environment's name. Unreadable files are passed over (they are
+/// reported where their project is opened).
+pub fn projects_using_service(data_dir: &Path, service: &str, except: &Path) -> Vec<(String, String)> {
+    let own = format!("{}.json", project_id(except));
+    let Ok(entries) = std::fs::read_dir(data_dir.join("projects")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(id) = file_name.strip_suffix(".json") else {
+            continue;
+        };
+        if file_name == own {
+            continue;
+        }
+        let Some(saved) = std::fs::read(entry.path())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<ProjectSettings>(&bytes).ok())
+        else {
+            continue;
+        };
+        found.extend(
+            saved
+                .environments
+                .list
+                .iter()
+                .filter(|environment| environment.service_id() == Some(service))
+                .map(|environment| (id.to_owned(), environment.name.clone())),
+        );
+    }
+    found.sort();
+    found
+}
+
 /// Saves the settings. A saved file that cannot be read is first kept beside, as
 /// `<file>.damaged-<time>`, so nothing unread is overwritten.
 pub fn save_settings(data_dir: &Path, root: &Path, settings: &ProjectSettings) -> Result<(), ProjectError> {
