@@ -66,6 +66,12 @@ pub fn run() -> ExitCode {
                         ),
                         Err(error) => tracing::warn!("could not check for interrupted releases: {}", error.message),
                     }
+                    // A Local deploy a killed Slipway left half-done: the app that ran before runs again.
+                    let mended =
+                        tauri::async_runtime::block_on(crate::pipeline::put_right_containers(&context.data_dir));
+                    if mended > 0 {
+                        tracing::warn!(projects = mended, "half-done Local deploys were put right");
+                    }
                     // Links older versions kept app-wide move into their projects once.
                     if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
                         tracing::warn!(

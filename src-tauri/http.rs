@@ -89,6 +89,10 @@ pub enum ApiError {
     Unreadable { service: &'static str, detail: String },
     #[error("the call to {service} was cancelled while it waited to try again")]
     Cancelled { service: &'static str },
+    /// A request that changes something (a deploy) may have reached the service, but no
+    /// answer says what it did: it is never sent again; the caller looks for what happened.
+    #[error("{service} did not confirm the request: {reason}")]
+    Unconfirmed { service: &'static str, reason: String },
 }
 
 impl From<ApiError> for AppError {
@@ -149,6 +153,11 @@ impl From<ApiError> for AppError {
                 "Check your internet connection, then try again.",
             )
             .with_action(ErrorAction::Retry),
+            ApiError::Unconfirmed { service, .. } => plain(
+                ErrorKind::Network,
+                format!("{service} did not confirm the request, and it may have been done."),
+                &format!("Look at what {service} shows before trying again, so nothing is done twice."),
+            ),
         }
     }
 }
@@ -236,12 +245,36 @@ impl ApiClient {
     }
 
     /// Sends a request, retrying 429 and 5xx answers and network errors, and returns the
-    /// answer of any other status for the caller to read.
+    /// answer of any other status for the caller to read. For reads and other requests that
+    /// may be repeated; a request that must happen at most once goes through [`Self::send_once`].
     pub async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, ApiError> {
+        self.send_with(method, path, body, true).await
+    }
+
+    /// Sends a request that must happen at most once (a deploy, a rollback, a cancel): it is
+    /// tried again only when it surely never reached the service (a 429, which the service
+    /// refused unread, or a connection that never opened). A 5xx, a time-out or a connection
+    /// lost after sending is [`ApiError::Unconfirmed`]: the caller finds out what happened.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, ApiError> {
+        self.send_with(method, path, body, false).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        repeatable: bool,
     ) -> Result<reqwest::Response, ApiError> {
         let url = self.url(path);
         let mut attempt = 0;
@@ -256,6 +289,23 @@ impl ApiClient {
                 request = request.json(body);
             }
             let outcome = request.send().await;
+            if !repeatable {
+                let unconfirmed = match &outcome {
+                    Ok(response) if response.status().is_server_error() => {
+                        Some(format!("it answered {}", response.status()))
+                    }
+                    // Said without the error's own words: they carry the URL, a hook's secret.
+                    Err(error) if error.is_timeout() => Some("it did not answer in time".to_owned()),
+                    Err(error) if !error.is_connect() => Some("the connection was lost".to_owned()),
+                    _ => None,
+                };
+                if let Some(reason) = unconfirmed {
+                    return Err(ApiError::Unconfirmed {
+                        service: self.service,
+                        reason,
+                    });
+                }
+            }
             let retry_in = match &outcome {
                 Ok(response)
                     if response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error() =>

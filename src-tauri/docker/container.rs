@@ -1,7 +1,8 @@
 //! Running a built image as a container here: the Local target's deploy.
 //!
 //! One container per project, named after it and labelled with the release that started
-//! it, so a new release replaces the previous one and a cancelled one leaves nothing behind.
+//! it; `switch` replaces it without taking the app down, and a cancelled release leaves
+//! nothing behind.
 //! Its port is published on 127.0.0.1 only: the port it had before, else the project's own
 //! port, while free, so the Local address stays the same from one release to the next; the
 //! engine picks one when both are taken.
@@ -19,7 +20,12 @@ use super::{classify, engine_address, DockerError};
 /// The label every container Slipway starts carries, with the project id as value.
 pub const PROJECT_LABEL: &str = "dev.slipway.project";
 pub const RELEASE_LABEL: &str = "dev.slipway.release";
+/// A container's part in a deploy: `candidate` while the new image is checked beside the
+/// running one (see `switch`); none on the container that serves.
+pub(super) const ROLE_LABEL: &str = "dev.slipway.role";
+pub(super) const ROLE_CANDIDATE: &str = "candidate";
 
+#[derive(Debug, Clone)]
 pub struct RunRequest {
     pub image: String,
     pub name: String,
@@ -51,7 +57,7 @@ pub struct RunningContainer {
     pub host_port: u16,
 }
 
-fn engine_error(error: bollard::errors::Error) -> DockerError {
+pub(super) fn engine_error(error: bollard::errors::Error) -> DockerError {
     match error {
         bollard::errors::Error::DockerResponseServerError { message, .. } => DockerError::Engine(message),
         other => classify(&other, &engine_address()),
@@ -93,47 +99,28 @@ pub async fn running_release(docker: &Docker, project_id: &str) -> Result<Option
     let containers = docker.list_containers(Some(options)).await.map_err(engine_error)?;
     Ok(containers
         .into_iter()
-        .find_map(|container| container.labels.and_then(|labels| labels.get(RELEASE_LABEL).cloned())))
+        .filter_map(|container| container.labels)
+        .filter(|labels| !is_candidate(labels))
+        .find_map(|labels| labels.get(RELEASE_LABEL).cloned()))
 }
 
-/// Replaces the project's container with a new one of `request.image` and starts it, on the
-/// port it had, else the project's own port, else one the engine picks.
-pub async fn replace_and_run(docker: &Docker, request: &RunRequest) -> Result<RunningContainer, DockerError> {
-    let port_key = format!("{}/tcp", request.container_port);
-    let previous = project_container(docker, &request.project_id).await?;
-    let mut ports: Vec<u16> = previous
-        .as_ref()
-        .and_then(|container| container.host_port)
-        .into_iter()
-        .collect();
-    ports.extend(request.preferred_port.filter(|port| !ports.contains(port)));
-    // One container per project: the previous one goes, whatever it was named.
-    for name in project_containers(docker, &request.project_id).await? {
-        remove_container(docker, &name).await?;
-    }
-    remove_container(docker, &request.name).await?;
-    for port in ports.into_iter().filter(|port| port_is_free(*port)) {
-        match create_and_start(docker, request, &port_key, Some(port)).await {
-            Ok(running) => return Ok(running),
-            // Taken between the check and the start: the next choice.
-            Err(DockerError::Engine(message)) if message.contains("allocated") || message.contains("in use") => {
-                tracing::info!(port, "the project's port was taken; trying another");
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    create_and_start(docker, request, &port_key, None).await
+/// A new image under its live check beside the running container: not what the project runs.
+fn is_candidate(labels: &HashMap<String, String>) -> bool {
+    labels.get(ROLE_LABEL).is_some_and(|role| role == ROLE_CANDIDATE)
 }
 
-fn port_is_free(port: u16) -> bool {
+pub(super) fn port_is_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
-async fn create_and_start(
+/// Creates and starts `request`'s container, its port published on 127.0.0.1 (`host_port`,
+/// else one the engine picks), labelled with its project, release and `role`.
+pub(super) async fn create_and_start(
     docker: &Docker,
     request: &RunRequest,
     port_key: &str,
     host_port: Option<u16>,
+    role: Option<&str>,
 ) -> Result<RunningContainer, DockerError> {
     let bindings = HashMap::from([(
         port_key.to_owned(),
@@ -153,10 +140,15 @@ async fn create_and_start(
                 .map(|(key, value)| format!("{key}={value}"))
                 .collect(),
         ),
-        labels: Some(HashMap::from([
-            (PROJECT_LABEL.to_owned(), request.project_id.clone()),
-            (RELEASE_LABEL.to_owned(), request.release_id.clone()),
-        ])),
+        labels: Some(
+            [
+                (PROJECT_LABEL.to_owned(), request.project_id.clone()),
+                (RELEASE_LABEL.to_owned(), request.release_id.clone()),
+            ]
+            .into_iter()
+            .chain(role.map(|role| (ROLE_LABEL.to_owned(), role.to_owned())))
+            .collect(),
+        ),
         host_config: Some(HostConfig {
             port_bindings: Some(bindings),
             ..HostConfig::default()
@@ -203,7 +195,8 @@ fn published_port(inspected: &bollard::models::ContainerInspectResponse, port_ke
         .and_then(|port| port.parse().ok())
 }
 
-/// The project's container (the newest, running or not), with its port and release.
+/// The project's container (the newest, running or not, never a candidate), with its port
+/// and release.
 pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Option<ContainerState>, DockerError> {
     let filters = HashMap::from([("label".to_owned(), vec![format!("{PROJECT_LABEL}={project_id}")])]);
     let options = ListContainersOptionsBuilder::default()
@@ -211,6 +204,7 @@ pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Opti
         .filters(&filters)
         .build();
     let mut containers = docker.list_containers(Some(options)).await.map_err(engine_error)?;
+    containers.retain(|container| !container.labels.as_ref().is_some_and(is_candidate));
     containers.sort_by_key(|container| std::cmp::Reverse(container.created.unwrap_or(0)));
     let Some(id) = containers.into_iter().find_map(|container| container.id) else {
         return Ok(None);

@@ -22,12 +22,12 @@ mod local_images;
 mod push;
 mod reference;
 mod registry;
+mod switch;
 
 pub use build::{build, needs_buildkit, tag, BuildRequest, DockerEvent, DockerSink};
 pub use container::{
-    container_logs, container_output, project_container, project_containers, remove_container, replace_and_run,
-    restart_container, running_release, stop_container, ContainerState, RunRequest, RunningContainer, PROJECT_LABEL,
-    RELEASE_LABEL,
+    container_logs, container_output, project_container, project_containers, remove_container, restart_container,
+    running_release, stop_container, ContainerState, RunRequest, RunningContainer, PROJECT_LABEL, RELEASE_LABEL,
 };
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
@@ -36,6 +36,9 @@ pub use local_images::{local_images, remove, retag, LocalImage};
 pub use push::{engine_login, push, RegistryCredentials};
 pub use reference::{parse_reference, split_registry, ImageReference};
 pub use registry::Registry;
+pub use switch::{
+    drop_candidate, finish_switch, projects_to_put_right, put_right, restore, start_candidate, switch_to,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {

@@ -34,14 +34,24 @@ pub enum LockError {
 }
 
 fn lock_path(data_dir: &Path, project_root: &Path) -> std::path::PathBuf {
-    data_dir
-        .join("locks")
-        .join(format!("{}.lock", project_id(project_root)))
+    lock_path_of(data_dir, &project_id(project_root))
+}
+
+fn lock_path_of(data_dir: &Path, project_id: &str) -> std::path::PathBuf {
+    data_dir.join("locks").join(format!("{project_id}.lock"))
 }
 
 /// Takes the project's lock without waiting, or says who holds it.
 pub fn acquire(data_dir: &Path, project_root: &Path, release_id: &str) -> Result<ProjectLock, LockError> {
-    let path = lock_path(data_dir, project_root);
+    acquire_at(lock_path(data_dir, project_root), release_id)
+}
+
+/// The same, for the project known by its id only (its containers' label).
+pub fn acquire_id(data_dir: &Path, project_id: &str, release_id: &str) -> Result<ProjectLock, LockError> {
+    acquire_at(lock_path_of(data_dir, project_id), release_id)
+}
+
+fn acquire_at(path: std::path::PathBuf, release_id: &str) -> Result<ProjectLock, LockError> {
     let io_error = |error: std::io::Error| LockError::Io {
         path: path.display().to_string(),
         reason: error.to_string(),

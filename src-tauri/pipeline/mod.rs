@@ -42,7 +42,7 @@ pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
 pub use resume::resume;
 pub use rollback::{rollback, RollbackTo};
-pub use run::{mark_interrupted, release};
+pub use run::{mark_interrupted, put_right_containers, release};
 pub use watch::watch_release;
 
 pub use crate::project::Target;

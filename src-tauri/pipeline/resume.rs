@@ -154,16 +154,38 @@ pub async fn resume(
             .await
         }
         Target::Render => {
-            RenderDeployer {
+            let deployer = RenderDeployer {
                 context,
                 service_id: plan.service.clone().unwrap_or_default(),
+            };
+            // Render made a deploy for the interrupted release: it is followed, never made twice.
+            match made_on_render(&source, plan.service.as_deref()) {
+                Some(deploy_id) => deployer.follow_existing(deploy_id, &recorder, cancel).await,
+                None => deployer.deploy(&shipped, &recorder, cancel).await,
             }
-            .deploy(&shipped, &recorder, cancel)
-            .await
         }
     };
     let (outcome, ending) = deploy::ending_after(deployed, ending);
+    // The interrupted row says what became of its deploy, as Render says now.
+    let followed = (target == Target::Render)
+        .then(|| made_on_render(&source, plan.service.as_deref()))
+        .flatten();
+    if let (Some(_), Some(status)) = (followed, &ending.deploy_status) {
+        let brought_up = Ending {
+            deploy_status: Some(status.clone()),
+            ..Ending::default()
+        };
+        if let Err(error) = context.ledger.note(&source.id, &brought_up) {
+            tracing::warn!(release = %source.id, "the interrupted release's deploy status was not updated: {error}");
+        }
+    }
     conclude(context, &recorder, &new_id, &reference.full(), outcome, ending, &sink)
+}
+
+/// The Render deploy the interrupted release made on `service`, if it got that far.
+fn made_on_render<'a>(source: &'a ReleaseRecord, service: Option<&str>) -> Option<&'a str> {
+    let same_service = source.service.is_none() || source.service.as_deref() == service;
+    source.deploy_id.as_deref().filter(|_| same_service)
 }
 
 fn fresh_release_instead(message: String) -> AppError {

@@ -40,6 +40,29 @@ pub fn mark_interrupted(context: &Context) -> Result<usize, AppError> {
     Ok(marked)
 }
 
+/// Puts right the Local containers a killed Slipway left half-deployed (a candidate beside
+/// the app, or a switch half-done), for each project nobody is releasing now; how many
+/// projects were put right. Without an engine there is nothing to do.
+pub async fn put_right_containers(data_dir: &Path) -> usize {
+    let Ok(engine) = docker::connect() else { return 0 };
+    let Ok(projects) = docker::projects_to_put_right(&engine).await else {
+        return 0;
+    };
+    let mut mended = 0;
+    for project in projects {
+        // A release of it running now (here or in another Slipway) owns its containers.
+        let Ok(_lock) = lock::acquire_id(data_dir, &project, "put-right") else {
+            continue;
+        };
+        match docker::put_right(&engine, &project).await {
+            Ok(0) => {}
+            Ok(_) => mended += 1,
+            Err(error) => tracing::warn!(%project, "a half-done deploy could not be put right: {error}"),
+        }
+    }
+    mended
+}
+
 /// Runs a release of the project at `root`: plan, checks before anything, the lock, then
 /// every step. An `Err` means it could not start (nothing was run); a release that ran ends
 /// in `Ok` with its outcome.

@@ -125,6 +125,19 @@ pub struct Deploy {
     pub created_at: Option<String>,
     #[serde(default)]
     pub finished_at: Option<String>,
+    /// What made it: `api`, `deploy_hook`, `rollback`, …
+    #[serde(default)]
+    pub trigger: Option<String>,
+    /// The image it runs (image-backed services).
+    #[serde(default)]
+    pub image: Option<DeployImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeployImage {
+    /// The image reference the deploy was created with.
+    #[serde(rename = "ref", default)]
+    pub reference: Option<String>,
 }
 
 /// Where a deploy status stands, by Render's definitions.
@@ -161,7 +174,7 @@ impl RenderClient {
         let body = serde_json::json!({ "imageUrl": image_url });
         let response = self
             .api
-            .send(
+            .send_once(
                 reqwest::Method::POST,
                 &format!("/services/{service_id}/deploys"),
                 Some(&body),
@@ -214,7 +227,7 @@ impl RenderClient {
         let body = serde_json::json!({ "deployId": deploy_id });
         let response = self
             .api
-            .send(
+            .send_once(
                 reqwest::Method::POST,
                 &format!("/services/{service_id}/rollback"),
                 Some(&body),
@@ -230,7 +243,7 @@ impl RenderClient {
     pub async fn cancel_deploy(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
         let response = self
             .api
-            .send(
+            .send_once(
                 reqwest::Method::POST,
                 &format!("/services/{service_id}/deploys/{deploy_id}/cancel"),
                 None,
@@ -272,7 +285,7 @@ pub async fn call_deploy_hook(hook: &Secret, image_url: &str) -> Result<(), ApiE
         })
         .collect();
     let url = format!("{}{separator}imgURL={encoded}", hook.expose());
-    let response = client.send(reqwest::Method::POST, &url, None).await?;
+    let response = client.send_once(reqwest::Method::POST, &url, None).await?;
     client.check(response, "such deploy hook").await?;
     Ok(())
 }

@@ -21,6 +21,8 @@ use support::{test_registry, TestResult};
 use tokio_util::sync::CancellationToken;
 
 struct Fixture {
+    /// Dropped first: the project's containers go even when the test failed.
+    _containers: support::ProjectContainers,
     _dirs: tempfile::TempDir,
     root: PathBuf,
     data: PathBuf,
@@ -53,6 +55,7 @@ fn fixture(
         ledger: Ledger::open(&data)?,
     };
     Ok(Fixture {
+        _containers: support::ProjectContainers(project::project_id(&root)),
         _dirs: dirs,
         root,
         data,
@@ -210,4 +213,6 @@ mod leaks;
 mod local;
 mod projects;
 mod render;
+mod render_once;
 mod sentry;
+mod switch;

@@ -3,12 +3,12 @@
 
 use super::*;
 
-struct RenderSetup {
-    fixture: Fixture,
-    render: standin::StandIn,
+pub(super) struct RenderSetup {
+    pub(super) fixture: Fixture,
+    pub(super) render: standin::StandIn,
 }
 
-async fn render_setup(name: &str, script: DeployScript) -> Result<RenderSetup, Box<dyn std::error::Error>> {
+pub(super) async fn render_setup(name: &str, script: DeployScript) -> Result<RenderSetup, Box<dyn std::error::Error>> {
     let registry = test_registry();
     let repository = format!("{}/ann/{name}", registry.address);
     let mut fixture = fixture(name, |_| Ok(()))?;
@@ -53,7 +53,7 @@ async fn render_release_cancelled_at(
     summary
 }
 
-fn deploy_statuses(events: &Events) -> Vec<String> {
+pub(super) fn deploy_statuses(events: &Events) -> Vec<String> {
     events
         .all()
         .iter()

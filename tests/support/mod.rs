@@ -241,3 +241,31 @@ pub fn shared_venv() -> Result<PathBuf, String> {
     })
     .clone()
 }
+
+/// Removes a project's containers when dropped, so a test that fails half-way leaves none
+/// running on the engine (candidates and retiring ones included: they carry the label).
+pub struct ProjectContainers(pub String);
+
+impl Drop for ProjectContainers {
+    fn drop(&mut self) {
+        let project = self.0.clone();
+        // A runtime of its own on a thread of its own: a drop may run inside a test's runtime.
+        let removed = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let engine = slipway::docker::connect().ok()?;
+                for name in slipway::docker::project_containers(&engine, &project).await.ok()? {
+                    let _ = slipway::docker::remove_container(&engine, &name).await;
+                }
+                Some(())
+            })
+        })
+        .join();
+        if !matches!(removed, Ok(Some(()))) {
+            eprintln!("the containers of project {} could not be removed", self.0);
+        }
+    }
+}

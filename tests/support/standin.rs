@@ -98,6 +98,12 @@ impl Response {
         }
     }
 
+    /// No answer at all: the connection closes once the request was read (a gateway that
+    /// timed out, a connection lost): the client cannot know what was done.
+    pub fn hang_up() -> Self {
+        Self::empty(0)
+    }
+
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -138,6 +144,9 @@ impl StandIn {
                     let response = handler(&request);
                     if let Ok(mut all) = seen.lock() {
                         all.push(request);
+                    }
+                    if response.status == 0 {
+                        return;
                     }
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
@@ -332,6 +341,12 @@ pub struct DeployScript {
     pub cancel_too_late: bool,
     /// Render stops answering reads of a deploy (503) after this many reads of it.
     pub unreachable_after_reads: Option<usize>,
+    /// When not 0, a trigger or rollback that made its deploy is answered with this status
+    /// instead (a 502 from Render's edge), or with no answer at all when it is 1 (a time-out):
+    /// the deploy exists, the client was not told. Shared, so a test changes it between calls.
+    pub lose_answer: Arc<std::sync::atomic::AtomicU16>,
+    /// The `Ratelimit-Reset` (seconds) of a rollback answered 429 by `rollback_fault`.
+    pub rollback_rate_limit_reset: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl DeployScript {
@@ -344,6 +359,8 @@ impl DeployScript {
             rollback_fault: Arc::default(),
             cancel_too_late: false,
             unreachable_after_reads: None,
+            lose_answer: Arc::default(),
+            rollback_rate_limit_reset: Arc::new(std::sync::atomic::AtomicU64::new(3600)),
         }
     }
 
@@ -380,6 +397,18 @@ impl RenderServiceSpec {
             name: name.to_owned(),
             image: image.to_owned(),
         }
+    }
+}
+
+/// The answer a request that made its deploy gets when `lose_answer` is set.
+fn lost_answer(script: &DeployScript) -> Option<Response> {
+    match script.lose_answer.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        1 => Some(Response::hang_up()),
+        status => Some(Response::json(
+            status,
+            json!({"id": "bad_gateway", "message": "An unexpected server error has occurred."}),
+        )),
     }
 }
 
@@ -513,6 +542,9 @@ pub async fn render_services_stand_in(
                 };
                 let answer = json_of(&record, &script);
                 service_deploys.push(record);
+                if let Some(lost) = lost_answer(&script) {
+                    return lost;
+                }
                 if script.trigger_status == 202 {
                     Response::empty(202)
                 } else {
@@ -533,7 +565,13 @@ pub async fn render_services_stand_in(
                     answer
                         .with_header("Ratelimit-Limit", "30")
                         .with_header("Ratelimit-Remaining", "0")
-                        .with_header("Ratelimit-Reset", "3600")
+                        .with_header(
+                            "Ratelimit-Reset",
+                            &script
+                                .rollback_rate_limit_reset
+                                .load(std::sync::atomic::Ordering::SeqCst)
+                                .to_string(),
+                        )
                 } else {
                     answer
                 }
@@ -556,6 +594,9 @@ pub async fn render_services_stand_in(
                 };
                 let answer = json_of(&record, &script);
                 service_deploys.push(record);
+                if let Some(lost) = lost_answer(&script) {
+                    return lost;
+                }
                 Response::json(201, answer)
             }
             ("GET", "deploys") => {
@@ -1841,6 +1882,45 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
             ),
             other => not_allowed(other),
         },
+        // The contract's bulk `id` is an integer: a short id there is a bad request.
+        ["organizations", _, "issues"]
+            if method == "PUT"
+                && scopes.contains(&"event:write")
+                && request.query_all("id").iter().any(|id| id.parse::<u64>().is_err()) =>
+        {
+            Response::json(400, json!({"id": ["A valid integer is required."]}))
+        }
+        // `GET organizations/{org}/shortids/{issue_id}/` (`resolveOrganizationShortId`): the
+        // project's slug and the issue (`group`) a short id names, 404 when none has it.
+        ["organizations", _, "shortids", short_id] => {
+            if method != "GET" {
+                return not_allowed(method);
+            }
+            if !scopes
+                .iter()
+                .any(|scope| matches!(*scope, "event:read" | "event:write" | "event:admin"))
+            {
+                return denied();
+            }
+            let wanted = path_segment(short_id);
+            let found = state
+                .issues
+                .iter()
+                .map(|issue| issue_json(issue, &host, &[]))
+                .find(|group| {
+                    group["shortId"]
+                        .as_str()
+                        .is_some_and(|short| short.eq_ignore_ascii_case(&wanted))
+                });
+            match found {
+                Some(group) => Response::json(
+                    200,
+                    json!({"organizationSlug": "acme", "projectSlug": group["project"]["slug"],
+                           "groupId": group["id"], "shortId": group["shortId"], "group": group}),
+                ),
+                None => sentry_not_found(),
+            }
+        }
         ["organizations", _, "issues"] => match method {
             "GET" => {
                 let selected = match select_issues(state, request) {
@@ -2083,6 +2163,9 @@ fn sentry_route(state: &mut SentryState, request: &Request) -> Response {
 ///   (`status`, `statusDetails`, `substatus`, ...), 204 when no issue matched; without `id`
 ///   a status update applies to what the query selects, any other update is 400.
 /// - `GET|PUT organizations/acme/issues/{id}/` — detail; update answers the issue.
+/// - `GET organizations/acme/shortids/{short id}/` — `{organizationSlug, projectSlug, groupId,
+///   shortId, group}`, 404 for an unknown short id; a bulk `PUT` whose `id` is not an integer
+///   (a short id) is 400.
 /// - `GET organizations/acme/issues/{id}/events/{latest|oldest|recommended|event id}/`.
 /// - `POST organizations/acme/releases/` — 201 with the release, 208 (no body) when it exists.
 /// - `POST organizations/acme/releases/{version}/deploys/` — 201 with the deploy, 404 when the

@@ -49,16 +49,123 @@ impl Deployer for LocalDeployer<'_> {
         self.deploy(&shipped, recorder, cancel).await
     }
 
-    /// Replaces the project's container with one of `image` and waits for it to answer.
+    /// Runs `image` beside the project's container, checks it, and only then switches the
+    /// project's port over to it (`docker::switch`): a failed check, a cancel or a kill
+    /// leaves the app that ran before answering.
     async fn deploy(
         &self,
         image: &Shipped,
         recorder: &Recorder,
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure> {
-        let (engine, root, settings, release_id) = (self.engine, self.root, self.settings, self.release_id);
+        let engine = self.engine;
         recorder.step(Step::Deploy, StepState::Running, None);
-        let name = self.container.clone();
+        let request = self.run_request(image).await;
+        let name = request.name.clone();
+        match docker::put_right(engine, &request.project_id).await {
+            Ok(0) => {}
+            Ok(mended) => recorder.log(
+                Step::Deploy,
+                &format!("{mended} container(s) an interrupted deploy left were put right"),
+            ),
+            Err(error) => {
+                return Err(engine_failure(
+                    recorder,
+                    Step::Deploy,
+                    "The engine could not be asked: ",
+                    error,
+                ))
+            }
+        }
+        let candidate = match docker::start_candidate(engine, &request).await {
+            Ok(candidate) => candidate,
+            Err(error) => {
+                return Err(engine_failure(
+                    recorder,
+                    Step::Deploy,
+                    "The container did not start: ",
+                    error,
+                ))
+            }
+        };
+        recorder.log(
+            Step::Deploy,
+            &format!(
+                "the new container runs beside the running one, on 127.0.0.1:{} for its live check",
+                candidate.host_port
+            ),
+        );
+        recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
+        let health_path = self.settings.health_path();
+        let timeout = self.settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
+        let trial = format!("http://127.0.0.1:{}{health_path}", candidate.host_port);
+        if let Err(failure) = verify(&trial, timeout, recorder, cancel).await {
+            if failure.outcome != Outcome::Canceled {
+                log_container(engine, &candidate.id, recorder).await;
+            }
+            if let Err(error) = docker::drop_candidate(engine, &name).await {
+                recorder.log(
+                    Step::Verify,
+                    &format!("the new container could not be removed: {error}"),
+                );
+            }
+            return Err(failure.with_note("The app that ran before was not touched."));
+        }
+
+        recorder.log(
+            Step::Verify,
+            "switching: the running container stops and the new one takes the project's port",
+        );
+        let running = match docker::switch_to(engine, &request).await {
+            Ok(running) => running,
+            Err(error) => {
+                return Err(engine_failure(
+                    recorder,
+                    Step::Verify,
+                    "The switch to the new container failed, and the app that ran before runs again: ",
+                    error,
+                ))
+            }
+        };
+        recorder.log(
+            Step::Verify,
+            &format!("container {name} runs on 127.0.0.1:{}", running.host_port),
+        );
+        let url = format!("http://127.0.0.1:{}{health_path}", running.host_port);
+        match verify(&url, timeout, recorder, cancel).await {
+            Ok(()) => {
+                if let Err(error) = docker::finish_switch(engine, &name).await {
+                    recorder.log(
+                        Step::Verify,
+                        &format!("the previous container could not be removed: {error}"),
+                    );
+                }
+                Ok(DeployResult {
+                    url: Some(format!("http://127.0.0.1:{}/", running.host_port)),
+                    deploy_id: Some(running.id.chars().take(12).collect()),
+                    deploy_status: Some("running".to_owned()),
+                    note: None,
+                })
+            }
+            Err(failure) => {
+                if failure.outcome != Outcome::Canceled {
+                    log_container(engine, &running.id, recorder).await;
+                }
+                let note = match docker::restore(engine, &name).await {
+                    Ok(true) => "The app that ran before runs again.".to_owned(),
+                    Ok(false) => "Nothing ran before it.".to_owned(),
+                    Err(error) => format!("The app that ran before could not be started again: {error}."),
+                };
+                Err(failure.with_note(note))
+            }
+        }
+    }
+}
+
+impl LocalDeployer<'_> {
+    /// The container to run: the image, the project's values, and what Render would set.
+    async fn run_request(&self, image: &Shipped) -> RunRequest {
+        let (root, settings) = (self.root, self.settings);
         let port = container_port(root, settings);
         let mut env: Vec<(String, String)> = settings
             .env
@@ -81,54 +188,28 @@ impl Deployer for LocalDeployer<'_> {
                 crate::pipeline::sentry::environment(settings, crate::pipeline::Target::Local),
             ));
         }
-        let request = RunRequest {
+        RunRequest {
             image: image.run.clone(),
-            name: name.clone(),
+            name: self.container.clone(),
             container_port: port,
             project_id: project::project_id(root),
-            release_id: release_id.to_owned(),
+            release_id: self.release_id.to_owned(),
             env,
             preferred_port: Some(project::preferred_local_port(root)),
-        };
-        let running = match docker::replace_and_run(engine, &request).await {
-            Ok(running) => running,
-            Err(error) => {
-                let error = AppError::from(error);
-                let message = recorder.fail_with(
-                    Step::Deploy,
-                    StepState::Failed,
-                    "The container did not start: ",
-                    error.clone(),
-                );
-                return Err(StepFailure::from_error(message, error));
-            }
-        };
-        recorder.log(
-            Step::Deploy,
-            &format!("container {name} runs on 127.0.0.1:{}", running.host_port),
-        );
-        recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
-        let url = format!("http://127.0.0.1:{}{}", running.host_port, settings.health_path());
-        let timeout = settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
-        match verify(&url, timeout, recorder, cancel).await {
-            Ok(()) => Ok(DeployResult {
-                url: Some(format!("http://127.0.0.1:{}/", running.host_port)),
-                deploy_id: Some(running.id.chars().take(12).collect()),
-                deploy_status: Some("running".to_owned()),
-                note: None,
-            }),
-            Err(failure) => {
-                if failure.outcome == Outcome::Canceled {
-                    // A cancelled release leaves no container behind.
-                    let _ = docker::remove_container(engine, &running.id).await;
-                } else {
-                    let logs = docker::container_logs(engine, &running.id, 20).await;
-                    for line in logs.lines() {
-                        recorder.log(Step::Verify, line);
-                    }
-                }
-                Err(failure)
-            }
         }
+    }
+}
+
+/// An engine error that ends the step, recorded whole.
+fn engine_failure(recorder: &Recorder, step: Step, context: &str, error: docker::DockerError) -> StepFailure {
+    let error = AppError::from(error);
+    let message = recorder.fail_with(step, StepState::Failed, context, error.clone());
+    StepFailure::from_error(message, error)
+}
+
+/// The container's last lines, beside a failed live check.
+async fn log_container(engine: &bollard::Docker, id: &str, recorder: &Recorder) {
+    for line in docker::container_logs(engine, id, 20).await.lines() {
+        recorder.log(Step::Verify, line);
     }
 }

@@ -83,6 +83,12 @@ impl StepFailure {
         }
     }
 
+    /// The same failure, with what the person must know of what still runs.
+    pub(crate) fn with_note(mut self, note: impl AsRef<str>) -> Self {
+        self.message = format!("{} {}", self.message, note.as_ref());
+        self
+    }
+
     pub(crate) fn ending(self, mut ending: Ending) -> (Outcome, Ending) {
         ending.message = Some(self.message);
         if let Some(error) = self.error {

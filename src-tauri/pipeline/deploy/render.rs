@@ -10,6 +10,7 @@ use crate::accounts;
 use crate::docker::{ImageReference, Registry};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{Ending, Outcome, ReleaseRecord, StepState};
+use crate::http::ApiError;
 use crate::pipeline::recorder::Recorder;
 use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
 use crate::pipeline::{Context, Plan, ReleaseEvent, Step};
@@ -18,6 +19,18 @@ use crate::secrets::{SecretStore, Service};
 
 /// How long to look for the deploy a 202 or a deploy hook queued.
 const FIND_DEPLOY_FOR: Duration = Duration::from_secs(60);
+/// How long to look for a deploy a request Render did not confirm may have made: Render
+/// makes it before it answers, so it is in the list at once or not at all.
+const FIND_UNCONFIRMED_FOR: Duration = Duration::from_secs(5);
+
+/// Why a deploy is looked for in the service's list.
+#[derive(Clone, Copy)]
+enum Search {
+    /// Render queued it (202, a hook).
+    Queued,
+    /// Render's answer was lost (a 5xx, a time-out).
+    Unconfirmed,
+}
 const LONGEST_POLL: Duration = Duration::from_secs(10);
 
 /// Deploys to one Render service with the connected account.
@@ -57,12 +70,66 @@ impl Deployer for RenderDeployer<'_> {
             recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
             return Err(StepFailure::failed(message));
         };
+        let client = following(client, recorder, cancel);
+        if cancel.is_cancelled() {
+            recorder.step(Step::Deploy, StepState::Canceled, None);
+            return Err(StepFailure::canceled());
+        }
         recorder.log(
             Step::Deploy,
             &format!("rolling {} back to deploy {deploy_id}", self.service_id),
         );
+        let asked_at = since_now();
+        let deploy = match client.rollback(&self.service_id, deploy_id).await {
+            Ok(deploy) => deploy,
+            Err(ApiError::Unconfirmed { reason, .. }) => {
+                recorder.log(
+                    Step::Deploy,
+                    &format!("Render did not confirm the rollback ({reason}); looking for what it did"),
+                );
+                let made_by_rollback = |deploy: &render::Deploy| deploy.trigger.as_deref() == Some("rollback");
+                find_new_deploy(
+                    &client,
+                    &self.service_id,
+                    &asked_at,
+                    made_by_rollback,
+                    Search::Unconfirmed,
+                    cancel,
+                )
+                .await
+                .map_err(|error| render_error(recorder, error))?
+            }
+            Err(error) => return Err(render_error(recorder, error.into())),
+        };
+        follow_and_verify(&client, &self.service_id, deploy, recorder, cancel).await
+    }
+}
+
+impl RenderDeployer<'_> {
+    /// Follows `deploy_id`, the deploy an interrupted release had Render make, instead of
+    /// making a second one.
+    pub(in crate::pipeline) async fn follow_existing(
+        &self,
+        deploy_id: &str,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure> {
+        recorder.step(Step::Deploy, StepState::Running, None);
+        let Some(client) = render_client(self.context)
+            .await
+            .map_err(|error| render_error(recorder, error))?
+        else {
+            let message = "Render is not connected with an API key.".to_owned();
+            recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+            return Err(StepFailure::failed(message));
+        };
+        let client = following(client, recorder, cancel);
+        recorder.log(
+            Step::Deploy,
+            &format!("following deploy {deploy_id}, which the interrupted release made: no second deploy"),
+        );
         let deploy = client
-            .rollback(&self.service_id, deploy_id)
+            .deploy(&self.service_id, deploy_id)
             .await
             .map_err(|error| render_error(recorder, error.into()))?;
         follow_and_verify(&client, &self.service_id, deploy, recorder, cancel).await
@@ -136,18 +203,61 @@ async fn deploy_render(
         Some(digest) => format!("{}@{digest}", qualified(reference)),
         None => format!("{}:{}", qualified(reference), reference.tag),
     };
-    let triggered_at = chrono::Utc::now() - chrono::Duration::seconds(5);
-    let after = triggered_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let after = since_now();
     let Some(client) = render_client(context)
         .await
         .map_err(|error| render_error(recorder, error))?
     else {
         return deploy_by_hook(context, service_id, &image_url, recorder).await;
     };
-    // A wait for Render's per-minute limit shows its countdown, and the cancel ends it.
+    let client = following(client, recorder, cancel);
+    if cancel.is_cancelled() {
+        recorder.step(Step::Deploy, StepState::Canceled, None);
+        return Err(StepFailure::canceled());
+    }
+    recorder.log(Step::Deploy, &format!("deploying {image_url} to {service_id}"));
+    let of_this_image = |deploy: &render::Deploy| {
+        deploy
+            .image
+            .as_ref()
+            .and_then(|image| image.reference.as_deref())
+            .is_none_or(|reference| reference == image_url)
+    };
+    let deploy = match client.trigger_deploy(service_id, &image_url).await {
+        Ok(Some(deploy)) => deploy,
+        Ok(None) => {
+            recorder.log(Step::Deploy, "Render queued the deploy (202); looking for it");
+            find_new_deploy(&client, service_id, &after, of_this_image, Search::Queued, cancel)
+                .await
+                .map_err(|error| render_error(recorder, error))?
+        }
+        // Never sent again: Render may have made it. What it made is followed.
+        Err(ApiError::Unconfirmed { reason, .. }) => {
+            recorder.log(
+                Step::Deploy,
+                &format!("Render did not confirm the deploy ({reason}); looking for what it did"),
+            );
+            find_new_deploy(&client, service_id, &after, of_this_image, Search::Unconfirmed, cancel)
+                .await
+                .map_err(|error| render_error(recorder, error))?
+        }
+        Err(error) => return Err(render_error(recorder, error.into())),
+    };
+    follow_and_verify(&client, service_id, deploy, recorder, cancel).await
+}
+
+/// A moment before now, as Render's `createdAfter` wants it: a deploy made by the request
+/// about to be sent is after it, whatever the clocks' small difference.
+fn since_now() -> String {
+    (chrono::Utc::now() - chrono::Duration::seconds(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The client a release, rollback or promotion talks to Render with: a wait for Render's
+/// per-minute limit shows its countdown, and the cancel ends it (nothing is sent after).
+fn following(client: RenderClient, recorder: &Recorder, cancel: &CancellationToken) -> RenderClient {
     let shown = recorder.clone();
     let last_shown = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
-    let client = client
+    client
         .cancelled_by(cancel.clone())
         .watched_by(std::sync::Arc::new(move |left| {
             let seconds = left.as_secs_f64().ceil() as u64;
@@ -157,26 +267,7 @@ async fn deploy_render(
                     status: format!("Render rate limit: waiting {seconds} s"),
                 });
             }
-        }));
-    if cancel.is_cancelled() {
-        recorder.step(Step::Deploy, StepState::Canceled, None);
-        return Err(StepFailure::canceled());
-    }
-    recorder.log(Step::Deploy, &format!("deploying {image_url} to {service_id}"));
-    let created = client
-        .trigger_deploy(service_id, &image_url)
-        .await
-        .map_err(|error| render_error(recorder, error.into()))?;
-    let deploy = match created {
-        Some(deploy) => deploy,
-        None => {
-            recorder.log(Step::Deploy, "Render queued the deploy (202); looking for it");
-            find_new_deploy(&client, service_id, &after, cancel)
-                .await
-                .map_err(|error| render_error(recorder, error))?
-        }
-    };
-    follow_and_verify(&client, service_id, deploy, recorder, cancel).await
+        }))
 }
 
 /// Asks Render to cancel `deploy`, then records what Render says the deploy is now, whatever
@@ -347,26 +438,45 @@ fn qualified(reference: &ImageReference) -> String {
     Registry::of(reference).qualify(&reference.repository)
 }
 
-/// The deploy that a 202 queued: the newest one created after the trigger.
+/// The deploy a request made that Render queued (202) or did not confirm (a 5xx, a
+/// time-out): the newest one created after it that `made_by` recognises.
 async fn find_new_deploy(
     client: &RenderClient,
     service_id: &str,
     after: &str,
+    made_by: impl Fn(&render::Deploy) -> bool,
+    search: Search,
     cancel: &CancellationToken,
 ) -> Result<render::Deploy, AppError> {
-    let deadline = Instant::now() + FIND_DEPLOY_FOR;
+    let deadline = Instant::now()
+        + match search {
+            Search::Queued => FIND_DEPLOY_FOR,
+            Search::Unconfirmed => FIND_UNCONFIRMED_FOR,
+        };
     let mut wait = Duration::from_millis(500);
     loop {
         let deploys = client.deploys(service_id, Some(after)).await?;
-        if let Some(newest) = deploys.into_iter().max_by(|a, b| a.created_at.cmp(&b.created_at)) {
+        if let Some(newest) = deploys
+            .into_iter()
+            .filter(|deploy| made_by(deploy))
+            .max_by(|a, b| a.created_at.cmp(&b.created_at))
+        {
             return Ok(newest);
         }
         if Instant::now() >= deadline {
-            return Err(AppError::new(
-                ErrorKind::NotFound,
-                "Render accepted the deploy but it did not appear in the service's deploys within a minute.",
-                "Look at the service's Events on Render's dashboard.",
-            ));
+            return Err(match search {
+                Search::Queued => AppError::new(
+                    ErrorKind::NotFound,
+                    "Render accepted the deploy but it did not appear in the service's deploys within a minute.",
+                    "Look at the service's Events on Render's dashboard.",
+                ),
+                Search::Unconfirmed => AppError::new(
+                    ErrorKind::Network,
+                    "Render is having trouble right now: it did not confirm the request and made no deploy, so nothing changed.",
+                    "Try again in a few minutes; Render's status page says when it is back.",
+                )
+                .with_action(crate::error::ErrorAction::Retry),
+            });
         }
         tokio::select! {
             () = cancel.cancelled() => return Err(AppError::new(ErrorKind::Cancelled, "Cancelled.", "")),
