@@ -12,7 +12,7 @@ use crate::accounts::{self, SentryConnection};
 use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::http::ApiError;
 use crate::project::{self, SentryLink};
-use crate::sentry_api::{IssuePage, IssueQuery, IssueStatus, SentryEvent, SentryIssue};
+use crate::sentry_api::{is_numeric_id, IssuePage, IssueQuery, IssueStatus, SentryEvent, SentryIssue};
 
 /// The Sentry project the project at `root` is linked to, or why it has none. Only the
 /// project's own link counts: the Errors page never shows another project's issues.
@@ -71,7 +71,8 @@ pub async fn event(
         .await?)
 }
 
-/// Resolves, ignores or reopens issues; a 403 names the scope the token lacks.
+/// Resolves, ignores or reopens issues, named by their numeric ids or the short ids lists
+/// print (`LETTINGS-WEB-P`); a 403 names the scope the token lacks.
 pub async fn set_status(
     data_dir: PathBuf,
     root: &Path,
@@ -79,7 +80,8 @@ pub async fn set_status(
     status: IssueStatus,
 ) -> Result<(), AppError> {
     let sentry = connection(data_dir, root).await?;
-    match sentry.client.set_status(&sentry.organization, issue_ids, status).await {
+    let issue_ids = numeric_ids(&sentry, issue_ids).await?;
+    match sentry.client.set_status(&sentry.organization, &issue_ids, status).await {
         Ok(()) => Ok(()),
         Err(error @ ApiError::Forbidden { .. }) => Err(AppError::new(
             ErrorKind::RegistryDenied,
@@ -90,4 +92,39 @@ pub async fn set_status(
         .with_detail(error.to_string())),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The numeric ids the bulk update takes: short ids are looked up, one call each, and must name
+/// an issue of the linked Sentry project; numeric ids are kept as they are.
+async fn numeric_ids(sentry: &SentryConnection, issue_ids: &[String]) -> Result<Vec<String>, AppError> {
+    let linked = format!("{}/{}", sentry.organization, sentry.project);
+    let mut numeric = Vec::with_capacity(issue_ids.len());
+    for id in issue_ids {
+        if is_numeric_id(id) {
+            numeric.push(id.clone());
+            continue;
+        }
+        let found = sentry.client.short_id(&sentry.organization, id).await?;
+        let refused = match found {
+            Some(found) if found.project == sentry.project => {
+                numeric.push(found.issue_id);
+                continue;
+            }
+            Some(found) => AppError::new(
+                ErrorKind::Validation,
+                format!(
+                    "{id} is an issue of the Sentry project {}/{}, not of {linked}, which this project is linked to.",
+                    sentry.organization, found.project
+                ),
+                "Give the ids `slipway errors` lists for this project.",
+            ),
+            None => AppError::new(
+                ErrorKind::NotFound,
+                format!("Sentry has no issue {id} in {linked}."),
+                "Check the id: `slipway errors` lists the project's issues with their ids.",
+            ),
+        };
+        return Err(refused);
+    }
+    Ok(numeric)
 }

@@ -110,6 +110,21 @@ pub struct SentryIssue {
     pub is_unhandled: bool,
 }
 
+/// The issue a short id names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortIdMatch {
+    /// The numeric id the issue endpoints take.
+    pub issue_id: String,
+    /// The slug of the Sentry project the issue belongs to.
+    pub project: String,
+}
+
+/// True for an issue's numeric id (`4812`); anything else is a short id (`LETTINGS-WEB-P`), the
+/// id lists print, which the issue endpoints do not take.
+pub fn is_numeric_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_digit())
+}
+
 /// One page of issues and the cursors of the pages around it (`None`: there is none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -502,6 +517,31 @@ impl SentryClient {
         Ok(event_from(&event))
     }
 
+    /// The issue a short id names (`GET organizations/{org}/shortids/{short_id}/`), or `None`
+    /// when no issue of the organization has it.
+    pub async fn short_id(&self, organization: &str, short_id: &str) -> Result<Option<ShortIdMatch>, ApiError> {
+        let found = self
+            .api
+            .get_json::<Value>(
+                &format!("/organizations/{organization}/shortids/{}/", encode(short_id)),
+                &format!("issue {short_id}"),
+            )
+            .await;
+        let (found, _) = match found {
+            Ok(found) => found,
+            Err(ApiError::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let field = |key: &str| found.get(key).and_then(Value::as_str).map(str::to_owned);
+        match (field("groupId"), field("projectSlug")) {
+            (Some(issue_id), Some(project)) => Ok(Some(ShortIdMatch { issue_id, project })),
+            _ => Err(ApiError::Unreadable {
+                service: "Sentry",
+                detail: format!("the answer for {short_id} has no groupId or projectSlug"),
+            }),
+        }
+    }
+
     /// Sets the status of one or several issues at once (the bulk `PUT` on the list).
     pub async fn set_status(
         &self,
@@ -512,6 +552,7 @@ impl SentryClient {
         if issue_ids.is_empty() {
             return Ok(());
         }
+        // Numeric ids only (`is_numeric_id`): Sentry answers 400 to a short id here.
         let ids: Vec<String> = issue_ids.iter().map(|id| format!("id={}", encode(id))).collect();
         let path = format!("/organizations/{organization}/issues/?{}", ids.join("&"));
         let body = serde_json::json!({ "status": status.as_str() });
@@ -596,6 +637,14 @@ mod tests {
                 .map(|var| var.value.as_str()),
             Some("7")
         );
+    }
+
+    #[test]
+    fn numeric_ids_are_told_from_short_ids() {
+        assert!(is_numeric_id("4812"));
+        for short in ["LETTINGS-WEB-P", "WEB-1", "", "12a"] {
+            assert!(!is_numeric_id(short), "{short}");
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 mod issues;
 
 pub use issues::{
-    event_from, issue_from, search_text, Breadcrumb, ContextLine, ExceptionView, FrameView, IssuePage, IssueQuery,
-    IssueSort, IssueStatus, IssueStatusFilter, KeyValue, RequestView, SentryEvent, SentryIssue,
+    event_from, is_numeric_id, issue_from, search_text, Breadcrumb, ContextLine, ExceptionView, FrameView, IssuePage,
+    IssueQuery, IssueSort, IssueStatus, IssueStatusFilter, KeyValue, RequestView, SentryEvent, SentryIssue,
+    ShortIdMatch,
 };
 
 use serde::{Deserialize, Serialize};

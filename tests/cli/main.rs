@@ -1,5 +1,7 @@
 //! The headless CLI, run as a user would: the real binary against the real engine and keyring.
 
+#[path = "../support/standin.rs"]
+mod standin;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -465,5 +467,154 @@ fn a_sentry_address_without_https_is_refused_before_the_token_travels() -> TestR
     assert!(stderr.contains("That Sentry address cannot be used"), "{stderr}");
     assert!(stderr.contains("only sent over https"), "{stderr}");
     assert!(!data.path().join("accounts.json").exists(), "nothing was kept");
+    Ok(())
+}
+
+/// `slipway errors resolve|ignore|unresolve` take the short ids `slipway errors` prints, as well
+/// as numeric ids, against a Sentry stand-in that answers as the contract says (a short id in
+/// the bulk update is a 400 there); an unknown short id is named and nothing is changed.
+// The CLI runs as a child while the stand-in answers on this runtime: two threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_resolve_ignore_and_unresolve_take_the_short_ids_the_list_prints() -> TestResult {
+    use std::io::Write;
+    let scenario = standin::SentryScenario::default();
+    let handle = scenario.handle.clone();
+    let sentry = standin::sentry_issues_stand_in(scenario).await?;
+    let data = tempfile::tempdir()?;
+    let project = tempfile::tempdir()?;
+    let root = project.path().display().to_string();
+    let mut connect = Command::new(slipway_binary())
+        .args([
+            "accounts",
+            "connect",
+            "sentry",
+            "--org",
+            "acme",
+            "--project",
+            "web",
+            "--url",
+        ])
+        .arg(format!("{}/api/0", sentry.base))
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env_remove("SENTRY_DSN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    connect.stdin.take().ok_or("stdin")?.write_all(b"sntrys_full")?;
+    let connected = connect.wait_with_output()?;
+    assert!(connected.status.success(), "{}", text(&connected.stderr));
+    let linked = slipway(
+        &["project", "set", "--project", &root, "sentry-project", "acme/web"],
+        data.path(),
+    )?;
+    assert!(linked.status.success(), "{}", text(&linked.stderr));
+
+    // The ids as the list prints them.
+    let listed = slipway(&["errors", "--project", &root, "--json", "--limit", "100"], data.path())?;
+    let page: serde_json::Value = serde_json::from_slice(&listed.stdout)?;
+    let short_id = |id: &str| {
+        page["issues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|issue| issue["id"] == id)
+            .and_then(|issue| issue["shortId"].as_str())
+            .map(str::to_owned)
+            .ok_or(format!("issue {id} is listed with its short id: {page}"))
+    };
+    let (first, second) = (standin::SENTRY_SECRET_ISSUE, standin::SENTRY_MESSAGE_ISSUE);
+    let (first_short, second_short) = (short_id(first)?, short_id(second)?);
+
+    let resolved = slipway(&["errors", "resolve", "--project", &root, &first_short], data.path())?;
+    assert!(resolved.status.success(), "{}", text(&resolved.stderr));
+    assert!(text(&resolved.stdout).contains("1 issue(s) now resolved"));
+    assert_eq!(handle.issue_status(first).as_deref(), Some("resolved"));
+    // A numeric id and a short id together.
+    let ignored = slipway(
+        &["errors", "ignore", "--project", &root, first, &second_short],
+        data.path(),
+    )?;
+    assert!(ignored.status.success(), "{}", text(&ignored.stderr));
+    assert_eq!(handle.issue_status(first).as_deref(), Some("ignored"));
+    assert_eq!(handle.issue_status(second).as_deref(), Some("ignored"));
+    let reopened = slipway(
+        &["errors", "unresolve", "--project", &root, &first_short.to_lowercase()],
+        data.path(),
+    )?;
+    assert!(reopened.status.success(), "{}", text(&reopened.stderr));
+    assert_eq!(handle.issue_status(first).as_deref(), Some("unresolved"));
+
+    // An unknown short id is named, and the known one beside it is left as it was.
+    let unknown = slipway(
+        &["errors", "resolve", "--project", &root, &first_short, "WEB-NOSUCH"],
+        data.path(),
+    )?;
+    let stderr = text(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Sentry has no issue WEB-NOSUCH in acme/web."),
+        "{stderr}"
+    );
+    assert_eq!(handle.issue_status(first).as_deref(), Some("unresolved"));
+    Ok(())
+}
+
+/// A CI file that would stall the YAML parser (400 KB of nesting: minutes before) or take
+/// seconds to read on every plan (5 MB: 25 s before, in a debug build) is refused at once, and
+/// the plan says so in a sentence; the rest of the plan is made as usual.
+#[test]
+fn a_deeply_nested_or_huge_workflow_is_refused_in_the_plan_at_once() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let project = tempfile::tempdir()?;
+    std::fs::create_dir_all(project.path().join(".circleci"))?;
+    std::fs::create_dir_all(project.path().join(".github/workflows"))?;
+    std::fs::write(project.path().join("Dockerfile"), "FROM scratch\n")?;
+    std::fs::write(
+        project.path().join(".circleci/config.yml"),
+        format!(
+            "version: 2.1\njobs:\n  build:\n    steps: {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        ),
+    )?;
+    let mut huge = String::from("on: push\njobs:\n");
+    for job in 0.. {
+        if huge.len() >= 5 * 1024 * 1024 {
+            break;
+        }
+        huge.push_str(&format!(
+            "  job{job}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m pytest -q tests/test_{job}.py\n"
+        ));
+    }
+    std::fs::write(project.path().join(".github/workflows/huge.yml"), huge)?;
+    let start = std::time::Instant::now();
+    let planned = slipway(
+        &[
+            "release",
+            "--project",
+            &project.path().display().to_string(),
+            "--target",
+            "local",
+            "--dry-run",
+        ],
+        data.path(),
+    )?;
+    let took = start.elapsed();
+    let stdout = text(&planned.stdout);
+    assert!(planned.status.success(), "{stdout}{}", text(&planned.stderr));
+    assert!(
+        stdout.contains("The CircleCI file is too deeply nested to read (more than 200 levels): Slipway ignores it"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "The workflow .github/workflows/huge.yml is too large to read (5.0 MB, the limit is 1 MB): Slipway ignores it"
+        ),
+        "{stdout}"
+    );
+    // About a second on a shared machine (the process, the engine's answer, git); the files
+    // themselves take milliseconds.
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     Ok(())
 }

@@ -2,7 +2,11 @@
 //! commands behind task runners and containers too), how it lets some of them fail, the tool
 //! versions it pins, and the environment its checking jobs set. CircleCI first, then GitHub
 //! Actions, as the project's own pipeline is the best statement of how it is tested.
+//!
+//! Each file is parsed within bounds (size, nesting, time) and once per change (`bounded`); a
+//! file refused is listed with the commands not run, in a sentence that says why.
 
+mod bounded;
 #[cfg(test)]
 mod fuzz;
 mod runners;
@@ -11,6 +15,7 @@ mod tools;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde_norway::Value;
@@ -18,6 +23,7 @@ use serde_norway::Value;
 use super::detect::LintTool;
 use super::files::read_text;
 use super::gates::{Gate, GateKind, SkippedCommand};
+use bounded::Unread;
 use tools::{prepare, Prepared, Role};
 
 /// A value found in a CI file, with where it came from.
@@ -119,12 +125,28 @@ pub fn read_ci(root: &Path) -> CiFindings {
         files.extend(workflows);
     }
     for file in files {
-        let Some(text) = read_text(&file) else { continue };
-        let Ok(document) = serde_norway::from_str::<Value>(&text) else {
-            tracing::warn!("{} is not valid YAML; skipped", file.display());
-            continue;
-        };
         let source = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let document = match bounded::read(&file) {
+            Ok(document) => document,
+            Err(Unread::Missing) => continue,
+            Err(Unread::Invalid(why)) => {
+                tracing::warn!("{} is not valid YAML ({why}); skipped", file.display());
+                continue;
+            }
+            Err(Unread::Refused(refusal)) => {
+                let name = if source.starts_with(".circleci") {
+                    "The CircleCI file".to_owned()
+                } else {
+                    format!("The workflow {source}")
+                };
+                findings.skipped.push(SkippedCommand {
+                    line: source,
+                    source: "the whole file".to_owned(),
+                    reason: refusal.sentence(&name),
+                });
+                continue;
+            }
+        };
         findings.files.push(source.clone());
         read_document(root, &document, &source, &mut findings);
     }
@@ -463,13 +485,20 @@ fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings
 /// the others are listed as not run.
 fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
     let config = root.join(".pre-commit-config.yaml");
-    let Some(document) = read_text(&config).and_then(|text| serde_norway::from_str::<Value>(&text).ok()) else {
-        findings.skipped.push(SkippedCommand {
-            line: prepared.line.clone(),
-            source: source.to_owned(),
-            reason: "pre-commit's configuration (.pre-commit-config.yaml) could not be read".to_owned(),
-        });
-        return;
+    let document = match bounded::read(&config) {
+        Ok(document) => document,
+        Err(unread) => {
+            let name = "pre-commit's configuration (.pre-commit-config.yaml)";
+            findings.skipped.push(SkippedCommand {
+                line: prepared.line.clone(),
+                source: source.to_owned(),
+                reason: match unread {
+                    Unread::Refused(refusal) => refusal.sentence(name),
+                    Unread::Missing | Unread::Invalid(_) => format!("{name} could not be read"),
+                },
+            });
+            return;
+        }
     };
     for repo in document.get("repos").and_then(Value::as_sequence).into_iter().flatten() {
         let version = repo
@@ -526,7 +555,9 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
 fn dotenv_written(root: &Path, prepared: &Prepared, source: &str, env: &mut Vec<(String, CiVariable)>) {
     let line = prepared.line.as_str();
     let mut found: Vec<(String, String)> = Vec::new();
-    if let Ok(echo) = Regex::new(r#"echo\s+["']?([A-Za-z_][A-Za-z0-9_]*)=([^"'>]*?)["']?\s*>>?\s*\S*\.env\b"#) {
+    static ECHO: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r#"echo\s+["']?([A-Za-z_][A-Za-z0-9_]*)=([^"'>]*?)["']?\s*>>?\s*\S*\.env\b"#).ok());
+    if let Some(echo) = ECHO.as_ref() {
         for capture in echo.captures_iter(line) {
             found.push((capture[1].to_owned(), capture[2].trim().to_owned()));
         }
@@ -749,12 +780,13 @@ fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
 
 fn collect_pins(line: &str, source: &str, pins: &mut Vec<(String, Found)>) {
     let installs = line.contains("pip install") || line.contains("pip3 install") || line.contains("-m pip");
-    let Ok(pin) = Regex::new(r"(?i)\b([a-z0-9][a-z0-9_.-]*)\s*==\s*([0-9][A-Za-z0-9.]*)") else {
+    // This module's patterns are compiled once: compiled for each line, they took most of the
+    // time a large workflow's reading took.
+    static PIN: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"(?i)\b([a-z0-9][a-z0-9_.-]*)\s*==\s*([0-9][A-Za-z0-9.]*)").ok());
+    let Some(pin) = PIN.as_ref().filter(|_| installs) else {
         return;
     };
-    if !installs {
-        return;
-    }
     for capture in pin.captures_iter(line) {
         let package = capture[1].to_lowercase().replace('_', "-");
         if !pins.iter().any(|(known, _)| *known == package) {
@@ -771,17 +803,19 @@ fn collect_pins(line: &str, source: &str, pins: &mut Vec<(String, Found)>) {
 
 /// `${{ … }}`, `$(…)`, `$VAR`: a value the CI works out, not one to copy.
 fn expression(value: &str) -> bool {
+    static VARIABLE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\$[A-Za-z_]").ok());
     value.contains("${{")
         || value.contains("$(")
         || value.contains("${")
-        || Regex::new(r"\$[A-Za-z_]").is_ok_and(|pattern| pattern.is_match(value))
+        || VARIABLE.as_ref().is_some_and(|pattern| pattern.is_match(value))
 }
 
 fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVariable)>) {
     let Some(map) = block.and_then(Value::as_mapping) else {
         return;
     };
-    let fallback_pattern = Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok();
+    static FALLBACK: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
     for (name, value) in map {
         let Some(name) = name.as_str() else { continue };
         let text = match value {
@@ -794,7 +828,7 @@ fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVar
             continue;
         }
         // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
-        let fallback = fallback_pattern
+        let fallback = FALLBACK
             .as_ref()
             .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
         let computed = expression(&text) && fallback.is_none();
@@ -830,6 +864,56 @@ mod tests {
             .unwrap_or_default();
         assert!(!hook.contains("hookKey12345"), "{hook}");
         assert!(hook.contains(crate::redact::REDACTED), "{hook}");
+        Ok(())
+    }
+
+    /// A CI file that would stall the parser, or take seconds to read, is refused at once, in a
+    /// sentence the plan shows (detection hands `skipped` to the plan as it is).
+    #[test]
+    fn a_deeply_nested_or_huge_ci_file_is_refused_within_a_second_with_the_sentence() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join(".circleci"))?;
+        std::fs::create_dir_all(dir.path().join(".github/workflows"))?;
+        // 400 KB of nested flow sequences: minutes of the parser's time, unbounded.
+        let nested = format!(
+            "version: 2.1\njobs:\n  build:\n    steps: {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        std::fs::write(dir.path().join(".circleci/config.yml"), nested)?;
+        // 5 MB of ordinary jobs: seconds to parse and read, on every plan.
+        let mut huge = String::from("on: push\njobs:\n");
+        let mut job = 0;
+        while huge.len() < 5 * 1024 * 1024 {
+            job += 1;
+            huge.push_str(&format!(
+                "  job{job}:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: python -m pytest -q tests/test_{job}.py\n"
+            ));
+        }
+        std::fs::write(dir.path().join(".github/workflows/huge.yml"), huge)?;
+        std::fs::write(
+            dir.path().join(".github/workflows/ci.yml"),
+            "jobs:\n  test:\n    steps:\n      - run: pytest\n",
+        )?;
+        let start = std::time::Instant::now();
+        let findings = read_ci(dir.path());
+        let took = start.elapsed();
+        assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+        let reasons: Vec<&str> = findings.skipped.iter().map(|skipped| skipped.reason.as_str()).collect();
+        assert!(
+            reasons
+                .contains(&"The CircleCI file is too deeply nested to read (more than 200 levels): Slipway ignores it"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.contains(
+                &"The workflow .github/workflows/huge.yml is too large to read (5.0 MB, the limit is 1 MB): Slipway ignores it"
+            ),
+            "{reasons:?}"
+        );
+        // The other workflow is still read.
+        assert_eq!(findings.files, [".github/workflows/ci.yml"]);
+        assert_eq!(findings.test.map(|test| test.command).as_deref(), Some("pytest"));
         Ok(())
     }
 
