@@ -16,7 +16,8 @@ pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> Ex
         Ok(context) => context.ledger,
         Err(error) => return fail(&error),
     };
-    if let Some(notice) = ledger.notice() {
+    let told = ledger.notice().map(str::to_owned);
+    if let Some(notice) = &told {
         eprintln!("note: {notice}");
     }
     let result = match args.action {
@@ -31,6 +32,10 @@ pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> Ex
             format, output, filter, ..
         }) => export(&ledger, &filter, format, output),
     };
+    // A damaged file met while reading was recovered then: its notice comes after the list.
+    if let Some(notice) = ledger.notice().filter(|notice| told.as_deref() != Some(*notice)) {
+        eprintln!("note: {notice}");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&error),

@@ -26,10 +26,7 @@ impl Ledger {
         key: &str,
         cached_from: Option<&str>,
     ) -> Result<(), HistoryError> {
-        if self.read_only {
-            return Err(HistoryError::Newer);
-        }
-        self.with(|connection| {
+        self.write(|connection| {
             connection.execute(
                 "UPDATE steps SET cache_key = ?3, cached_from = ?4 WHERE release_id = ?1 AND name = ?2",
                 params![release_id, step, key, cached_from],

@@ -4,9 +4,27 @@
 //! file, and readers (the History page, a second app instance, the CLI) never wait for the
 //! writer. The schema is in `docs/history.md`; migrations only ever add, so an older ledger
 //! opens in a newer app. Everything written passes through the redactor first.
+//!
+//! Under stress the ledger keeps what matters most:
+//! - **A full disk.** `history.reserve` holds 2 MB that only a release's steps and end may
+//!   spend ([`Ledger::step`], [`Ledger::note`], [`Ledger::finish`]); a log batch that meets a
+//!   full disk is dropped, and so is every line after it until the reserve can be kept again,
+//!   with one note line at the release's end. Lines never spend the reserve: they would eat it
+//!   before the outcome is written. A ledger opened on a full disk (no room for SQLite's
+//!   shared-memory file) is read with an exclusive lock and `query_only`, which need no file
+//!   of their own, and is opened for writing again when a write finds room.
+//! - **A damaged file** ("database disk image is malformed"), met at open or by any read or
+//!   write, is checked (`quick_check`), kept aside as `history.sqlite3.damaged-<time>`, and
+//!   every row that still reads is copied into a new file (`recover`); [`Ledger::notice`]
+//!   says how many releases came back. Not at every open: a check reads the whole file.
+//! - **A file another program holds** past SQLite's wait is waited for once more, with a
+//!   warning that names the program where the system tells (`held`), then refused with its
+//!   own error, not the disk-full hint.
 
 mod cache;
+mod held;
 mod query;
+mod recover;
 mod schema;
 
 pub use query::{
@@ -14,19 +32,31 @@ pub use query::{
     HistoryFilter, LogPage, ReleaseDetail, StepResult,
 };
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::secrets::redact;
 
 const FILE_NAME: &str = "history.sqlite3";
 /// Log lines are written in batches of this many, or when a step changes state.
 const LOG_BATCH: usize = 200;
+/// How long SQLite waits for a lock another program holds; a write waits twice, the second
+/// time after saying who holds it. Short in tests, which hold the lock on purpose.
+const BUSY_WAIT: Duration = if cfg!(test) {
+    Duration::from_millis(500)
+} else {
+    Duration::from_secs(5)
+};
+/// The note a release's log gets when some of its lines were not kept.
+const DROPPED_NOTE: &str = "Log lines were dropped: the disk is full";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -40,22 +70,89 @@ pub enum HistoryError {
     Encode(String),
     #[error("a newer Slipway wrote the release history, so this one does not record releases in it")]
     Newer,
+    /// Opened on a full disk: read, and written again once there is room.
+    #[error("the disk is full, so the release history is only read until some space is freed")]
+    DiskFull,
+    /// Another program kept the file locked past the wait.
+    #[error("another program holds the release history at {}{}", .path.display(), held::named(.holders))]
+    Held { path: PathBuf, holders: Vec<String> },
+    /// Damaged, and setting it aside or copying what still reads failed (it is left as it was).
+    #[error("the release history at {} is damaged and could not be recovered: {reason}", .path.display())]
+    Damaged { path: PathBuf, reason: String },
+}
+
+impl HistoryError {
+    fn sqlite(&self) -> Option<&rusqlite::Error> {
+        match self {
+            HistoryError::Open { source, .. } | HistoryError::Write(source) => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Whether it failed for want of disk space.
+    fn is_disk_full(&self) -> bool {
+        matches!(self, HistoryError::DiskFull) || self.sqlite().is_some_and(no_room)
+    }
 }
 
 impl From<HistoryError> for AppError {
     fn from(error: HistoryError) -> Self {
-        if matches!(error, HistoryError::Newer) {
-            return AppError::new(
+        let detail = redact(&error.to_string()).into_owned();
+        let cause = error.sqlite();
+        match &error {
+            HistoryError::Newer => AppError::new(
                 ErrorKind::Precondition,
                 "A newer Slipway wrote the release history; this one cannot record releases in it.",
                 "Update Slipway to the newest version.",
-            );
+            ),
+            HistoryError::Held { path, holders } => AppError::new(
+                ErrorKind::Precondition,
+                format!(
+                    "Another program holds the history file ({}{}): Slipway waited {} s for it.",
+                    path.display(),
+                    held::named(holders),
+                    (BUSY_WAIT * 2).as_secs()
+                ),
+                if holders.is_empty() {
+                    "Close the program that has the history open (a database browser, a sync or backup tool), then try again."
+                } else {
+                    "Close that program, then try again."
+                },
+            )
+            .with_action(ErrorAction::Retry),
+            _ if error.is_disk_full() => AppError::new(
+                ErrorKind::Io,
+                "The disk is full: the release history could not be written.",
+                "Free some space on the disk that holds Slipway's data folder, then try again.",
+            )
+            .with_detail(detail),
+            HistoryError::Damaged { .. } => AppError::new(
+                ErrorKind::Io,
+                "The release history is damaged and could not be recovered yet; it is left as it was.",
+                "Close other Slipway windows and commands, free some space in the data folder, then try again; the log folder has the details.",
+            )
+            .with_detail(detail),
+            // Met on a ledger that is only read (a newer Slipway's, or a full disk's): it is
+            // recovered when it may be written.
+            _ if cause.is_some_and(is_damage) => AppError::new(
+                ErrorKind::Io,
+                "The release history is damaged.",
+                "Slipway keeps it aside and recovers its releases once it may write the history again (free some space, or update Slipway).",
+            )
+            .with_detail(detail),
+            _ if cause.is_some_and(is_busy) => AppError::new(
+                ErrorKind::Precondition,
+                "Another program holds the history file.",
+                "Close the program that has the history open, then try again.",
+            )
+            .with_action(ErrorAction::Retry)
+            .with_detail(detail),
+            _ => AppError::new(
+                ErrorKind::Io,
+                detail,
+                "Check that the data folder is writable; the log folder has the details.",
+            ),
         }
-        AppError::new(
-            ErrorKind::Io,
-            redact(&error.to_string()).into_owned(),
-            "Check that the data folder is writable and the disk is not full; the log folder has the details.",
-        )
     }
 }
 
@@ -259,29 +356,37 @@ pub struct Ending {
 /// release at a time per project and the writes are small.
 #[derive(Clone)]
 pub struct Ledger {
+    path: Arc<PathBuf>,
     connection: Arc<Mutex<Connection>>,
     pending_lines: Arc<Mutex<Vec<LogLine>>>,
-    notice: Option<Arc<String>>,
+    /// What the person should know about the file itself, set once: at open (damaged,
+    /// newer, a full disk) or when a damaged file was recovered later.
+    notice: Arc<OnceLock<String>>,
     /// Made by a newer Slipway: read, never written (its schema is not ours to change).
-    read_only: bool,
+    newer: bool,
+    /// Opened on a full disk: read alone until a write finds room again.
+    reading_only: Arc<AtomicBool>,
     /// A file of space kept aside, given back when the disk is full so the release being
     /// recorded still is.
-    reserve: Option<Arc<PathBuf>>,
-    reserve_used: Arc<std::sync::atomic::AtomicBool>,
+    reserve: Arc<PathBuf>,
+    reserve_used: Arc<AtomicBool>,
+    /// The disk was found full: log lines are dropped until the reserve is kept again.
+    disk_full: Arc<AtomicBool>,
+    /// The lines dropped per release, for the note at its end.
+    dropped: Arc<Mutex<HashMap<String, Dropped>>>,
 }
 
 /// How much space the history keeps in reserve for a full disk.
 const RESERVE_BYTES: usize = 2 * 1024 * 1024;
 
-/// The reserve file, made when it is missing and there is room; `None` when it cannot be.
-fn keep_reserve(data_dir: &Path) -> Option<PathBuf> {
-    let file = data_dir.join("history.reserve");
-    let ready = std::fs::metadata(&file).is_ok_and(|meta| meta.len() as usize >= RESERVE_BYTES);
-    if !ready && std::fs::write(&file, vec![0u8; RESERVE_BYTES]).is_err() {
-        let _ = std::fs::remove_file(&file);
-        return None;
+/// Makes the reserve file when it is missing and there is room; whether it is there now.
+fn keep_reserve(file: &Path) -> bool {
+    let ready = std::fs::metadata(file).is_ok_and(|meta| meta.len() as usize >= RESERVE_BYTES);
+    if !ready && std::fs::write(file, vec![0u8; RESERVE_BYTES]).is_err() {
+        let _ = std::fs::remove_file(file);
+        return false;
     }
-    Some(file)
+    true
 }
 
 /// Whether SQLite says the file is not (or no longer) a database.
@@ -292,21 +397,77 @@ fn is_damage(error: &rusqlite::Error) -> bool {
     )
 }
 
-/// Moves the ledger (and its WAL files) to `history.sqlite3.damaged-<time>`.
-fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let kept = path.with_file_name(format!("{FILE_NAME}.damaged-{stamp}"));
-    std::fs::rename(path, &kept)?;
-    for suffix in ["-wal", "-shm"] {
-        let side = path.with_file_name(format!("{FILE_NAME}{suffix}"));
-        if side.exists() {
-            let _ = std::fs::rename(
-                &side,
-                kept.with_file_name(format!("{FILE_NAME}.damaged-{stamp}{suffix}")),
-            );
+/// Whether another connection holds the lock SQLite waited for.
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Whether the disk had no room: a write that failed, or the shared-memory file SQLite needs
+/// to read a WAL ledger that could not be made.
+fn no_room(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(failure, _)
+        if failure.code == rusqlite::ErrorCode::DiskFull
+            || failure.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE)
+}
+
+/// Opens the ledger for reading and writing, creating and migrating it.
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let mut connection = Connection::open(path)?;
+    connection.busy_timeout(BUSY_WAIT)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    schema::migrate(&mut connection)?;
+    Ok(connection)
+}
+
+/// Opens the ledger to read it on a full disk. An exclusive lock lets SQLite keep the WAL's
+/// index in memory instead of the shared-memory file it has no room for; `query_only`
+/// keeps the connection from writing. `None` when there is nothing this version can read
+/// (no ledger yet, or one that needs a migration).
+fn connect_reading(path: &Path) -> rusqlite::Result<Option<Connection>> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(BUSY_WAIT)?;
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    connection.pragma_update(None, "query_only", true)?;
+    let version: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok((version >= schema::latest()).then_some(connection))
+}
+
+/// Runs `open`, waiting once more (and saying who holds the file) when another program
+/// holds it past SQLite's own wait.
+fn open_waiting<T>(path: &Path, open: impl Fn(&Path) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+    let mut waited = false;
+    loop {
+        match open(path) {
+            Ok(opened) => return Ok(opened),
+            Err(error) if is_busy(&error) && !waited => {
+                waited = true;
+                held::warn_waiting(path);
+            }
+            Err(error) if is_busy(&error) => {
+                return Err(HistoryError::Held {
+                    path: path.to_path_buf(),
+                    holders: held::holders(path),
+                })
+            }
+            Err(source) => {
+                return Err(HistoryError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
     }
-    Ok(kept)
+}
+
+/// Lines of a release that were not kept, from the step where that began.
+struct Dropped {
+    step: String,
+    lines: usize,
 }
 
 struct LogLine {
@@ -325,36 +486,28 @@ impl Ledger {
     /// Opens (creating and migrating) the ledger in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, HistoryError> {
         let path = data_dir.join(FILE_NAME);
-        let open = || -> Result<Connection, rusqlite::Error> {
-            let mut connection = Connection::open(&path)?;
-            connection.busy_timeout(std::time::Duration::from_secs(5))?;
-            connection.pragma_update(None, "journal_mode", "WAL")?;
-            connection.pragma_update(None, "synchronous", "NORMAL")?;
-            connection.pragma_update(None, "foreign_keys", "ON")?;
-            schema::migrate(&mut connection)?;
-            Ok(connection)
-        };
-        let (connection, notice) = match open() {
-            Ok(connection) => (connection, None),
-            // A file that is not a ledger any more is kept aside, never overwritten, and a
-            // new one is started: the app (and the next release) still work.
-            Err(error) if is_damage(&error) => {
-                let kept = set_aside(&path).map_err(|source| HistoryError::Open {
-                    path: path.clone(),
-                    source: rusqlite::Error::ToSqlConversionFailure(Box::new(source)),
-                })?;
-                tracing::warn!(%error, kept = %kept.display(), "the release history was damaged; a new one was started");
-                let connection = open().map_err(|source| HistoryError::Open {
-                    path: path.clone(),
-                    source,
-                })?;
-                let notice = format!(
-                    "The release history was damaged ({error}); it is kept as {} and a new history was started.",
-                    kept.display()
-                );
-                (connection, Some(notice))
+        let mut notice = None;
+        let mut reading_only = false;
+        let connection = match open_waiting(&path, connect) {
+            Ok(connection) => connection,
+            // A file that is not a ledger any more is kept aside, never overwritten, and what
+            // still reads goes into a new one: the app (and the next release) still work.
+            Err(HistoryError::Open { source, .. }) if is_damage(&source) => {
+                let (connection, recovered) = recover::recover(&path, &source)?;
+                notice = Some(recovered.notice());
+                connection
             }
-            Err(source) => return Err(HistoryError::Open { path, source }),
+            // History still reads on a full disk; writing waits for room.
+            Err(HistoryError::Open { source, .. }) if no_room(&source) => {
+                tracing::warn!(error = %source, "the disk is full: the release history is opened for reading only");
+                reading_only = true;
+                notice = Some(
+                    "The disk is full: the release history is shown, but no release is recorded until some space is freed."
+                        .to_owned(),
+                );
+                open_waiting(&path, connect_reading)?.ok_or(HistoryError::DiskFull)?
+            }
+            Err(error) => return Err(error),
         };
         let version: usize = connection
             .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -365,53 +518,158 @@ impl Ledger {
                 "A newer Slipway wrote this release history: it is shown, but no release is recorded until you update Slipway.".to_owned()
             })
         });
+        let reserve = data_dir.join("history.reserve");
+        if !newer && !reading_only {
+            keep_reserve(&reserve);
+        }
         Ok(Self {
+            path: Arc::new(path),
             connection: Arc::new(Mutex::new(connection)),
             pending_lines: Arc::new(Mutex::new(Vec::new())),
-            notice: notice.map(Arc::new),
-            read_only: newer,
-            reserve: keep_reserve(data_dir).map(Arc::new),
+            notice: Arc::new(notice.map(OnceLock::from).unwrap_or_default()),
+            newer,
+            reading_only: Arc::new(AtomicBool::new(reading_only)),
+            reserve: Arc::new(reserve),
             reserve_used: Arc::default(),
+            disk_full: Arc::default(),
+            dropped: Arc::default(),
         })
     }
 
-    /// What the person should know about the ledger itself (damaged and replaced, or made by
-    /// a newer Slipway), once.
+    /// What the person should know about the ledger itself (damaged and recovered, made by
+    /// a newer Slipway, opened on a full disk); set once, and it may first appear after a
+    /// read or write found the file damaged.
     pub fn notice(&self) -> Option<&str> {
-        self.notice.as_deref().map(String::as_str)
+        self.notice.get().map(String::as_str)
     }
 
-    fn with<T>(&self, mut work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+    /// A read: see `run`.
+    fn with<T>(&self, work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+        self.run(false, work)
+    }
+
+    /// A write that may not spend the reserve (a release's start, log lines, reports).
+    fn write<T>(&self, work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+        self.writable()?;
+        self.run(false, work)
+    }
+
+    /// A write of what a release did (its steps and its end): on a full disk the reserve is
+    /// given back and the write tried again, so a release that went live is recorded live.
+    fn write_end<T>(&self, work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
+        self.writable()?;
+        self.run(true, work)
+    }
+
+    /// Runs `work` on the connection, and again after what can be put right: the reserve
+    /// given back (when `spend_reserve`), another program's lock waited for once more, a
+    /// damaged file recovered.
+    fn run<T>(
+        &self,
+        spend_reserve: bool,
+        mut work: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, HistoryError> {
         let mut connection = self.connection.lock().map_err(|_| HistoryError::Poisoned)?;
-        match work(&mut connection) {
-            // The disk is full: the space kept in reserve is given back and the write tried
-            // again, so what is known (a release that went live) is still recorded.
-            Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
-                if !self.release_reserve() {
-                    return Err(error.into());
+        let (mut spent, mut waited, mut recovered) = (false, false, false);
+        loop {
+            let error = match work(&mut connection) {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            if no_room(&error) {
+                // Log lines stop here, so the reserve is kept for the steps and the end.
+                self.disk_full.store(true, Ordering::SeqCst);
+                if spend_reserve && !spent && self.release_reserve() {
+                    spent = true;
+                    tracing::warn!(%error, "the disk is full: the history used its reserve");
+                    continue;
                 }
-                tracing::warn!(%error, "the disk is full: the history used its reserve");
-                Ok(work(&mut connection)?)
+            } else if is_busy(&error) && !waited {
+                waited = true;
+                held::warn_waiting(&self.path);
+                continue;
+            } else if is_busy(&error) {
+                return Err(HistoryError::Held {
+                    path: self.path.to_path_buf(),
+                    holders: held::holders(&self.path),
+                });
+            } else if is_damage(&error) && !recovered && !self.newer && !self.reading_only.load(Ordering::SeqCst) {
+                recovered = true;
+                self.recover_in_place(&mut connection, &error)?;
+                continue;
             }
-            other => Ok(other?),
+            return Err(error.into());
+        }
+    }
+
+    /// Whether this ledger may be written; one opened on a full disk is opened for writing
+    /// again when there is room now.
+    fn writable(&self) -> Result<(), HistoryError> {
+        if self.newer {
+            return Err(HistoryError::Newer);
+        }
+        if !self.reading_only.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut connection = self.connection.lock().map_err(|_| HistoryError::Poisoned)?;
+        // The reading connection's exclusive lock is let go first, or it would block this one.
+        drop(std::mem::replace(&mut *connection, Connection::open_in_memory()?));
+        match connect(&self.path) {
+            Ok(fresh) => {
+                *connection = fresh;
+                self.reading_only.store(false, Ordering::SeqCst);
+                tracing::info!("there is room again: the release history is written again");
+                Ok(())
+            }
+            Err(error) => {
+                if let Ok(Some(reading)) = connect_reading(&self.path) {
+                    *connection = reading;
+                }
+                Err(if no_room(&error) {
+                    HistoryError::DiskFull
+                } else {
+                    error.into()
+                })
+            }
+        }
+    }
+
+    /// Replaces a damaged file met while the ledger was open with what could be recovered
+    /// from it; on failure the file stays as it was and is opened again.
+    fn recover_in_place(&self, connection: &mut Connection, cause: &rusqlite::Error) -> Result<(), HistoryError> {
+        // Closed first: the file is moved, which Windows refuses for an open file.
+        drop(std::mem::replace(connection, Connection::open_in_memory()?));
+        match recover::recover(&self.path, cause) {
+            Ok((fresh, recovered)) => {
+                *connection = fresh;
+                let notice = recovered.notice();
+                if let Err(unsaid) = self.notice.set(notice) {
+                    tracing::warn!(notice = %unsaid, "a second notice about the release history is only logged");
+                }
+                Ok(())
+            }
+            Err(error) => {
+                if let Ok(original) = connect(&self.path) {
+                    *connection = original;
+                }
+                Err(error)
+            }
         }
     }
 
     /// Gives back the reserve; false when there was none left.
     fn release_reserve(&self) -> bool {
-        match &self.reserve {
-            Some(reserve) if std::fs::remove_file(reserve.as_ref()).is_ok() => {
-                self.reserve_used.store(true, std::sync::atomic::Ordering::SeqCst);
-                true
-            }
-            _ => false,
+        if std::fs::remove_file(self.reserve.as_ref()).is_err() {
+            return false;
         }
+        self.reserve_used.store(true, Ordering::SeqCst);
+        true
     }
 
     /// Whether the disk filled up and the reserve was used since the last ask: the person is
     /// told to free some space.
     pub fn took_reserve(&self) -> bool {
-        self.reserve_used.swap(false, std::sync::atomic::Ordering::SeqCst)
+        self.reserve_used.swap(false, Ordering::SeqCst)
     }
 
     /// Names the environment of the project's releases to `target` that have none (made
@@ -423,10 +681,7 @@ impl Ledger {
         environment: &str,
         service: Option<&str>,
     ) -> Result<usize, HistoryError> {
-        if self.read_only {
-            return Err(HistoryError::Newer);
-        }
-        self.with(|connection| {
+        self.write(|connection| {
             connection.execute(
                 "UPDATE releases SET environment = ?3, service = COALESCE(service, ?4)
                  WHERE project_path = ?1 AND target = ?2 AND environment IS NULL",
@@ -447,12 +702,16 @@ impl Ledger {
         })
     }
 
+    /// Records a release that starts. It does not spend the reserve: a release that cannot
+    /// be recorded on a full disk does not start.
     pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {
-        if self.read_only {
-            return Err(HistoryError::Newer);
+        self.writable()?;
+        // The reserve made again (a disk that had filled has room now): lines are kept again.
+        if keep_reserve(&self.reserve) {
+            self.disk_full.store(false, Ordering::SeqCst);
         }
         let started = now();
-        self.with(|connection| {
+        self.write(|connection| {
             let transaction = connection.transaction()?;
             transaction.execute(
                 "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine, environment, service)
@@ -494,10 +753,13 @@ impl Ledger {
         state: StepState,
         summary: Option<&str>,
     ) -> Result<(), HistoryError> {
-        self.flush_lines()?;
+        // The step's state matters more than its last lines.
+        if let Err(error) = self.flush_lines() {
+            tracing::warn!(%error, release = release_id, "a step's last log lines could not be kept");
+        }
         let at = now();
         let summary = summary.map(|text| redact(text).into_owned());
-        self.with(|connection| {
+        self.write_end(|connection| {
             connection.execute(
                 "UPDATE steps SET state = ?3,
                      started_at = CASE WHEN ?3 = 'running' THEN ?4 ELSE started_at END,
@@ -511,7 +773,8 @@ impl Ledger {
         })
     }
 
-    /// Queues one output line of a step; lines reach the file in batches.
+    /// Queues one output line of a step; lines reach the file in batches. While the disk is
+    /// full, lines are dropped (the release's end notes how many), never an error.
     pub fn log(
         &self,
         release_id: &str,
@@ -520,6 +783,10 @@ impl Ledger {
         line: &str,
         at_ms: i64,
     ) -> Result<(), HistoryError> {
+        if self.disk_full.load(Ordering::SeqCst) {
+            self.drop_line(release_id, step);
+            return Ok(());
+        }
         let full = {
             let mut pending = self.pending_lines.lock().map_err(|_| HistoryError::Poisoned)?;
             pending.push(LogLine {
@@ -537,13 +804,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// Writes the queued log lines in one transaction.
+    /// Writes the queued log lines in one transaction; on a full disk they are dropped.
     pub fn flush_lines(&self) -> Result<(), HistoryError> {
         let lines = std::mem::take(&mut *self.pending_lines.lock().map_err(|_| HistoryError::Poisoned)?);
         if lines.is_empty() {
             return Ok(());
         }
-        self.with(|connection| {
+        let written = self.write(|connection| {
             let transaction = connection.transaction()?;
             {
                 let mut insert = transaction.prepare_cached(
@@ -554,13 +821,37 @@ impl Ledger {
                 }
             }
             transaction.commit()
-        })
+        });
+        match written {
+            Err(error) if error.is_disk_full() => {
+                for line in &lines {
+                    self.drop_line(&line.release_id, &line.step);
+                }
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Counts a line of `release_id` that was not kept; the first one's step gets the note.
+    fn drop_line(&self, release_id: &str, step: &str) {
+        let Ok(mut dropped) = self.dropped.lock() else {
+            return;
+        };
+        let entry = dropped.entry(release_id.to_owned()).or_insert_with(|| {
+            tracing::warn!(release = release_id, step, "the disk is full: log lines are dropped");
+            Dropped {
+                step: step.to_owned(),
+                lines: 0,
+            }
+        });
+        entry.lines += 1;
     }
 
     /// Fields learnt while the release runs (the digest after the push, the deploy id).
     pub fn note(&self, release_id: &str, ending: &Ending) -> Result<(), HistoryError> {
         let redacted = |value: &Option<String>| value.as_deref().map(|text| redact(text).into_owned());
-        self.with(|connection| {
+        self.write_end(|connection| {
             connection.execute(
                 "UPDATE releases SET digest = COALESCE(?2, digest), deploy_id = COALESCE(?3, deploy_id),
                      deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message),
@@ -585,8 +876,17 @@ impl Ledger {
 
     /// Ends a release: its outcome, and every step still pending or running gets `leftover`.
     pub fn finish(&self, release_id: &str, outcome: Outcome, ending: &Ending) -> Result<(), HistoryError> {
-        // How it ended first: on a full disk the outcome matters more than the last log lines.
+        // The last lines first: they cannot spend the reserve, and on a full disk they are
+        // dropped into the note written with the outcome.
+        if let Err(error) = self.flush_lines() {
+            tracing::warn!(%error, release = release_id, "the release's last log lines could not be kept");
+        }
         self.note(release_id, ending)?;
+        let dropped = self
+            .dropped
+            .lock()
+            .ok()
+            .and_then(|mut dropped| dropped.remove(release_id));
         // A step that was running ends as the release did; one that never started says so:
         // skipped after a failure or a cancel, still "not started" when the process died.
         let (running, never_started) = match outcome {
@@ -595,8 +895,22 @@ impl Ledger {
             _ => (StepState::Skipped, StepState::Skipped),
         };
         let at = now();
-        self.with(|connection| {
+        self.write_end(|connection| {
             let transaction = connection.transaction()?;
+            if let Some(dropped) = &dropped {
+                transaction.execute(
+                    "INSERT INTO step_logs (release_id, step, stream, line, at_ms) VALUES (?1, ?2, 'output', ?3, ?4)",
+                    params![
+                        release_id,
+                        dropped.step,
+                        format!(
+                            "{DROPPED_NOTE} ({} lines of this release, from this step on, were not kept).",
+                            dropped.lines
+                        ),
+                        chrono::Utc::now().timestamp_millis()
+                    ],
+                )?;
+            }
             transaction.execute(
                 "UPDATE steps SET state = ?2, ended_at = ?3 WHERE release_id = ?1 AND state = 'running'",
                 params![release_id, running.as_str(), at],
@@ -611,11 +925,7 @@ impl Ledger {
             )?;
             transaction.execute(UPDATE_STRIP, [release_id])?;
             transaction.commit()
-        })?;
-        if let Err(error) = self.flush_lines() {
-            tracing::warn!(%error, release = release_id, "the release's last log lines could not be kept");
-        }
-        Ok(())
+        })
     }
 
     /// Releases recorded as running for the project at `project_path`.
@@ -876,6 +1186,46 @@ mod tests {
         assert!(std::fs::read(dir.path().join(&kept[0]))?.starts_with(b"this is not a database"));
         ledger.begin(&release("r1"))?;
         assert_eq!(ledger.releases(None, 10)?.len(), 1);
+        Ok(())
+    }
+
+    /// Another connection holds the file in an EXCLUSIVE transaction: a write waits for it,
+    /// then says another program holds the file (never the disk-full hint); reads go on;
+    /// and when it lets go within the wait, the write goes through.
+    #[test]
+    fn a_file_another_program_holds_is_waited_for_and_said_so() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        let other = Connection::open(dir.path().join(FILE_NAME))?;
+        other.execute_batch("BEGIN EXCLUSIVE")?;
+        let started = std::time::Instant::now();
+        let error = ledger
+            .begin(&release("r1"))
+            .err()
+            .ok_or("the write waits, then fails")?;
+        let waited = started.elapsed();
+        assert!(matches!(error, HistoryError::Held { .. }), "{error:?}");
+        assert!(waited >= BUSY_WAIT * 2, "it waited twice: {waited:?}");
+        let shown = AppError::from(error);
+        assert!(
+            shown.message.starts_with("Another program holds the history file ("),
+            "{}",
+            shown.message
+        );
+        assert!(
+            !format!("{} {}", shown.message, shown.hint).contains("disk"),
+            "{shown:?}"
+        );
+        assert_eq!(shown.kind, ErrorKind::Precondition);
+        assert!(ledger.releases(None, 10)?.is_empty(), "reading goes on");
+
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(BUSY_WAIT / 2);
+            other.execute_batch("ROLLBACK")
+        });
+        ledger.begin(&release("r1"))?;
+        letting_go.join().map_err(|_| "the holder panicked")??;
+        assert_eq!(ledger.releases(None, 10)?.len(), 1, "written once the lock was let go");
         Ok(())
     }
 

@@ -171,7 +171,7 @@ impl Ledger {
     pub fn result(&self, release_id: &str, step: &str, report: &impl Serialize) -> Result<(), HistoryError> {
         let body = serde_json::to_string(report).map_err(|error| HistoryError::Encode(error.to_string()))?;
         let body = redact(&body).into_owned();
-        self.with(|connection| {
+        self.write(|connection| {
             connection.execute(
                 "INSERT INTO step_results (release_id, step, body) VALUES (?1, ?2, ?3)",
                 params![release_id, step, body],

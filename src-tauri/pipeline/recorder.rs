@@ -154,3 +154,137 @@ impl Recorder {
         self.first_failure.lock().ok().and_then(|first| first.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{NewRelease, Outcome};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// A folder on a tmpfs of its own, so the test fills a disk and not the machine's.
+    /// Mounting needs root, which the test command has (CI runs as root).
+    struct SmallDisk(tempfile::TempDir);
+
+    impl SmallDisk {
+        fn mount(megabytes: u32) -> Result<Self, Box<dyn std::error::Error>> {
+            let dir = tempfile::tempdir()?;
+            let mounted = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+                .arg(dir.path())
+                .status()?;
+            if !mounted.success() {
+                return Err("mounting a tmpfs needs root (the test command runs as root)".into());
+            }
+            Ok(Self(dir))
+        }
+
+        fn path(&self) -> &std::path::Path {
+            self.0.path()
+        }
+
+        /// Takes every byte left; the filler is kept, so the disk stays full.
+        fn fill(&self) -> std::io::Result<()> {
+            use std::io::Write;
+            let mut filler = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.path().join("filler"))?;
+            for size in [64 * 1024, 4096, 512, 1] {
+                while filler.write_all(&vec![0u8; size]).is_ok() {}
+            }
+            Ok(())
+        }
+    }
+
+    impl Drop for SmallDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(self.path()).status();
+        }
+    }
+
+    /// The disk fills while the tests print (more than the history's reserve): the release
+    /// that then goes live is recorded live with every step, log lines are dropped with a
+    /// note, and the history reads on the full disk, from a new ledger as a new process would.
+    #[test]
+    fn a_release_that_goes_live_while_the_disk_fills_is_recorded_live() -> TestResult {
+        let disk = SmallDisk::mount(4)?;
+        let ledger = Ledger::open(disk.path())?;
+        let steps = [Step::Tests, Step::Build, Step::Push, Step::Deploy];
+        ledger.begin(&NewRelease {
+            id: "r1".to_owned(),
+            project_path: "/p".to_owned(),
+            project_name: "p".to_owned(),
+            user: "ann".to_owned(),
+            target: "local".to_owned(),
+            steps: steps.iter().map(|step| step.as_str().to_owned()).collect(),
+            ..NewRelease::default()
+        })?;
+        let recorder = Recorder::new(ledger.clone(), "r1".to_owned(), Arc::new(|_| {}));
+        let line = "x".repeat(300);
+        for (index, step) in steps.into_iter().enumerate() {
+            recorder.step(step, StepState::Running, None);
+            if index == 0 {
+                for number in 0..1_000 {
+                    recorder.log(step, &format!("{number} {line}"));
+                }
+                disk.fill()?;
+            }
+            // 3 MB of output per step once the disk is full: more than the 2 MB reserve.
+            for number in 0..10_000 {
+                recorder.log(step, &format!("{number} {line}"));
+            }
+            recorder.step(step, StepState::Passed, Some("done".to_owned()));
+        }
+        let finished = ledger.finish("r1", Outcome::Live, &Ending::default());
+        let record = ledger.release("r1")?.ok_or("the release is recorded")?;
+        let states: Vec<_> = record.steps.iter().map(|step| step.state).collect();
+        println!(
+            "finish: {finished:?}; recorded {:?} with steps {states:?}",
+            record.outcome
+        );
+        finished?;
+        assert_eq!(record.outcome, Outcome::Live);
+        assert!(states.iter().all(|state| *state == StepState::Passed), "{states:?}");
+        assert!(ledger.took_reserve(), "the person is told to free some space");
+        let notes = ledger
+            .log_lines("r1", "tests")?
+            .into_iter()
+            .filter(|line| line.starts_with("Log lines were dropped"))
+            .count();
+        assert_eq!(notes, 1, "one note says the log is not whole");
+        drop(recorder);
+        drop(ledger);
+
+        // Every byte taken, even the reserve's: the history still reads.
+        disk.fill()?;
+        let ledger = Ledger::open(disk.path())?;
+        assert!(
+            ledger
+                .notice()
+                .is_some_and(|notice| notice.starts_with("The disk is full")),
+            "{:?}",
+            ledger.notice()
+        );
+        let releases = ledger.releases(None, 10)?;
+        assert_eq!(releases.len(), 1);
+        assert_eq!(releases[0].outcome, Outcome::Live);
+        let refused = ledger.begin(&NewRelease {
+            id: "r2".to_owned(),
+            target: "local".to_owned(),
+            ..NewRelease::default()
+        });
+        let refused = crate::error::AppError::from(refused.err().ok_or("no room for a new release")?);
+        assert!(refused.message.starts_with("The disk is full"), "{}", refused.message);
+
+        // Space freed: the same ledger records again.
+        std::fs::remove_file(disk.path().join("filler"))?;
+        ledger.begin(&NewRelease {
+            id: "r2".to_owned(),
+            target: "local".to_owned(),
+            ..NewRelease::default()
+        })?;
+        assert_eq!(ledger.releases(None, 10)?.len(), 2);
+        Ok(())
+    }
+}
