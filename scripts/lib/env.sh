@@ -15,7 +15,7 @@ APT_PACKAGES=(
   build-essential pkg-config libssl-dev curl file git
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   docker.io docker-registry apache2-utils
-  gnome-keyring libsecret-tools dbus dbus-x11
+  gnome-keyring libsecret-tools dbus dbus-x11 bubblewrap
   xvfb xauth webkit2gtk-driver
   busybox-static socat openssl
   python3 python3-venv python3.11

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use super::process::{supervise, ProcessSpec};
+use super::process::supervise;
 use super::pyenv::PreparedEnv;
 use super::{now_ms, CheckEvent, CheckOutcome, ChecksError, EventSink};
 use crate::project::{Gate, GateKind, ProjectSettings};
@@ -77,7 +77,7 @@ pub async fn run_gate(
     let mut variables = super::run::environment(root, settings, env);
     variables.extend(gate.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
-    let spec = ProcessSpec::shell(&gate.command, root.to_path_buf(), variables, timeout);
+    let spec = super::run::project_command(&gate.command, root, variables, env, timeout);
     let forward = sink.clone();
     let id = gate.id.clone();
     let outcome = supervise(&spec, cancel, &mut |stream, line| {

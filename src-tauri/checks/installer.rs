@@ -60,6 +60,7 @@ async fn quiet(program: &Path, args: &[&str], cancel: &CancellationToken) -> Res
         cwd: std::env::temp_dir(),
         env: vec![("PIP_DISABLE_PIP_VERSION_CHECK".to_owned(), "1".to_owned())],
         timeout: FETCH_TIMEOUT,
+        sandbox: None,
     };
     let outcome = supervise(&spec, cancel, &mut |_, _| {})
         .await
@@ -212,6 +213,7 @@ impl Packager {
             cwd: cwd.to_path_buf(),
             env: Vec::new(),
             timeout: super::pyenv::INSTALL_TIMEOUT,
+            sandbox: None,
         }
     }
 
@@ -247,6 +249,9 @@ impl Packager {
             cwd: cwd.to_path_buf(),
             env,
             timeout: super::pyenv::INSTALL_TIMEOUT,
+            // Outside the sandbox: pip reads its index's credentials from the places it hides
+            // (`~/.config/pip`, `~/.netrc`). The environment is built all the same.
+            sandbox: None,
         }
     }
 

@@ -5,10 +5,15 @@
 //! [`run_lint`] (or both at once with [`run_checks`]) stream [`CheckEvent`]s to a sink and
 //! return a report. Cancelling the token ends every process tree they started.
 //!
+//! The project's processes get an environment built from what they need (`environment`),
+//! and on Linux run in a bubblewrap sandbox that hides the person's keys (`sandbox`) unless
+//! the project turns it off.
+//!
 //! Why through the shell: the commands come from the project's CI (`cd app && pytest ...`)
 //! and must run as CI ran them. pytest's JUnit report is requested through `PYTEST_ADDOPTS`,
 //! so the command itself is never rewritten.
 
+mod environment;
 #[cfg(test)]
 mod fuzz;
 mod gate;
@@ -20,6 +25,7 @@ mod pytest;
 mod python;
 mod requirements;
 mod run;
+mod sandbox;
 
 use std::sync::Arc;
 
@@ -37,6 +43,9 @@ pub use process::{
 pub use pyenv::{expected_venv, installed_distributions, prepare_env, project_secrets, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
 pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};
+pub use sandbox::{
+    availability as sandbox_availability, note as sandbox_note, Availability as SandboxAvailability, Sandbox,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -15,6 +15,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use super::environment;
+use super::sandbox::{availability, Availability, Sandbox};
+
 /// How long a process group gets between SIGTERM and SIGKILL.
 const TERMINATE_GRACE: Duration = Duration::from_secs(3);
 /// Lines kept per stream for parsing; beyond it the oldest go (the stream still shows all).
@@ -151,7 +154,8 @@ fn processes_marked(wanted: &str) -> Vec<Pid> {
         .collect()
 }
 
-/// What to run.
+/// What to run. Its environment is built, not inherited: what [`environment::inherited`]
+/// keeps, then `env`.
 #[derive(Debug, Clone)]
 pub struct ProcessSpec {
     pub program: String,
@@ -159,6 +163,9 @@ pub struct ProcessSpec {
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
+    /// Where the project's code runs (tests, lint, gates); `None` for Slipway's own helpers
+    /// (making the virtualenv, installing into it) and for a project whose sandbox is off.
+    pub sandbox: Option<Sandbox>,
 }
 
 impl ProcessSpec {
@@ -170,7 +177,13 @@ impl ProcessSpec {
             cwd,
             env,
             timeout,
+            sandbox: None,
         }
+    }
+
+    /// The same, run in `sandbox` when bubblewrap can make one.
+    pub fn in_sandbox(self, sandbox: Option<Sandbox>) -> Self {
+        Self { sandbox, ..self }
     }
 }
 
@@ -195,7 +208,7 @@ pub struct SpawnError {
 }
 
 /// Runs `spec`, calling `on_line` for every line, until it exits, times out or `cancel`
-/// fires. Both of the latter end the whole process group.
+/// fires. Both of the latter end the whole process group (in a sandbox, everything in it).
 pub async fn supervise(
     spec: &ProcessSpec,
     cancel: &CancellationToken,
@@ -203,10 +216,25 @@ pub async fn supervise(
 ) -> Result<ProcessOutcome, SpawnError> {
     let started = Instant::now();
     let (_mark, mark_id) = Mark::new();
-    let mut command = tokio::process::Command::new(&spec.program);
+    let bwrap = match (&spec.sandbox, availability()) {
+        (Some(sandbox), Availability::Ready(bwrap)) => Some((sandbox, bwrap)),
+        _ => None,
+    };
+    let mut command = match bwrap {
+        Some((sandbox, bwrap)) => {
+            let mut command = tokio::process::Command::new(bwrap);
+            command.args(sandbox.arguments(&spec.cwd)).arg(&spec.program);
+            command
+        }
+        None => tokio::process::Command::new(&spec.program),
+    };
     command
         .args(&spec.args)
         .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(environment::inherited(std::env::vars_os()))
+        // The sandbox's `/tmp` is the run's own; a `TMPDIR` elsewhere in `/tmp` is hidden.
+        .envs(bwrap.map(|_| ("TMPDIR", "/tmp")))
         .envs(spec.env.iter().map(|(key, value)| (key, value)))
         .envs(mark_id.map(|id| (MARK_VARIABLE, id)))
         .stdin(Stdio::null())
@@ -370,8 +398,9 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(500)).await;
             trigger.cancel();
         });
-        // A grandchild that would outlive a plain kill of the shell.
-        let command = format!("sh -c 'exec -a {marker} sleep 60' & sleep 60");
+        // A grandchild that would outlive a plain kill of the shell, named by a trailing no-op
+        // (dash, Debian's `sh`, has no `exec -a`).
+        let command = format!("sh -c 'sleep 60; : {marker}' & sleep 60");
         let outcome = supervise(&spec(&command, Duration::from_secs(30)), &cancel, &mut |_, _| {}).await?;
         assert!(outcome.cancelled);
         assert!(outcome.elapsed < Duration::from_secs(10));

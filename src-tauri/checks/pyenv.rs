@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::installer::{self, Packager};
 use super::process::{supervise, ProcessSpec};
+use super::sandbox::Sandbox;
 use super::{now_ms, python, requirements, CheckEvent, ChecksError, EventSink};
 use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
 use crate::secrets::{Secret, SecretStore};
@@ -72,6 +73,7 @@ pub fn expected_venv(root: &Path, settings: &ProjectSettings, data_dir: &Path) -
             managed: false,
             scratch: PathBuf::new(),
             secrets: Vec::new(),
+            sandbox: None,
         });
     match own {
         Some(env) if missing_tools(&env, settings).is_empty() => env.venv,
@@ -94,6 +96,9 @@ pub struct PreparedEnv {
     pub scratch: PathBuf,
     /// The project's secret values from the keyring, for the checks' processes only.
     pub secrets: Vec<(String, std::sync::Arc<Secret>)>,
+    /// Where the project's tests, lint and gates run; `None` when its settings turn the
+    /// sandbox off.
+    pub sandbox: Option<Sandbox>,
 }
 
 impl PreparedEnv {
@@ -135,6 +140,13 @@ pub async fn prepare_env(
     let scratch = data_dir.join("scratch").join(project_id(root));
     std::fs::create_dir_all(&scratch).map_err(|error| ChecksError::TempFile(error.to_string()))?;
     let secrets = project_secrets(root, settings, data_dir).await?;
+    say(super::sandbox::note(settings.sandbox_enabled()));
+    let sandbox_for = |venv: &Path| {
+        let parent: Vec<_> = std::env::vars_os().collect();
+        settings
+            .sandbox_enabled()
+            .then(|| Sandbox::for_checks(root, data_dir, venv, &scratch, &parent))
+    };
     if let Some(own) = settings
         .venv
         .as_deref()
@@ -142,6 +154,7 @@ pub async fn prepare_env(
         .filter(|path| is_virtualenv(path))
     {
         let env = PreparedEnv {
+            sandbox: sandbox_for(&own),
             venv: own,
             managed: false,
             scratch: scratch.clone(),
@@ -160,10 +173,12 @@ pub async fn prepare_env(
             missing.join(", ")
         ));
     }
+    let venv = data_dir.join("venvs").join(project_id(root));
     let env = PreparedEnv {
-        venv: data_dir.join("venvs").join(project_id(root)),
+        sandbox: sandbox_for(&venv),
+        venv,
         managed: true,
-        scratch,
+        scratch: scratch.clone(),
         secrets,
     };
     let found = tokio::task::spawn_blocking(python::installed)

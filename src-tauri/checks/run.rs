@@ -50,7 +50,13 @@ impl ChecksSummary {
 }
 
 pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
-    let mut variables: Vec<(String, String)> = settings.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    // Tests that use the engine (testcontainers) are why a project turns its sandbox off.
+    let mut variables = if settings.sandbox_enabled() {
+        Vec::new()
+    } else {
+        super::environment::docker(std::env::vars_os())
+    };
+    variables.extend(settings.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     // Secret values go from the keyring into the checks' processes and nowhere else.
     variables.extend(
         env.secrets
@@ -75,12 +81,21 @@ pub async fn tree_changes(root: &Path, before: &[String]) -> Vec<String> {
     after.into_iter().filter(|file| !before.contains(file)).collect()
 }
 
-async fn run_command(
-    check: CheckKind,
+/// The project's `command`, run through the shell in its folder and in its sandbox.
+pub(super) fn project_command(
     command: &str,
     root: &Path,
     variables: Vec<(String, String)>,
+    env: &PreparedEnv,
     timeout: Duration,
+) -> ProcessSpec {
+    ProcessSpec::shell(command, root.to_path_buf(), variables, timeout).in_sandbox(env.sandbox.clone())
+}
+
+async fn run_command(
+    check: CheckKind,
+    command: &str,
+    spec: ProcessSpec,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<ProcessOutcome, ChecksError> {
@@ -88,7 +103,6 @@ async fn run_command(
         check,
         command: command.to_owned(),
     });
-    let spec = ProcessSpec::shell(command, root.to_path_buf(), variables, timeout);
     let forward = sink.clone();
     Ok(supervise(&spec, cancel, &mut |stream, line| {
         forward(CheckEvent::Output {
@@ -134,16 +148,8 @@ pub async fn run_tests(
         .to_owned(),
     ));
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
-    let outcome = run_command(
-        CheckKind::Tests,
-        &settings.test_command,
-        root,
-        variables,
-        timeout,
-        cancel,
-        sink,
-    )
-    .await?;
+    let spec = project_command(&settings.test_command, root, variables, env, timeout);
+    let outcome = run_command(CheckKind::Tests, &settings.test_command, spec, cancel, sink).await?;
     let mut report = if outcome.cancelled {
         cancelled_tests()
     } else if outcome.timed_out {
@@ -219,16 +225,8 @@ pub async fn run_lint(
 ) -> Result<LintReport, ChecksError> {
     let command = lint_command(root, settings, env);
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
-    let outcome = run_command(
-        CheckKind::Lint,
-        &command,
-        root,
-        environment(root, settings, env),
-        timeout,
-        cancel,
-        sink,
-    )
-    .await?;
+    let spec = project_command(&command, root, environment(root, settings, env), env, timeout);
+    let outcome = run_command(CheckKind::Lint, &command, spec, cancel, sink).await?;
     let mut report = if outcome.cancelled {
         LintReport {
             tool: settings.lint_tool,
@@ -345,6 +343,7 @@ mod tests {
             managed: false,
             scratch: dir.path().join("scratch"),
             secrets: Vec::new(),
+            sandbox: None,
         };
         let command = lint_command(dir.path(), &settings(LintTool::Flake8, "flake8"), &env);
         // Quoted for the shell: the defaults hold a `*`.
@@ -362,6 +361,7 @@ mod tests {
             managed: true,
             scratch: PathBuf::from("/data/scratch/x"),
             secrets: Vec::new(),
+            sandbox: None,
         };
         let root = Path::new("/p");
         assert_eq!(

@@ -368,7 +368,8 @@ pub enum ProjectCommand {
     },
     /// Changes one field and saves the settings: test-command, lint-command, lint on|off,
     /// gate ID on|off, venv, install-from, dockerfile, build-context, image-repository,
-    /// container-port, health-path, check-timeout, sentry-project ORG/SLUG (or "none").
+    /// container-port, health-path, check-timeout, sandbox on|off, sentry-project ORG/SLUG (or
+    /// "none").
     Set {
         #[arg(long, value_name = "DIR")]
         project: String,

@@ -167,6 +167,10 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
             need.sources.join(", ")
         ));
     }
+    out.push_str(&format!(
+        "  sandbox: {}\n",
+        crate::checks::sandbox_note(settings.sandbox_enabled())
+    ));
     for skipped in &detection.ci_skipped {
         out.push_str(&format!("  not run: {} ({})\n", skipped.line, skipped.reason));
     }
@@ -176,7 +180,7 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
 /// The fields `project set` changes, and what each takes.
 const FIELDS: &str = "test-command, lint-command, lint (on|off), gate <id> (on|off), venv (path|none), \
 install-from (files, comma-separated|none), dockerfile, build-context, image-repository, container-port, \
-health-path, check-timeout (seconds)";
+health-path, check-timeout (seconds), sandbox (on|off)";
 
 fn invalid(message: String) -> AppError {
     AppError::new(ErrorKind::Validation, message, format!("Fields: {FIELDS}."))
@@ -232,6 +236,7 @@ pub fn set_field(settings: &mut ProjectSettings, field: &str, values: &[String])
             }
         }
         "health-path" => settings.health_path = optional(&value),
+        "sandbox" => settings.sandbox = Some(on_off(&value)?),
         "check-timeout" => {
             settings.check_timeout_secs = value
                 .trim()
@@ -326,6 +331,10 @@ mod tests {
             ])
         );
         assert!(set_field(&mut settings, "container-port", &["eighty".into()]).is_err());
+        assert!(settings.sandbox_enabled(), "on unless turned off");
+        assert!(set_field(&mut settings, "sandbox", &["off".into()]).is_ok());
+        assert_eq!(settings.sandbox, Some(false));
+        assert!(set_field(&mut settings, "sandbox", &["maybe".into()]).is_err());
         assert!(set_field(&mut settings, "test-command", &[]).is_err());
         let unknown = set_field(&mut settings, "colour", &["blue".into()]).err();
         assert!(unknown.is_some_and(|error| error.hint.contains("test-command")));

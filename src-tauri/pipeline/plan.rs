@@ -340,6 +340,9 @@ fn planned_steps(
         tests.ci_line = Some(found.line);
         tests.notes = found.notes;
     }
+    tests
+        .notes
+        .push(crate::checks::sandbox_note(settings.sandbox_enabled()));
     steps.push(tests);
     let mut lint = PlannedStep::new(Step::Lint, settings.lint_command.clone());
     if settings.lint_enabled {

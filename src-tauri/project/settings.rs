@@ -101,6 +101,11 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub sentry_project: Option<SentryLink>,
+    /// The tests, lint and gates run in a sandbox that hides the keyring and the person's keys
+    /// (where bubblewrap can make one); `None` is on. Off for tests that use Docker.
+    #[serde(default)]
+    #[ts(optional)]
+    pub sandbox: Option<bool>,
 }
 
 fn enabled() -> bool {
@@ -135,6 +140,7 @@ impl ProjectSettings {
             secret_env: Vec::new(),
             environments: Environments::default(),
             sentry_project: None,
+            sandbox: None,
         }
     }
 
@@ -224,6 +230,11 @@ impl ProjectSettings {
                 "The Dockerfile {dockerfile} is outside the build context {context}/: the engine only sees that folder."
             )),
         }
+    }
+
+    /// Whether the checks run sandboxed: unless the person turned it off.
+    pub fn sandbox_enabled(&self) -> bool {
+        self.sandbox != Some(false)
     }
 
     /// The gates that will run.

@@ -17,6 +17,7 @@ use support::{slipway_binary, TestResult};
 mod ci_traps;
 mod env_traps;
 mod installers;
+mod sandbox;
 use tokio_util::sync::CancellationToken;
 
 fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {

@@ -33,6 +33,26 @@ describe("the build settings", () => {
     expect(saved.buildArgs).toEqual({ PYTHON_VERSION: "3.11", DEBUG: "0=no" });
   });
 
+  it("turns the sandbox off for tests that use Docker, and says what that gives them", async () => {
+    const api = {
+      detectProject: vi.fn(async () => details),
+      saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(),
+      unsetProjectValue: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    const toggle = screen.getByRole("checkbox", { name: "Run the checks in a sandbox" }) as HTMLInputElement;
+    expect(toggle.checked).toBe(true);
+    await fireEvent.click(toggle);
+    expect(await screen.findByText(/the tests can reach your keyring/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(api.saveProjectSettings.mock.calls[0]?.[1]?.sandbox).toBe(false);
+  });
+
   it("sends a secret test value to the keyring once and never shows it again", async () => {
     const secretDetails = structuredClone(details);
     secretDetails.detection.envVars = [

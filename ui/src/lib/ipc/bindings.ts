@@ -403,7 +403,12 @@ environments: Environments,
 /**
  * The Sentry project its releases and errors belong to; `None` records nothing in Sentry.
  */
-sentryProject?: SentryLink, };
+sentryProject?: SentryLink, 
+/**
+ * The tests, lint and gates run in a sandbox that hides the keyring and the person's keys
+ * (where bubblewrap can make one); `None` is on. Off for tests that use Docker.
+ */
+sandbox?: boolean, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
