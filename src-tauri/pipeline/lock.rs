@@ -46,6 +46,12 @@ pub fn acquire(data_dir: &Path, project_root: &Path, release_id: &str) -> Result
     acquire_at(lock_path(data_dir, project_root), release_id)
 }
 
+/// Whether this data folder ever released the project known by `project_id`: another data
+/// folder's projects (another user, a test) share the engine but are not this one's to touch.
+pub fn known_id(data_dir: &Path, project_id: &str) -> bool {
+    lock_path_of(data_dir, project_id).exists()
+}
+
 /// The same, for the project known by its id only (its containers' label).
 pub fn acquire_id(data_dir: &Path, project_id: &str, release_id: &str) -> Result<ProjectLock, LockError> {
     acquire_at(lock_path_of(data_dir, project_id), release_id)

@@ -41,8 +41,8 @@ pub fn mark_interrupted(context: &Context) -> Result<usize, AppError> {
 }
 
 /// Puts right the Local containers a killed Slipway left half-deployed (a candidate beside
-/// the app, or a switch half-done), for each project nobody is releasing now; how many
-/// projects were put right. Without an engine there is nothing to do.
+/// the app, or a switch half-done), for each project of this data folder nobody is
+/// releasing now; how many projects were put right. Without an engine there is nothing to do.
 pub async fn put_right_containers(data_dir: &Path) -> usize {
     let Ok(engine) = docker::connect() else { return 0 };
     let Ok(projects) = docker::projects_to_put_right(&engine).await else {
@@ -50,6 +50,9 @@ pub async fn put_right_containers(data_dir: &Path) -> usize {
     };
     let mut mended = 0;
     for project in projects {
+        if !lock::known_id(data_dir, &project) {
+            continue;
+        }
         // A release of it running now (here or in another Slipway) owns its containers.
         let Ok(_lock) = lock::acquire_id(data_dir, &project, "put-right") else {
             continue;

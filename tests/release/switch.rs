@@ -161,6 +161,10 @@ async fn the_running_app_answers_through_a_failed_check_a_cancel_and_a_kill() ->
         2,
         "the killed release's container is beside the running one"
     );
+    // Another data folder (another user of the engine) leaves it: not its project.
+    let stranger = tempfile::tempdir()?;
+    assert_eq!(pipeline::put_right_containers(stranger.path()).await, 0);
+    assert_eq!(slipway::docker::project_containers(&engine, &id).await?.len(), 2);
     assert_eq!(pipeline::put_right_containers(&fixture.data).await, 1);
     answers(&url).await?;
     assert_eq!(running_image(&fixture).await?, (first_image.clone(), 1));
