@@ -7,9 +7,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Every `println!`/`print!` of the CLI goes through `out`, which never panics on a closed
+// pipe (the standard ones do). Defined before the modules so they see them too.
+macro_rules! println {
+    () => {
+        $crate::cli::out::line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::out::line(format_args!($($arg)*))
+    };
+}
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::out::text(format_args!($($arg)*))
+    };
+}
+
 mod connect;
 mod errors;
 mod history;
+mod out;
 mod project_settings;
 mod release;
 mod targets;

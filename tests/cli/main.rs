@@ -618,3 +618,48 @@ fn a_deeply_nested_or_huge_workflow_is_refused_in_the_plan_at_once() -> TestResu
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     Ok(())
 }
+
+/// `slipway history | head -1`: the reader goes away after one line; the CLI ends quietly
+/// (no panic, no backtrace) with its usual exit code.
+#[test]
+fn history_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
+    use std::io::BufRead;
+    let data = tempfile::tempdir()?;
+    let ledger = slipway::history::Ledger::open(data.path())?;
+    // More than a pipe holds (64 KB), so the CLI writes after the reader left.
+    for n in 0..1500 {
+        let release = slipway::history::NewRelease {
+            id: format!("20261201T{:06}000Z-pipe{n:04}", n * 7 % 240000),
+            project_path: "/srv/lettings".to_owned(),
+            project_name: "lettings".to_owned(),
+            user: "ann".to_owned(),
+            target: "local".to_owned(),
+            ..slipway::history::NewRelease::default()
+        };
+        ledger.begin(&release)?;
+        ledger.finish(
+            &release.id,
+            slipway::history::Outcome::Live,
+            &slipway::history::Ending::default(),
+        )?;
+    }
+    drop(ledger);
+    let mut child = std::process::Command::new(support::slipway_binary())
+        .args(["history", "--limit", "1500"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env("RUST_BACKTRACE", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout is piped")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first)?;
+    // The reader leaves: the pipe is closed here.
+    let output = child.wait_with_output()?;
+    let stderr = text(&output.stderr);
+    assert!(!first.is_empty(), "one line was read");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    Ok(())
+}
