@@ -287,6 +287,9 @@ async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> Test
         "test_slow_orphan.py",
         "import time\n\n\ndef test_slow():\n    time.sleep(120)\n",
     )?;
+    // Without the sandbox: bubblewrap ends a sandboxed run with the Slipway that started it,
+    // so only an unsandboxed run can leave its tests running.
+    change_settings(&fixture, |settings| settings.sandbox = Some(false))?;
     // Killed once pytest itself runs (its first lines are out), not before it starts.
     let root = fixture.root.display().to_string();
     let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
@@ -362,5 +365,62 @@ async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> Test
         "no report folder of the killed release is left: {:?}",
         reports()
     );
+    Ok(())
+}
+
+/// In the sandbox, a Slipway killed while the tests run takes them with it: nothing of the
+/// project keeps running until the next start.
+#[tokio::test]
+async fn a_killed_sandboxed_release_leaves_no_test_running() -> TestResult {
+    let fixture = with_test_file(
+        "sandboxed-orphans",
+        "test_slow_sandboxed_orphan.py",
+        "import time\n\n\ndef test_slow():\n    time.sleep(120)\n",
+    )?;
+    let root = fixture.root.display().to_string();
+    let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout is piped")?;
+    let mut seen = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if line.contains("collected") || line.contains("test session starts") {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "pytest started");
+    child.kill()?;
+    child.wait()?;
+    // The run's processes carry its mark in their environment, sandboxed or not.
+    let marks: Vec<String> = std::fs::read_dir(fixture.data.join("running"))?
+        .flatten()
+        .map(|entry| format!("SLIPWAY_RUN_MARK={}", entry.file_name().to_string_lossy()))
+        .collect();
+    assert!(!marks.is_empty(), "the killed run left its mark");
+    let running = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .filter(|pid| pid.parse::<u32>().is_ok())
+                    .filter(|pid| {
+                        std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                            environ
+                                .split(|byte| *byte == 0)
+                                .any(|pair| marks.iter().any(|mark| pair == mark.as_bytes()))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !running().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(running(), Vec::<String>::new(), "nothing of the killed release runs");
     Ok(())
 }
