@@ -78,6 +78,19 @@ fn refuse_if_taken(data_dir: &Path, root: &Path, service: &str) -> Result<(), Ap
     .with_action(ErrorAction::PickRenderService))
 }
 
+/// The Render service a change links, looked up; `None` when it links none.
+async fn changed_service(
+    data_dir: &Path,
+    settings: &Settings,
+    root: &Path,
+    change: &EnvironmentChange,
+) -> Result<Option<RenderLink>, AppError> {
+    match &change.render_service {
+        Some(id) => Ok(Some(render_link(data_dir, settings, root, id).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn render_link(data_dir: &Path, settings: &Settings, root: &Path, id: &str) -> Result<RenderLink, AppError> {
     refuse_if_taken(data_dir, root, id.trim())?;
     let services = accounts::render_services(data_dir.to_path_buf(), settings).await?;
@@ -159,10 +172,7 @@ pub async fn add_environment(
     change: &EnvironmentChange,
 ) -> Result<ProjectSettings, AppError> {
     let mut project_settings = project::current_settings(data_dir, root)?;
-    let service = match &change.render_service {
-        Some(id) => Some(render_link(data_dir, settings, root, id).await?),
-        None => None,
-    };
+    let service = changed_service(data_dir, settings, root, change).await?;
     let mut environment = Environment {
         name: project::check_name(name)?,
         target: Target::Render,
@@ -186,10 +196,7 @@ pub async fn change_environment(
     change: &EnvironmentChange,
 ) -> Result<ProjectSettings, AppError> {
     let mut project_settings = project::current_settings(data_dir, root)?;
-    let service = match &change.render_service {
-        Some(id) => Some(render_link(data_dir, settings, root, id).await?),
-        None => None,
-    };
+    let service = changed_service(data_dir, settings, root, change).await?;
     let changed = project_settings
         .environments
         .update(name, |environment| apply(environment, change, service))?;

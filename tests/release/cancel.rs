@@ -290,40 +290,9 @@ async fn what_a_killed_release_left_running_is_ended_at_the_next_start() -> Test
     // Without the sandbox: bubblewrap ends a sandboxed run with the Slipway that started it,
     // so only an unsandboxed run can leave its tests running.
     change_settings(&fixture, |settings| settings.sandbox = Some(false))?;
-    // Killed once pytest itself runs (its first lines are out), not before it starts.
-    let root = fixture.root.display().to_string();
-    let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("stdout is piped")?;
-    let mut seen = false;
-    for line in BufReader::new(stdout).lines() {
-        let line = line?;
-        if line.contains("collected") || line.contains("test session starts") {
-            seen = true;
-            break;
-        }
-    }
-    assert!(seen, "pytest started");
-    child.kill()?;
-    child.wait()?;
+    kill_a_cli_release_once_pytest_runs(&fixture)?;
     let marks = fixture.data.join("running");
-    let marked = |mark: &str| -> Vec<String> {
-        let wanted = format!("SLIPWAY_RUN_MARK={mark}");
-        std::fs::read_dir("/proc")
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                    .filter(|pid| pid.parse::<u32>().is_ok())
-                    .filter(|pid| {
-                        std::fs::read(format!("/proc/{pid}/environ"))
-                            .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|pair| pair == wanted.as_bytes()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let marked = |mark: &str| processes_marked(&[mark.to_owned()]);
     let mark = std::fs::read_dir(&marks)?
         .flatten()
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
@@ -377,8 +346,27 @@ async fn a_killed_sandboxed_release_leaves_no_test_running() -> TestResult {
         "test_slow_sandboxed_orphan.py",
         "import time\n\n\ndef test_slow():\n    time.sleep(120)\n",
     )?;
+    kill_a_cli_release_once_pytest_runs(&fixture)?;
+    // The run's processes carry its mark in their environment, sandboxed or not.
+    let marks: Vec<String> = std::fs::read_dir(fixture.data.join("running"))?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!marks.is_empty(), "the killed run left its mark");
+    let running = || processes_marked(&marks);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !running().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(running(), Vec::<String>::new(), "nothing of the killed release runs");
+    Ok(())
+}
+
+/// Starts `slipway release` on the fixture and kills it (SIGKILL) once pytest itself runs
+/// (its first lines are out), not before it starts.
+fn kill_a_cli_release_once_pytest_runs(fixture: &Fixture) -> TestResult {
     let root = fixture.root.display().to_string();
-    let mut child = cli(&fixture, &["release", "--project", &root, "--target", "local"])
+    let mut child = cli(fixture, &["release", "--project", &root, "--target", "local"])
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     let stdout = child.stdout.take().ok_or("stdout is piped")?;
@@ -393,34 +381,26 @@ async fn a_killed_sandboxed_release_leaves_no_test_running() -> TestResult {
     assert!(seen, "pytest started");
     child.kill()?;
     child.wait()?;
-    // The run's processes carry its mark in their environment, sandboxed or not.
-    let marks: Vec<String> = std::fs::read_dir(fixture.data.join("running"))?
-        .flatten()
-        .map(|entry| format!("SLIPWAY_RUN_MARK={}", entry.file_name().to_string_lossy()))
-        .collect();
-    assert!(!marks.is_empty(), "the killed run left its mark");
-    let running = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
-                    .filter(|pid| pid.parse::<u32>().is_ok())
-                    .filter(|pid| {
-                        std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
-                            environ
-                                .split(|byte| *byte == 0)
-                                .any(|pair| marks.iter().any(|mark| pair == mark.as_bytes()))
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !running().is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(running(), Vec::<String>::new(), "nothing of the killed release runs");
     Ok(())
+}
+
+/// The processes whose environment carries one of the runs' `marks` (`SLIPWAY_RUN_MARK`).
+fn processes_marked(marks: &[String]) -> Vec<String> {
+    let wanted: Vec<String> = marks.iter().map(|mark| format!("SLIPWAY_RUN_MARK={mark}")).collect();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|pid| pid.parse::<u32>().is_ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                        environ
+                            .split(|byte| *byte == 0)
+                            .any(|pair| wanted.iter().any(|mark| pair == mark.as_bytes()))
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

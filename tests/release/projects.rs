@@ -223,17 +223,7 @@ async fn two_projects_never_reach_each_others_service_or_sentry_project() -> Tes
     for request in &received {
         eprintln!("  {} {} {}", request.method, request.path(), request.body);
     }
-    let triggers: Vec<(String, String)> = received
-        .iter()
-        .filter(|request| request.method == "POST" && request.path().ends_with("/deploys"))
-        .map(|request| {
-            let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
-            (
-                request.path().to_owned(),
-                body["imageUrl"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let triggers = standin::deploy_triggers(&received);
     assert_eq!(triggers.len(), 3, "one deploy per intent: {triggers:?}");
     for (service, name) in [
         ("srv-lettings-staging", "lettings-staging"),

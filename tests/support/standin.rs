@@ -400,6 +400,21 @@ impl RenderServiceSpec {
     }
 }
 
+/// Every deploy trigger the Render stand-in received: its path and the `imageUrl` it asked for.
+pub fn deploy_triggers(received: &[Request]) -> Vec<(String, String)> {
+    received
+        .iter()
+        .filter(|request| request.method == "POST" && request.path().ends_with("/deploys"))
+        .map(|request| {
+            let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+            (
+                request.path().to_owned(),
+                body["imageUrl"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The answer a request that made its deploy gets when `lose_answer` is set.
 fn lost_answer(script: &DeployScript) -> Option<Response> {
     match script.lose_answer.load(std::sync::atomic::Ordering::SeqCst) {

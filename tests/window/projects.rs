@@ -270,17 +270,7 @@ async fn two_projects_each_link_their_own_service_and_sentry_project_in_the_wind
     for request in &received {
         eprintln!("  {} {} {}", request.method, request.path(), request.body);
     }
-    let triggers: Vec<(String, String)> = received
-        .iter()
-        .filter(|request| request.method == "POST" && request.path().ends_with("/deploys"))
-        .map(|request| {
-            let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
-            (
-                request.path().to_owned(),
-                body["imageUrl"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let triggers = standin::deploy_triggers(&received);
     assert_eq!(triggers.len(), 2, "one deploy per release: {triggers:?}");
     for (service, name) in [("srv-lettings", "lettings"), ("srv-bookshelf", "bookshelf")] {
         let on_it: Vec<&(String, String)> = triggers
