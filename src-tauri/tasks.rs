@@ -19,6 +19,11 @@ use crate::error::{AppError, ErrorKind};
 #[serde(rename_all = "camelCase")]
 pub enum TaskKind {
     Release,
+    /// A rollback, a promotion and a resume are releases too: one of the four at a time per
+    /// project (they share the deploy and the ledger's running row).
+    Rollback,
+    Promotion,
+    Resume,
     Checks,
     Build,
     Push,
@@ -30,10 +35,21 @@ impl TaskKind {
     fn words(self) -> &'static str {
         match self {
             TaskKind::Release => "A release",
+            TaskKind::Rollback => "A rollback",
+            TaskKind::Promotion => "A promotion",
+            TaskKind::Resume => "A resume",
             TaskKind::Checks => "Checks",
             TaskKind::Build => "An image build",
             TaskKind::Push => "A push",
             TaskKind::Watch => "A watch of Sentry",
+        }
+    }
+
+    /// The kinds that cannot run beside each other for one project share a slot.
+    fn slot(self) -> TaskKind {
+        match self {
+            TaskKind::Rollback | TaskKind::Promotion | TaskKind::Resume => TaskKind::Release,
+            other => other,
         }
     }
 }
@@ -51,6 +67,8 @@ pub struct TaskInfo {
     pub started_at: String,
     /// Cancel was asked and the task is stopping.
     pub cancelling: bool,
+    /// The step it is at (`tests`, `push`, …), for the tasks that have steps.
+    pub step: Option<String>,
 }
 
 struct Entry {
@@ -79,14 +97,15 @@ impl Tasks {
     pub fn start(&self, kind: TaskKind, project: &str) -> Result<TaskGuard, AppError> {
         let (guard, list, notify) = {
             let mut inner = self.lock()?;
-            if inner
+            if let Some(running) = inner
                 .running
                 .iter()
-                .any(|entry| entry.info.kind == kind && entry.info.project == project)
+                .find(|entry| entry.info.kind.slot() == kind.slot() && entry.info.project == project)
+                .map(|entry| entry.info.kind)
             {
                 return Err(AppError::new(
                     ErrorKind::Precondition,
-                    format!("{} of this project is already running.", kind.words()),
+                    format!("{} of this project is already running.", running.words()),
                     "Wait for it to finish, or cancel it first.",
                 ));
             }
@@ -100,6 +119,7 @@ impl Tasks {
                     project: project.to_owned(),
                     started_at: chrono::Utc::now().to_rfc3339(),
                     cancelling: false,
+                    step: None,
                 },
                 token: token.clone(),
             });
@@ -121,9 +141,10 @@ impl Tasks {
         self.cancel_matching(|info| info.id == id)
     }
 
-    /// Asks the task of `kind` for `project` to stop; false when none runs.
+    /// Asks the task of `kind` (or one sharing its slot: a rollback for a release) for
+    /// `project` to stop; false when none runs.
     pub fn cancel_for(&self, kind: TaskKind, project: &str) -> bool {
-        self.cancel_matching(|info| info.kind == kind && info.project == project)
+        self.cancel_matching(|info| info.kind.slot() == kind.slot() && info.project == project)
     }
 
     pub fn list(&self) -> Vec<TaskInfo> {
@@ -152,6 +173,23 @@ impl Tasks {
             notify(list);
         }
         found
+    }
+
+    fn set_step(&self, id: u64, step: Option<&str>) {
+        let (list, notify) = {
+            let Ok(mut inner) = self.lock() else { return };
+            let Some(entry) = inner.running.iter_mut().find(|entry| entry.info.id == id) else {
+                return;
+            };
+            if entry.info.step.as_deref() == step {
+                return;
+            }
+            entry.info.step = step.map(str::to_owned);
+            (Self::infos(&inner), inner.on_change.clone())
+        };
+        if let Some(notify) = notify {
+            notify(list);
+        }
     }
 
     fn finish(&self, id: u64) {
@@ -196,6 +234,32 @@ impl TaskGuard {
     pub fn token(&self) -> &CancellationToken {
         &self.token
     }
+
+    /// Tells the window the step the task is at now (told only when it changes).
+    pub fn at_step(&self, step: Option<&str>) {
+        self.tasks.set_step(self.id, step);
+    }
+
+    /// What the task's event sink keeps to tell its step from any thread.
+    pub fn step_teller(&self) -> StepTeller {
+        StepTeller {
+            tasks: self.tasks.clone(),
+            id: self.id,
+        }
+    }
+}
+
+/// Tells a task's step; outliving the task is harmless (a finished task is not found).
+#[derive(Clone)]
+pub struct StepTeller {
+    tasks: Tasks,
+    id: u64,
+}
+
+impl StepTeller {
+    pub fn at_step(&self, step: Option<&str>) {
+        self.tasks.set_step(self.id, step);
+    }
 }
 
 impl Drop for TaskGuard {
@@ -238,6 +302,28 @@ mod tests {
         );
         assert!(tasks.cancel(other.id()));
         assert!(!checks.token().is_cancelled());
+        Ok(())
+    }
+
+    /// A rollback is refused while a release runs (they would deploy over each other), and
+    /// the release's Cancel stops a rollback too.
+    #[test]
+    fn a_rollback_shares_the_release_slot_and_shows_its_step() -> Result<(), AppError> {
+        let tasks = Tasks::default();
+        let rollback = tasks.start(TaskKind::Rollback, "/p/shop")?;
+        let refused = tasks
+            .start(TaskKind::Release, "/p/shop")
+            .err()
+            .map(|error| error.message);
+        assert_eq!(
+            refused.as_deref(),
+            Some("A rollback of this project is already running.")
+        );
+        rollback.at_step(Some("deploy"));
+        assert_eq!(tasks.list()[0].step.as_deref(), Some("deploy"));
+        assert_eq!(tasks.list()[0].kind, TaskKind::Rollback);
+        assert!(tasks.cancel_for(TaskKind::Release, "/p/shop"));
+        assert!(rollback.token().is_cancelled());
         Ok(())
     }
 

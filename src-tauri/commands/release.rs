@@ -47,6 +47,7 @@ pub async fn start_release<R: tauri::Runtime>(
     as_release_task(
         &app,
         &state,
+        TaskKind::Release,
         &path,
         on_event,
         |context, root, cancel, sink| async move { pipeline::release(&context, &root, &options, &cancel, sink).await },
@@ -71,6 +72,7 @@ pub async fn start_rollback<R: tauri::Runtime>(
     as_release_task(
         &app,
         &state,
+        TaskKind::Rollback,
         &path,
         on_event,
         |context, root, cancel, sink| async move {
@@ -92,9 +94,16 @@ pub async fn start_promote<R: tauri::Runtime>(
     to: Option<String>,
     on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
-    as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
-        pipeline::promote(&context, &release_id, to.as_deref(), &cancel, sink).await
-    })
+    as_release_task(
+        &app,
+        &state,
+        TaskKind::Promotion,
+        &path,
+        on_event,
+        |context, _, cancel, sink| async move {
+            pipeline::promote(&context, &release_id, to.as_deref(), &cancel, sink).await
+        },
+    )
     .await
 }
 
@@ -109,9 +118,14 @@ pub async fn start_resume<R: tauri::Runtime>(
     release_id: String,
     on_event: Channel<Vec<ReleaseEvent>>,
 ) -> Result<ReleaseSummary, AppError> {
-    as_release_task(&app, &state, &path, on_event, |context, _, cancel, sink| async move {
-        pipeline::resume(&context, &release_id, &cancel, sink).await
-    })
+    as_release_task(
+        &app,
+        &state,
+        TaskKind::Resume,
+        &path,
+        on_event,
+        |context, _, cancel, sink| async move { pipeline::resume(&context, &release_id, &cancel, sink).await },
+    )
     .await
 }
 
@@ -121,6 +135,7 @@ pub async fn start_resume<R: tauri::Runtime>(
 async fn as_release_task<R, Work, Running>(
     app: &tauri::AppHandle<R>,
     state: &State<'_, AppState>,
+    kind: TaskKind,
     path: &str,
     on_event: Channel<Vec<ReleaseEvent>>,
     work: Work,
@@ -132,12 +147,26 @@ where
 {
     let root = project::resolve_folder(path)?;
     let context = state.release_context()?;
-    let task = state.tasks.start(TaskKind::Release, &root.display().to_string())?;
+    let task = state.tasks.start(kind, &root.display().to_string())?;
     let batches = std::sync::Arc::new(EventBatches {
         channel: on_event,
         pending: std::sync::Mutex::new(Vec::new()),
     });
-    let result = work(context, root, task.token().clone(), EventBatches::sink(&batches)).await;
+    let to_window = EventBatches::sink(&batches);
+    // The header on every page shows the step the task is at.
+    let teller = task.step_teller();
+    let sink: ReleaseSink = std::sync::Arc::new(move |event: ReleaseEvent| {
+        if let ReleaseEvent::Step {
+            step,
+            state: history::StepState::Running,
+            ..
+        } = &event
+        {
+            teller.at_step(Some(step.as_str()));
+        }
+        to_window(event);
+    });
+    let result = work(context, root, task.token().clone(), sink).await;
     // Every event is in the window before the summary is.
     batches.flush();
     drop(task);

@@ -1044,7 +1044,7 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
  */
 elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;
 
-export type TaskKind = "release" | "checks" | "build" | "push" | "watch";
+export type TaskKind = "release" | "rollback" | "promotion" | "resume" | "checks" | "build" | "push" | "watch";
 
 export type TaskInfo = { id: number, kind: TaskKind, 
 /**
@@ -1058,6 +1058,10 @@ startedAt: string,
 /**
  * Cancel was asked and the task is stopping.
  */
-cancelling: boolean, };
+cancelling: boolean, 
+/**
+ * The step it is at (`tests`, `push`, …), for the tasks that have steps.
+ */
+step: string | null, };
 
 export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify", "sentry"];
