@@ -70,6 +70,7 @@ pub fn render() -> String {
         decl::<sentry_api::ScopeReport>(&cfg),
         decl::<sentry_api::SentryProject>(&cfg),
         decl::<history::Outcome>(&cfg),
+        decl::<crate::vocabulary::ReleaseKind>(&cfg),
         decl::<history::StepState>(&cfg),
         decl::<history::StepRecord>(&cfg),
         decl::<history::ReleaseRecord>(&cfg),

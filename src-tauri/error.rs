@@ -112,6 +112,44 @@ pub enum ErrorAction {
     OpenAppSettings,
 }
 
+impl ErrorAction {
+    const ALL: [ErrorAction; 11] = [
+        ErrorAction::Retry,
+        ErrorAction::StartDocker,
+        ErrorAction::ReenterToken,
+        ErrorAction::OpenAccounts,
+        ErrorAction::OpenProjectSettings,
+        ErrorAction::ReviewPlan,
+        ErrorAction::OpenProject,
+        ErrorAction::PickRenderService,
+        ErrorAction::UseServiceImage,
+        ErrorAction::LinkSentry,
+        ErrorAction::OpenAppSettings,
+    ];
+
+    /// The action as it is serialised (`startDocker`), for the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorAction::Retry => "retry",
+            ErrorAction::StartDocker => "startDocker",
+            ErrorAction::ReenterToken => "reenterToken",
+            ErrorAction::OpenAccounts => "openAccounts",
+            ErrorAction::OpenProjectSettings => "openProjectSettings",
+            ErrorAction::ReviewPlan => "reviewPlan",
+            ErrorAction::OpenProject => "openProject",
+            ErrorAction::PickRenderService => "pickRenderService",
+            ErrorAction::UseServiceImage => "useServiceImage",
+            ErrorAction::LinkSentry => "linkSentry",
+            ErrorAction::OpenAppSettings => "openAppSettings",
+        }
+    }
+
+    /// The action a ledger recorded; a word this version does not know offers no button.
+    pub fn from_word(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == word)
+    }
+}
+
 /// The serialisable error every command and CLI path ends in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[serde(rename_all = "camelCase")]
@@ -176,6 +214,17 @@ impl AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ledger's words are the wire's: what History reads back is what the window knew.
+    #[test]
+    fn every_action_word_is_its_wire_word_and_reads_back() {
+        for action in ErrorAction::ALL {
+            let json = serde_json::to_string(&action).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            assert_eq!(ErrorAction::from_word(action.as_str()), Some(action));
+        }
+        assert_eq!(ErrorAction::from_word("openTeamSettings"), None);
+    }
 
     /// The levels of the events logged while `work` runs.
     fn levels_logged(work: impl FnOnce()) -> Vec<tracing::Level> {

@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod sentry_api;
 pub mod settings;
 pub mod tasks;
+pub mod vocabulary;
 
 use std::process::ExitCode;
 

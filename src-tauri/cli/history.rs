@@ -162,7 +162,7 @@ fn show(ledger: &Ledger, id: &str, json: bool, logs: Option<&str>) -> Result<(),
     let release = &detail.release;
     println!("{}", line(release));
     for (label, value) in [
-        ("kind", Some(release.kind.clone())),
+        ("kind", Some(release.kind.to_string())),
         ("project", Some(release.project_path.clone())),
         ("started", Some(release.started_at.clone())),
         ("ended", release.ended_at.clone()),
@@ -174,7 +174,8 @@ fn show(ledger: &Ledger, id: &str, json: bool, logs: Option<&str>) -> Result<(),
         ("deploy", release.deploy_id.clone()),
         ("url", release.url.clone()),
         ("message", release.message.clone()),
-        ("hint", release.error_hint.clone()),
+        ("hint", release.error.as_ref().map(|error| error.hint.clone())),
+        ("detail", release.error.as_ref().and_then(|error| error.detail.clone())),
     ] {
         if let Some(value) = value {
             println!("  {label:<8} {}", redact(&value));

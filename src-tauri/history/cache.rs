@@ -75,6 +75,7 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::history::{NewRelease, StepState};
+    use crate::vocabulary::{Step, Target};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -84,8 +85,8 @@ mod tests {
             project_path: project.to_owned(),
             project_name: "p".to_owned(),
             user: "ann".to_owned(),
-            target: "local".to_owned(),
-            steps: vec!["tests".to_owned(), "lint".to_owned()],
+            target: Target::Local,
+            steps: vec![Step::Tests, Step::Lint],
             ..NewRelease::default()
         })?;
         Ok(())
@@ -96,9 +97,9 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
         begin(&ledger, "r1", "/p")?;
-        ledger.step("r1", "tests", StepState::Passed, Some("3 passed"))?;
+        ledger.step("r1", Step::Tests, StepState::Passed, Some("3 passed"))?;
         ledger.keep_cache_key("r1", "tests", "k1", None)?;
-        ledger.step("r1", "lint", StepState::Failed, Some("2 violations"))?;
+        ledger.step("r1", Step::Lint, StepState::Failed, Some("2 violations"))?;
         ledger.keep_cache_key("r1", "lint", "k2", None)?;
 
         let found = ledger.cached_pass("/p", "tests", "k1")?.ok_or("a pass with k1")?;
@@ -117,7 +118,7 @@ mod tests {
 
         // A release that reused r1's pass points back to r1, and so does the next lookup.
         begin(&ledger, "r2", "/p")?;
-        ledger.step("r2", "tests", StepState::Passed, Some("passed earlier"))?;
+        ledger.step("r2", Step::Tests, StepState::Passed, Some("passed earlier"))?;
         ledger.keep_cache_key("r2", "tests", "k1", Some("r1"))?;
         let again = ledger.cached_pass("/p", "tests", "k1")?.ok_or("still found")?;
         assert_eq!(again.release_id, "r1");

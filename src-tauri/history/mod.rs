@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::{AppError, ErrorAction, ErrorKind};
@@ -156,56 +156,8 @@ impl From<HistoryError> for AppError {
     }
 }
 
-/// How a release ended, or that it has not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    Running,
-    /// Deployed and answering.
-    Live,
-    /// A gate, the push or the deploy failed.
-    Failed,
-    Canceled,
-    /// It could not run (a missing account, the engine down).
-    Error,
-    /// The process ended while it ran (a crash, a kill, a power cut).
-    Interrupted,
-}
-
-/// The state of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum StepState {
-    Pending,
-    Running,
-    Passed,
-    Failed,
-    Skipped,
-    Canceled,
-    Interrupted,
-}
-
-impl StepState {
-    pub fn is_finished(self) -> bool {
-        !matches!(self, StepState::Pending | StepState::Running)
-    }
-}
-
-macro_rules! text_enum {
-    ($type:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $type {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-text_enum!(Outcome { Running => "running", Live => "live", Failed => "failed", Canceled => "canceled", Error => "error", Interrupted => "interrupted" });
-text_enum!(StepState { Pending => "pending", Running => "running", Passed => "passed", Failed => "failed", Skipped => "skipped", Canceled => "canceled", Interrupted => "interrupted" });
+use crate::vocabulary::Step;
+pub use crate::vocabulary::{Outcome, ReleaseKind, StepState, Target, Word};
 
 /// What is known when a release starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,11 +169,10 @@ pub struct NewRelease {
     pub commit: Option<String>,
     pub branch: Option<String>,
     pub dirty: bool,
-    pub target: String,
+    pub target: Target,
     pub image: Option<String>,
-    pub steps: Vec<String>,
-    /// `release` (the default), `rollback` or `promote`.
-    pub kind: Option<String>,
+    pub steps: Vec<Step>,
+    pub kind: ReleaseKind,
     /// The release a rollback or promotion ships again.
     pub source_id: Option<String>,
     /// The machine it ran on (its host name).
@@ -245,7 +196,8 @@ pub struct ReleaseRecord {
     pub commit: Option<String>,
     pub branch: Option<String>,
     pub dirty: bool,
-    pub target: String,
+    #[ts(type = "Target | (string & {})")]
+    pub target: Word<Target>,
     pub image: Option<String>,
     pub digest: Option<String>,
     pub deploy_id: Option<String>,
@@ -253,11 +205,11 @@ pub struct ReleaseRecord {
     pub url: Option<String>,
     pub outcome: Outcome,
     pub message: Option<String>,
-    /// The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
-    pub error_kind: Option<String>,
-    pub error_hint: Option<String>,
-    /// `release`, `rollback` or `promote`.
-    pub kind: String,
+    /// The error that ended it, whole as the release showed it (its sentence, hint, button
+    /// and detail), so History offers the same fix.
+    pub error: Option<AppError>,
+    #[ts(type = "ReleaseKind | (string & {})")]
+    pub kind: Word<ReleaseKind>,
     pub source_id: Option<String>,
     pub machine: Option<String>,
     /// The engine's id of the built image: what a Local rollback runs again.
@@ -284,8 +236,8 @@ impl ReleaseRecord {
 const RELEASE_COLUMNS: &str =
     "id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
     image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine, image_id,
-    environment, service";
-const RELEASE_COLUMN_COUNT: usize = 25;
+    environment, service, error_action, error_detail";
+const RELEASE_COLUMN_COUNT: usize = 27;
 
 /// Keeps the release's one-line strip of step states (`tests=passed lint=running …`) in step
 /// with its steps, so lists read `releases` alone.
@@ -304,7 +256,7 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         commit: row.get(6)?,
         branch: row.get(7)?,
         dirty: row.get(8)?,
-        target: row.get(9)?,
+        target: Word::read(&row.get::<_, String>(9)?),
         image: row.get(10)?,
         digest: row.get(11)?,
         deploy_id: row.get(12)?,
@@ -312,9 +264,8 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         url: row.get(14)?,
         outcome: Outcome::parse(&row.get::<_, String>(15)?).unwrap_or(Outcome::Error),
         message: row.get(16)?,
-        error_kind: row.get(17)?,
-        error_hint: row.get(18)?,
-        kind: row.get(19)?,
+        error: stored_error(row.get(16)?, row.get(17)?, row.get(18)?, row.get(25)?, row.get(26)?),
+        kind: Word::read(&row.get::<_, String>(19)?),
         source_id: row.get(20)?,
         machine: row.get(21)?,
         image_id: row.get(22)?,
@@ -324,10 +275,32 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
     })
 }
 
+/// The error a release's row holds, whole: nothing when no error ended it. A kind or an
+/// action this version does not know (a newer Slipway's) reads as `unknown` and no button;
+/// the sentence and the hint are kept as they were.
+fn stored_error(
+    message: Option<String>,
+    kind: Option<String>,
+    hint: Option<String>,
+    action: Option<String>,
+    detail: Option<String>,
+) -> Option<AppError> {
+    let kind = kind?;
+    Some(AppError {
+        kind: ErrorKind::from_word(&kind),
+        message: message.unwrap_or_default(),
+        hint: hint.unwrap_or_default(),
+        action: action.as_deref().and_then(ErrorAction::from_word),
+        detail,
+        terminal_hint: None,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StepRecord {
-    pub name: String,
+    #[ts(type = "Step | (string & {})")]
+    pub name: Word<Step>,
     pub state: StepState,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
@@ -346,9 +319,8 @@ pub struct Ending {
     pub deploy_status: Option<String>,
     pub url: Option<String>,
     pub message: Option<String>,
-    /// The failure's kind and hint, when an error ended it.
-    pub error_kind: Option<String>,
-    pub error_hint: Option<String>,
+    /// The error that ended it, kept whole (its message is the release's message).
+    pub error: Option<AppError>,
     pub image_id: Option<String>,
 }
 
@@ -725,9 +697,9 @@ impl Ledger {
                     release.commit,
                     release.branch,
                     release.dirty,
-                    release.target,
+                    release.target.as_str(),
                     release.image.as_deref().map(|image| redact(image).into_owned()),
-                    release.kind.as_deref().unwrap_or("release"),
+                    release.kind.as_str(),
                     release.source_id,
                     release.machine,
                     release.environment,
@@ -737,7 +709,7 @@ impl Ledger {
             for (position, step) in release.steps.iter().enumerate() {
                 transaction.execute(
                     "INSERT INTO steps (release_id, position, name, state) VALUES (?1, ?2, ?3, 'pending')",
-                    params![release.id, position as i64, step],
+                    params![release.id, position as i64, step.as_str()],
                 )?;
             }
             transaction.execute(UPDATE_STRIP, [&release.id])?;
@@ -749,7 +721,7 @@ impl Ledger {
     pub fn step(
         &self,
         release_id: &str,
-        step: &str,
+        step: Step,
         state: StepState,
         summary: Option<&str>,
     ) -> Result<(), HistoryError> {
@@ -766,7 +738,7 @@ impl Ledger {
                      ended_at = CASE WHEN ?3 NOT IN ('pending', 'running') THEN ?4 ELSE ended_at END,
                      summary = COALESCE(?5, summary)
                  WHERE release_id = ?1 AND name = ?2",
-                params![release_id, step, state.as_str(), at, summary],
+                params![release_id, step.as_str(), state.as_str(), at, summary],
             )?;
             connection.execute(UPDATE_STRIP, [release_id])?;
             Ok(())
@@ -778,20 +750,20 @@ impl Ledger {
     pub fn log(
         &self,
         release_id: &str,
-        step: &str,
+        step: Step,
         stream: &'static str,
         line: &str,
         at_ms: i64,
     ) -> Result<(), HistoryError> {
         if self.disk_full.load(Ordering::SeqCst) {
-            self.drop_line(release_id, step);
+            self.drop_line(release_id, step.as_str());
             return Ok(());
         }
         let full = {
             let mut pending = self.pending_lines.lock().map_err(|_| HistoryError::Poisoned)?;
             pending.push(LogLine {
                 release_id: release_id.to_owned(),
-                step: step.to_owned(),
+                step: step.as_str().to_owned(),
                 stream,
                 line: capped(&redact(line)),
                 at_ms,
@@ -850,24 +822,31 @@ impl Ledger {
 
     /// Fields learnt while the release runs (the digest after the push, the deploy id).
     pub fn note(&self, release_id: &str, ending: &Ending) -> Result<(), HistoryError> {
-        let redacted = |value: &Option<String>| value.as_deref().map(|text| redact(text).into_owned());
+        let redacted = |value: Option<&str>| value.map(|text| redact(text).into_owned());
+        let error = ending.error.as_ref();
+        // The release's message is the error's sentence as the release showed it: one text.
+        let message = ending.message.as_deref().or(error.map(|error| error.message.as_str()));
         self.write_end(|connection| {
             connection.execute(
                 "UPDATE releases SET digest = COALESCE(?2, digest), deploy_id = COALESCE(?3, deploy_id),
                      deploy_status = COALESCE(?4, deploy_status), url = COALESCE(?5, url), message = COALESCE(?6, message),
                      error_kind = COALESCE(?7, error_kind), error_hint = COALESCE(?8, error_hint),
-                     image_id = COALESCE(?9, image_id)
+                     image_id = COALESCE(?9, image_id),
+                     error_action = CASE WHEN ?7 IS NULL THEN error_action ELSE ?10 END,
+                     error_detail = CASE WHEN ?7 IS NULL THEN error_detail ELSE ?11 END
                  WHERE id = ?1",
                 params![
                     release_id,
                     ending.digest,
                     ending.deploy_id,
                     ending.deploy_status,
-                    redacted(&ending.url),
-                    redacted(&ending.message),
-                    ending.error_kind,
-                    redacted(&ending.error_hint),
-                    ending.image_id
+                    redacted(ending.url.as_deref()),
+                    redacted(message),
+                    error.map(|error| error.kind.as_str()),
+                    redacted(error.map(|error| error.hint.as_str())),
+                    ending.image_id,
+                    error.and_then(|error| error.action).map(ErrorAction::as_str),
+                    redacted(error.and_then(|error| error.detail.as_deref())),
                 ],
             )?;
             Ok(())
@@ -996,7 +975,7 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
     release.steps = query
         .query_map([id], |row| {
             Ok(StepRecord {
-                name: row.get(0)?,
+                name: Word::read(&row.get::<_, String>(0)?),
                 state: StepState::parse(&row.get::<_, String>(1)?).unwrap_or(StepState::Interrupted),
                 started_at: row.get(2)?,
                 ended_at: row.get(3)?,
@@ -1046,8 +1025,8 @@ mod tests {
         let ledger = Ledger::open(dir.path())?;
         ledger.begin(&release("r1"))?;
         let huge = "é".repeat(LONGEST_LINE); // two bytes each: cut on a character boundary
-        ledger.log("r1", "tests", "output", &huge, 1)?;
-        ledger.log("r1", "tests", "output", "short", 2)?;
+        ledger.log("r1", Step::Tests, "output", &huge, 1)?;
+        ledger.log("r1", Step::Tests, "output", "short", 2)?;
         let lines = ledger.log_lines("r1", "tests")?;
         assert_eq!(lines.len(), 2);
         assert!(lines[0].len() < LONGEST_LINE + 100, "{}", lines[0].len());
@@ -1056,6 +1035,80 @@ mod tests {
             "the marker"
         );
         assert_eq!(lines[1], "short");
+        Ok(())
+    }
+
+    /// A ledger the previous version wrote keeps every release, read typed: its error with
+    /// the hint it had (no button was kept then: the window picks one from the kind), a
+    /// promotion as a promotion, and a kind and a step a newer Slipway wrote kept as words.
+    #[test]
+    fn a_ledger_of_the_previous_version_reads_typed_and_keeps_what_it_does_not_know() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        {
+            let mut connection = Connection::open(dir.path().join(FILE_NAME))?;
+            schema::migrate_to(&mut connection, schema::latest() - 1)?;
+            connection.execute_batch(
+                "INSERT INTO releases (id, project_path, project_name, user, started_at, target, outcome, message, error_kind, error_hint, kind)
+                     VALUES ('r1', '/p', 'p', 'ann', '2026-11-01T10:00:00.000Z', 'render', 'error',
+                             'The registry refused the login.', 'registryAuth', 'Re-enter the token.', 'release');
+                 INSERT INTO releases (id, project_path, project_name, user, started_at, target, outcome, kind, source_id)
+                     VALUES ('r2', '/p', 'p', 'ann', '2026-11-02T10:00:00.000Z', 'render', 'live', 'promote', 'r0');
+                 INSERT INTO releases (id, project_path, project_name, user, started_at, target, outcome, kind)
+                     VALUES ('r3', '/p', 'p', 'ann', '2026-11-03T10:00:00.000Z', 'fly', 'live', 'canary');
+                 INSERT INTO steps (release_id, position, name, state) VALUES ('r3', 0, 'tests', 'passed');
+                 INSERT INTO steps (release_id, position, name, state) VALUES ('r3', 1, 'smoke', 'passed');",
+            )?;
+        }
+        let ledger = Ledger::open(dir.path())?;
+        let all = ledger.releases(None, 10)?;
+        assert_eq!(all.len(), 3, "every release is kept");
+
+        let failed = ledger.release("r1")?.ok_or("r1 is kept")?;
+        assert!(failed.target.is(Target::Render));
+        let error = failed.error.ok_or("its error is kept")?;
+        assert_eq!(error.kind, ErrorKind::RegistryAuth);
+        assert_eq!(error.message, "The registry refused the login.");
+        assert_eq!(error.hint, "Re-enter the token.");
+        assert_eq!(error.action, None);
+
+        let promoted = ledger.release("r2")?.ok_or("r2 is kept")?;
+        assert!(promoted.kind.is(ReleaseKind::Promotion));
+        assert_eq!(promoted.error, None, "a live release has no error");
+
+        let newer = ledger.release("r3")?.ok_or("r3 is kept")?;
+        assert_eq!(newer.kind, Word::Unknown("canary".to_owned()));
+        assert_eq!(newer.target.to_string(), "fly");
+        let names: Vec<String> = newer.steps.iter().map(|step| step.name.to_string()).collect();
+        assert_eq!(names, ["tests", "smoke"]);
+        assert!(newer.steps[0].name.is(Step::Tests));
+        assert_eq!(newer.steps[1].name.known(), None);
+        Ok(())
+    }
+
+    /// What the release showed is what History reads back: kind, sentence, hint, button, detail.
+    #[test]
+    fn a_failed_release_keeps_its_error_whole() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&release("r1"))?;
+        let error = AppError::new(
+            ErrorKind::Precondition,
+            "Render's service lettings-web runs another image.",
+            "Push to the service's own image.",
+        )
+        .with_action(ErrorAction::UseServiceImage)
+        .with_detail("imageUrl docker.io/acme/other");
+        ledger.finish(
+            "r1",
+            Outcome::Error,
+            &Ending {
+                error: Some(error.clone()),
+                ..Ending::default()
+            },
+        )?;
+        let stored = ledger.release("r1")?.ok_or("kept")?;
+        assert_eq!(stored.error, Some(error.clone()));
+        assert_eq!(stored.message.as_deref(), Some(error.message.as_str()));
         Ok(())
     }
 
@@ -1068,9 +1121,9 @@ mod tests {
             commit: Some("3f2a1bc".to_owned()),
             branch: Some("main".to_owned()),
             dirty: true,
-            target: "local".to_owned(),
+            target: Target::Local,
             image: Some("127.0.0.1:5000/p:3f2a1bc".to_owned()),
-            steps: vec!["tests".to_owned(), "lint".to_owned(), "build".to_owned()],
+            steps: vec![Step::Tests, Step::Lint, Step::Build],
             ..NewRelease::default()
         }
     }
@@ -1080,12 +1133,12 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
         ledger.begin(&release("r1"))?;
-        ledger.step("r1", "tests", StepState::Running, None)?;
+        ledger.step("r1", Step::Tests, StepState::Running, None)?;
         for number in 0..450 {
-            ledger.log("r1", "tests", "stdout", &format!("line {number}"), 0)?;
+            ledger.log("r1", Step::Tests, "stdout", &format!("line {number}"), 0)?;
         }
-        ledger.step("r1", "tests", StepState::Passed, Some("3 passed"))?;
-        ledger.step("r1", "lint", StepState::Running, None)?;
+        ledger.step("r1", Step::Tests, StepState::Passed, Some("3 passed"))?;
+        ledger.step("r1", Step::Lint, StepState::Running, None)?;
         ledger.finish(
             "r1",
             Outcome::Canceled,
@@ -1135,10 +1188,10 @@ mod tests {
         crate::secrets::register_secret("ledger-marker-80412", None);
         let ledger = Ledger::open(dir.path())?;
         ledger.begin(&release("r2"))?;
-        ledger.log("r2", "tests", "stdout", "token=ledger-marker-80412", 0)?;
+        ledger.log("r2", Step::Tests, "stdout", "token=ledger-marker-80412", 0)?;
         ledger.step(
             "r2",
-            "tests",
+            Step::Tests,
             StepState::Failed,
             Some("failed with ledger-marker-80412"),
         )?;

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{HistoryError, Ledger, Outcome, ReleaseRecord, StepRecord, StepState, RELEASE_COLUMNS};
+use super::{HistoryError, Ledger, Outcome, ReleaseRecord, StepRecord, StepState, Word, RELEASE_COLUMNS};
 use crate::redact::redact;
 
 /// Which releases to list. Every field narrows the list; none lists everything.
@@ -77,7 +77,7 @@ pub(super) fn strip_steps(strip: &str) -> Vec<StepRecord> {
         .filter_map(|pair| {
             let (name, state) = pair.split_once('=')?;
             Some(StepRecord {
-                name: name.to_owned(),
+                name: Word::read(name),
                 state: StepState::parse(state).unwrap_or(StepState::Interrupted),
                 started_at: None,
                 ended_at: None,
@@ -280,8 +280,8 @@ pub fn export_release_text(ledger: &Ledger, release_id: &str) -> Result<Option<S
         .iter()
         .map(|step| {
             Ok(StepLog {
-                step: step.name.clone(),
-                lines: ledger.log_lines(release_id, &step.name)?,
+                step: step.name.to_string(),
+                lines: ledger.log_lines(release_id, step.name.as_str())?,
             })
         })
         .collect::<Result<Vec<_>, HistoryError>>()?;
@@ -330,13 +330,13 @@ pub fn export_csv(releases: &[ReleaseRecord]) -> String {
             .join(" ");
         let fields = [
             Some(release.id.clone()),
-            Some(release.kind.clone()),
+            Some(release.kind.to_string()),
             Some(release.project_name.clone()),
             Some(release.started_at.clone()),
             release.ended_at.clone(),
             duration,
             Some(release.outcome.as_str().to_owned()),
-            Some(release.target.clone()),
+            Some(release.target.to_string()),
             release.environment.clone(),
             release.service.clone(),
             release.commit.clone(),
@@ -348,7 +348,7 @@ pub fn export_csv(releases: &[ReleaseRecord]) -> String {
             release.url.clone(),
             Some(release.user.clone()),
             release.machine.clone(),
-            release.error_kind.clone(),
+            release.error.as_ref().map(|error| error.kind.as_str().to_owned()),
             release.message.clone(),
             Some(steps),
         ];
@@ -387,8 +387,9 @@ pub fn export_json(value: &impl Serialize) -> Result<String, HistoryError> {
 mod tests {
     use super::*;
     use crate::history::{Ending, NewRelease};
+    use crate::vocabulary::{Step, Target};
 
-    fn seed(ledger: &Ledger, id: &str, project: &str, target: &str, commit: &str, outcome: Outcome) -> TestResult {
+    fn seed(ledger: &Ledger, id: &str, project: &str, target: Target, commit: &str, outcome: Outcome) -> TestResult {
         ledger.begin(&NewRelease {
             id: id.to_owned(),
             project_path: project.to_owned(),
@@ -397,16 +398,16 @@ mod tests {
             commit: Some(commit.to_owned()),
             branch: Some("main".to_owned()),
             dirty: false,
-            target: target.to_owned(),
+            target,
             image: Some(format!("ann/app:{commit}")),
-            steps: vec!["tests".to_owned(), "lint".to_owned()],
+            steps: vec![Step::Tests, Step::Lint],
             ..NewRelease::default()
         })?;
-        ledger.step(id, "tests", StepState::Passed, Some("3 passed"))?;
+        ledger.step(id, Step::Tests, StepState::Passed, Some("3 passed"))?;
         let failed = outcome == Outcome::Failed;
         ledger.step(
             id,
-            "lint",
+            Step::Lint,
             if failed { StepState::Failed } else { StepState::Passed },
             None,
         )?;
@@ -427,10 +428,22 @@ mod tests {
     fn one_release_exports_with_its_results_and_every_steps_log_redacted() -> TestResult {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
-        seed(&ledger, "r1", "/a", "local", "aaa111", Outcome::Failed)?;
-        ledger.log("r1", "tests", "output", "collected 3 items", 1)?;
-        ledger.log("r1", "lint", "output", "app.py:1:1: F401 'os' imported but unused", 2)?;
-        ledger.log("r1", "lint", "output", "DATABASE_URL=postgres://ann:hunter2@db/app", 3)?;
+        seed(&ledger, "r1", "/a", Target::Local, "aaa111", Outcome::Failed)?;
+        ledger.log("r1", Step::Tests, "output", "collected 3 items", 1)?;
+        ledger.log(
+            "r1",
+            Step::Lint,
+            "output",
+            "app.py:1:1: F401 'os' imported but unused",
+            2,
+        )?;
+        ledger.log(
+            "r1",
+            Step::Lint,
+            "output",
+            "DATABASE_URL=postgres://ann:hunter2@db/app",
+            3,
+        )?;
         ledger.result("r1", "tests", &serde_json::json!({"passed": 3, "failed": 0}))?;
         let text = export_release_text(&ledger, "r1")?.ok_or("r1 is in the ledger")?;
         let exported: serde_json::Value = serde_json::from_str(&text)?;
@@ -456,9 +469,9 @@ mod tests {
     fn every_filter_narrows_the_list() -> TestResult {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
-        seed(&ledger, "r1", "/a", "local", "aaa111", Outcome::Live)?;
-        seed(&ledger, "r2", "/a", "render", "bbb222", Outcome::Failed)?;
-        seed(&ledger, "r3", "/b", "local", "ccc333", Outcome::Live)?;
+        seed(&ledger, "r1", "/a", Target::Local, "aaa111", Outcome::Live)?;
+        seed(&ledger, "r2", "/a", Target::Render, "bbb222", Outcome::Failed)?;
+        seed(&ledger, "r3", "/b", Target::Local, "ccc333", Outcome::Live)?;
         let ids = |filter: HistoryFilter| -> Result<Vec<String>, HistoryError> {
             Ok(ledger.list(&filter)?.into_iter().map(|release| release.id).collect())
         };
@@ -539,9 +552,9 @@ mod tests {
     fn a_log_page_and_its_search() -> TestResult {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
-        seed(&ledger, "r1", "/a", "local", "aaa", Outcome::Live)?;
+        seed(&ledger, "r1", "/a", Target::Local, "aaa", Outcome::Live)?;
         for number in 0..250 {
-            ledger.log("r1", "tests", "stdout", &format!("line {number}"), 0)?;
+            ledger.log("r1", Step::Tests, "stdout", &format!("line {number}"), 0)?;
         }
         let page = ledger.log_page("r1", "tests", 200, 200, None)?;
         assert_eq!((page.total, page.lines.len()), (250, 50));
@@ -555,7 +568,7 @@ mod tests {
     fn results_and_exports_keep_what_was_recorded() -> TestResult {
         let dir = tempfile::tempdir()?;
         let ledger = Ledger::open(dir.path())?;
-        seed(&ledger, "r1", "/a", "local", "=cmd", Outcome::Failed)?;
+        seed(&ledger, "r1", "/a", Target::Local, "=cmd", Outcome::Failed)?;
         ledger.result(
             "r1",
             "lint",

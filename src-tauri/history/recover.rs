@@ -339,6 +339,7 @@ fn step_over(old: &Connection, seek: &str, after: i64) -> Option<i64> {
 mod tests {
     use super::super::{Ending, Ledger, NewRelease, Outcome, StepState};
     use super::*;
+    use crate::vocabulary::{Step, Target};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -352,21 +353,21 @@ mod tests {
                 project_path: "/p".to_owned(),
                 project_name: "p".to_owned(),
                 user: "ann".to_owned(),
-                target: "local".to_owned(),
-                steps: vec!["tests".to_owned(), "build".to_owned()],
+                target: Target::Local,
+                steps: vec![Step::Tests, Step::Build],
                 ..NewRelease::default()
             })?;
-            ledger.step(&id, "tests", StepState::Running, None)?;
+            ledger.step(&id, Step::Tests, StepState::Running, None)?;
             for line in 0..20 {
                 ledger.log(
                     &id,
-                    "tests",
+                    Step::Tests,
                     "output",
                     &format!("{id} line {line} {}", "x".repeat(100)),
                     0,
                 )?;
             }
-            ledger.step(&id, "tests", StepState::Passed, Some("ok"))?;
+            ledger.step(&id, Step::Tests, StepState::Passed, Some("ok"))?;
             // Long enough that the releases fill many pages.
             let ending = Ending {
                 message: Some("Deployed and answering on the first try. ".repeat(16)),
@@ -498,7 +499,7 @@ mod tests {
             project_path: "/p".to_owned(),
             project_name: "p".to_owned(),
             user: "ann".to_owned(),
-            target: "local".to_owned(),
+            target: Target::Local,
             ..NewRelease::default()
         })?;
         ledger.finish("after", Outcome::Live, &Ending::default())?;

@@ -99,13 +99,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE releases ADD COLUMN service TEXT;
     UPDATE releases SET environment = 'local' WHERE target = 'local';
     CREATE INDEX releases_newest_by_environment ON releases (environment, started_at DESC, id DESC);",
+    // 6: the error that ended a release, whole: beside its kind, sentence (the message) and
+    // hint, the button it offered and its raw cause, so History shows the same fix. Older
+    // rows keep what they had; the window picks a button from the kind for them, as it did.
+    "ALTER TABLE releases ADD COLUMN error_action TEXT;
+    ALTER TABLE releases ADD COLUMN error_detail TEXT;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     migrate_to(connection, latest())
 }
 
-fn migrate_to(connection: &mut Connection, last: usize) -> rusqlite::Result<()> {
+pub(super) fn migrate_to(connection: &mut Connection, last: usize) -> rusqlite::Result<()> {
     let done: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if done > latest() {
         // A newer Slipway wrote it: reading is safe (migrations only add), writing new

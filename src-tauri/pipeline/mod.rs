@@ -47,47 +47,7 @@ pub use watch::watch_release;
 
 pub use crate::project::Target;
 
-/// The steps of a release, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum Step {
-    Tests,
-    Lint,
-    /// The other checks the CI runs: coverage, formatting, types, Django's checks.
-    Checks,
-    Build,
-    Push,
-    Deploy,
-    Verify,
-    /// The release and its deploy recorded in Sentry, so its errors are told apart.
-    Sentry,
-}
-
-impl Step {
-    pub const ALL: [Step; 8] = [
-        Step::Tests,
-        Step::Lint,
-        Step::Checks,
-        Step::Build,
-        Step::Push,
-        Step::Deploy,
-        Step::Verify,
-        Step::Sentry,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Tests => "tests",
-            Step::Lint => "lint",
-            Step::Checks => "checks",
-            Step::Build => "build",
-            Step::Push => "push",
-            Step::Deploy => "deploy",
-            Step::Verify => "verify",
-            Step::Sentry => "sentry",
-        }
-    }
-}
+pub use crate::vocabulary::Step;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,7 @@
 //! deployed by digest and checked live. The ledger records it as a `promote` of its source,
 //! with the source's gate results carried over and marked as such.
 
+use crate::vocabulary::ReleaseKind;
 use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
@@ -71,7 +72,7 @@ pub async fn promote(
         &source,
         &release_id,
         Carried {
-            kind: "promote",
+            kind: ReleaseKind::Promotion,
             target: Target::Render,
             environment: destination.name.clone(),
             service: plan.service.clone(),
@@ -122,8 +123,8 @@ pub async fn promote(
 
 /// What a release that ships another's work records of itself.
 pub(super) struct Carried {
-    /// `promote` or `resume`.
-    pub kind: &'static str,
+    /// A promotion or a resume.
+    pub kind: ReleaseKind,
     pub target: Target,
     /// The environment it goes to, and the service there.
     pub environment: String,
@@ -140,13 +141,13 @@ pub(super) fn begin_from(
     carried: Carried,
     sink: &ReleaseSink,
 ) -> Result<Recorder, AppError> {
-    let mut steps: Vec<String> = source
+    let mut steps: Vec<Step> = source
         .steps
         .iter()
-        .filter(|step| CARRIED.iter().any(|gate| gate.as_str() == step.name))
-        .map(|step| step.name.clone())
+        .filter_map(|step| step.name.known())
+        .filter(|step| CARRIED.contains(step))
         .collect();
-    steps.extend([Step::Push, Step::Deploy, Step::Verify].map(|step| step.as_str().to_owned()));
+    steps.extend([Step::Push, Step::Deploy, Step::Verify]);
     context.ledger.begin(&NewRelease {
         id: release_id.to_owned(),
         project_path: source.project_path.clone(),
@@ -155,16 +156,16 @@ pub(super) fn begin_from(
         commit: source.commit.clone(),
         branch: source.branch.clone(),
         dirty: source.dirty,
-        target: carried.target.as_str().to_owned(),
+        target: carried.target,
         image: Some(carried.image),
         steps,
-        kind: Some(carried.kind.to_owned()),
+        kind: carried.kind,
         source_id: Some(source.id.clone()),
         machine: machine_name(),
         environment: Some(carried.environment.clone()),
         service: carried.service.clone(),
     })?;
-    tracing::info!(release = %release_id, source = %source.id, kind = carried.kind, "started from an earlier release");
+    tracing::info!(release = %release_id, source = %source.id, kind = carried.kind.as_str(), "started from an earlier release");
     let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), sink.clone());
     carry_over(context, source, &recorder, release_id);
     Ok(recorder)
@@ -181,7 +182,7 @@ fn next_environment(
     let environments = crate::project::load_settings(&context.data_dir, root)?
         .map(|settings| settings.environments)
         .unwrap_or_default();
-    let from = source.environment.clone().unwrap_or_else(|| source.target.clone());
+    let from = source.environment.clone().unwrap_or_else(|| source.target.to_string());
     let next = environments.next_after(&from);
     let refuse = |message: String, hint: String| {
         Err(AppError::new(ErrorKind::Precondition, message, hint).with_action(ErrorAction::OpenProjectSettings))
@@ -259,7 +260,7 @@ fn promoted_reference(render_image: &str, source: &ReleaseRecord) -> Result<Imag
 /// test, lint and check results.
 pub(super) fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &Recorder, release_id: &str) {
     for step in &source.steps {
-        let Some(carried) = CARRIED.into_iter().find(|carried| carried.as_str() == step.name) else {
+        let Some(carried) = step.name.known().filter(|name| CARRIED.contains(name)) else {
             continue;
         };
         let summary = match &step.summary {

@@ -79,10 +79,7 @@ impl Recorder {
                 .map(|at| u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX)),
             Err(_) => None,
         };
-        if let Err(error) = self
-            .ledger
-            .step(&self.release_id, step.as_str(), state, summary.as_deref())
-        {
+        if let Err(error) = self.ledger.step(&self.release_id, step, state, summary.as_deref()) {
             tracing::error!(%error, "the ledger could not record a step");
         }
         if state == StepState::Failed {
@@ -102,7 +99,7 @@ impl Recorder {
         let at_ms = checks::now_ms();
         if let Err(error) = self.ledger.log(
             &self.release_id,
-            step.as_str(),
+            step,
             "output",
             line,
             i64::try_from(at_ms).unwrap_or(0),
@@ -159,6 +156,7 @@ impl Recorder {
 mod tests {
     use super::*;
     use crate::history::{NewRelease, Outcome};
+    use crate::vocabulary::Target;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -216,8 +214,8 @@ mod tests {
             project_path: "/p".to_owned(),
             project_name: "p".to_owned(),
             user: "ann".to_owned(),
-            target: "local".to_owned(),
-            steps: steps.iter().map(|step| step.as_str().to_owned()).collect(),
+            target: Target::Local,
+            steps: steps.to_vec(),
             ..NewRelease::default()
         })?;
         let recorder = Recorder::new(ledger.clone(), "r1".to_owned(), Arc::new(|_| {}));
@@ -271,7 +269,7 @@ mod tests {
         assert_eq!(releases[0].outcome, Outcome::Live);
         let refused = ledger.begin(&NewRelease {
             id: "r2".to_owned(),
-            target: "local".to_owned(),
+            target: Target::Local,
             ..NewRelease::default()
         });
         let refused = crate::error::AppError::from(refused.err().ok_or("no room for a new release")?);
@@ -281,7 +279,7 @@ mod tests {
         std::fs::remove_file(disk.path().join("filler"))?;
         ledger.begin(&NewRelease {
             id: "r2".to_owned(),
-            target: "local".to_owned(),
+            target: Target::Local,
             ..NewRelease::default()
         })?;
         assert_eq!(ledger.releases(None, 10)?.len(), 2);

@@ -5,6 +5,7 @@
 //! registry holds the image, and the deploy and the live check run. The ledger records a
 //! `resume` of the original.
 
+use crate::vocabulary::ReleaseKind;
 use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
@@ -70,10 +71,11 @@ pub async fn resume(
             source.id
         ))
     })?;
-    let target = if source.target == Target::Render.as_str() {
-        Target::Render
-    } else {
-        Target::Local
+    let Some(target) = source.target.known() else {
+        return Err(fresh_release_instead(format!(
+            "Release {} went to \"{}\", which this version of Slipway does not know.",
+            source.id, source.target
+        )));
     };
     let root = Path::new(&source.project_path);
     // The environment the interrupted release went to; an older one without it, by target.
@@ -99,7 +101,7 @@ pub async fn resume(
         &source,
         &new_id,
         Carried {
-            kind: "resume",
+            kind: ReleaseKind::Resume,
             target,
             environment: plan.environment.clone(),
             service: plan.service.clone(),
@@ -214,12 +216,12 @@ fn refuse_unless_resumable(source: &ReleaseRecord) -> Result<(), AppError> {
     let gates_done = source
         .steps
         .iter()
-        .filter(|step| CARRIED.iter().any(|carried| carried.as_str() == step.name))
+        .filter(|step| step.name.known().is_some_and(|name| CARRIED.contains(&name)))
         .all(|step| matches!(step.state, StepState::Passed | StepState::Skipped));
     let built = source
         .steps
         .iter()
-        .any(|step| step.name == Step::Build.as_str() && step.state == StepState::Passed);
+        .any(|step| step.name.is(Step::Build) && step.state == StepState::Passed);
     if !gates_done || !built || source.image_id.is_none() {
         return Err(fresh_release_instead(format!(
             "Release {} was interrupted before its checks and its build had all passed.",

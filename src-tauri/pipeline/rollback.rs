@@ -2,6 +2,7 @@
 //! a release in the ledger (kind `rollback`, its source's id) with two steps, deploy and
 //! verify, and takes the project's lock like any release.
 
+use crate::vocabulary::ReleaseKind;
 use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
@@ -81,10 +82,10 @@ pub async fn rollback(
         commit: source.commit.clone(),
         branch: source.branch.clone(),
         dirty: source.dirty,
-        target: target.as_str().to_owned(),
+        target,
         image: source.image.clone(),
-        steps: steps.iter().map(|step| step.as_str().to_owned()).collect(),
-        kind: Some("rollback".to_owned()),
+        steps: steps.to_vec(),
+        kind: ReleaseKind::Rollback,
         source_id: Some(source.id.clone()),
         machine: machine_name(),
         environment: Some(chosen.name.clone()),
@@ -230,7 +231,7 @@ async fn refuse_unless_shippable(
             "Pick a release whose outcome is live.",
         );
     }
-    let went_to = source.environment.clone().unwrap_or_else(|| source.target.clone());
+    let went_to = source.environment.clone().unwrap_or_else(|| source.target.to_string());
     if !went_to.eq_ignore_ascii_case(&environment.name) {
         return refuse(
             format!(

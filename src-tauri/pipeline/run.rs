@@ -124,13 +124,9 @@ pub async fn release(
         commit: plan.commit.clone(),
         branch: plan.branch.clone(),
         dirty: plan.is_dirty(),
-        target: plan.target.as_str().to_owned(),
+        target: plan.target,
         image: Some(plan.image.clone()),
-        steps: plan
-            .steps
-            .iter()
-            .map(|planned| planned.step.as_str().to_owned())
-            .collect(),
+        steps: plan.steps.iter().map(|planned| planned.step).collect(),
         machine: machine_name(),
         environment: Some(plan.environment.clone()),
         service: plan.service.clone(),
@@ -186,11 +182,8 @@ pub(super) fn conclude(
         ending.message = recorder.first_failure();
     }
     // The error behind the first failure keeps its kind and hint ("Start Docker").
-    if matches!(outcome, Outcome::Failed | Outcome::Error) && ending.error_kind.is_none() {
-        if let Some(error) = recorder.first_error() {
-            ending.error_kind = Some(error.kind.as_str().to_owned());
-            ending.error_hint = Some(error.hint);
-        }
+    if matches!(outcome, Outcome::Failed | Outcome::Error) && ending.error.is_none() {
+        ending.error = recorder.first_error();
     }
     // A full disk never turns what happened into an error: the history's reserve records it,
     // and when even that is gone the release still ends with what it did, and says so.
@@ -226,14 +219,13 @@ pub(super) fn conclude(
         digest: ending.digest,
         url: ending.url,
         deploy_id: ending.deploy_id,
-        // Built as it was recorded: a bug was already reported when it was made.
-        error: ending.error_kind.as_deref().map(|kind| AppError {
-            kind: ErrorKind::from_word(kind),
-            message: crate::secrets::redact(ending.message.as_deref().unwrap_or_default()).into_owned(),
-            hint: crate::secrets::redact(ending.error_hint.as_deref().unwrap_or_default()).into_owned(),
-            action: None,
-            detail: None,
-            terminal_hint: None,
+        // As History will show it: the release's sentence, the error's hint, button and detail.
+        error: ending.error.map(|error| AppError {
+            message: ending
+                .message
+                .as_deref()
+                .map_or(error.message, |message| crate::secrets::redact(message).into_owned()),
+            ..error
         }),
         message: ending.message.map(|text| crate::secrets::redact(&text).into_owned()),
     };
@@ -267,9 +259,8 @@ fn ended_by(error: AppError) -> (Outcome, Ending) {
     (
         Outcome::Error,
         Ending {
-            message: Some(error.message),
-            error_kind: Some(error.kind.as_str().to_owned()),
-            error_hint: Some(error.hint),
+            message: Some(error.message.clone()),
+            error: Some(error),
             ..Ending::default()
         },
     )

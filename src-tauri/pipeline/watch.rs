@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{sentry, Context, Target};
+use super::{sentry, Context};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{HistoryFilter, Outcome};
 use crate::monitor::{self, WatchRequest, WatchSummary};
@@ -59,11 +59,16 @@ pub async fn watch_release(
             )
             .with_action(crate::error::ErrorAction::OpenProjectSettings)
         })?;
-    let target = if release.target == Target::Render.as_str() {
-        Target::Render
-    } else {
-        Target::Local
-    };
+    let target = release.target.known().ok_or_else(|| {
+        AppError::new(
+            ErrorKind::Precondition,
+            format!(
+                "The release went to \"{}\", which this version of Slipway does not know.",
+                release.target
+            ),
+            "Update Slipway to watch it.",
+        )
+    })?;
     // The environment the release went to, as the project names it now.
     let settings = match release
         .environment

@@ -10,24 +10,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// Where an environment runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum Target {
-    /// A registry and a container on this machine: no accounts needed.
-    Local,
-    /// A registry (Docker Hub by default) and a Render web service.
-    Render,
-}
-
-impl Target {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Local => "local",
-            Target::Render => "render",
-        }
-    }
-}
+pub use crate::vocabulary::Target;
 
 /// The name of the environment that is this computer.
 pub const LOCAL: &str = "local";

@@ -633,7 +633,7 @@ fn history_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
             project_path: "/srv/lettings".to_owned(),
             project_name: "lettings".to_owned(),
             user: "ann".to_owned(),
-            target: "local".to_owned(),
+            target: slipway::vocabulary::Target::Local,
             ..slipway::history::NewRelease::default()
         };
         ledger.begin(&release)?;

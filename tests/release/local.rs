@@ -408,7 +408,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         project_path: fixture.root.display().to_string(),
         project_name: "rollback".to_owned(),
         user: "ann".to_owned(),
-        target: "local".to_owned(),
+        target: Target::Local,
         ..slipway::history::NewRelease::default()
     };
     fixture.context.ledger.begin(&failed)?;
@@ -520,18 +520,23 @@ async fn an_interrupted_release_resumes_without_redoing_what_is_done() -> TestRe
         user: "ann".to_owned(),
         commit: built.commit.clone(),
         branch: built.branch.clone(),
-        target: "local".to_owned(),
+        target: Target::Local,
         image: built.image.clone(),
-        steps: ["tests", "lint", "build", "push", "deploy", "verify"]
-            .map(str::to_owned)
-            .to_vec(),
+        steps: vec![
+            Step::Tests,
+            Step::Lint,
+            Step::Build,
+            Step::Push,
+            Step::Deploy,
+            Step::Verify,
+        ],
         ..slipway::history::NewRelease::default()
     };
     ledger.begin(&died)?;
-    for step in ["tests", "lint", "build", "push"] {
+    for step in [Step::Tests, Step::Lint, Step::Build, Step::Push] {
         ledger.step(&died.id, step, StepState::Passed, Some("done before the crash"))?;
     }
-    ledger.step(&died.id, "deploy", StepState::Running, None)?;
+    ledger.step(&died.id, Step::Deploy, StepState::Running, None)?;
     ledger.note(
         &died.id,
         &slipway::history::Ending {
@@ -592,7 +597,7 @@ async fn an_interrupted_release_resumes_without_redoing_what_is_done() -> TestRe
         ..died.clone()
     };
     ledger.begin(&early)?;
-    ledger.step(&early.id, "tests", StepState::Running, None)?;
+    ledger.step(&early.id, Step::Tests, StepState::Running, None)?;
     ledger.finish(&early.id, Outcome::Interrupted, &slipway::history::Ending::default())?;
     let before = ledger.releases(None, 100)?.len();
     let refused = pipeline::resume(&fixture.context, &early.id, &CancellationToken::new(), Arc::new(|_| {}))

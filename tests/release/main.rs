@@ -177,7 +177,7 @@ fn step_states(record: &ReleaseRecord) -> Vec<(String, StepState)> {
     record
         .steps
         .iter()
-        .map(|step| (step.name.clone(), step.state))
+        .map(|step| (step.name.to_string(), step.state))
         .collect()
 }
 

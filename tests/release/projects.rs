@@ -382,11 +382,14 @@ async fn the_upgrade_moves_app_wide_links_into_the_projects_that_used_them() -> 
                 project_path: root.display().to_string(),
                 project_name: "old".to_owned(),
                 user: "ann".to_owned(),
-                target: "render".to_owned(),
-                steps: vec!["deploy".to_owned(), "sentry".to_owned()],
+                target: Target::Render,
+                steps: vec![Step::Deploy, Step::Sentry],
                 ..NewRelease::default()
             })?;
-            fixture.context.ledger.step(&id, "sentry", StepState::Passed, None)?;
+            fixture
+                .context
+                .ledger
+                .step(&id, Step::Sentry, StepState::Passed, None)?;
             fixture
                 .context
                 .ledger

@@ -538,7 +538,8 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
         let stored = record(&setup.fixture, &rolled.release_id)?;
         assert_eq!(stored.kind, "rollback");
         assert_eq!(stored.outcome, Outcome::Failed);
-        assert_eq!(stored.error_kind.as_deref(), Some(kind), "{status}");
+        // Kept whole: History shows the sentence, hint, button and detail the rollback did.
+        assert_eq!(stored.error.as_ref(), Some(&error), "{status}");
         let message = stored.message.clone().unwrap_or_default();
         assert!(message.contains(words), "{status}: {message}");
         assert!(

@@ -92,8 +92,7 @@ impl StepFailure {
     pub(crate) fn ending(self, mut ending: Ending) -> (Outcome, Ending) {
         ending.message = Some(self.message);
         if let Some(error) = self.error {
-            ending.error_kind = Some(error.kind.as_str().to_owned());
-            ending.error_hint = Some(error.hint);
+            ending.error = Some(error);
         }
         (self.outcome, ending)
     }

@@ -1,7 +1,8 @@
 import { render, screen } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { openedInBrowser } from "../testing/fakes";
+import { navigationContext } from "../shell/navigation";
+import { fakeNavigation, openedInBrowser } from "../testing/fakes";
 import { releaseRecord } from "../testing/fixtures";
 import HistoryDetail from "./HistoryDetail.svelte";
 import { HistoryStore } from "./history.svelte";
@@ -39,13 +40,46 @@ describe("a release's detail", () => {
   it("names a failure's kind in words, never its code", () => {
     const history = new HistoryStore();
     history.openId = released.id;
+    const error = {
+      kind: "registryAuth" as const,
+      message: "The registry refused the login.",
+      hint: "Re-enter the token.",
+      action: null,
+      detail: null,
+      terminalHint: null,
+    };
     history.detail = {
-      release: { ...released, outcome: "failed", url: null, message: "The registry refused the login.", errorKind: "registryAuth", errorHint: "Re-enter the token." },
+      release: { ...released, outcome: "failed", url: null, message: error.message, error },
       results: [],
     };
     render(HistoryDetail, { history });
     const failure = screen.getByTestId("history-failure");
     expect(failure).toHaveTextContent("The login was refused");
     expect(failure).not.toHaveTextContent("registryAuth");
+  });
+
+  it("offers the button the release offered, and its detail", async () => {
+    const user = userEvent.setup();
+    const { navigation, went } = fakeNavigation("history");
+    const history = new HistoryStore();
+    history.openId = released.id;
+    const error = {
+      kind: "precondition" as const,
+      message: "Render's service lettings-web runs another image.",
+      hint: "Push to the service's own image.",
+      action: "openProjectSettings" as const,
+      detail: "imageUrl docker.io/acme/other",
+      terminalHint: null,
+    };
+    history.detail = {
+      release: { ...released, outcome: "error", url: null, message: error.message, error },
+      results: [],
+    };
+    render(HistoryDetail, { props: { history }, context: navigationContext(navigation) });
+    const failure = screen.getByTestId("history-failure");
+    expect(failure).toHaveTextContent("Push to the service's own image.");
+    expect(failure).toHaveTextContent("imageUrl docker.io/acme/other");
+    await user.click(screen.getByRole("button", { name: "Open project settings" }));
+    expect(went).toEqual(["project"]);
   });
 });

@@ -42,8 +42,14 @@ const failedRelease = record("r2", {
   outcome: "failed",
   dirty: true,
   message: "2 tests failed.",
-  errorKind: "precondition",
-  errorHint: "Fix the failing tests, then release again.",
+  error: {
+    kind: "precondition",
+    message: "2 tests failed.",
+    hint: "Fix the failing tests, then release again.",
+    action: null,
+    detail: null,
+    terminalHint: null,
+  },
   steps: [stepRecord("tests", "failed"), stepRecord("lint", "failed"), stepRecord("build", "pending")],
 });
 

@@ -577,9 +577,11 @@ export type SentryProject = { id: string, slug: string, name: string, };
 
 export type Outcome = "running" | "live" | "failed" | "canceled" | "error" | "interrupted";
 
+export type ReleaseKind = "release" | "rollback" | "promote" | "resume";
+
 export type StepState = "pending" | "running" | "passed" | "failed" | "skipped" | "canceled" | "interrupted";
 
-export type StepRecord = { name: string, state: StepState, startedAt: string | null, endedAt: string | null, 
+export type StepRecord = { name: Step | (string & {}), state: StepState, startedAt: string | null, endedAt: string | null, 
 /**
  * A line a person reads: "42 passed, 1 failed", "3 violations", "18.2 MB pushed".
  */
@@ -594,15 +596,12 @@ export type ReleaseRecord = { id: string, projectPath: string, projectName: stri
 /**
  * RFC 3339.
  */
-startedAt: string, endedAt: string | null, commit: string | null, branch: string | null, dirty: boolean, target: string, image: string | null, digest: string | null, deployId: string | null, deployStatus: string | null, url: string | null, outcome: Outcome, message: string | null, 
+startedAt: string, endedAt: string | null, commit: string | null, branch: string | null, dirty: boolean, target: Target | (string & {}), image: string | null, digest: string | null, deployId: string | null, deployStatus: string | null, url: string | null, outcome: Outcome, message: string | null, 
 /**
- * The failure's kind (`dockerUnavailable`, `registryAuth`, …) and what to do about it.
+ * The error that ended it, whole as the release showed it (its sentence, hint, button
+ * and detail), so History offers the same fix.
  */
-errorKind: string | null, errorHint: string | null, 
-/**
- * `release`, `rollback` or `promote`.
- */
-kind: string, sourceId: string | null, machine: string | null, 
+error: AppError | null, kind: ReleaseKind | (string & {}), sourceId: string | null, machine: string | null, 
 /**
  * The engine's id of the built image: what a Local rollback runs again.
  */
