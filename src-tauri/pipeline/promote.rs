@@ -10,7 +10,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{self, Deployer, RenderDeployer, Shipped, StepFailure};
+use super::deploy::{self, Deployer, Shipped, StepFailure, TargetDeployer};
 use super::plan::plan_and_scan;
 use super::push::push_step;
 use super::recorder::Recorder;
@@ -315,7 +315,7 @@ async fn ship(
         reference: reference.clone(),
         digest: Some(digest.clone()),
     };
-    let deployed = RenderDeployer { context, service_id }
+    let deployed = TargetDeployer::render(context, service_id)
         .deploy(&shipped, recorder, cancel)
         .await;
     Ok((digest, deployed))

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{self, Deployer, LocalDeployer, RenderDeployer, Shipped};
+use super::deploy::{self, Deployer, Destination, Shipped, TargetDeployer};
 use super::plan::plan_and_scan;
 use super::promote::{begin_from, Carried, CARRIED};
 use super::push::{push_or_skip, ImageToPush};
@@ -142,30 +142,21 @@ pub async fn resume(
         reference: reference.clone(),
         digest: ending.digest.clone(),
     };
-    let deployed = match target {
-        Target::Local => {
-            LocalDeployer {
-                engine: &engine,
-                root,
-                settings: &scanned.settings,
-                container: plan.service.clone().unwrap_or_default(),
-                release_id: &new_id,
-                commit: source.commit.clone(),
-            }
-            .deploy(&shipped, &recorder, cancel)
-            .await
-        }
-        Target::Render => {
-            let deployer = RenderDeployer {
-                context,
-                service_id: plan.service.clone().unwrap_or_default(),
-            };
-            // Render made a deploy for the interrupted release: it is followed, never made twice.
-            match made_on_render(&source, plan.service.as_deref()) {
-                Some(deploy_id) => deployer.follow_existing(deploy_id, &recorder, cancel).await,
-                None => deployer.deploy(&shipped, &recorder, cancel).await,
-            }
-        }
+    let deployer = Destination {
+        context,
+        target,
+        engine: Some(&engine),
+        root,
+        settings: &scanned.settings,
+        service: plan.service.clone().unwrap_or_default(),
+        release_id: &new_id,
+        commit: source.commit.clone(),
+    }
+    .deployer()?;
+    // Render made a deploy for the interrupted release: it is followed, never made twice.
+    let deployed = match (&deployer, made_on_render(&source, plan.service.as_deref())) {
+        (TargetDeployer::Render(render), Some(deploy_id)) => render.follow_existing(deploy_id, &recorder, cancel).await,
+        _ => deployer.deploy(&shipped, &recorder, cancel).await,
     };
     let (outcome, ending) = deploy::ending_after(deployed, ending);
     // The interrupted row says what became of its deploy, as Render says now.

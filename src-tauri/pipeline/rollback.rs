@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{render_client, Deployer, LocalDeployer, RenderDeployer};
+use super::deploy::{render_client, Deployer, Destination};
 use super::recorder::Recorder;
 use super::run::{conclude, current_user, machine_name, take_lock};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
@@ -64,11 +64,8 @@ pub async fn rollback(
     let render_service = refuse_unless_shippable(context, &project_path, &chosen, &source).await?;
 
     // What the Local target needs, before anything is recorded.
-    let local = match target {
-        Target::Local => {
-            let engine = docker::connect().map_err(AppError::from)?;
-            Some((engine, project_settings.for_environment(&chosen)))
-        }
+    let engine = match target {
+        Target::Local => Some(docker::connect().map_err(AppError::from)?),
         Target::Render => None,
     };
     let release_id = new_release_id();
@@ -105,35 +102,21 @@ pub async fn rollback(
         release_id: release_id.clone(),
         source_id: source.id.clone(),
     });
-    let deployed = match target {
-        Target::Local => {
-            let Some((engine, settings)) = &local else {
-                return Err(AppError::new(
-                    ErrorKind::Unknown,
-                    "The Local target was not prepared.",
-                    "Try again.",
-                ));
-            };
-            LocalDeployer {
-                engine,
-                root,
-                settings,
-                container: project::container_name(root),
-                release_id: &release_id,
-                commit: source.commit.clone(),
-            }
-            .roll_back(&source, &recorder, cancel)
-            .await
-        }
-        Target::Render => {
-            RenderDeployer {
-                context,
-                service_id: render_service.unwrap_or_default(),
-            }
-            .roll_back(&source, &recorder, cancel)
-            .await
-        }
+    let environment_settings = project_settings.for_environment(&chosen);
+    let destination = Destination {
+        context,
+        target,
+        engine: engine.as_ref(),
+        root,
+        settings: &environment_settings,
+        service: match target {
+            Target::Local => project::container_name(root),
+            Target::Render => render_service.unwrap_or_default(),
+        },
+        release_id: &release_id,
+        commit: source.commit.clone(),
     };
+    let deployed = destination.deployer()?.roll_back(&source, &recorder, cancel).await;
     let (outcome, ending) = super::deploy::ending_after(deployed, crate::history::Ending::default());
     conclude(
         context,

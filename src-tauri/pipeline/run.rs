@@ -4,7 +4,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{self, DeployResult, Deployer, LocalDeployer, RenderDeployer, Shipped, StepFailure};
+use super::deploy::{self, DeployResult, Deployer, Destination, Shipped, StepFailure};
 use super::gates::{build_gate, checks_gate};
 use super::lock::{self, LockError};
 use super::plan::plan_and_scan;
@@ -345,27 +345,19 @@ async fn run_steps(
         reference,
         digest: ending.digest.clone(),
     };
-    let deployed: Result<DeployResult, StepFailure> = match plan.target {
-        Target::Local => {
-            LocalDeployer {
-                engine: &engine,
-                root,
-                settings,
-                container: plan.service.clone().unwrap_or_else(|| "slipway-app".to_owned()),
-                release_id,
-                commit: plan.commit.clone(),
-            }
-            .deploy(&shipped, recorder, cancel)
-            .await
-        }
-        Target::Render => {
-            RenderDeployer {
-                context,
-                service_id: plan.service.clone().unwrap_or_default(),
-            }
-            .deploy(&shipped, recorder, cancel)
-            .await
-        }
+    let destination = Destination {
+        context,
+        target: plan.target,
+        engine: Some(&engine),
+        root,
+        settings,
+        service: plan.service.clone().unwrap_or_default(),
+        release_id,
+        commit: plan.commit.clone(),
+    };
+    let deployed: Result<DeployResult, StepFailure> = match destination.deployer() {
+        Ok(deployer) => deployer.deploy(&shipped, recorder, cancel).await,
+        Err(error) => Err(StepFailure::from_error(error.message.clone(), error)),
     };
     let (outcome, mut ending) = deploy::ending_after(deployed, ending);
     if outcome == Outcome::Live {
