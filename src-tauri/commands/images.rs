@@ -4,7 +4,7 @@ use tauri::State;
 use ts_rs::TS;
 
 use super::AppState;
-use crate::docker::{self, BuildRequest, DockerEvent, ImageReference, LocalImage, RegistryCredentials};
+use crate::docker::{self, DockerEvent, ImageReference, LocalImage, RegistryCredentials};
 use crate::error::{AppError, ErrorKind};
 use crate::pipeline;
 use crate::project::{self, ProjectSettings};
@@ -132,20 +132,6 @@ pub async fn build_project_image(
     on_event: Channel<DockerEvent>,
 ) -> Result<BuiltImage, AppError> {
     let (root, settings) = settings_of(&state, &path).await?;
-    if settings.dockerfile.is_none() {
-        return Err(AppError::new(
-            ErrorKind::Precondition,
-            "The project has no Dockerfile.",
-            "Add a Dockerfile to the project, or pick one on the Release page.",
-        ));
-    }
-    let (context, dockerfile) = settings.build_paths(&root).map_err(|why| {
-        AppError::new(
-            ErrorKind::Validation,
-            why,
-            "Choose a build context that holds the Dockerfile.",
-        )
-    })?;
     // The names a release gives it, so the image built here is the one a release would ship.
     let repository = pipeline::image_destination(&state.release_context()?, &root, None)
         .await?
@@ -156,15 +142,8 @@ pub async fn build_project_image(
         .iter()
         .map(|tag| reference(&format!("{repository}:{tag}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let request = pipeline::build_request(&root, &settings, tags.clone())?;
     let engine = docker::connect()?;
-    let request = BuildRequest {
-        context,
-        dockerfile,
-        tags: tags.clone(),
-        build_args: settings.build_args.clone().unwrap_or_default(),
-        target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
-        buildkit: None,
-    };
     // A task: listed, cancellable with cancel_task, and one build per project at a time.
     let task = state.tasks.start(TaskKind::Build, &root.display().to_string())?;
     let image_id = docker::build(&engine, &request, task.token(), &move |event| {
@@ -189,23 +168,14 @@ pub async fn push_image(
     let target = reference(&reference_text)?;
     let credentials = credentials(&state, &target).await?;
     let task = state.tasks.start(TaskKind::Push, &target.full())?;
-    let digest = docker::push(
-        &docker::EngineEndpoint::from_env(),
-        &target,
-        &credentials,
-        task.token(),
-        &move |event| {
-            let _ = on_event.send(event);
-        },
-    )
+    let pushed = pipeline::push_verified(&target, &credentials, task.token(), &move |event| {
+        let _ = on_event.send(event);
+    })
     .await?;
-    let verified = registry::manifest_digest(&target, &credentials.username, &credentials.secret)
-        .await
-        .is_ok_and(|found| found == digest);
     Ok(PushedImage {
         reference: target.full(),
-        digest,
-        verified,
+        verified: pushed.verified(),
+        digest: pushed.digest,
     })
 }
 

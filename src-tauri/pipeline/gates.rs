@@ -11,7 +11,7 @@ use super::recorder::Recorder;
 use super::Context;
 use super::{CachedGate, Plan, ReleaseEvent, Scanned, Step};
 use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
-use crate::docker::{self, BuildRequest, DockerError, DockerEvent, ImageReference};
+use crate::docker::{self, DockerError, DockerEvent, ImageReference};
 use crate::error::AppError;
 use crate::history::StepState;
 use crate::project::ProjectSettings;
@@ -388,17 +388,16 @@ pub(super) async fn build_gate(
     fail_fast: bool,
 ) -> Option<String> {
     recorder.step(Step::Build, StepState::Running, None);
-    // The plan refused a Dockerfile outside its context; the project's folder is the fallback.
-    let (context, dockerfile) = settings
-        .build_paths(root)
-        .unwrap_or_else(|_| (root.to_path_buf(), settings.dockerfile.clone().unwrap_or_default()));
-    let request = BuildRequest {
-        context,
-        dockerfile,
-        tags,
-        build_args: settings.build_args.clone().unwrap_or_default(),
-        target: settings.build_target.clone().filter(|target| !target.trim().is_empty()),
-        buildkit: None,
+    // The plan refused both already; a settings file changed since is caught here.
+    let request = match super::image::build_request(root, settings, tags) {
+        Ok(request) => request,
+        Err(error) => {
+            recorder.fail_with(Step::Build, StepState::Failed, "", error);
+            if fail_fast {
+                gates.cancel();
+            }
+            return None;
+        }
     };
     let forward = recorder.clone();
     let result = docker::build(engine, &request, gates, &move |event| match event {

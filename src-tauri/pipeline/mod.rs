@@ -9,6 +9,7 @@
 mod cache;
 mod deploy;
 mod gates;
+mod image;
 mod live;
 pub mod lock;
 mod plan;
@@ -36,6 +37,7 @@ use crate::project::NeededValue;
 use crate::settings::Settings;
 
 pub use cache::ago;
+pub use image::{build_request, push_verified, Pushed};
 pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppAction, AppOutput, LiveNow, LocalApp};
 pub(crate) use plan::Scanned;
 pub use plan::{image_destination, plan, ImageDestination};

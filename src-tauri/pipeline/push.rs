@@ -10,7 +10,7 @@ use super::deploy::StepFailure;
 use super::recorder::Recorder;
 use super::{Context, ReleaseEvent, Step};
 use crate::accounts;
-use crate::docker::{self, DockerError, DockerEvent, ImageReference, Registry, RegistryCredentials};
+use crate::docker::{DockerError, DockerEvent, ImageReference, Registry, RegistryCredentials};
 use crate::error::AppError;
 use crate::history::StepState;
 
@@ -70,45 +70,36 @@ pub(super) async fn push_step(
     // The engine retries a layer the registry did not take for up to a minute, counting down
     // each second: the step says so once per retry, not "0 %" in silence.
     let retrying: std::sync::Mutex<std::collections::HashSet<String>> = std::sync::Mutex::default();
-    let result = docker::push(
-        &docker::EngineEndpoint::from_env(),
-        reference,
-        &credentials,
-        cancel,
-        &move |event| {
-            if let DockerEvent::PushProgress { total, .. } = &event {
-                counter.store(*total, Ordering::Relaxed);
-            }
-            if let DockerEvent::Layer { id, status, .. } = &event {
-                if let Ok(mut retrying) = retrying.lock() {
-                    if !status.starts_with("Retrying") {
-                        retrying.remove(id);
-                    } else if retrying.insert(id.clone()) {
-                        forward.log(
-                            Step::Push,
-                            &format!("layer {id}: the registry did not take it; the engine is trying again ({status})"),
-                        );
-                    }
+    let result = super::image::push_verified(reference, &credentials, cancel, &move |event| {
+        if let DockerEvent::PushProgress { total, .. } = &event {
+            counter.store(*total, Ordering::Relaxed);
+        }
+        if let DockerEvent::Layer { id, status, .. } = &event {
+            if let Ok(mut retrying) = retrying.lock() {
+                if !status.starts_with("Retrying") {
+                    retrying.remove(id);
+                } else if retrying.insert(id.clone()) {
+                    forward.log(
+                        Step::Push,
+                        &format!("layer {id}: the registry did not take it; the engine is trying again ({status})"),
+                    );
                 }
             }
-            forward.event(ReleaseEvent::Docker {
-                step: Step::Push,
-                event,
-            });
-        },
-    )
+        }
+        forward.event(ReleaseEvent::Docker {
+            step: Step::Push,
+            event,
+        });
+    })
     .await;
     match result {
-        Ok(digest) => {
-            let registry_digest =
-                crate::registry::manifest_digest(reference, &credentials.username, &credentials.secret).await;
-            if let Ok(found) = &registry_digest {
-                if found != &digest {
-                    let message = format!("The registry holds {found}, not the pushed {digest}.");
-                    recorder.step(Step::Push, StepState::Failed, Some(message.clone()));
-                    return Err(StepFailure::failed(message));
-                }
+        Ok(pushed) => {
+            if let Some(found) = pushed.other_digest() {
+                let message = format!("The registry holds {found}, not the pushed {}.", pushed.digest);
+                recorder.step(Step::Push, StepState::Failed, Some(message.clone()));
+                return Err(StepFailure::failed(message));
             }
+            let digest = pushed.digest;
             let bytes = pushed_bytes.load(Ordering::Relaxed);
             let detail = if bytes == 0 {
                 "every layer was already in the registry".to_owned()

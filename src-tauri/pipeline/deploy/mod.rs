@@ -9,8 +9,8 @@ mod local;
 mod render;
 
 use local::LocalDeployer;
-pub(super) use render::{check_render_accounts, render_client};
 use render::RenderDeployer;
+pub(super) use render::{check_render_accounts, render_client};
 
 use std::path::Path;
 
@@ -20,8 +20,8 @@ use super::recorder::Recorder;
 use super::{Context, Target};
 use crate::docker::ImageReference;
 use crate::error::{AppError, ErrorKind};
-use crate::project::ProjectSettings;
 use crate::history::{Ending, Outcome, ReleaseRecord};
+use crate::project::ProjectSettings;
 
 /// The image a deploy ships: the name it was pushed (or built) as, and its registry digest
 /// when it was pushed.
