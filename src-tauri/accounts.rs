@@ -4,8 +4,6 @@
 //!
 //! Keyring calls block (D-Bus, Keychain), so they run on the blocking pool.
 
-use std::path::{Path, PathBuf};
-
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -33,31 +31,30 @@ pub(crate) async fn blocking<T: Send + 'static>(
     })?
 }
 
-async fn save(data_dir: PathBuf, account: Account, secret: String) -> Result<Account, AppError> {
+async fn save(store: SecretStore, account: Account, secret: String) -> Result<Account, AppError> {
     blocking(move || {
-        SecretStore::os(&data_dir).save(&account, &secret)?;
+        store.save(&account, &secret)?;
         Ok(account)
     })
     .await
 }
 
-pub(crate) async fn read_secret(data_dir: PathBuf, service: Service, account: String) -> Result<Secret, AppError> {
-    blocking(move || Ok(SecretStore::os(&data_dir).secret(service, &account)?)).await
+pub(crate) async fn read_secret(store: SecretStore, service: Service, account: String) -> Result<Secret, AppError> {
+    blocking(move || Ok(store.secret(service, &account)?)).await
 }
 
 /// Every connected account, without secrets.
-pub async fn list(data_dir: PathBuf) -> Result<Vec<Account>, AppError> {
-    blocking(move || Ok(SecretStore::os(&data_dir).accounts()?)).await
+pub async fn list(store: SecretStore) -> Result<Vec<Account>, AppError> {
+    blocking(move || Ok(store.accounts()?)).await
 }
 
-pub async fn remove(data_dir: PathBuf, service: Service, account: String) -> Result<(), AppError> {
-    blocking(move || Ok(SecretStore::os(&data_dir).delete(service, &account)?)).await
+pub async fn remove(store: SecretStore, service: Service, account: String) -> Result<(), AppError> {
+    blocking(move || Ok(store.delete(service, &account)?)).await
 }
 
 /// The kept login for a registry (`docker.io` or a host[:port]), for the one call that needs
 /// it; an empty login (an open registry) when none is connected or the keyring cannot give it.
-pub fn registry_credentials(data_dir: &Path, server: &str) -> RegistryCredentials {
-    let store = SecretStore::os(data_dir);
+pub fn registry_credentials(store: &SecretStore, server: &str) -> RegistryCredentials {
     let username = store
         .account(Service::Registry, server)
         .and_then(|account| account.username)
@@ -83,9 +80,9 @@ pub fn registry_credentials(data_dir: &Path, server: &str) -> RegistryCredential
 /// [`registry_credentials`] read off the async runtime (the keyring answers over D-Bus and
 /// may block); an empty login when the read itself fails, so the push says the registry
 /// refused it.
-pub async fn registry_login(data_dir: PathBuf, registry: Registry) -> RegistryCredentials {
+pub async fn registry_login(store: SecretStore, registry: Registry) -> RegistryCredentials {
     let server = registry.host().to_owned();
-    match tokio::task::spawn_blocking(move || registry_credentials(&data_dir, &server)).await {
+    match tokio::task::spawn_blocking(move || registry_credentials(&store, &server)).await {
         Ok(credentials) => credentials,
         Err(error) => {
             tracing::warn!(%error, "the registry login could not be read");
@@ -108,10 +105,9 @@ pub struct SentryConnection {
 
 /// The Sentry project `link` names, through the account it names, read off the async
 /// runtime. Only the link decides: a project that is not linked reaches no Sentry project.
-pub async fn linked_sentry(data_dir: PathBuf, link: &SentryLink) -> Result<SentryConnection, AppError> {
+pub async fn linked_sentry(store: SecretStore, link: &SentryLink) -> Result<SentryConnection, AppError> {
     let name = link.account.clone();
     let found = blocking(move || {
-        let store = SecretStore::os(&data_dir);
         let Some(account) = store.account(Service::Sentry, &name) else {
             return Ok(None);
         };
@@ -165,12 +161,11 @@ pub fn sentry_api_base(address: &str) -> String {
 /// The projects of a connected Sentry account's organization, with its kept token, for the
 /// project settings' picker.
 pub async fn sentry_account_projects(
-    data_dir: PathBuf,
+    store: SecretStore,
     account: String,
 ) -> Result<Vec<sentry_api::SentryProject>, AppError> {
     let name = account.clone();
     let found = blocking(move || {
-        let store = SecretStore::os(&data_dir);
         let Some(account) = store.account(Service::Sentry, &name) else {
             return Ok(None);
         };
@@ -195,9 +190,8 @@ pub async fn sentry_account_projects(
 
 /// The services the connected Render key sees, for the environment picker; the key is read
 /// from the keyring and never leaves this call.
-pub async fn render_services(data_dir: PathBuf, settings: &Settings) -> Result<Vec<RenderService>, AppError> {
+pub async fn render_services(store: SecretStore, settings: &Settings) -> Result<Vec<RenderService>, AppError> {
     let key = blocking(move || {
-        let store = SecretStore::os(&data_dir);
         if store.account(Service::Render, "default").is_none() {
             return Ok(None);
         }
@@ -218,7 +212,7 @@ pub async fn render_services(data_dir: PathBuf, settings: &Settings) -> Result<V
 /// Checks a registry login (the engine's `/auth`, then that it may push to `repository`) and
 /// keeps it.
 pub async fn connect_registry(
-    data_dir: PathBuf,
+    store: SecretStore,
     server: &str,
     username: &str,
     token: String,
@@ -263,7 +257,7 @@ pub async fn connect_registry(
     account.server = Some(server.clone());
     account.verified_at = Some(now());
     account.scopes = vec!["pull".to_owned(), "push".to_owned()];
-    save(data_dir, account, secret.expose().to_owned()).await
+    save(store, account, secret.expose().to_owned()).await
 }
 
 /// The services a Render key sees, once it is checked and kept.
@@ -275,7 +269,7 @@ pub struct RenderConnection {
 }
 
 pub async fn connect_render(
-    data_dir: PathBuf,
+    store: SecretStore,
     settings: &Settings,
     api_key: String,
 ) -> Result<RenderConnection, AppError> {
@@ -286,12 +280,12 @@ pub async fn connect_render(
     account.username = owners.first().map(|owner| owner.name.clone());
     account.server = Some(settings.render_api());
     account.verified_at = Some(now());
-    let account = save(data_dir, account, api_key).await?;
+    let account = save(store, account, api_key).await?;
     Ok(RenderConnection { account, services })
 }
 
 /// A deploy hook URL, kept as the secret it is. It is not called: calling it deploys.
-pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Account, AppError> {
+pub async fn connect_render_hook(store: SecretStore, url: String) -> Result<Account, AppError> {
     let parsed = url.trim();
     let valid = parsed.starts_with("https://") && parsed.contains("/deploy/srv-") && parsed.contains("key=");
     if !valid {
@@ -309,7 +303,7 @@ pub async fn connect_render_hook(data_dir: PathBuf, url: String) -> Result<Accou
         .to_owned();
     let mut account = Account::new(Service::Render, "deploy-hook", "wizard");
     account.project = Some(service);
-    save(data_dir, account, parsed.to_owned()).await
+    save(store, account, parsed.to_owned()).await
 }
 
 /// The Sentry address to send a token to: Sentry's own when none is given, else the one
@@ -341,7 +335,7 @@ pub async fn sentry_projects(
 
 /// Checks a Sentry token's scopes (one call each) and keeps it only when none is missing.
 pub async fn connect_sentry(
-    data_dir: PathBuf,
+    store: SecretStore,
     base_url: &str,
     token: String,
     organization: &str,
@@ -366,11 +360,11 @@ pub async fn connect_sentry(
     account.project = Some(project.to_owned());
     account.verified_at = Some(now());
     account.scopes = report.present;
-    save(data_dir, account, token).await
+    save(store, account, token).await
 }
 
 pub async fn connect_circleci(
-    data_dir: PathBuf,
+    store: SecretStore,
     settings: &Settings,
     token: String,
     project_slug: &str,
@@ -381,7 +375,7 @@ pub async fn connect_circleci(
     account.project = Some(project_slug.to_owned());
     account.server = Some(settings.circleci_api());
     account.verified_at = Some(now());
-    save(data_dir, account, token).await
+    save(store, account, token).await
 }
 
 /// One account's result in "check all".
@@ -394,11 +388,11 @@ pub struct AccountCheck {
 }
 
 /// Re-checks every account with its kept secret, recording when each last worked.
-pub async fn check_all(data_dir: PathBuf, settings: &Settings) -> Result<Vec<AccountCheck>, AppError> {
+pub async fn check_all(store: SecretStore, settings: &Settings) -> Result<Vec<AccountCheck>, AppError> {
     let mut results = Vec::new();
-    for mut account in list(data_dir.clone()).await? {
+    for mut account in list(store.clone()).await? {
         let outcome: Result<(), AppError> = async {
-            let secret = read_secret(data_dir.clone(), account.service, account.account.clone()).await?;
+            let secret = read_secret(store.clone(), account.service, account.account.clone()).await?;
             match account.service {
                 Service::Registry => {
                     let credentials = RegistryCredentials {
@@ -438,8 +432,8 @@ pub async fn check_all(data_dir: PathBuf, settings: &Settings) -> Result<Vec<Acc
         if outcome.is_ok() {
             account.verified_at = Some(now());
             let updated = account.clone();
-            let dir = data_dir.clone();
-            blocking(move || Ok(SecretStore::os(&dir).update(&updated)?)).await?;
+            let store = store.clone();
+            blocking(move || Ok(store.update(&updated)?)).await?;
         }
         results.push(AccountCheck {
             ok: outcome.is_ok(),

@@ -93,7 +93,7 @@ async fn changed_service(
 
 async fn render_link(data_dir: &Path, settings: &Settings, root: &Path, id: &str) -> Result<RenderLink, AppError> {
     refuse_if_taken(data_dir, root, id.trim())?;
-    let services = accounts::render_services(data_dir.to_path_buf(), settings).await?;
+    let services = accounts::render_services(SecretStore::os(data_dir), settings).await?;
     let found = services
         .into_iter()
         .find(|service| service.id == id.trim())
@@ -267,7 +267,7 @@ pub async fn link_sentry(
         organization: organization.clone(),
         project: project_slug.clone(),
     };
-    let connection = accounts::linked_sentry(data_dir.to_path_buf(), &link).await?;
+    let connection = accounts::linked_sentry(SecretStore::os(data_dir), &link).await?;
     match connection.client.project(&organization, &project_slug).await {
         Ok(_) => {}
         Err(crate::http::ApiError::NotFound { .. }) => {

@@ -37,7 +37,7 @@ pub(super) async fn run(paths: &AppPaths, settings: Settings, command: ConnectCo
     if let (_, Some(problem)) = Settings::load(paths) {
         return fail(&crate::settings::problem_error(&problem));
     }
-    let data_dir = paths.data_dir.clone();
+    let data_dir = crate::secrets::SecretStore::os(&paths.data_dir);
     let connected = match command {
         ConnectCommand::Sentry { org, project, url } => match secret_from_stdin("Sentry token") {
             Ok(token) => accounts::connect_sentry(data_dir, url.as_deref().unwrap_or_default(), token, &org, &project)
@@ -79,7 +79,7 @@ pub(super) async fn run(paths: &AppPaths, settings: Settings, command: ConnectCo
 /// project's own (`slipway target add NAME --render-service srv-… --project DIR`), so the
 /// services the key sees are listed, and `--service` only checks that it sees that one.
 async fn connect_render(
-    data_dir: std::path::PathBuf,
+    data_dir: crate::secrets::SecretStore,
     settings: &Settings,
     key: String,
     service: Option<String>,

@@ -26,6 +26,7 @@ pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, A
         data_dir: paths.data_dir.clone(),
         settings,
         ledger,
+        secrets: crate::secrets::SecretStore::os(&paths.data_dir),
     };
     pipeline::mark_interrupted(&context)?;
     // Links older versions kept app-wide move into their projects once.

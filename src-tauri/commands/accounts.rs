@@ -12,7 +12,7 @@ use crate::secrets::{Account, Service};
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
-    accounts::list(state.paths.data_dir.clone()).await
+    accounts::list(state.secrets.clone()).await
 }
 
 /// Checks a registry login through the engine and that it may push, then keeps it.
@@ -26,28 +26,21 @@ pub async fn connect_registry(
     token: String,
     repository: Option<String>,
 ) -> Result<Account, AppError> {
-    accounts::connect_registry(
-        state.paths.data_dir.clone(),
-        &server,
-        &username,
-        token,
-        repository.as_deref(),
-    )
-    .await
+    accounts::connect_registry(state.secrets.clone(), &server, &username, token, repository.as_deref()).await
 }
 
 /// Checks a Render API key (`GET /v1/owners`), keeps it, and lists the services to pick.
 #[tauri::command]
 #[tracing::instrument(skip(state, api_key), err(level = "warn"))]
 pub async fn connect_render(state: State<'_, AppState>, api_key: String) -> Result<RenderConnection, AppError> {
-    accounts::connect_render(state.paths.data_dir.clone(), &state.trusted_settings()?, api_key).await
+    accounts::connect_render(state.secrets.clone(), &state.trusted_settings()?, api_key).await
 }
 
 /// The services the connected Render key sees, for an environment's service picker.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn render_services(state: State<'_, AppState>) -> Result<Vec<crate::render::RenderService>, AppError> {
-    accounts::render_services(state.paths.data_dir.clone(), &state.trusted_settings()?).await
+    accounts::render_services(state.secrets.clone(), &state.trusted_settings()?).await
 }
 
 /// The projects of a connected Sentry account's organization, for a project's Sentry link.
@@ -57,14 +50,14 @@ pub async fn sentry_account_projects(
     state: State<'_, AppState>,
     account: String,
 ) -> Result<Vec<crate::sentry_api::SentryProject>, AppError> {
-    accounts::sentry_account_projects(state.paths.data_dir.clone(), account).await
+    accounts::sentry_account_projects(state.secrets.clone(), account).await
 }
 
 /// Keeps a Render deploy hook URL (a secret) as the fallback way to deploy.
 #[tauri::command]
 #[tracing::instrument(skip(state, url), err(level = "warn"))]
 pub async fn connect_render_hook(state: State<'_, AppState>, url: String) -> Result<Account, AppError> {
-    accounts::connect_render_hook(state.paths.data_dir.clone(), url).await
+    accounts::connect_render_hook(state.secrets.clone(), url).await
 }
 
 /// Checks a Sentry token's scopes, naming any that is missing, then keeps it.
@@ -77,7 +70,7 @@ pub async fn connect_sentry(
     organization: String,
     project: String,
 ) -> Result<Account, AppError> {
-    accounts::connect_sentry(state.paths.data_dir.clone(), &base_url, token, &organization, &project).await
+    accounts::connect_sentry(state.secrets.clone(), &base_url, token, &organization, &project).await
 }
 
 /// The organization's Sentry projects, so the person picks one instead of typing it.
@@ -99,25 +92,19 @@ pub async fn connect_circleci(
     token: String,
     project_slug: String,
 ) -> Result<Account, AppError> {
-    accounts::connect_circleci(
-        state.paths.data_dir.clone(),
-        &state.trusted_settings()?,
-        token,
-        &project_slug,
-    )
-    .await
+    accounts::connect_circleci(state.secrets.clone(), &state.trusted_settings()?, token, &project_slug).await
 }
 
 /// Deletes an account and its secret.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn remove_account(state: State<'_, AppState>, service: Service, account: String) -> Result<(), AppError> {
-    accounts::remove(state.paths.data_dir.clone(), service, account).await
+    accounts::remove(state.secrets.clone(), service, account).await
 }
 
 /// Re-checks every account with its kept secret.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn check_all_accounts(state: State<'_, AppState>) -> Result<Vec<AccountCheck>, AppError> {
-    accounts::check_all(state.paths.data_dir.clone(), &state.trusted_settings()?).await
+    accounts::check_all(state.secrets.clone(), &state.trusted_settings()?).await
 }

@@ -45,7 +45,7 @@ pub struct PushedImage {
 
 /// The connected login for the registry `reference` names.
 async fn credentials(state: &AppState, reference: &ImageReference) -> Result<RegistryCredentials, AppError> {
-    Ok(crate::accounts::registry_login(state.paths.data_dir.clone(), docker::Registry::of(reference)).await)
+    Ok(crate::accounts::registry_login(state.secrets.clone(), docker::Registry::of(reference)).await)
 }
 
 fn reference(text: &str) -> Result<ImageReference, AppError> {

@@ -20,6 +20,7 @@ use crate::history::Ledger;
 use crate::paths::AppPaths;
 use crate::pipeline::Context;
 use crate::project::RecentProjects;
+use crate::secrets::SecretStore;
 use crate::settings::Settings;
 use crate::tasks::Tasks;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub ledger: Result<Ledger, AppError>,
     /// Why `settings.json` cannot be trusted: no release runs on guessed settings.
     pub settings_problem: Option<String>,
+    /// The accounts and their secrets in the OS keyring: built once, handed to each call.
+    pub secrets: SecretStore,
 }
 
 impl AppState {
@@ -47,7 +50,9 @@ impl AppState {
         let recents = RecentProjects::load(&paths.data_dir);
         let (settings, settings_problem) = Settings::load(&paths);
         let ledger = Ledger::open(&paths.data_dir).map_err(AppError::from);
+        let secrets = SecretStore::os(&paths.data_dir);
         Self {
+            secrets,
             paths,
             settings: std::sync::RwLock::new(settings),
             recents: tokio::sync::Mutex::new(recents),
@@ -85,6 +90,7 @@ impl AppState {
             data_dir: self.paths.data_dir.clone(),
             settings: self.settings(),
             ledger: self.ledger.clone()?,
+            secrets: self.secrets.clone(),
         })
     }
 }

@@ -40,7 +40,7 @@ pub fn link(data_dir: &Path, root: &Path) -> Result<SentryLink, AppError> {
 /// The project's Sentry project, ready to ask.
 pub async fn connection(data_dir: PathBuf, root: &Path) -> Result<SentryConnection, AppError> {
     let link = link(&data_dir, root)?;
-    accounts::linked_sentry(data_dir, &link).await
+    accounts::linked_sentry(crate::secrets::SecretStore::os(&data_dir), &link).await
 }
 
 /// One page of the project's issues.

@@ -80,7 +80,8 @@ pub async fn watch(
     cancel: &CancellationToken,
     sink: WatchSink,
 ) -> Result<WatchSummary, AppError> {
-    let mut sentry = crate::accounts::linked_sentry(request.data_dir.clone(), &request.link).await?;
+    let mut sentry =
+        crate::accounts::linked_sentry(crate::secrets::SecretStore::os(&request.data_dir), &request.link).await?;
     sentry.client = sentry.client.cancelled_by(cancel.clone());
     let until = chrono::Utc::now() + chrono::Duration::minutes(i64::from(request.minutes));
     sink(WatchEvent::Started {

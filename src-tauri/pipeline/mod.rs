@@ -315,4 +315,7 @@ pub struct Context {
     pub data_dir: PathBuf,
     pub settings: Settings,
     pub ledger: Ledger,
+    /// The accounts and secrets every step reads, given at the edge (the OS keyring in the
+    /// app and the CLI; a test may give another).
+    pub secrets: crate::secrets::SecretStore,
 }

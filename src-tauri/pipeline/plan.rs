@@ -13,15 +13,15 @@ use crate::project::{self, needed_values, Environment, NeededValue, ProjectSetti
 use crate::secrets::{Account, SecretStore, Service};
 
 /// The credentials a target needs, read from the store when the plan is made.
-fn account(data_dir: &Path, service: Service, name: &str) -> Option<Account> {
-    SecretStore::os(data_dir).account(service, name)
+fn account(store: &SecretStore, service: Service, name: &str) -> Option<Account> {
+    store.account(service, name)
 }
 
 /// How Slipway can deploy to `service`: the Render API key, else a deploy hook made for
 /// that very service; `None` when neither is connected.
-pub(super) fn render_access(data_dir: &Path, service: &str) -> Option<Account> {
-    account(data_dir, Service::Render, "default").or_else(|| {
-        account(data_dir, Service::Render, "deploy-hook").filter(|hook| hook.project.as_deref() == Some(service))
+pub(super) fn render_access(store: &SecretStore, service: &str) -> Option<Account> {
+    account(store, Service::Render, "default").or_else(|| {
+        account(store, Service::Render, "deploy-hook").filter(|hook| hook.project.as_deref() == Some(service))
     })
 }
 
@@ -181,7 +181,7 @@ pub async fn image_destination(
     let can_list_tags = match &registry {
         None => false,
         Some(host) if Some(host) == local_registry.as_ref() => true,
-        Some(host) => account(&context.data_dir, Service::Registry, host).is_some(),
+        Some(host) => account(&context.secrets, Service::Registry, host).is_some(),
     };
     Ok(ImageDestination {
         target,
@@ -227,7 +227,7 @@ pub(super) async fn plan_and_scan(
     let needs_keyring = target == Target::Render
         || registry
             .as_deref()
-            .is_some_and(|host| account(&context.data_dir, Service::Registry, host).is_some());
+            .is_some_and(|host| account(&context.secrets, Service::Registry, host).is_some());
     if needs_keyring {
         if let Err(error) = crate::secrets::keyring_answers(std::time::Duration::from_secs(10)).await {
             blockers.push(error);
@@ -274,7 +274,7 @@ pub(super) async fn plan_and_scan(
         service.as_deref(),
         &mut blockers,
     );
-    steps.push(sentry_step(&context.data_dir, root, settings, target));
+    steps.push(sentry_step(&context.secrets, root, settings, target));
     if !options.no_cache {
         let keys = super::cache::planned_keys(context, root, settings).await;
         for planned in steps.iter_mut() {
@@ -436,7 +436,7 @@ fn planned_steps(
 
 /// The Sentry step: the release and its deploy recorded in the project's own Sentry
 /// project, or skipped with why (a project with no link records nothing in Sentry).
-fn sentry_step(data_dir: &Path, root: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
+fn sentry_step(secrets: &SecretStore, root: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
     let environment = super::sentry::environment(settings, target);
     let version = settings
         .sentry_release
@@ -460,7 +460,7 @@ fn sentry_step(data_dir: &Path, root: &Path, settings: &ProjectSettings, target:
             link.label()
         ),
     );
-    if account(data_dir, Service::Sentry, &link.account).is_none() {
+    if account(secrets, Service::Sentry, &link.account).is_none() {
         step.skip = Some(format!(
             "The Sentry account {} that {name} is linked through is not connected any more (Settings → Accounts).",
             link.account
@@ -507,7 +507,7 @@ fn destination(
             // Docker Hub unless the repository names another registry (GHCR, a company's).
             let (named_registry, path) = docker::split_registry(&repository);
             let registry = named_registry.map_or_else(Registry::docker_hub, Registry::named);
-            let login = account(&context.data_dir, Service::Registry, registry.host());
+            let login = account(&context.secrets, Service::Registry, registry.host());
             if login.is_none() {
                 blockers.push(
                     AppError::new(
@@ -546,7 +546,7 @@ fn destination(
                         root.display()
                     )),
                 ),
-                Some(link) if render_access(&context.data_dir, &link.id).is_none() => blockers.push(
+                Some(link) if render_access(&context.secrets, &link.id).is_none() => blockers.push(
                     AppError::new(
                         ErrorKind::Precondition,
                         "Render is not connected: Slipway has no API key (or deploy hook) to deploy with.",

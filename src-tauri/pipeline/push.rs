@@ -125,7 +125,7 @@ pub(super) async fn push_step(
 /// The registry login for `reference`, read from the keyring off the async runtime (the
 /// keyring answers over D-Bus and may block).
 async fn registry_credentials(context: &Context, reference: &ImageReference) -> RegistryCredentials {
-    accounts::registry_login(context.data_dir.clone(), Registry::of(reference)).await
+    accounts::registry_login(context.secrets.clone(), Registry::of(reference)).await
 }
 
 /// The digest, when the registry's tag already points at this very image: a re-run then

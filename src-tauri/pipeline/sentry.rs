@@ -68,7 +68,7 @@ pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorde
         );
         return None;
     };
-    let connection = match accounts::linked_sentry(context.data_dir.clone(), link).await {
+    let connection = match accounts::linked_sentry(context.secrets.clone(), link).await {
         Ok(connection) => connection,
         Err(error) => return Some(warn(recorder, &error.message)),
     };

@@ -190,10 +190,12 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// The accounts and their secrets.
+/// The accounts and their secrets. Cheap to clone: built once where Slipway starts (the
+/// window, a CLI command) and handed to whatever needs a secret, so a test can hand another.
+#[derive(Clone)]
 pub struct SecretStore {
     file: PathBuf,
-    backend: Box<dyn SecretBackend>,
+    backend: std::sync::Arc<dyn SecretBackend>,
     /// Keyring entries of a data folder other than the platform's default are prefixed with
     /// a hash of its path: two data folders are two installations, and one must never read
     /// (or overwrite) the other's tokens. The default folder's entries keep their plain names.
@@ -214,7 +216,7 @@ impl SecretStore {
         });
         Self {
             file: data_dir.join(ACCOUNTS_FILE),
-            backend,
+            backend: backend.into(),
             namespace,
         }
     }

@@ -237,6 +237,7 @@ async fn seed_flow_side_by_side(dir: &Path, runs: usize) -> Result<()> {
             ..Settings::default()
         },
         ledger: Ledger::open(&data)?,
+        secrets: slipway::secrets::SecretStore::os(&data),
     };
     println!();
     println!(
@@ -297,6 +298,7 @@ async fn main() -> Result<()> {
         data_dir: data.clone(),
         settings: Settings::default(),
         ledger: Ledger::open(&data)?,
+        secrets: slipway::secrets::SecretStore::os(&data),
     };
     println!(
         "release gates through Slipway (concurrent) vs the same steps one after another; {runs} runs each, medians"

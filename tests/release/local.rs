@@ -737,3 +737,53 @@ async fn a_release_on_a_full_disk_is_recorded_live_and_says_so() -> TestResult {
     drop(disk);
     remove_project_containers(&fixture.root).await
 }
+
+/// A keyring of the test's own: the pipeline must read every secret through the store its
+/// context was given, never the OS keyring behind its back.
+#[derive(Default)]
+struct GivenKeyring(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl slipway::secrets::SecretBackend for GivenKeyring {
+    fn set(&self, entry: &str, secret: &str) -> Result<(), slipway::secrets::KeyringError> {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(entry.to_owned(), secret.to_owned());
+        }
+        Ok(())
+    }
+    fn get(&self, entry: &str) -> Result<Option<String>, slipway::secrets::KeyringError> {
+        Ok(self.0.lock().ok().and_then(|kept| kept.get(entry).cloned()))
+    }
+    fn delete(&self, entry: &str) -> Result<(), slipway::secrets::KeyringError> {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.remove(entry);
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_release_reads_its_secrets_from_the_store_it_was_given() -> TestResult {
+    use slipway::secrets::{SecretStore, Service};
+    let mut fixture = fixture("given-store", |_| Ok(()))?;
+    let registry = test_registry();
+    // The registry login leaves the OS keyring and goes to the test's own store only.
+    SecretStore::os(&fixture.data).delete(Service::Registry, &registry.address)?;
+    let given = SecretStore::new(&fixture.data, Box::new(GivenKeyring::default()));
+    let mut login = slipway::secrets::Account::new(Service::Registry, &registry.address, "test");
+    login.username = Some(registry.user.clone());
+    given.save(&login, &registry.password)?;
+    assert!(
+        SecretStore::os(&fixture.data)
+            .secret(Service::Registry, &registry.address)
+            .is_err(),
+        "the OS keyring holds no login for the registry"
+    );
+    fixture.context.secrets = given;
+    let (summary, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);
+    let pushed = step_record(&record(&fixture, &summary.release_id)?, "push")
+        .map(|step| step.state)
+        .ok_or("a push step")?;
+    assert_eq!(pushed, StepState::Passed, "the password registry took the given login");
+    Ok(())
+}

@@ -53,6 +53,7 @@ fn fixture(
             ..Settings::default()
         },
         ledger: Ledger::open(&data)?,
+        secrets: slipway::secrets::SecretStore::os(&data),
     };
     Ok(Fixture {
         _containers: support::ProjectContainers(project::project_id(&root)),

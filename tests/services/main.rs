@@ -193,7 +193,7 @@ async fn a_registry_login_is_checked_and_kept_in_the_keyring() -> TestResult {
     let registry = support::test_registry();
     let data = tempfile::tempdir()?;
     let wrong = slipway::accounts::connect_registry(
-        data.path().to_path_buf(),
+        slipway::secrets::SecretStore::os(data.path()),
         &registry.address,
         &registry.user,
         "wrong-Pass-8341".into(),
@@ -204,12 +204,14 @@ async fn a_registry_login_is_checked_and_kept_in_the_keyring() -> TestResult {
     assert_eq!(error.kind, slipway::error::ErrorKind::RegistryAuth, "{error:?}");
     assert!(!error.message.contains("wrong-Pass-8341"));
     assert!(
-        slipway::accounts::list(data.path().to_path_buf()).await?.is_empty(),
+        slipway::accounts::list(slipway::secrets::SecretStore::os(data.path()))
+            .await?
+            .is_empty(),
         "nothing kept"
     );
 
     let account = slipway::accounts::connect_registry(
-        data.path().to_path_buf(),
+        slipway::secrets::SecretStore::os(data.path()),
         &registry.address,
         &registry.user,
         registry.password.clone(),
@@ -223,10 +225,11 @@ async fn a_registry_login_is_checked_and_kept_in_the_keyring() -> TestResult {
     let store = slipway::secrets::SecretStore::os(data.path());
     let kept = store.secret(slipway::secrets::Service::Registry, &registry.address)?;
     assert_eq!(kept.expose(), registry.password);
-    let checks = slipway::accounts::check_all(data.path().to_path_buf(), &Default::default()).await?;
+    let checks =
+        slipway::accounts::check_all(slipway::secrets::SecretStore::os(data.path()), &Default::default()).await?;
     assert!(checks.iter().all(|check| check.ok), "{checks:?}");
     slipway::accounts::remove(
-        data.path().to_path_buf(),
+        slipway::secrets::SecretStore::os(data.path()),
         slipway::secrets::Service::Registry,
         registry.address.clone(),
     )
@@ -243,19 +246,31 @@ async fn a_sentry_token_without_event_write_is_not_kept() -> TestResult {
     let sentry = sentry_stand_in().await?;
     let data = tempfile::tempdir()?;
     let base = format!("{}/api/0", sentry.base);
-    let refused =
-        slipway::accounts::connect_sentry(data.path().to_path_buf(), &base, "sntrys_nowrite".into(), "acme", "web")
-            .await;
+    let refused = slipway::accounts::connect_sentry(
+        slipway::secrets::SecretStore::os(data.path()),
+        &base,
+        "sntrys_nowrite".into(),
+        "acme",
+        "web",
+    )
+    .await;
     let error = refused.err().ok_or("a token without event:write must be refused")?;
     assert!(error.message.contains("event:write"), "{}", error.message);
-    assert!(slipway::accounts::list(data.path().to_path_buf()).await?.is_empty());
-    let account =
-        slipway::accounts::connect_sentry(data.path().to_path_buf(), &base, "sntrys_full".into(), "acme", "web")
-            .await?;
+    assert!(slipway::accounts::list(slipway::secrets::SecretStore::os(data.path()))
+        .await?
+        .is_empty());
+    let account = slipway::accounts::connect_sentry(
+        slipway::secrets::SecretStore::os(data.path()),
+        &base,
+        "sntrys_full".into(),
+        "acme",
+        "web",
+    )
+    .await?;
     assert_eq!(account.scopes.len(), 5);
     assert_eq!(account.account, "acme/web");
     slipway::accounts::remove(
-        data.path().to_path_buf(),
+        slipway::secrets::SecretStore::os(data.path()),
         slipway::secrets::Service::Sentry,
         "acme/web".into(),
     )

@@ -15,7 +15,7 @@ use crate::pipeline::recorder::Recorder;
 use crate::pipeline::verify::{verify, DEFAULT_HEALTH_TIMEOUT_SECS};
 use crate::pipeline::{Context, Plan, ReleaseEvent, Step};
 use crate::render::{self, deploy_phase, DeployPhase, RenderClient};
-use crate::secrets::{SecretStore, Service};
+use crate::secrets::Service;
 
 /// How long to look for the deploy a 202 or a deploy hook queued.
 const FIND_DEPLOY_FOR: Duration = Duration::from_secs(60);
@@ -138,7 +138,7 @@ impl RenderDeployer<'_> {
 
 /// Before a Render release: the accounts it uses still work.
 pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: &Plan) -> Result<(), AppError> {
-    let checks = accounts::check_all(context.data_dir.clone(), &context.settings).await?;
+    let checks = accounts::check_all(context.secrets.clone(), &context.settings).await?;
     for check in checks {
         let used = match check.account.service {
             Service::Registry => plan.registry.as_deref() == Some(check.account.account.as_str()),
@@ -159,9 +159,8 @@ pub(in crate::pipeline) async fn check_render_accounts(context: &Context, plan: 
 /// environment's, never the account's. The keyring is read off the async runtime: it
 /// answers over D-Bus and may block.
 pub(in crate::pipeline) async fn render_client(context: &Context) -> Result<Option<RenderClient>, AppError> {
-    let data_dir = context.data_dir.clone();
+    let store = context.secrets.clone();
     let found = accounts::blocking(move || {
-        let store = SecretStore::os(&data_dir);
         if store.account(Service::Render, "default").is_none() {
             return Ok(None);
         }
@@ -495,9 +494,9 @@ async fn deploy_by_hook(
     recorder: &Recorder,
 ) -> Result<DeployResult, StepFailure> {
     // A hook deploys its own service only: never another environment's.
-    let data_dir = context.data_dir.clone();
+    let store = context.secrets.clone();
     let hook_service = accounts::blocking(move || {
-        Ok(SecretStore::os(&data_dir)
+        Ok(store
             .account(Service::Render, "deploy-hook")
             .and_then(|account| account.project))
     })
@@ -509,7 +508,7 @@ async fn deploy_by_hook(
         recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
         return Err(StepFailure::failed(message));
     }
-    let hook = accounts::read_secret(context.data_dir.clone(), Service::Render, "deploy-hook".to_owned())
+    let hook = accounts::read_secret(context.secrets.clone(), Service::Render, "deploy-hook".to_owned())
         .await
         .map_err(|error| render_error(recorder, error))?;
     render::call_deploy_hook(&hook, image_url)
