@@ -3,7 +3,8 @@
 
 use std::process::ExitCode;
 
-use super::release::{print_json, project_context};
+use super::context::project_context;
+use super::out::print_json;
 use super::{fail, ErrorsArgs, ErrorsCommand, IssueStatusArg};
 use crate::monitor::{self, WatchEvent};
 use crate::paths::AppPaths;

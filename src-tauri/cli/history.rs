@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use super::release::{context, print_json};
+use super::context::context;
+use super::out::print_json;
 use super::{fail, ExportFormatArg, HistoryArgs, HistoryCommand, HistoryFilterArgs};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{self, ExportFormat, HistoryFilter, Ledger, Outcome, ReleaseRecord};

@@ -24,6 +24,7 @@ macro_rules! print {
 }
 
 mod connect;
+mod context;
 mod errors;
 mod history;
 mod out;

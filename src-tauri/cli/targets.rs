@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::fail;
-use super::release::print_json;
+use super::out::print_json;
 use super::{TargetCommand, TargetFields};
 use crate::links::{self, EnvironmentChange};
 use crate::paths::AppPaths;
