@@ -3,9 +3,10 @@
 
 use std::process::ExitCode;
 
+use super::args::{ErrorsArgs, ErrorsCommand, IssueStatusArg};
 use super::context::project_context;
+use super::fail;
 use super::out::print_json;
-use super::{fail, ErrorsArgs, ErrorsCommand, IssueStatusArg};
 use crate::monitor::{self, WatchEvent};
 use crate::paths::AppPaths;
 use crate::pipeline;
