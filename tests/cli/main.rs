@@ -1,6 +1,6 @@
 //! The headless CLI, run as a user would: the real binary against the real engine and keyring.
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
 mod support;
