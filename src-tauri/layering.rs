@@ -185,8 +185,9 @@ mod tests {
         let word = |k: usize| chars[k].is_alphanumeric() || chars[k] == '_';
         match i {
             0 => false,
-            1 => chars[0] != 'b' && word(0),
-            _ => word(i - 1) && !(chars[i - 1] == 'b' && !word(i - 2)),
+            // `br"`: the word is the `b` prefix only when nothing of a word stands before it.
+            _ if chars[i - 1] == 'b' => i >= 2 && word(i - 2),
+            _ => word(i - 1),
         }
     }
 
