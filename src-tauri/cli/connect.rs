@@ -5,7 +5,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use super::{fail, ConnectCommand};
+use super::args::ConnectCommand;
+use super::fail;
 use crate::accounts;
 use crate::error::{AppError, ErrorKind};
 use crate::paths::AppPaths;

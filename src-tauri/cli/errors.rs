@@ -3,8 +3,10 @@
 
 use std::process::ExitCode;
 
-use super::release::{print_json, project_context};
-use super::{fail, ErrorsArgs, ErrorsCommand, IssueStatusArg};
+use super::args::{ErrorsArgs, ErrorsCommand, IssueStatusArg};
+use super::context::project_context;
+use super::fail;
+use super::out::print_json;
 use crate::monitor::{self, WatchEvent};
 use crate::paths::AppPaths;
 use crate::pipeline;

@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
-use super::release::{context, print_json};
-use super::{fail, ExportFormatArg, HistoryArgs, HistoryCommand, HistoryFilterArgs};
+use super::args::{ExportFormatArg, HistoryArgs, HistoryCommand, HistoryFilterArgs};
+use super::context::context;
+use super::fail;
+use super::out::print_json;
 use crate::error::{AppError, ErrorKind};
 use crate::history::{self, ExportFormat, HistoryFilter, Ledger, Outcome, ReleaseRecord};
 use crate::paths::AppPaths;

@@ -34,3 +34,11 @@ fn write(args: std::fmt::Arguments<'_>, newline: bool) {
         }
     }
 }
+
+/// One value as a JSON line, its secrets redacted (`--json` output).
+pub(super) fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => line(format_args!("{}", crate::secrets::redact(&text))),
+        Err(error) => eprintln!("could not write JSON: {error}"),
+    }
+}

@@ -1,4 +1,4 @@
-//! `slipway release` and `slipway history`: the pipeline and the ledger, headless.
+//! `slipway release` (and `--resume`), `rollback` and `promote`: the pipeline, headless.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -6,52 +6,16 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::context::{context, project_context};
+use super::out::print_json;
 use super::{fail, EXIT_USAGE};
 use crate::docker::DockerEvent;
 use crate::error::AppError;
-use crate::history::{Ledger, Outcome};
+use crate::history::Outcome;
 use crate::paths::AppPaths;
-use crate::pipeline::{self, Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, Step};
-use crate::project;
+use crate::pipeline::{self, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, Step};
 use crate::secrets::redact;
 use crate::settings::Settings;
-
-pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, AppError> {
-    if let (_, Some(problem)) = Settings::load(paths) {
-        return Err(crate::settings::problem_error(&problem));
-    }
-    paths.ensure()?;
-    let ledger = Ledger::open(&paths.data_dir)?;
-    let context = Context {
-        data_dir: paths.data_dir.clone(),
-        settings,
-        ledger,
-        secrets: crate::secrets::SecretStore::os(&paths.data_dir),
-    };
-    pipeline::mark_interrupted(&context)?;
-    // Links older versions kept app-wide move into their projects once.
-    if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
-        tracing::warn!(%error, "the app-wide links could not be moved into their projects");
-    }
-    Ok(context)
-}
-
-/// The project's folder and the release context: what every command that ships needs.
-pub(super) fn project_context(
-    paths: &AppPaths,
-    settings: Settings,
-    project_dir: &str,
-) -> Result<(std::path::PathBuf, Context), AppError> {
-    let root = project::resolve_folder(project_dir)?;
-    Ok((root, context(paths, settings)?))
-}
-
-pub(super) fn print_json(value: &impl serde::Serialize) {
-    match serde_json::to_string(value) {
-        Ok(text) => println!("{}", redact(&text)),
-        Err(error) => eprintln!("could not write JSON: {error}"),
-    }
-}
 
 pub(super) async fn run_release(
     paths: &AppPaths,

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
+use super::args::{TargetCommand, TargetFields};
 use super::fail;
-use super::release::print_json;
-use super::{TargetCommand, TargetFields};
+use super::out::print_json;
 use crate::links::{self, EnvironmentChange};
 use crate::paths::AppPaths;
 use crate::project::{self, ProjectSettings, Target};

@@ -7,60 +7,15 @@ use std::path::PathBuf;
 use bollard::query_parameters::{BuildImageOptionsBuilder, TagImageOptionsBuilder};
 use bollard::Docker;
 use futures_util::StreamExt;
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
-use ts_rs::TS;
 
-use super::buildkit::{buildkit_failure, read_buildkit_status, BuildKitProgress};
-use super::context::{plan_context, stream_context, ContextSummary};
+use super::buildkit::{read_buildkit_status, BuildKitProgress};
+use super::context::{plan_context, stream_context};
+use super::events::{DockerEvent, DockerSink};
+use super::failure::{build_failure, buildkit_failure};
 use super::reference::ImageReference;
 use super::{classify, engine_address, DockerError};
 use crate::redact::redact;
-
-/// What the build, tag and push report while they run.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "event", content = "data", rename_all = "camelCase")]
-pub enum DockerEvent {
-    Context(ContextSummary),
-    #[serde(rename_all = "camelCase")]
-    Step {
-        number: u32,
-        total: u32,
-        instruction: String,
-    },
-    #[serde(rename_all = "camelCase")]
-    Output {
-        line: String,
-    },
-    #[serde(rename_all = "camelCase")]
-    Built {
-        image_id: String,
-    },
-    #[serde(rename_all = "camelCase")]
-    Layer {
-        id: String,
-        status: String,
-        #[ts(type = "number")]
-        current: u64,
-        #[ts(type = "number")]
-        total: u64,
-    },
-    #[serde(rename_all = "camelCase")]
-    PushProgress {
-        #[ts(type = "number")]
-        done: u64,
-        #[ts(type = "number")]
-        total: u64,
-        percent: f64,
-    },
-    #[serde(rename_all = "camelCase")]
-    Pushed {
-        reference: String,
-        digest: String,
-    },
-}
-
-pub type DockerSink<'a> = &'a (dyn Fn(DockerEvent) + Send + Sync);
 
 pub struct BuildRequest {
     pub context: PathBuf,
@@ -212,33 +167,6 @@ pub async fn build(
         image_id: image_id.clone(),
     });
     Ok(image_id)
-}
-
-/// A failure in the FROM step names the base image; anything else names its step.
-pub(super) fn build_failure(step: &str, message: &str, output: &[String]) -> DockerError {
-    let instruction = step
-        .split_once(" : ")
-        .map(|(_, instruction)| instruction.trim())
-        .unwrap_or_default();
-    let base = instruction
-        .split_once(char::is_whitespace)
-        .filter(|(keyword, _)| keyword.eq_ignore_ascii_case("FROM"))
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    if let Some(image) = base {
-        return DockerError::BaseImage {
-            image: image.to_owned(),
-            message: message.to_owned(),
-        };
-    }
-    let message = if output.is_empty() {
-        message.to_owned()
-    } else {
-        format!("{message}\n{}", output.join("\n"))
-    };
-    DockerError::BuildFailed {
-        step: step.to_owned(),
-        message,
-    }
 }
 
 /// Adds `reference` as a name of `image`.

@@ -3,8 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use super::build::{build_failure, DockerEvent, DockerSink};
-use super::DockerError;
+use super::events::{DockerEvent, DockerSink};
 use crate::redact::redact;
 
 /// `[2/3] RUN ...`, or `[stage 2/3] RUN ...` in multi-stage builds.
@@ -65,45 +64,9 @@ pub(super) fn read_buildkit_status(
     }
 }
 
-/// BuildKit names the failing vertex; pulling a base image is `[internal] load metadata for <image>`.
-pub(super) fn buildkit_failure(vertex: &str, message: &str, output: &[String]) -> DockerError {
-    if let Some(image) = vertex.strip_prefix("[internal] load metadata for ") {
-        return DockerError::BaseImage {
-            image: image.trim().to_owned(),
-            message: message.to_owned(),
-        };
-    }
-    let base = vertex
-        .split_once("] ")
-        .map(|(_, instruction)| instruction)
-        .and_then(|instruction| instruction.strip_prefix("FROM "))
-        .and_then(|rest| rest.split_whitespace().next());
-    if let Some(image) = base {
-        return DockerError::BaseImage {
-            image: image.to_owned(),
-            message: message.to_owned(),
-        };
-    }
-    build_failure(&format!("step {vertex}"), message, output)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failing_base_image_is_named_whichever_vertex_says_it() {
-        let pulled = buildkit_failure(
-            "[internal] load metadata for docker.io/library/python:3.99",
-            "not found",
-            &[],
-        );
-        assert!(matches!(pulled, DockerError::BaseImage { ref image, .. } if image == "docker.io/library/python:3.99"));
-        let from = buildkit_failure("[stage-1 1/4] FROM python:3.99-slim@sha256:ab", "not found", &[]);
-        assert!(matches!(from, DockerError::BaseImage { ref image, .. } if image == "python:3.99-slim@sha256:ab"));
-        let run = buildkit_failure("[2/3] RUN pip install -r requirements.txt", "exit code: 1", &[]);
-        assert!(matches!(run, DockerError::BuildFailed { .. }), "{run:?}");
-    }
 
     #[test]
     fn step_lines_are_read_with_and_without_a_stage() {

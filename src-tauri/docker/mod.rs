@@ -18,13 +18,15 @@ mod buildkit;
 mod container;
 mod context;
 mod engine_http;
+mod events;
+mod failure;
 mod local_images;
 mod push;
 mod reference;
 mod registry;
 mod switch;
 
-pub use build::{build, needs_buildkit, tag, BuildRequest, DockerEvent, DockerSink};
+pub use build::{build, needs_buildkit, tag, BuildRequest};
 pub use container::{
     container_logs, container_output, project_container, project_containers, remove_container, restart_container,
     running_release, stop_container, ContainerState, RunRequest, RunningContainer, PROJECT_LABEL, RELEASE_LABEL,
@@ -32,6 +34,7 @@ pub use container::{
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
 };
+pub use events::{DockerEvent, DockerSink};
 pub use local_images::{local_images, remove, retag, LocalImage};
 pub use push::{engine_login, push, RegistryCredentials};
 pub use reference::{parse_reference, split_registry, ImageReference};

@@ -7,8 +7,8 @@ use http_body_util::{BodyExt, Full};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::build::{DockerEvent, DockerSink};
 use super::engine_http::send_to_engine;
+use super::events::{DockerEvent, DockerSink};
 use super::reference::ImageReference;
 use super::{DockerError, EngineEndpoint};
 use crate::redact::{redact, register_secret};

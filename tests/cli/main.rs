@@ -1,6 +1,6 @@
 //! The headless CLI, run as a user would: the real binary against the real engine and keyring.
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
 mod support;
@@ -661,5 +661,121 @@ fn history_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    Ok(())
+}
+
+/// The example project, committed in a repository of its own, with a data folder whose
+/// settings use the shared virtualenv and whose keyring holds the test registry's login; the
+/// guard removes the project's containers even when the test fails.
+struct Example {
+    _containers: support::ProjectContainers,
+    _dirs: tempfile::TempDir,
+    root: std::path::PathBuf,
+    data: std::path::PathBuf,
+}
+
+fn example(name: &str) -> Result<Example, Box<dyn std::error::Error>> {
+    use slipway::project;
+    let dirs = tempfile::tempdir()?;
+    let root = support::example_project(dirs.path(), name, |_| Ok(()))?;
+    let data = dirs.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let registry = test_registry();
+    support::save_registry_login(&data, &registry, &registry.password)?;
+    let mut settings = project::ProjectSettings::from_detection(&project::detect(&root));
+    settings.venv = Some(support::shared_venv()?.display().to_string());
+    settings.health_timeout_secs = Some(20);
+    project::save_settings(&data, &root, &settings)?;
+    Ok(Example {
+        _containers: support::ProjectContainers(project::project_id(&root)),
+        _dirs: dirs,
+        root,
+        data,
+    })
+}
+
+/// Runs `slipway args` with its standard output read by a reader that takes one line and
+/// leaves (`| head -1`); the line it read, and how the command ended.
+fn piped_into_one_line_reader(
+    example: &Example,
+    args: &[&str],
+) -> Result<(String, Output), Box<dyn std::error::Error>> {
+    use std::io::BufRead;
+    let mut child = Command::new(slipway_binary())
+        .args(args)
+        .env("SLIPWAY_DATA_DIR", &example.data)
+        .env("SLIPWAY_LOCAL_REGISTRY", test_registry().address)
+        .env_remove("SENTRY_DSN")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout is piped")?;
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first)?;
+    // The reader leaves: the pipe's only read end is closed here, so every later write of the
+    // command fails with a broken pipe.
+    let output = child.wait_with_output()?;
+    Ok((first, output))
+}
+
+/// Quiet on a closed pipe: no panic, no backtrace, no "Broken pipe" shown, and an exit code
+/// a shell reads as success (0, or 141 for a death by SIGPIPE).
+fn ended_quietly(output: &Output) -> Result<(), String> {
+    let stderr = text(&output.stderr);
+    for sign in ["panicked", "stack backtrace", "Broken pipe", "broken pipe"] {
+        if stderr.contains(sign) {
+            return Err(format!("{sign:?} on stderr: {stderr}"));
+        }
+    }
+    match output.status.code() {
+        Some(0) | Some(141) => Ok(()),
+        other => Err(format!("exit {other:?}: {stderr}")),
+    }
+}
+
+/// `slipway check | head -1`: the reader leaves after the first line while the tests still
+/// run; the checks go on to their end (exit 0 is "passed": 2 would be could-not-run or
+/// cancelled), and nothing on stderr says the pipe closed.
+#[test]
+fn check_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
+    let example = example("check-pipe")?;
+    let root = example.root.display().to_string();
+    let (first, output) = piped_into_one_line_reader(&example, &["check", "--project", &root])?;
+    assert!(!first.trim().is_empty(), "one line was read");
+    ended_quietly(&output)?;
+    assert_eq!(output.status.code(), Some(0), "the checks ran and passed");
+    Ok(())
+}
+
+/// `slipway release --json | head -1` on this machine: the reader leaves after the first
+/// event; the release still runs to its end, goes live and is recorded so in the ledger (not
+/// left running, nor interrupted), and the command ends quietly.
+#[test]
+fn a_release_piped_into_a_reader_that_leaves_goes_on_to_its_end() -> TestResult {
+    let example = example("release-pipe")?;
+    let root = example.root.display().to_string();
+    let (first, output) = piped_into_one_line_reader(
+        &example,
+        &["release", "--project", &root, "--target", "local", "--json"],
+    )?;
+    let first: serde_json::Value = serde_json::from_str(&first)?;
+    assert!(first["kind"].is_string(), "the first line is an event: {first}");
+    ended_quietly(&output)?;
+    assert_eq!(output.status.code(), Some(0), "live: {}", text(&output.stderr));
+    let history = slipway(&["history", "--json", "--project", &root], &example.data)?;
+    assert!(history.status.success(), "{}", text(&history.stderr));
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout)?;
+    let [record] = history.as_array().map(Vec::as_slice).unwrap_or_default() else {
+        return Err(format!("one release in a fresh data folder: {history}").into());
+    };
+    assert_eq!(record["outcome"], "live", "{record}");
+    let steps = record["steps"].as_array().ok_or(format!("steps: {record}"))?;
+    assert!(!steps.is_empty(), "{record}");
+    assert!(
+        steps.iter().all(|step| step["state"] != "running"),
+        "no step left running: {record}"
+    );
     Ok(())
 }

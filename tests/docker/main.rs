@@ -1,6 +1,6 @@
 //! The Docker room against the real engine and a real registry that asks for a password.
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
 mod support;

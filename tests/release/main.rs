@@ -1,7 +1,7 @@
 //! Whole releases of the example project: the real engine, the registry with a password, the
 //! real keyring, real pytest and flake8; Render through its stand-in.
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
 mod support;

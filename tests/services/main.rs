@@ -1,6 +1,6 @@
 //! The web API clients against local stand-ins that answer as `shared/contracts/` says.
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
 mod support;

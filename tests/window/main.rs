@@ -6,7 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-#[path = "../support/standin.rs"]
+#[path = "../support/standin/mod.rs"]
 mod standin;
 
 mod driver;
