@@ -5,23 +5,19 @@
 //! and follows the deploy to a terminal status. Releases, rollbacks and promotions all go
 //! through one.
 
+mod destination;
 mod local;
 mod render;
 
-use local::LocalDeployer;
-use render::RenderDeployer;
+pub(super) use destination::{Destination, TargetDeployer};
 pub(super) use render::{check_render_accounts, render_client};
-
-use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
 use super::recorder::Recorder;
-use super::{Context, Target};
 use crate::docker::ImageReference;
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::history::{Ending, Outcome, ReleaseRecord};
-use crate::project::ProjectSettings;
 
 /// The image a deploy ships: the name it was pushed (or built) as, and its registry digest
 /// when it was pushed.
@@ -48,92 +44,6 @@ pub(crate) trait Deployer {
         recorder: &Recorder,
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure>;
-}
-
-/// Where a release's image goes, with what each target needs there: the one place a target
-/// picks its deployer (a release, a rollback and a resume all come through here).
-pub(crate) struct Destination<'a> {
-    pub context: &'a Context,
-    pub target: Target,
-    /// The engine, for this computer's target.
-    pub engine: Option<&'a bollard::Docker>,
-    pub root: &'a Path,
-    /// The project's settings as the environment applies them.
-    pub settings: &'a ProjectSettings,
-    /// The environment's service: the container's name here, `srv-…` on Render.
-    pub service: String,
-    pub release_id: &'a str,
-    /// The commit the image was built from (a rollback's is its source's).
-    pub commit: Option<String>,
-}
-
-/// The deployer a destination's target chose.
-pub(crate) enum TargetDeployer<'a> {
-    Local(LocalDeployer<'a>),
-    Render(RenderDeployer<'a>),
-}
-
-impl<'a> Destination<'a> {
-    pub(crate) fn deployer(self) -> Result<TargetDeployer<'a>, AppError> {
-        Ok(match self.target {
-            Target::Local => TargetDeployer::Local(LocalDeployer {
-                engine: self.engine.ok_or_else(|| {
-                    AppError::new(
-                        ErrorKind::Unknown,
-                        "This computer's target was reached without the Docker Engine.",
-                        "Try again.",
-                    )
-                })?,
-                root: self.root,
-                settings: self.settings,
-                // One container per project, named after it, when the plan named none.
-                container: if self.service.is_empty() {
-                    crate::project::container_name(self.root)
-                } else {
-                    self.service
-                },
-                release_id: self.release_id,
-                commit: self.commit,
-            }),
-            Target::Render => TargetDeployer::Render(RenderDeployer {
-                context: self.context,
-                service_id: self.service,
-            }),
-        })
-    }
-}
-
-impl<'a> TargetDeployer<'a> {
-    /// A promotion's: it only ever goes on to a Render environment of the chain.
-    pub(crate) fn render(context: &'a Context, service_id: String) -> Self {
-        TargetDeployer::Render(RenderDeployer { context, service_id })
-    }
-}
-
-impl Deployer for TargetDeployer<'_> {
-    async fn deploy(
-        &self,
-        image: &Shipped,
-        recorder: &Recorder,
-        cancel: &CancellationToken,
-    ) -> Result<DeployResult, StepFailure> {
-        match self {
-            TargetDeployer::Local(local) => local.deploy(image, recorder, cancel).await,
-            TargetDeployer::Render(render) => render.deploy(image, recorder, cancel).await,
-        }
-    }
-
-    async fn roll_back(
-        &self,
-        source: &ReleaseRecord,
-        recorder: &Recorder,
-        cancel: &CancellationToken,
-    ) -> Result<DeployResult, StepFailure> {
-        match self {
-            TargetDeployer::Local(local) => local.roll_back(source, recorder, cancel).await,
-            TargetDeployer::Render(render) => render.roll_back(source, recorder, cancel).await,
-        }
-    }
 }
 
 /// Why the release stopped at a step.
