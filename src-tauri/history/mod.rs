@@ -324,6 +324,26 @@ pub struct Ending {
     pub image_id: Option<String>,
 }
 
+impl Ending {
+    /// Takes what `newer` says over what this one said, as the ledger's note does.
+    pub fn take_from(&mut self, newer: &Ending) {
+        fn newer_or(kept: &mut Option<String>, newer: &Option<String>) {
+            if newer.is_some() {
+                kept.clone_from(newer);
+            }
+        }
+        newer_or(&mut self.digest, &newer.digest);
+        newer_or(&mut self.deploy_id, &newer.deploy_id);
+        newer_or(&mut self.deploy_status, &newer.deploy_status);
+        newer_or(&mut self.url, &newer.url);
+        newer_or(&mut self.message, &newer.message);
+        newer_or(&mut self.image_id, &newer.image_id);
+        if newer.error.is_some() {
+            self.error.clone_from(&newer.error);
+        }
+    }
+}
+
 /// The ledger. Cheap to clone; one connection shared behind a lock, for the writer is one
 /// release at a time per project and the writes are small.
 #[derive(Clone)]
@@ -674,9 +694,10 @@ impl Ledger {
         })
     }
 
-    /// Records a release that starts. It does not spend the reserve: a release that cannot
-    /// be recorded on a full disk does not start.
-    pub fn begin(&self, release: &NewRelease) -> Result<(), HistoryError> {
+    /// Records a release that starts; returns the start time it recorded (RFC 3339), for the
+    /// run to keep. It does not spend the reserve: a release that cannot be recorded on a full
+    /// disk does not start.
+    pub fn begin(&self, release: &NewRelease) -> Result<String, HistoryError> {
         self.writable()?;
         // The reserve made again (a disk that had filled has room now): lines are kept again.
         if keep_reserve(&self.reserve) {
@@ -714,7 +735,8 @@ impl Ledger {
             }
             transaction.execute(UPDATE_STRIP, [&release.id])?;
             transaction.commit()
-        })
+        })?;
+        Ok(started)
     }
 
     /// Records a step's new state; starting sets its start time, finishing its end time.

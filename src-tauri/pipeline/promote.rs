@@ -148,7 +148,7 @@ pub(super) fn begin_from(
         .filter(|step| CARRIED.contains(step))
         .collect();
     steps.extend([Step::Push, Step::Deploy, Step::Verify]);
-    context.ledger.begin(&NewRelease {
+    let started_at = context.ledger.begin(&NewRelease {
         id: release_id.to_owned(),
         project_path: source.project_path.clone(),
         project_name: source.project_name.clone(),
@@ -166,7 +166,7 @@ pub(super) fn begin_from(
         service: carried.service.clone(),
     })?;
     tracing::info!(release = %release_id, source = %source.id, kind = carried.kind.as_str(), "started from an earlier release");
-    let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), sink.clone());
+    let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), started_at, sink.clone());
     carry_over(context, source, &recorder, release_id);
     Ok(recorder)
 }

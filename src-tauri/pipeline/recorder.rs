@@ -18,6 +18,10 @@ pub(crate) struct Recorder {
     ledger: Ledger,
     release_id: String,
     sink: ReleaseSink,
+    /// When the ledger says the release started (RFC 3339).
+    started_at: String,
+    /// What the steps learnt on the way (the digest, a deploy id), kept as the ledger got it.
+    noted: Arc<Mutex<Ending>>,
     started: Arc<Mutex<HashMap<Step, Instant>>>,
     first_failure: Arc<Mutex<Option<String>>>,
     /// The first error behind a failed step, for its kind and hint.
@@ -25,10 +29,12 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub(super) fn new(ledger: Ledger, release_id: String, sink: ReleaseSink) -> Self {
+    pub(super) fn new(ledger: Ledger, release_id: String, started_at: String, sink: ReleaseSink) -> Self {
         Self {
             ledger,
             release_id,
+            started_at,
+            noted: Arc::default(),
             sink,
             started: Arc::default(),
             first_failure: Arc::default(),
@@ -142,9 +148,21 @@ impl Recorder {
     }
 
     pub(super) fn note(&self, ending: &Ending) {
+        if let Ok(mut noted) = self.noted.lock() {
+            noted.take_from(ending);
+        }
         if let Err(error) = self.ledger.note(&self.release_id, ending) {
             tracing::error!(%error, "the ledger could not record the release");
         }
+    }
+
+    /// Everything noted so far: the run keeps what it produced instead of reading it back.
+    pub(super) fn noted(&self) -> Ending {
+        self.noted.lock().map(|noted| noted.clone()).unwrap_or_default()
+    }
+
+    pub(super) fn started_at(&self) -> &str {
+        &self.started_at
     }
 
     pub(super) fn first_failure(&self) -> Option<String> {
@@ -218,7 +236,7 @@ mod tests {
             steps: steps.to_vec(),
             ..NewRelease::default()
         })?;
-        let recorder = Recorder::new(ledger.clone(), "r1".to_owned(), Arc::new(|_| {}));
+        let recorder = Recorder::new(ledger.clone(), "r1".to_owned(), String::new(), Arc::new(|_| {}));
         let line = "x".repeat(300);
         for (index, step) in steps.into_iter().enumerate() {
             recorder.step(step, StepState::Running, None);

@@ -71,7 +71,7 @@ pub async fn rollback(
     let release_id = new_release_id();
     let _lock = take_lock(context, root, &source.project_name, &release_id)?;
     let steps = [Step::Deploy, Step::Verify];
-    context.ledger.begin(&NewRelease {
+    let started_at = context.ledger.begin(&NewRelease {
         id: release_id.clone(),
         project_path: project_path.clone(),
         project_name: source.project_name.clone(),
@@ -88,16 +88,13 @@ pub async fn rollback(
         environment: Some(chosen.name.clone()),
         service: render_service.clone().or_else(|| Some(project::container_name(root))),
     })?;
-    context.ledger.note(
-        &release_id,
-        &crate::history::Ending {
-            digest: source.digest.clone(),
-            image_id: source.image_id.clone(),
-            ..crate::history::Ending::default()
-        },
-    )?;
     tracing::info!(release = %release_id, source = %source.id, "rollback started");
-    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
+    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), started_at, sink.clone());
+    recorder.note(&crate::history::Ending {
+        digest: source.digest.clone(),
+        image_id: source.image_id.clone(),
+        ..crate::history::Ending::default()
+    });
     recorder.event(ReleaseEvent::RollbackStarted {
         release_id: release_id.clone(),
         source_id: source.id.clone(),

@@ -116,7 +116,7 @@ pub async fn release(
     }
     let release_id = new_release_id();
     let _lock = take_lock(context, root, &plan.project_name, &release_id)?;
-    context.ledger.begin(&NewRelease {
+    let started_at = context.ledger.begin(&NewRelease {
         id: release_id.clone(),
         project_path: plan.project_path.clone(),
         project_name: plan.project_name.clone(),
@@ -133,7 +133,7 @@ pub async fn release(
         ..NewRelease::default()
     })?;
     tracing::info!(release = %release_id, project = %plan.project_path, environment = %plan.environment, "release started");
-    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), sink.clone());
+    let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), started_at, sink.clone());
     recorder.event(ReleaseEvent::Started {
         release_id: release_id.clone(),
         plan: Box::new(plan.clone()),
@@ -205,12 +205,11 @@ pub(super) fn conclude(
             None => note.clone(),
         });
     }
-    // What the steps noted on the way (a Render deploy that failed or was cancelled) is in the
-    // record: the summary says it too.
-    if let Ok(Some(recorded)) = context.ledger.release(&release_id) {
-        ending.deploy_id = ending.deploy_id.or(recorded.deploy_id);
-        ending.digest = ending.digest.or(recorded.digest);
-    }
+    // What the steps noted on the way (a Render deploy that failed or was cancelled): the
+    // summary says it too, as the run kept it.
+    let noted = recorder.noted();
+    ending.deploy_id = ending.deploy_id.or(noted.deploy_id);
+    ending.digest = ending.digest.or(noted.digest);
     tracing::info!(release = %release_id, outcome = outcome.as_str(), "release ended");
     let summary = ReleaseSummary {
         release_id,
@@ -361,18 +360,11 @@ async fn run_steps(
     };
     let (outcome, mut ending) = deploy::ending_after(deployed, ending);
     if outcome == Outcome::Live {
-        let started_at = context
-            .ledger
-            .release(release_id)
-            .ok()
-            .flatten()
-            .map(|release| release.started_at)
-            .unwrap_or_default();
         let told = SentryDeploy {
             root,
             settings,
             target: plan.target,
-            started_at,
+            started_at: recorder.started_at().to_owned(),
             url: ending.url.clone(),
             name: release_id.to_owned(),
         };
