@@ -1,5 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import { emit as broadcast } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
@@ -15,6 +16,7 @@ import type {
   ReleaseSummary,
   SentryIssue,
   SystemStatus,
+  TaskInfo,
   WatchEvent,
   WatchSummary,
 } from "./lib/ipc";
@@ -28,6 +30,7 @@ import {
   releaseRecord,
   releaseSummary,
   sentryAccount,
+  taskInfo,
 } from "./lib/testing/fixtures";
 
 const lettings: ProjectSummary = {
@@ -82,6 +85,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
   const watches: FakeWatch[] = [];
   const rollbacks: Array<Record<string, unknown>> = [];
   const plans: Array<Record<string, unknown>> = [];
+  const cancelled: number[] = [];
   const projects = [lettings, empty, photos];
   mockIPC((cmd, args) => {
     calls.push(cmd);
@@ -128,6 +132,12 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       case "start_rollback":
         rollbacks.push(payload);
         return { ...liveSummary, releaseId: "r2", url: "http://127.0.0.1:32768/" };
+      case "list_tasks":
+        return [];
+      case "cancel_task":
+        cancelled.push(Number(payload.id));
+        return true;
+
       case "list_releases": {
         const filter = payload.filter as { projectPath: string | null };
         return ledger.filter((row) => filter.projectPath === null || row.projectPath === filter.projectPath);
@@ -179,8 +189,8 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
-  });
-  return { calls, opened, watches, rollbacks, plans };
+  }, { shouldMockEvents: true });
+  return { calls, opened, watches, rollbacks, plans, cancelled };
 }
 
 /** The mock hands the command the channel itself: its handler is how events reach the window. */
@@ -473,6 +483,32 @@ describe("the release status in the header", () => {
     await waitFor(() => expect(screen.getByTestId("project-name")).toHaveTextContent("lettings"));
     expect(within(screen.getByRole("main")).getByRole("button", { name: "Cancel" })).toBeInTheDocument();
     expect(document.querySelector('[data-step="tests"]')?.getAttribute("data-state")).toBe("running");
+  });
+});
+
+describe("tasks in the header", () => {
+  guideSeen();
+
+  /** The backend's task list changed: it broadcasts the whole list, as the real one does. */
+  async function tasksAre(list: TaskInfo[]): Promise<void> {
+    await broadcast("slipway://tasks", list);
+  }
+
+  it("shows the open project's checks that run, whichever page started them, and cancels them by id", async () => {
+    const { cancelled } = fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await openByPath(user, lettings.path);
+    await tasksAre([
+      taskInfo({ id: 3, kind: "checks", project: lettings.path }),
+      taskInfo({ id: 4, kind: "checks", project: empty.path }),
+    ]);
+    await user.click(within(nav()).getByRole("button", { name: "Errors" }));
+    const status = await screen.findByRole("status", { name: "Running checks" });
+    expect(status).toHaveTextContent("Checking lettings");
+    expect(screen.getAllByRole("status", { name: "Running checks" })).toHaveLength(1);
+    await user.click(within(status).getByRole("button", { name: "Cancel" }));
+    expect(cancelled).toEqual([3]);
   });
 });
 
