@@ -24,8 +24,8 @@ describe("a release's detail", () => {
     const user = userEvent.setup();
     const opened = openedInBrowser();
     const history = new HistoryStore();
-    history.openId = released.id;
-    history.detail = { release: released, results: [] };
+    history.opened.id = released.id;
+    history.opened.detail = { release: released, results: [] };
     render(HistoryDetail, { history });
 
     await user.click(screen.getByTestId("history-url"));
@@ -38,8 +38,8 @@ describe("a release's detail", () => {
 
   it("names a failure's kind in words, never its code", () => {
     const history = new HistoryStore();
-    history.openId = released.id;
-    history.detail = {
+    history.opened.id = released.id;
+    history.opened.detail = {
       release: { ...released, outcome: "failed", url: null, message: "The registry refused the login.", errorKind: "registryAuth", errorHint: "Re-enter the token." },
       results: [],
     };
