@@ -547,10 +547,10 @@ describe("tasks in the header", () => {
     held[0]!.send({ kind: "step", step: "deploy", state: "canceled", elapsedMs: 800, summary: null });
     held[0]!.end(releaseSummary({ releaseId: "r2", outcome: "canceled", message: "Cancelled." }));
     await tasksAre([]);
-    expect(await screen.findByRole("status", { name: "Last rollback" })).toHaveTextContent("Cancelled · just now");
+    expect(await screen.findByRole("status", { name: "Last rollback" })).toHaveTextContent("Rollback cancelled · just now");
     expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
     // Its status leads to the run, shown like a release's.
-    await user.click(within(screen.getByRole("status", { name: "Last rollback" })).getByRole("button", { name: /Cancelled/ }));
+    await user.click(within(screen.getByRole("status", { name: "Last rollback" })).getByRole("button", { name: /Rollback cancelled/ }));
     expect(await screen.findByRole("heading", { name: "Rollback cancelled" })).toBeInTheDocument();
     expect(document.querySelector('[data-step="deploy"]')).toHaveAttribute("data-state", "canceled");
   });

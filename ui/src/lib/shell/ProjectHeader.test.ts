@@ -93,7 +93,7 @@ describe("the header's running tasks", () => {
     await started;
     backend.broadcast([]);
     const last = await screen.findByRole("status", { name: "Last rollback" });
-    expect(last).toHaveTextContent("Cancelled · just now");
+    expect(last).toHaveTextContent("Rollback cancelled · just now");
     expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
   });
 
@@ -115,6 +115,22 @@ describe("the header's running tasks", () => {
     finish(releaseSummary({ releaseId: "r9", outcome: "live", url: "http://127.0.0.1:8123/" }));
     await started;
     expect(await screen.findByRole("status", { name: "Last rollback" })).toHaveTextContent("shop: Rolled back · just now");
+  });
+
+  it("names what failed when it is not a release, and leads to why", async () => {
+    const user = userEvent.setup();
+    const run = new RunStore({ cancelRelease: vi.fn() });
+    const onshow = vi.fn();
+    const followed = run.follow("promotion", { path: "/p/shop", name: "shop" }, null, async (onEvent) => {
+      onEvent({ kind: "step", step: "deploy", state: "failed", elapsedMs: 10, summary: "Render refused the image" });
+      return releaseSummary({ releaseId: "r9", outcome: "failed" });
+    });
+    render(ProjectHeader, { store: shopProject(), run, onshow });
+    await followed;
+    const last = await screen.findByRole("status", { name: "Last promotion" });
+    expect(last).toHaveTextContent("Promotion failed at Deploy");
+    await user.click(within(last).getByRole("button", { name: "See why" }));
+    expect(onshow).toHaveBeenCalledWith(true);
   });
 
   it("says why a Cancel did not reach the backend", async () => {
