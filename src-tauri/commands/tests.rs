@@ -116,8 +116,13 @@ fn the_capability_grants_exactly_the_listed_commands() -> Result<(), Box<dyn std
         .collect();
     assert_eq!(
         plugins,
-        ["dialog:allow-open", "dialog:allow-save"],
-        "only the folder picker and the export save dialog, no plugin defaults"
+        [
+            "core:event:allow-listen",
+            "core:event:allow-unlisten",
+            "dialog:allow-open",
+            "dialog:allow-save"
+        ],
+        "only hearing the app's broadcasts (no emitting), the folder picker and the export save dialog, no plugin defaults"
     );
     Ok(())
 }

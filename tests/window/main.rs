@@ -11,6 +11,7 @@ mod standin;
 
 mod driver;
 mod projects;
+mod tasks;
 mod webdriver;
 
 use std::path::Path;

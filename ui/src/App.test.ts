@@ -1,5 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import { emit as broadcast } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
@@ -15,6 +16,7 @@ import type {
   ReleaseSummary,
   SentryIssue,
   SystemStatus,
+  TaskInfo,
   WatchEvent,
   WatchSummary,
 } from "./lib/ipc";
@@ -28,6 +30,7 @@ import {
   releaseRecord,
   releaseSummary,
   sentryAccount,
+  taskInfo,
 } from "./lib/testing/fixtures";
 
 const lettings: ProjectSummary = {
@@ -63,6 +66,14 @@ interface BackendOptions {
   recents?: RecentProject[];
   accounts?: Account[];
   system?: SystemStatus;
+  /** Rollbacks run until the test ends them (else each goes live at once). */
+  holdRollbacks?: boolean;
+}
+
+/** A rollback the backend runs: the test sends its events and ends it. */
+interface HeldRun {
+  send: (...events: ReleaseEvent[]) => void;
+  end: (summary: ReleaseSummary) => void;
 }
 
 /** The watch the backend runs, for the test to send its events and end it. */
@@ -82,6 +93,8 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
   const watches: FakeWatch[] = [];
   const rollbacks: Array<Record<string, unknown>> = [];
   const plans: Array<Record<string, unknown>> = [];
+  const held: HeldRun[] = [];
+  const cancelled: number[] = [];
   const projects = [lettings, empty, photos];
   mockIPC((cmd, args) => {
     calls.push(cmd);
@@ -125,9 +138,25 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
         watch?.end({ releaseId: watch.releaseId ?? "", version: "lettings@abc1234", newIssues: [], ended: "stopped", error: null });
         return watch !== undefined;
       }
-      case "start_rollback":
+      case "start_rollback": {
         rollbacks.push(payload);
-        return { ...liveSummary, releaseId: "r2", url: "http://127.0.0.1:32768/" };
+        if (!options.holdRollbacks) return { ...liveSummary, releaseId: "r2", url: "http://127.0.0.1:32768/" };
+        // A release's channel carries events in batches.
+        const channel = payload.onEvent as { onmessage?: (events: ReleaseEvent[]) => void };
+        return new Promise<ReleaseSummary>((resolve) => {
+          held.push({ send: (...events) => channel.onmessage?.(events), end: resolve });
+        });
+      }
+      case "list_tasks":
+        return [];
+      case "cancel_task":
+        cancelled.push(Number(payload.id));
+        return true;
+      case "release_detail": {
+        const release = ledger.find((row) => row.id === payload.releaseId);
+        if (!release) throw appError({ kind: "notFound", message: "No such release.", hint: "" });
+        return { release, results: [] };
+      }
       case "list_releases": {
         const filter = payload.filter as { projectPath: string | null };
         return ledger.filter((row) => filter.projectPath === null || row.projectPath === filter.projectPath);
@@ -179,8 +208,8 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       default:
         throw new Error(`unexpected command ${cmd}`);
     }
-  });
-  return { calls, opened, watches, rollbacks, plans };
+  }, { shouldMockEvents: true });
+  return { calls, opened, watches, rollbacks, plans, held, cancelled };
 }
 
 /** The mock hands the command the channel itself: its handler is how events reach the window. */
@@ -473,6 +502,74 @@ describe("the release status in the header", () => {
     await waitFor(() => expect(screen.getByTestId("project-name")).toHaveTextContent("lettings"));
     expect(within(screen.getByRole("main")).getByRole("button", { name: "Cancel" })).toBeInTheDocument();
     expect(document.querySelector('[data-step="tests"]')?.getAttribute("data-state")).toBe("running");
+  });
+});
+
+describe("tasks in the header", () => {
+  guideSeen();
+
+  /** The backend's task list changed: it broadcasts the whole list, as the real one does. */
+  async function tasksAre(list: TaskInfo[]): Promise<void> {
+    await broadcast("slipway://tasks", list);
+  }
+
+  it("shows a rollback started from History on every page, with its step, and Cancel stops its task", async () => {
+    const live = releaseRecord({ id: "r1", projectPath: lettings.path, projectName: "lettings", outcome: "live" });
+    const { held, rollbacks, cancelled } = fakeBackend([live], { holdRollbacks: true });
+    const user = userEvent.setup();
+    render(App);
+    await openByPath(user, lettings.path);
+    await user.click(within(nav()).getByRole("button", { name: "History" }));
+    await user.click(await screen.findByTestId("history-row"));
+    await user.click(await screen.findByTestId("history-rollback"));
+    await waitFor(() => expect(held).toHaveLength(1));
+    expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: "r1" });
+    const rollback = taskInfo({ id: 11, kind: "rollback", project: lettings.path });
+    await tasksAre([rollback]);
+    held[0]!.send(
+      { kind: "rollbackStarted", releaseId: "r2", sourceId: "r1" },
+      { kind: "step", step: "deploy", state: "running", elapsedMs: null, summary: null },
+    );
+    await tasksAre([{ ...rollback, step: "deploy" }]);
+
+    // History follows it like a release…
+    const panel = await screen.findByRole("region", { name: "Rollback of lettings" });
+    expect(panel.querySelector('[data-step="deploy"]')).toHaveAttribute("data-state", "running");
+    // …and the header shows it on any other page.
+    await user.click(within(nav()).getByRole("button", { name: "Images" }));
+    const status = await screen.findByRole("status", { name: "Running rollback" });
+    expect(status).toHaveTextContent(/^Rolling back lettings · Deploy 0:0\d/);
+    await user.click(within(status).getByRole("button", { name: "Cancel" }));
+    expect(cancelled).toEqual([11]);
+    await tasksAre([{ ...rollback, step: "deploy", cancelling: true }]);
+    expect(within(status).getByRole("button", { name: "Cancelling…" })).toBeDisabled();
+
+    held[0]!.send({ kind: "step", step: "deploy", state: "canceled", elapsedMs: 800, summary: null });
+    held[0]!.end(releaseSummary({ releaseId: "r2", outcome: "canceled", message: "Cancelled." }));
+    await tasksAre([]);
+    expect(await screen.findByRole("status", { name: "Last rollback" })).toHaveTextContent("Rollback cancelled · just now");
+    expect(screen.queryByRole("button", { name: "Cancel" })).not.toBeInTheDocument();
+    // Its status leads to the run, shown like a release's.
+    await user.click(within(screen.getByRole("status", { name: "Last rollback" })).getByRole("button", { name: /Rollback cancelled/ }));
+    expect(await screen.findByRole("heading", { name: "Rollback cancelled" })).toBeInTheDocument();
+    expect(document.querySelector('[data-step="deploy"]')).toHaveAttribute("data-state", "canceled");
+  });
+
+  it("shows the open project's checks that run, whichever page started them, and cancels them by id", async () => {
+    const { cancelled } = fakeBackend();
+    const user = userEvent.setup();
+    render(App);
+    await openByPath(user, lettings.path);
+    await tasksAre([
+      taskInfo({ id: 3, kind: "checks", project: lettings.path }),
+      taskInfo({ id: 4, kind: "checks", project: empty.path }),
+    ]);
+    await user.click(within(nav()).getByRole("button", { name: "Errors" }));
+    const status = await screen.findByRole("status", { name: "Running checks" });
+    expect(status).toHaveTextContent("Checking lettings");
+    expect(screen.getAllByRole("status", { name: "Running checks" })).toHaveLength(1);
+    await user.click(within(status).getByRole("button", { name: "Cancel" }));
+    expect(cancelled).toEqual([3]);
   });
 });
 

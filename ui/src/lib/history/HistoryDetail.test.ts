@@ -25,8 +25,8 @@ describe("a release's detail", () => {
     const user = userEvent.setup();
     const opened = openedInBrowser();
     const history = new HistoryStore();
-    history.openId = released.id;
-    history.detail = { release: released, results: [] };
+    history.opened.id = released.id;
+    history.opened.detail = { release: released, results: [] };
     render(HistoryDetail, { history });
 
     await user.click(screen.getByTestId("history-url"));
@@ -39,7 +39,7 @@ describe("a release's detail", () => {
 
   it("names a failure's kind in words, never its code", () => {
     const history = new HistoryStore();
-    history.openId = released.id;
+    history.opened.id = released.id;
     const error = {
       kind: "registryAuth" as const,
       message: "The registry refused the login.",
@@ -48,7 +48,7 @@ describe("a release's detail", () => {
       detail: null,
       terminalHint: null,
     };
-    history.detail = {
+    history.opened.detail = {
       release: { ...released, outcome: "failed", url: null, message: error.message, error },
       results: [],
     };
@@ -62,7 +62,7 @@ describe("a release's detail", () => {
     const user = userEvent.setup();
     const { navigation, went } = fakeNavigation("history");
     const history = new HistoryStore();
-    history.openId = released.id;
+    history.opened.id = released.id;
     const error = {
       kind: "precondition" as const,
       message: "Render's service lettings-web runs another image.",
@@ -71,7 +71,7 @@ describe("a release's detail", () => {
       detail: "imageUrl docker.io/acme/other",
       terminalHint: null,
     };
-    history.detail = {
+    history.opened.detail = {
       release: { ...released, outcome: "error", url: null, message: error.message, error },
       results: [],
     };

@@ -3,22 +3,17 @@ import { tick } from "svelte";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type {
-  LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseRecord, TestReport } from "../ipc";
+  LiveNow, HistoryFilter, LintReport, ReleaseDetail, ReleaseEvent, ReleaseRecord, ReleaseSummary, TestReport } from "../ipc";
 import type { LinksStore } from "../project/links.svelte";
-import { fakeLinks, shopProject } from "../testing/fakes";
-import { appError, projectDetails, releaseRecord, releaseSummary, renderEnvironment, stepRecord } from "../testing/fixtures";
+import { RunStore } from "../release/run.svelte";
+import { fakeLinks, fakeTasks, shopProject } from "../testing/fakes";
+import { appError, projectDetails, releaseRecord, releaseSummary, renderEnvironment, stepRecord, taskInfo } from "../testing/fixtures";
 import { LOAD_AHEAD, ROW_HEIGHT } from "./HistoryList.svelte";
 import HistoryPage from "./HistoryPage.svelte";
-import {
-  dayAfter,
-  FILTERS_KEY,
-  formatDuration,
-  HistoryStore,
-  imageTag,
-  loadFilters,
-  PAGE_SIZE,
-  shortDigest,
-} from "./history.svelte";
+import { dayAfter, FILTERS_KEY, loadFilters } from "./filters";
+import { HistoryStore } from "./history.svelte";
+import { PAGE_SIZE } from "./list.svelte";
+import { formatDuration, imageTag, shortDigest } from "./words";
 
 function record(id: string, overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
   return releaseRecord({
@@ -177,7 +172,7 @@ async function showMany(count = 0) {
   const history = new HistoryStore(api);
   render(HistoryPage, { project: shopProject(), history });
   await screen.findAllByTestId("history-row");
-  while (history.rows.length < count) await history.loadMore();
+  while (history.list.rows.length < count) await history.list.loadMore();
   await tick();
   return { api, history };
 }
@@ -346,6 +341,66 @@ describe("the history page", () => {
     );
     // The list is read again and the rollback's own record is opened.
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
+  });
+
+  it("follows its rollback like a release, step by step, and Cancel stops it through its task", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    api.releaseDetail.mockImplementation(async (id: string) => ({ ...detail, release: { ...record(id), outcome: "live" } }));
+    let emit: (event: ReleaseEvent) => void = () => {};
+    let finish: (summary: ReleaseSummary) => void = () => {};
+    api.startRollback.mockImplementation(
+      (_path: string, _environment: string | null, _to: string | null, onEvent: unknown) =>
+        new Promise<ReleaseSummary>((resolve) => {
+          emit = onEvent as (event: ReleaseEvent) => void;
+          finish = resolve;
+        }),
+    );
+    const backend = fakeTasks();
+    const run = new RunStore({ cancelRelease: vi.fn() }, backend.tasks);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api, run) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    await user.click(await screen.findByTestId("history-rollback"));
+    backend.broadcast([taskInfo({ id: 5, kind: "rollback", project: "/p/shop" })]);
+    emit({ kind: "rollbackStarted", releaseId: "r9", sourceId: "r1" });
+    emit({ kind: "step", step: "deploy", state: "running", elapsedMs: null, summary: null });
+    emit({ kind: "deploy", deployId: "dep-2", status: "update_in_progress" });
+    emit({ kind: "log", step: "deploy", line: "rolling srv-web back to deploy dep-1", atMs: 1 });
+
+    const panel = await screen.findByRole("region", { name: "Rollback of shop" });
+    expect(within(panel).getByTestId("run-bar")).toHaveTextContent(/Rolling back shop · Deploy 0:0\d/);
+    const deploy = panel.querySelector('[data-step="deploy"]') as HTMLElement;
+    expect(deploy).toHaveAttribute("data-state", "running");
+    expect(deploy).toHaveTextContent("Render: update_in_progress");
+    expect(within(deploy).getByRole("log", { name: "Deploy output" })).toBeInTheDocument();
+    // One run at a time: nothing else ships while it goes on.
+    expect(screen.getByTestId("history-rollback")).toBeDisabled();
+
+    await user.click(within(panel).getByRole("button", { name: "Cancel" }));
+    expect(backend.cancelled).toEqual([5]);
+    expect(within(panel).getByRole("button", { name: "Cancelling…" })).toBeDisabled();
+    emit({ kind: "step", step: "deploy", state: "canceled", elapsedMs: 900, summary: null });
+    finish(releaseSummary({ releaseId: "r9", outcome: "canceled", message: "Cancelled." }));
+
+    await waitFor(() => expect(screen.getByTestId("history-rollback-status")).toHaveTextContent("The rollback was cancelled: Cancelled."));
+    expect(screen.queryByRole("region", { name: "Rollback of shop" })).not.toBeInTheDocument();
+    // The rollback's own record opens.
+    await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
+  });
+
+  it("starts no rollback while a release runs in the window", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    api.releaseDetail.mockImplementation(async () => ({ ...detail, release: { ...record("r1"), outcome: "live" } }));
+    const run = new RunStore({ cancelRelease: vi.fn() });
+    void run.follow("release", { path: "/p/lettings", name: "lettings" }, null, () => new Promise<ReleaseSummary>(() => {}));
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api, run) });
+    const rows = await screen.findAllByTestId("history-row");
+    await user.click(rows[1] as HTMLElement);
+    expect(await screen.findByTestId("history-rollback")).toBeDisabled();
+    // The release is the Release page's to show, not History's.
+    expect(screen.queryByTestId("run-bar")).not.toBeInTheDocument();
   });
 
   it("says what runs now per environment, and when the environment disagrees with the history", async () => {
@@ -533,7 +588,7 @@ describe("the history page", () => {
     // The top of a first page is far from its end: nothing more is asked for yet.
     expect(api.listReleases).toHaveBeenCalledTimes(1);
     await user.click(screen.getByRole("button", { name: "Load more" }));
-    await waitFor(() => expect(history.rows).toHaveLength(PAGE_SIZE + 2));
+    await waitFor(() => expect(history.list.rows).toHaveLength(PAGE_SIZE + 2));
     expect(lastFilter(api).before).toBe(`a${PAGE_SIZE - 1}`);
     expect(screen.getByTestId("history-count")).toHaveTextContent(`${PAGE_SIZE + 2} releases shown.`);
     expect(screen.queryByRole("button", { name: "Load more" })).not.toBeInTheDocument();
@@ -620,7 +675,7 @@ describe("the history page", () => {
 
   it("draws only the rows in view of thousands, scrolls to later ones and loads more near the end", async () => {
     const { api, history } = await showMany(10_000);
-    expect(history.rows).toHaveLength(10_000);
+    expect(history.list.rows).toHaveLength(10_000);
     const list = screen.getByRole("listbox", { name: "Releases" });
     const drawn = () => screen.getAllByTestId("history-row");
     expect(drawn().length).toBeLessThan(40);
@@ -641,7 +696,7 @@ describe("the history page", () => {
 
     // Near the end of what is loaded, the next page comes by itself.
     await scrollTo(list, (10_000 - LOAD_AHEAD / 2) * ROW_HEIGHT);
-    await waitFor(() => expect(history.rows).toHaveLength(10_100));
+    await waitFor(() => expect(history.list.rows).toHaveLength(10_100));
     expect(lastFilter(api).before).toBe("n9999");
     expect(drawn().length).toBeLessThan(40);
     expect(screen.getByRole("button", { name: "Load more" })).toBeInTheDocument();
@@ -661,7 +716,7 @@ describe("the history page", () => {
     // Scrolled so the last row's bottom meets the view's (600 px without layout).
     expect(list.scrollTop).toBe(1_000 * ROW_HEIGHT - 600);
     // So close to the end, the next page follows.
-    await waitFor(() => expect(history.rows).toHaveLength(1_100));
+    await waitFor(() => expect(history.list.rows).toHaveLength(1_100));
 
     await user.keyboard("{PageUp}");
     const page = Math.floor(600 / ROW_HEIGHT) - 1;

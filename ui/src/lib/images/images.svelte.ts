@@ -51,6 +51,11 @@ export class ImagesStore {
     }
   }
 
+  /** The image repository of the project at `path`, once its overview is here. */
+  repositoryFor(path: string | null): string | null {
+    return path !== null && this.path === path ? (this.overview?.repository ?? null) : null;
+  }
+
   /** Asks again for the project last loaded (after an error). */
   async reload(): Promise<void> {
     if (this.path) await this.load(this.path);

@@ -1,6 +1,8 @@
-// The only module that talks to the backend: it wraps `invoke` and the dialog plugin in
-// typed functions built on the generated bindings. Components and stores import from here.
+// The only module that talks to the backend: it wraps `invoke`, the app's broadcasts and the
+// dialog plugin in typed functions built on the generated bindings. Components and stores
+// import from here.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
@@ -193,6 +195,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** The backend's app-wide broadcast `event`: each payload goes to `handler`; resolves to what
+ * stops listening. */
+async function hear<T>(event: string, handler: (payload: T) => void): Promise<() => void> {
+  try {
+    return await listen<T>(event, (message) => handler(message.payload));
+  } catch (raw) {
+    throw toSlipwayError(raw);
+  }
+}
+
 /** A release's events arrive in batches (the backend groups log lines by the frame): each is
  * handed to `onEvent` in order. */
 function releaseChannel(onEvent: (event: ReleaseEvent) => void): Channel<ReleaseEvent[]> {
@@ -243,7 +255,11 @@ export const api = {
   cancelChecks: (path: string) => call<boolean>("cancel_checks", { path }),
   /** Every long job running in the app (releases, checks, builds, pushes). */
   listTasks: () => call<TaskInfo[]>("list_tasks"),
+  /** Asks the task `id` to stop; `false` when it had ended already. */
   cancelTask: (id: number) => call<boolean>("cancel_task", { id }),
+  /** The whole list of running tasks, each time it changes (the `slipway://tasks` broadcast);
+   * resolves to what stops listening. */
+  onTasks: (handler: (tasks: TaskInfo[]) => void) => hear<TaskInfo[]>("slipway://tasks", handler),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
     call<ProjectSettings>("set_project_value", { path, name, value, secret }),

@@ -1,9 +1,23 @@
+import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
 import { openedInBrowser } from "../testing/fakes";
-import { api, openExternal, SlipwayError, toSlipwayError, type ReleaseEvent } from ".";
+import { taskInfo } from "../testing/fixtures";
+import { api, openExternal, SlipwayError, toSlipwayError, type ReleaseEvent, type TaskInfo } from ".";
 
 describe("the IPC module", () => {
+  it("hears the backend's task list each time it changes, until told to stop", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const heard: TaskInfo[][] = [];
+    const stop = await api.onTasks((tasks) => heard.push(tasks));
+    const rollback = taskInfo({ id: 2, kind: "rollback", project: "/p/shop", step: "deploy" });
+    await emit("slipway://tasks", [rollback]);
+    await emit("slipway://tasks", []);
+    stop();
+    await emit("slipway://tasks", [rollback]);
+    expect(heard).toEqual([[rollback], []]);
+  });
+
   it("passes arguments by name and returns the typed answer", async () => {
     let seen: unknown = null;
     mockIPC((cmd, args) => {

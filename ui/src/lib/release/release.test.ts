@@ -261,9 +261,9 @@ describe("the release page's steps", () => {
     const release = new ReleaseStore(api);
     await release.loadPlan("/p");
     void release.start("/p");
-    release.receive({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
+    release.run.receive({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
     for (let index = 0; index < 100_000; index++) {
-      release.receive({ kind: "log", step: "tests", line: `line ${index}`, atMs: index });
+      release.run.receive({ kind: "log", step: "tests", line: `line ${index}`, atMs: index });
     }
     renderPanel(release, "/p");
     await waitFor(() => expect(screen.getByRole("log").getAttribute("data-lines")).toBe("100000"));
@@ -400,12 +400,12 @@ describe("switching project", () => {
     release.forProject("/p/lettings");
     await release.loadPlan("/p/lettings");
     await release.start("/p/lettings");
-    expect(release.runShows("/p/lettings")).toBe(true);
+    expect(release.run.shows("/p/lettings")).toBe(true);
 
     release.forProject("/p/empty");
     expect(release.plan).toBeNull();
-    expect(release.summary).toBeNull();
-    expect(release.runProject).toBeNull();
+    expect(release.run.summary).toBeNull();
+    expect(release.run.project).toBeNull();
     api.planRelease.mockResolvedValueOnce(
       plan({ projectPath: "/p/empty", projectName: "empty", blockers: [appError({ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." })] }),
     );
@@ -426,8 +426,8 @@ describe("switching project", () => {
     await release.loadPlan("/p/lettings");
     void release.start("/p/lettings");
     release.forProject("/p/shop");
-    expect(release.running).toBe(true);
-    expect(release.runProject?.path).toBe("/p/lettings");
+    expect(release.run.running).toBe(true);
+    expect(release.run.project?.path).toBe("/p/lettings");
 
     await release.loadPlan("/p/shop");
     await release.loadLast("/p/shop");

@@ -1,7 +1,7 @@
 // What a step's row says: an icon and a word for every state, never a colour alone, and
 // worded for where the release is (not started, running, ended) and why a step stopped.
 import type { Step, StepState } from "../ipc";
-import { STEP_NAMES } from "./release.svelte";
+import { STEP_NAMES } from "./run.svelte";
 
 /** Where the release shown is: nothing started yet, going on, or over. */
 export type Phase = "before" | "running" | "ended";

@@ -3,11 +3,12 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { vi } from "vitest";
 import { ChecksStore } from "../checks/checks.svelte";
-import type { ProjectDetails, ProjectSettings } from "../ipc";
+import type { ProjectDetails, ProjectSettings, TaskInfo } from "../ipc";
 import { LinksStore, type LinksApi } from "../project/links.svelte";
 import { ProjectStore } from "../project/project.svelte";
 import type { Navigation } from "../shell/navigation";
 import type { PageId } from "../shell/pages";
+import { TasksStore } from "../tasks/tasks.svelte";
 
 /** A navigation that records where it was sent, and whether the folder picker was asked for. */
 export function fakeNavigation(current: PageId = "release") {
@@ -115,5 +116,45 @@ export function latch() {
         release();
       };
     },
+  };
+}
+
+/**
+ * The backend's task registry as a window sees it: `broadcast` sends the whole list as the
+ * `slipway://tasks` event does; Cancel marks the task stopping and broadcasts, as the backend
+ * does. `cancelled` holds the ids asked to stop, in order.
+ */
+export function fakeTasks(initial: TaskInfo[] = []) {
+  let running = initial;
+  let hear: ((list: TaskInfo[]) => void) | null = null;
+  const cancelled: number[] = [];
+  const broadcast = (list: TaskInfo[]) => {
+    running = list;
+    hear?.(list);
+  };
+  const api = {
+    listTasks: vi.fn(async () => running),
+    onTasks: vi.fn(async (handler: (list: TaskInfo[]) => void) => {
+      hear = handler;
+      return () => {
+        hear = null;
+      };
+    }),
+    cancelTask: vi.fn(async (id: number) => {
+      cancelled.push(id);
+      const found = running.some((task) => task.id === id);
+      if (found) broadcast(running.map((task) => (task.id === id ? { ...task, cancelling: true } : task)));
+      return found;
+    }),
+  };
+  // A window that has started listening, and has the list already.
+  const tasks = new TasksStore(api);
+  tasks.start();
+  tasks.take(initial);
+  return {
+    tasks,
+    api,
+    cancelled,
+    broadcast,
   };
 }

@@ -12,6 +12,7 @@ import type {
   ReleaseSummary,
   Step,
   StepRecord,
+  TaskInfo,
 } from "../ipc";
 
 /** A row of the release ledger. */
@@ -205,6 +206,19 @@ export function renderService(name: string, overrides: Partial<RenderService> = 
     type: "web_service",
     image: `docker.io/acme/${name}:latest`,
     url: `https://${name}.onrender.com`,
+    ...overrides,
+  };
+}
+
+/** A task the backend runs: a release of lettings at its start, unless told otherwise. */
+export function taskInfo(overrides: Partial<TaskInfo> = {}): TaskInfo {
+  return {
+    id: 1,
+    kind: "release",
+    project: "/p/lettings",
+    startedAt: new Date().toISOString(),
+    cancelling: false,
+    step: null,
     ...overrides,
   };
 }

@@ -12,7 +12,7 @@ import {
   type WatchEvent,
   type WatchSummary,
 } from "../ipc";
-import type { RunProject } from "../release/release.svelte";
+import type { RunProject } from "../release/run.svelte";
 
 export type WatchApi = Pick<Api, "listAccounts" | "startWatch" | "stopWatch" | "startRollback">;
 

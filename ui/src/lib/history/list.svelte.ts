@@ -1,0 +1,186 @@
+// History's list: the releases the filters let through, a page at a time (the ledger can hold
+// 100,000 and more), the row the keyboard is on, what runs now per environment, and what to
+// know about the history file itself.
+import { api as defaultApi, toSlipwayError, type Api, type HistoryFilter, type LiveNow, type ReleaseRecord, type SlipwayError } from "../ipc";
+import { dayAfter, loadFilters, saveFilters, SEARCH_DELAY_MS, type Filters } from "./filters";
+
+export type ListApi = Pick<Api, "listReleases" | "historyNotice" | "liveNow">;
+
+export const PAGE_SIZE = 100;
+
+export class ReleaseList {
+  filters = $state<Filters>(loadFilters());
+  projectPath = $state<string | null>(null);
+  projectName = $state<string | null>(null);
+
+  /**
+   * The releases loaded so far, newest first: up to the whole ledger (100,000 and more).
+   * Raw, not deeply reactive: rows are only ever replaced, and proxying every record would
+   * cost more than the list, which draws a few dozen of them, ever reads.
+   */
+  rows = $state.raw<ReleaseRecord[]>([]);
+  /** Counts the lists read from the first page, so the list view knows to go back to its top. */
+  listGeneration = $state(0);
+  loading = $state(false);
+  loaded = $state(false);
+  loadingMore = $state(false);
+  hasMore = $state(false);
+  error = $state<SlipwayError | null>(null);
+
+  /** The row the keyboard is on. */
+  activeId = $state<string | null>(null);
+
+  /** What runs now for the open project, per target, as the targets say. */
+  live = $state<LiveNow[]>([]);
+  /** What to know about the history file itself (damaged and replaced, or newer). */
+  notice = $state<string | null>(null);
+
+  private listToken = 0;
+  /** The ids in `rows`, so a page never adds a row twice (without scanning every row). */
+  private loadedIds = new Set<string>();
+  private searchTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly api: ListApi = defaultApi) {}
+
+  /** Showing all projects: chosen, or no project is open. */
+  get allProjects(): boolean {
+    return this.filters.scope === "all" || this.projectPath === null;
+  }
+
+  /** Any filter beyond the project is set. */
+  get filtered(): boolean {
+    const { outcome, environment, since, until, search } = this.filters;
+    return outcome !== "" || environment !== "" || since !== "" || until !== "" || search.trim() !== "";
+  }
+
+  /** The filter the backend gets, without paging. */
+  filter(): HistoryFilter {
+    const { outcome, environment, since, until, search } = this.filters;
+    return {
+      projectPath: this.allProjects ? null : this.projectPath,
+      outcome: outcome === "" ? null : outcome,
+      target: null,
+      ...(environment === "" ? {} : { environment }),
+      since: since === "" ? null : since,
+      until: until === "" ? null : dayAfter(until),
+      search: search.trim() === "" ? null : search.trim(),
+      limit: PAGE_SIZE,
+      before: null,
+    };
+  }
+
+  /** Asks the targets what runs (Docker, Render); a failure leaves the banner out. */
+  async loadLive(): Promise<void> {
+    const path = this.projectPath;
+    if (path === null) {
+      this.live = [];
+      return;
+    }
+    try {
+      const live = await this.api.liveNow(path);
+      if (path === this.projectPath) this.live = live;
+    } catch {
+      this.live = [];
+    }
+  }
+
+  /** The open project changed (or none is open): reload. */
+  setProject(path: string | null, name: string | null): void {
+    if (path === this.projectPath && name === this.projectName && this.loaded) return;
+    this.projectPath = path;
+    this.projectName = name;
+    void this.load();
+    void this.loadLive();
+  }
+
+  /** Changes filters and reloads at once; the search text goes through `setSearch`. */
+  setFilters(change: Partial<Omit<Filters, "search">>): void {
+    Object.assign(this.filters, change);
+    saveFilters($state.snapshot(this.filters));
+    void this.load();
+  }
+
+  /** The search text; the list follows a moment after the typing stops. */
+  setSearch(text: string): void {
+    this.filters.search = text;
+    saveFilters($state.snapshot(this.filters));
+    if (this.searchTimer) clearTimeout(this.searchTimer);
+    this.searchTimer = setTimeout(() => {
+      this.searchTimer = null;
+      void this.load();
+    }, SEARCH_DELAY_MS);
+  }
+
+  clearFilters(): void {
+    if (this.searchTimer) clearTimeout(this.searchTimer);
+    this.searchTimer = null;
+    this.filters.search = "";
+    this.setFilters({ outcome: "", environment: "", since: "", until: "" });
+  }
+
+  /** The first page for the current filters. */
+  async load(): Promise<void> {
+    if (this.notice === null) {
+      this.api.historyNotice().then(
+        (notice) => (this.notice = notice),
+        () => {},
+      );
+    }
+    const token = ++this.listToken;
+    const filter = this.filter();
+    this.loading = true;
+    this.loadingMore = false;
+    this.error = null;
+    try {
+      const page = await this.api.listReleases(filter);
+      if (token !== this.listToken) return;
+      this.rows = page;
+      this.loadedIds = new Set(page.map((row) => row.id));
+      this.listGeneration++;
+      this.hasMore = page.length >= PAGE_SIZE;
+      if (!this.activeId || !page.some((row) => row.id === this.activeId)) this.activeId = page[0]?.id ?? null;
+    } catch (raw) {
+      if (token !== this.listToken) return;
+      this.rows = [];
+      this.loadedIds = new Set();
+      this.listGeneration++;
+      this.hasMore = false;
+      this.error = toSlipwayError(raw);
+    } finally {
+      if (token === this.listToken) {
+        this.loading = false;
+        this.loaded = true;
+      }
+    }
+  }
+
+  /** The next page, after the last row shown. */
+  async loadMore(): Promise<void> {
+    const last = this.rows[this.rows.length - 1];
+    if (!last || this.loading || this.loadingMore) return;
+    const token = this.listToken;
+    this.loadingMore = true;
+    this.error = null;
+    try {
+      const page = await this.api.listReleases({ ...this.filter(), before: last.id });
+      if (token !== this.listToken) return;
+      const fresh = page.filter((row) => !this.loadedIds.has(row.id));
+      for (const row of fresh) this.loadedIds.add(row.id);
+      this.rows = this.rows.concat(fresh);
+      this.hasMore = page.length >= PAGE_SIZE;
+    } catch (raw) {
+      if (token === this.listToken) this.error = toSlipwayError(raw);
+    } finally {
+      if (token === this.listToken) this.loadingMore = false;
+    }
+  }
+
+  /** Moves the keyboard's row by `delta`; returns the new row's id. */
+  move(delta: number): string | null {
+    if (this.rows.length === 0) return null;
+    const index = this.rows.findIndex((row) => row.id === this.activeId);
+    const next = index < 0 ? 0 : Math.min(this.rows.length - 1, Math.max(0, index + delta));
+    this.activeId = this.rows[next]?.id ?? null;
+    return this.activeId;
+  }
+}

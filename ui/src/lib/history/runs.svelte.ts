@@ -1,0 +1,83 @@
+// The runs History starts: a rollback to a release that went live, a promotion of one to the
+// next environment, a resume of an interrupted one. Each is followed by the window's one run
+// store, as a release is, so the header shows it on every page and Cancel stops it anywhere;
+// here are what starts them and the sentence that says how each ended.
+import { api as defaultApi, toSlipwayError, type Api, type ReleaseRecord, type ReleaseSummary, type SlipwayError } from "../ipc";
+import { environmentLabel } from "../project/environments";
+import type { RunKind, RunStore } from "../release/run.svelte";
+import { environmentOf } from "./words";
+
+export type RunsApi = Pick<Api, "startRollback" | "startPromote" | "startResume">;
+
+export class HistoryRuns {
+  /** How the last run started here ended, in a sentence. */
+  message = $state<string | null>(null);
+  /** Why it did not start, or how it failed. */
+  error = $state<SlipwayError | null>(null);
+
+  /** `ended`: shows the run's own record once it is over. */
+  constructor(
+    readonly run: RunStore,
+    private readonly api: RunsApi = defaultApi,
+    private readonly ended: (releaseId: string) => Promise<void> = async () => {},
+  ) {}
+
+  /** A run is going on in the window (this page's or a release): no second one starts. */
+  get busy(): boolean {
+    return this.run.running;
+  }
+
+  /** Ships `release` again on its environment (no gates run), then shows the rollback's record. */
+  rollBackTo(release: ReleaseRecord): Promise<void> {
+    return this.follow("rollback", release, (url) => `Rolled back: release ${release.id} is live again${url}.`, (onEvent) =>
+      this.api.startRollback(release.projectPath, environmentOf(release), release.id, onEvent),
+    );
+  }
+
+  /** Ships the image of live `release` to the environment `to` (`null`: the next one in its
+   * project's chain), then shows the promotion. */
+  promote(release: ReleaseRecord, to: string | null): Promise<void> {
+    const where = to ? environmentLabel(to) : "the next environment";
+    return this.follow("promotion", release, (url) => `Promoted: release ${release.id}'s image is live on ${where}${url}.`, (onEvent) =>
+      this.api.startPromote(release.projectPath, release.id, to, onEvent),
+    );
+  }
+
+  /** Runs what an interrupted release had left, then shows the resumed release. */
+  resume(release: ReleaseRecord): Promise<void> {
+    return this.follow("resume", release, (url) => `Resumed: release ${release.id} is live${url}.`, (onEvent) =>
+      this.api.startResume(release.projectPath, release.id, onEvent),
+    );
+  }
+
+  private async follow(
+    kind: Exclude<RunKind, "release">,
+    release: ReleaseRecord,
+    wentLive: (url: string) => string,
+    start: Parameters<RunStore["follow"]>[3],
+  ): Promise<void> {
+    if (this.busy) return;
+    this.message = null;
+    this.error = null;
+    let summary: ReleaseSummary | null;
+    try {
+      summary = await this.run.follow(kind, { path: release.projectPath, name: release.projectName }, null, start);
+    } catch (raw) {
+      // Refused before anything ran: nothing was recorded.
+      this.error = toSlipwayError(raw);
+      return;
+    }
+    if (summary === null) {
+      this.message = `The ${kind} stopped: Slipway lost track of it.`;
+      this.error = this.run.error;
+    } else if (summary.outcome === "live") {
+      this.message = wentLive(summary.url ? ` at ${summary.url}` : "");
+    } else {
+      const ended = summary.outcome === "canceled" ? "was cancelled" : "failed";
+      this.message = `The ${kind} ${ended}${summary.message ? `: ${summary.message}` : "."}`;
+      if (summary.error) this.error = toSlipwayError(summary.error);
+    }
+    const releaseId = summary?.releaseId ?? this.run.releaseId;
+    if (releaseId) await this.ended(releaseId);
+  }
+}
