@@ -58,26 +58,14 @@ pub fn run() -> ExitCode {
             let spawned = std::thread::Builder::new()
                 .name("mark-interrupted".to_owned())
                 .spawn(move || {
-                    match crate::pipeline::mark_interrupted(&context) {
-                        Ok(0) => {}
-                        Ok(count) => tracing::warn!(
-                            count,
-                            "releases left running by an earlier start are marked interrupted"
-                        ),
-                        Err(error) => tracing::warn!("could not check for interrupted releases: {}", error.message),
+                    if let Err(error) = crate::pipeline::start_up(&context) {
+                        tracing::warn!("could not check for interrupted releases: {}", error.message);
                     }
                     // A Local deploy a killed Slipway left half-done: the app that ran before runs again.
                     let mended =
                         tauri::async_runtime::block_on(crate::pipeline::put_right_containers(&context.data_dir));
                     if mended > 0 {
                         tracing::warn!(projects = mended, "half-done Local deploys were put right");
-                    }
-                    // Links older versions kept app-wide move into their projects once.
-                    if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
-                        tracing::warn!(
-                            "the app-wide links could not be moved into their projects: {}",
-                            error.message
-                        );
                     }
                 });
             if let Err(error) = spawned {

@@ -22,11 +22,7 @@ pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, A
         ledger,
         secrets: crate::secrets::SecretStore::os(&paths.data_dir),
     };
-    pipeline::mark_interrupted(&context)?;
-    // Links older versions kept app-wide move into their projects once.
-    if let Err(error) = crate::links::upgrade(&context.data_dir, &context.ledger) {
-        tracing::warn!(%error, "the app-wide links could not be moved into their projects");
-    }
+    pipeline::start_up(&context)?;
     Ok(context)
 }
 

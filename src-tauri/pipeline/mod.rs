@@ -20,6 +20,7 @@ mod resume;
 mod rollback;
 mod run;
 mod sentry;
+mod start_up;
 mod verify;
 mod watch;
 
@@ -45,6 +46,7 @@ pub use promote::promote;
 pub use resume::resume;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, put_right_containers, release};
+pub use start_up::start_up;
 pub use watch::watch_release;
 
 pub use crate::project::Target;
