@@ -21,7 +21,15 @@ fn live_render_release(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let ledger = Ledger::open(data)?;
     let id = slipway::history::new_release_id();
-    let steps = ["tests", "lint", "build", "push", "deploy", "verify"];
+    use slipway::vocabulary::{ReleaseKind, Step, Target};
+    let steps = [
+        Step::Tests,
+        Step::Lint,
+        Step::Build,
+        Step::Push,
+        Step::Deploy,
+        Step::Verify,
+    ];
     ledger.begin(&NewRelease {
         id: id.clone(),
         project_path: root.display().to_string(),
@@ -30,10 +38,10 @@ fn live_render_release(
         commit: Some("3f2a1bc9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3".to_owned()),
         branch: Some("main".to_owned()),
         dirty: false,
-        target: "render".to_owned(),
+        target: Target::Render,
         image: Some(format!("{repository}:3f2a1bc")),
-        steps: steps.iter().map(|step| (*step).to_owned()).collect(),
-        kind: None,
+        steps: steps.to_vec(),
+        kind: ReleaseKind::Release,
         source_id: None,
         machine: None,
         environment: Some("production".to_owned()),
