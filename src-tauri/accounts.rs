@@ -184,7 +184,7 @@ pub async fn sentry_account_projects(
     let base = sentry_base(found.server.as_deref().unwrap_or_default())?;
     let client = sentry_api::SentryClient::new(&base, secret)?;
     Ok(client
-        .projects(found.organization.as_deref().unwrap_or_default())
+        .projects(found.sentry_organization.as_deref().unwrap_or_default())
         .await?)
 }
 
@@ -302,7 +302,7 @@ pub async fn connect_render_hook(store: SecretStore, url: String) -> Result<Acco
         .unwrap_or_default()
         .to_owned();
     let mut account = Account::new(Service::Render, "deploy-hook", "wizard");
-    account.project = Some(service);
+    account.render_service = Some(service);
     save(store, account, parsed.to_owned()).await
 }
 
@@ -356,8 +356,8 @@ pub async fn connect_sentry(
     }
     let mut account = Account::new(Service::Sentry, &format!("{organization}/{project}"), "wizard");
     account.server = Some(base.clone());
-    account.organization = Some(organization.to_owned());
-    account.project = Some(project.to_owned());
+    account.sentry_organization = Some(organization.to_owned());
+    account.sentry_project = Some(project.to_owned());
     account.verified_at = Some(now());
     account.scopes = report.present;
     save(store, account, token).await
@@ -372,7 +372,7 @@ pub async fn connect_circleci(
     let user = circleci::me(&settings.circleci_api(), Secret::new(token.clone())).await?;
     let mut account = Account::new(Service::CircleCi, "default", "wizard");
     account.username = Some(user.login);
-    account.project = Some(project_slug.to_owned());
+    account.circleci_project = Some(project_slug.to_owned());
     account.server = Some(settings.circleci_api());
     account.verified_at = Some(now());
     save(store, account, token).await
@@ -410,8 +410,8 @@ pub async fn check_all(store: SecretStore, settings: &Settings) -> Result<Vec<Ac
                     let base = sentry_api_base(account.server.as_deref().unwrap_or_default());
                     let report = sentry_api::SentryClient::new(&base, secret)?
                         .check_scopes(
-                            account.organization.as_deref().unwrap_or_default(),
-                            account.project.as_deref().unwrap_or_default(),
+                            account.sentry_organization.as_deref().unwrap_or_default(),
+                            account.sentry_project.as_deref().unwrap_or_default(),
                         )
                         .await?;
                     if !report.missing.is_empty() {

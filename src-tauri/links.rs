@@ -247,7 +247,7 @@ pub async fn link_sentry(
             Some(name) => sentry.into_iter().find(|candidate| candidate.account == name),
             None => sentry
                 .iter()
-                .find(|candidate| candidate.organization.as_deref() == Some(org.as_str()))
+                .find(|candidate| candidate.sentry_organization.as_deref() == Some(org.as_str()))
                 .or(sentry.first())
                 .cloned(),
         })
@@ -333,19 +333,19 @@ pub fn upgrade(data_dir: &Path, ledger: &Ledger) -> Result<UpgradeReport, AppErr
     let store = SecretStore::os(data_dir);
     let render = store
         .account(Service::Render, "default")
-        .filter(|account| account.project.is_some());
+        .filter(|account| account.render_service.is_some());
     let sentry = store
         .accounts()
         .unwrap_or_default()
         .into_iter()
-        .find(|account| account.service == Service::Sentry && account.project.is_some());
+        .find(|account| account.service == Service::Sentry && account.sentry_project.is_some());
     let mut report = UpgradeReport {
-        render_service: render.as_ref().and_then(|account| account.project.clone()),
+        render_service: render.as_ref().and_then(|account| account.render_service.clone()),
         sentry_project: sentry.as_ref().map(|account| {
             format!(
                 "{}/{}",
-                account.organization.clone().unwrap_or_default(),
-                account.project.clone().unwrap_or_default()
+                account.sentry_organization.clone().unwrap_or_default(),
+                account.sentry_project.clone().unwrap_or_default()
             )
         }),
         ..UpgradeReport::default()
@@ -373,9 +373,9 @@ pub fn upgrade(data_dir: &Path, ledger: &Ledger) -> Result<UpgradeReport, AppErr
             let root = PathBuf::from(only);
             let mut settings = project::current_settings(data_dir, &root)?;
             let service = RenderLink {
-                id: account.project.clone().unwrap_or_default(),
+                id: account.render_service.clone().unwrap_or_default(),
                 name: None,
-                image: account.organization.clone(),
+                image: account.render_image.clone(),
             };
             if settings
                 .environments
@@ -410,8 +410,8 @@ pub fn upgrade(data_dir: &Path, ledger: &Ledger) -> Result<UpgradeReport, AppErr
             if settings.sentry_project.is_none() {
                 settings.sentry_project = Some(SentryLink {
                     account: account.account.clone(),
-                    organization: account.organization.clone().unwrap_or_default(),
-                    project: account.project.clone().unwrap_or_default(),
+                    organization: account.sentry_organization.clone().unwrap_or_default(),
+                    project: account.sentry_project.clone().unwrap_or_default(),
                 });
                 project::save_settings(data_dir, &root, &settings)?;
             }

@@ -21,7 +21,7 @@ fn account(store: &SecretStore, service: Service, name: &str) -> Option<Account>
 /// that very service; `None` when neither is connected.
 pub(super) fn render_access(store: &SecretStore, service: &str) -> Option<Account> {
     account(store, Service::Render, "default").or_else(|| {
-        account(store, Service::Render, "deploy-hook").filter(|hook| hook.project.as_deref() == Some(service))
+        account(store, Service::Render, "deploy-hook").filter(|hook| hook.render_service.as_deref() == Some(service))
     })
 }
 

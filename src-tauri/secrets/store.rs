@@ -42,8 +42,9 @@ impl Service {
     }
 }
 
-/// What is known about an account, never its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// What is known about an account, never its secret. Each service's details have fields
+/// named for what they hold; only the account's own service's are set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     pub service: Service,
@@ -52,13 +53,89 @@ pub struct Account {
     pub username: Option<String>,
     /// Base URL for self-hosted services (Sentry) or the registry's address.
     pub server: Option<String>,
-    pub organization: Option<String>,
-    pub project: Option<String>,
+    /// Sentry: the organization and project the token was checked against when connected.
+    pub sentry_organization: Option<String>,
+    pub sentry_project: Option<String>,
+    /// Render: the service a deploy hook deploys (`srv-…`); for the API key, the service
+    /// older versions deployed every project to (kept until its project is linked).
+    pub render_service: Option<String>,
+    /// Render: the image older versions pushed for that app-wide service.
+    pub render_image: Option<String>,
+    /// CircleCI: the project slug (`gh/acme/shop`) the token was checked against.
+    pub circleci_project: Option<String>,
     /// RFC 3339, when a check last proved the secret works.
     pub verified_at: Option<String>,
     pub scopes: Vec<String>,
     /// Where it came from: `wizard`, `~/.docker/config.json`, a credential helper.
     pub source: String,
+}
+
+/// An account as `accounts.json` holds it: this version's fields, or the two generic ones
+/// (`organization`, `project`) older versions used for every service's details.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredAccount {
+    service: Service,
+    account: String,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    server: Option<String>,
+    #[serde(default)]
+    sentry_organization: Option<String>,
+    #[serde(default)]
+    sentry_project: Option<String>,
+    #[serde(default)]
+    render_service: Option<String>,
+    #[serde(default)]
+    render_image: Option<String>,
+    #[serde(default)]
+    circleci_project: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    verified_at: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    source: String,
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = StoredAccount::deserialize(deserializer)?;
+        let (organization, project) = (stored.organization, stored.project);
+        let mut account = Account {
+            service: stored.service,
+            account: stored.account,
+            username: stored.username,
+            server: stored.server,
+            sentry_organization: stored.sentry_organization,
+            sentry_project: stored.sentry_project,
+            render_service: stored.render_service,
+            render_image: stored.render_image,
+            circleci_project: stored.circleci_project,
+            verified_at: stored.verified_at,
+            scopes: stored.scopes,
+            source: stored.source,
+        };
+        // What the generic fields meant depended on the service.
+        match account.service {
+            Service::Sentry => {
+                account.sentry_organization = account.sentry_organization.or(organization);
+                account.sentry_project = account.sentry_project.or(project);
+            }
+            Service::Render => {
+                account.render_service = account.render_service.or(project);
+                account.render_image = account.render_image.or(organization);
+            }
+            Service::CircleCi => account.circleci_project = account.circleci_project.or(project),
+            Service::Registry => {}
+        }
+        Ok(account)
+    }
 }
 
 impl Account {
@@ -68,8 +145,11 @@ impl Account {
             account: account.to_owned(),
             username: None,
             server: None,
-            organization: None,
-            project: None,
+            sentry_organization: None,
+            sentry_project: None,
+            render_service: None,
+            render_image: None,
+            circleci_project: None,
             verified_at: None,
             scopes: Vec::new(),
             source: source.to_owned(),
@@ -369,6 +449,32 @@ impl SecretStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Older versions kept every service's details in `organization` and `project`: each is
+    /// read into the field named for what it held, by the account's service.
+    #[test]
+    fn an_older_accounts_file_is_read_into_named_fields() -> Result<(), Box<dyn std::error::Error>> {
+        let old = r#"[
+            {"service": "render", "account": "default", "organization": "docker.io/ann/web", "project": "srv-web", "scopes": [], "source": "wizard"},
+            {"service": "render", "account": "deploy-hook", "project": "srv-hook", "source": "wizard"},
+            {"service": "sentry", "account": "acme/web", "organization": "acme", "project": "web", "source": "wizard"},
+            {"service": "circleCi", "account": "default", "project": "gh/acme/web", "source": "wizard"}
+        ]"#;
+        let accounts: Vec<Account> = serde_json::from_str(old)?;
+        assert_eq!(accounts[0].render_service.as_deref(), Some("srv-web"));
+        assert_eq!(accounts[0].render_image.as_deref(), Some("docker.io/ann/web"));
+        assert_eq!(accounts[1].render_service.as_deref(), Some("srv-hook"));
+        assert_eq!(accounts[2].sentry_organization.as_deref(), Some("acme"));
+        assert_eq!(accounts[2].sentry_project.as_deref(), Some("web"));
+        assert_eq!(accounts[2].render_service, None);
+        assert_eq!(accounts[3].circleci_project.as_deref(), Some("gh/acme/web"));
+        // Written back, it keeps the named fields only, and reads the same.
+        let written = serde_json::to_string(&accounts)?;
+        assert!(!written.contains("\"organization\""), "{written}");
+        let again: Vec<Account> = serde_json::from_str(&written)?;
+        assert_eq!(again, accounts);
+        Ok(())
+    }
 
     /// A backend that keeps secrets in memory, for the account list's own tests.
     #[derive(Default)]

@@ -97,8 +97,8 @@ async fn two_projects_never_reach_each_others_service_or_sentry_project() -> Tes
     store.save(&Account::new(Service::Render, "default", "test"), "rnd_good")?;
     let mut sentry_account = Account::new(Service::Sentry, "acme/web", "test");
     sentry_account.server = Some(format!("{}/api/0", sentry.base));
-    sentry_account.organization = Some("acme".to_owned());
-    sentry_account.project = Some("web".to_owned());
+    sentry_account.sentry_organization = Some("acme".to_owned());
+    sentry_account.sentry_project = Some("web".to_owned());
     store.save(&sentry_account, "sntrys_full")?;
 
     // lettings: this computer → staging → production, reporting to acme/web.
@@ -355,6 +355,37 @@ async fn two_projects_never_reach_each_others_service_or_sentry_project() -> Tes
     Ok(())
 }
 
+/// Rewrites `accounts.json` as versions before typed accounts wrote it: every service's
+/// details in the two generic fields, `organization` and `project`.
+fn as_an_older_version_wrote_the_accounts(data: &Path) -> TestResult {
+    let file = data.join("accounts.json");
+    let mut accounts: serde_json::Value = serde_json::from_slice(&std::fs::read(&file)?)?;
+    let list = accounts.as_array_mut().ok_or("accounts.json holds a list")?;
+    for account in list {
+        let object = account.as_object_mut().ok_or("an account is an object")?;
+        let (organization, project) = match object.get("service").and_then(serde_json::Value::as_str) {
+            Some("render") => ("renderImage", "renderService"),
+            Some("sentry") => ("sentryOrganization", "sentryProject"),
+            _ => ("", "circleciProject"),
+        };
+        let old_organization = object.get(organization).cloned().unwrap_or_default();
+        let old_project = object.get(project).cloned().unwrap_or_default();
+        for typed in [
+            "sentryOrganization",
+            "sentryProject",
+            "renderService",
+            "renderImage",
+            "circleciProject",
+        ] {
+            object.remove(typed);
+        }
+        object.insert("organization".to_owned(), old_organization);
+        object.insert("project".to_owned(), old_project);
+    }
+    std::fs::write(&file, serde_json::to_vec_pretty(&accounts)?)?;
+    Ok(())
+}
+
 /// A data folder from before environments: one app-wide Render service and one Sentry
 /// project. Used by one project, they become its links (and its Render releases are named
 /// `production` in History); used by two, neither is guessed and both are asked.
@@ -368,13 +399,14 @@ async fn the_upgrade_moves_app_wide_links_into_the_projects_that_used_them() -> 
         }
         let store = SecretStore::os(&fixture.data);
         let mut render_account = Account::new(Service::Render, "default", "test");
-        render_account.project = Some("srv-old".to_owned());
-        render_account.organization = Some("docker.io/ann/old:latest".to_owned());
+        render_account.render_service = Some("srv-old".to_owned());
+        render_account.render_image = Some("docker.io/ann/old:latest".to_owned());
         store.save(&render_account, "rnd_good")?;
         let mut sentry_account = Account::new(Service::Sentry, "acme/web", "test");
-        sentry_account.organization = Some("acme".to_owned());
-        sentry_account.project = Some("web".to_owned());
+        sentry_account.sentry_organization = Some("acme".to_owned());
+        sentry_account.sentry_project = Some("web".to_owned());
         store.save(&sentry_account, "sntrys_full")?;
+        as_an_older_version_wrote_the_accounts(&fixture.data)?;
         for (n, root) in roots.iter().enumerate() {
             let id = format!("old-{projects}-{n}");
             fixture.context.ledger.begin(&NewRelease {

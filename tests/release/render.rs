@@ -302,7 +302,7 @@ async fn a_deploy_hook_alone_deploys_the_digest_without_a_key() -> TestResult {
     let store = SecretStore::os(&setup.fixture.data);
     store.delete(Service::Render, "default")?;
     let mut hook = Account::new(Service::Render, "deploy-hook", "test");
-    hook.project = Some("srv-web".to_owned());
+    hook.render_service = Some("srv-web".to_owned());
     store.save(&hook, &format!("{}/deploy/srv-web?key=hk_good", setup.render.base))?;
     let (summary, events) = release(&setup.fixture, Target::Render).await?;
     assert_eq!(summary.outcome, Outcome::Live, "{:?}", summary.message);

@@ -11,8 +11,8 @@ use standin::{sentry_issues_stand_in, NewIssue, SentryScenario, SENTRY_MESSAGE_I
 fn connect_sentry(fixture: &Fixture, base: &str, token: &str) -> TestResult {
     let mut account = Account::new(Service::Sentry, "acme/web", "test");
     account.server = Some(format!("{base}/api/0"));
-    account.organization = Some("acme".to_owned());
-    account.project = Some("web".to_owned());
+    account.sentry_organization = Some("acme".to_owned());
+    account.sentry_project = Some("web".to_owned());
     SecretStore::os(&fixture.data).save(&account, token)?;
     Ok(())
 }
@@ -154,8 +154,8 @@ async fn the_errors_page_reads_pages_events_and_resolves_in_bulk() -> TestResult
     let fixture_data = data.path().to_path_buf();
     let mut account = Account::new(Service::Sentry, "acme/web", "test");
     account.server = Some(format!("{}/api/0", sentry.base));
-    account.organization = Some("acme".to_owned());
-    account.project = Some("web".to_owned());
+    account.sentry_organization = Some("acme".to_owned());
+    account.sentry_project = Some("web".to_owned());
     SecretStore::os(&fixture_data).save(&account, "sntrys_full")?;
     // The Errors page asks the open project's own Sentry project.
     let project_dir = tempfile::tempdir()?;

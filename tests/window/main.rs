@@ -1012,8 +1012,8 @@ async fn the_errors_page_lists_filters_opens_and_resolves() -> TestResult {
     let data = tempfile::tempdir()?;
     let mut account = slipway::secrets::Account::new(slipway::secrets::Service::Sentry, "acme/web", "test");
     account.server = Some(format!("{}/api/0", sentry.base));
-    account.organization = Some("acme".to_owned());
-    account.project = Some("web".to_owned());
+    account.sentry_organization = Some("acme".to_owned());
+    account.sentry_project = Some("web".to_owned());
     slipway::secrets::SecretStore::os(data.path()).save(&account, "sntrys_full")?;
     // The Errors page shows the open project's own Sentry project: this one is linked.
     let projects = tempfile::tempdir()?;

@@ -192,7 +192,7 @@ async fn two_projects_each_link_their_own_service_and_sentry_project_in_the_wind
     )?;
     let mut sentry_account = slipway::secrets::Account::new(slipway::secrets::Service::Sentry, "acme", "test");
     sentry_account.server = Some(format!("{}/api/0", sentry.base));
-    sentry_account.organization = Some("acme".to_owned());
+    sentry_account.sentry_organization = Some("acme".to_owned());
     store.save(&sentry_account, "sntrys_full")?;
 
     let projects = tempfile::tempdir()?;

@@ -498,7 +498,7 @@ async fn deploy_by_hook(
     let hook_service = accounts::blocking(move || {
         Ok(store
             .account(Service::Render, "deploy-hook")
-            .and_then(|account| account.project))
+            .and_then(|account| account.render_service))
     })
     .await
     .map_err(|error| render_error(recorder, error))?;

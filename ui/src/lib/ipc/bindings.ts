@@ -549,7 +549,24 @@ account: string, username: string | null,
 /**
  * Base URL for self-hosted services (Sentry) or the registry's address.
  */
-server: string | null, organization: string | null, project: string | null, 
+server: string | null, 
+/**
+ * Sentry: the organization and project the token was checked against when connected.
+ */
+sentryOrganization: string | null, sentryProject: string | null, 
+/**
+ * Render: the service a deploy hook deploys (`srv-…`); for the API key, the service
+ * older versions deployed every project to (kept until its project is linked).
+ */
+renderService: string | null, 
+/**
+ * Render: the image older versions pushed for that app-wide service.
+ */
+renderImage: string | null, 
+/**
+ * CircleCI: the project slug (`gh/acme/shop`) the token was checked against.
+ */
+circleciProject: string | null, 
 /**
  * RFC 3339, when a check last proved the secret works.
  */

@@ -131,7 +131,7 @@ describe("Project settings → Errors", () => {
   it("links the project to a Sentry project of a connected account, then names it and unlinks it", async () => {
     const user = userEvent.setup();
     const { links, api } = await fakeLinks(projectDetails("/p/lettings"), {
-      listAccounts: async () => [sentryAccount(), sentryAccount({ account: "other/x", organization: "other" })],
+      listAccounts: async () => [sentryAccount(), sentryAccount({ account: "other/x", sentryOrganization: "other" })],
       sentryAccountProjects: async (account: string) =>
         account === "acme/web" ? [{ id: "1", slug: "lettings", name: "Lettings" }, { id: "2", slug: "web", name: "Web" }] : [],
     });

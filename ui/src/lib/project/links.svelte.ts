@@ -203,7 +203,7 @@ export class LinksStore {
   linkSentry(account: Account, project: string): Promise<boolean> {
     return this.save(
       "sentry",
-      (path) => this.api.linkSentryProject(path, account.account, account.organization ?? "", project),
+      (path) => this.api.linkSentryProject(path, account.account, account.sentryOrganization ?? "", project),
       true,
     );
   }

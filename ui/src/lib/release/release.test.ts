@@ -612,7 +612,7 @@ describe("below the result", () => {
   it("shows the watch of this project's release under the banner, not another project's", async () => {
     const watches: Array<(event: WatchEvent) => void> = [];
     const watch = new WatchStore({
-      listAccounts: async () => [{ service: "sentry", account: "acme/web", username: null, server: null, organization: null, project: null, verifiedAt: null, scopes: [], source: "wizard" }],
+      listAccounts: async () => [{ service: "sentry", account: "acme/web", username: null, server: null, sentryOrganization: null, sentryProject: null, renderService: null, renderImage: null, circleciProject: null, verifiedAt: null, scopes: [], source: "wizard" }],
       startWatch: (_path, _id, onEvent) => {
         watches.push(onEvent);
         return new Promise<WatchSummary>(() => {});

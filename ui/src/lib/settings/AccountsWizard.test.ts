@@ -26,7 +26,7 @@ function fakeBackend() {
       sent.push(key);
       return { account: keep(account("render", "default", { username: "Ann's team" })), services: [{ id: "srv-1", name: "web", type: "web_service", image: "registry.example.test/ann/web:latest", url: null }] };
     },
-    connectRenderHook: async (url) => keep(account("render", "deploy-hook", { project: url.length > 0 ? "srv-1" : null })),
+    connectRenderHook: async (url) => keep(account("render", "deploy-hook", { renderService: url.length > 0 ? "srv-1" : null })),
     connectSentry: async (_base, token, organization, project) => {
       sent.push(token);
       if (token === "good-but-readonly") throw new SlipwayError({ kind: "registryDenied", message: "The Sentry token lacks the permission event:write.", hint: "Create a token with event:write." });
@@ -40,7 +40,7 @@ function fakeBackend() {
     },
     connectCircleci: async (token, slug) => {
       sent.push(token);
-      return keep(account("circleCi", "default", { username: "ann", project: slug }));
+      return keep(account("circleCi", "default", { username: "ann", circleciProject: slug }));
     },
     removeAccount: async (service, name) => {
       accounts = accounts.filter((a) => !(a.service === service && a.account === name));

@@ -118,8 +118,11 @@ export function account(service: Account["service"], name: string, overrides: Pa
     account: name,
     username: null,
     server: null,
-    organization: null,
-    project: null,
+    sentryOrganization: null,
+    sentryProject: null,
+    renderService: null,
+    renderImage: null,
+    circleciProject: null,
     verifiedAt: "2026-11-24T10:00:00Z",
     scopes: [],
     source: "wizard",
@@ -129,7 +132,7 @@ export function account(service: Account["service"], name: string, overrides: Pa
 
 /** The Sentry project acme/web. */
 export function sentryAccount(overrides: Partial<Account> = {}): Account {
-  return account("sentry", "acme/web", { organization: "acme", project: "web", ...overrides });
+  return account("sentry", "acme/web", { sentryOrganization: "acme", sentryProject: "web", ...overrides });
 }
 
 /** What detection finds in a folder with a Dockerfile, requirements.txt, pytest and flake8. */
