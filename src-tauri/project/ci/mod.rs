@@ -20,9 +20,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_norway::Value;
 
-use super::detect::LintTool;
 use super::files::read_text;
-use super::gates::{Gate, GateKind, SkippedCommand};
+use super::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 use bounded::Unread;
 use tools::{prepare, Prepared, Role};
 
