@@ -27,6 +27,8 @@ pub const UV_VARIABLE: &str = "SLIPWAY_UV";
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// After uv could not be installed, pip alone works this long before uv is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// One pip install may take this long (a big requirements file on a slow mirror).
+pub(super) const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The installer an environment is made and filled with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,7 +214,7 @@ impl Packager {
             args: vec!["-m".into(), "venv".into(), "--clear".into(), venv.display().to_string()],
             cwd: cwd.to_path_buf(),
             env: Vec::new(),
-            timeout: super::pyenv::INSTALL_TIMEOUT,
+            timeout: INSTALL_TIMEOUT,
             sandbox: None,
         }
     }
@@ -248,7 +250,7 @@ impl Packager {
             args: all_args,
             cwd: cwd.to_path_buf(),
             env,
-            timeout: super::pyenv::INSTALL_TIMEOUT,
+            timeout: INSTALL_TIMEOUT,
             // Outside the sandbox: pip reads its index's credentials from the places it hides
             // (`~/.config/pip`, `~/.netrc`). The environment is built all the same.
             sandbox: None,

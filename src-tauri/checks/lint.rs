@@ -4,6 +4,7 @@
 use regex::Regex;
 use serde::Deserialize;
 
+use super::output::could_not_run;
 use super::{CheckOutcome, LintReport, Violation};
 use crate::project::LintTool;
 
@@ -97,7 +98,7 @@ pub fn interpret(
         duration_ms: 0,
     };
     // A usage error or a missing program says nothing about the code: never "0 violations".
-    if let Some(problem) = super::gate::could_not_run(command, code, stderr) {
+    if let Some(problem) = could_not_run(command, code, stderr) {
         return crashed(&format!("Lint could not run: {problem}"));
     }
     let direct = runs_the_tool(tool, command);

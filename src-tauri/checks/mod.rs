@@ -16,9 +16,10 @@
 mod environment;
 #[cfg(test)]
 mod fuzz;
-mod gate;
+mod gate_verdict;
 mod installer;
 mod lint;
+mod output;
 mod process;
 mod pyenv;
 mod pytest;
@@ -35,7 +36,7 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
-pub use gate::{run_gate, skipped_after_tests, GateReport};
+pub use gate_verdict::{skipped_after_tests, GateReport};
 pub use installer::UV_VARIABLE;
 pub use process::{
     end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,

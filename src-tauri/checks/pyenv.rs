@@ -4,7 +4,6 @@
 //! are unchanged.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -81,8 +80,6 @@ pub fn expected_venv(root: &Path, settings: &ProjectSettings, data_dir: &Path) -
     }
 }
 
-/// One pip install may take this long (a big requirements file on a slow mirror).
-pub(super) const INSTALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const FINGERPRINT_FILE: &str = ".slipway-fingerprint";
 
 /// A ready environment.

@@ -7,13 +7,13 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use super::gate::{run_gate, GateReport};
+use super::gate_verdict::{self, GateReport};
 use super::process::{supervise, ProcessOutcome, ProcessSpec};
 use super::pyenv::PreparedEnv;
 use super::{
     lint, now_ms, pytest, CheckEvent, CheckKind, CheckOutcome, ChecksError, EventSink, LintReport, TestReport,
 };
-use crate::project::{flake8_excludes, LintTool, ProjectSettings};
+use crate::project::{flake8_excludes, Gate, LintTool, ProjectSettings};
 
 /// flake8's own default excludes, kept when Slipway adds one (`--exclude` replaces them).
 const FLAKE8_DEFAULT_EXCLUDES: &str = ".svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg";
@@ -262,6 +262,56 @@ pub async fn run_lint(
     Ok(report)
 }
 
+/// Runs one gate in the project's environment.
+pub(super) async fn run_gate(
+    root: &Path,
+    gate: &Gate,
+    settings: &ProjectSettings,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<GateReport, ChecksError> {
+    sink(CheckEvent::GateStarted {
+        id: gate.id.clone(),
+        command: gate.command.clone(),
+    });
+    let mut variables = environment(root, settings, env);
+    variables.extend(gate.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
+    let spec = project_command(&gate.command, root, variables, env, timeout);
+    let forward = sink.clone();
+    let id = gate.id.clone();
+    let outcome = supervise(&spec, cancel, &mut |stream, line| {
+        forward(CheckEvent::GateOutput {
+            id: id.clone(),
+            stream,
+            line: line.to_owned(),
+            at_ms: now_ms(),
+        })
+    })
+    .await?;
+    let mut report = if outcome.cancelled {
+        gate_verdict::verdict(gate, None, CheckOutcome::Cancelled, "Cancelled.".to_owned(), Vec::new())
+    } else if outcome.timed_out {
+        gate_verdict::verdict(
+            gate,
+            None,
+            CheckOutcome::CouldNotRun,
+            format!(
+                "{} did not finish within {} s and was stopped.",
+                gate.kind.label(),
+                timeout.as_secs()
+            ),
+            Vec::new(),
+        )
+    } else {
+        gate_verdict::interpret(gate, outcome.code, &outcome.stdout, &outcome.stderr)
+    };
+    report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    sink(CheckEvent::GateFinished { report: report.clone() });
+    Ok(report)
+}
+
 /// The gates that read what the tests left (coverage) run once the tests are done.
 pub async fn run_gates(
     root: &Path,
@@ -295,7 +345,7 @@ pub async fn run_checks(
         let after = if ran {
             run_gates(root, settings, env, true, cancel, sink).await
         } else {
-            Ok(super::gate::skipped_after_tests(settings))
+            Ok(gate_verdict::skipped_after_tests(settings))
         };
         (tests, after)
     };

@@ -10,26 +10,10 @@ use ts_rs::TS;
 use super::blueprint::{read_blueprint, Blueprint};
 use super::ci::{read_ci, CiCommand, CiFindings, Install};
 use super::files::{find_files, is_virtualenv, read_text};
-use super::gates::{Gate, SkippedCommand};
+use super::gate_spec::{Gate, LintTool, SkippedCommand};
 
 /// How deep detection looks for `manage.py`, Dockerfiles and settings modules.
 const SEARCH_DEPTH: usize = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum LintTool {
-    Flake8,
-    Ruff,
-}
-
-impl LintTool {
-    pub fn package(self) -> &'static str {
-        match self {
-            LintTool::Flake8 => "flake8",
-            LintTool::Ruff => "ruff",
-        }
-    }
-}
 
 /// How the Python environment is made when the project has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use super::detect::{Detection, LintTool};
-use super::gates::Gate;
+use super::detect::Detection;
+use super::gate_spec::{Gate, LintTool};
 use super::links::{Environment, Environments, SentryLink, Target};
 use super::ProjectError;
 use crate::paths::write_json_atomically;

@@ -97,6 +97,15 @@ pub(super) fn read(path: &Path) -> Outcome {
     cached_read(path).0
 }
 
+/// A scalar of a read document as text: a string, or a number as written (`3.12`, `24`).
+pub(super) fn yaml_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
 /// [`read`], and whether the outcome came from the cache.
 fn cached_read(path: &Path) -> (Outcome, bool) {
     let Ok(metadata) = std::fs::metadata(path) else {

@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::shell::{commands, join, ShellCommand};
-use crate::project::detect::LintTool;
-use crate::project::gates::GateKind;
+use crate::project::gate_spec::{GateKind, LintTool};
 
 /// What a CI command is.
 #[derive(Debug, Clone, PartialEq, Eq)]

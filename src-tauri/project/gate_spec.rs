@@ -1,12 +1,36 @@
-//! The checks a release runs beside tests and lint, as the project's CI names them:
-//! coverage thresholds, formatters, type checkers and Django's own checks. Each is a gate of
-//! its own: shown in the plan with the CI line it came from, run beside the others, and able
-//! to be turned off in the project's settings.
+//! What a project's gates are, as its CI names them and its settings keep them (the gates as
+//! they are run and judged are the checks room's; a release's gate steps, the pipeline's).
+//!
+//! The linter it runs ([`LintTool`]), and the checks a release runs beside tests and lint:
+//! coverage thresholds, formatters, type checkers and Django's own checks. Each of those is a
+//! gate of its own ([`Gate`]): shown in the plan with the CI line it came from, run beside the
+//! others, and able to be turned off in the project's settings. The CI commands Slipway does
+//! not run are listed with why ([`SkippedCommand`]).
+//!
+//! Kept apart from detection and the CI reader, which both use these words, so that neither
+//! has to import the other for them.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+/// The linter the project's lint step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum LintTool {
+    Flake8,
+    Ruff,
+}
+
+impl LintTool {
+    pub fn package(self) -> &'static str {
+        match self {
+            LintTool::Flake8 => "flake8",
+            LintTool::Ruff => "ruff",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

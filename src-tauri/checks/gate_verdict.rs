@@ -1,18 +1,14 @@
-//! The checks beside tests and lint (coverage, formatting, types, Django's checks): run as
-//! the CI runs them and read into a verdict a person understands ("coverage 78 % is below the
-//! 80 % your project requires", "3 files need formatting").
-
-use std::path::Path;
-use std::time::Duration;
+//! The checks beside tests and lint (coverage, formatting, types, Django's checks), read
+//! from what they printed into a verdict a person understands ("coverage 78 % is below the
+//! 80 % your project requires", "3 files need formatting"). They are run as the CI runs them
+//! by `run`, beside the tests and lint.
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use super::process::supervise;
-use super::pyenv::PreparedEnv;
-use super::{now_ms, CheckEvent, CheckOutcome, ChecksError, EventSink};
+use super::output::{captures, could_not_run};
+use super::CheckOutcome;
 use crate::project::{Gate, GateKind, ProjectSettings};
 
 /// What one gate found.
@@ -61,57 +57,7 @@ pub fn skipped_after_tests(settings: &ProjectSettings) -> Vec<GateReport> {
         .collect()
 }
 
-/// Runs one gate in the project's environment.
-pub async fn run_gate(
-    root: &Path,
-    gate: &Gate,
-    settings: &ProjectSettings,
-    env: &PreparedEnv,
-    cancel: &CancellationToken,
-    sink: &EventSink,
-) -> Result<GateReport, ChecksError> {
-    sink(CheckEvent::GateStarted {
-        id: gate.id.clone(),
-        command: gate.command.clone(),
-    });
-    let mut variables = super::run::environment(root, settings, env);
-    variables.extend(gate.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
-    let spec = super::run::project_command(&gate.command, root, variables, env, timeout);
-    let forward = sink.clone();
-    let id = gate.id.clone();
-    let outcome = supervise(&spec, cancel, &mut |stream, line| {
-        forward(CheckEvent::GateOutput {
-            id: id.clone(),
-            stream,
-            line: line.to_owned(),
-            at_ms: now_ms(),
-        })
-    })
-    .await?;
-    let mut report = if outcome.cancelled {
-        verdict(gate, None, CheckOutcome::Cancelled, "Cancelled.".to_owned(), Vec::new())
-    } else if outcome.timed_out {
-        verdict(
-            gate,
-            None,
-            CheckOutcome::CouldNotRun,
-            format!(
-                "{} did not finish within {} s and was stopped.",
-                gate.kind.label(),
-                timeout.as_secs()
-            ),
-            Vec::new(),
-        )
-    } else {
-        interpret(gate, outcome.code, &outcome.stdout, &outcome.stderr)
-    };
-    report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
-    sink(CheckEvent::GateFinished { report: report.clone() });
-    Ok(report)
-}
-
-fn verdict(
+pub(super) fn verdict(
     gate: &Gate,
     code: Option<i32>,
     outcome: CheckOutcome,
@@ -131,63 +77,12 @@ fn verdict(
     }
 }
 
-fn captures(pattern: &str, lines: &[String]) -> Vec<String> {
-    let Ok(pattern) = Regex::new(pattern) else {
-        return Vec::new();
-    };
-    lines
-        .iter()
-        .filter_map(|line| {
-            pattern
-                .captures(line)
-                .and_then(|capture| capture.get(1))
-                .map(|m| m.as_str().trim().to_owned())
-        })
-        .collect()
-}
-
 fn plural(count: usize, one: &str, many: &str) -> String {
     if count == 1 {
         format!("1 {one}")
     } else {
         format!("{count} {many}")
     }
-}
-
-/// The program a shell line runs: the first word after any `cd … &&`.
-fn program(command: &str) -> String {
-    let last = command.rsplit("&&").next().unwrap_or(command);
-    last.split_whitespace().next().unwrap_or_default().to_owned()
-}
-
-/// Why a command could not run, when its output says so; `None` when it ran.
-pub(crate) fn could_not_run(command: &str, code: Option<i32>, stderr: &[String]) -> Option<String> {
-    let all = stderr.join("\n");
-    if code == Some(127) || all.contains(": not found") || all.contains("command not found") {
-        let missing = captures(r"(?:^|: )([^\s:]+): (?:not found|command not found)", stderr)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| program(command));
-        return Some(format!("`{missing}` was not found in the project's environment."));
-    }
-    let usage = [
-        "unrecognized arguments",
-        "error: unexpected argument",
-        "No such option",
-        "error: unrecognized option",
-        "invalid choice",
-    ];
-    if let Some(line) = stderr
-        .iter()
-        .find(|line| usage.iter().any(|marker| line.contains(marker)))
-    {
-        return Some(format!(
-            "`{}` did not accept its command line: {}",
-            program(command),
-            line.trim()
-        ));
-    }
-    None
 }
 
 /// The verdict for a finished run.

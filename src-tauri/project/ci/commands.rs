@@ -1,0 +1,227 @@
+//! What each command of the CI adds to the findings, once `tools` has said what it is: the
+//! test or lint command, another gate, the recipes of a task runner followed (up to three
+//! deep), pre-commit's hooks as the checks they run, a step not to run with its reason, or
+//! set-up that tells what to install, which versions are pinned and which image is built.
+
+use std::path::Path;
+
+use serde_norway::Value;
+
+use super::bounded::{self, yaml_text, Unread};
+use super::findings::{CiCommand, CiFindings, Found};
+use super::setup::{collect_pins, docker_build, install_step};
+use super::tools::{prepare, Prepared, Role};
+use super::variables::dotenv_written;
+use super::{runners, shell};
+use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
+
+/// Files one prepared command into the findings; runners are followed into their recipes.
+pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+    let mut notes = prepared.notes.clone();
+    let found = |notes: Vec<String>| CiCommand {
+        command: prepared.command.clone(),
+        line: prepared.line.clone(),
+        source: source.to_owned(),
+        notes,
+        env: prepared.env.clone(),
+        lets_fail: prepared.lets_fail.clone(),
+    };
+    match &prepared.role {
+        Role::Tests => {
+            if findings.test.is_none() {
+                findings.test = Some(found(notes));
+            }
+        }
+        Role::Lint(tool) => {
+            if findings.lint.is_none() {
+                findings.lint = Some((*tool, found(notes)));
+            }
+        }
+        Role::Gate(kind, tool) => {
+            if findings.gates.iter().any(|gate| gate.command == prepared.command) {
+                return;
+            }
+            if let Some(how) = &prepared.lets_fail {
+                notes.push(format!(
+                    "Your CI lets this check fail (`{how}`); here it is a gate: turn it off in the project's settings."
+                ));
+            }
+            let base = tool.replace(' ', "-").replace(".py", "");
+            let repeats = findings
+                .gates
+                .iter()
+                .filter(|gate| gate.id == base || gate.id.starts_with(&format!("{base}-")))
+                .count();
+            findings.gates.push(Gate {
+                id: if repeats == 0 {
+                    base
+                } else {
+                    format!("{base}-{}", repeats + 1)
+                },
+                kind: *kind,
+                tool: tool.clone(),
+                command: prepared.command.clone(),
+                ci_line: Some(prepared.line.clone()),
+                source: source.to_owned(),
+                notes,
+                env: prepared.env.clone(),
+                after_tests: *kind == GateKind::Coverage,
+                version: None,
+                enabled: true,
+            });
+        }
+        Role::Runner { program, targets } => {
+            let dir = match prepared
+                .command
+                .strip_prefix("cd ")
+                .and_then(|rest| rest.split(" && ").next())
+            {
+                Some(dir) => root.join(dir.trim_matches(['\'', '"'])),
+                None => root.to_path_buf(),
+            };
+            let called = format!("{program} {}", targets.join(" ")).trim().to_owned();
+            match runners::recipe_lines(&dir, program, targets) {
+                Ok(lines) if depth < 3 => {
+                    for line in lines {
+                        let via = format!("{}, from `{called}` in {source}", line.source);
+                        for mut command in shell::commands(&line.text) {
+                            if command.lets_fail.is_none() {
+                                command.lets_fail = line.lets_fail.clone().or_else(|| prepared.lets_fail.clone());
+                            }
+                            if let Some(cd) = prepared
+                                .command
+                                .strip_prefix("cd ")
+                                .and_then(|rest| rest.split(" && ").next())
+                            {
+                                command
+                                    .cd
+                                    .get_or_insert_with(|| cd.trim_matches(['\'', '"']).to_owned());
+                            }
+                            let mut inner = prepare(&command);
+                            inner.env.extend(prepared.env.clone());
+                            inner
+                                .notes
+                                .insert(0, format!("From `{called}`: {} runs `{}`.", line.source, line.text));
+                            take(root, inner, &via, findings, depth + 1);
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(why) => {
+                    // The runner itself is the check; a person sees why.
+                    notes.push(format!(
+                        "Slipway could not read the recipe ({why}) and runs `{called}` itself."
+                    ));
+                    let testing = targets
+                        .iter()
+                        .any(|target| target.contains("test") || target.starts_with("py"));
+                    let linting = targets.iter().any(|target| {
+                        ["lint", "flake8", "ruff", "style"]
+                            .iter()
+                            .any(|word| target.contains(word))
+                    });
+                    if testing && findings.test.is_none() {
+                        findings.test = Some(found(notes));
+                    } else if linting && findings.lint.is_none() {
+                        findings.lint = Some((LintTool::Flake8, found(notes)));
+                    } else {
+                        findings.skipped.push(SkippedCommand {
+                            line: prepared.line.clone(),
+                            source: source.to_owned(),
+                            reason: format!("Slipway could not read what `{called}` runs: {why}"),
+                        });
+                    }
+                }
+            }
+        }
+        Role::NotAGate(reason) => findings.skipped.push(SkippedCommand {
+            line: prepared.line.clone(),
+            source: source.to_owned(),
+            reason: reason.clone(),
+        }),
+        Role::Setup => {
+            collect_pins(&prepared.line, source, &mut findings.pins);
+            dotenv_written(root, &prepared, source, &mut findings.env);
+            if let Some(install) = install_step(&prepared.command) {
+                if !findings.installs.contains(&install) {
+                    findings.installs.push(install);
+                }
+            }
+        }
+        Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
+        Role::Build => {
+            if findings.docker_build.is_none() {
+                findings.docker_build = docker_build(&prepared.command, source);
+            }
+        }
+    }
+}
+
+/// `pre-commit run`: each hook Slipway knows becomes the check it runs, at the hook's version;
+/// the others are listed as not run.
+fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+    let config = root.join(".pre-commit-config.yaml");
+    let document = match bounded::read(&config) {
+        Ok(document) => document,
+        Err(unread) => {
+            let name = "pre-commit's configuration (.pre-commit-config.yaml)";
+            findings.skipped.push(SkippedCommand {
+                line: prepared.line.clone(),
+                source: source.to_owned(),
+                reason: match unread {
+                    Unread::Refused(refusal) => refusal.sentence(name),
+                    Unread::Missing | Unread::Invalid(_) => format!("{name} could not be read"),
+                },
+            });
+            return;
+        }
+    };
+    for repo in document.get("repos").and_then(Value::as_sequence).into_iter().flatten() {
+        let version = repo
+            .get("rev")
+            .and_then(yaml_text)
+            .map(|rev| rev.trim_start_matches('v').to_owned());
+        for hook in repo.get("hooks").and_then(Value::as_sequence).into_iter().flatten() {
+            let Some(id) = hook.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let (package, command) = match id {
+                "flake8" => ("flake8", "flake8"),
+                "ruff" | "ruff-check" => ("ruff", "ruff check ."),
+                "ruff-format" => ("ruff", "ruff format --check ."),
+                "black" => ("black", "black --check ."),
+                "isort" => ("isort", "isort --check-only ."),
+                "mypy" => ("mypy", "mypy ."),
+                other => {
+                    findings.skipped.push(SkippedCommand {
+                        line: format!("pre-commit hook {other}"),
+                        source: format!(".pre-commit-config.yaml, from `pre-commit run` in {source}"),
+                        reason: "a pre-commit hook Slipway does not run".to_owned(),
+                    });
+                    continue;
+                }
+            };
+            // The hook's repository pins the tool (mirrors' revs are the tool's versions).
+            if let Some(version) = version.as_ref().filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+                if !findings.pins.iter().any(|(known, _)| known == package) {
+                    findings.pins.push((
+                        package.to_owned(),
+                        Found {
+                            value: version.clone(),
+                            source: ".pre-commit-config.yaml".to_owned(),
+                        },
+                    ));
+                }
+            }
+            for command in shell::commands(command) {
+                let mut inner = prepare(&command);
+                inner.notes.insert(
+                    0,
+                    format!("From `pre-commit run`: the {id} hook in .pre-commit-config.yaml."),
+                );
+                let via = format!(".pre-commit-config.yaml (hook {id}), from `pre-commit run` in {source}");
+                take(root, inner, &via, findings, depth + 1);
+            }
+        }
+    }
+}

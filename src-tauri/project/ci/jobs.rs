@@ -1,0 +1,356 @@
+//! The jobs of one CI file, step by step. CircleCI's configuration and GitHub Actions'
+//! workflows share their shape (`jobs:` of `steps:`, a step's `run:` script with its working
+//! directory and environment), so one walk reads both; what only one of them says is read by
+//! `github` (a step's `uses:`, a job's `services:`) and `circleci` (a job's `docker:` images).
+//!
+//! Each script is split into commands and each command filed (`commands`). Only a job that
+//! checks something gives the checks its variables: a deploy job's values are for the deploy.
+
+use std::path::Path;
+
+use serde_norway::Value;
+
+use super::commands::take;
+use super::findings::CiFindings;
+use super::tools::prepare;
+use super::variables::collect_env;
+use super::{circleci, github, shell};
+
+/// A step's script with what the CI file says around it.
+struct Script<'a> {
+    text: &'a str,
+    working_directory: Option<&'a str>,
+    lets_fail: bool,
+    env: Option<&'a Value>,
+}
+
+/// Reads one CI file's jobs into `findings`.
+pub(super) fn read_document(root: &Path, document: &Value, source: &str, findings: &mut CiFindings) {
+    let Some(jobs) = document.get("jobs").and_then(Value::as_mapping) else {
+        return;
+    };
+    let default_directory = working_directory(document.get("defaults"));
+    for (job_name, job) in jobs {
+        let job_source = format!("{source} (job {})", job_name.as_str().unwrap_or("?"));
+        let job_directory = working_directory(job.get("defaults")).or(default_directory);
+        let mut scripts = Vec::new();
+        for step in job.get("steps").and_then(Value::as_sequence).into_iter().flatten() {
+            let run = step.get("run");
+            let text = run
+                .and_then(Value::as_str)
+                .or_else(|| run.and_then(|run| run.get("command")).and_then(Value::as_str));
+            if let Some(text) = text {
+                scripts.push(Script {
+                    text,
+                    working_directory: step
+                        .get("working-directory")
+                        .or_else(|| run.and_then(|run| run.get("working_directory")))
+                        .and_then(Value::as_str)
+                        .or(job_directory),
+                    lets_fail: step.get("continue-on-error").and_then(Value::as_bool) == Some(true),
+                    env: step.get("env").or_else(|| step.get("environment")),
+                });
+            } else if let Some(action) = step.get("uses").and_then(Value::as_str) {
+                github::action_step(job, step, action, &job_source, findings);
+            }
+        }
+        if findings.python_version.is_none() {
+            findings.python_version = circleci::image_python(job, &job_source);
+        }
+        github::services(job, &job_source, findings);
+        let mut checks_here = false;
+        for script in &scripts {
+            let before = findings.gate_count();
+            let mut commands = shell::commands(script.text);
+            for command in &mut commands {
+                if let Some(dir) = script
+                    .working_directory
+                    .filter(|dir| *dir != "." && command.cd.is_none())
+                {
+                    command.cd = Some(dir.to_owned());
+                }
+                if script.lets_fail && command.lets_fail.is_none() {
+                    command.lets_fail = Some("continue-on-error: true".to_owned());
+                }
+            }
+            for command in commands {
+                take(root, prepare(&command), &job_source, findings, 0);
+            }
+            if findings.gate_count() > before {
+                checks_here = true;
+                collect_env(script.env, &job_source, &mut findings.env);
+            }
+        }
+        if checks_here {
+            collect_env(document.get("env"), source, &mut findings.env);
+            collect_env(job.get("environment"), &job_source, &mut findings.env);
+            collect_env(job.get("env"), &job_source, &mut findings.env);
+            for environment in circleci::image_environments(job) {
+                collect_env(environment, &job_source, &mut findings.env);
+            }
+        }
+    }
+}
+
+fn working_directory(defaults: Option<&Value>) -> Option<&str> {
+    defaults?.get("run")?.get("working-directory")?.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::ci::findings::Install;
+    use crate::project::gate_spec::LintTool;
+
+    const CIRCLE: &str = r#"
+version: 2.1
+jobs:
+  build-and-test:
+    docker:
+      - image: cimg/python:3.9
+        environment:
+          DJANGO_SETTINGS_MODULE: oc_lettings_site.settings
+    environment:
+      SENTRY_DSN: ""
+    steps:
+      - checkout
+      - run:
+          name: Install
+          command: |
+            pip install -r requirements.txt
+            pip install flake8==3.7.0
+      - run:
+          name: Test
+          command: pytest --nomigrations --disable-warnings
+      - run: flake8
+  deploy:
+    environment:
+      RENDER_HOOK: https://example.invalid/hook
+    steps:
+      - run: docker push me/app:latest
+      - run: curl -X POST "$RENDER_HOOK"
+"#;
+
+    fn read(text: &str, source: &str) -> Result<CiFindings, serde_norway::Error> {
+        let mut findings = CiFindings::default();
+        read_document(
+            Path::new("/nonexistent"),
+            &serde_norway::from_str(text)?,
+            source,
+            &mut findings,
+        );
+        Ok(findings)
+    }
+
+    fn names(findings: &CiFindings) -> Vec<&str> {
+        findings.env.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    #[test]
+    fn circleci_gives_the_exact_commands_pins_and_the_checking_jobs_environment() -> Result<(), serde_norway::Error> {
+        let findings = read(CIRCLE, ".circleci/config.yml")?;
+        let test = findings.test.as_ref().map(|found| found.command.as_str());
+        assert_eq!(test, Some("pytest --nomigrations --disable-warnings"));
+        assert_eq!(
+            findings.lint.as_ref().map(|(_, found)| found.command.as_str()),
+            Some("flake8")
+        );
+        assert_eq!(findings.pin("flake8").map(|found| found.value.as_str()), Some("3.7.0"));
+        // The deploy job's variables never reach the checks; its commands are listed as skipped.
+        assert_eq!(names(&findings), ["SENTRY_DSN", "DJANGO_SETTINGS_MODULE"]);
+        assert_eq!(findings.skipped.len(), 2, "{:?}", findings.skipped);
+        assert!(findings.skipped[0].reason.contains("push"));
+        Ok(())
+    }
+
+    #[test]
+    fn github_actions_values_expressions_and_chains() -> Result<(), serde_norway::Error> {
+        let workflow = r#"
+env:
+  DJANGO_SECRET_KEY: dummy_secret
+  DJANGO_DEBUG: ${{ vars.DJANGO_DEBUG }}
+  REPO: $(echo $GITHUB_REPOSITORY | tr A-Z a-z)
+jobs:
+  test:
+    defaults:
+      run:
+        working-directory: app
+    env:
+      SENTRY_DSN: ${{ secrets.SENTRY_DSN }}
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install ruff==0.4.1 && ruff check . && python -m pytest -q
+      - uses: codecov/codecov-action@v4
+"#;
+        let findings = read(workflow, ".github/workflows/ci.yml")?;
+        assert_eq!(
+            findings.test.as_ref().map(|found| found.command.as_str()),
+            Some("cd app && python -m pytest -q")
+        );
+        assert_eq!(
+            findings
+                .lint
+                .as_ref()
+                .map(|(tool, found)| (*tool, found.command.as_str())),
+            Some((LintTool::Ruff, "cd app && ruff check ."))
+        );
+        assert_eq!(findings.pin("ruff").map(|found| found.value.as_str()), Some("0.4.1"));
+        let value = |name: &str| {
+            findings
+                .env
+                .iter()
+                .find(|(known, _)| known == name)
+                .map(|(_, variable)| variable.clone())
+        };
+        assert_eq!(
+            value("DJANGO_SECRET_KEY").and_then(|v| v.value),
+            Some("dummy_secret".into())
+        );
+        for computed in ["DJANGO_DEBUG", "REPO", "SENTRY_DSN"] {
+            let variable = value(computed);
+            assert!(
+                variable
+                    .as_ref()
+                    .is_some_and(|v| v.value.is_none() && v.expression.is_some()),
+                "{computed}: {variable:?}"
+            );
+        }
+        assert!(findings.skipped.iter().any(|skipped| skipped.line.contains("codecov")));
+        Ok(())
+    }
+
+    #[test]
+    fn installs_python_and_the_image_build_are_read() -> Result<(), Box<dyn std::error::Error>> {
+        let workflow = r#"
+jobs:
+  test:
+    strategy:
+      matrix:
+        python-version: ["3.11", "3.12"]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.python-version }}
+      - run: |
+          cd app
+          pip install -r requirements.txt
+      - run: pip install pytest==7.4.4 coverage
+      - run: pip install -e ".[test]"
+      - run: uv sync --group dev --extra api
+      - run: pytest
+  image:
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          context: ./project
+          file: ./project/Dockerfile.prod
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        assert_eq!(
+            findings.installs,
+            [
+                Install::Requirements("app/requirements.txt".into()),
+                Install::Packages(vec!["pytest==7.4.4".into(), "coverage".into()]),
+                Install::Project {
+                    extras: vec!["test".into()],
+                    groups: vec![]
+                },
+                Install::Project {
+                    extras: vec!["api".into()],
+                    groups: vec!["dev".into()]
+                },
+            ]
+        );
+        assert_eq!(
+            findings.python_version.map(|found| found.value),
+            Some("3.11, 3.12".into())
+        );
+        let build = findings.docker_build.ok_or("no build")?;
+        assert_eq!(
+            (build.dockerfile.as_deref(), build.context.as_str()),
+            (Some("project/Dockerfile.prod"), "project")
+        );
+        let cli = read(
+            "jobs:
+  b:
+    steps:
+      - run: cd site && docker build -f docker/Dockerfile.prod -t x --build-arg A=1 .
+",
+            "ci",
+        )?;
+        let build = cli.docker_build.ok_or("no build")?;
+        assert_eq!(
+            (build.dockerfile.as_deref(), build.context.as_str()),
+            (Some("site/docker/Dockerfile.prod"), "site")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn fallbacks_dotenv_lines_and_services_are_read() -> Result<(), serde_norway::Error> {
+        let workflow = r#"
+jobs:
+  test:
+    services:
+      postgres:
+        image: postgres:16
+    env:
+      SECRET_KEY: ${{ secrets.SECRET_KEY || 'insecure-test-key' }}
+    steps:
+      - run: |
+          echo "DEBUG=1" >> .env
+          echo DB_HOST=localhost >> .env
+      - run: pytest
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        let value = |name: &str| {
+            findings
+                .env
+                .iter()
+                .find(|(known, _)| known == name)
+                .and_then(|(_, variable)| variable.value.clone())
+        };
+        assert_eq!(value("SECRET_KEY").as_deref(), Some("insecure-test-key"));
+        assert_eq!(value("DEBUG").as_deref(), Some("1"));
+        assert_eq!(value("DB_HOST").as_deref(), Some("localhost"));
+        assert!(findings
+            .skipped
+            .iter()
+            .any(|skipped| skipped.line == "services: postgres (postgres:16)"));
+        Ok(())
+    }
+
+    #[test]
+    fn lint_that_cannot_fail_and_extra_checks_become_gates() -> Result<(), serde_norway::Error> {
+        let workflow = r#"
+jobs:
+  quality:
+    steps:
+      - run: flake8 --format html --htmldir report || true
+      - run: black --check .
+      - run: mypy src
+        continue-on-error: true
+      - run: |
+          coverage run -m pytest
+          coverage report --fail-under=80
+      - run: python manage.py check
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        let lint = findings.lint.as_ref().map(|(_, found)| found.clone());
+        assert!(lint
+            .as_ref()
+            .is_some_and(|lint| lint.command == "flake8" && lint.lets_fail.as_deref() == Some("|| true")));
+        assert_eq!(
+            findings.test.as_ref().map(|t| t.command.as_str()),
+            Some("coverage run -m pytest")
+        );
+        let ids: Vec<&str> = findings.gates.iter().map(|gate| gate.id.as_str()).collect();
+        assert_eq!(ids, ["black", "mypy", "coverage", "manage-check"]);
+        assert!(findings.gates[1]
+            .notes
+            .iter()
+            .any(|note| note.contains("continue-on-error")));
+        assert!(findings.gates[2].after_tests);
+        Ok(())
+    }
+}
