@@ -16,13 +16,13 @@ mod plan;
 mod promote;
 mod push;
 mod recorder;
+mod release_watch;
 mod resume;
 mod rollback;
 mod run;
-mod sentry;
+mod sentry_step;
 mod start_up;
 mod verify;
-mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,11 +43,11 @@ pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppActio
 pub(crate) use plan::Scanned;
 pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
+pub use release_watch::watch_release;
 pub use resume::resume;
 pub use rollback::{rollback, RollbackTo};
 pub use run::{mark_interrupted, put_right_containers, release};
 pub use start_up::start_up;
-pub use watch::watch_release;
 
 pub use crate::project::Target;
 

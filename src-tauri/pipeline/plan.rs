@@ -437,7 +437,7 @@ fn planned_steps(
 /// The Sentry step: the release and its deploy recorded in the project's own Sentry
 /// project, or skipped with why (a project with no link records nothing in Sentry).
 fn sentry_step(secrets: &SecretStore, root: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
-    let environment = super::sentry::environment(settings, target);
+    let environment = super::sentry_step::environment(settings, target);
     let version = settings
         .sentry_release
         .clone()

@@ -10,7 +10,7 @@ use super::lock::{self, LockError};
 use super::plan::plan_and_scan;
 use super::push::{push_or_skip, ImageToPush};
 use super::recorder::Recorder;
-use super::sentry::{self, SentryDeploy};
+use super::sentry_step::{self, SentryDeploy};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorKind};
@@ -369,7 +369,7 @@ async fn run_steps(
             name: release_id.to_owned(),
         };
         // A note the deploy left (a cancel that came too late) comes first; Sentry's after.
-        if let Some(warning) = sentry::record(context, &told, recorder).await {
+        if let Some(warning) = sentry_step::record(context, &told, recorder).await {
             ending.message = Some(match ending.message.take() {
                 Some(note) => format!("{note} {warning}"),
                 None => warning,

@@ -178,14 +178,16 @@ impl LocalDeployer<'_> {
         }
         // The app's Sentry SDK then reports the release and environment the Sentry step records.
         if !settings.env.contains_key("SENTRY_RELEASE") {
-            if let Some(version) = crate::pipeline::sentry::version_of(root, settings, self.commit.as_deref()).await {
+            if let Some(version) =
+                crate::pipeline::sentry_step::version_of(root, settings, self.commit.as_deref()).await
+            {
                 env.push(("SENTRY_RELEASE".to_owned(), version));
             }
         }
         if !settings.env.contains_key("SENTRY_ENVIRONMENT") {
             env.push((
                 "SENTRY_ENVIRONMENT".to_owned(),
-                crate::pipeline::sentry::environment(settings, crate::pipeline::Target::Local),
+                crate::pipeline::sentry_step::environment(settings, crate::pipeline::Target::Local),
             ));
         }
         RunRequest {

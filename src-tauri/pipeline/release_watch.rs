@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{sentry, Context};
+use super::{sentry_step, Context};
 use crate::error::{AppError, ErrorKind};
 use crate::history::{HistoryFilter, Outcome};
 use crate::monitor::{self, WatchRequest, WatchSummary};
@@ -49,7 +49,7 @@ pub async fn watch_release(
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
     let (settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
     // The name of the release watched, from its commit, not from what is checked out now.
-    let version = sentry::version_of(root, &settings, release.commit.as_deref())
+    let version = sentry_step::version_of(root, &settings, release.commit.as_deref())
         .await
         .ok_or_else(|| {
             AppError::new(
@@ -84,7 +84,7 @@ pub async fn watch_release(
         link,
         release_id: release.id.clone(),
         version,
-        environment: Some(sentry::environment(&settings, target)),
+        environment: Some(sentry_step::environment(&settings, target)),
         minutes: minutes.unwrap_or_else(|| context.settings.watch_minutes()),
         every: context.settings.watch_interval(),
     };
