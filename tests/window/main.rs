@@ -10,6 +10,7 @@ mod support;
 mod standin;
 
 mod driver;
+mod failures;
 mod projects;
 mod tasks;
 mod webdriver;
