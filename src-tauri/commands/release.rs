@@ -164,7 +164,10 @@ where
         {
             teller.at_step(Some(step.as_str()));
         }
-        to_window(event);
+        // The summary reaches the window once: as the command's answer, after every event.
+        if !matches!(event, ReleaseEvent::Summary(_)) {
+            to_window(event);
+        }
     });
     let result = work(context, root, task.token().clone(), sink).await;
     // Every event is in the window before the summary is.
