@@ -152,11 +152,15 @@ pub async fn resume(
         release_id: &new_id,
         commit: source.commit.clone(),
     }
-    .deployer()?;
+    .deployer();
     // Render made a deploy for the interrupted release: it is followed, never made twice.
+    // The row is started: whatever happens ends it, never a `?` that leaves it running.
     let deployed = match (&deployer, made_on_render(&source, plan.service.as_deref())) {
-        (TargetDeployer::Render(render), Some(deploy_id)) => render.follow_existing(deploy_id, &recorder, cancel).await,
-        _ => deployer.deploy(&shipped, &recorder, cancel).await,
+        (Err(error), _) => Err(deploy::StepFailure::from_error(error.message.clone(), error.clone())),
+        (Ok(TargetDeployer::Render(render)), Some(deploy_id)) => {
+            render.follow_existing(deploy_id, &recorder, cancel).await
+        }
+        (Ok(deployer), _) => deployer.deploy(&shipped, &recorder, cancel).await,
     };
     let (outcome, ending) = deploy::ending_after(deployed, ending);
     // The interrupted row says what became of its deploy, as Render says now.

@@ -113,7 +113,11 @@ pub async fn rollback(
         release_id: &release_id,
         commit: source.commit.clone(),
     };
-    let deployed = destination.deployer()?.roll_back(&source, &recorder, cancel).await;
+    // The row is started: whatever happens ends it, never a `?` that leaves it running.
+    let deployed = match destination.deployer() {
+        Ok(deployer) => deployer.roll_back(&source, &recorder, cancel).await,
+        Err(error) => Err(super::deploy::StepFailure::from_error(error.message.clone(), error)),
+    };
     let (outcome, ending) = super::deploy::ending_after(deployed, crate::history::Ending::default());
     conclude(
         context,

@@ -218,13 +218,17 @@ pub(super) fn conclude(
         digest: ending.digest,
         url: ending.url,
         deploy_id: ending.deploy_id,
-        // As History will show it: the release's sentence, the error's hint, button and detail.
-        error: ending.error.map(|error| AppError {
-            message: ending
-                .message
-                .as_deref()
-                .map_or(error.message, |message| crate::secrets::redact(message).into_owned()),
-            ..error
+        // As History will show it: the release's sentence, the error's hint, button and
+        // detail, redacted now as the ledger's copy was (a secret read after the error was
+        // made is known to the redactor only now).
+        error: ending.error.map(|error| {
+            let redacted = |text: &str| crate::secrets::redact(text).into_owned();
+            AppError {
+                message: redacted(ending.message.as_deref().unwrap_or(&error.message)),
+                hint: redacted(&error.hint),
+                detail: error.detail.as_deref().map(redacted),
+                ..error
+            }
         }),
         message: ending.message.map(|text| crate::secrets::redact(&text).into_owned()),
     };

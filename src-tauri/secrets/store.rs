@@ -103,6 +103,34 @@ struct StoredAccount {
     source: String,
 }
 
+/// An account as this version writes it: the named fields, and the generic ones older
+/// versions read.
+#[derive(Serialize)]
+struct WrittenAccount<'a> {
+    #[serde(flatten)]
+    account: &'a Account,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
+}
+
+impl<'a> WrittenAccount<'a> {
+    fn of(account: &'a Account) -> Self {
+        let (organization, project) = match account.service {
+            Service::Sentry => (&account.sentry_organization, &account.sentry_project),
+            Service::Render => (&account.render_image, &account.render_service),
+            Service::CircleCi => (&None, &account.circleci_project),
+            Service::Registry => (&None, &None),
+        };
+        Self {
+            account,
+            organization: organization.as_deref(),
+            project: project.as_deref(),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Account {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let stored = StoredAccount::deserialize(deserializer)?;
@@ -385,7 +413,7 @@ impl SecretStore {
         accounts.retain(|known| !(known.service == account.service && known.account == account.account));
         accounts.push(account.clone());
         accounts.sort_by(|a, b| (a.service, &a.account).cmp(&(b.service, &b.account)));
-        write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
+        self.write_accounts(&accounts).map_err(|error| StoreError::NotSaved {
             path: self.file.clone(),
             reason: error.to_string(),
         })?;
@@ -434,12 +462,20 @@ impl SecretStore {
         self.namespaced(format!("project-env:{project_id}:{name}"))
     }
 
+    /// Writes the list with each service's details twice: in the named fields, and in the
+    /// generic `organization`/`project` an older Slipway reads (a person who goes back a
+    /// version keeps their deploy hook's service and their Sentry organization).
+    fn write_accounts(&self, accounts: &[Account]) -> std::io::Result<()> {
+        let written: Vec<WrittenAccount<'_>> = accounts.iter().map(WrittenAccount::of).collect();
+        write_json_atomically(&self.file, &written)
+    }
+
     /// Deletes the secret and the account.
     pub fn delete(&self, service: Service, account: &str) -> Result<(), StoreError> {
         self.backend.delete(&self.entry_name(service, account))?;
         let (mut accounts, _) = self.accounts_for_writing()?;
         accounts.retain(|known| !(known.service == service && known.account == account));
-        write_json_atomically(&self.file, &accounts).map_err(|error| StoreError::NotSaved {
+        self.write_accounts(&accounts).map_err(|error| StoreError::NotSaved {
             path: self.file.clone(),
             reason: error.to_string(),
         })
@@ -468,11 +504,28 @@ mod tests {
         assert_eq!(accounts[2].sentry_project.as_deref(), Some("web"));
         assert_eq!(accounts[2].render_service, None);
         assert_eq!(accounts[3].circleci_project.as_deref(), Some("gh/acme/web"));
-        // Written back, it keeps the named fields only, and reads the same.
-        let written = serde_json::to_string(&accounts)?;
-        assert!(!written.contains("\"organization\""), "{written}");
-        let again: Vec<Account> = serde_json::from_str(&written)?;
-        assert_eq!(again, accounts);
+        // The window is sent the named fields only.
+        let sent = serde_json::to_string(&accounts)?;
+        assert!(!sent.contains("\"organization\""), "{sent}");
+        // The file keeps both: this version reads it the same, an older one finds its fields.
+        let data = tempfile::tempdir()?;
+        let store = SecretStore::new(data.path(), Box::new(Memory::default()));
+        for account in &accounts {
+            store.update(account)?;
+        }
+        let file: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join(ACCOUNTS_FILE))?)?;
+        let hook = file
+            .as_array()
+            .and_then(|list| list.iter().find(|account| account["account"] == "deploy-hook"))
+            .ok_or("the hook is written")?;
+        assert_eq!(hook["project"], "srv-hook");
+        assert_eq!(hook["renderService"], "srv-hook");
+        let mut again = store.accounts()?;
+        let mut expected = accounts.clone();
+        let order = |account: &Account| (account.service, account.account.clone());
+        again.sort_by_key(order);
+        expected.sort_by_key(order);
+        assert_eq!(again, expected);
         Ok(())
     }
 

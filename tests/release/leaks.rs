@@ -40,8 +40,8 @@ async fn a_failing_push_leaks_the_token_nowhere() -> TestResult {
     );
     let history = cli(&fixture, &["history", "--json", "--project", &root]).output()?;
     let history: serde_json::Value = serde_json::from_slice(&history.stdout)?;
-    assert_eq!(history[0]["errorKind"], "registryAuth", "{history}");
-    assert_eq!(history[0]["errorHint"], summary["error"]["hint"], "{history}");
+    assert_eq!(history[0]["error"]["kind"], "registryAuth", "{history}");
+    assert_eq!(history[0]["error"]["hint"], summary["error"]["hint"], "{history}");
 
     // Exports, of the list and of the release with its logs, are searched too.
     for (format, name) in [("csv", "export.csv"), ("json", "export.json")] {
