@@ -41,7 +41,7 @@ impl GateReport {
 }
 
 /// The gates that read the tests' results, not run because the tests did not run.
-pub fn skipped_after_tests(settings: &ProjectSettings) -> Vec<GateReport> {
+pub(super) fn skipped_after_tests(settings: &ProjectSettings) -> Vec<GateReport> {
     settings
         .enabled_gates()
         .filter(|gate| gate.after_tests)

@@ -1,9 +1,12 @@
 //! The checks room: a project's own tests (pytest) and lint (flake8 or ruff), run as
 //! supervised child processes in the project's Python environment, read into typed results.
 //!
-//! How to use it: [`prepare_env`] makes or reuses the environment, then [`run_tests`] and
-//! [`run_lint`] (or both at once with [`run_checks`]) stream [`CheckEvent`]s to a sink and
-//! return a report. Cancelling the token ends every process tree they started.
+//! How to use it: [`check`] is the one door the window, the CLI and a release's gates go
+//! through: it makes or reuses the environment ([`prepare_env`]), runs the tests, lint and the
+//! other gates at once, streams [`CheckEvent`]s to a sink and returns every report, with the
+//! values the checks need and nothing gives named where a check could not start (`door`).
+//! [`run_tests`] and [`run_lint`] run one check alone (the benchmarks do). Cancelling the
+//! token ends every process tree they started.
 //!
 //! The project's processes get an environment built from what they need (`environment`),
 //! and on Linux run in a bubblewrap sandbox that hides the person's keys (`sandbox`) unless
@@ -13,6 +16,7 @@
 //! and must run as CI ran them. pytest's JUnit report is requested through `PYTEST_ADDOPTS`,
 //! so the command itself is never rewritten.
 
+mod door;
 mod environment;
 #[cfg(test)]
 mod fuzz;
@@ -36,14 +40,15 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 use crate::project::LintTool;
 
-pub use gate_verdict::{skipped_after_tests, GateReport};
+pub use door::{check, ChecksDone, ChecksHooks, ChecksInput, ChecksSummary, NoHooks, Part, Reused, Scope};
+pub use gate_verdict::GateReport;
 pub use installer::UV_VARIABLE;
 pub use process::{
     end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,
 };
 pub use pyenv::{expected_venv, installed_distributions, prepare_env, project_secrets, PreparedEnv};
 pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
-pub use run::{run_checks, run_gates, run_lint, run_tests, tree_changes, ChecksSummary};
+pub use run::{run_lint, run_tests};
 pub use sandbox::{
     availability as sandbox_availability, note as sandbox_note, Availability as SandboxAvailability, Sandbox,
 };
@@ -135,6 +140,19 @@ pub struct LintReport {
 }
 
 impl TestReport {
+    /// Tests a run did not run.
+    pub fn not_run() -> Self {
+        Self {
+            outcome: CheckOutcome::Skipped,
+            counts: TestCounts::default(),
+            failures: Vec::new(),
+            summary_line: None,
+            exit_code: None,
+            problem: Some("Not run.".to_owned()),
+            duration_ms: 0,
+        }
+    }
+
     /// When the tests could not start, puts the values nothing gives first: the likeliest
     /// reason ("The tests need SECRET_KEY: set it in the project's settings.").
     pub fn name_missing_values(&mut self, sentence: Option<String>) {
@@ -207,7 +225,13 @@ pub enum ChecksError {
 
 impl From<ChecksError> for AppError {
     fn from(error: ChecksError) -> Self {
-        let (kind, hint) = match &error {
+        AppError::from(&error)
+    }
+}
+
+impl From<&ChecksError> for AppError {
+    fn from(error: &ChecksError) -> Self {
+        let (kind, hint) = match error {
             ChecksError::EnvSetup { .. } => (
                 ErrorKind::Precondition,
                 "Check the project's requirements install with pip, or choose an existing virtualenv in the project's settings.",

@@ -1,11 +1,10 @@
-//! Running the project's test and lint commands and turning what they did into reports.
+//! Running the project's test and lint commands and its other gates, each on its own, and
+//! turning what they did into reports. Running them together is the door's (`door`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
-use ts_rs::TS;
 
 use super::gate_verdict::{self, GateReport};
 use super::process::{supervise, ProcessOutcome, ProcessSpec};
@@ -17,37 +16,6 @@ use crate::project::{flake8_excludes, Gate, LintTool, ProjectSettings};
 
 /// flake8's own default excludes, kept when Slipway adds one (`--exclude` replaces them).
 const FLAKE8_DEFAULT_EXCLUDES: &str = ".svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.nox,.eggs,*.egg";
-
-/// Every report of a `check` run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ChecksSummary {
-    pub tests: TestReport,
-    /// `None` when lint is turned off in the project's settings.
-    pub lint: Option<LintReport>,
-    /// The other gates, in the settings' order.
-    pub gates: Vec<GateReport>,
-}
-
-impl ChecksSummary {
-    /// `error` when any could not run, `failed` when any failed, else `passed`.
-    pub fn outcome(&self) -> CheckOutcome {
-        let outcomes: Vec<CheckOutcome> = std::iter::once(self.tests.outcome)
-            .chain(self.lint.iter().map(|lint| lint.outcome))
-            .chain(self.gates.iter().map(|gate| gate.outcome))
-            .filter(|outcome| *outcome != CheckOutcome::Skipped)
-            .collect();
-        if outcomes.contains(&CheckOutcome::Cancelled) {
-            CheckOutcome::Cancelled
-        } else if outcomes.contains(&CheckOutcome::CouldNotRun) {
-            CheckOutcome::CouldNotRun
-        } else if outcomes.contains(&CheckOutcome::Failed) {
-            CheckOutcome::Failed
-        } else {
-            CheckOutcome::Passed
-        }
-    }
-}
 
 pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) -> Vec<(String, String)> {
     // Tests that use the engine (testcontainers) are why a project turns its sandbox off.
@@ -70,15 +38,6 @@ pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &Prepare
         variables.push(("PYTHONPATH".to_owned(), root.join("src").display().to_string()));
     }
     variables
-}
-
-/// The files the checks changed in the project: dirty now and not before.
-pub async fn tree_changes(root: &Path, before: &[String]) -> Vec<String> {
-    let after = crate::project::git_details(root)
-        .await
-        .map(|git| git.dirty_files)
-        .unwrap_or_default();
-    after.into_iter().filter(|file| !before.contains(file)).collect()
 }
 
 /// The project's `command`, run through the shell in its folder and in its sandbox.
@@ -262,7 +221,8 @@ pub async fn run_lint(
     Ok(report)
 }
 
-/// Runs one gate in the project's environment.
+/// Runs one gate in the project's environment. Its report is sent as `GateFinished` by the
+/// door, once the missing values are named in it.
 pub(super) async fn run_gate(
     root: &Path,
     gate: &Gate,
@@ -308,68 +268,7 @@ pub(super) async fn run_gate(
         gate_verdict::interpret(gate, outcome.code, &outcome.stdout, &outcome.stderr)
     };
     report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
-    sink(CheckEvent::GateFinished { report: report.clone() });
     Ok(report)
-}
-
-/// The gates that read what the tests left (coverage) run once the tests are done.
-pub async fn run_gates(
-    root: &Path,
-    settings: &ProjectSettings,
-    env: &PreparedEnv,
-    after_tests: bool,
-    cancel: &CancellationToken,
-    sink: &EventSink,
-) -> Result<Vec<GateReport>, ChecksError> {
-    let runs = settings
-        .enabled_gates()
-        .filter(|gate| gate.after_tests == after_tests)
-        .map(|gate| run_gate(root, gate, settings, env, cancel, sink));
-    futures_util::future::join_all(runs).await.into_iter().collect()
-}
-
-/// Tests, lint and the other gates at the same time; all finish (or are cancelled together).
-pub async fn run_checks(
-    root: &Path,
-    settings: &ProjectSettings,
-    env: &PreparedEnv,
-    cancel: &CancellationToken,
-    sink: &EventSink,
-) -> Result<ChecksSummary, ChecksError> {
-    let tests_then_coverage = async {
-        let tests = run_tests(root, settings, env, cancel, sink).await;
-        // Coverage reads what the test run left; tests that could not run left nothing.
-        let ran = tests
-            .as_ref()
-            .is_ok_and(|report| matches!(report.outcome, CheckOutcome::Passed | CheckOutcome::Failed));
-        let after = if ran {
-            run_gates(root, settings, env, true, cancel, sink).await
-        } else {
-            Ok(gate_verdict::skipped_after_tests(settings))
-        };
-        (tests, after)
-    };
-    let lint = async {
-        if settings.lint_enabled {
-            run_lint(root, settings, env, cancel, sink).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let ((tests, after), lint, beside) = tokio::join!(
-        tests_then_coverage,
-        lint,
-        run_gates(root, settings, env, false, cancel, sink)
-    );
-    let mut gates = beside?;
-    gates.extend(after?);
-    // In the settings' order, whatever order they finished in.
-    gates.sort_by_key(|report| settings.gates.iter().position(|gate| gate.id == report.id));
-    Ok(ChecksSummary {
-        tests: tests?,
-        lint: lint?,
-        gates,
-    })
 }
 
 #[cfg(test)]

@@ -17,9 +17,8 @@ pub(super) async fn run(paths: &AppPaths, project_dir: &str, json: bool) -> Exit
         Ok(root) => root,
         Err(error) => return fail(&error.into()),
     };
-    let detection = project::detect(&root);
-    let settings = match project::settings_or_detected(&paths.data_dir, &root, &detection) {
-        Ok((settings, _)) => settings,
+    let input = match checks::ChecksInput::read(&paths.data_dir, &root) {
+        Ok(input) => input,
         Err(error) => return fail(&error.into()),
     };
     let sink: EventSink = Arc::new(move |event| print_event(&event, json));
@@ -30,24 +29,19 @@ pub(super) async fn run(paths: &AppPaths, project_dir: &str, json: bool) -> Exit
             on_interrupt.cancel();
         }
     });
-    let before = project::git_details(&root)
-        .await
-        .map(|git| git.dirty_files)
-        .unwrap_or_default();
-    let result = async {
-        let env = checks::prepare_env(&root, &detection.python, &settings, &paths.data_dir, &cancel, &sink).await?;
-        let mut summary = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
-        let needs = project::needed_values(&detection, &settings);
-        summary.tests.name_missing_values(project::needs_sentence(&needs));
-        for gate in &mut summary.gates {
-            gate.name_missing_values(project::needs_sentence(&needs));
-        }
-        Ok::<_, checks::ChecksError>(summary)
-    }
-    .await;
-    let changed = checks::tree_changes(&root, &before).await;
+    let result = checks::check(
+        &input,
+        &paths.data_dir,
+        checks::Scope::Everything,
+        &cancel,
+        &sink,
+        &checks::NoHooks,
+    )
+    .await
+    .and_then(checks::ChecksDone::summary);
     match result {
         Ok(summary) => {
+            let changed = &summary.changed_files;
             if json {
                 let mut value = summary_json(&summary);
                 value["changedFiles"] = serde_json::json!(changed);

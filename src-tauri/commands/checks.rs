@@ -1,8 +1,10 @@
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
+use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::AppState;
@@ -30,6 +32,16 @@ pub enum CheckSelection {
     Tests,
     Lint,
     Both,
+}
+
+impl From<CheckSelection> for checks::Scope {
+    fn from(selection: CheckSelection) -> Self {
+        match selection {
+            CheckSelection::Tests => checks::Scope::Tests,
+            CheckSelection::Lint => checks::Scope::Lint,
+            CheckSelection::Both => checks::Scope::Everything,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -123,46 +135,31 @@ pub async fn run_checks(
 ) -> Result<ChecksRun, AppError> {
     let root = project::resolve_folder(&path)?;
     let task = state.tasks.start(TaskKind::Checks, &root.display().to_string())?;
-    let cancel = task.token().clone();
     let sink: EventSink = Arc::new(move |event| {
         // A closed window is no reason to stop the run.
         let _ = on_event.send(event);
     });
-    let data_dir = state.paths.data_dir.clone();
-    let result = async {
-        let detection = project::detect(&root);
-        let (settings, _) = project::settings_or_detected(&data_dir, &root, &detection)
-            .map_err(|error| checks::ChecksError::Settings(AppError::from(error).message))?;
-        let env = checks::prepare_env(&root, &detection.python, &settings, &data_dir, &cancel, &sink).await?;
-        let missing = project::needs_sentence(&project::needed_values(&detection, &settings));
-        let mut run = match selection {
-            CheckSelection::Tests => ChecksRun {
-                tests: Some(checks::run_tests(&root, &settings, &env, &cancel, &sink).await?),
-                lint: None,
-                gates: Vec::new(),
-            },
-            CheckSelection::Lint => ChecksRun {
-                tests: None,
-                lint: Some(checks::run_lint(&root, &settings, &env, &cancel, &sink).await?),
-                gates: Vec::new(),
-            },
-            CheckSelection::Both => {
-                let both = checks::run_checks(&root, &settings, &env, &cancel, &sink).await?;
-                ChecksRun {
-                    tests: Some(both.tests),
-                    lint: both.lint,
-                    gates: both.gates,
-                }
-            }
-        };
-        if let Some(tests) = run.tests.as_mut() {
-            tests.name_missing_values(missing);
-        }
-        Ok::<_, checks::ChecksError>(run)
-    }
-    .await;
+    let run = checks_run(&state.paths.data_dir, &root, selection, task.token(), &sink).await;
     drop(task);
-    Ok(result?)
+    run
+}
+
+/// The window's run of the checks, without Tauri's state: the project's checks through their
+/// one door (`checks::check`), as the window's wire type.
+pub async fn checks_run(
+    data_dir: &Path,
+    root: &Path,
+    selection: CheckSelection,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<ChecksRun, AppError> {
+    let input = checks::ChecksInput::read(data_dir, root)?;
+    let done = checks::check(&input, data_dir, selection.into(), cancel, sink, &checks::NoHooks).await?;
+    Ok(ChecksRun {
+        tests: done.tests.transpose()?,
+        lint: done.lint.transpose()?,
+        gates: done.gates.transpose()?.unwrap_or_default(),
+    })
 }
 
 /// Cancels the running checks of the project at `path`; true when something was running.

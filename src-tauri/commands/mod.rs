@@ -25,7 +25,7 @@ use crate::settings::Settings;
 use crate::tasks::Tasks;
 
 pub use app::AppInfo;
-pub use checks::{CheckSelection, ChecksRun, ProjectDetails};
+pub use checks::{checks_run, CheckSelection, ChecksRun, ProjectDetails};
 pub use images::{BuiltImage, ImagesOverview, PushedImage};
 
 /// What the commands share, owned by Tauri's state manager.

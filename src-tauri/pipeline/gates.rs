@@ -1,16 +1,21 @@
 //! The gates: tests, lint and the other checks (once the Python environment is ready)
 //! beside the image build. A failure stops the others unless the settings ask to finish all.
+//! The checks run through their one door (`checks::check`), as in the window and the CLI; what
+//! is the release's own (its steps, the gate cache, the ledger) hooks into it here.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 
-use super::cache;
+use super::cache::{self, GateKeys};
 use super::recorder::Recorder;
 use super::Context;
 use super::{CachedGate, Plan, ReleaseEvent, Scanned, Step};
-use crate::checks::{self, CheckEvent, CheckKind, CheckOutcome, EventSink};
+use crate::checks::{
+    self, CheckEvent, CheckKind, CheckOutcome, ChecksError, ChecksHooks, ChecksInput, EventSink, GateReport,
+    LintReport, Part, PreparedEnv, Reused, Scope, TestReport,
+};
 use crate::docker::{self, DockerError, DockerEvent, ImageReference};
 use crate::error::AppError;
 use crate::history::StepState;
@@ -27,19 +32,14 @@ fn check_state(outcome: CheckOutcome) -> StepState {
 
 /// Shows a gate's earlier pass as this release's: the step passed with when and where, and
 /// its results (the tests, the violations, each check's report) as that run left them.
-/// Returns the check reports it replayed.
-fn replay(context: &Context, recorder: &Recorder, step: Step, hit: &CachedGate, key: &str) -> Vec<checks::GateReport> {
-    let mut gate_reports = Vec::new();
+fn replay(context: &Context, recorder: &Recorder, step: Step, hit: &CachedGate, key: &str) {
     match context.ledger.results(&hit.from_release) {
         Ok(results) => {
             for result in results.into_iter().filter(|result| result.step == step.as_str()) {
                 let event = match step {
                     Step::Tests => serde_json::from_value(result.report).map(|report| ReleaseEvent::Tests { report }),
                     Step::Lint => serde_json::from_value(result.report).map(|report| ReleaseEvent::Lint { report }),
-                    _ => serde_json::from_value::<checks::GateReport>(result.report).map(|report| {
-                        gate_reports.push(report.clone());
-                        ReleaseEvent::Gate { report }
-                    }),
+                    _ => serde_json::from_value(result.report).map(|report| ReleaseEvent::Gate { report }),
                 };
                 match event {
                     Ok(event) => recorder.event(event),
@@ -61,7 +61,124 @@ fn replay(context: &Context, recorder: &Recorder, step: Step, hit: &CachedGate, 
         recorder.step(step, StepState::Passed, Some(cache::cached_summary(hit)));
     }
     recorder.keep_cache_key(step, key, Some(&hit.from_release));
-    gate_reports
+}
+
+/// The release's side of the checks, which run through their one door (`checks::check`) as in
+/// the window and the CLI: each part's step marked as it starts and ends, its reports in the
+/// ledger, a gate that passed before on the very same inputs shown as that pass and not run,
+/// and, unless the settings ask to finish all, the other gates stopped on a failure.
+struct ReleaseHooks<'a> {
+    context: &'a Context,
+    root: &'a Path,
+    plan: &'a Plan,
+    settings: &'a ProjectSettings,
+    recorder: &'a Recorder,
+    gates: &'a CancellationToken,
+    fail_fast: bool,
+    use_cache: bool,
+    /// The gates' cache keys, taken once the environment is ready.
+    keys: OnceLock<GateKeys>,
+}
+
+impl ReleaseHooks<'_> {
+    /// The plan showed `step` as cached: it is not shown running while the environment is
+    /// checked, and runs (and says so then) only if the environment turned out to have changed.
+    fn planned_cached(&self, step: Step) -> bool {
+        self.use_cache
+            && self
+                .plan
+                .steps
+                .iter()
+                .any(|planned| planned.step == step && planned.cached.is_some())
+    }
+
+    /// The earlier pass `step` reuses, when it does.
+    fn hit(&self, step: Step) -> Option<&CachedGate> {
+        self.keys.get().filter(|_| self.use_cache)?.hit(step)
+    }
+
+    fn keep_key(&self, step: Step) {
+        if let Some(key) = self.keys.get().and_then(|keys| keys.key(step)) {
+            self.recorder.keep_cache_key(step, key, None);
+        }
+    }
+
+    fn finish(&self, step: Step, state: StepState, summary: String) {
+        finish_gate(self.recorder, step, state, summary, self.gates, self.fail_fast);
+    }
+}
+
+impl ChecksHooks for ReleaseHooks<'_> {
+    async fn ready(&self, env: &PreparedEnv) -> Reused {
+        // The keys are taken before anything runs: the tests may write files into the tree.
+        let keys = cache::gate_keys(
+            self.context,
+            self.root,
+            self.settings,
+            env.venv.clone(),
+            env.secrets.clone(),
+        )
+        .await;
+        let keys = self.keys.get_or_init(|| keys);
+        let mut reused = Reused::default();
+        let parts = [
+            (Step::Tests, true, &mut reused.tests),
+            (Step::Lint, self.settings.lint_enabled, &mut reused.lint),
+            (Step::Checks, !self.plan.gates.is_empty(), &mut reused.gates),
+        ];
+        for (step, runs, reuse) in parts {
+            if let (true, Some(cached), Some(key)) = (runs, self.hit(step), keys.key(step)) {
+                replay(self.context, self.recorder, step, cached, key);
+                *reuse = true;
+            }
+        }
+        reused
+    }
+
+    fn starting(&self, part: Part) {
+        let step = match part {
+            Part::Tests => Step::Tests,
+            Part::Lint => Step::Lint,
+            Part::Gates => Step::Checks,
+        };
+        if self.planned_cached(step) {
+            self.recorder.step(step, StepState::Running, None);
+        }
+    }
+
+    fn tests_done(&self, result: &Result<TestReport, ChecksError>) {
+        match result {
+            Ok(report) => {
+                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
+                self.recorder.event(ReleaseEvent::Tests { report: report.clone() });
+                self.finish(Step::Tests, check_state(report.outcome), summary);
+            }
+            Err(error) => self.finish(Step::Tests, StepState::Failed, self.recorder.remember(error.into())),
+        }
+        self.keep_key(Step::Tests);
+    }
+
+    fn lint_done(&self, result: &Result<LintReport, ChecksError>) {
+        self.keep_key(Step::Lint);
+        match result {
+            Ok(report) => {
+                let summary = report.problem.clone().unwrap_or_else(|| match report.violations.len() {
+                    1 => "1 violation".to_owned(),
+                    count => format!("{count} violations"),
+                });
+                self.recorder.event(ReleaseEvent::Lint { report: report.clone() });
+                self.finish(Step::Lint, check_state(report.outcome), summary);
+            }
+            Err(error) => self.finish(Step::Lint, StepState::Failed, self.recorder.remember(error.into())),
+        }
+    }
+
+    fn gate_done(&self, report: &GateReport) {
+        self.recorder.event(ReleaseEvent::Gate { report: report.clone() });
+        if self.fail_fast && matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun) {
+            self.gates.cancel();
+        }
+    }
 }
 
 /// Tests, lint and the other gates; true when all passed. With `use_cache`, a gate that
@@ -79,23 +196,25 @@ pub(super) async fn checks_gate(
 ) -> bool {
     let settings = &scanned.settings;
     let has_gates = !plan.gates.is_empty();
-    // A gate the plan showed as cached is not shown running while the environment is checked;
-    // it runs (and says so then) only if the environment turns out to have changed.
-    let planned_cached = |step: Step| {
-        use_cache
-            && plan
-                .steps
-                .iter()
-                .any(|planned| planned.step == step && planned.cached.is_some())
+    let hooks = ReleaseHooks {
+        context,
+        root,
+        plan,
+        settings,
+        recorder,
+        gates,
+        fail_fast,
+        use_cache,
+        keys: OnceLock::new(),
     };
-    let running = |step: Step| recorder.step(step, StepState::Running, None);
-    if !planned_cached(Step::Tests) {
-        running(Step::Tests);
-    }
-    if settings.lint_enabled {
-        if !planned_cached(Step::Lint) {
-            running(Step::Lint);
+    let running = |step: Step| {
+        if !hooks.planned_cached(step) {
+            recorder.step(step, StepState::Running, None);
         }
+    };
+    running(Step::Tests);
+    if settings.lint_enabled {
+        running(Step::Lint);
     } else {
         recorder.step(
             Step::Lint,
@@ -103,7 +222,7 @@ pub(super) async fn checks_gate(
             plan.skip_reason(Step::Lint).map(str::to_owned),
         );
     }
-    if has_gates && !planned_cached(Step::Checks) {
+    if has_gates {
         running(Step::Checks);
     }
     let forward = recorder.clone();
@@ -126,10 +245,17 @@ pub(super) async fn checks_gate(
         }
         CheckEvent::GateStarted { id, command } => forward.log(Step::Checks, &format!("[{id}] $ {command}")),
         CheckEvent::GateOutput { id, line, .. } => forward.log(Step::Checks, &format!("[{id}] {line}")),
+        // The reports go to the ledger and the caller through the hooks.
         CheckEvent::Finished { .. } | CheckEvent::GateFinished { .. } => {}
     });
-    let env = match checks::prepare_env(root, &scanned.python, settings, &context.data_dir, gates, &sink).await {
-        Ok(env) => env,
+    let input = ChecksInput {
+        root: root.to_path_buf(),
+        settings: settings.clone(),
+        python: scanned.python.clone(),
+        needs: scanned.needs.clone(),
+    };
+    let done = match checks::check(&input, &context.data_dir, Scope::Everything, gates, &sink, &hooks).await {
+        Ok(done) => done,
         Err(error) => {
             let state = if gates.is_cancelled() {
                 StepState::Canceled
@@ -152,148 +278,36 @@ pub(super) async fn checks_gate(
             return false;
         }
     };
-    // The keys are taken before anything runs: the tests may write files into the tree.
-    let keys = cache::gate_keys(context, root, settings, env.venv.clone(), env.secrets.clone()).await;
-    let hit = |step: Step| if use_cache { keys.hit(step) } else { None };
-    let keep_key = |step: Step| {
-        if let Some(key) = keys.key(step) {
-            recorder.keep_cache_key(step, key, None);
-        }
-    };
-    let runs_after_all = |step: Step| {
-        if planned_cached(step) {
-            running(step);
-        }
-    };
-    // Each gate's report goes to the caller as it finishes; a failure stops the others.
-    let gate_sink: EventSink = {
-        let forward = recorder.clone();
-        let sink = sink.clone();
-        let gates = gates.clone();
-        let missing = super::needs_sentence(&scanned.needs);
-        Arc::new(move |mut event| {
-            if let CheckEvent::GateFinished { report } = &mut event {
-                report.name_missing_values(missing.clone());
-                let failed = matches!(report.outcome, CheckOutcome::Failed | CheckOutcome::CouldNotRun);
-                forward.event(ReleaseEvent::Gate { report: report.clone() });
-                if failed && fail_fast {
-                    gates.cancel();
-                }
-            }
-            sink(event);
-        })
-    };
-    let tests = async {
-        if let (Some(cached), Some(key)) = (hit(Step::Tests), keys.key(Step::Tests)) {
-            replay(context, recorder, Step::Tests, cached, key);
-            // The checks that read the test run were cached with it (`gate_keys`).
-            return (true, Ok(Vec::new()));
-        }
-        runs_after_all(Step::Tests);
-        let mut ran = false;
-        let passed = match checks::run_tests(root, settings, &env, gates, &sink).await {
-            Ok(mut report) => {
-                ran = matches!(report.outcome, CheckOutcome::Passed | CheckOutcome::Failed);
-                report.name_missing_values(super::needs_sentence(&scanned.needs));
-                let state = check_state(report.outcome);
-                let summary = report.problem.clone().unwrap_or_else(|| report.counts.to_string());
-                recorder.event(ReleaseEvent::Tests { report });
-                finish_gate(recorder, Step::Tests, state, summary, gates, fail_fast)
-            }
-            Err(error) => finish_gate(
-                recorder,
-                Step::Tests,
-                StepState::Failed,
-                recorder.remember(AppError::from(error)),
-                gates,
-                fail_fast,
-            ),
-        };
-        keep_key(Step::Tests);
-        // Coverage reads what the test run left: it runs after it, even when tests failed
-        // (the CI's next step would too); not when they could not run or were cancelled.
-        let after = if gates.is_cancelled() || hit(Step::Checks).is_some() {
-            Ok(Vec::new())
-        } else if ran {
-            checks::run_gates(root, settings, &env, true, gates, &gate_sink).await
-        } else {
-            let skipped = checks::skipped_after_tests(settings);
-            for report in &skipped {
-                recorder.event(ReleaseEvent::Gate { report: report.clone() });
-            }
-            Ok(skipped)
-        };
-        (passed, after)
-    };
-    let lint = async {
-        if !settings.lint_enabled {
-            return true;
-        }
-        if let (Some(cached), Some(key)) = (hit(Step::Lint), keys.key(Step::Lint)) {
-            replay(context, recorder, Step::Lint, cached, key);
-            return true;
-        }
-        runs_after_all(Step::Lint);
-        let result = checks::run_lint(root, settings, &env, gates, &sink).await;
-        keep_key(Step::Lint);
-        match result {
-            Ok(report) => {
-                let state = check_state(report.outcome);
-                let summary = report.problem.clone().unwrap_or_else(|| match report.violations.len() {
-                    1 => "1 violation".to_owned(),
-                    count => format!("{count} violations"),
-                });
-                recorder.event(ReleaseEvent::Lint { report });
-                finish_gate(recorder, Step::Lint, state, summary, gates, fail_fast)
-            }
-            Err(error) => finish_gate(
-                recorder,
-                Step::Lint,
-                StepState::Failed,
-                recorder.remember(AppError::from(error)),
-                gates,
-                fail_fast,
-            ),
-        }
-    };
-    let others = async {
-        if !has_gates {
-            return Ok(Vec::new());
-        }
-        if let (Some(cached), Some(key)) = (hit(Step::Checks), keys.key(Step::Checks)) {
-            return Ok(replay(context, recorder, Step::Checks, cached, key));
-        }
-        runs_after_all(Step::Checks);
-        checks::run_gates(root, settings, &env, false, gates, &gate_sink).await
-    };
-    let ((tests_passed, after), lint_passed, beside) = tokio::join!(tests, lint, others);
-    let changed = checks::tree_changes(root, &plan.dirty_files).await;
-    if !changed.is_empty() {
+    if !done.changed_files.is_empty() {
         recorder.log(
             Step::Tests,
             &format!(
                 "The checks changed files in the project: {}. Your tests write them; the next plan shows them as uncommitted changes.",
-                changed.join(", ")
+                done.changed_files.join(", ")
             ),
         );
     }
+    // A part not run was reused (or lint is turned off): it passed.
+    let passed = |state: Option<StepState>| state.is_none_or(|state| state == StepState::Passed);
+    let tests_passed = passed(done.tests.as_ref().map(|result| match result {
+        Ok(report) => check_state(report.outcome),
+        Err(_) => StepState::Failed,
+    }));
+    let lint_passed = passed(done.lint.as_ref().map(|result| match result {
+        Ok(report) => check_state(report.outcome),
+        Err(_) => StepState::Failed,
+    }));
     let mut others_passed = true;
     if has_gates {
-        let mut reports = Vec::new();
-        let mut problem = None;
-        for result in [beside, after] {
-            match result {
-                Ok(found) => reports.extend(found),
-                Err(error) => problem = Some(recorder.remember(AppError::from(error))),
-            }
-        }
-        for report in &mut reports {
-            report.name_missing_values(super::needs_sentence(&scanned.needs));
-        }
-        let (state, summary) = match hit(Step::Checks) {
+        let (state, summary) = match hooks.hit(Step::Checks) {
             Some(cached) => (StepState::Passed, cache::cached_summary(cached)),
             None => {
-                keep_key(Step::Checks);
+                hooks.keep_key(Step::Checks);
+                let (reports, problem) = match done.gates {
+                    Some(Ok(reports)) => (reports, None),
+                    Some(Err(error)) => (Vec::new(), Some(recorder.remember(AppError::from(error)))),
+                    None => (Vec::new(), None),
+                };
                 gates_verdict(&reports, problem, plan.gates.len(), gates.is_cancelled())
             }
         };
@@ -311,7 +325,7 @@ pub(super) async fn checks_gate(
 /// cancelled or never reported (coverage after tests that were stopped) is no pass, and so
 /// is never reused by the gate cache.
 fn gates_verdict(
-    reports: &[checks::GateReport],
+    reports: &[GateReport],
     problem: Option<String>,
     expected: usize,
     cancelled: bool,

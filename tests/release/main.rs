@@ -210,6 +210,7 @@ fn cli(fixture: &Fixture, args: &[&str]) -> std::process::Command {
 
 mod cache;
 mod cancel;
+mod doors;
 mod leaks;
 mod local;
 mod projects;
