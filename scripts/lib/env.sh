@@ -222,6 +222,12 @@ start_display() {
 
 stop_started() {
   local pid
+  # The images the run's tests built and tagged for the run's own registry (its port is this
+  # run's alone): a test run leaves nothing on the engine, even when a test failed.
+  if [ -n "${REGISTRY_PORT:-}" ] && docker info >/dev/null 2>&1; then
+    docker images --format '{{.Repository}}:{{.Tag}}' | grep -F "127.0.0.1:$REGISTRY_PORT/" \
+      | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  fi
   for pid in "${STARTED_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done
