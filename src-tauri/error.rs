@@ -224,6 +224,13 @@ mod tests {
             assert_eq!(ErrorAction::from_word(action.as_str()), Some(action));
         }
         assert_eq!(ErrorAction::from_word("openTeamSettings"), None);
+        // The list is kept by hand; the TypeScript type is generated from every variant, so
+        // an action missing from the list (and its button from History) is caught here.
+        use ts_rs::TS;
+        let declared = ErrorAction::decl(&ts_rs::Config::default());
+        let words: Vec<&str> = declared.split('"').skip(1).step_by(2).collect();
+        let listed: Vec<&str> = ErrorAction::ALL.iter().map(|action| action.as_str()).collect();
+        assert_eq!(words, listed, "{declared}");
     }
 
     /// The levels of the events logged while `work` runs.
