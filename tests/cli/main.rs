@@ -623,7 +623,6 @@ fn a_deeply_nested_or_huge_workflow_is_refused_in_the_plan_at_once() -> TestResu
 /// (no panic, no backtrace) with its usual exit code.
 #[test]
 fn history_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
-    use std::io::BufRead;
     let data = tempfile::tempdir()?;
     let ledger = slipway::history::Ledger::open(data.path())?;
     // More than a pipe holds (64 KB), so the CLI writes after the reader left.
@@ -644,18 +643,7 @@ fn history_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
         )?;
     }
     drop(ledger);
-    let mut child = std::process::Command::new(support::slipway_binary())
-        .args(["history", "--limit", "1500"])
-        .env("SLIPWAY_DATA_DIR", data.path())
-        .env("RUST_BACKTRACE", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("stdout is piped")?;
-    let mut first = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut first)?;
-    // The reader leaves: the pipe is closed here.
-    let output = child.wait_with_output()?;
+    let (first, output) = piped_into_one_line_reader(data.path(), &["history", "--limit", "1500"])?;
     let stderr = text(&output.stderr);
     assert!(!first.is_empty(), "one line was read");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -697,13 +685,13 @@ fn example(name: &str) -> Result<Example, Box<dyn std::error::Error>> {
 /// Runs `slipway args` with its standard output read by a reader that takes one line and
 /// leaves (`| head -1`); the line it read, and how the command ended.
 fn piped_into_one_line_reader(
-    example: &Example,
+    data: &std::path::Path,
     args: &[&str],
 ) -> Result<(String, Output), Box<dyn std::error::Error>> {
     use std::io::BufRead;
     let mut child = Command::new(slipway_binary())
         .args(args)
-        .env("SLIPWAY_DATA_DIR", &example.data)
+        .env("SLIPWAY_DATA_DIR", data)
         .env("SLIPWAY_LOCAL_REGISTRY", test_registry().address)
         .env_remove("SENTRY_DSN")
         .env("RUST_BACKTRACE", "1")
@@ -742,7 +730,7 @@ fn ended_quietly(output: &Output) -> Result<(), String> {
 fn check_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
     let example = example("check-pipe")?;
     let root = example.root.display().to_string();
-    let (first, output) = piped_into_one_line_reader(&example, &["check", "--project", &root])?;
+    let (first, output) = piped_into_one_line_reader(&example.data, &["check", "--project", &root])?;
     assert!(!first.trim().is_empty(), "one line was read");
     ended_quietly(&output)?;
     assert_eq!(output.status.code(), Some(0), "the checks ran and passed");
@@ -757,7 +745,7 @@ fn a_release_piped_into_a_reader_that_leaves_goes_on_to_its_end() -> TestResult 
     let example = example("release-pipe")?;
     let root = example.root.display().to_string();
     let (first, output) = piped_into_one_line_reader(
-        &example,
+        &example.data,
         &["release", "--project", &root, "--target", "local", "--json"],
     )?;
     let first: serde_json::Value = serde_json::from_str(&first)?;
