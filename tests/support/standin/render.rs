@@ -107,6 +107,20 @@ struct DeployRecord {
     trigger: &'static str,
 }
 
+impl DeployRecord {
+    /// A deploy Render just made, not yet read by anyone.
+    fn new(id: String, image: String, trigger: &'static str) -> Self {
+        Self {
+            id,
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            reads: 0,
+            canceled: false,
+            image,
+            trigger,
+        }
+    }
+}
+
 /// One image-backed web service of the Render stand-in.
 #[derive(Debug, Clone)]
 pub struct RenderServiceSpec {
@@ -273,14 +287,7 @@ pub async fn render_services_stand_in(
                 if repository_of(&image) != repository_of(&service.image) {
                     return Response::json(400, json!({"id": "bad_request", "message": "imageUrl may only change the tag or digest of the service's image"}));
                 }
-                let record = DeployRecord {
-                    id: next_id(),
-                    created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    reads: 0,
-                    canceled: false,
-                    image,
-                    trigger: "api",
-                };
+                let record = DeployRecord::new(next_id(), image, "api");
                 let answer = json_of(&record, &script);
                 service_deploys.push(record);
                 if let Some(lost) = lost_answer(&script) {
@@ -325,14 +332,7 @@ pub async fn render_services_stand_in(
                 let Some(image) = service_deploys.iter().find(|record| record.id == source).map(|record| record.image.clone()) else {
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
-                let record = DeployRecord {
-                    id: next_id(),
-                    created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    reads: 0,
-                    canceled: false,
-                    image,
-                    trigger: "rollback",
-                };
+                let record = DeployRecord::new(next_id(), image, "rollback");
                 let answer = json_of(&record, &script);
                 service_deploys.push(record);
                 if let Some(lost) = lost_answer(&script) {
