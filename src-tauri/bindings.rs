@@ -106,6 +106,7 @@ pub fn render() -> String {
         decl::<crate::links::EnvironmentChange>(&cfg),
         decl::<crate::links::UpgradeReport>(&cfg),
         decl::<crate::settings::ComputerSettings>(&cfg),
+        decl::<crate::editor::Opened>(&cfg),
         decl::<pipeline::Step>(&cfg),
         decl::<pipeline::CachedGate>(&cfg),
         decl::<pipeline::PlannedStep>(&cfg),

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod docker;
 pub mod doctor;
+pub mod editor;
 pub mod error;
 pub mod history;
 pub mod http;

@@ -24,9 +24,13 @@ pub struct Settings {
     /// A registry on this machine for the Local target (`127.0.0.1:5000`);
     /// `SLIPWAY_LOCAL_REGISTRY` in the environment wins. With none, the push is skipped.
     pub local_registry: Option<String>,
-    /// Let every gate finish after one fails, to see all results (the default stops the
-    /// others at the first failure).
-    pub finish_all_gates: bool,
+    /// Stop the other checks and the build at the first failing check. Off by default, so
+    /// one release shows every failure at once. (`finishAllGates` of older files is ignored:
+    /// finishing them all is now what nothing set means.)
+    pub stop_at_first_failure: bool,
+    /// The program that opens a file at a line, with `{file}` and `{line}` in its arguments
+    /// (`code --goto {file}:{line}`); `None`: the system's opener for the file.
+    pub editor_command: Option<String>,
     /// How long Sentry is watched after a release goes live; `None` is 15 minutes.
     pub watch_minutes: Option<u32>,
     /// Seconds between two asks of Sentry while watching; `None` is 30.
@@ -113,8 +117,10 @@ pub struct ComputerSettings {
     /// The registry in force when one was given as Slipway started: it wins over the field.
     #[serde(default)]
     pub local_registry_in_force: Option<String>,
-    /// Let every check finish after one fails.
-    pub finish_all_gates: bool,
+    /// Stop the other checks at the first failing one (off: every check finishes).
+    pub stop_at_first_failure: bool,
+    /// The editor *Open in editor* starts, with `{file}` and `{line}`; `None`: the system's.
+    pub editor_command: Option<String>,
     /// How long Sentry is watched after a release goes live.
     pub watch_minutes: u32,
 }
@@ -126,7 +132,8 @@ impl Settings {
             local_registry_in_force: std::env::var("SLIPWAY_LOCAL_REGISTRY")
                 .ok()
                 .filter(|value| !value.trim().is_empty()),
-            finish_all_gates: self.finish_all_gates,
+            stop_at_first_failure: self.stop_at_first_failure,
+            editor_command: self.editor_command.clone(),
             watch_minutes: self.watch_minutes(),
         }
     }
@@ -170,7 +177,27 @@ impl Settings {
             }
         }
         raw.insert("localRegistry".to_owned(), serde_json::json!(registry));
-        raw.insert("finishAllGates".to_owned(), serde_json::json!(changed.finish_all_gates));
+        let editor = changed
+            .editor_command
+            .as_deref()
+            .map(str::trim)
+            .filter(|command| !command.is_empty());
+        if let Some(editor) = editor {
+            crate::editor::parse_command(editor).map_err(|why| {
+                crate::error::AppError::new(
+                    crate::error::ErrorKind::Validation,
+                    format!("\"{editor}\" is not a command Slipway can start."),
+                    "Give the program and its arguments, as in: code --goto {file}:{line}",
+                )
+                .with_detail(why)
+            })?;
+        }
+        raw.remove("finishAllGates");
+        raw.insert(
+            "stopAtFirstFailure".to_owned(),
+            serde_json::json!(changed.stop_at_first_failure),
+        );
+        raw.insert("editorCommand".to_owned(), serde_json::json!(editor));
         raw.insert(
             "watchMinutes".to_owned(),
             serde_json::json!(changed.watch_minutes.clamp(1, 24 * 60)),
@@ -274,12 +301,14 @@ mod tests {
             &ComputerSettings {
                 local_registry: Some(" 127.0.0.1:5000/ ".into()),
                 local_registry_in_force: None,
-                finish_all_gates: true,
+                stop_at_first_failure: true,
+                editor_command: Some(" code --goto {file}:{line} ".into()),
                 watch_minutes: 30,
             },
         )?;
         assert_eq!(saved.local_registry.as_deref(), Some("127.0.0.1:5000"));
-        assert!(saved.finish_all_gates);
+        assert!(saved.stop_at_first_failure);
+        assert_eq!(saved.editor_command.as_deref(), Some("code --goto {file}:{line}"));
         assert_eq!(saved.watch_minutes(), 30);
         assert_eq!(
             saved.sentry_dsn.as_deref(),
@@ -291,11 +320,36 @@ mod tests {
             &ComputerSettings {
                 local_registry: Some("http://127.0.0.1:5000".into()),
                 local_registry_in_force: None,
-                finish_all_gates: false,
+                stop_at_first_failure: false,
+                editor_command: None,
                 watch_minutes: 15,
             },
         );
         assert!(refused.is_err(), "a URL is not a registry address");
+        let unstartable = Settings::save_computer(
+            &paths,
+            &ComputerSettings {
+                local_registry: None,
+                local_registry_in_force: None,
+                stop_at_first_failure: false,
+                editor_command: Some("code \"unclosed".into()),
+                watch_minutes: 15,
+            },
+        );
+        assert!(unstartable.is_err(), "a command with an open quote cannot be started");
+        Ok(())
+    }
+
+    #[test]
+    fn every_check_finishes_unless_asked_even_for_an_older_file() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(FILE_NAME);
+        std::fs::write(&file, r#"{"finishAllGates":false}"#)?;
+        let (settings, problem) = Settings::load_from(&file);
+        assert!(problem.is_none());
+        assert!(!settings.stop_at_first_failure, "the old default is not carried over");
+        std::fs::write(&file, r#"{"stopAtFirstFailure":true}"#)?;
+        assert!(Settings::load_from(&file).0.stop_at_first_failure);
         Ok(())
     }
 

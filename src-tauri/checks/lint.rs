@@ -22,6 +22,8 @@ pub fn parse_flake8(lines: &[String]) -> Vec<Violation> {
             column: capture[3].parse().unwrap_or(0),
             code: capture[4].to_owned(),
             message: capture[5].to_owned(),
+            explanation: None,
+            help_url: None,
         })
         .collect()
 }
@@ -38,6 +40,8 @@ struct RuffViolation {
     message: String,
     filename: String,
     location: RuffLocation,
+    /// The rule's page in ruff's documentation.
+    url: Option<String>,
 }
 
 /// Violations from `ruff check --output-format json`, with paths made relative to `root`.
@@ -56,6 +60,8 @@ pub fn parse_ruff(json: &str, root: &str) -> Result<Vec<Violation>, String> {
             column: item.location.column,
             code: item.code.unwrap_or_else(|| "E999".to_owned()),
             message: item.message,
+            explanation: None,
+            help_url: item.url.filter(|url| url.starts_with("https://")),
         })
         .collect())
 }
@@ -102,7 +108,7 @@ pub fn interpret(
         return crashed(&format!("Lint could not run: {problem}"));
     }
     let direct = runs_the_tool(tool, command);
-    let violations = match tool {
+    let mut violations = match tool {
         LintTool::Flake8 => parse_flake8(stdout),
         // Through a wrapper the output may not be ruff's JSON: read what it printed.
         LintTool::Ruff if !direct => parse_flake8(stdout),
@@ -112,6 +118,7 @@ pub fn interpret(
             Err(problem) => return crashed(&format!("Lint could not run: {problem}")),
         },
     };
+    super::rules::describe(&mut violations);
     let traceback = stderr.iter().any(|line| line.starts_with("Traceback"));
     match code {
         Some(0) if violations.is_empty() => LintReport {

@@ -18,6 +18,7 @@
 
 mod door;
 mod environment;
+mod failure_detail;
 #[cfg(test)]
 mod fuzz;
 mod gate_verdict;
@@ -29,6 +30,7 @@ mod pyenv;
 mod pytest;
 mod python;
 mod requirements;
+mod rules;
 mod run;
 mod sandbox;
 
@@ -100,6 +102,20 @@ pub struct TestFailure {
     pub node_id: String,
     pub message: String,
     pub traceback: String,
+    /// The file and line the test failed at, relative to the project (`tests/test_app.py`).
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub line: Option<u32>,
+    /// For a failed `assert left == right`: what the code gave (left) and what the test
+    /// expected (right), as pytest's own diff reads them.
+    #[serde(default)]
+    pub got: Option<String>,
+    #[serde(default)]
+    pub expected: Option<String>,
+    /// pytest's explanation (its `E` lines) as it printed them, diff included.
+    #[serde(default)]
+    pub explanation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -125,6 +141,12 @@ pub struct Violation {
     pub column: u32,
     pub code: String,
     pub message: String,
+    /// What the rule asks for in plain words, for the common rules (`checks::rules`).
+    #[serde(default)]
+    pub explanation: Option<String>,
+    /// The rule's own page: the linter's (ruff names it) or the rule set's.
+    #[serde(default)]
+    pub help_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

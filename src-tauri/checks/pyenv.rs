@@ -189,9 +189,10 @@ pub async fn prepare_env(
     let fingerprint = fingerprint(root, python, &install_from, settings, &interpreter);
     let stamp = env.venv.join(FINGERPRINT_FILE);
     if env.bin_dir().join("python").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&fingerprint) {
+        // Where it lives is Slipway's business (the log file has it), not the person's.
+        tracing::debug!(venv = %env.venv.display(), "reusing the Python environment");
         say(format!(
-            "Reusing the Python environment in {} (Python {}, requirements unchanged)",
-            env.venv.display(),
+            "Reusing the Python environment (Python {}, requirements unchanged)",
             interpreter.version_text()
         ));
         // The gates may have changed since: their tools are checked every time (cheap).

@@ -46,6 +46,11 @@ pub fn parse_junit(xml: &str) -> Result<(TestCounts, Vec<TestFailure>), String> 
                         node_id: node.clone(),
                         message: if is_error { format!("error: {message}") } else { message },
                         traceback: String::new(),
+                        file: None,
+                        line: None,
+                        got: None,
+                        expected: None,
+                        explanation: None,
                     });
                 }
             }
@@ -85,6 +90,7 @@ pub fn parse_junit(xml: &str) -> Result<(TestCounts, Vec<TestFailure>), String> 
             Event::End(tag) if matches!(tag.name().as_ref(), b"failure" | b"error") => {
                 if let Some(mut failure) = pending.take() {
                     failure.traceback = failure.traceback.trim().to_owned();
+                    super::failure_detail::describe(&mut failure);
                     failures.push(failure);
                 }
             }
@@ -218,6 +224,13 @@ pub fn unittest_results(lines: &[String]) -> Option<(TestCounts, Vec<TestFailure
                 message
             },
             traceback: traceback.join("\n").trim().to_owned(),
+            // unittest's traceback names absolute paths and has no `E` lines: the window
+            // shows it whole.
+            file: None,
+            line: None,
+            got: None,
+            expected: None,
+            explanation: None,
         });
     }
     let summary = format!("{} ({})", lines[index].trim(), verdict);

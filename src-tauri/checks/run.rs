@@ -2,6 +2,7 @@
 //! turning what they did into reports. Running them together is the door's (`door`).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -108,7 +109,14 @@ pub async fn run_tests(
     ));
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
     let spec = project_command(&settings.test_command, root, variables, env, timeout);
-    let outcome = run_command(CheckKind::Tests, &settings.test_command, spec, cancel, sink).await?;
+    // pytest's "generated xml file: …/junit.xml" names Slipway's own report, not the project.
+    let report_path = junit.display().to_string();
+    let forward = sink.clone();
+    let quiet: EventSink = Arc::new(move |event| match &event {
+        CheckEvent::Output { line, .. } if line.contains(&report_path) => {}
+        _ => forward(event),
+    });
+    let outcome = run_command(CheckKind::Tests, &settings.test_command, spec, cancel, &quiet).await?;
     let mut report = if outcome.cancelled {
         cancelled_tests()
     } else if outcome.timed_out {

@@ -15,6 +15,7 @@ pub const COMMANDS: &[&str] = &[
     "unset_project_value",
     "run_checks",
     "cancel_checks",
+    "open_in_editor",
     "images_overview",
     "build_project_image",
     "push_image",

@@ -6,6 +6,7 @@
 mod accounts;
 mod app;
 mod checks;
+mod editor;
 mod errors;
 mod images;
 mod links;
@@ -111,6 +112,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         checks::unset_project_value,
         checks::run_checks,
         checks::cancel_checks,
+        editor::open_in_editor,
         images::images_overview,
         images::build_project_image,
         images::push_image,

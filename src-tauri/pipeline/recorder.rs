@@ -23,7 +23,9 @@ pub(crate) struct Recorder {
     /// What the steps learnt on the way (the digest, a deploy id), kept as the ledger got it.
     noted: Arc<Mutex<Ending>>,
     started: Arc<Mutex<HashMap<Step, Instant>>>,
-    first_failure: Arc<Mutex<Option<String>>>,
+    /// Every failed step's summary, in the order they failed: all checks finish by default,
+    /// so one release can end with several.
+    failures: Arc<Mutex<Vec<String>>>,
     /// The first error behind a failed step, for its kind and hint.
     first_error: Arc<Mutex<Option<AppError>>>,
 }
@@ -37,7 +39,7 @@ impl Recorder {
             noted: Arc::default(),
             sink,
             started: Arc::default(),
-            first_failure: Arc::default(),
+            failures: Arc::default(),
             first_error: Arc::default(),
         }
     }
@@ -89,8 +91,8 @@ impl Recorder {
             tracing::error!(%error, "the ledger could not record a step");
         }
         if state == StepState::Failed {
-            if let (Ok(mut first), Some(summary)) = (self.first_failure.lock(), &summary) {
-                first.get_or_insert_with(|| summary.clone());
+            if let (Ok(mut failures), Some(summary)) = (self.failures.lock(), &summary) {
+                failures.push(summary.clone());
             }
         }
         (self.sink)(ReleaseEvent::Step {
@@ -165,8 +167,11 @@ impl Recorder {
         &self.started_at
     }
 
-    pub(super) fn first_failure(&self) -> Option<String> {
-        self.first_failure.lock().ok().and_then(|first| first.clone())
+    /// What failed, every step in the order it failed: "Lint failed: 1 violation; Tests
+    /// failed: 5 passed, 1 failed".
+    pub(super) fn failures(&self) -> Option<String> {
+        let failures = self.failures.lock().ok()?;
+        (!failures.is_empty()).then(|| failures.join("; "))
     }
 }
 

@@ -179,7 +179,7 @@ pub(super) fn conclude(
 ) -> Result<ReleaseSummary, AppError> {
     let release_id = release_id.to_owned();
     if outcome == Outcome::Failed && ending.message.is_none() {
-        ending.message = recorder.first_failure();
+        ending.message = recorder.failures();
     }
     // The error behind the first failure keeps its kind and hint ("Start Docker").
     if matches!(outcome, Outcome::Failed | Outcome::Error) && ending.error.is_none() {
@@ -308,7 +308,7 @@ async fn run_steps(
 
     // The gates: tests and lint (after the Python environment is ready) beside the build.
     let gates = cancel.child_token();
-    let fail_fast = !context.settings.finish_all_gates;
+    let fail_fast = context.settings.stop_at_first_failure;
     let (checks_passed, image_id) = tokio::join!(
         checks_gate(
             context,

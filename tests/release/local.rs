@@ -112,15 +112,58 @@ async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
 }
 
 #[tokio::test]
-async fn with_finish_all_gates_a_failing_test_lets_lint_and_build_finish() -> TestResult {
-    let mut fixture = with_test_file("all-gates", "test_broken.py", "def test_broken():\n    assert False\n")?;
-    fixture.context.settings.finish_all_gates = true;
+async fn a_failing_test_and_a_lint_violation_are_both_reported_by_one_release() -> TestResult {
+    let fixture = with_test_file(
+        "all-gates",
+        "test_broken.py",
+        "def test_broken():\n    assert 'a' == 'b'\n",
+    )?;
+    let app = std::fs::read_to_string(fixture.root.join("lettings/app.py"))?;
+    std::fs::write(fixture.root.join("lettings/app.py"), format!("import os\n{app}"))?;
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Failed);
     assert_eq!(events.step_state(Step::Tests), Some(StepState::Failed));
-    assert_eq!(events.step_state(Step::Lint), Some(StepState::Passed));
-    assert_eq!(events.step_state(Step::Build), Some(StepState::Passed));
+    assert_eq!(events.step_state(Step::Lint), Some(StepState::Failed));
+    assert_eq!(
+        events.step_state(Step::Build),
+        Some(StepState::Passed),
+        "the build went on"
+    );
     assert_eq!(events.step_state(Step::Push), None, "still no push after a failed gate");
+    let message = summary.message.unwrap_or_default();
+    assert!(
+        message.contains("Tests failed: ") && message.contains("Lint failed: 1 violation"),
+        "both failures are in the release's message: {message}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn stop_at_first_failure_stops_lint_and_the_build() -> TestResult {
+    let mut fixture = with_test_file(
+        "first-failure",
+        "test_broken.py",
+        "def test_broken():\n    assert False\n",
+    )?;
+    // Lint waits for the tests' failure: a slow lint is stopped, never finished.
+    std::fs::write(fixture.root.join("slow_lint.py"), "import time\ntime.sleep(30)\n")?;
+    change_settings(&fixture, |settings| {
+        settings.lint_command = "python slow_lint.py".to_owned()
+    })?;
+    fixture.context.settings.stop_at_first_failure = true;
+    let started = std::time::Instant::now();
+    let (summary, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    assert_eq!(events.step_state(Step::Tests), Some(StepState::Failed));
+    assert_ne!(
+        events.step_state(Step::Lint),
+        Some(StepState::Passed),
+        "lint was stopped"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "nothing waited for the slow lint"
+    );
     Ok(())
 }
 

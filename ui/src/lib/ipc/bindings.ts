@@ -436,7 +436,20 @@ export type TestFailure = {
 /**
  * pytest's node id, `tests/test_x.py::TestY::test_z`.
  */
-nodeId: string, message: string, traceback: string, };
+nodeId: string, message: string, traceback: string, 
+/**
+ * The file and line the test failed at, relative to the project (`tests/test_app.py`).
+ */
+file: string | null, line: number | null, 
+/**
+ * For a failed `assert left == right`: what the code gave (left) and what the test
+ * expected (right), as pytest's own diff reads them.
+ */
+got: string | null, expected: string | null, 
+/**
+ * pytest's explanation (its `E` lines) as it printed them, diff included.
+ */
+explanation: string | null, };
 
 export type TestReport = { outcome: CheckOutcome, counts: TestCounts, failures: Array<TestFailure>, 
 /**
@@ -448,7 +461,15 @@ summaryLine: string | null, exitCode: number | null,
  */
 problem: string | null, durationMs: number, };
 
-export type Violation = { path: string, line: number, column: number, code: string, message: string, };
+export type Violation = { path: string, line: number, column: number, code: string, message: string, 
+/**
+ * What the rule asks for in plain words, for the common rules (`checks::rules`).
+ */
+explanation: string | null, 
+/**
+ * The rule's own page: the linter's (ruff names it) or the rule set's.
+ */
+helpUrl: string | null, };
 
 export type LintReport = { tool: LintTool, outcome: CheckOutcome, violations: Array<Violation>, problem: string | null, exitCode: number | null, durationMs: number, };
 
@@ -918,13 +939,24 @@ localRegistry: string | null,
  */
 localRegistryInForce: string | null, 
 /**
- * Let every check finish after one fails.
+ * Stop the other checks at the first failing one (off: every check finishes).
  */
-finishAllGates: boolean, 
+stopAtFirstFailure: boolean, 
+/**
+ * The editor *Open in editor* starts, with `{file}` and `{line}`; `None`: the system's.
+ */
+editorCommand: string | null, 
 /**
  * How long Sentry is watched after a release goes live.
  */
 watchMinutes: number, };
+
+export type Opened = { 
+/**
+ * "Opened lettings/app.py at line 2 in code." or, when the system's opener cannot be
+ * given a line, "Opened lettings/app.py: go to line 2."
+ */
+sentence: string, };
 
 export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify" | "sentry";
 
