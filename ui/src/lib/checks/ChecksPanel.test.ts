@@ -29,7 +29,7 @@ const failingRun: ChecksRun = {
   tests: {
     outcome: "failed",
     counts: { passed: 3, failed: 1, errors: 0, skipped: 1 },
-    failures: [{ nodeId: "tests/test_cart.py::test_total", message: "AssertionError: cart total is wrong", traceback: "E assert 3 == 4" }],
+    failures: [{ nodeId: "tests/test_cart.py::test_total", message: "AssertionError: cart total is wrong", traceback: "E assert 3 == 4", file: null, line: null, got: null, expected: null, explanation: null }],
     summaryLine: "1 failed, 3 passed, 1 skipped in 0.1s",
     exitCode: 1,
     problem: null,
@@ -54,11 +54,48 @@ describe("the checks panel", () => {
     expect(output).toHaveTextContent("collected 5 items");
     const results = screen.getByRole("region", { name: "Test results" });
     expect(within(results).getByTestId("test-counts")).toHaveTextContent("3 passed · 1 failed · 0 errors · 1 skipped");
-    await user.click(within(results).getByText("AssertionError: cart total is wrong"));
+    expect(within(results).getByText("test_total")).toBeInTheDocument();
+    expect(within(results).getByText("AssertionError: cart total is wrong")).toBeVisible();
+    await user.click(within(results).getByText("Full traceback"));
     expect(within(results).getByText("E assert 3 == 4")).toBeVisible();
   });
 
-  it("groups violations by file with file:line:col", async () => {
+  it("reads a failing comparison as expected and got, keeps pytest's diff on its lines, and opens the test", async () => {
+    const user = userEvent.setup();
+    const explanation = "AssertionError: assert '£4.5' == '£4.50'\n\n  - £4.50\n  ?     -\n  + £4.5";
+    const { store } = storeWith(async () => ({
+      ...failingRun,
+      tests: {
+        ...failingRun.tests!,
+        failures: [
+          {
+            nodeId: "tests/test_prices.py::test_price",
+            message: "AssertionError: assert '£4.5' == '£4.50'",
+            traceback: "tests/test_prices.py:5: AssertionError",
+            file: "tests/test_prices.py",
+            line: 5,
+            got: "'£4.5'",
+            expected: "'£4.50'",
+            explanation,
+          },
+        ],
+      },
+    }));
+    render(ChecksPanel, { store });
+    await user.click(screen.getByRole("button", { name: "Run tests" }));
+    const failure = await screen.findByTestId("test-failure");
+    expect(failure).toHaveTextContent("test_price in tests/test_prices.py, line 5");
+    const sides = within(failure).getByTestId("test-sides");
+    expect(within(sides).getByText("Expected").nextElementSibling).toHaveTextContent("'£4.50'");
+    expect(within(sides).getByText("Got").nextElementSibling).toHaveTextContent("'£4.5'");
+    // Its lines as pytest printed them, not one flattened line.
+    expect(within(failure).getByTestId("test-explanation").textContent).toBe(explanation);
+    const button = within(failure).getByRole("button", { name: "Open in editor" });
+    expect(button).toHaveAttribute("data-path", "tests/test_prices.py");
+    expect(button).toHaveAttribute("data-line", "5");
+  });
+
+  it("groups violations by file, each by line with its rule in plain words and the rule's page", async () => {
     const user = userEvent.setup();
     const { store } = storeWith(async () => ({
       tests: null,
@@ -69,9 +106,17 @@ describe("the checks panel", () => {
         exitCode: 1,
         durationMs: 5,
         violations: [
-          { path: "shop/views.py", line: 9, column: 1, code: "E302", message: "expected 2 blank lines" },
-          { path: "app.py", line: 1, column: 1, code: "F401", message: "'os' imported but unused" },
-          { path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long" },
+          { path: "shop/views.py", line: 9, column: 1, code: "E302", message: "expected 2 blank lines", explanation: null, helpUrl: null },
+          {
+            path: "app.py",
+            line: 1,
+            column: 1,
+            code: "F401",
+            message: "'os' imported but unused",
+            explanation: "A module is imported but never used: remove the import.",
+            helpUrl: "https://flake8.pycqa.org/en/latest/user/error-codes.html",
+          },
+          { path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long", explanation: null, helpUrl: null },
         ],
       },
       gates: [],
@@ -81,8 +126,17 @@ describe("the checks panel", () => {
     expect(await screen.findByTestId("lint-counts")).toHaveTextContent("3 violations");
     const views = screen.getByRole("list", { name: "Violations in shop/views.py" });
     const items = within(views).getAllByRole("listitem").map((item) => item.textContent);
-    expect(items[0]).toContain("shop/views.py:3:80 E501");
-    expect(items[1]).toContain("shop/views.py:9:1 E302");
+    expect(items[0]).toContain("line 3 E501 line too long");
+    expect(items[1]).toContain("line 9 E302");
+    const app = screen.getByRole("list", { name: "Violations in app.py" });
+    expect(within(app).getByTestId("violation-explanation")).toHaveTextContent(
+      "A module is imported but never used: remove the import.",
+    );
+    expect(within(app).getByRole("link", { name: "About F401" })).toHaveAttribute(
+      "href",
+      "https://flake8.pycqa.org/en/latest/user/error-codes.html",
+    );
+    expect(within(app).getByRole("button", { name: "Open in editor" })).toHaveAttribute("data-path", "app.py");
   });
 
   it("says why tests could not run, and shows a failed call as an error", async () => {
@@ -146,9 +200,9 @@ describe("the checks panel", () => {
       exitCode: 1,
       durationMs: 1,
       violations: [
-        { path: "b.py", line: 2, column: 1, code: "F", message: "" },
-        { path: "a.py", line: 5, column: 1, code: "F", message: "" },
-        { path: "b.py", line: 1, column: 1, code: "F", message: "" },
+        { path: "b.py", line: 2, column: 1, code: "F", message: "", explanation: null, helpUrl: null },
+        { path: "a.py", line: 5, column: 1, code: "F", message: "", explanation: null, helpUrl: null },
+        { path: "b.py", line: 1, column: 1, code: "F", message: "", explanation: null, helpUrl: null },
       ],
     });
     expect(groups.map((group) => group.path)).toEqual(["a.py", "b.py"]);

@@ -22,6 +22,7 @@ import type {
   ErrorKind,
   ComputerSettings,
   EnvironmentChange,
+  Opened,
   ProjectDetails,
   ProjectSettings,
   ProjectSummary,
@@ -58,6 +59,8 @@ export type {
   Account,
   AccountCheck,
   ComputerSettings,
+  Opened,
+  TestFailure,
   Environment,
   EnvironmentChange,
   Environments,
@@ -253,6 +256,9 @@ export const api = {
   saveProjectSettings: (path: string, settings: ProjectSettings) =>
     call<ProjectSettings>("save_project_settings", { path, settings }),
   cancelChecks: (path: string) => call<boolean>("cancel_checks", { path }),
+  /** Opens a file of the project at a line in the person's editor (or the system's opener). */
+  openInEditor: (project: string, path: string, line: number | null) =>
+    call<Opened>("open_in_editor", { project, path, line }),
   /** Every long job running in the app (releases, checks, builds, pushes). */
   listTasks: () => call<TaskInfo[]>("list_tasks"),
   /** Asks the task `id` to stop; `false` when it had ended already. */

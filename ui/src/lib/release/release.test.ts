@@ -160,7 +160,7 @@ describe("the release page's steps", () => {
           problem: null,
           exitCode: 1,
           durationMs: 5,
-          violations: [{ path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long" }],
+          violations: [{ path: "shop/views.py", line: 3, column: 80, code: "E501", message: "line too long", explanation: null, helpUrl: null }],
         },
       },
       { kind: "step", step: "lint", state: "failed", elapsedMs: 800, summary: "1 violation" },
@@ -179,8 +179,10 @@ describe("the release page's steps", () => {
     expect(stateOf("deploy")).toBe("not run");
     const lint = document.querySelector('[data-step="lint"]') as HTMLElement;
     expect(within(lint).getByRole("button", { expanded: true })).toBeInTheDocument();
-    expect(within(lint).getByRole("region", { name: "Lint results" })).toHaveTextContent("shop/views.py:3:80 E501");
-    expect(within(lint).getByRole("log", { name: "Lint output" })).toBeInTheDocument();
+    expect(within(lint).getByRole("region", { name: "Lint results" })).toHaveTextContent("line 3 E501");
+    // The results first; the output folded below them.
+    const output = within(lint).getByText("Lint output (1 lines)");
+    expect(output.closest("details")).not.toHaveAttribute("open");
     // The banner tells the error with its hint, once.
     const banner = screen.getByRole("region", { name: "Release summary" });
     expect(within(banner).getByRole("alert")).toHaveTextContent("Lint found 1 violation.");
@@ -205,7 +207,7 @@ describe("the release page's steps", () => {
         report: {
           outcome: "failed",
           counts: { passed: 3, failed: 1, errors: 0, skipped: 0 },
-          failures: [{ nodeId: "tests/test_cart.py::test_total", message: "AssertionError: assert 3 == 4", traceback: "E assert 3 == 4" }],
+          failures: [{ nodeId: "tests/test_cart.py::test_total", message: "AssertionError: assert 3 == 4", traceback: "E assert 3 == 4", file: null, line: null, got: null, expected: null, explanation: null }],
           summaryLine: "1 failed, 3 passed",
           exitCode: 1,
           problem: null,

@@ -97,8 +97,12 @@ export class RunStore {
   /** Output per step. Not deeply reactive: a log of 100,000 lines must not cost a proxy each. */
   logs = $state.raw<Record<Step, string[]>>(emptyLogs());
   logVersion = $state(0);
-  /** The step shown open, with its output and results. */
+  /** The step shown open, with its output and results: the one followed, or the one chosen. */
   selected = $state<Step | null>(null);
+  /** The person opened or closed a step: the view stops following the work. */
+  chosen = $state(false);
+  /** Failed steps the person closed; every other failed step stays open. */
+  closedFailures = $state<Step[]>([]);
   tests = $state<TestReport | null>(null);
   lint = $state<LintReport | null>(null);
   /** The other gates' reports (coverage, formatting, types, Django), as each finishes. */
@@ -146,6 +150,8 @@ export class RunStore {
     this.logs = emptyLogs();
     this.logVersion++;
     this.selected = null;
+    this.chosen = false;
+    this.closedFailures = [];
     this.tests = null;
     this.lint = null;
     this.gates = [];
@@ -250,6 +256,30 @@ export class RunStore {
     return this.planned.find((step) => this.steps[step].state === "failed") ?? null;
   }
 
+  /** Every step that failed, in the plan's order: all checks finish, so there can be several. */
+  get failedSteps(): Step[] {
+    return this.planned.filter((step) => this.steps[step].state === "failed");
+  }
+
+  /** Whether `step` is shown open: the one followed or chosen, and every failure not closed. */
+  isOpen(step: Step): boolean {
+    return (
+      this.selected === step || (this.steps[step].state === "failed" && !this.closedFailures.includes(step))
+    );
+  }
+
+  /** The person opens or closes `step`. */
+  toggle(step: Step): void {
+    this.chosen = true;
+    if (this.isOpen(step)) {
+      if (this.selected === step) this.selected = null;
+      if (this.steps[step].state === "failed") this.closedFailures = [...this.closedFailures, step];
+    } else {
+      this.selected = step;
+      this.closedFailures = this.closedFailures.filter((closed) => closed !== step);
+    }
+  }
+
   /** The first step running now. */
   get runningStep(): Step | null {
     return this.planned.find((step) => this.steps[step].state === "running") ?? null;
@@ -265,6 +295,7 @@ export class RunStore {
   revealFailure(): void {
     const failed = this.failedStep;
     if (failed) this.selected = failed;
+    this.closedFailures = [];
     this.revealPending = true;
   }
 
@@ -286,12 +317,17 @@ export class RunStore {
         view.state = event.state;
         if (event.state === "running") {
           view.startedAt = Date.now();
-          // Follow the work, but a failure stays open once shown.
-          if (this.selected === null || this.steps[this.selected].state !== "failed") this.selected = event.step;
+          // Follow the work, unless the person chose a step to look at.
+          if (!this.chosen && (this.selected === null || this.steps[this.selected].state !== "failed"))
+            this.selected = event.step;
         }
         if (event.elapsedMs !== null) view.elapsedMs = event.elapsedMs;
         if (event.summary !== null) view.summary = event.summary;
-        if (event.state === "failed" && this.failedStep === event.step) this.selected = event.step;
+        if (event.state === "failed" && this.failedStep === event.step && !this.chosen) this.selected = event.step;
+        // A followed step that passed hands the view to one still running, so the output
+        // shown is the work going on, not a finished build's.
+        if (event.state !== "running" && event.state !== "failed" && this.selected === event.step && !this.chosen)
+          this.selected = this.runningStep;
         break;
       }
       case "log":

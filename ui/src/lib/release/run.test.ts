@@ -56,6 +56,47 @@ describe("the run store", () => {
     expect(run.shownSteps.map((planned) => planned.step)).toEqual(["deploy", "verify"]);
   });
 
+  it("shows the work going on, opens every failure, and keeps what the person chose", async () => {
+    const run = new RunStore({ cancelRelease: vi.fn() });
+    const { followed, emit, finish } = held(run, "release");
+    const step = (name: "tests" | "lint" | "build", state: "running" | "passed" | "failed") =>
+      emit({ kind: "step", step: name, state, elapsedMs: null, summary: null });
+    step("build", "running");
+    step("tests", "running");
+    expect(run.selected).toBe("tests");
+    step("tests", "failed");
+    step("lint", "running");
+    // A failure stays open while the others go on.
+    expect(run.selected).toBe("tests");
+    step("lint", "failed");
+    expect(run.isOpen("tests")).toBe(true);
+    expect(run.isOpen("lint")).toBe(true);
+    expect(run.failedSteps).toEqual(["tests", "lint"]);
+    finish(releaseSummary({ outcome: "failed" }));
+    await followed;
+    run.toggle("lint");
+    expect(run.isOpen("lint")).toBe(false);
+    expect(run.isOpen("tests")).toBe(true);
+    run.revealFailure();
+    expect(run.isOpen("lint")).toBe(true);
+  });
+
+  it("moves from a finished build to the tests still running, unless the person chose the build", () => {
+    const run = new RunStore({ cancelRelease: vi.fn() });
+    const { emit } = held(run, "release");
+    const step = (name: "tests" | "build", state: "running" | "passed") =>
+      emit({ kind: "step", step: name, state, elapsedMs: null, summary: null });
+    step("tests", "running");
+    step("build", "running");
+    expect(run.selected).toBe("build");
+    step("build", "passed");
+    expect(run.selected).toBe("tests");
+
+    run.toggle("build");
+    step("tests", "passed");
+    expect(run.selected).toBe("build");
+  });
+
   it("shows nothing of a run refused before any step, and hands its reason back", async () => {
     const run = new RunStore({ cancelRelease: vi.fn() });
     const { followed, fail } = held(run);

@@ -42,7 +42,8 @@ function computer(settings: Partial<ComputerSettings> = {}) {
   let kept: ComputerSettings = {
     localRegistry: null,
     localRegistryInForce: null,
-    finishAllGates: false,
+    stopAtFirstFailure: false,
+    editorCommand: null,
     watchMinutes: 15,
     ...settings,
   };
@@ -78,7 +79,7 @@ describe("the settings page", () => {
     expect(alert).toHaveTextContent("Free some disk space.");
   });
 
-  it("saves this computer's settings: the local registry, every check finishing, the watch's minutes", async () => {
+  it("saves this computer's settings: the local registry, stopping at the first failure, the editor, the watch", async () => {
     const user = userEvent.setup();
     const api = computer();
     render(SettingsPage, { api: { appInfo: info, runDoctor: async () => report }, accounts: noAccounts(), computer: api });
@@ -86,14 +87,16 @@ describe("the settings page", () => {
     const save = screen.getByRole("button", { name: "Save" });
     expect(save).toBeDisabled();
     await user.type(screen.getByLabelText("Local registry"), " 127.0.0.1:5000 ");
-    await user.click(screen.getByLabelText("Let every check finish after one fails"));
+    await user.click(screen.getByLabelText("Stop at the first failure"));
+    await user.type(screen.getByLabelText("Editor"), "code --goto {{file}:{{line}");
     await user.clear(screen.getByLabelText("Watch Sentry after a release (minutes)"));
     await user.type(screen.getByLabelText("Watch Sentry after a release (minutes)"), "30");
     await user.click(save);
     expect(api.saveComputerSettings).toHaveBeenCalledWith({
       localRegistry: "127.0.0.1:5000",
       localRegistryInForce: null,
-      finishAllGates: true,
+      stopAtFirstFailure: true,
+      editorCommand: "code --goto {file}:{line}",
       watchMinutes: 30,
     });
     expect(await screen.findByText("Saved. The next plan and release use it.")).toBeInTheDocument();
