@@ -47,44 +47,6 @@ fn hash_of(value: &[u8]) -> String {
     hex(&Sha256::digest(value))
 }
 
-/// A hash of the project's files as git sees them: tracked and untracked-but-not-ignored
-/// paths with their contents. `None` outside git.
-fn tree_digest(root: &Path) -> Option<String> {
-    let listed = std::process::Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    let mut paths: Vec<&[u8]> = listed
-        .stdout
-        .split(|byte| *byte == 0)
-        .filter(|path| !path.is_empty())
-        .collect();
-    paths.sort_unstable();
-    paths.dedup();
-    let mut hasher = Sha256::new();
-    for path in paths {
-        let relative = String::from_utf8_lossy(path);
-        let full = root.join(relative.as_ref());
-        hasher.update(path);
-        hasher.update([0]);
-        // A link counts by where it points; a file deleted but still tracked by its absence.
-        let content = match std::fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
-                .map(|target| target.display().to_string().into_bytes())
-                .unwrap_or_default(),
-            Ok(meta) if meta.is_file() => std::fs::read(&full).unwrap_or_else(|_| b"\0unreadable".to_vec()),
-            Ok(_) => b"\0folder".to_vec(),
-            Err(_) => b"\0missing".to_vec(),
-        };
-        hasher.update(Sha256::digest(&content));
-    }
-    Some(hex(&hasher.finalize()))
-}
-
 /// The Python and every distribution installed in `venv`, by name and version.
 fn environment_digest(venv: &Path) -> String {
     let mut hasher = Sha256::new();
@@ -105,7 +67,7 @@ fn shared_digest(
     venv: &Path,
     secrets: &[(String, Arc<Secret>)],
 ) -> Option<String> {
-    let tree = tree_digest(root)?;
+    let tree = crate::project::tree_digest(root)?;
     let mut hasher = Sha256::new();
     hasher.update(format!("slipway {}\n", env!("CARGO_PKG_VERSION")));
     hasher.update(format!("tree {tree}\n"));
@@ -266,36 +228,43 @@ mod tests {
     fn the_tree_digest_follows_content_and_untracked_files_but_not_ignored_ones() -> TestResult {
         let dir = tempfile::tempdir()?;
         let root = dir.path();
-        assert!(tree_digest(root).is_none(), "outside git nothing is cached");
+        assert!(
+            crate::project::tree_digest(root).is_none(),
+            "outside git nothing is cached"
+        );
         git(root, &["init", "-q"])?;
         std::fs::write(root.join(".gitignore"), "*.log\n")?;
         std::fs::write(root.join("app.py"), "x = 1\n")?;
         git(root, &["add", "-A"])?;
         git(root, &["commit", "-q", "-m", "one"])?;
-        let first = tree_digest(root).ok_or("in git")?;
-        assert_eq!(tree_digest(root).as_deref(), Some(first.as_str()), "stable");
+        let first = crate::project::tree_digest(root).ok_or("in git")?;
+        assert_eq!(
+            crate::project::tree_digest(root).as_deref(),
+            Some(first.as_str()),
+            "stable"
+        );
 
         std::fs::write(root.join("debug.log"), "noise")?;
         assert_eq!(
-            tree_digest(root).as_deref(),
+            crate::project::tree_digest(root).as_deref(),
             Some(first.as_str()),
             "ignored files do not count"
         );
 
         std::fs::write(root.join("new.py"), "y = 2\n")?;
-        let with_untracked = tree_digest(root).ok_or("in git")?;
+        let with_untracked = crate::project::tree_digest(root).ok_or("in git")?;
         assert_ne!(with_untracked, first, "an untracked file counts");
         std::fs::remove_file(root.join("new.py"))?;
 
         std::fs::write(root.join("app.py"), "x = 2\n")?;
         assert_ne!(
-            tree_digest(root).ok_or("in git")?,
+            crate::project::tree_digest(root).ok_or("in git")?,
             first,
             "an edit (uncommitted) counts"
         );
         std::fs::write(root.join("app.py"), "x = 1\n")?;
         assert_eq!(
-            tree_digest(root).ok_or("in git")?,
+            crate::project::tree_digest(root).ok_or("in git")?,
             first,
             "the same content is the same tree"
         );

@@ -195,6 +195,26 @@ pub async fn image_destination(
     })
 }
 
+/// What `{commit}` in an image tag stands for: the commit, and for a tree edited since it
+/// `<commit>-dirty-<content>` (the first 8 of the tree's hash), so an edited tree never takes
+/// the committed tree's tag, nor two edits each other's.
+async fn tag_commit(root: &Path, git: Option<&project::GitDetails>) -> Option<String> {
+    let git = git?;
+    let commit = git.commit.clone()?;
+    if git.dirty_files.is_empty() {
+        return Some(commit);
+    }
+    let root = root.to_owned();
+    let digest = tokio::task::spawn_blocking(move || project::tree_digest(&root))
+        .await
+        .ok()
+        .flatten();
+    Some(match digest {
+        Some(digest) => format!("{commit}-dirty-{}", digest.get(..8).unwrap_or(&digest)),
+        None => format!("{commit}-dirty"),
+    })
+}
+
 /// Says what a release of the project at `root` would do, and what stops it.
 pub async fn plan(context: &Context, root: &Path, options: &ReleaseOptions) -> Result<Plan, AppError> {
     Ok(plan_and_scan(context, root, options).await?.0)
@@ -213,7 +233,7 @@ pub(super) async fn plan_and_scan(
     let target = environment.target;
     let git = project::git_details(root).await;
     let commit = git.as_ref().and_then(|git| git.commit.clone());
-    let tags = settings.tags(commit.as_deref());
+    let tags = settings.tags(tag_commit(root, git.as_ref()).await.as_deref());
     let tag = tags[0].clone();
     let mut blockers = Vec::new();
     let repository = settings.repository(root);

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,6 +87,45 @@ async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     }
     let text = String::from_utf8_lossy(&output.stdout).trim_end().to_owned();
     (!text.is_empty()).then_some(text)
+}
+
+/// A hash of the project's files as git sees them: tracked and untracked-but-not-ignored
+/// paths with their contents. `None` outside git. The gates' cache keys on it, and an
+/// edited tree's image tag carries it, so two contents never share a tag.
+pub fn tree_digest(root: &Path) -> Option<String> {
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())?;
+    let mut paths: Vec<&[u8]> = listed
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|path| !path.is_empty())
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let mut hasher = Sha256::new();
+    for path in paths {
+        let relative = String::from_utf8_lossy(path);
+        let full = root.join(relative.as_ref());
+        hasher.update(path);
+        hasher.update([0]);
+        // A link counts by where it points; a file deleted but still tracked by its absence.
+        let content = match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
+                .map(|target| target.display().to_string().into_bytes())
+                .unwrap_or_default(),
+            Ok(meta) if meta.is_file() => std::fs::read(&full).unwrap_or_else(|_| b"\0unreadable".to_vec()),
+            Ok(_) => b"\0folder".to_vec(),
+            Err(_) => b"\0missing".to_vec(),
+        };
+        hasher.update(Sha256::digest(&content));
+    }
+    Some(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub use blueprint::{read_blueprint, Blueprint};
 pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, PythonEnv};
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
-pub use git::{full_commit, full_commit_of, git_details, git_state, GitDetails, GitState};
+pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, GitDetails, GitState};
 pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};

@@ -113,13 +113,14 @@ async fn a_failing_test_stops_the_release_before_the_push() -> TestResult {
 
 #[tokio::test]
 async fn a_failing_test_and_a_lint_violation_are_both_reported_by_one_release() -> TestResult {
-    let fixture = with_test_file(
-        "all-gates",
-        "test_broken.py",
-        "def test_broken():\n    assert 'a' == 'b'\n",
-    )?;
-    let app = std::fs::read_to_string(fixture.root.join("lettings/app.py"))?;
-    std::fs::write(fixture.root.join("lettings/app.py"), format!("import os\n{app}"))?;
+    let fixture = fixture("all-gates", |root| {
+        std::fs::write(
+            root.join("tests/test_broken.py"),
+            "def test_broken():\n    assert 'a' == 'b'\n",
+        )?;
+        let app = std::fs::read_to_string(root.join("lettings/app.py"))?;
+        std::fs::write(root.join("lettings/app.py"), format!("import os\n{app}"))
+    })?;
     let (summary, events) = release(&fixture, Target::Local).await?;
     assert_eq!(summary.outcome, Outcome::Failed);
     assert_eq!(events.step_state(Step::Tests), Some(StepState::Failed));
@@ -135,18 +136,30 @@ async fn a_failing_test_and_a_lint_violation_are_both_reported_by_one_release() 
         message.contains("Tests failed: ") && message.contains("Lint failed: 1 violation"),
         "both failures are in the release's message: {message}"
     );
+    // Each failure as a person reads it: where, and what was expected against what came.
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Tests { report }
+        if report.failures.iter().any(|failure| failure.file.as_deref() == Some("tests/test_broken.py")
+            && failure.line == Some(2)
+            && failure.got.as_deref() == Some("'a'")
+            && failure.expected.as_deref() == Some("'b'")
+            && failure.explanation.as_deref().is_some_and(|text| text.contains("\n"))))));
+    assert!(events.saw(|event| matches!(event, ReleaseEvent::Lint { report }
+        if report.violations.iter().any(|violation| violation.code == "F401"
+            && violation.explanation.as_deref().is_some_and(|words| words.contains("never used"))
+            && violation.help_url.is_some()))));
     Ok(())
 }
 
 #[tokio::test]
 async fn stop_at_first_failure_stops_lint_and_the_build() -> TestResult {
-    let mut fixture = with_test_file(
-        "first-failure",
-        "test_broken.py",
-        "def test_broken():\n    assert False\n",
-    )?;
     // Lint waits for the tests' failure: a slow lint is stopped, never finished.
-    std::fs::write(fixture.root.join("slow_lint.py"), "import time\ntime.sleep(30)\n")?;
+    let mut fixture = fixture("first-failure", |root| {
+        std::fs::write(
+            root.join("tests/test_broken.py"),
+            "def test_broken():\n    assert False\n",
+        )?;
+        std::fs::write(root.join("slow_lint.py"), "import time\ntime.sleep(30)\n")
+    })?;
     change_settings(&fixture, |settings| {
         settings.lint_command = "python slow_lint.py".to_owned()
     })?;
@@ -238,6 +251,18 @@ async fn a_project_without_a_dockerfile_is_refused_before_anything_runs() -> Tes
 #[tokio::test]
 async fn uncommitted_changes_need_a_confirmation_that_the_ledger_records() -> TestResult {
     let fixture = fixture("dirty", |_| Ok(()))?;
+    let committed = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    std::fs::write(fixture.root.join("notes.txt"), "work in progress\n")?;
+    // An edited tree never takes the commit's tag, nor another edit's.
+    let edited = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    let commit = committed.commit.clone().ok_or("the fixture is committed")?;
+    assert!(committed.image.ends_with(&format!(":{commit}")), "{}", committed.image);
+    let dirty_tag = edited.image.rsplit(':').next().unwrap_or_default().to_owned();
+    assert!(dirty_tag.starts_with(&format!("{commit}-dirty-")), "{dirty_tag}");
+    assert_eq!(dirty_tag.len(), commit.len() + "-dirty-".len() + 8, "{dirty_tag}");
+    std::fs::write(fixture.root.join("notes.txt"), "other work\n")?;
+    let other = pipeline::plan(&fixture.context, &fixture.root, &ReleaseOptions::default()).await?;
+    assert_ne!(other.image, edited.image, "two contents, two tags");
     std::fs::write(fixture.root.join("notes.txt"), "work in progress\n")?;
     let error = release(&fixture, Target::Local)
         .await
