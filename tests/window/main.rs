@@ -9,6 +9,7 @@ mod support;
 #[path = "../support/standin/mod.rs"]
 mod standin;
 
+mod checks;
 mod driver;
 mod failures;
 mod projects;
