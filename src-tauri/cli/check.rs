@@ -173,6 +173,15 @@ fn render_summary(summary: &ChecksSummary) -> String {
     };
     for failure in failures {
         out.push_str(&format!("  FAIL {}: {}\n", failure.node_id, failure.message));
+        // `path:line`, which terminals and editors open at the line.
+        match (&failure.file, failure.line) {
+            (Some(file), Some(line)) => out.push_str(&format!("       at {file}:{line}\n")),
+            (Some(file), None) => out.push_str(&format!("       in {file}\n")),
+            _ => {}
+        }
+        if let (Some(expected), Some(got)) = (&failure.expected, &failure.got) {
+            out.push_str(&format!("       expected {expected}\n       got      {got}\n"));
+        }
     }
     if let Some(problem) = &tests.problem {
         out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));
@@ -199,6 +208,9 @@ fn render_summary(summary: &ChecksSummary) -> String {
                 "  {}:{}:{} {} {}\n",
                 violation.path, violation.line, violation.column, violation.code, violation.message
             ));
+            if let Some(words) = &violation.explanation {
+                out.push_str(&format!("       {words}\n"));
+            }
         }
         if let Some(problem) = &lint.problem {
             out.push_str(&format!("  {}\n", problem.replace('\n', "\n  ")));

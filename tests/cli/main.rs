@@ -663,9 +663,16 @@ struct Example {
 }
 
 fn example(name: &str) -> Result<Example, Box<dyn std::error::Error>> {
+    example_with(name, |_| Ok(()))
+}
+
+fn example_with(
+    name: &str,
+    change: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
+) -> Result<Example, Box<dyn std::error::Error>> {
     use slipway::project;
     let dirs = tempfile::tempdir()?;
-    let root = support::example_project(dirs.path(), name, |_| Ok(()))?;
+    let root = support::example_project(dirs.path(), name, change)?;
     let data = dirs.path().join("data");
     std::fs::create_dir_all(&data)?;
     let registry = test_registry();
@@ -734,6 +741,35 @@ fn check_piped_into_a_reader_that_leaves_ends_quietly() -> TestResult {
     assert!(!first.trim().is_empty(), "one line was read");
     ended_quietly(&output)?;
     assert_eq!(output.status.code(), Some(0), "the checks ran and passed");
+    Ok(())
+}
+
+/// `slipway check` reads a failure as the window does: where it failed, expected against got,
+/// and a lint rule in plain words.
+#[test]
+fn check_prints_where_a_test_failed_its_two_sides_and_the_rule_in_words() -> TestResult {
+    let example = example_with("check-words", |root| {
+        std::fs::write(
+            root.join("tests/test_prices.py"),
+            "def test_price():\n    assert f\"£{4.5}\" == \"£4.50\"\n",
+        )?;
+        let app = std::fs::read_to_string(root.join("lettings/app.py"))?;
+        std::fs::write(root.join("lettings/app.py"), format!("import os\n{app}"))
+    })?;
+    let root = example.root.display().to_string();
+    let output = slipway(&["check", "--project", &root], &example.data)?;
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "failed: {stdout}");
+    for expected in [
+        "FAIL tests/test_prices.py::test_price",
+        "at tests/test_prices.py:2",
+        "expected '£4.50'",
+        "got      '£4.5'",
+        "lettings/app.py:1:1 F401",
+        "A module is imported but never used: remove the import.",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in: {stdout}");
+    }
     Ok(())
 }
 
