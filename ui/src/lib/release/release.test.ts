@@ -147,6 +147,38 @@ describe("the release page's steps", () => {
     );
   });
 
+  it("move the focus to the running step, then to the result, and say each change aloud", async () => {
+    let emit: (event: ReleaseEvent) => void = () => {};
+    let finish: (summary: ReleaseSummary) => void = () => {};
+    const api = {
+      ...fakeApi(plan(), [], live),
+      startRelease: vi.fn(
+        (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
+          new Promise<ReleaseSummary>((resolve) => {
+            emit = onEvent;
+            finish = resolve;
+          }),
+      ),
+    };
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    const button = screen.getByRole("button", { name: "Release to this computer" });
+    button.focus();
+    await fireEvent.click(button);
+    emit({ kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null });
+    const tests = document.querySelector('[data-step="tests"] button.head');
+    await waitFor(() => expect(document.activeElement).toBe(tests));
+    const said = screen.getByTestId("run-announcement");
+    expect(said).toHaveAttribute("aria-live", "polite");
+    expect(said).toHaveTextContent("Releasing lettings: Tests running.");
+    emit({ kind: "step", step: "tests", state: "passed", elapsedMs: 1500, summary: "5 passed" });
+    finish(live);
+    const summary = await screen.findByRole("region", { name: "Release summary" });
+    await waitFor(() => expect(document.activeElement?.contains(summary)).toBe(true));
+    expect(said).toHaveTextContent("Release done: lettings is live.");
+  });
+
   it("list the failing step first and open, with its results, and say why the others stopped", async () => {
     const events: ReleaseEvent[] = [
       { kind: "step", step: "tests", state: "running", elapsedMs: null, summary: null },
