@@ -5,7 +5,15 @@
 //! pycodestyle and mccabe codes are described here; ruff names its rule's page in its
 //! JSON output, and shares these codes for the same rules.
 
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
 use super::Violation;
+
+/// At most this many rules are asked of ruff per run: a run with hundreds of kinds of
+/// violation is not made slower to explain them all.
+const RUFF_RULES_ASKED: usize = 20;
 
 const PYCODESTYLE_PAGE: &str = "https://pycodestyle.pycqa.org/en/latest/intro.html#error-codes";
 const FLAKE8_PAGE: &str = "https://flake8.pycqa.org/en/latest/user/error-codes.html";
@@ -228,9 +236,65 @@ pub fn describe(violations: &mut [Violation]) {
     }
 }
 
+/// Asks ruff (`ruff rule CODE`) for the rules the table does not know: the first paragraph of
+/// its "What it does" is the plain sentence. A ruff that is missing, slow or says nothing
+/// leaves the violation as it was.
+pub async fn explain_with_ruff(ruff: &Path, violations: &mut [Violation]) {
+    if !ruff.is_file() {
+        return;
+    }
+    let codes: BTreeSet<String> = violations
+        .iter()
+        .filter(|violation| violation.explanation.is_none())
+        .map(|violation| violation.code.clone())
+        .collect();
+    for code in codes.into_iter().take(RUFF_RULES_ASKED) {
+        let asked = tokio::process::Command::new(ruff)
+            .args(["rule", &code, "--output-format", "json"])
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(5), asked).await else {
+            continue;
+        };
+        let Some(words) = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            .ok()
+            .and_then(|rule| rule["explanation"].as_str().and_then(what_it_does))
+        else {
+            continue;
+        };
+        for violation in violations.iter_mut().filter(|violation| violation.code == code) {
+            violation.explanation = Some(words.clone());
+        }
+    }
+}
+
+/// The first paragraph under "## What it does" in ruff's explanation, on one line.
+fn what_it_does(markdown: &str) -> Option<String> {
+    let (_, after) = markdown.split_once("## What it does")?;
+    let paragraph: Vec<&str> = after
+        .lines()
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(str::trim)
+        .collect();
+    (!paragraph.is_empty()).then(|| paragraph.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ruffs_own_words_are_its_what_it_does() {
+        let explanation = "## What it does\nChecks for `if` statements that can be replaced with\n`bool`.\n\n## Why is this bad?\nIf statements that return `True` for a truthy condition...\n";
+        assert_eq!(
+            what_it_does(explanation).as_deref(),
+            Some("Checks for `if` statements that can be replaced with `bool`.")
+        );
+        assert_eq!(what_it_does("## Why is this bad?\nNo summary."), None);
+        assert_eq!(what_it_does("## What it does\n\n## Example"), None);
+    }
 
     #[test]
     fn common_codes_read_as_sentences_with_their_page() {

@@ -219,6 +219,9 @@ pub async fn run_lint(
                 timeout.as_secs()
             ));
         }
+        if settings.lint_tool == LintTool::Ruff {
+            super::rules::explain_with_ruff(&env.bin_dir().join("ruff"), &mut report.violations).await;
+        }
         report
     };
     report.duration_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
