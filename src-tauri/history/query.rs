@@ -113,7 +113,7 @@ impl Ledger {
         );
         self.with(|connection| {
             let mut query = connection.prepare_cached(&sql)?;
-            let rows = query
+            let mut rows = query
                 .query_map(
                     params![
                         filter.project_path,
@@ -133,6 +133,7 @@ impl Ledger {
                     },
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
+            super::standing::fill(connection, &mut rows)?;
             Ok(rows)
         })
     }
