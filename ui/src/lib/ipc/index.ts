@@ -104,6 +104,7 @@ export type {
   ReleaseEvent,
   ReleaseOptions,
   ReleaseRecord,
+  ReleaseSource,
   ReleaseSummary,
   HistoryFilter,
   ReleaseDetail,
