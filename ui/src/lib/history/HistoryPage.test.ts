@@ -297,8 +297,9 @@ describe("the history page", () => {
     await user.click(row as HTMLElement);
     const region = await screen.findByTestId("history-detail");
     const cached = await within(region).findByTestId("cached-from");
-    expect(cached).toHaveTextContent("(cached from r1)");
-    await user.click(within(cached).getByRole("button", { name: "r1" }));
+    expect(cached).toHaveTextContent("(reused from an earlier release)");
+    expect(cached).not.toHaveTextContent("r1");
+    await user.click(within(cached).getByRole("button", { name: "an earlier release" }));
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
   });
 
