@@ -9,6 +9,9 @@ use slipway::history::{Ending, Ledger, NewRelease, Outcome, StepState};
 
 use super::*;
 
+/// The image every deploy of the stand-in names (its digest is never pulled).
+const DIGEST: &str = "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
+
 /// The Render release's commit, as the seeded record names it.
 const RENDER_COMMIT: &str = "3f2a1bc9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3";
 
@@ -150,9 +153,10 @@ async fn run_checked(
     let created: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/v1/services/srv-lettings/deploys", render.base))
         .bearer_auth("rnd_good")
-        .json(&json!({ "imageUrl": format!("{repository}:3f2a1bc") }))
+        .json(&json!({ "imageUrl": format!("{repository}@{DIGEST}") }))
         .send()
         .await?
+        .error_for_status()?
         .json()
         .await?;
     let first_deploy = created["id"].as_str().ok_or("the stand-in made no deploy")?.to_owned();

@@ -70,3 +70,15 @@ describe("History's words", () => {
     );
   });
 });
+
+describe("a row's steps in short", () => {
+  it("says the step that stopped it, else how many passed", async () => {
+    const { stepsInShort } = await import("./words");
+    const step = (name: string, state: "passed" | "failed" | "canceled" | "pending" | "running") => ({ name, state });
+    expect(stepsInShort([step("tests", "passed"), step("lint", "failed"), step("build", "pending")])).toBe("Lint failed");
+    expect(stepsInShort([step("deploy", "canceled")])).toBe("Deploy cancelled");
+    expect(stepsInShort([step("tests", "passed"), step("build", "running")])).toBe("Build running");
+    expect(stepsInShort([step("tests", "passed"), step("lint", "passed")])).toBe("all 2 steps passed");
+    expect(stepsInShort([step("deploy", "passed")])).toBe("its step passed");
+  });
+});

@@ -54,6 +54,18 @@ export const stepNames: Record<string, string> = {
   watch: "Sentry watch",
 };
 
+/** A row's steps in a few words, where the chips do not fit: "all 6 passed", "Tests failed",
+ * "Deploy cancelled". */
+export function stepsInShort(steps: ReadonlyArray<{ name: string; state: StepState }>): string {
+  const telling = steps.find((step) => step.state === "failed" || step.state === "canceled" || step.state === "interrupted");
+  if (telling) return `${stepName(telling.name)} ${stepWords[telling.state]}`;
+  const running = steps.find((step) => step.state === "running");
+  if (running) return `${stepName(running.name)} running`;
+  const passed = steps.filter((step) => step.state === "passed").length;
+  if (passed === steps.length) return passed === 1 ? "its step passed" : `all ${passed} steps passed`;
+  return `${passed} of ${steps.length} steps passed`;
+}
+
 export function stepName(step: string): string {
   return stepNames[step] ?? step;
 }
