@@ -266,11 +266,25 @@ async fn run_checked(
     }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     save_screenshot_as(&session, "history-live-now").await?;
-    for (width, height, name) in [(1100, 800, "history-1100"), (800, 600, "history-800x600")] {
-        session.set_window_size(width, height).await?;
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-        save_screenshot_as(&session, name).await?;
-    }
+    session.set_window_size(1100, 800).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    save_screenshot_as(&session, "history-1100").await?;
+
+    // 800×600: the opened release takes the list's place, with a way back; the list then
+    // scrolls with the page, no second scroll area inside it.
+    session.set_window_size(800, 600).await?;
+    let back = wait_or_explain(&session, "//button[@data-testid='history-back']", UI_WAIT, "now-small-no-back").await?;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    save_screenshot_as(&session, "history-800x600-detail").await?;
+    session.click(&back).await?;
+    let list = session.wait_for("//ul[@data-testid='history-list']", UI_WAIT).await?;
+    drop(list);
+    let overflow = session
+        .execute("return getComputedStyle(document.querySelector(\"[data-testid='history-list']\")).overflowY")
+        .await?;
+    assert_eq!(overflow.as_str(), Some("visible"), "the list scrolls with the page");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    save_screenshot_as(&session, "history-800x600").await?;
     session.end().await?;
     Ok(())
 }

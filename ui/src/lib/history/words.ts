@@ -61,9 +61,11 @@ export function stepsInShort(steps: ReadonlyArray<{ name: string; state: StepSta
   if (telling) return `${stepName(telling.name)} ${stepWords[telling.state]}`;
   const running = steps.find((step) => step.state === "running");
   if (running) return `${stepName(running.name)} running`;
-  const passed = steps.filter((step) => step.state === "passed").length;
-  if (passed === steps.length) return passed === 1 ? "its step passed" : `all ${passed} steps passed`;
-  return `${passed} of ${steps.length} steps passed`;
+  // A skipped step (Sentry, with no Sentry set up) took no part.
+  const ran = steps.filter((step) => step.state !== "skipped");
+  const passed = ran.filter((step) => step.state === "passed").length;
+  if (passed === ran.length) return passed === 1 ? "its step passed" : `all ${passed} steps passed`;
+  return `${passed} of ${ran.length} steps passed`;
 }
 
 export function stepName(step: string): string {
@@ -128,12 +130,27 @@ export function kindBadge(
   release: Pick<ReleaseRecord, "kind" | "source">,
   now: number = Date.now(),
 ): string {
+  const { label, when } = kindBadgeParts(release, now);
+  return when ? `${label} (${when})` : label;
+}
+
+/** The badge in two parts, so a narrow row can keep the first: "Rollback to 9f8e7d6" and
+ * "yesterday 17:40". */
+export function kindBadgeParts(
+  release: Pick<ReleaseRecord, "kind" | "source">,
+  now: number = Date.now(),
+): { label: string; when: string | null } {
   const source = release.source;
-  if (release.kind === "rollback") return source ? `Rollback to ${releaseName(source, now)}` : "Rollback";
-  if (release.kind === "promote") {
-    return source?.environment ? `Promotion from ${environmentLabel(source.environment)}` : "Promotion";
+  if (release.kind === "rollback") {
+    if (!source) return { label: "Rollback", when: null };
+    const commit = shortCommit(source.commit);
+    const when = dayAndTime(source.startedAt, now);
+    return commit ? { label: `Rollback to ${commit}`, when } : { label: `Rollback to the release of ${when}`, when: null };
   }
-  return kindWords(release.kind);
+  if (release.kind === "promote") {
+    return { label: source?.environment ? `Promotion from ${environmentLabel(source.environment)}` : "Promotion", when: null };
+  }
+  return { label: kindWords(release.kind), when: null };
 }
 
 export function kindWords(kind: string): string {
