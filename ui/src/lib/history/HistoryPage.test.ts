@@ -220,8 +220,33 @@ describe("the history page", () => {
     expect(live).toHaveTextContent("3f2a1bc on main");
     expect(live).toHaveTextContent("0123456789ab");
     expect(live).not.toHaveTextContent("uncommitted changes");
+    expect(within(live).queryByTestId("history-row-kind")).toBeNull();
     expect(within(live).getByLabelText("lint: passed")).toHaveAttribute("title", "lint: passed");
     expect(screen.getByTestId("history-count")).toHaveTextContent("2 releases shown.");
+  });
+
+  it("tells now from then and gives rollbacks and promotions their kind, naming no release by id", async () => {
+    const api = fakeApi();
+    const source = { id: "r1", commit: "9f8e7d6c5b4a", startedAt: "2026-11-23T17:40:00Z", endedAt: null, environment: "production" };
+    api.listReleases.mockImplementation(async () => [
+      record("r4", { kind: "promote", outcome: "live", liveNow: true, environment: "staging", target: "render", source }),
+      record("r3", { kind: "rollback", outcome: "live", liveNow: true, environment: "production", target: "render", source }),
+      record("r2", { outcome: "live", liveNow: false, environment: "production", target: "render" }),
+      record("r1", { outcome: "canceled", environment: "production", target: "render" }),
+    ]);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    expect(rows.map((row) => within(row).getByTestId("history-row-status").textContent?.trim())).toEqual([
+      "● Live now",
+      "● Live now",
+      "○ Was live",
+      "⊘ Cancelled",
+    ]);
+    expect(within(rows[0] as HTMLElement).getByTestId("history-row-kind")).toHaveTextContent("Promotion from production");
+    expect(within(rows[1] as HTMLElement).getByTestId("history-row-kind").textContent).toMatch(
+      /^Rollback to 9f8e7d6 \(.+ \d\d:\d\d\)$/,
+    );
+    for (const row of rows) expect(row.textContent).not.toMatch(/\br\d\b/);
   });
 
   it("searches a moment after the typing stops", async () => {
