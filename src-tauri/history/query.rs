@@ -585,6 +585,12 @@ mod tests {
         assert!(row.contains("\"Lint failed: 2 violations\"") || row.contains("Lint failed: 2 violations"));
         assert!(row.contains("'=cmd"), "a formula is defused: {row}");
         assert!(row.contains("tests=passed lint=failed"), "{row}");
+        // Times in ISO 8601 (RFC 3339, UTC), whatever the window shows.
+        let started = row.split(',').nth(3).ok_or("a start")?;
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(started).is_ok() && started.ends_with('Z'),
+            "{started}"
+        );
         Ok(())
     }
 }

@@ -119,7 +119,11 @@ mod tests {
             project_name: "p".to_owned(),
             user: "ann".to_owned(),
             commit: Some(format!("{id}0000")),
-            target: if environment == "local" { Target::Local } else { Target::Render },
+            target: if environment == "local" {
+                Target::Local
+            } else {
+                Target::Render
+            },
             environment: Some(environment.to_owned()),
             kind,
             source_id: source.map(str::to_owned),

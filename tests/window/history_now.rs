@@ -17,11 +17,24 @@ const RENDER_COMMIT: &str = "3f2a1bc9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3";
 
 /// A release that went live on Render's production as deploy `deploy_id`, recorded as the
 /// window records one.
-fn render_release(data: &Path, root: &Path, repository: &str, deploy_id: &str, url: &str) -> Result<String, Box<dyn std::error::Error>> {
+fn render_release(
+    data: &Path,
+    root: &Path,
+    repository: &str,
+    deploy_id: &str,
+    url: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
     use slipway::vocabulary::{ReleaseKind, Step, Target};
     let ledger = Ledger::open(data)?;
     let id = slipway::history::new_release_id();
-    let steps = [Step::Tests, Step::Lint, Step::Build, Step::Push, Step::Deploy, Step::Verify];
+    let steps = [
+        Step::Tests,
+        Step::Lint,
+        Step::Build,
+        Step::Push,
+        Step::Deploy,
+        Step::Verify,
+    ];
     ledger.begin(&NewRelease {
         id: id.clone(),
         project_path: root.display().to_string(),
@@ -64,7 +77,12 @@ async fn rows_with_status(session: &Session, status: &str) -> Result<Vec<String>
         .await?;
     Ok(found
         .as_array()
-        .map(|cells| cells.iter().filter_map(|cell| cell.as_str().map(str::to_owned)).collect())
+        .map(|cells| {
+            cells
+                .iter()
+                .filter_map(|cell| cell.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -117,7 +135,15 @@ async fn history_shows_one_live_now_per_environment_and_asks_before_a_rollback()
     // Two releases on this computer, as the CLI makes them.
     let release_here = |tag: &str| -> Result<String, Box<dyn std::error::Error>> {
         let output = std::process::Command::new(slipway_binary())
-            .args(["release", "--project", &root.display().to_string(), "--target", "local", "--yes", "--json"])
+            .args([
+                "release",
+                "--project",
+                &root.display().to_string(),
+                "--target",
+                "local",
+                "--yes",
+                "--json",
+            ])
             .env("SLIPWAY_DATA_DIR", data.path())
             .output()?;
         let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
@@ -176,22 +202,43 @@ async fn run_checked(
     let row = |id: &str| format!("//li[@data-testid='history-row'][@data-release-id='{id}']");
     wait_or_explain(&session, &row(&first), UI_WAIT, "now-not-listed").await?;
     // Before anything is rolled back: one live now per environment, the rest were live.
-    wait_or_explain(&session, &format!("{}[@data-status='liveNow']", row(&second)), UI_WAIT, "now-second-not-live").await?;
-    assert_eq!(rows_with_status(&session, "liveNow").await?, ["production", "This computer"]);
+    wait_or_explain(
+        &session,
+        &format!("{}[@data-status='liveNow']", row(&second)),
+        UI_WAIT,
+        "now-second-not-live",
+    )
+    .await?;
+    assert_eq!(
+        rows_with_status(&session, "liveNow").await?,
+        ["production", "This computer"]
+    );
     assert_eq!(rows_with_status(&session, "wasLive").await?, ["This computer"]);
 
     // Promote the newest release here to production: asked first, then shipped.
     session.click(&session.wait_for(&row(&second), UI_WAIT).await?).await?;
     session
-        .click(&wait_or_explain(&session, "//button[@data-testid='history-promote']", UI_WAIT, "now-no-promote").await?)
+        .click(
+            &wait_or_explain(
+                &session,
+                "//button[@data-testid='history-promote']",
+                UI_WAIT,
+                "now-no-promote",
+            )
+            .await?,
+        )
         .await?;
-    let question = session.wait_for("//*[@data-testid='confirm-question']", UI_WAIT).await?;
+    let question = session
+        .wait_for("//*[@data-testid='confirm-question']", UI_WAIT)
+        .await?;
     let asked = session.text(&question).await?;
     assert!(
         asked.starts_with("Promote ") && asked.contains(" from this computer to production, in place of 3f2a1bc ("),
         "{asked}"
     );
-    session.click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?).await?;
+    session
+        .click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?)
+        .await?;
     wait_or_explain(
         &session,
         "//*[@data-testid='history-rollback-status'][starts-with(normalize-space(), 'Promoted: ')]",
@@ -209,11 +256,27 @@ async fn run_checked(
     .await?;
 
     // Roll production back to the Render release: dismissed first, nothing runs.
-    session.click(&session.wait_for(&row(&on_render), UI_WAIT).await?).await?;
-    wait_or_explain(&session, &format!("{}[@data-status='wasLive']", row(&on_render)), UI_WAIT, "now-render-not-was-live").await?;
-    let rollback = wait_or_explain(&session, "//button[@data-testid='history-rollback']", UI_WAIT, "now-no-rollback").await?;
+    session
+        .click(&session.wait_for(&row(&on_render), UI_WAIT).await?)
+        .await?;
+    wait_or_explain(
+        &session,
+        &format!("{}[@data-status='wasLive']", row(&on_render)),
+        UI_WAIT,
+        "now-render-not-was-live",
+    )
+    .await?;
+    let rollback = wait_or_explain(
+        &session,
+        "//button[@data-testid='history-rollback']",
+        UI_WAIT,
+        "now-no-rollback",
+    )
+    .await?;
     session.click(&rollback).await?;
-    let question = session.wait_for("//*[@data-testid='confirm-question']", UI_WAIT).await?;
+    let question = session
+        .wait_for("//*[@data-testid='confirm-question']", UI_WAIT)
+        .await?;
     let asked = session.text(&question).await?;
     assert!(asked.starts_with("Roll back production from "), "{asked}");
     assert!(asked.contains(" to 3f2a1bc ("), "{asked}");
@@ -221,15 +284,40 @@ async fn run_checked(
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     save_screenshot_as(&session, "history-rollback-asks").await?;
     let rows_before = Ledger::open(data)?.releases(None, 50)?.len();
-    session.click(&session.wait_for("//button[@data-testid='confirm-cancel']", UI_WAIT).await?).await?;
-    assert!(session.absent("//*[@data-testid='confirm-dialog']").await?, "the question is gone");
+    session
+        .click(
+            &session
+                .wait_for("//button[@data-testid='confirm-cancel']", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    assert!(
+        session.absent("//*[@data-testid='confirm-dialog']").await?,
+        "the question is gone"
+    );
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(Ledger::open(data)?.releases(None, 50)?.len(), rows_before, "dismissed: no new release");
-    assert_eq!(rollbacks_asked(render), 0, "dismissed: Render was not asked to roll back");
+    assert_eq!(
+        Ledger::open(data)?.releases(None, 50)?.len(),
+        rows_before,
+        "dismissed: no new release"
+    );
+    assert_eq!(
+        rollbacks_asked(render),
+        0,
+        "dismissed: Render was not asked to roll back"
+    );
 
     // Asked again and confirmed: Render rolls back to deploy 1.
-    session.click(&session.wait_for("//button[@data-testid='history-rollback']", UI_WAIT).await?).await?;
-    session.click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?).await?;
+    session
+        .click(
+            &session
+                .wait_for("//button[@data-testid='history-rollback']", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    session
+        .click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?)
+        .await?;
     wait_or_explain(
         &session,
         "//*[@data-testid='history-rollback-status'][starts-with(normalize-space(), 'Rolled back: 3f2a1bc (')]",
@@ -244,25 +332,46 @@ async fn run_checked(
     assert_eq!(releases.len(), rows_before + 1, "one rollback recorded");
     let rolled = releases.first().ok_or("the rollback")?;
     assert_eq!(rolled.kind, "rollback");
-    wait_or_explain(&session, &format!("{}[@data-status='liveNow']", row(&rolled.id)), UI_WAIT, "now-rollback-not-live-now").await?;
-    assert_eq!(rows_with_status(&session, "liveNow").await?, ["production", "This computer"]);
+    wait_or_explain(
+        &session,
+        &format!("{}[@data-status='liveNow']", row(&rolled.id)),
+        UI_WAIT,
+        "now-rollback-not-live-now",
+    )
+    .await?;
+    assert_eq!(
+        rows_with_status(&session, "liveNow").await?,
+        ["production", "This computer"]
+    );
     let kinds = session
         .execute("return Array.from(document.querySelectorAll(\"[data-testid='history-row-kind']\")).map((cell) => cell.textContent.trim())")
         .await?;
     let kinds: Vec<String> = kinds
         .as_array()
-        .map(|cells| cells.iter().filter_map(|cell| cell.as_str().map(str::to_owned)).collect())
+        .map(|cells| {
+            cells
+                .iter()
+                .filter_map(|cell| cell.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert!(kinds[0].starts_with("Rollback to 3f2a1bc ("), "{kinds:?}");
     assert_eq!(kinds[1], "Promotion from this computer", "{kinds:?}");
-    let detail_kind = session.wait_for("//*[@data-testid='history-detail-kind']", UI_WAIT).await?;
+    let detail_kind = session
+        .wait_for("//*[@data-testid='history-detail-kind']", UI_WAIT)
+        .await?;
     assert!(session.text(&detail_kind).await?.starts_with("Rollback to 3f2a1bc ("));
-    let main = session.execute("return document.querySelector('main').innerText").await?;
+    let main = session
+        .execute("return document.querySelector('main').innerText")
+        .await?;
     let main = main.as_str().unwrap_or_default();
     assert!(!main.contains("Rollbackof"), "{main}");
     for id in [&first, &second, &on_render, &rolled.id] {
-        assert!(!main.contains(id.as_str()), "no release id outside Technical details: {id} in {main}");
+        assert!(
+            !main.contains(id.as_str()),
+            "no release id outside Technical details: {id} in {main}"
+        );
     }
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     save_screenshot_as(&session, "history-live-now").await?;
@@ -273,7 +382,13 @@ async fn run_checked(
     // 800×600: the opened release takes the list's place, with a way back; the list then
     // scrolls with the page, no second scroll area inside it.
     session.set_window_size(800, 600).await?;
-    let back = wait_or_explain(&session, "//button[@data-testid='history-back']", UI_WAIT, "now-small-no-back").await?;
+    let back = wait_or_explain(
+        &session,
+        "//button[@data-testid='history-back']",
+        UI_WAIT,
+        "now-small-no-back",
+    )
+    .await?;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     save_screenshot_as(&session, "history-800x600-detail").await?;
     session.click(&back).await?;
