@@ -372,6 +372,12 @@ describe("the history page", () => {
       /^Roll back the app on this computer from 3f2a1bc \(.+\) to 3f2a1bc \(.+\)\?$/,
     );
     expect(api.startRollback).not.toHaveBeenCalled();
+    // Dismissed: nothing runs, and the focus is back on the button that asked.
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(api.startRollback).not.toHaveBeenCalled();
+    expect(screen.getByTestId("history-rollback")).toHaveFocus();
+    await user.click(screen.getByTestId("history-rollback"));
     await confirmIt(user);
     expect(api.startRollback).toHaveBeenCalledWith("/p/shop", "local", "r1", expect.any(Function));
     await waitFor(() =>
