@@ -74,6 +74,7 @@ pub fn render() -> String {
         decl::<history::StepState>(&cfg),
         decl::<history::StepRecord>(&cfg),
         decl::<history::ReleaseRecord>(&cfg),
+        decl::<history::ReleaseSource>(&cfg),
         decl::<history::HistoryFilter>(&cfg),
         decl::<history::LogPage>(&cfg),
         decl::<history::StepResult>(&cfg),

@@ -26,11 +26,13 @@ mod held;
 mod query;
 mod recover;
 mod schema;
+mod standing;
 
 pub use query::{
     detail, export_csv, export_json, export_release_text, export_release_to, export_text, export_to, ExportFormat,
     HistoryFilter, LogPage, ReleaseDetail, StepResult,
 };
+pub use standing::ReleaseSource;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -220,6 +222,11 @@ pub struct ReleaseRecord {
     /// The Render service it deployed to (`srv-…`), or the container's name here.
     pub service: Option<String>,
     pub steps: Vec<StepRecord>,
+    /// The newest release that went live on its environment: the one the ledger says runs
+    /// there now (exactly one per environment; the target itself may say otherwise).
+    pub live_now: bool,
+    /// The release a rollback or a promotion shipped again, when it is still in the ledger.
+    pub source: Option<ReleaseSource>,
 }
 
 impl ReleaseRecord {
@@ -272,6 +279,8 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         environment: row.get(23)?,
         service: row.get(24)?,
         steps: Vec::new(),
+        live_now: false,
+        source: None,
     })
 }
 
@@ -1006,6 +1015,7 @@ fn read_release(connection: &Connection, id: &str) -> rusqlite::Result<Option<Re
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    standing::fill(connection, std::slice::from_mut(&mut release))?;
     Ok(Some(release))
 }
 

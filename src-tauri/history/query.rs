@@ -113,7 +113,7 @@ impl Ledger {
         );
         self.with(|connection| {
             let mut query = connection.prepare_cached(&sql)?;
-            let rows = query
+            let mut rows = query
                 .query_map(
                     params![
                         filter.project_path,
@@ -133,6 +133,7 @@ impl Ledger {
                     },
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
+            super::standing::fill(connection, &mut rows)?;
             Ok(rows)
         })
     }
@@ -584,6 +585,12 @@ mod tests {
         assert!(row.contains("\"Lint failed: 2 violations\"") || row.contains("Lint failed: 2 violations"));
         assert!(row.contains("'=cmd"), "a formula is defused: {row}");
         assert!(row.contains("tests=passed lint=failed"), "{row}");
+        // Times in ISO 8601 (RFC 3339, UTC), whatever the window shows.
+        let started = row.split(',').nth(3).ok_or("a start")?;
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(started).is_ok() && started.ends_with('Z'),
+            "{started}"
+        );
         Ok(())
     }
 }

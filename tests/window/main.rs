@@ -12,6 +12,7 @@ mod standin;
 mod checks;
 mod driver;
 mod failures;
+mod history_now;
 mod projects;
 mod tasks;
 mod webdriver;
@@ -976,6 +977,10 @@ async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
                 .wait_for("//*[@data-testid='history-rollback']", UI_WAIT)
                 .await?,
         )
+        .await?;
+    // It asks first.
+    session
+        .click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?)
         .await?;
     wait_or_explain(
         &session,

@@ -120,6 +120,14 @@ async fn a_rollback_started_from_history_is_cancelled_from_the_header_on_another
         &first_deploy,
         &format!("{}/site/srv-lettings", render.base),
     )?;
+    // A newer release went live after it: the one a rollback goes back from.
+    live_render_release(
+        data.path(),
+        &root,
+        &repository,
+        &first_deploy,
+        &format!("{}/site/srv-lettings", render.base),
+    )?;
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
@@ -144,6 +152,10 @@ async fn a_rollback_started_from_history_is_cancelled_from_the_header_on_another
                 .wait_for("//button[@data-testid='history-rollback']", UI_WAIT)
                 .await?,
         )
+        .await?;
+    // It asks first.
+    session
+        .click(&session.wait_for("//button[@data-testid='confirm-ok']", UI_WAIT).await?)
         .await?;
     // Followed on the page like a release: its bar, and its deploy step running.
     let bar = wait_or_explain(

@@ -194,6 +194,12 @@ beforeEach(() => {
   localStorage.clear();
 });
 
+/** Says yes to the question a rollback or promotion asks first. */
+async function confirmIt(user: ReturnType<typeof userEvent.setup>): Promise<void> {
+  const dialog = await screen.findByTestId("confirm-dialog");
+  await user.click(within(dialog).getByTestId("confirm-ok"));
+}
+
 describe("the history page", () => {
   it("lists the open project's releases with their outcome in words and their steps", async () => {
     const api = fakeApi();
@@ -208,13 +214,39 @@ describe("the history page", () => {
     expect(failed).toHaveTextContent("uncommitted changes");
     expect(within(failed).getByLabelText("tests: failed")).toBeInTheDocument();
     expect(within(failed).getByLabelText("build: not reached")).toBeInTheDocument();
-    expect(live).toHaveTextContent("Live");
+    expect(live).toHaveTextContent("Was live");
+    expect(live).toHaveAttribute("data-status", "wasLive");
     expect(live).toHaveTextContent("1 min 12 s");
     expect(live).toHaveTextContent("3f2a1bc on main");
     expect(live).toHaveTextContent("0123456789ab");
     expect(live).not.toHaveTextContent("uncommitted changes");
+    expect(within(live).queryByTestId("history-row-kind")).toBeNull();
     expect(within(live).getByLabelText("lint: passed")).toHaveAttribute("title", "lint: passed");
     expect(screen.getByTestId("history-count")).toHaveTextContent("2 releases shown.");
+  });
+
+  it("tells now from then and gives rollbacks and promotions their kind, naming no release by id", async () => {
+    const api = fakeApi();
+    const source = { id: "r1", commit: "9f8e7d6c5b4a", startedAt: "2026-11-23T17:40:00Z", endedAt: null, environment: "production" };
+    api.listReleases.mockImplementation(async () => [
+      record("r4", { kind: "promote", outcome: "live", liveNow: true, environment: "staging", target: "render", source }),
+      record("r3", { kind: "rollback", outcome: "live", liveNow: true, environment: "production", target: "render", source }),
+      record("r2", { outcome: "live", liveNow: false, environment: "production", target: "render" }),
+      record("r1", { outcome: "canceled", environment: "production", target: "render" }),
+    ]);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    expect(rows.map((row) => within(row).getByTestId("history-row-status").textContent?.trim())).toEqual([
+      "● Live now",
+      "● Live now",
+      "○ Was live",
+      "⊘ Cancelled",
+    ]);
+    expect(within(rows[0] as HTMLElement).getByTestId("history-row-kind")).toHaveTextContent("Promotion from production");
+    expect(within(rows[1] as HTMLElement).getByTestId("history-row-kind").textContent).toMatch(
+      /^Rollback to 9f8e7d6 \(.+ \d\d:\d\d\)$/,
+    );
+    for (const row of rows) expect(row.textContent).not.toMatch(/\br\d\b/);
   });
 
   it("searches a moment after the typing stops", async () => {
@@ -235,7 +267,7 @@ describe("the history page", () => {
     const api = fakeApi();
     render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     await screen.findAllByTestId("history-row");
-    await user.selectOptions(screen.getByTestId("history-outcome"), "Live");
+    await user.selectOptions(screen.getByTestId("history-outcome"), "Went live");
     await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(1));
     expect(lastFilter(api).outcome).toBe("live");
     expect(screen.getByTestId("history-row")).toHaveAttribute("data-outcome", "live");
@@ -290,8 +322,9 @@ describe("the history page", () => {
     await user.click(row as HTMLElement);
     const region = await screen.findByTestId("history-detail");
     const cached = await within(region).findByTestId("cached-from");
-    expect(cached).toHaveTextContent("(cached from r1)");
-    await user.click(within(cached).getByRole("button", { name: "r1" }));
+    expect(cached).toHaveTextContent("(reused from an earlier release)");
+    expect(cached).not.toHaveTextContent("r1");
+    await user.click(within(cached).getByRole("button", { name: "an earlier release" }));
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r1"));
   });
 
@@ -333,12 +366,26 @@ describe("the history page", () => {
     const user = userEvent.setup();
     const api = await openLiveRelease(user);
     await user.click(await screen.findByTestId("history-rollback"));
+    // It asks first, saying what is live now and what will be; nothing runs before the yes.
+    const dialog = await screen.findByRole("alertdialog", { name: "Roll back?" });
+    expect(within(dialog).getByTestId("confirm-question")).toHaveTextContent(
+      /^Roll back the app on this computer from 3f2a1bc \(.+\) to 3f2a1bc \(.+\)\?$/,
+    );
+    expect(api.startRollback).not.toHaveBeenCalled();
+    // Dismissed: nothing runs, and the focus is back on the button that asked.
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(api.startRollback).not.toHaveBeenCalled();
+    expect(screen.getByTestId("history-rollback")).toHaveFocus();
+    await user.click(screen.getByTestId("history-rollback"));
+    await confirmIt(user);
     expect(api.startRollback).toHaveBeenCalledWith("/p/shop", "local", "r1", expect.any(Function));
     await waitFor(() =>
       expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
-        "Rolled back: release r1 is live again at http://127.0.0.1:8123/.",
+        /^Rolled back: 3f2a1bc \(.+\) is live again on this computer at http:\/\/127\.0\.0\.1:8123\/\.$/,
       ),
     );
+    expect(screen.getByTestId("history-rollback-status")).not.toHaveTextContent("r1");
     // The list is read again and the rollback's own record is opened.
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
   });
@@ -362,6 +409,7 @@ describe("the history page", () => {
     const rows = await screen.findAllByTestId("history-row");
     await user.click(rows[1] as HTMLElement);
     await user.click(await screen.findByTestId("history-rollback"));
+    await confirmIt(user);
     backend.broadcast([taskInfo({ id: 5, kind: "rollback", project: "/p/shop" })]);
     emit({ kind: "rollbackStarted", releaseId: "r9", sourceId: "r1" });
     emit({ kind: "step", step: "deploy", state: "running", elapsedMs: null, summary: null });
@@ -412,7 +460,7 @@ describe("the history page", () => {
     render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
     const banners = await screen.findAllByTestId("history-live");
     expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
-    expect(banners[0]).toHaveTextContent("On this computer: the release of 3f2a1bc (0123456789ab) has been live since");
+    expect(banners[0]).toHaveTextContent(/^On this computer: 3f2a1bc \(.+\) has been live since .+\. Show it$/);
     expect(banners[1]).toHaveTextContent("On production:");
     expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
   });
@@ -424,6 +472,8 @@ describe("the history page", () => {
     const promote = await screen.findByTestId("history-promote");
     expect(promote).toHaveTextContent("Promote to the next environment");
     await user.click(promote);
+    expect(api.startPromote).not.toHaveBeenCalled();
+    await confirmIt(user);
     expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", null, expect.any(Function));
     await waitFor(() =>
       expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
@@ -447,6 +497,10 @@ describe("the history page", () => {
     expect(promote).toHaveTextContent("Promote to production");
     expect(screen.getByTestId("history-detail-environment")).toHaveTextContent("staging");
     await user.click(promote);
+    expect(await screen.findByTestId("confirm-question")).toHaveTextContent(
+      /^Promote 3f2a1bc \(.+\) from staging to production, in place of 3f2a1bc \(.+\)\?$/,
+    );
+    await confirmIt(user);
     expect(api.startPromote).toHaveBeenCalledWith("/p/shop", "r1", "production", expect.any(Function));
     cleanup();
 
@@ -458,6 +512,7 @@ describe("the history page", () => {
     await screen.findByTestId("history-rollback");
     expect(screen.queryByTestId("history-promote")).toBeNull();
     await user.click(screen.getByTestId("history-rollback"));
+    await confirmIt(user);
     // A rollback stays on the release's own environment.
     expect(last.startRollback).toHaveBeenCalledWith("/p/shop", "production", "r1", expect.any(Function));
   });
@@ -514,7 +569,7 @@ describe("the history page", () => {
     expect(api.startResume).toHaveBeenCalledWith("/p/shop", "r1", expect.any(Function));
     await waitFor(() =>
       expect(screen.getByTestId("history-rollback-status")).toHaveTextContent(
-        "Resumed: release r1 is live at http://127.0.0.1:8123/.",
+        /^Resumed: 3f2a1bc \(.+\) is live at http:\/\/127\.0\.0\.1:8123\/\.$/,
       ),
     );
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r11"));
@@ -744,7 +799,7 @@ describe("the history page", () => {
     const list = screen.getByRole("listbox", { name: "Releases" });
     await scrollTo(list, 50 * ROW_HEIGHT);
     expect(screen.getAllByTestId("history-row")[0]).not.toHaveAttribute("data-release-id", "n0");
-    await userEvent.setup().selectOptions(screen.getByTestId("history-outcome"), "Live");
+    await userEvent.setup().selectOptions(screen.getByTestId("history-outcome"), "Went live");
     await waitFor(() => expect(list.scrollTop).toBe(0));
     expect(screen.getAllByTestId("history-row")[0]).toHaveAttribute("data-release-id", "n0");
   });

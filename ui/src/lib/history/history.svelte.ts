@@ -24,6 +24,8 @@ export class HistoryStore {
     this.opened = new OpenRelease(api);
     this.exports = new HistoryExport(api);
     this.runs = new HistoryRuns(run, api, async (releaseId) => {
+      // What runs now changed too: the "On Render" card follows a rollback or promotion.
+      void this.list.loadLive();
       await this.list.load();
       await this.open(releaseId);
     });

@@ -652,7 +652,26 @@ environment: string | null,
 /**
  * The Render service it deployed to (`srv-…`), or the container's name here.
  */
-service: string | null, steps: Array<StepRecord>, };
+service: string | null, steps: Array<StepRecord>, 
+/**
+ * The newest release that went live on its environment: the one the ledger says runs
+ * there now (exactly one per environment; the target itself may say otherwise).
+ */
+liveNow: boolean, 
+/**
+ * The release a rollback or a promotion shipped again, when it is still in the ledger.
+ */
+source: ReleaseSource | null, };
+
+export type ReleaseSource = { id: string, commit: string | null, 
+/**
+ * RFC 3339.
+ */
+startedAt: string, endedAt: string | null, 
+/**
+ * Where it went live (`None` for a Render release made before environments).
+ */
+environment: string | null, };
 
 export type HistoryFilter = { 
 /**

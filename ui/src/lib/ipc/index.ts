@@ -107,6 +107,7 @@ export type {
   ReleaseEvent,
   ReleaseOptions,
   ReleaseRecord,
+  ReleaseSource,
   ReleaseSummary,
   HistoryFilter,
   ReleaseDetail,

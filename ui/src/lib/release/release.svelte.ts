@@ -214,6 +214,8 @@ export class ReleaseStore {
       this.error = error;
       if (error.action === "reviewPlan" || error.message.includes("changed since the plan")) void this.loadPlan(path);
     } finally {
+      // Shipping uncommitted changes is agreed to for one release, never for the next.
+      this.confirmDirty = false;
       if (this.lastFor === path) void this.loadLast(path);
     }
   }

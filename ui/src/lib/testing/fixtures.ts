@@ -43,6 +43,8 @@ export function releaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRe
     environment: "local",
     service: null,
     steps: [],
+    liveNow: false,
+    source: null,
     ...overrides,
   };
 }
