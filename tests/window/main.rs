@@ -10,6 +10,7 @@ mod support;
 mod standin;
 
 mod driver;
+mod engine;
 mod failures;
 mod projects;
 mod tasks;

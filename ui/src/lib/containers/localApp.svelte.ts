@@ -84,11 +84,15 @@ export class LocalAppStore {
   watch(path: string, intervalMs = STATE_POLL_MS, target: Window = window): () => void {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let asking = false;
     const poll = async (): Promise<void> => {
+      // The next ask waits for this one: a slow engine never gets two questions at once.
+      if (asking) return;
       clearTimeout(timer);
+      asking = true;
       // Not while an action runs: its own answer is the newer one.
       if (this.busy === null && this.path === path) await this.ask(path);
-      // The next ask waits for this one: a slow engine never gets two questions at once.
+      asking = false;
       if (!stopped) timer = setTimeout(poll, intervalMs);
     };
     const onFocus = () => void poll();

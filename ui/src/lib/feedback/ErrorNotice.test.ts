@@ -136,6 +136,11 @@ describe("an error notice", () => {
     expect(screen.queryByRole("button", { name: "Copy" })).not.toBeInTheDocument();
   });
 
+  it("says Docker is not running once, not as title and message both", () => {
+    render(ErrorNotice, { props: { error: error("dockerUnavailable", { message: "Docker is not running." }) } });
+    expect(screen.getByRole("alert").textContent?.match(/Docker is not running/g)).toHaveLength(1);
+  });
+
   it("shows no technical details when there are none, and dismisses", async () => {
     const user = userEvent.setup();
     const ondismiss = vi.fn();
