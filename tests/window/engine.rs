@@ -127,9 +127,7 @@ async fn noticed(
         }
         if started.elapsed() > within {
             save_screenshot_as(session, shot).await?;
-            let page = session
-                .execute("return document.body.innerText")
-                .await?;
+            let page = session.execute("return document.body.innerText").await?;
             return Err(format!("{xpath} did not appear within {within:?}; the window shows: {page}").into());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -182,7 +180,10 @@ async fn a_container_removed_outside_slipway_reads_removed_and_runs_again() -> T
     let card = session.wait_for(CARD, UI_WAIT).await?;
     let text = session.text(&card).await?;
     assert!(text.contains("Removed"), "{text}");
-    assert!(!text.contains("started"), "no start time for a removed container: {text}");
+    assert!(
+        !text.contains("started"),
+        "no start time for a removed container: {text}"
+    );
     for gone in ["Restart", "Stop", "Show its output"] {
         assert!(
             session.absent(&format!("{CARD}{}", button(gone))).await?,
@@ -193,7 +194,11 @@ async fn a_container_removed_outside_slipway_reads_removed_and_runs_again() -> T
 
     // Run it again ships the release that was live here again.
     session
-        .click(&session.wait_for(&format!("{CARD}{}", button("Run it again")), UI_WAIT).await?)
+        .click(
+            &session
+                .wait_for(&format!("{CARD}{}", button("Run it again")), UI_WAIT)
+                .await?,
+        )
         .await?;
     wait_or_explain(
         &session,
@@ -230,6 +235,13 @@ async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() 
     wait_or_explain(&session, running, UI_WAIT, "docker-never-running").await?;
     open_project(&session, &root).await?;
     open_page(&session, "Images").await?;
+    wait_or_explain(
+        &session,
+        "//main//*[@data-testid='image-repository']",
+        UI_WAIT,
+        "images-not-listed",
+    )
+    .await?;
 
     // Docker stops; the person comes back to the window (focus asks again).
     docker.stop();
@@ -241,7 +253,29 @@ async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() 
         .execute("return document.querySelectorAll(\"main [role='alert']\").length")
         .await?;
     assert_eq!(notices.as_u64(), Some(1), "one notice about Docker on the Images page");
+    let said = session
+        .execute("return document.querySelector(\"main [role='alert']\").innerText.split('Docker is not running').length - 1")
+        .await?;
+    assert_eq!(said.as_u64(), Some(1), "the notice says it once");
     save_screenshot(&session, "docker-down").await?;
+    // Start Docker: without Docker Desktop, the command for this system, with Copy.
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Start Docker")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    let how = wait_or_explain(
+        &session,
+        "//main//*[@data-testid='docker-how-to'][.//code][.//button[normalize-space()='Copy']]",
+        UI_WAIT,
+        "docker-no-how-to",
+    )
+    .await?;
+    let how = session.text(&how).await?;
+    assert!(how.contains("sudo "), "{how}");
+    save_screenshot(&session, "docker-start-how").await?;
 
     // Docker is back: no click, no focus.
     docker.start()?;
