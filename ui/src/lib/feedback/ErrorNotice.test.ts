@@ -110,7 +110,7 @@ describe("an error notice", () => {
       if (cmd === "open_docker_desktop") {
         throw {
           kind: "dockerUnavailable",
-          message: "Docker runs as a system service here: start it in a terminal with sudo systemctl start docker.",
+          message: "Docker runs as a system service here; this command in a terminal starts it:",
           hint: "Once it runs, the badge at the top turns green by itself.",
           terminalHint: "sudo systemctl start docker",
         };
@@ -120,7 +120,7 @@ describe("an error notice", () => {
     render(ErrorNotice, { props: { error: error("dockerUnavailable"), onretry } });
     await user.click(screen.getByRole("button", { name: "Start Docker" }));
     const how = await screen.findByTestId("docker-how-to");
-    await waitFor(() => expect(how).toHaveTextContent("start it in a terminal with sudo systemctl start docker."));
+    await waitFor(() => expect(how).toHaveTextContent("this command in a terminal starts it:"));
     expect(within(how).getByText("sudo systemctl start docker", { selector: "code" })).toBeInTheDocument();
     expect(within(how).getByRole("button", { name: "Copy" })).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Try again" }));
