@@ -278,9 +278,9 @@ describe("Docker going down and coming back", () => {
     let engineUp = false;
     const images = new ImagesStore({
       ...fake.api,
-      imagesOverview: async (path: string) => {
+      imagesOverview: async () => {
         if (!engineUp) throw new SlipwayError(dockerDown);
-        return fake.api.imagesOverview(path);
+        return fake.api.imagesOverview();
       },
     });
     render(ImagesPage, { project: shopProject(), images, system });
