@@ -97,6 +97,7 @@ pub fn render() -> String {
         decl::<crate::monitor::WatchEvent>(&cfg),
         decl::<crate::monitor::WatchSummary>(&cfg),
         decl::<pipeline::LocalApp>(&cfg),
+        decl::<pipeline::LocalAppState>(&cfg),
         decl::<pipeline::AppOutput>(&cfg),
         decl::<pipeline::AppAction>(&cfg),
         decl::<pipeline::Target>(&cfg),

@@ -34,11 +34,12 @@ pub async fn run_doctor(state: State<'_, AppState>) -> Result<DoctorReport, AppE
     Ok(doctor::run(&state.paths).await)
 }
 
-/// Opens Docker Desktop (macOS, Windows); on Linux, says how to start the engine.
+/// Starts Docker Desktop where it is installed (on Linux, its user service); else an error
+/// that says the command that starts the engine here (its terminal hint).
 #[tauri::command]
 #[tracing::instrument(err(level = "warn"))]
 pub async fn open_docker_desktop() -> Result<(), AppError> {
-    tokio::task::spawn_blocking(crate::docker::open_docker_desktop)
+    tokio::task::spawn_blocking(crate::docker::start_docker)
         .await
         .map_err(|error| AppError::new(crate::error::ErrorKind::Unknown, error.to_string(), "Try again."))?
 }

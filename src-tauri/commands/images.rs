@@ -89,7 +89,7 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
         .ok()
         .flatten()
         .filter(|container| container.running)
-        .and_then(|container| container.image);
+        .and_then(|container| container.image_id);
     let (remote, remote_error) = if destination.can_list_tags {
         match reference(&format!("{repository}:latest")) {
             Ok(target) => {

@@ -288,16 +288,41 @@ pub async fn local_app(state: State<'_, AppState>, path: String) -> Result<Optio
     pipeline::local_app(&state.release_context()?, &root).await
 }
 
-/// Stops or restarts the project's container.
+/// Stops, restarts or runs again the project's container; answers with it as it is after.
+/// *Run it again* on a removed container ships the release that was live here again, as the
+/// project's release task (the header shows it; its events stay with the task); its failure
+/// comes back as this command's error.
 #[tauri::command]
-#[tracing::instrument(skip(state), err(level = "warn"))]
-pub async fn act_on_local_app(
+#[tracing::instrument(skip(app, state), err(level = "warn"))]
+pub async fn act_on_local_app<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     path: String,
     action: pipeline::AppAction,
 ) -> Result<Option<pipeline::LocalApp>, AppError> {
     let root = project::resolve_folder(&path)?;
-    pipeline::act_on_local_app(&state.release_context()?, &root, action).await
+    let context = state.release_context()?;
+    let removed = action == pipeline::AppAction::RunAgain
+        && pipeline::local_app(&context, &root)
+            .await?
+            .is_some_and(|local| local.state == pipeline::LocalAppState::Removed);
+    if !removed {
+        return pipeline::act_on_local_app(&context, &root, action).await;
+    }
+    let unheard = Channel::new(|_| Ok(()));
+    let summary = as_release_task(
+        &app,
+        &state,
+        TaskKind::Rollback,
+        &path,
+        unheard,
+        |context, root, cancel, sink| async move { pipeline::run_local_again(&context, &root, &cancel, sink).await },
+    )
+    .await?;
+    if let Some(error) = summary.error {
+        return Err(error);
+    }
+    pipeline::local_app(&context, &root).await
 }
 
 /// What the project's container printed since `since` (Unix seconds; 0 for its last lines).

@@ -37,17 +37,51 @@ pub struct RunRequest {
     pub preferred_port: Option<u16>,
 }
 
+/// Whether a container runs, as the engine says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerRun {
+    Running,
+    /// Created and never started, paused, or ended by a stop (exit 0, or the signal
+    /// `docker stop` sends: 143, or 137 after its grace period when not killed for memory).
+    Stopped,
+    /// Ended by itself, with this exit code.
+    Exited(i64),
+}
+
+impl ContainerRun {
+    /// From the engine's `State`: its status word, exit code and whether memory ran out.
+    pub fn from_state(state: &bollard::models::ContainerState) -> Self {
+        use bollard::models::ContainerStateStatusEnum as Status;
+        let code = state.exit_code.unwrap_or(0);
+        let out_of_memory = state.oom_killed.unwrap_or(false);
+        match state.status {
+            Some(Status::RUNNING | Status::RESTARTING) => Self::Running,
+            Some(Status::EXITED | Status::DEAD) if out_of_memory || !matches!(code, 0 | 137 | 143) => {
+                Self::Exited(code)
+            }
+            _ if state.running.unwrap_or(false) => Self::Running,
+            _ => Self::Stopped,
+        }
+    }
+}
+
 /// The project's container as the window shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerState {
     pub id: String,
     pub name: String,
     pub running: bool,
+    pub run: ContainerRun,
     /// RFC 3339, when it was last started.
     pub started_at: Option<String>,
+    /// RFC 3339, when it last stopped or exited.
+    pub finished_at: Option<String>,
     pub host_port: Option<u16>,
     pub release_id: Option<String>,
+    /// The image as the container was created with it (a name:tag, usually).
     pub image: Option<String>,
+    /// The engine's id of that image (`sha256:…`): what the Images page compares.
+    pub image_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,13 +265,17 @@ pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Opti
             .trim_start_matches('/')
             .to_owned(),
         running: state.running.unwrap_or(false),
-        started_at: state.started_at.filter(|at| !at.starts_with("0001-")),
+        run: ContainerRun::from_state(&state),
+        // The engine writes the zero time for "never".
+        started_at: state.started_at.clone().filter(|at| !at.starts_with("0001-")),
+        finished_at: state.finished_at.clone().filter(|at| !at.starts_with("0001-")),
         host_port,
         release_id: config
             .labels
             .as_ref()
             .and_then(|labels| labels.get(RELEASE_LABEL).cloned()),
         image: config.image,
+        image_id: inspected.image.clone(),
     }))
 }
 
@@ -248,6 +286,15 @@ pub async fn stop_container(docker: &Docker, name: &str) -> Result<(), DockerErr
         .build();
     match docker.stop_container(name, Some(options)).await {
         Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+        Err(error) => Err(engine_error(error)),
+    }
+}
+
+/// Whether the engine has the image `image` (a name or an id).
+pub async fn has_image(docker: &Docker, image: &str) -> Result<bool, DockerError> {
+    match docker.inspect_image(image).await {
+        Ok(_) => Ok(true),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
         Err(error) => Err(engine_error(error)),
     }
 }
@@ -300,4 +347,52 @@ pub async fn container_logs(docker: &Docker, id: &str, lines: usize) -> String {
         text.push_str(&chunk.to_string());
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerState as EngineState, ContainerStateStatusEnum as Status};
+
+    fn state(status: Status, code: i64, oom: bool) -> EngineState {
+        EngineState {
+            status: Some(status),
+            running: Some(status == Status::RUNNING),
+            exit_code: Some(code),
+            oom_killed: Some(oom),
+            ..EngineState::default()
+        }
+    }
+
+    #[test]
+    fn a_stop_reads_as_stopped_and_a_crash_as_exited_with_its_code() {
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::RUNNING, 0, false)),
+            ContainerRun::Running
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::EXITED, 0, false)),
+            ContainerRun::Stopped
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::EXITED, 143, false)),
+            ContainerRun::Stopped
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::EXITED, 137, false)),
+            ContainerRun::Stopped
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::EXITED, 137, true)),
+            ContainerRun::Exited(137)
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::EXITED, 1, false)),
+            ContainerRun::Exited(1)
+        );
+        assert_eq!(
+            ContainerRun::from_state(&state(Status::CREATED, 0, false)),
+            ContainerRun::Stopped
+        );
+    }
 }

@@ -24,12 +24,14 @@ mod local_images;
 mod push;
 mod reference;
 mod registry;
+mod start;
 mod switch;
 
 pub use build::{build, needs_buildkit, tag, BuildRequest};
 pub use container::{
-    container_logs, container_output, project_container, project_containers, remove_container, restart_container,
-    running_release, stop_container, ContainerState, RunRequest, RunningContainer, PROJECT_LABEL, RELEASE_LABEL,
+    container_logs, container_output, has_image, project_container, project_containers, remove_container,
+    restart_container, running_release, stop_container, ContainerRun, ContainerState, RunRequest, RunningContainer,
+    PROJECT_LABEL, RELEASE_LABEL,
 };
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
@@ -39,6 +41,7 @@ pub use local_images::{local_images, remove, retag, LocalImage};
 pub use push::{engine_login, push, RegistryCredentials};
 pub use reference::{parse_reference, split_registry, ImageReference};
 pub use registry::Registry;
+pub use start::start_docker;
 pub use switch::{
     drop_candidate, finish_switch, projects_to_put_right, put_right, restore, start_candidate, switch_to,
 };
@@ -90,8 +93,8 @@ impl From<DockerError> for AppError {
         match &error {
             DockerError::Unreachable { .. } | DockerError::Timeout { .. } => plain(
                 ErrorKind::DockerUnavailable,
-                "Docker isn't running.",
-                "Start Docker (Docker Desktop on macOS and Windows), wait until it says it is running, then try again.",
+                "Docker is not running.",
+                "Start Docker (Docker Desktop on macOS and Windows); this window notices by itself once it runs.",
             )
             .with_action(ErrorAction::StartDocker)
             .in_terminal(
@@ -180,40 +183,6 @@ impl From<DockerError> for AppError {
             .with_action(ErrorAction::Retry),
             DockerError::Cancelled => plain(ErrorKind::Cancelled, "Cancelled.", "Run it again when you are ready."),
         }
-    }
-}
-
-/// Opens Docker Desktop where it is how people run Docker (macOS and Windows). On Linux the
-/// engine is a system service this app may not start: the error says how to.
-pub fn open_docker_desktop() -> Result<(), AppError> {
-    let launched = if cfg!(target_os = "macos") {
-        std::process::Command::new("open").args(["-a", "Docker"]).status()
-    } else if cfg!(target_os = "windows") {
-        std::process::Command::new("cmd")
-            .args(["/C", "start", "", r"C:\Program Files\Docker\Docker\Docker Desktop.exe"])
-            .status()
-    } else {
-        return Err(AppError::new(
-            ErrorKind::DockerUnavailable,
-            "Docker runs as a system service on Linux, which Slipway cannot start for you.",
-            "Start the Docker service from your system's settings (or ask whoever set up this computer), then check again.",
-        )
-        .in_terminal("sudo systemctl start docker"));
-    };
-    match launched {
-        Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(AppError::new(
-            ErrorKind::DockerUnavailable,
-            "Docker Desktop could not be opened.",
-            "Install Docker Desktop, or open it yourself, then check again.",
-        )
-        .with_detail(format!("the launcher ended with {status}"))),
-        Err(error) => Err(AppError::new(
-            ErrorKind::DockerUnavailable,
-            "Docker Desktop could not be opened.",
-            "Install Docker Desktop, or open it yourself, then check again.",
-        )
-        .with_detail(error.to_string())),
     }
 }
 

@@ -163,21 +163,43 @@ async fn render(
     }
 }
 
+/// Where the project's app on this machine stands, as the engine says it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum LocalAppState {
+    Running,
+    /// Stopped (by Stop, `docker stop`, or never started): Start runs it again.
+    Stopped,
+    /// Ended by itself; `exit_code` says how.
+    Exited,
+    /// The container is gone, though the history says a release went live here.
+    Removed,
+}
+
 /// The project's app on this machine: its container, where it answers and since when.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalApp {
     /// The container's name (named after the project).
     pub name: String,
+    pub state: LocalAppState,
     pub running: bool,
     /// RFC 3339, when it was last started.
     pub since: Option<String>,
+    /// RFC 3339, when it stopped or exited.
+    pub ended_at: Option<String>,
+    /// How it ended, when it exited by itself.
+    #[ts(type = "number | null")]
+    pub exit_code: Option<i64>,
     /// Where it answers, while it runs.
     pub url: Option<String>,
     /// The release that started it, and that release's record when the ledger has it.
     pub release_id: Option<String>,
     pub release: Option<ReleaseRecord>,
     pub image: Option<String>,
+    /// *Run it again* can work: the container can start again, or (removed) the image of
+    /// the release that was live here is still on this machine.
+    pub can_run_again: bool,
 }
 
 /// New output of the project's container, and the time to ask from next.
@@ -196,17 +218,26 @@ pub struct AppOutput {
 pub enum AppAction {
     Stop,
     Restart,
+    /// Starts a stopped or exited container; a removed one is shipped again by
+    /// [`run_local_again`], which the caller runs as a release task.
+    RunAgain,
 }
 
-/// The project's container on this machine, `None` when Slipway runs none for it.
+/// The project's container on this machine; when it is gone but a release went live here,
+/// the app as `Removed`; `None` when Slipway never ran it here.
 pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp>, AppError> {
     let engine = docker::connect()?;
     let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
-        return Ok(None);
+        return removed(context, &engine, root).await;
     };
     let release = match &container.release_id {
         Some(id) => context.ledger.release(id)?,
         None => None,
+    };
+    let (state, exit_code) = match container.run {
+        docker::ContainerRun::Running => (LocalAppState::Running, None),
+        docker::ContainerRun::Stopped => (LocalAppState::Stopped, None),
+        docker::ContainerRun::Exited(code) => (LocalAppState::Exited, Some(code)),
     };
     Ok(Some(LocalApp {
         url: container
@@ -214,28 +245,98 @@ pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp
             .filter(|_| container.running)
             .map(|port| format!("http://127.0.0.1:{port}/")),
         name: container.name,
-        running: container.running,
+        state,
+        running: state == LocalAppState::Running,
         since: container.started_at,
+        ended_at: container.finished_at.filter(|_| state != LocalAppState::Running),
+        exit_code,
         release_id: container.release_id,
         release,
         image: container.image,
+        can_run_again: state != LocalAppState::Running,
     }))
 }
 
-/// Stops or restarts the project's container; returns it as it is after.
+/// The newest release that went live on this machine's Local target, per the history.
+fn last_live_here(context: &Context, root: &Path) -> Result<Option<ReleaseRecord>, AppError> {
+    let machine = super::run::machine_name();
+    let releases = context.ledger.list(&HistoryFilter {
+        project_path: Some(root.display().to_string()),
+        outcome: Some(Outcome::Live),
+        target: Some(Target::Local.as_str().to_owned()),
+        limit: Some(50),
+        ..HistoryFilter::default()
+    })?;
+    // A history shared between machines: a release elsewhere was never live here.
+    Ok(releases
+        .into_iter()
+        .find(|release| release.machine.is_none() || release.machine == machine))
+}
+
+async fn removed(context: &Context, engine: &bollard::Docker, root: &Path) -> Result<Option<LocalApp>, AppError> {
+    let Some(release) = last_live_here(context, root)? else {
+        return Ok(None);
+    };
+    let can_run_again = match release.image_id.as_deref().or(release.image.as_deref()) {
+        Some(image) => docker::has_image(engine, image).await?,
+        None => false,
+    };
+    Ok(Some(LocalApp {
+        name: project::container_name(root),
+        state: LocalAppState::Removed,
+        running: false,
+        since: None,
+        ended_at: None,
+        exit_code: None,
+        url: None,
+        release_id: Some(release.id.clone()),
+        image: release.image.clone(),
+        release: Some(release),
+        can_run_again,
+    }))
+}
+
+/// Ships again the release that was live on this machine before its container was removed:
+/// a rollback to that same release, so the history records it like any other.
+pub async fn run_local_again(
+    context: &Context,
+    root: &Path,
+    cancel: &tokio_util::sync::CancellationToken,
+    sink: super::ReleaseSink,
+) -> Result<super::ReleaseSummary, AppError> {
+    let Some(release) = last_live_here(context, root)? else {
+        return Err(nothing_here());
+    };
+    super::rollback::rollback(
+        context,
+        root,
+        release.environment.as_deref(),
+        super::rollback::RollbackTo::Release(release.id),
+        cancel,
+        sink,
+    )
+    .await
+}
+
+fn nothing_here() -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::NotFound,
+        "Nothing of this project runs on this machine.",
+        "Release it to this machine (the Local target) to run it here.",
+    )
+    .with_action(crate::error::ErrorAction::ReviewPlan)
+}
+
+/// Stops, restarts or starts again the project's container; returns it as it is after. A
+/// removed container is not here to act on: *Run it again* goes through [`run_local_again`].
 pub async fn act_on_local_app(context: &Context, root: &Path, action: AppAction) -> Result<Option<LocalApp>, AppError> {
     let engine = docker::connect()?;
     let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
-        return Err(AppError::new(
-            crate::error::ErrorKind::NotFound,
-            "Nothing of this project runs on this machine.",
-            "Release it to this machine (the Local target) to run it here.",
-        )
-        .with_action(crate::error::ErrorAction::ReviewPlan));
+        return Err(nothing_here());
     };
     match action {
         AppAction::Stop => docker::stop_container(&engine, &container.name).await?,
-        AppAction::Restart => docker::restart_container(&engine, &container.name).await?,
+        AppAction::Restart | AppAction::RunAgain => docker::restart_container(&engine, &container.name).await?,
     }
     local_app(context, root).await
 }

@@ -39,7 +39,10 @@ use crate::settings::Settings;
 
 pub use cache::ago;
 pub use image::{build_request, push_verified, Pushed};
-pub use live::{act_on_local_app, live_now, local_app, local_app_output, AppAction, AppOutput, LiveNow, LocalApp};
+pub use live::{
+    act_on_local_app, live_now, local_app, local_app_output, run_local_again, AppAction, AppOutput, LiveNow, LocalApp,
+    LocalAppState,
+};
 pub(crate) use plan::Scanned;
 pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;

@@ -427,7 +427,7 @@ fn a_release_without_an_engine_is_refused_up_front_with_the_hint() -> TestResult
             .output()?;
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{host}: {stderr}");
-        assert!(stderr.contains("Docker isn't running"), "{host}: {stderr}");
+        assert!(stderr.contains("Docker is not running"), "{host}: {stderr}");
         assert!(
             stderr.contains("Start the Docker Engine"),
             "the terminal's hint: {stderr}"

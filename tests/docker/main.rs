@@ -196,7 +196,7 @@ async fn a_missing_engine_socket_says_to_start_the_engine() -> TestResult {
         .ok_or("must fail")?;
     let shown: AppError = error.into();
     assert_eq!(shown.kind, ErrorKind::DockerUnavailable);
-    assert_eq!(shown.message, "Docker isn't running.");
+    assert_eq!(shown.message, "Docker is not running.");
     assert!(shown.hint.starts_with("Start Docker"), "{}", shown.hint);
     assert!(
         !shown.hint.contains('`'),

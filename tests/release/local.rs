@@ -533,6 +533,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         .await?
         .ok_or("a stopped container is still listed")?;
     assert!(!stopped.running);
+    assert_eq!(stopped.state, pipeline::LocalAppState::Stopped);
     assert_eq!(stopped.url, None);
     let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
     let note = live
@@ -550,8 +551,18 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         Some(url.as_str()),
         "the same address after a restart"
     );
+    assert_eq!(restarted.state, pipeline::LocalAppState::Running);
     remove_project_containers(&fixture.root).await?;
-    assert!(pipeline::local_app(&fixture.context, &fixture.root).await?.is_none());
+    // Removed outside Slipway: the card says so, with the release that was live here, and
+    // Run it again can work while that release's image is still on this machine.
+    let removed = pipeline::local_app(&fixture.context, &fixture.root)
+        .await?
+        .ok_or("a release went live here: the removed app is still shown")?;
+    assert_eq!(removed.state, pipeline::LocalAppState::Removed);
+    assert!(!removed.running);
+    assert_eq!(removed.url, None);
+    assert_eq!(removed.release_id.as_deref(), Some(again.release_id.as_str()));
+    assert!(removed.can_run_again, "the image is still here");
     let live = pipeline::live_now(&fixture.context, &fixture.root).await?;
     let local = live
         .iter()
@@ -566,6 +577,22 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
         "{:?}",
         local.note
     );
+
+    // Run it again: the release that was live here runs again, at the same address.
+    let ran = pipeline::run_local_again(
+        &fixture.context,
+        &fixture.root,
+        &CancellationToken::new(),
+        Arc::new(Events::default()).sink(),
+    )
+    .await?;
+    assert_eq!(ran.outcome, Outcome::Live, "{:?}", ran.message);
+    let back = pipeline::local_app(&fixture.context, &fixture.root)
+        .await?
+        .ok_or("the app runs again")?;
+    assert_eq!(back.state, pipeline::LocalAppState::Running);
+    assert_eq!(back.url.as_deref(), Some(url.as_str()), "the same address");
+    remove_project_containers(&fixture.root).await?;
     Ok(())
 }
 

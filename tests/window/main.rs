@@ -11,6 +11,7 @@ mod standin;
 
 mod checks;
 mod driver;
+mod engine;
 mod failures;
 mod history_now;
 mod projects;
@@ -1165,7 +1166,7 @@ async fn a_release_without_docker_is_blocked_with_the_reason_and_the_action() ->
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     open_project(&session, &root).await?;
     session
-        .wait_for("//header//*[contains(., \"Docker isn't running\")]", UI_WAIT)
+        .wait_for("//header//*[contains(., \"Docker is not running\")]", UI_WAIT)
         .await?;
     let why = session.wait_for("//*[@data-testid='release-why']", UI_WAIT).await?;
     let why_text = session.text(&why).await?;

@@ -706,7 +706,7 @@ describe("at start", () => {
     fakeBackend([], { system: { docker: dockerDown, dockerVersion: null, keyring: null } });
     const user = userEvent.setup();
     render(App);
-    expect(await within(screen.getByRole("banner")).findByRole("button", { name: "Docker isn't running" })).toBeInTheDocument();
+    expect(await within(screen.getByRole("banner")).findByRole("button", { name: "Docker is not running" })).toBeInTheDocument();
     await openByPath(user, lettings.path);
     const button = await within(screen.getByRole("main")).findByRole("button", { name: "Release to this computer" });
     expect(button).toBeDisabled();

@@ -5,7 +5,7 @@ import { SlipwayError, type AppAction, type AppOutput, type LocalApp } from "../
 import { latch, openedInBrowser } from "../testing/fakes";
 import { releaseRecord } from "../testing/fixtures";
 import LocalAppCard from "./LocalAppCard.svelte";
-import { LocalAppStore, OUTPUT_LINES_KEPT, OUTPUT_POLL_MS, type LocalAppApi } from "./localApp.svelte";
+import { LocalAppStore, OUTPUT_LINES_KEPT, OUTPUT_POLL_MS, STATE_POLL_MS, type LocalAppApi } from "./localApp.svelte";
 
 const path = "/home/ann/lettings";
 
@@ -14,18 +14,30 @@ const release = releaseRecord({ id: "r-20261124-1", projectPath: path, commit: "
 function running(overrides: Partial<LocalApp> = {}): LocalApp {
   return {
     name: "slipway-lettings",
+    state: "running",
     running: true,
     since: new Date(Date.now() - 5 * 60_000).toISOString(),
+    endedAt: null,
+    exitCode: null,
     url: "http://127.0.0.1:49153/",
     releaseId: release.id,
     release,
     image: "lettings:abc1234",
+    canRunAgain: false,
     ...overrides,
   };
 }
 
 function stopped(): LocalApp {
-  return running({ running: false, url: null });
+  return running({ state: "stopped", running: false, url: null, endedAt: new Date(Date.now() - 60_000).toISOString(), canRunAgain: true });
+}
+
+function exited(code: number): LocalApp {
+  return running({ state: "exited", running: false, url: null, exitCode: code, endedAt: new Date(Date.now() - 120_000).toISOString(), canRunAgain: true });
+}
+
+function removed(canRunAgain = true): LocalApp {
+  return running({ state: "removed", running: false, url: null, since: null, canRunAgain });
 }
 
 /** A backend with one container; each call is written down. */
@@ -71,7 +83,8 @@ describe("the running-on-this-machine card", () => {
     expect(within(card).getByTestId("local-app-state")).toHaveTextContent("Running");
     expect(within(card).getByTestId("local-app-url")).toHaveAttribute("href", "http://127.0.0.1:49153/");
     expect(card).toHaveTextContent("started 5 min ago");
-    expect(card).toHaveTextContent("r-20261124-1");
+    // The release by its commit; its id only on hover.
+    expect(card).not.toHaveTextContent("r-20261124-1");
     expect(within(card).getByText("abc1234")).toBeInTheDocument();
     expect(within(card).getByRole("button", { name: "Stop" })).toBeEnabled();
     expect(within(card).getByRole("button", { name: "Restart" })).toBeEnabled();
@@ -184,9 +197,10 @@ describe("the running-on-this-machine card", () => {
 
     await user.click(screen.getByRole("button", { name: "Hide its output" }));
     expect(screen.queryByRole("log")).not.toBeInTheDocument();
-    const asked = fake.calls.length;
+    const outputAsks = () => fake.calls.filter((call) => call.startsWith("output")).length;
+    const asked = outputAsks();
     await vi.advanceTimersByTimeAsync(OUTPUT_POLL_MS * 3);
-    expect(fake.calls).toHaveLength(asked);
+    expect(outputAsks()).toBe(asked);
   });
 
   it("stops following when the card goes away", async () => {
@@ -200,6 +214,111 @@ describe("the running-on-this-machine card", () => {
     const asked = fake.calls.length;
     await vi.advanceTimersByTimeAsync(OUTPUT_POLL_MS * 3);
     expect(fake.calls).toHaveLength(asked);
+  });
+});
+
+describe("the card's state, as the engine says it now", () => {
+  it("turns Removed within one poll when the container is removed outside Slipway, and offers only Run it again", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let app: LocalApp | null = running();
+    const fake = fakeApi();
+    const asked: string[] = [];
+    const api: LocalAppApi = {
+      ...fake.api,
+      localApp: async () => {
+        asked.push("localApp");
+        return app;
+      },
+    };
+    render(LocalAppCard, { path, api });
+    expect(await screen.findByTestId("local-app-state")).toHaveTextContent("Running");
+    app = removed();
+    await vi.advanceTimersByTimeAsync(STATE_POLL_MS);
+    await waitFor(() => expect(screen.getByTestId("local-app-state")).toHaveTextContent("Removed"));
+    const card = screen.getByTestId("local-app-card");
+    expect(within(card).getByRole("heading", { name: "On this machine" })).toBeInTheDocument();
+    expect(card).not.toHaveTextContent("started");
+    expect(within(card).queryByRole("button", { name: "Restart" })).not.toBeInTheDocument();
+    expect(within(card).queryByRole("button", { name: "Stop" })).not.toBeInTheDocument();
+    expect(within(card).queryByRole("button", { name: "Show its output" })).not.toBeInTheDocument();
+    expect(within(card).getByRole("button", { name: "Run it again" })).toBeEnabled();
+    expect(asked.length).toBe(2);
+  });
+
+  it("asks at once when the window regains focus", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let app: LocalApp | null = running();
+    const api: LocalAppApi = { ...fakeApi().api, localApp: async () => app };
+    render(LocalAppCard, { path, api });
+    expect(await screen.findByTestId("local-app-state")).toHaveTextContent("Running");
+    app = stopped();
+    window.dispatchEvent(new Event("focus"));
+    await waitFor(() => expect(screen.getByTestId("local-app-state")).toHaveTextContent("Stopped"));
+    expect(screen.getByTestId("local-app-card")).toHaveTextContent("stopped 1 min ago");
+  });
+
+  it("shows an exit code, and Run it again starts the same container", async () => {
+    const user = userEvent.setup();
+    const fake = fakeApi(exited(1));
+    render(LocalAppCard, { path, api: fake.api });
+    expect(await screen.findByTestId("local-app-state")).toHaveTextContent("Exited (code 1)");
+    expect(screen.getByTestId("local-app-card")).toHaveTextContent("exited 2 min ago");
+    expect(screen.queryByRole("button", { name: "Stop" })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Run it again" }));
+    await waitFor(() => expect(screen.getByTestId("local-app-state")).toHaveTextContent("Running"));
+    expect(fake.calls).toContain("runAgain");
+  });
+
+  it("offers no button that cannot work: a removed app whose image is gone says so instead", async () => {
+    render(LocalAppCard, { path, api: fakeApi(removed(false)).api });
+    const card = await screen.findByTestId("local-app-card");
+    expect(within(card).getByTestId("local-app-state")).toHaveTextContent("Removed");
+    expect(within(card).queryAllByRole("button")).toHaveLength(0);
+    expect(within(card).getByTestId("local-app-cannot")).toHaveTextContent("release again to run it here");
+  });
+
+  it("after an action fails because the container is gone, shows the error and the state it is in now", async () => {
+    const user = userEvent.setup();
+    let app: LocalApp | null = running();
+    const api: LocalAppApi = {
+      ...fakeApi().api,
+      localApp: async () => app,
+      actOnLocalApp: async () => {
+        app = removed();
+        throw new SlipwayError({ kind: "notFound", message: "Nothing of this project runs on this machine.", hint: "Release it." });
+      },
+    };
+    render(LocalAppCard, { path, api });
+    await user.click(await screen.findByRole("button", { name: "Restart" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Nothing of this project runs on this machine.");
+    await waitFor(() => expect(screen.getByTestId("local-app-state")).toHaveTextContent("Removed"));
+    expect(screen.queryByRole("button", { name: "Restart" })).not.toBeInTheDocument();
+  });
+
+  it("draws the output's colours instead of printing their codes", async () => {
+    const user = userEvent.setup();
+    const fake = fakeApi();
+    fake.outputs.push({ lines: ["\x1b[32mINFO\x1b[0m Booting worker"], nextSince: 1 });
+    render(LocalAppCard, { path, api: fake.api });
+    await user.click(await screen.findByRole("button", { name: "Show its output" }));
+    const log = await screen.findByRole("log");
+    await waitFor(() => expect(log).toHaveTextContent("INFO Booting worker"));
+    expect(log.textContent).not.toContain("\x1b");
+    expect(log.querySelector("span[style]")?.textContent).toBe("INFO");
+  });
+
+  it("stops asking when the card goes away", async () => {
+    vi.useFakeTimers();
+    const asked: string[] = [];
+    const store = new LocalAppStore({ ...fakeApi().api, localApp: async () => (asked.push("localApp"), running()) });
+    await store.load(path);
+    const stop = store.watch(path);
+    await vi.advanceTimersByTimeAsync(STATE_POLL_MS * 2);
+    expect(asked).toHaveLength(3);
+    stop();
+    await vi.advanceTimersByTimeAsync(STATE_POLL_MS * 3);
+    window.dispatchEvent(new Event("focus"));
+    expect(asked).toHaveLength(3);
   });
 });
 

@@ -1,5 +1,7 @@
 // The project's app as a Local release left it: a container on this machine that keeps
-// running after Slipway's release ends. Its state, Stop / Start again, and its output.
+// running after Slipway's release ends. Its state as the engine says it now (asked every few
+// seconds while the card is shown, and when the window comes back), Stop / Start / Run it
+// again, and its output.
 import {
   api as defaultApi,
   toSlipwayError,
@@ -13,6 +15,9 @@ export type LocalAppApi = Pick<Api, "localApp" | "actOnLocalApp" | "localAppOutp
 
 /** How often the output is asked for while it is shown. */
 export const OUTPUT_POLL_MS = 2000;
+/** How often the container's state is asked for while the card is shown: a container
+ * removed or stopped outside Slipway reads so within this, never as still running. */
+export const STATE_POLL_MS = 2000;
 /** Lines kept in the window; older ones fall off the top. */
 export const OUTPUT_LINES_KEPT = 2000;
 
@@ -45,14 +50,64 @@ export class LocalAppStore {
     }
     this.path = path;
     this.error = null;
+    await this.ask(path);
+  }
+
+  /**
+   * Asks the engine now, keeping what the person is reading: an action's error stays until
+   * they dismiss it; a failed ask shows its own error, which the next good answer clears.
+   */
+  private async ask(path: string): Promise<void> {
     try {
       const app = await this.api.localApp(path);
-      if (this.path === path) this.app = app;
+      if (this.path !== path) return;
+      this.app = app;
+      if (this.failed === "load") {
+        this.error = null;
+        this.failed = null;
+      }
     } catch (raw) {
-      if (this.path === path) this.fail(raw, "load");
+      if (this.path !== path) return;
+      this.fail(raw, "load");
+      // Without Docker nothing is known of the container: no stale "Running" (the header
+      // says Docker is not running, and the next poll after it is back shows the card).
+      if (this.error?.kind === "dockerUnavailable") this.app = null;
     } finally {
       if (this.path === path) this.loaded = true;
     }
+  }
+
+  /**
+   * Keeps the state true while the card is shown: asks every `intervalMs`, and at once when
+   * the window regains focus or is shown again. Returns the function that stops.
+   */
+  watch(path: string, intervalMs = STATE_POLL_MS, target: Window = window): () => void {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let asking = false;
+    const poll = async (): Promise<void> => {
+      // The next ask waits for this one: a slow engine never gets two questions at once.
+      if (asking) return;
+      clearTimeout(timer);
+      asking = true;
+      // Not while an action runs: its own answer is the newer one.
+      if (this.busy === null && this.path === path) await this.ask(path);
+      asking = false;
+      if (!stopped) timer = setTimeout(poll, intervalMs);
+    };
+    const onFocus = () => void poll();
+    const onVisibility = () => {
+      if (target.document.visibilityState === "visible") void poll();
+    };
+    target.addEventListener("focus", onFocus);
+    target.document.addEventListener("visibilitychange", onVisibility);
+    timer = setTimeout(poll, intervalMs);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      target.removeEventListener("focus", onFocus);
+      target.document.removeEventListener("visibilitychange", onVisibility);
+    };
   }
 
   /** Asks again for the project last loaded: after a release, or when the person comes back. */
@@ -60,7 +115,8 @@ export class LocalAppStore {
     if (this.path) await this.load(this.path);
   }
 
-  /** Stop, or restart (which is also how a stopped app starts again). */
+  /** Stop, restart (which is also how a stopped app starts again), or run it again (a
+   * removed app's release shipped again). */
   async act(action: AppAction): Promise<void> {
     const path = this.path;
     if (!path || this.busy) return;
@@ -70,7 +126,12 @@ export class LocalAppStore {
       const app = await this.api.actOnLocalApp(path, action);
       if (this.path === path) this.app = app;
     } catch (raw) {
-      if (this.path === path) this.fail(raw, action);
+      if (this.path !== path) return;
+      this.fail(raw, action);
+      // It failed perhaps because the container changed (removed from outside): show what
+      // is there now, so the buttons are the ones that can work.
+      this.busy = null;
+      await this.ask(path);
     } finally {
       this.busy = null;
     }
@@ -132,4 +193,18 @@ export class LocalAppStore {
 /** The first seven characters of a commit, as git prints it. */
 export function shortSha(commit: string): string {
   return commit.slice(0, 7);
+}
+
+/** The card's state in a word or two: Running, Stopped, Exited (code 1), Removed. */
+export function stateLabel(app: LocalApp): string {
+  switch (app.state) {
+    case "running":
+      return "Running";
+    case "stopped":
+      return "Stopped";
+    case "exited":
+      return app.exitCode === null ? "Exited" : `Exited (code ${app.exitCode})`;
+    case "removed":
+      return "Removed";
+  }
 }

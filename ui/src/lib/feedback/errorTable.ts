@@ -63,14 +63,3 @@ export function errorTitle(kind: string | null): string | null {
   if (kind === null) return null;
   return (errorTable as Record<string, ErrorPresentation | undefined>)[kind]?.title ?? null;
 }
-
-/** How to start the Docker Engine here: Docker Desktop where it is the usual way (macOS,
- * Windows), the system's services on Linux. Slipway cannot start it itself. */
-export function dockerHowTo(
-  platform: string = globalThis.navigator?.platform ?? "",
-  userAgent: string = globalThis.navigator?.userAgent ?? "",
-): string {
-  return /mac|win/i.test(`${platform} ${userAgent}`)
-    ? "Open Docker Desktop and wait until it says Docker is running, then try again."
-    : "Start Docker from your system's services, or ask whoever set up this computer.";
-}

@@ -1,13 +1,13 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SlipwayError, type DockerEvent, type ImagesOverview, type SystemStatus } from "../ipc";
 import { navigationContext } from "../shell/navigation";
 import { SystemStore } from "../system/system.svelte";
 import { fakeNavigation, shopProject } from "../testing/fakes";
 import { appError, dockerDown } from "../testing/fixtures";
 import ImagesPage from "./ImagesPage.svelte";
-import { formatBytes, ImagesStore, unaskedRegistryReason } from "./images.svelte";
+import { formatBytes, ImagesStore, sameImage, unaskedRegistryReason } from "./images.svelte";
 
 const overview: ImagesOverview = {
   repository: "127.0.0.1:5000/shop",
@@ -189,6 +189,15 @@ describe("the images page", () => {
     expect(badges[0]?.closest("tr")).toHaveTextContent("127.0.0.1:5000/shop:latest");
   });
 
+  it("marks the running image by its id, whether the engine gives it with sha256: or short", () => {
+    expect(sameImage("sha256:0123456789abcdef0123", "sha256:0123456789abcdef0123")).toBe(true);
+    expect(sameImage("sha256:0123456789abcdef0123", "0123456789ab")).toBe(true);
+    expect(sameImage("sha256:0123456789abcdef0123", "sha256:fedcba9876543210")).toBe(false);
+    // A tag is not an id: it never marks anything.
+    expect(sameImage("sha256:0123456789abcdef0123", "127.0.0.1:5000/shop:latest")).toBe(false);
+    expect(sameImage("sha256:0123456789abcdef0123", null)).toBe(false);
+  });
+
   it("leads to the project's settings to change where the image goes", async () => {
     const user = userEvent.setup();
     const { navigation, went } = fakeNavigation("images");
@@ -246,7 +255,7 @@ describe("building without Docker", () => {
     const fake = fakeApi();
     render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api), system });
     expect(screen.getByRole("button", { name: "Build image" })).toBeDisabled();
-    expect(screen.getByTestId("build-why")).toHaveTextContent("Docker isn't running, and the image is built with it.");
+    expect(screen.getByTestId("build-why")).toHaveTextContent("Docker is not running, and the image is built with it.");
     expect(screen.getByRole("alert")).toHaveTextContent("Slipway cannot reach Docker on this computer.");
 
     docker = null;
@@ -255,5 +264,37 @@ describe("building without Docker", () => {
     await user.click(screen.getByRole("button", { name: "Try again" }));
     await waitFor(() => expect(screen.getByRole("button", { name: "Build image" })).toBeEnabled());
     expect(screen.queryByTestId("build-why")).not.toBeInTheDocument();
+  });
+});
+
+describe("Docker going down and coming back", () => {
+  it("says Docker is not running once, and when it answers again lists the images with no click", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let docker: SystemStatus["docker"] = dockerDown;
+    const system = new SystemStore({ systemStatus: async () => ({ docker, dockerVersion: null, keyring: null }) }, 2500);
+    const stop = system.watch();
+    await vi.advanceTimersByTimeAsync(0);
+    const fake = fakeApi();
+    let engineUp = false;
+    const images = new ImagesStore({
+      ...fake.api,
+      imagesOverview: async () => {
+        if (!engineUp) throw new SlipwayError(dockerDown);
+        return fake.api.imagesOverview();
+      },
+    });
+    render(ImagesPage, { project: shopProject(), images, system });
+    await waitFor(() => expect(images.error?.kind).toBe("dockerUnavailable"));
+    // The page's own failure and the header's answer are one notice.
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+
+    docker = null;
+    engineUp = true;
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(await screen.findByRole("table", { name: "Local images" })).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Build image" })).toBeEnabled();
+    stop();
+    vi.useRealTimers();
   });
 });

@@ -171,3 +171,11 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
   return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
 }
+
+/** Two engine image ids name one image: with or without `sha256:`, full or short. */
+export function sameImage(id: string, other: string | null): boolean {
+  if (other === null) return false;
+  const bare = (value: string) => value.replace(/^sha256:/, "");
+  const [a, b] = [bare(id), bare(other)];
+  return a.length >= 12 && b.length >= 12 && (a.startsWith(b) || b.startsWith(a));
+}

@@ -827,11 +827,19 @@ export type LocalApp = {
 /**
  * The container's name (named after the project).
  */
-name: string, running: boolean, 
+name: string, state: LocalAppState, running: boolean, 
 /**
  * RFC 3339, when it was last started.
  */
 since: string | null, 
+/**
+ * RFC 3339, when it stopped or exited.
+ */
+endedAt: string | null, 
+/**
+ * How it ended, when it exited by itself.
+ */
+exitCode: number | null, 
 /**
  * Where it answers, while it runs.
  */
@@ -839,7 +847,14 @@ url: string | null,
 /**
  * The release that started it, and that release's record when the ledger has it.
  */
-releaseId: string | null, release: ReleaseRecord | null, image: string | null, };
+releaseId: string | null, release: ReleaseRecord | null, image: string | null, 
+/**
+ * *Run it again* can work: the container can start again, or (removed) the image of
+ * the release that was live here is still on this machine.
+ */
+canRunAgain: boolean, };
+
+export type LocalAppState = "running" | "stopped" | "exited" | "removed";
 
 export type AppOutput = { lines: Array<string>, 
 /**
@@ -847,7 +862,7 @@ export type AppOutput = { lines: Array<string>,
  */
 nextSince: number, };
 
-export type AppAction = "stop" | "restart";
+export type AppAction = "stop" | "restart" | "runAgain";
 
 export type Target = "local" | "render";
 

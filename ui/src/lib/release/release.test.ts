@@ -621,12 +621,16 @@ describe("below the result", () => {
 
   const running: LocalApp = {
     name: "slipway-lettings",
+    state: "running",
     running: true,
     since: new Date().toISOString(),
+    endedAt: null,
+    exitCode: null,
     url: "http://127.0.0.1:32768/",
     releaseId: "r1",
     release: null,
     image: "lettings:3f2a1bc",
+    canRunAgain: false,
   };
 
   it("shows the app running on this machine before a release, and asks again once a release ends", async () => {

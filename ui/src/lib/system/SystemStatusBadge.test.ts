@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AppError, SystemStatus } from "../ipc";
 import { latch } from "../testing/fakes";
 import { appError, dockerDown as dockerUnavailable } from "../testing/fixtures";
@@ -39,6 +39,64 @@ function fakeApi(...answers: [SystemStatus, ...SystemStatus[]]) {
     hold: held.hold,
   };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("Docker coming back", () => {
+  it("is asked every few seconds while down, turns the badge green with no click, then stops asking", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let docker: AppError | null = dockerDown;
+    let asked = 0;
+    const system = new SystemStore(
+      {
+        systemStatus: async () => {
+          asked += 1;
+          return { docker, dockerVersion: docker ? null : "27.3.1", keyring: null };
+        },
+      },
+      2500,
+    );
+    render(SystemStatusBadge, { system });
+    const stop = system.watch();
+    expect(await screen.findByRole("button", { name: "Docker is not running" })).toBeInTheDocument();
+    await vi.advanceTimersByTimeAsync(2500);
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(asked).toBe(3);
+    expect(system.dockerReturns).toBe(0);
+
+    docker = null;
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(await screen.findByText("Docker running")).toBeInTheDocument();
+    expect(system.dockerReturns).toBe(1);
+    // Up: no more asking on a timer (focus still asks).
+    await vi.advanceTimersByTimeAsync(2500 * 4);
+    expect(asked).toBe(4);
+    stop();
+  });
+
+  it("keeps asking while the check itself fails, and stops when no longer watched", async () => {
+    vi.useFakeTimers();
+    let asked = 0;
+    const system = new SystemStore(
+      {
+        systemStatus: async () => {
+          asked += 1;
+          throw new Error("bridge gone");
+        },
+      },
+      2500,
+    );
+    const stop = system.watch();
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(asked).toBe(2);
+    expect(system.error).not.toBeNull();
+    stop();
+    await vi.advanceTimersByTimeAsync(2500 * 3);
+    expect(asked).toBe(2);
+  });
+});
 
 describe("the system store", () => {
   it("knows nothing while the first check runs: neither ready nor broken", async () => {
@@ -134,13 +192,13 @@ describe("the system status badge", () => {
     expect(screen.queryByRole("button")).not.toBeInTheDocument();
   });
 
-  it("opens what to do when Docker isn't running, and closes once a check finds it fixed", async () => {
+  it("opens what to do when Docker is not running, and closes once a check finds it fixed", async () => {
     const user = userEvent.setup();
     const fake = fakeApi({ docker: dockerDown, dockerVersion: null, keyring: null }, healthy);
     const system = new SystemStore(fake.api);
     await system.refresh();
     render(SystemStatusBadge, { system });
-    const badge = screen.getByRole("button", { name: "Docker isn't running" });
+    const badge = screen.getByRole("button", { name: "Docker is not running" });
     expect(badge).toHaveAttribute("aria-expanded", "false");
     await user.click(badge);
     const panel = screen.getByRole("dialog", { name: "Docker" });
@@ -175,7 +233,7 @@ describe("the system status badge", () => {
     const system = new SystemStore(fake.api);
     await system.refresh();
     render(SystemStatusBadge, { system });
-    await user.click(screen.getByRole("button", { name: "Docker isn't running" }));
+    await user.click(screen.getByRole("button", { name: "Docker is not running" }));
     const release = fake.hold();
     await user.click(screen.getByRole("button", { name: "Check again" }));
     expect(screen.getByRole("button", { name: "Checking…" })).toBeDisabled();

@@ -1,8 +1,13 @@
 // Whether Docker and the keyring answer, asked at start and again whenever the person comes
 // back to the window (they may have just started Docker Desktop or unlocked the keyring).
+// While Docker is down it is asked every few seconds, so its return shows with no click, and
+// pages that showed "Docker is not running." ask again (`dockerReturns`).
 import { api as defaultApi, toSlipwayError, type Api, type AppError, type SlipwayError, type SystemStatus } from "../ipc";
 
 export type SystemApi = Pick<Api, "systemStatus">;
+
+/** How often Docker is asked while it is down (and only then). */
+export const DOWN_POLL_MS = 2500;
 
 export class SystemStore {
   /** The last answer; `null` before the first one (or when asking itself failed). */
@@ -10,9 +15,17 @@ export class SystemStore {
   checking = $state(false);
   /** Slipway could not ask at all (the bridge, not Docker): the state is unknown. */
   error = $state<SlipwayError | null>(null);
+  /** Counts Docker's returns: each time it answers after it was known down. Pages that showed
+   * it down read this to ask again for what they show. */
+  dockerReturns = $state(0);
   private asking: Promise<void> | null = null;
+  private watching = false;
+  private downTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly api: SystemApi = defaultApi) {}
+  constructor(
+    private readonly api: SystemApi = defaultApi,
+    private readonly downPollMs = DOWN_POLL_MS,
+  ) {}
 
   /** `true`/`false` once known; `null` while unknown, which must not read as broken (so
    * Build/Release stay enabled until Docker is known to be down). */
@@ -54,14 +67,18 @@ export class SystemStore {
     };
     target.addEventListener("focus", onFocus);
     target.document.addEventListener("visibilitychange", onVisibility);
+    this.watching = true;
     void this.refresh();
     return () => {
+      this.watching = false;
+      clearTimeout(this.downTimer);
       target.removeEventListener("focus", onFocus);
       target.document.removeEventListener("visibilitychange", onVisibility);
     };
   }
 
   private async ask(): Promise<void> {
+    const wasDown = this.dockerReady === false || this.error !== null;
     this.checking = true;
     try {
       this.status = await this.api.systemStatus();
@@ -73,6 +90,16 @@ export class SystemStore {
     } finally {
       this.checking = false;
     }
+    if (wasDown && this.dockerReady === true) this.dockerReturns += 1;
+    this.askAgainWhileDown();
+  }
+
+  /** While watched and Docker is down (or could not be checked), asks again shortly; one
+   * timer at most, whatever asked last. */
+  private askAgainWhileDown(): void {
+    clearTimeout(this.downTimer);
+    if (!this.watching || this.dockerReady === true) return;
+    this.downTimer = setTimeout(() => void this.refresh(), this.downPollMs);
   }
 }
 

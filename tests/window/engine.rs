@@ -1,0 +1,296 @@
+//! The window stays true about Docker and the project's container: a container removed
+//! outside Slipway reads "Removed" within seconds, and Docker coming back turns the header's
+//! badge green with no click.
+//!
+//! Docker "stops" here by taking away a unix socket in front of the shared engine (the app's
+//! `DOCKER_HOST`), never by stopping the engine other tests use.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+
+/// What a person waits at most for the window to notice a change made outside it.
+const NOTICED_WITHIN: Duration = Duration::from_secs(5);
+
+/// A unix socket that forwards to the real engine and can be taken away and put back at the
+/// same path: Docker stopped and started again, for this app only.
+struct RestartableEngine {
+    socket: PathBuf,
+    engine: PathBuf,
+    running: Mutex<Option<CancellationToken>>,
+    _dir: tempfile::TempDir,
+}
+
+impl RestartableEngine {
+    fn new() -> std::io::Result<Self> {
+        let address = slipway::docker::engine_address();
+        let engine = PathBuf::from(address.strip_prefix("unix://").unwrap_or("/var/run/docker.sock"));
+        let dir = tempfile::tempdir()?;
+        Ok(Self {
+            socket: dir.path().join("docker.sock"),
+            engine,
+            running: Mutex::new(None),
+            _dir: dir,
+        })
+    }
+
+    fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// Docker answers again at the socket.
+    fn start(&self) -> std::io::Result<()> {
+        let listener = tokio::net::UnixListener::bind(&self.socket)?;
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = stopped.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((mut client, _)) = accepted else { return };
+                let engine = engine.clone();
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = tokio::net::UnixStream::connect(&engine).await else {
+                        return;
+                    };
+                    // Open connections end with the proxy, as with an engine that stops.
+                    tokio::select! {
+                        () = stopped.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                    }
+                });
+            }
+        });
+        if let Ok(mut running) = self.running.lock() {
+            *running = Some(stop);
+        }
+        Ok(())
+    }
+
+    /// Docker stops: connections close and the socket is gone.
+    fn stop(&self) {
+        if let Some(stop) = self.running.lock().ok().and_then(|mut running| running.take()) {
+            stop.cancel();
+        }
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+impl Drop for RestartableEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One Local release of the project at `root` by the CLI, into the data folder `data`.
+fn release_locally(root: &Path, data: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    let output = std::process::Command::new(slipway_binary())
+        .args([
+            "release",
+            "--project",
+            &root.display().to_string(),
+            "--target",
+            "local",
+            "--yes",
+            "--json",
+        ])
+        .env("SLIPWAY_DATA_DIR", data)
+        .output()?;
+    let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .next_back()
+        .ok_or_else(|| format!("no summary: {}", String::from_utf8_lossy(&output.stderr)))?;
+    assert_eq!(summary["outcome"], "live", "{summary}");
+    Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits for `xpath` no longer than `within`; says how long it took.
+async fn noticed(
+    session: &Session,
+    xpath: &str,
+    within: Duration,
+    shot: &str,
+) -> Result<Duration, Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    loop {
+        if !session.absent(xpath).await? {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > within {
+            save_screenshot_as(session, shot).await?;
+            let page = session.execute("return document.body.innerText").await?;
+            return Err(format!("{xpath} did not appear within {within:?}; the window shows: {page}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const CARD: &str = "//*[@data-testid='local-app-card']";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_removed_outside_slipway_reads_removed_and_runs_again() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    use_local_registry(data.path(), &registry)?;
+    let project_id = slipway::project::project_id(&root);
+    // Whatever happens below, the project's containers go with the test.
+    let _containers = support::ProjectContainers(project_id.clone());
+    release_locally(&root, data.path())?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    wait_or_explain(
+        &session,
+        &format!("{CARD}[@data-state='running']"),
+        UI_WAIT,
+        "container-not-running",
+    )
+    .await?;
+
+    // Removed from outside, as `docker rm -f` would.
+    let engine = slipway::docker::connect()?;
+    for name in slipway::docker::project_containers(&engine, &project_id).await? {
+        slipway::docker::remove_container(&engine, &name).await?;
+    }
+    let took = noticed(
+        &session,
+        &format!("{CARD}[@data-state='removed']"),
+        NOTICED_WITHIN,
+        "container-still-running",
+    )
+    .await?;
+    session
+        .execute(&format!(
+            "document.evaluate(\"{CARD}\", document, null, 9, null).singleNodeValue.scrollIntoView()"
+        ))
+        .await?;
+    save_screenshot(&session, "container-removed").await?;
+    let card = session.wait_for(CARD, UI_WAIT).await?;
+    let text = session.text(&card).await?;
+    assert!(text.contains("Removed"), "{text}");
+    assert!(
+        !text.contains("started"),
+        "no start time for a removed container: {text}"
+    );
+    for gone in ["Restart", "Stop", "Show its output"] {
+        assert!(
+            session.absent(&format!("{CARD}{}", button(gone))).await?,
+            "{gone} cannot work on a removed container"
+        );
+    }
+    eprintln!("removed noticed after {took:?}");
+
+    // Run it again ships the release that was live here again.
+    session
+        .click(
+            &session
+                .wait_for(&format!("{CARD}{}", button("Run it again")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    wait_or_explain(
+        &session,
+        &format!("{CARD}[@data-state='running']"),
+        180,
+        "container-not-run-again",
+    )
+    .await?;
+    let url = session
+        .wait_for(&format!("{CARD}//a[@data-testid='local-app-url']"), UI_WAIT)
+        .await?;
+    let body = reqwest::get(&session.text(&url).await?).await?.text().await?;
+    assert!(body.contains("Lettings"), "{body}");
+    save_screenshot(&session, "container-run-again").await?;
+    session.end().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    let docker = RestartableEngine::new()?;
+    docker.start()?;
+
+    let driver = Driver::start(&[
+        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
+        ("DOCKER_HOST", docker.docker_host()),
+    ])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let running = "//header//*[@data-testid='system-status']//*[normalize-space()='Docker running']";
+    let down = "//header//*[@data-testid='system-status']//button[normalize-space()='Docker is not running']";
+    wait_or_explain(&session, running, UI_WAIT, "docker-never-running").await?;
+    open_project(&session, &root).await?;
+    open_page(&session, "Images").await?;
+    wait_or_explain(
+        &session,
+        "//main//*[@data-testid='image-repository']",
+        UI_WAIT,
+        "images-not-listed",
+    )
+    .await?;
+
+    // Docker stops; the person comes back to the window (focus asks again).
+    docker.stop();
+    session.execute("window.dispatchEvent(new Event('focus'))").await?;
+    noticed(&session, down, NOTICED_WITHIN, "docker-down-not-noticed").await?;
+    // One notice on the page, in the one wording.
+    wait_or_explain(&session, "//main//*[@role='alert']", UI_WAIT, "images-no-notice").await?;
+    let notices = session
+        .execute("return document.querySelectorAll(\"main [role='alert']\").length")
+        .await?;
+    assert_eq!(notices.as_u64(), Some(1), "one notice about Docker on the Images page");
+    let said = session
+        .execute("return document.querySelector(\"main [role='alert']\").innerText.split('Docker is not running').length - 1")
+        .await?;
+    assert_eq!(said.as_u64(), Some(1), "the notice says it once");
+    save_screenshot(&session, "docker-down").await?;
+    // Start Docker: without Docker Desktop, the command for this system, with Copy.
+    session
+        .click(
+            &session
+                .wait_for(&format!("//main{}", button("Start Docker")), UI_WAIT)
+                .await?,
+        )
+        .await?;
+    let how = wait_or_explain(
+        &session,
+        "//main//*[@data-testid='docker-how-to'][.//code][.//button[normalize-space()='Copy']]",
+        UI_WAIT,
+        "docker-no-how-to",
+    )
+    .await?;
+    let how = session.text(&how).await?;
+    assert!(how.contains("sudo "), "{how}");
+    save_screenshot(&session, "docker-start-how").await?;
+
+    // Docker is back: no click, no focus.
+    docker.start()?;
+    let took = noticed(&session, running, NOTICED_WITHIN, "docker-back-not-noticed").await?;
+    eprintln!("Docker's return noticed after {took:?}");
+    // The open page asked again by itself: its notice is gone.
+    let deadline = Instant::now() + NOTICED_WITHIN;
+    while !session.absent("//main//*[@role='alert']").await? {
+        if Instant::now() > deadline {
+            save_screenshot_as(&session, "images-still-down").await?;
+            return Err("the Images page still shows a Docker notice after Docker came back".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    save_screenshot(&session, "docker-back").await?;
+    session.end().await?;
+    Ok(())
+}
