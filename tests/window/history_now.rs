@@ -120,6 +120,8 @@ async fn history_shows_one_live_now_per_environment_and_asks_before_a_rollback()
     )?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    // Removed even when the test fails half-way.
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     let mut settings = slipway::project::ProjectSettings::from_detection(&slipway::project::detect(&root));
     settings.image_repository = Some(repository.clone());
     settings.environments.add(slipway::project::Environment::render(

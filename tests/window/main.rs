@@ -327,6 +327,8 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    // Removed even when the test fails half-way.
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     use_local_registry(data.path(), &registry)?;
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
@@ -815,6 +817,8 @@ async fn a_release_survives_leaving_its_page_and_cancels_on_return() -> TestResu
     let root = support::example_project(projects.path(), "lettings", |root| {
         std::fs::write(root.join("tests/test_slow.py"), &slow)
     })?;
+    // Removed even when the test fails half-way.
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     use_local_registry(data.path(), &registry)?;
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;
@@ -890,6 +894,8 @@ async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    // Removed even when the test fails half-way.
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     use_local_registry(data.path(), &registry)?;
     let release = |tag: &str| -> Result<String, Box<dyn std::error::Error>> {
         let output = std::process::Command::new(slipway_binary())

@@ -102,6 +102,8 @@ async fn a_rollback_started_from_history_is_cancelled_from_the_header_on_another
     )?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    // Removed even when the test fails half-way.
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     let mut settings = slipway::project::ProjectSettings::from_detection(&slipway::project::detect(&root));
     settings.image_repository = Some(repository.clone());
     settings.environments.add(slipway::project::Environment::render(
