@@ -32,7 +32,8 @@ pub fn describe(failure: &mut TestFailure) {
 /// pytest ends each traceback entry with `path:line: ` or `path:line: ErrorName`: the entry
 /// in the test's own file is where the test failed; else the last entry, where it crashed.
 fn location(lines: &[&str], test_file: Option<&str>) -> Option<(String, u32)> {
-    let pattern = Regex::new(r"^([^\s:][^:]*\.py):(\d+):(?: \w[\w.]*)?\s*$").ok()?;
+    // `path:line: ErrorName` (the long form) or `path:line: in test_name` (`--tb=short`).
+    let pattern = Regex::new(r"^([^\s:][^:]*\.py):(\d+):(?: in [^\s]+| \w[\w.]*)?\s*$").ok()?;
     let entries: Vec<(String, u32)> = lines
         .iter()
         .filter_map(|line| pattern.captures(line.trim_end()))
@@ -173,6 +174,19 @@ mod tests {
         );
         assert_eq!(split_top_level("a == b == c", " == "), None, "a chain has no two sides");
         assert_eq!(split_top_level("'it\\'s' == x", " == "), Some(("'it\\'s'", "x")));
+    }
+
+    #[test]
+    fn the_short_traceback_names_the_line_too() {
+        // `addopts = "--tb=short"`, common in projects' pytest settings.
+        let described = failure(
+            "tests/test_probe.py::test_a",
+            "tests/test_probe.py:11: in test_a\n    assert \"abc\" == \"abd\"\nE   AssertionError: assert 'abc' == 'abd'\nE     \nE     - abd\nE     + abc",
+        );
+        assert_eq!(described.file.as_deref(), Some("tests/test_probe.py"));
+        assert_eq!(described.line, Some(11));
+        assert_eq!(described.got.as_deref(), Some("'abc'"));
+        assert_eq!(described.expected.as_deref(), Some("'abd'"));
     }
 
     #[test]

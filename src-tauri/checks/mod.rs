@@ -89,8 +89,12 @@ impl std::fmt::Display for TestCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} passed, {} failed, {} errors, {} skipped",
-            self.passed, self.failed, self.errors, self.skipped
+            "{} passed, {} failed, {} {}, {} skipped",
+            self.passed,
+            self.failed,
+            self.errors,
+            if self.errors == 1 { "error" } else { "errors" },
+            self.skipped
         )
     }
 }

@@ -200,9 +200,16 @@ pub async fn prepare_env(
         return Ok(env);
     }
     let packager = installer::choose(data_dir, &interpreter.path, cancel, sink).await;
+    // A folder of the project's own (`.venv`) is named; Slipway's data folder is not the
+    // person's business (the log file has it).
+    let place = env
+        .venv
+        .strip_prefix(root)
+        .map(|inside| format!(" in {}", inside.display()))
+        .unwrap_or_default();
+    tracing::debug!(venv = %env.venv.display(), "creating the Python environment");
     say(format!(
-        "Creating a Python environment in {} with Python {} ({}), installing with {}",
-        env.venv.display(),
+        "Creating a Python environment{place} with Python {} ({}), installing with {}",
         interpreter.version_text(),
         interpreter.path.display(),
         packager.name()

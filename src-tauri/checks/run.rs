@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::gate_verdict::{self, GateReport};
-use super::process::{supervise, ProcessOutcome, ProcessSpec};
+use super::process::{supervise, ProcessOutcome, ProcessSpec, Stream};
 use super::pyenv::PreparedEnv;
 use super::{
     lint, now_ms, pytest, CheckEvent, CheckKind, CheckOutcome, ChecksError, EventSink, LintReport, TestReport,
@@ -193,7 +193,17 @@ pub async fn run_lint(
     let command = lint_command(root, settings, env);
     let timeout = Duration::from_secs(u64::from(settings.check_timeout_secs));
     let spec = project_command(&command, root, environment(root, settings, env), env, timeout);
-    let outcome = run_command(CheckKind::Lint, &command, spec, cancel, sink).await?;
+    // ruff's JSON is for Slipway to read, not for the person: the log gets one line per
+    // violation instead, as flake8 prints them.
+    let json_output = settings.lint_tool == LintTool::Ruff && command.contains("--output-format json");
+    let forward = sink.clone();
+    let shown: EventSink = Arc::new(move |event| match &event {
+        CheckEvent::Output {
+            stream: Stream::Stdout, ..
+        } if json_output => {}
+        _ => forward(event),
+    });
+    let outcome = run_command(CheckKind::Lint, &command, spec, cancel, &shown).await?;
     let mut report = if outcome.cancelled {
         LintReport {
             tool: settings.lint_tool,
@@ -221,6 +231,25 @@ pub async fn run_lint(
         }
         if settings.lint_tool == LintTool::Ruff {
             super::rules::explain_with_ruff(&env.bin_dir().join("ruff"), &mut report.violations).await;
+        }
+        if json_output {
+            let say = |line: String| {
+                sink(CheckEvent::Output {
+                    check: Some(CheckKind::Lint),
+                    stream: Stream::Stdout,
+                    line,
+                    at_ms: now_ms(),
+                })
+            };
+            if report.outcome == CheckOutcome::CouldNotRun {
+                outcome.stdout.iter().for_each(|line| say(line.clone()));
+            }
+            for violation in &report.violations {
+                say(format!(
+                    "{}:{}:{}: {} {}",
+                    violation.path, violation.line, violation.column, violation.code, violation.message
+                ));
+            }
         }
         report
     };

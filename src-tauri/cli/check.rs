@@ -126,6 +126,8 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
             // No count when lint could not run: "0 violations" would be a verdict.
             "violations": (lint.outcome != CheckOutcome::CouldNotRun).then_some(lint.violations.len()),
             "message": lint.problem,
+            // Each violation as the window shows it: where, the rule, its plain words, its page.
+            "found": lint.violations,
         })
     });
     let gates: Vec<serde_json::Value> = summary
@@ -148,6 +150,8 @@ fn summary_json(summary: &ChecksSummary) -> serde_json::Value {
             "outcome": tests.outcome,
             "passed": counts.passed, "failed": counts.failed, "errors": counts.errors, "skipped": counts.skipped,
             "message": tests.problem,
+            // Each failing test with its file, line, expected and got, and pytest's explanation.
+            "failures": tests.failures,
         },
         "lint": lint,
         "gates": gates,
@@ -172,7 +176,14 @@ fn render_summary(summary: &ChecksSummary) -> String {
         &tests.failures[..]
     };
     for failure in failures {
-        out.push_str(&format!("  FAIL {}: {}\n", failure.node_id, failure.message));
+        // pytest's message goes on over several lines (its diff): the first says what failed,
+        // expected and got below say the rest.
+        let (word, message) = match failure.message.strip_prefix("error: ") {
+            Some(message) => ("ERROR", message),
+            None => ("FAIL", failure.message.as_str()),
+        };
+        let first = message.lines().next().unwrap_or_default().trim_end_matches('"');
+        out.push_str(&format!("  {word} {}: {first}\n", failure.node_id));
         // `path:line`, which terminals and editors open at the line.
         match (&failure.file, failure.line) {
             (Some(file), Some(line)) => out.push_str(&format!("       at {file}:{line}\n")),
@@ -195,9 +206,14 @@ fn render_summary(summary: &ChecksSummary) -> String {
             ));
         }
         Some(lint) => out.push_str(&format!(
-            "Lint ({}): {} violations ({})\n",
+            "Lint ({}): {} {} ({})\n",
             lint.tool.package(),
             lint.violations.len(),
+            if lint.violations.len() == 1 {
+                "violation"
+            } else {
+                "violations"
+            },
             outcome_word(lint.outcome)
         )),
         None => out.push_str("Lint: turned off in the project's settings\n"),
@@ -210,6 +226,9 @@ fn render_summary(summary: &ChecksSummary) -> String {
             ));
             if let Some(words) = &violation.explanation {
                 out.push_str(&format!("       {words}\n"));
+            }
+            if let Some(page) = &violation.help_url {
+                out.push_str(&format!("       {page}\n"));
             }
         }
         if let Some(problem) = &lint.problem {

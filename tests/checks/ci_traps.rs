@@ -400,3 +400,68 @@ fn the_values_the_settings_cannot_do_without_are_named() -> TestResult {
     assert!(kinds.contains(&"dockerUnavailable"), "{plan}");
     Ok(())
 }
+
+/// ruff's violations read like flake8's: its JSON never reaches the output the person reads,
+/// and a rule the plain-words table does not know is explained in ruff's own words, with
+/// ruff's page for it.
+#[test]
+fn ruff_rules_are_explained_in_words_and_its_json_stays_out_of_the_output() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (".github/workflows/ci.yml", &workflow("      - run: ruff check .\n      - run: pytest\n")),
+            ("requirements.txt", "pytest\nruff\n"),
+            ("pyproject.toml", "[tool.ruff.lint]\nselect = [\"F\", \"SIM\"]\n"),
+            (
+                "shop/rules.py",
+                "import os\n\n\ndef is_open(hour):\n    if hour > 9:\n        return True\n    else:\n        return False\n",
+            ),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let (code, summary, lines) = check(dir.path(), data.path())?;
+    assert_eq!(code, 1, "{summary}");
+    let found = summary["lint"]["found"].as_array().ok_or("the violations are listed")?;
+    let unused = found
+        .iter()
+        .find(|violation| violation["code"] == "F401")
+        .ok_or(format!("F401 in {summary}"))?;
+    assert_eq!(
+        unused["explanation"],
+        "A module is imported but never used: remove the import."
+    );
+    assert!(
+        unused["helpUrl"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("https://")),
+        "ruff's own page: {unused}"
+    );
+    let simplify = found
+        .iter()
+        .find(|violation| violation["code"].as_str().is_some_and(|code| code.starts_with("SIM")))
+        .ok_or(format!("a SIM rule in {summary}"))?;
+    let words = simplify["explanation"]
+        .as_str()
+        .ok_or(format!("ruff explained it: {simplify}"))?;
+    assert!(words.len() > 20 && !words.contains("##"), "{words}");
+    let output: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["event"] == "output" && line["data"]["check"] == "lint")
+        .filter_map(|line| line["data"]["line"].as_str())
+        .collect();
+    assert!(
+        output
+            .iter()
+            .any(|line| line.starts_with("shop/rules.py:1:") && line.contains("F401")),
+        "{output:?}"
+    );
+    assert!(
+        !output
+            .iter()
+            .any(|line| line.contains("\"code\"") || line.trim() == "["),
+        "no JSON in the output: {output:?}"
+    );
+    Ok(())
+}
