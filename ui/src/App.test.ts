@@ -54,7 +54,8 @@ const noDockerfile = appError({
   action: "openProjectSettings",
 });
 
-const lastRelease = releaseRecord({ projectPath: lettings.path });
+// Its newest live release: the backend says it is live now.
+const lastRelease = releaseRecord({ projectPath: lettings.path, liveNow: true });
 
 /** A folder that opens but holds neither a Dockerfile nor manage.py. */
 const photos: ProjectSummary = { name: "photos", path: "/home/ann/photos", git: null };
@@ -389,7 +390,7 @@ describe("the app shell", () => {
     await user.type(screen.getByLabelText("Or type the project's folder"), lettings.path);
     await user.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Open" }));
     const last = await screen.findByRole("region", { name: "Last release" });
-    expect(last).toHaveTextContent("Last release: Live");
+    expect(last).toHaveTextContent("Last release: Live now");
     expect(last).toHaveTextContent("commit abc1234 on main");
     await user.click(within(last).getByRole("button", { name: "See in History" }));
     expect(await screen.findByRole("heading", { level: 2, name: "History" })).toBeInTheDocument();
@@ -522,6 +523,9 @@ describe("tasks in the header", () => {
     await user.click(within(nav()).getByRole("button", { name: "History" }));
     await user.click(await screen.findByTestId("history-row"));
     await user.click(await screen.findByTestId("history-rollback"));
+    // A rollback changes what is live: it asks first.
+    expect(held).toHaveLength(0);
+    await user.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Roll back" }));
     await waitFor(() => expect(held).toHaveLength(1));
     expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: "r1" });
     const rollback = taskInfo({ id: 11, kind: "rollback", project: lettings.path });
