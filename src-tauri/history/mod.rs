@@ -237,6 +237,28 @@ impl ReleaseRecord {
         let ended = parse(self.ended_at.as_deref()?)?;
         Some((ended - started).num_seconds())
     }
+
+    /// The release as a sentence names it: by commit and local time ("the release of a1b2c3d
+    /// (6 Dec 14:02)"), never by its id, which only the technical details show.
+    pub fn name(&self) -> String {
+        let when = chrono::DateTime::parse_from_rfc3339(&self.started_at)
+            .map(|at| at.with_timezone(&chrono::Local).format("%-d %b %H:%M").to_string())
+            .unwrap_or_else(|_| self.started_at.clone());
+        match self.commit.as_deref() {
+            Some(commit) => format!("the release of {} ({when})", commit.get(..7).unwrap_or(commit)),
+            None => format!("the release of {when}"),
+        }
+    }
+
+    /// [`Self::name`] at the start of a sentence.
+    pub fn named(&self) -> String {
+        let name = self.name();
+        let mut letters = name.chars();
+        letters
+            .next()
+            .map(|first| first.to_uppercase().chain(letters).collect())
+            .unwrap_or(name)
+    }
 }
 
 /// The columns `release_from_row` reads, in its order.

@@ -48,7 +48,7 @@ pub async fn promote(
     if engine.inspect_image(&image_id).await.is_err() {
         return Err(AppError::new(
             ErrorKind::Precondition,
-            format!("The image of release {} is no longer on this machine.", source.id),
+            format!("The image of {} is no longer on this machine.", source.name()),
             "Release that commit again, then promote the new release.",
         ));
     }
@@ -190,8 +190,8 @@ fn next_environment(
     let Some(next) = next else {
         return refuse(
             format!(
-                "{from} is the last environment of the project: there is nothing to promote release {} to.",
-                source.id
+                "{from} is the last environment of the project: there is nothing to promote {} to.",
+                source.name()
             ),
             "Add the environment it should go to next in the project's settings (Where it runs).".to_owned(),
         );
@@ -205,8 +205,10 @@ fn next_environment(
             }
             refuse(
                 format!(
-                    "Release {} went live on {from}; the next environment after {from} is {}, not {}.",
-                    source.id, next.name, wanted.name
+                    "{} went live on {from}; the next environment after {from} is {}, not {}.",
+                    source.named(),
+                    next.name,
+                    wanted.name
                 ),
                 format!(
                     "Promote it to {} first, then promote that release to {}.",
@@ -224,13 +226,13 @@ fn refuse_unless_rehearsed(source: &ReleaseRecord) -> Result<(), AppError> {
     };
     if source.outcome != Outcome::Live {
         return refuse(
-            format!("Release {} never went live ({}).", source.id, source.outcome.as_str()),
+            format!("{} never went live ({}).", source.named(), source.outcome.as_str()),
             "Promote a release that went live.",
         );
     }
     if source.image_id.is_none() {
         return refuse(
-            format!("Release {} did not record which image it ran.", source.id),
+            format!("{} did not record which image it ran.", source.named()),
             "Release that commit again, then promote the new release.",
         );
     }
@@ -264,8 +266,8 @@ pub(super) fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &R
             continue;
         };
         let summary = match &step.summary {
-            Some(summary) => format!("carried over from release {}: {summary}", source.id),
-            None => format!("carried over from release {}", source.id),
+            Some(summary) => format!("carried over from {}: {summary}", source.name()),
+            None => format!("carried over from {}", source.name()),
         };
         recorder.step(carried, step.state, Some(summary));
     }
@@ -295,8 +297,8 @@ async fn ship(
     recorder.log(
         Step::Push,
         &format!(
-            "tagging the image of release {} ({image_id}) as {}",
-            source.id,
+            "tagging the image of {} ({image_id}) as {}",
+            source.name(),
             reference.full()
         ),
     );
@@ -333,10 +335,10 @@ async fn not_the_rehearsed_image(
     let pushed = engine.inspect_image(&reference.full()).await.ok()?.id;
     if pushed.as_deref() != source.image_id.as_deref() {
         return Some(format!(
-            "{} is {}, not the image release {} ran ({}).",
+            "{} is {}, not the image {} ran ({}).",
             reference.full(),
             pushed.unwrap_or_default(),
-            source.id,
+            source.name(),
             source.image_id.as_deref().unwrap_or_default()
         ));
     }
@@ -344,9 +346,9 @@ async fn not_the_rehearsed_image(
     // source's in any repository and registry.
     match &source.digest {
         Some(rehearsed) if rehearsed != digest => Some(format!(
-            "The registry holds {digest} for {}, not {rehearsed} that release {} ran.",
+            "The registry holds {digest} for {}, not {rehearsed} that {} ran.",
             reference.full(),
-            source.id
+            source.name()
         )),
         _ => None,
     }

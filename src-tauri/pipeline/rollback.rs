@@ -203,25 +203,23 @@ async fn refuse_unless_shippable(
     if source.project_path != project_path {
         return refuse(
             format!(
-                "Release {} belongs to another project ({}).",
-                source.id, source.project_name
+                "{} belongs to another project ({}).",
+                source.named(),
+                source.project_name
             ),
             "Open that project to roll it back.",
         );
     }
     if source.outcome != Outcome::Live {
         return refuse(
-            format!("Release {} never went live ({}).", source.id, source.outcome.as_str()),
+            format!("{} never went live ({}).", source.named(), source.outcome.as_str()),
             "Pick a release whose outcome is live.",
         );
     }
     let went_to = source.environment.clone().unwrap_or_else(|| source.target.to_string());
     if !went_to.eq_ignore_ascii_case(&environment.name) {
         return refuse(
-            format!(
-                "Release {} went live on {went_to}, not {}.",
-                source.id, environment.name
-            ),
+            format!("{} went live on {went_to}, not {}.", source.named(), environment.name),
             "Roll back on the environment it went live on.",
         );
     }
@@ -235,7 +233,7 @@ async fn refuse_unless_shippable(
             let engine = docker::connect().map_err(AppError::from)?;
             if engine.inspect_image(&image).await.is_err() {
                 return refuse(
-                    format!("The image of release {} is no longer on this machine.", source.id),
+                    format!("The image of {} is no longer on this machine.", source.name()),
                     "Release that commit again instead: its image was removed.",
                 );
             }
@@ -243,7 +241,7 @@ async fn refuse_unless_shippable(
         Target::Render => {
             if source.deploy_id.is_none() {
                 return refuse(
-                    format!("Release {} has no Render deploy to return to.", source.id),
+                    format!("{} has no Render deploy to return to.", source.named()),
                     "Pick a release that Slipway deployed with a Render API key.",
                 );
             }
@@ -259,8 +257,9 @@ async fn refuse_unless_shippable(
                 return Err(AppError::new(
                     ErrorKind::Precondition,
                     format!(
-                        "Release {} went to the Render service {went}; {} deploys to {service} now.",
-                        source.id, environment.name
+                        "{} went to the Render service {went}; {} deploys to {service} now.",
+                        source.named(),
+                        environment.name
                     ),
                     "Roll back to a release of the service the environment deploys to now.",
                 ));
@@ -282,8 +281,8 @@ async fn refuse_unless_shippable(
                     return Err(AppError::new(
                         ErrorKind::Precondition,
                         format!(
-                            "Release {} went to another Render service than the one {} deploys to now ({service}).",
-                            source.id, environment.name
+                            "{} went to another Render service than the one {} deploys to now ({service}).",
+                            source.named(), environment.name
                         ),
                         "Roll back to a release of this service, or pick the service that release went to for this environment.",
                     )

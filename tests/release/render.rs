@@ -472,7 +472,7 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
         tests
             .summary
             .as_deref()
-            .is_some_and(|summary| summary.starts_with(&format!("carried over from release {}", rehearsed.release_id))),
+            .is_some_and(|summary| summary.starts_with(&format!("carried over from {}", source.name()))),
         "{:?}",
         tests.summary
     );
