@@ -100,11 +100,11 @@ impl Environment {
     /// "lettings-web (production) on Render", or "this computer".
     pub fn describe(&self) -> String {
         match (&self.target, &self.render_service) {
-            (Target::Render, Some(service)) => format!(
-                "{} ({}) on Render",
-                service.name.clone().unwrap_or_else(|| service.id.clone()),
-                self.name
-            ),
+            // Render's id is no name: without the service's name, the environment says it.
+            (Target::Render, Some(service)) => match service.name.as_deref().filter(|name| !name.trim().is_empty()) {
+                Some(name) => format!("{name} ({}) on Render", self.name),
+                None => format!("{} on Render", self.name),
+            },
             (Target::Render, None) => format!("{} on Render (no service picked)", self.name),
             (Target::Local, _) => "this computer".to_owned(),
         }
@@ -368,6 +368,22 @@ mod tests {
             name: Some(format!("{id}-name")),
             image: None,
         }
+    }
+
+    #[test]
+    fn an_environment_is_described_by_the_services_name_never_its_id() {
+        let named = Environment::render("production", service("srv-acc0000"));
+        assert_eq!(named.describe(), "srv-acc0000-name (production) on Render");
+        let unnamed = Environment::render(
+            "production",
+            RenderLink {
+                id: "srv-acc0000".to_owned(),
+                name: None,
+                image: None,
+            },
+        );
+        assert_eq!(unnamed.describe(), "production on Render");
+        assert_eq!(Environment::local().describe(), "this computer");
     }
 
     #[test]
