@@ -187,6 +187,12 @@ export class ErrorsStore {
   eventError = $state<SlipwayError | null>(null);
   linkError = $state<SlipwayError | null>(null);
 
+  /** The open issue was reached from elsewhere (the watch's link): it shows on its own view,
+   * without the list, until the person goes back or asks for all errors. */
+  focused = $state(false);
+  /** Told of every status change Sentry took, so counts kept elsewhere (the header's) follow. */
+  onStatusChanged: ((ids: string[], status: IssueStatus) => void) | null = null;
+
   private listToken = 0;
   private eventToken = 0;
   private typingTimer: ReturnType<typeof setTimeout> | null = null;
@@ -392,6 +398,7 @@ export class ErrorsStore {
       const path = this.projectPath;
       if (path === null) throw new Error("no project is open");
       await this.api.setIssueStatus(path, ids, status);
+      this.onStatusChanged?.(ids, status);
       const count = ids.length;
       this.actionMessage = `${count} ${count === 1 ? "error" : "errors"} ${actionWords[status].done}.`;
       return true;
@@ -443,6 +450,28 @@ export class ErrorsStore {
     await this.showEvent(null);
   }
 
+  /**
+   * Opens the issue `id` on its own view: the copy the caller knows at once (the watch's),
+   * else Sentry's, asked for now.
+   */
+  async openById(id: string, known: SentryIssue | null = null): Promise<void> {
+    this.focused = true;
+    if (known) return this.open(known);
+    const path = this.projectPath;
+    if (path === null) return;
+    try {
+      const issue = await this.api.sentryIssue(path, id);
+      if (this.focused && this.projectPath === path) await this.open(issue);
+    } catch (raw) {
+      if (this.focused) this.eventError = toSlipwayError(raw);
+    }
+  }
+
+  /** From an issue's own view to the whole list. */
+  showList(): void {
+    this.close();
+  }
+
   /** The open issue's event `eventId` (null: its latest). */
   async showEvent(eventId: string | null): Promise<void> {
     const issue = this.openIssue;
@@ -465,6 +494,7 @@ export class ErrorsStore {
   }
 
   close(): void {
+    this.focused = false;
     this.eventToken++;
     this.openIssue = null;
     this.event = null;
