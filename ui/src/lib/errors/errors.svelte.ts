@@ -117,6 +117,14 @@ export const actionWords: Record<IssueStatus, { button: string; done: string }> 
   unresolved: { button: "Unresolve", done: "marked unresolved" },
 };
 
+/**
+ * A Sentry release as a person reads it: a full commit id in it (40 hex characters) cut to
+ * its first 7, as git shows a commit (`shop@0123456`); any other name as it is.
+ */
+export function shortRelease(version: string): string {
+  return version.replace(/(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/gi, (commit) => commit.slice(0, 7));
+}
+
 export function levelWord(level: string): string {
   return levelWords[level] ?? (level ? level[0]!.toUpperCase() + level.slice(1) : "Unknown");
 }
