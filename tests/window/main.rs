@@ -12,6 +12,7 @@ mod standin;
 mod driver;
 mod failures;
 mod projects;
+mod small_window;
 mod tasks;
 mod webdriver;
 

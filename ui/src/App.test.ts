@@ -137,7 +137,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
         throw appError({ kind: "notFound", message: "The issue has no event kept.", hint: "Look again later." });
       case "set_issue_status": {
         const ids = payload.issueIds as string[];
-        sentryIssues = sentryIssues?.map((issue) => (ids.includes(issue.id) ? { ...issue, status: payload.status as IssueStatus } : issue));
+        sentryIssues = sentryIssues?.map((issue) => (ids.includes(issue.id) ? { ...issue, status: payload.status as IssueStatus } : issue)) ?? null;
         return null;
       }
       case "start_watch": {

@@ -1,0 +1,139 @@
+//! A new person's first minutes and a small window: the first-run guide is alone on the
+//! Release page until it is answered, and at 800×600 the header keeps the project's name
+//! (the branch gives way first).
+
+use super::*;
+
+/// A project a release could ship: its Dockerfile, its tests, a branch with a long name.
+fn project_with_long_branch(parent: &Path) -> Result<std::path::PathBuf, Box<dyn std::error::Error>> {
+    let dir = git_project(
+        parent,
+        "orange-lettings",
+        "feature/a-rather-long-branch-name-for-a-small-window",
+    )?;
+    std::fs::write(dir.join("Dockerfile"), "FROM python:3.12-slim\nCOPY . /app\n")?;
+    git(&dir, &["add", "."])?;
+    git(&dir, &["commit", "-q", "-m", "Dockerfile"])?;
+    Ok(dir)
+}
+
+/// Where the element `css` is drawn and how much of its text fits: `[left, right, width,
+/// scrollWidth, windowWidth]`.
+async fn box_of(session: &Session, css: &str) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let value = session
+        .execute(&format!(
+            "const e = document.querySelector({css:?}); if (!e) return []; const r = e.getBoundingClientRect(); \
+             return [r.left, r.right, r.width, e.scrollWidth, window.innerWidth];"
+        ))
+        .await?;
+    Ok(value
+        .as_array()
+        .map(|values| values.iter().filter_map(serde_json::Value::as_f64).collect())
+        .unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_run_guide_is_alone_until_answered() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let project = project_with_long_branch(projects.path())?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+
+    session
+        .wait_for("//main//h3[normalize-space()='Open your project']", UI_WAIT)
+        .await?;
+    let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+    session
+        .type_text(&path_input, &project.canonicalize()?.display().to_string())
+        .await?;
+    session
+        .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+        .await?;
+    wait_or_explain(
+        &session,
+        "//main//h3[normalize-space()='Where should it run?']",
+        UI_WAIT,
+        "first-run-alone-missing",
+    )
+    .await?;
+    // Long enough for a plan to have come, were it planned below the question.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    save_screenshot_as(&session, "first-run-alone").await?;
+    assert!(
+        session.absent("//*[@data-testid='plan-image']").await?,
+        "no plan below the guide's open question"
+    );
+    assert!(
+        session
+            .absent("//main//button[starts-with(normalize-space(), 'Release to ')]")
+            .await?,
+        "no Release button below the guide's open question"
+    );
+
+    // Answered: the guide goes, and the Release page is the usual one.
+    session
+        .click(
+            &session
+                .wait_for("//button[.//strong[normalize-space()='On this computer']]", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    assert!(session.absent("//*[@data-testid='first-run']").await?);
+    session.end().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_800_by_600_the_header_keeps_the_project_name() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let project = project_with_long_branch(projects.path())?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &project.canonicalize()?).await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+
+    session.set_window_size(800, 600).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    let mut window_width = 0.0;
+    while std::time::Instant::now() < deadline {
+        window_width = session
+            .execute("return window.innerWidth")
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        if window_width <= 800.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(window_width <= 800.0, "the window is 800 wide: {window_width}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "header-800x600").await?;
+
+    let name = box_of(&session, "[data-testid='project-name']").await?;
+    assert_eq!(name.len(), 5, "the project's name is in the header: {name:?}");
+    let (left, right, width, text_width, window) = (name[0], name[1], name[2], name[3], name[4]);
+    assert!(
+        left >= 0.0 && right <= window,
+        "the name is inside the window: {name:?}"
+    );
+    assert!(
+        width + 1.0 >= text_width,
+        "the whole name shows, not cut: {name:?}"
+    );
+    let shown = session
+        .execute("return document.querySelector(\"[data-testid='project-name']\").innerText")
+        .await?;
+    assert_eq!(shown.as_str(), Some("orange-lettings"));
+    // The branch is what gives way: shortened, its full name on hover.
+    let branch = box_of(&session, "[data-testid='project-branch']").await?;
+    assert_eq!(branch.len(), 5, "{branch:?}");
+    assert!(branch[1] <= window, "the branch ends inside the window: {branch:?}");
+    session.end().await?;
+    Ok(())
+}
