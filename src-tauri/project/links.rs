@@ -349,8 +349,13 @@ impl Environments {
         match self.all().into_iter().find(|environment| {
             environment.service_id() == Some(service) && !environment.name.eq_ignore_ascii_case(name)
         }) {
+            // Said by the service's name; Render's id is no name for a person.
             Some(other) => Err(LinkError::ServiceTwice {
-                service: service.to_owned(),
+                service: other
+                    .render_service
+                    .and_then(|link| link.name)
+                    .filter(|name| !name.trim().is_empty())
+                    .unwrap_or_else(|| "That Render service".to_owned()),
                 environment: other.name,
             }),
             None => Ok(()),
@@ -423,10 +428,13 @@ mod tests {
             environments.add(Environment::render("Staging", service("srv-c"))),
             Err(LinkError::Taken("Staging".into()))
         );
-        assert!(matches!(
-            environments.add(Environment::render("production", service("srv-a"))),
-            Err(LinkError::ServiceTwice { .. })
-        ));
+        let twice = environments.add(Environment::render("production", service("srv-a")));
+        assert!(matches!(twice, Err(LinkError::ServiceTwice { .. })));
+        let said = twice.err().map(|error| error.to_string()).unwrap_or_default();
+        assert!(
+            said.starts_with("srv-a-name is already the service of staging"),
+            "{said}"
+        );
         assert!(matches!(
             environments.add(Environment::render("prod uction", service("srv-b"))),
             Err(LinkError::BadName(_))
