@@ -108,7 +108,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         silent.push((
             Step::Tests,
             format!(
-                "Your CI ({ci_files}) runs no tests Slipway could find; it runs `{}` ({}).",
+                "Your CI ({ci_files}) runs no tests Slipway could find; Slipway runs `{}` ({}) instead.",
                 settings.test_command, detection.test_command.source
             ),
         ));
@@ -117,7 +117,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         silent.push((
             Step::Lint,
             format!(
-                "Your CI ({ci_files}) runs no linter Slipway could find; it runs `{}` ({}).",
+                "Your CI ({ci_files}) runs no linter Slipway could find; Slipway runs `{}` ({}) instead.",
                 settings.lint_command, detection.lint_command.source
             ),
         ));
@@ -265,14 +265,7 @@ pub(super) async fn plan_and_scan(
         }
     };
 
-    let mut steps = planned_steps(
-        root,
-        &scanned,
-        target,
-        &image,
-        registry.as_deref(),
-        &mut blockers,
-    );
+    let mut steps = planned_steps(root, &scanned, target, &image, registry.as_deref(), &mut blockers);
     steps.push(sentry_step(&context.secrets, root, settings, target, commit.as_deref()));
     if !options.no_cache {
         let keys = super::cache::planned_keys(context, root, settings).await;

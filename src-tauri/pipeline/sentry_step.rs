@@ -86,7 +86,10 @@ pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorde
         .await
     {
         Ok(Recorded::Created) => recorder.log(Step::Sentry, &format!("release {} created", short_release(&version))),
-        Ok(Recorded::AlreadyThere) => recorder.log(Step::Sentry, &format!("release {} was already there", short_release(&version))),
+        Ok(Recorded::AlreadyThere) => recorder.log(
+            Step::Sentry,
+            &format!("release {} was already there", short_release(&version)),
+        ),
         Err(error) => return Some(warn(recorder, &crate::error::AppError::from(error).message)),
     }
     let record = DeployRecord {

@@ -122,18 +122,35 @@ async fn at_800_by_600_the_header_keeps_the_project_name() -> TestResult {
         left >= 0.0 && right <= window,
         "the name is inside the window: {name:?}"
     );
-    assert!(
-        width + 1.0 >= text_width,
-        "the whole name shows, not cut: {name:?}"
-    );
+    assert!(width + 1.0 >= text_width, "the whole name shows, not cut: {name:?}");
     let shown = session
         .execute("return document.querySelector(\"[data-testid='project-name']\").innerText")
         .await?;
     assert_eq!(shown.as_str(), Some("orange-lettings"));
+    // Nothing of the header is pushed out of the window (Switch project included).
+    let overflow = session
+        .execute(
+            "const h = document.querySelector('header'); \
+             return Array.from(h.children).filter(c => c.getBoundingClientRect().right > window.innerWidth + 0.5) \
+               .map(c => c.className);",
+        )
+        .await?;
+    assert_eq!(
+        overflow.as_array().map(Vec::len),
+        Some(0),
+        "header items past the window's edge: {overflow}"
+    );
+    session
+        .wait_for("//header//button[normalize-space()='Switch project']", UI_WAIT)
+        .await?;
     // The branch is what gives way: shortened, its full name on hover.
     let branch = box_of(&session, "[data-testid='project-branch']").await?;
     assert_eq!(branch.len(), 5, "{branch:?}");
     assert!(branch[1] <= window, "the branch ends inside the window: {branch:?}");
+    assert!(
+        branch[2] < branch[3],
+        "the long branch is shortened, not the name: {branch:?}"
+    );
     session.end().await?;
     Ok(())
 }
