@@ -143,6 +143,13 @@ async fn at_800_by_600_the_header_keeps_the_project_name() -> TestResult {
     session
         .wait_for("//header//button[normalize-space()='Switch project']", UI_WAIT)
         .await?;
+    // And nothing wraps onto a second line: the header stays one row high.
+    let height = session
+        .execute("return document.querySelector('header').getBoundingClientRect().height")
+        .await?
+        .as_f64()
+        .unwrap_or(0.0);
+    assert!(height <= 60.0, "the header is one row, not {height}px");
     // The branch is what gives way: shortened, its full name on hover.
     let branch = box_of(&session, "[data-testid='project-branch']").await?;
     assert_eq!(branch.len(), 5, "{branch:?}");
