@@ -167,6 +167,40 @@ async fn at_800_by_600_the_header_keeps_the_project_name() -> TestResult {
         branch[2] < branch[3],
         "the long branch is shortened, not the name: {branch:?}"
     );
+
+    // A busier header: the project's tests running, with their Cancel. The name still shows.
+    open_page(&session, "Project settings").await?;
+    session
+        .click(&session.wait_for(&button("Run tests"), UI_WAIT).await?)
+        .await?;
+    let running = "//header//*[@role='status'][@aria-label='Running checks']";
+    session.wait_for(running, UI_WAIT).await?;
+    save_screenshot_as(&session, "header-800x600-running").await?;
+    let name = box_of(&session, "[data-testid='project-name']").await?;
+    assert_eq!(name.len(), 5, "{name:?}");
+    assert!(
+        name[1] <= name[4] && name[2] + 1.0 >= name[3],
+        "the whole name shows beside the running tests: {name:?}"
+    );
+    let overflow = session
+        .execute(
+            "return Array.from(document.querySelector('header').children) \
+               .filter(c => c.getBoundingClientRect().right > window.innerWidth + 0.5).map(c => c.className);",
+        )
+        .await?;
+    assert_eq!(overflow.as_array().map(Vec::len), Some(0), "{overflow}");
+    // Nothing is left running (the tests may have ended by themselves meanwhile).
+    let cancel = format!("{running}//button[normalize-space()='Cancel']");
+    if !session.absent(&cancel).await? {
+        if let Ok(button) = session.wait_for(&cancel, 1).await {
+            let _ = session.click(&button).await;
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while !session.absent(running).await? && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(session.absent(running).await?, "nothing is left running");
     session.end().await?;
     Ok(())
 }
