@@ -96,7 +96,7 @@ async fn set(
 ) -> ExitCode {
     match monitor::set_status(data_dir, root, &issues, status).await {
         Ok(()) => {
-            println!("{} issue(s) now {}.", issues.len(), status.as_str());
+            println!("{} now {}.", count_of(issues.len(), "issue", "issues"), status.as_str());
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),
@@ -210,8 +210,8 @@ pub(super) async fn watch_with(
         Ok(summary) => {
             if !json {
                 println!(
-                    "{} new issue(s) since release {} (watch ended: {}).{}",
-                    summary.new_issues.len(),
+                    "{} since release {} (watch ended: {}).{}",
+                    count_of(summary.new_issues.len(), "new issue", "new issues"),
                     summary.version,
                     summary.ended,
                     if summary.new_issues.is_empty() {
@@ -230,5 +230,26 @@ pub(super) async fn watch_with(
             }
         }
         Err(error) => fail(&error),
+    }
+}
+
+/// "1 issue", "3 issues": a count with its noun, never "issue(s)".
+fn count_of(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_of;
+
+    #[test]
+    fn a_count_says_one_or_many_never_s_in_brackets() {
+        assert_eq!(count_of(1, "new issue", "new issues"), "1 new issue");
+        assert_eq!(count_of(0, "new issue", "new issues"), "0 new issues");
+        assert_eq!(count_of(3, "issue", "issues"), "3 issues");
     }
 }

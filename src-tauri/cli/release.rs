@@ -222,7 +222,10 @@ fn render_plan(plan: &Plan) -> String {
         plan.commit.as_deref().unwrap_or("(none)"),
         plan.branch.as_deref().unwrap_or("(no branch)"),
         if plan.is_dirty() {
-            format!(" with {} uncommitted change(s)", plan.dirty_files.len())
+            match plan.dirty_files.len() {
+                1 => " with 1 uncommitted change".to_owned(),
+                count => format!(" with {count} uncommitted changes"),
+            }
         } else {
             String::new()
         }
@@ -234,11 +237,10 @@ fn render_plan(plan: &Plan) -> String {
         match (&step.skip, &step.cached) {
             (Some(why), _) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),
             (None, Some(cached)) => text.push_str(&format!(
-                "  {:<7} {} (not run: it passed {} on this exact tree in release {}; --no-cache runs it)\n",
+                "  {:<7} {} (not run: it passed {} on this exact tree; --no-cache runs it)\n",
                 step.step.as_str(),
                 step.detail,
                 crate::pipeline::ago(&cached.passed_at),
-                cached.from_release
             )),
             (None, None) => text.push_str(&format!("  {:<7} {}\n", step.step.as_str(), step.detail)),
         }

@@ -187,9 +187,14 @@ pub fn ago(at: &str) -> String {
     }
 }
 
-/// The sentence a reused gate shows (and History keeps): where it passed, and what it said.
-/// No "ago" in it: the record is read later; the plan says how long ago live.
+/// The sentence a reused gate shows (and History keeps): when it passed, and what it said.
+/// The time counts back from this release, not from now, so the record stays true when it
+/// is read later; the release itself is named in History's technical details, never here.
 pub(super) fn cached_summary(hit: &CachedGate) -> String {
+    cached_summary_at(hit, chrono::Utc::now())
+}
+
+fn cached_summary_at(hit: &CachedGate, now: chrono::DateTime<chrono::Utc>) -> String {
     let said = hit
         .summary
         .as_deref()
@@ -197,10 +202,19 @@ pub(super) fn cached_summary(hit: &CachedGate) -> String {
         .filter(|summary| !summary.is_empty())
         .map(|summary| format!(": {summary}"))
         .unwrap_or_default();
-    format!(
-        "cached: passed on this exact tree in release {}{said}",
-        hit.from_release
-    )
+    let when = match chrono::DateTime::parse_from_rfc3339(&hit.passed_at) {
+        Ok(then) => match (now - then.with_timezone(&chrono::Utc)).num_seconds().max(0) {
+            0..=59 => "moments before this release".to_owned(),
+            seconds @ 60..=3599 => format!("{} min before this release", seconds / 60),
+            seconds @ 3600..=86_399 => format!("{} h before this release", seconds / 3600),
+            seconds => match seconds / 86_400 {
+                1 => "1 day before this release".to_owned(),
+                days => format!("{days} days before this release"),
+            },
+        },
+        Err(_) => "before this release".to_owned(),
+    };
+    format!("not run again: it passed {when} on this exact tree{said}")
 }
 
 #[cfg(test)]
@@ -320,19 +334,34 @@ mod tests {
     }
 
     #[test]
-    fn the_cached_sentence_says_where_and_what_and_ago_counts_from_now() {
+    fn the_cached_sentence_says_when_and_what_never_the_release_id() {
+        let now = chrono::Utc::now();
         let mut hit = CachedGate {
-            from_release: "r1".to_owned(),
-            passed_at: (chrono::Utc::now() - chrono::Duration::minutes(3)).to_rfc3339(),
+            from_release: "20261206T101500Z-1a2b".to_owned(),
+            passed_at: (now - chrono::Duration::minutes(3)).to_rfc3339(),
             summary: Some("3 passed".to_owned()),
         };
         assert_eq!(
-            cached_summary(&hit),
-            "cached: passed on this exact tree in release r1: 3 passed"
+            cached_summary_at(&hit, now),
+            "not run again: it passed 3 min before this release on this exact tree: 3 passed"
         );
         hit.summary = Some(" ".to_owned());
-        assert_eq!(cached_summary(&hit), "cached: passed on this exact tree in release r1");
-        assert_eq!(ago(&hit.passed_at), "3 min ago");
+        assert_eq!(
+            cached_summary_at(&hit, now),
+            "not run again: it passed 3 min before this release on this exact tree"
+        );
+        hit.passed_at = (now - chrono::Duration::hours(30)).to_rfc3339();
+        assert_eq!(
+            cached_summary_at(&hit, now),
+            "not run again: it passed 1 day before this release on this exact tree"
+        );
+        hit.passed_at = "not a time".to_owned();
+        assert_eq!(
+            cached_summary_at(&hit, now),
+            "not run again: it passed before this release on this exact tree"
+        );
+        assert!(!cached_summary(&hit).contains(&hit.from_release));
+        assert_eq!(ago(&(now - chrono::Duration::minutes(3)).to_rfc3339()), "3 min ago");
         assert_eq!(ago("not a time"), "earlier");
     }
 }

@@ -108,7 +108,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         silent.push((
             Step::Tests,
             format!(
-                "Your CI ({ci_files}) runs no tests Slipway could find; it runs `{}` ({}).",
+                "Your CI ({ci_files}) runs no tests Slipway could find; Slipway runs `{}` ({}) instead.",
                 settings.test_command, detection.test_command.source
             ),
         ));
@@ -117,7 +117,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         silent.push((
             Step::Lint,
             format!(
-                "Your CI ({ci_files}) runs no linter Slipway could find; it runs `{}` ({}).",
+                "Your CI ({ci_files}) runs no linter Slipway could find; Slipway runs `{}` ({}) instead.",
                 settings.lint_command, detection.lint_command.source
             ),
         ));
@@ -285,16 +285,8 @@ pub(super) async fn plan_and_scan(
         }
     };
 
-    let mut steps = planned_steps(
-        root,
-        &scanned,
-        target,
-        &image,
-        registry.as_deref(),
-        service.as_deref(),
-        &mut blockers,
-    );
-    steps.push(sentry_step(&context.secrets, root, settings, target));
+    let mut steps = planned_steps(root, &scanned, target, &image, registry.as_deref(), &mut blockers);
+    steps.push(sentry_step(&context.secrets, root, settings, target, commit.as_deref()));
     if !options.no_cache {
         let keys = super::cache::planned_keys(context, root, settings).await;
         for planned in steps.iter_mut() {
@@ -347,7 +339,6 @@ fn planned_steps(
     target: Target,
     image: &str,
     registry: Option<&str>,
-    service: Option<&str>,
     blockers: &mut Vec<AppError>,
 ) -> Vec<PlannedStep> {
     let settings = &scanned.settings;
@@ -406,28 +397,21 @@ fn planned_steps(
     }
     let mut push = PlannedStep::new(
         Step::Push,
-        match &registry {
-            Some(registry) => format!("to {registry}"),
-            None => String::new(),
+        match (&registry, target) {
+            (Some(registry), Target::Local) => format!("to the local registry {registry}"),
+            (Some(registry), Target::Render) => format!("to {}", Registry::named(registry)),
+            (None, _) => String::new(),
         },
     );
     push.skip = registry.is_none().then(|| {
-        "No local registry is set (Settings → This computer): the image runs as built, without a push.".to_owned()
+        "No push: no local registry is set (Settings → This computer), so the container runs the image as built here.".to_owned()
     });
     steps.push(push);
     let mut deploy = PlannedStep::new(
         Step::Deploy,
         match target {
             Target::Local => format!("run as a container here, port {port} on 127.0.0.1"),
-            Target::Render => match &scanned.environment.render_service {
-                Some(link) => format!(
-                    "Render service {} ({}) for {}",
-                    link.name.as_deref().unwrap_or(&link.id),
-                    service.unwrap_or(&link.id),
-                    scanned.environment.name
-                ),
-                None => format!("{}: no Render service picked", scanned.environment.name),
-            },
+            Target::Render => render_deploy_words(&scanned.environment),
         },
     );
     if let Some(blueprint) = scanned.blueprint.as_ref().filter(|blueprint| blueprint.is_native()) {
@@ -454,14 +438,29 @@ fn planned_steps(
     steps
 }
 
+/// Where a Render deploy goes, by the service's name; a link saved before names were kept
+/// says which environment's service it is, never Render's id.
+fn render_deploy_words(environment: &Environment) -> String {
+    match &environment.render_service {
+        Some(link) => match link.name.as_deref().filter(|name| !name.trim().is_empty()) {
+            Some(name) => format!("deploy to {name} on Render, for {}", environment.name),
+            None => format!("deploy to the Render service picked for {}", environment.name),
+        },
+        None => format!("{}: no Render service picked", environment.name),
+    }
+}
+
 /// The Sentry step: the release and its deploy recorded in the project's own Sentry
 /// project, or skipped with why (a project with no link records nothing in Sentry).
-fn sentry_step(secrets: &SecretStore, root: &Path, settings: &ProjectSettings, target: Target) -> PlannedStep {
+fn sentry_step(
+    secrets: &SecretStore,
+    root: &Path,
+    settings: &ProjectSettings,
+    target: Target,
+    commit: Option<&str>,
+) -> PlannedStep {
     let environment = super::sentry_step::environment(settings, target);
-    let version = settings
-        .sentry_release
-        .clone()
-        .unwrap_or_else(|| "the commit's full id".to_owned());
+    let version = sentry_release_words(settings.sentry_release.as_deref(), commit);
     let name = root
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
@@ -476,7 +475,7 @@ fn sentry_step(secrets: &SecretStore, root: &Path, settings: &ProjectSettings, t
     let mut step = PlannedStep::new(
         Step::Sentry,
         format!(
-            "record release {version} and its deploy to {environment} in Sentry project {}",
+            "record {version} and its deploy to {environment} in Sentry project {}",
             link.label()
         ),
     );
@@ -491,6 +490,20 @@ fn sentry_step(secrets: &SecretStore, root: &Path, settings: &ProjectSettings, t
         );
     }
     step
+}
+
+/// The release as Sentry will name it, said short: the commit's 7 characters, not its 40.
+fn sentry_release_words(template: Option<&str>, commit: Option<&str>) -> String {
+    let short = commit.map(|commit| commit.chars().take(7).collect::<String>());
+    match (template.filter(|value| !value.trim().is_empty()), short) {
+        (Some(template), Some(short)) if template.contains("{commit}") => {
+            format!("release {}", template.replace("{commit}", &short))
+        }
+        (Some(template), None) if template.contains("{commit}") => "the release named after the commit".to_owned(),
+        (Some(fixed), _) => format!("release {fixed}"),
+        (None, Some(short)) => format!("release {short}"),
+        (None, None) => "the release named after the commit".to_owned(),
+    }
 }
 
 /// Where the image goes: the registry it is pushed to (none: it runs without a push), the
@@ -577,7 +590,10 @@ fn destination(
                 Some(link) => {
                     if let Some(configured) = link.image.as_deref() {
                         if !same_repository(configured, &image) {
-                            let service_name = link.name.clone().unwrap_or_else(|| link.id.clone());
+                            let service_name = link
+                                .name
+                                .clone()
+                                .unwrap_or_else(|| format!("The Render service of {}", environment.name));
                             blockers.push(
                                 AppError::new(
                                     ErrorKind::Validation,
@@ -677,6 +693,39 @@ mod tests {
         assert!(same_repository("docker.io/library/nginx", "nginx:1"));
         assert!(!same_repository("docker.io/ann/lettings", "ann/lettings-web"));
         assert!(!same_repository("ghcr.io/ann/lettings", "ann/lettings"));
+    }
+
+    #[test]
+    fn a_render_deploy_names_the_service_never_its_id() {
+        let link = |name: Option<&str>| crate::project::RenderLink {
+            id: "srv-acc0000".to_owned(),
+            name: name.map(str::to_owned),
+            image: None,
+        };
+        let named = Environment::render("production", link(Some("lettings-web")));
+        assert_eq!(
+            render_deploy_words(&named),
+            "deploy to lettings-web on Render, for production"
+        );
+        let unnamed = Environment::render("production", link(None));
+        assert_eq!(
+            render_deploy_words(&unnamed),
+            "deploy to the Render service picked for production"
+        );
+        assert!(!render_deploy_words(&unnamed).contains("srv-"));
+    }
+
+    #[test]
+    fn the_sentry_release_is_said_with_a_short_commit() {
+        let full = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(sentry_release_words(None, Some(full)), "release 0123456");
+        assert_eq!(sentry_release_words(None, Some("0123456")), "release 0123456");
+        assert_eq!(
+            sentry_release_words(Some("shop@{commit}"), Some(full)),
+            "release shop@0123456"
+        );
+        assert_eq!(sentry_release_words(Some("2.4.0"), Some(full)), "release 2.4.0");
+        assert_eq!(sentry_release_words(None, None), "the release named after the commit");
     }
 
     #[test]

@@ -85,8 +85,11 @@ pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorde
         .create_release(&connection.organization, &version, &connection.project)
         .await
     {
-        Ok(Recorded::Created) => recorder.log(Step::Sentry, &format!("release {version} created")),
-        Ok(Recorded::AlreadyThere) => recorder.log(Step::Sentry, &format!("release {version} was already there")),
+        Ok(Recorded::Created) => recorder.log(Step::Sentry, &format!("release {} created", short_release(&version))),
+        Ok(Recorded::AlreadyThere) => recorder.log(
+            Step::Sentry,
+            &format!("release {} was already there", short_release(&version)),
+        ),
         Err(error) => return Some(warn(recorder, &crate::error::AppError::from(error).message)),
     }
     let record = DeployRecord {
@@ -102,9 +105,34 @@ pub(super) async fn record(context: &Context, deploy: &SentryDeploy<'_>, recorde
     recorder.step(
         Step::Sentry,
         StepState::Passed,
-        Some(format!("release {version} deployed to {environment}")),
+        Some(format!("release {} deployed to {environment}", short_release(&version))),
     );
     None
+}
+
+/// A release name as a person reads it: each full commit id in it (40 hex characters) cut
+/// to its first 7, as git shows a commit; any other name as it is.
+pub(crate) fn short_release(version: &str) -> String {
+    let mut words = String::with_capacity(version.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, words: &mut String| {
+        if run.len() == 40 {
+            words.push_str(&run[..7]);
+        } else {
+            words.push_str(run);
+        }
+        run.clear();
+    };
+    for character in version.chars() {
+        if character.is_ascii_hexdigit() {
+            run.push(character);
+        } else {
+            flush(&mut run, &mut words);
+            words.push(character);
+        }
+    }
+    flush(&mut run, &mut words);
+    words
 }
 
 /// Marks the step skipped with why: the release is live whatever Sentry says.
@@ -113,4 +141,18 @@ fn warn(recorder: &Recorder, why: &str) -> String {
     recorder.log(Step::Sentry, &warning);
     recorder.step(Step::Sentry, StepState::Skipped, Some(warning.clone()));
     warning
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_release;
+
+    #[test]
+    fn a_full_commit_in_a_release_name_is_cut_to_seven_characters() {
+        let full = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(short_release(full), "0123456");
+        assert_eq!(short_release(&format!("shop@{full}")), "shop@0123456");
+        assert_eq!(short_release("2.4.0"), "2.4.0");
+        assert_eq!(short_release("0123456"), "0123456");
+    }
 }

@@ -100,11 +100,11 @@ impl Environment {
     /// "lettings-web (production) on Render", or "this computer".
     pub fn describe(&self) -> String {
         match (&self.target, &self.render_service) {
-            (Target::Render, Some(service)) => format!(
-                "{} ({}) on Render",
-                service.name.clone().unwrap_or_else(|| service.id.clone()),
-                self.name
-            ),
+            // Render's id is no name: without the service's name, the environment says it.
+            (Target::Render, Some(service)) => match service.name.as_deref().filter(|name| !name.trim().is_empty()) {
+                Some(name) => format!("{name} ({}) on Render", self.name),
+                None => format!("{} on Render", self.name),
+            },
             (Target::Render, None) => format!("{} on Render (no service picked)", self.name),
             (Target::Local, _) => "this computer".to_owned(),
         }
@@ -349,8 +349,13 @@ impl Environments {
         match self.all().into_iter().find(|environment| {
             environment.service_id() == Some(service) && !environment.name.eq_ignore_ascii_case(name)
         }) {
+            // Said by the service's name; Render's id is no name for a person.
             Some(other) => Err(LinkError::ServiceTwice {
-                service: service.to_owned(),
+                service: other
+                    .render_service
+                    .and_then(|link| link.name)
+                    .filter(|name| !name.trim().is_empty())
+                    .unwrap_or_else(|| "That Render service".to_owned()),
                 environment: other.name,
             }),
             None => Ok(()),
@@ -368,6 +373,22 @@ mod tests {
             name: Some(format!("{id}-name")),
             image: None,
         }
+    }
+
+    #[test]
+    fn an_environment_is_described_by_the_services_name_never_its_id() {
+        let named = Environment::render("production", service("srv-acc0000"));
+        assert_eq!(named.describe(), "srv-acc0000-name (production) on Render");
+        let unnamed = Environment::render(
+            "production",
+            RenderLink {
+                id: "srv-acc0000".to_owned(),
+                name: None,
+                image: None,
+            },
+        );
+        assert_eq!(unnamed.describe(), "production on Render");
+        assert_eq!(Environment::local().describe(), "this computer");
     }
 
     #[test]
@@ -407,10 +428,13 @@ mod tests {
             environments.add(Environment::render("Staging", service("srv-c"))),
             Err(LinkError::Taken("Staging".into()))
         );
-        assert!(matches!(
-            environments.add(Environment::render("production", service("srv-a"))),
-            Err(LinkError::ServiceTwice { .. })
-        ));
+        let twice = environments.add(Environment::render("production", service("srv-a")));
+        assert!(matches!(twice, Err(LinkError::ServiceTwice { .. })));
+        let said = twice.err().map(|error| error.to_string()).unwrap_or_default();
+        assert!(
+            said.starts_with("srv-a-name is already the service of staging"),
+            "{said}"
+        );
         assert!(matches!(
             environments.add(Environment::render("prod uction", service("srv-b"))),
             Err(LinkError::BadName(_))

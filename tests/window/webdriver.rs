@@ -127,6 +127,17 @@ impl Session {
         .await
     }
 
+    /// Resizes the window as a person would drag it (W3C Set Window Rect).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.send(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .map(drop)
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Result<Vec<u8>> {
         let value = self.send(reqwest::Method::GET, "/screenshot", None).await?;

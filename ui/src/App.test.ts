@@ -7,6 +7,7 @@ import App from "./App.svelte";
 import { FIRST_RUN_KEY } from "./lib/firstrun/firstRun.svelte";
 import type {
   Account,
+  IssueStatus,
   Plan,
   ProjectDetails,
   ProjectSummary,
@@ -69,6 +70,8 @@ interface BackendOptions {
   system?: SystemStatus;
   /** Rollbacks run until the test ends them (else each goes live at once). */
   holdRollbacks?: boolean;
+  /** The project's Sentry issues (else Sentry is not connected); statuses change as set. */
+  sentryIssues?: SentryIssue[];
 }
 
 /** A rollback the backend runs: the test sends its events and ends it. */
@@ -97,6 +100,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
   const held: HeldRun[] = [];
   const cancelled: number[] = [];
   const projects = [lettings, empty, photos];
+  let sentryIssues = options.sentryIssues ? structuredClone(options.sentryIssues) : null;
   mockIPC((cmd, args) => {
     calls.push(cmd);
     const payload = (args ?? {}) as Record<string, unknown>;
@@ -113,12 +117,29 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
         return registry;
       }
       case "sentry_issues": {
+        if (sentryIssues) {
+          const status = (payload.query as { status?: string } | undefined)?.status ?? "unresolved";
+          const shown = sentryIssues.filter((issue) => status === "all" || issue.status === status);
+          return { issues: shown, next: null, previous: null };
+        }
         throw appError({
           kind: "precondition",
           message: "Sentry is not connected.",
           hint: "Connect Sentry in Settings.",
           action: "openAccounts",
         });
+      }
+      case "sentry_issue": {
+        const issue = sentryIssues?.find((known) => known.id === payload.issueId);
+        if (!issue) throw appError({ kind: "notFound", message: "No such issue.", hint: "Refresh the list." });
+        return issue;
+      }
+      case "sentry_event":
+        throw appError({ kind: "notFound", message: "The issue has no event kept.", hint: "Look again later." });
+      case "set_issue_status": {
+        const ids = payload.issueIds as string[];
+        sentryIssues = sentryIssues?.map((issue) => (ids.includes(issue.id) ? { ...issue, status: payload.status as IssueStatus } : issue)) ?? null;
+        return null;
       }
       case "start_watch": {
         const channel = payload.onEvent as { onmessage?: (event: WatchEvent) => void; id?: number };
@@ -598,8 +619,9 @@ describe("the first-run guide", () => {
 
     expect(await screen.findByRole("heading", { name: "Where should it run?" })).toBeInTheDocument();
     expect(guide()).toHaveTextContent("Step 2 of 2");
-    // The plan is already there below the question.
-    expect(await screen.findByTestId("plan-image")).toBeInTheDocument();
+    // The guide alone: no plan and no Release button below the open question.
+    expect(screen.queryByTestId("plan-image")).not.toBeInTheDocument();
+    expect(within(screen.getByRole("main")).queryByRole("button", { name: /^Release/ })).not.toBeInTheDocument();
     await user.click(within(guide()).getByRole("button", { name: /On this computer/ }));
     expect(screen.queryByRole("region", { name: "Getting started" })).not.toBeInTheDocument();
     expect(localStorage.getItem(FIRST_RUN_KEY)).toBe("1");
@@ -620,6 +642,8 @@ describe("the first-run guide", () => {
     expect(within(guide()).getByRole("button", { name: "Choose another folder…" })).toBeInTheDocument();
     await user.click(within(guide()).getByRole("button", { name: "Go on with this folder" }));
     expect(await screen.findByRole("heading", { name: "Where should it run?" })).toBeInTheDocument();
+    expect(screen.queryByTestId("plan-image")).not.toBeInTheDocument();
+    await user.click(within(guide()).getByRole("button", { name: /On this computer/ }));
     expect(await screen.findByTestId("plan-image")).toBeInTheDocument();
   });
 
@@ -768,6 +792,45 @@ describe("the watch after a live release", () => {
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again"));
     expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: null });
     await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry at .+ · 1 new issue since this release\.$/));
+  });
+
+  it("opens the watched issue on its own view, with the way back, and the header's count follows resolving it", async () => {
+    localStorage.setItem(FIRST_RUN_KEY, "1");
+    const others = Array.from({ length: 24 }, (_, index) => ({ ...crash, id: `o${index}`, shortId: `WEB-${100 + index}`, title: `Other ${index}` }));
+    const { watches, calls } = fakeBackend([], { accounts: [sentryAccount()], sentryIssues: [...others, crash] });
+    const user = userEvent.setup();
+    await releaseLive(user);
+    await waitFor(() => expect(watches).toHaveLength(1));
+    watches[0]!.send({ kind: "started", releaseId: "r1", version: "lettings@abc1234", until: "2026-11-24T11:30:00Z" });
+    watches[0]!.send({ kind: "newIssue", issue: crash });
+    const status = () => screen.getByRole("status", { name: "Last release" });
+    await waitFor(() => expect(status()).toHaveTextContent("Live · just now · 1 new error"));
+
+    const panel = await screen.findByRole("region", { name: "Watching Sentry" });
+    await user.click(within(panel).getByRole("button", { name: /WEB-7 ZeroDivisionError/ }));
+    // That issue, on its own view: no list of 25 rows above it.
+    const detail = await screen.findByTestId("errors-detail");
+    expect(within(detail).getByRole("heading", { name: "ZeroDivisionError: division by zero" })).toBeInTheDocument();
+    expect(screen.queryAllByTestId("errors-row")).toHaveLength(0);
+
+    await user.click(within(detail).getByTestId("errors-detail-resolved"));
+    await waitFor(() => expect(calls).toContain("set_issue_status"));
+    await waitFor(() => expect(status()).not.toHaveTextContent("new error"));
+    expect(status()).toHaveTextContent("Live · just now");
+
+    // The way back leads to the release it came from; the watch says the issue is resolved.
+    await user.click(screen.getByRole("button", { name: "← Back to Release" }));
+    const back = await screen.findByRole("region", { name: "Watching Sentry" });
+    expect(back).toHaveTextContent("0 new issues since this release");
+    expect(within(back).getByTestId("watch-issue")).toHaveTextContent("WEB-7 ZeroDivisionError: division by zero (resolved)");
+    expect(within(back).queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
+
+    // All errors: the issue's own view gives way to the page's list.
+    await user.click(within(back).getByRole("button", { name: /WEB-7/ }));
+    await screen.findByTestId("errors-detail");
+    await user.click(screen.getByRole("button", { name: "All errors" }));
+    expect(screen.queryByTestId("errors-detail")).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "All errors" })).not.toBeInTheDocument();
   });
 
   it("does not watch without a Sentry account", async () => {

@@ -9,14 +9,22 @@ import type { LinksStore } from "../project/links.svelte";
 import { fakeLinks, fakeNavigation, shopProject } from "../testing/fakes";
 import { projectDetails } from "../testing/fixtures";
 import ErrorsPage from "./ErrorsPage.svelte";
-import { ErrorsStore, FILTERS_KEY, frameRuns, loadFilters, PAGE_SIZE } from "./errors.svelte";
+import { ErrorsStore, FILTERS_KEY, frameRuns, loadFilters, PAGE_SIZE, shortRelease } from "./errors.svelte";
 import { deferred, event, fakeApi, frame, issue } from "./fixtures";
 
 type Fake = ReturnType<typeof fakeApi>;
 
 function show(
   api: Fake = fakeApi(),
-  props: { currentRelease?: string | null; liveRelease?: string | null; project?: ProjectStore; links?: LinksStore } = {},
+  props: {
+    currentRelease?: string | null;
+    liveRelease?: string | null;
+    project?: ProjectStore;
+    links?: LinksStore;
+    openIssueId?: string | null;
+    back?: { label: string; go: () => void } | null;
+    onstatuschange?: (ids: string[], status: string) => void;
+  } = {},
 ) {
   const { navigation, went, sections } = fakeNavigation("errors");
   const errors = new ErrorsStore(api);
@@ -487,6 +495,52 @@ describe("an error's detail", () => {
     // The button pressed keeps the focus: a status change is not another issue.
     expect(within(detail).getByTestId("errors-detail-resolved")).toHaveFocus();
     await waitFor(() => expect(screen.getByTestId("errors-action-message")).toHaveTextContent("1 error resolved."));
+  });
+});
+
+describe("an issue opened from elsewhere", () => {
+  it("shows on its own view, with the way back and to all errors, and tells of a resolve", async () => {
+    const user = userEvent.setup();
+    const backs: string[] = [];
+    const changes: Array<[string[], string]> = [];
+    const { api } = show(fakeApi(), {
+      openIssueId: "2",
+      back: { label: "Back to Release", go: () => backs.push("release") },
+      onstatuschange: (ids, status) => changes.push([ids, status]),
+    });
+    const detail = await screen.findByTestId("errors-detail");
+    expect(api.sentryIssue).toHaveBeenCalledWith("/p/shop", "2");
+    expect(within(detail).getByRole("heading", { name: "TypeError: cannot read 2" })).toBeInTheDocument();
+    // Its own view: not below a list of rows.
+    expect(screen.queryAllByTestId("errors-row")).toHaveLength(0);
+    await user.click(within(detail).getByTestId("errors-detail-resolved"));
+    await waitFor(() => expect(changes).toEqual([[["2"], "resolved"]]));
+    await user.click(screen.getByRole("button", { name: "← Back to Release" }));
+    expect(backs).toEqual(["release"]);
+    await user.click(screen.getByRole("button", { name: "All errors" }));
+    await rowsShown(2);
+    expect(screen.queryByTestId("errors-detail")).not.toBeInTheDocument();
+  });
+
+  it("opens from the list before the rows, not below them", async () => {
+    const user = userEvent.setup();
+    show();
+    const rows = await rowsShown(3);
+    await user.click(within(rows[2]!).getByRole("button", { name: "TypeError: cannot read 3" }));
+    const detail = await screen.findByTestId("errors-detail");
+    // In the page's order the detail comes first; the list stays beside it.
+    expect(detail.compareDocumentPosition(rows[0]!) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "All errors" })).not.toBeInTheDocument();
+  });
+});
+
+describe("a Sentry release", () => {
+  it("shows a full commit id as its first 7 characters", () => {
+    const full = "0123456789abcdef0123456789abcdef01234567";
+    expect(shortRelease(full)).toBe("0123456");
+    expect(shortRelease(`shop@${full}`)).toBe("shop@0123456");
+    expect(shortRelease("2.4.0")).toBe("2.4.0");
+    expect(shortRelease("9e8d7c6")).toBe("9e8d7c6");
   });
 });
 

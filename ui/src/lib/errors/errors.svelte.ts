@@ -117,6 +117,14 @@ export const actionWords: Record<IssueStatus, { button: string; done: string }> 
   unresolved: { button: "Unresolve", done: "marked unresolved" },
 };
 
+/**
+ * A Sentry release as a person reads it: a full commit id in it (40 hex characters) cut to
+ * its first 7, as git shows a commit (`shop@0123456`); any other name as it is.
+ */
+export function shortRelease(version: string): string {
+  return version.replace(/(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/gi, (commit) => commit.slice(0, 7));
+}
+
 export function levelWord(level: string): string {
   return levelWords[level] ?? (level ? level[0]!.toUpperCase() + level.slice(1) : "Unknown");
 }
@@ -186,6 +194,12 @@ export class ErrorsStore {
   eventLoading = $state(false);
   eventError = $state<SlipwayError | null>(null);
   linkError = $state<SlipwayError | null>(null);
+
+  /** The open issue was reached from elsewhere (the watch's link): it shows on its own view,
+   * without the list, until the person goes back or asks for all errors. */
+  focused = $state(false);
+  /** Told of every status change Sentry took, so counts kept elsewhere (the header's) follow. */
+  onStatusChanged: ((ids: string[], status: IssueStatus) => void) | null = null;
 
   private listToken = 0;
   private eventToken = 0;
@@ -392,6 +406,7 @@ export class ErrorsStore {
       const path = this.projectPath;
       if (path === null) throw new Error("no project is open");
       await this.api.setIssueStatus(path, ids, status);
+      this.onStatusChanged?.(ids, status);
       const count = ids.length;
       this.actionMessage = `${count} ${count === 1 ? "error" : "errors"} ${actionWords[status].done}.`;
       return true;
@@ -443,6 +458,28 @@ export class ErrorsStore {
     await this.showEvent(null);
   }
 
+  /**
+   * Opens the issue `id` on its own view: the copy the caller knows at once (the watch's),
+   * else Sentry's, asked for now.
+   */
+  async openById(id: string, known: SentryIssue | null = null): Promise<void> {
+    this.focused = true;
+    if (known) return this.open(known);
+    const path = this.projectPath;
+    if (path === null) return;
+    try {
+      const issue = await this.api.sentryIssue(path, id);
+      if (this.focused && this.projectPath === path) await this.open(issue);
+    } catch (raw) {
+      if (this.focused) this.eventError = toSlipwayError(raw);
+    }
+  }
+
+  /** From an issue's own view to the whole list. */
+  showList(): void {
+    this.close();
+  }
+
   /** The open issue's event `eventId` (null: its latest). */
   async showEvent(eventId: string | null): Promise<void> {
     const issue = this.openIssue;
@@ -465,6 +502,7 @@ export class ErrorsStore {
   }
 
   close(): void {
+    this.focused = false;
     this.eventToken++;
     this.openIssue = null;
     this.event = null;

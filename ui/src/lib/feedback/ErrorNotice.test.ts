@@ -6,7 +6,7 @@ import { navigationContext } from "../shell/navigation";
 import type { PageId } from "../shell/pages";
 import { fakeNavigation } from "../testing/fakes";
 import ErrorNotice from "./ErrorNotice.svelte";
-import { errorTable } from "./errorTable";
+import { errorTable, noticeTitle } from "./errorTable";
 import { mockIPC } from "@tauri-apps/api/mocks";
 
 function error(kind: ErrorKind, overrides: Partial<AppError> = {}): AppError {
@@ -30,8 +30,8 @@ const expected: Record<ErrorKind, { title: string; button: string | null; does: 
   registryDenied: { title: "A permission is missing", button: "Open accounts", does: "settings" },
   network: { title: "A service could not be reached", button: "Try again", does: "retry" },
   rateLimited: { title: "A service asked us to slow down", button: "Try again", does: "retry" },
-  notFound: { title: "Not found", button: null, does: null },
-  validation: { title: "That input does not work", button: null, does: null },
+  notFound: { title: "It is not there", button: null, does: null },
+  validation: { title: "A value cannot be used", button: null, does: null },
   precondition: { title: "Something is needed first", button: null, does: null },
   io: { title: "A file could not be read or written", button: "Try again", does: "retry" },
   cancelled: { title: "Cancelled", button: "Try again", does: "retry" },
@@ -150,4 +150,22 @@ describe("an error notice", () => {
     expect(ondismiss).toHaveBeenCalledOnce();
   });
 
+});
+
+describe("an error's title", () => {
+  it("says what went wrong, from its kind and its fix, never 'That input does not work'", () => {
+    expect(noticeTitle({ kind: "precondition", action: "pickRenderService" })).toBe("No Render service is picked");
+    expect(noticeTitle({ kind: "precondition", action: "openAccounts" })).toBe("An account is not connected");
+    expect(noticeTitle({ kind: "validation", action: "useServiceImage" })).toBe("The image is not the Render service's");
+    expect(noticeTitle({ kind: "validation", action: "openProjectSettings" })).toBe("A project setting cannot be used");
+    expect(noticeTitle({ kind: "validation", action: null })).toBe("A value cannot be used");
+    expect(noticeTitle({ kind: "network", action: "retry" })).toBe("A service could not be reached");
+    const titles = Object.values(errorTable).map((presentation) => presentation.title);
+    expect(titles).not.toContain("That input does not work");
+  });
+
+  it("shows the specific title on the notice", () => {
+    render(ErrorNotice, { props: { error: error("precondition", { action: "pickRenderService" }) } });
+    expect(within(screen.getByRole("alert")).getByText("No Render service is picked")).toBeInTheDocument();
+  });
 });

@@ -22,8 +22,8 @@ export const errorTable: Record<ErrorKind, ErrorPresentation> = {
   registryDenied: { severity: "error", title: "A permission is missing", defaultAction: "openAccounts" },
   network: { severity: "warning", title: "A service could not be reached", defaultAction: "retry" },
   rateLimited: { severity: "warning", title: "A service asked us to slow down", defaultAction: "retry" },
-  notFound: { severity: "warning", title: "Not found", defaultAction: null },
-  validation: { severity: "warning", title: "That input does not work", defaultAction: null },
+  notFound: { severity: "warning", title: "It is not there", defaultAction: null },
+  validation: { severity: "warning", title: "A value cannot be used", defaultAction: null },
   precondition: { severity: "warning", title: "Something is needed first", defaultAction: null },
   io: { severity: "error", title: "A file could not be read or written", defaultAction: "retry" },
   cancelled: { severity: "warning", title: "Cancelled", defaultAction: "retry" },
@@ -56,6 +56,32 @@ export const actionPlaces: Partial<Record<ErrorAction, { page: "settings" | "pro
   pickRenderService: { page: "project", section: "environments" },
   linkSentry: { page: "project", section: "errors" },
   openAppSettings: { page: "settings", section: "computer" },
+};
+
+/**
+ * The title of an error: what went wrong, as exactly as its kind and its fix say it (a
+ * precondition whose fix is picking a Render service is "No Render service is picked").
+ */
+export function noticeTitle(error: { kind: ErrorKind; action: ErrorAction | null }): string {
+  const specific = specificTitles[error.kind]?.[error.action ?? "none"];
+  return specific ?? errorTable[error.kind].title;
+}
+
+const specificTitles: Partial<Record<ErrorKind, Partial<Record<ErrorAction | "none", string>>>> = {
+  validation: {
+    useServiceImage: "The image is not the Render service's",
+    openProjectSettings: "A project setting cannot be used",
+    openAppSettings: "A setting of this computer cannot be used",
+  },
+  precondition: {
+    pickRenderService: "No Render service is picked",
+    openAccounts: "An account is not connected",
+    reenterToken: "A token needs entering again",
+    linkSentry: "No Sentry project is linked",
+    openProjectSettings: "The project's settings lack something",
+    openAppSettings: "This computer's settings lack something",
+    openProject: "No project is open",
+  },
 };
 
 /** The title of a kind as a ledger stored it (a word, perhaps from a newer Slipway). */

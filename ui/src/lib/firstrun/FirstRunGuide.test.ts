@@ -80,3 +80,47 @@ describe("the first-run guide on Render", () => {
     expect(releaseApi.planRelease).toHaveBeenLastCalledWith("/p/shop", null, false);
   });
 });
+
+describe("the first-run guide's question", () => {
+  async function atWhere(details: ReturnType<typeof projectDetails>) {
+    const firstRun = new FirstRunStore(
+      { recentProjects: async () => [], listAccounts: async () => [], detectProject: async () => details },
+      { getItem: () => null, setItem: () => {} },
+    );
+    firstRun.active = true;
+    await firstRun.checkFolder("/p/shop");
+    const unused = async (): Promise<never> => {
+      throw new Error("unused");
+    };
+    const accounts = new AccountsStore({
+      listAccounts: async () => [],
+      connectRegistry: unused,
+      connectRender: unused,
+      connectRenderHook: unused,
+      connectSentry: unused,
+      sentryProjects: unused,
+      connectCircleci: unused,
+      removeAccount: async () => null,
+      checkAllAccounts: async () => [],
+    });
+    render(FirstRunGuide, {
+      props: { firstRun, project: shopProject(), release: new ReleaseStore(undefined, null), accounts },
+      context: navigationContext(fakeNavigation().navigation),
+    });
+    return screen.getByRole("button", { name: /On this computer/ });
+  }
+
+  it("says this computer needs nothing more only when the project has its Dockerfile", async () => {
+    const local = await atWhere(projectDetails("/p/shop"));
+    expect(local).toHaveTextContent("It needs nothing more: choose it, then press Release.");
+  });
+
+  it("says the Dockerfile comes first when the project has none", async () => {
+    const details = projectDetails("/p/shop");
+    details.detection.dockerfiles = [];
+    details.settings.dockerfile = null;
+    const local = await atWhere(details);
+    expect(local).toHaveTextContent("It needs the Dockerfile first, as said above.");
+    expect(local).not.toHaveTextContent("nothing more");
+  });
+});

@@ -8,10 +8,23 @@ export interface Navigation {
   /** The page shown now, so a button never leads where the person already is. */
   readonly current: PageId;
   /** Goes to `page`, brought to its `section` when one is named (`environments`, `errors`
-   * on Project settings; `accounts`, `computer` on Settings). */
+   * on Project settings; `accounts`, `computer` on Settings; `issue:<id>` on Errors, which
+   * opens that issue on its own view). */
   navigate(page: PageId, section?: string): void;
   /** The folder picker, to open another project. */
   pickProject(): void;
+}
+
+const ISSUE = "issue:";
+
+/** The Errors page's section that opens one Sentry issue on its own view. */
+export function issueSection(issueId: string): string {
+  return `${ISSUE}${issueId}`;
+}
+
+/** The issue a section of the Errors page names, if it names one. */
+export function issueOfSection(section: string | null): string | null {
+  return section?.startsWith(ISSUE) ? section.slice(ISSUE.length) || null : null;
 }
 
 const key = Symbol("navigation");

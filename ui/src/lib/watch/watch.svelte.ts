@@ -5,6 +5,7 @@ import {
   api as defaultApi,
   toSlipwayError,
   type Api,
+  type IssueStatus,
   type ReleaseSummary,
   type SentryIssue,
   type SlipwayError,
@@ -60,6 +61,18 @@ export class WatchStore {
   private running: Promise<unknown> | null = null;
 
   constructor(private readonly api: WatchApi = defaultApi) {}
+
+  /** The new issues still open: one resolved or ignored (on the Errors page) no longer counts. */
+  get openIssues(): SentryIssue[] {
+    return this.issues.filter((issue) => issue.status === "unresolved");
+  }
+
+  /** Issues were resolved, ignored or opened again on the Errors page: the count follows. */
+  statusChanged(ids: readonly string[], status: IssueStatus): void {
+    const changed = new Set(ids);
+    if (!this.issues.some((issue) => changed.has(issue.id))) return;
+    this.issues = this.issues.map((issue) => (changed.has(issue.id) ? { ...issue, status } : issue));
+  }
 
   /** The watch (running or ended) is about the project at `path`. */
   shows(path: string | null): boolean {

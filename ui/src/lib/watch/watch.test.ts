@@ -2,7 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { SlipwayError, type Account, type ReleaseEvent, type ReleaseSummary, type SentryIssue, type WatchEvent, type WatchSummary } from "../ipc";
-import { navigationContext } from "../shell/navigation";
+import { issueOfSection, issueSection, navigationContext } from "../shell/navigation";
 import { fakeNavigation } from "../testing/fakes";
 import { appError, releaseSummary, sentryAccount } from "../testing/fixtures";
 import { hourMinute, WatchStore, type WatchApi } from "./watch.svelte";
@@ -181,11 +181,11 @@ describe("the watch after a release", () => {
     expect(watch.issues).toEqual([]);
   });
 
-  it("lists each new issue as a way to the Errors page, and rolls back in one click", async () => {
+  it("lists each new issue as a way to that issue on the Errors page, and rolls back in one click", async () => {
     const user = userEvent.setup();
     const fake = fakeApi();
     const watch = await watching(fake);
-    const { navigation, went } = fakeNavigation();
+    const { navigation, went, sections } = fakeNavigation();
     render(WatchPanel, { props: { watch }, context: navigationContext(navigation) });
     expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
     fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
@@ -196,6 +196,8 @@ describe("the watch after a release", () => {
     expect(screen.getByTestId("watch-status")).toHaveTextContent("2 new issues since this release");
     await user.click(within(list).getByRole("button", { name: /WEB-2 KeyError: 'user'/ }));
     expect(went).toEqual(["errors"]);
+    expect(sections).toEqual([issueSection("2")]);
+    expect(issueOfSection(sections[0]!)).toBe("2");
 
     await user.click(screen.getByRole("button", { name: "Roll back to the last good release" }));
     expect(fake.api.startRollback).toHaveBeenCalledWith(project.path, "local", null, expect.any(Function));
@@ -205,12 +207,35 @@ describe("the watch after a release", () => {
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolling back to the last good release… · Deploy"));
     fake.rollback.end(rolledBack);
     await waitFor(() =>
-      expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: release r0 is live again at http://127.0.0.1:32768/."),
+      expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again at http://127.0.0.1:32768/."),
     );
     // Back on the good release: the bad one's watch is over.
     expect(fake.api.stopWatch).toHaveBeenCalledWith(project.path);
     await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry/));
     expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
+  });
+
+  it("counts only the issues still open: one resolved on the Errors page leaves the count and the alarm", async () => {
+    const fake = fakeApi();
+    const watch = await watching(fake);
+    render(WatchPanel, { props: { watch } });
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("2", "KeyError: 'user'") });
+    await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent("2 new issues since this release"));
+
+    watch.statusChanged(["1"], "resolved");
+    watch.statusChanged(["99"], "resolved");
+    expect(watch.openIssues.map((open) => open.id)).toEqual(["2"]);
+    await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent("1 new issue since this release"));
+    expect(screen.getAllByTestId("watch-issue")[0]).toHaveTextContent("WEB-1 ZeroDivisionError: division by zero (resolved)");
+    expect(screen.getByRole("button", { name: "Roll back to the last good release" })).toBeInTheDocument();
+
+    watch.statusChanged(["2"], "ignored");
+    await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent("0 new issues since this release"));
+    expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
+    // Sentry sending one again counts it once, with the status the window knows.
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("2", "KeyError: 'user'") });
+    expect(watch.issues).toHaveLength(2);
   });
 
   it("shows why a rollback failed, and tries again", async () => {
