@@ -230,7 +230,8 @@ fn export(
     match output {
         Some(path) => {
             let count = history::export_to(ledger, &filter, format, &path)?;
-            eprintln!("{count} release(s) written to {}.", path.display());
+            let releases = if count == 1 { "release" } else { "releases" };
+            eprintln!("{count} {releases} written to {}.", path.display());
         }
         None => {
             let (text, _) = history::export_text(ledger, &filter, format)?;

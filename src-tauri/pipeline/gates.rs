@@ -353,7 +353,8 @@ fn gates_verdict(
         );
     }
     if missing > 0 {
-        return (StepState::Skipped, format!("{missing} check(s) did not run."));
+        let checks = if missing == 1 { "check" } else { "checks" };
+        return (StepState::Skipped, format!("{missing} {checks} did not run."));
     }
     (
         StepState::Passed,

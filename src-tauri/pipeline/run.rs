@@ -97,8 +97,11 @@ pub async fn release(
         return Err(AppError::new(
             ErrorKind::Precondition,
             format!(
-                "{} file(s) have uncommitted changes ({}).",
-                plan.dirty_files.len(),
+                "{} uncommitted changes ({}).",
+                match plan.dirty_files.len() {
+                    1 => "1 file has".to_owned(),
+                    count => format!("{count} files have"),
+                },
                 plan.dirty_files.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
             ),
             "Commit them first, or confirm that you want to release them as they are; History will say so.",

@@ -1177,7 +1177,7 @@ async fn a_release_without_docker_is_blocked_with_the_reason_and_the_action() ->
         .await?;
     let why = session.wait_for("//*[@data-testid='release-why']", UI_WAIT).await?;
     let why_text = session.text(&why).await?;
-    assert!(why_text.contains("Docker isn't running"), "{why_text}");
+    assert!(why_text.contains("Docker is not running"), "{why_text}");
     let disabled = session
         .execute("const b = [...document.querySelectorAll('main button')].find((b) => b.textContent.trim().startsWith('Release to ')); return b ? b.disabled : null")
         .await?;

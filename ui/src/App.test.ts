@@ -738,7 +738,7 @@ describe("at start", () => {
     await openByPath(user, lettings.path);
     const button = await within(screen.getByRole("main")).findByRole("button", { name: "Release to this computer" });
     expect(button).toBeDisabled();
-    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running");
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker is not running");
     expect(within(screen.getByRole("main")).getByRole("button", { name: "Start Docker" })).toBeInTheDocument();
   });
 });
@@ -768,7 +768,12 @@ describe("the watch after a live release", () => {
 
   it("watches Sentry when it is connected, across pages, and rolls back in one click", async () => {
     localStorage.setItem(FIRST_RUN_KEY, "1");
-    const { watches, rollbacks } = fakeBackend([], { accounts: [sentryAccount()] });
+    // What went live here: this release, and the good one before it.
+    const wentLive = [
+      releaseRecord({ id: "r1", projectPath: lettings.path, outcome: "live", commit: "abc1234", liveNow: true }),
+      releaseRecord({ id: "r0", projectPath: lettings.path, outcome: "live", commit: "0ld0000" }),
+    ];
+    const { watches, rollbacks } = fakeBackend(wentLive, { accounts: [sentryAccount()] });
     const user = userEvent.setup();
     await releaseLive(user);
     await waitFor(() => expect(watches).toHaveLength(1));
@@ -789,6 +794,7 @@ describe("the watch after a live release", () => {
     await user.click(within(nav()).getByRole("button", { name: "Release" }));
 
     await user.click(await screen.findByRole("button", { name: "Roll back to the last good release" }));
+    await user.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Roll back" }));
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again"));
     expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: null });
     await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry at .+ · 1 new issue since this release\.$/));

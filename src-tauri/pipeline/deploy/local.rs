@@ -66,7 +66,11 @@ impl Deployer for LocalDeployer<'_> {
             Ok(0) => {}
             Ok(mended) => recorder.log(
                 Step::Deploy,
-                &format!("{mended} container(s) an interrupted deploy left were put right"),
+                &if mended == 1 {
+                    "1 container an interrupted deploy left was put right".to_owned()
+                } else {
+                    format!("{mended} containers an interrupted deploy left were put right")
+                },
             ),
             Err(error) => {
                 return Err(engine_failure(

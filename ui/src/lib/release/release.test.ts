@@ -550,7 +550,7 @@ describe("why the Release button waits", () => {
     await system.refresh();
     renderWith(release, { system });
     expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
-    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker isn't running, and a release builds the app's image with it.");
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Docker is not running, and a release builds the app's image with it.");
     // Told once, beside the button, with the button that helps.
     const alerts = screen.getAllByRole("alert");
     expect(alerts).toHaveLength(1);
@@ -661,6 +661,7 @@ describe("below the result", () => {
       },
       stopWatch: async () => true,
       startRollback: async () => live,
+      listReleases: async () => [],
     });
     void watch.afterRelease({ path: "/p/lettings", name: "lettings" }, "local", "r1");
     await waitFor(() => expect(watches).toHaveLength(1));

@@ -22,7 +22,7 @@ export function whyNotRelease(gate: ReleaseGate): string[] {
   const reasons: string[] = [];
   if (gate.otherRun) reasons.push(`${gate.otherRun} is being released; this project can be released when that ends.`);
   if (gate.planning) reasons.push("Checking the plan again…");
-  if (gate.dockerDown) reasons.push("Docker isn't running, and a release builds the app's image with it.");
+  if (gate.dockerDown) reasons.push("Docker is not running, and a release builds the app's image with it.");
   if (gate.keyringDown) reasons.push("The keyring isn't available, and releasing to Render needs the tokens kept in it.");
   if (gate.blockers > 0) {
     reasons.push(gate.blockers === 1 ? "Fix the problem listed above first." : `Fix the ${gate.blockers} problems listed above first.`);

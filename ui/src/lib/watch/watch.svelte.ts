@@ -6,6 +6,7 @@ import {
   toSlipwayError,
   type Api,
   type IssueStatus,
+  type ReleaseRecord,
   type ReleaseSummary,
   type SentryIssue,
   type SlipwayError,
@@ -15,7 +16,14 @@ import {
 } from "../ipc";
 import type { RunProject } from "../release/run.svelte";
 
-export type WatchApi = Pick<Api, "listAccounts" | "startWatch" | "stopWatch" | "startRollback">;
+export type WatchApi = Pick<Api, "listAccounts" | "startWatch" | "stopWatch" | "startRollback" | "listReleases">;
+
+/** What a rollback from the watch would replace and ship: the release live on the target now,
+ * and the one that went live there before it. */
+export interface RollbackChoice {
+  live: ReleaseRecord | null;
+  lastGood: ReleaseRecord;
+}
 
 /** How a watch ended: its time ran out, the person stopped it, or it failed. */
 export interface WatchEnd {
@@ -53,6 +61,8 @@ export class WatchStore {
   stopping = $state(false);
   ended = $state<WatchEnd | null>(null);
   rollback = $state<RollbackView | null>(null);
+  /** `null`: nothing went live there before, so no rollback is offered. */
+  rollbackChoice = $state<RollbackChoice | null>(null);
 
   /** The release a watch was last asked for, so one live release starts one watch. */
   private askedFor: string | null = null;
@@ -115,6 +125,8 @@ export class WatchStore {
     this.trouble = null;
     this.ended = null;
     this.rollback = null;
+    this.rollbackChoice = null;
+    void this.findLastGood(project.path, target, generation);
     this.watching = true;
     this.stopping = false;
     const watch = this.api.startWatch(project.path, releaseId, (event) => {
@@ -182,6 +194,28 @@ export class WatchStore {
       // Still watching: say why it did not stop, and let the button be pressed again.
       this.stopping = false;
       this.trouble = toSlipwayError(raw).message;
+    }
+  }
+
+  /** The two newest releases that went live on `target`: live now, and the one before. */
+  private async findLastGood(path: string, target: string, generation: number): Promise<void> {
+    try {
+      const [live, lastGood] = await this.api.listReleases({
+        projectPath: path,
+        outcome: "live",
+        target: null,
+        environment: target,
+        since: null,
+        until: null,
+        search: null,
+        limit: 2,
+        before: null,
+      });
+      if (generation !== this.generation) return;
+      this.rollbackChoice = lastGood ? { live: live ?? null, lastGood } : null;
+    } catch {
+      // Not known: no rollback is offered rather than one that may not exist.
+      if (generation === this.generation) this.rollbackChoice = null;
     }
   }
 

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SlipwayError, type Account, type ReleaseEvent, type ReleaseSummary, type SentryIssue, type WatchEvent, type WatchSummary } from "../ipc";
 import { issueOfSection, issueSection, navigationContext } from "../shell/navigation";
 import { fakeNavigation } from "../testing/fakes";
-import { appError, releaseSummary, sentryAccount } from "../testing/fixtures";
+import { appError, releaseRecord, releaseSummary, sentryAccount } from "../testing/fixtures";
 import { hourMinute, WatchStore, type WatchApi } from "./watch.svelte";
 import WatchPanel from "./WatchPanel.svelte";
 
@@ -55,6 +55,11 @@ function fakeApi(accounts: Account[] = [sentry]) {
       watch?.end(summary("stopped"));
       return true;
     }),
+    // What went live on the target: the watched release, and the good one before it.
+    listReleases: vi.fn(async () => [
+      releaseRecord({ id: "r1", commit: "abc1234", outcome: "live" }),
+      releaseRecord({ id: "r0", commit: "0ld0000", outcome: "live", startedAt: "2026-12-05T17:40:00Z" }),
+    ]),
     startRollback: vi.fn(
       (_path: string, _target: string, _to: string | null, onEvent: (event: ReleaseEvent) => void) =>
         new Promise<ReleaseSummary>((resolve, reject) => {
@@ -200,6 +205,11 @@ describe("the watch after a release", () => {
     expect(issueOfSection(sections[0]!)).toBe("2");
 
     await user.click(screen.getByRole("button", { name: "Roll back to the last good release" }));
+    // It asks first, saying what is live and what will be.
+    const asked = await screen.findByRole("alertdialog");
+    expect(asked).toHaveTextContent(/Roll back .* from abc1234 .* to 0ld0000/);
+    expect(fake.api.startRollback).not.toHaveBeenCalled();
+    await user.click(within(asked).getByRole("button", { name: "Roll back" }));
     expect(fake.api.startRollback).toHaveBeenCalledWith(project.path, "local", null, expect.any(Function));
     expect(screen.getByRole("button", { name: "Roll back to the last good release" })).toBeDisabled();
     fake.rollback.send({ kind: "rollbackStarted", releaseId: "r2", sourceId: "r0" });
@@ -244,14 +254,29 @@ describe("the watch after a release", () => {
     const watch = await watching(fake);
     fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "Boom") });
     render(WatchPanel, { props: { watch } });
-    await user.click(screen.getByRole("button", { name: "Roll back to the last good release" }));
+    await user.click(await screen.findByRole("button", { name: "Roll back to the last good release" }));
+    await user.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Roll back" }));
     fake.rollback.fail(new SlipwayError({ kind: "precondition", message: "No earlier release went live.", hint: "Release a fixed version instead." }));
     expect(await screen.findByRole("alert")).toHaveTextContent("No earlier release went live.");
     expect(screen.getByTestId("watch-rollback")).toHaveTextContent("The rollback did not start.");
     await user.click(screen.getByRole("button", { name: "Roll back to the last good release" }));
+    await user.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Roll back" }));
     expect(fake.api.startRollback).toHaveBeenCalledTimes(2);
     fake.rollback.end({ ...rolledBack, outcome: "failed", url: null, message: "Render refused the deploy.", error: null });
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("The rollback failed: Render refused the deploy."));
     expect(watch.watching).toBe(true);
+  });
+});
+
+describe("the way back from the watch", () => {
+  it("is not offered after the very first release, when nothing went live there before", async () => {
+    const fake = fakeApi();
+    fake.api.listReleases.mockResolvedValue([releaseRecord({ id: "r1", commit: "abc1234", outcome: "live" })]);
+    const watch = await watching(fake);
+    render(WatchPanel, { props: { watch } });
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
+    await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent("1 new issue since this release"));
+    expect(fake.api.listReleases).toHaveBeenCalledWith(expect.objectContaining({ outcome: "live", environment: "local" }));
+    expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
   });
 });
