@@ -145,17 +145,6 @@ impl Session {
         Ok(base64::engine::general_purpose::STANDARD.decode(encoded)?)
     }
 
-    /// Resizes the window, as a person dragging its corner.
-    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.send(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({ "width": width, "height": height })),
-        )
-        .await
-        .map(drop)
-    }
-
     /// Ends the session, which closes the app.
     pub async fn end(self) -> Result<()> {
         self.http.delete(&self.base).send().await?;
