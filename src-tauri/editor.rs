@@ -57,6 +57,12 @@ impl From<EditorError> for AppError {
     }
 }
 
+/// Kinds of file a system opener starts rather than shows.
+const LAUNCHED: &[&str] = &[
+    "desktop", "command", "app", "exe", "bat", "cmd", "com", "msi", "ps1", "vbs", "scr", "appimage", "jar", "sh",
+    "lnk", "url", "webloc",
+];
+
 /// What was opened, in words for the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -91,8 +97,8 @@ fn system_opener() -> Vec<String> {
     let words: &[&str] = if cfg!(target_os = "macos") {
         &["open"]
     } else if cfg!(windows) {
-        // `start`'s first quoted word is a window title, hence the empty one.
-        &["cmd", "/C", "start", ""]
+        // Not `cmd /C start`: a shell would read `&` in a file name as a second command.
+        &["explorer"]
     } else {
         &["xdg-open"]
     };
@@ -183,6 +189,15 @@ pub fn project_file(root: &Path, relative: &str) -> Result<PathBuf, EditorError>
             path: relative.to_owned(),
         })?;
     if !file.starts_with(&root) || !file.is_file() {
+        return Err(outside());
+    }
+    // The system's opener runs what it would launch (a `.desktop` entry, a `.command`): a
+    // check names source files, never these.
+    let launches = file
+        .extension()
+        .map(|extension| extension.to_string_lossy().to_lowercase())
+        .is_some_and(|extension| LAUNCHED.contains(&extension.as_str()));
+    if launches {
         return Err(outside());
     }
     Ok(file)
@@ -319,6 +334,14 @@ mod tests {
             project_file(project.path(), "app"),
             Err(EditorError::NotInProject { .. })
         ));
+        std::fs::write(project.path().join("run.desktop"), "[Desktop Entry]\nExec=calc\n")?;
+        assert!(
+            matches!(
+                project_file(project.path(), "run.desktop"),
+                Err(EditorError::NotInProject { .. })
+            ),
+            "a file the opener would launch is never handed to it"
+        );
         Ok(())
     }
 

@@ -215,12 +215,18 @@ pub fn explain(code: &str) -> Option<&'static str> {
 
 /// The rule's own page, for the codes whose home is known.
 pub fn page(code: &str) -> Option<&'static str> {
-    if code.starts_with('F') || code.starts_with("E9") || code.starts_with("C9") {
-        Some(FLAKE8_PAGE)
-    } else if code.starts_with('E') || code.starts_with('W') {
-        Some(PYCODESTYLE_PAGE)
-    } else {
-        None
+    // Exactly a letter and three digits: plugins' codes (EM101, ERA001, FBT001) share the
+    // first letter but not these pages.
+    let (letter, digits) = code.split_at_checked(1)?;
+    if digits.len() != 3 || !digits.chars().all(|digit| digit.is_ascii_digit()) {
+        return None;
+    }
+    match letter {
+        "F" => Some(FLAKE8_PAGE),
+        "E" if digits.starts_with('9') => Some(FLAKE8_PAGE),
+        "C" if digits.starts_with('9') => Some(FLAKE8_PAGE),
+        "E" | "W" => Some(PYCODESTYLE_PAGE),
+        _ => None,
     }
 }
 
@@ -309,6 +315,11 @@ mod tests {
         assert_eq!(page("C901"), Some(FLAKE8_PAGE));
         assert_eq!(explain("B006"), None, "a plugin's code is not guessed");
         assert_eq!(page("B006"), None);
+        for plugin in [
+            "EM101", "ERA001", "EXE001", "FBT001", "FURB101", "FA100", "FLY002", "C4",
+        ] {
+            assert_eq!(page(plugin), None, "{plugin} is not pycodestyle's or pyflakes'");
+        }
         for (code, words) in RULES {
             assert!(words.ends_with('.'), "{code}: a sentence ends with a full stop");
             assert!(

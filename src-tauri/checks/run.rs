@@ -195,7 +195,8 @@ pub async fn run_lint(
     let spec = project_command(&command, root, environment(root, settings, env), env, timeout);
     // ruff's JSON is for Slipway to read, not for the person: the log gets one line per
     // violation instead, as flake8 prints them.
-    let json_output = settings.lint_tool == LintTool::Ruff && command.contains("--output-format json");
+    let json_output = settings.lint_tool == LintTool::Ruff
+        && (command.contains("--output-format json") || command.contains("--output-format=json"));
     let forward = sink.clone();
     let shown: EventSink = Arc::new(move |event| match &event {
         CheckEvent::Output {

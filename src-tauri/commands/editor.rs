@@ -1,7 +1,7 @@
 use tauri::State;
 
 use super::AppState;
-use crate::editor::{self, Opened, Opener};
+use crate::editor::{self, EditorError, Opened, Opener};
 use crate::error::AppError;
 use crate::project;
 
@@ -16,6 +16,18 @@ pub async fn open_in_editor(
     line: Option<u32>,
 ) -> Result<Opened, AppError> {
     let root = project::resolve_folder(&project)?;
+    // Only a project opened in Slipway: the window names its folder, and the check that the
+    // file is inside it is only as good as that folder.
+    let known = state
+        .recents
+        .lock()
+        .await
+        .items()
+        .iter()
+        .any(|recent| project::resolve_folder(&recent.path).is_ok_and(|folder| folder == root));
+    if !known {
+        return Err(EditorError::NotInProject { path }.into());
+    }
     let opener = Opener::from_settings(state.settings().editor_command.as_deref())?;
     Ok(editor::open(&root, &path, line, &opener)?)
 }

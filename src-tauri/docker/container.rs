@@ -56,6 +56,8 @@ impl ContainerRun {
         let out_of_memory = state.oom_killed.unwrap_or(false);
         match state.status {
             Some(Status::RUNNING | Status::RESTARTING) => Self::Running,
+            // The engine says `running: true` of a paused container: it answers nothing.
+            Some(Status::PAUSED) => Self::Stopped,
             Some(Status::EXITED | Status::DEAD) if out_of_memory || !matches!(code, 0 | 137 | 143) => {
                 Self::Exited(code)
             }
@@ -229,6 +231,9 @@ fn published_port(inspected: &bollard::models::ContainerInspectResponse, port_ke
         .and_then(|port| port.parse().ok())
 }
 
+/// The suffix a release's switch gives the container it replaces until the new one answers.
+pub(super) const RETIRING: &str = "-retiring";
+
 /// The project's container (the newest, running or not, never a candidate), with its port
 /// and release.
 pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Option<ContainerState>, DockerError> {
@@ -238,7 +243,11 @@ pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Opti
         .filters(&filters)
         .build();
     let mut containers = docker.list_containers(Some(options)).await.map_err(engine_error)?;
-    containers.retain(|container| !container.labels.as_ref().is_some_and(is_candidate));
+    // A release's switch keeps the old one as `<name>-retiring` for a moment: not the app.
+    containers.retain(|container| {
+        !container.labels.as_ref().is_some_and(is_candidate)
+            && !container.names.iter().flatten().any(|name| name.ends_with(RETIRING))
+    });
     containers.sort_by_key(|container| std::cmp::Reverse(container.created.unwrap_or(0)));
     let Some(id) = containers.into_iter().find_map(|container| container.id) else {
         return Ok(None);

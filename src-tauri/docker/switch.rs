@@ -16,10 +16,11 @@ use std::collections::HashMap;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RenameContainerOptionsBuilder};
 use bollard::Docker;
 
-use super::container::{create_and_start, engine_error, port_is_free, project_container, ROLE_CANDIDATE, ROLE_LABEL};
+use super::container::{
+    create_and_start, engine_error, port_is_free, project_container, RETIRING, ROLE_CANDIDATE, ROLE_LABEL,
+};
 use super::{remove_container, stop_container, DockerError, RunRequest, RunningContainer, PROJECT_LABEL};
 
-const RETIRING: &str = "-retiring";
 const CANDIDATE: &str = "-next";
 
 fn retiring_name(name: &str) -> String {

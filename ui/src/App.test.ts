@@ -796,7 +796,7 @@ describe("the watch after a live release", () => {
     await user.click(await screen.findByRole("button", { name: "Roll back to the last good release" }));
     await user.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Roll back" }));
     await waitFor(() => expect(screen.getByTestId("watch-rollback")).toHaveTextContent("Rolled back: the last good release is live again"));
-    expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: null });
+    expect(rollbacks[0]).toMatchObject({ path: lettings.path, environment: "local", to: "r0" });
     await waitFor(() => expect(screen.getByTestId("watch-status")).toHaveTextContent(/^Stopped watching Sentry at .+ · 1 new issue since this release\.$/));
   });
 

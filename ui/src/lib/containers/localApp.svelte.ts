@@ -57,10 +57,15 @@ export class LocalAppStore {
    * Asks the engine now, keeping what the person is reading: an action's error stays until
    * they dismiss it; a failed ask shows its own error, which the next good answer clears.
    */
+  /** Counts the actions begun, so an answer to an older question is dropped. */
+  private actions = 0;
+
   private async ask(path: string): Promise<void> {
+    // An answer asked before an action began is older than the action's: it never wins.
+    const asked = this.actions;
     try {
       const app = await this.api.localApp(path);
-      if (this.path !== path) return;
+      if (this.path !== path || asked !== this.actions) return;
       this.app = app;
       if (this.failed === "load") {
         this.error = null;
@@ -86,7 +91,8 @@ export class LocalAppStore {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let asking = false;
     const poll = async (): Promise<void> => {
-      // The next ask waits for this one: a slow engine never gets two questions at once.
+      // The next poll waits for this one (an action asks apart: an older answer never
+      // overwrites its newer one, see `ask`).
       if (asking) return;
       clearTimeout(timer);
       asking = true;
@@ -121,6 +127,7 @@ export class LocalAppStore {
     const path = this.path;
     if (!path || this.busy) return;
     this.busy = action;
+    this.actions++;
     this.error = null;
     try {
       const app = await this.api.actOnLocalApp(path, action);

@@ -228,7 +228,10 @@ export class WatchStore {
     this.rollback = view;
     const current = () => this.rollback;
     try {
-      const summary = await this.api.startRollback(project.path, target, null, (event) => {
+      // The release the person was asked about, not whatever the backend would call the
+      // last good one: what was confirmed is what ships.
+      const to = this.rollbackChoice?.lastGood.id ?? null;
+      const summary = await this.api.startRollback(project.path, target, to, (event) => {
         const shown = current();
         if (!shown) return;
         if (event.kind === "rollbackStarted") shown.sourceId = event.sourceId;

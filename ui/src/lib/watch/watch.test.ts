@@ -210,7 +210,8 @@ describe("the watch after a release", () => {
     expect(asked).toHaveTextContent(/Roll back .* from abc1234 .* to 0ld0000/);
     expect(fake.api.startRollback).not.toHaveBeenCalled();
     await user.click(within(asked).getByRole("button", { name: "Roll back" }));
-    expect(fake.api.startRollback).toHaveBeenCalledWith(project.path, "local", null, expect.any(Function));
+    // What ships is the release the question named.
+    expect(fake.api.startRollback).toHaveBeenCalledWith(project.path, "local", "r0", expect.any(Function));
     expect(screen.getByRole("button", { name: "Roll back to the last good release" })).toBeDisabled();
     fake.rollback.send({ kind: "rollbackStarted", releaseId: "r2", sourceId: "r0" });
     fake.rollback.send({ kind: "step", step: "deploy", state: "running", elapsedMs: null, summary: null });
