@@ -442,10 +442,14 @@ fn planned_steps(
 /// says which environment's service it is, never Render's id.
 fn render_deploy_words(environment: &Environment) -> String {
     match &environment.render_service {
-        Some(link) => match link.name.as_deref().filter(|name| !name.trim().is_empty()) {
-            Some(name) => format!("deploy to {name} on Render, for {}", environment.name),
-            None => format!("deploy to the Render service picked for {}", environment.name),
-        },
+        Some(link) if link.name.as_deref().is_some_and(|name| !name.trim().is_empty()) => {
+            format!(
+                "deploy to {} on Render, for {}",
+                environment.service_words(),
+                environment.name
+            )
+        }
+        Some(_) => format!("deploy to {}", environment.service_words()),
         None => format!("{}: no Render service picked", environment.name),
     }
 }

@@ -257,12 +257,16 @@ async fn refuse_unless_shippable(
                 return Err(AppError::new(
                     ErrorKind::Precondition,
                     format!(
-                        "{} went to the Render service {went}; {} deploys to {service} now.",
+                        "{} went to another Render service; {} deploys to {} now.",
                         source.named(),
-                        environment.name
+                        environment.name,
+                        environment.service_words()
                     ),
                     "Roll back to a release of the service the environment deploys to now.",
-                ));
+                )
+                .with_detail(format!(
+                    "the release went to {went}; the environment's service is {service}"
+                )));
             }
             let Some(client) = render_client(context).await? else {
                 return Err(AppError::new(
@@ -281,12 +285,15 @@ async fn refuse_unless_shippable(
                     return Err(AppError::new(
                         ErrorKind::Precondition,
                         format!(
-                            "{} went to another Render service than the one {} deploys to now ({service}).",
-                            source.named(), environment.name
+                            "{} went to another Render service than {}, which {} deploys to now.",
+                            source.named(),
+                            environment.service_words(),
+                            environment.name
                         ),
                         "Roll back to a release of this service, or pick the service that release went to for this environment.",
                     )
-                    .with_action(ErrorAction::OpenProjectSettings))
+                    .with_action(ErrorAction::OpenProjectSettings)
+                    .with_detail(format!("Render has no deploy {deploy_id} on {service}")))
                 }
                 Err(error) => return Err(error.into()),
             }

@@ -89,6 +89,17 @@ impl Environment {
         self.render_service.as_ref().map(|service| service.id.as_str())
     }
 
+    /// Its Render service as a sentence names it: "lettings-web", else "the Render service
+    /// picked for production"; never its id, which only the technical details show.
+    pub fn service_words(&self) -> String {
+        self.render_service
+            .as_ref()
+            .and_then(|service| service.name.as_deref())
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map_or_else(|| format!("the Render service picked for {}", self.name), str::to_owned)
+    }
+
     /// How the window and the plan name it: "this computer", or "production".
     pub fn label(&self) -> String {
         match self.target {
