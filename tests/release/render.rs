@@ -569,9 +569,19 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
     assert!(
         refused
             .message
-            .contains("went to the Render service srv-web; production deploys to srv-other now"),
+            .contains("went to another Render service; production deploys to"),
         "{}",
         refused.message
+    );
+    assert!(
+        !refused.message.contains("srv-"),
+        "no service id in the words: {}",
+        refused.message
+    );
+    assert_eq!(
+        refused.detail.as_deref(),
+        Some("the release went to srv-web; the environment's service is srv-other"),
+        "the ids are in the detail"
     );
     let rollbacks_after = setup
         .render
