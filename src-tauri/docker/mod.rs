@@ -94,7 +94,7 @@ impl From<DockerError> for AppError {
             DockerError::Unreachable { .. } | DockerError::Timeout { .. } => plain(
                 ErrorKind::DockerUnavailable,
                 "Docker is not running.",
-                "Start Docker (Docker Desktop on macOS and Windows); this window notices by itself once it runs.",
+                "Start Docker (Docker Desktop on macOS and Windows); the window notices by itself once it runs.",
             )
             .with_action(ErrorAction::StartDocker)
             .in_terminal(
