@@ -528,7 +528,8 @@ async fn errors_resolve_ignore_and_unresolve_take_the_short_ids_the_list_prints(
 
     let resolved = slipway(&["errors", "resolve", "--project", &root, &first_short], data.path())?;
     assert!(resolved.status.success(), "{}", text(&resolved.stderr));
-    assert!(text(&resolved.stdout).contains("1 issue(s) now resolved"));
+    let said = text(&resolved.stdout);
+    assert!(said.contains("1 issue now resolved"), "{said}");
     assert_eq!(handle.issue_status(first).as_deref(), Some("resolved"));
     // A numeric id and a short id together.
     let ignored = slipway(
