@@ -257,6 +257,8 @@ fn start(words: &[String]) -> Result<(), EditorError> {
     };
     let mut child = Command::new(program)
         .args(arguments)
+        // Slipway's own report address stays with Slipway.
+        .env_remove("SENTRY_DSN")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

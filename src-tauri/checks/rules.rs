@@ -255,8 +255,11 @@ pub async fn explain_with_ruff(ruff: &Path, violations: &mut [Violation]) {
         .map(|violation| violation.code.clone())
         .collect();
     for code in codes.into_iter().take(RUFF_RULES_ASKED) {
+        // The project's own ruff: it gets nothing of Slipway's environment (a DSN, a token
+        // given on the command line), as the project's commands do not.
         let asked = tokio::process::Command::new(ruff)
             .args(["rule", &code, "--output-format", "json"])
+            .env_clear()
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .output();
