@@ -156,12 +156,14 @@ pub fn with_files_below(mut places: Vec<(String, String)>, dir: &Path) -> std::i
     Ok(places)
 }
 
-/// A unix socket in front of the real Docker Engine that can be taken away mid-run: for
-/// "the engine stopped while a release ran" without stopping the engine other tests share.
+/// A unix socket in front of the real Docker Engine that can be taken away mid-run, and put
+/// back at the same path: "the engine stopped (and started again)" without stopping the
+/// engine other tests share.
 pub struct EngineProxy {
     pub socket: PathBuf,
+    engine: PathBuf,
+    running: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
     _dir: tempfile::TempDir,
-    stop: tokio_util::sync::CancellationToken,
 }
 
 impl EngineProxy {
@@ -169,10 +171,22 @@ impl EngineProxy {
         let address = slipway::docker::engine_address();
         let engine = PathBuf::from(address.strip_prefix("unix://").unwrap_or("/var/run/docker.sock"));
         let dir = tempfile::tempdir()?;
-        let socket = dir.path().join("docker.sock");
-        let listener = tokio::net::UnixListener::bind(&socket)?;
+        let proxy = Self {
+            socket: dir.path().join("docker.sock"),
+            engine,
+            running: std::sync::Mutex::new(None),
+            _dir: dir,
+        };
+        proxy.resume()?;
+        Ok(proxy)
+    }
+
+    /// The engine answers again at the same socket.
+    pub fn resume(&self) -> std::io::Result<()> {
+        let listener = tokio::net::UnixListener::bind(&self.socket)?;
         let stop = tokio_util::sync::CancellationToken::new();
         let stopped = stop.clone();
+        let engine = self.engine.clone();
         tokio::spawn(async move {
             loop {
                 let accepted = tokio::select! {
@@ -194,11 +208,10 @@ impl EngineProxy {
                 });
             }
         });
-        Ok(Self {
-            socket,
-            _dir: dir,
-            stop,
-        })
+        if let Ok(mut running) = self.running.lock() {
+            *running = Some(stop);
+        }
+        Ok(())
     }
 
     /// `DOCKER_HOST` for a client that goes through the proxy.
@@ -208,8 +221,16 @@ impl EngineProxy {
 
     /// The engine goes away: open connections close and the socket is gone.
     pub fn stop(&self) {
-        self.stop.cancel();
+        if let Some(stop) = self.running.lock().ok().and_then(|mut running| running.take()) {
+            stop.cancel();
+        }
         let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+impl Drop for EngineProxy {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -5,90 +5,12 @@
 //! Docker "stops" here by taking away a unix socket in front of the shared engine (the app's
 //! `DOCKER_HOST`), never by stopping the engine other tests use.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use tokio_util::sync::CancellationToken;
 
 use super::*;
 
 /// What a person waits at most for the window to notice a change made outside it.
 const NOTICED_WITHIN: Duration = Duration::from_secs(5);
-
-/// A unix socket that forwards to the real engine and can be taken away and put back at the
-/// same path: Docker stopped and started again, for this app only.
-struct RestartableEngine {
-    socket: PathBuf,
-    engine: PathBuf,
-    running: Mutex<Option<CancellationToken>>,
-    _dir: tempfile::TempDir,
-}
-
-impl RestartableEngine {
-    fn new() -> std::io::Result<Self> {
-        let address = slipway::docker::engine_address();
-        let engine = PathBuf::from(address.strip_prefix("unix://").unwrap_or("/var/run/docker.sock"));
-        let dir = tempfile::tempdir()?;
-        Ok(Self {
-            socket: dir.path().join("docker.sock"),
-            engine,
-            running: Mutex::new(None),
-            _dir: dir,
-        })
-    }
-
-    fn docker_host(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-
-    /// Docker answers again at the socket.
-    fn start(&self) -> std::io::Result<()> {
-        let listener = tokio::net::UnixListener::bind(&self.socket)?;
-        let stop = CancellationToken::new();
-        let stopped = stop.clone();
-        let engine = self.engine.clone();
-        tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    () = stopped.cancelled() => return,
-                    accepted = listener.accept() => accepted,
-                };
-                let Ok((mut client, _)) = accepted else { return };
-                let engine = engine.clone();
-                let stopped = stopped.clone();
-                tokio::spawn(async move {
-                    let Ok(mut upstream) = tokio::net::UnixStream::connect(&engine).await else {
-                        return;
-                    };
-                    // Open connections end with the proxy, as with an engine that stops.
-                    tokio::select! {
-                        () = stopped.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-                    }
-                });
-            }
-        });
-        if let Ok(mut running) = self.running.lock() {
-            *running = Some(stop);
-        }
-        Ok(())
-    }
-
-    /// Docker stops: connections close and the socket is gone.
-    fn stop(&self) {
-        if let Some(stop) = self.running.lock().ok().and_then(|mut running| running.take()) {
-            stop.cancel();
-        }
-        let _ = std::fs::remove_file(&self.socket);
-    }
-}
-
-impl Drop for RestartableEngine {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// One Local release of the project at `root` by the CLI, into the data folder `data`.
 fn release_locally(root: &Path, data: &Path) -> Result<String, Box<dyn std::error::Error>> {
@@ -222,8 +144,7 @@ async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() 
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
-    let docker = RestartableEngine::new()?;
-    docker.start()?;
+    let docker = support::EngineProxy::start()?;
 
     let driver = Driver::start(&[
         ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
@@ -278,7 +199,7 @@ async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() 
     save_screenshot(&session, "docker-start-how").await?;
 
     // Docker is back: no click, no focus.
-    docker.start()?;
+    docker.resume()?;
     let took = noticed(&session, running, NOTICED_WITHIN, "docker-back-not-noticed").await?;
     eprintln!("Docker's return noticed after {took:?}");
     // The open page asked again by itself: its notice is gone.
