@@ -5,68 +5,12 @@
 //! confirmed, it runs.
 
 use serde_json::json;
-use slipway::history::{Ending, Ledger, NewRelease, Outcome, StepState};
+use slipway::history::Ledger;
 
+// The Render release recorded as the window records one, and the digest Render's stand-in
+// runs (never pulled): the same as the rollback test's.
+use super::tasks::{live_render_release as render_release, DIGEST};
 use super::*;
-
-/// The image every deploy of the stand-in names (its digest is never pulled).
-const DIGEST: &str = "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
-
-/// The Render release's commit, as the seeded record names it.
-const RENDER_COMMIT: &str = "3f2a1bc9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3";
-
-/// A release that went live on Render's production as deploy `deploy_id`, recorded as the
-/// window records one.
-fn render_release(
-    data: &Path,
-    root: &Path,
-    repository: &str,
-    deploy_id: &str,
-    url: &str,
-) -> Result<String, Box<dyn std::error::Error>> {
-    use slipway::vocabulary::{ReleaseKind, Step, Target};
-    let ledger = Ledger::open(data)?;
-    let id = slipway::history::new_release_id();
-    let steps = [
-        Step::Tests,
-        Step::Lint,
-        Step::Build,
-        Step::Push,
-        Step::Deploy,
-        Step::Verify,
-    ];
-    ledger.begin(&NewRelease {
-        id: id.clone(),
-        project_path: root.display().to_string(),
-        project_name: "lettings".to_owned(),
-        user: "ann".to_owned(),
-        commit: Some(RENDER_COMMIT.to_owned()),
-        branch: Some("main".to_owned()),
-        dirty: false,
-        target: Target::Render,
-        image: Some(format!("{repository}:3f2a1bc")),
-        steps: steps.to_vec(),
-        kind: ReleaseKind::Release,
-        source_id: None,
-        machine: None,
-        environment: Some("production".to_owned()),
-        service: Some("srv-lettings".to_owned()),
-    })?;
-    for step in steps {
-        ledger.step(&id, step, StepState::Passed, None)?;
-    }
-    ledger.finish(
-        &id,
-        Outcome::Live,
-        &Ending {
-            deploy_id: Some(deploy_id.to_owned()),
-            deploy_status: Some("live".to_owned()),
-            url: Some(url.to_owned()),
-            ..Ending::default()
-        },
-    )?;
-    Ok(id)
-}
 
 /// The rows History shows as `status` (`liveNow`, `wasLive`, …), by their environment's words.
 async fn rows_with_status(session: &Session, status: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {

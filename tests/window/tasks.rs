@@ -8,11 +8,11 @@ use slipway::history::{Ending, Ledger, NewRelease, Outcome, StepState};
 use super::*;
 
 /// The image every deploy of the stand-in names (its digest is never pulled).
-const DIGEST: &str = "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
+pub(super) const DIGEST: &str = "sha256:4f1c0a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a";
 
 /// The release that went live on Render: deploy `deploy_id` of `srv-lettings`, as a Render
 /// release of the window records it.
-fn live_render_release(
+pub(super) fn live_render_release(
     data: &Path,
     root: &Path,
     repository: &str,
