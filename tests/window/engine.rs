@@ -12,29 +12,6 @@ use super::*;
 /// What a person waits at most for the window to notice a change made outside it.
 const NOTICED_WITHIN: Duration = Duration::from_secs(5);
 
-/// One Local release of the project at `root` by the CLI, into the data folder `data`.
-fn release_locally(root: &Path, data: &Path) -> Result<String, Box<dyn std::error::Error>> {
-    let output = std::process::Command::new(slipway_binary())
-        .args([
-            "release",
-            "--project",
-            &root.display().to_string(),
-            "--target",
-            "local",
-            "--yes",
-            "--json",
-        ])
-        .env("SLIPWAY_DATA_DIR", data)
-        .output()?;
-    let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .next_back()
-        .ok_or_else(|| format!("no summary: {}", String::from_utf8_lossy(&output.stderr)))?;
-    assert_eq!(summary["outcome"], "live", "{summary}");
-    Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
-}
-
 /// Waits for `xpath` no longer than `within`; says how long it took.
 async fn noticed(
     session: &Session,
@@ -68,7 +45,7 @@ async fn a_container_removed_outside_slipway_reads_removed_and_runs_again() -> T
     let project_id = slipway::project::project_id(&root);
     // Whatever happens below, the project's containers go with the test.
     let _containers = support::ProjectContainers(project_id.clone());
-    release_locally(&root, data.path())?;
+    release_locally(&root, data.path(), "release")?;
 
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
     let session = Session::start(&driver.url, &slipway_binary()).await?;

@@ -79,27 +79,7 @@ async fn history_shows_one_live_now_per_environment_and_asks_before_a_rollback()
     slipway::project::save_settings(data.path(), &root, &settings)?;
 
     // Two releases on this computer, as the CLI makes them.
-    let release_here = |tag: &str| -> Result<String, Box<dyn std::error::Error>> {
-        let output = std::process::Command::new(slipway_binary())
-            .args([
-                "release",
-                "--project",
-                &root.display().to_string(),
-                "--target",
-                "local",
-                "--yes",
-                "--json",
-            ])
-            .env("SLIPWAY_DATA_DIR", data.path())
-            .output()?;
-        let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .next_back()
-            .ok_or_else(|| format!("{tag}: no summary; {}", String::from_utf8_lossy(&output.stderr)))?;
-        assert_eq!(summary["outcome"], "live", "{tag}: {summary}");
-        Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
-    };
+    let release_here = |tag: &str| release_locally(&root, data.path(), tag);
     let outcome = run_checked(&root, data.path(), &render, &repository, release_here).await;
     // Whatever happened, the project's containers go.
     let engine = slipway::docker::connect()?;

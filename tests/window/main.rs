@@ -88,6 +88,30 @@ async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
     Ok(())
 }
 
+/// One Local release of the project at `root` by the CLI into the data folder `data`, which
+/// must go live; its release id. `tag` names it in a failure.
+fn release_locally(root: &Path, data: &Path, tag: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let output = std::process::Command::new(slipway_binary())
+        .args([
+            "release",
+            "--project",
+            &root.display().to_string(),
+            "--target",
+            "local",
+            "--yes",
+            "--json",
+        ])
+        .env("SLIPWAY_DATA_DIR", data)
+        .output()?;
+    let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .next_back()
+        .ok_or_else(|| format!("{tag}: no summary; {}", String::from_utf8_lossy(&output.stderr)))?;
+    assert_eq!(summary["outcome"], "live", "{tag}: {summary}");
+    Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
+}
+
 /// Waits for `xpath`; when it does not come, the error carries what the page shows and a
 /// screenshot is saved as `name`.
 async fn wait_or_explain(
@@ -898,27 +922,7 @@ async fn history_lists_releases_shows_one_and_rolls_back() -> TestResult {
     // Removed even when the test fails half-way.
     let _containers = support::ProjectContainers(slipway::project::project_id(&root));
     use_local_registry(data.path(), &registry)?;
-    let release = |tag: &str| -> Result<String, Box<dyn std::error::Error>> {
-        let output = std::process::Command::new(slipway_binary())
-            .args([
-                "release",
-                "--project",
-                &root.display().to_string(),
-                "--target",
-                "local",
-                "--yes",
-                "--json",
-            ])
-            .env("SLIPWAY_DATA_DIR", data.path())
-            .output()?;
-        let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .next_back()
-            .ok_or("a summary")?;
-        assert_eq!(summary["outcome"], "live", "{tag}: {summary}");
-        Ok(summary["releaseId"].as_str().unwrap_or_default().to_owned())
-    };
+    let release = |tag: &str| release_locally(&root, data.path(), tag);
     let first = release("first")?;
     std::fs::write(root.join("lettings/VERSION"), "2\n")?;
     let second = release("second")?;
