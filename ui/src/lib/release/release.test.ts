@@ -81,6 +81,23 @@ function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary,
   };
 }
 
+/** A backend whose release runs until the test ends it, with the events the test sends. */
+function heldRelease() {
+  let emitTo: (event: ReleaseEvent) => void = () => {};
+  let finishWith: (summary: ReleaseSummary) => void = () => {};
+  const api = {
+    ...fakeApi(plan(), [], live),
+    startRelease: vi.fn(
+      (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
+        new Promise<ReleaseSummary>((resolve) => {
+          emitTo = onEvent;
+          finishWith = resolve;
+        }),
+    ),
+  };
+  return { api, emit: (event: ReleaseEvent) => emitTo(event), finish: (summary: ReleaseSummary) => finishWith(summary) };
+}
+
 function renderPanel(release: ReleaseStore, path = "/p/lettings", navigation = fakeNavigation().navigation) {
   return render(ReleasePanel, { props: { release, path }, context: navigationContext(navigation) });
 }
@@ -100,18 +117,7 @@ afterEach(() => {
 
 describe("the release page's steps", () => {
   it("say what they will do before the release, then each state in words as it runs", async () => {
-    let emit: (event: ReleaseEvent) => void = () => {};
-    let finish: (summary: ReleaseSummary) => void = () => {};
-    const api = {
-      ...fakeApi(plan(), [], live),
-      startRelease: vi.fn(
-        (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
-          new Promise<ReleaseSummary>((resolve) => {
-            emit = onEvent;
-            finish = resolve;
-          }),
-      ),
-    };
+    const { api, emit, finish } = heldRelease();
     const release = new ReleaseStore(api);
     await release.loadPlan("/p/lettings");
     renderPanel(release);
@@ -148,18 +154,7 @@ describe("the release page's steps", () => {
   });
 
   it("move the focus to the running step, then to the result, and say each change aloud", async () => {
-    let emit: (event: ReleaseEvent) => void = () => {};
-    let finish: (summary: ReleaseSummary) => void = () => {};
-    const api = {
-      ...fakeApi(plan(), [], live),
-      startRelease: vi.fn(
-        (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) =>
-          new Promise<ReleaseSummary>((resolve) => {
-            emit = onEvent;
-            finish = resolve;
-          }),
-      ),
-    };
+    const { api, emit, finish } = heldRelease();
     const release = new ReleaseStore(api);
     await release.loadPlan("/p/lettings");
     renderPanel(release);
