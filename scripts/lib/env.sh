@@ -19,6 +19,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver
   busybox-static socat openssl
   python3 python3-venv python3.11
+  postgresql-15
 )
 
 # Rust and Node.js come from their own installers (rustup, NodeSource or nvm), not apt:
@@ -183,6 +184,64 @@ ensure_example_base_image() {
     -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'ENV LANG=C.UTF-8' -c 'CMD ["python3"]' \
     -m "made by Slipway's scripts from this machine's Python" - "$EXAMPLE_BASE_IMAGE" >/dev/null
   rm -rf "$root"
+}
+
+# The image the tests' CI fixtures name for their Postgres service (`services: postgres`,
+# CircleCI's secondary image). No image can be pulled here, so it is made from Debian's
+# postgresql-15 package: its server, initdb and pg_isready with the libraries they load, and
+# an entry point that reads POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB as the official
+# image's does.
+POSTGRES_SERVICE_IMAGE="postgres:15"
+ensure_postgres_service_image() {
+  docker image inspect "$POSTGRES_SERVICE_IMAGE" >/dev/null 2>&1 && return 0
+  say "making the tests' Postgres service image $POSTGRES_SERVICE_IMAGE from Debian's postgresql-15"
+  local root pg=/usr/lib/postgresql/15 lib
+  [ -x "$pg/bin/postgres" ] || die "postgresql-15 is not installed: $pg/bin/postgres is missing"
+  root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/usr/lib/postgresql" "$root/usr/share/postgresql" "$root/etc" "$root/tmp" \
+    "$root/var/lib/postgresql/data" "$root/var/run/postgresql" "$root/usr/share"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for tool in sh cat echo rm mkdir ls sleep env; do ln -s busybox "$root/bin/$tool"; done
+  cp -a "$pg" "$root/usr/lib/postgresql/15"
+  cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/15"
+  cp -a /usr/share/zoneinfo "$root/usr/share/zoneinfo"
+  for lib in $( { find "$pg/bin" "$pg/lib" -type f -exec ldd {} \; ; } 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' >"$root/etc/group"
+  cat >"$root/usr/local-entrypoint.sh" <<'SCRIPT'
+#!/bin/sh
+# As the official image: a first start makes the cluster with POSTGRES_USER's password and
+# POSTGRES_DB, then the server listens on every address.
+set -e
+PGDATA="${PGDATA:-/var/lib/postgresql/data}"
+user="${POSTGRES_USER:-postgres}"
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  echo "${POSTGRES_PASSWORD:-postgres}" >/tmp/pwfile
+  initdb -D "$PGDATA" -U "$user" --pwfile=/tmp/pwfile -E UTF8 --locale=C --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  rm -f /tmp/pwfile
+  echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+  db="${POSTGRES_DB:-$user}"
+  if [ "$db" != "postgres" ]; then
+    echo "CREATE DATABASE \"$db\";" | postgres --single -D "$PGDATA" postgres >/dev/null
+  fi
+  echo "PostgreSQL init process complete; ready for start up."
+fi
+exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+SCRIPT
+  mv "$root/usr/local-entrypoint.sh" "$root/bin/docker-entrypoint.sh"
+  chmod 755 "$root/bin/docker-entrypoint.sh"
+  tar -C "$root" --owner=0 --group=0 --exclude=./var/lib/postgresql/data --exclude=./var/run/postgresql -cf "$root.tar" .
+  # The data and socket folders belong to the postgres user, as the server refuses root.
+  tar -C "$root" --owner=999 --group=999 -rf "$root.tar" ./var/lib/postgresql/data ./var/run/postgresql
+  docker import \
+    -c "ENV PATH=$pg/bin:/usr/bin:/bin" -c 'ENV LANG=C.UTF-8' -c 'ENV PGDATA=/var/lib/postgresql/data' \
+    -c 'USER postgres' -c 'EXPOSE 5432' -c 'ENTRYPOINT ["/bin/docker-entrypoint.sh"]' \
+    -m "made by Slipway's scripts from Debian's postgresql-15" "$root.tar" "$POSTGRES_SERVICE_IMAGE" >/dev/null
+  rm -rf "$root" "$root.tar"
 }
 
 # A copy of the example project with a git history of its own (one commit with fixed

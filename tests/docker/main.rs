@@ -18,10 +18,53 @@ const BUSYBOX: &str = "/bin/busybox";
 /// One engine test at a time: the memory test measures this whole process.
 static ENGINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A name no other run uses; the images made under it are removed when the test that asked
+/// for it ends, passed or failed (its thread's [`Leftovers`]).
 fn unique(name: &str) -> String {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    format!("{name}-{}-{n}", std::process::id())
+    let name = format!("{name}-{}-{n}", std::process::id());
+    LEFTOVERS.with(|leftovers| leftovers.0.borrow_mut().push(name.clone()));
+    name
+}
+
+/// The image names one test made. Each test runs on its own thread, and a thread's locals are
+/// dropped when it ends, after a panic too: so every image a test built, tagged or pulled back
+/// under its names is removed with no line in the test.
+struct Leftovers(std::cell::RefCell<Vec<String>>);
+
+thread_local! {
+    static LEFTOVERS: Leftovers = const { Leftovers(std::cell::RefCell::new(Vec::new())) };
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        let names = self.0.take();
+        if names.is_empty() {
+            return;
+        }
+        let Ok(listed) = std::process::Command::new("docker")
+            .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output()
+        else {
+            return;
+        };
+        // Under any registry: `127.0.0.1:5000/slipway-test/web-1-2:1` is made under `slipway-test/web-1-2`.
+        let made: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter(|reference| {
+                let repository = reference.rsplit_once(':').map_or(*reference, |(repository, _)| repository);
+                names.iter().any(|name| repository == name || repository.ends_with(&format!("/{name}")))
+            })
+            .map(str::to_owned)
+            .collect();
+        if !made.is_empty() {
+            let _ = std::process::Command::new("docker")
+                .args(["image", "rm", "--force"])
+                .args(&made)
+                .output();
+        }
+    }
 }
 
 /// A context whose image needs no network: busybox in a `FROM scratch` image.
