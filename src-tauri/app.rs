@@ -61,6 +61,7 @@ pub fn run() -> ExitCode {
                     if let Err(error) = crate::pipeline::start_up(&context) {
                         tracing::warn!("could not check for interrupted releases: {}", error.message);
                     }
+                    tauri::async_runtime::block_on(crate::checks::remove_orphaned_services());
                     // A Local deploy a killed Slipway left half-done: the app that ran before runs again.
                     let mended =
                         tauri::async_runtime::block_on(crate::pipeline::put_right_containers(&context.data_dir));

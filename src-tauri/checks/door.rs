@@ -24,8 +24,9 @@ use ts_rs::TS;
 use super::gate_verdict::{skipped_after_tests, GateReport};
 use super::pyenv::{prepare_env, PreparedEnv};
 use super::run::{run_gate, run_lint, run_tests};
+use super::services::{ServiceProblem, Services};
 use super::{CheckEvent, CheckOutcome, ChecksError, EventSink, LintReport, TestReport};
-use crate::project::{self, NeededValue, ProjectError, ProjectSettings, PythonEnv};
+use crate::project::{self, NeededValue, ProjectError, ProjectSettings, PythonEnv, ServiceSpec};
 
 /// A project as its checks see it: its folder, its settings, the Python environment it asks
 /// for, and the values its checks need that nothing gives.
@@ -36,6 +37,8 @@ pub struct ChecksInput {
     pub python: PythonEnv,
     /// Named in the report of each check that could not start.
     pub needs: Vec<NeededValue>,
+    /// The services the CI starts for the tests: started before them, removed after.
+    pub services: Vec<ServiceSpec>,
 }
 
 impl ChecksInput {
@@ -46,6 +49,7 @@ impl ChecksInput {
         let (settings, _) = project::settings_or_detected(data_dir, root, &detection)?;
         Ok(Self {
             needs: project::needed_values(&detection, &settings),
+            services: detection.services,
             python: detection.python,
             settings,
             root: root.to_path_buf(),
@@ -193,17 +197,33 @@ pub async fn check(
     let root = input.root.as_path();
     let settings = &input.settings;
     let before = dirty_files(root).await;
-    let env = prepare_env(root, &input.python, settings, data_dir, cancel, sink).await?;
-    let reused = hooks.ready(&env).await;
-    let run = Run {
-        root,
-        settings,
-        env: &env,
-        missing: project::needs_sentence(&input.needs),
-        cancel,
-        sink,
-        hooks,
+    // The services start while the environment is made: both take seconds.
+    let services_wanted = scope != Scope::Lint && !input.services.is_empty();
+    let (env, services) = tokio::join!(
+        prepare_env(root, &input.python, settings, data_dir, cancel, sink),
+        async {
+            if services_wanted {
+                Some(Services::start(&input.services, cancel, sink).await)
+            } else {
+                None
+            }
+        }
+    );
+    let (services, services_problem) = match services {
+        Some(Ok(services)) => (Some(services), None),
+        Some(Err(problem)) => (None, Some(problem)),
+        None => (None, None),
     };
+    let env = match env {
+        Ok(env) => env,
+        Err(error) => {
+            if let Some(services) = services {
+                services.stop().await;
+            }
+            return Err(error);
+        }
+    };
+    let reused = hooks.ready(&env).await;
     let tests_wanted = scope != Scope::Lint && !reused.tests;
     let lint_wanted = match scope {
         Scope::Everything => settings.lint_enabled,
@@ -211,6 +231,19 @@ pub async fn check(
         Scope::Tests => false,
     } && !reused.lint;
     let gates_wanted = scope == Scope::Everything && !reused.gates;
+    // The tests and gates reach the services where they answer here.
+    let pointed = services.as_ref().map(|services| services.point(settings));
+    let run = Run {
+        root,
+        settings: pointed.as_ref().unwrap_or(settings),
+        env: &env,
+        missing: project::needs_sentence(&input.needs),
+        services: services.as_ref(),
+        services_problem,
+        cancel,
+        sink,
+        hooks,
+    };
 
     let tests_then_after = async {
         if !tests_wanted {
@@ -246,6 +279,10 @@ pub async fn check(
         Some(run.gates(false).await)
     };
     let ((tests, after), lint, beside) = tokio::join!(tests_then_after, lint, beside);
+    drop(run);
+    if let Some(services) = services {
+        services.stop().await;
+    }
     let gates = beside.map(|beside| {
         let mut reports = beside.into_iter().chain(after).collect::<Result<Vec<_>, _>>()?;
         // In the settings' order, whatever order they finished in.
@@ -267,6 +304,10 @@ struct Run<'a, H> {
     env: &'a PreparedEnv,
     /// The sentence that names the values the checks need and nothing gives.
     missing: Option<String>,
+    /// The services the CI starts for the tests, running.
+    services: Option<&'a Services>,
+    /// Why the services could not be started: the tests do not run without them.
+    services_problem: Option<ServiceProblem>,
     cancel: &'a CancellationToken,
     sink: &'a EventSink,
     hooks: &'a H,
@@ -275,7 +316,24 @@ struct Run<'a, H> {
 impl<H: ChecksHooks> Run<'_, H> {
     async fn tests(&self) -> Result<TestReport, ChecksError> {
         self.hooks.starting(Part::Tests);
-        let mut result = run_tests(self.root, self.settings, self.env, self.cancel, self.sink).await;
+        let mut result = match &self.services_problem {
+            Some(_) if self.cancel.is_cancelled() => Ok(TestReport {
+                outcome: CheckOutcome::Cancelled,
+                problem: None,
+                ..TestReport::not_run()
+            }),
+            Some(problem) => Ok(TestReport::could_not_run(problem.clone())),
+            None => run_tests(self.root, self.settings, self.env, self.cancel, self.sink).await,
+        };
+        if let (Ok(report), Some(services)) = (&mut result, self.services) {
+            // A test that failed because its service went down is an error, never a failure.
+            if report.outcome != CheckOutcome::Cancelled {
+                if let Some(problem) = services.down().await {
+                    report.outcome = CheckOutcome::CouldNotRun;
+                    report.problem = Some(problem);
+                }
+            }
+        }
         if let Ok(report) = &mut result {
             report.name_missing_values(self.missing.clone());
         }

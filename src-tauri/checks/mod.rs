@@ -33,6 +33,7 @@ mod requirements;
 mod rules;
 mod run;
 mod sandbox;
+mod services;
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ pub use run::{run_lint, run_tests};
 pub use sandbox::{
     availability as sandbox_availability, note as sandbox_note, Availability as SandboxAvailability, Sandbox,
 };
+pub use services::remove_orphaned_services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -176,6 +178,15 @@ impl TestReport {
             exit_code: None,
             problem: Some("Not run.".to_owned()),
             duration_ms: 0,
+        }
+    }
+
+    /// Tests that could not run, for `problem`.
+    pub fn could_not_run(problem: String) -> Self {
+        Self {
+            outcome: CheckOutcome::CouldNotRun,
+            problem: Some(problem),
+            ..Self::not_run()
         }
     }
 

@@ -75,6 +75,10 @@ pub fn run(command: Command) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    // Services a killed `check` or `release` left are removed before the next one starts.
+    if matches!(command, Command::Check { .. } | Command::Release { .. }) {
+        runtime.block_on(crate::checks::remove_orphaned_services());
+    }
     match command {
         Command::Doctor { json, send_test_event } => {
             let code = runtime.block_on(doctor::run(&paths, json));

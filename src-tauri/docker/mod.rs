@@ -24,6 +24,7 @@ mod local_images;
 mod push;
 mod reference;
 mod registry;
+mod service;
 mod start;
 mod switch;
 
@@ -41,6 +42,10 @@ pub use local_images::{local_images, remove, retag, LocalImage};
 pub use push::{engine_login, push, RegistryCredentials};
 pub use reference::{parse_reference, split_registry, ImageReference};
 pub use registry::Registry;
+pub use service::{
+    fetch_image, image_offered, service_containers, service_health, start_service, sweep_services, ServiceHealth,
+    ServiceRun, StartedService, SERVICE_LABEL,
+};
 pub use start::start_docker;
 pub use switch::{
     drop_candidate, finish_switch, projects_to_put_right, put_right, restore, start_candidate, switch_to,

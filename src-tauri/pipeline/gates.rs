@@ -253,6 +253,7 @@ pub(super) async fn checks_gate(
         settings: settings.clone(),
         python: scanned.python.clone(),
         needs: scanned.needs.clone(),
+        services: scanned.services.clone(),
     };
     let done = match checks::check(&input, &context.data_dir, Scope::Everything, gates, &sink, &hooks).await {
         Ok(done) => done,

@@ -72,6 +72,8 @@ pub(crate) struct Scanned {
     pub environment: Environment,
     pub python: PythonEnv,
     pub needs: Vec<NeededValue>,
+    /// The services the CI starts for the tests.
+    pub services: Vec<project::ServiceSpec>,
     /// Why the Dockerfile is that one, when detection chose it.
     pub dockerfile_source: Option<String>,
     /// `render.yaml`'s web service, when there is one.
@@ -133,6 +135,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
         dockerfile_source,
         silent_ci: silent,
         needs: needed_values(&detection, &settings),
+        services: detection.services.clone(),
         detection_ci: (test_origin, lint_origin, detection.ci_skipped),
         settings,
         python: detection.python,
@@ -274,8 +277,9 @@ pub(super) async fn plan_and_scan(
         );
     }
 
-    if let Err(error) = docker::engine_version().await {
-        blockers.push(AppError::from(error));
+    match docker::engine_version().await {
+        Ok(_) => blockers.extend(unavailable_service_images(&scanned.services).await),
+        Err(error) => blockers.push(AppError::from(error)),
     }
     let python = match python_line(&scanned).await {
         Ok(line) => line,
@@ -331,6 +335,38 @@ pub(super) async fn plan_and_scan(
     Ok((plan, scanned))
 }
 
+/// The service images the tests need that are not on this machine and that their registry
+/// does not offer (asked without fetching: the plan downloads nothing).
+async fn unavailable_service_images(services: &[project::ServiceSpec]) -> Vec<AppError> {
+    let Ok(engine) = docker::connect() else {
+        return Vec::new();
+    };
+    let mut blockers = Vec::new();
+    for service in services {
+        if docker::has_image(&engine, &service.image).await.unwrap_or(true) {
+            continue;
+        }
+        let Err(why) = docker::image_offered(&engine, &service.image, std::time::Duration::from_secs(10)).await else {
+            continue;
+        };
+        blockers.push(
+            AppError::new(
+                ErrorKind::Precondition,
+                format!(
+                    "The tests need the service {}, and its image {} is not on this machine and cannot be fetched.",
+                    service.name, service.image
+                ),
+                format!(
+                    "Fetch it when online (`docker pull {}`) or load it into Docker, then release again.",
+                    service.image
+                ),
+            )
+            .with_detail(why),
+        );
+    }
+    blockers
+}
+
 /// The steps the release takes, each with what it runs, where that came from in the CI,
 /// and why it is skipped.
 fn planned_steps(
@@ -354,6 +390,13 @@ fn planned_steps(
     tests
         .notes
         .push(crate::checks::sandbox_note(settings.sandbox_enabled()));
+    for service in &scanned.services {
+        tests.notes.push(format!(
+            "Starts {} for the tests, as your CI does ({}): on 127.0.0.1, removed after the checks.",
+            service.words(),
+            service.source
+        ));
+    }
     steps.push(tests);
     let mut lint = PlannedStep::new(Step::Lint, settings.lint_command.clone());
     if settings.lint_enabled {

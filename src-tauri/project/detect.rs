@@ -11,6 +11,7 @@ use super::blueprint::{read_blueprint, Blueprint};
 use super::ci::{read_ci, CiCommand, CiFindings, Install};
 use super::files::{find_files, is_virtualenv, read_text};
 use super::gate_spec::{Gate, LintTool, SkippedCommand};
+use super::service_spec::ServiceSpec;
 
 /// How deep detection looks for `manage.py`, Dockerfiles and settings modules.
 const SEARCH_DEPTH: usize = 3;
@@ -141,6 +142,9 @@ pub struct Detection {
     pub env_vars: Vec<EnvVarNeed>,
     /// Folders the lint config already excludes.
     pub lint_excludes: Vec<String>,
+    /// The services the CI starts for the tests (a database, a cache).
+    #[serde(default)]
+    pub services: Vec<ServiceSpec>,
 }
 
 /// Looks at everything detection covers in `root`.
@@ -203,6 +207,7 @@ pub fn detect(root: &Path) -> Detection {
         blueprint,
         env_vars: env_vars(root, app_root.as_deref(), &ci),
         lint_excludes: flake8_excludes(root),
+        services: ci.services.clone(),
         app_root,
     }
 }

@@ -13,6 +13,7 @@ mod git;
 mod links;
 mod needs;
 mod recent;
+mod service_spec;
 mod settings;
 mod values;
 
@@ -31,6 +32,7 @@ pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, 
 pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
 pub use needs::{needed_values, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
+pub use service_spec::{usual_port, ServiceSpec};
 pub use settings::{
     container_name, load_settings, preferred_local_port, project_id, projects_using_service, save_settings,
     settings_or_detected, strip_tag, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,

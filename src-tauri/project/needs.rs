@@ -34,6 +34,8 @@ pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<N
                 && !settings.secret_env.contains(&need.name)
                 && !need.in_dotenv
                 && std::env::var_os(&need.name).is_none()
+                // `${{ job.services.postgres.ports[5432] }}`: the service's port here, given by the checks.
+                && !need.ci_expression.as_deref().is_some_and(|expression| expression.contains("job.services."))
         })
         .filter_map(|need| {
             let why = match (&need.ci_expression, need.required) {

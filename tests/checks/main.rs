@@ -18,6 +18,7 @@ mod ci_traps;
 mod env_traps;
 mod installers;
 mod sandbox;
+mod services;
 use tokio_util::sync::CancellationToken;
 
 fn write(root: &Path, files: &[(&str, &str)]) -> std::io::Result<()> {

@@ -53,8 +53,12 @@ impl Drop for Leftovers {
         let made: Vec<String> = String::from_utf8_lossy(&listed.stdout)
             .lines()
             .filter(|reference| {
-                let repository = reference.rsplit_once(':').map_or(*reference, |(repository, _)| repository);
-                names.iter().any(|name| repository == name || repository.ends_with(&format!("/{name}")))
+                let repository = reference
+                    .rsplit_once(':')
+                    .map_or(*reference, |(repository, _)| repository);
+                names
+                    .iter()
+                    .any(|name| repository == name || repository.ends_with(&format!("/{name}")))
             })
             .map(str::to_owned)
             .collect();

@@ -9,14 +9,19 @@ use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
 use super::findings::{CiCommand, CiFindings, Found};
-use super::setup::{collect_pins, docker_build, install_step};
+use super::setup::{collect_pins, docker_build, install_step, split_cd};
 use super::tools::{prepare, Prepared, Role};
 use super::variables::dotenv_written;
-use super::{runners, shell};
+use super::{runners, services, shell};
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
 pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+    let (cd, words) = split_cd(&prepared.command);
+    if let Some((files, names)) = services::compose_up(&words) {
+        let line = prepared.line.as_str();
+        return services::from_compose(root, cd.as_deref(), &files, &names, line, source, findings);
+    }
     let mut notes = prepared.notes.clone();
     let found = |notes: Vec<String>| CiCommand {
         command: prepared.command.clone(),

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::project::gate_spec::{Gate, LintTool, SkippedCommand};
+use crate::project::service_spec::ServiceSpec;
 
 /// A value found in a CI file, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub struct CiFindings {
     pub python_version: Option<Found>,
     /// The Dockerfile and context the CI builds (`docker build -f … ctx`, build-push-action).
     pub docker_build: Option<DockerBuild>,
+    /// The services the checking jobs start for the tests (a database, a cache).
+    pub services: Vec<ServiceSpec>,
     /// The CI files that were read.
     pub files: Vec<String>,
 }

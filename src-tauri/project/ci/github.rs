@@ -1,6 +1,6 @@
 //! What only GitHub Actions' workflows say: a step that `uses:` an action (the Python
 //! `actions/setup-python` sets up, the image `docker/build-push-action` builds, and actions that
-//! deploy, upload or notify, listed as not run), and the `services:` a job starts.
+//! deploy, upload or notify, listed as not run).
 
 use serde_norway::Value;
 
@@ -33,18 +33,6 @@ pub(super) fn action_step(job: &Value, step: &Value, action: &str, source: &str,
             line: format!("uses: {action}"),
             source: source.to_owned(),
             reason: reason.to_owned(),
-        });
-    }
-}
-
-/// The services a job starts: listed as not run, since Slipway does not start them.
-pub(super) fn services(job: &Value, source: &str, findings: &mut CiFindings) {
-    for (name, service) in job.get("services").and_then(Value::as_mapping).into_iter().flatten() {
-        let image = service.get("image").and_then(Value::as_str).unwrap_or_default();
-        findings.skipped.push(SkippedCommand {
-            line: format!("services: {} ({image})", name.as_str().unwrap_or("?")),
-            source: source.to_owned(),
-            reason: "your CI starts this service for the tests; Slipway does not start services, so tests that need it need it running here".to_owned(),
         });
     }
 }

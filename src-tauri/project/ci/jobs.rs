@@ -14,7 +14,7 @@ use super::commands::take;
 use super::findings::CiFindings;
 use super::tools::prepare;
 use super::variables::collect_env;
-use super::{circleci, github, shell};
+use super::{circleci, github, services, shell};
 
 /// A step's script with what the CI file says around it.
 struct Script<'a> {
@@ -57,7 +57,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         if findings.python_version.is_none() {
             findings.python_version = circleci::image_python(job, &job_source);
         }
-        github::services(job, &job_source, findings);
+        let job_services = services::of_job(job, &job_source);
         let mut checks_here = false;
         for script in &scripts {
             let before = findings.gate_count();
@@ -85,9 +85,10 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
             collect_env(document.get("env"), source, &mut findings.env);
             collect_env(job.get("environment"), &job_source, &mut findings.env);
             collect_env(job.get("env"), &job_source, &mut findings.env);
-            for environment in circleci::image_environments(job) {
+            for environment in circleci::image_environments(job).take(1) {
                 collect_env(environment, &job_source, &mut findings.env);
             }
+            services::add(job_services, findings);
         }
     }
 }
@@ -313,10 +314,12 @@ jobs:
         assert_eq!(value("SECRET_KEY").as_deref(), Some("insecure-test-key"));
         assert_eq!(value("DEBUG").as_deref(), Some("1"));
         assert_eq!(value("DB_HOST").as_deref(), Some("localhost"));
-        assert!(findings
-            .skipped
+        let services: Vec<(&str, &str)> = findings
+            .services
             .iter()
-            .any(|skipped| skipped.line == "services: postgres (postgres:16)"));
+            .map(|service| (service.name.as_str(), service.image.as_str()))
+            .collect();
+        assert_eq!(services, [("postgres", "postgres:16")]);
         Ok(())
     }
 

@@ -22,6 +22,7 @@ mod github;
 mod jobs;
 mod read;
 mod runners;
+mod services;
 mod setup;
 mod shell;
 mod tools;
