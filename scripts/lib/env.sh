@@ -284,7 +284,9 @@ stop_started() {
   # The images the run's tests built and tagged for the run's own registry (its port is this
   # run's alone): a test run leaves nothing on the engine, even when a test failed.
   if [ -n "${REGISTRY_PORT:-}" ] && docker info >/dev/null 2>&1; then
-    docker images --format '{{.Repository}}:{{.Tag}}' | grep -F "127.0.0.1:$REGISTRY_PORT/" \
+    # By id: an image whose tag moved on lists as `<none>`, and only its id removes it.
+    docker images --format '{{.Repository}} {{.ID}}' \
+      | awk -v registry="127.0.0.1:$REGISTRY_PORT/" 'index($1, registry) == 1 { print $2 }' | sort -u \
       | xargs -r docker rmi -f >/dev/null 2>&1 || true
   fi
   for pid in "${STARTED_PIDS[@]}"; do
