@@ -392,7 +392,7 @@ fn planned_steps(
         .push(crate::checks::sandbox_note(settings.sandbox_enabled()));
     for service in &scanned.services {
         tests.notes.push(format!(
-            "Starts {} for the tests, as your CI does ({}): on 127.0.0.1, removed after the checks.",
+            "Starts {} for the tests on this computer, as your CI does in {}, and removes it after the checks.",
             service.words(),
             service.source
         ));

@@ -218,7 +218,7 @@ fn a_github_actions_postgres_service_is_started_for_the_tests_as_the_ci_does() -
     assert!(
         tests["notes"]
             .to_string()
-            .contains("Starts postgres:15 for the tests, as your CI does"),
+            .contains("Starts postgres:15 for the tests on this computer, as your CI does"),
         "{tests}"
     );
     // The fixture has no Dockerfile (a blocker of its own); nothing about the service blocks.

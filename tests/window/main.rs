@@ -15,6 +15,7 @@ mod engine;
 mod failures;
 mod history_now;
 mod projects;
+mod services;
 mod small_window;
 mod tasks;
 mod webdriver;
