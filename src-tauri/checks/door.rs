@@ -231,6 +231,14 @@ pub async fn check(
         Scope::Tests => false,
     } && !reused.lint;
     let gates_wanted = scope == Scope::Everything && !reused.gates;
+    // Both reused from an earlier run: nothing needs the services.
+    let services = match services {
+        Some(services) if !tests_wanted && !gates_wanted => {
+            services.stop().await;
+            None
+        }
+        services => services,
+    };
     // The tests and gates reach the services where they answer here.
     let pointed = services.as_ref().map(|services| services.point(settings));
     let run = Run {
