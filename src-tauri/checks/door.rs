@@ -335,7 +335,7 @@ impl<H: ChecksHooks> Run<'_, H> {
         };
         if let (Ok(report), Some(services)) = (&mut result, self.services) {
             // A test that failed because its service went down is an error, never a failure.
-            if report.outcome != CheckOutcome::Cancelled {
+            if report.outcome == CheckOutcome::Failed {
                 if let Some(problem) = services.down().await {
                     report.outcome = CheckOutcome::CouldNotRun;
                     report.problem = Some(problem);

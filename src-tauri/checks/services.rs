@@ -67,14 +67,15 @@ impl Services {
                 }
             }
         }
-        let deadline = Instant::now() + READY_WITHIN;
+        let began = Instant::now();
+        let deadline = began + READY_WITHIN;
         for index in 0..services.running.len() {
             if let Err(problem) = services.wait_ready(index, deadline, cancel).await {
                 services.stop().await;
                 return Err(problem);
             }
             let running = &services.running[index];
-            say(sink, ready_words(running));
+            say(sink, ready_words(running, began.elapsed()));
         }
         Ok(services)
     }
@@ -256,7 +257,7 @@ pub async fn remove_orphaned_services() {
     }
 }
 
-fn ready_words(running: &Running) -> String {
+fn ready_words(running: &Running, after: Duration) -> String {
     let Running { spec, started } = running;
     let moved = match spec.ci_port {
         Some(ci_port) if ci_port != started.host_port => format!(
@@ -265,7 +266,12 @@ fn ready_words(running: &Running) -> String {
         ),
         _ => String::new(),
     };
-    format!("{} answers on 127.0.0.1:{}{moved}.", spec.words(), started.host_port)
+    format!(
+        "{} answers on 127.0.0.1:{} after {:.1} s{moved}.",
+        spec.words(),
+        started.host_port,
+        after.as_secs_f64()
+    )
 }
 
 fn ended_words(run: ContainerRun) -> String {
