@@ -302,7 +302,11 @@ blueprint: Blueprint | null, envVars: Array<EnvVarNeed>,
 /**
  * Folders the lint config already excludes.
  */
-lintExcludes: Array<string>, };
+lintExcludes: Array<string>, 
+/**
+ * The services the CI starts for the tests (a database, a cache).
+ */
+services: Array<ServiceSpec>, };
 
 export type GitDetails = { branch: string | null, commit: string | null, 
 /**
