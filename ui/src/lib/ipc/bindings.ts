@@ -246,6 +246,40 @@ version: string | null, enabled: boolean, };
 
 export type SkippedCommand = { line: string, source: string, reason: string, };
 
+export type ServiceSpec = { 
+/**
+ * The CI's name for it: the `services:` key or compose service (`postgres`, `db`), else
+ * the image's own name. The tests may use it as a host name (`postgres:5432`).
+ */
+name: string, image: string, 
+/**
+ * The values the CI gives the service's container (`POSTGRES_PASSWORD`).
+ */
+env: { [key in string]: string }, 
+/**
+ * The port it listens on in its container: the CI's, else the image's usual one; `None`
+ * reads the image's `EXPOSE` when it starts.
+ */
+port: number | null, 
+/**
+ * The port the CI publishes it on (`5432:5432`): tried first here, as the tests' own
+ * defaults often assume it.
+ */
+ciPort: number | null, 
+/**
+ * The CI's health command (`--health-cmd pg_isready`): the service is ready when it passes.
+ */
+healthCmd: string | null, 
+/**
+ * The CI's variables that take the port the CI published it on
+ * (`${{ job.services.postgres.ports[5432] }}`): given the port it has here.
+ */
+portVariables: Array<string>, 
+/**
+ * Where it was found, in words: `.github/workflows/ci.yml (job test)`.
+ */
+source: string, };
+
 export type NeededValue = { name: string, 
 /**
  * Why it is needed, in words: "the settings read it with no default", "your CI gives it

@@ -189,6 +189,7 @@ export function projectDetails(path: string): ProjectDetails {
       gates: [],
       ciSkipped: [],
       lintExcludes: [],
+      services: [],
     },
   };
 }
