@@ -8,15 +8,23 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
-use super::findings::{CiCommand, CiFindings, Found};
-use super::setup::{collect_pins, docker_build, install_step};
+use super::findings::{CiCommand, CiFindings, Found, Install};
+use super::image_folder::{build_tags, compose_up, place, Placement};
+use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
+use super::shell::quote;
 use super::tools::{prepare, Prepared, Role};
 use super::variables::dotenv_written;
 use super::{runners, shell};
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
-pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+    if let Some(container) = &prepared.container {
+        findings.images.started(container);
+    }
+    if matches!(prepared.role, Role::Tests | Role::Lint(_) | Role::Gate(..)) {
+        in_image_folder(root, &mut prepared, findings);
+    }
     let mut notes = prepared.notes.clone();
     let found = |notes: Vec<String>| CiCommand {
         command: prepared.command.clone(),
@@ -140,6 +148,11 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
             reason: reason.clone(),
         }),
         Role::Setup => {
+            let (dir, words) = split_cd(&prepared.command);
+            if let Some(files) = compose_up(&words) {
+                let files = files.iter().map(|file| under(&dir, file)).collect();
+                findings.images.composed(files);
+            }
             collect_pins(&prepared.line, source, &mut findings.pins);
             dotenv_written(root, &prepared, source, &mut findings.env);
             if let Some(install) = install_step(&prepared.command) {
@@ -150,10 +163,42 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
         }
         Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
         Role::Build => {
-            if findings.docker_build.is_none() {
-                findings.docker_build = docker_build(&prepared.command, source);
+            if let Some(build) = docker_build(&prepared.command, source) {
+                let (_, words) = split_cd(&prepared.command);
+                findings
+                    .images
+                    .built(build_tags(&words), build.dockerfile.clone(), &build.context);
+                findings.docker_build.get_or_insert(build);
             }
         }
+    }
+}
+
+/// A check the CI runs inside its image runs in the repository folder the image works in,
+/// with that folder's requirements installed; the plan says so, or why it could not be told.
+fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindings) {
+    let Some(container) = &prepared.container else {
+        return;
+    };
+    let placement = place(root, container, &findings.images);
+    prepared.notes.push(placement.note());
+    let Placement::Folder { folder, .. } = placement else {
+        return;
+    };
+    prepared.command = if folder.is_empty() {
+        prepared.without_cd.clone()
+    } else {
+        format!("cd {} && {}", quote(&folder), prepared.without_cd)
+    };
+    // The image installs its folder's requirements: the tools and the code's own packages.
+    let requirements = if folder.is_empty() {
+        "requirements.txt".to_owned()
+    } else {
+        format!("{folder}/requirements.txt")
+    };
+    let install = Install::Requirements(requirements.clone());
+    if root.join(&requirements).is_file() && !findings.installs.contains(&install) {
+        findings.installs.push(install);
     }
 }
 

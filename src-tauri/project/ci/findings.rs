@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::image_folder::CiImages;
 use crate::project::gate_spec::{Gate, LintTool, SkippedCommand};
 
 /// A value found in a CI file, with where it came from.
@@ -59,6 +60,9 @@ pub struct CiFindings {
     pub docker_build: Option<DockerBuild>,
     /// The CI files that were read.
     pub files: Vec<String>,
+    /// The images the CI builds and the containers it starts, so far: a check it runs in one
+    /// is moved to the folder the image works in.
+    pub(super) images: CiImages,
 }
 
 /// One install step of the CI, in the terms Slipway prepares an environment with.
