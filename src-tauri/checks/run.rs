@@ -165,7 +165,11 @@ pub fn lint_command(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) 
             // flake8 reads its configuration where it runs: a `cd project && flake8` reads
             // project/setup.cfg, whose excludes `--exclude` would replace.
             let folder = match command.strip_prefix("cd ").and_then(|rest| rest.split_once(" && ")) {
-                Some((dir, _)) => root.join(shlex::split(dir).and_then(|words| words.into_iter().next()).unwrap_or_default()),
+                Some((dir, _)) => root.join(
+                    shlex::split(dir)
+                        .and_then(|words| words.into_iter().next())
+                        .unwrap_or_default(),
+                ),
                 None => root.to_path_buf(),
             };
             if let Ok(inside) = env.venv.strip_prefix(&folder) {

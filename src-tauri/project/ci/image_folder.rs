@@ -46,7 +46,9 @@ pub enum ContainerKind {
     Exec,
     Run,
     /// `docker compose [-f FILE …] run|exec SERVICE`.
-    Compose { files: Vec<String> },
+    Compose {
+        files: Vec<String>,
+    },
 }
 
 /// What the CI has said so far about its images and containers.
@@ -204,12 +206,7 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
             }
         }
         (ContainerKind::Run, _) => {
-            binds.extend(
-                container
-                    .volumes
-                    .iter()
-                    .filter_map(|volume| cli_bind(&base, volume)),
-            );
+            binds.extend(container.volumes.iter().filter_map(|volume| cli_bind(&base, volume)));
             image_of(root, &container.name, seen)
         }
     };
@@ -223,7 +220,9 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
         .as_ref()
         .map(|image| parse_dockerfile(&read_text(&root.join(&image.dockerfile)).unwrap_or_default()))
         .unwrap_or_default();
-    let image_workdir = stages.last().map_or_else(|| "/".to_owned(), |stage| stage.workdir.clone());
+    let image_workdir = stages
+        .last()
+        .map_or_else(|| "/".to_owned(), |stage| stage.workdir.clone());
     let workdir = match workdir {
         Some(dir) => absolute(&image_workdir, &dir),
         None => image_workdir.clone(),
@@ -261,7 +260,7 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
         }
         None if stages.is_empty() => Placement::Unknown(format!("{} could not be read", image.dockerfile)),
         None => Placement::Unknown(format!(
-            "{workdir} in {} is not copied from the project",
+            "the image works in {workdir}, which {} does not copy from the project",
             image.dockerfile
         )),
     }
@@ -351,12 +350,17 @@ fn compose_service(
     wanted: impl Fn(&str, &Value) -> bool,
 ) -> Result<Service, String> {
     let files: Vec<String> = if files.is_empty() {
-        ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
-            .iter()
-            .map(|name| join(base, name))
-            .filter(|file| root.join(file).is_file())
-            .take(1)
-            .collect()
+        [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+        ]
+        .iter()
+        .map(|name| join(base, name))
+        .filter(|file| root.join(file).is_file())
+        .take(1)
+        .collect()
     } else {
         files.to_vec()
     };
@@ -410,7 +414,9 @@ fn compose_service(
                 long if long.get("type").and_then(Value::as_str) == Some("bind") => {
                     let source = long.get("source").and_then(Value::as_str);
                     let target = long.get("target").and_then(Value::as_str);
-                    source.zip(target).and_then(|(source, target)| host_folder(&folder, source).map(|host| (host, target.to_owned())))
+                    source
+                        .zip(target)
+                        .and_then(|(source, target)| host_folder(&folder, source).map(|host| (host, target.to_owned())))
                 }
                 _ => None,
             };
@@ -514,9 +520,12 @@ fn parse_dockerfile(text: &str) -> Vec<Stage> {
                     [_, as_word, name, ..] if as_word.eq_ignore_ascii_case("as") => Some((*name).to_owned()),
                     _ => None,
                 };
-                let parent = stages
-                    .iter()
-                    .position(|stage| stage.name.as_deref().is_some_and(|name| name.eq_ignore_ascii_case(base)));
+                let parent = stages.iter().position(|stage| {
+                    stage
+                        .name
+                        .as_deref()
+                        .is_some_and(|name| name.eq_ignore_ascii_case(base))
+                });
                 let mut stage = match parent {
                     Some(index) => Stage {
                         workdir: stages[index].workdir.clone(),
@@ -542,7 +551,9 @@ fn parse_dockerfile(text: &str) -> Vec<Stage> {
             "ENV" | "ARG" => {
                 if let Some(stage) = stages.last_mut() {
                     if rest.len() == 2 && !rest[0].contains('=') {
-                        stage.values.push((rest[0].to_owned(), rest[1].trim_matches('"').to_owned()));
+                        stage
+                            .values
+                            .push((rest[0].to_owned(), rest[1].trim_matches('"').to_owned()));
                     } else {
                         stage.values.extend(rest.iter().filter_map(|pair| {
                             let (name, value) = pair.split_once('=')?;
@@ -648,7 +659,9 @@ fn to_context(stages: &[Stage], index: usize, path: &str, context: &Path, hops: 
         return match &copy.from {
             None => normalize(&from_here),
             Some(from) => {
-                let earlier = stages.iter().position(|stage| stage.name.as_deref() == Some(from.as_str()))
+                let earlier = stages
+                    .iter()
+                    .position(|stage| stage.name.as_deref() == Some(from.as_str()))
                     .or_else(|| from.parse::<usize>().ok().filter(|at| *at < index))?;
                 to_context(stages, earlier, &absolute("/", &from_here), context, hops + 1)
             }
@@ -750,7 +763,11 @@ mod tests {
             let words: Vec<String> = shlex::split(&prepared.without_cd).unwrap_or_default();
             if words.get(1).is_some_and(|verb| verb == "build") {
                 let context = words.last().cloned().unwrap_or_default();
-                seen.built(build_tags(&words), None, &join(command.cd.as_deref().unwrap_or(""), &context));
+                seen.built(
+                    build_tags(&words),
+                    None,
+                    &join(command.cd.as_deref().unwrap_or(""), &context),
+                );
             }
             if let Some(files) = compose_up(&words) {
                 seen.composed(files);
@@ -798,7 +815,10 @@ mod tests {
         write(
             dir.path(),
             &[
-                ("Dockerfile", "FROM python:3.12\nENV APP_HOME=/srv\nWORKDIR $APP_HOME\nCOPY . .\nWORKDIR site\n"),
+                (
+                    "Dockerfile",
+                    "FROM python:3.12\nENV APP_HOME=/srv\nWORKDIR $APP_HOME\nCOPY . .\nWORKDIR site\n",
+                ),
                 ("site/manage.py", ""),
             ],
         )?;
@@ -854,7 +874,10 @@ mod tests {
         )?;
         let placement = placed(dir.path(), "docker compose run --rm web flake8");
         assert_eq!(folder(&placement), Some("project"), "{placement:?}");
-        assert!(placement.note().contains("it mounts project/ at /code"), "{placement:?}");
+        assert!(
+            placement.note().contains("it mounts project/ at /code"),
+            "{placement:?}"
+        );
         // Without the mount the image's copy says the top.
         write(
             dir.path(),
@@ -863,7 +886,10 @@ mod tests {
                 "services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/web.Dockerfile\n",
             )],
         )?;
-        assert_eq!(folder(&placed(dir.path(), "docker-compose exec -T web pytest")), Some(""));
+        assert_eq!(
+            folder(&placed(dir.path(), "docker-compose exec -T web pytest")),
+            Some("")
+        );
         // A service that builds nothing of the project cannot tell.
         assert!(matches!(
             placed(dir.path(), "docker compose run db psql"),
@@ -878,7 +904,10 @@ mod tests {
         write(
             dir.path(),
             &[
-                ("app/Dockerfile", "FROM python:3.12\nWORKDIR /usr/src\nCOPY . .\nWORKDIR /usr/src/shop\n"),
+                (
+                    "app/Dockerfile",
+                    "FROM python:3.12\nWORKDIR /usr/src\nCOPY . .\nWORKDIR /usr/src/shop\n",
+                ),
                 ("app/shop/models.py", ""),
                 (
                     "deploy/compose.ci.yml",
@@ -899,11 +928,14 @@ mod tests {
     #[test]
     fn a_folder_that_cannot_be_told_says_why() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
-        write(dir.path(), &[("Dockerfile", "FROM python:3.12\nCOPY . /src\nWORKDIR /app\n")])?;
+        write(
+            dir.path(),
+            &[("Dockerfile", "FROM python:3.12\nCOPY . /src\nWORKDIR /app\n")],
+        )?;
         let outside = placed(dir.path(), "docker exec app pytest");
         assert_eq!(
             outside.note(),
-            "Slipway could not tell which folder your CI's container runs this in (/app in Dockerfile is not copied from the project); it runs it in the project's folder."
+            "Slipway could not tell which folder your CI's container runs this in (the image works in /app, which Dockerfile does not copy from the project); it runs it in the project's folder."
         );
         let unknown = placed(dir.path(), "docker run ghcr.io/me/tools:1 flake8");
         assert_eq!(
@@ -911,7 +943,10 @@ mod tests {
             Placement::Unknown("no Dockerfile of ghcr.io/me/tools:1 was found".to_owned())
         );
         // A copy from outside the context never leaves the project.
-        write(dir.path(), &[("Dockerfile", "FROM python:3.12\nWORKDIR /app/../..\nCOPY . /\n")])?;
+        write(
+            dir.path(),
+            &[("Dockerfile", "FROM python:3.12\nWORKDIR /app/../..\nCOPY . /\n")],
+        )?;
         assert_eq!(folder(&placed(dir.path(), "docker exec app pytest")), Some(""));
         Ok(())
     }
