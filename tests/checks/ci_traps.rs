@@ -200,6 +200,7 @@ fn checks_the_ci_runs_in_its_image_run_in_the_folder_the_image_works_in() -> Tes
     assert_eq!(detection.test_command.value, "cd project && python -m pytest .");
     assert_eq!(detection.lint_command.value, "cd project && flake8 .");
     assert_eq!(detection.python.install_from, ["project/requirements.txt"]);
+    assert_eq!(detection.python.install_source, "what your CI's image installs");
     let (code, summary, _) = check(dir.path(), data.path())?;
     // The CI's own commands, run where its container runs them.
     let (test_code, test_output) = direct(data.path(), dir.path(), "cd project && python -m pytest .", &[])?;

@@ -181,7 +181,7 @@ fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindin
         return;
     };
     let placement = place(root, container, &findings.images);
-    prepared.notes.push(placement.note());
+    prepared.notes.push(placement.note(container.cd.as_deref()));
     let Placement::Folder { folder, .. } = placement else {
         return;
     };
@@ -196,8 +196,11 @@ fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindin
     } else {
         format!("{folder}/requirements.txt")
     };
-    let install = Install::Requirements(requirements.clone());
-    if root.join(&requirements).is_file() && !findings.installs.contains(&install) {
+    let install = Install::ImageRequirements(requirements.clone());
+    let listed = findings.installs.iter().any(|known| {
+        matches!(known, Install::Requirements(file) | Install::ImageRequirements(file) if *file == requirements)
+    });
+    if root.join(&requirements).is_file() && !listed {
         findings.installs.push(install);
     }
 }

@@ -70,6 +70,8 @@ pub struct CiFindings {
 pub enum Install {
     /// `pip install -r app/requirements.txt` (the path from the project's folder).
     Requirements(String),
+    /// The requirements of the folder the CI's image works in, which the image installs.
+    ImageRequirements(String),
     /// `pip install pytest==7.4.4 coverage`: packages by name.
     Packages(Vec<String>),
     /// `pip install -e .[test]`, `uv sync --group dev`, `poetry install --with test`: the

@@ -79,15 +79,19 @@ pub enum Placement {
 }
 
 impl Placement {
-    /// The sentence the plan shows.
-    pub fn note(&self) -> String {
+    /// The sentence the plan shows; `cd` is where the CI's line runs, which the check keeps
+    /// when the folder cannot be told.
+    pub fn note(&self, cd: Option<&str>) -> String {
         match self {
             Placement::Folder { folder, how } if folder.is_empty() => {
                 format!("Runs in the project's folder, where your CI's container runs it: {how}.")
             }
-            Placement::Folder { folder, how } => format!("Runs in {folder}/, where your CI's container runs it: {how}."),
+            Placement::Folder { folder, how } => {
+                format!("Runs in {folder}/, where your CI's container runs it: {how}.")
+            }
             Placement::Unknown(why) => format!(
-                "Slipway could not tell which folder your CI's container runs this in ({why}); it runs it in the project's folder."
+                "Slipway could not tell which folder your CI's container runs this in ({why}); it runs it in {}.",
+                shown(cd.unwrap_or_default())
             ),
         }
     }
@@ -157,7 +161,21 @@ pub fn compose_up(words: &[String]) -> Option<Vec<String>> {
         _ => return None,
     };
     let verb = words[offset..].iter().position(|word| word == "up")? + offset;
-    Some(super::tools::compose_files(&words[offset..verb]))
+    Some(compose_files(&words[offset..verb]))
+}
+
+/// The `-f FILE` of compose's own options (before its verb).
+pub fn compose_files(options: &[String]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut iter = options.iter();
+    while let Some(word) = iter.next() {
+        match word.as_str() {
+            "-f" | "--file" => files.extend(iter.next().cloned()),
+            option if option.starts_with("--file=") => files.push(option["--file=".len()..].to_owned()),
+            _ => {}
+        }
+    }
+    files
 }
 
 /// The repository folder `container` works in.
@@ -803,7 +821,7 @@ mod tests {
         let placement = placed(dir.path(), "docker exec app python -m pytest .");
         assert_eq!(folder(&placement), Some("project"), "{placement:?}");
         assert_eq!(
-            placement.note(),
+            placement.note(None),
             "Runs in project/, where your CI's container runs it: WORKDIR /app of Dockerfile is copied from project/."
         );
         Ok(())
@@ -875,7 +893,7 @@ mod tests {
         let placement = placed(dir.path(), "docker compose run --rm web flake8");
         assert_eq!(folder(&placement), Some("project"), "{placement:?}");
         assert!(
-            placement.note().contains("it mounts project/ at /code"),
+            placement.note(None).contains("it mounts project/ at /code"),
             "{placement:?}"
         );
         // Without the mount the image's copy says the top.
@@ -934,7 +952,7 @@ mod tests {
         )?;
         let outside = placed(dir.path(), "docker exec app pytest");
         assert_eq!(
-            outside.note(),
+            outside.note(None),
             "Slipway could not tell which folder your CI's container runs this in (the image works in /app, which Dockerfile does not copy from the project); it runs it in the project's folder."
         );
         let unknown = placed(dir.path(), "docker run ghcr.io/me/tools:1 flake8");
@@ -942,6 +960,8 @@ mod tests {
             unknown,
             Placement::Unknown("no Dockerfile of ghcr.io/me/tools:1 was found".to_owned())
         );
+        // The check stays where the CI's line runs.
+        assert!(unknown.note(Some("tools")).ends_with("; it runs it in tools/."));
         // A copy from outside the context never leaves the project.
         write(
             dir.path(),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::image_folder::{Container, ContainerKind};
+use super::image_folder::{compose_files, Container, ContainerKind};
 use super::shell::{commands, join, ShellCommand};
 use crate::project::gate_spec::{GateKind, LintTool};
 
@@ -296,20 +296,6 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
         cd: None,
     };
     Some((container, inner))
-}
-
-/// The `-f FILE` of compose's own options (before its verb).
-pub(super) fn compose_files(options: &[String]) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut iter = options.iter();
-    while let Some(word) = iter.next() {
-        match word.as_str() {
-            "-f" | "--file" => files.extend(iter.next().cloned()),
-            option if option.starts_with("--file=") => files.push(option["--file=".len()..].to_owned()),
-            _ => {}
-        }
-    }
-    files
 }
 
 /// The tool's name: `pytest` for `python -m pytest`, `manage.py check` for Django's checks.
