@@ -217,7 +217,9 @@ fn checks_the_ci_runs_in_its_image_run_in_the_folder_the_image_works_in() -> Tes
     for name in ["tests", "lint"] {
         let said = notes(step(&plan, name));
         assert!(
-            said.contains("Runs in project/, where your CI's container runs it: WORKDIR /app of Dockerfile is copied from project/."),
+            said.contains(
+                "Runs in project/, where your CI's container runs it: Dockerfile copies project/ to its WORKDIR /app."
+            ),
             "{name}: {said}"
         );
     }

@@ -254,7 +254,7 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
         return found(
             root,
             &join(host, &rest),
-            format!("it mounts {} at {target}", shown(host)),
+            format!("the container mounts {} at {target}", shown(host)),
         );
     }
     let Some(image) = image else {
@@ -265,14 +265,10 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
         Some(from) => {
             let folder = join(&image.context, &from);
             let how = format!(
-                "{} of {} is copied from {}",
-                if workdir == image_workdir {
-                    format!("WORKDIR {workdir}")
-                } else {
-                    workdir.clone()
-                },
+                "{} copies {} to {}{workdir}",
                 image.dockerfile,
-                shown(&folder)
+                shown(&folder),
+                if workdir == image_workdir { "its WORKDIR " } else { "" }
             );
             found(root, &folder, how)
         }
@@ -822,7 +818,7 @@ mod tests {
         assert_eq!(folder(&placement), Some("project"), "{placement:?}");
         assert_eq!(
             placement.note(None),
-            "Runs in project/, where your CI's container runs it: WORKDIR /app of Dockerfile is copied from project/."
+            "Runs in project/, where your CI's container runs it: Dockerfile copies project/ to its WORKDIR /app."
         );
         Ok(())
     }
@@ -893,7 +889,7 @@ mod tests {
         let placement = placed(dir.path(), "docker compose run --rm web flake8");
         assert_eq!(folder(&placement), Some("project"), "{placement:?}");
         assert!(
-            placement.note(None).contains("it mounts project/ at /code"),
+            placement.note(None).contains("the container mounts project/ at /code"),
             "{placement:?}"
         );
         // Without the mount the image's copy says the top.
