@@ -180,8 +180,14 @@ fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindin
     let Some(container) = &prepared.container else {
         return;
     };
-    let placement = place(root, container, &findings.images);
+    let mut env = Vec::new();
+    let placement = place(root, container, &findings.images, &mut env);
     prepared.notes.push(placement.note(container.cd.as_deref()));
+    // The container's own values (`docker run -e`, compose's `environment:`) reach the check
+    // there; the check's line decides where both give one.
+    for (name, value) in env {
+        prepared.env.entry(name).or_insert(value);
+    }
     let Placement::Folder { folder, .. } = placement else {
         return;
     };

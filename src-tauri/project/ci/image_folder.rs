@@ -37,6 +37,8 @@ pub struct Container {
     pub volumes: Vec<String>,
     /// `--name` of a `docker run`.
     pub named: Option<String>,
+    /// `-e NAME=value`: what the container's processes see.
+    pub env: Vec<(String, String)>,
     /// The folder the CI line runs in (its `cd`), relative to the repository.
     pub cd: Option<String>,
 }
@@ -178,8 +180,9 @@ pub fn compose_files(options: &[String]) -> Vec<String> {
     files
 }
 
-/// The repository folder `container` works in.
-pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
+/// The repository folder `container` works in; `env` gets the values the container has
+/// that its line does not give (a `docker run -e` an exec runs in, compose's `environment:`).
+pub fn place(root: &Path, container: &Container, seen: &CiImages, env: &mut Vec<(String, String)>) -> Placement {
     let base = container.cd.clone().unwrap_or_default();
     // What starts the container: its own line, or the `docker run --name` an exec reaches.
     let started = match container.kind {
@@ -200,11 +203,12 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
                 files.iter().map(|file| join(&base, file)).collect()
             };
             match compose_service(root, &base, &files, |name, _| name == container.name) {
-                Ok(service) => service.into_image(&mut binds, &mut workdir),
+                Ok(service) => service.into_image(&mut binds, &mut workdir, env),
                 Err(why) => return Placement::Unknown(why),
             }
         }
         (ContainerKind::Exec, Some(run)) => {
+            env.extend(run.env.iter().cloned());
             binds.extend(run.volumes.iter().filter_map(|volume| cli_bind(&run_base(run), volume)));
             if workdir.is_none() {
                 workdir = run.workdir.clone();
@@ -219,7 +223,7 @@ pub fn place(root: &Path, container: &Container, seen: &CiImages) -> Placement {
                     || name == container.name
             };
             match compose_service(root, &base, &seen.compose_files, by_name) {
-                Ok(service) => service.into_image(&mut binds, &mut workdir),
+                Ok(service) => service.into_image(&mut binds, &mut workdir, env),
                 Err(_) => image_of(root, &container.name, seen),
             }
         }
@@ -342,11 +346,19 @@ struct Service {
     /// `(host folder from the repository, container path)`.
     binds: Vec<(String, String)>,
     working_dir: Option<String>,
+    /// `environment:` values written out (not `${…}` from the host).
+    env: Vec<(String, String)>,
 }
 
 impl Service {
-    fn into_image(self, binds: &mut Vec<(String, String)>, workdir: &mut Option<String>) -> Result<Image, String> {
+    fn into_image(
+        self,
+        binds: &mut Vec<(String, String)>,
+        workdir: &mut Option<String>,
+        env: &mut Vec<(String, String)>,
+    ) -> Result<Image, String> {
         binds.extend(self.binds);
+        env.extend(self.env);
         if workdir.is_none() {
             *workdir = self.working_dir;
         }
@@ -385,6 +397,7 @@ fn compose_service(
         build: None,
         binds: Vec::new(),
         working_dir: None,
+        env: Vec::new(),
     };
     let mut seen_any = false;
     for file in files.iter().rev() {
@@ -421,6 +434,24 @@ fn compose_service(
         }
         if service.working_dir.is_none() {
             service.working_dir = entry.get("working_dir").and_then(Value::as_str).map(str::to_owned);
+        }
+        let pairs: Vec<(String, String)> = match entry.get("environment") {
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
+            Some(Value::Mapping(map)) => map
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str()?.to_owned(), bounded::yaml_text(value)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (name, value) in pairs.into_iter().filter(|(_, value)| !value.contains('$')) {
+            if !service.env.iter().any(|(known, _)| *known == name) {
+                service.env.push((name, value));
+            }
         }
         for volume in entry.get("volumes").and_then(Value::as_sequence).into_iter().flatten() {
             let bind = match volume {
@@ -792,7 +823,7 @@ mod tests {
             }
         }
         match last {
-            Some(container) => place(root, &container, &seen),
+            Some(container) => place(root, &container, &seen, &mut Vec::new()),
             None => Placement::Unknown("no container".to_owned()),
         }
     }
@@ -867,7 +898,7 @@ mod tests {
             .iter()
             .filter_map(|command| prepare(command).container)
             .next_back();
-        let placement = container.map(|container| place(dir.path(), &container, &seen));
+        let placement = container.map(|container| place(dir.path(), &container, &seen, &mut Vec::new()));
         assert_eq!(placement.as_ref().and_then(folder), Some("src"), "{placement:?}");
         Ok(())
     }
@@ -936,6 +967,53 @@ mod tests {
         // A bind mount with `-w` tells the folder of an image built elsewhere.
         let mounted = "docker run --rm -v $(pwd)/app:/src -w /src/shop python:3.12 pytest";
         assert_eq!(folder(&placed(dir.path(), mounted)), Some("app/shop"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_containers_own_values_reach_the_check() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(
+            dir.path(),
+            &[
+                ("Dockerfile", "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"),
+                (
+                    "docker-compose.yml",
+                    "services:\n  web:\n    build: .\n    environment:\n      - TESTING=1\n      - HOST_ONLY=${FROM_THE_HOST}\n  worker:\n    build: .\n    environment:\n      QUEUE: jobs\n",
+                ),
+            ],
+        )?;
+        let values = |script: &str| {
+            let mut seen = CiImages::default();
+            let mut env = Vec::new();
+            for command in commands(script) {
+                if let Some(container) = prepare(&command).container {
+                    seen.started(&container);
+                    if container.named.is_none() {
+                        place(dir.path(), &container, &seen, &mut env);
+                    }
+                }
+            }
+            env
+        };
+        assert_eq!(
+            values(
+                "docker run -d --name box -e DATABASE_URL=sqlite://db.sqlite3 -e PORT=8765 app\ndocker exec box pytest"
+            ),
+            [
+                ("DATABASE_URL".to_owned(), "sqlite://db.sqlite3".to_owned()),
+                ("PORT".to_owned(), "8765".to_owned())
+            ]
+        );
+        assert_eq!(
+            values("docker compose exec -T web pytest"),
+            [("TESTING".to_owned(), "1".to_owned())],
+            "a value the host gives is not the CI's"
+        );
+        assert_eq!(
+            values("docker compose run worker pytest"),
+            [("QUEUE".to_owned(), "jobs".to_owned())]
+        );
         Ok(())
     }
 

@@ -252,7 +252,7 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
         _ => return None,
     };
     let value_options = DOCKER_VALUE_OPTIONS;
-    let (mut workdir, mut volumes, mut named) = (None, Vec::new(), None);
+    let (mut workdir, mut volumes, mut named, mut values) = (None, Vec::new(), None, Vec::new());
     let mut index = start;
     while let Some(word) = words.get(index) {
         if !word.starts_with('-') {
@@ -275,6 +275,7 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
             "-e" | "--env" => {
                 if let Some((name, value)) = value.as_deref().and_then(|pair| pair.split_once('=')) {
                     env.insert(name.to_owned(), value.to_owned());
+                    values.push((name.to_owned(), value.to_owned()));
                 }
             }
             "-w" | "--workdir" => workdir = value,
@@ -293,6 +294,7 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
         workdir,
         volumes,
         named,
+        env: values,
         cd: None,
     };
     Some((container, inner))
