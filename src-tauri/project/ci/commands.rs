@@ -22,7 +22,11 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
     if let Some(container) = &prepared.container {
         findings.images.started(container);
     }
-    if matches!(prepared.role, Role::Tests | Role::Lint(_) | Role::Gate(..)) {
+    // A runner run in the image (`docker compose run web make test`) reads the recipe there.
+    if matches!(
+        prepared.role,
+        Role::Tests | Role::Lint(_) | Role::Gate(..) | Role::Runner { .. }
+    ) {
         in_image_folder(root, &mut prepared, findings);
     }
     let mut notes = prepared.notes.clone();
@@ -107,6 +111,8 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
                             }
                             let mut inner = prepare(&command);
                             inner.env.extend(prepared.env.clone());
+                            // Where the runner runs (its container's folder) is where these do.
+                            inner.notes.extend(prepared.notes.iter().cloned());
                             inner
                                 .notes
                                 .insert(0, format!("From `{called}`: {} runs `{}`.", line.source, line.text));

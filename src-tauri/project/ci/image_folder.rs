@@ -971,6 +971,38 @@ mod tests {
     }
 
     #[test]
+    fn a_runner_run_in_the_image_reads_its_recipe_in_the_image_folder() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        write(
+            dir.path(),
+            &[
+                (
+                    ".github/workflows/ci.yml",
+                    "jobs:\n  test:\n    steps:\n      - run: docker compose up -d\n      - run: docker compose exec -T web make test\n",
+                ),
+                (
+                    "docker-compose.yml",
+                    "services:\n  web:\n    build: ./project\n    volumes:\n      - ./project:/usr/src/app\n",
+                ),
+                ("project/Dockerfile", "FROM python:3.12\nWORKDIR /usr/src/app\n"),
+                ("project/Makefile", "test:\n\tpython -m pytest -q\n"),
+                ("Makefile", "test:\n\techo not this one\n"),
+            ],
+        )?;
+        let findings = crate::project::ci::read_ci(dir.path());
+        let test = findings.test.ok_or(std::io::ErrorKind::NotFound)?;
+        assert_eq!(test.command, "cd project && python -m pytest -q");
+        assert!(
+            test.notes
+                .iter()
+                .any(|note| note.contains("Runs in project/, where your CI's container runs it")),
+            "{:?}",
+            test.notes
+        );
+        Ok(())
+    }
+
+    #[test]
     fn the_containers_own_values_reach_the_check() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         write(
