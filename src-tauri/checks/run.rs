@@ -162,9 +162,19 @@ pub fn lint_command(root: &Path, settings: &ProjectSettings, env: &PreparedEnv) 
             if !command.contains("--format") {
                 command.push_str(" --format=default");
             }
-            if let Ok(inside) = env.venv.strip_prefix(root) {
+            // flake8 reads its configuration where it runs: a `cd project && flake8` reads
+            // project/setup.cfg, whose excludes `--exclude` would replace.
+            let folder = match command.strip_prefix("cd ").and_then(|rest| rest.split_once(" && ")) {
+                Some((dir, _)) => root.join(
+                    shlex::split(dir)
+                        .and_then(|words| words.into_iter().next())
+                        .unwrap_or_default(),
+                ),
+                None => root.to_path_buf(),
+            };
+            if let Ok(inside) = env.venv.strip_prefix(&folder) {
                 let venv_dir = inside.display().to_string();
-                let mut excludes = flake8_excludes(root);
+                let mut excludes = flake8_excludes(&folder);
                 if !command.contains("--exclude") && !excludes.contains(&venv_dir) {
                     excludes.push(venv_dir);
                     let list = format!("{FLAKE8_DEFAULT_EXCLUDES},{}", excludes.join(","));
@@ -340,6 +350,27 @@ mod tests {
         assert_eq!(
             command,
             format!("flake8 --format=default --exclude='{FLAKE8_DEFAULT_EXCLUDES},migrations,.venv'")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn flake8_in_a_subfolder_keeps_that_folders_excludes() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("setup.cfg"), "[flake8]\nexclude = top_only\n")?;
+        std::fs::create_dir_all(dir.path().join("project"))?;
+        std::fs::write(dir.path().join("project/setup.cfg"), "[flake8]\nexclude = migrations\n")?;
+        let env = PreparedEnv {
+            venv: dir.path().join("project/.venv"),
+            managed: false,
+            scratch: dir.path().join("scratch"),
+            secrets: Vec::new(),
+            sandbox: None,
+        };
+        let command = lint_command(dir.path(), &settings(LintTool::Flake8, "cd project && flake8 ."), &env);
+        assert_eq!(
+            command,
+            format!("cd project && flake8 . --format=default --exclude='{FLAKE8_DEFAULT_EXCLUDES},migrations,.venv'")
         );
         Ok(())
     }

@@ -311,16 +311,25 @@ fn lint_version(
 /// The requirement files to install, and why those: the ones the CI installs (`pip install -r
 /// app/requirements.txt`), else `requirements*.txt` at the top, else beside `manage.py`.
 fn requirement_files(root: &Path, ci: &CiFindings, app_root: Option<&str>) -> (Vec<String>, String) {
-    let from_ci: Vec<String> = ci
+    let from_ci: Vec<(String, bool)> = ci
         .installs
         .iter()
         .filter_map(|install| match install {
-            Install::Requirements(file) if root.join(file).is_file() => Some(file.clone()),
+            Install::Requirements(file) if root.join(file).is_file() => Some((file.clone(), false)),
+            Install::ImageRequirements(file) if root.join(file).is_file() => Some((file.clone(), true)),
             _ => None,
         })
         .collect();
     if !from_ci.is_empty() {
-        return (from_ci, "what your CI installs".to_owned());
+        let source = match (
+            from_ci.iter().any(|(_, image)| !image),
+            from_ci.iter().any(|(_, image)| *image),
+        ) {
+            (true, true) => "what your CI and its image install",
+            (false, true) => "what your CI's image installs",
+            _ => "what your CI installs",
+        };
+        return (from_ci.into_iter().map(|(file, _)| file).collect(), source.to_owned());
     }
     let in_folder = |folder: &Path| -> Vec<String> {
         let mut files: Vec<String> = std::fs::read_dir(folder)
@@ -567,7 +576,7 @@ fn python_env(
                 extras.extend(more_extras.iter().cloned());
                 groups.extend(more_groups.iter().cloned());
             }
-            Install::Requirements(_) => {}
+            Install::Requirements(_) | Install::ImageRequirements(_) => {}
         }
     }
     PythonEnv {

@@ -172,6 +172,60 @@ fn test_and_lint_steps_meant_for_a_container_run_their_inner_command() -> TestRe
     Ok(())
 }
 
+/// `docker exec app …` works in the image's WORKDIR, which `COPY project/ /app/` fills from
+/// the repository's `project/`: its requirements, its setup.cfg (lines up to 120) and its
+/// tests' imports hold there, not at the top.
+#[test]
+fn checks_the_ci_runs_in_its_image_run_in_the_folder_the_image_works_in() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let ci = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker build -t app .\n      - run: docker run -d --name app app sleep infinity\n      - run: docker exec app python -m pytest .\n      - run: docker exec app flake8 .\n";
+    let long_line = format!("GREETING = '{}'\n", "x".repeat(87));
+    assert_eq!(long_line.trim_end().len(), 100);
+    let views = format!("import os\n\n{long_line}\n\ndef shout(text):\n    return text.upper()\n");
+    let tests = "import six\n\nfrom shop.views import GREETING, shout\n\n\ndef test_shout():\n    assert shout('hi') == 'HI'\n\n\ndef test_greeting_is_text():\n    assert isinstance(GREETING, six.string_types)\n";
+    write(
+        dir.path(),
+        &[
+            (".github/workflows/ci.yml", ci),
+            ("Dockerfile", "FROM python:3.12-slim\nWORKDIR /app\nCOPY project/requirements.txt .\nRUN pip install -r requirements.txt\nCOPY project/ /app/\n"),
+            ("project/requirements.txt", "pytest\nflake8\nsix\n"),
+            ("project/setup.cfg", "[flake8]\nmax-line-length = 120\n"),
+            ("project/shop/__init__.py", ""),
+            ("project/shop/views.py", &views),
+            ("project/tests/test_views.py", tests),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.test_command.value, "cd project && python -m pytest .");
+    assert_eq!(detection.lint_command.value, "cd project && flake8 .");
+    assert_eq!(detection.python.install_from, ["project/requirements.txt"]);
+    assert_eq!(detection.python.install_source, "what your CI's image installs");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    // The CI's own commands, run where its container runs them.
+    let (test_code, test_output) = direct(data.path(), dir.path(), "cd project && python -m pytest .", &[])?;
+    assert_eq!(test_code, 0, "{test_output}");
+    assert!(test_output.contains("2 passed"), "{test_output}");
+    assert_eq!(summary["tests"]["passed"], 2, "{summary}");
+    assert_eq!(summary["tests"]["outcome"], "passed", "{summary}");
+    let (_, lint_output) = direct(data.path(), dir.path(), "cd project && flake8 .", &[])?;
+    assert_eq!(flake8_count(&lint_output), 1, "only the unused import: {lint_output}");
+    assert_eq!(violations(&summary), 1, "no E501 under setup.cfg's 120: {summary}");
+    assert!(!summary.to_string().contains("E501"), "{summary}");
+    assert_eq!(code, 1, "{summary}");
+    let plan = plan(dir.path(), data.path(), None)?;
+    for name in ["tests", "lint"] {
+        let said = notes(step(&plan, name));
+        assert!(
+            said.contains(
+                "Runs in project/, where your CI's container runs it: Dockerfile copies project/ to its WORKDIR /app."
+            ),
+            "{name}: {said}"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn justfile_and_makefile_recipes_give_the_real_commands() -> TestResult {
     let dir = tempfile::tempdir()?;

@@ -184,3 +184,63 @@ async fn a_failing_test_and_a_lint_violation_show_together_and_open_in_the_edito
     save_screenshot_as(&session, "checks-opened-in-editor").await?;
     Ok(())
 }
+
+/// A CI that runs its checks inside its image (`docker exec app …`, the image's WORKDIR
+/// filled from `project/`): the plan says, before anything runs, that the checks run in
+/// project/ and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_says_a_check_runs_in_the_folder_the_ci_image_works_in() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = projects.path().join("in-image");
+    let ci = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker build -t app .\n      - run: docker run -d --name app app sleep infinity\n      - run: docker exec app python -m pytest .\n      - run: docker exec app flake8 .\n";
+    for (file, text) in [
+        (".github/workflows/ci.yml", ci),
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY project/ /app/\nRUN pip install -r requirements.txt\n",
+        ),
+        ("project/requirements.txt", "pytest\nflake8\n"),
+        ("project/setup.cfg", "[flake8]\nmax-line-length = 120\n"),
+        ("project/tests/test_ok.py", "def test_ok():\n    assert True\n"),
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap_or(&root))?;
+        std::fs::write(path, text)?;
+    }
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    let said = "Runs in project/, where your CI's container runs it: Dockerfile copies project/ to its WORKDIR /app.";
+    for step in ["tests", "lint"] {
+        let origin = format!("//li[@data-step='{step}']//details[contains(@class, 'origin')]");
+        let summary = wait_or_explain(
+            &session,
+            &format!("{origin}/summary"),
+            UI_WAIT,
+            "image-folder-no-ci-origin",
+        )
+        .await?;
+        session.click(&summary).await?;
+        session
+            .wait_for(&format!("{origin}//li[normalize-space()=\"{said}\"]"), UI_WAIT)
+            .await?;
+        let detail = session
+            .text(
+                &session
+                    .wait_for(
+                        &format!("//li[@data-step='{step}']//span[contains(@class, 'detail')]"),
+                        UI_WAIT,
+                    )
+                    .await?,
+            )
+            .await?;
+        assert!(detail.starts_with("cd project && "), "{step}: {detail}");
+    }
+    session
+        .execute("document.querySelector(\"[data-step='tests']\").scrollIntoView()")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "plan-image-folder").await?;
+    Ok(())
+}

@@ -8,19 +8,36 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
-use super::findings::{CiCommand, CiFindings, Found};
-use super::setup::{collect_pins, docker_build, install_step, split_cd};
+use super::findings::{CiCommand, CiFindings, Found, Install};
+use super::image_folder::{build_tags, place, Placement};
+use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
+use super::shell::quote;
 use super::tools::{prepare, Prepared, Role};
 use super::variables::dotenv_written;
 use super::{runners, services, shell};
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
-pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
+pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
     let (cd, words) = split_cd(&prepared.command);
     if let Some((files, names)) = services::compose_up(&words) {
+        // The stack's files say which images the CI's later `exec`s run in; the services it
+        // names are started for the tests.
+        findings
+            .images
+            .composed(files.iter().map(|file| under(&cd, file)).collect());
         let line = prepared.line.as_str();
         return services::from_compose(root, cd.as_deref(), &files, &names, line, source, findings);
+    }
+    if let Some(container) = &prepared.container {
+        findings.images.started(container);
+    }
+    // A runner run in the image (`docker compose run web make test`) reads the recipe there.
+    if matches!(
+        prepared.role,
+        Role::Tests | Role::Lint(_) | Role::Gate(..) | Role::Runner { .. }
+    ) {
+        in_image_folder(root, &mut prepared, findings);
     }
     let mut notes = prepared.notes.clone();
     let found = |notes: Vec<String>| CiCommand {
@@ -104,6 +121,8 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
                             }
                             let mut inner = prepare(&command);
                             inner.env.extend(prepared.env.clone());
+                            // Where the runner runs (its container's folder) is where these do.
+                            inner.notes.extend(prepared.notes.iter().cloned());
                             inner
                                 .notes
                                 .insert(0, format!("From `{called}`: {} runs `{}`.", line.source, line.text));
@@ -155,10 +174,51 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
         }
         Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
         Role::Build => {
-            if findings.docker_build.is_none() {
-                findings.docker_build = docker_build(&prepared.command, source);
+            if let Some(build) = docker_build(&prepared.command, source) {
+                let (_, words) = split_cd(&prepared.command);
+                findings
+                    .images
+                    .built(build_tags(&words), build.dockerfile.clone(), &build.context);
+                findings.docker_build.get_or_insert(build);
             }
         }
+    }
+}
+
+/// A check the CI runs inside its image runs in the repository folder the image works in,
+/// with that folder's requirements installed; the plan says so, or why it could not be told.
+fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindings) {
+    let Some(container) = &prepared.container else {
+        return;
+    };
+    let mut env = Vec::new();
+    let placement = place(root, container, &findings.images, &mut env);
+    prepared.notes.push(placement.note(container.cd.as_deref()));
+    // The container's own values (`docker run -e`, compose's `environment:`) reach the check
+    // there; the check's line decides where both give one.
+    for (name, value) in env {
+        prepared.env.entry(name).or_insert(value);
+    }
+    let Placement::Folder { folder, .. } = placement else {
+        return;
+    };
+    prepared.command = if folder.is_empty() {
+        prepared.without_cd.clone()
+    } else {
+        format!("cd {} && {}", quote(&folder), prepared.without_cd)
+    };
+    // The image installs its folder's requirements: the tools and the code's own packages.
+    let requirements = if folder.is_empty() {
+        "requirements.txt".to_owned()
+    } else {
+        format!("{folder}/requirements.txt")
+    };
+    let install = Install::ImageRequirements(requirements.clone());
+    let listed = findings.installs.iter().any(|known| {
+        matches!(known, Install::Requirements(file) | Install::ImageRequirements(file) if *file == requirements)
+    });
+    if root.join(&requirements).is_file() && !listed {
+        findings.installs.push(install);
     }
 }
 

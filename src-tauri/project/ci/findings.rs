@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::image_folder::CiImages;
 use crate::project::gate_spec::{Gate, LintTool, SkippedCommand};
 use crate::project::service_spec::ServiceSpec;
 
@@ -62,6 +63,9 @@ pub struct CiFindings {
     pub services: Vec<ServiceSpec>,
     /// The CI files that were read.
     pub files: Vec<String>,
+    /// The images the CI builds and the containers it starts, so far: a check it runs in one
+    /// is moved to the folder the image works in.
+    pub(super) images: CiImages,
 }
 
 /// One install step of the CI, in the terms Slipway prepares an environment with.
@@ -69,6 +73,8 @@ pub struct CiFindings {
 pub enum Install {
     /// `pip install -r app/requirements.txt` (the path from the project's folder).
     Requirements(String),
+    /// The requirements of the folder the CI's image works in, which the image installs.
+    ImageRequirements(String),
     /// `pip install pytest==7.4.4 coverage`: packages by name.
     Packages(Vec<String>),
     /// `pip install -e .[test]`, `uv sync --group dev`, `poetry install --with test`: the

@@ -10,7 +10,8 @@
 //! (`github` and `circleci` read what only one of them has); `shell` splits a step's script
 //! into commands, `tools` says what each command is, and `commands` files it into the
 //! [`CiFindings`] (`runners` reads task runners' recipes, `setup` the installs, pins and image
-//! build, `variables` the values the jobs set).
+//! build, `variables` the values the jobs set, `image_folder` the repository folder a check
+//! the CI runs in its image works in).
 
 mod bounded;
 mod circleci;
@@ -19,6 +20,7 @@ mod findings;
 #[cfg(test)]
 mod fuzz;
 mod github;
+mod image_folder;
 mod jobs;
 mod read;
 mod runners;

@@ -17,7 +17,7 @@ pub(super) fn split_cd(command: &str) -> (Option<String>, Vec<String>) {
     (dir, shlex::split(rest).unwrap_or_default())
 }
 
-fn under(dir: &Option<String>, path: &str) -> String {
+pub(super) fn under(dir: &Option<String>, path: &str) -> String {
     let path = path.trim_start_matches("./");
     let path = if path == "." { "" } else { path };
     let joined = match dir {

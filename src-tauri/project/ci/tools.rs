@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::image_folder::{compose_files, Container, ContainerKind};
 use super::shell::{commands, join, ShellCommand};
 use crate::project::gate_spec::{GateKind, LintTool};
 
@@ -45,6 +46,10 @@ pub struct Prepared {
     pub lets_fail: Option<String>,
     /// The CI's own line.
     pub line: String,
+    /// The command without its `cd`, to run it in another folder.
+    pub without_cd: String,
+    /// The container the CI runs it in (or starts), when it does.
+    pub container: Option<Container>,
 }
 
 /// Docker options that take a value, for `exec`, `run` and compose's `run`/`exec`.
@@ -98,7 +103,8 @@ fn is_python(word: &str) -> bool {
 pub fn prepare(command: &ShellCommand) -> Prepared {
     let mut notes = Vec::new();
     let mut env: BTreeMap<String, String> = command.env.iter().cloned().collect();
-    let words = unwrap(command.words.clone(), &mut notes, &mut env);
+    let mut container = None;
+    let words = unwrap(command.words.clone(), &mut notes, &mut env, &mut container);
     let (role, words) = classify(words, &mut notes);
     let mut prepared = Prepared {
         role,
@@ -107,6 +113,11 @@ pub fn prepare(command: &ShellCommand) -> Prepared {
         env,
         lets_fail: command.lets_fail.clone(),
         line: command.line.clone(),
+        without_cd: String::new(),
+        container: container.map(|container| Container {
+            cd: command.cd.clone(),
+            ..container
+        }),
     };
     if !command.output_to.is_empty() && matches!(prepared.role, Role::Tests | Role::Lint(_) | Role::Gate(..)) {
         prepared.notes.push(format!(
@@ -119,11 +130,17 @@ pub fn prepare(command: &ShellCommand) -> Prepared {
         ..command.clone()
     };
     prepared.command = shown.to_line();
+    prepared.without_cd = ShellCommand { cd: None, ..shown }.to_line();
     prepared
 }
 
 /// Takes off what only decides where or how the tool starts.
-fn unwrap(mut words: Vec<String>, notes: &mut Vec<String>, env: &mut BTreeMap<String, String>) -> Vec<String> {
+fn unwrap(
+    mut words: Vec<String>,
+    notes: &mut Vec<String>,
+    env: &mut BTreeMap<String, String>,
+    container: &mut Option<Container>,
+) -> Vec<String> {
     for _ in 0..6 {
         let Some(first) = words.first().cloned() else {
             return words;
@@ -179,7 +196,16 @@ fn unwrap(mut words: Vec<String>, notes: &mut Vec<String>, env: &mut BTreeMap<St
                 }
             }
         }
-        if let Some(inner) = container_command(&words, env) {
+        if let Some((found, inner)) = container_command(&words, env) {
+            // A container the CI starts with no command (`docker run -d --name app app`) is
+            // kept too: a later `docker exec app` runs in it.
+            let outermost = container.is_none();
+            if outermost {
+                *container = Some(found);
+            }
+            if inner.is_empty() {
+                return words;
+            }
             notes.push(format!(
                 "Your CI runs this inside a container (`{}`); Slipway runs `{}` in the project's Python environment.",
                 join(&words[..words.len() - inner.len()]),
@@ -204,20 +230,29 @@ fn skip_options(words: &[String], with_value: &[&str]) -> usize {
     index
 }
 
-/// The command inside `docker exec|run …` or `docker compose run|exec …`, with its `-e` values.
-fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Option<Vec<String>> {
-    let (start, value_options): (usize, &[&str]) = match words {
-        [docker, verb, ..] if docker == "docker" && (verb == "exec" || verb == "run") => (2, DOCKER_VALUE_OPTIONS),
+/// The container of `docker exec|run …` or `docker compose run|exec …` and the command run
+/// in it (empty when there is none), with its `-e` values.
+fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Option<(Container, Vec<String>)> {
+    let (start, kind): (usize, ContainerKind) = match words {
+        [docker, verb, ..] if docker == "docker" && verb == "exec" => (2, ContainerKind::Exec),
+        [docker, verb, ..] if docker == "docker" && verb == "run" => (2, ContainerKind::Run),
         [docker, compose, ..] if (docker == "docker" && compose == "compose") || docker == "docker-compose" => {
             let offset = if docker == "docker-compose" { 1 } else { 2 };
             let after = offset + skip_options(&words[offset..], COMPOSE_VALUE_OPTIONS);
             match words.get(after).map(String::as_str) {
-                Some("run" | "exec") => (after + 1, DOCKER_VALUE_OPTIONS),
+                Some("run" | "exec") => (
+                    after + 1,
+                    ContainerKind::Compose {
+                        files: compose_files(&words[offset..after]),
+                    },
+                ),
                 _ => return None,
             }
         }
         _ => return None,
     };
+    let value_options = DOCKER_VALUE_OPTIONS;
+    let (mut workdir, mut volumes, mut named, mut values) = (None, Vec::new(), None, Vec::new());
     let mut index = start;
     while let Some(word) = words.get(index) {
         if !word.starts_with('-') {
@@ -236,16 +271,33 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
             }
             (None, false) => None,
         };
-        if matches!(option, "-e" | "--env") {
-            if let Some((name, value)) = value.as_deref().and_then(|pair| pair.split_once('=')) {
-                env.insert(name.to_owned(), value.to_owned());
+        match option {
+            "-e" | "--env" => {
+                if let Some((name, value)) = value.as_deref().and_then(|pair| pair.split_once('=')) {
+                    env.insert(name.to_owned(), value.to_owned());
+                    values.push((name.to_owned(), value.to_owned()));
+                }
             }
+            "-w" | "--workdir" => workdir = value,
+            "-v" | "--volume" => volumes.extend(value),
+            "--name" => named = value,
+            _ => {}
         }
         index += 1;
     }
     // The container (exec), image (run) or service (compose) name, then the command.
-    let inner = words.get(index + 1..)?.to_vec();
-    (!inner.is_empty()).then_some(inner)
+    let name = words.get(index)?.clone();
+    let inner = words.get(index + 1..).unwrap_or_default().to_vec();
+    let container = Container {
+        kind,
+        name,
+        workdir,
+        volumes,
+        named,
+        env: values,
+        cd: None,
+    };
+    Some((container, inner))
 }
 
 /// The tool's name: `pytest` for `python -m pytest`, `manage.py check` for Django's checks.
