@@ -175,17 +175,21 @@ impl Services {
         }
     }
 
-    /// A service that is no longer running, in a sentence: the tests' failures are then its.
+    /// A service that is no longer running or no longer answers, in a sentence: the tests'
+    /// failures are then its. The engine may not have seen a killed one end yet: its port,
+    /// closed, says so first.
     pub(super) async fn down(&self) -> Option<ServiceProblem> {
         for running in &self.running {
-            if let Ok(ServiceHealth::Ended(run)) = docker::service_health(&self.docker, &running.started.id).await {
-                return Some(format!(
-                    "The service {} stopped during the tests ({}), so their failures may be its.{}",
-                    running.spec.words(),
-                    ended_words(run),
-                    self.last_lines(running).await
-                ));
-            }
+            let why = match docker::service_health(&self.docker, &running.started.id).await {
+                Ok(ServiceHealth::Ended(run)) => ended_words(run),
+                _ if !answers(running.started.host_port).await => "it stopped answering".to_owned(),
+                _ => continue,
+            };
+            return Some(format!(
+                "The service {} stopped during the tests ({why}), so their failures may be its.{}",
+                running.spec.words(),
+                self.last_lines(running).await
+            ));
         }
         None
     }

@@ -482,6 +482,16 @@ fn a_service_that_stops_during_the_tests_makes_them_an_error_and_a_missing_image
         std::thread::sleep(Duration::from_millis(100));
     }
     Command::new("docker").args(["kill", &service[0]]).output()?;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        let state = Command::new("docker")
+            .args(["inspect", "-f", "{{.State.Running}}", &service[0]])
+            .output()?;
+        if String::from_utf8_lossy(&state.stdout).trim() == "false" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::fs::write(dir.path().join("tests/gone"), "1")?;
     let output = child.wait_with_output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
