@@ -9,10 +9,12 @@ use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
 use super::findings::{CiCommand, CiFindings, Found};
-use super::setup::{collect_pins, docker_build, install_step};
-use super::tools::{prepare, Prepared, Role};
+use super::compose::compose_build;
+use super::setup::{collect_pins, docker_build, install_step, split_cd};
+use super::tools::{compose_verb, prepare, Prepared, Role};
 use super::variables::dotenv_written;
 use super::{runners, shell};
+use crate::project::files::read_text;
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
@@ -32,11 +34,18 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
                 findings.test = Some(found(notes));
             }
         }
-        Role::Lint(tool) => {
-            if findings.lint.is_none() {
-                findings.lint = Some((*tool, found(notes)));
+        Role::Lint(tool) => match &findings.lint {
+            None => findings.lint = Some((*tool, found(notes))),
+            // A second linter (`ruff check` then `flake8`) is a check of its own, not lost.
+            Some((first, _)) if first != tool => {
+                let gate = Prepared {
+                    role: Role::Gate(GateKind::Lint, tool.package().to_owned()),
+                    ..prepared.clone()
+                };
+                take(root, gate, source, findings, depth);
             }
-        }
+            Some(_) => {}
+        },
         Role::Gate(kind, tool) => {
             if findings.gates.iter().any(|gate| gate.command == prepared.command) {
                 return;
@@ -123,7 +132,14 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
                     if testing && findings.test.is_none() {
                         findings.test = Some(found(notes));
                     } else if linting && findings.lint.is_none() {
-                        findings.lint = Some((LintTool::Flake8, found(notes)));
+                        // The target's name, else the project's configuration, says which
+                        // linter it runs; flake8 only when nothing says otherwise.
+                        let tool = if targets.iter().any(|target| target.contains("ruff")) {
+                            LintTool::Ruff
+                        } else {
+                            configured_lint_tool(root).map_or(LintTool::Flake8, |(tool, _)| tool)
+                        };
+                        findings.lint = Some((tool, found(notes)));
                     } else {
                         findings.skipped.push(SkippedCommand {
                             line: prepared.line.clone(),
@@ -151,10 +167,58 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
         Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
         Role::Build => {
             if findings.docker_build.is_none() {
-                findings.docker_build = docker_build(&prepared.command, source);
+                findings.docker_build = match compose_file_and_service(&prepared.command) {
+                    Some((file, service)) => compose_build(root, file.as_deref(), service.as_deref()),
+                    None => docker_build(&prepared.command, source),
+                };
             }
         }
     }
+}
+
+/// `docker compose -f ci.yml build web` → the file (`-f`) and the service, when they are named;
+/// `None` for a command that is not Compose's build.
+fn compose_file_and_service(command: &str) -> Option<(Option<String>, Option<String>)> {
+    let (dir, words) = split_cd(command);
+    if compose_verb(&words) != Some("build") {
+        return None;
+    }
+    let mut file = None;
+    let mut service = None;
+    let mut iter = words.iter().skip(1);
+    let mut past_verb = false;
+    while let Some(word) = iter.next() {
+        match word.as_str() {
+            "-f" | "--file" if !past_verb => file = iter.next().cloned(),
+            "build" if !past_verb => past_verb = true,
+            option if option.starts_with('-') => {}
+            name if past_verb && service.is_none() => service = Some(name.to_owned()),
+            _ => {}
+        }
+    }
+    let file = file.map(|file| match &dir {
+        Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), file.trim_start_matches("./")),
+        None => file,
+    });
+    Some((file, service))
+}
+
+/// The linter the project's configuration files set up, and the file that says so: a
+/// `[flake8]` section first (it is only there to be used), then ruff's own files.
+pub fn configured_lint_tool(root: &Path) -> Option<(LintTool, String)> {
+    for file in [".flake8", "setup.cfg", "tox.ini"] {
+        if read_text(&root.join(file)).is_some_and(|text| text.contains("[flake8]")) {
+            return Some((LintTool::Flake8, file.to_owned()));
+        }
+    }
+    for file in ["ruff.toml", ".ruff.toml"] {
+        if root.join(file).is_file() {
+            return Some((LintTool::Ruff, file.to_owned()));
+        }
+    }
+    read_text(&root.join("pyproject.toml"))
+        .is_some_and(|text| text.contains("[tool.ruff"))
+        .then(|| (LintTool::Ruff, "pyproject.toml".to_owned()))
 }
 
 /// `pre-commit run`: each hook Slipway knows becomes the check it runs, at the hook's version;

@@ -80,6 +80,8 @@ pub struct DockerBuild {
     pub dockerfile: Option<String>,
     pub context: String,
     pub source: String,
+    /// `--build-arg NAME=value`, build-push-action's `build-args:`, compose's `build.args`.
+    pub args: Vec<(String, CiVariable)>,
 }
 
 impl CiFindings {

@@ -22,12 +22,27 @@ fn expression(value: &str) -> bool {
         || VARIABLE.as_ref().is_some_and(|pattern| pattern.is_match(value))
 }
 
+/// A value as the CI writes it: a literal kept, `${{ secrets.X || 'literal' }}` its literal,
+/// anything else it works out kept as the expression a person must give a value for.
+pub(super) fn ci_variable(text: &str, source: &str) -> CiVariable {
+    static FALLBACK: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
+    // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
+    let fallback = FALLBACK
+        .as_ref()
+        .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
+    let computed = expression(text) && fallback.is_none();
+    CiVariable {
+        value: fallback.or_else(|| (!computed).then(|| text.to_owned())),
+        expression: computed.then(|| text.to_owned()),
+        source: source.to_owned(),
+    }
+}
+
 pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVariable)>) {
     let Some(map) = block.and_then(Value::as_mapping) else {
         return;
     };
-    static FALLBACK: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
     for (name, value) in map {
         let Some(name) = name.as_str() else { continue };
         let text = match value {
@@ -39,19 +54,7 @@ pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(St
         if env.iter().any(|(known, _)| known == name) {
             continue;
         }
-        // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
-        let fallback = FALLBACK
-            .as_ref()
-            .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
-        let computed = expression(&text) && fallback.is_none();
-        env.push((
-            name.to_owned(),
-            CiVariable {
-                value: fallback.or_else(|| (!computed).then(|| text.clone())),
-                expression: computed.then_some(text),
-                source: source.to_owned(),
-            },
-        ));
+        env.push((name.to_owned(), ci_variable(&text, source)));
     }
 }
 

@@ -1,0 +1,163 @@
+//! The image's build arguments as the project's CI or Compose file passes them
+//! (`--build-arg NAME=value`, build-push-action's `build-args:`, Compose's `build.args`).
+//!
+//! A literal that does not look secret goes into the settings (`build_args`), as the CI has
+//! it. Any other one (a name that looks secret, `${{ secrets.X }}`, `$VERSION`) is a value the
+//! person gives, as they give the tests' values: its name goes into `build_args_given`, its
+//! value into the keyring when secret (never the settings file), and the build reads it from
+//! there at the last moment. The plan names the ones nobody gave yet.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::ci::DockerBuild;
+use super::settings::ProjectSettings;
+
+/// One build argument the CI or Compose file passes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildArg {
+    pub name: String,
+    /// The CI's literal value, when it has one and it does not look secret.
+    pub value: Option<String>,
+    /// What the CI computes it from (`${{ secrets.SENTRY_AUTH_TOKEN }}`), when it does.
+    pub expression: Option<String>,
+    /// Kept in the keyring and passed to the build only.
+    pub secret: bool,
+    /// Where it was found: `docker-compose.yml (service web)`, a workflow's job.
+    pub source: String,
+}
+
+/// Names that look like a secret's. The same words detection uses for the tests' values; kept
+/// here too while that code moves to its own module.
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_uppercase();
+    ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "DSN", "CREDENTIAL"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
+/// The build arguments of the build the CI runs.
+pub fn found(build: &DockerBuild) -> Vec<BuildArg> {
+    build
+        .args
+        .iter()
+        .map(|(name, variable)| {
+            let secret = looks_secret(name)
+                || variable
+                    .expression
+                    .as_deref()
+                    .is_some_and(|expression| expression.contains("secrets."));
+            BuildArg {
+                name: name.clone(),
+                value: variable.value.clone().filter(|_| !secret),
+                expression: variable.expression.clone(),
+                secret,
+                source: variable.source.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The settings' two halves: the literal values, and the names a person gives values for.
+pub fn split_for_settings(args: &[BuildArg]) -> (BTreeMap<String, String>, Vec<String>) {
+    let literal = args
+        .iter()
+        .filter_map(|arg| arg.value.clone().map(|value| (arg.name.clone(), value)))
+        .collect();
+    let given = args
+        .iter()
+        .filter(|arg| arg.value.is_none())
+        .map(|arg| arg.name.clone())
+        .collect();
+    (literal, given)
+}
+
+/// The build arguments whose value nobody has given yet (neither a value in the settings nor
+/// one in the keyring).
+pub fn missing(settings: &ProjectSettings) -> Vec<String> {
+    settings
+        .build_args_given
+        .iter()
+        .flatten()
+        .filter(|name| !settings.env.contains_key(*name) && !settings.secret_env.contains(*name))
+        .cloned()
+        .collect()
+}
+
+/// "The image build needs SENTRY_AUTH_TOKEN, which your CI passes to it (docker-compose.yml
+/// (service web)): give it with …", for the plan; `None` when every one is given.
+pub fn missing_sentence(settings: &ProjectSettings, args: &[BuildArg], project: &str) -> Option<String> {
+    let names = missing(settings);
+    let first = names.first()?;
+    let listed = match names.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => return None,
+    };
+    let source = args
+        .iter()
+        .find(|arg| arg.name == *first)
+        .map(|arg| format!(" ({})", arg.source))
+        .unwrap_or_default();
+    let secret = args.iter().any(|arg| names.contains(&arg.name) && arg.secret);
+    let name = if names.len() == 1 { first.as_str() } else { "NAME" };
+    Some(format!(
+        "The image build needs {listed}, which your CI passes to it{}{source}: give {} in the project's values (`slipway env set --project {project}{} {name}`).",
+        if secret { " from its secret store" } else { "" },
+        if names.len() == 1 { "it" } else { "them" },
+        if secret { " --secret" } else { "" },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::ci::CiVariable;
+    use crate::project::LintTool;
+
+    fn variable(value: Option<&str>, expression: Option<&str>) -> CiVariable {
+        CiVariable {
+            value: value.map(str::to_owned),
+            expression: expression.map(str::to_owned),
+            source: "ci.yml".to_owned(),
+        }
+    }
+
+    #[test]
+    fn secret_looking_and_computed_arguments_are_given_by_the_person() {
+        let build = DockerBuild {
+            dockerfile: None,
+            context: "src".to_owned(),
+            source: "ci.yml".to_owned(),
+            args: vec![
+                ("APP_VERSION".to_owned(), variable(Some("1.4"), None)),
+                ("API_KEY".to_owned(), variable(Some("written-in-the-ci"), None)),
+                ("SENTRY_AUTH".to_owned(), variable(None, Some("${{ secrets.SENTRY }}"))),
+                ("COMMIT".to_owned(), variable(None, Some("$GITHUB_SHA"))),
+            ],
+        };
+        let args = found(&build);
+        let secret: Vec<bool> = args.iter().map(|arg| arg.secret).collect();
+        assert_eq!(secret, [false, true, true, false]);
+        assert_eq!(args[1].value, None, "a secret-looking literal is never copied");
+        let (literal, given) = split_for_settings(&args);
+        assert_eq!(literal.into_iter().collect::<Vec<_>>(), [("APP_VERSION".to_owned(), "1.4".to_owned())]);
+        assert_eq!(given, ["API_KEY", "SENTRY_AUTH", "COMMIT"]);
+
+        let mut settings = ProjectSettings::with_commands("pytest", LintTool::Ruff, "ruff check");
+        settings.build_args_given = Some(given);
+        settings.secret_env.push("API_KEY".to_owned());
+        settings.env.insert("COMMIT".to_owned(), "abc".to_owned());
+        assert_eq!(missing(&settings), ["SENTRY_AUTH"]);
+        let sentence = missing_sentence(&settings, &args, "/p").unwrap_or_default();
+        assert_eq!(
+            sentence,
+            "The image build needs SENTRY_AUTH, which your CI passes to it from its secret store (ci.yml): give it in the project's values (`slipway env set --project /p --secret SENTRY_AUTH`)."
+        );
+        settings.secret_env.push("SENTRY_AUTH".to_owned());
+        assert_eq!(missing_sentence(&settings, &args, "/p"), None);
+    }
+}
