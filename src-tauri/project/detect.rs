@@ -886,6 +886,73 @@ mod tests {
         std::fs::write(path, text)
     }
 
+    /// The files of issue 27's "Files": a `##` Makefile whose lint target runs ruff and mypy,
+    /// two Dockerfiles of which Compose names the one in `src/`, and its build arguments.
+    #[test]
+    fn the_makefile_compose_file_and_build_arguments_are_read_as_the_ci_means_them() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        write(
+            root,
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n      - run: make lint-check\n",
+        )?;
+        write(
+            root,
+            "Makefile",
+            "install: ## Install\n\tpip install -r requirements.txt\n\ntest: install ## Run the tests\n\tpytest -q\n\nlint-check: ## Lint and types\n\truff check src\n\tmypy src\n",
+        )?;
+        write(root, "setup.cfg", "[flake8]\nmax-line-length = 100\n")?;
+        write(root, "Dockerfile", "FROM scratch\n")?;
+        write(root, "src/Dockerfile", "FROM scratch\n")?;
+        write(
+            root,
+            "docker-compose.yml",
+            "services:\n  web:\n    build:\n      context: ./src\n      args:\n        APP_VERSION: '2.1'\n        SENTRY_AUTH_TOKEN: ${SENTRY_AUTH_TOKEN}\n    ports: ['8000:8000']\n",
+        )?;
+        let detection = detect(root);
+        assert_eq!(detection.test_command.value, "pytest -q");
+        assert_eq!(
+            (detection.lint_tool.value, detection.lint_command.value.as_str()),
+            (LintTool::Ruff, "ruff check src"),
+            "what the recipe runs, not the [flake8] section"
+        );
+        let gates: Vec<(super::super::GateKind, &str)> = detection
+            .gates
+            .iter()
+            .map(|gate| (gate.kind, gate.command.as_str()))
+            .collect();
+        assert_eq!(gates, [(super::super::GateKind::Types, "mypy src")]);
+        let dockerfile = detection.dockerfile.clone().map(|chosen| (chosen.value, chosen.source));
+        assert_eq!(
+            dockerfile,
+            Some((
+                "src/Dockerfile".to_owned(),
+                "the one docker-compose.yml (service web) builds".to_owned()
+            ))
+        );
+        assert_eq!(detection.build_context.value, "src");
+        let args: Vec<(&str, Option<&str>, bool)> = detection
+            .build_args
+            .iter()
+            .map(|arg| (arg.name.as_str(), arg.value.as_deref(), arg.secret))
+            .collect();
+        assert_eq!(
+            args,
+            [("APP_VERSION", Some("2.1"), false), ("SENTRY_AUTH_TOKEN", None, true)]
+        );
+
+        // Without Compose: the top one, and the other is named.
+        std::fs::remove_file(root.join("docker-compose.yml"))?;
+        let detection = detect(root);
+        assert_eq!(
+            detection.dockerfile.map(|chosen| chosen.source),
+            Some("the one at the top of the project (also found: src/Dockerfile; pick another in the project's settings)".to_owned())
+        );
+        assert!(detection.build_args.is_empty());
+        Ok(())
+    }
+
     #[test]
     fn a_bare_folder_gets_the_defaults() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;

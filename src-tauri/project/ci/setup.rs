@@ -170,12 +170,18 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
     while let Some(word) = iter.next() {
         match word.as_str() {
             "-f" | "--file" => dockerfile = iter.next().cloned(),
-            "--build-arg" => {
-                if let Some(pair) = iter.next() {
-                    args.push(build_arg(pair, source));
+            option if option == "--build-arg" || option.starts_with("--build-arg=") => {
+                let inline = option.strip_prefix("--build-arg=").map(str::to_owned);
+                if let Some(mut pair) = inline.or_else(|| iter.next().cloned()) {
+                    // `NAME=${{ secrets.X }}` unquoted: GitHub puts the value in before the
+                    // shell splits it; the expression's words are one value.
+                    while pair.contains("${{") && !pair.contains("}}") {
+                        let Some(word) = iter.next() else { break };
+                        pair = format!("{pair} {word}");
+                    }
+                    args.push(build_arg(&pair, source));
                 }
             }
-            option if option.starts_with("--build-arg=") => args.push(build_arg(&option["--build-arg=".len()..], source)),
             option if option.starts_with("--file=") => dockerfile = Some(option["--file=".len()..].to_owned()),
             option if with_value.contains(&option) => {
                 iter.next();
