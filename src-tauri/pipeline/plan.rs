@@ -456,15 +456,23 @@ fn planned_steps(
     steps
 }
 
-/// "Build arguments: APP_VERSION=1.4 (docker-compose.yml (service web)), SENTRY_AUTH_TOKEN
-/// from the keyring." Values given by the person are named, never shown.
+/// "Build arguments from docker-compose.yml (service web): APP_VERSION=1.4, SENTRY_AUTH_TOKEN
+/// from the keyring." Values the person gave are named, never shown; where each was found is
+/// said once when they all come from one place.
 fn build_args_words(settings: &ProjectSettings, found: &[project::BuildArg]) -> Option<String> {
-    let from = |name: &str| {
-        found
+    let mut sources: Vec<&str> = found.iter().map(|arg| arg.source.as_str()).collect();
+    sources.dedup();
+    let one_source = match sources.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let from = |name: &str| match one_source {
+        Some(_) => String::new(),
+        None => found
             .iter()
             .find(|arg| arg.name == name)
             .map(|arg| format!(" ({})", arg.source))
-            .unwrap_or_default()
+            .unwrap_or_default(),
     };
     let mut words: Vec<String> = settings
         .build_args
@@ -481,7 +489,8 @@ fn build_args_words(settings: &ProjectSettings, found: &[project::BuildArg]) -> 
             format!("{name} not given yet{}", from(name))
         });
     }
-    (!words.is_empty()).then(|| format!("Build arguments: {}.", words.join(", ")))
+    let heading = one_source.map(|source| format!(" from {source}")).unwrap_or_default();
+    (!words.is_empty()).then(|| format!("Build arguments{heading}: {}.", words.join(", ")))
 }
 
 /// Where a Render deploy goes, by the service's name; a link saved before names were kept
