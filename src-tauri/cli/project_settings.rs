@@ -191,7 +191,8 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
 }
 
 /// The fields `project set` changes, and what each takes.
-const FIELDS: &str = "test-command, lint-command, lint-tool (ruff|flake8), lint (on|off), gate <id> (on|off), venv (path|none), \
+const FIELDS: &str =
+    "test-command, lint-command, lint-tool (ruff|flake8), lint (on|off), gate <id> (on|off), venv (path|none), \
 install-from (files, comma-separated|none), dockerfile, build-context, image-repository, container-port, \
 health-path, check-timeout (seconds), sandbox (on|off)";
 
@@ -223,7 +224,11 @@ pub fn set_field(settings: &mut ProjectSettings, field: &str, values: &[String])
             let tool = match value.trim() {
                 "ruff" => project::LintTool::Ruff,
                 "flake8" => project::LintTool::Flake8,
-                other => return Err(invalid(format!("\"{other}\" is not a linter Slipway runs: ruff or flake8."))),
+                other => {
+                    return Err(invalid(format!(
+                        "\"{other}\" is not a linter Slipway runs: ruff or flake8."
+                    )))
+                }
             };
             // A command written for the other linter would not run: it follows, unless edited.
             let default_for = |tool: project::LintTool| match tool {

@@ -393,7 +393,10 @@ fn finish_gate(
 }
 
 /// The image build; its id when it succeeded.
-#[allow(clippy::too_many_arguments, reason = "the build's inputs, each from a different owner")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the build's inputs, each from a different owner"
+)]
 pub(super) async fn build_gate(
     engine: &bollard::Docker,
     data_dir: &Path,

@@ -57,7 +57,10 @@ async fn given_build_args(
         return Err(AppError::new(
             ErrorKind::Precondition,
             format!("The image build needs {name}, which your CI passes to it, and no value is given."),
-            format!("Give it in the project's values (`slipway env set --project {} {name}`).", root.display()),
+            format!(
+                "Give it in the project's values (`slipway env set --project {} {name}`).",
+                root.display()
+            ),
         )
         .with_action(ErrorAction::OpenProjectSettings));
     }
@@ -79,7 +82,10 @@ async fn given_build_args(
                     return Err(AppError::new(
                         ErrorKind::Precondition,
                         format!("The value of {name} for the image build is not in the keyring any more."),
-                        format!("Give it again (`slipway env set --project {} --secret {name}`).", root.display()),
+                        format!(
+                            "Give it again (`slipway env set --project {} --secret {name}`).",
+                            root.display()
+                        ),
                     ))
                 }
             };

@@ -144,7 +144,10 @@ mod tests {
         assert_eq!(secret, [false, true, true, false]);
         assert_eq!(args[1].value, None, "a secret-looking literal is never copied");
         let (literal, given) = split_for_settings(&args);
-        assert_eq!(literal.into_iter().collect::<Vec<_>>(), [("APP_VERSION".to_owned(), "1.4".to_owned())]);
+        assert_eq!(
+            literal.into_iter().collect::<Vec<_>>(),
+            [("APP_VERSION".to_owned(), "1.4".to_owned())]
+        );
         assert_eq!(given, ["API_KEY", "SENTRY_AUTH", "COMMIT"]);
 
         let mut settings = ProjectSettings::with_commands("pytest", LintTool::Ruff, "ruff check");

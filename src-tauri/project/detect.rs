@@ -400,7 +400,10 @@ fn choose_dockerfile(
         if others.is_empty() {
             String::new()
         } else {
-            format!(" (also found: {}; pick another in the project's settings)", others.join(", "))
+            format!(
+                " (also found: {}; pick another in the project's settings)",
+                others.join(", ")
+            )
         }
     };
     if let Some(file) = found.iter().find(|path| path.eq_ignore_ascii_case("dockerfile")) {
@@ -424,10 +427,22 @@ fn choose_dockerfile(
     };
     let chosen = match (found, found.iter().find(outside)) {
         ([only], _) => Some((only, "the only Dockerfile in the project".to_owned())),
-        (_, Some(file)) => Some((file, format!("the first found outside a proxy's or a front end's folder{}", also(file)))),
-        (_, None) => found
-            .first()
-            .map(|file| (file, format!("the first found; all are in a proxy's or a front end's folder{}", also(file)))),
+        (_, Some(file)) => Some((
+            file,
+            format!(
+                "the first found outside a proxy's or a front end's folder{}",
+                also(file)
+            ),
+        )),
+        (_, None) => found.first().map(|file| {
+            (
+                file,
+                format!(
+                    "the first found; all are in a proxy's or a front end's folder{}",
+                    also(file)
+                ),
+            )
+        }),
     };
     (chosen.map(|(file, why)| detected(file, &why)), top("."))
 }

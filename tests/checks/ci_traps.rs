@@ -501,10 +501,7 @@ fn a_makefile_with_help_comments_is_read_for_its_recipes() -> TestResult {
     assert_eq!(violations(&summary), 2, "{summary}");
     assert_eq!(code, 1);
     let plan = plan(dir.path(), data.path(), None)?;
-    assert!(
-        notes(step(&plan, "tests")).contains("Makefile (recipe test)"),
-        "{plan}"
-    );
+    assert!(notes(step(&plan, "tests")).contains("Makefile (recipe test)"), "{plan}");
     Ok(())
 }
 
@@ -581,11 +578,17 @@ fn a_compose_given_context_and_build_arguments_are_planned() -> TestResult {
     let planned = plan(dir.path(), data.path(), None)?;
     let build = step(&planned, "build").ok_or(format!("a build step: {planned}"))?;
     assert!(
-        build["detail"].as_str().unwrap_or_default().starts_with("src/Dockerfile (context src)"),
+        build["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("src/Dockerfile (context src)"),
         "{build}"
     );
     let said = notes(Some(build));
-    assert!(said.contains("the one docker-compose.yml (service web) builds"), "{said}");
+    assert!(
+        said.contains("the one docker-compose.yml (service web) builds"),
+        "{said}"
+    );
     assert!(
         said.contains("Build arguments from docker-compose.yml (service web): APP_VERSION=2.7.1, SENTRY_AUTH_TOKEN not given yet."),
         "{said}"
@@ -597,7 +600,10 @@ fn a_compose_given_context_and_build_arguments_are_planned() -> TestResult {
     );
     project::set_value(data.path(), dir.path(), "SENTRY_AUTH_TOKEN", "sntrys_given_here", true)?;
     let planned = plan(dir.path(), data.path(), None)?;
-    assert!(!planned["blockers"].to_string().contains("SENTRY_AUTH_TOKEN"), "{planned}");
+    assert!(
+        !planned["blockers"].to_string().contains("SENTRY_AUTH_TOKEN"),
+        "{planned}"
+    );
     assert!(
         notes(step(&planned, "build")).contains("SENTRY_AUTH_TOKEN from the keyring"),
         "{planned}"

@@ -853,13 +853,25 @@ async fn a_compose_given_context_and_build_arguments_reach_the_build() -> TestRe
 
     // What Compose's build does, run directly: `src/` with the same arguments.
     let direct = std::process::Command::new("docker")
-        .args(["build", "-q", "-t", &direct_tag, "--build-arg", "APP_VERSION=2.7.1", "--build-arg"])
+        .args([
+            "build",
+            "-q",
+            "-t",
+            &direct_tag,
+            "--build-arg",
+            "APP_VERSION=2.7.1",
+            "--build-arg",
+        ])
         .arg(format!("SENTRY_AUTH_TOKEN={token}"))
         .arg(root.join("src"))
         .output()?;
     assert!(direct.status.success(), "{}", String::from_utf8_lossy(&direct.stderr));
     for file in ["/app.txt", "/version", "/token_length"] {
-        assert_eq!(read_from_image(&direct_tag, file)?, read_from_image(&tag.full(), file)?, "{file}");
+        assert_eq!(
+            read_from_image(&direct_tag, file)?,
+            read_from_image(&tag.full(), file)?,
+            "{file}"
+        );
     }
     Ok(())
 }

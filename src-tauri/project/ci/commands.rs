@@ -8,8 +8,8 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
-use super::findings::{CiCommand, CiFindings, Found};
 use super::compose::compose_build;
+use super::findings::{CiCommand, CiFindings, Found};
 use super::setup::{collect_pins, docker_build, install_step, split_cd};
 use super::tools::{compose_verb, prepare, Prepared, Role};
 use super::variables::dotenv_written;

@@ -28,10 +28,7 @@ const APP_NAMES: [&str; 7] = ["web", "app", "api", "django", "backend", "server"
 pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&str>) -> Option<DockerBuild> {
     let file = match file {
         Some(file) => file.trim_start_matches("./").to_owned(),
-        None => COMPOSE_FILES
-            .iter()
-            .find(|name| root.join(name).is_file())?
-            .to_string(),
+        None => COMPOSE_FILES.iter().find(|name| root.join(name).is_file())?.to_string(),
     };
     let document = bounded::read(&root.join(&file)).ok()?;
     let services = document.get("services")?.as_mapping()?;
@@ -54,7 +51,10 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
     let (context, dockerfile, args) = match build {
         Value::String(context) => (context.clone(), None, Vec::new()),
         mapping => (
-            mapping.get("context").and_then(yaml_text).unwrap_or_else(|| ".".to_owned()),
+            mapping
+                .get("context")
+                .and_then(yaml_text)
+                .unwrap_or_else(|| ".".to_owned()),
             mapping.get("dockerfile").and_then(yaml_text),
             match mapping.get("args") {
                 Some(Value::Mapping(args)) => args
@@ -123,12 +123,19 @@ mod tests {
             .collect();
         assert_eq!(
             args,
-            [("APP_VERSION", Some("1.4")), ("SENTRY_AUTH_TOKEN", None), ("PLAIN", None)]
+            [
+                ("APP_VERSION", Some("1.4")),
+                ("SENTRY_AUTH_TOKEN", None),
+                ("PLAIN", None)
+            ]
         );
         // A named service, the short form: the folder is the context.
         let worker = compose_build(dir.path(), Some("docker-compose.yml"), Some("worker")).ok_or("no worker")?;
         assert_eq!((worker.context.as_str(), worker.dockerfile), ("src", None));
-        assert!(compose_build(dir.path(), None, Some("db")).is_none(), "db builds nothing");
+        assert!(
+            compose_build(dir.path(), None, Some("db")).is_none(),
+            "db builds nothing"
+        );
         Ok(())
     }
 }

@@ -32,7 +32,9 @@ pub(super) fn action_step(job: &Value, step: &Value, action: &str, source: &str,
                 .and_then(|with| with.get("build-args"))
                 .map(|args| match args.as_sequence() {
                     Some(items) => items.iter().filter_map(yaml_text).collect::<Vec<_>>(),
-                    None => yaml_text(args).map(|text| text.lines().map(str::to_owned).collect()).unwrap_or_default(),
+                    None => yaml_text(args)
+                        .map(|text| text.lines().map(str::to_owned).collect())
+                        .unwrap_or_default(),
                 })
                 .unwrap_or_default()
                 .iter()

@@ -316,7 +316,10 @@ jobs:
         assert_eq!(names, ["APP_VERSION", "SENTRY_AUTH_TOKEN"]);
         assert_eq!(build.args[0].1.value.as_deref(), Some("3"));
 
-        let linters = read("jobs:\n  l:\n    steps:\n      - run: ruff check .\n      - run: flake8 legacy\n", "ci")?;
+        let linters = read(
+            "jobs:\n  l:\n    steps:\n      - run: ruff check .\n      - run: flake8 legacy\n",
+            "ci",
+        )?;
         assert_eq!(linters.lint.map(|(tool, _)| tool), Some(LintTool::Ruff));
         let gate = linters.gates.first().ok_or("flake8 is a gate")?;
         assert_eq!(

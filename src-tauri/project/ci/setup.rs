@@ -210,7 +210,10 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
 pub(super) fn build_arg(pair: &str, source: &str) -> (String, CiVariable) {
     match pair.split_once('=') {
         Some((name, value)) => (name.trim().to_owned(), ci_variable(value.trim(), source)),
-        None => (pair.trim().to_owned(), ci_variable(&format!("${}", pair.trim()), source)),
+        None => (
+            pair.trim().to_owned(),
+            ci_variable(&format!("${}", pair.trim()), source),
+        ),
     }
 }
 
