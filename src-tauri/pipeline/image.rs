@@ -53,7 +53,7 @@ async fn given_build_args(
     root: &Path,
     settings: &ProjectSettings,
 ) -> Result<BTreeMap<String, String>, AppError> {
-    if let Some(name) = crate::project::missing_build_args(settings).first() {
+    if let Some(name) = settings.missing_build_args().first() {
         return Err(AppError::new(
             ErrorKind::Precondition,
             format!("The image build needs {name}, which your CI passes to it, and no value is given."),

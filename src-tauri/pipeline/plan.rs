@@ -392,9 +392,11 @@ fn planned_steps(
         if let Some(words) = build_args_words(settings, &scanned.build_args) {
             build.notes.push(words);
         }
-        if let Some(sentence) =
-            project::missing_build_args_sentence(settings, &scanned.build_args, &root.display().to_string())
-        {
+        if let Some(sentence) = project::missing_build_args_sentence(
+            &settings.missing_build_args(),
+            &scanned.build_args,
+            &root.display().to_string(),
+        ) {
             blockers.push(
                 AppError::new(
                     ErrorKind::Precondition,

@@ -5,7 +5,8 @@
 //! it. Any other one (a name that looks secret, `${{ secrets.X }}`, `$VERSION`) is a value the
 //! person gives, as they give the tests' values: its name goes into `build_args_given`, its
 //! value into the keyring when secret (never the settings file), and the build reads it from
-//! there at the last moment. The plan names the ones nobody gave yet.
+//! there at the last moment. The plan names the ones nobody gave yet
+//! ([`ProjectSettings::missing_build_args`](super::ProjectSettings::missing_build_args)).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::DockerBuild;
-use super::settings::ProjectSettings;
 
 /// One build argument the CI or Compose file passes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -75,24 +75,11 @@ pub fn split_for_settings(args: &[BuildArg]) -> (BTreeMap<String, String>, Vec<S
     (literal, given)
 }
 
-/// The build arguments whose value nobody has given yet (neither a value in the settings nor
-/// one in the keyring).
-pub fn missing(settings: &ProjectSettings) -> Vec<String> {
-    settings
-        .build_args_given
-        .iter()
-        .flatten()
-        .filter(|name| !settings.env.contains_key(*name) && !settings.secret_env.contains(*name))
-        .cloned()
-        .collect()
-}
-
 /// "The image build needs SENTRY_AUTH_TOKEN, which your CI passes to it (docker-compose.yml
 /// (service web)): give it with …", for the plan; `None` when every one is given.
-pub fn missing_sentence(settings: &ProjectSettings, args: &[BuildArg], project: &str) -> Option<String> {
-    let names = missing(settings);
+pub fn missing_sentence(names: &[String], args: &[BuildArg], project: &str) -> Option<String> {
     let first = names.first()?;
-    let listed = match names.as_slice() {
+    let listed = match names {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
         [] => return None,
@@ -116,7 +103,7 @@ pub fn missing_sentence(settings: &ProjectSettings, args: &[BuildArg], project: 
 mod tests {
     use super::*;
     use crate::project::ci::CiVariable;
-    use crate::project::LintTool;
+    use crate::project::{LintTool, ProjectSettings};
 
     fn variable(value: Option<&str>, expression: Option<&str>) -> CiVariable {
         CiVariable {
@@ -154,13 +141,13 @@ mod tests {
         settings.build_args_given = Some(given);
         settings.secret_env.push("API_KEY".to_owned());
         settings.env.insert("COMMIT".to_owned(), "abc".to_owned());
-        assert_eq!(missing(&settings), ["SENTRY_AUTH"]);
-        let sentence = missing_sentence(&settings, &args, "/p").unwrap_or_default();
+        assert_eq!(settings.missing_build_args(), ["SENTRY_AUTH"]);
+        let sentence = missing_sentence(&settings.missing_build_args(), &args, "/p").unwrap_or_default();
         assert_eq!(
             sentence,
             "The image build needs SENTRY_AUTH, which your CI passes to it from its secret store (ci.yml): give it in the project's values (`slipway env set --project /p --secret SENTRY_AUTH`)."
         );
         settings.secret_env.push("SENTRY_AUTH".to_owned());
-        assert_eq!(missing_sentence(&settings, &args, "/p"), None);
+        assert_eq!(missing_sentence(&settings.missing_build_args(), &args, "/p"), None);
     }
 }

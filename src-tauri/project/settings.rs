@@ -241,6 +241,17 @@ impl ProjectSettings {
         }
     }
 
+    /// The build arguments whose value nobody has given yet (neither a value in the settings
+    /// nor one in the keyring).
+    pub fn missing_build_args(&self) -> Vec<String> {
+        self.build_args_given
+            .iter()
+            .flatten()
+            .filter(|name| !self.env.contains_key(*name) && !self.secret_env.contains(*name))
+            .cloned()
+            .collect()
+    }
+
     /// Whether the checks run sandboxed: unless the person turned it off.
     pub fn sandbox_enabled(&self) -> bool {
         self.sandbox != Some(false)

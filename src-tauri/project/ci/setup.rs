@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::findings::{CiVariable, DockerBuild, Found, Install};
-use super::variables::ci_variable;
 
 /// The folder a prepared command runs in (its `cd`), and its words.
 pub(super) fn split_cd(command: &str) -> (Option<String>, Vec<String>) {
@@ -209,10 +208,10 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
 /// on the CI is the job's: a value the person gives here).
 pub(super) fn build_arg(pair: &str, source: &str) -> (String, CiVariable) {
     match pair.split_once('=') {
-        Some((name, value)) => (name.trim().to_owned(), ci_variable(value.trim(), source)),
+        Some((name, value)) => (name.trim().to_owned(), CiVariable::read(value.trim(), source)),
         None => (
             pair.trim().to_owned(),
-            ci_variable(&format!("${}", pair.trim()), source),
+            CiVariable::read(&format!("${}", pair.trim()), source),
         ),
     }
 }

@@ -8,36 +8,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_norway::Value;
 
-use super::findings::CiVariable;
+use super::findings::{expression, CiVariable};
 use super::setup::split_cd;
 use super::tools::Prepared;
 use crate::project::files::read_text;
-
-/// `${{ … }}`, `$(…)`, `$VAR`: a value the CI works out, not one to copy.
-fn expression(value: &str) -> bool {
-    static VARIABLE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\$[A-Za-z_]").ok());
-    value.contains("${{")
-        || value.contains("$(")
-        || value.contains("${")
-        || VARIABLE.as_ref().is_some_and(|pattern| pattern.is_match(value))
-}
-
-/// A value as the CI writes it: a literal kept, `${{ secrets.X || 'literal' }}` its literal,
-/// anything else it works out kept as the expression a person must give a value for.
-pub(super) fn ci_variable(text: &str, source: &str) -> CiVariable {
-    static FALLBACK: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
-    // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
-    let fallback = FALLBACK
-        .as_ref()
-        .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
-    let computed = expression(text) && fallback.is_none();
-    CiVariable {
-        value: fallback.or_else(|| (!computed).then(|| text.to_owned())),
-        expression: computed.then(|| text.to_owned()),
-        source: source.to_owned(),
-    }
-}
 
 pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVariable)>) {
     let Some(map) = block.and_then(Value::as_mapping) else {
@@ -54,7 +28,7 @@ pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(St
         if env.iter().any(|(known, _)| known == name) {
             continue;
         }
-        env.push((name.to_owned(), ci_variable(&text, source)));
+        env.push((name.to_owned(), CiVariable::read(&text, source)));
     }
 }
 
