@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::ci::DockerBuild;
+use super::ci::{DockerBuild, COMPOSE_FILES};
 
 /// One build argument the CI or Compose file passes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -75,8 +75,9 @@ pub fn split_for_settings(args: &[BuildArg]) -> (BTreeMap<String, String>, Vec<S
     (literal, given)
 }
 
-/// "The image build needs SENTRY_AUTH_TOKEN, which your CI passes to it (docker-compose.yml
-/// (service web)): give it with …", for the plan; `None` when every one is given.
+/// "The image build needs SENTRY_AUTH_TOKEN, which your CI passes to it from its secret store
+/// (ci.yml (job build)): give it …", or "…, which docker-compose.yml (service web) passes to
+/// it: …", for the plan; `None` when every one is given.
 pub fn missing_sentence(names: &[String], args: &[BuildArg], project: &str) -> Option<String> {
     let first = names.first()?;
     let listed = match names {
@@ -84,16 +85,22 @@ pub fn missing_sentence(names: &[String], args: &[BuildArg], project: &str) -> O
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
         [] => return None,
     };
-    let source = args
-        .iter()
-        .find(|arg| arg.name == *first)
-        .map(|arg| format!(" ({})", arg.source))
-        .unwrap_or_default();
+    let found = args.iter().find(|arg| arg.name == *first);
+    let from_secrets = found
+        .and_then(|arg| arg.expression.as_deref())
+        .is_some_and(|expression| expression.contains("secrets."));
+    let who = match found {
+        Some(arg) if COMPOSE_FILES.iter().any(|file| arg.source.starts_with(file)) => {
+            format!("{} passes to it", arg.source)
+        }
+        Some(arg) if from_secrets => format!("your CI passes to it from its secret store ({})", arg.source),
+        Some(arg) => format!("your CI passes to it ({})", arg.source),
+        None => "your CI passes to it".to_owned(),
+    };
     let secret = args.iter().any(|arg| names.contains(&arg.name) && arg.secret);
     let name = if names.len() == 1 { first.as_str() } else { "NAME" };
     Some(format!(
-        "The image build needs {listed}, which your CI passes to it{}{source}: give {} in the project's values (`slipway env set --project {project}{} {name}`).",
-        if secret { " from its secret store" } else { "" },
+        "The image build needs {listed}, which {who}: give {} in the project's values (`slipway env set --project {project}{} {name}`).",
         if names.len() == 1 { "it" } else { "them" },
         if secret { " --secret" } else { "" },
     ))

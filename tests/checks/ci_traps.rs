@@ -595,7 +595,7 @@ fn a_compose_given_context_and_build_arguments_are_planned() -> TestResult {
     );
     let blockers = planned["blockers"].to_string();
     assert!(
-        blockers.contains("The image build needs SENTRY_AUTH_TOKEN, which your CI passes to it from its secret store (docker-compose.yml (service web))"),
+        blockers.contains("The image build needs SENTRY_AUTH_TOKEN, which docker-compose.yml (service web) passes to it: give it in the project's values"),
         "{blockers}"
     );
     project::set_value(data.path(), dir.path(), "SENTRY_AUTH_TOKEN", "sntrys_given_here", true)?;
