@@ -289,3 +289,22 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_builds_name_their_file_and_service() {
+        assert_eq!(
+            compose_file_and_service("docker compose -f ci/compose.yml build --pull worker"),
+            Some((Some("ci/compose.yml".to_owned()), Some("worker".to_owned())))
+        );
+        assert_eq!(
+            compose_file_and_service("cd deploy && docker-compose build"),
+            Some((None, None))
+        );
+        assert_eq!(compose_file_and_service("docker build -t app ."), None);
+        assert_eq!(compose_file_and_service("docker compose up -d db"), None);
+    }
+}
