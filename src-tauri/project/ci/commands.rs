@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
-use super::compose::compose_build;
+use super::compose::{compose_build, COMPOSE_FILES};
 use super::findings::{CiCommand, CiFindings, Found};
 use super::setup::{collect_pins, docker_build, install_step, split_cd};
 use super::tools::{compose_verb, prepare, Prepared, Role};
@@ -168,7 +168,15 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
         Role::Build => {
             if findings.docker_build.is_none() {
                 findings.docker_build = match compose_file_and_service(&prepared.command) {
-                    Some((file, service)) => compose_build(root, file.as_deref(), service.as_deref()),
+                    // `cd deploy && docker compose build`: Compose looks for its file there.
+                    Some((None, Some(dir), service)) => {
+                        let file = COMPOSE_FILES
+                            .iter()
+                            .map(|name| format!("{}/{name}", dir.trim_end_matches('/')))
+                            .find(|file| root.join(file).is_file());
+                        compose_build(root, file.as_deref(), service.as_deref())
+                    }
+                    Some((file, _, service)) => compose_build(root, file.as_deref(), service.as_deref()),
                     None => docker_build(&prepared.command, source),
                 };
             }
@@ -176,9 +184,10 @@ pub(super) fn take(root: &Path, prepared: Prepared, source: &str, findings: &mut
     }
 }
 
-/// `docker compose -f ci.yml build web` → the file (`-f`) and the service, when they are named;
-/// `None` for a command that is not Compose's build.
-fn compose_file_and_service(command: &str) -> Option<(Option<String>, Option<String>)> {
+/// `docker compose -f ci.yml build web` → the file (`-f`), the folder it runs in and the
+/// service, when they are named; `None` for a command that is not Compose's build.
+type ComposeBuild = (Option<String>, Option<String>, Option<String>);
+fn compose_file_and_service(command: &str) -> Option<ComposeBuild> {
     let (dir, words) = split_cd(command);
     if compose_verb(&words) != Some("build") {
         return None;
@@ -196,11 +205,15 @@ fn compose_file_and_service(command: &str) -> Option<(Option<String>, Option<Str
             _ => {}
         }
     }
-    let file = file.map(|file| match &dir {
-        Some(dir) => format!("{}/{}", dir.trim_end_matches('/'), file.trim_start_matches("./")),
-        None => file,
-    });
-    Some((file, service))
+    let file = match (file, &dir) {
+        (Some(file), Some(dir)) => Some(format!(
+            "{}/{}",
+            dir.trim_end_matches('/'),
+            file.trim_start_matches("./")
+        )),
+        (file, _) => file,
+    };
+    Some((file, dir, service))
 }
 
 /// The linter the project's configuration files set up, and the file that says so: a
@@ -298,11 +311,11 @@ mod tests {
     fn compose_builds_name_their_file_and_service() {
         assert_eq!(
             compose_file_and_service("docker compose -f ci/compose.yml build --pull worker"),
-            Some((Some("ci/compose.yml".to_owned()), Some("worker".to_owned())))
+            Some((Some("ci/compose.yml".to_owned()), None, Some("worker".to_owned())))
         );
         assert_eq!(
             compose_file_and_service("cd deploy && docker-compose build"),
-            Some((None, None))
+            Some((None, Some("deploy".to_owned()), None))
         );
         assert_eq!(compose_file_and_service("docker build -t app ."), None);
         assert_eq!(compose_file_and_service("docker compose up -d db"), None);

@@ -88,17 +88,20 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
     })
 }
 
-/// `folder/path` without `./` and trailing slashes; `.` and `""` stand for the folder itself.
+/// `folder/path` in the project's terms: no `./`, no trailing slash, `..` taken back (a Compose
+/// file in `deploy/` that builds `../app` builds `app`); `""` is the project's folder.
 fn join(folder: &str, path: &str) -> String {
-    let path = path.trim_start_matches("./").trim_end_matches('/');
-    let folder = folder.trim_end_matches('/');
-    match (folder, path) {
-        ("" | ".", path) => path.to_owned(),
-        (folder, "" | ".") => folder.to_owned(),
-        (folder, path) => format!("{folder}/{path}"),
+    let mut parts: Vec<&str> = Vec::new();
+    for part in folder.split('/').chain(path.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
     }
-    .trim_start_matches("./")
-    .to_owned()
+    parts.join("/")
 }
 
 #[cfg(test)]
@@ -135,6 +138,17 @@ mod tests {
         assert!(
             compose_build(dir.path(), None, Some("db")).is_none(),
             "db builds nothing"
+        );
+        // A Compose file in a folder: its paths are read from there.
+        std::fs::create_dir_all(dir.path().join("deploy"))?;
+        std::fs::write(
+            dir.path().join("deploy/compose.yaml"),
+            "services:\n  site:\n    build:\n      context: ../app\n      dockerfile: Dockerfile.prod\n",
+        )?;
+        let deploy = compose_build(dir.path(), Some("deploy/compose.yaml"), None).ok_or("no deploy build")?;
+        assert_eq!(
+            (deploy.context.as_str(), deploy.dockerfile.as_deref()),
+            ("app", Some("app/Dockerfile.prod"))
         );
         Ok(())
     }
