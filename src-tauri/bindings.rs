@@ -33,6 +33,7 @@ pub fn render() -> String {
         decl::<project::EnvVarNeed>(&cfg),
         decl::<project::CiOrigin>(&cfg),
         decl::<project::Blueprint>(&cfg),
+        decl::<project::BuildArg>(&cfg),
         decl::<project::GateKind>(&cfg),
         decl::<project::Gate>(&cfg),
         decl::<project::SkippedCommand>(&cfg),

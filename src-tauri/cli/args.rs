@@ -340,7 +340,8 @@ pub enum ProjectCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Changes one field and saves the settings: test-command, lint-command, lint on|off,
+    /// Changes one field and saves the settings: test-command, lint-command, lint-tool
+    /// ruff|flake8, lint on|off,
     /// gate ID on|off, venv, install-from, dockerfile, build-context, image-repository,
     /// container-port, health-path, check-timeout, sandbox on|off, sentry-project ORG/SLUG (or
     /// "none").

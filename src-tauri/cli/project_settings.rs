@@ -151,6 +151,19 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
             .map(|chosen| format!(" ({})", chosen.source))
             .unwrap_or_default()
     ));
+    for (name, value) in settings.build_args.iter().flatten() {
+        out.push_str(&format!("  build arg: {name}={value}\n"));
+    }
+    for name in settings.build_args_given.iter().flatten() {
+        let state = if settings.secret_env.contains(name) {
+            "set (in the keyring)"
+        } else if settings.env.contains_key(name) {
+            "set"
+        } else {
+            "not set"
+        };
+        out.push_str(&format!("  build arg: {name} {state}\n"));
+    }
     for need in &detection.env_vars {
         let value = if settings.secret_env.contains(&need.name) {
             "set (in the keyring)".to_owned()
@@ -178,7 +191,8 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
 }
 
 /// The fields `project set` changes, and what each takes.
-const FIELDS: &str = "test-command, lint-command, lint (on|off), gate <id> (on|off), venv (path|none), \
+const FIELDS: &str =
+    "test-command, lint-command, lint-tool (ruff|flake8), lint (on|off), gate <id> (on|off), venv (path|none), \
 install-from (files, comma-separated|none), dockerfile, build-context, image-repository, container-port, \
 health-path, check-timeout (seconds), sandbox (on|off)";
 
@@ -205,6 +219,27 @@ pub fn set_field(settings: &mut ProjectSettings, field: &str, values: &[String])
         "test-command" if !value.trim().is_empty() => settings.test_command = value,
         "lint-command" if !value.trim().is_empty() => settings.lint_command = value,
         "lint" => settings.lint_enabled = on_off(&value)?,
+        // Which linter reads the lint command's output: detection may have guessed wrong.
+        "lint-tool" => {
+            let tool = match value.trim() {
+                "ruff" => project::LintTool::Ruff,
+                "flake8" => project::LintTool::Flake8,
+                other => {
+                    return Err(invalid(format!(
+                        "\"{other}\" is not a linter Slipway runs: ruff or flake8."
+                    )))
+                }
+            };
+            // A command written for the other linter would not run: it follows, unless edited.
+            let default_for = |tool: project::LintTool| match tool {
+                project::LintTool::Flake8 => "flake8",
+                project::LintTool::Ruff => "ruff check",
+            };
+            if settings.lint_command.trim() == default_for(settings.lint_tool) {
+                settings.lint_command = default_for(tool).to_owned();
+            }
+            settings.lint_tool = tool;
+        }
         "gate" => {
             let [id, state] = values else {
                 return Err(invalid("`gate` takes the gate's id and on or off.".to_owned()));
@@ -282,7 +317,9 @@ pub(super) fn env_set(paths: &AppPaths, project_dir: &str, name: &str, secret: b
         ));
     }
     let value = value.trim_end_matches(['\n', '\r']);
-    let secret = secret || detection.env_vars.iter().any(|need| need.name == name && need.secret);
+    let secret = secret
+        || detection.env_vars.iter().any(|need| need.name == name && need.secret)
+        || detection.build_args.iter().any(|arg| arg.name == name && arg.secret);
     match project::set_value(&paths.data_dir, &root, name, value, secret) {
         Ok(_) => {
             println!("Saved {name}{}", if secret { " in the keyring" } else { "" });
@@ -336,6 +373,20 @@ mod tests {
         assert_eq!(settings.sandbox, Some(false));
         assert!(set_field(&mut settings, "sandbox", &["maybe".into()]).is_err());
         assert!(set_field(&mut settings, "test-command", &[]).is_err());
+        // The linter: the default command follows it; an edited one is the person's.
+        assert!(set_field(&mut settings, "lint-tool", &["ruff".into()]).is_ok());
+        assert_eq!(
+            (settings.lint_tool, settings.lint_command.as_str()),
+            (project::LintTool::Ruff, "ruff check")
+        );
+        settings.lint_command = "ruff check src".to_owned();
+        assert!(set_field(&mut settings, "lint-tool", &["flake8".into()]).is_ok());
+        assert_eq!(
+            (settings.lint_tool, settings.lint_command.as_str()),
+            (project::LintTool::Flake8, "ruff check src")
+        );
+        let wrong = set_field(&mut settings, "lint-tool", &["pylint".into()]).err();
+        assert!(wrong.is_some_and(|error| error.message.contains("ruff or flake8")));
         let unknown = set_field(&mut settings, "colour", &["blue".into()]).err();
         assert!(unknown.is_some_and(|error| error.hint.contains("test-command")));
     }

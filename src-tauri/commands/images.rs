@@ -142,7 +142,7 @@ pub async fn build_project_image(
         .iter()
         .map(|tag| reference(&format!("{repository}:{tag}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let request = pipeline::build_request(&root, &settings, tags.clone())?;
+    let request = pipeline::build_request(&state.paths.data_dir, &root, &settings, tags.clone()).await?;
     let engine = docker::connect()?;
     // A task: listed, cancellable with cancel_task, and one build per project at a time.
     let task = state.tasks.start(TaskKind::Build, &root.display().to_string())?;

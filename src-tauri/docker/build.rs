@@ -137,18 +137,21 @@ pub async fn build(
                         instruction: capture[3].to_owned(),
                     });
                 } else {
-                    recent_output.push(line.to_owned());
+                    // Redacted before it is kept: the failure's message quotes these lines, and
+                    // a RUN may print a build argument that came from the keyring.
+                    let line = redact(line).into_owned();
+                    recent_output.push(line.clone());
                     if recent_output.len() > 20 {
                         recent_output.remove(0);
                     }
-                    sink(DockerEvent::Output {
-                        line: redact(line).into_owned(),
-                    });
+                    sink(DockerEvent::Output { line });
                 }
             }
         }
         if let Some(status) = info.status {
-            sink(DockerEvent::Output { line: status });
+            sink(DockerEvent::Output {
+                line: redact(&status).into_owned(),
+            });
         }
         match info.aux {
             Some(bollard::models::BuildInfoAux::Default(image)) => image_id = image.id.or(image_id),

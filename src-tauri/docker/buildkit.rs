@@ -39,7 +39,7 @@ pub(super) fn read_buildkit_status(
                     });
                 }
                 None => sink(DockerEvent::Output {
-                    line: vertex.name.clone(),
+                    line: redact(&vertex.name).into_owned(),
                 }),
             }
         }
@@ -53,13 +53,12 @@ pub(super) fn read_buildkit_status(
             .map(str::trim_end)
             .filter(|line| !line.is_empty())
         {
-            recent_output.push(line.to_owned());
+            let line = redact(line).into_owned();
+            recent_output.push(line.clone());
             if recent_output.len() > 20 {
                 recent_output.remove(0);
             }
-            sink(DockerEvent::Output {
-                line: redact(line).into_owned(),
-            });
+            sink(DockerEvent::Output { line });
         }
     }
 }

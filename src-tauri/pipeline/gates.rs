@@ -394,8 +394,13 @@ fn finish_gate(
 }
 
 /// The image build; its id when it succeeded.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the build's inputs, each from a different owner"
+)]
 pub(super) async fn build_gate(
     engine: &bollard::Docker,
+    data_dir: &Path,
     root: &Path,
     settings: &ProjectSettings,
     tags: Vec<ImageReference>,
@@ -405,7 +410,7 @@ pub(super) async fn build_gate(
 ) -> Option<String> {
     recorder.step(Step::Build, StepState::Running, None);
     // The plan refused both already; a settings file changed since is caught here.
-    let request = match super::image::build_request(root, settings, tags) {
+    let request = match super::image::build_request(data_dir, root, settings, tags).await {
         Ok(request) => request,
         Err(error) => {
             recorder.fail_with(Step::Build, StepState::Failed, "", error);

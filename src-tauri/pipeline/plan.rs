@@ -78,6 +78,8 @@ pub(crate) struct Scanned {
     pub dockerfile_source: Option<String>,
     /// `render.yaml`'s web service, when there is one.
     pub blueprint: Option<project::Blueprint>,
+    /// The build arguments the CI or Compose file passes, with where each was found.
+    pub build_args: Vec<project::BuildArg>,
     /// Steps the CI does not run, with what Slipway runs instead.
     pub silent_ci: Vec<(Step, String)>,
     /// Where the test and lint commands came from in the CI, and the CI lines not run.
@@ -132,6 +134,7 @@ async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
     Ok(Scanned {
         environment: Environment::local(),
         blueprint: detection.blueprint.clone(),
+        build_args: detection.build_args.clone(),
         dockerfile_source,
         silent_ci: silent,
         needs: needed_values(&detection, &settings),
@@ -429,6 +432,23 @@ fn planned_steps(
         if let Some(why) = &scanned.dockerfile_source {
             build.notes.push(format!("Why this Dockerfile: {why}."));
         }
+        if let Some(words) = build_args_words(settings, &scanned.build_args) {
+            build.notes.push(words);
+        }
+        if let Some(sentence) = project::missing_build_args_sentence(
+            &settings.missing_build_args(),
+            &scanned.build_args,
+            &root.display().to_string(),
+        ) {
+            blockers.push(
+                AppError::new(
+                    ErrorKind::Precondition,
+                    sentence,
+                    "A secret value stays in the keyring and is passed to the build only, never written to a file.",
+                )
+                .with_action(ErrorAction::OpenProjectSettings),
+            );
+        }
         if let Err(why) = settings.build_paths(root) {
             blockers.push(AppError::new(
                 ErrorKind::Validation,
@@ -479,6 +499,43 @@ fn planned_steps(
     }
     steps.push(verify);
     steps
+}
+
+/// "Build arguments from docker-compose.yml (service web): APP_VERSION=1.4, SENTRY_AUTH_TOKEN
+/// from the keyring." Values the person gave are named, never shown; where each was found is
+/// said once when they all come from one place.
+fn build_args_words(settings: &ProjectSettings, found: &[project::BuildArg]) -> Option<String> {
+    let mut sources: Vec<&str> = found.iter().map(|arg| arg.source.as_str()).collect();
+    sources.dedup();
+    let one_source = match sources.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let from = |name: &str| match one_source {
+        Some(_) => String::new(),
+        None => found
+            .iter()
+            .find(|arg| arg.name == name)
+            .map(|arg| format!(" ({})", arg.source))
+            .unwrap_or_default(),
+    };
+    let mut words: Vec<String> = settings
+        .build_args
+        .iter()
+        .flatten()
+        .map(|(name, value)| format!("{name}={value}{}", from(name)))
+        .collect();
+    for name in settings.build_args_given.iter().flatten() {
+        words.push(if settings.secret_env.contains(name) {
+            format!("{name} from the keyring{}", from(name))
+        } else if settings.env.contains_key(name) {
+            format!("{name} from the project's values{}", from(name))
+        } else {
+            format!("{name} not given yet{}", from(name))
+        });
+    }
+    let heading = one_source.map(|source| format!(" from {source}")).unwrap_or_default();
+    (!words.is_empty()).then(|| format!("Build arguments{heading}: {}.", words.join(", ")))
 }
 
 /// Where a Render deploy goes, by the service's name; a link saved before names were kept

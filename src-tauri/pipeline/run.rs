@@ -323,7 +323,16 @@ async fn run_steps(
             fail_fast,
             !options.no_cache
         ),
-        build_gate(&engine, root, settings, tags, recorder, &gates, fail_fast),
+        build_gate(
+            &engine,
+            &context.data_dir,
+            root,
+            settings,
+            tags,
+            recorder,
+            &gates,
+            fail_fast
+        ),
     );
     if cancel.is_cancelled() {
         return ended(Outcome::Canceled, "Cancelled.");

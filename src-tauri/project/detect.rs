@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::blueprint::{read_blueprint, Blueprint};
-use super::ci::{read_ci, CiCommand, CiFindings, Install};
+use super::build_args::BuildArg;
+use super::ci::{configured_lint_tool, read_ci, CiCommand, CiFindings, Install, COMPOSE_FILES};
 use super::files::{find_files, is_virtualenv, read_text};
 use super::gate_spec::{Gate, LintTool, SkippedCommand};
 use super::service_spec::ServiceSpec;
@@ -135,6 +136,8 @@ pub struct Detection {
     pub dockerfile: Option<Detected<String>>,
     /// The folder sent to the engine as the build context, relative to the project (`.`).
     pub build_context: Detected<String>,
+    /// The build arguments the CI or Compose file passes to that build.
+    pub build_args: Vec<BuildArg>,
     pub dockerignore: bool,
     pub render_yaml: bool,
     /// What `render.yaml` says of the web service, when there is one.
@@ -188,6 +191,13 @@ pub fn detect(root: &Path) -> Detection {
     .collect();
     let blueprint = read_blueprint(root);
     let (dockerfile, build_context) = choose_dockerfile(&dockerfiles, &ci, app_root.as_deref(), blueprint.as_ref());
+    // The CI's build arguments go with the CI's build, not with another Dockerfile.
+    let build_args = ci
+        .docker_build
+        .as_ref()
+        .filter(|build| build.context == build_context.value)
+        .map(super::build_args::found)
+        .unwrap_or_default();
     Detection {
         test_command: test_command(root, &ci),
         test_origin: ci.test.as_ref().map(CiOrigin::from),
@@ -202,6 +212,7 @@ pub fn detect(root: &Path) -> Detection {
         dockerfiles,
         dockerfile,
         build_context,
+        build_args,
         dockerignore: root.join(".dockerignore").is_file(),
         render_yaml: blueprint.is_some() || root.join("render.yaml").is_file(),
         blueprint,
@@ -247,27 +258,8 @@ fn lint_tool(root: &Path, ci: &CiFindings, requirement_text: &str) -> Detected<L
             source: found.source.clone(),
         };
     }
-    for file in [".flake8", "setup.cfg", "tox.ini"] {
-        if read_text(&root.join(file)).is_some_and(|text| text.contains("[flake8]")) {
-            return Detected {
-                value: LintTool::Flake8,
-                source: file.to_owned(),
-            };
-        }
-    }
-    for file in ["ruff.toml", ".ruff.toml"] {
-        if root.join(file).is_file() {
-            return Detected {
-                value: LintTool::Ruff,
-                source: file.to_owned(),
-            };
-        }
-    }
-    if read_text(&root.join("pyproject.toml")).is_some_and(|text| text.contains("[tool.ruff")) {
-        return Detected {
-            value: LintTool::Ruff,
-            source: "pyproject.toml".to_owned(),
-        };
+    if let Some((value, source)) = configured_lint_tool(root) {
+        return Detected { value, source };
     }
     // No configuration: the linter the project installs, never one it does not use.
     let installs = |package: &str| {
@@ -381,7 +373,11 @@ fn choose_dockerfile(
             }
         });
         if found.contains(&file) {
-            let why = format!("the one your CI builds ({})", build.source);
+            let why = if COMPOSE_FILES.iter().any(|name| build.source.starts_with(name)) {
+                format!("the one {} builds", build.source)
+            } else {
+                format!("the one your CI builds ({})", build.source)
+            };
             return (Some(detected(&file, &why)), detected(&build.context, &why));
         }
     }
@@ -408,8 +404,25 @@ fn choose_dockerfile(
             return (Some(detected(file, &why)), detected(app, &why));
         }
     }
+    // With several, the sentence names the others, so the person sees there was a choice.
+    let also = |chosen: &str| {
+        let others: Vec<&str> = found
+            .iter()
+            .map(String::as_str)
+            .filter(|path| *path != chosen)
+            .collect();
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (also found: {}; pick another in the project's settings)",
+                others.join(", ")
+            )
+        }
+    };
     if let Some(file) = found.iter().find(|path| path.eq_ignore_ascii_case("dockerfile")) {
-        return (Some(detected(file, "the one in the project's folder")), top("."));
+        let why = format!("the one at the top of the project{}", also(file));
+        return (Some(detected(file, &why)), top("."));
     }
     let elsewhere = [
         "nginx",
@@ -421,18 +434,31 @@ fn choose_dockerfile(
         "client",
         "web-client",
     ];
-    let preferred = found
-        .iter()
-        .find(|path| {
-            !elsewhere
-                .iter()
-                .any(|folder| path.split('/').any(|part| part.eq_ignore_ascii_case(folder)))
-        })
-        .or(found.first());
-    (
-        preferred.map(|file| detected(file, "the only one found outside a proxy's or a front end's folder")),
-        top("."),
-    )
+    let outside = |path: &&String| {
+        !elsewhere
+            .iter()
+            .any(|folder| path.split('/').any(|part| part.eq_ignore_ascii_case(folder)))
+    };
+    let chosen = match (found, found.iter().find(outside)) {
+        ([only], _) => Some((only, "the only Dockerfile in the project".to_owned())),
+        (_, Some(file)) => Some((
+            file,
+            format!(
+                "the first found outside a proxy's or a front end's folder{}",
+                also(file)
+            ),
+        )),
+        (_, None) => found.first().map(|file| {
+            (
+                file,
+                format!(
+                    "the first found; all are in a proxy's or a front end's folder{}",
+                    also(file)
+                ),
+            )
+        }),
+    };
+    (chosen.map(|(file, why)| detected(file, &why)), top("."))
 }
 
 /// The Python the project requires: `.python-version`, else `requires-python`.
@@ -887,6 +913,73 @@ mod tests {
         let path = root.join(file);
         std::fs::create_dir_all(path.parent().unwrap_or(root))?;
         std::fs::write(path, text)
+    }
+
+    /// The files of issue 27's "Files": a `##` Makefile whose lint target runs ruff and mypy,
+    /// two Dockerfiles of which Compose names the one in `src/`, and its build arguments.
+    #[test]
+    fn the_makefile_compose_file_and_build_arguments_are_read_as_the_ci_means_them() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        write(
+            root,
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n      - run: make lint-check\n",
+        )?;
+        write(
+            root,
+            "Makefile",
+            "install: ## Install\n\tpip install -r requirements.txt\n\ntest: install ## Run the tests\n\tpytest -q\n\nlint-check: ## Lint and types\n\truff check src\n\tmypy src\n",
+        )?;
+        write(root, "setup.cfg", "[flake8]\nmax-line-length = 100\n")?;
+        write(root, "Dockerfile", "FROM scratch\n")?;
+        write(root, "src/Dockerfile", "FROM scratch\n")?;
+        write(
+            root,
+            "docker-compose.yml",
+            "services:\n  web:\n    build:\n      context: ./src\n      args:\n        APP_VERSION: '2.1'\n        SENTRY_AUTH_TOKEN: ${SENTRY_AUTH_TOKEN}\n    ports: ['8000:8000']\n",
+        )?;
+        let detection = detect(root);
+        assert_eq!(detection.test_command.value, "pytest -q");
+        assert_eq!(
+            (detection.lint_tool.value, detection.lint_command.value.as_str()),
+            (LintTool::Ruff, "ruff check src"),
+            "what the recipe runs, not the [flake8] section"
+        );
+        let gates: Vec<(super::super::GateKind, &str)> = detection
+            .gates
+            .iter()
+            .map(|gate| (gate.kind, gate.command.as_str()))
+            .collect();
+        assert_eq!(gates, [(super::super::GateKind::Types, "mypy src")]);
+        let dockerfile = detection.dockerfile.clone().map(|chosen| (chosen.value, chosen.source));
+        assert_eq!(
+            dockerfile,
+            Some((
+                "src/Dockerfile".to_owned(),
+                "the one docker-compose.yml (service web) builds".to_owned()
+            ))
+        );
+        assert_eq!(detection.build_context.value, "src");
+        let args: Vec<(&str, Option<&str>, bool)> = detection
+            .build_args
+            .iter()
+            .map(|arg| (arg.name.as_str(), arg.value.as_deref(), arg.secret))
+            .collect();
+        assert_eq!(
+            args,
+            [("APP_VERSION", Some("2.1"), false), ("SENTRY_AUTH_TOKEN", None, true)]
+        );
+
+        // Without Compose: the top one, and the other is named.
+        std::fs::remove_file(root.join("docker-compose.yml"))?;
+        let detection = detect(root);
+        assert_eq!(
+            detection.dockerfile.map(|chosen| chosen.source),
+            Some("the one at the top of the project (also found: src/Dockerfile; pick another in the project's settings)".to_owned())
+        );
+        assert!(detection.build_args.is_empty());
+        Ok(())
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! inside the project.
 
 mod blueprint;
+mod build_args;
 mod ci;
 mod detect;
 mod files;
@@ -25,6 +26,7 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 
 pub use blueprint::{read_blueprint, Blueprint};
+pub use build_args::{missing_sentence as missing_build_args_sentence, BuildArg};
 pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, PythonEnv};
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};

@@ -54,6 +54,11 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub build_args: Option<BTreeMap<String, String>>,
+    /// Build arguments whose value is the project's value of that name (given like the tests'
+    /// values; a secret one from the keyring, passed to the build only). `None` is none.
+    #[serde(default)]
+    #[ts(optional)]
+    pub build_args_given: Option<Vec<String>>,
     /// The Dockerfile stage to build (`--target`); `None` builds the last one.
     #[serde(default)]
     #[ts(optional)]
@@ -129,6 +134,7 @@ impl ProjectSettings {
             health_path: None,
             health_timeout_secs: None,
             build_args: None,
+            build_args_given: None,
             build_target: None,
             image_tags: None,
             lint_enabled: true,
@@ -186,6 +192,7 @@ impl ProjectSettings {
 
     /// What Slipway proposes before the person changes anything.
     pub fn from_detection(detection: &Detection) -> Self {
+        let (build_literal, build_given) = super::build_args::split_for_settings(&detection.build_args);
         Self {
             lint_version: detection.lint_version.as_ref().map(|version| version.value.clone()),
             venv: detection.python.existing.clone(),
@@ -199,6 +206,8 @@ impl ProjectSettings {
                 .filter_map(|need| need.ci_value.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
             gates: detection.gates.clone(),
+            build_args: Some(build_literal).filter(|args| !args.is_empty()),
+            build_args_given: Some(build_given).filter(|names| !names.is_empty()),
             // Render checks this path before a deploy counts as live; so does the Local target.
             health_path: detection
                 .blueprint
@@ -230,6 +239,17 @@ impl ProjectSettings {
                 "The Dockerfile {dockerfile} is outside the build context {context}/: the engine only sees that folder."
             )),
         }
+    }
+
+    /// The build arguments whose value nobody has given yet (neither a value in the settings
+    /// nor one in the keyring).
+    pub fn missing_build_args(&self) -> Vec<String> {
+        self.build_args_given
+            .iter()
+            .flatten()
+            .filter(|name| !self.env.contains_key(*name) && !self.secret_env.contains(*name))
+            .cloned()
+            .collect()
     }
 
     /// Whether the checks run sandboxed: unless the person turned it off.

@@ -519,3 +519,149 @@ fn ruff_rules_are_explained_in_words_and_its_json_stays_out_of_the_output() -> T
     );
     Ok(())
 }
+
+/// The self-documenting Makefile (`test: ## Run the tests`): the help text is no prerequisite,
+/// the recipes are read and run, and they give what the CI's own `make` targets give.
+#[test]
+fn a_makefile_with_help_comments_is_read_for_its_recipes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                &workflow("      - run: make test\n      - run: make lint\n"),
+            ),
+            ("requirements.txt", "pytest\nflake8\n"),
+            (
+                "Makefile",
+                ".PHONY: help install test lint\nhelp: ## Show this help\n\t@grep -E '^[a-z]+:.*## ' Makefile\n\ninstall: requirements.txt ## Install the tools\n\tpip install -r requirements.txt\n\ntest: ## Run the tests\n\tpython -m pytest -q tests\n\nlint: install ## Lint the shop\n\tflake8 shop\n",
+            ),
+            ("shop/views.py", "import os\nx=1\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.test_command.value, "python -m pytest -q tests");
+    assert_eq!(detection.lint_command.value, "flake8 shop");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    // The CI's own targets, run directly (make's recipes, without the install step).
+    let (test_code, test_output) = direct(data.path(), dir.path(), "python -m pytest -q tests", &[])?;
+    assert_eq!(test_code, 0, "{test_output}");
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    let (_, lint_output) = direct(data.path(), dir.path(), "flake8 shop", &[])?;
+    assert_eq!(flake8_count(&lint_output), 2, "{lint_output}");
+    assert_eq!(violations(&summary), 2, "{summary}");
+    assert_eq!(code, 1);
+    let plan = plan(dir.path(), data.path(), None)?;
+    assert!(notes(step(&plan, "tests")).contains("Makefile (recipe test)"), "{plan}");
+    Ok(())
+}
+
+/// `make lint-check` runs ruff and mypy: lint is ruff (not flake8, although setup.cfg has a
+/// `[flake8]` section) and mypy is a type gate, each giving what it gives run directly.
+#[test]
+fn a_make_target_running_ruff_and_mypy_is_two_gates() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                &workflow("      - run: make lint-check\n      - run: pytest\n"),
+            ),
+            ("requirements.txt", "pytest\nruff\nmypy\n"),
+            (
+                "Makefile",
+                "lint-check: ## Lint and type-check\n\truff check shop\n\tmypy shop\n",
+            ),
+            ("setup.cfg", "[flake8]\nmax-line-length = 120\n"),
+            (
+                "shop/prices.py",
+                "import os\n\n\ndef total(items: list[int]) -> int:\n    return 'none'\n",
+            ),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.lint_tool.value, project::LintTool::Ruff);
+    assert_eq!(detection.lint_command.value, "ruff check shop");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(summary["lint"]["tool"], "ruff", "{summary}");
+    let (ruff_code, ruff_output) = direct(data.path(), dir.path(), "ruff check shop", &[])?;
+    assert_eq!(ruff_code, 1, "{ruff_output}");
+    assert_eq!(violations(&summary), 1, "F401, as ruff says run directly: {summary}");
+    let (mypy_code, mypy_output) = direct(data.path(), dir.path(), "mypy shop", &[])?;
+    assert_eq!(mypy_code, 1, "{mypy_output}");
+    let mypy = summary["gates"]
+        .as_array()
+        .and_then(|gates| gates.iter().find(|gate| gate["kind"] == "types"))
+        .ok_or(format!("a type gate: {summary}"))?;
+    assert_eq!(mypy["outcome"], "failed", "{summary}");
+    assert_eq!(code, 1);
+    Ok(())
+}
+
+/// Compose builds `src/` with build arguments: the plan builds the Dockerfile Compose names,
+/// from `src/`, shows the literal argument, and names the secret one nobody gave yet as a
+/// blocker in a sentence; once given (in the keyring) the blocker is gone.
+#[test]
+fn a_compose_given_context_and_build_arguments_are_planned() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                &workflow("      - run: pytest\n      - run: docker compose build web\n"),
+            ),
+            ("requirements.txt", "pytest\n"),
+            ("Dockerfile", "FROM scratch\nCOPY app.txt /app.txt\n"),
+            ("src/Dockerfile", "FROM scratch\nCOPY app.txt /app.txt\nARG APP_VERSION\n"),
+            ("src/app.txt", "app\n"),
+            (
+                "docker-compose.yml",
+                "services:\n  web:\n    build:\n      context: src\n      args:\n        APP_VERSION: \"2.7.1\"\n        SENTRY_AUTH_TOKEN: ${SENTRY_AUTH_TOKEN}\n    ports: [\"8000:8000\"]\n",
+            ),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+    )?;
+    let planned = plan(dir.path(), data.path(), None)?;
+    let build = step(&planned, "build").ok_or(format!("a build step: {planned}"))?;
+    assert!(
+        build["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("src/Dockerfile (context src)"),
+        "{build}"
+    );
+    let said = notes(Some(build));
+    assert!(
+        said.contains("the one docker-compose.yml (service web) builds"),
+        "{said}"
+    );
+    assert!(
+        said.contains("Build arguments from docker-compose.yml (service web): APP_VERSION=2.7.1, SENTRY_AUTH_TOKEN not given yet."),
+        "{said}"
+    );
+    let blockers = planned["blockers"].to_string();
+    assert!(
+        blockers.contains("The image build needs SENTRY_AUTH_TOKEN, which docker-compose.yml (service web) passes to it: give it in the project's values"),
+        "{blockers}"
+    );
+    project::set_value(data.path(), dir.path(), "SENTRY_AUTH_TOKEN", "sntrys_given_here", true)?;
+    let planned = plan(dir.path(), data.path(), None)?;
+    assert!(
+        !planned["blockers"].to_string().contains("SENTRY_AUTH_TOKEN"),
+        "{planned}"
+    );
+    assert!(
+        notes(step(&planned, "build")).contains("SENTRY_AUTH_TOKEN from the keyring"),
+        "{planned}"
+    );
+    assert!(!planned.to_string().contains("sntrys_given_here"), "{planned}");
+    Ok(())
+}

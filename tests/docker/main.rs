@@ -798,3 +798,127 @@ async fn build_args_and_a_target_stage_reach_the_engine() -> TestResult {
     docker::remove(&engine, &tag.full()).await?;
     Ok(())
 }
+
+/// Removes the images a test made when it ends, however it ends.
+struct RemovedImages(Vec<String>);
+
+impl Drop for RemovedImages {
+    fn drop(&mut self) {
+        for image in &self.0 {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f", image]).output();
+        }
+    }
+}
+
+/// What `cat file` prints in a container of `image` (removed after).
+fn read_from_image(image: &str, file: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let output = std::process::Command::new("docker")
+        .args(["run", "--rm", "--entrypoint", "/bin/busybox", image, "cat", file])
+        .output()?;
+    if !output.status.success() {
+        return Err(format!("cat {file} in {image}: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Issue 27: a Compose file that builds `src/` with build arguments, one of them secret. The
+/// release's build uses `src/` as its context (the Dockerfile's `COPY` of a file only `src/`
+/// holds succeeds), passes the literal argument from the settings and the secret from the
+/// keyring, keeps the secret out of the build's log, and makes what the Compose build, run
+/// directly with the same arguments, makes.
+#[tokio::test]
+async fn a_compose_given_context_and_build_arguments_reach_the_build() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let project = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let root = project.path();
+    std::fs::create_dir_all(root.join("src"))?;
+    std::fs::copy(BUSYBOX, root.join("src/busybox"))?;
+    std::fs::write(root.join("src/app.txt"), "only in src\n")?;
+    std::fs::write(
+        root.join("src/Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY app.txt /app.txt\nARG APP_VERSION\nARG SENTRY_AUTH_TOKEN\n\
+         RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo $APP_VERSION > /version; echo ${#SENTRY_AUTH_TOKEN} > /token_length; echo token $SENTRY_AUTH_TOKEN\"]\n",
+    )?;
+    // A decoy at the top: built from the top, `COPY app.txt` would fail.
+    std::fs::write(root.join("Dockerfile"), "FROM scratch\nCOPY app.txt /app.txt\n")?;
+    std::fs::write(
+        root.join("docker-compose.yml"),
+        "services:\n  db:\n    image: postgres:16\n  web:\n    build:\n      context: ./src\n      args:\n        APP_VERSION: \"2.7.1\"\n        SENTRY_AUTH_TOKEN: ${SENTRY_AUTH_TOKEN}\n    ports:\n      - \"8000:8000\"\n",
+    )?;
+    let detection = slipway::project::detect(root);
+    let settings = slipway::project::ProjectSettings::from_detection(&detection);
+    assert_eq!(
+        (settings.dockerfile.as_deref(), settings.build_context.as_deref()),
+        (Some("src/Dockerfile"), Some("src"))
+    );
+    slipway::project::save_settings(data.path(), root, &settings)?;
+    // Not given yet: the build refuses, naming it, before the engine is asked.
+    let tag = docker::parse_reference(&format!("slipway-test/{}:latest", unique("compose-args")))?;
+    let direct_tag = format!("slipway-test/{}:latest", unique("compose-args-direct"));
+    let _cleanup = RemovedImages(vec![tag.full(), direct_tag.clone()]);
+    let refused = slipway::pipeline::build_request(data.path(), root, &settings, vec![tag.clone()]).await;
+    let refusal = refused.err().ok_or("a build with a value missing is refused")?;
+    assert!(refusal.message.contains("SENTRY_AUTH_TOKEN"), "{}", refusal.message);
+
+    let token = format!("sntrys_{}", unique("secret-token-value"));
+    let settings = slipway::project::set_value(data.path(), root, "SENTRY_AUTH_TOKEN", &token, true)?;
+    let written = std::fs::read_dir(data.path().join("projects"))?
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        !written.contains(&token),
+        "the secret is never in the settings file: {written}"
+    );
+    let request = slipway::pipeline::build_request(data.path(), root, &settings, vec![tag.clone()]).await?;
+    let recorder = Recorder::new();
+    let sink = recorder.clone();
+    let engine = docker::connect()?;
+    docker::build(&engine, &request, &CancellationToken::new(), &move |event| {
+        if let Ok(mut events) = sink.0.lock() {
+            events.push(event);
+        }
+    })
+    .await?;
+    let log: Vec<String> = recorder
+        .events()
+        .into_iter()
+        .filter_map(|event| match event {
+            DockerEvent::Output { line } => Some(line),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        log.iter().any(|line| line.contains("token [redacted]")),
+        "the RUN line printed it, hidden: {log:?}"
+    );
+    assert!(!log.iter().any(|line| line.contains(&token)), "{log:?}");
+    assert_eq!(read_from_image(&tag.full(), "/app.txt")?, "only in src");
+    assert_eq!(read_from_image(&tag.full(), "/version")?, "2.7.1");
+    assert_eq!(read_from_image(&tag.full(), "/token_length")?, token.len().to_string());
+
+    // What Compose's build does, run directly: `src/` with the same arguments.
+    let direct = std::process::Command::new("docker")
+        .args([
+            "build",
+            "-q",
+            "-t",
+            &direct_tag,
+            "--build-arg",
+            "APP_VERSION=2.7.1",
+            "--build-arg",
+        ])
+        .arg(format!("SENTRY_AUTH_TOKEN={token}"))
+        .arg(root.join("src"))
+        .output()?;
+    assert!(direct.status.success(), "{}", String::from_utf8_lossy(&direct.stderr));
+    for file in ["/app.txt", "/version", "/token_length"] {
+        assert_eq!(
+            read_from_image(&direct_tag, file)?,
+            read_from_image(&tag.full(), file)?,
+            "{file}"
+        );
+    }
+    Ok(())
+}

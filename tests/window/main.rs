@@ -13,6 +13,7 @@ mod checks;
 mod driver;
 mod engine;
 mod failures;
+mod files;
 mod history_now;
 mod projects;
 mod services;

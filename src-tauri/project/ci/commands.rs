@@ -8,13 +8,15 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
+use super::compose::{compose_build, COMPOSE_FILES};
 use super::findings::{CiCommand, CiFindings, Found, Install};
 use super::image_folder::{build_tags, place, Placement};
 use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
 use super::shell::quote;
-use super::tools::{prepare, Prepared, Role};
+use super::tools::{compose_verb, prepare, Prepared, Role};
 use super::variables::dotenv_written;
 use super::{runners, services, shell};
+use crate::project::files::read_text;
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
@@ -54,11 +56,18 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
                 findings.test = Some(found(notes));
             }
         }
-        Role::Lint(tool) => {
-            if findings.lint.is_none() {
-                findings.lint = Some((*tool, found(notes)));
+        Role::Lint(tool) => match &findings.lint {
+            None => findings.lint = Some((*tool, found(notes))),
+            // A second linter (`ruff check` then `flake8`) is a check of its own, not lost.
+            Some((first, _)) if first != tool => {
+                let gate = Prepared {
+                    role: Role::Gate(GateKind::Lint, tool.package().to_owned()),
+                    ..prepared.clone()
+                };
+                take(root, gate, source, findings, depth);
             }
-        }
+            Some(_) => {}
+        },
         Role::Gate(kind, tool) => {
             if findings.gates.iter().any(|gate| gate.command == prepared.command) {
                 return;
@@ -147,7 +156,14 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
                     if testing && findings.test.is_none() {
                         findings.test = Some(found(notes));
                     } else if linting && findings.lint.is_none() {
-                        findings.lint = Some((LintTool::Flake8, found(notes)));
+                        // The target's name, else the project's configuration, says which
+                        // linter it runs; flake8 only when nothing says otherwise.
+                        let tool = if targets.iter().any(|target| target.contains("ruff")) {
+                            LintTool::Ruff
+                        } else {
+                            configured_lint_tool(root).map_or(LintTool::Flake8, |(tool, _)| tool)
+                        };
+                        findings.lint = Some((tool, found(notes)));
                     } else {
                         findings.skipped.push(SkippedCommand {
                             line: prepared.line.clone(),
@@ -174,12 +190,26 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
         }
         Role::PreCommit => pre_commit(root, &prepared, source, findings, depth),
         Role::Build => {
-            if let Some(build) = docker_build(&prepared.command, source) {
-                let (_, words) = split_cd(&prepared.command);
-                findings
-                    .images
-                    .built(build_tags(&words), build.dockerfile.clone(), &build.context);
-                findings.docker_build.get_or_insert(build);
+            let build = match compose_file_and_service(&prepared.command) {
+                // `cd deploy && docker compose build`: Compose looks for its file there.
+                Some((None, Some(dir), service)) => {
+                    let file = COMPOSE_FILES
+                        .iter()
+                        .map(|name| format!("{}/{name}", dir.trim_end_matches('/')))
+                        .find(|file| root.join(file).is_file());
+                    compose_build(root, file.as_deref(), service.as_deref())
+                }
+                Some((file, _, service)) => compose_build(root, file.as_deref(), service.as_deref()),
+                None => docker_build(&prepared.command, source).inspect(|build| {
+                    // Its tag names the image a later `docker run IMAGE` check runs in.
+                    let (_, words) = split_cd(&prepared.command);
+                    findings
+                        .images
+                        .built(build_tags(&words), build.dockerfile.clone(), &build.context);
+                }),
+            };
+            if findings.docker_build.is_none() {
+                findings.docker_build = build;
             }
         }
     }
@@ -220,6 +250,56 @@ fn in_image_folder(root: &Path, prepared: &mut Prepared, findings: &mut CiFindin
     if root.join(&requirements).is_file() && !listed {
         findings.installs.push(install);
     }
+}
+
+/// `docker compose -f ci.yml build web` → the file (`-f`), the folder it runs in and the
+/// service, when they are named; `None` for a command that is not Compose's build.
+type ComposeBuild = (Option<String>, Option<String>, Option<String>);
+fn compose_file_and_service(command: &str) -> Option<ComposeBuild> {
+    let (dir, words) = split_cd(command);
+    if compose_verb(&words) != Some("build") {
+        return None;
+    }
+    let mut file = None;
+    let mut service = None;
+    let mut iter = words.iter().skip(1);
+    let mut past_verb = false;
+    while let Some(word) = iter.next() {
+        match word.as_str() {
+            "-f" | "--file" if !past_verb => file = iter.next().cloned(),
+            "build" if !past_verb => past_verb = true,
+            option if option.starts_with('-') => {}
+            name if past_verb && service.is_none() => service = Some(name.to_owned()),
+            _ => {}
+        }
+    }
+    let file = match (file, &dir) {
+        (Some(file), Some(dir)) => Some(format!(
+            "{}/{}",
+            dir.trim_end_matches('/'),
+            file.trim_start_matches("./")
+        )),
+        (file, _) => file,
+    };
+    Some((file, dir, service))
+}
+
+/// The linter the project's configuration files set up, and the file that says so: a
+/// `[flake8]` section first (it is only there to be used), then ruff's own files.
+pub fn configured_lint_tool(root: &Path) -> Option<(LintTool, String)> {
+    for file in [".flake8", "setup.cfg", "tox.ini"] {
+        if read_text(&root.join(file)).is_some_and(|text| text.contains("[flake8]")) {
+            return Some((LintTool::Flake8, file.to_owned()));
+        }
+    }
+    for file in ["ruff.toml", ".ruff.toml"] {
+        if root.join(file).is_file() {
+            return Some((LintTool::Ruff, file.to_owned()));
+        }
+    }
+    read_text(&root.join("pyproject.toml"))
+        .is_some_and(|text| text.contains("[tool.ruff"))
+        .then(|| (LintTool::Ruff, "pyproject.toml".to_owned()))
 }
 
 /// `pre-commit run`: each hook Slipway knows becomes the check it runs, at the hook's version;
@@ -288,5 +368,24 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
                 take(root, inner, &via, findings, depth + 1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_builds_name_their_file_and_service() {
+        assert_eq!(
+            compose_file_and_service("docker compose -f ci/compose.yml build --pull worker"),
+            Some((Some("ci/compose.yml".to_owned()), None, Some("worker".to_owned())))
+        );
+        assert_eq!(
+            compose_file_and_service("cd deploy && docker-compose build"),
+            Some((None, Some("deploy".to_owned()), None))
+        );
+        assert_eq!(compose_file_and_service("docker build -t app ."), None);
+        assert_eq!(compose_file_and_service("docker compose up -d db"), None);
     }
 }

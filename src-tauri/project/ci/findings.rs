@@ -3,6 +3,9 @@
 //! the checking jobs set. Detection turns these into what Slipway proposes.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::image_folder::CiImages;
 use crate::project::gate_spec::{Gate, LintTool, SkippedCommand};
@@ -38,6 +41,34 @@ pub struct CiVariable {
     /// The CI's expression, when the value is one.
     pub expression: Option<String>,
     pub source: String,
+}
+
+/// `${{ … }}`, `$(…)`, `$VAR`: a value the CI works out, not one to copy.
+pub(super) fn expression(value: &str) -> bool {
+    static VARIABLE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\$[A-Za-z_]").ok());
+    value.contains("${{")
+        || value.contains("$(")
+        || value.contains("${")
+        || VARIABLE.as_ref().is_some_and(|pattern| pattern.is_match(value))
+}
+
+impl CiVariable {
+    /// A value as the CI writes it: a literal kept, `${{ secrets.X || 'literal' }}` its
+    /// literal, anything else it works out kept as the expression a person must give a value for.
+    pub(super) fn read(text: &str, source: &str) -> Self {
+        static FALLBACK: LazyLock<Option<Regex>> =
+            LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
+        // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
+        let fallback = FALLBACK
+            .as_ref()
+            .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
+        let computed = expression(text) && fallback.is_none();
+        Self {
+            value: fallback.or_else(|| (!computed).then(|| text.to_owned())),
+            expression: computed.then(|| text.to_owned()),
+            source: source.to_owned(),
+        }
+    }
 }
 
 /// Everything the CI files say, gathered over every file and job.
@@ -89,6 +120,8 @@ pub struct DockerBuild {
     pub dockerfile: Option<String>,
     pub context: String,
     pub source: String,
+    /// `--build-arg NAME=value`, build-push-action's `build-args:`, compose's `build.args`.
+    pub args: Vec<(String, CiVariable)>,
 }
 
 impl CiFindings {

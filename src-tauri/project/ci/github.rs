@@ -6,6 +6,7 @@ use serde_norway::Value;
 
 use super::bounded::yaml_text;
 use super::findings::{CiFindings, DockerBuild, Found};
+use super::setup::build_arg;
 use crate::project::gate_spec::SkippedCommand;
 
 /// A step of `job` that `uses:` `action`, with its `with:` inputs.
@@ -26,6 +27,21 @@ pub(super) fn action_step(job: &Value, step: &Value, action: &str, source: &str,
             dockerfile: input("file").map(|file| file.trim_start_matches("./").to_owned()),
             context: context.trim_start_matches("./").trim_end_matches('/').to_owned(),
             source: source.to_owned(),
+            // One `NAME=value` a line (a list's items work too).
+            args: with
+                .and_then(|with| with.get("build-args"))
+                .map(|args| match args.as_sequence() {
+                    Some(items) => items.iter().filter_map(yaml_text).collect::<Vec<_>>(),
+                    None => yaml_text(args)
+                        .map(|text| text.lines().map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                })
+                .unwrap_or_default()
+                .iter()
+                .map(|line| line.trim())
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(|line| build_arg(line, source))
+                .collect(),
         });
     }
     if let Some(reason) = action_reason(action) {

@@ -288,6 +288,49 @@ jobs:
     }
 
     #[test]
+    fn build_arguments_and_a_second_linter_are_read() -> Result<(), Box<dyn std::error::Error>> {
+        let cli = read(
+            "jobs:\n  b:\n    steps:\n      - run: docker build --build-arg APP_VERSION=1.2 --build-arg=TOKEN=${{ secrets.T }} --build-arg HOME_URL -t x src\n",
+            "ci",
+        )?;
+        let build = cli.docker_build.ok_or("no build")?;
+        assert_eq!(build.context, "src");
+        let args: Vec<(&str, Option<&str>, Option<&str>)> = build
+            .args
+            .iter()
+            .map(|(name, variable)| (name.as_str(), variable.value.as_deref(), variable.expression.as_deref()))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("APP_VERSION", Some("1.2"), None),
+                ("TOKEN", None, Some("${{ secrets.T }}")),
+                ("HOME_URL", None, Some("$HOME_URL"))
+            ]
+        );
+        let action = read(
+            "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: ./src\n          build-args: |\n            APP_VERSION=3\n            SENTRY_AUTH_TOKEN=${{ secrets.SENTRY }}\n",
+            "ci",
+        )?;
+        let build = action.docker_build.ok_or("no build")?;
+        let names: Vec<&str> = build.args.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["APP_VERSION", "SENTRY_AUTH_TOKEN"]);
+        assert_eq!(build.args[0].1.value.as_deref(), Some("3"));
+
+        let linters = read(
+            "jobs:\n  l:\n    steps:\n      - run: ruff check .\n      - run: flake8 legacy\n",
+            "ci",
+        )?;
+        assert_eq!(linters.lint.map(|(tool, _)| tool), Some(LintTool::Ruff));
+        let gate = linters.gates.first().ok_or("flake8 is a gate")?;
+        assert_eq!(
+            (gate.kind, gate.tool.as_str(), gate.command.as_str()),
+            (crate::project::GateKind::Lint, "flake8", "flake8 legacy")
+        );
+        Ok(())
+    }
+
+    #[test]
     fn fallbacks_dotenv_lines_and_services_are_read() -> Result<(), serde_norway::Error> {
         let workflow = r#"
 jobs:

@@ -16,6 +16,7 @@
 mod bounded;
 mod circleci;
 mod commands;
+mod compose;
 mod findings;
 #[cfg(test)]
 mod fuzz;
@@ -30,5 +31,9 @@ mod shell;
 mod tools;
 mod variables;
 
-pub use findings::{CiCommand, CiFindings, Install};
+pub use commands::configured_lint_tool;
+pub use compose::COMPOSE_FILES;
+#[cfg(test)]
+pub use findings::CiVariable;
+pub use findings::{CiCommand, CiFindings, DockerBuild, Install};
 pub use read::read_ci;

@@ -50,6 +50,10 @@ pub fn read_ci(root: &Path) -> CiFindings {
         findings.files.push(source.clone());
         read_document(root, &document, &source, &mut findings);
     }
+    // No CI builds the image: the Compose file still says how the app's image is made.
+    if findings.docker_build.is_none() {
+        findings.docker_build = super::compose::compose_build(root, None, None);
+    }
     // Pins may come after the check in the file (or in another job): matched at the end.
     for index in 0..findings.gates.len() {
         let package = findings.gates[index]

@@ -106,10 +106,13 @@ fn expand(
     lines: &mut Vec<RecipeLine>,
     depth: usize,
 ) -> Result<(), String> {
-    let (_, dependencies, body) = recipes
-        .iter()
-        .find(|(name, _, _)| name == target)
-        .ok_or_else(|| format!("{file} has no recipe `{target}`"))?;
+    let Some((_, dependencies, body)) = recipes.iter().find(|(name, _, _)| name == target) else {
+        // A Makefile's prerequisite with no rule is a file (`app: requirements.txt`).
+        if depth > 0 && file.to_lowercase().ends_with("makefile") {
+            return Ok(());
+        }
+        return Err(format!("{file} has no recipe `{target}`"));
+    };
     if depth > 8 {
         return Err(format!("{file}'s recipes depend on each other in a loop"));
     }
@@ -150,21 +153,34 @@ fn make(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, String> {
             }
             continue;
         }
+        // `test: install ## Run the tests`: the self-documenting style's help text is a
+        // comment, not prerequisites (nor part of a variable's value).
+        let line = line.split_once('#').map_or(line, |(before, _)| before.trim_end());
         if let Some(capture) = variable.captures(line) {
             variables.push((capture[1].to_owned(), capture[2].trim().to_owned()));
             continue;
         }
+        // `target: deps ; command` has its recipe's first line after the `;`.
+        let (line, inline_recipe) = match line.split_once(';') {
+            Some((rule_part, recipe)) => (rule_part.trim_end(), Some(recipe.trim())),
+            None => (line, None),
+        };
         if let Some(capture) = rule.captures(line) {
             let dependencies: Vec<String> = capture
                 .get(2)
                 .map(|deps| deps.as_str().split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default();
+            let body: Vec<String> = inline_recipe
+                .filter(|recipe| !recipe.is_empty())
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
             for name in capture[1].split_whitespace() {
                 if name.starts_with('.') {
                     continue; // .PHONY and other special targets
                 }
                 default.get_or_insert_with(|| name.to_owned());
-                recipes.push((name.to_owned(), dependencies.clone(), Vec::new()));
+                recipes.push((name.to_owned(), dependencies.clone(), body.clone()));
             }
         }
     }
@@ -392,6 +408,32 @@ mod tests {
             ]
         );
         assert!(lines[1].lets_fail.is_some() && lines[2].lets_fail.is_none());
+        Ok(())
+    }
+
+    /// The self-documenting style (`test: ## Run the tests`, read by a `help` target's grep):
+    /// the help text is no prerequisite, the recipe is read, a prerequisite that is a file is
+    /// passed over.
+    #[test]
+    fn makefile_help_comments_are_not_prerequisites() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join("Makefile"),
+            "SRC = app # the code\n\nhelp: ## Show this help\n\t@grep -E '^[a-z-]+:.*##' Makefile\n\ninstall: requirements.txt ## Install\n\tpip install -r requirements.txt\n\ntest: ## Run the tests\n\tpytest $(SRC)\n\nlint: install ## Lint\n\truff check $(SRC)\n\nfmt: ; black --check .\n",
+        )?;
+        assert_eq!(
+            texts(&recipe_lines(dir.path(), "make", &["test".into()])?),
+            ["pytest app"]
+        );
+        assert_eq!(
+            texts(&recipe_lines(dir.path(), "make", &["lint".into()])?),
+            ["pip install -r requirements.txt", "ruff check app"]
+        );
+        assert_eq!(
+            texts(&recipe_lines(dir.path(), "make", &["fmt".into()])?),
+            ["black --check ."]
+        );
+        assert!(recipe_lines(dir.path(), "make", &["deploy".into()]).is_err());
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::findings::{DockerBuild, Found, Install};
+use super::findings::{CiVariable, DockerBuild, Found, Install};
 
 /// The folder a prepared command runs in (its `cd`), and its words.
 pub(super) fn split_cd(command: &str) -> (Option<String>, Vec<String>) {
@@ -151,10 +151,10 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
     let mut dockerfile = None;
     let mut context = None;
     let mut iter = words[start..].iter();
+    let mut args = Vec::new();
     let with_value = [
         "-t",
         "--tag",
-        "--build-arg",
         "--target",
         "--platform",
         "--label",
@@ -169,6 +169,18 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
     while let Some(word) = iter.next() {
         match word.as_str() {
             "-f" | "--file" => dockerfile = iter.next().cloned(),
+            option if option == "--build-arg" || option.starts_with("--build-arg=") => {
+                let inline = option.strip_prefix("--build-arg=").map(str::to_owned);
+                if let Some(mut pair) = inline.or_else(|| iter.next().cloned()) {
+                    // `NAME=${{ secrets.X }}` unquoted: GitHub puts the value in before the
+                    // shell splits it; the expression's words are one value.
+                    while pair.contains("${{") && !pair.contains("}}") {
+                        let Some(word) = iter.next() else { break };
+                        pair = format!("{pair} {word}");
+                    }
+                    args.push(build_arg(&pair, source));
+                }
+            }
             option if option.starts_with("--file=") => dockerfile = Some(option["--file=".len()..].to_owned()),
             option if with_value.contains(&option) => {
                 iter.next();
@@ -188,7 +200,20 @@ pub(super) fn docker_build(command: &str, source: &str) -> Option<DockerBuild> {
         dockerfile: dockerfile.map(|file| under(&dir, &file)),
         context,
         source: source.to_owned(),
+        args,
     })
+}
+
+/// `NAME=value`, or `NAME` alone (docker then takes the value from its own environment, which
+/// on the CI is the job's: a value the person gives here).
+pub(super) fn build_arg(pair: &str, source: &str) -> (String, CiVariable) {
+    match pair.split_once('=') {
+        Some((name, value)) => (name.trim().to_owned(), CiVariable::read(value.trim(), source)),
+        None => (
+            pair.trim().to_owned(),
+            CiVariable::read(&format!("${}", pair.trim()), source),
+        ),
+    }
 }
 
 pub(super) fn collect_pins(line: &str, source: &str, pins: &mut Vec<(String, Found)>) {

@@ -300,6 +300,17 @@ fn container_command(words: &[String], env: &mut BTreeMap<String, String>) -> Op
     Some((container, inner))
 }
 
+/// Compose's verb and where it is: `docker compose -f ci.yml build web` → `build`.
+pub(super) fn compose_verb(words: &[String]) -> Option<&str> {
+    let offset = match words {
+        [docker, compose, ..] if docker == "docker" && compose == "compose" => 2,
+        [compose, ..] if compose == "docker-compose" => 1,
+        _ => return None,
+    };
+    let at = offset + skip_options(&words[offset..], COMPOSE_VALUE_OPTIONS);
+    words.get(at).map(String::as_str)
+}
+
 /// The tool's name: `pytest` for `python -m pytest`, `manage.py check` for Django's checks.
 fn tool_of(words: &[String]) -> (String, usize) {
     let first = words.first().map(String::as_str).unwrap_or_default();
@@ -368,6 +379,8 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
         "docker" | "docker-compose" if words.get(1).is_some_and(|verb| verb == "build" || verb == "buildx") => {
             Role::Build
         }
+        // `docker compose [-f file] build [service]`: the Compose file's build.
+        "docker" | "docker-compose" if compose_verb(&words) == Some("build") => Role::Build,
         program => match not_a_gate(program, &words) {
             Some(reason) => Role::NotAGate(reason.to_owned()),
             None => Role::Setup,

@@ -8,26 +8,15 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_norway::Value;
 
-use super::findings::CiVariable;
+use super::findings::{expression, CiVariable};
 use super::setup::split_cd;
 use super::tools::Prepared;
 use crate::project::files::read_text;
-
-/// `${{ … }}`, `$(…)`, `$VAR`: a value the CI works out, not one to copy.
-fn expression(value: &str) -> bool {
-    static VARIABLE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\$[A-Za-z_]").ok());
-    value.contains("${{")
-        || value.contains("$(")
-        || value.contains("${")
-        || VARIABLE.as_ref().is_some_and(|pattern| pattern.is_match(value))
-}
 
 pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(String, CiVariable)>) {
     let Some(map) = block.and_then(Value::as_mapping) else {
         return;
     };
-    static FALLBACK: LazyLock<Option<Regex>> =
-        LazyLock::new(|| Regex::new(r#"^\$\{\{.*\|\|\s*['"]([^'"]*)['"]\s*\}\}$"#).ok());
     for (name, value) in map {
         let Some(name) = name.as_str() else { continue };
         let text = match value {
@@ -39,19 +28,7 @@ pub(super) fn collect_env(block: Option<&Value>, source: &str, env: &mut Vec<(St
         if env.iter().any(|(known, _)| known == name) {
             continue;
         }
-        // `${{ secrets.X || 'literal' }}`: the CI falls back to the literal, and so do the checks.
-        let fallback = FALLBACK
-            .as_ref()
-            .and_then(|pattern| pattern.captures(text.trim()).map(|capture| capture[1].to_owned()));
-        let computed = expression(&text) && fallback.is_none();
-        env.push((
-            name.to_owned(),
-            CiVariable {
-                value: fallback.or_else(|| (!computed).then(|| text.clone())),
-                expression: computed.then_some(text),
-                source: source.to_owned(),
-            },
-        ));
+        env.push((name.to_owned(), CiVariable::read(&text, source)));
     }
 }
 

@@ -33,6 +33,62 @@ describe("the build settings", () => {
     expect(saved.buildArgs).toEqual({ PYTHON_VERSION: "3.11", DEBUG: "0=no" });
   });
 
+  it("lets the person correct the linter, the default command following it", async () => {
+    const api = {
+      detectProject: vi.fn(async () => details),
+      saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(),
+      unsetProjectValue: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    const linter = screen.getByLabelText("Linter") as HTMLSelectElement;
+    expect(linter.value).toBe(details.settings.lintTool);
+    await fireEvent.change(linter, { target: { value: "ruff" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    const saved = api.saveProjectSettings.mock.calls[0]?.[1];
+    expect(saved?.lintTool).toBe("ruff");
+    expect(saved?.lintCommand).toBe("ruff check");
+  });
+
+  it("asks for a secret build argument the CI passes, for the keyring", async () => {
+    const withArgs = structuredClone(details);
+    withArgs.detection.buildArgs = [
+      { name: "APP_VERSION", value: "1.4", expression: null, secret: false, source: "docker-compose.yml (service web)" },
+      {
+        name: "SENTRY_AUTH_TOKEN",
+        value: null,
+        expression: "${SENTRY_AUTH_TOKEN}",
+        secret: true,
+        source: "docker-compose.yml (service web)",
+      },
+    ];
+    const saved = { ...withArgs.settings, secretEnv: ["SENTRY_AUTH_TOKEN"] };
+    const api = {
+      detectProject: vi.fn(async () => withArgs),
+      saveProjectSettings: vi.fn(),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(async () => saved),
+      unsetProjectValue: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    const group = screen.getByRole("group", { name: "Values the image build needs" });
+    expect(group).toHaveTextContent("SENTRY_AUTH_TOKEN");
+    expect(group).not.toHaveTextContent("APP_VERSION");
+    const input = screen.getByLabelText("SENTRY_AUTH_TOKEN") as HTMLInputElement;
+    expect(input.type).toBe("password");
+    await fireEvent.input(input, { target: { value: "sntrys_token_value" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save to keyring" }));
+    expect(api.setProjectValue).toHaveBeenCalledWith("/p/shop", "SENTRY_AUTH_TOKEN", "sntrys_token_value", true);
+    expect(await screen.findByTestId("secret-set-SENTRY_AUTH_TOKEN")).toHaveTextContent("set, kept in the keyring");
+  });
+
   it("turns the sandbox off for tests that use Docker, and says what that gives them", async () => {
     const api = {
       detectProject: vi.fn(async () => details),

@@ -204,6 +204,24 @@ imageUrl: string | null,
  */
 envNames: Array<string>, };
 
+export type BuildArg = { name: string, 
+/**
+ * The CI's literal value, when it has one and it does not look secret.
+ */
+value: string | null, 
+/**
+ * What the CI computes it from (`${{ secrets.SENTRY_AUTH_TOKEN }}`), when it does.
+ */
+expression: string | null, 
+/**
+ * Kept in the keyring and passed to the build only.
+ */
+secret: boolean, 
+/**
+ * Where it was found: `docker-compose.yml (service web)`, a workflow's job.
+ */
+source: string, };
+
 export type GateKind = "coverage" | "format" | "types" | "django" | "lint";
 
 export type Gate = { 
@@ -328,7 +346,11 @@ dockerfile: Detected<string> | null,
 /**
  * The folder sent to the engine as the build context, relative to the project (`.`).
  */
-buildContext: Detected<string>, dockerignore: boolean, renderYaml: boolean, 
+buildContext: Detected<string>, 
+/**
+ * The build arguments the CI or Compose file passes to that build.
+ */
+buildArgs: Array<BuildArg>, dockerignore: boolean, renderYaml: boolean, 
 /**
  * What `render.yaml` says of the web service, when there is one.
  */
@@ -391,6 +413,11 @@ healthTimeoutSecs?: number,
  * `--build-arg` values for the image build.
  */
 buildArgs?: { [key in string]: string }, 
+/**
+ * Build arguments whose value is the project's value of that name (given like the tests'
+ * values; a secret one from the keyring, passed to the build only). `None` is none.
+ */
+buildArgsGiven?: Array<string>, 
 /**
  * The Dockerfile stage to build (`--target`); `None` builds the last one.
  */

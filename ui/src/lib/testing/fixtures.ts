@@ -178,6 +178,7 @@ export function projectDetails(path: string): ProjectDetails {
       },
       dockerfile: { value: "Dockerfile", source: "the project's folder" },
       buildContext: { value: ".", source: "the project's folder" },
+      buildArgs: [],
       ciFiles: [],
       dockerfiles: ["Dockerfile"],
       dockerignore: false,
