@@ -7,6 +7,7 @@
 mod blueprint;
 mod ci;
 mod detect;
+mod env_reads;
 mod files;
 mod gate_spec;
 mod git;
@@ -24,7 +25,8 @@ use ts_rs::TS;
 use crate::error::{AppError, ErrorKind};
 
 pub use blueprint::{read_blueprint, Blueprint};
-pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, PythonEnv};
+pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, Installer, PythonEnv};
+pub use env_reads::EnvVarNeed;
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, GitDetails, GitState};
