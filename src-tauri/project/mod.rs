@@ -26,7 +26,7 @@ use crate::error::{AppError, ErrorKind};
 
 pub use blueprint::{read_blueprint, Blueprint};
 pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, Installer, PythonEnv};
-pub use env_reads::EnvVarNeed;
+pub use env_reads::{runner_dotenv, EnvVarNeed};
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, GitDetails, GitState};

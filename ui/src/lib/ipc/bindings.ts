@@ -172,7 +172,9 @@ required: boolean,
  */
 readByCode: boolean, 
 /**
- * A `.env` file in the project gives it (the app's dotenv reads it there).
+ * A `.env` file in the project gives it, and something loads that file for the tests: the
+ * settings (`load_dotenv()`, `read_env()`, decouple, a pydantic `env_file`) or the CI's
+ * runner (`pipenv run`, whose values Slipway then gives the tests itself).
  */
 inDotenv: boolean, };
 
