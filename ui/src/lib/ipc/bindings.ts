@@ -248,6 +248,14 @@ version: string | null, enabled: boolean, };
 
 export type SkippedCommand = { line: string, source: string, reason: string, };
 
+export type TestValue = { "kind": "text", value: string, } | { "kind": "randomKey", length: number, };
+
+export type GivenValue = { name: string, 
+/**
+ * Kept in the keyring.
+ */
+secret: boolean, value: TestValue, };
+
 export type NeededValue = { name: string, 
 /**
  * Why it is needed, in words: "the settings read it with no default", "your CI gives it
@@ -258,7 +266,16 @@ why: string, secret: boolean,
  * The tests' settings read it with no default: they cannot start without it. Otherwise
  * the CI gives it and the settings have a default.
  */
-required: boolean, };
+required: boolean, 
+/**
+ * The CI keeps it in its secret store (`${{ secrets.X }}`, CircleCI's project variables or
+ * a context): the person has to give a value of their own.
+ */
+ciSecret: boolean, 
+/**
+ * A value safe for the tests that Slipway can fill in (a random key, `localhost`), if any.
+ */
+testValue: TestValue | null, };
 
 export type Detection = { 
 /**
