@@ -2,7 +2,7 @@
 // last release in the ledger. Pressing Release starts a run, which the window's run store
 // follows (see run.svelte.ts): it belongs to one project and outlives page changes; the header
 // shows it whatever page or project is open.
-import { api as defaultApi, toSlipwayError, type Api, type GivenValue, type Plan, type ReleaseRecord, type SlipwayError, type Step } from "../ipc";
+import { api as defaultApi, toSlipwayError, type Api, type GivenValue, type Plan, type ProjectSettings, type ReleaseRecord, type SlipwayError, type Step } from "../ipc";
 import { RunStore } from "./run.svelte";
 
 /** Where each project's choices (its environment, "Run everything") are kept across restarts. */
@@ -152,18 +152,20 @@ export class ReleaseStore {
 
   /**
    * Gives the values the plan asks for (secrets to the keyring), then plans again: the ones
-   * given leave the plan. `false` when they could not be saved (`error` says why).
+   * given leave the plan. The saved settings, or `null` when they could not be saved (`error`
+   * says why).
    */
-  async giveValues(path: string, values: GivenValue[]): Promise<boolean> {
+  async giveValues(path: string, values: GivenValue[]): Promise<ProjectSettings | null> {
     this.error = null;
+    let settings: ProjectSettings;
     try {
-      await this.api.giveProjectValues(path, values);
+      settings = await this.api.giveProjectValues(path, values);
     } catch (raw) {
       this.error = toSlipwayError(raw);
-      return false;
+      return null;
     }
     await this.loadPlan(path);
-    return true;
+    return settings;
   }
 
   /** Asks the ledger for the project's latest release; a failure leaves the card out. */
