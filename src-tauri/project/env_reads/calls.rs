@@ -152,6 +152,10 @@ pub(super) fn reads(text: &str) -> Vec<Read> {
         } else if let (Some(call), Some(name)) = (capture.name("optional"), capture.name("n2")) {
             (Call::Optional, call, name)
         } else if let (Some(call), Some(name)) = (capture.name("raising"), capture.name("n3")) {
+            // environs' `env.prefixed("APP_")` and `env.read_env("…")` name no value.
+            if matches!(call.as_str(), "env.prefixed(" | "env.read_env(" | "env.dump(") {
+                continue;
+            }
             (Call::Raising, call, name)
         } else {
             continue;
@@ -231,7 +235,7 @@ mod tests {
 
     #[test]
     fn environs_and_django_environ_raise_without_a_default() {
-        let text = "from environs import Env\nenv = Env()\nenv.read_env()\nSECRET_KEY = env('SECRET_KEY')\nNAME = env.str('APP_NAME')\nDEBUG = env.bool('DEBUG', False)\nWORKERS = env.int('WORKERS', default=2)\nALLOWED_HOSTS = env.list('ALLOWED_HOSTS')\nDATABASES = {'default': env.dj_db_url('DATABASE_URL')}\n";
+        let text = "from environs import Env\nenv = Env()\nenv.read_env()\nenv.read_env('local')\nwith env.prefixed('SHOP_'):\n    pass\nSECRET_KEY = env('SECRET_KEY')\nNAME = env.str('APP_NAME')\nDEBUG = env.bool('DEBUG', False)\nWORKERS = env.int('WORKERS', default=2)\nALLOWED_HOSTS = env.list('ALLOWED_HOSTS')\nDATABASES = {'default': env.dj_db_url('DATABASE_URL')}\n";
         assert_eq!(
             required(text),
             pairs(&[
