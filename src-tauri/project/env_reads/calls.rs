@@ -73,7 +73,13 @@ pub(super) fn arguments(rest: &str) -> Option<&str> {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
     let mut escaped = false;
+    let mut comment = false;
     for (at, c) in rest.char_indices() {
+        // A comment between the arguments ends at its line.
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
         if let Some(open) = quote {
             if escaped {
                 escaped = false;
@@ -86,6 +92,7 @@ pub(super) fn arguments(rest: &str) -> Option<&str> {
         }
         match c {
             '\'' | '"' => quote = Some(c),
+            '#' => comment = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' if depth == 0 => return Some(&rest[..at]),
             ')' | ']' | '}' => depth -= 1,
@@ -95,12 +102,27 @@ pub(super) fn arguments(rest: &str) -> Option<&str> {
     None
 }
 
-/// A call's arguments split at its own commas (not those inside brackets or strings).
+/// A call's arguments split at its own commas (not those inside brackets or strings), each
+/// without its comments.
 pub(super) fn split_arguments(inside: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
+    // Where a comment cut the current argument short.
+    let mut cut: Option<usize> = None;
     let mut quote: Option<char> = None;
+    let mut comment = false;
     for (at, c) in inside.char_indices() {
+        if comment {
+            if c == '\n' {
+                comment = false;
+                // A comment on a line of its own before an argument: the argument starts after it.
+                if inside[start..cut.unwrap_or(at)].trim().is_empty() {
+                    start = at + 1;
+                    cut = None;
+                }
+            }
+            continue;
+        }
         if let Some(open) = quote {
             if c == open {
                 quote = None;
@@ -109,16 +131,21 @@ pub(super) fn split_arguments(inside: &str) -> Vec<&str> {
         }
         match c {
             '\'' | '"' => quote = Some(c),
+            '#' => {
+                comment = true;
+                cut = cut.or(Some(at));
+            }
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => {
-                parts.push(inside[start..at].trim());
+                parts.push(inside[start..cut.unwrap_or(at)].trim());
                 start = at + 1;
+                cut = None;
             }
             _ => {}
         }
     }
-    parts.push(inside[start..].trim());
+    parts.push(inside[start..cut.unwrap_or(inside.len())].trim());
     parts.retain(|part| !part.is_empty());
     parts
 }
@@ -280,5 +307,11 @@ mod tests {
             ["'X'", "cast=Csv()", "default='a,b'"]
         );
         assert_eq!(arguments("'X'"), None);
+        let commented =
+            "\n    # the top .env (one level up)\n    env_file='../.env',  # beside it\n    extra='ignore',\n)";
+        assert_eq!(
+            split_arguments(arguments(commented).unwrap_or_default()),
+            ["env_file='../.env'", "extra='ignore'"]
+        );
     }
 }
