@@ -166,6 +166,37 @@ fn has_default(arguments: &[&str]) -> bool {
             .any(|argument| matches!(keyword(argument), Some("default" | "default_factory")))
 }
 
+/// Whether the line at `at` runs only on a condition when the module is imported: inside an
+/// `if`/`else` branch, a loop, a function or an `except` (as `if STRATEGY == "mailtrap":
+/// EMAIL_HOST = env("MAILTRAP_EMAIL_HOST")`), where a missing value stops nothing unless that
+/// branch is taken. A class body, `try` and `with` run at import.
+fn conditional(text: &str, at: usize) -> bool {
+    let line_start = text[..at].rfind('\n').map_or(0, |found| found + 1);
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
+    let mut threshold = indent_of(&text[line_start..]);
+    for line in text[..line_start].lines().rev() {
+        if threshold == 0 {
+            break;
+        }
+        let code = line.split(" #").next().unwrap_or_default().trim_end();
+        if code.trim().is_empty() || code.trim_start().starts_with('#') || indent_of(line) >= threshold {
+            continue;
+        }
+        threshold = indent_of(line);
+        let header = code.trim_start();
+        let word = header.split([' ', ':', '(']).next().unwrap_or_default();
+        if code.ends_with(':')
+            && matches!(
+                word,
+                "if" | "elif" | "else" | "def" | "async" | "for" | "while" | "except" | "match" | "case"
+            )
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Every environment read in `text`, in order.
 pub(super) fn reads(text: &str) -> Vec<Read> {
     let Some(pattern) = READS.as_ref() else {
@@ -206,7 +237,7 @@ pub(super) fn reads(text: &str) -> Vec<Read> {
         };
         found.push(Read {
             name: name.as_str().to_owned(),
-            required,
+            required: required && !conditional(text, start.start()),
             setting,
             at: start.start(),
         });
@@ -292,6 +323,24 @@ mod tests {
                 ("SECRET_KEY", true),
                 ("ALLOWED_HOSTS", false),
                 ("NAMES", true)
+            ])
+        );
+    }
+
+    #[test]
+    fn a_read_in_a_branch_or_a_function_stops_nothing_at_import() {
+        let text = "from config.env import env\n\nSTRATEGY = env('EMAIL_STRATEGY', default='local')\nif STRATEGY == 'mailtrap':\n    EMAIL_HOST = env('MAILTRAP_EMAIL_HOST')\n    DATABASES = {\n        'default': env.db('MAILTRAP_DB'),\n    }\nelse:  # local\n    PORT = env.int('LOCAL_PORT')\n\n\ndef storage():\n    return env('BUCKET')\n\n\ntry:\n    KEY = env('TRY_KEY')\nexcept ImportError:\n    KEY = env('FALLBACK_KEY')\nDATABASES = {\n    'default': env.db('DATABASE_URL'),\n}\n";
+        assert_eq!(
+            required(text),
+            pairs(&[
+                ("EMAIL_STRATEGY", false),
+                ("MAILTRAP_EMAIL_HOST", false),
+                ("MAILTRAP_DB", false),
+                ("LOCAL_PORT", false),
+                ("BUCKET", false),
+                ("TRY_KEY", true),
+                ("FALLBACK_KEY", false),
+                ("DATABASE_URL", true),
             ])
         );
     }
