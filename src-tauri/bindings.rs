@@ -38,6 +38,8 @@ pub fn render() -> String {
         decl::<project::Gate>(&cfg),
         decl::<project::SkippedCommand>(&cfg),
         decl::<project::ServiceSpec>(&cfg),
+        decl::<project::TestValue>(&cfg),
+        decl::<project::GivenValue>(&cfg),
         decl::<project::NeededValue>(&cfg),
         decl::<project::Detection>(&cfg),
         decl::<project::GitDetails>(&cfg),

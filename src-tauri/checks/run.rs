@@ -25,6 +25,9 @@ pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &Prepare
     } else {
         super::environment::docker(std::env::vars_os())
     };
+    // The CI's runner (`pipenv run`) loads the project's `.env` before the tests; Slipway runs
+    // them without it, so it gives those values itself, under the project's own settings.
+    variables.extend(crate::project::runner_dotenv(root));
     variables.extend(settings.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     // Secret values go from the keyring into the checks' processes and nowhere else.
     variables.extend(

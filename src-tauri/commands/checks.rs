@@ -110,6 +110,21 @@ pub async fn set_project_value(
     crate::accounts::blocking(move || project::set_value(&data_dir, &root, &name, &value, secret)).await
 }
 
+/// Gives the project's checks several values at once: typed ones, and the test values the plan
+/// proposed. A random key is made in the backend and goes straight to the keyring; like every
+/// secret, it never comes back (the returned settings hold its name only).
+#[tauri::command]
+#[tracing::instrument(skip(state, values), err(level = "warn"))]
+pub async fn give_project_values(
+    state: State<'_, AppState>,
+    path: String,
+    values: Vec<project::GivenValue>,
+) -> Result<ProjectSettings, AppError> {
+    let root = project::resolve_folder(&path)?;
+    let data_dir = state.paths.data_dir.clone();
+    crate::accounts::blocking(move || project::give_values(&data_dir, &root, &values)).await
+}
+
 /// Removes a value (from the keyring too, when it was secret).
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]

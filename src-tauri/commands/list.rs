@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "detect_project",
     "save_project_settings",
     "set_project_value",
+    "give_project_values",
     "unset_project_value",
     "run_checks",
     "cancel_checks",

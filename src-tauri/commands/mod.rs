@@ -109,6 +109,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         checks::detect_project,
         checks::save_project_settings,
         checks::set_project_value,
+        checks::give_project_values,
         checks::unset_project_value,
         checks::run_checks,
         checks::cancel_checks,

@@ -8,6 +8,7 @@ mod blueprint;
 mod build_args;
 mod ci;
 mod detect;
+mod env_reads;
 mod files;
 mod gate_spec;
 mod git;
@@ -16,6 +17,7 @@ mod needs;
 mod recent;
 mod service_spec;
 mod settings;
+mod test_values;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -27,19 +29,21 @@ use crate::error::{AppError, ErrorKind};
 
 pub use blueprint::{read_blueprint, Blueprint};
 pub use build_args::{missing_sentence as missing_build_args_sentence, BuildArg};
-pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, EnvVarNeed, Installer, PythonEnv};
+pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, Installer, PythonEnv};
+pub use env_reads::{runner_dotenv, EnvVarNeed};
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, GitDetails, GitState};
 pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
-pub use needs::{needed_values, needs_sentence, NeededValue};
+pub use needs::{needed_values, needed_values_with_services, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use service_spec::{usual_port, ServiceSpec};
 pub use settings::{
     container_name, load_settings, preferred_local_port, project_id, projects_using_service, save_settings,
     settings_or_detected, strip_tag, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
-pub use values::{current as current_settings, set_value, unset_value};
+pub use test_values::TestValue;
+pub use values::{current as current_settings, give_values, set_value, unset_value, GivenValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {

@@ -4,7 +4,11 @@
 
 use std::path::Path;
 
+use serde::Deserialize;
+use ts_rs::TS;
+
 use super::settings::{load_settings, save_settings, ProjectSettings};
+use super::test_values::{random_key, TestValue};
 use super::{detect, project_id, ProjectError};
 use crate::error::{AppError, ErrorKind};
 use crate::secrets::SecretStore;
@@ -57,6 +61,33 @@ pub fn set_value(
         }
     }
     save_settings(data_dir, root, &settings)?;
+    Ok(settings)
+}
+
+/// A value a person gives for the tests: typed, or a test value Slipway proposed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GivenValue {
+    pub name: String,
+    /// Kept in the keyring.
+    pub secret: bool,
+    pub value: TestValue,
+}
+
+/// Sets each of `values` as `set_value` does; a random key is made here and goes straight to
+/// the keyring, so it is never seen. Every name is checked before any is saved.
+pub fn give_values(data_dir: &Path, root: &Path, values: &[GivenValue]) -> Result<ProjectSettings, AppError> {
+    for given in values {
+        check_name(&given.name)?;
+    }
+    let mut settings = current(data_dir, root)?;
+    for given in values {
+        let (value, secret) = match &given.value {
+            TestValue::Text { value } => (value.clone(), given.secret),
+            TestValue::RandomKey { length } => (random_key(*length)?, true),
+        };
+        settings = set_value(data_dir, root, &given.name, &value, secret)?;
+    }
     Ok(settings)
 }
 

@@ -254,3 +254,167 @@ fn tests_that_write_into_the_tree_are_named_and_coverage_stays_out() -> TestResu
     assert!(!dir.path().join(".pytest_cache").exists());
     Ok(())
 }
+
+/// The two settings readers the issue names: python-decouple's `config` (a Django settings
+/// package with development and production modules) and a pydantic `BaseSettings` class, both
+/// installed from the package index by the checks. The CI gives their values from its
+/// secrets; only the production module reads the bucket. Before the values are given, the
+/// tests cannot start, as the CI's command cannot, and the failure names exactly the two;
+/// once given (a random key for the secret key), the tests pass, as the CI's command does
+/// with the same values.
+#[test]
+fn values_read_through_decouple_and_pydantic_settings_are_named_then_given() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let ci = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      DJANGO_SECRET_KEY: ${{ secrets.DJANGO_SECRET_KEY }}\n      APP_API_TOKEN: ${{ secrets.APP_API_TOKEN }}\n    steps:\n      - run: pip install -r requirements.txt\n      - run: pytest -q\n";
+    let options = "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\nclass Options(BaseSettings):\n    model_config = SettingsConfigDict(env_prefix='APP_')\n\n    api_token: str\n    retries: int = 3\n";
+    write(
+        dir.path(),
+        &[
+            (".github/workflows/ci.yml", ci),
+            ("requirements.txt", "pytest\nflake8\npython-decouple\npydantic-settings\n"),
+            ("shop/__init__.py", ""),
+            ("shop/settings/__init__.py", ""),
+            (
+                "shop/settings/base.py",
+                "from decouple import config\n\nSECRET_KEY = config('DJANGO_SECRET_KEY')\nDEBUG = config('DEBUG', default=False, cast=bool)\n",
+            ),
+            ("shop/settings/dev.py", "from .base import *  # noqa: F401,F403\n"),
+            (
+                "shop/settings/production.py",
+                "from decouple import config\n\nfrom .base import *  # noqa: F401,F403\n\nBUCKET = config('AWS_STORAGE_BUCKET')\n",
+            ),
+            ("shop/options.py", options),
+            (
+                "conftest.py",
+                "from shop.options import Options\nfrom shop.settings import dev\n\nOPTIONS = Options()\nSECRET_KEY = dev.SECRET_KEY\n",
+            ),
+            (
+                "tests/test_values.py",
+                "import conftest\n\n\ndef test_values_arrive():\n    assert len(conftest.SECRET_KEY) >= 50\n    assert conftest.OPTIONS.api_token == 'token-for-tests'\n    assert conftest.OPTIONS.retries == 3\n",
+            ),
+        ],
+    )?;
+    let root = std::fs::canonicalize(dir.path())?;
+    let plan_before = plan(&root, data.path(), Some("unix:///nonexistent/docker.sock"))?;
+    let needed: Vec<&str> = plan_before["needs"]
+        .as_array()
+        .map(|needs| needs.iter().filter_map(|need| need["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        needed,
+        ["APP_API_TOKEN", "DJANGO_SECRET_KEY"],
+        "not the bucket only production reads, not the values with defaults: {plan_before}"
+    );
+
+    let (code, summary, _) = check(&root, data.path())?;
+    assert_eq!(code, 2, "{summary}");
+    let message = summary["tests"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "The tests need APP_API_TOKEN and DJANGO_SECRET_KEY; your CI keeps them in its secret store: set them in the project's settings."
+        ),
+        "{message}"
+    );
+    let (direct_code, direct_output) = direct(data.path(), &root, "pytest -q", &[])?;
+    assert_ne!(direct_code, 0, "the CI's command cannot start either: {direct_output}");
+    assert!(direct_output.contains("DJANGO_SECRET_KEY"), "{direct_output}");
+
+    // What the window's Fill with test values and Save send: a random key, and a typed token.
+    project::give_values(
+        data.path(),
+        &root,
+        &[
+            project::GivenValue {
+                name: "DJANGO_SECRET_KEY".to_owned(),
+                secret: true,
+                value: project::TestValue::RandomKey { length: 50 },
+            },
+            project::GivenValue {
+                name: "APP_API_TOKEN".to_owned(),
+                secret: true,
+                value: project::TestValue::Text {
+                    value: "token-for-tests".to_owned(),
+                },
+            },
+        ],
+    )?;
+    let saved = project::current_settings(data.path(), &root)?;
+    assert_eq!(saved.secret_env, ["DJANGO_SECRET_KEY", "APP_API_TOKEN"]);
+    assert!(
+        saved.env.is_empty(),
+        "secrets stay out of the settings file: {:?}",
+        saved.env
+    );
+    let result = check(&root, data.path());
+    let forget = slipway::secrets::SecretStore::os(data.path());
+    for name in ["DJANGO_SECRET_KEY", "APP_API_TOKEN"] {
+        forget.delete_project_value(&project::project_id(&root), name)?;
+    }
+    let (code, summary, _) = result?;
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    assert_eq!(code, 0, "{summary}");
+    let key = "k".repeat(50);
+    let (direct_code, direct_output) = direct(
+        data.path(),
+        &root,
+        "pytest -q",
+        &[("DJANGO_SECRET_KEY", &key), ("APP_API_TOKEN", "token-for-tests")],
+    )?;
+    assert_eq!(direct_code, 0, "{direct_output}");
+    Ok(())
+}
+
+/// A CI that runs `pipenv run pytest` gets the committed `.env`'s values (pipenv loads it);
+/// Slipway runs pytest itself, so it gives them to the tests, and does not ask for them.
+#[test]
+fn a_dotenv_the_ci_runner_loads_reaches_the_tests() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install -r requirements.txt\n      - run: pipenv run pytest -q\n",
+            ),
+            (".env", "SHOP_GREETING=\"hello from .env\"\nSHOP_SECRET_KEY='not-for-production'\n"),
+            ("requirements.txt", "pytest\nflake8\n"),
+            ("conftest.py", ""),
+            ("shop/__init__.py", ""),
+            (
+                "shop/settings.py",
+                "import os\n\nGREETING = os.environ['SHOP_GREETING']\nSECRET_KEY = os.environ['SHOP_SECRET_KEY']\n",
+            ),
+            (
+                "tests/test_dotenv.py",
+                "from shop import settings\n\n\ndef test_the_dotenv_arrives():\n    assert settings.GREETING == 'hello from .env'\n    assert settings.SECRET_KEY == 'not-for-production'\n",
+            ),
+        ],
+    )?;
+    let root = std::fs::canonicalize(dir.path())?;
+    let detection = project::detect(&root);
+    assert!(
+        detection
+            .env_vars
+            .iter()
+            .filter(|need| need.name.starts_with("SHOP_"))
+            .all(|need| need.required && need.in_dotenv),
+        "{:?}",
+        detection.env_vars
+    );
+    let plan = plan(&root, data.path(), Some("unix:///nonexistent/docker.sock"))?;
+    assert_eq!(plan["needs"], serde_json::json!([]), "{plan}");
+    let (code, summary, lines) = check(&root, data.path())?;
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    assert_eq!(code, 0, "{summary}");
+    let everything = lines.iter().map(ToString::to_string).collect::<String>();
+    assert!(
+        !everything.contains("not-for-production"),
+        "a secret-looking value is never echoed"
+    );
+    // What pipenv does before the CI's command: export the .env's lines.
+    let (direct_code, direct_output) = direct(data.path(), &root, "set -a; . ./.env; set +a; pytest -q", &[])?;
+    assert_eq!(direct_code, 0, "{direct_output}");
+    Ok(())
+}

@@ -244,3 +244,141 @@ async fn the_plan_says_a_check_runs_in_the_folder_the_ci_image_works_in() -> Tes
     save_screenshot_as(&session, "plan-image-folder").await?;
     Ok(())
 }
+
+/// The values the tests read through decouple and environs, which the CI keeps in its
+/// secrets: the plan names them, Fill with test values proposes a random key (described,
+/// never shown) and `localhost` hosts, Save gives them, and the tests pass. The key itself
+/// never reaches the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_values_the_plan_asks_for_are_filled_with_test_values_and_the_tests_pass() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = projects.path().join("values-shop");
+    for (file, text) in [
+        ("requirements.txt", "pytest\nflake8\npython-decouple\nenvirons\n"),
+        ("manage.py", ""),
+        ("Dockerfile", "FROM python:3.11-slim\nCOPY . /app\n"),
+        ("shop/__init__.py", ""),
+        (
+            "shop/settings.py",
+            "from decouple import config\nfrom environs import Env\n\nenv = Env()\n\nSECRET_KEY = config('DJANGO_SECRET_KEY')\nALLOWED_HOSTS = env.list('DJANGO_ALLOWED_HOSTS')\nDEBUG = config('DEBUG', default=False, cast=bool)\n",
+        ),
+        ("conftest.py", "from shop import settings  # noqa: F401\n"),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      DJANGO_SECRET_KEY: ${{ secrets.DJANGO_SECRET_KEY }}\n      DJANGO_ALLOWED_HOSTS: ${{ vars.ALLOWED_HOSTS }}\n    steps:\n      - run: pip install -r requirements.txt\n      - run: pytest\n      - run: flake8 shop\n",
+        ),
+        (
+            "tests/test_settings.py",
+            "from shop import settings\n\n\ndef test_the_values_arrive():\n    assert len(settings.SECRET_KEY) == 50\n    assert 'localhost' in settings.ALLOWED_HOSTS\n",
+        ),
+    ] {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().ok_or("a folder")?)?;
+        std::fs::write(path, text)?;
+    }
+    git(&root, &["init", "-q", "-b", "main"])?;
+    git(&root, &["add", "-A"])?;
+    git(&root, &["commit", "-q", "-m", "values fixture"])?;
+    let root = root.canonicalize()?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    let needs = "//*[@aria-label='Values the checks need']";
+    let note = wait_or_explain(&session, needs, UI_WAIT, "values-not-asked").await?;
+    let said = session.text(&note).await?;
+    assert!(
+        said.contains(
+            "The tests need DJANGO_ALLOWED_HOSTS and DJANGO_SECRET_KEY; your CI keeps DJANGO_SECRET_KEY in its secret store"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("DEBUG"), "DEBUG has a default: {said}");
+    session
+        .execute("document.querySelector(\"[aria-label='Values the checks need']\").scrollIntoView()")
+        .await?;
+    save_screenshot_as(&session, "values-asked").await?;
+
+    session
+        .click(&session.wait_for(&button("Fill with test values"), UI_WAIT).await?)
+        .await?;
+    let filled = wait_or_explain(
+        &session,
+        "//*[@data-testid='filled-DJANGO_SECRET_KEY']",
+        UI_WAIT,
+        "key-not-filled",
+    )
+    .await?;
+    assert!(
+        session.text(&filled).await?.contains("a random key, 50 characters"),
+        "the key is described"
+    );
+    let hosts = session
+        .execute("return document.querySelector(\"[aria-label='Values the checks need'] input[type='text']\").value")
+        .await?;
+    assert_eq!(
+        hosts.as_str(),
+        Some("localhost,127.0.0.1"),
+        "the proposed hosts are shown"
+    );
+    save_screenshot_as(&session, "values-filled").await?;
+
+    session
+        .click(&session.wait_for(&button("Save 2 values"), UI_WAIT).await?)
+        .await?;
+    // Planned again: nothing is asked any more.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(UI_WAIT);
+    while !session.absent(needs).await? {
+        if std::time::Instant::now() > deadline {
+            save_screenshot_as(&session, "values-still-asked").await?;
+            return Err("the plan still asks for the values after Save".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    open_page(&session, "Project settings").await?;
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='secret-set-DJANGO_SECRET_KEY']",
+        UI_WAIT,
+        "key-not-in-keyring",
+    )
+    .await?;
+    session
+        .click(&session.wait_for(&button("Run tests"), UI_WAIT).await?)
+        .await?;
+    let heading = wait_or_explain(
+        &session,
+        "//section[@aria-label='Test results']//h4",
+        300,
+        "values-checks-not-done",
+    )
+    .await?;
+    assert_eq!(session.text(&heading).await?, "Tests passed");
+    session
+        .execute("document.querySelector(\"section[aria-label='Test results']\").scrollIntoView()")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    save_screenshot_as(&session, "values-tests-passed").await?;
+    let page = session.execute("return document.documentElement.outerHTML").await?;
+    let page = page.as_str().unwrap_or_default().to_owned();
+    session.end().await?;
+
+    let id = slipway::project::project_id(&root);
+    let store = slipway::secrets::SecretStore::os(data.path());
+    let key = store
+        .project_value(&id, "DJANGO_SECRET_KEY")?
+        .ok_or("the random key is in the keyring")?;
+    let key = key.expose().to_owned();
+    store.delete_project_value(&id, "DJANGO_SECRET_KEY")?;
+    assert_eq!(key.len(), 50);
+    assert!(!page.contains(&key), "the random key never reaches the page");
+    let settings = slipway::project::current_settings(data.path(), &root)?;
+    assert_eq!(
+        settings.env.get("DJANGO_ALLOWED_HOSTS").map(String::as_str),
+        Some("localhost,127.0.0.1")
+    );
+    Ok(())
+}

@@ -256,6 +256,7 @@ function controlledRelease() {
   const api = {
     planRelease: vi.fn(async (path: string) => (path === empty.path ? plan(empty, { blockers: [noDockerfile] }) : plan(lettings))),
     listReleases: vi.fn(async () => [] as ReleaseRecord[]),
+    giveProjectValues: vi.fn(async (path: string) => projectDetails(path).settings),
     cancelRelease: vi.fn(async () => {
       finish(releaseSummary({ outcome: "canceled", message: "Cancelled." }));
       return true;

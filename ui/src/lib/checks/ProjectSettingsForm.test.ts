@@ -146,3 +146,46 @@ describe("the build settings", () => {
     expect(JSON.stringify(store.draft)).not.toContain("s3cret-marker");
   });
 });
+
+describe("values given on the release page", () => {
+  it("show in the form at once, the secret by its name only, and what is being edited stays", async () => {
+    const withNeeds = structuredClone(details);
+    const need = (name: string, secret: boolean) => ({
+      name,
+      sources: ["shop/settings.py"],
+      example: null,
+      secret,
+      ciValue: null,
+      ciExpression: null,
+      required: true,
+      readByCode: true,
+      inDotenv: false,
+    });
+    withNeeds.detection.envVars = [need("DJANGO_ALLOWED_HOSTS", false), need("DJANGO_SECRET_KEY", true)];
+    const api = {
+      detectProject: vi.fn(async () => withNeeds),
+      saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(),
+      unsetProjectValue: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    await fireEvent.input(screen.getByLabelText("Test command"), { target: { value: "pytest -x" } });
+    store.applyValues({
+      ...withNeeds.settings,
+      env: { DJANGO_ALLOWED_HOSTS: "localhost,127.0.0.1" },
+      secretEnv: ["DJANGO_SECRET_KEY"],
+    });
+    expect(await screen.findByDisplayValue("localhost,127.0.0.1")).toBeInTheDocument();
+    expect(screen.getByTestId("secret-set-DJANGO_SECRET_KEY")).toHaveTextContent("set, kept in the keyring");
+    expect(screen.getByLabelText("Test command")).toHaveValue("pytest -x");
+    // Saving the form now keeps the values given.
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    const saved = api.saveProjectSettings.mock.calls[0]?.[1];
+    expect(saved?.env).toEqual({ DJANGO_ALLOWED_HOSTS: "localhost,127.0.0.1" });
+    expect(saved?.secretEnv).toEqual(["DJANGO_SECRET_KEY"]);
+  });
+});

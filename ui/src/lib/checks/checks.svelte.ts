@@ -80,6 +80,19 @@ export class ChecksStore {
     }
   }
 
+  /**
+   * Values given elsewhere (the release plan's form): the saved settings take them, and so
+   * does the draft, keeping whatever else the person is editing; a secret's name only.
+   */
+  applyValues(settings: ProjectSettings): void {
+    if (!this.details) return;
+    this.details = { ...this.details, settings, saved: true };
+    if (!this.draft) return;
+    for (const [name, value] of Object.entries(settings.env)) this.draft.env[name] = value;
+    for (const name of settings.secretEnv) delete this.draft.env[name];
+    this.draft.secretEnv = [...settings.secretEnv];
+  }
+
   async save(): Promise<void> {
     if (!this.details || !this.draft) return;
     this.error = null;

@@ -31,6 +31,7 @@ async function atServiceStep(accounts: Account[]) {
     startRelease: vi.fn(),
     cancelRelease: vi.fn(),
     listReleases: vi.fn(async () => []),
+    giveProjectValues: vi.fn(async (path: string) => projectDetails(path).settings),
   };
   const unused = async (): Promise<never> => {
     throw new Error("unused");

@@ -172,7 +172,9 @@ required: boolean,
  */
 readByCode: boolean, 
 /**
- * A `.env` file in the project gives it (the app's dotenv reads it there).
+ * A `.env` file in the project gives it, and something loads that file for the tests: the
+ * settings (`load_dotenv()`, `read_env()`, decouple, a pydantic `env_file`) or the CI's
+ * runner (`pipenv run`, whose values Slipway then gives the tests itself).
  */
 inDotenv: boolean, };
 
@@ -298,6 +300,14 @@ portVariables: Array<string>,
  */
 source: string, };
 
+export type TestValue = { "kind": "text", value: string, } | { "kind": "randomKey", length: number, };
+
+export type GivenValue = { name: string, 
+/**
+ * Kept in the keyring.
+ */
+secret: boolean, value: TestValue, };
+
 export type NeededValue = { name: string, 
 /**
  * Why it is needed, in words: "the settings read it with no default", "your CI gives it
@@ -308,7 +318,16 @@ why: string, secret: boolean,
  * The tests' settings read it with no default: they cannot start without it. Otherwise
  * the CI gives it and the settings have a default.
  */
-required: boolean, };
+required: boolean, 
+/**
+ * The CI keeps it in its secret store (`${{ secrets.X }}`, CircleCI's project variables or
+ * a context): the person has to give a value of their own.
+ */
+ciSecret: boolean, 
+/**
+ * A value safe for the tests that Slipway can fill in (a random key, `localhost`), if any.
+ */
+testValue: TestValue | null, };
 
 export type Detection = { 
 /**

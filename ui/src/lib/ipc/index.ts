@@ -8,6 +8,7 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
+  GivenValue,
   Account,
   AccountCheck,
   AppInfo,
@@ -101,6 +102,8 @@ export type {
   ProjectSummary,
   RecentProject,
   NeededValue,
+  GivenValue,
+  TestValue,
   Outcome,
   Plan,
   PlannedStep,
@@ -271,6 +274,9 @@ export const api = {
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
     call<ProjectSettings>("set_project_value", { path, name, value, secret }),
   unsetProjectValue: (path: string, name: string) => call<ProjectSettings>("unset_project_value", { path, name }),
+  /** Several values at once, typed or proposed; a random key is made in the backend and never comes back. */
+  giveProjectValues: (path: string, values: GivenValue[]) =>
+    call<ProjectSettings>("give_project_values", { path, values }),
 
   /** Runs checks; every event arrives at `onEvent` while the promise is pending. */
   runChecks(path: string, selection: CheckSelection, onEvent: (event: CheckEvent) => void): Promise<ChecksRun> {

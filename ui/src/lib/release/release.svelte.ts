@@ -2,7 +2,7 @@
 // last release in the ledger. Pressing Release starts a run, which the window's run store
 // follows (see run.svelte.ts): it belongs to one project and outlives page changes; the header
 // shows it whatever page or project is open.
-import { api as defaultApi, toSlipwayError, type Api, type Plan, type ReleaseRecord, type SlipwayError, type Step } from "../ipc";
+import { api as defaultApi, toSlipwayError, type Api, type GivenValue, type Plan, type ProjectSettings, type ReleaseRecord, type SlipwayError, type Step } from "../ipc";
 import { RunStore } from "./run.svelte";
 
 /** Where each project's choices (its environment, "Run everything") are kept across restarts. */
@@ -25,7 +25,7 @@ function browserStorage(): Storage | null {
   }
 }
 
-type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease" | "listReleases">;
+type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease" | "listReleases" | "giveProjectValues">;
 
 export class ReleaseStore {
   /** The open project's plan: what pressing Release would do. */
@@ -148,6 +148,24 @@ export class ReleaseStore {
     } finally {
       if (this.planFor === path) this.planning = false;
     }
+  }
+
+  /**
+   * Gives the values the plan asks for (secrets to the keyring), then plans again: the ones
+   * given leave the plan. The saved settings, or `null` when they could not be saved (`error`
+   * says why).
+   */
+  async giveValues(path: string, values: GivenValue[]): Promise<ProjectSettings | null> {
+    this.error = null;
+    let settings: ProjectSettings;
+    try {
+      settings = await this.api.giveProjectValues(path, values);
+    } catch (raw) {
+      this.error = toSlipwayError(raw);
+      return null;
+    }
+    await this.loadPlan(path);
+    return settings;
   }
 
   /** Asks the ledger for the project's latest release; a failure leaves the card out. */

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalAppStore } from "../containers/localApp.svelte";
-import type { AppError, LocalApp, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary, SystemStatus, WatchEvent, WatchSummary } from "../ipc";
+import type { AppError, GivenValue, LocalApp, Plan, ReleaseEvent, ReleaseRecord, ReleaseSummary, SystemStatus, WatchEvent, WatchSummary } from "../ipc";
 import { SystemStore } from "../system/system.svelte";
 import { WatchStore } from "../watch/watch.svelte";
 import { navigationContext } from "../shell/navigation";
@@ -74,6 +74,7 @@ function fakeApi(thePlan: Plan, events: ReleaseEvent[], summary: ReleaseSummary,
     planRelease: vi.fn(async (path: string) => ({ ...thePlan, projectPath: path })),
     cancelRelease: vi.fn(async () => true),
     listReleases: vi.fn(async () => ledger),
+    giveProjectValues: vi.fn(async (path: string, _values: GivenValue[]) => projectDetails(path).settings),
     startRelease: vi.fn(async (_path: string, _options: unknown, onEvent: (event: ReleaseEvent) => void) => {
       for (const event of events) onEvent(event);
       return summary;
@@ -327,7 +328,16 @@ describe("the release page's steps", () => {
         plannedStep("build", "Dockerfile"),
       ],
       gates: [gate],
-      needs: [{ name: "SECRET_KEY", why: "shop/settings.py reads it with no default", secret: true, required: true }],
+      needs: [
+        {
+          name: "SECRET_KEY",
+          why: "shop/settings.py reads it with no default",
+          secret: true,
+          required: true,
+          ciSecret: false,
+          testValue: { kind: "randomKey", length: 50 },
+        },
+      ],
       ciSkipped: [{ line: "curl -X POST $HOOK", source: "ci.yml (job deploy)", reason: "calls a web address" }],
     });
     const report = {
