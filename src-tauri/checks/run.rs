@@ -28,6 +28,7 @@ pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &Prepare
     // The CI's runner (`pipenv run`) loads the project's `.env` before the tests; Slipway runs
     // them without it, so it gives those values itself, under the project's own settings.
     variables.extend(crate::project::runner_dotenv(root));
+    variables.extend(ci_runner_values(root));
     variables.extend(settings.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     // Secret values go from the keyring into the checks' processes and nowhere else.
     variables.extend(
@@ -42,6 +43,23 @@ pub(crate) fn environment(root: &Path, settings: &ProjectSettings, env: &Prepare
         variables.push(("PYTHONPATH".to_owned(), root.join("src").display().to_string()));
     }
     variables
+}
+
+/// The values every run of the project's CI has without its files saying so (`CI=true`,
+/// `GITHUB_ACTIONS=true`, `CIRCLECI=true`): settings often choose their module by them
+/// (`if os.environ.get("CI"): from .ci_settings import *`). The project's settings win.
+fn ci_runner_values(root: &Path) -> Vec<(String, String)> {
+    let github = root.join(".github/workflows").is_dir();
+    let circleci = root.join(".circleci").is_dir();
+    [
+        ("CI", github || circleci),
+        ("GITHUB_ACTIONS", github),
+        ("CIRCLECI", circleci),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| (name.to_owned(), "true".to_owned()))
+    .collect()
 }
 
 /// The project's `command`, run through the shell in its folder and in its sandbox.
@@ -329,6 +347,21 @@ pub(super) async fn run_gate(
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn the_checks_get_the_values_every_ci_run_has() -> std::io::Result<()> {
+        let root = tempfile::tempdir()?;
+        assert!(ci_runner_values(root.path()).is_empty(), "no CI, no CI values");
+        std::fs::create_dir_all(root.path().join(".github/workflows"))?;
+        let names: Vec<String> = ci_runner_values(root.path())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(names, ["CI", "GITHUB_ACTIONS"]);
+        std::fs::create_dir_all(root.path().join(".circleci"))?;
+        assert_eq!(ci_runner_values(root.path()).len(), 3);
+        Ok(())
+    }
 
     fn settings(tool: LintTool, command: &str) -> ProjectSettings {
         ProjectSettings {

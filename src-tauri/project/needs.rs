@@ -45,8 +45,12 @@ fn kept_in_ci_secrets(need: &EnvVarNeed, circleci: bool) -> bool {
 /// given by the CI from an expression or its secrets. A value in Slipway's own environment
 /// counts as given (the checks inherit it).
 pub fn needed_values(detection: &Detection, settings: &ProjectSettings) -> Vec<NeededValue> {
-    // No service is started for the checks yet: none of their addresses is known.
-    needed_values_with_services(detection, settings, &BTreeMap::new())
+    // The services the checks start: the addresses the tests would read for them.
+    needed_values_with_services(
+        detection,
+        settings,
+        &super::service_spec::test_urls(&detection.services),
+    )
 }
 
 /// As `needed_values`, with the addresses of the services Slipway starts for the checks (by

@@ -73,9 +73,75 @@ pub fn usual_port(image: &str) -> Option<u16> {
         .map(|(_, port)| *port)
 }
 
+/// The address a project's tests would read for each service, by the variable that usually
+/// holds it (`DATABASE_URL`, `REDIS_URL`), with the user, password and database the CI gives
+/// the service: offered as test values. `localhost` and the CI's port are what the tests' CI
+/// uses; the checks point them at where the service answers here.
+pub fn test_urls(services: &[ServiceSpec]) -> BTreeMap<String, String> {
+    let mut urls = BTreeMap::new();
+    for service in services {
+        let value = |name: &str| service.env.get(name).map(String::as_str);
+        let port = service.ci_port.or(service.port);
+        let Some(port) = port else { continue };
+        let (variable, url) = match usual_port(&service.image) {
+            Some(5432) => {
+                let user = value("POSTGRES_USER").unwrap_or("postgres");
+                let password = value("POSTGRES_PASSWORD").unwrap_or("");
+                let database = value("POSTGRES_DB").unwrap_or(user);
+                (
+                    "DATABASE_URL",
+                    format!("postgres://{user}:{password}@localhost:{port}/{database}"),
+                )
+            }
+            Some(3306) => {
+                let (user, password) = match value("MYSQL_USER") {
+                    Some(user) => (user, value("MYSQL_PASSWORD").unwrap_or("")),
+                    None => ("root", value("MYSQL_ROOT_PASSWORD").unwrap_or("")),
+                };
+                let database = value("MYSQL_DATABASE").unwrap_or("mysql");
+                (
+                    "DATABASE_URL",
+                    format!("mysql://{user}:{password}@localhost:{port}/{database}"),
+                )
+            }
+            Some(6379) => ("REDIS_URL", format!("redis://localhost:{port}/0")),
+            _ => continue,
+        };
+        urls.entry(variable.to_owned()).or_insert(url);
+    }
+    urls
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_service_offers_its_url_with_the_cis_user_and_database() {
+        let service = |image: &str, env: &[(&str, &str)]| ServiceSpec {
+            name: "db".into(),
+            image: image.into(),
+            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            port: usual_port(image),
+            ci_port: Some(5433),
+            health_cmd: None,
+            port_variables: Vec::new(),
+            source: "ci.yml".into(),
+        };
+        let urls = test_urls(&[
+            service("postgres:15", &[("POSTGRES_USER", "shop"), ("POSTGRES_PASSWORD", "pw")]),
+            service("redis:7", &[]),
+        ]);
+        assert_eq!(
+            urls.get("DATABASE_URL").map(String::as_str),
+            Some("postgres://shop:pw@localhost:5433/shop")
+        );
+        assert_eq!(
+            urls.get("REDIS_URL").map(String::as_str),
+            Some("redis://localhost:5433/0")
+        );
+        assert!(test_urls(&[service("cimg/python:3.12", &[])]).is_empty());
+    }
 
     #[test]
     fn images_are_known_by_their_own_name_under_any_namespace_and_tag() {

@@ -59,6 +59,8 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         }
         let job_services = services::of_job(job, &job_source);
         let mut checks_here = false;
+        // What a job writes for the app (`echo X=1 >> .env`) is the tests' only when it checks.
+        let values_before = findings.env.len();
         for script in &scripts {
             let before = findings.gate_count();
             let mut commands = shell::commands(script.text);
@@ -80,6 +82,9 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
                 checks_here = true;
                 collect_env(script.env, &job_source, &mut findings.env);
             }
+        }
+        if !checks_here {
+            findings.env.truncate(values_before);
         }
         if checks_here {
             collect_env(document.get("env"), source, &mut findings.env);
@@ -327,6 +332,31 @@ jobs:
             (gate.kind, gate.tool.as_str(), gate.command.as_str()),
             (crate::project::GateKind::Lint, "flake8", "flake8 legacy")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_deploy_jobs_dotenv_lines_are_not_the_tests() -> Result<(), serde_norway::Error> {
+        let workflow = r#"
+jobs:
+  test:
+    steps:
+      - run: echo "DEBUG=1" >> .env
+      - run: pytest
+  deploy:
+    steps:
+      - run: |
+          echo SQL_ENGINE=django.db.backends.postgresql >> .env
+          echo DEBUG=0 >> .env
+      - run: docker push me/app
+"#;
+        let findings = read(workflow, "ci.yml")?;
+        let values: Vec<(&str, Option<&str>)> = findings
+            .env
+            .iter()
+            .map(|(name, variable)| (name.as_str(), variable.value.as_deref()))
+            .collect();
+        assert_eq!(values, [("DEBUG", Some("1"))]);
         Ok(())
     }
 
