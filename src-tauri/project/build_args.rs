@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::{DockerBuild, COMPOSE_FILES};
+use super::env_reads::is_secret_name;
 
 /// One build argument the CI or Compose file passes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -30,22 +31,13 @@ pub struct BuildArg {
     pub source: String,
 }
 
-/// Names that look like a secret's. The same words detection uses for the tests' values; kept
-/// here too while that code moves to its own module.
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_uppercase();
-    ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "DSN", "CREDENTIAL"]
-        .iter()
-        .any(|word| upper.contains(word))
-}
-
 /// The build arguments of the build the CI runs.
 pub fn found(build: &DockerBuild) -> Vec<BuildArg> {
     build
         .args
         .iter()
         .map(|(name, variable)| {
-            let secret = looks_secret(name)
+            let secret = is_secret_name(name)
                 || variable
                     .expression
                     .as_deref()

@@ -52,7 +52,9 @@ pub struct EnvVarNeed {
     pub in_dotenv: bool,
 }
 
-fn is_secret_name(name: &str) -> bool {
+/// Names that look like a secret's: a test value or a build argument so named is kept in the
+/// keyring.
+pub(in crate::project) fn is_secret_name(name: &str) -> bool {
     let upper = name.to_uppercase();
     ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "DSN", "CREDENTIAL"]
         .iter()
