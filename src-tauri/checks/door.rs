@@ -339,6 +339,9 @@ impl<H: ChecksHooks> Run<'_, H> {
                 if let Some(problem) = services.down().await {
                     report.outcome = CheckOutcome::CouldNotRun;
                     report.problem = Some(problem);
+                } else if let Some(moved) = services.moved() {
+                    // The failures may be a program of the person's on the CI's port.
+                    report.problem.get_or_insert(moved);
                 }
             }
         }

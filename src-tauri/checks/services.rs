@@ -194,6 +194,21 @@ impl Services {
         None
     }
 
+    /// A service that answers elsewhere than on its CI's port, which something else holds
+    /// here, in a sentence: tests whose settings name that port reached the other program.
+    pub(super) fn moved(&self) -> Option<String> {
+        self.running.iter().find_map(|running| {
+            let ci_port = running.spec.ci_port?;
+            (ci_port != running.started.host_port).then(|| {
+                format!(
+                    "{} answered on 127.0.0.1:{} because another program holds port {ci_port} here; tests whose settings name {ci_port} without reading it from the environment reached that program instead. Stop it, or let the settings read the port from the environment.",
+                    running.spec.words(),
+                    running.started.host_port
+                )
+            })
+        })
+    }
+
     /// The settings the tests and gates run with: their values pointed at the services.
     pub(super) fn point(&self, settings: &ProjectSettings) -> ProjectSettings {
         let addresses: Vec<Address> = self

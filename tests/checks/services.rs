@@ -540,3 +540,48 @@ fn a_service_that_stops_during_the_tests_makes_them_an_error_and_a_missing_image
     assert!(left.is_empty());
     Ok(())
 }
+
+/// Tests whose settings name the CI's port outright, with another program on that port here:
+/// the service answers elsewhere, and the failure says why the tests reached the other one.
+#[test]
+fn a_port_held_by_another_program_is_named_in_the_failure() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let mut leftovers = Leftovers(Vec::new());
+    // The other program: accepts and hangs up, as a server for something else would.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let held = holder.local_addr()?.port();
+    std::thread::spawn(move || {
+        for stream in holder.incoming() {
+            drop(stream);
+        }
+    });
+    let hard_coded = format!(
+        "import psycopg2\n\n\ndef test_the_database_answers():\n    psycopg2.connect(\n        host=\"localhost\",\n        port={held},\n        user=\"app\",\n        password=\"app-password\",\n        dbname=\"app\",\n    ).close()\n"
+    );
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker compose up -d db\n      - run: pip install -r requirements.txt\n      - run: pytest -q -p no:cacheprovider\n",
+            ),
+            (
+                "docker-compose.yml",
+                &format!("services:\n  db:\n    image: {POSTGRES}\n    environment:\n      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD=app-password\n      - POSTGRES_DB=app\n    ports:\n      - \"{held}:5432\"\n"),
+            ),
+            ("requirements.txt", REQUIREMENTS),
+            ("tests/test_db.py", &hard_coded),
+        ],
+    )?;
+    let (checked, left) = check_and_leftovers(dir.path(), data.path(), &mut leftovers)?;
+    let (_, summary, _) = checked?;
+    assert_eq!(summary["tests"]["outcome"], "failed", "{summary}");
+    let message = summary["tests"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("because another program holds port {held} here")),
+        "{message}"
+    );
+    assert!(left.is_empty(), "{left:?}");
+    Ok(())
+}
