@@ -134,6 +134,26 @@ pub fn prepare(command: &ShellCommand) -> Prepared {
     prepared
 }
 
+/// The command `sh -c SCRIPT` (or `bash -c`) runs for the checks: the first of the script's
+/// commands that is a check (`wait_for_db && python manage.py test` runs the tests), else its
+/// first.
+fn shell_script_command(words: &[String]) -> Option<ShellCommand> {
+    let [shell, flag, script, ..] = words else {
+        return None;
+    };
+    if !matches!(shell.as_str(), "sh" | "bash") || flag != "-c" {
+        return None;
+    }
+    let inner = commands(script);
+    let checking = inner.iter().position(|command| {
+        let mut words = command.words.clone();
+        words = unwrap(words, &mut Vec::new(), &mut BTreeMap::new(), &mut None);
+        !matches!(classify(words, &mut Vec::new()).0, Role::Setup)
+    });
+    let at = checking.unwrap_or(0);
+    inner.into_iter().nth(at)
+}
+
 /// Takes off what only decides where or how the tool starts.
 fn unwrap(
     mut words: Vec<String>,
@@ -187,14 +207,10 @@ fn unwrap(
         }
         // `python -m pytest` stays as it is (it puts the folder on sys.path); only `-m` of a
         // tool that has a program of its own is kept too. Nothing to take off.
-        if matches!(first.as_str(), "sh" | "bash") && second == "-c" {
-            if let Some(inner) = words.get(2) {
-                if let Some(command) = commands(inner).into_iter().next() {
-                    env.extend(command.env.iter().cloned());
-                    words = command.words;
-                    continue;
-                }
-            }
+        if let Some(command) = shell_script_command(&words) {
+            env.extend(command.env.iter().cloned());
+            words = command.words;
+            continue;
         }
         if let Some((found, inner)) = container_command(&words, env) {
             // A container the CI starts with no command (`docker run -d --name app app`) is
@@ -206,10 +222,11 @@ fn unwrap(
             if inner.is_empty() {
                 return words;
             }
+            // `sh -c "python manage.py wait_for_db && python manage.py test"`: the check it runs.
+            let runs = shell_script_command(&inner).map_or_else(|| join(&inner), |command| join(&command.words));
             notes.push(format!(
-                "Your CI runs this inside a container (`{}`); Slipway runs `{}` in the project's Python environment.",
+                "Your CI runs this inside a container (`{}`); Slipway runs `{runs}` in the project's Python environment.",
                 join(&words[..words.len() - inner.len()]),
-                join(&inner)
             ));
             words = inner;
             continue;
@@ -549,6 +566,28 @@ mod tests {
         let shell = one("bash -c 'DEBUG=1 pytest -x'");
         assert_eq!(shell.command, "pytest -x");
         assert_eq!(shell.env.get("DEBUG").map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn a_shell_script_in_a_container_runs_its_check_not_its_set_up() {
+        let tests = one("docker compose run --rm app sh -c \"python manage.py wait_for_db && python manage.py test\"");
+        assert_eq!(tests.role, Role::Tests);
+        assert!(tests.command.ends_with("python manage.py test"), "{}", tests.command);
+        assert!(
+            tests
+                .notes
+                .iter()
+                .any(|note| note.contains("Slipway runs `python manage.py test`")),
+            "{:?}",
+            tests.notes
+        );
+        let lint = one("docker compose run --rm app sh -c flake8");
+        assert!(matches!(lint.role, Role::Lint(LintTool::Flake8)));
+        assert!(
+            lint.notes.iter().any(|note| note.contains("Slipway runs `flake8`")),
+            "{:?}",
+            lint.notes
+        );
     }
 
     #[test]
