@@ -10,7 +10,7 @@ use serde_norway::Value;
 use super::bounded::{self, yaml_text, Unread};
 use super::compose::{compose_build, COMPOSE_FILES};
 use super::findings::{CiCommand, CiFindings, Found, Install};
-use super::image_folder::{build_tags, place, Placement};
+use super::image_folder::{build_tags, place, ContainerKind, Placement};
 use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
 use super::shell::quote;
 use super::tools::{compose_verb, prepare, Prepared, Role};
@@ -33,6 +33,12 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
     }
     if let Some(container) = &prepared.container {
         findings.images.started(container);
+        // `docker compose run app pytest` starts what `app` depends on (its database) first.
+        let checks = matches!(prepared.role, Role::Tests | Role::Gate(..) | Role::Runner { .. });
+        if let (ContainerKind::Compose { files }, true) = (&container.kind, checks) {
+            let (cd, line) = (container.cd.as_deref(), prepared.line.as_str());
+            services::depends_on(root, cd, files, &container.name, line, source, findings);
+        }
     }
     // A runner run in the image (`docker compose run web make test`) reads the recipe there.
     if matches!(

@@ -260,6 +260,55 @@ pub(super) fn from_compose(
     add(found, findings);
 }
 
+/// The services a check run by `docker compose run|exec SERVICE` has with it: the ones
+/// SERVICE `depends_on:` (list or map form), which Compose starts first.
+pub(super) fn depends_on(
+    root: &Path,
+    cd: Option<&str>,
+    files: &[String],
+    service: &str,
+    line: &str,
+    source: &str,
+    findings: &mut CiFindings,
+) {
+    let folder = cd.map_or_else(|| root.to_path_buf(), |cd| root.join(cd));
+    let candidates: Vec<String> = if files.is_empty() {
+        [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+        ]
+        .iter()
+        .map(|name| (*name).to_owned())
+        .collect()
+    } else {
+        files.to_vec()
+    };
+    let Some(document) = candidates
+        .iter()
+        .find_map(|file| bounded::read(&folder.join(file)).ok())
+    else {
+        return;
+    };
+    let names: Vec<String> = match document
+        .get("services")
+        .and_then(|services| services.get(service))
+        .and_then(|service| service.get("depends_on"))
+    {
+        Some(Value::Sequence(names)) => names.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Mapping(names)) => names.keys().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    let new: Vec<String> = names
+        .into_iter()
+        .filter(|name| !findings.services.iter().any(|known| known.name == *name))
+        .collect();
+    if !new.is_empty() {
+        from_compose(root, cd, files, &new, line, source, findings);
+    }
+}
+
 /// A compose `healthcheck:`'s `test` as a shell command: `["CMD-SHELL", "pg_isready"]`,
 /// `["CMD", "redis-cli", "ping"]` or a plain string.
 fn compose_health(healthcheck: &Value) -> Option<String> {
@@ -353,6 +402,29 @@ docker:
         assert_eq!(up("docker-compose up -d"), Some((vec![], vec![])));
         assert_eq!(up("docker compose run web pytest"), None);
         assert_eq!(up("docker build ."), None);
+    }
+
+    #[test]
+    fn a_compose_run_check_gets_the_services_its_service_depends_on() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::write(
+            root.path().join("docker-compose.yml"),
+            "services:\n  app:\n    build: .\n    depends_on:\n      db:\n        condition: service_healthy\n  db:\n    image: postgres:13-alpine\n    environment:\n      POSTGRES_DB: devdb\n",
+        )?;
+        let mut findings = CiFindings::default();
+        depends_on(
+            root.path(),
+            None,
+            &[],
+            "app",
+            "docker compose run --rm app pytest",
+            "ci.yml",
+            &mut findings,
+        );
+        let names: Vec<&str> = findings.services.iter().map(|service| service.name.as_str()).collect();
+        assert_eq!(names, ["db"]);
+        assert_eq!(findings.services[0].port, Some(5432));
+        Ok(())
     }
 
     #[test]
