@@ -585,3 +585,39 @@ fn a_port_held_by_another_program_is_named_in_the_failure() -> TestResult {
     assert!(left.is_empty(), "{left:?}");
     Ok(())
 }
+
+/// `docker compose run --rm app sh -c "wait && pytest"`, with `app` depending on its
+/// database: the check runs in the folder the service mounts, with the database it depends on.
+#[test]
+fn a_compose_run_check_gets_the_database_its_service_depends_on() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    let mut leftovers = Leftovers(Vec::new());
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/checks.yml",
+                "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker compose run --rm app sh -c \"python wait_for_db.py && pytest -q -p no:cacheprovider\"\n",
+            ),
+            (
+                "docker-compose.yml",
+                &format!("services:\n  app:\n    build: .\n    volumes:\n      - ./app:/app\n    environment:\n      - DB_HOST=db\n      - DB_PORT=5432\n    depends_on:\n      - db\n  db:\n    image: {POSTGRES}\n    environment:\n      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD=app-password\n      - POSTGRES_DB=app\n"),
+            ),
+            ("Dockerfile", "FROM python:3.11-slim\nWORKDIR /app\nCOPY ./app /app\n"),
+            ("app/requirements.txt", REQUIREMENTS),
+            ("app/wait_for_db.py", "print('waiting')\n"),
+            ("app/tests/test_db.py", HOST_PORT_TESTS),
+        ],
+    )?;
+    let (checked, left) = check_and_leftovers(dir.path(), data.path(), &mut leftovers)?;
+    let (_, summary, lines) = checked?;
+    assert_eq!(
+        (summary["tests"]["outcome"].clone(), summary["tests"]["passed"].clone()),
+        ("passed".into(), 1.into()),
+        "{summary}\n{:?}",
+        setup_lines(&lines)
+    );
+    assert!(left.is_empty(), "{left:?}");
+    Ok(())
+}
