@@ -218,6 +218,7 @@ impl Services {
                 name: &running.spec.name,
                 image: &running.spec.image,
                 port: running.started.port,
+                ci_port: running.spec.ci_port,
                 host_port: running.started.host_port,
             })
             .collect();
@@ -349,8 +350,18 @@ async fn answers(port: u16) -> bool {
 struct Address<'a> {
     name: &'a str,
     image: &'a str,
+    /// Its port in its container: what `postgres:5432` names.
     port: u16,
+    /// The port the CI publishes it on: what `localhost:5433` names there.
+    ci_port: Option<u16>,
     host_port: u16,
+}
+
+impl Address<'_> {
+    /// The ports a value may name it by.
+    fn ports(&self) -> impl Iterator<Item = u16> + '_ {
+        std::iter::once(self.port).chain(self.ci_port.filter(|port| *port != self.port))
+    }
 }
 
 /// The URL schemes that name a service of this image's kind.
@@ -385,7 +396,8 @@ fn point_value(name: &str, value: &str, services: &[Address]) -> String {
             regex::escape(service.name)
         );
         let target = format!("127.0.0.1:{}", service.host_port);
-        if let Ok(host_port) = Regex::new(&format!(r"\b(?:{hosts}):{}\b", service.port)) {
+        let ports: Vec<String> = service.ports().map(|port| port.to_string()).collect();
+        if let Ok(host_port) = Regex::new(&format!(r"\b(?:{hosts}):(?:{})\b", ports.join("|"))) {
             value = host_port.replace_all(&value, target.as_str()).into_owned();
         }
         for scheme in schemes(service.image) {
@@ -400,7 +412,7 @@ fn point_value(name: &str, value: &str, services: &[Address]) -> String {
     }
     let same_port: Vec<&Address> = services
         .iter()
-        .filter(|service| value == service.port.to_string())
+        .filter(|service| service.ports().any(|port| value == port.to_string()))
         .collect();
     if let [service] = same_port.as_slice() {
         if upper.contains("PORT") {
@@ -419,6 +431,7 @@ mod tests {
             name: "db",
             image: "postgres:15",
             port: 5432,
+            ci_port: Some(5433),
             host_port,
         }
     }
@@ -431,6 +444,7 @@ mod tests {
                 name: "redis",
                 image: "redis:7",
                 port: 6379,
+                ci_port: None,
                 host_port: 55002,
             },
         ];
@@ -446,6 +460,12 @@ mod tests {
         assert_eq!(point("REDIS_URL", "redis://redis:6379/0"), "redis://127.0.0.1:55002/0");
         assert_eq!(point("DB_HOST", "db"), "127.0.0.1");
         assert_eq!(point("DB_PORT", "5432"), "55001");
+        // The port the CI publishes it on names it too.
+        assert_eq!(
+            point("DATABASE_URL", "postgres://app@localhost:5433/app"),
+            "postgres://app@127.0.0.1:55001/app"
+        );
+        assert_eq!(point("DB_PORT", "5433"), "55001");
         // Not a service's: left as it is.
         assert_eq!(point("DB_NAME", "db"), "db");
         assert_eq!(point("WORKERS", "5432"), "5432");

@@ -45,6 +45,12 @@ def test_it_is_the_ci_database():
 "#;
 
 fn github_workflow(image: &str, extra_steps: &str) -> String {
+    github_workflow_on(image, 5432, extra_steps)
+}
+
+/// The workflow with the service published on `port`: a test that takes its service away
+/// uses a port of its own, so no other test's service, started on the freed port, answers.
+fn github_workflow_on(image: &str, port: u16, extra_steps: &str) -> String {
     format!(
         r#"on: push
 jobs:
@@ -58,14 +64,14 @@ jobs:
           POSTGRES_PASSWORD: shop-password
           POSTGRES_DB: shop_test
         ports:
-          - 5432:5432
+          - {port}:5432
         options: >-
           --health-cmd pg_isready
           --health-interval 10s
           --health-timeout 5s
           --health-retries 5
     env:
-      DATABASE_URL: postgres://shop:shop-password@localhost:5432/shop_test
+      DATABASE_URL: postgres://shop:shop-password@localhost:{port}/shop_test
       EXPECTED_DB: shop_test
       EXPECTED_USER: shop
     steps:
@@ -465,10 +471,11 @@ fn a_service_that_stops_during_the_tests_makes_them_an_error_and_a_missing_image
         "{DB_TESTS}\n\n{}",
         "def test_later():\n    import pathlib\n    import time\n\n    here = pathlib.Path(__file__).parent\n    (here / \"running\").write_text(\"1\")\n    for _ in range(1200):\n        if (here / \"gone\").exists():\n            break\n        time.sleep(0.1)\n    with connect() as conn, conn.cursor() as cur:\n        cur.execute(\"SELECT 1\")\n"
     );
+    let own_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     write(
         dir.path(),
         &[
-            (".github/workflows/ci.yml", &github_workflow(POSTGRES, "")),
+            (".github/workflows/ci.yml", &github_workflow_on(POSTGRES, own_port, "")),
             ("requirements.txt", REQUIREMENTS),
             ("tests/test_db.py", &slow),
         ],
