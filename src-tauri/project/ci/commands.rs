@@ -8,13 +8,14 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text, Unread};
-use super::compose::{compose_build, COMPOSE_FILES};
+use super::compose::compose_build;
 use super::findings::{CiCommand, CiFindings, Found, Install};
 use super::image_folder::{build_tags, place, ContainerKind, Placement};
 use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
 use super::shell::quote;
 use super::tools::{compose_verb, prepare, Prepared, Role};
 use super::variables::dotenv_written;
+use super::COMPOSE_FILES;
 use super::{runners, services, shell};
 use crate::project::files::read_text;
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};

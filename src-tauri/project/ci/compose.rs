@@ -11,14 +11,7 @@ use serde_norway::Value;
 use super::bounded::{self, yaml_text};
 use super::findings::DockerBuild;
 use super::setup::build_arg;
-
-/// The Compose files Compose itself looks for, in its order.
-pub const COMPOSE_FILES: [&str; 4] = [
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yaml",
-    "docker-compose.yml",
-];
+use super::COMPOSE_FILES;
 
 /// Names that say a service is the web app, when no service publishes ports.
 const APP_NAMES: [&str; 7] = ["web", "app", "api", "django", "backend", "server", "site"];

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_norway::Value;
 
 use super::bounded;
+use super::COMPOSE_FILES;
 use crate::project::files::read_text;
 
 /// How deep `COPY --from` and `FROM stage` are followed, and how many Dockerfile lines are read.
@@ -364,17 +365,12 @@ fn compose_service(
     wanted: impl Fn(&str, &Value) -> bool,
 ) -> Result<Service, String> {
     let files: Vec<String> = if files.is_empty() {
-        [
-            "compose.yaml",
-            "compose.yml",
-            "docker-compose.yml",
-            "docker-compose.yaml",
-        ]
-        .iter()
-        .map(|name| join(base, name))
-        .filter(|file| root.join(file).is_file())
-        .take(1)
-        .collect()
+        COMPOSE_FILES
+            .iter()
+            .map(|name| join(base, name))
+            .filter(|file| root.join(file).is_file())
+            .take(1)
+            .collect()
     } else {
         files.to_vec()
     };

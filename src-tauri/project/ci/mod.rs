@@ -32,8 +32,16 @@ mod tools;
 mod variables;
 
 pub use commands::configured_lint_tool;
-pub use compose::COMPOSE_FILES;
 #[cfg(test)]
 pub use findings::CiVariable;
 pub use findings::{CiCommand, CiFindings, DockerBuild, Install};
 pub use read::read_ci;
+
+/// The Compose files Compose itself looks for, in its order: read by the image build, the
+/// image's folder and the services alike.
+pub const COMPOSE_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];

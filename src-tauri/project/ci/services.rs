@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_norway::Value;
 
 use super::bounded::{self, yaml_text};
 use super::findings::{CiFindings, CiVariable};
 use super::variables::collect_env;
+use super::COMPOSE_FILES;
 use crate::project::gate_spec::SkippedCommand;
 use crate::project::service_spec::{image_base_name, usual_port, ServiceSpec};
 
@@ -181,6 +183,20 @@ pub(super) fn compose_up(words: &[String]) -> Option<(Vec<String>, Vec<String>)>
     Some((files, services))
 }
 
+/// The compose file a line run in the folder `cd` reads (its `-f` files, else the ones
+/// Compose looks for), with its name.
+fn compose_document(root: &Path, cd: Option<&str>, files: &[String]) -> Option<(String, Arc<Value>)> {
+    let folder = cd.map_or_else(|| root.to_path_buf(), |cd| root.join(cd));
+    let candidates: Vec<String> = if files.is_empty() {
+        COMPOSE_FILES.iter().map(|name| (*name).to_owned()).collect()
+    } else {
+        files.to_vec()
+    };
+    candidates
+        .into_iter()
+        .find_map(|file| bounded::read(&folder.join(&file)).ok().map(|document| (file, document)))
+}
+
 /// The services a `docker compose up` line starts, read from the compose file; one that is
 /// built from the project (the app itself) or not named is listed as not run, with why.
 pub(super) fn from_compose(
@@ -192,20 +208,6 @@ pub(super) fn from_compose(
     source: &str,
     findings: &mut CiFindings,
 ) {
-    let folder = cd.map_or_else(|| root.to_path_buf(), |cd| root.join(cd));
-    let candidates: Vec<String> = if files.is_empty() {
-        [
-            "compose.yaml",
-            "compose.yml",
-            "docker-compose.yml",
-            "docker-compose.yaml",
-        ]
-        .iter()
-        .map(|name| (*name).to_owned())
-        .collect()
-    } else {
-        files.to_vec()
-    };
     let skip = |reason: String, findings: &mut CiFindings| {
         findings.skipped.push(SkippedCommand {
             line: line.to_owned(),
@@ -213,11 +215,7 @@ pub(super) fn from_compose(
             reason,
         });
     };
-    let Some((file, document)) = candidates.iter().find_map(|file| {
-        bounded::read(&folder.join(file))
-            .ok()
-            .map(|document| (file.clone(), document))
-    }) else {
+    let Some((file, document)) = compose_document(root, cd, files) else {
         return skip("the compose file it names could not be read".to_owned(), findings);
     };
     if names.is_empty() {
@@ -271,24 +269,7 @@ pub(super) fn depends_on(
     source: &str,
     findings: &mut CiFindings,
 ) {
-    let folder = cd.map_or_else(|| root.to_path_buf(), |cd| root.join(cd));
-    let candidates: Vec<String> = if files.is_empty() {
-        [
-            "compose.yaml",
-            "compose.yml",
-            "docker-compose.yml",
-            "docker-compose.yaml",
-        ]
-        .iter()
-        .map(|name| (*name).to_owned())
-        .collect()
-    } else {
-        files.to_vec()
-    };
-    let Some(document) = candidates
-        .iter()
-        .find_map(|file| bounded::read(&folder.join(file)).ok())
-    else {
+    let Some((_, document)) = compose_document(root, cd, files) else {
         return;
     };
     let names: Vec<String> = match document
