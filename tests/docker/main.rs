@@ -43,6 +43,15 @@ impl Drop for Leftovers {
         if names.is_empty() {
             return;
         }
+        // Removing an image removes its untagged parents, the steps another test's build may be
+        // reusing from the cache right now: wait until no test holds the engine. (A thread's locals
+        // are dropped after its test returned and let go of it; `try_lock` never panics here.)
+        let _engine = loop {
+            match ENGINE.try_lock() {
+                Ok(engine) => break engine,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        };
         let Ok(listed) = std::process::Command::new("docker")
             .args(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"])
             .output()
