@@ -56,12 +56,16 @@ pub enum ReleaseKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
+    /// The commit pushed to the branch's remote (GitHub) before anything else runs.
+    Git,
     Tests,
     Lint,
     /// The other checks the CI runs: coverage, formatting, types, Django's checks.
     Checks,
     Build,
     Push,
+    /// CircleCI's workflows for the commit, waited for before the deploy.
+    Ci,
     Deploy,
     Verify,
     /// The release and its deploy recorded in Sentry, so its errors are told apart.
@@ -69,12 +73,14 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 10] = [
+        Step::Git,
         Step::Tests,
         Step::Lint,
         Step::Checks,
         Step::Build,
         Step::Push,
+        Step::Ci,
         Step::Deploy,
         Step::Verify,
         Step::Sentry,
@@ -118,7 +124,7 @@ impl StepState {
 
 words!(Target { Local => "local", Render => "render" });
 words!(ReleaseKind { Release => "release", Rollback => "rollback", Promotion => "promote", Resume => "resume" });
-words!(Step { Tests => "tests", Lint => "lint", Checks => "checks", Build => "build", Push => "push", Deploy => "deploy", Verify => "verify", Sentry => "sentry" });
+words!(Step { Git => "git", Tests => "tests", Lint => "lint", Checks => "checks", Build => "build", Push => "push", Ci => "ci", Deploy => "deploy", Verify => "verify", Sentry => "sentry" });
 words!(Outcome { Running => "running", Live => "live", Failed => "failed", Canceled => "canceled", Error => "error", Interrupted => "interrupted" });
 words!(StepState { Pending => "pending", Running => "running", Passed => "passed", Failed => "failed", Skipped => "skipped", Canceled => "canceled", Interrupted => "interrupted" });
 

@@ -65,6 +65,16 @@ pub enum Command {
         /// Run every gate, even those that passed before on this very tree.
         #[arg(long)]
         no_cache: bool,
+        /// Push the commit to its remote branch first when the remote does not have it
+        /// (the project's setting; on by default).
+        #[arg(long, conflicts_with = "no_push")]
+        push: bool,
+        /// Release without pushing the commit to its remote.
+        #[arg(long)]
+        no_push: bool,
+        /// Wait for CircleCI's workflows on the commit before deploying; stop if they fail.
+        #[arg(long)]
+        wait_for_ci: bool,
         /// Once live, watch Sentry for new issues in this release (exit 1 when some come).
         #[arg(long)]
         watch: bool,

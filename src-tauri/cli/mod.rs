@@ -102,6 +102,9 @@ pub fn run(command: Command) -> ExitCode {
             dry_run,
             yes,
             no_cache,
+            push,
+            no_push,
+            wait_for_ci,
             watch,
             stop_at_first,
             json,
@@ -113,6 +116,12 @@ pub fn run(command: Command) -> ExitCode {
                 confirm_dirty: yes,
                 confirmed_plan: None,
                 no_cache,
+                push_first: match (push, no_push) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
+                wait_for_ci: wait_for_ci.then_some(true),
             };
             let watch = watch.then_some(errors::WatchOptions { stop_at_first });
             let project = project.unwrap_or_default();

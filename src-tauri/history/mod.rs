@@ -182,6 +182,10 @@ pub struct NewRelease {
     /// The project's environment it goes to, and the service there.
     pub environment: Option<String>,
     pub service: Option<String>,
+    /// The remote the commit was pushed to or read from (no credentials in it).
+    pub remote_url: Option<String>,
+    /// Whether that remote had the commit when the release started.
+    pub on_remote: Option<bool>,
 }
 
 /// One release as the ledger holds it.
@@ -221,6 +225,10 @@ pub struct ReleaseRecord {
     pub environment: Option<String>,
     /// The Render service it deployed to (`srv-…`), or the container's name here.
     pub service: Option<String>,
+    /// The remote its commit lives on, without credentials.
+    pub remote_url: Option<String>,
+    /// Whether that remote had the released commit (after the release's own push).
+    pub on_remote: Option<bool>,
     pub steps: Vec<StepRecord>,
     /// The newest release that went live on its environment: the one the ledger says runs
     /// there now (exactly one per environment; the target itself may say otherwise).
@@ -265,8 +273,8 @@ impl ReleaseRecord {
 const RELEASE_COLUMNS: &str =
     "id, project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target,
     image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, kind, source_id, machine, image_id,
-    environment, service, error_action, error_detail";
-const RELEASE_COLUMN_COUNT: usize = 27;
+    environment, service, error_action, error_detail, remote_url, on_remote";
+const RELEASE_COLUMN_COUNT: usize = 29;
 
 /// Keeps the release's one-line strip of step states (`tests=passed lint=running …`) in step
 /// with its steps, so lists read `releases` alone.
@@ -300,6 +308,8 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         image_id: row.get(22)?,
         environment: row.get(23)?,
         service: row.get(24)?,
+        remote_url: row.get(27)?,
+        on_remote: row.get(28)?,
         steps: Vec::new(),
         live_now: false,
         source: None,
@@ -738,8 +748,8 @@ impl Ledger {
         self.write(|connection| {
             let transaction = connection.transaction()?;
             transaction.execute(
-                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine, environment, service)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO releases (id, project_path, project_name, user, started_at, commit_sha, branch, dirty, target, image, outcome, kind, source_id, machine, environment, service, remote_url, on_remote)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     release.id,
                     release.project_path,
@@ -756,6 +766,8 @@ impl Ledger {
                     release.machine,
                     release.environment,
                     release.service,
+                    release.remote_url.as_deref().map(|url| redact(url).into_owned()),
+                    release.on_remote,
                 ],
             )?;
             for (position, step) in release.steps.iter().enumerate() {
@@ -871,6 +883,18 @@ impl Ledger {
             }
         });
         entry.lines += 1;
+    }
+
+    /// The release's own push put its commit on `remote_url`.
+    pub fn pushed_to_remote(&self, release_id: &str, remote_url: Option<&str>) -> Result<(), HistoryError> {
+        let remote_url = remote_url.map(|url| redact(url).into_owned());
+        self.write_end(|connection| {
+            connection.execute(
+                "UPDATE releases SET on_remote = 1, remote_url = COALESCE(?2, remote_url) WHERE id = ?1",
+                params![release_id, remote_url],
+            )?;
+            Ok(())
+        })
     }
 
     /// Fields learnt while the release runs (the digest after the push, the deploy id).

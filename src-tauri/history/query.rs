@@ -181,6 +181,29 @@ impl Ledger {
         })
     }
 
+    /// The newest test report a release of the project kept for `commit` as committed (no
+    /// uncommitted change), with that release's id: what Slipway's own tests said of it.
+    pub fn tests_of_commit(
+        &self,
+        project_path: &str,
+        commit: &str,
+    ) -> Result<Option<(String, serde_json::Value)>, HistoryError> {
+        self.with(|connection| {
+            let mut query = connection.prepare_cached(
+                "SELECT r.id, s.body FROM releases r JOIN step_results s ON s.release_id = r.id
+                 WHERE r.project_path = ?1 AND r.dirty = 0 AND s.step = 'tests'
+                   AND (r.commit_sha = ?2 OR substr(?2, 1, length(r.commit_sha)) = r.commit_sha)
+                 ORDER BY r.started_at DESC, s.seq DESC LIMIT 1",
+            )?;
+            let mut rows = query.query(params![project_path, commit])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let body: String = row.get(1)?;
+            Ok(serde_json::from_str(&body).ok().map(|report| (row.get::<_, String>(0).unwrap_or_default(), report)))
+        })
+    }
+
     /// The structured results kept with a release, in the order they came.
     pub fn results(&self, release_id: &str) -> Result<Vec<StepResult>, HistoryError> {
         self.with(|connection| read_results(connection, release_id))

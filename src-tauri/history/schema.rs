@@ -104,6 +104,10 @@ const MIGRATIONS: &[&str] = &[
     // rows keep what they had; the window picks a button from the kind for them, as it did.
     "ALTER TABLE releases ADD COLUMN error_action TEXT;
     ALTER TABLE releases ADD COLUMN error_detail TEXT;",
+    // Where the commit lives: the remote's URL without credentials, and whether the remote had
+    // the released commit (NULL: not known, a release made before this or outside git).
+    "ALTER TABLE releases ADD COLUMN remote_url TEXT;
+    ALTER TABLE releases ADD COLUMN on_remote INTEGER;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

@@ -7,6 +7,7 @@
 //! caller as a typed event.
 
 mod cache;
+mod ci_step;
 mod deploy;
 mod gates;
 mod image;
@@ -16,6 +17,7 @@ mod plan;
 mod promote;
 mod push;
 mod recorder;
+mod remote_step;
 mod release_watch;
 mod resume;
 mod rollback;
@@ -38,6 +40,7 @@ use crate::project::NeededValue;
 use crate::settings::Settings;
 
 pub use cache::ago;
+pub use ci_step::CiPanel;
 pub use image::{build_request, push_verified, Pushed};
 pub use live::{
     act_on_local_app, live_now, local_app, local_app_output, run_local_again, AppAction, AppOutput, LiveNow, LocalApp,
@@ -132,6 +135,14 @@ pub struct Plan {
     /// The Python the checks run with, in words ("Python 3.11.7, as pyproject.toml asks
     /// (>=3.10)"); `None` with the project's own virtualenv.
     pub python: Option<String>,
+    /// Where the commit stands against the branch it tracks on its remote (after a bounded
+    /// background fetch); `None` outside git.
+    pub remote: Option<crate::project::RemoteStanding>,
+    /// What does not stop the release but should be read first (a branch behind its remote).
+    pub warnings: Vec<String>,
+    /// CircleCI's verdict on the commit, when the project runs on CircleCI and an account is
+    /// connected.
+    pub circleci: Option<CiPanel>,
     /// What the person confirms when pressing Release: the commit, the uncommitted files, the
     /// image and its registry, the service, and every step and gate, hashed.
     pub fingerprint: String,
@@ -223,6 +234,16 @@ pub struct ReleaseOptions {
     /// Run every gate, even those that passed on this very tree ("Run everything").
     #[serde(default)]
     pub no_cache: bool,
+    /// Push the commit to its remote first: `Some` overrides the project's setting
+    /// (`--push` / `--no-push`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub push_first: Option<bool>,
+    /// Wait for CircleCI's workflows before deploying: `Some(true)` turns it on for this
+    /// release (`--wait-for-ci`) over the project's setting.
+    #[serde(default)]
+    #[ts(optional)]
+    pub wait_for_ci: Option<bool>,
 }
 
 /// The final word on a release; also the CLI's last JSON line.
@@ -308,6 +329,11 @@ pub enum ReleaseEvent {
     Deploy {
         deploy_id: Option<String>,
         status: String,
+    },
+    /// CircleCI's workflows on the commit, each time they change while the release waits.
+    #[serde(rename_all = "camelCase")]
+    CircleCi {
+        verdict: crate::circleci::CiVerdict,
     },
     Summary(ReleaseSummary),
 }

@@ -12,6 +12,9 @@ use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::project::{self, needed_values, Environment, NeededValue, ProjectSettings, PythonEnv};
 use crate::secrets::{Account, SecretStore, Service};
 
+/// How long a plan waits for the background `git fetch` before it uses what it knows.
+const REMOTE_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// The credentials a target needs, read from the store when the plan is made.
 fn account(store: &SecretStore, service: Service, name: &str) -> Option<Account> {
     store.account(service, name)
@@ -280,19 +283,46 @@ pub(super) async fn plan_and_scan(
         );
     }
 
-    match docker::engine_version().await {
-        Ok(_) => blockers.extend(unavailable_service_images(&scanned.services).await),
-        Err(error) => blockers.push(AppError::from(error)),
-    }
-    let python = match python_line(&scanned).await {
-        Ok(line) => line,
-        Err(error) => {
-            blockers.push(error);
-            None
+    // The engine and Python here, the remote and CircleCI there: asked at once, each bounded.
+    let engine_and_python = async {
+        let mut found = Vec::new();
+        match docker::engine_version().await {
+            Ok(_) => found.extend(unavailable_service_images(&scanned.services).await),
+            Err(error) => found.push(AppError::from(error)),
         }
+        let python = match python_line(&scanned).await {
+            Ok(line) => line,
+            Err(error) => {
+                found.push(error);
+                None
+            }
+        };
+        (found, python)
     };
+    let remote_and_ci = async {
+        let standing = project::standing(root, REMOTE_WAIT).await;
+        let panel = super::ci_step::plan_panel(context, root, settings, standing.as_ref()).await;
+        (standing, panel)
+    };
+    let ((found, python), (standing, circleci)) = tokio::join!(engine_and_python, remote_and_ci);
+    blockers.extend(found);
 
-    let mut steps = planned_steps(root, &scanned, target, &image, registry.as_deref(), &mut blockers);
+    let dirty = git.as_ref().is_some_and(|git| !git.dirty_files.is_empty());
+    let push_first = options.push_first.unwrap_or_else(|| settings.push_first_enabled());
+    let remote = super::remote_step::plan_remote(standing.as_ref(), push_first, dirty);
+    blockers.extend(remote.blockers);
+    let mut steps: Vec<PlannedStep> = remote.step.into_iter().collect();
+    steps.extend(planned_steps(root, &scanned, target, &image, registry.as_deref(), &mut blockers));
+    let wait_for_ci = options.wait_for_ci.unwrap_or(settings.wait_for_ci);
+    if let Some(wait) =
+        super::ci_step::planned_wait(context, settings, standing.as_ref(), wait_for_ci, &mut blockers).await
+    {
+        let at = steps
+            .iter()
+            .position(|planned| planned.step == Step::Deploy)
+            .unwrap_or(steps.len());
+        steps.insert(at, wait);
+    }
     steps.push(sentry_step(&context.secrets, root, settings, target, commit.as_deref()));
     if !options.no_cache {
         let keys = super::cache::planned_keys(context, root, settings).await;
@@ -322,6 +352,9 @@ pub(super) async fn plan_and_scan(
         ci_skipped: scanned.detection_ci.2.clone(),
         needs: scanned.needs.clone(),
         python,
+        remote: standing,
+        warnings: remote.warnings,
+        circleci,
         fingerprint: String::new(),
     };
     // Every name the build will give the image, checked before any call.

@@ -164,6 +164,9 @@ pub(super) fn begin_from(
         machine: machine_name(),
         environment: Some(carried.environment.clone()),
         service: carried.service.clone(),
+        // The same commit, on the same remote as when it was first released.
+        remote_url: source.remote_url.clone(),
+        on_remote: source.on_remote,
     })?;
     tracing::info!(release = %release_id, source = %source.id, kind = carried.kind.as_str(), "started from an earlier release");
     let recorder = Recorder::new(context.ledger.clone(), release_id.to_owned(), started_at, sink.clone());

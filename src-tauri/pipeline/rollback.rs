@@ -87,6 +87,9 @@ pub async fn rollback(
         machine: machine_name(),
         environment: Some(chosen.name.clone()),
         service: render_service.clone().or_else(|| Some(project::container_name(root))),
+        // The same commit, on the same remote as when it was first released.
+        remote_url: source.remote_url.clone(),
+        on_remote: source.on_remote,
     })?;
     tracing::info!(release = %release_id, source = %source.id, "rollback started");
     let recorder = Recorder::new(context.ledger.clone(), release_id.clone(), started_at, sink.clone());

@@ -133,6 +133,8 @@ pub async fn release(
         machine: machine_name(),
         environment: Some(plan.environment.clone()),
         service: plan.service.clone(),
+        remote_url: plan.remote.as_ref().and_then(|remote| remote.remote_url.clone()),
+        on_remote: plan.remote.as_ref().map(|remote| remote.commit_on_remote),
         ..NewRelease::default()
     })?;
     tracing::info!(release = %release_id, project = %plan.project_path, environment = %plan.environment, "release started");
@@ -303,56 +305,40 @@ async fn run_steps(
         Ok(tags) => tags,
         Err(why) => return ended(Outcome::Error, why),
     };
-    let reference = tags[0].clone();
     let engine = match docker::connect() {
         Ok(engine) => engine,
         Err(error) => return ended_by(AppError::from(error)),
     };
 
-    // The gates: tests and lint (after the Python environment is ready) beside the build.
-    let gates = cancel.child_token();
-    let fail_fast = context.settings.stop_at_first_failure;
-    let (checks_passed, image_id) = tokio::join!(
-        checks_gate(
-            context,
-            root,
-            plan,
-            scanned,
-            recorder,
-            &gates,
-            fail_fast,
-            !options.no_cache
-        ),
-        build_gate(
-            &engine,
-            &context.data_dir,
-            root,
-            settings,
-            tags,
-            recorder,
-            &gates,
-            fail_fast
-        ),
-    );
+    // The commit on its remote first, so CircleCI (and the team) see what ships.
+    if !super::remote_step::push_step(context, root, plan, recorder, cancel).await {
+        if cancel.is_cancelled() {
+            return ended(Outcome::Canceled, "Cancelled.");
+        }
+        return (Outcome::Failed, Ending::default());
+    }
+
+    // CircleCI's workflows, when the release waits for them, beside the gates and the push:
+    // the deploy waits for both.
+    let ci_cancel = cancel.child_token();
+    let ci = super::ci_step::wait_step(context, root, plan, recorder, &ci_cancel);
+    let gates_and_push = async {
+        let shipped = gates_and_push(context, root, plan, scanned, recorder, options, cancel, &engine, tags).await;
+        if shipped.is_err() {
+            ci_cancel.cancel();
+        }
+        shipped
+    };
+    let (shipped, ci_passed) = tokio::join!(gates_and_push, ci);
+    let (reference, ending) = match shipped {
+        Ok(shipped) => shipped,
+        Err(ended) => return ended,
+    };
     if cancel.is_cancelled() {
         return ended(Outcome::Canceled, "Cancelled.");
     }
-    let Some(image_id) = image_id.filter(|_| checks_passed) else {
-        return (Outcome::Failed, Ending::default());
-    };
-
-    let mut ending = Ending {
-        image_id: Some(image_id.clone()),
-        ..Ending::default()
-    };
-    recorder.note(&ending);
-    let image = ImageToPush {
-        reference: &reference,
-        image_id: &image_id,
-        skip: plan.skip_reason(Step::Push),
-    };
-    if let Err(failure) = push_or_skip(context, &engine, image, recorder, cancel, &mut ending).await {
-        return failure.ending(ending);
+    if !ci_passed {
+        return (Outcome::Failed, ending);
     }
 
     let shipped = Shipped {
@@ -393,4 +379,67 @@ async fn run_steps(
         }
     }
     (outcome, ending)
+}
+
+/// The gates (tests and lint once the Python environment is ready, beside the build), then
+/// the image's push: the reference pushed and what the ledger noted, or how the release ended.
+#[allow(clippy::too_many_arguments, reason = "the run's own values, passed on as they are")]
+async fn gates_and_push(
+    context: &Context,
+    root: &Path,
+    plan: &Plan,
+    scanned: &Scanned,
+    recorder: &Recorder,
+    options: &ReleaseOptions,
+    cancel: &CancellationToken,
+    engine: &bollard::Docker,
+    tags: Vec<docker::ImageReference>,
+) -> Result<(docker::ImageReference, Ending), (Outcome, Ending)> {
+    let settings = &scanned.settings;
+    let reference = tags[0].clone();
+    let gates = cancel.child_token();
+    let fail_fast = context.settings.stop_at_first_failure;
+    let (checks_passed, image_id) = tokio::join!(
+        checks_gate(
+            context,
+            root,
+            plan,
+            scanned,
+            recorder,
+            &gates,
+            fail_fast,
+            !options.no_cache
+        ),
+        build_gate(
+            engine,
+            &context.data_dir,
+            root,
+            settings,
+            tags,
+            recorder,
+            &gates,
+            fail_fast
+        ),
+    );
+    if cancel.is_cancelled() {
+        return Err(ended(Outcome::Canceled, "Cancelled."));
+    }
+    let Some(image_id) = image_id.filter(|_| checks_passed) else {
+        return Err((Outcome::Failed, Ending::default()));
+    };
+
+    let mut ending = Ending {
+        image_id: Some(image_id.clone()),
+        ..Ending::default()
+    };
+    recorder.note(&ending);
+    let image = ImageToPush {
+        reference: &reference,
+        image_id: &image_id,
+        skip: plan.skip_reason(Step::Push),
+    };
+    if let Err(failure) = push_or_skip(context, engine, image, recorder, cancel, &mut ending).await {
+        return Err(failure.ending(ending));
+    }
+    Ok((reference, ending))
 }

@@ -111,6 +111,20 @@ pub struct ProjectSettings {
     #[serde(default)]
     #[ts(optional)]
     pub sandbox: Option<bool>,
+    /// Push the commit to its remote branch as the release's first step when the remote does
+    /// not have it yet; `None` is on.
+    #[serde(default)]
+    #[ts(optional)]
+    pub push_first: Option<bool>,
+    /// The CircleCI project (`gh/acme/shop`) whose pipelines run this project's commits;
+    /// `None` is the one the `origin` remote implies, when a CircleCI account is connected.
+    #[serde(default)]
+    #[ts(optional)]
+    pub circleci_project: Option<String>,
+    /// The release waits for CircleCI's workflows on the commit before deploying, and stops
+    /// when they fail.
+    #[serde(default)]
+    pub wait_for_ci: bool,
 }
 
 fn enabled() -> bool {
@@ -147,7 +161,14 @@ impl ProjectSettings {
             environments: Environments::default(),
             sentry_project: None,
             sandbox: None,
+            push_first: None,
+            circleci_project: None,
+            wait_for_ci: false,
         }
+    }
+
+    pub fn push_first_enabled(&self) -> bool {
+        self.push_first != Some(false)
     }
 
     /// The settings as a release to `environment` uses them: its image repository (for
