@@ -85,6 +85,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// CircleCI's pipeline, workflows and jobs for the project's checked-out commit, and its
+    /// test results beside Slipway's own. Exit 0 when it passed, 1 when it failed, ran into
+    /// a hold or is still running, 2 when CircleCI could not be asked. `run` starts one.
+    Ci(CiArgs),
     /// The project's Sentry project's issues (unresolved by default); `show`, `resolve`,
     /// `ignore` and `unresolve` act on issues by id.
     Errors(Box<ErrorsArgs>),
@@ -213,6 +217,26 @@ pub struct TargetFields {
     /// Make it the environment `slipway release` goes to.
     #[arg(long)]
     pub default: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub command: Option<CiCommand>,
+    /// The project's folder (default: the current folder).
+    #[arg(long, value_name = "DIR", global = true, default_value = ".")]
+    pub project: String,
+    /// Print JSON lines: the verdict (with `run`, each change), the last one final.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Start a CircleCI pipeline for the checked-out branch (its commit must be on the
+    /// remote) and follow it to the end. Exit 0 when it passed, 1 when not.
+    Run,
 }
 
 #[derive(Debug, clap::Args)]
@@ -353,8 +377,8 @@ pub enum ProjectCommand {
     /// Changes one field and saves the settings: test-command, lint-command, lint-tool
     /// ruff|flake8, lint on|off,
     /// gate ID on|off, venv, install-from, dockerfile, build-context, image-repository,
-    /// container-port, health-path, check-timeout, sandbox on|off, sentry-project ORG/SLUG (or
-    /// "none").
+    /// container-port, health-path, check-timeout, sandbox on|off, push-first on|off,
+    /// wait-for-ci on|off, circleci-project gh/OWNER/REPO, sentry-project ORG/SLUG (or "none").
     Set {
         #[arg(long, value_name = "DIR")]
         project: String,

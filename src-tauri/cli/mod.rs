@@ -26,6 +26,7 @@ macro_rules! print {
 mod accounts;
 mod args;
 mod check;
+mod ci;
 mod connect;
 mod context;
 mod doctor;
@@ -129,6 +130,7 @@ pub fn run(command: Command) -> ExitCode {
                 &paths, settings, &project, options, dry_run, watch, json,
             ))
         }
+        Command::Ci(args) => runtime.block_on(ci::run(&paths, settings, args)),
         Command::Errors(args) => runtime.block_on(errors::run(&paths, *args)),
         Command::Watch {
             project,

@@ -184,6 +184,15 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
         "  sandbox: {}\n",
         crate::checks::sandbox_note(settings.sandbox_enabled())
     ));
+    out.push_str(&format!(
+        "  push first: {}\n  circleci: {}{}\n",
+        if settings.push_first_enabled() { "on" } else { "off" },
+        settings
+            .circleci_project
+            .as_deref()
+            .unwrap_or("(the one the origin remote names)"),
+        if settings.wait_for_ci { ", waited for before deploying" } else { "" }
+    ));
     for skipped in &detection.ci_skipped {
         out.push_str(&format!("  not run: {} ({})\n", skipped.line, skipped.reason));
     }
@@ -194,7 +203,8 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
 const FIELDS: &str =
     "test-command, lint-command, lint-tool (ruff|flake8), lint (on|off), gate <id> (on|off), venv (path|none), \
 install-from (files, comma-separated|none), dockerfile, build-context, image-repository, container-port, \
-health-path, check-timeout (seconds), sandbox (on|off)";
+health-path, check-timeout (seconds), sandbox (on|off), push-first (on|off), wait-for-ci (on|off), \
+circleci-project (gh/owner/repository|none)";
 
 fn invalid(message: String) -> AppError {
     AppError::new(ErrorKind::Validation, message, format!("Fields: {FIELDS}."))
@@ -272,6 +282,18 @@ pub fn set_field(settings: &mut ProjectSettings, field: &str, values: &[String])
         }
         "health-path" => settings.health_path = optional(&value),
         "sandbox" => settings.sandbox = Some(on_off(&value)?),
+        "push-first" => settings.push_first = Some(on_off(&value)?),
+        "wait-for-ci" => settings.wait_for_ci = on_off(&value)?,
+        "circleci-project" => {
+            settings.circleci_project = optional(&value);
+            if let Some(slug) = &settings.circleci_project {
+                if slug.split('/').filter(|part| !part.is_empty()).count() != 3 {
+                    return Err(invalid(format!(
+                        "\"{slug}\" is not a CircleCI project: it reads vcs/owner/repository (gh/acme/shop)."
+                    )));
+                }
+            }
+        }
         "check-timeout" => {
             settings.check_timeout_secs = value
                 .trim()
@@ -372,6 +394,14 @@ mod tests {
         assert!(set_field(&mut settings, "sandbox", &["off".into()]).is_ok());
         assert_eq!(settings.sandbox, Some(false));
         assert!(set_field(&mut settings, "sandbox", &["maybe".into()]).is_err());
+        assert!(settings.push_first_enabled(), "pushing first is on unless turned off");
+        assert!(set_field(&mut settings, "push-first", &["off".into()]).is_ok());
+        assert!(!settings.push_first_enabled());
+        assert!(set_field(&mut settings, "wait-for-ci", &["on".into()]).is_ok());
+        assert!(settings.wait_for_ci);
+        assert!(set_field(&mut settings, "circleci-project", &["gh/acme/shop".into()]).is_ok());
+        assert_eq!(settings.circleci_project.as_deref(), Some("gh/acme/shop"));
+        assert!(set_field(&mut settings, "circleci-project", &["acme/shop".into()]).is_err());
         assert!(set_field(&mut settings, "test-command", &[]).is_err());
         // The linter: the default command follows it; an edited one is the person's.
         assert!(set_field(&mut settings, "lint-tool", &["ruff".into()]).is_ok());

@@ -233,6 +233,15 @@ fn render_plan(plan: &Plan) -> String {
     if let Some(python) = &plan.python {
         text.push_str(&format!("  python  {python}\n"));
     }
+    if let Some(remote) = &plan.remote {
+        text.push_str(&format!("  remote  {}\n", remote.words()));
+    }
+    if let Some(panel) = &plan.circleci {
+        text.push_str(&super::ci::render_panel(panel, "  "));
+    }
+    for warning in &plan.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
     for step in &plan.steps {
         match (&step.skip, &step.cached) {
             (Some(why), _) => text.push_str(&format!("  {:<7} skipped: {why}\n", step.step.as_str())),

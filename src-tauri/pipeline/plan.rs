@@ -94,7 +94,7 @@ pub(crate) struct Scanned {
 }
 
 /// The project's settings (saved, or what detection proposes) and its Python environment.
-async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
+pub(super) async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppError> {
     let folder = root.to_path_buf();
     let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
         .await
