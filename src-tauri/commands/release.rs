@@ -32,6 +32,34 @@ pub async fn plan_release(
     pipeline::plan(&state.release_context()?, &root, &options).await
 }
 
+/// Waits (bounded) for the background `git fetch` the last plan of `path` started, so the
+/// window plans again with what the remote says now.
+#[tauri::command]
+#[tracing::instrument(err(level = "warn"))]
+pub async fn remote_fetch_settled(path: String) -> Result<(), AppError> {
+    let root = project::resolve_folder(&path)?;
+    project::fetch_settled(&root, std::time::Duration::from_secs(25)).await;
+    Ok(())
+}
+
+/// CircleCI's verdict on the project's checked-out commit, as the plan shows it: what the
+/// window refreshes while CircleCI runs.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn circleci_verdict(state: State<'_, AppState>, path: String) -> Result<Option<pipeline::CiPanel>, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::circleci_panel(&state.release_context()?, &root).await
+}
+
+/// "Run on CircleCI": starts a pipeline for the project's branch and returns it as CircleCI
+/// first lists it; the window follows it with `circleci_verdict`.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn run_on_circleci(state: State<'_, AppState>, path: String) -> Result<crate::circleci::CiVerdict, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::run_on_circleci(&state.release_context()?, &root, None).await
+}
+
 /// Runs a release, streaming its events to `on_event`; ends with its summary. The OS is
 /// told when it ends, for a person who looked away (from Rust: the web view needs no
 /// notification permission).
