@@ -229,6 +229,8 @@ pub struct ReleaseRecord {
     pub remote_url: Option<String>,
     /// Whether that remote had the released commit (after the release's own push).
     pub on_remote: Option<bool>,
+    /// The commit's page on GitHub, GitLab or Bitbucket, when the remote is there.
+    pub commit_page: Option<String>,
     pub steps: Vec<StepRecord>,
     /// The newest release that went live on its environment: the one the ledger says runs
     /// there now (exactly one per environment; the target itself may say otherwise).
@@ -308,6 +310,10 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
         image_id: row.get(22)?,
         environment: row.get(23)?,
         service: row.get(24)?,
+        commit_page: match (row.get::<_, Option<String>>(27)?, row.get::<_, Option<String>>(6)?) {
+            (Some(remote), Some(commit)) => crate::project::commit_url(&remote, &commit),
+            _ => None,
+        },
         remote_url: row.get(27)?,
         on_remote: row.get(28)?,
         steps: Vec::new(),
