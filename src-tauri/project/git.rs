@@ -78,7 +78,7 @@ pub async fn git_details(folder: &Path) -> Option<GitDetails> {
     })
 }
 
-async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
+pub(super) async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     let mut command = tokio::process::Command::new("git");
     command.arg("-C").arg(folder).args(args).kill_on_drop(true);
     let output = tokio::time::timeout(GIT_TIMEOUT, command.output()).await.ok()?.ok()?;

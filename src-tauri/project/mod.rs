@@ -15,6 +15,7 @@ mod git;
 mod links;
 mod needs;
 mod recent;
+mod remote;
 mod service_spec;
 mod settings;
 mod test_values;
@@ -37,6 +38,9 @@ pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, 
 pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
 pub use needs::{needed_values, needed_values_with_services, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
+pub use remote::{
+    circleci_slug, commit_url, fetch_settled, push, standing, PushError, Pushed, Reach, RemoteStanding, SyncState,
+};
 pub use service_spec::{usual_port, ServiceSpec};
 pub use settings::{
     container_name, load_settings, preferred_local_port, project_id, projects_using_service, save_settings,
