@@ -337,7 +337,11 @@ pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Op
             format!("  push | {:.0}%", percent)
         }
         ReleaseEvent::Gate { report } => format!("checks | {}: {}", report.tool, report.message),
-        ReleaseEvent::Docker { .. } | ReleaseEvent::Tests { .. } | ReleaseEvent::Lint { .. } => return None,
+        // CircleCI's changes are in the Ci step's log lines already.
+        ReleaseEvent::Docker { .. }
+        | ReleaseEvent::Tests { .. }
+        | ReleaseEvent::Lint { .. }
+        | ReleaseEvent::CircleCi { .. } => return None,
         ReleaseEvent::Deploy { deploy_id, status } => {
             format!("deploy | {} {status}", deploy_id.as_deref().unwrap_or(""))
         }

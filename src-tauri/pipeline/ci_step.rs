@@ -219,7 +219,7 @@ pub(super) async fn planned_wait(
             .in_terminal("Connect CircleCI (slipway accounts connect circleci) and set the project (slipway project set circleci-project gh/owner/repo), or release without --wait-for-ci."),
         );
         return None;
-    }
+    };
     let branch = standing
         .and_then(|standing| standing.branch.clone())
         .unwrap_or_default();

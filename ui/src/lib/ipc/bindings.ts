@@ -389,6 +389,40 @@ export type GitDetails = { branch: string | null, commit: string | null,
  */
 dirtyFiles: Array<string>, remoteUrl: string | null, };
 
+export type SyncState = "upToDate" | "ahead" | "behind" | "diverged" | "noUpstream" | "noRemote" | "detached";
+
+export type Reach = { "kind": "fetched", at: string, } | { "kind": "fetching" } | { "kind": "unreachable", why: string, knownAt: string | null, } | { "kind": "notTried" };
+
+export type RemoteStanding = { 
+/**
+ * The upstream's remote, else the push default, else `origin`, else the first remote.
+ */
+remote: string | null, 
+/**
+ * The remote's address without credentials.
+ */
+remoteUrl: string | null, 
+/**
+ * The remote-tracking branch the checked-out branch follows: `origin/main`.
+ */
+upstream: string | null, branch: string | null, state: SyncState, 
+/**
+ * Commits on the branch that the upstream lacks.
+ */
+ahead: number, 
+/**
+ * Commits on the upstream that the branch lacks.
+ */
+behind: number, reach: Reach, 
+/**
+ * The forge the remote is on (`GitHub`, `GitLab`, `Bitbucket`), when it is one of them.
+ */
+host: string | null, 
+/**
+ * The commit is on some branch of `remote`, as last fetched.
+ */
+commitOnRemote: boolean, };
+
 export type ProjectSettings = { 
 /**
  * Run through the shell in the project folder, as CI would.
@@ -492,7 +526,22 @@ sentryProject?: SentryLink,
  * The tests, lint and gates run in a sandbox that hides the keyring and the person's keys
  * (where bubblewrap can make one); `None` is on. Off for tests that use Docker.
  */
-sandbox?: boolean, };
+sandbox?: boolean, 
+/**
+ * Push the commit to its remote branch as the release's first step when the remote does
+ * not have it yet; `None` is on.
+ */
+pushFirst?: boolean, 
+/**
+ * The CircleCI project (`gh/acme/shop`) whose pipelines run this project's commits;
+ * `None` is the one the `origin` remote implies, when a CircleCI account is connected.
+ */
+circleciProject?: string, 
+/**
+ * The release waits for CircleCI's workflows on the commit before deploying, and stops
+ * when they fail.
+ */
+waitForCi: boolean, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**
@@ -617,6 +666,91 @@ canListTags: boolean,
  */
 setting: string | null, };
 
+export type VerdictState = "passed" | "running" | "failed" | "onHold" | "canceled" | "notRun";
+
+export type WorkflowStatus = "success" | "running" | "not_run" | "failed" | "error" | "failing" | "on_hold" | "canceled" | "unauthorized" | (string & {});
+
+export type CiJob = { id: string, name: string, 
+/**
+ * None for a job that has not started (blocked) and for an approval.
+ */
+jobNumber: number | null, 
+/**
+ * CircleCI's word (`success`, `failed`, `blocked`, `on_hold`, `infrastructure_fail`, …).
+ */
+status: string, 
+/**
+ * `build` or `approval`.
+ */
+kind: string, 
+/**
+ * The job's page, once it has a number.
+ */
+url: string | null, };
+
+export type CiWorkflow = { id: string, name: string, status: WorkflowStatus, url: string, jobs: Array<CiJob>, };
+
+export type CiVerdict = { pipelineId: string, pipelineNumber: number, 
+/**
+ * The pipeline's page in CircleCI's web app.
+ */
+pipelineUrl: string, 
+/**
+ * The commit it ran (`vcs.revision`), when CircleCI says.
+ */
+revision: string | null, state: VerdictState, workflows: Array<CiWorkflow>, 
+/**
+ * Why the pipeline could not start (a configuration CircleCI could not read), in
+ * CircleCI's words.
+ */
+errors: Array<string>, };
+
+export type FailedOn = "circleCi" | "slipway";
+
+export type TestDisagreement = { 
+/**
+ * The test's own name (`test_x[param]`).
+ */
+name: string, 
+/**
+ * Its full name as the side it failed on gave it (a node id, or `classname.name`).
+ */
+test: string, failedOn: FailedOn, 
+/**
+ * What the other side says of it: `passed`, `skipped`, `not run` (CircleCI has no
+ * result for it), or, for Slipway, `passed or not run` (Slipway keeps only its failures).
+ */
+elsewhere: string, };
+
+export type TestComparison = { circle: TestCounts, here: TestCounts, 
+/**
+ * Same counts and no test failed on one side only.
+ */
+agree: boolean, disagreements: Array<TestDisagreement>, };
+
+export type CiPanel = { 
+/**
+ * The CircleCI project (`gh/acme/shop`).
+ */
+project: string, 
+/**
+ * Where the project was named: the project's settings, or its `origin` remote.
+ */
+projectSource: string, verdict: CiVerdict | null, 
+/**
+ * Why there is no verdict, in a person's words: no pipeline yet, CircleCI unreachable,
+ * the token refused.
+ */
+problem: string | null, 
+/**
+ * CircleCI's test results beside Slipway's own for the same commit.
+ */
+comparison: TestComparison | null, 
+/**
+ * CircleCI has no pipeline for the commit: the window offers to run one.
+ */
+canRun: boolean, };
+
 export type ImagesOverview = { 
 /**
  * The name a release gives the image (`destination.name`): what this page lists.
@@ -736,7 +870,19 @@ environment: string | null,
 /**
  * The Render service it deployed to (`srv-…`), or the container's name here.
  */
-service: string | null, steps: Array<StepRecord>, 
+service: string | null, 
+/**
+ * The remote its commit lives on, without credentials.
+ */
+remoteUrl: string | null, 
+/**
+ * Whether that remote had the released commit (after the release's own push).
+ */
+onRemote: boolean | null, 
+/**
+ * The commit's page on GitHub, GitLab or Bitbucket, when the remote is there.
+ */
+commitPage: string | null, steps: Array<StepRecord>, 
 /**
  * The newest release that went live on its environment: the one the ledger says runs
  * there now (exactly one per environment; the target itself may say otherwise).
@@ -1076,7 +1222,7 @@ export type Opened = {
  */
 sentence: string, };
 
-export type Step = "tests" | "lint" | "checks" | "build" | "push" | "deploy" | "verify" | "sentry";
+export type Step = "git" | "tests" | "lint" | "checks" | "build" | "push" | "ci" | "deploy" | "verify" | "sentry";
 
 export type CachedGate = { 
 /**
@@ -1162,6 +1308,20 @@ needs: Array<NeededValue>,
  */
 python: string | null, 
 /**
+ * Where the commit stands against the branch it tracks on its remote (after a bounded
+ * background fetch); `None` outside git.
+ */
+remote: RemoteStanding | null, 
+/**
+ * What does not stop the release but should be read first (a branch behind its remote).
+ */
+warnings: Array<string>, 
+/**
+ * CircleCI's verdict on the commit, when the project runs on CircleCI and an account is
+ * connected.
+ */
+circleci: CiPanel | null, 
+/**
  * What the person confirms when pressing Release: the commit, the uncommitted files, the
  * image and its registry, the service, and every step and gate, hashed.
  */
@@ -1188,7 +1348,17 @@ confirmedPlan?: string,
 /**
  * Run every gate, even those that passed on this very tree ("Run everything").
  */
-noCache: boolean, };
+noCache: boolean, 
+/**
+ * Push the commit to its remote first: `Some` overrides the project's setting
+ * (`--push` / `--no-push`).
+ */
+pushFirst?: boolean, 
+/**
+ * Wait for CircleCI's workflows before deploying: `Some(true)` turns it on for this
+ * release (`--wait-for-ci`) over the project's setting.
+ */
+waitForCi?: boolean, };
 
 export type ReleaseSummary = { releaseId: string, 
 /**
@@ -1208,7 +1378,7 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
 /**
  * Since the step started, when it has finished.
  */
-elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "summary" } & ReleaseSummary;
+elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "circleCi", verdict: CiVerdict, } | { "kind": "summary" } & ReleaseSummary;
 
 export type TaskKind = "release" | "rollback" | "promotion" | "resume" | "checks" | "build" | "push" | "watch";
 
@@ -1230,4 +1400,4 @@ cancelling: boolean,
  */
 step: string | null, };
 
-export const STEPS: Step[] = ["tests", "lint", "checks", "build", "push", "deploy", "verify", "sentry"];
+export const STEPS: Step[] = ["git", "tests", "lint", "checks", "build", "push", "ci", "deploy", "verify", "sentry"];
