@@ -43,11 +43,13 @@ export const stepIcons: Record<StepState, string> = {
 };
 
 export const stepNames: Record<string, string> = {
+  git: "Push commit",
   tests: "Tests",
   lint: "Lint",
   checks: "Other checks",
   build: "Build",
   push: "Push",
+  ci: "CircleCI",
   deploy: "Deploy",
   verify: "Verify",
   sentry: "Sentry release",

@@ -25,11 +25,13 @@ import type { TasksStore } from "../tasks/tasks.svelte";
 export { STEPS };
 
 export const STEP_NAMES: Record<Step, string> = {
+  git: "Push commit",
   tests: "Tests",
   lint: "Lint",
   checks: "Other checks",
   build: "Image build",
   push: "Push",
+  ci: "CircleCI",
   deploy: "Deploy",
   verify: "Live check",
   sentry: "Sentry release",

@@ -42,6 +42,9 @@ export function releaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRe
     imageId: null,
     environment: "local",
     service: null,
+    remoteUrl: null,
+    onRemote: null,
+    commitPage: null,
     steps: [],
     liveNow: false,
     source: null,
@@ -95,6 +98,9 @@ export function plan(overrides: Partial<Plan> = {}): Plan {
     ciSkipped: [],
     needs: [],
     python: "Python 3.11.7",
+    remote: null,
+    warnings: [],
+    circleci: null,
     fingerprint: "fp",
     ...overrides,
   };
@@ -157,6 +163,7 @@ export function projectDetails(path: string): ProjectDetails {
       gates: [],
       secretEnv: [],
       environments: { list: [] },
+      waitForCi: false,
     },
     detection: {
       appRoot: "",
