@@ -170,7 +170,11 @@ fn escape(value: &str) -> String {
 /// A project slug as a path: `gh/o/r` keeps its slashes as separators, each segment escaped
 /// (a repository named `a b` is `a%20b`).
 fn slug_path(slug: &str) -> String {
-    slug.trim_matches('/').split('/').map(escape).collect::<Vec<_>>().join("/")
+    slug.trim_matches('/')
+        .split('/')
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// CircleCI's web app for an API base: `app.circleci.com` for circleci.com, the server itself
@@ -269,7 +273,10 @@ mod tests {
     #[test]
     fn circleci_errors_say_where_to_fix_them() {
         let refused = app_error(ApiError::Unauthorized { service: SERVICE });
-        assert!(refused.hint.contains("Reconnect CircleCI in Settings → Accounts"), "{refused:?}");
+        assert!(
+            refused.hint.contains("Reconnect CircleCI in Settings → Accounts"),
+            "{refused:?}"
+        );
         assert_eq!(refused.action, Some(ErrorAction::ReenterToken));
         let unknown = app_error(ApiError::NotFound {
             service: SERVICE,

@@ -24,8 +24,10 @@ fn sha(n: usize) -> String {
 }
 
 fn client(stand_in: &StandIn, token: &str) -> Result<CircleClient, ApiError> {
-    Ok(CircleClient::new(&format!("{}/api/v2", stand_in.base), Secret::new(token.into()))?
-        .polling(Duration::from_millis(20), Duration::from_millis(100)))
+    Ok(
+        CircleClient::new(&format!("{}/api/v2", stand_in.base), Secret::new(token.into()))?
+            .polling(Duration::from_millis(20), Duration::from_millis(100)),
+    )
 }
 
 /// Ten passing tests, one of them in a class.
@@ -34,7 +36,11 @@ fn ten_tests(failing: Option<&str>) -> Vec<crate::standin::CircleTest> {
         .map(|n| format!("test_{n}"))
         .chain(["test_x".to_owned()])
         .map(|name| {
-            let result = if Some(name.as_str()) == failing { "failure" } else { "success" };
+            let result = if Some(name.as_str()) == failing {
+                "failure"
+            } else {
+                "success"
+            };
             circle_test("tests.test_app", &name, result)
         })
         .collect()
@@ -130,7 +136,11 @@ async fn circle_verdict_of_a_commit_found_on_the_third_page() -> TestResult {
         verdict.pipeline_url,
         format!("{}/pipelines/github/acme/web/{}", circle.base, verdict.pipeline_number)
     );
-    let names: Vec<&str> = verdict.workflows.iter().map(|workflow| workflow.name.as_str()).collect();
+    let names: Vec<&str> = verdict
+        .workflows
+        .iter()
+        .map(|workflow| workflow.name.as_str())
+        .collect();
     assert_eq!(names, ["build-and-test", "docs", "nightly"], "every page of workflows");
     let build = &verdict.workflows[0];
     assert_eq!(build.status, WorkflowStatus::Failed);
@@ -141,7 +151,11 @@ async fn circle_verdict_of_a_commit_found_on_the_third_page() -> TestResult {
         .collect();
     assert_eq!(jobs.len(), 4, "every page of jobs: {jobs:?}");
     assert!(jobs[0].1.is_some() && jobs[1].1.is_some());
-    assert_eq!((jobs[2].1, jobs[3].1), (None, None), "a blocked job and an approval have no number");
+    assert_eq!(
+        (jobs[2].1, jobs[3].1),
+        (None, None),
+        "a blocked job and an approval have no number"
+    );
     assert_eq!(jobs[3].2, "approval");
     assert_eq!(build.jobs[2].url, None);
     assert_eq!(
@@ -155,8 +169,14 @@ async fn circle_verdict_of_a_commit_found_on_the_third_page() -> TestResult {
         .into_iter()
         .filter(|request| request.path() == "/api/v2/project/gh/acme/web/pipeline")
         .collect();
-    assert_eq!(asked.len(), 3, "commit 45 is on the third page of main's twenty-a-page list");
-    assert!(asked.iter().all(|request| request.query("branch").as_deref() == Some("main")));
+    assert_eq!(
+        asked.len(),
+        3,
+        "commit 45 is on the third page of main's twenty-a-page list"
+    );
+    assert!(asked
+        .iter()
+        .all(|request| request.query("branch").as_deref() == Some("main")));
     assert!(asked[0].query("page-token").is_none() && asked[2].query("page-token").is_some());
     assert!(circle
         .received()
@@ -191,7 +211,10 @@ async fn circle_job_tests_are_read_and_set_beside_slipways() -> TestResult {
     let verdict = client.verdict(SLUG, "main", &sha(45)).await?.ok_or("found")?;
     let jobs = &verdict.workflows[0].jobs;
     let test_job = jobs[1].job_number.ok_or("the test job ran")?;
-    let results = client.job_tests(SLUG, test_job).await?.ok_or("the test job stored results")?;
+    let results = client
+        .job_tests(SLUG, test_job)
+        .await?
+        .ok_or("the test job stored results")?;
     assert_eq!(results.len(), 10, "five pages of two");
     assert_eq!(results[9].name, "test_x");
     assert_eq!(results[9].result, "failure");
@@ -210,7 +233,10 @@ async fn circle_job_tests_are_read_and_set_beside_slipways() -> TestResult {
     assert!(!apart.agree);
     assert_eq!(apart.disagreements.len(), 1);
     assert_eq!(apart.disagreements[0].failed_on, FailedOn::CircleCi);
-    assert_eq!(apart.sentence(), "CircleCI: 9 passed, 1 failed: test_x; here: 10 passed");
+    assert_eq!(
+        apart.sentence(),
+        "CircleCI: 9 passed, 1 failed: test_x; here: 10 passed"
+    );
     Ok(())
 }
 
@@ -238,7 +264,9 @@ async fn circle_page_tokens_belong_to_their_own_list() -> TestResult {
     assert!(body["message"].is_string(), "CircleCI's error body: {body}");
     // Another branch's list is another list too.
     let other = http
-        .get(format!("{base}/project/{SLUG}/pipeline?branch=feature&page-token={token}"))
+        .get(format!(
+            "{base}/project/{SLUG}/pipeline?branch=feature&page-token={token}"
+        ))
         .header("Circle-Token", TOKEN)
         .send()
         .await?;
@@ -283,7 +311,10 @@ async fn circle_rate_limit_is_waited_out() -> TestResult {
     let started = Instant::now();
     let verdict = client(&circle, TOKEN)?.verdict(SLUG, "main", &sha(2)).await?;
     assert_eq!(verdict.map(|verdict| verdict.state), Some(VerdictState::Passed));
-    assert!(started.elapsed() >= Duration::from_secs(1), "the Retry-After was waited for");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the Retry-After was waited for"
+    );
     Ok(())
 }
 
@@ -295,7 +326,11 @@ async fn trigger_and_follow(
     let mut scenario = CircleScenario::new(
         SLUG,
         TOKEN,
-        vec![CirclePipeline::new("main", &sha(7), vec![circle_workflow("build-and-test", "success", vec![])])],
+        vec![CirclePipeline::new(
+            "main",
+            &sha(7),
+            vec![circle_workflow("build-and-test", "success", vec![])],
+        )],
     );
     let mut stages = stages.into_iter();
     let mut triggered = CirclePipeline::new("main", "", stages.next().unwrap_or_default());
@@ -307,7 +342,11 @@ async fn trigger_and_follow(
     let client = client(&circle, TOKEN)?;
     let started = client.trigger(SLUG, "main").await?;
     assert_eq!(started.number, 102, "after the newest pipeline");
-    assert!(started.url.ends_with("/pipelines/github/acme/web/102"), "{}", started.url);
+    assert!(
+        started.url.ends_with("/pipelines/github/acme/web/102"),
+        "{}",
+        started.url
+    );
     let seen = Arc::new(Mutex::new(Vec::new()));
     let heard = seen.clone();
     let verdict = client
@@ -355,7 +394,11 @@ async fn circle_trigger_followed_to_success() -> TestResult {
     ])
     .await?;
     assert_eq!(verdict.state, VerdictState::Passed);
-    assert_eq!(verdict.revision.as_deref(), Some(sha(7).as_str()), "the branch's newest commit");
+    assert_eq!(
+        verdict.revision.as_deref(),
+        Some(sha(7).as_str()),
+        "the branch's newest commit"
+    );
     assert_eq!(verdict.words(), "CircleCI pipeline 102: workflow build-and-test passed");
     assert_eq!(
         seen,
@@ -368,7 +411,11 @@ async fn circle_trigger_followed_to_success() -> TestResult {
 #[tokio::test]
 async fn circle_trigger_followed_to_failure() -> TestResult {
     let (verdict, seen, _circle) = trigger_and_follow(vec![
-        vec![circle_workflow("build-and-test", "running", vec![CircleJob::build("test", "running")])],
+        vec![circle_workflow(
+            "build-and-test",
+            "running",
+            vec![CircleJob::build("test", "running")],
+        )],
         vec![circle_workflow(
             "build-and-test",
             "failing",
@@ -382,7 +429,11 @@ async fn circle_trigger_followed_to_failure() -> TestResult {
     ])
     .await?;
     assert_eq!(verdict.state, VerdictState::Failed);
-    assert_eq!(verdict.workflows[0].status, WorkflowStatus::Failed, "followed past failing");
+    assert_eq!(
+        verdict.workflows[0].status,
+        WorkflowStatus::Failed,
+        "followed past failing"
+    );
     assert_eq!(
         verdict.words(),
         "CircleCI pipeline 102: workflow build-and-test failed (job test failed)"
@@ -395,7 +446,11 @@ async fn circle_trigger_followed_to_failure() -> TestResult {
 #[tokio::test]
 async fn circle_approval_hold_ends_the_follow() -> TestResult {
     let (verdict, _seen, circle) = trigger_and_follow(vec![
-        vec![circle_workflow("deploy", "running", vec![CircleJob::build("test", "running")])],
+        vec![circle_workflow(
+            "deploy",
+            "running",
+            vec![CircleJob::build("test", "running")],
+        )],
         vec![circle_workflow(
             "deploy",
             "on_hold",
@@ -427,7 +482,11 @@ async fn circle_follow_ends_at_its_cancel() -> TestResult {
     scenario.on_trigger = Some(CirclePipeline::new(
         "main",
         "",
-        vec![circle_workflow("build", "running", vec![CircleJob::build("test", "running")])],
+        vec![circle_workflow(
+            "build",
+            "running",
+            vec![CircleJob::build("test", "running")],
+        )],
     ));
     let circle = circleci_stand_in(scenario).await?;
     let client = client(&circle, TOKEN)?;
@@ -449,7 +508,13 @@ async fn circle_follow_ends_at_its_cancel() -> TestResult {
 
     // And the limit ends it with the pipeline as it stands.
     let still = client
-        .follow(SLUG, &started.id, Duration::from_millis(200), CancellationToken::new(), &|_| {})
+        .follow(
+            SLUG,
+            &started.id,
+            Duration::from_millis(200),
+            CancellationToken::new(),
+            &|_| {},
+        )
         .await?;
     assert_eq!(still.state, VerdictState::Running);
     Ok(())

@@ -162,7 +162,10 @@ impl Stored {
     }
 
     fn workflows(&self) -> &[CircleWorkflow] {
-        let stage = self.reads.saturating_sub(1).min(self.pipeline.stages.len().saturating_sub(1));
+        let stage = self
+            .reads
+            .saturating_sub(1)
+            .min(self.pipeline.stages.len().saturating_sub(1));
         self.pipeline.stages.get(stage).map(Vec::as_slice).unwrap_or_default()
     }
 }
@@ -321,7 +324,10 @@ pub async fn circleci_stand_in(scenario: CircleScenario) -> std::io::Result<Stan
 fn answer(state: &mut State, request: &Request, path: &str) -> Response {
     let size = state.scenario.page_size.max(1);
     if path == "/me" {
-        return Response::json(200, json!({"id": "9a8b7c6d-0000-4000-8000-000000000001", "login": "ann", "name": "Ann"}));
+        return Response::json(
+            200,
+            json!({"id": "9a8b7c6d-0000-4000-8000-000000000001", "login": "ann", "name": "Ann"}),
+        );
     }
     if let Some(project) = path.strip_prefix("/project/") {
         if let Some(slug) = project.strip_suffix("/pipeline") {
@@ -381,7 +387,10 @@ fn answer(state: &mut State, request: &Request, path: &str) -> Response {
             .collect();
         return state.page(&format!("workflows {id}"), items, size, request);
     }
-    if let Some(id) = path.strip_prefix("/workflow/").and_then(|rest| rest.strip_suffix("/job")) {
+    if let Some(id) = path
+        .strip_prefix("/workflow/")
+        .and_then(|rest| rest.strip_suffix("/job"))
+    {
         let found = state.pipelines.iter().find_map(|stored| {
             stored
                 .workflows()

@@ -17,7 +17,8 @@ mod render;
 mod sentry;
 
 pub use circleci::{
-    circle_test, circle_workflow, circleci_stand_in, CircleJob, CirclePipeline, CircleScenario, CircleTest, CircleWorkflow,
+    circle_test, circle_workflow, circleci_stand_in, CircleJob, CirclePipeline, CircleScenario, CircleTest,
+    CircleWorkflow,
 };
 pub use http::{bearer, Request, Response, StandIn};
 pub use render::{
