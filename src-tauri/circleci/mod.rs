@@ -270,6 +270,31 @@ mod tests {
         assert_eq!(next_token(None, Some("a")), None);
     }
 
+    /// The wire types as the window will read them, once the bindings list them.
+    #[test]
+    fn wire_types_reach_typescript_in_camel_case() {
+        use ts_rs::TS;
+        let cfg = ts_rs::Config::default();
+        let verdict = CiVerdict::decl(&cfg);
+        assert!(
+            verdict.contains("pipelineNumber: number") && verdict.contains("pipelineUrl: string"),
+            "{verdict}"
+        );
+        let job = CiJob::decl(&cfg);
+        assert!(job.contains("jobNumber: number | null"), "{job}");
+        let status = WorkflowStatus::decl(&cfg);
+        assert!(
+            status.contains("\"on_hold\"") && status.contains("string & {}"),
+            "{status}"
+        );
+        let comparison = TestComparison::decl(&cfg);
+        assert!(
+            comparison.contains("disagreements: Array<TestDisagreement>"),
+            "{comparison}"
+        );
+        assert!(TriggeredPipeline::decl(&cfg).contains("number: number"));
+    }
+
     #[test]
     fn circleci_errors_say_where_to_fix_them() {
         let refused = app_error(ApiError::Unauthorized { service: SERVICE });
