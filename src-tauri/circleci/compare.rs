@@ -289,7 +289,11 @@ mod tests {
     #[test]
     fn node_ids_and_junit_names_meet() {
         let pairs = [
-            ("tests/test_app.py::test_x[a.b/c::d]", "tests.test_app", "test_x[a.b/c::d]"),
+            (
+                "tests/test_app.py::test_x[a.b/c::d]",
+                "tests.test_app",
+                "test_x[a.b/c::d]",
+            ),
             ("tests/test_app.py::TestY::test_x", "tests.test_app.TestY", "test_x"),
             // CircleCI ran pytest from the folder above: JUnit's classname says so.
             ("tests/test_app.py::test_x", "app.tests.test_app", "test_x"),

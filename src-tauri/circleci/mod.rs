@@ -170,7 +170,11 @@ fn escape(value: &str) -> String {
 /// A project slug as a path: `gh/o/r` keeps its slashes as separators, each segment escaped
 /// (a repository named `a b` is `a%20b`).
 fn slug_path(slug: &str) -> String {
-    slug.trim_matches('/').split('/').map(escape).collect::<Vec<_>>().join("/")
+    slug.trim_matches('/')
+        .split('/')
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// CircleCI's web app for an API base: `app.circleci.com` for circleci.com, the server itself
@@ -266,10 +270,38 @@ mod tests {
         assert_eq!(next_token(None, Some("a")), None);
     }
 
+    /// The wire types as the window will read them, once the bindings list them.
+    #[test]
+    fn wire_types_reach_typescript_in_camel_case() {
+        use ts_rs::TS;
+        let cfg = ts_rs::Config::default();
+        let verdict = CiVerdict::decl(&cfg);
+        assert!(
+            verdict.contains("pipelineNumber: number") && verdict.contains("pipelineUrl: string"),
+            "{verdict}"
+        );
+        let job = CiJob::decl(&cfg);
+        assert!(job.contains("jobNumber: number | null"), "{job}");
+        let status = WorkflowStatus::decl(&cfg);
+        assert!(
+            status.contains("\"on_hold\"") && status.contains("string & {}"),
+            "{status}"
+        );
+        let comparison = TestComparison::decl(&cfg);
+        assert!(
+            comparison.contains("disagreements: Array<TestDisagreement>"),
+            "{comparison}"
+        );
+        assert!(TriggeredPipeline::decl(&cfg).contains("number: number"));
+    }
+
     #[test]
     fn circleci_errors_say_where_to_fix_them() {
         let refused = app_error(ApiError::Unauthorized { service: SERVICE });
-        assert!(refused.hint.contains("Reconnect CircleCI in Settings → Accounts"), "{refused:?}");
+        assert!(
+            refused.hint.contains("Reconnect CircleCI in Settings → Accounts"),
+            "{refused:?}"
+        );
         assert_eq!(refused.action, Some(ErrorAction::ReenterToken));
         let unknown = app_error(ApiError::NotFound {
             service: SERVICE,

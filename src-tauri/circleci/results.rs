@@ -35,7 +35,10 @@ impl CircleClient {
     /// answers 404, which says nothing is wrong.
     pub async fn job_tests(&self, slug: &str, job_number: u64) -> Result<Option<Vec<CiTestResult>>, ApiError> {
         let path = format!("/project/{}/{job_number}/tests", slug_path(slug));
-        match self.all_pages::<CiTestResult>(&path, &format!("job {job_number}")).await {
+        match self
+            .all_pages::<CiTestResult>(&path, &format!("job {job_number}"))
+            .await
+        {
             Ok(results) if results.is_empty() => Ok(None),
             Ok(results) => Ok(Some(results)),
             Err(ApiError::NotFound { .. }) => Ok(None),

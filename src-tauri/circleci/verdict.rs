@@ -56,10 +56,10 @@ impl WorkflowStatus {
     ];
 
     pub fn parse(word: &str) -> Self {
-        Self::KNOWN
-            .iter()
-            .find(|(_, known)| *known == word)
-            .map_or_else(|| WorkflowStatus::Unknown(word.to_owned()), |(status, _)| status.clone())
+        Self::KNOWN.iter().find(|(_, known)| *known == word).map_or_else(
+            || WorkflowStatus::Unknown(word.to_owned()),
+            |(status, _)| status.clone(),
+        )
     }
 
     /// CircleCI's word for it.
@@ -244,7 +244,9 @@ fn workflow_words(workflow: &CiWorkflow) -> String {
     // The jobs that say why, and what to add after their names ("failed"; nothing after an
     // approval's name: the workflow's words already say it waits).
     let (jobs, after) = match workflow.status {
-        WorkflowStatus::Failed | WorkflowStatus::Failing | WorkflowStatus::Error => (names(&|job| job.failed()), " failed"),
+        WorkflowStatus::Failed | WorkflowStatus::Failing | WorkflowStatus::Error => {
+            (names(&|job| job.failed()), " failed")
+        }
         WorkflowStatus::Running => (names(&|job| job.status == "running"), " running"),
         WorkflowStatus::OnHold => (names(&|job| job.is_approval() && job.status == "on_hold"), ""),
         _ => (Vec::new(), ""),
@@ -338,7 +340,10 @@ mod tests {
         ]);
         assert_eq!(running.state, VerdictState::Running);
         assert!(!running.is_settled());
-        assert_eq!(running.words(), "CircleCI pipeline 42: workflow b is running (job test running)");
+        assert_eq!(
+            running.words(),
+            "CircleCI pipeline 42: workflow b is running (job test running)"
+        );
 
         let passed = verdict(vec![workflow("a", "success", vec![]), workflow("b", "success", vec![])]);
         assert_eq!(passed.state, VerdictState::Passed);

@@ -1,5 +1,6 @@
 //! The web API clients against local stand-ins that answer as `shared/contracts/` says.
 
+mod circle;
 #[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]
