@@ -74,7 +74,7 @@ pub(crate) async fn client(context: &Context) -> Result<Option<CircleClient>, Ap
         return Ok(None);
     };
     let base = account.server.unwrap_or_else(|| context.settings.circleci_api());
-    Ok(Some(CircleClient::new(&base, secret).map_err(AppError::from)?))
+    Ok(Some(CircleClient::new(&base, secret).map_err(crate::circleci::app_error)?))
 }
 
 /// Whether the project runs on CircleCI at all: a config in the project, or a linked project.
@@ -155,7 +155,7 @@ pub(super) async fn plan_panel(
             ));
             panel.can_run = standing.is_some_and(|standing| standing.commit_on_remote);
         }
-        Ok(Err(error)) => panel.problem = Some(AppError::from(error).message),
+        Ok(Err(error)) => panel.problem = Some(crate::circleci::app_error(error).message),
         Err(_) => {
             panel.problem = Some(format!(
                 "CircleCI did not answer within {} seconds.",
@@ -297,7 +297,7 @@ pub(super) async fn wait_step(
                     format!("Check that CircleCI follows {project}, or run a pipeline for it (slipway ci run), then release again."),
                 ))
             }
-            Err(error) => return failed(AppError::from(error)),
+            Err(error) => return failed(crate::circleci::app_error(error)),
         }
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
@@ -338,7 +338,7 @@ pub(super) async fn wait_step(
             )
             .with_detail(verdict.pipeline_url.clone()),
         ),
-        Err(error) => failed(AppError::from(error)),
+        Err(error) => failed(crate::circleci::app_error(error)),
     }
 }
 
@@ -396,19 +396,19 @@ pub async fn run_on_circleci(
             "Push it first (a release pushes it as its first step), then run CircleCI.",
         ));
     }
-    let triggered = client.trigger(&project, &branch).await.map_err(AppError::from)?;
+    let triggered = client.trigger(&project, &branch).await.map_err(crate::circleci::app_error)?;
     tracing::info!(%project, %branch, pipeline = triggered.number, "CircleCI pipeline started");
     match follow {
         Some((cancel, seen)) => client
             .follow(&project, &triggered.id, WORKFLOW_LIMIT, cancel.clone(), seen)
             .await
-            .map_err(AppError::from),
+            .map_err(crate::circleci::app_error),
         None => {
             let commit = crate::project::full_commit(root).await.unwrap_or_default();
             // The new pipeline is listed a moment after CircleCI answers the trigger.
             for pause in [0, 1, 2, 4] {
                 tokio::time::sleep(Duration::from_secs(pause)).await;
-                if let Some(verdict) = client.verdict(&project, &branch, &commit).await.map_err(AppError::from)? {
+                if let Some(verdict) = client.verdict(&project, &branch, &commit).await.map_err(crate::circleci::app_error)? {
                     return Ok(verdict);
                 }
             }
