@@ -9,7 +9,8 @@ use ts_rs::TS;
 
 use super::super::git::run_git;
 use super::standing::Head;
-use super::{host_of, last_word, talk_to_remote, trouble, web, Trouble};
+use super::talk::{last_word, talk_to_remote, trouble, Trouble};
+use super::{host_of, web};
 use crate::error::{AppError, ErrorAction, ErrorKind};
 
 const PUSH_LIMIT: Duration = Duration::from_secs(120);

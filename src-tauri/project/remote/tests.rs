@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::fetch::Limits;
 use super::push::push_with;
 use super::standing::standing_with;
+use super::talk::{clean_line, last_word, trouble, Trouble};
 use super::*;
 use crate::error::{AppError, ErrorKind};
 
