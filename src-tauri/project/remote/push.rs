@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::super::git::run_git;
@@ -16,7 +16,7 @@ use crate::error::{AppError, ErrorAction, ErrorKind};
 const PUSH_LIMIT: Duration = Duration::from_secs(120);
 
 /// What a push put where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Pushed {
     pub remote: String,

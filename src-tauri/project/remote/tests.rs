@@ -439,6 +439,16 @@ fn a_forge_remote_is_named_in_the_sentences() {
         ..standing.clone()
     };
     assert_eq!(up_to_date.words(), "Up to date with origin/main on GitHub.");
+    // The wire's shape, as the plan and the ledger carry it.
+    let wire = serde_json::to_value(&standing).unwrap_or_default();
+    assert_eq!(wire["state"], "ahead");
+    assert_eq!(wire["commitOnRemote"], false);
+    assert_eq!(
+        wire["reach"],
+        serde_json::json!({"kind": "unreachable", "why": "its address could not be found", "knownAt": "2026-05-03T12:02:00Z"})
+    );
+    let back: Result<RemoteStanding, _> = serde_json::from_value(wire);
+    assert_eq!(back.ok().as_ref(), Some(&standing));
     let app = AppError::from(PushError::NoPermission {
         place: "GitHub".into(),
         said: vec!["git@github.com: Permission denied (publickey).".into()],
