@@ -297,10 +297,11 @@ async fn a_remote_that_never_answers_is_fetching_then_unreachable_and_the_fetch_
     )?;
 
     let started = Instant::now();
+    // About the second it was given; the git calls around the wait add a little on a busy machine.
     let first = standing_with(&world.work, Duration::from_secs(1), quick()).await;
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_millis(1800),
+        waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500),
         "{waited:?}"
     );
     let first = first.ok_or_else(|| io::Error::other("no standing"))?;
