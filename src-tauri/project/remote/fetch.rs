@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::{talk_to_remote, why_fetch_failed, Reach};
+use super::talk::{talk_to_remote, why_fetch_failed};
+use super::Reach;
 
 /// How long a fetch may take, and how long its result is fresh enough not to fetch again.
 /// A parameter so the tests can use seconds.

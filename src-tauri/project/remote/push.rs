@@ -4,18 +4,19 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::super::git::run_git;
 use super::standing::Head;
-use super::{host_of, last_word, talk_to_remote, trouble, web, Trouble};
+use super::talk::{last_word, talk_to_remote, trouble, Trouble};
+use super::{host_of, web};
 use crate::error::{AppError, ErrorAction, ErrorKind};
 
 const PUSH_LIMIT: Duration = Duration::from_secs(120);
 
 /// What a push put where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Pushed {
     pub remote: String,
