@@ -45,6 +45,9 @@ pub struct TestComparison {
     /// Same counts and no test failed on one side only.
     pub agree: bool,
     pub disagreements: Vec<TestDisagreement>,
+    /// [`TestComparison::sentence`], for the window to show as it is.
+    #[serde(default)]
+    pub words: String,
 }
 
 /// A test as both sides can name it: a dotted path (modules, then classes) and its name.
@@ -183,12 +186,15 @@ pub fn compare(circle: &[CiTestResult], here: &TestReport) -> TestComparison {
             elsewhere: elsewhere.to_owned(),
         });
     }
-    TestComparison {
+    let mut comparison = TestComparison {
         agree: disagreements.is_empty() && circle_counts == here.counts,
         circle: circle_counts,
         here: here.counts,
         disagreements,
-    }
+        words: String::new(),
+    };
+    comparison.words = comparison.sentence();
+    comparison
 }
 
 impl TestComparison {

@@ -87,7 +87,11 @@ pub(super) async fn run(paths: &AppPaths, settings: Settings, args: CiArgs) -> E
 fn render_verdict(verdict: &CiVerdict, indent: &str) -> String {
     let mut text = format!("{indent}{}\n{indent}  {}\n", verdict.words(), verdict.pipeline_url);
     for workflow in &verdict.workflows {
-        text.push_str(&format!("{indent}  workflow {}: {}\n", workflow.name, workflow.status.as_str()));
+        text.push_str(&format!(
+            "{indent}  workflow {}: {}\n",
+            workflow.name,
+            workflow.status.as_str()
+        ));
         for job in &workflow.jobs {
             text.push_str(&format!(
                 "{indent}    {:<24} {}{}\n",
@@ -104,7 +108,11 @@ fn render_verdict(verdict: &CiVerdict, indent: &str) -> String {
 pub(super) fn render_panel(panel: &CiPanel, indent: &str) -> String {
     let mut text = format!(
         "{indent}circleci {}{}\n",
-        if panel.project.is_empty() { "(no project)" } else { panel.project.as_str() },
+        if panel.project.is_empty() {
+            "(no project)"
+        } else {
+            panel.project.as_str()
+        },
         if panel.project_source.is_empty() {
             String::new()
         } else {

@@ -191,7 +191,11 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
             .circleci_project
             .as_deref()
             .unwrap_or("(the one the origin remote names)"),
-        if settings.wait_for_ci { ", waited for before deploying" } else { "" }
+        if settings.wait_for_ci {
+            ", waited for before deploying"
+        } else {
+            ""
+        }
     ));
     for skipped in &detection.ci_skipped {
         out.push_str(&format!("  not run: {} ({})\n", skipped.line, skipped.reason));

@@ -233,8 +233,8 @@ fn render_plan(plan: &Plan) -> String {
     if let Some(python) = &plan.python {
         text.push_str(&format!("  python  {python}\n"));
     }
-    if let Some(remote) = &plan.remote {
-        text.push_str(&format!("  remote  {}\n", remote.words()));
+    if let Some(remote) = &plan.remote_words {
+        text.push_str(&format!("  remote  {remote}\n"));
     }
     if let Some(panel) = &plan.circleci {
         text.push_str(&super::ci::render_panel(panel, "  "));

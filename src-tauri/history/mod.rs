@@ -231,6 +231,8 @@ pub struct ReleaseRecord {
     pub on_remote: Option<bool>,
     /// The commit's page on GitHub, GitLab or Bitbucket, when the remote is there.
     pub commit_page: Option<String>,
+    /// "GitHub", "GitLab" or "Bitbucket", when the remote is there.
+    pub remote_host: Option<String>,
     pub steps: Vec<StepRecord>,
     /// The newest release that went live on its environment: the one the ledger says runs
     /// there now (exactly one per environment; the target itself may say otherwise).
@@ -314,6 +316,10 @@ fn release_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReleaseRecord> 
             (Some(remote), Some(commit)) => crate::project::commit_url(&remote, &commit),
             _ => None,
         },
+        remote_host: row
+            .get::<_, Option<String>>(27)?
+            .and_then(|remote| crate::project::forge_name(&remote))
+            .map(str::to_owned),
         remote_url: row.get(27)?,
         on_remote: row.get(28)?,
         steps: Vec::new(),

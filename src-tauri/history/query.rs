@@ -200,7 +200,9 @@ impl Ledger {
                 return Ok(None);
             };
             let body: String = row.get(1)?;
-            Ok(serde_json::from_str(&body).ok().map(|report| (row.get::<_, String>(0).unwrap_or_default(), report)))
+            Ok(serde_json::from_str(&body)
+                .ok()
+                .map(|report| (row.get::<_, String>(0).unwrap_or_default(), report)))
         })
     }
 

@@ -17,6 +17,9 @@ use crate::history::StepState;
 use crate::project::{ProjectSettings, RemoteStanding};
 use crate::secrets::Service;
 
+/// Told each new verdict while a pipeline is followed.
+pub type Seen<'a> = dyn Fn(&CiVerdict) + Send + Sync + 'a;
+
 /// How long the plan waits for CircleCI's answer before it says it could not get one.
 const PLAN_LIMIT: Duration = Duration::from_secs(10);
 /// How long a release waits for CircleCI to start a pipeline for a commit just pushed.
@@ -74,7 +77,9 @@ pub(crate) async fn client(context: &Context) -> Result<Option<CircleClient>, Ap
         return Ok(None);
     };
     let base = account.server.unwrap_or_else(|| context.settings.circleci_api());
-    Ok(Some(CircleClient::new(&base, secret).map_err(crate::circleci::app_error)?))
+    Ok(Some(
+        CircleClient::new(&base, secret).map_err(crate::circleci::app_error)?,
+    ))
 }
 
 /// Whether the project runs on CircleCI at all: a config in the project, or a linked project.
@@ -247,7 +252,10 @@ pub(super) async fn wait_step(
         false
     };
     let (Some(project), Some(branch), Some(commit)) = (
-        plan.circleci.as_ref().map(|panel| panel.project.clone()).filter(|project| !project.is_empty()),
+        plan.circleci
+            .as_ref()
+            .map(|panel| panel.project.clone())
+            .filter(|project| !project.is_empty()),
         plan.branch.clone(),
         crate::project::full_commit(root).await,
     ) else {
@@ -272,7 +280,10 @@ pub(super) async fn wait_step(
         Err(error) => return failed(error),
     };
     let short = commit.get(..7).unwrap_or(&commit).to_owned();
-    recorder.log(Step::Ci, &format!("Looking for CircleCI's pipeline for {short} on {branch} ({project})"));
+    recorder.log(
+        Step::Ci,
+        &format!("Looking for CircleCI's pipeline for {short} on {branch} ({project})"),
+    );
     // A commit just pushed gets its pipeline a few seconds later.
     let appeared = tokio::time::Instant::now();
     let mut pause = Duration::from_secs(2);
@@ -319,7 +330,11 @@ pub(super) async fn wait_step(
         .follow(&project, &pipeline.pipeline_id, WORKFLOW_LIMIT, cancel.clone(), &seen)
         .await;
     if cancel.is_cancelled() {
-        recorder.step(Step::Ci, StepState::Canceled, Some("Cancelled while waiting for CircleCI.".to_owned()));
+        recorder.step(
+            Step::Ci,
+            StepState::Canceled,
+            Some("Cancelled while waiting for CircleCI.".to_owned()),
+        );
         return false;
     }
     match ended {
@@ -356,7 +371,7 @@ pub async fn circleci_panel(context: &Context, root: &Path) -> Result<Option<CiP
 pub async fn run_on_circleci(
     context: &Context,
     root: &Path,
-    follow: Option<(&CancellationToken, &(dyn Fn(&CiVerdict) + Send + Sync))>,
+    follow: Option<(&CancellationToken, &Seen<'_>)>,
 ) -> Result<CiVerdict, AppError> {
     let scanned = super::plan::scan(&context.data_dir, root).await?;
     let standing = crate::project::standing(root, Duration::from_secs(15)).await;
@@ -396,7 +411,10 @@ pub async fn run_on_circleci(
             "Push it first (a release pushes it as its first step), then run CircleCI.",
         ));
     }
-    let triggered = client.trigger(&project, &branch).await.map_err(crate::circleci::app_error)?;
+    let triggered = client
+        .trigger(&project, &branch)
+        .await
+        .map_err(crate::circleci::app_error)?;
     tracing::info!(%project, %branch, pipeline = triggered.number, "CircleCI pipeline started");
     match follow {
         Some((cancel, seen)) => client
@@ -408,13 +426,20 @@ pub async fn run_on_circleci(
             // The new pipeline is listed a moment after CircleCI answers the trigger.
             for pause in [0, 1, 2, 4] {
                 tokio::time::sleep(Duration::from_secs(pause)).await;
-                if let Some(verdict) = client.verdict(&project, &branch, &commit).await.map_err(crate::circleci::app_error)? {
+                if let Some(verdict) = client
+                    .verdict(&project, &branch, &commit)
+                    .await
+                    .map_err(crate::circleci::app_error)?
+                {
                     return Ok(verdict);
                 }
             }
             Err(AppError::new(
                 ErrorKind::Precondition,
-                format!("CircleCI started pipeline {} but does not list it for this commit yet.", triggered.number),
+                format!(
+                    "CircleCI started pipeline {} but does not list it for this commit yet.",
+                    triggered.number
+                ),
                 "Look again in a moment.",
             ))
         }

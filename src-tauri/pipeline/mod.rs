@@ -17,8 +17,8 @@ mod plan;
 mod promote;
 mod push;
 mod recorder;
-mod remote_step;
 mod release_watch;
+mod remote_step;
 mod resume;
 mod rollback;
 mod run;
@@ -138,6 +138,9 @@ pub struct Plan {
     /// Where the commit stands against the branch it tracks on its remote (after a bounded
     /// background fetch); `None` outside git.
     pub remote: Option<crate::project::RemoteStanding>,
+    /// The remote's standing in a sentence ("2 commits ahead of origin/main: they are not on
+    /// GitHub yet.").
+    pub remote_words: Option<String>,
     /// What does not stop the release but should be read first (a branch behind its remote).
     pub warnings: Vec<String>,
     /// CircleCI's verdict on the commit, when the project runs on CircleCI and an account is

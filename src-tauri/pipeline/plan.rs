@@ -312,7 +312,14 @@ pub(super) async fn plan_and_scan(
     let remote = super::remote_step::plan_remote(standing.as_ref(), push_first, dirty);
     blockers.extend(remote.blockers);
     let mut steps: Vec<PlannedStep> = remote.step.into_iter().collect();
-    steps.extend(planned_steps(root, &scanned, target, &image, registry.as_deref(), &mut blockers));
+    steps.extend(planned_steps(
+        root,
+        &scanned,
+        target,
+        &image,
+        registry.as_deref(),
+        &mut blockers,
+    ));
     let wait_for_ci = options.wait_for_ci.unwrap_or(settings.wait_for_ci);
     if let Some(wait) =
         super::ci_step::planned_wait(context, settings, standing.as_ref(), wait_for_ci, &mut blockers).await
@@ -352,6 +359,10 @@ pub(super) async fn plan_and_scan(
         ci_skipped: scanned.detection_ci.2.clone(),
         needs: scanned.needs.clone(),
         python,
+        remote_words: standing
+            .as_ref()
+            .filter(|standing| standing.state != project::SyncState::NoRemote)
+            .map(project::RemoteStanding::words),
         remote: standing,
         warnings: remote.warnings,
         circleci,

@@ -165,7 +165,10 @@ mod tests {
         let no_upstream = plan_remote(Some(&standing(SyncState::NoUpstream, 0, 0)), true, true);
         let step = no_upstream.step.expect("a step");
         assert_eq!(step.skip, None);
-        assert!(step.notes.iter().any(|note| note.contains("uncommitted changes are not pushed")));
+        assert!(step
+            .notes
+            .iter()
+            .any(|note| note.contains("uncommitted changes are not pushed")));
     }
 
     #[test]
@@ -181,7 +184,9 @@ mod tests {
         assert!(diverged.blockers[0].hint.contains("git pull"));
         let without_push = plan_remote(Some(&standing(SyncState::Diverged, 1, 2)), false, false);
         assert!(without_push.blockers.is_empty());
-        assert!(plan_remote(Some(&standing(SyncState::NoRemote, 0, 0)), true, false).step.is_none());
+        assert!(plan_remote(Some(&standing(SyncState::NoRemote, 0, 0)), true, false)
+            .step
+            .is_none());
         assert!(plan_remote(None, true, false).step.is_none());
     }
 }

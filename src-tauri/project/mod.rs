@@ -39,7 +39,8 @@ pub use links::{check_name, Environment, Environments, LinkError, RenderLink, Se
 pub use needs::{needed_values, needed_values_with_services, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use remote::{
-    circleci_slug, commit_url, fetch_settled, push, standing, PushError, Pushed, Reach, RemoteStanding, SyncState,
+    circleci_slug, commit_url, fetch_settled, forge_name, push, standing, PushError, Pushed, Reach, RemoteStanding,
+    SyncState,
 };
 pub use service_spec::{usual_port, ServiceSpec};
 pub use settings::{

@@ -32,7 +32,7 @@ use ts_rs::TS;
 pub use fetch::fetch_settled;
 pub use push::{push, PushError, Pushed};
 pub use standing::standing;
-pub use web::{circleci_slug, commit_url};
+pub use web::{circleci_slug, commit_url, forge_name};
 
 /// Where the checked-out commit stands against the branch it tracks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -90,8 +90,9 @@ impl From<PushError> for AppError {
                 Some("git remote add origin <address>, or slipway release --no-push".to_owned()),
                 Some(ErrorAction::OpenProjectSettings),
             ),
+            // Git said no for a reason of its own: the person's to read, not a bug to report.
             PushError::Other { .. } => (
-                ErrorKind::Unknown,
+                ErrorKind::Precondition,
                 "The details show what git said.".to_owned(),
                 None,
                 None,

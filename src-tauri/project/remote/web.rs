@@ -37,6 +37,11 @@ pub(super) struct OnForge {
     pub path: String,
 }
 
+/// "GitHub", "GitLab" or "Bitbucket" when `remote_url` is on one of them.
+pub fn forge_name(remote_url: &str) -> Option<&'static str> {
+    on_forge(remote_url).map(|found| found.forge.name())
+}
+
 /// The forge and repository `remote_url` names, for the https, `ssh://` and scp-like
 /// (`git@host:owner/name.git`) forms, with or without `.git` and credentials.
 pub(super) fn on_forge(remote_url: &str) -> Option<OnForge> {

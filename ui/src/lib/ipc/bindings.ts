@@ -726,7 +726,11 @@ export type TestComparison = { circle: TestCounts, here: TestCounts,
 /**
  * Same counts and no test failed on one side only.
  */
-agree: boolean, disagreements: Array<TestDisagreement>, };
+agree: boolean, disagreements: Array<TestDisagreement>, 
+/**
+ * [`TestComparison::sentence`], for the window to show as it is.
+ */
+words: string, };
 
 export type CiPanel = { 
 /**
@@ -882,7 +886,11 @@ onRemote: boolean | null,
 /**
  * The commit's page on GitHub, GitLab or Bitbucket, when the remote is there.
  */
-commitPage: string | null, steps: Array<StepRecord>, 
+commitPage: string | null, 
+/**
+ * "GitHub", "GitLab" or "Bitbucket", when the remote is there.
+ */
+remoteHost: string | null, steps: Array<StepRecord>, 
 /**
  * The newest release that went live on its environment: the one the ledger says runs
  * there now (exactly one per environment; the target itself may say otherwise).
@@ -1312,6 +1320,11 @@ python: string | null,
  * background fetch); `None` outside git.
  */
 remote: RemoteStanding | null, 
+/**
+ * The remote's standing in a sentence ("2 commits ahead of origin/main: they are not on
+ * GitHub yet.").
+ */
+remoteWords: string | null, 
 /**
  * What does not stop the release but should be read first (a branch behind its remote).
  */

@@ -8,6 +8,8 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
+  CiPanel,
+  CiVerdict,
   GivenValue,
   Account,
   AccountCheck,
@@ -57,6 +59,13 @@ import type {
 } from "./bindings";
 
 export type {
+  CiJob,
+  CiPanel,
+  CiVerdict,
+  CiWorkflow,
+  RemoteStanding,
+  TestComparison,
+  VerdictState,
   Account,
   AccountCheck,
   ComputerSettings,
@@ -338,6 +347,12 @@ export const api = {
   planRelease: (path: string, environment: string | null, noCache = false) =>
     // `target` says it the older way too: this computer, else the default Render environment.
     call<Plan>("plan_release", { path, environment, target: environment === "local" ? "local" : null, noCache }),
+  /** Resolves once the background `git fetch` the last plan of `path` started has ended (bounded). */
+  remoteFetchSettled: (path: string) => call<null>("remote_fetch_settled", { path }),
+  /** CircleCI's verdict on the project's checked-out commit, as the plan shows it. */
+  circleciVerdict: (path: string) => call<CiPanel | null>("circleci_verdict", { path }),
+  /** Starts a CircleCI pipeline for the project's branch. */
+  runOnCircleci: (path: string) => call<CiVerdict>("run_on_circleci", { path }),
   cancelRelease: (path: string) => call<boolean>("cancel_release", { path }),
   listReleases: (filter: HistoryFilter) => call<ReleaseRecord[]>("list_releases", { filter }),
   liveNow: (path: string) => call<LiveNow[]>("live_now", { path }),

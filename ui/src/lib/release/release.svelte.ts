@@ -25,7 +25,12 @@ function browserStorage(): Storage | null {
   }
 }
 
-type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease" | "listReleases" | "giveProjectValues">;
+type ReleaseApi = Pick<Api, "planRelease" | "startRelease" | "cancelRelease" | "listReleases" | "giveProjectValues"> &
+  Partial<Pick<Api, "remoteFetchSettled" | "circleciVerdict" | "runOnCircleci">>;
+
+/** How often the plan's CircleCI verdict is asked again while CircleCI runs, and for how long. */
+const CI_POLL_MS = 5000;
+const CI_POLL_LIMIT_MS = 60 * 60 * 1000;
 
 export class ReleaseStore {
   /** The open project's plan: what pressing Release would do. */
@@ -40,6 +45,10 @@ export class ReleaseStore {
   error = $state<SlipwayError | null>(null);
   /** The open project's latest release in the ledger: `undefined` until known, `null` for none. */
   last = $state<ReleaseRecord | null | undefined>(undefined);
+  /** "Run on CircleCI" is starting a pipeline. */
+  ciStarting = $state(false);
+  /** Why CircleCI could not be asked or started, shown beside its verdict. */
+  ciError = $state<SlipwayError | null>(null);
 
   private planFor: string | null = null;
   private lastFor: string | null = null;
@@ -143,10 +152,72 @@ export class ReleaseStore {
       // The person may have opened another project meanwhile.
       if (this.planFor !== path) return;
       this.plan = plan;
+      this.ciError = null;
+      this.afterPlan(plan);
     } catch (raw) {
       if (this.planFor === path) this.error = toSlipwayError(raw);
     } finally {
       if (this.planFor === path) this.planning = false;
+    }
+  }
+
+  /**
+   * What a plan leaves to follow: the remote was still being asked (plan again once it has
+   * answered), or CircleCI is running on the commit (ask it again until it ends).
+   */
+  private afterPlan(plan: Plan): void {
+    const path = plan.projectPath;
+    if (plan.remote?.reach.kind === "fetching" && this.api.remoteFetchSettled) {
+      void this.api.remoteFetchSettled(path).then(
+        () => {
+          if (this.planFor === path && this.plan === plan && !this.run.running) void this.loadPlan(path);
+        },
+        () => {},
+      );
+    }
+    if (plan.circleci?.verdict?.state === "running") void this.followCi(path);
+  }
+
+  private followingCi: string | null = null;
+
+  /** Asks CircleCI again every few seconds while its pipeline on the plan's commit runs. */
+  async followCi(path: string): Promise<void> {
+    const ask = this.api.circleciVerdict;
+    if (!ask || this.followingCi === path) return;
+    this.followingCi = path;
+    const until = Date.now() + CI_POLL_LIMIT_MS;
+    try {
+      while (Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, CI_POLL_MS));
+        if (this.planFor !== path || this.plan?.projectPath !== path) return;
+        const panel = await ask(path);
+        if (this.planFor !== path || !this.plan || this.plan.projectPath !== path) return;
+        this.plan = { ...this.plan, circleci: panel };
+        if (panel?.verdict?.state !== "running") return;
+      }
+    } catch (raw) {
+      if (this.planFor === path) this.ciError = toSlipwayError(raw);
+    } finally {
+      if (this.followingCi === path) this.followingCi = null;
+    }
+  }
+
+  /** "Run on CircleCI": starts a pipeline for the branch, shows it, and follows it. */
+  async runOnCircleci(path: string): Promise<void> {
+    const start = this.api.runOnCircleci;
+    if (!start) return;
+    this.ciStarting = true;
+    this.ciError = null;
+    try {
+      const verdict = await start(path);
+      if (this.plan?.projectPath === path && this.plan.circleci) {
+        this.plan = { ...this.plan, circleci: { ...this.plan.circleci, verdict, problem: null, canRun: false } };
+      }
+      if (verdict.state === "running") void this.followCi(path);
+    } catch (raw) {
+      if (this.planFor === path) this.ciError = toSlipwayError(raw);
+    } finally {
+      this.ciStarting = false;
     }
   }
 

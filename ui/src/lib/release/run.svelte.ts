@@ -9,6 +9,7 @@ import {
   STEPS,
   toSlipwayError,
   type Api,
+  type CiVerdict,
   type GateReport,
   type LintReport,
   type Plan,
@@ -111,6 +112,8 @@ export class RunStore {
   gates = $state<GateReport[]>([]);
   pushPercent = $state<number | null>(null);
   deployStatus = $state<string | null>(null);
+  /** CircleCI's workflows on the commit, as the release last saw them while it waited. */
+  circleci = $state<CiVerdict | null>(null);
   summary = $state<ReleaseSummary | null>(null);
   /** What broke the run itself (the call failed after steps had started). */
   error = $state<SlipwayError | null>(null);
@@ -159,6 +162,7 @@ export class RunStore {
     this.gates = [];
     this.pushPercent = null;
     this.deployStatus = null;
+    this.circleci = null;
     this.summary = null;
     this.error = null;
     this.revealPending = false;
@@ -348,6 +352,9 @@ export class RunStore {
         break;
       case "docker":
         if (event.event.event === "pushProgress") this.pushPercent = event.event.data.percent;
+        break;
+      case "circleCi":
+        this.circleci = event.verdict;
         break;
       case "deploy":
         this.deployStatus = event.status;
