@@ -7,6 +7,7 @@
 //! caller as a typed event.
 
 mod cache;
+mod ci_commands;
 mod ci_step;
 mod deploy;
 mod gates;
@@ -40,7 +41,8 @@ use crate::project::NeededValue;
 use crate::settings::Settings;
 
 pub use cache::ago;
-pub use ci_step::{circleci_panel, run_on_circleci, CiPanel};
+pub use ci_commands::{circleci_panel, run_on_circleci};
+pub use ci_step::CiPanel;
 pub use image::{build_request, push_verified, Pushed};
 pub use live::{
     act_on_local_app, live_now, local_app, local_app_output, run_local_again, AppAction, AppOutput, LiveNow, LocalApp,

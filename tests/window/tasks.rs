@@ -46,6 +46,8 @@ pub(super) fn live_render_release(
         machine: None,
         environment: Some("production".to_owned()),
         service: Some("srv-lettings".to_owned()),
+        remote_url: None,
+        on_remote: None,
     })?;
     for step in steps {
         ledger.step(&id, step, StepState::Passed, None)?;
