@@ -804,3 +804,157 @@ fn a_release_piped_into_a_reader_that_leaves_goes_on_to_its_end() -> TestResult 
     );
     Ok(())
 }
+
+/// Issue 28: `slipway ci` prints CircleCI's pipeline, workflows and jobs for the checked-out
+/// commit (the project named per project, the account connected once), exits 0 only when it
+/// passed; with no pipeline it says so and offers `slipway ci run`, which starts one for the
+/// branch and follows it to its end. The release's plan says where the commit stands against
+/// its remote, and `--no-push` turns the first push off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ci_prints_circleci_s_verdict_and_ci_run_starts_and_follows_one() -> TestResult {
+    use standin::{circle_workflow, circleci_stand_in, CircleJob, CirclePipeline, CircleScenario};
+    use std::io::Write;
+    let dirs = tempfile::tempdir()?;
+    let root = support::git_project(dirs.path(), "lettings", "main")?;
+    let bare = dirs.path().join("lettings.git");
+    support::git(dirs.path(), &["init", "-q", "--bare", "-b", "main", "lettings.git"])?;
+    support::git(&root, &["remote", "add", "origin", &bare.display().to_string()])?;
+    support::git(&root, &["push", "-q", "-u", "origin", "main"])?;
+    let head = Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["rev-parse", "HEAD"])
+        .output()?;
+    let commit = text(&head.stdout).trim().to_owned();
+    let slug = "gh/acme/lettings";
+    let done = |status: &str| {
+        vec![circle_workflow(
+            "build-and-test",
+            status,
+            vec![CircleJob::build("test", status), CircleJob::build("lint", "success")],
+        )]
+    };
+    let running = vec![circle_workflow(
+        "build-and-test",
+        "running",
+        vec![CircleJob::build("test", "running"), CircleJob::build("lint", "success")],
+    )];
+    let mut scenario = CircleScenario::new(
+        slug,
+        "circle_good",
+        vec![CirclePipeline::new("main", &commit, done("success"))],
+    );
+    let passed = circleci_stand_in(scenario.clone()).await?;
+    scenario.pipelines.clear();
+    scenario.on_trigger = Some(CirclePipeline::new("main", &commit, running).then(done("failed")));
+    let empty = circleci_stand_in(scenario).await?;
+
+    for (circle, data) in [
+        (&passed, dirs.path().join("data-passed")),
+        (&empty, dirs.path().join("data-empty")),
+    ] {
+        std::fs::create_dir_all(&data)?;
+        std::fs::write(
+            data.join("settings.json"),
+            serde_json::json!({ "circleciApiUrl": format!("{}/api/v2", circle.base) }).to_string(),
+        )?;
+        let mut connect = Command::new(slipway_binary())
+            .args(["accounts", "connect", "circleci", "--slug", slug])
+            .env("SLIPWAY_DATA_DIR", &data)
+            .env_remove("SENTRY_DSN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        connect.stdin.take().ok_or("stdin")?.write_all(b"circle_good")?;
+        let connected = connect.wait_with_output()?;
+        assert!(connected.status.success(), "{}", text(&connected.stderr));
+        let set = slipway(
+            &[
+                "project",
+                "set",
+                "--project",
+                &root.display().to_string(),
+                "circleci-project",
+                slug,
+            ],
+            &data,
+        )?;
+        assert!(set.status.success(), "{}", text(&set.stderr));
+    }
+    let project = root.display().to_string();
+    let data_passed = dirs.path().join("data-passed");
+    let data_empty = dirs.path().join("data-empty");
+
+    // The verdict, as JSON and as text.
+    let json = slipway(&["ci", "--project", &project, "--json"], &data_passed)?;
+    assert_eq!(json.status.code(), Some(0), "passed is exit 0: {}", text(&json.stderr));
+    let panel: serde_json::Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(panel["project"], slug);
+    assert_eq!(panel["verdict"]["state"], "passed");
+    let jobs: Vec<&str> = panel["verdict"]["workflows"][0]["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|job| job["name"].as_str())
+        .collect();
+    assert_eq!(jobs, ["test", "lint"], "{panel}");
+    let shown = slipway(&["ci", "--project", &project], &data_passed)?;
+    let shown_text = text(&shown.stdout);
+    assert!(shown_text.contains("workflow build-and-test: success"), "{shown_text}");
+    assert!(
+        shown_text.contains(&format!("circleci {slug} (from the project's settings)")),
+        "{shown_text}"
+    );
+
+    // None yet: said, exit 1, and `ci run` starts one and follows it to its failure.
+    let none = slipway(&["ci", "--project", &project], &data_empty)?;
+    let none_text = text(&none.stdout);
+    assert_eq!(none.status.code(), Some(1), "{none_text} {}", text(&none.stderr));
+    assert!(
+        none_text.contains(&format!("CircleCI has no pipeline for {} on main yet.", &commit[..7])),
+        "{none_text}"
+    );
+    assert!(none_text.contains("Run one: slipway ci run"), "{none_text}");
+    let run = slipway(&["ci", "run", "--project", &project], &data_empty)?;
+    let run_text = text(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "a failed pipeline is exit 1: {run_text} {}",
+        text(&run.stderr)
+    );
+    assert!(
+        run_text.contains("workflow build-and-test failed (job test failed)"),
+        "{run_text}"
+    );
+    let started = empty
+        .requests
+        .lock()
+        .map_err(|_| "the stand-in's requests")?
+        .iter()
+        .any(|request| request.method == "POST" && request.path() == format!("/api/v2/project/{slug}/pipeline"));
+    assert!(started, "the pipeline was started on CircleCI");
+
+    // A commit only here: the plan says so and pushes it first, unless told not to.
+    std::fs::write(root.join("NOTES.md"), "one more\n")?;
+    support::git(&root, &["add", "."])?;
+    support::git(&root, &["commit", "-q", "-m", "notes"])?;
+    let planned = slipway(&["release", "--project", &project, "--dry-run"], &data_empty)?;
+    let planned_text = text(&planned.stdout);
+    assert!(
+        planned_text.contains("remote  1 commit ahead of origin/main"),
+        "{planned_text}"
+    );
+    assert!(planned_text.contains("git     push main to origin"), "{planned_text}");
+    let no_push = slipway(
+        &["release", "--project", &project, "--dry-run", "--no-push"],
+        &data_empty,
+    )?;
+    let no_push_text = text(&no_push.stdout);
+    assert!(
+        no_push_text.contains("git     skipped: Pushing to origin first is off"),
+        "{no_push_text}"
+    );
+    Ok(())
+}
