@@ -39,8 +39,8 @@ pub(super) fn plan_remote(standing: Option<&RemoteStanding>, push_first: bool, d
     let host = where_words(standing);
     let branch = standing.branch.clone().unwrap_or_default();
     let remote = standing.remote.clone().unwrap_or_else(|| "origin".to_owned());
+    // The standing's sentence is the plan's own line (`remote_words`), not repeated here.
     let mut step = PlannedStep::new(Step::Git, format!("push {branch} to {remote} ({host})"));
-    step.notes.push(standing.words());
     if let Some(warning) = standing.warning() {
         plan.warnings.push(warning);
     }
