@@ -252,10 +252,18 @@ pub(super) async fn wait_step(
         false
     };
     let (Some(project), Some(branch), Some(commit)) = (
+        // The plan's panel names it; a project with no CircleCI folder has no panel, and then its
+        // remote does (as `planned_wait` found it).
         plan.circleci
             .as_ref()
             .map(|panel| panel.project.clone())
-            .filter(|project| !project.is_empty()),
+            .filter(|project| !project.is_empty())
+            .or_else(|| {
+                plan.remote
+                    .as_ref()
+                    .and_then(|remote| remote.remote_url.as_deref())
+                    .and_then(crate::project::circleci_slug)
+            }),
         plan.branch.clone(),
         crate::project::full_commit(root).await,
     ) else {
