@@ -21,7 +21,7 @@ use crate::secrets::Service;
 pub type Seen<'a> = dyn Fn(&CiVerdict) + Send + Sync + 'a;
 
 /// How long the plan waits for CircleCI's answer before it says it could not get one.
-const PLAN_LIMIT: Duration = Duration::from_secs(10);
+const PLAN_LIMIT: Duration = Duration::from_secs(8);
 /// How long a release waits for CircleCI to start a pipeline for a commit just pushed.
 const APPEAR_LIMIT: Duration = Duration::from_secs(180);
 /// How long a release waits for CircleCI's workflows to end.
