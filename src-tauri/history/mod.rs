@@ -1202,6 +1202,42 @@ mod tests {
         Ok(())
     }
 
+    /// Issue 28: the remote a release's commit lived on is kept without credentials, with
+    /// whether it had the commit; the record links the commit's page on its forge; the
+    /// release's own push turns "not on the remote" into "on it".
+    #[test]
+    fn a_release_keeps_its_remote_and_links_its_commit() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&NewRelease {
+            remote_url: Some("https://ann:ghp_secret123@github.com/acme/lettings.git".to_owned()),
+            on_remote: Some(false),
+            ..release("r1")
+        })?;
+        ledger.begin(&NewRelease {
+            remote_url: Some("git@git.example.org:acme/lettings.git".to_owned()),
+            on_remote: Some(true),
+            ..release("r2")
+        })?;
+        ledger.begin(&release("r3"))?;
+        let first = ledger.release("r1")?.ok_or("kept")?;
+        let url = first.remote_url.clone().unwrap_or_default();
+        assert!(!url.contains("ghp_secret123") && url.contains("github.com/acme/lettings"), "{url}");
+        assert_eq!(first.on_remote, Some(false));
+        assert_eq!(first.remote_host.as_deref(), Some("GitHub"));
+        assert_eq!(
+            first.commit_page.as_deref(),
+            Some("https://github.com/acme/lettings/commit/3f2a1bc")
+        );
+        ledger.pushed_to_remote("r1", Some("https://github.com/acme/lettings.git"))?;
+        assert_eq!(ledger.release("r1")?.ok_or("kept")?.on_remote, Some(true));
+        let elsewhere = ledger.release("r2")?.ok_or("kept")?;
+        assert_eq!((elsewhere.commit_page, elsewhere.remote_host), (None, None), "no forge, no page");
+        let outside = ledger.release("r3")?.ok_or("kept")?;
+        assert_eq!((outside.remote_url, outside.on_remote), (None, None), "not known");
+        Ok(())
+    }
+
     fn release(id: &str) -> NewRelease {
         NewRelease {
             id: id.to_owned(),
