@@ -39,7 +39,12 @@ pub(super) fn plan_remote(standing: Option<&RemoteStanding>, push_first: bool, d
     let host = where_words(standing);
     let branch = standing.branch.clone().unwrap_or_default();
     let remote = standing.remote.clone().unwrap_or_else(|| "origin".to_owned());
-    let mut step = PlannedStep::new(Step::Git, format!("push {branch} to {remote} ({host})"));
+    // The forge in brackets only when it says more than the remote's name ("origin (origin)").
+    let detail = match &standing.host {
+        Some(forge) => format!("push {branch} to {remote} ({forge})"),
+        None => format!("push {branch} to {remote}"),
+    };
+    let mut step = PlannedStep::new(Step::Git, detail);
     step.notes.push(standing.words());
     if let Some(warning) = standing.warning() {
         plan.warnings.push(warning);
