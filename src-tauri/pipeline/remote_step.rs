@@ -170,6 +170,18 @@ mod tests {
         let no_upstream = plan_remote(Some(&standing(SyncState::NoUpstream, 0, 0)), true, true);
         let step = no_upstream.step.expect("a step");
         assert_eq!(step.skip, None);
+        let on_no_forge = RemoteStanding {
+            host: None,
+            ..standing(SyncState::Ahead, 1, 0)
+        };
+        let detail = plan_remote(Some(&on_no_forge), true, false)
+            .step
+            .map(|step| step.detail);
+        assert_eq!(
+            detail.as_deref(),
+            Some("push main to origin"),
+            "not \"origin (origin)\""
+        );
         assert!(step
             .notes
             .iter()
