@@ -141,6 +141,13 @@ async fn a_hook_that_says_no_stops_the_release_before_anything_else() -> TestRes
     let stored = record(&fixture, &summary.release_id)?;
     let git = step_record(&stored, "git").ok_or("the ledger has the Git step")?;
     assert_eq!(git.state, StepState::Failed);
+    assert!(
+        git.summary
+            .as_deref()
+            .is_some_and(|said| said.contains("main is frozen")),
+        "{:?}",
+        git.summary
+    );
     // Nothing after the push started: every later step stays as the ledger leaves what never ran.
     let states = step_states(&stored);
     assert_eq!(states[0], ("git".to_owned(), StepState::Failed), "{states:?}");
