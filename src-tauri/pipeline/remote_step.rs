@@ -39,8 +39,13 @@ pub(super) fn plan_remote(standing: Option<&RemoteStanding>, push_first: bool, d
     let host = where_words(standing);
     let branch = standing.branch.clone().unwrap_or_default();
     let remote = standing.remote.clone().unwrap_or_else(|| "origin".to_owned());
-    // The standing's sentence is the plan's own line (`remote_words`), not repeated here.
-    let mut step = PlannedStep::new(Step::Git, format!("push {branch} to {remote} ({host})"));
+    // The forge in brackets only when it says more than the remote's name ("origin (origin)");
+    // the standing's sentence is the plan's own line (`remote_words`), not repeated here.
+    let detail = match &standing.host {
+        Some(forge) => format!("push {branch} to {remote} ({forge})"),
+        None => format!("push {branch} to {remote}"),
+    };
+    let mut step = PlannedStep::new(Step::Git, detail);
     if let Some(warning) = standing.warning() {
         plan.warnings.push(warning);
     }
@@ -165,6 +170,18 @@ mod tests {
         let no_upstream = plan_remote(Some(&standing(SyncState::NoUpstream, 0, 0)), true, true);
         let step = no_upstream.step.expect("a step");
         assert_eq!(step.skip, None);
+        let on_no_forge = RemoteStanding {
+            host: None,
+            ..standing(SyncState::Ahead, 1, 0)
+        };
+        let detail = plan_remote(Some(&on_no_forge), true, false)
+            .step
+            .map(|step| step.detail);
+        assert_eq!(
+            detail.as_deref(),
+            Some("push main to origin"),
+            "not \"origin (origin)\""
+        );
         assert!(step
             .notes
             .iter()

@@ -214,6 +214,7 @@ mod doors;
 mod leaks;
 mod local;
 mod projects;
+mod remote;
 mod render;
 mod render_once;
 mod sentry;
