@@ -1222,7 +1222,10 @@ mod tests {
         ledger.begin(&release("r3"))?;
         let first = ledger.release("r1")?.ok_or("kept")?;
         let url = first.remote_url.clone().unwrap_or_default();
-        assert!(!url.contains("ghp_secret123") && url.contains("github.com/acme/lettings"), "{url}");
+        assert!(
+            !url.contains("ghp_secret123") && url.contains("github.com/acme/lettings"),
+            "{url}"
+        );
         assert_eq!(first.on_remote, Some(false));
         assert_eq!(first.remote_host.as_deref(), Some("GitHub"));
         assert_eq!(
@@ -1232,7 +1235,11 @@ mod tests {
         ledger.pushed_to_remote("r1", Some("https://github.com/acme/lettings.git"))?;
         assert_eq!(ledger.release("r1")?.ok_or("kept")?.on_remote, Some(true));
         let elsewhere = ledger.release("r2")?.ok_or("kept")?;
-        assert_eq!((elsewhere.commit_page, elsewhere.remote_host), (None, None), "no forge, no page");
+        assert_eq!(
+            (elsewhere.commit_page, elsewhere.remote_host),
+            (None, None),
+            "no forge, no page"
+        );
         let outside = ledger.release("r3")?.ok_or("kept")?;
         assert_eq!((outside.remote_url, outside.on_remote), (None, None), "not known");
         Ok(())

@@ -14,7 +14,7 @@ use super::sentry_step::{self, SentryDeploy};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorKind};
-use crate::history::{new_release_id, Ending, NewRelease, Outcome};
+use crate::history::{new_release_id, Ending, NewRelease, Outcome, StepState};
 
 /// Marks every release recorded as running whose project nobody holds as interrupted: its
 /// process ended without finishing it. Returns how many there were.
@@ -320,10 +320,24 @@ async fn run_steps(
 
     // CircleCI's workflows, when the release waits for them, beside the gates and the push:
     // the deploy waits for both.
+    // A failed gate stops the wait; CircleCI's no stops the image's push (the gates finish, as
+    // they do beside each other, so the person sees every failure).
     let ci_cancel = cancel.child_token();
-    let ci = super::ci_step::wait_step(context, root, plan, recorder, &ci_cancel);
+    let ci_said_no = CancellationToken::new();
+    let ci = async {
+        let passed = super::ci_step::wait_step(context, root, plan, recorder, &ci_cancel).await;
+        if !passed {
+            ci_said_no.cancel();
+        }
+        passed
+    };
     let gates_and_push = async {
-        let shipped = gates_and_push(context, root, plan, scanned, recorder, options, cancel, &engine, tags).await;
+        let before_push = BeforePush {
+            options,
+            cancel,
+            ci_said_no: &ci_said_no,
+        };
+        let shipped = gates_and_push(context, root, plan, scanned, recorder, &before_push, &engine, tags).await;
         if shipped.is_err() {
             ci_cancel.cancel();
         }
@@ -381,6 +395,14 @@ async fn run_steps(
     (outcome, ending)
 }
 
+/// What decides whether the gates run from scratch and the image is pushed.
+struct BeforePush<'a> {
+    options: &'a ReleaseOptions,
+    cancel: &'a CancellationToken,
+    /// Cancelled when CircleCI's workflows failed while the gates ran.
+    ci_said_no: &'a CancellationToken,
+}
+
 /// The gates (tests and lint once the Python environment is ready, beside the build), then
 /// the image's push: the reference pushed and what the ledger noted, or how the release ended.
 #[allow(clippy::too_many_arguments, reason = "the run's own values, passed on as they are")]
@@ -390,11 +412,15 @@ async fn gates_and_push(
     plan: &Plan,
     scanned: &Scanned,
     recorder: &Recorder,
-    options: &ReleaseOptions,
-    cancel: &CancellationToken,
+    before_push: &BeforePush<'_>,
     engine: &bollard::Docker,
     tags: Vec<docker::ImageReference>,
 ) -> Result<(docker::ImageReference, Ending), (Outcome, Ending)> {
+    let BeforePush {
+        options,
+        cancel,
+        ci_said_no,
+    } = *before_push;
     let settings = &scanned.settings;
     let reference = tags[0].clone();
     let gates = cancel.child_token();
@@ -433,6 +459,14 @@ async fn gates_and_push(
         ..Ending::default()
     };
     recorder.note(&ending);
+    if ci_said_no.is_cancelled() {
+        recorder.step(
+            Step::Push,
+            StepState::Skipped,
+            Some("Not pushed: CircleCI's workflows on this commit failed.".to_owned()),
+        );
+        return Err((Outcome::Failed, ending));
+    }
     let image = ImageToPush {
         reference: &reference,
         image_id: &image_id,

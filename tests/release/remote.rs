@@ -445,3 +445,49 @@ async fn the_plan_names_a_test_that_failed_on_circleci_and_passed_here() -> Test
     );
     remove_project_containers(&fixture.root).await
 }
+
+/// CircleCI says no while the checks still run: they finish (every failure is shown), but the
+/// image is not pushed, and nothing is deployed.
+#[tokio::test]
+async fn circleci_s_no_before_the_checks_end_keeps_the_image_from_the_registry() -> TestResult {
+    // Tests that take a few seconds: CircleCI's answer (failed at its first read) comes first.
+    let fixture = fixture("circle-no-push", |root| {
+        std::fs::write(
+            root.join("tests/test_slow.py"),
+            "import time\n\n\ndef test_slow():\n    time.sleep(4)\n",
+        )
+    })?;
+    let head = git_out(&fixture.root, &["rev-parse", "HEAD"])?;
+    let pipeline = CirclePipeline::new(
+        "main",
+        &head,
+        vec![circle_workflow(
+            "build-and-test",
+            "failed",
+            vec![CircleJob::build("test", "failed")],
+        )],
+    );
+    let circle = circleci_stand_in(CircleScenario::new(SLUG, CIRCLE_TOKEN, vec![pipeline])).await?;
+    let _account = connect_circleci(&fixture, &circle)?;
+    change_settings(&fixture, |settings| settings.wait_for_ci = true)?;
+    let (summary, events) = release(&fixture, Target::Local).await?;
+
+    assert_eq!(summary.outcome, Outcome::Failed, "{:?}", summary.message);
+    assert_eq!(events.step_state(Step::Ci), Some(StepState::Failed));
+    assert_eq!(
+        events.step_state(Step::Tests),
+        Some(StepState::Passed),
+        "the checks ran to their end"
+    );
+    let stored = record(&fixture, &summary.release_id)?;
+    let push = step_record(&stored, "push").ok_or("the ledger has the push")?;
+    assert_eq!(push.state, StepState::Skipped, "{:?}", step_states(&stored));
+    assert!(
+        push.summary.as_deref().is_some_and(|said| said.contains("CircleCI")),
+        "{:?}",
+        push.summary
+    );
+    assert_eq!(stored.digest, None, "no digest: nothing reached the registry");
+    assert_eq!(events.step_state(Step::Deploy), None, "the deploy never started");
+    remove_project_containers(&fixture.root).await
+}
