@@ -39,7 +39,12 @@ pub(super) fn plan_remote(standing: Option<&RemoteStanding>, push_first: bool, d
     let host = where_words(standing);
     let branch = standing.branch.clone().unwrap_or_default();
     let remote = standing.remote.clone().unwrap_or_else(|| "origin".to_owned());
-    let mut step = PlannedStep::new(Step::Git, format!("push {branch} to {remote} ({host})"));
+    // A remote on no forge is named by itself: "push main to origin", not "origin (origin)".
+    let detail = match &standing.host {
+        Some(forge) => format!("push {branch} to {remote} ({forge})"),
+        None => format!("push {branch} to {remote}"),
+    };
+    let mut step = PlannedStep::new(Step::Git, detail);
     step.notes.push(standing.words());
     if let Some(warning) = standing.warning() {
         plan.warnings.push(warning);
@@ -162,6 +167,12 @@ mod tests {
         let off = plan_remote(Some(&standing(SyncState::Ahead, 2, 0)), false, false);
         let skip = off.step.and_then(|step| step.skip).unwrap_or_default();
         assert!(skip.contains("not on GitHub"), "{skip}");
+        let folder = RemoteStanding {
+            host: None,
+            ..standing(SyncState::Ahead, 1, 0)
+        };
+        let step = plan_remote(Some(&folder), true, false).step.map(|step| step.detail);
+        assert_eq!(step.as_deref(), Some("push main to origin"), "a remote on no forge");
         let no_upstream = plan_remote(Some(&standing(SyncState::NoUpstream, 0, 0)), true, true);
         let step = no_upstream.step.expect("a step");
         assert_eq!(step.skip, None);
