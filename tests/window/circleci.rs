@@ -38,7 +38,8 @@ fn with_origin(root: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
 /// A second commit, which `origin` does not have yet.
 fn commit_a_change(root: &Path) -> Result<String, Box<dyn std::error::Error>> {
     std::fs::write(root.join("lettings/VERSION"), "2\n")?;
-    git(root, &["commit", "-q", "-am", "a change"])?;
+    git(root, &["add", "-A"])?;
+    git(root, &["commit", "-q", "-m", "a change"])?;
     head(root)
 }
 
@@ -390,7 +391,7 @@ async fn the_project_settings_keep_the_github_and_circleci_choices() -> TestResu
         )
         .await?;
     let project = session
-        .wait_for(&format!("{fieldset}//label[contains(., 'CircleCI project')]/input"), UI_WAIT)
+        .wait_for(&format!("{fieldset}//input[@id='circleci-project']"), UI_WAIT)
         .await?;
     session.type_text(&project, SLUG).await?;
     session.click(&session.wait_for(&wait_for_ci, UI_WAIT).await?).await?;
