@@ -16,8 +16,7 @@ const TOKEN: &str = "circle_window_token";
 
 /// The CircleCI account, against the stand-in at `base`, as Settings → Accounts keeps it.
 fn connect_circleci(data: &Path, base: &str) -> TestResult {
-    let mut account =
-        slipway::secrets::Account::new(slipway::secrets::Service::CircleCi, "default", "test");
+    let mut account = slipway::secrets::Account::new(slipway::secrets::Service::CircleCi, "default", "test");
     account.server = Some(format!("{base}/api/v2"));
     account.circleci_project = Some(SLUG.to_owned());
     slipway::secrets::SecretStore::os(data).save(&account, TOKEN)?;
@@ -29,7 +28,10 @@ fn with_origin(root: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let parent = root.parent().ok_or("the project has a parent folder")?;
     let name = root.file_name().ok_or("the project has a name")?.to_string_lossy();
     let bare = parent.join(format!("{name}-origin.git"));
-    git(parent, &["init", "-q", "--bare", "-b", "main", &bare.display().to_string()])?;
+    git(
+        parent,
+        &["init", "-q", "--bare", "-b", "main", &bare.display().to_string()],
+    )?;
     git(root, &["remote", "add", "origin", &bare.display().to_string()])?;
     git(root, &["push", "-q", "-u", "origin", "main"])?;
     Ok(bare)
@@ -215,8 +217,14 @@ async fn the_plan_shows_the_remote_and_circleci_jobs_and_another_project_shows_n
     .await?;
     let image = text_of(&session, "//*[@data-testid='plan-image']", "circleci-second-no-plan").await?;
     assert!(image.starts_with("bookshelf"), "the second project's plan: {image}");
-    assert!(session.absent("//*[@data-testid='plan-remote']").await?, "no remote line");
-    assert!(session.absent("//*[@data-testid='plan-circleci']").await?, "no CircleCI section");
+    assert!(
+        session.absent("//*[@data-testid='plan-remote']").await?,
+        "no remote line"
+    );
+    assert!(
+        session.absent("//*[@data-testid='plan-circleci']").await?,
+        "no CircleCI section"
+    );
     assert!(session.absent("//li[@data-step='git']").await?, "no Git step");
     let page = session
         .execute("return document.querySelector('main').innerText")
@@ -380,7 +388,11 @@ async fn the_project_settings_keep_the_github_and_circleci_choices() -> TestResu
                 .await
         }
     };
-    assert_eq!(checked(push_first.clone()).await?, true, "pushing first is on by default");
+    assert_eq!(
+        checked(push_first.clone()).await?,
+        true,
+        "pushing first is on by default"
+    );
     assert_eq!(checked(wait_for_ci.clone()).await?, false);
 
     session.click(&session.wait_for(&push_first, UI_WAIT).await?).await?;

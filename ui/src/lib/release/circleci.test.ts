@@ -72,7 +72,10 @@ function standing(overrides: Partial<RemoteStanding> = {}): RemoteStanding {
 function fakeApi(plans: Plan[]) {
   let planned = 0;
   return {
-    planRelease: vi.fn(async (asked: string) => ({ ...plans[Math.min(planned++, plans.length - 1)], projectPath: asked })),
+    planRelease: vi.fn(async (asked: string): Promise<Plan> => {
+      const next = plans[Math.min(planned++, plans.length - 1)] ?? plan();
+      return { ...next, projectPath: asked };
+    }),
     startRelease: vi.fn(),
     cancelRelease: vi.fn(async () => true),
     listReleases: vi.fn(async () => []),
