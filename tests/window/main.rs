@@ -10,6 +10,7 @@ mod support;
 mod standin;
 
 mod checks;
+mod circleci;
 mod driver;
 mod engine;
 mod failures;

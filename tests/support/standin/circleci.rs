@@ -134,6 +134,9 @@ pub struct CircleScenario {
     pub rate_limit_once: Option<u64>,
     /// What a triggered pipeline runs; its revision is the branch's newest commit.
     pub on_trigger: Option<CirclePipeline>,
+    /// The newest commit of each branch as the repository's host has it (what a trigger
+    /// runs); a branch not named here runs its newest pipeline's commit again.
+    pub heads: HashMap<String, String>,
 }
 
 impl CircleScenario {
@@ -145,6 +148,7 @@ impl CircleScenario {
             page_size: 20,
             rate_limit_once: None,
             on_trigger: None,
+            heads: HashMap::new(),
         }
     }
 }
@@ -434,10 +438,17 @@ fn trigger(state: &mut State, request: &Request) -> Response {
         return message(400, "Either branch or tag must be given.");
     };
     let revision = state
-        .pipelines
-        .iter()
-        .find(|stored| stored.pipeline.branch == branch)
-        .map(|stored| stored.pipeline.revision.clone())
+        .scenario
+        .heads
+        .get(branch)
+        .cloned()
+        .or_else(|| {
+            state
+                .pipelines
+                .iter()
+                .find(|stored| stored.pipeline.branch == branch)
+                .map(|stored| stored.pipeline.revision.clone())
+        })
         .unwrap_or_else(|| "0".repeat(40));
     let mut pipeline = state
         .scenario

@@ -51,6 +51,8 @@ export class ReleaseStore {
   ciError = $state<SlipwayError | null>(null);
 
   private planFor: string | null = null;
+  /** Counts the plans shown, so an answer that comes late knows whether its plan still is. */
+  private planGeneration = 0;
   private lastFor: string | null = null;
   /** The project whose choices `environment` and `runEverything` are. */
   private choiceFor: string | null = null;
@@ -152,8 +154,9 @@ export class ReleaseStore {
       // The person may have opened another project meanwhile.
       if (this.planFor !== path) return;
       this.plan = plan;
+      this.planGeneration += 1;
       this.ciError = null;
-      this.afterPlan(plan);
+      this.afterPlan(plan, this.planGeneration);
     } catch (raw) {
       if (this.planFor === path) this.error = toSlipwayError(raw);
     } finally {
@@ -165,12 +168,13 @@ export class ReleaseStore {
    * What a plan leaves to follow: the remote was still being asked (plan again once it has
    * answered), or CircleCI is running on the commit (ask it again until it ends).
    */
-  private afterPlan(plan: Plan): void {
+  private afterPlan(plan: Plan, generation: number): void {
     const path = plan.projectPath;
     if (plan.remote?.reach.kind === "fetching" && this.api.remoteFetchSettled) {
       void this.api.remoteFetchSettled(path).then(
         () => {
-          if (this.planFor === path && this.plan === plan && !this.run.running) void this.loadPlan(path);
+          // Still this plan: `this.plan` is its state proxy, never `===` to `plan` itself.
+          if (this.planFor === path && this.planGeneration === generation && !this.run.running) void this.loadPlan(path);
         },
         () => {},
       );
