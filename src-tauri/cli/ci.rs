@@ -23,11 +23,24 @@ pub(super) async fn run(paths: &AppPaths, settings: Settings, args: CiArgs) -> E
     match args.command {
         None => match pipeline::circleci_panel(&context, &root).await {
             Ok(None) => {
-                let error = crate::error::AppError::new(
-                    crate::error::ErrorKind::Precondition,
-                    "This project does not run on CircleCI here: it has no .circleci folder and no CircleCI project in its settings, or no CircleCI account is connected.",
-                    "Connect CircleCI (slipway accounts connect circleci) and name the project (slipway project set --project DIR circleci-project gh/owner/repository).",
-                );
+                // No panel: either no account, or a project CircleCI does not run; say which.
+                let connected = context
+                    .secrets
+                    .account(crate::secrets::Service::CircleCi, "default")
+                    .is_some();
+                let error = if connected {
+                    crate::error::AppError::new(
+                        crate::error::ErrorKind::Precondition,
+                        "This project does not run on CircleCI: it has no .circleci folder and no CircleCI project in its settings.",
+                        "Name its CircleCI project: slipway project set --project DIR circleci-project gh/owner/repository",
+                    )
+                } else {
+                    crate::error::AppError::new(
+                        crate::error::ErrorKind::Precondition,
+                        "No CircleCI account is connected.",
+                        "Connect one: printf %s \"$TOKEN\" | slipway accounts connect circleci --slug gh/owner/repository",
+                    )
+                };
                 fail(&error)
             }
             Ok(Some(panel)) => {
