@@ -144,6 +144,39 @@ pub async fn linked_sentry(store: SecretStore, link: &SentryLink) -> Result<Sent
     })
 }
 
+/// The client of the connected CircleCI account, read off the async runtime; `None` when none
+/// is connected. Its address is the one it was checked against, refused when the token would
+/// travel unprotected.
+pub async fn circleci_client(
+    store: SecretStore,
+    settings: &Settings,
+) -> Result<Option<circleci::CircleClient>, AppError> {
+    let found = blocking(move || {
+        let Some(account) = store.account(Service::CircleCi, "default") else {
+            return Ok(None);
+        };
+        let secret = store.secret(Service::CircleCi, &account.account)?;
+        Ok(Some((account, secret)))
+    })
+    .await?;
+    let Some((account, secret)) = found else {
+        return Ok(None);
+    };
+    let base = account.server.unwrap_or_else(|| settings.circleci_api());
+    if let Some(why) = crate::settings::unsafe_base_url(&base) {
+        return Err(AppError::new(
+            ErrorKind::Validation,
+            "The CircleCI address connected cannot be used: the token would travel unprotected.",
+            "Connect CircleCI again with its https address.",
+        )
+        .with_action(crate::error::ErrorAction::OpenAccounts)
+        .with_detail(why));
+    }
+    Ok(Some(
+        circleci::CircleClient::new(&base, secret).map_err(circleci::app_error)?,
+    ))
+}
+
 /// The API base of a Sentry a person names by the address they know: Sentry's own when none
 /// is given; `https://sentry.example.com` becomes `https://sentry.example.com/api/0`, and an
 /// address that already names the API is kept.

@@ -62,24 +62,7 @@ pub(crate) fn ci_project(settings: &ProjectSettings, standing: Option<&RemoteSta
 
 /// The client of the connected CircleCI account; `None` when none is connected.
 pub(crate) async fn client(context: &Context) -> Result<Option<CircleClient>, AppError> {
-    let store = context.secrets.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let Some(account) = store.account(Service::CircleCi, "default") else {
-            return Ok(None);
-        };
-        let secret = store.secret(Service::CircleCi, &account.account)?;
-        Ok::<_, crate::secrets::StoreError>(Some((account, secret)))
-    })
-    .await
-    .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
-    .map_err(AppError::from)?;
-    let Some((account, secret)) = found else {
-        return Ok(None);
-    };
-    let base = account.server.unwrap_or_else(|| context.settings.circleci_api());
-    Ok(Some(
-        CircleClient::new(&base, secret).map_err(crate::circleci::app_error)?,
-    ))
+    crate::accounts::circleci_client(context.secrets.clone(), &context.settings).await
 }
 
 /// Whether the project runs on CircleCI at all: a config in the project, or a linked project.
