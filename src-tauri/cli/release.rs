@@ -233,6 +233,9 @@ fn render_plan(plan: &Plan) -> String {
     if let Some(python) = &plan.python {
         text.push_str(&format!("  python  {python}\n"));
     }
+    if let Some(engine) = &plan.engine {
+        text.push_str(&format!("  engine  {engine}\n"));
+    }
     if let Some(remote) = &plan.remote_words {
         text.push_str(&format!("  remote  {remote}\n"));
     }

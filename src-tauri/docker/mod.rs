@@ -17,6 +17,7 @@ mod build;
 mod buildkit;
 mod container;
 mod context;
+mod endpoint;
 mod engine_http;
 mod events;
 mod failure;
@@ -37,6 +38,7 @@ pub use container::{
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,
 };
+pub use endpoint::EngineEndpoint;
 pub use events::{DockerEvent, DockerSink};
 pub use local_images::{local_images, remove, retag, LocalImage};
 pub use push::{engine_login, push, RegistryCredentials};
@@ -198,41 +200,38 @@ pub struct EngineVersion {
     pub api_version: String,
 }
 
-/// How to reach the engine: its address and, for a remote engine over TLS, the folder with
-/// `ca.pem`, `cert.pem` and `key.pem` (Docker's `DOCKER_CERT_PATH` layout).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineEndpoint {
-    pub address: String,
-    pub tls_dir: Option<std::path::PathBuf>,
-}
-
-impl EngineEndpoint {
-    /// From `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, as the docker CLI reads them.
-    pub fn from_env() -> Self {
-        let address = engine_address();
-        let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|value| !value.is_empty() && value != "0");
-        let tls_dir = (tls && !address.starts_with("unix://")).then(|| {
-            std::env::var_os("DOCKER_CERT_PATH")
-                .map(std::path::PathBuf::from)
-                .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
-                .unwrap_or_default()
-        });
-        Self { address, tls_dir }
-    }
-}
-
-/// Where the engine is expected, as a person would write it.
+/// Where the engine is expected, as a person would write it: its address, and the Docker
+/// context that names it when one does.
 pub fn engine_address() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|host| !host.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned())
+    EngineEndpoint::from_env().describe()
 }
 
-/// Connects to the engine named by `DOCKER_HOST` (or the default socket), over TLS when
-/// `DOCKER_TLS_VERIFY` is set. Connecting does not talk to the engine yet; the first call does.
+/// Connects to the engine the docker CLI would use (`DOCKER_HOST`, else the Docker context
+/// `DOCKER_CONTEXT` or `docker context use` chose, else the local socket), over TLS when the
+/// context or `DOCKER_TLS_VERIFY` says so. Connecting does not talk to the engine yet; the
+/// first call does.
 pub fn connect() -> Result<Docker, DockerError> {
-    Docker::connect_with_defaults().map_err(|error| classify(&error, &engine_address()))
+    let home = dirs::home_dir();
+    let endpoint = endpoint::resolve(&|name| std::env::var(name).ok(), home.as_deref()).map_err(|why| {
+        DockerError::Unreachable {
+            address: why,
+            reason: "Docker's settings choose that context".to_owned(),
+        }
+    })?;
+    let connected = match (&endpoint.context, &endpoint.tls_dir) {
+        // `DOCKER_HOST` or the local socket: bollard reads them as it always has.
+        (None, _) => Docker::connect_with_defaults(),
+        (Some(_), Some(certs)) => Docker::connect_with_ssl(
+            &endpoint.address,
+            &certs.join("key.pem"),
+            &certs.join("cert.pem"),
+            &certs.join("ca.pem"),
+            120,
+            bollard::API_DEFAULT_VERSION,
+        ),
+        (Some(_), None) => Docker::connect_with_host(&endpoint.address),
+    };
+    connected.map_err(|error| classify(&error, &endpoint.describe()))
 }
 
 /// Asks the engine for its version, which also proves it answers.

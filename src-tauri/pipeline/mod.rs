@@ -143,6 +143,9 @@ pub struct Plan {
     /// The remote's standing in a sentence ("2 commits ahead of origin/main: they are not on
     /// GitHub yet.").
     pub remote_words: Option<String>,
+    /// The Docker Engine it builds and runs on, when it is not this computer's own socket:
+    /// "tcp://10.0.0.5:2376 (Docker context team)".
+    pub engine: Option<String>,
     /// What does not stop the release but should be read first (a branch behind its remote).
     pub warnings: Vec<String>,
     /// CircleCI's verdict on the commit, when the project runs on CircleCI and an account is

@@ -364,6 +364,11 @@ pub(super) async fn plan_and_scan(
             .filter(|standing| standing.state != project::SyncState::NoRemote)
             .map(project::RemoteStanding::words),
         remote: standing,
+        engine: {
+            let endpoint = docker::EngineEndpoint::from_env();
+            (endpoint.context.is_some() || std::env::var_os("DOCKER_HOST").is_some_and(|host| !host.is_empty()))
+                .then(|| endpoint.describe())
+        },
         warnings: remote.warnings,
         circleci,
         fingerprint: String::new(),

@@ -958,3 +958,102 @@ async fn ci_prints_circleci_s_verdict_and_ci_run_starts_and_follows_one() -> Tes
     );
     Ok(())
 }
+
+/// Issue 29's engine choice: Slipway reaches the engine the docker CLI would, through the
+/// contexts `docker context create` and `docker context use` wrote (Docker's own files), and
+/// names the context; a context on a dead socket, or one that does not exist, is named in
+/// the error. `DOCKER_HOST` still wins, as it does for the docker CLI.
+#[test]
+fn docker_contexts_are_honoured_and_named() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let config = tempfile::tempdir()?;
+    let engine = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+    let dead = format!("unix://{}", config.path().join("dead.sock").display());
+    let docker = |args: &[&str]| -> Result<(), Box<dyn std::error::Error>> {
+        let output = Command::new("docker")
+            .args(args)
+            .env("DOCKER_CONFIG", config.path())
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT")
+            .output()?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!("docker {args:?}: {}", text(&output.stderr)).into())
+        }
+    };
+    docker(&["context", "create", "team", "--docker", &format!("host={engine}")])?;
+    docker(&["context", "create", "dead", "--docker", &format!("host={dead}")])?;
+    docker(&["context", "use", "team"])?;
+    let doctor = |context: Option<&str>| -> Result<(Option<i32>, serde_json::Value), Box<dyn std::error::Error>> {
+        let mut command = Command::new(slipway_binary());
+        command
+            .args(["doctor", "--json"])
+            .env("SLIPWAY_DATA_DIR", data.path())
+            .env("DOCKER_CONFIG", config.path())
+            .env_remove("DOCKER_HOST")
+            .env_remove("SENTRY_DSN");
+        match context {
+            Some(name) => command.env("DOCKER_CONTEXT", name),
+            None => command.env_remove("DOCKER_CONTEXT"),
+        };
+        let output = command.output()?;
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let engine = report["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|check| check["id"] == "dockerEngine"))
+            .cloned()
+            .ok_or("no engine check")?;
+        Ok((output.status.code(), engine))
+    };
+
+    // The current context (`docker context use team`) reaches the test engine, and says so.
+    let (code, engine_check) = doctor(None)?;
+    assert_eq!(engine_check["ok"], true, "{engine_check}");
+    assert_eq!(code, Some(0));
+    let detail = engine_check["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&format!("{engine} (Docker context team)")), "{detail}");
+
+    // The plan says which engine it builds on.
+    let projects = tempfile::tempdir()?;
+    let root = support::git_project(projects.path(), "lettings", "main")?;
+    let planned = Command::new(slipway_binary())
+        .args(["release", "--dry-run", "--project"])
+        .arg(&root)
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env("DOCKER_CONFIG", config.path())
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env_remove("SENTRY_DSN")
+        .output()?;
+    let plan_text = text(&planned.stdout);
+    assert!(
+        plan_text.contains(&format!("engine  {engine} (Docker context team)")),
+        "{plan_text}{}",
+        text(&planned.stderr)
+    );
+
+    // DOCKER_CONTEXT wins over the current one: a dead socket, named.
+    let (code, engine_check) = doctor(Some("dead"))?;
+    assert_eq!(engine_check["ok"], false, "{engine_check}");
+    assert_eq!(code, Some(1));
+    let said = engine_check.to_string();
+    assert!(
+        said.contains("Docker context dead") && said.contains("dead.sock"),
+        "{said}"
+    );
+
+    // A context that is not there is named, with where to look.
+    let (_, engine_check) = doctor(Some("gone"))?;
+    assert_eq!(engine_check["ok"], false, "{engine_check}");
+    let said = engine_check.to_string();
+    assert!(
+        said.contains("\\\"gone\\\"") && said.contains("docker context ls"),
+        "{said}"
+    );
+    Ok(())
+}

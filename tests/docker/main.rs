@@ -245,6 +245,7 @@ async fn a_missing_engine_socket_says_to_start_the_engine() -> TestResult {
     let endpoint = docker::EngineEndpoint {
         address: socket,
         tls_dir: None,
+        context: None,
     };
     let error = docker::push(&endpoint, &reference, &credentials, &CancellationToken::new(), &|_| {})
         .await
@@ -749,6 +750,7 @@ async fn a_remote_engine_over_tls_builds_and_pushes() -> TestResult {
         let endpoint = docker::EngineEndpoint {
             address: address.clone(),
             tls_dir: Some(certs.path().to_path_buf()),
+            context: None,
         };
         let credentials = RegistryCredentials {
             username: registry.user.clone(),

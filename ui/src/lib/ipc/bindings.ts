@@ -1326,6 +1326,11 @@ remote: RemoteStanding | null,
  */
 remoteWords: string | null, 
 /**
+ * The Docker Engine it builds and runs on, when it is not this computer's own socket:
+ * "tcp://10.0.0.5:2376 (Docker context team)".
+ */
+engine: string | null, 
+/**
  * What does not stop the release but should be read first (a branch behind its remote).
  */
 warnings: Array<string>, 

@@ -101,6 +101,7 @@ export function plan(overrides: Partial<Plan> = {}): Plan {
     python: "Python 3.11.7",
     remote: null,
     remoteWords: null,
+    engine: null,
     warnings: [],
     circleci: null,
     fingerprint: "fp",
