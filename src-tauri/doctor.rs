@@ -123,6 +123,10 @@ pub struct SystemStatus {
     pub docker_version: Option<String>,
     /// `None` when the keyring answers.
     pub keyring: Option<AppError>,
+    /// The Docker context the engine comes from, when one is chosen (`docker context use`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub docker_context: Option<String>,
 }
 
 pub async fn system_status() -> SystemStatus {
@@ -135,6 +139,7 @@ pub async fn system_status() -> SystemStatus {
         docker,
         docker_version,
         keyring: keyring.err(),
+        docker_context: docker::EngineEndpoint::from_env().context,
     }
 }
 

@@ -93,7 +93,11 @@ dockerVersion: string | null,
 /**
  * `None` when the keyring answers.
  */
-keyring: AppError | null, };
+keyring: AppError | null, 
+/**
+ * The Docker context the engine comes from, when one is chosen (`docker context use`).
+ */
+dockerContext?: string, };
 
 export type Detected<T> = { value: T, 
 /**

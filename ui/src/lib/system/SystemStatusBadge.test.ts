@@ -243,3 +243,18 @@ describe("the system status badge", () => {
     expect(screen.getByRole("dialog", { name: "Docker" })).toBeInTheDocument();
   });
 });
+
+describe("the engine in use", () => {
+  it("names the Docker context the engine comes from, and nothing for the local engine", async () => {
+    const team = new SystemStore(fakeApi({ ...healthy, dockerContext: "team" }).api);
+    await team.refresh();
+    const { unmount } = render(SystemStatusBadge, { system: team });
+    expect(await screen.findByTestId("docker-context")).toHaveTextContent("context team");
+    unmount();
+    const local = new SystemStore(fakeApi(healthy).api);
+    await local.refresh();
+    render(SystemStatusBadge, { system: local });
+    expect(await screen.findByText("Docker running")).toBeInTheDocument();
+    expect(screen.queryByTestId("docker-context")).toBeNull();
+  });
+});

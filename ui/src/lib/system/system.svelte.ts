@@ -46,6 +46,11 @@ export class SystemStore {
     return this.status?.keyring ?? null;
   }
 
+  /** The Docker context the engine comes from (`docker context use`), when one is chosen. */
+  get dockerContext(): string | null {
+    return this.status?.dockerContext ?? null;
+  }
+
   get dockerVersion(): string | null {
     return this.status?.dockerVersion ?? null;
   }
