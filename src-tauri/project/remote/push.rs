@@ -143,9 +143,16 @@ pub(super) async fn push_with(
     let upstream_remote = run_git(root, &["config", "--get", &format!("branch.{branch}.remote")]).await;
     let merge = run_git(root, &["config", "--get", &format!("branch.{branch}.merge")]).await;
     let refspec;
+    let same_name = format!("refs/heads/{branch}");
     let args: Vec<&str> = match merge {
-        Some(merge) if upstream_remote.as_deref() == Some(remote.as_str()) => {
-            refspec = format!("refs/heads/{branch}:{merge}");
+        // Only to the branch of the same name: a branch made from origin/main pushes to its own
+        // name, never onto main (git's `simple` refuses that push too).
+        Some(merge) if upstream_remote.as_deref() == Some(remote.as_str()) && merge == same_name => {
+            refspec = format!("{same_name}:{merge}");
+            vec!["push", &remote, &refspec]
+        }
+        Some(_) if upstream_remote.as_deref() == Some(remote.as_str()) => {
+            refspec = format!("{same_name}:{same_name}");
             vec!["push", &remote, &refspec]
         }
         _ => vec!["push", "--set-upstream", &remote, &branch],

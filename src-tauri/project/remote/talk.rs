@@ -33,6 +33,10 @@ pub(super) async fn talk_to_remote(
         .arg(root)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        // An empty askpass makes git skip `core.askPass` and `SSH_ASKPASS` too: no password
+        // window opens from a plan's background fetch or a release's push.
+        .env("GIT_ASKPASS", "")
+        .env("SSH_ASKPASS_REQUIRE", "never")
         // Git Credential Manager's own switch for "never open a window or ask".
         .env("GCM_INTERACTIVE", "never")
         // Git's refusals are read by their English words.
@@ -46,7 +50,7 @@ pub(super) async fn talk_to_remote(
         command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
     let mut child = command.spawn()?;
-    let group = Group(child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw));
+    let mut group = Group(child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw));
 
     let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
     if let Some(stdout) = child.stdout.take() {
@@ -71,14 +75,21 @@ pub(super) async fn talk_to_remote(
             Some(raw) = receiver.recv() => keep(raw),
             status = child.wait() => break Some(status?),
             () = &mut deadline => {
-                group.kill();
-                let _ = child.wait().await;
+                // Asked to stop first, so git can remove its ref locks; killed if it will not.
+                group.signal(Signal::SIGTERM);
+                if tokio::time::timeout(Duration::from_secs(2), child.wait()).await.is_err() {
+                    group.kill();
+                    let _ = child.wait().await;
+                }
                 break None;
             }
         }
     };
-    // Anything of the group still alive (a helper) would hold the pipes open.
-    group.kill();
+    // Git ended by itself: what it left running (a credential cache) is the person's, as in
+    // their terminal. A helper still holding the pipes is waited for only briefly.
+    if status.is_some() {
+        group.disarm();
+    }
     while let Ok(Some(raw)) = tokio::time::timeout(Duration::from_millis(500), receiver.recv()).await {
         keep(raw);
     }
@@ -94,10 +105,19 @@ pub(super) async fn talk_to_remote(
 struct Group(Option<Pid>);
 
 impl Group {
-    fn kill(&self) {
+    fn signal(&self, signal: Signal) {
         if let Some(group) = self.0 {
-            let _ = killpg(group, Signal::SIGKILL);
+            let _ = killpg(group, signal);
         }
+    }
+
+    fn kill(&self) {
+        self.signal(Signal::SIGKILL);
+    }
+
+    /// Git ended by itself: nothing of its group is killed any more.
+    fn disarm(&mut self) {
+        self.0 = None;
     }
 }
 

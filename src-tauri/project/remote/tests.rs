@@ -218,6 +218,30 @@ async fn a_push_without_fetching_first_is_rejected_with_update_your_copy() -> io
     Ok(())
 }
 
+/// `git checkout -b fix origin/main` tracks main: the push goes to `fix` on the remote, never
+/// onto the team's main (git's default push refuses that too).
+#[tokio::test]
+async fn a_branch_that_tracks_main_under_another_name_is_pushed_to_its_own_name() -> io::Result<()> {
+    let world = World::new()?;
+    let main_before = git(&world.bare, &["rev-parse", "main"])?;
+    git(&world.work, &["switch", "-q", "-c", "fix", "--track", "origin/main"])?;
+    commit(&world.work, "a fix")?;
+    let head = git(&world.work, &["rev-parse", "HEAD"])?;
+    let (pushed, _) = push_seen(&world.work).await;
+    assert!(pushed.is_ok(), "{pushed:?}");
+    assert_eq!(
+        git(&world.bare, &["rev-parse", "main"])?,
+        main_before,
+        "main is untouched"
+    );
+    assert_eq!(
+        git(&world.bare, &["rev-parse", "fix"])?,
+        head,
+        "the branch went under its own name"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_new_branch_has_no_upstream_until_the_push_sets_it() -> io::Result<()> {
     let world = World::new()?;
