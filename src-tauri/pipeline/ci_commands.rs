@@ -55,14 +55,15 @@ pub async fn run_on_circleci(
         ));
     };
     let branch = standing.branch.clone().unwrap_or_default();
-    if !standing.commit_on_remote {
+    // CircleCI runs the branch's head on the remote: only when that is this very commit.
+    if standing.state != crate::project::SyncState::UpToDate {
         return Err(AppError::new(
             ErrorKind::Precondition,
             format!(
-                "This commit is not on {} yet: CircleCI would run {branch} as the remote has it, not what is here.",
+                "{branch} on {} is not this commit: CircleCI would run {branch} as the remote has it, not what is here.",
                 standing.host.as_deref().unwrap_or("the remote")
             ),
-            "Push it first (a release pushes it as its first step), then run CircleCI.",
+            "Bring them together first (a release pushes the commit as its first step; git pull when the remote is ahead), then run CircleCI.",
         ));
     }
     let triggered = client

@@ -14,7 +14,7 @@ use super::{Context, Plan, PlannedStep, ReleaseEvent, Step};
 use crate::circleci::{CiVerdict, CircleClient, TestComparison, VerdictState};
 use crate::error::{AppError, ErrorAction, ErrorKind};
 use crate::history::StepState;
-use crate::project::{ProjectSettings, RemoteStanding};
+use crate::project::{ProjectSettings, RemoteStanding, SyncState};
 use crate::secrets::Service;
 
 /// Told each new verdict while a pipeline is followed.
@@ -141,7 +141,8 @@ pub(super) async fn plan_panel(
                 "CircleCI has no pipeline for {} on {branch} yet.",
                 commit.get(..7).unwrap_or(&commit)
             ));
-            panel.can_run = standing.is_some_and(|standing| standing.commit_on_remote);
+            // CircleCI runs the remote branch's head: offered only when that is this commit.
+            panel.can_run = standing.is_some_and(|standing| standing.state == SyncState::UpToDate);
         }
         Ok(Err(error)) => panel.problem = Some(crate::circleci::app_error(error).message),
         Err(_) => {
@@ -190,6 +191,7 @@ pub(super) async fn planned_wait(
     settings: &ProjectSettings,
     standing: Option<&RemoteStanding>,
     wait: bool,
+    push_first: bool,
     blockers: &mut Vec<AppError>,
 ) -> Option<PlannedStep> {
     if !wait {
@@ -208,9 +210,33 @@ pub(super) async fn planned_wait(
         );
         return None;
     };
-    let branch = standing
-        .and_then(|standing| standing.branch.clone())
-        .unwrap_or_default();
+    let Some(branch) = standing.and_then(|standing| standing.branch.clone()) else {
+        blockers.push(AppError::new(
+            ErrorKind::Precondition,
+            "The release waits for CircleCI, which runs branches, and no branch is checked out.",
+            "Check out the branch to release, or turn off \"Wait for CircleCI before deploying\".",
+        ));
+        return None;
+    };
+    // The commit must be on the remote branch once the Git step ran, or CircleCI never sees it.
+    let unseen = standing.is_some_and(|standing| {
+        matches!(
+            standing.state,
+            SyncState::Ahead | SyncState::NoUpstream | SyncState::Diverged
+        ) && !push_first
+    });
+    if unseen {
+        blockers.push(
+            AppError::new(
+                ErrorKind::Precondition,
+                "The release waits for CircleCI, but this commit is not on the remote and will not be pushed: CircleCI would never run it.",
+                "Turn \"Push the commit to GitHub first\" back on, or turn off \"Wait for CircleCI before deploying\".",
+            )
+            .with_action(ErrorAction::OpenProjectSettings)
+            .in_terminal("Release with --push, or without --wait-for-ci."),
+        );
+        return None;
+    }
     Some(PlannedStep::new(
         Step::Ci,
         format!("wait for CircleCI's workflows on {branch} ({project}) before deploying"),
@@ -310,16 +336,31 @@ pub(super) async fn wait_step(
         }
         pause = (pause * 2).min(Duration::from_secs(15));
     };
+    // A failed workflow ends the wait at once, though others still run: CircleCI has said no.
+    let said_no = cancel.child_token();
+    let last = std::sync::Mutex::new(pipeline.clone());
     let seen = |verdict: &CiVerdict| {
         recorder.log(Step::Ci, &verdict.words());
         recorder.event(ReleaseEvent::CircleCi {
             verdict: verdict.clone(),
         });
+        if let Ok(mut last) = last.lock() {
+            last.clone_from(verdict);
+        }
+        if verdict.state == VerdictState::Failed {
+            said_no.cancel();
+        }
     };
     seen(&pipeline);
     let ended = client
-        .follow(&project, &pipeline.pipeline_id, WORKFLOW_LIMIT, cancel.clone(), &seen)
+        .follow(&project, &pipeline.pipeline_id, WORKFLOW_LIMIT, said_no.clone(), &seen)
         .await;
+    let ended = match ended {
+        Err(_) if said_no.is_cancelled() && !cancel.is_cancelled() => {
+            Ok(last.lock().map(|last| last.clone()).unwrap_or(pipeline))
+        }
+        other => other,
+    };
     if cancel.is_cancelled() {
         recorder.step(
             Step::Ci,
@@ -339,6 +380,10 @@ pub(super) async fn wait_step(
                 verdict.words(),
                 match verdict.state {
                     VerdictState::OnHold => "CircleCI waits for an approval Slipway cannot give: approve it on CircleCI, then release again.".to_owned(),
+                    VerdictState::Running => format!(
+                        "CircleCI was still running after {} minutes: release again once it has finished.",
+                        WORKFLOW_LIMIT.as_secs() / 60
+                    ),
                     _ => "See the workflow on CircleCI (linked on the Release page), fix what failed, then release again.".to_owned(),
                 },
             )

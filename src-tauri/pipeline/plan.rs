@@ -321,8 +321,15 @@ pub(super) async fn plan_and_scan(
         &mut blockers,
     ));
     let wait_for_ci = options.wait_for_ci.unwrap_or(settings.wait_for_ci);
-    if let Some(wait) =
-        super::ci_step::planned_wait(context, settings, standing.as_ref(), wait_for_ci, &mut blockers).await
+    if let Some(wait) = super::ci_step::planned_wait(
+        context,
+        settings,
+        standing.as_ref(),
+        wait_for_ci,
+        push_first,
+        &mut blockers,
+    )
+    .await
     {
         let at = steps
             .iter()
@@ -336,6 +343,9 @@ pub(super) async fn plan_and_scan(
         for planned in steps.iter_mut() {
             planned.cached = keys.hit(planned.step).cloned();
         }
+    }
+    if target == Target::Local {
+        blockers.extend(remote_engine_blocker(&docker::EngineEndpoint::from_env()));
     }
     let mut plan = Plan {
         project_path: root.display().to_string(),
@@ -385,6 +395,30 @@ pub(super) async fn plan_and_scan(
     }
     plan.fingerprint = plan.compute_fingerprint();
     Ok((plan, scanned))
+}
+
+/// This computer's releases run the app on the engine and check it at 127.0.0.1: an engine on
+/// another machine (a Docker context or `DOCKER_HOST` there) would run it where that check
+/// never reaches.
+fn remote_engine_blocker(endpoint: &docker::EngineEndpoint) -> Option<AppError> {
+    let address = endpoint.address.as_str();
+    if address.starts_with("unix://") || address.starts_with("npipe://") {
+        return None;
+    }
+    let rest = address.split_once("://").map_or(address, |(_, rest)| rest);
+    let authority = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = authority.split(['/', ':']).next().unwrap_or_default();
+    if matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "") {
+        return None;
+    }
+    Some(AppError::new(
+        ErrorKind::Precondition,
+        format!(
+            "The Docker Engine in use is on another machine ({}): a release to this computer would run the app there, where Slipway cannot check it answers.",
+            endpoint.describe()
+        ),
+        "Use this computer's engine for this computer's releases (`docker context use default`), or release to a Render environment.",
+    ))
 }
 
 /// The service images the tests need that are not on this machine and that their registry
@@ -835,6 +869,31 @@ fn same_repository(one: &str, other: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_engine_on_another_machine_stops_a_release_to_this_computer() {
+        let at = |address: &str| docker::EngineEndpoint {
+            address: address.to_owned(),
+            tls_dir: None,
+            context: Some("team".to_owned()),
+        };
+        for here in [
+            "unix:///var/run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2376",
+        ] {
+            assert!(remote_engine_blocker(&at(here)).is_none(), "{here}");
+        }
+        for there in ["tcp://10.0.0.5:2376", "ssh://ann@build.example.org"] {
+            let blocker = remote_engine_blocker(&at(there)).map(|error| error.message);
+            assert!(
+                blocker
+                    .as_deref()
+                    .is_some_and(|message| message.contains("(Docker context team)")),
+                "{there}: {blocker:?}"
+            );
+        }
+    }
 
     #[test]
     fn repositories_compare_without_tags_and_hub_prefixes() {

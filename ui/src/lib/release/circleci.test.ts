@@ -271,3 +271,23 @@ describe("CircleCI's verdict", () => {
     await waitFor(() => expect(opened).toEqual([`${app}/101/workflows/wf-1/jobs/101001`]));
   });
 });
+
+describe("plans answering out of order", () => {
+  it("shows the newest question's plan when an older one answers last", async () => {
+    const api = fakeApi([]);
+    let answerStaging: (plan: Plan) => void = () => {};
+    api.planRelease
+      .mockImplementationOnce(
+        (asked: string) => new Promise<Plan>((resolve) => (answerStaging = (given) => resolve({ ...given, projectPath: asked }))),
+      )
+      .mockImplementationOnce(async (asked: string) => plan({ projectPath: asked, environment: "production" }));
+    const release = new ReleaseStore(api, null);
+    const first = release.loadPlan(path);
+    await release.loadPlan(path);
+    expect(release.plan?.environment).toBe("production");
+    answerStaging(plan({ environment: "staging" }));
+    await first;
+    expect(release.plan?.environment).toBe("production");
+    expect(release.planning).toBe(false);
+  });
+});

@@ -149,20 +149,27 @@ export class ReleaseStore {
     this.useChoicesOf(path);
     this.planning = true;
     this.error = null;
+    // Only the newest question's answer is shown: an older plan (another environment) that
+    // answers last never replaces it.
+    const asked = ++this.planAsked;
+    const newest = () => this.planFor === path && asked === this.planAsked;
     try {
       const plan = await this.api.planRelease(path, this.environment, this.runEverything);
-      // The person may have opened another project meanwhile.
-      if (this.planFor !== path) return;
+      // The person may have opened another project, or chosen again, meanwhile.
+      if (!newest()) return;
       this.plan = plan;
       this.planGeneration += 1;
       this.ciError = null;
       this.afterPlan(plan, this.planGeneration);
     } catch (raw) {
-      if (this.planFor === path) this.error = toSlipwayError(raw);
+      if (newest()) this.error = toSlipwayError(raw);
     } finally {
-      if (this.planFor === path) this.planning = false;
+      if (newest()) this.planning = false;
     }
   }
+
+  /** How many plans were asked for: each answer knows whether a newer question came. */
+  private planAsked = 0;
 
   /**
    * What a plan leaves to follow: the remote was still being asked (plan again once it has
