@@ -33,6 +33,8 @@ impl EngineEndpoint {
     }
 
     /// The address as a person reads it: "tcp://10.0.0.5:2376 (Docker context team)".
+    /// Credentials in `DOCKER_HOST` are kept here (errors and logs pass the one redactor); what
+    /// goes to the window is redacted first.
     pub fn describe(&self) -> String {
         match &self.context {
             Some(context) => format!("{} (Docker context {context})", self.address),
@@ -171,6 +173,10 @@ mod tests {
         assert_eq!(named.address, "tcp://10.0.0.5:2376");
         assert!(named.tls_dir.as_ref().is_some_and(|dir| dir.join("key.pem").is_file()));
         assert_eq!(named.describe(), "tcp://10.0.0.5:2376 (Docker context team)");
+        // What the plan shows the window: the one redactor takes a password out of the address.
+        let with_password = resolve(&env_of(&[("DOCKER_HOST", "tcp://ann:s3cret-4242@build:2375")]), None)?;
+        let shown = crate::secrets::redact(&with_password.describe()).into_owned();
+        assert!(!shown.contains("s3cret-4242") && shown.contains("build:2375"), "{shown}");
 
         let host = resolve(
             &env_of(&[("DOCKER_HOST", "tcp://build:2375"), ("DOCKER_CONTEXT", "team")]),

@@ -377,7 +377,8 @@ pub(super) async fn plan_and_scan(
         engine: {
             let endpoint = docker::EngineEndpoint::from_env();
             (endpoint.context.is_some() || std::env::var_os("DOCKER_HOST").is_some_and(|host| !host.is_empty()))
-                .then(|| endpoint.describe())
+                // The window gets it: a password in `DOCKER_HOST` never does.
+                .then(|| crate::secrets::redact(&endpoint.describe()).into_owned())
         },
         warnings: remote.warnings,
         circleci,
