@@ -176,7 +176,10 @@ mod tests {
         // What the plan shows the window: the one redactor takes a password out of the address.
         let with_password = resolve(&env_of(&[("DOCKER_HOST", "tcp://ann:s3cret-4242@build:2375")]), None)?;
         let shown = crate::secrets::redact(&with_password.describe()).into_owned();
-        assert!(!shown.contains("s3cret-4242") && shown.contains("build:2375"), "{shown}");
+        assert!(
+            !shown.contains("s3cret-4242") && shown.contains("build:2375"),
+            "{shown}"
+        );
 
         let host = resolve(
             &env_of(&[("DOCKER_HOST", "tcp://build:2375"), ("DOCKER_CONTEXT", "team")]),

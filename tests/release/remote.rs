@@ -261,6 +261,18 @@ fn connect_circleci(fixture: &Fixture, circle: &StandIn) -> Result<CircleAccount
     Ok(saved)
 }
 
+/// A release of the fixture to this computer with "Wait for CircleCI" on, against a CircleCI
+/// whose only pipeline is `pipeline` (the stand-in and the account go when it ends).
+async fn release_waiting_for(
+    fixture: &Fixture,
+    pipeline: CirclePipeline,
+) -> Result<(ReleaseSummary, Arc<Events>), Box<dyn std::error::Error>> {
+    let circle = circleci_stand_in(CircleScenario::new(SLUG, CIRCLE_TOKEN, vec![pipeline])).await?;
+    let _account = connect_circleci(fixture, &circle)?;
+    change_settings(fixture, |settings| settings.wait_for_ci = true)?;
+    Ok(release(fixture, Target::Local).await?)
+}
+
 /// The Ci step's events: every verdict the release showed while it waited.
 fn verdicts(events: &Events) -> Vec<slipway::circleci::CiVerdict> {
     events
@@ -356,10 +368,7 @@ async fn a_failed_circleci_workflow_stops_the_release_before_the_deploy() -> Tes
         "failed",
         vec![CircleJob::build("test", "failed")],
     )]);
-    let circle = circleci_stand_in(CircleScenario::new(SLUG, CIRCLE_TOKEN, vec![pipeline])).await?;
-    let _account = connect_circleci(&fixture, &circle)?;
-    change_settings(&fixture, |settings| settings.wait_for_ci = true)?;
-    let (summary, events) = release(&fixture, Target::Local).await?;
+    let (summary, events) = release_waiting_for(&fixture, pipeline).await?;
 
     assert_eq!(summary.outcome, Outcome::Failed, "{:?}", summary.message);
     assert_eq!(events.step_state(Step::Ci), Some(StepState::Failed));
@@ -467,10 +476,7 @@ async fn circleci_s_no_before_the_checks_end_keeps_the_image_from_the_registry()
             vec![CircleJob::build("test", "failed")],
         )],
     );
-    let circle = circleci_stand_in(CircleScenario::new(SLUG, CIRCLE_TOKEN, vec![pipeline])).await?;
-    let _account = connect_circleci(&fixture, &circle)?;
-    change_settings(&fixture, |settings| settings.wait_for_ci = true)?;
-    let (summary, events) = release(&fixture, Target::Local).await?;
+    let (summary, events) = release_waiting_for(&fixture, pipeline).await?;
 
     assert_eq!(summary.outcome, Outcome::Failed, "{:?}", summary.message);
     assert_eq!(events.step_state(Step::Ci), Some(StepState::Failed));

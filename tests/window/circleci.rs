@@ -194,20 +194,7 @@ async fn the_plan_shows_the_remote_and_circleci_jobs_and_another_project_shows_n
     save_screenshot_as(&session, "circleci-plan").await?;
 
     // The second project: nothing of the first one's remote or CircleCI.
-    session
-        .click(&session.wait_for(&button("Switch project"), UI_WAIT).await?)
-        .await?;
-    let path_input = session
-        .wait_for("//*[@id='project-switcher']//input[@type='text']", UI_WAIT)
-        .await?;
-    session.type_text(&path_input, &plain.display().to_string()).await?;
-    session
-        .click(
-            &session
-                .wait_for(&format!("//*[@id='project-switcher']{}", button("Open")), UI_WAIT)
-                .await?,
-        )
-        .await?;
+    switch_project(&session, &plain).await?;
     wait_or_explain(
         &session,
         "//*[@data-testid='project-name'][normalize-space()='bookshelf']",

@@ -91,6 +91,24 @@ async fn open_project(session: &Session, root: &Path) -> webdriver::Result<()> {
     Ok(())
 }
 
+/// Opens the project at `root` through the header's *Switch project* and its path field.
+async fn switch_project(session: &Session, root: &Path) -> webdriver::Result<()> {
+    session
+        .click(&session.wait_for(&button("Switch project"), UI_WAIT).await?)
+        .await?;
+    let path_input = session
+        .wait_for("//*[@id='project-switcher']//input[@type='text']", UI_WAIT)
+        .await?;
+    session.type_text(&path_input, &root.display().to_string()).await?;
+    session
+        .click(
+            &session
+                .wait_for(&format!("//*[@id='project-switcher']{}", button("Open")), UI_WAIT)
+                .await?,
+        )
+        .await
+}
+
 /// One Local release of the project at `root` by the CLI into the data folder `data`, which
 /// must go live; its release id. `tag` names it in a failure.
 fn release_locally(root: &Path, data: &Path, tag: &str) -> Result<String, Box<dyn std::error::Error>> {
@@ -448,20 +466,7 @@ async fn the_release_page_ships_the_example_project() -> TestResult {
     // Another project, an empty folder: nothing of the released one stays on the page.
     let empty = projects.path().join("empty-folder");
     std::fs::create_dir_all(&empty)?;
-    session
-        .click(&session.wait_for(&button("Switch project"), UI_WAIT).await?)
-        .await?;
-    let path_input = session
-        .wait_for("//*[@id='project-switcher']//input[@type='text']", UI_WAIT)
-        .await?;
-    session.type_text(&path_input, &empty.display().to_string()).await?;
-    session
-        .click(
-            &session
-                .wait_for(&format!("//*[@id='project-switcher']{}", button("Open")), UI_WAIT)
-                .await?,
-        )
-        .await?;
+    switch_project(&session, &empty).await?;
     session
         .wait_for(
             "//*[@data-testid='project-name'][normalize-space()='empty-folder']",

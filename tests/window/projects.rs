@@ -214,20 +214,7 @@ async fn two_projects_each_link_their_own_service_and_sentry_project_in_the_wind
     assert!(lettings_url.ends_with("/site/srv-lettings"), "{lettings_url}");
 
     // The second project: nothing of the first is offered as its own.
-    session
-        .click(&session.wait_for(&button("Switch project"), UI_WAIT).await?)
-        .await?;
-    let path_input = session
-        .wait_for("//*[@id='project-switcher']//input[@type='text']", UI_WAIT)
-        .await?;
-    session.type_text(&path_input, &roots[1].display().to_string()).await?;
-    session
-        .click(
-            &session
-                .wait_for(&format!("//*[@id='project-switcher']{}", button("Open")), UI_WAIT)
-                .await?,
-        )
-        .await?;
+    switch_project(&session, &roots[1]).await?;
     session
         .wait_for(
             "//*[@data-testid='project-name'][normalize-space()='bookshelf']",
