@@ -344,8 +344,10 @@ pub(super) async fn plan_and_scan(
             planned.cached = keys.hit(planned.step).cloned();
         }
     }
+    // Read once: Docker's settings decide both the blocker and the plan's engine line.
+    let endpoint = docker::EngineEndpoint::from_env();
     if target == Target::Local {
-        blockers.extend(remote_engine_blocker(&docker::EngineEndpoint::from_env()));
+        blockers.extend(remote_engine_blocker(&endpoint));
     }
     let mut plan = Plan {
         project_path: root.display().to_string(),
@@ -375,7 +377,6 @@ pub(super) async fn plan_and_scan(
             .map(project::RemoteStanding::words),
         remote: standing,
         engine: {
-            let endpoint = docker::EngineEndpoint::from_env();
             (endpoint.context.is_some() || std::env::var_os("DOCKER_HOST").is_some_and(|host| !host.is_empty()))
                 // The window gets it: a password in `DOCKER_HOST` never does.
                 .then(|| crate::secrets::redact(&endpoint.describe()).into_owned())
