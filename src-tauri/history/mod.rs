@@ -424,14 +424,23 @@ pub struct Ledger {
 /// How much space the history keeps in reserve for a full disk.
 const RESERVE_BYTES: usize = 2 * 1024 * 1024;
 
+const DISK_FULL_NOTICE: &str =
+    "The disk is full: the release history is shown, but no release is recorded until some space is freed.";
+
 /// Makes the reserve file when it is missing and there is room; whether it is there now.
-fn keep_reserve(file: &Path) -> bool {
-    let ready = std::fs::metadata(file).is_ok_and(|meta| meta.len() as usize >= RESERVE_BYTES);
-    if !ready && std::fs::write(file, vec![0u8; RESERVE_BYTES]).is_err() {
-        let _ = std::fs::remove_file(file);
-        return false;
+fn keep_reserve(file: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(file).is_ok_and(|meta| meta.len() as usize >= RESERVE_BYTES) {
+        return Ok(());
     }
-    true
+    std::fs::write(file, vec![0u8; RESERVE_BYTES]).inspect_err(|_| {
+        let _ = std::fs::remove_file(file);
+    })
+}
+
+/// Whether making the reserve failed for want of room (a disk with less than the reserve
+/// left is full for the history: a release begun there might not record its end).
+fn no_room_for(reserve: std::io::Result<()>) -> bool {
+    reserve.is_err_and(|error| error.kind() == std::io::ErrorKind::StorageFull)
 }
 
 /// Whether SQLite says the file is not (or no longer) a database.
@@ -546,10 +555,7 @@ impl Ledger {
             Err(HistoryError::Open { source, .. }) if no_room(&source) => {
                 tracing::warn!(error = %source, "the disk is full: the release history is opened for reading only");
                 reading_only = true;
-                notice = Some(
-                    "The disk is full: the release history is shown, but no release is recorded until some space is freed."
-                        .to_owned(),
-                );
+                notice = Some(DISK_FULL_NOTICE.to_owned());
                 open_waiting(&path, connect_reading)?.ok_or(HistoryError::DiskFull)?
             }
             Err(error) => return Err(error),
@@ -564,9 +570,12 @@ impl Ledger {
             })
         });
         let reserve = data_dir.join("history.reserve");
-        if !newer && !reading_only {
-            keep_reserve(&reserve);
-        }
+        // Opening may succeed on a full disk (SQLite's files already there): the reserve
+        // that cannot be made says so, whatever SQLite needed.
+        let notice = match notice {
+            None if !newer && !reading_only && no_room_for(keep_reserve(&reserve)) => Some(DISK_FULL_NOTICE.to_owned()),
+            notice => notice,
+        };
         Ok(Self {
             path: Arc::new(path),
             connection: Arc::new(Mutex::new(connection)),
@@ -753,8 +762,12 @@ impl Ledger {
     pub fn begin(&self, release: &NewRelease) -> Result<String, HistoryError> {
         self.writable()?;
         // The reserve made again (a disk that had filled has room now): lines are kept again.
-        if keep_reserve(&self.reserve) {
+        // Without room for it, no release begins: its end might not be recorded.
+        let reserve = keep_reserve(&self.reserve);
+        if reserve.is_ok() {
             self.disk_full.store(false, Ordering::SeqCst);
+        } else if no_room_for(reserve) {
+            return Err(HistoryError::DiskFull);
         }
         let started = now();
         self.write(|connection| {
