@@ -82,7 +82,7 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
     let context = state.release_context()?;
     let destination = pipeline::image_destination(&context, &root, None).await?;
     let repository = destination.name.clone();
-    let engine = docker::connect()?;
+    let engine = pipeline::project_engine(&state.paths.data_dir, &root)?;
     let local = docker::local_images(&engine, &repository).await?;
     let live_image_id = docker::project_container(&engine, &project::project_id(&root))
         .await
@@ -143,7 +143,7 @@ pub async fn build_project_image(
         .map(|tag| reference(&format!("{repository}:{tag}")))
         .collect::<Result<Vec<_>, _>>()?;
     let request = pipeline::build_request(&state.paths.data_dir, &root, &settings, tags.clone()).await?;
-    let engine = docker::connect()?;
+    let engine = pipeline::project_engine(&state.paths.data_dir, &root)?;
     // A task: listed, cancellable with cancel_task, and one build per project at a time.
     let task = state.tasks.start(TaskKind::Build, &root.display().to_string())?;
     let image_id = docker::build(&engine, &request, task.token(), &move |event| {
@@ -168,9 +168,15 @@ pub async fn push_image(
     let target = reference(&reference_text)?;
     let credentials = credentials(&state, &target).await?;
     let task = state.tasks.start(TaskKind::Push, &target.full())?;
-    let pushed = pipeline::push_verified(&target, &credentials, task.token(), &move |event| {
-        let _ = on_event.send(event);
-    })
+    let pushed = pipeline::push_verified(
+        &docker::EngineEndpoint::from_env(),
+        &target,
+        &credentials,
+        task.token(),
+        &move |event| {
+            let _ = on_event.send(event);
+        },
+    )
     .await?;
     Ok(PushedImage {
         reference: target.full(),

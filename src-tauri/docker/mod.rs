@@ -211,13 +211,44 @@ pub fn engine_address() -> String {
 /// context or `DOCKER_TLS_VERIFY` says so. Connecting does not talk to the engine yet; the
 /// first call does.
 pub fn connect() -> Result<Docker, DockerError> {
-    let home = dirs::home_dir();
-    let endpoint = endpoint::resolve(&|name| std::env::var(name).ok(), home.as_deref()).map_err(|why| {
-        DockerError::Unreachable {
-            address: why,
-            reason: "Docker's settings choose that context".to_owned(),
-        }
-    })?;
+    connect_to(&EngineEndpoint::for_project(None).map_err(unusable_context)?)
+}
+
+/// A connected engine and where it is: what needs the address beside the client (a push over
+/// the engine's own HTTP, the host the Local target's app is reached at) takes this.
+pub struct Engine {
+    pub client: Docker,
+    pub endpoint: EngineEndpoint,
+}
+
+/// An `Engine` is used as its client wherever the address is not needed.
+impl std::ops::Deref for Engine {
+    type Target = Docker;
+
+    fn deref(&self) -> &Docker {
+        &self.client
+    }
+}
+
+/// Connects to the engine a project's releases use: its own Docker context when it names one
+/// (see [`EngineEndpoint::for_project`]).
+pub fn connect_for(context: Option<&str>) -> Result<Engine, DockerError> {
+    let endpoint = EngineEndpoint::for_project(context).map_err(unusable_context)?;
+    Ok(Engine {
+        client: connect_to(&endpoint)?,
+        endpoint,
+    })
+}
+
+fn unusable_context(why: String) -> DockerError {
+    DockerError::Unreachable {
+        address: why,
+        reason: "Docker's settings choose that context".to_owned(),
+    }
+}
+
+/// Connects to `endpoint`.
+pub fn connect_to(endpoint: &EngineEndpoint) -> Result<Docker, DockerError> {
     let connected = match (&endpoint.context, &endpoint.tls_dir) {
         // `DOCKER_HOST` or the local socket: bollard reads them as it always has.
         (None, _) => Docker::connect_with_defaults(),
@@ -234,10 +265,16 @@ pub fn connect() -> Result<Docker, DockerError> {
     connected.map_err(|error| classify(&error, &endpoint.describe()))
 }
 
-/// Asks the engine for its version, which also proves it answers.
+/// Asks this process's engine for its version, which also proves it answers.
 pub async fn engine_version() -> Result<EngineVersion, DockerError> {
-    let address = engine_address();
-    let docker = connect()?;
+    let endpoint = EngineEndpoint::for_project(None).map_err(unusable_context)?;
+    engine_version_at(&endpoint).await
+}
+
+/// Asks the engine at `endpoint` for its version, which also proves it answers.
+pub async fn engine_version_at(endpoint: &EngineEndpoint) -> Result<EngineVersion, DockerError> {
+    let address = endpoint.describe();
+    let docker = connect_to(endpoint)?;
     let version = tokio::time::timeout(ENGINE_TIMEOUT, docker.version())
         .await
         .map_err(|_| DockerError::Timeout {

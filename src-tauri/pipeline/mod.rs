@@ -358,3 +358,11 @@ pub struct Context {
     /// app and the CLI; a test may give another).
     pub secrets: crate::secrets::SecretStore,
 }
+
+/// Connects to the engine the project at `root` builds, pushes and runs on: the Docker context
+/// its saved settings name, else the one Docker's own settings choose. A rollback, a resume,
+/// a promotion and the live views all come through here, so each reaches the release's engine.
+pub fn project_engine(data_dir: &std::path::Path, root: &std::path::Path) -> Result<docker::Engine, AppError> {
+    let context = crate::project::load_settings(data_dir, root)?.and_then(|settings| settings.docker_context);
+    docker::connect_for(context.as_deref()).map_err(AppError::from)
+}
