@@ -26,6 +26,7 @@ mod push;
 mod reference;
 mod registry;
 mod service;
+mod ssh;
 mod start;
 mod switch;
 
@@ -57,6 +58,9 @@ pub use switch::{
 pub enum DockerError {
     #[error("no Docker Engine answers at {address}: {reason}")]
     Unreachable { address: String, reason: String },
+    /// `ssh` to an `ssh://` engine failed: its own words ("Permission denied (publickey)").
+    #[error("ssh could not reach the Docker Engine on {target}: {message}")]
+    Ssh { target: String, message: String },
     #[error("permission denied on the Docker socket {address}")]
     PermissionDenied { address: String },
     #[error("the Docker Engine at {address} did not answer within {seconds} s")]
@@ -107,6 +111,18 @@ impl From<DockerError> for AppError {
             .in_terminal(
                 "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST.",
             ),
+            DockerError::Ssh { target, message } => plain(
+                ErrorKind::DockerUnavailable,
+                &if message.contains("Permission denied") {
+                    format!("ssh could not log in to {target}: {message}.")
+                } else {
+                    format!("ssh could not reach the Docker Engine on {target}: {message}.")
+                },
+                &format!(
+                    "Slipway runs your own ssh, without a password prompt: `ssh {target} docker version` must work from a terminal (your key loaded with ssh-add, the machine in known_hosts)."
+                ),
+            )
+            .with_action(ErrorAction::Retry),
             DockerError::PermissionDenied { .. } => plain(
                 ErrorKind::DockerUnavailable,
                 "Docker is running but your account may not use it.",
@@ -247,8 +263,14 @@ fn unusable_context(why: String) -> DockerError {
     }
 }
 
-/// Connects to `endpoint`.
+/// Connects to `endpoint`; an `ssh://` engine through the local socket that runs `ssh` for
+/// each connection (see `ssh.rs`).
 pub fn connect_to(endpoint: &EngineEndpoint) -> Result<Docker, DockerError> {
+    if endpoint.address.starts_with("ssh://") {
+        let socket = ssh::local_socket(&endpoint.address)?;
+        return Docker::connect_with_unix(&socket.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+            .map_err(|error| classify(&error, &endpoint.describe()));
+    }
     let connected = match (&endpoint.context, &endpoint.tls_dir) {
         // `DOCKER_HOST` or the local socket: bollard reads them as it always has.
         (None, _) => Docker::connect_with_defaults(),
@@ -281,7 +303,8 @@ pub async fn engine_version_at(endpoint: &EngineEndpoint) -> Result<EngineVersio
             address: address.clone(),
             seconds: ENGINE_TIMEOUT.as_secs(),
         })?
-        .map_err(|error| classify(&error, &address))?;
+        // An `ssh://` engine's failure is ssh's, in its own words.
+        .map_err(|error| ssh::failure(&endpoint.address).unwrap_or_else(|| classify(&error, &address)))?;
     Ok(EngineVersion {
         version: version.version.unwrap_or_else(|| "unknown".to_owned()),
         api_version: version.api_version.unwrap_or_else(|| "unknown".to_owned()),
