@@ -59,8 +59,13 @@ pub enum DockerError {
     #[error("no Docker Engine answers at {address}: {reason}")]
     Unreachable { address: String, reason: String },
     /// `ssh` to an `ssh://` engine failed: its own words ("Permission denied (publickey)").
-    #[error("ssh could not reach the Docker Engine on {target}: {message}")]
-    Ssh { target: String, message: String },
+    #[error("{}", ssh::sentence(.target, .message))]
+    Ssh {
+        target: String,
+        message: String,
+        /// The same command, to try in a terminal: `ssh -p 2222 build@10.0.0.5 docker version`.
+        try_it: String,
+    },
     #[error("permission denied on the Docker socket {address}")]
     PermissionDenied { address: String },
     #[error("the Docker Engine at {address} did not answer within {seconds} s")]
@@ -111,15 +116,11 @@ impl From<DockerError> for AppError {
             .in_terminal(
                 "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST.",
             ),
-            DockerError::Ssh { target, message } => plain(
+            DockerError::Ssh { target, message, try_it } => plain(
                 ErrorKind::DockerUnavailable,
-                &if message.contains("Permission denied") {
-                    format!("ssh could not log in to {target}: {message}.")
-                } else {
-                    format!("ssh could not reach the Docker Engine on {target}: {message}.")
-                },
+                &format!("{}.", ssh::sentence(target, message)),
                 &format!(
-                    "Slipway runs your own ssh, without a password prompt: `ssh {target} docker version` must work from a terminal (your key loaded with ssh-add, the machine in known_hosts)."
+                    "Slipway runs your own ssh, never with a password prompt: `{try_it}` must work from a terminal without one (your key loaded with ssh-add, the machine in known_hosts)."
                 ),
             )
             .with_action(ErrorAction::Retry),

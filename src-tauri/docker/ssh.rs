@@ -74,6 +74,13 @@ impl SshTarget {
         format!("{user}{}{port}", self.host)
     }
 
+    /// What to type to see for oneself: `ssh -p 2222 build@10.0.0.5 docker version`.
+    fn try_it(&self) -> String {
+        let port = self.port.map(|port| format!("-p {port} ")).unwrap_or_default();
+        let user = self.user.as_deref().map(|user| format!("{user}@")).unwrap_or_default();
+        format!("ssh {port}{user}{} docker version", self.host)
+    }
+
     /// The command the docker CLI runs for this engine, with no prompt ever.
     fn command(&self) -> Command {
         let mut command = Command::new("ssh");
@@ -164,7 +171,17 @@ pub(super) fn failure(address: &str) -> Option<DockerError> {
     Some(DockerError::Ssh {
         target: target.describe(),
         message: said,
+        try_it: target.try_it(),
     })
+}
+
+/// ssh's failure as a sentence: a refused login said as one.
+pub(super) fn sentence(target: &str, message: &str) -> String {
+    if message.contains("Permission denied") {
+        format!("ssh could not log in to {target}: {message}")
+    } else {
+        format!("ssh could not reach the Docker Engine on {target}: {message}")
+    }
 }
 
 /// One connection: `ssh … docker system dial-stdio`, piped both ways until either side ends.
@@ -202,15 +219,14 @@ fn dial(stream: UnixStream, target: &SshTarget, failure: &Mutex<Option<String>>)
     };
     // The client's bytes to ssh; its end closes ssh's input, which ends dial-stdio.
     let _ = std::thread::Builder::new().name("ssh-in".to_owned()).spawn(move || {
-        let _ = std::io::copy(&mut from_client, &mut to_ssh);
+        pump(&mut from_client, &mut to_ssh);
     });
     let errors = std::thread::Builder::new().name("ssh-err".to_owned()).spawn(move || {
         let mut text = String::new();
         let _ = said.read_to_string(&mut text);
         text
     });
-    let _ = std::io::copy(&mut from_ssh, &mut to_client);
-    let _ = to_client.flush();
+    pump(&mut from_ssh, &mut to_client);
     let status = child.wait();
     let text = errors.ok().and_then(|errors| errors.join().ok()).unwrap_or_default();
     match status {
@@ -221,6 +237,25 @@ fn dial(stream: UnixStream, target: &SshTarget, failure: &Mutex<Option<String>>)
         Err(error) => keep(Some(format!("ssh could not be waited for ({error})"))),
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// Copies until `from` ends or `to` is gone, each piece as soon as it is read. Not
+/// `std::io::copy`: on Linux it splices a socket into ssh's input pipe, and ssh was seen not to
+/// read what was spliced there until the client hung up (the engine's answer then never came).
+fn pump(from: &mut impl Read, to: &mut impl Write) {
+    let mut buffer = vec![0_u8; 64 * 1024];
+    loop {
+        match from.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(read) => {
+                if to.write_all(&buffer[..read]).and_then(|()| to.flush()).is_err() {
+                    return;
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// The line of ssh's error stream that says what went wrong, without the `user@host: ` that
@@ -307,6 +342,8 @@ mod tests {
         let v6 = SshTarget::parse("ssh://ann@[fd00::5]:22").map(|target| (target.host, target.port));
         assert_eq!(v6, Some(("fd00::5".to_owned(), Some(22))));
         assert_eq!(SshTarget::parse("ssh://build@host:port"), None);
+        let try_it = SshTarget::parse("ssh://build@10.0.0.5:2222").map(|target| target.try_it());
+        assert_eq!(try_it.as_deref(), Some("ssh -p 2222 build@10.0.0.5 docker version"));
         assert_eq!(SshTarget::parse("tcp://10.0.0.5:2376"), None);
         let args: Vec<String> = SshTarget::parse("ssh://build@10.0.0.5:2222")
             .map(|target| target.command())
