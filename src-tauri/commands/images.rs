@@ -156,27 +156,24 @@ pub async fn build_project_image(
     })
 }
 
-/// Pushes `reference` with per-layer progress to `on_event`, then checks the registry holds
-/// the same digest.
+/// Pushes `reference` from the engine of the project at `path` with per-layer progress to
+/// `on_event`, then checks the registry holds the same digest.
 #[tauri::command]
 #[tracing::instrument(skip(state, on_event), err(level = "warn"))]
 pub async fn push_image(
     state: State<'_, AppState>,
     reference_text: String,
     on_event: Channel<DockerEvent>,
+    path: String,
 ) -> Result<PushedImage, AppError> {
     let target = reference(&reference_text)?;
+    // The project's engine holds the image: its own Docker context when it names one.
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
     let credentials = credentials(&state, &target).await?;
     let task = state.tasks.start(TaskKind::Push, &target.full())?;
-    let pushed = pipeline::push_verified(
-        &docker::EngineEndpoint::from_env(),
-        &target,
-        &credentials,
-        task.token(),
-        &move |event| {
-            let _ = on_event.send(event);
-        },
-    )
+    let pushed = pipeline::push_verified(&engine.endpoint, &target, &credentials, task.token(), &move |event| {
+        let _ = on_event.send(event);
+    })
     .await?;
     Ok(PushedImage {
         reference: target.full(),
@@ -185,17 +182,26 @@ pub async fn push_image(
     })
 }
 
-/// Gives the image `source` the name `target` (checked against the reference grammar).
+/// Gives the image `source` the name `target` (checked against the reference grammar), on the
+/// engine of the project at `path`.
 #[tauri::command]
-#[tracing::instrument(err(level = "warn"))]
-pub async fn retag_image(source: String, target: String) -> Result<(), AppError> {
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn retag_image(
+    state: State<'_, AppState>,
+    source: String,
+    target: String,
+    path: String,
+) -> Result<(), AppError> {
     let target = reference(&target)?;
-    Ok(docker::retag(&docker::connect()?, &source, &target).await?)
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
+    Ok(docker::retag(&engine, &source, &target).await?)
 }
 
-/// Removes one tag or image. An image a container uses is refused with a clear message.
+/// Removes one tag or image from the engine of the project at `path`. An image a container
+/// uses is refused with a clear message.
 #[tauri::command]
-#[tracing::instrument(err(level = "warn"))]
-pub async fn remove_image(reference_text: String) -> Result<(), AppError> {
-    Ok(docker::remove(&docker::connect()?, &reference_text).await?)
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn remove_image(state: State<'_, AppState>, reference_text: String, path: String) -> Result<(), AppError> {
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
+    Ok(docker::remove(&engine, &reference_text).await?)
 }

@@ -264,8 +264,7 @@ fn plain_words(said: &str) -> Option<String> {
     let line = said
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("Warning: Permanently added"))
-        .last()?;
+        .rfind(|line| !line.is_empty() && !line.starts_with("Warning: Permanently added"))?;
     let line = match line.split_once(": ") {
         Some((before, after)) if !before.contains(' ') => after,
         _ => line,

@@ -430,7 +430,7 @@ fn docker_host_passed_over(context: Option<&str>, endpoint: Option<&docker::Engi
         .ok()
         .filter(|host| !host.trim().is_empty())?;
     Some(crate::secrets::redact(&format!(
-        "DOCKER_HOST is set ({host}), but the project's Docker context {name} is used, as `docker --context {name}` would."
+        "DOCKER_HOST is set ({host}), but the project's Docker context {name} is used, as docker --context {name} would."
     )).into_owned())
 }
 

@@ -1,77 +1,12 @@
 //! Issue 29's engines reached otherwise than through this machine's socket: a project's own
 //! Docker context over TCP, and an `ssh://` engine through a local sshd.
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-use super::support::{slipway_binary, TestResult};
+use super::support::{
+    docker_context, engine_over_tcp, engine_socket, free_port, listening, slipway_binary, Started, TestResult,
+};
 use super::text;
-
-/// A process the test started, killed when the test ends, however it ends.
-pub(crate) struct Started(pub Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub(crate) fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Waits until something listens on 127.0.0.1:`port`.
-pub(crate) fn listening(port: u16, what: &str) -> TestResult {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err(format!("{what} never listened on 127.0.0.1:{port}").into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
-/// The test engine's unix socket (the test environment's `DOCKER_HOST`, else Docker's own).
-pub(crate) fn engine_socket() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .and_then(|host| host.strip_prefix("unix://").map(str::to_owned))
-        .unwrap_or_else(|| "/var/run/docker.sock".to_owned())
-}
-
-/// The test engine over TCP on 127.0.0.1 (socat in front of its socket), as a team's engine
-/// would be reached; the address, and socat, stopped when dropped.
-fn engine_over_tcp() -> Result<(Started, String), Box<dyn std::error::Error>> {
-    let port = free_port()?;
-    let socat = Command::new("socat")
-        .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
-        .arg(format!("UNIX-CONNECT:{}", engine_socket()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let socat = Started(socat);
-    listening(port, "socat")?;
-    Ok((socat, format!("tcp://127.0.0.1:{port}")))
-}
-
-/// `docker context create NAME --docker host=HOST` in the Docker config folder `config`.
-pub(crate) fn docker_context(config: &Path, name: &str, host: &str) -> TestResult {
-    let output = Command::new("docker")
-        .args(["context", "create", name, "--docker", &format!("host={host}")])
-        .env("DOCKER_CONFIG", config)
-        .env_remove("DOCKER_HOST")
-        .env_remove("DOCKER_CONTEXT")
-        .output()?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("docker context create {name}: {}", text(&output.stderr)).into())
-    }
-}
 
 /// The project names the context `team`, an engine reached over TCP: its plan names it and
 /// says `DOCKER_HOST` (a dead socket here) is passed over, as `docker --context team` would;
@@ -128,7 +63,7 @@ fn a_project_releases_on_its_docker_context_over_tcp_whatever_docker_host_says()
     );
     assert!(
         plan_text.contains("warning: DOCKER_HOST is set (")
-            && plan_text.contains("the project's Docker context team is used, as `docker --context team` would."),
+            && plan_text.contains("the project's Docker context team is used, as docker --context team would."),
         "{plan_text}"
     );
 
