@@ -17,7 +17,7 @@ APT_PACKAGES=(
   docker.io docker-registry apache2-utils
   gnome-keyring libsecret-tools dbus dbus-x11 bubblewrap
   xvfb xauth webkit2gtk-driver
-  busybox-static socat openssl
+  busybox-static socat openssl openssh-server
   python3 python3-venv python3.11
   postgresql-15
 )

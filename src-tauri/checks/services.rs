@@ -50,6 +50,8 @@ impl Services {
         cancel: &CancellationToken,
         sink: &EventSink,
     ) -> Result<Services, ServiceProblem> {
+        // This machine's engine, never the project's Docker context: the tests run here and
+        // reach their services at 127.0.0.1.
         let docker = docker::connect().map_err(|error| engine_problem(specs, &error))?;
         let mut services = Services {
             docker,

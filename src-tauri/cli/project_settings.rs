@@ -197,6 +197,13 @@ fn render(root: &std::path::Path, detection: &Detection, settings: &ProjectSetti
             ""
         }
     ));
+    out.push_str(&format!(
+        "  docker context: {}\n",
+        settings
+            .docker_context
+            .as_deref()
+            .unwrap_or("(the one Docker's own settings choose)")
+    ));
     for skipped in &detection.ci_skipped {
         out.push_str(&format!("  not run: {} ({})\n", skipped.line, skipped.reason));
     }
@@ -208,7 +215,7 @@ const FIELDS: &str =
     "test-command, lint-command, lint-tool (ruff|flake8), lint (on|off), gate <id> (on|off), venv (path|none), \
 install-from (files, comma-separated|none), dockerfile, build-context, image-repository, container-port, \
 health-path, check-timeout (seconds), sandbox (on|off), push-first (on|off), wait-for-ci (on|off), \
-circleci-project (gh/owner/repository|none)";
+circleci-project (gh/owner/repository|none), docker-context (a name from `docker context ls`|none)";
 
 fn invalid(message: String) -> AppError {
     AppError::new(ErrorKind::Validation, message, format!("Fields: {FIELDS}."))
@@ -298,6 +305,8 @@ pub fn set_field(settings: &mut ProjectSettings, field: &str, values: &[String])
                 }
             }
         }
+        // Checked when a release is planned: the context may be made after it is named.
+        "docker-context" => settings.docker_context = optional(&value),
         "check-timeout" => {
             settings.check_timeout_secs = value
                 .trim()
@@ -406,6 +415,10 @@ mod tests {
         assert!(set_field(&mut settings, "circleci-project", &["gh/acme/shop".into()]).is_ok());
         assert_eq!(settings.circleci_project.as_deref(), Some("gh/acme/shop"));
         assert!(set_field(&mut settings, "circleci-project", &["acme/shop".into()]).is_err());
+        assert!(set_field(&mut settings, "docker-context", &["team".into()]).is_ok());
+        assert_eq!(settings.docker_context.as_deref(), Some("team"));
+        assert!(set_field(&mut settings, "docker-context", &["none".into()]).is_ok());
+        assert_eq!(settings.docker_context, None);
         assert!(set_field(&mut settings, "test-command", &[]).is_err());
         // The linter: the default command follows it; an edited one is the person's.
         assert!(set_field(&mut settings, "lint-tool", &["ruff".into()]).is_ok());

@@ -82,7 +82,7 @@ pub async fn images_overview(state: State<'_, AppState>, path: String) -> Result
     let context = state.release_context()?;
     let destination = pipeline::image_destination(&context, &root, None).await?;
     let repository = destination.name.clone();
-    let engine = docker::connect()?;
+    let engine = pipeline::project_engine(&state.paths.data_dir, &root)?;
     let local = docker::local_images(&engine, &repository).await?;
     let live_image_id = docker::project_container(&engine, &project::project_id(&root))
         .await
@@ -143,7 +143,7 @@ pub async fn build_project_image(
         .map(|tag| reference(&format!("{repository}:{tag}")))
         .collect::<Result<Vec<_>, _>>()?;
     let request = pipeline::build_request(&state.paths.data_dir, &root, &settings, tags.clone()).await?;
-    let engine = docker::connect()?;
+    let engine = pipeline::project_engine(&state.paths.data_dir, &root)?;
     // A task: listed, cancellable with cancel_task, and one build per project at a time.
     let task = state.tasks.start(TaskKind::Build, &root.display().to_string())?;
     let image_id = docker::build(&engine, &request, task.token(), &move |event| {
@@ -156,19 +156,22 @@ pub async fn build_project_image(
     })
 }
 
-/// Pushes `reference` with per-layer progress to `on_event`, then checks the registry holds
-/// the same digest.
+/// Pushes `reference` from the engine of the project at `path` with per-layer progress to
+/// `on_event`, then checks the registry holds the same digest.
 #[tauri::command]
 #[tracing::instrument(skip(state, on_event), err(level = "warn"))]
 pub async fn push_image(
     state: State<'_, AppState>,
     reference_text: String,
     on_event: Channel<DockerEvent>,
+    path: String,
 ) -> Result<PushedImage, AppError> {
     let target = reference(&reference_text)?;
+    // The project's engine holds the image: its own Docker context when it names one.
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
     let credentials = credentials(&state, &target).await?;
     let task = state.tasks.start(TaskKind::Push, &target.full())?;
-    let pushed = pipeline::push_verified(&target, &credentials, task.token(), &move |event| {
+    let pushed = pipeline::push_verified(&engine.endpoint, &target, &credentials, task.token(), &move |event| {
         let _ = on_event.send(event);
     })
     .await?;
@@ -179,17 +182,26 @@ pub async fn push_image(
     })
 }
 
-/// Gives the image `source` the name `target` (checked against the reference grammar).
+/// Gives the image `source` the name `target` (checked against the reference grammar), on the
+/// engine of the project at `path`.
 #[tauri::command]
-#[tracing::instrument(err(level = "warn"))]
-pub async fn retag_image(source: String, target: String) -> Result<(), AppError> {
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn retag_image(
+    state: State<'_, AppState>,
+    source: String,
+    target: String,
+    path: String,
+) -> Result<(), AppError> {
     let target = reference(&target)?;
-    Ok(docker::retag(&docker::connect()?, &source, &target).await?)
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
+    Ok(docker::retag(&engine, &source, &target).await?)
 }
 
-/// Removes one tag or image. An image a container uses is refused with a clear message.
+/// Removes one tag or image from the engine of the project at `path`. An image a container
+/// uses is refused with a clear message.
 #[tauri::command]
-#[tracing::instrument(err(level = "warn"))]
-pub async fn remove_image(reference_text: String) -> Result<(), AppError> {
-    Ok(docker::remove(&docker::connect()?, &reference_text).await?)
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn remove_image(state: State<'_, AppState>, reference_text: String, path: String) -> Result<(), AppError> {
+    let engine = pipeline::project_engine(&state.paths.data_dir, &project::resolve_folder(&path)?)?;
+    Ok(docker::remove(&engine, &reference_text).await?)
 }

@@ -355,10 +355,14 @@ pub async fn act_on_local_app<R: tauri::Runtime>(
 
 /// What the project's container printed since `since` (Unix seconds; 0 for its last lines).
 #[tauri::command]
-#[tracing::instrument(err(level = "warn"))]
-pub async fn local_app_output(path: String, since: i64) -> Result<pipeline::AppOutput, AppError> {
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn local_app_output(
+    state: State<'_, AppState>,
+    path: String,
+    since: i64,
+) -> Result<pipeline::AppOutput, AppError> {
     let root = project::resolve_folder(&path)?;
-    pipeline::local_app_output(&root, since).await
+    pipeline::local_app_output(&state.paths.data_dir, &root, since).await
 }
 
 /// What the person should know about the history file itself (damaged and replaced, or

@@ -3,9 +3,12 @@
 //! One container per project, named after it and labelled with the release that started
 //! it; `switch` replaces it without taking the app down, and a cancelled release leaves
 //! nothing behind.
-//! Its port is published on 127.0.0.1 only: the port it had before, else the project's own
-//! port, while free, so the Local address stays the same from one release to the next; the
-//! engine picks one when both are taken.
+//! Its port is published on 127.0.0.1 only when this machine reaches the engine's host there
+//! (else on the engine's host's addresses, where this machine reaches it): the port it had
+//! before, else the project's own port, while free, so the Local address stays the same from
+//! one release to the next; the engine picks one when both are taken. Whether a port is free
+//! is asked by binding it here only for an engine on this machine's socket; any other engine
+//! is asked by trying it.
 
 use std::collections::HashMap;
 
@@ -33,8 +36,11 @@ pub struct RunRequest {
     pub project_id: String,
     pub release_id: String,
     pub env: Vec<(String, String)>,
-    /// The project's own port on 127.0.0.1, tried after the one its container had.
+    /// The project's own port, tried after the one its container had.
     pub preferred_port: Option<u16>,
+    /// Where the engine is: its port is published on its loopback only when this machine
+    /// reaches it there, and probed here only when the engine runs here.
+    pub engine: super::EngineEndpoint,
 }
 
 /// Whether a container runs, as the engine says it.
@@ -149,7 +155,7 @@ pub(super) fn port_is_free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
-/// Creates and starts `request`'s container, its port published on 127.0.0.1 (`host_port`,
+/// Creates and starts `request`'s container, its port published (`host_port`,
 /// else one the engine picks), labelled with its project, release and `role`.
 pub(super) async fn create_and_start(
     docker: &Docker,
@@ -161,7 +167,15 @@ pub(super) async fn create_and_start(
     let bindings = HashMap::from([(
         port_key.to_owned(),
         Some(vec![PortBinding {
-            host_ip: Some("127.0.0.1".to_owned()),
+            // Another machine's engine: its own addresses, or this machine could not reach it.
+            host_ip: Some(
+                if request.engine.publishes_on_loopback() {
+                    "127.0.0.1"
+                } else {
+                    "0.0.0.0"
+                }
+                .to_owned(),
+            ),
             // Empty: the engine picks a free port.
             host_port: Some(host_port.map(|port| port.to_string()).unwrap_or_default()),
         }]),

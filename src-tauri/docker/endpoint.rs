@@ -4,6 +4,9 @@
 //! A context is read from Docker's own files: `contexts/meta/<sha256 of its name>/meta.json`
 //! for its address, `contexts/tls/<same>/docker/` for its certificates, under `DOCKER_CONFIG`
 //! or `~/.docker`.
+//!
+//! A project may name its own context (`docker_context` in its settings): that one wins over
+//! `DOCKER_HOST`, `DOCKER_CONTEXT` and the current context, as `docker --context NAME` does.
 
 use std::path::{Path, PathBuf};
 
@@ -25,11 +28,60 @@ impl EngineEndpoint {
     /// The engine this process uses, as the docker CLI would pick it; a context that is named
     /// but cannot be read is an error saying so.
     pub fn from_env() -> Self {
-        resolve(&|name| std::env::var(name).ok(), dirs::home_dir().as_deref()).unwrap_or_else(|why| Self {
+        Self::for_project(None).unwrap_or_else(|why| Self {
             address: why,
             tls_dir: None,
             context: None,
         })
+    }
+
+    /// The engine a project's releases use: the context the project names (as
+    /// `docker --context NAME`, over `DOCKER_HOST` too), else this process's. `Err` says why the
+    /// context cannot be used, naming the contexts there are.
+    pub fn for_project(context: Option<&str>) -> Result<Self, String> {
+        resolve(&|name| std::env::var(name).ok(), dirs::home_dir().as_deref(), context)
+    }
+
+    /// The engine's host name or address as its URL writes it (`10.0.0.5`, `build`), `None`
+    /// for a socket on this machine.
+    fn host(&self) -> Option<&str> {
+        let address = self.address.as_str();
+        let (scheme, rest) = address.split_once("://")?;
+        if matches!(scheme, "unix" | "npipe") {
+            return None;
+        }
+        let authority = rest.split('/').next().unwrap_or_default();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = match authority.strip_prefix('[') {
+            // An IPv6 address keeps its brackets: it goes into a URL as it is.
+            Some(inside) => inside
+                .split_once(']')
+                .map_or(authority, |(ip, _)| &authority[..ip.len() + 2]),
+            None => authority.split(':').next().unwrap_or_default(),
+        };
+        (!host.is_empty()).then_some(host)
+    }
+
+    /// The engine's socket is on this machine, so a port free here is free there. An engine
+    /// over TCP may be a tunnel to another machine even at 127.0.0.1: never assumed.
+    pub fn on_this_machine(&self) -> bool {
+        self.host().is_none()
+    }
+
+    /// Where the containers' published ports are reached from here: `127.0.0.1` for an engine
+    /// on this machine or on loopback, else the engine's own host (`tcp://10.0.0.5:2376` runs
+    /// the app at `http://10.0.0.5:PORT`).
+    pub fn app_host(&self) -> String {
+        match self.host() {
+            None | Some("localhost" | "127.0.0.1" | "[::1]") => "127.0.0.1".to_owned(),
+            Some(host) => host.to_owned(),
+        }
+    }
+
+    /// Whether the app's port is published on the engine's host's loopback only: only when
+    /// this machine reaches it there.
+    pub fn publishes_on_loopback(&self) -> bool {
+        self.app_host() == "127.0.0.1"
     }
 
     /// The address as a person reads it: "tcp://10.0.0.5:2376 (Docker context team)".
@@ -43,10 +95,30 @@ impl EngineEndpoint {
     }
 }
 
-/// The endpoint `env` and the Docker config folder under `home` choose; `Err` says why a
-/// named context cannot be used (its sentence is shown where an address would be).
-pub(super) fn resolve(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<EngineEndpoint, String> {
+/// The endpoint `env`, the Docker config folder under `home` and the project's own `context`
+/// choose; `Err` says why a named context cannot be used (its sentence is shown where an
+/// address would be).
+pub(super) fn resolve(
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+    context: Option<&str>,
+) -> Result<EngineEndpoint, String> {
     let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let config_dir = set("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| home.map(|home| home.join(".docker")));
+    // The project's context, as `--context` on the docker CLI: before `DOCKER_HOST`.
+    let project = context
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && *name != "default");
+    if let (Some(name), Some(config_dir)) = (project, &config_dir) {
+        return named_context(config_dir, name);
+    }
+    if let Some(name) = project {
+        return Err(format!(
+            "the Docker context \"{name}\", which cannot be looked for (no home folder, no DOCKER_CONFIG)"
+        ));
+    }
     if let Some(address) = set("DOCKER_HOST") {
         let tls = set("DOCKER_TLS_VERIFY").is_some_and(|value| value != "0");
         let tls_dir = (tls && !address.starts_with("unix://")).then(|| {
@@ -66,25 +138,26 @@ pub(super) fn resolve(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>)
         tls_dir: None,
         context: None,
     };
-    let Some(config_dir) = set("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| home.map(|home| home.join(".docker")))
-    else {
+    let Some(config_dir) = config_dir else {
         return Ok(local);
     };
     let chosen = set("DOCKER_CONTEXT").or_else(|| current_context(&config_dir));
-    let Some(name) = chosen.filter(|name| name != "default") else {
-        return Ok(local);
-    };
-    let id: String = Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    match chosen.filter(|name| name != "default") {
+        Some(name) => named_context(&config_dir, &name),
+        None => Ok(local),
+    }
+}
+
+/// The context `name` of the Docker config folder `config_dir`.
+fn named_context(config_dir: &Path, name: &str) -> Result<EngineEndpoint, String> {
+    let id = context_id(name);
     let meta = config_dir.join("contexts/meta").join(&id).join("meta.json");
     let text = std::fs::read_to_string(&meta).map_err(|_| {
+        let mut known = context_names(config_dir);
+        known.insert(0, "default".to_owned());
         format!(
-            "the Docker context \"{name}\", which is not in {} (see `docker context ls`)",
-            config_dir.join("contexts").display()
+            "the Docker context \"{name}\", which is not one of this computer's ({}; see `docker context ls`)",
+            known.join(", ")
         )
     })?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
@@ -103,8 +176,31 @@ pub(super) fn resolve(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>)
     Ok(EngineEndpoint {
         address,
         tls_dir,
-        context: Some(name),
+        context: Some(name.to_owned()),
     })
+}
+
+/// The folder name Docker keeps a context under: the SHA-256 of its name.
+fn context_id(name: &str) -> String {
+    Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The contexts `docker context create` made in `config_dir`, by name, sorted.
+fn context_names(config_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(config_dir.join("contexts/meta")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("meta.json")).ok())
+        .filter_map(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .filter_map(|value| value["Name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
 }
 
 /// `currentContext` of `config.json`, as `docker context use` leaves it.
@@ -164,17 +260,21 @@ mod tests {
         with_context(&config, "laptop", "unix:///run/user/1000/docker.sock", false)?;
         std::fs::write(config.join("config.json"), r#"{"auths":{},"currentContext":"laptop"}"#)?;
 
-        let current = resolve(&env_of(&[]), Some(home.path()))?;
+        let current = resolve(&env_of(&[]), Some(home.path()), None)?;
         assert_eq!(current.address, "unix:///run/user/1000/docker.sock");
         assert_eq!(current.context.as_deref(), Some("laptop"));
         assert_eq!(current.tls_dir, None, "a socket needs no certificates");
 
-        let named = resolve(&env_of(&[("DOCKER_CONTEXT", "team")]), Some(home.path()))?;
+        let named = resolve(&env_of(&[("DOCKER_CONTEXT", "team")]), Some(home.path()), None)?;
         assert_eq!(named.address, "tcp://10.0.0.5:2376");
         assert!(named.tls_dir.as_ref().is_some_and(|dir| dir.join("key.pem").is_file()));
         assert_eq!(named.describe(), "tcp://10.0.0.5:2376 (Docker context team)");
         // What the plan shows the window: the one redactor takes a password out of the address.
-        let with_password = resolve(&env_of(&[("DOCKER_HOST", "tcp://ann:s3cret-4242@build:2375")]), None)?;
+        let with_password = resolve(
+            &env_of(&[("DOCKER_HOST", "tcp://ann:s3cret-4242@build:2375")]),
+            None,
+            None,
+        )?;
         let shown = crate::secrets::redact(&with_password.describe()).into_owned();
         assert!(
             !shown.contains("s3cret-4242") && shown.contains("build:2375"),
@@ -184,10 +284,11 @@ mod tests {
         let host = resolve(
             &env_of(&[("DOCKER_HOST", "tcp://build:2375"), ("DOCKER_CONTEXT", "team")]),
             Some(home.path()),
+            None,
         )?;
         assert_eq!((host.address.as_str(), host.context), ("tcp://build:2375", None));
 
-        let default = resolve(&env_of(&[("DOCKER_CONTEXT", "default")]), Some(home.path()))?;
+        let default = resolve(&env_of(&[("DOCKER_CONTEXT", "default")]), Some(home.path()), None)?;
         assert_eq!(default.address, LOCAL_SOCKET);
         Ok(())
     }
@@ -197,13 +298,78 @@ mod tests {
         let elsewhere = tempfile::tempdir()?;
         with_context(elsewhere.path(), "ci", "tcp://ci:2376", false)?;
         let config = elsewhere.path().display().to_string();
-        let found = resolve(&env_of(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "ci")]), None)?;
+        let found = resolve(
+            &env_of(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "ci")]),
+            None,
+            None,
+        )?;
         assert_eq!((found.address.as_str(), found.tls_dir), ("tcp://ci:2376", None));
-        let missing = resolve(&env_of(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "gone")]), None);
+        let missing = resolve(
+            &env_of(&[("DOCKER_CONFIG", &config), ("DOCKER_CONTEXT", "gone")]),
+            None,
+            None,
+        );
         let why = missing.err().unwrap_or_default();
         assert!(why.contains("\"gone\"") && why.contains("docker context ls"), "{why}");
-        let nothing = resolve(&env_of(&[]), None)?;
+        let nothing = resolve(&env_of(&[]), None, None)?;
         assert_eq!(nothing.address, LOCAL_SOCKET, "no home, no config: the local socket");
         Ok(())
+    }
+
+    #[test]
+    fn a_projects_context_wins_as_the_clis_context_flag_and_an_unknown_one_lists_those_there_are(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let home = tempfile::tempdir()?;
+        let config = home.path().join(".docker");
+        with_context(&config, "team", "tcp://10.0.0.5:2376", false)?;
+        with_context(&config, "laptop", "unix:///run/user/1000/docker.sock", false)?;
+        std::fs::write(config.join("config.json"), r#"{"currentContext":"laptop"}"#)?;
+        let env = env_of(&[("DOCKER_HOST", "tcp://build:2375"), ("DOCKER_CONTEXT", "laptop")]);
+        let team = resolve(&env, Some(home.path()), Some("team"))?;
+        assert_eq!(
+            (team.address.as_str(), team.context.as_deref()),
+            ("tcp://10.0.0.5:2376", Some("team"))
+        );
+        let default = resolve(&env, Some(home.path()), Some("default"))?;
+        assert_eq!(
+            default.address, "tcp://build:2375",
+            "the default context is DOCKER_HOST's"
+        );
+        let unset = resolve(&env, Some(home.path()), Some(" "))?;
+        assert_eq!(unset.address, "tcp://build:2375");
+        let why = resolve(&env, Some(home.path()), Some("gone")).err().unwrap_or_default();
+        assert!(
+            why.contains("\"gone\"") && why.contains("(default, laptop, team;"),
+            "{why}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_app_is_reached_at_the_engines_host() {
+        let at = |address: &str| EngineEndpoint {
+            address: address.to_owned(),
+            tls_dir: None,
+            context: None,
+        };
+        let cases = [
+            ("unix:///var/run/docker.sock", "127.0.0.1", true),
+            ("tcp://127.0.0.1:2375", "127.0.0.1", false),
+            ("tcp://localhost:2376", "127.0.0.1", false),
+            ("tcp://10.0.0.5:2376", "10.0.0.5", false),
+            ("tcp://ann:pw@build.example.org:2376", "build.example.org", false),
+            ("ssh://build@10.0.0.5:2222", "10.0.0.5", false),
+            ("ssh://build@[fd00::5]:22", "[fd00::5]", false),
+        ];
+        for (address, host, here) in cases {
+            let endpoint = at(address);
+            assert_eq!(
+                (endpoint.app_host().as_str(), endpoint.on_this_machine()),
+                (host, here),
+                "{address}"
+            );
+        }
+        assert!(at("tcp://127.0.0.1:2375").publishes_on_loopback());
+        assert!(!at("tcp://10.0.0.5:2376").publishes_on_loopback());
     }
 }

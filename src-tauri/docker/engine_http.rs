@@ -12,7 +12,15 @@ pub(super) async fn send_to_engine(
     use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
-    let address = engine.address.as_str();
+    // An `ssh://` engine is spoken to through the socket that runs ssh per connection.
+    let bridged = match engine.address.starts_with("ssh://") {
+        true => Some(format!(
+            "unix://{}",
+            super::ssh::local_socket(&engine.address)?.display()
+        )),
+        false => None,
+    };
+    let address = bridged.as_deref().unwrap_or(engine.address.as_str());
     let unreachable = |reason: String| DockerError::Unreachable {
         address: address.to_owned(),
         reason,

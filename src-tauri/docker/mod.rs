@@ -26,6 +26,7 @@ mod push;
 mod reference;
 mod registry;
 mod service;
+mod ssh;
 mod start;
 mod switch;
 
@@ -57,6 +58,14 @@ pub use switch::{
 pub enum DockerError {
     #[error("no Docker Engine answers at {address}: {reason}")]
     Unreachable { address: String, reason: String },
+    /// `ssh` to an `ssh://` engine failed: its own words ("Permission denied (publickey)").
+    #[error("{}", ssh::sentence(.target, .message))]
+    Ssh {
+        target: String,
+        message: String,
+        /// The same command, to try in a terminal: `ssh -p 2222 build@10.0.0.5 docker version`.
+        try_it: String,
+    },
     #[error("permission denied on the Docker socket {address}")]
     PermissionDenied { address: String },
     #[error("the Docker Engine at {address} did not answer within {seconds} s")]
@@ -107,6 +116,14 @@ impl From<DockerError> for AppError {
             .in_terminal(
                 "Start the Docker Engine (Linux: `sudo systemctl start docker`; macOS and Windows: open Docker Desktop), then try again. To use another engine, set DOCKER_HOST.",
             ),
+            DockerError::Ssh { target, message, try_it } => plain(
+                ErrorKind::DockerUnavailable,
+                &format!("{}.", ssh::sentence(target, message)),
+                &format!(
+                    "Slipway runs your own ssh, never with a password prompt: `{try_it}` must work from a terminal without one (your key loaded with ssh-add, the machine in known_hosts)."
+                ),
+            )
+            .with_action(ErrorAction::Retry),
             DockerError::PermissionDenied { .. } => plain(
                 ErrorKind::DockerUnavailable,
                 "Docker is running but your account may not use it.",
@@ -211,13 +228,50 @@ pub fn engine_address() -> String {
 /// context or `DOCKER_TLS_VERIFY` says so. Connecting does not talk to the engine yet; the
 /// first call does.
 pub fn connect() -> Result<Docker, DockerError> {
-    let home = dirs::home_dir();
-    let endpoint = endpoint::resolve(&|name| std::env::var(name).ok(), home.as_deref()).map_err(|why| {
-        DockerError::Unreachable {
-            address: why,
-            reason: "Docker's settings choose that context".to_owned(),
-        }
-    })?;
+    connect_to(&EngineEndpoint::for_project(None).map_err(unusable_context)?)
+}
+
+/// A connected engine and where it is: what needs the address beside the client (a push over
+/// the engine's own HTTP, the host the Local target's app is reached at) takes this.
+pub struct Engine {
+    pub client: Docker,
+    pub endpoint: EngineEndpoint,
+}
+
+/// An `Engine` is used as its client wherever the address is not needed.
+impl std::ops::Deref for Engine {
+    type Target = Docker;
+
+    fn deref(&self) -> &Docker {
+        &self.client
+    }
+}
+
+/// Connects to the engine a project's releases use: its own Docker context when it names one
+/// (see [`EngineEndpoint::for_project`]).
+pub fn connect_for(context: Option<&str>) -> Result<Engine, DockerError> {
+    let endpoint = EngineEndpoint::for_project(context).map_err(unusable_context)?;
+    Ok(Engine {
+        client: connect_to(&endpoint)?,
+        endpoint,
+    })
+}
+
+fn unusable_context(why: String) -> DockerError {
+    DockerError::Unreachable {
+        address: why,
+        reason: "Docker's settings choose that context".to_owned(),
+    }
+}
+
+/// Connects to `endpoint`; an `ssh://` engine through the local socket that runs `ssh` for
+/// each connection (see `ssh.rs`).
+pub fn connect_to(endpoint: &EngineEndpoint) -> Result<Docker, DockerError> {
+    if endpoint.address.starts_with("ssh://") {
+        let socket = ssh::local_socket(&endpoint.address)?;
+        return Docker::connect_with_unix(&socket.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+            .map_err(|error| classify(&error, &endpoint.describe()));
+    }
     let connected = match (&endpoint.context, &endpoint.tls_dir) {
         // `DOCKER_HOST` or the local socket: bollard reads them as it always has.
         (None, _) => Docker::connect_with_defaults(),
@@ -234,17 +288,24 @@ pub fn connect() -> Result<Docker, DockerError> {
     connected.map_err(|error| classify(&error, &endpoint.describe()))
 }
 
-/// Asks the engine for its version, which also proves it answers.
+/// Asks this process's engine for its version, which also proves it answers.
 pub async fn engine_version() -> Result<EngineVersion, DockerError> {
-    let address = engine_address();
-    let docker = connect()?;
+    let endpoint = EngineEndpoint::for_project(None).map_err(unusable_context)?;
+    engine_version_at(&endpoint).await
+}
+
+/// Asks the engine at `endpoint` for its version, which also proves it answers.
+pub async fn engine_version_at(endpoint: &EngineEndpoint) -> Result<EngineVersion, DockerError> {
+    let address = endpoint.describe();
+    let docker = connect_to(endpoint)?;
     let version = tokio::time::timeout(ENGINE_TIMEOUT, docker.version())
         .await
         .map_err(|_| DockerError::Timeout {
             address: address.clone(),
             seconds: ENGINE_TIMEOUT.as_secs(),
         })?
-        .map_err(|error| classify(&error, &address))?;
+        // An `ssh://` engine's failure is ssh's, in its own words.
+        .map_err(|error| ssh::failure(&endpoint.address).unwrap_or_else(|| classify(&error, &address)))?;
     Ok(EngineVersion {
         version: version.version.unwrap_or_else(|| "unknown".to_owned()),
         api_version: version.api_version.unwrap_or_else(|| "unknown".to_owned()),

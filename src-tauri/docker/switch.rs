@@ -77,7 +77,9 @@ pub async fn switch_to(docker: &Docker, request: &RunRequest) -> Result<RunningC
     remove_container(docker, &request.name).await?;
     let port_key = port_key(request);
     let mut started = None;
-    for port in ports.into_iter().filter(|port| port_is_free(*port)) {
+    // A port is probed here only on this machine's engine; another engine is asked by trying.
+    let probe_here = request.engine.on_this_machine();
+    for port in ports.into_iter().filter(|port| !probe_here || port_is_free(*port)) {
         match create_and_start(docker, request, &port_key, Some(port), None).await {
             Ok(running) => {
                 started = Some(Ok(running));

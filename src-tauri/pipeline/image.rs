@@ -120,19 +120,13 @@ impl Pushed {
 /// Pushes `reference` with progress to `sink`, then asks the registry which digest the tag
 /// names now.
 pub async fn push_verified(
+    endpoint: &docker::EngineEndpoint,
     reference: &ImageReference,
     credentials: &RegistryCredentials,
     cancel: &CancellationToken,
     sink: DockerSink<'_>,
 ) -> Result<Pushed, DockerError> {
-    let digest = docker::push(
-        &docker::EngineEndpoint::from_env(),
-        reference,
-        credentials,
-        cancel,
-        sink,
-    )
-    .await?;
+    let digest = docker::push(endpoint, reference, credentials, cancel, sink).await?;
     let registry_digest = crate::registry::manifest_digest(reference, &credentials.username, &credentials.secret)
         .await
         .ok();

@@ -44,7 +44,7 @@ pub async fn live_now(context: &Context, root: &Path) -> Result<Vec<LiveNow>, Ap
         })?;
         let Some(last) = released.first() else { continue };
         let mut live = match environment.target {
-            Target::Local => local(root, &released, last).await,
+            Target::Local => local(context, root, &released, last).await,
             Target::Render => {
                 let service = environment
                     .service_id()
@@ -59,15 +59,17 @@ pub async fn live_now(context: &Context, root: &Path) -> Result<Vec<LiveNow>, Ap
     Ok(found)
 }
 
-async fn local(root: &Path, released: &[ReleaseRecord], last: &ReleaseRecord) -> LiveNow {
+async fn local(context: &Context, root: &Path, released: &[ReleaseRecord], last: &ReleaseRecord) -> LiveNow {
     let answer = |release: Option<ReleaseRecord>, note: Option<String>| LiveNow {
         target: Target::Local,
         environment: project::LOCAL.to_owned(),
         release,
         note,
     };
-    let running = match docker::connect() {
-        Ok(engine) => docker::running_release(&engine, &project::project_id(root)).await,
+    let running = match super::project_engine(&context.data_dir, root) {
+        Ok(engine) => docker::running_release(&engine, &project::project_id(root))
+            .await
+            .map_err(AppError::from),
         Err(error) => Err(error),
     };
     match running {
@@ -88,7 +90,8 @@ async fn local(root: &Path, released: &[ReleaseRecord], last: &ReleaseRecord) ->
         Err(error) => answer(
             Some(last.clone()),
             Some(format!(
-                "Docker did not answer ({error}), so this is the history's word, not the engine's."
+                "Docker did not answer ({}), so this is the history's word, not the engine's.",
+                error.detail.as_deref().unwrap_or(&error.message)
             )),
         ),
     }
@@ -226,7 +229,7 @@ pub enum AppAction {
 /// The project's container on this machine; when it is gone but a release went live here,
 /// the app as `Removed`; `None` when Slipway never ran it here.
 pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp>, AppError> {
-    let engine = docker::connect()?;
+    let engine = super::project_engine(&context.data_dir, root)?;
     let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
         return removed(context, &engine, root).await;
     };
@@ -243,7 +246,7 @@ pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp
         url: container
             .host_port
             .filter(|_| container.running)
-            .map(|port| format!("http://127.0.0.1:{port}/")),
+            .map(|port| format!("http://{}:{port}/", engine.endpoint.app_host())),
         name: container.name,
         state,
         running: state == LocalAppState::Running,
@@ -330,7 +333,7 @@ fn nothing_here() -> AppError {
 /// Stops, restarts or starts again the project's container; returns it as it is after. A
 /// removed container is not here to act on: *Run it again* goes through [`run_local_again`].
 pub async fn act_on_local_app(context: &Context, root: &Path, action: AppAction) -> Result<Option<LocalApp>, AppError> {
-    let engine = docker::connect()?;
+    let engine = super::project_engine(&context.data_dir, root)?;
     let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
         return Err(nothing_here());
     };
@@ -343,8 +346,8 @@ pub async fn act_on_local_app(context: &Context, root: &Path, action: AppAction)
 
 /// What the project's container printed since `since` (Unix seconds; its last 200 lines
 /// when 0), redacted like every other log.
-pub async fn local_app_output(root: &Path, since: i64) -> Result<AppOutput, AppError> {
-    let engine = docker::connect()?;
+pub async fn local_app_output(data_dir: &Path, root: &Path, since: i64) -> Result<AppOutput, AppError> {
+    let engine = super::project_engine(data_dir, root)?;
     let now = chrono::Utc::now().timestamp();
     let Some(container) = docker::project_container(&engine, &project::project_id(root)).await? else {
         return Ok(AppOutput {

@@ -388,3 +388,11 @@ pub(crate) fn machine_name() -> Option<String> {
         .map(|name| name.to_string_lossy().into_owned())
         .filter(|name| !name.is_empty())
 }
+
+/// Connects to the engine the project at `root` builds, pushes and runs on: the Docker context
+/// its saved settings name, else the one Docker's own settings choose. A rollback, a resume,
+/// a promotion and the live views all come through here, so each reaches the release's engine.
+pub fn project_engine(data_dir: &std::path::Path, root: &std::path::Path) -> Result<docker::Engine, AppError> {
+    let context = crate::project::load_settings(data_dir, root)?.and_then(|settings| settings.docker_context);
+    docker::connect_for(context.as_deref()).map_err(AppError::from)
+}

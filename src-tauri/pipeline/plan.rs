@@ -283,12 +283,20 @@ pub(super) async fn plan_and_scan(
         );
     }
 
+    // Read once: the project's Docker context and Docker's settings decide the engine, its
+    // plan line and its blockers.
+    let endpoint = docker::EngineEndpoint::for_project(settings.docker_context.as_deref());
     // The engine and Python here, the remote and CircleCI there: asked at once, each bounded.
     let engine_and_python = async {
         let mut found = Vec::new();
-        match docker::engine_version().await {
-            Ok(_) => found.extend(unavailable_service_images(&scanned.services).await),
-            Err(error) => found.push(AppError::from(error)),
+        match &endpoint {
+            Ok(endpoint) => match docker::engine_version_at(endpoint).await {
+                Ok(_) => found.extend(unavailable_service_images(&scanned.services).await),
+                Err(error) => found.push(AppError::from(error)),
+            },
+            Err(why) if settings.docker_context.is_some() => found.push(unusable_context(why)),
+            // Docker's own settings name a context that is not there: said as doctor says it.
+            Err(_) => found.extend(docker::engine_version().await.err().map(AppError::from)),
         }
         let python = match python_line(&scanned).await {
             Ok(line) => line,
@@ -351,11 +359,11 @@ pub(super) async fn plan_and_scan(
         &mut blockers,
     )
     .await;
-    // Read once: Docker's settings decide both the blocker and the plan's engine line.
-    let endpoint = docker::EngineEndpoint::from_env();
-    if target == Target::Local {
-        blockers.extend(remote_engine_blocker(&endpoint));
-    }
+    let mut warnings = remote.warnings;
+    warnings.extend(docker_host_passed_over(
+        settings.docker_context.as_deref(),
+        endpoint.as_ref().ok(),
+    ));
     let mut plan = Plan {
         project_path: root.display().to_string(),
         project_name: root
@@ -383,12 +391,15 @@ pub(super) async fn plan_and_scan(
             .filter(|standing| standing.state != project::SyncState::NoRemote)
             .map(project::RemoteStanding::words),
         remote: standing,
-        engine: {
-            (endpoint.context.is_some() || std::env::var_os("DOCKER_HOST").is_some_and(|host| !host.is_empty()))
-                // The window gets it: a password in `DOCKER_HOST` never does.
-                .then(|| crate::secrets::redact(&endpoint.describe()).into_owned())
-        },
-        warnings: remote.warnings,
+        engine: endpoint
+            .as_ref()
+            .ok()
+            .filter(|endpoint| {
+                endpoint.context.is_some() || std::env::var_os("DOCKER_HOST").is_some_and(|host| !host.is_empty())
+            })
+            // The window gets it: a password in `DOCKER_HOST` never does.
+            .map(|endpoint| crate::secrets::redact(&endpoint.describe()).into_owned()),
+        warnings,
         circleci,
         team,
         fingerprint: String::new(),
@@ -407,28 +418,28 @@ pub(super) async fn plan_and_scan(
     Ok((plan, scanned))
 }
 
-/// This computer's releases run the app on the engine and check it at 127.0.0.1: an engine on
-/// another machine (a Docker context or `DOCKER_HOST` there) would run it where that check
-/// never reaches.
-fn remote_engine_blocker(endpoint: &docker::EngineEndpoint) -> Option<AppError> {
-    let address = endpoint.address.as_str();
-    if address.starts_with("unix://") || address.starts_with("npipe://") {
-        return None;
-    }
-    let rest = address.split_once("://").map_or(address, |(_, rest)| rest);
-    let authority = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let host = authority.split(['/', ':']).next().unwrap_or_default();
-    if matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "") {
-        return None;
-    }
-    Some(AppError::new(
+/// The project names a Docker context that is not there (or cannot be read): nothing can be
+/// built until it is.
+fn unusable_context(why: &str) -> AppError {
+    AppError::new(
         ErrorKind::Precondition,
-        format!(
-            "The Docker Engine in use is on another machine ({}): a release to this computer would run the app there, where Slipway cannot check it answers.",
-            endpoint.describe()
-        ),
-        "Use this computer's engine for this computer's releases (`docker context use default`), or release to a Render environment.",
-    ))
+        format!("The project builds on {why}."),
+        "Pick one of this computer's Docker contexts in the project's settings (or none, for Docker's own choice), or create it with `docker context create`.",
+    )
+    .with_action(ErrorAction::OpenProjectSettings)
+}
+
+/// The project's context wins over `DOCKER_HOST` as `docker --context` does: said, since a
+/// person who set `DOCKER_HOST` expects it to be used.
+fn docker_host_passed_over(context: Option<&str>, endpoint: Option<&docker::EngineEndpoint>) -> Option<String> {
+    let name = endpoint?.context.as_deref()?;
+    context?;
+    let host = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|host| !host.trim().is_empty())?;
+    Some(crate::secrets::redact(&format!(
+        "DOCKER_HOST is set ({host}), but the project's Docker context {name} is used, as docker --context {name} would."
+    )).into_owned())
 }
 
 /// The service images the tests need that are not on this machine and that their registry
@@ -879,31 +890,6 @@ fn same_repository(one: &str, other: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_an_engine_on_another_machine_stops_a_release_to_this_computer() {
-        let at = |address: &str| docker::EngineEndpoint {
-            address: address.to_owned(),
-            tls_dir: None,
-            context: Some("team".to_owned()),
-        };
-        for here in [
-            "unix:///var/run/docker.sock",
-            "tcp://127.0.0.1:2375",
-            "tcp://localhost:2376",
-        ] {
-            assert!(remote_engine_blocker(&at(here)).is_none(), "{here}");
-        }
-        for there in ["tcp://10.0.0.5:2376", "ssh://ann@build.example.org"] {
-            let blocker = remote_engine_blocker(&at(there)).map(|error| error.message);
-            assert!(
-                blocker
-                    .as_deref()
-                    .is_some_and(|message| message.contains("(Docker context team)")),
-                "{there}: {blocker:?}"
-            );
-        }
-    }
 
     #[test]
     fn repositories_compare_without_tags_and_hub_prefixes() {

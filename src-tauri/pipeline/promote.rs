@@ -45,7 +45,7 @@ pub async fn promote(
     let root = Path::new(&source.project_path);
     let destination = next_environment(context, root, &source, to)?;
     let image_id = source.image_id.clone().unwrap_or_default();
-    let engine = docker::connect().map_err(AppError::from)?;
+    let engine = super::project_engine(&context.data_dir, root)?;
     if engine.inspect_image(&image_id).await.is_err() {
         return Err(AppError::new(
             ErrorKind::Precondition,
@@ -302,7 +302,7 @@ pub(super) fn carry_over(context: &Context, source: &ReleaseRecord, recorder: &R
 /// Tags and pushes the rehearsed image, checks it is the same image, and deploys it.
 async fn ship(
     context: &Context,
-    engine: &bollard::Docker,
+    engine: &docker::Engine,
     source: &ReleaseRecord,
     reference: &ImageReference,
     service_id: String,

@@ -10,7 +10,7 @@ use super::deploy::StepFailure;
 use super::recorder::Recorder;
 use super::{Context, ReleaseEvent, Step};
 use crate::accounts;
-use crate::docker::{DockerError, DockerEvent, ImageReference, Registry, RegistryCredentials};
+use crate::docker::{self, DockerError, DockerEvent, ImageReference, Registry, RegistryCredentials};
 use crate::error::AppError;
 use crate::history::StepState;
 
@@ -25,7 +25,7 @@ pub(super) struct ImageToPush<'a> {
 /// when the registry holds this very image), the digest noted in `ending`.
 pub(super) async fn push_or_skip(
     context: &Context,
-    engine: &bollard::Docker,
+    engine: &docker::Engine,
     image: ImageToPush<'_>,
     recorder: &Recorder,
     cancel: &CancellationToken,
@@ -44,7 +44,7 @@ pub(super) async fn push_or_skip(
 /// Pushes the image, unless the registry already holds this very image; returns its digest.
 pub(super) async fn push_step(
     context: &Context,
-    engine: &bollard::Docker,
+    engine: &docker::Engine,
     reference: &ImageReference,
     image_id: &str,
     recorder: &Recorder,
@@ -70,7 +70,7 @@ pub(super) async fn push_step(
     // The engine retries a layer the registry did not take for up to a minute, counting down
     // each second: the step says so once per retry, not "0 %" in silence.
     let retrying: std::sync::Mutex<std::collections::HashSet<String>> = std::sync::Mutex::default();
-    let result = super::image::push_verified(reference, &credentials, cancel, &move |event| {
+    let result = super::image::push_verified(&engine.endpoint, reference, &credentials, cancel, &move |event| {
         if let DockerEvent::PushProgress { total, .. } = &event {
             counter.store(*total, Ordering::Relaxed);
         }
@@ -131,7 +131,7 @@ async fn registry_credentials(context: &Context, reference: &ImageReference) -> 
 /// The digest, when the registry's tag already points at this very image: a re-run then
 /// skips the push.
 async fn already_pushed(
-    engine: &bollard::Docker,
+    engine: &docker::Engine,
     reference: &ImageReference,
     image_id: &str,
     credentials: &RegistryCredentials,

@@ -58,7 +58,7 @@ pub async fn resume(
         .with_action(ErrorAction::ReviewPlan));
     }
     let image_id = source.image_id.clone().unwrap_or_default();
-    let engine = docker::connect().map_err(AppError::from)?;
+    let engine = super::project_engine(&context.data_dir, Path::new(&source.project_path))?;
     if engine.inspect_image(&image_id).await.is_err() {
         return Err(fresh_release_instead(format!(
             "The image release {} built is no longer on this machine, so its checks cannot be trusted for it.",

@@ -66,7 +66,7 @@ pub async fn rollback(
 
     // What the Local target needs, before anything is recorded.
     let engine = match target {
-        Target::Local => Some(docker::connect().map_err(AppError::from)?),
+        Target::Local => Some(docker::connect_for(project_settings.docker_context.as_deref()).map_err(AppError::from)?),
         Target::Render => None,
     };
     let release_id = new_release_id();
@@ -157,7 +157,7 @@ async fn live_now(
     target: Target,
 ) -> Result<Option<String>, AppError> {
     if target == Target::Local {
-        if let Ok(engine) = docker::connect() {
+        if let Ok(engine) = super::project_engine(&context.data_dir, Path::new(project_path)) {
             let id = project::project_id(Path::new(project_path));
             if let Ok(Some(release)) = docker::running_release(&engine, &id).await {
                 return Ok(Some(release));
@@ -248,7 +248,7 @@ async fn refuse_unless_shippable(
                 .clone()
                 .or_else(|| source.image.clone())
                 .unwrap_or_default();
-            let engine = docker::connect().map_err(AppError::from)?;
+            let engine = super::project_engine(&context.data_dir, Path::new(project_path))?;
             if engine.inspect_image(&image).await.is_err() {
                 return refuse(
                     format!("The image of {} is no longer on this machine.", source.name()),

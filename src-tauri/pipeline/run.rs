@@ -356,8 +356,9 @@ async fn run_steps(
         Ok(tags) => tags,
         Err(why) => return ended(Outcome::Error, why),
     };
-    let engine = match docker::connect() {
-        Ok(engine) => engine,
+    // The project's engine: its own Docker context when it names one.
+    let engine = match docker::connect_for(settings.docker_context.as_deref()) {
+        Ok(connected) => connected,
         Err(error) => return ended_by(AppError::from(error)),
     };
 
@@ -464,7 +465,7 @@ async fn gates_and_push(
     scanned: &Scanned,
     recorder: &Recorder,
     before_push: &BeforePush<'_>,
-    engine: &bollard::Docker,
+    engine: &docker::Engine,
     tags: Vec<docker::ImageReference>,
 ) -> Result<(docker::ImageReference, Ending), (Outcome, Ending)> {
     let BeforePush {

@@ -125,6 +125,12 @@ pub struct ProjectSettings {
     /// when they fail.
     #[serde(default)]
     pub wait_for_ci: bool,
+    /// The Docker context (`docker context ls`) the project builds, pushes and runs on, over
+    /// `DOCKER_HOST`, `DOCKER_CONTEXT` and the current context, as `docker --context` does;
+    /// `None` is the one Docker's own settings choose.
+    #[serde(default)]
+    #[ts(optional)]
+    pub docker_context: Option<String>,
 }
 
 fn enabled() -> bool {
@@ -164,6 +170,7 @@ impl ProjectSettings {
             push_first: None,
             circleci_project: None,
             wait_for_ci: false,
+            docker_context: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The headless CLI, run as a user would: the real binary against the real engine and keyring.
 
+mod engines;
 #[path = "../support/standin/mod.rs"]
 mod standin;
 #[path = "../support/mod.rs"]

@@ -527,7 +527,7 @@ async fn a_local_rollback_runs_the_first_releases_image_again() -> TestResult {
     assert_eq!(app.url.as_deref(), Some(url.as_str()));
     assert_eq!(app.release_id.as_deref(), Some(again.release_id.as_str()));
     assert_eq!(app.release.map(|release| release.id), Some(again.release_id.clone()));
-    let output = pipeline::local_app_output(&fixture.root, 0).await?;
+    let output = pipeline::local_app_output(&fixture.data, &fixture.root, 0).await?;
     assert!(!output.lines.is_empty(), "the app printed something when it started");
     let stopped = pipeline::act_on_local_app(&fixture.context, &fixture.root, pipeline::AppAction::Stop)
         .await?

@@ -202,6 +202,7 @@ async fn a_half_done_switch_is_put_right_at_the_next_start() -> TestResult {
         release_id: "killed-half-way".to_owned(),
         env: vec![("PORT".to_owned(), "8000".to_owned())],
         preferred_port: None,
+        engine: slipway::docker::EngineEndpoint::from_env(),
     };
     slipway::docker::switch_to(&engine, &request).await?;
     let retiring = engine.inspect_container(&format!("{name}-retiring"), None).await?;

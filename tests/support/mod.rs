@@ -3,7 +3,8 @@
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -288,5 +289,74 @@ impl Drop for ProjectContainers {
         if !matches!(removed, Ok(Some(()))) {
             eprintln!("the containers of project {} could not be removed", self.0);
         }
+    }
+}
+
+/// A process a test started, killed when the test ends, however it ends.
+pub struct Started(pub Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until something listens on 127.0.0.1:`port`.
+pub fn listening(port: u16, what: &str) -> TestResult {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err(format!("{what} never listened on 127.0.0.1:{port}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// The test engine's unix socket (the test environment's `DOCKER_HOST`, else Docker's own).
+pub fn engine_socket() -> String {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|host| host.strip_prefix("unix://").map(str::to_owned))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_owned())
+}
+
+/// The test engine over TCP on 127.0.0.1 (socat in front of its socket), as a team's engine
+/// would be reached; the address, and socat, stopped when dropped.
+pub fn engine_over_tcp() -> Result<(Started, String), Box<dyn std::error::Error>> {
+    let port = free_port()?;
+    let socat = Command::new("socat")
+        .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
+        .arg(format!("UNIX-CONNECT:{}", engine_socket()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let socat = Started(socat);
+    listening(port, "socat")?;
+    Ok((socat, format!("tcp://127.0.0.1:{port}")))
+}
+
+/// `docker context create NAME --docker host=HOST` in the Docker config folder `config`.
+pub fn docker_context(config: &Path, name: &str, host: &str) -> TestResult {
+    let output = Command::new("docker")
+        .args(["context", "create", name, "--docker", &format!("host={host}")])
+        .env("DOCKER_CONFIG", config)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .output()?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "docker context create {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into())
     }
 }

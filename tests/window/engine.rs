@@ -192,3 +192,57 @@ async fn docker_stopped_and_started_again_turns_the_badge_green_with_no_click() 
     session.end().await?;
     Ok(())
 }
+
+/// Issue 29: a project names its Docker context in its settings (`team`, the test engine over
+/// TCP); the plan then says which engine it builds and runs on, and that `DOCKER_HOST` is
+/// passed over for it, as `docker --context team` would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_s_docker_context_is_chosen_in_its_settings_and_named_in_the_plan() -> TestResult {
+    let _environment = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    let (_socat, address) = support::engine_over_tcp()?;
+    let config = tempfile::tempdir()?;
+    support::docker_context(config.path(), "team", &address)?;
+
+    let driver = Driver::start(&[
+        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
+        ("DOCKER_CONFIG", config.path().display().to_string()),
+        ("DOCKER_HOST", format!("unix://{}", support::engine_socket())),
+    ])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    open_page(&session, "Project settings").await?;
+    let field = session.wait_for("//input[@id='docker-context']", UI_WAIT).await?;
+    session.type_text(&field, "team").await?;
+    session
+        .execute("document.getElementById('docker-context').scrollIntoView({block: 'center'})")
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "docker-context-setting").await?;
+    session
+        .click(&session.wait_for(&button("Save settings"), UI_WAIT).await?)
+        .await?;
+    wait_or_explain(&session, &button("Saved"), UI_WAIT, "docker-context-not-saved").await?;
+    let settings = slipway::project::current_settings(data.path(), &root)?;
+    assert_eq!(settings.docker_context.as_deref(), Some("team"));
+
+    open_page(&session, "Release").await?;
+    let engine_line = format!("//*[@data-testid='plan-engine'][contains(., '{address} (Docker context team)')]");
+    wait_or_explain(&session, &engine_line, UI_WAIT, "docker-context-not-in-plan").await?;
+    wait_or_explain(
+        &session,
+        "//*[contains(normalize-space(), \"the project's Docker context team is used, as docker --context team would.\")]",
+        UI_WAIT,
+        "docker-host-passed-over-not-said",
+    )
+    .await?;
+    session
+        .execute("document.querySelector(\"[data-testid='plan-engine']\").scrollIntoView({block: 'center'})")
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    save_screenshot_as(&session, "docker-context-plan").await?;
+    session.end().await?;
+    Ok(())
+}

@@ -19,8 +19,8 @@ use crate::project::ProjectSettings;
 pub(in crate::pipeline) struct Destination<'a> {
     pub context: &'a Context,
     pub target: Target,
-    /// The engine, for this computer's target.
-    pub engine: Option<&'a bollard::Docker>,
+    /// The project's engine and where it is, for the Local target.
+    pub engine: Option<&'a crate::docker::Engine>,
     pub root: &'a Path,
     /// The project's settings as the environment applies them.
     pub settings: &'a ProjectSettings,
@@ -40,25 +40,28 @@ pub(in crate::pipeline) enum TargetDeployer<'a> {
 impl<'a> Destination<'a> {
     pub(in crate::pipeline) fn deployer(self) -> Result<TargetDeployer<'a>, AppError> {
         Ok(match self.target {
-            Target::Local => TargetDeployer::Local(LocalDeployer {
-                engine: self.engine.ok_or_else(|| {
+            Target::Local => {
+                let engine = self.engine.ok_or_else(|| {
                     AppError::new(
                         ErrorKind::Unknown,
                         "This computer's target was reached without the Docker Engine.",
                         "Try again.",
                     )
-                })?,
-                root: self.root,
-                settings: self.settings,
-                // One container per project, named after it, when the plan named none.
-                container: if self.service.is_empty() {
-                    crate::project::container_name(self.root)
-                } else {
-                    self.service
-                },
-                release_id: self.release_id,
-                commit: self.commit,
-            }),
+                })?;
+                TargetDeployer::Local(LocalDeployer {
+                    engine,
+                    root: self.root,
+                    settings: self.settings,
+                    // One container per project, named after it, when the plan named none.
+                    container: if self.service.is_empty() {
+                        crate::project::container_name(self.root)
+                    } else {
+                        self.service
+                    },
+                    release_id: self.release_id,
+                    commit: self.commit,
+                })
+            }
             Target::Render => TargetDeployer::Render(RenderDeployer {
                 context: self.context,
                 service_id: self.service,

@@ -1,4 +1,5 @@
-//! The Local target: the image runs as the project's container on this machine.
+//! The Local target: the image runs as the project's container on the project's engine (this
+//! machine's, or the one its Docker context names), checked and shown at that engine's host.
 
 use std::path::Path;
 
@@ -15,7 +16,8 @@ use crate::project::{self, ProjectSettings};
 
 /// Runs images as one project's container, named after the project.
 pub(in crate::pipeline) struct LocalDeployer<'a> {
-    pub engine: &'a bollard::Docker,
+    /// The project's engine: the app is checked and shown at its host.
+    pub engine: &'a docker::Engine,
     pub root: &'a Path,
     pub settings: &'a ProjectSettings,
     /// The container's name: one per project, replaced by each deploy.
@@ -59,6 +61,7 @@ impl Deployer for LocalDeployer<'_> {
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure> {
         let engine = self.engine;
+        let host = engine.endpoint.app_host();
         recorder.step(Step::Deploy, StepState::Running, None);
         let request = self.run_request(image).await;
         let name = request.name.clone();
@@ -95,14 +98,14 @@ impl Deployer for LocalDeployer<'_> {
         recorder.log(
             Step::Deploy,
             &format!(
-                "the new container runs beside the running one, on 127.0.0.1:{} for its live check",
+                "the new container runs beside the running one, on {host}:{} for its live check",
                 candidate.host_port
             ),
         );
         recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
         let health_path = self.settings.health_path();
         let timeout = self.settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
-        let trial = format!("http://127.0.0.1:{}{health_path}", candidate.host_port);
+        let trial = format!("http://{host}:{}{health_path}", candidate.host_port);
         if let Err(failure) = verify(&trial, timeout, recorder, cancel).await {
             if failure.outcome != Outcome::Canceled {
                 log_container(engine, &candidate.id, recorder).await;
@@ -133,9 +136,9 @@ impl Deployer for LocalDeployer<'_> {
         };
         recorder.log(
             Step::Verify,
-            &format!("container {name} runs on 127.0.0.1:{}", running.host_port),
+            &format!("container {name} runs on {host}:{}", running.host_port),
         );
-        let url = format!("http://127.0.0.1:{}{health_path}", running.host_port);
+        let url = format!("http://{host}:{}{health_path}", running.host_port);
         match verify(&url, timeout, recorder, cancel).await {
             Ok(()) => {
                 if let Err(error) = docker::finish_switch(engine, &name).await {
@@ -145,7 +148,7 @@ impl Deployer for LocalDeployer<'_> {
                     );
                 }
                 Ok(DeployResult {
-                    url: Some(format!("http://127.0.0.1:{}/", running.host_port)),
+                    url: Some(format!("http://{host}:{}/", running.host_port)),
                     deploy_id: Some(running.id.chars().take(12).collect()),
                     deploy_status: Some("running".to_owned()),
                     note: None,
@@ -202,6 +205,7 @@ impl LocalDeployer<'_> {
             release_id: self.release_id.to_owned(),
             env,
             preferred_port: Some(project::preferred_local_port(root)),
+            engine: self.engine.endpoint.clone(),
         }
     }
 }

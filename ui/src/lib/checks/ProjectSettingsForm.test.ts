@@ -89,6 +89,29 @@ describe("the build settings", () => {
     expect(await screen.findByTestId("secret-set-SENTRY_AUTH_TOKEN")).toHaveTextContent("set, kept in the keyring");
   });
 
+  it("names the Docker context the project builds and runs on, empty for Docker's own choice", async () => {
+    const api = {
+      detectProject: vi.fn(async () => details),
+      saveProjectSettings: vi.fn(async (_path: string, settings: ProjectDetails["settings"]) => settings),
+      runChecks: vi.fn(),
+      cancelChecks: vi.fn(),
+      setProjectValue: vi.fn(),
+      unsetProjectValue: vi.fn(),
+    };
+    const store = new ChecksStore(api);
+    await store.load("/p/shop");
+    render(ProjectSettingsForm, { store });
+    const field = screen.getByLabelText("Docker context") as HTMLInputElement;
+    expect(field.value).toBe("");
+    expect(field.placeholder).toBe("Docker's own choice");
+    await fireEvent.input(field, { target: { value: " team " } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(api.saveProjectSettings.mock.calls[0]?.[1]?.dockerContext).toBe("team");
+    await fireEvent.input(field, { target: { value: "  " } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(api.saveProjectSettings.mock.calls[1]?.[1]?.dockerContext).toBeUndefined();
+  });
+
   it("turns the sandbox off for tests that use Docker, and says what that gives them", async () => {
     const api = {
       detectProject: vi.fn(async () => details),

@@ -53,12 +53,13 @@ function fakeApi(answer: ImagesOverview = overview) {
         finishPush = () => resolve({ reference, digest: "sha256:feed", verified: true });
       });
     },
-    retagImage: async (source: string, target: string) => {
-      calls.push(`retag ${source} ${target}`);
+    // The project's path goes with each: its engine holds the image (its own Docker context).
+    retagImage: async (source: string, target: string, path: string) => {
+      calls.push(`retag ${source} ${target} on ${path}`);
       return null;
     },
-    removeImage: async (reference: string) => {
-      calls.push(`remove ${reference}`);
+    removeImage: async (reference: string, path: string) => {
+      calls.push(`remove ${reference} on ${path}`);
       if (reference.endsWith(":latest")) {
         throw new SlipwayError({ kind: "precondition", message: "The image is used by a container: web", hint: "Stop and remove the container that uses it." });
       }
@@ -96,9 +97,10 @@ describe("the images page", () => {
     render(ImagesPage, { project: shopProject(), images: new ImagesStore(fake.api) });
     await user.click(await screen.findByRole("button", { name: "Remove 127.0.0.1:5000/shop:latest" }));
     const dialog = screen.getByRole("alertdialog", { name: "Confirm removal" });
-    expect(fake.calls).not.toContain("remove 127.0.0.1:5000/shop:latest");
+    expect(fake.calls.filter((call) => call.startsWith("remove"))).toEqual([]);
     await user.click(within(dialog).getByRole("button", { name: "Remove" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("used by a container");
+    expect(fake.calls).toContain("remove 127.0.0.1:5000/shop:latest on /p/shop");
   });
 
   it("retags through a form", async () => {
@@ -110,7 +112,7 @@ describe("the images page", () => {
     await user.clear(input);
     await user.type(input, "127.0.0.1:5000/shop:stable");
     await user.click(screen.getByRole("button", { name: "Save" }));
-    expect(fake.calls).toContain("retag 127.0.0.1:5000/shop:3f2a1bc 127.0.0.1:5000/shop:stable");
+    expect(fake.calls).toContain("retag 127.0.0.1:5000/shop:3f2a1bc 127.0.0.1:5000/shop:stable on /p/shop");
   });
 
   it("says where the image goes: target, registry, the name and who chose it", async () => {

@@ -78,10 +78,12 @@ export class ImagesStore {
   }
 
   async push(reference: string): Promise<void> {
+    const path = this.path;
+    if (!path) return;
     this.error = null;
     this.pushes[reference] = { percent: 0, layers: {}, result: null };
     try {
-      const result = await this.api.pushImage(reference, (event) => this.onPush(reference, event));
+      const result = await this.api.pushImage(reference, (event) => this.onPush(reference, event), path);
       const state = this.pushes[reference];
       if (state) {
         state.result = result;
@@ -95,9 +97,11 @@ export class ImagesStore {
   }
 
   async retag(source: string, target: string): Promise<boolean> {
+    const path = this.path;
+    if (!path) return false;
     this.error = null;
     try {
-      await this.api.retagImage(source, target);
+      await this.api.retagImage(source, target, path);
       if (this.path) await this.load(this.path);
       return true;
     } catch (raw) {
@@ -107,9 +111,11 @@ export class ImagesStore {
   }
 
   async remove(reference: string): Promise<void> {
+    const path = this.path;
+    if (!path) return;
     this.error = null;
     try {
-      await this.api.removeImage(reference);
+      await this.api.removeImage(reference, path);
       if (this.path) await this.load(this.path);
     } catch (raw) {
       this.fail(raw);

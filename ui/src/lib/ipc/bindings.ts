@@ -545,7 +545,13 @@ circleciProject?: string,
  * The release waits for CircleCI's workflows on the commit before deploying, and stops
  * when they fail.
  */
-waitForCi: boolean, };
+waitForCi: boolean, 
+/**
+ * The Docker context (`docker context ls`) the project builds, pushes and runs on, over
+ * `DOCKER_HOST`, `DOCKER_CONTEXT` and the current context, as `docker --context` does;
+ * `None` is the one Docker's own settings choose.
+ */
+dockerContext?: string, };
 
 export type ProjectDetails = { path: string, detection: Detection, settings: ProjectSettings, 
 /**

@@ -295,8 +295,9 @@ export const api = {
   },
 
   imagesOverview: (path: string) => call<ImagesOverview>("images_overview", { path }),
-  retagImage: (source: string, target: string) => call<null>("retag_image", { source, target }),
-  removeImage: (referenceText: string) => call<null>("remove_image", { referenceText }),
+  // `path`: the project whose engine holds the image (its own Docker context, when it names one).
+  retagImage: (source: string, target: string, path: string) => call<null>("retag_image", { source, target, path }),
+  removeImage: (referenceText: string, path: string) => call<null>("remove_image", { referenceText, path }),
 
   buildProjectImage(path: string, onEvent: (event: DockerEvent) => void): Promise<BuiltImage> {
     const channel = new Channel<DockerEvent>();
@@ -304,10 +305,10 @@ export const api = {
     return call<BuiltImage>("build_project_image", { path, onEvent: channel });
   },
 
-  pushImage(referenceText: string, onEvent: (event: DockerEvent) => void): Promise<PushedImage> {
+  pushImage(referenceText: string, onEvent: (event: DockerEvent) => void, path: string): Promise<PushedImage> {
     const channel = new Channel<DockerEvent>();
     channel.onmessage = onEvent;
-    return call<PushedImage>("push_image", { referenceText, onEvent: channel });
+    return call<PushedImage>("push_image", { referenceText, onEvent: channel, path });
   },
 
   listAccounts: () => call<Account[]>("list_accounts"),
