@@ -132,7 +132,9 @@ fn the_server_is_stopped_and_its_folder_removed_when_a_test_panics() -> TestResu
     let (sender, receiver) = std::sync::mpsc::channel();
     let failed = std::thread::spawn(move || -> Result<(), String> {
         let pg = PgServer::start(PgOptions { tls: true }).map_err(|error| error.to_string())?;
-        sender.send((pg.log_file(), pg.port())).map_err(|error| error.to_string())?;
+        sender
+            .send((pg.log_file(), pg.port()))
+            .map_err(|error| error.to_string())?;
         panic!("a test that fails with its server running");
     })
     .join();

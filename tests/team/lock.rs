@@ -1,0 +1,105 @@
+//! One release of an environment at a time across the team: the lock is PostgreSQL's, held by
+//! the releasing process's session, so a machine that dies never keeps it.
+
+use super::*;
+
+/// "ann is releasing lettings to <environment> (since HH:MM, from ann-laptop)": the sentence's
+/// time, checked to be a time of day.
+fn holder_sentence<'a>(said: &'a str, user: &str, machine: &str) -> Option<&'a str> {
+    let start = said.find(&format!("{user} is releasing lettings to "))?;
+    let sentence = &said[start..];
+    let since = sentence.find("(since ")? + "(since ".len();
+    let time = sentence.get(since..since + 5)?;
+    let well_formed = time.as_bytes()[2] == b':' && time.chars().filter(char::is_ascii_digit).count() == 4;
+    (well_formed && sentence[since + 5..].starts_with(&format!(", from {machine})"))).then_some(sentence)
+}
+
+/// Both people on one machine: the environment `local` of one project on one machine is one
+/// environment (its container), whoever releases it.
+#[test]
+fn a_second_release_of_the_environment_is_refused_with_who_holds_it() -> TestResult {
+    let hold = Hold::new()?;
+    let team = Team::start_with("lettings", PgOptions::default(), |root| {
+        std::fs::write(root.join("tests/test_held.py"), hold.test_file())
+    })?;
+    let ann = team.member("ann", "shared-box")?;
+    let bob = team.member("bob", "shared-box")?;
+
+    let first = ann.release_until("[tests] running", &[])?;
+    let refused = bob.release(&[])?;
+    let said = format!("{}{}", text(&refused.stdout), text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(holder_sentence(&said, "ann", "shared-box").is_some(), "{said}");
+    // Refused before anything ran: no release of Bob's is in the team's history.
+    assert_eq!(team.sql("SELECT count(*) FROM releases")?, "1");
+
+    hold.release();
+    let (finished, stdout, stderr) = first.finish()?;
+    assert_eq!(finished.code(), Some(0), "{stdout}{stderr}");
+    // The lock ends with the release: Bob's goes ahead now.
+    let released = bob.release(&[])?;
+    assert_eq!(
+        released.status.code(),
+        Some(0),
+        "{}{}",
+        text(&released.stdout),
+        text(&released.stderr)
+    );
+    let releases = bob.history(&[])?;
+    let users: Vec<_> = releases.iter().map(|release| release["user"].clone()).collect();
+    assert_eq!(users, ["bob", "ann"], "{releases:?}");
+    Ok(())
+}
+
+#[test]
+fn a_killed_holder_frees_the_environment_at_once_and_shows_as_interrupted() -> TestResult {
+    let hold = Hold::new()?;
+    let team = Team::start_with("lettings", PgOptions::default(), |root| {
+        std::fs::write(root.join("tests/test_held.py"), hold.test_file())
+    })?;
+    let ann = team.member("ann", "shared-box")?;
+    let bob = team.member("bob", "shared-box")?;
+
+    let first = ann.release_until("[tests] running", &[])?;
+    first.kill()?;
+    // The tests Ann's release started end with it; Bob's need not wait for them.
+    hold.release();
+    let started = std::time::Instant::now();
+    let released = bob.release(&[])?;
+    assert_eq!(
+        released.status.code(),
+        Some(0),
+        "{}{}",
+        text(&released.stdout),
+        text(&released.stderr)
+    );
+    assert!(
+        !text(&released.stdout).contains("is releasing"),
+        "nothing waited for the dead release: {}",
+        text(&released.stdout)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(240),
+        "{:?}",
+        started.elapsed()
+    );
+
+    for member in [&ann, &bob] {
+        let releases = member.history(&[])?;
+        assert_eq!(releases.len(), 2, "{releases:?}");
+        assert_eq!(
+            (&releases[0]["user"], &releases[0]["outcome"]),
+            (&"bob".into(), &"live".into()),
+            "{releases:?}"
+        );
+        assert_eq!(
+            (&releases[1]["user"], &releases[1]["outcome"]),
+            (&"ann".into(), &"interrupted".into()),
+            "{} sees Ann's release as interrupted: {releases:?}",
+            member.user
+        );
+        let steps = releases[1]["steps"].as_array().ok_or("steps")?;
+        assert!(steps.iter().all(|step| step["state"] != "running"), "{releases:?}");
+    }
+    Ok(())
+}
