@@ -110,10 +110,12 @@ pub enum ErrorAction {
     LinkSentry,
     /// Settings → This computer (the local registry, the watch, gates that all finish).
     OpenAppSettings,
+    /// Release anyway without the team's history (unreachable): kept here, sent when it is back.
+    ReleaseWithoutTeamHistory,
 }
 
 impl ErrorAction {
-    const ALL: [ErrorAction; 11] = [
+    const ALL: [ErrorAction; 12] = [
         ErrorAction::Retry,
         ErrorAction::StartDocker,
         ErrorAction::ReenterToken,
@@ -125,6 +127,7 @@ impl ErrorAction {
         ErrorAction::UseServiceImage,
         ErrorAction::LinkSentry,
         ErrorAction::OpenAppSettings,
+        ErrorAction::ReleaseWithoutTeamHistory,
     ];
 
     /// The action as it is serialised (`startDocker`), for the ledger.
@@ -141,6 +144,7 @@ impl ErrorAction {
             ErrorAction::UseServiceImage => "useServiceImage",
             ErrorAction::LinkSentry => "linkSentry",
             ErrorAction::OpenAppSettings => "openAppSettings",
+            ErrorAction::ReleaseWithoutTeamHistory => "releaseWithoutTeamHistory",
         }
     }
 

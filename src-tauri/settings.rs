@@ -35,6 +35,9 @@ pub struct Settings {
     pub watch_minutes: Option<u32>,
     /// Seconds between two asks of Sentry while watching; `None` is 30.
     pub watch_interval_secs: Option<u64>,
+    /// The team's history: a `postgres://` URL without its password (which is in the
+    /// keyring); `None` is this computer's own history. `SLIPWAY_HISTORY_URL` wins.
+    pub history_url: Option<String>,
 }
 
 /// The error a release, rollback or promotion ends in when `settings.json` cannot be trusted.
@@ -100,6 +103,16 @@ impl Settings {
             .filter(|registry| !registry.is_empty())
     }
 
+    /// The team history's URL: `SLIPWAY_HISTORY_URL`, else the setting; `None` for this
+    /// computer's own history.
+    pub fn history_url(&self) -> Option<String> {
+        std::env::var("SLIPWAY_HISTORY_URL")
+            .ok()
+            .or_else(|| self.history_url.clone())
+            .map(|url| url.trim().to_owned())
+            .filter(|url| !url.is_empty())
+    }
+
     pub fn docker_hub_api(&self) -> String {
         self.docker_hub_api_url
             .clone()
@@ -141,6 +154,66 @@ impl Settings {
     /// Saves what Settings → This computer changed into `settings.json`, keeping every other
     /// field of the file as it is; returns the settings now in force.
     pub fn save_computer(paths: &AppPaths, changed: &ComputerSettings) -> Result<Self, crate::error::AppError> {
+        Self::edit(paths, |raw| {
+            let registry = changed
+                .local_registry
+                .as_deref()
+                .map(|registry| registry.trim().trim_end_matches('/'))
+                .filter(|registry| !registry.is_empty());
+            if let Some(registry) = registry {
+                if registry.contains("://") || registry.contains(char::is_whitespace) {
+                    return Err(crate::error::AppError::new(
+                        crate::error::ErrorKind::Validation,
+                        format!("\"{registry}\" is not a registry address."),
+                        "Give its host and port, as in 127.0.0.1:5000.",
+                    ));
+                }
+            }
+            raw.insert("localRegistry".to_owned(), serde_json::json!(registry));
+            let editor = changed
+                .editor_command
+                .as_deref()
+                .map(str::trim)
+                .filter(|command| !command.is_empty());
+            if let Some(editor) = editor {
+                crate::editor::parse_command(editor).map_err(|why| {
+                    crate::error::AppError::new(
+                        crate::error::ErrorKind::Validation,
+                        format!("\"{editor}\" is not a command Slipway can start."),
+                        "Give the program and its arguments, as in: code --goto {file}:{line}",
+                    )
+                    .with_detail(why)
+                })?;
+            }
+            raw.remove("finishAllGates");
+            raw.insert(
+                "stopAtFirstFailure".to_owned(),
+                serde_json::json!(changed.stop_at_first_failure),
+            );
+            raw.insert("editorCommand".to_owned(), serde_json::json!(editor));
+            raw.insert(
+                "watchMinutes".to_owned(),
+                serde_json::json!(changed.watch_minutes.clamp(1, 24 * 60)),
+            );
+            Ok(())
+        })
+    }
+
+    /// Saves the team history's URL (`None`: this computer's own history); the URL must carry
+    /// no password, which goes to the keyring.
+    pub fn save_history_url(paths: &AppPaths, url: Option<&str>) -> Result<Self, crate::error::AppError> {
+        Self::edit(paths, |raw| {
+            raw.insert("historyUrl".to_owned(), serde_json::json!(url));
+            Ok(())
+        })
+    }
+
+    /// Changes fields of `settings.json`, keeping every other field of the file as it is;
+    /// returns the settings now in force.
+    fn edit(
+        paths: &AppPaths,
+        change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), crate::error::AppError>,
+    ) -> Result<Self, crate::error::AppError> {
         let file = paths.data_dir.join(FILE_NAME);
         let problem = |why: String| {
             crate::error::AppError::new(
@@ -162,46 +235,7 @@ impl Settings {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
             Err(error) => return Err(problem(error.to_string())),
         };
-        let registry = changed
-            .local_registry
-            .as_deref()
-            .map(|registry| registry.trim().trim_end_matches('/'))
-            .filter(|registry| !registry.is_empty());
-        if let Some(registry) = registry {
-            if registry.contains("://") || registry.contains(char::is_whitespace) {
-                return Err(crate::error::AppError::new(
-                    crate::error::ErrorKind::Validation,
-                    format!("\"{registry}\" is not a registry address."),
-                    "Give its host and port, as in 127.0.0.1:5000.",
-                ));
-            }
-        }
-        raw.insert("localRegistry".to_owned(), serde_json::json!(registry));
-        let editor = changed
-            .editor_command
-            .as_deref()
-            .map(str::trim)
-            .filter(|command| !command.is_empty());
-        if let Some(editor) = editor {
-            crate::editor::parse_command(editor).map_err(|why| {
-                crate::error::AppError::new(
-                    crate::error::ErrorKind::Validation,
-                    format!("\"{editor}\" is not a command Slipway can start."),
-                    "Give the program and its arguments, as in: code --goto {file}:{line}",
-                )
-                .with_detail(why)
-            })?;
-        }
-        raw.remove("finishAllGates");
-        raw.insert(
-            "stopAtFirstFailure".to_owned(),
-            serde_json::json!(changed.stop_at_first_failure),
-        );
-        raw.insert("editorCommand".to_owned(), serde_json::json!(editor));
-        raw.insert(
-            "watchMinutes".to_owned(),
-            serde_json::json!(changed.watch_minutes.clamp(1, 24 * 60)),
-        );
+        change(&mut raw)?;
         crate::paths::write_json_atomically(&file, &raw).map_err(|error| problem(error.to_string()))?;
         let (settings, _) = Self::load_from(&file);
         Ok(settings)

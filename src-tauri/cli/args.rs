@@ -75,6 +75,10 @@ pub enum Command {
         /// Wait for CircleCI's workflows on the commit before deploying; stop if they fail.
         #[arg(long)]
         wait_for_ci: bool,
+        /// Release though the team's history cannot be reached: no one else is stopped, and
+        /// the release is sent to it when it is back.
+        #[arg(long)]
+        without_team_history: bool,
         /// Once live, watch Sentry for new issues in this release (exit 1 when some come).
         #[arg(long)]
         watch: bool,
@@ -315,6 +319,9 @@ pub struct HistoryFilterArgs {
     /// Text in the commit, branch, image, digest, message or release id.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
+    /// Only this person's releases (their login, as History shows it).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
 }
@@ -354,6 +361,23 @@ pub enum HistoryCommand {
         output: Option<std::path::PathBuf>,
         #[command(flatten)]
         filter: HistoryFilterArgs,
+    },
+    /// Keep the releases in the team's PostgreSQL from now on (the password is read from
+    /// standard input with --password-stdin, and kept in the keyring).
+    Connect {
+        /// postgres://user@host:5432/database (add ?sslmode=verify-full&sslrootcert=FILE for
+        /// a server with its own certificate authority).
+        url: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Go back to this computer's own history (the team's stays where it is).
+    Disconnect,
+    /// Copy an earlier history of this computer (a history.sqlite3 file) into the team's; a
+    /// release already there is left as it is, so importing twice copies nothing twice.
+    Import {
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
     },
 }
 

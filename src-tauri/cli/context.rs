@@ -15,12 +15,13 @@ pub(super) fn context(paths: &AppPaths, settings: Settings) -> Result<Context, A
         return Err(crate::settings::problem_error(&problem));
     }
     paths.ensure()?;
-    let ledger = Ledger::open(&paths.data_dir)?;
+    let secrets = crate::secrets::SecretStore::os(&paths.data_dir);
+    let ledger = Ledger::open_configured(&paths.data_dir, settings.history_url().as_deref(), &secrets)?;
     let context = Context {
         data_dir: paths.data_dir.clone(),
         settings,
         ledger,
-        secrets: crate::secrets::SecretStore::os(&paths.data_dir),
+        secrets,
     };
     pipeline::start_up(&context)?;
     Ok(context)

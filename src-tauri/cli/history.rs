@@ -14,10 +14,32 @@ use crate::redact::redact;
 use crate::settings::Settings;
 
 pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> ExitCode {
+    // Connecting, leaving and importing change where the history is: no ledger is opened first.
+    let changed = match &args.action {
+        Some(HistoryCommand::Connect { url, password_stdin }) => {
+            Some(super::team::connect(paths, url, *password_stdin))
+        }
+        Some(HistoryCommand::Disconnect) => Some(super::team::disconnect(paths, &settings)),
+        Some(HistoryCommand::Import { from }) => Some(super::team::import(paths, &settings, from)),
+        _ => None,
+    };
+    if let Some(changed) = changed {
+        return match changed {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(&error),
+        };
+    }
     let ledger = match context(paths, settings) {
         Ok(context) => context.ledger,
         Err(error) => return fail(&error),
     };
+    // What the team sent since this computer last asked is fetched before anything is listed.
+    if let Some(team) = ledger.team() {
+        team.settle(std::time::Duration::from_secs(6));
+        if let Some(problem) = team.status().problem {
+            eprintln!("note: the team's history could not be reached ({problem}); this is what this computer has.");
+        }
+    }
     let told = ledger.notice().map(str::to_owned);
     if let Some(notice) = &told {
         eprintln!("note: {notice}");
@@ -33,6 +55,7 @@ pub(super) fn run(paths: &AppPaths, settings: Settings, args: HistoryArgs) -> Ex
         Some(HistoryCommand::Export {
             format, output, filter, ..
         }) => export(&ledger, &filter, format, output),
+        Some(HistoryCommand::Connect { .. } | HistoryCommand::Disconnect | HistoryCommand::Import { .. }) => Ok(()),
     };
     // A damaged file met while reading was recovered then: its notice comes after the list.
     if let Some(notice) = ledger.notice().filter(|notice| told.as_deref() != Some(*notice)) {
@@ -87,6 +110,7 @@ fn filter(args: &HistoryFilterArgs) -> Result<HistoryFilter, AppError> {
         target: args.target.clone(),
         since: args.since.clone(),
         search: args.search.clone(),
+        user: args.user.clone(),
         limit: Some(args.limit),
         ..HistoryFilter::default()
     })
@@ -124,7 +148,7 @@ fn line(release: &ReleaseRecord) -> String {
         })
         .collect();
     redact(&format!(
-        "{}  {}  {:<11} {:<6} {:<8} {} {}{}  {}",
+        "{}  {}  {:<11} {:<6} {:<8} {} {}{}  {}  by {}{}",
         release.id,
         duration,
         release.outcome.as_str(),
@@ -134,6 +158,12 @@ fn line(release: &ReleaseRecord) -> String {
         commit,
         if release.dirty { " (uncommitted changes)" } else { "" },
         release.image.as_deref().unwrap_or_default(),
+        release.user,
+        release
+            .machine
+            .as_deref()
+            .map(|machine| format!(" on {machine}"))
+            .unwrap_or_default(),
     ))
     .into_owned()
 }

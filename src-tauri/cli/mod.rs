@@ -36,6 +36,7 @@ mod out;
 mod project_settings;
 mod release;
 mod targets;
+mod team;
 
 pub use args::{Args, Command};
 
@@ -106,6 +107,7 @@ pub fn run(command: Command) -> ExitCode {
             push,
             no_push,
             wait_for_ci,
+            without_team_history,
             watch,
             stop_at_first,
             json,
@@ -123,6 +125,7 @@ pub fn run(command: Command) -> ExitCode {
                     _ => None,
                 },
                 wait_for_ci: wait_for_ci.then_some(true),
+                without_team_history,
             };
             let watch = watch.then_some(errors::WatchOptions { stop_at_first });
             let project = project.unwrap_or_default();

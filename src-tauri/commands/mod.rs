@@ -38,8 +38,9 @@ pub struct AppState {
     pub recents: tokio::sync::Mutex<RecentProjects>,
     /// Every long job running from this app (releases, checks, builds, pushes).
     pub tasks: Tasks,
-    /// The release ledger, or why it could not be opened (the rest of the app still works).
-    pub ledger: Result<Ledger, AppError>,
+    /// The release ledger, or why it could not be opened (the rest of the app still works);
+    /// replaced when the person connects or leaves a team's history.
+    pub ledger: std::sync::RwLock<Result<Ledger, AppError>>,
     /// Why `settings.json` cannot be trusted: no release runs on guessed settings.
     pub settings_problem: Option<String>,
     /// The accounts and their secrets in the OS keyring: built once, handed to each call.
@@ -50,15 +51,16 @@ impl AppState {
     pub fn new(paths: AppPaths) -> Self {
         let recents = RecentProjects::load(&paths.data_dir);
         let (settings, settings_problem) = Settings::load(&paths);
-        let ledger = Ledger::open(&paths.data_dir).map_err(AppError::from);
         let secrets = SecretStore::os(&paths.data_dir);
+        let ledger = Ledger::open_configured(&paths.data_dir, settings.history_url().as_deref(), &secrets)
+            .map_err(AppError::from);
         Self {
             secrets,
             paths,
             settings: std::sync::RwLock::new(settings),
             recents: tokio::sync::Mutex::new(recents),
             tasks: Tasks::default(),
-            ledger,
+            ledger: std::sync::RwLock::new(ledger),
             settings_problem,
         }
     }
@@ -83,6 +85,30 @@ impl AppState {
         }
     }
 
+    /// The ledger in use now.
+    pub fn ledger(&self) -> Result<Ledger, AppError> {
+        match self.ledger.read() {
+            Ok(ledger) => ledger.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Opens the history the settings name now and uses it from here on (the one before is
+    /// let go: its team worker sends what is left and stops).
+    pub fn reopen_ledger(&self) -> Result<(), AppError> {
+        let settings = self.settings();
+        let fresh = Ledger::open_configured(&self.paths.data_dir, settings.history_url().as_deref(), &self.secrets)
+            .map_err(AppError::from);
+        let failed = fresh.as_ref().err().cloned();
+        let old = match self.ledger.write() {
+            Ok(mut ledger) => std::mem::replace(&mut *ledger, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        // Let go outside the lock: its worker may take a few seconds to send what is left.
+        std::thread::spawn(move || drop(old));
+        failed.map_or(Ok(()), Err)
+    }
+
     pub fn release_context(&self) -> Result<Context, AppError> {
         if let Some(problem) = &self.settings_problem {
             return Err(crate::settings::problem_error(problem));
@@ -90,7 +116,7 @@ impl AppState {
         Ok(Context {
             data_dir: self.paths.data_dir.clone(),
             settings: self.settings(),
-            ledger: self.ledger.clone()?,
+            ledger: self.ledger()?,
             secrets: self.secrets.clone(),
         })
     }

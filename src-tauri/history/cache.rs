@@ -43,7 +43,7 @@ impl Ledger {
                 .query_row(
                     "SELECT steps.release_id, steps.cached_from FROM steps JOIN releases ON releases.id = steps.release_id
                      WHERE steps.cache_key = ?1 AND steps.name = ?2 AND steps.state = 'passed'
-                       AND releases.project_path = ?3
+                       AND releases.project_path = ?3 AND releases.from_team = 0
                      ORDER BY steps.ended_at DESC LIMIT 1",
                     params![key, step, project_path],
                     |row| Ok((row.get(0)?, row.get(1)?)),

@@ -27,6 +27,7 @@ mod query;
 mod recover;
 mod schema;
 mod standing;
+pub mod team;
 
 pub use query::{
     detail, export_csv, export_json, export_release_text, export_release_to, export_text, export_to, ExportFormat,
@@ -81,6 +82,9 @@ pub enum HistoryError {
     /// Damaged, and setting it aside or copying what still reads failed (it is left as it was).
     #[error("the release history at {} is damaged and could not be recovered: {reason}", .path.display())]
     Damaged { path: PathBuf, reason: String },
+    /// The team's history could not be kept in step.
+    #[error("{0}")]
+    Team(String),
 }
 
 impl HistoryError {
@@ -419,6 +423,8 @@ pub struct Ledger {
     disk_full: Arc<AtomicBool>,
     /// The lines dropped per release, for the note at its end.
     dropped: Arc<Mutex<HashMap<String, Dropped>>>,
+    /// The team's server this copy is kept in step with; `None` for a personal history.
+    team: Option<Arc<team::TeamLink>>,
 }
 
 /// How much space the history keeps in reserve for a full disk.
@@ -537,9 +543,77 @@ fn now() -> String {
 }
 
 impl Ledger {
-    /// Opens (creating and migrating) the ledger in `data_dir`.
+    /// Opens (creating and migrating) the personal ledger in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, HistoryError> {
-        let path = data_dir.join(FILE_NAME);
+        Self::open_file(data_dir, FILE_NAME)
+    }
+
+    /// Opens this machine's copy of the team's history on `server` (a file of its own in
+    /// `data_dir`) and starts keeping it in step with the server.
+    pub fn open_team(data_dir: &Path, server: team::TeamServer) -> Result<Self, HistoryError> {
+        let mut ledger = Self::open_file(data_dir, &team::file_name(&server))?;
+        let link =
+            team::TeamLink::start(server, &ledger.path).map_err(|error| HistoryError::Team(error.to_string()))?;
+        ledger.team = Some(link);
+        Ok(ledger)
+    }
+
+    /// The history the settings choose: the team's (`url`, its password from the keyring)
+    /// or, with none, this computer's own.
+    pub fn open_configured(
+        data_dir: &Path,
+        url: Option<&str>,
+        secrets: &crate::secrets::SecretStore,
+    ) -> Result<Self, HistoryError> {
+        match url {
+            None => Self::open(data_dir),
+            Some(url) => {
+                let server = team::server(url, secrets).map_err(|error| HistoryError::Team(error.to_string()))?;
+                Self::open_team(data_dir, server)
+            }
+        }
+    }
+
+    /// The team's server, when this is a team's history.
+    pub fn team(&self) -> Option<&Arc<team::TeamLink>> {
+        self.team.as_ref()
+    }
+
+    /// Asks the team worker to send what changed now.
+    fn wake_team(&self) {
+        if let Some(team) = &self.team {
+            team.wake();
+        }
+    }
+
+    /// Another machine's release whose lines are not here yet: fetched from the team's server
+    /// (briefly; on failure the log shows what is here).
+    fn fetch_team_lines(&self, release_id: &str) {
+        let Some(team) = &self.team else {
+            return;
+        };
+        let wanted = self
+            .with(|connection| {
+                connection
+                    .query_row(
+                        "SELECT from_team = 1 AND team_lines = 0 FROM releases WHERE id = ?1",
+                        [release_id],
+                        |row| row.get::<_, bool>(0),
+                    )
+                    .optional()
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+        if wanted {
+            if let Err(error) = team.fetch_lines(release_id, Duration::from_secs(5)) {
+                tracing::warn!(%error, release = release_id, "another machine's log lines could not be fetched");
+            }
+        }
+    }
+
+    fn open_file(data_dir: &Path, file_name: &str) -> Result<Self, HistoryError> {
+        let path = data_dir.join(file_name);
         let mut notice = None;
         let mut reading_only = false;
         let connection = match open_waiting(&path, connect) {
@@ -587,6 +661,7 @@ impl Ledger {
             reserve_used: Arc::default(),
             disk_full: Arc::default(),
             dropped: Arc::default(),
+            team: None,
         })
     }
 
@@ -612,7 +687,9 @@ impl Ledger {
     /// given back and the write tried again, so a release that went live is recorded live.
     fn write_end<T>(&self, work: impl FnMut(&mut Connection) -> rusqlite::Result<T>) -> Result<T, HistoryError> {
         self.writable()?;
-        self.run(true, work)
+        let written = self.run(true, work);
+        self.wake_team();
+        written
     }
 
     /// Runs `work` on the connection, and again after what can be put right: the reserve
@@ -804,6 +881,7 @@ impl Ledger {
             transaction.execute(UPDATE_STRIP, [&release.id])?;
             transaction.commit()
         })?;
+        self.wake_team();
         Ok(started)
     }
 
@@ -1012,8 +1090,8 @@ impl Ledger {
     /// Releases recorded as running for the project at `project_path`.
     pub fn running(&self, project_path: &str) -> Result<Vec<String>, HistoryError> {
         self.with(|connection| {
-            let mut query =
-                connection.prepare("SELECT id FROM releases WHERE project_path = ?1 AND outcome = 'running'")?;
+            let mut query = connection
+                .prepare("SELECT id FROM releases WHERE project_path = ?1 AND outcome = 'running' AND from_team = 0")?;
             let ids = query
                 .query_map([project_path], |row| row.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -1024,8 +1102,8 @@ impl Ledger {
     /// Every project with a release recorded as running.
     pub fn running_projects(&self) -> Result<Vec<String>, HistoryError> {
         self.with(|connection| {
-            let mut query =
-                connection.prepare("SELECT DISTINCT project_path FROM releases WHERE outcome = 'running'")?;
+            let mut query = connection
+                .prepare("SELECT DISTINCT project_path FROM releases WHERE outcome = 'running' AND from_team = 0")?;
             let paths = query
                 .query_map([], |row| row.get(0))?
                 .collect::<Result<Vec<String>, _>>()?;
@@ -1049,6 +1127,7 @@ impl Ledger {
     /// A step's output lines, in order.
     pub fn log_lines(&self, release_id: &str, step: &str) -> Result<Vec<String>, HistoryError> {
         self.flush_lines()?;
+        self.fetch_team_lines(release_id);
         self.with(|connection| {
             let mut query =
                 connection.prepare("SELECT line FROM step_logs WHERE release_id = ?1 AND step = ?2 ORDER BY seq")?;

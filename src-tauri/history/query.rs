@@ -27,6 +27,10 @@ pub struct HistoryFilter {
     pub until: Option<String>,
     /// Text found in the commit, branch, image, digest, message or release id.
     pub search: Option<String>,
+    /// One person's releases (their login, as History shows it).
+    #[serde(default)]
+    #[ts(optional)]
+    pub user: Option<String>,
     /// The page's size (100 when not given).
     pub limit: Option<u32>,
     /// The next page: the releases after this one (the id of the last row shown).
@@ -109,6 +113,7 @@ impl Ledger {
                AND (?6 IS NULL OR (started_at, id) < (SELECT started_at, id FROM releases WHERE id = ?6))
                AND (?7 IS NULL OR search_text LIKE lower(?7) ESCAPE '\\')
                AND (?9 IS NULL OR environment = ?9)
+               AND (?10 IS NULL OR user = ?10)
              ORDER BY started_at DESC, id DESC LIMIT ?8"
         );
         self.with(|connection| {
@@ -125,6 +130,7 @@ impl Ledger {
                         search,
                         filter.limit.unwrap_or(100).clamp(1, 10_000),
                         filter.environment,
+                        filter.user,
                     ],
                     |row| {
                         let mut release = super::release_from_row(row)?;
@@ -148,6 +154,7 @@ impl Ledger {
         search: Option<&str>,
     ) -> Result<LogPage, HistoryError> {
         self.flush_lines()?;
+        self.fetch_team_lines(release_id);
         let pattern = search.map(str::trim).filter(|text| !text.is_empty()).map(like);
         self.with(|connection| {
             let total: u32 = connection.query_row(

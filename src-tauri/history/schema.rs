@@ -108,6 +108,26 @@ const MIGRATIONS: &[&str] = &[
     // the released commit (NULL: not known, a release made before this or outside git).
     "ALTER TABLE releases ADD COLUMN remote_url TEXT;
     ALTER TABLE releases ADD COLUMN on_remote INTEGER;",
+    // 8: the team's history (`history/team`). A release made here counts its changes
+    // (`revision`), and `shared_revision` is the last one the team's server has; releases
+    // fetched from the server are `from_team` (never sent back), their log lines fetched when
+    // opened (`team_lines`); `team_marks` keeps how far sending and fetching have come.
+    "ALTER TABLE releases ADD COLUMN from_team INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE releases ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE releases ADD COLUMN shared_revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE releases ADD COLUMN team_lines INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX releases_unsent ON releases (started_at) WHERE from_team = 0 AND revision > shared_revision;
+    CREATE INDEX releases_by_user ON releases (user, started_at DESC, id DESC);
+    CREATE TABLE team_marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TRIGGER releases_revision AFTER UPDATE OF project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target, image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, step_strip, kind, source_id, machine, image_id, environment, service, error_action, error_detail, remote_url, on_remote ON releases BEGIN
+        UPDATE releases SET revision = revision + 1 WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER steps_revision_on_insert AFTER INSERT ON steps BEGIN
+        UPDATE releases SET revision = revision + 1 WHERE id = NEW.release_id;
+    END;
+    CREATE TRIGGER steps_revision_on_update AFTER UPDATE ON steps BEGIN
+        UPDATE releases SET revision = revision + 1 WHERE id = NEW.release_id;
+    END;",
 ];
 
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

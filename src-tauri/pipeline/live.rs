@@ -259,7 +259,7 @@ pub async fn local_app(context: &Context, root: &Path) -> Result<Option<LocalApp
 
 /// The newest release that went live on this machine's Local target, per the history.
 fn last_live_here(context: &Context, root: &Path) -> Result<Option<ReleaseRecord>, AppError> {
-    let machine = super::run::machine_name();
+    let machine = super::machine_name();
     let releases = context.ledger.list(&HistoryFilter {
         project_path: Some(root.display().to_string()),
         outcome: Some(Outcome::Live),

@@ -25,6 +25,7 @@ mod rollback;
 mod run;
 mod sentry_step;
 mod start_up;
+mod team_step;
 mod verify;
 
 use std::path::PathBuf;
@@ -151,6 +152,9 @@ pub struct Plan {
     /// CircleCI's verdict on the commit, when the project runs on CircleCI and an account is
     /// connected.
     pub circleci: Option<CiPanel>,
+    /// The team's history, when the releases are kept there: where, and whether it answers
+    /// ("Team history on db.example.com:5432/slipway").
+    pub team: Option<String>,
     /// What the person confirms when pressing Release: the commit, the uncommitted files, the
     /// image and its registry, the service, and every step and gate, hashed.
     pub fingerprint: String,
@@ -252,6 +256,10 @@ pub struct ReleaseOptions {
     #[serde(default)]
     #[ts(optional)]
     pub wait_for_ci: Option<bool>,
+    /// Release though the team's history cannot be reached: no team lock is taken, and the
+    /// release is sent to the team's history when it is back (`--without-team-history`).
+    #[serde(default)]
+    pub without_team_history: bool,
 }
 
 /// The final word on a release; also the CLI's last JSON line.
@@ -357,4 +365,26 @@ pub struct Context {
     /// The accounts and secrets every step reads, given at the edge (the OS keyring in the
     /// app and the CLI; a test may give another).
     pub secrets: crate::secrets::SecretStore,
+}
+
+/// Who released: the login from the environment, else the OS account's name.
+pub(crate) fn current_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|user| user.name)
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The machine a release ran on, as History shows it.
+pub(crate) fn machine_name() -> Option<String> {
+    nix::unistd::gethostname()
+        .ok()
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !name.is_empty())
 }

@@ -344,6 +344,13 @@ pub(super) async fn plan_and_scan(
             planned.cached = keys.hit(planned.step).cloned();
         }
     }
+    let team = super::team_step::plan_team(
+        context,
+        &super::team_step::identity(target, service.as_deref(), root, super::machine_name().as_deref()),
+        options.without_team_history,
+        &mut blockers,
+    )
+    .await;
     // Read once: Docker's settings decide both the blocker and the plan's engine line.
     let endpoint = docker::EngineEndpoint::from_env();
     if target == Target::Local {
@@ -383,6 +390,7 @@ pub(super) async fn plan_and_scan(
         },
         warnings: remote.warnings,
         circleci,
+        team,
         fingerprint: String::new(),
     };
     // Every name the build will give the image, checked before any call.

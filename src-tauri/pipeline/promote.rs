@@ -14,7 +14,8 @@ use super::deploy::{self, Deployer, Shipped, StepFailure, TargetDeployer};
 use super::plan::plan_and_scan;
 use super::push::push_step;
 use super::recorder::Recorder;
-use super::run::{conclude, current_user, machine_name, take_lock};
+use super::run::{conclude, take_locks, Locking};
+use super::{current_user, machine_name};
 use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker::{self, ImageReference};
 use crate::error::{AppError, ErrorAction, ErrorKind};
@@ -66,7 +67,19 @@ pub async fn promote(
     let reference = promoted_reference(&plan.image, &source)?;
 
     let release_id = new_release_id();
-    let _lock = take_lock(context, root, &source.project_name, &release_id)?;
+    let _locks = take_locks(
+        context,
+        root,
+        &Locking {
+            project_name: &source.project_name,
+            release_id: &release_id,
+            target: plan.target,
+            service: plan.service.as_deref(),
+            environment: &plan.environment,
+        },
+        false,
+    )
+    .await?;
     let recorder = begin_from(
         context,
         &source,

@@ -15,7 +15,7 @@ use super::plan::plan_and_scan;
 use super::promote::{begin_from, Carried, CARRIED};
 use super::push::{push_or_skip, ImageToPush};
 
-use super::run::{conclude, take_lock};
+use super::run::{conclude, take_locks, Locking};
 use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorAction, ErrorKind};
@@ -95,7 +95,19 @@ pub async fn resume(
     }
 
     let new_id = new_release_id();
-    let _lock = take_lock(context, root, &source.project_name, &new_id)?;
+    let _locks = take_locks(
+        context,
+        root,
+        &Locking {
+            project_name: &source.project_name,
+            release_id: &new_id,
+            target: plan.target,
+            service: plan.service.as_deref(),
+            environment: &plan.environment,
+        },
+        false,
+    )
+    .await?;
     let recorder = begin_from(
         context,
         &source,

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::deploy::{render_client, Deployer, Destination};
 use super::recorder::Recorder;
-use super::run::{conclude, current_user, machine_name, take_lock};
+use super::run::{conclude, take_locks, Locking};
+use super::{current_user, machine_name};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorAction, ErrorKind};
@@ -69,7 +70,21 @@ pub async fn rollback(
         Target::Render => None,
     };
     let release_id = new_release_id();
-    let _lock = take_lock(context, root, &source.project_name, &release_id)?;
+    // A rollback is what a person reaches for when things are on fire: a team server that does
+    // not answer never stops it (someone else releasing the environment still does).
+    let _locks = take_locks(
+        context,
+        root,
+        &Locking {
+            project_name: &source.project_name,
+            release_id: &release_id,
+            target,
+            service: render_service.as_deref(),
+            environment: &chosen.name,
+        },
+        true,
+    )
+    .await?;
     let steps = [Step::Deploy, Step::Verify];
     let started_at = context.ledger.begin(&NewRelease {
         id: release_id.clone(),

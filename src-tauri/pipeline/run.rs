@@ -11,9 +11,11 @@ use super::plan::plan_and_scan;
 use super::push::{push_or_skip, ImageToPush};
 use super::recorder::Recorder;
 use super::sentry_step::{self, SentryDeploy};
+use super::{current_user, machine_name};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorKind};
+use crate::history::team::{Holding, TeamLock};
 use crate::history::{new_release_id, Ending, NewRelease, Outcome, StepState};
 
 /// Marks every release recorded as running whose project nobody holds as interrupted: its
@@ -118,7 +120,19 @@ pub async fn release(
         tracing::error!(%error, "could not mark interrupted releases");
     }
     let release_id = new_release_id();
-    let _lock = take_lock(context, root, &plan.project_name, &release_id)?;
+    let _locks = take_locks(
+        context,
+        root,
+        &Locking {
+            project_name: &plan.project_name,
+            release_id: &release_id,
+            target: plan.target,
+            service: plan.service.as_deref(),
+            environment: &plan.environment,
+        },
+        options.without_team_history,
+    )
+    .await?;
     let started_at = context.ledger.begin(&NewRelease {
         id: release_id.clone(),
         project_path: plan.project_path.clone(),
@@ -147,8 +161,54 @@ pub async fn release(
     conclude(context, &recorder, &release_id, &plan.image, outcome, ending, &sink)
 }
 
+/// What a release locks: this computer's project, and the environment across the team.
+pub(super) struct Locking<'a> {
+    pub project_name: &'a str,
+    pub release_id: &'a str,
+    pub target: Target,
+    /// The Render service (`None` for this computer).
+    pub service: Option<&'a str>,
+    pub environment: &'a str,
+}
+
+/// Held while a release runs: dropped, both are let go.
+pub(super) struct Locks {
+    _here: lock::ProjectLock,
+    _team: Option<TeamLock>,
+}
+
+/// This computer's lock on the project, then the team's on the environment (when the history
+/// is the team's; `without_team`: the person chose to go on when its server does not answer).
+pub(super) async fn take_locks(
+    context: &Context,
+    root: &Path,
+    locking: &Locking<'_>,
+    without_team: bool,
+) -> Result<Locks, AppError> {
+    let here = take_lock(context, root, locking.project_name, locking.release_id)?;
+    let machine = machine_name();
+    let team = super::team_step::take(
+        context,
+        &super::team_step::identity(locking.target, locking.service, root, machine.as_deref()),
+        &Holding {
+            release_id: locking.release_id.to_owned(),
+            user: current_user(),
+            machine: machine.unwrap_or_else(|| "an unnamed computer".to_owned()),
+            project_name: locking.project_name.to_owned(),
+            environment: locking.environment.to_owned(),
+            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        },
+        without_team,
+    )
+    .await?;
+    Ok(Locks {
+        _here: here,
+        _team: team,
+    })
+}
+
 /// The project's lock for release `release_id`, or why another holds it.
-pub(super) fn take_lock(
+fn take_lock(
     context: &Context,
     root: &Path,
     project_name: &str,
@@ -239,28 +299,6 @@ pub(super) fn conclude(
     };
     sink(ReleaseEvent::Summary(summary.clone()));
     Ok(summary)
-}
-
-/// Who released: the login from the environment, else the OS account's name.
-pub(super) fn current_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|user| user.name)
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// The machine a release ran on, as History shows it.
-pub(super) fn machine_name() -> Option<String> {
-    nix::unistd::gethostname()
-        .ok()
-        .map(|name| name.to_string_lossy().into_owned())
-        .filter(|name| !name.is_empty())
 }
 
 fn ended_by(error: AppError) -> (Outcome, Ending) {

@@ -458,6 +458,30 @@ impl SecretStore {
         Ok(self.backend.delete(&self.project_entry(project_id, name))?)
     }
 
+    /// Keeps the password of the team history's PostgreSQL at `place` (`host:port/db`); it is
+    /// never listed as an account and never written to a file.
+    pub fn set_team_password(&self, place: &str, password: &str) -> Result<(), StoreError> {
+        register_secret(password, None);
+        Ok(self.backend.set(&self.team_entry(place), password)?)
+    }
+
+    /// The team history's password, registered with the redactor as it is read.
+    pub fn team_password(&self, place: &str) -> Result<Option<Secret>, StoreError> {
+        let value = self.backend.get(&self.team_entry(place))?;
+        Ok(value.map(|value| {
+            register_secret(&value, None);
+            Secret(value)
+        }))
+    }
+
+    pub fn delete_team_password(&self, place: &str) -> Result<(), StoreError> {
+        Ok(self.backend.delete(&self.team_entry(place))?)
+    }
+
+    fn team_entry(&self, place: &str) -> String {
+        self.namespaced(format!("team-history:{place}"))
+    }
+
     fn project_entry(&self, project_id: &str, name: &str) -> String {
         self.namespaced(format!("project-env:{project_id}:{name}"))
     }

@@ -1,0 +1,173 @@
+//! Reaching the team's PostgreSQL: its URL read as libpq reads it (`sslmode`, `sslrootcert`),
+//! the password from the keyring (or the URL, for `SLIPWAY_HISTORY_URL`), TLS by rustls as the
+//! rest of the app, and short time limits: a team server that does not answer must never
+//! hold up a plan or a release for long.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::TeamError;
+use crate::secrets::Secret;
+
+/// How long connecting may take before the team's history counts as unreachable.
+const CONNECT_LIMIT: Duration = Duration::from_secs(4);
+
+/// The team's PostgreSQL, as the person gave it.
+#[derive(Clone)]
+pub struct TeamServer {
+    config: Config,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// `host:port/database`: what sentences name, and what tells one team's history from another.
+    place: String,
+}
+
+impl std::fmt::Debug for TeamServer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TeamServer")
+            .field("place", &self.place)
+            .finish()
+    }
+}
+
+impl TeamServer {
+    /// Reads `url` (`postgres://user@host:port/db?sslmode=verify-full&sslrootcert=ca.pem`);
+    /// `password` is used when the URL carries none.
+    pub fn new(url: &str, password: Option<&Secret>) -> Result<Self, TeamError> {
+        let invalid = |why: String| TeamError::Url(why);
+        let mut parsed = reqwest::Url::parse(url.trim()).map_err(|error| invalid(error.to_string()))?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(format!(
+                "it starts with {}: rather than postgres://",
+                parsed.scheme()
+            )));
+        }
+        let mut ssl_mode = "prefer".to_owned();
+        let mut root_file = None;
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter_map(|(name, value)| match name.as_ref() {
+                "sslmode" => {
+                    ssl_mode = value.into_owned();
+                    None
+                }
+                "sslrootcert" => {
+                    root_file = Some(PathBuf::from(value.as_ref()));
+                    None
+                }
+                _ => Some((name.into_owned(), value.into_owned())),
+            })
+            .collect();
+        parsed.set_query(None);
+        if !kept.is_empty() {
+            parsed.query_pairs_mut().extend_pairs(kept);
+        }
+        let mut config = Config::from_str(parsed.as_str()).map_err(|error| invalid(error.to_string()))?;
+        if config.get_password().is_none() {
+            if let Some(password) = password {
+                config.password(password.expose());
+            }
+        }
+        let tls = match ssl_mode.as_str() {
+            "disable" | "allow" | "prefer" => None,
+            // Encrypted means verified here: a certificate the person does not trust is refused
+            // (give `sslrootcert` for a team's own authority).
+            "require" | "verify-ca" | "verify-full" => Some(Arc::new(tls_config(root_file.as_deref())?)),
+            other => return Err(invalid(format!("sslmode={other} is not one PostgreSQL knows"))),
+        };
+        config
+            .ssl_mode(if tls.is_some() {
+                SslMode::Require
+            } else {
+                SslMode::Disable
+            })
+            .connect_timeout(CONNECT_LIMIT)
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(15))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3)
+            .application_name("slipway");
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".to_owned(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let database = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+        let place = format!("{host}:{port}/{database}");
+        Ok(Self { config, tls, place })
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.config.get_password().is_some()
+    }
+
+    /// `host:port/database`.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// Who Slipway logs in as.
+    pub fn user(&self) -> Option<&str> {
+        self.config.get_user()
+    }
+
+    /// A new session; its connection runs on the calling runtime until the client is dropped.
+    pub async fn connect(&self) -> Result<Client, TeamError> {
+        let unreachable = |error: tokio_postgres::Error| TeamError::from_connect(&self.place, error);
+        let limit = CONNECT_LIMIT + Duration::from_secs(1);
+        let connected = match &self.tls {
+            Some(tls) => {
+                let maker = tokio_postgres_rustls::MakeRustlsConnect::new((**tls).clone());
+                match tokio::time::timeout(limit, self.config.connect(maker)).await {
+                    Ok(Ok((client, connection))) => {
+                        tokio::spawn(connection);
+                        client
+                    }
+                    Ok(Err(error)) => return Err(unreachable(error)),
+                    Err(_) => return Err(TeamError::TimedOut(self.place.clone())),
+                }
+            }
+            None => match tokio::time::timeout(limit, self.config.connect(NoTls)).await {
+                Ok(Ok((client, connection))) => {
+                    tokio::spawn(connection);
+                    client
+                }
+                Ok(Err(error)) => return Err(unreachable(error)),
+                Err(_) => return Err(TeamError::TimedOut(self.place.clone())),
+            },
+        };
+        Ok(connected)
+    }
+}
+
+/// rustls with the person's own authority (`sslrootcert`) or the system's.
+fn tls_config(root_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, TeamError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    match root_file {
+        Some(file) => {
+            let unreadable = |error: String| TeamError::Certificate(format!("{}: {error}", file.display()));
+            for cert in CertificateDer::pem_file_iter(file).map_err(|error| unreadable(error.to_string()))? {
+                roots
+                    .add(cert.map_err(|error| unreadable(error.to_string()))?)
+                    .map_err(|error| unreadable(error.to_string()))?;
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| TeamError::Certificate(error.to_string()))
+        .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
+}

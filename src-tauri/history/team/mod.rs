@@ -1,0 +1,445 @@
+//! The team's history: this machine's releases sent to the team's PostgreSQL, the others'
+//! fetched from it, and the lock that keeps two people from releasing one environment at once.
+//!
+//! The ledger stays a SQLite file here (one per team server, beside the personal one), so
+//! History, exports and the CLI read as they always did, at SQLite's speed, and a server
+//! that is down loses nothing: what was recorded meanwhile is sent when it is back. A worker
+//! thread of its own does the sending and fetching, every few seconds and when woken.
+
+mod connect;
+mod copy;
+mod lock;
+mod schema;
+mod sync;
+
+pub use connect::TeamServer;
+pub use lock::{acquire, holder, Holding, TeamLock};
+pub use sync::{Fetched, Imported, Sent};
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How often the worker sends and fetches when nothing wakes it.
+const ROUND: Duration = Duration::from_secs(3);
+/// How long a process that ends waits for its last releases to reach the team.
+const LAST_SEND: Duration = Duration::from_secs(8);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    #[error("the team history's address cannot be used: {0}")]
+    Url(String),
+    #[error("the team history's certificate cannot be used: {0}")]
+    Certificate(String),
+    #[error("the team's PostgreSQL at {place} could not be reached: {reason}")]
+    Unreachable { place: String, reason: String },
+    #[error("the team's PostgreSQL at {0} did not answer in time")]
+    TimedOut(String),
+    #[error("the team's PostgreSQL refused the login: {0}")]
+    Login(String),
+    #[error("the team's PostgreSQL refused a request: {0}")]
+    Server(#[from] tokio_postgres::Error),
+    #[error("this computer's copy of the team history could not be used: {0}")]
+    Local(#[from] rusqlite::Error),
+    #[error("the team history's worker could not start: {0}")]
+    Worker(String),
+    #[error("a newer Slipway set up the team's history: update Slipway")]
+    Newer,
+    #[error("{}", .0.sentence())]
+    Held(Box<Holding>),
+}
+
+impl TeamError {
+    fn from_connect(place: &str, error: tokio_postgres::Error) -> Self {
+        let reason = match error.as_db_error() {
+            Some(db) if db.code() == &tokio_postgres::error::SqlState::INVALID_PASSWORD => {
+                return TeamError::Login(db.message().to_owned())
+            }
+            Some(db) => db.message().to_owned(),
+            None => {
+                let mut reason = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    reason = format!("{reason}: {cause}");
+                    source = cause.source();
+                }
+                reason
+            }
+        };
+        TeamError::Unreachable {
+            place: place.to_owned(),
+            reason,
+        }
+    }
+}
+
+impl From<TeamError> for crate::error::AppError {
+    fn from(error: TeamError) -> Self {
+        use crate::error::{AppError, ErrorAction, ErrorKind};
+        let detail = crate::secrets::redact(&error.to_string()).into_owned();
+        match &error {
+            TeamError::Url(why) => AppError::new(
+                ErrorKind::Validation,
+                format!("The team history's address cannot be used: {why}."),
+                "Give it as postgres://user@host:5432/database, as your team's database administrator wrote it.",
+            ),
+            TeamError::Certificate(why) => AppError::new(
+                ErrorKind::Validation,
+                "The team's PostgreSQL certificate cannot be trusted.",
+                "Give the certificate of the authority that signed it with sslrootcert=FILE in the address.",
+            )
+            .with_detail(crate::secrets::redact(why).into_owned()),
+            TeamError::Login(_) => AppError::new(
+                ErrorKind::Precondition,
+                "The team's PostgreSQL refused the login: the user or the password is wrong.",
+                "Connect the team history again with the right password.",
+            )
+            .with_action(ErrorAction::OpenAppSettings)
+            .with_detail(detail),
+            TeamError::Unreachable { place, .. } | TeamError::TimedOut(place) => AppError::new(
+                ErrorKind::Network,
+                format!("The team's PostgreSQL at {place} cannot be reached."),
+                "Check the network (a VPN the server needs) and that the server runs, then try again.",
+            )
+            .with_action(ErrorAction::Retry)
+            .with_detail(detail),
+            TeamError::Held(holding) => AppError::new(
+                ErrorKind::Precondition,
+                format!("{}.", holding.sentence()),
+                "Wait for that release to finish; only one release of an environment runs at a time across the team.",
+            ),
+            TeamError::Newer => AppError::new(
+                ErrorKind::Precondition,
+                "A newer Slipway set up the team's history.",
+                "Update Slipway to the version your team uses.",
+            ),
+            TeamError::Server(_) | TeamError::Local(_) | TeamError::Worker(_) => AppError::new(
+                ErrorKind::Io,
+                "The team's history could not be read or written.",
+                "Try again; if it goes on, ask whoever runs the team's PostgreSQL to look at its log.",
+            )
+            .with_detail(detail),
+        }
+    }
+}
+
+/// Connects this computer to the team's history at `url`: the password (given, or found in
+/// the URL) goes to the keyring, the server is checked and its tables made; returns the URL
+/// without its password, for the settings.
+pub async fn connect(
+    url: &str,
+    password: Option<&str>,
+    secrets: &crate::secrets::SecretStore,
+) -> Result<(TeamServer, String), TeamError> {
+    let mut bare = reqwest::Url::parse(url.trim()).map_err(|error| TeamError::Url(error.to_string()))?;
+    let in_url = bare.password().map(|password| {
+        percent_encoding::percent_decode_str(password)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let _ = bare.set_password(None);
+    let password = password.map(str::to_owned).or(in_url);
+    let secret = password.clone().map(crate::secrets::Secret::new);
+    let server = TeamServer::new(bare.as_str(), secret.as_ref())?;
+    check(&server).await?;
+    if let Some(password) = &password {
+        secrets
+            .set_team_password(server.place(), password)
+            .map_err(|error| TeamError::Worker(format!("the password could not be kept in the keyring: {error}")))?;
+    }
+    Ok((server, bare.to_string()))
+}
+
+/// Where the worker stands, for the plan and the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeamStatus {
+    /// `None` before the first round.
+    pub reachable: Option<bool>,
+    /// Why the last round failed.
+    pub problem: Option<String>,
+    /// Releases recorded here that the server does not have yet.
+    pub unsent: usize,
+}
+
+enum Job {
+    Round,
+    Lines(String, mpsc::Sender<Result<usize, String>>),
+}
+
+/// The worker of one ledger's team server; the last clone dropped lets it send what is left
+/// (for a while) and stop.
+pub struct TeamLink {
+    pub server: TeamServer,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    status: Arc<Mutex<TeamStatus>>,
+    done: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl std::fmt::Debug for TeamLink {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TeamLink")
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+/// The team server `url` names, its password from the URL or else the keyring.
+pub fn server(url: &str, secrets: &crate::secrets::SecretStore) -> Result<TeamServer, TeamError> {
+    let bare = TeamServer::new(url, None)?;
+    if bare.has_password() {
+        return Ok(bare);
+    }
+    match secrets.team_password(bare.place()) {
+        Ok(Some(password)) => TeamServer::new(url, Some(&password)),
+        Ok(None) => Ok(bare),
+        Err(error) => {
+            tracing::warn!(%error, "the team history's password could not be read from the keyring");
+            Ok(bare)
+        }
+    }
+}
+
+/// Checks that the team's server answers and that Slipway may keep its history there (its
+/// tables made or brought up to date).
+pub async fn check(server: &TeamServer) -> Result<(), TeamError> {
+    let mut client = server.connect().await?;
+    schema::migrate(&mut client).await
+}
+
+/// Copies the personal history in `file` (a `history.sqlite3`, of any version) into the team's.
+pub async fn import(server: &TeamServer, file: &Path) -> Result<Imported, TeamError> {
+    // A copy brought to this version's schema: an older file is read as this version reads.
+    let dir = tempfile::tempdir().map_err(|error| TeamError::Worker(error.to_string()))?;
+    let source = Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let copy = dir.path().join("history.sqlite3");
+    source.execute("VACUUM INTO ?1", [copy.display().to_string()])?;
+    drop(source);
+    drop(super::Ledger::open(dir.path()).map_err(|error| TeamError::Worker(error.to_string()))?);
+    let local = Connection::open(&copy)?;
+    let mut client = server.connect().await?;
+    schema::migrate(&mut client).await?;
+    sync::import(&local, &mut client).await
+}
+
+/// The file this machine keeps a team's history in: one per server and database.
+pub fn file_name(server: &TeamServer) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(server.place().as_bytes());
+    let short: String = digest.iter().take(6).map(|byte| format!("{byte:02x}")).collect();
+    format!("team-{short}.sqlite3")
+}
+
+impl TeamLink {
+    /// Starts the worker for the copy at `file`.
+    pub fn start(server: TeamServer, file: &Path) -> Result<Arc<Self>, TeamError> {
+        let (jobs, inbox) = mpsc::channel();
+        let (finished, done) = mpsc::channel();
+        let status = Arc::new(Mutex::new(TeamStatus::default()));
+        let worker = Worker {
+            server: server.clone(),
+            file: file.to_path_buf(),
+            status: status.clone(),
+        };
+        std::thread::Builder::new()
+            .name("team-history".to_owned())
+            .spawn(move || {
+                worker.run(inbox);
+                let _ = finished.send(());
+            })
+            .map_err(|error| TeamError::Worker(error.to_string()))?;
+        let link = Arc::new(Self {
+            server,
+            jobs: Mutex::new(Some(jobs)),
+            status,
+            done: Mutex::new(Some(done)),
+        });
+        link.wake();
+        Ok(link)
+    }
+
+    /// Asks for a round now (a release began, a step or the release ended).
+    pub fn wake(&self) {
+        if let Ok(jobs) = self.jobs.lock() {
+            if let Some(jobs) = jobs.as_ref() {
+                let _ = jobs.send(Job::Round);
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) for the first round since the start, so that a list read
+    /// right after opening holds what the team has.
+    pub fn settle(&self, limit: Duration) {
+        let until = std::time::Instant::now() + limit;
+        while self.status().reachable.is_none() && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn status(&self) -> TeamStatus {
+        self.status.lock().map(|status| status.clone()).unwrap_or_default()
+    }
+
+    /// Fetches another machine's release's log lines into the copy, waiting at most `limit`.
+    pub fn fetch_lines(&self, release_id: &str, limit: Duration) -> Result<usize, String> {
+        let (reply, answer) = mpsc::channel();
+        {
+            let jobs = self
+                .jobs
+                .lock()
+                .map_err(|_| "the team history's worker stopped".to_owned())?;
+            let Some(jobs) = jobs.as_ref() else {
+                return Err("the team history's worker stopped".to_owned());
+            };
+            jobs.send(Job::Lines(release_id.to_owned(), reply))
+                .map_err(|_| "the team history's worker stopped".to_owned())?;
+        }
+        answer
+            .recv_timeout(limit)
+            .map_err(|_| "the team's PostgreSQL did not answer in time".to_owned())?
+    }
+
+    /// Lets the worker send what is left, waiting at most `limit`.
+    pub fn finish(&self, limit: Duration) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(done) = self.done.lock().ok().and_then(|mut done| done.take()) {
+            if done.recv_timeout(limit).is_err() {
+                tracing::warn!("the team history's last releases were not all sent; they are sent at the next start");
+            }
+        }
+    }
+}
+
+impl Drop for TeamLink {
+    fn drop(&mut self) {
+        self.finish(LAST_SEND);
+    }
+}
+
+struct Worker {
+    server: TeamServer,
+    file: PathBuf,
+    status: Arc<Mutex<TeamStatus>>,
+}
+
+impl Worker {
+    fn run(self, inbox: mpsc::Receiver<Job>) {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                self.set(Some(false), Some(error.to_string()));
+                return;
+            }
+        };
+        let mut local = match self.open_copy() {
+            Ok(local) => local,
+            Err(error) => {
+                self.set(Some(false), Some(error.to_string()));
+                return;
+            }
+        };
+        let mut session: Option<tokio_postgres::Client> = None;
+        let mut migrated = false;
+        loop {
+            let job = match inbox.recv_timeout(ROUND) {
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => None,
+                // The ledger is gone: one last round sends what is left.
+                Err(RecvTimeoutError::Disconnected) => {
+                    runtime.block_on(self.round(&mut local, &mut session, &mut migrated));
+                    return;
+                }
+            };
+            match job {
+                Some(Job::Lines(release_id, reply)) => {
+                    let fetched = runtime.block_on(async {
+                        let client = self.session(&mut session, &mut migrated).await?;
+                        sync::fetch_lines(&mut local, client, &release_id).await
+                    });
+                    let _ = reply.send(fetched.map_err(|error| error.to_string()));
+                }
+                Some(Job::Round) | None => {
+                    // Wakes that came meanwhile are this round's.
+                    while let Ok(Job::Round) = inbox.try_recv() {}
+                    runtime.block_on(self.round(&mut local, &mut session, &mut migrated));
+                }
+            }
+        }
+    }
+
+    fn open_copy(&self) -> rusqlite::Result<Connection> {
+        let connection = Connection::open(&self.file)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(connection)
+    }
+
+    async fn session<'a>(
+        &self,
+        session: &'a mut Option<tokio_postgres::Client>,
+        migrated: &mut bool,
+    ) -> Result<&'a mut tokio_postgres::Client, TeamError> {
+        if session.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
+            *session = None;
+            let mut client = self.server.connect().await?;
+            if !*migrated {
+                schema::migrate(&mut client).await?;
+                *migrated = true;
+            }
+            *session = Some(client);
+        }
+        session
+            .as_mut()
+            .ok_or_else(|| TeamError::TimedOut(self.server.place().to_owned()))
+    }
+
+    async fn round(&self, local: &mut Connection, session: &mut Option<tokio_postgres::Client>, migrated: &mut bool) {
+        let outcome = async {
+            let client = self.session(session, migrated).await?;
+            loop {
+                let sent = sync::upload(local, client).await?;
+                if sent == Sent::default() {
+                    break;
+                }
+                tracing::debug!(releases = sent.releases, lines = sent.lines, "sent to the team history");
+            }
+            sync::fetch(local, client).await?;
+            Ok::<_, TeamError>(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => self.set(Some(true), None),
+            Err(error) => {
+                // A broken session is made again next round.
+                *session = None;
+                tracing::warn!(%error, "the team history could not be brought up to date");
+                self.set(Some(false), Some(error.to_string()));
+            }
+        }
+    }
+
+    fn set(&self, reachable: Option<bool>, problem: Option<String>) {
+        let unsent = Connection::open(&self.file)
+            .and_then(|local| {
+                local.query_row(
+                    "SELECT count(*) FROM releases WHERE from_team = 0 AND revision > shared_revision",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+            .map(|count| usize::try_from(count).unwrap_or(0))
+            .unwrap_or(0);
+        if let Ok(mut status) = self.status.lock() {
+            *status = TeamStatus {
+                reachable,
+                problem: problem.map(|problem| crate::secrets::redact(&problem).into_owned()),
+                unsent,
+            };
+        }
+    }
+}

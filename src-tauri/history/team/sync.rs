@@ -1,0 +1,366 @@
+//! Keeping this machine's copy and the team's PostgreSQL in step.
+//!
+//! Every release is written here first (a lost connection loses nothing, and a release made
+//! without the team's server is an ordinary release still to send), then sent: the releases
+//! and steps changed since they were last sent (`revision` against `shared_revision`), and
+//! the log lines and results past the last one sent. Keys make a resend land once. Then what
+//! the others sent is fetched: every row with a `change` number past the last one seen, read
+//! in one snapshot under the lock that uploads take, so no row can be skipped. Their log
+//! lines are fetched when a release's log is opened.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio_postgres::Client;
+
+use super::copy::{Cell, Row, Table, BATCH, LOGS, RELEASES, RESULTS, STEPS};
+use super::schema::WRITE_LOCK;
+use super::TeamError;
+
+/// Releases sent per round; the next round sends the rest.
+const RELEASES_PER_ROUND: usize = 200;
+const LINES_PER_ROUND: usize = 20_000;
+const PAGE: i64 = 2_000;
+
+fn mark(local: &Connection, name: &str) -> rusqlite::Result<i64> {
+    Ok(local
+        .query_row("SELECT value FROM team_marks WHERE name = ?1", [name], |row| row.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn set_mark(local: &Connection, name: &str, value: i64) -> rusqlite::Result<()> {
+    local.execute(
+        "INSERT INTO team_marks (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+        params![name, value],
+    )?;
+    Ok(())
+}
+
+fn read_rows(
+    local: &Connection,
+    table: &Table,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Vec<Row>> {
+    let sql = format!("SELECT {} FROM {} {filter}", table.column_list(), table.name);
+    let mut query = local.prepare(&sql)?;
+    let rows = query.query_map(args, |row| table.from_sqlite(row, 0))?;
+    rows.collect()
+}
+
+/// What one upload sent.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub releases: usize,
+    pub lines: usize,
+}
+
+/// Sends what this machine has that the team's server has not; `Sent` is empty when there was
+/// nothing to send.
+pub(super) async fn upload(local: &Connection, client: &mut Client) -> Result<Sent, TeamError> {
+    let mut query = local.prepare(&format!(
+        "SELECT {}, revision FROM releases WHERE from_team = 0 AND revision > shared_revision
+         ORDER BY started_at LIMIT {RELEASES_PER_ROUND}",
+        RELEASES.column_list()
+    ))?;
+    let changed: Vec<(Row, i64)> = query
+        .query_map([], |row| {
+            Ok((RELEASES.from_sqlite(row, 0)?, row.get(RELEASES.columns.len())?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<String> = changed
+        .iter()
+        .filter_map(|(row, _)| row[0].text().map(str::to_owned))
+        .collect();
+    let mut steps = Vec::new();
+    for id in &ids {
+        steps.extend(read_rows(local, &STEPS, "WHERE release_id = ?1", &[id])?);
+    }
+    // Lines only once every release they may belong to is sent or in this batch.
+    let whole = changed.len() < RELEASES_PER_ROUND;
+    let own = "AND release_id IN (SELECT id FROM releases WHERE from_team = 0)";
+    let (log_mark, result_mark) = (mark(local, "sent_log")?, mark(local, "sent_result")?);
+    let (lines, results) = if whole {
+        (
+            read_rows(
+                local,
+                &LOGS,
+                &format!("WHERE seq > ?1 {own} ORDER BY seq LIMIT {LINES_PER_ROUND}"),
+                &[&log_mark],
+            )?,
+            read_rows(
+                local,
+                &RESULTS,
+                &format!("WHERE seq > ?1 {own} ORDER BY seq LIMIT 1000"),
+                &[&result_mark],
+            )?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    if changed.is_empty() && lines.is_empty() && results.is_empty() {
+        return Ok(Sent::default());
+    }
+    let transaction = client.transaction().await?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .await?;
+    let releases: Vec<Row> = changed.iter().map(|(row, _)| row.clone()).collect();
+    insert(&transaction, &RELEASES, &releases, true).await?;
+    insert(&transaction, &STEPS, &steps, true).await?;
+    insert(&transaction, &LOGS, &lines, false).await?;
+    insert(&transaction, &RESULTS, &results, false).await?;
+    transaction.commit().await?;
+    // Sent: a release changed meanwhile keeps a newer revision and goes again next round.
+    for (row, revision) in &changed {
+        local.execute(
+            "UPDATE releases SET shared_revision = ?2 WHERE id = ?1",
+            params![row[0].text(), revision],
+        )?;
+    }
+    let last_seq = |rows: &[Row], table: &Table| rows.iter().filter_map(|row| row[table.position("seq")].int()).max();
+    if let Some(seq) = last_seq(&lines, &LOGS) {
+        set_mark(local, "sent_log", seq)?;
+    }
+    if let Some(seq) = last_seq(&results, &RESULTS) {
+        set_mark(local, "sent_result", seq)?;
+    }
+    Ok(Sent {
+        releases: changed.len(),
+        lines: lines.len(),
+    })
+}
+
+/// Writes `rows` into the team's `table`, many per statement.
+pub(super) async fn insert(
+    transaction: &tokio_postgres::Transaction<'_>,
+    table: &Table,
+    rows: &[Row],
+    update: bool,
+) -> Result<u64, TeamError> {
+    let mut written = 0;
+    for chunk in rows.chunks(BATCH) {
+        let sql = table.pg_insert(chunk.len(), update);
+        let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            chunk.iter().flat_map(|row| row.iter().map(Cell::as_pg)).collect();
+        written += transaction.execute(&sql, &values).await?;
+    }
+    Ok(written)
+}
+
+/// What one fetch brought.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Fetched {
+    pub releases: usize,
+}
+
+/// Brings what the others sent since the last fetch into this machine's copy, and marks their
+/// releases that are recorded as running but whose machine no longer holds its lock as
+/// interrupted (the machine died or lost the server mid-release).
+pub(super) async fn fetch(local: &mut Connection, client: &mut Client) -> Result<Fetched, TeamError> {
+    let transaction = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    // Waits for an upload under way and keeps new ones out of this snapshot's way.
+    transaction
+        .execute("SELECT pg_advisory_xact_lock_shared($1)", &[&WRITE_LOCK])
+        .await?;
+    let mut fetched = Fetched::default();
+    for table in [&RELEASES, &STEPS, &RESULTS] {
+        let mark_name = format!("fetched_{}", table.name);
+        loop {
+            let from = mark(local, &mark_name)?;
+            let rows = transaction
+                .query(
+                    &format!(
+                        "SELECT {}, change FROM {} WHERE change > $1 ORDER BY change LIMIT {PAGE}",
+                        table.column_list(),
+                        table.name
+                    ),
+                    &[&from],
+                )
+                .await?;
+            let mut page = Vec::with_capacity(rows.len());
+            let mut last = from;
+            for row in &rows {
+                page.push(table.from_pg(row, 0)?);
+                last = last.max(row.try_get::<_, i64>(table.columns.len())?);
+            }
+            let stored = keep_theirs(local, table, &page)?;
+            if table.name == RELEASES.name {
+                fetched.releases += stored;
+            }
+            set_mark(local, &mark_name, last)?;
+            if rows.len() < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+    }
+    let holding: HashSet<String> = transaction
+        .query(
+            "SELECT l.release_id FROM release_locks l JOIN pg_locks p
+               ON p.locktype = 'advisory' AND p.granted AND p.pid = l.pid
+              AND ((p.classid::bigint << 32) | p.objid::bigint) = l.key",
+            &[],
+        )
+        .await?
+        .iter()
+        .filter_map(|row| row.try_get::<_, String>(0).ok())
+        .collect();
+    transaction.commit().await?;
+    let running: Vec<String> = {
+        let mut query = local.prepare("SELECT id FROM releases WHERE from_team = 1 AND outcome = 'running'")?;
+        let ids = query.query_map([], |row| row.get(0))?;
+        ids.collect::<rusqlite::Result<_>>()?
+    };
+    for id in running.iter().filter(|id| !holding.contains(*id)) {
+        local.execute(
+            "UPDATE releases SET outcome = 'interrupted' WHERE id = ?1 AND from_team = 1",
+            [id],
+        )?;
+    }
+    Ok(fetched)
+}
+
+/// Stores rows another machine sent; this machine's own releases (sent back by the server)
+/// are left as they are here. Returns how many were stored.
+fn keep_theirs(local: &mut Connection, table: &Table, rows: &[Row]) -> rusqlite::Result<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let transaction = local.transaction()?;
+    let columns = table.column_list();
+    let placeholders = (1..=table.columns.len())
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let updates = table
+        .columns
+        .iter()
+        .map(|(name, _)| format!("\"{name}\" = excluded.\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let release_of = table.position(if table.name == RELEASES.name {
+        "id"
+    } else {
+        "release_id"
+    });
+    let mut stored = 0;
+    {
+        let mut ours = transaction.prepare("SELECT from_team FROM releases WHERE id = ?1")?;
+        let sql = if table.name == RELEASES.name {
+            format!(
+                "INSERT INTO releases ({columns}, from_team) VALUES ({placeholders}, 1)
+                 ON CONFLICT (id) DO UPDATE SET {updates} WHERE releases.from_team = 1"
+            )
+        } else if table.name == RESULTS.name {
+            // Results keep this machine's own numbering: the sender's `seq` is dropped.
+            "INSERT INTO step_results (release_id, step, body) VALUES (?1, ?3, ?4)".to_owned()
+        } else {
+            format!(
+                "INSERT INTO {} ({columns}) VALUES ({placeholders}) ON CONFLICT ({}) DO UPDATE SET {updates}",
+                table.name,
+                table.key.join(", ")
+            )
+        };
+        let mut write = transaction.prepare(&sql)?;
+        for row in rows {
+            let release = row[release_of].text().unwrap_or_default();
+            let here: Option<i64> = ours.query_row([release], |found| found.get(0)).optional()?;
+            match (table.name == RELEASES.name, here) {
+                // This machine's own release: it is the one that writes it.
+                (_, Some(0)) => continue,
+                // A step or result of a release not here: not possible within one snapshot.
+                (false, None) => continue,
+                _ => {}
+            }
+            write.execute(rusqlite::params_from_iter(row.iter()))?;
+            stored += 1;
+        }
+    }
+    transaction.commit()?;
+    Ok(stored)
+}
+
+/// Fetches the log lines of another machine's release, once.
+pub(super) async fn fetch_lines(local: &mut Connection, client: &Client, release_id: &str) -> Result<usize, TeamError> {
+    let fetched: Option<i64> = local
+        .query_row(
+            "SELECT team_lines FROM releases WHERE id = ?1 AND from_team = 1",
+            [release_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if fetched != Some(0) {
+        return Ok(0);
+    }
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {} FROM step_logs WHERE release_id = $1 ORDER BY seq",
+                LOGS.column_list()
+            ),
+            &[&release_id],
+        )
+        .await?;
+    let transaction = local.transaction()?;
+    // A running release's lines are fetched whole again until it ends.
+    transaction.execute("DELETE FROM step_logs WHERE release_id = ?1", [release_id])?;
+    {
+        let mut write = transaction
+            .prepare("INSERT INTO step_logs (release_id, step, stream, line, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for row in &rows {
+            let row = LOGS.from_pg(row, 0)?;
+            write.execute(params![row[0], row[2], row[3], row[4], row[5]])?;
+        }
+    }
+    transaction.execute(
+        "UPDATE releases SET team_lines = CASE WHEN outcome = 'running' THEN 0 ELSE 1 END WHERE id = ?1",
+        [release_id],
+    )?;
+    transaction.commit()?;
+    Ok(rows.len())
+}
+
+/// What an import copied.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub releases: usize,
+    /// Already in the team's history (an earlier import, or sent by this machine): left as is.
+    pub already: usize,
+}
+
+/// Copies every release of `local` (a personal history) into the team's; one already there
+/// is left as it is, with its steps and lines, so a second import copies nothing.
+pub(super) async fn import(local: &Connection, client: &mut Client) -> Result<Imported, TeamError> {
+    let releases = read_rows(local, &RELEASES, "ORDER BY started_at", &[])?;
+    let transaction = client.transaction().await?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .await?;
+    let mut new_ids = Vec::new();
+    for chunk in releases.chunks(BATCH) {
+        let sql = format!("{} RETURNING id", RELEASES.pg_insert(chunk.len(), false));
+        let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            chunk.iter().flat_map(|row| row.iter().map(Cell::as_pg)).collect();
+        for row in transaction.query(&sql, &values).await? {
+            new_ids.push(row.try_get::<_, String>(0)?);
+        }
+    }
+    for id in &new_ids {
+        for table in [&STEPS, &LOGS, &RESULTS] {
+            let rows = read_rows(local, table, "WHERE release_id = ?1", &[id])?;
+            insert(&transaction, table, &rows, false).await?;
+        }
+    }
+    transaction.commit().await?;
+    Ok(Imported {
+        releases: new_ids.len(),
+        already: releases.len() - new_ids.len(),
+    })
+}
