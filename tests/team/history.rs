@@ -55,9 +55,9 @@ fn two_people_with_their_own_data_folders_see_each_others_releases() -> TestResu
             "the list names who: {listed}"
         );
     }
-    // What PostgreSQL holds, and nothing in the people's own history files.
+    // What PostgreSQL itself holds.
     assert_eq!(
-        team.sql("SELECT user_name, machine FROM releases ORDER BY started_at")?,
+        team.sql("SELECT \"user\", machine FROM releases ORDER BY started_at")?,
         "ann|ann-laptop\nbob|bob-desktop"
     );
     Ok(())

@@ -3,8 +3,10 @@
 //! real engine, registry and keyring that `scripts/test` starts.
 //!
 //! Each test has its own PostgreSQL (`support/postgres.rs`) and its own copy of the example
-//! project; a person is a `Member`: a data folder, a name (`SLIPWAY_USER`) and a machine
-//! (`SLIPWAY_MACHINE`), and the team's URL in `SLIPWAY_HISTORY_URL`.
+//! project; a person is a `Member`: a data folder, a login (`USER`, which Slipway records as
+//! who released) and a machine (the host name, set in a UTS namespace of the process's own
+//! with `unshare`, as Slipway reads the machine from the host name), and the team's URL in
+//! `SLIPWAY_HISTORY_URL`.
 
 #[path = "../support/postgres.rs"]
 mod postgres;
@@ -79,6 +81,15 @@ impl Team {
     fn sql(&self, query: &str) -> Result<String, Error> {
         self.pg.psql(DATABASE, query)
     }
+
+    /// What the team's database holds of release `id`: its rows, steps, log lines and
+    /// results, as `releases|steps|lines|results`.
+    fn held_of(&self, id: &str) -> Result<String, Error> {
+        self.sql(&format!(
+            "SELECT (SELECT count(*) FROM releases WHERE id = '{id}'), (SELECT count(*) FROM steps WHERE release_id = '{id}'), \
+             (SELECT count(*) FROM step_logs WHERE release_id = '{id}'), (SELECT count(*) FROM step_results WHERE release_id = '{id}')"
+        ))
+    }
 }
 
 /// One person on one machine.
@@ -93,14 +104,17 @@ struct Member {
 }
 
 impl Member {
+    /// `slipway args` as this person on their machine. `unshare` and the shell both `exec`,
+    /// so the child's pid is Slipway's own (a kill reaches it, as a machine that dies).
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(slipway_binary());
+        let mut command = Command::new("unshare");
         command
+            .args(["--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", &self.machine])
+            .arg(slipway_binary())
             .args(args)
             .env("SLIPWAY_DATA_DIR", &self.data)
             .env("SLIPWAY_LOCAL_REGISTRY", test_registry().address)
-            .env("SLIPWAY_USER", &self.user)
-            .env("SLIPWAY_MACHINE", &self.machine)
+            .env("USER", &self.user)
             .env_remove("SENTRY_DSN")
             .stdin(Stdio::null());
         match &self.url {
@@ -110,16 +124,35 @@ impl Member {
         command
     }
 
-    /// The same person with the team's history unset: what their own data folder holds.
-    fn without_team(&self) -> Member {
-        Member {
-            url: None,
-            ..self.clone()
-        }
-    }
-
     fn run(&self, args: &[&str]) -> std::io::Result<Output> {
         self.command(args).output()
+    }
+
+    /// What this machine's copy of the team's history holds of release `id`, counted as
+    /// `Team::held_of` counts (the copy is the one `team-*.sqlite3` in the data folder).
+    fn kept_of(&self, id: &str) -> Result<String, Error> {
+        let copies: Vec<PathBuf> = std::fs::read_dir(&self.data)?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                let name = path
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                name.starts_with("team-") && name.ends_with(".sqlite3")
+            })
+            .collect();
+        let [copy] = copies.as_slice() else {
+            return Err(format!("one copy of the team's history in {}: {copies:?}", self.data.display()).into());
+        };
+        let local = rusqlite::Connection::open_with_flags(copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let count = |query: &str| -> rusqlite::Result<i64> { local.query_row(query, [id], |row| row.get(0)) };
+        Ok(format!(
+            "{}|{}|{}|{}",
+            count("SELECT count(*) FROM releases WHERE id = ?1")?,
+            count("SELECT count(*) FROM steps WHERE release_id = ?1")?,
+            count("SELECT count(*) FROM step_logs WHERE release_id = ?1")?,
+            count("SELECT count(*) FROM step_results WHERE release_id = ?1")?
+        ))
     }
 
     fn project(&self) -> String {
@@ -129,7 +162,7 @@ impl Member {
     /// `slipway release` of the team's project to this machine.
     fn release(&self, extra: &[&str]) -> std::io::Result<Output> {
         let project = self.project();
-        let mut args = vec!["release", "--project", &project, "--target", "local", "--yes"];
+        let mut args = vec!["release", "--project", &project, "--target", "local"];
         args.extend_from_slice(extra);
         self.run(&args)
     }
@@ -138,7 +171,7 @@ impl Member {
     /// `marker` (its tests running, say), with the rest of its output still to read.
     fn release_until(&self, marker: &str, extra: &[&str]) -> Result<Running, Error> {
         let project = self.project();
-        let mut args = vec!["release", "--project", &project, "--target", "local", "--yes"];
+        let mut args = vec!["release", "--project", &project, "--target", "local"];
         args.extend_from_slice(extra);
         let mut child = self
             .command(&args)

@@ -1,21 +1,13 @@
-//! The team's PostgreSQL away: a release it loses mid-way ends with a sentence that says so,
-//! and one made without it is kept locally; either reaches PostgreSQL once, when it is back.
+//! The team's PostgreSQL away: a release that loses it mid-way ends with a sentence that says
+//! so, and one made without it is kept on this computer; either reaches PostgreSQL once, when
+//! it is back.
 
 use super::*;
 
-/// What the team's database holds of release `id`: its rows, its steps and its log lines.
-fn held_of(team: &Team, id: &str) -> Result<String, Error> {
-    team.sql(&format!(
-        "SELECT (SELECT count(*) FROM releases WHERE id = '{id}'), (SELECT count(*) FROM steps WHERE release_id = '{id}'), \
-         (SELECT count(*) FROM step_logs WHERE release_id = '{id}'), \
-         (SELECT count(*) FROM (SELECT step, line FROM step_logs WHERE release_id = '{id}' GROUP BY step, line HAVING count(*) > 1) AS twice)"
-    ))
-}
-
-/// `n|steps|lines|0`: `n` rows, some steps and log lines, no log line twice.
-fn once(held: &str, rows: &str) -> bool {
-    let fields: Vec<&str> = held.split('|').collect();
-    fields.len() == 4 && fields[0] == rows && fields[1] != "0" && fields[2] != "0" && fields[3] == "0"
+/// `1|steps|lines|results` with some steps and lines: one release, whole.
+fn whole(counts: &str) -> bool {
+    let fields: Vec<&str> = counts.split('|').collect();
+    fields.len() == 4 && fields[0] == "1" && fields[1] != "0" && fields[2] != "0"
 }
 
 #[test]
@@ -29,28 +21,41 @@ fn a_release_that_loses_postgresql_mid_way_says_so_and_loses_nothing() -> TestRe
     let running = ann.release_until("[tests] running", &[])?;
     team.pg.stop()?;
     hold.release();
-    let (_, stdout, stderr) = running.finish()?;
+    let (ended, stdout, stderr) = running.finish()?;
     let said = format!("{stdout}\n{stderr}");
+    assert!(!said.contains("panicked") && !said.contains("Error {"), "{said}");
     assert!(
         said.contains("team's history"),
-        "a sentence about the team's history: {said}"
+        "a sentence about the team's history (exit {ended}): {said}"
     );
-    assert!(!said.contains("panicked") && !said.contains("Error {"), "{said}");
-    // Kept on Ann's machine meanwhile.
-    let kept = ann.without_team().history(&[])?;
-    assert_eq!(kept.len(), 1, "kept locally: {kept:?}");
-    let id = kept[0]["id"].as_str().ok_or("an id")?.to_owned();
+    // Kept on Ann's machine meanwhile, and listed with a note that the server is away.
+    let kept = ann.run(&["history", "--json"])?;
+    assert!(
+        text(&kept.stderr).contains("team's history could not be reached"),
+        "{}",
+        text(&kept.stderr)
+    );
+    let kept: serde_json::Value = serde_json::from_slice(&kept.stdout)?;
+    let [release] = kept.as_array().map(Vec::as_slice).unwrap_or_default() else {
+        return Err(format!("one release kept here: {kept}").into());
+    };
+    let id = release["id"].as_str().ok_or("an id")?.to_owned();
+    assert_ne!(release["outcome"], "running", "it ended: {release}");
+    let here = ann.kept_of(&id)?;
+    assert!(whole(&here), "{here}");
 
     team.pg.start_again()?;
-    // The next command that reaches the team's history hands it over, once.
+    // The next command that reaches the team's history sends it, once.
     for _ in 0..2 {
         let releases = ann.history(&[])?;
         assert_eq!(releases.len(), 1, "{releases:?}");
         assert_eq!(releases[0]["id"], id.as_str());
-        assert_ne!(releases[0]["outcome"], "running", "{releases:?}");
+        assert_eq!(
+            team.held_of(&id)?,
+            here,
+            "PostgreSQL holds what Ann's machine kept, once"
+        );
     }
-    let held = held_of(&team, &id)?;
-    assert!(once(&held, "1"), "one row, its steps and log lines once: {held}");
     Ok(())
 }
 
@@ -68,6 +73,7 @@ fn a_release_without_the_team_history_reaches_it_once_when_it_is_back() -> TestR
         Some(2),
         "refused while the team's history is unreachable: {said}"
     );
+    assert!(said.contains("cannot be reached"), "{said}");
     assert!(said.contains("--without-team-history"), "it says how to go on: {said}");
 
     let released = ann.release(&["--without-team-history"])?;
@@ -78,19 +84,27 @@ fn a_release_without_the_team_history_reaches_it_once_when_it_is_back() -> TestR
         text(&released.stdout),
         text(&released.stderr)
     );
+    let releases = ann.history(&[])?;
+    let [release] = releases.as_slice() else {
+        return Err(format!("one release kept here: {releases:?}").into());
+    };
+    assert_eq!(release["outcome"], "live", "{release}");
+    let id = release["id"].as_str().ok_or("an id")?.to_owned();
+    let here = ann.kept_of(&id)?;
+    assert!(whole(&here), "{here}");
 
     team.pg.start_again()?;
-    // Ann's next command that reaches the team's history hands it over; Bob then sees it, once.
-    let _ = ann.history(&[])?;
+    // Ann's next command that reaches the team's history sends it; Bob then sees it, once.
+    assert_eq!(ann.history(&[])?.len(), 1);
     for _ in 0..2 {
         let seen = bob.history(&["--user", "ann"])?;
         assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0]["id"], id.as_str());
+        assert_eq!(
+            team.held_of(&id)?,
+            here,
+            "PostgreSQL holds what Ann's machine kept, once"
+        );
     }
-    let releases = ann.history(&[])?;
-    assert_eq!(releases.len(), 1, "{releases:?}");
-    assert_eq!(releases[0]["outcome"], "live", "{releases:?}");
-    let id = releases[0]["id"].as_str().ok_or("an id")?;
-    let held = held_of(&team, id)?;
-    assert!(once(&held, "1"), "one row, its steps and log lines once: {held}");
     Ok(())
 }
