@@ -297,6 +297,19 @@ impl PgServer {
 
 impl Drop for PgServer {
     fn drop(&mut self) {
+        // A failing test shows what the server refused: its errors are the first clue.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
+            let errors: Vec<&str> = log
+                .lines()
+                .filter(|line| {
+                    ["ERROR:", "FATAL:", "STATEMENT:", "DETAIL:"]
+                        .iter()
+                        .any(|mark| line.contains(mark))
+                })
+                .collect();
+            eprintln!("the test's PostgreSQL said:\n{}", errors.join("\n"));
+        }
         // At once: a test that failed waits for nothing. The folder goes with `dir`.
         let stopped = self
             .server_command("pg_ctl")

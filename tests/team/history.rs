@@ -12,8 +12,10 @@ fn with<'a>(releases: &'a [serde_json::Value], field: &str, value: &str) -> Vec<
 #[test]
 fn two_people_with_their_own_data_folders_see_each_others_releases() -> TestResult {
     let team = Team::start("lettings", PgOptions::default())?;
+    // Ann connected as the docs say; Bob's URL, password and all, is in SLIPWAY_HISTORY_URL.
     let ann = team.member("ann", "ann-laptop")?;
-    let bob = team.member("bob", "bob-desktop")?;
+    let mut bob = team.member_alone("bob", "bob-desktop")?;
+    bob.url = Some(team.pg.url_with_password(DATABASE));
 
     let released = ann.release(&[])?;
     assert_eq!(
@@ -66,9 +68,8 @@ fn two_people_with_their_own_data_folders_see_each_others_releases() -> TestResu
 #[test]
 fn an_earlier_local_history_is_imported_into_the_teams_once() -> TestResult {
     let team = Team::start("lettings", PgOptions::default())?;
-    let mut carol = team.member("carol", "carol-laptop")?;
+    let carol = team.member_alone("carol", "carol-laptop")?;
     // Carol's history from before the team: releases kept in her own data folder.
-    carol.url = None;
     for _ in 0..2 {
         let released = carol.release(&[])?;
         assert_eq!(
@@ -84,7 +85,7 @@ fn an_earlier_local_history_is_imported_into_the_teams_once() -> TestResult {
     let file = carol.data.join("history.sqlite3");
     assert!(file.exists(), "{} holds her history", file.display());
 
-    carol.url = Some(team.pg.url_with_password(DATABASE));
+    carol.connect(&team.pg.url(DATABASE), team.pg.password())?;
     let file = file.display().to_string();
     let counts =
         "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM steps), (SELECT count(*) FROM step_logs)";

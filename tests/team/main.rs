@@ -57,9 +57,18 @@ impl Team {
         })
     }
 
-    /// A person of the team on `machine`, with a data folder of their own whose settings use
-    /// the shared virtualenv and whose keyring holds the test registry's login.
+    /// A person of the team on `machine` who connected to the team's history as the docs say
+    /// (`slipway history connect URL --password-stdin`: the URL in the settings, the password
+    /// in the keyring), with a data folder of their own whose settings use the shared
+    /// virtualenv and whose keyring holds the test registry's login.
     fn member(&self, user: &str, machine: &str) -> Result<Member, Error> {
+        let member = self.member_alone(user, machine)?;
+        member.connect(&self.pg.url(DATABASE), self.pg.password())?;
+        Ok(member)
+    }
+
+    /// The same, not connected to the team's history (yet).
+    fn member_alone(&self, user: &str, machine: &str) -> Result<Member, Error> {
         let data = self.dirs.path().join(format!("data-{user}-{machine}"));
         std::fs::create_dir_all(&data)?;
         let registry = test_registry();
@@ -72,7 +81,7 @@ impl Team {
             user: user.to_owned(),
             machine: machine.to_owned(),
             data,
-            url: Some(self.pg.url_with_password(DATABASE)),
+            url: None,
             root: self.root.clone(),
         })
     }
@@ -98,7 +107,7 @@ struct Member {
     user: String,
     machine: String,
     data: PathBuf,
-    /// The team's history (`SLIPWAY_HISTORY_URL`); `None`: the person's own.
+    /// `SLIPWAY_HISTORY_URL`, which wins over the settings; `None`: the settings decide.
     url: Option<String>,
     root: PathBuf,
 }
@@ -122,6 +131,36 @@ impl Member {
             None => command.env_remove("SLIPWAY_HISTORY_URL"),
         };
         command
+    }
+
+    /// `slipway history connect URL --password-stdin`, the password piped in.
+    fn connect(&self, url: &str, password: &str) -> Result<(), Error> {
+        use std::io::Write;
+        let mut child = self
+            .command(&["history", "connect", url, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .ok_or("stdin is piped")?
+            .write_all(password.as_bytes())?;
+        let output = child.wait_with_output()?;
+        if !output.status.success() {
+            return Err(format!(
+                "slipway history connect failed: {}{}",
+                text(&output.stdout),
+                text(&output.stderr)
+            )
+            .into());
+        }
+        let settings = std::fs::read_to_string(self.data.join("settings.json"))?;
+        if settings.contains(password) {
+            return Err(format!("the password is in settings.json: {settings}").into());
+        }
+        Ok(())
     }
 
     fn run(&self, args: &[&str]) -> std::io::Result<Output> {
