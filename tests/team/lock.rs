@@ -103,3 +103,46 @@ fn a_killed_holder_frees_the_environment_at_once_and_shows_as_interrupted() -> T
     }
     Ok(())
 }
+
+/// The first release on a new team database, the URL in `SLIPWAY_HISTORY_URL` (no `history
+/// connect` made the tables first): it asks who holds the lock while the history's worker is
+/// still making the tables. The worker is held back here by the lock it takes around
+/// migrations (schema.rs's `WRITE_LOCK`), as a slow server would hold it.
+#[test]
+fn the_first_release_on_a_new_team_database_is_not_refused() -> TestResult {
+    const MIGRATION_LOCK: i64 = 0x5117_9a7e_0000_0001;
+    let team = Team::start("lettings", PgOptions::default())?;
+    let mut ann = team.member_alone("ann", "ann-laptop")?;
+    ann.url = Some(team.pg.url_with_password(DATABASE));
+    let held = std::thread::scope(|scope| {
+        let holding = scope.spawn(|| {
+            team.sql(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); SELECT pg_sleep(4)"
+            ))
+            .map_err(|error| error.to_string())
+        });
+        // Held before Slipway starts.
+        let started = std::time::Instant::now();
+        let held = || {
+            team.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                .is_ok_and(|count| count == "1")
+        };
+        while !held() && started.elapsed() < std::time::Duration::from_secs(3) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let released = ann.release(&[]);
+        (holding.join(), released)
+    });
+    let (holding, released) = held;
+    holding.map_err(|_| "the psql holding the lock panicked")??;
+    let released = released?;
+    assert_eq!(
+        released.status.code(),
+        Some(0),
+        "{}{}",
+        text(&released.stdout),
+        text(&released.stderr)
+    );
+    assert_eq!(team.sql("SELECT \"user\" FROM releases")?, "ann");
+    Ok(())
+}
