@@ -134,6 +134,7 @@ pub fn render() -> String {
         decl::<pipeline::ReleaseEvent>(&cfg),
         decl::<tasks::TaskKind>(&cfg),
         decl::<tasks::TaskInfo>(&cfg),
+        decl::<history::team::TeamHistoryView>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/bindings.rs`. Do not edit by hand:\n\

@@ -89,9 +89,6 @@ pub async fn save_computer_settings(
     state.trusted_settings()?;
     let saved = Settings::save_computer(&state.paths, &settings)?;
     let computer = saved.computer();
-    match state.settings.write() {
-        Ok(mut current) => *current = saved,
-        Err(poisoned) => *poisoned.into_inner() = saved,
-    }
+    state.replace_settings(saved);
     Ok(computer)
 }

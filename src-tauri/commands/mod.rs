@@ -13,6 +13,7 @@ mod links;
 mod project;
 mod release;
 mod tasks;
+mod team;
 
 pub mod list;
 
@@ -82,6 +83,14 @@ impl AppState {
             Ok(settings) => settings.clone(),
             // A writer that panicked left whole settings behind: a write replaces them at once.
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Uses `saved` from now on (what a save returned).
+    pub fn replace_settings(&self, saved: Settings) {
+        match self.settings.write() {
+            Ok(mut current) => *current = saved,
+            Err(poisoned) => *poisoned.into_inner() = saved,
         }
     }
 
@@ -157,6 +166,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         links::unlink_sentry_project,
         links::computer_settings,
         links::save_computer_settings,
+        team::team_history,
+        team::connect_team_history,
+        team::disconnect_team_history,
         accounts::connect_render_hook,
         accounts::connect_sentry,
         accounts::sentry_projects,

@@ -263,6 +263,19 @@ pub(super) fn conclude(
         ),
         (Ok(()), false) => None,
     };
+    // The team's server went away during the release (or was never there, by choice).
+    let team_note = context.ledger.team().and_then(|team| {
+        (team.status().reachable == Some(false)).then(|| {
+            format!(
+                "The team's history at {} could not be reached: this release is kept on this computer and sent there when it is back.",
+                team.server.place()
+            )
+        })
+    });
+    let disk_note = match (disk_note, team_note) {
+        (Some(disk), Some(team)) => Some(format!("{disk} {team}")),
+        (disk, team) => disk.or(team),
+    };
     if let Some(note) = &disk_note {
         tracing::warn!(release = %release_id, "{note}");
         ending.message = Some(match ending.message.take() {

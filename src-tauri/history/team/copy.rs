@@ -149,7 +149,7 @@ impl Table {
     }
 
     /// A row read from SQLite, `offset` columns in.
-    pub(super) fn from_sqlite(&self, row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Row> {
+    pub(super) fn read_sqlite(&self, row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Row> {
         self.columns
             .iter()
             .enumerate()
@@ -163,7 +163,7 @@ impl Table {
     }
 
     /// A row read from PostgreSQL, `offset` columns in.
-    pub(super) fn from_pg(&self, row: &tokio_postgres::Row, offset: usize) -> Result<Row, tokio_postgres::Error> {
+    pub(super) fn read_pg(&self, row: &tokio_postgres::Row, offset: usize) -> Result<Row, tokio_postgres::Error> {
         self.columns
             .iter()
             .enumerate()

@@ -153,6 +153,44 @@ pub async fn connect(
     Ok((server, bare.to_string()))
 }
 
+/// The team history as Settings shows it: where, and how it stands; never its password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamHistoryView {
+    /// The URL in force, without its password; `None`: this computer's own history.
+    pub url: Option<String>,
+    /// `host:port/database`.
+    pub place: Option<String>,
+    /// Set by `SLIPWAY_HISTORY_URL` when Slipway started: the setting cannot change it.
+    pub from_environment: bool,
+    /// Whether the last exchange with the server worked; `None` before the first.
+    pub reachable: Option<bool>,
+    /// Why it did not.
+    pub problem: Option<String>,
+    /// Releases made here that the server does not have yet.
+    pub unsent: u32,
+}
+
+impl TeamHistoryView {
+    /// How `url` (the one in force) and the ledger's link stand now.
+    pub fn of(url: Option<&str>, link: Option<&TeamLink>) -> Self {
+        let bare = url.and_then(|url| {
+            let mut parsed = reqwest::Url::parse(url).ok()?;
+            let _ = parsed.set_password(None);
+            Some(parsed.to_string())
+        });
+        let status = link.map(TeamLink::status).unwrap_or_default();
+        Self {
+            url: bare,
+            place: link.map(|link| link.server.place().to_owned()),
+            from_environment: std::env::var_os("SLIPWAY_HISTORY_URL").is_some_and(|url| !url.is_empty()),
+            reachable: status.reachable,
+            problem: status.problem,
+            unsent: u32::try_from(status.unsent).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// Where the worker stands, for the plan and the header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TeamStatus {

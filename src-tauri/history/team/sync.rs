@@ -46,7 +46,7 @@ fn read_rows(
 ) -> rusqlite::Result<Vec<Row>> {
     let sql = format!("SELECT {} FROM {} {filter}", table.column_list(), table.name);
     let mut query = local.prepare(&sql)?;
-    let rows = query.query_map(args, |row| table.from_sqlite(row, 0))?;
+    let rows = query.query_map(args, |row| table.read_sqlite(row, 0))?;
     rows.collect()
 }
 
@@ -67,7 +67,7 @@ pub(super) async fn upload(local: &Connection, client: &mut Client) -> Result<Se
     ))?;
     let changed: Vec<(Row, i64)> = query
         .query_map([], |row| {
-            Ok((RELEASES.from_sqlite(row, 0)?, row.get(RELEASES.columns.len())?))
+            Ok((RELEASES.read_sqlite(row, 0)?, row.get(RELEASES.columns.len())?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let ids: Vec<String> = changed
@@ -188,7 +188,7 @@ pub(super) async fn fetch(local: &mut Connection, client: &mut Client) -> Result
             let mut page = Vec::with_capacity(rows.len());
             let mut last = from;
             for row in &rows {
-                page.push(table.from_pg(row, 0)?);
+                page.push(table.read_pg(row, 0)?);
                 last = last.max(row.try_get::<_, i64>(table.columns.len())?);
             }
             let stored = keep_theirs(local, table, &page)?;
@@ -315,7 +315,7 @@ pub(super) async fn fetch_lines(local: &mut Connection, client: &Client, release
         let mut write = transaction
             .prepare("INSERT INTO step_logs (release_id, step, stream, line, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for row in &rows {
-            let row = LOGS.from_pg(row, 0)?;
+            let row = LOGS.read_pg(row, 0)?;
             write.execute(params![row[0], row[2], row[3], row[4], row[5]])?;
         }
     }

@@ -3,7 +3,7 @@
 
 export type ErrorKind = "dockerUnavailable" | "keyringUnavailable" | "registryAuth" | "registryDenied" | "network" | "rateLimited" | "notFound" | "validation" | "precondition" | "io" | "cancelled" | "unknown";
 
-export type ErrorAction = "retry" | "startDocker" | "reenterToken" | "openAccounts" | "openProjectSettings" | "reviewPlan" | "openProject" | "pickRenderService" | "useServiceImage" | "linkSentry" | "openAppSettings";
+export type ErrorAction = "retry" | "startDocker" | "reenterToken" | "openAccounts" | "openProjectSettings" | "reviewPlan" | "openProject" | "pickRenderService" | "useServiceImage" | "linkSentry" | "openAppSettings" | "releaseWithoutTeamHistory";
 
 export type AppError = { kind: ErrorKind, 
 /**
@@ -941,6 +941,10 @@ until: string | null,
  */
 search: string | null, 
 /**
+ * One person's releases (their login, as History shows it).
+ */
+user?: string, 
+/**
  * The page's size (100 when not given).
  */
 limit: number | null, 
@@ -1344,6 +1348,11 @@ warnings: Array<string>,
  */
 circleci: CiPanel | null, 
 /**
+ * The team's history, when the releases are kept there: where, and whether it answers
+ * ("Team history on db.example.com:5432/slipway").
+ */
+team: string | null, 
+/**
  * What the person confirms when pressing Release: the commit, the uncommitted files, the
  * image and its registry, the service, and every step and gate, hashed.
  */
@@ -1380,7 +1389,12 @@ pushFirst?: boolean,
  * Wait for CircleCI's workflows before deploying: `Some(true)` turns it on for this
  * release (`--wait-for-ci`) over the project's setting.
  */
-waitForCi?: boolean, };
+waitForCi?: boolean, 
+/**
+ * Release though the team's history cannot be reached: no team lock is taken, and the
+ * release is sent to the team's history when it is back (`--without-team-history`).
+ */
+withoutTeamHistory: boolean, };
 
 export type ReleaseSummary = { releaseId: string, 
 /**
@@ -1421,5 +1435,31 @@ cancelling: boolean,
  * The step it is at (`tests`, `push`, …), for the tasks that have steps.
  */
 step: string | null, };
+
+export type TeamHistoryView = { 
+/**
+ * The URL in force, without its password; `None`: this computer's own history.
+ */
+url: string | null, 
+/**
+ * `host:port/database`.
+ */
+place: string | null, 
+/**
+ * Set by `SLIPWAY_HISTORY_URL` when Slipway started: the setting cannot change it.
+ */
+fromEnvironment: boolean, 
+/**
+ * Whether the last exchange with the server worked; `None` before the first.
+ */
+reachable: boolean | null, 
+/**
+ * Why it did not.
+ */
+problem: string | null, 
+/**
+ * Releases made here that the server does not have yet.
+ */
+unsent: number, };
 
 export const STEPS: Step[] = ["git", "tests", "lint", "checks", "build", "push", "ci", "deploy", "verify", "sentry"];
