@@ -55,7 +55,9 @@ fn a_release_that_loses_postgresql_mid_way_says_so_and_loses_nothing() -> TestRe
     // Last, as the rest holds without it: the release said what happened to the team's
     // history (its lock went with the server, and the release waits to be sent).
     assert!(
-        said.contains("team's history"),
+        said.contains("team's history")
+            && said.contains("could not be reached")
+            && said.contains("kept on this computer"),
         "a sentence about the team's history (exit {ended}): {said}"
     );
     Ok(())
