@@ -62,6 +62,8 @@ fn a_killed_holder_frees_the_environment_at_once_and_shows_as_interrupted() -> T
 
     let first = ann.release_until("[tests] running", &[])?;
     first.kill()?;
+    // Ann's row still names her: what frees the lock is her session's end, not a clean-up.
+    assert_eq!(team.sql("SELECT \"user\" FROM release_locks")?, "ann");
     // The tests Ann's release started end with it; Bob's need not wait for them.
     hold.release();
     let started = std::time::Instant::now();
