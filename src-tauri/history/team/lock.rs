@@ -123,3 +123,35 @@ async fn holder_on(session: &Client, key: i64) -> Result<Option<Holding>, TeamEr
     })
     .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_the_same_on_every_machine_and_differs_per_environment() {
+        let production = key_of("render:srv-abc");
+        assert_eq!(production, key_of("render:srv-abc"));
+        assert_ne!(production, key_of("render:srv-abd"));
+        assert_ne!(key_of("local:p1@alex-laptop"), key_of("local:p1@bea-laptop"));
+    }
+
+    #[test]
+    fn the_sentence_names_the_person_the_project_the_environment_and_the_machine() {
+        let holding = Holding {
+            release_id: "r1".to_owned(),
+            user: "Alex".to_owned(),
+            machine: "alex-laptop".to_owned(),
+            project_name: "lettings".to_owned(),
+            environment: "production".to_owned(),
+            since: "2026-12-07T14:02:00Z".to_owned(),
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(&holding.since)
+            .map(|at| at.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            holding.sentence(),
+            format!("Alex is releasing lettings to production (since {at}, from alex-laptop)")
+        );
+    }
+}
