@@ -148,3 +148,95 @@ fn the_first_release_on_a_new_team_database_is_not_refused() -> TestResult {
     assert_eq!(team.sql("SELECT \"user\" FROM releases")?, "ann");
     Ok(())
 }
+
+/// Two machines, one Render service: the lock is the service's, whoever holds it and from
+/// wherever; the second release is refused with the holder's name and machine, and goes ahead
+/// once the first ends. Render is its stand-in.
+#[test]
+fn two_machines_never_release_one_render_service_at_once() -> TestResult {
+    use slipway::project::{Environment, RenderLink};
+    use slipway::secrets::{Account, SecretStore, Service};
+    let hold = Hold::new()?;
+    let team = Team::start_with("lettings", PgOptions::default(), |root| {
+        std::fs::write(root.join("tests/test_held.py"), hold.test_file())
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let repository = format!("{}/team/lettings", test_registry().address);
+    let image = format!("{repository}:latest");
+    let render = runtime.block_on(standin::render_deploy_stand_in(
+        image.clone(),
+        standin::DeployScript::new(201, &["build_in_progress", "live"]),
+    ))?;
+    let on_render = |user: &str, machine: &str| -> Result<Member, Error> {
+        let mut member = team.member_alone(user, machine)?;
+        std::fs::write(
+            member.data.join("settings.json"),
+            serde_json::json!({ "renderApiUrl": format!("{}/v1", render.base) }).to_string(),
+        )?;
+        SecretStore::os(&member.data).save(&Account::new(Service::Render, "default", "test"), "rnd_good")?;
+        let mut settings =
+            slipway::project::load_settings(&member.data, &team.root)?.ok_or("the project's settings were saved")?;
+        settings.image_repository = Some(repository.clone());
+        settings.environments.add(Environment::render(
+            "production",
+            RenderLink {
+                id: "srv-web".to_owned(),
+                name: Some("web".to_owned()),
+                image: Some(image.clone()),
+            },
+        ))?;
+        slipway::project::save_settings(&member.data, &team.root, &settings)?;
+        member.connect(&team.pg.url(DATABASE), team.pg.password())?;
+        member.target = "production".to_owned();
+        Ok(member)
+    };
+    let ann = on_render("ann", "ann-laptop")?;
+    let bob = on_render("bob", "bob-desktop")?;
+
+    let first = ann.release_until("[tests] running", &[])?;
+    let refused = bob.release(&[])?;
+    let said = format!("{}{}", text(&refused.stdout), text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    let sentence = holder_sentence(&said, "ann", "ann-laptop").ok_or(format!("the holder's sentence in: {said}"))?;
+    assert!(
+        sentence.starts_with("ann is releasing lettings to production (since "),
+        "{sentence}"
+    );
+
+    hold.release();
+    let (finished, stdout, stderr) = first.finish()?;
+    assert_eq!(finished.code(), Some(0), "{stdout}{stderr}");
+    let released = bob.release(&[])?;
+    assert_eq!(
+        released.status.code(),
+        Some(0),
+        "{}{}",
+        text(&released.stdout),
+        text(&released.stderr)
+    );
+    // One deploy each, one after the other.
+    assert_eq!(standin::deploy_triggers(&render.received()).len(), 2);
+    let releases = ann.history(&[])?;
+    let who: Vec<_> = releases
+        .iter()
+        .map(|release| {
+            (
+                release["user"].clone(),
+                release["machine"].clone(),
+                release["outcome"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("bob".into(), "bob-desktop".into(), "live".into()),
+            ("ann".into(), "ann-laptop".into(), "live".into())
+        ],
+        "{releases:?}"
+    );
+    Ok(())
+}

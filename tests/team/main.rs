@@ -10,6 +10,8 @@
 
 #[path = "../support/postgres.rs"]
 mod postgres;
+#[path = "../support/standin/mod.rs"]
+mod standin;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -83,6 +85,7 @@ impl Team {
             data,
             url: None,
             root: self.root.clone(),
+            target: "local".to_owned(),
         })
     }
 
@@ -110,6 +113,8 @@ struct Member {
     /// `SLIPWAY_HISTORY_URL`, which wins over the settings; `None`: the settings decide.
     url: Option<String>,
     root: PathBuf,
+    /// The environment `release` releases to.
+    target: String,
 }
 
 impl Member {
@@ -201,7 +206,7 @@ impl Member {
     /// `slipway release` of the team's project to this machine.
     fn release(&self, extra: &[&str]) -> std::io::Result<Output> {
         let project = self.project();
-        let mut args = vec!["release", "--project", &project, "--target", "local"];
+        let mut args = vec!["release", "--project", &project, "--target", &self.target];
         args.extend_from_slice(extra);
         self.run(&args)
     }
@@ -210,7 +215,7 @@ impl Member {
     /// `marker` (its tests running, say), with the rest of its output still to read.
     fn release_until(&self, marker: &str, extra: &[&str]) -> Result<Running, Error> {
         let project = self.project();
-        let mut args = vec!["release", "--project", &project, "--target", "local"];
+        let mut args = vec!["release", "--project", &project, "--target", &self.target];
         args.extend_from_slice(extra);
         let mut child = self
             .command(&args)
