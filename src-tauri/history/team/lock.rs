@@ -56,7 +56,9 @@ impl std::fmt::Debug for TeamLock {
 /// Takes the environment's lock without waiting, or says who holds it.
 pub async fn acquire(server: &TeamServer, identity: &str, holding: &Holding) -> Result<TeamLock, TeamError> {
     let key = key_of(identity);
-    let session = server.connect().await?;
+    let mut session = server.connect().await?;
+    // A new team database may not have its tables yet (its first machine's worker makes them).
+    super::schema::migrate(&mut session).await?;
     let taken: bool = session
         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
         .await?
@@ -95,7 +97,8 @@ pub async fn acquire(server: &TeamServer, identity: &str, holding: &Holding) -> 
 
 /// Who holds the environment's lock now, if anyone.
 pub async fn holder(server: &TeamServer, identity: &str) -> Result<Option<Holding>, TeamError> {
-    let session = server.connect().await?;
+    let mut session = server.connect().await?;
+    super::schema::migrate(&mut session).await?;
     holder_on(&session, key_of(identity)).await
 }
 
