@@ -42,7 +42,7 @@ pub enum TeamError {
     #[error("the team's PostgreSQL refused the login: {0}")]
     Login(String),
     #[error("the team's PostgreSQL refused a request: {0}")]
-    Server(#[from] tokio_postgres::Error),
+    Server(String),
     #[error("this computer's copy of the team history could not be used: {0}")]
     Local(#[from] rusqlite::Error),
     #[error("the team history's worker could not start: {0}")]
@@ -60,20 +60,37 @@ impl TeamError {
                 return TeamError::Login(db.message().to_owned())
             }
             Some(db) => db.message().to_owned(),
-            None => {
-                let mut reason = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    reason = format!("{reason}: {cause}");
-                    source = cause.source();
-                }
-                reason
-            }
+            None => chain(&error),
         };
+        // A certificate rustls would not trust is the person's to fix, not the network's.
+        if reason.contains("invalid peer certificate") || (reason.contains("certificate") && reason.contains("TLS")) {
+            return TeamError::Certificate(format!("{place}: {reason}"));
+        }
         TeamError::Unreachable {
             place: place.to_owned(),
             reason,
         }
+    }
+}
+
+/// An error with its causes, as one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut reason = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    reason
+}
+
+impl From<tokio_postgres::Error> for TeamError {
+    /// The server's own words ("permission denied for table releases"), not "db error".
+    fn from(error: tokio_postgres::Error) -> Self {
+        TeamError::Server(match error.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => chain(&error),
+        })
     }
 }
 
@@ -89,8 +106,8 @@ impl From<TeamError> for crate::error::AppError {
             ),
             TeamError::Certificate(why) => AppError::new(
                 ErrorKind::Validation,
-                "The team's PostgreSQL certificate cannot be trusted.",
-                "Give the certificate of the authority that signed it with sslrootcert=FILE in the address.",
+                "The team's PostgreSQL showed a certificate this computer does not trust (or it could not be read).",
+                "Add the certificate of the authority that signed it to the address: ?sslmode=verify-full&sslrootcert=/path/to/ca.pem.",
             )
             .with_detail(crate::secrets::redact(why).into_owned()),
             TeamError::Login(_) => AppError::new(
@@ -486,7 +503,14 @@ impl Worker {
             Err(error) => {
                 // A broken session is made again next round.
                 *session = None;
-                tracing::warn!(%error, "the team history could not be brought up to date");
+                // Said once when it starts failing (or fails otherwise), not every round.
+                let before = self.status.lock().map(|status| status.clone()).unwrap_or_default();
+                let problem = crate::secrets::redact(&error.to_string()).into_owned();
+                if before.reachable != Some(false) || before.problem.as_deref() != Some(problem.as_str()) {
+                    tracing::warn!(%error, "the team history could not be brought up to date");
+                } else {
+                    tracing::debug!(%error, "the team history is still out of reach");
+                }
                 self.set(Some(false), Some(error.to_string()), asked);
             }
         }
