@@ -149,7 +149,7 @@ describe("the release page's steps", () => {
     expect(stateOf("verify")).toBe("not run");
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
-      { environment: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false },
+      { environment: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false, withoutTeamHistory: false },
       expect.any(Function),
     );
   });
