@@ -20,6 +20,7 @@ mod projects;
 mod services;
 mod small_window;
 mod tasks;
+mod team;
 mod webdriver;
 
 use std::path::Path;
