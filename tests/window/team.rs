@@ -177,8 +177,14 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
         session.text(&place).await?,
         format!("Releases are kept in the team's history on {}.", postgres.place())
     );
-    let answer = session.wait_for(&format!("{form}//*[@data-testid='team-answer']"), UI_WAIT).await?;
-    assert_eq!(session.text(&answer).await?, "The server is answering.");
+    // Said once the app's link has exchanged with the server, a moment after connecting.
+    wait_or_explain(
+        &session,
+        &format!("{form}//*[@data-testid='team-answer'][normalize-space()='The server is answering.']"),
+        UI_WAIT,
+        "team-not-answering",
+    )
+    .await?;
     // The password went to the keyring: never back into the field, never into the page or a file.
     let shown = session
         .execute("return document.getElementById('team-password').value + document.body.innerText")

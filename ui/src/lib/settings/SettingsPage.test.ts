@@ -210,4 +210,21 @@ describe("the settings page", () => {
     expect(within(form).queryByRole("button", { name: "Connect" })).toBeNull();
     expect(within(form).queryByRole("button", { name: "Use this computer's own history" })).toBeNull();
   });
+
+  it("asks the server's standing again until the first answer is known", async () => {
+    const user = userEvent.setup();
+    const api = team(teamHistoryView(), teamConnected({ reachable: null }));
+    render(SettingsPage, { api: noDoctor, accounts: noAccounts(), computer: computer(), team: api, teamPollMs: 5 });
+    const form = await screen.findByRole("form", { name: "Team history" });
+    await user.type(within(form).getByLabelText("Address"), "postgres://slipway@127.0.0.1:5432/team");
+    api.teamHistory.mockResolvedValueOnce(teamConnected({ reachable: null }));
+    api.teamHistory.mockResolvedValue(teamConnected({ reachable: true }));
+    await user.click(within(form).getByRole("button", { name: "Connect" }));
+    expect(await within(form).findByText("The server is answering.")).toBeInTheDocument();
+    // Known: no more asking.
+    const asked = api.teamHistory.mock.calls.length;
+    expect(asked).toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(api.teamHistory).toHaveBeenCalledTimes(asked);
+  });
 });
