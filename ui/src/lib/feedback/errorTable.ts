@@ -70,6 +70,9 @@ export function noticeTitle(error: { kind: ErrorKind; action: ErrorAction | null
 }
 
 const specificTitles: Partial<Record<ErrorKind, Partial<Record<ErrorAction | "none", string>>>> = {
+  network: {
+    releaseWithoutTeamHistory: "The team's history does not answer",
+  },
   validation: {
     useServiceImage: "The image is not the Render service's",
     openProjectSettings: "A project setting cannot be used",

@@ -944,6 +944,7 @@ describe("the team's history in the plan", () => {
     renderPanel(release);
     expect(screen.getByTestId("plan-team")).toHaveTextContent(teamDown);
     expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
+    expect(screen.getByRole("alert")).toHaveTextContent("The team's history does not answer");
     const without = within(screen.getByRole("alert")).getByRole("button", { name: "Release without the team's history" });
 
     await user.click(without);
