@@ -92,7 +92,16 @@ impl PrivatePostgres {
         let log = self.folder.path().join("log").display().to_string();
         as_postgres(
             "pg_ctl",
-            &["-D", &self.data.display().to_string(), "-l", &log, "-o", &options, "-w", "start"],
+            &[
+                "-D",
+                &self.data.display().to_string(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
         )?;
         self.running = true;
         Ok(())
@@ -157,14 +166,23 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     // Settings → Team history: the address, the password, Connect.
     open_page(&session, "Settings").await?;
     let form = "//form[@aria-label='Team history']";
-    let address = session.wait_for(&format!("{form}//input[@id='team-url']"), UI_WAIT).await?;
+    let address = session
+        .wait_for(&format!("{form}//input[@id='team-url']"), UI_WAIT)
+        .await?;
     session.type_text(&address, &postgres.url()).await?;
     let password = session
-        .wait_for(&format!("{form}//input[@id='team-password'][@type='password']"), UI_WAIT)
+        .wait_for(
+            &format!("{form}//input[@id='team-password'][@type='password']"),
+            UI_WAIT,
+        )
         .await?;
     session.type_text(&password, PG_PASSWORD).await?;
     session
-        .click(&session.wait_for(&format!("{form}{}", button("Connect")), UI_WAIT).await?)
+        .click(
+            &session
+                .wait_for(&format!("{form}{}", button("Connect")), UI_WAIT)
+                .await?,
+        )
         .await?;
     let place = wait_or_explain(
         &session,
@@ -242,7 +260,10 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     session
         .click(&session.wait_for("//*[@data-testid='confirm-cancel']", UI_WAIT).await?)
         .await?;
-    assert!(session.absent("//*[@data-testid='confirm-dialog']").await?, "Cancel closes the question");
+    assert!(
+        session.absent("//*[@data-testid='confirm-dialog']").await?,
+        "Cancel closes the question"
+    );
     session.end().await?;
     Ok(())
 }
