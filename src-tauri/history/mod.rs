@@ -881,6 +881,16 @@ impl Ledger {
             transaction.execute(UPDATE_STRIP, [&release.id])?;
             transaction.commit()
         })?;
+        // The team's releases of this project from other machines are filed under this folder.
+        if let (Some(_), Some(remote)) = (&self.team, release.remote_url.as_deref()) {
+            let remote = redact(remote).into_owned();
+            self.write(|connection| {
+                connection.execute(
+                    "UPDATE releases SET project_path = ?1 WHERE from_team = 1 AND remote_url = ?2 AND project_path <> ?1",
+                    params![release.project_path, remote],
+                )
+            })?;
+        }
         self.wake_team();
         Ok(started)
     }
@@ -1334,6 +1344,33 @@ mod tests {
         );
         let outside = ledger.release("r3")?.ok_or("kept")?;
         assert_eq!((outside.remote_url, outside.on_remote), (None, None), "not known");
+        Ok(())
+    }
+
+    /// What the team worker sends is what changed: a release's start, a step, its end; the
+    /// worker's own note that it sent them is no change.
+    #[test]
+    fn every_change_of_a_release_is_counted_and_the_sent_mark_is_not() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        ledger.begin(&release("r1"))?;
+        let unsent = |ledger: &Ledger| {
+            ledger.with(|connection| {
+                connection.query_row(
+                    "SELECT revision - shared_revision FROM releases WHERE id = 'r1'",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+        };
+        assert!(unsent(&ledger)? > 0, "a new release is still to send");
+        ledger.with(|connection| connection.execute("UPDATE releases SET shared_revision = revision", []))?;
+        assert_eq!(unsent(&ledger)?, 0, "marking it sent is not a change");
+        ledger.step("r1", Step::Tests, StepState::Running, None)?;
+        assert!(unsent(&ledger)? > 0, "a step that starts is");
+        ledger.with(|connection| connection.execute("UPDATE releases SET shared_revision = revision", []))?;
+        ledger.finish("r1", Outcome::Live, &Ending::default())?;
+        assert!(unsent(&ledger)? > 0, "the end is");
         Ok(())
     }
 

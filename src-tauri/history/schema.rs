@@ -118,6 +118,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE releases ADD COLUMN team_lines INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX releases_unsent ON releases (started_at) WHERE from_team = 0 AND revision > shared_revision;
     CREATE INDEX releases_by_user ON releases (user, started_at DESC, id DESC);
+    CREATE INDEX releases_by_remote ON releases (remote_url, from_team) WHERE remote_url IS NOT NULL;
     CREATE TABLE team_marks (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     CREATE TRIGGER releases_revision AFTER UPDATE OF project_path, project_name, user, started_at, ended_at, commit_sha, branch, dirty, target, image, digest, deploy_id, deploy_status, url, outcome, message, error_kind, error_hint, step_strip, kind, source_id, machine, image_id, environment, service, error_action, error_detail, remote_url, on_remote ON releases BEGIN
         UPDATE releases SET revision = revision + 1 WHERE id = NEW.id;

@@ -2,9 +2,18 @@
 //! read as the History page reads it. Prints p50 and p95 per query; targets: every list and
 //! filter ≤ 50 ms p95, opening a release with a 100,000-line log ≤ 100 ms to its first page.
 //!
+//! Then the same history as a team's, on a private PostgreSQL: imported into it, fetched by a
+//! new machine into its copy (the team's history is read from that copy), and every query
+//! again on the copy, beside this machine's own file, with the ratio (target ≤ 2×); and the
+//! first page asked of PostgreSQL directly, for comparison.
+//!
 //! `cargo run --release --example bench_history [-- RUNS]`
 
 use std::time::{Duration, Instant};
+
+#[path = "../support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
 
 use rusqlite::{params, Connection};
 use slipway::history::{self, HistoryFilter, Ledger, Outcome};
@@ -113,7 +122,7 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
     (at(0.5), at(0.95))
 }
 
-fn measure(name: &str, runs: usize, mut work: impl FnMut() -> usize) {
+fn measure(name: &str, runs: usize, mut work: impl FnMut() -> usize) -> Duration {
     let mut samples = Vec::with_capacity(runs);
     let mut rows = 0;
     for _ in 0..runs {
@@ -127,6 +136,7 @@ fn measure(name: &str, runs: usize, mut work: impl FnMut() -> usize) {
         p50.as_secs_f64() * 1000.0,
         p95.as_secs_f64() * 1000.0
     );
+    p95
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -142,20 +152,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seeding.elapsed().as_secs_f64()
     );
     let ledger = Ledger::open(dir.path())?;
+    println!("\n-- this machine's own history (SQLite)");
+    let own = queries(&ledger, &big, runs)?;
+    drop(ledger);
+    team(dir.path(), &big, runs, &own)
+}
+
+/// Every query History asks, on `ledger`; their p95 in order.
+fn queries(ledger: &Ledger, big: &str, runs: usize) -> Result<Vec<(String, Duration)>, Box<dyn std::error::Error>> {
+    let mut p95s = Vec::new();
+    let mut measure = |name: &str, runs: usize, work: &mut dyn FnMut() -> usize| {
+        let p95 = measure(name, runs, work);
+        p95s.push((name.to_owned(), p95));
+    };
     let list = |filter: HistoryFilter| -> usize { ledger.list(&filter).map(|rows| rows.len()).unwrap_or(0) };
-    measure("first page (all projects)", runs, || list(HistoryFilter::default()));
+    measure(
+        "first page (all projects)",
+        runs,
+        &mut || list(HistoryFilter::default()),
+    );
     let project = HistoryFilter {
         project_path: Some("/home/ann/project-7".into()),
         ..HistoryFilter::default()
     };
-    measure("one project", runs, || list(project.clone()));
-    measure("outcome failed", runs, || {
+    measure("one project", runs, &mut || list(project.clone()));
+    measure("outcome failed", runs, &mut || {
         list(HistoryFilter {
             outcome: Some(Outcome::Failed),
             ..HistoryFilter::default()
         })
     });
-    measure("target render", runs, || {
+    measure("target render", runs, &mut || {
         list(HistoryFilter {
             target: Some("render".into()),
             ..HistoryFilter::default()
@@ -164,31 +191,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last_month = (chrono::Utc::now() - chrono::Duration::days(60))
         .format("%Y-%m-%d")
         .to_string();
-    measure("since a date", runs, || {
+    measure("since a date", runs, &mut || {
         list(HistoryFilter {
             since: Some(last_month.clone()),
             ..HistoryFilter::default()
         })
     });
-    measure("one project, interrupted (rare: no match)", runs, || {
+    measure("one project, interrupted (rare: no match)", runs, &mut || {
         list(HistoryFilter {
             outcome: Some(Outcome::Interrupted),
             ..project.clone()
         })
     });
-    measure("text search, common (branch)", runs, || {
+    measure("text search, common (branch)", runs, &mut || {
         list(HistoryFilter {
             search: Some("feature/checkout".into()),
             ..HistoryFilter::default()
         })
     });
-    measure("text search, one commit", runs, || {
+    measure("text search, one commit", runs, &mut || {
         list(HistoryFilter {
             search: Some(format!("{:040x}", 77_777u128 * 2_654_435_761)[30..].to_owned()),
             ..HistoryFilter::default()
         })
     });
-    measure("text search, no match (reads every row)", runs, || {
+    measure("text search, no match (reads every row)", runs, &mut || {
         list(HistoryFilter {
             search: Some("no-such-text".into()),
             ..HistoryFilter::default()
@@ -196,24 +223,109 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let page = ledger.list(&HistoryFilter::default())?;
     let last = page.last().map(|release| release.id.clone());
-    measure("next page", runs, || {
+    measure("next page", runs, &mut || {
         list(HistoryFilter {
             before: last.clone(),
             ..HistoryFilter::default()
         })
     });
-    measure("open a release with a 100,000-line log", runs, || {
-        let detail = history::detail(&ledger, &big).ok().flatten();
-        let lines = ledger
-            .log_page(&big, "tests", 0, 200, None)
-            .map(|page| page.lines.len());
+    measure("open a release with a 100,000-line log", runs, &mut || {
+        let detail = history::detail(ledger, big).ok().flatten();
+        let lines = ledger.log_page(big, "tests", 0, 200, None).map(|page| page.lines.len());
         usize::from(detail.is_some()) + lines.unwrap_or(0)
     });
-    measure("search that log", runs, || {
+    measure("search that log", runs, &mut || {
         ledger
-            .log_page(&big, "tests", 0, 200, Some("test_case_9999"))
+            .log_page(big, "tests", 0, 200, Some("test_case_9999"))
             .map(|page| page.total as usize)
             .unwrap_or(0)
     });
+    Ok(p95s)
+}
+
+/// The same history as a team's: imported into a private PostgreSQL, fetched by a new machine,
+/// and read there.
+fn team(
+    own_dir: &std::path::Path,
+    big: &str,
+    runs: usize,
+    own: &[(String, Duration)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use slipway::history::team::{self, TeamServer};
+    let server = postgres::PgServer::start(postgres::PgOptions::default())?;
+    server.create_database("team")?;
+    let team_server = TeamServer::new(&server.url_with_password("team"), None)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let importing = Instant::now();
+    let imported = runtime.block_on(team::import(&team_server, &own_dir.join("history.sqlite3")))?;
+    println!(
+        "\n-- the team's history (PostgreSQL {})\nimported {} releases with their steps and lines in {:.1} s",
+        server.psql("team", "SHOW server_version")?,
+        imported.releases,
+        importing.elapsed().as_secs_f64()
+    );
+    let machine = tempfile::tempdir()?;
+    let fetching = Instant::now();
+    let ledger = Ledger::open_team(machine.path(), team_server.clone())?;
+    let link = ledger.team().ok_or("a team ledger has its link")?.clone();
+    link.settle(Duration::from_secs(600));
+    let status = link.status();
+    println!(
+        "a new machine's first fetch of the team's history: {:.1} s ({})",
+        fetching.elapsed().as_secs_f64(),
+        status.problem.as_deref().unwrap_or("done")
+    );
+    let mut rounds = Vec::new();
+    for _ in 0..runs.min(20) {
+        let start = Instant::now();
+        link.sync_now(Duration::from_secs(30));
+        rounds.push(start.elapsed());
+    }
+    let (p50, p95) = percentiles(rounds);
+    println!(
+        "a round with nothing new (send, fetch, who holds locks): p50 {:.1} ms, p95 {:.1} ms",
+        p50.as_secs_f64() * 1000.0,
+        p95.as_secs_f64() * 1000.0
+    );
+    println!("\n-- the team's history, read from this machine's copy");
+    let copy = queries(&ledger, big, runs)?;
+    println!(
+        "\n{:<44} {:>12} {:>12} {:>7}",
+        "p95", "own (SQLite)", "team copy", "ratio"
+    );
+    let mut worst: f64 = 0.0;
+    for ((name, mine), (_, theirs)) in own.iter().zip(&copy) {
+        let ratio = theirs.as_secs_f64() / mine.as_secs_f64().max(1e-6);
+        worst = worst.max(ratio);
+        println!(
+            "{name:<44} {:>9.2} ms {:>9.2} ms {ratio:>6.2}×",
+            mine.as_secs_f64() * 1000.0,
+            theirs.as_secs_f64() * 1000.0
+        );
+    }
+    println!("worst ratio {worst:.2}× (target ≤ 2×)");
+    // What reading PostgreSQL itself would cost, on this machine's loopback (a team's server
+    // is further away).
+    let direct = runtime.block_on(async {
+        let client = team_server.connect().await?;
+        let mut samples = Vec::new();
+        for _ in 0..runs {
+            let start = Instant::now();
+            client
+                .query(
+                    "SELECT * FROM releases ORDER BY started_at DESC, id DESC LIMIT 100",
+                    &[],
+                )
+                .await?;
+            samples.push(start.elapsed());
+        }
+        Ok::<_, Box<dyn std::error::Error>>(samples)
+    })?;
+    let (p50, p95) = percentiles(direct);
+    println!(
+        "first page asked of PostgreSQL directly (loopback): p50 {:.2} ms, p95 {:.2} ms",
+        p50.as_secs_f64() * 1000.0,
+        p95.as_secs_f64() * 1000.0
+    );
     Ok(())
 }

@@ -171,3 +171,59 @@ fn tls_config(root_file: Option<&std::path::Path>) -> Result<rustls::ClientConfi
         .map_err(|error| TeamError::Certificate(error.to_string()))
         .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn the_url_is_read_as_libpq_reads_it_and_its_place_names_no_password() -> TestResult {
+        let plain = TeamServer::new("postgres://ann:s3cret@db.example.com/team", None)?;
+        assert_eq!(plain.place(), "db.example.com:5432/team");
+        assert!(plain.has_password());
+        assert!(
+            plain.tls.is_none(),
+            "no sslmode: plain, as libpq's default would try first"
+        );
+        assert!(!format!("{plain:?}").contains("s3cret"));
+
+        let keyring = Secret::new("from-keyring".to_owned());
+        let given = TeamServer::new(
+            "postgresql://ann@10.0.0.5:6543/releases?application_name=x",
+            Some(&keyring),
+        )?;
+        assert_eq!(given.place(), "10.0.0.5:6543/releases");
+        assert_eq!(given.config.get_password(), Some("from-keyring".as_bytes()));
+        assert_eq!(given.user(), Some("ann"));
+        Ok(())
+    }
+
+    #[test]
+    fn tls_is_verified_with_the_given_authority_and_a_missing_one_is_named() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let missing = dir.path().join("ca.pem");
+        let refused = TeamServer::new(
+            &format!(
+                "postgres://ann@db/team?sslmode=verify-full&sslrootcert={}",
+                missing.display()
+            ),
+            None,
+        )
+        .err()
+        .ok_or("a missing authority file is refused")?;
+        assert!(
+            matches!(&refused, TeamError::Certificate(why) if why.contains("ca.pem")),
+            "{refused}"
+        );
+        // `require` encrypts and verifies here (against the system's authorities).
+        let required = TeamServer::new("postgres://ann@db/team?sslmode=require", None)?;
+        assert!(required.tls.is_some());
+        let unknown = TeamServer::new("postgres://ann@db/team?sslmode=sometimes", None).err();
+        assert!(matches!(unknown, Some(TeamError::Url(why)) if why.contains("sometimes")));
+        let wrong = TeamServer::new("mysql://ann@db/team", None).err();
+        assert!(matches!(wrong, Some(TeamError::Url(why)) if why.contains("mysql")));
+        Ok(())
+    }
+}

@@ -212,3 +212,40 @@ impl Table {
 
 /// Rows per statement: well under PostgreSQL's 65,535 parameters for the widest table.
 pub(super) const BATCH: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_numbers_its_values_row_by_row_and_says_what_a_conflict_does() {
+        let sql = RESULTS.pg_insert(2, false);
+        assert!(sql.starts_with("INSERT INTO step_results (\"release_id\", \"seq\", \"step\", \"body\") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"), "{sql}");
+        assert!(sql.ends_with("ON CONFLICT (release_id, seq) DO NOTHING"), "{sql}");
+        let update = STEPS.pg_insert(1, true);
+        assert!(update.contains("\"state\" = EXCLUDED.\"state\""), "{update}");
+        assert!(update.ends_with("change = nextval('changes')"), "{update}");
+    }
+
+    #[test]
+    fn the_widest_batch_stays_under_postgresqls_parameter_limit() {
+        let widest = [&RELEASES, &STEPS, &LOGS, &RESULTS]
+            .iter()
+            .map(|table| table.columns.len())
+            .max()
+            .unwrap_or(0);
+        assert!(widest * BATCH < 65_535, "{widest} columns × {BATCH} rows");
+    }
+
+    /// Every column copied exists in this machine's file with the same name.
+    #[test]
+    fn every_copied_column_is_in_the_sqlite_schema() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        drop(crate::history::Ledger::open(dir.path())?);
+        let connection = rusqlite::Connection::open(dir.path().join("history.sqlite3"))?;
+        for table in [&RELEASES, &STEPS, &LOGS, &RESULTS] {
+            connection.prepare(&format!("SELECT {} FROM {}", table.column_list(), table.name))?;
+        }
+        Ok(())
+    }
+}

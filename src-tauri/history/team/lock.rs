@@ -56,7 +56,9 @@ impl std::fmt::Debug for TeamLock {
 /// Takes the environment's lock without waiting, or says who holds it.
 pub async fn acquire(server: &TeamServer, identity: &str, holding: &Holding) -> Result<TeamLock, TeamError> {
     let key = key_of(identity);
-    let session = server.connect().await?;
+    let mut session = server.connect().await?;
+    // A new team database may not have its tables yet (its first machine's worker makes them).
+    super::schema::migrate(&mut session).await?;
     let taken: bool = session
         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
         .await?
@@ -95,7 +97,8 @@ pub async fn acquire(server: &TeamServer, identity: &str, holding: &Holding) -> 
 
 /// Who holds the environment's lock now, if anyone.
 pub async fn holder(server: &TeamServer, identity: &str) -> Result<Option<Holding>, TeamError> {
-    let session = server.connect().await?;
+    let mut session = server.connect().await?;
+    super::schema::migrate(&mut session).await?;
     holder_on(&session, key_of(identity)).await
 }
 
@@ -122,4 +125,36 @@ async fn holder_on(session: &Client, key: i64) -> Result<Option<Holding>, TeamEr
         })
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_the_same_on_every_machine_and_differs_per_environment() {
+        let production = key_of("render:srv-abc");
+        assert_eq!(production, key_of("render:srv-abc"));
+        assert_ne!(production, key_of("render:srv-abd"));
+        assert_ne!(key_of("local:p1@alex-laptop"), key_of("local:p1@bea-laptop"));
+    }
+
+    #[test]
+    fn the_sentence_names_the_person_the_project_the_environment_and_the_machine() {
+        let holding = Holding {
+            release_id: "r1".to_owned(),
+            user: "Alex".to_owned(),
+            machine: "alex-laptop".to_owned(),
+            project_name: "lettings".to_owned(),
+            environment: "production".to_owned(),
+            since: "2026-12-07T14:02:00Z".to_owned(),
+        };
+        let at = chrono::DateTime::parse_from_rfc3339(&holding.since)
+            .map(|at| at.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            holding.sentence(),
+            format!("Alex is releasing lettings to production (since {at}, from alex-laptop)")
+        );
+    }
 }

@@ -17,6 +17,7 @@ pub use lock::{acquire, holder, Holding, TeamLock};
 pub use sync::{Fetched, Imported, Sent};
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -200,6 +201,10 @@ pub struct TeamStatus {
     pub problem: Option<String>,
     /// Releases recorded here that the server does not have yet.
     pub unsent: usize,
+    /// Rounds done since the start.
+    pub rounds: u64,
+    /// The last ask (`sync_now`) a finished round had seen when it began.
+    served: u64,
 }
 
 enum Job {
@@ -211,6 +216,8 @@ enum Job {
 /// (for a while) and stop.
 pub struct TeamLink {
     pub server: TeamServer,
+    /// Asks for a round that must begin after them (`sync_now`), counted.
+    asked: Arc<AtomicU64>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     status: Arc<Mutex<TeamStatus>>,
     done: Mutex<Option<mpsc::Receiver<()>>>,
@@ -277,10 +284,12 @@ impl TeamLink {
         let (jobs, inbox) = mpsc::channel();
         let (finished, done) = mpsc::channel();
         let status = Arc::new(Mutex::new(TeamStatus::default()));
+        let asked = Arc::new(AtomicU64::new(0));
         let worker = Worker {
             server: server.clone(),
             file: file.to_path_buf(),
             status: status.clone(),
+            asked: asked.clone(),
         };
         std::thread::Builder::new()
             .name("team-history".to_owned())
@@ -291,6 +300,7 @@ impl TeamLink {
             .map_err(|error| TeamError::Worker(error.to_string()))?;
         let link = Arc::new(Self {
             server,
+            asked,
             jobs: Mutex::new(Some(jobs)),
             status,
             done: Mutex::new(Some(done)),
@@ -315,6 +325,18 @@ impl TeamLink {
         while self.status().reachable.is_none() && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Asks for a round now and waits (at most `limit`) until it is done; how it ended.
+    pub fn sync_now(&self, limit: Duration) -> TeamStatus {
+        let mine = self.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.wake();
+        let until = std::time::Instant::now() + limit;
+        // A round that began before this ask may have missed what it is for.
+        while self.status().served < mine && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.status()
     }
 
     pub fn status(&self) -> TeamStatus {
@@ -363,6 +385,7 @@ struct Worker {
     server: TeamServer,
     file: PathBuf,
     status: Arc<Mutex<TeamStatus>>,
+    asked: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -370,14 +393,14 @@ impl Worker {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(runtime) => runtime,
             Err(error) => {
-                self.set(Some(false), Some(error.to_string()));
+                self.set(Some(false), Some(error.to_string()), 0);
                 return;
             }
         };
         let mut local = match self.open_copy() {
             Ok(local) => local,
             Err(error) => {
-                self.set(Some(false), Some(error.to_string()));
+                self.set(Some(false), Some(error.to_string()), 0);
                 return;
             }
         };
@@ -393,19 +416,26 @@ impl Worker {
                     return;
                 }
             };
-            match job {
-                Some(Job::Lines(release_id, reply)) => {
-                    let fetched = runtime.block_on(async {
-                        let client = self.session(&mut session, &mut migrated).await?;
-                        sync::fetch_lines(&mut local, client, &release_id).await
-                    });
-                    let _ = reply.send(fetched.map_err(|error| error.to_string()));
+            // Every job waiting now: one round for all the wakes, then the lines asked for.
+            let mut jobs: Vec<Job> = job.into_iter().collect();
+            jobs.extend(inbox.try_iter());
+            let mut wanted = Vec::new();
+            let mut round = jobs.is_empty();
+            for job in jobs {
+                match job {
+                    Job::Round => round = true,
+                    Job::Lines(release_id, reply) => wanted.push((release_id, reply)),
                 }
-                Some(Job::Round) | None => {
-                    // Wakes that came meanwhile are this round's.
-                    while let Ok(Job::Round) = inbox.try_recv() {}
-                    runtime.block_on(self.round(&mut local, &mut session, &mut migrated));
-                }
+            }
+            if round {
+                runtime.block_on(self.round(&mut local, &mut session, &mut migrated));
+            }
+            for (release_id, reply) in wanted {
+                let fetched = runtime.block_on(async {
+                    let client = self.session(&mut session, &mut migrated).await?;
+                    sync::fetch_lines(&mut local, client, &release_id).await
+                });
+                let _ = reply.send(fetched.map_err(|error| error.to_string()));
             }
         }
     }
@@ -437,6 +467,7 @@ impl Worker {
     }
 
     async fn round(&self, local: &mut Connection, session: &mut Option<tokio_postgres::Client>, migrated: &mut bool) {
+        let asked = self.asked.load(Ordering::SeqCst);
         let outcome = async {
             let client = self.session(session, migrated).await?;
             loop {
@@ -451,17 +482,17 @@ impl Worker {
         }
         .await;
         match outcome {
-            Ok(()) => self.set(Some(true), None),
+            Ok(()) => self.set(Some(true), None, asked),
             Err(error) => {
                 // A broken session is made again next round.
                 *session = None;
                 tracing::warn!(%error, "the team history could not be brought up to date");
-                self.set(Some(false), Some(error.to_string()));
+                self.set(Some(false), Some(error.to_string()), asked);
             }
         }
     }
 
-    fn set(&self, reachable: Option<bool>, problem: Option<String>) {
+    fn set(&self, reachable: Option<bool>, problem: Option<String>, served: u64) {
         let unsent = Connection::open(&self.file)
             .and_then(|local| {
                 local.query_row(
@@ -477,6 +508,8 @@ impl Worker {
                 reachable,
                 problem: problem.map(|problem| crate::secrets::redact(&problem).into_owned()),
                 unsent,
+                rounds: status.rounds + 1,
+                served,
             };
         }
     }

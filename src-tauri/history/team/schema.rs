@@ -101,6 +101,14 @@ const MIGRATIONS: &[&str] = &["CREATE SEQUENCE changes;
 
 /// Brings the team's tables up to this version's schema.
 pub(super) async fn migrate(client: &mut Client) -> Result<(), TeamError> {
+    // Up to date, the common case, is read without the lock uploads wait on (an error here,
+    // such as no table yet, is settled under the lock below).
+    let current = client.query_opt("SELECT version FROM slipway_schema", &[]).await;
+    if let Ok(Some(row)) = current {
+        if usize::try_from(row.try_get::<_, i32>(0)?).is_ok_and(|version| version == MIGRATIONS.len()) {
+            return Ok(());
+        }
+    }
     let transaction = client.transaction().await?;
     transaction
         .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])

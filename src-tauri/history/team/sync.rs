@@ -254,6 +254,19 @@ fn keep_theirs(local: &mut Connection, table: &Table, rows: &[Row]) -> rusqlite:
     {
         let mut ours = transaction.prepare("SELECT from_team FROM releases WHERE id = ?1")?;
         let sql = if table.name == RELEASES.name {
+            // Another machine's folder is not this one's: a release of a project this machine
+            // also released (the same remote) is filed under this machine's folder, so History's
+            // project view and the live-now card count the whole team's releases.
+            let folder = table.position("project_path") + 1;
+            let remote = table.position("remote_url") + 1;
+            let placeholders = placeholders.replacen(
+                &format!("?{folder},"),
+                &format!(
+                    "COALESCE((SELECT own.project_path FROM releases own WHERE own.from_team = 0 AND own.remote_url = ?{remote}
+                       ORDER BY own.started_at DESC LIMIT 1), ?{folder}),"
+                ),
+                1,
+            );
             format!(
                 "INSERT INTO releases ({columns}, from_team) VALUES ({placeholders}, 1)
                  ON CONFLICT (id) DO UPDATE SET {updates} WHERE releases.from_team = 1"
@@ -352,11 +365,23 @@ pub(super) async fn import(local: &Connection, client: &mut Client) -> Result<Im
             new_ids.push(row.try_get::<_, String>(0)?);
         }
     }
-    for id in &new_ids {
-        for table in [&STEPS, &LOGS, &RESULTS] {
-            let rows = read_rows(local, table, "WHERE release_id = ?1", &[id])?;
-            insert(&transaction, table, &rows, false).await?;
+    // The new releases' rows, read table by table and sent many per statement.
+    let new: HashSet<&str> = new_ids.iter().map(String::as_str).collect();
+    for table in [&STEPS, &LOGS, &RESULTS] {
+        let mut query = local.prepare(&format!("SELECT {} FROM {}", table.column_list(), table.name))?;
+        let mut rows = query.query([])?;
+        let mut batch = Vec::with_capacity(BATCH * 10);
+        while let Some(row) = rows.next()? {
+            let row = table.read_sqlite(row, 0)?;
+            if row[0].text().is_some_and(|release| new.contains(release)) {
+                batch.push(row);
+            }
+            if batch.len() == batch.capacity() {
+                insert(&transaction, table, &batch, false).await?;
+                batch.clear();
+            }
         }
+        insert(&transaction, table, &batch, false).await?;
     }
     transaction.commit().await?;
     Ok(Imported {
