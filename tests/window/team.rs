@@ -2,140 +2,11 @@
 //! the keyring), named in the Release page's plan, and, once its server stops answering, the
 //! plan offers to release without it after saying what that means.
 //!
-//! The server is a private PostgreSQL made for the test (Debian's postgresql-15: `initdb` into
-//! a temporary folder, a free port on 127.0.0.1, a password), stopped when the test ends.
-
-use std::path::PathBuf;
-use std::process::Command;
+//! The server is a private PostgreSQL made for the test (tests/support/postgres.rs), stopped
+//! when the test ends.
 
 use super::*;
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-const PG_USER: &str = "slipway";
-const PG_PASSWORD: &str = "team-s3cret-for-the-window";
-
-/// A PostgreSQL cluster of its own, run as the system's `postgres` user (the server refuses
-/// root); `pg_ctl stop` when dropped, whatever the test did.
-struct PrivatePostgres {
-    folder: tempfile::TempDir,
-    data: PathBuf,
-    port: u16,
-    running: bool,
-}
-
-/// Runs a PostgreSQL program as `postgres`; its output in the error when it fails.
-fn as_postgres(program: &str, args: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
-    let output = Command::new("runuser")
-        .args(["-u", "postgres", "--", &format!("{PG_BIN}/{program}")])
-        .args(args)
-        .output()?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-    .into())
-}
-
-impl PrivatePostgres {
-    /// A cluster whose superuser `slipway` has a password, with the database `team`.
-    fn start() -> Result<Self, Box<dyn std::error::Error>> {
-        use std::os::unix::fs::PermissionsExt;
-        let folder = tempfile::tempdir()?;
-        // The server's own user must reach its folder, the socket and the password file.
-        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o777))?;
-        let data = folder.path().join("data");
-        let password_file = folder.path().join("password");
-        std::fs::write(&password_file, PG_PASSWORD)?;
-        std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o644))?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let data_text = data.display().to_string();
-        as_postgres(
-            "initdb",
-            &[
-                "-D",
-                &data_text,
-                "-U",
-                PG_USER,
-                &format!("--pwfile={}", password_file.display()),
-                "--auth-host=scram-sha-256",
-                "--auth-local=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ],
-        )?;
-        let mut server = Self {
-            folder: folder,
-            data,
-            port,
-            running: false,
-        };
-        server.run()?;
-        let socket_dir = server.folder.path().display().to_string();
-        as_postgres(
-            "createdb",
-            &["-h", &socket_dir, "-p", &port.to_string(), "-U", PG_USER, "team"],
-        )?;
-        Ok(server)
-    }
-
-    fn run(&mut self) -> Result<(), Box<dyn std::error::Error>> {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1",
-            self.port,
-            self.folder.path().display()
-        );
-        let log = self.folder.path().join("log").display().to_string();
-        as_postgres(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data.display().to_string(),
-                "-l",
-                &log,
-                "-o",
-                &options,
-                "-w",
-                "start",
-            ],
-        )?;
-        self.running = true;
-        Ok(())
-    }
-
-    /// Stops the server at once, as a crash or a network cut would leave it to the app.
-    fn stop(&mut self) -> Result<(), Box<dyn std::error::Error>> {
-        if self.running {
-            self.running = false;
-            as_postgres(
-                "pg_ctl",
-                &["-D", &self.data.display().to_string(), "-m", "immediate", "-w", "stop"],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// The address Settings is given (no password: that goes in its own field).
-    fn url(&self) -> String {
-        format!("postgres://{PG_USER}@127.0.0.1:{}/team", self.port)
-    }
-
-    fn place(&self) -> String {
-        format!("127.0.0.1:{}/team", self.port)
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        if let Err(error) = self.stop() {
-            eprintln!("the test's PostgreSQL did not stop: {error}");
-        }
-    }
-}
+use crate::postgres::{PgOptions, PgServer};
 
 /// Brings the element at `xpath` into view, for a screenshot that shows it.
 async fn scroll_to(session: &Session, xpath: &str) -> webdriver::Result<()> {
@@ -149,7 +20,9 @@ async fn scroll_to(session: &Session, xpath: &str) -> webdriver::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResult {
-    let mut postgres = PrivatePostgres::start()?;
+    let postgres = PgServer::start(PgOptions::default())?;
+    postgres.create_database("team")?;
+    let place = format!("127.0.0.1:{}/team", postgres.port());
     let data = tempfile::tempdir()?;
     let projects = tempfile::tempdir()?;
     let root = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
@@ -169,14 +42,14 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     let address = session
         .wait_for(&format!("{form}//input[@id='team-url']"), UI_WAIT)
         .await?;
-    session.type_text(&address, &postgres.url()).await?;
+    session.type_text(&address, &postgres.url("team")).await?;
     let password = session
         .wait_for(
             &format!("{form}//input[@id='team-password'][@type='password']"),
             UI_WAIT,
         )
         .await?;
-    session.type_text(&password, PG_PASSWORD).await?;
+    session.type_text(&password, postgres.password()).await?;
     session
         .click(
             &session
@@ -184,7 +57,7 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
                 .await?,
         )
         .await?;
-    let place = wait_or_explain(
+    let standing = wait_or_explain(
         &session,
         &format!("{form}//*[@data-testid='team-place']"),
         UI_WAIT,
@@ -192,8 +65,8 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     )
     .await?;
     assert_eq!(
-        session.text(&place).await?,
-        format!("Releases are kept in the team's history on {}.", postgres.place())
+        session.text(&standing).await?,
+        format!("Releases are kept in the team's history on {place}.")
     );
     // Said once the app's link has exchanged with the server, a moment after connecting.
     wait_or_explain(
@@ -207,10 +80,13 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     let shown = session
         .execute("return document.getElementById('team-password').value + document.body.innerText")
         .await?;
-    assert!(!shown.as_str().unwrap_or_default().contains(PG_PASSWORD), "{shown}");
+    assert!(
+        !shown.as_str().unwrap_or_default().contains(postgres.password()),
+        "{shown}"
+    );
     let settings = std::fs::read_to_string(data.path().join("settings.json"))?;
-    assert!(!settings.contains(PG_PASSWORD), "{settings}");
-    assert!(settings.contains(&postgres.place()), "{settings}");
+    assert!(!settings.contains(postgres.password()), "{settings}");
+    assert!(settings.contains(&place), "{settings}");
     scroll_to(&session, form).await?;
     save_screenshot(&session, "team-history-connected").await?;
 
@@ -219,7 +95,7 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     let line = wait_or_explain(&session, "//*[@data-testid='plan-team']", UI_WAIT, "team-no-plan-line").await?;
     assert_eq!(
         session.text(&line).await?,
-        format!("Team history on {}: no one else is releasing here.", postgres.place())
+        format!("Team history on {place}: no one else is releasing here.")
     );
     scroll_to(&session, "//*[@data-testid='plan-team']").await?;
     save_screenshot(&session, "team-plan-line").await?;
@@ -239,7 +115,7 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     let line = session.wait_for("//*[@data-testid='plan-team']", UI_WAIT).await?;
     assert_eq!(
         session.text(&line).await?,
-        format!("The team's history at {} cannot be reached.", postgres.place())
+        format!("The team's history at {place} cannot be reached.")
     );
     assert!(
         !session
