@@ -9,6 +9,10 @@ mod support;
 #[path = "../support/standin/mod.rs"]
 mod standin;
 
+#[path = "../support/postgres.rs"]
+#[allow(dead_code, reason = "the window test needs a plain server, not TLS or psql")]
+mod postgres;
+
 mod checks;
 mod circleci;
 mod driver;
@@ -20,6 +24,7 @@ mod projects;
 mod services;
 mod small_window;
 mod tasks;
+mod team;
 mod webdriver;
 
 use std::path::Path;

@@ -42,6 +42,8 @@ export const actionLabels: Record<ErrorAction, string> = {
   useServiceImage: "Use the service's own image",
   linkSentry: "Link a Sentry project",
   openAppSettings: "Open Settings → This computer",
+  // The plan's own button asks first what it means (see ReleasePlan.svelte).
+  releaseWithoutTeamHistory: "Release without the team's history",
 };
 
 /** What a page does itself for an action (the plan's own fix), with its own words. */
@@ -68,6 +70,9 @@ export function noticeTitle(error: { kind: ErrorKind; action: ErrorAction | null
 }
 
 const specificTitles: Partial<Record<ErrorKind, Partial<Record<ErrorAction | "none", string>>>> = {
+  network: {
+    releaseWithoutTeamHistory: "The team's history does not answer",
+  },
   validation: {
     useServiceImage: "The image is not the Render service's",
     openProjectSettings: "A project setting cannot be used",

@@ -101,6 +101,7 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
       return rows.filter(
         (row) =>
           (!filter.outcome || row.outcome === filter.outcome) &&
+          (!filter.user || row.user === filter.user) &&
           (!filter.since || row.startedAt >= filter.since) &&
           (!filter.until || row.startedAt < filter.until),
       );
@@ -260,6 +261,40 @@ describe("the history page", () => {
     // One request for the whole word, not one per key.
     expect(api.listReleases.mock.calls.length).toBe(before + 1);
     expect(JSON.parse(localStorage.getItem(FILTERS_KEY) ?? "{}").search).toBe("3f2a");
+  });
+
+  it("says who released each release and from which machine, and narrows to one person", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi([
+      record("r3", { user: "alex", machine: "alex-laptop", startedAt: "2026-11-26T09:00:00Z" }),
+      failedRelease,
+      record("r1", { user: "bo", machine: null }),
+    ]);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    const rows = await screen.findAllByTestId("history-row");
+    expect(rows.map((row) => within(row).getByTestId("history-row-by").textContent)).toEqual([
+      "by alex on alex-laptop",
+      "by ann on ann-laptop",
+      "by bo",
+    ]);
+    const people = screen.getByTestId("history-user");
+    expect(within(people).getAllByRole("option").map((option) => option.textContent)).toEqual(["Anyone", "alex", "ann", "bo"]);
+
+    await user.selectOptions(people, "alex");
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(1));
+    expect(lastFilter(api).user).toBe("alex");
+    // The others stay to be picked, though the list now shows only alex's.
+    expect(within(people).getAllByRole("option")).toHaveLength(4);
+    expect(JSON.parse(localStorage.getItem(FILTERS_KEY) ?? "{}").user).toBe("alex");
+    expect(loadFilters().user).toBe("alex");
+
+    api.releaseDetail.mockResolvedValueOnce({ ...detail, release: { ...detail.release, id: "r3", user: "alex", machine: "alex-laptop" } });
+    await user.click(screen.getAllByTestId("history-row")[0] as HTMLElement);
+    expect(await screen.findByTestId("history-detail-by")).toHaveTextContent("alex on alex-laptop");
+
+    await user.selectOptions(people, "Anyone");
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(3));
+    expect(lastFilter(api)).not.toHaveProperty("user");
   });
 
   it("narrows by outcome", async () => {

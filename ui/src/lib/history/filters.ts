@@ -18,12 +18,14 @@ export interface Filters {
   /** The last day shown (all of it), `YYYY-MM-DD`, or empty. */
   until: string;
   search: string;
+  /** One person's releases, by their login, or empty for anyone's. */
+  user: string;
 }
 
 const OUTCOMES: Outcome[] = ["running", "live", "failed", "canceled", "error", "interrupted"];
 
 export function emptyFilters(): Filters {
-  return { scope: "project", outcome: "", environment: "", since: "", until: "", search: "" };
+  return { scope: "project", outcome: "", environment: "", since: "", until: "", search: "", user: "" };
 }
 
 /** The saved filters, or the defaults when there are none (or they cannot be read). */
@@ -44,6 +46,8 @@ export function loadFilters(): Filters {
     if (isDate(saved.since)) filters.since = saved.since;
     if (isDate(saved.until)) filters.until = saved.until;
     if (typeof saved.search === "string") filters.search = saved.search;
+    // Filters saved before the team's history had no person: anyone's.
+    if (typeof saved.user === "string") filters.user = saved.user;
   } catch {
     // Unreadable saved filters: start from the defaults.
   }

@@ -32,6 +32,12 @@ export class ReleaseList {
 
   /** What runs now for the open project, per target, as the targets say. */
   live = $state<LiveNow[]>([]);
+  /**
+   * Everyone seen releasing in the lists read so far, by login, sorted: the person filter's
+   * choices. Kept as filters change, so narrowing to one person leaves the others to pick.
+   */
+  people = $state<string[]>([]);
+
   /** What to know about the history file itself (damaged and replaced, or newer). */
   notice = $state<string | null>(null);
 
@@ -39,6 +45,14 @@ export class ReleaseList {
   /** The ids in `rows`, so a page never adds a row twice (without scanning every row). */
   private loadedIds = new Set<string>();
   private searchTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Adds the people of `rows` to `people`, changing it only when someone is new. */
+  private meet(rows: ReleaseRecord[]): void {
+    const known = new Set(this.people);
+    const before = known.size;
+    for (const row of rows) if (row.user) known.add(row.user);
+    if (known.size !== before) this.people = [...known].sort((a, b) => a.localeCompare(b));
+  }
 
   constructor(private readonly api: ListApi = defaultApi) {}
 
@@ -49,13 +63,13 @@ export class ReleaseList {
 
   /** Any filter beyond the project is set. */
   get filtered(): boolean {
-    const { outcome, environment, since, until, search } = this.filters;
-    return outcome !== "" || environment !== "" || since !== "" || until !== "" || search.trim() !== "";
+    const { outcome, environment, since, until, search, user } = this.filters;
+    return outcome !== "" || environment !== "" || since !== "" || until !== "" || search.trim() !== "" || user !== "";
   }
 
   /** The filter the backend gets, without paging. */
   filter(): HistoryFilter {
-    const { outcome, environment, since, until, search } = this.filters;
+    const { outcome, environment, since, until, search, user } = this.filters;
     return {
       projectPath: this.allProjects ? null : this.projectPath,
       outcome: outcome === "" ? null : outcome,
@@ -64,6 +78,7 @@ export class ReleaseList {
       since: since === "" ? null : since,
       until: until === "" ? null : dayAfter(until),
       search: search.trim() === "" ? null : search.trim(),
+      ...(user === "" ? {} : { user }),
       limit: PAGE_SIZE,
       before: null,
     };
@@ -115,7 +130,7 @@ export class ReleaseList {
     if (this.searchTimer) clearTimeout(this.searchTimer);
     this.searchTimer = null;
     this.filters.search = "";
-    this.setFilters({ outcome: "", environment: "", since: "", until: "" });
+    this.setFilters({ outcome: "", environment: "", since: "", until: "", user: "" });
   }
 
   /** The first page for the current filters. */
@@ -135,6 +150,7 @@ export class ReleaseList {
       const page = await this.api.listReleases(filter);
       if (token !== this.listToken) return;
       this.rows = page;
+      this.meet(page);
       this.loadedIds = new Set(page.map((row) => row.id));
       this.listGeneration++;
       this.hasMore = page.length >= PAGE_SIZE;
@@ -167,6 +183,7 @@ export class ReleaseList {
       const fresh = page.filter((row) => !this.loadedIds.has(row.id));
       for (const row of fresh) this.loadedIds.add(row.id);
       this.rows = this.rows.concat(fresh);
+      this.meet(fresh);
       this.hasMore = page.length >= PAGE_SIZE;
     } catch (raw) {
       if (token === this.listToken) this.error = toSlipwayError(raw);

@@ -241,3 +241,8 @@ export function detailTitle(release: ReleaseRecord, now: number = Date.now()): s
   }
   return `${kindBadge(release, now)} on ${where}, ${when}`;
 }
+
+/** Who released it and from which machine: "by alex on alex-laptop". */
+export function releasedBy(release: Pick<ReleaseRecord, "user" | "machine">): string {
+  return release.machine ? `by ${release.user} on ${release.machine}` : `by ${release.user}`;
+}

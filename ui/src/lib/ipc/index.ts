@@ -40,6 +40,7 @@ import type {
   ReleaseRecord,
   ReleaseSummary,
   TaskInfo,
+  TeamHistoryView,
   HistoryFilter,
   ReleaseDetail,
   LogPage,
@@ -151,6 +152,7 @@ export type {
   StepRecord,
   TaskInfo,
   TaskKind,
+  TeamHistoryView,
   StepState,
   Target,
 } from "./bindings";
@@ -343,6 +345,15 @@ export const api = {
   computerSettings: () => call<ComputerSettings>("computer_settings"),
   saveComputerSettings: (settings: ComputerSettings) =>
     call<ComputerSettings>("save_computer_settings", { settings }),
+
+  /** Where releases are kept (this computer, or the team's PostgreSQL) and how its server answers. */
+  teamHistory: () => call<TeamHistoryView>("team_history"),
+  /** Checks the team's server and keeps releases there from now on; the password goes to the
+   * keyring and never comes back (an empty one is none). */
+  connectTeamHistory: (url: string, password: string | null) =>
+    call<TeamHistoryView>("connect_team_history", { url, password }),
+  /** Back to this computer's own history; the team's stays on its server. */
+  disconnectTeamHistory: () => call<TeamHistoryView>("disconnect_team_history"),
 
   /** The plan of a release to the project's environment `environment` (`null`: its default). */
   planRelease: (path: string, environment: string | null, noCache = false) =>

@@ -2,7 +2,7 @@ import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, it } from "vitest";
 import { openedInBrowser } from "../testing/fakes";
-import { taskInfo } from "../testing/fixtures";
+import { taskInfo, teamConnected, teamHistoryView } from "../testing/fixtures";
 import { api, openExternal, SlipwayError, toSlipwayError, type ReleaseEvent, type TaskInfo } from ".";
 
 describe("the IPC module", () => {
@@ -98,9 +98,25 @@ describe("the IPC module", () => {
       return { cmd };
     });
     const seen: string[] = [];
-    await api.startRelease("/x", { environment: "production", confirmDirty: false, noCache: false }, (event) => {
+    await api.startRelease("/x", { environment: "production", confirmDirty: false, noCache: false, withoutTeamHistory: false }, (event) => {
       if (event.kind === "log") seen.push(event.line);
     });
     expect(seen).toEqual(["one", "two", "three"]);
+  });
+
+  it("connects the team's history with the password as its own argument, and goes back to this computer's", async () => {
+    const seen: Array<{ cmd: string; args: unknown }> = [];
+    mockIPC((cmd, args) => {
+      seen.push({ cmd, args });
+      return cmd === "connect_team_history" ? teamConnected() : teamHistoryView();
+    });
+    expect(await api.teamHistory()).toEqual(teamHistoryView());
+    expect((await api.connectTeamHistory("postgres://slipway@127.0.0.1:5432/team", "s3cret")).place).toBe("127.0.0.1:5432/team");
+    expect((await api.disconnectTeamHistory()).url).toBeNull();
+    expect(seen).toEqual([
+      { cmd: "team_history", args: {} },
+      { cmd: "connect_team_history", args: { url: "postgres://slipway@127.0.0.1:5432/team", password: "s3cret" } },
+      { cmd: "disconnect_team_history", args: {} },
+    ]);
   });
 });

@@ -289,9 +289,24 @@ export class ReleaseStore {
     return plan.dirtyFiles.length === 0 || this.confirmDirty;
   }
 
-  async start(path: string): Promise<void> {
+  /**
+   * Whether the one thing in the way is the team's history not answering, so the release may
+   * go without it (kept here, sent when the server is back).
+   */
+  get canReleaseWithoutTeamHistory(): boolean {
     const plan = this.plan;
-    if (!this.canRelease || !plan) return;
+    if (!plan || this.run.running || plan.blockers.length === 0) return false;
+    if (!plan.blockers.every((blocker) => blocker.action === "releaseWithoutTeamHistory")) return false;
+    return plan.dirtyFiles.length === 0 || this.confirmDirty;
+  }
+
+  /**
+   * Runs the release of the plan shown. `withoutTeamHistory`: the person agreed to release
+   * though the team's server does not answer (no one else sees it or is stopped meanwhile).
+   */
+  async start(path: string, { withoutTeamHistory = false }: { withoutTeamHistory?: boolean } = {}): Promise<void> {
+    const plan = this.plan;
+    if (!plan || !(withoutTeamHistory ? this.canReleaseWithoutTeamHistory : this.canRelease)) return;
     this.error = null;
     try {
       // The release runs the plan shown here, or refuses: then the new plan is shown.
@@ -304,6 +319,7 @@ export class ReleaseStore {
             confirmDirty: this.confirmDirty,
             confirmedPlan: plan.fingerprint,
             noCache: this.runEverything,
+            withoutTeamHistory,
           },
           onEvent,
         ),

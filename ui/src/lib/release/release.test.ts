@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LocalAppStore } from "../containers/localApp.svelte";
@@ -149,7 +149,7 @@ describe("the release page's steps", () => {
     expect(stateOf("verify")).toBe("not run");
     expect(api.startRelease).toHaveBeenCalledWith(
       "/p/lettings",
-      { environment: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false },
+      { environment: "local", confirmDirty: false, confirmedPlan: "fp-1", noCache: false, withoutTeamHistory: false },
       expect.any(Function),
     );
   });
@@ -901,5 +901,91 @@ describe("the environment a release goes to", () => {
     await user.click(screen.getByRole("button", { name: "Link a Sentry project" }));
     expect(went).toEqual(["project"]);
     expect(sections).toEqual(["errors"]);
+  });
+});
+
+describe("the team's history in the plan", () => {
+  const unreachable = appError({
+    kind: "network",
+    message: "The team's history at 127.0.0.1:5432/team cannot be reached, so no one can see or stop this release.",
+    hint: "Release without it (it is kept on this computer and sent when the server is back), or try again when the server answers.",
+    action: "releaseWithoutTeamHistory",
+    detail: "connection refused",
+  });
+  const teamDown = "The team's history at 127.0.0.1:5432/team cannot be reached.";
+
+  it("shows the team line, and the holder's sentence with a way to plan again", async () => {
+    const holder = "alex is releasing lettings to production (since 14:02, from alex-laptop)";
+    const api = fakeApi(
+      plan({
+        team: `Team history on 127.0.0.1:5432/team: ${holder}.`,
+        blockers: [appError({ kind: "precondition", message: `${holder}.`, hint: "Wait for that release to finish.", action: "retry" })],
+      }),
+      [],
+      live,
+    );
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    expect(screen.getByTestId("plan-team")).toHaveTextContent(`Team history on 127.0.0.1:5432/team: ${holder}.`);
+    const blocker = screen.getByRole("alert");
+    expect(blocker).toHaveTextContent(holder);
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
+    expect(within(blocker).queryByRole("button", { name: "Release without the team's history" })).toBeNull();
+    await fireEvent.click(within(blocker).getByRole("button", { name: "Try again" }));
+    await waitFor(() => expect(api.planRelease).toHaveBeenCalledTimes(2));
+  });
+
+  it("releases without the team's history only once the person has read what it means", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi(plan({ team: teamDown, blockers: [unreachable] }), [], live);
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings");
+    renderPanel(release);
+    expect(screen.getByTestId("plan-team")).toHaveTextContent(teamDown);
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeDisabled();
+    expect(screen.getByRole("alert")).toHaveTextContent("The team's history does not answer");
+    const without = within(screen.getByRole("alert")).getByRole("button", { name: "Release without the team's history" });
+
+    await user.click(without);
+    const dialog = screen.getByRole("alertdialog", { name: "Release without the team's history?" });
+    expect(dialog).toHaveTextContent(
+      "No one else will see this release until the server is back, and no one is stopped from releasing this environment meanwhile.",
+    );
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(api.startRelease).not.toHaveBeenCalled();
+
+    await user.click(without);
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Release without the team's history" }));
+    await waitFor(() => expect(api.startRelease).toHaveBeenCalledTimes(1));
+    expect(api.startRelease.mock.calls[0]?.[1]).toEqual({
+      environment: "local",
+      confirmDirty: false,
+      confirmedPlan: "fp-1",
+      noCache: false,
+      withoutTeamHistory: true,
+    });
+  });
+
+  it("offers no release without the team's history while something else stops it", async () => {
+    const noDockerfile = appError({ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." });
+    const blocked = new ReleaseStore(fakeApi(plan({ team: teamDown, blockers: [unreachable, noDockerfile] }), [], live));
+    await blocked.loadPlan("/p/lettings");
+    expect(blocked.canReleaseWithoutTeamHistory).toBe(false);
+    renderPanel(blocked);
+    expect(screen.queryByRole("button", { name: "Release without the team's history" })).toBeNull();
+    cleanup();
+
+    // Uncommitted changes are agreed to first, as for any release.
+    const api = fakeApi(plan({ team: teamDown, blockers: [unreachable], dirtyFiles: ["notes.txt"] }), [], live);
+    const dirty = new ReleaseStore(api);
+    await dirty.loadPlan("/p/lettings");
+    renderPanel(dirty);
+    expect(screen.queryByRole("button", { name: "Release without the team's history" })).toBeNull();
+    await dirty.start("/p/lettings", { withoutTeamHistory: true });
+    expect(api.startRelease).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByRole("checkbox"));
+    expect(screen.getByRole("button", { name: "Release without the team's history" })).toBeInTheDocument();
   });
 });

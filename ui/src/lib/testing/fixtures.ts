@@ -13,6 +13,7 @@ import type {
   Step,
   StepRecord,
   TaskInfo,
+  TeamHistoryView,
 } from "../ipc";
 
 /** A row of the release ledger. */
@@ -104,6 +105,7 @@ export function plan(overrides: Partial<Plan> = {}): Plan {
     engine: null,
     warnings: [],
     circleci: null,
+    team: null,
     fingerprint: "fp",
     ...overrides,
   };
@@ -238,4 +240,19 @@ export function taskInfo(overrides: Partial<TaskInfo> = {}): TaskInfo {
     step: null,
     ...overrides,
   };
+}
+
+/** How the history stands in Settings: this computer's own, unless told otherwise. */
+export function teamHistoryView(overrides: Partial<TeamHistoryView> = {}): TeamHistoryView {
+  return { url: null, place: null, fromEnvironment: false, reachable: null, problem: null, unsent: 0, ...overrides };
+}
+
+/** The team's history connected at 127.0.0.1:5432/team, answering. */
+export function teamConnected(overrides: Partial<TeamHistoryView> = {}): TeamHistoryView {
+  return teamHistoryView({
+    url: "postgres://slipway@127.0.0.1:5432/team",
+    place: "127.0.0.1:5432/team",
+    reachable: true,
+    ...overrides,
+  });
 }
