@@ -34,6 +34,10 @@ pub async fn connect_team_history(
     let saved = Settings::save_history_url(&state.paths, Some(&bare))?;
     state.replace_settings(saved);
     state.reopen_ledger()?;
+    // The first exchange with the server, so the view says how it stands (a few seconds at most).
+    if let Some(link) = state.ledger().ok().and_then(|ledger| ledger.team().cloned()) {
+        let _ = tokio::task::spawn_blocking(move || link.settle(std::time::Duration::from_secs(5))).await;
+    }
     team_history(state).await
 }
 

@@ -82,8 +82,9 @@ pub(super) async fn plan_team(
             "The team's history at {place} cannot be reached: this release is kept on this computer and sent when it is back.{unsent}"
         )),
         Err(why) => {
+            // The blocker says why; the line only says where.
             blockers.push(unreachable(&place, &why));
-            Some(format!("The team's history at {place} cannot be reached.{unsent}"))
+            Some(format!("Team history on {place}.{unsent}"))
         }
     }
 }

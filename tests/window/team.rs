@@ -115,7 +115,7 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     let line = session.wait_for("//*[@data-testid='plan-team']", UI_WAIT).await?;
     assert_eq!(
         session.text(&line).await?,
-        format!("The team's history at {place} cannot be reached.")
+        format!("Team history on {place}.")
     );
     assert!(
         !session

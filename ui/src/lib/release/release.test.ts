@@ -912,7 +912,7 @@ describe("the team's history in the plan", () => {
     action: "releaseWithoutTeamHistory",
     detail: "connection refused",
   });
-  const teamDown = "The team's history at 127.0.0.1:5432/team cannot be reached.";
+  const teamDown = "Team history on 127.0.0.1:5432/team.";
 
   it("shows the team line, and the holder's sentence with a way to plan again", async () => {
     const holder = "alex is releasing lettings to production (since 14:02, from alex-laptop)";
