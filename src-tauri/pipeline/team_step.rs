@@ -63,11 +63,19 @@ pub(super) async fn plan_team(
         1 => " 1 release made here is still to be sent.".to_owned(),
         count => format!(" {count} releases made here are still to be sent."),
     };
+    if let (Some(problem), false) = (&status.settled_problem, without) {
+        blockers.push(problem.clone());
+        return Some(format!("Team history on {place}.{unsent}"));
+    }
     let asked = if status.reachable == Some(false) {
         Err(status.problem.unwrap_or_default())
     } else {
         match tokio::time::timeout(PLAN_WAIT, team::holder(&link.server, identity)).await {
             Ok(Ok(holder)) => Ok(holder),
+            Ok(Err(error)) if error.is_settled() && !without => {
+                blockers.push(error.into());
+                return Some(format!("Team history on {place}.{unsent}"));
+            }
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err(format!("it did not answer within {} s", PLAN_WAIT.as_secs())),
         }
@@ -107,6 +115,7 @@ pub(super) async fn take(
             tracing::warn!(%error, "released without the team's lock, as the person chose");
             Ok(None)
         }
+        Err(error) if error.is_settled() => Err(error.into()),
         Err(error) => Err(unreachable(link.server.place(), &error.to_string())),
     }
 }

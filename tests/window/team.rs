@@ -113,10 +113,7 @@ async fn settings_connects_the_team_history_and_the_plan_names_it() -> TestResul
     )
     .await?;
     let line = session.wait_for("//*[@data-testid='plan-team']", UI_WAIT).await?;
-    assert_eq!(
-        session.text(&line).await?,
-        format!("Team history on {place}.")
-    );
+    assert_eq!(session.text(&line).await?, format!("Team history on {place}."));
     assert!(
         !session
             .absent("//main//button[starts-with(normalize-space(), 'Release to ')][@disabled]")

@@ -84,6 +84,16 @@ fn chain(error: &dyn std::error::Error) -> String {
     reason
 }
 
+impl TeamError {
+    /// Whether waiting for the server cannot mend it: the person must change something.
+    pub fn is_settled(&self) -> bool {
+        matches!(
+            self,
+            TeamError::Certificate(_) | TeamError::Login(_) | TeamError::Newer | TeamError::Url(_)
+        )
+    }
+}
+
 impl From<tokio_postgres::Error> for TeamError {
     /// The server's own words ("permission denied for table releases"), not "db error".
     fn from(error: tokio_postgres::Error) -> Self {
@@ -210,7 +220,7 @@ impl TeamHistoryView {
 }
 
 /// Where the worker stands, for the plan and the header.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TeamStatus {
     /// `None` before the first round.
     pub reachable: Option<bool>,
@@ -218,6 +228,9 @@ pub struct TeamStatus {
     pub problem: Option<String>,
     /// Releases recorded here that the server does not have yet.
     pub unsent: usize,
+    /// The last failure when waiting does not mend it (a certificate not trusted, a login
+    /// refused, a newer schema): what the plan says instead of "cannot be reached".
+    pub settled_problem: Option<crate::error::AppError>,
     /// Rounds done since the start.
     pub rounds: u64,
     /// The last ask (`sync_now`) a finished round had seen when it began.
@@ -500,6 +513,22 @@ impl Worker {
         .await;
         match outcome {
             Ok(()) => self.set(Some(true), None, asked),
+            Err(error) if error.is_settled() => {
+                *session = None;
+                let problem = crate::secrets::redact(&error.to_string()).into_owned();
+                let before = self
+                    .status
+                    .lock()
+                    .map(|status| status.problem.clone())
+                    .unwrap_or_default();
+                if before.as_deref() != Some(problem.as_str()) {
+                    tracing::warn!(%error, "the team history cannot be used until this is put right");
+                }
+                self.set(Some(false), Some(problem), asked);
+                if let Ok(mut status) = self.status.lock() {
+                    status.settled_problem = Some(error.into());
+                }
+            }
             Err(error) => {
                 // A broken session is made again next round.
                 *session = None;
@@ -532,6 +561,7 @@ impl Worker {
                 reachable,
                 problem: problem.map(|problem| crate::secrets::redact(&problem).into_owned()),
                 unsent,
+                settled_problem: None,
                 rounds: status.rounds + 1,
                 served,
             };
