@@ -389,3 +389,98 @@ pub(super) async fn import(local: &Connection, client: &mut Client) -> Result<Im
         already: releases.len() - new_ids.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::copy::Kind;
+    use super::*;
+    use crate::history::{Ledger, NewRelease, Outcome};
+    use crate::vocabulary::Target;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// A release row as another machine would send it.
+    fn theirs(id: &str, folder: &str, remote: &str, outcome: &str) -> Row {
+        RELEASES
+            .columns
+            .iter()
+            .map(|(name, kind)| match (*name, kind) {
+                ("id", _) => Cell::Text(Some(id.to_owned())),
+                ("project_path", _) => Cell::Text(Some(folder.to_owned())),
+                ("project_name", _) => Cell::Text(Some("lettings".to_owned())),
+                ("user", _) => Cell::Text(Some("alex".to_owned())),
+                ("started_at", _) => Cell::Text(Some(format!("2026-12-07T10:00:0{}.000Z", id.len() % 10))),
+                ("target", _) => Cell::Text(Some("local".to_owned())),
+                ("environment", _) => Cell::Text(Some("local".to_owned())),
+                ("outcome", _) => Cell::Text(Some(outcome.to_owned())),
+                ("kind", _) => Cell::Text(Some("release".to_owned())),
+                ("step_strip", _) => Cell::Text(Some(String::new())),
+                ("remote_url", _) => Cell::Text(Some(remote.to_owned())),
+                ("machine", _) => Cell::Text(Some("alex-laptop".to_owned())),
+                (_, Kind::Int) => Cell::Int(Some(0)),
+                (_, Kind::Text) => Cell::Text(None),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn another_machines_release_of_a_project_released_here_is_filed_under_this_folder() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let ledger = Ledger::open(dir.path())?;
+        let remote = "https://github.com/acme/lettings.git";
+        ledger.begin(&NewRelease {
+            id: "mine".to_owned(),
+            project_path: "/home/bea/lettings".to_owned(),
+            project_name: "lettings".to_owned(),
+            user: "bea".to_owned(),
+            target: Target::Local,
+            environment: Some("local".to_owned()),
+            remote_url: Some(remote.to_owned()),
+            ..NewRelease::default()
+        })?;
+        ledger.finish("mine", Outcome::Live, &crate::history::Ending::default())?;
+        let mut local = Connection::open(dir.path().join("history.sqlite3"))?;
+        let stored = keep_theirs(
+            &mut local,
+            &RELEASES,
+            &[
+                theirs("alex-1", "/home/alex/src/lettings", remote, "live"),
+                theirs(
+                    "alex-2",
+                    "/home/alex/other",
+                    "https://github.com/acme/other.git",
+                    "live",
+                ),
+                // This machine's own release sent back by the server: left as this machine wrote it.
+                theirs("mine", "/elsewhere", remote, "failed"),
+            ],
+        )?;
+        assert_eq!(stored, 2);
+        let folder = |id: &str| {
+            local.query_row(
+                "SELECT project_path, from_team FROM releases WHERE id = ?1",
+                [id],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            )
+        };
+        assert_eq!(folder("alex-1")?, ("/home/bea/lettings".to_owned(), 1));
+        assert_eq!(
+            folder("alex-2")?,
+            ("/home/alex/other".to_owned(), 1),
+            "a project not released here keeps its folder"
+        );
+        assert_eq!(folder("mine")?, ("/home/bea/lettings".to_owned(), 0));
+        let mine = ledger.release("mine")?.ok_or("still there")?;
+        assert_eq!(mine.outcome, Outcome::Live);
+        // The team's newest live release of the project is the one live now, on every machine.
+        let listed = ledger.releases(Some("/home/bea/lettings"), 10)?;
+        let live: Vec<&str> = listed
+            .iter()
+            .filter(|release| release.live_now)
+            .map(|release| release.id.as_str())
+            .collect();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(live.len(), 1, "{live:?}");
+        Ok(())
+    }
+}
