@@ -596,7 +596,7 @@ impl Ledger {
             .with(|connection| {
                 connection
                     .query_row(
-                        "SELECT from_team = 1 AND team_lines = 0 FROM releases WHERE id = ?1",
+                        "SELECT from_team = 1 FROM releases WHERE id = ?1",
                         [release_id],
                         |row| row.get::<_, bool>(0),
                     )
@@ -605,7 +605,8 @@ impl Ledger {
             .ok()
             .flatten()
             .unwrap_or(false);
-        if wanted {
+        // A server known to be away is not waited for at every opening.
+        if wanted && team.status().reachable != Some(false) {
             if let Err(error) = team.fetch_lines(release_id, Duration::from_secs(5)) {
                 tracing::warn!(%error, release = release_id, "another machine's log lines could not be fetched");
             }

@@ -267,7 +267,7 @@ pub(super) fn conclude(
     let team_note = context.ledger.team().and_then(|team| {
         (team.status().reachable == Some(false)).then(|| {
             format!(
-                "The team's history at {} could not be reached: this release is kept on this computer and sent there when it is back (meanwhile no one else was stopped from releasing this environment).",
+                "The team's history at {} could not be reached: this release is kept on this computer and sent there when it is back.",
                 team.server.place()
             )
         })

@@ -49,6 +49,7 @@ impl TeamServer {
         }
         let mut ssl_mode = "prefer".to_owned();
         let mut root_file = None;
+        let mut query_password = None;
         let kept: Vec<(String, String)> = parsed
             .query_pairs()
             .filter_map(|(name, value)| match name.as_ref() {
@@ -60,6 +61,10 @@ impl TeamServer {
                     root_file = Some(PathBuf::from(value.as_ref()));
                     None
                 }
+                "password" => {
+                    query_password = Some(value.into_owned());
+                    None
+                }
                 _ => Some((name.into_owned(), value.into_owned())),
             })
             .collect();
@@ -69,8 +74,8 @@ impl TeamServer {
         }
         let mut config = Config::from_str(parsed.as_str()).map_err(|error| invalid(error.to_string()))?;
         if config.get_password().is_none() {
-            if let Some(password) = password {
-                config.password(password.expose());
+            if let Some(password) = query_password.as_deref().or(password.map(Secret::expose)) {
+                config.password(password);
             }
         }
         let tls = match ssl_mode.as_str() {
@@ -91,6 +96,13 @@ impl TeamServer {
             .keepalives_idle(Duration::from_secs(15))
             .keepalives_interval(Duration::from_secs(5))
             .keepalives_retries(3)
+            // The server's side too: a machine that vanishes (a closed lid, a lost network) ends
+            // its session, and its lock, within a minute rather than the system's two hours; a
+            // lock wait or a transaction left open never holds the others up for long.
+            .options(
+                "-c tcp_keepalives_idle=15 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 \
+                 -c idle_in_transaction_session_timeout=30000 -c lock_timeout=10000 -c idle_session_timeout=0",
+            )
             .application_name("slipway");
         let host = match config.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),

@@ -24,13 +24,21 @@ pub struct Holding {
 impl Holding {
     /// "Alex is releasing lettings to production (since 14:02, from alex-laptop)".
     pub fn sentence(&self) -> String {
-        let since = chrono::DateTime::parse_from_rfc3339(&self.since)
-            .map(|at| at.with_timezone(&chrono::Local).format("%H:%M").to_string())
-            .unwrap_or_else(|_| self.since.clone());
-        format!(
-            "{} is releasing {} to {} (since {since}, from {})",
-            self.user, self.project_name, self.environment, self.machine
-        )
+        match chrono::DateTime::parse_from_rfc3339(&self.since) {
+            Ok(at) => format!(
+                "{} is releasing {} to {} (since {}, from {})",
+                self.user,
+                self.project_name,
+                self.environment,
+                at.with_timezone(&chrono::Local).format("%H:%M"),
+                self.machine
+            ),
+            // The lock is taken but its holder has not said who it is yet.
+            Err(_) => format!(
+                "Someone on another computer is releasing {} to {}",
+                self.project_name, self.environment
+            ),
+        }
     }
 }
 

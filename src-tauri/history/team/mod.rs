@@ -163,12 +163,15 @@ pub async fn connect(
     secrets: &crate::secrets::SecretStore,
 ) -> Result<(TeamServer, String), TeamError> {
     let mut bare = reqwest::Url::parse(url.trim()).map_err(|error| TeamError::Url(error.to_string()))?;
-    let in_url = bare.password().map(|password| {
-        percent_encoding::percent_decode_str(password)
-            .decode_utf8_lossy()
-            .into_owned()
-    });
-    let _ = bare.set_password(None);
+    let in_url = bare
+        .password()
+        .map(|password| {
+            percent_encoding::percent_decode_str(password)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .or_else(|| query_password(&bare));
+    without_password(&mut bare);
     let password = password.map(str::to_owned).or(in_url);
     let secret = password.clone().map(crate::secrets::Secret::new);
     let server = TeamServer::new(bare.as_str(), secret.as_ref())?;
@@ -204,7 +207,7 @@ impl TeamHistoryView {
     pub fn of(url: Option<&str>, link: Option<&TeamLink>) -> Self {
         let bare = url.and_then(|url| {
             let mut parsed = reqwest::Url::parse(url).ok()?;
-            let _ = parsed.set_password(None);
+            without_password(&mut parsed);
             Some(parsed.to_string())
         });
         let status = link.map(TeamLink::status).unwrap_or_default();
@@ -216,6 +219,27 @@ impl TeamHistoryView {
             problem: status.problem,
             unsent: u32::try_from(status.unsent).unwrap_or(u32::MAX),
         }
+    }
+}
+
+/// A `?password=` in the URL (libpq reads it there too).
+fn query_password(url: &reqwest::Url) -> Option<String> {
+    url.query_pairs()
+        .find(|(name, _)| name == "password")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The URL with no password in it, wherever it was.
+fn without_password(url: &mut reqwest::Url) {
+    let _ = url.set_password(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| name != "password")
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    url.set_query(None);
+    if !kept.is_empty() {
+        url.query_pairs_mut().extend_pairs(kept);
     }
 }
 
@@ -318,6 +342,7 @@ impl TeamLink {
         let worker = Worker {
             server: server.clone(),
             file: file.to_path_buf(),
+            holder: None,
             status: status.clone(),
             asked: asked.clone(),
         };
@@ -352,7 +377,7 @@ impl TeamLink {
     /// right after opening holds what the team has.
     pub fn settle(&self, limit: Duration) {
         let until = std::time::Instant::now() + limit;
-        while self.status().reachable.is_none() && std::time::Instant::now() < until {
+        while self.status().rounds == 0 && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -411,15 +436,29 @@ impl Drop for TeamLink {
     }
 }
 
+/// The lock that makes one worker per copy file (released by the kernel when its process ends).
+fn take_worker_lock(file: &Path) -> Option<nix::fcntl::Flock<std::fs::File>> {
+    let path = file.with_extension("sqlite3.worker");
+    let opened = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .ok()?;
+    nix::fcntl::Flock::lock(opened, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
+}
+
 struct Worker {
     server: TeamServer,
     file: PathBuf,
+    /// The copy's worker lock, once taken.
+    holder: Option<nix::fcntl::Flock<std::fs::File>>,
     status: Arc<Mutex<TeamStatus>>,
     asked: Arc<AtomicU64>,
 }
 
 impl Worker {
-    fn run(self, inbox: mpsc::Receiver<Job>) {
+    fn run(mut self, inbox: mpsc::Receiver<Job>) {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(runtime) => runtime,
             Err(error) => {
@@ -461,6 +500,12 @@ impl Worker {
                 runtime.block_on(self.round(&mut local, &mut session, &mut migrated));
             }
             for (release_id, reply) in wanted {
+                if self.holder.is_none() {
+                    let _ = reply.send(Err(
+                        "another Slipway on this computer keeps the team history in step".to_owned()
+                    ));
+                    continue;
+                }
                 let fetched = runtime.block_on(async {
                     let client = self.session(&mut session, &mut migrated).await?;
                     sync::fetch_lines(&mut local, client, &release_id).await
@@ -496,19 +541,39 @@ impl Worker {
             .ok_or_else(|| TeamError::TimedOut(self.server.place().to_owned()))
     }
 
-    async fn round(&self, local: &mut Connection, session: &mut Option<tokio_postgres::Client>, migrated: &mut bool) {
+    async fn round(
+        &mut self,
+        local: &mut Connection,
+        session: &mut Option<tokio_postgres::Client>,
+        migrated: &mut bool,
+    ) {
         let asked = self.asked.load(Ordering::SeqCst);
+        // One copy file, one worker: a second process on it (the CLI beside the window) or a
+        // ledger being replaced leaves the sending and fetching to the one that holds this.
+        if self.holder.is_none() {
+            self.holder = take_worker_lock(&self.file);
+            if self.holder.is_none() {
+                // How the server stands is not known here; the plan asks it itself.
+                self.set(None, None, asked);
+                return;
+            }
+        }
         let outcome = async {
             let client = self.session(session, migrated).await?;
-            loop {
-                let sent = sync::upload(local, client).await?;
-                if sent == Sent::default() {
-                    break;
+            // Fetching goes on when sending fails (a row the server refuses): the others' releases
+            // still arrive, and the failure is still said.
+            let sent = async {
+                loop {
+                    let sent = sync::upload(local, client).await?;
+                    if sent == Sent::default() {
+                        return Ok::<_, TeamError>(());
+                    }
+                    tracing::debug!(releases = sent.releases, lines = sent.lines, "sent to the team history");
                 }
-                tracing::debug!(releases = sent.releases, lines = sent.lines, "sent to the team history");
             }
-            sync::fetch(local, client).await?;
-            Ok::<_, TeamError>(())
+            .await;
+            let fetched = sync::fetch(local, client).await;
+            sent.and(fetched.map(|_| ()))
         }
         .await;
         match outcome {
@@ -528,6 +593,13 @@ impl Worker {
                 if let Ok(mut status) = self.status.lock() {
                     status.settled_problem = Some(error.into());
                 }
+            }
+            // The server answered but something failed (a local write, a refused row): it is
+            // said, and not taken for a server out of reach.
+            Err(error) if !matches!(error, TeamError::Unreachable { .. } | TeamError::TimedOut(_)) => {
+                *session = None;
+                tracing::warn!(%error, "the team history could not be brought fully up to date");
+                self.set(Some(true), Some(error.to_string()), asked);
             }
             Err(error) => {
                 // A broken session is made again next round.

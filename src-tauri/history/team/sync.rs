@@ -233,7 +233,9 @@ fn keep_theirs(local: &mut Connection, table: &Table, rows: &[Row]) -> rusqlite:
     if rows.is_empty() {
         return Ok(0);
     }
-    let transaction = local.transaction()?;
+    // Taken for writing at once: a read first would fail outright (not wait) if the ledger
+    // wrote in between.
+    let transaction = local.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let columns = table.column_list();
     let placeholders = (1..=table.columns.len())
         .map(|n| format!("?{n}"))
@@ -300,7 +302,9 @@ fn keep_theirs(local: &mut Connection, table: &Table, rows: &[Row]) -> rusqlite:
     Ok(stored)
 }
 
-/// Fetches the log lines of another machine's release, once.
+/// Fetches the log lines of another machine's release that are not here yet: those past the
+/// last one fetched (`team_lines` keeps its number), so a release still running, or one whose
+/// last lines were sent late, gets the rest at the next opening.
 pub(super) async fn fetch_lines(local: &mut Connection, client: &Client, release_id: &str) -> Result<usize, TeamError> {
     let fetched: Option<i64> = local
         .query_row(
@@ -309,32 +313,35 @@ pub(super) async fn fetch_lines(local: &mut Connection, client: &Client, release
             |row| row.get(0),
         )
         .optional()?;
-    if fetched != Some(0) {
+    let Some(after) = fetched else {
         return Ok(0);
-    }
+    };
     let rows = client
         .query(
             &format!(
-                "SELECT {} FROM step_logs WHERE release_id = $1 ORDER BY seq",
+                "SELECT {} FROM step_logs WHERE release_id = $1 AND seq > $2 ORDER BY seq",
                 LOGS.column_list()
             ),
-            &[&release_id],
+            &[&release_id, &after],
         )
         .await?;
-    let transaction = local.transaction()?;
-    // A running release's lines are fetched whole again until it ends.
-    transaction.execute("DELETE FROM step_logs WHERE release_id = ?1", [release_id])?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let transaction = local.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut last = after;
     {
         let mut write = transaction
             .prepare("INSERT INTO step_logs (release_id, step, stream, line, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for row in &rows {
             let row = LOGS.read_pg(row, 0)?;
+            last = last.max(row[1].int().unwrap_or(last));
             write.execute(params![row[0], row[2], row[3], row[4], row[5]])?;
         }
     }
     transaction.execute(
-        "UPDATE releases SET team_lines = CASE WHEN outcome = 'running' THEN 0 ELSE 1 END WHERE id = ?1",
-        [release_id],
+        "UPDATE releases SET team_lines = ?2 WHERE id = ?1",
+        params![release_id, last],
     )?;
     transaction.commit()?;
     Ok(rows.len())
