@@ -518,6 +518,8 @@ impl Worker {
     fn open_copy(&self) -> rusqlite::Result<Connection> {
         let connection = Connection::open(&self.file)?;
         connection.busy_timeout(Duration::from_secs(5))?;
+        // As the ledger's own connection: WAL with NORMAL sync loses at most the last moments.
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         Ok(connection)
     }

@@ -195,7 +195,10 @@ pub(super) async fn fetch(local: &mut Connection, client: &mut Client) -> Result
             if table.name == RELEASES.name {
                 fetched.releases += stored;
             }
-            set_mark(local, &mark_name, last)?;
+            // Nothing new writes nothing: a quiet round costs no disk sync.
+            if last > from {
+                set_mark(local, &mark_name, last)?;
+            }
             if rows.len() < usize::try_from(PAGE).unwrap_or(usize::MAX) {
                 break;
             }
