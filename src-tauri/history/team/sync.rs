@@ -204,6 +204,11 @@ pub(super) async fn fetch(local: &mut Connection, client: &mut Client) -> Result
             }
         }
     }
+    // A big fetch (a new machine's first) leaves a long WAL that every read would consult:
+    // folded into the file now, as far as readers allow.
+    if fetched.releases > 1_000 {
+        local.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    }
     let holding: HashSet<String> = transaction
         .query(
             "SELECT l.release_id FROM release_locks l JOIN pg_locks p
