@@ -18,21 +18,9 @@ fn two_people_with_their_own_data_folders_see_each_others_releases() -> TestResu
     bob.url = Some(team.pg.url_with_password(DATABASE));
 
     let released = ann.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     let released = bob.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
 
     for member in [&ann, &bob] {
         let releases = member.history(&[])?;
@@ -72,13 +60,7 @@ fn an_earlier_local_history_is_imported_into_the_teams_once() -> TestResult {
     // Carol's history from before the team: releases kept in her own data folder.
     for _ in 0..2 {
         let released = carol.release(&[])?;
-        assert_eq!(
-            released.status.code(),
-            Some(0),
-            "{}{}",
-            text(&released.stdout),
-            text(&released.stderr)
-        );
+        assert_succeeded(&released);
     }
     let local = carol.history(&[])?;
     assert_eq!(local.len(), 2, "{local:?}");

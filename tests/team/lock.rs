@@ -38,13 +38,7 @@ fn a_second_release_of_the_environment_is_refused_with_who_holds_it() -> TestRes
     assert_eq!(finished.code(), Some(0), "{stdout}{stderr}");
     // The lock ends with the release: Bob's goes ahead now.
     let released = bob.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     let releases = bob.history(&[])?;
     let users: Vec<_> = releases.iter().map(|release| release["user"].clone()).collect();
     assert_eq!(users, ["bob", "ann"], "{releases:?}");
@@ -68,13 +62,7 @@ fn a_killed_holder_frees_the_environment_at_once_and_shows_as_interrupted() -> T
     hold.release();
     let started = std::time::Instant::now();
     let released = bob.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     assert!(
         !text(&released.stdout).contains("is releasing"),
         "nothing waited for the dead release: {}",
@@ -139,13 +127,7 @@ fn the_first_release_on_a_new_team_database_is_not_refused() -> TestResult {
     let (holding, released) = held;
     holding.map_err(|_| "the psql holding the lock panicked")??;
     let released = released?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     assert_eq!(team.sql("SELECT \"user\" FROM releases")?, "ann");
     Ok(())
 }
@@ -211,13 +193,7 @@ fn two_machines_never_release_one_render_service_at_once() -> TestResult {
     let (finished, stdout, stderr) = first.finish()?;
     assert_eq!(finished.code(), Some(0), "{stdout}{stderr}");
     let released = bob.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     // One deploy each, one after the other.
     assert_eq!(standin::deploy_triggers(&render.received()).len(), 2);
     let releases = ann.history(&[])?;

@@ -308,6 +308,18 @@ impl Drop for Running {
     }
 }
 
+/// A command of Slipway's that must have ended well; its output is the failure's message.
+#[track_caller]
+fn assert_succeeded(output: &std::process::Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

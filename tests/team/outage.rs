@@ -81,13 +81,7 @@ fn a_release_without_the_team_history_reaches_it_once_when_it_is_back() -> TestR
     assert!(said.contains("--without-team-history"), "it says how to go on: {said}");
 
     let released = ann.release(&["--without-team-history"])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     let releases = ann.history(&[])?;
     let [release] = releases.as_slice() else {
         return Err(format!("one release kept here: {releases:?}").into());

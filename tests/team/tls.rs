@@ -40,13 +40,7 @@ fn tls_with_the_teams_authority_is_trusted_and_refused_without_it() -> TestResul
     assert!(url.contains("sslmode=verify-full&sslrootcert="), "{url}");
 
     let released = ann.release(&[])?;
-    assert_eq!(
-        released.status.code(),
-        Some(0),
-        "{}{}",
-        text(&released.stdout),
-        text(&released.stderr)
-    );
+    assert_succeeded(&released);
     let releases = ann.history(&[])?;
     assert_eq!(releases.len(), 1, "{releases:?}");
     // It went over TLS: the server takes no other kind of connection (hostssl only).
