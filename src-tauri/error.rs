@@ -215,6 +215,18 @@ impl AppError {
     }
 }
 
+/// An error with every cause under it, as one line: libraries wrap the interesting cause
+/// (ENOENT, ECONNREFUSED, a TLS refusal) a few levels down.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

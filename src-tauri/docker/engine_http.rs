@@ -26,7 +26,7 @@ pub(super) async fn send_to_engine(
         reason,
     };
     let failed =
-        |error: hyper_util::client::legacy::Error| unreachable(super::plain_reason(&super::error_chain(&error)));
+        |error: hyper_util::client::legacy::Error| unreachable(super::plain_reason(&crate::error::error_chain(&error)));
     if let Some(socket) = address.strip_prefix("unix://") {
         let uri: hyper::Uri = hyperlocal::Uri::new(socket, &request.uri().to_string()).into();
         let (mut parts, body) = request.into_parts();

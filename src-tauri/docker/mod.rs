@@ -313,7 +313,7 @@ pub async fn engine_version_at(endpoint: &EngineEndpoint) -> Result<EngineVersio
 }
 
 pub(crate) fn classify(error: &bollard::errors::Error, address: &str) -> DockerError {
-    let text = error_chain(error);
+    let text = crate::error::error_chain(error);
     if text.to_lowercase().contains("permission denied") {
         DockerError::PermissionDenied {
             address: address.to_owned(),
@@ -324,17 +324,6 @@ pub(crate) fn classify(error: &bollard::errors::Error, address: &str) -> DockerE
             reason: plain_reason(&text),
         }
     }
-}
-
-/// bollard's errors wrap the interesting cause (ENOENT, ECONNREFUSED) a few levels down.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 pub(crate) fn plain_reason(chain: &str) -> String {

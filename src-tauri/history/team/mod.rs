@@ -60,7 +60,7 @@ impl TeamError {
                 return TeamError::Login(db.message().to_owned())
             }
             Some(db) => db.message().to_owned(),
-            None => chain(&error),
+            None => crate::error::error_chain(&error),
         };
         // A certificate rustls would not trust is the person's to fix, not the network's.
         if reason.contains("invalid peer certificate") || (reason.contains("certificate") && reason.contains("TLS")) {
@@ -71,17 +71,6 @@ impl TeamError {
             reason,
         }
     }
-}
-
-/// An error with its causes, as one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut reason = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        reason = format!("{reason}: {cause}");
-        source = cause.source();
-    }
-    reason
 }
 
 impl TeamError {
@@ -99,7 +88,7 @@ impl From<tokio_postgres::Error> for TeamError {
     fn from(error: tokio_postgres::Error) -> Self {
         TeamError::Server(match error.as_db_error() {
             Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => chain(&error),
+            None => crate::error::error_chain(&error),
         })
     }
 }
