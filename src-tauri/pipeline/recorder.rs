@@ -229,7 +229,8 @@ mod tests {
     /// note, and the history reads on the full disk, from a new ledger as a new process would.
     #[test]
     fn a_release_that_goes_live_while_the_disk_fills_is_recorded_live() -> TestResult {
-        let disk = SmallDisk::mount(4)?;
+        // Room for the ledger, the reserve it spends, and the reserve again once space is freed.
+        let disk = SmallDisk::mount(16)?;
         let ledger = Ledger::open(disk.path())?;
         let steps = [Step::Tests, Step::Build, Step::Push, Step::Deploy];
         ledger.begin(&NewRelease {
@@ -279,7 +280,7 @@ mod tests {
 
         // Every byte taken, even the reserve's: the history still reads.
         disk.fill()?;
-        let ledger = Ledger::open(disk.path())?;
+        let ledger = Ledger::open(disk.path()).map_err(|error| format!("opening on a full disk: {error:?}"))?;
         assert!(
             ledger
                 .notice()
@@ -300,11 +301,13 @@ mod tests {
 
         // Space freed: the same ledger records again.
         std::fs::remove_file(disk.path().join("filler"))?;
-        ledger.begin(&NewRelease {
-            id: "r2".to_owned(),
-            target: Target::Local,
-            ..NewRelease::default()
-        })?;
+        ledger
+            .begin(&NewRelease {
+                id: "r2".to_owned(),
+                target: Target::Local,
+                ..NewRelease::default()
+            })
+            .map_err(|error| format!("beginning once space is freed: {error:?}"))?;
         assert_eq!(ledger.releases(None, 10)?.len(), 2);
         Ok(())
     }
