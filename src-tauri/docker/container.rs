@@ -201,6 +201,10 @@ pub(super) async fn create_and_start(
         ),
         host_config: Some(HostConfig {
             port_bindings: Some(bindings),
+            // The engine's own init as PID 1 passes the stop signal on: an app run as PID 1
+            // that sets no handler (`python -m app`) never sees it, and every switch and
+            // stop waited the whole 10 s before the engine killed it.
+            init: Some(true),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()

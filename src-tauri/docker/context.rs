@@ -170,6 +170,9 @@ pub struct ContextFile {
 pub struct ContextPlan {
     pub root: PathBuf,
     pub entries: Vec<(String, PathBuf)>,
+    /// The folders that are not excluded, sent as entries of their own as the docker CLI
+    /// does: the engine's cache key for a `COPY` of a folder covers its folders' entries.
+    pub folders: Vec<(String, PathBuf)>,
     pub summary: ContextSummary,
 }
 
@@ -178,6 +181,7 @@ pub fn plan_context(root: &Path, dockerfile: &str) -> std::io::Result<ContextPla
     let rules = IgnoreRules::load(root);
     let always = [clean(dockerfile), ".dockerignore".to_owned()];
     let mut entries = Vec::new();
+    let mut folders = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let mut children: Vec<_> = std::fs::read_dir(&dir)?.collect::<Result<_, _>>()?;
@@ -191,6 +195,9 @@ pub fn plan_context(root: &Path, dockerfile: &str) -> std::io::Result<ContextPla
             let file_type = entry.file_type()?;
             let excluded = rules.excludes(&relative) && !always.contains(&relative);
             if file_type.is_dir() {
+                if !excluded {
+                    folders.push((relative, path.clone()));
+                }
                 // An excluded folder can still hold a re-included file; only then look inside.
                 if !excluded || rules.has_exceptions {
                     stack.push(path);
@@ -201,6 +208,7 @@ pub fn plan_context(root: &Path, dockerfile: &str) -> std::io::Result<ContextPla
         }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
+    folders.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sizes: Vec<(String, u64)> = entries
         .iter()
         .map(|(relative, path)| {
@@ -233,6 +241,7 @@ pub fn plan_context(root: &Path, dockerfile: &str) -> std::io::Result<ContextPla
             warning,
         },
         entries,
+        folders,
     })
 }
 
@@ -250,8 +259,9 @@ pub fn stream_context(plan: ContextPlan) -> impl futures_util::Stream<Item = Res
         // The engine rejects GNU sparse headers ("unhandled tar header type 83").
         builder.sparse(false);
         let result = (|| {
-            for (relative, path) in &plan.entries {
-                builder.append_path_with_name(path, relative)?;
+            // Folders first, each before what it holds, as the engine unpacks in order.
+            for (relative, path) in plan.folders.iter().chain(&plan.entries) {
+                append_entry(&mut builder, relative, path)?;
             }
             builder.into_inner()?.finish()
         })();
@@ -262,6 +272,35 @@ pub fn stream_context(plan: ContextPlan) -> impl futures_util::Stream<Item = Res
     futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|item| (item, receiver))
     })
+}
+
+/// One entry with the headers the docker CLI sends: the file's permission bits, size and
+/// time, owned by root, no user or group names. The classic builder's cache key for a `COPY` is a checksum of
+/// those headers and the content: with the same headers, an image the docker CLI (or Compose)
+/// built last from the same Dockerfile is reused, not built again from that step on.
+fn append_entry<W: std::io::Write>(builder: &mut tar::Builder<W>, relative: &str, path: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    let mut header = tar::Header::new_gnu();
+    header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+    header.set_uid(0);
+    header.set_gid(0);
+    // The permission bits alone: tar's own header adds the file type's bits, the CLI does not.
+    #[cfg(unix)]
+    header.set_mode(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777);
+    if meta.is_dir() {
+        header.set_size(0);
+        builder.append_data(&mut header, format!("{relative}/"), std::io::empty())
+    } else if meta.file_type().is_symlink() {
+        header.set_size(0);
+        builder.append_link(&mut header, relative, std::fs::read_link(path)?)
+    } else if meta.is_file() {
+        // Never more than the header says, should the file grow while it is read.
+        let file = std::io::Read::take(std::fs::File::open(path)?, meta.len());
+        builder.append_data(&mut header, relative, file)
+    } else {
+        // A pipe or a device: tar's own header for it, never opened (a pipe would block).
+        builder.append_path_with_name(path, relative)
+    }
 }
 
 struct ChunkWriter {

@@ -321,6 +321,72 @@ async fn a_failing_step_is_named_and_a_missing_base_image_is_named() -> TestResu
 }
 
 /// What reaches the engine is what `.dockerignore` lets through: busybox lists the context.
+/// A team builds the same Dockerfile with the docker CLI (or Compose) and with Slipway: the
+/// engine's classic builder reuses the newest image made for a step, so once the CLI built, a
+/// Slipway build whose context headers differ from the CLI's missed the cache from the first
+/// `COPY` of a folder on and ran every later step again (a 3-second layer took 3 s on every
+/// release of an unchanged tree). With the CLI's headers, every step comes from the cache.
+#[tokio::test]
+async fn a_build_after_the_docker_clis_reuses_every_step() -> TestResult {
+    let _engine = ENGINE.lock().await;
+    let context = busybox_context(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY app /app\nRUN [\"/bin/busybox\", \"cp\", \"-r\", \"/app\", \"/built\"]\n",
+    )?;
+    for (file, text) in [
+        ("app/main.py", "print(1)\n"),
+        ("app/pkg/__init__.py", ""),
+        ("app/pkg/run.sh", "#!/bin/sh\n"),
+    ] {
+        let path = context.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap_or(context.path()))?;
+        std::fs::write(path, text)?;
+    }
+    let script = context.path().join("app/pkg/run.sh");
+    let mut mode = std::fs::metadata(&script)?.permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    std::fs::set_permissions(&script, mode)?;
+    // New content each run, so the first build is not itself from an earlier run's cache.
+    std::fs::write(context.path().join("app/run-id.txt"), unique("run"))?;
+    let name = unique("slipway-test/cli-cache");
+    let recorder = Recorder::new();
+    build_in(
+        context.path(),
+        vec![docker::parse_reference(&format!("{name}:slipway"))?],
+        &recorder,
+    )
+    .await?;
+    let cli = std::process::Command::new("docker")
+        .args(["build", "-q", "--no-cache", "-t", &format!("{name}:cli"), "."])
+        .env("DOCKER_BUILDKIT", "0")
+        .current_dir(context.path())
+        .output()?;
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let cli_image = String::from_utf8_lossy(&cli.stdout).trim().to_owned();
+
+    let recorder = Recorder::new();
+    let again = build_in(
+        context.path(),
+        vec![docker::parse_reference(&format!("{name}:again"))?],
+        &recorder,
+    )
+    .await?;
+    let ran: Vec<String> = recorder
+        .events()
+        .iter()
+        .filter_map(|event| match event {
+            DockerEvent::Output { line } if line.contains("Running in") => Some(line.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(ran.is_empty(), "steps ran again: {ran:?}");
+    assert_eq!(
+        again.trim_start_matches("sha256:"),
+        cli_image.trim_start_matches("sha256:"),
+        "the image the CLI built last is the one reused"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn dockerignore_decides_what_reaches_the_engine() -> TestResult {
     let _engine = ENGINE.lock().await;

@@ -178,6 +178,16 @@ async fn the_running_app_answers_through_a_failed_check_a_cancel_and_a_kill() ->
     let (image, containers) = running_image(&fixture).await?;
     assert_ne!(image, first_image, "the new image runs");
     assert_eq!(containers, 1, "the previous container was retired");
+
+    // The example runs as `python -m lettings`, which sets no handler for the stop signal:
+    // under the engine's init it stops when asked, not after the engine's 10 s of grace.
+    let stopping = Instant::now();
+    slipway::docker::stop_container(&engine, &project::container_name(&fixture.root)).await?;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "the app took {:?} to stop",
+        stopping.elapsed()
+    );
     Ok(())
 }
 
