@@ -46,6 +46,50 @@ pub async fn start_candidate(docker: &Docker, request: &RunRequest) -> Result<Ru
     create_and_start(docker, &candidate, &port_key(request), None, Some(ROLE_CANDIDATE)).await
 }
 
+/// Whether the project's container already runs `request.image` with the request's values
+/// (and no others but the image's own), and it was made with the engine's init: a candidate
+/// of it would prove nothing its running twin does not, so the switch can go ahead at once.
+pub async fn runs_already(docker: &Docker, request: &RunRequest) -> Result<bool, DockerError> {
+    let Some(running) = project_container(docker, &request.project_id)
+        .await?
+        .filter(|container| container.running)
+    else {
+        return Ok(false);
+    };
+    let wanted = match docker.inspect_image(&request.image).await {
+        Ok(image) => image,
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(false),
+        Err(error) => return Err(engine_error(error)),
+    };
+    if wanted.id.is_none() || wanted.id != running.image_id {
+        return Ok(false);
+    }
+    let container = docker
+        .inspect_container(&running.id, None)
+        .await
+        .map_err(engine_error)?;
+    if !container.host_config.and_then(|host| host.init).unwrap_or(false) {
+        return Ok(false);
+    }
+    let mut has: Vec<String> = container.config.and_then(|config| config.env).unwrap_or_default();
+    let image_env = wanted.config.and_then(|config| config.env).unwrap_or_default();
+    let mut expected: Vec<String> = request
+        .env
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let set: std::collections::HashSet<&str> = request.env.iter().map(|(key, _)| key.as_str()).collect();
+    // The image's own values the request does not set are in every container of it.
+    expected.extend(
+        image_env
+            .into_iter()
+            .filter(|entry| !set.contains(entry.split_once('=').map_or(entry.as_str(), |(key, _)| key))),
+    );
+    has.sort();
+    expected.sort();
+    Ok(has == expected)
+}
+
 /// Removes the candidate (a failed or cancelled check): the running container is as it was.
 pub async fn drop_candidate(docker: &Docker, name: &str) -> Result<(), DockerError> {
     remove_container(docker, &candidate_name(name)).await

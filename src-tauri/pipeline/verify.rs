@@ -20,6 +20,9 @@ pub(super) async fn verify(
 ) -> Result<(), StepFailure> {
     recorder.step(Step::Verify, StepState::Running, None);
     let deadline = Instant::now() + Duration::from_secs(u64::from(timeout_secs));
+    // Asked often while a just-started app comes up (most answer within half a second), then
+    // every 300 ms.
+    let mut pause = Duration::from_millis(50);
     loop {
         let last = match crate::http::probe(url).await {
             Ok(status) if status.is_success() || status.is_redirection() => {
@@ -40,7 +43,8 @@ pub(super) async fn verify(
                 recorder.step(Step::Verify, StepState::Canceled, None);
                 return Err(StepFailure::canceled());
             }
-            () = tokio::time::sleep(Duration::from_millis(300)) => {}
+            () = tokio::time::sleep(pause) => {}
         }
+        pause = (pause * 2).min(Duration::from_millis(300));
     }
 }

@@ -182,9 +182,9 @@ fn ci_flow(root: &Path, registry: &str, scratch: &Path) -> Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// A Slipway release of `root` through to the push (the image in the registry); returns the
-/// time and how many gates were taken from the cache.
-async fn to_the_registry(context: &Context, root: &Path, no_cache: bool) -> Result<(Duration, usize)> {
+/// A Slipway release of `root` to this machine: the time to the end of the push (the image in
+/// the registry), the time until it is live, and how many gates were taken from the cache.
+async fn to_the_registry(context: &Context, root: &Path, no_cache: bool) -> Result<(Duration, Duration, usize)> {
     let pushed: Arc<Mutex<Option<Instant>>> = Arc::default();
     let seen = pushed.clone();
     let sink: ReleaseSink = Arc::new(move |event| {
@@ -209,6 +209,10 @@ async fn to_the_registry(context: &Context, root: &Path, no_cache: bool) -> Resu
     };
     let started = Instant::now();
     let summary = pipeline::release(context, root, &options, &CancellationToken::new(), sink).await?;
+    let live = started.elapsed();
+    if summary.outcome != slipway::history::Outcome::Live {
+        return Err(format!("the release did not go live: {:?}", summary.message).into());
+    }
     let record = context.ledger.release(&summary.release_id)?.ok_or("recorded")?;
     let push = record
         .steps
@@ -220,7 +224,7 @@ async fn to_the_registry(context: &Context, root: &Path, no_cache: bool) -> Resu
     }
     let cached = record.steps.iter().filter(|step| step.cached_from.is_some()).count();
     let at = pushed.lock().ok().and_then(|at| *at).ok_or("the push finished")?;
-    Ok((at - started, cached))
+    Ok((at - started, live, cached))
 }
 
 /// The old flow against Slipway's second release of the same commit, on the example and on
@@ -259,22 +263,25 @@ async fn seed_flow_side_by_side(dir: &Path, runs: usize) -> Result<()> {
         }
         // Slipway's first release of the commit makes its environment and its image.
         to_the_registry(&context, &root, true).await?;
-        let (mut ci, mut warm, mut everything, mut cached) = (vec![], vec![], vec![], 0);
+        let (mut ci, mut warm, mut live, mut everything, mut cached) = (vec![], vec![], vec![], vec![], 0);
         for _ in 0..runs {
             ci.push(ci_flow(&root, &registry, dir)?);
-            let (took, reused) = to_the_registry(&context, &root, false).await?;
+            let (took, went_live, reused) = to_the_registry(&context, &root, false).await?;
             warm.push(took);
+            live.push(went_live);
             cached = reused;
             everything.push(to_the_registry(&context, &root, true).await?.0);
         }
-        let (ci, warm, everything) = (median(ci), median(warm), median(everything));
+        let (ci, warm, live, everything) = (median(ci), median(warm), median(live), median(everything));
         println!(
-            "{name:>13}: CircleCI flow {:>6.2} s | Slipway warm {:>5.2} s ({cached} gates cached), ratio {:.1}x | warm with Run everything {:>5.2} s, ratio {:.1}x",
+            "{name:>13}: CircleCI flow {:>6.2} s | Slipway warm {:>5.2} s ({cached} gates cached), ratio {:.1}x, live in {:.2} s | warm with Run everything {:>5.2} s, ratio {:.1}x | cached/running {:.2}",
             ci.as_secs_f64(),
             warm.as_secs_f64(),
             ci.as_secs_f64() / warm.as_secs_f64().max(0.001),
+            live.as_secs_f64(),
             everything.as_secs_f64(),
             ci.as_secs_f64() / everything.as_secs_f64().max(0.001),
+            warm.as_secs_f64() / everything.as_secs_f64().max(0.001),
         );
         let engine = slipway::docker::connect()?;
         for container in slipway::docker::project_containers(&engine, &project::project_id(&root)).await? {

@@ -241,3 +241,48 @@ async fn a_half_done_switch_is_put_right_at_the_next_start() -> TestResult {
     assert_eq!(running_image(&fixture).await?.1, 1);
     Ok(())
 }
+
+/// Whether the release's deploy ran a trial container of its image beside the running one.
+fn tried_beside(events: &Events) -> bool {
+    events.saw(
+        |event| matches!(event, ReleaseEvent::Log { line, .. } if line.starts_with("the new container runs beside")),
+    )
+}
+
+/// An unchanged tree released again: the very image with the same values runs already, so no
+/// trial container is started; the switch still gives the new release its own container.
+/// A changed value needs the trial again.
+#[tokio::test]
+async fn the_same_image_with_the_same_values_switches_without_a_trial() -> TestResult {
+    let fixture = fixture("twin", |_| Ok(()))?;
+    let (first, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    assert!(tried_beside(&events), "the first image is tried beside nothing");
+    let url = first.url.clone().ok_or("a live release has its address")?;
+
+    let (again, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(again.outcome, Outcome::Live, "{:?}", again.message);
+    assert!(!tried_beside(&events), "no trial of the image that runs already");
+    assert!(events.saw(
+        |event| matches!(event, ReleaseEvent::Log { line, .. } if line.contains("runs already with the same values"))
+    ));
+    assert_eq!(again.url.as_deref(), Some(url.as_str()), "the same address");
+    answers(&url).await?;
+    let engine = slipway::docker::connect()?;
+    let serving = slipway::docker::project_container(&engine, &project::project_id(&fixture.root))
+        .await?
+        .ok_or("the project's container")?;
+    assert_eq!(
+        serving.release_id.as_deref(),
+        Some(again.release_id.as_str()),
+        "the new release's container serves"
+    );
+
+    change_settings(&fixture, |settings| {
+        settings.env.insert("GREETING".to_owned(), "hello".to_owned());
+    })?;
+    let (changed, events) = release(&fixture, Target::Local).await?;
+    assert_eq!(changed.outcome, Outcome::Live, "{:?}", changed.message);
+    assert!(tried_beside(&events), "a new value is tried before the switch");
+    Ok(())
+}

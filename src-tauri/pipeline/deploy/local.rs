@@ -2,6 +2,7 @@
 //! machine's, or the one its Docker context names), checked and shown at that engine's host.
 
 use std::path::Path;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -84,39 +85,51 @@ impl Deployer for LocalDeployer<'_> {
                 ))
             }
         }
-        let candidate = match docker::start_candidate(engine, &request).await {
-            Ok(candidate) => candidate,
-            Err(error) => {
-                return Err(engine_failure(
-                    recorder,
-                    Step::Deploy,
-                    "The container did not start: ",
-                    error,
-                ))
-            }
-        };
-        recorder.log(
-            Step::Deploy,
-            &format!(
-                "the new container runs beside the running one, on {host}:{} for its live check",
-                candidate.host_port
-            ),
-        );
-        recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
+        // The same image with the same values runs already: a trial of it proves nothing more
+        // (an unchanged tree released again goes live at once). An engine that cannot say
+        // gets the trial, which then names the engine's trouble.
         let health_path = self.settings.health_path();
         let timeout = self.settings.health_timeout_secs.unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS);
-        let trial = format!("http://{host}:{}{health_path}", candidate.host_port);
-        if let Err(failure) = verify(&trial, timeout, recorder, cancel).await {
-            if failure.outcome != Outcome::Canceled {
-                log_container(engine, &candidate.id, recorder).await;
+        let twin = docker::runs_already(engine, &request).await.unwrap_or(false);
+        if twin {
+            recorder.log(
+                Step::Deploy,
+                "this very image runs already with the same values: no trial container is needed",
+            );
+            recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
+        } else {
+            let candidate = match docker::start_candidate(engine, &request).await {
+                Ok(candidate) => candidate,
+                Err(error) => {
+                    return Err(engine_failure(
+                        recorder,
+                        Step::Deploy,
+                        "The container did not start: ",
+                        error,
+                    ))
+                }
+            };
+            recorder.log(
+                Step::Deploy,
+                &format!(
+                    "the new container runs beside the running one, on {host}:{} for its live check",
+                    candidate.host_port
+                ),
+            );
+            recorder.step(Step::Deploy, StepState::Passed, Some(format!("container {name}")));
+            let trial = format!("http://{host}:{}{health_path}", candidate.host_port);
+            if let Err(failure) = verify(&trial, timeout, recorder, cancel).await {
+                if failure.outcome != Outcome::Canceled {
+                    log_container(engine, &candidate.id, recorder).await;
+                }
+                if let Err(error) = docker::drop_candidate(engine, &name).await {
+                    recorder.log(
+                        Step::Verify,
+                        &format!("the new container could not be removed: {error}"),
+                    );
+                }
+                return Err(failure.with_note("The app that ran before was not touched."));
             }
-            if let Err(error) = docker::drop_candidate(engine, &name).await {
-                recorder.log(
-                    Step::Verify,
-                    &format!("the new container could not be removed: {error}"),
-                );
-            }
-            return Err(failure.with_note("The app that ran before was not touched."));
         }
 
         recorder.log(
@@ -159,13 +172,32 @@ impl Deployer for LocalDeployer<'_> {
                     log_container(engine, &running.id, recorder).await;
                 }
                 let note = match docker::restore(engine, &name).await {
-                    Ok(true) => "The app that ran before runs again.".to_owned(),
+                    // Back once it answers again, so the release never ends with the app away.
+                    Ok(true) if serves_within(&url, Duration::from_secs(10)).await => {
+                        "The app that ran before runs again.".to_owned()
+                    }
+                    Ok(true) => "The app that ran before was started again but does not answer yet.".to_owned(),
                     Ok(false) => "Nothing ran before it.".to_owned(),
                     Err(error) => format!("The app that ran before could not be started again: {error}."),
                 };
                 Err(failure.with_note(note))
             }
         }
+    }
+}
+
+/// Whether the app at `url` serves HTTP again within `limit` (any answer: the health path of
+/// an app that was put back may be what failed).
+async fn serves_within(url: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if crate::http::probe(url).await.is_ok() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
