@@ -57,28 +57,36 @@ pub fn installed() -> Vec<Interpreter> {
             candidates.push(entry.path().join("bin/python3"));
         }
     }
-    let mut found: Vec<(PathBuf, Interpreter)> = Vec::new();
+    // Each interpreter (by its real path) is asked once, all at the same time: one by one,
+    // ten of them and pyenv's shim took 0.5 s, as long as the rest of a first check.
+    let mut unique: Vec<(PathBuf, PathBuf)> = Vec::new();
     for candidate in candidates {
         let Ok(real) = std::fs::canonicalize(&candidate) else {
             continue;
         };
-        if found.iter().any(|(known, _)| *known == real) {
-            continue;
-        }
-        if let Some(version) = version_of(&candidate) {
-            // PATH's first `python3` is looked at first: the machine's own default.
-            let default = found.is_empty() && candidate.file_name().is_some_and(|name| name == "python3");
-            found.push((
-                real,
-                Interpreter {
-                    path: candidate,
-                    version,
-                    default,
-                },
-            ));
+        if !unique.iter().any(|(known, _)| *known == real) {
+            unique.push((real, candidate));
         }
     }
-    let mut interpreters: Vec<Interpreter> = found.into_iter().map(|(_, interpreter)| interpreter).collect();
+    let versions: Vec<Option<(u32, u32, u32)>> = std::thread::scope(|scope| {
+        let asked: Vec<_> = unique
+            .iter()
+            .map(|(_, candidate)| scope.spawn(move || version_of(candidate)))
+            .collect();
+        asked.into_iter().map(|answer| answer.join().ok().flatten()).collect()
+    });
+    let mut interpreters: Vec<Interpreter> = Vec::new();
+    for ((_, candidate), version) in unique.into_iter().zip(versions) {
+        if let Some(version) = version {
+            // PATH's first `python3` is looked at first: the machine's own default.
+            let default = interpreters.is_empty() && candidate.file_name().is_some_and(|name| name == "python3");
+            interpreters.push(Interpreter {
+                path: candidate,
+                version,
+                default,
+            });
+        }
+    }
     interpreters.sort_by_key(|interpreter| std::cmp::Reverse(interpreter.version));
     interpreters
 }
