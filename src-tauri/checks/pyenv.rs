@@ -224,7 +224,7 @@ pub async fn prepare_env(
     // Nothing from before is trusted: a stamp left by a run stopped halfway must not let the
     // next one reuse half an environment.
     let _ = std::fs::remove_file(&stamp);
-    let (packager, mut seed) = make_venv(root, &interpreter.path, &env, source, data_dir, cancel, sink).await?;
+    let (packager, mut seed) = make_venv(root, &interpreter.executable, &env, source, data_dir, cancel, sink).await?;
     install_project(root, python, &install_from, &env, &packager, &mut seed, cancel, sink).await?;
     if !seed.is_empty() {
         install_seeded(root, &env, &packager, std::mem::take(&mut seed), &[], cancel, sink).await?;
@@ -622,7 +622,8 @@ async fn create_venv(
     .await
 }
 
-/// Makes the environment and has its installer ready, at once. With pip: the interpreter's
+/// Makes the environment and has its installer ready, at once, with `python` (the
+/// interpreter's own program, no shim). With pip: the interpreter's
 /// `venv` with pip in it, as before. With uv: an empty environment and pip's configuration
 /// while uv is fetched (a new data folder), then the wheels of pip and setuptools for uv to
 /// install with the requirements (returned, the seed). When uv or the wheels cannot be
@@ -644,18 +645,16 @@ async fn make_venv(
         }
     };
     let with_pip = source == UvSource::Pip;
-    // pip's configuration is read by the interpreter the environment was just made from, by
-    // its real path: through a pyenv shim it costs twice as long.
-    let made_and_configured = async {
-        create_venv(root, python, env, with_pip, cancel, sink).await?;
+    let config = async {
         if with_pip {
-            return Ok((Vec::new(), None));
+            (Vec::new(), None)
+        } else {
+            installer::read_pip_config(python, cancel).await
         }
-        let base = seed::base_interpreter(&env.venv).unwrap_or_else(|| python.to_path_buf());
-        Ok::<_, ChecksError>(installer::read_pip_config(&base, cancel).await)
     };
-    let (made, uv) = tokio::join!(made_and_configured, uv);
-    let (pip_options, cert) = made?;
+    let (made, uv, (pip_options, cert)) =
+        tokio::join!(create_venv(root, python, env, with_pip, cancel, sink), uv, config);
+    made?;
     if with_pip {
         return Ok((Packager::Pip, Vec::new()));
     }

@@ -1,6 +1,5 @@
 //! The pip and setuptools a CI's `python -m venv` puts into a new environment, as wheel
-//! files, so uv installs them with the project's requirements in one call; and the
-//! interpreter an environment was made from, read from its `pyvenv.cfg`.
+//! files, so uv installs them with the project's requirements in one call.
 //!
 //! Why not let `venv` install them: it runs `ensurepip`, which unpacks and byte-compiles pip
 //! with pip itself, about 3.7 s of a first check whose other work takes under one; an empty
@@ -35,19 +34,6 @@ fn standard_library(venv: &Path) -> Option<PathBuf> {
         .iter()
         .map(|lib| prefix.join(lib).join(&version))
         .find(|dir| dir.join("ensurepip").join("__init__.py").is_file())
-}
-
-/// The interpreter `venv` was made from, by its real path (`executable` in `pyvenv.cfg`,
-/// Python 3.11 and later): asking it costs no pyenv shim (a quarter of a second a call).
-pub fn base_interpreter(venv: &Path) -> Option<PathBuf> {
-    let config = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
-    config
-        .lines()
-        .find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == "executable").then(|| PathBuf::from(value.trim()))
-        })
-        .filter(|path| path.is_file())
 }
 
 /// The version `ensurepip` pins for `constant` (`_PIP_VERSION = "23.2.1"`).
