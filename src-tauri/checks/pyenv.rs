@@ -707,7 +707,7 @@ async fn install_seeded(
     if seed.is_empty() {
         return install(root, env, packager, args, cancel, sink).await;
     }
-    let wheels: Vec<String> = seed.iter().map(|wheel| wheel.display().to_string()).collect();
+    let wheels = seed::install_args(&seed);
     let all: Vec<&str> = wheels.iter().map(String::as_str).chain(args.iter().copied()).collect();
     let python = env.bin_dir().join("python");
     let step = format!("{} install {}", packager.name(), all.join(" "));

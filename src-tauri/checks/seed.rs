@@ -92,6 +92,31 @@ pub fn bundled_wheels(venv: &Path) -> Option<Vec<PathBuf>> {
     Some(wheels)
 }
 
+/// What asks an installer for `wheels` by name and version from their folders
+/// (`--find-links DIR pip==23.2.1`), as `ensurepip` asks pip: installed from a file's path
+/// they would be frozen as `pip @ file:///…`, not as a CI's `pip==23.2.1`.
+pub fn install_args(wheels: &[PathBuf]) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut folders: Vec<&Path> = Vec::new();
+    for folder in wheels.iter().filter_map(|wheel| wheel.parent()) {
+        if !folders.contains(&folder) {
+            folders.push(folder);
+            args.extend(["--find-links".to_owned(), folder.display().to_string()]);
+        }
+    }
+    for wheel in wheels {
+        let file = wheel
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut parts = file.splitn(3, '-');
+        if let (Some(name), Some(version)) = (parts.next(), parts.next()) {
+            args.push(format!("{name}=={version}"));
+        }
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +192,22 @@ mod tests {
         assert_eq!(bundled_wheels(&venv), None);
         assert_eq!(bundled_wheels(Path::new("/no/such/venv")), None);
         Ok(())
+    }
+
+    #[test]
+    fn the_wheels_are_asked_for_by_name_from_their_folders() {
+        let wheels = [
+            PathBuf::from("/py/lib/python3.11/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"),
+            PathBuf::from("/py/lib/python3.11/ensurepip/_bundled/setuptools-65.5.0-py3-none-any.whl"),
+        ];
+        assert_eq!(
+            install_args(&wheels),
+            [
+                "--find-links",
+                "/py/lib/python3.11/ensurepip/_bundled",
+                "pip==23.2.1",
+                "setuptools==65.5.0"
+            ]
+        );
     }
 }

@@ -276,3 +276,16 @@ fn a_package_removed_by_hand_from_a_reused_environment_is_installed_again() -> T
     assert!(!said.iter().any(|line| line.contains("lacks")), "{said:?}");
     Ok(())
 }
+
+#[test]
+fn a_project_that_pins_its_own_setuptools_gives_the_same_environment() -> TestResult {
+    // uv cannot install the bundled setuptools and the pinned one in one call: pip goes in
+    // as `venv` puts it, then the requirements, as pip would have them.
+    same_environment(
+        &[
+            ("requirements.txt", "setuptools==69.5.1\npytest==8.3.3\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+        &["setuptools==69.5.1", "pytest==8.3.3"],
+    )
+}
