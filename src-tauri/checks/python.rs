@@ -83,7 +83,7 @@ pub fn installed() -> Vec<Interpreter> {
             unique.push((real, candidate));
         }
     }
-    let versions: Vec<Option<((u32, u32, u32), PathBuf)>> = std::thread::scope(|scope| {
+    let versions: Vec<_> = std::thread::scope(|scope| {
         let asked: Vec<_> = unique
             .iter()
             .map(|(_, candidate)| scope.spawn(move || version_of(candidate)))
