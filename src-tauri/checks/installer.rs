@@ -160,6 +160,8 @@ pub async fn fetch_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken
         .join("tools")
         .join(format!("uv-partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
+    // Where a failure is noted, whatever pip got to.
+    let _ = std::fs::create_dir_all(data_dir.join("tools"));
     let partial_text = partial.display().to_string();
     let pip_install = ["install", "--no-input", "--progress-bar", "off"];
     let mut installed = quiet(

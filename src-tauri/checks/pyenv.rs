@@ -1,7 +1,11 @@
 //! The Python environment checks run in: the project's own virtualenv when it has one,
 //! else one Slipway makes in its data folder (never inside the project: a `.venv` in the
 //! tree makes older flake8 walk site-packages), reused while the files it was installed from
-//! are unchanged.
+//! are unchanged, and mended when a package in it was removed or broken by hand.
+//!
+//! A new one is made in the time the tools take: an empty `venv`, then one uv call for the
+//! pip and setuptools that Python bundles and the requirements (`seed`), while uv is fetched
+//! when none is here yet. pip fills it the way `venv` always did when uv cannot.
 
 use std::path::{Path, PathBuf};
 
