@@ -196,10 +196,11 @@ pub async fn check(
 ) -> Result<ChecksDone, ChecksError> {
     let root = input.root.as_path();
     let settings = &input.settings;
-    let before = dirty_files(root).await;
-    // The services start while the environment is made: both take seconds.
+    // The services start while the environment is made: both take seconds. What git says
+    // is dirty before is read meanwhile too: nothing waits for it.
     let services_wanted = scope != Scope::Lint && !input.services.is_empty();
-    let (env, services) = tokio::join!(
+    let (before, env, services) = tokio::join!(
+        dirty_files(root),
         prepare_env(root, &input.python, settings, data_dir, cancel, sink),
         async {
             if services_wanted {

@@ -6,7 +6,12 @@
 //! The environment itself is made by the interpreter's own `venv` either way: it holds what
 //! a CI's `python -m venv` holds (pip, and setuptools where that Python bundles it), so a test
 //! that imports `pkg_resources` passes here as it does there. uv's own environments have
-//! neither, and uv's seeded ones other versions.
+//! neither, and uv's seeded ones other versions. With uv, `venv` makes it empty and uv
+//! installs those very wheels with the requirements (`seed`): seconds sooner.
+//!
+//! Which uv is trusted: the one `SLIPWAY_UV` names, one on PATH, or the one Slipway fetched
+//! into its tools folder ([`locate_uv`]). A new data folder fetches one with `pip install
+//! --target` while the environment is made, not before.
 //!
 //! uv does not read pip's configuration, so the person's index, extra indexes, find-links,
 //! trusted hosts and certificate (from pip.conf or `PIP_*`, as `pip config list` reports
@@ -86,61 +91,110 @@ pub(super) fn last_words(lines: &[String]) -> String {
         .unwrap_or_else(|| "it stopped without saying why".to_owned())
 }
 
-/// uv, found or installed once into the tools folder with `python`; `None` (with the reason
-/// told) when it cannot be had: pip does the work then.
-async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Option<PathBuf> {
+/// Where the uv for a new environment comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UvSource {
+    /// Given (`SLIPWAY_UV`), on PATH, or fetched into the tools folder before.
+    Found(PathBuf),
+    /// Not here yet: it is fetched into the tools folder ([`fetch_uv`]).
+    Fetch,
+    /// Turned off, named wrongly, or a fetch failed lately: pip does the work.
+    Pip,
+}
+
+/// Which uv is trusted, in order: the one `SLIPWAY_UV` names, one on PATH, the one Slipway
+/// fetched into its tools folder; else one is to be fetched (unless that failed within a
+/// day). Looks at files only: it costs nothing.
+pub fn locate_uv(data_dir: &Path, sink: &EventSink) -> UvSource {
     match std::env::var(UV_VARIABLE).ok().as_deref() {
-        Some("off") => return None,
+        Some("off") => return UvSource::Pip,
         Some(path) if !path.is_empty() => {
             let given = PathBuf::from(path);
             if given.is_file() {
-                return Some(given);
+                return UvSource::Found(given);
             }
             sink(CheckEvent::Setup {
                 message: format!("{UV_VARIABLE} names no uv program ({path}): pip installs the packages"),
             });
-            return None;
+            return UvSource::Pip;
         }
         _ => {}
     }
     if let Some(found) = on_path("uv") {
-        return Some(found);
+        return UvSource::Found(found);
     }
-    let dir = tools_dir(data_dir);
-    let binary = dir.join("bin").join("uv");
+    let binary = tools_dir(data_dir).join("bin").join("uv");
     if binary.is_file() {
-        return Some(binary);
+        return UvSource::Found(binary);
     }
     // A failed install is not tried again for a day: each try costs a minute of pip.
-    let failed_mark = data_dir.join("tools").join("uv-failed");
-    let failed_recently = std::fs::metadata(&failed_mark)
+    let failed_recently = std::fs::metadata(failed_mark(data_dir))
         .and_then(|meta| meta.modified())
         .is_ok_and(|at| at.elapsed().is_ok_and(|age| age < RETRY_AFTER));
     if failed_recently {
-        return None;
+        UvSource::Pip
+    } else {
+        UvSource::Fetch
     }
+}
+
+fn failed_mark(data_dir: &Path) -> PathBuf {
+    data_dir.join("tools").join("uv-failed")
+}
+
+/// Installs uv from the index into the tools folder with `python`'s pip; `None` (with the
+/// reason told) when it cannot be had: pip does the work then.
+///
+/// `pip install --target` needs no environment of its own (making one with pip costs
+/// seconds); an interpreter without pip gets one all the same. The files go to a folder
+/// beside and are moved into place whole, so a fetch stopped halfway is never taken for uv.
+pub async fn fetch_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Option<PathBuf> {
+    let dir = tools_dir(data_dir);
     sink(CheckEvent::Setup {
         message: format!(
             "Getting uv, a faster installer, into {} (once; pip is used if this fails)",
             dir.display()
         ),
     });
-    let dir_text = dir.display().to_string();
-    let made = quiet(python, &["-m", "venv", "--clear", &dir_text], cancel).await;
-    let installed = match made {
-        Ok(_) => {
-            let tool_python = dir.join("bin").join("python");
-            quiet(
-                &tool_python,
-                &["-m", "pip", "install", "--no-input", "--progress-bar", "off", "uv"],
-                cancel,
-            )
-            .await
+    let partial = data_dir
+        .join("tools")
+        .join(format!("uv-partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    // Where a failure is noted, whatever pip got to.
+    let _ = std::fs::create_dir_all(data_dir.join("tools"));
+    let partial_text = partial.display().to_string();
+    let pip_install = ["install", "--no-input", "--progress-bar", "off"];
+    let mut installed = quiet(
+        python,
+        &[&["-m", "pip"], &pip_install[..], &["--target", &partial_text, "uv"]].concat(),
+        cancel,
+    )
+    .await;
+    if matches!(&installed, Err(why) if why.contains("No module named pip")) {
+        // This interpreter has no pip: a virtualenv of its own brings one.
+        installed = match quiet(python, &["-m", "venv", "--clear", &partial_text], cancel).await {
+            Ok(_) => {
+                quiet(
+                    &partial.join("bin").join("python"),
+                    &[&["-m", "pip"], &pip_install[..], &["uv"]].concat(),
+                    cancel,
+                )
+                .await
+            }
+            Err(error) => Err(error),
+        };
+    }
+    let moved = match installed {
+        Ok(_) if partial.join("bin").join("uv").is_file() => {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::rename(&partial, &dir).map_err(|error| error.to_string())
         }
-        Err(error) => Err(error),
+        Ok(_) => Err("its program was not installed".to_owned()),
+        Err(why) => Err(why),
     };
-    match installed {
-        Ok(_) if binary.is_file() => Some(binary),
+    let binary = dir.join("bin").join("uv");
+    match moved {
+        Ok(()) if binary.is_file() => Some(binary),
         outcome => {
             let why = outcome
                 .err()
@@ -149,10 +203,20 @@ async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sin
                 message: format!("uv could not be installed, so pip installs the packages. pip said: {why}"),
             });
             // Half an install would be found next time and fail again: start clean.
-            let _ = std::fs::remove_dir_all(&dir);
-            let _ = std::fs::write(&failed_mark, why);
+            let _ = std::fs::remove_dir_all(&partial);
+            let _ = std::fs::write(failed_mark(data_dir), why);
             None
         }
+    }
+}
+
+/// uv, found or fetched once into the tools folder with `python`; `None` when it cannot be
+/// had: pip does the work then.
+async fn find_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken, sink: &EventSink) -> Option<PathBuf> {
+    match locate_uv(data_dir, sink) {
+        UvSource::Found(binary) => Some(binary),
+        UvSource::Fetch => fetch_uv(data_dir, python, cancel, sink).await,
+        UvSource::Pip => None,
     }
 }
 
@@ -187,15 +251,21 @@ pub async fn choose(data_dir: &Path, python: &Path, cancel: &CancellationToken, 
     let Some(binary) = find_uv(data_dir, python, cancel, sink).await else {
         return Packager::Pip;
     };
-    let config = quiet(python, &["-m", "pip", "config", "list"], cancel)
-        .await
-        .unwrap_or_default();
-    let (pip_options, cert) = pip_options(&config);
+    let (pip_options, cert) = read_pip_config(python, cancel).await;
     Packager::Uv {
         binary,
         pip_options,
         cert,
     }
+}
+
+/// The person's pip configuration, as `python`'s pip reports it, made uv flags and the
+/// certificate to trust: none when that pip cannot tell.
+pub async fn read_pip_config(python: &Path, cancel: &CancellationToken) -> (Vec<String>, Option<String>) {
+    let config = quiet(python, &["-m", "pip", "config", "list"], cancel)
+        .await
+        .unwrap_or_default();
+    pip_options(&config)
 }
 
 impl Packager {
@@ -207,11 +277,31 @@ impl Packager {
     }
 
     /// What makes `venv` with `python`, emptied first: the interpreter's own `venv` for both
-    /// installers (see the module's doc).
-    pub fn create(python: &Path, venv: &Path, cwd: &Path) -> ProcessSpec {
+    /// installers (see the module's doc); without pip when uv installs it (`super::seed`).
+    pub fn create(python: &Path, venv: &Path, cwd: &Path, with_pip: bool) -> ProcessSpec {
+        let mut args = vec!["-m".to_owned(), "venv".to_owned(), "--clear".to_owned()];
+        if !with_pip {
+            args.push("--without-pip".to_owned());
+        }
+        args.push(venv.display().to_string());
         ProcessSpec {
             program: python.display().to_string(),
-            args: vec!["-m".into(), "venv".into(), "--clear".into(), venv.display().to_string()],
+            args,
+            cwd: cwd.to_path_buf(),
+            env: Vec::new(),
+            timeout: INSTALL_TIMEOUT,
+            sandbox: None,
+        }
+    }
+
+    /// What puts pip (and setuptools where bundled) into an environment made without it, as
+    /// `venv` itself does: `python -m ensurepip --upgrade --default-pip`.
+    pub fn ensurepip(venv_python: &Path, cwd: &Path) -> ProcessSpec {
+        ProcessSpec {
+            program: venv_python.display().to_string(),
+            args: ["-m", "ensurepip", "--upgrade", "--default-pip"]
+                .map(str::to_owned)
+                .to_vec(),
             cwd: cwd.to_path_buf(),
             env: Vec::new(),
             timeout: INSTALL_TIMEOUT,

@@ -33,6 +33,7 @@ mod requirements;
 mod rules;
 mod run;
 mod sandbox;
+mod seed;
 mod services;
 
 use std::sync::Arc;

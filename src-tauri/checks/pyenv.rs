@@ -1,17 +1,21 @@
 //! The Python environment checks run in: the project's own virtualenv when it has one,
 //! else one Slipway makes in its data folder (never inside the project: a `.venv` in the
 //! tree makes older flake8 walk site-packages), reused while the files it was installed from
-//! are unchanged.
+//! are unchanged, and mended when a package in it was removed or broken by hand.
+//!
+//! A new one is made in the time the tools take: an empty `venv`, then one uv call for the
+//! pip and setuptools that Python bundles and the requirements (`seed`), while uv is fetched
+//! when none is here yet. pip fills it the way `venv` always did when uv cannot.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-use super::installer::{self, Packager};
+use super::installer::{self, Packager, UvSource};
 use super::process::{supervise, ProcessSpec};
 use super::sandbox::Sandbox;
-use super::{now_ms, python, requirements, CheckEvent, ChecksError, EventSink};
+use super::{now_ms, python, requirements, seed, CheckEvent, ChecksError, EventSink};
 use crate::project::{decode_text, is_virtualenv, project_id, Installer, ProjectSettings, PythonEnv};
 use crate::secrets::{Secret, SecretStore};
 
@@ -81,6 +85,9 @@ pub fn expected_venv(root: &Path, settings: &ProjectSettings, data_dir: &Path) -
 }
 
 const FINGERPRINT_FILE: &str = ".slipway-fingerprint";
+/// The distributions the environment held when it was last ready, one `.dist-info` folder
+/// name a line: one missing later was removed by hand and is installed again.
+const INSTALLED_FILE: &str = ".slipway-installed";
 
 /// A ready environment.
 #[derive(Debug, Clone)]
@@ -195,11 +202,15 @@ pub async fn prepare_env(
             "Reusing the Python environment (Python {}, requirements unchanged)",
             interpreter.version_text()
         ));
-        // The gates may have changed since: their tools are checked every time (cheap).
+        // A package removed or broken by hand since is installed again, not left for the
+        // tests to trip on; the gates may have changed since: their tools are checked every
+        // time. Both read files only, unless something is missing.
+        repair(root, &env, data_dir, cancel, sink).await?;
         ensure_tools(root, &env, settings, None, data_dir, cancel, sink).await?;
+        record_installed(&env.venv)?;
         return Ok(env);
     }
-    let packager = installer::choose(data_dir, &interpreter.path, cancel, sink).await;
+    let source = installer::locate_uv(data_dir, sink);
     // A folder of the project's own (`.venv`) is named; Slipway's data folder is not the
     // person's business (the log file has it).
     let place = env
@@ -212,10 +223,16 @@ pub async fn prepare_env(
         "Creating a Python environment{place} with Python {} ({}), installing with {}",
         interpreter.version_text(),
         interpreter.path.display(),
-        packager.name()
+        if source == UvSource::Pip { "pip" } else { "uv" }
     ));
-    create_venv(root, &interpreter.path, &env, cancel, sink).await?;
-    install_project(root, python, &install_from, &env, &packager, cancel, sink).await?;
+    // Nothing from before is trusted: a stamp left by a run stopped halfway must not let the
+    // next one reuse half an environment.
+    let _ = std::fs::remove_file(&stamp);
+    let (packager, mut seed) = make_venv(root, &interpreter.executable, &env, source, data_dir, cancel, sink).await?;
+    install_project(root, python, &install_from, &env, &packager, &mut seed, cancel, sink).await?;
+    if !seed.is_empty() {
+        install_seeded(root, &env, &packager, std::mem::take(&mut seed), &[], cancel, sink).await?;
+    }
     if !python.packages.is_empty() {
         sink(CheckEvent::Setup {
             message: format!("Installing what the CI installs by name: {}", python.packages.join(" ")),
@@ -224,6 +241,7 @@ pub async fn prepare_env(
         install(root, &env, &packager, &args, cancel, sink).await?;
     }
     ensure_tools(root, &env, settings, Some(&packager), data_dir, cancel, sink).await?;
+    record_installed(&env.venv)?;
     std::fs::write(&stamp, fingerprint).map_err(|error| ChecksError::TempFile(error.to_string()))?;
     say("The Python environment is ready".to_owned());
     Ok(env)
@@ -254,12 +272,14 @@ fn fingerprint(
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Writes requirement lines to a file in the environment and pip installs them.
+/// Writes requirement lines to a file in the environment and pip installs them (with the
+/// `seed` wheels, which it takes).
 #[allow(clippy::too_many_arguments)] // the environment, its installer and the run's sink
 async fn install_lines(
     root: &Path,
     env: &PreparedEnv,
     packager: &Packager,
+    seed: &mut Vec<PathBuf>,
     what: &str,
     lines: Result<Vec<String>, String>,
     cancel: &CancellationToken,
@@ -277,15 +297,30 @@ async fn install_lines(
     }
     let file = env.venv.join(".slipway-requirements.txt");
     std::fs::write(&file, lines.join("\n")).map_err(|error| ChecksError::TempFile(error.to_string()))?;
-    install(root, env, packager, &["-r", &file.display().to_string()], cancel, sink).await
+    let seed = std::mem::take(seed);
+    install_seeded(
+        root,
+        env,
+        packager,
+        seed,
+        &["-r", &file.display().to_string()],
+        cancel,
+        sink,
+    )
+    .await
 }
 
+/// Installs what the project declares. The first install takes the `seed` wheels with it
+/// (one uv call for pip, setuptools and the requirements); later ones are their own calls,
+/// as pip would run them one after the other.
+#[allow(clippy::too_many_arguments)] // the environment, its installer and the run's sink
 async fn install_project(
     root: &Path,
     python: &PythonEnv,
     install_from: &[String],
     env: &PreparedEnv,
     packager: &Packager,
+    seed: &mut Vec<PathBuf>,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
@@ -322,10 +357,11 @@ async fn install_project(
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
-                install(
+                install_seeded(
                     &cwd,
                     env,
                     packager,
+                    std::mem::take(seed),
                     &["-r", &requirement_file.display().to_string()],
                     cancel,
                     sink,
@@ -350,7 +386,7 @@ async fn install_project(
                     requirements::pyproject_requirements(root, &python.extras, &python.groups),
                 ),
             };
-            install_lines(root, env, packager, what, lines, cancel, sink).await
+            install_lines(root, env, packager, seed, what, lines, cancel, sink).await
         }
     }
 }
@@ -480,21 +516,234 @@ fn has_distribution(venv: &Path, name: &str, version: &str) -> bool {
     any_dist_info(venv, |found| found == wanted)
 }
 
+/// Notes which distributions the ready environment holds ([`INSTALLED_FILE`]).
+fn record_installed(venv: &Path) -> Result<(), ChecksError> {
+    let mut list = installed_distributions(venv).join("\n");
+    list.push('\n');
+    std::fs::write(venv.join(INSTALLED_FILE), list).map_err(|error| ChecksError::TempFile(error.to_string()))
+}
+
+/// `name==version` for a `.dist-info` folder's name (`pytest-8.3.4.dist-info`): a version
+/// holds no `-`, so the last one parts them.
+fn pin_of(dist_info: &str) -> Option<String> {
+    let (name, version) = dist_info.strip_suffix(".dist-info")?.rsplit_once('-')?;
+    Some(format!("{name}=={version}"))
+}
+
+/// Whether every file a distribution's RECORD lists in site-packages is there. Scripts
+/// (`../../bin`) and byte-code (which uv does not write, and Python writes again) are not
+/// looked at. A distribution without a RECORD is taken as it is.
+fn files_present(site_packages: &Path, dist_info: &Path) -> bool {
+    let Ok(record) = std::fs::read_to_string(dist_info.join("RECORD")) else {
+        return true;
+    };
+    record.lines().all(|line| {
+        // `path,hash,size`; a path with a comma in it is quoted.
+        let path = match line.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next().unwrap_or_default(),
+            None => line.split(',').next().unwrap_or_default(),
+        };
+        path.is_empty()
+            || path.starts_with("..")
+            || path.contains("__pycache__")
+            || path.ends_with(".pyc")
+            || site_packages.join(path).exists()
+    })
+}
+
+/// What was removed or broken by hand since the environment was last ready, as
+/// `name==version`, sorted: a distribution noted then whose `.dist-info` is gone, or one
+/// whose files are not all there. Reads files only (a few milliseconds for a Django
+/// project's hundred packages).
+fn damaged(venv: &Path) -> Vec<String> {
+    let recorded = std::fs::read_to_string(venv.join(INSTALLED_FILE)).unwrap_or_default();
+    let now = installed_distributions(venv);
+    let mut found: Vec<String> = recorded
+        .lines()
+        .filter(|line| !line.is_empty() && !now.iter().any(|have| have == line))
+        .filter_map(pin_of)
+        .collect();
+    for python in std::fs::read_dir(venv.join("lib")).into_iter().flatten().flatten() {
+        let site_packages = python.path().join("site-packages");
+        for entry in std::fs::read_dir(&site_packages).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".dist-info") && !files_present(&site_packages, &entry.path()) {
+                found.extend(pin_of(&name));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Installs again, at the versions it had, what was removed or broken by hand in a reused
+/// environment: the checks then run as they did, instead of failing on a missing import.
+async fn repair(
+    root: &Path,
+    env: &PreparedEnv,
+    data_dir: &Path,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    let venv = env.venv.clone();
+    let damaged = tokio::task::spawn_blocking(move || damaged(&venv))
+        .await
+        .map_err(|error| ChecksError::TempFile(error.to_string()))?;
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = damaged.iter().map(|pin| pin.replace("==", " ")).collect();
+    sink(CheckEvent::Setup {
+        message: format!(
+            "The Python environment lacks {} (removed or changed since it was made): installing again",
+            named.join(", ")
+        ),
+    });
+    let packager = installer::choose(data_dir, &env.bin_dir().join("python"), cancel, sink).await;
+    // Both installers know `--force-reinstall`: a package whose files went but whose
+    // `.dist-info` stayed counts as installed otherwise.
+    let mut args = vec!["--force-reinstall", "--no-deps"];
+    args.extend(damaged.iter().map(String::as_str));
+    install(root, env, &packager, &args, cancel, sink).await
+}
+
 /// Makes the environment with the interpreter's own `venv`, whichever installer fills it.
 async fn create_venv(
     root: &Path,
     python: &Path,
     env: &PreparedEnv,
+    with_pip: bool,
     cancel: &CancellationToken,
     sink: &EventSink,
 ) -> Result<(), ChecksError> {
     run_step(
         "creating the virtualenv",
-        Packager::create(python, &env.venv, root),
+        Packager::create(python, &env.venv, root, with_pip),
         cancel,
         sink,
     )
     .await
+}
+
+/// Makes the environment and has its installer ready, at once, with `python` (the
+/// interpreter's own program, no shim). With pip: the interpreter's
+/// `venv` with pip in it, as before. With uv: an empty environment and pip's configuration
+/// while uv is fetched (a new data folder), then the wheels of pip and setuptools for uv to
+/// install with the requirements (returned, the seed). When uv or the wheels cannot be
+/// had, pip goes in as `venv` puts it (`ensurepip`) and the seed is empty.
+async fn make_venv(
+    root: &Path,
+    python: &Path,
+    env: &PreparedEnv,
+    source: UvSource,
+    data_dir: &Path,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(Packager, Vec<PathBuf>), ChecksError> {
+    let uv = async {
+        match &source {
+            UvSource::Found(binary) => Some(binary.clone()),
+            UvSource::Fetch => installer::fetch_uv(data_dir, python, cancel, sink).await,
+            UvSource::Pip => None,
+        }
+    };
+    let with_pip = source == UvSource::Pip;
+    let config = async {
+        if with_pip {
+            (Vec::new(), None)
+        } else {
+            installer::read_pip_config(python, cancel).await
+        }
+    };
+    let (made, uv, (pip_options, cert)) =
+        tokio::join!(create_venv(root, python, env, with_pip, cancel, sink), uv, config);
+    made?;
+    if with_pip {
+        return Ok((Packager::Pip, Vec::new()));
+    }
+    let wheels = uv.as_ref().and_then(|_| seed::bundled_wheels(&env.venv));
+    let packager = match uv {
+        Some(binary) => Packager::Uv {
+            binary,
+            pip_options,
+            cert,
+        },
+        None => Packager::Pip,
+    };
+    match wheels {
+        Some(wheels) => Ok((packager, wheels)),
+        None => {
+            put_pip_in(root, env, cancel, sink).await?;
+            Ok((packager, Vec::new()))
+        }
+    }
+}
+
+/// pip (and setuptools where bundled) into an environment made without it, as `venv` does.
+async fn put_pip_in(
+    root: &Path,
+    env: &PreparedEnv,
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    run_step(
+        "installing pip into the virtualenv",
+        Packager::ensurepip(&env.bin_dir().join("python"), root),
+        cancel,
+        sink,
+    )
+    .await
+}
+
+/// `install ARGS` with the `seed` wheels in the same uv call. When that call fails (the
+/// project pins another pip or setuptools, say), the environment gets pip as `venv` gives it
+/// and ARGS are installed on their own, uv then pip, as before: the seed never fails a check.
+async fn install_seeded(
+    root: &Path,
+    env: &PreparedEnv,
+    packager: &Packager,
+    seed: Vec<PathBuf>,
+    args: &[&str],
+    cancel: &CancellationToken,
+    sink: &EventSink,
+) -> Result<(), ChecksError> {
+    if seed.is_empty() {
+        return install(root, env, packager, args, cancel, sink).await;
+    }
+    let wheels = seed::install_args(&seed);
+    let all: Vec<&str> = wheels.iter().map(String::as_str).chain(args.iter().copied()).collect();
+    let python = env.bin_dir().join("python");
+    let step = format!("{} install {}", packager.name(), all.join(" "));
+    match run_step(
+        &step,
+        packager.install(&python, &all, root, env.activation()),
+        cancel,
+        sink,
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        Err(error) if cancel.is_cancelled() || matches!(error, ChecksError::Cancelled) => Err(error),
+        Err(error) => {
+            let why = match error {
+                ChecksError::EnvSetup { detail, .. } => {
+                    installer::last_words(&detail.lines().map(str::to_owned).collect::<Vec<_>>())
+                }
+                other => other.to_string(),
+            };
+            sink(CheckEvent::Setup {
+                message: format!(
+                    "uv could not install pip and setuptools with the packages, so they go in one after the other. uv said: {why}"
+                ),
+            });
+            put_pip_in(root, env, cancel, sink).await?;
+            if args.is_empty() {
+                return Ok(());
+            }
+            install(root, env, packager, args, cancel, sink).await
+        }
+    }
 }
 
 /// `pip install ARGS` into the environment, through `packager`; what uv cannot install, pip
@@ -587,4 +836,71 @@ async fn run_step(
             detail
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An environment holding `dists` (`name-version.dist-info`), each with a RECORD listing
+    /// its module file, which is there.
+    fn venv_with(dists: &[&str]) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+        let dir = tempfile::tempdir()?;
+        let site = dir.path().join("lib/python3.11/site-packages");
+        for dist in dists {
+            let module = dist.split('-').next().unwrap_or_default();
+            std::fs::create_dir_all(site.join(dist))?;
+            std::fs::create_dir_all(site.join(module))?;
+            std::fs::write(site.join(module).join("__init__.py"), "")?;
+            std::fs::write(
+                site.join(dist).join("RECORD"),
+                format!(
+                    "{module}/__init__.py,sha256=x,0\n{module}/__pycache__/__init__.cpython-311.pyc,,\n../../../bin/{module},sha256=y,1\n{dist}/RECORD,,\n"
+                ),
+            )?;
+        }
+        Ok((dir, site))
+    }
+
+    #[test]
+    fn a_healthy_environment_has_nothing_damaged() -> Result<(), ChecksError> {
+        let (dir, _) = venv_with(&["six-1.16.0.dist-info", "pytest-8.3.4.dist-info"]).map_err(temp)?;
+        record_installed(dir.path())?;
+        // Byte-code and scripts are not looked at: uv writes no byte-code.
+        assert_eq!(damaged(dir.path()), Vec::<String>::new());
+        Ok(())
+    }
+
+    #[test]
+    fn a_package_uninstalled_or_a_folder_deleted_by_hand_is_found() -> Result<(), ChecksError> {
+        let (dir, site) = venv_with(&[
+            "six-1.16.0.dist-info",
+            "pytest-8.3.4.dist-info",
+            "flake8-7.1.1.dist-info",
+        ])
+        .map_err(temp)?;
+        record_installed(dir.path())?;
+        // `pip uninstall six` takes the `.dist-info` with it; a deleted folder leaves it.
+        std::fs::remove_dir_all(site.join("six-1.16.0.dist-info")).map_err(temp)?;
+        std::fs::remove_dir_all(site.join("pytest")).map_err(temp)?;
+        assert_eq!(damaged(dir.path()), ["pytest==8.3.4", "six==1.16.0"]);
+        Ok(())
+    }
+
+    #[test]
+    fn an_environment_made_before_the_list_is_read_by_its_records_alone() -> Result<(), ChecksError> {
+        let (dir, site) = venv_with(&["six-1.16.0.dist-info", "Django-5.1.4.dist-info"]).map_err(temp)?;
+        std::fs::remove_file(site.join("Django/__init__.py")).map_err(temp)?;
+        assert_eq!(damaged(dir.path()), ["Django==5.1.4"]);
+        assert_eq!(
+            pin_of("typing_extensions-4.12.2.dist-info").as_deref(),
+            Some("typing_extensions==4.12.2")
+        );
+        assert_eq!(pin_of("six"), None);
+        Ok(())
+    }
+
+    fn temp(error: std::io::Error) -> ChecksError {
+        ChecksError::TempFile(error.to_string())
+    }
 }

@@ -226,3 +226,66 @@ fn a_uv_that_is_not_there_leaves_the_work_to_pip() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn a_package_removed_by_hand_from_a_reused_environment_is_installed_again() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "six==1.16.0\npytest==8.3.3\nflake8==7.1.1\n"),
+            (
+                "tests/test_ok.py",
+                "import six\n\n\ndef test_ok():\n    assert six.PY3\n",
+            ),
+        ],
+    )?;
+    let data = tempfile::tempdir()?;
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    let venv = data.path().join("venvs").join(project::project_id(dir.path()));
+    // By hand: a requirement uninstalled with the environment's own pip (uv put it there, as
+    // `venv` would), and pytest's package folder deleted, its `.dist-info` left behind.
+    let uninstalled = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "uninstall", "--yes", "six"])
+        .output()?;
+    assert!(
+        uninstalled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&uninstalled.stderr)
+    );
+    std::fs::remove_dir_all(site_packages(&venv)?.join("_pytest"))?;
+    let (code, summary, events) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    let said = setup_lines(&events);
+    assert!(
+        said.iter()
+            .any(|line| line.starts_with("Reusing the Python environment")),
+        "reused, not made again: {said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|line| line.starts_with("The Python environment lacks pytest 8.3.3, six 1.16.0")),
+        "{said:?}"
+    );
+    // Healthy again: the next check finds nothing to do.
+    let (code, summary, events) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    let said = setup_lines(&events);
+    assert!(!said.iter().any(|line| line.contains("lacks")), "{said:?}");
+    Ok(())
+}
+
+#[test]
+fn a_project_that_pins_its_own_setuptools_gives_the_same_environment() -> TestResult {
+    // uv cannot install the bundled setuptools and the pinned one in one call: pip goes in
+    // as `venv` puts it, then the requirements, as pip would have them.
+    same_environment(
+        &[
+            ("requirements.txt", "setuptools==69.5.1\npytest==8.3.3\n"),
+            ("tests/test_ok.py", PASSING_TEST),
+        ],
+        &["setuptools==69.5.1", "pytest==8.3.3"],
+    )
+}
