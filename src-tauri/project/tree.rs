@@ -22,13 +22,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-/// A file changed within this long of a fingerprint is read again next time: a second edit in
-/// the same tick of the file system's clock would keep its stamp.
-const RACY: Duration = Duration::from_secs(2);
+use super::files::FileStamp;
 
 /// What one `git status` says about a work tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,44 +187,6 @@ fn dirty_files(status: &Status, tracked_folders: &HashSet<Vec<u8>>) -> Vec<Strin
         }
     }
     files
-}
-
-/// The index file's stamp: the same stamp, the same entries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    changed: (i64, i64),
-    inode: u64,
-    kind: u8,
-}
-
-impl FileStamp {
-    fn of(path: &Path) -> Option<Self> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::symlink_metadata(path).ok()?;
-        let kind = if meta.file_type().is_symlink() {
-            b'l'
-        } else if meta.is_dir() {
-            b'd'
-        } else {
-            b'f'
-        };
-        Some(Self {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-            inode: meta.ino(),
-            kind,
-        })
-    }
-
-    /// Changed long enough before `started` that a later change gives another stamp.
-    fn settled(&self, started: SystemTime) -> bool {
-        self.modified
-            .and_then(|modified| modified.checked_add(RACY))
-            .is_some_and(|safe| safe < started)
-    }
 }
 
 /// The index's entries under their stamp.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::CiFindings;
-use super::files::{find_files, read_text};
+use super::files::{find_files, read_text, text_contains};
 
 mod calls;
 mod dotenv;
@@ -220,7 +220,7 @@ fn settings_files(search_root: &Path) -> Vec<PathBuf> {
                 || path
                     .parent()
                     .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
-            !in_tests && (named || read_text(&search_root.join(path)).is_some_and(|text| text.contains("BaseSettings")))
+            !in_tests && (named || text_contains(&search_root.join(path), "BaseSettings"))
         })
         .collect()
 }
