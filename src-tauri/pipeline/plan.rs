@@ -214,7 +214,7 @@ fn tag_commit(git: Option<&project::GitDetails>, digest: Option<&str>) -> Option
         return Some(commit);
     }
     Some(match digest {
-        Some(digest) => format!("{commit}-dirty-{}", digest.get(..8).unwrap_or(&digest)),
+        Some(digest) => format!("{commit}-dirty-{}", digest.get(..8).unwrap_or(digest)),
         None => format!("{commit}-dirty"),
     })
 }

@@ -152,9 +152,10 @@ impl FileStamp {
             .ok()
             .zip(u32::try_from(nanos).ok())
             .and_then(|(seconds, nanos)| SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos)));
-        [self.modified, changed]
-            .into_iter()
-            .all(|time| time.and_then(|time| time.checked_add(RACY)).is_some_and(|safe| safe < started))
+        [self.modified, changed].into_iter().all(|time| {
+            time.and_then(|time| time.checked_add(RACY))
+                .is_some_and(|safe| safe < started)
+        })
     }
 }
 
@@ -207,12 +208,18 @@ mod tests {
         let path = dir.path().join("config.py");
         let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
         std::fs::write(&path, "class S(BaseSettings): ...\n")?;
-        std::fs::File::options().write(true).open(&path)?.set_modified(an_hour_ago)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(an_hour_ago)?;
         assert!(text_contains(&path, "BaseSettings"));
         assert!(text_contains(&path, "BaseSettings"), "kept, and the same");
         // Same size, same modification time: read again all the same (the change time is new).
         std::fs::write(&path, "class S(BaseSettingz): ...\n")?;
-        std::fs::File::options().write(true).open(&path)?.set_modified(an_hour_ago)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(an_hour_ago)?;
         assert!(!text_contains(&path, "BaseSettings"));
         std::fs::remove_file(&path)?;
         assert!(!text_contains(&path, "BaseSettings"), "a missing file holds nothing");

@@ -47,7 +47,10 @@ pub fn tree_digest(root: &Path) -> Option<String> {
 /// `None` outside git.
 pub fn survey(root: &Path) -> Option<Survey> {
     let started = SystemTime::now();
-    let located = git(root, &["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "index"])?;
+    let located = git(
+        root,
+        &["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "index"],
+    )?;
     let located = String::from_utf8_lossy(&located).into_owned();
     let mut lines = located.split('\n');
     let top = PathBuf::from(lines.next()?);
@@ -103,7 +106,10 @@ pub fn survey(root: &Path) -> Option<Survey> {
         hasher.update([b'\n']);
     }
     let digest: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
-    let settled = memo_key.2.iter().all(|(_, stamp)| stamp.as_ref().is_none_or(|s| s.settled(started)));
+    let settled = memo_key
+        .2
+        .iter()
+        .all(|(_, stamp)| stamp.as_ref().is_none_or(|s| s.settled(started)));
     if settled {
         remember_digest(memo_key, &digest);
     }
@@ -153,7 +159,10 @@ fn parse_status(output: &[u8]) -> Status {
             }
             _ => continue,
         };
-        let path = record.splitn(fields + 1, |byte| *byte == b' ').nth(fields).unwrap_or_default();
+        let path = record
+            .splitn(fields + 1, |byte| *byte == b' ')
+            .nth(fields)
+            .unwrap_or_default();
         let mut shown = lossy(path);
         if record.first() == Some(&b'2') {
             // A rename's old path follows as a record of its own.
@@ -348,7 +357,12 @@ fn hash_object(top: &Path, input: Input<'_>) -> Option<Vec<String>> {
     if written.is_err() || !output.status.success() {
         return None;
     }
-    Some(String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect())
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -46,7 +46,10 @@ fn project(parent: &Path, name: &str, extra_files: bool) -> Result<PathBuf> {
             for file in 0..FILES_PER_FOLDER {
                 std::fs::write(
                     dir.join(format!("module{file:03}.py")),
-                    format!("# generated for the benchmark\nVALUE = {}\n", folder * FILES_PER_FOLDER + file),
+                    format!(
+                        "# generated for the benchmark\nVALUE = {}\n",
+                        folder * FILES_PER_FOLDER + file
+                    ),
                 )?;
             }
         }
@@ -71,7 +74,12 @@ async fn time_plan(context: &Context, root: &Path) -> Result<Duration> {
     let plan = pipeline::plan(context, root, &options).await?;
     let took = started.elapsed();
     if !plan.dirty_files.is_empty() {
-        return Err(format!("the tree at {} should be unchanged: {:?}", root.display(), plan.dirty_files).into());
+        return Err(format!(
+            "the tree at {} should be unchanged: {:?}",
+            root.display(),
+            plan.dirty_files
+        )
+        .into());
     }
     Ok(took)
 }
@@ -92,9 +100,15 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let small = project(dir.path(), "small", false)?;
     let big = project(dir.path(), "big", true)?;
-    let files = String::from_utf8_lossy(&Command::new("git").args(["ls-files"]).current_dir(&big).output()?.stdout)
-        .lines()
-        .count();
+    let files = String::from_utf8_lossy(
+        &Command::new("git")
+            .args(["ls-files"])
+            .current_dir(&big)
+            .output()?
+            .stdout,
+    )
+    .lines()
+    .count();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let context = Context {
