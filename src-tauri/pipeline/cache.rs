@@ -6,7 +6,8 @@
 //! package installed in the environment (by version), Slipway's own version, and the gate's
 //! command. A release whose key matches a gate that passed before shows that pass and does
 //! not run it; failures are never reused, and "Run everything" (`--no-cache`) ignores it.
-//! A project outside git is never cached: which of its files count cannot be known.
+//! A project outside git is never cached: which of its files count cannot be known. The tree's
+//! part comes from git's index and status (`project::tree_digest`), worked out once by the plan.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,15 +60,9 @@ fn environment_digest(venv: &Path) -> String {
     hex(&hasher.finalize())
 }
 
-/// What every gate shares: the tree, the environment, the values the checks get, Slipway.
-/// `None` when the project is not in git.
-fn shared_digest(
-    root: &Path,
-    settings: &ProjectSettings,
-    venv: &Path,
-    secrets: &[(String, Arc<Secret>)],
-) -> Option<String> {
-    let tree = crate::project::tree_digest(root)?;
+/// What every gate shares: the tree (its fingerprint, [`crate::project::tree_digest`]), the
+/// environment, the values the checks get, Slipway.
+fn shared_digest(tree: &str, settings: &ProjectSettings, venv: &Path, secrets: &[(String, Arc<Secret>)]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(format!("slipway {}\n", env!("CARGO_PKG_VERSION")));
     hasher.update(format!("tree {tree}\n"));
@@ -81,7 +76,7 @@ fn shared_digest(
         hasher.update(format!("secret {name}={}\n", hash_of(value.expose().as_bytes())));
     }
     hasher.update(format!("timeout {}\n", settings.check_timeout_secs));
-    Some(hex(&hasher.finalize()))
+    hex(&hasher.finalize())
 }
 
 /// What decides one step's verdict beyond the shared part: its command(s).
@@ -114,21 +109,23 @@ fn step_inputs(settings: &ProjectSettings, step: Step) -> Option<String> {
     }
 }
 
-/// The gates' keys for the project at `root` with the environment in `venv`, and the earlier
-/// passes they match in the ledger. Nothing matches for a project outside git.
+/// The gates' keys for the project at `root` whose files have the fingerprint `tree` (`None`
+/// outside git), with the environment in `venv`, and the earlier passes they match in the
+/// ledger. Nothing matches for a project outside git.
 pub(super) async fn gate_keys(
     context: &Context,
     root: &Path,
+    tree: Option<String>,
     settings: &ProjectSettings,
     venv: PathBuf,
     secrets: Vec<(String, Arc<Secret>)>,
 ) -> GateKeys {
-    let (folder, read_settings) = (root.to_path_buf(), settings.clone());
-    let shared = tokio::task::spawn_blocking(move || shared_digest(&folder, &read_settings, &venv, &secrets))
-        .await
-        .ok()
-        .flatten();
-    let Some(shared) = shared else {
+    let Some(tree) = tree else {
+        return GateKeys::default();
+    };
+    let read_settings = settings.clone();
+    let shared = tokio::task::spawn_blocking(move || shared_digest(&tree, &read_settings, &venv, &secrets)).await;
+    let Ok(shared) = shared else {
         return GateKeys::default();
     };
     let project = root.display().to_string();
@@ -161,14 +158,19 @@ pub(super) async fn gate_keys(
     keys
 }
 
-/// The keys as the plan sees them: the environment a run would use, the secrets from the
-/// keyring (none read means nothing matches that needs them).
-pub(super) async fn planned_keys(context: &Context, root: &Path, settings: &ProjectSettings) -> GateKeys {
+/// The keys as the plan sees them: the tree's fingerprint it read, the environment a run would
+/// use, the secrets from the keyring (none read means nothing matches that needs them).
+pub(super) async fn planned_keys(
+    context: &Context,
+    root: &Path,
+    tree: Option<String>,
+    settings: &ProjectSettings,
+) -> GateKeys {
     let venv = crate::checks::expected_venv(root, settings, &context.data_dir);
     let Ok(secrets) = crate::checks::project_secrets(root, settings, &context.data_dir).await else {
         return GateKeys::default();
     };
-    gate_keys(context, root, settings, venv, secrets).await
+    gate_keys(context, root, tree, settings, venv, secrets).await
 }
 
 /// "3 min ago", from an RFC 3339 time.
@@ -295,14 +297,15 @@ mod tests {
         let mut settings = ProjectSettings::with_commands("pytest", crate::project::LintTool::Flake8, "flake8 .");
         settings.env.insert("SECRET_KEY".to_owned(), "dummy".to_owned());
         let secret = vec![("API_TOKEN".to_owned(), Arc::new(Secret::new("s3cr3t".to_owned())))];
-        let base = shared_digest(root, &settings, &venv, &secret).ok_or("in git")?;
+        let tree = crate::project::tree_digest(root).ok_or("in git")?;
+        let base = shared_digest(&tree, &settings, &venv, &secret);
         assert!(!base.contains("s3cr3t") && !base.contains("dummy"));
 
         let other_secret = vec![("API_TOKEN".to_owned(), Arc::new(Secret::new("other".to_owned())))];
-        assert_ne!(shared_digest(root, &settings, &venv, &other_secret), Some(base.clone()));
+        assert_ne!(shared_digest(&tree, &settings, &venv, &other_secret), base);
         let mut changed = settings.clone();
         changed.env.insert("SECRET_KEY".to_owned(), "another".to_owned());
-        assert_ne!(shared_digest(root, &changed, &venv, &secret), Some(base.clone()));
+        assert_ne!(shared_digest(&tree, &changed, &venv, &secret), base);
 
         let mut other_lint = settings.clone();
         other_lint.lint_command = "flake8 --max-line-length 120 .".to_owned();

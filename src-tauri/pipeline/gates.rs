@@ -111,9 +111,16 @@ impl ReleaseHooks<'_> {
 impl ChecksHooks for ReleaseHooks<'_> {
     async fn ready(&self, env: &PreparedEnv) -> Reused {
         // The keys are taken before anything runs: the tests may write files into the tree.
+        // The tree is looked at again (the plan's fingerprint is reused when nothing changed).
+        let root = self.root.to_path_buf();
+        let tree = tokio::task::spawn_blocking(move || crate::project::tree_digest(&root))
+            .await
+            .ok()
+            .flatten();
         let keys = cache::gate_keys(
             self.context,
             self.root,
+            tree,
             self.settings,
             env.venv.clone(),
             env.secrets.clone(),

@@ -207,19 +207,14 @@ pub async fn image_destination(
 /// What `{commit}` in an image tag stands for: the commit, and for a tree edited since it
 /// `<commit>-dirty-<content>` (the first 8 of the tree's hash), so an edited tree never takes
 /// the committed tree's tag, nor two edits each other's.
-async fn tag_commit(root: &Path, git: Option<&project::GitDetails>) -> Option<String> {
+fn tag_commit(git: Option<&project::GitDetails>, digest: Option<&str>) -> Option<String> {
     let git = git?;
     let commit = git.commit.clone()?;
     if git.dirty_files.is_empty() {
         return Some(commit);
     }
-    let root = root.to_owned();
-    let digest = tokio::task::spawn_blocking(move || project::tree_digest(&root))
-        .await
-        .ok()
-        .flatten();
     Some(match digest {
-        Some(digest) => format!("{commit}-dirty-{}", digest.get(..8).unwrap_or(&digest)),
+        Some(digest) => format!("{commit}-dirty-{}", digest.get(..8).unwrap_or(digest)),
         None => format!("{commit}-dirty"),
     })
 }
@@ -240,9 +235,10 @@ pub(super) async fn plan_and_scan(
     let settings = &scanned.settings;
     let environment = scanned.environment.clone();
     let target = environment.target;
-    let git = project::git_details(root).await;
+    let (git, tree) = project::git_details_and_digest(root).await.unzip();
+    let tree = tree.flatten();
     let commit = git.as_ref().and_then(|git| git.commit.clone());
-    let tags = settings.tags(tag_commit(root, git.as_ref()).await.as_deref());
+    let tags = settings.tags(tag_commit(git.as_ref(), tree.as_deref()).as_deref());
     let tag = tags[0].clone();
     let mut blockers = Vec::new();
     let repository = settings.repository(root);
@@ -347,7 +343,7 @@ pub(super) async fn plan_and_scan(
     }
     steps.push(sentry_step(&context.secrets, root, settings, target, commit.as_deref()));
     if !options.no_cache {
-        let keys = super::cache::planned_keys(context, root, settings).await;
+        let keys = super::cache::planned_keys(context, root, tree.clone(), settings).await;
         for planned in steps.iter_mut() {
             planned.cached = keys.hit(planned.step).cloned();
         }

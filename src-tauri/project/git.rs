@@ -4,7 +4,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,23 +58,32 @@ pub struct GitDetails {
 
 /// Branch, commit, dirty files and the `origin` remote, or `None` outside a repository.
 pub async fn git_details(folder: &Path) -> Option<GitDetails> {
+    Some(git_details_and_digest(folder).await?.0)
+}
+
+/// [`git_details`], and the tree's fingerprint ([`super::tree_digest`]) from the same
+/// `git status`: a plan reads the work tree once.
+pub async fn git_details_and_digest(folder: &Path) -> Option<(GitDetails, Option<String>)> {
     let state = git_state(folder).await?;
-    let status = run_git(folder, &["status", "--porcelain=v1", "--untracked-files=normal"]).await;
-    let dirty_files = status
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.get(3..))
-        .map(str::to_owned)
-        .collect();
+    let root = folder.to_path_buf();
+    let survey = tokio::task::spawn_blocking(move || super::tree::survey(&root))
+        .await
+        .ok()
+        .flatten();
     let remote_url = run_git(folder, &["remote", "get-url", "origin"])
         .await
         .map(|url| crate::secrets::redact(&url).into_owned());
-    Some(GitDetails {
+    let (dirty_files, digest) = match survey {
+        Some(survey) => (survey.dirty_files, Some(survey.digest)),
+        None => (Vec::new(), None),
+    };
+    let details = GitDetails {
         branch: state.branch,
         commit: state.commit,
         dirty_files,
         remote_url,
-    })
+    };
+    Some((details, digest))
 }
 
 pub(super) async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
@@ -87,45 +95,6 @@ pub(super) async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
     }
     let text = String::from_utf8_lossy(&output.stdout).trim_end().to_owned();
     (!text.is_empty()).then_some(text)
-}
-
-/// A hash of the project's files as git sees them: tracked and untracked-but-not-ignored
-/// paths with their contents. `None` outside git. The gates' cache keys on it, and an
-/// edited tree's image tag carries it, so two contents never share a tag.
-pub fn tree_digest(root: &Path) -> Option<String> {
-    let listed = std::process::Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|output| output.status.success())?;
-    let mut paths: Vec<&[u8]> = listed
-        .stdout
-        .split(|byte| *byte == 0)
-        .filter(|path| !path.is_empty())
-        .collect();
-    paths.sort_unstable();
-    paths.dedup();
-    let mut hasher = Sha256::new();
-    for path in paths {
-        let relative = String::from_utf8_lossy(path);
-        let full = root.join(relative.as_ref());
-        hasher.update(path);
-        hasher.update([0]);
-        // A link counts by where it points; a file deleted but still tracked by its absence.
-        let content = match std::fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
-                .map(|target| target.display().to_string().into_bytes())
-                .unwrap_or_default(),
-            Ok(meta) if meta.is_file() => std::fs::read(&full).unwrap_or_else(|_| b"\0unreadable".to_vec()),
-            Ok(_) => b"\0folder".to_vec(),
-            Err(_) => b"\0missing".to_vec(),
-        };
-        hasher.update(Sha256::digest(&content));
-    }
-    Some(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 #[cfg(test)]

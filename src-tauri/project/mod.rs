@@ -19,6 +19,7 @@ mod remote;
 mod service_spec;
 mod settings;
 mod test_values;
+mod tree;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ pub use detect::{detect, flake8_excludes, CiOrigin, Detected, Detection, Install
 pub use env_reads::{runner_dotenv, EnvVarNeed};
 pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
-pub use git::{full_commit, full_commit_of, git_details, git_state, tree_digest, GitDetails, GitState};
+pub use git::{full_commit, full_commit_of, git_details, git_details_and_digest, git_state, GitDetails, GitState};
 pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
 pub use needs::{needed_values, needed_values_with_services, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
@@ -48,6 +49,7 @@ pub use settings::{
     settings_or_detected, strip_tag, ProjectSettings, DEFAULT_CHECK_TIMEOUT_SECS,
 };
 pub use test_values::TestValue;
+pub use tree::{survey, tree_digest, Survey};
 pub use values::{current as current_settings, give_values, set_value, unset_value, GivenValue};
 
 #[derive(Debug, thiserror::Error)]

@@ -97,6 +97,32 @@ async fn a_second_release_of_the_same_tree_reuses_the_gates_that_passed() -> Tes
         ran(&fixture, &changed.release_id, "tests")?,
         "a changed tree runs its tests"
     );
+
+    // The plan's fingerprint of the tree is reused only while nothing changes: a file already
+    // edited, edited again after the plan (same size, same second) runs the gates again.
+    let plan = pipeline::plan(&fixture.context, &fixture.root, &plan_options(false)).await?;
+    let tests = plan
+        .steps
+        .iter()
+        .find(|planned| planned.step == Step::Tests)
+        .ok_or("tests")?;
+    assert_eq!(
+        tests.cached.as_ref().map(|cached| cached.from_release.as_str()),
+        Some(changed.release_id.as_str()),
+        "the edited tree, released, is cached in its turn"
+    );
+    std::fs::write(
+        fixture.root.join("tests/test_more.py"),
+        "def test_more():\n    assert 'ok'\n",
+    )?;
+    let (edited, _) = release_with(&fixture, &plan_options(false)).await?;
+    assert_eq!(edited.outcome, Outcome::Live, "{:?}", edited.message);
+    let recorded = record(&fixture, &edited.release_id)?;
+    assert!(step_record(&recorded, "tests").ok_or("tests")?.cached_from.is_none());
+    assert!(
+        ran(&fixture, &edited.release_id, "tests")?,
+        "a file edited between the plan and the release runs the tests"
+    );
     Ok(())
 }
 

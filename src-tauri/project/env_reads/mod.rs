@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::CiFindings;
-use super::files::{find_files, read_text};
+use super::files::{find_files_where, read_text, text_contains};
 
 mod calls;
 mod dotenv;
@@ -208,21 +208,19 @@ pub fn runner_dotenv(root: &Path) -> Vec<(String, String)> {
 /// `settings.py` and `settings/`, Flask's and FastAPI's `config.py` and `config/`, and any
 /// file with a pydantic settings class.
 fn settings_files(search_root: &Path) -> Vec<PathBuf> {
-    find_files(search_root, SEARCH_DEPTH, &|name| name.ends_with(".py"))
-        .into_iter()
-        .filter(|path| {
-            let in_tests = path
-                .components()
-                .any(|part| matches!(part.as_os_str().to_str(), Some("tests" | "test")));
-            let named = path
-                .file_name()
-                .is_some_and(|name| matches!(name.to_str(), Some("settings.py" | "config.py" | "conf.py")))
-                || path
-                    .parent()
-                    .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
-            !in_tests && (named || read_text(&search_root.join(path)).is_some_and(|text| text.contains("BaseSettings")))
-        })
-        .collect()
+    // A file under a `tests` or `test` folder never counts: those folders are not entered.
+    find_files_where(search_root, SEARCH_DEPTH, &["tests", "test"], &|name, path| {
+        if !name.ends_with(".py") {
+            return false;
+        }
+        let named = matches!(name, "settings.py" | "config.py" | "conf.py")
+            || path
+                .strip_prefix(search_root)
+                .ok()
+                .and_then(Path::parent)
+                .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
+        named || text_contains(path, "BaseSettings")
+    })
 }
 
 fn stem(file: &Path) -> String {
