@@ -457,17 +457,15 @@ async fn log_stream(app: &Path, work: &Path) -> Result<()> {
     let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.display().to_string())])?;
     let session = Session::start(&driver.url, app).await?;
     let result = async {
-        wait_number(
-            &session,
-            "return performance.getEntriesByName('release-ready').length ? 1 : null",
-            WAIT,
-            "the Release button",
-        )
-        .await?;
+        // The button names where it releases to ("Release to this computer"); pressable once
+        // the fresh plan is in.
         session
             .click(
                 &session
-                    .wait_for("//main//button[normalize-space()='Release']", WAIT)
+                    .wait_for(
+                        "//main//button[starts-with(normalize-space(), 'Release to')][not(@disabled)]",
+                        WAIT,
+                    )
                     .await?,
             )
             .await?;
