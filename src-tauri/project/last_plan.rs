@@ -106,7 +106,11 @@ mod tests {
         remember_plan(data.path(), "/work/shop", &plan)?;
         let known = last_known(data.path(), "/work/shop");
         assert_eq!(known.and_then(|known| known.plan), Some(plan));
-        assert_eq!(last_known(data.path(), "/work/other"), None, "another project has its own");
+        assert_eq!(
+            last_known(data.path(), "/work/other"),
+            None,
+            "another project has its own"
+        );
         Ok(())
     }
 

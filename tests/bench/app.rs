@@ -338,7 +338,11 @@ async fn startup(
         if run == 0 {
             println!("  processes measured: {}", start.processes.join(", "));
         }
-        println!("  run {} timeline (ms from the process's start): {}", run + 1, start.timeline);
+        println!(
+            "  run {} timeline (ms from the process's start): {}",
+            run + 1,
+            start.timeline
+        );
         let release = start
             .release_ms
             .map(|ms| format!(", Release button ready after {ms:.0} ms"))

@@ -55,9 +55,6 @@ export type RecentProject = { name: string, path: string,
  */
 openedAt: string, };
 
-/**
- * What the window last showed of a project, to show again at once while it is refreshed.
- */
 export type LastKnown = { project: ProjectSummary, 
 /**
  * `None` until a plan was made for it.
