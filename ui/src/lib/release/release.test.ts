@@ -267,7 +267,7 @@ describe("the release page's steps", () => {
     expect(screen.getByTestId("plan-refreshing")).toHaveTextContent("Checking for changes…");
     const button = screen.getByRole("button", { name: "Release to this computer" });
     expect(button).toBeDisabled();
-    expect(screen.getByTestId("release-why")).toHaveTextContent("Checking for changes since Slipway was last open…");
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Ready once the fresh plan is in.");
 
     answer(plan());
     await waitFor(() => expect(screen.getByTestId("plan-image").textContent).toBe("lettings:3f2a1bc"));

@@ -23,7 +23,7 @@ export interface ReleaseGate {
 export function whyNotRelease(gate: ReleaseGate): string[] {
   const reasons: string[] = [];
   if (gate.otherRun) reasons.push(`${gate.otherRun} is being released; this project can be released when that ends.`);
-  if (gate.stale) reasons.push("Checking for changes since Slipway was last open…");
+  if (gate.stale) reasons.push("Ready once the fresh plan is in.");
   else if (gate.planning) reasons.push("Checking the plan again…");
   if (gate.dockerDown) reasons.push("Docker is not running, and a release builds the app's image with it.");
   if (gate.keyringDown) reasons.push("The keyring isn't available, and releasing to Render needs the tokens kept in it.");
