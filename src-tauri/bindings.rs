@@ -22,6 +22,7 @@ pub fn render() -> String {
         decl::<project::GitState>(&cfg),
         decl::<project::ProjectSummary>(&cfg),
         decl::<project::RecentProject>(&cfg),
+        decl::<project::LastKnown>(&cfg),
         decl::<doctor::CheckId>(&cfg),
         decl::<doctor::DoctorCheck>(&cfg),
         decl::<doctor::DoctorReport>(&cfg),

@@ -6,6 +6,7 @@ pub const COMMANDS: &[&str] = &[
     "open_project",
     "recent_projects",
     "forget_recent_project",
+    "last_known",
     "run_doctor",
     "system_status",
     "open_docker_desktop",

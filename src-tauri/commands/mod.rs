@@ -141,6 +141,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         project::open_project,
         project::recent_projects,
         project::forget_recent_project,
+        project::last_known,
         checks::detect_project,
         checks::save_project_settings,
         checks::set_project_value,

@@ -2,7 +2,7 @@ use tauri::State;
 
 use super::AppState;
 use crate::error::AppError;
-use crate::project::{self, ProjectSummary, RecentProject};
+use crate::project::{self, LastKnown, ProjectSummary, RecentProject};
 
 /// Opens the folder at `path` (from the folder picker or typed): checks it is a readable
 /// folder, reads its git state and puts it first in the recent list. A bad folder is an
@@ -11,11 +11,42 @@ use crate::project::{self, ProjectSummary, RecentProject};
 #[tracing::instrument(skip(state), err(level = "warn"))]
 pub async fn open_project(state: State<'_, AppState>, path: String) -> Result<ProjectSummary, AppError> {
     let summary = project::open(&path).await?;
+    keep_for_next_start(&state, &summary.path, &summary, project::remember_project);
     if let Err(error) = state.recents.lock().await.touch(&summary.name, &summary.path) {
         // The project is open; only the convenience list suffers. Say so in the log.
         tracing::warn!("{error}");
     }
     Ok(summary)
+}
+
+/// What the window last showed of the project at `path` (its header and last plan), to show
+/// at start while both are read again; `None` when nothing (or another version's) was kept.
+/// Reads one small file, never git: the window awaits it before its first paint.
+#[tauri::command]
+#[tracing::instrument(skip(state))]
+pub async fn last_known(state: State<'_, AppState>, path: String) -> Result<Option<LastKnown>, AppError> {
+    Ok(project::last_known(&state.paths.data_dir, &path))
+}
+
+/// Keeps what the window was just sent for its next start, on a blocking thread: the answer
+/// does not wait for the disk, and a failure is only logged (the next start is slower, no more).
+pub(crate) fn keep_for_next_start(
+    state: &AppState,
+    path: &str,
+    value: &impl serde::Serialize,
+    keep: fn(&std::path::Path, &str, &serde_json::Value) -> std::io::Result<()>,
+) {
+    let value = match serde_json::to_value(value) {
+        Ok(value) => value,
+        Err(error) => return tracing::info!(%error, "what the window shows could not be kept for its next start"),
+    };
+    let data = state.paths.data_dir.clone();
+    let path = path.to_owned();
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(error) = keep(&data, &path, &value) {
+            tracing::info!(%error, "what the window shows could not be kept for its next start");
+        }
+    });
 }
 
 /// The recent projects, most recent first.

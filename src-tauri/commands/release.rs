@@ -29,7 +29,10 @@ pub async fn plan_release(
         no_cache: no_cache.unwrap_or(false),
         ..ReleaseOptions::default()
     };
-    pipeline::plan(&state.release_context()?, &root, &options).await
+    let plan = pipeline::plan(&state.release_context()?, &root, &options).await?;
+    // Shown at the next start while that start's own plan is worked out.
+    super::project::keep_for_next_start(&state, &plan.project_path, &plan, project::remember_plan);
+    Ok(plan)
 }
 
 /// Waits (bounded) for the background `git fetch` the last plan of `path` started, so the

@@ -68,7 +68,12 @@ impl Driver {
             format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", opened_log.display()),
         )?;
         std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-        let path = std::env::var("PATH").unwrap_or_default();
+        // A test may give the app its own PATH (a slow git); the opener goes first either way.
+        let path = app_env
+            .iter()
+            .find(|(key, _)| *key == "PATH")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| std::env::var("PATH").unwrap_or_default());
         command.env("PATH", format!("{}:{path}", bin.display()));
         let child = command.spawn()?;
         let started = Driver {

@@ -23,6 +23,7 @@ mod history_now;
 mod projects;
 mod services;
 mod small_window;
+mod start_up;
 mod tasks;
 mod team;
 mod webdriver;

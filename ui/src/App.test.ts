@@ -319,10 +319,13 @@ describe("the app shell", () => {
     for (const [label, heading] of expectations) {
       await user.click(within(nav()).getByRole("button", { name: label }));
       expect(within(nav()).getByRole("button", { name: label })).toHaveAttribute("aria-current", "page");
-      expect(await screen.findByRole("heading", { level: 2, name: label })).toBeInTheDocument();
-      expect(screen.getByRole("heading", { name: heading })).toBeInTheDocument();
+      // Each page beside Release loads when first opened (under vitest, its first import is
+      // compiled then), then reads its own data.
+      const loaded = { timeout: 10_000 };
+      expect(await screen.findByRole("heading", { level: 2, name: label }, loaded)).toBeInTheDocument();
+      expect(await screen.findByRole("heading", { name: heading }, loaded)).toBeInTheDocument();
     }
-  });
+  }, 30_000);
 
   it("starts each page at its top", async () => {
     fakeBackend();

@@ -55,6 +55,12 @@ export type RecentProject = { name: string, path: string,
  */
 openedAt: string, };
 
+export type LastKnown = { project: ProjectSummary, 
+/**
+ * `None` until a plan was made for it.
+ */
+plan: Plan | null, };
+
 export type CheckId = "dockerEngine" | "keyring" | "git" | "python";
 
 export type DoctorCheck = { id: CheckId, 

@@ -8,6 +8,7 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
+  LastKnown,
   CiPanel,
   CiVerdict,
   GivenValue,
@@ -111,6 +112,7 @@ export type {
   GitState,
   ProjectSummary,
   RecentProject,
+  LastKnown,
   NeededValue,
   GivenValue,
   TestValue,
@@ -266,6 +268,8 @@ export const api = {
   openDockerDesktop: () => call<null>("open_docker_desktop"),
   openProject: (path: string) => call<ProjectSummary>("open_project", { path }),
   recentProjects: () => call<RecentProject[]>("recent_projects"),
+  /** What the window last showed of a project (header, plan), to show at once at start. */
+  lastKnown: (path: string) => call<LastKnown | null>("last_known", { path }),
   forgetRecentProject: (path: string) => call<RecentProject[]>("forget_recent_project", { path }),
   detectProject: (path: string) => call<ProjectDetails>("detect_project", { path }),
   saveProjectSettings: (path: string, settings: ProjectSettings) =>

@@ -1,13 +1,23 @@
 // The open project and the recent list, shared by the header and the pages.
-import { api as defaultApi, toSlipwayError, type Api, type ProjectSummary, type RecentProject, type SlipwayError } from "../ipc";
+import { api as defaultApi, toSlipwayError, type Api, type Plan, type ProjectSummary, type RecentProject, type SlipwayError } from "../ipc";
 
 export class ProjectStore {
   current = $state<ProjectSummary | null>(null);
   recents = $state<RecentProject[]>([]);
   error = $state<SlipwayError | null>(null);
   busy = $state(false);
+  /**
+   * At start, the last plan the window showed of `current`, kept by the backend: the Release
+   * page shows it, marked as being checked again, until the fresh one is made.
+   */
+  knownPlan: Plan | null = null;
+  /** `current` is the header kept from the last start, not yet read again. */
+  kept = $state(false);
 
-  constructor(private readonly api: Pick<Api, "openProject" | "recentProjects" | "forgetRecentProject" | "pickFolder"> = defaultApi) {}
+  constructor(
+    private readonly api: Pick<Api, "openProject" | "recentProjects" | "forgetRecentProject" | "pickFolder"> &
+      Partial<Pick<Api, "lastKnown">> = defaultApi,
+  ) {}
 
   async loadRecents(): Promise<void> {
     try {
@@ -25,7 +35,29 @@ export class ProjectStore {
     await this.loadRecents();
     const last = this.recents[0];
     if (!last || this.current) return;
-    if (!(await this.open(last.path))) this.error = null;
+    // What the window showed of it last time, at once: opening reads git, which can take a
+    // while on a big tree, and the window paints without waiting for it.
+    const known = await this.api.lastKnown?.(last.path).catch(() => null);
+    if (known && !this.current) {
+      this.knownPlan = known.plan;
+      this.kept = true;
+      this.current = known.project;
+    }
+    if (!(await this.open(last.path))) {
+      this.error = null;
+      // Moved or deleted since: nothing of it stays on screen.
+      if (this.kept) {
+        this.kept = false;
+        this.current = null;
+      }
+    }
+  }
+
+  /** The kept plan of the project at `path`, once: later plans are the page's own. */
+  takeKnownPlan(path: string): Plan | null {
+    const plan = this.knownPlan;
+    this.knownPlan = null;
+    return plan?.projectPath === path ? plan : null;
   }
 
   /** Opens the folder at `path`; on failure the current project stays as it was. */
@@ -33,7 +65,9 @@ export class ProjectStore {
     this.busy = true;
     this.error = null;
     try {
-      this.current = await this.api.openProject(path);
+      const opened = await this.api.openProject(path);
+      this.kept = false;
+      this.current = opened;
       this.recents = await this.api.recentProjects();
       return true;
     } catch (raw) {

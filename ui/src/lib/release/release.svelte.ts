@@ -36,6 +36,11 @@ export class ReleaseStore {
   /** The open project's plan: what pressing Release would do. */
   plan = $state<Plan | null>(null);
   planning = $state(false);
+  /**
+   * The plan shown is the one kept from the last start, shown while the fresh one is made:
+   * it is read, never released (the Release button waits for the fresh plan).
+   */
+  stale = $state(false);
   /** The environment chosen for the open project; `null` is its default. */
   environment = $state<string | null>(null);
   confirmDirty = $state(false);
@@ -131,6 +136,7 @@ export class ReleaseStore {
     if (this.planFor !== path) {
       this.planFor = path;
       this.plan = null;
+      this.stale = false;
       this.confirmDirty = false;
       this.error = null;
     }
@@ -142,9 +148,14 @@ export class ReleaseStore {
     if (!this.run.running && this.run.project !== null && this.run.project.path !== path) this.run.clear();
   }
 
-  async loadPlan(path: string): Promise<void> {
+  /** Works out the plan of `path`; `known`, a kept plan of it, shows meanwhile if none does. */
+  async loadPlan(path: string, known: Plan | null = null): Promise<void> {
     // Another project's plan never stays on screen while this one's is made.
     if (this.plan && this.plan.projectPath !== path) this.plan = null;
+    if (!this.plan && known?.projectPath === path) {
+      this.plan = known;
+      this.stale = true;
+    }
     this.planFor = path;
     this.useChoicesOf(path);
     this.planning = true;
@@ -158,11 +169,18 @@ export class ReleaseStore {
       // The person may have opened another project, or chosen again, meanwhile.
       if (!newest()) return;
       this.plan = plan;
+      this.stale = false;
       this.planGeneration += 1;
       this.ciError = null;
       this.afterPlan(plan, this.planGeneration);
     } catch (raw) {
-      if (newest()) this.error = toSlipwayError(raw);
+      if (!newest()) return;
+      this.error = toSlipwayError(raw);
+      // A kept plan is no plan: with no fresh one, only the reason shows.
+      if (this.stale) {
+        this.plan = null;
+        this.stale = false;
+      }
     } finally {
       if (newest()) this.planning = false;
     }
@@ -285,7 +303,7 @@ export class ReleaseStore {
 
   get canRelease(): boolean {
     const plan = this.plan;
-    if (!plan || this.run.running || plan.blockers.length > 0) return false;
+    if (!plan || this.stale || this.run.running || plan.blockers.length > 0) return false;
     return plan.dirtyFiles.length === 0 || this.confirmDirty;
   }
 
@@ -295,7 +313,7 @@ export class ReleaseStore {
    */
   get canReleaseWithoutTeamHistory(): boolean {
     const plan = this.plan;
-    if (!plan || this.run.running || plan.blockers.length === 0) return false;
+    if (!plan || this.stale || this.run.running || plan.blockers.length === 0) return false;
     if (!plan.blockers.every((blocker) => blocker.action === "releaseWithoutTeamHistory")) return false;
     return plan.dirtyFiles.length === 0 || this.confirmDirty;
   }

@@ -253,6 +253,43 @@ describe("the release page's steps", () => {
     expect(within(results).getByTestId("test-counts")).toHaveTextContent("3 passed · 1 failed");
   });
 
+  it("shows the plan kept from the last start at once, as being checked, and waits for the fresh one to release", async () => {
+    let answer: (plan: Plan) => void = () => {};
+    const api = {
+      ...fakeApi(plan(), [], live),
+      planRelease: vi.fn(() => new Promise<Plan>((resolve) => (answer = resolve))),
+    };
+    const release = new ReleaseStore(api);
+    const kept = plan({ commit: "1a2b3c4", image: "lettings:1a2b3c4" });
+    void release.loadPlan("/p/lettings", kept);
+    renderPanel(release);
+    expect(screen.getByTestId("plan-image").textContent).toBe("lettings:1a2b3c4");
+    expect(screen.getByTestId("plan-refreshing")).toHaveTextContent("Checking for changes…");
+    const button = screen.getByRole("button", { name: "Release to this computer" });
+    expect(button).toBeDisabled();
+    expect(screen.getByTestId("release-why")).toHaveTextContent("Ready once the fresh plan is in.");
+
+    answer(plan());
+    await waitFor(() => expect(screen.getByTestId("plan-image").textContent).toBe("lettings:3f2a1bc"));
+    expect(screen.queryByTestId("plan-refreshing")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Release to this computer" })).toBeEnabled();
+  });
+
+  it("takes a kept plan away when the fresh one cannot be made", async () => {
+    const api = {
+      ...fakeApi(plan(), [], live),
+      planRelease: vi.fn(async () => {
+        throw appError({ kind: "notFound", message: "The folder /p/lettings does not exist.", hint: "Open it from where it is now." });
+      }),
+    };
+    const release = new ReleaseStore(api);
+    await release.loadPlan("/p/lettings", plan({ image: "lettings:1a2b3c4" }));
+    renderPanel(release);
+    expect(screen.queryByTestId("plan-image")).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Release to this computer" })).not.toBeInTheDocument();
+    expect(screen.getByText(/The folder \/p\/lettings does not exist/)).toBeInTheDocument();
+  });
+
   it("will not release past a blocker, and asks before releasing uncommitted changes", async () => {
     const blocked = new ReleaseStore(
       fakeApi(plan({ blockers: [appError({ kind: "precondition", message: "The project has no Dockerfile.", hint: "Add one." })] }), [], live),

@@ -6,6 +6,8 @@ export interface ReleaseGate {
   plan: Plan | null;
   /** A plan is being worked out again (the one shown may be stale). */
   planning: boolean;
+  /** The plan shown is the one kept from the last start. */
+  stale?: boolean;
   /** Another project's release runs: one release at a time. */
   otherRun: string | null;
   confirmDirty: boolean;
@@ -21,7 +23,8 @@ export interface ReleaseGate {
 export function whyNotRelease(gate: ReleaseGate): string[] {
   const reasons: string[] = [];
   if (gate.otherRun) reasons.push(`${gate.otherRun} is being released; this project can be released when that ends.`);
-  if (gate.planning) reasons.push("Checking the plan again…");
+  if (gate.stale) reasons.push("Ready once the fresh plan is in.");
+  else if (gate.planning) reasons.push("Checking the plan again…");
   if (gate.dockerDown) reasons.push("Docker is not running, and a release builds the app's image with it.");
   if (gate.keyringDown) reasons.push("The keyring isn't available, and releasing to Render needs the tokens kept in it.");
   if (gate.blockers > 0) {
