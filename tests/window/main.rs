@@ -768,7 +768,13 @@ async fn a_secret_test_value_typed_in_the_window_reaches_the_tests_only() -> Tes
     open_project(&session, &root).await?;
     session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
     // The plan says where each gate comes from and what it needs.
-    let plan = session.wait_for("//*[@aria-label='Release plan']/..", UI_WAIT).await?;
+    // The plan with its steps: the nearest block that holds both.
+    let plan = session
+        .wait_for(
+            "//*[@aria-label='Release plan']/ancestor::*[.//ol[contains(@class, 'steps')]][1]",
+            UI_WAIT,
+        )
+        .await?;
     let plan_text = session.text(&plan).await?;
     for said in [
         "The tests need DJANGO_SECRET_KEY",
