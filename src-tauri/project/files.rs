@@ -64,14 +64,29 @@ pub struct TreeFiles {
     /// Every Dockerfile (`Dockerfile`, `Dockerfile.x`, `x.dockerfile`, in any case), relative
     /// to the root, sorted.
     pub dockerfiles: Vec<PathBuf>,
-    /// Every Python file, relative to the root, sorted: settings modules are among them.
-    python: Vec<PathBuf>,
+    /// Every Python file, relative to the root, with its stamp read in the walk (from the
+    /// folder already open, cheaper than a look-up of its path later): settings modules are
+    /// among them.
+    python: Vec<(PathBuf, Option<FileStamp>)>,
+    /// When the walk began, before any stamp was read.
+    started: Option<SystemTime>,
     /// Folders at the depth limit, not entered: a search from a deeper folder goes on there.
     frontier: Vec<PathBuf>,
 }
 
 /// A Dockerfile's name, as Docker and the CIs spell it.
 fn is_dockerfile_name(name: &str) -> bool {
+    if name.is_ascii() {
+        let ends = |suffix: &str| {
+            name.len() >= suffix.len()
+                && name.is_char_boundary(name.len() - suffix.len())
+                && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        };
+        let starts = name
+            .get(..11)
+            .is_some_and(|start| start.eq_ignore_ascii_case("dockerfile."));
+        return name.eq_ignore_ascii_case("dockerfile") || starts || ends(".dockerfile");
+    }
     let lower = name.to_lowercase();
     lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
 }
@@ -83,20 +98,24 @@ impl TreeFiles {
         let mut tree = Self {
             root: root.to_path_buf(),
             max_depth,
+            started: Some(SystemTime::now()),
             ..Self::default()
         };
         walk(root, max_depth, &[], &mut |found| match found {
-            Found::File(name, dir) => {
+            Found::File(name, dir, entry) => {
                 // Most files are none of these: their paths are never made.
-                let lists = [
-                    (name == "manage.py", &mut tree.manage_py),
-                    (is_dockerfile_name(name), &mut tree.dockerfiles),
-                    (name.ends_with(".py"), &mut tree.python),
-                ];
-                for (_, list) in lists.into_iter().filter(|(wanted, _)| *wanted) {
-                    if let Ok(folder) = dir.strip_prefix(root) {
-                        list.push(folder.join(name));
-                    }
+                let Ok(folder) = dir.strip_prefix(root) else {
+                    return;
+                };
+                if name == "manage.py" {
+                    tree.manage_py.push(folder.join(name));
+                }
+                if is_dockerfile_name(name) {
+                    tree.dockerfiles.push(folder.join(name));
+                }
+                if name.ends_with(".py") {
+                    let stamp = entry.metadata().ok().map(|meta| FileStamp::from_metadata(&meta));
+                    tree.python.push((folder.join(name), stamp));
                 }
             }
             Found::Frontier(path) => {
@@ -105,21 +124,22 @@ impl TreeFiles {
                 }
             }
         });
-        for list in [&mut tree.manage_py, &mut tree.dockerfiles, &mut tree.python] {
-            list.sort();
-        }
+        // The Python files are sorted only once chosen, in `python_files_under`.
+        tree.manage_py.sort();
+        tree.dockerfiles.sort();
         tree
     }
 
     /// The Python files below `search_root` (a folder of the tree, relative to its root) for
-    /// which `wanted` is true, at most as deep below it as the tree was walked, not in folders
+    /// which `wanted` is true (given the name, the full path and, when the walk read it, the
+    /// file's stamp with the time the walk began), at most as deep below it as the tree was walked, not in folders
     /// named in `skipped`; relative to `search_root`, sorted. The same as
     /// [`find_files_where`] from that folder, walking only what the first walk did not reach.
     pub fn python_files_under(
         &self,
         search_root: &Path,
         skipped: &[&str],
-        wanted: &dyn Fn(&str, &Path) -> bool,
+        wanted: &dyn Fn(&str, &Path, Option<(&FileStamp, SystemTime)>) -> bool,
     ) -> Vec<PathBuf> {
         let in_skipped = |folder: &Path| {
             folder
@@ -130,16 +150,17 @@ impl TreeFiles {
         let mut found: Vec<PathBuf> = self
             .python
             .iter()
-            .filter_map(|path| path.strip_prefix(search_root).ok())
-            .filter(|relative| {
+            .filter_map(|(path, stamp)| Some((path.strip_prefix(search_root).ok()?, stamp)))
+            .filter(|(relative, _)| {
                 let folder = relative.parent().unwrap_or(Path::new(""));
                 folder.components().count() <= self.max_depth && !in_skipped(folder)
             })
-            .filter(|relative| {
+            .filter(|(relative, stamp)| {
                 let name = relative.file_name().map(|name| name.to_string_lossy());
-                name.is_some_and(|name| wanted(&name, &full_root.join(relative)))
+                let stamp = stamp.as_ref().zip(self.started);
+                name.is_some_and(|name| wanted(&name, &full_root.join(relative), stamp))
             })
-            .map(Path::to_path_buf)
+            .map(|(relative, _)| relative.to_path_buf())
             .collect();
         // A search from a folder below the root goes deeper than the first walk did.
         for folder in &self.frontier {
@@ -152,9 +173,11 @@ impl TreeFiles {
                 continue;
             }
             found.extend(
-                find_files_where(&full, self.max_depth - depth, skipped, wanted)
-                    .into_iter()
-                    .map(|path| relative.join(path)),
+                find_files_where(&full, self.max_depth - depth, skipped, &|name, path| {
+                    wanted(name, path, None)
+                })
+                .into_iter()
+                .map(|path| relative.join(path)),
             );
         }
         found.sort();
@@ -174,7 +197,7 @@ pub fn find_files_where(
 ) -> Vec<PathBuf> {
     let mut found = Vec::new();
     walk(root, max_depth, skipped, &mut |seen| {
-        if let Found::File(name, dir) = seen {
+        if let Found::File(name, dir, _) = seen {
             let path = dir.join(name);
             if wanted(name, &path) {
                 if let Ok(relative) = path.strip_prefix(root) {
@@ -187,9 +210,9 @@ pub fn find_files_where(
     found
 }
 
-/// What a walk meets: a file (its name and folder), or a folder at the depth limit.
+/// What a walk meets: a file (its name, folder and entry), or a folder at the depth limit.
 enum Found<'a> {
-    File(&'a str, &'a Path),
+    File(&'a str, &'a Path, &'a std::fs::DirEntry),
     Frontier(&'a Path),
 }
 
@@ -218,7 +241,7 @@ fn walk(dir: &Path, depth_left: usize, skipped: &[&str], seen: &mut dyn FnMut(Fo
                 walk(&path, depth_left - 1, skipped, seen);
             }
         } else if file_type.is_file() {
-            seen(Found::File(&name, dir));
+            seen(Found::File(&name, dir, &entry));
         }
     }
 }
@@ -237,8 +260,14 @@ pub(super) struct FileStamp {
 impl FileStamp {
     /// The stamp of the file, link or folder at `path` (a link's own, not its target's).
     pub(super) fn of(path: &Path) -> Option<Self> {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|meta| Self::from_metadata(&meta))
+    }
+
+    /// The stamp of what `meta` describes (read without following a link).
+    pub(super) fn from_metadata(meta: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::symlink_metadata(path).ok()?;
         let kind = if meta.file_type().is_symlink() {
             b'l'
         } else if meta.is_dir() {
@@ -246,13 +275,13 @@ impl FileStamp {
         } else {
             b'f'
         };
-        Some(Self {
+        Self {
             len: meta.len(),
             modified: meta.modified().ok(),
             changed: (meta.ctime(), meta.ctime_nsec()),
             inode: meta.ino(),
             kind,
-        })
+        }
     }
 
     /// Changed long enough before `started` that a later change gives another stamp: only
@@ -275,21 +304,38 @@ impl FileStamp {
 /// stamp, so looking through every Python file of a big tree on each plan costs a `stat` each,
 /// not a read.
 pub fn text_contains(path: &Path, needle: &'static str) -> bool {
-    type Kept = HashMap<(PathBuf, &'static str), (FileStamp, bool)>;
-    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
     let started = SystemTime::now();
-    let stamp = FileStamp::of(path);
-    let key = (path.to_path_buf(), needle);
-    if let Some(stamp) = &stamp {
-        let kept = KEPT.lock().ok().and_then(|kept| kept.get(&key).cloned());
-        if let Some((_, found)) = kept.filter(|(kept, _)| kept == stamp) {
+    text_contains_stamped(path, FileStamp::of(path).as_ref(), started, needle)
+}
+
+/// As [`text_contains`], with the file's stamp already read (by a walk), no earlier than
+/// `started`.
+pub(super) fn text_contains_stamped(
+    path: &Path,
+    stamp: Option<&FileStamp>,
+    started: SystemTime,
+    needle: &'static str,
+) -> bool {
+    // Per needle, then per path: a look-up borrows the path instead of copying it.
+    type Kept = HashMap<&'static str, HashMap<PathBuf, (FileStamp, bool)>>;
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+    if let Some(stamp) = stamp {
+        let kept = KEPT.lock().ok().and_then(|kept| {
+            kept.get(needle)
+                .and_then(|by_path| by_path.get(path))
+                .filter(|(kept, _)| kept == stamp)
+                .map(|(_, found)| *found)
+        });
+        if let Some(found) = kept {
             return found;
         }
     }
     let found = read_text(path).is_some_and(|text| text.contains(needle));
     if let Some(stamp) = stamp.filter(|stamp| stamp.settled(started)) {
         if let Ok(mut kept) = KEPT.lock() {
-            kept.insert(key, (stamp, found));
+            kept.entry(needle)
+                .or_default()
+                .insert(path.to_path_buf(), (stamp.clone(), found));
         }
     }
     found
@@ -368,6 +414,7 @@ mod tests {
             [PathBuf::from("app/manage.py"), PathBuf::from("manage.py")]
         );
         let wanted = |name: &str, path: &Path| name == "settings.py" && path.is_file();
+        let stamped = |name: &str, path: &Path, _: Option<(&FileStamp, SystemTime)>| wanted(name, path);
         for (folder, expected) in [
             ("app", vec!["a/b/c/settings.py", "a/settings.py"]),
             ("", vec!["app/a/settings.py", "settings.py"]),
@@ -376,7 +423,7 @@ mod tests {
             let expected: Vec<PathBuf> = expected.into_iter().map(PathBuf::from).collect();
             let skipped = ["tests", "test"];
             assert_eq!(
-                tree.python_files_under(Path::new(folder), &skipped, &wanted),
+                tree.python_files_under(Path::new(folder), &skipped, &stamped),
                 expected,
                 "from {folder:?}"
             );

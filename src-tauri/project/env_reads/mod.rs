@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::CiFindings;
-use super::files::{read_text, text_contains, TreeFiles};
+use super::files::{read_text, text_contains, text_contains_stamped, TreeFiles};
 
 mod calls;
 mod dotenv;
@@ -206,7 +206,7 @@ pub fn runner_dotenv(root: &Path) -> Vec<(String, String)> {
 /// file with a pydantic settings class. `app_folder` is `search_root` relative to the tree's root.
 fn settings_files(tree: &TreeFiles, search_root: &Path, app_folder: &Path) -> Vec<PathBuf> {
     // A file under a `tests` or `test` folder never counts: those folders are not entered.
-    tree.python_files_under(app_folder, &["tests", "test"], &|name, path| {
+    tree.python_files_under(app_folder, &["tests", "test"], &|name, path, stamp| {
         if !name.ends_with(".py") {
             return false;
         }
@@ -216,7 +216,11 @@ fn settings_files(tree: &TreeFiles, search_root: &Path, app_folder: &Path) -> Ve
                 .ok()
                 .and_then(Path::parent)
                 .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
-        named || text_contains(path, "BaseSettings")
+        named
+            || match stamp {
+                Some((stamp, started)) => text_contains_stamped(path, Some(stamp), started, "BaseSettings"),
+                None => text_contains(path, "BaseSettings"),
+            }
     })
 }
 
