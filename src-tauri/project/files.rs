@@ -74,6 +74,10 @@ pub struct TreeFiles {
     frontier: Vec<PathBuf>,
 }
 
+/// Whether a file is wanted, given its name, full path and, when a walk read it, its stamp with
+/// the time that walk began.
+pub(super) type WantedStamped<'a> = dyn Fn(&str, &Path, Option<(&FileStamp, SystemTime)>) -> bool + 'a;
+
 /// A Dockerfile's name, as Docker and the CIs spell it.
 fn is_dockerfile_name(name: &str) -> bool {
     if name.is_ascii() {
@@ -135,12 +139,7 @@ impl TreeFiles {
     /// file's stamp with the time the walk began), at most as deep below it as the tree was walked, not in folders
     /// named in `skipped`; relative to `search_root`, sorted. The same as
     /// [`find_files_where`] from that folder, walking only what the first walk did not reach.
-    pub fn python_files_under(
-        &self,
-        search_root: &Path,
-        skipped: &[&str],
-        wanted: &dyn Fn(&str, &Path, Option<(&FileStamp, SystemTime)>) -> bool,
-    ) -> Vec<PathBuf> {
+    pub fn python_files_under(&self, search_root: &Path, skipped: &[&str], wanted: &WantedStamped) -> Vec<PathBuf> {
         let in_skipped = |folder: &Path| {
             folder
                 .components()
