@@ -10,7 +10,7 @@ use super::blueprint::{read_blueprint, Blueprint};
 use super::build_args::BuildArg;
 use super::ci::{configured_lint_tool, read_ci, CiCommand, CiFindings, Install, COMPOSE_FILES};
 use super::env_reads::{env_vars, EnvVarNeed};
-use super::files::{find_files, is_virtualenv, read_text};
+use super::files::{is_virtualenv, read_text, TreeFiles};
 use super::gate_spec::{Gate, LintTool, SkippedCommand};
 use super::service_spec::ServiceSpec;
 
@@ -128,8 +128,11 @@ pub struct Detection {
 /// Looks at everything detection covers in `root`.
 pub fn detect(root: &Path) -> Detection {
     let ci = read_ci(root);
-    let app_root = find_files(root, SEARCH_DEPTH, &|name| name == "manage.py")
-        .into_iter()
+    // One walk of the tree for `manage.py`, the Dockerfiles and the settings modules.
+    let tree = TreeFiles::walk(root, SEARCH_DEPTH);
+    let app_root = tree
+        .manage_py
+        .iter()
         .min_by_key(|path| path.components().count())
         .map(|path| {
             path.parent()
@@ -157,13 +160,7 @@ pub fn detect(root: &Path) -> Detection {
             source: lint_tool.source.clone(),
         },
     };
-    let dockerfiles: Vec<String> = find_files(root, SEARCH_DEPTH, &|name| {
-        let lower = name.to_lowercase();
-        lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
-    })
-    .iter()
-    .map(|path| path.display().to_string())
-    .collect();
+    let dockerfiles: Vec<String> = tree.dockerfiles.iter().map(|path| path.display().to_string()).collect();
     let blueprint = read_blueprint(root);
     let (dockerfile, build_context) = choose_dockerfile(&dockerfiles, &ci, app_root.as_deref(), blueprint.as_ref());
     // The CI's build arguments go with the CI's build, not with another Dockerfile.
@@ -191,7 +188,7 @@ pub fn detect(root: &Path) -> Detection {
         dockerignore: root.join(".dockerignore").is_file(),
         render_yaml: blueprint.is_some() || root.join("render.yaml").is_file(),
         blueprint,
-        env_vars: env_vars(root, app_root.as_deref(), &ci),
+        env_vars: env_vars(root, &tree, app_root.as_deref(), &ci),
         lint_excludes: flake8_excludes(root),
         services: ci.services.clone(),
         app_root,

@@ -53,14 +53,140 @@ pub fn is_virtualenv(dir: &Path) -> bool {
     dir.join("pyvenv.cfg").is_file()
 }
 
-/// Files below `root` (at most `max_depth` folders down) for which `wanted` is true, as
-/// paths relative to `root`, sorted.
-pub fn find_files(root: &Path, max_depth: usize, wanted: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
-    find_files_where(root, max_depth, &[], &|name, _| wanted(name))
+/// What detection looks for in a project's tree, gathered in one walk of it: a tree of 50,000
+/// files walked once per kind of file cost three times the reading of its folders.
+#[derive(Debug, Default)]
+pub struct TreeFiles {
+    root: PathBuf,
+    max_depth: usize,
+    /// Every `manage.py`, relative to the root, sorted.
+    pub manage_py: Vec<PathBuf>,
+    /// Every Dockerfile (`Dockerfile`, `Dockerfile.x`, `x.dockerfile`, in any case), relative
+    /// to the root, sorted.
+    pub dockerfiles: Vec<PathBuf>,
+    /// Every Python file, relative to the root, with its stamp read in the walk (from the
+    /// folder already open, cheaper than a look-up of its path later): settings modules are
+    /// among them.
+    python: Vec<(PathBuf, Option<FileStamp>)>,
+    /// When the walk began, before any stamp was read.
+    started: Option<SystemTime>,
+    /// Folders at the depth limit, not entered: a search from a deeper folder goes on there.
+    frontier: Vec<PathBuf>,
 }
 
-/// As [`find_files`], without going into the folders named in `skipped`, and `wanted` given
-/// each file's name and full path. Only the files wanted are sorted, so a tree of 50,000
+/// Whether a file is wanted, given its name, full path and, when a walk read it, its stamp with
+/// the time that walk began.
+pub(super) type WantedStamped<'a> = dyn Fn(&str, &Path, Option<(&FileStamp, SystemTime)>) -> bool + 'a;
+
+/// A Dockerfile's name, as Docker and the CIs spell it.
+fn is_dockerfile_name(name: &str) -> bool {
+    if name.is_ascii() {
+        let ends = |suffix: &str| {
+            name.len() >= suffix.len()
+                && name.is_char_boundary(name.len() - suffix.len())
+                && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        };
+        let starts = name
+            .get(..11)
+            .is_some_and(|start| start.eq_ignore_ascii_case("dockerfile."));
+        return name.eq_ignore_ascii_case("dockerfile") || starts || ends(".dockerfile");
+    }
+    let lower = name.to_lowercase();
+    lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile")
+}
+
+impl TreeFiles {
+    /// Walks `root` once, at most `max_depth` folders down, never into the folders no detection
+    /// looks inside.
+    pub fn walk(root: &Path, max_depth: usize) -> Self {
+        let mut tree = Self {
+            root: root.to_path_buf(),
+            max_depth,
+            started: Some(SystemTime::now()),
+            ..Self::default()
+        };
+        walk(root, max_depth, &[], &mut |found| match found {
+            Found::File(name, dir, entry) => {
+                // Most files are none of these: their paths are never made.
+                let Ok(folder) = dir.strip_prefix(root) else {
+                    return;
+                };
+                if name == "manage.py" {
+                    tree.manage_py.push(folder.join(name));
+                }
+                if is_dockerfile_name(name) {
+                    tree.dockerfiles.push(folder.join(name));
+                }
+                if name.ends_with(".py") {
+                    let stamp = entry.metadata().ok().map(|meta| FileStamp::from_metadata(&meta));
+                    tree.python.push((folder.join(name), stamp));
+                }
+            }
+            Found::Frontier(path) => {
+                if let Ok(relative) = path.strip_prefix(root) {
+                    tree.frontier.push(relative.to_path_buf());
+                }
+            }
+        });
+        // The Python files are sorted only once chosen, in `python_files_under`.
+        tree.manage_py.sort();
+        tree.dockerfiles.sort();
+        tree
+    }
+
+    /// The Python files below `search_root` (a folder of the tree, relative to its root) for
+    /// which `wanted` is true (given the name, the full path and, when the walk read it, the
+    /// file's stamp with the time the walk began), at most as deep below it as the tree was walked, not in folders
+    /// named in `skipped`; relative to `search_root`, sorted. The same as
+    /// [`find_files_where`] from that folder, walking only what the first walk did not reach.
+    pub fn python_files_under(&self, search_root: &Path, skipped: &[&str], wanted: &WantedStamped) -> Vec<PathBuf> {
+        let in_skipped = |folder: &Path| {
+            folder
+                .components()
+                .any(|part| skipped.iter().any(|name| part.as_os_str() == *name))
+        };
+        let full_root = self.root.join(search_root);
+        let mut found: Vec<PathBuf> = self
+            .python
+            .iter()
+            .filter_map(|(path, stamp)| Some((path.strip_prefix(search_root).ok()?, stamp)))
+            .filter(|(relative, _)| {
+                let folder = relative.parent().unwrap_or(Path::new(""));
+                folder.components().count() <= self.max_depth && !in_skipped(folder)
+            })
+            .filter(|(relative, stamp)| {
+                let name = relative.file_name().map(|name| name.to_string_lossy());
+                let stamp = stamp.as_ref().zip(self.started);
+                name.is_some_and(|name| wanted(&name, &full_root.join(relative), stamp))
+            })
+            .map(|(relative, _)| relative.to_path_buf())
+            .collect();
+        // A search from a folder below the root goes deeper than the first walk did.
+        for folder in &self.frontier {
+            let Ok(relative) = folder.strip_prefix(search_root) else {
+                continue;
+            };
+            let depth = relative.components().count();
+            let full = self.root.join(folder);
+            if depth > self.max_depth || in_skipped(relative) || !may_enter(&full, skipped) {
+                continue;
+            }
+            found.extend(
+                find_files_where(&full, self.max_depth - depth, skipped, &|name, path| {
+                    wanted(name, path, None)
+                })
+                .into_iter()
+                .map(|path| relative.join(path)),
+            );
+        }
+        found.sort();
+        found
+    }
+}
+
+/// Files below `root` (at most `max_depth` folders down), without going into the folders
+/// named in `skipped`, for which `wanted` is true given each file's name and full path; as
+/// paths relative to `root`, sorted. Only the files wanted are sorted, so a tree of 50,000
 /// files costs a look at each, not a sort of them all.
 pub fn find_files_where(
     root: &Path,
@@ -69,44 +195,52 @@ pub fn find_files_where(
     wanted: &dyn Fn(&str, &Path) -> bool,
 ) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    walk(root, root, max_depth, skipped, wanted, &mut found);
-    found.sort();
-    found
-}
-
-fn walk(
-    root: &Path,
-    dir: &Path,
-    depth_left: usize,
-    skipped: &[&str],
-    wanted: &dyn Fn(&str, &Path) -> bool,
-    found: &mut Vec<PathBuf>,
-) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let name = file_name.to_string_lossy();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            let path = entry.path();
-            if depth_left > 0
-                && !SKIPPED_DIRS.contains(&name.as_ref())
-                && !skipped.contains(&name.as_ref())
-                && !is_virtualenv(&path)
-            {
-                walk(root, &path, depth_left - 1, skipped, wanted, found);
-            }
-        } else if file_type.is_file() {
-            let path = entry.path();
-            if wanted(&name, &path) {
+    walk(root, max_depth, skipped, &mut |seen| {
+        if let Found::File(name, dir, _) = seen {
+            let path = dir.join(name);
+            if wanted(name, &path) {
                 if let Ok(relative) = path.strip_prefix(root) {
                     found.push(relative.to_path_buf());
                 }
             }
+        }
+    });
+    found.sort();
+    found
+}
+
+/// What a walk meets: a file (its name, folder and entry), or a folder at the depth limit.
+enum Found<'a> {
+    File(&'a str, &'a Path, &'a std::fs::DirEntry),
+    Frontier(&'a Path),
+}
+
+/// Whether a walk goes into the folder at `path`: not one no detection looks inside, not one
+/// the search skips, not a virtualenv.
+fn may_enter(path: &Path, skipped: &[&str]) -> bool {
+    let name = path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+    !SKIPPED_DIRS.contains(&name.as_ref()) && !skipped.contains(&name.as_ref()) && !is_virtualenv(path)
+}
+
+fn walk(dir: &Path, depth_left: usize, skipped: &[&str], seen: &mut dyn FnMut(Found)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        let file_name = entry.file_name();
+        let name = file_name.to_string_lossy();
+        if file_type.is_dir() {
+            let path = entry.path();
+            if depth_left == 0 {
+                seen(Found::Frontier(&path));
+            } else if may_enter(&path, skipped) {
+                walk(&path, depth_left - 1, skipped, seen);
+            }
+        } else if file_type.is_file() {
+            seen(Found::File(&name, dir, &entry));
         }
     }
 }
@@ -125,8 +259,14 @@ pub(super) struct FileStamp {
 impl FileStamp {
     /// The stamp of the file, link or folder at `path` (a link's own, not its target's).
     pub(super) fn of(path: &Path) -> Option<Self> {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .map(|meta| Self::from_metadata(&meta))
+    }
+
+    /// The stamp of what `meta` describes (read without following a link).
+    pub(super) fn from_metadata(meta: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::symlink_metadata(path).ok()?;
         let kind = if meta.file_type().is_symlink() {
             b'l'
         } else if meta.is_dir() {
@@ -134,13 +274,13 @@ impl FileStamp {
         } else {
             b'f'
         };
-        Some(Self {
+        Self {
             len: meta.len(),
             modified: meta.modified().ok(),
             changed: (meta.ctime(), meta.ctime_nsec()),
             inode: meta.ino(),
             kind,
-        })
+        }
     }
 
     /// Changed long enough before `started` that a later change gives another stamp: only
@@ -163,21 +303,38 @@ impl FileStamp {
 /// stamp, so looking through every Python file of a big tree on each plan costs a `stat` each,
 /// not a read.
 pub fn text_contains(path: &Path, needle: &'static str) -> bool {
-    type Kept = HashMap<(PathBuf, &'static str), (FileStamp, bool)>;
-    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
     let started = SystemTime::now();
-    let stamp = FileStamp::of(path);
-    let key = (path.to_path_buf(), needle);
-    if let Some(stamp) = &stamp {
-        let kept = KEPT.lock().ok().and_then(|kept| kept.get(&key).cloned());
-        if let Some((_, found)) = kept.filter(|(kept, _)| kept == stamp) {
+    text_contains_stamped(path, FileStamp::of(path).as_ref(), started, needle)
+}
+
+/// As [`text_contains`], with the file's stamp already read (by a walk), no earlier than
+/// `started`.
+pub(super) fn text_contains_stamped(
+    path: &Path,
+    stamp: Option<&FileStamp>,
+    started: SystemTime,
+    needle: &'static str,
+) -> bool {
+    // Per needle, then per path: a look-up borrows the path instead of copying it.
+    type Kept = HashMap<&'static str, HashMap<PathBuf, (FileStamp, bool)>>;
+    static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+    if let Some(stamp) = stamp {
+        let kept = KEPT.lock().ok().and_then(|kept| {
+            kept.get(needle)
+                .and_then(|by_path| by_path.get(path))
+                .filter(|(kept, _)| kept == stamp)
+                .map(|(_, found)| *found)
+        });
+        if let Some(found) = kept {
             return found;
         }
     }
     let found = read_text(path).is_some_and(|text| text.contains(needle));
     if let Some(stamp) = stamp.filter(|stamp| stamp.settled(started)) {
         if let Ok(mut kept) = KEPT.lock() {
-            kept.insert(key, (stamp, found));
+            kept.entry(needle)
+                .or_default()
+                .insert(path.to_path_buf(), (stamp.clone(), found));
         }
     }
     found
@@ -227,6 +384,59 @@ mod tests {
     }
 
     #[test]
+    fn one_walk_finds_what_a_walk_from_the_app_folder_finds() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let files = [
+            "manage.py",
+            "settings.py",
+            "app/manage.py",
+            "app/config.py",
+            "app/a/settings.py",
+            "app/a/b/c/settings.py",
+            "app/a/b/c/d/settings.py",
+            "app/a/b/tests/settings.py",
+            "app/test/settings.py",
+            "app/a/node_modules/settings.py",
+            "app/a/b/env/settings.py",
+            "app/a/b/env/pyvenv.cfg",
+            "app/a/b/c/module.py",
+            "one/two/three/four/settings.py",
+        ];
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))?;
+            std::fs::write(path, "X = 1\n")?;
+        }
+        let tree = TreeFiles::walk(dir.path(), 3);
+        assert_eq!(
+            tree.manage_py,
+            [PathBuf::from("app/manage.py"), PathBuf::from("manage.py")]
+        );
+        let wanted = |name: &str, path: &Path| name == "settings.py" && path.is_file();
+        let stamped = |name: &str, path: &Path, _: Option<(&FileStamp, SystemTime)>| wanted(name, path);
+        for (folder, expected) in [
+            ("app", vec!["a/b/c/settings.py", "a/settings.py"]),
+            ("", vec!["app/a/settings.py", "settings.py"]),
+            ("app/a", vec!["b/c/d/settings.py", "b/c/settings.py", "settings.py"]),
+        ] {
+            let expected: Vec<PathBuf> = expected.into_iter().map(PathBuf::from).collect();
+            let skipped = ["tests", "test"];
+            assert_eq!(
+                tree.python_files_under(Path::new(folder), &skipped, &stamped),
+                expected,
+                "from {folder:?}"
+            );
+            // As a walk of its own from that folder finds them.
+            assert_eq!(
+                find_files_where(&dir.path().join(folder), 3, &skipped, &wanted),
+                expected,
+                "walked from {folder:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
     fn the_walk_skips_virtualenvs_and_git() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         for file in [
@@ -240,7 +450,7 @@ mod tests {
             std::fs::write(path, "FROM scratch")?;
         }
         std::fs::write(dir.path().join(".venv/pyvenv.cfg"), "home = /usr/bin")?;
-        let found = find_files(dir.path(), 3, &|name| name.eq_ignore_ascii_case("dockerfile"));
+        let found = TreeFiles::walk(dir.path(), 3).dockerfiles;
         assert_eq!(found, [PathBuf::from("Dockerfile"), PathBuf::from("deploy/dockerfile")]);
         Ok(())
     }

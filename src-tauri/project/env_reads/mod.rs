@@ -15,15 +15,11 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::ci::CiFindings;
-use super::files::{find_files_where, read_text, text_contains};
+use super::files::{read_text, text_contains, text_contains_stamped, TreeFiles};
 
 mod calls;
 mod dotenv;
 mod pydantic;
-
-/// How deep the settings modules are looked for under the app's folder (as detection looks for
-/// `manage.py`).
-const SEARCH_DEPTH: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -61,7 +57,8 @@ pub(in crate::project) fn is_secret_name(name: &str) -> bool {
         .any(|word| upper.contains(word))
 }
 
-pub(super) fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarNeed> {
+/// `tree` is the project's tree as detection walked it, as deep as the settings are looked for.
+pub(super) fn env_vars(root: &Path, tree: &TreeFiles, app_root: Option<&str>, ci: &CiFindings) -> Vec<EnvVarNeed> {
     let mut needs: BTreeMap<String, EnvVarNeed> = BTreeMap::new();
     fn add<'a>(
         needs: &'a mut BTreeMap<String, EnvVarNeed>,
@@ -120,7 +117,7 @@ pub(super) fn env_vars(root: &Path, app_root: Option<&str>, ci: &CiFindings) -> 
         }
     }
     let search_root = app_root.map(|app| root.join(app)).unwrap_or_else(|| root.to_path_buf());
-    let settings = settings_files(&search_root);
+    let settings = settings_files(tree, &search_root, Path::new(app_root.unwrap_or_default()));
     // Only the settings the tests load can stop them: the DJANGO_SETTINGS_MODULE's file and
     // the files it imports (`from .base import *`); production settings cannot.
     let loaded = tests_settings_files(root, &search_root, ci);
@@ -206,10 +203,10 @@ pub fn runner_dotenv(root: &Path) -> Vec<(String, String)> {
 
 /// The Python files that may hold settings, relative to `search_root`: Django's
 /// `settings.py` and `settings/`, Flask's and FastAPI's `config.py` and `config/`, and any
-/// file with a pydantic settings class.
-fn settings_files(search_root: &Path) -> Vec<PathBuf> {
+/// file with a pydantic settings class. `app_folder` is `search_root` relative to the tree's root.
+fn settings_files(tree: &TreeFiles, search_root: &Path, app_folder: &Path) -> Vec<PathBuf> {
     // A file under a `tests` or `test` folder never counts: those folders are not entered.
-    find_files_where(search_root, SEARCH_DEPTH, &["tests", "test"], &|name, path| {
+    tree.python_files_under(app_folder, &["tests", "test"], &|name, path, stamp| {
         if !name.ends_with(".py") {
             return false;
         }
@@ -219,7 +216,11 @@ fn settings_files(search_root: &Path) -> Vec<PathBuf> {
                 .ok()
                 .and_then(Path::parent)
                 .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
-        named || text_contains(path, "BaseSettings")
+        named
+            || match stamp {
+                Some((stamp, started)) => text_contains_stamped(path, Some(stamp), started, "BaseSettings"),
+                None => text_contains(path, "BaseSettings"),
+            }
     })
 }
 
