@@ -18,11 +18,12 @@
 //! is no fingerprint (nothing is cached: which files count cannot be known).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -51,22 +52,14 @@ pub fn survey(root: &Path) -> Option<Survey> {
         root,
         &["rev-parse", "--show-toplevel", "--show-prefix", "--git-path", "index"],
     )?;
-    let located = String::from_utf8_lossy(&located).into_owned();
-    let mut lines = located.split('\n');
-    let top = PathBuf::from(lines.next()?);
-    let prefix = lines.next()?.as_bytes().to_vec();
-    let index_path = root.join(lines.next()?);
-    let status = git(
-        &top,
-        &[
-            "status",
-            "--porcelain=v2",
-            "-z",
-            "--untracked-files=all",
-            // Submodules count as folders, as `ls-files` lists them: not looked inside.
-            "--ignore-submodules=all",
-        ],
-    )?;
+    // Bytes, as git gives them: a folder name that is not UTF-8 is still a prefix of its paths.
+    let mut lines = located.split(|byte| *byte == b'\n');
+    let top = path_of(lines.next()?);
+    let prefix = lines.next()?.to_vec();
+    let index_path = root.join(path_of(lines.next()?));
+    // A submodule's changes make the tree dirty (its files are in the image), but its folder
+    // is never read by content: it counts as a folder, as `ls-files` lists it.
+    let status = git(&top, &["status", "--porcelain=v2", "-z", "--untracked-files=all"])?;
     let status = parse_status(&status);
     // After the status: it may have written the refreshed index.
     let index = index_entries(&top, &index_path, started)?;
@@ -79,7 +72,7 @@ pub fn survey(root: &Path) -> Option<Survey> {
     read.dedup();
     let stamps: Vec<(Vec<u8>, Option<FileStamp>)> = read
         .iter()
-        .map(|path| (path.to_vec(), FileStamp::of(&top.join(lossy(path)))))
+        .map(|path| (path.to_vec(), FileStamp::of(&top.join(path_of(path)))))
         .collect();
     let memo_key = (root.to_path_buf(), index.stamp.clone(), stamps);
     if let Some(digest) = remembered_digest(&memo_key) {
@@ -106,26 +99,77 @@ pub fn survey(root: &Path) -> Option<Survey> {
         hasher.update([b'\n']);
     }
     let digest: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
-    let settled = memo_key
-        .2
-        .iter()
-        .all(|(_, stamp)| stamp.as_ref().is_none_or(|s| s.settled(started)));
+    // Kept only while every stamp it rests on is one a later change would move.
+    let settled = memo_key.1.as_ref().is_some_and(|stamp| stamp.settled(started))
+        && memo_key
+            .2
+            .iter()
+            .all(|(_, stamp)| stamp.as_ref().is_none_or(|s| s.settled(started)));
     if settled {
         remember_digest(memo_key, &digest);
     }
     Some(Survey { dirty_files, digest })
 }
 
-/// `git` in `dir`, its output when it succeeded.
-fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let output = Command::new("git")
+/// How long one git call may take before the plan goes on without a fingerprint (a hook or
+/// a network file system that hangs must not hang the plan).
+const GIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// `git` in `dir`, its output when it succeeded within [`GIT_LIMIT`].
+fn git<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Option<Vec<u8>> {
+    let mut child = Command::new("git")
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .output()
+        .spawn()
         .ok()?;
-    output.status.success().then_some(output.stdout)
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut output = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut output).map(|_| output)
+    });
+    let deadline = Instant::now() + GIT_LIMIT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                let output = reader.join().ok()?.ok()?;
+                return status.success().then_some(output);
+            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
+            _ => {
+                tracing::warn!(?dir, "git took too long: the tree has no fingerprint this time");
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// A path as git wrote it (bytes) as this system's path.
+#[cfg(unix)]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(<OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes))
+}
+
+/// A path as git wrote it: UTF-8 on this system.
+#[cfg(not(unix))]
+fn path_of(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(lossy(bytes))
+}
+
+/// A path's bytes, as git writes them (a link's content is where it points).
+#[cfg(unix)]
+fn bytes_of(path: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec()
+}
+
+/// A path's bytes, as git writes them: UTF-8 with forward slashes on this system.
+#[cfg(not(unix))]
+fn bytes_of(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().replace('\\', "/").into_bytes()
 }
 
 fn lossy(path: &[u8]) -> String {
@@ -146,10 +190,12 @@ fn parse_status(output: &[u8]) -> Status {
     let mut status = Status::default();
     let mut records = output.split(|byte| *byte == 0).filter(|record| !record.is_empty());
     while let Some(record) = records.next() {
-        // The fields before the path: "1 XY sub mH mI mW hH hI", "2 … Xscore", "u … h1 h2 h3".
+        // The fields before the path: "1 XY sub mH mI mW hH hI", "2 … Xscore", "u … h1 h2 h3";
+        // `sub` starts with `S` for a submodule, whose folder is not read by content.
+        let submodule = record.get(5) == Some(&b'S');
         let (fields, worktree_changed) = match record.first() {
-            Some(b'1') => (8, record.get(3) != Some(&b'.')),
-            Some(b'2') => (9, record.get(3) != Some(&b'.')),
+            Some(b'1') => (8, record.get(3) != Some(&b'.') && !submodule),
+            Some(b'2') => (9, record.get(3) != Some(&b'.') && !submodule),
             Some(b'u') => (10, true),
             Some(b'?') => {
                 let path = record.get(2..).unwrap_or_default().to_vec();
@@ -165,9 +211,14 @@ fn parse_status(output: &[u8]) -> Status {
             .unwrap_or_default();
         let mut shown = lossy(path);
         if record.first() == Some(&b'2') {
-            // A rename's old path follows as a record of its own.
+            // A rename's old path follows as a record of its own. Renamed in the work tree
+            // (not staged), the old path is still an entry of the index with its old id: read
+            // it, or a file deleted since would still count by that id.
             if let Some(original) = records.next() {
                 shown = format!("{} -> {shown}", lossy(original));
+                if matches!(record.get(3), Some(b'R' | b'C')) {
+                    status.changed.push(original.to_vec());
+                }
             }
         }
         status.tracked.push(shown);
@@ -283,14 +334,13 @@ fn index_entries(top: &Path, index_path: &Path, started: SystemTime) -> Option<A
 /// is where it points), a marker for a folder (a submodule, a nested repository) and for a
 /// missing or unreadable file.
 fn content_ids(top: &Path, paths: &[&[u8]]) -> Vec<String> {
-    use std::os::unix::ffi::OsStrExt;
     let mut ids: Vec<String> = Vec::with_capacity(paths.len());
     let mut files = Vec::new();
     for (at, path) in paths.iter().enumerate() {
-        let full = top.join(lossy(path.strip_suffix(b"/").unwrap_or(path)));
+        let full = top.join(path_of(path.strip_suffix(b"/").unwrap_or(path)));
         ids.push(match std::fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_symlink() => match std::fs::read_link(&full) {
-                Ok(target) => hash_object(top, Input::Content(target.as_os_str().as_bytes()))
+                Ok(target) => hash_object(top, Input::Content(&bytes_of(&target)))
                     .and_then(|ids| ids.into_iter().next())
                     .unwrap_or_else(|| "unreadable".to_owned()),
                 Err(_) => "unreadable".to_owned(),
@@ -329,40 +379,41 @@ enum Input<'a> {
     Paths(&'a [&'a [u8]]),
 }
 
+/// Paths per `git hash-object` call: well inside any system's limit on arguments.
+const PATHS_PER_CALL: usize = 200;
+
 /// `git hash-object` without filters: the ids of the files at `paths` (from the top), or of
-/// `content`.
+/// `content`. Paths go as arguments, never lines on its input: git would unquote a name
+/// that starts with `"` and cut a trailing carriage return (`Icon\r`).
 fn hash_object(top: &Path, input: Input<'_>) -> Option<Vec<String>> {
-    let flag = match input {
-        Input::Content(_) => "--stdin",
-        Input::Paths(_) => "--stdin-paths",
-    };
-    let mut child = Command::new("git")
-        .args(["hash-object", "--no-filters", flag])
-        .current_dir(top)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdin = child.stdin.take()?;
-    let written = match input {
-        Input::Content(content) => stdin.write_all(content),
-        Input::Paths(paths) => paths.iter().try_for_each(|path| {
-            stdin.write_all(path)?;
-            stdin.write_all(b"\n")
-        }),
-    };
-    drop(stdin);
-    let output = child.wait_with_output().ok()?;
-    if written.is_err() || !output.status.success() {
-        return None;
+    let ids_of =
+        |output: &[u8]| -> Vec<String> { String::from_utf8_lossy(output).lines().map(str::to_owned).collect() };
+    match input {
+        Input::Paths(paths) => {
+            let mut ids = Vec::with_capacity(paths.len());
+            for chunk in paths.chunks(PATHS_PER_CALL) {
+                let mut args: Vec<std::ffi::OsString> = ["hash-object", "--no-filters", "--"].map(Into::into).to_vec();
+                args.extend(chunk.iter().map(|path| path_of(path).into_os_string()));
+                ids.extend(ids_of(&git(top, &args)?));
+            }
+            Some(ids)
+        }
+        Input::Content(content) => {
+            let mut child = Command::new("git")
+                .args(["hash-object", "--no-filters", "--stdin"])
+                .current_dir(top)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            let mut stdin = child.stdin.take()?;
+            let written = stdin.write_all(content);
+            drop(stdin);
+            let output = child.wait_with_output().ok()?;
+            (written.is_ok() && output.status.success()).then(|| ids_of(&output.stdout))
+        }
     }
-    Some(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect(),
-    )
 }
 
 #[cfg(test)]
@@ -539,6 +590,100 @@ mod tests {
         let edited = digest(root)?;
         std::fs::write(root.join("app/main.py"), "x = 3\n")?;
         assert_ne!(digest(root)?, edited, "the same size, moments later");
+        Ok(())
+    }
+
+    /// A copy marked with `git add -N` shows as a rename in the work tree; deleting the old
+    /// file then must change the key, though the index still has the old file's entry.
+    #[test]
+    fn a_file_deleted_after_a_rename_in_the_work_tree_counts() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        committed(root)?;
+        std::fs::copy(root.join("app/main.py"), root.join("app/moved.py"))?;
+        git(root, &["add", "-N", "app/moved.py"])?;
+        let both = digest(root)?;
+        std::fs::remove_file(root.join("app/main.py"))?;
+        let status = Command::new("git")
+            .args(["status", "--porcelain=v2"])
+            .current_dir(root)
+            .output()?;
+        assert!(
+            String::from_utf8_lossy(&status.stdout).starts_with("2 .R"),
+            "git shows the rename"
+        );
+        assert_ne!(digest(root)?, both, "the old file is gone");
+        Ok(())
+    }
+
+    /// Names git would misread as lines of a list: one that starts with a quote, one that ends
+    /// with a carriage return (macOS's `Icon\r`). Each is read, and its edits count.
+    #[test]
+    fn odd_file_names_are_read_by_content() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        let first = committed(root)?;
+        for name in ["\"q.py", "Icon\r"] {
+            std::fs::write(root.join(name), "one")?;
+            let one = digest(root)?;
+            assert_ne!(one, first, "{name:?} counts");
+            std::fs::write(root.join(name), "two")?;
+            assert_ne!(digest(root)?, one, "an edit of {name:?} counts");
+            std::fs::remove_file(root.join(name))?;
+        }
+        Ok(())
+    }
+
+    /// A project in a folder whose name is not UTF-8 still has its own files in its key.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_name_that_is_not_utf8_keeps_its_files() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path();
+        committed(root)?;
+        let project = root.join(path_of(b"caf\xe9"));
+        std::fs::create_dir_all(&project)?;
+        std::fs::write(project.join("app.py"), "x = 1\n")?;
+        git(root, &["add", "-A"])?;
+        git(root, &["commit", "-q", "-m", "project"])?;
+        let first = digest(&project)?;
+        std::fs::write(project.join("app.py"), "x = 2\n")?;
+        assert_ne!(digest(&project)?, first, "an edit in the project counts");
+        Ok(())
+    }
+
+    /// A submodule checked out at another commit makes the tree dirty, as `git status` says.
+    #[test]
+    fn a_submodule_at_another_commit_makes_the_tree_dirty() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let library = dir.path().join("library");
+        std::fs::create_dir_all(&library)?;
+        committed(&library)?;
+        let root = dir.path().join("app");
+        std::fs::create_dir_all(&root)?;
+        committed(&root)?;
+        let source = library.display().to_string();
+        git(
+            &root,
+            &[
+                "-c",
+                "protocol.file.allow=always",
+                "submodule",
+                "add",
+                "-q",
+                &source,
+                "lib",
+            ],
+        )?;
+        git(&root, &["commit", "-q", "-m", "submodule"])?;
+        assert_eq!(survey(&root).ok_or("in git")?.dirty_files, Vec::<String>::new());
+        std::fs::write(library.join("README"), "changed\n")?;
+        git(&library, &["commit", "-qam", "two"])?;
+        git(
+            &root.join("lib"),
+            &["-c", "protocol.file.allow=always", "pull", "-q", "origin"],
+        )?;
+        assert_eq!(survey(&root).ok_or("in git")?.dirty_files, ["lib"]);
         Ok(())
     }
 
