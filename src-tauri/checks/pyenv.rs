@@ -205,10 +205,20 @@ pub async fn prepare_env(
         // A package removed or broken by hand since is installed again, not left for the
         // tests to trip on; the gates may have changed since: their tools are checked every
         // time. Both read files only, unless something is missing.
-        repair(root, &env, data_dir, cancel, sink).await?;
-        ensure_tools(root, &env, settings, None, data_dir, cancel, sink).await?;
-        record_installed(&env.venv)?;
-        return Ok(env);
+        match repair(root, &env, data_dir, cancel, sink).await {
+            Ok(()) => {
+                ensure_tools(root, &env, settings, None, data_dir, cancel, sink).await?;
+                record_installed(&env.venv)?;
+                return Ok(env);
+            }
+            Err(ChecksError::Cancelled) => return Err(ChecksError::Cancelled),
+            // A package from an index or an address only the requirements name cannot be
+            // installed again by its version alone: the environment is made anew from them,
+            // never left to fail every later check the same way.
+            Err(error) => say(format!(
+                "Installing the missing packages again did not work ({error}): the Python environment is made anew"
+            )),
+        }
     }
     let source = installer::locate_uv(data_dir, sink);
     // A folder of the project's own (`.venv`) is named; Slipway's data folder is not the

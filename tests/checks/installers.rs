@@ -289,3 +289,48 @@ fn a_project_that_pins_its_own_setuptools_gives_the_same_environment() -> TestRe
         &["setuptools==69.5.1", "pytest==8.3.3"],
     )
 }
+
+/// A package only the requirements can say where to find (here a folder of the project's)
+/// cannot be installed again by its version from the index: the environment is made anew
+/// from the requirements, and the check passes, instead of failing every time the same way.
+#[test]
+fn a_removed_package_the_index_does_not_have_makes_the_environment_anew() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            ("requirements.txt", "./vendored\npytest==8.3.3\nflake8==7.1.1\n"),
+            (
+                "vendored/pyproject.toml",
+                "[project]\nname = \"slipway-vendored-only\"\nversion = \"0.1\"\n[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+            ("vendored/slipway_vendored_only.py", "ANSWER = 42\n"),
+            (
+                "tests/test_ok.py",
+                "import slipway_vendored_only\n\n\ndef test_ok():\n    assert slipway_vendored_only.ANSWER == 42\n",
+            ),
+        ],
+    )?;
+    let data = tempfile::tempdir()?;
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    let venv = data.path().join("venvs").join(project::project_id(dir.path()));
+    let uninstalled = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "uninstall", "--yes", "slipway-vendored-only"])
+        .output()?;
+    assert!(
+        uninstalled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&uninstalled.stderr)
+    );
+    let (code, summary, events) = check(dir.path(), data.path())?;
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    let said = setup_lines(&events);
+    assert!(
+        said.iter()
+            .any(|line| line.starts_with("Installing the missing packages again did not work")),
+        "{said:?}"
+    );
+    Ok(())
+}
