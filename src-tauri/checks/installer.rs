@@ -156,9 +156,12 @@ pub async fn fetch_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken
             dir.display()
         ),
     });
+    // One folder per fetch: two checks of this process fetching at once never share one.
+    static FETCHES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let fetch = FETCHES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let partial = data_dir
         .join("tools")
-        .join(format!("uv-partial-{}", std::process::id()));
+        .join(format!("uv-partial-{}-{fetch}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     // Where a failure is noted, whatever pip got to.
     let _ = std::fs::create_dir_all(data_dir.join("tools"));
@@ -185,6 +188,11 @@ pub async fn fetch_uv(data_dir: &Path, python: &Path, cancel: &CancellationToken
         };
     }
     let moved = match installed {
+        // Another fetch put uv in place meanwhile: that one is used.
+        Ok(_) if dir.join("bin").join("uv").is_file() => {
+            let _ = std::fs::remove_dir_all(&partial);
+            Ok(())
+        }
         Ok(_) if partial.join("bin").join("uv").is_file() => {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::rename(&partial, &dir).map_err(|error| error.to_string())

@@ -46,8 +46,8 @@ pub async fn start_candidate(docker: &Docker, request: &RunRequest) -> Result<Ru
     create_and_start(docker, &candidate, &port_key(request), None, Some(ROLE_CANDIDATE)).await
 }
 
-/// Whether the project's container already runs `request.image` with the request's values
-/// (and no others but the image's own), and it was made with the engine's init: a candidate
+/// Whether the project's container already runs `request.image` on the same port with the
+/// request's values (and no others but the image's own), made with the engine's init: a candidate
 /// of it would prove nothing its running twin does not, so the switch can go ahead at once.
 pub async fn runs_already(docker: &Docker, request: &RunRequest) -> Result<bool, DockerError> {
     let Some(running) = project_container(docker, &request.project_id)
@@ -71,7 +71,16 @@ pub async fn runs_already(docker: &Docker, request: &RunRequest) -> Result<bool,
     if !container.host_config.and_then(|host| host.init).unwrap_or(false) {
         return Ok(false);
     }
-    let mut has: Vec<String> = container.config.and_then(|config| config.env).unwrap_or_default();
+    let config = container.config.unwrap_or_default();
+    // The app's port changed in the settings: the trial checks the new one.
+    if !config
+        .exposed_ports
+        .as_ref()
+        .is_some_and(|exposed| exposed.contains(&port_key(request)))
+    {
+        return Ok(false);
+    }
+    let mut has: Vec<String> = config.env.unwrap_or_default();
     let image_env = wanted.config.and_then(|config| config.env).unwrap_or_default();
     let mut expected: Vec<String> = request
         .env
