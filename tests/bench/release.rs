@@ -77,6 +77,37 @@ fn project(parent: &Path, name: &str, slow: bool) -> Result<PathBuf> {
     Ok(root.canonicalize()?)
 }
 
+/// The engine's images when the bench started: every image made since (the builds one
+/// after another, the CI flow's, Slipway's releases, the steps a busted cache built again)
+/// is removed when the bench ends, however it ends. Run it with no tests beside it: an
+/// image a test makes meanwhile would go too.
+struct MadeImages(std::collections::HashSet<String>);
+
+fn image_ids() -> std::io::Result<Vec<String>> {
+    let listed = Command::new("docker").args(["images", "-aq", "--no-trunc"]).output()?;
+    Ok(String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+impl MadeImages {
+    fn since_now() -> std::io::Result<Self> {
+        Ok(Self(image_ids()?.into_iter().collect()))
+    }
+}
+
+impl Drop for MadeImages {
+    fn drop(&mut self) {
+        let Ok(now) = image_ids() else { return };
+        let made: Vec<String> = now.into_iter().filter(|id| !self.0.contains(id)).collect();
+        if !made.is_empty() {
+            // Untagged by id with every name it has; an image a container still uses stays.
+            let _ = Command::new("docker").args(["rmi", "--force"]).args(&made).output();
+        }
+    }
+}
+
 /// A fresh stamp, so the build cannot come from the cache.
 fn bust_cache(root: &Path, run_number: usize) -> std::io::Result<()> {
     if root.join("stamp.txt").exists() {
@@ -294,6 +325,7 @@ async fn seed_flow_side_by_side(dir: &Path, runs: usize) -> Result<()> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let runs: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(3);
+    let _images = MadeImages::since_now()?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
