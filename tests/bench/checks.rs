@@ -3,6 +3,11 @@
 //!
 //! `cargo run --example bench_checks [-- RUNS]`
 
+#[path = "common.rs"]
+mod common;
+
+use common::median;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -11,11 +16,6 @@ use std::time::{Duration, Instant};
 use slipway::checks::{self, EventSink};
 use slipway::project::{self, ProjectSettings};
 use tokio_util::sync::CancellationToken;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 fn write_fixture(root: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(root.join("tests"))?;

@@ -4,16 +4,16 @@
 //! Needs the registry `scripts/test` starts: run it inside that environment, for example
 //! `scripts/bench docker`.
 
+#[path = "common.rs"]
+mod common;
+
+use common::median;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use slipway::docker::{self, BuildRequest, RegistryCredentials};
 use tokio_util::sync::CancellationToken;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 fn context(run: usize) -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;

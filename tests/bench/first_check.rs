@@ -8,6 +8,11 @@
 //!
 //! `scripts/bench first-check [RUNS]` (uv is the tests' one, given through `SLIPWAY_UV`)
 
+#[path = "common.rs"]
+mod common;
+
+use common::{median, Result};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -15,13 +20,6 @@ use std::time::{Duration, Instant};
 
 use slipway::checks::{self, CheckOutcome, ChecksInput, EventSink, NoHooks, Scope};
 use tokio_util::sync::CancellationToken;
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 /// The example project, copied so no run leaves anything in the repository's copy.
 fn copy_example(to: &Path) -> Result<()> {

@@ -7,6 +7,11 @@
 //!
 //! `scripts/bench plan [RUNS]`
 
+#[path = "common.rs"]
+mod common;
+
+use common::{median, run, Result};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,22 +23,6 @@ use slipway::settings::Settings;
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lettings");
 const FOLDERS: usize = 500;
 const FILES_PER_FOLDER: usize = 100;
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn run(command: &mut Command) -> Result<()> {
-    let output = command.output()?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into())
-    }
-}
 
 /// The example in a repository of its own, with `extra_files` more small Python files.
 fn project(parent: &Path, name: &str, extra_files: bool) -> Result<PathBuf> {

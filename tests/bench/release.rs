@@ -12,6 +12,11 @@
 //!
 //! `scripts/bench release [RUNS]`
 
+#[path = "common.rs"]
+mod common;
+
+use common::{median, run, Result};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -24,22 +29,6 @@ use slipway::settings::Settings;
 use tokio_util::sync::CancellationToken;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/lettings");
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn run(command: &mut Command) -> Result<()> {
-    let output = command.output()?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into())
-    }
-}
 
 /// The example project in a repository of its own; with `slow`, tests, lint and build each
 /// take about three seconds more.

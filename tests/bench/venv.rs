@@ -5,6 +5,11 @@
 //!
 //! `scripts/bench venv [WARM_RUNS]`
 
+#[path = "common.rs"]
+mod common;
+
+use common::{median, Result};
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,8 +17,6 @@ use std::time::{Duration, Instant};
 use slipway::checks::{self, CheckEvent, EventSink};
 use slipway::project::{self, ProjectSettings};
 use tokio_util::sync::CancellationToken;
-
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// What a Django web app with an API, Postgres, Celery and the usual test tools pins.
 const REQUIREMENTS: &str = "\
@@ -35,11 +38,6 @@ coverage==7.6.9
 flake8==7.1.1
 black==24.10.0
 ";
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 /// One environment made from nothing in a fresh data folder, with `cache` as both
 /// installers' download cache: the whole time, the part spent making the empty environment
