@@ -227,6 +227,19 @@ fn a_uv_that_is_not_there_leaves_the_work_to_pip() -> TestResult {
     Ok(())
 }
 
+/// Uninstalls `package` with the environment's own pip, as a person would by hand.
+fn uninstall_by_hand(venv: &Path, package: &str) -> TestResult {
+    let uninstalled = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "uninstall", "--yes", package])
+        .output()?;
+    assert!(
+        uninstalled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&uninstalled.stderr)
+    );
+    Ok(())
+}
+
 #[test]
 fn a_package_removed_by_hand_from_a_reused_environment_is_installed_again() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -246,14 +259,7 @@ fn a_package_removed_by_hand_from_a_reused_environment_is_installed_again() -> T
     let venv = data.path().join("venvs").join(project::project_id(dir.path()));
     // By hand: a requirement uninstalled with the environment's own pip (uv put it there, as
     // `venv` would), and pytest's package folder deleted, its `.dist-info` left behind.
-    let uninstalled = Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "uninstall", "--yes", "six"])
-        .output()?;
-    assert!(
-        uninstalled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&uninstalled.stderr)
-    );
+    uninstall_by_hand(&venv, "six")?;
     std::fs::remove_dir_all(site_packages(&venv)?.join("_pytest"))?;
     let (code, summary, events) = check(dir.path(), data.path())?;
     assert_eq!(code, 0, "{summary}");
@@ -315,14 +321,7 @@ fn a_removed_package_the_index_does_not_have_makes_the_environment_anew() -> Tes
     let (code, summary, _) = check(dir.path(), data.path())?;
     assert_eq!(code, 0, "{summary}");
     let venv = data.path().join("venvs").join(project::project_id(dir.path()));
-    let uninstalled = Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "uninstall", "--yes", "slipway-vendored-only"])
-        .output()?;
-    assert!(
-        uninstalled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&uninstalled.stderr)
-    );
+    uninstall_by_hand(&venv, "slipway-vendored-only")?;
     let (code, summary, events) = check(dir.path(), data.path())?;
     assert_eq!(code, 0, "{summary}");
     assert_eq!(summary["tests"]["passed"], 1, "{summary}");
