@@ -229,13 +229,21 @@ pub(super) async fn plan_and_scan(
     root: &Path,
     options: &ReleaseOptions,
 ) -> Result<(Plan, Scanned), AppError> {
-    let mut scanned = scan(&context.data_dir, root).await?;
+    // What does not depend on the project's settings is asked while its tree is read: a big
+    // tree's walk then costs no more than these, and the plan does not grow with the tree.
+    // The Pythons installed here go on in the background even if the plan ends early.
+    let interpreters = tokio::task::spawn_blocking(crate::checks::installed_pythons);
+    let (scanned, (git, tree), standing) = tokio::join!(
+        scan(&context.data_dir, root),
+        async { project::git_details_and_digest(root).await.unzip() },
+        project::standing(root, REMOTE_WAIT),
+    );
+    let mut scanned = scanned?;
     scanned.environment = choose_environment(&scanned.settings, options)?;
     scanned.settings = scanned.settings.for_environment(&scanned.environment);
     let settings = &scanned.settings;
     let environment = scanned.environment.clone();
     let target = environment.target;
-    let (git, tree) = project::git_details_and_digest(root).await.unzip();
     let tree = tree.flatten();
     let commit = git.as_ref().and_then(|git| git.commit.clone());
     let tags = settings.tags(tag_commit(git.as_ref(), tree.as_deref()).as_deref());
@@ -282,7 +290,7 @@ pub(super) async fn plan_and_scan(
     // Read once: the project's Docker context and Docker's settings decide the engine, its
     // plan line and its blockers.
     let endpoint = docker::EngineEndpoint::for_project(settings.docker_context.as_deref());
-    // The engine and Python here, the remote and CircleCI there: asked at once, each bounded.
+    // The engine and Python here, CircleCI there: asked at once, each bounded.
     let engine_and_python = async {
         let mut found = Vec::new();
         match &endpoint {
@@ -294,7 +302,7 @@ pub(super) async fn plan_and_scan(
             // Docker's own settings name a context that is not there: said as doctor says it.
             Err(_) => found.extend(docker::engine_version().await.err().map(AppError::from)),
         }
-        let python = match python_line(&scanned).await {
+        let python = match python_line(&scanned, interpreters).await {
             Ok(line) => line,
             Err(error) => {
                 found.push(error);
@@ -303,12 +311,8 @@ pub(super) async fn plan_and_scan(
         };
         (found, python)
     };
-    let remote_and_ci = async {
-        let standing = project::standing(root, REMOTE_WAIT).await;
-        let panel = super::ci_step::plan_panel(context, root, settings, standing.as_ref()).await;
-        (standing, panel)
-    };
-    let ((found, python), (standing, circleci)) = tokio::join!(engine_and_python, remote_and_ci);
+    let ci_panel = super::ci_step::plan_panel(context, root, settings, standing.as_ref());
+    let ((found, python), circleci) = tokio::join!(engine_and_python, ci_panel);
     blockers.extend(found);
 
     let dirty = git.as_ref().is_some_and(|git| !git.dirty_files.is_empty());
@@ -840,11 +844,14 @@ fn destination(
 
 /// The interpreter the checks' environment is made with, said as the plan shows it; `Err`
 /// when the project asks for a Python that is not installed.
-async fn python_line(scanned: &Scanned) -> Result<Option<String>, AppError> {
+async fn python_line(
+    scanned: &Scanned,
+    interpreters: tokio::task::JoinHandle<Vec<crate::checks::Interpreter>>,
+) -> Result<Option<String>, AppError> {
     if scanned.settings.venv.is_some() {
         return Ok(None);
     }
-    let found = tokio::task::spawn_blocking(crate::checks::installed_pythons)
+    let found = interpreters
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
     let python = &scanned.python;

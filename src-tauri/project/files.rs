@@ -64,18 +64,27 @@ pub struct TreeFiles {
     /// Every Dockerfile (`Dockerfile`, `Dockerfile.x`, `x.dockerfile`, in any case), relative
     /// to the root, sorted.
     pub dockerfiles: Vec<PathBuf>,
-    /// Every Python file, relative to the root, with its stamp read in the walk (from the
-    /// folder already open, cheaper than a look-up of its path later): settings modules are
-    /// among them.
-    python: Vec<(PathBuf, Option<FileStamp>)>,
+    /// Every Python file by folder, with its stamp read in the walk (from the folder already
+    /// open, cheaper than a look-up of its path later): settings modules are among them.
+    python: Vec<PythonFolder>,
     /// When the walk began, before any stamp was read.
     started: Option<SystemTime>,
     /// Folders at the depth limit, not entered: a search from a deeper folder goes on there.
     frontier: Vec<PathBuf>,
 }
 
-/// Whether a file is wanted, given its name, full path and, when a walk read it, its stamp with
-/// the time that walk began.
+/// Python files of one folder, as the walk met them: what holds for the folder is worked out
+/// once for its files, not once per file (a big tree has a hundred files a folder).
+#[derive(Debug)]
+struct PythonFolder {
+    /// Relative to the root.
+    folder: PathBuf,
+    full: PathBuf,
+    files: Vec<(String, Option<FileStamp>)>,
+}
+
+/// Whether a file is wanted, given its name, its folder's full path and, when a walk read it,
+/// its stamp with the time that walk began.
 pub(super) type WantedStamped<'a> = dyn Fn(&str, &Path, Option<(&FileStamp, SystemTime)>) -> bool + 'a;
 
 /// A Dockerfile's name, as Docker and the CIs spell it.
@@ -119,7 +128,21 @@ impl TreeFiles {
                 }
                 if name.ends_with(".py") {
                     let stamp = entry.metadata().ok().map(|meta| FileStamp::from_metadata(&meta));
-                    tree.python.push((folder.join(name), stamp));
+                    // A folder's files come together, but for its subfolders' in between.
+                    if tree
+                        .python
+                        .last()
+                        .is_none_or(|last| last.full.as_os_str() != dir.as_os_str())
+                    {
+                        tree.python.push(PythonFolder {
+                            folder: folder.to_path_buf(),
+                            full: dir.to_path_buf(),
+                            files: Vec::new(),
+                        });
+                    }
+                    if let Some(last) = tree.python.last_mut() {
+                        last.files.push((name.to_owned(), stamp));
+                    }
                 }
             }
             Found::Frontier(path) => {
@@ -135,32 +158,31 @@ impl TreeFiles {
     }
 
     /// The Python files below `search_root` (a folder of the tree, relative to its root) for
-    /// which `wanted` is true (given the name, the full path and, when the walk read it, the
-    /// file's stamp with the time the walk began), at most as deep below it as the tree was walked, not in folders
-    /// named in `skipped`; relative to `search_root`, sorted. The same as
-    /// [`find_files_where`] from that folder, walking only what the first walk did not reach.
+    /// which `wanted` is true (given the name, the folder's full path and, when the walk read
+    /// it, the file's stamp with the time the walk began), at most as deep below it as the tree
+    /// was walked, not in folders named in `skipped`; relative to `search_root`, sorted. The
+    /// same as [`find_files_where`] from that folder, walking only what the first walk did not
+    /// reach.
     pub fn python_files_under(&self, search_root: &Path, skipped: &[&str], wanted: &WantedStamped) -> Vec<PathBuf> {
         let in_skipped = |folder: &Path| {
             folder
                 .components()
                 .any(|part| skipped.iter().any(|name| part.as_os_str() == *name))
         };
-        let full_root = self.root.join(search_root);
-        let mut found: Vec<PathBuf> = self
-            .python
-            .iter()
-            .filter_map(|(path, stamp)| Some((path.strip_prefix(search_root).ok()?, stamp)))
-            .filter(|(relative, _)| {
-                let folder = relative.parent().unwrap_or(Path::new(""));
-                folder.components().count() <= self.max_depth && !in_skipped(folder)
-            })
-            .filter(|(relative, stamp)| {
-                let name = relative.file_name().map(|name| name.to_string_lossy());
-                let stamp = stamp.as_ref().zip(self.started);
-                name.is_some_and(|name| wanted(&name, &full_root.join(relative), stamp))
-            })
-            .map(|(relative, _)| relative.to_path_buf())
-            .collect();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for group in &self.python {
+            let Ok(folder) = group.folder.strip_prefix(search_root) else {
+                continue;
+            };
+            if folder.components().count() > self.max_depth || in_skipped(folder) {
+                continue;
+            }
+            for (name, stamp) in &group.files {
+                if wanted(name, &group.full, stamp.as_ref().zip(self.started)) {
+                    found.push(folder.join(name));
+                }
+            }
+        }
         // A search from a folder below the root goes deeper than the first walk did.
         for folder in &self.frontier {
             let Ok(relative) = folder.strip_prefix(search_root) else {
@@ -173,7 +195,7 @@ impl TreeFiles {
             }
             found.extend(
                 find_files_where(&full, self.max_depth - depth, skipped, &|name, path| {
-                    wanted(name, path, None)
+                    wanted(name, path.parent().unwrap_or(&full), None)
                 })
                 .into_iter()
                 .map(|path| relative.join(path)),
@@ -252,6 +274,7 @@ pub(super) struct FileStamp {
     len: u64,
     modified: Option<SystemTime>,
     changed: (i64, i64),
+    device: u64,
     inode: u64,
     kind: u8,
 }
@@ -278,6 +301,7 @@ impl FileStamp {
             len: meta.len(),
             modified: meta.modified().ok(),
             changed: (meta.ctime(), meta.ctime_nsec()),
+            device: meta.dev(),
             inode: meta.ino(),
             kind,
         }
@@ -304,24 +328,35 @@ impl FileStamp {
 /// not a read.
 pub fn text_contains(path: &Path, needle: &'static str) -> bool {
     let started = SystemTime::now();
-    text_contains_stamped(path, FileStamp::of(path).as_ref(), started, needle)
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    text_contains_stamped(
+        folder,
+        &name.to_string_lossy(),
+        FileStamp::of(path).as_ref(),
+        started,
+        needle,
+    )
 }
 
-/// As [`text_contains`], with the file's stamp already read (by a walk), no earlier than
-/// `started`.
+/// As [`text_contains`] for the file `name` in `folder`, with its stamp already read (by a
+/// walk), no earlier than `started`.
 pub(super) fn text_contains_stamped(
-    path: &Path,
+    folder: &Path,
+    name: &str,
     stamp: Option<&FileStamp>,
     started: SystemTime,
     needle: &'static str,
 ) -> bool {
-    // Per needle, then per path: a look-up borrows the path instead of copying it.
-    type Kept = HashMap<&'static str, HashMap<PathBuf, (FileStamp, bool)>>;
+    // Kept by the file's device and inode, which its stamp holds: a look-up hashes two
+    // numbers, not a path (a big tree's plan looks up every Python file), and the stamp says
+    // whether the answer is still the file's (a new file on a reused inode has a new one).
+    type Kept = HashMap<(&'static str, u64, u64), (FileStamp, bool)>;
     static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
     if let Some(stamp) = stamp {
         let kept = KEPT.lock().ok().and_then(|kept| {
-            kept.get(needle)
-                .and_then(|by_path| by_path.get(path))
+            kept.get(&(needle, stamp.device, stamp.inode))
                 .filter(|(kept, _)| kept == stamp)
                 .map(|(_, found)| *found)
         });
@@ -329,12 +364,10 @@ pub(super) fn text_contains_stamped(
             return found;
         }
     }
-    let found = read_text(path).is_some_and(|text| text.contains(needle));
+    let found = read_text(&folder.join(name)).is_some_and(|text| text.contains(needle));
     if let Some(stamp) = stamp.filter(|stamp| stamp.settled(started)) {
         if let Ok(mut kept) = KEPT.lock() {
-            kept.entry(needle)
-                .or_default()
-                .insert(path.to_path_buf(), (stamp.clone(), found));
+            kept.insert((needle, stamp.device, stamp.inode), (stamp.clone(), found));
         }
     }
     found
@@ -413,7 +446,7 @@ mod tests {
             [PathBuf::from("app/manage.py"), PathBuf::from("manage.py")]
         );
         let wanted = |name: &str, path: &Path| name == "settings.py" && path.is_file();
-        let stamped = |name: &str, path: &Path, _: Option<(&FileStamp, SystemTime)>| wanted(name, path);
+        let stamped = |name: &str, folder: &Path, _: Option<(&FileStamp, SystemTime)>| wanted(name, &folder.join(name));
         for (folder, expected) in [
             ("app", vec!["a/b/c/settings.py", "a/settings.py"]),
             ("", vec!["app/a/settings.py", "settings.py"]),

@@ -64,15 +64,20 @@ pub async fn git_details(folder: &Path) -> Option<GitDetails> {
 /// [`git_details`], and the tree's fingerprint ([`super::tree_digest`]) from the same
 /// `git status`: a plan reads the work tree once.
 pub async fn git_details_and_digest(folder: &Path) -> Option<(GitDetails, Option<String>)> {
-    let state = git_state(folder).await?;
     let root = folder.to_path_buf();
-    let survey = tokio::task::spawn_blocking(move || super::tree::survey(&root))
-        .await
-        .ok()
-        .flatten();
-    let remote_url = run_git(folder, &["remote", "get-url", "origin"])
-        .await
-        .map(|url| crate::secrets::redact(&url).into_owned());
+    // Three answers, asked at once: the survey is the long one on a big tree.
+    let (state, survey, remote_url) = tokio::join!(
+        git_state(folder),
+        async {
+            tokio::task::spawn_blocking(move || super::tree::survey(&root))
+                .await
+                .ok()
+                .flatten()
+        },
+        run_git(folder, &["remote", "get-url", "origin"]),
+    );
+    let state = state?;
+    let remote_url = remote_url.map(|url| crate::secrets::redact(&url).into_owned());
     let (dirty_files, digest) = match survey {
         Some(survey) => (survey.dirty_files, Some(survey.digest)),
         None => (Vec::new(), None),

@@ -428,8 +428,9 @@ fn data_with_project(data: &Path, root: &Path) -> Result<()> {
 /// A release of the example whose test step waits for a go-file, then prints 100,000 lines:
 /// the real path from the child process through the pipeline's events to the log view.
 async fn log_stream(app: &Path, work: &Path) -> Result<()> {
-    let go = work.join("go");
     let venv = work.join("venv");
+    // In the project's environment: the tests run sandboxed, with a `/tmp` of their own.
+    let go = venv.join("go");
     run(
         "python3",
         &["-m", "venv", "--without-pip", &venv.display().to_string()],

@@ -206,20 +206,18 @@ pub fn runner_dotenv(root: &Path) -> Vec<(String, String)> {
 /// file with a pydantic settings class. `app_folder` is `search_root` relative to the tree's root.
 fn settings_files(tree: &TreeFiles, search_root: &Path, app_folder: &Path) -> Vec<PathBuf> {
     // A file under a `tests` or `test` folder never counts: those folders are not entered.
-    tree.python_files_under(app_folder, &["tests", "test"], &|name, path, stamp| {
+    tree.python_files_under(app_folder, &["tests", "test"], &|name, folder, stamp| {
         if !name.ends_with(".py") {
             return false;
         }
         let named = matches!(name, "settings.py" | "config.py" | "conf.py")
-            || path
+            || folder
                 .strip_prefix(search_root)
-                .ok()
-                .and_then(Path::parent)
-                .is_some_and(|parent| parent.ends_with("settings") || parent.ends_with("config"));
+                .is_ok_and(|folder| folder.ends_with("settings") || folder.ends_with("config"));
         named
             || match stamp {
-                Some((stamp, started)) => text_contains_stamped(path, Some(stamp), started, "BaseSettings"),
-                None => text_contains(path, "BaseSettings"),
+                Some((stamp, started)) => text_contains_stamped(folder, name, Some(stamp), started, "BaseSettings"),
+                None => text_contains(&folder.join(name), "BaseSettings"),
             }
     })
 }
