@@ -136,7 +136,17 @@ impl Deployer for LocalDeployer<'_> {
             Step::Verify,
             "switching: the running container stops and the new one takes the project's port",
         );
-        let running = match docker::switch_to(engine, &request).await {
+        // The candidate answered: it goes while its twin takes the port and starts, not after
+        // (removing a running container takes a quarter of a second the release need not wait).
+        let drop_candidate = async {
+            if !twin {
+                if let Err(error) = docker::drop_candidate(engine, &name).await {
+                    tracing::warn!(%error, "the trial container could not be removed yet");
+                }
+            }
+        };
+        let (switched, ()) = tokio::join!(docker::switch_to(engine, &request), drop_candidate);
+        let running = match switched {
             Ok(running) => running,
             Err(error) => {
                 return Err(engine_failure(
