@@ -7,6 +7,11 @@ import { dayAfter, loadFilters, saveFilters, SEARCH_DELAY_MS, type Filters } fro
 export type ListApi = Pick<Api, "listReleases" | "historyNotice" | "liveNow">;
 
 export const PAGE_SIZE = 100;
+/**
+ * The pages after the first: someone scrolling that far is looking back a long way, and a
+ * fling through a list of 100-row pages outran them, waiting on each.
+ */
+export const MORE_PAGE_SIZE = 500;
 
 export class ReleaseList {
   filters = $state<Filters>(loadFilters());
@@ -178,13 +183,13 @@ export class ReleaseList {
     this.loadingMore = true;
     this.error = null;
     try {
-      const page = await this.api.listReleases({ ...this.filter(), before: last.id });
+      const page = await this.api.listReleases({ ...this.filter(), limit: MORE_PAGE_SIZE, before: last.id });
       if (token !== this.listToken) return;
       const fresh = page.filter((row) => !this.loadedIds.has(row.id));
       for (const row of fresh) this.loadedIds.add(row.id);
       this.rows = this.rows.concat(fresh);
       this.meet(fresh);
-      this.hasMore = page.length >= PAGE_SIZE;
+      this.hasMore = page.length >= MORE_PAGE_SIZE;
     } catch (raw) {
       if (token === this.listToken) this.error = toSlipwayError(raw);
     } finally {
