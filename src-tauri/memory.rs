@@ -1,11 +1,12 @@
-//! The heap that start-up freed, handed back to the system once the window has settled.
+//! The heap that start-up and finished jobs freed, handed back to the system once idle.
 //!
 //! glibc keeps freed memory in its arenas (one per thread that allocated) for the next
 //! allocation, and returns only what lies at an arena's top. Start-up (the window, the first
 //! plan, the ledger's first page, the Docker status) frees several MB in between live
 //! blocks, which an idle window would otherwise hold for its whole life; `malloc_trim`
 //! walks every arena and returns those free pages. Measured on the example project, 10 s
-//! after start: about 5 MB of the window process's PSS.
+//! after start: about 5 MB of the window process's PSS. The same once the last running job
+//! (a release, a build) has ended.
 
 use std::sync::Once;
 use std::time::Duration;
@@ -18,15 +19,24 @@ const SETTLE: Duration = Duration::from_secs(3);
 /// heap to the system. Later calls do nothing.
 pub fn after_first_plan() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let spawned = std::thread::Builder::new().name("trim-heap".to_owned()).spawn(|| {
-            std::thread::sleep(SETTLE);
-            give_back_freed_heap();
-        });
-        if let Err(error) = spawned {
-            tracing::info!(%error, "the heap start-up freed stays with the window");
-        }
+    ONCE.call_once(|| give_back_later(SETTLE));
+}
+
+/// Called when the last running job has ended: what it freed (a release's log lines, a
+/// build's progress) goes back too, rather than staying with the idle window.
+pub fn after_work() {
+    give_back_later(Duration::ZERO);
+}
+
+/// Off the caller's thread: a trim walks every arena, a few milliseconds on a large heap.
+fn give_back_later(delay: Duration) {
+    let spawned = std::thread::Builder::new().name("trim-heap".to_owned()).spawn(move || {
+        std::thread::sleep(delay);
+        give_back_freed_heap();
     });
+    if let Err(error) = spawned {
+        tracing::info!(%error, "the freed heap stays with the window for now");
+    }
 }
 
 /// Returns the free pages of every malloc arena to the system.
