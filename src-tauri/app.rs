@@ -89,6 +89,7 @@ pub fn run() -> ExitCode {
 }
 
 /// WebKit's switch to paint the page with Skia on the CPU instead of through OpenGL.
+#[cfg(target_os = "linux")]
 const CPU_RENDERING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
 
 /// On a machine without a GPU (a VM, a remote desktop, CI), WebKit's GPU painting runs on
@@ -112,6 +113,7 @@ fn paint_on_the_cpu_without_a_gpu() {
 
 /// Whether OpenGL can only be Mesa's software one: no render node in `dri` (no GPU the
 /// session may use), or `LIBGL_ALWAYS_SOFTWARE` set to anything but 0 or empty.
+#[cfg(target_os = "linux")]
 fn software_gl_only(dri: &std::path::Path, always_software: Option<&std::ffi::OsStr>) -> bool {
     if always_software.is_some_and(|value| !value.is_empty() && value != "0") {
         return true;
@@ -124,7 +126,7 @@ fn software_gl_only(dri: &std::path::Path, always_software: Option<&std::ffi::Os
     !has_render_node
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
