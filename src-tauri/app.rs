@@ -34,6 +34,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState)
 
 /// Opens the window and returns when it closes.
 pub fn run() -> ExitCode {
+    // First, while this is the only thread: the web process reads it when it starts.
+    paint_on_the_cpu_without_a_gpu();
     let paths = match AppPaths::resolve() {
         Ok(paths) => paths,
         Err(error) => {
@@ -83,5 +85,72 @@ pub fn run() -> ExitCode {
             eprintln!("Slipway could not open its window: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// WebKit's switch to paint the page with Skia on the CPU instead of through OpenGL.
+#[cfg(target_os = "linux")]
+const CPU_RENDERING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+
+/// On a machine without a GPU (a VM, a remote desktop, CI), WebKit's GPU painting runs on
+/// llvmpipe, Mesa's emulation of a GPU on the CPU: every tile goes through emulated shaders,
+/// and Skia's GPU caches and the emulated textures sit in the web process. Painting on the
+/// CPU directly does the same work with less: measured on the example project, the idle web
+/// process holds 40 MB less (122 MB against 162 MB). With a GPU, or when the person set the
+/// switch themselves, nothing changes.
+fn paint_on_the_cpu_without_a_gpu() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os(CPU_RENDERING).is_none()
+        && software_gl_only(
+            std::path::Path::new("/dev/dri"),
+            std::env::var_os("LIBGL_ALWAYS_SOFTWARE").as_deref(),
+        )
+    {
+        // Before any other thread exists (see `run`), so nothing reads the environment meanwhile.
+        std::env::set_var(CPU_RENDERING, "1");
+    }
+}
+
+/// Whether OpenGL can only be Mesa's software one: no render node in `dri` (no GPU the
+/// session may use), or `LIBGL_ALWAYS_SOFTWARE` set to anything but 0 or empty.
+#[cfg(target_os = "linux")]
+fn software_gl_only(dri: &std::path::Path, always_software: Option<&std::ffi::OsStr>) -> bool {
+    if always_software.is_some_and(|value| !value.is_empty() && value != "0") {
+        return true;
+    }
+    let has_render_node = std::fs::read_dir(dri).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    !has_render_node
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn software_gl_is_told_by_the_render_nodes_and_mesas_switch() -> std::io::Result<()> {
+        let dri = tempfile::tempdir()?;
+        let missing = dri.path().join("missing");
+        assert!(software_gl_only(&missing, None), "no /dev/dri at all");
+        std::fs::write(dri.path().join("card0"), "")?;
+        assert!(
+            software_gl_only(dri.path(), None),
+            "a display card without a render node"
+        );
+        std::fs::write(dri.path().join("renderD128"), "")?;
+        assert!(
+            !software_gl_only(dri.path(), None),
+            "a render node: a GPU to paint with"
+        );
+        assert!(!software_gl_only(dri.path(), Some("0".as_ref())));
+        assert!(!software_gl_only(dri.path(), Some("".as_ref())));
+        assert!(
+            software_gl_only(dri.path(), Some("1".as_ref())),
+            "Mesa told to use software"
+        );
+        Ok(())
     }
 }

@@ -21,6 +21,7 @@ pub mod http;
 mod layering;
 pub mod links;
 pub mod logging;
+pub mod memory;
 pub mod monitor;
 pub mod paths;
 pub mod pipeline;

@@ -20,6 +20,8 @@ use crate::settings::Settings;
 /// How many daily log files are kept.
 const KEPT_LOG_FILES: usize = 14;
 pub const LOG_FILE_PREFIX: &str = "slipway";
+/// Lines waiting for the log file's writer thread (32 bytes a line reserved).
+const BUFFERED_LOG_LINES: usize = 4096;
 
 /// Who is logging: the CLI keeps stderr for warnings so its output stays readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +51,13 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
 
     let (file_layer, file_guard, file_problem) = match file_appender(paths) {
         Ok(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // The default holds 128,000 lines, allocated and written through at start: 4 MB
+            // the window kept for its whole life. Slipway logs a few lines a minute at info, and
+            // the writer thread drains them as they come; past the limit, lines are dropped and
+            // the caller never waits.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(BUFFERED_LOG_LINES)
+                .finish(appender);
             let layer = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(Redacting(writer))

@@ -198,8 +198,12 @@ impl Tasks {
             inner.running.retain(|entry| entry.info.id != id);
             (Self::infos(&inner), inner.on_change.clone())
         };
+        let idle = list.is_empty();
         if let Some(notify) = notify {
             notify(list);
+        }
+        if idle {
+            crate::memory::after_work();
         }
     }
 

@@ -32,6 +32,7 @@ pub async fn plan_release(
     let plan = pipeline::plan(&state.release_context()?, &root, &options).await?;
     // Shown at the next start while that start's own plan is worked out.
     super::project::keep_for_next_start(&state, &plan.project_path, &plan, project::remember_plan);
+    crate::memory::after_first_plan();
     Ok(plan)
 }
 
