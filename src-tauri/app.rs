@@ -100,15 +100,28 @@ const CPU_RENDERING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
 /// switch themselves, nothing changes.
 fn paint_on_the_cpu_without_a_gpu() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os(CPU_RENDERING).is_none()
-        && software_gl_only(
-            std::path::Path::new("/dev/dri"),
-            std::env::var_os("LIBGL_ALWAYS_SOFTWARE").as_deref(),
-        )
-    {
+    if std::env::var_os(CPU_RENDERING).is_none() && no_gpu() {
         // Before any other thread exists (see `run`), so nothing reads the environment meanwhile.
         std::env::set_var(CPU_RENDERING, "1");
     }
+}
+
+/// The switch Slipway sets for the web view on this machine, if any: `scripts/bench app`
+/// gives the bare window the same, to compare like with like.
+pub fn web_view_switches() -> Vec<(&'static str, &'static str)> {
+    #[cfg(target_os = "linux")]
+    if no_gpu() {
+        return vec![(CPU_RENDERING, "1")];
+    }
+    Vec::new()
+}
+
+#[cfg(target_os = "linux")]
+fn no_gpu() -> bool {
+    software_gl_only(
+        std::path::Path::new("/dev/dri"),
+        std::env::var_os("LIBGL_ALWAYS_SOFTWARE").as_deref(),
+    )
 }
 
 /// Whether OpenGL can only be Mesa's software one: no render node in `dri` (no GPU the

@@ -686,6 +686,22 @@ async fn main() -> Result<()> {
         println!("start-up and memory ({runs} runs each)");
         println!("bare Tauri window ({})", bare.display());
         let (bare_ms, _, bare_mb) = startup("bare", &bare, &[], runs, ticks, false).await?;
+        // Slipway paints on the CPU where there is no GPU: the bare window painting the same
+        // way is the like-for-like reference (a bare window could set the switch as well).
+        let switches: Vec<(&str, String)> = slipway::app::web_view_switches()
+            .into_iter()
+            .map(|(name, value)| (name, value.to_owned()))
+            .collect();
+        let like_for_like = if switches.is_empty() {
+            None
+        } else {
+            let named: Vec<String> = switches.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            println!(
+                "bare Tauri window with Slipway's web view switches ({})",
+                named.join(" ")
+            );
+            Some(startup("bare-cpu", &bare, &switches, runs, ticks, false).await?)
+        };
         let projects = work.path().join("startup");
         std::fs::create_dir_all(&projects)?;
         let root = example_project(&projects, |_| Ok(()))?;
@@ -712,6 +728,15 @@ async fn main() -> Result<()> {
             "memory: Slipway {app_mb:.1} MB, bare {bare_mb:.1} MB, ratio {ratio:.2}: {}",
             verdict(ratio <= MEMORY_TARGET_RATIO)
         );
+        if let Some((same_ms, _, same_mb)) = like_for_like {
+            println!(
+                "like for like (the bare window with Slipway's switches): start-up {:.2} ({same_ms:.0} ms): {}; memory {:.2} ({same_mb:.1} MB): {}",
+                app_ms / same_ms,
+                verdict(app_ms / same_ms <= STARTUP_TARGET_RATIO),
+                app_mb / same_mb,
+                verdict(app_mb / same_mb <= MEMORY_TARGET_RATIO)
+            );
+        }
     }
     if wants("log") {
         let dir = work.path().join("log");
