@@ -13,7 +13,14 @@ use crate::settings::Settings;
 /// test both go through here, so they cannot drift apart.
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     let tasks = state.tasks.clone();
+    // Read now, before the window exists, and handed to the page with its first script.
+    let start = commands::start_script(commands::start_view(&state).as_ref());
     builder
+        .plugin(
+            tauri::plugin::Builder::<R>::new("slipway-start")
+                .js_init_script(start)
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
@@ -88,30 +95,38 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// WebKit's switch to paint the page with Skia on the CPU instead of through OpenGL.
+/// WebKit's switches for a machine without a GPU: paint with Skia on the CPU instead of
+/// through OpenGL, and draw the page as one picture instead of composited layers.
 #[cfg(target_os = "linux")]
-const CPU_RENDERING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+const NO_GPU_SWITCHES: [(&str, &str); 2] = [
+    ("WEBKIT_SKIA_ENABLE_CPU_RENDERING", "1"),
+    ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+];
 
-/// On a machine without a GPU (a VM, a remote desktop, CI), WebKit's GPU painting runs on
-/// llvmpipe, Mesa's emulation of a GPU on the CPU: every tile goes through emulated shaders,
-/// and Skia's GPU caches and the emulated textures sit in the web process. Painting on the
-/// CPU directly does the same work with less: measured on the example project, the idle web
-/// process holds 40 MB less (122 MB against 162 MB). With a GPU, or when the person set the
-/// switch themselves, nothing changes.
+/// On a machine without a GPU (a VM, a remote desktop, CI), WebKit's GPU work runs on
+/// llvmpipe, Mesa's emulation of a GPU on the CPU. Painting tiles through emulated shaders
+/// held 40 MB more in the web process (162 MB against 122 MB on the example project), and
+/// compositing layers through it kept the main threads of both processes busy: measured on
+/// this project's benchmark, the longest frame of a 100,000-line log was 165 to 176 ms and of
+/// History scrolled 83 to 111 ms, against 38 to 77 ms and 39 to 47 ms drawn as one picture on
+/// the CPU, which also holds 50 MB less in all. With a GPU, or when the person set a switch
+/// themselves, nothing changes.
 fn paint_on_the_cpu_without_a_gpu() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os(CPU_RENDERING).is_none() && no_gpu() {
-        // Before any other thread exists (see `run`), so nothing reads the environment meanwhile.
-        std::env::set_var(CPU_RENDERING, "1");
+    if NO_GPU_SWITCHES.iter().all(|(name, _)| std::env::var_os(name).is_none()) && no_gpu() {
+        for (name, value) in NO_GPU_SWITCHES {
+            // Before any other thread exists (see `run`), so nothing reads the environment meanwhile.
+            std::env::set_var(name, value);
+        }
     }
 }
 
-/// The switch Slipway sets for the web view on this machine, if any: `scripts/bench app`
+/// The switches Slipway sets for the web view on this machine, if any: `scripts/bench app`
 /// gives the bare window the same, to compare like with like.
 pub fn web_view_switches() -> Vec<(&'static str, &'static str)> {
     #[cfg(target_os = "linux")]
     if no_gpu() {
-        return vec![(CPU_RENDERING, "1")];
+        return NO_GPU_SWITCHES.to_vec();
     }
     Vec::new()
 }

@@ -23,6 +23,7 @@ pub fn render() -> String {
         decl::<project::ProjectSummary>(&cfg),
         decl::<project::RecentProject>(&cfg),
         decl::<project::LastKnown>(&cfg),
+        decl::<commands::StartView>(&cfg),
         decl::<doctor::CheckId>(&cfg),
         decl::<doctor::DoctorCheck>(&cfg),
         decl::<doctor::DoctorReport>(&cfg),

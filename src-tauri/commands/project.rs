@@ -28,6 +28,37 @@ pub async fn last_known(state: State<'_, AppState>, path: String) -> Result<Opti
     Ok(project::last_known(&state.paths.data_dir, &path))
 }
 
+/// What the window shows before it asks anything: the recent projects and what was last known
+/// of the first one (its header and plan). The page finds it in its start script, so its first
+/// paint shows the project without waiting on two calls through the IPC, which at start queue
+/// behind every other page's first question.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartView {
+    pub recents: Vec<RecentProject>,
+    pub last_known: Option<LastKnown>,
+}
+
+/// Reads the start view: one small file, never git. Called before the window exists, when
+/// nothing else holds the recent list; were it held, `None` leaves the page to ask.
+pub fn start_view(state: &AppState) -> Option<StartView> {
+    let recents = state.recents.try_lock().ok()?.items().to_vec();
+    let last_known = recents
+        .first()
+        .and_then(|last| project::last_known(&state.paths.data_dir, &last.path));
+    Some(StartView { recents, last_known })
+}
+
+/// The script the page runs before its own: `window.__SLIPWAY_START__`, read once; `null`
+/// leaves the page to ask through the IPC as it would without it.
+pub fn start_script(view: Option<&StartView>) -> String {
+    // JSON is a JavaScript expression (U+2028 included, since ES2019).
+    let json = view
+        .and_then(|view| serde_json::to_string(view).ok())
+        .unwrap_or_else(|| "null".to_owned());
+    format!("window.__SLIPWAY_START__ = {json};")
+}
+
 /// Keeps what the window was just sent for its next start, on a blocking thread: the answer
 /// does not wait for the disk, and a failure is only logged (the next start is slower, no more).
 pub(crate) fn keep_for_next_start(

@@ -140,6 +140,19 @@ impl Session {
 
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Result<Vec<u8>> {
+        // WebKitGTK without compositing (Slipway's mode on a machine without a GPU) takes a
+        // screenshot after its next paint, and a page with nothing changing never paints
+        // again: the command would wait forever. One corner pixel, nearly clear, changes
+        // for a couple of seconds, then goes.
+        self.execute(
+            "const pixel = document.createElement('div'); \
+             pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; \
+             document.body.append(pixel); let frames = 0; \
+             const change = () => { pixel.style.background = frames++ % 2 ? 'rgb(0 0 0 / 0.01)' : 'transparent'; \
+               if (frames < 120) requestAnimationFrame(change); else pixel.remove(); }; \
+             requestAnimationFrame(change); return true;",
+        )
+        .await?;
         let value = self.send(reqwest::Method::GET, "/screenshot", None).await?;
         let encoded = value.as_str().ok_or("the screenshot is not base64 text")?;
         Ok(base64::engine::general_purpose::STANDARD.decode(encoded)?)

@@ -12,7 +12,7 @@ import { LOAD_AHEAD, ROW_HEIGHT } from "./HistoryList.svelte";
 import HistoryPage from "./HistoryPage.svelte";
 import { dayAfter, FILTERS_KEY, loadFilters } from "./filters";
 import { HistoryStore } from "./history.svelte";
-import { MORE_PAGE_SIZE, PAGE_SIZE } from "./list.svelte";
+import { MORE_PAGE_SIZE, PAGE_SIZE, readAhead } from "./list.svelte";
 import { formatDuration, imageTag, shortDigest } from "./words";
 
 function record(id: string, overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
@@ -225,6 +225,34 @@ describe("the history page", () => {
     expect(within(live).queryByTestId("history-row-kind")).toBeNull();
     expect(within(live).getByLabelText("lint: passed")).toHaveAttribute("title", "lint: passed");
     expect(screen.getByTestId("history-count")).toHaveTextContent("2 releases shown.");
+  });
+
+  it("draws the first page read ahead at once, then shows what the ledger says now", async () => {
+    const api = fakeApi();
+    await readAhead("/p/shop", api);
+    expect(api.listReleases).toHaveBeenCalledTimes(1);
+    // Released meanwhile: the page read ahead is drawn at once, then the ledger's own.
+    api.listReleases.mockImplementation(async () => [record("r3"), failedRelease, record("r1")]);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    // No answer awaited: the rows read ahead are in the first paint.
+    expect(screen.getAllByTestId("history-row")).toHaveLength(2);
+    await waitFor(() => expect(screen.getAllByTestId("history-row")).toHaveLength(3));
+    expect(api.listReleases).toHaveBeenCalledTimes(2);
+
+    // Used once: the next opening reads for itself.
+    cleanup();
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    expect(screen.queryAllByTestId("history-row")).toHaveLength(0);
+    expect(await screen.findAllByTestId("history-row")).toHaveLength(3);
+  });
+
+  it("reads ahead for the filters the page will use: another project's page is not drawn", async () => {
+    const api = fakeApi();
+    await readAhead("/p/other", api);
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    expect(screen.queryAllByTestId("history-row")).toHaveLength(0);
+    expect(await screen.findAllByTestId("history-row")).toHaveLength(2);
+    expect(lastFilter(api).projectPath).toBe("/p/shop");
   });
 
   it("tells now from then and gives rollbacks and promotions their kind, naming no release by id", async () => {

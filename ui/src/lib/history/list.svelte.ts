@@ -13,6 +13,37 @@ export const PAGE_SIZE = 100;
  */
 export const MORE_PAGE_SIZE = 500;
 
+/** How long a page read ahead may stand in for the page's own first read. */
+export const AHEAD_FRESH_MS = 60_000;
+
+/** The first page read before History opened, with the filter it was read for. */
+let ahead: { key: string; rows: ReleaseRecord[]; at: number } | null = null;
+
+/**
+ * Reads History's first page ahead of its opening (when the window is idle, or the pointer
+ * heads for it), so the page's first paint has its rows: opening the page then costs one paint,
+ * not a paint, a call through the IPC and a second paint. The page reads again as it opens.
+ */
+export async function readAhead(projectPath: string | null, api: ListApi = defaultApi): Promise<void> {
+  const list = new ReleaseList(api);
+  list.projectPath = projectPath;
+  const filter = list.filter();
+  try {
+    const rows = await api.listReleases(filter);
+    ahead = { key: JSON.stringify(filter), rows, at: Date.now() };
+  } catch {
+    // The page asks for itself, and says why if it fails again.
+  }
+}
+
+/** The page read ahead for `filter`, once, if it is recent. */
+function takeAhead(filter: HistoryFilter): ReleaseRecord[] | null {
+  const found = ahead;
+  ahead = null;
+  if (!found || found.key !== JSON.stringify(filter) || Date.now() - found.at > AHEAD_FRESH_MS) return null;
+  return found.rows;
+}
+
 export class ReleaseList {
   filters = $state<Filters>(loadFilters());
   projectPath = $state<string | null>(null);
@@ -148,18 +179,21 @@ export class ReleaseList {
     }
     const token = ++this.listToken;
     const filter = this.filter();
-    this.loading = true;
     this.loadingMore = false;
     this.error = null;
+    // Read ahead: drawn now, in the page's first paint, and read again below.
+    const early = takeAhead(filter);
+    if (early) {
+      this.showFirstPage(early);
+      this.loaded = true;
+    } else {
+      this.loading = true;
+    }
     try {
       const page = await this.api.listReleases(filter);
       if (token !== this.listToken) return;
-      this.rows = page;
-      this.meet(page);
-      this.loadedIds = new Set(page.map((row) => row.id));
-      this.listGeneration++;
-      this.hasMore = page.length >= PAGE_SIZE;
-      if (!this.activeId || !page.some((row) => row.id === this.activeId)) this.activeId = page[0]?.id ?? null;
+      // The same rows again (nothing was released meanwhile): the list stays as it is.
+      if (!early || JSON.stringify(page) !== JSON.stringify(early)) this.showFirstPage(page);
     } catch (raw) {
       if (token !== this.listToken) return;
       this.rows = [];
@@ -173,6 +207,15 @@ export class ReleaseList {
         this.loaded = true;
       }
     }
+  }
+
+  private showFirstPage(page: ReleaseRecord[]): void {
+    this.rows = page;
+    this.meet(page);
+    this.loadedIds = new Set(page.map((row) => row.id));
+    this.listGeneration++;
+    this.hasMore = page.length >= PAGE_SIZE;
+    if (!this.activeId || !page.some((row) => row.id === this.activeId)) this.activeId = page[0]?.id ?? null;
   }
 
   /** The next page, after the last row shown. */

@@ -61,6 +61,8 @@ export type LastKnown = { project: ProjectSummary,
  */
 plan: Plan | null, };
 
+export type StartView = { recents: Array<RecentProject>, lastKnown: LastKnown | null, };
+
 export type CheckId = "dockerEngine" | "keyring" | "git" | "python";
 
 export type DoctorCheck = { id: CheckId, 

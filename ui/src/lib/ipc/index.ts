@@ -9,6 +9,7 @@ export { STEPS } from "./bindings";
 import type {
   AppError,
   LastKnown,
+  StartView,
   CiPanel,
   CiVerdict,
   GivenValue,
@@ -113,6 +114,7 @@ export type {
   ProjectSummary,
   RecentProject,
   LastKnown,
+  StartView,
   NeededValue,
   GivenValue,
   TestValue,

@@ -1,5 +1,25 @@
 // The open project and the recent list, shared by the header and the pages.
-import { api as defaultApi, toSlipwayError, type Api, type Plan, type ProjectSummary, type RecentProject, type SlipwayError } from "../ipc";
+import {
+  api as defaultApi,
+  toSlipwayError,
+  type Api,
+  type Plan,
+  type ProjectSummary,
+  type RecentProject,
+  type SlipwayError,
+  type StartView,
+} from "../ipc";
+
+/**
+ * What the backend handed the page before its first script (the recent list, and what was last
+ * known of the first project), once: a reload asks again through the IPC.
+ */
+export function takeStartView(): StartView | null {
+  const page = globalThis as { __SLIPWAY_START__?: StartView | null };
+  const start = page.__SLIPWAY_START__ ?? null;
+  delete page.__SLIPWAY_START__;
+  return start;
+}
 
 export class ProjectStore {
   current = $state<ProjectSummary | null>(null);
@@ -32,12 +52,15 @@ export class ProjectStore {
    * since moved or deleted is no news worth an alert on start: it stays in the recent list.
    */
   async reopenLast(): Promise<void> {
-    await this.loadRecents();
+    // Handed over with the page, the first paint shows them; else asked for.
+    const start = takeStartView();
+    if (start) this.recents = start.recents;
+    else await this.loadRecents();
     const last = this.recents[0];
     if (!last || this.current) return;
     // What the window showed of it last time, at once: opening reads git, which can take a
     // while on a big tree, and the window paints without waiting for it.
-    const known = await this.api.lastKnown?.(last.path).catch(() => null);
+    const known = start ? start.lastKnown : await this.api.lastKnown?.(last.path).catch(() => null);
     if (known && !this.current) {
       this.knownPlan = known.plan;
       this.kept = true;

@@ -47,4 +47,30 @@ describe("reopening the last project at start", () => {
     expect(store.kept).toBe(false);
     expect(store.error).toBeNull();
   });
+
+  it("shows what the page was handed at once, with no call, and only once", async () => {
+    let opened: (summary: ProjectSummary) => void = () => {};
+    const api = fakeApi(() => new Promise((resolve) => (opened = resolve)));
+    const page = globalThis as { __SLIPWAY_START__?: unknown };
+    page.__SLIPWAY_START__ = {
+      recents: [{ name: "lettings", path: "/p/lettings", openedAt: "2026-12-07T05:00:00Z" }],
+      lastKnown: { project: summary("handed"), plan: plan() },
+    };
+    const store = new ProjectStore(api);
+    const reopening = store.reopenLast();
+    // Before any answer: the header and plan are there in the same turn, for the first paint.
+    expect(store.current?.git).toMatchObject({ branch: "handed" });
+    expect(store.takeKnownPlan("/p/lettings")?.projectPath).toBe("/p/lettings");
+    expect(api.recentProjects).not.toHaveBeenCalled();
+    expect(api.lastKnown).not.toHaveBeenCalled();
+    expect(page.__SLIPWAY_START__).toBeUndefined();
+    opened(summary("main"));
+    await reopening;
+    expect(store.current?.git).toMatchObject({ branch: "main" });
+
+    // A second start of the page (a reload) asks, for what it was handed is old by then.
+    const again = new ProjectStore(fakeApi(async () => summary("main")));
+    await again.reopenLast();
+    expect(again.current?.git).toMatchObject({ branch: "main" });
+  });
 });
