@@ -357,6 +357,16 @@ try:
     if title != "Slipway":
         raise SystemExit(f"the window's title is {title!r}, not 'Slipway'")
     time.sleep(1)  # a screenshot right after a change may show the previous frame
+    # Without a GPU the window draws without compositing, and WebKitGTK then takes a screenshot
+    # after its next paint: a still page never paints again. One nearly clear corner pixel
+    # changes for a couple of seconds (as the window tests' screenshots do).
+    call("POST", f"{base}/execute/sync", {"args": [], "script": (
+        "const pixel = document.createElement('div');"
+        "pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none';"
+        "document.body.append(pixel); let frames = 0;"
+        "const change = () => { pixel.style.background = frames++ % 2 ? 'rgb(0 0 0 / 0.01)' : 'transparent';"
+        " if (frames < 120) requestAnimationFrame(change); else pixel.remove(); };"
+        "requestAnimationFrame(change); return true;")})
     png = base64.b64decode(call("GET", f"{base}/screenshot"))
     if not png.startswith(b"\x89PNG"):
         raise SystemExit("the window's screenshot is not a PNG")
