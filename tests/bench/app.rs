@@ -217,6 +217,30 @@ window.fetch = function (...args) {
 return true;
 "#;
 
+fn tracing() -> bool {
+    std::env::var_os("SLIPWAY_BENCH_TRACE").is_some()
+}
+
+/// Starts the dev trace in the page, when asked for.
+async fn start_trace(session: &Session) -> Result<()> {
+    if tracing() {
+        session.execute(TRACE).await?;
+    }
+    Ok(())
+}
+
+/// Writes the page's trace to `<temp>/<name>.json`, when asked for.
+async fn save_trace(session: &Session, name: &str) -> Result<()> {
+    if tracing() {
+        let trace = session.execute("return JSON.stringify(window.__trace)").await?;
+        std::fs::write(
+            std::env::temp_dir().join(format!("{name}.json")),
+            trace.as_str().unwrap_or(""),
+        )?;
+    }
+    Ok(())
+}
+
 async fn number(session: &Session, script: &str) -> Result<Option<f64>> {
     Ok(session.execute(script).await?.as_f64())
 }
@@ -538,9 +562,7 @@ async fn log_stream(app: &Path, work: &Path) -> Result<()> {
              return base;"
         );
         let before = session.execute(&watch).await?;
-        if std::env::var_os("SLIPWAY_BENCH_TRACE").is_some() {
-            session.execute(TRACE).await?;
-        }
+        start_trace(&session).await?;
         std::fs::write(&go, "")?;
         let done = wait_number(
             &session,
@@ -560,13 +582,7 @@ async fn log_stream(app: &Path, work: &Path) -> Result<()> {
             at("first") - at("go"),
             verdict(gap < FRAME_GAP_TARGET_MS)
         );
-        if std::env::var_os("SLIPWAY_BENCH_TRACE").is_some() {
-            let trace = session.execute("return JSON.stringify(window.__trace)").await?;
-            std::fs::write(
-                std::env::temp_dir().join("slipway-bench-trace.json"),
-                trace.as_str().unwrap_or(""),
-            )?;
-        }
+        save_trace(&session, "slipway-bench-trace").await?;
         screenshot(&session, "slipway-log").await?;
         Ok::<_, Box<dyn std::error::Error>>(())
     }
@@ -610,9 +626,7 @@ async fn history(app: &Path, work: &Path) -> Result<()> {
                  bench.marks.click = performance.now(); return true;",
             )
             .await?;
-        if std::env::var_os("SLIPWAY_BENCH_TRACE").is_some() {
-            session.execute(TRACE).await?;
-        }
+        start_trace(&session).await?;
         session.click(&nav).await?;
         let rows = wait_number(
             &session,
@@ -687,13 +701,7 @@ async fn history(app: &Path, work: &Path) -> Result<()> {
             "history: scrolling 3 s ({rows_down:.0} rows down) longest frame gap {gap:.0} ms: {}",
             verdict(gap < FRAME_GAP_TARGET_MS)
         );
-        if std::env::var_os("SLIPWAY_BENCH_TRACE").is_some() {
-            let trace = session.execute("return JSON.stringify(window.__trace)").await?;
-            std::fs::write(
-                std::env::temp_dir().join("slipway-bench-trace-history.json"),
-                trace.as_str().unwrap_or(""),
-            )?;
-        }
+        save_trace(&session, "slipway-bench-trace-history").await?;
         screenshot(&session, "slipway-history-scrolled").await?;
         Ok::<_, Box<dyn std::error::Error>>(())
     }
