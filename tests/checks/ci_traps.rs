@@ -665,3 +665,46 @@ fn a_compose_given_context_and_build_arguments_are_planned() -> TestResult {
     assert!(!planned.to_string().contains("sntrys_given_here"), "{planned}");
     Ok(())
 }
+
+/// A workflow whose lint is `chartboost/ruff-action` (with a `.flake8` left beside it) and
+/// whose tests are a unittest script (`python src/backend/app_tests.py`): lint is ruff, as the
+/// action runs it, and the script is the tests, each giving what it gives run directly.
+#[test]
+fn a_ruff_action_and_a_unittest_script_are_the_lint_and_the_tests() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = tempfile::tempdir()?;
+    write(
+        dir.path(),
+        &[
+            (
+                ".github/workflows/ci.yml",
+                "on: push\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: chartboost/ruff-action@v1\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: pip install -r requirements.txt\n      - run: python src/backend/app_tests.py\n",
+            ),
+            ("requirements.txt", "\n"),
+            (".flake8", "[flake8]\nmax-line-length = 79\n"),
+            (
+                "src/backend/app.py",
+                "import os\n\n\ndef greet(name):\n    return 'Hello, ' + name + '! This line is longer than flake8 would allow here.'\n",
+            ),
+            (
+                "src/backend/app_tests.py",
+                "import unittest\n\nfrom app import greet\n\n\nclass GreetTests(unittest.TestCase):\n    def test_greets(self):\n        self.assertTrue(greet('Ann').startswith('Hello, Ann'))\n\n    def test_shouts(self):\n        self.assertEqual(greet('Ann'), 'HELLO')\n\n\nif __name__ == '__main__':\n    unittest.main()\n",
+            ),
+        ],
+    )?;
+    let detection = project::detect(dir.path());
+    assert_eq!(detection.lint_tool.value, project::LintTool::Ruff);
+    assert_eq!(detection.lint_command.value, "ruff check .");
+    assert_eq!(detection.test_command.value, "python src/backend/app_tests.py");
+    let (code, summary, _) = check(dir.path(), data.path())?;
+    assert_eq!(code, 1, "{summary}");
+    let (ruff_code, ruff_output) = direct(data.path(), dir.path(), "ruff check .", &[])?;
+    assert_eq!(ruff_code, 1, "{ruff_output}");
+    assert_eq!(violations(&summary), 1, "F401 only, as ruff says (no E501): {summary}");
+    let (test_code, test_output) = direct(data.path(), dir.path(), "python src/backend/app_tests.py", &[])?;
+    assert_eq!(test_code, 1, "{test_output}");
+    assert!(test_output.contains("FAILED (failures=1)"), "{test_output}");
+    assert_eq!(summary["tests"]["passed"], 1, "{summary}");
+    assert_eq!(summary["tests"]["failed"], 1, "{summary}");
+    Ok(())
+}

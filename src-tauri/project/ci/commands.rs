@@ -13,12 +13,36 @@ use super::findings::{CiCommand, CiFindings, Found, Install};
 use super::image_folder::{build_tags, place, ContainerKind, Placement};
 use super::setup::{collect_pins, docker_build, install_step, split_cd, under};
 use super::shell::quote;
-use super::tools::{compose_verb, prepare, Prepared, Role};
+use super::tools::{compose_verb, is_python, prepare, Prepared, Role};
 use super::variables::dotenv_written;
 use super::COMPOSE_FILES;
 use super::{runners, services, shell};
 use crate::project::files::read_text;
 use crate::project::gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
+
+/// `python path/to/script.py`: a script that runs its own tests (`unittest.main()`,
+/// `pytest.main(`) is the tests; any other script of the project's (not `manage.py`, not
+/// `setup.py`) is listed as not run, so the person sees it was read.
+fn script_role(root: &Path, cd: &Option<String>, words: &[String], prepared: &mut Prepared) {
+    let [python, script, ..] = words else {
+        return;
+    };
+    let name = script.rsplit('/').next().unwrap_or(script);
+    if !is_python(python) || !name.ends_with(".py") || matches!(name, "manage.py" | "setup.py") {
+        return;
+    }
+    let text = read_text(&root.join(under(cd, script))).unwrap_or_default();
+    prepared.role = if text.contains("unittest.main(") || text.contains("pytest.main(") {
+        prepared.notes.push(format!(
+            "`{script}` runs its own tests when started; Slipway reads what it prints."
+        ));
+        Role::Tests
+    } else {
+        Role::NotAGate(format!(
+            "runs the project's script {script}: not a check Slipway knows, so it does not run it"
+        ))
+    };
+}
 
 /// Files one prepared command into the findings; runners are followed into their recipes.
 pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: &mut CiFindings, depth: usize) {
@@ -47,6 +71,9 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
         Role::Tests | Role::Lint(_) | Role::Gate(..) | Role::Runner { .. }
     ) {
         in_image_folder(root, &mut prepared, findings);
+    }
+    if matches!(prepared.role, Role::Setup) {
+        script_role(root, &cd, &words, &mut prepared);
     }
     let mut notes = prepared.notes.clone();
     let found = |notes: Vec<String>| CiCommand {

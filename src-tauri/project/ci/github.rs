@@ -1,6 +1,7 @@
 //! What only GitHub Actions' workflows say: a step that `uses:` an action (the Python
-//! `actions/setup-python` sets up, the image `docker/build-push-action` builds, and actions that
-//! deploy, upload or notify, listed as not run).
+//! `actions/setup-python` sets up, the image `docker/build-push-action` builds, the check a
+//! linter's or formatter's action runs, and actions that deploy, upload or notify, listed as not
+//! run).
 
 use serde_norway::Value;
 
@@ -51,6 +52,71 @@ pub(super) fn action_step(job: &Value, step: &Value, action: &str, source: &str,
             reason: reason.to_owned(),
         });
     }
+}
+
+/// The command line a checking action runs, as its own documentation says it builds it from its
+/// `with:` inputs, so it is read like a `run:` line (a ruff action with a `.flake8` beside it is
+/// still ruff); `None` for an action that checks nothing Slipway runs. A version the action pins
+/// becomes an install line, which the pins are read from.
+pub(super) fn action_command(step: &Value, action: &str) -> Option<ActionCommand> {
+    let with = step.get("with");
+    let input = |name: &str| {
+        with.and_then(|with| with.get(name))
+            .and_then(yaml_text)
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    let name = action.split('@').next().unwrap_or(action).to_lowercase();
+    let (tool, line, lets_fail) = match name.as_str() {
+        // `ruff {args} {src}`: args defaults to `check`, src to the workspace.
+        "astral-sh/ruff-action" | "chartboost/ruff-action" => {
+            let args = input("args").unwrap_or_else(|| "check".to_owned());
+            let src = input("src").unwrap_or_else(|| ".".to_owned());
+            ("ruff", format!("ruff {args} {src}"), false)
+        }
+        // `black {options} {src}`: options default to `--check --diff`.
+        "psf/black" => {
+            let options = input("options").unwrap_or_else(|| "--check --diff".to_owned());
+            let src = input("src").unwrap_or_else(|| ".".to_owned());
+            ("black", format!("black {options} {src}"), false)
+        }
+        "py-actions/flake8" | "truebrain/actions-flake8" => {
+            let mut words = vec!["flake8".to_owned()];
+            for (input_name, option) in [
+                ("max-line-length", "--max-line-length"),
+                ("max_line_length", "--max-line-length"),
+                ("ignore", "--ignore"),
+                ("exclude", "--exclude"),
+                ("select", "--select"),
+            ] {
+                if let Some(value) = input(input_name) {
+                    words.push(format!("{option}={value}"));
+                }
+            }
+            words.extend(input("args"));
+            words.push(input("path").unwrap_or_else(|| ".".to_owned()));
+            // TrueBrain's `only_warn` (any value) reports and always passes.
+            ("flake8", words.join(" "), input("only_warn").is_some())
+        }
+        _ => return None,
+    };
+    let pinned = input("version")
+        .or_else(|| input("flake8-version"))
+        .filter(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|version| format!("pip install {tool}=={version}"));
+    Some(ActionCommand {
+        line,
+        install: pinned,
+        lets_fail,
+    })
+}
+
+/// What a checking action runs: its command line, the install its pinned version means, and
+/// whether it passes whatever it finds.
+pub(super) struct ActionCommand {
+    pub line: String,
+    pub install: Option<String>,
+    pub lets_fail: bool,
 }
 
 /// `${{ matrix.python-version }}` → the matrix's values, `3.11, 3.12`.

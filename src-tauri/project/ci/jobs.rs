@@ -6,6 +6,7 @@
 //! Each script is split into commands and each command filed (`commands`). Only a job that
 //! checks something gives the checks its variables: a deploy job's values are for the deploy.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use serde_norway::Value;
@@ -18,9 +19,10 @@ use super::{circleci, github, services, shell};
 
 /// A step's script with what the CI file says around it.
 struct Script<'a> {
-    text: &'a str,
+    text: Cow<'a, str>,
     working_directory: Option<&'a str>,
-    lets_fail: bool,
+    /// Why a failure of this script does not fail the job, if it does not.
+    lets_fail: Option<&'static str>,
     env: Option<&'a Value>,
 }
 
@@ -41,17 +43,27 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
                 .or_else(|| run.and_then(|run| run.get("command")).and_then(Value::as_str));
             if let Some(text) = text {
                 scripts.push(Script {
-                    text,
+                    text: Cow::Borrowed(text),
                     working_directory: step
                         .get("working-directory")
                         .or_else(|| run.and_then(|run| run.get("working_directory")))
                         .and_then(Value::as_str)
                         .or(job_directory),
-                    lets_fail: step.get("continue-on-error").and_then(Value::as_bool) == Some(true),
+                    lets_fail: continues_on_error(step),
                     env: step.get("env").or_else(|| step.get("environment")),
                 });
             } else if let Some(action) = step.get("uses").and_then(Value::as_str) {
                 github::action_step(job, step, action, &job_source, findings);
+                if let Some(check) = github::action_command(step, action) {
+                    let text = check.install.into_iter().chain([check.line]).collect::<Vec<_>>();
+                    scripts.push(Script {
+                        text: Cow::Owned(text.join("\n")),
+                        working_directory: job_directory,
+                        lets_fail: continues_on_error(step)
+                            .or(check.lets_fail.then_some("only_warn: the action always passes")),
+                        env: step.get("env"),
+                    });
+                }
             }
         }
         if findings.python_version.is_none() {
@@ -63,7 +75,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         let values_before = findings.env.len();
         for script in &scripts {
             let before = findings.gate_count();
-            let mut commands = shell::commands(script.text);
+            let mut commands = shell::commands(&script.text);
             for command in &mut commands {
                 if let Some(dir) = script
                     .working_directory
@@ -71,8 +83,8 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
                 {
                     command.cd = Some(dir.to_owned());
                 }
-                if script.lets_fail && command.lets_fail.is_none() {
-                    command.lets_fail = Some("continue-on-error: true".to_owned());
+                if let (Some(reason), None) = (script.lets_fail, &command.lets_fail) {
+                    command.lets_fail = Some(reason.to_owned());
                 }
             }
             for command in commands {
@@ -96,6 +108,10 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
             services::add(job_services, findings);
         }
     }
+}
+
+fn continues_on_error(step: &Value) -> Option<&'static str> {
+    (step.get("continue-on-error").and_then(Value::as_bool) == Some(true)).then_some("continue-on-error: true")
 }
 
 fn working_directory(defaults: Option<&Value>) -> Option<&str> {
@@ -241,6 +257,8 @@ jobs:
           cd app
           pip install -r requirements.txt
       - run: pip install pytest==7.4.4 coverage
+      # Poetry makes an environment of its own: not the project's package.
+      - run: pip install poetry==1.8.3 && pip install --upgrade pipenv
       - run: pip install -e ".[test]"
       - run: uv sync --group dev --extra api
       - run: pytest
@@ -427,6 +445,83 @@ jobs:
             .iter()
             .any(|note| note.contains("continue-on-error")));
         assert!(findings.gates[2].after_tests);
+        Ok(())
+    }
+
+    #[test]
+    fn a_linters_action_is_the_command_it_runs_with_its_inputs_and_pinned_version() -> Result<(), serde_norway::Error> {
+        let workflow = r#"
+jobs:
+  lint:
+    steps:
+      - uses: actions/checkout@v4
+      - uses: chartboost/ruff-action@v1
+        with:
+          version: 0.4.4
+          src: ./src
+      - uses: psf/black@stable
+      - uses: TrueBrain/actions-flake8@v2
+        with:
+          path: src
+          max_line_length: 90
+          only_warn: 1
+      - uses: some/unknown-action@v1
+"#;
+        let findings = read(workflow, "lint.yml")?;
+        let lint = findings
+            .lint
+            .as_ref()
+            .map(|(tool, found)| (*tool, found.command.as_str()));
+        assert_eq!(lint, Some((LintTool::Ruff, "ruff check ./src")));
+        assert_eq!(findings.pin("ruff").map(|found| found.value.as_str()), Some("0.4.4"));
+        let gates: Vec<(&str, &str)> = findings
+            .gates
+            .iter()
+            .map(|gate| (gate.id.as_str(), gate.command.as_str()))
+            .collect();
+        assert_eq!(
+            gates,
+            [
+                ("black", "black --check --diff ."),
+                ("flake8", "flake8 --max-line-length=90 src")
+            ]
+        );
+        assert!(findings.gates[1].notes.iter().any(|note| note.contains("only_warn")));
+        // The default ruff action: `ruff check .`.
+        let plain = read(
+            "jobs:\n  lint:\n    steps:\n      - uses: astral-sh/ruff-action@v3\n",
+            "lint.yml",
+        )?;
+        let command = plain.lint.as_ref().map(|(_, found)| found.command.as_str());
+        assert_eq!(command, Some("ruff check ."));
+        Ok(())
+    }
+
+    #[test]
+    fn a_script_that_runs_its_own_unittests_is_the_tests_and_another_script_is_listed_not_run(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::create_dir_all(root.path().join("src/backend"))?;
+        std::fs::write(
+            root.path().join("src/backend/app_tests.py"),
+            "import unittest\n\nclass T(unittest.TestCase):\n    def test_a(self):\n        pass\n\nif __name__ == '__main__':\n    unittest.main()\n",
+        )?;
+        std::fs::write(root.path().join("seed.py"), "print('seeding')\n")?;
+        let workflow =
+            "jobs:\n  test:\n    steps:\n      - run: python seed.py\n      - run: python src/backend/app_tests.py\n";
+        let mut findings = CiFindings::default();
+        read_document(root.path(), &serde_norway::from_str(workflow)?, "ci.yml", &mut findings);
+        let test = findings.test.as_ref().map(|test| test.command.as_str());
+        assert_eq!(test, Some("python src/backend/app_tests.py"));
+        let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
+        assert_eq!(skipped, ["python seed.py"]);
+        // `python -m unittest discover` is the tests too.
+        let discover = read(
+            "jobs:\n  t:\n    steps:\n      - run: python -m unittest discover -s tests\n",
+            "ci.yml",
+        )?;
+        let test = discover.test.as_ref().map(|test| test.command.as_str());
+        assert_eq!(test, Some("python -m unittest discover -s tests"));
         Ok(())
     }
 }

@@ -28,6 +28,21 @@ pub(super) fn under(dir: &Option<String>, path: &str) -> String {
     joined.trim_start_matches("./").to_owned()
 }
 
+/// A tool that makes and fills environments of its own (`pip install poetry`): the CI needs it
+/// to install the project, Slipway installs the project itself, and put into the project's
+/// environment it would replace the versions the project locked (poetry brings its own
+/// `packaging`, `requests`, …).
+fn is_environment_manager(requirement: &str) -> bool {
+    let name = requirement
+        .split(['=', '<', '>', '!', '~', ';', '[', ' '])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+        .replace('_', "-");
+    matches!(name.as_str(), "poetry" | "pipenv" | "pdm" | "hatch" | "pipx" | "rye")
+        || name.starts_with("poetry-plugin-")
+}
+
 /// `.[test,dev]` → `["test", "dev"]`.
 fn extras_of(target: &str) -> Option<Vec<String>> {
     let target = target.trim_matches(['\'', '"']);
@@ -99,6 +114,7 @@ pub(super) fn install_step(command: &str) -> Option<Install> {
                         groups: Vec::new(),
                     });
                 }
+                package if is_environment_manager(package) => {}
                 package => packages.push(package.to_owned()),
             }
         }

@@ -92,7 +92,7 @@ fn not_a_gate(program: &str, words: &[String]) -> Option<&'static str> {
     })
 }
 
-fn is_python(word: &str) -> bool {
+pub(super) fn is_python(word: &str) -> bool {
     let name = word.rsplit('/').next().unwrap_or(word);
     name == "python"
         || name == "python3"
@@ -356,6 +356,8 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
     };
     let role = match tool.as_str() {
         "pytest" | "py.test" => Role::Tests,
+        // `python -m unittest [discover …]`: its results are read from what it prints.
+        "unittest" => Role::Tests,
         "coverage" if words.get(args_at).is_some_and(|verb| verb == "run") => {
             // `coverage run -m pytest`, `coverage run manage.py test`: the tests, measured.
             let runs_tests = words.iter().any(|word| word == "pytest")
