@@ -51,7 +51,10 @@ pub use process::{
     end_orphans, keep_marks_in, look_after_children, supervise, ProcessOutcome, ProcessSpec, SpawnError, Stream,
 };
 pub use pyenv::{expected_venv, installed_distributions, prepare_env, project_secrets, PreparedEnv};
-pub use python::{choose as choose_python, installed as installed_pythons, satisfies as python_satisfies, Interpreter};
+pub use python::{
+    choose as choose_python, installed as installed_pythons, release_series as python_release_series,
+    satisfies as python_satisfies, Interpreter,
+};
 pub use run::{run_lint, run_tests};
 pub use sandbox::{
     availability as sandbox_availability, note as sandbox_note, Availability as SandboxAvailability, Sandbox,

@@ -170,6 +170,26 @@ pub fn satisfies(version: (u32, u32, u32), spec: &str) -> bool {
     })
 }
 
+/// `3.10.1` → `3.10`, `3.10.1, 3.11.2` → `3.10, 3.11`: the release series of a CI's bare
+/// versions; a specifier (`>=3.10`) is kept as it is.
+pub fn release_series(spec: &str) -> String {
+    if !spec.trim().starts_with(|c: char| c.is_ascii_digit()) {
+        return spec.to_owned();
+    }
+    spec.split([',', ' '])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            parts(part)
+                .iter()
+                .take(2)
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The interpreter to make the environment with, or why there is none.
 pub fn choose(python: &PythonEnv, installed: &[Interpreter]) -> Result<Interpreter, String> {
     let allowed: Vec<&Interpreter> = installed
@@ -187,9 +207,17 @@ pub fn choose(python: &PythonEnv, installed: &[Interpreter]) -> Result<Interpret
         .as_ref()
         .filter(|ci| !ci.value.contains('$'))
         .and_then(|ci| {
+            // The CI's exact patch (`cimg/python:3.10.1`) is seldom the one installed here:
+            // the same minor version is what it means, far more than the machine's default.
+            let same_minor = release_series(&ci.value);
             allowed
                 .iter()
                 .find(|interpreter| satisfies(interpreter.version, &ci.value))
+                .or_else(|| {
+                    allowed
+                        .iter()
+                        .find(|interpreter| satisfies(interpreter.version, &same_minor))
+                })
                 .copied()
         });
     // Without a preference, the machine's own `python3` when it will do, else the newest.
@@ -299,6 +327,13 @@ mod tests {
             choose(&env(None, Some("3.12")), &installed).map(|i| i.version),
             Ok((3, 12, 4))
         );
+        // CircleCI's `cimg/python:3.12.1`: the installed 3.12.4, not the default 3.11.
+        assert_eq!(
+            choose(&env(None, Some("3.12.1")), &installed).map(|i| i.version),
+            Ok((3, 12, 4))
+        );
+        assert_eq!(release_series("3.12.1, 3.13.0"), "3.12, 3.13");
+        assert_eq!(release_series(">=3.10"), ">=3.10");
         assert_eq!(
             choose(&env(Some(">=3.12"), None), &installed).map(|i| i.version),
             Ok((3, 13, 0))

@@ -325,9 +325,28 @@ fn engine_problem(specs: &[ServiceSpec], error: &docker::DockerError) -> Service
 }
 
 fn missing_image(spec: &ServiceSpec, why: &str) -> ServiceProblem {
+    let lower = why.to_lowercase();
+    let reason = if ["no such host", "dial tcp", "lookup ", "network is unreachable", "timeout"]
+        .iter()
+        .any(|sign| lower.contains(sign))
+    {
+        "this computer could not reach the image's registry (is it offline?)"
+    } else if ["not found", "manifest unknown", "does not exist"]
+        .iter()
+        .any(|sign| lower.contains(sign))
+    {
+        "the registry has no image by that name"
+    } else if ["unauthorized", "denied", "authentication"]
+        .iter()
+        .any(|sign| lower.contains(sign))
+    {
+        "the registry wants a sign-in for it"
+    } else {
+        "Docker could not download it"
+    };
     format!(
-        "The service image {} (for {}) is not on this machine and could not be fetched: {why}. Fetch it when online (`docker pull {}`), or load it into Docker.",
-        spec.image, spec.name, spec.image
+        "The tests need {}, which your CI starts, and its image {} is not on this computer: {reason}. Once online, check again (Slipway downloads it), or load the image into Docker. Docker said: {why}",
+        spec.name, spec.image
     )
 }
 

@@ -85,6 +85,8 @@ pub(crate) struct Scanned {
     pub build_args: Vec<project::BuildArg>,
     /// Steps the CI does not run, with what Slipway runs instead.
     pub silent_ci: Vec<(Step, String)>,
+    /// Why lint is off when it is because the CI lints nothing (its files named).
+    pub lint_off_as_ci: Option<String>,
     /// Where the test and lint commands came from in the CI, and the CI lines not run.
     pub detection_ci: (
         Option<project::CiOrigin>,
@@ -120,7 +122,7 @@ pub(super) async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppErr
             ),
         ));
     }
-    if !ci_files.is_empty() && detection.lint_origin.is_none() {
+    if !ci_files.is_empty() && detection.lint_origin.is_none() && settings.lint_enabled {
         silent.push((
             Step::Lint,
             format!(
@@ -140,6 +142,12 @@ pub(super) async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppErr
         build_args: detection.build_args.clone(),
         dockerfile_source,
         silent_ci: silent,
+        lint_off_as_ci: (!settings.lint_enabled && detection.lints_nothing()).then(|| {
+            format!(
+                "Your CI ({ci_files}) runs no linter and the project sets none up, so lint is off here too: turn it on in the project's settings to run `{}`.",
+                settings.lint_command
+            )
+        }),
         needs: needed_values(&detection, &settings),
         services: detection.services.clone(),
         detection_ci: (test_origin, lint_origin, detection.ci_skipped),
@@ -517,7 +525,12 @@ fn planned_steps(
             lint.notes.extend(found.notes);
         }
     } else {
-        lint.skip = Some("Lint is turned off in the project's settings.".to_owned());
+        lint.skip = Some(
+            scanned
+                .lint_off_as_ci
+                .clone()
+                .unwrap_or_else(|| "Lint is turned off in the project's settings.".to_owned()),
+        );
     }
     steps.push(lint);
     for (step, note) in &scanned.silent_ci {
@@ -866,6 +879,14 @@ async fn python_line(
         (Some(requires), _) => format!(", as {} asks ({})", requires.source, requires.value),
         (None, Some(ci)) if crate::checks::python_satisfies(chosen.version, &ci.value) => {
             format!(", as {} uses ({})", ci.source, ci.value)
+        }
+        (None, Some(ci))
+            if crate::checks::python_satisfies(chosen.version, &crate::checks::python_release_series(&ci.value)) =>
+        {
+            format!(
+                ", the nearest to the {} {} uses ({} itself is not installed here)",
+                ci.value, ci.source, ci.value
+            )
         }
         (None, Some(ci)) => format!(": {} uses {}, which is not installed here", ci.source, ci.value),
         (None, None) => String::new(),

@@ -125,6 +125,17 @@ pub struct Detection {
     pub services: Vec<ServiceSpec>,
 }
 
+/// The source of a value nothing in the project gave.
+pub const DEFAULT_SOURCE: &str = "Slipway's default";
+
+impl Detection {
+    /// The project has a CI that lints nothing and no linter's configuration: lint would only be
+    /// Slipway's own default, failing releases the CI passes, so it starts turned off.
+    pub fn lints_nothing(&self) -> bool {
+        !self.ci_files.is_empty() && self.lint_origin.is_none() && self.lint_tool.source == DEFAULT_SOURCE
+    }
+}
+
 /// Looks at everything detection covers in `root`.
 pub fn detect(root: &Path) -> Detection {
     let ci = read_ci(root);
@@ -219,7 +230,7 @@ fn test_command(root: &Path, ci: &CiFindings) -> Detected<String> {
     }
     Detected {
         value: "pytest".to_owned(),
-        source: "Slipway's default".to_owned(),
+        source: DEFAULT_SOURCE.to_owned(),
     }
 }
 
@@ -248,7 +259,7 @@ fn lint_tool(root: &Path, ci: &CiFindings, requirement_text: &str) -> Detected<L
     }
     Detected {
         value: LintTool::Flake8,
-        source: "Slipway's default".to_owned(),
+        source: DEFAULT_SOURCE.to_owned(),
     }
 }
 

@@ -234,6 +234,7 @@ impl ProjectSettings {
                 .filter_map(|need| need.ci_value.clone().map(|value| (need.name.clone(), value)))
                 .collect(),
             gates: detection.gates.clone(),
+            lint_enabled: !detection.lints_nothing(),
             build_args: Some(build_literal).filter(|args| !args.is_empty()),
             build_args_given: Some(build_given).filter(|names| !names.is_empty()),
             // Render checks this path before a deploy counts as live; so does the Local target.

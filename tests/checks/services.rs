@@ -539,7 +539,7 @@ fn a_service_that_stops_during_the_tests_makes_them_an_error_and_a_missing_image
     let message = summary["tests"]["message"].as_str().unwrap_or_default();
     assert!(
         message.contains(&format!(
-            "The service image {missing} (for postgres) is not on this machine"
+            "The tests need postgres, which your CI starts, and its image {missing} is not on this computer"
         )),
         "{message}"
     );

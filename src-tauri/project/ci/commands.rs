@@ -371,6 +371,10 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
                 "black" => ("black", "black --check ."),
                 "isort" => ("isort", "isort --check-only ."),
                 "mypy" => ("mypy", "mypy ."),
+                other if local_hook(root, hook, id, source, findings, depth) => {
+                    let _ = other;
+                    continue;
+                }
                 other => {
                     findings.skipped.push(SkippedCommand {
                         line: format!("pre-commit hook {other}"),
@@ -405,9 +409,101 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
     }
 }
 
+/// A hook whose `entry` is the command (`repo: local`, `entry: uv run ruff check --fix`): when
+/// it is a check Slipway knows, it is taken as that check over every file (pre-commit hands it
+/// the files; `.` is all of them). `false` leaves the hook to be listed as not run.
+fn local_hook(root: &Path, hook: &Value, id: &str, source: &str, findings: &mut CiFindings, depth: usize) -> bool {
+    let Some(entry) = hook.get("entry").and_then(Value::as_str) else {
+        return false;
+    };
+    let files = hook.get("pass_filenames").and_then(Value::as_bool) != Some(false);
+    let line = if files { format!("{entry} .") } else { entry.to_owned() };
+    let commands = shell::commands(&line);
+    let [command] = commands.as_slice() else {
+        return false;
+    };
+    let mut inner = prepare(command);
+    if !matches!(inner.role, Role::Lint(_) | Role::Gate(..)) {
+        return false;
+    }
+    inner.notes.insert(
+        0,
+        format!("From `pre-commit run`: the {id} hook in .pre-commit-config.yaml runs `{entry}`."),
+    );
+    let via = format!(".pre-commit-config.yaml (hook {id}), from `pre-commit run` in {source}");
+    take(root, inner, &via, findings, depth + 1);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_pre_commit_hook_is_the_check_its_entry_runs() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::write(
+            root.path().join(".pre-commit-config.yaml"),
+            r#"
+repos:
+  - repo: local
+    hooks:
+      - id: local-ruff-check
+        entry: uv run ruff check --force-exclude --fix --exit-non-zero-on-fix
+        language: unsupported
+        types: [python]
+      - id: local-mypy
+        entry: uv run mypy
+        language: unsupported
+      - id: generate-client
+        entry: bash ./scripts/generate-client.sh
+        pass_filenames: false
+        language: unsupported
+"#,
+        )?;
+        let mut findings = CiFindings::default();
+        for command in shell::commands("prek run --all-files") {
+            take(root.path(), prepare(&command), "pre-commit.yml", &mut findings, 0);
+        }
+        let lint = findings
+            .lint
+            .as_ref()
+            .map(|(tool, found)| (*tool, found.command.as_str()));
+        assert_eq!(lint, Some((LintTool::Ruff, "ruff check --force-exclude .")));
+        let gates: Vec<&str> = findings.gates.iter().map(|gate| gate.command.as_str()).collect();
+        assert_eq!(gates, ["mypy ."]);
+        let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
+        assert_eq!(skipped, ["pre-commit hook generate-client"]);
+        Ok(())
+    }
+
+    /// The full-stack FastAPI template's test step: `uv run bash scripts/tests-start.sh` in
+    /// `backend/`, whose script runs another that runs coverage over pytest.
+    #[test]
+    fn a_shell_script_the_ci_runs_is_read_for_its_commands() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::create_dir_all(root.path().join("backend/scripts"))?;
+        std::fs::write(
+            root.path().join("backend/scripts/tests-start.sh"),
+            "#! /usr/bin/env bash\nset -e\nset -x\n\npython app/tests_pre_start.py\n\nbash scripts/test.sh \"$@\"\n",
+        )?;
+        std::fs::write(
+            root.path().join("backend/scripts/test.sh"),
+            "#!/usr/bin/env bash\n\nset -e\ncoverage run -m pytest \\\n  tests/\ncoverage report --fail-under=90\n",
+        )?;
+        let mut findings = CiFindings::default();
+        let mut command = shell::commands("uv run bash scripts/tests-start.sh").remove(0);
+        command.cd = Some("backend".to_owned());
+        take(root.path(), prepare(&command), "test-backend.yml", &mut findings, 0);
+        let test = findings.test.as_ref().ok_or("no tests")?;
+        assert_eq!(test.command, "cd backend && coverage run -m pytest tests/");
+        assert!(test.source.contains("scripts/test.sh"), "{}", test.source);
+        let gates: Vec<&str> = findings.gates.iter().map(|gate| gate.command.as_str()).collect();
+        assert_eq!(gates, ["cd backend && coverage report --fail-under=90"]);
+        let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
+        assert_eq!(skipped, ["python app/tests_pre_start.py"]);
+        Ok(())
+    }
 
     #[test]
     fn compose_builds_name_their_file_and_service() {

@@ -1,5 +1,5 @@
-//! The image build a Compose file describes for the app: the service that is the app (the one
-//! that publishes ports, else the one named like a web app), its `build:` context, Dockerfile
+//! The image build a Compose file describes for the app: the service that is the app (of the
+//! ones that build Python, the one that publishes ports, else the one named like a web app), its `build:` context, Dockerfile
 //! and `args`. A CI that builds with `docker compose build` builds exactly this, and a project
 //! whose CI builds nothing still says here how its image is made: `build: ./src` means the
 //! engine sees `src/` only, so the Dockerfile's `COPY` lines are written against that folder.
@@ -30,17 +30,25 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
         .filter_map(|(name, body)| Some((name.as_str()?, body)))
         .filter(|(_, body)| body.get("build").is_some())
         .collect();
+    let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
+    // The Python app's build, not the web server's in front of it (an nginx that publishes
+    // the ports): a service whose build holds Python's project files or installs with pip.
+    let python: Vec<(&str, &Value)> = built
+        .iter()
+        .copied()
+        .filter(|(_, body)| builds_python(root, folder, body))
+        .collect();
+    let candidates = if python.is_empty() { &built } else { &python };
     let (name, body) = match service {
         Some(wanted) => *built.iter().find(|(name, _)| *name == wanted)?,
-        None => *built
+        None => *candidates
             .iter()
             .find(|(_, body)| body.get("ports").is_some())
-            .or_else(|| built.iter().find(|(name, _)| APP_NAMES.contains(name)))
-            .or(built.first())?,
+            .or_else(|| candidates.iter().find(|(name, _)| APP_NAMES.contains(name)))
+            .or(candidates.first())?,
     };
     let source = format!("{file} (service {name})");
     let build = body.get("build")?;
-    let folder = file.rsplit_once('/').map_or("", |(folder, _)| folder);
     let (context, dockerfile, args) = match build {
         Value::String(context) => (context.clone(), None, Vec::new()),
         mapping => (
@@ -79,6 +87,32 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
         source,
         args,
     })
+}
+
+/// Whether a service's `build:` makes a Python app: its context holds a Python project's file,
+/// or its Dockerfile installs with pip, poetry or uv.
+fn builds_python(root: &Path, folder: &str, body: &Value) -> bool {
+    let build = body.get("build");
+    let context = match build {
+        Some(Value::String(context)) => context.clone(),
+        Some(mapping) => mapping
+            .get("context")
+            .and_then(yaml_text)
+            .unwrap_or_else(|| ".".to_owned()),
+        None => return false,
+    };
+    let context = root.join(join(folder, &context));
+    let dockerfile = build
+        .and_then(|build| build.get("dockerfile"))
+        .and_then(yaml_text)
+        .unwrap_or_else(|| "Dockerfile".to_owned());
+    let markers = ["manage.py", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py"];
+    markers.iter().any(|marker| context.join(marker).is_file())
+        || crate::project::files::read_text(&context.join(dockerfile)).is_some_and(|text| {
+            ["pip install", "poetry install", "uv sync", "uv pip", "pipenv install"]
+                .iter()
+                .any(|installer| text.contains(installer))
+        })
 }
 
 /// `folder/path` in the project's terms: no `./`, no trailing slash, `..` taken back (a Compose
@@ -143,6 +177,31 @@ mod tests {
             (deploy.context.as_str(), deploy.dockerfile.as_deref()),
             ("app", Some("app/Dockerfile.prod"))
         );
+        Ok(())
+    }
+
+    /// bayanat's shape: nginx publishes the ports and is built from `./nginx`; the Flask app,
+    /// built from `./flask/Dockerfile`, publishes none. The app is the one that builds Python.
+    #[test]
+    fn the_python_app_is_chosen_over_the_web_server_in_front_of_it() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir_all(dir.path().join("nginx"))?;
+        std::fs::create_dir_all(dir.path().join("flask"))?;
+        std::fs::write(
+            dir.path().join("nginx/Dockerfile"),
+            "FROM nginx\nCOPY nginx.conf /etc/nginx/\n",
+        )?;
+        std::fs::write(
+            dir.path().join("flask/Dockerfile"),
+            "FROM python:3.12\nCOPY . /app\nRUN pip install --no-cache-dir -e /app\n",
+        )?;
+        std::fs::write(
+            dir.path().join("docker-compose.yml"),
+            "services:\n  bayanat:\n    build:\n      context: .\n      dockerfile: ./flask/Dockerfile\n  nginx:\n    build: ./nginx\n    ports:\n      - \"80:80\"\n",
+        )?;
+        let build = compose_build(dir.path(), None, None).ok_or("no build")?;
+        assert_eq!(build.source, "docker-compose.yml (service bayanat)");
+        assert_eq!(build.dockerfile.as_deref(), Some("flask/Dockerfile"));
         Ok(())
     }
 }

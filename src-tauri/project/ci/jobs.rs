@@ -73,6 +73,9 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         let mut checks_here = false;
         // What a job writes for the app (`echo X=1 >> .env`) is the tests' only when it checks.
         let values_before = findings.env.len();
+        // So do the services its `docker compose up` lines start: a job that only starts the
+        // stack to try it (`up -d --wait backend frontend`) gives the tests nothing.
+        let services_before = findings.services.len();
         for script in &scripts {
             let before = findings.gate_count();
             let mut commands = shell::commands(&script.text);
@@ -97,6 +100,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         }
         if !checks_here {
             findings.env.truncate(values_before);
+            findings.services.truncate(services_before);
         }
         if checks_here {
             collect_env(document.get("env"), source, &mut findings.env);
@@ -522,6 +526,21 @@ jobs:
         )?;
         let test = discover.test.as_ref().map(|test| test.command.as_str());
         assert_eq!(test, Some("python -m unittest discover -s tests"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_job_that_only_starts_the_stack_gives_the_tests_no_service() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::write(
+            root.path().join("compose.yml"),
+            "services:\n  db:\n    image: postgres:15\n  adminer:\n    image: adminer\n",
+        )?;
+        let workflow = "jobs:\n  smoke:\n    steps:\n      - run: docker compose up -d --wait adminer\n      - run: curl -f localhost:8080\n  test:\n    steps:\n      - run: docker compose up -d db\n      - run: pytest\n";
+        let mut findings = CiFindings::default();
+        read_document(root.path(), &serde_norway::from_str(workflow)?, "ci.yml", &mut findings);
+        let names: Vec<&str> = findings.services.iter().map(|service| service.name.as_str()).collect();
+        assert_eq!(names, ["db"]);
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Task runners the CI calls instead of the tools: `just`, `make`, `tox`, `nox`, `invoke`.
+//! Task runners the CI calls instead of the tools: `just`, `make`, `tox`, `nox`, `invoke`, and
+//! the project's own shell scripts (`bash scripts/test.sh`).
 //! Their recipes are read to find the real commands, so a recipe's line counts as a CI line
 //! would (a Makefile's `-flake8` lets lint fail as `|| true` does).
 
@@ -26,6 +27,7 @@ pub fn recipe_lines(dir: &Path, program: &str, targets: &[String]) -> Result<Vec
         "make" => make(dir, targets),
         "tox" => tox(dir, targets),
         "nox" => python_tasks(dir, "noxfile.py", targets, r#"session\.run\(([^)]*)\)"#, true),
+        "sh" => shell_script(dir, targets),
         _ => python_tasks(
             dir,
             "tasks.py",
@@ -298,6 +300,34 @@ fn ini_sections(text: &str) -> Vec<(String, Vec<(String, String)>)> {
 
 /// nox sessions and invoke tasks: the `session.run(…)` / `c.run(…)` calls in the function
 /// named like the target (the first one when none is named).
+/// The commands of a shell script of the project's, a line each (continuations joined); the
+/// shell's own settings (`set -e`) and comments are not commands.
+fn shell_script(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, String> {
+    let file = targets.first().ok_or("no script was named")?;
+    let text = read_text(&dir.join(file)).ok_or_else(|| format!("{file} was not found"))?;
+    let mut lines = Vec::new();
+    let mut pending = String::new();
+    for line in text.lines() {
+        if let Some(start) = line.strip_suffix('\\') {
+            pending.push_str(start);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(line);
+        let whole = std::mem::take(&mut pending);
+        let command = whole.trim();
+        if command.is_empty() || command.starts_with('#') || command.starts_with("set ") {
+            continue;
+        }
+        lines.push(RecipeLine {
+            text: command.to_owned(),
+            lets_fail: None,
+            source: file.clone(),
+        });
+    }
+    Ok(lines)
+}
+
 fn python_tasks(
     dir: &Path,
     file: &str,

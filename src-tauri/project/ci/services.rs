@@ -79,6 +79,14 @@ pub(super) fn add(services: Vec<ServiceSpec>, findings: &mut CiFindings) {
 /// The values a service's block gives its container; a value the CI works out or takes from
 /// its secrets is left to the image's default.
 fn literal_values(block: Option<&Value>, source: &str) -> BTreeMap<String, String> {
+    block_values(block, source)
+        .into_iter()
+        .filter_map(|(name, variable)| Some((name, variable.value?)))
+        .collect()
+}
+
+/// A service block's values as the file writes them, in either of Compose's forms.
+fn block_values(block: Option<&Value>, source: &str) -> Vec<(String, CiVariable)> {
     let mut variables: Vec<(String, CiVariable)> = Vec::new();
     match block {
         // Compose's list form: `- POSTGRES_DB=app`.
@@ -99,9 +107,6 @@ fn literal_values(block: Option<&Value>, source: &str) -> BTreeMap<String, Strin
         other => collect_env(other, source, &mut variables),
     }
     variables
-        .into_iter()
-        .filter_map(|(name, variable)| Some((name, variable.value?)))
-        .collect()
 }
 
 /// The container port and the host port of the first `ports:` entry (`5432:5432`,
@@ -183,18 +188,188 @@ pub(super) fn compose_up(words: &[String]) -> Option<(Vec<String>, Vec<String>)>
     Some((files, services))
 }
 
-/// The compose file a line run in the folder `cd` reads (its `-f` files, else the ones
-/// Compose looks for), with its name.
-fn compose_document(root: &Path, cd: Option<&str>, files: &[String]) -> Option<(String, Arc<Value>)> {
+/// The compose files a line run in the folder `cd` reads, merged as Compose merges them: its
+/// `-f` files in order, else the first file Compose looks for and its `.override` beside it.
+/// The name says which files; `.env` in that folder gives the values `${NAME}` takes.
+fn compose_document(root: &Path, cd: Option<&str>, files: &[String]) -> Option<(String, Arc<Value>, DotEnv)> {
     let folder = cd.map_or_else(|| root.to_path_buf(), |cd| root.join(cd));
-    let candidates: Vec<String> = if files.is_empty() {
-        COMPOSE_FILES.iter().map(|name| (*name).to_owned()).collect()
+    let read = |file: &str| bounded::read(&folder.join(file)).ok();
+    let mut documents: Vec<(String, Arc<Value>)> = Vec::new();
+    if files.is_empty() {
+        let (file, document) = COMPOSE_FILES
+            .iter()
+            .find_map(|file| read(file).map(|document| ((*file).to_owned(), document)))?;
+        let stem = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem).to_owned();
+        documents.push((file, document));
+        for extension in ["yaml", "yml"] {
+            let name = format!("{stem}.override.{extension}");
+            if let Some(document) = read(&name) {
+                documents.push((name, document));
+                break;
+            }
+        }
     } else {
-        files.to_vec()
+        documents.extend(
+            files
+                .iter()
+                .filter_map(|file| read(file).map(|document| (file.clone(), document))),
+        );
+    }
+    let dotenv = DotEnv::read(&folder);
+    let name = documents
+        .iter()
+        .map(|(file, _)| file.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let mut documents = documents.into_iter().map(|(_, document)| document);
+    let first = documents.next()?;
+    let merged = documents.fold(first, |base, over| Arc::new(merge_compose(&base, &over)));
+    Some((name, merged, dotenv))
+}
+
+/// `over`'s services laid over `base`'s: a service's keys replaced, its `environment` merged.
+fn merge_compose(base: &Value, over: &Value) -> Value {
+    let mut merged = base.clone();
+    let Some(over_services) = over.get("services").and_then(Value::as_mapping) else {
+        return merged;
     };
-    candidates
-        .into_iter()
-        .find_map(|file| bounded::read(&folder.join(&file)).ok().map(|document| (file, document)))
+    let Some(Value::Mapping(root)) = Some(&mut merged) else {
+        return over.clone();
+    };
+    let services = root
+        .entry(Value::String("services".to_owned()))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    let Value::Mapping(services) = services else {
+        return over.clone();
+    };
+    for (name, service) in over_services {
+        match (services.get_mut(name), service) {
+            (Some(Value::Mapping(known)), Value::Mapping(fields)) => {
+                for (key, value) in fields {
+                    let environment = key.as_str() == Some("environment");
+                    match (known.get_mut(key), environment) {
+                        (Some(existing), true) => {
+                            let mut values = environment_map(existing);
+                            values.extend(environment_map(value));
+                            *existing = Value::Mapping(
+                                values
+                                    .into_iter()
+                                    .map(|(name, value)| (Value::String(name), value))
+                                    .collect(),
+                            );
+                        }
+                        _ => {
+                            known.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+            }
+            _ => {
+                services.insert(name.clone(), service.clone());
+            }
+        }
+    }
+    merged
+}
+
+/// A compose `environment:` in its map form, whichever form it was written in.
+fn environment_map(block: &Value) -> BTreeMap<String, Value> {
+    match block {
+        Value::Sequence(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|item| match item.split_once('=') {
+                Some((name, value)) => (name.trim().to_owned(), Value::String(value.to_owned())),
+                None => (item.trim().to_owned(), Value::Null),
+            })
+            .collect(),
+        Value::Mapping(map) => map
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str()?.to_owned(), value.clone())))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The values of the `.env` file Compose reads in its project folder, for `${NAME}`.
+#[derive(Debug, Default)]
+struct DotEnv(BTreeMap<String, String>);
+
+impl DotEnv {
+    fn read(folder: &Path) -> Self {
+        let text = crate::project::files::read_text(&folder.join(".env")).unwrap_or_default();
+        Self(
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.starts_with('#'))
+                .filter_map(|line| line.strip_prefix("export ").unwrap_or(line).split_once('='))
+                .map(|(name, value)| {
+                    (
+                        name.trim().to_owned(),
+                        value.trim().trim_matches(['"', '\'']).to_owned(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// `text` with Compose's `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`,
+    /// `${NAME?error}` and `$$` filled in; `Err` names a value nobody gives.
+    fn fill(&self, text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                out.push('$');
+                rest = tail;
+            } else if let Some(inner) = after.strip_prefix('{') {
+                // The closing brace of this `${`, past any nested in its default.
+                let mut depth = 0usize;
+                let end = inner
+                    .char_indices()
+                    .find(|(_, c)| {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => return true,
+                            '}' => depth -= 1,
+                            _ => {}
+                        }
+                        false
+                    })
+                    .map(|(at, _)| at)
+                    .ok_or_else(|| text.to_owned())?;
+                let expression = &inner[..end];
+                let split = expression.find([':', '-', '?']).unwrap_or(expression.len());
+                let (name, operator) = expression.split_at(split);
+                let value = self
+                    .0
+                    .get(name)
+                    .filter(|value| !value.is_empty() || !operator.starts_with(':'));
+                let default = operator.trim_start_matches(':');
+                match (value, default.chars().next()) {
+                    (Some(value), _) => out.push_str(value),
+                    (None, Some('-')) => out.push_str(&self.fill(&default[1..])?),
+                    _ => return Err(name.to_owned()),
+                }
+                rest = &inner[end + 1..];
+            } else {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..end];
+                if name.is_empty() {
+                    out.push('$');
+                } else {
+                    out.push_str(self.0.get(name).ok_or_else(|| name.to_owned())?);
+                }
+                rest = &after[end..];
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
 }
 
 /// The services a `docker compose up` line starts, read from the compose file; one that is
@@ -215,7 +390,7 @@ pub(super) fn from_compose(
             reason,
         });
     };
-    let Some((file, document)) = compose_document(root, cd, files) else {
+    let Some((file, document, dotenv)) = compose_document(root, cd, files) else {
         return skip("the compose file it names could not be read".to_owned(), findings);
     };
     if names.is_empty() {
@@ -234,7 +409,9 @@ pub(super) fn from_compose(
             skip(format!("{file} has no service {name}"), findings);
             continue;
         };
-        let Some(image) = service.get("image").and_then(Value::as_str) else {
+        // A service Compose builds is the app, even when it also names the image it tags.
+        let image = service.get("image").and_then(Value::as_str);
+        let (None, Some(image)) = (service.get("build"), image) else {
             skip(
                 format!(
                     "the service {name} is built from the project ({file}): it is the app, not a service the tests use"
@@ -243,11 +420,30 @@ pub(super) fn from_compose(
             );
             continue;
         };
-        let (port, ci_port) = first_port(service.get("ports"), image);
+        let image = match dotenv.fill(image) {
+            Ok(image) => image,
+            Err(missing) => {
+                skip(
+                    format!("the image of the service {name} ({image}) needs the value {missing}, which neither the CI nor .env gives"),
+                    findings,
+                );
+                continue;
+            }
+        };
+        let (port, ci_port) = first_port(service.get("ports"), &image);
+        // `${NAME}` is Compose's own, filled from `.env`; a value no one gives is left to the
+        // image's default, as Compose would refuse it.
+        let env = block_values(service.get("environment"), &compose_source)
+            .into_iter()
+            .filter_map(|(name, variable)| {
+                let written = variable.value.or(variable.expression)?;
+                Some((name, dotenv.fill(&written).ok()?))
+            })
+            .collect();
         found.push(ServiceSpec {
             name: name.clone(),
-            image: image.to_owned(),
-            env: literal_values(service.get("environment"), &compose_source),
+            image,
+            env,
             port,
             ci_port,
             health_cmd: service.get("healthcheck").and_then(compose_health),
@@ -269,7 +465,7 @@ pub(super) fn depends_on(
     source: &str,
     findings: &mut CiFindings,
 ) {
-    let Some((_, document)) = compose_document(root, cd, files) else {
+    let Some((_, document, _)) = compose_document(root, cd, files) else {
         return;
     };
     let names: Vec<String> = match document
@@ -445,5 +641,85 @@ services:
         assert_eq!(findings.services.len(), 1);
         assert!(findings.skipped[0].reason.contains("the app"), "{:?}", findings.skipped);
         Ok(())
+    }
+
+    /// Compose's own values and override file, as the full-stack FastAPI template has them:
+    /// `${POSTGRES_USER?…}` from `.env`, a service only in `compose.override.yml`, and the
+    /// backend, which names its image and is built, is the app.
+    #[test]
+    fn compose_values_come_from_dotenv_and_the_override_file_is_merged() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        std::fs::write(
+            root.path().join("compose.yml"),
+            r#"
+services:
+  db:
+    image: "postgres:${PG_VERSION:-15}"
+    environment:
+      - POSTGRES_USER=${POSTGRES_USER?Variable not set}
+      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD?Variable not set}
+      - PGDATA=/var/lib/postgresql/data/$${SUB}
+      - UNGIVEN=${NOBODY_GIVES_IT?Variable not set}
+  backend:
+    image: '${DOCKER_IMAGE_BACKEND?Variable not set}:${TAG-latest}'
+    build:
+      context: ./backend
+"#,
+        )?;
+        std::fs::write(
+            root.path().join("compose.override.yml"),
+            "services:\n  db:\n    environment:\n      POSTGRES_DB: app_test\n  mailcatcher:\n    image: schickling/mailcatcher\n    ports:\n      - \"1025:1025\"\n",
+        )?;
+        std::fs::write(
+            root.path().join(".env"),
+            "# values\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD='changethis'\n",
+        )?;
+        let mut findings = CiFindings::default();
+        let names = ["db".to_owned(), "mailcatcher".to_owned(), "backend".to_owned()];
+        let line = "docker compose up -d db mailcatcher backend";
+        from_compose(root.path(), None, &[], &names, line, "ci.yml", &mut findings);
+        let found: Vec<(&str, &str)> = findings
+            .services
+            .iter()
+            .map(|service| (service.name.as_str(), service.image.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("db", "postgres:15"), ("mailcatcher", "schickling/mailcatcher")]
+        );
+        let db = &findings.services[0].env;
+        let values: Vec<(&str, &str)> = db.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        assert_eq!(
+            values,
+            [
+                ("PGDATA", "/var/lib/postgresql/data/${SUB}"),
+                ("POSTGRES_DB", "app_test"),
+                ("POSTGRES_PASSWORD", "changethis"),
+                ("POSTGRES_USER", "app"),
+            ]
+        );
+        assert!(findings.services[0]
+            .source
+            .starts_with("compose.yml + compose.override.yml"));
+        assert_eq!(findings.skipped.len(), 1, "{:?}", findings.skipped);
+        assert!(findings.skipped[0].reason.contains("backend is built from the project"));
+        // With `-f`, only the files named are read.
+        let mut named = CiFindings::default();
+        let files = ["compose.yml".to_owned()];
+        from_compose(root.path(), None, &files, &names[1..2], line, "ci.yml", &mut named);
+        assert!(named.services.is_empty());
+        assert!(named.skipped[0].reason.contains("has no service mailcatcher"));
+        Ok(())
+    }
+
+    #[test]
+    fn compose_fills_values_as_compose_does() {
+        let dotenv = DotEnv([("A".to_owned(), "1".to_owned()), ("E".to_owned(), String::new())].into());
+        assert_eq!(
+            dotenv.fill("x$A-${A}-${B:-d}-${E:-e}-${E-f}-$$A"),
+            Ok("x1-1-d-e--$A".to_owned())
+        );
+        assert_eq!(dotenv.fill("${B?must}"), Err("B".to_owned()));
+        assert_eq!(dotenv.fill("${B-${A}}"), Ok("1".to_owned()));
     }
 }

@@ -178,6 +178,7 @@ fn unwrap(
             ("uvx", _) => Some(1 + skip_options(&words[1..], &["--from", "--with", "--python", "-p"])),
             ("pipx", "run") => Some(2 + skip_options(&words[2..], &["--spec"])),
             ("xvfb-run", _) => Some(1),
+            ("sudo", _) => Some(1 + skip_options(&words[1..], &["-u", "--user", "-g", "--group"])),
             ("timeout", _) => Some(2),
             ("env", _) => {
                 let assigned = words[1..].iter().take_while(|word| word.contains('=')).count();
@@ -196,11 +197,13 @@ fn unwrap(
                 "poetry" | "pipenv" | "pdm" | "rye" | "uv" | "hatch" | "pipx"
             ) {
                 notes.push(format!(
-                    "`{first} run` is left out: Slipway runs the tool in the Python environment it prepares."
+                    "Your CI starts this with `{first} run` in the project's environment; Slipway starts it the same way in the environment it made for the project."
                 ));
             } else if first == "uvx" {
-                notes
-                    .push("`uvx` is left out: Slipway runs the tool in the Python environment it prepares.".to_owned());
+                notes.push(
+                    "Your CI starts this with `uvx`; Slipway starts it in the environment it made for the project."
+                        .to_owned(),
+                );
             }
             words.drain(..count.min(words.len()));
             continue;
@@ -347,6 +350,22 @@ fn tool_of(words: &[String]) -> (String, usize) {
 }
 
 fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<String>) {
+    // `bash scripts/test.sh`, `./scripts/test.sh`: the project's script, read for its commands.
+    let script = match words.as_slice() {
+        [shell, script, ..] if matches!(shell.as_str(), "sh" | "bash") && script.ends_with(".sh") => Some(script),
+        [script, ..] if script.ends_with(".sh") => Some(script),
+        _ => None,
+    };
+    if let Some(script) = script {
+        let targets = vec![script.trim_start_matches("./").to_owned()];
+        return (
+            Role::Runner {
+                program: "sh".to_owned(),
+                targets,
+            },
+            words,
+        );
+    }
     let (tool, args_at) = tool_of(&words);
     let has = |flag: &str| {
         words
@@ -388,7 +407,21 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
         "pylint" | "bandit" | "pydocstyle" | "codespell" | "djlint" | "vulture" => {
             Role::Gate(GateKind::Lint, tool.clone())
         }
-        "pre-commit" if words.get(1).is_some_and(|verb| verb == "run") => Role::PreCommit,
+        // prek is pre-commit rewritten: the same file, the same `run`.
+        "pre-commit" | "prek" if words.get(1).is_some_and(|verb| verb == "run") => Role::PreCommit,
+        "apt-get" | "apt" | "apk" | "yum" | "dnf" | "brew"
+            if words.get(1).is_some_and(|verb| verb == "install" || verb == "add") =>
+        {
+            let programs: Vec<&str> = words[2..]
+                .iter()
+                .map(String::as_str)
+                .filter(|word| !word.starts_with('-'))
+                .collect();
+            Role::NotAGate(format!(
+                "installs programs on the CI's machine ({}): Slipway does not install programs on your computer; if the project's packages or tests need them, install them first",
+                programs.join(" ")
+            ))
+        }
         "manage.py makemigrations" if has("--check") => Role::Gate(GateKind::Django, tool.clone()),
         "manage.py test" => Role::Tests,
         "just" | "make" | "tox" | "nox" | "invoke" | "inv" => Role::Runner {
@@ -450,13 +483,15 @@ const FLAKE8_REPORT_OPTIONS: [(&str, bool); 6] = [
     ("--exit-zero", false),
     ("-q", false),
 ];
-const RUFF_REPORT_OPTIONS: [(&str, bool); 8] = [
+const RUFF_REPORT_OPTIONS: [(&str, bool); 9] = [
     ("--output-format", true),
     ("--format", true),
     ("--output-file", true),
     ("-o", true),
     ("--exit-zero", false),
     ("--fix", false),
+    // Only means something with `--fix`, which is left out.
+    ("--exit-non-zero-on-fix", false),
     ("--statistics", false),
     ("--watch", false),
 ];
