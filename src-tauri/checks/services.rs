@@ -326,9 +326,15 @@ fn engine_problem(specs: &[ServiceSpec], error: &docker::DockerError) -> Service
 
 fn missing_image(spec: &ServiceSpec, why: &str) -> ServiceProblem {
     let lower = why.to_lowercase();
-    let reason = if ["no such host", "dial tcp", "lookup ", "network is unreachable", "timeout"]
-        .iter()
-        .any(|sign| lower.contains(sign))
+    let reason = if [
+        "no such host",
+        "dial tcp",
+        "lookup ",
+        "network is unreachable",
+        "timeout",
+    ]
+    .iter()
+    .any(|sign| lower.contains(sign))
     {
         "this computer could not reach the image's registry (is it offline?)"
     } else if ["not found", "manifest unknown", "does not exist"]

@@ -371,10 +371,7 @@ fn pre_commit(root: &Path, prepared: &Prepared, source: &str, findings: &mut CiF
                 "black" => ("black", "black --check ."),
                 "isort" => ("isort", "isort --check-only ."),
                 "mypy" => ("mypy", "mypy ."),
-                other if local_hook(root, hook, id, source, findings, depth) => {
-                    let _ = other;
-                    continue;
-                }
+                _ if local_hook(root, hook, id, source, findings, depth) => continue,
                 other => {
                     findings.skipped.push(SkippedCommand {
                         line: format!("pre-commit hook {other}"),

@@ -17,6 +17,7 @@ mod bounded;
 mod circleci;
 mod commands;
 mod compose;
+mod compose_file;
 mod findings;
 #[cfg(test)]
 mod fuzz;
