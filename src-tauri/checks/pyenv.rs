@@ -432,7 +432,7 @@ async fn ensure_tools(
 /// What the checks need that `env` lacks, as pip requirements.
 fn missing_tools(env: &PreparedEnv, settings: &ProjectSettings) -> Vec<String> {
     let mut wanted = Vec::new();
-    if !env.bin_dir().join("pytest").is_file() {
+    if runs_pytest(&settings.test_command) && !env.bin_dir().join("pytest").is_file() {
         wanted.push("pytest".to_owned());
     }
     // `pytest --cov` is pytest-cov's option: without the plugin pytest refuses the line.
@@ -460,6 +460,18 @@ fn missing_tools(env: &PreparedEnv, settings: &ProjectSettings) -> Vec<String> {
         }
     }
     wanted
+}
+
+/// Whether the test command may need pytest: not Django's own runner, unittest, or a script
+/// that runs its own tests (`python app_tests.py`), which a project runs without it.
+fn runs_pytest(test_command: &str) -> bool {
+    let words = shlex::split(test_command).unwrap_or_default();
+    let own_runner = words.windows(2).any(|pair| {
+        (pair[0].ends_with("manage.py") && pair[1] == "test")
+            || (pair[0] == "-m" && pair[1] == "unittest")
+            || (pair[0].starts_with("python") && pair[1].ends_with(".py") && !pair[1].ends_with("manage.py"))
+    });
+    !own_runner || words.iter().any(|word| word.contains("pytest"))
 }
 
 /// The PyPI package a gate's tool comes from; `None` for the project's own (Django).
@@ -851,6 +863,18 @@ async fn run_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pytest_is_wanted_unless_the_tests_run_without_it() {
+        assert!(runs_pytest("pytest -q"));
+        assert!(runs_pytest("cd backend && coverage run -m pytest tests/"));
+        assert!(runs_pytest("make test"));
+        assert!(!runs_pytest("python manage.py test"));
+        assert!(!runs_pytest("cd app && python manage.py test --parallel"));
+        assert!(!runs_pytest("python -m unittest discover -s tests"));
+        assert!(!runs_pytest("python src/backend/app_tests.py"));
+        assert!(runs_pytest("python -m pytest"));
+    }
 
     /// An environment holding `dists` (`name-version.dist-info`), each with a RECORD listing
     /// its module file, which is there.
