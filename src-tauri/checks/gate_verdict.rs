@@ -85,6 +85,32 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// ty's (and ruff's full) form: `error[rule]: message`, then ` --> file:line:col` under it;
+/// each error as one line, `file:line:col: error[rule]: message`. Warnings do not fail.
+fn rule_headed_errors(lines: &[String]) -> Vec<String> {
+    let (Ok(head), Ok(place)) = (
+        Regex::new(r"^error\[([\w-]+)\]: (.+)$"),
+        Regex::new(r"^\s*-->\s*(\S+:\d+(?::\d+)?)"),
+    ) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let Some(error) = head.captures(line.trim_end()) else {
+            continue;
+        };
+        let location = lines[at + 1..]
+            .iter()
+            .take(3)
+            .find_map(|next| place.captures(next).map(|c| c[1].to_owned()));
+        found.push(match location {
+            Some(location) => format!("{location}: error[{}]: {}", &error[1], &error[2]),
+            None => format!("error[{}]: {}", &error[1], &error[2]),
+        });
+    }
+    found
+}
+
 /// The verdict for a finished run.
 pub fn interpret(gate: &Gate, code: Option<i32>, stdout: &[String], stderr: &[String]) -> GateReport {
     let all: Vec<String> = stdout.iter().chain(stderr.iter()).cloned().collect();
@@ -169,7 +195,8 @@ pub fn interpret(gate: &Gate, code: Option<i32>, stdout: &[String], stderr: &[St
             }
         }
         GateKind::Types => {
-            let errors = captures(r"^(.+?:\d+(?::\d+)?:? (?:- )?error: .+)$", &all);
+            let mut errors = captures(r"^(.+?:\d+(?::\d+)?:? (?:- )?error: .+)$", &all);
+            errors.extend(rule_headed_errors(&all));
             match exit {
                 0 => (CheckOutcome::Passed, "no type errors".to_owned(), Vec::new()),
                 1 if !crashed => (
@@ -311,6 +338,18 @@ mod tests {
         );
         let errors = interpret(&mypy, Some(1), &lines("shop/views.py:3: error: Incompatible types  [assignment]\nFound 1 error in 1 file (checked 4 source files)"), &[]);
         assert_eq!(errors.message, "1 type error (mypy)");
+        // ty's own form: two errors and a warning, each with its place on the next line.
+        let ty = gate(GateKind::Types, "ty", "ty check");
+        let output = "error[invalid-assignment]: Object of type `Literal[1]` is not assignable to `str`\n --> app/main.py:3:5\n  |\n3 | x: str = 1\n  |\nwarning[possibly-unresolved-reference]: Name `y` used when possibly not defined\n --> app/main.py:9:1\nerror[unresolved-import]: Cannot resolve imported module `nope`\n --> app/util.py:1:8\nFound 3 diagnostics";
+        let report = interpret(&ty, Some(1), &lines(output), &[]);
+        assert_eq!(report.message, "2 type errors (ty)");
+        assert_eq!(
+            report.findings,
+            [
+                "app/main.py:3:5: error[invalid-assignment]: Object of type `Literal[1]` is not assignable to `str`",
+                "app/util.py:1:8: error[unresolved-import]: Cannot resolve imported module `nope`"
+            ]
+        );
     }
 
     #[test]

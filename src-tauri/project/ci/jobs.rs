@@ -76,6 +76,9 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         // So do the services its `docker compose up` lines start: a job that only starts the
         // stack to try it (`up -d --wait backend frontend`) gives the tests nothing.
         let services_before = findings.services.len();
+        // And what it installs: an upload job's `uv sync --no-dev --group github-actions` is
+        // not how the tests' environment is made.
+        let installs_before = findings.installs.len();
         for script in &scripts {
             let before = findings.gate_count();
             let mut commands = shell::commands(&script.text);
@@ -101,6 +104,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         if !checks_here {
             findings.env.truncate(values_before);
             findings.services.truncate(services_before);
+            findings.installs.truncate(installs_before);
         }
         if checks_here {
             collect_env(document.get("env"), source, &mut findings.env);
@@ -536,11 +540,19 @@ jobs:
             root.path().join("compose.yml"),
             "services:\n  db:\n    image: postgres:15\n  adminer:\n    image: adminer\n",
         )?;
-        let workflow = "jobs:\n  smoke:\n    steps:\n      - run: docker compose up -d --wait adminer\n      - run: curl -f localhost:8080\n  test:\n    steps:\n      - run: docker compose up -d db\n      - run: pytest\n";
+        let workflow = "jobs:\n  smoke:\n    steps:\n      - run: docker compose up -d --wait adminer\n      - run: uv sync --no-dev --group github-actions\n      - run: curl -f localhost:8080\n  test:\n    steps:\n      - run: docker compose up -d db\n      - run: uv sync\n      - run: pytest\n";
         let mut findings = CiFindings::default();
         read_document(root.path(), &serde_norway::from_str(workflow)?, "ci.yml", &mut findings);
         let names: Vec<&str> = findings.services.iter().map(|service| service.name.as_str()).collect();
         assert_eq!(names, ["db"]);
+        assert_eq!(
+            findings.installs,
+            [Install::Project {
+                extras: vec![],
+                groups: vec![]
+            }],
+            "the smoke job's install is not the tests'"
+        );
         Ok(())
     }
 }

@@ -404,6 +404,13 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
             "prepares a database or static files: pytest-django and Django's test runner make their own test database"
                 .to_owned(),
         ),
+        // Unlike Django's runner and pytest-django, these leave the tests' database as it was.
+        "alembic" if words.get(args_at).is_some_and(|verb| verb == "upgrade") => Role::NotAGate(
+            "migrates the CI's database: Slipway does not run it, so tests that expect its tables will fail until it does".to_owned(),
+        ),
+        "flask" if words.get(args_at..args_at + 2).is_some_and(|verbs| verbs == ["db", "upgrade"]) => Role::NotAGate(
+            "migrates the CI's database: Slipway does not run it, so tests that expect its tables will fail until it does".to_owned(),
+        ),
         "pylint" | "bandit" | "pydocstyle" | "codespell" | "djlint" | "vulture" => {
             Role::Gate(GateKind::Lint, tool.clone())
         }
@@ -708,6 +715,25 @@ mod tests {
         assert!(matches!(
             one("python manage.py migrate --noinput").role,
             Role::NotAGate(_)
+        ));
+        for migrate in [
+            "alembic upgrade head",
+            "uv run alembic upgrade head",
+            "flask db upgrade",
+        ] {
+            assert!(
+                matches!(&one(migrate).role, Role::NotAGate(why) if why.contains("tables")),
+                "{migrate}"
+            );
+        }
+        assert_eq!(one("alembic revision -m x").role, Role::Setup);
+        assert_eq!(
+            one("sudo apt-get install -y libpq-dev").line,
+            "sudo apt-get install -y libpq-dev"
+        );
+        assert!(matches!(
+            &one("sudo apt-get install -y libpq-dev ffmpeg").role,
+            Role::NotAGate(why) if why.contains("(libpq-dev ffmpeg)")
         ));
         assert_eq!(one("pylint shop").role, Role::Gate(GateKind::Lint, "pylint".into()));
         assert_eq!(one("pre-commit run --all-files").role, Role::PreCommit);
