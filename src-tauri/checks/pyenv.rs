@@ -111,7 +111,8 @@ impl PreparedEnv {
     }
 
     /// The variables that activate it, as `source bin/activate` would, and that keep the
-    /// tools' own files out of the project: coverage's data file goes to the scratch folder.
+    /// tools' own files out of the project: coverage's data file and ruff's and mypy's caches go
+    /// to the scratch folder.
     pub fn activation(&self) -> Vec<(String, String)> {
         let path = std::env::var("PATH").unwrap_or_default();
         vec![
@@ -126,6 +127,15 @@ impl PreparedEnv {
             ("PIP_NO_COLOR".to_owned(), "1".to_owned()),
             // No `__pycache__` folders left in the project by the checks.
             ("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()),
+            // Nor ruff's and mypy's caches, which they keep where they run.
+            (
+                "RUFF_CACHE_DIR".to_owned(),
+                self.scratch.join("ruff-cache").display().to_string(),
+            ),
+            (
+                "MYPY_CACHE_DIR".to_owned(),
+                self.scratch.join("mypy-cache").display().to_string(),
+            ),
         ]
     }
 }

@@ -590,6 +590,10 @@ fn a_make_target_running_ruff_and_mypy_is_two_gates() -> TestResult {
     assert_eq!(detection.lint_command.value, "ruff check shop");
     let (code, summary, _) = check(dir.path(), data.path())?;
     assert_eq!(summary["lint"]["tool"], "ruff", "{summary}");
+    // ruff's and mypy's caches are kept out of the project, as pytest's are.
+    for cache in [".ruff_cache", ".mypy_cache"] {
+        assert!(!dir.path().join(cache).exists(), "{cache} left in the project");
+    }
     let (ruff_code, ruff_output) = direct(data.path(), dir.path(), "ruff check shop", &[])?;
     assert_eq!(ruff_code, 1, "{ruff_output}");
     assert_eq!(violations(&summary), 1, "F401, as ruff says run directly: {summary}");
