@@ -144,7 +144,7 @@ pub(super) async fn scan(data_dir: &Path, root: &Path) -> Result<Scanned, AppErr
         silent_ci: silent,
         lint_off_as_ci: (!settings.lint_enabled && detection.lints_nothing()).then(|| {
             format!(
-                "Your CI ({ci_files}) runs no linter and the project sets none up, so lint is off here too: turn it on in the project's settings to run `{}`.",
+                "Your CI ({ci_files}) runs no linter and the project sets none up, so lint is off here too: turn it on in the project's settings to run {}.",
                 settings.lint_command
             )
         }),
@@ -884,8 +884,8 @@ async fn python_line(
             if crate::checks::python_satisfies(chosen.version, &crate::checks::python_release_series(&ci.value)) =>
         {
             format!(
-                ", the nearest to the {} {} uses ({} itself is not installed here)",
-                ci.value, ci.source, ci.value
+                ": {} uses {}, which is not installed here; this is the nearest",
+                ci.source, ci.value
             )
         }
         (None, Some(ci)) => format!(": {} uses {}, which is not installed here", ci.source, ci.value),
