@@ -822,6 +822,18 @@ async fn install(
     }
 }
 
+/// A Python exception's last line, as a failed build prints it (`FileNotFoundError: …`).
+static EXCEPTION: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^[A-Za-z_.]*(?:Error|Exception): .+").ok());
+/// A program a build could not find: `No such file or directory: 'exiftool'`, `gcc: not found`,
+/// `pg_config executable not found`.
+static MISSING_PROGRAM: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?:FileNotFoundError: \[Errno 2\] No such file or directory: '([A-Za-z0-9_.+-]+)'|\b([A-Za-z0-9_.+-]+): (?:command )?not found$|\b([A-Za-z0-9_.+-]+) executable not found)",
+    )
+    .ok()
+});
+
 async fn run_step(
     step: &str,
     spec: ProcessSpec,
@@ -844,22 +856,13 @@ async fn run_step(
     if outcome.code == Some(0) {
         return Ok(());
     }
-    let lines: Vec<&String> = outcome.stdout.iter().chain(outcome.stderr.iter()).collect();
-    // pip's own `ERROR:` lines say what went wrong; the rest is context already shown.
-    let errors: Vec<&str> = lines
+    let lines: Vec<&str> = outcome
+        .stdout
         .iter()
-        .map(|line| line.as_str())
-        .filter(|line| line.starts_with("ERROR:") || line.starts_with("error:"))
+        .chain(outcome.stderr.iter())
+        .map(String::as_str)
         .collect();
-    let detail = if errors.is_empty() {
-        lines[lines.len().saturating_sub(12)..]
-            .iter()
-            .map(|line| line.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        errors.join("\n")
-    };
+    let detail = failure_detail(&lines);
     Err(ChecksError::EnvSetup {
         step: step.to_owned(),
         detail: if outcome.timed_out {
@@ -870,9 +873,77 @@ async fn run_step(
     })
 }
 
+/// What an installer's output says went wrong: its `ERROR:` lines, the package whose build
+/// failed and the exception that failed it, led by the program a build could not find; else
+/// its last lines.
+fn failure_detail(lines: &[&str]) -> String {
+    let mut errors: Vec<String> = lines
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| {
+            line.starts_with("ERROR:")
+                || line.starts_with("error:")
+                || line.contains("Failed to build")
+                || EXCEPTION.as_ref().is_some_and(|pattern| pattern.is_match(line))
+        })
+        .map(str::to_owned)
+        .collect();
+    errors.dedup();
+    let missing_program = lines.iter().find_map(|line| {
+        MISSING_PROGRAM
+            .as_ref()
+            .and_then(|pattern| pattern.captures(line.trim()))
+            .and_then(|capture| capture.iter().skip(1).flatten().next().map(|m| m.as_str().to_owned()))
+            // A file the build could not find is no program.
+            .filter(|name| {
+                ![".txt", ".py", ".cfg", ".toml", ".in", ".lock", ".json", ".yml", ".yaml"]
+                    .iter()
+                    .any(|extension| name.ends_with(extension))
+            })
+    });
+    if let Some(program) = missing_program {
+        // A package's build runs a program the CI installs on its machine (`apt-get install`).
+        errors.insert(
+            0,
+            format!("A package needs the program {program}, which is not on this computer: install it (your CI may install it first: see what Slipway does not run from your CI), then check again."),
+        );
+    }
+    if errors.is_empty() {
+        lines[lines.len().saturating_sub(12)..].join("\n")
+    } else {
+        errors.join("\n")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// bayanat's build of pyexifinfo, as uv prints it: the missing program leads.
+    #[test]
+    fn a_failed_build_says_which_program_it_needs() {
+        let output = [
+            "  × Failed to build `pyexifinfo==0.4.0`",
+            "  ├─▶ The build backend returned an error",
+            "      Traceback (most recent call last):",
+            "      FileNotFoundError: [Errno 2] No such file or directory: 'exiftool'",
+            "      hint: This usually indicates a problem with the package or the build environment.",
+        ];
+        let detail = failure_detail(&output);
+        let said: Vec<&str> = detail.lines().collect();
+        assert_eq!(
+            said,
+            [
+                "A package needs the program exiftool, which is not on this computer: install it (your CI may install it first: see what Slipway does not run from your CI), then check again.",
+                "× Failed to build `pyexifinfo==0.4.0`",
+                "FileNotFoundError: [Errno 2] No such file or directory: 'exiftool'",
+            ]
+        );
+        assert_eq!(failure_detail(&["sh: 1: pg_config: not found"]).lines().next(), Some("A package needs the program pg_config, which is not on this computer: install it (your CI may install it first: see what Slipway does not run from your CI), then check again."));
+        assert_eq!(failure_detail(&["a", "b"]), "a\nb");
+        let file = failure_detail(&["FileNotFoundError: [Errno 2] No such file or directory: 'requirements.txt'"]);
+        assert!(!file.contains("program"), "{file}");
+    }
 
     #[test]
     fn pytest_is_wanted_unless_the_tests_run_without_it() {

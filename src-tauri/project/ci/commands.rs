@@ -498,7 +498,11 @@ repos:
         take(root.path(), prepare(&command), "test-backend.yml", &mut findings, 0);
         let test = findings.test.as_ref().ok_or("no tests")?;
         assert_eq!(test.command, "cd backend && coverage run -m pytest tests/");
-        assert!(test.source.contains("from `bash scripts/tests-start.sh`"), "{}", test.source);
+        assert!(
+            test.source.contains("from `bash scripts/tests-start.sh`"),
+            "{}",
+            test.source
+        );
         let gates: Vec<&str> = findings.gates.iter().map(|gate| gate.command.as_str()).collect();
         assert_eq!(gates, ["cd backend && coverage report --fail-under=90"]);
         let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
