@@ -30,7 +30,8 @@ pub fn describe(failure: &mut TestFailure) {
 }
 
 /// pytest ends each traceback entry with `path:line: ` or `path:line: ErrorName`: the entry
-/// in the test's own file is where the test failed; else the last entry, where it crashed.
+/// in the test's own file is where the test failed; else the last entry in the project's files,
+/// where it crashed.
 fn location(lines: &[&str], test_file: Option<&str>) -> Option<(String, u32)> {
     // `path:line: ErrorName` (the long form) or `path:line: in test_name` (`--tb=short`).
     let pattern = Regex::new(r"^([^\s:][^:]*\.py):(\d+):(?: in [^\s]+| \w[\w.]*)?\s*$").ok()?;
@@ -39,9 +40,12 @@ fn location(lines: &[&str], test_file: Option<&str>) -> Option<(String, u32)> {
         .filter_map(|line| pattern.captures(line.trim_end()))
         .filter_map(|capture| Some((capture[1].to_owned(), capture[2].parse().ok()?)))
         .collect();
+    // A library's file (in the environment Slipway made, outside the project) is not where
+    // a person can mend anything: the last entry in the project's own files is.
+    let own = |file: &str| !file.starts_with("../") && !file.starts_with('/') && !file.contains("site-packages/");
     test_file
         .and_then(|test_file| entries.iter().rev().find(|(file, _)| file == test_file))
-        .or(entries.last())
+        .or_else(|| entries.iter().rev().find(|(file, _)| own(file)))
         .cloned()
 }
 
@@ -187,6 +191,35 @@ mod tests {
         assert_eq!(described.line, Some(11));
         assert_eq!(described.got.as_deref(), Some("'abc'"));
         assert_eq!(described.expected.as_deref(), Some("'abd'"));
+    }
+
+    /// A fixture's error deep in psycopg: the project's conftest is named, never the library.
+    #[test]
+    fn an_error_in_a_library_names_the_projects_own_file() {
+        let mut failure = TestFailure {
+            node_id: "tests/api/test_users.py::test_create".to_owned(),
+            message: "error: psycopg.errors.UndefinedTable".to_owned(),
+            traceback: "tests/conftest.py:18: in db\n    init_db(session)\n../../data/venvs/1f/lib/python3.10/site-packages/psycopg/cursor.py:97: UndefinedTable".to_owned(),
+            file: None,
+            line: None,
+            got: None,
+            expected: None,
+            explanation: None,
+        };
+        describe(&mut failure);
+        assert_eq!(
+            (failure.file.as_deref(), failure.line),
+            (Some("tests/conftest.py"), Some(18))
+        );
+        failure.traceback =
+            "../../data/venvs/1f/lib/python3.10/site-packages/psycopg/cursor.py:97: UndefinedTable".to_owned();
+        failure.file = None;
+        failure.line = None;
+        describe(&mut failure);
+        assert_eq!(
+            (failure.file.as_deref(), failure.line),
+            (Some("tests/api/test_users.py"), None)
+        );
     }
 
     #[test]
