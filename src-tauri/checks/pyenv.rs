@@ -472,14 +472,12 @@ fn missing_tools(env: &PreparedEnv, settings: &ProjectSettings) -> Vec<String> {
     wanted
 }
 
-/// Whether the test command may need pytest: not Django's own runner, unittest, or a script
-/// that runs its own tests (`python app_tests.py`), which a project runs without it.
+/// Whether the test command may need pytest: not Django's own runner or unittest, which a
+/// project runs without it (a script that runs its own tests may call `pytest.main`).
 fn runs_pytest(test_command: &str) -> bool {
     let words = shlex::split(test_command).unwrap_or_default();
     let own_runner = words.windows(2).any(|pair| {
-        (pair[0].ends_with("manage.py") && pair[1] == "test")
-            || (pair[0] == "-m" && pair[1] == "unittest")
-            || (pair[0].starts_with("python") && pair[1].ends_with(".py") && !pair[1].ends_with("manage.py"))
+        (pair[0].ends_with("manage.py") && pair[1] == "test") || (pair[0] == "-m" && pair[1] == "unittest")
     });
     !own_runner || words.iter().any(|word| word.contains("pytest"))
 }
@@ -896,9 +894,11 @@ fn failure_detail(lines: &[&str]) -> String {
             .and_then(|capture| capture.iter().skip(1).flatten().next().map(|m| m.as_str().to_owned()))
             // A file the build could not find is no program.
             .filter(|name| {
-                ![".txt", ".py", ".cfg", ".toml", ".in", ".lock", ".json", ".yml", ".yaml"]
-                    .iter()
-                    .any(|extension| name.ends_with(extension))
+                ![
+                    ".txt", ".py", ".cfg", ".toml", ".in", ".lock", ".json", ".yml", ".yaml", ".md", ".rst", ".ini",
+                ]
+                .iter()
+                .any(|extension| name.ends_with(extension))
             })
     });
     if let Some(program) = missing_program {
@@ -953,7 +953,7 @@ mod tests {
         assert!(!runs_pytest("python manage.py test"));
         assert!(!runs_pytest("cd app && python manage.py test --parallel"));
         assert!(!runs_pytest("python -m unittest discover -s tests"));
-        assert!(!runs_pytest("python src/backend/app_tests.py"));
+        assert!(runs_pytest("python runtests.py"), "it may call pytest.main");
         assert!(runs_pytest("python -m pytest"));
     }
 

@@ -31,7 +31,7 @@ fn script_role(root: &Path, cd: &Option<String>, words: &[String], prepared: &mu
     if !is_python(python) || !name.ends_with(".py") || matches!(name, "manage.py" | "setup.py") {
         return;
     }
-    let text = read_text(&root.join(under(cd, script))).unwrap_or_default();
+    let text = runners::script_text(root, &under(cd, script)).unwrap_or_default();
     prepared.role = if text.contains("unittest.main(") || text.contains("pytest.main(") {
         prepared.notes.push(format!(
             "`{script}` runs its own tests when started; Slipway reads what it prints."
@@ -84,6 +84,9 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
         env: prepared.env.clone(),
         lets_fail: prepared.lets_fail.clone(),
     };
+    if matches!(prepared.role, Role::Tests | Role::Lint(_) | Role::Gate(..)) {
+        findings.checks_seen += 1;
+    }
     match &prepared.role {
         Role::Tests => {
             if findings.test.is_none() {
@@ -149,8 +152,14 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
                 "sh" => prepared.without_cd.clone(),
                 _ => format!("{program} {}", targets.join(" ")).trim().to_owned(),
             };
-            match runners::recipe_lines(&dir, program, targets) {
-                Ok(lines) if depth < 3 => {
+            // Three deep at most, and nothing read beyond: a script that runs itself ends here.
+            let recipe = if depth < 3 {
+                runners::recipe_lines(&dir, program, targets)
+            } else {
+                Ok(Vec::new())
+            };
+            match recipe {
+                Ok(lines) => {
                     for line in lines {
                         let via = format!("{}, from `{called}` in {source}", line.source);
                         for mut command in shell::commands(&line.text) {
@@ -177,7 +186,6 @@ pub(super) fn take(root: &Path, mut prepared: Prepared, source: &str, findings: 
                         }
                     }
                 }
-                Ok(_) => {}
                 Err(why) => {
                     // The runner itself is the check; a person sees why.
                     notes.push(format!(
@@ -417,8 +425,37 @@ fn local_hook(root: &Path, hook: &Value, id: &str, source: &str, findings: &mut 
     let Some(entry) = hook.get("entry").and_then(Value::as_str) else {
         return false;
     };
-    let files = hook.get("pass_filenames").and_then(Value::as_bool) != Some(false);
-    let line = if files { format!("{entry} .") } else { entry.to_owned() };
+    // A hook of another stage (`pre-push`, `manual`) is not what `pre-commit run` runs.
+    let stages: Vec<&str> = hook
+        .get("stages")
+        .and_then(Value::as_sequence)
+        .map(|stages| stages.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !stages.is_empty() && !stages.iter().any(|stage| matches!(*stage, "pre-commit" | "commit")) {
+        return false;
+    }
+    let args: Vec<String> = hook
+        .get("args")
+        .and_then(Value::as_sequence)
+        .map(|args| args.iter().filter_map(yaml_text).collect())
+        .unwrap_or_default();
+    let quoted: Vec<String> = args
+        .iter()
+        .filter_map(|arg| shlex::try_quote(arg).ok().map(|quoted| quoted.into_owned()))
+        .collect();
+    let line = format!("{entry} {}", quoted.join(" ")).trim().to_owned();
+    // pre-commit hands the hook its files; `.` stands for all of them, unless the entry names
+    // its own paths (`mypy src`) or takes none.
+    let last = shlex::split(&line)
+        .and_then(|words| words.last().cloned())
+        .unwrap_or_default();
+    let names_no_path = last.starts_with('-')
+        || [
+            "ruff", "check", "format", "flake8", "mypy", "black", "isort", "pylint", "pyright",
+        ]
+        .contains(&last.as_str());
+    let files = hook.get("pass_filenames").and_then(Value::as_bool) != Some(false) && names_no_path;
+    let line = if files { format!("{line} .") } else { line };
     let commands = shell::commands(&line);
     let [command] = commands.as_slice() else {
         return false;
@@ -455,7 +492,12 @@ repos:
         types: [python]
       - id: local-mypy
         entry: uv run mypy
+        args: [src]
         language: unsupported
+      - id: push-pylint
+        entry: pylint
+        stages: [pre-push]
+        language: system
       - id: generate-client
         entry: bash ./scripts/generate-client.sh
         pass_filenames: false
@@ -472,9 +514,12 @@ repos:
             .map(|(tool, found)| (*tool, found.command.as_str()));
         assert_eq!(lint, Some((LintTool::Ruff, "ruff check --force-exclude .")));
         let gates: Vec<&str> = findings.gates.iter().map(|gate| gate.command.as_str()).collect();
-        assert_eq!(gates, ["mypy ."]);
+        assert_eq!(gates, ["mypy src"], "the hook's args are its paths");
         let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
-        assert_eq!(skipped, ["pre-commit hook generate-client"]);
+        assert_eq!(
+            skipped,
+            ["pre-commit hook push-pylint", "pre-commit hook generate-client"]
+        );
         Ok(())
     }
 

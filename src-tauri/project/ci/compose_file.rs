@@ -140,8 +140,9 @@ impl DotEnv {
         )
     }
 
-    /// `text` with Compose's `$NAME`, `${NAME}`, `${NAME:-default}`, `${NAME-default}`,
-    /// `${NAME?error}` and `$$` filled in; `Err` names a value nobody gives.
+    /// `text` with Compose's `$NAME`, `${NAME}` (empty when unset, as Compose leaves it),
+    /// `${NAME:-default}`, `${NAME-default}`, `${NAME:+other}`, `${NAME+other}`, `${NAME:?err}`,
+    /// `${NAME?err}` and `$$` filled in; `Err` says, in words, why it cannot be.
     pub(super) fn fill(&self, text: &str) -> Result<String, String> {
         let mut out = String::new();
         let mut rest = text;
@@ -166,19 +167,22 @@ impl DotEnv {
                         false
                     })
                     .map(|(at, _)| at)
-                    .ok_or_else(|| text.to_owned())?;
+                    .ok_or_else(|| format!("a ${{ in {text} is never closed"))?;
                 let expression = &inner[..end];
-                let split = expression.find([':', '-', '?']).unwrap_or(expression.len());
+                let split = expression.find([':', '-', '?', '+']).unwrap_or(expression.len());
                 let (name, operator) = expression.split_at(split);
-                let value = self
-                    .0
-                    .get(name)
-                    .filter(|value| !value.is_empty() || !operator.starts_with(':'));
-                let default = operator.trim_start_matches(':');
-                match (value, default.chars().next()) {
-                    (Some(value), _) => out.push_str(value),
-                    (None, Some('-')) => out.push_str(&self.fill(&default[1..])?),
-                    _ => return Err(name.to_owned()),
+                let value = self.0.get(name);
+                // With `:`, an empty value counts as unset.
+                let set = value.is_some_and(|value| !value.is_empty() || !operator.starts_with(':'));
+                let operator = operator.trim_start_matches(':');
+                let word = operator.get(1..).unwrap_or_default();
+                match (operator.chars().next(), set) {
+                    (None, _) => out.push_str(value.map_or("", String::as_str)),
+                    (Some('-'), true) | (Some('?'), true) => out.push_str(value.map_or("", String::as_str)),
+                    (Some('-'), false) => out.push_str(&self.fill(word)?),
+                    (Some('+'), true) => out.push_str(&self.fill(word)?),
+                    (Some('+'), false) => {}
+                    _ => return Err(format!("it needs {name}, which .env does not give")),
                 }
                 rest = &inner[end + 1..];
             } else {
@@ -189,7 +193,7 @@ impl DotEnv {
                 if name.is_empty() {
                     out.push('$');
                 } else {
-                    out.push_str(self.0.get(name).ok_or_else(|| name.to_owned())?);
+                    out.push_str(self.0.get(name).map_or("", String::as_str));
                 }
                 rest = &after[end..];
             }
@@ -210,7 +214,21 @@ mod tests {
             dotenv.fill("x$A-${A}-${B:-d}-${E:-e}-${E-f}-$$A"),
             Ok("x1-1-d-e--$A".to_owned())
         );
-        assert_eq!(dotenv.fill("${B?must}"), Err("B".to_owned()));
+        assert_eq!(
+            dotenv.fill("${B?must}"),
+            Err("it needs B, which .env does not give".to_owned())
+        );
+        assert_eq!(
+            dotenv.fill("${E:?must}"),
+            Err("it needs E, which .env does not give".to_owned())
+        );
+        assert_eq!(dotenv.fill("${A:?must}"), Ok("1".to_owned()));
         assert_eq!(dotenv.fill("${B-${A}}"), Ok("1".to_owned()));
+        // Unset plain values are empty, as Compose leaves them (with a warning).
+        assert_eq!(dotenv.fill("${REGISTRY}postgres:15"), Ok("postgres:15".to_owned()));
+        assert_eq!(dotenv.fill("a$B"), Ok("a".to_owned()));
+        assert_eq!(dotenv.fill("${A:+on}${E:+on}${E+set}${B+set}"), Ok("onset".to_owned()));
+        assert_eq!(dotenv.fill("cost $ 5 $"), Ok("cost $ 5 $".to_owned()));
+        assert_eq!(dotenv.fill("${A"), Err("a ${ in ${A is never closed".to_owned()));
     }
 }

@@ -97,6 +97,8 @@ pub struct CiFindings {
     /// The images the CI builds and the containers it starts, so far: a check it runs in one
     /// is moved to the folder the image works in.
     pub(super) images: CiImages,
+    /// How many checks were read, repeats included: a job that runs one is a checking job.
+    pub(super) checks_seen: usize,
 }
 
 /// One install step of the CI, in the terms Slipway prepares an environment with.
@@ -133,9 +135,9 @@ impl CiFindings {
             .map(|(_, found)| found)
     }
 
-    /// How many checks were found (tests, lint and the other gates): a job that adds to it
-    /// runs checks.
-    pub(super) fn gate_count(&self) -> usize {
-        usize::from(self.test.is_some()) + usize::from(self.lint.is_some()) + self.gates.len()
+    /// How many checks were read (tests, lint or a gate), repeats of one already found too: a
+    /// job that adds to it runs checks.
+    pub(super) fn checks_seen(&self) -> usize {
+        self.checks_seen
     }
 }

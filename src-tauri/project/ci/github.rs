@@ -98,6 +98,11 @@ pub(super) fn action_command(step: &Value, action: &str) -> Option<ActionCommand
             // TrueBrain's `only_warn` (any value) reports and always passes.
             ("flake8", words.join(" "), input("only_warn").is_some())
         }
+        // pre-commit's own action: `pre-commit run {extra_args=--all-files}`, its hooks read.
+        "pre-commit/action" => {
+            let args = input("extra_args").unwrap_or_else(|| "--all-files".to_owned());
+            ("pre-commit", format!("pre-commit run {args}"), false)
+        }
         _ => return None,
     };
     let pinned = input("version")

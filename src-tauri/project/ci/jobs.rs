@@ -32,6 +32,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         return;
     };
     let default_directory = working_directory(document.get("defaults"));
+    let mut idle_installs = Vec::new();
     for (job_name, job) in jobs {
         let job_source = format!("{source} (job {})", job_name.as_str().unwrap_or("?"));
         let job_directory = working_directory(job.get("defaults")).or(default_directory);
@@ -58,7 +59,8 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
                     let text = check.install.into_iter().chain([check.line]).collect::<Vec<_>>();
                     scripts.push(Script {
                         text: Cow::Owned(text.join("\n")),
-                        working_directory: job_directory,
+                        // `defaults.run.working-directory` is for `run:` steps, not actions.
+                        working_directory: step.get("working-directory").and_then(Value::as_str),
                         lets_fail: continues_on_error(step)
                             .or(check.lets_fail.then_some("only_warn: the action always passes")),
                         env: step.get("env"),
@@ -76,11 +78,12 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         // So do the services its `docker compose up` lines start: a job that only starts the
         // stack to try it (`up -d --wait backend frontend`) gives the tests nothing.
         let services_before = findings.services.len();
-        // And what it installs: an upload job's `uv sync --no-dev --group github-actions` is
-        // not how the tests' environment is made.
+        // And what it installs, when the checking jobs install for themselves: an upload job's
+        // `uv sync --no-dev --group github-actions` is not how the tests' environment is made,
+        // but a CircleCI job that installs for the next one (a workspace) is.
         let installs_before = findings.installs.len();
         for script in &scripts {
-            let before = findings.gate_count();
+            let before = findings.checks_seen();
             let mut commands = shell::commands(&script.text);
             for command in &mut commands {
                 if let Some(dir) = script
@@ -96,7 +99,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
             for command in commands {
                 take(root, prepare(&command), &job_source, findings, 0);
             }
-            if findings.gate_count() > before {
+            if findings.checks_seen() > before {
                 checks_here = true;
                 collect_env(script.env, &job_source, &mut findings.env);
             }
@@ -104,7 +107,7 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
         if !checks_here {
             findings.env.truncate(values_before);
             findings.services.truncate(services_before);
-            findings.installs.truncate(installs_before);
+            idle_installs.extend(findings.installs.drain(installs_before..));
         }
         if checks_here {
             collect_env(document.get("env"), source, &mut findings.env);
@@ -115,6 +118,9 @@ pub(super) fn read_document(root: &Path, document: &Value, source: &str, finding
             }
             services::add(job_services, findings);
         }
+    }
+    if findings.installs.is_empty() {
+        findings.installs = idle_installs;
     }
 }
 
@@ -461,6 +467,10 @@ jobs:
         let workflow = r#"
 jobs:
   lint:
+    # For `run:` steps only: the actions run at the top.
+    defaults:
+      run:
+        working-directory: backend
     steps:
       - uses: actions/checkout@v4
       - uses: chartboost/ruff-action@v1
@@ -474,6 +484,7 @@ jobs:
           max_line_length: 90
           only_warn: 1
       - uses: some/unknown-action@v1
+      - uses: pre-commit/action@v3.0.1
 "#;
         let findings = read(workflow, "lint.yml")?;
         let lint = findings
@@ -495,6 +506,16 @@ jobs:
             ]
         );
         assert!(findings.gates[1].notes.iter().any(|note| note.contains("only_warn")));
+        // pre-commit's action is `pre-commit run --all-files`: its configuration is read (here
+        // there is none, which the plan says).
+        assert!(
+            findings
+                .skipped
+                .iter()
+                .any(|skip| skip.line == "pre-commit run --all-files" && skip.reason.contains("could not be read")),
+            "{:?}",
+            findings.skipped
+        );
         // The default ruff action: `ruff check .`.
         let plain = read(
             "jobs:\n  lint:\n    steps:\n      - uses: astral-sh/ruff-action@v3\n",
@@ -553,6 +574,22 @@ jobs:
             }],
             "the smoke job's install is not the tests'"
         );
+        // CircleCI's workspace: one job installs, the next tests; and a second test job that
+        // repeats pytest still starts its own services.
+        let circle = "jobs:\n  install:\n    steps:\n      - run: pip install -r requirements/dev.txt\n      - persist_to_workspace: {root: ., paths: [.venv]}\n  unit:\n    steps:\n      - attach_workspace: {at: .}\n      - run: pytest tests/unit\n  integration:\n    steps:\n      - run: docker compose up -d db\n      - run: pytest tests/integration\n";
+        let mut findings = CiFindings::default();
+        read_document(
+            root.path(),
+            &serde_norway::from_str(circle)?,
+            "config.yml",
+            &mut findings,
+        );
+        assert_eq!(
+            findings.installs,
+            [Install::Requirements("requirements/dev.txt".into())]
+        );
+        let names: Vec<&str> = findings.services.iter().map(|service| service.name.as_str()).collect();
+        assert_eq!(names, ["db"]);
         Ok(())
     }
 }

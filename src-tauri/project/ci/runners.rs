@@ -298,15 +298,17 @@ fn ini_sections(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     sections
 }
 
-/// nox sessions and invoke tasks: the `session.run(…)` / `c.run(…)` calls in the function
-/// named like the target (the first one when none is named).
 /// The commands of a shell script of the project's, a line each (continuations joined); the
-/// shell's own settings (`set -e`) and comments are not commands.
+/// shell's own settings (`set -e`) and comments are not commands. A literal `cd DIR` or
+/// `export NAME=value` line carries over to the lines after it, as the shell carries them.
 fn shell_script(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, String> {
     let file = targets.first().ok_or("no script was named")?;
-    let text = read_text(&dir.join(file)).ok_or_else(|| format!("{file} was not found"))?;
+    let text = script_text(dir, file)?;
     let mut lines = Vec::new();
     let mut pending = String::new();
+    let mut folder: Option<String> = None;
+    let mut exported: Vec<String> = Vec::new();
+    let literal = |word: &str| !word.contains(['$', '`', '(', '*']);
     for line in text.lines() {
         if let Some(start) = line.strip_suffix('\\') {
             pending.push_str(start);
@@ -319,8 +321,42 @@ fn shell_script(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, Strin
         if command.is_empty() || command.starts_with('#') || command.starts_with("set ") {
             continue;
         }
+        let words = shlex::split(command).unwrap_or_default();
+        match words.as_slice() {
+            [cd, to] if cd == "cd" && literal(to) => {
+                let to = to.trim_end_matches('/');
+                folder = Some(match folder.take() {
+                    Some(before) if !to.starts_with('/') => format!("{before}/{to}"),
+                    _ => to.to_owned(),
+                });
+                continue;
+            }
+            // `cd "$(dirname "$0")/.."`: where it goes cannot be told, so none is assumed.
+            [cd, ..] if cd == "cd" => {
+                folder = None;
+                continue;
+            }
+            [export, assignments @ ..] if export == "export" && !assignments.is_empty() => {
+                exported.extend(assignments.iter().filter(|pair| literal(pair)).filter_map(|pair| {
+                    let (name, value) = pair.split_once('=')?;
+                    Some(format!("{name}={}", shlex::try_quote(value).ok()?))
+                }));
+                continue;
+            }
+            _ => {}
+        }
+        let mut text = command.to_owned();
+        if !exported.is_empty() {
+            text = format!("{} {text}", exported.join(" "));
+        }
+        if let Some(folder) = &folder {
+            text = format!(
+                "cd {} && {text}",
+                shlex::try_quote(folder).map_err(|error| error.to_string())?
+            );
+        }
         lines.push(RecipeLine {
-            text: command.to_owned(),
+            text,
             lets_fail: None,
             source: file.clone(),
         });
@@ -328,6 +364,31 @@ fn shell_script(dir: &Path, targets: &[String]) -> Result<Vec<RecipeLine>, Strin
     Ok(lines)
 }
 
+/// A script of the project's, read only when it is a regular file of a sensible size inside
+/// the folder the CI runs it from: a CI line can name any path (`bash /etc/x.sh`).
+pub(super) fn script_text(dir: &Path, file: &str) -> Result<String, String> {
+    let path = Path::new(file);
+    let leaves = path.is_absolute()
+        || path
+            .components()
+            .any(|part| matches!(part, std::path::Component::ParentDir));
+    if leaves {
+        return Err(format!("{file} is outside the project"));
+    }
+    let full = dir.join(path);
+    let size = std::fs::metadata(&full)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|metadata| metadata.len())
+        .ok_or_else(|| format!("{file} was not found"))?;
+    if size > 512 * 1024 {
+        return Err(format!("{file} is too large to read ({} KB)", size / 1024));
+    }
+    read_text(&full).ok_or_else(|| format!("{file} could not be read"))
+}
+
+/// nox sessions and invoke tasks: the `session.run(…)` / `c.run(…)` calls in the function
+/// named like the target (the first one when none is named).
 fn python_tasks(
     dir: &Path,
     file: &str,
@@ -390,6 +451,33 @@ fn python_tasks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scripts_cd_and_exports_carry_to_its_later_lines_and_paths_outside_are_not_read(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(
+            dir.path().join("test.sh"),
+            "#!/bin/sh\nset -e\ncd backend\nexport DJANGO_SETTINGS_MODULE=app.settings.test\npytest -q\ncd \"$(dirname \"$0\")\"\nflake8\n",
+        )?;
+        let lines = recipe_lines(dir.path(), "sh", &["test.sh".to_owned()])?;
+        let texts: Vec<&str> = lines.iter().map(|line| line.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "cd backend && DJANGO_SETTINGS_MODULE=app.settings.test pytest -q",
+                "DJANGO_SETTINGS_MODULE=app.settings.test flake8",
+            ]
+        );
+        for outside in ["/etc/hostname", "../test.sh"] {
+            let refused = recipe_lines(&dir.path().join("sub"), "sh", &[outside.to_owned()]);
+            assert!(
+                refused.is_err_and(|why| why.contains("outside the project")),
+                "{outside}"
+            );
+        }
+        Ok(())
+    }
 
     fn texts(lines: &[RecipeLine]) -> Vec<&str> {
         lines.iter().map(|line| line.text.as_str()).collect()

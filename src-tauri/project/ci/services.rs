@@ -237,9 +237,9 @@ pub(super) fn from_compose(
         };
         let image = match dotenv.fill(image) {
             Ok(image) => image,
-            Err(missing) => {
+            Err(why) => {
                 skip(
-                    format!("the image of the service {name} ({image}) needs the value {missing}, which neither the CI nor .env gives"),
+                    format!("the image of the service {name} ({image}) cannot be told: {why}"),
                     findings,
                 );
                 continue;

@@ -197,11 +197,11 @@ fn unwrap(
                 "poetry" | "pipenv" | "pdm" | "rye" | "uv" | "hatch" | "pipx"
             ) {
                 notes.push(format!(
-                    "Your CI starts this with `{first} run` in the project's environment; Slipway starts it the same way in the environment it made for the project."
+                    "Your CI starts this with `{first} run`; Slipway runs it directly in the environment it made for the project."
                 ));
             } else if first == "uvx" {
                 notes.push(
-                    "Your CI starts this with `uvx`; Slipway starts it in the environment it made for the project."
+                    "Your CI starts this with `uvx`; Slipway runs it directly in the environment it made for the project."
                         .to_owned(),
                 );
             }
@@ -417,10 +417,18 @@ fn classify(mut words: Vec<String>, notes: &mut Vec<String>) -> (Role, Vec<Strin
         // prek is pre-commit rewritten: the same file, the same `run`.
         "pre-commit" | "prek" if words.get(1).is_some_and(|verb| verb == "run") => Role::PreCommit,
         "apt-get" | "apt" | "apk" | "yum" | "dnf" | "brew"
-            if words.get(1).is_some_and(|verb| verb == "install" || verb == "add") =>
-        {
-            let programs: Vec<&str> = words[2..]
+            if words
                 .iter()
+                .skip(1)
+                .find(|word| !word.starts_with('-'))
+                .is_some_and(|verb| verb == "install" || verb == "add") =>
+        {
+            // `apt-get -y install libpq-dev`: the programs are the words after the verb.
+            let programs: Vec<&str> = words
+                .iter()
+                .skip(1)
+                .skip_while(|word| word.starts_with('-'))
+                .skip(1)
                 .map(String::as_str)
                 .filter(|word| !word.starts_with('-'))
                 .collect();
@@ -731,10 +739,15 @@ mod tests {
             one("sudo apt-get install -y libpq-dev").line,
             "sudo apt-get install -y libpq-dev"
         );
-        assert!(matches!(
-            &one("sudo apt-get install -y libpq-dev ffmpeg").role,
-            Role::NotAGate(why) if why.contains("(libpq-dev ffmpeg)")
-        ));
+        for line in [
+            "sudo apt-get install -y libpq-dev ffmpeg",
+            "apt-get -y install libpq-dev ffmpeg",
+        ] {
+            assert!(
+                matches!(&one(line).role, Role::NotAGate(why) if why.contains("(libpq-dev ffmpeg)")),
+                "{line}"
+            );
+        }
         assert_eq!(one("pylint shop").role, Role::Gate(GateKind::Lint, "pylint".into()));
         assert_eq!(one("pre-commit run --all-files").role, Role::PreCommit);
         assert_eq!(
