@@ -196,28 +196,19 @@ mod tests {
     /// A fixture's error deep in psycopg: the project's conftest is named, never the library.
     #[test]
     fn an_error_in_a_library_names_the_projects_own_file() {
-        let mut failure = TestFailure {
-            node_id: "tests/api/test_users.py::test_create".to_owned(),
-            message: "error: psycopg.errors.UndefinedTable".to_owned(),
-            traceback: "tests/conftest.py:18: in db\n    init_db(session)\n../../data/venvs/1f/lib/python3.10/site-packages/psycopg/cursor.py:97: UndefinedTable".to_owned(),
-            file: None,
-            line: None,
-            got: None,
-            expected: None,
-            explanation: None,
-        };
-        describe(&mut failure);
+        let test = "tests/api/test_users.py::test_create";
+        let library = "../../data/venvs/1f/lib/python3.10/site-packages/psycopg/cursor.py:97: UndefinedTable";
+        let described = failure(
+            test,
+            &format!("tests/conftest.py:18: in db\n    init_db(session)\n{library}"),
+        );
         assert_eq!(
-            (failure.file.as_deref(), failure.line),
+            (described.file.as_deref(), described.line),
             (Some("tests/conftest.py"), Some(18))
         );
-        failure.traceback =
-            "../../data/venvs/1f/lib/python3.10/site-packages/psycopg/cursor.py:97: UndefinedTable".to_owned();
-        failure.file = None;
-        failure.line = None;
-        describe(&mut failure);
+        let described = failure(test, library);
         assert_eq!(
-            (failure.file.as_deref(), failure.line),
+            (described.file.as_deref(), described.line),
             (Some("tests/api/test_users.py"), None)
         );
     }
