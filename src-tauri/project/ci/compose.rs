@@ -36,7 +36,10 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
     let python: Vec<(&str, &Value)> = built
         .iter()
         .copied()
-        .filter(|(_, body)| builds_python(root, folder, body))
+        .filter(|(_, body)| {
+            body.get("build")
+                .is_some_and(|build| builds_python(root, &place(folder, build)))
+        })
         .collect();
     let candidates = if python.is_empty() { &built } else { &python };
     let (name, body) = match service {
@@ -49,38 +52,26 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
     };
     let source = format!("{file} (service {name})");
     let build = body.get("build")?;
-    let (context, dockerfile, args) = match build {
-        Value::String(context) => (context.clone(), None, Vec::new()),
-        mapping => (
-            mapping
-                .get("context")
-                .and_then(yaml_text)
-                .unwrap_or_else(|| ".".to_owned()),
-            mapping.get("dockerfile").and_then(yaml_text),
-            match mapping.get("args") {
-                Some(Value::Mapping(args)) => args
-                    .iter()
-                    .filter_map(|(name, value)| {
-                        let name = name.as_str()?;
-                        Some(match yaml_text(value) {
-                            Some(value) => build_arg(&format!("{name}={value}"), &source),
-                            // `NAME:` with no value: Compose takes it from its environment.
-                            None => build_arg(name, &source),
-                        })
-                    })
-                    .collect(),
-                Some(Value::Sequence(items)) => items
-                    .iter()
-                    .filter_map(yaml_text)
-                    .map(|item| build_arg(&item, &source))
-                    .collect(),
-                _ => Vec::new(),
-            },
-        ),
+    let args = match build.get("args") {
+        Some(Value::Mapping(args)) => args
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = name.as_str()?;
+                Some(match yaml_text(value) {
+                    Some(value) => build_arg(&format!("{name}={value}"), &source),
+                    // `NAME:` with no value: Compose takes it from its environment.
+                    None => build_arg(name, &source),
+                })
+            })
+            .collect(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(yaml_text)
+            .map(|item| build_arg(&item, &source))
+            .collect(),
+        _ => Vec::new(),
     };
-    // Paths in a Compose file are read from the file's folder; the Dockerfile from the context.
-    let context = join(folder, &context);
-    let dockerfile = dockerfile.map(|dockerfile| join(&context, &dockerfile));
+    let (context, dockerfile) = place(folder, build);
     Some(DockerBuild {
         dockerfile,
         context: if context.is_empty() { ".".to_owned() } else { context },
@@ -89,26 +80,31 @@ pub(super) fn compose_build(root: &Path, file: Option<&str>, service: Option<&st
     })
 }
 
-/// Whether a service's `build:` makes a Python app: its context holds a Python project's file,
-/// or its Dockerfile installs with pip, poetry or uv.
-fn builds_python(root: &Path, folder: &str, body: &Value) -> bool {
-    let build = body.get("build");
-    let context = match build {
-        Some(Value::String(context)) => context.clone(),
-        Some(mapping) => mapping
-            .get("context")
-            .and_then(yaml_text)
-            .unwrap_or_else(|| ".".to_owned()),
-        None => return false,
+/// A `build:`'s context and Dockerfile (when it names one) in the project's terms: Compose
+/// reads the context from the file's folder, the Dockerfile from the context.
+fn place(folder: &str, build: &Value) -> (String, Option<String>) {
+    let (context, dockerfile) = match build {
+        Value::String(context) => (context.clone(), None),
+        mapping => (
+            mapping
+                .get("context")
+                .and_then(yaml_text)
+                .unwrap_or_else(|| ".".to_owned()),
+            mapping.get("dockerfile").and_then(yaml_text),
+        ),
     };
-    let context = root.join(join(folder, &context));
-    let dockerfile = build
-        .and_then(|build| build.get("dockerfile"))
-        .and_then(yaml_text)
-        .unwrap_or_else(|| "Dockerfile".to_owned());
+    let context = join(folder, &context);
+    let dockerfile = dockerfile.map(|dockerfile| join(&context, &dockerfile));
+    (context, dockerfile)
+}
+
+/// Whether a build at `(context, dockerfile)` makes a Python app: its context holds a Python
+/// project's file, or its Dockerfile installs with pip, poetry or uv.
+fn builds_python(root: &Path, (context, dockerfile): &(String, Option<String>)) -> bool {
+    let dockerfile = dockerfile.clone().unwrap_or_else(|| join(context, "Dockerfile"));
     let markers = ["manage.py", "requirements.txt", "pyproject.toml", "Pipfile", "setup.py"];
-    markers.iter().any(|marker| context.join(marker).is_file())
-        || crate::project::files::read_text(&context.join(dockerfile)).is_some_and(|text| {
+    markers.iter().any(|marker| root.join(context).join(marker).is_file())
+        || crate::project::files::read_text(&root.join(dockerfile)).is_some_and(|text| {
             ["pip install", "poetry install", "uv sync", "uv pip", "pipenv install"]
                 .iter()
                 .any(|installer| text.contains(installer))
