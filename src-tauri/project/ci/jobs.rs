@@ -168,13 +168,13 @@ jobs:
 "#;
 
     fn read(text: &str, source: &str) -> Result<CiFindings, serde_norway::Error> {
+        read_in(Path::new("/nonexistent"), text, source)
+    }
+
+    /// The findings of `text` read as a CI file of the project at `root`.
+    fn read_in(root: &Path, text: &str, source: &str) -> Result<CiFindings, serde_norway::Error> {
         let mut findings = CiFindings::default();
-        read_document(
-            Path::new("/nonexistent"),
-            &serde_norway::from_str(text)?,
-            source,
-            &mut findings,
-        );
+        read_document(root, &serde_norway::from_str(text)?, source, &mut findings);
         Ok(findings)
     }
 
@@ -538,8 +538,7 @@ jobs:
         std::fs::write(root.path().join("seed.py"), "print('seeding')\n")?;
         let workflow =
             "jobs:\n  test:\n    steps:\n      - run: python seed.py\n      - run: python src/backend/app_tests.py\n";
-        let mut findings = CiFindings::default();
-        read_document(root.path(), &serde_norway::from_str(workflow)?, "ci.yml", &mut findings);
+        let findings = read_in(root.path(), workflow, "ci.yml")?;
         let test = findings.test.as_ref().map(|test| test.command.as_str());
         assert_eq!(test, Some("python src/backend/app_tests.py"));
         let skipped: Vec<&str> = findings.skipped.iter().map(|skip| skip.line.as_str()).collect();
@@ -562,8 +561,7 @@ jobs:
             "services:\n  db:\n    image: postgres:15\n  adminer:\n    image: adminer\n",
         )?;
         let workflow = "jobs:\n  smoke:\n    steps:\n      - run: docker compose up -d --wait adminer\n      - run: uv sync --no-dev --group github-actions\n      - run: curl -f localhost:8080\n  test:\n    steps:\n      - run: docker compose up -d db\n      - run: uv sync\n      - run: pytest\n";
-        let mut findings = CiFindings::default();
-        read_document(root.path(), &serde_norway::from_str(workflow)?, "ci.yml", &mut findings);
+        let findings = read_in(root.path(), workflow, "ci.yml")?;
         let names: Vec<&str> = findings.services.iter().map(|service| service.name.as_str()).collect();
         assert_eq!(names, ["db"]);
         assert_eq!(
@@ -577,13 +575,7 @@ jobs:
         // CircleCI's workspace: one job installs, the next tests; and a second test job that
         // repeats pytest still starts its own services.
         let circle = "jobs:\n  install:\n    steps:\n      - run: pip install -r requirements/dev.txt\n      - persist_to_workspace: {root: ., paths: [.venv]}\n  unit:\n    steps:\n      - attach_workspace: {at: .}\n      - run: pytest tests/unit\n  integration:\n    steps:\n      - run: docker compose up -d db\n      - run: pytest tests/integration\n";
-        let mut findings = CiFindings::default();
-        read_document(
-            root.path(),
-            &serde_norway::from_str(circle)?,
-            "config.yml",
-            &mut findings,
-        );
+        let findings = read_in(root.path(), circle, "config.yml")?;
         assert_eq!(
             findings.installs,
             [Install::Requirements("requirements/dev.txt".into())]
