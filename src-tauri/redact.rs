@@ -10,9 +10,10 @@
 use std::borrow::Cow;
 use std::sync::{LazyLock, RwLock};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 pub const REDACTED: &str = "[redacted]";
 
@@ -22,8 +23,18 @@ const MIN_SECRET_LEN: usize = 6;
 
 /// A set of known secrets plus the secret-shaped patterns.
 pub struct Redactor {
-    known: RwLock<Vec<String>>,
+    known: RwLock<Known>,
     patterns: Vec<(Regex, &'static str)>,
+    /// The patterns as one automaton: a clean line (nearly every line of a log) is passed in
+    /// one scan instead of one per pattern. A release's output goes through here twice a line.
+    any_pattern: Option<RegexSet>,
+}
+
+/// The registered secrets and one automaton that finds any of them in one scan.
+#[derive(Default)]
+struct Known {
+    forms: Vec<String>,
+    finder: Option<AhoCorasick>,
 }
 
 impl Default for Redactor {
@@ -54,13 +65,15 @@ impl Redactor {
             ),
             (r"([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(@)", "${1}[redacted]${2}"),
         ];
-        let patterns = patterns
+        let patterns: Vec<(Regex, &'static str)> = patterns
             .into_iter()
             .filter_map(|(pattern, replacement)| Regex::new(pattern).ok().map(|regex| (regex, replacement)))
             .collect();
+        let any_pattern = RegexSet::new(patterns.iter().map(|(regex, _)| regex.as_str())).ok();
         Self {
-            known: RwLock::new(Vec::new()),
+            known: RwLock::new(Known::default()),
             patterns,
+            any_pattern,
         }
     }
 
@@ -87,12 +100,18 @@ impl Redactor {
             Err(poisoned) => poisoned.into_inner(),
         };
         for form in forms {
-            if form.len() >= MIN_SECRET_LEN && !known.contains(&form) {
-                known.push(form);
+            if form.len() >= MIN_SECRET_LEN && !known.forms.contains(&form) {
+                known.forms.push(form);
             }
         }
         // Longest first, so a secret inside a longer derived form does not leave the rest.
-        known.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        known.forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        // Leftmost-longest, for the same reason. Built only here: secrets are registered a few
+        // times a session, and text is redacted thousands of times a second.
+        known.finder = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&known.forms)
+            .ok();
     }
 
     /// The text with every known secret and secret-shaped value replaced.
@@ -103,11 +122,25 @@ impl Redactor {
                 Ok(known) => known,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            for secret in known.iter() {
-                if out.contains(secret.as_str()) {
-                    out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+            match &known.finder {
+                Some(finder) => {
+                    if finder.is_match(text) {
+                        let replacements = vec![REDACTED; known.forms.len()];
+                        out = Cow::Owned(finder.replace_all(text, &replacements));
+                    }
+                }
+                // The automaton could not be built (never seen): the forms one by one.
+                None => {
+                    for secret in &known.forms {
+                        if out.contains(secret.as_str()) {
+                            out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+                        }
+                    }
                 }
             }
+        }
+        if self.any_pattern.as_ref().is_some_and(|set| !set.is_match(&out)) {
+            return out;
         }
         for (regex, replacement) in &self.patterns {
             if regex.is_match(&out) {

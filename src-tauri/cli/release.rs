@@ -328,6 +328,11 @@ pub(super) fn render_event(event: &ReleaseEvent, last_percent: &AtomicU64) -> Op
             format!("[{}] {}{time}{detail}", step.as_str(), state.as_str())
         }
         ReleaseEvent::Log { step, line, .. } => format!("{:>6} | {line}", step.as_str()),
+        ReleaseEvent::Lines { step, lines } => lines
+            .iter()
+            .map(|line| format!("{:>6} | {line}", step.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n"),
         ReleaseEvent::Docker {
             event: DockerEvent::PushProgress { percent, .. },
             ..

@@ -182,7 +182,7 @@ where
     let task = state.tasks.start(kind, &root.display().to_string())?;
     let batches = std::sync::Arc::new(EventBatches {
         channel: on_event,
-        pending: std::sync::Mutex::new(Vec::new()),
+        pending: std::sync::Mutex::new(Pending::default()),
     });
     let to_window = EventBatches::sink(&batches);
     // The header on every page shows the step the task is at.
@@ -211,19 +211,52 @@ where
     result
 }
 
-/// How long a log line may wait for others to go with it: about one frame of the window.
-const LOG_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(16);
-/// At most this many events in one message, so no batch is a long task for the web view
+/// How long a log line may wait for others to go with it: about two frames of the window.
+const LOG_BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(25);
+/// At most this many log lines in one message, so no batch is a long task for the web view
 /// even when the timer runs late on a busy machine.
-const MAX_BATCH: usize = 1000;
+const MAX_BATCH_LINES: usize = 4000;
 
 /// A release's events on their way to the window, sent in batches. Each channel message is a
-/// script the web view runs: one per log line, a test step printing 100,000 lines froze the
-/// window for seconds. Log lines wait up to `LOG_BATCH_WAIT` for the ones after them; any
-/// other event goes at once, after the lines before it.
+/// script the web view runs, and a fetch when it is large: one per log line, a test step
+/// printing 100,000 lines froze the window for seconds. Log lines wait up to
+/// `LOG_BATCH_WAIT` for the ones after them, and a step's consecutive lines go as one
+/// `Lines` entry; any other event goes at once, after the lines before it.
 struct EventBatches {
     channel: Channel<Vec<ReleaseEvent>>,
-    pending: std::sync::Mutex<Vec<ReleaseEvent>>,
+    pending: std::sync::Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    events: Vec<ReleaseEvent>,
+    lines: usize,
+}
+
+impl Pending {
+    /// Queues `event`, a log line joined to the lines of its step just before it.
+    fn push(&mut self, event: ReleaseEvent) {
+        let ReleaseEvent::Log { step, line, .. } = event else {
+            self.events.push(event);
+            return;
+        };
+        self.lines += 1;
+        if let Some(ReleaseEvent::Lines { step: last, lines }) = self.events.last_mut() {
+            if *last == step {
+                lines.push(line);
+                return;
+            }
+        }
+        self.events.push(ReleaseEvent::Lines {
+            step,
+            lines: vec![line],
+        });
+    }
+
+    fn take(&mut self) -> Vec<ReleaseEvent> {
+        self.lines = 0;
+        std::mem::take(&mut self.events)
+    }
 }
 
 impl EventBatches {
@@ -231,17 +264,17 @@ impl EventBatches {
         let batches = batches.clone();
         std::sync::Arc::new(move |event: ReleaseEvent| {
             let is_log = matches!(event, ReleaseEvent::Log { .. });
-            let waiting = {
+            let (waiting, lines) = {
                 let mut pending = batches
                     .pending
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 pending.push(event);
-                pending.len()
+                (pending.events.len(), pending.lines)
             };
-            if !is_log || waiting >= MAX_BATCH {
+            if !is_log || lines >= MAX_BATCH_LINES {
                 batches.flush();
-            } else if waiting == 1 {
+            } else if waiting == 1 && lines == 1 {
                 // The sink is called from the pipeline's tasks and threads alike: Tauri's
                 // runtime takes the timer from any of them.
                 let later = batches.clone();
@@ -256,11 +289,11 @@ impl EventBatches {
     /// Sends what waits, holding the lock so batches arrive in order.
     fn flush(&self) {
         let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pending.is_empty() {
+        if pending.events.is_empty() {
             return;
         }
         // A closed window has no one to tell: the release goes on and the ledger keeps it.
-        let _ = self.channel.send(std::mem::take(&mut *pending));
+        let _ = self.channel.send(pending.take());
     }
 }
 
@@ -443,4 +476,55 @@ async fn on_ledger<T: Send + 'static>(
         .await
         .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?
         .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::StepState;
+    use crate::vocabulary::Step;
+
+    fn log(step: Step, line: &str) -> ReleaseEvent {
+        ReleaseEvent::Log {
+            step,
+            line: line.to_owned(),
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_steps_consecutive_lines_go_as_one_entry_in_order() {
+        let mut pending = Pending::default();
+        let step = ReleaseEvent::Step {
+            step: Step::Build,
+            state: StepState::Running,
+            elapsed_ms: None,
+            summary: None,
+        };
+        for event in [
+            log(Step::Tests, "one"),
+            log(Step::Tests, "two"),
+            log(Step::Lint, "three"),
+            step.clone(),
+            log(Step::Tests, "four"),
+        ] {
+            pending.push(event);
+        }
+        assert_eq!(pending.lines, 4);
+        let lines = |step: Step, lines: &[&str]| ReleaseEvent::Lines {
+            step,
+            lines: lines.iter().map(|line| (*line).to_owned()).collect(),
+        };
+        assert_eq!(
+            pending.take(),
+            vec![
+                lines(Step::Tests, &["one", "two"]),
+                lines(Step::Lint, &["three"]),
+                step,
+                lines(Step::Tests, &["four"]),
+            ]
+        );
+        assert_eq!(pending.lines, 0);
+        assert!(pending.events.is_empty());
+    }
 }

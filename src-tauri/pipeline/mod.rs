@@ -323,6 +323,14 @@ pub enum ReleaseEvent {
         #[ts(type = "number")]
         at_ms: u64,
     },
+    /// Consecutive output lines of one step, in order: how `Log` events reach the window,
+    /// where one entry of a thousand lines costs the page a fraction of a thousand entries.
+    /// The pipeline sends `Log`; the window's batcher joins them.
+    #[serde(rename_all = "camelCase")]
+    Lines {
+        step: Step,
+        lines: Vec<String>,
+    },
     #[serde(rename_all = "camelCase")]
     Tests {
         report: crate::checks::TestReport,

@@ -19,9 +19,9 @@
 //! It prints figures and never fails on a missed target: it is not a timed test.
 //!
 //! With `SLIPWAY_BENCH_TRACE=1`, parts 3 and 4 also write what happened around the frames
-//! (each gap over 34 ms, each run of the release channel's handler, each IPC fetch, in ms
-//! from the go) to `slipway-bench-trace.json` and `slipway-bench-trace-history.json` in the
-//! temporary folder: where to look when a gap is long.
+//! (each gap over 34 ms, each run of the release channel's handler, each IPC fetch and the
+//! page's performance marks, in ms from the page's start) to `slipway-bench-trace.json` and
+//! `slipway-bench-trace-history.json` in the temporary folder: where to look when a gap is long.
 //!
 //! `scripts/bench app [RUNS]` (RUNS of 1 and 2 each, default 5)
 
@@ -232,7 +232,12 @@ async fn start_trace(session: &Session) -> Result<()> {
 /// Writes the page's trace to `<temp>/<name>.json`, when asked for.
 async fn save_trace(session: &Session, name: &str) -> Result<()> {
     if tracing() {
-        let trace = session.execute("return JSON.stringify(window.__trace)").await?;
+        let trace = session
+            .execute(
+                "const marks = performance.getEntriesByType('mark').map((mark) => [mark.name, mark.startTime]); \
+                 return JSON.stringify({ ...window.__trace, marks, bench: window.__bench?.marks })",
+            )
+            .await?;
         std::fs::write(
             std::env::temp_dir().join(format!("{name}.json")),
             trace.as_str().unwrap_or(""),
@@ -286,10 +291,7 @@ const entries = [["page", at(0)]];
 const nav = performance.getEntriesByType("navigation")[0];
 if (nav) entries.push(["document", at(nav.responseEnd), at(nav.domContentLoadedEventEnd)]);
 for (const paint of performance.getEntriesByType("paint")) entries.push([paint.name, at(paint.startTime)]);
-for (const name of ["app-ready", "release-ready"]) {
-  const mark = performance.getEntriesByName(name)[0];
-  if (mark) entries.push([name, at(mark.startTime)]);
-}
+for (const mark of performance.getEntriesByType("mark")) entries.push([mark.name, at(mark.startTime)]);
 return entries;
 "#;
 
@@ -623,7 +625,11 @@ async fn history(app: &Path, work: &Path) -> Result<()> {
                  bench.watch = (now) => { \
                    if (bench.marks.rows === undefined && document.querySelector('main [data-release-id]')) \
                      bench.marks.rows = now; }; \
-                 bench.marks.click = performance.now(); return true;",
+                 document.addEventListener('click', (event) => { \
+                   const now = performance.now(); \
+                   bench.marks.click = event.timeStamp > 0 && event.timeStamp <= now ? event.timeStamp : now; \
+                 }, { capture: true, once: true }); \
+                 return true;",
             )
             .await?;
         start_trace(&session).await?;

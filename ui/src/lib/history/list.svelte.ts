@@ -16,6 +16,18 @@ export const MORE_PAGE_SIZE = 500;
 /** How long a page read ahead may stand in for the page's own first read. */
 export const AHEAD_FRESH_MS = 60_000;
 
+/**
+ * After the page's next paint: what can wait (reading again what the page already shows, the
+ * targets' state) is not worked out while the first frame is, on a machine with two cores and
+ * the backend answering beside the web view.
+ */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestAnimationFrame !== "function") setTimeout(resolve, 0);
+    else requestAnimationFrame(() => setTimeout(resolve, 0));
+  });
+}
+
 /** The first page read before History opened, with the filter it was read for. */
 let ahead: { key: string; rows: ReleaseRecord[]; at: number } | null = null;
 
@@ -141,7 +153,8 @@ export class ReleaseList {
     this.projectPath = path;
     this.projectName = name;
     void this.load();
-    void this.loadLive();
+    // Asked after the first rows are drawn, not beside them.
+    void afterPaint().then(() => this.loadLive());
   }
 
   /** Changes filters and reloads at once; the search text goes through `setSearch`. */
@@ -186,6 +199,9 @@ export class ReleaseList {
     if (early) {
       this.showFirstPage(early);
       this.loaded = true;
+      // Read again once the rows read ahead are on screen.
+      await afterPaint();
+      if (token !== this.listToken) return;
     } else {
       this.loading = true;
     }

@@ -1428,7 +1428,7 @@ export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, }
 /**
  * Since the step started, when it has finished.
  */
-elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "circleCi", verdict: CiVerdict, } | { "kind": "summary" } & ReleaseSummary;
+elapsedMs: number | null, summary: string | null, } | { "kind": "log", step: Step, line: string, atMs: number, } | { "kind": "lines", step: Step, lines: Array<string>, } | { "kind": "tests", report: TestReport, } | { "kind": "lint", report: LintReport, } | { "kind": "gate", report: GateReport, } | { "kind": "docker", step: Step, event: DockerEvent, } | { "kind": "deploy", deployId: string | null, status: string, } | { "kind": "circleCi", verdict: CiVerdict, } | { "kind": "summary" } & ReleaseSummary;
 
 export type TaskKind = "release" | "rollback" | "promotion" | "resume" | "checks" | "build" | "push" | "watch";
 

@@ -341,6 +341,14 @@ export class RunStore {
         this.pendingLines++;
         this.scheduleFlush();
         break;
+      case "lines": {
+        // A batch of up to thousands: one loop, no spread into a call's arguments.
+        const log = this.logs[event.step];
+        for (const line of event.lines) log.push(line);
+        this.pendingLines += event.lines.length;
+        this.scheduleFlush();
+        break;
+      }
       case "tests":
         this.tests = event.report;
         break;
