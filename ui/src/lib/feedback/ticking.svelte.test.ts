@@ -30,5 +30,17 @@ describe("ticking", () => {
     // Read later by nobody's effect: the time now, not the time the timer last kept.
     vi.advanceTimersByTime(60_000);
     expect(ticking(interval).now).toBe(Date.now());
+    // And by a new reader's effect after an hour: the time now too, then moving on.
+    vi.advanceTimersByTime(3_600_000);
+    const later: number[] = [];
+    const again = $effect.root(() => {
+      $effect(() => void later.push(ticking(interval).now));
+    });
+    flushSync();
+    expect(later).toEqual([Date.now()]);
+    vi.advanceTimersByTime(interval);
+    flushSync();
+    expect(later).toEqual([Date.now() - interval, Date.now()]);
+    again();
   });
 });

@@ -14,6 +14,8 @@ export function ticking(intervalMs = 1000): Clock {
   let now = Date.now();
   let running = false;
   const subscribe = createSubscriber((update) => {
+    // Started again after nobody read it for a while: from the time now, not the last tick.
+    now = Date.now();
     running = true;
     const timer = setInterval(() => {
       now = Date.now();
