@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::sync::{LazyLock, RwLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use regex::{Regex, RegexSet};
@@ -106,12 +106,9 @@ impl Redactor {
         }
         // Longest first, so a secret inside a longer derived form does not leave the rest.
         known.forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-        // Leftmost-longest, for the same reason. Built only here: secrets are registered a few
-        // times a session, and text is redacted thousands of times a second.
-        known.finder = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&known.forms)
-            .ok();
+        // Built only here: secrets are registered a few times a session, and text is redacted
+        // thousands of times a second.
+        known.finder = AhoCorasick::new(&known.forms).ok();
     }
 
     /// The text with every known secret and secret-shaped value replaced.
@@ -125,8 +122,7 @@ impl Redactor {
             match &known.finder {
                 Some(finder) => {
                     if finder.is_match(text) {
-                        let replacements = vec![REDACTED; known.forms.len()];
-                        out = Cow::Owned(finder.replace_all(text, &replacements));
+                        out = Cow::Owned(cover(text, finder));
                     }
                 }
                 // The automaton could not be built (never seen): the forms one by one.
@@ -150,6 +146,38 @@ impl Redactor {
         }
         out
     }
+}
+
+/// `text` with every stretch any secret covers replaced, overlapping ones as one: two secrets
+/// that share characters leave no piece of either.
+fn cover(text: &str, finder: &AhoCorasick) -> String {
+    let mut spans: Vec<(usize, usize)> = finder
+        .find_overlapping_iter(text)
+        .map(|found| (found.start(), found.end()))
+        .collect();
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    let mut open: Option<(usize, usize)> = None;
+    for (start, end) in spans {
+        match &mut open {
+            Some((_, open_end)) if start <= *open_end => *open_end = (*open_end).max(end),
+            _ => {
+                if let Some((open_start, open_end)) = open.replace((start, end)) {
+                    out.push_str(&text[done..open_start]);
+                    out.push_str(REDACTED);
+                    done = open_end;
+                }
+            }
+        }
+    }
+    if let Some((open_start, open_end)) = open {
+        out.push_str(&text[done..open_start]);
+        out.push_str(REDACTED);
+        done = open_end;
+    }
+    out.push_str(&text[done..]);
+    out
 }
 
 static GLOBAL: LazyLock<Redactor> = LazyLock::new(Redactor::new);
@@ -183,6 +211,15 @@ mod tests {
         assert!(!out.contains("MARKER"), "{out}");
         assert!(!out.contains(basic.trim_end_matches('=')), "{out}");
         assert!(out.contains("done"));
+    }
+
+    #[test]
+    fn secrets_that_overlap_leave_no_piece_of_either() {
+        let redactor = Redactor::new();
+        redactor.register("abcdef123456", None);
+        redactor.register("xyzabc", None);
+        let out = redactor.redact("before xyzabcdef123456 after, and abcdef123456 and xyzabc alone");
+        assert_eq!(out, "before [redacted] after, and [redacted] and [redacted] alone");
     }
 
     #[test]
