@@ -264,19 +264,20 @@ impl EventBatches {
         let batches = batches.clone();
         std::sync::Arc::new(move |event: ReleaseEvent| {
             let is_log = matches!(event, ReleaseEvent::Log { .. });
-            let (waiting, lines) = {
+            let lines = {
                 let mut pending = batches
                     .pending
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 pending.push(event);
-                (pending.events.len(), pending.lines)
+                pending.lines
             };
             if !is_log || lines >= MAX_BATCH_LINES {
                 batches.flush();
-            } else if waiting == 1 && lines == 1 {
-                // The sink is called from the pipeline's tasks and threads alike: Tauri's
-                // runtime takes the timer from any of them.
+            } else if lines == 1 {
+                // The first line since the last message (any other event goes at once, so
+                // only lines ever wait). The sink is called from the pipeline's tasks and
+                // threads alike: Tauri's runtime takes the timer from any of them.
                 let later = batches.clone();
                 tauri::async_runtime::spawn(async move {
                     tokio::time::sleep(LOG_BATCH_WAIT).await;

@@ -461,9 +461,8 @@ mod tests {
             "#!/bin/sh\nset -e\ncd backend\nexport DJANGO_SETTINGS_MODULE=app.settings.test\npytest -q\ncd \"$(dirname \"$0\")\"\nflake8\n",
         )?;
         let lines = recipe_lines(dir.path(), "sh", &["test.sh".to_owned()])?;
-        let texts: Vec<&str> = lines.iter().map(|line| line.text.as_str()).collect();
         assert_eq!(
-            texts,
+            texts(&lines),
             [
                 "cd backend && DJANGO_SETTINGS_MODULE=app.settings.test pytest -q",
                 "DJANGO_SETTINGS_MODULE=app.settings.test flake8",
