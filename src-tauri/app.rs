@@ -2,19 +2,22 @@
 //!
 //! Setup only constructs state; every slow thing (doctor, git) runs when the UI asks.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::commands::{self, AppState};
+use crate::instance::{self, Claim, Launch};
 use crate::logging::{self, Face};
 use crate::paths::AppPaths;
 use crate::settings::Settings;
 
 /// Adds Slipway's plugins, state and commands to a builder. The real app and the mock-runtime
 /// test both go through here, so they cannot drift apart.
-pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+/// `launch`: what the launch asked (a folder opened in place of the last project, the picker).
+pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState, launch: &Launch) -> tauri::Builder<R> {
     let tasks = state.tasks.clone();
     // Read now, before the window exists, and handed to the page with its first script.
-    let start = commands::start_script(commands::start_view(&state).as_ref());
+    let start = commands::start_script(commands::start_view(&state, launch).as_ref());
     builder
         .plugin(
             tauri::plugin::Builder::<R>::new("slipway-start")
@@ -39,10 +42,19 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState)
         .invoke_handler(commands::handler())
 }
 
-/// Opens the window and returns when it closes.
-pub fn run() -> ExitCode {
+/// Opens the window and returns when it closes; with a folder, that project in it. When a
+/// window is open already on this data folder, it comes forward (and does what `launch`
+/// asks) instead.
+pub fn run(mut launch: Launch) -> ExitCode {
     // First, while this is the only thread: the web process reads it when it starts.
     paint_on_the_cpu_without_a_gpu();
+    match launch.open.as_deref().map(launch_folder).transpose() {
+        Ok(folder) => launch.open = folder,
+        Err(message) => {
+            eprintln!("error: {message}\nhint: give a project's folder, or a command (see slipway --help).");
+            return ExitCode::from(2);
+        }
+    }
     let paths = match AppPaths::resolve() {
         Ok(paths) => paths,
         Err(error) => {
@@ -51,6 +63,20 @@ pub fn run() -> ExitCode {
         }
     };
     let folders_problem = paths.ensure().err();
+    let listener = match instance::claim(&paths.data_dir, &launch) {
+        Ok(Claim::First(listener)) => listener,
+        Ok(Claim::Handed) => {
+            println!("Slipway is already open: its window came forward.");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!(
+                "error: Slipway is already open on this data folder, but its window did not answer ({error}).\n\
+                 hint: close that window, or end Slipway in the system monitor, and start it again."
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let (settings, settings_problem) = Settings::load(&paths);
     let _logging = logging::init(&paths, &settings, Face::App);
     for problem in folders_problem.map(|e| e.message).into_iter().chain(settings_problem) {
@@ -59,6 +85,8 @@ pub fn run() -> ExitCode {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data = %paths.data_dir.display(), "starting the window");
     crate::checks::look_after_children(&paths.data_dir);
 
+    let window_state = remembered_window(&paths.data_dir);
+    let data_dir = paths.data_dir.clone();
     let state = AppState::new(paths);
     // Releases a killed Slipway left "running" are marked interrupted off the window's first
     // paint: the ledger may be slow to open, the window never waits for it.
@@ -84,13 +112,88 @@ pub fn run() -> ExitCode {
         }
         Err(error) => tracing::warn!("the release history is unavailable: {}", error.message),
     }
-    let result = configure(tauri::Builder::default(), state).run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let builder = tauri::Builder::default()
+        .plugin(window_state)
+        .on_window_event(keep_window_state);
+    let app = match configure(builder, state, &launch).build(tauri::generate_context!()) {
+        Ok(app) => app,
         Err(error) => {
             tracing::error!("the window could not start: {error}");
             eprintln!("Slipway could not open its window: {error}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(listener) = listener {
+        let handle = app.handle().clone();
+        listener.serve(move |launch| bring_forward(&handle, launch));
+    }
+    app.run(move |_, event| {
+        if let tauri::RunEvent::Exit = event {
+            instance::close(&data_dir);
+        }
+    });
+    ExitCode::SUCCESS
+}
+
+/// What of the window comes back at the next start: its size, position and maximised state,
+/// kept in the data folder (so two data folders, as the tests have, do not share a window).
+const WINDOW_STATE: tauri_plugin_window_state::StateFlags = tauri_plugin_window_state::StateFlags::SIZE
+    .union(tauri_plugin_window_state::StateFlags::POSITION)
+    .union(tauri_plugin_window_state::StateFlags::MAXIMIZED);
+
+fn remembered_window<R: tauri::Runtime>(data_dir: &Path) -> tauri::plugin::TauriPlugin<R> {
+    tauri_plugin_window_state::Builder::new()
+        // An absolute name: the plugin joins it to its folder, which it then replaces.
+        .with_filename(data_dir.join("window-state.json").display().to_string())
+        .with_state_flags(WINDOW_STATE)
+        .build()
+}
+
+/// The plugin writes the window's state only when the app exits normally; a session that
+/// ends (or a Slipway that is killed) would lose it. Written again a moment after the window
+/// stops moving or changing size.
+fn keep_window_state<R: tauri::Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::AppHandleExt;
+    static LAST_CHANGE: AtomicU64 = AtomicU64::new(0);
+    if !matches!(event, tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)) {
+        return;
+    }
+    let change = LAST_CHANGE.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = tauri::Manager::app_handle(window).clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if LAST_CHANGE.load(Ordering::SeqCst) == change {
+            if let Err(error) = app.save_window_state(WINDOW_STATE) {
+                tracing::info!(%error, "the window's size and place could not be kept");
+            }
+        }
+    });
+}
+
+/// The folder a launch was given, made absolute against where it was launched from: the open
+/// window, which may get it, started elsewhere. A typo of a command lands here too.
+fn launch_folder(given: &Path) -> Result<PathBuf, String> {
+    match given.canonicalize() {
+        Ok(folder) if folder.is_dir() => Ok(folder),
+        Ok(_) => Err(format!("{} is a file, not a project's folder.", given.display())),
+        Err(_) => Err(format!("There is no folder or command named {}.", given.display())),
+    }
+}
+
+/// A later launch: the window comes forward and does what the launch asked.
+fn bring_forward<R: tauri::Runtime>(app: &tauri::AppHandle<R>, launch: Launch) {
+    use tauri::{Emitter, Manager};
+    if let Some(window) = app.get_webview_window("main") {
+        // Each may be refused by the desktop (focus stealing prevention); the launch still counts.
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+    let asked = commands::LaunchAsk::from(&launch);
+    if asked.open.is_some() || asked.choose {
+        if let Err(error) = app.emit("slipway://launch", asked) {
+            tracing::info!(%error, "what a later launch asked could not be sent to the window");
         }
     }
 }

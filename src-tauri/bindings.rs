@@ -24,6 +24,7 @@ pub fn render() -> String {
         decl::<project::RecentProject>(&cfg),
         decl::<project::LastKnown>(&cfg),
         decl::<commands::StartView>(&cfg),
+        decl::<commands::LaunchAsk>(&cfg),
         decl::<doctor::CheckId>(&cfg),
         decl::<doctor::DoctorCheck>(&cfg),
         decl::<doctor::DoctorReport>(&cfg),

@@ -18,6 +18,7 @@ pub mod editor;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod instance;
 mod layering;
 pub mod links;
 pub mod logging;
@@ -45,6 +46,9 @@ pub fn main_entry() -> ExitCode {
     };
     match args.command {
         Some(command) => cli::run(command),
-        None => app::run(),
+        None => app::run(instance::Launch {
+            open: args.folder,
+            choose: args.choose_project,
+        }),
     }
 }

@@ -8,11 +8,18 @@ use clap::{Parser, Subcommand};
     name = "slipway",
     version,
     about = "Slipway: test, build, push and deploy a Python web app in one click.",
-    long_about = "Slipway: test, build, push and deploy a Python web app in one click.\n\nWithout a command it opens the app window. With a command it works headless, for scripts and CI."
+    long_about = "Slipway: test, build, push and deploy a Python web app in one click.\n\nWithout a command it opens the app window (with a folder, that project in it; a window already open comes forward and opens it). With a command it works headless, for scripts and CI.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A project folder to open in the window (a file manager's "Open with Slipway").
+    #[arg(value_name = "FOLDER")]
+    pub folder: Option<std::path::PathBuf>,
+    /// Show the window's folder picker to open a project (the desktop entry's "Open a project…").
+    #[arg(long, conflicts_with = "folder")]
+    pub choose_project: bool,
 }
 
 #[derive(Debug, Subcommand)]

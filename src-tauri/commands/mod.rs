@@ -29,7 +29,7 @@ use crate::tasks::Tasks;
 pub use app::AppInfo;
 pub use checks::{checks_run, CheckSelection, ChecksRun, ProjectDetails};
 pub use images::{BuiltImage, ImagesOverview, PushedImage};
-pub use project::{start_script, start_view, StartView};
+pub use project::{start_script, start_view, LaunchAsk, StartView};
 
 /// What the commands share, owned by Tauri's state manager.
 pub struct AppState {

@@ -2,6 +2,7 @@ use tauri::State;
 
 use super::AppState;
 use crate::error::AppError;
+use crate::instance::Launch;
 use crate::project::{self, LastKnown, ProjectSummary, RecentProject};
 
 /// Opens the folder at `path` (from the folder picker or typed): checks it is a readable
@@ -37,16 +38,47 @@ pub async fn last_known(state: State<'_, AppState>, path: String) -> Result<Opti
 pub struct StartView {
     pub recents: Vec<RecentProject>,
     pub last_known: Option<LastKnown>,
+    /// What the launch asked: a folder opened in place of the last project, or the picker.
+    pub launch: LaunchAsk,
+}
+
+/// What a launch of Slipway asks of the window (`slipway FOLDER`, a file manager's "Open
+/// with", the desktop entry's "Open a project…"): at start, and from later launches as the
+/// `slipway://launch` event.
+#[derive(Debug, Clone, Default, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchAsk {
+    /// A project folder to open, absolute.
+    pub open: Option<String>,
+    /// Show the folder picker.
+    pub choose: bool,
+}
+
+impl From<&Launch> for LaunchAsk {
+    fn from(launch: &Launch) -> Self {
+        Self {
+            open: launch.open.as_ref().map(|folder| folder.display().to_string()),
+            choose: launch.choose,
+        }
+    }
 }
 
 /// Reads the start view: one small file, never git. Called before the window exists, when
 /// nothing else holds the recent list; were it held, `None` leaves the page to ask.
-pub fn start_view(state: &AppState) -> Option<StartView> {
+pub fn start_view(state: &AppState, launch: &Launch) -> Option<StartView> {
     let recents = state.recents.try_lock().ok()?.items().to_vec();
-    let last_known = recents
-        .first()
-        .and_then(|last| project::last_known(&state.paths.data_dir, &last.path));
-    Some(StartView { recents, last_known })
+    let launch = LaunchAsk::from(launch);
+    // What the window showed of the project it opens first.
+    let first = launch
+        .open
+        .as_deref()
+        .or(recents.first().map(|last| last.path.as_str()));
+    let last_known = first.and_then(|path| project::last_known(&state.paths.data_dir, path));
+    Some(StartView {
+        recents,
+        last_known,
+        launch,
+    })
 }
 
 /// The script the page runs before its own: `window.__SLIPWAY_START__`, read once; `null`

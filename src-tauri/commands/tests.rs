@@ -26,7 +26,7 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result
     let project = data.path().join("shop");
     std::fs::create_dir(&project)?;
     let state = AppState::new(AppPaths::under(data.path()));
-    let app = crate::app::configure(mock_builder(), state).build(tauri::generate_context!())?;
+    let app = crate::app::configure(mock_builder(), state, &Default::default()).build(tauri::generate_context!())?;
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
 
     let path = project.display().to_string();
@@ -82,7 +82,7 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result
 fn a_command_outside_the_list_is_refused() -> Result<(), Box<dyn std::error::Error>> {
     let data = tempfile::tempdir()?;
     let state = AppState::new(AppPaths::under(data.path()));
-    let app = crate::app::configure(mock_builder(), state).build(tauri::generate_context!())?;
+    let app = crate::app::configure(mock_builder(), state, &Default::default()).build(tauri::generate_context!())?;
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
     assert!(get_ipc_response(&window, request("delete_everything", serde_json::json!({}))?).is_err());
     Ok(())

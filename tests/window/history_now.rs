@@ -141,7 +141,15 @@ async fn run_checked(
     );
     assert_eq!(rows_with_status(&session, "wasLive").await?, ["This computer"]);
 
-    // Promote the newest release here to production: asked first, then shipped.
+    // Promote the newest release here to production: asked first, then shipped. The rows stay
+    // put once what runs now is drawn above them.
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='history-live'][@data-environment='production']",
+        UI_WAIT,
+        "now-no-live",
+    )
+    .await?;
     session.click(&session.wait_for(&row(&second), UI_WAIT).await?).await?;
     session
         .click(

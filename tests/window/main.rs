@@ -15,6 +15,7 @@ mod postgres;
 
 mod checks;
 mod circleci;
+mod desktop;
 mod driver;
 mod engine;
 mod failures;

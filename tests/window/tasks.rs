@@ -137,8 +137,16 @@ async fn a_rollback_started_from_history_is_cancelled_from_the_header_on_another
     let session = Session::start(&driver.url, &slipway_binary()).await?;
     open_project(&session, &root).await?;
 
-    // History: the live release, rolled back to.
+    // History: the live release, rolled back to. What runs now is drawn above the list; the
+    // rows stay put once it is there.
     open_page(&session, "History").await?;
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='history-live'][@data-environment='production']",
+        UI_WAIT,
+        "rollback-no-live",
+    )
+    .await?;
     session
         .click(
             &wait_or_explain(

@@ -138,6 +138,24 @@ impl Session {
         .map(drop)
     }
 
+    /// Moves the window as a person would drag it (W3C Set Window Rect).
+    pub async fn set_window_position(&self, x: i32, y: i32) -> Result<()> {
+        self.send(reqwest::Method::POST, "/window/rect", Some(json!({ "x": x, "y": y })))
+            .await
+            .map(drop)
+    }
+
+    /// The window's place and size: `[x, y, width, height]` (W3C Get Window Rect).
+    pub async fn window_rect(&self) -> Result<[i64; 4]> {
+        let rect = self.send(reqwest::Method::GET, "/window/rect", None).await?;
+        let field = |name: &str| {
+            rect[name]
+                .as_i64()
+                .ok_or(format!("the window's rect has no {name}: {rect}"))
+        };
+        Ok([field("x")?, field("y")?, field("width")?, field("height")?])
+    }
+
     /// A PNG of the window.
     pub async fn screenshot(&self) -> Result<Vec<u8>> {
         // WebKitGTK without compositing (Slipway's mode on a machine without a GPU) takes a

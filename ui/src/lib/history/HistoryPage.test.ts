@@ -529,6 +529,24 @@ describe("the history page", () => {
     expect(banners[1]).toHaveTextContent("Render runs deploy dep-9, which Slipway did not make.");
   });
 
+  it("draws what runs now with the first rows when it is known, so the rows do not move under the pointer", async () => {
+    const api = fakeApi();
+    const onThisComputer = { target: "local" as const, environment: "local", release: record("r1"), note: null };
+    api.liveNow.mockImplementation(async () => [onThisComputer]);
+    await readAhead("/p/shop", api);
+    expect(api.liveNow).toHaveBeenCalledWith("/p/shop");
+    // The page's own ask is still on its way: the answer read ahead is in the first paint.
+    let answer: (live: LiveNow[]) => void = () => {};
+    api.liveNow.mockImplementation(() => new Promise<LiveNow[]>((resolve) => (answer = resolve)));
+    render(HistoryPage, { project: shopProject(), history: new HistoryStore(api) });
+    expect(screen.getAllByTestId("history-live")).toHaveLength(1);
+    expect(screen.getAllByTestId("history-row")).toHaveLength(2);
+    await waitFor(() => expect(api.liveNow).toHaveBeenCalledTimes(2));
+    // Then what the targets say now: nothing runs any more.
+    answer([]);
+    await waitFor(() => expect(screen.queryAllByTestId("history-live")).toHaveLength(0));
+  });
+
   it("promotes a release that went live on this computer, and says plainly why it failed", async () => {
     const user = userEvent.setup();
     const api = await openLiveRelease(user);

@@ -32,6 +32,14 @@ function afterPaint(): Promise<void> {
 let ahead: { key: string; rows: ReleaseRecord[]; at: number } | null = null;
 
 /**
+ * What the targets last said runs, per project, for as long as the window is open. The page
+ * draws it with its first rows and asks again after: its lines sit above the list, and an
+ * answer that arrived late pushed the rows down under the pointer (a click meant for one
+ * release opened the one above it).
+ */
+const lastLive = new Map<string, LiveNow[]>();
+
+/**
  * Reads History's first page ahead of its opening (when the window is idle, or the pointer
  * heads for it), so the page's first paint has its rows: opening the page then costs one paint,
  * not a paint, a call through the IPC and a second paint. The page reads again as it opens.
@@ -46,6 +54,8 @@ export async function readAhead(projectPath: string | null, api: ListApi = defau
   } catch {
     // The page asks for itself, and says why if it fails again.
   }
+  // After the rows, not beside them: the targets' answer is the slower one.
+  if (projectPath !== null) await list.loadLive();
 }
 
 /** The page read ahead for `filter`, once, if it is recent. */
@@ -139,12 +149,14 @@ export class ReleaseList {
       this.live = [];
       return;
     }
+    let live: LiveNow[] = [];
     try {
-      const live = await this.api.liveNow(path);
-      if (path === this.projectPath) this.live = live;
+      live = await this.api.liveNow(path);
     } catch {
-      this.live = [];
+      // Left out: no banner rather than a stale one.
     }
+    lastLive.set(path, live);
+    if (path === this.projectPath) this.live = live;
   }
 
   /** The open project changed (or none is open): reload. */
@@ -152,6 +164,7 @@ export class ReleaseList {
     if (path === this.projectPath && name === this.projectName && this.loaded) return;
     this.projectPath = path;
     this.projectName = name;
+    this.live = (path !== null && lastLive.get(path)) || [];
     void this.load();
     // Asked after the first rows are drawn, not beside them.
     void afterPaint().then(() => this.loadLive());

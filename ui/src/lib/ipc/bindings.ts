@@ -61,7 +61,21 @@ export type LastKnown = { project: ProjectSummary,
  */
 plan: Plan | null, };
 
-export type StartView = { recents: Array<RecentProject>, lastKnown: LastKnown | null, };
+export type StartView = { recents: Array<RecentProject>, lastKnown: LastKnown | null, 
+/**
+ * What the launch asked: a folder opened in place of the last project, or the picker.
+ */
+launch: LaunchAsk, };
+
+export type LaunchAsk = { 
+/**
+ * A project folder to open, absolute.
+ */
+open: string | null, 
+/**
+ * Show the folder picker.
+ */
+choose: boolean, };
 
 export type CheckId = "dockerEngine" | "keyring" | "git" | "python";
 

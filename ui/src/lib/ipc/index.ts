@@ -9,6 +9,7 @@ export { STEPS } from "./bindings";
 import type {
   AppError,
   LastKnown,
+  LaunchAsk,
   StartView,
   CiPanel,
   CiVerdict,
@@ -62,6 +63,7 @@ import type {
 } from "./bindings";
 
 export type {
+  LaunchAsk,
   CiJob,
   CiPanel,
   CiVerdict,
@@ -287,6 +289,10 @@ export const api = {
   /** The whole list of running tasks, each time it changes (the `slipway://tasks` broadcast);
    * resolves to what stops listening. */
   onTasks: (handler: (tasks: TaskInfo[]) => void) => hear<TaskInfo[]>("slipway://tasks", handler),
+  /** Slipway was launched again while this window was open (`slipway FOLDER`, a file manager's
+   * "Open with", the desktop entry's "Open a project…"): the window came forward to do what it
+   * asks. Resolves to what stops listening. */
+  onLaunch: (handler: (launch: LaunchAsk) => void) => hear<LaunchAsk>("slipway://launch", handler),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
     call<ProjectSettings>("set_project_value", { path, name, value, secret }),

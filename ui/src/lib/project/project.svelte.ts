@@ -36,7 +36,7 @@ export class ProjectStore {
 
   constructor(
     private readonly api: Pick<Api, "openProject" | "recentProjects" | "forgetRecentProject" | "pickFolder"> &
-      Partial<Pick<Api, "lastKnown">> = defaultApi,
+      Partial<Pick<Api, "lastKnown" | "onLaunch">> = defaultApi,
   ) {}
 
   async loadRecents(): Promise<void> {
@@ -48,32 +48,50 @@ export class ProjectStore {
   }
 
   /**
-   * At start: reopens the last project (the first recent one) if it still opens. A folder
-   * since moved or deleted is no news worth an alert on start: it stays in the recent list.
+   * At start: opens the folder the window was launched with, else reopens the last project
+   * (the first recent one) if it still opens. A last project since moved or deleted is no news
+   * worth an alert on start: it stays in the recent list. A launched folder that does not open
+   * says why: the person just asked for it.
    */
   async reopenLast(): Promise<void> {
     // Handed over with the page, the first paint shows them; else asked for.
     const start = takeStartView();
     if (start) this.recents = start.recents;
     else await this.loadRecents();
-    const last = this.recents[0];
-    if (!last || this.current) return;
+    const launched = start?.launch.open ?? null;
+    // "Open a project…": the picker, over the last project (which stays if nothing is picked).
+    if (start?.launch.choose) void this.pick();
+    const first = launched ?? this.recents[0]?.path;
+    if (!first || this.current) return;
     // What the window showed of it last time, at once: opening reads git, which can take a
     // while on a big tree, and the window paints without waiting for it.
-    const known = start ? start.lastKnown : await this.api.lastKnown?.(last.path).catch(() => null);
+    const known = start ? start.lastKnown : await this.api.lastKnown?.(first).catch(() => null);
     if (known && !this.current) {
       this.knownPlan = known.plan;
       this.kept = true;
       this.current = known.project;
     }
-    if (!(await this.open(last.path))) {
-      this.error = null;
+    if (!(await this.open(first))) {
+      if (launched === null) this.error = null;
       // Moved or deleted since: nothing of it stays on screen.
       if (this.kept) {
         this.kept = false;
         this.current = null;
       }
     }
+  }
+
+  /**
+   * Slipway launched again while the window is open: the folder it was given is opened here,
+   * or the picker shown ("Open a project…"); once a project opened, `opened` runs (the window
+   * shows the Release page). Resolves to what stops listening.
+   */
+  async followLaunches(opened: () => void): Promise<() => void> {
+    if (!this.api.onLaunch) return () => {};
+    return this.api.onLaunch((launch) => {
+      const opening = launch.open !== null ? this.open(launch.open) : launch.choose ? this.pick() : null;
+      void opening?.then((ok) => ok && opened());
+    });
   }
 
   /** The kept plan of the project at `path`, once: later plans are the page's own. */

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { ProjectSummary } from "../ipc";
+import type { LaunchAsk, ProjectSummary, StartView } from "../ipc";
 import { plan } from "../testing/fixtures";
 import { ProjectStore } from "./project.svelte";
 
@@ -55,7 +55,8 @@ describe("reopening the last project at start", () => {
     page.__SLIPWAY_START__ = {
       recents: [{ name: "lettings", path: "/p/lettings", openedAt: "2026-12-07T05:00:00Z" }],
       lastKnown: { project: summary("handed"), plan: plan() },
-    };
+      launch: { open: null, choose: false },
+    } satisfies StartView;
     const store = new ProjectStore(api);
     const reopening = store.reopenLast();
     // Before any answer: the header and plan are there in the same turn, for the first paint.
@@ -72,5 +73,72 @@ describe("reopening the last project at start", () => {
     const again = new ProjectStore(fakeApi(async () => summary("main")));
     await again.reopenLast();
     expect(again.current?.git).toMatchObject({ branch: "main" });
+  });
+
+  it("opens the folder it was launched with in place of the last project, and says why when it cannot", async () => {
+    const api = fakeApi(async () => ({ name: "shop", path: "/p/shop", git: null }));
+    const page = globalThis as { __SLIPWAY_START__?: unknown };
+    page.__SLIPWAY_START__ = {
+      recents: [{ name: "lettings", path: "/p/lettings", openedAt: "2026-12-07T05:00:00Z" }],
+      lastKnown: null,
+      launch: { open: "/p/shop", choose: false },
+    } satisfies StartView;
+    const store = new ProjectStore(api);
+    await store.reopenLast();
+    expect(api.openProject).toHaveBeenCalledTimes(1);
+    expect(api.openProject).toHaveBeenCalledWith("/p/shop");
+    expect(store.current?.name).toBe("shop");
+
+    const refused = fakeApi(async () => {
+      throw { kind: "notFound", message: "/p/gone has no Python project.", hint: "" };
+    });
+    page.__SLIPWAY_START__ = { recents: [], lastKnown: null, launch: { open: "/p/gone", choose: false } } satisfies StartView;
+    const asked = new ProjectStore(refused);
+    await asked.reopenLast();
+    expect(asked.current).toBeNull();
+    expect(asked.error?.message).toBe("/p/gone has no Python project.");
+  });
+});
+
+describe("a later launch of Slipway", () => {
+  function launchable() {
+    const heard: { launched: (launch: LaunchAsk) => void } = { launched: () => {} };
+    const stop = vi.fn();
+    const api = {
+      ...fakeApi(async () => ({ name: "shop", path: "/p/shop", git: null })),
+      onLaunch: vi.fn(async (handler: (launch: LaunchAsk) => void) => {
+        heard.launched = handler;
+        return stop;
+      }),
+    };
+    return { api, heard, stop };
+  }
+
+  it("opens its folder in this window, then shows the Release page", async () => {
+    const { api, heard, stop } = launchable();
+    const store = new ProjectStore(api);
+    const shown = vi.fn();
+    const stopFollowing = await store.followLaunches(shown);
+    heard.launched({ open: "/p/shop", choose: false });
+    await vi.waitFor(() => expect(shown).toHaveBeenCalledTimes(1));
+    expect(api.openProject).toHaveBeenCalledWith("/p/shop");
+    expect(api.pickFolder).not.toHaveBeenCalled();
+    expect(store.current?.name).toBe("shop");
+    stopFollowing();
+    expect(stop).toHaveBeenCalled();
+  });
+
+  it("shows the picker for Open a project…, and stays where it was when nothing is picked", async () => {
+    const { api, heard } = launchable();
+    const store = new ProjectStore(api);
+    const shown = vi.fn();
+    await store.followLaunches(shown);
+    heard.launched({ open: null, choose: true });
+    await vi.waitFor(() => expect(api.pickFolder).toHaveBeenCalledTimes(1));
+    expect(api.openProject).not.toHaveBeenCalled();
+    expect(shown).not.toHaveBeenCalled();
+    // Only coming forward: nothing to do.
+    heard.launched({ open: null, choose: false });
+    expect(api.pickFolder).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,0 +1,138 @@
+//! A desktop citizen: one window per data folder, which a later launch brings forward with the
+//! folder it was given, and a window that comes back at the size and place it was left.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// Runs `slipway` as a person would launch it again; a launch that opened a window of its own
+/// (it never ends) is killed after `wait` and said so.
+fn launch(args: &[&str], dir: &Path, data: &Path, wait: Duration) -> Result<Output, String> {
+    let mut child = Command::new(slipway_binary())
+        .args(args)
+        .current_dir(dir)
+        .env("SLIPWAY_DATA_DIR", data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| error.to_string())?;
+    let deadline = Instant::now() + wait;
+    while child.try_wait().map_err(|error| error.to_string())?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "slipway {args:?} did not end within {wait:?}: it opened a window of its own"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().map_err(|error| error.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_launch_opens_its_folder_in_the_window_already_open() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let first = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    support::example_project(projects.path(), "bookshelf", |_| Ok(()))?;
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let result = async {
+        open_project(&session, &first).await?;
+        session
+            .wait_for(
+                "//*[@data-testid='project-name'][normalize-space()='lettings']",
+                UI_WAIT,
+            )
+            .await?;
+        open_page(&session, "History").await?;
+
+        // From a terminal in the projects' folder, with a relative path, as `slipway .` would be.
+        let (dir, data_dir) = (projects.path().to_path_buf(), data.path().to_path_buf());
+        let again =
+            tokio::task::spawn_blocking(move || launch(&["bookshelf"], &dir, &data_dir, Duration::from_secs(20)))
+                .await??;
+        let said = String::from_utf8_lossy(&again.stdout);
+        assert!(again.status.success(), "{again:?}");
+        assert!(said.contains("Slipway is already open"), "{said}");
+        // The window opened it, on the Release page.
+        wait_or_explain(
+            &session,
+            "//*[@data-testid='project-name'][normalize-space()='bookshelf']",
+            UI_WAIT,
+            "second-launch-not-opened",
+        )
+        .await?;
+        session
+            .wait_for("//main//h2[normalize-space()='Release']", UI_WAIT)
+            .await?;
+        save_screenshot(&session, "second-launch-opened-its-folder").await?;
+
+        // A folder that is not there (or a mistyped command): said, and the window is left alone.
+        let (dir, data_dir) = (projects.path().to_path_buf(), data.path().to_path_buf());
+        let wrong = tokio::task::spawn_blocking(move || launch(&["relase"], &dir, &data_dir, Duration::from_secs(20)))
+            .await??;
+        assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+        let said = String::from_utf8_lossy(&wrong.stderr);
+        assert!(said.contains("There is no folder or command named relase."), "{said}");
+        assert!(
+            session
+                .absent("//*[@data-testid='project-name'][normalize-space()='lettings']")
+                .await?
+        );
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = save_screenshot_as(&session, "second-launch-failed").await;
+    }
+    session.end().await?;
+    drop(driver);
+    result
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_comes_back_at_the_size_and_place_it_was_left() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let env = [("SLIPWAY_DATA_DIR", data.path().display().to_string())];
+    let driver = Driver::start(&env)?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let left = async {
+        session.wait_for("//main", UI_WAIT).await?;
+        let [.., width, height] = session.window_rect().await?;
+        assert_eq!(
+            [width, height],
+            [1100, 720],
+            "the first start's size, from the configuration"
+        );
+        session.set_window_size(930, 610).await?;
+        session.set_window_position(40, 30).await?;
+        // Kept a moment after the window stops changing, not only when the app exits.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        session.window_rect().await
+    }
+    .await;
+    session.end().await?;
+    drop(driver);
+    let left = left?;
+    assert_eq!(left[2..], [930, 610], "the size the window was given: {left:?}");
+    assert!(
+        data.path().join("window-state.json").is_file(),
+        "kept in the data folder"
+    );
+
+    let driver = Driver::start(&env)?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let back = async {
+        session.wait_for("//main", UI_WAIT).await?;
+        session.window_rect().await
+    }
+    .await;
+    session.end().await?;
+    drop(driver);
+    let back = back?;
+    assert_eq!(back, left, "the window came back where it was left");
+    Ok(())
+}
