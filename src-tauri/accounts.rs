@@ -251,6 +251,19 @@ pub async fn connect_registry(
     token: String,
     repository: Option<&str>,
 ) -> Result<Account, AppError> {
+    connect_registry_from(store, server, username, token, repository, "wizard").await
+}
+
+/// `connect_registry` for a login found elsewhere: `source` says where (`config.json`,
+/// `docker-credential-desktop`), as the accounts list shows it.
+pub async fn connect_registry_from(
+    store: SecretStore,
+    server: &str,
+    username: &str,
+    token: String,
+    repository: Option<&str>,
+    source: &str,
+) -> Result<Account, AppError> {
     let registry = Registry::named(server);
     let server = registry.host().to_owned();
     if username.trim().is_empty() || token.is_empty() {
@@ -285,7 +298,7 @@ pub async fn connect_registry(
             "Create an access token with Read & Write permission (Docker Hub: Account settings, Personal access tokens), then enter it here.",
         ));
     }
-    let mut account = Account::new(Service::Registry, &server, "wizard");
+    let mut account = Account::new(Service::Registry, &server, source);
     account.username = Some(credentials.username.clone());
     account.server = Some(server.clone());
     account.verified_at = Some(now());
@@ -374,6 +387,18 @@ pub async fn connect_sentry(
     organization: &str,
     project: &str,
 ) -> Result<Account, AppError> {
+    connect_sentry_from(store, base_url, token, organization, project, "wizard").await
+}
+
+/// `connect_sentry` for a token found elsewhere: `source` says where (`sentry-cli`).
+pub async fn connect_sentry_from(
+    store: SecretStore,
+    base_url: &str,
+    token: String,
+    organization: &str,
+    project: &str,
+    source: &str,
+) -> Result<Account, AppError> {
     let base = sentry_base(base_url)?;
     let client = sentry_api::SentryClient::new(&base, Secret::new(token.clone()))?;
     let report = client.check_scopes(organization, project).await?;
@@ -387,7 +412,7 @@ pub async fn connect_sentry(
             ),
         ));
     }
-    let mut account = Account::new(Service::Sentry, &format!("{organization}/{project}"), "wizard");
+    let mut account = Account::new(Service::Sentry, &format!("{organization}/{project}"), source);
     account.server = Some(base.clone());
     account.sentry_organization = Some(organization.to_owned());
     account.sentry_project = Some(project.to_owned());

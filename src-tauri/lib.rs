@@ -19,6 +19,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod instance;
+pub mod known_logins;
 mod layering;
 pub mod links;
 pub mod logging;
@@ -47,7 +48,7 @@ pub fn main_entry() -> ExitCode {
     match args.command {
         Some(command) => cli::run(command),
         None => app::run(instance::Launch {
-            open: args.folder,
+            open: args.folders.into_iter().next(),
             choose: args.choose_project,
         }),
     }

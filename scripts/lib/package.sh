@@ -180,7 +180,7 @@ import configparser, json, shlex, sys
 entry, out = sys.argv[1], sys.argv[2]
 parser = configparser.RawConfigParser(strict=False, interpolation=None)
 parser.optionxform = str
-parser.read(entry)
+parser.read(entry, encoding="utf-8")
 if not parser.has_section("Desktop Entry"):
     sys.exit(f"{entry} has no [Desktop Entry] group")
 group = parser["Desktop Entry"]
@@ -189,6 +189,17 @@ if missing:
     sys.exit(f"{entry} lacks {', '.join(missing)}")
 if group["Type"] != "Application":
     sys.exit(f"{entry}: Type is {group['Type']!r}, not Application")
+# A file manager's "Open with Slipway" on a folder hands it over (%F); folders are what it opens.
+if not group["Exec"].rstrip().endswith(" %F"):
+    sys.exit(f"{entry}: Exec ({group['Exec']!r}) does not take the folders a file manager passes (%F)")
+if "inode/directory" not in group.get("MimeType", "").split(";"):
+    sys.exit(f"{entry}: not offered for folders (MimeType lacks inode/directory)")
+# The launcher's "Open a project…": the window's folder picker.
+if "open-project" not in group.get("Actions", "").split(";") or not parser.has_section("Desktop Action open-project"):
+    sys.exit(f"{entry}: no 'Open a project…' action")
+action = parser["Desktop Action open-project"]
+if action.get("Name") != "Open a project…" or not action.get("Exec", "").endswith(" --choose-project"):
+    sys.exit(f"{entry}: the 'Open a project…' action is {dict(action)!r}")
 # Field codes (%f, %U, ...) stand for what the launcher passes: none here.
 words = [w for w in shlex.split(group["Exec"]) if not (len(w) == 2 and w.startswith("%"))]
 if not words:
@@ -197,6 +208,7 @@ with open(out, "w") as f:
     f.write(words[0] + "\n" + json.dumps(words[1:]) + "\n" + group["Icon"] + "\n")
 print(f"Exec={group['Exec']!r} Icon={group['Icon']!r} Name={group['Name']!r}", file=sys.stderr)
 PY
+  desktop-file-validate "$entries" || die "desktop-file-validate refuses $entries (above)"
   local exec_word icon size
   exec_word="$(sed -n 1p "$work/exec")"
   EXEC_ARGS="$(sed -n 2p "$work/exec")"

@@ -38,10 +38,7 @@ pub(super) fn run(paths: &AppPaths, command: AccountsCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         AccountsCommand::ImportDocker { config } => {
-            let dir = config
-                .or_else(|| std::env::var_os("DOCKER_CONFIG").map(std::path::PathBuf::from))
-                .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
-                .unwrap_or_default();
+            let dir = crate::known_logins::docker_config_dir(config.as_deref());
             let (logins, problems) = import_docker_logins(&dir);
             let mut code = if problems.is_empty() {
                 ExitCode::SUCCESS

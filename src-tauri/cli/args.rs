@@ -14,11 +14,12 @@ use clap::{Parser, Subcommand};
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// A project folder to open in the window (a file manager's "Open with Slipway").
+    /// A project folder to open in the window (a file manager's "Open with Slipway"). Given
+    /// several, as a file manager may, the first opens: the window shows one project at a time.
     #[arg(value_name = "FOLDER")]
-    pub folder: Option<std::path::PathBuf>,
+    pub folders: Vec<std::path::PathBuf>,
     /// Show the window's folder picker to open a project (the desktop entry's "Open a project…").
-    #[arg(long, conflicts_with = "folder")]
+    #[arg(long, conflicts_with = "folders")]
     pub choose_project: bool,
 }
 

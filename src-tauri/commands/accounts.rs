@@ -6,6 +6,7 @@ use tauri::State;
 use super::AppState;
 use crate::accounts::{self, AccountCheck, RenderConnection};
 use crate::error::AppError;
+use crate::known_logins::{self, KnownLogins, Places};
 use crate::secrets::{Account, Service};
 
 /// The connected accounts.
@@ -71,6 +72,33 @@ pub async fn connect_sentry(
     project: String,
 ) -> Result<Account, AppError> {
     accounts::connect_sentry(state.secrets.clone(), &base_url, token, &organization, &project).await
+}
+
+/// The logins Docker and sentry-cli already keep on this computer, offered in place of a token
+/// form: who and from where, never a secret.
+#[tauri::command]
+#[tracing::instrument(err(level = "warn"))]
+pub async fn known_logins() -> Result<KnownLogins, AppError> {
+    known_logins::find(Places::of_this_computer()).await
+}
+
+/// Checks Docker's login to `server` as a typed token would be (it must push), then keeps it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn use_docker_login(state: State<'_, AppState>, server: String) -> Result<Account, AppError> {
+    known_logins::use_docker(state.secrets.clone(), Places::of_this_computer(), server).await
+}
+
+/// Checks sentry-cli's token for the organization and project (its own defaults when they are
+/// empty) as a typed token would be, then keeps it.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn use_sentry_cli_login(
+    state: State<'_, AppState>,
+    organization: String,
+    project: String,
+) -> Result<Account, AppError> {
+    known_logins::use_sentry_cli(state.secrets.clone(), Places::of_this_computer(), organization, project).await
 }
 
 /// The organization's Sentry projects, so the person picks one instead of typing it.

@@ -138,9 +138,16 @@ fn decode_auth(auth: &str) -> Option<(String, String)> {
     (!user.is_empty() && !secret.is_empty()).then(|| (user.to_owned(), secret.to_owned()))
 }
 
+/// How long a credential helper may take to answer.
+const HELPER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn ask_helper(helper: &str, server: &str) -> Result<(String, String), String> {
-    let program = format!("docker-credential-{helper}");
-    let mut child = Command::new(&program)
+    ask_program(&format!("docker-credential-{helper}"), server, HELPER_WAIT)
+}
+
+/// Asks the helper `program` for `server`'s login, giving it `wait` to answer.
+fn ask_program(program: &str, server: &str, wait: std::time::Duration) -> Result<(String, String), String> {
+    let mut child = Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -152,6 +159,24 @@ fn ask_helper(helper: &str, server: &str) -> Result<(String, String), String> {
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
+    }
+    // A helper may ask the person (a GPG passphrase for `pass`): a minute, then it is given up.
+    // Its answer is a few bytes, which the pipe holds until it is read below.
+    let deadline = std::time::Instant::now() + wait;
+    while child
+        .try_wait()
+        .map_err(|error| format!("{program} failed: {error}"))?
+        .is_none()
+    {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "the credential helper {program} did not answer within {} seconds",
+                wait.as_secs_f32()
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let output = child
         .wait_with_output()
@@ -209,6 +234,32 @@ mod tests {
         assert_eq!(logins[0].secret.expose(), "dckr_pat_abc123");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].server, "bad.example.test");
+        Ok(())
+    }
+
+    #[test]
+    fn a_helper_that_does_not_answer_is_given_up() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let helper = dir.path().join("docker-credential-slow");
+        std::fs::write(&helper, "#!/bin/sh\nsleep 30\n")?;
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let started = std::time::Instant::now();
+        let said = ask_program(
+            &helper.display().to_string(),
+            "docker.io",
+            std::time::Duration::from_millis(300),
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "killed, not waited for"
+        );
+        assert_eq!(
+            said,
+            Err(format!(
+                "the credential helper {} did not answer within 0.3 seconds",
+                helper.display()
+            ))
+        );
         Ok(())
     }
 

@@ -136,3 +136,79 @@ async fn the_window_comes_back_at_the_size_and_place_it_was_left() -> TestResult
     assert_eq!(back, left, "the window came back where it was left");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guide_offers_the_docker_login_this_computer_already_has() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    let projects = tempfile::tempdir()?;
+    let project = support::example_project(projects.path(), "lettings", |_| Ok(()))?;
+    // What `docker login` left on this computer: its config folder, with the registry's login.
+    let docker_config = tempfile::tempdir()?;
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", registry.user, registry.password),
+    );
+    std::fs::write(
+        docker_config.path().join("config.json"),
+        serde_json::json!({ "auths": { registry.address.clone(): { "auth": auth } } }).to_string(),
+    )?;
+    let driver = Driver::start(&[
+        ("SLIPWAY_DATA_DIR", data.path().display().to_string()),
+        ("DOCKER_CONFIG", docker_config.path().display().to_string()),
+    ])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let offer = format!(
+        "//*[@data-testid='known-login-registry']//button[normalize-space()='Use the login to {} from Docker ({})']",
+        registry.address, registry.user
+    );
+    let walked = async {
+        let path_input = session.wait_for("//input[@id='project-path']", UI_WAIT).await?;
+        session.type_text(&path_input, &project.display().to_string()).await?;
+        session
+            .click(&session.wait_for(&button("Open"), UI_WAIT).await?)
+            .await?;
+        session
+            .click(
+                &session
+                    .wait_for("//button[.//strong[normalize-space()='On Render']]", UI_WAIT)
+                    .await?,
+            )
+            .await?;
+        session
+            .click(&session.wait_for(&button("Connect Docker Hub"), UI_WAIT).await?)
+            .await?;
+        let offered = wait_or_explain(&session, &offer, UI_WAIT, "guide-no-docker-login").await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        save_screenshot(&session, "first-run-docker-login-offered").await?;
+        session.click(&offered).await?;
+        let connected = wait_or_explain(
+            &session,
+            "//*[@data-testid='first-run']//*[@data-testid='connected-registry']",
+            60,
+            "guide-docker-login-not-kept",
+        )
+        .await?;
+        let shown = session.text(&connected).await?;
+        assert!(shown.contains(&format!("as {}", registry.user)), "{shown}");
+        save_screenshot(&session, "first-run-docker-login-used").await?;
+        // The page never had the secret: not in its text, not in what it holds.
+        let page = session.execute("return document.documentElement.outerHTML").await?;
+        assert!(
+            !page.to_string().contains(&registry.password),
+            "the password reached the page"
+        );
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    session.end().await?;
+    drop(driver);
+    walked?;
+    let kept = slipway::secrets::SecretStore::os(data.path())
+        .account(slipway::secrets::Service::Registry, &registry.address)
+        .ok_or("no registry account was kept")?;
+    assert_eq!(kept.source, "Docker (config.json)");
+    assert_eq!(kept.username.as_deref(), Some(registry.user.as_str()));
+    assert!(kept.verified_at.is_some(), "checked before it was kept");
+    Ok(())
+}

@@ -77,6 +77,22 @@ open: string | null,
  */
 choose: boolean, };
 
+export type KnownLogin = { service: Service, 
+/**
+ * A registry's host (`docker.io` for Docker Hub), or Sentry's address.
+ */
+server: string, username: string | null, 
+/**
+ * sentry-cli's default organization and project, when its file names them.
+ */
+organization: string | null, project: string | null, 
+/**
+ * Where it was found, in a person's words: "Docker (docker-credential-desktop)", "sentry-cli".
+ */
+source: string, };
+
+export type KnownLogins = { logins: Array<KnownLogin>, problems: Array<ImportProblem>, };
+
 export type CheckId = "dockerEngine" | "keyring" | "git" | "python";
 
 export type DoctorCheck = { id: CheckId, 

@@ -8,6 +8,8 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
+  KnownLogin,
+  KnownLogins,
   LastKnown,
   LaunchAsk,
   StartView,
@@ -63,6 +65,8 @@ import type {
 } from "./bindings";
 
 export type {
+  KnownLogin,
+  KnownLogins,
   LaunchAsk,
   CiJob,
   CiPanel,
@@ -336,6 +340,13 @@ export const api = {
   connectRenderHook: (url: string) => call<Account>("connect_render_hook", { url }),
   connectSentry: (baseUrl: string, token: string, organization: string, project: string) =>
     call<Account>("connect_sentry", { baseUrl, token, organization, project }),
+  /** The logins Docker and sentry-cli already keep on this computer: who and from where, never a secret. */
+  knownLogins: () => call<KnownLogins>("known_logins"),
+  /** Checks Docker's login to `server` like a typed token, then keeps it. */
+  useDockerLogin: (server: string) => call<Account>("use_docker_login", { server }),
+  /** Checks sentry-cli's token for the project (empty: sentry-cli's own defaults), then keeps it. */
+  useSentryCliLogin: (organization: string, project: string) =>
+    call<Account>("use_sentry_cli_login", { organization, project }),
   sentryProjects: (baseUrl: string, token: string, organization: string) =>
     call<SentryProject[]>("sentry_projects", { baseUrl, token, organization }),
   connectCircleci: (token: string, projectSlug: string) => call<Account>("connect_circleci", { token, projectSlug }),

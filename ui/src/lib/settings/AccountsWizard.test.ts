@@ -15,7 +15,7 @@ function fakeBackend() {
     accounts = [...accounts.filter((a) => !(a.service === kept.service && a.account === kept.account)), kept];
     return kept;
   };
-  const store = new AccountsStore({
+  const api: ConstructorParameters<typeof AccountsStore>[0] = {
     listAccounts: async () => accounts,
     connectRegistry: async (server, username, token) => {
       sent.push(token);
@@ -47,8 +47,8 @@ function fakeBackend() {
       return null;
     },
     checkAllAccounts: async () => accounts.map((a) => ({ account: a, ok: a.service !== "render", problem: a.service === "render" ? { kind: "registryAuth", message: "Render refused the credentials.", hint: "Re-enter the API key.", action: "reenterToken", detail: "HTTP 401 Unauthorized", terminalHint: null } : null })),
-  });
-  return { store, sent };
+  };
+  return { store: new AccountsStore(api), sent, api };
 }
 
 /** Opens one service's form, as a person clicks its row. */
@@ -204,5 +204,47 @@ describe("the accounts wizard", () => {
       await user.click(link);
     }
     await waitFor(() => expect(opened).toEqual(expected.map(([, , url]) => url)));
+  });
+
+  it("offers the logins Docker and sentry-cli keep, and checks one like a typed token", async () => {
+    const user = userEvent.setup();
+    const { api } = fakeBackend();
+    const used: string[] = [];
+    const withKnown = new AccountsStore({
+      ...api,
+      listAccounts: async () => (used.length ? [account("registry", "docker.io", { username: "alex", source: "Docker (config.json)" })] : []),
+      connectRegistry: async () => {
+        throw new Error("no form was sent");
+      },
+      knownLogins: async () => ({
+        logins: [
+          { service: "registry", server: "docker.io", username: "alex", organization: null, project: null, source: "Docker (config.json)" },
+          { service: "sentry", server: "https://sentry.io/api/0", username: null, organization: "acme", project: null, source: "sentry-cli" },
+        ],
+        problems: [],
+      }),
+      useDockerLogin: async (server) => {
+        used.push(`docker ${server}`);
+        return account("registry", server, { username: "alex" });
+      },
+      useSentryCliLogin: async (organization, project) => {
+        used.push(`sentry ${organization}/${project}`);
+        throw new SlipwayError({ kind: "registryDenied", message: "The Sentry token lacks the permission event:write.", hint: "Create a token with event:write." });
+      },
+    });
+    render(AccountsWizard, { store: withKnown });
+    const registry = screen.getByRole("region", { name: "Docker registry" });
+    const offer = await within(registry).findByRole("button", { name: "Use the Docker Hub login from Docker (alex)" });
+    expect(offer).toHaveAttribute("title", expect.stringContaining("Found in Docker (config.json)"));
+    await user.click(offer);
+    expect(await within(registry).findByTestId("connected-registry")).toHaveTextContent("alex");
+    expect(used).toEqual(["docker docker.io"]);
+
+    // sentry-cli names the organization only: the project typed in the form goes with it.
+    const sentry = await openService(user, "Sentry");
+    await user.type(within(sentry).getByLabelText("Project"), "web");
+    await user.click(within(sentry).getByRole("button", { name: "Use the Sentry login from sentry-cli (acme)" }));
+    expect(await within(sentry).findByRole("alert")).toHaveTextContent("lacks the permission event:write");
+    expect(used).toEqual(["docker docker.io", "sentry /web"]);
   });
 });

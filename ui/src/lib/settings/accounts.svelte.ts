@@ -5,6 +5,7 @@ import {
   type Account,
   type AccountCheck,
   type Api,
+  type KnownLogin,
   type RenderService,
   type SentryProject,
   type Service,
@@ -22,7 +23,8 @@ type AccountsApi = Pick<
   | "connectCircleci"
   | "removeAccount"
   | "checkAllAccounts"
->;
+> &
+  Partial<Pick<Api, "knownLogins" | "useDockerLogin" | "useSentryCliLogin">>;
 
 export type Step = "registry" | "render" | "sentry" | "circleCi";
 
@@ -37,6 +39,9 @@ export class AccountsStore {
   loadError = $state<SlipwayError | null>(null);
   /** The list has been asked for once (until then "nothing connected" is not known). */
   loaded = $state(false);
+  /** Logins Docker and sentry-cli already keep here, offered in place of the token forms. */
+  knownLogins = $state<KnownLogin[]>([]);
+  private knownAsked = false;
 
   constructor(private readonly api: AccountsApi = defaultApi) {}
 
@@ -98,6 +103,38 @@ export class AccountsStore {
 
   connectCircleci(token: string, projectSlug: string) {
     return this.step("circleCi", () => this.api.connectCircleci(token, projectSlug));
+  }
+
+  /** Asks once which logins the other tools keep (their helpers may be slow: never awaited by a form). */
+  async findKnownLogins(): Promise<void> {
+    if (this.knownAsked || !this.api.knownLogins) return;
+    this.knownAsked = true;
+    try {
+      this.knownLogins = (await this.api.knownLogins()).logins;
+    } catch {
+      // Nothing offered: the forms are there.
+    }
+  }
+
+  /** The logins found for `step`'s service. */
+  known(step: Step): KnownLogin[] {
+    return this.knownLogins.filter((login) => login.service === step);
+  }
+
+  /** Checks and keeps Docker's login to `server`, as a typed token would be. */
+  useDockerLogin(server: string) {
+    return this.step("registry", async () => {
+      if (!this.api.useDockerLogin) throw new Error("Docker's logins cannot be used here.");
+      await this.api.useDockerLogin(server);
+    });
+  }
+
+  /** Checks and keeps sentry-cli's token for the project (empty: sentry-cli's defaults). */
+  useSentryCliLogin(organization: string, project: string) {
+    return this.step("sentry", async () => {
+      if (!this.api.useSentryCliLogin) throw new Error("sentry-cli's login cannot be used here.");
+      await this.api.useSentryCliLogin(organization, project);
+    });
   }
 
   async remove(account: Account): Promise<void> {

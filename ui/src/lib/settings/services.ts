@@ -1,5 +1,6 @@
 // What each service is for, in one sentence, and where its token is made: the same words in
 // Settings and in the first-run guide.
+import type { KnownLogin } from "../ipc";
 import type { Step } from "./accounts.svelte";
 
 export interface ServiceInfo {
@@ -56,3 +57,14 @@ export const SERVICES: Record<Step, ServiceInfo> = {
 };
 
 export const SERVICE_ORDER: Step[] = ["registry", "render", "sentry", "circleCi"];
+
+/** The button that uses a login another tool keeps: "Use the Docker Hub login from Docker (alex)". */
+export function knownLoginWords(login: KnownLogin): string {
+  if (login.service === "sentry") {
+    const where = [login.organization, login.project].filter(Boolean).join("/");
+    return `Use the Sentry login from sentry-cli${where ? ` (${where})` : ""}`;
+  }
+  const who = login.username ? ` (${login.username})` : "";
+  const registry = login.server === "docker.io" ? "the Docker Hub login" : `the login to ${login.server}`;
+  return `Use ${registry} from Docker${who}`;
+}
