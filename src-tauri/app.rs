@@ -88,6 +88,14 @@ pub fn run(mut launch: Launch) -> ExitCode {
     let window_state = remembered_window(&paths.data_dir);
     let data_dir = paths.data_dir.clone();
     let state = AppState::new(paths);
+    let tasks = state.tasks.clone();
+    crate::crash::watch(
+        &state.paths.data_dir,
+        &state.paths.log_dir,
+        "the window",
+        Box::new(move || tasks.describe_now()),
+    );
+    crate::crash::panic_if_asked("window");
     // Releases a killed Slipway left "running" are marked interrupted off the window's first
     // paint: the ledger may be slow to open, the window never waits for it.
     match state.release_context() {
@@ -130,6 +138,7 @@ pub fn run(mut launch: Launch) -> ExitCode {
     app.run(move |_, event| {
         if let tauri::RunEvent::Exit = event {
             instance::close(&data_dir);
+            crate::crash::went_on(&data_dir);
         }
     });
     ExitCode::SUCCESS

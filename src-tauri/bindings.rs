@@ -10,8 +10,8 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
 /// Renders the bindings file.
 pub fn render() -> String {
     use crate::{
-        accounts, checks, commands, docker, doctor, error, history, known_logins, pipeline, project, render, secrets,
-        sentry_api, tasks,
+        accounts, checks, commands, crash, docker, doctor, error, history, known_logins, pipeline, project, render,
+        secrets, sentry_api, tasks,
     };
     let cfg = ts_rs::Config::default();
     let declarations = [
@@ -25,6 +25,7 @@ pub fn render() -> String {
         decl::<project::LastKnown>(&cfg),
         decl::<commands::StartView>(&cfg),
         decl::<commands::LaunchAsk>(&cfg),
+        decl::<crash::CrashReport>(&cfg),
         decl::<known_logins::KnownLogin>(&cfg),
         decl::<known_logins::KnownLogins>(&cfg),
         decl::<doctor::CheckId>(&cfg),

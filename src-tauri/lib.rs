@@ -12,6 +12,7 @@ pub mod checks;
 pub mod circleci;
 pub mod cli;
 pub mod commands;
+pub mod crash;
 pub mod docker;
 pub mod doctor;
 pub mod editor;

@@ -166,14 +166,17 @@ fn scrub_json(value: &mut serde_json::Value) {
     }
 }
 
+/// A panic is logged redacted (to stderr and the file) and sent to Sentry, scrubbed. The hooks
+/// before this one are not called: Rust's own prints the raw message to stderr, secrets and
+/// all, and Sentry's calls Rust's after it reports.
 fn install_panic_hook() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
+        std::panic::set_hook(Box::new(|info| {
             let text = redact(&info.to_string()).into_owned();
             tracing::error!(target: "panic", "{text}");
-            previous(info);
+            // Reports only when Sentry was started with a DSN.
+            sentry::integrations::panic::panic_handler(info);
         }));
     });
 }

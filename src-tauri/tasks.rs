@@ -151,6 +151,27 @@ impl Tasks {
         self.lock().map(|inner| Self::infos(&inner)).unwrap_or_default()
     }
 
+    /// What runs now, a sentence each ("A release of /p/lettings, at its deploy step"), for a
+    /// crash report: never waits for the list (the panic may have struck while it was held).
+    pub fn describe_now(&self) -> Vec<String> {
+        let Ok(inner) = self.inner.try_lock() else {
+            return Vec::new();
+        };
+        inner
+            .running
+            .iter()
+            .map(|entry| {
+                let step = entry
+                    .info
+                    .step
+                    .as_ref()
+                    .map(|step| format!(", at its {step} step"))
+                    .unwrap_or_default();
+                format!("{} of {}{step}", entry.info.kind.words(), entry.info.project)
+            })
+            .collect()
+    }
+
     /// Who hears of every change (set once, when the app starts).
     pub fn on_change(&self, notify: TasksChanged) {
         if let Ok(mut inner) = self.lock() {

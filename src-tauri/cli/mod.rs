@@ -66,6 +66,17 @@ pub fn run(command: Command) -> ExitCode {
     };
     let (settings, settings_problem) = Settings::load(&paths);
     let _logging = logging::init(&paths, &settings, Face::Cli);
+    // The command's name only (clap takes it first): its arguments may hold what should not
+    // be written down.
+    let name = format!("slipway {}", std::env::args().nth(1).unwrap_or_default());
+    let doing = format!("Running `{name}`");
+    crate::crash::watch(
+        &paths.data_dir,
+        &paths.log_dir,
+        &format!("the command line (`{name}`)"),
+        Box::new(move || vec![doing.clone()]),
+    );
+    crate::crash::panic_if_asked("command line");
     crate::checks::look_after_children(&paths.data_dir);
     if let Some(problem) = settings_problem {
         tracing::warn!("{problem}");
@@ -81,7 +92,7 @@ pub fn run(command: Command) -> ExitCode {
     if matches!(command, Command::Check { .. } | Command::Release { .. }) {
         runtime.block_on(crate::checks::remove_orphaned_services());
     }
-    match command {
+    let code = match command {
         Command::Doctor { json, send_test_event } => {
             let code = runtime.block_on(doctor::run(&paths, json));
             if send_test_event && !logging::send_test_event() {
@@ -173,7 +184,10 @@ pub fn run(command: Command) -> ExitCode {
             project_settings::env_set(&paths, &project, &name, secret)
         }
         Command::Env(EnvCommand::Unset { project, name }) => project_settings::env_unset(&paths, &project, &name),
-    }
+    };
+    // A panic on another thread that the command outlived.
+    crate::crash::went_on(&paths.data_dir);
+    code
 }
 
 pub(crate) fn fail(error: &crate::error::AppError) -> ExitCode {

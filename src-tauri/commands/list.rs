@@ -7,6 +7,7 @@ pub const COMMANDS: &[&str] = &[
     "recent_projects",
     "forget_recent_project",
     "last_known",
+    "dismiss_crash",
     "run_doctor",
     "system_status",
     "open_docker_desktop",

@@ -143,6 +143,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         project::recent_projects,
         project::forget_recent_project,
         project::last_known,
+        project::dismiss_crash,
         checks::detect_project,
         checks::save_project_settings,
         checks::set_project_value,

@@ -40,6 +40,8 @@ pub struct StartView {
     pub last_known: Option<LastKnown>,
     /// What the launch asked: a folder opened in place of the last project, or the picker.
     pub launch: LaunchAsk,
+    /// The last crash, until the person dismisses it.
+    pub crash: Option<crate::crash::CrashReport>,
 }
 
 /// What a launch of Slipway asks of the window (`slipway FOLDER`, a file manager's "Open
@@ -78,6 +80,21 @@ pub fn start_view(state: &AppState, launch: &Launch) -> Option<StartView> {
         recents,
         last_known,
         launch,
+        crash: crate::crash::last(&state.paths.data_dir),
+    })
+}
+
+/// The crash shown at start has been read: it is not shown again.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn dismiss_crash(state: State<'_, AppState>) -> Result<(), AppError> {
+    crate::crash::dismiss(&state.paths.data_dir).map_err(|error| {
+        AppError::new(
+            crate::error::ErrorKind::Io,
+            "The crash report could not be removed.",
+            "Check that the data folder can be written to.",
+        )
+        .with_detail(error.to_string())
     })
 }
 

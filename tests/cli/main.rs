@@ -237,6 +237,54 @@ fn error_reports_reach_sentry_with_secrets_scrubbed() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn a_panic_is_written_down_for_the_next_start_and_reported_redacted() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let (port, received) = sentry_stand_in()?;
+    let output = Command::new(slipway_binary())
+        .args(["doctor", "--json"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env(
+            "SENTRY_DSN",
+            format!("http://0123456789abcdef0123456789abcdef@127.0.0.1:{port}/42"),
+        )
+        // The message carries a secret, as a real panic's might (an address with its password).
+        .env(
+            "SLIPWAY_TEST_PANIC",
+            "pushing to https://deploy:leaked-pass-888@registry.example.test/v2/",
+        )
+        .output()?;
+    assert_eq!(output.status.code(), Some(101), "a panic ends the command: {output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join("crash.json"))?)?;
+    assert_eq!(report["face"], "the command line (`slipway doctor`)");
+    assert_eq!(report["doing"], serde_json::json!(["Running `slipway doctor`"]));
+    assert_eq!(report["stopped"], true);
+    assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+    let message = report["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the command line broke on purpose (SLIPWAY_TEST_PANIC=pushing to https://deploy:[redacted]@registry.example.test/v2/), at src-tauri/crash.rs:"),
+        "{message}"
+    );
+    assert!(report["logFolder"]
+        .as_str()
+        .is_some_and(|folder| folder.starts_with(&data.path().display().to_string())));
+    // The log has the panic too; nowhere is the password.
+    let log = std::fs::read_dir(data.path().join("logs"))?
+        .flatten()
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(log.contains("broke on purpose"), "{log}");
+    let envelopes = received.lock().map(|all| all.clone()).unwrap_or_default().join("\n");
+    assert!(
+        envelopes.contains("broke on purpose"),
+        "the panic reached Sentry: {envelopes}"
+    );
+    for sink in [&log, &envelopes, &text(&output.stderr), &report.to_string()] {
+        assert!(!sink.contains("leaked-pass-888"), "{sink}");
+    }
+    Ok(())
+}
+
 /// What the OS keyring holds for a registry account of the data folder `data`, read with
 /// the desktop's own tool.
 fn secret_tool_lookup(data: &std::path::Path, account: &str) -> std::io::Result<Option<String>> {

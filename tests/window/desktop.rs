@@ -212,3 +212,59 @@ async fn the_guide_offers_the_docker_login_this_computer_already_has() -> TestRe
     assert!(kept.verified_at.is_some(), "checked before it was kept");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_start_says_slipway_stopped_unexpectedly_until_dismissed() -> TestResult {
+    let data = tempfile::tempdir()?;
+    // The command line breaks (on purpose) in the middle of a command.
+    let broke = Command::new(slipway_binary())
+        .args(["doctor", "--json"])
+        .env("SLIPWAY_DATA_DIR", data.path())
+        .env("SLIPWAY_TEST_PANIC", "1")
+        .output()?;
+    assert_eq!(broke.status.code(), Some(101), "{broke:?}");
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    let shown = async {
+        let notice = wait_or_explain(
+            &session,
+            "//main//*[@data-testid='crash-notice']",
+            UI_WAIT,
+            "crash-not-shown",
+        )
+        .await?;
+        let said = session.text(&notice).await?;
+        assert!(said.starts_with("Slipway stopped unexpectedly"), "{said}");
+        assert!(
+            said.contains("The command line (`slipway doctor`) broke just now, during: Running `slipway doctor`."),
+            "{said}"
+        );
+        assert!(
+            said.contains("the command line broke on purpose (SLIPWAY_TEST_PANIC=1)"),
+            "{said}"
+        );
+        assert!(said.contains(&data.path().join("logs").display().to_string()), "{said}");
+        save_screenshot(&session, "crash-notice-at-next-start").await?;
+        session
+            .click(&session.wait_for(&button("Dismiss"), UI_WAIT).await?)
+            .await?;
+        let deadline = Instant::now() + Duration::from_secs(UI_WAIT);
+        while !session.absent("//*[@data-testid='crash-notice']").await? {
+            if Instant::now() > deadline {
+                return Err("the notice stayed after Dismiss".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    session.end().await?;
+    drop(driver);
+    shown?;
+    assert!(
+        !data.path().join("crash.json").exists(),
+        "dismissed: not shown at the next start"
+    );
+    Ok(())
+}

@@ -65,7 +65,11 @@ export type StartView = { recents: Array<RecentProject>, lastKnown: LastKnown | 
 /**
  * What the launch asked: a folder opened in place of the last project, or the picker.
  */
-launch: LaunchAsk, };
+launch: LaunchAsk, 
+/**
+ * The last crash, until the person dismisses it.
+ */
+crash: CrashReport | null, };
 
 export type LaunchAsk = { 
 /**
@@ -76,6 +80,28 @@ open: string | null,
  * Show the folder picker.
  */
 choose: boolean, };
+
+export type CrashReport = { 
+/**
+ * RFC 3339.
+ */
+at: string, version: string, 
+/**
+ * Which face broke: "the window", or the command (`slipway release`).
+ */
+face: string, 
+/**
+ * The panic's message and where in the code, redacted.
+ */
+message: string, 
+/**
+ * What was running then, in a person's words ("A release of /home/ann/lettings").
+ */
+doing: Array<string>, logFolder: string, 
+/**
+ * The process ended with it; `false` when a background job broke and the app went on.
+ */
+stopped: boolean, };
 
 export type KnownLogin = { service: Service, 
 /**

@@ -8,6 +8,7 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 export { STEPS } from "./bindings";
 import type {
   AppError,
+  CrashReport,
   KnownLogin,
   KnownLogins,
   LastKnown,
@@ -65,6 +66,7 @@ import type {
 } from "./bindings";
 
 export type {
+  CrashReport,
   KnownLogin,
   KnownLogins,
   LaunchAsk,
@@ -296,6 +298,8 @@ export const api = {
   /** Slipway was launched again while this window was open (`slipway FOLDER`, a file manager's
    * "Open with", the desktop entry's "Open a project…"): the window came forward to do what it
    * asks. Resolves to what stops listening. */
+  /** The crash shown at start has been read: it is not shown again. */
+  dismissCrash: () => call<null>("dismiss_crash"),
   onLaunch: (handler: (launch: LaunchAsk) => void) => hear<LaunchAsk>("slipway://launch", handler),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>

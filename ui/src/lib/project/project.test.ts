@@ -56,6 +56,7 @@ describe("reopening the last project at start", () => {
       recents: [{ name: "lettings", path: "/p/lettings", openedAt: "2026-12-07T05:00:00Z" }],
       lastKnown: { project: summary("handed"), plan: plan() },
       launch: { open: null, choose: false },
+      crash: null,
     } satisfies StartView;
     const store = new ProjectStore(api);
     const reopening = store.reopenLast();
@@ -82,6 +83,7 @@ describe("reopening the last project at start", () => {
       recents: [{ name: "lettings", path: "/p/lettings", openedAt: "2026-12-07T05:00:00Z" }],
       lastKnown: null,
       launch: { open: "/p/shop", choose: false },
+      crash: null,
     } satisfies StartView;
     const store = new ProjectStore(api);
     await store.reopenLast();
@@ -92,7 +94,7 @@ describe("reopening the last project at start", () => {
     const refused = fakeApi(async () => {
       throw { kind: "notFound", message: "/p/gone has no Python project.", hint: "" };
     });
-    page.__SLIPWAY_START__ = { recents: [], lastKnown: null, launch: { open: "/p/gone", choose: false } } satisfies StartView;
+    page.__SLIPWAY_START__ = { recents: [], lastKnown: null, launch: { open: "/p/gone", choose: false }, crash: null } satisfies StartView;
     const asked = new ProjectStore(refused);
     await asked.reopenLast();
     expect(asked.current).toBeNull();
