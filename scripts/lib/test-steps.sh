@@ -6,6 +6,9 @@ cd "$SLIPWAY_ROOT"
 say "rustfmt"
 cargo fmt --all -- --check
 
+say "actionlint (the desktop release workflow)"
+"$SLIPWAY_ACTIONLINT" .github/workflows/*.yml
+
 say "svelte-check"
 (cd ui && npm run --silent check)
 
