@@ -27,6 +27,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState,
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        // Checks and installs only when the person asks (see `commands::update`).
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(state)
         .setup(move |app| {
             // Every change to the running tasks reaches every window, whatever page it shows.
@@ -88,6 +90,17 @@ pub fn run(mut launch: Launch) -> ExitCode {
     let window_state = remembered_window(&paths.data_dir);
     let data_dir = paths.data_dir.clone();
     let state = AppState::new(paths);
+    // Later launches are heard from now on: answered at once, and kept until the page takes them.
+    let heard = std::sync::Arc::new(std::sync::OnceLock::<tauri::AppHandle>::new());
+    if let Some(listener) = listener {
+        let (launches, heard) = (state.launches.clone(), heard.clone());
+        listener.serve(move |launch| {
+            launches.push(launch);
+            if let Some(app) = heard.get() {
+                bring_forward(app);
+            }
+        });
+    }
     let tasks = state.tasks.clone();
     crate::crash::watch(
         &state.paths.data_dir,
@@ -131,10 +144,9 @@ pub fn run(mut launch: Launch) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(listener) = listener {
-        let handle = app.handle().clone();
-        listener.serve(move |launch| bring_forward(&handle, launch));
-    }
+    // A launch heard while the window was being built waits for the page, which takes the
+    // launches when it starts listening.
+    let _ = heard.set(app.handle().clone());
     app.run(move |_, event| {
         if let tauri::RunEvent::Exit = event {
             instance::close(&data_dir);
@@ -172,10 +184,21 @@ fn keep_window_state<R: tauri::Runtime>(window: &tauri::Window<R>, event: &tauri
     let app = tauri::Manager::app_handle(window).clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        if LAST_CHANGE.load(Ordering::SeqCst) == change {
-            if let Err(error) = app.save_window_state(WINDOW_STATE) {
+        if LAST_CHANGE.load(Ordering::SeqCst) != change {
+            return;
+        }
+        // On the main thread: the save holds the plugin's cache while it asks the window for
+        // its state, which only the main thread answers, and the main thread's own move and
+        // resize handler takes that cache. Saved from elsewhere, the two could wait on each
+        // other for good.
+        let saver = app.clone();
+        let queued = app.run_on_main_thread(move || {
+            if let Err(error) = saver.save_window_state(WINDOW_STATE) {
                 tracing::info!(%error, "the window's size and place could not be kept");
             }
+        });
+        if let Err(error) = queued {
+            tracing::info!(%error, "the window's size and place could not be kept");
         }
     });
 }
@@ -190,8 +213,8 @@ fn launch_folder(given: &Path) -> Result<PathBuf, String> {
     }
 }
 
-/// A later launch: the window comes forward and does what the launch asked.
-fn bring_forward<R: tauri::Runtime>(app: &tauri::AppHandle<R>, launch: Launch) {
+/// A later launch: the window comes forward and tells the page to take what it asked.
+fn bring_forward<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     use tauri::{Emitter, Manager};
     if let Some(window) = app.get_webview_window("main") {
         // Each may be refused by the desktop (focus stealing prevention); the launch still counts.
@@ -199,11 +222,8 @@ fn bring_forward<R: tauri::Runtime>(app: &tauri::AppHandle<R>, launch: Launch) {
         let _ = window.show();
         let _ = window.set_focus();
     }
-    let asked = commands::LaunchAsk::from(&launch);
-    if asked.open.is_some() || asked.choose {
-        if let Err(error) = app.emit("slipway://launch", asked) {
-            tracing::info!(%error, "what a later launch asked could not be sent to the window");
-        }
+    if let Err(error) = app.emit("slipway://launch", ()) {
+        tracing::info!(%error, "a later launch could not be told to the window");
     }
 }
 

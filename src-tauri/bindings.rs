@@ -26,6 +26,7 @@ pub fn render() -> String {
         decl::<commands::StartView>(&cfg),
         decl::<commands::LaunchAsk>(&cfg),
         decl::<crash::CrashReport>(&cfg),
+        decl::<commands::UpdateOffer>(&cfg),
         decl::<known_logins::KnownLogin>(&cfg),
         decl::<known_logins::KnownLogins>(&cfg),
         decl::<doctor::CheckId>(&cfg),

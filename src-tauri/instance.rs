@@ -30,6 +30,28 @@ pub struct Launch {
     pub choose: bool,
 }
 
+/// The launches the window has not yet taken: a launch is answered as soon as it is read,
+/// even while the window is still starting or its page not yet listening, and the page takes
+/// them when it can.
+#[derive(Debug, Clone, Default)]
+pub struct Launches(std::sync::Arc<std::sync::Mutex<Vec<Launch>>>);
+
+impl Launches {
+    pub fn push(&self, launch: Launch) {
+        if let Ok(mut waiting) = self.0.lock() {
+            waiting.push(launch);
+        }
+    }
+
+    /// Every launch waiting, oldest first; none are left.
+    pub fn take(&self) -> Vec<Launch> {
+        self.0
+            .lock()
+            .map(|mut waiting| std::mem::take(&mut *waiting))
+            .unwrap_or_default()
+    }
+}
+
 /// How long a later launch waits for the open window's answer before it says so.
 const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// A launch message is a path: anything longer is not one.
@@ -146,8 +168,10 @@ mod platform {
                     for stream in self.socket.incoming() {
                         match stream.and_then(read_launch) {
                             Ok((launch, mut stream)) => {
-                                on_launch(launch);
+                                // Answered first: what the window does with it may wait for
+                                // the window, the launch never does.
                                 let _ = stream.write_all(b"ok\n");
+                                on_launch(launch);
                             }
                             Err(error) => tracing::info!(%error, "a launch could not be read"),
                         }
@@ -202,6 +226,19 @@ mod tests {
         let mode = std::fs::metadata(socket_path(data.path()))?.permissions();
         assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
         Ok(())
+    }
+
+    #[test]
+    fn launches_wait_for_the_page_in_order_and_are_taken_once() {
+        let launches = Launches::default();
+        let folder = |name: &str| Launch {
+            open: Some(PathBuf::from(name)),
+            choose: false,
+        };
+        launches.push(folder("/p/one"));
+        launches.push(folder("/p/two"));
+        assert_eq!(launches.clone().take(), [folder("/p/one"), folder("/p/two")]);
+        assert!(launches.take().is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use ts_rs::TS;
 
 use crate::accounts::{self, blocking};
 use crate::error::{AppError, ErrorKind};
-use crate::secrets::{import_docker_logins, Account, ImportProblem, SecretStore, Service};
+use crate::secrets::{docker_login, list_docker_logins, Account, ImportProblem, SecretStore, Service};
 
 /// One login found, as the window offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -43,8 +43,9 @@ pub struct KnownLogins {
 pub struct Places {
     pub docker_config: PathBuf,
     pub sentryclirc: Option<PathBuf>,
-    /// `SENTRY_AUTH_TOKEN`, which sentry-cli prefers to its file.
+    /// `SENTRY_AUTH_TOKEN` and `SENTRY_URL`, which sentry-cli prefers to its file.
     pub sentry_token_env: Option<String>,
+    pub sentry_url_env: Option<String>,
 }
 
 impl Places {
@@ -61,6 +62,7 @@ impl Places {
             sentry_token_env: std::env::var("SENTRY_AUTH_TOKEN")
                 .ok()
                 .filter(|token| !token.is_empty()),
+            sentry_url_env: std::env::var("SENTRY_URL").ok().filter(|url| !url.is_empty()),
         }
     }
 }
@@ -109,6 +111,8 @@ fn sentry_cli(places: &Places) -> Option<SentryCli> {
         }
     }
     let token = places.sentry_token_env.clone().or(token)?;
+    // The token goes where sentry-cli would send it: a self-hosted Sentry's, never sentry.io's.
+    let url = places.sentry_url_env.clone().or(url);
     crate::redact::register_secret(&token, None);
     Some(SentryCli {
         token,
@@ -121,13 +125,14 @@ fn sentry_cli(places: &Places) -> Option<SentryCli> {
 /// The logins found, without their secrets. Credential helpers run, so this is slow work.
 pub async fn find(places: Places) -> Result<KnownLogins, AppError> {
     blocking(move || {
-        let (docker, problems) = import_docker_logins(&places.docker_config);
+        // Helpers are asked to list (names only, no prompt), never for a secret.
+        let (docker, problems) = list_docker_logins(&places.docker_config);
         let mut logins: Vec<KnownLogin> = docker
             .into_iter()
             .map(|login| KnownLogin {
                 service: Service::Registry,
                 server: login.server,
-                username: Some(login.username),
+                username: login.username,
                 organization: None,
                 project: None,
                 source: docker_source(&login.source),
@@ -162,12 +167,18 @@ fn gone(what: &str) -> AppError {
 pub async fn use_docker(store: SecretStore, places: Places, server: String) -> Result<Account, AppError> {
     let folder = places.docker_config.clone();
     let wanted = server.clone();
-    let login = blocking(move || {
-        let (logins, _) = import_docker_logins(&folder);
-        Ok(logins.into_iter().find(|login| login.server == wanted))
-    })
-    .await?
-    .ok_or_else(|| gone(&format!("Docker's login to {server}")))?;
+    // Only this server's helper is asked for its secret (it may prompt the person).
+    let login = blocking(move || Ok(docker_login(&folder, &wanted)))
+        .await?
+        .map_err(|problem| match problem.message.as_str() {
+            "Docker keeps no login for it" => gone(&format!("Docker's login to {server}")),
+            _ => AppError::new(
+                ErrorKind::Precondition,
+                format!("Docker's login to {server} could not be read."),
+                "Log in with Docker again, or enter a token here.",
+            )
+            .with_detail(problem.message),
+        })?;
     accounts::connect_registry_from(
         store,
         &login.server,
@@ -240,6 +251,7 @@ mod tests {
             docker_config: docker,
             sentryclirc: Some(file),
             sentry_token_env: env.map(str::to_owned),
+            sentry_url_env: None,
         })
     }
 
@@ -267,15 +279,16 @@ mod tests {
     #[test]
     fn sentry_clis_environment_token_goes_before_its_file() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
-        let from_env = places(
+        let mut from_env = places(
             dir.path(),
-            "[auth]\ntoken=sntrys_file_token\n",
+            "[auth]\ntoken=sntrys_file_token\n[defaults]\nurl=https://sentry.file.example.test/\n",
             Some("sntrys_env_token"),
         )?;
-        assert_eq!(
-            sentry_cli(&from_env).map(|cli| cli.token).as_deref(),
-            Some("sntrys_env_token")
-        );
+        from_env.sentry_url_env = Some("https://sentry.env.example.test/".to_owned());
+        let cli = sentry_cli(&from_env).ok_or(std::io::Error::other("no sentry-cli login"))?;
+        assert_eq!(cli.token, "sntrys_env_token");
+        // Offered for the address sentry-cli would send it to, a self-hosted one here.
+        assert_eq!(cli.url.as_deref(), Some("https://sentry.env.example.test/"));
         let nothing = places(dir.path(), "[defaults]\norg=acme\n", None)?;
         assert!(sentry_cli(&nothing).is_none(), "no token, no offer");
         Ok(())

@@ -43,6 +43,11 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
         Face::App => "info",
     };
     let stderr_filter = EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_default));
+    // The panic hook prints its own line, whatever the level.
+    let stderr_filter = match "panic=off".parse() {
+        Ok(directive) => stderr_filter.add_directive(directive),
+        Err(_) => stderr_filter,
+    };
     // Colour only for a person at a terminal: a redirected stderr (a file, CI) gets plain text.
     let stderr_layer = tracing_subscriber::fmt::layer()
         .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
@@ -74,7 +79,12 @@ pub fn init(paths: &AppPaths, settings: &Settings, face: Face) -> LoggingGuard {
         use tracing_subscriber::filter::LevelFilter;
         SpanLayer::new()
             .with_filter(LevelFilter::INFO)
-            .and_then(ErrorLayer::new().with_filter(LevelFilter::ERROR))
+            // A panic is reported by Sentry's own handler (see `install_panic_hook`), not twice.
+            .and_then(
+                ErrorLayer::new().with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                    *meta.level() == tracing::Level::ERROR && meta.target() != "panic"
+                })),
+            )
             .and_then(BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
     });
 
@@ -174,6 +184,9 @@ fn install_panic_hook() {
     INSTALLED.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
             let text = redact(&info.to_string()).into_owned();
+            // Said on stderr whatever the log level (the stderr log leaves `panic` out), and
+            // kept in the log file; Sentry gets it once, from its own handler.
+            eprintln!("{text}");
             tracing::error!(target: "panic", "{text}");
             // Reports only when Sentry was started with a DSN.
             sentry::integrations::panic::panic_handler(info);

@@ -38,6 +38,9 @@ pub struct Settings {
     /// The team's history: a `postgres://` URL without its password (which is in the
     /// keyring); `None` is this computer's own history. `SLIPWAY_HISTORY_URL` wins.
     pub history_url: Option<String>,
+    /// Where Slipway looks for a new version of itself (a `latest.json`); `None` or empty:
+    /// never, which is what a build from a clone has.
+    pub update_url: Option<String>,
 }
 
 /// The error a release, rollback or promotion ends in when `settings.json` cannot be trusted.
@@ -111,6 +114,20 @@ impl Settings {
             .or_else(|| self.history_url.clone())
             .map(|url| url.trim().to_owned())
             .filter(|url| !url.is_empty())
+    }
+
+    /// Where to look for a new Slipway: `None` when not set, else the address, or why it
+    /// cannot be used (only https, or http to this machine, as for every service).
+    pub fn update_url(&self) -> Option<Result<String, String>> {
+        let url = self
+            .update_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())?;
+        Some(match unsafe_base_url(url) {
+            None => Ok(url.to_owned()),
+            Some(why) => Err(why),
+        })
     }
 
     pub fn docker_hub_api(&self) -> String {

@@ -68,7 +68,10 @@ pub fn run(command: Command) -> ExitCode {
     let _logging = logging::init(&paths, &settings, Face::Cli);
     // The command's name only (clap takes it first): its arguments may hold what should not
     // be written down.
-    let name = format!("slipway {}", std::env::args().nth(1).unwrap_or_default());
+    let name = format!(
+        "slipway {}",
+        std::env::args_os().nth(1).unwrap_or_default().to_string_lossy()
+    );
     let doing = format!("Running `{name}`");
     crate::crash::watch(
         &paths.data_dir,

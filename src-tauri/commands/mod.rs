@@ -14,6 +14,7 @@ mod project;
 mod release;
 mod tasks;
 mod team;
+mod update;
 
 pub mod list;
 
@@ -30,6 +31,7 @@ pub use app::AppInfo;
 pub use checks::{checks_run, CheckSelection, ChecksRun, ProjectDetails};
 pub use images::{BuiltImage, ImagesOverview, PushedImage};
 pub use project::{start_script, start_view, LaunchAsk, StartView};
+pub use update::UpdateOffer;
 
 /// What the commands share, owned by Tauri's state manager.
 pub struct AppState {
@@ -47,6 +49,8 @@ pub struct AppState {
     pub settings_problem: Option<String>,
     /// The accounts and their secrets in the OS keyring: built once, handed to each call.
     pub secrets: SecretStore,
+    /// What later launches of Slipway asked (a folder, the picker), until the page takes them.
+    pub launches: crate::instance::Launches,
 }
 
 impl AppState {
@@ -64,6 +68,7 @@ impl AppState {
             tasks: Tasks::default(),
             ledger: std::sync::RwLock::new(ledger),
             settings_problem,
+            launches: crate::instance::Launches::default(),
         }
     }
 
@@ -144,6 +149,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         project::forget_recent_project,
         project::last_known,
         project::dismiss_crash,
+        project::take_launches,
         checks::detect_project,
         checks::save_project_settings,
         checks::set_project_value,
@@ -175,6 +181,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         accounts::connect_render_hook,
         accounts::connect_sentry,
         accounts::known_logins,
+        update::check_for_update,
+        update::install_update,
         accounts::use_docker_login,
         accounts::use_sentry_cli_login,
         accounts::sentry_projects,

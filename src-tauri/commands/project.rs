@@ -84,6 +84,13 @@ pub fn start_view(state: &AppState, launch: &Launch) -> Option<StartView> {
     })
 }
 
+/// What later launches of Slipway asked while the window was open, oldest first; each is
+/// given once.
+#[tauri::command]
+pub fn take_launches(state: State<'_, AppState>) -> Vec<LaunchAsk> {
+    state.launches.take().iter().map(LaunchAsk::from).collect()
+}
+
 /// The crash shown at start has been read: it is not shown again.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]

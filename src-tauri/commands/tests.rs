@@ -55,6 +55,11 @@ fn every_listed_command_is_registered_and_granted_to_the_main_window() -> Result
                 assert_eq!(error["kind"], "precondition", "{error}");
                 assert_eq!(error["action"], "openAccounts", "{error}");
             }
+            // Nothing runs, and no update address is set: there is nothing to install.
+            Err(error) if *command == "install_update" => {
+                assert_eq!(error["kind"], "precondition", "{error}");
+                assert_eq!(error["message"], "No update address is set.", "{error}");
+            }
             Err(error) => {
                 let text = error.to_string();
                 assert!(text.contains("missing required key"), "{command} failed: {text}");
@@ -85,6 +90,49 @@ fn a_command_outside_the_list_is_refused() -> Result<(), Box<dyn std::error::Err
     let app = crate::app::configure(mock_builder(), state, &Default::default()).build(tauri::generate_context!())?;
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
     assert!(get_ipc_response(&window, request("delete_everything", serde_json::json!({}))?).is_err());
+    Ok(())
+}
+
+/// What `check_for_update` answers with `settings.json`'s update address set to `url`.
+fn update_check_with(
+    url: Option<&str>,
+) -> Result<Result<serde_json::Value, serde_json::Value>, Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    if let Some(url) = url {
+        std::fs::write(
+            data.path().join("settings.json"),
+            serde_json::json!({ "updateUrl": url }).to_string(),
+        )?;
+    }
+    let state = AppState::new(AppPaths::under(data.path()));
+    let app = crate::app::configure(mock_builder(), state, &Default::default()).build(tauri::generate_context!())?;
+    let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
+    Ok(
+        get_ipc_response(&window, request("check_for_update", serde_json::json!({}))?)
+            .map(|answer| answer.deserialize::<serde_json::Value>().unwrap_or_default()),
+    )
+}
+
+#[test]
+fn updates_are_asked_for_only_with_an_address_and_a_key() -> Result<(), Box<dyn std::error::Error>> {
+    // No address (a build from a clone): nothing is asked, nothing offered.
+    assert_eq!(update_check_with(None)?, Ok(serde_json::Value::Null));
+    assert_eq!(update_check_with(Some("  "))?, Ok(serde_json::Value::Null));
+    // Plain http to another machine: refused before anything is asked.
+    let refused = update_check_with(Some("http://updates.example.test/latest.json"))?
+        .err()
+        .ok_or("an http address was used")?;
+    assert_eq!(refused["kind"], "validation", "{refused}");
+    assert_eq!(refused["message"], "Slipway's update address cannot be used.");
+    // This configuration has no update key (tauri.conf.json's is empty): said, not tried.
+    let keyless = update_check_with(Some("https://updates.example.test/latest.json"))?
+        .err()
+        .ok_or("a build without a key asked for an update")?;
+    assert_eq!(keyless["kind"], "precondition", "{keyless}");
+    assert_eq!(
+        keyless["message"],
+        "This Slipway was built without an update key, so it cannot update itself."
+    );
     Ok(())
 }
 

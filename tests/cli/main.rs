@@ -253,8 +253,15 @@ fn a_panic_is_written_down_for_the_next_start_and_reported_redacted() -> TestRes
             "SLIPWAY_TEST_PANIC",
             "pushing to https://deploy:leaked-pass-888@registry.example.test/v2/",
         )
+        // Even with the log silenced, a panic is said.
+        .env("SLIPWAY_LOG", "off")
         .output()?;
     assert_eq!(output.status.code(), Some(101), "a panic ends the command: {output:?}");
+    let said = text(&output.stderr);
+    assert!(
+        said.contains("broke on purpose (SLIPWAY_TEST_PANIC=pushing to https://deploy:[redacted]@"),
+        "{said}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(data.path().join("crash.json"))?)?;
     assert_eq!(report["face"], "the command line (`slipway doctor`)");
     assert_eq!(report["doing"], serde_json::json!(["Running `slipway doctor`"]));
@@ -274,11 +281,13 @@ fn a_panic_is_written_down_for_the_next_start_and_reported_redacted() -> TestRes
         .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
         .collect::<String>();
     assert!(log.contains("broke on purpose"), "{log}");
-    let envelopes = received.lock().map(|all| all.clone()).unwrap_or_default().join("\n");
-    assert!(
-        envelopes.contains("broke on purpose"),
-        "the panic reached Sentry: {envelopes}"
-    );
+    let received = received.lock().map(|all| all.clone()).unwrap_or_default();
+    let reports = received
+        .iter()
+        .filter(|envelope| envelope.contains("broke on purpose"))
+        .count();
+    let envelopes = received.join("\n");
+    assert_eq!(reports, 1, "the panic reached Sentry, once: {envelopes}");
     for sink in [&log, &envelopes, &text(&output.stderr), &report.to_string()] {
         assert!(!sink.contains("leaked-pass-888"), "{sink}");
     }

@@ -78,9 +78,10 @@ async fn a_second_launch_opens_its_folder_in_the_window_already_open() -> TestRe
         let said = String::from_utf8_lossy(&wrong.stderr);
         assert!(said.contains("There is no folder or command named relase."), "{said}");
         assert!(
-            session
-                .absent("//*[@data-testid='project-name'][normalize-space()='lettings']")
-                .await?
+            !session
+                .absent("//*[@data-testid='project-name'][normalize-space()='bookshelf']")
+                .await?,
+            "the open project stays"
         );
         Ok::<_, Box<dyn std::error::Error>>(())
     }

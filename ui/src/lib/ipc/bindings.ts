@@ -103,6 +103,12 @@ doing: Array<string>, logFolder: string,
  */
 stopped: boolean, };
 
+export type UpdateOffer = { version: string, currentVersion: string, 
+/**
+ * What's new, as the release wrote it.
+ */
+notes: string | null, };
+
 export type KnownLogin = { service: Service, 
 /**
  * A registry's host (`docker.io` for Docker Hub), or Sentry's address.

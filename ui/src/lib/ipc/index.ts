@@ -9,6 +9,7 @@ export { STEPS } from "./bindings";
 import type {
   AppError,
   CrashReport,
+  UpdateOffer,
   KnownLogin,
   KnownLogins,
   LastKnown,
@@ -67,6 +68,7 @@ import type {
 
 export type {
   CrashReport,
+  UpdateOffer,
   KnownLogin,
   KnownLogins,
   LaunchAsk,
@@ -296,11 +298,17 @@ export const api = {
    * resolves to what stops listening. */
   onTasks: (handler: (tasks: TaskInfo[]) => void) => hear<TaskInfo[]>("slipway://tasks", handler),
   /** Slipway was launched again while this window was open (`slipway FOLDER`, a file manager's
-   * "Open with", the desktop entry's "Open a project…"): the window came forward to do what it
-   * asks. Resolves to what stops listening. */
+   * "Open with", the desktop entry's "Open a project…"): the window came forward, and what the
+   * launches asked waits in `takeLaunches`. Resolves to what stops listening. */
+  onLaunch: (handler: () => void) => hear<null>("slipway://launch", () => handler()),
+  /** What later launches asked, oldest first; each is given once. */
+  takeLaunches: () => call<LaunchAsk[]>("take_launches"),
+  /** A newer Slipway at the update address, or `null` (none, or no address set). */
+  checkForUpdate: () => call<UpdateOffer | null>("check_for_update"),
+  /** Installs the newer Slipway and restarts on it; refused while a job runs. */
+  installUpdate: () => call<null>("install_update"),
   /** The crash shown at start has been read: it is not shown again. */
   dismissCrash: () => call<null>("dismiss_crash"),
-  onLaunch: (handler: (launch: LaunchAsk) => void) => hear<LaunchAsk>("slipway://launch", handler),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */
   setProjectValue: (path: string, name: string, value: string, secret: boolean) =>
     call<ProjectSettings>("set_project_value", { path, name, value, secret }),

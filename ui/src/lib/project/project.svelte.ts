@@ -3,6 +3,7 @@ import {
   api as defaultApi,
   toSlipwayError,
   type Api,
+  type LaunchAsk,
   type Plan,
   type ProjectSummary,
   type RecentProject,
@@ -33,10 +34,12 @@ export class ProjectStore {
   knownPlan: Plan | null = null;
   /** `current` is the header kept from the last start, not yet read again. */
   kept = $state(false);
+  /** Counts the openings begun, so only the last one's answer is shown. */
+  private openings = 0;
 
   constructor(
     private readonly api: Pick<Api, "openProject" | "recentProjects" | "forgetRecentProject" | "pickFolder"> &
-      Partial<Pick<Api, "lastKnown" | "onLaunch">> = defaultApi,
+      Partial<Pick<Api, "lastKnown" | "onLaunch" | "takeLaunches">> = defaultApi,
   ) {}
 
   async loadRecents(): Promise<void> {
@@ -71,7 +74,9 @@ export class ProjectStore {
       this.kept = true;
       this.current = known.project;
     }
-    if (!(await this.open(first))) {
+    const asked = this.openings + 1;
+    // Not opened, and not because a later opening (a launch, the picker) took its place.
+    if (!(await this.open(first)) && this.openings === asked) {
       if (launched === null) this.error = null;
       // Moved or deleted since: nothing of it stays on screen.
       if (this.kept) {
@@ -84,14 +89,28 @@ export class ProjectStore {
   /**
    * Slipway launched again while the window is open: the folder it was given is opened here,
    * or the picker shown ("Open a project…"); once a project opened, `opened` runs (the window
-   * shows the Release page). Resolves to what stops listening.
+   * shows the Release page). Launches heard before the page listened wait in the backend and
+   * are taken at once. Resolves to what stops listening.
    */
   async followLaunches(opened: () => void): Promise<() => void> {
-    if (!this.api.onLaunch) return () => {};
-    return this.api.onLaunch((launch) => {
-      const opening = launch.open !== null ? this.open(launch.open) : launch.choose ? this.pick() : null;
-      void opening?.then((ok) => ok && opened());
-    });
+    const { onLaunch, takeLaunches } = this.api;
+    if (!onLaunch || !takeLaunches) return () => {};
+    const take = async () => {
+      let launches: LaunchAsk[] = [];
+      try {
+        launches = await takeLaunches();
+      } catch (raw) {
+        this.error = toSlipwayError(raw);
+      }
+      // The last one wins: each opening replaces the one before.
+      const last = launches[launches.length - 1];
+      if (!last) return;
+      const opening = last.open !== null ? this.open(last.open) : last.choose ? this.pick() : null;
+      if (opening && (await opening)) opened();
+    };
+    const stop = await onLaunch(() => void take());
+    await take();
+    return stop;
   }
 
   /** The kept plan of the project at `path`, once: later plans are the page's own. */
@@ -102,20 +121,27 @@ export class ProjectStore {
   }
 
   /** Opens the folder at `path`; on failure the current project stays as it was. */
+  /**
+   * Opens the folder at `path`; false when it does not open, or when another opening began
+   * after this one: the project asked for last is the one shown, whichever answer comes last
+   * (a slow git read of the last project must not replace a folder just picked or launched).
+   */
   async open(path: string): Promise<boolean> {
+    const mine = ++this.openings;
     this.busy = true;
     this.error = null;
     try {
       const opened = await this.api.openProject(path);
+      if (mine !== this.openings) return false;
       this.kept = false;
       this.current = opened;
       this.recents = await this.api.recentProjects();
       return true;
     } catch (raw) {
-      this.error = toSlipwayError(raw);
+      if (mine === this.openings) this.error = toSlipwayError(raw);
       return false;
     } finally {
-      this.busy = false;
+      if (mine === this.openings) this.busy = false;
     }
   }
 

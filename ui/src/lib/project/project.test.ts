@@ -104,24 +104,27 @@ describe("reopening the last project at start", () => {
 
 describe("a later launch of Slipway", () => {
   function launchable() {
-    const heard: { launched: (launch: LaunchAsk) => void } = { launched: () => {} };
+    const heard: { launched: () => void } = { launched: () => {} };
+    const waiting: LaunchAsk[] = [];
     const stop = vi.fn();
     const api = {
       ...fakeApi(async () => ({ name: "shop", path: "/p/shop", git: null })),
-      onLaunch: vi.fn(async (handler: (launch: LaunchAsk) => void) => {
+      onLaunch: vi.fn(async (handler: () => void) => {
         heard.launched = handler;
         return stop;
       }),
+      takeLaunches: vi.fn(async () => waiting.splice(0)),
     };
-    return { api, heard, stop };
+    return { api, heard, stop, waiting };
   }
 
   it("opens its folder in this window, then shows the Release page", async () => {
-    const { api, heard, stop } = launchable();
+    const { api, heard, stop, waiting } = launchable();
     const store = new ProjectStore(api);
     const shown = vi.fn();
     const stopFollowing = await store.followLaunches(shown);
-    heard.launched({ open: "/p/shop", choose: false });
+    waiting.push({ open: "/p/shop", choose: false });
+    heard.launched();
     await vi.waitFor(() => expect(shown).toHaveBeenCalledTimes(1));
     expect(api.openProject).toHaveBeenCalledWith("/p/shop");
     expect(api.pickFolder).not.toHaveBeenCalled();
@@ -130,17 +133,49 @@ describe("a later launch of Slipway", () => {
     expect(stop).toHaveBeenCalled();
   });
 
-  it("shows the picker for Open a project…, and stays where it was when nothing is picked", async () => {
-    const { api, heard } = launchable();
+  it("takes the launches heard before the page listened as soon as it does", async () => {
+    const { api, waiting } = launchable();
+    waiting.push({ open: "/p/old", choose: false }, { open: "/p/shop", choose: false });
     const store = new ProjectStore(api);
     const shown = vi.fn();
     await store.followLaunches(shown);
-    heard.launched({ open: null, choose: true });
+    await vi.waitFor(() => expect(shown).toHaveBeenCalledTimes(1));
+    // The last one asked is the one opened.
+    expect(api.openProject).toHaveBeenCalledTimes(1);
+    expect(api.openProject).toHaveBeenCalledWith("/p/shop");
+  });
+
+  it("shows the picker for Open a project…, and stays where it was when nothing is picked", async () => {
+    const { api, heard, waiting } = launchable();
+    const store = new ProjectStore(api);
+    const shown = vi.fn();
+    await store.followLaunches(shown);
+    waiting.push({ open: null, choose: true });
+    heard.launched();
     await vi.waitFor(() => expect(api.pickFolder).toHaveBeenCalledTimes(1));
     expect(api.openProject).not.toHaveBeenCalled();
     expect(shown).not.toHaveBeenCalled();
-    // Only coming forward: nothing to do.
-    heard.launched({ open: null, choose: false });
-    expect(api.pickFolder).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("opening a project", () => {
+  it("shows the project asked for last, whichever answer comes last", async () => {
+    const answers = new Map<string, (summary: ProjectSummary) => void>();
+    const api = {
+      ...fakeApi(async () => summary("main")),
+      openProject: vi.fn(
+        (path: string) => new Promise<ProjectSummary>((resolve) => answers.set(path, resolve)),
+      ),
+    };
+    const store = new ProjectStore(api);
+    const slow = store.open("/p/lettings");
+    const picked = store.open("/p/shop");
+    answers.get("/p/shop")?.({ name: "shop", path: "/p/shop", git: null });
+    expect(await picked).toBe(true);
+    // The last project's slow git read answers after: it does not take the picked one's place.
+    answers.get("/p/lettings")?.(summary("main"));
+    expect(await slow).toBe(false);
+    expect(store.current?.name).toBe("shop");
+    expect(store.busy).toBe(false);
   });
 });
