@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   docker.io docker-registry apache2-utils
   gnome-keyring libsecret-tools dbus dbus-x11 bubblewrap
-  xvfb xauth webkit2gtk-driver desktop-file-utils
+  xvfb xauth webkit2gtk-driver desktop-file-utils sudo
   busybox-static socat openssl openssh-server
   python3 python3-venv python3.11
   postgresql-15

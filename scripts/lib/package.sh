@@ -42,14 +42,24 @@ build_bundles() {
   # Bundles of an older version are never mistaken for this one's.
   rm -rf "$BUNDLE_DIR/deb" "$BUNDLE_DIR/rpm"
 
+  # The public key updates must be signed with goes into the app's configuration at build
+  # time; without one the build cannot update itself (and says so).
+  local config=()
+  if [ -n "${SLIPWAY_UPDATER_PUBKEY:-}" ]; then
+    config=(--config "$(python3 -c 'import json, sys; print(json.dumps({"plugins": {"updater": {"pubkey": sys.argv[1]}}}))' "$SLIPWAY_UPDATER_PUBKEY")")
+    say "updates: this build takes updates signed with the key whose public half is SLIPWAY_UPDATER_PUBKEY"
+  else
+    say "updates: no SLIPWAY_UPDATER_PUBKEY, so this build cannot update itself"
+  fi
+
   say "release build of the app (the UI, then cargo build --release)"
   started=$SECONDS
-  "$tauri" build --ci --no-bundle -- --locked
+  "$tauri" build --ci --no-bundle "${config[@]}" -- --locked
   say "release build: $((SECONDS - started)) s"
 
   say "bundling the .deb and the .rpm"
   started=$SECONDS
-  "$tauri" bundle --ci --bundles deb,rpm
+  "$tauri" bundle --ci --bundles deb,rpm "${config[@]}"
   say "bundling: $((SECONDS - started)) s"
 
   local rpm bytes
@@ -68,10 +78,55 @@ build_bundles() {
   fi
 }
 
+# Signs the bundles with TAURI_SIGNING_PRIVATE_KEY (its password in
+# TAURI_SIGNING_PRIVATE_KEY_PASSWORD) and writes the latest.json the updater reads, for the
+# bundles published at SLIPWAY_UPDATE_BASE_URL (where latest.json and the bundles go).
+sign_bundles() {
+  local tauri="$SLIPWAY_ROOT/ui/node_modules/.bin/tauri" rpm
+  if [ -z "${TAURI_SIGNING_PRIVATE_KEY:-}" ]; then
+    say "updates: no TAURI_SIGNING_PRIVATE_KEY, so the bundles are not signed for the updater"
+    return 0
+  fi
+  rpm="$(find "$BUNDLE_DIR/rpm" -name "${PRODUCT}-${VERSION}-*.rpm" | head -n 1)"
+  for bundle in "$DEB" "$rpm"; do
+    TAURI_SIGNING_PRIVATE_KEY_PASSWORD="${TAURI_SIGNING_PRIVATE_KEY_PASSWORD:-}" \
+      "$tauri" signer sign "$bundle" >/dev/null || die "could not sign $bundle"
+  done
+  update_manifest "$VERSION" "${SLIPWAY_UPDATE_BASE_URL:-https://updates.example.invalid/slipway}" \
+    "Slipway $VERSION" "$DEB" "$rpm" >"$BUNDLE_DIR/latest.json"
+  say "signed for the updater: $(basename "$DEB").sig, $(basename "$rpm").sig; manifest $BUNDLE_DIR/latest.json"
+}
+
+# The updater's latest.json: VERSION NOTES, and each bundle (with its .sig beside it) at
+# BASE_URL/<its file name>, under the platform keys the updater looks for.
+update_manifest() {
+  python3 - "$@" <<'PY'
+import datetime, json, os, sys
+version, base, notes, deb, rpm = sys.argv[1:6]
+def entry(path):
+    with open(path + ".sig") as f:
+        return {"signature": f.read().strip(), "url": f"{base.rstrip('/')}/{os.path.basename(path)}"}
+platforms = {}
+if deb:
+    platforms["linux-x86_64-deb"] = entry(deb)
+    # Read by an updater that cannot tell how it was installed.
+    platforms["linux-x86_64"] = entry(deb)
+if rpm:
+    platforms["linux-x86_64-rpm"] = entry(rpm)
+print(json.dumps({
+    "version": version,
+    "notes": notes,
+    "pub_date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "platforms": platforms,
+}, indent=2))
+PY
+}
+
 # --- the installed package ---------------------------------------------------------------
 
 work=""
 driver_pid=""
+update_server_pid=""
 
 cleanup() {
   local status=$?
@@ -82,6 +137,7 @@ cleanup() {
     kill -KILL "$driver_pid" 2>/dev/null || true
     driver_pid=""
   fi
+  [ -z "$update_server_pid" ] || kill "$update_server_pid" 2>/dev/null || true
   local pid
   for pid in $(app_processes); do kill -TERM "$pid" 2>/dev/null || true; done
   if package_installed; then
@@ -417,6 +473,172 @@ PY
     || die "the app made no data folder in the private HOME ($work/home/.local/share/dev.slipway.app)"
 }
 
+# The installed app updates itself: a copy of the package with the next version in its control
+# file, signed with the test's key, served with its latest.json on 127.0.0.1. Served first with
+# a signature of another key, the update is refused in plain words and nothing is installed;
+# then, signed right, the person's click installs it (the system's authorisation goes through
+# sudo here: as root, with no desktop, pkexec has no agent) and the app starts again on it.
+check_update() {
+  local tauri="$SLIPWAY_ROOT/ui/node_modules/.bin/tauri" next port served="$work/served"
+  # The next patch version (the updater compares semantic versions).
+  next="$(python3 -c 'import sys; v = sys.argv[1].split("."); v[2] = str(int(v[2]) + 1); print(".".join(v))' "$VERSION")"
+  mkdir -p "$served" "$work/next"
+  say "update: a $next copy of the package, signed, served on 127.0.0.1"
+  dpkg-deb -R "$DEB" "$work/next"
+  sed -i "s/^Version: .*/Version: $next/" "$work/next/DEBIAN/control"
+  local next_deb="$served/${PRODUCT}_${next}_$(dpkg --print-architecture).deb"
+  dpkg-deb -b "$work/next" "$next_deb" >/dev/null
+  port="$(free_port)"
+  # Two manifests: one with another key's signature (served first: the app must refuse it),
+  # one signed with the key this build trusts.
+  "$tauri" signer generate --ci -p "" -w "$work/other.key" >/dev/null
+  TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" "$tauri" signer sign -f "$work/other.key" -p "" "$next_deb" >/dev/null
+  update_manifest "$next" "http://127.0.0.1:$port" "Slipway $next: a test update" "$next_deb" "" >"$served/latest.json"
+  TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" "$tauri" signer sign -f "$UPDATE_KEY" -p "" "$next_deb" >/dev/null
+  update_manifest "$next" "http://127.0.0.1:$port" "Slipway $next: a test update" "$next_deb" "" >"$work/latest-signed.json"
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$served" >"$work/update-server.log" 2>&1 &
+  update_server_pid=$!
+  wait_for 20 "the update server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+  local data="$work/home/.local/share/dev.slipway.app"
+  mkdir -p "$data"
+  printf '{"updateUrl": "http://127.0.0.1:%s/latest.json"}\n' "$port" >"$data/settings.json"
+
+  local driver_port native_port
+  driver_port="$(free_port)"
+  native_port="$(free_port)"
+  "${private_home[@]}" tauri-driver --port "$driver_port" --native-port "$native_port" >"$work/tauri-driver-update.log" 2>&1 &
+  driver_pid=$!
+  wait_for 20 "tauri-driver (see $work/tauri-driver-update.log)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$driver_port"
+  python3 - "http://127.0.0.1:$driver_port" "$EXEC_BINARY" "$EXEC_ARGS" "$BUNDLE_DIR/update-offered.png" \
+    "$next" "$work/latest-signed.json" "$served/latest.json" <<'PY' \
+    || { cat "$work/tauri-driver-update.log" >&2; die "the installed app did not update itself (above)"; }
+import base64, json, os, shutil, subprocess, sys, time, urllib.error, urllib.request
+driver, application, args, screenshot, next_version, signed_manifest, served_manifest = sys.argv[1:8]
+args = json.loads(args)
+WAIT = 60
+
+def call(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    for attempt in range(4):
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=90) as answer:
+                return json.load(answer)["value"]
+        except urllib.error.HTTPError as error:
+            value = json.load(error)["value"]
+            raise RuntimeError(f"{value.get('error')}: {value.get('message')}") from None
+        except (ConnectionError, urllib.error.URLError) as error:
+            if attempt == 3:
+                raise RuntimeError(f"{method} {url}: no answer from tauri-driver: {error}") from None
+            time.sleep(1)
+
+options = {"application": application}
+if args:
+    options["args"] = args
+session = call("POST", f"{driver}/session", {"capabilities": {"alwaysMatch": {"tauri:options": options}}})
+base = f"{driver}/session/{session['sessionId']}"
+
+def find(xpath):
+    found = call("POST", f"{base}/elements", {"using": "xpath", "value": xpath})
+    return [next(iter(element.values())) for element in found]
+
+def text(xpath):
+    return call("POST", f"{base}/execute/sync", {"args": [], "script":
+        f"const e = document.evaluate({json.dumps(xpath)}, document, null, 9, null).singleNodeValue; return e ? e.innerText : null"})
+
+def wait_for(xpath, what, seconds=WAIT):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = find(xpath)
+            if found:
+                return found[0]
+        except RuntimeError:
+            pass
+        time.sleep(0.25)
+    shown = text("//body")
+    raise SystemExit(f"the installed app does not show {what} within {seconds}s; it shows: {shown!r}")
+
+def click(xpath, what):
+    call("POST", f"{base}/element/{wait_for(xpath, what)}/click", {})
+
+def installed_version():
+    return subprocess.run(["dpkg-query", "-W", "-f=${Version}", "slipway"], capture_output=True, text=True).stdout
+
+def app_pids():
+    pids = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/exe") == application:
+                pids.add(int(pid))
+        except OSError:
+            pass
+    return pids
+
+before = installed_version()
+offer = "//*[@data-testid='update-offer']"
+update_button = f"{offer}//button[normalize-space()='Update and restart']"
+confirm = "//button[@data-testid='confirm-ok']"
+try:
+    # Asked 10 s after start: the header offers it.
+    wait_for(offer, "the update offer", 45)
+    said = text(offer)
+    if not said.startswith(f"Slipway {next_version} is available"):
+        raise SystemExit(f"the offer says {said!r}")
+    call("POST", f"{base}/execute/sync", {"args": [], "script": (
+        "const pixel = document.createElement('div');"
+        "pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none';"
+        "document.body.append(pixel); let frames = 0;"
+        "const change = () => { pixel.style.background = frames++ % 2 ? 'rgb(0 0 0 / 0.01)' : 'transparent';"
+        " if (frames < 120) requestAnimationFrame(change); else pixel.remove(); };"
+        "requestAnimationFrame(change); return true;")})
+    with open(screenshot, "wb") as f:
+        f.write(base64.b64decode(call("GET", f"{base}/screenshot")))
+
+    # Signed with another key: refused in plain words, nothing installed.
+    click(update_button, "Update and restart")
+    click(confirm, "the question before updating")
+    wait_for(offer + "//*[@role='alert'][contains(., 'is not signed with')]", "the refusal of a wrongly signed update")
+    if installed_version() != before:
+        raise SystemExit(f"a wrongly signed update was installed: dpkg lists {installed_version()}")
+    print("a wrongly signed update is refused, nothing installed", file=sys.stderr)
+
+    # Signed with the key this build trusts: installed, and the app starts again on it.
+    shutil.copyfile(signed_manifest, served_manifest)
+    old_pids = app_pids()
+    click(update_button, "Update and restart, again")
+    click(confirm, "the question before updating, again")
+    deadline = time.monotonic() + 120
+    while installed_version() != next_version:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"dpkg still lists {installed_version()} two minutes after the update was accepted")
+        time.sleep(0.5)
+    print(f"dpkg lists {next_version}: the update is installed", file=sys.stderr)
+    deadline = time.monotonic() + 60
+    while not (app_pids() - old_pids):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no new Slipway started after the update (before: {sorted(old_pids)}, now: {sorted(app_pids())})")
+        time.sleep(0.5)
+    print(f"the app started again on it (pid {sorted(app_pids() - old_pids)})", file=sys.stderr)
+finally:
+    try:
+        call("DELETE", base)
+    except Exception:
+        pass
+PY
+  kill -TERM "$driver_pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
+  driver_pid=""
+  # The app started again by the update is nobody's session: it is ended here.
+  local pid
+  for pid in $(app_processes); do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do [ -z "$(app_processes)" ] && break; sleep 0.2; done
+  for pid in $(app_processes); do kill -KILL "$pid" 2>/dev/null || true; done
+  kill "$update_server_pid" 2>/dev/null || true
+  update_server_pid=""
+  say "update: refused when wrongly signed; installed and restarted when signed right"
+}
+
 remove_and_check_gone() {
   say "removing the package with apt-get remove --purge"
   apt_get remove --purge -y -qq "$PACKAGE" >"$work/apt-remove.log" 2>&1 \
@@ -452,19 +674,39 @@ test_installed_deb() {
   check_desktop_entry
   check_depends
   check_window
+  check_update
   remove_and_check_gone
   say "the installed .deb passed its checks in $((SECONDS - started)) s"
 }
 
 case "${1:-all}" in
-  build) build_bundles ;;
+  build)
+    build_bundles
+    sign_bundles
+    ;;
   installed)
     [ -f "$DEB" ] || die "no $DEB: build it first (package.sh build)"
     test_installed_deb
     ;;
   all)
+    # The test's own update key: the build trusts it, and the update test signs with it.
+    update_keys="$(mktemp -d)"
+    "$SLIPWAY_ROOT/ui/node_modules/.bin/tauri" signer generate --ci -p "" -w "$update_keys/update.key" >/dev/null
+    SLIPWAY_UPDATER_PUBKEY="$(cat "$update_keys/update.key.pub")"
+    export SLIPWAY_UPDATER_PUBKEY UPDATE_KEY="$update_keys/update.key"
     build_bundles
+    # Published as scripts/package does: each bundle signed, and the manifest that names them.
+    TAURI_SIGNING_PRIVATE_KEY="$(cat "$UPDATE_KEY")" TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" sign_bundles
+    python3 - "$BUNDLE_DIR/latest.json" "$VERSION" <<'PY' || die "the update manifest is not what the updater reads (above)"
+import json, sys
+manifest = json.load(open(sys.argv[1]))
+assert manifest["version"] == sys.argv[2], manifest
+for key in ("linux-x86_64-deb", "linux-x86_64", "linux-x86_64-rpm"):
+    entry = manifest["platforms"][key]
+    assert entry["signature"] and entry["url"].startswith("https://"), (key, entry)
+PY
     test_installed_deb
+    rm -rf "$update_keys"
     ;;
   *) die "usage: package.sh [build|installed]" ;;
 esac

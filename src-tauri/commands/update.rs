@@ -161,5 +161,7 @@ pub async fn install_update<R: Runtime>(app: AppHandle<R>, state: State<'_, AppS
         .await
         .map_err(updater_error)?;
     tracing::info!(version = %update.version, "the update is installed: restarting");
+    // The new Slipway must open its own window, not hand itself to this one on its way out.
+    crate::instance::close(&state.paths.data_dir);
     app.restart()
 }
