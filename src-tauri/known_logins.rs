@@ -13,7 +13,7 @@ use ts_rs::TS;
 
 use crate::accounts::{self, blocking};
 use crate::error::{AppError, ErrorKind};
-use crate::secrets::{docker_login, list_docker_logins, Account, ImportProblem, SecretStore, Service};
+use crate::secrets::{docker_login, list_docker_logins, Account, ImportProblem, SecretStore, Service, NO_LOGIN};
 
 /// One login found, as the window offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -171,7 +171,7 @@ pub async fn use_docker(store: SecretStore, places: Places, server: String) -> R
     let login = blocking(move || Ok(docker_login(&folder, &wanted)))
         .await?
         .map_err(|problem| match problem.message.as_str() {
-            "Docker keeps no login for it" => gone(&format!("Docker's login to {server}")),
+            NO_LOGIN => gone(&format!("Docker's login to {server}")),
             _ => AppError::new(
                 ErrorKind::Precondition,
                 format!("Docker's login to {server} could not be read."),

@@ -187,6 +187,11 @@ fn install_panic_hook() {
             // Said on stderr whatever the log level (the stderr log leaves `panic` out), and
             // kept in the log file; Sentry gets it once, from its own handler.
             eprintln!("{text}");
+            // RUST_BACKTRACE, as Rust's own hook would honour it (paths and names only).
+            let backtrace = std::backtrace::Backtrace::capture();
+            if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+                eprintln!("{backtrace}");
+            }
             tracing::error!(target: "panic", "{text}");
             // Reports only when Sentry was started with a DSN.
             sentry::integrations::panic::panic_handler(info);

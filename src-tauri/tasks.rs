@@ -84,6 +84,8 @@ struct Inner {
     next_id: u64,
     running: Vec<Entry>,
     on_change: Option<TasksChanged>,
+    /// Slipway is updating itself: no job starts until it is done (or failed).
+    updating: bool,
 }
 
 /// The registry; cheap to clone, shared by every command.
@@ -97,6 +99,13 @@ impl Tasks {
     pub fn start(&self, kind: TaskKind, project: &str) -> Result<TaskGuard, AppError> {
         let (guard, list, notify) = {
             let mut inner = self.lock()?;
+            if inner.updating {
+                return Err(AppError::new(
+                    ErrorKind::Precondition,
+                    "Slipway is updating itself.",
+                    "It starts again on the new version in a moment; start this then.",
+                ));
+            }
             if let Some(running) = inner
                 .running
                 .iter()
@@ -244,6 +253,36 @@ impl Tasks {
 }
 
 /// A registered task; dropping it removes the task, whatever way it ended.
+/// Held while Slipway updates itself: taken only when nothing runs, and no job starts while it
+/// is held. Dropped (an update that failed), jobs start again.
+pub struct UpdateGuard {
+    tasks: Tasks,
+}
+
+impl Drop for UpdateGuard {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.tasks.lock() {
+            inner.updating = false;
+        }
+    }
+}
+
+impl Tasks {
+    /// Nothing runs, and nothing will start until the guard is dropped; or why not.
+    pub fn begin_update(&self) -> Result<UpdateGuard, AppError> {
+        let mut inner = self.lock()?;
+        if !inner.running.is_empty() || inner.updating {
+            return Err(AppError::new(
+                ErrorKind::Precondition,
+                "Slipway updates when nothing runs.",
+                "Wait for the release (or the other jobs) to finish, or cancel them, then update.",
+            ));
+        }
+        inner.updating = true;
+        Ok(UpdateGuard { tasks: self.clone() })
+    }
+}
+
 pub struct TaskGuard {
     tasks: Tasks,
     id: u64,
@@ -296,6 +335,26 @@ impl Drop for TaskGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_update_waits_for_the_jobs_and_no_job_starts_during_it() -> Result<(), AppError> {
+        let tasks = Tasks::default();
+        let release = tasks.start(TaskKind::Release, "/p/shop")?;
+        assert!(tasks.begin_update().is_err(), "a release runs");
+        drop(release);
+        let update = tasks.begin_update()?;
+        let refused = tasks.start(TaskKind::Release, "/p/shop").err().ok_or(AppError::new(
+            ErrorKind::Unknown,
+            "a release started during the update",
+            "",
+        ))?;
+        assert_eq!(refused.message, "Slipway is updating itself.");
+        assert!(tasks.begin_update().is_err(), "one update at a time");
+        // The update failed: jobs start again.
+        drop(update);
+        tasks.start(TaskKind::Release, "/p/shop")?;
+        Ok(())
+    }
 
     /// A second Release click while the first runs is refused, and the refusal leaves the
     /// first one cancellable (its token was once dropped by the second's clean-up).

@@ -89,8 +89,10 @@ sign_bundles() {
   fi
   rpm="$(find "$BUNDLE_DIR/rpm" -name "${PRODUCT}-${VERSION}-*.rpm" | head -n 1)"
   for bundle in "$DEB" "$rpm"; do
+    # Bound to its version: the apps refuse a manifest that pairs a newer number with an older
+    # package (requireSignedVersion).
     TAURI_SIGNING_PRIVATE_KEY_PASSWORD="${TAURI_SIGNING_PRIVATE_KEY_PASSWORD:-}" \
-      "$tauri" signer sign "$bundle" >/dev/null || die "could not sign $bundle"
+      "$tauri" signer sign --app-version "$VERSION" "$bundle" >/dev/null || die "could not sign $bundle"
   done
   update_manifest "$VERSION" "${SLIPWAY_UPDATE_BASE_URL:-https://updates.example.invalid/slipway}" \
     "Slipway $VERSION" "$DEB" "$rpm" >"$BUNDLE_DIR/latest.json"
@@ -145,6 +147,7 @@ cleanup() {
     apt_get remove --purge -y -qq "$PACKAGE" >/dev/null 2>&1 || echo "error: could not remove the $PACKAGE package" >&2
   fi
   [ -z "$work" ] || rm -rf "$work"
+  [ -z "${update_keys:-}" ] || rm -rf "$update_keys"
   exit "$status"
 }
 
@@ -489,12 +492,16 @@ check_update() {
   local next_deb="$served/${PRODUCT}_${next}_$(dpkg --print-architecture).deb"
   dpkg-deb -b "$work/next" "$next_deb" >/dev/null
   port="$(free_port)"
-  # Two manifests: one with another key's signature (served first: the app must refuse it),
-  # one signed with the key this build trusts.
+  # Three manifests, served in turn: the package signed with another key; the package signed
+  # with the right key but for another version (a manifest that dresses an older release as
+  # newer); and the right one. The app must refuse the first two and take the third.
+  local sign=(env TAURI_SIGNING_PRIVATE_KEY_PASSWORD= "$tauri" signer sign -p "")
   "$tauri" signer generate --ci -p "" -w "$work/other.key" >/dev/null
-  TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" "$tauri" signer sign -f "$work/other.key" -p "" "$next_deb" >/dev/null
+  "${sign[@]}" -f "$work/other.key" --app-version "$next" "$next_deb" >/dev/null
   update_manifest "$next" "http://127.0.0.1:$port" "Slipway $next: a test update" "$next_deb" "" >"$served/latest.json"
-  TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" "$tauri" signer sign -f "$UPDATE_KEY" -p "" "$next_deb" >/dev/null
+  "${sign[@]}" -f "$UPDATE_KEY" --app-version "$VERSION" "$next_deb" >/dev/null
+  update_manifest "$next" "http://127.0.0.1:$port" "Slipway $next: a test update" "$next_deb" "" >"$work/latest-old.json"
+  "${sign[@]}" -f "$UPDATE_KEY" --app-version "$next" "$next_deb" >/dev/null
   update_manifest "$next" "http://127.0.0.1:$port" "Slipway $next: a test update" "$next_deb" "" >"$work/latest-signed.json"
   python3 -m http.server "$port" --bind 127.0.0.1 --directory "$served" >"$work/update-server.log" 2>&1 &
   update_server_pid=$!
@@ -510,10 +517,10 @@ check_update() {
   driver_pid=$!
   wait_for 20 "tauri-driver (see $work/tauri-driver-update.log)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$driver_port"
   python3 - "http://127.0.0.1:$driver_port" "$EXEC_BINARY" "$EXEC_ARGS" "$BUNDLE_DIR/update-offered.png" \
-    "$next" "$work/latest-signed.json" "$served/latest.json" <<'PY' \
+    "$next" "$work/latest-signed.json" "$served/latest.json" "$work/latest-old.json" <<'PY' \
     || { cat "$work/tauri-driver-update.log" >&2; die "the installed app did not update itself (above)"; }
 import base64, json, os, shutil, subprocess, sys, time, urllib.error, urllib.request
-driver, application, args, screenshot, next_version, signed_manifest, served_manifest = sys.argv[1:8]
+driver, application, args, screenshot, next_version, signed_manifest, served_manifest, old_manifest = sys.argv[1:9]
 args = json.loads(args)
 WAIT = 60
 
@@ -603,6 +610,15 @@ try:
         raise SystemExit(f"a wrongly signed update was installed: dpkg lists {installed_version()}")
     print("a wrongly signed update is refused, nothing installed", file=sys.stderr)
 
+    # Signed right, but for another version than the manifest announces: refused too.
+    shutil.copyfile(old_manifest, served_manifest)
+    click(update_button, "Update and restart, after the refusal")
+    click(confirm, "the question before updating, after the refusal")
+    wait_for(offer + "//*[@role='alert'][contains(., 'was signed for another version')]", "the refusal of a package signed for another version")
+    if installed_version() != before:
+        raise SystemExit(f"a package signed for another version was installed: dpkg lists {installed_version()}")
+    print("a package signed for another version than announced is refused, nothing installed", file=sys.stderr)
+
     # Signed with the key this build trusts: installed, and the app starts again on it.
     shutil.copyfile(signed_manifest, served_manifest)
     old_pids = app_pids()
@@ -674,7 +690,11 @@ test_installed_deb() {
   check_desktop_entry
   check_depends
   check_window
-  check_update
+  if [ -n "${UPDATE_KEY:-}" ]; then
+    check_update
+  else
+    say "update: not tried (UPDATE_KEY names no key this build trusts; package.sh without arguments makes one)"
+  fi
   remove_and_check_gone
   say "the installed .deb passed its checks in $((SECONDS - started)) s"
 }
@@ -691,6 +711,7 @@ case "${1:-all}" in
   all)
     # The test's own update key: the build trusts it, and the update test signs with it.
     update_keys="$(mktemp -d)"
+    trap 'rm -rf "$update_keys"' EXIT
     "$SLIPWAY_ROOT/ui/node_modules/.bin/tauri" signer generate --ci -p "" -w "$update_keys/update.key" >/dev/null
     SLIPWAY_UPDATER_PUBKEY="$(cat "$update_keys/update.key.pub")"
     export SLIPWAY_UPDATER_PUBKEY UPDATE_KEY="$update_keys/update.key"
@@ -707,6 +728,10 @@ for key in ("linux-x86_64-deb", "linux-x86_64", "linux-x86_64-rpm"):
 PY
     test_installed_deb
     rm -rf "$update_keys"
+    # These bundles trust the test's throwaway key: never to be published. scripts/package
+    # builds the ones to publish.
+    rm -rf "$BUNDLE_DIR/deb" "$BUNDLE_DIR/rpm" "$BUNDLE_DIR/latest.json"
+    say "the test build's bundles trust the test's key only: removed (scripts/package makes the ones to publish)"
     ;;
   *) die "usage: package.sh [build|installed]" ;;
 esac

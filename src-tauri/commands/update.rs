@@ -76,11 +76,12 @@ fn updater<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<Option<Up
 fn updater_error(error: UpdaterError) -> AppError {
     let detail = error.to_string();
     let (kind, message, hint) = match error {
-        UpdaterError::Minisign(_)
-        | UpdaterError::Base64(_)
-        | UpdaterError::SignatureUtf8(_)
-        | UpdaterError::SignedVersionMismatch { .. }
-        | UpdaterError::MissingSignedVersion => (
+        UpdaterError::SignedVersionMismatch { .. } | UpdaterError::MissingSignedVersion => (
+            ErrorKind::Validation,
+            "The update's package was signed for another version than the one offered, so it was not installed.",
+            "Nothing changed. Tell whoever publishes Slipway's updates: an older package may have been offered as new.",
+        ),
+        UpdaterError::Minisign(_) | UpdaterError::Base64(_) | UpdaterError::SignatureUtf8(_) => (
             ErrorKind::Validation,
             "The update is not signed with Slipway's key, so it was not installed.",
             "Nothing changed. Tell whoever publishes Slipway's updates; install only a package you trust.",
@@ -132,15 +133,14 @@ pub async fn check_for_update<R: Runtime>(
 /// this one. Refused while a job runs: an update never cuts a release short.
 #[tauri::command]
 #[tracing::instrument(skip(app, state), err(level = "warn"))]
-pub async fn install_update<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<(), AppError> {
-    let running = state.tasks.list();
-    if !running.is_empty() {
-        return Err(AppError::new(
-            ErrorKind::Precondition,
-            "Slipway updates when nothing runs.",
-            "Wait for the release (or the other jobs) to finish, or cancel them, then update.",
-        ));
-    }
+pub async fn install_update<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    version: String,
+) -> Result<(), AppError> {
+    // Nothing runs, and nothing starts until this ends: the password prompt may stay open for
+    // long, and a release started meanwhile would be cut short by the restart.
+    let _updating = state.tasks.begin_update()?;
     let updater = updater(&app, &state)?.ok_or_else(|| {
         AppError::new(
             ErrorKind::Precondition,
@@ -155,6 +155,14 @@ pub async fn install_update<R: Runtime>(app: AppHandle<R>, state: State<'_, AppS
             "Nothing to do: this is the latest.",
         )
     })?;
+    // What the person agreed to, not whatever the address offers by now.
+    if update.version != version {
+        return Err(AppError::new(
+            ErrorKind::Precondition,
+            format!("The update on offer is now {}, not {version}.", update.version),
+            "Look at what it is, then update again.",
+        ));
+    }
     tracing::info!(version = %update.version, "installing the update");
     update
         .download_and_install(|_, _| {}, || {})

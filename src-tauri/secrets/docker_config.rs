@@ -165,7 +165,14 @@ pub fn list_docker_logins(config_dir: &Path) -> (Vec<DockerAccount>, Vec<ImportP
         Ok(None) => return (Vec::new(), Vec::new()),
         Err(problem) => return (Vec::new(), vec![problem]),
     };
+    // What the store listed, when it could: then a server it does not name has no login there
+    // (Docker Desktop leaves empty `auths` entries behind after a logout).
+    let store_listed = config.creds_store.as_deref().and_then(|store| list_helper(store).ok());
+    let store_servers = store_listed.clone().unwrap_or_default();
     let mut listed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    if let (Some(store), Some(names)) = (&config.creds_store, &store_listed) {
+        listed.insert(store.clone(), names.clone());
+    }
     let mut list = |helper: &str| -> BTreeMap<String, String> {
         listed
             .entry(helper.to_owned())
@@ -177,10 +184,16 @@ pub fn list_docker_logins(config_dir: &Path) -> (Vec<DockerAccount>, Vec<ImportP
             })
             .clone()
     };
-    let store_servers = config.creds_store.as_deref().map(&mut list).unwrap_or_default();
     let mut accounts = Vec::new();
     let mut problems = Vec::new();
     for (server, place) in kept_logins(&config, &store_servers) {
+        if let (Kept::Helper { helper, .. }, Some(listed)) = (&place, &store_listed) {
+            let from_store = config.creds_store.as_deref() == Some(helper.as_str())
+                && !config.cred_helpers.keys().any(|own| normalise(own) == server);
+            if from_store && !listed.keys().any(|known| normalise(known) == server) {
+                continue;
+            }
+        }
         let username = match &place {
             Kept::File { auth } => decode_auth(auth).map(|(username, _)| username),
             Kept::Helper { helper, .. } => list(helper)
@@ -213,13 +226,16 @@ fn problem_of(server: &str, place: &Kept) -> ImportProblem {
     }
 }
 
+/// What `docker_login` says of a server Docker keeps no login for.
+pub const NO_LOGIN: &str = "Docker keeps no login for it";
+
 /// The login Docker keeps for `server` (any spelling), with its secret: from the file, or
 /// asked of its helper (which may prompt the person).
 pub fn docker_login(config_dir: &Path, server: &str) -> Result<DockerLogin, ImportProblem> {
     let wanted = normalise(server);
     let missing = || ImportProblem {
         server: wanted.clone(),
-        message: "Docker keeps no login for it".to_owned(),
+        message: NO_LOGIN.to_owned(),
     };
     let config = read_config(config_dir)?.ok_or_else(missing)?;
     let store_servers = match &config.creds_store {
@@ -275,7 +291,7 @@ const HELPER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn ask_helper(helper: &str, server: &str) -> Result<(String, String), String> {
     let program = format!("docker-credential-{helper}");
-    let said = run_helper(&program, "get", Some(server), HELPER_WAIT)?;
+    let said = run_helper(&program, "get", Some(server), HELPER_WAIT, helper_group())?;
     let answer: HelperAnswer = serde_json::from_slice(&said)
         .map_err(|error| format!("{program} answered something that is not its JSON: {error}"))?;
     Ok((answer.username, answer.secret))
@@ -284,22 +300,36 @@ fn ask_helper(helper: &str, server: &str) -> Result<(String, String), String> {
 /// The servers a helper keeps logins for, with their usernames: no secret, no prompt.
 fn list_helper(helper: &str) -> Result<BTreeMap<String, String>, String> {
     let program = format!("docker-credential-{helper}");
-    let said = run_helper(&program, "list", None, HELPER_WAIT)?;
+    let said = run_helper(&program, "list", None, HELPER_WAIT, helper_group())?;
     serde_json::from_slice(&said).map_err(|error| format!("{program} listed something that is not its JSON: {error}"))
 }
 
+/// A helper gets a process group of its own, so one given up is ended with what it started
+/// (gpg, pinentry); but not at a terminal, where a helper may ask on it (a background group
+/// could not read it) and Ctrl-C must reach it.
+fn helper_group() -> bool {
+    !std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
 /// Runs the helper `program` with `action` (`get`, `list`), `input` on its stdin, giving it
-/// `wait` to answer; its output.
-fn run_helper(program: &str, action: &str, input: Option<&str>, wait: std::time::Duration) -> Result<Vec<u8>, String> {
+/// `wait` to answer (in a group of its own with `own_group`); its output.
+fn run_helper(
+    program: &str,
+    action: &str,
+    input: Option<&str>,
+    wait: std::time::Duration,
+    own_group: bool,
+) -> Result<Vec<u8>, String> {
     let mut command = Command::new(program);
     command
         .arg(action)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // A group of its own: a helper given up is ended with what it started (gpg, pinentry).
     #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    if own_group {
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    }
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => format!("the credential helper {program} is not installed"),
         _ => format!("the credential helper {program} could not start: {error}"),
@@ -316,7 +346,7 @@ fn run_helper(program: &str, action: &str, input: Option<&str>, wait: std::time:
         .is_none()
     {
         if std::time::Instant::now() > deadline {
-            end_group(&mut child);
+            end_group(&mut child, own_group);
             return Err(format!(
                 "the credential helper {program} did not answer within {} seconds",
                 wait.as_secs_f32()
@@ -342,10 +372,10 @@ fn run_helper(program: &str, action: &str, input: Option<&str>, wait: std::time:
     Ok(output.stdout)
 }
 
-/// Ends a helper and the processes it started.
-fn end_group(child: &mut std::process::Child) {
+/// Ends a helper, and the processes it started when it has a group of its own.
+fn end_group(child: &mut std::process::Child, own_group: bool) {
     #[cfg(unix)]
-    if let Ok(id) = i32::try_from(child.id()) {
+    if let (true, Ok(id)) = (own_group, i32::try_from(child.id())) {
         let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(id), nix::sys::signal::Signal::SIGKILL);
     }
     let _ = child.kill();
@@ -411,6 +441,7 @@ mod tests {
                 "get",
                 Some("docker.io"),
                 std::time::Duration::from_millis(500),
+                true,
             );
             if !said.as_ref().is_err_and(|message| message.contains("Text file busy")) {
                 break;
@@ -491,9 +522,7 @@ mod tests {
         let login = docker_login(dir.path(), "https://index.docker.io/v1/")
             .map_err(|problem| std::io::Error::other(problem.message))?;
         assert_eq!(login.secret.expose(), "dckr_pat_listed_only");
-        assert!(
-            docker_login(dir.path(), "ghcr.io").is_err_and(|problem| problem.message == "Docker keeps no login for it")
-        );
+        assert!(docker_login(dir.path(), "ghcr.io").is_err_and(|problem| problem.message == NO_LOGIN));
         Ok(())
     }
 

@@ -11,7 +11,7 @@ mod store;
 
 pub use crate::redact::{redact, register_secret, Redactor, REDACTED};
 pub use docker_config::{
-    docker_login, import_docker_logins, list_docker_logins, DockerAccount, DockerLogin, ImportProblem,
+    docker_login, import_docker_logins, list_docker_logins, DockerAccount, DockerLogin, ImportProblem, NO_LOGIN,
 };
 pub use keyring_store::{probe_keyring, KeyringError, KEYRING_SERVICE};
 pub use store::{Account, OsKeyring, Secret, SecretBackend, SecretStore, Service, StoreError};

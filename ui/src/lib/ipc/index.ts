@@ -230,11 +230,15 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 /** The backend's app-wide broadcast `event`: each payload goes to `handler`; resolves to what
  * stops listening. */
 async function hear<T>(event: string, handler: (payload: T) => void): Promise<() => void> {
+  let unlisten: () => void;
   try {
-    return await listen<T>(event, (message) => handler(message.payload));
+    unlisten = await listen<T>(event, (message) => handler(message.payload));
   } catch (raw) {
     throw toSlipwayError(raw);
   }
+  // Stopping at teardown may find the event plugin gone (a reload, a test's clean-up): there
+  // is nothing left to stop then, and no one to tell.
+  return () => void Promise.resolve(unlisten()).catch(() => {});
 }
 
 /** A release's events arrive in batches (the backend groups log lines by the frame): each is
@@ -305,8 +309,9 @@ export const api = {
   takeLaunches: () => call<LaunchAsk[]>("take_launches"),
   /** A newer Slipway at the update address, or `null` (none, or no address set). */
   checkForUpdate: () => call<UpdateOffer | null>("check_for_update"),
-  /** Installs the newer Slipway and restarts on it; refused while a job runs. */
-  installUpdate: () => call<null>("install_update"),
+  /** Installs `version` of Slipway (the one the person agreed to) and restarts on it; refused
+   * while a job runs, and no job starts meanwhile. */
+  installUpdate: (version: string) => call<null>("install_update", { version }),
   /** The crash shown at start has been read: it is not shown again. */
   dismissCrash: () => call<null>("dismiss_crash"),
   /** A secret value goes to the keyring and never comes back; the settings hold its name. */

@@ -102,8 +102,9 @@ export class ProjectStore {
       } catch (raw) {
         this.error = toSlipwayError(raw);
       }
-      // The last one wins: each opening replaces the one before.
-      const last = launches[launches.length - 1];
+      // The last one that asks something wins: each opening replaces the one before, and a
+      // plain launch (only "come forward") asks nothing.
+      const last = launches.filter((launch) => launch.open !== null || launch.choose).pop();
       if (!last) return;
       const opening = last.open !== null ? this.open(last.open) : last.choose ? this.pick() : null;
       if (opening && (await opening)) opened();

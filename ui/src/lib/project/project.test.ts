@@ -135,7 +135,12 @@ describe("a later launch of Slipway", () => {
 
   it("takes the launches heard before the page listened as soon as it does", async () => {
     const { api, waiting } = launchable();
-    waiting.push({ open: "/p/old", choose: false }, { open: "/p/shop", choose: false });
+    waiting.push(
+      { open: "/p/old", choose: false },
+      { open: "/p/shop", choose: false },
+      // Launched plainly after: only "come forward".
+      { open: null, choose: false },
+    );
     const store = new ProjectStore(api);
     const shown = vi.fn();
     await store.followLaunches(shown);

@@ -50,7 +50,35 @@ describe("the update offer", () => {
     expect(dialog).toHaveTextContent("Update Slipway from 0.1.0 to 0.2.0 and restart it?");
     expect(dialog).toHaveTextContent("Your system asks for your password to install it");
     await user.click(screen.getAllByRole("button", { name: "Update and restart" }).at(-1) as HTMLElement);
-    expect(api.installUpdate).toHaveBeenCalledTimes(1);
+    // The version agreed to, not whatever is on offer by the time it installs.
+    expect(api.installUpdate).toHaveBeenCalledWith("0.2.0");
+  });
+
+  it("says why updates are off when the settings cannot work, and keeps quiet when the address is unreachable", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    api.checkForUpdate.mockRejectedValueOnce(
+      new SlipwayError({
+        kind: "precondition",
+        message: "This Slipway was built without an update key, so it cannot update itself.",
+        hint: "Install the new version from its package.",
+      }),
+    );
+    const update = new UpdateStore(api);
+    await update.check();
+    const { unmount } = render(UpdateBanner, { update });
+    expect(screen.getByTestId("update-off")).toHaveTextContent("Updates are off");
+    await user.click(screen.getByRole("button", { name: "Why" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("built without an update key");
+    unmount();
+
+    api.checkForUpdate.mockRejectedValueOnce(
+      new SlipwayError({ kind: "network", message: "Slipway could not reach its update address.", hint: "" }),
+    );
+    const quiet = new UpdateStore(api);
+    await quiet.check();
+    render(UpdateBanner, { update: quiet });
+    expect(screen.queryByTestId("update-off")).not.toBeInTheDocument();
   });
 
   it("waits while a job runs, and says plainly why an update was refused", async () => {

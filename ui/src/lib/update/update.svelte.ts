@@ -16,12 +16,19 @@ export class UpdateStore {
 
   constructor(private readonly api: Pick<Api, "checkForUpdate" | "installUpdate"> = defaultApi) {}
 
-  /** Asks now; a failure to ask is kept quiet (it is asked again tomorrow). */
+  /** Why updates cannot be asked for as set (an http address, a build without a key): said
+   * once, so a person who set an address knows why nothing is ever offered. */
+  setupProblem = $state<SlipwayError | null>(null);
+
+  /** Asks now. An unreachable address is kept quiet (it is asked again tomorrow); settings
+   * that cannot work are said. */
   async check(): Promise<void> {
     try {
       this.offer = await this.api.checkForUpdate();
-    } catch {
-      // No banner: a check that failed offers nothing.
+      this.setupProblem = null;
+    } catch (raw) {
+      const problem = toSlipwayError(raw);
+      if (problem.kind === "validation" || problem.kind === "precondition") this.setupProblem = problem;
     }
   }
 
@@ -37,11 +44,13 @@ export class UpdateStore {
 
   /** Installs the offered version; Slipway restarts on it, so only a failure comes back. */
   async install(): Promise<void> {
+    const version = this.offer?.version;
     this.confirming = false;
+    if (!version) return;
     this.installing = true;
     this.error = null;
     try {
-      await this.api.installUpdate();
+      await this.api.installUpdate(version);
     } catch (raw) {
       this.error = toSlipwayError(raw);
     } finally {
