@@ -53,7 +53,11 @@ pub fn run(mut launch: Launch) -> ExitCode {
     match launch.open.as_deref().map(launch_folder).transpose() {
         Ok(folder) => launch.open = folder,
         Err(message) => {
-            eprintln!("error: {message}\nhint: give a project's folder, or a command (see slipway --help).");
+            // As clap says a usage error: a mistyped command lands here.
+            eprintln!(
+                "error: {message}\n\n{}\n\nGive a project's folder, or a command; for more information, try '--help'.",
+                crate::cli::usage()
+            );
             return ExitCode::from(2);
         }
     }

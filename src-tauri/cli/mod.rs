@@ -58,6 +58,11 @@ pub fn parse() -> Result<Args, ExitCode> {
     })
 }
 
+/// The command line's usage line, as clap prints it with an error.
+pub fn usage() -> String {
+    <Args as clap::CommandFactory>::command().render_usage().to_string()
+}
+
 /// Runs one headless command to completion.
 pub fn run(command: Command) -> ExitCode {
     let paths = match AppPaths::resolve() {

@@ -75,11 +75,19 @@ pub struct DockerAccount {
 }
 
 /// Where one server's login is kept, as Docker itself looks: the server's own credential
-/// helper, else the store (`credsStore`), else the config file's own entry.
+/// helper, else the store (`credsStore`), else the config file's own entry. An `auth` the file
+/// still holds beside a store (written before the store was set up) is used when the store has
+/// none for it.
 #[derive(Debug, Clone)]
 enum Kept {
-    Helper { helper: String, asked_as: String },
-    File { auth: String },
+    Helper {
+        helper: String,
+        asked_as: String,
+        file_auth: Option<String>,
+    },
+    File {
+        auth: String,
+    },
     IdentityToken,
     Malformed,
 }
@@ -113,9 +121,10 @@ fn kept_logins(config: &ConfigFile, store_servers: &BTreeMap<String, String>) ->
             &config.creds_store,
             entry.auth.as_deref().filter(|auth| !auth.is_empty()),
         ) {
-            (Some(store), _) => Kept::Helper {
+            (Some(store), auth) => Kept::Helper {
                 helper: store.clone(),
                 asked_as: server.clone(),
+                file_auth: auth.filter(|auth| decode_auth(auth).is_some()).map(str::to_owned),
             },
             (None, Some(auth)) if decode_auth(auth).is_some() => Kept::File { auth: auth.to_owned() },
             (None, Some(_)) => Kept::Malformed,
@@ -140,6 +149,7 @@ fn kept_logins(config: &ConfigFile, store_servers: &BTreeMap<String, String>) ->
             kept.entry(normalise(server)).or_insert_with(|| Kept::Helper {
                 helper: store.clone(),
                 asked_as: server.clone(),
+                file_auth: None,
             });
         }
     }
@@ -150,6 +160,7 @@ fn kept_logins(config: &ConfigFile, store_servers: &BTreeMap<String, String>) ->
             Kept::Helper {
                 helper: helper.clone(),
                 asked_as: server.clone(),
+                file_auth: None,
             },
         );
     }
@@ -187,7 +198,15 @@ pub fn list_docker_logins(config_dir: &Path) -> (Vec<DockerAccount>, Vec<ImportP
     let mut accounts = Vec::new();
     let mut problems = Vec::new();
     for (server, place) in kept_logins(&config, &store_servers) {
-        if let (Kept::Helper { helper, .. }, Some(listed)) = (&place, &store_listed) {
+        if let (
+            Kept::Helper {
+                helper,
+                file_auth: None,
+                ..
+            },
+            Some(listed),
+        ) = (&place, &store_listed)
+        {
             let from_store = config.creds_store.as_deref() == Some(helper.as_str())
                 && !config.cred_helpers.keys().any(|own| normalise(own) == server);
             if from_store && !listed.keys().any(|known| normalise(known) == server) {
@@ -196,9 +215,10 @@ pub fn list_docker_logins(config_dir: &Path) -> (Vec<DockerAccount>, Vec<ImportP
         }
         let username = match &place {
             Kept::File { auth } => decode_auth(auth).map(|(username, _)| username),
-            Kept::Helper { helper, .. } => list(helper)
+            Kept::Helper { helper, file_auth, .. } => list(helper)
                 .into_iter()
-                .find_map(|(listed, username)| (normalise(&listed) == server).then_some(username)),
+                .find_map(|(listed, username)| (normalise(&listed) == server).then_some(username))
+                .or_else(|| file_auth.as_deref().and_then(decode_auth).map(|(username, _)| username)),
             Kept::IdentityToken | Kept::Malformed => {
                 problems.push(problem_of(&server, &place));
                 continue;
@@ -247,13 +267,27 @@ pub fn docker_login(config_dir: &Path, server: &str) -> Result<DockerLogin, Impo
     let place = kept_logins(&config, &store_servers)
         .remove(&wanted)
         .ok_or_else(missing)?;
-    let source = place.source();
+    let mut source = place.source();
     let (username, secret) = match &place {
         Kept::File { auth } => decode_auth(auth).ok_or_else(|| problem_of(&wanted, &place))?,
-        Kept::Helper { helper, asked_as } => ask_helper(helper, asked_as).map_err(|message| ImportProblem {
-            server: wanted.clone(),
-            message,
-        })?,
+        Kept::Helper {
+            helper,
+            asked_as,
+            file_auth,
+        } => match (ask_helper(helper, asked_as), file_auth.as_deref().and_then(decode_auth)) {
+            (Ok(login), _) => login,
+            // The store has none for it; the file's own still works.
+            (Err(_), Some(login)) => {
+                source = "config.json".to_owned();
+                login
+            }
+            (Err(message), None) => {
+                return Err(ImportProblem {
+                    server: wanted.clone(),
+                    message,
+                })
+            }
+        },
         Kept::IdentityToken | Kept::Malformed => return Err(problem_of(&wanted, &place)),
     };
     register_secret(&secret, Some(&username));
@@ -482,7 +516,7 @@ mod tests {
         assert!(matches!(&kept["docker.io"], Kept::File { auth } if auth == "YW5uOnRva2VuMTIz"));
         // The server's own helper goes before the file's entry.
         assert!(
-            matches!(&kept["ghcr.io"], Kept::Helper { helper, asked_as } if helper == "gh" && asked_as == "ghcr.io")
+            matches!(&kept["ghcr.io"], Kept::Helper { helper, asked_as, .. } if helper == "gh" && asked_as == "ghcr.io")
         );
         assert!(matches!(kept["quay.io"], Kept::IdentityToken));
 
