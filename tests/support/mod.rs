@@ -72,14 +72,15 @@ pub fn git_project(parent: &Path, name: &str, branch: &str) -> Result<PathBuf, B
     Ok(dir)
 }
 
-/// Every file below `dir`, for searching what Slipway wrote.
+/// Every file below `dir`, for searching what Slipway wrote. Only regular files: the open
+/// window's socket (`window.sock`) holds nothing, and opening it fails.
 pub fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             files.extend(files_below(&path)?);
-        } else {
+        } else if path.is_file() {
             files.push(path);
         }
     }

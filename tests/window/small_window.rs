@@ -137,12 +137,16 @@ async fn at_800_by_600_the_header_keeps_the_project_name() -> TestResult {
         .execute("return document.querySelector(\"[data-testid='project-name']\").innerText")
         .await?;
     assert_eq!(shown.as_str(), Some("orange-lettings"));
-    let name_element = session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
-    assert_eq!(
-        session.text(&name_element).await?,
-        "orange-lettings",
-        "as WebDriver reads it"
-    );
+    // Found again if the header redrew it between finding and reading (a stale element).
+    let mut read = Err("not read".into());
+    for _ in 0..3 {
+        let name_element = session.wait_for("//*[@data-testid='project-name']", UI_WAIT).await?;
+        read = session.text(&name_element).await;
+        if read.is_ok() {
+            break;
+        }
+    }
+    assert_eq!(read?, "orange-lettings", "as WebDriver reads it");
     // Nothing of the header is pushed out of the window (Switch project included).
     let overflow = session
         .execute(
