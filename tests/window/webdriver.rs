@@ -26,13 +26,24 @@ impl Session {
         let capabilities = json!({
             "capabilities": { "alwaysMatch": { "tauri:options": { "application": application } } }
         });
-        let answer: Value = http
-            .post(format!("{driver_url}/session"))
-            .json(&capabilities)
-            .send()
-            .await?
-            .json()
-            .await?;
+        // tauri-driver drops the request when WebKitWebDriver is still starting (or closed their
+        // kept-alive connection under it): asked again, as the installed-package check does.
+        let mut attempt = 0;
+        let answer: Value = loop {
+            attempt += 1;
+            match http
+                .post(format!("{driver_url}/session"))
+                .json(&capabilities)
+                .send()
+                .await
+            {
+                Ok(response) => break response.json().await?,
+                Err(error) if attempt < 3 && (error.is_request() || error.is_connect()) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        };
         let id = answer["value"]["sessionId"]
             .as_str()
             .ok_or_else(|| format!("the driver did not start a session: {answer}"))?;
