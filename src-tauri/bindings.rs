@@ -138,6 +138,8 @@ pub fn render() -> String {
         decl::<pipeline::Plan>(&cfg),
         decl::<pipeline::ReleaseOptions>(&cfg),
         decl::<pipeline::ReleaseSummary>(&cfg),
+        decl::<project::migrations::Migration>(&cfg),
+        decl::<pipeline::RollbackCrossing>(&cfg),
         decl::<pipeline::ReleaseEvent>(&cfg),
         decl::<tasks::TaskKind>(&cfg),
         decl::<tasks::TaskInfo>(&cfg),

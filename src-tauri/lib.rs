@@ -28,6 +28,7 @@ pub mod memory;
 pub mod monitor;
 pub mod paths;
 pub mod pipeline;
+pub mod platform;
 pub mod project;
 pub mod redact;
 pub mod registry;

@@ -43,6 +43,10 @@ pub struct EnvironmentChange {
     #[serde(default)]
     #[ts(optional)]
     pub sentry_environment: Option<String>,
+    /// Rehearse its releases on this computer before the push.
+    #[serde(default)]
+    #[ts(optional)]
+    pub rehearse: Option<bool>,
     /// Make it the environment Release goes to.
     #[serde(default)]
     pub make_default: bool,
@@ -127,6 +131,9 @@ fn apply(environment: &mut Environment, change: &EnvironmentChange, service: Opt
     }
     if let Some(value) = &change.sentry_environment {
         environment.sentry_environment = cleared(value.clone());
+    }
+    if let Some(rehearse) = change.rehearse {
+        environment.rehearse = Some(rehearse);
     }
 }
 

@@ -63,6 +63,9 @@ pub enum Step {
     /// The other checks the CI runs: coverage, formatting, types, Django's checks.
     Checks,
     Build,
+    /// The built image run on this computer as its Render environment will run it, before
+    /// anything is pushed.
+    Rehearsal,
     Push,
     /// CircleCI's workflows for the commit, waited for before the deploy.
     Ci,
@@ -73,12 +76,13 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Git,
         Step::Tests,
         Step::Lint,
         Step::Checks,
         Step::Build,
+        Step::Rehearsal,
         Step::Push,
         Step::Ci,
         Step::Deploy,
@@ -124,7 +128,7 @@ impl StepState {
 
 words!(Target { Local => "local", Render => "render" });
 words!(ReleaseKind { Release => "release", Rollback => "rollback", Promotion => "promote", Resume => "resume" });
-words!(Step { Git => "git", Tests => "tests", Lint => "lint", Checks => "checks", Build => "build", Push => "push", Ci => "ci", Deploy => "deploy", Verify => "verify", Sentry => "sentry" });
+words!(Step { Git => "git", Tests => "tests", Lint => "lint", Checks => "checks", Build => "build", Rehearsal => "rehearsal", Push => "push", Ci => "ci", Deploy => "deploy", Verify => "verify", Sentry => "sentry" });
 words!(Outcome { Running => "running", Live => "live", Failed => "failed", Canceled => "canceled", Error => "error", Interrupted => "interrupted" });
 words!(StepState { Pending => "pending", Running => "running", Passed => "passed", Failed => "failed", Skipped => "skipped", Canceled => "canceled", Interrupted => "interrupted" });
 

@@ -157,6 +157,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn docker_variables_are_given_apart_and_odd_bytes_are_dropped() {
         use std::os::unix::ffi::OsStringExt;

@@ -2,13 +2,10 @@
 //! ends the whole tree (pytest's workers, a shell's children), with every output line
 //! streamed as it arrives.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
@@ -17,6 +14,7 @@ use ts_rs::TS;
 
 use super::environment;
 use super::sandbox::{availability, Availability, Sandbox};
+use crate::platform::process::{end_group, end_process, is_running, own_group, Ending, Group};
 
 /// How long a process group gets between SIGTERM and SIGKILL.
 const TERMINATE_GRACE: Duration = Duration::from_secs(3);
@@ -62,8 +60,8 @@ fn remove_orphaned_reports(scratch: &std::path::Path) {
         };
         for report in reports.flatten() {
             let name = report.file_name().to_string_lossy().into_owned();
-            let owner = name.split('-').next().and_then(|pid| pid.parse::<i32>().ok());
-            let alive = owner.is_some_and(|pid| nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok());
+            let owner = name.split('-').next().and_then(|pid| pid.parse::<u32>().ok());
+            let alive = owner.is_some_and(is_running);
             if !alive {
                 let _ = std::fs::remove_dir_all(report.path());
             }
@@ -116,17 +114,14 @@ pub fn end_orphans(dir: &std::path::Path) -> usize {
     for entry in entries.flatten() {
         let owner = std::fs::read_to_string(entry.path())
             .ok()
-            .and_then(|text| text.trim().parse::<i32>().ok());
-        let owner_alive = owner.is_some_and(|pid| {
-            pid == i32::try_from(std::process::id()).unwrap_or(0)
-                || nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok()
-        });
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        let owner_alive = owner.is_some_and(is_running);
         if owner_alive {
             continue;
         }
         let wanted = format!("{MARK_VARIABLE}={}", entry.file_name().to_string_lossy());
-        for pid in processes_marked(&wanted) {
-            if nix::sys::signal::kill(pid, Signal::SIGKILL).is_ok() {
+        for pid in crate::platform::process::marked_with(&wanted) {
+            if end_process(pid) {
                 ended += 1;
             }
         }
@@ -136,22 +131,6 @@ pub fn end_orphans(dir: &std::path::Path) -> usize {
         tracing::warn!(ended, "processes a stopped Slipway left running were ended");
     }
     ended
-}
-
-/// The processes whose environment holds `wanted` (`NAME=value`), from /proc.
-fn processes_marked(wanted: &str) -> Vec<Pid> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|pair| pair == wanted.as_bytes()))
-        })
-        .map(Pid::from_raw)
-        .collect()
 }
 
 /// What to run. Its environment is built, not inherited: what [`environment::inherited`]
@@ -240,13 +219,13 @@ pub async fn supervise(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(true);
+    own_group(&mut command);
     let mut child = command.spawn().map_err(|error| SpawnError {
         program: spec.program.clone(),
         reason: error.to_string(),
     })?;
-    let group = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
+    let group = child.id().map(Group::led_by);
 
     let (sender, mut receiver) = mpsc::unbounded_channel::<(Stream, String)>();
     let mut readers = Vec::new();
@@ -302,7 +281,7 @@ pub async fn supervise(
     };
     // The group may still hold the pipes (a daemonised grandchild): end it before draining.
     if let Some(group) = group {
-        let _ = killpg(group, Signal::SIGKILL);
+        end_group(group, Ending::Force);
     }
     while let Some((stream, text)) = receiver.recv().await {
         on_line(stream, &text);
@@ -319,7 +298,7 @@ pub async fn supervise(
         reason: error.to_string(),
     })?;
     outcome.code = status.code();
-    outcome.signal = status.signal();
+    outcome.signal = crate::platform::process::ending_signal(&status);
     outcome.elapsed = started.elapsed();
     Ok(outcome)
 }
@@ -352,12 +331,12 @@ where
 }
 
 /// SIGTERM to the group, then SIGKILL if anything is left after the grace period.
-async fn stop_group(group: Option<Pid>, child: &mut tokio::process::Child) {
+async fn stop_group(group: Option<Group>, child: &mut tokio::process::Child) {
     match group {
         Some(group) => {
-            let _ = killpg(group, Signal::SIGTERM);
+            end_group(group, Ending::Ask);
             if tokio::time::timeout(TERMINATE_GRACE, child.wait()).await.is_err() {
-                let _ = killpg(group, Signal::SIGKILL);
+                end_group(group, Ending::Force);
             }
         }
         None => {

@@ -167,8 +167,8 @@ impl Sandbox {
                 .filter(|value| !value.is_empty())
         };
         let mut hidden: Vec<PathBuf> = vec![PathBuf::from("/tmp"), data_dir.to_path_buf()];
-        let uid = nix::unistd::getuid();
-        hidden.push(PathBuf::from(format!("/run/user/{uid}")));
+        #[cfg(unix)]
+        hidden.push(PathBuf::from(format!("/run/user/{}", nix::unistd::getuid())));
         hidden.extend(var("XDG_RUNTIME_DIR").map(PathBuf::from));
         hidden.extend(ENGINE_SOCKETS.iter().map(PathBuf::from));
         for name in ["SSH_AUTH_SOCK", "GNOME_KEYRING_CONTROL", "XDG_CONFIG_HOME"] {

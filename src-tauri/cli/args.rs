@@ -226,6 +226,10 @@ pub struct TargetFields {
     /// The environment its deploys are recorded under in Sentry ("" clears).
     #[arg(long, value_name = "NAME")]
     pub sentry_environment: Option<String>,
+    /// Run the built image on this computer, as the environment will, before pushing it
+    /// (default: on for production).
+    #[arg(long, value_name = "true|false")]
+    pub rehearse: Option<bool>,
     /// Make it the environment `slipway release` goes to.
     #[arg(long)]
     pub default: bool,

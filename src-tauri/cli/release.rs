@@ -105,10 +105,21 @@ pub(super) async fn run_rollback(
         Ok(found) => found,
         Err(error) => return fail(&error),
     };
-    let to = match to {
-        Some(id) => pipeline::RollbackTo::Release(id),
+    let target = |to: &Option<String>| match to {
+        Some(id) => pipeline::RollbackTo::Release(id.clone()),
         None => pipeline::RollbackTo::LastGood,
     };
+    // What it crosses is said before the question (on stderr under --json, whose stdout is
+    // the events); a target that cannot be found is the rollback's own error below.
+    if let Ok(crossing) = pipeline::rollback_crossing(&context, &root, environment.as_deref(), target(&to)).await {
+        if let Some(warning) = crossing.warning {
+            match json {
+                true => eprintln!("{warning}"),
+                false => println!("{warning}"),
+            }
+        }
+    }
+    let to = target(&to);
     if !confirmed(yes, "Roll back now? It replaces what runs.") {
         return refused_without_yes(json);
     }

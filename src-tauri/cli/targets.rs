@@ -18,6 +18,7 @@ fn change(fields: TargetFields, rename: Option<String>) -> EnvironmentChange {
         image_repository: fields.image_repository,
         health_path: fields.health_path,
         sentry_environment: fields.sentry_environment,
+        rehearse: fields.rehearse,
         make_default: fields.default,
     }
 }
@@ -35,14 +36,19 @@ fn listing(settings: &ProjectSettings) -> String {
             (Target::Render, None) => "Render: no service picked".to_owned(),
         };
         text.push_str(&format!(
-            "{marker} {:<12} {service}\n    image {}  health {}  sentry environment {}\n",
+            "{marker} {:<12} {service}\n    image {}  health {}  sentry environment {}{}\n",
             environment.name,
             effective
                 .image_repository
                 .clone()
                 .unwrap_or_else(|| "(the project's folder name)".to_owned()),
             effective.health_path(),
-            effective.sentry_environment.unwrap_or_default()
+            effective.sentry_environment.unwrap_or_default(),
+            if environment.rehearses() {
+                "  rehearsed here first"
+            } else {
+                ""
+            }
         ));
     }
     if let Some(link) = &settings.sentry_project {

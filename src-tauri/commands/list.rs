@@ -66,6 +66,7 @@ pub const COMMANDS: &[&str] = &[
     "act_on_local_app",
     "local_app_output",
     "start_rollback",
+    "rollback_crossing",
     "start_promote",
     "start_resume",
     "export_releases",

@@ -204,6 +204,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         release::act_on_local_app,
         release::local_app_output,
         release::start_rollback,
+        release::rollback_crossing,
         release::start_promote,
         release::start_resume,
         release::export_releases,

@@ -346,6 +346,26 @@ pub async fn live_now(state: State<'_, AppState>, path: String) -> Result<Vec<pi
     pipeline::live_now(&state.release_context()?, &root).await
 }
 
+/// What rolling the project back to release `to` on `environment` would cross (the Django
+/// migrations the live release has and the target does not), asked before the person confirms.
+#[tauri::command]
+#[tracing::instrument(skip(state), err(level = "warn"))]
+pub async fn rollback_crossing(
+    state: State<'_, AppState>,
+    path: String,
+    environment: Option<String>,
+    to: String,
+) -> Result<pipeline::RollbackCrossing, AppError> {
+    let root = project::resolve_folder(&path)?;
+    pipeline::rollback_crossing(
+        &state.release_context()?,
+        &root,
+        environment.as_deref(),
+        pipeline::RollbackTo::Release(to),
+    )
+    .await
+}
+
 /// The project's app on this machine (its container), `None` when none runs or ran.
 #[tauri::command]
 #[tracing::instrument(skip(state), err(level = "warn"))]

@@ -252,6 +252,15 @@ fn published_port(inspected: &bollard::models::ContainerInspectResponse, port_ke
 /// The suffix a release's switch gives the container it replaces until the new one answers.
 pub(super) const RETIRING: &str = "-retiring";
 
+/// Whether the container `id` runs, or how it ended; `None` when it is gone.
+pub async fn container_run(docker: &Docker, id: &str) -> Result<Option<ContainerRun>, DockerError> {
+    match docker.inspect_container(id, None).await {
+        Ok(inspected) => Ok(Some(ContainerRun::from_state(&inspected.state.unwrap_or_default()))),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+        Err(error) => Err(engine_error(error)),
+    }
+}
+
 /// The project's container (the newest, running or not, never a candidate), with its port
 /// and release.
 pub async fn project_container(docker: &Docker, project_id: &str) -> Result<Option<ContainerState>, DockerError> {

@@ -285,8 +285,7 @@ fn append_entry<W: std::io::Write>(builder: &mut tar::Builder<W>, relative: &str
     header.set_uid(0);
     header.set_gid(0);
     // The permission bits alone: tar's own header adds the file type's bits, the CLI does not.
-    #[cfg(unix)]
-    header.set_mode(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777);
+    header.set_mode(crate::platform::files::mode(&meta));
     if meta.is_dir() {
         header.set_size(0);
         builder.append_data(&mut header, format!("{relative}/"), std::io::empty())

@@ -12,7 +12,16 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// The engine on this machine when nothing names another, where the Docker CLI looks.
+#[cfg(not(windows))]
 pub(super) const LOCAL_SOCKET: &str = "unix:///var/run/docker.sock";
+#[cfg(windows)]
+pub(super) const LOCAL_SOCKET: &str = "npipe:////./pipe/docker_engine";
+
+/// A socket or pipe on this machine: never TLS.
+fn is_local(address: &str) -> bool {
+    address.starts_with("unix://") || address.starts_with("npipe://")
+}
 
 /// How to reach the engine: its address and, for a remote engine over TLS, the folder with
 /// `ca.pem`, `cert.pem` and `key.pem` (Docker's `DOCKER_CERT_PATH` layout).
@@ -121,7 +130,7 @@ pub(super) fn resolve(
     }
     if let Some(address) = set("DOCKER_HOST") {
         let tls = set("DOCKER_TLS_VERIFY").is_some_and(|value| value != "0");
-        let tls_dir = (tls && !address.starts_with("unix://")).then(|| {
+        let tls_dir = (tls && !is_local(&address)).then(|| {
             set("DOCKER_CERT_PATH")
                 .map(PathBuf::from)
                 .or_else(|| home.map(|home| home.join(".docker")))
@@ -172,7 +181,7 @@ fn named_context(config_dir: &Path, name: &str) -> Result<EngineEndpoint, String
         .ok_or_else(|| format!("the Docker context \"{name}\", which names no engine address"))?
         .to_owned();
     let tls_dir = config_dir.join("contexts/tls").join(&id).join("docker");
-    let tls_dir = (!address.starts_with("unix://") && tls_dir.join("ca.pem").is_file()).then_some(tls_dir);
+    let tls_dir = (!is_local(&address) && tls_dir.join("ca.pem").is_file()).then_some(tls_dir);
     Ok(EngineEndpoint {
         address,
         tls_dir,

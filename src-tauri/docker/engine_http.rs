@@ -1,4 +1,4 @@
-//! A plain HTTP client for the engine's API (unix socket, TCP or TLS as `DOCKER_HOST` and
+//! A plain HTTP client for the engine's API (unix socket or named pipe, TCP or TLS as `DOCKER_HOST` and
 //! `DOCKER_CERT_PATH` say), for the calls whose streams bollard does not give in full.
 
 use http_body_util::Full;
@@ -27,16 +27,13 @@ pub(super) async fn send_to_engine(
     };
     let failed =
         |error: hyper_util::client::legacy::Error| unreachable(super::plain_reason(&crate::error::error_chain(&error)));
-    if let Some(socket) = address.strip_prefix("unix://") {
-        let uri: hyper::Uri = hyperlocal::Uri::new(socket, &request.uri().to_string()).into();
-        let (mut parts, body) = request.into_parts();
-        parts.uri = uri;
-        let client: Client<hyperlocal::UnixConnector, Full<bytes::Bytes>> =
-            Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
-        return client
-            .request(hyper::Request::from_parts(parts, body))
+    let local = address
+        .strip_prefix("unix://")
+        .or_else(|| address.strip_prefix("npipe://"));
+    if let Some(path) = local {
+        return send_local(path, request)
             .await
-            .map_err(failed);
+            .map_err(|error| unreachable(super::plain_reason(&crate::error::error_chain(&error))));
     }
     let host = address
         .strip_prefix("tcp://")
@@ -65,6 +62,32 @@ pub(super) async fn send_to_engine(
             client.request(request).await.map_err(failed)
         }
     }
+}
+
+/// One request on a connection of its own to the engine's local socket (unix) or named pipe
+/// (Windows).
+async fn send_local(
+    path: &str,
+    request: hyper::Request<Full<bytes::Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, std::io::Error> {
+    #[cfg(unix)]
+    let stream = tokio::net::UnixStream::connect(path).await?;
+    #[cfg(windows)]
+    let stream = tokio::net::windows::named_pipe::ClientOptions::new().open(path)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(connection);
+    let (mut parts, body) = request.into_parts();
+    // HTTP/1.1 needs a Host, which the engine checks; a socket has no name, so the CLI's.
+    parts
+        .headers
+        .entry(hyper::header::HOST)
+        .or_insert(hyper::header::HeaderValue::from_static("localhost"));
+    sender
+        .send_request(hyper::Request::from_parts(parts, body))
+        .await
+        .map_err(std::io::Error::other)
 }
 
 /// The engine's CA and this client's certificate and key, from Docker's cert folder.

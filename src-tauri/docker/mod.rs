@@ -32,9 +32,9 @@ mod switch;
 
 pub use build::{build, needs_buildkit, tag, BuildRequest};
 pub use container::{
-    container_logs, container_output, has_image, project_container, project_containers, remove_container,
-    restart_container, running_release, stop_container, ContainerRun, ContainerState, RunRequest, RunningContainer,
-    PROJECT_LABEL, RELEASE_LABEL,
+    container_logs, container_output, container_run, has_image, project_container, project_containers,
+    remove_container, restart_container, running_release, stop_container, ContainerRun, ContainerState, RunRequest,
+    RunningContainer, PROJECT_LABEL, RELEASE_LABEL,
 };
 pub use context::{
     plan_context, stream_context, ContextFile, ContextPlan, ContextSummary, IgnoreRules, LARGE_CONTEXT_BYTES,

@@ -64,9 +64,7 @@ pub enum ServiceHealth {
 }
 
 fn hostname() -> String {
-    nix::unistd::gethostname()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    crate::platform::host::machine_name().unwrap_or_default()
 }
 
 /// Fetches `image` from its registry, for a service image this machine lacks.
@@ -251,11 +249,8 @@ pub async fn sweep_services(docker: &Docker) -> Result<usize, DockerError> {
             .labels
             .as_ref()
             .and_then(|labels| labels.get(OWNER_LABEL))
-            .and_then(|pid| pid.parse::<i32>().ok());
-        let alive = owner.is_some_and(|pid| {
-            u32::try_from(pid).is_ok_and(|pid| pid == std::process::id())
-                || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
-        });
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let alive = owner.is_some_and(crate::platform::process::is_running);
         if let (false, Some(id)) = (alive, container.id) {
             remove_container(docker, &id).await?;
             removed += 1;

@@ -13,11 +13,15 @@
 //! and it does not read the person's ssh config as the `ssh` command does.
 //!
 //! One listener per address for the life of the process, on threads of its own, so it
-//! outlives whichever async runtime first asked for it (the CLI's, or one test's).
+//! outlives whichever async runtime first asked for it (the CLI's, or one test's). Unix only:
+//! elsewhere `local_socket` refuses in words.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -99,17 +103,20 @@ impl SshTarget {
     }
 }
 
+#[cfg(unix)]
 /// A listener started for one address, and what `ssh` last said when it failed there.
 struct Bridge {
     socket: PathBuf,
     failure: Arc<Mutex<Option<String>>>,
 }
 
+#[cfg(unix)]
 fn bridges() -> &'static Mutex<HashMap<String, Bridge>> {
     static BRIDGES: OnceLock<Mutex<HashMap<String, Bridge>>> = OnceLock::new();
     BRIDGES.get_or_init(Mutex::default)
 }
 
+#[cfg(unix)]
 /// The unix socket that reaches the `ssh://` engine at `address`, listening from the first call.
 pub(super) fn local_socket(address: &str) -> Result<PathBuf, DockerError> {
     let target = SshTarget::parse(address).ok_or_else(|| DockerError::Unreachable {
@@ -162,6 +169,7 @@ pub(super) fn local_socket(address: &str) -> Result<PathBuf, DockerError> {
     Ok(socket)
 }
 
+#[cfg(unix)]
 /// What `ssh` said the last time it failed for `address`, as the error a person reads; `None`
 /// when it has not failed (or answered since).
 pub(super) fn failure(address: &str) -> Option<DockerError> {
@@ -175,6 +183,23 @@ pub(super) fn failure(address: &str) -> Option<DockerError> {
     })
 }
 
+/// Without unix sockets (Windows) there is no bridge for bollard to dial: an `ssh://` engine
+/// is refused in words, and the Docker CLI's own context works there instead.
+#[cfg(not(unix))]
+pub(super) fn local_socket(address: &str) -> Result<PathBuf, DockerError> {
+    Err(DockerError::Unreachable {
+        address: address.to_owned(),
+        reason: "an ssh:// engine is reached through a unix socket, which this system lacks; \
+                 use a tcp:// context with TLS instead"
+            .to_owned(),
+    })
+}
+
+#[cfg(not(unix))]
+pub(super) fn failure(_address: &str) -> Option<DockerError> {
+    None
+}
+
 /// ssh's failure as a sentence: a refused login said as one.
 pub(super) fn sentence(target: &str, message: &str) -> String {
     if message.contains("Permission denied") {
@@ -184,6 +209,7 @@ pub(super) fn sentence(target: &str, message: &str) -> String {
     }
 }
 
+#[cfg(unix)]
 /// One connection: `ssh … docker system dial-stdio`, piped both ways until either side ends.
 /// Its failure is kept before the connection closes, so whoever sees the closed connection
 /// finds why.
@@ -272,6 +298,7 @@ fn plain_words(said: &str) -> Option<String> {
     Some(line.trim_end_matches('.').to_owned())
 }
 
+#[cfg(unix)]
 /// `$XDG_RUNTIME_DIR/slipway`, else `slipway-<uid>` in the temporary folder: 0700, this user's,
 /// with the sockets of Slipway processes that ended removed.
 fn private_folder() -> std::io::Result<PathBuf> {
@@ -299,6 +326,7 @@ fn private_folder() -> std::io::Result<PathBuf> {
     Ok(folder)
 }
 
+#[cfg(unix)]
 /// The sockets whose Slipway process has ended.
 fn remove_ended(folder: &Path) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
@@ -307,14 +335,11 @@ fn remove_ended(folder: &Path) {
         let Some(pid) = name
             .strip_suffix(".sock")
             .and_then(|stem| stem.rsplit_once('-'))
-            .and_then(|(_, pid)| pid.parse::<i32>().ok())
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
         else {
             continue;
         };
-        let ended = matches!(
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-            Err(nix::errno::Errno::ESRCH)
-        );
+        let ended = !crate::platform::process::is_running(pid);
         if ended {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -1,20 +1,18 @@
 //! One release per project at a time, across windows, app instances and the CLI.
 //!
-//! An exclusive `flock` on a file per project in the data folder. The kernel drops the lock
-//! when its holder ends, however it ends, so a crashed or killed Slipway never keeps a
-//! project locked. The file tells the next comer who holds it.
+//! An exclusive lock on a file per project in the data folder (`flock` on unix, `LockFileEx`
+//! on Windows, both through std). The system drops the lock when its holder ends, however it
+//! ends, so a crashed or killed Slipway never keeps a project locked. A file beside it tells
+//! the next comer who holds it (Windows would not let a locked file be read).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
 use std::path::Path;
-
-use nix::fcntl::{Flock, FlockArg};
 
 use crate::project::project_id;
 
 /// Held while a release runs; dropping it unlocks.
 pub struct ProjectLock {
-    _file: Flock<File>,
+    _file: File,
 }
 
 /// Who holds a project's lock, as its holder wrote it.
@@ -65,7 +63,6 @@ fn acquire_at(path: std::path::PathBuf, release_id: &str) -> Result<ProjectLock,
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io_error)?;
     }
-    // Not truncated on open: the holder's note must survive a failed attempt.
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -73,25 +70,27 @@ fn acquire_at(path: std::path::PathBuf, release_id: &str) -> Result<ProjectLock,
         .truncate(false)
         .open(&path)
         .map_err(io_error)?;
-    let mut locked = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(locked) => locked,
-        Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {
-            let mut note = String::new();
-            let _ = file.read_to_string(&mut note);
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let note = std::fs::read_to_string(holder_path(&path)).unwrap_or_default();
             return Err(LockError::Held(parse_holder(&note)));
         }
-        Err((_, errno)) => return Err(io_error(std::io::Error::from(errno))),
-    };
+        Err(std::fs::TryLockError::Error(error)) => return Err(io_error(error)),
+    }
     let note = format!(
         "{}\n{}\n{}\n",
         std::process::id(),
         release_id,
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    locked.set_len(0).map_err(io_error)?;
-    locked.rewind().map_err(io_error)?;
-    locked.write_all(note.as_bytes()).map_err(io_error)?;
-    Ok(ProjectLock { _file: locked })
+    std::fs::write(holder_path(&path), note).map_err(io_error)?;
+    Ok(ProjectLock { _file: file })
+}
+
+/// Who holds the lock at `lock`, written by its holder after taking it.
+fn holder_path(lock: &Path) -> std::path::PathBuf {
+    lock.with_extension("holder")
 }
 
 /// True when nobody holds the project's lock: a release recorded as running there was
@@ -101,7 +100,7 @@ pub fn is_free(data_dir: &Path, project_root: &Path) -> bool {
     let Ok(file) = OpenOptions::new().read(true).open(&path) else {
         return true;
     };
-    Flock::lock(file, FlockArg::LockSharedNonblock).is_ok()
+    file.try_lock_shared().is_ok()
 }
 
 fn parse_holder(note: &str) -> Holder {

@@ -18,6 +18,7 @@ mod plan;
 mod promote;
 mod push;
 mod recorder;
+mod rehearsal;
 mod release_watch;
 mod remote_step;
 mod resume;
@@ -54,7 +55,7 @@ pub use plan::{image_destination, plan, ImageDestination};
 pub use promote::promote;
 pub use release_watch::watch_release;
 pub use resume::resume;
-pub use rollback::{rollback, RollbackTo};
+pub use rollback::{rollback, rollback_crossing, RollbackCrossing, RollbackTo};
 pub use run::{mark_interrupted, put_right_containers, release};
 pub use start_up::start_up;
 
@@ -216,6 +217,11 @@ impl Plan {
     }
 
     /// Why `step` will be skipped, when it will.
+    /// Whether the plan has `step` at all (run or skipped).
+    pub fn has(&self, step: Step) -> bool {
+        self.steps.iter().any(|planned| planned.step == step)
+    }
+
     pub fn skip_reason(&self, step: Step) -> Option<&str> {
         self.steps
             .iter()
@@ -380,21 +386,13 @@ pub(crate) fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|user| user.name)
-        })
+        .or_else(crate::platform::host::account_name)
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The machine a release ran on, as History shows it.
 pub(crate) fn machine_name() -> Option<String> {
-    nix::unistd::gethostname()
-        .ok()
-        .map(|name| name.to_string_lossy().into_owned())
-        .filter(|name| !name.is_empty())
+    crate::platform::host::machine_name()
 }
 
 /// Connects to the engine the project at `root` builds, pushes and runs on: the Docker context

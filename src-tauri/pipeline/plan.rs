@@ -575,6 +575,19 @@ fn planned_steps(
         }
         steps.push(build);
     }
+    if target == Target::Render && scanned.environment.rehearses() && settings.dockerfile.is_some() {
+        let limit = settings
+            .health_timeout_secs
+            .unwrap_or(super::verify::DEFAULT_HEALTH_TIMEOUT_SECS);
+        steps.push(PlannedStep::new(
+            Step::Rehearsal,
+            format!(
+                "run the image on this computer as {} will (port {port}, PORT set): {} must answer within {limit} s before anything is pushed",
+                scanned.environment.name,
+                settings.health_path()
+            ),
+        ));
+    }
     let mut push = PlannedStep::new(
         Step::Push,
         match (&registry, target) {

@@ -36,32 +36,16 @@ pub async fn rollback(
     cancel: &CancellationToken,
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
-    let project_path = root.display().to_string();
-    let folder = root.to_path_buf();
-    let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
-        .await
-        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
-    let (project_settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
-    let named = match (&to, environment) {
-        (_, Some(name)) => Some(name.to_owned()),
-        (RollbackTo::Release(id), None) => context.ledger.release(id)?.and_then(|release| release.environment),
-        (RollbackTo::LastGood, None) => None,
-    };
-    let chosen = match named {
-        Some(name) => project_settings.environments.resolve(&name)?,
-        None => project_settings.environments.default_environment(),
-    };
+    let resolved = resolve(context, root, environment, to).await?;
+    // Read before anything ships: what runs now is what the database was migrated for.
+    let crossed = crossing(context, root, &resolved).await;
+    let Resolved {
+        project_path,
+        project_settings,
+        chosen,
+        source,
+    } = resolved;
     let target = chosen.target;
-    let source = match to {
-        RollbackTo::Release(id) => context.ledger.release(&id)?.ok_or_else(|| {
-            AppError::new(
-                ErrorKind::NotFound,
-                format!("No release {id} is in the history."),
-                "Pick a release from the History page.",
-            )
-        })?,
-        RollbackTo::LastGood => last_good(context, &project_path, &chosen.name, target).await?,
-    };
     let render_service = refuse_unless_shippable(context, &project_path, &chosen, &source).await?;
 
     // What the Local target needs, before anything is recorded.
@@ -117,6 +101,9 @@ pub async fn rollback(
         release_id: release_id.clone(),
         source_id: source.id.clone(),
     });
+    if let Some(warning) = crossed.warning {
+        recorder.log(Step::Deploy, &warning);
+    }
     let environment_settings = project_settings.for_environment(&chosen);
     let destination = Destination {
         context,
@@ -146,6 +133,100 @@ pub async fn rollback(
         ending,
         &sink,
     )
+}
+
+/// The project's settings, the environment a rollback goes to and the release it ships.
+struct Resolved {
+    project_path: String,
+    project_settings: project::ProjectSettings,
+    chosen: project::Environment,
+    source: ReleaseRecord,
+}
+
+async fn resolve(
+    context: &Context,
+    root: &Path,
+    environment: Option<&str>,
+    to: RollbackTo,
+) -> Result<Resolved, AppError> {
+    let project_path = root.display().to_string();
+    let folder = root.to_path_buf();
+    let detection = tokio::task::spawn_blocking(move || project::detect(&folder))
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Unknown, error.to_string(), "Try again."))?;
+    let (project_settings, _) = project::settings_or_detected(&context.data_dir, root, &detection)?;
+    let named = match (&to, environment) {
+        (_, Some(name)) => Some(name.to_owned()),
+        (RollbackTo::Release(id), None) => context.ledger.release(id)?.and_then(|release| release.environment),
+        (RollbackTo::LastGood, None) => None,
+    };
+    let chosen = match named {
+        Some(name) => project_settings.environments.resolve(&name)?,
+        None => project_settings.environments.default_environment(),
+    };
+    let target = chosen.target;
+    let source = match to {
+        RollbackTo::Release(id) => context.ledger.release(&id)?.ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotFound,
+                format!("No release {id} is in the history."),
+                "Pick a release from the History page.",
+            )
+        })?,
+        RollbackTo::LastGood => last_good(context, &project_path, &chosen.name, target).await?,
+    };
+    Ok(Resolved {
+        project_path,
+        project_settings,
+        chosen,
+        source,
+    })
+}
+
+/// What a rollback would cross, said before the person confirms it.
+#[derive(Debug, Clone, Default, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackCrossing {
+    /// The Django migrations the live release has and the target does not.
+    pub migrations: Vec<project::migrations::Migration>,
+    /// "The database keeps the changes of shop 0007_add_price; the older code may not work
+    /// with them."; `None` when nothing is crossed (or it cannot be read here).
+    pub warning: Option<String>,
+}
+
+/// What rolling the project at `root` back (as [`rollback`] would) crosses between the
+/// release live now and its target.
+pub async fn rollback_crossing(
+    context: &Context,
+    root: &Path,
+    environment: Option<&str>,
+    to: RollbackTo,
+) -> Result<RollbackCrossing, AppError> {
+    let resolved = resolve(context, root, environment, to).await?;
+    Ok(crossing(context, root, &resolved).await)
+}
+
+async fn crossing(context: &Context, root: &Path, resolved: &Resolved) -> RollbackCrossing {
+    let live = live_now(
+        context,
+        &resolved.project_path,
+        &resolved.chosen.name,
+        resolved.chosen.target,
+    )
+    .await
+    .ok()
+    .flatten()
+    .and_then(|id| context.ledger.release(&id).ok().flatten());
+    let (Some(live), Some(target)) = (live.and_then(|live| live.commit), resolved.source.commit.as_deref()) else {
+        return RollbackCrossing::default();
+    };
+    let migrations = project::migrations::crossed(root, &live, target)
+        .await
+        .unwrap_or_default();
+    RollbackCrossing {
+        warning: project::migrations::crossing_sentence(&migrations),
+        migrations,
+    }
 }
 
 /// The release live now on `target`: the one the project's container was started by

@@ -10,6 +10,7 @@ use super::lock::{self, LockError};
 use super::plan::plan_and_scan;
 use super::push::{push_or_skip, ImageToPush};
 use super::recorder::Recorder;
+use super::rehearsal::{rehearse, Rehearsal};
 use super::sentry_step::{self, SentryDeploy};
 use super::{current_user, machine_name};
 use super::{Context, Plan, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Scanned, Step, Target};
@@ -518,6 +519,20 @@ async fn gates_and_push(
             Some("Not pushed: CircleCI's workflows on this commit failed.".to_owned()),
         );
         return Err((Outcome::Failed, ending));
+    }
+    if plan.has(Step::Rehearsal) {
+        let rehearsal = Rehearsal {
+            engine,
+            root,
+            settings,
+            environment: &scanned.environment,
+            release_id: recorder.release_id(),
+            commit: plan.commit.clone(),
+            image: &image_id,
+        };
+        if let Err(failure) = rehearse(&rehearsal, recorder, cancel).await {
+            return Err(failure.ending(ending));
+        }
     }
     let image = ImageToPush {
         reference: &reference,

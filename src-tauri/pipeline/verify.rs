@@ -19,6 +19,21 @@ pub(super) async fn verify(
     cancel: &CancellationToken,
 ) -> Result<(), StepFailure> {
     recorder.step(Step::Verify, StepState::Running, None);
+    answers(Step::Verify, url, timeout_secs, recorder, cancel).await?;
+    recorder.step(Step::Verify, StepState::Passed, Some(format!("{url} answers")));
+    Ok(())
+}
+
+/// Waits until `url` answers with a success or a redirect, recorded under `step` (which the
+/// caller has started and, on success, ends), and says how long it took.
+pub(super) async fn answers(
+    step: Step,
+    url: &str,
+    timeout_secs: u32,
+    recorder: &Recorder,
+    cancel: &CancellationToken,
+) -> Result<Duration, StepFailure> {
+    let started = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(u64::from(timeout_secs));
     // Asked often while a just-started app comes up (most answer within half a second), then
     // every 300 ms.
@@ -26,21 +41,20 @@ pub(super) async fn verify(
     loop {
         let last = match crate::http::probe(url).await {
             Ok(status) if status.is_success() || status.is_redirection() => {
-                recorder.log(Step::Verify, &format!("{url} answered {status}"));
-                recorder.step(Step::Verify, StepState::Passed, Some(format!("{url} answers")));
-                return Ok(());
+                recorder.log(step, &format!("{url} answered {status}"));
+                return Ok(started.elapsed());
             }
             Ok(status) => format!("it answered {status}"),
             Err(why) => format!("it did not answer ({why})"),
         };
         if Instant::now() >= deadline {
             let message = format!("{url} did not answer within {timeout_secs} s: {last}.");
-            recorder.step(Step::Verify, StepState::Failed, Some(message.clone()));
+            recorder.step(step, StepState::Failed, Some(message.clone()));
             return Err(StepFailure::failed(message));
         }
         tokio::select! {
             () = cancel.cancelled() => {
-                recorder.step(Step::Verify, StepState::Canceled, None);
+                recorder.step(step, StepState::Canceled, None);
                 return Err(StepFailure::canceled());
             }
             () = tokio::time::sleep(pause) => {}

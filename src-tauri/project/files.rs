@@ -289,7 +289,7 @@ impl FileStamp {
 
     /// The stamp of what `meta` describes (read without following a link).
     pub(super) fn from_metadata(meta: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt;
+        let identity = crate::platform::files::identity(meta);
         let kind = if meta.file_type().is_symlink() {
             b'l'
         } else if meta.is_dir() {
@@ -300,9 +300,9 @@ impl FileStamp {
         Self {
             len: meta.len(),
             modified: meta.modified().ok(),
-            changed: (meta.ctime(), meta.ctime_nsec()),
-            device: meta.dev(),
-            inode: meta.ino(),
+            changed: identity.changed,
+            device: identity.device,
+            inode: identity.inode,
             kind,
         }
     }

@@ -57,9 +57,26 @@ pub struct Environment {
     #[serde(default)]
     #[ts(optional)]
     pub sentry_environment: Option<String>,
+    /// Whether a release runs the built image on this computer first, as this environment
+    /// will, before pushing it; `None`: on for production (see [`Environment::rehearses`]).
+    #[serde(default)]
+    #[ts(optional)]
+    pub rehearse: Option<bool>,
 }
 
 impl Environment {
+    /// Whether releases to it are rehearsed: its setting, else on for a Render environment
+    /// whose name says production (`production`, `prod`, `live`).
+    pub fn rehearses(&self) -> bool {
+        self.target == Target::Render && self.rehearse.unwrap_or_else(|| self.is_production())
+    }
+
+    /// Named as production is named.
+    pub fn is_production(&self) -> bool {
+        let name = self.name.trim().to_lowercase();
+        name.starts_with("prod") || name == "live"
+    }
+
     /// This computer, with the project's own settings.
     pub fn local() -> Self {
         Self {
@@ -69,6 +86,7 @@ impl Environment {
             image_repository: None,
             health_path: None,
             sentry_environment: None,
+            rehearse: None,
         }
     }
 
@@ -82,6 +100,7 @@ impl Environment {
             image_repository: None,
             health_path: None,
             sentry_environment: None,
+            rehearse: None,
         }
     }
 

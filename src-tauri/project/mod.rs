@@ -14,6 +14,7 @@ mod gate_spec;
 mod git;
 mod last_plan;
 mod links;
+pub mod migrations;
 mod needs;
 mod recent;
 mod remote;

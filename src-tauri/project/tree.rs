@@ -548,6 +548,7 @@ mod tests {
         Ok(())
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_link_counts_by_where_it_points() -> TestResult {
         let dir = tempfile::tempdir()?;

@@ -360,9 +360,8 @@ fn run_helper(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    #[cfg(unix)]
     if own_group {
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        crate::platform::process::own_group_std(&mut command);
     }
     let mut child = command.spawn().map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => format!("the credential helper {program} is not installed"),
@@ -408,9 +407,9 @@ fn run_helper(
 
 /// Ends a helper, and the processes it started when it has a group of its own.
 fn end_group(child: &mut std::process::Child, own_group: bool) {
-    #[cfg(unix)]
-    if let (true, Ok(id)) = (own_group, i32::try_from(child.id())) {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(id), nix::sys::signal::Signal::SIGKILL);
+    if own_group {
+        use crate::platform::process::{end_group, Ending, Group};
+        end_group(Group::led_by(child.id()), Ending::Force);
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -455,6 +454,7 @@ mod tests {
         Ok(())
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_helper_that_does_not_answer_is_given_up_with_what_it_started() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;

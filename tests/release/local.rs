@@ -885,3 +885,83 @@ async fn a_release_reads_its_secrets_from_the_store_it_was_given() -> TestResult
     assert_eq!(pushed, StepState::Passed, "the password registry took the given login");
     Ok(())
 }
+
+/// Migrations added between two releases: rolling back past them says so before it asks (the
+/// CLI's output), and the rollback's deploy step keeps the sentence; rolling forward says nothing.
+#[tokio::test]
+async fn a_rollback_past_migrations_names_them_first() -> TestResult {
+    let fixture = fixture("migrations", |root| {
+        let migrations = root.join("lettings/migrations");
+        std::fs::create_dir_all(&migrations)?;
+        std::fs::write(migrations.join("__init__.py"), "")?;
+        std::fs::write(migrations.join("0001_initial.py"), "operations = []\n")
+    })?;
+    let (first, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    for name in ["0002_add_price", "0003_discount"] {
+        std::fs::write(
+            fixture.root.join(format!("lettings/migrations/{name}.py")),
+            "operations = []\n",
+        )?;
+    }
+    support::git(&fixture.root, &["add", "."])?;
+    support::git(&fixture.root, &["commit", "-qm", "prices"])?;
+    let (second, _) = release(&fixture, Target::Local).await?;
+    assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);
+
+    let sentence = "The database keeps the changes of lettings 0002_add_price and 0003_discount; \
+                    the older code may not work with them.";
+    let asked = pipeline::rollback_crossing(
+        &fixture.context,
+        &fixture.root,
+        Some("local"),
+        pipeline::RollbackTo::Release(first.release_id.clone()),
+    )
+    .await?;
+    assert_eq!(asked.warning.as_deref(), Some(sentence));
+    assert_eq!(asked.migrations.len(), 2);
+
+    let root = fixture.root.display().to_string();
+    let output = cli(
+        &fixture,
+        &["rollback", "--project", &root, "--to", &first.release_id, "--yes"],
+    )
+    .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let first_line = stdout.lines().next().unwrap_or_default();
+    assert_eq!(first_line, sentence, "said before anything else:\n{stdout}");
+    let rolled = fixture
+        .context
+        .ledger
+        .list(&slipway::history::HistoryFilter {
+            project_path: Some(root.clone()),
+            limit: Some(1),
+            ..slipway::history::HistoryFilter::default()
+        })?
+        .into_iter()
+        .next()
+        .ok_or("the rollback is in the ledger")?;
+    assert_eq!(rolled.kind, "rollback");
+    let deploy_lines = fixture.context.ledger.log_lines(&rolled.id, "deploy")?;
+    assert!(
+        deploy_lines.iter().any(|line| line.contains(sentence)),
+        "{deploy_lines:?}"
+    );
+
+    // Forward again, to the release that has them: nothing is crossed, nothing said.
+    let forward = pipeline::rollback_crossing(
+        &fixture.context,
+        &fixture.root,
+        Some("local"),
+        pipeline::RollbackTo::Release(second.release_id.clone()),
+    )
+    .await?;
+    assert_eq!(forward.warning, None);
+    assert!(forward.migrations.is_empty());
+    Ok(())
+}

@@ -214,6 +214,7 @@ mod doors;
 mod leaks;
 mod local;
 mod projects;
+mod rehearsal;
 mod remote;
 mod render;
 mod render_once;

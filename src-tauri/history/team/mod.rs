@@ -426,7 +426,7 @@ impl Drop for TeamLink {
 }
 
 /// The lock that makes one worker per copy file (released by the kernel when its process ends).
-fn take_worker_lock(file: &Path) -> Option<nix::fcntl::Flock<std::fs::File>> {
+fn take_worker_lock(file: &Path) -> Option<std::fs::File> {
     let path = file.with_extension("sqlite3.worker");
     let opened = std::fs::OpenOptions::new()
         .create(true)
@@ -434,14 +434,14 @@ fn take_worker_lock(file: &Path) -> Option<nix::fcntl::Flock<std::fs::File>> {
         .write(true)
         .open(&path)
         .ok()?;
-    nix::fcntl::Flock::lock(opened, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
+    opened.try_lock().ok().map(|()| opened)
 }
 
 struct Worker {
     server: TeamServer,
     file: PathBuf,
     /// The copy's worker lock, once taken.
-    holder: Option<nix::fcntl::Flock<std::fs::File>>,
+    holder: Option<std::fs::File>,
     status: Arc<Mutex<TeamStatus>>,
     asked: Arc<AtomicU64>,
 }

@@ -64,7 +64,7 @@ impl Deployer for LocalDeployer<'_> {
         let engine = self.engine;
         let host = engine.endpoint.app_host();
         recorder.step(Step::Deploy, StepState::Running, None);
-        let request = self.run_request(image).await;
+        let request = self.run_request(&image.run).await;
         let name = request.name.clone();
         match docker::put_right(engine, &request.project_id).await {
             Ok(0) => {}
@@ -213,7 +213,7 @@ async fn serves_within(url: &str, limit: Duration) -> bool {
 
 impl LocalDeployer<'_> {
     /// The container to run: the image, the project's values, and what Render would set.
-    async fn run_request(&self, image: &Shipped) -> RunRequest {
+    pub(in crate::pipeline) async fn run_request(&self, image: &str) -> RunRequest {
         let (root, settings) = (self.root, self.settings);
         let port = container_port(root, settings);
         let mut env: Vec<(String, String)> = settings
@@ -240,7 +240,7 @@ impl LocalDeployer<'_> {
             ));
         }
         RunRequest {
-            image: image.run.clone(),
+            image: image.to_owned(),
             name: self.container.clone(),
             container_port: port,
             project_id: project::project_id(root),

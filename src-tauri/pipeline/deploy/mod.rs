@@ -10,6 +10,7 @@ mod local;
 mod render;
 
 pub(super) use destination::{Destination, TargetDeployer};
+pub(super) use local::LocalDeployer;
 pub(super) use render::{check_render_accounts, render_client};
 
 use tokio_util::sync::CancellationToken;

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use crate::platform::process::{end_group, own_group, Ending};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -44,13 +43,13 @@ pub(super) async fn talk_to_remote(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(true);
+    own_group(&mut command);
     if !chose_own_ssh(root).await {
         command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
     let mut child = command.spawn()?;
-    let mut group = Group(child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw));
+    let mut group = Group(child.id().map(crate::platform::process::Group::led_by));
 
     let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
     if let Some(stdout) = child.stdout.take() {
@@ -76,7 +75,7 @@ pub(super) async fn talk_to_remote(
             status = child.wait() => break Some(status?),
             () = &mut deadline => {
                 // Asked to stop first, so git can remove its ref locks; killed if it will not.
-                group.signal(Signal::SIGTERM);
+                group.end(Ending::Ask);
                 if tokio::time::timeout(Duration::from_secs(2), child.wait()).await.is_err() {
                     group.kill();
                     let _ = child.wait().await;
@@ -102,17 +101,17 @@ pub(super) async fn talk_to_remote(
 
 /// A process group, killed whole when asked and when dropped (a caller's future dropped
 /// mid-run leaves nothing behind).
-struct Group(Option<Pid>);
+struct Group(Option<crate::platform::process::Group>);
 
 impl Group {
-    fn signal(&self, signal: Signal) {
+    fn end(&self, how: Ending) {
         if let Some(group) = self.0 {
-            let _ = killpg(group, signal);
+            end_group(group, how);
         }
     }
 
     fn kill(&self) {
-        self.signal(Signal::SIGKILL);
+        self.end(Ending::Force);
     }
 
     /// Git ended by itself: nothing of its group is killed any more.

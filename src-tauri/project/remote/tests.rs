@@ -267,6 +267,7 @@ async fn a_new_branch_has_no_upstream_until_the_push_sets_it() -> io::Result<()>
     Ok(())
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn a_pre_receive_hook_that_says_no_is_named_in_the_sentence() -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -138,6 +138,10 @@ function fakeApi(rows: ReleaseRecord[] = [failedRelease, record("r1")]) {
     startRollback: vi.fn(async (_path: string, _environment: string | null, to: string | null, _on: unknown) =>
       releaseSummary({ releaseId: "r9", image: `image of ${to}`, url: "http://127.0.0.1:8123/" }),
     ),
+    rollbackCrossing: vi.fn(async (_path: string, _environment: string | null, _to: string) => ({
+      migrations: [] as { app: string; name: string }[],
+      warning: null as string | null,
+    })),
   };
   return api;
 }
@@ -435,6 +439,9 @@ describe("the history page", () => {
     expect(within(dialog).getByTestId("confirm-question")).toHaveTextContent(
       /^Roll back the app on this computer from 3f2a1bc \(.+\) to 3f2a1bc \(.+\)\?$/,
     );
+    // No migration in between: nothing is said of the database.
+    expect(api.rollbackCrossing).toHaveBeenCalledWith("/p/shop", "local", "r1");
+    expect(within(dialog).queryByTestId("confirm-warning")).toBeNull();
     expect(api.startRollback).not.toHaveBeenCalled();
     // Dismissed: nothing runs, and the focus is back on the button that asked.
     await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
@@ -452,6 +459,23 @@ describe("the history page", () => {
     expect(screen.getByTestId("history-rollback-status")).not.toHaveTextContent("r1");
     // The list is read again and the rollback's own record is opened.
     await waitFor(() => expect(api.releaseDetail).toHaveBeenLastCalledWith("r9"));
+  });
+
+  it("says which migrations the database keeps before a rollback past them is confirmed", async () => {
+    const user = userEvent.setup();
+    const sentence = "The database keeps the changes of shop 0007_add_price and 0008_discount; the older code may not work with them.";
+    const api = await openLiveRelease(user);
+    api.rollbackCrossing.mockResolvedValue({
+      migrations: [
+        { app: "shop", name: "0007_add_price" },
+        { app: "shop", name: "0008_discount" },
+      ],
+      warning: sentence,
+    });
+    await user.click(await screen.findByTestId("history-rollback"));
+    const dialog = await screen.findByRole("alertdialog", { name: "Roll back?" });
+    expect(within(dialog).getByTestId("confirm-warning")).toHaveTextContent(sentence);
+    expect(api.startRollback).not.toHaveBeenCalled();
   });
 
   it("follows its rollback like a release, step by step, and Cancel stops it through its task", async () => {

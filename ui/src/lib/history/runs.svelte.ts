@@ -8,13 +8,15 @@ import { environmentLabel } from "../project/environments";
 import type { RunKind, RunStore } from "../release/run.svelte";
 import { environmentOf, promotionQuestion, releaseName, rollbackQuestion } from "./words";
 
-export type RunsApi = Pick<Api, "startRollback" | "startPromote" | "startResume" | "listReleases">;
+export type RunsApi = Pick<Api, "startRollback" | "startPromote" | "startResume" | "listReleases" | "rollbackCrossing">;
 
 /** A run that changes what is live, waiting for the person's yes. */
 export interface Question {
   title: string;
   question: string;
   detail: string;
+  /** What it cannot undo (the migrations a rollback leaves in the database), when anything. */
+  warning?: string | null;
   confirmLabel: string;
   go: () => Promise<void>;
 }
@@ -60,15 +62,16 @@ export class HistoryRuns {
   async askRollback(release: ReleaseRecord): Promise<void> {
     const environment = environmentOf(release);
     const where = environment ?? "render";
-    let live: ReleaseRecord | null = null;
-    try {
-      live = await this.liveOn(release.projectPath, environment);
-    } catch {
-      // The question is still true without what runs now; the rollback itself checks again.
-    }
+    // Both read at once; either may fail and the question is still true without it (the
+    // rollback itself checks again, and records what it crosses in its deploy step).
+    const [live, crossing] = await Promise.all([
+      this.liveOn(release.projectPath, environment).catch(() => null),
+      this.api.rollbackCrossing(release.projectPath, environment, release.id).catch(() => null),
+    ]);
     this.asking = {
       title: "Roll back?",
       question: rollbackQuestion(where, live, release),
+      warning: crossing?.warning ?? null,
       detail: `Nothing is built or checked again: the image of ${releaseName(release)} goes live on ${environmentLabel(where)}.`,
       confirmLabel: "Roll back",
       go: () => this.rollBackTo(release),

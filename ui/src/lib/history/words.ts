@@ -48,6 +48,7 @@ export const stepNames: Record<string, string> = {
   lint: "Lint",
   checks: "Other checks",
   build: "Build",
+  rehearsal: "Rehearsal",
   push: "Push",
   ci: "CircleCI",
   deploy: "Deploy",

@@ -1225,7 +1225,12 @@ healthPath?: string,
  * The environment its deploys are recorded under in Sentry; `None` is the project's
  * setting, else the environment's name (`local` on this computer).
  */
-sentryEnvironment?: string, };
+sentryEnvironment?: string, 
+/**
+ * Whether a release runs the built image on this computer first, as this environment
+ * will, before pushing it; `None`: on for production (see [`Environment::rehearses`]).
+ */
+rehearse?: boolean, };
 
 export type Environments = { 
 /**
@@ -1258,6 +1263,10 @@ rename?: string,
  * The Render service (`srv-…`), looked up with the connected key.
  */
 renderService?: string, imageRepository?: string, healthPath?: string, sentryEnvironment?: string, 
+/**
+ * Rehearse its releases on this computer before the push.
+ */
+rehearse?: boolean, 
 /**
  * Make it the environment Release goes to.
  */
@@ -1314,7 +1323,7 @@ export type Opened = {
  */
 sentence: string, };
 
-export type Step = "git" | "tests" | "lint" | "checks" | "build" | "push" | "ci" | "deploy" | "verify" | "sentry";
+export type Step = "git" | "tests" | "lint" | "checks" | "build" | "rehearsal" | "push" | "ci" | "deploy" | "verify" | "sentry";
 
 export type CachedGate = { 
 /**
@@ -1486,6 +1495,27 @@ message: string | null,
  */
 error: AppError | null, };
 
+export type Migration = { 
+/**
+ * The app's folder name (`shop`).
+ */
+app: string, 
+/**
+ * The file's name without `.py` (`0007_add_price`).
+ */
+name: string, };
+
+export type RollbackCrossing = { 
+/**
+ * The Django migrations the live release has and the target does not.
+ */
+migrations: Array<Migration>, 
+/**
+ * "The database keeps the changes of shop 0007_add_price; the older code may not work
+ * with them."; `None` when nothing is crossed (or it cannot be read here).
+ */
+warning: string | null, };
+
 export type ReleaseEvent = { "kind": "started", releaseId: string, plan: Plan, } | { "kind": "rollbackStarted", releaseId: string, sourceId: string, } | { "kind": "promoteStarted", releaseId: string, sourceId: string, } | { "kind": "resumeStarted", releaseId: string, sourceId: string, } | { "kind": "step", step: Step, state: StepState, 
 /**
  * Since the step started, when it has finished.
@@ -1538,4 +1568,4 @@ problem: string | null,
  */
 unsent: number, };
 
-export const STEPS: Step[] = ["git", "tests", "lint", "checks", "build", "push", "ci", "deploy", "verify", "sentry"];
+export const STEPS: Step[] = ["git", "tests", "lint", "checks", "build", "rehearsal", "push", "ci", "deploy", "verify", "sentry"];

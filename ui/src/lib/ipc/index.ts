@@ -46,6 +46,7 @@ import type {
   ReleaseOptions,
   ReleaseRecord,
   ReleaseSummary,
+  RollbackCrossing,
   TaskInfo,
   TeamHistoryView,
   HistoryFilter,
@@ -136,6 +137,7 @@ export type {
   ReleaseRecord,
   ReleaseSource,
   ReleaseSummary,
+  RollbackCrossing,
   HistoryFilter,
   ReleaseDetail,
   LogPage,
@@ -432,6 +434,10 @@ export const api = {
   releaseDetail: (releaseId: string) => call<ReleaseDetail>("release_detail", { releaseId }),
   releaseLog: (releaseId: string, step: string, offset: number, limit: number, search: string | null) =>
     call<LogPage>("release_log", { releaseId, step, offset, limit, search }),
+
+  /** What rolling back to release `to` on `environment` would cross (migrations), asked first. */
+  rollbackCrossing: (path: string, environment: string | null, to: string) =>
+    call<RollbackCrossing>("rollback_crossing", { path, environment, to }),
 
   /** Ships release `to` (or the last good one) again on the project's environment
    * `environment` (`null`: its default); events arrive at `onEvent`. */

@@ -101,6 +101,20 @@ describe("Project settings → Where it runs", () => {
       makeDefault: false,
     });
 
+    // Production is rehearsed by default, staging is not; a changed choice is saved as such.
+    expect(production).toHaveTextContent("rehearsed on this computer first");
+    expect(staging).not.toHaveTextContent("rehearsed on this computer first");
+    await user.click(within(production).getByRole("button", { name: /Change its image/ }));
+    const rehearse = within(production).getByRole("checkbox", { name: "Rehearse on this computer before pushing" });
+    expect(rehearse).toBeChecked();
+    await user.click(rehearse);
+    await user.click(within(production).getByRole("button", { name: "Save production" }));
+    expect(api.changeEnvironment).toHaveBeenLastCalledWith(
+      "/p/lettings",
+      "production",
+      expect.objectContaining({ rehearse: false }),
+    );
+
     await user.click(within(staging).getByRole("button", { name: "Remove staging" }));
     expect(api.removeEnvironment).toHaveBeenCalledWith("/p/lettings", "staging");
     await waitFor(() => expect(screen.queryByTestId("environment-staging")).toBeNull());

@@ -31,6 +31,7 @@ export const STEP_NAMES: Record<Step, string> = {
   lint: "Lint",
   checks: "Other checks",
   build: "Image build",
+  rehearsal: "Rehearsal",
   push: "Push",
   ci: "CircleCI",
   deploy: "Deploy",
