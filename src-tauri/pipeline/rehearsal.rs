@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::deploy::{LocalDeployer, StepFailure};
+use super::deploy::{telling_line, LocalDeployer, StepFailure};
 use super::recorder::Recorder;
 use super::verify::{answers, DEFAULT_HEALTH_TIMEOUT_SECS};
 use super::Step;
@@ -113,7 +113,15 @@ pub(super) async fn rehearse(
             for line in output.lines() {
                 recorder.log(Step::Rehearsal, line);
             }
-            let last = output.lines().map(str::trim).rfind(|line| !line.is_empty());
+            let lines: Vec<String> = output.lines().map(str::to_owned).collect();
+            // The error it printed, else its last line.
+            let last = telling_line(&lines).or_else(|| {
+                lines
+                    .iter()
+                    .map(|line| line.trim())
+                    .rfind(|line| !line.is_empty())
+                    .map(str::to_owned)
+            });
             let failure = match last {
                 Some(line) => failure.with_note(format!("Its last words: {line}")),
                 None => failure,

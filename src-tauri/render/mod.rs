@@ -32,6 +32,9 @@ pub struct RenderService {
     /// The image an image-backed service deploys (`serviceDetails.image.imagePath`).
     pub image: Option<String>,
     pub url: Option<String>,
+    /// The workspace it belongs to (`ownerId`): its logs are asked by it.
+    #[serde(skip)]
+    pub owner_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +224,37 @@ impl RenderClient {
         Ok(deploy)
     }
 
+    /// The service's log lines from `start` to `end` (RFC 3339), oldest first: read newest
+    /// first, following Render's pages (`hasMore`, then `nextStartTime`/`nextEndTime`) up to
+    /// 500 lines, so a long window keeps its end, where a failure is.
+    pub async fn logs(
+        &self,
+        owner_id: &str,
+        service_id: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let (mut from, mut to) = (start.to_owned(), end.to_owned());
+        let mut lines = Vec::new();
+        for _ in 0..LOG_PAGES {
+            let path = format!(
+                "/logs?ownerId={}&resource={}&startTime={}&endTime={}&direction=backward&limit={PAGE}",
+                query_value(owner_id),
+                query_value(service_id),
+                query_value(&from),
+                query_value(&to)
+            );
+            let (page, _) = self.api.get_json::<LogPage>(&path, "such service's logs").await?;
+            lines.extend(page.logs.into_iter().map(|entry| entry.message));
+            match (page.has_more, page.next_start_time, page.next_end_time) {
+                (true, Some(next_start), Some(next_end)) => (from, to) = (next_start, next_end),
+                _ => break,
+            }
+        }
+        lines.reverse();
+        Ok(lines)
+    }
+
     /// Rolls the service back to one of its earlier deploys (`POST …/rollback`); Render
     /// answers with the new deploy it made.
     pub async fn rollback(&self, service_id: &str, deploy_id: &str) -> Result<Deploy, ApiError> {
@@ -269,7 +303,32 @@ fn service_from_json(service: &serde_json::Value) -> RenderService {
             .filter(|path| !path.is_empty())
             .map(str::to_owned),
         url: service["serviceDetails"]["url"].as_str().map(str::to_owned),
+        owner_id: service["ownerId"].as_str().map(str::to_owned),
     }
+}
+
+/// One page of `GET /logs`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogPage {
+    has_more: bool,
+    next_start_time: Option<String>,
+    next_end_time: Option<String>,
+    #[serde(default)]
+    logs: Vec<LogEntry>,
+}
+
+#[derive(Deserialize)]
+struct LogEntry {
+    #[serde(default)]
+    message: String,
+}
+
+/// Pages read at most for one window of a service's logs (500 lines).
+const LOG_PAGES: usize = 5;
+
+fn query_value(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Calls a deploy hook for `image_url`. Render answers without a deploy id: the caller

@@ -86,14 +86,14 @@ async fn an_image_whose_server_exits_at_start_never_reaches_render() -> TestResu
 
 #[tokio::test]
 async fn an_image_whose_health_path_answers_500_never_reaches_render() -> TestResult {
-    let server = r#"["python3", "-c", "import http.server, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        print('GET', self.path, 'failed: database unreachable', flush=True)\n        self.send_response(500)\n        self.end_headers()\nhttp.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()"]"#;
+    let server = r#"["python3", "-c", "import http.server, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        print('RuntimeError: database unreachable', flush=True)\n        self.send_response(500)\n        self.end_headers()\nhttp.server.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()"]"#;
     let summary = broken_image_stops_before_the_push("rehearsal-fails", server).await?;
     let message = summary.message.unwrap_or_default();
     assert!(
         message.contains("did not answer within 4 s: it answered 500"),
         "{message}"
     );
-    assert!(message.contains("database unreachable"), "its last words: {message}");
+    assert!(message.contains("Its last words: RuntimeError: database unreachable"), "{message}");
     Ok(())
 }
 

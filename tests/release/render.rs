@@ -592,3 +592,48 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
     assert_eq!(rollbacks_before, rollbacks_after, "no rollback was asked for");
     Ok(())
 }
+
+/// A deploy Render fails says why in Render's own words: the service's log for the deploy's
+/// window, read page by page as the contract pages it, shown in the deploy step, and its
+/// error line in the release's sentence.
+#[tokio::test]
+async fn a_failed_render_deploy_says_why_in_renders_log() -> TestResult {
+    let mut log: Vec<String> = (1..=149).map(|n| format!("boot line {n}")).collect();
+    log.push("ModuleNotFoundError: No module named 'gunicorn'".to_owned());
+    let setup = render_setup(
+        "render-log",
+        DeployScript::new(201, &["build_in_progress", "update_failed"]).with_app_log(log),
+    )
+    .await?;
+    let (summary, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(summary.outcome, Outcome::Failed);
+    assert_eq!(
+        summary.message.as_deref(),
+        Some("The Render deploy dep-1 ended update_failed: ModuleNotFoundError: No module named 'gunicorn'")
+    );
+    let asked: Vec<_> = setup
+        .render
+        .received()
+        .into_iter()
+        .filter(|request| request.path() == "/v1/logs")
+        .collect();
+    assert_eq!(asked.len(), 2, "150 lines are two pages of 100");
+    for request in &asked {
+        assert_eq!(request.query("ownerId").as_deref(), Some("tea-1"));
+        assert_eq!(request.query_all("resource"), ["srv-web"]);
+    }
+    assert_ne!(
+        asked[0].query("endTime"),
+        asked[1].query("endTime"),
+        "the next page is asked by its times"
+    );
+    let lines = setup.fixture.context.ledger.log_lines(&summary.release_id, "deploy")?;
+    let shown: Vec<&String> = lines.iter().filter(|line| line.starts_with("  ")).collect();
+    assert_eq!(shown.len(), 40, "{lines:?}");
+    assert_eq!(shown.first().map(|line| line.trim()), Some("boot line 111"));
+    assert_eq!(
+        shown.last().map(|line| line.trim()),
+        Some("ModuleNotFoundError: No module named 'gunicorn'")
+    );
+    Ok(())
+}

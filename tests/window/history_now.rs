@@ -337,3 +337,87 @@ async fn run_checked(
     session.end().await?;
     Ok(())
 }
+
+/// A rollback past Django migrations says which ones the database keeps, in the question,
+/// before the person confirms; dismissed, nothing runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_past_migrations_names_them_in_the_question() -> TestResult {
+    let registry = test_registry();
+    let data = tempfile::tempdir()?;
+    support::save_registry_login(data.path(), &registry, &registry.password)?;
+    std::fs::write(
+        data.path().join("settings.json"),
+        json!({ "localRegistry": registry.address }).to_string(),
+    )?;
+    let projects = tempfile::tempdir()?;
+    let root = support::example_project(projects.path(), "shop", |root| {
+        let migrations = root.join("lettings/migrations");
+        std::fs::create_dir_all(&migrations)?;
+        std::fs::write(migrations.join("__init__.py"), "")?;
+        std::fs::write(migrations.join("0001_initial.py"), "operations = []\n")
+    })?;
+    let _containers = support::ProjectContainers(slipway::project::project_id(&root));
+    let first = release_locally(&root, data.path(), "first")?;
+    for name in ["0002_add_price", "0003_discount"] {
+        std::fs::write(root.join(format!("lettings/migrations/{name}.py")), "operations = []\n")?;
+    }
+    support::git(&root, &["add", "."])?;
+    support::git(&root, &["commit", "-qm", "prices"])?;
+    release_locally(&root, data.path(), "second")?;
+
+    let driver = Driver::start(&[("SLIPWAY_DATA_DIR", data.path().display().to_string())])?;
+    let session = Session::start(&driver.url, &slipway_binary()).await?;
+    open_project(&session, &root).await?;
+    session.wait_for("//*[@data-testid='plan-image']", UI_WAIT).await?;
+    open_page(&session, "History").await?;
+    wait_or_explain(
+        &session,
+        "//*[@data-testid='history-live']",
+        UI_WAIT,
+        "migrations-no-live",
+    )
+    .await?;
+    let row = format!("//li[@data-testid='history-row'][@data-release-id='{first}']");
+    session
+        .click(&wait_or_explain(&session, &row, UI_WAIT, "migrations-no-row").await?)
+        .await?;
+    session
+        .click(
+            &wait_or_explain(
+                &session,
+                "//button[@data-testid='history-rollback']",
+                UI_WAIT,
+                "migrations-no-button",
+            )
+            .await?,
+        )
+        .await?;
+    let warning = wait_or_explain(
+        &session,
+        "//*[@data-testid='confirm-warning']",
+        UI_WAIT,
+        "migrations-no-warning",
+    )
+    .await?;
+    assert_eq!(
+        session.text(&warning).await?,
+        "⚠ The database keeps the changes of lettings 0002_add_price and 0003_discount; the older code may not work with them."
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    save_screenshot_as(&session, "history-rollback-migrations").await?;
+    let rows_before = Ledger::open(data.path())?.releases(None, 50)?.len();
+    session
+        .click(
+            &session
+                .wait_for("//button[@data-testid='confirm-cancel']", UI_WAIT)
+                .await?,
+        )
+        .await?;
+    assert!(session.absent("//*[@data-testid='confirm-dialog']").await?);
+    assert_eq!(
+        Ledger::open(data.path())?.releases(None, 50)?.len(),
+        rows_before,
+        "dismissed: nothing ran"
+    );
+    Ok(())
+}

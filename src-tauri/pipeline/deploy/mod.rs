@@ -11,7 +11,7 @@ mod render;
 
 pub(super) use destination::{Destination, TargetDeployer};
 pub(super) use local::LocalDeployer;
-pub(super) use render::{check_render_accounts, render_client};
+pub(super) use render::{check_render_accounts, render_client, telling_line};
 
 use tokio_util::sync::CancellationToken;
 

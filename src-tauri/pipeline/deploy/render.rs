@@ -356,7 +356,14 @@ async fn follow_and_verify(
         match deploy_phase(&deploy.status) {
             DeployPhase::Live => break,
             DeployPhase::Failed => {
-                let message = format!("The Render deploy {} ended {}.", deploy.id, deploy.status);
+                let why = match deploy.status.as_str() {
+                    "canceled" | "deactivated" => None,
+                    _ => say_why(client, service_id, &deploy, Step::Deploy, recorder).await,
+                };
+                let message = match why {
+                    Some(line) => format!("The Render deploy {} ended {}: {line}", deploy.id, deploy.status),
+                    None => format!("The Render deploy {} ended {}.", deploy.id, deploy.status),
+                };
                 recorder.note(&Ending {
                     deploy_status: Some(deploy.status.clone()),
                     ..Ending::default()
@@ -422,7 +429,14 @@ async fn follow_and_verify(
         Err(failure) if failure.outcome == Outcome::Canceled => {
             Some("Live: cancelled during the live check, after Render had made the deploy live.".to_owned())
         }
-        Err(failure) => return Err(failure),
+        Err(failure) => {
+            return Err(
+                match say_why(client, service_id, &deploy, Step::Verify, recorder).await {
+                    Some(line) => failure.with_note(format!("Render's log says: {line}")),
+                    None => failure,
+                },
+            )
+        }
     };
     Ok(DeployResult {
         url: Some(url),
@@ -430,6 +444,66 @@ async fn follow_and_verify(
         deploy_status: Some(deploy.status),
         note,
     })
+}
+
+/// Lines of Render's log shown in the step.
+const SHOWN_LOG_LINES: usize = 40;
+
+/// Render's own log lines of the service since `deploy` was made, shown in `step`; the line
+/// that says what went wrong ("ModuleNotFoundError: No module named 'gunicorn'"), when one does.
+async fn say_why(
+    client: &RenderClient,
+    service_id: &str,
+    deploy: &render::Deploy,
+    step: Step,
+    recorder: &Recorder,
+) -> Option<String> {
+    let unreadable = |error: crate::http::ApiError| {
+        recorder.log(
+            step,
+            &format!("Render's log could not be read: {}", AppError::from(error).message),
+        );
+        None
+    };
+    let owner = match client.service(service_id).await {
+        Ok(service) => service.owner_id?,
+        Err(error) => return unreadable(error),
+    };
+    let start = deploy
+        .created_at
+        .clone()
+        .unwrap_or_else(|| recorder.started_at().to_owned());
+    let end = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let lines = match client.logs(&owner, service_id, &start, &end).await {
+        Ok(lines) => lines,
+        Err(error) => return unreadable(error),
+    };
+    if lines.is_empty() {
+        recorder.log(step, "Render's log has no lines for this deploy");
+        return None;
+    }
+    recorder.log(step, "Render's log for this deploy:");
+    for line in &lines[lines.len().saturating_sub(SHOWN_LOG_LINES)..] {
+        recorder.log(step, &format!("  {line}"));
+    }
+    telling_line(&lines)
+}
+
+/// The last line that names an error: a Python exception's last line, or one that says error.
+pub(in crate::pipeline) fn telling_line(lines: &[String]) -> Option<String> {
+    lines
+        .iter()
+        .rev()
+        .map(|line| line.trim())
+        .find(|line| {
+            let lower = line.to_lowercase();
+            line.split(':')
+                .next()
+                .is_some_and(|head| head.ends_with("Error") || head.ends_with("Exception"))
+                || lower.starts_with("error")
+                || lower.contains(" error:")
+        })
+        .map(str::to_owned)
 }
 
 /// The image's name with its registry spelled out, as Render wants it.
@@ -530,4 +604,35 @@ async fn deploy_by_hook(
         deploy_status: Some("triggered".to_owned()),
         note: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::telling_line;
+
+    fn lines(all: &[&str]) -> Vec<String> {
+        all.iter().map(|line| (*line).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_line_that_names_the_error_is_the_last_exception_or_error() {
+        let traceback = lines(&[
+            "==> Deploying...",
+            "Traceback (most recent call last):",
+            "  File \"/app/manage.py\", line 3, in <module>",
+            "ModuleNotFoundError: No module named 'gunicorn'",
+            "==> Exited with status 1",
+        ]);
+        assert_eq!(
+            telling_line(&traceback).as_deref(),
+            Some("ModuleNotFoundError: No module named 'gunicorn'")
+        );
+        let said = lines(&["starting", "Error: DATABASE_URL is not set", "bye"]);
+        assert_eq!(telling_line(&said).as_deref(), Some("Error: DATABASE_URL is not set"));
+        assert_eq!(
+            telling_line(&lines(&["==> Build successful", "listening on 10000"])),
+            None
+        );
+        assert_eq!(telling_line(&[]), None);
+    }
 }

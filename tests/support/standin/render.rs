@@ -73,6 +73,9 @@ pub struct DeployScript {
     pub lose_answer: Arc<std::sync::atomic::AtomicU16>,
     /// The `Ratelimit-Reset` (seconds) of a rollback answered 429 by `rollback_fault`.
     pub rollback_rate_limit_reset: Arc<std::sync::atomic::AtomicU64>,
+    /// What the service prints for each deploy it makes, one millisecond apart from the
+    /// deploy's creation: its log, as `GET /v1/logs` answers it.
+    pub app_log: Vec<String>,
 }
 
 impl DeployScript {
@@ -87,7 +90,14 @@ impl DeployScript {
             unreachable_after_reads: None,
             lose_answer: Arc::default(),
             rollback_rate_limit_reset: Arc::new(std::sync::atomic::AtomicU64::new(3600)),
+            app_log: Vec::new(),
         }
+    }
+
+    /// The service prints `lines` for each deploy.
+    pub fn with_app_log(mut self, lines: Vec<String>) -> Self {
+        self.app_log = lines;
+        self
     }
 
     pub fn rate_limited(mut self) -> Self {
@@ -119,6 +129,92 @@ impl DeployRecord {
             trigger,
         }
     }
+}
+
+/// One line of a service's log.
+struct LogRecord {
+    id: String,
+    resource: String,
+    at: chrono::DateTime<chrono::Utc>,
+    message: String,
+}
+
+/// `GET /v1/logs` as the contract says: `ownerId` and `resource` required (400 without), the
+/// time range `startTime`..`endTime` (default: the last hour), `direction` (default
+/// `backward`, newest first), `limit` (default 20, at most 100), and the page's `hasMore` with
+/// the `nextStartTime`/`nextEndTime` to ask for the next (always present, as the contract
+/// requires, in microseconds with an offset, so a `+` goes back in the query).
+fn logs_page(request: &Request, logs: &Mutex<Vec<LogRecord>>) -> Response {
+    let bad = |message: &str| Response::json(400, json!({"id": "bad_request", "message": message}));
+    let Some(owner) = request.query("ownerId") else {
+        return bad("ownerId is required");
+    };
+    let resources = request.query_all("resource");
+    if resources.is_empty() {
+        return bad("resource is required");
+    }
+    let now = chrono::Utc::now();
+    let time = |name: &str, default: chrono::DateTime<chrono::Utc>| match request.query(name) {
+        None => Ok(default),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|time| time.with_timezone(&chrono::Utc))
+            .map_err(|_| format!("{name} is not a date-time: {text}")),
+    };
+    let (start, end) = match (
+        time("startTime", now - chrono::Duration::hours(1)),
+        time("endTime", now),
+    ) {
+        (Ok(start), Ok(end)) => (start, end),
+        (Err(why), _) | (_, Err(why)) => return bad(&why),
+    };
+    let backward = match request.query("direction").as_deref() {
+        None | Some("backward") => true,
+        Some("forward") => false,
+        Some(_) => return bad("direction must be forward or backward"),
+    };
+    let limit: usize = request
+        .query("limit")
+        .and_then(|limit| limit.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    let Ok(logs) = logs.lock() else {
+        return Response::json(500, json!({"message": "stand-in state lost"}));
+    };
+    let mut matching: Vec<&LogRecord> = logs
+        .iter()
+        .filter(|log| owner == "tea-1" && resources.contains(&log.resource) && log.at >= start && log.at <= end)
+        .collect();
+    matching.sort_by_key(|log| log.at);
+    if backward {
+        matching.reverse();
+    }
+    let page: Vec<&LogRecord> = matching.iter().take(limit).copied().collect();
+    let has_more = matching.len() > limit;
+    // `+00:00`, not `Z`: the plus sign must survive the client's query.
+    let stamp = |time: chrono::DateTime<chrono::Utc>| time.to_rfc3339_opts(chrono::SecondsFormat::Micros, false);
+    let (next_start, next_end) = match (page.last(), backward) {
+        (Some(last), true) => (start, last.at - chrono::Duration::microseconds(1)),
+        (Some(last), false) => (last.at + chrono::Duration::microseconds(1), end),
+        (None, _) => (start, end),
+    };
+    Response::json(
+        200,
+        json!({
+            "hasMore": has_more,
+            "nextStartTime": stamp(next_start),
+            "nextEndTime": stamp(next_end),
+            "logs": page.iter().map(|log| json!({
+                "id": log.id,
+                "message": log.message,
+                "timestamp": stamp(log.at),
+                "labels": [
+                    {"name": "resource", "value": log.resource},
+                    {"name": "type", "value": "app"},
+                    {"name": "level", "value": "info"}
+                ]
+            })).collect::<Vec<_>>()
+        }),
+    )
 }
 
 /// One image-backed web service of the Render stand-in.
@@ -186,6 +282,27 @@ pub async fn render_services_stand_in(
     script: DeployScript,
 ) -> std::io::Result<StandIn> {
     let deploys: Mutex<std::collections::HashMap<String, Vec<DeployRecord>>> = Mutex::new(Default::default());
+    let logs: Mutex<Vec<LogRecord>> = Mutex::new(Vec::new());
+    let log_deploy = {
+        let app_log = script.app_log.clone();
+        move |logs: &Mutex<Vec<LogRecord>>, service: &str, record: &DeployRecord| {
+            let Ok(created) = chrono::DateTime::parse_from_rfc3339(&record.created_at) else {
+                return;
+            };
+            if let Ok(mut logs) = logs.lock() {
+                for (at, line) in app_log.iter().enumerate() {
+                    let number = logs.len() + 1;
+                    logs.push(LogRecord {
+                        id: format!("log-{number}"),
+                        resource: service.to_owned(),
+                        at: created.with_timezone(&chrono::Utc)
+                            + chrono::Duration::milliseconds(i64::try_from(at).unwrap_or(0)),
+                        message: line.clone(),
+                    });
+                }
+            }
+        }
+    };
     let numbered = std::sync::atomic::AtomicUsize::new(0);
     let triggers = std::sync::atomic::AtomicUsize::new(0);
     let status_of = move |record: &DeployRecord, script: &DeployScript| -> &'static str {
@@ -251,6 +368,9 @@ pub async fn render_services_stand_in(
                 json!([{"owner": {"id": "tea-1", "name": "Ann's team", "email": "ann@example.test", "type": "team"}, "cursor": "o1"}]),
             );
         }
+        if request.method == "GET" && path == "/v1/logs" {
+            return logs_page(request, &logs);
+        }
         if request.method == "GET" && path == "/v1/services" {
             let page: Vec<serde_json::Value> = services
                 .iter()
@@ -288,6 +408,7 @@ pub async fn render_services_stand_in(
                     return Response::json(400, json!({"id": "bad_request", "message": "imageUrl may only change the tag or digest of the service's image"}));
                 }
                 let record = DeployRecord::new(next_id(), image, "api");
+                log_deploy(&logs, &service.id, &record);
                 let answer = json_of(&record, &script);
                 service_deploys.push(record);
                 if let Some(lost) = lost_answer(&script) {
