@@ -47,9 +47,23 @@ pub struct EnvironmentChange {
     #[serde(default)]
     #[ts(optional)]
     pub rehearse: Option<bool>,
+    /// Roll back by itself, or not.
+    #[serde(default)]
+    #[ts(optional)]
+    pub auto_rollback: Option<AutoRollbackChoice>,
     /// Make it the environment Release goes to.
     #[serde(default)]
     pub make_default: bool,
+}
+
+/// The person's choice of [`crate::project::AutoRollback`]: off, or on with its numbers
+/// (`new_issues` 0: Sentry never fires it, a failed live check still does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRollbackChoice {
+    pub on: bool,
+    pub new_issues: u32,
+    pub minutes: u32,
 }
 
 fn cleared(value: String) -> Option<String> {
@@ -134,6 +148,12 @@ fn apply(environment: &mut Environment, change: &EnvironmentChange, service: Opt
     }
     if let Some(rehearse) = change.rehearse {
         environment.rehearse = Some(rehearse);
+    }
+    if let Some(choice) = change.auto_rollback {
+        environment.auto_rollback = choice.on.then_some(crate::project::AutoRollback {
+            new_issues: choice.new_issues,
+            minutes: choice.minutes.max(1),
+        });
     }
 }
 

@@ -230,6 +230,10 @@ pub struct TargetFields {
     /// (default: on for production).
     #[arg(long, value_name = "true|false")]
     pub rehearse: Option<bool>,
+    /// Roll back by itself when a release fails its live check ("on"), or also when Sentry
+    /// reports N new issues within M minutes ("N/M"); "off" never (the default).
+    #[arg(long, value_name = "off|on|N/M", value_parser = parse_auto_rollback)]
+    pub auto_rollback: Option<crate::links::AutoRollbackChoice>,
     /// Make it the environment `slipway release` goes to.
     #[arg(long)]
     pub default: bool,
@@ -523,6 +527,32 @@ impl From<ServiceArg> for crate::secrets::Service {
     }
 }
 
+/// `off`, `on` or `N/M` as [`crate::links::AutoRollbackChoice`].
+fn parse_auto_rollback(text: &str) -> Result<crate::links::AutoRollbackChoice, String> {
+    use crate::links::AutoRollbackChoice;
+    match text.trim() {
+        "off" => Ok(AutoRollbackChoice::default()),
+        "on" => Ok(AutoRollbackChoice {
+            on: true,
+            new_issues: 0,
+            minutes: 1,
+        }),
+        spec => {
+            let numbers = spec
+                .split_once('/')
+                .and_then(|(issues, minutes)| Some((issues.trim().parse().ok()?, minutes.trim().parse().ok()?)));
+            match numbers {
+                Some((new_issues, minutes)) if new_issues > 0 && minutes > 0 => Ok(AutoRollbackChoice {
+                    on: true,
+                    new_issues,
+                    minutes,
+                }),
+                _ => Err("write off, on, or N/M (N new issues within M minutes), such as 5/3".to_owned()),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -541,5 +571,15 @@ mod tests {
         let args = Args::try_parse_from(["slipway", "doctor", "--json"])?;
         assert!(matches!(args.command, Some(Command::Doctor { json: true, .. })));
         Ok(())
+    }
+
+    #[test]
+    fn auto_rollback_reads_off_on_and_issues_within_minutes() {
+        let read =
+            |text: &str| super::parse_auto_rollback(text).map(|choice| (choice.on, choice.new_issues, choice.minutes));
+        assert_eq!(read("off"), Ok((false, 0, 0)));
+        assert_eq!(read("on"), Ok((true, 0, 1)));
+        assert_eq!(read("5/3"), Ok((true, 5, 3)));
+        assert!(read("0/3").is_err() && read("five").is_err() && read("5/").is_err());
     }
 }

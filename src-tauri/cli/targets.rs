@@ -19,6 +19,7 @@ fn change(fields: TargetFields, rename: Option<String>) -> EnvironmentChange {
         health_path: fields.health_path,
         sentry_environment: fields.sentry_environment,
         rehearse: fields.rehearse,
+        auto_rollback: fields.auto_rollback,
         make_default: fields.default,
     }
 }

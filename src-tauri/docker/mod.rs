@@ -51,7 +51,8 @@ pub use service::{
 };
 pub use start::start_docker;
 pub use switch::{
-    drop_candidate, finish_switch, projects_to_put_right, put_right, restore, runs_already, start_candidate, switch_to,
+    candidate_name, drop_candidate, finish_switch, projects_to_put_right, put_right, restore, runs_already,
+    start_candidate, switch_to,
 };
 
 #[derive(Debug, thiserror::Error)]

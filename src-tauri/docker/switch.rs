@@ -27,7 +27,8 @@ fn retiring_name(name: &str) -> String {
     format!("{name}{RETIRING}")
 }
 
-fn candidate_name(name: &str) -> String {
+/// The name of `name`'s candidate: the new image under its check beside the running one.
+pub fn candidate_name(name: &str) -> String {
     format!("{name}{CANDIDATE}")
 }
 

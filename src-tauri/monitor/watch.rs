@@ -57,6 +57,11 @@ pub enum WatchEvent {
     Trouble {
         message: String,
     },
+    /// The environment rolled back by itself; how that went.
+    #[serde(rename_all = "camelCase")]
+    RolledBack {
+        message: String,
+    },
     Ended(WatchSummary),
 }
 
@@ -69,6 +74,9 @@ pub struct WatchSummary {
     /// `time`, `stopped` or `failed`.
     pub ended: String,
     pub error: Option<AppError>,
+    /// The environment rolled back by itself (too many new issues too soon): the sentence
+    /// saying how that went.
+    pub rolled_back: Option<String>,
 }
 
 pub type WatchSink = Arc<dyn Fn(WatchEvent) + Send + Sync>;
@@ -153,6 +161,7 @@ pub async fn watch(
         new_issues: found,
         ended: ended.0.to_owned(),
         error: ended.1,
+        rolled_back: None,
     };
     sink(WatchEvent::Ended(summary.clone()));
     Ok(summary)

@@ -6,6 +6,7 @@
 //! that the app answers. Every step is written to the ledger as it happens and sent to the
 //! caller as a typed event.
 
+mod auto_rollback;
 mod cache;
 mod ci_commands;
 mod ci_step;

@@ -63,14 +63,27 @@ pub(super) async fn rehearse(
     let candidate = match docker::start_candidate(engine, &request).await {
         Ok(candidate) => candidate,
         Err(error) => {
-            let error = AppError::from(error);
-            let message = recorder.fail_with(
-                Step::Rehearsal,
-                StepState::Failed,
-                "The image did not start on this computer: ",
-                error.clone(),
-            );
-            return Err(StepFailure::from_error(message, error).with_note("Nothing was pushed."));
+            // An app that ends at once can end before the engine says where its port is.
+            let name = docker::candidate_name(&request.name);
+            let failure = match docker::container_run(engine, &name).await {
+                Ok(Some(run)) if run != ContainerRun::Running => {
+                    let message = format!("The app ended at start ({}).", how_it_ended(run));
+                    recorder.step(Step::Rehearsal, StepState::Failed, Some(message.clone()));
+                    with_last_words(StepFailure::failed(message), engine, &name, recorder).await
+                }
+                _ => {
+                    let error = AppError::from(error);
+                    let message = recorder.fail_with(
+                        Step::Rehearsal,
+                        StepState::Failed,
+                        "The image did not start on this computer: ",
+                        error.clone(),
+                    );
+                    StepFailure::from_error(message, error)
+                }
+            };
+            drop_rehearsal(engine, &request.name, recorder).await;
+            return Err(failure.with_note("Nothing was pushed; Render still runs what it ran."));
         }
     };
     let health = rehearsal.settings.health_path();
@@ -108,34 +121,56 @@ pub(super) async fn rehearse(
             Ok(())
         }
         Err(failure) if failure.outcome == Outcome::Canceled => Err(failure),
-        Err(failure) => {
-            let output = docker::container_logs(engine, &candidate.id, LAST_LINES).await;
-            for line in output.lines() {
-                recorder.log(Step::Rehearsal, line);
-            }
-            let lines: Vec<String> = output.lines().map(str::to_owned).collect();
-            // The error it printed, else its last line.
-            let last = telling_line(&lines).or_else(|| {
-                lines
-                    .iter()
-                    .map(|line| line.trim())
-                    .rfind(|line| !line.is_empty())
-                    .map(str::to_owned)
-            });
-            let failure = match last {
-                Some(line) => failure.with_note(format!("Its last words: {line}")),
-                None => failure,
-            };
-            Err(failure.with_note("Nothing was pushed; Render still runs what it ran."))
-        }
+        Err(failure) => Err(with_last_words(failure, engine, &candidate.id, recorder)
+            .await
+            .with_note("Nothing was pushed; Render still runs what it ran.")),
     };
-    if let Err(error) = docker::drop_candidate(engine, &request.name).await {
+    drop_rehearsal(engine, &request.name, recorder).await;
+    outcome
+}
+
+/// The container's last output lines in the step, and its error line (else its last line)
+/// in the failure's sentence.
+async fn with_last_words(
+    failure: StepFailure,
+    engine: &docker::Engine,
+    container: &str,
+    recorder: &Recorder,
+) -> StepFailure {
+    let output = docker::container_logs(engine, container, LAST_LINES).await;
+    for line in output.lines() {
+        recorder.log(Step::Rehearsal, line);
+    }
+    let lines: Vec<String> = output.lines().map(str::to_owned).collect();
+    let last = telling_line(&lines).or_else(|| {
+        lines
+            .iter()
+            .map(|line| line.trim())
+            .rfind(|line| !line.is_empty())
+            .map(str::to_owned)
+    });
+    match last {
+        Some(line) => failure.with_note(format!("Its last words: {line}")),
+        None => failure,
+    }
+}
+
+/// The rehearsal's container goes, whatever happened.
+async fn drop_rehearsal(engine: &docker::Engine, name: &str, recorder: &Recorder) {
+    if let Err(error) = docker::drop_candidate(engine, name).await {
         recorder.log(
             Step::Rehearsal,
             &format!("the rehearsal's container could not be removed: {error}"),
         );
     }
-    outcome
+}
+
+fn how_it_ended(run: ContainerRun) -> String {
+    match run {
+        ContainerRun::Exited(code) => format!("exit code {code}"),
+        ContainerRun::Stopped => "it stopped".to_owned(),
+        ContainerRun::Running => "it runs".to_owned(),
+    }
 }
 
 /// Resolves once the container is no longer running, saying how it ended.
@@ -143,8 +178,7 @@ async fn ended(engine: &docker::Engine, id: &str) -> String {
     loop {
         match docker::container_run(engine, id).await {
             Ok(Some(ContainerRun::Running)) | Err(_) => {}
-            Ok(Some(ContainerRun::Exited(code))) => return format!("exit code {code}"),
-            Ok(Some(ContainerRun::Stopped)) => return "it stopped".to_owned(),
+            Ok(Some(run)) => return how_it_ended(run),
             Ok(None) => return "its container is gone".to_owned(),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

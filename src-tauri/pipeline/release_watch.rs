@@ -70,12 +70,16 @@ pub async fn watch_release(
         )
     })?;
     // The environment the release went to, as the project names it now.
-    let settings = match release
+    let environment = release
         .environment
         .as_deref()
-        .and_then(|name| settings.environments.find(name))
-    {
-        Some(environment) => settings.for_environment(&environment),
+        .and_then(|name| settings.environments.find(name));
+    let auto = environment
+        .as_ref()
+        .and_then(|environment| environment.auto_rollback)
+        .filter(|auto| auto.new_issues > 0);
+    let settings = match &environment {
+        Some(environment) => settings.for_environment(environment),
         None => settings,
     };
     let link = crate::monitor::link(&context.data_dir, root)?;
@@ -88,7 +92,28 @@ pub async fn watch_release(
         minutes: minutes.unwrap_or_else(|| context.settings.watch_minutes()),
         every: context.settings.watch_interval(),
     };
-    let summary = monitor::watch(request, cancel, sink).await?;
+    let (watching, trigger) = match auto {
+        Some(auto) => {
+            let trigger = Trigger::new(auto, release.ended_at.as_deref(), cancel.child_token(), sink.clone());
+            (trigger.token.clone(), Some(trigger))
+        }
+        None => (cancel.clone(), None),
+    };
+    let heard = match &trigger {
+        Some(trigger) => trigger.sink(),
+        None => sink.clone(),
+    };
+    let mut summary = monitor::watch(request, &watching, heard).await?;
+    if let Some(reason) = trigger.as_ref().and_then(Trigger::fired) {
+        let done = super::auto_rollback::roll_back_after(context, root, &release.id, &reason, cancel).await;
+        let said = super::auto_rollback::sentence(&done);
+        sink(monitor::WatchEvent::RolledBack { message: said.clone() });
+        summary.rolled_back = Some(said);
+    }
+    // The end is told once, after any automatic rollback.
+    if trigger.is_some() {
+        sink(monitor::WatchEvent::Ended(summary.clone()));
+    }
     let kept = serde_json::json!({
         "newIssues": summary.new_issues.len(),
         "issues": summary.new_issues.iter().map(|issue| &issue.short_id).collect::<Vec<_>>(),
@@ -99,4 +124,69 @@ pub async fn watch_release(
         tracing::error!(%error, "the watch's result could not be kept");
     }
     Ok(summary)
+}
+
+/// The environment's automatic rollback on Sentry's new issues: counts those that come within
+/// its minutes of the release going live, and stops the watch when there are enough. Holds
+/// the watch's own end back, so it is told after the rollback.
+struct Trigger {
+    auto: project::AutoRollback,
+    live_since: Option<chrono::DateTime<chrono::Utc>>,
+    token: CancellationToken,
+    sink: monitor::watch::WatchSink,
+    state: std::sync::Arc<std::sync::Mutex<(u32, Option<String>)>>,
+}
+
+impl Trigger {
+    fn new(
+        auto: project::AutoRollback,
+        live_since: Option<&str>,
+        token: CancellationToken,
+        sink: monitor::watch::WatchSink,
+    ) -> Self {
+        Self {
+            auto,
+            live_since: live_since
+                .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+                .map(|time| time.with_timezone(&chrono::Utc)),
+            token,
+            sink,
+            state: std::sync::Arc::default(),
+        }
+    }
+
+    fn sink(&self) -> monitor::watch::WatchSink {
+        let (auto, live_since, token, sink, state) = (
+            self.auto,
+            self.live_since,
+            self.token.clone(),
+            self.sink.clone(),
+            self.state.clone(),
+        );
+        std::sync::Arc::new(move |event| {
+            if let monitor::WatchEvent::NewIssue { .. } = &event {
+                let minutes = live_since.map_or(0, |since| (chrono::Utc::now() - since).num_seconds().max(0) / 60);
+                if minutes < i64::from(auto.minutes) {
+                    if let Ok(mut state) = state.lock() {
+                        state.0 += 1;
+                        if state.0 >= auto.new_issues && state.1.is_none() {
+                            state.1 = Some(format!(
+                                "{} new issues within {} minutes of going live",
+                                state.0, auto.minutes
+                            ));
+                            token.cancel();
+                        }
+                    }
+                }
+            }
+            if !matches!(event, monitor::WatchEvent::Ended(_)) {
+                sink(event);
+            }
+        })
+    }
+
+    /// Why it fired, when it did.
+    fn fired(&self) -> Option<String> {
+        self.state.lock().ok().and_then(|state| state.1.clone())
+    }
 }

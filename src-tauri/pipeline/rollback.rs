@@ -36,6 +36,20 @@ pub async fn rollback(
     cancel: &CancellationToken,
     sink: ReleaseSink,
 ) -> Result<ReleaseSummary, AppError> {
+    rollback_because(context, root, environment, to, cancel, sink, None).await
+}
+
+/// [`rollback`], started by Slipway itself for `reason` ("5 new issues in 3 minutes"), which
+/// its deploy step and its sentence keep; `None`: a person asked.
+pub(super) async fn rollback_because(
+    context: &Context,
+    root: &Path,
+    environment: Option<&str>,
+    to: RollbackTo,
+    cancel: &CancellationToken,
+    sink: ReleaseSink,
+    reason: Option<&str>,
+) -> Result<ReleaseSummary, AppError> {
     let resolved = resolve(context, root, environment, to).await?;
     // Read before anything ships: what runs now is what the database was migrated for.
     let crossed = crossing(context, root, &resolved).await;
@@ -101,6 +115,9 @@ pub async fn rollback(
         release_id: release_id.clone(),
         source_id: source.id.clone(),
     });
+    if let Some(reason) = reason {
+        recorder.log(Step::Deploy, &format!("rolled back automatically: {reason}"));
+    }
     if let Some(warning) = crossed.warning {
         recorder.log(Step::Deploy, &warning);
     }
@@ -123,7 +140,14 @@ pub async fn rollback(
         Ok(deployer) => deployer.roll_back(&source, &recorder, cancel).await,
         Err(error) => Err(super::deploy::StepFailure::from_error(error.message.clone(), error)),
     };
-    let (outcome, ending) = super::deploy::ending_after(deployed, crate::history::Ending::default());
+    let (outcome, mut ending) = super::deploy::ending_after(deployed, crate::history::Ending::default());
+    if let Some(reason) = reason {
+        let said = format!("Rolled back automatically: {reason}.");
+        ending.message = Some(match ending.message.take() {
+            Some(more) => format!("{said} {more}"),
+            None => said,
+        });
+    }
     conclude(
         context,
         &recorder,
@@ -250,7 +274,11 @@ async fn live_now(
         .map(|release| release.id.clone()))
 }
 
-fn went_live(context: &Context, project_path: &str, environment: &str) -> Result<Vec<ReleaseRecord>, AppError> {
+pub(super) fn went_live(
+    context: &Context,
+    project_path: &str,
+    environment: &str,
+) -> Result<Vec<ReleaseRecord>, AppError> {
     Ok(context.ledger.list(&HistoryFilter {
         project_path: Some(project_path.to_owned()),
         outcome: Some(Outcome::Live),

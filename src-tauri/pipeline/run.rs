@@ -121,7 +121,7 @@ pub async fn release(
         tracing::error!(%error, "could not mark interrupted releases");
     }
     let release_id = new_release_id();
-    let _locks = take_locks(
+    let locks = take_locks(
         context,
         root,
         &Locking {
@@ -159,7 +159,44 @@ pub async fn release(
         plan: Box::new(plan.clone()),
     });
     let (outcome, ending) = run_steps(context, root, &plan, &scanned, &recorder, options, cancel).await;
-    conclude(context, &recorder, &release_id, &plan.image, outcome, ending, &sink)
+    let mut summary = conclude(context, &recorder, &release_id, &plan.image, outcome, ending, &sink)?;
+    // The rollback takes the locks itself, as a person's would.
+    drop(locks);
+    if let Some(said) = roll_back_if_asked(context, root, &scanned.environment, &summary, cancel).await {
+        summary.message = Some(match summary.message.take() {
+            Some(message) => format!("{message} {said}"),
+            None => said,
+        });
+    }
+    Ok(summary)
+}
+
+/// A Render release whose live check failed after Render made it live, on an environment set
+/// to roll back by itself: rolled back to the release live there before; the sentence saying so.
+async fn roll_back_if_asked(
+    context: &Context,
+    root: &Path,
+    environment: &crate::project::Environment,
+    summary: &ReleaseSummary,
+    cancel: &CancellationToken,
+) -> Option<String> {
+    environment.auto_rollback?;
+    if summary.outcome != Outcome::Failed || environment.target != Target::Render || cancel.is_cancelled() {
+        return None;
+    }
+    let went_live = context
+        .ledger
+        .release(&summary.release_id)
+        .ok()
+        .flatten()
+        .is_some_and(|release| release.deploy_status.as_deref() == Some("live"));
+    if !went_live {
+        return None;
+    }
+    let done =
+        super::auto_rollback::roll_back_after(context, root, &summary.release_id, "its live check failed", cancel)
+            .await;
+    Some(super::auto_rollback::sentence(&done))
 }
 
 /// What a release locks: this computer's project, and the environment across the team.

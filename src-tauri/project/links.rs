@@ -62,6 +62,20 @@ pub struct Environment {
     #[serde(default)]
     #[ts(optional)]
     pub rehearse: Option<bool>,
+    /// Roll back by itself when a release fails its live check, or when Sentry reports
+    /// enough new issues soon after it went live; `None` (the default): never.
+    #[serde(default)]
+    #[ts(optional)]
+    pub auto_rollback: Option<AutoRollback>,
+}
+
+/// When an environment rolls back by itself: a failed live check always; Sentry's new issues
+/// when `new_issues` of them come within `minutes` of the release going live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRollback {
+    pub new_issues: u32,
+    pub minutes: u32,
 }
 
 impl Environment {
@@ -87,6 +101,7 @@ impl Environment {
             health_path: None,
             sentry_environment: None,
             rehearse: None,
+            auto_rollback: None,
         }
     }
 
@@ -101,6 +116,7 @@ impl Environment {
             health_path: None,
             sentry_environment: None,
             rehearse: None,
+            auto_rollback: None,
         }
     }
 

@@ -39,7 +39,9 @@ pub use files::{decode_text, is_virtualenv};
 pub use gate_spec::{Gate, GateKind, LintTool, SkippedCommand};
 pub use git::{full_commit, full_commit_of, git_details, git_details_and_digest, git_state, GitDetails, GitState};
 pub use last_plan::{last_known, remember_plan, remember_project, LastKnown};
-pub use links::{check_name, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL};
+pub use links::{
+    check_name, AutoRollback, Environment, Environments, LinkError, RenderLink, SentryLink, Target, LOCAL,
+};
 pub use needs::{needed_values, needed_values_with_services, needs_sentence, NeededValue};
 pub use recent::{RecentProject, RecentProjects};
 pub use remote::{

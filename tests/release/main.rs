@@ -208,6 +208,7 @@ fn cli(fixture: &Fixture, args: &[&str]) -> std::process::Command {
     command
 }
 
+mod auto_rollback;
 mod cache;
 mod cancel;
 mod doors;

@@ -93,7 +93,10 @@ async fn an_image_whose_health_path_answers_500_never_reaches_render() -> TestRe
         message.contains("did not answer within 4 s: it answered 500"),
         "{message}"
     );
-    assert!(message.contains("Its last words: RuntimeError: database unreachable"), "{message}");
+    assert!(
+        message.contains("Its last words: RuntimeError: database unreachable"),
+        "{message}"
+    );
     Ok(())
 }
 

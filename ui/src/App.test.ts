@@ -157,7 +157,7 @@ function fakeBackend(ledger: ReleaseRecord[] = [], options: BackendOptions = {})
       }
       case "stop_watch": {
         const watch = [...watches].reverse().find((item) => item.path === payload.path);
-        watch?.end({ releaseId: watch.releaseId ?? "", version: "lettings@abc1234", newIssues: [], ended: "stopped", error: null });
+        watch?.end({ releaseId: watch.releaseId ?? "", version: "lettings@abc1234", newIssues: [], ended: "stopped", error: null, rolledBack: null });
         return watch !== undefined;
       }
       case "start_rollback": {

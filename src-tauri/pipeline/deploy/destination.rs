@@ -65,6 +65,13 @@ impl<'a> Destination<'a> {
             Target::Render => TargetDeployer::Render(RenderDeployer {
                 context: self.context,
                 service_id: self.service,
+                check: super::render::LiveCheck {
+                    health_path: self.settings.health_path(),
+                    timeout_secs: self
+                        .settings
+                        .health_timeout_secs
+                        .unwrap_or(crate::pipeline::verify::DEFAULT_HEALTH_TIMEOUT_SECS),
+                },
             }),
         })
     }
@@ -73,7 +80,11 @@ impl<'a> Destination<'a> {
 impl<'a> TargetDeployer<'a> {
     /// A promotion's: it only ever goes on to a Render environment of the chain.
     pub(in crate::pipeline) fn render(context: &'a Context, service_id: String) -> Self {
-        TargetDeployer::Render(RenderDeployer { context, service_id })
+        TargetDeployer::Render(RenderDeployer {
+            context,
+            service_id,
+            check: super::render::LiveCheck::default(),
+        })
     }
 }
 

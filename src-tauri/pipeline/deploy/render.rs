@@ -37,6 +37,25 @@ const LONGEST_POLL: Duration = Duration::from_secs(10);
 pub(in crate::pipeline) struct RenderDeployer<'a> {
     pub context: &'a Context,
     pub service_id: String,
+    /// What the live check asks of the service once Render made a deploy live.
+    pub check: LiveCheck,
+}
+
+/// The live check of a Render deploy: the environment's health path on the service's URL,
+/// within its time limit.
+#[derive(Debug, Clone)]
+pub(in crate::pipeline) struct LiveCheck {
+    pub health_path: String,
+    pub timeout_secs: u32,
+}
+
+impl Default for LiveCheck {
+    fn default() -> Self {
+        Self {
+            health_path: "/".to_owned(),
+            timeout_secs: DEFAULT_HEALTH_TIMEOUT_SECS,
+        }
+    }
 }
 
 impl Deployer for RenderDeployer<'_> {
@@ -46,7 +65,7 @@ impl Deployer for RenderDeployer<'_> {
         recorder: &Recorder,
         cancel: &CancellationToken,
     ) -> Result<DeployResult, StepFailure> {
-        deploy_render(self.context, &self.service_id, image, recorder, cancel).await
+        deploy_render(self.context, &self.service_id, &self.check, image, recorder, cancel).await
     }
 
     /// Asks Render to roll back to the source's deploy, then follows the new deploy.
@@ -101,7 +120,7 @@ impl Deployer for RenderDeployer<'_> {
             }
             Err(error) => return Err(render_error(recorder, error.into())),
         };
-        follow_and_verify(&client, &self.service_id, deploy, recorder, cancel).await
+        follow_and_verify(&client, &self.service_id, &self.check, deploy, recorder, cancel).await
     }
 }
 
@@ -132,7 +151,7 @@ impl RenderDeployer<'_> {
             .deploy(&self.service_id, deploy_id)
             .await
             .map_err(|error| render_error(recorder, error.into()))?;
-        follow_and_verify(&client, &self.service_id, deploy, recorder, cancel).await
+        follow_and_verify(&client, &self.service_id, &self.check, deploy, recorder, cancel).await
     }
 }
 
@@ -191,6 +210,7 @@ fn render_error(recorder: &Recorder, error: AppError) -> StepFailure {
 async fn deploy_render(
     context: &Context,
     service_id: &str,
+    check: &LiveCheck,
     image: &Shipped,
     recorder: &Recorder,
     cancel: &CancellationToken,
@@ -242,7 +262,7 @@ async fn deploy_render(
         }
         Err(error) => return Err(render_error(recorder, error.into())),
     };
-    follow_and_verify(&client, service_id, deploy, recorder, cancel).await
+    follow_and_verify(&client, service_id, check, deploy, recorder, cancel).await
 }
 
 /// A moment before now, as Render's `createdAfter` wants it: a deploy made by the request
@@ -333,6 +353,7 @@ async fn cancelled(
 async fn follow_and_verify(
     client: &RenderClient,
     service_id: &str,
+    check: &LiveCheck,
     mut deploy: render::Deploy,
     recorder: &Recorder,
     cancel: &CancellationToken,
@@ -401,6 +422,11 @@ async fn follow_and_verify(
             }
         };
     }
+    // Kept now: a live check that fails later must not leave the ledger saying it never went live.
+    recorder.note(&Ending {
+        deploy_status: Some(deploy.status.clone()),
+        ..Ending::default()
+    });
     recorder.step(
         Step::Deploy,
         StepState::Passed,
@@ -424,7 +450,8 @@ async fn follow_and_verify(
         });
     };
     // Render made the deploy live: a cancel now stops the check, not the deploy.
-    let note = match verify(&url, DEFAULT_HEALTH_TIMEOUT_SECS, recorder, cancel).await {
+    let checked = format!("{}{}", url.trim_end_matches('/'), check.health_path);
+    let note = match verify(&checked, check.timeout_secs, recorder, cancel).await {
         Ok(()) => None,
         Err(failure) if failure.outcome == Outcome::Canceled => {
             Some("Live: cancelled during the live check, after Render had made the deploy live.".to_owned())

@@ -76,6 +76,9 @@ pub struct DeployScript {
     /// What the service prints for each deploy it makes, one millisecond apart from the
     /// deploy's creation: its log, as `GET /v1/logs` answers it.
     pub app_log: Vec<String>,
+    /// Deploys whose image is broken: while one of them is the service's newest, its site
+    /// answers 503. Shared, so a test names them between releases.
+    pub broken_deploys: Arc<Mutex<Vec<String>>>,
 }
 
 impl DeployScript {
@@ -91,6 +94,7 @@ impl DeployScript {
             lose_answer: Arc::default(),
             rollback_rate_limit_reset: Arc::new(std::sync::atomic::AtomicU64::new(3600)),
             app_log: Vec::new(),
+            broken_deploys: Arc::default(),
         }
     }
 
@@ -341,6 +345,15 @@ pub async fn render_services_stand_in(
         let path = request.path().to_owned();
         let host = request.header("host").unwrap_or("127.0.0.1").to_owned();
         if path == "/site" || path.starts_with("/site/") {
+            let service = path.trim_start_matches("/site/").split('/').next().unwrap_or_default();
+            let newest = deploys
+                .lock()
+                .ok()
+                .and_then(|deploys| deploys.get(service).and_then(|all| all.last().map(|deploy| deploy.id.clone())));
+            let broken = script.broken_deploys.lock().map(|broken| broken.clone()).unwrap_or_default();
+            if newest.is_some_and(|id| broken.contains(&id)) {
+                return Response::json(503, json!({"status": "unavailable"}));
+            }
             return Response::json(200, json!({"status": "ok"}));
         }
         // The deploy hook: the key in the URL is the credential; it answers without a deploy id.

@@ -1137,13 +1137,18 @@ export type WatchEvent = { "kind": "started", releaseId: string, version: string
 /**
  * RFC 3339, when it will end by itself.
  */
-until: string, } | { "kind": "newIssue", issue: SentryIssue, } | { "kind": "checked", at: string, newIssues: number, } | { "kind": "trouble", message: string, } | { "kind": "ended" } & WatchSummary;
+until: string, } | { "kind": "newIssue", issue: SentryIssue, } | { "kind": "checked", at: string, newIssues: number, } | { "kind": "trouble", message: string, } | { "kind": "rolledBack", message: string, } | { "kind": "ended" } & WatchSummary;
 
 export type WatchSummary = { releaseId: string, version: string, newIssues: Array<SentryIssue>, 
 /**
  * `time`, `stopped` or `failed`.
  */
-ended: string, error: AppError | null, };
+ended: string, error: AppError | null, 
+/**
+ * The environment rolled back by itself (too many new issues too soon): the sentence
+ * saying how that went.
+ */
+rolledBack: string | null, };
 
 export type LocalApp = { 
 /**
@@ -1230,7 +1235,14 @@ sentryEnvironment?: string,
  * Whether a release runs the built image on this computer first, as this environment
  * will, before pushing it; `None`: on for production (see [`Environment::rehearses`]).
  */
-rehearse?: boolean, };
+rehearse?: boolean, 
+/**
+ * Roll back by itself when a release fails its live check, or when Sentry reports
+ * enough new issues soon after it went live; `None` (the default): never.
+ */
+autoRollback?: AutoRollback, };
+
+export type AutoRollback = { newIssues: number, minutes: number, };
 
 export type Environments = { 
 /**
@@ -1268,9 +1280,15 @@ renderService?: string, imageRepository?: string, healthPath?: string, sentryEnv
  */
 rehearse?: boolean, 
 /**
+ * Roll back by itself, or not.
+ */
+autoRollback?: AutoRollbackChoice, 
+/**
  * Make it the environment Release goes to.
  */
 makeDefault: boolean, };
+
+export type AutoRollbackChoice = { on: boolean, newIssues: number, minutes: number, };
 
 export type UpgradeReport = { 
 /**

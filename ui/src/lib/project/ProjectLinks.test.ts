@@ -115,6 +115,22 @@ describe("Project settings → Where it runs", () => {
       expect.objectContaining({ rehearse: false }),
     );
 
+    // Rolling back by itself: off until asked, then on with Sentry's numbers.
+    await user.click(within(production).getByRole("button", { name: /Change its image/ }));
+    await user.click(within(production).getByRole("checkbox", { name: "Roll back automatically if a release fails its live check" }));
+    const issues = within(production).getByLabelText("or if Sentry reports");
+    await user.clear(issues);
+    await user.type(issues, "5");
+    const minutes = within(production).getByLabelText("new issues in its first");
+    await user.clear(minutes);
+    await user.type(minutes, "3");
+    await user.click(within(production).getByRole("button", { name: "Save production" }));
+    expect(api.changeEnvironment).toHaveBeenLastCalledWith(
+      "/p/lettings",
+      "production",
+      expect.objectContaining({ autoRollback: { on: true, newIssues: 5, minutes: 3 } }),
+    );
+
     await user.click(within(staging).getByRole("button", { name: "Remove staging" }));
     expect(api.removeEnvironment).toHaveBeenCalledWith("/p/lettings", "staging");
     await waitFor(() => expect(screen.queryByTestId("environment-staging")).toBeNull());

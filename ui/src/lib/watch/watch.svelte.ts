@@ -61,6 +61,8 @@ export class WatchStore {
   stopping = $state(false);
   ended = $state<WatchEnd | null>(null);
   rollback = $state<RollbackView | null>(null);
+  /** The environment rolled back by itself (too many new issues too soon): how that went. */
+  automatic = $state<string | null>(null);
   /** `null`: nothing went live there before, so no rollback is offered. */
   rollbackChoice = $state<RollbackChoice | null>(null);
 
@@ -125,6 +127,7 @@ export class WatchStore {
     this.trouble = null;
     this.ended = null;
     this.rollback = null;
+    this.automatic = null;
     this.rollbackChoice = null;
     void this.findLastGood(project.path, target, generation);
     this.watching = true;
@@ -163,6 +166,9 @@ export class WatchStore {
       case "trouble":
         this.trouble = event.message;
         break;
+      case "rolledBack":
+        this.automatic = event.message;
+        break;
       case "ended":
         this.finish(event);
         break;
@@ -172,6 +178,7 @@ export class WatchStore {
   /** The end arrives twice (the last event and the call's answer): told once. */
   private finish(summary: WatchSummary): void {
     this.add(summary.newIssues);
+    if (summary.rolledBack) this.automatic = summary.rolledBack;
     if (this.ended) return;
     this.watching = false;
     const how = summary.ended === "time" || summary.ended === "stopped" ? summary.ended : "failed";

@@ -32,7 +32,7 @@ function issue(id: string, title: string): SentryIssue {
 }
 
 function summary(ended: string, newIssues: SentryIssue[] = [], error: WatchSummary["error"] = null): WatchSummary {
-  return { releaseId: "r1", version: "lettings@abc1234", newIssues, ended, error };
+  return { releaseId: "r1", version: "lettings@abc1234", newIssues, ended, error, rolledBack: null };
 }
 
 /** A backend whose watch runs until the test ends it (or Stop does). */
@@ -158,6 +158,18 @@ describe("the watch after a release", () => {
     expect(await screen.findByText(/Sentry could not be asked: Sentry did not answer in time\. Slipway keeps trying\./)).toBeInTheDocument();
     fake.watches[0]!.send({ kind: "checked", at: "2026-11-24T10:06:00Z", newIssues: 0 });
     await waitFor(() => expect(screen.queryByText(/could not be asked/)).not.toBeInTheDocument());
+  });
+
+  it("says when the environment rolled back by itself, and offers no second rollback", async () => {
+    const fake = fakeApi();
+    const watch = await watching(fake);
+    render(WatchPanel, { props: { watch } });
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
+    expect(await screen.findByRole("button", { name: "Roll back to the last good release" })).toBeInTheDocument();
+    const said = "Rolled back by itself to the release of 3f2a1bc (8 Dec 00:14): it is live again.";
+    fake.watches[0]!.send({ kind: "rolledBack", message: said });
+    expect(await screen.findByTestId("watch-automatic")).toHaveTextContent(said);
+    expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
   });
 
   it("stops when asked, and says so", async () => {

@@ -1,0 +1,128 @@
+//! Rolling back by itself, when the environment asks for it (off by default): after a Render
+//! release that failed its live check once Render had made it live, or when the Sentry watch
+//! sees the environment's number of new issues within its minutes of the release going live.
+//! The same rollback as the button, recorded as a rollback with its reason; once per release
+//! (the decision is kept with the release before anything ships), and never to a release that
+//! cannot be restored.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::rollback::{rollback_because, went_live, RollbackTo};
+use super::{Context, ReleaseSummary, Target};
+use crate::history::{Outcome, ReleaseRecord};
+
+/// The ledger's name for the decision kept with the release that was rolled back.
+const KEPT_AS: &str = "autoRollback";
+
+/// An automatic rollback that ran: its summary, and the release it went back to as a
+/// sentence names it.
+pub(super) struct RolledBack {
+    pub summary: ReleaseSummary,
+    pub to: String,
+}
+
+/// Rolls the environment of release `release_id` back to the release that went live there
+/// before it, for `reason`; what ran, or why nothing did.
+pub(super) async fn roll_back_after(
+    context: &Context,
+    root: &Path,
+    release_id: &str,
+    reason: &str,
+    cancel: &CancellationToken,
+) -> Result<RolledBack, String> {
+    let ledger = &context.ledger;
+    let failed = ledger
+        .release(release_id)
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("release {release_id} is not in the history"))?;
+    let done_before = ledger
+        .results(release_id)
+        .map_err(|error| error.to_string())?
+        .iter()
+        .any(|result| result.step == KEPT_AS);
+    if done_before {
+        return Err("it rolled back by itself once already for this release".to_owned());
+    }
+    let environment = failed.environment.clone().ok_or("the release names no environment")?;
+    let target = before(context, &failed, &environment)?
+        .ok_or_else(|| format!("no earlier release went live on {environment}"))?;
+    restorable(&target).await?;
+    // Kept first: a crash in the middle never makes it roll back twice.
+    let decision = serde_json::json!({ "reason": reason, "to": target.id });
+    ledger
+        .result(release_id, KEPT_AS, &decision)
+        .map_err(|error| error.to_string())?;
+    tracing::warn!(release = %release_id, to = %target.id, reason, "rolling back by itself");
+    // Its events are not the release's, whose view has ended: the ledger keeps them all.
+    let quiet: super::ReleaseSink = Arc::new(|_| {});
+    let summary = rollback_because(
+        context,
+        root,
+        Some(&environment),
+        RollbackTo::Release(target.id.clone()),
+        cancel,
+        quiet,
+        Some(reason),
+    )
+    .await
+    .map_err(|error| error.message)?;
+    Ok(RolledBack {
+        summary,
+        to: target.name(),
+    })
+}
+
+/// The newest release that went live on `environment` before `release`.
+fn before(context: &Context, release: &ReleaseRecord, environment: &str) -> Result<Option<ReleaseRecord>, String> {
+    Ok(went_live(context, &release.project_path, environment)
+        .map_err(|error| error.message)?
+        .into_iter()
+        .find(|earlier| earlier.id != release.id && earlier.started_at < release.started_at))
+}
+
+/// Whether `target` can still be shipped again: a Render deploy to return to, or its image
+/// on this computer's engine.
+async fn restorable(target: &ReleaseRecord) -> Result<(), String> {
+    match target.target.known() {
+        Some(Target::Render) if target.deploy_id.is_some() => Ok(()),
+        Some(Target::Render) => Err(format!("{} has no Render deploy to return to", target.named())),
+        Some(Target::Local) => {
+            let image = target
+                .image_id
+                .as_deref()
+                .ok_or_else(|| format!("{} kept no image", target.named()))?;
+            let engine = crate::docker::connect().map_err(|error| error.to_string())?;
+            match crate::docker::has_image(&engine, image).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!("the image of {} is no longer on this computer", target.named())),
+                Err(error) => Err(error.to_string()),
+            }
+        }
+        None => Err(format!(
+            "{} went to a target this Slipway does not know",
+            target.named()
+        )),
+    }
+}
+
+/// The sentence a release or a watch ends with after it fired: "Rolled back by itself to the
+/// release of 9f8e7d6 (6 Dec 14:02): it is live again.", or why not.
+pub(super) fn sentence(done: &Result<RolledBack, String>) -> String {
+    match done {
+        Ok(RolledBack { summary, to }) if summary.outcome == Outcome::Live => {
+            format!("Rolled back by itself to {to}: it is live again.")
+        }
+        Ok(RolledBack { summary, .. }) => format!(
+            "The automatic rollback did not go live ({}).",
+            summary
+                .message
+                .as_deref()
+                .unwrap_or(summary.outcome.as_str())
+                .trim_end_matches('.')
+        ),
+        Err(why) => format!("No automatic rollback: {why}."),
+    }
+}
