@@ -7,6 +7,7 @@
 //! caller as a typed event.
 
 mod auto_rollback;
+mod bookends;
 mod cache;
 mod ci_commands;
 mod ci_step;

@@ -10,11 +10,11 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
+use super::bookends::{conclude, take_locks, Locking};
 use super::deploy::{self, Deployer, Shipped, StepFailure, TargetDeployer};
 use super::plan::plan_and_scan;
 use super::push::push_step;
 use super::recorder::Recorder;
-use super::run::{conclude, take_locks, Locking};
 use super::{current_user, machine_name};
 use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker::{self, ImageReference};

@@ -15,7 +15,7 @@ use super::plan::plan_and_scan;
 use super::promote::{begin_from, Carried, CARRIED};
 use super::push::{push_or_skip, ImageToPush};
 
-use super::run::{conclude, take_locks, Locking};
+use super::bookends::{conclude, take_locks, Locking};
 use super::{Context, ReleaseEvent, ReleaseOptions, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
 use crate::error::{AppError, ErrorAction, ErrorKind};

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
+use super::bookends::{conclude, take_locks, Locking};
 use super::deploy::{render_client, Deployer, Destination};
 use super::recorder::Recorder;
-use super::run::{conclude, take_locks, Locking};
 use super::{current_user, machine_name};
 use super::{Context, ReleaseEvent, ReleaseSink, ReleaseSummary, Step, Target};
 use crate::docker;
