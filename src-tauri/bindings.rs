@@ -119,6 +119,7 @@ pub fn render() -> String {
         decl::<sentry_api::KeyValue>(&cfg),
         decl::<crate::monitor::WatchEvent>(&cfg),
         decl::<crate::monitor::WatchSummary>(&cfg),
+        decl::<crate::monitor::watch::AutoRolledBack>(&cfg),
         decl::<pipeline::LocalApp>(&cfg),
         decl::<pipeline::LocalAppState>(&cfg),
         decl::<pipeline::AppOutput>(&cfg),

@@ -203,7 +203,7 @@ pub(super) async fn watch_with(
             }
             WatchEvent::NewIssue { issue } => println!("NEW {}", issue_line(issue)),
             WatchEvent::Trouble { message } => println!("Sentry could not be asked: {message}"),
-            WatchEvent::RolledBack { message } => println!("{message}"),
+            WatchEvent::RolledBack(rolled) => println!("{}", rolled.message),
             WatchEvent::Checked { .. } | WatchEvent::Ended(_) => {}
         }
     });
@@ -215,7 +215,7 @@ pub(super) async fn watch_with(
                     count_of(summary.new_issues.len(), "new issue", "new issues"),
                     summary.version,
                     summary.ended,
-                    if summary.new_issues.is_empty() || summary.rolled_back.is_some() {
+                    if summary.new_issues.is_empty() || summary.rolled_back.as_ref().is_some_and(|rolled| rolled.live) {
                         ""
                     } else {
                         " `slipway rollback --project DIR` returns to the last good release."

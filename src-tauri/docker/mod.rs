@@ -269,9 +269,16 @@ fn unusable_context(why: String) -> DockerError {
 /// each connection (see `ssh.rs`).
 pub fn connect_to(endpoint: &EngineEndpoint) -> Result<Docker, DockerError> {
     if endpoint.address.starts_with("ssh://") {
+        // Refused in words where there is no unix socket to bridge through.
         let socket = ssh::local_socket(&endpoint.address)?;
+        #[cfg(unix)]
         return Docker::connect_with_unix(&socket.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
             .map_err(|error| classify(&error, &endpoint.describe()));
+        #[cfg(not(unix))]
+        return Err(DockerError::Unreachable {
+            address: socket.display().to_string(),
+            reason: "ssh:// engines need a unix socket".to_owned(),
+        });
     }
     let connected = match (&endpoint.context, &endpoint.tls_dir) {
         // `DOCKER_HOST` or the local socket: bollard reads them as it always has.

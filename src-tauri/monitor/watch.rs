@@ -57,11 +57,8 @@ pub enum WatchEvent {
     Trouble {
         message: String,
     },
-    /// The environment rolled back by itself; how that went.
-    #[serde(rename_all = "camelCase")]
-    RolledBack {
-        message: String,
-    },
+    /// The environment's automatic rollback fired; how it went.
+    RolledBack(AutoRolledBack),
     Ended(WatchSummary),
 }
 
@@ -74,9 +71,18 @@ pub struct WatchSummary {
     /// `time`, `stopped` or `failed`.
     pub ended: String,
     pub error: Option<AppError>,
-    /// The environment rolled back by itself (too many new issues too soon): the sentence
-    /// saying how that went.
-    pub rolled_back: Option<String>,
+    /// The environment's automatic rollback fired (too many new issues too soon): how it went.
+    pub rolled_back: Option<AutoRolledBack>,
+}
+
+/// An automatic rollback a watch set off.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRolledBack {
+    /// "Rolled back by itself to the release of 9f8e7d6 (…): it is live again.", or why not.
+    pub message: String,
+    /// The release before is live again: nothing is left for a person to roll back.
+    pub live: bool,
 }
 
 pub type WatchSink = Arc<dyn Fn(WatchEvent) + Send + Sync>;

@@ -16,6 +16,8 @@ use crate::history::{Outcome, ReleaseRecord};
 
 /// The ledger's name for the decision kept with the release that was rolled back.
 const KEPT_AS: &str = "autoRollback";
+/// Kept when that decision's rollback could not start (nothing shipped): it may be tried again.
+const NOT_STARTED: &str = "autoRollbackNotStarted";
 
 /// An automatic rollback that ran: its summary, and the release it went back to as a
 /// sentence names it.
@@ -38,12 +40,9 @@ pub(super) async fn roll_back_after(
         .release(release_id)
         .map_err(|error| error.to_string())?
         .ok_or_else(|| format!("release {release_id} is not in the history"))?;
-    let done_before = ledger
-        .results(release_id)
-        .map_err(|error| error.to_string())?
-        .iter()
-        .any(|result| result.step == KEPT_AS);
-    if done_before {
+    let kept = ledger.results(release_id).map_err(|error| error.to_string())?;
+    let count = |step: &str| kept.iter().filter(|result| result.step == step).count();
+    if count(KEPT_AS) > count(NOT_STARTED) {
         return Err("it rolled back by itself once already for this release".to_owned());
     }
     let environment = failed.environment.clone().ok_or("the release names no environment")?;
@@ -58,7 +57,7 @@ pub(super) async fn roll_back_after(
     tracing::warn!(release = %release_id, to = %target.id, reason, "rolling back by itself");
     // Its events are not the release's, whose view has ended: the ledger keeps them all.
     let quiet: super::ReleaseSink = Arc::new(|_| {});
-    let summary = rollback_because(
+    let summary = match rollback_because(
         context,
         root,
         Some(&environment),
@@ -68,11 +67,31 @@ pub(super) async fn roll_back_after(
         Some(reason),
     )
     .await
-    .map_err(|error| error.message)?;
+    {
+        Ok(summary) => summary,
+        // Refused before anything shipped (a release holding the lock, no engine): a later
+        // trigger may try again.
+        Err(error) => {
+            let _ = ledger.result(release_id, NOT_STARTED, &serde_json::json!({ "why": error.message }));
+            return Err(error.message);
+        }
+    };
     Ok(RolledBack {
         summary,
         to: target.name(),
     })
+}
+
+/// Whether `release` is what went live last on its environment: a watch of an older one never
+/// rolls a newer one back.
+pub(super) fn still_live(context: &Context, release: &ReleaseRecord) -> bool {
+    let Some(environment) = release.environment.as_deref() else {
+        return false;
+    };
+    went_live(context, &release.project_path, environment)
+        .ok()
+        .and_then(|live| live.into_iter().next())
+        .is_some_and(|newest| newest.id == release.id)
 }
 
 /// The newest release that went live on `environment` before `release`.
@@ -106,6 +125,11 @@ async fn restorable(target: &ReleaseRecord) -> Result<(), String> {
             target.named()
         )),
     }
+}
+
+/// Whether it fired and went live.
+pub(super) fn went_live_again(done: &Result<RolledBack, String>) -> bool {
+    matches!(done, Ok(RolledBack { summary, .. }) if summary.outcome == Outcome::Live)
 }
 
 /// The sentence a release or a watch ends with after it fired: "Rolled back by itself to the

@@ -218,12 +218,12 @@ impl Plan {
         !self.dirty_files.is_empty()
     }
 
-    /// Why `step` will be skipped, when it will.
     /// Whether the plan has `step` at all (run or skipped).
     pub fn has(&self, step: Step) -> bool {
         self.steps.iter().any(|planned| planned.step == step)
     }
 
+    /// Why `step` will be skipped, when it will.
     pub fn skip_reason(&self, step: Step) -> Option<&str> {
         self.steps
             .iter()

@@ -105,10 +105,17 @@ pub async fn watch_release(
     };
     let mut summary = monitor::watch(request, &watching, heard).await?;
     if let Some(reason) = trigger.as_ref().and_then(Trigger::fired) {
-        let done = super::auto_rollback::roll_back_after(context, root, &release.id, &reason, cancel).await;
-        let said = super::auto_rollback::sentence(&done);
-        sink(monitor::WatchEvent::RolledBack { message: said.clone() });
-        summary.rolled_back = Some(said);
+        let done = if super::auto_rollback::still_live(context, &release) {
+            super::auto_rollback::roll_back_after(context, root, &release.id, &reason, cancel).await
+        } else {
+            Err("a newer release went live after the one watched".to_owned())
+        };
+        let rolled = monitor::watch::AutoRolledBack {
+            message: super::auto_rollback::sentence(&done),
+            live: super::auto_rollback::went_live_again(&done),
+        };
+        sink(monitor::WatchEvent::RolledBack(rolled.clone()));
+        summary.rolled_back = Some(rolled);
     }
     // The end is told once, after any automatic rollback.
     if trigger.is_some() {
@@ -164,8 +171,14 @@ impl Trigger {
             self.state.clone(),
         );
         std::sync::Arc::new(move |event| {
-            if let monitor::WatchEvent::NewIssue { .. } = &event {
-                let minutes = live_since.map_or(0, |since| (chrono::Utc::now() - since).num_seconds().max(0) / 60);
+            if let monitor::WatchEvent::NewIssue { issue } = &event {
+                // When Sentry first saw it, not when the watch heard of it (a watch opened late).
+                let seen = issue
+                    .first_seen
+                    .as_deref()
+                    .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+                    .map_or_else(chrono::Utc::now, |time| time.with_timezone(&chrono::Utc));
+                let minutes = live_since.map_or(0, |since| (seen - since).num_seconds().max(0) / 60);
                 if minutes < i64::from(auto.minutes) {
                     if let Ok(mut state) = state.lock() {
                         state.0 += 1;

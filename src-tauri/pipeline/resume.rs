@@ -229,6 +229,17 @@ fn refuse_unless_resumable(source: &ReleaseRecord) -> Result<(), AppError> {
         .steps
         .iter()
         .any(|step| step.name.is(Step::Build) && step.state == StepState::Passed);
+    // An image that was to be rehearsed and was not never ships without it.
+    let rehearsal_owed = source
+        .steps
+        .iter()
+        .any(|step| step.name.is(Step::Rehearsal) && step.state != StepState::Passed);
+    if rehearsal_owed {
+        return Err(fresh_release_instead(format!(
+            "Release {} was interrupted before its image was rehearsed on this computer.",
+            source.id
+        )));
+    }
     if !gates_done || !built || source.image_id.is_none() {
         return Err(fresh_release_instead(format!(
             "Release {} was interrupted before its checks and its build had all passed.",

@@ -156,7 +156,7 @@ async fn new_issues_soon_after_a_release_roll_it_back_by_itself_once() -> TestRe
     .await??;
     assert_eq!(watched.new_issues.len(), 2);
     let said = watched.rolled_back.clone().ok_or("it rolled back by itself")?;
-    assert!(said.ends_with(": it is live again."), "{said}");
+    assert!(said.live && said.message.ends_with(": it is live again."), "{said:?}");
     let events = told.lock().map(|events| events.clone()).unwrap_or_default();
     let rolled_at = events
         .iter()
@@ -196,18 +196,24 @@ async fn new_issues_soon_after_a_release_roll_it_back_by_itself_once() -> TestRe
     );
 
     // Watched again, the same release never rolls back a second time.
-    let again = pipeline::watch_release(
-        &fixture.context,
-        &fixture.root,
-        Some(second.release_id.clone()),
-        Some(10),
-        &CancellationToken::new(),
-        Arc::new(|_| {}),
+    let again = tokio::time::timeout(
+        Duration::from_secs(120),
+        pipeline::watch_release(
+            &fixture.context,
+            &fixture.root,
+            Some(second.release_id.clone()),
+            Some(10),
+            &CancellationToken::new(),
+            Arc::new(|_| {}),
+        ),
     )
-    .await?;
+    .await??;
+    let refused = again.rolled_back.ok_or("it fired again, and said why it did nothing")?;
+    assert!(!refused.live);
+    // The release watched is no longer the live one: nothing newer is ever rolled back.
     assert_eq!(
-        again.rolled_back.as_deref(),
-        Some("No automatic rollback: it rolled back by itself once already for this release.")
+        refused.message,
+        "No automatic rollback: a newer release went live after the one watched."
     );
     assert_eq!(newest_release(&fixture)?.id, rolled.id, "no second rollback");
     remove_project_containers(&fixture.root).await?;

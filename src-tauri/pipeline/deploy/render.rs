@@ -493,14 +493,21 @@ async fn say_why(
         None
     };
     let owner = match client.service(service_id).await {
-        Ok(service) => service.owner_id?,
+        Ok(service) => match service.owner_id {
+            Some(owner) => owner,
+            None => {
+                recorder.log(step, "Render's log could not be read: the service names no workspace");
+                return None;
+            }
+        },
         Err(error) => return unreadable(error),
     };
     let start = deploy
         .created_at
         .clone()
         .unwrap_or_else(|| recorder.started_at().to_owned());
-    let end = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // To the millisecond: the newest lines are where a failure is.
+    let end = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let lines = match client.logs(&owner, service_id, &start, &end).await {
         Ok(lines) => lines,
         Err(error) => return unreadable(error),

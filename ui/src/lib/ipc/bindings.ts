@@ -1137,7 +1137,7 @@ export type WatchEvent = { "kind": "started", releaseId: string, version: string
 /**
  * RFC 3339, when it will end by itself.
  */
-until: string, } | { "kind": "newIssue", issue: SentryIssue, } | { "kind": "checked", at: string, newIssues: number, } | { "kind": "trouble", message: string, } | { "kind": "rolledBack", message: string, } | { "kind": "ended" } & WatchSummary;
+until: string, } | { "kind": "newIssue", issue: SentryIssue, } | { "kind": "checked", at: string, newIssues: number, } | { "kind": "trouble", message: string, } | { "kind": "rolledBack" } & AutoRolledBack | { "kind": "ended" } & WatchSummary;
 
 export type WatchSummary = { releaseId: string, version: string, newIssues: Array<SentryIssue>, 
 /**
@@ -1145,10 +1145,19 @@ export type WatchSummary = { releaseId: string, version: string, newIssues: Arra
  */
 ended: string, error: AppError | null, 
 /**
- * The environment rolled back by itself (too many new issues too soon): the sentence
- * saying how that went.
+ * The environment's automatic rollback fired (too many new issues too soon): how it went.
  */
-rolledBack: string | null, };
+rolledBack: AutoRolledBack | null, };
+
+export type AutoRolledBack = { 
+/**
+ * "Rolled back by itself to the release of 9f8e7d6 (…): it is live again.", or why not.
+ */
+message: string, 
+/**
+ * The release before is live again: nothing is left for a person to roll back.
+ */
+live: boolean, };
 
 export type LocalApp = { 
 /**

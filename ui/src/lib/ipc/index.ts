@@ -68,6 +68,7 @@ import type {
 } from "./bindings";
 
 export type {
+  AutoRolledBack,
   CrashReport,
   UpdateOffer,
   KnownLogin,

@@ -5,6 +5,7 @@ import {
   api as defaultApi,
   toSlipwayError,
   type Api,
+  type AutoRolledBack,
   type IssueStatus,
   type ReleaseRecord,
   type ReleaseSummary,
@@ -61,8 +62,8 @@ export class WatchStore {
   stopping = $state(false);
   ended = $state<WatchEnd | null>(null);
   rollback = $state<RollbackView | null>(null);
-  /** The environment rolled back by itself (too many new issues too soon): how that went. */
-  automatic = $state<string | null>(null);
+  /** The environment's automatic rollback fired (too many new issues too soon): how it went. */
+  automatic = $state<AutoRolledBack | null>(null);
   /** `null`: nothing went live there before, so no rollback is offered. */
   rollbackChoice = $state<RollbackChoice | null>(null);
 
@@ -167,7 +168,7 @@ export class WatchStore {
         this.trouble = event.message;
         break;
       case "rolledBack":
-        this.automatic = event.message;
+        this.automatic = { message: event.message, live: event.live };
         break;
       case "ended":
         this.finish(event);

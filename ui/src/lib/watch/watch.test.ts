@@ -167,9 +167,20 @@ describe("the watch after a release", () => {
     fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
     expect(await screen.findByRole("button", { name: "Roll back to the last good release" })).toBeInTheDocument();
     const said = "Rolled back by itself to the release of 3f2a1bc (8 Dec 00:14): it is live again.";
-    fake.watches[0]!.send({ kind: "rolledBack", message: said });
+    fake.watches[0]!.send({ kind: "rolledBack", message: said, live: true });
     expect(await screen.findByTestId("watch-automatic")).toHaveTextContent(said);
     expect(screen.queryByRole("button", { name: "Roll back to the last good release" })).not.toBeInTheDocument();
+  });
+
+  it("keeps the rollback button when the automatic rollback could not run", async () => {
+    const fake = fakeApi();
+    const watch = await watching(fake);
+    render(WatchPanel, { props: { watch } });
+    fake.watches[0]!.send({ kind: "newIssue", issue: issue("1", "ZeroDivisionError: division by zero") });
+    const said = "No automatic rollback: no earlier release went live on production.";
+    fake.watches[0]!.send({ kind: "rolledBack", message: said, live: false });
+    expect(await screen.findByTestId("watch-automatic")).toHaveTextContent(said);
+    expect(screen.getByRole("button", { name: "Roll back to the last good release" })).toBeInTheDocument();
   });
 
   it("stops when asked, and says so", async () => {
