@@ -106,8 +106,11 @@ fn before(context: &Context, release: &ReleaseRecord, environment: &str) -> Resu
 /// on this computer's engine.
 async fn restorable(target: &ReleaseRecord) -> Result<(), String> {
     match target.target.known() {
-        Some(Target::Render) if target.deploy_id.is_some() => Ok(()),
-        Some(Target::Render) => Err(format!("{} has no Render deploy to return to", target.named())),
+        Some(Target::Render) if target.deploy_id.is_some() || target.digest.is_some() => Ok(()),
+        Some(Target::Render) => Err(format!(
+            "{} has no Render deploy or image digest to return to",
+            target.named()
+        )),
         Some(Target::Local) => {
             let image = target
                 .image_id

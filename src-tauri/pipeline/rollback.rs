@@ -366,10 +366,14 @@ async fn refuse_unless_shippable(
             }
         }
         Target::Render => {
-            if source.deploy_id.is_none() {
+            // Without a deploy of Render's, its digest can still be deployed again.
+            if source.deploy_id.is_none() && (source.digest.is_none() || source.image.is_none()) {
                 return refuse(
-                    format!("{} has no Render deploy to return to.", source.named()),
-                    "Pick a release that Slipway deployed with a Render API key.",
+                    format!(
+                        "{} has no Render deploy to return to, and no image digest to deploy.",
+                        source.named()
+                    ),
+                    "Pick a release that Slipway pushed and deployed to Render.",
                 );
             }
             let Some(service) = environment.service_id().map(str::to_owned) else {

@@ -502,9 +502,9 @@ async fn promoting_a_local_release_ships_its_very_image_to_render() -> TestResul
     Ok(())
 }
 
-/// Render refuses or fails the rollback call (401, 404, 429 an hour away, 500, 503): the
-/// rollback ends failed with a plain message and the kind that says what to do, and the
-/// ledger says the same. Then the connected service is another one: refused before any call.
+/// Render refuses or fails the rollback call (401, 429 an hour away, 500, 503): the rollback
+/// ends failed with a plain message and the kind that says what to do, and the ledger says the
+/// same; a 404 (the deploy is gone) ships the image again by digest. Then the connected service is another one: refused before any call.
 #[tokio::test]
 async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> TestResult {
     let script = DeployScript::new(201, &["live"]);
@@ -525,7 +525,6 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
     };
     for (status, kind, words) in [
         (401, "registryAuth", "did not accept your token"),
-        (404, "notFound", "Render has no"),
         (429, "rateLimited", "slow down"),
         (500, "network", "having trouble"),
         (503, "network", "having trouble"),
@@ -552,6 +551,12 @@ async fn a_render_rollback_that_render_refuses_ends_with_a_true_ledger() -> Test
             "{status}"
         );
     }
+    // A 404 is Render no longer having that deploy: its image goes again by digest.
+    fault.store(404, std::sync::atomic::Ordering::SeqCst);
+    let rolled = to_first().await?;
+    assert_eq!(rolled.outcome, Outcome::Live, "{:?}", rolled.message);
+    let said = rolled.message.clone().unwrap_or_default();
+    assert!(said.contains("beyond Render's history"), "{said}");
     fault.store(0, std::sync::atomic::Ordering::SeqCst);
 
     change_settings(&setup.fixture, |settings| {
@@ -634,6 +639,64 @@ async fn a_failed_render_deploy_says_why_in_renders_log() -> TestResult {
     assert_eq!(
         shown.last().map(|line| line.trim()),
         Some("ModuleNotFoundError: No module named 'gunicorn'")
+    );
+    Ok(())
+}
+
+/// Render keeps a limited history: a rollback to a deploy it no longer has ships the release's
+/// image again by its digest, and the ledger says the rollback went that way.
+#[tokio::test]
+async fn a_rollback_beyond_renders_history_deploys_the_digest_again() -> TestResult {
+    let script = DeployScript::new(201, &["live"]);
+    let forgotten = script.forgotten_deploys.clone();
+    let setup = render_setup("render-beyond", script).await?;
+    let (first, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(first.outcome, Outcome::Live, "{:?}", first.message);
+    std::fs::write(setup.fixture.root.join("lettings/VERSION"), "2\n")?;
+    support::git(&setup.fixture.root, &["add", "."])?;
+    support::git(&setup.fixture.root, &["commit", "-qm", "two"])?;
+    let (second, _) = release(&setup.fixture, Target::Render).await?;
+    assert_eq!(second.outcome, Outcome::Live, "{:?}", second.message);
+    let first_deploy = first.deploy_id.clone().ok_or("the first deploy")?;
+    forgotten.lock().map_err(|_| "lock")?.push(first_deploy.clone());
+
+    let rolled = pipeline::rollback(
+        &setup.fixture.context,
+        &setup.fixture.root,
+        Some("production"),
+        pipeline::RollbackTo::Release(first.release_id.clone()),
+        &CancellationToken::new(),
+        Arc::new(Events::default()).sink(),
+    )
+    .await?;
+    assert_eq!(rolled.outcome, Outcome::Live, "{:?}", rolled.message);
+    let received = setup.render.received();
+    assert!(
+        received
+            .iter()
+            .any(|request| request.method == "POST" && request.path().ends_with("/rollback")),
+        "Render was asked first"
+    );
+    let digest = first.digest.clone().ok_or("the first digest")?;
+    let triggers = standin::deploy_triggers(&received);
+    assert_eq!(
+        triggers.last().map(|(_, image)| image.clone()),
+        Some(format!("{}/ann/render-beyond@{digest}", test_registry().address)),
+        "then its image by digest"
+    );
+    let stored = record(&setup.fixture, &rolled.release_id)?;
+    assert_eq!(stored.digest.as_deref(), Some(digest.as_str()));
+    let said = stored.message.unwrap_or_default();
+    assert!(
+        said.starts_with(&format!("Render no longer has deploy {first_deploy}: its image was deployed again by digest, beyond Render's history.")),
+        "{said}"
+    );
+    let lines = setup.fixture.context.ledger.log_lines(&rolled.release_id, "deploy")?;
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("deploying its image by digest instead")),
+        "{lines:?}"
     );
     Ok(())
 }

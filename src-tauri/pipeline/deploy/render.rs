@@ -77,9 +77,17 @@ impl Deployer for RenderDeployer<'_> {
     ) -> Result<DeployResult, StepFailure> {
         recorder.step(Step::Deploy, StepState::Running, None);
         let Some(deploy_id) = source.deploy_id.as_deref() else {
-            let message = "That release has no Render deploy to return to.".to_owned();
-            recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
-            return Err(StepFailure::failed(message));
+            return match by_digest(source) {
+                Some(image) => {
+                    self.beyond_history(image, "it has no Render deploy", recorder, cancel)
+                        .await
+                }
+                None => {
+                    let message = "That release has no Render deploy to return to, and no digest to deploy.".to_owned();
+                    recorder.step(Step::Deploy, StepState::Failed, Some(message.clone()));
+                    Err(StepFailure::failed(message))
+                }
+            };
         };
         let Some(client) = render_client(self.context)
             .await
@@ -118,10 +126,52 @@ impl Deployer for RenderDeployer<'_> {
                 .await
                 .map_err(|error| render_error(recorder, error))?
             }
+            // Render keeps a limited history: a deploy it no longer has is shipped again by the
+            // image's digest, which the registry may still hold.
+            Err(ApiError::NotFound { .. }) if by_digest(source).is_some() => {
+                let image = by_digest(source).ok_or_else(|| StepFailure::failed("no digest"))?;
+                let why = format!("Render no longer has deploy {deploy_id}");
+                return self.beyond_history(image, &why, recorder, cancel).await;
+            }
             Err(error) => return Err(render_error(recorder, error.into())),
         };
         follow_and_verify(&client, &self.service_id, &self.check, deploy, recorder, cancel).await
     }
+}
+
+impl RenderDeployer<'_> {
+    /// A rollback that deploys the source's image by its digest, because `why`; the ledger's
+    /// deploy step and the rollback's sentence say it went that way.
+    async fn beyond_history(
+        &self,
+        image: Shipped,
+        why: &str,
+        recorder: &Recorder,
+        cancel: &CancellationToken,
+    ) -> Result<DeployResult, StepFailure> {
+        recorder.log(
+            Step::Deploy,
+            &format!("{why}: deploying its image by digest instead, beyond Render's history"),
+        );
+        let mut result = deploy_render(self.context, &self.service_id, &self.check, &image, recorder, cancel).await?;
+        let said = format!("{why}: its image was deployed again by digest, beyond Render's history.");
+        result.note = Some(match result.note.take() {
+            Some(note) => format!("{said} {note}"),
+            None => said,
+        });
+        Ok(result)
+    }
+}
+
+/// The source's image by digest, when both are known.
+fn by_digest(source: &ReleaseRecord) -> Option<Shipped> {
+    let digest = source.digest.clone()?;
+    let reference = crate::docker::parse_reference(source.image.as_deref()?).ok()?;
+    Some(Shipped {
+        run: reference.full(),
+        reference,
+        digest: Some(digest),
+    })
 }
 
 impl RenderDeployer<'_> {

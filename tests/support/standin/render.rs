@@ -79,6 +79,9 @@ pub struct DeployScript {
     /// Deploys whose image is broken: while one of them is the service's newest, its site
     /// answers 503. Shared, so a test names them between releases.
     pub broken_deploys: Arc<Mutex<Vec<String>>>,
+    /// Deploys past Render's retention: gone from the service's history, so a rollback to one
+    /// is answered 404 and the list no longer shows them. Shared, so a test names them later.
+    pub forgotten_deploys: Arc<Mutex<Vec<String>>>,
 }
 
 impl DeployScript {
@@ -95,6 +98,7 @@ impl DeployScript {
             rollback_rate_limit_reset: Arc::new(std::sync::atomic::AtomicU64::new(3600)),
             app_log: Vec::new(),
             broken_deploys: Arc::default(),
+            forgotten_deploys: Arc::default(),
         }
     }
 
@@ -463,7 +467,9 @@ pub async fn render_services_stand_in(
                 let Some(source) = body["deployId"].as_str() else {
                     return Response::json(400, json!({"id": "bad_request", "message": "deployId is required"}));
                 };
-                let Some(image) = service_deploys.iter().find(|record| record.id == source).map(|record| record.image.clone()) else {
+                let forgotten = script.forgotten_deploys.lock().map(|gone| gone.clone()).unwrap_or_default();
+                let kept = service_deploys.iter().filter(|record| !forgotten.contains(&record.id));
+                let Some(image) = kept.clone().find(|record| record.id == source).map(|record| record.image.clone()) else {
                     return Response::json(404, json!({"id": "not_found", "message": "deploy not found"}));
                 };
                 let record = DeployRecord::new(next_id(), image, "rollback");
@@ -476,8 +482,10 @@ pub async fn render_services_stand_in(
             }
             ("GET", "deploys") => {
                 let after = request.query("createdAfter").unwrap_or_default();
+                let forgotten = script.forgotten_deploys.lock().map(|gone| gone.clone()).unwrap_or_default();
                 let page: Vec<serde_json::Value> = service_deploys
                     .iter()
+                    .filter(|record| !forgotten.contains(&record.id))
                     .filter(|record| record.created_at.as_str() > after.as_str())
                     .map(|record| json!({"deploy": json_of(record, &script), "cursor": record.id}))
                     .collect();
