@@ -103,11 +103,12 @@ pub(super) async fn run_git(folder: &Path, args: &[&str]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn git(dir: &Path, args: &[&str]) -> std::io::Result<()> {
-        let status = std::process::Command::new("git")
+    /// Git in `dir` as a test's author; what it printed, trimmed.
+    pub(in crate::project) fn git(dir: &Path, args: &[&str]) -> std::io::Result<String> {
+        let output = std::process::Command::new("git")
             .arg("-C")
             .arg(dir)
             .args(args)
@@ -115,9 +116,9 @@ mod tests {
             .env("GIT_AUTHOR_EMAIL", "t@example.test")
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.test")
-            .status()?;
-        if status.success() {
-            Ok(())
+            .output()?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
         } else {
             Err(std::io::Error::other(format!("git {args:?} failed")))
         }

@@ -20,27 +20,8 @@ pub struct Migration {
 
 /// The migrations the tree of `commit` holds; `None` when git cannot read that commit here.
 pub async fn migrations_at(root: &Path, commit: &str) -> Option<BTreeSet<Migration>> {
-    let mut command = tokio::process::Command::new("git");
-    command
-        .arg("-C")
-        .arg(root)
-        .args(["ls-tree", "-r", "--name-only", "-z", commit])
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(std::time::Duration::from_secs(30), command.output())
-        .await
-        .ok()?
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    Some(
-        output
-            .stdout
-            .split(|byte| *byte == 0)
-            .filter_map(|path| migration_of(&String::from_utf8_lossy(path)))
-            .collect(),
-    )
+    let listed = super::git::run_git(root, &["ls-tree", "-r", "--name-only", "-z", commit]).await?;
+    Some(listed.split('\0').filter_map(migration_of).collect())
 }
 
 /// `shop/migrations/0007_add_price.py` (at any depth) as shop's 0007_add_price.
@@ -100,22 +81,7 @@ fn joined(items: &[String], last: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn git(dir: &Path, args: &[&str]) -> std::io::Result<String> {
-        let output = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.test")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.test")
-            .output()?;
-        if !output.status.success() {
-            return Err(std::io::Error::other(format!("git {args:?} failed")));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-    }
+    use crate::project::git::tests::git;
 
     fn write(root: &Path, path: &str) -> std::io::Result<()> {
         let file = root.join(path);
