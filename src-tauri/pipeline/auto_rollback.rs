@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::rollback::{rollback_because, went_live, RollbackTo};
-use super::{Context, ReleaseSummary, Target};
+use super::{Context, ReleaseSummary};
 use crate::history::{Outcome, ReleaseRecord};
 
 /// The ledger's name for the decision kept with the release that was rolled back.
@@ -48,7 +48,6 @@ pub(super) async fn roll_back_after(
     let environment = failed.environment.clone().ok_or("the release names no environment")?;
     let target = before(context, &failed, &environment)?
         .ok_or_else(|| format!("no earlier release went live on {environment}"))?;
-    restorable(&target).await?;
     // Kept first: a crash in the middle never makes it roll back twice.
     let decision = serde_json::json!({ "reason": reason, "to": target.id });
     ledger
@@ -69,8 +68,9 @@ pub(super) async fn roll_back_after(
     .await
     {
         Ok(summary) => summary,
-        // Refused before anything shipped (a release holding the lock, no engine): a later
-        // trigger may try again.
+        // Refused before anything shipped: the rollback's own check that its target can still
+        // be restored (a Render deploy or digest, the image on the project's engine), a release
+        // holding the lock, no engine. A later trigger may try again.
         Err(error) => {
             let _ = ledger.result(release_id, NOT_STARTED, &serde_json::json!({ "why": error.message }));
             return Err(error.message);
@@ -100,34 +100,6 @@ fn before(context: &Context, release: &ReleaseRecord, environment: &str) -> Resu
         .map_err(|error| error.message)?
         .into_iter()
         .find(|earlier| earlier.id != release.id && earlier.started_at < release.started_at))
-}
-
-/// Whether `target` can still be shipped again: a Render deploy to return to, or its image
-/// on this computer's engine.
-async fn restorable(target: &ReleaseRecord) -> Result<(), String> {
-    match target.target.known() {
-        Some(Target::Render) if target.deploy_id.is_some() || target.digest.is_some() => Ok(()),
-        Some(Target::Render) => Err(format!(
-            "{} has no Render deploy or image digest to return to",
-            target.named()
-        )),
-        Some(Target::Local) => {
-            let image = target
-                .image_id
-                .as_deref()
-                .ok_or_else(|| format!("{} kept no image", target.named()))?;
-            let engine = crate::docker::connect().map_err(|error| error.to_string())?;
-            match crate::docker::has_image(&engine, image).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(format!("the image of {} is no longer on this computer", target.named())),
-                Err(error) => Err(error.to_string()),
-            }
-        }
-        None => Err(format!(
-            "{} went to a target this Slipway does not know",
-            target.named()
-        )),
-    }
 }
 
 /// Whether it fired and went live.

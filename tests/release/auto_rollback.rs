@@ -4,6 +4,7 @@
 //! rollback with its reason.
 
 use super::render::render_setup;
+use super::sentry::connect_sentry;
 use super::*;
 use slipway::monitor;
 use slipway::project::AutoRollback;
@@ -23,6 +24,24 @@ fn auto_rollback(fixture: &Fixture, environment: &str, auto: AutoRollback) -> Te
         settings.health_timeout_secs = Some(3);
     })?;
     Ok(changed?)
+}
+
+/// A watch of `release_id` for up to 10 minutes, given 2 to end.
+async fn watch(
+    fixture: &Fixture,
+    release_id: &str,
+    sink: monitor::WatchSink,
+) -> Result<monitor::WatchSummary, Box<dyn std::error::Error>> {
+    let cancel = CancellationToken::new();
+    let watching = pipeline::watch_release(
+        &fixture.context,
+        &fixture.root,
+        Some(release_id.to_owned()),
+        Some(10),
+        &cancel,
+        sink,
+    );
+    Ok(tokio::time::timeout(Duration::from_secs(120), watching).await??)
 }
 
 fn newest_release(fixture: &Fixture) -> Result<ReleaseRecord, Box<dyn std::error::Error>> {
@@ -99,11 +118,7 @@ async fn new_issues_soon_after_a_release_roll_it_back_by_itself_once() -> TestRe
     let handle = scenario.handle.clone();
     let sentry = sentry_issues_stand_in(scenario).await?;
     let mut fixture = fixture("auto-issues", |_| Ok(()))?;
-    let mut account = Account::new(Service::Sentry, "acme/web", "test");
-    account.server = Some(format!("{}/api/0", sentry.base));
-    account.sentry_organization = Some("acme".to_owned());
-    account.sentry_project = Some("web".to_owned());
-    SecretStore::os(&fixture.data).save(&account, "sntrys_full")?;
+    connect_sentry(&fixture, &sentry.base, "sntrys_full")?;
     link_sentry(&fixture, "acme", "web")?;
     fixture.context.settings.watch_interval_secs = Some(1);
     auto_rollback(
@@ -142,18 +157,7 @@ async fn new_issues_soon_after_a_release_roll_it_back_by_itself_once() -> TestRe
             heard.push(event);
         }
     });
-    let watched = tokio::time::timeout(
-        Duration::from_secs(120),
-        pipeline::watch_release(
-            &fixture.context,
-            &fixture.root,
-            Some(second.release_id.clone()),
-            Some(10),
-            &CancellationToken::new(),
-            sink,
-        ),
-    )
-    .await??;
+    let watched = watch(&fixture, &second.release_id, sink).await?;
     assert_eq!(watched.new_issues.len(), 2);
     let said = watched.rolled_back.clone().ok_or("it rolled back by itself")?;
     assert!(said.live && said.message.ends_with(": it is live again."), "{said:?}");
@@ -195,19 +199,8 @@ async fn new_issues_soon_after_a_release_roll_it_back_by_itself_once() -> TestRe
         "the first image runs again"
     );
 
-    // Watched again, the same release never rolls back a second time.
-    let again = tokio::time::timeout(
-        Duration::from_secs(120),
-        pipeline::watch_release(
-            &fixture.context,
-            &fixture.root,
-            Some(second.release_id.clone()),
-            Some(10),
-            &CancellationToken::new(),
-            Arc::new(|_| {}),
-        ),
-    )
-    .await??;
+    // Watched again, the same release rolls nothing back a second time.
+    let again = watch(&fixture, &second.release_id, Arc::new(|_| {})).await?;
     let refused = again.rolled_back.ok_or("it fired again, and said why it did nothing")?;
     assert!(!refused.live);
     // The release watched is no longer the live one: nothing newer is ever rolled back.

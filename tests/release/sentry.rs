@@ -8,7 +8,8 @@ use slipway::monitor;
 use slipway::sentry_api::{IssueQuery, IssueStatus, IssueStatusFilter};
 use standin::{sentry_issues_stand_in, NewIssue, SentryScenario, SENTRY_MESSAGE_ISSUE, SENTRY_SECRET_ISSUE};
 
-fn connect_sentry(fixture: &Fixture, base: &str, token: &str) -> TestResult {
+/// Sentry's account `acme/web` at the stand-in `base`, with `token`, in the fixture's keyring.
+pub(super) fn connect_sentry(fixture: &Fixture, base: &str, token: &str) -> TestResult {
     let mut account = Account::new(Service::Sentry, "acme/web", "test");
     account.server = Some(format!("{base}/api/0"));
     account.sentry_organization = Some("acme".to_owned());
