@@ -366,99 +366,36 @@ check_window() {
   driver_pid=$!
   wait_for 20 "tauri-driver (see $work/tauri-driver.log)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
   rm -f "$screenshot"
-  python3 - "http://127.0.0.1:$port" "$EXEC_BINARY" "$EXEC_ARGS" "$screenshot" <<'PY' \
+  PYTHONPATH="$SLIPWAY_ROOT/scripts/lib" python3 - "http://127.0.0.1:$port" "$EXEC_BINARY" "$EXEC_ARGS" "$screenshot" <<'PY' \
     || { cat "$work/tauri-driver.log" >&2; die "the installed app's window failed its check (above)"; }
-import base64, json, sys, time, urllib.error, urllib.request
+import json, sys, time
+from webdriver_client import WAIT, Window
 driver, application, args, screenshot = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
-WAIT = 60
-
-def call(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    for attempt in range(4):
-        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=90) as answer:
-                return json.load(answer)["value"]
-        except urllib.error.HTTPError as error:
-            value = json.load(error)["value"]
-            raise RuntimeError(f"{value.get('error')}: {value.get('message')}") from None
-        except (ConnectionError, urllib.error.URLError) as error:
-            # tauri-driver drops the request when its kept-alive connection to WebKitWebDriver
-            # was closed under it (or WebKitWebDriver is still starting): the same request again.
-            if attempt == 3:
-                raise RuntimeError(f"{method} {url}: no answer from tauri-driver: {error}") from None
-            time.sleep(1)
-
-options = {"application": application}
-if args:
-    options["args"] = args
-try:
-    session = call("POST", f"{driver}/session", {"capabilities": {"alwaysMatch": {"tauri:options": options}}})
-except RuntimeError as error:
-    raise SystemExit(f"tauri-driver did not start a session with {application}: {error}")
-base = f"{driver}/session/{session['sessionId']}"
-
-def find_all(xpath):
-    return call("POST", f"{base}/elements", {"using": "xpath", "value": xpath})
-
-def wait_for(xpath, what):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        try:
-            if find_all(xpath):
-                return
-        except RuntimeError:
-            pass
-        time.sleep(0.25)
-    try:
-        shown = call("POST", f"{base}/execute/sync", {"script": "return document.body.innerText", "args": []})
-    except RuntimeError as error:
-        shown = f"(could not read the page: {error})"
-    raise SystemExit(f"the installed app's window does not show {what} within {WAIT}s; it shows: {shown!r}")
-
+window = Window(driver, application, args)
 try:
     # A fresh data folder opens on the Release page with the first-run guide's first step.
-    wait_for("//main//h2[normalize-space()='Release']", "the Release page")
-    wait_for("//*[@data-testid='first-run']//h3[normalize-space()='Open your project']",
-             "the first-run guide's first step, Open your project")
-    wait_for("//header//*[normalize-space()='No project open']", "'No project open' in the header")
+    window.wait_for("//main//h2[normalize-space()='Release']", "the Release page")
+    window.wait_for("//*[@data-testid='first-run']//h3[normalize-space()='Open your project']",
+                    "the first-run guide's first step, Open your project")
+    window.wait_for("//header//*[normalize-space()='No project open']", "'No project open' in the header")
     # The app's own side answers the window: it asked the Docker Engine and says so.
-    wait_for("//*[@data-testid='system-status']//*[normalize-space()='Docker running']", "'Docker running' in the header")
-    title = call("GET", f"{base}/title")
+    window.wait_for("//*[@data-testid='system-status']//*[normalize-space()='Docker running']", "'Docker running' in the header")
+    title = window.call("GET", "/title")
     if title != "Slipway":
         raise SystemExit(f"the window's title is {title!r}, not 'Slipway'")
     time.sleep(1)  # a screenshot right after a change may show the previous frame
-    # Without a GPU the window draws without compositing, and WebKitGTK then takes a screenshot
-    # after its next paint: a still page never paints again. One nearly clear corner pixel
-    # changes for a couple of seconds (as the window tests' screenshots do).
-    call("POST", f"{base}/execute/sync", {"args": [], "script": (
-        "const pixel = document.createElement('div');"
-        "pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none';"
-        "document.body.append(pixel); let frames = 0;"
-        "const change = () => { pixel.style.background = frames++ % 2 ? 'rgb(0 0 0 / 0.01)' : 'transparent';"
-        " if (frames < 120) requestAnimationFrame(change); else pixel.remove(); };"
-        "requestAnimationFrame(change); return true;")})
-    png = base64.b64decode(call("GET", f"{base}/screenshot"))
-    if not png.startswith(b"\x89PNG"):
-        raise SystemExit("the window's screenshot is not a PNG")
-    with open(screenshot, "wb") as f:
-        f.write(png)
+    window.screenshot(screenshot)
     # Skipping the guide leaves the Release page, ready to open a project.
-    skip = call("POST", f"{base}/element", {"using": "xpath",
-                "value": "//*[@data-testid='first-run']//button[normalize-space()='Skip']"})
-    call("POST", f"{base}/element/{next(iter(skip.values()))}/click", {})
+    window.click("//*[@data-testid='first-run']//button[normalize-space()='Skip']", "the guide's Skip")
     deadline = time.monotonic() + WAIT
-    while find_all("//*[@data-testid='first-run']"):
+    while window.find("//*[@data-testid='first-run']"):
         if time.monotonic() > deadline:
             raise SystemExit("the first-run guide is still there after Skip")
         time.sleep(0.25)
-    wait_for("//main//h2[normalize-space()='Release']", "the Release page after the guide was skipped")
+    window.wait_for("//main//h2[normalize-space()='Release']", "the Release page after the guide was skipped")
     print(f"the window shows the Release page and the first-run guide; screenshot: {screenshot}", file=sys.stderr)
 finally:
-    try:
-        call("DELETE", base)
-    except Exception:
-        pass
+    window.close()
 PY
   kill -TERM "$driver_pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
@@ -516,58 +453,14 @@ check_update() {
   "${private_home[@]}" tauri-driver --port "$driver_port" --native-port "$native_port" >"$work/tauri-driver-update.log" 2>&1 &
   driver_pid=$!
   wait_for 20 "tauri-driver (see $work/tauri-driver-update.log)" bash -c "exec 3<>/dev/tcp/127.0.0.1/$driver_port"
-  python3 - "http://127.0.0.1:$driver_port" "$EXEC_BINARY" "$EXEC_ARGS" "$BUNDLE_DIR/update-offered.png" \
+  PYTHONPATH="$SLIPWAY_ROOT/scripts/lib" python3 - "http://127.0.0.1:$driver_port" "$EXEC_BINARY" "$EXEC_ARGS" "$BUNDLE_DIR/update-offered.png" \
     "$next" "$work/latest-signed.json" "$served/latest.json" "$work/latest-old.json" <<'PY' \
     || { cat "$work/tauri-driver-update.log" >&2; die "the installed app did not update itself (above)"; }
-import base64, json, os, shutil, subprocess, sys, time, urllib.error, urllib.request
+import json, os, shutil, subprocess, sys, time
+from webdriver_client import Window
 driver, application, args, screenshot, next_version, signed_manifest, served_manifest, old_manifest = sys.argv[1:9]
-args = json.loads(args)
-WAIT = 60
-
-def call(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    for attempt in range(4):
-        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=90) as answer:
-                return json.load(answer)["value"]
-        except urllib.error.HTTPError as error:
-            value = json.load(error)["value"]
-            raise RuntimeError(f"{value.get('error')}: {value.get('message')}") from None
-        except (ConnectionError, urllib.error.URLError) as error:
-            if attempt == 3:
-                raise RuntimeError(f"{method} {url}: no answer from tauri-driver: {error}") from None
-            time.sleep(1)
-
-options = {"application": application}
-if args:
-    options["args"] = args
-session = call("POST", f"{driver}/session", {"capabilities": {"alwaysMatch": {"tauri:options": options}}})
-base = f"{driver}/session/{session['sessionId']}"
-
-def find(xpath):
-    found = call("POST", f"{base}/elements", {"using": "xpath", "value": xpath})
-    return [next(iter(element.values())) for element in found]
-
-def text(xpath):
-    return call("POST", f"{base}/execute/sync", {"args": [], "script":
-        f"const e = document.evaluate({json.dumps(xpath)}, document, null, 9, null).singleNodeValue; return e ? e.innerText : null"})
-
-def wait_for(xpath, what, seconds=WAIT):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            found = find(xpath)
-            if found:
-                return found[0]
-        except RuntimeError:
-            pass
-        time.sleep(0.25)
-    shown = text("//body")
-    raise SystemExit(f"the installed app does not show {what} within {seconds}s; it shows: {shown!r}")
-
-def click(xpath, what):
-    call("POST", f"{base}/element/{wait_for(xpath, what)}/click", {})
+window = Window(driver, application, json.loads(args))
+wait_for, click, text = window.wait_for, window.click, window.text
 
 def installed_version():
     return subprocess.run(["dpkg-query", "-W", "-f=${Version}", "slipway"], capture_output=True, text=True).stdout
@@ -592,15 +485,7 @@ try:
     said = text(offer)
     if not said.startswith(f"Slipway {next_version} is available"):
         raise SystemExit(f"the offer says {said!r}")
-    call("POST", f"{base}/execute/sync", {"args": [], "script": (
-        "const pixel = document.createElement('div');"
-        "pixel.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none';"
-        "document.body.append(pixel); let frames = 0;"
-        "const change = () => { pixel.style.background = frames++ % 2 ? 'rgb(0 0 0 / 0.01)' : 'transparent';"
-        " if (frames < 120) requestAnimationFrame(change); else pixel.remove(); };"
-        "requestAnimationFrame(change); return true;")})
-    with open(screenshot, "wb") as f:
-        f.write(base64.b64decode(call("GET", f"{base}/screenshot")))
+    window.screenshot(screenshot)
 
     # Signed with another key: refused in plain words, nothing installed.
     click(update_button, "Update and restart")
@@ -637,10 +522,7 @@ try:
         time.sleep(0.5)
     print(f"the app started again on it (pid {sorted(app_pids() - old_pids)})", file=sys.stderr)
 finally:
-    try:
-        call("DELETE", base)
-    except Exception:
-        pass
+    window.close()
 PY
   kill -TERM "$driver_pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$driver_pid" 2>/dev/null || break; sleep 0.2; done
